@@ -1,0 +1,173 @@
+/*
+ * cmd.h - what every command file of the roger binary shares: the command
+ * descriptor, the option table, the global options, and the printing
+ * helpers.
+ *
+ * Each cmd/<name>.c defines one `const struct roger_cmd cmd_<name>` and
+ * keeps everything else static; cmd/roger.c lists the descriptors in one
+ * sorted table.  Option tables are the single source for getopt, `-h`, the
+ * completion candidates and the meta-tests that compare them with the man
+ * pages, so nothing here is written twice.
+ */
+#ifndef ROGER_CMD_H
+#define ROGER_CMD_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lib/roger.h"
+
+/* What the argument of an option (or a positional argument) is, for completion. */
+enum cmd_arg {
+	ARG_NONE,
+	ARG_WORD,    /* free text: nothing to offer */
+	ARG_CHOICE,  /* one of the words in `choices` */
+	ARG_DIR,
+	ARG_FILE,
+	ARG_ENV,     /* an environment of roger.json */
+	ARG_TARGET,  /* a target of the user config */
+	ARG_REF,     /* a git ref of the project's repository */
+	ARG_APP,     /* a Marathon app id of the target (short timeout) */
+	ARG_TASK,    /* a task id of the project's app */
+	ARG_VERSION, /* an app version or a commit, for rollback --to */
+	ARG_COMMAND, /* a roger command name */
+};
+
+/* Long-only options use values from here up, so they never clash with letters. */
+#define OPT_LONG 256
+
+struct cmd_opt {
+	int val;             /* the short letter, or OPT_LONG + n for long-only */
+	const char *name;    /* long name, without "--" */
+	const char *arg;     /* argument name shown in help, NULL for a flag */
+	enum cmd_arg complete;
+	const char *choices; /* ARG_CHOICE: words separated by spaces */
+	const char *help;
+};
+
+enum cmd_flags {
+	CMD_HIDDEN = 1 << 0,       /* not listed in help or completion */
+	CMD_NEED_PROJECT = 1 << 1, /* load roger.json before run */
+	CMD_NEED_TARGET = 1 << 2,  /* resolve the target before run */
+	CMD_NO_GLOBAL_OPTS = 1 << 3, /* pass argv through unparsed */
+};
+
+struct cli;
+
+struct roger_cmd {
+	const char *name;
+	const char *summary; /* one line, lower case, for `roger help` */
+	const char *usage;   /* byte-identical to the man page SYNOPSIS */
+	const struct cmd_opt *opts; /* ends with an entry whose val is 0 */
+	enum cmd_arg args;          /* what positional arguments complete to */
+	const char *arg_choices;    /* for args == ARG_CHOICE */
+	unsigned flags;
+	/* argv[0] is the command name; returns an exit status. */
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+enum cli_output {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+};
+
+struct cli_var {
+	const char *name;
+	const char *value;
+};
+
+/* The global options and the state every command may use. */
+struct cli {
+	const struct roger_cmd *cmd;
+	const char *dir;    /* -C */
+	const char *env;    /* -e */
+	const char *target; /* -t */
+	enum cli_output output;
+	int verbose;        /* count of -v */
+	bool quiet;
+	bool yes;
+	bool color;         /* resolved from --color, NO_COLOR and the terminal */
+	bool stdin_tty, stdout_tty, stderr_tty;
+	struct cli_var *vars; /* --var NAME=VALUE, in order */
+	size_t n_vars;
+	struct roger_ctx *ctx;
+	struct roger_project *project; /* loaded for CMD_NEED_PROJECT */
+	struct roger_user_config *user_config;
+	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
+	/* getopt state of the running command */
+	struct cli_getopt *go;
+};
+
+extern volatile sig_atomic_t cli_interrupted;
+
+/*
+ * getopt_long over the command's options plus the global ones, which it
+ * handles itself, so they work before and after the command name.  Returns
+ * the next command option's val, or -1 at the end (then `optind` indexes the
+ * first operand).  A usage error or -h/--help does not return.
+ */
+int cli_getopt(struct cli *cli, int argc, char **argv);
+
+/* Print "roger: <msg>" (and, for usage errors, the usage) and return status. */
+int cli_usage_error(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the error's message and return the exit status for its code. */
+int cli_fail(const struct roger_err *err);
+/* The option lines of a help text. */
+void cli_print_opts(FILE *fp, const struct cmd_opt *opts);
+/* The usage text of a command (usage line and its options) on `fp`. */
+void cli_print_usage(FILE *fp, const struct roger_cmd *cmd);
+
+/* Parse an integer operand or option argument, or fail with a usage error. */
+int cli_parse_long(struct cli *cli, const char *what, const char *s, long min,
+		   long max, long *out);
+
+/*
+ * Terminal styling: the escape sequence for `what` ("red", "green",
+ * "yellow", "bold", "dim", "reset") when color is on, else "".
+ */
+const char *cli_color(const struct cli *cli, const char *what);
+
+/* Write one JSON document (pretty, with a final newline) to stdout. */
+int cli_print_json(struct cli *cli, const json_t *doc);
+
+/*
+ * Ask for confirmation of `what`: true with --yes; false with a message
+ * naming --yes when stdin is not a terminal; otherwise a y/N prompt.
+ */
+bool cli_confirm(struct cli *cli, const char *what);
+
+/* Load roger.json (cached in cli->project); prints the error itself. */
+int cli_load_project(struct cli *cli);
+/* Resolve the target (cached in cli->resolved_target); prints the error. */
+int cli_load_target(struct cli *cli);
+
+/*
+ * Leave the program with `status` after checking that everything written
+ * to stdout arrived (a full disk or a closed pipe is an error, not silence).
+ */
+void cli_exit(int status) __attribute__((noreturn));
+/* The same check without exiting: `status`, or 1 when stdout failed. */
+int cli_finish_stdout(int status);
+
+/* Allocation that cannot fail: dies with a message (only in cmd/). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* `roger --help`: usage, the commands and the global options. */
+void cli_print_main_help(FILE *fp);
+/* "The most similar command is ..." on stderr, when one is close. */
+void cli_suggest_command(const char *name);
+
+/* The command table, sorted by name, and lookup in it. */
+extern const struct roger_cmd *const cli_commands[];
+extern const size_t cli_n_commands;
+const struct roger_cmd *cli_find_command(const char *name);
+extern const struct cmd_opt cli_global_opts[];
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * roger.h - the public interface of libroger, the library behind the roger
+ * command: configuration, packaging, artifact stores, the Marathon and Mesos
+ * clients, the deploy state machine and roger local.
+ *
+ * Conventions (see each header for the contract of its functions): every
+ * exported symbol starts with roger_; functions return 0 or a negative
+ * enum roger_error and take an optional struct roger_err * last; out
+ * parameters come first and belong to the caller; destructors accept NULL.
+ */
+#ifndef ROGER_H
+#define ROGER_H
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "ctx.h"
+#include "err.h"
+#include "fs.h"
+#include "str.h"
+#include "version.h"
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * str.h - string helpers: "did you mean" suggestions and UTF-8 checks.
+ */
+#ifndef ROGER_STR_H
+#define ROGER_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Damerau-Levenshtein distance (adjacent swaps count 1), capped at 255. */
+unsigned roger_edit_distance(const char *a, const char *b);
+
+/*
+ * The candidate closest to `word`, or NULL if none is close enough to be a
+ * plausible typo (distance at most a third of the word, and at least one).
+ * A candidate that `word` is a prefix of also qualifies.  Borrowed from
+ * `candidates`.
+ */
+const char *roger_suggest(const char *word, const char *const *candidates,
+			  size_t n);
+
+/* Whether `s` (len bytes) is well-formed UTF-8. */
+bool roger_utf8_valid(const char *s, size_t len);
+
+/* Whether `s` begins with `prefix`. */
+bool roger_starts_with(const char *s, const char *prefix);
+
+#endif

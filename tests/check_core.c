@@ -1,0 +1,310 @@
+/*
+ * check_core.c - unit tests of the core module: errors and exit statuses,
+ * buffers, string helpers, file helpers.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/roger.h"
+
+START_TEST(test_core_err_set_returns_code)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+
+	ck_assert_int_eq(roger_err_set(&err, ROGER_EINVALID, "bad '%s'", "x"),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(err.code, ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "bad 'x'");
+	ck_assert_int_eq(roger_err_set(NULL, ROGER_ENET, "ignored"), ROGER_ENET);
+	roger_err_prefix(&err, "roger.json");
+	ck_assert_str_eq(err.msg, "roger.json: bad 'x'");
+	roger_err_clear(&err);
+	ck_assert_int_eq(err.code, 0);
+	ck_assert_str_eq(err.msg, "");
+}
+END_TEST
+
+START_TEST(test_core_err_long_message_is_cut)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	char big[4000];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	roger_err_set(&err, ROGER_ERROR, "%s", big);
+	ck_assert_uint_eq(strlen(err.msg), sizeof(err.msg) - 1);
+}
+END_TEST
+
+START_TEST(test_core_exit_status_mapping)
+{
+	ck_assert_int_eq(roger_exit_status(0), 0);
+	ck_assert_int_eq(roger_exit_status(5), 0);
+	ck_assert_int_eq(roger_exit_status(ROGER_ERROR), 1);
+	ck_assert_int_eq(roger_exit_status(ROGER_EUSAGE), 2);
+	ck_assert_int_eq(roger_exit_status(ROGER_EINVALID), 3);
+	ck_assert_int_eq(roger_exit_status(ROGER_ENET), 4);
+	ck_assert_int_eq(roger_exit_status(ROGER_EAUTH), 4);
+	ck_assert_int_eq(roger_exit_status(ROGER_EDEPLOY), 5);
+	ck_assert_int_eq(roger_exit_status(ROGER_ETIMEOUT), 6);
+	ck_assert_int_eq(roger_exit_status(ROGER_ECONFLICT), 7);
+	ck_assert_int_eq(roger_exit_status(ROGER_EINTR), 130);
+	ck_assert_int_eq(roger_exit_status(-999), 1);
+	ck_assert_str_eq(roger_strerror(ROGER_ENOTFOUND), "not found");
+	ck_assert_str_eq(roger_strerror(-999), "unknown error");
+}
+END_TEST
+
+START_TEST(test_core_buf_grows_and_stays_terminated)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *s;
+	size_t len;
+
+	ck_assert_ptr_nonnull(b.buf);
+	ck_assert_str_eq(b.buf, "");
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(roger_buf_addf(&b, "%d,", i), 0);
+	ck_assert_uint_eq(b.len, strlen(b.buf));
+	ck_assert(roger_starts_with(b.buf, "0,1,2,"));
+	roger_buf_truncate(&b, 4);
+	ck_assert_str_eq(b.buf, "0,1,");
+	ck_assert_int_eq(roger_buf_add(&b, "x\0y", 3), 0);
+	ck_assert_uint_eq(b.len, 7);
+	ck_assert_int_eq(b.buf[5], '\0');
+	s = roger_buf_detach(&b, &len);
+	ck_assert_uint_eq(len, 7);
+	ck_assert_int_eq(memcmp(s, "0,1,x\0y", 7), 0);
+	ck_assert_str_eq(b.buf, "");
+	free(s);
+	s = roger_buf_detach(&b, NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+	roger_buf_release(&b);
+	roger_buf_release(NULL);
+}
+END_TEST
+
+START_TEST(test_core_edit_distance_and_suggest)
+{
+	static const char *const cmds[] = { "build", "deploy", "destroy",
+					    "diff", "history", "init", "logs" };
+
+	ck_assert_uint_eq(roger_edit_distance("deploy", "deploy"), 0);
+	ck_assert_uint_eq(roger_edit_distance("depoly", "deploy"), 1);
+	ck_assert_uint_eq(roger_edit_distance("", "abc"), 3);
+	ck_assert_str_eq(roger_suggest("depoly", cmds, 7), "deploy");
+	ck_assert_str_eq(roger_suggest("biuld", cmds, 7), "build");
+	ck_assert_str_eq(roger_suggest("histor", cmds, 7), "history");
+	ck_assert_ptr_null(roger_suggest("zzzzzz", cmds, 7));
+}
+END_TEST
+
+START_TEST(test_core_utf8)
+{
+	ck_assert(roger_utf8_valid("plain", 5));
+	ck_assert(roger_utf8_valid("caf\xc3\xa9", 5));
+	ck_assert(roger_utf8_valid("\xf0\x9f\x98\x80", 4));
+	ck_assert(!roger_utf8_valid("\xff", 1));
+	ck_assert(!roger_utf8_valid("caf\xc3", 4));
+	ck_assert(!roger_utf8_valid("\xc0\xaf", 2));       /* overlong */
+	ck_assert(!roger_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+}
+END_TEST
+
+static char tmpdir[PATH_MAX];
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_core.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+	roger_fs_remove_tree(tmpdir, NULL);
+}
+
+START_TEST(test_core_fs_atomic_write_and_read)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(tmpdir, "f.txt");
+	struct stat st;
+
+	ck_assert_int_eq(roger_fs_write_atomic(path, "hello", 5, 0600, &err), 0);
+	ck_assert_int_eq(roger_fs_read_file(&b, path, &err), 0);
+	ck_assert_str_eq(b.buf, "hello");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	roger_buf_release(&b);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_core_fs_write_into_missing_dir_fails_cleanly)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	char *path = roger_path_join(tmpdir, "missing/f.txt");
+
+	ck_assert_int_eq(roger_fs_write_atomic(path, "x", 1, 0644, &err),
+			 ROGER_EIO);
+	ck_assert(strstr(err.msg, "missing/f.txt") != NULL);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_core_fs_read_missing_is_notfound)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(tmpdir, "nope");
+
+	ck_assert_int_eq(roger_fs_read_file(&b, path, &err), ROGER_ENOTFOUND);
+	ck_assert(strstr(err.msg, "nope") != NULL);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_core_fs_mkdirs_and_remove_tree)
+{
+	char *deep = roger_path_join(tmpdir, "a/b/c");
+	char *top = roger_path_join(tmpdir, "a");
+	char *file = roger_path_join(deep, "f");
+
+	ck_assert_int_eq(roger_fs_mkdirs(deep, 0755, NULL), 0);
+	ck_assert_int_eq(roger_fs_mkdirs(deep, 0755, NULL), 0);
+	ck_assert(roger_fs_is_dir(deep));
+	ck_assert_int_eq(roger_fs_write_atomic(file, "x", 1, 0644, NULL), 0);
+	ck_assert_int_eq(roger_fs_remove_tree(top, NULL), 0);
+	ck_assert(!roger_fs_exists(top));
+	ck_assert_int_eq(roger_fs_remove_tree(top, NULL), 0);
+	free(deep);
+	free(top);
+	free(file);
+}
+END_TEST
+
+static const char *fake_env(void *data, const char *name)
+{
+	const char *const *kv = data;
+
+	for (; kv[0]; kv += 2)
+		if (!strcmp(kv[0], name))
+			return kv[1];
+	return NULL;
+}
+
+START_TEST(test_core_xdg_dirs)
+{
+	static const char *const env1[] = { "HOME", "/home/u", NULL, NULL };
+	static const char *const env2[] = { "HOME", "/home/u",
+					    "XDG_CONFIG_HOME", "/cfg",
+					    "XDG_STATE_HOME", "relative",
+					    NULL, NULL };
+	struct roger_ctx *ctx;
+	char *d;
+
+	ck_assert_int_eq(roger_ctx_new(&ctx, NULL), 0);
+	roger_ctx_set_getenv_fn(ctx, fake_env, (void *)env1);
+	d = roger_xdg_dir(ctx, "config");
+	ck_assert_str_eq(d, "/home/u/.config/roger");
+	free(d);
+	d = roger_xdg_dir(ctx, "state");
+	ck_assert_str_eq(d, "/home/u/.local/state/roger");
+	free(d);
+	roger_ctx_set_getenv_fn(ctx, fake_env, (void *)env2);
+	d = roger_xdg_dir(ctx, "config");
+	ck_assert_str_eq(d, "/cfg/roger");
+	free(d);
+	/* A relative XDG value is ignored, as the specification says. */
+	d = roger_xdg_dir(ctx, "state");
+	ck_assert_str_eq(d, "/home/u/.local/state/roger");
+	free(d);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
+static int logged_level;
+static char logged[256];
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
+{
+	(void)data;
+	logged_level = level;
+	vsnprintf(logged, sizeof(logged), fmt, ap);
+}
+
+START_TEST(test_core_log_levels)
+{
+	struct roger_ctx *ctx;
+
+	ck_assert_int_eq(roger_ctx_new(&ctx, NULL), 0);
+	roger_log(ctx, ROGER_LOG_WARN, "dropped: no log function");
+	roger_ctx_set_log_fn(ctx, capture_log, NULL);
+	logged[0] = '\0';
+	roger_info(ctx, "too detailed %d", 1);
+	ck_assert_str_eq(logged, "");
+	roger_warn(ctx, "shown %d", 2);
+	ck_assert_str_eq(logged, "shown 2");
+	ck_assert_int_eq(logged_level, ROGER_LOG_WARN);
+	roger_ctx_set_log_level(ctx, ROGER_LOG_DEBUG);
+	roger_info(ctx, "now shown");
+	ck_assert_str_eq(logged, "now shown");
+	roger_ctx_free(ctx);
+	roger_ctx_free(NULL);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc;
+
+	tc = tcase_create("err");
+	tcase_add_test(tc, test_core_err_set_returns_code);
+	tcase_add_test(tc, test_core_err_long_message_is_cut);
+	tcase_add_test(tc, test_core_exit_status_mapping);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("buf");
+	tcase_add_test(tc, test_core_buf_grows_and_stays_terminated);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("str");
+	tcase_add_test(tc, test_core_edit_distance_and_suggest);
+	tcase_add_test(tc, test_core_utf8);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fs");
+	tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
+	tcase_add_test(tc, test_core_fs_atomic_write_and_read);
+	tcase_add_test(tc, test_core_fs_write_into_missing_dir_fails_cleanly);
+	tcase_add_test(tc, test_core_fs_read_missing_is_notfound);
+	tcase_add_test(tc, test_core_fs_mkdirs_and_remove_tree);
+	tcase_add_test(tc, test_core_xdg_dirs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ctx");
+	tcase_add_test(tc, test_core_log_levels);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(core_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# The dispatcher: help, version, unknown commands, roger-X, exit statuses,
+# write errors on stdout.
+. "$TEST_SRCDIR/cli/lib.sh"
+
+test_expect_success 'roger --version prints the version' '
+	"$ROGER" --version >out &&
+	test_grep "^roger [0-9][0-9.]*" out
+'
+
+test_expect_success 'roger --help lists the commands on stdout and exits 0' '
+	"$ROGER" --help >out 2>err &&
+	test_grep "^usage: roger" out &&
+	test_grep "^  help " out &&
+	test_grep "^  completion " out &&
+	test_grep ! __complete out &&
+	test_line_count 0 err
+'
+
+test_expect_success 'roger without a command is a usage error (2)' '
+	test_expect_code 2 "$ROGER" 2>err &&
+	test_grep "^usage: roger" err
+'
+
+test_expect_success 'an unknown command fails with 2 and suggests the closest' '
+	test_expect_code 2 "$ROGER" halp 2>err &&
+	test_grep "roger: .halp. is not a roger command" err &&
+	test_grep "^	help$" err
+'
+
+test_expect_success 'an unknown command X runs roger-X from PATH' '
+	mkdir bin &&
+	printf "#!/bin/sh\necho \"external \$*\"\nexit 3\n" >bin/roger-hello &&
+	chmod +x bin/roger-hello &&
+	PATH="$PWD/bin:$PATH" test_expect_code 3 "$ROGER" hello a b >out &&
+	test_grep "^external a b$" out
+'
+
+test_expect_success 'an unknown option is a usage error naming the option' '
+	test_expect_code 2 "$ROGER" help --bogus 2>err &&
+	test_grep "unknown option .--bogus." err
+'
+
+test_expect_success 'a misspelled long option gets a suggestion' '
+	test_expect_code 2 "$ROGER" help --vrebose 2>err &&
+	test_grep "did you mean .--verbose." err
+'
+
+test_expect_success 'a missing option argument is a usage error' '
+	test_expect_code 2 "$ROGER" help --output 2>err &&
+	test_grep "requires an argument" err
+'
+
+test_expect_success 'an invalid --output value is a usage error' '
+	test_expect_code 2 "$ROGER" --output yaml help 2>err &&
+	test_grep "invalid --output .yaml." err
+'
+
+test_expect_success 'roger help <command> prints its usage off a terminal' '
+	"$ROGER" help completion >out &&
+	test_grep "^usage: roger completion" out
+'
+
+test_expect_success 'roger help of an unknown command fails' '
+	test_expect_code 2 "$ROGER" help nope 2>err &&
+	test_grep "not a roger command" err
+'
+
+test_expect_success 'a write error on stdout is detected' '
+	test -w /dev/full || exit 0
+	test_expect_code 1 "$ROGER" --help >/dev/full 2>err &&
+	test_grep "write error on standard output" err &&
+	test_expect_code 1 "$ROGER" --version >/dev/full 2>err &&
+	test_grep "write error" err
+'
+
+test_expect_success 'global options work after the command too' '
+	"$ROGER" help -q >out &&
+	test_grep "^usage: roger" out
+'
+
+test_done
