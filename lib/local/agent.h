@@ -1,0 +1,156 @@
+/*
+ * agent.h - roger local's Mesos agent: task sandboxes, the fetcher, task
+ * processes, and the Mesos state and files endpoints computed from them.
+ *
+ * The scheduler side of roger local (apps, deployments, health checks,
+ * backoff, the Marathon API) decides which tasks should run; the agent runs
+ * them as local processes the way a Mesos agent with the command executor
+ * does, and reports every task state change through a callback, as Mesos
+ * status updates.  The split is the real one: Marathon never touches a
+ * process, the agent never knows about apps or versions.
+ *
+ * Threads: every function here may be called from any thread.  Callbacks
+ * come from the agent's own threads, never while the caller holds an agent
+ * function, so a callback may take the scheduler's lock and call back into
+ * the agent.
+ */
+#ifndef ROGER_LOCAL_AGENT_H
+#define ROGER_LOCAL_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+
+struct roger_ctx;
+struct roger_err;
+struct roger_agent;
+
+/* Mesos task states, with the names Mesos and Marathon print. */
+#define ROGER_TASK_STATES(X)                                                   \
+	X(ROGER_TASK_STAGING, "TASK_STAGING")                                  \
+	X(ROGER_TASK_STARTING, "TASK_STARTING")                                \
+	X(ROGER_TASK_RUNNING, "TASK_RUNNING")                                  \
+	X(ROGER_TASK_KILLING, "TASK_KILLING")                                  \
+	X(ROGER_TASK_FINISHED, "TASK_FINISHED")                                \
+	X(ROGER_TASK_FAILED, "TASK_FAILED")                                    \
+	X(ROGER_TASK_KILLED, "TASK_KILLED")                                    \
+	X(ROGER_TASK_LOST, "TASK_LOST")                                        \
+	X(ROGER_TASK_ERROR, "TASK_ERROR")
+
+enum roger_task_state {
+#define ROGER_TASK_STATE_ENUM_(name, text) name,
+	ROGER_TASK_STATES(ROGER_TASK_STATE_ENUM_)
+#undef ROGER_TASK_STATE_ENUM_
+};
+
+/* "TASK_RUNNING" for ROGER_TASK_RUNNING. */
+const char *roger_task_state_name(enum roger_task_state s);
+/* Whether the state is final (FINISHED, FAILED, KILLED, LOST, ERROR). */
+bool roger_task_state_terminal(enum roger_task_state s);
+
+/* What the scheduler asks the agent to run (all borrowed for the call). */
+struct roger_agent_task {
+	const char *task_id;      /* Marathon's task id; also the executor id */
+	const char *framework_id; /* Marathon's framework id */
+	const char *name;         /* the app id, for the executor name */
+	const char *cmd;          /* run as /bin/sh -c cmd; NULL when args */
+	const char *const *args;  /* NULL-terminated argv when cmd is NULL */
+	const json_t *fetch;      /* Marathon `fetch` array, or NULL */
+	/*
+	 * The environment Marathon sets (PORT0.., HOST, MARATHON_APP_*, labels,
+	 * the app's env), NULL-terminated "NAME=value".  The agent adds the
+	 * Mesos variables (MESOS_SANDBOX, MESOS_TASK_ID, ...) and PATH/HOME
+	 * from its own environment when absent.
+	 */
+	const char *const *env;
+	double cpus, mem, disk;
+	const uint16_t *ports; /* host ports given to the task */
+	int n_ports;
+};
+
+struct roger_agent_update {
+	const char *task_id;
+	enum roger_task_state state;
+	/* Mesos-style reason text: "Command exited with status 1",
+	 * "Failed to launch container: Failed to fetch all URIs for
+	 * container '<cid>' with exit status: 256", "Command terminated with
+	 * signal Killed"; "" when none. */
+	const char *message;
+	double timestamp; /* seconds since the epoch, as Mesos prints it */
+};
+
+typedef void (*roger_agent_update_fn)(void *data,
+				      const struct roger_agent_update *u);
+
+struct roger_agent_options {
+	const char *work_dir;  /* sandboxes live under <work_dir>/slaves/... */
+	const char *agent_id;  /* e.g. "<uuid>-S0" */
+	const char *hostname;  /* "127.0.0.1" */
+	int port;              /* the HTTP port the agent is served on */
+	roger_agent_update_fn on_update;
+	void *data;
+};
+
+int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
+		    const struct roger_agent_options *opts,
+		    struct roger_err *err);
+/* Kill every task (SIGKILL after its grace period) and free the agent. */
+void roger_agent_free(struct roger_agent *a);
+
+/*
+ * Start a task: create its sandbox, then (on an agent thread) fetch its
+ * URIs and start its process, reporting STARTING then RUNNING, or FAILED
+ * with Mesos' message when the fetch fails.  Returns at once.
+ */
+int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
+		       struct roger_err *err);
+
+/*
+ * Kill a task's process group: SIGTERM, then SIGKILL after `grace_seconds`.
+ * Reports KILLING, then KILLED.  ROGER_ENOTFOUND for an unknown or finished
+ * task.
+ */
+int roger_agent_kill(struct roger_agent *a, const char *task_id,
+		     double grace_seconds, struct roger_err *err);
+
+/* The sandbox directory of a task, running or completed (new string). */
+char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
+
+/* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
+
+struct roger_agent_reply {
+	int status;               /* HTTP status */
+	const char *content_type; /* static string */
+	struct roger_buf body;
+	int fd;                   /* >= 0: send this file instead of body */
+	char filename[256];       /* with fd: for Content-Disposition */
+};
+
+void roger_agent_reply_init(struct roger_agent_reply *r);
+void roger_agent_reply_release(struct roger_agent_reply *r);
+
+/* GET /slave(1)/state (and /state on the agent): new reference. */
+json_t *roger_agent_state(struct roger_agent *a);
+/*
+ * GET /master/state (and /state on the master): the master's view of this
+ * one agent and of the framework `framework_id` named `framework_name`
+ * (Marathon), with its running and completed tasks.  New reference.
+ */
+json_t *roger_agent_master_state(struct roger_agent *a,
+				 const char *framework_id,
+				 const char *framework_name, const char *master_url);
+
+/* GET /files/read, /files/browse, /files/download with the raw query values
+ * (NULL when absent), with Mesos' statuses and bodies (section 8.4). */
+void roger_agent_files_read(struct roger_agent *a, const char *path,
+			    const char *offset, const char *length,
+			    struct roger_agent_reply *out);
+void roger_agent_files_browse(struct roger_agent *a, const char *path,
+			      struct roger_agent_reply *out);
+void roger_agent_files_download(struct roger_agent *a, const char *path,
+				struct roger_agent_reply *out);
+
+#endif
