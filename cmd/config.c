@@ -182,6 +182,10 @@ static int config_run(struct cli *cli, int argc, char **argv)
 		;
 	if (optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	/* Loaded here rather than through the command's flags, so -h works anywhere. */
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
 	if (roger_project_environment(cli->project, cli->env, &marathon, NULL,
 				      &err) < 0)
 		return cli_fail(&err);
@@ -209,6 +213,5 @@ const struct roger_cmd cmd_config = {
 	.name = "config",
 	.summary = "show the project, environment and target roger would use",
 	.usage = "roger config",
-	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = config_run,
 };

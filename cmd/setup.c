@@ -95,8 +95,8 @@ static int complete_targets(struct cli *cli, char ***out, size_t *n)
 	const char **names = NULL;
 	size_t count = 0;
 
-	if (load_user_config(cli, NULL) < 0)
-		return 0;
+	/* A broken user config still leaves the built-in target. */
+	(void)load_user_config(cli, NULL);
 	if (roger_user_config_target_names(cli->user_config, &names, &count) < 0)
 		return 0;
 	copy_names(out, n, names, count);
