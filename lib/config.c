@@ -1007,30 +1007,27 @@ static int find_project_dir(char **out, const char *start, const char *root,
 			     start, root);
 }
 
-int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
-		       const char *start_dir, struct roger_err *err)
+int roger_project_locate(char **dir_out, char **workdir_out,
+			 const char *start_dir, struct roger_err *err)
 {
-	struct roger_buf text = ROGER_BUF_INIT;
-	struct roger_project *p = NULL;
 	struct roger_repo *repo = NULL;
-	char *start = NULL, *root = NULL, *dir = NULL, *file = NULL;
-	char *display = NULL;
+	char *dir = NULL, *root = NULL;
 	int rc;
 
 	if (!start_dir)
 		start_dir = ".";
-	start = realpath(start_dir, NULL);
-	if (!start || !roger_fs_is_dir(start)) {
+	dir = realpath(start_dir, NULL);
+	if (!dir || !roger_fs_is_dir(dir)) {
 		rc = roger_err_set(err, ROGER_ENOTFOUND,
 				   "cannot use directory '%s': %s", start_dir,
-				   start ? "not a directory" : strerror(errno));
+				   dir ? "not a directory" : strerror(errno));
 		goto out;
 	}
-	rc = roger_repo_discover(&repo, start, err);
+	rc = roger_repo_discover(&repo, dir, err);
 	if (rc == ROGER_ENOTFOUND) {
 		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "'%s' is not inside a git work tree; a roger project lives in a git repository",
-				   start);
+				   "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
+				   dir);
 		goto out;
 	}
 	if (rc < 0)
@@ -1042,6 +1039,27 @@ int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
+	*dir_out = dir;
+	*workdir_out = root;
+	dir = root = NULL;
+out:
+	roger_repo_free(repo);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
+		       const char *start_dir, struct roger_err *err)
+{
+	struct roger_buf text = ROGER_BUF_INIT;
+	struct roger_project *p = NULL;
+	char *start = NULL, *root = NULL, *dir = NULL, *file = NULL;
+	char *display = NULL;
+	int rc;
+
+	if ((rc = roger_project_locate(&start, &root, start_dir, err)) < 0)
+		goto out;
 	if ((rc = find_project_dir(&dir, start, root, err)) < 0)
 		goto out;
 	file = roger_path_join(dir, "roger.json");
@@ -1074,7 +1092,6 @@ int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 	p = NULL;
 out:
 	roger_project_free(p);
-	roger_repo_free(repo);
 	roger_buf_release(&text);
 	free(start);
 	free(root);

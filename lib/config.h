@@ -54,6 +54,16 @@ int roger_project_parse(struct roger_project **out, const char *path,
 			const char *text, size_t len, struct roger_err *err);
 
 /*
+ * The absolute form of directory `start_dir` (NULL: the current one),
+ * symbolic links resolved, and the root of the git work tree holding it, as
+ * new strings in *dir_out and *workdir_out.  ROGER_ENOTFOUND when the
+ * directory does not exist or is outside a git work tree (a bare
+ * repository counts as outside); the message says which.
+ */
+int roger_project_locate(char **dir_out, char **workdir_out,
+			 const char *start_dir, struct roger_err *err);
+
+/*
  * Find roger.json from `start_dir` (NULL: the current directory) upwards,
  * stopping at the git work tree root, and load it.  Fails with
  * ROGER_ENOTFOUND outside a git work tree or without roger.json (the

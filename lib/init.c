@@ -29,7 +29,6 @@
 #include "err.h"
 #include "fs.h"
 #include "init.h"
-#include "repo.h"
 #include "spec.h"
 #include "str.h"
 
@@ -496,7 +495,6 @@ void roger_init_free(struct roger_init *init)
 		return;
 	free(init->dir);
 	free(init->workdir);
-	free(init->subdir);
 	free(init->id);
 	json_decref(init->doc);
 	for (size_t i = 0; i < init->n_notes; i++) {
@@ -641,7 +639,6 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	struct found f = { 0 };
 	struct roger_init *init = NULL;
 	struct roger_project *check = NULL;
-	struct roger_repo *repo = NULL;
 	const char *group = opts->group ? opts->group : "/";
 	char *app = NULL, *app_why = NULL, *text = NULL;
 	int rc;
@@ -649,7 +646,6 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	if (opts->cmd && (!*opts->cmd || !roger_utf8_valid(opts->cmd, strlen(opts->cmd))))
 		return roger_err_set(err, ROGER_EINVALID,
 				     "invalid --cmd: %s", *opts->cmd ? "not valid UTF-8" : "empty");
-
 	roger_buf_init(&f.build);
 	roger_buf_init(&f.build_why);
 	f.cmd_rank = RANK_NONE;
@@ -659,38 +655,9 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	init->dir = realpath(dir ? dir : ".", NULL);
-	if (!init->dir || !roger_fs_is_dir(init->dir)) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "cannot use directory '%s': %s", dir ? dir : ".",
-				   init->dir ? "not a directory" : strerror(errno));
+	if ((rc = roger_project_locate(&init->dir, &init->workdir, dir, err)) < 0)
 		goto out;
-	}
-	rc = roger_repo_discover(&repo, init->dir, err);
-	if (rc == ROGER_ENOTFOUND) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
-				   init->dir);
-		goto out;
-	}
-	if (rc < 0)
-		goto out;
-	init->workdir = realpath(roger_repo_workdir(repo), NULL);
-	if (!init->workdir)
-		init->workdir = strdup(roger_repo_workdir(repo));
-	if (!init->workdir) {
-		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
-		goto out;
-	}
-	{
-		size_t wl = strlen(init->workdir);
-		bool below = !strncmp(init->dir, init->workdir, wl) &&
-			     init->dir[wl] == '/';
-
-		init->subdir = strdup(below ? init->dir + wl + 1 : "");
-	}
-	if ((rc = choose_app(&app, &app_why, init->dir, opts)) < 0 ||
-	    !init->subdir) {
+	if ((rc = choose_app(&app, &app_why, init->dir, opts)) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -717,7 +684,6 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	init = NULL;
 out:
 	roger_project_free(check);
-	roger_repo_free(repo);
 	roger_init_free(init);
 	roger_buf_release(&f.build);
 	roger_buf_release(&f.build_why);

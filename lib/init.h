@@ -30,7 +30,6 @@ struct roger_init_note {
 struct roger_init {
 	char *dir;       /* the project directory (absolute) */
 	char *workdir;   /* its git work tree root */
-	char *subdir;    /* dir relative to workdir, "" at the root */
 	char *id;        /* the app id, "/web/hello" */
 	json_t *doc;     /* the roger.json to write (owned) */
 	struct roger_init_note *notes;

@@ -603,7 +603,7 @@ START_TEST(test_config_load_outside_git)
 		}
 	}
 	ck_assert_int_eq(roger_project_load(&p, ctx, T("plain"), &err), ROGER_ENOTFOUND);
-	snprintf(want, sizeof(want), "'%s' is not inside a git work tree; a roger project lives in a git repository", T("plain"));
+	snprintf(want, sizeof(want), "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits", T("plain"));
 	ck_assert_str_eq(err.msg, want);
 	ck_assert_int_eq(roger_project_load(&p, ctx, T("missing"), &err), ROGER_ENOTFOUND);
 	ck_assert(strstr(err.msg, "cannot use directory") != NULL);
