@@ -101,7 +101,8 @@ static int init_run(struct cli *cli, int argc, char **argv)
 			: xstrdup("roger.json");
 	if (!file) {
 		roger_init_free(init);
-		return cli_fail(&(struct roger_err){ ROGER_ENOMEM, 0, "out of memory" });
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
 	}
 	if (cli->output == OUTPUT_JSON)
 		status = print_json(cli, init, file, gitignore);

@@ -398,6 +398,8 @@ static int check_env(struct check *c, const json_t *v, bool overlay)
 	json_t *val;
 	int rc = expect(c, v, T_OBJECT);
 
+	if (rc < 0)
+		return rc;
 	json_object_foreach((json_t *)v, key, val) {
 		size_t mark = push_key(c, key);
 
@@ -416,6 +418,8 @@ static int check_string_map(struct check *c, const json_t *v, bool overlay)
 	json_t *val;
 	int rc = expect(c, v, T_OBJECT);
 
+	if (rc < 0)
+		return rc;
 	json_object_foreach((json_t *)v, key, val) {
 		if (overlay && json_is_null(val))
 			continue;
