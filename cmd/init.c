@@ -50,8 +50,14 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 
 	for (size_t i = 0; i < init->n_notes; i++) {
 		const struct roger_init_note *n = &init->notes[i];
+		char key[32];
 
-		json_object_set_new(detected, n->what,
+		/* "health check" becomes "health_check". */
+		snprintf(key, sizeof(key), "%s", n->what);
+		for (char *p = key; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+		json_object_set_new(detected, key,
 				    json_pack("{s:s?, s:s}", "value", n->value,
 					      "why", n->why));
 	}

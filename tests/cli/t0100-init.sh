@@ -224,6 +224,8 @@ test_expect_success 'init -o json reports the decisions' '
 	test "$(json_get out.json id)" = /js &&
 	test "$(json_get out.json detected.command.value)" = ./go &&
 	test "$(json_get out.json detected.command.why)" = "the web: line of Procfile" &&
+	test "$(json_get out.json detected.health_check.value)" = "HTTP GET / on \$PORT0" &&
+	test "$(json_get out.json detected.build.value)" = "<absent>" &&
 	test "$(json_get out.json gitignore_updated)" = true &&
 	test "$(json_get out.json roger_json.marathon.cmd)" = ./go
 '
