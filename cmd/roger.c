@@ -184,16 +184,9 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 	cli->cmd = cmd;
 	setup_context(cli);
-	if (cmd->flags & CMD_NEED_PROJECT) {
-		status = cli_load_project(cli);
-		if (status)
-			return status;
-	}
-	if (cmd->flags & CMD_NEED_TARGET) {
-		status = cli_load_target(cli);
-		if (status)
-			return status;
-	}
+	/* The setup the command's flags ask for happens in cli_getopt(), once
+	 * the options are parsed: -h needs no project, and -C, -e and -t may
+	 * come after the command name. */
 	status = cmd->run(cli, argc, argv);
 	if (cli_interrupted && status == ROGER_EXIT_OK)
 		status = ROGER_EXIT_INTERRUPTED;
