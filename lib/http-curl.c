@@ -299,7 +299,7 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 			const char *url)
 {
 	const struct roger_http_req *req = x->req;
-	char detail[CURL_ERROR_SIZE + 64], secs[32];
+	char detail[CURL_ERROR_SIZE + 64], curl_detail[CURL_ERROR_SIZE], secs[32];
 	long os_errno = 0;
 	curl_off_t connect_us = 0;
 
@@ -311,6 +311,9 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 		snprintf(detail, sizeof(detail), "%s",
 			 *errbuf ? errbuf : curl_easy_strerror(code));
 	lower_first(detail);
+	snprintf(curl_detail, sizeof(curl_detail), "%s",
+		 *errbuf ? errbuf : curl_easy_strerror(code));
+	lower_first(curl_detail);
 	switch (code) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
@@ -349,18 +352,19 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 				     "timed out after %s waiting for '%s'",
 				     secs, url);
 	case CURLE_PEER_FAILED_VERIFICATION:
-		lower_first(detail);
+		x->resp->final = true;
 		return roger_err_set(x->err, ROGER_ENET,
 				     "cannot verify the TLS certificate of '%s': %s (a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)",
-				     url, *errbuf ? errbuf : detail);
+				     url, curl_detail);
 	case CURLE_SSL_CACERT_BADFILE:
 		return roger_err_set(x->err, ROGER_EINVALID,
 				     "cannot use the CA file '%s': %s",
-				     req->ca_file ? req->ca_file : "", errbuf);
+				     req->ca_file ? req->ca_file : "",
+				     curl_detail);
 	case CURLE_SSL_CONNECT_ERROR:
 		return roger_err_set(x->err, ROGER_ENET,
 				     "TLS handshake with '%s' failed: %s", url,
-				     *errbuf ? errbuf : detail);
+				     curl_detail);
 	case CURLE_GOT_NOTHING:
 		return roger_err_set(x->err, ROGER_ENET,
 				     "'%s' closed the connection without a reply",

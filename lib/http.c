@@ -83,6 +83,7 @@ void roger_http_resp_reset(struct roger_http_resp *resp)
 	roger_buf_reset(&resp->headers_);
 	resp->sent = false;
 	resp->timed_out = false;
+	resp->final = false;
 	resp->streamed = 0;
 }
 
@@ -98,6 +99,7 @@ void roger_http_resp_release(struct roger_http_resp *resp)
 	resp->attempts = 0;
 	resp->sent = false;
 	resp->timed_out = false;
+	resp->final = false;
 	resp->streamed = 0;
 }
 
@@ -1032,6 +1034,19 @@ static char *join_url(const char *base, const char *path)
 	return u;
 }
 
+/* Say why a failed request that reached the server is not sent again. */
+static void not_retried(struct roger_err *err, const char *method)
+{
+	size_t n;
+
+	if (!err)
+		return;
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 " after the request was sent (a %s is not retried: the server may have acted on it)",
+		 method ? method : "GET");
+}
+
 int roger_http_client_send(struct roger_http_client *c,
 			   const struct roger_http_req *req,
 			   struct roger_http_resp *resp, struct roger_err *err)
@@ -1086,15 +1101,12 @@ int roger_http_client_send(struct roger_http_client *c,
 				   c->name, resp->url, resp->status,
 				   (double)delay / 1000.0);
 		} else {
-			if (rc != ROGER_ENET || resp->streamed > 0)
+			if (rc != ROGER_ENET || resp->streamed > 0 ||
+			    resp->final)
 				return rc;
 			if (resp->sent && (resp->timed_out || !idempotent)) {
 				if (!idempotent && !resp->timed_out)
-					roger_err_prefix(err,
-							 "%s %s not retried, the server may have acted on it",
-							 c->name,
-							 req->method ? req->method
-								     : "GET");
+					not_retried(err, req->method);
 				return rc;
 			}
 			if (resp->sent && req->read_fn && !req->rewind_fn)

@@ -157,13 +157,15 @@ struct roger_http_resp {
 	/* What the transport observed, for the retry policy and messages. */
 	bool sent;       /* bytes of the request left this host */
 	bool timed_out;  /* the attempt ended on a timeout */
+	bool final;      /* retrying cannot help (a TLS certificate refused) */
 	int64_t streamed; /* body bytes handed to body_fn */
 	struct roger_buf headers_; /* "name\0value\0"... (use the accessors) */
 };
 
 #define ROGER_HTTP_RESP_INIT                                                   \
 	{                                                                      \
-		0, ROGER_BUF_INIT, NULL, 0, false, false, 0, ROGER_BUF_INIT    \
+		0, ROGER_BUF_INIT, NULL, 0, false, false, false, 0,            \
+			ROGER_BUF_INIT                                         \
 	}
 
 void roger_http_resp_release(struct roger_http_resp *resp);

@@ -253,7 +253,7 @@ int roger_marathon_task_instance_id(char **out, const char *task_id,
 		return roger_err_set(err, ROGER_EINVALID,
 				     "unexpected task id '%s'", task_id);
 	if (strstr(task_id, ".instance-") ||
-	    !strncmp(uuid - 9, "marathon-", 9))
+	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
 		s = strndup(task_id, (size_t)(uuid - task_id) + UUID_LEN);
 	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
 			  task_id, uuid) < 0)

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +381,7 @@ START_TEST(test_http_post_retried_only_if_never_sent)
 	ck_assert_uint_eq(f->n_requests, 2);
 	ck_assert_uint_eq(n_slept, 1);
 	ck_assert_str_eq(err.msg,
-			 "marathon POST not retried, the server may have acted on it: connection to 'http://m1:8080/v2/apps' was reset");
+			 "connection to 'http://m1:8080/v2/apps' was reset after the request was sent (a POST is not retried: the server may have acted on it)");
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
 	fake_http_free(f);
@@ -987,7 +988,7 @@ START_TEST(test_http_real_reset_get_retried_post_not)
 
 	ck_assert_int_eq(roger_http_client_send(c, &post, &resp, &err),
 			 ROGER_ENET);
-	ck_assert_msg(strstr(err.msg, "marathon POST not retried, the server may have acted on it: "),
+	ck_assert_msg(strstr(err.msg, " after the request was sent (a POST is not retried: the server may have acted on it)"),
 		      "%s", err.msg);
 	assert_one_line(err.msg);
 	/* the server received the POST once, and it was not sent again */
@@ -1296,6 +1297,101 @@ START_TEST(test_http_real_stream_goes_silent)
 }
 END_TEST
 
+static const char *tls_file(const char *name)
+{
+	static char path[2][1024];
+	static int which;
+	const char *src = getenv("TEST_SRCDIR");
+
+	which = !which;
+	snprintf(path[which], sizeof(path[which]), "%s/fixtures/tls/%s",
+		 src && *src ? src : "tests", name);
+	return path[which];
+}
+
+START_TEST(test_http_real_tls_verified_by_default)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client_opts o = { 0 };
+	struct roger_http_client *c;
+	struct roger_http_req req = { .url = "/v2/info" };
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+	const char *bases[1];
+	char want[256];
+
+	faultd_start_tls(&fd, "[{'match': 'GET /v2/info', 'json': {}, 'times': 0}]",
+			 tls_file("localhost.pem"), tls_file("localhost.key"));
+	bases[0] = fd.url;
+	o.name = "marathon";
+	o.bases = bases;
+	o.n_bases = 1;
+	o.backoff_base_ms = 10;
+
+	/* a self-signed certificate is refused, at once, without retries */
+	ck_assert_int_eq(roger_http_client_new(&c, ctx, &o, NULL, &err), 0);
+	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
+			 ROGER_ENET);
+	snprintf(want, sizeof(want),
+		 "cannot verify the TLS certificate of '%s/v2/info': ", fd.url);
+	ck_assert_msg(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "(a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)"),
+		      "%s", err.msg);
+	assert_one_line(err.msg);
+	ck_assert_int_eq(resp.attempts, 1);
+	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/info"), 0);
+	roger_http_client_free(c);
+
+	/* with the CA file, it is trusted */
+	o.ca_file = tls_file("localhost.pem");
+	ck_assert_int_eq(roger_http_client_new(&c, ctx, &o, NULL, &err), 0);
+	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/info"), 1);
+	roger_http_client_free(c);
+
+	/* a CA file that cannot be read is a configuration error */
+	o.ca_file = "/nonexistent/ca.pem";
+	ck_assert_int_eq(roger_http_client_new(&c, ctx, &o, NULL, &err), 0);
+	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
+			 ROGER_EINVALID);
+	ck_assert_msg(!strncmp(err.msg, "cannot use the CA file '/nonexistent/ca.pem': ", 46),
+		      "%s", err.msg);
+	roger_http_client_free(c);
+	roger_http_resp_release(&resp);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_http_real_interrupt)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client *c;
+	struct roger_http_req req = { .url = "/slow" };
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+	static volatile sig_atomic_t interrupted;
+
+	faultd_start(&fd, "[{'match': 'GET /slow', 'delay': 5, 'json': {}}]");
+	c = real_client(ctx, fd.url, NULL, 0);
+	roger_ctx_set_interrupt_flag(ctx, &interrupted);
+	interrupted = 1;
+	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
+			 ROGER_EINTR);
+	ck_assert_msg(!strncmp(err.msg, "interrupted while waiting for '", 31),
+		      "%s", err.msg);
+	ck_assert_int_eq(roger_exit_status(err.code), 130);
+	roger_http_resp_release(&resp);
+	roger_http_client_free(c);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -1345,6 +1441,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_real_netrc);
 	tcase_add_test(tc, test_http_real_streamed_put_with_expect_continue);
 	tcase_add_test(tc, test_http_real_stream_goes_silent);
+	tcase_add_test(tc, test_http_real_tls_verified_by_default);
+	tcase_add_test(tc, test_http_real_interrupt);
 	suite_add_tcase(s, tc);
 	return s;
 }

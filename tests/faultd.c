@@ -53,7 +53,8 @@ static const char *script_path(void)
 	return path;
 }
 
-void faultd_start_raw(struct faultd *f, const char *script)
+static void start(struct faultd *f, const char *script, const char *cert,
+		  const char *key)
 {
 	char script_file[1100], line[64] = "";
 	struct roger_err err = ROGER_ERR_INIT;
@@ -79,8 +80,13 @@ void faultd_start_raw(struct faultd *f, const char *script)
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execlp(python, python, script_path(), "--script", script_file,
-		       "--log", f->log, (char *)NULL);
+		if (cert)
+			execlp(python, python, script_path(), "--script",
+			       script_file, "--log", f->log, "--tls-cert", cert,
+			       "--tls-key", key, (char *)NULL);
+		else
+			execlp(python, python, script_path(), "--script",
+			       script_file, "--log", f->log, (char *)NULL);
 		fprintf(stderr, "cannot run '%s': %s\n", python,
 			strerror(errno));
 		_exit(127);
@@ -99,10 +105,16 @@ void faultd_start_raw(struct faultd *f, const char *script)
 	}
 	close(pipefd[0]);
 	ck_assert_int_eq(sscanf(line, "port %d", &f->port), 1);
-	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", f->port);
+	snprintf(f->url, sizeof(f->url), "%s://127.0.0.1:%d",
+		 cert ? "https" : "http", f->port);
 }
 
-void faultd_start(struct faultd *f, const char *script)
+void faultd_start_raw(struct faultd *f, const char *script)
+{
+	start(f, script, NULL, NULL);
+}
+
+static char *convert_quotes(const char *script)
 {
 	char *s = strdup(script);
 
@@ -110,7 +122,23 @@ void faultd_start(struct faultd *f, const char *script)
 	for (char *p = s; *p; p++)
 		if (*p == '\'')
 			*p = '"';
-	faultd_start_raw(f, s);
+	return s;
+}
+
+void faultd_start(struct faultd *f, const char *script)
+{
+	char *s = convert_quotes(script);
+
+	start(f, s, NULL, NULL);
+	free(s);
+}
+
+void faultd_start_tls(struct faultd *f, const char *script, const char *cert,
+		      const char *key)
+{
+	char *s = convert_quotes(script);
+
+	start(f, s, cert, key);
 	free(s);
 }
 

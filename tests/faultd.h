@@ -40,6 +40,12 @@ const char *faultd_tmp_dir(void);
 void faultd_start(struct faultd *f, const char *script);
 /* Start with the script text exactly as given (no quote conversion). */
 void faultd_start_raw(struct faultd *f, const char *script);
+/*
+ * Start an HTTPS server with the certificate and key files (f->url is then
+ * "https://127.0.0.1:PORT").  Quotes are converted as by faultd_start().
+ */
+void faultd_start_tls(struct faultd *f, const char *script, const char *cert,
+		      const char *key);
 void faultd_stop(struct faultd *f);
 
 /* The requests logged so far, as a JSON array (new reference). */

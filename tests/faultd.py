@@ -5,11 +5,13 @@ Python 3 standard library only.
 
 USAGE
     python3 faultd.py --script FILE [--log FILE] [--port-file FILE]
+                      [--tls-cert PEM --tls-key KEY]
 
 It listens on 127.0.0.1 on a free port, prints "port N" on stdout (one line,
 flushed) and writes N to --port-file (atomically), then serves until it gets
 SIGTERM or SIGINT, or its parent process exits (so a crashed test leaves
-nothing behind).  Every request it receives is appended to the --log file as
+nothing behind).  With --tls-cert and --tls-key it speaks HTTPS (a client
+that refuses the certificate is just dropped).  Every request it receives is appended to the --log file as
 one JSON object per line, before the reply:
     {"seq": 1, "conn": 1, "method": "PUT", "path": "/v2/apps/x?force=true",
      "headers": [["Host", "127.0.0.1:4242"], ...],
@@ -218,10 +220,14 @@ class Handler(socketserver.BaseRequestHandler):
             Handler.conn_seq += 1
             self.conn_id = Handler.conn_seq
         self.sock = self.request
-        self.rfile = self.sock.makefile("rb")
+        self.rfile = None
 
     def handle(self):
         try:
+            if self.server.tls:
+                self.sock = self.server.tls.wrap_socket(self.sock,
+                                                        server_side=True)
+            self.rfile = self.sock.makefile("rb")
             while self.one_request():
                 pass
         except (Hangup, ConnectionError, BrokenPipeError, OSError):
@@ -229,7 +235,9 @@ class Handler(socketserver.BaseRequestHandler):
 
     def finish(self):
         try:
-            self.rfile.close()
+            if self.rfile:
+                self.rfile.close()
+            self.sock.close()
         except OSError:
             pass
 
@@ -459,9 +467,16 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--port-file")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     server = Server(("127.0.0.1", args.port), Handler)
+    server.tls = None
+    if args.tls_cert:
+        import ssl
+        server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.tls.load_cert_chain(args.tls_cert, args.tls_key)
     server.script = Script(load_script(args.script))
     server.log = Log(args.log)
     port = server.server_address[1]
