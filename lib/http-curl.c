@@ -299,7 +299,8 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 			const char *url)
 {
 	const struct roger_http_req *req = x->req;
-	char detail[CURL_ERROR_SIZE + 64], curl_detail[CURL_ERROR_SIZE], secs[32];
+	char detail[CURL_ERROR_SIZE + 64], curl_detail[CURL_ERROR_SIZE];
+	char secs[32];
 	long os_errno = 0;
 	curl_off_t connect_us = 0;
 
@@ -409,8 +410,9 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 			goto setopt_failed;                                    \
 	} while (0)
 
-static int transport_send(struct roger_http *h, const struct roger_http_req *req,
-		     struct roger_http_resp *resp, struct roger_err *err)
+static int transport_send(struct roger_http *h,
+			  const struct roger_http_req *req,
+			  struct roger_http_resp *resp, struct roger_err *err)
 {
 	struct curl_transport *t = (struct curl_transport *)h;
 	CURL *curl = t->curl;
@@ -502,7 +504,8 @@ static int transport_send(struct roger_http *h, const struct roger_http_req *req
 setopt_failed:
 	rc = roger_err_set(err, ROGER_ERROR,
 			   "cannot set up the request to '%s' (libcurl %s)",
-			   url.buf, curl_version_info(CURLVERSION_NOW)->version);
+			   url.buf,
+			   curl_version_info(CURLVERSION_NOW)->version);
 out:
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);

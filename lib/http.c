@@ -58,7 +58,7 @@ struct roger_http_client {
 	char **bases;
 	size_t n_bases;
 	size_t current;
-	bool https_base; /* the first base is https: never send secrets over http */
+	bool https_base; /* never send secrets over http when this is set */
 	enum roger_auth_kind auth_kind;
 	char *auth_user;   /* shown in the trace as -u 'user:***' */
 	char *auth_header; /* "Basic ..." or "token=...": secret */
@@ -110,8 +110,10 @@ int roger_http_resp_add_header(struct roger_http_resp *resp, const char *name,
 	struct roger_buf *h = &resp->headers_;
 	size_t old = h->len;
 
-	if (roger_buf_add(h, name, name_len) < 0 || roger_buf_addch(h, 0) < 0 ||
-	    roger_buf_add(h, value, value_len) < 0 || roger_buf_addch(h, 0) < 0) {
+	if (roger_buf_add(h, name, name_len) < 0 ||
+	    roger_buf_addch(h, 0) < 0 ||
+	    roger_buf_add(h, value, value_len) < 0 ||
+	    roger_buf_addch(h, 0) < 0) {
 		roger_buf_truncate(h, old);
 		return ROGER_ENOMEM;
 	}
@@ -273,7 +275,7 @@ int roger_http_escape(struct roger_buf *out, const char *s)
 		unsigned char c = (unsigned char)*s;
 		int rc;
 
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+		if (isalnum(c) || strchr("-._~", c)) {
 			rc = roger_buf_addch(out, c);
 		} else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
@@ -284,6 +286,12 @@ int roger_http_escape(struct roger_buf *out, const char *s)
 			return rc;
 	}
 	return 0;
+}
+
+/* Whether `c` is a UTF-8 continuation byte. */
+static bool continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
 }
 
 /*
@@ -312,8 +320,7 @@ static int add_one_line(struct roger_buf *out, const char *s, size_t len,
 		if (out->len - start >= max) {
 			size_t cut = out->len;
 
-			while (cut > start &&
-			       ((unsigned char)out->buf[cut - 1] & 0xc0) == 0x80)
+			while (cut > start && continuation(out->buf[cut - 1]))
 				cut--;
 			if (cut > start &&
 			    (unsigned char)out->buf[cut - 1] >= 0xc0)
@@ -516,6 +523,11 @@ static uint32_t next_random(struct roger_http_client *c)
 	return x;
 }
 
+static long or_default(long v, long def)
+{
+	return v > 0 ? v : def;
+}
+
 int roger_http_client_new(struct roger_http_client **out,
 			  struct roger_ctx *ctx,
 			  const struct roger_http_client_opts *opts,
@@ -562,17 +574,17 @@ int roger_http_client_new(struct roger_http_client **out,
 	c->ca_file = xstrdup_or_null(opts->ca_file, &failed);
 	if (failed || setup_auth(c, opts->auth) < 0)
 		goto nomem;
-	c->connect_timeout_ms = opts->connect_timeout_ms > 0
-					? opts->connect_timeout_ms
-					: DEFAULT_CONNECT_TIMEOUT_MS;
-	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->connect_timeout_ms = or_default(opts->connect_timeout_ms,
+					   DEFAULT_CONNECT_TIMEOUT_MS);
+	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms
+					 : DEFAULT_TIMEOUT_MS;
 	c->max_retries = opts->max_retries < 0	? 0
 			 : opts->max_retries	? opts->max_retries
 						: DEFAULT_MAX_RETRIES;
-	c->backoff_base_ms = opts->backoff_base_ms > 0 ? opts->backoff_base_ms
-						       : DEFAULT_BACKOFF_BASE_MS;
-	c->backoff_max_ms = opts->backoff_max_ms > 0 ? opts->backoff_max_ms
-						     : DEFAULT_BACKOFF_MAX_MS;
+	c->backoff_base_ms = or_default(opts->backoff_base_ms,
+					DEFAULT_BACKOFF_BASE_MS);
+	c->backoff_max_ms = or_default(opts->backoff_max_ms,
+				       DEFAULT_BACKOFF_MAX_MS);
 	c->rng = (uint32_t)roger_ctx_now_ms(ctx) ^ (uint32_t)getpid() << 16 ^
 		 (uint32_t)(uintptr_t)c;
 	if (!c->rng)
@@ -1227,7 +1239,8 @@ int roger_http_client_status_err(const struct roger_http_client *c,
 		auth_hint(c, resp->url ? resp->url : "", hint, sizeof(hint));
 		code = roger_err_set(err, ROGER_EAUTH,
 				     "authentication refused by %s at '%s' (%s%s%s)%s",
-				     c->name, url.buf, what, sep, sum.buf, hint);
+				     c->name, url.buf, what, sep, sum.buf,
+				     hint);
 		break;
 	case 403:
 		code = roger_err_set(err, ROGER_EAUTH,

@@ -128,7 +128,7 @@ struct roger_http_req {
 	size_t n_headers;
 	enum roger_http_idempotence idempotent;
 	unsigned flags; /* enum roger_http_req_flags */
-	/* Milliseconds; 0: the client's default; ROGER_HTTP_NO_TIMEOUT: none. */
+	/* In ms; 0: the client's default; ROGER_HTTP_NO_TIMEOUT: none. */
 	long connect_timeout_ms;
 	long timeout_ms;
 	/* Fail when no byte arrives for this long (SSE, logs); 0: no limit. */
@@ -151,7 +151,7 @@ struct roger_http_req {
  */
 struct roger_http_resp {
 	long status;          /* 0 when no reply arrived */
-	struct roger_buf body; /* the body (2xx without body_fn, or any other) */
+	struct roger_buf body; /* (of a 2xx: only without body_fn) */
 	char *url;            /* the URL that answered (after redirects) */
 	int attempts;         /* transport sends it took (retries, redirects) */
 	/* What the transport observed, for the retry policy and messages. */
@@ -223,7 +223,7 @@ enum roger_http_service {
 struct roger_http_client_opts {
 	const char *name;        /* "marathon": the service, for messages */
 	const char *target_name; /* "prod": for hints; NULL when none */
-	const char *const *bases; /* base URLs (no trailing '/'), failover order */
+	const char *const *bases; /* base URLs, in failover order */
 	size_t n_bases;
 	const struct roger_auth *auth; /* NULL: none (copied) */
 	const char *ca_file;     /* NULL: the system's trust store */

@@ -34,6 +34,7 @@
 
 #define DEFAULT_MAX_EVENT ((size_t)64 << 20)
 #define UUID_LEN 36
+#define KILL_FLAGS (ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE)
 
 /* ---- small JSON readers -------------------------------------------------- */
 
@@ -173,10 +174,20 @@ static bool label_ok(const char *s, size_t n)
 	return true;
 }
 
-int roger_marathon_id_check(const char *id, struct roger_err *err)
+/* The reserved word the last segment `seg` (n bytes) is, or NULL. */
+static const char *reserved_word(const char *seg, size_t n)
 {
 	static const char *const reserved[] = { "restart", "tasks",
 						"versions" };
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (strlen(reserved[i]) == n && !strncmp(seg, reserved[i], n))
+			return reserved[i];
+	return NULL;
+}
+
+int roger_marathon_id_check(const char *id, struct roger_err *err)
+{
 	const char *seg, *end;
 
 	if (!id || id[0] != '/' || !id[1])
@@ -208,15 +219,12 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 						     "invalid app id '%s': segment '%.*s' ends with '.'",
 						     id, (int)n, seg);
 		}
-		if (!*end) {
-			for (size_t i = 0; i < 3; i++)
-				if (strlen(reserved[i]) == n &&
-				    !strncmp(seg, reserved[i], n))
-					return roger_err_set(err, ROGER_EINVALID,
-							     "invalid app id '%s': the last segment must not be '%s'",
-							     id, reserved[i]);
+		if (!*end && reserved_word(seg, n))
+			return roger_err_set(err, ROGER_EINVALID,
+					     "invalid app id '%s': the last segment must not be '%s'",
+					     id, reserved_word(seg, n));
+		if (!*end)
 			return 0;
-		}
 	}
 }
 
@@ -454,7 +462,8 @@ int roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
 				     "the app definition of '%s' is not a JSON object",
 				     id);
 	return req_write_app(out, "PUT", id, app, flags,
-			     ROGER_MARATHON_FORCE | ROGER_MARATHON_REPLACE, err);
+			     ROGER_MARATHON_FORCE | ROGER_MARATHON_REPLACE,
+			     err);
 }
 
 int roger_marathon_req_patch_app(struct roger_marathon_req *out,
@@ -555,7 +564,7 @@ int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
 	if (rc == 0 && host && add_query(&p, "host", host) < 0)
 		rc = nomem(err);
 	if (rc == 0 &&
-	    add_flags(&p, flags, ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE) < 0)
+	    add_flags(&p, flags, KILL_FLAGS) < 0)
 		rc = nomem(err);
 	return req_finish(out, &p, rc, err);
 }
@@ -573,7 +582,7 @@ int roger_marathon_req_kill_task(struct roger_marathon_req *out,
 	if (rc == 0 && roger_http_escape(&p, task_id) < 0)
 		rc = nomem(err);
 	if (rc == 0 &&
-	    add_flags(&p, flags, ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE) < 0)
+	    add_flags(&p, flags, KILL_FLAGS) < 0)
 		rc = nomem(err);
 	return req_finish(out, &p, rc, err);
 }
@@ -1169,8 +1178,8 @@ roger_marathon_deployments_find(const struct roger_marathon_deployments *d,
 	return NULL;
 }
 
-bool roger_marathon_deployment_affects(const struct roger_marathon_deployment *d,
-				       const char *app_id)
+bool roger_marathon_deployment_affects(
+	const struct roger_marathon_deployment *d, const char *app_id)
 {
 	for (size_t i = 0; i < d->n_affected_apps; i++)
 		if (!strcmp(d->affected_apps[i], app_id))
@@ -1452,7 +1461,7 @@ static void add_message(struct roger_buf *b, const char *msg)
 {
 	size_t start = b->len, n = strlen(msg), w = 0;
 
-	while (n > 0 && (msg[n - 1] == '.' || isspace((unsigned char)msg[n - 1])))
+	while (n > 0 && strchr(". \t\r\n", msg[n - 1]))
 		n--;
 	roger_buf_add(b, msg, n);
 	while (isalpha((unsigned char)msg[w]))

@@ -109,7 +109,7 @@ int roger_marathon_req_get_app(struct roger_marathon_req *out, const char *id,
 int roger_marathon_req_list_apps(struct roger_marathon_req *out,
 				 const char *id_filter, const char *label,
 				 unsigned embed, struct roger_err *err);
-/* PUT /v2/apps/{id}[?force=true][&partialUpdate=false] with `app` (create or update) */
+/* PUT /v2/apps/{id}[?force=true][&partialUpdate=false]: create or update */
 int roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
 			       const json_t *app, unsigned flags,
 			       struct roger_err *err);
@@ -338,8 +338,8 @@ const struct roger_marathon_deployment *
 roger_marathon_deployments_find(const struct roger_marathon_deployments *d,
 				const char *id);
 /* Whether the deployment touches the app `app_id`. */
-bool roger_marathon_deployment_affects(const struct roger_marathon_deployment *d,
-				       const char *app_id);
+bool roger_marathon_deployment_affects(
+	const struct roger_marathon_deployment *d, const char *app_id);
 
 /* The reply of every call that starts a deployment. */
 struct roger_marathon_deployment_result {
@@ -408,7 +408,7 @@ struct roger_marathon_error_detail {
 struct roger_marathon_error {
 	json_t *json;
 	const char *message;
-	struct roger_marathon_error_detail *details; /* 1.5+ and 4xx validation */
+	struct roger_marathon_error_detail *details; /* validation (4xx) */
 	size_t n_details;
 	const char *details_text; /* "details" as a string (parse errors) */
 	const char **deployments; /* 409: ids of the locking deployments */

@@ -57,7 +57,7 @@ void fake_http_push(struct fake_http *f, const struct fake_reply *r);
 /* Queue a reply whose body is the file `path` (aborts the test if missing). */
 void fake_http_push_file(struct fake_http *f, long status, const char *path,
 			 const char *headers);
-/* The value of header `name` in recorded request `i`, or NULL (static buffer). */
+/* Header `name` of recorded request `i`, or NULL (a static buffer). */
 const char *fake_http_req_header(const struct fake_http *f, size_t i,
 				 const char *name);
 
