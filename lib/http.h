@@ -32,7 +32,8 @@
  * ROGER_EAUTH, 404 ROGER_ENOTFOUND, 409 ROGER_ECONFLICT, 400/422
  * ROGER_EINVALID, 502/503/504 ROGER_ENET, others ROGER_EHTTP).  Without a
  * reply it returns ROGER_ENET (unreachable, reset, timed out: one line naming
- * the URL, e.g. "timed out after 5 s waiting for 'http://h/v2/apps'"),
+ * the URL, e.g. "timed out after 5 s waiting for 'http://h/v2/apps'"; a
+ * caller that must tell a timeout apart reads resp->timed_out),
  * ROGER_EINVALID (a bad URL or CA file), ROGER_EINTR, ROGER_ENOMEM, or the
  * code a body callback returned.
  *
