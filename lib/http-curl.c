@@ -15,6 +15,11 @@
  * callback only fires then.  Its text reaches the log (level TRACE, with
  * credentials masked) only with ROGER_TRACE_HTTP=1.
  *
+ * Idle timeouts are ours, not curl's low-speed limit: that one averages the
+ * rate over seconds, so a healthy event stream with a 2-byte heartbeat every
+ * 10 s would look "too slow".  The progress callback, which curl calls
+ * about once a second, compares the time of the last byte with the limit.
+ *
  * Bodies: a 2xx body goes to the request's body callback when it has one,
  * everything else into resp->body, up to the request's cap.  curl's error
  * codes are translated here, once, into roger codes with one-line messages
@@ -55,6 +60,8 @@ struct xfer {
 	int cb_rc;     /* a negative code from a callback */
 	bool stopped;  /* the body callback asked to stop */
 	bool too_big;
+	bool idle;     /* nothing arrived for req->idle_timeout_ms */
+	int64_t last_data_ms; /* when a byte last arrived */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -70,6 +77,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	struct xfer *x = userp;
 	size_t len = size * n, name_len, v;
 
+	x->last_data_ms = roger_ctx_now_ms(x->t->ctx);
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
@@ -101,6 +109,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 	size_t len = size * n;
 	int rc;
 
+	x->last_data_ms = roger_ctx_now_ms(x->t->ctx);
 	if (x->req->body_fn && x->status >= 200 && x->status < 300) {
 		rc = x->req->body_fn(x->req->body_data, data, len, x->err);
 		if (rc == ROGER_HTTP_STOP) {
@@ -145,6 +154,12 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 
 	if (roger_ctx_interrupted(x->t->ctx))
 		return 1;
+	if (x->req->idle_timeout_ms > 0 &&
+	    roger_ctx_now_ms(x->t->ctx) - x->last_data_ms >
+		    x->req->idle_timeout_ms) {
+		x->idle = true;
+		return 1;
+	}
 	if (x->req->progress_fn)
 		x->req->progress_fn(x->req->progress_data, dlnow, dltotal,
 				    ulnow, ultotal);
@@ -332,12 +347,6 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 				     "cannot connect to '%s': %s", url, detail);
 	case CURLE_OPERATION_TIMEDOUT:
 		x->resp->timed_out = true;
-		if (req->idle_timeout_ms > 0 && strstr(errbuf, "too slow")) {
-			fmt_seconds(secs, sizeof(secs), req->idle_timeout_ms);
-			return roger_err_set(x->err, ROGER_ENET,
-					     "no data for %s from '%s'", secs,
-					     url);
-		}
 		if (!x->resp->sent && connect_us == 0) {
 			long ms = req->connect_timeout_ms;
 
@@ -390,6 +399,13 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 					     url, x->max_body);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
+		if (x->idle) {
+			x->resp->timed_out = true;
+			fmt_seconds(secs, sizeof(secs), req->idle_timeout_ms);
+			return roger_err_set(x->err, ROGER_ENET,
+					     "no data for %s from '%s'", secs,
+					     url);
+		}
 		if (!x->cb_rc)
 			return roger_err_set(x->err, ROGER_EINTR,
 					     "interrupted while waiting for '%s'",
@@ -431,6 +447,7 @@ static int transport_send(struct roger_http *h,
 	x.resp = resp;
 	x.err = err;
 	x.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
+	x.last_data_ms = roger_ctx_now_ms(t->ctx);
 	roger_http_mask_url(&url, req->url);
 	if (build_headers(&headers, req, with_body) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -466,11 +483,6 @@ static int transport_send(struct roger_http *h,
 		SETOPT(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
 	if (req->timeout_ms > 0)
 		SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	if (req->idle_timeout_ms > 0) {
-		SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
-		SETOPT(CURLOPT_LOW_SPEED_TIME,
-		       (req->idle_timeout_ms + 999) / 1000);
-	}
 	if (req->idempotent == ROGER_HTTP_IDEMPOTENT_NO)
 		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
 	if (!strcasecmp(method, "HEAD")) {

@@ -878,9 +878,6 @@ static int trace_line(struct roger_buf *b, const struct roger_http_client *c,
 		rc = add_seconds(b, "--connect-timeout", r->connect_timeout_ms);
 	if (rc == 0 && r->timeout_ms > 0)
 		rc = add_seconds(b, "--max-time", r->timeout_ms);
-	if (rc == 0 && r->idle_timeout_ms > 0)
-		rc = roger_buf_addf(b, " --speed-limit 1 --speed-time %ld",
-				    (r->idle_timeout_ms + 999) / 1000);
 	if (rc == 0 && r->read_fn) {
 		rc = roger_buf_adds(b, " -T ");
 		if (rc == 0)

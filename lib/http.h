@@ -132,7 +132,11 @@ struct roger_http_req {
 	/* In ms; 0: the client's default; ROGER_HTTP_NO_TIMEOUT: none. */
 	long connect_timeout_ms;
 	long timeout_ms;
-	/* Fail when no byte arrives for this long (SSE, logs); 0: no limit. */
+	/*
+	 * Fail (ROGER_ENET, "no data for N s") when no byte arrives for this
+	 * long, checked about once a second; 0: no limit.  For streams that
+	 * stay quiet but alive, like Marathon's events with a heartbeat.
+	 */
 	long idle_timeout_ms;
 	/* Stream the body of a 2xx reply here instead of into resp->body. */
 	roger_http_body_fn body_fn;

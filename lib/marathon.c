@@ -563,9 +563,10 @@ int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
 
 	if (rc == 0 && host && add_query(&p, "host", host) < 0)
 		rc = nomem(err);
-	if (rc == 0 &&
-	    add_flags(&p, flags, KILL_FLAGS) < 0)
+	if (rc == 0 && add_flags(&p, flags, KILL_FLAGS) < 0)
 		rc = nomem(err);
+	/* sent again, it would kill the replacements of the killed tasks */
+	out->idempotent = ROGER_HTTP_IDEMPOTENT_NO;
 	return req_finish(out, &p, rc, err);
 }
 
@@ -581,9 +582,10 @@ int roger_marathon_req_kill_task(struct roger_marathon_req *out,
 	rc = req_start(out, &p, "DELETE", id, "/tasks/", err);
 	if (rc == 0 && roger_http_escape(&p, task_id) < 0)
 		rc = nomem(err);
-	if (rc == 0 &&
-	    add_flags(&p, flags, KILL_FLAGS) < 0)
+	if (rc == 0 && add_flags(&p, flags, KILL_FLAGS) < 0)
 		rc = nomem(err);
+	/* sent again, it would say 404 for a task it did kill */
+	out->idempotent = ROGER_HTTP_IDEMPOTENT_NO;
 	return req_finish(out, &p, rc, err);
 }
 

@@ -136,11 +136,11 @@ int roger_marathon_req_restart_app(struct roger_marathon_req *out,
 /* GET /v2/apps/{id}/tasks */
 int roger_marathon_req_app_tasks(struct roger_marathon_req *out,
 				 const char *id, struct roger_err *err);
-/* DELETE /v2/apps/{id}/tasks[?host=h][&scale=true][&wipe=true] */
+/* DELETE /v2/apps/{id}/tasks[?host=h][&scale=true][&wipe=true] (not retried) */
 int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
 				  const char *id, const char *host,
 				  unsigned flags, struct roger_err *err);
-/* DELETE /v2/apps/{id}/tasks/{task}[?scale=true][&wipe=true] */
+/* DELETE /v2/apps/{id}/tasks/{task}[?scale=true][&wipe=true] (not retried) */
 int roger_marathon_req_kill_task(struct roger_marathon_req *out,
 				 const char *id, const char *task_id,
 				 unsigned flags, struct roger_err *err);

@@ -1297,6 +1297,110 @@ START_TEST(test_http_real_stream_goes_silent)
 }
 END_TEST
 
+START_TEST(test_http_real_pause_mid_body)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client *c;
+	struct roger_buf got = ROGER_BUF_INIT;
+	struct roger_http_req req = { .url = "/files/read",
+				      .timeout_ms = ROGER_HTTP_NO_TIMEOUT,
+				      .idle_timeout_ms = 1000 };
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	faultd_start(&fd, "[{'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 0.3, 'body_delay_after': 4},"
+			  " {'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 3, 'body_delay_after': 4, 'times': 0}]");
+	c = real_client(ctx, fd.url, NULL, 0);
+	/* a short pause in the middle of the body is fine */
+	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(resp.body.buf, "0123456789");
+	/* a long one trips the idle timeout; streamed bytes are not replayed */
+	req.body_fn = collect_body;
+	req.body_data = &got;
+	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
+			 ROGER_ENET);
+	ck_assert_msg(strstr(err.msg, "no data for 1 s from '"), "%s", err.msg);
+	ck_assert_str_eq(got.buf, "0123");
+	ck_assert_uint_eq(faultd_count(&fd, "GET", "/files/read"), 2);
+	roger_buf_release(&got);
+	roger_http_resp_release(&resp);
+	roger_http_client_free(c);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_http_real_upload_refused_before_body)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client *c;
+	struct upload u = { .data = "0123456789abcdefghijklmnopqrstuvwxyz",
+			    .len = 36 };
+	struct roger_http_req req = { .method = "PUT",
+				      .url = "/artifacts/x.tar.gz",
+				      .read_fn = upload_read,
+				      .rewind_fn = upload_rewind,
+				      .read_data = &u,
+				      .upload_len = 36,
+				      .flags = ROGER_HTTP_EXPECT_CONTINUE };
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *reqs;
+
+	faultd_start(&fd, "[{'match': 'PUT /artifacts/*', 'status': 401, 'expect': 'reject', 'html': true}]");
+	c = real_client(ctx, fd.url, NULL, 0);
+	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(resp.status, 401);
+	ck_assert_int_eq(roger_http_client_status_err(c, &resp, &err),
+			 ROGER_EAUTH);
+	/* the server answered before the body: it never read it */
+	reqs = faultd_requests(&fd);
+	ck_assert_uint_eq(json_array_size(reqs), 1);
+	ck_assert(json_is_false(json_object_get(json_array_get(reqs, 0),
+						"body_read")));
+	json_decref(reqs);
+	roger_http_resp_release(&resp);
+	roger_http_client_free(c);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_http_real_slow_heartbeats_are_not_idle)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client *c;
+	struct roger_buf got = ROGER_BUF_INIT;
+	struct roger_http_req req = { .url = "/v2/events",
+				      .accept = "text/event-stream",
+				      .timeout_ms = ROGER_HTTP_NO_TIMEOUT,
+				      .idle_timeout_ms = 2000,
+				      .body_fn = collect_body,
+				      .body_data = &got };
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	/* one byte every 1.2 s: under 1 byte/s on average, never 2 s idle */
+	faultd_start(&fd, "[{'match': 'GET /v2/events', 'sse': [{'raw': ':'},"
+			  " {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': '\\n'},"
+			  " {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': 'x'}]}]");
+	c = real_client(ctx, fd.url, NULL, 0);
+	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(got.buf, ":\n\n\nx");
+	roger_buf_release(&got);
+	roger_http_resp_release(&resp);
+	roger_http_client_free(c);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
 static const char *tls_file(const char *name)
 {
 	static char path[2][1024];
@@ -1441,6 +1545,9 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_real_netrc);
 	tcase_add_test(tc, test_http_real_streamed_put_with_expect_continue);
 	tcase_add_test(tc, test_http_real_stream_goes_silent);
+	tcase_add_test(tc, test_http_real_pause_mid_body);
+	tcase_add_test(tc, test_http_real_slow_heartbeats_are_not_idle);
+	tcase_add_test(tc, test_http_real_upload_refused_before_body);
 	tcase_add_test(tc, test_http_real_tls_verified_by_default);
 	tcase_add_test(tc, test_http_real_interrupt);
 	suite_add_tcase(s, tc);

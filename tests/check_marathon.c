@@ -270,7 +270,7 @@ START_TEST(test_marathon_request_builders)
 						       ROGER_MARATHON_SCALE, &err),
 			 0);
 	check_req(&r, "DELETE", "/v2/apps/web/hello/tasks?host=10.0.0.1&scale=true",
-		  NULL, 0);
+		  NULL, ROGER_HTTP_IDEMPOTENT_NO);
 	roger_marathon_req_release(&r);
 
 	ck_assert_int_eq(roger_marathon_req_kill_task(
@@ -280,7 +280,7 @@ START_TEST(test_marathon_request_builders)
 			 0);
 	check_req(&r, "DELETE",
 		  "/v2/apps/web/hello/tasks/web_hello.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1?wipe=true",
-		  NULL, 0);
+		  NULL, ROGER_HTTP_IDEMPOTENT_NO);
 	roger_marathon_req_release(&r);
 
 	ck_assert_int_eq(roger_marathon_req_app_versions(&r, "/web/hello", &err),
