@@ -1056,6 +1056,40 @@ static void not_retried(struct roger_err *err, const char *method)
 		 method ? method : "GET");
 }
 
+/* Whether a reply asks to be tried again: a gateway error of a leaderless
+ * Marathon, for a request that can be sent again. */
+static bool retryable_reply(const struct roger_http_client *c,
+			    const struct roger_http_req *req,
+			    const struct roger_http_resp *resp,
+			    bool idempotent, int retries)
+{
+	if (resp->status != 502 && resp->status != 503 && resp->status != 504)
+		return false;
+	return idempotent && resp->streamed == 0 &&
+	       !(req->read_fn && !req->rewind_fn) &&
+	       !(req->flags & ROGER_HTTP_NO_RETRY) && retries < c->max_retries;
+}
+
+/*
+ * Whether a failed attempt may be sent again at all (to this base URL or
+ * another): never after a callback's error, streamed data, a refused
+ * certificate, a timeout after sending, or when a non-idempotent request or
+ * an upload that cannot be rewound had left.
+ */
+static bool retryable_failure(const struct roger_http_req *req,
+			      const struct roger_http_resp *resp, int rc,
+			      bool idempotent, struct roger_err *err)
+{
+	if (rc != ROGER_ENET || resp->streamed > 0 || resp->final)
+		return false;
+	if (!resp->sent)
+		return true;
+	if (!idempotent && !resp->timed_out)
+		not_retried(err, req->method);
+	return idempotent && !resp->timed_out &&
+	       !(req->read_fn && !req->rewind_fn);
+}
+
 int roger_http_client_send(struct roger_http_client *c,
 			   const struct roger_http_req *req,
 			   struct roger_http_resp *resp, struct roger_err *err)
@@ -1090,49 +1124,34 @@ int roger_http_client_send(struct roger_http_client *c,
 		rc = send_redirects(c, req, url, idempotent, resp, &attempts,
 				    err);
 		resp->attempts = attempts;
+		if (rc == 0 && !absolute)
+			c->current = base;
+		if (rc == 0 &&
+		    !retryable_reply(c, req, resp, idempotent, retries))
+			return 0;
 		if (rc == 0) {
-			if (!absolute)
-				c->current = base;
-			if (!(resp->status == 502 || resp->status == 503 ||
-			      resp->status == 504) ||
-			    !idempotent || resp->streamed > 0 ||
-			    (req->read_fn && !req->rewind_fn) ||
-			    (req->flags & ROGER_HTTP_NO_RETRY) ||
-			    retries >= c->max_retries)
-				return 0;
 			delay = retry_after_ms(resp);
 			if (delay < 0 || delay > c->backoff_max_ms)
 				delay = roger_http_backoff_ms(
 					retries + 1, c->backoff_base_ms,
 					c->backoff_max_ms, next_random(c));
 			roger_info(c->ctx,
-				   "%s at '%s' answered HTTP %ld, retrying in %.1f s",
-				   c->name, resp->url, resp->status,
+				   "%s answered HTTP %ld, retrying in %.1f s",
+				   c->name, resp->status,
 				   (double)delay / 1000.0);
 		} else {
-			if (rc != ROGER_ENET || resp->streamed > 0 ||
-			    resp->final)
+			if (!retryable_failure(req, resp, rc, idempotent, err))
 				return rc;
-			if (resp->sent && (resp->timed_out || !idempotent)) {
-				if (!idempotent && !resp->timed_out)
-					not_retried(err, req->method);
-				return rc;
-			}
-			if (resp->sent && req->read_fn && !req->rewind_fn)
-				return rc;
+			/* Failover: the next base URL at once, round after round. */
 			if (!resp->sent && n_bases > 1) {
-				size_t next = (base + 1) % n_bases;
-
-				failed_in_round++;
-				if (failed_in_round < n_bases) {
+				base = (base + 1) % n_bases;
+				if (++failed_in_round < n_bases) {
 					roger_info(c->ctx, "%s; trying '%s'",
 						   err ? err->msg : "failed",
-						   c->bases[next]);
-					base = next;
+						   c->bases[base]);
 					continue;
 				}
 				failed_in_round = 0;
-				base = next;
 			}
 			if ((req->flags & ROGER_HTTP_NO_RETRY) ||
 			    retries >= c->max_retries) {
@@ -1155,8 +1174,8 @@ int roger_http_client_send(struct roger_http_client *c,
 				 : default_sleep(c, delay);
 		if (rc < 0)
 			return roger_err_set(err, ROGER_EINTR,
-					     "interrupted while waiting to retry '%s'",
-					     resp->url ? resp->url : req->url);
+					     "interrupted while waiting to retry %s",
+					     c->name);
 	}
 }
 
