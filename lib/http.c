@@ -1056,8 +1056,10 @@ static void not_retried(struct roger_err *err, const char *method)
 		 method ? method : "GET");
 }
 
-/* Whether a reply asks to be tried again: a gateway error of a leaderless
- * Marathon, for a request that can be sent again. */
+/*
+ * Whether a reply asks to be tried again: a gateway error of a leaderless
+ * Marathon, for a request that can be sent again.
+ */
 static bool retryable_reply(const struct roger_http_client *c,
 			    const struct roger_http_req *req,
 			    const struct roger_http_resp *resp,
@@ -1142,7 +1144,7 @@ int roger_http_client_send(struct roger_http_client *c,
 		} else {
 			if (!retryable_failure(req, resp, rc, idempotent, err))
 				return rc;
-			/* Failover: the next base URL at once, round after round. */
+			/* Failover: the next base URL at once, round by round. */
 			if (!resp->sent && n_bases > 1) {
 				base = (base + 1) % n_bases;
 				if (++failed_in_round < n_bases) {
