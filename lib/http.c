@@ -1144,7 +1144,7 @@ int roger_http_client_send(struct roger_http_client *c,
 		} else {
 			if (!retryable_failure(req, resp, rc, idempotent, err))
 				return rc;
-			/* Failover: the next base URL at once, round by round. */
+			/* Failover: the next base URL at once. */
 			if (!resp->sent && n_bases > 1) {
 				base = (base + 1) % n_bases;
 				if (++failed_in_round < n_bases) {
