@@ -151,6 +151,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct xfer *x = userp;
+	int rc;
 
 	if (roger_ctx_interrupted(x->t->ctx))
 		return 1;
@@ -160,10 +161,15 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		x->idle = true;
 		return 1;
 	}
-	if (x->req->progress_fn)
-		x->req->progress_fn(x->req->progress_data, dlnow, dltotal,
-				    ulnow, ultotal);
-	return 0;
+	if (!x->req->progress_fn)
+		return 0;
+	rc = x->req->progress_fn(x->req->progress_data, dlnow, dltotal, ulnow,
+				 ultotal, x->err);
+	if (rc == ROGER_HTTP_STOP)
+		x->stopped = true;
+	else if (rc < 0)
+		x->cb_rc = rc;
+	return rc != 0;
 }
 
 /* Log one line of curl's verbose output, masking credentials. */
@@ -506,7 +512,9 @@ static int transport_send(struct roger_http *h,
 	}
 
 	code = curl_easy_perform(curl);
-	if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && x.stopped)) {
+	if (code == CURLE_OK ||
+	    ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) &&
+	     x.stopped)) {
 		resp->status = x.status;
 		goto out;
 	}

@@ -27,7 +27,8 @@
  * starts when every base URL of the round has failed.
  *
  * Outcome.  roger_http_client_send() returns 0 once any HTTP reply arrived,
- * whatever its status: statuses are the caller's to judge, with
+ * whatever its status, or a callback returned ROGER_HTTP_STOP (resp->status
+ * is 0 if that was before the reply).  Statuses are the caller's to judge, with
  * roger_http_client_status_err() for the common mapping (401/403
  * ROGER_EAUTH, 404 ROGER_ENOTFOUND, 409 ROGER_ECONFLICT, 400/422
  * ROGER_EINVALID, 502/503/504 ROGER_ENET, others ROGER_EHTTP).  Without a
@@ -77,10 +78,16 @@ typedef long (*roger_http_read_fn)(void *data, char *buf, size_t len,
 				   struct roger_err *err);
 /* Restart an upload from its first byte (for retries); 0 or a negative code. */
 typedef int (*roger_http_rewind_fn)(void *data, struct roger_err *err);
-/* Progress: byte counts so far and expected (0 when unknown). */
-typedef void (*roger_http_progress_fn)(void *data, int64_t down_now,
-				       int64_t down_total, int64_t up_now,
-				       int64_t up_total);
+/*
+ * Progress, about once a second even when nothing moves: byte counts so far
+ * and expected (0 when unknown).  Returns like a body callback: 0 to go on,
+ * ROGER_HTTP_STOP to end the transfer, or a negative code after setting
+ * `err`.  It must not use the client it was called from (curl handles are
+ * not reentrant); another client is fine.
+ */
+typedef int (*roger_http_progress_fn)(void *data, int64_t down_now,
+				      int64_t down_total, int64_t up_now,
+				      int64_t up_total, struct roger_err *err);
 
 enum roger_http_idempotence {
 	ROGER_HTTP_IDEMPOTENT_AUTO = 0, /* decided by the method */

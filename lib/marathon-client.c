@@ -11,12 +11,14 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "ctx.h"
 #include "err.h"
 #include "http.h"
 #include "marathon.h"
@@ -99,14 +101,13 @@ static int from_url(struct roger_err *err, const struct roger_http_resp *resp,
 	return rc;
 }
 
-static int send_http(struct roger_marathon *m, const struct roger_http_req *h,
-		     struct roger_http_resp *resp, struct roger_err *err)
+/* The error for a reply that is not a 2xx. */
+static int reply_err(struct roger_marathon *m,
+		     const struct roger_http_resp *resp, struct roger_err *err)
 {
 	struct roger_buf url = ROGER_BUF_INIT;
-	int rc = roger_http_client_send(m->http, h, resp, err);
+	int rc;
 
-	if (rc < 0 || roger_http_resp_ok(resp))
-		return rc;
 	roger_http_mask_url(&url, resp->url ? resp->url : "");
 	rc = roger_marathon_error_from_reply(err, resp->status, resp->body.buf,
 					     resp->body.len, url.buf,
@@ -115,6 +116,16 @@ static int send_http(struct roger_marathon *m, const struct roger_http_req *h,
 		rc = roger_http_client_status_err(m->http, resp, err);
 	roger_buf_release(&url);
 	return rc;
+}
+
+static int send_http(struct roger_marathon *m, const struct roger_http_req *h,
+		     struct roger_http_resp *resp, struct roger_err *err)
+{
+	int rc = roger_http_client_send(m->http, h, resp, err);
+
+	if (rc < 0 || roger_http_resp_ok(resp))
+		return rc;
+	return reply_err(m, resp, err);
 }
 
 int roger_marathon_send(struct roger_marathon *m,
@@ -464,8 +475,9 @@ int roger_marathon_ping(struct roger_marathon *m, struct roger_err *err)
 
 struct events_state {
 	struct roger_marathon_sse sse;
-	roger_marathon_event_fn fn;
-	void *data;
+	const struct roger_marathon_watch *w;
+	struct roger_ctx *ctx;
+	int64_t last_tick_ms;
 	bool stopped;
 };
 
@@ -473,36 +485,61 @@ static int events_body(void *data, const char *chunk, size_t len,
 		       struct roger_err *err)
 {
 	struct events_state *st = data;
-	int rc = roger_marathon_sse_feed(&st->sse, chunk, len, st->fn,
-					 st->data, err);
+	int rc = roger_marathon_sse_feed(&st->sse, chunk, len,
+					 st->w->on_event, st->w->data, err);
 
 	if (rc == ROGER_HTTP_STOP)
 		st->stopped = true;
 	return rc;
 }
 
-int roger_marathon_events(struct roger_marathon *m, const char *const *types,
-			  size_t n_types, long idle_timeout_ms,
-			  roger_marathon_event_fn fn, void *data,
+static int events_tick(void *data, int64_t down_now, int64_t down_total,
+		       int64_t up_now, int64_t up_total, struct roger_err *err)
+{
+	struct events_state *st = data;
+	int rc;
+
+	(void)down_now;
+	(void)down_total;
+	(void)up_now;
+	(void)up_total;
+	/* curl calls this more often than once a second when busy */
+	if (!st->w->on_tick ||
+	    roger_ctx_now_ms(st->ctx) - st->last_tick_ms < 1000)
+		return 0;
+	st->last_tick_ms = roger_ctx_now_ms(st->ctx);
+	rc = st->w->on_tick(st->w->data, err);
+	if (rc == ROGER_HTTP_STOP)
+		st->stopped = true;
+	return rc;
+}
+
+int roger_marathon_events(struct roger_marathon *m,
+			  const struct roger_marathon_watch *w,
 			  struct roger_err *err)
 {
 	struct roger_marathon_req req = { 0 };
 	struct roger_http_req h;
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
-	struct events_state st = { .fn = fn, .data = data };
-	int rc = roger_marathon_req_events(&req, types, n_types, err);
+	struct events_state st = { .w = w, .ctx = m->ctx };
+	int rc = roger_marathon_req_events(&req, w->types, w->n_types, err);
 
 	if (rc < 0)
 		return rc;
 	roger_marathon_sse_init(&st.sse);
+	st.last_tick_ms = roger_ctx_now_ms(m->ctx);
 	roger_marathon_req_http(&req, &h);
 	h.timeout_ms = ROGER_HTTP_NO_TIMEOUT;
-	h.idle_timeout_ms = idle_timeout_ms > 0 ? idle_timeout_ms
-						: DEFAULT_EVENTS_IDLE_MS;
+	h.idle_timeout_ms = w->idle_timeout_ms > 0 ? w->idle_timeout_ms
+						   : DEFAULT_EVENTS_IDLE_MS;
 	h.body_fn = events_body;
 	h.body_data = &st;
-	rc = send_http(m, &h, &resp, err);
-	if (rc == 0 && !st.stopped) {
+	h.progress_fn = events_tick;
+	h.progress_data = &st;
+	rc = roger_http_client_send(m->http, &h, &resp, err);
+	if (rc == 0 && !st.stopped && !roger_http_resp_ok(&resp))
+		rc = reply_err(m, &resp, err);
+	else if (rc == 0 && !st.stopped) {
 		struct roger_buf url = ROGER_BUF_INIT;
 
 		roger_http_mask_url(&url, resp.url ? resp.url : "");

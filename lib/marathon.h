@@ -619,16 +619,38 @@ int roger_marathon_leader(char **out, struct roger_marathon *m,
 			  struct roger_err *err);
 int roger_marathon_ping(struct roger_marathon *m, struct roger_err *err);
 
+/* Called about once a second while an event stream is open (see below). */
+typedef int (*roger_marathon_tick_fn)(void *data, struct roger_err *err);
+
+/* How to follow the event stream. */
+struct roger_marathon_watch {
+	/*
+	 * Event types to receive (server-side filter); NULL: every one.
+	 * Include "event_stream_attached" to learn when the stream is live:
+	 * it has no history, so that is when to poll once to catch up.
+	 */
+	const char *const *types;
+	size_t n_types;
+	long idle_timeout_ms; /* 0: 30 s (Marathon's heartbeat is 10 s) */
+	roger_marathon_event_fn on_event;
+	/*
+	 * Optional: called about once a second, events or not, so a watcher
+	 * can keep its clock and poll (through another client: this one is
+	 * busy).  Returns 0, ROGER_HTTP_STOP, or a negative code.
+	 */
+	roger_marathon_tick_fn on_tick;
+	void *data; /* handed to both callbacks */
+};
+
 /*
- * Follow /v2/events (only `types` when given), calling `fn` for each event
- * until it returns ROGER_HTTP_STOP (then 0 is returned) or an error.  The
- * stream ending, or staying silent for `idle_timeout_ms` (Marathon sends a
- * heartbeat every 10 s; 0: 30 s), is ROGER_ENET: the caller reconnects and
- * catches up by polling, since the stream has no history.
+ * Follow /v2/events, calling w->on_event for each event and w->on_tick
+ * about once a second, until one of them returns ROGER_HTTP_STOP (then 0
+ * is returned) or an error (returned).  The stream ending, or staying
+ * silent past the idle timeout, is ROGER_ENET: the caller reconnects and
+ * catches up by polling.
  */
-int roger_marathon_events(struct roger_marathon *m, const char *const *types,
-			  size_t n_types, long idle_timeout_ms,
-			  roger_marathon_event_fn fn, void *data,
+int roger_marathon_events(struct roger_marathon *m,
+			  const struct roger_marathon_watch *w,
 			  struct roger_err *err);
 
 #endif

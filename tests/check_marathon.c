@@ -1419,13 +1419,16 @@ START_TEST(test_marathon_client_events_over_fake)
 	struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT, 0, 5 };
 	struct roger_err err = ROGER_ERR_INIT;
 	static const char *const types[] = { "deployment_info" };
+	struct roger_marathon_watch w = { 0 };
 
 	f->chunk = 7;
 	fake_http_push_file(f, 200, fixture_path("marathon-events.sse"),
 			    "Content-Type: text/event-stream\n");
-	ck_assert_int_eq(roger_marathon_events(m, types, 1, 0, collect_event, &c,
-					       &err),
-			 0);
+	w.types = types;
+	w.n_types = 1;
+	w.on_event = collect_event;
+	w.data = &c;
+	ck_assert_int_eq(roger_marathon_events(m, &w, &err), 0);
 	ck_assert_uint_eq(c.n, 5);
 	ck_assert_str_eq(fake_http_req_header(f, 0, "Accept"),
 			 "text/event-stream");
@@ -1437,9 +1440,10 @@ START_TEST(test_marathon_client_events_over_fake)
 	/* the stream ends before the caller is done: ENET, to reconnect */
 	c.stop_at = 0;
 	fake_http_push_file(f, 200, fixture_path("marathon-events.sse"), NULL);
-	ck_assert_int_eq(roger_marathon_events(m, NULL, 0, 5000, collect_event,
-					       &c, &err),
-			 ROGER_ENET);
+	w.types = NULL;
+	w.n_types = 0;
+	w.idle_timeout_ms = 5000;
+	ck_assert_int_eq(roger_marathon_events(m, &w, &err), ROGER_ENET);
 	ck_assert_str_eq(err.msg,
 			 "the event stream of 'http://m1:8080/v2/events?plan-format=light' ended");
 	ck_assert_uint_eq(c.n, 18);
@@ -1565,6 +1569,7 @@ START_TEST(test_marathon_real_event_stream)
 	struct roger_err err = ROGER_ERR_INIT;
 	static const char *const types[] = { "deployment_info",
 					     "deployment_success" };
+	struct roger_marathon_watch w = { 0 };
 	json_t *reqs;
 
 	faultd_start(&fd, "[{'match': 'GET /v2/events*', 'chunk': 5, 'sse': ["
@@ -1577,9 +1582,11 @@ START_TEST(test_marathon_real_event_stream)
 			  " {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'close'},"
 			  " {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'hang'}]");
 	m = real_marathon(&ctx, fd.url);
-	ck_assert_msg(roger_marathon_events(m, types, 2, 0, collect_event, &c,
-					    &err) == 0,
-		      "%s", err.msg);
+	w.types = types;
+	w.n_types = 2;
+	w.on_event = collect_event;
+	w.data = &c;
+	ck_assert_msg(roger_marathon_events(m, &w, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(c.types.buf,
 			 "event_stream_attached\ndeployment_info\ndeployment_success\n");
 	reqs = faultd_requests(&fd);
@@ -1594,18 +1601,71 @@ START_TEST(test_marathon_real_event_stream)
 
 	/* the stream drops: ENET, so the caller reconnects */
 	c.stop_at = 0;
-	ck_assert_int_eq(roger_marathon_events(m, NULL, 0, 0, collect_event, &c,
-					       &err),
-			 ROGER_ENET);
+	w.types = NULL;
+	w.n_types = 0;
+	ck_assert_int_eq(roger_marathon_events(m, &w, &err), ROGER_ENET);
 	ck_assert_msg(strstr(err.msg, "the event stream of '"), "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "' ended"), "%s", err.msg);
 
 	/* the stream goes silent: ENET after the idle timeout */
-	ck_assert_int_eq(roger_marathon_events(m, NULL, 0, 1000, collect_event,
-					       &c, &err),
-			 ROGER_ENET);
+	w.idle_timeout_ms = 1000;
+	ck_assert_int_eq(roger_marathon_events(m, &w, &err), ROGER_ENET);
 	ck_assert_msg(strstr(err.msg, "no data for 1 s from '"), "%s", err.msg);
 	collected_release(&c);
+	roger_marathon_free(m);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
+struct ticks {
+	int n, stop_at, fail_at;
+};
+
+static int count_tick(void *data, struct roger_err *err)
+{
+	struct ticks *t = data;
+
+	t->n++;
+	if (t->fail_at && t->n == t->fail_at)
+		return roger_err_set(err, ROGER_EDEPLOY, "tick failed");
+	return t->stop_at && t->n == t->stop_at ? ROGER_HTTP_STOP : 0;
+}
+
+static int ignore_event(void *data, const char *type, const char *json,
+			size_t len, struct roger_err *err)
+{
+	(void)data;
+	(void)type;
+	(void)json;
+	(void)len;
+	(void)err;
+	return 0;
+}
+
+START_TEST(test_marathon_real_event_stream_ticks)
+{
+	struct roger_ctx *ctx;
+	struct faultd fd;
+	struct roger_marathon *m;
+	struct ticks t = { 0, 2, 0 };
+	struct roger_marathon_watch w = { .on_event = ignore_event,
+					  .on_tick = count_tick,
+					  .data = &t };
+	struct roger_err err = ROGER_ERR_INIT;
+
+	/* a quiet stream: the watcher still gets its ticks, and can stop */
+	faultd_start(&fd, "[{'match': 'GET /v2/events*', 'times': 0, 'sse': [{'heartbeat': true}], 'sse_end': 'hang'}]");
+	m = real_marathon(&ctx, fd.url);
+	ck_assert_msg(roger_marathon_events(m, &w, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(t.n, 2);
+	/* or fail, and the error is the tick's */
+	t.n = 0;
+	t.stop_at = 0;
+	t.fail_at = 2;
+	ck_assert_int_eq(roger_marathon_events(m, &w, &err), ROGER_EDEPLOY);
+	ck_assert_str_eq(err.msg, "tick failed");
+	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/events"), 2);
 	roger_marathon_free(m);
 	faultd_stop(&fd);
 	roger_ctx_free(ctx);
@@ -1661,6 +1721,7 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_client_events_over_fake);
 	tcase_add_test(tc, test_marathon_real_errors_are_one_line);
 	tcase_add_test(tc, test_marathon_real_event_stream);
+	tcase_add_test(tc, test_marathon_real_event_stream_ticks);
 	suite_add_tcase(s, tc);
 	return s;
 }
