@@ -22,14 +22,15 @@
  * election), only if it is idempotent (GET, HEAD, PUT, DELETE, OPTIONS by
  * default; POST and PATCH are not unless the request says so).  A reply
  * slower than the timeout is not retried.  A request whose streamed body was
- * already partly handed to the caller is never retried.  Failover: a
+ * already partly handed to the caller is never retried, nor is a refused
+ * TLS certificate (retrying cannot change it).  Failover: a
  * connection failure moves on to the next base URL at once; the backoff
  * starts when every base URL of the round has failed.
  *
  * Outcome.  roger_http_client_send() returns 0 once any HTTP reply arrived,
  * whatever its status, or a callback returned ROGER_HTTP_STOP (resp->status
- * is 0 if that was before the reply).  Statuses are the caller's to judge, with
- * roger_http_client_status_err() for the common mapping (401/403
+ * is 0 if that was before the reply).  Statuses are the caller's to judge,
+ * with roger_http_client_status_err() for the common mapping (401/403
  * ROGER_EAUTH, 404 ROGER_ENOTFOUND, 409 ROGER_ECONFLICT, 400/422
  * ROGER_EINVALID, 502/503/504 ROGER_ENET, others ROGER_EHTTP).  Without a
  * reply it returns ROGER_ENET (unreachable, reset, timed out: one line naming
