@@ -25,7 +25,7 @@ void faultd_tmp_init(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(tmp_root, sizeof(tmp_root), "%s/roger-check.XXXXXX",
+	snprintf(tmp_root, sizeof(tmp_root), "%s/roger-faultd.XXXXXX",
 		 t && *t ? t : "/tmp");
 	if (!mkdtemp(tmp_root)) {
 		perror("mkdtemp");
