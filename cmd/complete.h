@@ -17,4 +17,7 @@
 int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		     size_t *n);
 
+/* ARG_TASK: the task ids of the project's app (cmd/complete-tasks.c). */
+int complete_tasks(struct cli *cli, char ***out, size_t *n);
+
 #endif

@@ -1,0 +1,259 @@
+/*
+ * logs.c - `roger logs`: the output of the app's tasks through Mesos,
+ * every task at once, each line prefixed with the task's short name
+ * (colored per task on a terminal), or one JSON object per line with -o
+ * json.  Following (-f) goes on as tasks start and end.
+ *
+ * Lines go to stdout as the engine (lib/logs.c) passes them on, flushed
+ * before it waits; notes (a task started, ended, skipped) go to stderr.
+ * When the reader of stdout goes away (`roger logs -f | head`), the
+ * command stops quietly with status 0: SIGPIPE is ignored here so that
+ * the write fails with EPIPE and the engine is told to stop.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+enum {
+	OPT_FAILED = OPT_LONG,
+	OPT_STDERR,
+	OPT_TASK,
+};
+
+static const struct cmd_opt logs_opts[] = {
+	{ OPT_FAILED, "failed", NULL, ARG_NONE, NULL, "also the app's recently ended tasks (finished, failed, killed)" },
+	{ 'f', "follow", NULL, ARG_NONE, NULL, "keep printing new lines, and the lines of tasks that start" },
+	{ OPT_STDERR, "stderr", NULL, ARG_NONE, NULL, "the tasks' standard error instead of their standard output" },
+	{ 'n', "tail", "N", ARG_WORD, NULL, "only the last N lines of each task ('all': every line, the default)" },
+	{ OPT_TASK, "task", "ID", ARG_TASK, NULL, "only this task: its id, short name or the start of either" },
+	{ 0 },
+};
+
+/* Task colors, by order of appearance. */
+static const char *const palette[] = { "cyan", "green", "yellow", "magenta",
+				       "blue", "red" };
+
+struct printer {
+	struct cli *cli;
+	bool prefix; /* several tasks may be shown: name each line */
+	bool follow, ended;
+	struct roger_buf out;
+	bool closed; /* the reader of stdout went away */
+};
+
+static const char *task_color(const struct printer *p, unsigned index)
+{
+	return cli_color(p->cli,
+			 palette[index % (sizeof(palette) / sizeof(*palette))]);
+}
+
+/* A failed write: EPIPE stops the engine quietly, the rest is an error. */
+static int write_failed(struct printer *p, struct roger_err *err)
+{
+	if (errno == EPIPE) {
+		p->closed = true;
+		return ROGER_HTTP_STOP;
+	}
+	return roger_err_set(err, ROGER_EIO,
+			     "write error on standard output: %s",
+			     strerror(errno));
+}
+
+static int on_line(void *data, const struct roger_logs_line *l,
+		   struct roger_err *err)
+{
+	struct printer *p = data;
+	int rc = 0;
+
+	roger_buf_reset(&p->out);
+	if (p->cli->output == OUTPUT_JSON) {
+		rc = roger_logs_json_line(&p->out, l->task_id, l->stream,
+					  l->text, l->len);
+	} else if (p->prefix) {
+		rc = roger_buf_addf(&p->out, "%s[%s]%s ",
+				    task_color(p, l->task_index), l->short_name,
+				    cli_color(p->cli, "reset"));
+	}
+	if (rc == 0 && p->cli->output != OUTPUT_JSON)
+		rc = roger_buf_add(&p->out, l->text, l->len);
+	if (rc == 0)
+		rc = roger_buf_addch(&p->out, '\n');
+	if (rc < 0)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	errno = 0;
+	if (fwrite(p->out.buf, 1, p->out.len, stdout) != p->out.len)
+		return write_failed(p, err);
+	return 0;
+}
+
+static int on_flush(void *data, struct roger_err *err)
+{
+	struct printer *p = data;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		return write_failed(p, err);
+	return 0;
+}
+
+static int on_note(void *data, const struct roger_logs_note *n,
+		   struct roger_err *err)
+{
+	struct printer *p = data;
+	const char *app = p->cli->project->id;
+
+	(void)err;
+	if (p->cli->quiet)
+		return 0;
+	switch (n->kind) {
+	case ROGER_LOGS_NOTE_STARTED:
+		cli_error("[%s] task '%s' started%s%s", n->short_name,
+			  n->task_id, n->host ? " on " : "",
+			  n->host ? n->host : "");
+		break;
+	case ROGER_LOGS_NOTE_ENDED:
+		cli_error("[%s] task '%s' ended%s%s%s", n->short_name,
+			  n->task_id, n->state ? " (" : "",
+			  n->state ? n->state : "", n->state ? ")" : "");
+		break;
+	case ROGER_LOGS_NOTE_FINISHED:
+		cli_error("[%s] task '%s' has ended (%s)", n->short_name,
+			  n->task_id, n->state ? n->state : "state unknown");
+		break;
+	case ROGER_LOGS_NOTE_SKIPPED:
+		cli_warn("skipping task '%s': %s", n->task_id, n->message);
+		break;
+	case ROGER_LOGS_NOTE_NO_TASKS:
+		if (p->follow)
+			cli_error("app '%s' has no running task; waiting for one to start",
+				  app);
+		else
+			cli_error("app '%s' has no running task%s", app,
+				  p->ended ? "" : " (--failed shows ended ones)");
+		break;
+	case ROGER_LOGS_NOTE_RETRY:
+		cli_warn("%s; trying again", n->message);
+		break;
+	}
+	return 0;
+}
+
+/* Stop writing to a stdout whose reader went away, so exit stays quiet. */
+static void discard_stdout(void)
+{
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	clearerr(stdout);
+}
+
+static int make_clients(struct cli *cli, struct roger_marathon **marathon,
+			struct roger_mesos **mesos)
+{
+	const struct roger_target *t = cli->resolved_target;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	if (!t->mesos) {
+		cli_error("target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
+			  t->name);
+		return ROGER_EXIT_INVALID;
+	}
+	if (roger_marathon_for_target(marathon, cli->ctx, t, &err) < 0 ||
+	    roger_mesos_for_target(mesos, cli->ctx, t, &err) < 0)
+		return cli_fail(&err);
+	return ROGER_EXIT_OK;
+}
+
+static int logs_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_logs_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon *marathon = NULL;
+	struct roger_mesos *mesos = NULL;
+	struct printer p = { 0 };
+	static char outbuf[65536];
+	long n;
+	int c, rc, status;
+
+	o.tail = -1;
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_FAILED:
+			o.ended = true;
+			break;
+		case 'f':
+			o.follow = true;
+			break;
+		case OPT_STDERR:
+			o.stream = ROGER_LOGS_STDERR;
+			break;
+		case 'n':
+			if (!strcmp(optarg, "all")) {
+				o.tail = -1;
+				break;
+			}
+			if (cli_parse_long(cli, "--tail", optarg, 0, LONG_MAX,
+					   &n))
+				return ROGER_EXIT_USAGE;
+			o.tail = n;
+			break;
+		case OPT_TASK:
+			o.task = optarg;
+			break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'",
+				       argv[optind]);
+	if ((status = make_clients(cli, &marathon, &mesos)) != 0)
+		goto out;
+
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	roger_buf_init(&p.out);
+	p.cli = cli;
+	p.prefix = !o.task;
+	p.follow = o.follow;
+	p.ended = o.ended;
+	o.app_id = cli->project->id;
+	o.on_line = on_line;
+	o.on_note = on_note;
+	o.on_flush = on_flush;
+	o.data = &p;
+	rc = roger_logs_run(cli->ctx, marathon, mesos, &o, &err);
+	if (p.closed) {
+		discard_stdout();
+		status = ROGER_EXIT_OK;
+	} else if (rc == ROGER_EINTR) {
+		status = ROGER_EXIT_INTERRUPTED;
+	} else if (rc < 0) {
+		status = cli_fail(&err);
+	} else {
+		status = ROGER_EXIT_OK;
+	}
+	roger_buf_release(&p.out);
+out:
+	roger_mesos_free(mesos);
+	roger_marathon_free(marathon);
+	return status;
+}
+
+const struct roger_cmd cmd_logs = {
+	.name = "logs",
+	.summary = "print the output of the app's tasks, following new ones",
+	.usage = "roger logs [-f] [-n lines] [--failed] [--stderr] [--task id]",
+	.opts = logs_opts,
+	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
+	.run = logs_run,
+};
