@@ -636,34 +636,48 @@ static int scan_string(struct scan *s, struct roger_buf *out)
 	}
 }
 
-/* Skip any value: scalars up to a delimiter, containers by depth. */
+/* Skip any value: a string, a scalar, or a container to its match. */
 static bool skip_value(struct scan *s)
 {
-	int depth = 0;
+	char closers[64];
+	size_t depth = 0;
 
 	skip_ws(s);
 	do {
+		const char *start = s->p;
+
 		if (s->p >= s->end)
 			return false;
-		if (*s->p == '"') {
+		switch (*s->p) {
+		case '"':
 			if (scan_string(s, NULL) != 1)
 				return false;
-		} else if (*s->p == '{' || *s->p == '[') {
-			depth++;
+			break;
+		case '{':
+		case '[':
+			if (depth == sizeof(closers))
+				return false;
+			closers[depth++] = *s->p == '{' ? '}' : ']';
 			s->p++;
-		} else if (*s->p == '}' || *s->p == ']') {
-			if (--depth < 0)
+			break;
+		case '}':
+		case ']':
+			if (depth == 0 || closers[--depth] != *s->p)
 				return false;
 			s->p++;
-		} else {
-			const char *start = s->p;
-
-			while (s->p < s->end && !strchr(",:{}[]\" \t\r\n", *s->p))
+			break;
+		case ',':
+		case ':':
+			if (depth == 0)
+				return false;
+			s->p++;
+			break;
+		default:
+			while (s->p < s->end && *s->p &&
+			       !strchr(",:{}[]\" \t\r\n", *s->p))
 				s->p++;
-			if (s->p == start && depth == 0)
-				return false;
 			if (s->p == start)
-				s->p++; /* ',' or ':' inside a container */
+				return false;
 		}
 		skip_ws(s);
 	} while (depth > 0);
