@@ -28,9 +28,12 @@ int cli_load_target(struct cli *cli)
 int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		     size_t *n)
 {
-	(void)cli;
-	(void)kind;
 	*out = NULL;
 	*n = 0;
+	switch (kind) {
+	case ARG_REF: return complete_refs(cli, out, n);
+	default:
+		break;
+	}
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "pack.h"
+#include "repo.h"
 #include "str.h"
 #include "version.h"
 
