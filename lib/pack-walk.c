@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,7 @@ struct sink_ops {
 };
 
 struct tar_sink {
+	locale_t utf8, saved; /* libarchive converts names through LC_CTYPE */
 	struct archive *ar;
 	struct archive_entry *entry;
 	struct roger_gz *gz;
@@ -404,6 +406,9 @@ struct walker {
 	size_t archive_off;             /* full path offset of archive paths */
 	const char *roger_dir;          /* full path of the project's .roger */
 	struct roger_buf full;          /* the current path from the top root */
+	bool defer_dirs;                /* write a directory with its first entry */
+	size_t *dir_len;                /* full path length of each open directory */
+	size_t depth, alloc_depth, written; /* open directories, those written */
 	char *buf;                      /* READ_CHUNK bytes */
 	uint64_t files, bytes;
 	roger_pack_progress_fn progress_fn;
@@ -560,13 +565,49 @@ static int set_name(struct walker *w, size_t base, const char *name,
 	return 0;
 }
 
+/*
+ * Write the directories opened but not written yet, outermost first.  Like
+ * git archive, a commit's directory is written only when something inside
+ * it is (export-ignore and exclude patterns leave no empty directories);
+ * a build's directories are written at once, empty ones included.
+ */
+static int flush_dirs(struct walker *w, struct roger_err *err)
+{
+	int rc = 0;
+
+	for (; w->written < w->depth && rc == 0; w->written++) {
+		size_t len = w->dir_len[w->written];
+		char saved = w->full.buf[len];
+
+		w->full.buf[len] = '\0';
+		rc = w->ops->dir(w->sink, archive_path(w), err);
+		w->full.buf[len] = saved;
+	}
+	return rc;
+}
+
 static int enter_dir(struct walker *w, struct roger_err *err)
 {
-	int rc = w->ops->dir(w->sink, archive_path(w), err);
+	if (w->depth == w->alloc_depth) {
+		size_t na = w->alloc_depth ? 2 * w->alloc_depth : 16;
+		size_t *v = realloc(w->dir_len, na * sizeof(*v));
 
-	if (rc == 0 && roger_buf_addch(&w->full, '/') < 0)
-		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	return rc;
+		if (!v)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		w->dir_len = v;
+		w->alloc_depth = na;
+	}
+	w->dir_len[w->depth++] = w->full.len;
+	if (roger_buf_addch(&w->full, '/') < 0)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return w->defer_dirs ? 0 : flush_dirs(w, err);
+}
+
+static void leave_dir(struct walker *w)
+{
+	w->depth--;
+	if (w->written > w->depth)
+		w->written = w->depth;
 }
 
 static int walk_tree(struct walker *w, git_repository *git,
@@ -612,6 +653,7 @@ static int walk_submodule(struct walker *w, const char *workdir,
 	if (rc == 0)
 		rc = walk_tree(w, sub, abs, w->full.len, tree, err);
 	pop_attrs(w, pushed);
+	leave_dir(w);
 	w->floor = floor;
 out:
 	git_tree_free(tree);
@@ -653,14 +695,19 @@ static int walk_blob(struct walker *w, git_repository *git,
 		git_blob_free(blob);
 		if (!target)
 			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-		rc = w->ops->link(w->sink, archive_path(w), target, err);
+		rc = flush_dirs(w, err);
+		if (rc == 0)
+			rc = w->ops->link(w->sink, archive_path(w), target,
+					  err);
 		free(target);
 		return rc < 0 ? rc : step(w, 0, err);
 	}
 	if (git_repository_odb(&odb, git) < 0)
 		return roger_repo_git_error(err, ROGER_ERROR, w->full.buf);
-	rc = content_open_blob(&c, odb, git_tree_entry_id(te), w->full.buf,
-			       err);
+	rc = flush_dirs(w, err);
+	if (rc == 0)
+		rc = content_open_blob(&c, odb, git_tree_entry_id(te),
+				       w->full.buf, err);
 	if (rc == 0)
 		rc = w->ops->file(w->sink, archive_path(w),
 				  mode == GIT_FILEMODE_BLOB_EXECUTABLE, &c, err);
@@ -715,6 +762,7 @@ static int walk_tree(struct walker *w, git_repository *git,
 		if (rc == 0)
 			rc = walk_tree(w, git, workdir, prefix_len, sub, err);
 		pop_attrs(w, pushed);
+		leave_dir(w);
 		git_tree_free(sub);
 	}
 	roger_buf_truncate(&w->full, base);
@@ -871,6 +919,7 @@ static int walk_fs_submodule(struct walker *w, const char *abs, int fd,
 	if (rc == 0)
 		rc = walk_fs(w, &sub, fd, abs, err);
 	pop_attrs(w, pushed);
+	leave_dir(w);
 	w->floor = floor;
 out:
 	git_index_free(sub.index);
@@ -904,11 +953,17 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 					     "cannot read link '%s': %s",
 					     w->full.buf, strerror(errno));
 		target[n] = '\0';
-		rc = w->ops->link(w->sink, archive_path(w), target, err);
+		rc = flush_dirs(w, err);
+		if (rc == 0)
+			rc = w->ops->link(w->sink, archive_path(w), target,
+					  err);
 		return rc < 0 ? rc : step(w, 0, err);
 	}
 	if (S_ISREG(e->mode)) {
-		rc = content_open_file(&c, dirfd, e->name, w->full.buf, err);
+		rc = flush_dirs(w, err);
+		if (rc == 0)
+			rc = content_open_file(&c, dirfd, e->name, w->full.buf,
+					       err);
 		if (rc == 0)
 			rc = w->ops->file(w->sink, archive_path(w),
 					  (e->mode & S_IXUSR) != 0, &c, err);
@@ -939,6 +994,7 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 	if (rc == 0)
 		rc = walk_fs(w, r, fd, child, err);
 	pop_attrs(w, pushed);
+	leave_dir(w);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -976,6 +1032,7 @@ static int walker_init(struct walker *w, struct roger_ctx *ctx,
 	w->ops = ops;
 	w->sink = sink;
 	w->filter = filter;
+	w->defer_dirs = true;
 	roger_buf_init(&w->full);
 	w->buf = malloc(READ_CHUNK);
 	if (!w->buf)
@@ -998,6 +1055,7 @@ static void walker_release(struct walker *w)
 	free(w->attrs);
 	roger_pattern_list_release(&w->exclude);
 	roger_buf_release(&w->full);
+	free(w->dir_len);
 	free(w->buf);
 }
 
@@ -1157,6 +1215,13 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	t->mtime = mtime;
 	t->fn = fn;
 	t->data = data;
+	/*
+	 * libarchive converts names through the thread's LC_CTYPE: pin it to
+	 * UTF-8 so that the bytes do not depend on the caller's locale.
+	 */
+	t->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (t->utf8)
+		t->saved = uselocale(t->utf8);
 	t->md = EVP_MD_CTX_new();
 	if (!t->md || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL))
 		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
@@ -1198,6 +1263,10 @@ static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
 	archive_entry_free(t->entry);
 	roger_gz_free(t->gz);
 	EVP_MD_CTX_free(t->md);
+	if (t->utf8) {
+		uselocale(t->saved);
+		freelocale(t->utf8);
+	}
 	return rc;
 }
 
@@ -1262,6 +1331,7 @@ static int pack_source(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		rc = walk_root(&w, &wt, what, subdir, err);
 		break;
 	case SOURCE_DIR:
+		w.defer_dirs = false;
 		rc = walk_root(&w, NULL, what, subdir, err);
 		break;
 	}

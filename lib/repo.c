@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -147,70 +149,238 @@ out:
 	return rc;
 }
 
-/* Whether a status entry is roger's own directory, which never counts. */
-static bool is_roger_dir(const char *path, const char *prefix, size_t plen)
+/*
+ * The dirty check reads the index, not the whole work tree: libgit2's
+ * status walks every directory (untracked files included), which costs
+ * hundreds of milliseconds on a large tree, and a cached build must answer
+ * in a few.  Like git, an entry whose stat data matches and that is not
+ * racily clean (modified in the same tick as the index was written) is
+ * taken as unchanged without reading the file; anything else is hashed
+ * and compared with the index.  Untracked files are not looked at: they
+ * are not part of the commit, so they cannot change its artifact.
+ */
+static int set_first(struct roger_buf *first, const char *label,
+		     const char *path)
 {
-	return !strncmp(path, prefix, plen) &&
-	       !strncmp(path + plen, ".roger/", 7);
+	if (!first)
+		return 0;
+	return roger_buf_addf(first, "%s%s", label, path);
+}
+
+/* Whether the file behind index entry `ie` differs from it. */
+static int entry_changed(bool *out, git_repository *git, const char *abs,
+			 const git_index_entry *ie, const struct stat *index_st,
+			 struct roger_err *err)
+{
+	struct stat st;
+	git_oid oid;
+	bool racy;
+
+	if (lstat(abs, &st) < 0) {
+		*out = true;
+		return 0;
+	}
+	if (ie->mode == GIT_FILEMODE_LINK ? !S_ISLNK(st.st_mode)
+					  : !S_ISREG(st.st_mode)) {
+		*out = true;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && ((ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE) !=
+				    ((st.st_mode & S_IXUSR) != 0))) {
+		*out = true;
+		return 0;
+	}
+	racy = (int64_t)ie->mtime.seconds > (int64_t)index_st->st_mtim.tv_sec ||
+	       ((int64_t)ie->mtime.seconds == (int64_t)index_st->st_mtim.tv_sec &&
+		(long)ie->mtime.nanoseconds >= index_st->st_mtim.tv_nsec);
+	if (!racy && ie->file_size == (uint32_t)st.st_size &&
+	    ie->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+	    ie->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
+	    ie->ino == (uint32_t)st.st_ino) {
+		*out = false;
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(abs, target, sizeof(target));
+
+		if (n < 0 || git_odb_hash(&oid, target, (size_t)n,
+					  GIT_OBJECT_BLOB) < 0) {
+			*out = true;
+			return 0;
+		}
+	} else if (git_repository_hashfile(&oid, git, abs, GIT_OBJECT_BLOB,
+					   ie->path) < 0) {
+		return roger_repo_git_error(err, ROGER_ERROR, abs);
+	}
+	*out = !git_oid_equal(&oid, &ie->id);
+	return 0;
+}
+
+static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
+		      const char *workdir, const char *prefix,
+		      const char *label, int depth, struct roger_err *err);
+
+/* A submodule is dirty when moved from its recorded commit or modified. */
+static int submodule_dirty(bool *out, struct roger_buf *first,
+			   const char *abs, const git_index_entry *ie,
+			   const char *label, int depth, struct roger_err *err)
+{
+	git_repository *sub = NULL;
+	struct roger_buf sublabel = ROGER_BUF_INIT;
+	git_oid head;
+	int rc = 0;
+
+	*out = true;
+	if (git_repository_open(&sub, abs) < 0) {
+		/* Not checked out: nothing in the work tree differs. */
+		*out = false;
+		git_error_clear();
+		return 0;
+	}
+	if (git_reference_name_to_id(&head, sub, "HEAD") < 0 ||
+	    !git_oid_equal(&head, &ie->id)) {
+		git_error_clear();
+		goto out;
+	}
+	if (roger_buf_addf(&sublabel, "%s%s/", label, ie->path) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = tree_dirty(out, first, sub, git_repository_workdir(sub), "",
+			sublabel.buf, depth + 1, err);
+	roger_buf_release(&sublabel);
+	git_repository_free(sub);
+	return rc;
+out:
+	roger_buf_release(&sublabel);
+	git_repository_free(sub);
+	return rc;
+}
+
+static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
+		      const char *workdir, const char *prefix,
+		      const char *label, int depth, struct roger_err *err)
+{
+	git_diff_options dopts;
+	git_index *index = NULL;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	struct roger_buf abs = ROGER_BUF_INIT;
+	size_t plen = strlen(prefix), wlen;
+	char *spec = NULL;
+	struct stat index_st;
+	int rc = 0;
+
+	*out = false;
+	if (depth > 16)
+		return 0;
+	if (git_repository_index(&index, git) < 0 ||
+	    git_index_read(index, 0) < 0 ||
+	    git_revparse_single(&head, git, "HEAD^{tree}") < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, workdir);
+		goto out;
+	}
+	tree = (git_tree *)head;
+	head = NULL;
+	if (stat(git_index_path(index), &index_st) < 0)
+		memset(&index_st, 0, sizeof(index_st));
+
+	/* Staged changes: HEAD's tree against the index. */
+	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
+	/* A pathspec prunes the walk; one with glob characters might not. */
+	if (plen && !strpbrk(prefix, "*?[\\")) {
+		spec = strndup(prefix, plen - 1);
+		if (!spec) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		dopts.pathspec.strings = &spec;
+		dopts.pathspec.count = 1;
+	}
+	if (git_diff_tree_to_index(&diff, git, tree, index, &dopts) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, workdir);
+		goto out;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path ? d->new_file.path
+						    : d->old_file.path;
+
+		if (strncmp(path, prefix, plen))
+			continue;
+		*out = true;
+		rc = set_first(first, label, path);
+		goto out;
+	}
+
+	/* Unstaged changes: the index against the files. */
+	if (roger_buf_adds(&abs, workdir) < 0 ||
+	    (abs.len && abs.buf[abs.len - 1] != '/' && roger_buf_addch(&abs, '/') < 0)) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	wlen = abs.len;
+	for (size_t i = 0; i < git_index_entrycount(index); i++) {
+		const git_index_entry *ie = git_index_get_byindex(index, i);
+		bool changed = false;
+
+		if (strncmp(ie->path, prefix, plen))
+			continue;
+		roger_buf_truncate(&abs, wlen);
+		if (roger_buf_adds(&abs, ie->path) < 0) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (git_index_entry_stage(ie) != 0)
+			changed = true;
+		else if (ie->mode == GIT_FILEMODE_COMMIT)
+			rc = submodule_dirty(&changed, first, abs.buf, ie, label,
+					     depth, err);
+		else
+			rc = entry_changed(&changed, git, abs.buf, ie,
+					   &index_st, err);
+		if (rc < 0)
+			goto out;
+		if (changed) {
+			*out = true;
+			if (ie->mode != GIT_FILEMODE_COMMIT || !first ||
+			    !first->len)
+				rc = set_first(first, label, ie->path);
+			goto out;
+		}
+	}
+out:
+	if (rc == ROGER_ENOMEM || (rc < 0 && rc != ROGER_ERROR && !err))
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	roger_buf_release(&abs);
+	free(spec);
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_object_free(head);
+	git_index_free(index);
+	return rc;
 }
 
 int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_repo *repo, const char *subdir,
 		     struct roger_err *err)
 {
-	git_status_options opts;
-	git_status_list *list = NULL;
-	char *spec = NULL, *prefix = NULL;
-	size_t plen = 0;
-	bool dirty = false;
-	int rc = 0;
+	char *prefix;
+	int rc;
 
 	if (git_repository_head_unborn(repo->git) == 1) {
 		*out = true;
-		if (first)
-			rc = roger_buf_adds(first, "(no commit yet)");
-		return rc;
+		return first ? roger_buf_adds(first, "(no commit yet)") : 0;
 	}
-	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
-	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
-		     GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
-	if (subdir && *subdir) {
-		plen = strlen(subdir) + 1;
-		prefix = malloc(plen + 1);
-		if (!prefix)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-		snprintf(prefix, plen + 1, "%s/", subdir);
-		spec = prefix;
-		opts.pathspec.strings = &spec;
-		opts.pathspec.count = 1;
-	}
-	if (git_status_list_new(&list, repo->git, &opts) < 0) {
-		rc = roger_repo_git_error(err, ROGER_ERROR, repo->workdir);
-		goto out;
-	}
-	for (size_t i = 0; i < git_status_list_entrycount(list); i++) {
-		const git_status_entry *e = git_status_byindex(list, i);
-		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir
-							      : e->head_to_index;
-		const char *path = d ? d->new_file.path : NULL;
-
-		if (e->status == GIT_STATUS_CURRENT ||
-		    e->status == GIT_STATUS_IGNORED)
-			continue;
-		if (!path || (prefix && strncmp(path, prefix, plen)))
-			continue;
-		if (e->status == GIT_STATUS_WT_NEW &&
-		    is_roger_dir(path, prefix ? prefix : "", plen))
-			continue;
-		dirty = true;
-		if (first)
-			rc = roger_buf_adds(first, path);
-		break;
-	}
-	*out = dirty;
-out:
-	git_status_list_free(list);
+	prefix = malloc(strlen(subdir ? subdir : "") + 2);
+	if (!prefix)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	sprintf(prefix, "%s%s", subdir ? subdir : "",
+		subdir && *subdir ? "/" : "");
+	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
+			err);
 	free(prefix);
 	return rc;
 }
