@@ -156,6 +156,7 @@ static int hack_load_project(struct cli *cli)
 	dir = realpath(cli->dir ? cli->dir : cwd, NULL);
 	if (!dir || roger_repo_discover(&repo, dir, &err) < 0) {
 		cli_error("%s", err.msg);
+		free(dir);
 		return 1;
 	}
 	for (;;) {
@@ -165,6 +166,8 @@ static int hack_load_project(struct cli *cli)
 		free(path);
 		if (!strcmp(dir, roger_repo_workdir(repo))) {
 			cli_error("no roger.json");
+			free(dir);
+			roger_repo_free(repo);
 			return 1;
 		}
 		*strrchr(dir, '/') = '\0';
@@ -172,6 +175,9 @@ static int hack_load_project(struct cli *cli)
 	root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		cli_error("%s: %s", path, jerr.text);
+		free(path);
+		free(dir);
+		roger_repo_free(repo);
 		return 3;
 	}
 	wl = strlen(roger_repo_workdir(repo));
@@ -190,6 +196,16 @@ static int hack_load_project(struct cli *cli)
 	cli->project = &hack_project;
 	roger_repo_free(repo);
 	return 0;
+}
+
+static void hack_free_project(void)
+{
+	json_decref(hack_project.root);
+	free(hack_project.path);
+	free(hack_project.dir);
+	free(hack_project.workdir);
+	free(hack_project.subdir);
+	free(hack_project.build_exclude);
 }
 
 static int build_run(struct cli *cli, int argc, char **argv)
@@ -236,6 +252,7 @@ static int build_run(struct cli *cli, int argc, char **argv)
 		status = cli_fail(&err);
 		print_tail(cli, &tail);
 		roger_buf_release(&tail);
+		hack_free_project();
 		return status;
 	}
 	clear_progress(&prog);
@@ -250,6 +267,7 @@ static int build_run(struct cli *cli, int argc, char **argv)
 	}
 	roger_artifact_free(a);
 	roger_buf_release(&tail);
+	hack_free_project();
 	return status;
 }
 

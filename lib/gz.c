@@ -9,7 +9,7 @@
  * final), or with Z_FINISH for the last block, and computes its CRC-32.
  * The calling thread writes finished jobs out strictly in order, combining
  * the CRCs with crc32_combine(), and recycles their buffers; when the ring
- * is full it waits for the oldest job.  So memory is bounded by the ring
+ * is full it compresses waiting blocks itself until the oldest job is done.  So memory is bounded by the ring
  * (a few blocks per worker) whatever the input size, and the output is the
  * same for 1 or 64 threads.  While the workers compress, the caller keeps
  * producing input (reading git objects, formatting tar headers): the
@@ -74,6 +74,8 @@ struct roger_gz {
 	bool header_done, finished;
 	uLong crc;
 	uint64_t total_in;
+	z_stream own;             /* the caller's stream, to help the workers */
+	bool own_ok;
 };
 
 static struct gz_job *job_at(struct roger_gz *gz, uint64_t seq)
@@ -178,7 +180,7 @@ int roger_gz_new(struct roger_gz **out, int level, int threads,
 	gz->n_threads = threads > 0 ? (size_t)threads : online_cpus();
 	if (gz->n_threads > ROGER_GZ_MAX_THREADS)
 		gz->n_threads = ROGER_GZ_MAX_THREADS;
-	gz->n_jobs = 2 * gz->n_threads + 2;
+	gz->n_jobs = 3 * gz->n_threads + 2;
 	gz->crc = crc32(0L, Z_NULL, 0);
 	pthread_mutex_init(&gz->lock, NULL);
 	pthread_cond_init(&gz->work, NULL);
@@ -203,6 +205,8 @@ int roger_gz_new(struct roger_gz **out, int level, int threads,
 			goto out;
 		}
 	}
+	gz->own_ok = deflateInit2(&gz->own, gz->level, Z_DEFLATED, -15, 8,
+				  Z_DEFAULT_STRATEGY) == Z_OK;
 	job_at(gz, 0)->state = JOB_FILLING;
 	*out = gz;
 	gz = NULL;
@@ -221,6 +225,8 @@ void roger_gz_free(struct roger_gz *gz)
 	pthread_mutex_unlock(&gz->lock);
 	for (size_t i = 0; i < gz->n_started; i++)
 		pthread_join(gz->threads[i], NULL);
+	if (gz->own_ok)
+		deflateEnd(&gz->own);
 	for (size_t i = 0; gz->jobs && i < gz->n_jobs; i++) {
 		free(gz->jobs[i].in);
 		free(gz->jobs[i].out);
@@ -249,6 +255,30 @@ static int write_header(struct roger_gz *gz, struct roger_err *err)
 	return gz->fn(gz->data, header, sizeof(header), err);
 }
 
+/*
+ * Compress the next READY job in the calling thread, if there is one and
+ * its stream works.  Called with the lock held, which it drops meanwhile.
+ * Waiting for a busy (or descheduled) worker would leave the caller's
+ * processor idle; helping keeps it busy and the output unchanged.
+ */
+static bool help_one(struct roger_gz *gz)
+{
+	struct gz_job *job;
+
+	if (!gz->own_ok || gz->next_run == gz->next_fill ||
+	    job_at(gz, gz->next_run)->state != JOB_READY)
+		return false;
+	job = job_at(gz, gz->next_run);
+	gz->next_run++;
+	job->state = JOB_RUNNING;
+	pthread_mutex_unlock(&gz->lock);
+	compress_job(&gz->own, job);
+	pthread_mutex_lock(&gz->lock);
+	job->state = JOB_DONE;
+	pthread_cond_broadcast(&gz->done);
+	return true;
+}
+
 /* Write out the oldest job once it is done.  Called with the lock held. */
 static int flush_one(struct roger_gz *gz, struct roger_err *err)
 {
@@ -256,7 +286,8 @@ static int flush_one(struct roger_gz *gz, struct roger_err *err)
 	int rc;
 
 	while (job->state != JOB_DONE)
-		pthread_cond_wait(&gz->done, &gz->lock);
+		if (!help_one(gz))
+			pthread_cond_wait(&gz->done, &gz->lock);
 	pthread_mutex_unlock(&gz->lock);
 	if (job->zerr != Z_OK)
 		rc = roger_err_set(err, job->zerr == Z_MEM_ERROR ? ROGER_ENOMEM

@@ -34,6 +34,25 @@ int roger_repo_git_error(struct roger_err *err, int code, const char *what)
 			     e && e->message ? e->message : "unknown libgit2 error");
 }
 
+/*
+ * Bound the memory libgit2 maps from pack files: by default it maps whole
+ * packs (windows of 1 GiB, up to 8 GiB), so reading every object of a
+ * large repository would cost the size of its packs.  Windows of 4 MiB, 16
+ * MiB at most at once, keep packaging at a few windows and one object.
+ */
+static void limit_pack_windows(void)
+{
+	size_t size = 0, limit = 0;
+
+	git_libgit2_opts(GIT_OPT_GET_MWINDOW_SIZE, &size);
+	git_libgit2_opts(GIT_OPT_GET_MWINDOW_MAPPED_LIMIT, &limit);
+	if (size > (4u << 20))
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4u << 20));
+	if (limit > (16u << 20))
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+				 (size_t)(16u << 20));
+}
+
 int roger_repo_discover(struct roger_repo **out, const char *path,
 			struct roger_err *err)
 {
@@ -44,6 +63,7 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 	int rc;
 
 	git_libgit2_init();
+	limit_pack_windows();
 	repo = calloc(1, sizeof(*repo));
 	if (!repo) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");

@@ -46,11 +46,13 @@ int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 /*
  * Whether the work tree differs from HEAD under `subdir` ("" for the whole
  * repository, else a path relative to the work tree root without a
- * trailing '/'): staged or unstaged changes to tracked files, submodules
- * moved or modified, and untracked files that are not ignored (they would
- * change a work-tree artifact).  The directory `subdir`/.roger (roger's
- * own) never counts.  When dirty and `first` is not NULL, the first path
- * that differs is appended to it.  An empty repository is dirty.
+ * trailing '/'): staged or unstaged changes to tracked files (content,
+ * executable bit, type, deletion), and submodules moved from their
+ * recorded commit or modified.  Untracked files do not count: they are not
+ * part of the commit.  Files are read only when their status information
+ * differs from the index, so a clean check costs one lstat per file.  When
+ * dirty and `first` is not NULL, the first path that differs is appended
+ * to it.  An empty repository is dirty.
  */
 int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_repo *repo, const char *subdir,
