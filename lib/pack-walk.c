@@ -172,6 +172,7 @@ struct tar_sink {
 	size_t lfs_alloc;
 	int cb_rc;
 	struct roger_err cb_err;
+	bool discard; /* failed: let libarchive finish into nothing */
 };
 
 static int gz_out(void *data, const void *buf, size_t len,
@@ -190,6 +191,8 @@ static la_ssize_t tar_cb(struct archive *a, void *client, const void *buf,
 	struct tar_sink *t = client;
 	int rc;
 
+	if (t->discard)
+		return (la_ssize_t)len;
 	rc = roger_gz_write(t->gz, buf, len, &t->cb_err);
 	if (rc < 0) {
 		t->cb_rc = rc;
@@ -1256,8 +1259,11 @@ static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
 		for (unsigned i = 0; i < mdlen && i < 32; i++)
 			sprintf(t->stats->sha256 + 2 * i, "%02x", md[i]);
 	}
-	if (t->ar && (!ok || rc < 0))
-		archive_write_fail(t->ar);
+	/*
+	 * On failure libarchive still closes the archive in archive_write_free
+	 * (archive_write_fail would leak its buffers): let it write nowhere.
+	 */
+	t->discard = !ok || rc < 0;
 	if (t->ar)
 		archive_write_free(t->ar);
 	archive_entry_free(t->entry);

@@ -404,10 +404,12 @@ START_TEST(test_pack_reproducible_across_clones)
 	char *c1 = sub_path("clone1"), *c2 = sub_path("clone2");
 	struct roger_buf a = ROGER_BUF_INIT, b = ROGER_BUF_INIT;
 	struct roger_pack_stats sa, sb;
-	git_repository *r = make_rich(dir, NULL), *x = NULL, *y = NULL;
+	git_repository *r = make_rich(dir, NULL);
 
-	ck_assert_int_eq(git_clone(&x, dir, c1, NULL), 0);
-	ck_assert_int_eq(git_clone(&y, dir, c2, NULL), 0);
+	/* git itself clones (libgit2's checkout leaks under LSan). */
+	ck_assert_int_eq(fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'",
+			       dir, c1, dir, c2),
+			 0);
 	/* Different thread counts and file times must not matter. */
 	ck_assert_int_eq(fx_sh("touch -d '2001-01-01' '%s/README.md'", c2), 0);
 	pack_mem(&a, &sa, c1, NULL, "", NULL, 1);
@@ -419,8 +421,6 @@ START_TEST(test_pack_reproducible_across_clones)
 	roger_pack_stats_release(&sb);
 	roger_buf_release(&a);
 	roger_buf_release(&b);
-	git_repository_free(x);
-	git_repository_free(y);
 	git_repository_free(r);
 	free(dir);
 	free(c1);
