@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "lib/config.h" /* TEMPORARY: for the hack below */
 
 enum {
 	OPT_ALLOW_DIRTY = OPT_LONG,
@@ -137,77 +136,6 @@ static void print_tail(struct cli *cli, const struct roger_buf *tail)
 	}
 }
 
-/*
- * TEMPORARY until the config module lands: a minimal roger.json reader for
- * the build settings only.  Replaced by cli_load_project().
- */
-static struct roger_project hack_project;
-static int hack_load_project(struct cli *cli)
-{
-	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_repo *repo = NULL;
-	char cwd[4096], *dir, *path;
-	json_t *root, *build, *ex;
-	json_error_t jerr;
-	size_t wl;
-
-	if (!getcwd(cwd, sizeof(cwd)))
-		return 1;
-	dir = realpath(cli->dir ? cli->dir : cwd, NULL);
-	if (!dir || roger_repo_discover(&repo, dir, &err) < 0) {
-		cli_error("%s", err.msg);
-		free(dir);
-		return 1;
-	}
-	for (;;) {
-		path = roger_path_join(dir, "roger.json");
-		if (roger_fs_exists(path))
-			break;
-		free(path);
-		if (!strcmp(dir, roger_repo_workdir(repo))) {
-			cli_error("no roger.json");
-			free(dir);
-			roger_repo_free(repo);
-			return 1;
-		}
-		*strrchr(dir, '/') = '\0';
-	}
-	root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		cli_error("%s: %s", path, jerr.text);
-		free(path);
-		free(dir);
-		roger_repo_free(repo);
-		return 3;
-	}
-	wl = strlen(roger_repo_workdir(repo));
-	hack_project.root = root;
-	hack_project.path = path;
-	hack_project.dir = dir;
-	hack_project.workdir = xstrdup(roger_repo_workdir(repo));
-	hack_project.subdir = xstrdup(dir[wl] ? dir + wl + 1 : "");
-	build = json_object_get(root, "build");
-	hack_project.build_command = json_string_value(json_object_get(build, "command"));
-	hack_project.build_timeout = (int)json_integer_value(json_object_get(build, "timeout"));
-	ex = json_object_get(build, "exclude");
-	hack_project.build_exclude = xcalloc(json_array_size(ex) + 1, sizeof(char *));
-	for (size_t i = 0; i < json_array_size(ex); i++)
-		hack_project.build_exclude[i] = json_string_value(json_array_get(ex, i));
-	cli->project = &hack_project;
-	roger_repo_free(repo);
-	return 0;
-}
-
-static void hack_free_project(void)
-{
-	json_decref(hack_project.root);
-	free(hack_project.path);
-	free(hack_project.dir);
-	free(hack_project.workdir);
-	free(hack_project.subdir);
-	free(hack_project.build_exclude);
-}
-
 static int build_run(struct cli *cli, int argc, char **argv)
 {
 	struct roger_build_opts o = { 0 };
@@ -235,7 +163,7 @@ static int build_run(struct cli *cli, int argc, char **argv)
 				       argv[optind]);
 	if (o.ref && o.allow_dirty)
 		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
-	status = hack_load_project(cli);
+	status = cli_load_project(cli);
 	if (status)
 		return status;
 	roger_build_opts_from_project(&o, cli->project);
@@ -252,7 +180,6 @@ static int build_run(struct cli *cli, int argc, char **argv)
 		status = cli_fail(&err);
 		print_tail(cli, &tail);
 		roger_buf_release(&tail);
-		hack_free_project();
 		return status;
 	}
 	clear_progress(&prog);
@@ -267,7 +194,6 @@ static int build_run(struct cli *cli, int argc, char **argv)
 	}
 	roger_artifact_free(a);
 	roger_buf_release(&tail);
-	hack_free_project();
 	return status;
 }
 
