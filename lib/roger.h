@@ -14,11 +14,15 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "http.h"
+#include "marathon.h"
 #include "pack.h"
 #include "repo.h"
+#include "spec.h"
 #include "str.h"
 #include "version.h"
 

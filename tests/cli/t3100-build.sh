@@ -10,13 +10,6 @@ value() {
 }
 
 cd "$TRASH" || exit 99
-# roger build reads roger.json through the config module; on a tree where
-# it is not built yet, every case would fail for that reason alone.
-test_create_repo probe 'echo "{ \"version\": 1, \"app\": \"p\" }" >roger.json'
-if "$ROGER" -C probe build 2>&1 | grep -q "roger.json support is not built yet"; then
-	test_skip 'roger build' 'roger.json support (the config module) is not built yet'
-	test_done
-fi
 test_create_repo app '
 	printf "{ \"version\": 1, \"app\": \"hello\" }\n" >roger.json &&
 	mkdir -p src bin &&
