@@ -17,6 +17,9 @@
 int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		     size_t *n);
 
+/* Revisions of the project's repository, for ARG_REF (complete-repo.c). */
+int complete_refs(struct cli *cli, char ***out, size_t *n);
+
 /* ARG_TASK: the task ids of the project's app (cmd/complete-tasks.c). */
 int complete_tasks(struct cli *cli, char ***out, size_t *n);
 

@@ -22,6 +22,8 @@
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"
+#include "pack.h"
+#include "repo.h"
 #include "spec.h"
 #include "str.h"
 #include "version.h"
