@@ -1,0 +1,199 @@
+#!/bin/sh
+# roger logs against roger local, with the test app writing to both
+# streams: tails, a follow that sees new lines, a scale-up (the new task
+# appears) and a killed task (it ends, saying so), --failed after a crash,
+# a pipe to head, and output bytes that are not UTF-8.
+. "$TEST_SRCDIR/cli/lib.sh"
+
+if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
+   ! "$ROGER" local -h >/dev/null 2>&1; then
+	test_skip 'roger logs against roger local' 'this tree has no roger local'
+	test_done
+fi
+. "$TEST_SRCDIR/cli/lib-local.sh"
+
+local_start --cpus 4 --mem 2048
+
+# The built-in target "local" on the port the server got.
+mkdir -p "$XDG_CONFIG_HOME/roger"
+echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+
+FOLLOW_PIDS=
+test_atexit 'for p in $(cat "$TRASH"/follow-*.pid 2>/dev/null); do kill $p 2>/dev/null; done'
+
+# follow NAME ARGS...: start `roger logs -f ARGS` in the repository, its
+# stdout in NAME.out, its stderr in NAME.err, its pid in follow-NAME.pid.
+follow() {
+	name=$1
+	shift
+	(cd "$TRASH/repo" && exec "$ROGER" logs -f "$@" \
+		>"$TRASH/$name.out" 2>"$TRASH/$name.err") &
+	echo $! >"$TRASH/follow-$name.pid"
+}
+
+stop_follow() {
+	kill "$(cat "$TRASH/follow-$1.pid")" 2>/dev/null || true
+	rm -f "$TRASH/follow-$1.pid"
+}
+
+# task_port APP N: the port of the app's task N.
+task_port() {
+	app_get "$1" "sorted(a[\"tasks\"], key=lambda t: t[\"startedAt\"])[$2][\"ports\"][0]"
+}
+
+# short ID: the short name roger gives a task id.
+short() {
+	echo "$1" | sed 's/.*instance-\(........\).*/\1/; s/.*\.\(........\)-.*/\1/'
+}
+
+app='{"id": "/web/hello", "cmd": "exec '"$TESTAPP"'", "instances": 1,
+      "cpus": 0.1, "mem": 16, "portDefinitions": [{"port": 0}],
+      "env": {"TESTAPP_STDOUT": "hello on stdout", "TESTAPP_STDERR": "hello on stderr"}}'
+
+test_expect_success 'setup: a project and its app running' '
+	test_create_repo repo "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"hello\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
+	dep=$(deploy_app "$app") &&
+	wait_deployed "$dep" &&
+	app_get web/hello "a[\"tasks\"][0][\"id\"]" >task1 &&
+	wait_for 10 "(cd repo && \"\$ROGER\" logs) | grep -q \"hello on stdout\""
+'
+
+test_expect_success 'both streams of the task, each line with its short name' '
+	t=$(short "$(cat task1)") &&
+	(cd repo && "$ROGER" logs >../out 2>../err) &&
+	test_grep "^\[$t\] hello on stdout$" out &&
+	test_grep "^\[$t\] testapp listening on " out &&
+	test_grep ! "hello on stderr" out &&
+	test_line_count 0 err &&
+	(cd repo && "$ROGER" logs --stderr >../out) &&
+	test_grep "^\[$t\] hello on stderr$" out &&
+	test_grep ! "hello on stdout" out
+'
+
+test_expect_success 'the tail of a file, read backward' '
+	port=$(task_port web/hello 0) &&
+	i=0 && while [ $i -lt 300 ]; do
+		curl -sf "http://127.0.0.1:$port/log?stdout=filler-line-$i-0123456789abcdefghijklmnopqrstuvwxyz" >/dev/null
+		i=$((i + 1))
+	done &&
+	t=$(short "$(cat task1)") &&
+	(cd repo && "$ROGER" logs -n 3 --task "$t" >../out) &&
+	printf "filler-line-%d-0123456789abcdefghijklmnopqrstuvwxyz\n" 297 298 299 >expect &&
+	test_cmp expect out &&
+	(cd repo && "$ROGER" logs -n 0 >../out) &&
+	test_line_count 0 out &&
+	long=$(printf "%0900d" 0) &&
+	i=0 && while [ $i -lt 40 ]; do
+		curl -sf "http://127.0.0.1:$port/log?stdout=long-$i-$long" >/dev/null
+		i=$((i + 1))
+	done &&
+	(cd repo && "$ROGER" logs -n 30 >../out) &&
+	test_line_count 30 out &&
+	head -n 1 out | grep -q "^\[.*\] long-10-0000" &&
+	tail -n 1 out | grep -q "^\[.*\] long-39-0000"
+'
+
+test_expect_success 'bytes that are not UTF-8 pass through, and JSON replaces them' '
+	port=$(task_port web/hello 0) &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=bad%FF%FEbytes" >/dev/null &&
+	t=$(cat task1) &&
+	(cd repo && "$ROGER" logs -n 1 --task "$t" >../out) &&
+	printf "bad\377\376bytes\n" >expect &&
+	cmp expect out &&
+	(cd repo && "$ROGER" -o json logs -n 1 >../out) &&
+	echo "{\"task\":\"$(cat task1)\",\"stream\":\"stdout\",\"line\":\"bad\\ufffd\\ufffdbytes\"}" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'follow: new lines as the task writes them' '
+	follow f1 -n 1 &&
+	port=$(task_port web/hello 0) &&
+	t=$(short "$(cat task1)") &&
+	wait_for 10 "test -s f1.out" &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=written-while-following" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t\] written-while-following\$\" f1.out" &&
+	curl -sf "http://127.0.0.1:$port/log?stderr=not-this-stream" >/dev/null &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=second-line" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t\] second-line\$\" f1.out" &&
+	test_grep ! "not-this-stream" f1.out
+'
+
+test_expect_success 'follow: a scale-up shows the new task from its first line' '
+	test "$(http PUT /v2/apps/web/hello "{\"instances\": 2}")" = 200 &&
+	wait_for 30 "test \"\$(running web/hello)\" = 2" &&
+	app_get web/hello "[t[\"id\"] for t in a[\"tasks\"] if t[\"id\"] != \"$(cat task1)\"][0]" >task2 &&
+	t2=$(short "$(cat task2)") &&
+	wait_for 15 "grep -q \"^roger: \[$t2\] task .$(cat task2). started\" f1.err" &&
+	wait_for 15 "grep -q \"^\[$t2\] hello on stdout\$\" f1.out" &&
+	port=$(task_port web/hello 1) &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=from-the-new-task" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t2\] from-the-new-task\$\" f1.out"
+'
+
+test_expect_success 'follow: a killed task ends, saying so, and the rest go on' '
+	t1=$(short "$(cat task1)") &&
+	test "$(http DELETE "/v2/apps/web/hello/tasks/$(cat task1)?scale=true")" = 200 &&
+	wait_for 20 "grep -q \"^roger: \[$t1\] task .$(cat task1). ended (TASK_KILLED)\$\" f1.err" &&
+	port=$(task_port web/hello 0) &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=still-following" >/dev/null &&
+	wait_for 10 "grep -q \"still-following\$\" f1.out" &&
+	kill -0 "$(cat follow-f1.pid)" &&
+	stop_follow f1 &&
+	test_grep ! "warning" f1.err
+'
+
+test_expect_success 'follow of one task ends by itself when the task ends' '
+	app_get web/hello "a[\"tasks\"][0][\"id\"]" >task2 &&
+	follow f2 --task "$(cat task2)" &&
+	wait_for 10 "grep -q \"hello on stdout\" f2.out" &&
+	test_grep ! "^\[" f2.out &&
+	port=$(task_port web/hello 0) &&
+	curl -sf "http://127.0.0.1:$port/exit?code=0" >/dev/null &&
+	pid=$(cat follow-f2.pid) &&
+	if wait "$pid"; then echo 0 >status; else echo $? >status; fi &&
+	rm -f follow-f2.pid &&
+	echo 0 >expect &&
+	test_cmp expect status &&
+	test_grep "ended (TASK_FINISHED)" f2.err
+'
+
+crash='{"id": "/web/crash", "cmd": "echo started; echo boom: no config >&2; exit 3",
+        "instances": 1, "cpus": 0.1, "mem": 16}'
+
+test_expect_success '--failed shows a crashed task and how it ended' '
+	test_create_repo crash "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"crash\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
+	test "$(http POST /v2/apps "$crash")" = 201 &&
+	wait_for 30 "test \"\$(app_get web/crash \"(a.get(\\\"lastTaskFailure\\\") or {}).get(\\\"state\\\")\")\" = TASK_FAILED" &&
+	(cd crash && "$ROGER" logs --failed --stderr >../out 2>../err) &&
+	test_grep "] boom: no config$" out &&
+	test_grep "has ended (TASK_FAILED)" err &&
+	(cd crash && "$ROGER" logs --failed -n 5 >../out) &&
+	test_grep "] started$" out &&
+	test "$(http DELETE /v2/apps/web/crash)" = 200
+'
+
+many='{"id": "/web/many", "cmd": "seq 1 200000; exec '"$TESTAPP"'",
+       "instances": 1, "cpus": 0.1, "mem": 16}'
+
+test_expect_success 'a pipe to head ends quietly' '
+	test_create_repo many "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"many\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
+	dep=$(deploy_app "$many") &&
+	wait_deployed "$dep" &&
+	wait_for 20 "(cd many && \"\$ROGER\" logs -n 1) | grep -q listening" &&
+	(cd many && { "$ROGER" logs 2>../err; echo $? >../status; } | head -n 3 >../out) &&
+	test_line_count 3 out &&
+	echo 0 >expect &&
+	test_cmp expect status &&
+	test_line_count 0 err &&
+	(cd many && { "$ROGER" logs -f 2>../err; echo $? >../status; } | grep -m 1 "] 150000$" >../out) &&
+	test_cmp expect status &&
+	test_line_count 0 err
+'
+
+local_stop_status
+
+test_expect_success 'roger local stopped cleanly' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
+test_done
