@@ -46,6 +46,8 @@ struct printer {
 	bool prefix; /* several tasks may be shown: name each line */
 	bool follow, ended;
 	struct roger_buf out;
+	char **prefixes; /* by task index: "[name] ", colored */
+	size_t n_prefixes;
 	bool closed; /* the reader of stdout went away */
 };
 
@@ -53,6 +55,34 @@ static const char *task_color(const struct printer *p, unsigned index)
 {
 	return cli_color(p->cli,
 			 palette[index % (sizeof(palette) / sizeof(*palette))]);
+}
+
+/* The prefix of a task's lines, made once (a task keeps its name). */
+static const char *prefix(struct printer *p, const struct roger_logs_line *l)
+{
+	size_t i = l->task_index, n = p->n_prefixes;
+	struct roger_buf b = ROGER_BUF_INIT;
+
+	if (i >= n) {
+		p->n_prefixes = i + 8;
+		p->prefixes = realloc(p->prefixes,
+				      p->n_prefixes * sizeof(*p->prefixes));
+		if (!p->prefixes) {
+			fputs("roger: out of memory\n", stderr);
+			exit(ROGER_EXIT_FAILURE);
+		}
+		memset(p->prefixes + n, 0, (p->n_prefixes - n) * sizeof(char *));
+	}
+	if (!p->prefixes[i]) {
+		roger_buf_addf(&b, "%s[%s]%s ", task_color(p, l->task_index),
+			       l->short_name, cli_color(p->cli, "reset"));
+		p->prefixes[i] = roger_buf_detach(&b, NULL);
+		if (!p->prefixes[i]) {
+			fputs("roger: out of memory\n", stderr);
+			exit(ROGER_EXIT_FAILURE);
+		}
+	}
+	return p->prefixes[i];
 }
 
 /* A failed write: EPIPE stops the engine quietly, the rest is an error. */
@@ -78,9 +108,7 @@ static int on_line(void *data, const struct roger_logs_line *l,
 		rc = roger_logs_json_line(&p->out, l->task_id, l->stream,
 					  l->text, l->len);
 	} else if (p->prefix) {
-		rc = roger_buf_addf(&p->out, "%s[%s]%s ",
-				    task_color(p, l->task_index), l->short_name,
-				    cli_color(p->cli, "reset"));
+		rc = roger_buf_adds(&p->out, prefix(p, l));
 	}
 	if (rc == 0 && p->cli->output != OUTPUT_JSON)
 		rc = roger_buf_add(&p->out, l->text, l->len);
@@ -243,6 +271,9 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 		status = ROGER_EXIT_OK;
 	}
 	roger_buf_release(&p.out);
+	for (size_t i = 0; i < p.n_prefixes; i++)
+		free(p.prefixes[i]);
+	free(p.prefixes);
 out:
 	roger_mesos_free(mesos);
 	roger_marathon_free(marathon);

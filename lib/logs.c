@@ -9,9 +9,10 @@
  * probe in growing windows, so a file of gigabytes costs a few reads.
  *
  * Following is a loop over two clocks.  Each file has its own next poll
- * time: a read that filled the agent's 64 KiB cap is followed at once by
- * another (up to a budget, then the other files get their turn), a read
- * that got less brings the next poll to 50 ms, and each empty one doubles
+ * time.  A poll reads (64 KiB at most each time, the agent's cap) until a
+ * read comes back empty or a budget runs out; a poll cut by the budget is
+ * followed at once by the next, once the other files had their turn; a
+ * poll that got data brings the next to 50 ms, and each empty one doubles
  * the delay up to a second (roger_logs_next_poll_ms).  Every two seconds
  * the task list is read again from Marathon, in one attempt so a slow
  * Marathon never stalls the output: new tasks are located and shown from
@@ -672,22 +673,22 @@ static int locate(struct engine *e, struct task *t,
 }
 
 /*
- * Read from the cursor up to `limit` (or the file's end), at most `budget`
- * reads, and pass the lines on.  *total counts the bytes, *full tells
- * whether the last read filled the cap.  Read errors go to `why`, the
- * callbacks' to `err`.
+ * Read from the cursor until a read comes back empty (the end, for now),
+ * the cursor reaches `limit`, or `budget` reads were made, and pass the
+ * lines on.  *total counts the bytes; *full tells that the budget ran out
+ * while data kept coming.  Read errors go to `why`, the callbacks' to
+ * `err`.
  */
 static int read_on(struct engine *e, struct task *t, int64_t limit,
 		   int budget, size_t *total, bool *full,
 		   struct roger_err *why, struct roger_err *err)
 {
+	size_t got = 0;
 	int rc;
 
 	*total = 0;
-	*full = false;
 	while (budget-- > 0 && t->cursor < limit) {
 		int64_t want = limit - t->cursor;
-		size_t got;
 
 		if (want > ROGER_MESOS_READ_CAP)
 			want = ROGER_MESOS_READ_CAP;
@@ -700,12 +701,12 @@ static int read_on(struct engine *e, struct task *t, int64_t limit,
 		got = e->chunk.len;
 		t->cursor += (int64_t)got;
 		*total += got;
-		*full = got >= ROGER_MESOS_READ_CAP;
 		if ((rc = feed(e, t, e->chunk.buf, got, err)) != 0)
 			return rc;
-		if (got == 0 || (int64_t)got < want)
+		if (got == 0)
 			break;
 	}
+	*full = got > 0 && t->cursor < limit;
 	return 0;
 }
 

@@ -5,13 +5,13 @@
  * The engine, roger_logs_run(), takes the app's tasks from Marathon, finds
  * each one's sandbox file (stdout or stderr) through Mesos, prints the last
  * lines of each and, when following, polls every file (about once a second
- * when quiet, faster while data flows, at once while reads come back full),
- * buffers partial lines, picks up tasks that start (a deploy, a scale, a
- * restart) and drops those that end after reading their last bytes,
- * reporting each change as a note.  A task whose agent cannot be reached or
- * whose sandbox is gone (404) or refused (403) is skipped with a note; the
- * others go on.  Lines and notes go to callbacks, so the command prints
- * them and `roger deploy` can capture them.
+ * when quiet, every 50 ms after it grew, each poll reading until the agent
+ * has nothing more), buffers partial lines, picks up tasks that start (a
+ * deploy, a scale, a restart) and drops those that end after reading their
+ * last bytes, reporting each change as a note.  A task whose agent cannot
+ * be reached or whose sandbox is gone (404) or refused (403) is skipped
+ * with a note; the others go on.  Lines and notes go to callbacks, so the
+ * command prints them and `roger deploy` can capture them.
  *
  * The pure parts are exposed for tests and reuse: the line splitter, the
  * choice of where the last N lines start, the poll interval, short task
@@ -80,9 +80,10 @@ long roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
 			   bool at_start);
 
 /*
- * The delay before the next poll of a file, in ms: 0 after a read that
- * filled the agent's cap (more is waiting), `fast_ms` after one that got
- * data, else twice `prev_ms` (at least `fast_ms`) up to `idle_ms`.
+ * The delay before the next poll of a file, in ms: 0 when the poll was cut
+ * short by its budget while data kept coming (`full`), `fast_ms` after a
+ * poll that got data (`got` bytes), else twice `prev_ms` (at least
+ * `fast_ms`) up to `idle_ms`.
  */
 long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full,
 			     long fast_ms, long idle_ms);
