@@ -1003,7 +1003,8 @@ static int add_ended(struct engine *e, const struct roger_mesos_master *st,
 		    roger_mesos_master_task(st, mt->id) == mt)
 			found[n++] = mt;
 	}
-	qsort(found, n, sizeof(*found), cmp_ended_desc);
+	if (n > 1)
+		qsort(found, n, sizeof(*found), cmp_ended_desc);
 	for (size_t i = 0; i < n && i < max; i++) {
 		const struct roger_mesos_agent_info *a =
 			roger_mesos_master_agent(st, found[i]->slave_id);
@@ -1070,7 +1071,8 @@ static int select_tasks(struct engine *e, struct roger_mesos_master **master,
 				   e->n_tasks > 2 ? " and more" : "");
 		goto out;
 	}
-	qsort(e->tasks, e->n_tasks, sizeof(*e->tasks), cmp_tasks);
+	if (e->n_tasks > 1)
+		qsort(e->tasks, e->n_tasks, sizeof(*e->tasks), cmp_tasks);
 	/* Numbered in the order shown. */
 	for (size_t i = 0; i < e->n_tasks; i++)
 		e->tasks[i]->index = (unsigned)i;
