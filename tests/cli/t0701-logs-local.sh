@@ -22,17 +22,29 @@ FOLLOW_PIDS=
 test_atexit 'for p in $(cat "$TRASH"/follow-*.pid 2>/dev/null); do kill $p 2>/dev/null; done'
 
 # follow NAME ARGS...: start `roger logs -f ARGS` in the repository, its
-# stdout in NAME.out, its stderr in NAME.err, its pid in follow-NAME.pid.
+# stdout in NAME.out, its stderr in NAME.err, its pid in follow-NAME.pid
+# and, once it exits, its exit status in NAME.status.
 follow() {
 	name=$1
 	shift
-	(cd "$TRASH/repo" && exec "$ROGER" logs -f "$@" \
-		>"$TRASH/$name.out" 2>"$TRASH/$name.err") &
-	echo $! >"$TRASH/follow-$name.pid"
+	(
+		# set -e holds here: the status is taken in an if.
+		if cd "$TRASH/repo" &&
+		   sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
+			"$TRASH/follow-$name.pid" "$ROGER" logs -f "$@" \
+			>"$TRASH/$name.out" 2>"$TRASH/$name.err"; then
+			echo 0 >"$TRASH/$name.status"
+		else
+			echo $? >"$TRASH/$name.status"
+		fi
+	) &
+	wait_for 10 "test -s \"$TRASH/follow-$name.pid\""
 }
 
+# stop_follow NAME: interrupt it as Ctrl-C does, and wait until it exited.
 stop_follow() {
-	kill "$(cat "$TRASH/follow-$1.pid")" 2>/dev/null || true
+	kill -INT "$(cat "$TRASH/follow-$1.pid")" 2>/dev/null || true
+	wait_for 20 "test -s \"$TRASH/$1.status\""
 	rm -f "$TRASH/follow-$1.pid"
 }
 
@@ -138,8 +150,12 @@ test_expect_success 'follow: a killed task ends, saying so, and the rest go on' 
 	curl -sf "http://127.0.0.1:$port/log?stdout=still-following" >/dev/null &&
 	wait_for 10 "grep -q \"still-following\$\" f1.out" &&
 	kill -0 "$(cat follow-f1.pid)" &&
+	test ! -e f1.status &&
 	stop_follow f1 &&
-	test_grep ! "warning" f1.err
+	echo 130 >expect &&
+	test_cmp expect f1.status &&
+	test_grep ! "warning" f1.err &&
+	test_grep ! "ERROR\|runtime error" f1.err
 '
 
 test_expect_success 'follow of one task ends by itself when the task ends' '
@@ -149,11 +165,10 @@ test_expect_success 'follow of one task ends by itself when the task ends' '
 	test_grep ! "^\[" f2.out &&
 	port=$(task_port web/hello 0) &&
 	curl -sf "http://127.0.0.1:$port/exit?code=0" >/dev/null &&
-	pid=$(cat follow-f2.pid) &&
-	if wait "$pid"; then echo 0 >status; else echo $? >status; fi &&
+	wait_for 20 "test -s f2.status" &&
 	rm -f follow-f2.pid &&
 	echo 0 >expect &&
-	test_cmp expect status &&
+	test_cmp expect f2.status &&
 	test_grep "ended (TASK_FINISHED)" f2.err
 '
 
