@@ -60,27 +60,28 @@ static const char *task_color(const struct printer *p, unsigned index)
 /* The prefix of a task's lines, made once (a task keeps its name). */
 static const char *prefix(struct printer *p, const struct roger_logs_line *l)
 {
-	size_t i = l->task_index, n = p->n_prefixes;
-	struct roger_buf b = ROGER_BUF_INIT;
+	size_t i = l->task_index;
 
-	if (i >= n) {
-		p->n_prefixes = i + 8;
-		p->prefixes = realloc(p->prefixes,
-				      p->n_prefixes * sizeof(*p->prefixes));
-		if (!p->prefixes) {
-			fputs("roger: out of memory\n", stderr);
-			exit(ROGER_EXIT_FAILURE);
-		}
-		memset(p->prefixes + n, 0, (p->n_prefixes - n) * sizeof(char *));
+	if (i >= p->n_prefixes) {
+		size_t n = i + 8;
+		char **grown = xcalloc(n, sizeof(*grown));
+
+		if (p->n_prefixes)
+			memcpy(grown, p->prefixes,
+			       p->n_prefixes * sizeof(*grown));
+		free(p->prefixes);
+		p->prefixes = grown;
+		p->n_prefixes = n;
 	}
 	if (!p->prefixes[i]) {
-		roger_buf_addf(&b, "%s[%s]%s ", task_color(p, l->task_index),
-			       l->short_name, cli_color(p->cli, "reset"));
-		p->prefixes[i] = roger_buf_detach(&b, NULL);
-		if (!p->prefixes[i]) {
-			fputs("roger: out of memory\n", stderr);
-			exit(ROGER_EXIT_FAILURE);
-		}
+		const char *color = task_color(p, l->task_index);
+		const char *reset = cli_color(p->cli, "reset");
+		size_t len = strlen(color) + strlen(l->short_name) +
+			     strlen(reset) + 4;
+
+		p->prefixes[i] = xmalloc(len);
+		snprintf(p->prefixes[i], len, "%s[%s]%s ", color,
+			 l->short_name, reset);
 	}
 	return p->prefixes[i];
 }

@@ -475,6 +475,7 @@ struct task {
 	char *sort_key;   /* startedAt or stagedAt of a live task */
 	double ended_at;  /* last status of an ended task */
 	bool ended;       /* an ended task (--failed): read once */
+	bool staging;     /* Marathon said TASK_STAGING or TASK_STARTING */
 	bool seen;        /* in the last task list */
 	bool fresh;       /* added by this refresh */
 	enum file_state st;
@@ -759,6 +760,30 @@ static bool fatal(int rc)
 	return rc == ROGER_ENOMEM || rc == ROGER_EINTR;
 }
 
+/*
+ * A task whose file could not be found or read (`rc`, `why`): following,
+ * a task just launched may be unknown to Mesos, or have no file, for a
+ * moment: it waits (FILE_PENDING) and is tried again at each refresh.  A
+ * task still staging has no output to show yet.  Any other is skipped.
+ */
+static int not_started(struct engine *e, struct task *t, int rc,
+		       const struct roger_err *why, struct roger_err *err)
+{
+	if (fatal(rc))
+		return roger_err_set(err, rc, "%s", why->msg);
+	if (not_yet(rc) && e->o->follow && !t->ended &&
+	    roger_ctx_now_ms(e->ctx) - t->pending_since < PENDING_MS) {
+		t->st = FILE_PENDING;
+		return 0;
+	}
+	if (not_yet(rc) && t->staging && !e->o->follow) {
+		t->st = FILE_DONE;
+		return note(e, ROGER_LOGS_NOTE_SKIPPED, t, NULL,
+			    "it has not started yet", err);
+	}
+	return skip(e, t, why, err);
+}
+
 /* The start of one task: locate, show its start; skip it on failure. */
 static int start_task(struct engine *e, struct task *t,
 		      const struct roger_mesos_master *master, bool from_zero,
@@ -769,21 +794,12 @@ static int start_task(struct engine *e, struct task *t,
 
 	if (t->st != FILE_ACTIVE) {
 		rc = locate(e, t, master, &why);
-		if (rc < 0 && fatal(rc))
-			return roger_err_set(err, rc, "%s", why.msg);
-		if (rc < 0 && e->o->follow && !t->ended && not_yet(rc)) {
-			/* Staging: Mesos may not know it yet. */
-			t->st = FILE_PENDING;
-			return 0;
-		}
 		if (rc < 0)
-			return skip(e, t, &why, err);
+			return not_started(e, t, rc, &why, err);
 	}
 	rc = show_start(e, t, from_zero, &why, err);
-	if (rc < 0 && why.code && !fatal(rc))
-		return skip(e, t, &why, err);
 	if (rc < 0 && why.code)
-		return roger_err_set(err, rc, "%s", why.msg);
+		return not_started(e, t, rc, &why, err);
 	if (rc != 0)
 		return rc;
 	t->next_poll = roger_ctx_now_ms(e->ctx);
@@ -859,6 +875,8 @@ static int end_task(struct engine *e, struct task *t,
 
 static int from_marathon(struct task *t, const struct roger_marathon_task *mt)
 {
+	t->staging = mt->state && (!strcmp(mt->state, "TASK_STAGING") ||
+				   !strcmp(mt->state, "TASK_STARTING"));
 	if (set_str(&t->host, mt->host) < 0 ||
 	    set_str(&t->agent_hint, mt->slave_id) < 0 ||
 	    set_str(&t->sort_key, mt->started_at ? mt->started_at
@@ -930,19 +948,7 @@ static int refresh(struct engine *e, struct roger_err *err)
 			t->fresh = false;
 			continue;
 		}
-		roger_err_clear(&why);
-		rc = locate(e, t, NULL, &why);
-		if (rc < 0 && fatal(rc)) {
-			rc = roger_err_set(err, rc, "%s", why.msg);
-			goto out;
-		}
-		if (rc == 0)
-			rc = start_task(e, t, NULL, true, err);
-		else if (!not_yet(rc) || now - t->pending_since > PENDING_MS)
-			rc = skip(e, t, &why, err);
-		else
-			rc = 0;
-		if (rc != 0)
+		if ((rc = start_task(e, t, NULL, true, err)) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -1166,9 +1172,9 @@ static int run(struct engine *e, struct roger_err *err)
 		    (rc = note(e, ROGER_LOGS_NOTE_FINISHED, t, t->state, NULL,
 			       err)) != 0)
 			goto out;
+		t->pending_since = roger_ctx_now_ms(e->ctx);
 		if ((rc = start_task(e, t, master, false, err)) != 0)
 			goto out;
-		t->pending_since = roger_ctx_now_ms(e->ctx);
 		if ((rc = flush(e, err)) != 0)
 			goto out;
 	}

@@ -438,6 +438,7 @@ struct rec {
 	struct roger_buf log;
 	struct roger_buf messages;
 	const char *stop_after_ended; /* short name */
+	const char *stop_after_line;  /* text */
 	volatile sig_atomic_t *interrupt_after_line;
 };
 
@@ -452,6 +453,8 @@ static int rec_line(void *data, const struct roger_logs_line *l,
 		       l->stream, l->text, l->partial ? " ~" : "");
 	if (r->interrupt_after_line)
 		*r->interrupt_after_line = 1;
+	if (r->stop_after_line && !strcmp(l->text, r->stop_after_line))
+		return ROGER_HTTP_STOP;
 	return 0;
 }
 
@@ -773,6 +776,60 @@ START_TEST(test_logs_follow_interrupted)
 }
 END_TEST
 
+#define TASK_S "web_hello.instance-55555555" UUID_TAIL "._app.1"
+
+START_TEST(test_logs_staging)
+{
+	/* A task Marathon has just launched, not yet known to Mesos: not a
+	 * failure; following, it is shown once Mesos knows it. */
+	struct faultd f;
+	struct clients c;
+	struct roger_logs_opts o;
+	struct rec r;
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *rules = json_array(), *staging;
+
+	staging = marathon_task(TASK_S, "S0", "9");
+	json_object_set_new(staging, "state", json_string("TASK_STAGING"));
+	add_tasks(rules, 2, json_pack("[o, O]",
+				      marathon_task(TASK_A, "S0", "1"),
+				      staging));
+	add_tasks(rules, 0, json_pack("[o]", staging));
+	/* Agent S0 learns of S at its fourth state request. */
+	add_rule(rules, "GET /slave(1)/state", 3,
+		 json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "id", "S0",
+			   "frameworks", "id", "F1", "executors", "id",
+			   TASK_A, "directory", "/sb/a"));
+	add_rule(rules, "GET /slave(1)/state", 0,
+		 json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}]}",
+			   "id", "S0", "frameworks", "id", "F1", "executors",
+			   "id", TASK_A, "directory", "/sb/a", "id", TASK_S,
+			   "directory", "/sb/s"));
+	add_file(rules, "/sb/s/stdout", "s1\n");
+	add_mesos(rules, closed_port(), false);
+	start_rules(&f, rules);
+	clients_open(&c, f.url);
+	rec_opts(&o, &r);
+	ck_assert_msg(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(r.log.buf, "0 aaaaaaaa stdout a1\n"
+				    "0 aaaaaaaa stdout a2\n"
+				    "SKIPPED 55555555\n");
+	ck_assert_str_eq(r.messages.buf, "it has not started yet\n");
+	roger_buf_reset(&r.log);
+	o.follow = true;
+	o.task = "5555";
+	r.stop_after_line = "s1";
+	ck_assert_msg(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(r.log.buf, "0 55555555 stdout s1\n");
+	ck_assert_uint_eq(faultd_count(&f, "GET", "/slave(1)/state"), 4);
+	clients_close(&c);
+	rec_release(&r);
+	faultd_stop(&f);
+}
+END_TEST
+
 START_TEST(test_logs_task_tail)
 {
 	struct faultd f;
@@ -832,6 +889,7 @@ static Suite *logs_suite(void)
 	tcase_add_test(tc, test_logs_no_app);
 	tcase_add_test(tc, test_logs_follow);
 	tcase_add_test(tc, test_logs_follow_interrupted);
+	tcase_add_test(tc, test_logs_staging);
 	tcase_add_test(tc, test_logs_task_tail);
 	suite_add_tcase(s, tc);
 	return s;
