@@ -637,11 +637,24 @@ static int finish_lines(struct engine *e, struct task *t,
 	return roger_logs_splitter_finish(&t->lines, emit_line, e, err);
 }
 
+/*
+ * A task whose file is no longer read: only its name stays (for unique
+ * names and to know it), so that a long follow of a crash loop stays small.
+ */
+static void retire(struct task *t)
+{
+	t->st = FILE_DONE;
+	roger_mesos_sandbox_release(&t->box);
+	free(t->path);
+	t->path = NULL;
+	roger_logs_splitter_release(&t->lines);
+}
+
 /* Drop a task's file with a note saying why (from `why`). */
 static int skip(struct engine *e, struct task *t, const struct roger_err *why,
 		struct roger_err *err)
 {
-	t->st = FILE_DONE;
+	retire(t);
 	e->n_skipped++;
 	e->skip_err = *why;
 	return note(e, ROGER_LOGS_NOTE_SKIPPED, t, NULL, why->msg, err);
@@ -777,7 +790,7 @@ static int not_started(struct engine *e, struct task *t, int rc,
 		return 0;
 	}
 	if (not_yet(rc) && t->staging && !e->o->follow) {
-		t->st = FILE_DONE;
+		retire(t);
 		return note(e, ROGER_LOGS_NOTE_SKIPPED, t, NULL,
 			    "it has not started yet", err);
 	}
@@ -805,8 +818,9 @@ static int start_task(struct engine *e, struct task *t,
 	t->next_poll = roger_ctx_now_ms(e->ctx);
 	t->interval = e->fast_ms;
 	if (t->ended || !e->o->follow) {
-		t->st = FILE_DONE;
-		return finish_lines(e, t, err);
+		rc = finish_lines(e, t, err);
+		retire(t);
+		return rc;
 	}
 	return 0;
 }
@@ -867,7 +881,7 @@ static int end_task(struct engine *e, struct task *t,
 		mt = roger_mesos_master_task(*master, t->id);
 		if (mt && mt->state && set_str(&t->state, mt->state) < 0)
 			return nomem(err);
-		t->st = FILE_DONE;
+		retire(t);
 		return note(e, ROGER_LOGS_NOTE_ENDED, t, t->state, NULL, err);
 	}
 	return 0;
