@@ -58,7 +58,7 @@ static int nomem(struct roger_err *err)
 	return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 }
 
-/* ---- lines ---------------------------------------------------------------- */
+/* ---- lines --------------------------------------------------------------- */
 
 void roger_logs_splitter_init(struct roger_logs_splitter *s)
 {
@@ -100,7 +100,8 @@ int roger_logs_splitter_feed(struct roger_logs_splitter *s, const char *bytes,
 		size_t room = max - s->pending.len;
 
 		if (!nl && (size_t)(end - p) < room) {
-			if (roger_buf_add(&s->pending, p, (size_t)(end - p)) < 0)
+			if (roger_buf_add(&s->pending, p,
+					  (size_t)(end - p)) < 0)
 				return nomem(err);
 			return 0;
 		}
@@ -250,7 +251,7 @@ int roger_logs_json_line(struct roger_buf *out, const char *task_id,
 	return roger_buf_addch(out, '}');
 }
 
-/* ---- tasks ---------------------------------------------------------------- */
+/* ---- tasks --------------------------------------------------------------- */
 
 static bool name_taken(const char *name, const char *const *taken, size_t n)
 {
@@ -352,7 +353,7 @@ const char *roger_logs_stream_name(enum roger_logs_stream s)
 	return s == ROGER_LOGS_STDERR ? "stderr" : "stdout";
 }
 
-/* ---- reading a file ------------------------------------------------------- */
+/* ---- reading a file ------------------------------------------------------ */
 
 /*
  * The last `n` lines of the file before `size`: read backward in windows
@@ -370,8 +371,9 @@ static int read_tail(struct roger_buf *out, long *start, struct roger_mesos *m,
 	int rc = 0;
 
 	roger_buf_reset(out);
-	if (n > 0 && (long)(n * 256) > window && n < (unsigned long)TAIL_WINDOW_MAX / 256)
-		window = (long)(n * 256);
+	/* Lines of a few hundred bytes at most, usually: few reads. */
+	if (n < (unsigned long)TAIL_WINDOW_MAX / 256 && (long)n * 256 > window)
+		window = (long)n * 256;
 	*start = 0;
 	while (from > 0 && n > 0) {
 		int64_t w = from < window ? from : window;
@@ -393,7 +395,8 @@ static int read_tail(struct roger_buf *out, long *start, struct roger_mesos *m,
 		if (roger_buf_add(out, win.buf, win.len) < 0)
 			goto nomem;
 		from -= w;
-		*start = roger_logs_tail_start(out->buf, out->len, n, from == 0);
+		*start = roger_logs_tail_start(out->buf, out->len, n,
+					       from == 0);
 		if (*start >= 0)
 			goto out;
 		if (window < TAIL_WINDOW_MAX)
@@ -432,7 +435,8 @@ int roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
 	int rc;
 
 	roger_logs_splitter_init(&lines);
-	if ((rc = roger_mesos_locate(&box, mesos, NULL, task_id, NULL, err)) < 0)
+	rc = roger_mesos_locate(&box, mesos, NULL, task_id, NULL, err);
+	if (rc < 0)
 		goto out;
 	path = roger_mesos_sandbox_file(&box, roger_logs_stream_name(stream));
 	if (!path) {
@@ -457,7 +461,7 @@ out:
 	return rc;
 }
 
-/* ---- the engine ----------------------------------------------------------- */
+/* ---- the engine ---------------------------------------------------------- */
 
 enum file_state {
 	FILE_PENDING, /* a new task whose sandbox is not known yet */
@@ -724,7 +728,7 @@ static int read_on(struct engine *e, struct task *t, int64_t limit,
 	return 0;
 }
 
-/* Show the last lines (or all) of a located file; the cursor ends at its end. */
+/* Show the last lines (or all) of a located file, up to its end. */
 static int show_start(struct engine *e, struct task *t, bool from_zero,
 		      struct roger_err *why, struct roger_err *err)
 {
@@ -746,8 +750,8 @@ static int show_start(struct engine *e, struct task *t, bool from_zero,
 		while (t->cursor < size) {
 			int64_t before = t->cursor;
 
-			rc = read_on(e, t, size, POLL_BUDGET, &total, &full, why,
-				     err);
+			rc = read_on(e, t, size, POLL_BUDGET, &total, &full,
+				     why, err);
 			if (rc < 0)
 				return rc;
 			if (rc > 0 || t->cursor == before)
@@ -989,8 +993,8 @@ static int cmp_tasks(const void *a, const void *b)
 
 static int cmp_ended_desc(const void *a, const void *b)
 {
-	const struct roger_mesos_task *x = *(const struct roger_mesos_task *const *)a;
-	const struct roger_mesos_task *y = *(const struct roger_mesos_task *const *)b;
+	const struct roger_mesos_task *const *pa = a, *const *pb = b;
+	const struct roger_mesos_task *x = *pa, *y = *pb;
 
 	if (x->timestamp != y->timestamp)
 		return x->timestamp > y->timestamp ? -1 : 1;
@@ -1070,7 +1074,8 @@ static int select_tasks(struct engine *e, struct roger_mesos_master **master,
 		}
 	}
 	if (e->o->ended || (e->o->task && e->n_tasks == 0)) {
-		if ((rc = roger_mesos_master_state(master, e->mesos, err)) < 0 ||
+		rc = roger_mesos_master_state(master, e->mesos, err);
+		if (rc < 0 ||
 		    (rc = add_ended(e, *master, e->o->task ? SIZE_MAX : max,
 				    err)) < 0)
 			goto out;
@@ -1176,8 +1181,9 @@ static int run(struct engine *e, struct roger_err *err)
 
 	if ((rc = select_tasks(e, &master, err)) != 0)
 		goto out;
-	if (e->n_tasks == 0 &&
-	    (rc = note(e, ROGER_LOGS_NOTE_NO_TASKS, NULL, NULL, NULL, err)) != 0)
+	if (e->n_tasks == 0)
+		rc = note(e, ROGER_LOGS_NOTE_NO_TASKS, NULL, NULL, NULL, err);
+	if (rc != 0)
 		goto out;
 	for (size_t i = 0; i < e->n_tasks; i++) {
 		struct task *t = e->tasks[i];

@@ -36,7 +36,7 @@ struct roger_marathon;
 struct roger_marathon_tasks;
 struct roger_mesos;
 
-/* ---- lines ---------------------------------------------------------------- */
+/* ---- lines --------------------------------------------------------------- */
 
 /* Lines longer than this are passed on in pieces of this size. */
 #define ROGER_LOGS_MAX_LINE (1024 * 1024)
@@ -95,7 +95,7 @@ long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full,
 int roger_logs_json_line(struct roger_buf *out, const char *task_id,
 			 const char *stream, const char *text, size_t len);
 
-/* ---- tasks ---------------------------------------------------------------- */
+/* ---- tasks --------------------------------------------------------------- */
 
 /*
  * A short name for `task_id` that none of the `n` names in `taken` has:
@@ -121,7 +121,7 @@ int roger_logs_app_tasks(struct roger_marathon_tasks **out,
 			 struct roger_marathon *marathon, const char *app_id,
 			 long timeout_ms, struct roger_err *err);
 
-/* ---- the engine ----------------------------------------------------------- */
+/* ---- the engine ---------------------------------------------------------- */
 
 enum roger_logs_stream {
 	ROGER_LOGS_STDOUT,
@@ -143,7 +143,7 @@ struct roger_logs_line {
 
 enum roger_logs_note_kind {
 	ROGER_LOGS_NOTE_STARTED,  /* following: a new task is shown */
-	ROGER_LOGS_NOTE_ENDED,    /* following: a task ended; `state` if known */
+	ROGER_LOGS_NOTE_ENDED,    /* following: a task ended (`state`) */
 	ROGER_LOGS_NOTE_FINISHED, /* --failed: a task shown had ended */
 	ROGER_LOGS_NOTE_SKIPPED,  /* its file cannot be read: `message` */
 	ROGER_LOGS_NOTE_NO_TASKS, /* the app has no task to show (yet) */

@@ -124,8 +124,9 @@ static size_t collect_tasks(struct roger_mesos_task *items, json_t *root,
 			const char *fid = str(fw, "id");
 
 			for (size_t k = 0; lists[k]; k++) {
-				json_array_foreach(json_object_get(fw, lists[k]),
-						   j, task) {
+				json_t *list = json_object_get(fw, lists[k]);
+
+				json_array_foreach(list, j, task) {
 					if (!json_is_object(task) ||
 					    !str(task, "id"))
 						continue;
@@ -419,7 +420,9 @@ static bool executor_has_task(const json_t *ex, const char *task_id,
 	const char *type = str(ex, "type");
 
 	*pod = false;
-	if ((id && !strcmp(id, task_id)) || (source && !strcmp(source, task_id)))
+	if (id && !strcmp(id, task_id))
+		return true;
+	if (source && !strcmp(source, task_id))
 		return true;
 	if (!list_has_task(json_object_get(ex, "tasks"), task_id) &&
 	    !list_has_task(json_object_get(ex, "queued_tasks"), task_id) &&
@@ -428,6 +431,34 @@ static bool executor_has_task(const json_t *ex, const char *task_id,
 	/* A default executor (pods) keeps each task's files apart. */
 	*pod = type && !strcmp(type, "DEFAULT");
 	return true;
+}
+
+/*
+ * The sandbox of `task_id` if executor `ex` runs it: 1 with *out set, 0
+ * when it does not, or a negative code.
+ */
+static int executor_sandbox(char **out, const struct roger_mesos_agent_state *a,
+			    const json_t *ex, const char *task_id,
+			    struct roger_err *err)
+{
+	const char *dir = str(ex, "directory");
+	bool pod;
+	char *s;
+
+	if (!executor_has_task(ex, task_id, &pod))
+		return 0;
+	if (!dir || !*dir)
+		return roger_err_set(err, ROGER_ENOTFOUND,
+				     "agent '%s' has no sandbox directory for task '%s' yet",
+				     a->id ? a->id : "", task_id);
+	if (!pod)
+		s = strdup(dir);
+	else if (asprintf(&s, "%s/tasks/%s", dir, task_id) < 0)
+		s = NULL;
+	if (!s)
+		return nomem(err);
+	*out = s;
+	return 1;
 }
 
 int roger_mesos_agent_sandbox(char **out,
@@ -441,35 +472,24 @@ int roger_mesos_agent_sandbox(char **out,
 						 "completed_executors" };
 	size_t i, j;
 	json_t *fw, *ex;
+	int rc;
 
 	for (size_t f = 0; f < 2; f++) {
-		json_array_foreach(json_object_get(a->json, fw_lists[f]), i, fw) {
+		json_t *fws = json_object_get(a->json, fw_lists[f]);
+
+		json_array_foreach(fws, i, fw) {
 			const char *fid = str(fw, "id");
 
 			if (framework_id && fid && strcmp(fid, framework_id))
 				continue;
 			for (size_t e = 0; e < 2; e++) {
-				json_array_foreach(json_object_get(fw, ex_lists[e]),
-						   j, ex) {
-					const char *dir = str(ex, "directory");
-					bool pod;
-					char *s;
+				json_t *exs = json_object_get(fw, ex_lists[e]);
 
-					if (!executor_has_task(ex, task_id, &pod))
-						continue;
-					if (!dir || !*dir)
-						return roger_err_set(err, ROGER_ENOTFOUND,
-								     "agent '%s' has no sandbox directory for task '%s' yet",
-								     a->id ? a->id : "", task_id);
-					if (!pod)
-						s = strdup(dir);
-					else if (asprintf(&s, "%s/tasks/%s", dir,
-							  task_id) < 0)
-						s = NULL;
-					if (!s)
-						return nomem(err);
-					*out = s;
-					return 0;
+				json_array_foreach(exs, j, ex) {
+					rc = executor_sandbox(out, a, ex,
+							      task_id, err);
+					if (rc != 0)
+						return rc < 0 ? rc : 0;
 				}
 			}
 		}

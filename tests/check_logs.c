@@ -32,7 +32,7 @@
 #define TASK_E "web_hello.eeeeeeee" UUID_TAIL
 #define TASK_X "web_other.instance-ffffffff" UUID_TAIL "._app.1"
 
-/* ---- lines ---------------------------------------------------------------- */
+/* ---- lines --------------------------------------------------------------- */
 
 static int collect(void *data, const char *text, size_t len, bool partial,
 		   struct roger_err *err)
@@ -227,7 +227,7 @@ START_TEST(test_logs_task_matches)
 }
 END_TEST
 
-/* ---- the engine over loopback --------------------------------------------- */
+/* ---- the engine over loopback -------------------------------------------- */
 
 /* A loopback port nothing listens on. */
 static int closed_port(void)
