@@ -138,10 +138,13 @@ static int on_note(void *data, const struct roger_logs_note *n,
 {
 	struct printer *p = data;
 	const char *app = p->cli->project->id;
+	int rc;
 
-	(void)err;
 	if (p->cli->quiet)
 		return 0;
+	/* The lines before the note, before it (on one terminal). */
+	if ((rc = on_flush(p, err)) != 0)
+		return rc;
 	switch (n->kind) {
 	case ROGER_LOGS_NOTE_STARTED:
 		cli_error("[%s] task '%s' started%s%s", n->short_name,
