@@ -461,6 +461,21 @@ out:
 	return rc;
 }
 
+int roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
+				const struct roger_target *target,
+				const char *task_id,
+				enum roger_logs_stream stream, unsigned long n,
+				struct roger_err *err)
+{
+	struct roger_mesos *m = NULL;
+	int rc = roger_mesos_for_target(&m, ctx, target, err);
+
+	if (rc == 0)
+		rc = roger_logs_task_tail(out, m, task_id, stream, n, err);
+	roger_mesos_free(m);
+	return rc;
+}
+
 /* ---- the engine ---------------------------------------------------------- */
 
 enum file_state {

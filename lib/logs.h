@@ -35,6 +35,7 @@ struct roger_err;
 struct roger_marathon;
 struct roger_marathon_tasks;
 struct roger_mesos;
+struct roger_target;
 
 /* ---- lines --------------------------------------------------------------- */
 
@@ -215,5 +216,16 @@ int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
 int roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
 			 const char *task_id, enum roger_logs_stream stream,
 			 unsigned long n, struct roger_err *err);
+
+/*
+ * The same through a Mesos client made for the call from the target (its
+ * Mesos URL, credentials and CA file): one call for `roger deploy`.
+ * ROGER_EINVALID when the target has no Mesos URL.
+ */
+int roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
+				const struct roger_target *target,
+				const char *task_id,
+				enum roger_logs_stream stream, unsigned long n,
+				struct roger_err *err);
 
 #endif
