@@ -837,6 +837,7 @@ START_TEST(test_logs_task_tail)
 	struct roger_buf out = ROGER_BUF_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_target target = { 0 };
+	char name[] = "t";
 
 	start_cluster(&f);
 	ck_assert_int_eq(roger_mesos_new(&m, NULL, http_to(f.url), NULL), 0);
@@ -859,13 +860,13 @@ START_TEST(test_logs_task_tail)
 	ck_assert_str_eq(out.buf, "c1\n");
 	roger_buf_reset(&out);
 	/* In one call, from a target; a target without Mesos fails. */
-	target.name = "t";
+	target.name = name;
 	ck_assert_int_eq(roger_logs_target_task_tail(&out, NULL, &target,
 						     TASK_A, ROGER_LOGS_STDERR,
 						     5, &err),
 			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "target 't' has no mesos URL");
-	target.mesos = f.url;
+	target.mesos = f.url; /* not freed: the target is ours */
 	ck_assert_msg(roger_logs_target_task_tail(&out, NULL, &target, TASK_A,
 						  ROGER_LOGS_STDERR, 5,
 						  &err) == 0,
