@@ -266,6 +266,21 @@ static void add_var(struct cli *cli, const char *arg)
 	cli->n_vars++;
 }
 
+void cli_update_log_level(struct cli *cli)
+{
+	int level = ROGER_LOG_WARN + cli->verbose * 2;
+	const char *trace = getenv("ROGER_TRACE_HTTP");
+
+	if (!cli->ctx)
+		return;
+	if (cli->quiet)
+		level = ROGER_LOG_ERR;
+	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */
+	if (trace && *trace && strcmp(trace, "0") && level < ROGER_LOG_TRACE)
+		level = ROGER_LOG_TRACE;
+	roger_ctx_set_log_level(cli->ctx, level);
+}
+
 /* Apply a global option; returns false if `c` is not one. */
 static bool handle_global(struct cli *cli, int c, const char *arg)
 {
@@ -289,9 +304,11 @@ static bool handle_global(struct cli *cli, int c, const char *arg)
 		return true;
 	case 'q':
 		cli->quiet = true;
+		cli_update_log_level(cli);
 		return true;
 	case 'v':
 		cli->verbose++;
+		cli_update_log_level(cli);
 		return true;
 	case 'y':
 		cli->yes = true;

@@ -111,6 +111,9 @@ extern volatile sig_atomic_t cli_interrupted;
  */
 int cli_getopt(struct cli *cli, int argc, char **argv);
 
+/* Set the context's log level from -q, -v (repeatable) and ROGER_TRACE_HTTP. */
+void cli_update_log_level(struct cli *cli);
+
 /* Print "roger: <msg>" (and, for usage errors, the usage) and return status. */
 int cli_usage_error(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -163,18 +163,11 @@ static void on_interrupt(int sig)
 static void setup_context(struct cli *cli)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	int level = ROGER_LOG_WARN + cli->verbose * 2;
-	const char *trace = getenv("ROGER_TRACE_HTTP");
 
-	if (cli->quiet)
-		level = ROGER_LOG_ERR;
-	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */
-	if (trace && *trace && strcmp(trace, "0") && level < ROGER_LOG_TRACE)
-		level = ROGER_LOG_TRACE;
 	if (roger_ctx_new(&cli->ctx, &err) < 0)
 		exit(cli_fail(&err));
 	roger_ctx_set_log_fn(cli->ctx, log_to_stderr, cli);
-	roger_ctx_set_log_level(cli->ctx, level);
+	cli_update_log_level(cli);
 	roger_ctx_set_interrupt_flag(cli->ctx, &cli_interrupted);
 }
 

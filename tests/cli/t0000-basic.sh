@@ -79,4 +79,20 @@ test_expect_success 'global options work after the command too' '
 	test_grep "^usage: roger" out
 '
 
+test_expect_success '-vv after the command traces HTTP like -vv before it' '
+	mkdir app &&
+	cat >app/roger.json <<-EOF &&
+	{"version": 1, "app": "a", "marathon": {"cmd": "true"}}
+	EOF
+	test_create_repo app &&
+	port=$(test_free_port) &&
+	export ROGER_MARATHON_URL=http://127.0.0.1:$port ROGER_MESOS_URL=http://127.0.0.1:$port &&
+	test_expect_code 4 "$ROGER" -C app -vv logs 2>before &&
+	test_grep "curl " before &&
+	test_expect_code 4 "$ROGER" -C app logs -vv 2>after &&
+	test_grep "curl " after &&
+	test_expect_code 4 "$ROGER" -C app logs 2>plain &&
+	test_grep ! "curl " plain
+'
+
 test_done
