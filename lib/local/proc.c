@@ -1,0 +1,190 @@
+/*
+ * proc.c - fork and exec a task from a process full of threads.
+ *
+ * After fork() in a multi-threaded process the child holds a copy of every
+ * lock as it was at that instant, so until execve() it may only make
+ * async-signal-safe calls: everything (argv, envp, the exec path, the
+ * descriptors) is prepared by the parent beforehand.  The child makes
+ * itself a session leader, restores default signal handling (the server
+ * may ignore SIGPIPE or block signals in its threads, and a task must not
+ * inherit that), then waits on a "gate" pipe.  The parent records the new
+ * process group with the watchdog and only then opens the gate: if the
+ * agent dies in between, the gate reads end-of-file and the child exits
+ * without running anything, so no task can exist unrecorded.  A second,
+ * close-on-exec pipe carries the errno of a failed execve() back; its
+ * closing without data means the exec succeeded.
+ *
+ * Every descriptor the child does not need is closed before exec, whether
+ * or not its owner set close-on-exec: a task must never hold the server's
+ * listening socket or the watchdog's socket.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "local/proc.h"
+#include "local/watchdog.h"
+
+void roger_proc_close_from(int lo, int keep, int max_fd)
+{
+#ifdef SYS_close_range
+	if (keep < lo) {
+		if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
+			return;
+	} else if ((keep == lo ||
+		    syscall(SYS_close_range, (unsigned)lo, (unsigned)keep - 1,
+			    0) == 0) &&
+		   syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0) {
+		return;
+	}
+#endif
+	for (int fd = lo; fd < max_fd; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+int roger_proc_max_fd(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 65536)
+		return 65536;
+	return (int)rl.rlim_cur;
+}
+
+/* A close-on-exec copy of `fd` numbered 3 or above, so that dup2() onto
+ * 0, 1 and 2 in the child never clobbers another descriptor it needs. */
+static int high_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+struct child_fds {
+	int gate, gate_w, err, in, out, errout;
+};
+
+static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+		  int max_fd) __attribute__((noreturn));
+static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+		  int max_fd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	ssize_t n;
+	char c;
+	int e;
+
+	/* Our copy of the gate's write end would keep it open forever. */
+	close(f->gate_w);
+	setsid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	do
+		n = read(f->gate, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+
+	if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->errout, 2) < 0)
+		goto fail;
+	if (chdir(s->cwd) < 0)
+		goto fail;
+	roger_proc_close_from(3, f->err, max_fd);
+	execve(s->path, s->argv, s->envp);
+fail:
+	e = errno;
+	n = write(f->err, &e, sizeof(e));
+	(void)n;
+	_exit(127);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int roger_proc_spawn(pid_t *out, int *exec_errno,
+		     const struct roger_proc_spec *s, struct roger_watchdog *w,
+		     struct roger_err *err)
+{
+	int gate[2] = { -1, -1 }, ep[2] = { -1, -1 }, devnull = -1;
+	struct child_fds f = { -1, -1, -1, -1, -1, -1 };
+	int max_fd = roger_proc_max_fd(), rc = 0, e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || pipe2(gate, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
+		goto out;
+	}
+	f.gate = high_fd(gate[0]);
+	f.gate_w = gate[1];
+	f.err = high_fd(ep[1]);
+	f.in = high_fd(devnull);
+	f.out = high_fd(s->out_fd);
+	f.errout = high_fd(s->err_fd);
+	if (f.gate < 0 || f.err < 0 || f.in < 0 || f.out < 0 || f.errout < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot fork the task's process: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(s, &f, max_fd);
+
+	close_fd(&f.gate);
+	close_fd(&f.err);
+	close_fd(&ep[1]);
+	if ((rc = roger_watchdog_add(w, pid, err)) < 0) {
+		/* The closed gate makes the child exit before it execs. */
+		close_fd(&gate[1]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	if (s->forked)
+		s->forked(s->data, pid);
+	do
+		n = write(gate[1], "x", 1);
+	while (n < 0 && errno == EINTR);
+	close_fd(&gate[1]);
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	*exec_errno = n == (ssize_t)sizeof(e) ? e : 0;
+	*out = pid;
+out:
+	close_fd(&gate[0]);
+	close_fd(&gate[1]);
+	close_fd(&ep[0]);
+	close_fd(&ep[1]);
+	close_fd(&devnull);
+	close_fd(&f.gate);
+	close_fd(&f.err);
+	close_fd(&f.in);
+	close_fd(&f.out);
+	close_fd(&f.errout);
+	return rc;
+}

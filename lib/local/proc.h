@@ -1,0 +1,49 @@
+/*
+ * proc.h - starting a task's process from a multi-threaded process
+ * (internal to the agent; see proc.c).
+ */
+#ifndef ROGER_LOCAL_PROC_H
+#define ROGER_LOCAL_PROC_H
+
+#include <sys/types.h>
+
+struct roger_err;
+struct roger_watchdog;
+
+struct roger_proc_spec {
+	const char *path;  /* what execve() runs */
+	char *const *argv; /* NULL-terminated */
+	char *const *envp; /* NULL-terminated, the whole environment */
+	const char *cwd;   /* the working directory */
+	int out_fd;        /* becomes the task's stdout */
+	int err_fd;        /* becomes the task's stderr; stdin is /dev/null */
+	/*
+	 * Called in the parent once the child exists and is recorded by the
+	 * watchdog, before it may exec (to log "Forked command at <pid>").
+	 */
+	void (*forked)(void *data, pid_t pid);
+	void *data;
+};
+
+/*
+ * Start `s` as the leader of a new session (so its process group id is its
+ * pid), recorded by the watchdog before it can run anything.  On success
+ * `*out` is the child's pid, which the caller must reap, and `*exec_errno`
+ * is 0 when the exec succeeded or the errno of the failed exec (the child
+ * then exits with status 127).  On failure no child is left behind.
+ */
+int roger_proc_spawn(pid_t *out, int *exec_errno,
+		     const struct roger_proc_spec *s, struct roger_watchdog *w,
+		     struct roger_err *err);
+
+/*
+ * Close every file descriptor from `lo` up except `keep` (-1: none), with
+ * descriptors below `max_fd` when close_range(2) is missing.  Only makes
+ * async-signal-safe calls: usable between fork and exec.
+ */
+void roger_proc_close_from(int lo, int keep, int max_fd);
+
+/* The RLIMIT_NOFILE soft limit, capped at 65536: the `max_fd` above. */
+int roger_proc_max_fd(void);
+
+#endif
