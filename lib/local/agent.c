@@ -740,6 +740,7 @@ static void finish_process(struct run_ctx *c, pid_t pid, bool killed)
 	roger_watchdog_remove(&a->watchdog, pid);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	roger_proc_wait_group(pid, 2000);
 	pthread_mutex_lock(&a->lock);
 	c->r->pid = 0;
 	pthread_mutex_unlock(&a->lock);

@@ -20,9 +20,12 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -187,4 +190,51 @@ out:
 	close_fd(&f.out);
 	close_fd(&f.errout);
 	return rc;
+}
+
+/* Whether a process of group `pgid` is still alive (not a zombie). */
+static bool group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool alive = false;
+
+	if (!d)
+		return kill(-pgid, 0) == 0;
+	while (!alive && (e = readdir(d))) {
+		char path[64], buf[512], state, *p;
+		long pgrp;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold anything. */
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %c %*d %ld", &state, &pgrp) == 2 &&
+		    pgrp == (long)pgid && state != 'Z' && state != 'X')
+			alive = true;
+	}
+	closedir(d);
+	return alive;
+}
+
+void roger_proc_wait_group(pid_t pgid, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 5) {
+		if (kill(-pgid, 0) < 0 && errno == ESRCH)
+			return;
+		if (!group_alive(pgid))
+			return;
+		usleep(5000);
+	}
 }

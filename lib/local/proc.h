@@ -37,6 +37,13 @@ int roger_proc_spawn(pid_t *out, int *exec_errno,
 		     struct roger_err *err);
 
 /*
+ * After SIGKILL to process group `pgid`: wait until none of its members is
+ * still alive (zombies waiting for their reaper do not count), at most
+ * `timeout_ms`.  A killed process holds its sockets until it is gone.
+ */
+void roger_proc_wait_group(pid_t pgid, int timeout_ms);
+
+/*
  * Close every file descriptor from `lo` up except `keep` (-1: none), with
  * descriptors below `max_fd` when close_range(2) is missing.  Only makes
  * async-signal-safe calls: usable between fork and exec.
