@@ -39,7 +39,7 @@
 #define FID "20150502-231327-16842879-5050-3889-0000"
 #define AID "20150513-185808-177048842-5050-1220-S0"
 
-/* ---- status update recorder ----------------------------------------------- */
+/* ---- status update recorder ---------------------------------------------- */
 
 struct update {
 	char id[128];
@@ -129,7 +129,7 @@ static void states_of(const char *id, char *out, size_t size)
 	pthread_mutex_unlock(&rec.lock);
 }
 
-/* ---- fixture --------------------------------------------------------------- */
+/* ---- fixture ------------------------------------------------------------- */
 
 static char tmp[PATH_MAX];
 static char work[PATH_MAX];
@@ -175,7 +175,7 @@ static void teardown(void)
 	roger_fs_remove_tree(tmp, NULL);
 }
 
-/* ---- helpers --------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static int launch_full(const char *id, const char *cmd, const char *const *args,
 		       const char *const *env, json_t *fetch,
@@ -268,7 +268,7 @@ static char *in_tmp(const char *name)
 	return roger_path_join(tmp, name);
 }
 
-/* ---- archives built with libarchive ------------------------------------------ */
+/* ---- archives built with libarchive -------------------------------------- */
 
 enum ent_kind { ENT_FILE, ENT_DIR, ENT_SYMLINK, ENT_HARDLINK, ENT_CHARDEV, ENT_FIFO };
 
@@ -336,8 +336,12 @@ static void make_archive(const char *path, enum arc_kind kind,
 			break;
 		}
 		ck_assert_int_eq(archive_write_header(a, ae), ARCHIVE_OK);
-		if (e[i].kind == ENT_FILE)
-			ck_assert_int_eq(archive_write_data(a, e[i].data, strlen(e[i].data)), (la_ssize_t)strlen(e[i].data));
+		if (e[i].kind == ENT_FILE) {
+			size_t len = strlen(e[i].data);
+
+			ck_assert_int_eq(archive_write_data(a, e[i].data, len),
+					 (la_ssize_t)len);
+		}
 		archive_entry_free(ae);
 	}
 	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
@@ -375,7 +379,7 @@ static json_t *fetch_of(const char *uri, int extract, int executable,
 	return json_pack("[o]", e);
 }
 
-/* ---- a loopback HTTP server ------------------------------------------------ */
+/* ---- a loopback HTTP server ---------------------------------------------- */
 
 struct route {
 	const char *path;
@@ -490,7 +494,7 @@ static void srv_stop(void)
 	srv.n_routes = 0;
 }
 
-/* ---- processes, by a marker in their environment ---------------------------- */
+/* ---- processes, by a marker in their environment ------------------------- */
 
 /* How many live (not zombie) processes carry ROGER_TEST_MARKER=<marker>. */
 static int count_marked(const char *marker)
@@ -546,7 +550,7 @@ static void unique_marker(char *out, size_t size)
 	snprintf(out, size, "m%ld-%ld", (long)getpid(), (long)time(NULL) ^ (long)random());
 }
 
-/* ---- tasks ------------------------------------------------------------------- */
+/* ---- tasks --------------------------------------------------------------- */
 
 START_TEST(test_agent_task_finishes)
 {
@@ -868,7 +872,7 @@ START_TEST(test_agent_eviction_deletes_old_sandboxes)
 }
 END_TEST
 
-/* ---- the fetcher ---------------------------------------------------------- */
+/* ---- the fetcher --------------------------------------------------------- */
 
 static const struct ent good_tree[] = {
 	{ ENT_DIR, "app", NULL, 0 },
@@ -1097,7 +1101,7 @@ START_TEST(test_agent_kill_during_fetch)
 }
 END_TEST
 
-/* ---- malicious archives ---------------------------------------------------- */
+/* ---- malicious archives -------------------------------------------------- */
 
 struct evil {
 	const char *what;
@@ -1188,7 +1192,7 @@ START_TEST(test_agent_malicious_archive_fails_task)
 }
 END_TEST
 
-/* ---- files API ------------------------------------------------------------ */
+/* ---- files API ----------------------------------------------------------- */
 
 struct reply {
 	struct roger_agent_reply r;
@@ -1536,7 +1540,7 @@ START_TEST(test_agent_files_download)
 }
 END_TEST
 
-/* ---- state endpoints -------------------------------------------------------- */
+/* ---- state endpoints ----------------------------------------------------- */
 
 START_TEST(test_agent_state_shapes)
 {
@@ -1642,7 +1646,7 @@ START_TEST(test_agent_master_state_shapes)
 }
 END_TEST
 
-/* ---- suite ------------------------------------------------------------------ */
+/* ---- suite --------------------------------------------------------------- */
 
 static Suite *agent_suite(void)
 {

@@ -66,7 +66,6 @@ struct roger_agent {
 	struct roger_ctx *ctx;
 	char *work_dir;  /* canonical */
 	char *slave_dir; /* <work_dir>/slaves/<agent_id> */
-	char *meta_dir;  /* <work_dir>/meta/slaves/<agent_id> */
 	char *agent_id;
 	char *hostname;
 	char *user;

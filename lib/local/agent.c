@@ -70,7 +70,7 @@
 #define DEFAULT_MAX_COMPLETED 100
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* ---- task states ---------------------------------------------------------- */
+/* ---- task states --------------------------------------------------------- */
 
 const char *roger_task_state_name(enum roger_task_state s)
 {
@@ -91,7 +91,7 @@ bool roger_task_state_terminal(enum roger_task_state s)
 	       s == ROGER_TASK_ERROR;
 }
 
-/* ---- small helpers -------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------- */
 
 static double wall_now(const struct roger_agent *a)
 {
@@ -194,7 +194,8 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 /* A line of the executor's own output into a sandbox file. */
-static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void say(int fd, const char *fmt, ...)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
@@ -225,7 +226,7 @@ static void describe_exit(char *out, size_t size, const siginfo_t *si)
 	pthread_mutex_unlock(&strsignal_lock);
 }
 
-/* ---- runs ----------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 static void run_free(struct roger_agent_run *r)
 {
@@ -303,7 +304,8 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 		memcpy(r->ports, t->ports, (size_t)t->n_ports * sizeof(*r->ports));
 		r->n_ports = t->n_ports;
 	}
-	r->kill_grace = t->kill_grace_seconds > 0 ? t->kill_grace_seconds : DEFAULT_KILL_GRACE;
+	r->kill_grace = t->kill_grace_seconds > 0 ? t->kill_grace_seconds
+						 : DEFAULT_KILL_GRACE;
 	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->wake_fd < 0) {
 		rc = roger_err_set(err, ROGER_ERROR, "cannot create an eventfd: %s", strerror(errno));
@@ -460,7 +462,7 @@ static void evict(struct roger_agent *a)
 	}
 }
 
-/* ---- the task thread ------------------------------------------------------ */
+/* ---- the task thread ----------------------------------------------------- */
 
 struct run_ctx {
 	struct roger_agent *a;
@@ -867,7 +869,7 @@ static void *run_main(void *data)
 	return NULL;
 }
 
-/* ---- the agent ------------------------------------------------------------ */
+/* ---- the agent ----------------------------------------------------------- */
 
 static char *current_user(void)
 {
@@ -1024,7 +1026,6 @@ void roger_agent_free(struct roger_agent *a)
 	pthread_mutex_destroy(&a->lock);
 	free(a->work_dir);
 	free(a->slave_dir);
-	free(a->meta_dir);
 	free(a->agent_id);
 	free(a->hostname);
 	free(a->user);

@@ -65,7 +65,7 @@ struct fetch_entry {
 	bool extract, executable;
 };
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static bool is_cancelled(const struct roger_fetch_opts *o)
 {
@@ -194,7 +194,7 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* ---- entries and names -------------------------------------------------- */
+/* ---- entries and names --------------------------------------------------- */
 
 static int parse_entry(struct fetch_entry *out, const json_t *e, size_t i,
 		       struct roger_err *err)

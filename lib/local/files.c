@@ -497,8 +497,9 @@ fail:
 
 /* A browse entry: stat() follows links, as Mesos does; a link leading out
  * of the sandbox is left out rather than described. */
-static json_t *browse_entry(const struct resolved *res, const char *sandbox_root,
-			    const char *name, bool *ok)
+static json_t *browse_entry(const struct resolved *res,
+			    const char *sandbox_root, const char *name,
+			    bool *ok)
 {
 	struct roger_buf full = ROGER_BUF_INIT, shown = ROGER_BUF_INIT;
 	json_t *o = NULL;

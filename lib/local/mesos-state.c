@@ -402,7 +402,7 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 					     "TASK_KILLING_STATE", NULL };
 	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done;
 	char mpid[300], fpid[600], port[16];
-	double cpus = 0, mem = 0, disk = 0;
+	double cpus = 0, mem = 0, disk = 0, fcpus = 0, fmem = 0, fdisk = 0;
 	bool ok = true;
 
 	snprintf(mpid, sizeof(mpid), "master@%s:%d", a->hostname, a->port);
@@ -446,6 +446,11 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 		}
 		if (!framework_id || strcmp(r->framework_id, framework_id) != 0)
 			continue;
+		if (!over) {
+			fcpus += r->cpus;
+			fmem += r->mem;
+			fdisk += r->disk;
+		}
 		push(&ok, over ? done : tasks, task_json(&ok, a, r));
 	}
 	push(&ok, slaves, master_slave(&ok, a, cpus, mem, disk));
@@ -456,7 +461,7 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	set(&ok, f, "id", json_string(framework_id ? framework_id : ""));
 	set(&ok, f, "name", json_string(framework_name ? framework_name : "marathon"));
 	set(&ok, f, "pid", json_string(fpid));
-	set(&ok, f, "used_resources", resources(&ok, cpus, mem, disk, NULL));
+	set(&ok, f, "used_resources", resources(&ok, fcpus, fmem, fdisk, NULL));
 	set(&ok, f, "offered_resources", resources(&ok, 0, 0, 0, NULL));
 	set(&ok, f, "capabilities", capabilities(&ok, fcaps));
 	set(&ok, f, "hostname", json_string(a->hostname));
@@ -469,7 +474,7 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	set(&ok, f, "checkpoint", json_true());
 	set(&ok, f, "registered_time", json_real(a->start_time));
 	set(&ok, f, "unregistered_time", json_real(0));
-	set(&ok, f, "resources", resources(&ok, cpus, mem, disk, NULL));
+	set(&ok, f, "resources", resources(&ok, fcpus, fmem, fdisk, NULL));
 	set(&ok, f, "role", json_string("*"));
 	set(&ok, f, "tasks", tasks);
 	set(&ok, f, "unreachable_tasks", arr(&ok));
