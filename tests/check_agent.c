@@ -849,7 +849,8 @@ START_TEST(test_agent_eviction_deletes_old_sandboxes)
 
 	roger_agent_free(agent);
 	new_agent(2);
-	launch("v0", "true");
+	/* what a task made read-only is deleted all the same */
+	launch("v0", "mkdir -p ro/sub && touch ro/sub/f && chmod -R a-w ro");
 	ck_assert_ptr_nonnull(wait_end("v0", 20));
 	first = roger_agent_sandbox(agent, "v0");
 	ck_assert_ptr_nonnull(first);
@@ -869,6 +870,46 @@ START_TEST(test_agent_eviction_deletes_old_sandboxes)
 	ck_assert_int_ge(json_array_size(done), 2);
 	json_decref(st);
 	free(first);
+}
+END_TEST
+
+START_TEST(test_agent_restart_keeps_one_generation)
+{
+	char *prev = roger_path_join(work, "slaves.previous"), *first, *second;
+	char *moved;
+	struct dirent *e;
+	DIR *d;
+
+	launch("g1", "true");
+	ck_assert_ptr_nonnull(wait_end("g1", 20));
+	first = roger_agent_sandbox(agent, "g1");
+	roger_agent_free(agent);
+	new_agent(0);
+	/* the first generation is kept aside, and not served */
+	ck_assert_ptr_null(roger_agent_sandbox(agent, "g1"));
+	ck_assert(!roger_fs_exists(first));
+	moved = roger_path_join(prev, first + strlen(work) + strlen("/slaves/"));
+	ck_assert(roger_fs_exists(moved));
+	launch("g2", "true");
+	ck_assert_ptr_nonnull(wait_end("g2", 20));
+	second = roger_agent_sandbox(agent, "g2");
+	roger_agent_free(agent);
+	new_agent(0);
+	roger_agent_free(agent); /* joins the collector */
+	agent = NULL;
+	ck_assert(!roger_fs_exists(moved));
+	free(moved);
+	moved = roger_path_join(prev, second + strlen(work) + strlen("/slaves/"));
+	ck_assert(roger_fs_exists(moved));
+	d = opendir(work);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		ck_assert_msg(!roger_starts_with(e->d_name, ".slaves.trash-"), "%s left behind", e->d_name);
+	closedir(d);
+	free(moved);
+	free(first);
+	free(second);
+	free(prev);
 }
 END_TEST
 
@@ -1672,6 +1713,7 @@ static Suite *agent_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_free_kills_tasks);
 	tcase_add_test(tc, test_agent_crash_kills_tasks);
+	tcase_add_test(tc, test_agent_restart_keeps_one_generation);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fetch");

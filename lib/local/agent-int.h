@@ -85,6 +85,8 @@ struct roger_agent {
 	uint64_t completed_seq;
 	bool closing;
 	struct roger_watchdog watchdog;
+	pthread_t gc_thread; /* deletes the sandboxes of older generations */
+	bool gc_started;
 };
 
 /* Whether the run's task reached a terminal state (under the lock). */

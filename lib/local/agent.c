@@ -35,6 +35,7 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -191,6 +192,47 @@ static int write_all(int fd, const char *p, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * rm -rf that also gets through what a task made read-only (Go's module
+ * cache, `chmod -w` directories): directories are made writable before
+ * they are emptied.  Symbolic links are removed, never followed.
+ */
+static void remove_tree_at(int at, const char *name)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlinkat(at, name, 0);
+		return;
+	}
+	if ((st.st_mode & 0700) != 0700)
+		fchmodat(at, name, (st.st_mode & 07777) | 0700, 0);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+		} else {
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") != 0 &&
+				    strcmp(e->d_name, "..") != 0)
+					remove_tree_at(dirfd(d), e->d_name);
+			closedir(d);
+		}
+	}
+	unlinkat(at, name, AT_REMOVEDIR);
+}
+
+static void remove_tree(const char *path)
+{
+	remove_tree_at(AT_FDCWD, path);
 }
 
 /* A line of the executor's own output into a sandbox file. */
@@ -457,7 +499,7 @@ static void evict(struct roger_agent *a)
 			if (strcmp(r->executor_dir, v->executor_dir) == 0)
 				shared = true;
 		pthread_mutex_unlock(&a->lock);
-		roger_fs_remove_tree(shared ? v->sandbox : v->executor_dir, NULL);
+		remove_tree(shared ? v->sandbox : v->executor_dir);
 		run_free(v);
 	}
 }
@@ -899,6 +941,51 @@ static void agent_defaults(struct roger_agent *a,
 	a->max_completed = o->max_completed ? o->max_completed : DEFAULT_MAX_COMPLETED;
 }
 
+/*
+ * Sandboxes of an earlier run of the agent are not served (as after a
+ * Mesos agent restart), but a crash is worth a post-mortem: the previous
+ * generation stays in <work_dir>/slaves.previous until the next start,
+ * and older ones are deleted in the background.
+ */
+static void rotate_sandboxes(struct roger_agent *a)
+{
+	char *cur = roger_path_join(a->work_dir, "slaves");
+	char *prev = roger_path_join(a->work_dir, "slaves.previous");
+	char *trash = NULL, uuid[37];
+	struct stat st;
+
+	if (!cur || !prev || lstat(cur, &st) < 0)
+		goto out;
+	new_uuid(uuid);
+	if (asprintf(&trash, "%s/.slaves.trash-%s", a->work_dir, uuid) < 0) {
+		trash = NULL;
+		goto out;
+	}
+	if (lstat(prev, &st) == 0 && rename(prev, trash) < 0)
+		roger_warn(a->ctx, "cannot move '%s' out of the way: %s", prev, strerror(errno));
+	if (rename(cur, prev) < 0)
+		roger_warn(a->ctx, "cannot keep the previous sandboxes in '%s': %s", prev, strerror(errno));
+out:
+	free(cur);
+	free(prev);
+	free(trash);
+}
+
+static void *gc_main(void *data)
+{
+	struct roger_agent *a = data;
+	struct dirent *e;
+	DIR *d = opendir(a->work_dir);
+
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)))
+		if (roger_starts_with(e->d_name, ".slaves.trash-"))
+			remove_tree_at(dirfd(d), e->d_name);
+	closedir(d);
+	return NULL;
+}
+
 int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		    const struct roger_agent_options *opts,
 		    struct roger_err *err)
@@ -944,6 +1031,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto fail;
 	}
+	rotate_sandboxes(a);
 	if ((rc = roger_fs_mkdirs(a->slave_dir, 0755, err)) < 0)
 		goto fail;
 	a->start_time = wall_now(a);
@@ -952,6 +1040,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		curl_global_cleanup();
 		goto fail;
 	}
+	a->gc_started = pthread_create(&a->gc_thread, NULL, gc_main, a) == 0;
 	roger_buf_release(&b);
 	*out = a;
 	return 0;
@@ -1016,6 +1105,8 @@ void roger_agent_free(struct roger_agent *a)
 		pthread_join(todo->thread, NULL);
 	}
 	roger_watchdog_stop(&a->watchdog);
+	if (a->gc_started)
+		pthread_join(a->gc_thread, NULL);
 	while (a->runs) {
 		struct roger_agent_run *r = a->runs;
 
@@ -1075,7 +1166,7 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 	roger_log(a->ctx, ROGER_LOG_DEBUG, "launched task '%s' in '%s'", r->task_id, r->sandbox);
 	return 0;
 fail:
-	roger_fs_remove_tree(r->sandbox, NULL);
+	remove_tree(r->sandbox);
 	run_free(r);
 	return rc;
 }
