@@ -35,6 +35,7 @@
 #include "lib/roger.h"
 #include "lib/local/agent.h"
 #include "lib/local/fetch.h"
+#include "lib/local/proc.h"
 
 #define FID "20150502-231327-16842879-5050-3889-0000"
 #define AID "20150513-185808-177048842-5050-1220-S0"
@@ -166,10 +167,13 @@ static void setup(void)
 	new_agent(0);
 }
 
+static void kill_marked(void);
+
 static void teardown(void)
 {
 	roger_agent_free(agent);
 	agent = NULL;
+	kill_marked();
 	roger_ctx_free(ctx);
 	ctx = NULL;
 	roger_fs_remove_tree(tmp, NULL);
@@ -545,9 +549,34 @@ static int count_marked(const char *marker)
 	return count;
 }
 
+/* The marker of the running test and the process hosting an agent, for
+ * teardown to clean up after a failed test. */
+static char cur_marker[64];
+static pid_t cur_host = -1;
+
 static void unique_marker(char *out, size_t size)
 {
 	snprintf(out, size, "m%ld-%ld", (long)getpid(), (long)time(NULL) ^ (long)random());
+	snprintf(cur_marker, sizeof(cur_marker), "%s", out);
+}
+
+static void kill_marked(void)
+{
+	char entry[128], *buf;
+
+	if (cur_host > 0) {
+		kill(cur_host, SIGKILL);
+		waitpid(cur_host, NULL, 0);
+		cur_host = -1;
+	}
+	if (!cur_marker[0])
+		return;
+	buf = malloc(256 * 1024);
+	snprintf(entry, sizeof(entry), "ROGER_TEST_MARKER=%s", cur_marker);
+	if (buf)
+		roger_proc_kill_env(entry, false, buf, 256 * 1024);
+	free(buf);
+	cur_marker[0] = '\0';
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -761,6 +790,9 @@ START_TEST(test_agent_leaves_other_children)
 }
 END_TEST
 
+/* A task that forks a grandchild, and a daemon in a session of its own. */
+#define TREE_CMD "sleep 300 & setsid sleep 300 & sleep 300"
+
 START_TEST(test_agent_free_kills_tasks)
 {
 	char marker[64], env0[128];
@@ -769,12 +801,12 @@ START_TEST(test_agent_free_kills_tasks)
 
 	unique_marker(marker, sizeof(marker));
 	snprintf(env0, sizeof(env0), "ROGER_TEST_MARKER=%s", marker);
-	ck_assert_int_eq(launch_full("f1", "sleep 1000 & sleep 1000", NULL, env, NULL, &err), 0);
+	ck_assert_int_eq(launch_full("f1", TREE_CMD, NULL, env, NULL, &err), 0);
 	ck_assert_ptr_nonnull(wait_state("f1", ROGER_TASK_RUNNING, 20));
-	for (int i = 0; i < 250 && count_marked(marker) < 2; i++)
+	for (int i = 0; i < 250 && count_marked(marker) < 3; i++)
 		usleep(20000);
-	/* both sleeps, and the shell unless it exec'd the last one */
-	ck_assert_int_ge(count_marked(marker), 2);
+	/* the sleeps, and the shell unless it exec'd the last one */
+	ck_assert_int_ge(count_marked(marker), 3);
 	roger_agent_free(agent);
 	agent = NULL;
 	ck_assert_int_eq(count_marked(marker), 0);
@@ -783,7 +815,8 @@ END_TEST
 
 /*
  * The crash test: a child process hosts the agent and a task that forks a
- * grandchild; the child is SIGKILLed, and both sleeps must die with it.
+ * grandchild and a daemon; the child is SIGKILLed, and every sleep must
+ * die with it.
  * This process becomes a subreaper so the orphans are reparented to it and
  * can be reaped here (some container inits never reap).
  */
@@ -802,16 +835,18 @@ START_TEST(test_agent_crash_kills_tasks)
 	agent = NULL;
 	host = fork();
 	ck_assert_int_ge(host, 0);
+	if (host > 0)
+		cur_host = host;
 	if (host == 0) {
 		const char *env[] = { env0, NULL };
 		struct roger_err err = ROGER_ERR_INIT;
 
 		close(sync[0]);
 		new_agent(0);
-		if (launch_full("c1", "sleep 1000 & sleep 1000", NULL, env, NULL, &err) < 0 ||
+		if (launch_full("c1", TREE_CMD, NULL, env, NULL, &err) < 0 ||
 		    !wait_state("c1", ROGER_TASK_RUNNING, 20))
 			_exit(1);
-		for (int i = 0; i < 500 && count_marked(marker) < 2; i++)
+		for (int i = 0; i < 500 && count_marked(marker) < 3; i++)
 			usleep(20000);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(1);
@@ -821,9 +856,10 @@ START_TEST(test_agent_crash_kills_tasks)
 	close(sync[1]);
 	ck_assert_int_eq(read(sync[0], &c, 1), 1);
 	close(sync[0]);
-	ck_assert_int_ge(count_marked(marker), 2);
+	ck_assert_int_ge(count_marked(marker), 3);
 	kill(host, SIGKILL);
 	ck_assert_int_eq(waitpid(host, &status, 0), host);
+	cur_host = -1;
 	for (int i = 0; i < 250 && count_marked(marker) > 0; i++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

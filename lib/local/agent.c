@@ -763,6 +763,24 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 	return requested;
 }
 
+/* Kill what the task started in sessions of its own (daemons): they still
+ * carry its MESOS_DIRECTORY. */
+static void kill_strays(const struct roger_agent_run *r)
+{
+	size_t size = 256 * 1024;
+	char *scratch = malloc(size), *entry = NULL;
+
+	if (scratch && asprintf(&entry, "MESOS_DIRECTORY=%s", r->sandbox) >= 0) {
+		for (int pass = 0; pass < 10; pass++) {
+			if (roger_proc_kill_env(entry, false, scratch, size) == 0)
+				break;
+			usleep(20000);
+		}
+		free(entry);
+	}
+	free(scratch);
+}
+
 /*
  * The process exited: take its status without reaping it, kill what is
  * left of its process group (a Mesos container dies with its command),
@@ -785,6 +803,7 @@ static void finish_process(struct run_ctx *c, pid_t pid, bool killed)
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	roger_proc_wait_group(pid, 2000);
+	kill_strays(c->r);
 	pthread_mutex_lock(&a->lock);
 	c->r->pid = 0;
 	pthread_mutex_unlock(&a->lock);
@@ -1036,7 +1055,12 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		goto fail;
 	a->start_time = wall_now(a);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((rc = roger_watchdog_start(&a->watchdog, err)) < 0) {
+	roger_buf_reset(&b);
+	if (roger_buf_addf(&b, "MESOS_DIRECTORY=%s/", a->slave_dir) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = roger_watchdog_start(&a->watchdog, b.buf, err)) < 0) {
 		curl_global_cleanup();
 		goto fail;
 	}

@@ -238,3 +238,89 @@ void roger_proc_wait_group(pid_t pgid, int timeout_ms)
 		usleep(5000);
 	}
 }
+
+/* ---- processes that left the group ------------------------------------------ */
+
+/* The helpers below make only async-signal-safe calls (the watchdog runs
+ * them in a child forked from a threaded process): no stdio, no malloc. */
+
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static bool env_matches(const char *env, size_t len, const char *entry,
+			size_t elen, bool prefix)
+{
+	for (size_t i = 0; i < len;) {
+		const char *e = env + i;
+		size_t n = 0;
+
+		while (i + n < len && e[n])
+			n++;
+		if (n >= elen && memcmp(e, entry, elen) == 0 &&
+		    (prefix || n == elen))
+			return true;
+		i += n + 1;
+	}
+	return false;
+}
+
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int roger_proc_kill_env(const char *entry, bool prefix, char *buf,
+			size_t size)
+{
+	size_t elen = str_len(entry), dsize = size / 4;
+	char *dents = buf, *env = buf + dsize;
+	pid_t self = getpid();
+	int dfd, killed = 0;
+	long n;
+
+	if (size < 8192)
+		return 0;
+	dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	while ((n = syscall(SYS_getdents64, dfd, dents, dsize)) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (void *)(dents + off);
+			char path[48] = "/proc/";
+			size_t p = 6;
+			pid_t pid = 0;
+			ssize_t got;
+			int fd;
+
+			off += d->d_reclen;
+			if (d->d_name[0] < '1' || d->d_name[0] > '9')
+				continue;
+			for (const char *c = d->d_name; *c && p < 30; c++) {
+				pid = pid * 10 + (*c - '0');
+				path[p++] = *c;
+			}
+			memcpy(path + p, "/environ", 9);
+			if (pid == self)
+				continue;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			got = read(fd, env, size - dsize);
+			close(fd);
+			if (got > 0 && env_matches(env, (size_t)got, entry, elen, prefix) &&
+			    kill(pid, SIGKILL) == 0)
+				killed++;
+		}
+	}
+	close(dfd);
+	return killed;
+}

@@ -5,6 +5,8 @@
 #ifndef ROGER_LOCAL_PROC_H
 #define ROGER_LOCAL_PROC_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct roger_err;
@@ -42,6 +44,17 @@ int roger_proc_spawn(pid_t *out, int *exec_errno,
  * `timeout_ms`.  A killed process holds its sockets until it is gone.
  */
 void roger_proc_wait_group(pid_t pgid, int timeout_ms);
+
+/*
+ * Send SIGKILL to every process whose environment holds `entry` (with
+ * `prefix`: an entry starting with it), such as the MESOS_DIRECTORY=<sandbox>
+ * that every process of a task inherits: this reaches what a task started
+ * in a session of its own, out of its process group.  `buf` (`size` bytes,
+ * at least 8 KiB) is scratch space.  Only async-signal-safe calls, for the
+ * watchdog.  Returns how many processes were signalled.
+ */
+int roger_proc_kill_env(const char *entry, bool prefix, char *buf,
+			size_t size);
 
 /*
  * Close every file descriptor from `lo` up except `keep` (-1: none), with

@@ -41,6 +41,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -55,14 +56,26 @@ struct watchdog_msg {
 	pid_t pgid;
 };
 
-static void kill_all(pid_t *groups, size_t n)
+#define SCRATCH_SIZE (256 * 1024)
+
+/* Kill the recorded groups, then, pass after pass until a pass finds
+ * none, the processes that carry the marker but left their group. */
+static void kill_all(pid_t *groups, size_t n, const char *marker,
+		     char *scratch)
 {
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+
 	for (size_t i = 0; i < n; i++)
 		kill(-groups[i], SIGKILL);
+	for (int pass = 0; pass < 50; pass++) {
+		if (roger_proc_kill_env(marker, true, scratch, SCRATCH_SIZE) == 0)
+			break;
+		nanosleep(&nap, NULL);
+	}
 }
 
 static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
-			  pid_t *groups)
+			  pid_t *groups, const char *marker, char *scratch)
 {
 	static const int ignored[] = { SIGINT,	SIGTERM, SIGHUP, SIGQUIT,
 				       SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP,
@@ -131,13 +144,15 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 					break;
 				}
 	}
-	kill_all(groups, n);
+	kill_all(groups, n, marker, scratch);
 	_exit(0);
 }
 
-int roger_watchdog_start(struct roger_watchdog *w, struct roger_err *err)
+int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
+			 struct roger_err *err)
 {
 	struct sigaction old;
+	char *scratch = NULL, *mark = NULL;
 	pid_t *groups = NULL;
 	int sv[2] = { -1, -1 };
 	int devnull = -1, max_fd = roger_proc_max_fd(), rc = 0;
@@ -152,7 +167,9 @@ int roger_watchdog_start(struct roger_watchdog *w, struct roger_err *err)
 		goto out;
 	}
 	groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*groups));
-	if (!groups) {
+	scratch = malloc(SCRATCH_SIZE);
+	mark = strdup(marker);
+	if (!groups || !scratch || !mark) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -171,7 +188,8 @@ int roger_watchdog_start(struct roger_watchdog *w, struct roger_err *err)
 		goto out;
 	}
 	if (pid == 0)
-		watchdog_main(sv[1], devnull, max_fd, parent, groups);
+		watchdog_main(sv[1], devnull, max_fd, parent, groups, mark,
+			      scratch);
 	w->pid = pid;
 	w->fd = sv[0];
 	sv[0] = -1;
@@ -183,6 +201,8 @@ out:
 	if (devnull >= 0)
 		close(devnull);
 	free(groups);
+	free(scratch);
+	free(mark);
 	if (rc < 0)
 		pthread_mutex_destroy(&w->lock);
 	return rc;

@@ -24,8 +24,12 @@ struct roger_watchdog {
 /*
  * Fork the watchdog.  Safe to call while other threads run: the child only
  * makes async-signal-safe calls.  The caller must not ignore SIGCHLD.
+ * `marker` is an environment entry prefix that every task process carries
+ * ("MESOS_DIRECTORY=<slave dir>/"): when the agent dies, the watchdog also
+ * kills the processes carrying it that left their task's process group.
  */
-int roger_watchdog_start(struct roger_watchdog *w, struct roger_err *err);
+int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
+			 struct roger_err *err);
 
 /*
  * Record process group `pgid` (a task's session leader): if this process
