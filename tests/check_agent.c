@@ -898,7 +898,10 @@ START_TEST(test_agent_eviction_deletes_old_sandboxes)
 	/* The last one may still be finishing its thread; one more pass. */
 	launch("v5", "true");
 	ck_assert_ptr_nonnull(wait_end("v5", 20));
+	/* forgotten at once, deleted by a task thread right after */
 	ck_assert_ptr_null(roger_agent_sandbox(agent, "v0"));
+	for (int i = 0; i < 250 && roger_fs_exists(first); i++)
+		usleep(20000);
 	ck_assert(!roger_fs_exists(first));
 	st = roger_agent_state(agent);
 	done = json_object_get(json_array_get(json_object_get(st, "completed_frameworks"), 0), "completed_executors");
@@ -946,6 +949,37 @@ START_TEST(test_agent_restart_keeps_one_generation)
 	free(first);
 	free(second);
 	free(prev);
+}
+END_TEST
+
+/* A task process whose agent and watchdog both died is killed by the next
+ * agent on the same directory. */
+START_TEST(test_agent_new_kills_leftovers)
+{
+	char marker[64], env0[128], env1[PATH_MAX + 64];
+	pid_t orphan;
+
+	unique_marker(marker, sizeof(marker));
+	snprintf(env0, sizeof(env0), "ROGER_TEST_MARKER=%s", marker);
+	snprintf(env1, sizeof(env1), "MESOS_DIRECTORY=%s/slaves/%s/frameworks/f/executors/e/runs/c", work, AID);
+	orphan = fork();
+	ck_assert_int_ge(orphan, 0);
+	if (orphan == 0) {
+		char a0[] = "sleep", a1[] = "300";
+		char *const argv[] = { a0, a1, NULL };
+		char *const envp[] = { env0, env1, NULL };
+
+		setsid();
+		execve("/bin/sleep", argv, envp);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && count_marked(marker) < 1; i++)
+		usleep(20000);
+	ck_assert_int_eq(count_marked(marker), 1);
+	roger_agent_free(agent);
+	new_agent(0);
+	ck_assert_int_eq(waitpid(orphan, NULL, 0), orphan);
+	ck_assert_int_eq(count_marked(marker), 0);
 }
 END_TEST
 
@@ -1750,6 +1784,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_agent_free_kills_tasks);
 	tcase_add_test(tc, test_agent_crash_kills_tasks);
 	tcase_add_test(tc, test_agent_restart_keeps_one_generation);
+	tcase_add_test(tc, test_agent_new_kills_leftovers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fetch");

@@ -14,7 +14,8 @@
  *          │  eventfd): kill = TASK_KILLING, SIGTERM to the process group,
  *          │  SIGKILL when the grace period ends
  *          └─ exit observed (WNOWAIT), rest of the group killed, watchdog
- *             told, leader reaped: TASK_FINISHED / TASK_FAILED / TASK_KILLED
+ *             told, leader reaped, daemons the task started in sessions of
+ *             their own killed: TASK_FINISHED / TASK_FAILED / TASK_KILLED
  *
  * One thread per task keeps every task's updates in order and lets a slow
  * download or a long kill grace hold up nothing else.  A thread reports
@@ -990,6 +991,30 @@ out:
 	free(trash);
 }
 
+/*
+ * Task processes of an earlier run that nothing killed (its watchdog was
+ * killed along with it) are no task of ours any more: kill them before
+ * they hold the ports our tasks are about to get.
+ */
+static void kill_leftovers(struct roger_agent *a, const char *marker)
+{
+	size_t size = 256 * 1024;
+	char *scratch = malloc(size);
+	int total = 0, n;
+
+	if (!scratch)
+		return;
+	for (int pass = 0; pass < 10; pass++) {
+		if ((n = roger_proc_kill_env(marker, true, scratch, size)) == 0)
+			break;
+		total += n;
+		usleep(20000);
+	}
+	free(scratch);
+	if (total)
+		roger_warn(a->ctx, "killed %d task processes left over by an earlier run in '%s'", total, a->work_dir);
+}
+
 static void *gc_main(void *data)
 {
 	struct roger_agent *a = data;
@@ -1060,6 +1085,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto fail;
 	}
+	kill_leftovers(a, b.buf);
 	if ((rc = roger_watchdog_start(&a->watchdog, b.buf, err)) < 0) {
 		curl_global_cleanup();
 		goto fail;

@@ -22,8 +22,13 @@
  * the whole server reap every orphan below it, stealing children from code
  * that waits for its own.  cgroups would be exact but need privileges or
  * systemd delegation that a laptop user does not have.  A process group per
- * task (each task is a session leader) catches `sh -c 'a & b'`; a task that
- * calls setsid() itself escapes, as it would escape Mesos' POSIX launcher.
+ * task (each task is a session leader) catches `sh -c 'a & b'`.  A daemon
+ * that a task starts with setsid() leaves the group, but it still carries
+ * the MESOS_DIRECTORY=<sandbox> every task process inherits: after the
+ * groups, the watchdog kills every process whose environment holds an
+ * entry under this agent's directory, pass after pass until none is left.
+ * Only a process that both leaves its session and scrubs its environment
+ * escapes (it would escape Mesos' POSIX launcher too).
  *
  * Id reuse: the agent removes a group before it reaps the leader (it
  * observes the exit with WNOWAIT), so a recorded id always belongs to a
@@ -31,7 +36,8 @@
  *
  * The child is forked from a process that may run many threads, so until
  * it exits it makes only async-signal-safe calls (recv, poll, kill, close,
- * dup2, sigaction, getppid, _exit) and uses memory allocated before fork().
+ * dup2, sigaction, getppid, open, read, getdents64, nanosleep, _exit) and
+ * uses memory allocated before fork().
  */
 #include <config.h>
 
