@@ -397,10 +397,10 @@ static struct {
 	int fd;
 	int port;
 	pthread_t thread;
-	volatile int stop;
+	int stop; /* atomic */
 	struct route routes[8];
 	int n_routes;
-	int hits;
+	int hits; /* atomic */
 } srv = { .fd = -1 };
 
 static void serve_one(int c)
@@ -420,7 +420,7 @@ static void serve_one(int c)
 	}
 	if (sscanf(req, "GET %1023s", path) != 1)
 		return;
-	srv.hits++;
+	__atomic_add_fetch(&srv.hits, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < srv.n_routes; i++)
 		if (strcmp(srv.routes[i].path, path) == 0)
 			r = &srv.routes[i];
@@ -432,7 +432,7 @@ static void serve_one(int c)
 	snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", r->status, r->stall ? (size_t)1000000 : r->len);
 	send(c, head, strlen(head), MSG_NOSIGNAL);
 	if (r->stall) {
-		while (!srv.stop)
+		while (!__atomic_load_n(&srv.stop, __ATOMIC_SEQ_CST))
 			usleep(10000);
 		return;
 	}
@@ -442,7 +442,7 @@ static void serve_one(int c)
 static void *serve(void *data)
 {
 	(void)data;
-	while (!srv.stop) {
+	while (!__atomic_load_n(&srv.stop, __ATOMIC_SEQ_CST)) {
 		struct pollfd p = { srv.fd, POLLIN, 0 };
 		int c;
 
@@ -483,7 +483,7 @@ static void srv_start(void)
 	ck_assert_int_eq(listen(srv.fd, 16), 0);
 	getsockname(srv.fd, (struct sockaddr *)&sa, &sl);
 	srv.port = ntohs(sa.sin_port);
-	srv.stop = 0;
+	__atomic_store_n(&srv.stop, 0, __ATOMIC_SEQ_CST);
 	ck_assert_int_eq(pthread_create(&srv.thread, NULL, serve, NULL), 0);
 }
 
@@ -491,7 +491,7 @@ static void srv_stop(void)
 {
 	if (srv.fd < 0)
 		return;
-	srv.stop = 1;
+	__atomic_store_n(&srv.stop, 1, __ATOMIC_SEQ_CST);
 	pthread_join(srv.thread, NULL);
 	close(srv.fd);
 	srv.fd = -1;
@@ -773,6 +773,72 @@ START_TEST(test_agent_callback_reenters)
 }
 END_TEST
 
+/* Launches, kills and endpoint reads from many threads at once. */
+static int stress_stop; /* atomic */
+
+static void *stress_launcher(void *data)
+{
+	long n = (long)data;
+	struct roger_err err = ROGER_ERR_INIT;
+	char id[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "st%ld-%d", n, i);
+		if (launch_full(id, i % 2 ? "sleep 0.2" : "sleep 30", NULL, NULL, NULL, &err) < 0)
+			return (void *)1;
+		if (i % 2 == 0) {
+			usleep(20000);
+			roger_agent_kill(agent, id, 0.1, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void *stress_reader(void *data)
+{
+	char p[128];
+	struct roger_agent_reply r;
+
+	(void)data;
+	while (!__atomic_load_n(&stress_stop, __ATOMIC_SEQ_CST)) {
+		json_decref(roger_agent_state(agent));
+		json_decref(roger_agent_master_state(agent, FID, "marathon", "x"));
+		snprintf(p, sizeof(p), "/frameworks/%s/executors/st0-1/runs/latest/stdout", FID);
+		roger_agent_reply_init(&r);
+		roger_agent_files_read(agent, p, "0", NULL, &r);
+		roger_agent_reply_release(&r);
+	}
+	return NULL;
+}
+
+START_TEST(test_agent_concurrent_use)
+{
+	pthread_t l[4], rd;
+	void *res;
+	char id[32];
+
+	__atomic_store_n(&stress_stop, 0, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(pthread_create(&rd, NULL, stress_reader, NULL), 0);
+	for (long i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&l[i], NULL, stress_launcher, (void *)i), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(l[i], &res);
+		ck_assert_ptr_null(res);
+	}
+	for (int n = 0; n < 4; n++)
+		for (int i = 0; i < 8; i++) {
+			const struct update *u;
+
+			snprintf(id, sizeof(id), "st%d-%d", n, i);
+			u = wait_end(id, 30);
+			ck_assert_msg(u != NULL, "%s never ended", id);
+			ck_assert_int_eq(u->state, i % 2 ? ROGER_TASK_FINISHED : ROGER_TASK_KILLED);
+		}
+	__atomic_store_n(&stress_stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(rd, NULL);
+}
+END_TEST
+
 /* The agent waits for its own children only. */
 START_TEST(test_agent_leaves_other_children)
 {
@@ -780,8 +846,8 @@ START_TEST(test_agent_leaves_other_children)
 	int status = 0;
 
 	if (mine == 0) {
-		usleep(300000);
-		_exit(7);
+		execl("/bin/sh", "sh", "-c", "sleep 0.3; exit 7", (char *)NULL);
+		_exit(127);
 	}
 	launch("o1", "sleep 0.6");
 	ck_assert_ptr_nonnull(wait_state("o1", ROGER_TASK_FINISHED, 20));
@@ -1197,7 +1263,7 @@ START_TEST(test_agent_kill_during_fetch)
 	snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/slow.tgz", srv.port);
 	f = fetch_of(uri, -1, -1, NULL);
 	ck_assert_int_eq(launch_full("s1", "true", NULL, NULL, f, &err), 0);
-	for (int i = 0; i < 500 && srv.hits == 0; i++)
+	for (int i = 0; i < 500 && __atomic_load_n(&srv.hits, __ATOMIC_SEQ_CST) == 0; i++)
 		usleep(10000);
 	t0 = now_s();
 	ck_assert_int_eq(roger_agent_kill(agent, "s1", 5, &err), 0);
@@ -1776,6 +1842,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_agent_args_not_found);
 	tcase_add_test(tc, test_agent_callback_reenters);
 	tcase_add_test(tc, test_agent_leaves_other_children);
+	tcase_add_test(tc, test_agent_concurrent_use);
 	tcase_add_test(tc, test_agent_eviction_deletes_old_sandboxes);
 	suite_add_tcase(s, tc);
 
