@@ -14,9 +14,11 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "spec.h"
 #include "str.h"
 #include "version.h"
 
