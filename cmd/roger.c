@@ -160,9 +160,13 @@ static void setup_context(struct cli *cli)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	int level = ROGER_LOG_WARN + cli->verbose * 2;
+	const char *trace = getenv("ROGER_TRACE_HTTP");
 
 	if (cli->quiet)
 		level = ROGER_LOG_ERR;
+	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */
+	if (trace && *trace && strcmp(trace, "0") && level < ROGER_LOG_TRACE)
+		level = ROGER_LOG_TRACE;
 	if (roger_ctx_new(&cli->ctx, &err) < 0)
 		exit(cli_fail(&err));
 	roger_ctx_set_log_fn(cli->ctx, log_to_stderr, cli);
@@ -184,16 +188,9 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 	cli->cmd = cmd;
 	setup_context(cli);
-	if (cmd->flags & CMD_NEED_PROJECT) {
-		status = cli_load_project(cli);
-		if (status)
-			return status;
-	}
-	if (cmd->flags & CMD_NEED_TARGET) {
-		status = cli_load_target(cli);
-		if (status)
-			return status;
-	}
+	/* The setup the command's flags ask for happens in cli_getopt(), once
+	 * the options are parsed: -h needs no project, and -C, -e and -t may
+	 * come after the command name. */
 	status = cmd->run(cli, argc, argv);
 	if (cli_interrupted && status == ROGER_EXIT_OK)
 		status = ROGER_EXIT_INTERRUPTED;

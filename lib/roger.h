@@ -18,6 +18,8 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "http.h"
+#include "marathon.h"
 #include "spec.h"
 #include "str.h"
 #include "version.h"
