@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 
+extern const struct roger_cmd cmd_build;
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
@@ -28,6 +29,7 @@ extern const struct roger_cmd cmd_init;
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
 	&cmd_complete,
+	&cmd_build,
 	&cmd_completion,
 	&cmd_config,
 	&cmd_help,

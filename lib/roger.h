@@ -20,6 +20,8 @@
 #include "fs.h"
 #include "http.h"
 #include "marathon.h"
+#include "pack.h"
+#include "repo.h"
 #include "spec.h"
 #include "str.h"
 #include "version.h"
