@@ -574,7 +574,7 @@ static void kill_marked(void)
 	buf = malloc(256 * 1024);
 	snprintf(entry, sizeof(entry), "ROGER_TEST_MARKER=%s", cur_marker);
 	if (buf)
-		roger_proc_kill_env(entry, false, buf, 256 * 1024);
+		roger_proc_kill_env(entry, false, 0, buf, 256 * 1024);
 	free(buf);
 	cur_marker[0] = '\0';
 }

@@ -765,15 +765,16 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 }
 
 /* Kill what the task started in sessions of its own (daemons): they still
- * carry its MESOS_DIRECTORY. */
-static void kill_strays(const struct roger_agent_run *r)
+ * carry its MESOS_DIRECTORY, and started after its first process. */
+static void kill_strays(const struct roger_agent_run *r,
+			unsigned long long since)
 {
 	size_t size = 256 * 1024;
 	char *scratch = malloc(size), *entry = NULL;
 
 	if (scratch && asprintf(&entry, "MESOS_DIRECTORY=%s", r->sandbox) >= 0) {
 		for (int pass = 0; pass < 10; pass++) {
-			if (roger_proc_kill_env(entry, false, scratch, size) == 0)
+			if (roger_proc_kill_env(entry, false, since, scratch, size) == 0)
 				break;
 			usleep(20000);
 		}
@@ -794,17 +795,19 @@ static void finish_process(struct run_ctx *c, pid_t pid, bool killed)
 	char msg[200];
 	siginfo_t si;
 	enum roger_task_state state;
+	unsigned long long started;
 
 	memset(&si, 0, sizeof(si));
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
 	       errno == EINTR)
 		;
+	started = roger_proc_start_time(pid); /* a zombie still has it */
 	kill(-pid, SIGKILL);
 	roger_watchdog_remove(&a->watchdog, pid);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	roger_proc_wait_group(pid, 2000);
-	kill_strays(c->r);
+	kill_strays(c->r, started);
 	pthread_mutex_lock(&a->lock);
 	c->r->pid = 0;
 	pthread_mutex_unlock(&a->lock);
@@ -1005,7 +1008,7 @@ static void kill_leftovers(struct roger_agent *a, const char *marker)
 	if (!scratch)
 		return;
 	for (int pass = 0; pass < 10; pass++) {
-		if ((n = roger_proc_kill_env(marker, true, scratch, size)) == 0)
+		if ((n = roger_proc_kill_env(marker, true, 0, scratch, size)) == 0)
 			break;
 		total += n;
 		usleep(20000);

@@ -278,8 +278,49 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-int roger_proc_kill_env(const char *entry, bool prefix, char *buf,
-			size_t size)
+/* Field 22 of /proc/<pid>/stat, the start time in clock ticks after boot
+ * (0 when unknown).  `path` ends in "/" and has room for "stat". */
+static unsigned long long start_ticks(char *path, size_t p, char *buf,
+				      size_t size)
+{
+	unsigned long long v = 0;
+	const char *c = NULL;
+	ssize_t n;
+	int fd, field = 2;
+
+	memcpy(path + p, "stat", 5);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after "pid (comm)", which may hold spaces and parentheses */
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == ')')
+			c = buf + i + 1;
+	if (!c)
+		return 0;
+	for (; *c && field < 22; c++)
+		if (*c == ' ')
+			field++;
+	for (; *c >= '0' && *c <= '9'; c++)
+		v = v * 10 + (unsigned long long)(*c - '0');
+	return v;
+}
+
+unsigned long long roger_proc_start_time(pid_t pid)
+{
+	char path[48], buf[1024];
+	int n = snprintf(path, sizeof(path), "/proc/%ld/", (long)pid);
+
+	return n > 0 ? start_ticks(path, (size_t)n, buf, sizeof(buf)) : 0;
+}
+
+int roger_proc_kill_env(const char *entry, bool prefix,
+			unsigned long long since, char *buf, size_t size)
 {
 	size_t elen = str_len(entry), dsize = size / 4;
 	char *dents = buf, *env = buf + dsize;
@@ -308,9 +349,11 @@ int roger_proc_kill_env(const char *entry, bool prefix, char *buf,
 				pid = pid * 10 + (*c - '0');
 				path[p++] = *c;
 			}
-			memcpy(path + p, "/environ", 9);
-			if (pid == self)
+			path[p++] = '/';
+			if (pid == self ||
+			    (since && start_ticks(path, p, env, size - dsize) < since))
 				continue;
+			memcpy(path + p, "environ", 8);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;

@@ -49,12 +49,18 @@ void roger_proc_wait_group(pid_t pgid, int timeout_ms);
  * Send SIGKILL to every process whose environment holds `entry` (with
  * `prefix`: an entry starting with it), such as the MESOS_DIRECTORY=<sandbox>
  * that every process of a task inherits: this reaches what a task started
- * in a session of its own, out of its process group.  `buf` (`size` bytes,
- * at least 8 KiB) is scratch space.  Only async-signal-safe calls, for the
- * watchdog.  Returns how many processes were signalled.
+ * in a session of its own, out of its process group.  With `since` > 0,
+ * only processes started at or after that time (roger_proc_start_time())
+ * are looked at, which spares reading the environment of every process
+ * on the machine.  `buf` (`size` bytes, at least 8 KiB) is scratch space.
+ * Only async-signal-safe calls, for the watchdog.  Returns how many
+ * processes were signalled.
  */
-int roger_proc_kill_env(const char *entry, bool prefix, char *buf,
-			size_t size);
+int roger_proc_kill_env(const char *entry, bool prefix,
+			unsigned long long since, char *buf, size_t size);
+
+/* When process `pid` started, in clock ticks after boot; 0 if unknown. */
+unsigned long long roger_proc_start_time(pid_t pid);
 
 /*
  * Close every file descriptor from `lo` up except `keep` (-1: none), with

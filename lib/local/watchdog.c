@@ -74,7 +74,7 @@ static void kill_all(pid_t *groups, size_t n, const char *marker,
 	for (size_t i = 0; i < n; i++)
 		kill(-groups[i], SIGKILL);
 	for (int pass = 0; pass < 50; pass++) {
-		if (roger_proc_kill_env(marker, true, scratch, SCRATCH_SIZE) == 0)
+		if (roger_proc_kill_env(marker, true, 0, scratch, SCRATCH_SIZE) == 0)
 			break;
 		nanosleep(&nap, NULL);
 	}
