@@ -732,11 +732,13 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 		pthread_mutex_unlock(&a->lock);
 
 		if (requested && !term_sent) {
+			/* Signal first: the update may wait for the
+			 * scheduler's lock. */
 			term_sent = true;
-			emit(a, r, ROGER_TASK_KILLING, NULL);
 			say(c->out_fd, "Received killTask for task %s", r->task_id);
 			say(c->out_fd, "Sending SIGTERM to process tree at pid %ld", (long)pid);
 			kill(-pid, SIGTERM);
+			emit(a, r, ROGER_TASK_KILLING, NULL);
 		}
 		if (requested && !kill_sent && now >= deadline) {
 			kill_sent = true;
