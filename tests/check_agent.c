@@ -152,11 +152,32 @@ static void new_agent(unsigned max_completed)
 	ck_assert_msg(roger_agent_new(&agent, ctx, &o, &err) == 0, "%s", err.msg);
 }
 
-static void setup(void)
+/*
+ * Each test case gets a base directory, made and removed by the runner
+ * (unchecked fixtures), so that a failed test, whose process ends before
+ * its own teardown, leaves nothing behind; each test works in its own
+ * directory below it.  Its task processes die with the test's process:
+ * that is the watchdog's job.
+ */
+static char base[PATH_MAX];
+
+static void case_setup(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(tmp, sizeof(tmp), "%s/check_agent.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/check_agent.XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(base))
+		abort();
+}
+
+static void case_teardown(void)
+{
+	roger_fs_remove_tree(base, NULL);
+}
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "%s/t.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	snprintf(work, sizeof(work), "%s/work", tmp);
 	ck_assert_int_eq(roger_ctx_new(&ctx, NULL), 0);
@@ -881,8 +902,8 @@ END_TEST
 
 /*
  * The crash test: a child process hosts the agent and a task that forks a
- * grandchild and a daemon; the child is SIGKILLed, and every sleep must
- * die with it.
+ * grandchild and a daemon; the child (or its whole process group) is
+ * SIGKILLed, and every sleep must die with it.
  * This process becomes a subreaper so the orphans are reparented to it and
  * can be reaped here (some container inits never reap).
  */
@@ -907,6 +928,9 @@ START_TEST(test_agent_crash_kills_tasks)
 		const char *env[] = { env0, NULL };
 		struct roger_err err = ROGER_ERR_INIT;
 
+		/* should this test fail, the host dies with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		setpgid(0, 0);
 		close(sync[0]);
 		new_agent(0);
 		if (launch_full("c1", TREE_CMD, NULL, env, NULL, &err) < 0 ||
@@ -923,7 +947,9 @@ START_TEST(test_agent_crash_kills_tasks)
 	ck_assert_int_eq(read(sync[0], &c, 1), 1);
 	close(sync[0]);
 	ck_assert_int_ge(count_marked(marker), 3);
-	kill(host, SIGKILL);
+	/* _i 0: the host alone, as a crash; 1: its whole process group, as
+	 * `kill -9 -<pgid>` does */
+	kill(_i ? -host : host, SIGKILL);
 	ck_assert_int_eq(waitpid(host, &status, 0), host);
 	cur_host = -1;
 	for (int i = 0; i < 250 && count_marked(marker) > 0; i++) {
@@ -1831,6 +1857,7 @@ static Suite *agent_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("tasks");
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_task_finishes);
 	tcase_add_test(tc, test_agent_task_fails_with_status);
@@ -1847,14 +1874,16 @@ static Suite *agent_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifetime");
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_free_kills_tasks);
-	tcase_add_test(tc, test_agent_crash_kills_tasks);
+	tcase_add_loop_test(tc, test_agent_crash_kills_tasks, 0, 2);
 	tcase_add_test(tc, test_agent_restart_keeps_one_generation);
 	tcase_add_test(tc, test_agent_new_kills_leftovers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fetch");
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_fetch_file_targz);
 	tcase_add_test(tc, test_agent_fetch_formats);
@@ -1867,6 +1896,7 @@ static Suite *agent_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_files_read);
 	tcase_add_test(tc, test_agent_files_read_cap_loop);
@@ -1877,6 +1907,7 @@ static Suite *agent_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("state");
+	tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_agent_state_shapes);
 	tcase_add_test(tc, test_agent_master_state_shapes);

@@ -15,6 +15,9 @@
  * watchdog then reads the messages still queued, sees end-of-file, and
  * sends SIGKILL to every group still recorded.  As a second signal it polls
  * getppid() every second, in case some stray fork still holds our end.
+ * It lives in a session of its own, so that a signal sent to the server's
+ * whole process group (`kill -9 -<pgid>`, a test runner cleaning up, the
+ * terminal) does not take it down together with the server.
  *
  * Alternatives considered: PR_SET_PDEATHSIG on each task fires when the
  * *thread* that forked it exits, not the process, and only covers the
@@ -36,8 +39,8 @@
  *
  * The child is forked from a process that may run many threads, so until
  * it exits it makes only async-signal-safe calls (recv, poll, kill, close,
- * dup2, sigaction, getppid, open, read, getdents64, nanosleep, _exit) and
- * uses memory allocated before fork().
+ * dup2, setsid, sigaction, getppid, open, read, getdents64, nanosleep,
+ * _exit) and uses memory allocated before fork().
  */
 #include <config.h>
 
@@ -93,8 +96,11 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 	size_t n = 0;
 	ssize_t r;
 
-	/* No signal meant for the server (^C, a terminal hang-up) should
-	 * take the watchdog down before the server: it acts on EOF. */
+	/* No signal meant for the server should take the watchdog down
+	 * with it: a session of its own keeps it out of `kill -9 -<pgid>`
+	 * and of the terminal's ^C and hang-up, and it ignores the usual
+	 * polite signals.  It acts on EOF. */
+	setsid();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
