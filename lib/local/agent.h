@@ -69,6 +69,10 @@ struct roger_agent_task {
 	double cpus, mem, disk;
 	const uint16_t *ports; /* host ports given to the task */
 	int n_ports;
+	/* Marathon's taskKillGracePeriodSeconds, the grace roger_agent_free()
+	 * gives the task; 0 for Mesos' default, 3 seconds. */
+	double kill_grace_seconds;
+	const char *framework_name; /* NULL: "marathon" */
 };
 
 struct roger_agent_update {
@@ -92,12 +96,33 @@ struct roger_agent_options {
 	int port;              /* the HTTP port the agent is served on */
 	roger_agent_update_fn on_update;
 	void *data;
+	/* What the agent offers, as its state shows it; 0: the machine's
+	 * processors, its physical memory in MB, 10240 MB of disk. */
+	double cpus, mem, disk;
+	/* The host port range it shows; 0: 31000-32000. */
+	unsigned port_min, port_max;
+	/* How many finished tasks are kept, with their sandboxes on disk, for
+	 * the state and files endpoints; older ones are deleted.  0: 100. */
+	unsigned max_completed;
 };
 
+/*
+ * Create the agent: its directories under work_dir, and the watchdog
+ * process that kills every task process group if this process dies
+ * without roger_agent_free() (SIGKILL, a crash).  Call it after any
+ * daemonizing fork, in the process that will serve; the process must not
+ * ignore SIGCHLD.  `ctx` (borrowed, may be NULL) gives the log, the clock
+ * and the PATH and HOME that tasks inherit.
+ */
 int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		    const struct roger_agent_options *opts,
 		    struct roger_err *err);
-/* Kill every task (SIGKILL after its grace period) and free the agent. */
+/*
+ * Kill every task (SIGTERM, SIGKILL after its kill_grace_seconds) and free
+ * the agent.  Blocks until every task process is gone.  No callback starts
+ * once it is called, but it waits for those in flight: never call it while
+ * holding a lock the callback takes.  NULL is fine.
+ */
 void roger_agent_free(struct roger_agent *a);
 
 /*
@@ -121,30 +146,51 @@ char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 
 /* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
 
+/*
+ * A reply to send as is.  An error reply may have an empty body (Mesos'
+ * 404); content_type is then still set.  With `fd` >= 0 (downloads) the
+ * body is empty and the file, open for reading at offset 0, is the reply:
+ * send `Content-Disposition: attachment; filename=<filename>`.  The reply
+ * owns the descriptor: a server that hands it to something that closes it
+ * (MHD_create_response_from_fd) sets `fd` to -1 before releasing.
+ */
 struct roger_agent_reply {
 	int status;               /* HTTP status */
-	const char *content_type; /* static string */
+	const char *content_type; /* static string, never NULL */
 	struct roger_buf body;
 	int fd;                   /* >= 0: send this file instead of body */
 	char filename[256];       /* with fd: for Content-Disposition */
 };
 
+/* An empty reply (500, text/plain, no fd); release it after use. */
 void roger_agent_reply_init(struct roger_agent_reply *r);
+/* Free the body and close `fd` if still >= 0.  NULL is fine. */
 void roger_agent_reply_release(struct roger_agent_reply *r);
 
-/* GET /slave(1)/state (and /state on the agent): new reference. */
+/* GET /slave(1)/state (and /state on the agent): new reference, NULL when
+ * out of memory. */
 json_t *roger_agent_state(struct roger_agent *a);
 /*
  * GET /master/state (and /state on the master): the master's view of this
  * one agent and of the framework `framework_id` named `framework_name`
- * (Marathon), with its running and completed tasks.  New reference.
+ * (Marathon), with its running and completed tasks; `master_url` becomes
+ * the framework's webui_url.  New reference, NULL when out of memory.
  */
 json_t *roger_agent_master_state(struct roger_agent *a,
 				 const char *framework_id,
 				 const char *framework_name, const char *master_url);
 
-/* GET /files/read, /files/browse, /files/download with the raw query values
- * (NULL when absent), with Mesos' statuses and bodies (section 8.4). */
+/*
+ * GET /files/read, /files/browse, /files/download with the query values as
+ * the server decoded them (NULL when absent), answered with Mesos'
+ * statuses and bodies (section 8.4) into `out` (initialized by the
+ * caller).  Paths: a sandbox's real path, its `runs/latest` path, or the
+ * virtual /frameworks/<fid>/executors/<eid>/runs/latest, and what lies
+ * inside; anything else is 404 with an empty body, and a path leading out
+ * of its sandbox through a link is 403.  /files/read's `data` holds the
+ * file's raw bytes, which need not be UTF-8 (as in Mesos): parse it with
+ * a decoder that accepts that, or check roger_utf8_valid() first.
+ */
 void roger_agent_files_read(struct roger_agent *a, const char *path,
 			    const char *offset, const char *length,
 			    struct roger_agent_reply *out);

@@ -1,0 +1,98 @@
+/*
+ * agent-int.h - what the agent's source files (agent.c, mesos-state.c,
+ * files.c) share: the agent and one task run.  Not installed, not for the
+ * scheduler: it goes through agent.h.
+ */
+#ifndef ROGER_LOCAL_AGENT_INT_H
+#define ROGER_LOCAL_AGENT_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "local/agent.h"
+#include "local/watchdog.h"
+
+#define ROGER_AGENT_MESOS_VERSION "1.11.0"
+#define ROGER_AGENT_MAX_STATUSES 8
+
+struct roger_agent_status {
+	enum roger_task_state state;
+	double timestamp;
+};
+
+/*
+ * One task and its executor run.  The fields above `lock-protected` never
+ * change after roger_agent_launch() publishes the run; the others are read
+ * and written under the agent's lock.
+ */
+struct roger_agent_run {
+	struct roger_agent_run *next; /* newest first */
+	struct roger_agent *agent;
+	char *task_id;
+	char *framework_id;
+	char *framework_name;
+	char *name;
+	char *container_id;
+	char *cmd;   /* or NULL */
+	char **args; /* or NULL */
+	char **env;  /* the task's own, NULL-terminated */
+	json_t *fetch;
+	char *executor_dir; /* <slave_dir>/frameworks/<fid>/executors/<tid> */
+	char *sandbox;      /* <executor_dir>/runs/<container_id> */
+	double cpus, mem, disk;
+	uint16_t *ports;
+	int n_ports;
+	double kill_grace;
+	int wake_fd; /* eventfd: kill requested */
+	pthread_t thread;
+
+	/* lock-protected */
+	enum roger_task_state state;
+	struct roger_agent_status statuses[ROGER_AGENT_MAX_STATUSES];
+	int n_statuses;
+	pid_t pid; /* while the process runs, else 0 */
+	bool kill_requested;
+	int64_t kill_deadline_ms; /* monotonic */
+	bool done;   /* the thread finished its work and may be joined */
+	bool joined; /* somebody joined (or is joining) the thread */
+	uint64_t completed_seq; /* order of completion, 0 while live */
+};
+
+struct roger_agent {
+	struct roger_ctx *ctx;
+	char *work_dir;  /* canonical */
+	char *slave_dir; /* <work_dir>/slaves/<agent_id> */
+	char *agent_id;
+	char *hostname;
+	char *user;
+	int port;
+	roger_agent_update_fn on_update;
+	void *data;
+	double cpus, mem, disk;
+	unsigned port_min, port_max;
+	size_t max_completed;
+	double start_time;
+	char *default_path;
+	char *home;
+
+	pthread_mutex_t lock;
+	struct roger_agent_run *runs;
+	size_t n_completed;
+	uint64_t completed_seq;
+	bool closing;
+	struct roger_watchdog watchdog;
+	pthread_t gc_thread; /* deletes the sandboxes of older generations */
+	bool gc_started;
+};
+
+/* Whether the run's task reached a terminal state (under the lock). */
+static inline bool roger_agent_run_over(const struct roger_agent_run *r)
+{
+	return roger_task_state_terminal(r->state);
+}
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * proc.c - fork and exec a task from a process full of threads.
+ *
+ * After fork() in a multi-threaded process the child holds a copy of every
+ * lock as it was at that instant, so until execve() it may only make
+ * async-signal-safe calls: everything (argv, envp, the exec path, the
+ * descriptors) is prepared by the parent beforehand.  The child makes
+ * itself a session leader, restores default signal handling (the server
+ * may ignore SIGPIPE or block signals in its threads, and a task must not
+ * inherit that), then waits on a "gate" pipe.  The parent records the new
+ * process group with the watchdog and only then opens the gate: if the
+ * agent dies in between, the gate reads end-of-file and the child exits
+ * without running anything, so no task can exist unrecorded.  A second,
+ * close-on-exec pipe carries the errno of a failed execve() back; its
+ * closing without data means the exec succeeded.
+ *
+ * Every descriptor the child does not need is closed before exec, whether
+ * or not its owner set close-on-exec: a task must never hold the server's
+ * listening socket or the watchdog's socket.
+ */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "local/proc.h"
+#include "local/watchdog.h"
+
+void roger_proc_close_from(int lo, int keep, int max_fd)
+{
+#ifdef SYS_close_range
+	if (keep < lo) {
+		if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
+			return;
+	} else if ((keep == lo ||
+		    syscall(SYS_close_range, (unsigned)lo, (unsigned)keep - 1,
+			    0) == 0) &&
+		   syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0) {
+		return;
+	}
+#endif
+	for (int fd = lo; fd < max_fd; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+int roger_proc_max_fd(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 65536)
+		return 65536;
+	return (int)rl.rlim_cur;
+}
+
+/* A close-on-exec copy of `fd` numbered 3 or above, so that dup2() onto
+ * 0, 1 and 2 in the child never clobbers another descriptor it needs. */
+static int high_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+struct child_fds {
+	int gate, gate_w, err, in, out, errout;
+};
+
+static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+		  int max_fd) __attribute__((noreturn));
+static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+		  int max_fd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	ssize_t n;
+	char c;
+	int e;
+
+	/* Our copy of the gate's write end would keep it open forever. */
+	close(f->gate_w);
+	setsid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	do
+		n = read(f->gate, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+
+	if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->errout, 2) < 0)
+		goto fail;
+	if (chdir(s->cwd) < 0)
+		goto fail;
+	roger_proc_close_from(3, f->err, max_fd);
+	execve(s->path, s->argv, s->envp);
+fail:
+	e = errno;
+	n = write(f->err, &e, sizeof(e));
+	(void)n;
+	_exit(127);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int roger_proc_spawn(pid_t *out, int *exec_errno,
+		     const struct roger_proc_spec *s, struct roger_watchdog *w,
+		     struct roger_err *err)
+{
+	int gate[2] = { -1, -1 }, ep[2] = { -1, -1 }, devnull = -1;
+	struct child_fds f = { -1, -1, -1, -1, -1, -1 };
+	int max_fd = roger_proc_max_fd(), rc = 0, e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || pipe2(gate, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
+		goto out;
+	}
+	f.gate = high_fd(gate[0]);
+	f.gate_w = gate[1];
+	f.err = high_fd(ep[1]);
+	f.in = high_fd(devnull);
+	f.out = high_fd(s->out_fd);
+	f.errout = high_fd(s->err_fd);
+	if (f.gate < 0 || f.err < 0 || f.in < 0 || f.out < 0 || f.errout < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot fork the task's process: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(s, &f, max_fd);
+
+	close_fd(&f.gate);
+	close_fd(&f.err);
+	close_fd(&ep[1]);
+	if ((rc = roger_watchdog_add(w, pid, err)) < 0) {
+		/* The closed gate makes the child exit before it execs. */
+		close_fd(&gate[1]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	if (s->forked)
+		s->forked(s->data, pid);
+	do
+		n = write(gate[1], "x", 1);
+	while (n < 0 && errno == EINTR);
+	close_fd(&gate[1]);
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	*exec_errno = n == (ssize_t)sizeof(e) ? e : 0;
+	*out = pid;
+out:
+	close_fd(&gate[0]);
+	close_fd(&gate[1]);
+	close_fd(&ep[0]);
+	close_fd(&ep[1]);
+	close_fd(&devnull);
+	close_fd(&f.gate);
+	close_fd(&f.err);
+	close_fd(&f.in);
+	close_fd(&f.out);
+	close_fd(&f.errout);
+	return rc;
+}
+
+/* Whether a process of group `pgid` is still alive (not a zombie). */
+static bool group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool alive = false;
+
+	if (!d)
+		return kill(-pgid, 0) == 0;
+	while (!alive && (e = readdir(d))) {
+		char path[64], buf[512], state, *p;
+		long pgrp;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold anything. */
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %c %*d %ld", &state, &pgrp) == 2 &&
+		    pgrp == (long)pgid && state != 'Z' && state != 'X')
+			alive = true;
+	}
+	closedir(d);
+	return alive;
+}
+
+void roger_proc_wait_group(pid_t pgid, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 5) {
+		if (kill(-pgid, 0) < 0 && errno == ESRCH)
+			return;
+		if (!group_alive(pgid))
+			return;
+		usleep(5000);
+	}
+}
+
+/* ---- processes that left the group ------------------------------------------ */
+
+/* The helpers below make only async-signal-safe calls (the watchdog runs
+ * them in a child forked from a threaded process): no stdio, no malloc. */
+
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static bool env_matches(const char *env, size_t len, const char *entry,
+			size_t elen, bool prefix)
+{
+	for (size_t i = 0; i < len;) {
+		const char *e = env + i;
+		size_t n = 0;
+
+		while (i + n < len && e[n])
+			n++;
+		if (n >= elen && memcmp(e, entry, elen) == 0 &&
+		    (prefix || n == elen))
+			return true;
+		i += n + 1;
+	}
+	return false;
+}
+
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Field 22 of /proc/<pid>/stat, the start time in clock ticks after boot
+ * (0 when unknown).  `path` ends in "/" and has room for "stat". */
+static unsigned long long start_ticks(char *path, size_t p, char *buf,
+				      size_t size)
+{
+	unsigned long long v = 0;
+	const char *c = NULL;
+	ssize_t n;
+	int fd, field = 2;
+
+	memcpy(path + p, "stat", 5);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after "pid (comm)", which may hold spaces and parentheses */
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == ')')
+			c = buf + i + 1;
+	if (!c)
+		return 0;
+	for (; *c && field < 22; c++)
+		if (*c == ' ')
+			field++;
+	for (; *c >= '0' && *c <= '9'; c++)
+		v = v * 10 + (unsigned long long)(*c - '0');
+	return v;
+}
+
+unsigned long long roger_proc_start_time(pid_t pid)
+{
+	char path[48], buf[1024];
+	int n = snprintf(path, sizeof(path), "/proc/%ld/", (long)pid);
+
+	return n > 0 ? start_ticks(path, (size_t)n, buf, sizeof(buf)) : 0;
+}
+
+int roger_proc_kill_env(const char *entry, bool prefix,
+			unsigned long long since, char *buf, size_t size)
+{
+	size_t elen = str_len(entry), dsize = size / 4;
+	char *dents = buf, *env = buf + dsize;
+	pid_t self = getpid();
+	int dfd, killed = 0;
+	long n;
+
+	if (size < 8192)
+		return 0;
+	dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	while ((n = syscall(SYS_getdents64, dfd, dents, dsize)) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (void *)(dents + off);
+			char path[48] = "/proc/";
+			size_t p = 6;
+			pid_t pid = 0;
+			ssize_t got;
+			int fd;
+
+			off += d->d_reclen;
+			if (d->d_name[0] < '1' || d->d_name[0] > '9')
+				continue;
+			for (const char *c = d->d_name; *c && p < 30; c++) {
+				pid = pid * 10 + (*c - '0');
+				path[p++] = *c;
+			}
+			path[p++] = '/';
+			if (pid == self ||
+			    (since && start_ticks(path, p, env, size - dsize) < since))
+				continue;
+			memcpy(path + p, "environ", 8);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			got = read(fd, env, size - dsize);
+			close(fd);
+			if (got > 0 && env_matches(env, (size_t)got, entry, elen, prefix) &&
+			    kill(pid, SIGKILL) == 0)
+				killed++;
+		}
+	}
+	close(dfd);
+	return killed;
+}

@@ -1,0 +1,278 @@
+/*
+ * watchdog.c - kill the agent's tasks when the agent's process dies.
+ *
+ * The problem: roger local runs tasks as process groups of its own.  When
+ * the server exits normally, roger_agent_free() kills them; but when it is
+ * killed with SIGKILL, crashes, or is OOM-killed, nothing in the process
+ * runs any more, and the tasks (and whatever they forked) would live on,
+ * holding their ports, until the user hunts them down.
+ *
+ * The choice: a watchdog process, forked once by roger_agent_new(), that
+ * holds one end of a SOCK_SEQPACKET socket pair.  The agent sends it "+pgid"
+ * when a task's group is created and "-pgid" just before the group's leader
+ * is reaped.  The agent's end is close-on-exec and held by nobody else, so
+ * the kernel closes it when the agent's process dies, for any reason; the
+ * watchdog then reads the messages still queued, sees end-of-file, and
+ * sends SIGKILL to every group still recorded.  As a second signal it polls
+ * getppid() every second, in case some stray fork still holds our end.
+ * It lives in a session of its own, so that a signal sent to the server's
+ * whole process group (`kill -9 -<pgid>`, a test runner cleaning up, the
+ * terminal) does not take it down together with the server.
+ *
+ * Alternatives considered: PR_SET_PDEATHSIG on each task fires when the
+ * *thread* that forked it exits, not the process, and only covers the
+ * direct child, not what the task forks; PR_SET_CHILD_SUBREAPER would make
+ * the whole server reap every orphan below it, stealing children from code
+ * that waits for its own.  cgroups would be exact but need privileges or
+ * systemd delegation that a laptop user does not have.  A process group per
+ * task (each task is a session leader) catches `sh -c 'a & b'`.  A daemon
+ * that a task starts with setsid() leaves the group, but it still carries
+ * the MESOS_DIRECTORY=<sandbox> every task process inherits: after the
+ * groups, the watchdog kills every process whose environment holds an
+ * entry under this agent's directory, pass after pass until none is left.
+ * Only a process that both leaves its session and scrubs its environment
+ * escapes (it would escape Mesos' POSIX launcher too).
+ *
+ * Id reuse: the agent removes a group before it reaps the leader (it
+ * observes the exit with WNOWAIT), so a recorded id always belongs to a
+ * process the agent has not reaped, and cannot name somebody else's group.
+ *
+ * The child is forked from a process that may run many threads, so until
+ * it exits it makes only async-signal-safe calls (recv, poll, kill, close,
+ * dup2, setsid, sigaction, getppid, open, read, getdents64, nanosleep,
+ * _exit) and uses memory allocated before fork().
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "local/proc.h"
+#include "local/watchdog.h"
+
+struct watchdog_msg {
+	int op; /* '+' or '-' */
+	pid_t pgid;
+};
+
+#define SCRATCH_SIZE (256 * 1024)
+
+/* Kill the recorded groups, then, pass after pass until a pass finds
+ * none, the processes that carry the marker but left their group. */
+static void kill_all(pid_t *groups, size_t n, const char *marker,
+		     char *scratch)
+{
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+
+	for (size_t i = 0; i < n; i++)
+		kill(-groups[i], SIGKILL);
+	for (int pass = 0; pass < 50; pass++) {
+		if (roger_proc_kill_env(marker, true, 0, scratch, SCRATCH_SIZE) == 0)
+			break;
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
+			  pid_t *groups, const char *marker, char *scratch)
+{
+	static const int ignored[] = { SIGINT,	SIGTERM, SIGHUP, SIGQUIT,
+				       SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP,
+				       SIGTTIN, SIGTTOU };
+	struct sigaction sa;
+	struct watchdog_msg m;
+	struct pollfd pfd;
+	sigset_t none;
+	size_t n = 0;
+	ssize_t r;
+
+	/* No signal meant for the server should take the watchdog down
+	 * with it: a session of its own keeps it out of `kill -9 -<pgid>`
+	 * and of the terminal's ^C and hang-up, and it ignores the usual
+	 * polite signals.  It acts on EOF. */
+	setsid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		sigaction(ignored[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_NAME, (unsigned long)"roger-watchdog", 0, 0, 0);
+
+	if (fd < 3)
+		fd = fcntl(fd, F_DUPFD, 3);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	roger_proc_close_from(3, fd, max_fd);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		int pr = poll(&pfd, 1, 1000);
+
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0) {
+			if (getppid() != parent)
+				break;
+			continue;
+		}
+		r = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r != (ssize_t)sizeof(m))
+			break; /* end of file: the agent is gone */
+		if (m.op == '+' && n < ROGER_WATCHDOG_MAX_GROUPS) {
+			groups[n++] = m.pgid;
+		} else if (m.op == '-') {
+			for (size_t i = 0; i < n; i++) {
+				if (groups[i] == m.pgid) {
+					groups[i] = groups[--n];
+					break;
+				}
+			}
+		}
+	}
+	/* Drain what is still queued: a record sent just before the agent
+	 * died must still be honoured. */
+	while (recv(fd, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m)) {
+		if (m.op == '+' && n < ROGER_WATCHDOG_MAX_GROUPS)
+			groups[n++] = m.pgid;
+		else if (m.op == '-')
+			for (size_t i = 0; i < n; i++)
+				if (groups[i] == m.pgid) {
+					groups[i] = groups[--n];
+					break;
+				}
+	}
+	kill_all(groups, n, marker, scratch);
+	_exit(0);
+}
+
+int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
+			 struct roger_err *err)
+{
+	struct sigaction old;
+	char *scratch = NULL, *mark = NULL;
+	pid_t *groups = NULL;
+	int sv[2] = { -1, -1 };
+	int devnull = -1, max_fd = roger_proc_max_fd(), rc = 0;
+	pid_t parent = getpid(), pid;
+
+	w->pid = -1;
+	w->fd = -1;
+	w->n_groups = 0;
+	pthread_mutex_init(&w->lock, NULL);
+	if (sigaction(SIGCHLD, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot supervise tasks: SIGCHLD is ignored by this process");
+		goto out;
+	}
+	groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*groups));
+	scratch = malloc(SCRATCH_SIZE);
+	mark = strdup(marker);
+	if (!groups || !scratch || !mark) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot open '/dev/null': %s", strerror(errno));
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot create the watchdog socket: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot fork the watchdog: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		watchdog_main(sv[1], devnull, max_fd, parent, groups, mark,
+			      scratch);
+	w->pid = pid;
+	w->fd = sv[0];
+	sv[0] = -1;
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (devnull >= 0)
+		close(devnull);
+	free(groups);
+	free(scratch);
+	free(mark);
+	if (rc < 0)
+		pthread_mutex_destroy(&w->lock);
+	return rc;
+}
+
+static int send_msg(struct roger_watchdog *w, int op, pid_t pgid)
+{
+	struct watchdog_msg m;
+	ssize_t r;
+
+	memset(&m, 0, sizeof(m));
+	m.op = op;
+	m.pgid = pgid;
+	do
+		r = send(w->fd, &m, sizeof(m), MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+int roger_watchdog_add(struct roger_watchdog *w, pid_t pgid,
+		       struct roger_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->fd < 0)
+		rc = roger_err_set(err, ROGER_ERROR, "the task watchdog is not running");
+	else if (w->n_groups >= ROGER_WATCHDOG_MAX_GROUPS)
+		rc = roger_err_set(err, ROGER_ERROR, "too many tasks: at most %d may run at once", ROGER_WATCHDOG_MAX_GROUPS);
+	else if (send_msg(w, '+', pgid) < 0)
+		rc = roger_err_set(err, ROGER_ERROR, "cannot reach the task watchdog: %s", strerror(errno));
+	else
+		w->n_groups++;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+void roger_watchdog_remove(struct roger_watchdog *w, pid_t pgid)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->fd >= 0 && send_msg(w, '-', pgid) == 0 && w->n_groups > 0)
+		w->n_groups--;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void roger_watchdog_stop(struct roger_watchdog *w)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	pid = w->pid;
+	w->pid = -1;
+	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_destroy(&w->lock);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
