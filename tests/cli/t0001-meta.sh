@@ -1,0 +1,162 @@
+#!/bin/sh
+# Meta-tests: the tables in the code and the documentation agree.  Every
+# command has a man page whose SYNOPSIS is its usage, handles -h, documents
+# and completes every long option, and appears in roger(1) and the
+# completions; the exit-status table of roger(1) is the one in lib/err.h;
+# the man pages are clean under mandoc -Tlint.
+. "$TEST_SRCDIR/cli/lib.sh"
+
+top=$(cd "$TEST_SRCDIR/.." && pwd)
+MANDOC=${MANDOC:-$(command -v mandoc || true)}
+
+# render PAGE: the page as plain text without line wrapping.
+render() {
+	"$MANDOC" -Tascii -O width=1000 "$1" | sed 's/.\x08//g'
+}
+
+# section NAME: the lines of section NAME from a rendered page on stdin.
+section() {
+	awk -v s="$1" '$0 == s { on = 1; next } /^[A-Z][A-Z ]*$/ { on = 0 } on'
+}
+
+fold_ws() {
+	tr '\n\t' '  ' | sed 's/  */ /g; s/^ //; s/ $//'
+}
+
+"$ROGER" __complete '' | cut -f1 >"$TRASH/commands"
+
+test_expect_success 'the command list is not empty and sorted' '
+	test -s commands &&
+	LC_ALL=C sort -c commands
+'
+
+test_expect_success 'every command handles -h and --help with exit 0' '
+	while read -r c; do
+		"$ROGER" "$c" -h >out 2>err || { echo "$c -h failed" >&2; exit 1; }
+		grep -q "^usage: roger $c" out || { echo "$c -h: no usage" >&2; cat out >&2; exit 1; }
+		test ! -s err || { echo "$c -h wrote to stderr" >&2; exit 1; }
+		"$ROGER" "$c" --help >out2 && test_cmp out out2
+	done <commands
+'
+
+test_expect_success 'every command has a man page in man/' '
+	while read -r c; do
+		test -f "$top/man/roger-$c.1" || { echo "no man/roger-$c.1" >&2; exit 1; }
+	done <commands
+'
+
+if [ -z "$MANDOC" ]; then
+	test_skip 'man pages are clean under mandoc -Tlint' 'mandoc is not installed'
+	test_skip 'each usage string equals its man page SYNOPSIS' 'mandoc is not installed'
+	test_skip 'every long option is documented in the man page' 'mandoc is not installed'
+	test_skip 'roger(1) lists every command' 'mandoc is not installed'
+	test_skip 'roger(1) EXIT STATUS matches lib/err.h' 'mandoc is not installed'
+else
+test_expect_success 'man pages are clean under mandoc -Tlint' '
+	"$MANDOC" -Tlint -W warning "$top"/man/*.1
+'
+
+test_expect_success 'each usage string equals its man page SYNOPSIS' '
+	while read -r c; do
+		"$ROGER" "$c" -h | sed -n "1,/^\$/p" | sed "s/^usage: //; s/^   or: //" |
+			fold_ws >usage
+		render "$top/man/roger-$c.1" | section SYNOPSIS | fold_ws >synopsis
+		test_cmp usage synopsis || { echo "in roger-$c.1" >&2; exit 1; }
+	done <commands
+'
+
+test_expect_success 'every long option is documented in the man page' '
+	while read -r c; do
+		render "$top/man/roger-$c.1" >page
+		"$ROGER" "$c" -h | sed -n "/^Options:/,/^\$/p" |
+			grep -o -- "--[a-z][a-z0-9-]*" | sort -u >opts || true
+		while read -r o; do
+			grep -q -- "$o" page || { echo "roger-$c.1 lacks $o" >&2; exit 1; }
+		done <opts
+	done <commands
+'
+
+test_expect_success 'roger(1) lists every command' '
+	render "$top/man/roger.1" | section COMMANDS >listed &&
+	while read -r c; do
+		grep -q "^     $c\$\|^     $c " listed || { echo "roger(1) lacks $c" >&2; exit 1; }
+	done <commands
+'
+
+test_expect_success 'roger(1) EXIT STATUS matches lib/err.h' '
+	sed -n "s/^[[:space:]]*X(ROGER_EXIT_[A-Z_]*, \([0-9]*\), \"\(.*\)\").*/\1 \2/p" \
+		"$top/lib/err.h" | fold_ws >code &&
+	test -s code &&
+	render "$top/man/roger.1" | section "EXIT STATUS" | sed 1d | fold_ws >doc &&
+	test_cmp code doc
+'
+fi
+
+test_expect_success 'every command and long option is offered by completion' '
+	"$ROGER" __complete "" | cut -f1 >all &&
+	test_cmp commands all &&
+	while read -r c; do
+		"$ROGER" "$c" -h | sed -n "/^Options:/,/^\$/p" |
+			grep -o -- "--[a-z][a-z0-9-]*" | sort -u >opts || true
+		"$ROGER" __complete "$c" -- | cut -f1 | sed "s/=\$//" >offered
+		while read -r o; do
+			grep -qx -- "$o" offered || { echo "completion of $c lacks $o" >&2; exit 1; }
+		done <opts
+	done <commands
+'
+
+test_expect_success 'the bash completion script completes commands and options' '
+	mkdir -p bin &&
+	printf "#!/bin/sh\nexec \"%s\" \"\$@\"\n" "$ROGER" >bin/roger &&
+	chmod +x bin/roger &&
+	PATH="$PWD/bin:$PATH" bash -c "
+		. \"$top/completions/bash/roger\"
+		COMP_WORDS=(roger comp); COMP_CWORD=1; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\" >reply1
+		COMP_WORDS=(roger completion \"\"); COMP_CWORD=2; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\" >reply2
+		COMP_WORDS=(roger --output \"\"); COMP_CWORD=2; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\" >reply3
+		COMP_WORDS=(roger --color = al); COMP_CWORD=3; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\" >reply4
+	" &&
+	echo completion >expect1 && test_cmp expect1 reply1 &&
+	printf "bash\nzsh\nfish\n" >expect2 && test_cmp expect2 reply2 &&
+	printf "text\njson\n" >expect3 && test_cmp expect3 reply3 &&
+	echo always >expect4 && test_cmp expect4 reply4
+'
+
+if command -v fish >/dev/null 2>&1; then
+test_expect_success 'the fish completion script completes commands' '
+	mkdir -p bin &&
+	printf "#!/bin/sh\nexec \"%s\" \"\$@\"\n" "$ROGER" >bin/roger &&
+	chmod +x bin/roger &&
+	PATH="$PWD/bin:$PATH" HOME="$TRASH/home" fish --no-config -c "
+		source \"$top/completions/fish/roger.fish\"
+		complete -C \"roger comp\"
+		complete -C \"roger completion \"
+	" >out &&
+	test_grep "^completion" out &&
+	test_grep "^zsh" out
+'
+else
+	test_skip 'the fish completion script completes commands' 'fish is not installed'
+fi
+
+if command -v zsh >/dev/null 2>&1; then
+test_expect_success 'the zsh completion script is valid zsh' '
+	zsh -n "$top/completions/zsh/_roger"
+'
+else
+	test_skip 'the zsh completion script is valid zsh' 'zsh is not installed'
+fi
+
+test_expect_success 'roger completion prints the installed scripts byte for byte' '
+	"$ROGER" completion bash >bash.out && cmp bash.out "$top/completions/bash/roger" &&
+	"$ROGER" completion zsh >zsh.out && cmp zsh.out "$top/completions/zsh/_roger" &&
+	"$ROGER" completion fish >fish.out && cmp fish.out "$top/completions/fish/roger.fish" &&
+	test_expect_code 2 "$ROGER" completion tcsh 2>err &&
+	test_grep "unknown shell .tcsh." err
+'
+
+test_done
