@@ -22,12 +22,14 @@
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_help;
+extern const struct roger_cmd cmd_local;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
 	&cmd_complete,
 	&cmd_completion,
 	&cmd_help,
+	&cmd_local,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

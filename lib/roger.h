@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "local/local.h"
 #include "str.h"
 #include "version.h"
 
