@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$TEST_SRCDIR/cli/lib.sh"
+test_done
