@@ -498,7 +498,7 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 	if (!strcmp(proto, "HTTP"))
 		json_object_set_new(o, "ignoreHttp1xx",
 				    json_boolean(get_bool(c, hc, "ignoreHttp1xx",
-							  "/ignoreHttp1xx", false)));
+							  base, false)));
 	json_object_set_new(o, "intervalSeconds", json_integer(nums[1].val));
 	json_object_set_new(o, "maxConsecutiveFailures", json_integer(nums[2].val));
 	if (http) {
@@ -529,10 +529,6 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 		json_object_set_new(o, "ipProtocol", json_string("IPv4"));
 	json_object_set_new(o, "timeoutSeconds", json_integer(nums[3].val));
 	json_object_set_new(o, "delaySeconds", json_integer(nums[4].val));
-	if (nums[3].val >= nums[1].val && nums[1].val > 0) {
-		snprintf(path, sizeof(path), "%s/timeoutSeconds", base);
-		sem_error(c, path, "timeoutSeconds must be less than intervalSeconds");
-	}
 	return o;
 }
 

@@ -66,7 +66,7 @@ test_expect_success 'down stops it and every task it started; no process is left
 	pid=$(json "$state/server.json" "d[\"pid\"]") &&
 	"$ROGER" local down 2>err &&
 	test_grep "stopped" err &&
-	! kill -0 "$pid" 2>/dev/null &&
+	wait_for 5 "! kill -0 $pid" &&
 	for p in $(ls pids); do
 		! kill -0 "$p" 2>/dev/null || { echo "task process $p survived" >&2; exit 1; }
 	done &&
