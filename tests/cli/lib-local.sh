@@ -61,7 +61,7 @@ local_stop() {
 # local_kill9: SIGKILL the server, as a crash would.
 local_kill9() {
 	kill -KILL "$LOCAL_PID" 2>/dev/null || true
-	wait "$LOCAL_PID" 2>/dev/null || true
+	{ wait "$LOCAL_PID"; } 2>/dev/null || true
 	LOCAL_PID=
 }
 
