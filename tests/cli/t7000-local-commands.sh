@@ -19,6 +19,16 @@ test_expect_success 'usage errors: no verb, an unknown verb, a bad port' '
 	test_grep "invalid --cpus" err
 '
 
+test_expect_success 'completion offers the verbs and the options' '
+	"$ROGER" __complete local "" >verbs &&
+	printf "up\ndown\nstatus\nserve\n" >want &&
+	test_cmp want verbs &&
+	"$ROGER" __complete local --st >opts &&
+	test_grep "^--state-dir" opts &&
+	"$ROGER" __complete local up "" >after &&
+	test_line_count 0 after
+'
+
 test_expect_success 'status when nothing runs: exit 1' '
 	test_expect_code 1 "$ROGER" local status >out &&
 	test_grep "not running" out
