@@ -313,6 +313,19 @@ static bool handle_global(struct cli *cli, int c, const char *arg)
 	return false;
 }
 
+/* Load what the command's flags ask for, or leave with the error's status. */
+static void run_setup(struct cli *cli)
+{
+	int status = 0;
+
+	if (cli->cmd->flags & CMD_NEED_PROJECT)
+		status = cli_load_project(cli);
+	if (!status && (cli->cmd->flags & CMD_NEED_TARGET))
+		status = cli_load_target(cli);
+	if (status)
+		cli_exit(status);
+}
+
 int cli_getopt(struct cli *cli, int argc, char **argv)
 {
 	const struct roger_cmd *cmd = cli->cmd;
@@ -329,6 +342,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv)
 				cli->go->longopts, &longindex);
 		if (c == -1) {
 			free_getopt(cli);
+			run_setup(cli);
 			return -1;
 		}
 		if (c == '?' || c == ':') {

@@ -106,7 +106,8 @@ extern volatile sig_atomic_t cli_interrupted;
  * getopt_long over the command's options plus the global ones, which it
  * handles itself, so they work before and after the command name.  Returns
  * the next command option's val, or -1 at the end (then `optind` indexes the
- * first operand).  A usage error or -h/--help does not return.
+ * first operand), after loading what the command's CMD_NEED_* flags ask for.
+ * A usage error, -h/--help or a failed setup does not return.
  */
 int cli_getopt(struct cli *cli, int argc, char **argv);
 

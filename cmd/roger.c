@@ -21,14 +21,18 @@
 
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
+extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_help;
+extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
 	&cmd_complete,
 	&cmd_completion,
+	&cmd_config,
 	&cmd_help,
+	&cmd_init,
 	&cmd_local,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
@@ -182,16 +186,9 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 	cli->cmd = cmd;
 	setup_context(cli);
-	if (cmd->flags & CMD_NEED_PROJECT) {
-		status = cli_load_project(cli);
-		if (status)
-			return status;
-	}
-	if (cmd->flags & CMD_NEED_TARGET) {
-		status = cli_load_target(cli);
-		if (status)
-			return status;
-	}
+	/* The setup the command's flags ask for happens in cli_getopt(), once
+	 * the options are parsed: -h needs no project, and -C, -e and -t may
+	 * come after the command name. */
 	status = cmd->run(cli, argc, argv);
 	if (cli_interrupted && status == ROGER_EXIT_OK)
 		status = ROGER_EXIT_INTERRUPTED;

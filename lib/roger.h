@@ -14,10 +14,12 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
 #include "local/local.h"
+#include "spec.h"
 #include "str.h"
 #include "version.h"
 

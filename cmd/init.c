@@ -1,0 +1,128 @@
+/*
+ * init.c - `roger init`: write roger.json for the project in the current
+ * directory (or -C DIR), from what lib/init.c detects there, and report
+ * each decision with its reason on standard output.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "lib/init.h"
+
+enum {
+	OPT_APP = OPT_LONG,
+	OPT_CMD,
+	OPT_GROUP,
+};
+
+static const struct cmd_opt init_opts[] = {
+	{ OPT_APP, "app", "NAME", ARG_WORD, NULL, "the app name (default: the directory name)" },
+	{ OPT_CMD, "cmd", "COMMAND", ARG_WORD, NULL, "the command that runs the app (default: detected)" },
+	{ 'f', "force", NULL, ARG_NONE, NULL, "replace an existing roger.json" },
+	{ OPT_GROUP, "group", "GROUP", ARG_WORD, NULL, "the Marathon group of the app (default: /)" },
+	{ 0 },
+};
+
+static void print_text(struct cli *cli, const struct roger_init *init,
+		       const char *file, bool gitignore)
+{
+	for (size_t i = 0; i < init->n_notes; i++) {
+		const struct roger_init_note *n = &init->notes[i];
+		char label[32];
+
+		snprintf(label, sizeof(label), "%s:", n->what);
+		printf("%-14s%s%s%s (%s)\n", label, cli_color(cli, "bold"),
+		       n->value ? n->value : "none", cli_color(cli, "reset"),
+		       n->why);
+	}
+	printf("wrote %s for app %s\n", file, init->id);
+	if (gitignore)
+		puts("added '.roger/' to .gitignore");
+}
+
+static int print_json(struct cli *cli, const struct roger_init *init,
+		      const char *file, bool gitignore)
+{
+	json_t *doc = json_object(), *detected = json_object();
+	int status;
+
+	for (size_t i = 0; i < init->n_notes; i++) {
+		const struct roger_init_note *n = &init->notes[i];
+		char key[32];
+
+		/* "health check" becomes "health_check". */
+		snprintf(key, sizeof(key), "%s", n->what);
+		for (char *p = key; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+		json_object_set_new(detected, key,
+				    json_pack("{s:s?, s:s}", "value", n->value,
+					      "why", n->why));
+	}
+	json_object_set_new(doc, "file", json_string(file));
+	json_object_set_new(doc, "id", json_string(init->id));
+	json_object_set_new(doc, "detected", detected);
+	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
+	json_object_set(doc, "roger_json", init->doc);
+	status = cli_print_json(cli, doc);
+	json_decref(doc);
+	return status;
+}
+
+static int init_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_init_opts opts = { NULL, NULL, NULL };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_init *init = NULL;
+	bool force = false, gitignore = false;
+	char *file;
+	int c, status = ROGER_EXIT_OK;
+
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_APP:
+			opts.app = optarg;
+			break;
+		case OPT_CMD:
+			opts.cmd = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case OPT_GROUP:
+			opts.group = optarg;
+			break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (roger_init_detect(&init, cli->dir, &opts, &err) < 0 ||
+	    roger_init_write(init, force, &gitignore, &err) < 0) {
+		roger_init_free(init);
+		return cli_fail(&err);
+	}
+	file = cli->dir ? roger_path_join(cli->dir, "roger.json")
+			: xstrdup("roger.json");
+	if (!file) {
+		roger_init_free(init);
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	if (cli->output == OUTPUT_JSON)
+		status = print_json(cli, init, file, gitignore);
+	else if (!cli->quiet)
+		print_text(cli, init, file, gitignore);
+	free(file);
+	roger_init_free(init);
+	return status;
+}
+
+const struct roger_cmd cmd_init = {
+	.name = "init",
+	.summary = "write roger.json for the project, detecting what it can",
+	.usage = "roger init [-f] [--app name] [--cmd command] [--group group]",
+	.opts = init_opts,
+	.run = init_run,
+};

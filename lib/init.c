@@ -1,0 +1,834 @@
+/*
+ * init.c - detecting what a project is, for `roger init`.
+ *
+ * Design: a few small detectors look at well-known files of the project
+ * directory and fill one `struct found` with candidates: the command (each
+ * candidate with a rank, so that an explicit declaration such as a Procfile
+ * `web:` line beats a convention such as `python3 app.py`), build steps
+ * (every ecosystem present adds its own, joined with &&), whether the
+ * process serves HTTP, and environment variables the ecosystem expects.
+ * Every decision keeps the reason that led to it, for the report.  The
+ * detectors only read files; nothing here runs a program.  The rules are
+ * listed in roger-init(1), which must change with them.
+ */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "fs.h"
+#include "init.h"
+#include "spec.h"
+#include "str.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Command candidates, best first. */
+enum rank {
+	RANK_FLAG,       /* --cmd */
+	RANK_PROCFILE,   /* Procfile web: */
+	RANK_MANIFEST,   /* package.json start script */
+	RANK_EXECUTABLE, /* ./start and the like */
+	RANK_CONVENTION, /* app.py, the Go or Rust binary, config.ru */
+	RANK_NONE,
+};
+
+struct found {
+	const char *dir;
+	const char *app;     /* the app name, for binary names */
+	char *cmd;
+	char *cmd_why;
+	enum rank cmd_rank;
+	struct roger_buf build;
+	struct roger_buf build_why;
+	char *web_why;       /* NULL: not known to serve HTTP */
+	json_t *env;         /* variables the ecosystem expects */
+	bool oom;
+};
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *xasprintf(const char *fmt, ...)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = roger_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return NULL;
+	return roger_buf_detach(&b, NULL);
+}
+
+static bool file_exists(const struct found *f, const char *name)
+{
+	char *path = roger_path_join(f->dir, name);
+	struct stat st;
+	bool yes = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(path);
+	return yes;
+}
+
+static bool file_executable(const struct found *f, const char *name)
+{
+	char *path = roger_path_join(f->dir, name);
+	struct stat st;
+	bool yes = path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (st.st_mode & 0111);
+
+	free(path);
+	return yes;
+}
+
+/* The contents of a file of the project, or NULL when it cannot be read. */
+static char *read_text(const struct found *f, const char *name)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(f->dir, name);
+	int rc = path ? roger_fs_read_file(&b, path, NULL) : ROGER_ENOMEM;
+
+	free(path);
+	if (rc < 0) {
+		roger_buf_release(&b);
+		return NULL;
+	}
+	return roger_buf_detach(&b, NULL);
+}
+
+static void set_cmd(struct found *f, enum rank rank, const char *cmd,
+		    char *why)
+{
+	char *copy;
+
+	if (!why) {
+		f->oom = true;
+		return;
+	}
+	if (rank >= f->cmd_rank) {
+		free(why);
+		return;
+	}
+	copy = strdup(cmd);
+	if (!copy) {
+		free(why);
+		f->oom = true;
+		return;
+	}
+	free(f->cmd);
+	free(f->cmd_why);
+	f->cmd = copy;
+	f->cmd_why = why;
+	f->cmd_rank = rank;
+}
+
+static void add_build(struct found *f, const char *cmd, const char *why)
+{
+	if (roger_buf_addf(&f->build, "%s%s", f->build.len ? " && " : "", cmd) < 0 ||
+	    roger_buf_addf(&f->build_why, "%s%s", f->build_why.len ? "; " : "", why) < 0)
+		f->oom = true;
+}
+
+static void set_web(struct found *f, char *why)
+{
+	if (!why) {
+		f->oom = true;
+		return;
+	}
+	if (f->web_why) {
+		free(why);
+		return;
+	}
+	f->web_why = why;
+}
+
+static void set_env(struct found *f, const char *name, const char *value)
+{
+	if (json_object_set_new(f->env, name, json_string(value)) < 0)
+		f->oom = true;
+}
+
+/* The first of `words` that `text` mentions as a whole word, or NULL. */
+static const char *mentions(const char *text, const char *const *words,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(words[i]);
+
+		for (const char *p = strstr(text, words[i]); p;
+		     p = strstr(p + 1, words[i])) {
+			char before = p == text ? ' ' : p[-1];
+			char after = p[len];
+
+			if ((before == ' ' || before == '"' || before == '\n' ||
+			     before == '\t' || before == '\'') &&
+			    !(after == '_' || after == '-' ||
+			      (after >= 'a' && after <= 'z') ||
+			      (after >= '0' && after <= '9')))
+				return words[i];
+		}
+	}
+	return NULL;
+}
+
+/* ---- detectors -------------------------------------------------------------- */
+
+static void detect_procfile(struct found *f)
+{
+	char *text = read_text(f, "Procfile");
+	char *line, *save = NULL;
+
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *cmd;
+		size_t len;
+
+		line[strcspn(line, "\r")] = '\0';
+		if (strncmp(line, "web:", 4))
+			continue;
+		cmd = line + 4;
+		while (*cmd == ' ' || *cmd == '\t')
+			cmd++;
+		len = strlen(cmd);
+		while (len > 0 && (cmd[len - 1] == ' ' || cmd[len - 1] == '\t'))
+			cmd[--len] = '\0';
+		if (!*cmd || !roger_utf8_valid(cmd, len))
+			continue;
+		set_cmd(f, RANK_PROCFILE, cmd,
+			xasprintf("the web: line of Procfile"));
+		set_web(f, xasprintf("Procfile declares a web process"));
+		free(text);
+		return;
+	}
+	free(text);
+}
+
+static void detect_node(struct found *f)
+{
+	static const char *const web_deps[] = {
+		"express", "koa", "fastify", "@hapi/hapi", "hapi", "next",
+		"@nestjs/core", "restify", "polka", "connect", "sails", "nuxt",
+	};
+	char *text = read_text(f, "package.json");
+	json_t *pkg, *deps;
+	const char *lock = NULL;
+
+	if (!text)
+		return;
+	pkg = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_object(pkg)) {
+		json_decref(pkg);
+		return;
+	}
+	if (json_is_string(json_object_get(json_object_get(pkg, "scripts"), "start")))
+		set_cmd(f, RANK_MANIFEST, "npm start",
+			xasprintf("package.json has a \"start\" script"));
+	else if (file_exists(f, "server.js"))
+		set_cmd(f, RANK_MANIFEST, "node server.js",
+			xasprintf("package.json has no \"start\" script and server.js exists, as npm start would run"));
+	if (file_exists(f, "package-lock.json"))
+		lock = "package-lock.json";
+	else if (file_exists(f, "npm-shrinkwrap.json"))
+		lock = "npm-shrinkwrap.json";
+	if (lock) {
+		char *why = xasprintf("package.json with %s", lock);
+
+		add_build(f, "npm ci --omit=dev", why ? why : "");
+		free(why);
+	} else if (file_exists(f, "yarn.lock")) {
+		add_build(f, "yarn install --frozen-lockfile --production",
+			  "package.json with yarn.lock");
+	} else if (file_exists(f, "pnpm-lock.yaml")) {
+		add_build(f, "pnpm install --frozen-lockfile --prod",
+			  "package.json with pnpm-lock.yaml");
+	} else {
+		add_build(f, "npm install --omit=dev",
+			  "package.json without a lockfile");
+	}
+	deps = json_object_get(pkg, "dependencies");
+	for (size_t i = 0; i < ARRAY_SIZE(web_deps); i++)
+		if (json_object_get(deps, web_deps[i])) {
+			set_web(f, xasprintf("package.json depends on %s",
+					     web_deps[i]));
+			break;
+		}
+	set_env(f, "NODE_ENV", "production");
+	json_decref(pkg);
+}
+
+static void detect_python(struct found *f)
+{
+	static const char *const web_deps[] = {
+		"flask", "Flask", "django", "Django", "fastapi", "gunicorn",
+		"uvicorn", "bottle", "aiohttp", "tornado", "falcon",
+		"starlette", "sanic", "waitress",
+	};
+	static const char *const mains[] = { "app.py", "main.py" };
+	char *text = read_text(f, "requirements.txt");
+	const char *dep;
+
+	if (!text)
+		return;
+	add_build(f, "python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt",
+		  "requirements.txt (packages go to .pydeps, on PYTHONPATH)");
+	set_env(f, "PYTHONPATH", ".pydeps");
+	for (size_t i = 0; i < ARRAY_SIZE(mains); i++) {
+		if (!file_exists(f, mains[i]))
+			continue;
+		{
+			char *cmd = xasprintf("python3 %s", mains[i]);
+
+			if (!cmd) {
+				f->oom = true;
+				break;
+			}
+			set_cmd(f, RANK_CONVENTION, cmd,
+				xasprintf("requirements.txt and %s", mains[i]));
+			free(cmd);
+		}
+		break;
+	}
+	dep = mentions(text, web_deps, ARRAY_SIZE(web_deps));
+	if (dep)
+		set_web(f, xasprintf("requirements.txt lists %s", dep));
+	free(text);
+}
+
+/* Whether a .go file at the top of the project imports net/http. */
+static bool go_uses_http(const struct found *f)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	bool yes = false;
+
+	if (!d)
+		return false;
+	while (!yes && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *text;
+
+		if (len < 4 || strcmp(de->d_name + len - 3, ".go"))
+			continue;
+		text = read_text(f, de->d_name);
+		yes = text && strstr(text, "\"net/http\"");
+		free(text);
+	}
+	closedir(d);
+	return yes;
+}
+
+static void detect_go(struct found *f)
+{
+	char *build, *cmd;
+
+	if (!file_exists(f, "go.mod"))
+		return;
+	build = xasprintf("go build -o bin/%s .", f->app);
+	cmd = xasprintf("./bin/%s", f->app);
+	if (!build || !cmd)
+		f->oom = true;
+	else {
+		add_build(f, build, "go.mod (a Go module)");
+		set_cmd(f, RANK_CONVENTION, cmd,
+			xasprintf("go.mod: the binary that the build step makes"));
+	}
+	free(build);
+	free(cmd);
+	if (go_uses_http(f))
+		set_web(f, xasprintf("a .go file imports net/http"));
+}
+
+/* The package name of a Cargo.toml: `name = "x"` in its [package] table. */
+static char *cargo_package_name(const char *text)
+{
+	const char *p = strstr(text, "[package]");
+	const char *q, *end;
+
+	if (!p)
+		return NULL;
+	for (p += 9; *p && *p != '['; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		q = p;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "name", 4))
+			continue;
+		q += 4;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q++ != '=')
+			continue;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q++ != '"')
+			continue;
+		end = strchr(q, '"');
+		if (!end || memchr(q, '\n', (size_t)(end - q)))
+			return NULL;
+		return strndup(q, (size_t)(end - q));
+	}
+	return NULL;
+}
+
+static void detect_rust(struct found *f)
+{
+	static const char *const web_deps[] = {
+		"actix-web", "axum", "rocket", "warp", "hyper", "tide", "poem",
+	};
+	char *text = read_text(f, "Cargo.toml");
+	char *name, *cmd = NULL;
+	const char *dep;
+
+	if (!text)
+		return;
+	add_build(f, file_exists(f, "Cargo.lock") ? "cargo build --release --locked"
+						  : "cargo build --release",
+		  file_exists(f, "Cargo.lock") ? "Cargo.toml with Cargo.lock"
+					       : "Cargo.toml");
+	name = cargo_package_name(text);
+	if (name && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(name)) {
+		cmd = xasprintf("./target/release/%s", name);
+		if (cmd)
+			set_cmd(f, RANK_CONVENTION, cmd,
+				xasprintf("Cargo.toml: the binary of package %s", name));
+		else
+			f->oom = true;
+	}
+	dep = mentions(text, web_deps, ARRAY_SIZE(web_deps));
+	if (dep)
+		set_web(f, xasprintf("Cargo.toml depends on %s", dep));
+	free(cmd);
+	free(name);
+	free(text);
+}
+
+static void detect_ruby(struct found *f)
+{
+	if (!file_exists(f, "Gemfile"))
+		return;
+	add_build(f, "bundle config set --local deployment true && bundle config set --local without 'development test' && bundle install",
+		  "Gemfile");
+	if (file_exists(f, "config.ru")) {
+		set_cmd(f, RANK_CONVENTION, "bundle exec rackup -o 0.0.0.0 -p $PORT0",
+			xasprintf("Gemfile and config.ru (a Rack app)"));
+		set_web(f, xasprintf("config.ru is a Rack web app"));
+	}
+}
+
+static void detect_executable(struct found *f)
+{
+	static const char *const names[] = { "start", "run", "server", "app" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *cmd;
+
+		if (!file_executable(f, names[i]))
+			continue;
+		cmd = xasprintf("./%s", names[i]);
+		if (!cmd) {
+			f->oom = true;
+			return;
+		}
+		set_cmd(f, RANK_EXECUTABLE, cmd,
+			xasprintf("%s is an executable file", names[i]));
+		free(cmd);
+		return;
+	}
+}
+
+/* A command that reads $PORT or $PORT0 serves on that port. */
+static void detect_port_use(struct found *f)
+{
+	if (f->cmd && (strstr(f->cmd, "$PORT") || strstr(f->cmd, "${PORT")))
+		set_web(f, xasprintf("the command uses $PORT"));
+}
+
+/* ---- the document ------------------------------------------------------------ */
+
+char *roger_init_app_name(const char *name)
+{
+	static const char *const reserved[] = { "restart", "tasks", "versions" };
+	size_t len = strlen(name), n = 0;
+	char *out = malloc(len + sizeof("-app"));
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		char c = (char)*p;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			out[n++] = c;
+		else if (n > 0 && out[n - 1] != '-')
+			out[n++] = '-';
+	}
+	while (n > 0 && out[n - 1] == '-')
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		strcpy(out, "app");
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+		if (!strcmp(out, reserved[i]))
+			strcat(out, "-app");
+	return out;
+}
+
+void roger_init_free(struct roger_init *init)
+{
+	if (!init)
+		return;
+	free(init->dir);
+	free(init->workdir);
+	free(init->id);
+	json_decref(init->doc);
+	for (size_t i = 0; i < init->n_notes; i++) {
+		free(init->notes[i].value);
+		free(init->notes[i].why);
+	}
+	free(init->notes);
+	free(init);
+}
+
+static int note(struct roger_init *init, const char *what, const char *value,
+		const char *why)
+{
+	struct roger_init_note *grown;
+
+	grown = realloc(init->notes, (init->n_notes + 1) * sizeof(*grown));
+	if (!grown)
+		return ROGER_ENOMEM;
+	init->notes = grown;
+	grown += init->n_notes;
+	grown->what = what;
+	grown->value = value ? strdup(value) : NULL;
+	grown->why = strdup(why);
+	if ((value && !grown->value) || !grown->why) {
+		free(grown->value);
+		free(grown->why);
+		return ROGER_ENOMEM;
+	}
+	init->n_notes++;
+	return 0;
+}
+
+static json_t *health_check(void)
+{
+	return json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}]", "protocol",
+			 "HTTP", "path", "/", "portIndex", 0,
+			 "gracePeriodSeconds", 60, "intervalSeconds", 10,
+			 "timeoutSeconds", 5, "maxConsecutiveFailures", 3);
+}
+
+static json_t *build_doc(const struct found *f, const char *app,
+			 const char *group)
+{
+	json_t *doc, *marathon;
+
+	marathon = json_object();
+	doc = json_pack("{s:i, s:s, s:s}", "version", 1, "app", app, "group",
+			group);
+	if (!doc || !marathon)
+		goto fail;
+	if (f->build.len &&
+	    json_object_set_new(doc, "build", json_pack("{s:s}", "command", f->build.buf)) < 0)
+		goto fail;
+	if (f->cmd && json_object_set_new(marathon, "cmd", json_string(f->cmd)) < 0)
+		goto fail;
+	if (json_object_set_new(marathon, "cpus", json_real(0.25)) < 0 ||
+	    json_object_set_new(marathon, "mem", json_integer(128)) < 0 ||
+	    json_object_set_new(marathon, "instances", json_integer(1)) < 0)
+		goto fail;
+	if (json_object_size(f->env) &&
+	    json_object_set(marathon, "env", f->env) < 0)
+		goto fail;
+	if (f->web_why &&
+	    (json_object_set_new(marathon, "portDefinitions",
+				 json_pack("[{s:i, s:s, s:s}]", "port", 0,
+					   "protocol", "tcp", "name", "http")) < 0 ||
+	     json_object_set_new(marathon, "healthChecks", health_check()) < 0))
+		goto fail;
+	if (json_object_set_new(doc, "marathon", marathon) < 0) {
+		marathon = NULL;
+		goto fail;
+	}
+	return doc;
+fail:
+	json_decref(marathon);
+	json_decref(doc);
+	return NULL;
+}
+
+/* The app name and the reason for it. */
+static int choose_app(char **out, char **why, const char *dir,
+		      const struct roger_init_opts *opts)
+{
+	const char *base = strrchr(dir, '/');
+
+	base = base && base[1] ? base + 1 : dir;
+	if (opts->app) {
+		*out = strdup(opts->app);
+		*why = strdup("--app");
+	} else {
+		*out = roger_init_app_name(base);
+		*why = xasprintf(strcmp(*out ? *out : "", base)
+					 ? "the directory name '%s', made to fit Marathon's id rules"
+					 : "the directory name '%s'",
+				 roger_utf8_valid(base, strlen(base)) ? base : "(not UTF-8)");
+	}
+	return *out && *why ? 0 : ROGER_ENOMEM;
+}
+
+static int run_detectors(struct found *f, const struct roger_init_opts *opts)
+{
+	if (opts->cmd)
+		set_cmd(f, RANK_FLAG, opts->cmd, xasprintf("--cmd"));
+	detect_procfile(f);
+	detect_node(f);
+	detect_executable(f);
+	detect_python(f);
+	detect_go(f);
+	detect_rust(f);
+	detect_ruby(f);
+	detect_port_use(f);
+	return f->oom ? ROGER_ENOMEM : 0;
+}
+
+static int add_notes(struct roger_init *init, const struct found *f,
+		     const char *app, const char *app_why, const char *group,
+		     const struct roger_init_opts *opts)
+{
+	int rc;
+
+	if ((rc = note(init, "app", app, app_why)) < 0 ||
+	    (rc = note(init, "group", group,
+		       opts->group ? "--group" : "the default; --group changes it")) < 0 ||
+	    (rc = note(init, "command", f->cmd,
+		       f->cmd ? f->cmd_why
+			      : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) < 0 ||
+	    (rc = note(init, "build", f->build.len ? f->build.buf : NULL,
+		       f->build.len ? f->build_why.buf
+				    : "no package manifest recognised; nothing to build")) < 0)
+		return rc;
+	if (f->web_why)
+		return note(init, "health check", "HTTP GET / on $PORT0", f->web_why);
+	return note(init, "health check", NULL,
+		    f->cmd ? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
+			   : "no command");
+}
+
+int roger_init_detect(struct roger_init **out, const char *dir,
+		      const struct roger_init_opts *opts,
+		      struct roger_err *err)
+{
+	struct found f = { 0 };
+	struct roger_init *init = NULL;
+	struct roger_project *check = NULL;
+	const char *group = opts->group ? opts->group : "/";
+	char *app = NULL, *app_why = NULL, *text = NULL;
+	int rc;
+
+	if (opts->cmd && (!*opts->cmd || !roger_utf8_valid(opts->cmd, strlen(opts->cmd))))
+		return roger_err_set(err, ROGER_EINVALID,
+				     "invalid --cmd: %s", *opts->cmd ? "not valid UTF-8" : "empty");
+	roger_buf_init(&f.build);
+	roger_buf_init(&f.build_why);
+	f.cmd_rank = RANK_NONE;
+	init = calloc(1, sizeof(*init));
+	f.env = json_object();
+	if (!init || !f.env) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = roger_project_locate(&init->dir, &init->workdir, dir, err)) < 0)
+		goto out;
+	if ((rc = choose_app(&app, &app_why, init->dir, opts)) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = roger_spec_app_id(&init->id, group, app, err)) < 0)
+		goto out;
+	f.dir = init->dir;
+	f.app = app;
+	if ((rc = run_detectors(&f, opts)) < 0 ||
+	    (rc = add_notes(init, &f, app, app_why, group, opts)) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	init->doc = build_doc(&f, app, group);
+	text = init->doc ? json_dumps(init->doc, JSON_INDENT(2)) : NULL;
+	if (!text) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* What init writes must be what roger reads. */
+	rc = roger_project_parse(&check, "roger.json", text, strlen(text), err);
+	if (rc < 0)
+		goto out;
+	*out = init;
+	init = NULL;
+out:
+	roger_project_free(check);
+	roger_init_free(init);
+	roger_buf_release(&f.build);
+	roger_buf_release(&f.build_why);
+	free(f.cmd);
+	free(f.cmd_why);
+	free(f.web_why);
+	json_decref(f.env);
+	free(app);
+	free(app_why);
+	free(text);
+	return rc;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+/*
+ * Whether a .gitignore text ignores `.roger/` in its own directory (`here`)
+ * or in directories below it (any pattern without an inner '/').
+ */
+static bool ignores_roger(const char *text, bool here)
+{
+	static const char *const anywhere[] = {
+		".roger", ".roger/", "**/.roger", "**/.roger/",
+	};
+	static const char *const anchored[] = {
+		"/.roger", "/.roger/", ".roger/*", "/.roger/*", ".roger/**",
+		"/.roger/**",
+	};
+	const char *line = text;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+
+		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+				   line[len - 1] == '\t'))
+			len--;
+		for (size_t i = 0; i < ARRAY_SIZE(anywhere); i++)
+			if (len == strlen(anywhere[i]) && !memcmp(line, anywhere[i], len))
+				return true;
+		for (size_t i = 0; here && i < ARRAY_SIZE(anchored); i++)
+			if (len == strlen(anchored[i]) && !memcmp(line, anchored[i], len))
+				return true;
+		line += strcspn(line, "\n");
+		if (*line)
+			line++;
+	}
+	return false;
+}
+
+/* Whether a .gitignore from `dir` up to `root` already ignores dir/.roger/. */
+static bool already_ignored(const char *dir, const char *root)
+{
+	char *d = strdup(dir);
+	bool here = true, yes = false;
+
+	while (d && !yes) {
+		char *path = roger_path_join(d, ".gitignore");
+		struct roger_buf b = ROGER_BUF_INIT;
+		char *slash;
+
+		if (path && roger_fs_read_file(&b, path, NULL) == 0)
+			yes = ignores_roger(b.buf, here);
+		roger_buf_release(&b);
+		free(path);
+		if (!strcmp(d, root) || !(slash = strrchr(d, '/')) || slash == d)
+			break;
+		*slash = '\0';
+		here = false;
+	}
+	free(d);
+	return yes;
+}
+
+static int update_gitignore(const struct roger_init *init, bool *changed,
+			    struct roger_err *err)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(init->dir, ".gitignore");
+	struct stat st;
+	mode_t mode = 0644;
+	int rc;
+
+	*changed = false;
+	if (!path)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (already_ignored(init->dir, init->workdir)) {
+		rc = 0;
+		goto out;
+	}
+	rc = roger_fs_read_file(&b, path, err);
+	if (rc < 0 && rc != ROGER_ENOTFOUND)
+		goto out;
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	if ((b.len > 0 && b.buf[b.len - 1] != '\n' && roger_buf_addch(&b, '\n') < 0) ||
+	    roger_buf_adds(&b, ".roger/\n") < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = roger_fs_write_atomic(path, b.buf, b.len, mode, err);
+	if (rc == 0)
+		*changed = true;
+out:
+	roger_buf_release(&b);
+	free(path);
+	return rc;
+}
+
+int roger_init_write(const struct roger_init *init, bool force,
+		     bool *gitignore_changed, struct roger_err *err)
+{
+	char *path = roger_path_join(init->dir, "roger.json");
+	char *text = NULL;
+	int rc;
+
+	if (!path)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (!force && roger_fs_exists(path)) {
+		rc = roger_err_set(err, ROGER_EEXISTS,
+				   "'%s' already exists; use --force to replace it",
+				   path);
+		goto out;
+	}
+	text = json_dumps(init->doc, JSON_INDENT(2));
+	if (!text) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		size_t len = strlen(text);
+		char *nl = realloc(text, len + 2);
+
+		if (!nl) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		text = nl;
+		text[len] = '\n';
+		text[len + 1] = '\0';
+	}
+	if ((rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err)) < 0)
+		goto out;
+	rc = update_gitignore(init, gitignore_changed, err);
+out:
+	free(path);
+	free(text);
+	return rc;
+}

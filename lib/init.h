@@ -1,0 +1,68 @@
+/*
+ * init.h - what `roger init` writes for a project directory: the app name,
+ * the command, the build step and a health check detected from the files
+ * there, as a roger.json document with the reasons for each choice; and
+ * writing it (plus `.roger/` in .gitignore) without ever half-writing.
+ */
+#ifndef ROGER_INIT_H
+#define ROGER_INIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct roger_err;
+
+struct roger_init_opts {
+	const char *app;   /* NULL: the directory name, sanitised */
+	const char *group; /* NULL: "/" */
+	const char *cmd;   /* NULL: detected */
+};
+
+/* One decision, for the report: "command", "npm start", "package.json has a \"start\" script". */
+struct roger_init_note {
+	const char *what;  /* static */
+	char *value;       /* NULL when nothing was found */
+	char *why;
+};
+
+struct roger_init {
+	char *dir;       /* the project directory (absolute) */
+	char *workdir;   /* its git work tree root */
+	char *id;        /* the app id, "/web/hello" */
+	json_t *doc;     /* the roger.json to write (owned) */
+	struct roger_init_note *notes;
+	size_t n_notes;
+};
+
+/*
+ * Look at directory `dir` (NULL: the current one), which must be inside a
+ * git work tree (ROGER_ENOTFOUND otherwise), and propose its roger.json.
+ * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
+ * The document is checked with roger_project_parse() before it is returned.
+ */
+int roger_init_detect(struct roger_init **out, const char *dir,
+		      const struct roger_init_opts *opts,
+		      struct roger_err *err);
+void roger_init_free(struct roger_init *init);
+
+/*
+ * The name `name` (a directory name, any bytes) made into a Marathon app
+ * name: lower case, runs of other characters turned into one '-', no '-' at
+ * the ends, a reserved word suffixed with "-app"; "app" when nothing is
+ * left.  A new string, or NULL when out of memory.
+ */
+char *roger_init_app_name(const char *name);
+
+/*
+ * Write roger.json into init->dir atomically; ROGER_EEXISTS when one is
+ * there and `force` is false.  Then make sure git ignores `.roger/` there:
+ * unless a .gitignore of the directory or above it (up to the work tree
+ * root) already does, append `.roger/` to the directory's .gitignore
+ * (atomically, keeping its mode).  *gitignore_changed tells whether it did.
+ */
+int roger_init_write(const struct roger_init *init, bool force,
+		     bool *gitignore_changed, struct roger_err *err);
+
+#endif
