@@ -8,7 +8,8 @@
  * `down` stops it, which kills every task it started; `status` says whether
  * it runs and where.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
- * by side on different ports.
+ * by side on different ports.  The defaults of --port and --state-dir come
+ * from the user config's "local" object.
  */
 #include <config.h>
 
@@ -32,8 +33,8 @@ enum {
 static const struct cmd_opt local_opts[] = {
 	{ OPT_CPUS, "cpus", "N", ARG_WORD, NULL, "cpus the tasks may use in all (default: this machine's)" },
 	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
-	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on (default 7878; 0: any free port)" },
-	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default $XDG_STATE_HOME/roger/local)" },
+	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on (default: the user config's, 7878; 0: any free port)" },
+	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)" },
 	{ 0 },
 };
 
@@ -64,6 +65,7 @@ static int parse_double(struct cli *cli, const char *what, const char *s,
 static int parse_args(struct cli *cli, int argc, char **argv,
 		      struct local_args *a)
 {
+	struct roger_err err = ROGER_ERR_INIT;
 	int c, status;
 
 	for (int round = 0; round < 2; round++) {
@@ -98,7 +100,11 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
 	    strcmp(a->verb, "status") && strcmp(a->verb, "serve"))
 		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status or serve", a->verb);
-	a->port = ROGER_LOCAL_PORT;
+	/* Defaults from the user config ("local": {"port", "state_dir"}). */
+	if (!cli->user_config &&
+	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
+		return cli_fail(&err);
+	a->port = cli->user_config->local_port;
 	if (a->port_arg &&
 	    (status = cli_parse_long(cli, "--port", a->port_arg, 0, 65535, &a->port)))
 		return status;
@@ -106,6 +112,8 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
+	if (!a->state_dir && cli->user_config->local_state_dir)
+		a->state_dir = xstrdup(cli->user_config->local_state_dir);
 	if (!a->state_dir) {
 		a->state_dir = roger_local_default_state_dir(cli->ctx);
 		if (!a->state_dir) {

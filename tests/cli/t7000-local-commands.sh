@@ -123,4 +123,17 @@ test_expect_success 'serve runs in the foreground and stops on SIGTERM with exit
 	wait $fg
 '
 
+test_expect_success 'the user config sets the default port and state directory' '
+	port=$(test_free_port) &&
+	mkdir -p "$XDG_CONFIG_HOME/roger" &&
+	printf "{\"local\":{\"port\":%d,\"state_dir\":\"%s\"}}\n" "$port" "$TRASH/configured" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	"$ROGER" local up >out &&
+	test "$(cat out)" = "http://127.0.0.1:$port" &&
+	test -s "$TRASH/configured/server.json" &&
+	"$ROGER" local status >st &&
+	test_grep "$TRASH/configured" st &&
+	"$ROGER" local down 2>/dev/null &&
+	rm "$XDG_CONFIG_HOME/roger/config.json"
+'
+
 test_done
