@@ -58,6 +58,18 @@ local_stop() {
 	LOCAL_PID=
 }
 
+# local_stop_status: local_stop at the top level of a script (not in a
+# test body), keeping the server's exit status in LOCAL_EXIT, for a test
+# that it stopped cleanly (sanitizer builds exit non-zero on a leak).
+local_stop_status() {
+	LOCAL_EXIT=none
+	[ -n "$LOCAL_PID" ] || return 0
+	kill -TERM "$LOCAL_PID" 2>/dev/null || true
+	LOCAL_EXIT=0
+	wait "$LOCAL_PID" || LOCAL_EXIT=$?
+	LOCAL_PID=
+}
+
 # local_kill9: SIGKILL the server, as a crash would.
 local_kill9() {
 	kill -KILL "$LOCAL_PID" 2>/dev/null || true

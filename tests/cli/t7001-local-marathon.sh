@@ -322,4 +322,10 @@ test_expect_success 'the queue: 404 for an app not queued' '
 	test "$(json body "d[\"message\"]")" = "Application /product/web not found in tasks queue."
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done

@@ -144,4 +144,10 @@ test_expect_success 'a forced update cancels the running deployment: deployment_
 	test "$(json failed "d[\"reason\"]")" = "The upgrade has been cancelled"
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done

@@ -71,4 +71,10 @@ test_expect_success 'a 200 MB upload: streamed to disk, memory stays flat, bytes
 	rm -f huge big
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done

@@ -196,4 +196,10 @@ open(\"evil.tar.gz\", \"wb\").write(buf.getvalue())
 	test "$(http DELETE /v2/apps/evil)" = 200
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done

@@ -69,4 +69,10 @@ test_expect_success 'and keeps the state' '
 	wait_for 30 "test \"\$(running keep/web)\" = 2"
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done

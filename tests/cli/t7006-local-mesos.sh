@@ -59,4 +59,10 @@ test_expect_success '/files/browse and /files/download' '
 	cmp body "$dir/stdout"
 '
 
+local_stop_status
+
+test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '
+	test "$LOCAL_EXIT" = 0 || { cat "$TRASH/local-serve.log" >&2; exit 1; }
+'
+
 test_done
