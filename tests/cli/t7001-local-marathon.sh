@@ -303,6 +303,29 @@ test_expect_success 'DELETE /v2/apps/{id}: 200 deployment result, then gone' '
 	wait_idle
 '
 
+test_expect_success 'PUT /v2/apps with an array: every app in one deployment' '
+	test "$(http PUT /v2/apps "[{\"id\":\"/multi/a\",\"cmd\":\"sleep 100\",\"instances\":0},{\"id\":\"/multi/b\",\"cmd\":\"sleep 100\",\"instances\":0}]")" = 200 &&
+	same_shape "$FIX/marathon-deployment-result.json" body &&
+	test "$(http GET /v2/apps/multi/a)" = 200 &&
+	test "$(http GET /v2/apps/multi/b)" = 200 &&
+	wait_idle &&
+	test "$(http PATCH /v2/apps "[{\"id\":\"/multi/nope\",\"cmd\":\"x\"}]")" = 404
+'
+
+test_expect_success 'POST /v2/tasks/delete kills tasks by id' '
+	dep=$(deploy_app "{\"id\":\"/killme\",\"cmd\":\"sleep 1000\",\"instances\":2,\"cpus\":0.1,\"mem\":16}") &&
+	wait_deployed "$dep" &&
+	ids=$(app_get killme "[t[\"id\"] for t in a[\"tasks\"]]") &&
+	test "$(http POST /v2/tasks/delete "{\"ids\":$ids}")" = 200 &&
+	test "$(json body "sorted(t[\"id\"] for t in d[\"tasks\"])")" = "$(echo "$ids" | python3 -c "import json,sys; print(json.dumps(sorted(json.load(sys.stdin))))")" &&
+	test "$(http POST /v2/tasks/delete "{\"ids\":[\"garbage\"]}")" = 400 &&
+	test "$(json body "d[\"message\"]")" = "Invalid task id '"'"'garbage'"'"'" &&
+	test "$(http POST /v2/tasks/delete "{\"ids\":[]}" text/plain)" = 415 &&
+	wait_for 20 "test \"\$(running killme)\" = 2" &&
+	test "$(app_get killme "sorted(t[\"id\"] for t in a[\"tasks\"]) != sorted($ids)")" = true &&
+	test "$(http DELETE /v2/apps/killme)" = 200
+'
+
 test_expect_success 'GET /v2/apps filters and embed' '
 	test "$(json_url "/v2/apps?id=prod" "[a[\"id\"] for a in d[\"apps\"]]")" = "[\"/product/web\"]" &&
 	test "$(json_url "/v2/apps?label=team==web" "[a[\"id\"] for a in d[\"apps\"]]")" = "[\"/product/web\"]" &&
