@@ -481,12 +481,13 @@ json_t *roger_local_queue_json(struct roger_local *L)
 	int64_t now = roger_local_now(L);
 
 	for (struct roger_local_app *a = L->apps; a; a = a->next) {
-		json_t *entry, *summary, *rejects = json_array();
+		json_t *entry, *summary, *rejects;
 		int64_t left = a->delay_until_ms > now ? a->delay_until_ms - now : 0;
 		char since[ROGER_LOCAL_TIME_LEN];
 
 		if (!roger_local_app_queued(L, a))
 			continue;
+		rejects = json_array();
 		roger_local_fmt_time(since, a->queue_since_ms ? a->queue_since_ms : now);
 		if (a->reject_cpus)
 			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientCpus", "declined", a->reject_cpus, "processed", a->reject_cpus));

@@ -113,12 +113,16 @@ test_expect_success 'a rolling upgrade never drops below minimumHealthCapacity' 
 	dep=$(deploy_app "$(app "{\"id\":\"/roll\",\"instances\":4,\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0},\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/health\",\"gracePeriodSeconds\":5,\"intervalSeconds\":1,\"timeoutSeconds\":1}]}")") &&
 	wait_deployed "$dep" &&
 	test "$(app_get roll "a[\"tasksHealthy\"]")" = 4 &&
-	test "$(http PUT /v2/apps/roll "{\"env\":{\"V\":\"2\"}}")" = 200 &&
-	dep=$(header Marathon-Deployment-Id) &&
-	python3 - "$LOCAL_URL" "$dep" <<-\EOF &&
+	python3 - "$LOCAL_URL" <<-\EOF &&
 	import json, sys, time, urllib.request
-	url, dep = sys.argv[1], sys.argv[2]
+	url = sys.argv[1]
 	get = lambda p: json.load(urllib.request.urlopen(url + p))
+	req = urllib.request.Request(url + "/v2/apps/roll", method="PUT",
+	                             data=b"{\"env\":{\"V\":\"2\"}}",
+	                             headers={"Content-Type": "application/json"})
+	with urllib.request.urlopen(req) as resp:
+	    assert resp.status == 200
+	    dep = resp.headers["Marathon-Deployment-Id"]
 	samples = []
 	end = time.time() + 60
 	while time.time() < end and any(d["id"] == dep for d in get("/v2/deployments")):
