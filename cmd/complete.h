@@ -17,4 +17,7 @@
 int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		     size_t *n);
 
+/* Revisions of the project's repository, for ARG_REF (complete-repo.c). */
+int complete_refs(struct cli *cli, char ***out, size_t *n);
+
 #endif

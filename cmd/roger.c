@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 
+extern const struct roger_cmd cmd_build;
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
@@ -29,6 +30,7 @@ extern const struct roger_cmd cmd_local;
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
 	&cmd_complete,
+	&cmd_build,
 	&cmd_completion,
 	&cmd_config,
 	&cmd_help,
@@ -162,9 +164,13 @@ static void setup_context(struct cli *cli)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	int level = ROGER_LOG_WARN + cli->verbose * 2;
+	const char *trace = getenv("ROGER_TRACE_HTTP");
 
 	if (cli->quiet)
 		level = ROGER_LOG_ERR;
+	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */
+	if (trace && *trace && strcmp(trace, "0") && level < ROGER_LOG_TRACE)
+		level = ROGER_LOG_TRACE;
 	if (roger_ctx_new(&cli->ctx, &err) < 0)
 		exit(cli_fail(&err));
 	roger_ctx_set_log_fn(cli->ctx, log_to_stderr, cli);

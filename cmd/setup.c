@@ -114,6 +114,8 @@ int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		return complete_envs(cli, out, n);
 	case ARG_TARGET:
 		return complete_targets(cli, out, n);
+	case ARG_REF:
+		return complete_refs(cli, out, n);
 	default:
 		return 0;
 	}

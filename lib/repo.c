@@ -8,12 +8,17 @@
 #include <config.h>
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
+#include "buf.h"
 #include "err.h"
+#include "repo-git.h"
 #include "repo.h"
 
 struct roger_repo {
@@ -21,12 +26,31 @@ struct roger_repo {
 	char *workdir;
 };
 
-static int git_fail(struct roger_err *err, int code, const char *what)
+int roger_repo_git_error(struct roger_err *err, int code, const char *what)
 {
 	const git_error *e = git_error_last();
 
 	return roger_err_set(err, code, "%s: %s", what,
 			     e && e->message ? e->message : "unknown libgit2 error");
+}
+
+/*
+ * Bound the memory libgit2 maps from pack files: by default it maps whole
+ * packs (windows of 1 GiB, up to 8 GiB), so reading every object of a
+ * large repository would cost the size of its packs.  Windows of 4 MiB, 16
+ * MiB at most at once, keep packaging at a few windows and one object.
+ */
+static void limit_pack_windows(void)
+{
+	size_t size = 0, limit = 0;
+
+	git_libgit2_opts(GIT_OPT_GET_MWINDOW_SIZE, &size);
+	git_libgit2_opts(GIT_OPT_GET_MWINDOW_MAPPED_LIMIT, &limit);
+	if (size > (4u << 20))
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4u << 20));
+	if (limit > (16u << 20))
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+				 (size_t)(16u << 20));
 }
 
 int roger_repo_discover(struct roger_repo **out, const char *path,
@@ -39,6 +63,7 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 	int rc;
 
 	git_libgit2_init();
+	limit_pack_windows();
 	repo = calloc(1, sizeof(*repo));
 	if (!repo) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -51,11 +76,11 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 		goto fail;
 	}
 	if (rc < 0) {
-		rc = git_fail(err, ROGER_ERROR, path);
+		rc = roger_repo_git_error(err, ROGER_ERROR, path);
 		goto fail;
 	}
 	if (git_repository_open(&repo->git, found.ptr) < 0) {
-		rc = git_fail(err, ROGER_ERROR, found.ptr);
+		rc = roger_repo_git_error(err, ROGER_ERROR, found.ptr);
 		goto fail;
 	}
 	wd = git_repository_workdir(repo->git);
@@ -97,4 +122,376 @@ void roger_repo_free(struct roger_repo *repo)
 const char *roger_repo_workdir(const struct roger_repo *repo)
 {
 	return repo->workdir;
+}
+
+git_repository *roger_repo_git(const struct roger_repo *repo)
+{
+	return repo->git;
+}
+
+int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
+		       const char *ref, struct roger_err *err)
+{
+	git_object *obj = NULL;
+	git_commit *commit = NULL;
+	int rc = 0;
+
+	if (!ref && git_repository_head_unborn(repo->git) == 1)
+		return roger_err_set(err, ROGER_ENOTFOUND,
+				     "the repository at '%s' has no commit yet",
+				     repo->workdir);
+	rc = git_revparse_single(&obj, repo->git, ref ? ref : "HEAD");
+	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS ||
+	    rc == GIT_EINVALIDSPEC) {
+		rc = roger_err_set(err, ref ? ROGER_EUSAGE : ROGER_ENOTFOUND,
+				   "unknown revision '%s'%s", ref ? ref : "HEAD",
+				   rc == GIT_EAMBIGUOUS ? " (ambiguous)" : "");
+		goto out;
+	}
+	if (rc < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, ref ? ref : "HEAD");
+		goto out;
+	}
+	if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = roger_err_set(err, ROGER_EUSAGE,
+				   "revision '%s' is a %s, not a commit",
+				   ref ? ref : "HEAD",
+				   git_object_type2string(git_object_type(obj)));
+		goto out;
+	}
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(commit));
+	git_oid_tostr(out->tree, sizeof(out->tree), git_commit_tree_id(commit));
+	out->time = (int64_t)git_commit_time(commit);
+	rc = 0;
+out:
+	git_commit_free(commit);
+	git_object_free(obj);
+	return rc;
+}
+
+/*
+ * The dirty check reads the index, not the whole work tree: libgit2's
+ * status walks every directory (untracked files included), which costs
+ * hundreds of milliseconds on a large tree, and a cached build must answer
+ * in a few.  Like git, an entry whose stat data matches and that is not
+ * racily clean (modified in the same tick as the index was written) is
+ * taken as unchanged without reading the file; anything else is hashed
+ * and compared with the index.  Untracked files are not looked at: they
+ * are not part of the commit, so they cannot change its artifact.
+ */
+static int set_first(struct roger_buf *first, const char *label,
+		     const char *path)
+{
+	if (!first)
+		return 0;
+	return roger_buf_addf(first, "%s%s", label, path);
+}
+
+/* Whether the file behind index entry `ie` differs from it. */
+static int entry_changed(bool *out, git_repository *git, const char *abs,
+			 const git_index_entry *ie, const struct stat *index_st,
+			 struct roger_err *err)
+{
+	struct stat st;
+	git_oid oid;
+	bool racy;
+
+	if (lstat(abs, &st) < 0) {
+		*out = true;
+		return 0;
+	}
+	if (ie->mode == GIT_FILEMODE_LINK ? !S_ISLNK(st.st_mode)
+					  : !S_ISREG(st.st_mode)) {
+		*out = true;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && ((ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE) !=
+				    ((st.st_mode & S_IXUSR) != 0))) {
+		*out = true;
+		return 0;
+	}
+	racy = (int64_t)ie->mtime.seconds > (int64_t)index_st->st_mtim.tv_sec ||
+	       ((int64_t)ie->mtime.seconds == (int64_t)index_st->st_mtim.tv_sec &&
+		(long)ie->mtime.nanoseconds >= index_st->st_mtim.tv_nsec);
+	if (!racy && ie->file_size == (uint32_t)st.st_size &&
+	    ie->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+	    ie->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
+	    ie->ino == (uint32_t)st.st_ino) {
+		*out = false;
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(abs, target, sizeof(target));
+
+		if (n < 0 || git_odb_hash(&oid, target, (size_t)n,
+					  GIT_OBJECT_BLOB) < 0) {
+			*out = true;
+			return 0;
+		}
+	} else if (git_repository_hashfile(&oid, git, abs, GIT_OBJECT_BLOB,
+					   ie->path) < 0) {
+		return roger_repo_git_error(err, ROGER_ERROR, abs);
+	}
+	*out = !git_oid_equal(&oid, &ie->id);
+	return 0;
+}
+
+static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
+		      const char *workdir, const char *prefix,
+		      const char *label, int depth, struct roger_err *err);
+
+/* A submodule is dirty when moved from its recorded commit or modified. */
+static int submodule_dirty(bool *out, struct roger_buf *first,
+			   const char *abs, const git_index_entry *ie,
+			   const char *label, int depth, struct roger_err *err)
+{
+	git_repository *sub = NULL;
+	struct roger_buf sublabel = ROGER_BUF_INIT;
+	git_oid head;
+	int rc = 0;
+
+	*out = true;
+	if (git_repository_open(&sub, abs) < 0) {
+		/* Not checked out: nothing in the work tree differs. */
+		*out = false;
+		git_error_clear();
+		return 0;
+	}
+	if (git_reference_name_to_id(&head, sub, "HEAD") < 0 ||
+	    !git_oid_equal(&head, &ie->id)) {
+		git_error_clear();
+		goto out;
+	}
+	if (roger_buf_addf(&sublabel, "%s%s/", label, ie->path) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = tree_dirty(out, first, sub, git_repository_workdir(sub), "",
+			sublabel.buf, depth + 1, err);
+	roger_buf_release(&sublabel);
+	git_repository_free(sub);
+	return rc;
+out:
+	roger_buf_release(&sublabel);
+	git_repository_free(sub);
+	return rc;
+}
+
+static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
+		      const char *workdir, const char *prefix,
+		      const char *label, int depth, struct roger_err *err)
+{
+	git_diff_options dopts;
+	git_index *index = NULL;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	struct roger_buf abs = ROGER_BUF_INIT;
+	size_t plen = strlen(prefix), wlen;
+	char *spec = NULL;
+	struct stat index_st;
+	int rc = 0;
+
+	*out = false;
+	if (depth > 16)
+		return 0;
+	if (git_repository_index(&index, git) < 0 ||
+	    git_index_read(index, 0) < 0 ||
+	    git_revparse_single(&head, git, "HEAD^{tree}") < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, workdir);
+		goto out;
+	}
+	tree = (git_tree *)head;
+	head = NULL;
+	if (stat(git_index_path(index), &index_st) < 0)
+		memset(&index_st, 0, sizeof(index_st));
+
+	/* Staged changes: HEAD's tree against the index. */
+	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
+	/* A pathspec prunes the walk; one with glob characters might not. */
+	if (plen && !strpbrk(prefix, "*?[\\")) {
+		spec = strndup(prefix, plen - 1);
+		if (!spec) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		dopts.pathspec.strings = &spec;
+		dopts.pathspec.count = 1;
+	}
+	if (git_diff_tree_to_index(&diff, git, tree, index, &dopts) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, workdir);
+		goto out;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path ? d->new_file.path
+						    : d->old_file.path;
+
+		if (strncmp(path, prefix, plen))
+			continue;
+		*out = true;
+		rc = set_first(first, label, path);
+		goto out;
+	}
+
+	/* Unstaged changes: the index against the files. */
+	if (roger_buf_adds(&abs, workdir) < 0 ||
+	    (abs.len && abs.buf[abs.len - 1] != '/' && roger_buf_addch(&abs, '/') < 0)) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	wlen = abs.len;
+	for (size_t i = 0; i < git_index_entrycount(index); i++) {
+		const git_index_entry *ie = git_index_get_byindex(index, i);
+		bool changed = false;
+
+		if (strncmp(ie->path, prefix, plen))
+			continue;
+		roger_buf_truncate(&abs, wlen);
+		if (roger_buf_adds(&abs, ie->path) < 0) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (git_index_entry_stage(ie) != 0)
+			changed = true;
+		else if (ie->mode == GIT_FILEMODE_COMMIT)
+			rc = submodule_dirty(&changed, first, abs.buf, ie, label,
+					     depth, err);
+		else
+			rc = entry_changed(&changed, git, abs.buf, ie,
+					   &index_st, err);
+		if (rc < 0)
+			goto out;
+		if (changed) {
+			*out = true;
+			if (ie->mode != GIT_FILEMODE_COMMIT || !first ||
+			    !first->len)
+				rc = set_first(first, label, ie->path);
+			goto out;
+		}
+	}
+out:
+	if (rc == ROGER_ENOMEM || (rc < 0 && rc != ROGER_ERROR && !err))
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	roger_buf_release(&abs);
+	free(spec);
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_object_free(head);
+	git_index_free(index);
+	return rc;
+}
+
+int roger_repo_dirty(bool *out, struct roger_buf *first,
+		     struct roger_repo *repo, const char *subdir,
+		     struct roger_err *err)
+{
+	char *prefix;
+	int rc;
+
+	if (git_repository_head_unborn(repo->git) == 1) {
+		*out = true;
+		return first ? roger_buf_adds(first, "(no commit yet)") : 0;
+	}
+	prefix = malloc(strlen(subdir ? subdir : "") + 2);
+	if (!prefix)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	sprintf(prefix, "%s%s", subdir ? subdir : "",
+		subdir && *subdir ? "/" : "");
+	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
+			err);
+	free(prefix);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_name(char ***names, size_t *n, size_t *alloc, const char *name)
+{
+	if (*n == *alloc) {
+		size_t na = *alloc ? 2 * *alloc : 16;
+		char **v = realloc(*names, na * sizeof(*v));
+
+		if (!v)
+			return ROGER_ENOMEM;
+		*names = v;
+		*alloc = na;
+	}
+	(*names)[*n] = strdup(name);
+	if (!(*names)[*n])
+		return ROGER_ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int roger_repo_list_refs(char ***out, size_t *n, struct roger_repo *repo,
+			 struct roger_err *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_object *head = NULL;
+	char **names = NULL;
+	size_t count = 0, alloc = 0, w;
+	int rc = 0;
+
+	if (git_reference_iterator_new(&it, repo->git) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, repo->workdir);
+		goto out;
+	}
+	while (git_reference_next(&ref, it) == 0) {
+		const char *full = git_reference_name(ref);
+
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    (!strncmp(full, "refs/heads/", 11) ||
+		     !strncmp(full, "refs/tags/", 10) ||
+		     !strncmp(full, "refs/remotes/", 13)) &&
+		    add_name(&names, &count, &alloc,
+			     git_reference_shorthand(ref)) < 0)
+			rc = ROGER_ENOMEM;
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && git_revparse_single(&head, repo->git, "HEAD") == 0) {
+		char shortid[8];
+
+		git_oid_tostr(shortid, sizeof(shortid), git_object_id(head));
+		if (add_name(&names, &count, &alloc, "HEAD") < 0 ||
+		    add_name(&names, &count, &alloc, shortid) < 0)
+			rc = ROGER_ENOMEM;
+	}
+	if (rc < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (count)
+		qsort(names, count, sizeof(*names), cmp_names);
+	for (size_t i = w = 0; i < count; i++) {
+		if (w && !strcmp(names[w - 1], names[i])) {
+			free(names[i]);
+			continue;
+		}
+		names[w++] = names[i];
+	}
+	*out = names;
+	*n = count ? w : 0;
+	names = NULL;
+	count = 0;
+out:
+	roger_repo_names_free(names, count);
+	git_object_free(head);
+	git_reference_iterator_free(it);
+	return rc;
+}
+
+void roger_repo_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
 }

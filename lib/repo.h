@@ -6,7 +6,10 @@
 #define ROGER_REPO_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+struct roger_buf;
 struct roger_err;
 
 struct roger_repo;
@@ -22,5 +25,47 @@ void roger_repo_free(struct roger_repo *repo);
 
 /* The absolute work tree root, without a trailing '/' (borrowed). */
 const char *roger_repo_workdir(const struct roger_repo *repo);
+
+/* What a revision resolves to. */
+struct roger_commit_info {
+	char id[41];   /* the commit id, hex */
+	char tree[41]; /* its root tree id, hex */
+	int64_t time;  /* committer time, seconds since the epoch */
+};
+
+/*
+ * Resolve `ref` (NULL: HEAD) to a commit: a branch, a tag (annotated tags
+ * are peeled), a full or abbreviated id, or anything git's revision syntax
+ * accepts ("HEAD~2").  Errors: ROGER_EUSAGE when `ref` names nothing or
+ * something that is not a commit (it comes from the command line);
+ * ROGER_ENOTFOUND when HEAD has no commit yet (an empty repository).
+ */
+int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
+		       const char *ref, struct roger_err *err);
+
+/*
+ * Whether the work tree differs from HEAD under `subdir` ("" for the whole
+ * repository, else a path relative to the work tree root without a
+ * trailing '/'): staged or unstaged changes to tracked files (content,
+ * executable bit, type, deletion), and submodules moved from their
+ * recorded commit or modified.  Untracked files do not count: they are not
+ * part of the commit.  Files are read only when their status information
+ * differs from the index, so a clean check costs one lstat per file.  When
+ * dirty and `first` is not NULL, the first path that differs is appended
+ * to it.  An empty repository is dirty.
+ */
+int roger_repo_dirty(bool *out, struct roger_buf *first,
+		     struct roger_repo *repo, const char *subdir,
+		     struct roger_err *err);
+
+/*
+ * The names a user may give as a revision, for completion: local and
+ * remote branches, tags, "HEAD" and the abbreviated id of HEAD, sorted and
+ * without duplicates.  *out is a new array of new strings; free it with
+ * roger_repo_names_free().
+ */
+int roger_repo_list_refs(char ***out, size_t *n, struct roger_repo *repo,
+			 struct roger_err *err);
+void roger_repo_names_free(char **names, size_t n);
 
 #endif

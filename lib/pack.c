@@ -1,0 +1,648 @@
+/*
+ * pack.c - `roger build` as a library call: resolve the revision, refuse or
+ * accept a dirty work tree, look in the cache, run the build command in a
+ * clean export, write the artifact atomically and remember it.
+ *
+ * The cache lives in the project's .roger/ directory (beside roger.json,
+ * the directory `roger init` adds to .gitignore; a .gitignore inside it
+ * keeps it out of git's sight anyway):
+ *   .roger/artifacts/<sha256>.tar.gz   the artifacts, named by digest
+ *   .roger/index/<key>.json            what a key built: digest, size...
+ * The key is a SHA-256 over everything the bytes depend on: the format
+ * version, the packaged subtree's id and the .gitattributes above it (the
+ * whole root tree when a build command runs, since it may read anything),
+ * the commit time (every entry's mtime), the project directory, the exclude
+ * patterns and the command.  Both files are written through a temporary
+ * file and rename(2), the artifact before its index entry, so a crash
+ * leaves at worst an artifact nobody points to.  A hit is trusted only
+ * after the file's SHA-256 is computed again and matches its name; a
+ * mismatch removes the entry and builds again.  Dirty work trees are never
+ * cached: nothing names their content cheaply.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "config.h"
+#include "ctx.h"
+#include "err.h"
+#include "fs.h"
+#include "pack-internal.h"
+#include "pack.h"
+#include "repo-git.h"
+#include "repo.h"
+
+#define CACHE_FORMAT "roger-artifact-1"
+
+void roger_build_opts_from_project(struct roger_build_opts *o,
+				   const struct roger_project *p)
+{
+	o->workdir = p->workdir;
+	o->subdir = p->subdir;
+	o->command = p->build_command;
+	o->exclude = (const char *const *)p->build_exclude;
+	o->timeout = p->build_timeout;
+}
+
+void roger_artifact_free(struct roger_artifact *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_lfs_pointers; i++)
+		free(a->lfs_pointers[i]);
+	free(a->lfs_pointers);
+	free(a->path);
+	free(a);
+}
+
+static void hex(char *out, const unsigned char *md, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+/* SHA-256 of a whole file, as hex in out[65] (mapped, not copied). */
+static int file_sha256(char *out, uint64_t *size, const char *path,
+		       struct roger_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct stat st;
+	void *map = NULL;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return roger_err_set(err, errno == ENOENT ? ROGER_ENOTFOUND
+							  : ROGER_EIO,
+				     "cannot read '%s': %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s'", path);
+		goto out;
+	}
+	if (st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			   0);
+		if (map == MAP_FAILED) {
+			map = NULL;
+			rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
+					   path, strerror(errno));
+			goto out;
+		}
+		madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	}
+	if (!EVP_Digest(map ? map : "", (size_t)st.st_size, md, &mdlen,
+			EVP_sha256(), NULL)) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot hash '%s'", path);
+		goto out;
+	}
+	hex(out, md, mdlen);
+	*size = (uint64_t)st.st_size;
+out:
+	if (map)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
+/* ---- the cache key ------------------------------------------------------ */
+
+/* Add the tree at `subdir` and the .gitattributes above it to `key`. */
+static int key_tree(struct roger_buf *key, char *tree_out,
+		    struct roger_repo *repo, const struct roger_commit_info *ci,
+		    const char *subdir, bool whole, struct roger_err *err)
+{
+	git_repository *git = roger_repo_git(repo);
+	git_tree *root = NULL;
+	git_tree_entry *te = NULL;
+	struct roger_buf path = ROGER_BUF_INIT;
+	git_oid oid;
+	size_t len = strlen(subdir);
+	int rc = 0;
+
+	if (git_oid_fromstr(&oid, ci->tree) < 0 ||
+	    git_tree_lookup(&root, git, &oid) < 0)
+		return roger_repo_git_error(err, ROGER_ERROR, ci->tree);
+	if (whole)
+		rc = roger_buf_addf(key, "root %s\n", ci->tree);
+	for (size_t i = 0; rc == 0 && i <= len; i++) {
+		if (i < len && subdir[i] != '/')
+			continue;
+		roger_buf_reset(&path);
+		if (i > 0)
+			roger_buf_add(&path, subdir, i);
+		if (i > 0)
+			roger_buf_addch(&path, '/');
+		roger_buf_adds(&path, ".gitattributes");
+		if (git_tree_entry_bypath(&te, root, path.buf) == 0) {
+			git_oid_tostr(tree_out, 41, git_tree_entry_id(te));
+			rc = roger_buf_addf(key, "attributes %s %s\n", path.buf,
+					    tree_out);
+			git_tree_entry_free(te);
+			te = NULL;
+		}
+		git_error_clear();
+		if (len == 0)
+			break;
+	}
+	if (rc == 0 && len) {
+		if (git_tree_entry_bypath(&te, root, subdir) < 0 ||
+		    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+			rc = roger_err_set(err, ROGER_ENOTFOUND,
+					   "directory '%s' does not exist at commit %.12s",
+					   subdir, ci->id);
+			goto out;
+		}
+		git_oid_tostr(tree_out, 41, git_tree_entry_id(te));
+	} else if (rc == 0) {
+		snprintf(tree_out, 41, "%s", ci->tree);
+	}
+	if (rc == 0)
+		rc = roger_buf_addf(key, "tree %s\n", tree_out);
+	if (rc > 0)
+		rc = 0;
+	if (rc < 0 && rc != ROGER_ENOTFOUND)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+out:
+	git_tree_entry_free(te);
+	git_tree_free(root);
+	roger_buf_release(&path);
+	return rc;
+}
+
+static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
+		     const struct roger_commit_info *ci,
+		     const struct roger_build_opts *o, const char *subdir,
+		     struct roger_err *err)
+{
+	struct roger_buf key = ROGER_BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc;
+
+	rc = roger_buf_addf(&key, "%s\nlevel %d\nsubdir %s\ntime %lld\n",
+			    CACHE_FORMAT, ROGER_PACK_LEVEL, subdir,
+			    (long long)ci->time);
+	if (rc == 0)
+		rc = key_tree(&key, tree_out, repo, ci, subdir,
+			      o->command != NULL, err);
+	for (size_t i = 0; rc == 0 && o->exclude && o->exclude[i]; i++)
+		rc = roger_buf_addf(&key, "exclude %s\n", o->exclude[i]);
+	if (rc == 0 && o->command)
+		rc = roger_buf_addf(&key, "command %s\n", o->command);
+	if (rc == ROGER_ENOMEM)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (rc == 0) {
+		EVP_Digest(key.buf, key.len, md, &mdlen, EVP_sha256(), NULL);
+		hex(out, md, mdlen);
+	}
+	roger_buf_release(&key);
+	return rc;
+}
+
+/* ---- cache entries ------------------------------------------------------ */
+
+struct cache {
+	char *dir;       /* .roger */
+	char *artifacts; /* .roger/artifacts */
+	char *index;     /* .roger/index */
+};
+
+static void cache_release(struct cache *c)
+{
+	free(c->dir);
+	free(c->artifacts);
+	free(c->index);
+}
+
+static int cache_init(struct cache *c, const struct roger_build_opts *o,
+		      const char *subdir, struct roger_err *err)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+
+	if (o->cache_dir)
+		roger_buf_adds(&b, o->cache_dir);
+	else
+		roger_buf_addf(&b, "%s%s%s/.roger", o->workdir, *subdir ? "/" : "",
+			       subdir);
+	c->dir = roger_buf_detach(&b, NULL);
+	c->artifacts = c->dir ? roger_path_join(c->dir, "artifacts") : NULL;
+	c->index = c->dir ? roger_path_join(c->dir, "index") : NULL;
+	if (!c->dir || !c->artifacts || !c->index)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int cache_prepare(struct cache *c, struct roger_err *err)
+{
+	char *ignore;
+	int rc;
+
+	rc = roger_fs_mkdirs(c->artifacts, 0755, err);
+	if (rc == 0)
+		rc = roger_fs_mkdirs(c->index, 0755, err);
+	if (rc < 0)
+		return rc;
+	ignore = roger_path_join(c->dir, ".gitignore");
+	if (!ignore)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (!roger_fs_exists(ignore))
+		rc = roger_fs_write_atomic(ignore, "*\n", 2, 0644, err);
+	free(ignore);
+	return rc;
+}
+
+static char *artifact_path(const struct cache *c, const char *sha)
+{
+	size_t n = strlen(c->artifacts) + 64 + 16;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s.tar.gz", c->artifacts, sha);
+	return p;
+}
+
+static char *entry_path(const struct cache *c, const char *key)
+{
+	size_t n = strlen(c->index) + 64 + 16;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s.json", c->index, key);
+	return p;
+}
+
+static int set_lfs(struct roger_artifact *a, char **v, size_t n)
+{
+	a->lfs_pointers = v;
+	a->n_lfs_pointers = n;
+	return 0;
+}
+
+/*
+ * The artifact the cache holds for `key`, checked, or NULL in *out.  A
+ * damaged or unreadable entry is removed and reported as a miss.
+ */
+static int cache_lookup(struct roger_artifact **out, struct roger_ctx *ctx,
+			const struct cache *c, const char *key,
+			struct roger_err *err)
+{
+	struct roger_artifact *a = NULL;
+	char *entry = entry_path(c, key);
+	json_t *doc = NULL, *lfs;
+	json_error_t jerr;
+	struct roger_err ferr = ROGER_ERR_INIT;
+	const char *sha;
+	char actual[65] = "";
+	uint64_t size = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (!entry)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (!roger_fs_exists(entry))
+		goto out;
+	doc = json_load_file(entry, 0, &jerr);
+	sha = doc ? json_string_value(json_object_get(doc, "sha256")) : NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!sha || strlen(sha) != 64) {
+		roger_warn(ctx, "cache entry '%s' is damaged, building again",
+			   entry);
+		goto miss;
+	}
+	a->path = artifact_path(c, sha);
+	if (!a->path) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
+	    strcmp(actual, sha)) {
+		roger_warn(ctx, "cached artifact '%s' is %s, building again",
+			   a->path, actual[0] ? "damaged" : "missing");
+		if (actual[0])
+			unlink(a->path);
+		goto miss;
+	}
+	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
+	a->size = size;
+	a->files = (uint64_t)json_integer_value(json_object_get(doc, "files"));
+	a->cached = true;
+	lfs = json_object_get(doc, "lfs_pointers");
+	if (json_array_size(lfs)) {
+		char **v = calloc(json_array_size(lfs), sizeof(*v));
+		size_t n = 0;
+
+		if (!v) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < json_array_size(lfs); i++) {
+			const char *s = json_string_value(json_array_get(lfs, i));
+
+			if (s && (v[n] = strdup(s)))
+				n++;
+		}
+		set_lfs(a, v, n);
+	}
+	*out = a;
+	a = NULL;
+	goto out;
+miss:
+	unlink(entry);
+out:
+	roger_artifact_free(a);
+	json_decref(doc);
+	free(entry);
+	return rc;
+}
+
+static int cache_store(const struct cache *c, const char *key,
+		       const struct roger_artifact *a, struct roger_err *err)
+{
+	char *entry = entry_path(c, key);
+	json_t *doc, *lfs;
+	char *text = NULL;
+	int rc;
+
+	doc = json_object();
+	lfs = json_array();
+	if (!entry || !doc || !lfs) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < a->n_lfs_pointers; i++)
+		json_array_append_new(lfs, json_string(a->lfs_pointers[i]));
+	json_object_set_new(doc, "sha256", json_string(a->sha256));
+	json_object_set_new(doc, "size", json_integer((json_int_t)a->size));
+	json_object_set_new(doc, "files", json_integer((json_int_t)a->files));
+	json_object_set_new(doc, "commit", json_string(a->commit));
+	json_object_set_new(doc, "tree", json_string(a->tree));
+	json_object_set_new(doc, "lfs_pointers", lfs);
+	lfs = NULL;
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = roger_fs_write_atomic(entry, text, strlen(text), 0644, err);
+out:
+	free(text);
+	json_decref(lfs);
+	json_decref(doc);
+	free(entry);
+	return rc;
+}
+
+/* ---- writing an artifact ------------------------------------------------ */
+
+struct file_out {
+	int fd;
+	const char *path;
+};
+
+static int write_fd(void *data, const void *buf, size_t len,
+		    struct roger_err *err)
+{
+	struct file_out *f = data;
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(f->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return roger_err_set(err, ROGER_EIO,
+					     "cannot write '%s': %s", f->path,
+					     strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+enum build_source {
+	FROM_COMMIT,
+	FROM_WORKTREE,
+	FROM_DIR,
+};
+
+/* Package one source into the cache directory, named by its digest. */
+static int package(struct roger_artifact *a, struct roger_ctx *ctx,
+		   struct roger_repo *repo, const struct cache *c,
+		   enum build_source src, const char *what,
+		   const struct roger_build_opts *o, const char *subdir,
+		   struct roger_err *err)
+{
+	struct roger_pack_opts po = { 0 };
+	struct roger_pack_stats st = { 0 };
+	struct file_out f = { -1, NULL };
+	char *tmp = NULL;
+	int rc;
+
+	tmp = roger_path_join(c->artifacts, ".tmp-XXXXXX");
+	if (!tmp)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	f.fd = mkostemp(tmp, O_CLOEXEC);
+	f.path = tmp;
+	if (f.fd < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s",
+				   tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	fchmod(f.fd, 0644);
+	po.subdir = subdir;
+	po.exclude = o->exclude;
+	po.mtime = a->time;
+	po.threads = o->threads;
+	po.progress_fn = o->progress_fn;
+	po.progress_data = o->progress_data;
+	if (src == FROM_COMMIT)
+		rc = roger_pack_commit(&st, ctx, repo, what, &po, write_fd, &f,
+				       err);
+	else if (src == FROM_WORKTREE)
+		rc = roger_pack_worktree(&st, ctx, repo, &po, write_fd, &f,
+					 err);
+	else
+		rc = roger_pack_dir(&st, ctx, what, &po, write_fd, &f, err);
+	if (rc == 0 && fsync(f.fd) < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+	if (close(f.fd) < 0 && rc == 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+	if (rc == 0) {
+		a->path = artifact_path(c, st.sha256);
+		if (!a->path)
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && rename(tmp, a->path) < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s",
+				   tmp, a->path, strerror(errno));
+	if (rc < 0) {
+		unlink(tmp);
+		roger_pack_stats_release(&st);
+	} else {
+		memcpy(a->sha256, st.sha256, sizeof(a->sha256));
+		a->size = st.size;
+		a->files = st.files;
+		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Export, run the build command, package the result. */
+static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
+			      struct roger_repo *repo, const struct cache *c,
+			      const struct roger_build_opts *o,
+			      const char *subdir, struct roger_err *err)
+{
+	const char *tmpdir = roger_ctx_getenv(ctx, "TMPDIR");
+	struct roger_run_opts ro = { 0 };
+	char env_commit[64];
+	const char *env[] = { env_commit, NULL };
+	char *dir = NULL, *workdir = NULL;
+	int rc;
+
+	dir = roger_path_join(tmpdir ? tmpdir : "/tmp", "roger-build-XXXXXX");
+	if (!dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (!mkdtemp(dir)) {
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot create a temporary directory '%s': %s",
+				   dir, strerror(errno));
+		free(dir);
+		return rc;
+	}
+	roger_info(ctx, "exporting %s to '%s'", a->dirty ? "the work tree" : a->commit,
+		   dir);
+	if (a->dirty)
+		rc = roger_pack_export_worktree(ctx, repo, subdir, dir, err);
+	else
+		rc = roger_pack_export_commit(ctx, repo, a->commit, dir, err);
+	if (rc < 0)
+		goto out;
+	workdir = *subdir ? roger_path_join(dir, subdir) : strdup(dir);
+	if (!workdir) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(env_commit, sizeof(env_commit), "ROGER_COMMIT=%s", a->commit);
+	ro.command = o->command;
+	ro.dir = workdir;
+	ro.env = env;
+	ro.timeout = o->timeout > 0 ? o->timeout : ROGER_BUILD_TIMEOUT_DEFAULT;
+	ro.output_fn = o->output_fn;
+	ro.output_data = o->output_data;
+	ro.tail = o->output_tail;
+	roger_info(ctx, "running '%s'", o->command);
+	rc = roger_run_command(ctx, &ro, err);
+	if (rc == 0)
+		rc = package(a, ctx, repo, c, FROM_DIR, dir, o, subdir, err);
+out:
+	{
+		struct roger_err rerr = ROGER_ERR_INIT;
+
+		if (roger_fs_remove_tree(dir, &rerr) < 0)
+			roger_warn(ctx, "%s", rerr.msg);
+	}
+	free(workdir);
+	free(dir);
+	return rc;
+}
+
+int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
+		     const struct roger_build_opts *o, struct roger_err *err)
+{
+	const char *subdir = o->subdir ? o->subdir : "";
+	struct roger_artifact *a = NULL, *hit = NULL;
+	struct roger_repo *repo = NULL;
+	struct roger_commit_info ci;
+	struct roger_buf first = ROGER_BUF_INIT;
+	struct cache c = { 0 };
+	char key[65] = "";
+	bool dirty = false;
+	int rc;
+
+	rc = roger_repo_discover(&repo, o->workdir, err);
+	if (rc == 0)
+		rc = cache_init(&c, o, subdir, err);
+	if (rc == 0)
+		rc = roger_repo_resolve(&ci, repo, o->ref, err);
+	if (rc == 0 && !o->ref)
+		rc = roger_repo_dirty(&dirty, &first, repo, subdir, err);
+	if (rc < 0)
+		goto out;
+	if (dirty && !o->allow_dirty) {
+		rc = roger_err_set(err, ROGER_EDIRTY,
+				   "the work tree has uncommitted changes ('%s'); commit them, or pass --allow-dirty to package the work tree as it is",
+				   first.buf);
+		goto out;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(a->commit, ci.id, sizeof(a->commit));
+	a->time = ci.time;
+	a->dirty = dirty;
+	if (!dirty) {
+		rc = cache_key(key, a->tree, repo, &ci, o, subdir, err);
+		if (rc == 0 && !o->no_cache)
+			rc = cache_lookup(&hit, ctx, &c, key, err);
+		if (rc < 0)
+			goto out;
+		if (hit) {
+			memcpy(hit->commit, a->commit, sizeof(hit->commit));
+			memcpy(hit->tree, a->tree, sizeof(hit->tree));
+			hit->time = a->time;
+			roger_artifact_free(a);
+			a = hit;
+			goto done;
+		}
+	}
+	rc = cache_prepare(&c, err);
+	if (rc < 0)
+		goto out;
+	if (o->command)
+		rc = build_with_command(a, ctx, repo, &c, o, subdir, err);
+	else if (dirty)
+		rc = package(a, ctx, repo, &c, FROM_WORKTREE, NULL, o, subdir,
+			     err);
+	else
+		rc = package(a, ctx, repo, &c, FROM_COMMIT, ci.id, o, subdir,
+			     err);
+	if (rc == 0 && !dirty)
+		rc = cache_store(&c, key, a, err);
+	if (rc < 0)
+		goto out;
+done:
+	*out = a;
+	a = NULL;
+out:
+	roger_artifact_free(a);
+	cache_release(&c);
+	roger_buf_release(&first);
+	roger_repo_free(repo);
+	return rc;
+}

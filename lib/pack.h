@@ -1,0 +1,159 @@
+/*
+ * pack.h - the artifact: a reproducible gzip-compressed tar of a project's
+ * subtree at one commit (plus what its build command produced), named by
+ * its SHA-256 and cached under the project's .roger/ directory.
+ *
+ * The same commit and build settings give the same bytes in any clone on
+ * any machine (with the same zlib): entries sorted in git's order, mtime =
+ * commit time, uid/gid 0 without names, modes 0644/0755 (directories 0755,
+ * symlinks 0777), no extended attributes, pax format with UTF-8 names, and
+ * a gzip header without name or time.  Attributes come from the
+ * .gitattributes files of the packaged tree only (export-ignore), never
+ * from the machine.
+ *
+ * Two levels: roger_pack_build() does what `roger build` does (resolve,
+ * dirty check, cache, build command, atomic store), and the roger_pack_*
+ * writers produce the tar.gz of one source through a callback, so tests
+ * and other commands can take the stream where they like.
+ */
+#ifndef ROGER_PACK_H
+#define ROGER_PACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct roger_buf;
+struct roger_ctx;
+struct roger_err;
+struct roger_project;
+struct roger_repo;
+
+/* One line of the build command's output, without its newline. */
+typedef void (*roger_build_output_fn)(void *data, const char *line);
+/* Packaging progress: entries written and input bytes read so far. */
+typedef void (*roger_pack_progress_fn)(void *data, uint64_t files,
+				       uint64_t bytes);
+/* Receives the compressed artifact in order; returns 0 or a roger_error. */
+typedef int (*roger_pack_write_fn)(void *data, const void *buf, size_t len,
+				   struct roger_err *err);
+
+#define ROGER_BUILD_TIMEOUT_DEFAULT 1800
+
+struct roger_build_opts {
+	const char *workdir;  /* git work tree root, absolute (required) */
+	const char *subdir;   /* the project's directory in it: "" or "apps/web" */
+	const char *ref;      /* revision to package; NULL: HEAD (dirty check) */
+	const char *command;  /* build.command, or NULL */
+	const char *const *exclude; /* build.exclude: NULL-terminated, or NULL */
+	int timeout;          /* build command limit in seconds; <= 0: default */
+	bool allow_dirty;     /* package a dirty work tree instead of failing */
+	bool no_cache;        /* package even when the cache has the artifact */
+	const char *cache_dir; /* NULL: <workdir>/<subdir>/.roger */
+	int threads;          /* compression threads; 0: one per processor */
+	roger_build_output_fn output_fn; /* build command output, may be NULL */
+	void *output_data;
+	roger_pack_progress_fn progress_fn; /* may be NULL */
+	void *progress_data;
+	/*
+	 * When not NULL and the build command fails, receives its last lines
+	 * of output (newline-separated) for the error report.
+	 */
+	struct roger_buf *output_tail;
+};
+
+/*
+ * Fill the project part of `o` from roger.json (workdir, subdir, command,
+ * exclude, timeout; borrowed from `p`), leaving the other fields as they
+ * are.
+ */
+void roger_build_opts_from_project(struct roger_build_opts *o,
+				   const struct roger_project *p);
+
+struct roger_artifact {
+	char *path;          /* the .tar.gz in the cache, absolute */
+	char sha256[65];     /* hex digest of the file: its name */
+	uint64_t size;       /* bytes */
+	uint64_t files;      /* regular files and symbolic links */
+	char commit[41];     /* commit id (HEAD's for a dirty work tree) */
+	char tree[41];       /* the packaged subtree's tree id ("" if dirty) */
+	int64_t time;        /* commit time: the mtime of every entry */
+	bool dirty;          /* packaged from a dirty work tree */
+	bool cached;         /* found in the cache, no packaging done */
+	char **lfs_pointers; /* Git LFS pointer files packaged as pointers */
+	size_t n_lfs_pointers;
+};
+
+/*
+ * Build the artifact of the project described by `o`.
+ *
+ * Without `o->ref`, a work tree that differs from HEAD under the project
+ * (roger_repo_dirty) fails with ROGER_EDIRTY unless `allow_dirty`, which
+ * packages the work tree instead (tracked files plus untracked files that
+ * are not ignored; never cached).  Otherwise the cache is looked up by the
+ * packaged tree, the commit time and the build settings; a hit is checked
+ * against its SHA-256 before it is returned, and a damaged entry is
+ * rebuilt.  With a build command, the commit (or dirty work tree) is
+ * exported to a temporary directory, the command runs there under
+ * /bin/sh in the project's directory with its output streamed to
+ * `output_fn`, and the result is packaged; it fails with ROGER_ERROR
+ * (exit status or signal in the message) or ROGER_EINTR.  The artifact is
+ * written through a temporary file and renamed into place.
+ *
+ * Errors: ROGER_EUSAGE (unknown ref), ROGER_ENOTFOUND (no commit, no such
+ * project directory at the commit), ROGER_EDIRTY, ROGER_EINVALID (a bad
+ * exclude pattern, a file name that is not UTF-8, a submodule that is not
+ * checked out), ROGER_EIO, ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
+ */
+int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
+		     const struct roger_build_opts *o, struct roger_err *err);
+void roger_artifact_free(struct roger_artifact *a);
+
+/* ---- writers ------------------------------------------------------------ */
+
+struct roger_pack_opts {
+	const char *subdir;   /* the subtree to package: "" or "apps/web" */
+	const char *const *exclude; /* gitignore-style, relative to subdir */
+	int64_t mtime;        /* entry time for work tree and directory sources */
+	int threads;          /* 0: one per processor */
+	roger_pack_progress_fn progress_fn;
+	void *progress_data;
+};
+
+struct roger_pack_stats {
+	uint64_t files;      /* regular files and symbolic links */
+	uint64_t size;       /* compressed bytes written */
+	uint64_t tar_size;   /* uncompressed bytes */
+	char sha256[65];     /* of the compressed stream */
+	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
+	size_t n_lfs_pointers;
+};
+
+void roger_pack_stats_release(struct roger_pack_stats *s);
+
+/* The subtree at commit `commit` (a full hex id) of `repo`. */
+int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		      struct roger_repo *repo, const char *commit,
+		      const struct roger_pack_opts *o, roger_pack_write_fn fn,
+		      void *data, struct roger_err *err);
+
+/*
+ * The subtree of the work tree of `repo` as it is on disk: tracked files
+ * that exist plus untracked files that are not ignored, checked-out
+ * submodules likewise, without .git and the subtree's .roger/.
+ */
+int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
+			struct roger_repo *repo,
+			const struct roger_pack_opts *o,
+			roger_pack_write_fn fn, void *data,
+			struct roger_err *err);
+
+/*
+ * Everything under `root`/`subdir` on disk except .git directories (a
+ * build's result), with the .gitattributes files found under `root`.
+ */
+int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		   const char *root, const struct roger_pack_opts *o,
+		   roger_pack_write_fn fn, void *data, struct roger_err *err);
+
+#endif

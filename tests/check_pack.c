@@ -1,0 +1,1059 @@
+/*
+ * check_pack.c - unit tests of the pack module: the tar.gz writer checked
+ * in memory against git archive, reproducibility, submodules, attributes,
+ * the parallel gzip writer, patterns, the cache, dirty trees and build
+ * commands.  Fixture repositories are made with libgit2 in temporary
+ * directories; `git` itself runs only to produce reference archives.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <git2.h>
+#include <zlib.h>
+
+#include "git-fixture.h"
+#include "lib/gz.h"
+#include "lib/pattern.h"
+#include "lib/roger.h"
+
+#define T0 1700000000
+
+/* ---- reading archives back ---------------------------------------------- */
+
+struct entry {
+	char *path;
+	unsigned type;
+	unsigned perm;
+	char *target;
+	struct roger_buf data;
+	int64_t mtime;
+	int64_t uid, gid;
+	char *uname, *gname;
+};
+
+struct listing {
+	struct entry *v;
+	size_t n;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path,
+		      ((const struct entry *)b)->path);
+}
+
+static char *dupnull(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Every entry of an archive in memory (any compression), sorted by path. */
+static struct listing read_archive(const void *data, size_t len)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t saved = uselocale(utf8);
+	struct listing l = { 0 };
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char buf[65536];
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	ck_assert_int_eq(archive_read_open_memory(a, data, len), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		struct entry *x;
+		la_ssize_t n;
+		char *path;
+
+		l.v = realloc(l.v, (l.n + 1) * sizeof(*l.v));
+		x = &l.v[l.n++];
+		memset(x, 0, sizeof(*x));
+		path = strdup(archive_entry_pathname_utf8(e));
+		if (path[0] && path[strlen(path) - 1] == '/')
+			path[strlen(path) - 1] = '\0';
+		x->path = path;
+		x->type = archive_entry_filetype(e);
+		x->perm = archive_entry_perm(e);
+		x->target = dupnull(archive_entry_symlink_utf8(e));
+		x->mtime = archive_entry_mtime(e);
+		x->uid = archive_entry_uid(e);
+		x->gid = archive_entry_gid(e);
+		x->uname = dupnull(archive_entry_uname(e));
+		x->gname = dupnull(archive_entry_gname(e));
+		roger_buf_init(&x->data);
+		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+			roger_buf_add(&x->data, buf, (size_t)n);
+		ck_assert_int_ge(n, 0);
+	}
+	archive_read_free(a);
+	uselocale(saved);
+	freelocale(utf8);
+	qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
+	return l;
+}
+
+static void free_listing(struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].target);
+		free(l->v[i].uname);
+		free(l->v[i].gname);
+		roger_buf_release(&l->v[i].data);
+	}
+	free(l->v);
+}
+
+static void free_entry(struct entry *e)
+{
+	free(e->path);
+	free(e->target);
+	free(e->uname);
+	free(e->gname);
+	roger_buf_release(&e->data);
+}
+
+/* Keep the entries under `prefix`, with the prefix taken off their paths. */
+static void keep_under(struct listing *l, const char *prefix)
+{
+	size_t w = 0, n = strlen(prefix);
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (strncmp(l->v[i].path, prefix, n)) {
+			free_entry(&l->v[i]);
+			continue;
+		}
+		memmove(l->v[i].path, l->v[i].path + n,
+			strlen(l->v[i].path + n) + 1);
+		l->v[w++] = l->v[i];
+	}
+	l->n = w;
+}
+
+static const struct entry *find(const struct listing *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].path, path))
+			return &l->v[i];
+	return NULL;
+}
+
+/* Same paths, types, modes, link targets and bytes. */
+static void assert_same_tree(const struct listing *got,
+			     const struct listing *want)
+{
+	for (size_t i = 0; i < want->n || i < got->n; i++) {
+		ck_assert_msg(i < got->n, "missing '%s'", want->v[i].path);
+		ck_assert_msg(i < want->n, "extra '%s'", got->v[i].path);
+		ck_assert_str_eq(got->v[i].path, want->v[i].path);
+		ck_assert_uint_eq(got->v[i].type, want->v[i].type);
+		if (got->v[i].type != AE_IFLNK)
+			ck_assert_uint_eq(got->v[i].perm, want->v[i].perm);
+		if (want->v[i].target)
+			ck_assert_str_eq(got->v[i].target, want->v[i].target);
+		ck_assert_uint_eq(got->v[i].data.len, want->v[i].data.len);
+		ck_assert(!memcmp(got->v[i].data.buf, want->v[i].data.buf,
+				  want->v[i].data.len));
+	}
+}
+
+static int to_buf(void *data, const void *buf, size_t len,
+		  struct roger_err *err)
+{
+	(void)err;
+	return roger_buf_add(data, buf, len);
+}
+
+/* roger_pack_commit of `ref` into memory. */
+static void pack_mem(struct roger_buf *out, struct roger_pack_stats *st,
+		     const char *dir, const char *ref, const char *subdir,
+		     const char *const *exclude, int threads)
+{
+	struct roger_pack_opts o = { 0 };
+	struct roger_repo *repo = NULL;
+	struct roger_err err = ROGER_ERR_INIT;
+	int rc;
+
+	o.subdir = subdir;
+	o.exclude = exclude;
+	o.threads = threads;
+	ck_assert_int_eq(roger_repo_discover(&repo, dir, &err), 0);
+	rc = roger_pack_commit(st, NULL, repo, ref, &o, to_buf, out, &err);
+	ck_assert_msg(rc == 0, "pack: %s", err.msg);
+	roger_repo_free(repo);
+}
+
+/* `git archive` of HEAD in `dir` (a subdirectory archives just itself). */
+static struct listing git_archive(const char *dir, struct roger_buf *raw)
+{
+	char *tmp = fx_tmpdir();
+	char *file = roger_path_join(tmp, "ref.tar");
+
+	ck_assert_int_eq(fx_sh("cd '%s' && git -c tar.umask=022 archive --format=tar HEAD >'%s'",
+			       dir, file),
+			 0);
+	ck_assert_int_eq(roger_fs_read_file(raw, file, NULL), 0);
+	fx_rmtree(tmp);
+	free(tmp);
+	free(file);
+	return read_archive(raw->buf, raw->len);
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static char *tmp;
+
+static void setup(void)
+{
+	git_libgit2_init();
+	tmp = fx_tmpdir();
+}
+
+static void teardown(void)
+{
+	fx_rmtree(tmp);
+	free(tmp);
+	tmp = NULL;
+	git_libgit2_shutdown();
+}
+
+static char *sub_path(const char *name)
+{
+	return roger_path_join(tmp, name);
+}
+
+/* A repository with most of what a source tree holds. */
+static git_repository *make_rich(const char *dir, char *commit)
+{
+	git_repository *r = fx_init(dir);
+	char big[70000];
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + (i * 7 + i / 13) % 26);
+	fx_writes(r, "README.md", "hello\n");
+	fx_writes(r, "src/main.c", "int main(void) { return 0; }\n");
+	fx_write(r, "bin/run", "#!/bin/sh\necho run\n", 19, 0755);
+	fx_symlink(r, "current", "src/main.c");
+	fx_symlink(r, "dangling", "does/not/exist");
+	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/na\xc3\xafve file.txt", "unicode\n");
+	fx_writes(r, "with space/a b.txt", "spaces\n");
+	fx_write(r, "data/big.bin", big, sizeof(big), 0644);
+	fx_writes(r, "a.txt", "a\n");
+	fx_writes(r, "a-b/x", "x\n");
+	fx_writes(r, "a/b", "b\n");
+	fx_writes(r, "empty", "");
+	fx_writes(r, "long/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.txt", "long name\n");
+	fx_commit(r, "rich", T0, commit);
+	return r;
+}
+
+/* ---- tests: the archive ------------------------------------------------- */
+
+START_TEST(test_pack_matches_git_archive)
+{
+	char *dir = sub_path("rich");
+	struct roger_buf out = ROGER_BUF_INIT, raw = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct listing got, want;
+	git_repository *r;
+	char commit[41];
+
+	r = make_rich(dir, commit);
+	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
+	got = read_archive(out.buf, out.len);
+	want = git_archive(dir, &raw);
+	assert_same_tree(&got, &want);
+	ck_assert_uint_eq(st.files, 13);
+	ck_assert_uint_eq(st.size, out.len);
+	ck_assert_uint_eq(strlen(st.sha256), 64);
+	ck_assert_ptr_nonnull(find(&got, "bin/run"));
+	ck_assert_uint_eq(find(&got, "bin/run")->perm, 0755);
+	ck_assert_str_eq(find(&got, "current")->target, "src/main.c");
+	free_listing(&got);
+	free_listing(&want);
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	roger_buf_release(&raw);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_attributes_match_git_archive)
+{
+	char *dir = sub_path("attrs");
+	char *app = roger_path_join(dir, "apps/web");
+	struct roger_buf out = ROGER_BUF_INIT, raw = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct listing got, want;
+	git_repository *r = fx_init(dir);
+
+	fx_writes(r, ".gitattributes", "*.log export-ignore\n/secret export-ignore\n");
+	fx_writes(r, "secret/key", "k\n");
+	fx_writes(r, "top.log", "log\n");
+	fx_writes(r, "keep.txt", "keep\n");
+	fx_writes(r, "apps/web/index.js", "js\n");
+	fx_writes(r, "apps/web/debug.log", "log\n");
+	fx_writes(r, "apps/web/.gitattributes",
+		  "tests/ export-ignore\nkeep.log -export-ignore\n\"sp ace.txt\" export-ignore\ndocs/** export-ignore\n");
+	fx_writes(r, "apps/web/keep.log", "kept\n");
+	fx_writes(r, "apps/web/sp ace.txt", "gone\n");
+	fx_writes(r, "apps/web/tests/t.js", "t\n");
+	fx_writes(r, "apps/web/docs/a/b.md", "md\n");
+	fx_writes(r, "apps/web/lib/tests", "a file named tests stays\n");
+	fx_writes(r, "apps/web/lib/.gitattributes", "*.tmp export-ignore\n");
+	fx_writes(r, "apps/web/lib/x.tmp", "tmp\n");
+	fx_writes(r, "apps/web/lib/y.txt", "y\n");
+	fx_commit(r, "attrs", T0, NULL);
+
+	/* The whole repository. */
+	pack_mem(&out, &st, dir, NULL, "", NULL, 2);
+	got = read_archive(out.buf, out.len);
+	want = git_archive(dir, &raw);
+	assert_same_tree(&got, &want);
+	ck_assert_ptr_null(find(&got, "secret"));
+	ck_assert_ptr_null(find(&got, "apps/web/tests/t.js"));
+	ck_assert_ptr_nonnull(find(&got, "apps/web/keep.log"));
+	ck_assert_ptr_null(find(&got, "apps/web/lib/x.tmp"));
+	free_listing(&got);
+	free_listing(&want);
+	roger_pack_stats_release(&st);
+	roger_buf_reset(&out);
+	roger_buf_reset(&raw);
+
+	/*
+	 * A project in a subdirectory: the attributes above it apply too
+	 * (git archive run from the subdirectory would forget them), so the
+	 * reference is the whole archive's part under apps/web/.
+	 */
+	pack_mem(&out, &st, dir, NULL, "apps/web", NULL, 1);
+	got = read_archive(out.buf, out.len);
+	want = git_archive(dir, &raw);
+	keep_under(&want, "apps/web/");
+	assert_same_tree(&got, &want);
+	ck_assert_ptr_nonnull(find(&got, "index.js"));
+	ck_assert_ptr_null(find(&got, "debug.log"));
+	ck_assert_ptr_nonnull(find(&got, "lib/tests"));
+	free_listing(&got);
+	free_listing(&want);
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	roger_buf_release(&raw);
+	git_repository_free(r);
+	free(app);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_metadata_is_normalized)
+{
+	char *dir = sub_path("meta");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct listing got;
+	git_repository *r = make_rich(dir, NULL);
+	const unsigned char *h;
+
+	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
+	h = (const unsigned char *)out.buf;
+	/* gzip: deflate, no flags (no name), mtime 0, OS Unix. */
+	ck_assert_uint_eq(h[0], 0x1f);
+	ck_assert_uint_eq(h[1], 0x8b);
+	ck_assert_uint_eq(h[2], 8);
+	ck_assert_uint_eq(h[3], 0);
+	ck_assert_uint_eq(h[4] | h[5] | h[6] | h[7], 0);
+	ck_assert_uint_eq(h[9], 3);
+	got = read_archive(out.buf, out.len);
+	for (size_t i = 0; i < got.n; i++) {
+		const struct entry *e = &got.v[i];
+
+		ck_assert_int_eq(e->mtime, T0);
+		ck_assert_int_eq(e->uid, 0);
+		ck_assert_int_eq(e->gid, 0);
+		ck_assert(!e->uname || !*e->uname);
+		ck_assert(!e->gname || !*e->gname);
+		if (e->type == AE_IFDIR)
+			ck_assert_uint_eq(e->perm, 0755);
+		else if (e->type == AE_IFREG)
+			ck_assert(e->perm == 0644 || e->perm == 0755);
+		if (i > 0)
+			ck_assert_str_lt(got.v[i - 1].path, e->path);
+	}
+	free_listing(&got);
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_reproducible_across_clones)
+{
+	char *dir = sub_path("origin");
+	char *c1 = sub_path("clone1"), *c2 = sub_path("clone2");
+	struct roger_buf a = ROGER_BUF_INIT, b = ROGER_BUF_INIT;
+	struct roger_pack_stats sa, sb;
+	git_repository *r = make_rich(dir, NULL);
+
+	/* git itself clones (libgit2's checkout leaks under LSan). */
+	ck_assert_int_eq(fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'",
+			       dir, c1, dir, c2),
+			 0);
+	/* Different thread counts and file times must not matter. */
+	ck_assert_int_eq(fx_sh("touch -d '2001-01-01' '%s/README.md'", c2), 0);
+	pack_mem(&a, &sa, c1, NULL, "", NULL, 1);
+	pack_mem(&b, &sb, c2, NULL, "", NULL, 3);
+	ck_assert_str_eq(sa.sha256, sb.sha256);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert(!memcmp(a.buf, b.buf, a.len));
+	roger_pack_stats_release(&sa);
+	roger_pack_stats_release(&sb);
+	roger_buf_release(&a);
+	roger_buf_release(&b);
+	git_repository_free(r);
+	free(dir);
+	free(c1);
+	free(c2);
+}
+END_TEST
+
+START_TEST(test_pack_exclude_patterns)
+{
+	char *dir = sub_path("excl");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct listing got;
+	git_repository *r = fx_init(dir);
+	const char *const exclude[] = { "*.md", "test/", "/docs", "!KEEP.md",
+					"src/**/fixtures", NULL };
+
+	fx_writes(r, "README.md", "r\n");
+	fx_writes(r, "KEEP.md", "k\n");
+	fx_writes(r, "test/t.js", "t\n");
+	fx_writes(r, "lib/test/u.js", "u\n");
+	fx_writes(r, "docs/index.html", "d\n");
+	fx_writes(r, "lib/docs/keep.html", "d\n");
+	fx_writes(r, "src/a/b/fixtures/f.json", "{}\n");
+	fx_writes(r, "src/a/main.c", "c\n");
+	fx_commit(r, "excl", T0, NULL);
+	pack_mem(&out, &st, dir, NULL, "", exclude, 0);
+	got = read_archive(out.buf, out.len);
+	ck_assert_ptr_null(find(&got, "README.md"));
+	ck_assert_ptr_nonnull(find(&got, "KEEP.md"));
+	ck_assert_ptr_null(find(&got, "test"));
+	ck_assert_ptr_null(find(&got, "lib/test/u.js"));
+	ck_assert_ptr_null(find(&got, "docs"));
+	ck_assert_ptr_nonnull(find(&got, "lib/docs/keep.html"));
+	ck_assert_ptr_null(find(&got, "src/a/b/fixtures"));
+	ck_assert_ptr_nonnull(find(&got, "src/a/main.c"));
+	ck_assert_uint_eq(st.files, 3);
+	free_listing(&got);
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_tags_and_detached_head)
+{
+	char *dir = sub_path("tags");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct listing got;
+	git_repository *r = fx_init(dir);
+	git_oid oid;
+	char c1[41], c2[41];
+	const char *refs[] = { "v1", "v1-annotated", c1, "HEAD~1" };
+
+	fx_writes(r, "v.txt", "one\n");
+	fx_commit(r, "one", T0, c1);
+	fx_tag(r, "v1", c1, 0);
+	fx_tag(r, "v1-annotated", c1, 1);
+	fx_writes(r, "v.txt", "two\n");
+	fx_commit(r, "two", T0 + 60, c2);
+	for (size_t i = 0; i < 4; i++) {
+		pack_mem(&out, &st, dir, refs[i], "", NULL, 0);
+		got = read_archive(out.buf, out.len);
+		ck_assert_str_eq(find(&got, "v.txt")->data.buf, "one\n");
+		ck_assert_int_eq(find(&got, "v.txt")->mtime, T0);
+		free_listing(&got);
+		roger_pack_stats_release(&st);
+		roger_buf_reset(&out);
+	}
+	/* A detached HEAD packs the commit it points to. */
+	git_oid_fromstr(&oid, c1);
+	ck_assert_int_eq(git_repository_set_head_detached(r, &oid), 0);
+	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
+	got = read_archive(out.buf, out.len);
+	ck_assert_str_eq(find(&got, "v.txt")->data.buf, "one\n");
+	free_listing(&got);
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_submodule)
+{
+	char *dir = sub_path("super");
+	char *subdir = roger_path_join(dir, "vendor/lib");
+	char *other = sub_path("other");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct roger_pack_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_repo *repo = NULL;
+	struct listing got;
+	git_repository *r = fx_init(dir), *s;
+	const char *const exclude[] = { "vendor/lib", NULL };
+
+	fx_writes(r, "app.js", "app\n");
+	fx_commit(r, "app", T0, NULL);
+	s = fx_init(subdir);
+	fx_writes(s, "lib.js", "lib\n");
+	fx_writes(s, ".gitattributes", "*.txt export-ignore\n");
+	fx_writes(s, "notes.txt", "not packaged\n");
+	fx_symlink(s, "link", "lib.js");
+	fx_commit(s, "lib", T0, NULL);
+	fx_add_submodule(r, "vendor/lib", s, "../lib.git");
+	fx_commit(r, "with submodule", T0 + 1, NULL);
+
+	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
+	got = read_archive(out.buf, out.len);
+	ck_assert_ptr_nonnull(find(&got, "vendor/lib"));
+	ck_assert_str_eq(find(&got, "vendor/lib/lib.js")->data.buf, "lib\n");
+	ck_assert_str_eq(find(&got, "vendor/lib/link")->target, "lib.js");
+	ck_assert_ptr_null(find(&got, "vendor/lib/notes.txt"));
+	ck_assert_ptr_null(find(&got, "vendor/lib/.git"));
+	free_listing(&got);
+	roger_pack_stats_release(&st);
+	roger_buf_reset(&out);
+	git_repository_free(s);
+
+	/* Not checked out: a clear error, unless excluded. */
+	ck_assert_int_eq(fx_sh("rm -rf '%s' && mkdir '%s'", subdir, subdir), 0);
+	ck_assert_int_eq(roger_repo_discover(&repo, dir, &err), 0);
+	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, to_buf,
+					   &out, &err),
+			 ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, "'vendor/lib' is not checked out") &&
+			      strstr(err.msg, "git submodule update --init"),
+		      "%s", err.msg);
+	roger_buf_reset(&out);
+	o.exclude = exclude;
+	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, to_buf,
+					   &out, &err),
+			 0);
+	roger_pack_stats_release(&st);
+	roger_repo_free(repo);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	free(other);
+	free(subdir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_lfs_pointer_reported)
+{
+	char *dir = sub_path("lfs");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	git_repository *r = fx_init(dir);
+
+	fx_writes(r, "model.bin",
+		  "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n");
+	fx_writes(r, "plain.txt", "version 2\n");
+	fx_commit(r, "lfs", T0, NULL);
+	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
+	ck_assert_uint_eq(st.n_lfs_pointers, 1);
+	ck_assert_str_eq(st.lfs_pointers[0], "model.bin");
+	roger_pack_stats_release(&st);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_errors)
+{
+	char *dir = sub_path("errs");
+	char *empty = sub_path("empty");
+	struct roger_buf out = ROGER_BUF_INIT;
+	struct roger_pack_stats st;
+	struct roger_pack_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_repo *repo = NULL;
+	struct roger_artifact *a = NULL;
+	struct roger_build_opts bo = { 0 };
+	git_repository *r = fx_init(dir), *e = fx_init(empty);
+
+	fx_writes(r, "x", "x\n");
+	fx_commit(r, "x", T0, NULL);
+	ck_assert_int_eq(roger_repo_discover(&repo, dir, &err), 0);
+	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, "nope", &o, to_buf,
+					   &out, &err),
+			 ROGER_EUSAGE);
+	ck_assert_str_eq(err.msg, "unknown revision 'nope'");
+	o.subdir = "missing/dir";
+	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, to_buf,
+					   &out, &err),
+			 ROGER_ENOTFOUND);
+	ck_assert_msg(strstr(err.msg, "'missing' does not exist"), "%s", err.msg);
+	roger_repo_free(repo);
+
+	/* An empty repository has nothing to package. */
+	bo.workdir = empty;
+	ck_assert_int_eq(roger_pack_build(&a, NULL, &bo, &err), ROGER_ENOTFOUND);
+	ck_assert_msg(strstr(err.msg, "has no commit yet"), "%s", err.msg);
+	ck_assert_ptr_null(a);
+	roger_buf_release(&out);
+	git_repository_free(r);
+	git_repository_free(e);
+	free(dir);
+	free(empty);
+}
+END_TEST
+
+/* ---- tests: a 200 MB file ----------------------------------------------- */
+
+struct counter {
+	uint64_t n;
+};
+
+static int count(void *data, const void *buf, size_t len,
+		 struct roger_err *err)
+{
+	(void)buf;
+	(void)err;
+	((struct counter *)data)->n += len;
+	return 0;
+}
+
+START_TEST(test_pack_big_file_memory_stays_flat)
+{
+	char *dir = sub_path("big");
+	struct roger_pack_opts o = { 0 };
+	struct roger_pack_stats st;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_repo *repo = NULL;
+	struct counter c = { 0 };
+	struct rusage ru;
+	long before, after;
+	pid_t pid;
+	int status;
+
+	/* Made in a child, so that this process never holds the file. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		git_repository *r = fx_init(dir);
+		size_t size = 200u << 20, line = 64;
+		char *data = malloc(size);
+
+		for (size_t i = 0; i < size; i += line)
+			snprintf(data + i, line, "%010zu the quick brown fox jumps over %010zu\n",
+				 i / line, (i / line) * 7919 % 1000003);
+		for (size_t i = line - 1; i < size; i += line)
+			data[i] = '\n';
+		fx_write(r, "big.dat", data, size, 0644);
+		free(data);
+		fx_writes(r, "small.txt", "small\n");
+		fx_commit(r, "big", T0, NULL);
+		git_repository_free(r);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	getrusage(RUSAGE_SELF, &ru);
+	before = ru.ru_maxrss;
+	ck_assert_int_eq(roger_repo_discover(&repo, dir, &err), 0);
+	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, count, &c,
+					   &err),
+			 0);
+	getrusage(RUSAGE_SELF, &ru);
+	after = ru.ru_maxrss;
+	ck_assert_uint_eq(st.files, 2);
+	ck_assert_uint_ge(st.tar_size, 200u << 20);
+	ck_assert_uint_eq(c.n, st.size);
+	/* Flat: far below the 200 MB that holding the file would take. */
+	ck_assert_msg(after - before < 64 * 1024, "peak memory grew by %ld KiB",
+		      after - before);
+	roger_pack_stats_release(&st);
+	roger_repo_free(repo);
+	free(dir);
+}
+END_TEST
+
+/* ---- tests: roger_pack_build: cache, dirty trees, build command --------- */
+
+static void build_ok(struct roger_artifact **a, struct roger_build_opts *o)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	int rc = roger_pack_build(a, NULL, o, &err);
+
+	ck_assert_msg(rc == 0, "build: %s", err.msg);
+}
+
+START_TEST(test_pack_build_cache)
+{
+	char *dir = sub_path("cache");
+	struct roger_build_opts o = { 0 };
+	struct roger_artifact *a = NULL, *b = NULL, *c = NULL;
+	char commit[41], sha[65];
+	git_repository *r = make_rich(dir, commit);
+	const char *const exclude[] = { "*.md", NULL };
+	FILE *fp;
+
+	o.workdir = dir;
+	build_ok(&a, &o);
+	ck_assert(!a->cached);
+	ck_assert(!a->dirty);
+	ck_assert_str_eq(a->commit, commit);
+	ck_assert(roger_fs_exists(a->path));
+	ck_assert(strstr(a->path, "/.roger/artifacts/") != NULL);
+	memcpy(sha, a->sha256, sizeof(sha));
+
+	build_ok(&b, &o);
+	ck_assert(b->cached);
+	ck_assert_str_eq(b->sha256, sha);
+	ck_assert_str_eq(b->path, a->path);
+	ck_assert_uint_eq(b->files, a->files);
+
+	/* A damaged artifact is never handed out: it is built again. */
+	fp = fopen(a->path, "r+b");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 40, SEEK_SET);
+	fputc('X', fp);
+	fclose(fp);
+	build_ok(&c, &o);
+	ck_assert(!c->cached);
+	ck_assert_str_eq(c->sha256, sha);
+	roger_artifact_free(c);
+
+	/* A garbled index entry too. */
+	ck_assert_int_eq(fx_sh("for f in '%s'/.roger/index/*.json; do echo '{' >\"$f\"; done", dir), 0);
+	build_ok(&c, &o);
+	ck_assert(!c->cached);
+	ck_assert_str_eq(c->sha256, sha);
+	roger_artifact_free(c);
+
+	/* Different settings are a different key. */
+	o.exclude = exclude;
+	build_ok(&c, &o);
+	ck_assert(!c->cached);
+	ck_assert_str_ne(c->sha256, sha);
+	roger_artifact_free(c);
+
+	/* No temporary files are left behind. */
+	ck_assert_int_eq(fx_sh("test -z \"$(ls -A '%s/.roger/artifacts' | grep tmp)\"", dir), 0);
+	roger_artifact_free(a);
+	roger_artifact_free(b);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pack_build_dirty)
+{
+	char *dir = sub_path("dirty");
+	struct roger_build_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_artifact *a = NULL, *clean = NULL;
+	struct roger_buf raw = ROGER_BUF_INIT;
+	struct listing got;
+	git_repository *r = make_rich(dir, NULL);
+
+	fx_writes(r, ".gitignore", "*.o\n");
+	fx_commit(r, "ignore", T0 + 5, NULL);
+	o.workdir = dir;
+	build_ok(&clean, &o);
+
+	/* Untracked files do not make the tree dirty. */
+	fx_writes(r, "untracked.txt", "u\n");
+	fx_writes(r, "junk.o", "o\n");
+	build_ok(&a, &o);
+	ck_assert(!a->dirty);
+	ck_assert_str_eq(a->sha256, clean->sha256);
+	roger_artifact_free(a);
+
+	/* A modified tracked file does. */
+	fx_writes(r, "README.md", "changed\n");
+	ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EDIRTY);
+	ck_assert_msg(strstr(err.msg, "README.md") && strstr(err.msg, "--allow-dirty"),
+		      "%s", err.msg);
+	ck_assert_int_eq(roger_exit_status(err.code), 1);
+
+	/* --allow-dirty packages the work tree: untracked, not ignored. */
+	o.allow_dirty = true;
+	build_ok(&a, &o);
+	ck_assert(a->dirty);
+	ck_assert(!a->cached);
+	ck_assert_int_eq(roger_fs_read_file(&raw, a->path, NULL), 0);
+	got = read_archive(raw.buf, raw.len);
+	ck_assert_str_eq(find(&got, "README.md")->data.buf, "changed\n");
+	ck_assert_ptr_nonnull(find(&got, "untracked.txt"));
+	ck_assert_ptr_null(find(&got, "junk.o"));
+	ck_assert_ptr_null(find(&got, ".roger"));
+	ck_assert_str_eq(find(&got, "current")->target, "src/main.c");
+	ck_assert_uint_eq(find(&got, "bin/run")->perm, 0755);
+	free_listing(&got);
+	roger_artifact_free(a);
+
+	/* A staged change counts as well; --ref ignores the work tree. */
+	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q README.md && echo new >new.txt && git add new.txt", dir), 0);
+	o.allow_dirty = false;
+	ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EDIRTY);
+	ck_assert_msg(strstr(err.msg, "new.txt"), "%s", err.msg);
+	o.ref = "HEAD";
+	build_ok(&a, &o);
+	ck_assert(!a->dirty);
+	ck_assert_str_eq(a->sha256, clean->sha256);
+	roger_artifact_free(a);
+	roger_artifact_free(clean);
+	roger_buf_release(&raw);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+struct lines {
+	struct roger_buf all;
+};
+
+static void on_line(void *data, const char *line)
+{
+	struct lines *l = data;
+
+	roger_buf_addf(&l->all, "%s\n", line);
+}
+
+START_TEST(test_pack_build_command)
+{
+	char *dir = sub_path("cmd");
+	struct roger_build_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_artifact *a = NULL, *b = NULL;
+	struct roger_buf raw = ROGER_BUF_INIT, tail = ROGER_BUF_INIT;
+	struct lines lines = { ROGER_BUF_INIT };
+	const char *const exclude[] = { "*.tmp", NULL };
+	struct listing got;
+	git_repository *r = fx_init(dir);
+	char *where;
+
+	fx_writes(r, "shared/VERSION", "1.2.3\n");
+	fx_writes(r, "app/src.txt", "source\n");
+	fx_writes(r, "app/.gitignore", "out/\n");
+	fx_commit(r, "cmd", T0, NULL);
+	o.workdir = dir;
+	o.subdir = "app";
+	o.exclude = exclude;
+	o.command = "echo building; mkdir out && cp ../shared/VERSION out/ && pwd >out/where && echo $ROGER_COMMIT >out/commit && echo x >junk.tmp && echo done >&2";
+	o.output_fn = on_line;
+	o.output_data = &lines;
+	build_ok(&a, &o);
+	ck_assert_str_eq(lines.all.buf, "building\ndone\n");
+	ck_assert_int_eq(roger_fs_read_file(&raw, a->path, NULL), 0);
+	got = read_archive(raw.buf, raw.len);
+	ck_assert_str_eq(find(&got, "out/VERSION")->data.buf, "1.2.3\n");
+	ck_assert_ptr_nonnull(find(&got, "src.txt"));
+	ck_assert_ptr_null(find(&got, "junk.tmp"));
+	where = find(&got, "out/where")->data.buf;
+	where[strcspn(where, "\n")] = '\0';
+	ck_assert_msg(!strstr(where, dir), "ran in the work tree: %s", where);
+	ck_assert(!roger_fs_exists(where)); /* the export is gone */
+	ck_assert_int_eq(strncmp(find(&got, "out/commit")->data.buf, a->commit, 40), 0);
+	ck_assert_int_eq(find(&got, "out/VERSION")->mtime, T0);
+	where = roger_path_join(dir, "app/out");
+	ck_assert(!roger_fs_is_dir(where));
+	free(where);
+	free_listing(&got);
+
+	/* Cached: the command does not run again. */
+	roger_buf_reset(&lines.all);
+	build_ok(&b, &o);
+	ck_assert(b->cached);
+	ck_assert_uint_eq(lines.all.len, 0);
+	roger_artifact_free(b);
+
+	/* A failure reports the exit status and the last lines. */
+	o.command = "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; exit 3";
+	o.output_tail = &tail;
+	ck_assert_int_eq(roger_pack_build(&b, NULL, &o, &err), ROGER_ERROR);
+	ck_assert_msg(strstr(err.msg, "failed with exit status 3"), "%s", err.msg);
+	ck_assert_ptr_nonnull(strstr(tail.buf, "line 12\n"));
+	ck_assert_ptr_null(strstr(tail.buf, "line 1\n"));
+
+	/* A slow one is stopped at its timeout, with what it started. */
+	roger_buf_reset(&tail);
+	o.command = "echo started; sleep 30 & sleep 30";
+	o.timeout = 1;
+	ck_assert_int_eq(roger_pack_build(&b, NULL, &o, &err), ROGER_ERROR);
+	ck_assert_msg(strstr(err.msg, "timed out after 1 s"), "%s", err.msg);
+	ck_assert_ptr_nonnull(strstr(tail.buf, "started"));
+
+	roger_artifact_free(a);
+	roger_buf_release(&raw);
+	roger_buf_release(&tail);
+	roger_buf_release(&lines.all);
+	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+/* ---- tests: gzip and patterns ------------------------------------------- */
+
+static void inflate_all(struct roger_buf *out, const struct roger_buf *in)
+{
+	z_stream zs;
+	char buf[65536];
+	int zrc;
+
+	memset(&zs, 0, sizeof(zs));
+	ck_assert_int_eq(inflateInit2(&zs, 16 + 15), Z_OK);
+	zs.next_in = (unsigned char *)in->buf;
+	zs.avail_in = (uInt)in->len;
+	do {
+		zs.next_out = (unsigned char *)buf;
+		zs.avail_out = sizeof(buf);
+		zrc = inflate(&zs, Z_NO_FLUSH);
+		ck_assert(zrc == Z_OK || zrc == Z_STREAM_END);
+		roger_buf_add(out, buf, sizeof(buf) - zs.avail_out);
+	} while (zrc != Z_STREAM_END);
+	/* One member: nothing after its trailer. */
+	ck_assert_uint_eq(zs.avail_in, 0);
+	inflateEnd(&zs);
+}
+
+static void gz_compress(struct roger_buf *out, const char *data, size_t len,
+			int threads, size_t piece)
+{
+	struct roger_gz *gz = NULL;
+
+	ck_assert_int_eq(roger_gz_new(&gz, 6, threads, to_buf, out, NULL), 0);
+	for (size_t off = 0; off < len; off += piece)
+		ck_assert_int_eq(roger_gz_write(gz, data + off,
+						len - off < piece ? len - off
+								  : piece,
+						NULL),
+				 0);
+	ck_assert_int_eq(roger_gz_finish(gz, NULL), 0);
+	roger_gz_free(gz);
+}
+
+START_TEST(test_pack_gzip_parallel_is_deterministic)
+{
+	size_t len = 3 * 1024 * 1024 + 12345;
+	char *data = malloc(len);
+	struct roger_buf one = ROGER_BUF_INIT, four = ROGER_BUF_INIT,
+			 back = ROGER_BUF_INIT, empty = ROGER_BUF_INIT;
+	unsigned x = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245 + 12345;
+		data[i] = (i % 3) ? (char)('a' + (x >> 16) % 8) : ' ';
+	}
+	gz_compress(&one, data, len, 1, len);
+	gz_compress(&four, data, len, 4, 1000);
+	ck_assert_uint_eq(one.len, four.len);
+	ck_assert(!memcmp(one.buf, four.buf, one.len));
+	ck_assert_uint_lt(one.len, len / 2);
+	inflate_all(&back, &four);
+	ck_assert_uint_eq(back.len, len);
+	ck_assert(!memcmp(back.buf, data, len));
+	roger_buf_reset(&back);
+	gz_compress(&empty, data, 0, 2, 1);
+	inflate_all(&back, &empty);
+	ck_assert_uint_eq(back.len, 0);
+	roger_buf_release(&one);
+	roger_buf_release(&four);
+	roger_buf_release(&back);
+	roger_buf_release(&empty);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_pack_wildmatch)
+{
+	ck_assert(roger_wildmatch("*.md", "README.md", false));
+	ck_assert(!roger_wildmatch("*.md", "README.mdx", false));
+	ck_assert(roger_wildmatch("src/*.c", "src/a.c", true));
+	ck_assert(!roger_wildmatch("src/*.c", "src/x/a.c", true));
+	ck_assert(roger_wildmatch("src/**/a.c", "src/a.c", true));
+	ck_assert(roger_wildmatch("src/**/a.c", "src/x/y/a.c", true));
+	ck_assert(roger_wildmatch("**/a.c", "x/a.c", true));
+	ck_assert(roger_wildmatch("docs/**", "docs/a/b", true));
+	ck_assert(!roger_wildmatch("docs/**", "docs", true));
+	ck_assert(roger_wildmatch("[a-c]x?", "bxz", false));
+	ck_assert(!roger_wildmatch("[!a-c]x", "bx", false));
+	ck_assert(roger_wildmatch("[[:digit:]]*", "9lives", false));
+	ck_assert(roger_wildmatch("\\*", "*", false));
+	ck_assert(!roger_wildmatch("\\*", "a", false));
+	ck_assert(!roger_wildmatch("a?b", "a/b", true));
+}
+END_TEST
+
+static Suite *pack_suite(void)
+{
+	Suite *s = suite_create("pack");
+	TCase *tc;
+
+	tc = tcase_create("archive");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_pack_matches_git_archive);
+	tcase_add_test(tc, test_pack_attributes_match_git_archive);
+	tcase_add_test(tc, test_pack_metadata_is_normalized);
+	tcase_add_test(tc, test_pack_reproducible_across_clones);
+	tcase_add_test(tc, test_pack_exclude_patterns);
+	tcase_add_test(tc, test_pack_tags_and_detached_head);
+	tcase_add_test(tc, test_pack_submodule);
+	tcase_add_test(tc, test_pack_lfs_pointer_reported);
+	tcase_add_test(tc, test_pack_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("big");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_pack_big_file_memory_stays_flat);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("build");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_pack_build_cache);
+	tcase_add_test(tc, test_pack_build_dirty);
+	tcase_add_test(tc, test_pack_build_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gzip");
+	tcase_add_test(tc, test_pack_gzip_parallel_is_deterministic);
+	tcase_add_test(tc, test_pack_wildmatch);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(pack_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
