@@ -208,6 +208,40 @@ START_TEST(test_local_numbers_and_ids)
 }
 END_TEST
 
+START_TEST(test_local_up_status_stop)
+{
+	const char *roger = getenv("ROGER");
+	char dir[] = "/tmp/roger-check-local.XXXXXX";
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_status st, again;
+	struct roger_ctx *ctx = NULL;
+	char *cmd;
+
+	if (!roger) {
+		/* Only `make check` says where the binary is. */
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(roger_ctx_new(&ctx, &err), 0);
+	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
+	ck_assert(!st.running);
+	ck_assert_msg(roger_local_up(&st, ctx, roger, dir, 0, 30000, &err) == 0, "%s", err.msg);
+	ck_assert(st.running);
+	ck_assert_int_gt(st.port, 0);
+	ck_assert(roger_local_ping(st.port, 2000));
+	ck_assert_int_eq(roger_local_up(&again, ctx, roger, dir, 0, 30000, &err), ROGER_EEXISTS);
+	ck_assert_int_eq(again.pid, st.pid);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
+	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
+	ck_assert(!st.running);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 1000, &err), ROGER_ENOTFOUND);
+	roger_ctx_free(ctx);
+	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -219,6 +253,11 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_app_validation);
 	tcase_add_test(tc, test_local_app_ids);
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("control");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_local_up_status_stop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("util");

@@ -269,6 +269,25 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 	return 0;
 }
 
+int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+		   const char *exe, const char *state_dir, int port,
+		   int timeout_ms, struct roger_err *err)
+{
+	char port_text[16];
+	char *argv[8];
+
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	argv[0] = (char *)exe;
+	argv[1] = (char *)"local";
+	argv[2] = (char *)"serve";
+	argv[3] = (char *)"--port";
+	argv[4] = port_text;
+	argv[5] = (char *)"--state-dir";
+	argv[6] = (char *)state_dir;
+	argv[7] = NULL;
+	return roger_local_start(out, ctx, state_dir, argv, timeout_ms, err);
+}
+
 int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 		     int timeout_ms, struct roger_err *err)
 {

@@ -75,6 +75,17 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		      int timeout_ms, struct roger_err *err);
 
 /*
+ * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
+ * for a program that wants the cluster up (roger deploy to the local
+ * target): `exe` is the roger binary (readlink("/proc/self/exe") from
+ * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
+ * filled) when one already runs: for most callers that is success.
+ */
+int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+		   const char *exe, const char *state_dir, int port,
+		   int timeout_ms, struct roger_err *err);
+
+/*
  * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.

@@ -1675,6 +1675,7 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 			roger_task_state_name(u->state), "taskId", t->id,
 			"timestamp", ts, "version", t->version, "slaveId",
 			L->agent_id);
+		roger_local_state_save_app(L, app);
 	}
 	if (!t->kill_wanted || t->kill_unhealthy)
 		bump_backoff(L, app);
