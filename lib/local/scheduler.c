@@ -332,8 +332,13 @@ json_t *roger_local_task_json(struct roger_local *L,
 	json_object_set_new(o, "ports", ports);
 	json_object_set_new(o, "servicePorts", sp);
 	json_object_set_new(o, "slaveId", json_string(L->agent_id));
+	/* A task the scheduler is killing shows so at once, as with an
+	 * agent that reports TASK_KILLING. */
 	json_object_set_new(o, "state",
-			    json_string(roger_task_state_name(t->state)));
+			    json_string(roger_task_state_name(
+				    t->kill_wanted && !roger_task_state_terminal(t->state)
+					    ? ROGER_TASK_KILLING
+					    : t->state)));
 	roger_local_fmt_time(ts, t->staged_ms);
 	json_object_set_new(o, "stagedAt", json_string(ts));
 	if (t->started_ms) {
