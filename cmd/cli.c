@@ -419,7 +419,7 @@ const char *cli_color(const struct cli *cli, const char *what)
 int cli_print_json(struct cli *cli, const json_t *doc)
 {
 	(void)cli;
-	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0)
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) < 0)
 		return ROGER_EXIT_FAILURE;
 	fputc('\n', stdout);
 	return ROGER_EXIT_OK;

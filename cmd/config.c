@@ -166,7 +166,7 @@ static void print_text(struct cli *cli, json_t *doc)
 	print_member(cli, "protected", target, "protected");
 	roger_buf_release(&b);
 	print_member(cli, "user config", json_object_get(doc, "user_config"), "file");
-	app = json_dumps(json_object_get(doc, "marathon"), JSON_INDENT(2));
+	app = json_dumps(json_object_get(doc, "marathon"), JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (app)
 		printf("app definition (before {{ }} variables and roger's additions):\n%s\n", app);
 	free(app);

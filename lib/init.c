@@ -671,7 +671,7 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 		goto out;
 	}
 	init->doc = build_doc(&f, app, group);
-	text = init->doc ? json_dumps(init->doc, JSON_INDENT(2)) : NULL;
+	text = init->doc ? json_dumps(init->doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
 	if (!text) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
@@ -807,7 +807,7 @@ int roger_init_write(const struct roger_init *init, bool force,
 				   path);
 		goto out;
 	}
-	text = json_dumps(init->doc, JSON_INDENT(2));
+	text = json_dumps(init->doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (!text) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;

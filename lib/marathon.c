@@ -390,7 +390,7 @@ static int add_embeds(struct roger_buf *b, unsigned embed, const char *prefix)
 static int set_body(struct roger_marathon_req *r, const json_t *body,
 		    struct roger_err *err)
 {
-	r->body = json_dumps(body, JSON_COMPACT);
+	r->body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	return r->body ? 0 : nomem(err);
 }
 
