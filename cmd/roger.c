@@ -25,6 +25,7 @@ extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_init;
+extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
@@ -35,6 +36,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_config,
 	&cmd_help,
 	&cmd_init,
+	&cmd_local,
 	&cmd_logs,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

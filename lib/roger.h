@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fs.h"
 #include "http.h"
+#include "local/local.h"
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"

@@ -1,0 +1,310 @@
+/*
+ * internal.h - what the parts of roger local's server share (not installed).
+ *
+ * One `struct roger_local` holds the whole cluster: apps with their tasks,
+ * deployments, the event subscribers, the agent.  One mutex (`lock`)
+ * guards all of it; the scheduler thread, the health-check threads, the
+ * HTTP connection threads and the agent's status-update callback take it.
+ * Nobody calls into the agent while holding it (see agent.h): work for the
+ * agent is collected under the lock and done after releasing it.
+ */
+#ifndef ROGER_LOCAL_INTERNAL_H
+#define ROGER_LOCAL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "local/agent.h"
+
+struct roger_ctx;
+struct roger_err;
+struct roger_local_events;
+
+#define ROGER_LOCAL_HOST "127.0.0.1"
+#define ROGER_LOCAL_MAX_VERSIONS 50
+#define ROGER_LOCAL_MAX_PORTS 16
+#define ROGER_LOCAL_TIME_LEN 32
+
+/* Per task and health check: Marathon's health result plus scheduling. */
+struct roger_local_hc {
+	bool has_result;
+	bool alive;
+	int consecutive_failures;
+	int64_t first_success, last_success, last_failure; /* ms, 0: none */
+	char *last_failure_cause;
+	int64_t next_ms;  /* when the next check is due */
+	bool in_flight;   /* a check thread runs */
+};
+
+struct roger_local_app;
+
+struct roger_local_task {
+	struct roger_local_task *next;
+	struct roger_local_app *app;
+	char id[192];
+	char instance_id[192];
+	char version[ROGER_LOCAL_TIME_LEN];        /* app version at launch */
+	char config_version[ROGER_LOCAL_TIME_LEN]; /* its lastConfigChangeAt */
+	json_t *def;        /* the definition it runs (own reference) */
+	enum roger_task_state state;
+	bool launched;      /* handed to the agent */
+	bool kill_wanted;   /* the scheduler decided to kill it */
+	bool kill_sent;     /* the agent was asked */
+	bool kill_unhealthy; /* killed by its health checks: backoff applies */
+	char **env;         /* what it was launched with (NULL-terminated) */
+	int64_t staged_ms, started_ms;
+	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
+	int n_ports;
+	double cpus, mem, disk;
+	struct roger_local_hc *hc;
+	int n_hc;
+};
+
+struct roger_local_app {
+	struct roger_local_app *next;
+	char *id;
+	json_t *def;    /* normalized definition: no version, no versionInfo */
+	char version[ROGER_LOCAL_TIME_LEN];
+	char last_config[ROGER_LOCAL_TIME_LEN];
+	char last_scaling[ROGER_LOCAL_TIME_LEN];
+	json_t *versions; /* array of stored definitions, oldest first */
+	struct roger_local_task *tasks;
+	/* launch queue and backoff */
+	double delay_s;          /* current backoff, 0: none */
+	int64_t delay_until_ms;
+	int64_t queue_since_ms;  /* 0: not queued */
+	int64_t last_offer_ms;
+	long offers_processed, offers_unused;
+	int reject_cpus, reject_mem, reject_ports;
+	int queue_count;         /* instances waiting to be launched */
+	json_t *last_failure;    /* lastTaskFailure, or NULL */
+	bool deleted;            /* being stopped; hidden from the API */
+	bool restarting;         /* a RestartApplication is the current step */
+};
+
+struct roger_local_deployment {
+	struct roger_local_deployment *next;
+	char id[40];
+	char version[ROGER_LOCAL_TIME_LEN];
+	json_t *steps;     /* [{"actions":[{"action":A,"app":ID}]}] */
+	json_t *originals; /* {appId: definition before, or null if new} */
+	int current_step;  /* 1-based, 0 before it started */
+	bool forced;       /* a revert: never locked out */
+};
+
+struct roger_local {
+	struct roger_ctx *ctx;
+	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
+	int port;
+	char url[64];    /* http://127.0.0.1:PORT */
+	char leader[64]; /* 127.0.0.1:PORT */
+	char framework_id[64], master_id[64], agent_id[64];
+	double cap_cpus, cap_mem;
+	int64_t start_ms;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	bool dirty_deployments;
+	int health_threads; /* running check threads */
+	pthread_cond_t health_done;
+
+	struct roger_agent *agent;
+	struct roger_local_events *events;
+	struct roger_local_app *apps; /* sorted by id */
+	struct roger_local_deployment *deployments; /* in creation order */
+};
+
+/* ---- util.c ---------------------------------------------------------------- */
+
+/* "2014-03-01T23:42:20.938Z" for `ms` since the epoch. */
+void roger_local_fmt_time(char out[ROGER_LOCAL_TIME_LEN], int64_t ms);
+/* Parse that format (the fraction may have 1-9 digits, or be absent). */
+bool roger_local_parse_time(const char *s, int64_t *ms);
+/* A random (version 4) UUID in lower-case hex with dashes. */
+void roger_local_uuid(char out[37]);
+/* The wall clock in ms, made strictly increasing for version stamps. */
+int64_t roger_local_now(struct roger_local *L);
+/* A new version stamp later than `after` (may be ""). */
+void roger_local_new_version(struct roger_local *L,
+			     char out[ROGER_LOCAL_TIME_LEN], const char *after);
+/* Marathon's safe id of an app path: "/a/b" -> "a_b". */
+void roger_local_safe_id(char *out, size_t size, const char *app_id);
+/* A JSON number as Marathon prints a double: 1 for 1.0, 0.25 for 0.25. */
+json_t *roger_local_json_number(double v);
+/* Scala's Double.toString for the environment: "1.0", "0.25". */
+void roger_local_fmt_double(char *out, size_t size, double v);
+
+/* ---- app.c: app definitions (pure) ----------------------------------------- */
+
+/*
+ * Validate an app definition from a request and normalize it into the
+ * shape Marathon 1.10 prints (defaults filled in, fields ordered, empty
+ * optional fields dropped).  `id` (may be NULL) overrides the body's id.
+ * On failure returns NULL and sets *status and *error to the response
+ * (422 with {"message":...,"details":[...]}; new reference).
+ */
+json_t *roger_local_app_normalize(const json_t *in, const char *id,
+				  int *status, json_t **error);
+/*
+ * Canonical absolute form of an app id ("a/b/" -> "/a/b"), or NULL (and a
+ * message in `why`) when a segment breaks Marathon's rules.  New string.
+ */
+char *roger_local_app_id(const char *raw, const char *base, char *why,
+			 size_t why_size);
+/* Whether two normalized definitions differ apart from `instances`. */
+bool roger_local_app_config_differs(const json_t *a, const json_t *b);
+/* A validation error body: {"message":message,"details":[{path,errors:[e]}]}. */
+json_t *roger_local_invalid(const char *message, const char *path,
+			    const char *error);
+
+/* ---- events.c -------------------------------------------------------------- */
+
+int roger_local_events_new(struct roger_local_events **out);
+/* Disconnect every subscriber and free (after the HTTP server stopped). */
+void roger_local_events_free(struct roger_local_events *ev);
+/* Close every stream (their readers end); called when stopping. */
+void roger_local_events_shutdown(struct roger_local_events *ev);
+/* Publish one event (steals `data`; adds eventType and timestamp if absent). */
+void roger_local_events_publish(struct roger_local *L, const char *type,
+				json_t *data);
+
+struct roger_local_sub;
+/* A subscriber with an optional filter (array of event types, borrowed). */
+struct roger_local_sub *roger_local_sub_new(struct roger_local_events *ev,
+					    const char *const *types,
+					    size_t n_types);
+/* MHD content reader over a subscriber: blocks until data or heartbeat. */
+ssize_t roger_local_sub_read(void *cls, uint64_t pos, char *buf, size_t max);
+void roger_local_sub_free(void *cls);
+
+/* ---- scheduler.c ------------------------------------------------------------ */
+
+int roger_local_sched_start(struct roger_local *L, struct roger_err *err);
+/* Stop the scheduler and health threads, then kill every task. */
+void roger_local_sched_stop(struct roger_local *L);
+/* The agent's status-update callback (data is the struct roger_local). */
+void roger_local_sched_on_update(void *data, const struct roger_agent_update *u);
+/* Ask the scheduler thread to look at the state now (lock held or not). */
+void roger_local_sched_kick(struct roger_local *L);
+
+struct roger_local_app *roger_local_app_find(struct roger_local *L,
+					     const char *id, bool deleted_too);
+/* Create an app from a normalized definition (lock held). */
+struct roger_local_app *roger_local_app_add(struct roger_local *L,
+					    json_t *def);
+void roger_local_app_free(struct roger_local_app *app);
+/*
+ * Make `def` (steals) the app's definition with a new version; records it
+ * among the versions and moves lastConfigChangeAt or lastScalingAt.
+ * Returns whether the configuration changed (not only instances).
+ */
+bool roger_local_app_set_def(struct roger_local *L,
+			     struct roger_local_app *app, json_t *def,
+			     bool force_config_change);
+/* Give portDefinitions with port 0 free service ports (lock held). */
+void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
+				      const char *app_id);
+
+/* A new deployment (steps: new reference taken) appended, lock held. */
+struct roger_local_deployment *
+roger_local_deployment_add(struct roger_local *L, json_t *steps,
+			   json_t *originals, const char *version);
+struct roger_local_deployment *roger_local_deployment_find(
+	struct roger_local *L, const char *id);
+/* Cancel: emit deployment_failed and drop it (lock held). */
+void roger_local_deployment_cancel(struct roger_local *L,
+				   struct roger_local_deployment *d);
+/* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
+json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
+json_t *roger_local_plan_json(const struct roger_local_deployment *d);
+
+/* Ask to kill a task (lock held); with `scale`, the app shrinks by one. */
+void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
+struct roger_local_task *roger_local_task_find(struct roger_local *L,
+					       const char *id);
+
+/* JSON of apps and tasks as Marathon 1.10 prints them (lock held). */
+enum roger_local_embed {
+	ROGER_LOCAL_EMBED_TASKS = 1 << 0,
+	ROGER_LOCAL_EMBED_FAILURE = 1 << 1,
+	ROGER_LOCAL_EMBED_COUNTS = 1 << 2,
+	ROGER_LOCAL_EMBED_DEPLOYMENTS = 1 << 3,
+	ROGER_LOCAL_EMBED_STATS = 1 << 4,
+	ROGER_LOCAL_EMBED_READINESS = 1 << 5,
+};
+json_t *roger_local_app_json(struct roger_local *L,
+			     const struct roger_local_app *app, bool info,
+			     unsigned embed);
+json_t *roger_local_task_json(struct roger_local *L,
+			      const struct roger_local_task *t,
+			      bool service_ports);
+json_t *roger_local_deployment_json(struct roger_local *L,
+				    const struct roger_local_deployment *d);
+json_t *roger_local_queue_json(struct roger_local *L);
+/* Whether the app has something waiting in the launch queue. */
+bool roger_local_app_queued(struct roger_local *L,
+			    const struct roger_local_app *app);
+
+/* ---- state.c ---------------------------------------------------------------- */
+
+/* Load cluster ids, apps and deployments from the state directory. */
+int roger_local_state_load(struct roger_local *L, struct roger_err *err);
+/* Write one app (or remove its file when deleted); lock held. */
+int roger_local_state_save_app(struct roger_local *L,
+			       const struct roger_local_app *app);
+int roger_local_state_save_deployments(struct roger_local *L);
+
+/* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
+
+struct roger_local_req {
+	const char *method;
+	const char *path;
+	json_t *query;          /* [[name, value], ...] in request order */
+	const char *content_type;
+	const char *accept;     /* the first Accept header, or NULL */
+	const char *client_ip;
+	struct roger_buf body;
+	bool body_too_large;
+};
+
+struct roger_local_resp {
+	int status;
+	const char *content_type; /* static */
+	struct roger_buf body;
+	json_t *headers;        /* {name: value} extra headers */
+	int fd;                 /* >= 0: send this file (size from fstat) */
+	bool head_only;
+	struct roger_local_sub *sub; /* an event stream */
+};
+
+/* First value of query parameter `name`, or NULL. */
+const char *roger_local_query(const struct roger_local_req *rq,
+			      const char *name);
+/* Query parameter as a boolean ("true"), `dflt` when absent. */
+bool roger_local_query_bool(const struct roger_local_req *rq,
+			    const char *name, bool dflt);
+void roger_local_resp_json(struct roger_local_resp *rs, int status,
+			   json_t *body);
+void roger_local_resp_message(struct roger_local_resp *rs, int status,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void roger_local_resp_header(struct roger_local_resp *rs, const char *name,
+			     const char *value);
+
+/* Marathon routes (/v2/..., /ping); false when the path is not one. */
+bool roger_local_api(struct roger_local *L, const struct roger_local_req *rq,
+		     struct roger_local_resp *rs);
+
+/* Validate an artifact path (below /artifacts/); its absolute file path. */
+char *roger_local_artifact_path(struct roger_local *L, const char *rel);
+/* GET and HEAD of an artifact. */
+void roger_local_artifact_get(struct roger_local *L, const char *rel,
+			      bool head, struct roger_local_resp *rs);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * local.h - roger local: a single-node Marathon/Mesos-compatible cluster on
+ * this machine, for laptops and tests.
+ *
+ * roger_local_serve() runs the server in the calling thread until asked to
+ * stop: the Marathon REST subset and its event stream, the Mesos state and
+ * files endpoints, and an artifact store, all on one loopback port, with
+ * the apps' tasks run as local processes by the agent (agent.h).  The other
+ * functions manage a server running in the background for a state
+ * directory: find it, start it (re-executing a program that serves) and
+ * stop it.
+ *
+ * State directory layout (every file written atomically):
+ *	server.lock	flock(2)ed by the serving process for its lifetime
+ *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
+ *	server.log	stdout and stderr of a server started by roger_local_start
+ *	cluster.json	the framework, master and agent ids (stable across runs)
+ *	apps/		one file per app: its definition and versions
+ *	deployments.json the deployments in progress
+ *	artifacts/	the artifact store served under /artifacts/
+ *	agent/		the agent's work directory (task sandboxes)
+ */
+#ifndef ROGER_LOCAL_H
+#define ROGER_LOCAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+struct roger_ctx;
+struct roger_err;
+
+struct roger_local_options {
+	const char *state_dir; /* required */
+	int port;              /* 0: any free port (see server.json) */
+	double cpus;           /* capacity; 0: this machine's cpus */
+	double mem;            /* capacity in MiB; 0: this machine's memory */
+};
+
+/*
+ * Serve until `*stop` becomes non-zero (a signal handler sets it), then
+ * kill every task with its grace period, save the state and return 0.
+ * Fails with ROGER_EEXISTS when another server holds the state directory,
+ * ROGER_EIO when the port cannot be bound.  The state directory is created
+ * if needed; apps found there are recovered and their tasks started again.
+ * `ready`, when not NULL, is called once the server answers, with its URL.
+ */
+int roger_local_serve(struct roger_ctx *ctx,
+		      const struct roger_local_options *opts,
+		      volatile sig_atomic_t *stop,
+		      void (*ready)(void *data, const char *url), void *data,
+		      struct roger_err *err);
+
+struct roger_local_status {
+	bool running;
+	bool stale;     /* a pid file was left by a server that is gone */
+	long pid;       /* of the running (or vanished) server, 0 if unknown */
+	int port;
+	char url[64];   /* "http://127.0.0.1:7878" */
+};
+
+/* What runs for `state_dir`.  Never fails for a missing directory. */
+int roger_local_status(struct roger_local_status *out, const char *state_dir,
+		       struct roger_err *err);
+
+/*
+ * Start a server in the background: `argv` (NULL-terminated; argv[0] is
+ * the program path) is executed detached (own session, stdin from
+ * /dev/null, stdout and stderr appended to server.log), then this waits up
+ * to `timeout_ms` until it answers /ping.  ROGER_EEXISTS when one already
+ * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
+ * when the server exits before answering.  A stale pid file is removed.
+ */
+int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
+		      const char *state_dir, char *const argv[],
+		      int timeout_ms, struct roger_err *err);
+
+/*
+ * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
+ * for a program that wants the cluster up (roger deploy to the local
+ * target): `exe` is the roger binary (readlink("/proc/self/exe") from
+ * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
+ * filled) when one already runs: for most callers that is success.
+ */
+int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+		   const char *exe, const char *state_dir, int port,
+		   int timeout_ms, struct roger_err *err);
+
+/*
+ * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
+ * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
+ * ROGER_ENOTFOUND when none runs.
+ */
+int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
+		     int timeout_ms, struct roger_err *err);
+
+/* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
+bool roger_local_ping(int port, int timeout_ms);
+
+/*
+ * The default state directory: $XDG_STATE_HOME/roger/local (new string,
+ * NULL when out of memory).
+ */
+char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+
+#endif

@@ -1,0 +1,715 @@
+/*
+ * server.c - roger local's HTTP server (libmicrohttpd) and its lifetime.
+ *
+ * One loopback port serves everything: Marathon (/v2/..., /ping), Mesos'
+ * master and agent (/master/state, /state, /slave(1)/state, /files/...)
+ * and the artifact store (/artifacts/...).  libmicrohttpd runs a thread per
+ * connection, so an event stream or a slow upload never holds up other
+ * requests.  Request bodies are collected in memory (JSON, capped) or, for
+ * PUT /artifacts/, streamed into a temporary file.  Handlers fill a
+ * struct roger_local_resp; this file turns it into a response with the
+ * headers Marathon's filters add (X-Marathon-Leader, no-cache...).
+ *
+ * roger_local_serve() binds 127.0.0.1 only, takes an flock on
+ * <state>/server.lock for its whole life (the authority on "is one
+ * running"), writes <state>/server.json, and on stop ends the event
+ * streams, stops the HTTP server, kills the tasks and saves the state.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "fs.h"
+#include "local/internal.h"
+#include "local/local.h"
+
+#define BODY_MAX (16 * 1024 * 1024)
+
+struct conn {
+	struct roger_local_req rq;
+	char *path;
+	/* PUT /artifacts/: streamed to a temporary file */
+	bool artifact_put;
+	int upload_fd;
+	char *upload_tmp;
+	char *upload_dest;
+	bool upload_error;
+	bool upload_invalid;
+};
+
+/* ---- request helpers ------------------------------------------------------- */
+
+const char *roger_local_query(const struct roger_local_req *rq,
+			      const char *name)
+{
+	size_t i;
+	json_t *pair;
+
+	json_array_foreach(rq->query, i, pair)
+		if (!strcmp(json_string_value(json_array_get(pair, 0)), name))
+			return json_string_value(json_array_get(pair, 1));
+	return NULL;
+}
+
+bool roger_local_query_bool(const struct roger_local_req *rq,
+			    const char *name, bool dflt)
+{
+	const char *v = roger_local_query(rq, name);
+
+	if (!v)
+		return dflt;
+	return !strcasecmp(v, "true") || !strcmp(v, "1") || !*v;
+}
+
+void roger_local_resp_json(struct roger_local_resp *rs, int status,
+			   json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY) : NULL;
+
+	rs->status = status;
+	rs->content_type = "application/json";
+	roger_buf_reset(&rs->body);
+	if (text)
+		roger_buf_adds(&rs->body, text);
+	free(text);
+	json_decref(body);
+}
+
+void roger_local_resp_message(struct roger_local_resp *rs, int status,
+			      const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	roger_local_resp_json(rs, status, json_pack("{s:s}", "message", msg));
+}
+
+void roger_local_resp_header(struct roger_local_resp *rs, const char *name,
+			     const char *value)
+{
+	if (!rs->headers)
+		rs->headers = json_object();
+	json_object_set_new(rs->headers, name, json_string(value));
+}
+
+/* ---- Mesos routes ------------------------------------------------------------ */
+
+static void from_agent_reply(struct roger_local_resp *rs,
+			     struct roger_agent_reply *r)
+{
+	rs->status = r->status;
+	rs->content_type = r->content_type;
+	roger_buf_reset(&rs->body);
+	roger_buf_add(&rs->body, r->body.buf, r->body.len);
+	if (r->fd >= 0) {
+		char disp[300];
+
+		rs->fd = r->fd;
+		r->fd = -1;
+		snprintf(disp, sizeof(disp), "attachment; filename=%s",
+			 r->filename);
+		roger_local_resp_header(rs, "Content-Disposition", disp);
+	}
+}
+
+static bool mesos_route(struct roger_local *L, const struct roger_local_req *rq,
+			struct roger_local_resp *rs)
+{
+	const char *p = rq->path;
+	struct roger_agent_reply reply;
+	json_t *doc;
+
+	if (!strcmp(p, "/master/state") || !strcmp(p, "/state")) {
+		doc = roger_agent_master_state(L->agent, L->framework_id,
+					       "marathon", L->url);
+		roger_local_resp_json(rs, doc ? 200 : 500, doc);
+		return true;
+	}
+	if (!strcmp(p, "/slave(1)/state")) {
+		doc = roger_agent_state(L->agent);
+		roger_local_resp_json(rs, doc ? 200 : 500, doc);
+		return true;
+	}
+	if (strcmp(p, "/files/read") && strcmp(p, "/files/browse") &&
+	    strcmp(p, "/files/download"))
+		return false;
+	roger_agent_reply_init(&reply);
+	if (!strcmp(p, "/files/read"))
+		roger_agent_files_read(L->agent, roger_local_query(rq, "path"),
+				       roger_local_query(rq, "offset"),
+				       roger_local_query(rq, "length"), &reply);
+	else if (!strcmp(p, "/files/browse"))
+		roger_agent_files_browse(L->agent, roger_local_query(rq, "path"),
+					 &reply);
+	else
+		roger_agent_files_download(L->agent,
+					   roger_local_query(rq, "path"), &reply);
+	from_agent_reply(rs, &reply);
+	roger_agent_reply_release(&reply);
+	return true;
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+static bool is_marathon_path(const char *p)
+{
+	return !strcmp(p, "/ping") || !strncmp(p, "/v2/", 4) ||
+	       !strcmp(p, "/v2");
+}
+
+static void route(struct roger_local *L, struct conn *c,
+		  struct roger_local_resp *rs)
+{
+	const struct roger_local_req *rq = &c->rq;
+
+	if (!strncmp(rq->path, "/artifacts/", 11)) {
+		const char *rel = rq->path + 11;
+
+		if (c->artifact_put) {
+			if (c->upload_invalid)
+				roger_local_resp_message(rs, 400, "invalid artifact path '%s'", rel);
+			else if (c->upload_error)
+				roger_local_resp_message(rs, 500, "cannot store artifact '%s'", rel);
+			else
+				rs->status = rs->status ? rs->status : 201;
+			return;
+		}
+		if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD")) {
+			roger_local_artifact_get(L, rel, !strcmp(rq->method, "HEAD"), rs);
+			return;
+		}
+		roger_local_resp_message(rs, 405, "method '%s' not allowed on artifacts", rq->method);
+		roger_local_resp_header(rs, "Allow", "GET, HEAD, PUT");
+		return;
+	}
+	if (mesos_route(L, rq, rs))
+		return;
+	if (roger_local_api(L, rq, rs))
+		return;
+	if (is_marathon_path(rq->path)) {
+		/* Marathon 1.6+ maps an unknown route to this 500. */
+		roger_local_resp_message(rs, 500, "URI not found");
+		return;
+	}
+	rs->status = 404;
+	rs->content_type = "text/plain";
+	roger_buf_adds(&rs->body, "404 Not Found\n");
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	(void)kind;
+	json_array_append_new(cls, json_pack("[s,s]", key, value ? value : ""));
+	return MHD_YES;
+}
+
+/* Start streaming an artifact upload into a temporary file of the store. */
+static void upload_begin(struct roger_local *L, struct conn *c)
+{
+	char uuid[37], name[64];
+
+	c->artifact_put = true;
+	c->upload_dest = roger_local_artifact_path(L, c->path + 11);
+	if (!c->upload_dest) {
+		c->upload_invalid = true;
+		return;
+	}
+	roger_local_uuid(uuid);
+	snprintf(name, sizeof(name), ".upload-%s", uuid);
+	c->upload_tmp = roger_path_join(L->artifacts_dir, name);
+	if (c->upload_tmp)
+		c->upload_fd = open(c->upload_tmp,
+				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (c->upload_fd < 0)
+		c->upload_error = true;
+}
+
+static void upload_write(struct conn *c, const char *data, size_t len)
+{
+	while (len > 0 && !c->upload_error && c->upload_fd >= 0) {
+		ssize_t n = write(c->upload_fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			c->upload_error = true;
+			break;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/* fsync, then rename into place: 201 for a new file, 204 for a replacement. */
+static int upload_finish(struct roger_local *L, struct conn *c)
+{
+	struct stat st;
+	bool existed;
+	char *slash;
+	int rc;
+
+	if (c->upload_invalid || c->upload_error || c->upload_fd < 0)
+		return 0;
+	if (fsync(c->upload_fd) < 0 || close(c->upload_fd) < 0) {
+		c->upload_fd = -1;
+		c->upload_error = true;
+		return 0;
+	}
+	c->upload_fd = -1;
+	slash = strrchr(c->upload_dest, '/');
+	*slash = '\0';
+	rc = roger_fs_mkdirs(c->upload_dest, 0755, NULL);
+	*slash = '/';
+	if (rc < 0 || (lstat(c->upload_dest, &st) == 0 && !S_ISREG(st.st_mode))) {
+		c->upload_error = true;
+		return 0;
+	}
+	existed = lstat(c->upload_dest, &st) == 0;
+	if (rename(c->upload_tmp, c->upload_dest) < 0) {
+		c->upload_error = true;
+		return 0;
+	}
+	free(c->upload_tmp);
+	c->upload_tmp = NULL;
+	roger_log(L->ctx, ROGER_LOG_INFO, "stored artifact '%s'", c->path + 11);
+	return existed ? 204 : 201;
+}
+
+static void add_marathon_headers(struct roger_local *L,
+				 struct MHD_Response *resp)
+{
+	char leader[96];
+
+	snprintf(leader, sizeof(leader), "%s", L->url);
+	MHD_add_response_header(resp, "X-Marathon-Leader", leader);
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-XSS-Protection", "1; mode=block");
+	MHD_add_response_header(resp, "Cache-Control",
+				"no-cache, no-store, must-revalidate");
+	MHD_add_response_header(resp, "Pragma", "no-cache");
+	MHD_add_response_header(resp, "Expires", "0");
+}
+
+static enum MHD_Result send_response(struct roger_local *L,
+				     struct MHD_Connection *conn,
+				     struct conn *c,
+				     struct roger_local_resp *rs)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *k;
+	json_t *v;
+
+	if (rs->sub) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+							 roger_local_sub_read,
+							 rs->sub,
+							 roger_local_sub_free);
+		if (resp)
+			MHD_set_response_options(resp,
+						 MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+						 MHD_RO_END);
+		MHD_add_response_header(resp, "Connection", "close");
+		rs->sub = NULL;
+	} else if (rs->fd >= 0) {
+		struct stat st;
+
+		fstat(rs->fd, &st);
+		resp = MHD_create_response_from_fd((uint64_t)st.st_size, rs->fd);
+		rs->fd = -1;
+	} else {
+		resp = MHD_create_response_from_buffer(rs->body.len, rs->body.buf,
+						       MHD_RESPMEM_MUST_COPY);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (rs->content_type && (rs->body.len || rs->status != 202))
+		MHD_add_response_header(resp, "Content-Type", rs->content_type);
+	if (is_marathon_path(c->path))
+		add_marathon_headers(L, resp);
+	json_object_foreach(rs->headers, k, v)
+		MHD_add_response_header(resp, k, json_string_value(v));
+	ret = MHD_queue_response(conn, (unsigned)rs->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct roger_local *L = cls;
+	struct conn *c = *con_cls;
+	struct roger_local_resp rs;
+	enum MHD_Result ret;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)version;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return MHD_NO;
+		c->upload_fd = -1;
+		c->path = strdup(url);
+		c->rq.method = method;
+		c->rq.path = c->path;
+		c->rq.query = json_array();
+		roger_buf_init(&c->rq.body);
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
+					  collect_arg, c->rq.query);
+		c->rq.content_type = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+		c->rq.accept = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+		*con_cls = c;
+		if (!strcmp(method, "PUT") && !strncmp(url, "/artifacts/", 11))
+			upload_begin(L, c);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (c->artifact_put)
+			upload_write(c, upload_data, *upload_data_size);
+		else if (c->rq.body.len + *upload_data_size > BODY_MAX)
+			c->rq.body_too_large = true;
+		else
+			roger_buf_add(&c->rq.body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	memset(&rs, 0, sizeof(rs));
+	roger_buf_init(&rs.body);
+	rs.fd = -1;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	{
+		char ip[INET6_ADDRSTRLEN] = "127.0.0.1";
+
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+				  &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+				  ip, sizeof(ip));
+		c->rq.client_ip = ip;
+		if (c->artifact_put)
+			rs.status = upload_finish(L, c);
+		if (c->rq.body_too_large)
+			roger_local_resp_message(&rs, 413, "request body larger than %d bytes", BODY_MAX);
+		else
+			route(L, c, &rs);
+		c->rq.client_ip = NULL;
+	}
+	ret = send_response(L, conn, c, &rs);
+	if (rs.sub)
+		roger_local_sub_free(rs.sub);
+	if (rs.fd >= 0)
+		close(rs.fd);
+	roger_buf_release(&rs.body);
+	json_decref(rs.headers);
+	return ret;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct conn *c = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!c)
+		return;
+	if (c->upload_fd >= 0)
+		close(c->upload_fd);
+	if (c->upload_tmp)
+		unlink(c->upload_tmp);
+	free(c->upload_tmp);
+	free(c->upload_dest);
+	json_decref(c->rq.query);
+	roger_buf_release(&c->rq.body);
+	free(c->path);
+	free(c);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct roger_local *L = cls;
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	roger_log(L->ctx, ROGER_LOG_DEBUG, "http: %s", msg);
+}
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+static double machine_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (double)n : 1;
+}
+
+static double machine_mem(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || size <= 0)
+		return 1024;
+	return (double)pages * (double)size / (1024.0 * 1024.0);
+}
+
+static int listen_socket(int port, int *bound, struct roger_err *err)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return roger_err_set(err, ROGER_EIO, "cannot create a socket: %s",
+				     strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ROGER_LOCAL_HOST, &sa.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 128) < 0) {
+		int e = errno;
+
+		close(fd);
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot listen on %s:%d: %s",
+				     ROGER_LOCAL_HOST, port, strerror(e));
+	}
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int take_lock(const char *state_dir, int *out, struct roger_err *err)
+{
+	char *path = roger_path_join(state_dir, "server.lock");
+	int fd;
+
+	if (!path)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path,
+			      strerror(errno));
+		free(path);
+		return ROGER_EIO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		roger_err_set(err, ROGER_EEXISTS,
+			      "roger local is already running for '%s'",
+			      state_dir);
+		free(path);
+		return ROGER_EEXISTS;
+	}
+	free(path);
+	*out = fd;
+	return 0;
+}
+
+static int write_server_json(struct roger_local *L, struct roger_err *err)
+{
+	char *path = roger_path_join(L->state_dir, "server.json");
+	char text[256];
+	int rc;
+
+	if (!path)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\"}\n",
+		 (long)getpid(), L->port, L->url);
+	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
+	free(path);
+	return rc;
+}
+
+static void local_free(struct roger_local *L)
+{
+	if (!L)
+		return;
+	while (L->apps) {
+		struct roger_local_app *a = L->apps;
+
+		L->apps = a->next;
+		roger_local_app_free(a);
+	}
+	while (L->deployments) {
+		struct roger_local_deployment *d = L->deployments;
+
+		L->deployments = d->next;
+		json_decref(d->steps);
+		json_decref(d->originals);
+		free(d);
+	}
+	roger_local_events_free(L->events);
+	pthread_mutex_destroy(&L->lock);
+	pthread_cond_destroy(&L->wake);
+	pthread_cond_destroy(&L->health_done);
+	free(L->state_dir);
+	free(L->apps_dir);
+	free(L->artifacts_dir);
+	free(L->work_dir);
+	free(L);
+}
+
+static struct roger_local *local_new(struct roger_ctx *ctx,
+				     const struct roger_local_options *o)
+{
+	struct roger_local *L = calloc(1, sizeof(*L));
+	pthread_condattr_t attr;
+
+	if (!L)
+		return NULL;
+	L->ctx = ctx;
+	pthread_mutex_init(&L->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&L->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&L->health_done, NULL);
+	L->state_dir = strdup(o->state_dir);
+	L->apps_dir = roger_path_join(o->state_dir, "apps");
+	L->artifacts_dir = roger_path_join(o->state_dir, "artifacts");
+	L->work_dir = roger_path_join(o->state_dir, "agent");
+	L->cap_cpus = o->cpus > 0 ? o->cpus : machine_cpus();
+	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
+	L->start_ms = roger_ctx_wall_ms(ctx);
+	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
+	    roger_local_events_new(&L->events) < 0) {
+		local_free(L);
+		return NULL;
+	}
+	return L;
+}
+
+int roger_local_serve(struct roger_ctx *ctx,
+		      const struct roger_local_options *opts,
+		      volatile sig_atomic_t *stop,
+		      void (*ready)(void *data, const char *url), void *data,
+		      struct roger_err *err)
+{
+	struct roger_local *L = NULL;
+	struct MHD_Daemon *d = NULL;
+	struct roger_agent_options ao;
+	int lock_fd = -1, sock = -1, rc, port = 0;
+	bool sched = false;
+	char *json_path = NULL;
+
+	if ((rc = roger_fs_mkdirs(opts->state_dir, 0700, err)) < 0)
+		return rc;
+	if ((rc = take_lock(opts->state_dir, &lock_fd, err)) < 0)
+		return rc;
+	L = local_new(ctx, opts);
+	if (!L) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	sock = listen_socket(opts->port, &port, err);
+	if (sock < 0) {
+		rc = sock;
+		goto out;
+	}
+	L->port = port;
+	snprintf(L->url, sizeof(L->url), "http://%s:%d", ROGER_LOCAL_HOST, port);
+	snprintf(L->leader, sizeof(L->leader), "%s:%d", ROGER_LOCAL_HOST, port);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	pthread_mutex_lock(&L->lock);
+	rc = roger_local_state_load(L, err);
+	pthread_mutex_unlock(&L->lock);
+	if (rc < 0)
+		goto out;
+	memset(&ao, 0, sizeof(ao));
+	ao.work_dir = L->work_dir;
+	ao.agent_id = L->agent_id;
+	ao.hostname = ROGER_LOCAL_HOST;
+	ao.port = port;
+	ao.on_update = roger_local_sched_on_update;
+	ao.data = L;
+	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
+		goto out;
+	if ((rc = roger_local_sched_start(L, err)) < 0)
+		goto out;
+	sched = true;
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+				     MHD_USE_INTERNAL_POLLING_THREAD |
+				     MHD_USE_POLL | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, handle, L, MHD_OPTION_LISTEN_SOCKET,
+			     sock, MHD_OPTION_NOTIFY_COMPLETED, request_done, L,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, L,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+			     MHD_OPTION_END);
+	if (!d) {
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot start the HTTP server on %s", L->url);
+		goto out;
+	}
+	sock = -1; /* the daemon owns it now */
+	if ((rc = write_server_json(L, err)) < 0)
+		goto out;
+	roger_log(ctx, ROGER_LOG_NOTICE, "roger local listening on %s", L->url);
+	if (ready)
+		ready(data, L->url);
+	while (!*stop)
+		usleep(50000);
+	roger_log(ctx, ROGER_LOG_NOTICE, "roger local stopping");
+	rc = 0;
+out:
+	if (L)
+		roger_local_events_shutdown(L->events);
+	if (d)
+		MHD_stop_daemon(d);
+	if (sock >= 0)
+		close(sock);
+	if (sched)
+		roger_local_sched_stop(L);
+	if (L && L->agent) {
+		pthread_mutex_lock(&L->lock);
+		for (struct roger_local_app *a = L->apps; a; a = a->next)
+			roger_local_state_save_app(L, a);
+		roger_local_state_save_deployments(L);
+		pthread_mutex_unlock(&L->lock);
+		roger_agent_free(L->agent);
+		L->agent = NULL;
+	}
+	if (L) {
+		json_path = roger_path_join(L->state_dir, "server.json");
+		if (json_path)
+			unlink(json_path);
+		free(json_path);
+	}
+	local_free(L);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}

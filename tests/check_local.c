@@ -1,0 +1,279 @@
+/*
+ * check_local.c - unit tests of roger local's pure parts: app definitions
+ * as Marathon reads and prints them, ids, timestamps, number formats.
+ * (The server itself is tested over HTTP by tests/cli/t700*-local-*.sh.)
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/roger.h"
+#include "lib/local/internal.h"
+
+static json_t *parse(const char *text)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(text, 0, &jerr);
+
+	ck_assert_msg(doc != NULL, "bad test JSON: %s", jerr.text);
+	return doc;
+}
+
+/* Normalize `text`; expect failure with `status`, message and first path. */
+static void expect_invalid(const char *text, int status, const char *message,
+			   const char *path, const char *error)
+{
+	json_t *in = parse(text), *err = NULL, *out, *d0;
+	int st = 0;
+
+	out = roger_local_app_normalize(in, NULL, &st, &err);
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(st, status);
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), message);
+	d0 = json_array_get(json_object_get(err, "details"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(d0, "path")), path);
+	if (error)
+		ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d0, "errors"), 0)), error);
+	json_decref(err);
+	json_decref(in);
+}
+
+START_TEST(test_local_app_defaults_in_1_10_order)
+{
+	json_t *in = parse("{\"id\":\"web\",\"cmd\":\"run\"}"), *err = NULL, *out;
+	const char *want[] = { "id", "backoffFactor", "backoffSeconds", "cmd",
+			       "cpus", "disk", "executor", "instances",
+			       "labels", "maxLaunchDelaySeconds", "mem", "gpus",
+			       "networks", "portDefinitions", "requirePorts",
+			       "upgradeStrategy", "killSelection",
+			       "unreachableStrategy", "role" };
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	int st = 0;
+	char *text;
+
+	out = roger_local_app_normalize(in, NULL, &st, &err);
+	ck_assert_ptr_nonnull(out);
+	json_object_foreach(out, k, v)
+	{
+		ck_assert_uint_lt(i, sizeof(want) / sizeof(want[0]));
+		ck_assert_str_eq(k, want[i]);
+		i++;
+	}
+	ck_assert_uint_eq(i, sizeof(want) / sizeof(want[0]));
+	text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	ck_assert_str_eq(text,
+			 "{\"id\":\"/web\",\"backoffFactor\":1.15,\"backoffSeconds\":1,"
+			 "\"cmd\":\"run\",\"cpus\":1,\"disk\":0,\"executor\":\"\","
+			 "\"instances\":1,\"labels\":{},\"maxLaunchDelaySeconds\":300,"
+			 "\"mem\":128,\"gpus\":0,\"networks\":[{\"mode\":\"host\"}],"
+			 "\"portDefinitions\":[{\"port\":0,\"name\":\"default\",\"protocol\":\"tcp\"}],"
+			 "\"requirePorts\":false,\"upgradeStrategy\":{\"maximumOverCapacity\":1,"
+			 "\"minimumHealthCapacity\":1},\"killSelection\":\"YOUNGEST_FIRST\","
+			 "\"unreachableStrategy\":{\"inactiveAfterSeconds\":0,\"expungeAfterSeconds\":0},"
+			 "\"role\":\"*\"}");
+	free(text);
+	json_decref(out);
+	json_decref(in);
+}
+END_TEST
+
+START_TEST(test_local_app_health_check_and_fetch_defaults)
+{
+	json_t *in = parse("{\"id\":\"/a\",\"args\":[\"x\"],\"uris\":[\"http://h/a.tgz\",\"http://h/b\"],"
+			   "\"healthChecks\":[{},{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"true\"}},{\"protocol\":\"TCP\",\"port\":8080}]}");
+	json_t *err = NULL, *out, *hc;
+	int st = 0;
+
+	out = roger_local_app_normalize(in, NULL, &st, &err);
+	ck_assert_ptr_nonnull(out);
+	hc = json_array_get(json_object_get(out, "healthChecks"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(hc, "protocol")), "HTTP");
+	ck_assert_str_eq(json_string_value(json_object_get(hc, "path")), "/");
+	ck_assert_int_eq(json_integer_value(json_object_get(hc, "gracePeriodSeconds")), 300);
+	ck_assert_int_eq(json_integer_value(json_object_get(hc, "intervalSeconds")), 60);
+	ck_assert_int_eq(json_integer_value(json_object_get(hc, "timeoutSeconds")), 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(hc, "maxConsecutiveFailures")), 3);
+	ck_assert(json_is_false(json_object_get(hc, "ignoreHttp1xx")));
+	hc = json_array_get(json_object_get(out, "healthChecks"), 1);
+	ck_assert_ptr_null(json_object_get(hc, "portIndex"));
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(hc, "command"), "value")), "true");
+	hc = json_array_get(json_object_get(out, "healthChecks"), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(hc, "port")), 8080);
+	ck_assert_ptr_null(json_object_get(hc, "path"));
+	ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(out, "fetch"), 0), "extract")));
+	ck_assert(json_is_false(json_object_get(json_array_get(json_object_get(out, "fetch"), 1), "extract")));
+	ck_assert_ptr_null(json_object_get(out, "cmd"));
+	json_decref(out);
+	json_decref(in);
+}
+END_TEST
+
+START_TEST(test_local_app_validation)
+{
+	expect_invalid("{\"cmd\":\"x\"}", 422, "Invalid JSON", "/id", "error.path.missing");
+	expect_invalid("{\"id\":\"/A\",\"cmd\":\"x\"}", 422, "Invalid JSON", "/id", "error.pattern");
+	expect_invalid("{\"id\":\"/a/versions\",\"cmd\":\"x\"}", 422, "Object is not valid", "/id", NULL);
+	expect_invalid("{\"id\":\"/a\"}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"args\":[\"y\"]}", 422, "Object is not valid", "/", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"cpus\":\"1\"}", 422, "Invalid JSON", "/cpus", "error.expected.jsnumber");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"mem\":-1}", 422, "Invalid JSON", "/mem", "error.min");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1.5}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}", 422, "Object is not valid", "/upgradeStrategy/maximumOverCapacity", "is greater than 1");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}", 422, "Object is not valid", "/healthChecks(0)", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}", 422, "Invalid JSON", "/healthChecks(0)/protocol", "error.unknown.enum.literal");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\"}}}", 422, "Object is not valid", "/container", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}", 422, "Object is not valid", "/networks", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422, "Invalid JSON", "/env/A", "error.expected.jsstring");
+}
+END_TEST
+
+START_TEST(test_local_app_ids)
+{
+	char why[160], *id;
+
+	id = roger_local_app_id("web/hello/", "/", why, sizeof(why));
+	ck_assert_str_eq(id, "/web/hello");
+	free(id);
+	id = roger_local_app_id("/a/./b/../c", "/", why, sizeof(why));
+	ck_assert_str_eq(id, "/a/c");
+	free(id);
+	id = roger_local_app_id("/a.b-c/x1", "/", why, sizeof(why));
+	ck_assert_str_eq(id, "/a.b-c/x1");
+	free(id);
+	ck_assert_ptr_null(roger_local_app_id("/-a", "/", why, sizeof(why)));
+	ck_assert_ptr_null(roger_local_app_id("/a-", "/", why, sizeof(why)));
+	ck_assert_ptr_null(roger_local_app_id("/a_b", "/", why, sizeof(why)));
+	ck_assert_ptr_null(roger_local_app_id("/a..b", "/", why, sizeof(why)));
+	ck_assert_ptr_null(roger_local_app_id("/", "/", why, sizeof(why)));
+	ck_assert_ptr_null(roger_local_app_id("/g/restart", "/", why, sizeof(why)));
+	ck_assert(strstr(why, "reserved keywords") != NULL);
+}
+END_TEST
+
+START_TEST(test_local_config_change_ignores_instances)
+{
+	json_t *a = parse("{\"id\":\"/a\",\"instances\":1,\"cmd\":\"x\"}");
+	json_t *b = parse("{\"id\":\"/a\",\"instances\":5,\"cmd\":\"x\"}");
+	json_t *c = parse("{\"id\":\"/a\",\"instances\":5,\"cmd\":\"y\"}");
+
+	ck_assert(!roger_local_app_config_differs(a, b));
+	ck_assert(roger_local_app_config_differs(a, c));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+END_TEST
+
+START_TEST(test_local_time_format)
+{
+	char ts[ROGER_LOCAL_TIME_LEN];
+	int64_t ms;
+
+	roger_local_fmt_time(ts, 1393717340938LL);
+	ck_assert_str_eq(ts, "2014-03-01T23:42:20.938Z");
+	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.938Z", &ms));
+	ck_assert_int_eq(ms, 1393717340938LL);
+	ck_assert(roger_local_parse_time("2014-03-01T23:42:20Z", &ms));
+	ck_assert_int_eq(ms, 1393717340000LL);
+	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.9Z", &ms));
+	ck_assert_int_eq(ms, 1393717340900LL);
+	ck_assert(!roger_local_parse_time("2014-03-01 23:42:20.938Z", &ms));
+	ck_assert(!roger_local_parse_time("yesterday", &ms));
+	ck_assert(!roger_local_parse_time("2014-13-01T23:42:20.938Z", &ms));
+}
+END_TEST
+
+START_TEST(test_local_numbers_and_ids)
+{
+	char buf[64], uuid[37];
+
+	roger_local_fmt_double(buf, sizeof(buf), 1);
+	ck_assert_str_eq(buf, "1.0");
+	roger_local_fmt_double(buf, sizeof(buf), 0.25);
+	ck_assert_str_eq(buf, "0.25");
+	roger_local_fmt_double(buf, sizeof(buf), 0.1);
+	ck_assert_str_eq(buf, "0.1");
+	roger_local_fmt_double(buf, sizeof(buf), 128);
+	ck_assert_str_eq(buf, "128.0");
+	roger_local_safe_id(buf, sizeof(buf), "/product/web");
+	ck_assert_str_eq(buf, "product_web");
+	roger_local_uuid(uuid);
+	ck_assert_uint_eq(strlen(uuid), 36);
+	ck_assert_int_eq(uuid[14], '4');
+	ck_assert(strchr("89ab", uuid[19]) != NULL);
+}
+END_TEST
+
+START_TEST(test_local_up_status_stop)
+{
+	const char *roger = getenv("ROGER");
+	char dir[] = "/tmp/roger-check-local.XXXXXX";
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_status st, again;
+	struct roger_ctx *ctx = NULL;
+	char *cmd;
+
+	if (!roger) {
+		/* Only `make check` says where the binary is. */
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(roger_ctx_new(&ctx, &err), 0);
+	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
+	ck_assert(!st.running);
+	ck_assert_msg(roger_local_up(&st, ctx, roger, dir, 0, 30000, &err) == 0, "%s", err.msg);
+	ck_assert(st.running);
+	ck_assert_int_gt(st.port, 0);
+	ck_assert(roger_local_ping(st.port, 2000));
+	ck_assert_int_eq(roger_local_up(&again, ctx, roger, dir, 0, 30000, &err), ROGER_EEXISTS);
+	ck_assert_int_eq(again.pid, st.pid);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
+	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
+	ck_assert(!st.running);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 1000, &err), ROGER_ENOTFOUND);
+	roger_ctx_free(ctx);
+	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
+static Suite *local_suite(void)
+{
+	Suite *s = suite_create("local");
+	TCase *tc;
+
+	tc = tcase_create("app");
+	tcase_add_test(tc, test_local_app_defaults_in_1_10_order);
+	tcase_add_test(tc, test_local_app_health_check_and_fetch_defaults);
+	tcase_add_test(tc, test_local_app_validation);
+	tcase_add_test(tc, test_local_app_ids);
+	tcase_add_test(tc, test_local_config_change_ignores_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("control");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_local_up_status_stop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("util");
+	tcase_add_test(tc, test_local_time_format);
+	tcase_add_test(tc, test_local_numbers_and_ids);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(local_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

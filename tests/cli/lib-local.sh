@@ -1,0 +1,157 @@
+# lib-local.sh - helpers for CLI tests that need a running roger local.
+# Source it after lib.sh:
+#
+#	. "$TEST_SRCDIR/cli/lib-local.sh"
+#	local_start [--cpus N] [--mem MIB]	# sets LOCAL_URL LOCAL_PORT LOCAL_PID LOCAL_STATE
+#	http GET /v2/apps			# body in ./body, status on stdout
+#	json body 'd["apps"][0]["id"]'		# a Python expression over the JSON in a file
+#	wait_for 30 'test "$(json_url /v2/apps/x "d[\"app\"][\"tasksRunning\"]")" = 2'
+#	local_stop / local_kill9
+#
+# The server runs `roger local serve --port 0` (the kernel picks a free
+# loopback port) with its state under $TRASH/local unless LOCAL_STATE is
+# set, and is stopped when the script ends, even on failure.  $TESTAPP is
+# the test application (tests/testapp.c; see its header for its controls).
+
+: "${TESTAPP:=$TEST_BUILDDIR/testapp}"
+export TESTAPP
+
+LOCAL_PID=
+LOCAL_PORT=
+LOCAL_URL=
+
+# local_start [serve options...]: start a server and wait until /ping answers.
+local_start() {
+	: "${LOCAL_STATE:=$TRASH/local}"
+	mkdir -p "$LOCAL_STATE"
+	rm -f "$LOCAL_STATE/server.json"
+	"$ROGER" local serve --port 0 --state-dir "$LOCAL_STATE" "$@" \
+		>>"$TRASH/local-serve.log" 2>&1 &
+	LOCAL_PID=$!
+	i=0
+	while [ ! -s "$LOCAL_STATE/server.json" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$LOCAL_PID" 2>/dev/null; then
+			echo "roger local did not start:" >&2
+			cat "$TRASH/local-serve.log" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	LOCAL_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$LOCAL_STATE/server.json")
+	LOCAL_URL=http://127.0.0.1:$LOCAL_PORT
+	export LOCAL_PID LOCAL_PORT LOCAL_URL LOCAL_STATE
+	wait_for 10 'curl -sf "$LOCAL_URL/ping" >/dev/null'
+}
+
+# local_stop: SIGTERM, then wait until the server is gone.
+local_stop() {
+	[ -n "$LOCAL_PID" ] || return 0
+	kill -TERM "$LOCAL_PID" 2>/dev/null || true
+	i=0
+	while kill -0 "$LOCAL_PID" 2>/dev/null && [ $i -lt 600 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	kill -KILL "$LOCAL_PID" 2>/dev/null || true
+	wait "$LOCAL_PID" 2>/dev/null || true
+	LOCAL_PID=
+}
+
+# local_stop_status: local_stop at the top level of a script (not in a
+# test body), keeping the server's exit status in LOCAL_EXIT, for a test
+# that it stopped cleanly (sanitizer builds exit non-zero on a leak).
+local_stop_status() {
+	LOCAL_EXIT=none
+	[ -n "$LOCAL_PID" ] || return 0
+	kill -TERM "$LOCAL_PID" 2>/dev/null || true
+	LOCAL_EXIT=0
+	wait "$LOCAL_PID" || LOCAL_EXIT=$?
+	LOCAL_PID=
+}
+
+# local_kill9: SIGKILL the server, as a crash would.
+local_kill9() {
+	kill -KILL "$LOCAL_PID" 2>/dev/null || true
+	{ wait "$LOCAL_PID"; } 2>/dev/null || true
+	LOCAL_PID=
+}
+
+test_atexit 'local_stop'
+
+# wait_for SECONDS 'shell condition': poll until true or fail after the deadline.
+wait_for() {
+	deadline=$(($(date +%s) + $1))
+	while ! eval "$2" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			echo "timed out after $1 s waiting for: $2" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# http METHOD PATH [BODY [CONTENT-TYPE]]: the status on stdout, the body in
+# ./body and the headers in ./headers.
+http() {
+	if [ $# -ge 3 ]; then
+		curl -s -o body -D headers -w '%{http_code}' -X "$1" \
+			-H "Content-Type: ${4:-application/json}" --data-binary "$3" \
+			"$LOCAL_URL$2"
+	else
+		curl -s -o body -D headers -w '%{http_code}' -X "$1" "$LOCAL_URL$2"
+	fi
+}
+
+# json FILE EXPR: print a Python expression over the JSON document `d`.
+json() {
+	python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2"
+}
+
+# json_url PATH EXPR: the same over a GET of PATH.
+json_url() {
+	curl -s "$LOCAL_URL$1" >"$TRASH/.json_url" && json "$TRASH/.json_url" "$2"
+}
+
+# header NAME: the value of a response header from ./headers.
+header() {
+	tr -d '\r' <headers | sed -n "s/^$1: //Ip" | head -n 1
+}
+
+# deploy_app JSON: POST an app and print its deployment id.
+deploy_app() {
+	st=$(http POST /v2/apps "$1")
+	if [ "$st" != 201 ]; then
+		echo "POST /v2/apps answered $st:" >&2
+		cat body >&2
+		return 1
+	fi
+	header Marathon-Deployment-Id
+}
+
+# wait_deployed ID [SECONDS]: wait until deployment ID is no longer listed.
+wait_deployed() {
+	wait_for "${2:-30}" "! curl -s \"\$LOCAL_URL/v2/deployments\" | grep -q '$1'"
+}
+
+# wait_idle [SECONDS]: wait until no deployment is in progress.
+wait_idle() {
+	wait_for "${1:-30}" 'test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"'
+}
+
+# app_get APP EXPR: a Python expression over the app object `a` of GET /v2/apps/APP.
+app_get() {
+	curl -s "$LOCAL_URL/v2/apps/$1" >"$TRASH/.app_get" &&
+		python3 -c 'import json,sys
+a = json.load(open(sys.argv[1]))["app"]
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$TRASH/.app_get" "$2"
+}
+
+# running APP: how many of the app's tasks are TASK_RUNNING.
+running() {
+	app_get "$1" 'len([t for t in a.get("tasks", []) if t["state"] == "TASK_RUNNING"])'
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# `roger local up|down|status|serve`: starting in the background, the
+# second up, stale pid files, stopping with every task, serving in the
+# foreground.
+. "$TEST_SRCDIR/cli/lib.sh"
+. "$TEST_SRCDIR/cli/lib-local.sh"
+
+state=$XDG_STATE_HOME/roger/local
+test_atexit '"$ROGER" local down >/dev/null 2>&1 || true'
+
+test_expect_success 'usage errors: no verb, an unknown verb, a bad port' '
+	test_expect_code 2 "$ROGER" local 2>err &&
+	test_grep "missing verb" err &&
+	test_expect_code 2 "$ROGER" local upp 2>err &&
+	test_grep "unknown verb .upp." err &&
+	test_expect_code 2 "$ROGER" local --port 70000 up 2>err &&
+	test_grep "invalid --port" err &&
+	test_expect_code 2 "$ROGER" local up --cpus -1 2>err &&
+	test_grep "invalid --cpus" err
+'
+
+test_expect_success 'completion offers the verbs and the options' '
+	"$ROGER" __complete local "" >verbs &&
+	printf "up\ndown\nstatus\nserve\n" >want &&
+	test_cmp want verbs &&
+	"$ROGER" __complete local --st >opts &&
+	test_grep "^--state-dir" opts &&
+	"$ROGER" __complete local up "" >after &&
+	test_line_count 0 after
+'
+
+test_expect_success 'status when nothing runs: exit 1' '
+	test_expect_code 1 "$ROGER" local status >out &&
+	test_grep "not running" out
+'
+
+test_expect_success 'up starts it in the background in the default state directory' '
+	"$ROGER" local up --port 0 >out 2>err &&
+	url=$(cat out) &&
+	echo "$url" | grep -Eq "^http://127\.0\.0\.1:[0-9]+$" &&
+	curl -sf "$url/ping" >pong &&
+	test "$(cat pong)" = pong &&
+	test -s "$state/server.json" &&
+	test -f "$state/server.log"
+'
+
+test_expect_success 'it binds 127.0.0.1 only' '
+	port=$(json "$state/server.json" "d[\"port\"]") &&
+	if command -v ss >/dev/null; then
+		ss -ltnH "sport = :$port" >listen &&
+		test_grep "127.0.0.1:$port" listen &&
+		test_grep ! "0.0.0.0:$port" listen
+	fi
+'
+
+test_expect_success 'status reports the URL and pid; -o json too' '
+	"$ROGER" local status >out &&
+	test_grep "roger local is running at http://127.0.0.1:" out &&
+	"$ROGER" -o json local status >status.json &&
+	test "$(json status.json "d[\"running\"]")" = true &&
+	pid=$(json status.json "d[\"pid\"]") &&
+	kill -0 "$pid"
+'
+
+test_expect_success 'a second up says it is already running and exits 0' '
+	"$ROGER" local up --port 0 >out 2>err &&
+	test_grep "already running at http://127.0.0.1:" err
+'
+
+test_expect_success 'down stops it and every task it started; no process is left' '
+	url=$(json "$state/server.json" "d[\"url\"]") &&
+	mkdir pids &&
+	app=$(printf "{\"id\":\"/t\",\"cmd\":\"exec %s\",\"instances\":3,\"cpus\":0.01,\"mem\":8,\"env\":{\"TESTAPP_PIDDIR\":\"%s\"}}" "$TESTAPP" "$PWD/pids") &&
+	curl -sf -H "Content-Type: application/json" -d "$app" "$url/v2/apps" >/dev/null &&
+	wait_for 20 "test \$(ls pids | wc -l) -ge 3" &&
+	pid=$(json "$state/server.json" "d[\"pid\"]") &&
+	"$ROGER" local down 2>err &&
+	test_grep "stopped" err &&
+	wait_for 5 "! kill -0 $pid" &&
+	for p in $(ls pids); do
+		! kill -0 "$p" 2>/dev/null || { echo "task process $p survived" >&2; exit 1; }
+	done &&
+	test_expect_code 1 "$ROGER" local status >out &&
+	test ! -e "$state/server.json"
+'
+
+test_expect_success 'down when nothing runs: exit 1 and says so' '
+	test_expect_code 1 "$ROGER" local down 2>err &&
+	test_grep "not running" err
+'
+
+test_expect_success 'a stale pid file is detected and replaced' '
+	sh -c "exit 0" &
+	dead=$!
+	wait $dead
+	printf "{\"pid\":%d,\"port\":1,\"url\":\"http://127.0.0.1:1\"}\n" "$dead" >"$state/server.json" &&
+	test_expect_code 1 "$ROGER" local status >out &&
+	test_grep "not running" out &&
+	"$ROGER" local up --port 0 >out 2>err &&
+	test_grep "stale" err &&
+	curl -sf "$(cat out)/ping" &&
+	"$ROGER" local down 2>/dev/null
+'
+
+test_expect_success 'up reports a server that cannot start, with its log' '
+	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"127.0.0.1\",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)" >busy &
+	holder=$!
+	wait_for 10 "test -s busy" &&
+	test_expect_code 1 "$ROGER" local up --port "$(cat busy)" --state-dir "$TRASH/other" 2>err &&
+	kill $holder &&
+	test_grep "exited at start" err &&
+	test_grep "cannot listen" err
+'
+
+test_expect_success 'serve runs in the foreground and stops on SIGTERM with exit 0' '
+	"$ROGER" local serve --port 0 --state-dir "$TRASH/fg" >fg.out 2>fg.err &
+	fg=$!
+	wait_for 10 "test -s fg.out" &&
+	test_grep "^roger local listening on http://127.0.0.1:" fg.out &&
+	test_expect_code 1 "$ROGER" local serve --port 0 --state-dir "$TRASH/fg" 2>err2 &&
+	test_grep "already running" err2 &&
+	kill -TERM $fg &&
+	wait $fg
+'
+
+test_expect_success 'the user config sets the default port and state directory' '
+	port=$(test_free_port) &&
+	mkdir -p "$XDG_CONFIG_HOME/roger" &&
+	printf "{\"local\":{\"port\":%d,\"state_dir\":\"%s\"}}\n" "$port" "$TRASH/configured" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	"$ROGER" local up >out &&
+	test "$(cat out)" = "http://127.0.0.1:$port" &&
+	test -s "$TRASH/configured/server.json" &&
+	"$ROGER" local status >st &&
+	test_grep "$TRASH/configured" st &&
+	"$ROGER" local down 2>/dev/null &&
+	rm "$XDG_CONFIG_HOME/roger/config.json"
+'
+
+test_done
