@@ -701,6 +701,7 @@ struct launch {
 	json_t *fetch;
 	char **env;
 	double cpus, mem, disk;
+	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
 	int n_ports;
 };
@@ -1026,6 +1027,7 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	l->cpus = t->cpus;
 	l->mem = t->mem;
 	l->disk = t->disk;
+	l->kill_grace = kill_grace(def);
 	memcpy(l->ports, t->ports, sizeof(l->ports));
 	l->n_ports = t->n_ports;
 	return l;
@@ -1772,6 +1774,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cpus = l->cpus;
 		at.mem = l->mem;
 		at.disk = l->disk;
+		at.kill_grace_seconds = l->kill_grace;
 		at.ports = l->ports;
 		at.n_ports = l->n_ports;
 		roger_err_clear(&err);

@@ -654,6 +654,8 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.agent_id = L->agent_id;
 	ao.hostname = ROGER_LOCAL_HOST;
 	ao.port = port;
+	ao.cpus = L->cap_cpus;
+	ao.mem = L->cap_mem;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
