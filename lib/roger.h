@@ -26,6 +26,7 @@
 #include "pack.h"
 #include "repo.h"
 #include "spec.h"
+#include "store.h"
 #include "str.h"
 #include "version.h"
 
