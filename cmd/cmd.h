@@ -96,6 +96,7 @@ struct cli {
 	struct roger_project *project; /* loaded for CMD_NEED_PROJECT */
 	struct roger_user_config *user_config;
 	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
+	char *app_id;       /* the app a command acts on (cli_app_id) */
 	/* getopt state of the running command */
 	struct cli_getopt *go;
 };
@@ -149,6 +150,23 @@ bool cli_confirm(struct cli *cli, const char *what);
 int cli_load_project(struct cli *cli);
 /* Resolve the target (cached in cli->resolved_target); prints the error. */
 int cli_load_target(struct cli *cli);
+
+/*
+ * The Marathon app id a command acts on, in *out (borrowed from cli, valid
+ * until exit): `app` (an --app option: checked against Marathon's id rules
+ * and made absolute) or, when `app` is NULL, the project's (loading
+ * roger.json).  Returns an exit status, after printing the error.
+ */
+int cli_app_id(struct cli *cli, const char *app, const char **out);
+
+/*
+ * A Marathon client for the target (resolving it first).  For the
+ * built-in local target with `start_local`, roger local is started when it
+ * is not running, saying so on stderr (deploy does this; read-only
+ * commands do not).  Returns an exit status, after printing the error.
+ */
+int cli_marathon(struct cli *cli, bool start_local,
+		 struct roger_marathon **out);
 
 /*
  * Leave the program with `status` after checking that everything written

@@ -11,8 +11,11 @@
  */
 #include <config.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "complete.h"
@@ -59,6 +62,96 @@ int cli_load_target(struct cli *cli)
 	if (roger_target_resolve(&cli->resolved_target, cli->ctx,
 				 cli->user_config, cli->target, env_target,
 				 &err) < 0)
+		return cli_fail(&err);
+	return ROGER_EXIT_OK;
+}
+
+int cli_app_id(struct cli *cli, const char *app, const char **out)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	int status;
+
+	if (cli->app_id) {
+		*out = cli->app_id;
+		return ROGER_EXIT_OK;
+	}
+	if (!app) {
+		if ((status = cli_load_project(cli)) != 0)
+			return status;
+		cli->app_id = xstrdup(cli->project->id);
+	} else {
+		const char *rel = app;
+
+		while (*rel == '/')
+			rel++;
+		if (!*rel)
+			return cli_usage_error(cli, "invalid app id '%s' for --app", app);
+		if (roger_spec_check_id(rel, &err) < 0) {
+			cli_error("invalid --app: %s", err.msg);
+			return ROGER_EXIT_USAGE;
+		}
+		cli->app_id = xmalloc(strlen(rel) + 2);
+		cli->app_id[0] = '/';
+		strcpy(cli->app_id + 1, rel);
+		/* Marathon canonicalizes ids without a trailing '/'. */
+		while (strlen(cli->app_id) > 1 &&
+		       cli->app_id[strlen(cli->app_id) - 1] == '/')
+			cli->app_id[strlen(cli->app_id) - 1] = '\0';
+	}
+	*out = cli->app_id;
+	return ROGER_EXIT_OK;
+}
+
+/* Start roger local for the built-in target when it is not running. */
+static int start_local(struct cli *cli)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_status st;
+	char exe[PATH_MAX], *state_dir;
+	ssize_t n;
+	int rc;
+
+	state_dir = cli->user_config->local_state_dir
+			    ? xstrdup(cli->user_config->local_state_dir)
+			    : roger_local_default_state_dir(cli->ctx);
+	if (!state_dir) {
+		cli_error("cannot find roger local's state directory: set \"local\": {\"state_dir\"} in the user config");
+		return ROGER_EXIT_FAILURE;
+	}
+	if (roger_local_ping(cli->user_config->local_port, 2000)) {
+		free(state_dir);
+		return ROGER_EXIT_OK;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		cli_error("cannot find the roger binary: %s", strerror(errno));
+		free(state_dir);
+		return ROGER_EXIT_FAILURE;
+	}
+	exe[n] = '\0';
+	if (!cli->quiet)
+		fprintf(stderr, "roger: starting roger local on port %d (state in %s)\n",
+			cli->user_config->local_port, state_dir);
+	rc = roger_local_up(&st, cli->ctx, exe, state_dir,
+			    cli->user_config->local_port, 30000, &err);
+	free(state_dir);
+	if (rc < 0 && rc != ROGER_EEXISTS)
+		return cli_fail(&err);
+	return ROGER_EXIT_OK;
+}
+
+int cli_marathon(struct cli *cli, bool start, struct roger_marathon **out)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	int status;
+
+	if ((status = cli_load_target(cli)) != 0)
+		return status;
+	if (start && cli->resolved_target->is_local &&
+	    (status = start_local(cli)) != 0)
+		return status;
+	if (roger_marathon_for_target(out, cli->ctx, cli->resolved_target,
+				      &err) < 0)
 		return cli_fail(&err);
 	return ROGER_EXIT_OK;
 }
