@@ -794,6 +794,7 @@ static int tasks_fill(struct roger_marathon_task **out, size_t *n_out,
 
 static void app_release(struct roger_marathon_app *app)
 {
+	free(app->health_checks);
 	free(app->deployments);
 	tasks_release(app->tasks, app->n_tasks);
 	free(app->service_ports);
@@ -824,10 +825,52 @@ static int service_ports(struct roger_marathon_app *app, json_t *o)
 			json_object_get(o, "ports"), NULL);
 }
 
+/* A number of `o`, or `dflt` when absent or not a number. */
+static double jnum_or(const json_t *o, const char *key, double dflt)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* The timing of each health check (objects only, in order). */
+static int health_checks(struct roger_marathon_app *app, json_t *o)
+{
+	json_t *list = json_object_get(o, "healthChecks"), *h;
+	size_t i;
+
+	app->n_health_checks = 0;
+	if (!json_is_array(list))
+		return 0;
+	app->health_checks =
+		xcalloc(json_array_size(list), sizeof(*app->health_checks));
+	if (!app->health_checks)
+		return ROGER_ENOMEM;
+	json_array_foreach(list, i, h) {
+		struct roger_marathon_health_check *hc =
+			&app->health_checks[app->n_health_checks];
+
+		if (!json_is_object(h))
+			continue;
+		hc->protocol = jstr(h, "protocol");
+		if (!hc->protocol)
+			hc->protocol = "HTTP";
+		hc->grace_period_seconds =
+			(int)jnum_or(h, "gracePeriodSeconds", 300);
+		hc->interval_seconds = (int)jnum_or(h, "intervalSeconds", 60);
+		hc->timeout_seconds = (int)jnum_or(h, "timeoutSeconds", 20);
+		hc->max_consecutive_failures =
+			(int)jnum_or(h, "maxConsecutiveFailures", 3);
+		app->n_health_checks++;
+	}
+	return 0;
+}
+
 static int app_fill(struct roger_marathon_app *app, json_t *o)
 {
 	json_t *vi = json_object_get(o, "versionInfo");
 	json_t *ltf = json_object_get(o, "lastTaskFailure");
+	json_t *us;
 
 	memset(app, 0, sizeof(*app));
 	app->json = json_incref(o);
@@ -843,7 +886,14 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 	app->tasks_running = jint(o, "tasksRunning");
 	app->tasks_healthy = jint(o, "tasksHealthy");
 	app->tasks_unhealthy = jint(o, "tasksUnhealthy");
-	app->n_health_checks = json_array_size(json_object_get(o, "healthChecks"));
+	us = json_object_get(o, "upgradeStrategy");
+	app->minimum_health_capacity =
+		jnum_or(us, "minimumHealthCapacity", 1);
+	app->maximum_over_capacity = jnum_or(us, "maximumOverCapacity", 1);
+	app->backoff_seconds = jnum_or(o, "backoffSeconds", 1);
+	app->backoff_factor = jnum_or(o, "backoffFactor", 1.15);
+	app->max_launch_delay_seconds =
+		jnum_or(o, "maxLaunchDelaySeconds", 300);
 	if (json_is_object(ltf)) {
 		struct roger_marathon_task_failure *f = &app->last_task_failure;
 
@@ -860,7 +910,7 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 			json_object_get(o, "deployments"), "id") < 0 ||
 	    tasks_fill(&app->tasks, &app->n_tasks,
 		       json_object_get(o, "tasks")) < 0 ||
-	    service_ports(app, o) < 0) {
+	    service_ports(app, o) < 0 || health_checks(app, o) < 0) {
 		app_release(app);
 		return ROGER_ENOMEM;
 	}

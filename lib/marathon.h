@@ -229,6 +229,18 @@ struct roger_marathon_task_failure {
 	const char *version;
 };
 
+/*
+ * A health check's timing, with Marathon's defaults for missing fields
+ * (grace period 300 s, interval 60 s, timeout 20 s, 3 failures).
+ */
+struct roger_marathon_health_check {
+	const char *protocol; /* "HTTP" when absent */
+	int grace_period_seconds;
+	int interval_seconds;
+	int timeout_seconds;
+	int max_consecutive_failures; /* 0: never killed */
+};
+
 struct roger_marathon_app {
 	json_t *json; /* the app object (a reference of its own) */
 	const char *id;
@@ -252,6 +264,17 @@ struct roger_marathon_app {
 	 */
 	int *service_ports;
 	size_t n_service_ports;
+	/* n_health_checks of them, in the order of healthChecks */
+	struct roger_marathon_health_check *health_checks;
+	/*
+	 * upgradeStrategy and the launch backoff, with Marathon's defaults
+	 * (1 and 1; 1 s, factor 1.15, at most 300 s) when absent.
+	 */
+	double minimum_health_capacity;
+	double maximum_over_capacity;
+	double backoff_seconds;
+	double backoff_factor;
+	double max_launch_delay_seconds;
 };
 
 /*

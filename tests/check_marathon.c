@@ -557,6 +557,54 @@ START_TEST(test_marathon_parse_app_edge_shapes)
 }
 END_TEST
 
+START_TEST(test_marathon_parse_app_timing)
+{
+	struct roger_marathon_app *app = parse_app_fixture("marathon-get-app.json");
+	const char *bare = "{\"id\":\"/a\",\"healthChecks\":[7,{\"protocol\":\"TCP\"},{\"gracePeriodSeconds\":2,\"intervalSeconds\":1,\"timeoutSeconds\":1,\"maxConsecutiveFailures\":0}],\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0},\"backoffSeconds\":0.5,\"backoffFactor\":2,\"maxLaunchDelaySeconds\":10}";
+
+	/* a recorded 1.5 app: MESOS_HTTP check, default strategy, 1.7 max delay */
+	ck_assert_uint_eq(app->n_health_checks, 1);
+	ck_assert_str_eq(app->health_checks[0].protocol, "MESOS_HTTP");
+	ck_assert_int_eq(app->health_checks[0].grace_period_seconds, 15);
+	ck_assert_int_eq(app->health_checks[0].interval_seconds, 3);
+	ck_assert_int_eq(app->health_checks[0].timeout_seconds, 15);
+	ck_assert_int_eq(app->health_checks[0].max_consecutive_failures, 10);
+	ck_assert(app->minimum_health_capacity == 1);
+	ck_assert(app->maximum_over_capacity == 1);
+	ck_assert(app->backoff_seconds == 1);
+	ck_assert(app->backoff_factor > 1.149 && app->backoff_factor < 1.151);
+	ck_assert(app->max_launch_delay_seconds == 3600);
+	roger_marathon_app_free(app);
+
+	/* Marathon's defaults for what a definition leaves out */
+	ck_assert_int_eq(roger_marathon_app_parse(&app, "{\"id\":\"/a\"}", 11, NULL), 0);
+	ck_assert_uint_eq(app->n_health_checks, 0);
+	ck_assert(app->minimum_health_capacity == 1);
+	ck_assert(app->maximum_over_capacity == 1);
+	ck_assert(app->backoff_seconds == 1);
+	ck_assert(app->max_launch_delay_seconds == 300);
+	roger_marathon_app_free(app);
+
+	/* a rendered definition: partial checks, a non-object skipped */
+	ck_assert_int_eq(roger_marathon_app_parse(&app, bare, strlen(bare), NULL), 0);
+	ck_assert_uint_eq(app->n_health_checks, 2);
+	ck_assert_str_eq(app->health_checks[0].protocol, "TCP");
+	ck_assert_int_eq(app->health_checks[0].grace_period_seconds, 300);
+	ck_assert_int_eq(app->health_checks[0].interval_seconds, 60);
+	ck_assert_int_eq(app->health_checks[0].timeout_seconds, 20);
+	ck_assert_int_eq(app->health_checks[0].max_consecutive_failures, 3);
+	ck_assert_str_eq(app->health_checks[1].protocol, "HTTP");
+	ck_assert_int_eq(app->health_checks[1].grace_period_seconds, 2);
+	ck_assert_int_eq(app->health_checks[1].max_consecutive_failures, 0);
+	ck_assert(app->minimum_health_capacity == 0.5);
+	ck_assert(app->maximum_over_capacity == 0);
+	ck_assert(app->backoff_seconds == 0.5);
+	ck_assert(app->backoff_factor == 2);
+	ck_assert(app->max_launch_delay_seconds == 10);
+	roger_marathon_app_free(app);
+}
+END_TEST
+
 START_TEST(test_marathon_parse_bad_bodies)
 {
 	struct roger_marathon_app *app = NULL;
@@ -1695,6 +1743,7 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_parse_apps_1_4_nulls_and_legacy);
 	tcase_add_test(tc, test_marathon_parse_app_post_201_bare);
 	tcase_add_test(tc, test_marathon_parse_app_edge_shapes);
+	tcase_add_test(tc, test_marathon_parse_app_timing);
 	tcase_add_test(tc, test_marathon_parse_bad_bodies);
 	tcase_add_test(tc, test_marathon_parse_tasks_all_shapes);
 	tcase_add_test(tc, test_marathon_parse_versions_sorted);
