@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ctx.h"
+#include "deploy.h"
 #include "err.h"
 #include "fs.h"
 #include "http.h"
