@@ -279,7 +279,7 @@ static void wait_a_bit(struct watch *w, long ms)
 	for (long waited = 0; waited < ms; waited += SLICE_MS) {
 		if (roger_ctx_interrupted(w->ctx))
 			return;
-		sleep_ms(SLICE_MS);
+		sleep_ms(ms - waited < SLICE_MS ? ms - waited : SLICE_MS);
 	}
 }
 
@@ -308,7 +308,11 @@ static void run(struct watch *w, struct roger_marathon *events)
 		int rc;
 
 		if (!stream || roger_ctx_now_ms(w->ctx) < next_stream) {
-			wait_a_bit(w, TICK_MS);
+			int64_t until = roger_ctx_now_ms(w->ctx) + TICK_MS;
+
+			if (w->next_poll_ms < until)
+				until = w->next_poll_ms;
+			wait_a_bit(w, (long)(until - roger_ctx_now_ms(w->ctx)));
 			tick(w);
 			continue;
 		}

@@ -769,7 +769,7 @@ static void count(struct roger_deploy *d)
 		int64_t ran = d->now_ms - t->first_running_ms;
 
 		if (!t->alive || t->killing)
-			continue;
+			continue; /* being killed: counted as stopping */
 		if (!t->current) {
 			p->old++;
 			continue;
@@ -793,10 +793,9 @@ static void count(struct roger_deploy *d)
 	for (size_t i = 0; i < d->n_fails; i++)
 		if (failure_counts(d, &d->fails[i]))
 			p->failures++;
-	/* killing tasks of an older configuration still hold the old version */
 	for (size_t i = 0; i < d->n_tasks; i++)
-		if (d->tasks[i].killing && !d->tasks[i].current)
-			p->old++;
+		if (d->tasks[i].alive && d->tasks[i].killing)
+			p->stopping++;
 }
 
 static void set_task(struct roger_deploy *d, const struct failure *f)
@@ -891,7 +890,7 @@ static bool ready(const struct roger_deploy *d)
 
 	return d->app_seen && !d->app_missing && p->target >= 0 &&
 	       p->healthy >= p->target && p->running <= p->target &&
-	       p->old == 0;
+	       p->old == 0 && p->stopping == 0;
 }
 
 /* Ready but for the settle period. */
@@ -914,6 +913,18 @@ static void progress_line(char *out, size_t size,
 	else
 		snprintf(out, size, "?");
 	roger_buf_release(&b);
+}
+
+/* "30 s", "2.5 s" (a static buffer) */
+static const char *seconds(int64_t ms)
+{
+	static char buf[32];
+
+	if (ms % 1000 == 0)
+		snprintf(buf, sizeof(buf), "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, sizeof(buf), "%.1f s", (double)ms / 1000.0);
+	return buf;
 }
 
 static void decide_remove(struct roger_deploy *d)
@@ -1025,8 +1036,8 @@ timeout:
 		progress_line(line, sizeof(line), &d->st);
 		d->st.state = ROGER_DEPLOY_TIMED_OUT;
 		snprintf(d->st.reason, sizeof(d->st.reason),
-			 "timed out after %lld s waiting for %s of app '%s': %s",
-			 (long long)(p->elapsed_ms / 1000),
+			 "timed out after %s waiting for %s of app '%s': %s",
+			 seconds(d->goal.timeout_ms),
 			 d->dep_id ? "the deployment" : "the app", d->app_id,
 			 line);
 		set_task(d, last_failure(d, false));
@@ -1093,6 +1104,8 @@ int roger_deploy_progress_text(struct roger_buf *out,
 	if (rc == 0)
 		rc = add_count(out, p->old, "old");
 	if (rc == 0)
+		rc = add_count(out, p->stopping, "stopping");
+	if (rc == 0)
 		rc = add_count(out, p->failures, "failed");
 	if (rc == 0 && p->delay_seconds > 0)
 		rc = roger_buf_addf(out, ", launch delayed %d s",
@@ -1104,12 +1117,13 @@ json_t *roger_deploy_status_json(const struct roger_deploy_status *st)
 {
 	const struct roger_deploy_progress *p = &st->progress;
 	json_t *o = json_pack(
-		"{s:s,s:s?,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:f}", "app",
+		"{s:s,s:s?,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:f}", "app",
 		st->app_id, "deployment",
 		st->deployment_id[0] ? st->deployment_id : NULL, "state",
 		roger_deploy_state_name(st->state), "target", p->target,
 		"running", p->running, "healthy", p->healthy, "unhealthy",
-		p->unhealthy, "staging", p->staging, "old", p->old, "failures",
+		p->unhealthy, "staging", p->staging, "old", p->old, "stopping",
+		p->stopping, "failures",
 		p->failures, "deployment_active", p->deployment_active,
 		"elapsed_seconds", (double)p->elapsed_ms / 1000.0);
 

@@ -35,7 +35,7 @@
  * configuration running, none of an older one alive, and each of them
  * healthy when the app has health checks or, without health checks, each
  * of them running for the settle period (a task started before the
- * deployment is settled already).
+ * deployment is settled already), and no task still being killed.
  *
  * Failing fast, before the timeout:
  *  - ROGER_DEPLOY_MAX_FAILURES (3) distinct tasks of the new version ended
@@ -130,6 +130,7 @@ struct roger_deploy_progress {
 	int unhealthy; /* of those: failing a health check */
 	int staging;   /* of the current configuration, not running yet */
 	int old;       /* tasks of an older configuration still alive */
+	int stopping;  /* tasks being killed (TASK_KILLING), of any version */
 	int failures;  /* failed tasks of the new version so far */
 	int delay_seconds;   /* launch backoff in the queue; 0: none */
 	bool health_checks;  /* "healthy" means healthy (else settled) */
@@ -218,7 +219,7 @@ int roger_deploy_progress_text(struct roger_buf *out,
  * The status as a JSON object (new reference, NULL when out of memory):
  * {"app", "deployment", "state": "waiting|succeeded|failed|timed_out",
  * "reason", "target", "running", "healthy", "unhealthy", "staging", "old",
- * "failures", "elapsed_seconds", "failed_task": {"id", "state", "message"}}.
+ * "stopping", "failures", "deployment_active", "elapsed_seconds", "failed_task": {"id", "state", "message"}}.
  */
 json_t *roger_deploy_status_json(const struct roger_deploy_status *st);
 /* "succeeded", "failed", ... */

@@ -10,11 +10,16 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/roger.h"
 #include "tests/faultd.h"
@@ -313,8 +318,11 @@ START_TEST(test_deploy_scale_down_and_to_zero)
 	/* two running: one too many */
 	see_app(d, 1200, app(V2, V1, 1, false, J("%s,%s", t1, t2), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
-	/* the surplus one being killed does not count */
+	/* the surplus one being killed: done once it is gone */
 	see_app(d, 1300, app(V2, V1, 1, false, J("%s,%s", t1, t2k), NULL));
+	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
+	ck_assert_str_eq(text(d), "1/1 running, 1 stopping");
+	see_app(d, 1400, app(V2, V1, 1, false, t1, NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_SUCCEEDED);
 	roger_deploy_free(d);
 
@@ -872,6 +880,631 @@ START_TEST(test_deploy_goal_checked)
 }
 END_TEST
 
+/* ---- the driver: shared helpers ------------------------------------------- */
+
+struct seen_notes {
+	int stream, poll, failed;
+	int progress_calls, changes;
+	char last_text[2048];
+	char last_failed_task[256];
+};
+
+static void on_note(void *data, const struct roger_deploy_note *n)
+{
+	struct seen_notes *s = data;
+
+	ck_assert_msg(!strchr(n->text, '\n'), "note on two lines: %s", n->text);
+	if (n->kind == ROGER_DEPLOY_NOTE_STREAM)
+		s->stream++;
+	else if (n->kind == ROGER_DEPLOY_NOTE_POLL)
+		s->poll++;
+	else if (n->kind == ROGER_DEPLOY_NOTE_TASK_FAILED) {
+		s->failed++;
+		snprintf(s->last_failed_task, sizeof(s->last_failed_task), "%s",
+			 n->task_id ? n->task_id : "");
+	}
+	snprintf(s->last_text, sizeof(s->last_text), "%s", n->text);
+}
+
+static void on_progress(void *data, const struct roger_deploy_status *st,
+			bool changed)
+{
+	struct seen_notes *s = data;
+
+	ck_assert_ptr_nonnull(st);
+	s->progress_calls++;
+	if (changed)
+		s->changes++;
+}
+
+static struct roger_ctx *test_ctx(void)
+{
+	struct roger_ctx *ctx = NULL;
+
+	ck_assert_int_eq(roger_ctx_new(&ctx, NULL), 0);
+	return ctx;
+}
+
+static int no_sleep(void *data, long ms)
+{
+	(void)data;
+	(void)ms;
+	return 0;
+}
+
+/* A Marathon client for `url`, quick to give up (1 s replies, 2 retries). */
+static struct roger_marathon *client(struct roger_ctx *ctx, const char *url,
+				     long timeout_ms)
+{
+	struct roger_http_client_opts o = { 0 };
+	struct roger_http_client *http = NULL;
+	struct roger_marathon *m = NULL;
+	const char *bases[1] = { url };
+
+	o.name = "marathon";
+	o.bases = bases;
+	o.n_bases = 1;
+	o.timeout_ms = timeout_ms;
+	o.max_retries = 2;
+	ck_assert_int_eq(roger_http_client_new(&http, ctx, &o, NULL, NULL), 0);
+	roger_http_client_set_sleep_fn(http, no_sleep, NULL);
+	ck_assert_int_eq(roger_marathon_new(&m, ctx, http, NULL), 0);
+	return m;
+}
+
+static struct roger_deploy_watch_opts watch_opts(struct seen_notes *seen,
+						 long poll_ms)
+{
+	struct roger_deploy_watch_opts o = { 0 };
+
+	memset(seen, 0, sizeof(*seen));
+	o.poll_ms = poll_ms;
+	o.idle_ms = 1500;
+	o.reconnect_max_ms = 1000;
+	o.on_note = on_note;
+	o.on_progress = on_progress;
+	o.data = seen;
+	return o;
+}
+
+/* ---- the driver against roger local ----------------------------------------- */
+
+struct local {
+	pid_t pid;
+	char dir[1024];
+	char url[64];
+};
+
+static const char *roger_bin(void)
+{
+	const char *r = getenv("ROGER");
+
+	return r && *r ? r : "./roger";
+}
+
+static const char *testapp(void)
+{
+	static char path[PATH_MAX];
+	char rel[PATH_MAX];
+	const char *b = getenv("TEST_BUILDDIR");
+
+	/* the tasks run in their sandboxes: the path must be absolute */
+	snprintf(rel, sizeof(rel), "%s/testapp", b && *b ? b : "tests");
+	ck_assert_ptr_nonnull(realpath(rel, path));
+	return path;
+}
+
+static void local_start(struct local *l)
+{
+	char file[1100];
+	json_t *doc = NULL;
+
+	snprintf(l->dir, sizeof(l->dir), "%s/local.XXXXXX", faultd_tmp_dir());
+	ck_assert_ptr_nonnull(mkdtemp(l->dir));
+	snprintf(file, sizeof(file), "%s/serve.log", l->dir);
+	l->pid = fork();
+	ck_assert_int_ge(l->pid, 0);
+	if (l->pid == 0) {
+		int fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* the server (and its tasks) end with the test */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(roger_bin(), roger_bin(), "local", "serve", "--port", "0",
+		      "--state-dir", l->dir, "--cpus", "8", "--mem", "8192",
+		      (char *)NULL);
+		_exit(127);
+	}
+	snprintf(file, sizeof(file), "%s/server.json", l->dir);
+	for (int i = 0; i < 400 && !doc; i++) {
+		doc = json_load_file(file, 0, NULL);
+		if (!doc)
+			usleep(25000);
+	}
+	ck_assert_msg(doc != NULL, "roger local did not start (see %s)", l->dir);
+	snprintf(l->url, sizeof(l->url), "http://127.0.0.1:%d",
+		 (int)json_integer_value(json_object_get(doc, "port")));
+	json_decref(doc);
+}
+
+static void local_stop(struct local *l)
+{
+	int status;
+
+	kill(l->pid, SIGTERM);
+	waitpid(l->pid, &status, 0);
+}
+
+/*
+ * The test app as /web/hello: `instances`, an HTTP health check (grace 1 s,
+ * every second, killed after 2 failures) when `hc`, and `env` (JSON
+ * members, may be empty).  Backoffs are short so that crash loops are quick.
+ */
+static json_t *hello(int instances, bool hc, const char *env)
+{
+	json_error_t jerr;
+	json_t *app = json_loads(J("{'id':'/web/hello','cmd':'exec %s','cpus':0.05,'mem':8,"
+				   "'instances':%d,'portDefinitions':[{'port':0}],"
+				   "'backoffSeconds':1,'backoffFactor':1.01,'maxLaunchDelaySeconds':2,"
+				   "'taskKillGracePeriodSeconds':1,'env':{%s}%s}",
+				   testapp(), instances, env,
+				   hc ? ",'healthChecks':[{'protocol':'HTTP','path':'/health','portIndex':0,"
+					"'gracePeriodSeconds':1,'intervalSeconds':1,'timeoutSeconds':1,"
+					"'maxConsecutiveFailures':2}]"
+				      : ""),
+				 0, &jerr);
+
+	ck_assert_msg(app != NULL, "bad app: %s", jerr.text);
+	return app;
+}
+
+/* PUT the app and watch the deployment; returns what the watch did. */
+static int put_and_watch(struct roger_deploy_status *st,
+			 struct roger_deploy_goal *goal,
+			 struct roger_marathon_deployment_result *res,
+			 struct roger_ctx *ctx, struct roger_marathon *m,
+			 struct roger_marathon *ev, json_t *app,
+			 int64_t timeout_ms, int64_t settle_ms,
+			 const struct roger_deploy_watch_opts *o,
+			 struct roger_err *err)
+{
+	struct roger_err perr = ROGER_ERR_INIT;
+
+	ck_assert_msg(roger_marathon_put_app(res, NULL, m, "/web/hello", app,
+					     0, &perr) == 0,
+		      "PUT: %s", perr.msg);
+	memset(goal, 0, sizeof(*goal));
+	goal->app_id = "/web/hello";
+	goal->deployment_id = res->deployment_id;
+	goal->version = res->version;
+	goal->instances = (int)json_integer_value(json_object_get(app, "instances"));
+	goal->timeout_ms = timeout_ms;
+	goal->settle_ms = settle_ms;
+	json_decref(app);
+	return roger_deploy_watch(st, ctx, m, ev, goal, o, err);
+}
+
+START_TEST(test_watch_local_create_scale_restart_destroy)
+{
+	struct roger_ctx *ctx = test_ctx();
+	struct roger_marathon *m, *ev;
+	struct roger_marathon_deployment_result res;
+	struct roger_deploy_goal goal;
+	struct roger_deploy_status st;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *a = NULL;
+	struct seen_notes seen;
+	struct roger_deploy_watch_opts o = watch_opts(&seen, 500);
+	struct local l;
+
+	local_start(&l);
+	m = client(ctx, l.url, 5000);
+	ev = client(ctx, l.url, 5000);
+	/* create, with health checks */
+	ck_assert_msg(put_and_watch(&st, &goal, &res, ctx, m, ev, hello(1, true, ""),
+				    30000, -1, &o, &err) == 0,
+		      "create: %s", err.msg);
+	ck_assert_int_eq(st.state, ROGER_DEPLOY_SUCCEEDED);
+	ck_assert_int_eq(st.progress.healthy, 1);
+	ck_assert_int_gt(seen.progress_calls, 0);
+	ck_assert_int_eq(seen.stream, 0);
+	/* scale up: the old task stays, a new one becomes healthy */
+	ck_assert_int_eq(roger_marathon_scale_app(&res, m, "/web/hello", 3, 0, NULL), 0);
+	goal.deployment_id = res.deployment_id;
+	goal.version = res.version;
+	goal.instances = 3;
+	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
+		      "scale: %s", err.msg);
+	ck_assert_int_eq(st.progress.healthy, 3);
+	ck_assert_int_eq(st.progress.old, 0);
+	/* down again */
+	ck_assert_int_eq(roger_marathon_scale_app(&res, m, "/web/hello", 1, 0, NULL), 0);
+	goal.deployment_id = res.deployment_id;
+	goal.version = res.version;
+	goal.instances = 1;
+	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
+		      "scale down: %s", err.msg);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_uint_eq(a->n_tasks, 1);
+	roger_marathon_app_free(a);
+	/* a restart replaces the task */
+	ck_assert_int_eq(roger_marathon_restart_app(&res, m, "/web/hello", 0, NULL), 0);
+	goal.deployment_id = res.deployment_id;
+	goal.version = res.version;
+	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
+		      "restart: %s", err.msg);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_uint_eq(a->n_tasks, 1);
+	ck_assert_str_eq(a->tasks[0].version, res.version);
+	roger_marathon_app_free(a);
+	/* destroy: done when the app is gone */
+	ck_assert_int_eq(roger_marathon_delete_app(&res, m, "/web/hello", 0, NULL), 0);
+	goal.deployment_id = res.deployment_id;
+	goal.version = res.version;
+	goal.flags = ROGER_DEPLOY_REMOVE;
+	goal.instances = 0;
+	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
+		      "destroy: %s", err.msg);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", 0, NULL), ROGER_ENOTFOUND);
+	roger_marathon_free(ev);
+	roger_marathon_free(m);
+	roger_ctx_free(ctx);
+	local_stop(&l);
+}
+END_TEST
+
+/* The crash loop of a new version, with the stream or by polling alone. */
+static void crash_loop(bool stream)
+{
+	struct roger_ctx *ctx = test_ctx();
+	struct roger_marathon *m, *ev;
+	struct roger_marathon_deployment_result res, first;
+	struct roger_deploy_goal goal;
+	struct roger_deploy_status st;
+	struct roger_deploy_rollback rb;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *a = NULL;
+	struct seen_notes seen;
+	struct roger_deploy_watch_opts o = watch_opts(&seen, 500);
+	struct local l;
+	bool active;
+	char *env;
+
+	local_start(&l);
+	m = client(ctx, l.url, 5000);
+	ev = stream ? client(ctx, l.url, 5000) : NULL;
+	ck_assert_msg(put_and_watch(&st, &goal, &first, ctx, m, ev, hello(2, false, ""),
+				    30000, 1000, &o, &err) == 0,
+		      "create: %s", err.msg);
+	/* the new version exits at once */
+	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev,
+				       hello(2, false, "'TESTAPP_EXIT':'3','TESTAPP_STDERR':'boom'"),
+				       60000, 1000, &o, &err),
+			 ROGER_EDEPLOY);
+	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_TASKS);
+	ck_assert_msg(strstr(err.msg, "3 tasks of the new version failed"), "%s", err.msg);
+	ck_assert_str_ne(st.task_id, "");
+	ck_assert_int_ge(seen.failed, 1);
+	ck_assert_str_eq(seen.last_failed_task, st.task_id);
+	/*
+	 * Roll back: the old version runs again, two of it.  Without health
+	 * checks the new tasks may all have run for a moment, which ends the
+	 * deployment: then the previous version is redeployed.
+	 */
+	active = st.progress.deployment_active;
+	ck_assert_msg(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, first.version,
+					    &o, &err) == 0,
+		      "rollback: %s", err.msg);
+	ck_assert(rb.by_version == !active);
+	ck_assert_str_ne(rb.deployment_id, res.deployment_id);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_int_eq(a->tasks_running, 2);
+	/* the old definition: no env at all */
+	env = json_dumps(a->json, 0);
+	ck_assert_ptr_null(strstr(env, "TESTAPP_EXIT"));
+	free(env);
+	roger_marathon_app_free(a);
+	/* nothing left to roll back: by version when one is given */
+	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, NULL, &o, &err),
+			 ROGER_ENOTFOUND);
+	ck_assert_msg(strstr(err.msg, "has already ended: nothing to roll back"), "%s", err.msg);
+	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, first.version, &o, &err), 0);
+	ck_assert(rb.by_version);
+	roger_marathon_free(ev);
+	roger_marathon_free(m);
+	roger_ctx_free(ctx);
+	local_stop(&l);
+}
+
+START_TEST(test_watch_local_crash_loop_rollback)
+{
+	crash_loop(true);
+}
+END_TEST
+
+START_TEST(test_watch_local_crash_loop_polling_alone)
+{
+	crash_loop(false);
+}
+END_TEST
+
+START_TEST(test_watch_local_never_healthy)
+{
+	struct roger_ctx *ctx = test_ctx();
+	struct roger_marathon *m, *ev;
+	struct roger_marathon_deployment_result res;
+	struct roger_deploy_goal goal;
+	struct roger_deploy_status st;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct seen_notes seen;
+	struct roger_deploy_watch_opts o = watch_opts(&seen, 500);
+	struct local l;
+
+	local_start(&l);
+	m = client(ctx, l.url, 5000);
+	ev = client(ctx, l.url, 5000);
+	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev,
+				       hello(1, true, "'TESTAPP_UNHEALTHY':'1'"),
+				       60000, -1, &o, &err),
+			 ROGER_EDEPLOY);
+	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_HEALTH);
+	ck_assert_msg(strstr(err.msg, "killed for failing its health checks"), "%s", err.msg);
+	ck_assert_str_ne(st.task_id, "");
+	/* polling alone sees it too */
+	ck_assert_int_eq(roger_marathon_cancel_deployment(NULL, m, res.deployment_id,
+							  ROGER_MARATHON_FORCE, NULL),
+			 0);
+	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, NULL,
+				       hello(1, true, "'TESTAPP_UNHEALTHY':'1','X':'2'"),
+				       60000, -1, &o, &err),
+			 ROGER_EDEPLOY);
+	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_HEALTH);
+	roger_marathon_free(ev);
+	roger_marathon_free(m);
+	roger_ctx_free(ctx);
+	local_stop(&l);
+}
+END_TEST
+
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	interrupt_flag = 1;
+}
+
+START_TEST(test_watch_local_slow_times_out_or_is_interrupted)
+{
+	struct roger_ctx *ctx = test_ctx();
+	struct roger_marathon *m, *ev;
+	struct roger_marathon_deployment_result res;
+	struct roger_deploy_goal goal;
+	struct roger_deploy_status st;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct seen_notes seen;
+	struct roger_deploy_watch_opts o = watch_opts(&seen, 500);
+	struct local l;
+	json_t *slow;
+
+	local_start(&l);
+	m = client(ctx, l.url, 5000);
+	ev = client(ctx, l.url, 5000);
+	/* never listens, and the grace period outlasts the test */
+	slow = hello(1, true, "'TESTAPP_HANG':'1'");
+	json_object_set_new(json_array_get(json_object_get(slow, "healthChecks"), 0),
+			    "gracePeriodSeconds", json_integer(600));
+	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev, slow, 2500, -1, &o, &err),
+			 ROGER_ETIMEOUT);
+	ck_assert_int_eq(st.state, ROGER_DEPLOY_TIMED_OUT);
+	ck_assert_msg(strstr(err.msg, "timed out after 2.5 s waiting for the deployment of app '/web/hello': 0/1 healthy"),
+		      "%s", err.msg);
+	ck_assert(st.progress.deployment_active);
+	/* the same watch, interrupted */
+	roger_ctx_set_interrupt_flag(ctx, &interrupt_flag);
+	signal(SIGALRM, on_alarm);
+	alarm(1);
+	goal.timeout_ms = 0;
+	ck_assert_int_eq(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err), ROGER_EINTR);
+	ck_assert_int_eq(st.state, ROGER_DEPLOY_WAITING);
+	ck_assert_msg(strstr(err.msg, "interrupted while waiting for the deployment of app '/web/hello': 0/1 healthy"),
+		      "%s", err.msg);
+	roger_marathon_free(ev);
+	roger_marathon_free(m);
+	roger_ctx_free(ctx);
+	local_stop(&l);
+}
+END_TEST
+
+/* ---- the driver against scripted faults -------------------------------------- */
+
+#define FD_APP "{'match':'GET /v2/apps/web/hello*','times':0,'json':{'app':{'id':'/web/hello','version':'" V2 "'," \
+	"'versionInfo':{'lastConfigChangeAt':'" V2 "'},'instances':1,'tasks':[{'id':'" TASK("aaaaaaa1") "'," \
+	"'state':'TASK_RUNNING','version':'" V2 "','startedAt':'" V2 "'}]}}}"
+#define FD_OURS(n) "{'match':'GET /v2/deployments','times':" #n ",'json':[{'id':'" DEP "','version':'" V2 "'," \
+	"'affectedApps':['/web/hello'],'steps':[],'currentActions':[],'currentStep':1,'totalSteps':1}]}"
+#define FD_NONE "{'match':'GET /v2/deployments','times':0,'json':[]}"
+#define FD_QUEUE "{'match':'GET /v2/queue','times':0,'json':{'queue':[]}}"
+#define FD_ATTACHED "{'event':'event_stream_attached','data':{'eventType':'event_stream_attached'}}"
+
+/* Watch the scripted /web/hello; `events`: with a stream client too. */
+static int fd_watch(struct faultd *f, struct seen_notes *seen, bool events,
+		    long timeout_ms, struct roger_err *err)
+{
+	struct roger_ctx *ctx = test_ctx();
+	struct roger_marathon *m = client(ctx, f->url, timeout_ms);
+	struct roger_marathon *ev = events ? client(ctx, f->url, timeout_ms) : NULL;
+	struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0, 0, 20000, 0, 0 };
+	struct roger_deploy_watch_opts o = watch_opts(seen, 200);
+	struct roger_deploy_status st;
+	int rc;
+
+	rc = roger_deploy_watch(&st, ctx, m, ev, &g, &o, err);
+	ck_assert_str_eq(st.app_id, "/web/hello");
+	ck_assert_msg(!strchr(err->msg, '\n'), "error on two lines: %s", err->msg);
+	roger_marathon_free(ev);
+	roger_marathon_free(m);
+	roger_ctx_free(ctx);
+	return rc;
+}
+
+START_TEST(test_watch_stream_silent_then_reconnected)
+{
+	struct faultd f;
+	struct seen_notes seen;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	faultd_start(&f, "[" FD_OURS(12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+		     "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED "],'sse_end':'hang'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	/* silent for 1.5 s: dropped and opened again, polling meanwhile */
+	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/events"), 2);
+	ck_assert_int_ge(seen.stream, 1);
+	ck_assert_msg(strstr(seen.last_text, "reconnecting") || seen.stream > 1,
+		      "%s", seen.last_text);
+	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/deployments"), 13);
+	/* the server-side filter and the exact Accept header */
+	{
+		json_t *reqs = faultd_requests(&f), *r;
+		size_t i;
+		bool found = false;
+
+		json_array_foreach(reqs, i, r) {
+			const char *path = json_string_value(json_object_get(r, "path"));
+
+			if (strncmp(path, "/v2/events", 10))
+				continue;
+			found = true;
+			ck_assert_ptr_nonnull(strstr(path, "event_type=deployment_failed"));
+			ck_assert_ptr_nonnull(strstr(path, "event_type=status_update_event"));
+			ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "h"), "accept")),
+					 "text/event-stream");
+		}
+		ck_assert(found);
+		json_decref(reqs);
+	}
+	faultd_stop(&f);
+}
+END_TEST
+
+START_TEST(test_watch_stream_dropped_then_reconnected)
+{
+	struct faultd f;
+	struct seen_notes seen;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	faultd_start(&f, "[" FD_OURS(12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+		     "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED ",{'heartbeat':true}],'sse_end':'close'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/events"), 2);
+	ck_assert_int_ge(seen.stream, 1);
+	ck_assert_msg(strstr(seen.last_text, "event stream"), "%s", seen.last_text);
+	faultd_stop(&f);
+}
+END_TEST
+
+START_TEST(test_watch_stream_refused_polling_alone)
+{
+	struct faultd f;
+	struct seen_notes seen;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	faultd_start(&f, "[" FD_OURS(2) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+		     "{'match':'GET /v2/events*','times':0,'status':405,'html':true,"
+		     "'message':'HTTP method GET is not supported by this URL'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/events"), 1);
+	ck_assert_int_eq(seen.stream, 1);
+	ck_assert_msg(strstr(seen.last_text, "watching by polling alone"), "%s", seen.last_text);
+	ck_assert_msg(strstr(seen.last_text, "405"), "%s", seen.last_text);
+	faultd_stop(&f);
+}
+END_TEST
+
+START_TEST(test_watch_leader_election_503s)
+{
+	struct faultd f;
+	struct seen_notes seen;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	/* no leader for a moment: 503 (HTML, as Jetty), then the new leader */
+	faultd_start(&f, "[{'match':'GET /v2/deployments','times':2,'status':503,'html':true}," FD_OURS(1) ","
+		     "{'match':'GET /v2/apps/*','times':2,'status':502,'html':true,'message':'Could not determine the current leader'},"
+		     FD_NONE "," FD_APP "," FD_QUEUE "]");
+	ck_assert_msg(fd_watch(&f, &seen, false, 5000, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(seen.poll, 0);
+	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/deployments"), 4);
+	faultd_stop(&f);
+}
+END_TEST
+
+START_TEST(test_watch_unreachable_polls_end_the_watch)
+{
+	static const char *const rules[] = {
+		/* reset at every try */
+		"{'match':'GET /v2/apps/*','times':0,'reset':true}",
+		/* slower than the client's timeout */
+		"{'match':'GET /v2/apps/*','times':0,'delay':2,'json':{}}",
+		/* cut in the middle of the body */
+		"{'match':'GET /v2/apps/*','times':0,'close_after':10,'json':{'app':{'id':'/web/hello','tasks':[]}}}",
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		struct faultd f;
+		struct seen_notes seen;
+		struct roger_err err = ROGER_ERR_INIT;
+		char script[1024];
+
+		snprintf(script, sizeof(script), "[%s," FD_OURS(0) "," FD_QUEUE "]", rules[i]);
+		faultd_start(&f, script);
+		ck_assert_int_eq(fd_watch(&f, &seen, false, 500, &err), ROGER_ENET);
+		/* tolerated twice, with a note each time, then given up */
+		ck_assert_int_eq(seen.poll, 2);
+		ck_assert_msg(strstr(seen.last_text, "trying again"), "%s", seen.last_text);
+		ck_assert_msg(strstr(err.msg, "/v2/apps/web/hello"), "%s", err.msg);
+		if (i == 1)
+			ck_assert_msg(strstr(err.msg, "timed out"), "%s", err.msg);
+		faultd_stop(&f);
+	}
+}
+END_TEST
+
+START_TEST(test_watch_refused_or_garbled_replies_end_the_watch_at_once)
+{
+	static const struct {
+		const char *rule;
+		int code;
+		const char *says;
+	} cases[] = {
+		{ "{'match':'GET /v2/apps/*','times':0,'status':401,'html':true,'headers':{'WWW-Authenticate':'Basic realm=\\'Mesosphere\\''}}",
+		  ROGER_EAUTH, "401" },
+		{ "{'match':'GET /v2/apps/*','times':0,'status':403,'json':{'message':'Not Authorized to perform this action!'}}",
+		  ROGER_EAUTH, "Not Authorized to perform this action!" },
+		{ "{'match':'GET /v2/apps/*','times':0,'status':500,'html':true,'message':'Server Error'}",
+		  ROGER_EHTTP, "500" },
+		{ "{'match':'GET /v2/apps/*','times':0,'body':'{\\'app\\': {\\'id\\': \\'/web/hel','headers':{'Content-Type':'application/json'}}",
+		  ROGER_EHTTP, "invalid JSON in the app" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct faultd f;
+		struct seen_notes seen;
+		struct roger_err err = ROGER_ERR_INIT;
+		char script[1024];
+
+		snprintf(script, sizeof(script), "[%s," FD_OURS(0) "," FD_QUEUE "]", cases[i].rule);
+		faultd_start(&f, script);
+		ck_assert_int_eq(fd_watch(&f, &seen, false, 2000, &err), cases[i].code);
+		ck_assert_msg(strstr(err.msg, cases[i].says), "case %zu: %s", i, err.msg);
+		/* one try: retrying cannot change these */
+		ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/apps"), 1);
+		ck_assert_int_eq(seen.poll, 0);
+		faultd_stop(&f);
+	}
+}
+END_TEST
+
 /* ---- main ------------------------------------------------------------------ */
 
 static Suite *deploy_suite(void)
@@ -898,6 +1531,23 @@ static Suite *deploy_suite(void)
 	tcase_add_test(tc, test_deploy_status_json);
 	tcase_add_test(tc, test_deploy_default_timeout);
 	tcase_add_test(tc, test_deploy_goal_checked);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("local");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_watch_local_create_scale_restart_destroy);
+	tcase_add_test(tc, test_watch_local_crash_loop_rollback);
+	tcase_add_test(tc, test_watch_local_crash_loop_polling_alone);
+	tcase_add_test(tc, test_watch_local_never_healthy);
+	tcase_add_test(tc, test_watch_local_slow_times_out_or_is_interrupted);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("faults");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_watch_stream_silent_then_reconnected);
+	tcase_add_test(tc, test_watch_stream_dropped_then_reconnected);
+	tcase_add_test(tc, test_watch_stream_refused_polling_alone);
+	tcase_add_test(tc, test_watch_leader_election_503s);
+	tcase_add_test(tc, test_watch_unreachable_polls_end_the_watch);
+	tcase_add_test(tc, test_watch_refused_or_garbled_replies_end_the_watch_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
