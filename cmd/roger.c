@@ -23,10 +23,13 @@ extern const struct roger_cmd cmd_build;
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
+extern const struct roger_cmd cmd_destroy;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
+extern const struct roger_cmd cmd_restart;
+extern const struct roger_cmd cmd_scale;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -34,10 +37,13 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_build,
 	&cmd_completion,
 	&cmd_config,
+	&cmd_destroy,
 	&cmd_help,
 	&cmd_init,
 	&cmd_local,
 	&cmd_logs,
+	&cmd_restart,
+	&cmd_scale,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

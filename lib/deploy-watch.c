@@ -93,9 +93,10 @@ static void note(struct watch *w, enum roger_deploy_note_kind kind,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	roger_log(w->ctx, ROGER_LOG_INFO, "%s", text);
-	if (!w->o->on_note)
+	if (!w->o->on_note) {
+		roger_log(w->ctx, ROGER_LOG_INFO, "%s", text);
 		return;
+	}
 	n.text = text;
 	w->o->on_note(w->o->data, &n);
 }
