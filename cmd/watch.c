@@ -380,7 +380,7 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 		if (st->progress.deployment_active)
 			left_running(w, goal->deployment_id);
 		else if (!w->cli->quiet)
-			cli_error("not rolling back (--no-rollback)");
+			cli_error("not rolling back (--no-rollback): the deployment has ended, and the app is left as it is");
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
 	if (!roger_deploy_failure_revertible(st->failure)) {
