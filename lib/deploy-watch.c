@@ -284,6 +284,24 @@ static void wait_a_bit(struct watch *w, long ms)
 	}
 }
 
+/*
+ * A stream error names the URL with its long event_type query: keep the
+ * path only ("'http://h/v2/events'"), in place.
+ */
+static void drop_stream_query(char *msg)
+{
+	char *q = strstr(msg, "/v2/events?"), *end;
+
+	if (!q)
+		return;
+	q += strlen("/v2/events");
+	end = strchr(q, '\'');
+	if (end)
+		memmove(q, end, strlen(end) + 1);
+	else
+		*q = '\0';
+}
+
 /* Follow the stream (when there is one) and poll until decided. */
 static void run(struct watch *w, struct roger_marathon *events)
 {
@@ -325,6 +343,7 @@ static void run(struct watch *w, struct roger_marathon *events)
 			w->interrupted = true;
 			break;
 		}
+		drop_stream_query(serr.msg);
 		if (rc != ROGER_ENET) {
 			note(w, ROGER_DEPLOY_NOTE_STREAM, NULL,
 			     "the event stream is not available (%s); watching by polling alone",

@@ -142,7 +142,7 @@ test_expect_success 'an event stream that keeps dropping: reconnected (said with
 	on dropping -v scale --app web/hello --settle 0 2 >out 2>err &&
 	test_grep "scaled to 2 instances: 2/2 running" out &&
 	test "$(faultd_count dropping GET /v2/events)" -ge 2 &&
-	test_grep "^roger: warning: the event stream of .* ended; reconnecting in 1 s, polling meanwhile$" err
+	test_grep "^roger: warning: the event stream of .http://127.0.0.1:[0-9]*/v2/events. ended; reconnecting in 1 s, polling meanwhile$" err
 '
 
 test_done
