@@ -125,10 +125,12 @@ int cli_watch_confirm(struct cli_watch *w, const char *what, bool always)
 /* The masked base URL of the Marathon client, for messages. */
 static void base_url(struct cli_watch *w, struct roger_buf *out)
 {
-	roger_http_mask_url(out, roger_http_client_base(roger_marathon_http(w->m)));
+	roger_http_mask_url(out,
+			    roger_http_client_base(roger_marathon_http(w->m)));
 }
 
-int cli_watch_dry_run(struct cli_watch *w, const struct roger_marathon_req *req)
+int cli_watch_dry_run(struct cli_watch *w,
+		      const struct roger_marathon_req *req)
 {
 	struct roger_buf url = ROGER_BUF_INIT;
 	json_t *body = req->body ? json_loads(req->body, 0, NULL) : json_null();

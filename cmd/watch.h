@@ -75,7 +75,8 @@ int cli_watch_setup(struct cli_watch *w);
 int cli_watch_confirm(struct cli_watch *w, const char *what, bool always);
 
 /* --dry-run: print `req` (method, URL, body) and return 0. */
-int cli_watch_dry_run(struct cli_watch *w, const struct roger_marathon_req *req);
+int cli_watch_dry_run(struct cli_watch *w,
+		      const struct roger_marathon_req *req);
 
 /* What the deployment is expected to reach. */
 struct cli_watch_goal {

@@ -121,6 +121,12 @@ static bool set_str(char **dst, const char *s)
 	return true;
 }
 
+/* Set *dst to a copy of `s` when it is NULL; false when out of memory. */
+static bool fill(char **dst, const char *s)
+{
+	return *dst || !s || set_str(dst, s);
+}
+
 static bool streq(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
@@ -295,7 +301,8 @@ enum roger_deploy_state roger_deploy_state(const struct roger_deploy *d)
 	return d->st.state;
 }
 
-const struct roger_deploy_status *roger_deploy_status(const struct roger_deploy *d)
+const struct roger_deploy_status *
+roger_deploy_status(const struct roger_deploy *d)
 {
 	return &d->st;
 }
@@ -380,14 +387,13 @@ static int add_failure(struct roger_deploy *d, const char *task_id,
 			     !set_str(&f->message, message)))
 				return ROGER_ENOMEM;
 		}
-		if ((!f->task_id && task_id && !set_str(&f->task_id, task_id)) ||
-		    (!f->instance_id && instance_id &&
-		     !set_str(&f->instance_id, instance_id)) ||
-		    ((!f->message || !*f->message) && message &&
+		/* fill in what this source knows and the others did not */
+		if (!fill(&f->task_id, task_id) ||
+		    !fill(&f->instance_id, instance_id) ||
+		    (f->message && !*f->message &&
 		     !set_str(&f->message, message)) ||
-		    (!f->version && version && !set_str(&f->version, version)) ||
-		    (!f->timestamp && timestamp &&
-		     !set_str(&f->timestamp, timestamp)))
+		    !fill(&f->version, version) ||
+		    !fill(&f->timestamp, timestamp))
 			return ROGER_ENOMEM;
 		return 0;
 	}
@@ -581,7 +587,8 @@ int roger_deploy_observe_app(struct roger_deploy *d, int64_t now_ms,
 	for (size_t i = 0; i < app->n_health_checks; i++) {
 		int m = app->health_checks[i].max_consecutive_failures;
 
-		if (m > 0 && (d->hc_max_failures == 0 || m < d->hc_max_failures))
+		if (m > 0 &&
+		    (d->hc_max_failures == 0 || m < d->hc_max_failures))
 			d->hc_max_failures = m;
 	}
 	if (app->has_last_task_failure) {
@@ -1026,9 +1033,8 @@ static void decide(struct roger_deploy *d)
 		     f ? " (the last failure: " : "",
 		     f ? (f->message && *f->message ? f->message : f->state)
 		       : "");
-		if (f)
-			strncat(d->st.reason, ")",
-				sizeof(d->st.reason) - strlen(d->st.reason) - 1);
+		if (f && strlen(d->st.reason) + 1 < sizeof(d->st.reason))
+			strcat(d->st.reason, ")");
 		return;
 	}
 timeout:
@@ -1094,9 +1100,11 @@ int roger_deploy_progress_text(struct roger_buf *out,
 	rc = roger_buf_addf(out, "%d/%d %s", p->health_checks ? p->healthy
 							       : p->running,
 			    p->target, p->health_checks ? "healthy" : "running");
-	if (rc == 0 && !p->health_checks && p->settle_left_ms > 0)
-		rc = roger_buf_addf(out, ", settling %lld s",
-				    (long long)((p->settle_left_ms + 999) / 1000));
+	if (rc == 0 && !p->health_checks && p->settle_left_ms > 0) {
+		long long s = (long long)(p->settle_left_ms + 999) / 1000;
+
+		rc = roger_buf_addf(out, ", settling %lld s", s);
+	}
 	if (rc == 0)
 		rc = add_count(out, p->staging, "staging");
 	if (rc == 0)

@@ -113,12 +113,12 @@ enum roger_deploy_state {
 
 enum roger_deploy_failure {
 	ROGER_DEPLOY_FAIL_NONE,
-	ROGER_DEPLOY_FAIL_TASKS,     /* too many tasks of the new version failed */
-	ROGER_DEPLOY_FAIL_HEALTH,    /* one was killed for failing health checks */
+	ROGER_DEPLOY_FAIL_TASKS,     /* too many new tasks failed */
+	ROGER_DEPLOY_FAIL_HEALTH,    /* one killed for failing health checks */
 	ROGER_DEPLOY_FAIL_BACKOFF,   /* launch delay past the timeout */
 	ROGER_DEPLOY_FAIL_SETTLE,    /* a new task ended after the deployment */
 	ROGER_DEPLOY_FAIL_CANCELLED, /* Marathon says the deployment failed */
-	ROGER_DEPLOY_FAIL_VANISHED,  /* the deployment ended short of the goal */
+	ROGER_DEPLOY_FAIL_VANISHED,  /* it ended short of the goal */
 	ROGER_DEPLOY_FAIL_APP_GONE,  /* the app was deleted */
 };
 
@@ -138,7 +138,7 @@ struct roger_deploy_progress {
 	bool app_missing;    /* the last GET of the app said 404 */
 	int current_step, total_steps; /* of our deployment, 0 when unknown */
 	int64_t elapsed_ms;
-	int64_t settle_left_ms; /* the longest a running task must still settle */
+	int64_t settle_left_ms; /* the longest a task must still settle */
 };
 
 struct roger_deploy_status {
@@ -192,7 +192,8 @@ void roger_deploy_tick(struct roger_deploy *d, int64_t now_ms);
 
 enum roger_deploy_state roger_deploy_state(const struct roger_deploy *d);
 /* The status as of the last observation (borrowed, lives with `d`). */
-const struct roger_deploy_status *roger_deploy_status(const struct roger_deploy *d);
+const struct roger_deploy_status *
+roger_deploy_status(const struct roger_deploy *d);
 
 /* A failed task the machine knows of, in the order it learned of them. */
 struct roger_deploy_task_failure {
@@ -254,7 +255,7 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 
 enum roger_deploy_note_kind {
 	ROGER_DEPLOY_NOTE_TASK_FAILED, /* a task of the new version failed */
-	ROGER_DEPLOY_NOTE_STREAM,      /* the event stream dropped or is unusable */
+	ROGER_DEPLOY_NOTE_STREAM,      /* the event stream dropped or refused */
 	ROGER_DEPLOY_NOTE_POLL,        /* a poll failed and will be retried */
 };
 
