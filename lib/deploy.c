@@ -989,8 +989,9 @@ static void decide(struct roger_deploy *d)
 		f = last_failure(d, false);
 		task_name(name, sizeof(name), f);
 		fail(d, ROGER_DEPLOY_FAIL_TASKS, f,
-		     "%d tasks of the new version failed; the last, %s, ended in %s%s%s",
-		     p->failures, name, f->state, colon(f->message),
+		     "%d task%s of the new version failed; the last, %s, ended in %s%s%s",
+		     p->failures, p->failures == 1 ? "" : "s", name, f->state,
+		     colon(f->message),
 		     f->message ? f->message : "");
 		return;
 	}

@@ -387,6 +387,46 @@ START_TEST(test_deploy_crash_loop_fails_after_three_distinct_tasks)
 }
 END_TEST
 
+START_TEST(test_deploy_polling_alone_counts_each_last_failure_once)
+{
+	struct roger_deploy *d = machine(1, 0, 0, -1);
+	const char *ltf = "{'appId':'/web/hello','message':'exit 3','state':'%s',"
+			  "'taskId':'%s','timestamp':'%s','version':'%s'}";
+
+	see_deployments(d, 1100, ours());
+	/* each poll sees the latest failure; the same one again counts once */
+	for (int i = 0; i < 2; i++)
+		see_app(d, 1200 + i, app(V2, V2, 1, false, "",
+					 J(ltf, "TASK_FAILED", TASK("ccccccc1"), T_MID, V2)));
+	ck_assert_int_eq(progress(d)->failures, 1);
+	/* a kill recorded as the last failure is not one */
+	see_app(d, 1300, app(V2, V2, 1, false, "",
+			     J(ltf, "TASK_KILLED", TASK("ccccccc2"), T_MID, V2)));
+	ck_assert_int_eq(progress(d)->failures, 1);
+	see_app(d, 1400, app(V2, V2, 1, false, "",
+			     J(ltf, "TASK_ERROR", TASK("ccccccc3"), T_MID, V2)));
+	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
+	see_app(d, 1500, app(V2, V2, 1, false, "",
+			     J(ltf, "TASK_LOST", TASK("ccccccc4"), T_MID, V2)));
+	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
+	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_TASKS);
+	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("ccccccc4"));
+	ck_assert_str_eq(roger_deploy_status(d)->task_state, "TASK_LOST");
+	roger_deploy_free(d);
+
+	/* a limit of one: the first failure is enough */
+	{
+		struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0, 1000, 0, -1, 1 };
+
+		ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
+		see_event(d, 1200, failed_event(TASK("ccccccc1"), V2, "TASK_FAILED"));
+		ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
+		assert_reason(d, "1 task of the new version failed; the last, task");
+		roger_deploy_free(d);
+	}
+}
+END_TEST
+
 START_TEST(test_deploy_old_failures_do_not_count)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
@@ -1516,6 +1556,7 @@ static Suite *deploy_suite(void)
 	tcase_add_test(tc, test_deploy_scale_keeps_old_configuration_and_settles);
 	tcase_add_test(tc, test_deploy_scale_down_and_to_zero);
 	tcase_add_test(tc, test_deploy_crash_loop_fails_after_three_distinct_tasks);
+	tcase_add_test(tc, test_deploy_polling_alone_counts_each_last_failure_once);
 	tcase_add_test(tc, test_deploy_old_failures_do_not_count);
 	tcase_add_test(tc, test_deploy_health_kill_event_fails_at_once);
 	tcase_add_test(tc, test_deploy_health_failures_seen_by_polling);

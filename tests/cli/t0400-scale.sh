@@ -171,6 +171,30 @@ test_expect_success 'a protected target needs --yes, and never prompts off a ter
 	test_grep "^PUT " out
 '
 
+if command -v script >/dev/null 2>&1; then
+test_expect_success 'on a terminal: one progress line, rewritten in place' '
+	script -qec "\"$ROGER\" scale --app web/hello --settle 1 3" /dev/null </dev/null >tty.out &&
+	cr=$(printf "\r\033[K") &&
+	grep -F -q "${cr}roger: scaling '"'"'/web/hello'"'"' to 3: " tty.out &&
+	test_grep "roger: scaling ./web/hello. to 3: .* ([0-9]* s)" tty.out &&
+	test_grep "scaled to 3 instances: 3/3 running" tty.out &&
+	"$ROGER" scale --app web/hello --settle 0 2 >/dev/null 2>&1
+'
+
+test_expect_success 'on a terminal, a protected target asks: no changes nothing, yes goes ahead' '
+	n=$(app_get web/checked "a[\"instances\"]") &&
+	printf "n\n" | test_expect_code 1 script -qec "\"$ROGER\" -t prod scale --app web/checked 3" /dev/null >tty.out &&
+	test_grep "on protected target .prod.? \[y/N\]" tty.out &&
+	test_grep "not confirmed: nothing changed" tty.out &&
+	test "$(app_get web/checked "a[\"instances\"]")" = "$n" &&
+	printf "y\n" | script -qec "\"$ROGER\" -t prod scale --app web/checked 3" /dev/null >tty.out &&
+	test_grep "scaled to 3 instances: 3/3 healthy" tty.out
+'
+else
+	test_skip 'on a terminal: one progress line, rewritten in place' 'script(1) is not installed'
+	test_skip 'on a terminal, a protected target asks' 'script(1) is not installed'
+fi
+
 test_expect_success 'usage errors: a count that is not one, options after it, no app' '
 	test_expect_code 2 "$ROGER" scale --app web/hello many 2>err &&
 	test_grep "invalid instance count .many." err &&
