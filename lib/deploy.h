@@ -234,7 +234,9 @@ bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
 
 /*
  * The timeout roger uses when the user gives none, in ms, for the app
- * definition `app` reaching `instances` (-1: its own count):
+ * definition `app` (the live app, or a rendered definition read with
+ * roger_marathon_app_from_json()) reaching `instances` (-1: its own
+ * count):
  *
  *	60 s + waves x (60 s + H) + settle
  *
