@@ -113,7 +113,9 @@ test_expect_success 'POST of an existing id: 409 with the contract message' '
 test_expect_success 'a body not declared as JSON: 415' '
 	test "$(http POST /v2/apps "$app" application/x-www-form-urlencoded)" = 415 &&
 	test "$(cat body)" = "{\"message\":\"Unsupported Media Type\"}" &&
-	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415
+	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415 &&
+	test "$(curl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
+	test "$(http POST /v2/apps "{\"cmd\":\"true\"}" "application/json; charset=utf-8")" = 422
 '
 
 test_expect_success 'malformed JSON: 400 Invalid JSON with a string details' '
@@ -167,9 +169,11 @@ test_expect_success 'unknown app: 404 with the contract message' '
 	test "$(http POST /v2/apps/not-existent/restart)" = 404
 '
 
-test_expect_success 'an unknown route: the 1.6+ 500 URI not found' '
+test_expect_success 'an unknown route: the 1.6+ 500 URI not found (404 outside /v2), 405 for a method' '
 	test "$(http GET /v2/nothing)" = 500 &&
-	test "$(cat body)" = "{\"message\":\"URI not found\"}"
+	test "$(cat body)" = "{\"message\":\"URI not found\"}" &&
+	test "$(http GET /nothing)" = 404 &&
+	test "$(http PUT /v2/info "{}")" = 405
 '
 
 test_expect_success 'PUT scale: 200 deployment result, one ScaleApplication step' '
