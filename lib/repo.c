@@ -1,13 +1,18 @@
 /*
  * repo.c - git repositories through libgit2.
  *
- * libgit2 is initialised on the first open and shut down with the last
- * free (its own reference count).  Its error messages are copied into our
- * struct roger_err at once, before another libgit2 call can replace them.
+ * libgit2 is initialised on the first open and stays initialised until the
+ * process exits (or the library is unloaded): every initialisation of the
+ * Debian build parses the system's whole CA bundle for mbedtls, a quarter
+ * of a cached build's time, and one command opens the repository twice
+ * (to find the project, then to build).  Its error messages are copied
+ * into our struct roger_err at once, before another libgit2 call can
+ * replace them.
  */
 #include <config.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +58,25 @@ static void limit_pack_windows(void)
 				 (size_t)(16u << 20));
 }
 
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static bool git_held;
+
+static void git_hold(void)
+{
+	if (git_libgit2_init() >= 0) {
+		git_held = true;
+		limit_pack_windows();
+	}
+}
+
+/* The reference git_hold() took, given back when the process ends. */
+__attribute__((destructor)) static void git_release(void)
+{
+	if (git_held)
+		git_libgit2_shutdown();
+	git_held = false;
+}
+
 int roger_repo_discover(struct roger_repo **out, const char *path,
 			struct roger_err *err)
 {
@@ -62,8 +86,7 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 	size_t len;
 	int rc;
 
-	git_libgit2_init();
-	limit_pack_windows();
+	pthread_once(&git_once, git_hold);
 	repo = calloc(1, sizeof(*repo));
 	if (!repo) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -104,8 +127,6 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 fail:
 	git_buf_dispose(&found);
 	roger_repo_free(repo);
-	if (!repo)
-		git_libgit2_shutdown();
 	return rc;
 }
 
@@ -116,7 +137,6 @@ void roger_repo_free(struct roger_repo *repo)
 	git_repository_free(repo->git);
 	free(repo->workdir);
 	free(repo);
-	git_libgit2_shutdown();
 }
 
 const char *roger_repo_workdir(const struct roger_repo *repo)
