@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +260,8 @@ static int entry_changed(bool *out, git_repository *git, const char *abs,
 
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
-		      const char *label, int depth, struct roger_err *err);
+		      const char *label, int depth, char *stamp,
+		      struct roger_err *err);
 
 /* A submodule is dirty when moved from its recorded commit or modified. */
 static int submodule_dirty(bool *out, struct roger_buf *first,
@@ -288,7 +290,7 @@ static int submodule_dirty(bool *out, struct roger_buf *first,
 		goto out;
 	}
 	rc = tree_dirty(out, first, sub, git_repository_workdir(sub), "",
-			sublabel.buf, depth + 1, err);
+			sublabel.buf, depth + 1, NULL, err);
 	roger_buf_release(&sublabel);
 	git_repository_free(sub);
 	return rc;
@@ -300,7 +302,8 @@ out:
 
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
-		      const char *label, int depth, struct roger_err *err)
+		      const char *label, int depth, char *stamp,
+		      struct roger_err *err)
 {
 	git_diff_options dopts;
 	git_index *index = NULL;
@@ -310,6 +313,9 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 	struct roger_buf abs = ROGER_BUF_INIT;
 	size_t plen = strlen(prefix), wlen;
 	char *spec = NULL;
+	char now[ROGER_REPO_STAMP_SIZE] = "";
+	char index_id[41], tree_id[41];
+	uint64_t dir_hash = 1469598103934665603ull; /* FNV-1a */
 	struct stat index_st;
 	int rc = 0;
 
@@ -328,6 +334,19 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		memset(&index_st, 0, sizeof(index_st));
 
 	/* Staged changes: HEAD's tree against the index. */
+	if (stamp) {
+		git_oid_tostr(index_id, sizeof(index_id),
+			      git_index_checksum(index));
+		git_oid_tostr(tree_id, sizeof(tree_id), git_tree_id(tree));
+		for (const char *p = prefix; *p; p++)
+			dir_hash = (dir_hash ^ (unsigned char)*p) *
+				   1099511628211ull;
+		snprintf(now, sizeof(now), "index %s tree %s dir %016llx",
+			 index_id, tree_id, (unsigned long long)dir_hash);
+		if (!strcmp(now, stamp))
+			goto unstaged;
+		stamp[0] = '\0';
+	}
 	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
 	/* A pathspec prunes the walk; one with glob characters might not. */
 	if (plen && !strpbrk(prefix, "*?[\\")) {
@@ -354,7 +373,10 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		rc = set_first(first, label, path);
 		goto out;
 	}
+	if (stamp)
+		memcpy(stamp, now, sizeof(now));
 
+unstaged:
 	/* Unstaged changes: the index against the files. */
 	if (roger_buf_adds(&abs, workdir) < 0 ||
 	    (abs.len && abs.buf[abs.len - 1] != '/' && roger_buf_addch(&abs, '/') < 0)) {
@@ -407,10 +429,21 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_repo *repo, const char *subdir,
 		     struct roger_err *err)
 {
+	return roger_repo_dirty_stamped(out, first, repo, subdir, NULL, err);
+}
+
+int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
+			     struct roger_repo *repo, const char *subdir,
+			     char *stamp, struct roger_err *err)
+{
 	char *prefix;
 	int rc;
 
+	if (stamp)
+		stamp[ROGER_REPO_STAMP_SIZE - 1] = '\0';
 	if (git_repository_head_unborn(repo->git) == 1) {
+		if (stamp)
+			stamp[0] = '\0';
 		*out = true;
 		return first ? roger_buf_adds(first, "(no commit yet)") : 0;
 	}
@@ -420,7 +453,7 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
 	sprintf(prefix, "%s%s", subdir ? subdir : "",
 		subdir && *subdir ? "/" : "");
 	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
-			err);
+			stamp, err);
 	free(prefix);
 	return rc;
 }

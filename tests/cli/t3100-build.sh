@@ -100,6 +100,21 @@ test_expect_success 'a dirty work tree is refused (exit 1) and names --allow-dir
 	test_line_count 0 o
 '
 
+test_expect_success 'a staged change is refused after a cached build too' '
+	git -C app checkout -q src/index.txt &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes &&
+	echo staged >app/staged.txt &&
+	git -C app add staged.txt &&
+	test_expect_code 1 "$ROGER" -C app build 2>err &&
+	test_grep "staged.txt" err &&
+	git -C app rm -q --cached staged.txt &&
+	rm app/staged.txt &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes &&
+	echo changed >app/src/index.txt
+'
+
 test_expect_success '--allow-dirty packages the work tree and says so' '
 	echo new >app/untracked.txt &&
 	echo noise >app/debug.log &&
