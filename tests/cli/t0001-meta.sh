@@ -83,6 +83,11 @@ test_expect_success 'roger(1) lists every command' '
 	done <commands
 '
 
+test_expect_success 'the README command table lists every command' '
+	sed -n "s/^| \`\([a-z][a-z-]*\)\` |.*/\1/p" "$top/README.md" >readme &&
+	test_cmp commands readme
+'
+
 test_expect_success 'roger(1) EXIT STATUS matches lib/err.h' '
 	sed -n "s/^[[:space:]]*X(ROGER_EXIT_[A-Z_]*, \([0-9]*\), \"\(.*\)\").*/\1 \2/p" \
 		"$top/lib/err.h" | fold_ws >code &&
