@@ -166,6 +166,21 @@ test_expect_success 'an empty repository has nothing to build' '
 	test_grep "no commit yet" err
 '
 
+test_expect_success 'a file name that is not UTF-8: exit 3, one line naming it, and no artifact' '
+	test_create_repo latin "
+		echo \"{ \\\"version\\\": 1, \\\"app\\\": \\\"l\\\" }\" >roger.json &&
+		echo x >\"$(printf "caf\351")\" && echo y >ok.txt" &&
+	test_expect_code 3 "$ROGER" -C latin build >o 2>err &&
+	test_line_count 0 o &&
+	test_line_count 1 err &&
+	test_grep -x "roger: file name .caf\\\\351. is not valid UTF-8: .*" err &&
+	test -z "$(ls latin/.roger/artifacts 2>/dev/null)" &&
+	printf "caf* export-ignore\n" >latin/.gitattributes &&
+	git -C latin add .gitattributes && git -C latin commit -qm ignore &&
+	"$ROGER" -C latin build >o &&
+	test "$(value files o)" = 3
+'
+
 cd "$TRASH" || exit 99
 test_create_repo cmd '
 	mkdir web &&
