@@ -68,6 +68,28 @@ test_expect_success 'a damaged cached artifact is built again, never handed out'
 	echo "$(value sha256 out)  $path" | sha256sum -c -
 '
 
+test_expect_success 'a partial cache entry is never used: artifact cut short, missing, or without its index entry' '
+	path=$(value artifact out) &&
+	head -c 100 "$path" >part && mv part "$path" &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_grep "damaged" err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	rm "$path" &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_grep "missing" err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	head -c 100 /dev/zero >"$(dirname "$path")/.tmp-abcdef" &&
+	rm app/.roger/index/*.json &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_line_count 0 err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes
+'
+
 test_expect_success '-o json gives one document' '
 	"$ROGER" -C app -o json build >json &&
 	python3 -c "
@@ -80,6 +102,20 @@ assert d[\"path\"].endswith(d[\"sha256\"] + \".tar.gz\"), d
 assert d[\"lfs_pointers\"] == [], d
 "
 '
+
+if command -v script >/dev/null 2>&1; then
+test_expect_success 'progress on a terminal only, and not with -q' '
+	script -qec "\"$ROGER\" -C app build --no-cache" /dev/null >tty </dev/null &&
+	test_grep "roger: packaging: [0-9]* files, [0-9.]* MiB" tty &&
+	test_grep "^sha256  *$(value sha256 out)" tty &&
+	script -qec "\"$ROGER\" -q -C app build --no-cache" /dev/null >tty-q </dev/null &&
+	test_grep ! "packaging" tty-q &&
+	"$ROGER" -C app build --no-cache >o 2>err &&
+	test_line_count 0 err
+'
+else
+	test_skip 'progress on a terminal only, and not with -q' 'script(1) is not installed'
+fi
 
 test_expect_success 'two clones give the same artifact, in any locale' '
 	git clone -q app clone1 &&
