@@ -269,8 +269,14 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	if (!roger_utf8_valid(path, strlen(path)) ||
 	    (target && !roger_utf8_valid(target, strlen(target))))
 		return name_error(path, target, err);
+	/*
+	 * Names go in as the locale's bytes (UTF-8, see tar_open), which
+	 * libarchive writes unchanged; given as UTF-8 they would be turned
+	 * into NFC, and a decomposed name (as macOS makes them) would differ
+	 * from the commit's, or even collide with a composed sibling.
+	 */
 	archive_entry_clear(e);
-	archive_entry_set_pathname_utf8(e, path);
+	archive_entry_copy_pathname(e, path);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, perm);
 	archive_entry_set_size(e, (la_int64_t)size);
@@ -278,7 +284,7 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	if (target)
-		archive_entry_set_symlink_utf8(e, target);
+		archive_entry_copy_symlink(e, target);
 	if (archive_write_header(t->ar, e) != ARCHIVE_OK)
 		return tar_fail(t, path, err);
 	return 0;

@@ -51,7 +51,8 @@
 #include "repo-git.h"
 #include "repo.h"
 
-#define CACHE_FORMAT "roger-artifact-1"
+/* Changed whenever the bytes of an artifact could change (2: NFD names kept). */
+#define CACHE_FORMAT "roger-artifact-2"
 
 void roger_build_opts_from_project(struct roger_build_opts *o,
 				   const struct roger_project *p)

@@ -217,6 +217,17 @@ test_expect_success 'a file name that is not UTF-8: exit 3, one line naming it, 
 	test "$(value files o)" = 3
 '
 
+test_expect_success 'an awkwardly shaped repository: the same tree as git archive, byte for byte' '
+	test_create_repo shapes "\"${PYTHON:-python3}\" \"$TEST_SRCDIR/cli/shapes.py\" make ." &&
+	"$ROGER" -C shapes build >o &&
+	git -C shapes -c tar.umask=022 archive --format=tar HEAD >shapes.tar &&
+	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/shapes.py" same "$(value artifact o)" shapes.tar &&
+	mkdir gnu-shapes && tar -xzf "$(value artifact o)" -C gnu-shapes &&
+	test -f "gnu-shapes/names/$(printf "cafe\314\201")" &&
+	test -f "gnu-shapes/names/$(printf "caf\303\251")" &&
+	test "$(readlink gnu-shapes/links/decomposed)" = "$(printf "cafe\314\201")"
+'
+
 cd "$TRASH" || exit 99
 test_create_repo cmd '
 	mkdir web &&
