@@ -110,7 +110,7 @@ if [ "$(id -u)" -ne 0 ] || test_have_nobody; then
 		test_grep -x "roger: cannot read .*noread/roger.json.: Permission denied" err
 	'
 else
-	test_skip 'an unreadable roger.json (chmod 000)' 'running as root without setpriv(1), and root reads any file; the directory case above covers it'
+	test_skip 'an unreadable roger.json (chmod 000)' 'running as root, which reads any file, and without setpriv(1) or a build the user nobody can run; the directory case above covers it'
 fi
 
 test_expect_success 'no roger.json: exit 1, suggests roger init' '

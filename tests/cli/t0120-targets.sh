@@ -211,7 +211,7 @@ elif test_have_nobody; then
 		test_grep -x "roger: cannot read .$TRASH/nb/home/.config/roger/config.json.: Permission denied" err
 	'
 else
-	test_skip 'an unreadable user config (chmod 000)' 'running as root without setpriv(1), and root reads any file; the directory case above covers it'
+	test_skip 'an unreadable user config (chmod 000)' 'running as root, which reads any file, and without setpriv(1) or a build the user nobody can run; the directory case above covers it'
 fi
 
 test_done
