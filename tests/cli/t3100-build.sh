@@ -202,6 +202,17 @@ test_expect_success 'an empty repository has nothing to build' '
 	test_grep "no commit yet" err
 '
 
+test_expect_success 'a Git LFS pointer is packaged as it is, with a warning and in -o json' '
+	test_create_repo lfs "
+		echo \"{ \\\"version\\\": 1, \\\"app\\\": \\\"lfs\\\" }\" >roger.json &&
+		mkdir -p assets &&
+		printf \"version https://git-lfs.github.com/spec/v1\\noid sha256:%064d\\nsize 1234\\n\" 7 >assets/big.bin" &&
+	"$ROGER" -C lfs build >o 2>err &&
+	test_grep "^roger: warning: .assets/big.bin. is a Git LFS pointer" err &&
+	"$ROGER" -C lfs -o json build >json 2>/dev/null &&
+	"${PYTHON:-python3}" -c "import json; d = json.load(open(\"json\")); assert d[\"lfs_pointers\"] == [\"assets/big.bin\"], d"
+'
+
 test_expect_success 'a file name that is not UTF-8: exit 3, one line naming it, and no artifact' '
 	test_create_repo latin "
 		echo \"{ \\\"version\\\": 1, \\\"app\\\": \\\"l\\\" }\" >roger.json &&
