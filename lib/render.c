@@ -41,9 +41,9 @@ static int nomem(struct roger_err *err)
 /* ---- rendering ----------------------------------------------------------- */
 
 static const char *const owned_labels[] = {
-	ROGER_LABEL_APP,	     ROGER_LABEL_ENV,
-	ROGER_LABEL_COMMIT,	     ROGER_LABEL_ARTIFACT_SHA256,
-	ROGER_LABEL_VERSION,	     ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
+	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
+	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
 };
 
 static bool lower_hex(const char *s, size_t len)
@@ -51,25 +51,28 @@ static bool lower_hex(const char *s, size_t len)
 	if (!s || strlen(s) != len)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
 
 static int check_input(const struct roger_render_input *in,
-		       struct roger_err *err)
+                       struct roger_err *err)
 {
 	if (!lower_hex(in->commit, 40) && !lower_hex(in->commit, 64))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "cannot render the app: commit '%s' is not a full commit id",
-				     in->commit ? in->commit : "");
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot render the app: commit '%s' is not a full commit id",
+		        in->commit ? in->commit : "");
 	if (!lower_hex(in->artifact_sha256, 64))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "cannot render the app: '%s' is not a SHA-256 digest",
-				     in->artifact_sha256 ? in->artifact_sha256 : "");
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot render the app: '%s' is not a SHA-256 digest",
+		        in->artifact_sha256 ? in->artifact_sha256 : "");
 	if (!in->artifact_url || !*in->artifact_url)
 		return roger_err_set(err, ROGER_EINVALID,
-				     "cannot render the app: no artifact URL");
+		                     "cannot render the app: no artifact URL");
 	return 0;
 }
 
@@ -85,37 +88,42 @@ static bool set_value(const json_t *obj, const char *key)
  * itself.  Nulls are fine: they only delete.
  */
 static int check_fragment(const json_t *frag, const char *where,
-			  struct roger_err *err)
+                          struct roger_err *err)
 {
 	json_t *labels = json_object_get(frag, "labels");
 	json_t *env = json_object_get(frag, "env");
 
 	if (set_value(frag, "id"))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s.id: must not be set: roger sets the app id from 'group' and 'app'",
-				     where);
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.id: must not be set: roger sets the app id from 'group' and 'app'",
+		        where);
 	if (set_value(frag, "version"))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s.version: must not be set: Marathon takes it as a rollback to that version",
-				     where);
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.version: must not be set: Marathon takes it as a rollback to that version",
+		        where);
 	for (size_t i = 0; i < ARRAY_LEN(owned_labels); i++)
 		if (set_value(labels, owned_labels[i]))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "%s.labels.%s: roger sets this label on every release; use another name",
-					     where, owned_labels[i]);
+			return roger_err_set(
+			        err, ROGER_EINVALID,
+			        "%s.labels.%s: roger sets this label on every release; use another name",
+			        where, owned_labels[i]);
 	if (set_value(env, ROGER_ENV_COMMIT))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s.env.%s: roger sets this variable to the deployed commit; use another name",
-				     where, ROGER_ENV_COMMIT);
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.env.%s: roger sets this variable to the deployed commit; use another name",
+		        where, ROGER_ENV_COMMIT);
 	if (json_array_size(json_object_get(frag, "uris")) > 0)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}",
-				     where);
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}",
+		        where);
 	return 0;
 }
 
 static int check_fragments(const struct roger_project *p, const char *env,
-			   struct roger_err *err)
+                           struct roger_err *err)
 {
 	struct roger_buf where = ROGER_BUF_INIT;
 	json_t *overlay;
@@ -124,7 +132,7 @@ static int check_fragments(const struct roger_project *p, const char *env,
 	if ((rc = check_fragment(p->marathon, "marathon", err)) < 0 || !env)
 		return rc;
 	overlay = json_object_get(json_object_get(p->environments, env),
-				  "marathon");
+	                          "marathon");
 	if (roger_spec_path_key(&where, "environments") < 0 ||
 	    roger_spec_path_key(&where, env) < 0 ||
 	    roger_spec_path_key(&where, "marathon") < 0)
@@ -144,7 +152,8 @@ static json_t *render_fetch(const json_t *user, const char *url)
 
 	if (!fetch)
 		return NULL;
-	json_array_foreach(user, i, e) {
+	json_array_foreach(user, i, e)
+	{
 		const char *uri = json_string_value(json_object_get(e, "uri"));
 
 		if (uri && !strcmp(uri, url))
@@ -152,11 +161,10 @@ static json_t *render_fetch(const json_t *user, const char *url)
 	}
 	if (!found &&
 	    json_array_append_new(fetch, json_pack("{s:s, s:b}", "uri", url,
-						   "extract", 1)) < 0)
+	                                           "extract", 1)) < 0)
 		goto fail;
-	json_array_foreach(user, i, e)
-		if (json_array_append(fetch, e) < 0)
-			goto fail;
+	json_array_foreach(user, i,
+	                   e) if (json_array_append(fetch, e) < 0) goto fail;
 	return fetch;
 fail:
 	json_decref(fetch);
@@ -165,19 +173,19 @@ fail:
 
 /* A shallow copy of the object `user` (or a new one) for roger to add to. */
 static int own_object(json_t **out, const json_t *user, const char *what,
-		      struct roger_err *err)
+                      struct roger_err *err)
 {
 	if (user && !json_is_object(user))
 		return roger_err_set(err, ROGER_EINVALID,
-				     "marathon.%s: expected an object, got %s",
-				     what, roger_spec_type_name(user));
+		                     "marathon.%s: expected an object, got %s",
+		                     what, roger_spec_type_name(user));
 	*out = user ? json_copy((json_t *)user) : json_object();
 	return *out ? 0 : nomem(err);
 }
 
 static int assemble(json_t **out, const struct roger_project *p,
-		    const char *env, const struct roger_render_input *in,
-		    const json_t *frag, struct roger_err *err)
+                    const char *env, const struct roger_render_input *in,
+                    const json_t *frag, struct roger_err *err)
 {
 	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
 	const char *key, *by = in->deployed_by ? in->deployed_by : "unknown";
@@ -186,7 +194,8 @@ static int assemble(json_t **out, const struct roger_project *p,
 
 	if (!app || json_object_set_new(app, "id", json_string(p->id)) < 0)
 		goto nomem;
-	json_object_foreach((json_t *)frag, key, v) {
+	json_object_foreach((json_t *)frag, key, v)
+	{
 		if (!strcmp(key, "id") || !strcmp(key, "uris"))
 			continue;
 		if (json_object_set(app, key, v) < 0)
@@ -195,26 +204,27 @@ static int assemble(json_t **out, const struct roger_project *p,
 	fetch = render_fetch(json_object_get(frag, "fetch"), in->artifact_url);
 	if (!fetch || json_object_set_new(app, "fetch", fetch) < 0)
 		goto nomem;
-	if ((rc = own_object(&labels, json_object_get(frag, "labels"),
-			     "labels", err)) < 0 ||
-	    (rc = own_object(&envs, json_object_get(frag, "env"), "env",
-			     err)) < 0)
+	if ((rc = own_object(&labels, json_object_get(frag, "labels"), "labels",
+	                     err)) < 0 ||
+	    (rc = own_object(&envs, json_object_get(frag, "env"), "env", err)) <
+	            0)
 		goto out;
-	if (json_object_set_new(labels, ROGER_LABEL_APP, json_string(p->id)) < 0 ||
+	if (json_object_set_new(labels, ROGER_LABEL_APP, json_string(p->id)) <
+	            0 ||
 	    json_object_set_new(labels, ROGER_LABEL_ENV,
-				json_string(env ? env : "")) < 0 ||
+	                        json_string(env ? env : "")) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_COMMIT,
-				json_string(in->commit)) < 0 ||
+	                        json_string(in->commit)) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_ARTIFACT_SHA256,
-				json_string(in->artifact_sha256)) < 0 ||
+	                        json_string(in->artifact_sha256)) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_VERSION,
-				json_string(in->roger_version
-						    ? in->roger_version
-						    : roger_version())) < 0 ||
+	                        json_string(in->roger_version
+	                                            ? in->roger_version
+	                                            : roger_version())) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
-				json_string(by)) < 0 ||
+	                        json_string(by)) < 0 ||
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
-				json_string(in->commit)) < 0)
+	                        json_string(in->commit)) < 0)
 		goto nomem;
 	if (json_object_set(app, "labels", labels) < 0 ||
 	    json_object_set(app, "env", envs) < 0)
@@ -232,8 +242,8 @@ out:
 }
 
 int roger_render_app(json_t **out, const struct roger_project *p,
-		     const char *env, const struct roger_render_input *in,
-		     struct roger_err *err)
+                     const char *env, const struct roger_render_input *in,
+                     struct roger_err *err)
 {
 	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
 	struct roger_var *vars = NULL;
@@ -258,11 +268,12 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	vars[n++] = (struct roger_var){ "app", p->app };
 	vars[n++] = (struct roger_var){ "env", env ? env : "" };
 	vars[n++] = (struct roger_var){ "artifact_url", in->artifact_url };
-	vars[n++] = (struct roger_var){ "artifact_sha256", in->artifact_sha256 };
+	vars[n++] =
+	        (struct roger_var){ "artifact_sha256", in->artifact_sha256 };
 	for (size_t i = 0; i < in->n_vars; i++)
 		vars[n++] = in->vars[i];
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
-				    err)) < 0)
+	                            err)) < 0)
 		goto out;
 	rc = assemble(out, p, env, in, expanded, err);
 out:
@@ -286,25 +297,25 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 
 	out->app = json_string_value(json_object_get(labels, ROGER_LABEL_APP));
 	out->env = json_string_value(json_object_get(labels, ROGER_LABEL_ENV));
-	out->commit = json_string_value(
-		json_object_get(labels, ROGER_LABEL_COMMIT));
+	out->commit =
+	        json_string_value(json_object_get(labels, ROGER_LABEL_COMMIT));
 	out->artifact_sha256 = json_string_value(
-		json_object_get(labels, ROGER_LABEL_ARTIFACT_SHA256));
-	out->roger_version = json_string_value(
-		json_object_get(labels, ROGER_LABEL_VERSION));
+	        json_object_get(labels, ROGER_LABEL_ARTIFACT_SHA256));
+	out->roger_version =
+	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
-		json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
 	return out->commit != NULL;
 }
 
 /* ---- the diff schema ----------------------------------------------------- */
 
 enum {
-	F_IGNORE = 1 << 0,     /* owned by the server: never compared */
-	F_ANY = 1 << 1,	       /* left out on one side: anything goes */
+	F_IGNORE = 1 << 0, /* owned by the server: never compared */
+	F_ANY = 1 << 1, /* left out on one side: anything goes */
 	F_KEEP_EMPTY = 1 << 2, /* [] is a value, not "absent" */
-	F_PORT = 1 << 3,       /* 0 stands for whatever port is assigned */
-	F_METADATA = 1 << 4,   /* skipped with ROGER_DIFF_IGNORE_METADATA */
+	F_PORT = 1 << 3, /* 0 stands for whatever port is assigned */
+	F_METADATA = 1 << 4, /* skipped with ROGER_DIFF_IGNORE_METADATA */
 };
 
 struct node;
@@ -320,8 +331,8 @@ struct node {
 	const struct field *fields; /* sorted by key */
 	size_t n_fields;
 	const struct node *elem; /* the schema of an array's elements */
-	const char *absent;      /* JSON that an absent value stands for */
-	bool secret_keys;        /* members are names that may look secret */
+	const char *absent; /* JSON that an absent value stands for */
+	bool secret_keys; /* members are names that may look secret */
 };
 
 #define FIELDS(a) a, ARRAY_LEN(a)
@@ -338,9 +349,9 @@ static const struct field health_check_fields[] = {
 	{ "timeoutSeconds", 0, "20", NULL },
 };
 static const struct node health_check = { FIELDS(health_check_fields), NULL,
-					  NULL, false };
+	                                  NULL, false };
 static const struct node health_checks = { NULL, 0, &health_check, NULL,
-					   false };
+	                                   false };
 
 static const struct field fetch_fields[] = {
 	{ "cache", 0, "false", NULL },
@@ -348,7 +359,7 @@ static const struct field fetch_fields[] = {
 	{ "extract", 0, "true", NULL },
 };
 static const struct node fetch_entry = { FIELDS(fetch_fields), NULL, NULL,
-					 false };
+	                                 false };
 static const struct node fetch_list = { NULL, 0, &fetch_entry, NULL, false };
 
 static const struct field port_fields[] = {
@@ -357,7 +368,7 @@ static const struct field port_fields[] = {
 	{ "protocol", 0, "\"tcp\"", NULL },
 };
 static const struct node port_definition = { FIELDS(port_fields), NULL, NULL,
-					     false };
+	                                     false };
 static const struct node port_definitions = {
 	NULL, 0, &port_definition,
 	"[{\"port\": 0, \"protocol\": \"tcp\", \"name\": \"default\"}]", false
@@ -369,47 +380,49 @@ static const struct field port_mapping_fields[] = {
 	{ "servicePort", F_PORT, "0", NULL },
 };
 static const struct node port_mapping = { FIELDS(port_mapping_fields), NULL,
-					  NULL, false };
+	                                  NULL, false };
 static const struct node port_mappings = { NULL, 0, &port_mapping, NULL,
-					   false };
+	                                   false };
 
 static const struct field docker_fields[] = {
 	{ "forcePullImage", 0, "false", NULL },
 	{ "portMappings", 0, NULL, &port_mappings },
 	{ "privileged", 0, "false", NULL },
 };
-static const struct node docker_node = { FIELDS(docker_fields), NULL, NULL, false };
+static const struct node docker_node = { FIELDS(docker_fields), NULL, NULL,
+	                                 false };
 
 static const struct field container_fields[] = {
 	{ "docker", 0, NULL, &docker_node },
 	{ "portMappings", 0, NULL, &port_mappings },
 };
-static const struct node container_node = { FIELDS(container_fields), NULL, NULL,
-				       false };
+static const struct node container_node = { FIELDS(container_fields), NULL,
+	                                    NULL, false };
 
-static const struct node networks_node = { NULL, 0, NULL, "[{\"mode\": \"host\"}]",
-				      false };
+static const struct node networks_node = { NULL, 0, NULL,
+	                                   "[{\"mode\": \"host\"}]", false };
 
 static const struct field upgrade_fields[] = {
 	{ "maximumOverCapacity", 0, "1", NULL },
 	{ "minimumHealthCapacity", 0, "1", NULL },
 };
 static const struct node upgrade = { FIELDS(upgrade_fields), NULL, NULL,
-				     false };
+	                             false };
 
 /* 1.5+ writes 0 and 0 for the default; 1.4 wrote 300 and 600. */
 static const struct field unreachable_fields[] = {
 	{ "expungeAfterSeconds", 0, "0|600", NULL },
 	{ "inactiveAfterSeconds", 0, "0|300", NULL },
 };
-static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
-					 NULL, false };
+static const struct node unreachable = { FIELDS(unreachable_fields), NULL, NULL,
+	                                 false };
 
 static const struct field label_fields[] = {
 	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, NULL, NULL },
 	{ ROGER_LABEL_VERSION, F_METADATA, NULL, NULL },
 };
-static const struct node labels_node = { FIELDS(label_fields), NULL, NULL, true };
+static const struct node labels_node = { FIELDS(label_fields), NULL, NULL,
+	                                 true };
 static const struct node env_node = { NULL, 0, NULL, NULL, true };
 
 static const struct field app_fields[] = {
@@ -449,8 +462,7 @@ static const struct field app_fields[] = {
 };
 static const struct node app_node = { FIELDS(app_fields), NULL, NULL, false };
 
-static const struct field *find_field(const struct node *node,
-				      const char *key)
+static const struct field *find_field(const struct node *node, const char *key)
 {
 	size_t lo = 0, hi = node ? node->n_fields : 0;
 
@@ -486,14 +498,14 @@ static json_t *copy_value(const json_t *v, bool secret)
 }
 
 static int record(struct walk *w, enum roger_diff_op op, const json_t *o,
-		  const json_t *n, bool secret)
+                  const json_t *n, bool secret)
 {
 	struct roger_diff_change *c;
 
 	if (w->d->n == w->alloc) {
 		size_t alloc = w->alloc ? 2 * w->alloc : 16;
 		struct roger_diff_change *grown =
-			realloc(w->d->items, alloc * sizeof(*grown));
+		        realloc(w->d->items, alloc * sizeof(*grown));
 
 		if (!grown)
 			return nomem(w->err);
@@ -560,8 +572,8 @@ static bool is_default(const json_t *v, const char *defaults)
 }
 
 static int diff_value(struct walk *w, const json_t *o, const json_t *n,
-		      const struct field *f, const struct node *node,
-		      bool secret);
+                      const struct field *f, const struct node *node,
+                      bool secret);
 
 static int cmp_keys(const void *a, const void *b)
 {
@@ -578,18 +590,16 @@ static const char **union_keys(size_t *count, const json_t *o, const json_t *n)
 
 	if (!keys)
 		return NULL;
-	json_object_foreach((json_t *)o, key, v)
-		keys[k++] = key;
-	json_object_foreach((json_t *)n, key, v)
-		if (!json_object_get(o, key))
-			keys[k++] = key;
+	json_object_foreach((json_t *)o, key, v) keys[k++] = key;
+	json_object_foreach((json_t *)n, key, v) if (!json_object_get(o, key))
+	        keys[k++] = key;
 	qsort(keys, k, sizeof(*keys), cmp_keys);
 	*count = k;
 	return keys;
 }
 
 static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
-			const struct node *node, bool secret)
+                        const struct node *node, bool secret)
 {
 	size_t mark = w->path.len, count = 0;
 	const char **keys = union_keys(&count, o, n);
@@ -599,9 +609,9 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 		return nomem(w->err);
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		const struct field *f = find_field(node, keys[i]);
-		bool hide = secret || (node && node->secret_keys &&
-				       roger_config_name_is_secret(keys[i],
-								   false));
+		bool hide =
+		        secret || (node && node->secret_keys &&
+		                   roger_config_name_is_secret(keys[i], false));
 
 		if (f && (f->flags & F_IGNORE))
 			continue;
@@ -613,8 +623,8 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 			break;
 		}
 		rc = diff_value(w, json_object_get(o, keys[i]),
-				json_object_get(n, keys[i]), f,
-				f ? f->node : NULL, hide);
+		                json_object_get(n, keys[i]), f,
+		                f ? f->node : NULL, hide);
 		roger_buf_truncate(&w->path, mark);
 	}
 	free(keys);
@@ -622,7 +632,7 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 }
 
 static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
-		       const struct node *elem, bool secret)
+                       const struct node *elem, bool secret)
 {
 	size_t mark = w->path.len;
 	size_t lo = json_array_size(o), ln = json_array_size(n);
@@ -637,7 +647,7 @@ static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
 			rc = diff_value(w, a, b, NULL, elem, secret);
 		else
 			rc = record(w, a ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD,
-				    a, b, secret);
+			            a, b, secret);
 		roger_buf_truncate(&w->path, mark);
 	}
 	return rc;
@@ -648,8 +658,8 @@ static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
  * empty object or array, or the node's stand-in), else with the defaults.
  */
 static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
-			 const struct field *f, const struct node *node,
-			 bool secret)
+                         const struct field *f, const struct node *node,
+                         bool secret)
 {
 	const json_t *present = o ? o : n;
 	json_t *stand_in;
@@ -668,26 +678,26 @@ static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
 		return 0;
 	else
 		return record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
-			      secret);
+		              secret);
 	if (!stand_in)
 		return nomem(w->err);
 	/* Never back through diff_value: an empty stand-in is "absent". */
 	if (json_is_object(present) && json_is_object(stand_in))
 		rc = diff_objects(w, o ? o : stand_in, n ? n : stand_in, node,
-				  secret);
+		                  secret);
 	else if (json_is_array(present) && json_is_array(stand_in))
 		rc = diff_arrays(w, o ? o : stand_in, n ? n : stand_in,
-				 node ? node->elem : NULL, secret);
+		                 node ? node->elem : NULL, secret);
 	else
 		rc = record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
-			    secret);
+		            secret);
 	json_decref(stand_in);
 	return rc;
 }
 
 static int diff_value(struct walk *w, const json_t *o, const json_t *n,
-		      const struct field *f, const struct node *node,
-		      bool secret)
+                      const struct field *f, const struct node *node,
+                      bool secret)
 {
 	unsigned flags = f ? f->flags : 0;
 
@@ -712,16 +722,18 @@ static int diff_value(struct walk *w, const json_t *o, const json_t *n,
 
 static bool host_networking(const json_t *app)
 {
-	json_t *docker = json_object_get(json_object_get(app, "container"),
-					 "docker");
+	json_t *docker =
+	        json_object_get(json_object_get(app, "container"), "docker");
 	const char *net = json_string_value(json_object_get(docker, "network"));
 	json_t *e;
 	size_t i;
 
 	if (net && strcmp(net, "HOST"))
 		return false;
-	json_array_foreach(json_object_get(app, "networks"), i, e) {
-		const char *mode = json_string_value(json_object_get(e, "mode"));
+	json_array_foreach(json_object_get(app, "networks"), i, e)
+	{
+		const char *mode =
+		        json_string_value(json_object_get(e, "mode"));
 
 		if (mode && strcmp(mode, "host"))
 			return false;
@@ -737,7 +749,8 @@ static json_t *objects_of(const json_t *values, const char *key)
 
 	if (!list)
 		return NULL;
-	json_array_foreach(values, i, v) {
+	json_array_foreach(values, i, v)
+	{
 		json_t *e = json_object();
 
 		if (!e || json_object_set(e, key, v) < 0 ||
@@ -765,9 +778,11 @@ static int normalize(json_t *app)
 
 	if (!host_networking(app)) {
 		json_object_del(app, "portDefinitions");
-	} else if (json_array_size(ports) > 0 && (!defs || json_is_null(defs))) {
+	} else if (json_array_size(ports) > 0 &&
+	           (!defs || json_is_null(defs))) {
 		list = objects_of(ports, "port");
-		if (!list || json_object_set_new(app, "portDefinitions", list) < 0)
+		if (!list ||
+		    json_object_set_new(app, "portDefinitions", list) < 0)
 			return ROGER_ENOMEM;
 	}
 	json_object_del(app, "ports");
@@ -811,14 +826,14 @@ static int diff_ids(struct walk *w, const json_t *o, const json_t *n)
 	if ((rc = roger_spec_path_key(&w->path, "id")) < 0)
 		return nomem(w->err);
 	rc = diff_value(w, json_object_get(o, "id"), json_object_get(n, "id"),
-			NULL, NULL, false);
+	                NULL, NULL, false);
 	roger_buf_reset(&w->path);
 	return rc;
 }
 
 int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
-		    const json_t *new_app, unsigned flags,
-		    struct roger_err *err)
+                    const json_t *new_app, unsigned flags,
+                    struct roger_err *err)
 {
 	struct walk w = { NULL, 0, ROGER_BUF_INIT, flags, err };
 	json_t *o = NULL, *n = NULL;
@@ -827,8 +842,9 @@ int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
 	old_app = unwrap(old_app);
 	new_app = unwrap(new_app);
 	if (!json_is_object(old_app) || !json_is_object(new_app))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "cannot compare apps: expected two app objects");
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot compare apps: expected two app objects");
 	w.d = calloc(1, sizeof(*w.d));
 	o = json_deep_copy(old_app);
 	n = json_deep_copy(new_app);
@@ -895,20 +911,20 @@ static int add_json(struct roger_buf *out, const json_t *v)
 }
 
 int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
-			   unsigned flags)
+                           unsigned flags)
 {
 	static const char *const sign[] = { "+", "-", "~" };
 	static const char *const color[] = { "\033[32m", "\033[31m",
-					     "\033[33m" };
+		                             "\033[33m" };
 	bool colored = flags & ROGER_DIFF_COLOR;
 	int rc = 0;
 
 	for (size_t i = 0; d && i < d->n && rc == 0; i++) {
 		const struct roger_diff_change *c = &d->items[i];
 
-		rc = roger_buf_addf(out, "%s%s %s: ",
-				    colored ? color[c->op] : "", sign[c->op],
-				    c->path);
+		rc = roger_buf_addf(out,
+		                    "%s%s %s: ", colored ? color[c->op] : "",
+		                    sign[c->op], c->path);
 		if (rc == 0 && c->old_value)
 			rc = add_json(out, c->old_value);
 		if (rc == 0 && c->op == ROGER_DIFF_CHANGE)
@@ -922,7 +938,7 @@ int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
 }
 
 int roger_diff_to_json(json_t **out, const struct roger_diff *d,
-		       struct roger_err *err)
+                       struct roger_err *err)
 {
 	json_t *list = json_array();
 
@@ -931,7 +947,7 @@ int roger_diff_to_json(json_t **out, const struct roger_diff *d,
 	for (size_t i = 0; d && i < d->n; i++) {
 		const struct roger_diff_change *c = &d->items[i];
 		json_t *e = json_pack("{s:s, s:s}", "path", c->path, "op",
-				      op_name(c->op));
+		                      op_name(c->op));
 
 		if (!e || json_array_append_new(list, e) < 0 ||
 		    (c->old_value &&

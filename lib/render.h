@@ -27,13 +27,13 @@ struct roger_var;
 
 /* ---- the labels and env roger owns --------------------------------------- */
 
-#define ROGER_LABEL_APP "ROGER_APP"         /* the app id, "/web/hello" */
-#define ROGER_LABEL_ENV "ROGER_ENV"         /* the environment; "" for the base */
-#define ROGER_LABEL_COMMIT "ROGER_COMMIT"   /* the full commit id */
+#define ROGER_LABEL_APP "ROGER_APP" /* the app id, "/web/hello" */
+#define ROGER_LABEL_ENV "ROGER_ENV" /* the environment; "" for the base */
+#define ROGER_LABEL_COMMIT "ROGER_COMMIT" /* the full commit id */
 #define ROGER_LABEL_ARTIFACT_SHA256 "ROGER_ARTIFACT_SHA256"
 #define ROGER_LABEL_VERSION "ROGER_VERSION" /* the roger that deployed it */
 #define ROGER_LABEL_DEPLOYED_BY "ROGER_DEPLOYED_BY"
-#define ROGER_ENV_COMMIT "ROGER_COMMIT"     /* the env variable of the tasks */
+#define ROGER_ENV_COMMIT "ROGER_COMMIT" /* the env variable of the tasks */
 
 /* How many hex digits {{ short_commit }} and short commits shown have. */
 #define ROGER_SHORT_COMMIT_LEN 12
@@ -42,11 +42,11 @@ struct roger_var;
 
 /* What rendering needs beyond roger.json.  Strings are borrowed. */
 struct roger_render_input {
-	const char *commit;          /* 40 (or 64) lower-case hex digits */
-	const char *artifact_url;    /* roger_store_artifact_url() */
+	const char *commit; /* 40 (or 64) lower-case hex digits */
+	const char *artifact_url; /* roger_store_artifact_url() */
 	const char *artifact_sha256; /* 64 lower-case hex digits */
-	const char *deployed_by;     /* "alice@laptop"; NULL: "unknown" */
-	const char *roger_version;   /* NULL: roger_version() */
+	const char *deployed_by; /* "alice@laptop"; NULL: "unknown" */
+	const char *roger_version; /* NULL: roger_version() */
 	/*
 	 * The user's {{ }} variables in lookup order, first wins: what
 	 * roger_project_vars() returns when given no built-ins.  The
@@ -83,8 +83,8 @@ struct roger_render_input {
  * unknown variable; inputs of the wrong shape.  ROGER_ENOMEM.
  */
 int roger_render_app(json_t **out, const struct roger_project *p,
-		     const char *env, const struct roger_render_input *in,
-		     struct roger_err *err);
+                     const char *env, const struct roger_render_input *in,
+                     struct roger_err *err);
 
 /*
  * The roger labels of an app object (a GET of the app, its "app" member, a
@@ -109,16 +109,16 @@ bool roger_render_release(struct roger_release *out, const json_t *app);
 /* ---- differences --------------------------------------------------------- */
 
 enum roger_diff_op {
-	ROGER_DIFF_ADD,    /* only in the new app */
+	ROGER_DIFF_ADD, /* only in the new app */
 	ROGER_DIFF_REMOVE, /* only in the old app */
 	ROGER_DIFF_CHANGE, /* in both, with other values */
 };
 
 struct roger_diff_change {
-	char *path;          /* "healthChecks[0].path", "env.PORT_NAME" */
+	char *path; /* "healthChecks[0].path", "env.PORT_NAME" */
 	enum roger_diff_op op;
-	json_t *old_value;   /* NULL for ROGER_DIFF_ADD */
-	json_t *new_value;   /* NULL for ROGER_DIFF_REMOVE */
+	json_t *old_value; /* NULL for ROGER_DIFF_ADD */
+	json_t *new_value; /* NULL for ROGER_DIFF_REMOVE */
 	/*
 	 * The path names an env variable or label whose name looks like a
 	 * secret (roger_config_name_is_secret()): the values above are then
@@ -182,8 +182,8 @@ enum roger_diff_flags {
  * ROGER_ENOMEM.
  */
 int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
-		    const json_t *new_app, unsigned flags,
-		    struct roger_err *err);
+                    const json_t *new_app, unsigned flags,
+                    struct roger_err *err);
 void roger_diff_free(struct roger_diff *d);
 
 /* Whether there is no difference (NULL counts as none). */
@@ -199,7 +199,7 @@ enum roger_diff_format_flags {
  * "~ instances: 1 -> 3".  Nothing for an empty diff.  0 or ROGER_ENOMEM.
  */
 int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
-			   unsigned flags);
+                           unsigned flags);
 
 /*
  * The changes as a new JSON array in *out: [{"path": "instances", "op":
@@ -207,6 +207,6 @@ int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
  * for "remove".  0 or ROGER_ENOMEM.
  */
 int roger_diff_to_json(json_t **out, const struct roger_diff *d,
-		       struct roger_err *err);
+                       struct roger_err *err);
 
 #endif
