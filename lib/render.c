@@ -308,6 +308,32 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	return out->commit != NULL;
 }
 
+int roger_render_mask_secrets(json_t **out, const json_t *app,
+			      struct roger_err *err)
+{
+	static const char *const maps[] = { "env", "labels" };
+	json_t *copy = json_deep_copy(app), *inner;
+
+	if (!copy)
+		return nomem(err);
+	inner = (json_t *)unwrap(copy);
+	for (size_t i = 0; i < ARRAY_LEN(maps); i++) {
+		json_t *map = json_object_get(inner, maps[i]), *v;
+		const char *key;
+
+		json_object_foreach(map, key, v) {
+			if (!roger_config_name_is_secret(key, false))
+				continue;
+			if (json_object_set_new(map, key, json_string("***")) < 0) {
+				json_decref(copy);
+				return nomem(err);
+			}
+		}
+	}
+	*out = copy;
+	return 0;
+}
+
 /* ---- the diff schema ----------------------------------------------------- */
 
 enum {

@@ -80,7 +80,8 @@ struct roger_render_input {
  * rather than overwritten, so that nothing the user wrote is dropped
  * silently); a non-empty "uris" (Marathon refuses it together with
  * "fetch", which roger always sets; an empty or null one is dropped); an
- * unknown variable; inputs of the wrong shape.  ROGER_ENOMEM.
+ * unknown variable; inputs of the wrong shape (callers put the file in
+ * front with roger_err_prefix(), as for lib/spec.h).  ROGER_ENOMEM.
  */
 int roger_render_app(json_t **out, const struct roger_project *p,
                      const char *env, const struct roger_render_input *in,
@@ -105,6 +106,15 @@ struct roger_release {
  * (it carries ROGER_COMMIT).  `app` may be {"app": {...}}.
  */
 bool roger_render_release(struct roger_release *out, const json_t *app);
+
+/*
+ * A copy of the app `app` (new reference in *out) with the value of every
+ * env variable and label whose name looks like a secret
+ * (roger_config_name_is_secret()) replaced by "***", for printing: a
+ * {{ variable }} may have put a password there.  ROGER_ENOMEM.
+ */
+int roger_render_mask_secrets(json_t **out, const json_t *app,
+			      struct roger_err *err);
 
 /* ---- differences --------------------------------------------------------- */
 

@@ -329,6 +329,26 @@ START_TEST(test_render_defaults_and_release)
 }
 END_TEST
 
+START_TEST(test_render_mask_secrets)
+{
+	json_t *app = J("{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"hunter2\","
+			" \"MODE\": \"fast\", \"API_TOKEN\": {\"secret\": \"t\"}},"
+			" \"labels\": {\"deploy_token\": \"x\", \"team\": \"web\"}}}");
+	json_t *masked = NULL;
+
+	ck_assert_int_eq(roger_render_mask_secrets(&masked, app, NULL), 0);
+	assert_json(masked, "{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"***\","
+			    " \"MODE\": \"fast\", \"API_TOKEN\": \"***\"},"
+			    " \"labels\": {\"deploy_token\": \"***\", \"team\": \"web\"}}}");
+	/* The input is left alone. */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+				 json_object_get(app, "app"), "env"), "DB_PASSWORD")),
+			 "hunter2");
+	json_decref(masked);
+	json_decref(app);
+}
+END_TEST
+
 /* ---- diff: defaults ------------------------------------------------------ */
 
 /*
@@ -864,6 +884,7 @@ static Suite *render_suite(void)
 	tcase_add_test(tc, test_render_errors);
 	tcase_add_test(tc, test_render_defaults_and_release);
 	tcase_add_test(tc, test_render_then_diff);
+	tcase_add_test(tc, test_render_mask_secrets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("defaults");
