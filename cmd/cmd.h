@@ -168,6 +168,42 @@ int cli_app_id(struct cli *cli, const char *app, const char **out);
 int cli_marathon(struct cli *cli, bool start_local,
 		 struct roger_marathon **out);
 
+/* ---- looking at a live app (cmd/appinfo.c) ---- */
+
+/* --timeout SECONDS (1 to 86400) in ms; an exit status. */
+int cli_parse_timeout(struct cli *cli, const char *arg, long *ms);
+/*
+ * cli_marathon(cli, false, out) whose requests each give up after
+ * `timeout_ms` (0: the HTTP client's default, 60 s).
+ */
+int cli_marathon_timeout(struct cli *cli, long timeout_ms,
+			 struct roger_marathon **out);
+/*
+ * Print the error of a request about the app `app_id` and return its exit
+ * status: ROGER_ENOTFOUND as "app '/x' does not exist on target 't'" (1);
+ * an unreachable built-in local target adds that roger local is not
+ * running and how to start it (4).
+ */
+int cli_fail_app(struct cli *cli, const char *app_id,
+		 const struct roger_err *err);
+/*
+ * The version `want` of the app among `v` (newest first): a version
+ * timestamp, or a commit (7 to 64 hex digits, the start of one is enough)
+ * whose newest release is meant.  Definitions are read one by one, newest
+ * first, until one matches: *index is its place in `v` and *def the
+ * stored definition (new reference).  Returns an exit status, after
+ * printing the error: 2 for a `want` of neither shape, 1 when nothing
+ * matches.
+ */
+int cli_find_version(struct cli *cli, struct roger_marathon *m,
+		     const char *app_id,
+		     const struct roger_marathon_versions *v, const char *want,
+		     size_t *index, json_t **def);
+/* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
+bool cli_parse_time(const char *s, int64_t *ms);
+/* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
+void cli_format_age(char *out, size_t size, int64_t ms);
+
 /*
  * Leave the program with `status` after checking that everything written
  * to stdout arrived (a full disk or a closed pipe is an error, not silence).

@@ -24,9 +24,11 @@ extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_help;
+extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
+extern const struct roger_cmd cmd_status;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -35,9 +37,11 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_completion,
 	&cmd_config,
 	&cmd_help,
+	&cmd_history,
 	&cmd_init,
 	&cmd_local,
 	&cmd_logs,
+	&cmd_status,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

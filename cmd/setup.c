@@ -211,6 +211,10 @@ int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		return complete_refs(cli, out, n);
 	case ARG_TASK:
 		return complete_tasks(cli, out, n);
+	case ARG_APP:
+		return complete_apps(cli, out, n);
+	case ARG_VERSION:
+		return complete_versions(cli, out, n);
 	default:
 		return 0;
 	}

@@ -699,6 +699,18 @@ void roger_http_client_set_sleep_fn(struct roger_http_client *c,
 	c->sleep_data = data;
 }
 
+void roger_http_client_set_limits(struct roger_http_client *c,
+				  long connect_timeout_ms, long timeout_ms,
+				  int max_retries)
+{
+	if (connect_timeout_ms)
+		c->connect_timeout_ms = connect_timeout_ms;
+	if (timeout_ms)
+		c->timeout_ms = timeout_ms;
+	if (max_retries)
+		c->max_retries = max_retries < 0 ? 0 : max_retries;
+}
+
 /* ---- one attempt --------------------------------------------------------- */
 
 /* What the client adds to the caller's request for one attempt. */

@@ -305,6 +305,17 @@ typedef int (*roger_http_sleep_fn)(void *data, long ms);
 void roger_http_client_set_sleep_fn(struct roger_http_client *c,
 				    roger_http_sleep_fn fn, void *data);
 
+/*
+ * Change the limits of the requests that do not set their own, from now
+ * on: the connect and total timeouts in ms (0 keeps the current one;
+ * ROGER_HTTP_NO_TIMEOUT removes it) and the number of retries (0 keeps the
+ * current one; -1: none).  For commands with a --timeout, and for
+ * completion, which must answer at once or not at all.
+ */
+void roger_http_client_set_limits(struct roger_http_client *c,
+				  long connect_timeout_ms, long timeout_ms,
+				  int max_retries);
+
 /* ---- helpers ------------------------------------------------------------- */
 
 /* Whether `method` is idempotent by default (GET HEAD PUT DELETE OPTIONS). */
