@@ -27,6 +27,7 @@ extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
+extern const struct roger_cmd cmd_push;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -38,6 +39,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_init,
 	&cmd_local,
 	&cmd_logs,
+	&cmd_push,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
