@@ -18,7 +18,6 @@
 #	/small/		the same with client_max_body_size 1k (HTTP 413)
 #	/auth/		the same behind HTTP Basic: user "roger", password
 #			"s3cret" ($NGINX_DIR/htpasswd)
-#	/flat/		PUT without create_full_put_path (HTTP 409)
 #	/static/	no WebDAV at all (PUT: HTTP 405)
 # The access log has one line per request: "METHOD URI STATUS LENGTH",
 # LENGTH being the request's length (headers and body) as nginx read it.
@@ -46,7 +45,7 @@ nginx_skip_reason() {
 nginx_start() {
 	NGINX_DIR=$TRASH/nginx
 	mkdir -p "$NGINX_DIR/www/store" "$NGINX_DIR/www/small" \
-		"$NGINX_DIR/www/auth" "$NGINX_DIR/www/flat" \
+		"$NGINX_DIR/www/auth" \
 		"$NGINX_DIR/www/static" "$NGINX_DIR/tmp"
 	printf 'roger:%s\n' "$(openssl passwd -apr1 s3cret)" >"$NGINX_DIR/htpasswd"
 	user=
@@ -88,9 +87,6 @@ http {
 			create_full_put_path on;
 			auth_basic "roger";
 			auth_basic_user_file $NGINX_DIR/htpasswd;
-		}
-		location /flat/ {
-			dav_methods PUT;
 		}
 		location /static/ {
 		}
