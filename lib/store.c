@@ -691,32 +691,34 @@ static int file_error(struct roger_err *err, int e, const char *what,
 
 /*
  * mkdir of each component of `dir` below the existing directory `root`
- * (a prefix of it): 0 or an errno.
+ * (a prefix of it): 0, or an errno with the directory that failed in
+ * *failed (a new string, NULL when out of memory).
  */
-static int make_app_dirs(const char *root, const char *dir)
+static int make_app_dirs(const char *root, const char *dir, char **failed)
 {
 	size_t root_len = strlen(root);
 	char *buf = strdup(dir);
+	int e = 0;
 
+	*failed = NULL;
 	if (!buf)
 		return ENOMEM;
-	for (char *p = buf + root_len + 1; *p; p++) {
-		if (*p != '/')
+	for (char *p = buf + root_len + 1;; p++) {
+		if (*p && *p != '/')
 			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
+		{
+			char saved = *p;
 
-			free(buf);
-			return e;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+				e = errno;
+				*failed = buf;
+				return e;
+			}
+			*p = saved;
 		}
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
-		int e = errno;
-
-		free(buf);
-		return e;
+		if (!*p)
+			break;
 	}
 	free(buf);
 	return 0;
@@ -865,10 +867,16 @@ static int push_file(struct roger_store_result *out, struct roger_ctx *ctx,
 		}
 		goto out;
 	}
-	e = make_app_dirs(root, dir);
-	if (e) {
-		rc = file_error(err, e, "create the directory", dir);
-		goto out;
+	{
+		char *failed = NULL;
+
+		e = make_app_dirs(root, dir, &failed);
+		if (e) {
+			rc = file_error(err, e, "create the directory",
+					failed ? failed : dir);
+			free(failed);
+			goto out;
+		}
 	}
 	if (asprintf(&tmp, "%s/.%s.tar.gz.XXXXXX", dir, a->sha256) < 0) {
 		tmp = NULL;
