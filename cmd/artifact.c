@@ -156,10 +156,13 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 
 /* ---- push ---------------------------------------------------------------- */
 
-/* "1.5 MiB" into `buf`. */
+/* "1.5 MiB" (or "12.0 KiB" below a MiB) into `buf`. */
 static const char *mib(char *buf, size_t n, double bytes)
 {
-	snprintf(buf, n, "%.1f MiB", bytes / (1024.0 * 1024.0));
+	if (bytes < 1024.0 * 1024.0)
+		snprintf(buf, n, "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(buf, n, "%.1f MiB", bytes / (1024.0 * 1024.0));
 	return buf;
 }
 

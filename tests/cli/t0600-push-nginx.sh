@@ -3,7 +3,7 @@
 # the second sends one HEAD and nothing else, the dry run sends no PUT,
 # credentials (none: exit 4; netrc; Basic on Marathon's origin, masked in
 # the trace), 413 and 405 explained, a cut upload that nginx never shows,
-# and an object of the wrong size replaced.
+# an object of the wrong size replaced, and the progress bar on a terminal.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-nginx.sh"
 
@@ -182,6 +182,24 @@ test_expect_success 'an object of another size under the name is replaced, with 
 	test_grep "holds another object (the store has 1000 bytes" err &&
 	cmp "$f" "app/.roger/artifacts/$(value sha256 out).tar.gz"
 '
+
+if command -v script >/dev/null 2>&1; then
+test_expect_success 'on a terminal: a progress bar with bytes, rate and time left, then the time taken' '
+	echo four >app/version.txt &&
+	git -C app commit -qam four &&
+	script -qec "\"$ROGER\" -C app push" /dev/null </dev/null >tty.out &&
+	tr "\r" "\n" <tty.out | sed "s/$(printf "\033")\[K//g" >tty.txt &&
+	test_grep "^roger: uploading \[  *\]   0%  0.0 KiB/[0-9.]* [KM]iB  " tty.txt &&
+	test_grep "^roger: uploading \[########################\] 100%  " tty.txt &&
+	test_grep "left" tty.txt &&
+	test_grep "^roger: uploaded [0-9.]* [KM]iB in [0-9.]* s ([0-9.]* MiB/s)" tty.txt &&
+	test_grep "^skipped   no" tty.txt &&
+	script -qec "\"$ROGER\" -q -C app push" /dev/null </dev/null >tty.out &&
+	test_grep ! "uploading\|uploaded" tty.out
+'
+else
+	test_skip 'on a terminal: a progress bar' 'script(1) from util-linux is not installed'
+fi
 
 test_expect_success 'nginx logged no error of its own' '
 	test_grep ! "\[crit\]\|\[alert\]\|\[emerg\]" "$NGINX_DIR/error.log"
