@@ -28,6 +28,7 @@ extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
+extern const struct roger_cmd cmd_push;
 extern const struct roger_cmd cmd_status;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
@@ -41,6 +42,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_init,
 	&cmd_local,
 	&cmd_logs,
+	&cmd_push,
 	&cmd_status,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -286,6 +286,17 @@ const char *roger_http_client_base(const struct roger_http_client *c);
 struct roger_ctx *roger_http_client_ctx(const struct roger_http_client *c);
 
 /*
+ * Append to `out` the request `req` as the client would send it, as one
+ * ready-to-run curl command line with the secrets masked (what -vv logs
+ * for each attempt): for dry runs, which show a request instead of
+ * sending it.  Nothing is sent.  0, ROGER_EINVALID (no URL) or
+ * ROGER_ENOMEM.
+ */
+int roger_http_client_describe(struct roger_buf *out,
+			       struct roger_http_client *c,
+			       const struct roger_http_req *req);
+
+/*
  * Turn a reply into an error: the code by status (see the top of the file)
  * and one line naming the URL, the status, what the body says (a JSON
  * "message", an HTML title, the first line of text) and, for 401/403, a hint
