@@ -168,6 +168,101 @@ int cli_app_id(struct cli *cli, const char *app, const char **out);
 int cli_marathon(struct cli *cli, bool start_local,
 		 struct roger_marathon **out);
 
+/* ---- looking at a live app (cmd/appinfo.c) ---- */
+
+/* --timeout SECONDS (1 to 86400) in ms; an exit status. */
+int cli_parse_timeout(struct cli *cli, const char *arg, long *ms);
+/*
+ * cli_marathon(cli, false, out) whose requests each give up after
+ * `timeout_ms` (0: the HTTP client's default, 60 s).
+ */
+int cli_marathon_timeout(struct cli *cli, long timeout_ms,
+			 struct roger_marathon **out);
+/*
+ * Print the error of a request about the app `app_id` and return its exit
+ * status: ROGER_ENOTFOUND as "app '/x' does not exist on target 't'" (1);
+ * an unreachable built-in local target adds that roger local is not
+ * running and how to start it (4).
+ */
+int cli_fail_app(struct cli *cli, const char *app_id,
+		 const struct roger_err *err);
+/*
+ * The version `want` of the app among `v` (newest first): a version
+ * timestamp, or a commit (7 to 64 hex digits, the start of one is enough)
+ * whose newest release is meant.  Definitions are read one by one, newest
+ * first, until one matches: *index is its place in `v` and *def the
+ * stored definition (new reference).  Returns an exit status, after
+ * printing the error: 2 for a `want` of neither shape, 1 when nothing
+ * matches.
+ */
+int cli_find_version(struct cli *cli, struct roger_marathon *m,
+		     const char *app_id,
+		     const struct roger_marathon_versions *v, const char *want,
+		     size_t *index, json_t **def);
+/* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
+bool cli_parse_time(const char *s, int64_t *ms);
+/* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
+void cli_format_age(char *out, size_t size, int64_t ms);
+
+/*
+ * Start roger local for the built-in target when it is not running, saying
+ * so on stderr (the target must be resolved).  Returns an exit status,
+ * after printing the error.
+ */
+int cli_start_local(struct cli *cli);
+
+/* ---- artifacts (cmd/artifact.c): build and push for build, push, deploy -- */
+
+/* The build options, the same in every command that builds. */
+enum {
+	CLI_OPT_ALLOW_DIRTY = OPT_LONG + 60,
+	CLI_OPT_NO_CACHE,
+	CLI_OPT_REF,
+};
+
+/* Their option table entries (keep each table sorted by name). */
+#define CLI_OPT_ENTRY_ALLOW_DIRTY                                              \
+	{ CLI_OPT_ALLOW_DIRTY, "allow-dirty", NULL, ARG_NONE, NULL,            \
+	  "package the work tree as it is when it has uncommitted changes" }
+#define CLI_OPT_ENTRY_NO_CACHE                                                 \
+	{ CLI_OPT_NO_CACHE, "no-cache", NULL, ARG_NONE, NULL,                  \
+	  "package again even when the cache has the artifact" }
+#define CLI_OPT_ENTRY_REF                                                      \
+	{ CLI_OPT_REF, "ref", "REF", ARG_REF, NULL,                            \
+	  "package this branch, tag or commit instead of HEAD" }
+
+struct cli_build_args {
+	const char *ref; /* --ref; NULL: HEAD */
+	bool allow_dirty;
+	bool no_cache;
+};
+
+/*
+ * Record `c` (a value of cli_getopt, with its `arg`) in `args` when it is
+ * one of the build options, and say whether it was.
+ */
+bool cli_build_option(struct cli_build_args *args, int c, const char *arg);
+
+/*
+ * Build the project's artifact as `roger build` does (loading roger.json):
+ * the build command's output on stderr prefixed with "build:" (not with
+ * -q), packaging progress on a terminal, the last lines of a failed build
+ * command, and the warnings for a dirty work tree and Git LFS pointers.
+ * --ref with --allow-dirty is a usage error.  Returns an exit status after
+ * printing any error; on success *out is the artifact (roger_artifact_free).
+ */
+int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
+		       struct roger_artifact **out);
+
+/*
+ * Push `a` to the store of the target (resolving it, and starting roger
+ * local for the built-in target unless `dry_run`), with a progress bar on
+ * a terminal.  Returns an exit status after printing any error; *out (from
+ * ROGER_STORE_RESULT_INIT) is the caller's to release either way.
+ */
+int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
+		      bool dry_run, struct roger_store_result *out);
+
 /*
  * Leave the program with `status` after checking that everything written
  * to stdout arrived (a full disk or a closed pipe is an error, not silence).

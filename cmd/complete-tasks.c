@@ -18,28 +18,10 @@ int complete_tasks(struct cli *cli, char ***out, size_t *n)
 {
 	struct roger_marathon_tasks *tasks = NULL;
 	struct roger_marathon *marathon = NULL;
-	const char *env_target = NULL;
 	char **words;
 	size_t count = 0;
 
-	/* Whatever goes wrong below stays out of the shell's line. */
-	roger_ctx_set_log_fn(cli->ctx, NULL, NULL);
-	if (!cli->project &&
-	    roger_project_load(&cli->project, cli->ctx, cli->dir, NULL) < 0)
-		return 0;
-	if (cli->env && roger_project_environment(cli->project, cli->env, NULL,
-						  &env_target, NULL) < 0)
-		return 0;
-	if (!cli->user_config &&
-	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, NULL) < 0)
-		return 0;
-	if (!cli->resolved_target &&
-	    roger_target_resolve(&cli->resolved_target, cli->ctx,
-				 cli->user_config, cli->target, env_target,
-				 NULL) < 0)
-		return 0;
-	if (roger_marathon_for_target(&marathon, cli->ctx,
-				      cli->resolved_target, NULL) < 0)
+	if (complete_marathon(cli, true, &marathon) < 0)
 		return 0;
 	if (roger_logs_app_tasks(&tasks, marathon, cli->project->id,
 				 COMPLETE_TIMEOUT_MS, NULL) == 0) {

@@ -92,11 +92,16 @@ static void complete_arg(struct cli *cli, enum cmd_arg kind,
 	{
 		char **words = NULL;
 		size_t n = 0;
+		/* App ids as typed: "web/h" completes to "web/hello". */
+		bool skip = kind == ARG_APP && cur[strlen(prefix)] &&
+			    cur[strlen(prefix)] != '/';
 
 		if (complete_dynamic(cli, kind, &words, &n) < 0)
 			return;
 		for (size_t i = 0; i < n; i++) {
-			emit_prefixed(prefix, cur, words[i], NULL);
+			emit_prefixed(prefix, cur,
+				      words[i] + (skip && words[i][0] == '/'),
+				      NULL);
 			free(words[i]);
 		}
 		free(words);
@@ -163,6 +168,13 @@ static void note_global(struct cli *cli, const struct cmd_opt *o,
 		cli->env = arg;
 	else if (o->val == 't')
 		cli->target = arg;
+	else if (o->complete == ARG_APP && *arg) {
+		/* The app that versions are completed for. */
+		free(cli->app_id);
+		cli->app_id = xmalloc(strlen(arg) + 2);
+		snprintf(cli->app_id, strlen(arg) + 2, "%s%s",
+			 arg[0] == '/' ? "" : "/", arg);
+	}
 }
 
 static int complete_run(struct cli *cli, int argc, char **argv)

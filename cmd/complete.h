@@ -23,4 +23,20 @@ int complete_refs(struct cli *cli, char ***out, size_t *n);
 /* ARG_TASK: the task ids of the project's app (cmd/complete-tasks.c). */
 int complete_tasks(struct cli *cli, char ***out, size_t *n);
 
+/*
+ * A Marathon client for the target of the command line being completed,
+ * with completion's short timeouts and no retries, logging nothing
+ * (cmd/complete-apps.c).  `need_project` loads roger.json (else only when
+ * -e asks for it).  -1, silently, when anything is missing.
+ */
+int complete_marathon(struct cli *cli, bool need_project,
+		      struct roger_marathon **out);
+/* ARG_APP: the app ids of the target, absolute ("/web/hello"). */
+int complete_apps(struct cli *cli, char ***out, size_t *n);
+/*
+ * ARG_VERSION: the versions of the app (--app on the line, else the
+ * project's), newest first, then the short commits of its newest releases.
+ */
+int complete_versions(struct cli *cli, char ***out, size_t *n);
+
 #endif

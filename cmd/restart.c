@@ -49,7 +49,7 @@ static int restart_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+		status = cli_watch_app_failed(&w, &err);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "restart app '%s' (%d instance%s)",

@@ -25,11 +25,14 @@ extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_destroy;
 extern const struct roger_cmd cmd_help;
+extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
+extern const struct roger_cmd cmd_push;
 extern const struct roger_cmd cmd_restart;
 extern const struct roger_cmd cmd_scale;
+extern const struct roger_cmd cmd_status;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -39,11 +42,14 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_config,
 	&cmd_destroy,
 	&cmd_help,
+	&cmd_history,
 	&cmd_init,
 	&cmd_local,
 	&cmd_logs,
+	&cmd_push,
 	&cmd_restart,
 	&cmd_scale,
+	&cmd_status,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

@@ -59,7 +59,7 @@ static int scale_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+		status = cli_watch_app_failed(&w, &err);
 		goto out;
 	}
 	json_object_set_new(w.doc, "instances",

@@ -102,8 +102,7 @@ int cli_app_id(struct cli *cli, const char *app, const char **out)
 	return ROGER_EXIT_OK;
 }
 
-/* Start roger local for the built-in target when it is not running. */
-static int start_local(struct cli *cli)
+int cli_start_local(struct cli *cli)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
@@ -148,7 +147,7 @@ int cli_marathon(struct cli *cli, bool start, struct roger_marathon **out)
 	if ((status = cli_load_target(cli)) != 0)
 		return status;
 	if (start && cli->resolved_target->is_local &&
-	    (status = start_local(cli)) != 0)
+	    (status = cli_start_local(cli)) != 0)
 		return status;
 	if (roger_marathon_for_target(out, cli->ctx, cli->resolved_target,
 				      &err) < 0)
@@ -211,6 +210,10 @@ int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		return complete_refs(cli, out, n);
 	case ARG_TASK:
 		return complete_tasks(cli, out, n);
+	case ARG_APP:
+		return complete_apps(cli, out, n);
+	case ARG_VERSION:
+		return complete_versions(cli, out, n);
 	default:
 		return 0;
 	}

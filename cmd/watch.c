@@ -151,6 +151,13 @@ int cli_watch_dry_run(struct cli_watch *w,
 	return ROGER_EXIT_OK;
 }
 
+int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
+{
+	doc_status(w, "error");
+	doc_set(w, "error", json_string(err->msg));
+	return cli_fail_app(w->cli, w->app_id, err);
+}
+
 int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");

@@ -97,6 +97,9 @@ struct cli_watch_goal {
  */
 int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g);
 
+/* The error of reading the app before the change (cli_fail_app). */
+int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err);
+
 /*
  * The error of a request that would start a deployment, with a hint for
  * a 409 (--force).  Returns the exit status.

@@ -699,6 +699,19 @@ void roger_http_client_set_sleep_fn(struct roger_http_client *c,
 	c->sleep_data = data;
 }
 
+void roger_http_client_set_limits(struct roger_http_client *c,
+				  long connect_timeout_ms, long timeout_ms,
+				  int max_retries)
+{
+	if (connect_timeout_ms)
+		c->connect_timeout_ms = connect_timeout_ms;
+	if (timeout_ms)
+		c->timeout_ms = timeout_ms;
+	if (max_retries)
+		c->max_retries = max_retries < 0 ? 0 : max_retries;
+}
+static char *join_url(const char *base, const char *path);
+
 /* ---- one attempt --------------------------------------------------------- */
 
 /* What the client adds to the caller's request for one attempt. */
@@ -903,6 +916,36 @@ static int trace_line(struct roger_buf *b, const struct roger_http_client *c,
 			rc = add_shell_quoted(b, u.buf, u.len);
 		roger_buf_release(&u);
 	}
+	return rc;
+}
+
+int roger_http_client_describe(struct roger_buf *out,
+			       struct roger_http_client *c,
+			       const struct roger_http_req *req)
+{
+	const char *method = req->method ? req->method : "GET";
+	struct attempt a = { 0 };
+	char user_agent[64];
+	bool idempotent;
+	char *url;
+	int rc;
+
+	if (!req->url || !*req->url)
+		return ROGER_EINVALID;
+	url = scheme_len(req->url) ? strdup(req->url)
+				   : join_url(c->bases[c->current], req->url);
+	if (!url)
+		return ROGER_ENOMEM;
+	idempotent = req->idempotent == ROGER_HTTP_IDEMPOTENT_AUTO
+			     ? roger_http_method_idempotent(method)
+			     : req->idempotent == ROGER_HTTP_IDEMPOTENT_YES;
+	snprintf(user_agent, sizeof(user_agent), "roger/%s", roger_version());
+	rc = attempt_build(c, &a, req, url, method, false, idempotent,
+			   user_agent);
+	if (rc == 0)
+		rc = trace_line(out, c, &a) < 0 ? ROGER_ENOMEM : 0;
+	attempt_release(&a);
+	free(url);
 	return rc;
 }
 

@@ -286,6 +286,17 @@ const char *roger_http_client_base(const struct roger_http_client *c);
 struct roger_ctx *roger_http_client_ctx(const struct roger_http_client *c);
 
 /*
+ * Append to `out` the request `req` as the client would send it, as one
+ * ready-to-run curl command line with the secrets masked (what -vv logs
+ * for each attempt): for dry runs, which show a request instead of
+ * sending it.  Nothing is sent.  0, ROGER_EINVALID (no URL) or
+ * ROGER_ENOMEM.
+ */
+int roger_http_client_describe(struct roger_buf *out,
+			       struct roger_http_client *c,
+			       const struct roger_http_req *req);
+
+/*
  * Turn a reply into an error: the code by status (see the top of the file)
  * and one line naming the URL, the status, what the body says (a JSON
  * "message", an HTML title, the first line of text) and, for 401/403, a hint
@@ -304,6 +315,17 @@ int roger_http_client_status_err(const struct roger_http_client *c,
 typedef int (*roger_http_sleep_fn)(void *data, long ms);
 void roger_http_client_set_sleep_fn(struct roger_http_client *c,
 				    roger_http_sleep_fn fn, void *data);
+
+/*
+ * Change the limits of the requests that do not set their own, from now
+ * on: the connect and total timeouts in ms (0 keeps the current one;
+ * ROGER_HTTP_NO_TIMEOUT removes it) and the number of retries (0 keeps the
+ * current one; -1: none).  For commands with a --timeout, and for
+ * completion, which must answer at once or not at all.
+ */
+void roger_http_client_set_limits(struct roger_http_client *c,
+				  long connect_timeout_ms, long timeout_ms,
+				  int max_retries);
 
 /* ---- helpers ------------------------------------------------------------- */
 

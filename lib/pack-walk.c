@@ -214,6 +214,52 @@ static int tar_fail(struct tar_sink *t, const char *path,
 			     archive_error_string(t->ar));
 }
 
+/*
+ * `name` made printable for a message: control bytes and bytes that are
+ * not part of a valid UTF-8 sequence as \ooo (as git quotes paths).
+ */
+static void quote_name(struct roger_buf *out, const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+
+		if (s[i] >= 0x20 && s[i] != 0x7f &&
+		    (n == 1 || (i + n <= len &&
+				roger_utf8_valid(name + i, n)))) {
+			roger_buf_add(out, name + i, n);
+			i += n;
+		} else {
+			roger_buf_addf(out, "\\%03o", s[i]);
+			i++;
+		}
+	}
+}
+
+static int name_error(const char *path, const char *target,
+		      struct roger_err *err)
+{
+	struct roger_buf q = ROGER_BUF_INIT, tq = ROGER_BUF_INIT;
+	int rc;
+
+	quote_name(&q, path);
+	if (target)
+		quote_name(&tq, target);
+	if (!roger_utf8_valid(path, strlen(path)))
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "file name '%s' is not valid UTF-8: artifacts hold UTF-8 names only; rename it, or leave it out with build.exclude or export-ignore",
+				   q.buf);
+	else
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "symbolic link '%s' points to '%s', which is not valid UTF-8: artifacts hold UTF-8 names only",
+				   q.buf, tq.buf);
+	roger_buf_release(&q);
+	roger_buf_release(&tq);
+	return rc;
+}
+
 static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 		      unsigned perm, uint64_t size, const char *target,
 		      struct roger_err *err)
@@ -222,11 +268,15 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 
 	if (!roger_utf8_valid(path, strlen(path)) ||
 	    (target && !roger_utf8_valid(target, strlen(target))))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "'%s' is not a UTF-8 file name (or link target); artifacts hold UTF-8 names only",
-				     path);
+		return name_error(path, target, err);
+	/*
+	 * Names go in as the locale's bytes (UTF-8, see tar_open), which
+	 * libarchive writes unchanged; given as UTF-8 they would be turned
+	 * into NFC, and a decomposed name (as macOS makes them) would differ
+	 * from the commit's, or even collide with a composed sibling.
+	 */
 	archive_entry_clear(e);
-	archive_entry_set_pathname_utf8(e, path);
+	archive_entry_copy_pathname(e, path);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, perm);
 	archive_entry_set_size(e, (la_int64_t)size);
@@ -234,7 +284,7 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	if (target)
-		archive_entry_set_symlink_utf8(e, target);
+		archive_entry_copy_symlink(e, target);
 	if (archive_write_header(t->ar, e) != ARCHIVE_OK)
 		return tar_fail(t, path, err);
 	return 0;

@@ -8,6 +8,7 @@
  * keeps it out of git's sight anyway):
  *   .roger/artifacts/<sha256>.tar.gz   the artifacts, named by digest
  *   .roger/index/<key>.json            what a key built: digest, size...
+ *   .roger/worktree-stamp              the last clean work tree check
  * The key is a SHA-256 over everything the bytes depend on: the format
  * version, the packaged subtree's id and the .gitattributes above it (the
  * whole root tree when a build command runs, since it may read anything),
@@ -18,11 +19,17 @@
  * after the file's SHA-256 is computed again and matches its name; a
  * mismatch removes the entry and builds again.  Dirty work trees are never
  * cached: nothing names their content cheaply.
+ *
+ * A cached build is mostly two costs, each given a processor: the digest
+ * of the cached artifact (on a thread of its own) and the work tree check
+ * (on the caller's), whose comparison of HEAD with the index is skipped
+ * while the worktree stamp says the same index matched the same HEAD.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +51,8 @@
 #include "repo-git.h"
 #include "repo.h"
 
-#define CACHE_FORMAT "roger-artifact-1"
+/* Changed whenever the bytes of an artifact could change (2: NFD names kept). */
+#define CACHE_FORMAT "roger-artifact-2"
 
 void roger_build_opts_from_project(struct roger_build_opts *o,
 				   const struct roger_project *p)
@@ -265,6 +273,37 @@ static int cache_prepare(struct cache *c, struct roger_err *err)
 	return rc;
 }
 
+/*
+ * The stamp of the last clean work tree check (see
+ * roger_repo_dirty_stamped), kept in .roger/worktree-stamp; "" when there
+ * is none.  Saved only when it changed and the cache directory exists.
+ */
+static void stamp_load(char *stamp, const struct cache *c)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(c->dir, "worktree-stamp");
+
+	stamp[0] = '\0';
+	if (path && roger_fs_read_file(&b, path, NULL) == 0 &&
+	    b.len < ROGER_REPO_STAMP_SIZE)
+		memcpy(stamp, b.buf, b.len + 1);
+	roger_buf_release(&b);
+	free(path);
+}
+
+static void stamp_save(const char *stamp, const char *old,
+		       const struct cache *c)
+{
+	char *path;
+
+	if (!stamp[0] || !strcmp(stamp, old) || !roger_fs_is_dir(c->dir))
+		return;
+	path = roger_path_join(c->dir, "worktree-stamp");
+	if (path)
+		roger_fs_write_atomic(path, stamp, strlen(stamp), 0644, NULL);
+	free(path);
+}
+
 static char *artifact_path(const struct cache *c, const char *sha)
 {
 	size_t n = strlen(c->artifacts) + 64 + 16;
@@ -294,9 +333,10 @@ static int set_lfs(struct roger_artifact *a, char **v, size_t n)
 
 /*
  * The artifact the cache holds for `key`, checked, or NULL in *out.  A
- * damaged or unreadable entry is removed and reported as a miss.
+ * damaged or unreadable entry is removed and reported as a miss, with why
+ * in `note` (this runs on a thread of its own, which must not log).
  */
-static int cache_lookup(struct roger_artifact **out, struct roger_ctx *ctx,
+static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 			const struct cache *c, const char *key,
 			struct roger_err *err)
 {
@@ -323,8 +363,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_ctx *ctx,
 		goto out;
 	}
 	if (!sha || strlen(sha) != 64) {
-		roger_warn(ctx, "cache entry '%s' is damaged, building again",
-			   entry);
+		roger_buf_addf(note, "cache entry '%s' is damaged, building again",
+			       entry);
 		goto miss;
 	}
 	a->path = artifact_path(c, sha);
@@ -334,8 +374,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_ctx *ctx,
 	}
 	if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
 	    strcmp(actual, sha)) {
-		roger_warn(ctx, "cached artifact '%s' is %s, building again",
-			   a->path, actual[0] ? "damaged" : "missing");
+		roger_buf_addf(note, "cached artifact '%s' is %s, building again",
+			       a->path, actual[0] ? "damaged" : "missing");
 		if (actual[0])
 			unlink(a->path);
 		goto miss;
@@ -371,6 +411,47 @@ out:
 	json_decref(doc);
 	free(entry);
 	return rc;
+}
+
+/*
+ * A cache lookup on a thread of its own: the digest of a cached artifact
+ * (tens of megabytes) is computed while the work tree is checked, each on
+ * its own processor.
+ */
+struct lookup {
+	const struct cache *c;
+	const char *key;
+	struct roger_artifact *hit;
+	struct roger_buf note;
+	struct roger_err err;
+	int rc;
+	pthread_t thread;
+	bool started;
+};
+
+static void *lookup_main(void *data)
+{
+	struct lookup *l = data;
+
+	l->rc = cache_lookup(&l->hit, &l->note, l->c, l->key, &l->err);
+	return NULL;
+}
+
+static void lookup_start(struct lookup *l, const struct cache *c,
+			 const char *key)
+{
+	l->c = c;
+	l->key = key;
+	l->started = pthread_create(&l->thread, NULL, lookup_main, l) == 0;
+	if (!l->started)
+		lookup_main(l);
+}
+
+static void lookup_finish(struct lookup *l)
+{
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	l->started = false;
 }
 
 static int cache_store(const struct cache *c, const char *key,
@@ -574,22 +655,41 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 		     const struct roger_build_opts *o, struct roger_err *err)
 {
 	const char *subdir = o->subdir ? o->subdir : "";
-	struct roger_artifact *a = NULL, *hit = NULL;
+	struct roger_artifact *a = NULL;
 	struct roger_repo *repo = NULL;
 	struct roger_commit_info ci;
 	struct roger_buf first = ROGER_BUF_INIT;
+	struct roger_err key_err = ROGER_ERR_INIT;
+	struct lookup look = { 0 };
 	struct cache c = { 0 };
-	char key[65] = "";
+	char key[65] = "", tree[41] = "";
+	char stamp[ROGER_REPO_STAMP_SIZE] = "", old_stamp[ROGER_REPO_STAMP_SIZE] = "";
 	bool dirty = false;
-	int rc;
+	int rc, key_rc = 0;
 
+	roger_buf_init(&look.note);
 	rc = roger_repo_discover(&repo, o->workdir, err);
 	if (rc == 0)
 		rc = cache_init(&c, o, subdir, err);
 	if (rc == 0)
 		rc = roger_repo_resolve(&ci, repo, o->ref, err);
-	if (rc == 0 && !o->ref)
-		rc = roger_repo_dirty(&dirty, &first, repo, subdir, err);
+	if (rc < 0)
+		goto out;
+	/*
+	 * The key and the lookup come before the dirty check, which decides
+	 * whether they count: a dirty tree has no key (its project directory
+	 * may not even exist at the commit yet).
+	 */
+	key_rc = cache_key(key, tree, repo, &ci, o, subdir, &key_err);
+	if (key_rc == 0 && !o->no_cache)
+		lookup_start(&look, &c, key);
+	if (!o->ref) {
+		stamp_load(stamp, &c);
+		memcpy(old_stamp, stamp, sizeof(stamp));
+		rc = roger_repo_dirty_stamped(&dirty, &first, repo, subdir,
+					      stamp, err);
+	}
+	lookup_finish(&look);
 	if (rc < 0)
 		goto out;
 	if (dirty && !o->allow_dirty) {
@@ -598,29 +698,34 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 				   first.buf);
 		goto out;
 	}
+	if (!dirty) {
+		if (key_rc < 0 || look.rc < 0) {
+			if (err)
+				*err = key_rc < 0 ? key_err : look.err;
+			rc = key_rc < 0 ? key_rc : look.rc;
+			goto out;
+		}
+		if (look.note.len)
+			roger_warn(ctx, "%s", look.note.buf);
+		if (look.hit) {
+			a = look.hit;
+			look.hit = NULL;
+			memcpy(a->commit, ci.id, sizeof(a->commit));
+			memcpy(a->tree, tree, sizeof(a->tree));
+			a->time = ci.time;
+			goto done;
+		}
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	memcpy(a->commit, ci.id, sizeof(a->commit));
-	a->time = ci.time;
 	a->dirty = dirty;
-	if (!dirty) {
-		rc = cache_key(key, a->tree, repo, &ci, o, subdir, err);
-		if (rc == 0 && !o->no_cache)
-			rc = cache_lookup(&hit, ctx, &c, key, err);
-		if (rc < 0)
-			goto out;
-		if (hit) {
-			memcpy(hit->commit, a->commit, sizeof(hit->commit));
-			memcpy(hit->tree, a->tree, sizeof(hit->tree));
-			hit->time = a->time;
-			roger_artifact_free(a);
-			a = hit;
-			goto done;
-		}
-	}
+	memcpy(a->commit, ci.id, sizeof(a->commit));
+	if (!dirty)
+		memcpy(a->tree, tree, sizeof(a->tree));
+	a->time = ci.time;
 	rc = cache_prepare(&c, err);
 	if (rc < 0)
 		goto out;
@@ -637,10 +742,14 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	if (rc < 0)
 		goto out;
 done:
+	if (!o->ref)
+		stamp_save(stamp, old_stamp, &c);
 	*out = a;
 	a = NULL;
 out:
 	roger_artifact_free(a);
+	roger_artifact_free(look.hit);
+	roger_buf_release(&look.note);
 	cache_release(&c);
 	roger_buf_release(&first);
 	roger_repo_free(repo);

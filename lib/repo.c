@@ -1,13 +1,19 @@
 /*
  * repo.c - git repositories through libgit2.
  *
- * libgit2 is initialised on the first open and shut down with the last
- * free (its own reference count).  Its error messages are copied into our
- * struct roger_err at once, before another libgit2 call can replace them.
+ * libgit2 is initialised on the first open and stays initialised until the
+ * process exits (or the library is unloaded): every initialisation of the
+ * Debian build parses the system's whole CA bundle for mbedtls, a quarter
+ * of a cached build's time, and one command opens the repository twice
+ * (to find the project, then to build).  Its error messages are copied
+ * into our struct roger_err at once, before another libgit2 call can
+ * replace them.
  */
 #include <config.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,32 @@ static void limit_pack_windows(void)
 				 (size_t)(16u << 20));
 }
 
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static bool git_held;
+
+/*
+ * Objects are not hashed again as they are read (libgit2 does by default;
+ * git itself, git archive included, does not): a third of the time spent
+ * reading a tree's blobs.  Damage is still caught by zlib's checksum of
+ * every stored object.
+ */
+static void git_hold(void)
+{
+	if (git_libgit2_init() >= 0) {
+		git_held = true;
+		limit_pack_windows();
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	}
+}
+
+/* The reference git_hold() took, given back when the process ends. */
+__attribute__((destructor)) static void git_release(void)
+{
+	if (git_held)
+		git_libgit2_shutdown();
+	git_held = false;
+}
+
 int roger_repo_discover(struct roger_repo **out, const char *path,
 			struct roger_err *err)
 {
@@ -62,8 +94,7 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 	size_t len;
 	int rc;
 
-	git_libgit2_init();
-	limit_pack_windows();
+	pthread_once(&git_once, git_hold);
 	repo = calloc(1, sizeof(*repo));
 	if (!repo) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -104,8 +135,6 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 fail:
 	git_buf_dispose(&found);
 	roger_repo_free(repo);
-	if (!repo)
-		git_libgit2_shutdown();
 	return rc;
 }
 
@@ -116,7 +145,6 @@ void roger_repo_free(struct roger_repo *repo)
 	git_repository_free(repo->git);
 	free(repo->workdir);
 	free(repo);
-	git_libgit2_shutdown();
 }
 
 const char *roger_repo_workdir(const struct roger_repo *repo)
@@ -239,7 +267,8 @@ static int entry_changed(bool *out, git_repository *git, const char *abs,
 
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
-		      const char *label, int depth, struct roger_err *err);
+		      const char *label, int depth, char *stamp,
+		      struct roger_err *err);
 
 /* A submodule is dirty when moved from its recorded commit or modified. */
 static int submodule_dirty(bool *out, struct roger_buf *first,
@@ -268,7 +297,7 @@ static int submodule_dirty(bool *out, struct roger_buf *first,
 		goto out;
 	}
 	rc = tree_dirty(out, first, sub, git_repository_workdir(sub), "",
-			sublabel.buf, depth + 1, err);
+			sublabel.buf, depth + 1, NULL, err);
 	roger_buf_release(&sublabel);
 	git_repository_free(sub);
 	return rc;
@@ -280,7 +309,8 @@ out:
 
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
-		      const char *label, int depth, struct roger_err *err)
+		      const char *label, int depth, char *stamp,
+		      struct roger_err *err)
 {
 	git_diff_options dopts;
 	git_index *index = NULL;
@@ -290,6 +320,9 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 	struct roger_buf abs = ROGER_BUF_INIT;
 	size_t plen = strlen(prefix), wlen;
 	char *spec = NULL;
+	char now[ROGER_REPO_STAMP_SIZE] = "";
+	char index_id[41], tree_id[41];
+	uint64_t dir_hash = 1469598103934665603ull; /* FNV-1a */
 	struct stat index_st;
 	int rc = 0;
 
@@ -308,6 +341,19 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		memset(&index_st, 0, sizeof(index_st));
 
 	/* Staged changes: HEAD's tree against the index. */
+	if (stamp) {
+		git_oid_tostr(index_id, sizeof(index_id),
+			      git_index_checksum(index));
+		git_oid_tostr(tree_id, sizeof(tree_id), git_tree_id(tree));
+		for (const char *p = prefix; *p; p++)
+			dir_hash = (dir_hash ^ (unsigned char)*p) *
+				   1099511628211ull;
+		snprintf(now, sizeof(now), "index %s tree %s dir %016llx",
+			 index_id, tree_id, (unsigned long long)dir_hash);
+		if (!strcmp(now, stamp))
+			goto unstaged;
+		stamp[0] = '\0';
+	}
 	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
 	/* A pathspec prunes the walk; one with glob characters might not. */
 	if (plen && !strpbrk(prefix, "*?[\\")) {
@@ -334,7 +380,10 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		rc = set_first(first, label, path);
 		goto out;
 	}
+	if (stamp)
+		memcpy(stamp, now, sizeof(now));
 
+unstaged:
 	/* Unstaged changes: the index against the files. */
 	if (roger_buf_adds(&abs, workdir) < 0 ||
 	    (abs.len && abs.buf[abs.len - 1] != '/' && roger_buf_addch(&abs, '/') < 0)) {
@@ -387,10 +436,21 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_repo *repo, const char *subdir,
 		     struct roger_err *err)
 {
+	return roger_repo_dirty_stamped(out, first, repo, subdir, NULL, err);
+}
+
+int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
+			     struct roger_repo *repo, const char *subdir,
+			     char *stamp, struct roger_err *err)
+{
 	char *prefix;
 	int rc;
 
+	if (stamp)
+		stamp[ROGER_REPO_STAMP_SIZE - 1] = '\0';
 	if (git_repository_head_unborn(repo->git) == 1) {
+		if (stamp)
+			stamp[0] = '\0';
 		*out = true;
 		return first ? roger_buf_adds(first, "(no commit yet)") : 0;
 	}
@@ -400,7 +460,7 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
 	sprintf(prefix, "%s%s", subdir ? subdir : "",
 		subdir && *subdir ? "/" : "");
 	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
-			err);
+			stamp, err);
 	free(prefix);
 	return rc;
 }

@@ -59,6 +59,21 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_err *err);
 
 /*
+ * roger_repo_dirty() that can skip its costliest part, the comparison of
+ * HEAD's tree with the index (every tree object read).  `stamp` holds
+ * ROGER_REPO_STAMP_SIZE bytes: on input "" or what an earlier call left
+ * there; when it still names the same index content (the index file's
+ * checksum), the same HEAD tree and the same `subdir`, that comparison found nothing then
+ * and would find nothing now, so it is skipped.  On return it holds the
+ * stamp of this check when HEAD's tree and the index agree, else "".
+ * Files are compared with the index every time.
+ */
+#define ROGER_REPO_STAMP_SIZE 128
+int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
+			     struct roger_repo *repo, const char *subdir,
+			     char *stamp, struct roger_err *err);
+
+/*
  * The names a user may give as a revision, for completion: local and
  * remote branches, tags, "HEAD" and the abbreviated id of HEAD, sorted and
  * without duplicates.  *out is a new array of new strings; free it with

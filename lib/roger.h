@@ -25,6 +25,7 @@
 #include "marathon.h"
 #include "mesos.h"
 #include "pack.h"
+#include "render.h"
 #include "repo.h"
 #include "spec.h"
 #include "store.h"

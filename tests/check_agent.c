@@ -747,6 +747,28 @@ START_TEST(test_agent_environment)
 	ck_assert_ptr_nonnull(strstr(e, "PATH="));
 	if (getenv("HOME") && *getenv("HOME"))
 		ck_assert_ptr_nonnull(strstr(e, "HOME="));
+	/* The same environment, for a COMMAND health check. */
+	{
+		char **v = NULL;
+		struct roger_buf all = ROGER_BUF_INIT;
+
+		ck_assert_int_eq(roger_agent_task_env(&v, agent, "e1"), 0);
+		for (char **p = v; *p; p++) {
+			roger_buf_addf(&all, "%s\n", *p);
+			free(*p);
+		}
+		free(v);
+		ck_assert_ptr_nonnull(strstr(all.buf, "MESOS_TASK_ID=e1\n"));
+		ck_assert_ptr_nonnull(strstr(all.buf, "PORT0=31001\n"));
+		ck_assert_ptr_nonnull(strstr(all.buf, "CUSTOM=a b=c\n"));
+		snprintf(want, sizeof(want), "MESOS_SANDBOX=%s\n", sb);
+		ck_assert_ptr_nonnull(strstr(all.buf, want));
+		ck_assert_ptr_nonnull(strstr(all.buf, "PATH="));
+		ck_assert_ptr_null(strstr(all.buf, "bogus"));
+		roger_buf_release(&all);
+		ck_assert_int_eq(roger_agent_task_env(&v, agent, "nope"), ROGER_ENOTFOUND);
+		ck_assert_ptr_null(v);
+	}
 	free(sb);
 	free(e);
 	free(pwd);

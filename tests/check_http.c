@@ -1027,6 +1027,34 @@ START_TEST(test_http_real_slow_reply_times_out)
 }
 END_TEST
 
+/* Limits changed after creation apply to the next requests. */
+START_TEST(test_http_real_set_limits)
+{
+	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
+	struct faultd fd;
+	struct roger_http_client *c;
+	char want[128];
+
+	faultd_start(&fd, "[{'match': 'GET /slow', 'delay': 3, 'json': {}, 'times': 0},"
+			  " {'match': 'GET /reset', 'reset': true, 'times': 0}]");
+	c = real_client(ctx, fd.url, NULL, 0);
+	roger_http_client_set_limits(c, 0, 400, -1);
+	snprintf(want, sizeof(want),
+		 "timed out after 0.4 s waiting for 'http://127.0.0.1:%d/slow'",
+		 fd.port);
+	expect_failure(c, "GET", "/slow", ROGER_ENET, want);
+	/* No retries: one reset is the end. */
+	expect_failure(c, "GET", "/reset", ROGER_ENET, "/reset");
+	ck_assert_uint_eq(faultd_count(&fd, "GET", "/reset"), 1);
+	/* Zeros keep what was set. */
+	roger_http_client_set_limits(c, 0, 0, 0);
+	expect_failure(c, "GET", "/slow", ROGER_ENET, want);
+	roger_http_client_free(c);
+	faultd_stop(&fd);
+	roger_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_http_real_failover_from_dead_url)
 {
 	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
@@ -1539,6 +1567,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_real_truncated_reply);
 	tcase_add_test(tc, test_http_real_reset_get_retried_post_not);
 	tcase_add_test(tc, test_http_real_slow_reply_times_out);
+	tcase_add_test(tc, test_http_real_set_limits);
 	tcase_add_test(tc, test_http_real_failover_from_dead_url);
 	tcase_add_test(tc, test_http_real_mesos_redirect_to_leader);
 	tcase_add_test(tc, test_http_real_trace_masks_secrets);

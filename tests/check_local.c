@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +220,8 @@ START_TEST(test_local_up_status_stop)
 
 	if (!roger) {
 		/* Only `make check` says where the binary is. */
+		fprintf(stderr, "test_local_up_status_stop: skipped: $ROGER "
+				"(the roger binary, set by make check) is unset\n");
 		return;
 	}
 	ck_assert_ptr_nonnull(mkdtemp(dir));

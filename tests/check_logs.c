@@ -878,6 +878,90 @@ START_TEST(test_logs_task_tail)
 }
 END_TEST
 
+/*
+ * What `roger deploy` will do for a task that failed, against a real
+ * roger local (started with the binary `make check` names): the stderr
+ * tail of the ended task, through the target.
+ */
+START_TEST(test_logs_task_tail_local)
+{
+	const char *roger = getenv("ROGER");
+	char dir[] = "/tmp/roger-check-logs.XXXXXX", name[] = "local";
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_status st;
+	struct roger_ctx *ctx = NULL;
+	struct roger_marathon *m = NULL;
+	struct roger_marathon_app *app = NULL;
+	struct roger_target target = { 0 };
+	struct roger_buf out = ROGER_BUF_INIT;
+	char *marathon[1], *cmd, *task = NULL;
+	json_t *def;
+
+	if (!roger) {
+		fprintf(stderr, "test_logs_task_tail_local: skipped: $ROGER "
+				"(the roger binary, set by make check) is unset\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(roger_ctx_new(&ctx, &err), 0);
+	ck_assert_msg(roger_local_up(&st, ctx, roger, dir, 0, 30000, &err) == 0,
+		      "%s", err.msg);
+	marathon[0] = st.url;
+	target.name = name;
+	target.marathon = marathon;
+	target.n_marathon = 1;
+	target.mesos = st.url;
+	target.is_local = true;
+	ck_assert_int_eq(roger_marathon_for_target(&m, ctx, &target, &err), 0);
+	def = json_pack("{s:s, s:f, s:i, s:i, s:i}", "cmd",
+			"echo out-line; echo first >&2; echo boom: no config >&2; exit 3",
+			"cpus", 0.1, "mem", 16, "instances", 1, "backoffSeconds",
+			600);
+	ck_assert_msg(roger_marathon_put_app(NULL, NULL, m, "/tail/crash", def,
+					     0, &err) == 0,
+		      "%s", err.msg);
+	json_decref(def);
+	for (int i = 0; i < 300 && !task; i++) {
+		ck_assert_msg(roger_marathon_get_app(
+				      &app, m, "/tail/crash",
+				      ROGER_MARATHON_EMBED_LAST_TASK_FAILURE,
+				      &err) == 0,
+			      "%s", err.msg);
+		if (app->has_last_task_failure)
+			task = strdup(app->last_task_failure.task_id);
+		roger_marathon_app_free(app);
+		if (!task)
+			usleep(100000);
+	}
+	ck_assert_msg(task != NULL, "the task never failed");
+	/* The task has ended: only the master's completed tasks know it. */
+	ck_assert_msg(roger_logs_target_task_tail(&out, ctx, &target, task,
+						  ROGER_LOGS_STDERR, 1,
+						  &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(out.buf, "boom: no config\n");
+	roger_buf_reset(&out);
+	ck_assert_msg(roger_logs_target_task_tail(&out, ctx, &target, task,
+						  ROGER_LOGS_STDOUT, 20,
+						  &err) == 0,
+		      "%s", err.msg);
+	ck_assert_msg(strstr(out.buf, "\nout-line\n") != NULL, "%s", out.buf);
+	ck_assert_int_eq(roger_logs_target_task_tail(&out, ctx, &target,
+						     "tail_crash.nope",
+						     ROGER_LOGS_STDERR, 5,
+						     &err),
+			 ROGER_ENOTFOUND);
+	roger_buf_release(&out);
+	free(task);
+	roger_marathon_free(m);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
+	roger_ctx_free(ctx);
+	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
 static Suite *logs_suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -907,6 +991,11 @@ static Suite *logs_suite(void)
 	tcase_add_test(tc, test_logs_follow_interrupted);
 	tcase_add_test(tc, test_logs_staging);
 	tcase_add_test(tc, test_logs_task_tail);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("local");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_logs_task_tail_local);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -58,7 +58,109 @@ static char *dupnull(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* Every entry of an archive in memory (any compression), sorted by path. */
+/* The whole of a gzip stream (members joined), or a copy of plain data. */
+static void gunzip_all(struct roger_buf *out, const void *data, size_t len)
+{
+	const unsigned char *d = data;
+	unsigned char buf[65536];
+	z_stream z;
+	int rc = Z_OK;
+
+	if (len < 2 || d[0] != 0x1f || d[1] != 0x8b) {
+		roger_buf_add(out, data, len);
+		return;
+	}
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+	z.next_in = (unsigned char *)d;
+	z.avail_in = (uInt)len;
+	while (z.avail_in > 0) {
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		rc = inflate(&z, Z_NO_FLUSH);
+		ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
+		roger_buf_add(out, buf, sizeof(buf) - z.avail_out);
+		if (rc == Z_STREAM_END && z.avail_in > 0)
+			inflateReset(&z);
+	}
+	inflateEnd(&z);
+}
+
+static uint64_t octal(const unsigned char *f, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (uint64_t)(f[i] - '0');
+	return v;
+}
+
+/*
+ * The names and link targets of a tar stream as stored, in archive order
+ * (ustar fields, or pax path and linkpath records), read without
+ * libarchive, whose readers turn decomposed UTF-8 (NFD) into NFC.
+ */
+static size_t raw_names(char ***names, char ***targets, const void *data,
+			size_t len)
+{
+	struct roger_buf tar = ROGER_BUF_INIT;
+	char *path = NULL, *link = NULL;
+	size_t n = 0, off = 0;
+
+	*names = *targets = NULL;
+	gunzip_all(&tar, data, len);
+	while (off + 512 <= tar.len) {
+		const unsigned char *h = (const unsigned char *)tar.buf + off;
+		uint64_t size = octal(h + 124, 12);
+		const char *body = tar.buf + off + 512;
+		char type = (char)h[156];
+
+		if (!h[0])
+			break;
+		if (type == 'x') {
+			for (size_t i = 0; i < size;) {
+				size_t rec = (size_t)strtoul(body + i, NULL, 10);
+				const char *kv = memchr(body + i, ' ', rec);
+				const char *end = body + i + rec - 1; /* '\n' */
+				const char *eq = kv ? memchr(kv, '=', (size_t)(end - kv)) : NULL;
+
+				ck_assert(rec > 0 && eq);
+				if (!strncmp(kv + 1, "path=", 5))
+					path = strndup(eq + 1, (size_t)(end - eq - 1));
+				else if (!strncmp(kv + 1, "linkpath=", 9))
+					link = strndup(eq + 1, (size_t)(end - eq - 1));
+				i += rec;
+			}
+		} else if (type != 'g') {
+			struct roger_buf b = ROGER_BUF_INIT;
+
+			*names = realloc(*names, (n + 1) * sizeof(**names));
+			*targets = realloc(*targets, (n + 1) * sizeof(**targets));
+			if (!path) {
+				if (h[345])
+					roger_buf_addf(&b, "%.155s/", (const char *)h + 345);
+				roger_buf_addf(&b, "%.100s", (const char *)h);
+				path = roger_buf_detach(&b, NULL);
+			}
+			if (!link && type == '2')
+				link = strndup((const char *)h + 157, 100);
+			(*names)[n] = path;
+			(*targets)[n++] = link;
+			path = link = NULL;
+		}
+		off += 512 + (size_t)((size + 511) / 512 * 512);
+	}
+	free(path);
+	free(link);
+	roger_buf_release(&tar);
+	return n;
+}
+
+/*
+ * Every entry of an archive in memory (any compression), sorted by path:
+ * read with libarchive, which must accept it, with the names and link
+ * targets as stored (raw_names).
+ */
 static struct listing read_archive(const void *data, size_t len)
 {
 	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
@@ -66,7 +168,8 @@ static struct listing read_archive(const void *data, size_t len)
 	struct listing l = { 0 };
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	char buf[65536];
+	char buf[65536], **names, **targets;
+	size_t n_raw = raw_names(&names, &targets, data, len);
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
@@ -76,16 +179,22 @@ static struct listing read_archive(const void *data, size_t len)
 		la_ssize_t n;
 		char *path;
 
+		ck_assert_uint_lt(l.n, n_raw);
 		l.v = realloc(l.v, (l.n + 1) * sizeof(*l.v));
-		x = &l.v[l.n++];
+		x = &l.v[l.n];
 		memset(x, 0, sizeof(*x));
-		path = strdup(archive_entry_pathname_utf8(e));
+		path = names[l.n];
 		if (path[0] && path[strlen(path) - 1] == '/')
 			path[strlen(path) - 1] = '\0';
 		x->path = path;
 		x->type = archive_entry_filetype(e);
 		x->perm = archive_entry_perm(e);
-		x->target = dupnull(archive_entry_symlink_utf8(e));
+		x->target = targets[l.n];
+		if (x->type != AE_IFLNK) {
+			free(x->target);
+			x->target = NULL;
+		}
+		l.n++;
 		x->mtime = archive_entry_mtime(e);
 		x->uid = archive_entry_uid(e);
 		x->gid = archive_entry_gid(e);
@@ -96,9 +205,12 @@ static struct listing read_archive(const void *data, size_t len)
 			roger_buf_add(&x->data, buf, (size_t)n);
 		ck_assert_int_ge(n, 0);
 	}
+	ck_assert_uint_eq(l.n, n_raw);
 	archive_read_free(a);
 	uselocale(saved);
 	freelocale(utf8);
+	free(names);
+	free(targets);
 	qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
 	return l;
 }
@@ -248,6 +360,9 @@ static git_repository *make_rich(const char *dir, char *commit)
 	fx_symlink(r, "dangling", "does/not/exist");
 	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/na\xc3\xafve file.txt", "unicode\n");
 	fx_writes(r, "with space/a b.txt", "spaces\n");
+	/* The same name decomposed (NFD): kept as it is, never normalized. */
+	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/nai\xcc\x88ve file.txt", "nfd\n");
+	fx_symlink(r, "nfd-link", "cafe\xcc\x81");
 	fx_write(r, "data/big.bin", big, sizeof(big), 0644);
 	fx_writes(r, "a.txt", "a\n");
 	fx_writes(r, "a-b/x", "x\n");
@@ -274,7 +389,9 @@ START_TEST(test_pack_matches_git_archive)
 	got = read_archive(out.buf, out.len);
 	want = git_archive(dir, &raw);
 	assert_same_tree(&got, &want);
-	ck_assert_uint_eq(st.files, 13);
+	ck_assert_uint_eq(st.files, 15);
+	ck_assert_str_eq(find(&got, "nfd-link")->target, "cafe\xcc\x81");
+	ck_assert_ptr_nonnull(find(&got, "d\xc3\xa9j\xc3\xa0 vu/nai\xcc\x88ve file.txt"));
 	ck_assert_uint_eq(st.size, out.len);
 	ck_assert_uint_eq(strlen(st.sha256), 64);
 	ck_assert_ptr_nonnull(find(&got, "bin/run"));

@@ -168,6 +168,69 @@ START_TEST(test_repo_dirty)
 }
 END_TEST
 
+static bool dirty_stamped(const char *subdir, char *stamp)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	bool d = false;
+
+	ck_assert_int_eq(roger_repo_dirty_stamped(&d, NULL, repo, subdir, stamp,
+						  &err),
+			 0);
+	return d;
+}
+
+/*
+ * The stamp of a clean check lets the next one skip comparing HEAD with
+ * the index, and only while index, HEAD and directory are the same.
+ */
+START_TEST(test_repo_dirty_stamped)
+{
+	char stamp[ROGER_REPO_STAMP_SIZE] = "", clean[ROGER_REPO_STAMP_SIZE];
+	char app[ROGER_REPO_STAMP_SIZE];
+
+	ck_assert(!dirty_stamped("", stamp));
+	ck_assert_msg(!strncmp(stamp, "index ", 6), "stamp '%s'", stamp);
+	memcpy(clean, stamp, sizeof(clean));
+	ck_assert(!dirty_stamped("", stamp));
+	ck_assert_str_eq(stamp, clean);
+
+	/* Unstaged changes are looked for every time. */
+	fx_writes(r, "other/x.txt", "changed\n");
+	ck_assert(dirty_stamped("", stamp));
+	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q other/x.txt", dir), 0);
+
+	/* Another directory: its own stamp. */
+	memcpy(app, clean, sizeof(app));
+	ck_assert(!dirty_stamped("app", app));
+	ck_assert_str_ne(app, clean);
+
+	/* A staged change rewrites the index: the old stamp no longer holds. */
+	fx_writes(r, "app/new.txt", "new\n");
+	ck_assert_int_eq(fx_sh("cd '%s' && git add app/new.txt", dir), 0);
+	memcpy(stamp, clean, sizeof(stamp));
+	ck_assert(dirty_stamped("", stamp));
+	ck_assert_str_eq(stamp, "");
+	memcpy(stamp, app, sizeof(stamp));
+	ck_assert(dirty_stamped("app", stamp));
+	ck_assert_str_eq(stamp, "");
+	/* Outside the directory the staged file does not count. */
+	ck_assert(!dirty_stamped("other", stamp));
+	ck_assert_str_ne(stamp, "");
+
+	/* Committed: a new HEAD tree, a new stamp. */
+	ck_assert_int_eq(fx_sh("cd '%s' && git -c user.name=t -c user.email=t@example.com commit -qm new", dir), 0);
+	memcpy(stamp, clean, sizeof(stamp));
+	ck_assert(!dirty_stamped("", stamp));
+	ck_assert_str_ne(stamp, "");
+	ck_assert_str_ne(stamp, clean);
+
+	/* Garbage in, a full check and a good stamp out. */
+	memset(stamp, 'x', sizeof(stamp));
+	ck_assert(!dirty_stamped("", stamp));
+	ck_assert(!strncmp(stamp, "index ", 6));
+}
+END_TEST
+
 START_TEST(test_repo_dirty_submodule)
 {
 	struct roger_buf first = ROGER_BUF_INIT;
@@ -225,6 +288,7 @@ static Suite *repo_suite(void)
 	tcase_add_test(tc, test_repo_resolve);
 	tcase_add_test(tc, test_repo_resolve_detached_and_empty);
 	tcase_add_test(tc, test_repo_dirty);
+	tcase_add_test(tc, test_repo_dirty_stamped);
 	tcase_add_test(tc, test_repo_dirty_submodule);
 	tcase_add_test(tc, test_repo_list_refs);
 	suite_add_tcase(s, tc);

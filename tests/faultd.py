@@ -50,6 +50,12 @@ RULE keys (all optional):
     reset       true: read the request, then reset the connection (RST)
                 without a reply.
     reset_before_body  true: read only the request head, then reset.
+    reset_after_body   N: read only the first N bytes of the request
+                body (after a 100 Continue, when asked), then reset: an
+                upload cut in the middle.
+    proxy       "http://HOST:PORT": forward the request (method, path,
+                headers less the hop-by-hop ones, body) to that server and
+                relay its reply (status, headers, body) as is.
     close       true: read the request, then close without a reply.
     expect      "reject": to a request with "Expect: 100-continue", reply
                 at once without reading the body (default: 100 Continue).
@@ -89,9 +95,11 @@ REASONS = {
     303: "See Other", 307: "Temporary Redirect", 308: "Permanent Redirect",
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
     404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+    413: "Payload Too Large",
     415: "Unsupported Media Type", 422: "Unprocessable Entity",
     500: "Internal Server Error", 502: "Bad Gateway",
     503: "Service Unavailable", 504: "Gateway Timeout",
+    507: "Insufficient Storage",
 }
 
 
@@ -342,6 +350,11 @@ class Handler(socketserver.BaseRequestHandler):
             self.close()
         if has_body and expects:
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if rule.get("reset_after_body") is not None:
+            part = self.rfile.read(int(rule["reset_after_body"]))
+            entry.update(body_len=len(part))
+            self.server.log.write(entry)
+            self.reset()
         body = self.read_body(h) if has_body else b""
         entry.update(body=body.decode("utf-8", "replace"),
                      body_len=len(body), body_read=True)
@@ -352,7 +365,46 @@ class Handler(socketserver.BaseRequestHandler):
             self.close()
         keep = h.get("connection", "").lower() != "close" and \
             version == "HTTP/1.1"
+        if rule.get("proxy"):
+            return self.proxy(rule["proxy"], method, path, headers, body,
+                              keep)
         return self.reply(rule, method, path, h, keep_alive=keep)
+
+    HOP = ("connection", "keep-alive", "expect", "transfer-encoding",
+           "te", "trailer", "upgrade", "proxy-connection")
+
+    def proxy(self, upstream, method, path, headers, body, keep_alive):
+        import http.client
+        import urllib.parse
+        u = urllib.parse.urlsplit(upstream)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        fwd = {}
+        for name, value in headers:
+            if name.lower() not in self.HOP and name.lower() != "host":
+                fwd[name] = value
+        fwd["Content-Length"] = str(len(body))
+        conn.request(method, path, body=body if body else None,
+                     headers=fwd)
+        r = conn.getresponse()
+        data = r.read()
+        out = "HTTP/1.1 %d %s\r\n" % (r.status, r.reason)
+        for name, value in r.getheaders():
+            if name.lower() in self.HOP or name.lower() == "content-length":
+                continue
+            out += "%s: %s\r\n" % (name, value)
+        length = r.getheader("Content-Length")
+        if method.upper() == "HEAD":
+            out += "Content-Length: %s\r\n" % (length or "0")
+            data = b""
+        else:
+            out += "Content-Length: %d\r\n" % len(data)
+        if not keep_alive:
+            out += "Connection: close\r\n"
+        conn.close()
+        self.send(out.encode("latin-1") + b"\r\n" + data)
+        if not keep_alive:
+            self.close()
+        return True
 
     def reply(self, rule, method, path, h, keep_alive):
         if rule.get("delay"):

@@ -562,12 +562,12 @@ static int env_push(char ***v, size_t *n, const char *name, const char *value)
 /*
  * The task's environment: its own variables, those the agent sets
  * (MESOS_*: ours win over the task's), then PATH and HOME from the agent's
- * environment when the task has none.
+ * environment when the task has none.  Reads only what does not change
+ * while the run exists.
  */
-static int build_env(struct run_ctx *c)
+static int task_env(char ***out, const struct roger_agent *a,
+		    const struct roger_agent_run *r)
 {
-	const struct roger_agent *a = c->a;
-	const struct roger_agent_run *r = c->r;
 	char endpoint[300], pid[320];
 	const char *mesos[][2] = {
 		{ "MESOS_SANDBOX", r->sandbox },
@@ -617,12 +617,17 @@ static int build_env(struct run_ctx *c)
 	if (a->home && !env_has(v, "HOME") &&
 	    (rc = env_push(&v, &n, "HOME", a->home)) < 0)
 		goto out;
-	c->envp = v;
+	*out = v;
 	v = NULL;
 out:
 	free_strv(v);
 	free(cname);
 	return rc;
+}
+
+static int build_env(struct run_ctx *c)
+{
+	return task_env(&c->envp, c->a, c->r);
 }
 
 /* The PATH the task sees (for execvp-like lookup of args[0]). */
@@ -1252,6 +1257,23 @@ char *roger_agent_sandbox(struct roger_agent *a, const char *task_id)
 			s = strdup(r->sandbox);
 	pthread_mutex_unlock(&a->lock);
 	return s;
+}
+
+int roger_agent_task_env(char ***out, struct roger_agent *a,
+			 const char *task_id)
+{
+	int rc = ROGER_ENOTFOUND;
+
+	*out = NULL;
+	pthread_mutex_lock(&a->lock);
+	for (struct roger_agent_run *r = a->runs; r; r = r->next) {
+		if (strcmp(r->task_id, task_id) == 0) {
+			rc = task_env(out, a, r);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
 }
 
 void roger_agent_reply_init(struct roger_agent_reply *r)

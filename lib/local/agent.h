@@ -144,6 +144,15 @@ int roger_agent_kill(struct roger_agent *a, const char *task_id,
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 
+/*
+ * The environment the task's process was given (its own variables, the
+ * agent's MESOS_*, PATH and HOME), as a new NULL-terminated vector for
+ * execve(): what a COMMAND health check runs with, as in Mesos.  Free each
+ * string and the vector.  ROGER_ENOTFOUND for an unknown task.
+ */
+int roger_agent_task_env(char ***out, struct roger_agent *a,
+			 const char *task_id);
+
 /* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
 
 /*

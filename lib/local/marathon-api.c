@@ -92,7 +92,15 @@ static void deployment_result(struct roger_local_resp *rs, int status,
 					"version", d->version));
 }
 
-/* 409 "locked" when deployments hold `id`; with force they are cancelled. */
+#define LOCKED_MESSAGE \
+	"App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'."
+
+/*
+ * 409 "locked" when deployments hold `id`; with force they are cancelled.
+ * As in Marathon 1.5+, a refused change still publishes deployment_failed
+ * for the plan that never ran (an id nobody was given; its steps are not
+ * computed here, so they are empty), then group_change_failed.
+ */
 static bool check_lock(struct roger_local *L, const char *id, bool force,
 		       struct roger_local_resp *rs)
 {
@@ -104,18 +112,26 @@ static bool check_lock(struct roger_local *L, const char *id, bool force,
 		return true;
 	}
 	if (!force) {
-		char version[ROGER_LOCAL_TIME_LEN];
+		char version[ROGER_LOCAL_TIME_LEN], plan_id[37];
 
 		roger_local_fmt_time(version, roger_local_now(L));
+		roger_local_uuid(plan_id);
+		roger_local_events_publish(
+			L, "deployment_failed",
+			json_pack("{s:s,s:{s:s,s:[],s:s},s:s,s:s,s:s}", "id",
+				  plan_id, "plan", "id", plan_id, "steps",
+				  "version", version, "eventType",
+				  "deployment_failed", "timestamp", version,
+				  "reason", LOCKED_MESSAGE));
 		roger_local_events_publish(
 			L, "group_change_failed",
 			json_pack("{s:s,s:s,s:s}", "groupId", "/", "version",
 				  version, "reason",
 				  "App is locked by one or more deployments."));
-		roger_local_resp_json(
-			rs, 409,
-			json_pack("{s:o,s:s}", "deployments", deps, "message",
-				  "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'."));
+		roger_local_resp_json(rs, 409,
+				      json_pack("{s:o,s:s}", "deployments",
+						deps, "message",
+						LOCKED_MESSAGE));
 		return false;
 	}
 	json_array_foreach(deps, i, dep)

@@ -1422,17 +1422,28 @@ static int check_tcp(struct hc_job *j, char *cause, size_t size)
 	return 1;
 }
 
+/*
+ * A COMMAND check runs `sh -c command` in the task's sandbox with the
+ * task's whole environment (HOST, PORT0..., MESOS_*, PATH), as the Mesos
+ * command executor runs it.
+ */
 static int check_command(struct hc_job *j, char *cause, size_t size)
 {
 	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
+	char **env = NULL;
 	int64_t deadline;
 	struct timespec ts;
 	int status = 0;
 	pid_t pid, r;
 
+	if (roger_agent_task_env(&env, j->L->agent, j->task_id) < 0) {
+		strv_free(env);
+		env = NULL;
+	}
 	pid = fork();
 	if (pid < 0) {
 		free(sandbox);
+		strv_free(env);
 		snprintf(cause, size, "cannot fork: %s", strerror(errno));
 		return 0;
 	}
@@ -1448,10 +1459,11 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 		if (sandbox && chdir(sandbox) < 0)
 			_exit(127);
 		execle("/bin/sh", "sh", "-c", j->command ? j->command : "false",
-		       (char *)NULL, j->env);
+		       (char *)NULL, env ? env : j->env);
 		_exit(127);
 	}
 	free(sandbox);
+	strv_free(env);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 		   (int64_t)j->timeout_s * 1000;

@@ -162,6 +162,27 @@ test_create_repo() {
 	git -C "$1" commit -q --allow-empty -m initial
 }
 
+# Whether test_as_nobody can run commands: as root, where chmod 000 does not
+# keep a file from being read, the unprivileged user nobody still obeys it.
+# It cannot when a directory above the build is closed to others (/root).
+test_have_nobody() {
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+		id -u nobody >/dev/null 2>&1 &&
+		(cd / && setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" \
+			--clear-groups -- "$ROGER" --version) >/dev/null 2>&1
+}
+
+# test_as_nobody DIR CMD...: make DIR (files the command needs) owned by
+# nobody, the trash directory enterable, then run CMD as nobody.
+test_as_nobody() {
+	_dir=$1
+	shift
+	chmod 755 "$TRASH" &&
+	chown -R "$(id -u nobody):$(id -g nobody)" "$_dir" &&
+	setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" \
+		--clear-groups -- "$@"
+}
+
 # A free TCP port on 127.0.0.1.
 test_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

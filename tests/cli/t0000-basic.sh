@@ -61,6 +61,29 @@ test_expect_success 'roger help <command> prints its usage off a terminal' '
 	test_grep "^usage: roger completion" out
 '
 
+if command -v script >/dev/null 2>&1; then
+test_expect_success 'roger help <command> on a terminal opens its man page, if installed' '
+	mkdir -p fakeman &&
+	printf "#!/bin/sh\necho \"man \$*\" >>\"$TRASH/man.log\"\n[ -z \"\${NO_PAGE:-}\" ]\n" >fakeman/man &&
+	chmod +x fakeman/man &&
+	PATH="$TRASH/fakeman:$PATH" script -qec "\"$ROGER\" help build" /dev/null >tty </dev/null &&
+	printf "man -w roger-build\nman roger-build\n" >expect &&
+	test_cmp expect man.log &&
+	test_grep ! "usage:" tty &&
+	rm man.log &&
+	PATH="$TRASH/fakeman:$PATH" NO_PAGE=1 script -qec "\"$ROGER\" help build" /dev/null >tty </dev/null &&
+	echo "man -w roger-build" >expect &&
+	test_cmp expect man.log &&
+	test_grep "usage: roger build" tty &&
+	rm man.log &&
+	PATH="$TRASH/fakeman:$PATH" "$ROGER" help build >out &&
+	test ! -e man.log &&
+	test_grep "^usage: roger build" out
+'
+else
+	test_skip 'roger help <command> on a terminal opens its man page, if installed' 'script(1) is not installed'
+fi
+
 test_expect_success 'roger help of an unknown command fails' '
 	test_expect_code 2 "$ROGER" help nope 2>err &&
 	test_grep "not a roger command" err

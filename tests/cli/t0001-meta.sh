@@ -83,6 +83,11 @@ test_expect_success 'roger(1) lists every command' '
 	done <commands
 '
 
+test_expect_success 'the README command table lists every command' '
+	sed -n "s/^| \`\([a-z][a-z-]*\)\` |.*/\1/p" "$top/README.md" >readme &&
+	test_cmp commands readme
+'
+
 test_expect_success 'roger(1) EXIT STATUS matches lib/err.h' '
 	sed -n "s/^[[:space:]]*X(ROGER_EXIT_[A-Z_]*, \([0-9]*\), \"\(.*\)\").*/\1 \2/p" \
 		"$top/lib/err.h" | fold_ws >code &&
@@ -143,12 +148,60 @@ else
 	test_skip 'the fish completion script completes commands' 'fish is not installed'
 fi
 
+# roger on PATH for the shells, and a project with environments for the
+# candidates that come from roger.json.
+mkdir -p "$TRASH/bin" &&
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$ROGER" >"$TRASH/bin/roger" &&
+chmod +x "$TRASH/bin/roger" || exit 99
+test_create_repo proj '
+	echo "{\"version\": 1, \"app\": \"p\", \"environments\": {\"staging\": {}, \"production\": {}}}" >roger.json
+'
+
+test_expect_success 'the bash completion script registers _roger and completes environments' '
+	(cd proj && PATH="$TRASH/bin:$PATH" bash -c "
+		. \"$top/completions/bash/roger\"
+		complete -p roger
+		COMP_WORDS=(roger -e \"\"); COMP_CWORD=2; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\"
+		COMP_WORDS=(roger build --env pro); COMP_CWORD=3; _roger
+		printf \"%s\n\" \"\${COMPREPLY[@]}\"
+	") >reply &&
+	printf "complete -F _roger roger\nstaging\nproduction\nproduction\n" >expect &&
+	test_cmp expect reply
+'
+
 if command -v zsh >/dev/null 2>&1; then
 test_expect_success 'the zsh completion script is valid zsh' '
 	zsh -n "$top/completions/zsh/_roger"
 '
+
+test_expect_success 'the zsh completion script completes at a zsh prompt' '
+	(cd proj && PATH="$TRASH/bin:$PATH" zsh -f "$TEST_SRCDIR/cli/complete.zsh" \
+		"$top/completions/zsh" "roger comp" "roger completion " \
+		"roger --output " "roger -e " "roger build --re" "roger lo") >reply &&
+	cat >expect <<-\EOF &&
+	completion
+	--
+	bash
+	fish
+	zsh
+	--
+	json
+	text
+	--
+	production
+	staging
+	--
+	--ref=
+	--
+	local
+	logs
+	--
+	EOF
+	test_cmp expect reply
+'
 else
-	test_skip 'the zsh completion script is valid zsh' 'zsh is not installed'
+	test_skip 'the zsh completion script completes at a zsh prompt' 'zsh is not installed'
 fi
 
 test_expect_success 'roger completion prints the installed scripts byte for byte' '

@@ -61,10 +61,13 @@ test_expect_success 'marathon.id must not be set' '
 		"roger.json: marathon.id: must not be set: roger sets the app id from '"'"'group'"'"' and '"'"'app'"'"'"
 '
 
-test_expect_success 'a password in roger.json is refused without echoing it' '
+test_expect_success 'a password or token in roger.json is refused without echoing it' '
 	expect_invalid "{\"version\": 1, \"app\": \"x\", \"password\": \"hunter2\"}" \
 		"roger.json: password: this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD" &&
 	test_grep ! hunter2 err &&
+	expect_invalid "{\"version\": 1, \"app\": \"x\", \"token\": \"tok-abc123\"}" \
+		"roger.json: token: this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD" &&
+	test_grep ! tok-abc123 err &&
 	expect_invalid "{\"version\": 1, \"app\": \"x\", \"marathon\": {\"env\": {\"DB_PASSWORD\": \"hunter2\"}}}" \
 		"roger.json: marathon.env.DB_PASSWORD: this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>" &&
 	test_grep ! hunter2 err
@@ -92,6 +95,23 @@ test_expect_success 'roger.json that is a directory is unreadable: 3' '
 	test_line_count 1 err &&
 	test_grep "roger: cannot read .*roger.json.: Is a directory" err
 '
+
+if [ "$(id -u)" -ne 0 ] || test_have_nobody; then
+	test_expect_success 'an unreadable roger.json (chmod 000): 3, naming it' '
+		test_create_repo noread "echo {} >roger.json" &&
+		chmod 000 noread/roger.json &&
+		if [ "$(id -u)" -eq 0 ]; then
+			test_expect_code 3 test_as_nobody noread "$ROGER" -C noread config >out 2>err
+		else
+			test_expect_code 3 "$ROGER" -C noread config >out 2>err
+		fi &&
+		test_line_count 0 out &&
+		test_line_count 1 err &&
+		test_grep -x "roger: cannot read .*noread/roger.json.: Permission denied" err
+	'
+else
+	test_skip 'an unreadable roger.json (chmod 000)' 'running as root, which reads any file, and without setpriv(1) or a build the user nobody can run; the directory case above covers it'
+fi
 
 test_expect_success 'no roger.json: exit 1, suggests roger init' '
 	test_create_repo none &&

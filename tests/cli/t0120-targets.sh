@@ -191,15 +191,27 @@ test_expect_success 'an unreadable user config (a directory in its place): 3, na
 	rmdir "$UC"
 '
 
-if [ "$(id -u)" -eq 0 ]; then
-	test_skip 'an unreadable user config (chmod 000)' 'running as root, which reads any file; the directory case above covers it'
-else
+if [ "$(id -u)" -ne 0 ]; then
 	test_expect_success 'an unreadable user config (chmod 000): 3, naming it' '
 		echo "{}" >"$UC" && chmod 000 "$UC" &&
 		test_expect_code 3 "$ROGER" -C repo config 2>err &&
 		chmod 600 "$UC" &&
 		test_grep -x "roger: cannot read .$UC.: Permission denied" err
 	'
+elif test_have_nobody; then
+	test_expect_success 'an unreadable user config (chmod 000, as nobody): 3, naming it' '
+		mkdir -p nb/home/.config/roger &&
+		git clone -q repo nb/repo &&
+		echo "{}" >nb/home/.config/roger/config.json &&
+		chmod 000 nb/home/.config/roger/config.json &&
+		test_expect_code 3 test_as_nobody nb env HOME="$TRASH/nb/home" \
+			XDG_CONFIG_HOME="$TRASH/nb/home/.config" \
+			"$ROGER" -C nb/repo config >out 2>err &&
+		test_line_count 1 err &&
+		test_grep -x "roger: cannot read .$TRASH/nb/home/.config/roger/config.json.: Permission denied" err
+	'
+else
+	test_skip 'an unreadable user config (chmod 000)' 'running as root, which reads any file, and without setpriv(1) or a build the user nobody can run; the directory case above covers it'
 fi
 
 test_done

@@ -1,8 +1,9 @@
 #!/bin/sh
 # roger logs against scripted servers: a Mesos master that is not the
 # leader (307 to another address), an agent that is down, a sandbox that is
-# gone; output bytes that are not UTF-8; prefixes, JSON lines, --task, a
-# closed pipe, exit statuses, and the completion of task ids.
+# gone (404) or refused (403); output bytes that are not UTF-8; prefixes,
+# JSON lines, --task, a closed pipe, exit statuses, and the completion of
+# task ids.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/faultd.sh"
 
@@ -66,6 +67,8 @@ rules = [
      "times": 0, "json": {"data": "", "offset": 4}},
     {"match": "GET /files/read?path=%2Fsb%2Fa%2Fstderr&*", "times": 0,
      "json": {"data": "oops", "offset": 0}},
+    {"match": "GET /files/read?path=%2Fsb%2Fb%2Fstderr&*", "times": 0,
+     "status": 403, "body": ""},
     {"match": "GET /files/read?path=%2Fsb%2Fb%2F*", "times": 0,
      "status": 404, "body": ""},
 ]
@@ -95,6 +98,16 @@ test_expect_success 'every task at once, a dead agent and a gone sandbox skipped
 	test_cmp expect last &&
 	test_grep "^roger: warning: skipping task .$B.: file ./sb/b/stdout. not found on agent" err &&
 	test_grep "^roger: warning: skipping task .$D.: cannot connect to .http://127.0.0.1:$DOWN_PORT/slave(1)/state." err &&
+	test_line_count 2 err
+'
+
+test_expect_success 'a sandbox the agent refuses (403) is skipped too; the rest go on' '
+	(cd repo && "$ROGER" logs --stderr >../out 2>../err) &&
+	echo "[aaaaaaaa] oops" >expect &&
+	test_cmp expect out &&
+	test_grep "^roger: warning: skipping task .$B.: " err &&
+	grep "skipping task .$B." err | grep -q "403" &&
+	test_grep "^roger: warning: skipping task .$D.: cannot connect" err &&
 	test_line_count 2 err
 '
 

@@ -142,6 +142,24 @@ test_expect_success 'follow: a scale-up shows the new task from its first line' 
 	wait_for 10 "grep -q \"^\[$t2\] from-the-new-task\$\" f1.out"
 '
 
+test_expect_success 'each task has a color of its own on a terminal (--color always)' '
+	(cd repo && "$ROGER" --color always logs -n 1 >../out) &&
+	python3 - out <<-\EOF &&
+	import re, sys
+	seen = {}
+	for line in open(sys.argv[1], "rb").read().decode().splitlines():
+	    m = re.match("^\x1b\\[(3[1-6])m\\[([0-9a-f.]+)\\]\x1b\\[m ", line)
+	    assert m, repr(line)
+	    seen.setdefault(m.group(2), set()).add(m.group(1))
+	assert len(seen) == 2, seen
+	colors = [c for cs in seen.values() for c in cs]
+	assert len(colors) == 2 and colors[0] != colors[1], seen
+	EOF
+	(cd repo && "$ROGER" logs -n 1 >../plain) &&
+	test_line_count 2 plain &&
+	! grep -q "$(printf "\033")" plain
+'
+
 test_expect_success 'follow: a killed task ends, saying so, and the rest go on' '
 	t1=$(short "$(cat task1)") &&
 	test "$(http DELETE "/v2/apps/web/hello/tasks/$(cat task1)?scale=true")" = 200 &&
@@ -170,6 +188,33 @@ test_expect_success 'follow of one task ends by itself when the task ends' '
 	echo 0 >expect &&
 	test_cmp expect f2.status &&
 	test_grep "ended (TASK_FINISHED)" f2.err
+'
+
+partial='{"id": "/web/partial", "instances": 1, "cpus": 0.1, "mem": 16,
+           "cmd": "printf half-; while [ ! -e '"$TRASH"'/go ]; do sleep 0.1; done; echo line; exec '"$TESTAPP"'"}'
+
+test_expect_success 'follow: a line written in two parts is printed once, whole' '
+	test_create_repo partial "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"partial\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
+	dep=$(deploy_app "$partial") &&
+	wait_deployed "$dep" &&
+	task=$(app_get web/partial "a[\"tasks\"][0][\"id\"]") &&
+	t=$(short "$task")
+	(
+		cd "$TRASH/partial" &&
+		sh -c "echo \$\$ >\"$TRASH/follow-f3.pid\"; exec \"$ROGER\" logs -f" >"$TRASH/f3.out" 2>"$TRASH/f3.err"
+	) &
+	wait_for 10 "test -s follow-f3.pid" &&
+	curl -s "$LOCAL_URL/slave(1)/state" >agent.json &&
+	dir=$(json agent.json "[e[\"directory\"] for f in d[\"frameworks\"] for e in f[\"executors\"] if e[\"id\"] == \"$task\"][0]") &&
+	wait_for 10 "grep -q half- \"$dir/stdout\"" &&
+	sleep 2.5 &&
+	touch go &&
+	wait_for 15 "grep -q \"^\[$t\] half-line\$\" f3.out" &&
+	test_grep ! "^\[$t\] half-\$" f3.out &&
+	test_grep ! "^\[$t\] line\$" f3.out &&
+	kill -INT "$(cat follow-f3.pid)" &&
+	rm -f follow-f3.pid &&
+	test "$(http DELETE /v2/apps/web/partial)" = 200
 '
 
 crash='{"id": "/web/crash", "cmd": "echo started; echo boom: no config >&2; exit 3",

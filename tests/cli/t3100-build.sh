@@ -68,6 +68,28 @@ test_expect_success 'a damaged cached artifact is built again, never handed out'
 	echo "$(value sha256 out)  $path" | sha256sum -c -
 '
 
+test_expect_success 'a partial cache entry is never used: artifact cut short, missing, or without its index entry' '
+	path=$(value artifact out) &&
+	head -c 100 "$path" >part && mv part "$path" &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_grep "damaged" err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	rm "$path" &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_grep "missing" err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	head -c 100 /dev/zero >"$(dirname "$path")/.tmp-abcdef" &&
+	rm app/.roger/index/*.json &&
+	"$ROGER" -C app build >o 2>err &&
+	test "$(value cached o)" = no &&
+	test_line_count 0 err &&
+	echo "$(value sha256 out)  $path" | sha256sum -c - &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes
+'
+
 test_expect_success '-o json gives one document' '
 	"$ROGER" -C app -o json build >json &&
 	python3 -c "
@@ -80,6 +102,20 @@ assert d[\"path\"].endswith(d[\"sha256\"] + \".tar.gz\"), d
 assert d[\"lfs_pointers\"] == [], d
 "
 '
+
+if command -v script >/dev/null 2>&1; then
+test_expect_success 'progress on a terminal only, and not with -q' '
+	script -qec "\"$ROGER\" -C app build --no-cache" /dev/null >tty </dev/null &&
+	test_grep "roger: packaging: [0-9]* files, [0-9.]* MiB" tty &&
+	test_grep "^sha256  *$(value sha256 out)" tty &&
+	script -qec "\"$ROGER\" -q -C app build --no-cache" /dev/null >tty-q </dev/null &&
+	test_grep ! "packaging" tty-q &&
+	"$ROGER" -C app build --no-cache >o 2>err &&
+	test_line_count 0 err
+'
+else
+	test_skip 'progress on a terminal only, and not with -q' 'script(1) is not installed'
+fi
 
 test_expect_success 'two clones give the same artifact, in any locale' '
 	git clone -q app clone1 &&
@@ -98,6 +134,21 @@ test_expect_success 'a dirty work tree is refused (exit 1) and names --allow-dir
 	test_grep "src/index.txt" err &&
 	test_grep -e "--allow-dirty" err &&
 	test_line_count 0 o
+'
+
+test_expect_success 'a staged change is refused after a cached build too' '
+	git -C app checkout -q src/index.txt &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes &&
+	echo staged >app/staged.txt &&
+	git -C app add staged.txt &&
+	test_expect_code 1 "$ROGER" -C app build 2>err &&
+	test_grep "staged.txt" err &&
+	git -C app rm -q --cached staged.txt &&
+	rm app/staged.txt &&
+	"$ROGER" -C app build >o &&
+	test "$(value cached o)" = yes &&
+	echo changed >app/src/index.txt
 '
 
 test_expect_success '--allow-dirty packages the work tree and says so' '
@@ -149,6 +200,43 @@ test_expect_success 'an empty repository has nothing to build' '
 	echo "{ \"version\": 1, \"app\": \"e\" }" >empty/roger.json &&
 	test_expect_code 1 "$ROGER" -C empty build 2>err &&
 	test_grep "no commit yet" err
+'
+
+test_expect_success 'a Git LFS pointer is packaged as it is, with a warning and in -o json' '
+	test_create_repo lfs "
+		echo \"{ \\\"version\\\": 1, \\\"app\\\": \\\"lfs\\\" }\" >roger.json &&
+		mkdir -p assets &&
+		printf \"version https://git-lfs.github.com/spec/v1\\noid sha256:%064d\\nsize 1234\\n\" 7 >assets/big.bin" &&
+	"$ROGER" -C lfs build >o 2>err &&
+	test_grep "^roger: warning: .assets/big.bin. is a Git LFS pointer" err &&
+	"$ROGER" -C lfs -o json build >json 2>/dev/null &&
+	"${PYTHON:-python3}" -c "import json; d = json.load(open(\"json\")); assert d[\"lfs_pointers\"] == [\"assets/big.bin\"], d"
+'
+
+test_expect_success 'a file name that is not UTF-8: exit 3, one line naming it, and no artifact' '
+	test_create_repo latin "
+		echo \"{ \\\"version\\\": 1, \\\"app\\\": \\\"l\\\" }\" >roger.json &&
+		echo x >\"$(printf "caf\351")\" && echo y >ok.txt" &&
+	test_expect_code 3 "$ROGER" -C latin build >o 2>err &&
+	test_line_count 0 o &&
+	test_line_count 1 err &&
+	test_grep -x "roger: file name .caf\\\\351. is not valid UTF-8: .*" err &&
+	test -z "$(ls latin/.roger/artifacts 2>/dev/null)" &&
+	printf "caf* export-ignore\n" >latin/.gitattributes &&
+	git -C latin add .gitattributes && git -C latin commit -qm ignore &&
+	"$ROGER" -C latin build >o &&
+	test "$(value files o)" = 3
+'
+
+test_expect_success 'an awkwardly shaped repository: the same tree as git archive, byte for byte' '
+	test_create_repo shapes "\"${PYTHON:-python3}\" \"$TEST_SRCDIR/cli/shapes.py\" make ." &&
+	"$ROGER" -C shapes build >o &&
+	git -C shapes -c tar.umask=022 archive --format=tar HEAD >shapes.tar &&
+	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/shapes.py" same "$(value artifact o)" shapes.tar &&
+	mkdir gnu-shapes && tar -xzf "$(value artifact o)" -C gnu-shapes &&
+	test -f "gnu-shapes/names/$(printf "cafe\314\201")" &&
+	test -f "gnu-shapes/names/$(printf "caf\303\251")" &&
+	test "$(readlink gnu-shapes/links/decomposed)" = "$(printf "cafe\314\201")"
 '
 
 cd "$TRASH" || exit 99

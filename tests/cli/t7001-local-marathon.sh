@@ -24,6 +24,14 @@ walk(a, b, "")
 EOF
 }
 
+# dep_header: the deployment result in ./body names the deployment of the
+# Marathon-Deployment-Id header, as on every call that deploys.
+dep_header() {
+	id=$(header Marathon-Deployment-Id) &&
+	test -n "$id" &&
+	test "$(json body "d[\"deploymentId\"]")" = "$id"
+}
+
 test_expect_success 'GET /ping answers pong as text/plain with Marathon headers' '
 	test "$(http GET /ping)" = 200 &&
 	test "$(cat body)" = pong &&
@@ -32,6 +40,8 @@ test_expect_success 'GET /ping answers pong as text/plain with Marathon headers'
 	test "$(header Cache-Control)" = "no-cache, no-store, must-revalidate" &&
 	test "$(header Pragma)" = no-cache &&
 	test "$(header Expires)" = 0 &&
+	test -n "$(header X-Frame-Options)" &&
+	test -n "$(header X-XSS-Protection)" &&
 	curl -s -H "Accept: application/json" "$LOCAL_URL/ping" >json &&
 	test "$(cat json)" = "\"pong\""
 '
@@ -103,7 +113,9 @@ test_expect_success 'POST of an existing id: 409 with the contract message' '
 test_expect_success 'a body not declared as JSON: 415' '
 	test "$(http POST /v2/apps "$app" application/x-www-form-urlencoded)" = 415 &&
 	test "$(cat body)" = "{\"message\":\"Unsupported Media Type\"}" &&
-	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415
+	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415 &&
+	test "$(curl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
+	test "$(http POST /v2/apps "{\"cmd\":\"true\"}" "application/json; charset=utf-8")" = 422
 '
 
 test_expect_success 'malformed JSON: 400 Invalid JSON with a string details' '
@@ -157,20 +169,23 @@ test_expect_success 'unknown app: 404 with the contract message' '
 	test "$(http POST /v2/apps/not-existent/restart)" = 404
 '
 
-test_expect_success 'an unknown route: the 1.6+ 500 URI not found' '
+test_expect_success 'an unknown route: the 1.6+ 500 URI not found (404 outside /v2), 405 for a method' '
 	test "$(http GET /v2/nothing)" = 500 &&
-	test "$(cat body)" = "{\"message\":\"URI not found\"}"
+	test "$(cat body)" = "{\"message\":\"URI not found\"}" &&
+	test "$(http GET /nothing)" = 404 &&
+	test "$(http PUT /v2/info "{}")" = 405
 '
 
 test_expect_success 'PUT scale: 200 deployment result, one ScaleApplication step' '
 	test "$(http PUT /v2/apps/rel/app "{\"instances\":0,\"labels\":{}}")" = 200 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
-	test "$(json body "d[\"deploymentId\"]")" = "$(header Marathon-Deployment-Id)"
+	dep_header
 '
 
 test_expect_success 'PUT of an unknown id creates it: 201 deployment result' '
 	test "$(http PUT /v2/apps/created "{\"cmd\":\"sleep 100\",\"instances\":0}")" = 201 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	test -n "$(header Location)" &&
 	test "$(http GET /v2/apps/created)" = 200
 '
@@ -189,6 +204,8 @@ test_expect_success 'partialUpdate keeps fields; partialUpdate=false resets them
 
 test_expect_success 'PATCH updates, never creates' '
 	test "$(http PATCH /v2/apps/created "{\"mem\":48}")" = 200 &&
+	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	wait_idle &&
 	test "$(app_get created "a[\"mem\"]")" = 48
 '
@@ -196,6 +213,9 @@ test_expect_success 'PATCH updates, never creates' '
 test_expect_success 'versions: listed, each readable, rollback by version' '
 	test "$(http GET /v2/apps/created/versions)" = 200 &&
 	n=$(json body "len(d[\"versions\"])") && test "$n" -ge 3 &&
+	json body "\"\\n\".join(d[\"versions\"])" >listed &&
+	test_line_count "$n" listed &&
+	test "$(grep -Ec "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$" listed)" = "$n" &&
 	first=$(json body "sorted(d[\"versions\"])[0]") &&
 	test "$(http GET "/v2/apps/created/versions/$first")" = 200 &&
 	test "$(json body "d[\"cmd\"]")" = "sleep 100" &&
@@ -205,6 +225,7 @@ test_expect_success 'versions: listed, each readable, rollback by version' '
 	test "$(http GET /v2/apps/created/versions/yesterday)" = 422 &&
 	wait_idle &&
 	test "$(http PUT /v2/apps/created "{\"version\":\"$first\"}")" = 200 &&
+	dep_header &&
 	wait_idle &&
 	test "$(app_get created "a[\"cmd\"]")" = "sleep 100" &&
 	test "$(http PUT /v2/apps/created "{\"version\":\"2001-01-01T00:00:00.000Z\"}")" = 404 &&
@@ -253,6 +274,7 @@ test_expect_success 'DELETE /v2/deployments/{id}: rollback answers 200 with a ne
 	dep=$(json_url /v2/deployments "d[0][\"id\"]") &&
 	test "$(http DELETE "/v2/deployments/$dep")" = 200 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	test "$(json body "d[\"deploymentId\"]")" != "$dep" &&
 	test "$(app_get locked "a[\"instances\"]")" = 1
 '
@@ -293,12 +315,14 @@ test_expect_success 'tasks of an app, /v2/tasks with servicePorts, kill with and
 	wait_for 20 "test \"\$(running locked)\" = 1" &&
 	test "$(http DELETE "/v2/apps/locked/tasks?scale=true&force=true")" = 200 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	test "$(json_url /v2/apps/locked "d[\"app\"][\"instances\"]")" = 0
 '
 
 test_expect_success 'DELETE /v2/apps/{id}: 200 deployment result, then gone' '
 	test "$(http DELETE /v2/apps/locked)" = 200 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	test "$(http GET /v2/apps/locked)" = 404 &&
 	wait_idle
 '
@@ -306,6 +330,7 @@ test_expect_success 'DELETE /v2/apps/{id}: 200 deployment result, then gone' '
 test_expect_success 'PUT /v2/apps with an array: every app in one deployment' '
 	test "$(http PUT /v2/apps "[{\"id\":\"/multi/a\",\"cmd\":\"sleep 100\",\"instances\":0},{\"id\":\"/multi/b\",\"cmd\":\"sleep 100\",\"instances\":0}]")" = 200 &&
 	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header &&
 	test "$(http GET /v2/apps/multi/a)" = 200 &&
 	test "$(http GET /v2/apps/multi/b)" = 200 &&
 	wait_idle &&
@@ -337,7 +362,8 @@ test_expect_success 'GET /v2/apps filters and embed' '
 
 test_expect_success 'restart: 200 deployment result with a RestartApplication step' '
 	test "$(http POST /v2/apps/product/web/restart)" = 200 &&
-	same_shape "$FIX/marathon-deployment-result.json" body
+	same_shape "$FIX/marathon-deployment-result.json" body &&
+	dep_header
 '
 
 test_expect_success 'the queue: 404 for an app not queued' '

@@ -144,6 +144,34 @@ test_expect_success 'a forced update cancels the running deployment: deployment_
 	test "$(json failed "d[\"reason\"]")" = "The upgrade has been cancelled"
 '
 
+test_expect_success 'a change refused with 409 still fails a plan that never ran' '
+	wait_idle &&
+	dep=$(deploy_app "{\"id\":\"/ev/locked\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"healthChecks\":[{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"false\"},\"gracePeriodSeconds\":300}]}") &&
+	rm -f connected
+	(sse "?event_type=deployment_failed&event_type=group_change_failed" text/event-stream 20 group_change_failed) &
+	reader=$!
+	wait_for 10 "test -f connected" &&
+	test "$(http PUT /v2/apps/ev/locked "{\"instances\":2}")" = 409 &&
+	wait $reader &&
+	python3 - "$dep" <<-\EOF
+	import json, sys
+	raw = open("raw", "rb").read().split(b"\r\n\r\n", 1)[1]
+	events = []
+	for block in raw.split(b"\r\n\r\n"):
+	    lines = block.split(b"\r\n")
+	    if len(lines) == 2 and lines[0].startswith(b"event: "):
+	        events.append((lines[0][7:].decode(), json.loads(lines[1][6:])))
+	names = [n for n, _ in events]
+	assert names == ["deployment_failed", "group_change_failed"], names
+	failed = events[0][1]
+	assert list(failed) == ["id", "plan", "eventType", "timestamp", "reason"], failed
+	assert failed["id"] != sys.argv[1] and failed["plan"]["id"] == failed["id"], failed
+	assert failed["reason"].startswith("App is locked by one or more deployments."), failed
+	EOF
+	test "$(json_url /v2/deployments "[x[\"id\"] for x in d]")" = "[\"$dep\"]" &&
+	test "$(http DELETE /v2/apps/ev/locked)" = 200
+'
+
 local_stop_status
 
 test_expect_success 'the server stops cleanly on SIGTERM (exit 0)' '

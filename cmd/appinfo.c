@@ -1,0 +1,159 @@
+/*
+ * appinfo.c - what the commands that look at a live app share (status,
+ * history, and the day-two verbs): the Marathon client with the
+ * command's request timeout, one way to say that an app does not exist
+ * or that the cluster does not answer, and Marathon's timestamps read and
+ * shown as ages.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+
+int cli_parse_timeout(struct cli *cli, const char *arg, long *ms)
+{
+	long s;
+
+	if (cli_parse_long(cli, "--timeout", arg, 1, 86400, &s))
+		return ROGER_EXIT_USAGE;
+	*ms = s * 1000;
+	return ROGER_EXIT_OK;
+}
+
+int cli_marathon_timeout(struct cli *cli, long timeout_ms,
+			 struct roger_marathon **out)
+{
+	int status = cli_marathon(cli, false, out);
+
+	if (status == ROGER_EXIT_OK && timeout_ms > 0)
+		roger_http_client_set_limits(roger_marathon_http(*out),
+					     timeout_ms < 10000 ? timeout_ms
+								: 10000,
+					     timeout_ms, 0);
+	return status;
+}
+
+int cli_fail_app(struct cli *cli, const char *app_id,
+		 const struct roger_err *err)
+{
+	const struct roger_target *t = cli->resolved_target;
+	const char *name = t && t->name ? t->name : "";
+
+	if (err->code == ROGER_ENOTFOUND) {
+		cli_error("app '%s' does not exist on target '%s'", app_id,
+			  name);
+		return ROGER_EXIT_FAILURE;
+	}
+	if (err->code == ROGER_ENET && t && t->is_local && cli->user_config &&
+	    !roger_local_ping(cli->user_config->local_port, 1000)) {
+		cli_error("%s; roger local is not running: start it with 'roger local up'",
+			  err->msg);
+		return ROGER_EXIT_UNREACHABLE;
+	}
+	return cli_fail(err);
+}
+
+bool cli_parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int frac = 0, n = 0;
+	char z = 0;
+	time_t t;
+
+	if (!s)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return false;
+	s += n;
+	if (*s == '.') {
+		int digits = 0;
+
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (*s - '0');
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	z = *s;
+	if (z != 'Z' || s[1])
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*ms = (int64_t)t * 1000 + frac;
+	return true;
+}
+
+void cli_format_age(char *out, size_t size, int64_t ms)
+{
+	int64_t s = ms < 0 ? 0 : ms / 1000;
+
+	if (s < 120)
+		snprintf(out, size, "%llds", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(out, size, "%lldm", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(out, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(out, size, "%lldd", (long long)(s / 86400));
+}
+
+static bool hex_prefix(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 7 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int cli_find_version(struct cli *cli, struct roger_marathon *m,
+		     const char *app_id,
+		     const struct roger_marathon_versions *v, const char *want,
+		     size_t *index, json_t **def)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_release rel;
+	bool by_commit = hex_prefix(want);
+	int64_t ms;
+
+	if (!by_commit && !cli_parse_time(want, &ms))
+		return cli_usage_error(cli, "invalid version '%s': expected a version such as 2026-01-02T03:04:05.678Z, or a commit (at least 7 hex digits)",
+				       want);
+	for (size_t i = 0; i < v->n; i++) {
+		json_t *d = NULL;
+
+		if (!by_commit && strcmp(v->items[i], want))
+			continue;
+		if (roger_marathon_app_version(&d, m, app_id, v->items[i],
+					       &err) < 0) {
+			if (err.code == ROGER_ENOTFOUND && by_commit) {
+				roger_err_clear(&err);
+				continue;
+			}
+			return cli_fail_app(cli, app_id, &err);
+		}
+		if (!by_commit ||
+		    (roger_render_release(&rel, d) &&
+		     !strncmp(rel.commit, want, strlen(want)))) {
+			*index = i;
+			*def = d;
+			return ROGER_EXIT_OK;
+		}
+		json_decref(d);
+	}
+	cli_error("app '%s' has no %s '%s' on target '%s'", app_id,
+		  by_commit ? "release of commit" : "version", want,
+		  cli->resolved_target->name);
+	return ROGER_EXIT_FAILURE;
+}

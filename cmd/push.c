@@ -1,0 +1,115 @@
+/*
+ * push.c - `roger push`: build the project's artifact if needed, then
+ * upload it to the target's artifact store unless the store already holds
+ * it, and print its URL (the one deploy names in the Marathon fetch entry).
+ *
+ * Building and pushing are artifact.c's (shared with deploy); this file
+ * parses the options and prints the result.  With -n the store is only
+ * asked whether it holds the artifact, and the upload is printed instead
+ * of sent.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+
+#include "cmd.h"
+
+static const struct cmd_opt push_opts[] = {
+	CLI_OPT_ENTRY_ALLOW_DIRTY,
+	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "check the store, then print the upload instead of sending it" },
+	CLI_OPT_ENTRY_NO_CACHE,
+	CLI_OPT_ENTRY_REF,
+	{ 0 },
+};
+
+static void print_text(const struct roger_artifact *a,
+		       const struct roger_store_result *r)
+{
+	printf("url       %s\n", r->url);
+	printf("sha256    %s\n", a->sha256);
+	printf("size      %llu\n", (unsigned long long)a->size);
+	printf("commit    %s\n", a->commit);
+	printf("dirty     %s\n", a->dirty ? "yes" : "no");
+	printf("skipped   %s\n", r->skipped ? "yes" : "no");
+	if (r->request)
+		printf("request   %s\n", r->request);
+}
+
+static int print_json(struct cli *cli, const struct roger_artifact *a,
+		      const struct roger_store_result *r, bool dry_run)
+{
+	json_t *doc = json_object();
+	int status;
+
+	if (!doc) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	json_object_set_new(doc, "url", json_string(r->url));
+	json_object_set_new(doc, "target",
+			    json_string(cli->resolved_target->name));
+	json_object_set_new(doc, "sha256", json_string(a->sha256));
+	json_object_set_new(doc, "size", json_integer((json_int_t)a->size));
+	json_object_set_new(doc, "commit", json_string(a->commit));
+	json_object_set_new(doc, "dirty", json_boolean(a->dirty));
+	json_object_set_new(doc, "path", json_string(a->path));
+	json_object_set_new(doc, "skipped", json_boolean(r->skipped));
+	json_object_set_new(doc, "replaced", json_boolean(r->replaced));
+	json_object_set_new(doc, "dry_run", json_boolean(dry_run));
+	json_object_set_new(doc, "request", r->request ? json_string(r->request)
+						       : json_null());
+	json_object_set_new(doc, "bytes_sent",
+			    json_integer((json_int_t)r->bytes_sent));
+	json_object_set_new(doc, "attempts", json_integer(r->attempts));
+	json_object_set_new(doc, "elapsed_ms",
+			    json_integer((json_int_t)r->elapsed_ms));
+	status = cli_print_json(cli, doc);
+	json_decref(doc);
+	return status;
+}
+
+static int push_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_store_result r = ROGER_STORE_RESULT_INIT;
+	struct cli_build_args args = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_artifact *a = NULL;
+	bool dry_run = false;
+	int c, status;
+
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == 'n')
+			dry_run = true;
+		else
+			cli_build_option(&args, c, optarg);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'",
+				       argv[optind]);
+	/* A target without a usable store fails before any packaging. */
+	if ((status = cli_load_target(cli)) != 0)
+		return status;
+	if (roger_store_check_target(cli->resolved_target, &err) < 0)
+		return cli_fail(&err);
+	status = cli_build_artifact(cli, &args, &a);
+	if (status)
+		return status;
+	status = cli_push_artifact(cli, a, dry_run, &r);
+	if (status == ROGER_EXIT_OK) {
+		if (cli->output == OUTPUT_JSON)
+			status = print_json(cli, a, &r, dry_run);
+		else
+			print_text(a, &r);
+	}
+	roger_store_result_release(&r);
+	roger_artifact_free(a);
+	return status;
+}
+
+const struct roger_cmd cmd_push = {
+	.name = "push",
+	.summary = "build the artifact if needed and upload it to the target's store",
+	.usage = "roger push [-n] [--allow-dirty] [--no-cache] [--ref ref]",
+	.opts = push_opts,
+	.run = push_run,
+};

@@ -1,0 +1,561 @@
+/*
+ * status.c - `roger status`: what runs of the app on its target, in one
+ * look.  The live version and its release labels (commit, environment, who
+ * deployed it) against the project's HEAD; the instance counts; each task
+ * with its address, state, health and age; the deployments in progress
+ * with their steps; the last task failure; the launch queue's delay.
+ *
+ * Three reads: the app with its tasks, last failure and deployments
+ * embedded (the only one that must succeed), then /v2/deployments (only
+ * when the app has deployments, for their steps) and /v2/queue; a failure
+ * of the last two is a warning and leaves their part out.  Nothing is
+ * changed, and roger local is never started: when the local target is
+ * down, the error says how to start it.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+enum {
+	OPT_APP = OPT_LONG,
+	OPT_TIMEOUT,
+};
+
+static const struct cmd_opt status_opts[] = {
+	{ OPT_APP, "app", "ID", ARG_APP, NULL, "another app of the target instead of the project's" },
+	{ OPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up on each Marathon request after SECONDS (default 60)" },
+	{ 0 },
+};
+
+struct status {
+	struct cli *cli;
+	const char *app_id;
+	struct roger_marathon_app *app;
+	struct roger_marathon_deployments *deps; /* NULL when not read */
+	struct roger_marathon_queue *queue;      /* NULL when not read */
+	const struct roger_marathon_queue_entry *queued;
+	struct roger_release release;
+	bool is_release;
+	bool has_head, dirty;
+	char head[65];
+	int64_t now;
+};
+
+/* The project's HEAD, when the app is the project's. */
+static void read_head(struct status *s)
+{
+	struct cli *cli = s->cli;
+	struct roger_repo *repo = NULL;
+	struct roger_commit_info ci;
+	bool dirty = false;
+
+	if (!cli->project)
+		(void)roger_project_load(&cli->project, cli->ctx, cli->dir,
+					 NULL);
+	if (!cli->project || strcmp(cli->project->id, s->app_id))
+		return;
+	if (roger_repo_discover(&repo, cli->project->dir, NULL) < 0)
+		return;
+	if (roger_repo_resolve(&ci, repo, NULL, NULL) == 0) {
+		snprintf(s->head, sizeof(s->head), "%s", ci.id);
+		s->has_head = true;
+		if (roger_repo_dirty(&dirty, NULL, repo, cli->project->subdir,
+				     NULL) == 0)
+			s->dirty = dirty;
+	}
+	roger_repo_free(repo);
+}
+
+static int by_staged(const void *a, const void *b)
+{
+	const struct roger_marathon_task *x = a, *y = b;
+
+	return strcmp(x->staged_at ? x->staged_at : "",
+		      y->staged_at ? y->staged_at : "");
+}
+
+static const char *health_name(const struct status *s,
+			       const struct roger_marathon_task *t)
+{
+	switch (roger_marathon_task_health(t)) {
+	case ROGER_MARATHON_HEALTH_HEALTHY:
+		return "healthy";
+	case ROGER_MARATHON_HEALTH_UNHEALTHY:
+		return "unhealthy";
+	case ROGER_MARATHON_HEALTH_UNKNOWN:
+		break;
+	}
+	return s->app->n_health_checks ? "unknown" : "-";
+}
+
+/* The version a task runs, when older than the app's configuration. */
+static const char *old_version(const struct status *s,
+			       const struct roger_marathon_task *t)
+{
+	const char *config = s->app->last_config_change_at
+				     ? s->app->last_config_change_at
+				     : s->app->version;
+
+	if (t->version && config && strcmp(t->version, config) < 0)
+		return t->version;
+	return NULL;
+}
+
+/* "2m" since `when`, or "" when it is not a timestamp. */
+static void age(char *out, size_t size, const struct status *s,
+		const char *when)
+{
+	int64_t ms;
+
+	if (cli_parse_time(when, &ms))
+		cli_format_age(out, size, s->now - ms);
+	else
+		snprintf(out, size, "-");
+}
+
+static void task_address(struct roger_buf *b,
+			 const struct roger_marathon_task *t)
+{
+	roger_buf_reset(b);
+	roger_buf_adds(b, t->host ? t->host : "-");
+	for (size_t i = 0; i < t->n_ports; i++)
+		roger_buf_addf(b, "%c%d", i ? ',' : ':', t->ports[i]);
+}
+
+static bool deployment_shown(const struct status *s,
+			     const struct roger_marathon_deployment *d)
+{
+	return roger_marathon_deployment_affects(d, s->app_id);
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static const char *env_name(const char *env)
+{
+	return !env ? "-" : *env ? env : "(base)";
+}
+
+static void print_release(const struct status *s)
+{
+	const struct roger_release *r = &s->release;
+
+	if (!s->is_release) {
+		printf("release:    not deployed by roger (no %s label)\n",
+		       ROGER_LABEL_COMMIT);
+		return;
+	}
+	printf("release:    commit %.*s, environment %s, deployed by %s with roger %s\n",
+	       ROGER_SHORT_COMMIT_LEN, r->commit, env_name(r->env),
+	       r->deployed_by ? r->deployed_by : "-",
+	       r->roger_version ? r->roger_version : "-");
+	if (!s->has_head)
+		return;
+	if (!strcmp(s->head, r->commit))
+		printf("local:      HEAD is the live commit%s\n",
+		       s->dirty ? ", with uncommitted changes" : "");
+	else
+		printf("local:      HEAD %s%.*s%s differs from the live commit%s\n",
+		       cli_color(s->cli, "yellow"), ROGER_SHORT_COMMIT_LEN,
+		       s->head, cli_color(s->cli, "reset"),
+		       s->dirty ? " (and has uncommitted changes)" : "");
+}
+
+static void print_instances(const struct status *s)
+{
+	const struct roger_marathon_app *a = s->app;
+
+	printf("instances:  %d of %d running, %d staged", a->tasks_running,
+	       a->instances, a->tasks_staged);
+	if (a->n_health_checks)
+		printf(", %d healthy, %d unhealthy\n", a->tasks_healthy,
+		       a->tasks_unhealthy);
+	else
+		printf(" (no health checks)\n");
+}
+
+static void print_tasks(const struct status *s)
+{
+	struct roger_buf addr = ROGER_BUF_INIT;
+	const struct roger_marathon_app *a = s->app;
+	int w_id = 2, w_addr = 4, w_state = 5;
+
+	if (a->n_tasks == 0) {
+		printf("tasks:      none\n");
+		return;
+	}
+	for (size_t i = 0; i < a->n_tasks; i++) {
+		const struct roger_marathon_task *t = &a->tasks[i];
+		int n;
+
+		task_address(&addr, t);
+		n = t->id ? (int)strlen(t->id) : 1;
+		w_id = n > w_id ? n : w_id;
+		w_addr = (int)addr.len > w_addr ? (int)addr.len : w_addr;
+		n = t->state ? (int)strlen(t->state) : 1;
+		w_state = n > w_state ? n : w_state;
+	}
+	printf("tasks:\n");
+	for (size_t i = 0; i < a->n_tasks; i++) {
+		const struct roger_marathon_task *t = &a->tasks[i];
+		const char *health = health_name(s, t), *old = old_version(s, t);
+		const char *color = !strcmp(health, "healthy")	   ? "green"
+				    : !strcmp(health, "unhealthy") ? "red"
+								   : "";
+		char when[32];
+
+		task_address(&addr, t);
+		age(when, sizeof(when), s,
+		    t->started_at ? t->started_at : t->staged_at);
+		printf("  %-*s  %-*s  %-*s  %s%-9s%s  %s", w_id,
+		       t->id ? t->id : "-", w_addr, addr.buf, w_state,
+		       t->state ? t->state : "-", cli_color(s->cli, color),
+		       health, cli_color(s->cli, "reset"), when);
+		if (old)
+			printf("  (previous version %s)", old);
+		putchar('\n');
+	}
+	roger_buf_release(&addr);
+}
+
+/* "StartApplication /web/hello, ScaleApplication /web/db" */
+static void print_actions(json_t *actions)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(actions, i, e) {
+		const char *action =
+			json_string_value(json_object_get(e, "action"));
+		const char *app = json_string_value(json_object_get(e, "app"));
+
+		if (!action)
+			action = json_string_value(json_object_get(e, "type"));
+		if (!app)
+			app = json_string_value(json_object_get(e, "pod"));
+		printf("%s%s %s", i ? ", " : "", action ? action : "?",
+		       app ? app : "?");
+	}
+}
+
+static void print_deployments(const struct status *s)
+{
+	bool any = false;
+
+	if (!s->deps) {
+		for (size_t i = 0; i < s->app->n_deployments; i++)
+			printf("%s  %s\n", i ? "" : "deployments:\n",
+			       s->app->deployments[i]);
+		return;
+	}
+	for (size_t i = 0; i < s->deps->n; i++) {
+		const struct roger_marathon_deployment *d = &s->deps->items[i];
+		json_t *steps = json_object_get(d->json, "steps"), *step;
+		size_t k;
+
+		if (!deployment_shown(s, d))
+			continue;
+		if (!any)
+			printf("deployments:\n");
+		any = true;
+		printf("  %s (version %s): step %d of %d", d->id ? d->id : "-",
+		       d->version ? d->version : "-", d->current_step,
+		       d->total_steps);
+		if (d->current_step == 0)
+			printf(", not started yet");
+		printf("\n");
+		json_array_foreach(steps, k, step) {
+			printf("    %s %zu. ",
+			       (int)k + 1 == d->current_step ? ">" : " ",
+			       k + 1);
+			print_actions(json_object_get(step, "actions"));
+			putchar('\n');
+		}
+	}
+}
+
+static void print_failure(const struct status *s)
+{
+	const struct roger_marathon_task_failure *f =
+		&s->app->last_task_failure;
+	char when[32];
+
+	if (!s->app->has_last_task_failure)
+		return;
+	age(when, sizeof(when), s, f->timestamp);
+	printf("last failure: %s%s%s %s ago, task %s on %s: %s\n",
+	       cli_color(s->cli, "red"), f->state ? f->state : "-",
+	       cli_color(s->cli, "reset"), when, f->task_id ? f->task_id : "-",
+	       f->host ? f->host : "-", f->message ? f->message : "");
+}
+
+static void print_queue(const struct status *s)
+{
+	const struct roger_marathon_queue_entry *q = s->queued;
+
+	if (!q)
+		return;
+	printf("queue:      %d instance%s waiting to launch", q->count,
+	       q->count == 1 ? "" : "s");
+	if (q->time_left_seconds > 0 && !q->overdue)
+		printf(", delayed %d s more (backoff after failures)",
+		       q->time_left_seconds);
+	else
+		printf(", waiting for resources");
+	if (q->since)
+		printf(" since %s", q->since);
+	putchar('\n');
+}
+
+static void print_text(const struct status *s)
+{
+	const struct roger_marathon_app *a = s->app;
+	const char *config = a->last_config_change_at;
+
+	printf("app:        %s%s%s on target %s\n", cli_color(s->cli, "bold"),
+	       s->app_id, cli_color(s->cli, "reset"),
+	       s->cli->resolved_target->name);
+	printf("version:    %s", a->version ? a->version : "-");
+	if (config && a->version && strcmp(config, a->version))
+		printf(" (scaled; configuration of %s)", config);
+	putchar('\n');
+	print_release(s);
+	print_instances(s);
+	print_tasks(s);
+	print_deployments(s);
+	print_failure(s);
+	print_queue(s);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *release_json(const struct status *s)
+{
+	const struct roger_release *r = &s->release;
+
+	if (!s->is_release)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
+			 str_or_null(r->commit), "env", str_or_null(r->env),
+			 "artifact_sha256", str_or_null(r->artifact_sha256),
+			 "deployed_by", str_or_null(r->deployed_by),
+			 "roger_version", str_or_null(r->roger_version));
+}
+
+static json_t *head_json(const struct status *s)
+{
+	if (!s->has_head)
+		return json_null();
+	return json_pack("{s:s, s:b, s:b}", "commit", s->head, "dirty",
+			 s->dirty, "is_live",
+			 s->is_release && !strcmp(s->head, s->release.commit));
+}
+
+static json_t *tasks_json(const struct status *s)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < s->app->n_tasks; i++) {
+		const struct roger_marathon_task *t = &s->app->tasks[i];
+		const char *when = t->started_at ? t->started_at : t->staged_at;
+		const char *health = health_name(s, t);
+		json_t *ports = json_array();
+		int64_t ms;
+
+		for (size_t k = 0; k < t->n_ports; k++)
+			json_array_append_new(ports, json_integer(t->ports[k]));
+		json_array_append_new(
+			list,
+			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+				  "id", str_or_null(t->id), "host",
+				  str_or_null(t->host), "ports", ports,
+				  "state", str_or_null(t->state), "health",
+				  str_or_null(strcmp(health, "-") ? health
+								  : NULL),
+				  "staged_at",
+				  str_or_null(t->staged_at), "started_at",
+				  str_or_null(t->started_at), "version",
+				  str_or_null(t->version), "age_seconds",
+				  cli_parse_time(when, &ms)
+					  ? json_integer((s->now - ms) / 1000)
+					  : json_null()));
+	}
+	return list;
+}
+
+static json_t *deployments_json(const struct status *s)
+{
+	json_t *list = json_array();
+
+	if (!s->deps) {
+		for (size_t i = 0; i < s->app->n_deployments; i++)
+			json_array_append_new(list,
+					      json_pack("{s:s}", "id",
+							s->app->deployments[i]));
+		return list;
+	}
+	for (size_t i = 0; i < s->deps->n; i++) {
+		const struct roger_marathon_deployment *d = &s->deps->items[i];
+		json_t *steps = json_object_get(d->json, "steps");
+		json_t *current = json_object_get(d->json, "currentActions");
+
+		if (!deployment_shown(s, d))
+			continue;
+		json_array_append_new(
+			list,
+			json_pack("{s:o, s:o, s:i, s:i, s:o, s:o}", "id",
+				  str_or_null(d->id), "version",
+				  str_or_null(d->version), "current_step",
+				  d->current_step, "total_steps",
+				  d->total_steps, "steps",
+				  steps ? json_incref(steps) : json_array(),
+				  "current_actions",
+				  current ? json_incref(current)
+					  : json_array()));
+	}
+	return list;
+}
+
+static json_t *failure_json(const struct status *s)
+{
+	const struct roger_marathon_task_failure *f =
+		&s->app->last_task_failure;
+
+	if (!s->app->has_last_task_failure)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "task_id",
+			 str_or_null(f->task_id), "state",
+			 str_or_null(f->state), "message",
+			 str_or_null(f->message), "host", str_or_null(f->host),
+			 "timestamp", str_or_null(f->timestamp), "version",
+			 str_or_null(f->version));
+}
+
+static json_t *queue_json(const struct status *s)
+{
+	const struct roger_marathon_queue_entry *q = s->queued;
+
+	if (!q)
+		return json_null();
+	return json_pack("{s:i, s:i, s:b, s:o}", "count", q->count,
+			 "delay_seconds", q->time_left_seconds, "overdue",
+			 q->overdue, "since", str_or_null(q->since));
+}
+
+static int print_json(const struct status *s)
+{
+	const struct roger_marathon_app *a = s->app;
+	json_t *doc = json_pack(
+		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i},"
+		" s:o, s:o, s:o, s:o}",
+		"app", s->app_id, "target", s->cli->resolved_target->name,
+		"version", str_or_null(a->version), "last_config_change_at",
+		str_or_null(a->last_config_change_at), "last_scaling_at",
+		str_or_null(a->last_scaling_at), "release", release_json(s),
+		"head", head_json(s), "instances", "wanted", a->instances,
+		"running", a->tasks_running, "staged", a->tasks_staged,
+		"healthy", a->tasks_healthy, "unhealthy", a->tasks_unhealthy,
+		"tasks", tasks_json(s), "deployments", deployments_json(s),
+		"last_task_failure", failure_json(s), "queue", queue_json(s));
+	int status;
+
+	if (!doc) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	status = cli_print_json(s->cli, doc);
+	json_decref(doc);
+	return status;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static void read_extras(struct status *s, struct roger_marathon *m)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+
+	if (s->app->n_deployments &&
+	    roger_marathon_deployments(&s->deps, m, &err) < 0) {
+		cli_warn("cannot read the deployments, showing their ids only: %s",
+			 err.msg);
+		s->deps = NULL;
+	}
+	roger_err_clear(&err);
+	if (roger_marathon_queue(&s->queue, m, &err) < 0) {
+		cli_warn("cannot read the launch queue, leaving it out: %s",
+			 err.msg);
+		s->queue = NULL;
+	} else {
+		s->queued = roger_marathon_queue_find(s->queue, s->app_id);
+	}
+}
+
+static int status_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon *m = NULL;
+	struct status s = { 0 };
+	const char *app_opt = NULL;
+	long timeout_ms = 0;
+	int c, status;
+
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_APP:
+			app_opt = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_timeout(cli, optarg, &timeout_ms))
+				return ROGER_EXIT_USAGE;
+			break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'",
+				       argv[optind]);
+	s.cli = cli;
+	if ((status = cli_app_id(cli, app_opt, &s.app_id)) != 0 ||
+	    (status = cli_marathon_timeout(cli, timeout_ms, &m)) != 0)
+		goto out;
+	if (roger_marathon_get_app(&s.app, m, s.app_id,
+				   ROGER_MARATHON_EMBED_TASKS |
+					   ROGER_MARATHON_EMBED_LAST_TASK_FAILURE |
+					   ROGER_MARATHON_EMBED_DEPLOYMENTS |
+					   ROGER_MARATHON_EMBED_COUNTS,
+				   &err) < 0) {
+		status = cli_fail_app(cli, s.app_id, &err);
+		goto out;
+	}
+	read_extras(&s, m);
+	read_head(&s);
+	s.is_release = roger_render_release(&s.release, s.app->json);
+	s.now = roger_ctx_wall_ms(cli->ctx);
+	qsort(s.app->tasks, s.app->n_tasks, sizeof(*s.app->tasks), by_staged);
+	if (cli->output == OUTPUT_JSON) {
+		status = print_json(&s);
+	} else {
+		print_text(&s);
+		status = ROGER_EXIT_OK;
+	}
+out:
+	roger_marathon_queue_free(s.queue);
+	roger_marathon_deployments_free(s.deps);
+	roger_marathon_app_free(s.app);
+	roger_marathon_free(m);
+	return status;
+}
+
+const struct roger_cmd cmd_status = {
+	.name = "status",
+	.summary = "show the live app: release, instances, tasks, deployments, failures",
+	.usage = "roger status [--app id] [--timeout seconds]",
+	.opts = status_opts,
+	.run = status_run,
+};

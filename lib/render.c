@@ -1,0 +1,991 @@
+/*
+ * render.c - the app definition roger deploys (roger.json's fragment with
+ * the environment merged in, variables expanded, the artifact's fetch
+ * entry and roger's labels added), and the diff of two app definitions.
+ *
+ * Rendering refuses rather than overwrites: a user's label or env variable
+ * with a name roger owns, an `id`, or `uris` next to the fetch entry roger
+ * adds are errors that name their JSON path, so that nothing written in
+ * roger.json disappears without a word.
+ *
+ * The diff walks both apps at once under a schema: a static tree of the
+ * Marathon fields whose defaults or ownership matter (MARATHON-MESOS.md
+ * section 3 and 4.1).  Everything the schema does not name is compared as
+ * plain JSON.  The one rule that makes every Marathon version agree is
+ * "absent equals default": a null, an empty collection, a field left out
+ * and a field at its default are the same thing, and when one side lacks
+ * an object or an array, it is compared member by member against an empty
+ * one (or, for networks and portDefinitions, against what Marathon puts
+ * there), so the change names the member.  Before the walk, each side is
+ * rewritten once out of its legacy shapes (`ports`, `uris`), on a copy.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "render.h"
+#include "spec.h"
+#include "version.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int nomem(struct roger_err *err)
+{
+	return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+static const char *const owned_labels[] = {
+	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
+	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
+	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
+};
+
+static bool lower_hex(const char *s, size_t len)
+{
+	if (!s || strlen(s) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int check_input(const struct roger_render_input *in,
+                       struct roger_err *err)
+{
+	if (!lower_hex(in->commit, 40) && !lower_hex(in->commit, 64))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot render the app: commit '%s' is not a full commit id",
+		        in->commit ? in->commit : "");
+	if (!lower_hex(in->artifact_sha256, 64))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot render the app: '%s' is not a SHA-256 digest",
+		        in->artifact_sha256 ? in->artifact_sha256 : "");
+	if (!in->artifact_url || !*in->artifact_url)
+		return roger_err_set(err, ROGER_EINVALID,
+		                     "cannot render the app: no artifact URL");
+	return 0;
+}
+
+static bool set_value(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return v && !json_is_null(v);
+}
+
+/*
+ * Refuse in the fragment `frag` (at JSON path `where`) what roger sets
+ * itself.  Nulls are fine: they only delete.
+ */
+static int check_fragment(const json_t *frag, const char *where,
+                          struct roger_err *err)
+{
+	json_t *labels = json_object_get(frag, "labels");
+	json_t *env = json_object_get(frag, "env");
+
+	if (set_value(frag, "id"))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.id: must not be set: roger sets the app id from 'group' and 'app'",
+		        where);
+	if (set_value(frag, "version"))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.version: must not be set: Marathon takes it as a rollback to that version",
+		        where);
+	for (size_t i = 0; i < ARRAY_LEN(owned_labels); i++)
+		if (set_value(labels, owned_labels[i]))
+			return roger_err_set(
+			        err, ROGER_EINVALID,
+			        "%s.labels.%s: roger sets this label on every release; use another name",
+			        where, owned_labels[i]);
+	if (set_value(env, ROGER_ENV_COMMIT))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.env.%s: roger sets this variable to the deployed commit; use another name",
+		        where, ROGER_ENV_COMMIT);
+	if (json_array_size(json_object_get(frag, "uris")) > 0)
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "%s.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}",
+		        where);
+	return 0;
+}
+
+static int check_fragments(const struct roger_project *p, const char *env,
+                           struct roger_err *err)
+{
+	struct roger_buf where = ROGER_BUF_INIT;
+	json_t *overlay;
+	int rc;
+
+	if ((rc = check_fragment(p->marathon, "marathon", err)) < 0 || !env)
+		return rc;
+	overlay = json_object_get(json_object_get(p->environments, env),
+	                          "marathon");
+	if (roger_spec_path_key(&where, "environments") < 0 ||
+	    roger_spec_path_key(&where, env) < 0 ||
+	    roger_spec_path_key(&where, "marathon") < 0)
+		rc = nomem(err);
+	else
+		rc = check_fragment(overlay, where.buf, err);
+	roger_buf_release(&where);
+	return rc;
+}
+
+/* The fetch list: the artifact's entry first, unless the user has one. */
+static json_t *render_fetch(const json_t *user, const char *url)
+{
+	json_t *fetch = json_array(), *e;
+	bool found = false;
+	size_t i;
+
+	if (!fetch)
+		return NULL;
+	json_array_foreach(user, i, e)
+	{
+		const char *uri = json_string_value(json_object_get(e, "uri"));
+
+		if (uri && !strcmp(uri, url))
+			found = true;
+	}
+	if (!found &&
+	    json_array_append_new(fetch, json_pack("{s:s, s:b}", "uri", url,
+	                                           "extract", 1)) < 0)
+		goto fail;
+	json_array_foreach(user, i,
+	                   e) if (json_array_append(fetch, e) < 0) goto fail;
+	return fetch;
+fail:
+	json_decref(fetch);
+	return NULL;
+}
+
+/* A shallow copy of the object `user` (or a new one) for roger to add to. */
+static int own_object(json_t **out, const json_t *user, const char *what,
+                      struct roger_err *err)
+{
+	if (user && !json_is_object(user))
+		return roger_err_set(err, ROGER_EINVALID,
+		                     "marathon.%s: expected an object, got %s",
+		                     what, roger_spec_type_name(user));
+	*out = user ? json_copy((json_t *)user) : json_object();
+	return *out ? 0 : nomem(err);
+}
+
+static int assemble(json_t **out, const struct roger_project *p,
+                    const char *env, const struct roger_render_input *in,
+                    const json_t *frag, struct roger_err *err)
+{
+	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
+	const char *key, *by = in->deployed_by ? in->deployed_by : "unknown";
+	json_t *v;
+	int rc = 0;
+
+	if (!app || json_object_set_new(app, "id", json_string(p->id)) < 0)
+		goto nomem;
+	json_object_foreach((json_t *)frag, key, v)
+	{
+		if (!strcmp(key, "id") || !strcmp(key, "uris"))
+			continue;
+		if (json_object_set(app, key, v) < 0)
+			goto nomem;
+	}
+	fetch = render_fetch(json_object_get(frag, "fetch"), in->artifact_url);
+	if (!fetch || json_object_set_new(app, "fetch", fetch) < 0)
+		goto nomem;
+	if ((rc = own_object(&labels, json_object_get(frag, "labels"), "labels",
+	                     err)) < 0 ||
+	    (rc = own_object(&envs, json_object_get(frag, "env"), "env", err)) <
+	            0)
+		goto out;
+	if (json_object_set_new(labels, ROGER_LABEL_APP, json_string(p->id)) <
+	            0 ||
+	    json_object_set_new(labels, ROGER_LABEL_ENV,
+	                        json_string(env ? env : "")) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_COMMIT,
+	                        json_string(in->commit)) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_ARTIFACT_SHA256,
+	                        json_string(in->artifact_sha256)) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_VERSION,
+	                        json_string(in->roger_version
+	                                            ? in->roger_version
+	                                            : roger_version())) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
+	                        json_string(by)) < 0 ||
+	    json_object_set_new(envs, ROGER_ENV_COMMIT,
+	                        json_string(in->commit)) < 0)
+		goto nomem;
+	if (json_object_set(app, "labels", labels) < 0 ||
+	    json_object_set(app, "env", envs) < 0)
+		goto nomem;
+	*out = app;
+	app = NULL;
+	goto out;
+nomem:
+	rc = nomem(err);
+out:
+	json_decref(labels);
+	json_decref(envs);
+	json_decref(app);
+	return rc;
+}
+
+int roger_render_app(json_t **out, const struct roger_project *p,
+                     const char *env, const struct roger_render_input *in,
+                     struct roger_err *err)
+{
+	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
+	struct roger_var *vars = NULL;
+	json_t *merged = NULL, *expanded = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = check_input(in, err)) < 0)
+		return rc;
+	if ((rc = roger_project_environment(p, env, &merged, NULL, err)) < 0)
+		return rc;
+	if ((rc = check_fragments(p, env, err)) < 0)
+		goto out;
+	vars = malloc((6 + in->n_vars) * sizeof(*vars));
+	if (!vars) {
+		rc = nomem(err);
+		goto out;
+	}
+	snprintf(short_commit, sizeof(short_commit), "%s", in->commit);
+	vars[n++] = (struct roger_var){ "commit", in->commit };
+	vars[n++] = (struct roger_var){ "short_commit", short_commit };
+	vars[n++] = (struct roger_var){ "app", p->app };
+	vars[n++] = (struct roger_var){ "env", env ? env : "" };
+	vars[n++] = (struct roger_var){ "artifact_url", in->artifact_url };
+	vars[n++] =
+	        (struct roger_var){ "artifact_sha256", in->artifact_sha256 };
+	for (size_t i = 0; i < in->n_vars; i++)
+		vars[n++] = in->vars[i];
+	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
+	                            err)) < 0)
+		goto out;
+	rc = assemble(out, p, env, in, expanded, err);
+out:
+	free(vars);
+	json_decref(expanded);
+	json_decref(merged);
+	return rc;
+}
+
+/* {"app": {...}} -> the app; anything else as it is. */
+static const json_t *unwrap(const json_t *v)
+{
+	json_t *inner = json_object_get(v, "app");
+
+	return json_is_object(inner) && !json_object_get(v, "id") ? inner : v;
+}
+
+bool roger_render_release(struct roger_release *out, const json_t *app)
+{
+	json_t *labels = json_object_get(unwrap(app), "labels");
+
+	out->app = json_string_value(json_object_get(labels, ROGER_LABEL_APP));
+	out->env = json_string_value(json_object_get(labels, ROGER_LABEL_ENV));
+	out->commit =
+	        json_string_value(json_object_get(labels, ROGER_LABEL_COMMIT));
+	out->artifact_sha256 = json_string_value(
+	        json_object_get(labels, ROGER_LABEL_ARTIFACT_SHA256));
+	out->roger_version =
+	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
+	out->deployed_by = json_string_value(
+	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	return out->commit != NULL;
+}
+
+int roger_render_mask_secrets(json_t **out, const json_t *app,
+			      struct roger_err *err)
+{
+	static const char *const maps[] = { "env", "labels" };
+	json_t *copy = json_deep_copy(app), *inner;
+
+	if (!copy)
+		return nomem(err);
+	inner = (json_t *)unwrap(copy);
+	for (size_t i = 0; i < ARRAY_LEN(maps); i++) {
+		json_t *map = json_object_get(inner, maps[i]), *v;
+		const char *key;
+
+		json_object_foreach(map, key, v) {
+			if (!roger_config_name_is_secret(key, false))
+				continue;
+			if (json_object_set_new(map, key, json_string("***")) < 0) {
+				json_decref(copy);
+				return nomem(err);
+			}
+		}
+	}
+	*out = copy;
+	return 0;
+}
+
+/* ---- the diff schema ----------------------------------------------------- */
+
+enum {
+	F_IGNORE = 1 << 0, /* owned by the server: never compared */
+	F_ANY = 1 << 1, /* left out on one side: anything goes */
+	F_KEEP_EMPTY = 1 << 2, /* [] is a value, not "absent" */
+	F_PORT = 1 << 3, /* 0 stands for whatever port is assigned */
+	F_METADATA = 1 << 4, /* skipped with ROGER_DIFF_IGNORE_METADATA */
+};
+
+struct node;
+
+struct field {
+	const char *key;
+	unsigned flags;
+	const char *defaults; /* JSON values separated by '|'; NULL: none */
+	const struct node *node;
+};
+
+struct node {
+	const struct field *fields; /* sorted by key */
+	size_t n_fields;
+	const struct node *elem; /* the schema of an array's elements */
+	const char *absent; /* JSON that an absent value stands for */
+	bool secret_keys; /* members are names that may look secret */
+};
+
+#define FIELDS(a) a, ARRAY_LEN(a)
+
+static const struct field health_check_fields[] = {
+	{ "delaySeconds", 0, "15", NULL },
+	{ "gracePeriodSeconds", 0, "300", NULL },
+	{ "ignoreHttp1xx", 0, "false", NULL },
+	{ "intervalSeconds", 0, "60", NULL },
+	{ "ipProtocol", 0, "\"IPv4\"", NULL },
+	{ "maxConsecutiveFailures", 0, "3", NULL },
+	{ "portIndex", 0, "0", NULL },
+	{ "protocol", 0, "\"HTTP\"", NULL },
+	{ "timeoutSeconds", 0, "20", NULL },
+};
+static const struct node health_check = { FIELDS(health_check_fields), NULL,
+	                                  NULL, false };
+static const struct node health_checks = { NULL, 0, &health_check, NULL,
+	                                   false };
+
+static const struct field fetch_fields[] = {
+	{ "cache", 0, "false", NULL },
+	{ "executable", 0, "false", NULL },
+	{ "extract", 0, "true", NULL },
+};
+static const struct node fetch_entry = { FIELDS(fetch_fields), NULL, NULL,
+	                                 false };
+static const struct node fetch_list = { NULL, 0, &fetch_entry, NULL, false };
+
+static const struct field port_fields[] = {
+	{ "name", 0, "\"default\"", NULL },
+	{ "port", F_PORT, "0", NULL },
+	{ "protocol", 0, "\"tcp\"", NULL },
+};
+static const struct node port_definition = { FIELDS(port_fields), NULL, NULL,
+	                                     false };
+static const struct node port_definitions = {
+	NULL, 0, &port_definition,
+	"[{\"port\": 0, \"protocol\": \"tcp\", \"name\": \"default\"}]", false
+};
+
+static const struct field port_mapping_fields[] = {
+	{ "hostPort", 0, "0", NULL },
+	{ "protocol", 0, "\"tcp\"", NULL },
+	{ "servicePort", F_PORT, "0", NULL },
+};
+static const struct node port_mapping = { FIELDS(port_mapping_fields), NULL,
+	                                  NULL, false };
+static const struct node port_mappings = { NULL, 0, &port_mapping, NULL,
+	                                   false };
+
+static const struct field docker_fields[] = {
+	{ "forcePullImage", 0, "false", NULL },
+	{ "portMappings", 0, NULL, &port_mappings },
+	{ "privileged", 0, "false", NULL },
+};
+static const struct node docker_node = { FIELDS(docker_fields), NULL, NULL,
+	                                 false };
+
+static const struct field container_fields[] = {
+	{ "docker", 0, NULL, &docker_node },
+	{ "portMappings", 0, NULL, &port_mappings },
+};
+static const struct node container_node = { FIELDS(container_fields), NULL,
+	                                    NULL, false };
+
+static const struct node networks_node = { NULL, 0, NULL,
+	                                   "[{\"mode\": \"host\"}]", false };
+
+static const struct field upgrade_fields[] = {
+	{ "maximumOverCapacity", 0, "1", NULL },
+	{ "minimumHealthCapacity", 0, "1", NULL },
+};
+static const struct node upgrade = { FIELDS(upgrade_fields), NULL, NULL,
+	                             false };
+
+/* 1.5+ writes 0 and 0 for the default; 1.4 wrote 300 and 600. */
+static const struct field unreachable_fields[] = {
+	{ "expungeAfterSeconds", 0, "0|600", NULL },
+	{ "inactiveAfterSeconds", 0, "0|300", NULL },
+};
+static const struct node unreachable = { FIELDS(unreachable_fields), NULL, NULL,
+	                                 false };
+
+static const struct field label_fields[] = {
+	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, NULL, NULL },
+	{ ROGER_LABEL_VERSION, F_METADATA, NULL, NULL },
+};
+static const struct node labels_node = { FIELDS(label_fields), NULL, NULL,
+	                                 true };
+static const struct node env_node = { NULL, 0, NULL, NULL, true };
+
+static const struct field app_fields[] = {
+	{ "backoffFactor", 0, "1.15", NULL },
+	{ "backoffSeconds", 0, "1", NULL },
+	{ "container", 0, NULL, &container_node },
+	{ "cpus", 0, "1", NULL },
+	{ "deployments", F_IGNORE, NULL, NULL },
+	{ "disk", 0, "0", NULL },
+	{ "env", 0, NULL, &env_node },
+	{ "executor", 0, "\"\"", NULL },
+	{ "fetch", 0, NULL, &fetch_list },
+	{ "gpus", 0, "0", NULL },
+	{ "healthChecks", 0, NULL, &health_checks },
+	{ "id", F_IGNORE, NULL, NULL }, /* compared in canonical form */
+	{ "instances", 0, "1", NULL },
+	{ "killSelection", 0, "\"YOUNGEST_FIRST\"", NULL },
+	{ "labels", 0, NULL, &labels_node },
+	{ "lastTaskFailure", F_IGNORE, NULL, NULL },
+	{ "maxLaunchDelaySeconds", 0, "3600|300", NULL },
+	{ "mem", 0, "128", NULL },
+	{ "networks", 0, NULL, &networks_node },
+	{ "portDefinitions", F_KEEP_EMPTY, NULL, &port_definitions },
+	{ "readinessCheckResults", F_IGNORE, NULL, NULL },
+	{ "requirePorts", 0, "false", NULL },
+	{ "role", F_ANY, NULL, NULL },
+	{ "taskStats", F_IGNORE, NULL, NULL },
+	{ "tasks", F_IGNORE, NULL, NULL },
+	{ "tasksHealthy", F_IGNORE, NULL, NULL },
+	{ "tasksRunning", F_IGNORE, NULL, NULL },
+	{ "tasksStaged", F_IGNORE, NULL, NULL },
+	{ "tasksUnhealthy", F_IGNORE, NULL, NULL },
+	{ "unreachableStrategy", 0, NULL, &unreachable },
+	{ "upgradeStrategy", 0, NULL, &upgrade },
+	{ "version", F_IGNORE, NULL, NULL },
+	{ "versionInfo", F_IGNORE, NULL, NULL },
+};
+static const struct node app_node = { FIELDS(app_fields), NULL, NULL, false };
+
+static const struct field *find_field(const struct node *node, const char *key)
+{
+	size_t lo = 0, hi = node ? node->n_fields : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, node->fields[mid].key);
+
+		if (c == 0)
+			return &node->fields[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+struct walk {
+	struct roger_diff *d;
+	size_t alloc;
+	struct roger_buf path;
+	unsigned flags;
+	struct roger_err *err;
+};
+
+static json_t *copy_value(const json_t *v, bool secret)
+{
+	if (!v)
+		return NULL;
+	return secret ? json_string("***") : json_deep_copy(v);
+}
+
+static int record(struct walk *w, enum roger_diff_op op, const json_t *o,
+                  const json_t *n, bool secret)
+{
+	struct roger_diff_change *c;
+
+	if (w->d->n == w->alloc) {
+		size_t alloc = w->alloc ? 2 * w->alloc : 16;
+		struct roger_diff_change *grown =
+		        realloc(w->d->items, alloc * sizeof(*grown));
+
+		if (!grown)
+			return nomem(w->err);
+		w->d->items = grown;
+		w->alloc = alloc;
+	}
+	c = &w->d->items[w->d->n];
+	c->op = op;
+	c->secret = secret;
+	c->path = strdup(w->path.len ? w->path.buf : "(app)");
+	c->old_value = copy_value(o, secret);
+	c->new_value = copy_value(n, secret);
+	if (!c->path || (o && !c->old_value) || (n && !c->new_value)) {
+		free(c->path);
+		json_decref(c->old_value);
+		json_decref(c->new_value);
+		return nomem(w->err);
+	}
+	w->d->n++;
+	return 0;
+}
+
+static bool absentish(const json_t *v, unsigned flags)
+{
+	if (!v || json_is_null(v))
+		return true;
+	if (flags & F_KEEP_EMPTY)
+		return false;
+	return (json_is_array(v) && json_array_size(v) == 0) ||
+	       (json_is_object(v) && json_object_size(v) == 0);
+}
+
+static bool scalar_equal(const json_t *a, const json_t *b, unsigned flags)
+{
+	if (json_is_number(a) && json_is_number(b)) {
+		double x = json_number_value(a), y = json_number_value(b);
+
+		return x == y || ((flags & F_PORT) && (x == 0 || y == 0));
+	}
+	return json_equal((json_t *)a, (json_t *)b);
+}
+
+/* Whether `v` is one of the '|'-separated JSON values in `defaults`. */
+static bool is_default(const json_t *v, const char *defaults)
+{
+	char one[64];
+
+	while (defaults && *defaults) {
+		size_t len = strcspn(defaults, "|");
+		json_t *d;
+		bool eq;
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, defaults);
+		d = json_loads(one, JSON_DECODE_ANY, NULL);
+		eq = d && scalar_equal(v, d, 0);
+		json_decref(d);
+		if (eq)
+			return true;
+		defaults += len;
+		if (*defaults == '|')
+			defaults++;
+	}
+	return false;
+}
+
+static int diff_value(struct walk *w, const json_t *o, const json_t *n,
+                      const struct field *f, const struct node *node,
+                      bool secret);
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of `o` and `n`, sorted, without duplicates (array malloc'd). */
+static const char **union_keys(size_t *count, const json_t *o, const json_t *n)
+{
+	size_t max = json_object_size(o) + json_object_size(n), k = 0;
+	const char **keys = malloc((max ? max : 1) * sizeof(*keys));
+	const char *key;
+	json_t *v;
+
+	if (!keys)
+		return NULL;
+	json_object_foreach((json_t *)o, key, v) keys[k++] = key;
+	json_object_foreach((json_t *)n, key, v) if (!json_object_get(o, key))
+	        keys[k++] = key;
+	qsort(keys, k, sizeof(*keys), cmp_keys);
+	*count = k;
+	return keys;
+}
+
+static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
+                        const struct node *node, bool secret)
+{
+	size_t mark = w->path.len, count = 0;
+	const char **keys = union_keys(&count, o, n);
+	int rc = 0;
+
+	if (!keys)
+		return nomem(w->err);
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		const struct field *f = find_field(node, keys[i]);
+		bool hide =
+		        secret || (node && node->secret_keys &&
+		                   roger_config_name_is_secret(keys[i], false));
+
+		if (f && (f->flags & F_IGNORE))
+			continue;
+		if (f && (f->flags & F_METADATA) &&
+		    (w->flags & ROGER_DIFF_IGNORE_METADATA))
+			continue;
+		if (roger_spec_path_key(&w->path, keys[i]) < 0) {
+			rc = nomem(w->err);
+			break;
+		}
+		rc = diff_value(w, json_object_get(o, keys[i]),
+		                json_object_get(n, keys[i]), f,
+		                f ? f->node : NULL, hide);
+		roger_buf_truncate(&w->path, mark);
+	}
+	free(keys);
+	return rc;
+}
+
+static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
+                       const struct node *elem, bool secret)
+{
+	size_t mark = w->path.len;
+	size_t lo = json_array_size(o), ln = json_array_size(n);
+	int rc = 0;
+
+	for (size_t i = 0; i < (lo > ln ? lo : ln) && rc == 0; i++) {
+		json_t *a = json_array_get(o, i), *b = json_array_get(n, i);
+
+		if (roger_spec_path_index(&w->path, i) < 0)
+			return nomem(w->err);
+		if (a && b)
+			rc = diff_value(w, a, b, NULL, elem, secret);
+		else
+			rc = record(w, a ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD,
+			            a, b, secret);
+		roger_buf_truncate(&w->path, mark);
+	}
+	return rc;
+}
+
+/*
+ * One side lacks the value: compare with what its absence stands for (an
+ * empty object or array, or the node's stand-in), else with the defaults.
+ */
+static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
+                         const struct field *f, const struct node *node,
+                         bool secret)
+{
+	const json_t *present = o ? o : n;
+	json_t *stand_in;
+	int rc;
+
+	/* An absent port is 0 too: Marathon assigns one. */
+	if (f && (f->flags & (F_ANY | F_PORT)))
+		return 0;
+	if (node && node->absent)
+		stand_in = json_loads(node->absent, 0, NULL);
+	else if (json_is_object(present))
+		stand_in = json_object();
+	else if (json_is_array(present))
+		stand_in = json_array();
+	else if (f && is_default(present, f->defaults))
+		return 0;
+	else
+		return record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
+		              secret);
+	if (!stand_in)
+		return nomem(w->err);
+	/* Never back through diff_value: an empty stand-in is "absent". */
+	if (json_is_object(present) && json_is_object(stand_in))
+		rc = diff_objects(w, o ? o : stand_in, n ? n : stand_in, node,
+		                  secret);
+	else if (json_is_array(present) && json_is_array(stand_in))
+		rc = diff_arrays(w, o ? o : stand_in, n ? n : stand_in,
+		                 node ? node->elem : NULL, secret);
+	else
+		rc = record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
+		            secret);
+	json_decref(stand_in);
+	return rc;
+}
+
+static int diff_value(struct walk *w, const json_t *o, const json_t *n,
+                      const struct field *f, const struct node *node,
+                      bool secret)
+{
+	unsigned flags = f ? f->flags : 0;
+
+	if (absentish(o, flags))
+		o = NULL;
+	if (absentish(n, flags))
+		n = NULL;
+	if (!o && !n)
+		return 0;
+	if (!o || !n)
+		return diff_one_side(w, o, n, f, node, secret);
+	if (json_is_object(o) && json_is_object(n))
+		return diff_objects(w, o, n, node, secret);
+	if (json_is_array(o) && json_is_array(n))
+		return diff_arrays(w, o, n, node ? node->elem : NULL, secret);
+	if (scalar_equal(o, n, flags))
+		return 0;
+	return record(w, ROGER_DIFF_CHANGE, o, n, secret);
+}
+
+/* ---- legacy shapes ------------------------------------------------------- */
+
+static bool host_networking(const json_t *app)
+{
+	json_t *docker =
+	        json_object_get(json_object_get(app, "container"), "docker");
+	const char *net = json_string_value(json_object_get(docker, "network"));
+	json_t *e;
+	size_t i;
+
+	if (net && strcmp(net, "HOST"))
+		return false;
+	json_array_foreach(json_object_get(app, "networks"), i, e)
+	{
+		const char *mode =
+		        json_string_value(json_object_get(e, "mode"));
+
+		if (mode && strcmp(mode, "host"))
+			return false;
+	}
+	return true;
+}
+
+/* A list of {key: value} objects, one per element of `values`. */
+static json_t *objects_of(const json_t *values, const char *key)
+{
+	json_t *list = json_array(), *v;
+	size_t i;
+
+	if (!list)
+		return NULL;
+	json_array_foreach(values, i, v)
+	{
+		json_t *e = json_object();
+
+		if (!e || json_object_set(e, key, v) < 0 ||
+		    json_array_append_new(list, e) < 0) {
+			json_decref(e);
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+/*
+ * Rewrite a copy of an app out of its legacy shapes: `ports` becomes
+ * portDefinitions (when there are none), `uris` fetch entries (when there
+ * is no fetch); both are then dropped.  Without host networking, ports and
+ * portDefinitions are derived by Marathon and dropped too.
+ */
+static int normalize(json_t *app)
+{
+	json_t *ports = json_object_get(app, "ports");
+	json_t *defs = json_object_get(app, "portDefinitions");
+	json_t *uris = json_object_get(app, "uris");
+	json_t *list;
+
+	if (!host_networking(app)) {
+		json_object_del(app, "portDefinitions");
+	} else if (json_array_size(ports) > 0 &&
+	           (!defs || json_is_null(defs))) {
+		list = objects_of(ports, "port");
+		if (!list ||
+		    json_object_set_new(app, "portDefinitions", list) < 0)
+			return ROGER_ENOMEM;
+	}
+	json_object_del(app, "ports");
+	if (json_array_size(uris) > 0 &&
+	    json_array_size(json_object_get(app, "fetch")) == 0) {
+		list = objects_of(uris, "uri");
+		if (!list || json_object_set_new(app, "fetch", list) < 0)
+			return ROGER_ENOMEM;
+	}
+	json_object_del(app, "uris");
+	return 0;
+}
+
+/* The id without leading and trailing '/' (borrowed from `app`). */
+static void canonical_id(const json_t *app, const char **start, size_t *len)
+{
+	const char *id = json_string_value(json_object_get(app, "id"));
+	size_t n;
+
+	if (!id)
+		id = "";
+	while (*id == '/')
+		id++;
+	n = strlen(id);
+	while (n > 0 && id[n - 1] == '/')
+		n--;
+	*start = id;
+	*len = n;
+}
+
+static int diff_ids(struct walk *w, const json_t *o, const json_t *n)
+{
+	const char *a, *b;
+	size_t la, lb;
+	int rc;
+
+	canonical_id(o, &a, &la);
+	canonical_id(n, &b, &lb);
+	if (la == lb && !memcmp(a, b, la))
+		return 0;
+	if ((rc = roger_spec_path_key(&w->path, "id")) < 0)
+		return nomem(w->err);
+	rc = diff_value(w, json_object_get(o, "id"), json_object_get(n, "id"),
+	                NULL, NULL, false);
+	roger_buf_reset(&w->path);
+	return rc;
+}
+
+int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
+                    const json_t *new_app, unsigned flags,
+                    struct roger_err *err)
+{
+	struct walk w = { NULL, 0, ROGER_BUF_INIT, flags, err };
+	json_t *o = NULL, *n = NULL;
+	int rc;
+
+	old_app = unwrap(old_app);
+	new_app = unwrap(new_app);
+	if (!json_is_object(old_app) || !json_is_object(new_app))
+		return roger_err_set(
+		        err, ROGER_EINVALID,
+		        "cannot compare apps: expected two app objects");
+	w.d = calloc(1, sizeof(*w.d));
+	o = json_deep_copy(old_app);
+	n = json_deep_copy(new_app);
+	if (!w.d || !o || !n || normalize(o) < 0 || normalize(n) < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	if ((rc = diff_ids(&w, o, n)) < 0 ||
+	    (rc = diff_objects(&w, o, n, &app_node, false)) < 0)
+		goto out;
+	*out = w.d;
+	w.d = NULL;
+out:
+	roger_diff_free(w.d);
+	roger_buf_release(&w.path);
+	json_decref(o);
+	json_decref(n);
+	return rc;
+}
+
+void roger_diff_free(struct roger_diff *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].path);
+		json_decref(d->items[i].old_value);
+		json_decref(d->items[i].new_value);
+	}
+	free(d->items);
+	free(d);
+}
+
+bool roger_diff_empty(const struct roger_diff *d)
+{
+	return !d || d->n == 0;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *op_name(enum roger_diff_op op)
+{
+	switch (op) {
+	case ROGER_DIFF_ADD:
+		return "add";
+	case ROGER_DIFF_REMOVE:
+		return "remove";
+	case ROGER_DIFF_CHANGE:
+		break;
+	}
+	return "change";
+}
+
+static int add_json(struct roger_buf *out, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	int rc;
+
+	if (!s)
+		return ROGER_ENOMEM;
+	rc = roger_buf_adds(out, s);
+	free(s);
+	return rc;
+}
+
+int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
+                           unsigned flags)
+{
+	static const char *const sign[] = { "+", "-", "~" };
+	static const char *const color[] = { "\033[32m", "\033[31m",
+		                             "\033[33m" };
+	bool colored = flags & ROGER_DIFF_COLOR;
+	int rc = 0;
+
+	for (size_t i = 0; d && i < d->n && rc == 0; i++) {
+		const struct roger_diff_change *c = &d->items[i];
+
+		rc = roger_buf_addf(out,
+		                    "%s%s %s: ", colored ? color[c->op] : "",
+		                    sign[c->op], c->path);
+		if (rc == 0 && c->old_value)
+			rc = add_json(out, c->old_value);
+		if (rc == 0 && c->op == ROGER_DIFF_CHANGE)
+			rc = roger_buf_adds(out, " -> ");
+		if (rc == 0 && c->new_value)
+			rc = add_json(out, c->new_value);
+		if (rc == 0)
+			rc = roger_buf_adds(out, colored ? "\033[0m\n" : "\n");
+	}
+	return rc < 0 ? ROGER_ENOMEM : 0;
+}
+
+int roger_diff_to_json(json_t **out, const struct roger_diff *d,
+                       struct roger_err *err)
+{
+	json_t *list = json_array();
+
+	if (!list)
+		return nomem(err);
+	for (size_t i = 0; d && i < d->n; i++) {
+		const struct roger_diff_change *c = &d->items[i];
+		json_t *e = json_pack("{s:s, s:s}", "path", c->path, "op",
+		                      op_name(c->op));
+
+		if (!e || json_array_append_new(list, e) < 0 ||
+		    (c->old_value &&
+		     json_object_set(e, "old", c->old_value) < 0) ||
+		    (c->new_value &&
+		     json_object_set(e, "new", c->new_value) < 0) ||
+		    (c->secret &&
+		     json_object_set_new(e, "secret", json_true()) < 0)) {
+			json_decref(list);
+			return nomem(err);
+		}
+	}
+	*out = list;
+	return 0;
+}
