@@ -142,6 +142,17 @@ wait_idle() {
 	wait_for "${1:-30}" 'test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"'
 }
 
+# cancel_deployments: DELETE every deployment in progress and wait until
+# the reverts are done (the cleanup of a case that may leave one behind).
+cancel_deployments() {
+	for d in $(curl -s "$LOCAL_URL/v2/deployments" |
+		python3 -c 'import json,sys
+for d in json.load(sys.stdin): print(d["id"])'); do
+		curl -s -X DELETE "$LOCAL_URL/v2/deployments/$d" >/dev/null
+	done
+	wait_idle "${1:-30}"
+}
+
 # app_get APP EXPR: a Python expression over the app object `a` of GET /v2/apps/APP.
 app_get() {
 	curl -s "$LOCAL_URL/v2/apps/$1" >"$TRASH/.app_get" &&

@@ -70,14 +70,37 @@ test_expect_success() {
 		return 0
 	fi
 	cd "$TRASH" || exit 99
+	rm -f "$TRASH/.cleanup"
 	if (set -e; eval "$2") >"$TRASH/.out" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
 		sed 's/^/#   /' "$TRASH/.out"
+		# What the commands of the case printed, when it kept them in
+		# the usual files: the reason is there when a silent
+		# assertion (test, json) failed.
+		for f in out err; do
+			[ -s "$TRASH/$f" ] || continue
+			echo "#   --- $f (last 30 lines):"
+			tail -n 30 "$TRASH/$f" | sed 's/^/#   /'
+		done
 		test_failures=$((test_failures + 1))
 	fi
 	cd "$TRASH" || exit 99
+	if [ -f "$TRASH/.cleanup" ]; then
+		(eval "$(cat "$TRASH/.cleanup")") >/dev/null 2>&1 || :
+		rm -f "$TRASH/.cleanup"
+	fi
+}
+
+# test_when_finished cmd...: run cmd after the current case, passed or
+# failed, so that a failure does not leave its state to the next cases.
+# Arguments are quoted as given.
+test_when_finished() {
+	for a in "$@"; do
+		printf "'%s' " "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
+	done >>"$TRASH/.cleanup"
+	echo >>"$TRASH/.cleanup"
 }
 
 # test_skip 'what' 'why': a case that cannot run here, with the reason.

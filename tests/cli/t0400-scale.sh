@@ -98,6 +98,7 @@ test_expect_success 'one JSON document with -o json' '
 
 test_expect_success 'up into a crash loop: exit 5, the reason, the stderr tail, 2 running again' '
 	: >"$TRASH/crash" &&
+	test_when_finished rm -f "$TRASH/crash" &&
 	(cd repo && test_expect_code 5 "$ROGER" scale --settle 1 4 >../out 2>../err) &&
 	rm -f "$TRASH/crash" &&
 	test_grep "^roger: 3 tasks of the new version failed; the last, task .web_hello.instance-.*, ended in TASK_FAILED" err &&
@@ -114,6 +115,8 @@ test_expect_success 'up into a crash loop: exit 5, the reason, the stderr tail, 
 
 test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with the way out' '
 	: >"$TRASH/crash" &&
+	test_when_finished rm -f "$TRASH/crash" &&
+	test_when_finished cancel_deployments &&
 	test_expect_code 5 "$ROGER" -o json scale --app web/checked --no-rollback 2 >out 2>err &&
 	rm -f "$TRASH/crash" &&
 	test "$(json out "d[\"status\"]")" = failed &&
@@ -131,6 +134,7 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with
 
 test_expect_success 'tasks that never get healthy: exit 5, rolled back' '
 	: >"$TRASH/sick" &&
+	test_when_finished rm -f "$TRASH/sick" &&
 	test_expect_code 5 "$ROGER" scale --app web/checked 2 >out 2>err &&
 	rm -f "$TRASH/sick" &&
 	test_grep "^roger: task .* of the new version was killed for failing its health checks" err &&

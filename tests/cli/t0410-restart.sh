@@ -56,6 +56,7 @@ test_expect_success 'a rolling restart replaces every task and waits until they 
 test_expect_success 'new tasks that fail their health checks: exit 5, rolled back, old ones serving' '
 	task_ids web/hello >before &&
 	: >"$TRASH/sick" &&
+	test_when_finished rm -f "$TRASH/sick" &&
 	(cd repo && test_expect_code 5 "$ROGER" restart >../out 2>../err) &&
 	rm -f "$TRASH/sick" &&
 	test_grep "^roger: task .* of the new version was killed for failing its health checks: " err &&
@@ -71,6 +72,7 @@ test_expect_success 'new tasks that fail their health checks: exit 5, rolled bac
 test_expect_success 'a crash loop with --no-rollback and -o json: exit 5, the stderr tail, left running' '
 	task_ids web/hello >before &&
 	: >"$TRASH/crash" &&
+	test_when_finished rm -f "$TRASH/crash" &&
 	(cd repo && test_expect_code 5 "$ROGER" -o json restart --no-rollback >../out 2>../err) &&
 	rm -f "$TRASH/crash" &&
 	test "$(json out "d[\"command\"]")" = restart &&
@@ -89,6 +91,7 @@ test_expect_success 'a crash loop with --no-rollback and -o json: exit 5, the st
 
 test_expect_success '--detach returns at once; a restart in progress then locks the app' '
 	: >"$TRASH/sick" &&
+	test_when_finished rm -f "$TRASH/sick" &&
 	(cd repo && "$ROGER" restart --detach >../out 2>../err) &&
 	test_grep "^deployment .* of app ./web/hello. started; not waiting for it (--detach)$" out &&
 	(cd repo && test_expect_code 7 "$ROGER" restart 2>../err) &&
