@@ -118,7 +118,6 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with
 	test_when_finished rm -f "$TRASH/crash" &&
 	test_when_finished cancel_deployments &&
 	test_expect_code 5 "$ROGER" -o json scale --app web/checked --no-rollback 2 >out 2>err &&
-	rm -f "$TRASH/crash" &&
 	test "$(json out "d[\"status\"]")" = failed &&
 	test "$(json out "d[\"watch\"][\"failures\"]")" = 3 &&
 	test "$(json out "\"config file missing\" in d[\"stderr_tail\"]")" = true &&

@@ -74,7 +74,6 @@ test_expect_success 'a crash loop with --no-rollback and -o json: exit 5, the st
 	: >"$TRASH/crash" &&
 	test_when_finished rm -f "$TRASH/crash" &&
 	(cd repo && test_expect_code 5 "$ROGER" -o json restart --no-rollback >../out 2>../err) &&
-	rm -f "$TRASH/crash" &&
 	test "$(json out "d[\"command\"]")" = restart &&
 	test "$(json out "d[\"status\"]")" = failed &&
 	test "$(json out "d[\"watch\"][\"failures\"]")" = 3 &&
