@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -916,10 +917,23 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 {
 	json_t *pds = json_object_get(def, "portDefinitions"), *pd;
 	bool require = json_is_true(json_object_get(def, "requirePorts"));
-	static long next = HOST_PORT_MIN;
+	static long next = -1;
 	size_t i;
 	int n = 0;
 
+	if (next < 0) {
+		/*
+		 * Start at a random place in the range: two servers on one
+		 * machine (parallel test runs, a second state directory)
+		 * would otherwise hand out the same ports in the same order,
+		 * each seeing a port free until the other's task binds it.
+		 */
+		unsigned short r = 0;
+
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (unsigned short)getpid();
+		next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
+	}
 	json_array_foreach(pds, i, pd)
 	{
 		long want = (long)json_integer_value(json_object_get(pd, "port"));
