@@ -309,6 +309,11 @@ static int deploy(struct deploy *d)
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
+	/* --timeout bounds each request too (the client's default is 60 s) */
+	if (w->timeout_s > 0 && w->timeout_s < 60)
+		roger_http_client_set_limits(roger_marathon_http(w->m),
+					     w->timeout_s * 1000,
+					     w->timeout_s * 1000, 0);
 	if (roger_store_check_target(cli->resolved_target, &err) < 0)
 		return cli_fail(&err);
 	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
