@@ -19,8 +19,8 @@
  *    not start roger local.
  *
  * Output.  The diff goes to standard output before the PUT (colored on a
- * terminal, not with -q), then the result line and, on success, the
- * address of each task (http://host:port/ when the app has an HTTP health
+ * terminal, not with -q), then the result line and, on success (or when
+ * nothing changed), the address of each task (http://host:port/ when the app has an HTTP health
  * check, else host:port) one per line, so that a script can pick the
  * first.  With -o json, one document (cli_watch_finish) holds all of it.
  */
@@ -331,6 +331,7 @@ static int deploy(struct deploy *d)
 		if (d->live->n_deployments && !cli->quiet)
 			cli_warn("a deployment of app '%s' is still in progress ('%s'): see 'roger status'",
 				 w->app_id, d->live->deployments[0]);
+		show_addresses(d);
 		return ROGER_EXIT_OK;
 	}
 	show_diff(d);

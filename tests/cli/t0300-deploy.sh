@@ -94,7 +94,9 @@ test_expect_success 'unchanged: nothing to deploy, nothing sent' '
 	short=$(cut -c1-12 c2) &&
 	(cd repo && "$ROGER" deploy >../out 2>../err) &&
 	echo "app '"'"'/web/hello'"'"' is up to date (commit $short): nothing to deploy" >expect &&
+	grep "^http://127.0.0.1:[0-9]*/$" out >>expect &&
 	test_cmp expect out &&
+	test_line_count 2 out &&
 	test_line_count 0 err &&
 	test "$(live "a[\"version\"]")" = "$v" &&
 	test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"
