@@ -378,6 +378,9 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument '%s'",
 				       argv[optind]);
 	status = deploy(&d);
+	/* a step that printed its own error (build, push, render) */
+	if (status && d.w.doc && !json_object_get(d.w.doc, "status"))
+		doc_set(&d, "status", json_string("error"));
 	status = cli_watch_finish(&d.w, status);
 	roger_diff_free(d.diff);
 	roger_marathon_app_free(d.goal);

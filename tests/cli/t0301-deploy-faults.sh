@@ -112,6 +112,14 @@ test_expect_success 'an event stream that keeps dropping: reconnected, exit 0' '
 	test_grep "^roger: warning: the event stream of .* ended; reconnecting" err
 '
 
+test_expect_success 'a store that is not there: exit 1, one line, a JSON document' '
+	(cd repo && ROGER_MARATHON_URL=$election_URL ROGER_ARTIFACTS_URL="file://$TRASH/nowhere/" \
+		test_expect_code 1 "$ROGER" -o json deploy >../out 2>../err) &&
+	test_line_count 1 err &&
+	test_grep "nowhere" err &&
+	status_is error
+'
+
 test_expect_success '401 on the GET of the app: exit 4, one line, nothing sent' '
 	test_expect_code 4 on unauthorized deploy >out 2>err &&
 	test_grep "401" err &&
