@@ -20,9 +20,9 @@
  *
  * Output.  The diff goes to standard output before the PUT (colored on a
  * terminal, not with -q), then the result line and, on success (or when
- * nothing changed), the address of each task (http://host:port/ when the app has an HTTP health
- * check, else host:port) one per line, so that a script can pick the
- * first.  With -o json, one document (cli_watch_finish) holds all of it.
+ * nothing changed), the address of each task (http://host:port/ when the
+ * app has an HTTP health check, else host:port) one per line, so that a
+ * script can pick the first.  With -o json, one document (cli_watch_finish) holds all of it.
  */
 #include <config.h>
 
@@ -132,8 +132,10 @@ static int render(struct deploy *d)
 	}
 	if (roger_project_vars(&vars, &n, cli->ctx, cli->project, cli->env,
 			       NULL, 0, cli_vars, cli->n_vars, &err) < 0) {
-		status = err.code == ROGER_EUSAGE ? cli_usage_error(cli, "%s", err.msg)
-						  : cli_fail(&err);
+		if (err.code == ROGER_EUSAGE)
+			status = cli_usage_error(cli, "%s", err.msg);
+		else
+			status = cli_fail(&err);
 		goto out;
 	}
 	deployed_by(cli, by, sizeof(by));

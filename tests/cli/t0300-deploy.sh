@@ -222,6 +222,22 @@ test_expect_success 'setup: a good version again' '
 	version ": v8" >/dev/null
 '
 
+test_expect_success 'variables expand, and the dry run masks secret-looking values' '
+	roger_json 1 "\"env\": {\"GREETING\": \"{{ greeting }}\", \"API_TOKEN\": \"{{ token }}\"}" &&
+	version ": v9" >/dev/null &&
+	(cd repo && "$ROGER" deploy -n --var greeting=hi --var token=s3cr3t >../out 2>../err) &&
+	test_grep "^+ env.GREETING: \"hi\"$" out &&
+	test_grep "^+ env.API_TOKEN: \"\*\*\*\"$" out &&
+	test_grep "\"API_TOKEN\":\"\*\*\*\"" out &&
+	test_grep ! s3cr3t out &&
+	test_grep ! s3cr3t err &&
+	(cd repo && test_expect_code 3 "$ROGER" deploy -n --var greeting=hi >../out 2>../err) &&
+	test_grep "token" err &&
+	test_line_count 1 err &&
+	roger_json &&
+	version ": v10" >/dev/null
+'
+
 test_expect_success 'usage errors: an operand, --ref with --allow-dirty' '
 	(cd repo && test_expect_code 2 "$ROGER" deploy now 2>../err) &&
 	test_grep "unexpected argument .now." err &&
