@@ -4,10 +4,11 @@
 # commit, an unchanged app (nothing sent), --force, -o json, a version
 # that crash-loops (exit 5, the stderr tail, the previous version running
 # again), one that never gets healthy (exit 5), a slow one (exit 6 with a
-# short --timeout), the lock that leaves (exit 7, --force), --detach, the
-# dry run (nothing pushed or sent), a protected target, a definition
-# Marathon refuses (exit 3 with its reasons per path), and the built-in
-# local target started when it is not running.
+# short --timeout), the lock that leaves (exit 7, --force), Ctrl-C (exit
+# 130, the deployment left running), --detach, the dry run (nothing pushed
+# or sent), a protected target, a definition Marathon refuses (exit 3 with
+# its reasons per path), --var with secrets masked, and the built-in local
+# target started when it is not running.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
@@ -171,6 +172,39 @@ test_expect_success 'the deployment left running locks the app: exit 7, then --f
 	test_grep "^app ./web/hello. deployed at commit " out &&
 	wait_idle 30 &&
 	test "$(live_commit)" = "$c4"
+'
+
+# interrupt: start `roger deploy` in the project in the background (its
+# output in int.out and int.err), wait for its progress line, interrupt it
+# as Ctrl-C does, and leave its exit status in int.status.
+interrupt() {
+	(
+		cd "$TRASH/repo" &&
+		if sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TRASH/int.pid" \
+			"$ROGER" deploy >"$TRASH/int.out" 2>"$TRASH/int.err"; then
+			echo 0 >"$TRASH/int.status"
+		else
+			echo $? >"$TRASH/int.status"
+		fi
+	) &
+	wait_for 30 "grep -q '^roger: deploying' '$TRASH/int.err'" &&
+	kill -INT "$(cat "$TRASH/int.pid")" &&
+	wait_for 30 "test -s '$TRASH/int.status'"
+}
+
+test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left running' '
+	c4=$(live_commit) &&
+	roger_json 600 &&
+	version "export TESTAPP_HANG=1" >/dev/null &&
+	interrupt &&
+	test "$(cat int.status)" = 130 &&
+	test_grep "^roger: interrupted while waiting for the deployment of app ./web/hello.: 0/1 healthy" int.err &&
+	test_grep "is left running" int.err &&
+	dep=$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	wait_idle 30 &&
+	test "$(live_commit)" = "$c4" &&
+	roger_json
 '
 
 test_expect_success '--detach: started, not waited for' '
