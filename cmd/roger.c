@@ -23,6 +23,7 @@ extern const struct roger_cmd cmd_build;
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
+extern const struct roger_cmd cmd_deploy;
 extern const struct roger_cmd cmd_destroy;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
@@ -40,6 +41,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_build,
 	&cmd_completion,
 	&cmd_config,
+	&cmd_deploy,
 	&cmd_destroy,
 	&cmd_help,
 	&cmd_history,

@@ -926,7 +926,8 @@ static const char *op_name(enum roger_diff_op op)
 
 static int add_json(struct roger_buf *out, const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+			     JSON_REAL_PRECISION(15));
 	int rc;
 
 	if (!s)

@@ -1,0 +1,405 @@
+/*
+ * deploy.c - `roger deploy`: build the project's artifact, push it, render
+ * the app definition, show how it differs from the live app, PUT it
+ * (create or replace), and wait until the new version runs, healthy.
+ *
+ * The pieces are elsewhere: building and pushing in artifact.c, rendering
+ * and diffing in lib/render, waiting (events plus polls, fail-fast, the
+ * stderr tail, rollback, timeout, interrupt) in watch.c over lib/deploy.
+ * This file puts them in order and decides the two things only deploy
+ * has to decide:
+ *
+ *  - nothing to do: the live app already is the rendered one (the diff
+ *    ignoring server-owned fields, Marathon's defaults and the labels
+ *    that change with every deploy is empty), so nothing is sent unless
+ *    --force;
+ *  - the dry run: the artifact is built (locally, nothing leaves the
+ *    machine) but not pushed, its URL is computed, the live app is read
+ *    for the diff, and the PUT is printed instead of sent.  A dry run does
+ *    not start roger local.
+ *
+ * Output.  The diff goes to standard output before the PUT (colored on a
+ * terminal, not with -q), then the result line and, on success (or when
+ * nothing changed), the address of each task (http://host:port/ when the
+ * app has an HTTP health check, else host:port) one per line, so that a
+ * script can pick the first.  With -o json, one document (cli_watch_finish) holds all of it.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "watch.h"
+
+static const struct cmd_opt deploy_opts[] = {
+	CLI_OPT_ENTRY_ALLOW_DIRTY,
+	WATCH_OPT_DETACH,
+	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "build, print the diff and the request, and change nothing" },
+	{ WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "deploy even when nothing changed, and override a deployment in progress" },
+	CLI_OPT_ENTRY_NO_CACHE,
+	WATCH_OPT_NO_ROLLBACK,
+	CLI_OPT_ENTRY_REF,
+	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
+	WATCH_OPT_SETTLE,
+	WATCH_OPT_TIMEOUT,
+	{ 0 },
+};
+
+struct deploy {
+	struct cli_watch w;
+	struct cli_build_args args;
+	struct roger_artifact *artifact;
+	struct roger_store_result pushed;
+	char *artifact_url;   /* borrowed from `pushed`, or owned (dry run) */
+	bool own_url;
+	json_t *rendered;
+	struct roger_marathon_app *live; /* NULL: the app does not exist */
+	struct roger_marathon_app *goal; /* the rendered app, parsed */
+	struct roger_diff *diff;
+	char commit[ROGER_SHORT_COMMIT_LEN + 1];
+};
+
+static void doc_set(struct deploy *d, const char *key, json_t *value)
+{
+	if (!value || json_object_set_new(d->w.doc, key, value) < 0) {
+		cli_error("out of memory");
+		cli_exit(ROGER_EXIT_FAILURE);
+	}
+}
+
+/* "alice@laptop": who deploys, for the ROGER_DEPLOYED_BY label. */
+static void deployed_by(struct cli *cli, char *out, size_t size)
+{
+	const char *user = roger_ctx_getenv(cli->ctx, "USER");
+	char host[256];
+
+	if (!user || !*user)
+		user = roger_ctx_getenv(cli->ctx, "LOGNAME");
+	if (!user || !*user)
+		user = "unknown";
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, size, "%s@%s", user, host);
+}
+
+/* Push the artifact (or, for a dry run, only work out its URL). */
+static int push(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	const struct roger_artifact *a = d->artifact;
+	struct roger_err err = ROGER_ERR_INIT;
+	int status;
+
+	if (d->w.dry_run) {
+		if (roger_store_artifact_url(&d->artifact_url,
+					     cli->resolved_target->artifacts,
+					     d->w.app_id, a->sha256, &err) < 0)
+			return cli_fail(&err);
+		d->own_url = true;
+	} else {
+		status = cli_push_artifact(cli, a, false, &d->pushed);
+		if (status)
+			return status;
+		d->artifact_url = d->pushed.url;
+	}
+	doc_set(d, "artifact",
+		json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url", d->artifact_url,
+			  "sha256", a->sha256, "size", (json_int_t)a->size,
+			  "commit", a->commit, "dirty", a->dirty, "pushed",
+			  d->w.dry_run ? json_false()
+				       : json_boolean(!d->pushed.skipped)));
+	return ROGER_EXIT_OK;
+}
+
+/* The app definition to deploy, in d->rendered and d->goal. */
+static int render(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	struct roger_render_input in = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_var *vars = NULL, *cli_vars;
+	char by[512];
+	size_t n = 0;
+	int status = ROGER_EXIT_OK;
+
+	cli_vars = xcalloc(cli->n_vars + 1, sizeof(*cli_vars));
+	for (size_t i = 0; i < cli->n_vars; i++) {
+		cli_vars[i].name = cli->vars[i].name;
+		cli_vars[i].value = cli->vars[i].value;
+	}
+	if (roger_project_vars(&vars, &n, cli->ctx, cli->project, cli->env,
+			       NULL, 0, cli_vars, cli->n_vars, &err) < 0) {
+		if (err.code == ROGER_EUSAGE)
+			status = cli_usage_error(cli, "%s", err.msg);
+		else
+			status = cli_fail(&err);
+		goto out;
+	}
+	deployed_by(cli, by, sizeof(by));
+	in.commit = d->artifact->commit;
+	in.artifact_url = d->artifact_url;
+	in.artifact_sha256 = d->artifact->sha256;
+	in.deployed_by = by;
+	in.vars = vars;
+	in.n_vars = n;
+	if (roger_render_app(&d->rendered, cli->project, cli->env, &in,
+			     &err) < 0) {
+		if (err.code == ROGER_EINVALID)
+			roger_err_prefix(&err, "%s", cli->project->display);
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
+		status = cli_fail(&err);
+out:
+	free(vars);
+	free(cli_vars);
+	return status;
+}
+
+/* Read the live app (d->live stays NULL when there is none) and diff. */
+static int compare(struct deploy *d)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *none = NULL, *changes = NULL;
+	int rc;
+
+	rc = roger_marathon_get_app(&d->live, d->w.m, d->w.app_id, 0, &err);
+	if (rc < 0 && rc != ROGER_ENOTFOUND)
+		return cli_watch_app_failed(&d->w, &err);
+	if (!d->live)
+		none = json_pack("{s:s}", "id", d->w.app_id);
+	rc = roger_diff_apps(&d->diff, d->live ? d->live->json : none,
+			     d->rendered, ROGER_DIFF_IGNORE_METADATA, &err);
+	json_decref(none);
+	if (rc < 0 || roger_diff_to_json(&changes, d->diff, &err) < 0)
+		return cli_fail(&err);
+	doc_set(d, "created", json_boolean(!d->live));
+	doc_set(d, "previous_version",
+		d->live && d->live->version ? json_string(d->live->version)
+					    : json_null());
+	doc_set(d, "diff", changes);
+	return ROGER_EXIT_OK;
+}
+
+/* The diff on standard output, with a line that says what it is. */
+static void show_diff(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	struct roger_buf text = ROGER_BUF_INIT;
+	const char *target = cli->resolved_target->name;
+
+	if (cli->output != OUTPUT_TEXT || cli->quiet)
+		return;
+	if (!d->live)
+		printf("app '%s' does not exist on target '%s': creating it at commit %s\n",
+		       d->w.app_id, target, d->commit);
+	else if (roger_diff_empty(d->diff))
+		printf("app '%s' on target '%s' is unchanged: deploying commit %s again (--force)\n",
+		       d->w.app_id, target, d->commit);
+	else
+		printf("changes to app '%s' on target '%s' (commit %s):\n",
+		       d->w.app_id, target, d->commit);
+	if (roger_diff_format_text(&text, d->diff,
+				   cli->color ? ROGER_DIFF_COLOR : 0) < 0) {
+		cli_error("out of memory");
+		cli_exit(ROGER_EXIT_FAILURE);
+	}
+	fputs(text.buf, stdout);
+	fflush(stdout);
+	roger_buf_release(&text);
+}
+
+static int dry_run(struct deploy *d, unsigned flags)
+{
+	struct roger_marathon_req req = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *masked = NULL;
+	int status;
+
+	if (roger_render_mask_secrets(&masked, d->rendered, &err) < 0 ||
+	    roger_marathon_req_put_app(&req, d->w.app_id, masked, flags,
+				       &err) < 0)
+		status = cli_fail(&err);
+	else
+		status = cli_watch_dry_run(&d->w, &req);
+	roger_marathon_req_release(&req);
+	json_decref(masked);
+	return status;
+}
+
+/* The scheme the app answers in on its first port, from its health check. */
+static const char *scheme(const json_t *app)
+{
+	json_t *hc = json_array_get(json_object_get(app, "healthChecks"), 0);
+	json_t *proto = json_object_get(hc, "protocol");
+	json_t *index = json_object_get(hc, "portIndex");
+	const char *p;
+
+	if (!hc || (index && json_integer_value(index) != 0))
+		return NULL;
+	p = proto ? json_string_value(proto) : "HTTP";
+	if (!p)
+		return NULL;
+	if (!strcmp(p, "HTTP") || !strcmp(p, "MESOS_HTTP"))
+		return "http";
+	if (!strcmp(p, "HTTPS") || !strcmp(p, "MESOS_HTTPS"))
+		return "https";
+	return NULL;
+}
+
+/*
+ * Where the app answers: the first port of each running task, as a URL
+ * when the health check tells the scheme.  Printed, and in the document.
+ */
+static void show_addresses(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *app = NULL;
+	const char *s = scheme(d->rendered);
+	json_t *list = json_array();
+	char addr[512];
+
+	if (!list || roger_marathon_get_app(&app, d->w.m, d->w.app_id,
+					    ROGER_MARATHON_EMBED_TASKS,
+					    &err) < 0) {
+		if (!cli->quiet)
+			cli_warn("cannot list the addresses of app '%s': %s",
+				 d->w.app_id, err.msg);
+		json_decref(list);
+		return;
+	}
+	for (size_t i = 0; i < app->n_tasks; i++) {
+		const struct roger_marathon_task *t = &app->tasks[i];
+
+		if (!t->host || !t->n_ports || !t->state ||
+		    strcmp(t->state, "TASK_RUNNING"))
+			continue;
+		if (s)
+			snprintf(addr, sizeof(addr), "%s://%s:%d/", s, t->host,
+				 t->ports[0]);
+		else
+			snprintf(addr, sizeof(addr), "%s:%d", t->host,
+				 t->ports[0]);
+		json_array_append_new(list, json_string(addr));
+		if (cli->output == OUTPUT_TEXT && !cli->quiet)
+			printf("%s\n", addr);
+	}
+	doc_set(d, "addresses", list);
+	roger_marathon_app_free(app);
+}
+
+static int deploy(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	struct cli_watch *w = &d->w;
+	struct cli_watch_goal g = { 0 };
+	struct roger_marathon_deployment_result res;
+	struct roger_err err = ROGER_ERR_INIT;
+	char what[512], done[512];
+	unsigned flags;
+	bool created;
+	int status;
+
+	if ((status = cli_watch_setup(w)) != 0)
+		return status;
+	if (roger_marathon_set_source(w->m, cli->project->display) < 0) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	/* --timeout bounds each request too (the client's default is 60 s) */
+	if (w->timeout_s > 0 && w->timeout_s < 60)
+		roger_http_client_set_limits(roger_marathon_http(w->m),
+					     w->timeout_s * 1000,
+					     w->timeout_s * 1000, 0);
+	if (roger_store_check_target(cli->resolved_target, &err) < 0)
+		return cli_fail(&err);
+	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
+		return status;
+	snprintf(d->commit, sizeof(d->commit), "%s", d->artifact->commit);
+	doc_set(d, "commit", json_string(d->artifact->commit));
+	if ((status = push(d)) != 0 || (status = render(d)) != 0 ||
+	    (status = compare(d)) != 0)
+		return status;
+	if (d->live && roger_diff_empty(d->diff) && !w->force) {
+		doc_set(d, "status", json_string("unchanged"));
+		if (cli->output == OUTPUT_TEXT && !cli->quiet)
+			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
+			       w->app_id, d->commit);
+		if (d->live->n_deployments && !cli->quiet)
+			cli_warn("a deployment of app '%s' is still in progress ('%s'): see 'roger status'",
+				 w->app_id, d->live->deployments[0]);
+		show_addresses(d);
+		return ROGER_EXIT_OK;
+	}
+	show_diff(d);
+	snprintf(what, sizeof(what), "deploy commit %s of app '%s'", d->commit,
+		 w->app_id);
+	if ((status = cli_watch_confirm(w, what, false)) != 0)
+		return status;
+	flags = ROGER_MARATHON_REPLACE | (w->force ? ROGER_MARATHON_FORCE : 0);
+	if (w->dry_run)
+		return dry_run(d, flags);
+	if (roger_marathon_put_app(&res, &created, w->m, w->app_id, d->rendered,
+				   flags, &err) < 0)
+		return cli_watch_request_failed(w, &err);
+	snprintf(w->label, sizeof(w->label), "deploying '%s' at %s", w->app_id,
+		 d->commit);
+	snprintf(done, sizeof(done), "app '%s' %s at commit %s", w->app_id,
+		 created ? "created" : "deployed", d->commit);
+	g.res = &res;
+	g.before = d->live;
+	g.instances = -1;
+	g.previous_version = d->live ? d->live->version : NULL;
+	g.default_timeout_ms = roger_deploy_default_timeout_ms(
+		d->goal, -1,
+		w->settle_s >= 0 ? w->settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+	g.done = done;
+	status = cli_watch_run(w, &g);
+	if (status == ROGER_EXIT_OK && !w->detach)
+		show_addresses(d);
+	return status;
+}
+
+static int deploy_run(struct cli *cli, int argc, char **argv)
+{
+	struct deploy d;
+	int c, status;
+
+	memset(&d, 0, sizeof(d));
+	d.pushed = (struct roger_store_result)ROGER_STORE_RESULT_INIT;
+	cli_watch_init(&d.w, cli, "deploy");
+	while ((c = cli_getopt(cli, argc, argv)) != -1)
+		if (!cli_build_option(&d.args, c, optarg))
+			cli_watch_option(&d.w, c, optarg);
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'",
+				       argv[optind]);
+	status = deploy(&d);
+	/* a step that printed its own error (build, push, render) */
+	if (status && d.w.doc && !json_object_get(d.w.doc, "status"))
+		doc_set(&d, "status", json_string("error"));
+	status = cli_watch_finish(&d.w, status);
+	roger_diff_free(d.diff);
+	roger_marathon_app_free(d.goal);
+	roger_marathon_app_free(d.live);
+	json_decref(d.rendered);
+	if (d.own_url)
+		free(d.artifact_url);
+	roger_store_result_release(&d.pushed);
+	roger_artifact_free(d.artifact);
+	return status;
+}
+
+const struct roger_cmd cmd_deploy = {
+	.name = "deploy",
+	.summary = "build, push and deploy the project's app, and wait until it runs",
+	.usage = "roger deploy [-n] [--allow-dirty] [--detach] [--force] [--no-cache] [--no-rollback] [--ref ref] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds]",
+	.opts = deploy_opts,
+	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
+	.run = deploy_run,
+};
