@@ -24,6 +24,7 @@ extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_destroy;
+extern const struct roger_cmd cmd_diff;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
@@ -41,6 +42,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_completion,
 	&cmd_config,
 	&cmd_destroy,
+	&cmd_diff,
 	&cmd_help,
 	&cmd_history,
 	&cmd_init,
