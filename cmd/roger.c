@@ -32,6 +32,7 @@ extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
 extern const struct roger_cmd cmd_push;
 extern const struct roger_cmd cmd_restart;
+extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
 
@@ -50,6 +51,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_logs,
 	&cmd_push,
 	&cmd_restart,
+	&cmd_rollback,
 	&cmd_scale,
 	&cmd_status,
 };
