@@ -263,6 +263,21 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 		      bool dry_run, struct roger_store_result *out);
 
+/* ---- the app to deploy (cmd/render.c) ---------------------------------- */
+
+/* "user@host", who deploys, for the ROGER_DEPLOYED_BY label. */
+void cli_deployed_by(struct cli *cli, char *out, size_t size);
+
+/*
+ * The app definition of the project for -e and the target (loading both)
+ * with the artifact `a`: its URL in the target's store, the --var and
+ * ROGER_VAR_ variables, who deploys.  *out is a new reference; *url_out
+ * (may be NULL) the artifact's URL, malloc'd.  Returns an exit status,
+ * after printing the error (3 for a target without a store).
+ */
+int cli_render_app(struct cli *cli, const struct roger_artifact *a,
+		   json_t **out, char **url_out);
+
 /*
  * Leave the program with `status` after checking that everything written
  * to stdout arrived (a full disk or a closed pipe is an error, not silence).

@@ -25,6 +25,7 @@ extern const struct roger_cmd cmd_completion;
 extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_deploy;
 extern const struct roger_cmd cmd_destroy;
+extern const struct roger_cmd cmd_diff;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
@@ -32,6 +33,7 @@ extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
 extern const struct roger_cmd cmd_push;
 extern const struct roger_cmd cmd_restart;
+extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
 
@@ -43,6 +45,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_config,
 	&cmd_deploy,
 	&cmd_destroy,
+	&cmd_diff,
 	&cmd_help,
 	&cmd_history,
 	&cmd_init,
@@ -50,6 +53,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_logs,
 	&cmd_push,
 	&cmd_restart,
+	&cmd_rollback,
 	&cmd_scale,
 	&cmd_status,
 };

@@ -1,0 +1,150 @@
+/*
+ * diff.c - `roger diff`: what a deploy would change.  The artifact is
+ * built as `roger build` builds it (cached), the app is rendered for it
+ * (cmd/render.c: the artifact's URL comes from its digest, so nothing is
+ * pushed), the live app is read (GET /v2/apps/{id}) and the two are
+ * compared by roger_diff_apps(), which ignores the fields Marathon owns,
+ * Marathon's defaults and the labels that change with every deploy
+ * (ROGER_DEPLOYED_BY, ROGER_VERSION).
+ *
+ * Like diff(1), the exit status says whether there are differences: 0
+ * none, 1 some.  1 is also the generic failure status (PRODUCT.md), so
+ * the two are told apart by standard output: a comparison that was made
+ * prints its result there (at least one line when there are differences,
+ * always one JSON document with -o json), and a failure prints nothing
+ * there, only its "roger: " line on standard error.  An app that does not
+ * exist yet is all additions.  Secrets are masked by the diff itself, and
+ * the rendered definition in the JSON document by
+ * roger_render_mask_secrets().
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct cmd_opt diff_opts[] = {
+	CLI_OPT_ENTRY_ALLOW_DIRTY,
+	CLI_OPT_ENTRY_NO_CACHE,
+	CLI_OPT_ENTRY_REF,
+	{ 0 },
+};
+
+static int print_json(struct cli *cli, const char *app_id,
+		      const struct roger_artifact *a, const char *url,
+		      const struct roger_marathon_app *live,
+		      const struct roger_diff *d, const json_t *rendered)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *changes = NULL, *masked = NULL, *doc;
+	int status;
+
+	if (roger_diff_to_json(&changes, d, &err) < 0 ||
+	    roger_render_mask_secrets(&masked, rendered, &err) < 0) {
+		json_decref(changes);
+		return cli_fail(&err);
+	}
+	doc = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:b, s:b, s:o, s:b,"
+			" s:o, s:o}",
+			"app", app_id, "target", cli->resolved_target->name,
+			"env", cli->env ? json_string(cli->env) : json_null(),
+			"commit", a->commit, "artifact_sha256", a->sha256,
+			"artifact_url", url, "dirty", a->dirty, "exists",
+			live != NULL, "live_version",
+			live && live->version ? json_string(live->version)
+					      : json_null(),
+			"differences", !roger_diff_empty(d), "changes",
+			changes, "rendered", masked);
+	if (!doc) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	status = cli_print_json(cli, doc);
+	json_decref(doc);
+	return status;
+}
+
+static int diff_run(struct cli *cli, int argc, char **argv)
+{
+	struct cli_build_args args = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_artifact *a = NULL;
+	struct roger_marathon *m = NULL;
+	struct roger_marathon_app *live = NULL;
+	struct roger_diff *d = NULL;
+	struct roger_buf text = ROGER_BUF_INIT;
+	json_t *rendered = NULL, *none = NULL;
+	const char *app_id;
+	char *url = NULL;
+	int c, status;
+
+	while ((c = cli_getopt(cli, argc, argv)) != -1)
+		cli_build_option(&args, c, optarg);
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'",
+				       argv[optind]);
+	/* What cannot work fails before any packaging. */
+	if ((status = cli_app_id(cli, NULL, &app_id)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
+	if (roger_store_check_target(cli->resolved_target, &err) < 0)
+		return cli_fail(&err);
+	if ((status = cli_build_artifact(cli, &args, &a)) != 0 ||
+	    (status = cli_render_app(cli, a, &rendered, &url)) != 0 ||
+	    (status = cli_marathon(cli, false, &m)) != 0)
+		goto out;
+	if (roger_marathon_get_app(&live, m, app_id, 0, &err) < 0) {
+		if (err.code != ROGER_ENOTFOUND) {
+			status = cli_fail_app(cli, app_id, &err);
+			goto out;
+		}
+		if (!cli->quiet)
+			cli_error("app '%s' does not exist on target '%s': deploy would create it",
+				  app_id, cli->resolved_target->name);
+		live = NULL;
+	}
+	none = json_object();
+	if (!none) {
+		cli_error("out of memory");
+		status = ROGER_EXIT_FAILURE;
+		goto out;
+	}
+	if (roger_diff_apps(&d, live ? live->json : none, rendered,
+			    ROGER_DIFF_IGNORE_METADATA, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (cli->output == OUTPUT_JSON) {
+		status = print_json(cli, app_id, a, url, live, d, rendered);
+		if (status)
+			goto out;
+	} else if (roger_diff_format_text(&text, d,
+					  cli->color ? ROGER_DIFF_COLOR : 0) <
+		   0) {
+		cli_error("out of memory");
+		status = ROGER_EXIT_FAILURE;
+		goto out;
+	} else {
+		fputs(text.buf, stdout);
+	}
+	status = roger_diff_empty(d) ? ROGER_EXIT_OK : ROGER_EXIT_FAILURE;
+out:
+	roger_buf_release(&text);
+	roger_diff_free(d);
+	json_decref(none);
+	json_decref(rendered);
+	roger_marathon_app_free(live);
+	roger_marathon_free(m);
+	roger_artifact_free(a);
+	free(url);
+	return status;
+}
+
+const struct roger_cmd cmd_diff = {
+	.name = "diff",
+	.summary = "show what a deploy would change in the live app",
+	.usage = "roger diff [--allow-dirty] [--no-cache] [--ref ref]",
+	.opts = diff_opts,
+	.run = diff_run,
+};

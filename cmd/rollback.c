@@ -1,0 +1,339 @@
+/*
+ * rollback.c - `roger rollback`: redeploy an earlier version of the app
+ * (PUT /v2/apps/{id} {"version": V}, which Marathon turns into a new
+ * version with V's definition) and wait for it as deploy waits
+ * (cmd/watch.c).
+ *
+ * Which version.  By default the previous release: the newest version
+ * older than the live one whose roger labels (roger_render_release) name
+ * another commit or artifact than the live one's; versions without roger
+ * labels (a scale, a change made by hand) and later versions of the live
+ * release are passed over, so that a rollback after a scale goes back a
+ * release, not a scale.  With --to, a version timestamp or a commit (the
+ * newest release of it; a prefix that names two commits is refused).
+ * Definitions are read one by one, newest first, until one fits (Marathon
+ * keeps at most 50).
+ *
+ * What changes is shown first (roger_diff_apps of the live app against the
+ * stored definition, secrets masked), unless -q.  If the rollback's own
+ * deployment fails, cli_watch_run() rolls *that* back, to where the app
+ * was, unless --no-rollback.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "watch.h"
+
+enum {
+	OPT_TO = OPT_LONG,
+};
+
+static const struct cmd_opt rollback_opts[] = {
+	WATCH_OPT_APP,
+	WATCH_OPT_DETACH,
+	WATCH_OPT_DRY_RUN,
+	WATCH_OPT_FORCE,
+	WATCH_OPT_NO_ROLLBACK,
+	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
+	WATCH_OPT_SETTLE,
+	WATCH_OPT_TIMEOUT,
+	{ OPT_TO, "to", "VERSION", ARG_VERSION, NULL, "this version, or the newest release of this commit (default: the previous release)" },
+	{ 0 },
+};
+
+struct rollback {
+	struct cli_watch *w;
+	const struct roger_marathon_app *live;
+	struct roger_release live_rel;
+	bool live_is_release;
+	struct roger_marathon_versions *versions;
+	/* the version to go back to */
+	const char *version;
+	json_t *def;
+	struct roger_release rel;
+	bool is_release;
+};
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void doc_set(struct cli_watch *w, const char *key, json_t *value)
+{
+	if (!value || json_object_set_new(w->doc, key, value) < 0) {
+		cli_error("out of memory");
+		cli_exit(ROGER_EXIT_FAILURE);
+	}
+}
+
+/* The newest release older than the live one, of another commit. */
+static int find_previous(struct rollback *rb)
+{
+	struct cli_watch *w = rb->w;
+	struct roger_err err = ROGER_ERR_INIT;
+	const char *live = rb->live->version;
+
+	for (size_t i = 0; i < rb->versions->n; i++) {
+		const char *v = rb->versions->items[i];
+		struct roger_release rel;
+		json_t *def = NULL;
+
+		if (live && strcmp(v, live) >= 0)
+			continue;
+		if (roger_marathon_app_version(&def, w->m, w->app_id, v,
+					       &err) < 0) {
+			if (err.code == ROGER_ENOTFOUND) {
+				roger_err_clear(&err);
+				continue;
+			}
+			return cli_watch_app_failed(w, &err);
+		}
+		if (roger_render_release(&rel, def) &&
+		    (!rb->live_is_release ||
+		     !same(rel.commit, rb->live_rel.commit) ||
+		     !same(rel.artifact_sha256, rb->live_rel.artifact_sha256))) {
+			rb->version = v;
+			rb->def = def;
+			return ROGER_EXIT_OK;
+		}
+		json_decref(def);
+	}
+	doc_set(w, "status", json_string("nothing_to_roll_back"));
+	if (rb->live_is_release)
+		cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
+			  w->app_id, rb->live_rel.commit,
+			  w->cli->resolved_target->name);
+	else
+		cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
+			  w->app_id, w->cli->resolved_target->name);
+	return ROGER_EXIT_FAILURE;
+}
+
+/*
+ * --to COMMIT found its newest release at `index`: an older release of
+ * another commit with the same prefix makes the prefix ambiguous.
+ */
+static int check_unique(struct rollback *rb, const char *want, size_t index)
+{
+	struct cli_watch *w = rb->w;
+	struct roger_err err = ROGER_ERR_INIT;
+	int64_t ms;
+
+	if (cli_parse_time(want, &ms))
+		return ROGER_EXIT_OK;
+	for (size_t i = index + 1; i < rb->versions->n; i++) {
+		struct roger_release rel;
+		json_t *def = NULL;
+		bool other;
+
+		if (roger_marathon_app_version(&def, w->m, w->app_id,
+					       rb->versions->items[i],
+					       &err) < 0) {
+			if (err.code == ROGER_ENOTFOUND) {
+				roger_err_clear(&err);
+				continue;
+			}
+			return cli_watch_app_failed(w, &err);
+		}
+		other = roger_render_release(&rel, def) &&
+			!strncmp(rel.commit, want, strlen(want)) &&
+			strcmp(rel.commit, rb->rel.commit);
+		if (other) {
+			cli_error("commit '%s' is ambiguous among the releases of app '%s': %.12s and %.12s; give more digits",
+				  want, w->app_id, rb->rel.commit, rel.commit);
+			json_decref(def);
+			doc_set(w, "status", json_string("error"));
+			return ROGER_EXIT_USAGE;
+		}
+		json_decref(def);
+	}
+	return ROGER_EXIT_OK;
+}
+
+static int find_target(struct rollback *rb, const char *to)
+{
+	struct cli_watch *w = rb->w;
+	size_t index;
+	int status;
+
+	if (!to) {
+		status = find_previous(rb);
+	} else {
+		status = cli_find_version(w->cli, w->m, w->app_id,
+					  rb->versions, to, &index, &rb->def);
+		if (status) {
+			doc_set(w, "status", json_string("error"));
+			return status;
+		}
+		rb->version = rb->versions->items[index];
+		rb->is_release = roger_render_release(&rb->rel, rb->def);
+		status = check_unique(rb, to, index);
+	}
+	if (status == ROGER_EXIT_OK)
+		rb->is_release = roger_render_release(&rb->rel, rb->def);
+	return status;
+}
+
+static json_t *side_json(const char *version, const struct roger_release *r,
+			 bool is_release)
+{
+	return json_pack("{s:s?, s:s?}", "version", version, "commit",
+			 is_release ? r->commit : NULL);
+}
+
+/* "2026-01-02T03:04:05.678Z (commit 0123456789ab)" */
+static void describe(char *out, size_t size, const char *version,
+		     const struct roger_release *r, bool is_release)
+{
+	if (is_release && r->commit)
+		snprintf(out, size, "%s (commit %.12s)", version ? version : "?",
+			 r->commit);
+	else
+		snprintf(out, size, "%s", version ? version : "?");
+}
+
+/* Show (and record) what changes from the live app to the version. */
+static int show_changes(struct rollback *rb, struct roger_diff **out)
+{
+	struct cli_watch *w = rb->w;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf text = ROGER_BUF_INIT;
+	json_t *changes = NULL;
+	char from[128], to[128];
+
+	if (roger_diff_apps(out, rb->live->json, rb->def,
+			    ROGER_DIFF_IGNORE_METADATA, &err) < 0 ||
+	    roger_diff_to_json(&changes, *out, &err) < 0)
+		return cli_fail(&err);
+	doc_set(w, "from", side_json(rb->live->version, &rb->live_rel,
+				     rb->live_is_release));
+	doc_set(w, "to", side_json(rb->version, &rb->rel, rb->is_release));
+	doc_set(w, "changes", changes);
+	if (w->cli->output != OUTPUT_TEXT || w->cli->quiet ||
+	    roger_diff_empty(*out))
+		return ROGER_EXIT_OK;
+	describe(from, sizeof(from), rb->live->version, &rb->live_rel,
+		 rb->live_is_release);
+	describe(to, sizeof(to), rb->version, &rb->rel, rb->is_release);
+	printf("rolling back app '%s' from %s to %s:\n", w->app_id, from, to);
+	if (roger_diff_format_text(&text, *out, w->cli->color
+							? ROGER_DIFF_COLOR
+							: 0) < 0) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	fputs(text.buf, stdout);
+	fflush(stdout);
+	roger_buf_release(&text);
+	return ROGER_EXIT_OK;
+}
+
+static int rollback_run(struct cli *cli, int argc, char **argv)
+{
+	struct cli_watch w;
+	struct cli_watch_goal g = { 0 };
+	struct rollback rb = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *app = NULL, *target = NULL;
+	struct roger_marathon_req req = { 0 };
+	struct roger_marathon_deployment_result res;
+	struct roger_diff *d = NULL;
+	const char *to = NULL;
+	char what[512], done[512], desc[128];
+	unsigned flags;
+	int c, status;
+
+	cli_watch_init(&w, cli, "rollback");
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == OPT_TO)
+			to = optarg;
+		else
+			cli_watch_option(&w, c, optarg);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'%s",
+				       argv[optind],
+				       to ? "" : " (use --to VERSION)");
+	rb.w = &w;
+	if ((status = cli_watch_setup(&w)) != 0)
+		goto out;
+	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0 ||
+	    roger_marathon_app_versions(&rb.versions, w.m, w.app_id,
+					&err) < 0) {
+		status = cli_watch_app_failed(&w, &err);
+		goto out;
+	}
+	rb.live = app;
+	rb.live_is_release = roger_render_release(&rb.live_rel, app->json);
+	if ((status = find_target(&rb, to)) != 0)
+		goto out;
+	describe(desc, sizeof(desc), rb.version, &rb.rel, rb.is_release);
+	if (!(app->version && !strcmp(rb.version, app->version)) &&
+	    (status = show_changes(&rb, &d)) != 0)
+		goto out;
+	if (!d || roger_diff_empty(d)) {
+		doc_set(&w, "status", json_string("unchanged"));
+		if (cli->output == OUTPUT_TEXT && !cli->quiet)
+			printf("app '%s' already runs version %s: nothing to do\n",
+			       w.app_id, desc);
+		status = ROGER_EXIT_OK;
+		goto out;
+	}
+	snprintf(what, sizeof(what), "roll back app '%s' to version %s",
+		 w.app_id, desc);
+	if ((status = cli_watch_confirm(&w, what, false)) != 0)
+		goto out;
+	flags = w.force ? ROGER_MARATHON_FORCE : 0;
+	if (w.dry_run) {
+		if (roger_marathon_req_rollback_app(&req, w.app_id, rb.version,
+						    flags, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		status = cli_watch_dry_run(&w, &req);
+		goto out;
+	}
+	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (roger_marathon_rollback_app(&res, w.m, w.app_id, rb.version, flags,
+					&err) < 0) {
+		status = cli_watch_request_failed(&w, &err);
+		goto out;
+	}
+	snprintf(w.label, sizeof(w.label), "rolling back '%s' to %s",
+		 w.app_id, desc);
+	snprintf(done, sizeof(done), "app '%s' rolled back to version %s",
+		 w.app_id, desc);
+	g.res = &res;
+	g.before = app;
+	g.instances = -1;
+	g.previous_version = app->version;
+	g.default_timeout_ms = roger_deploy_default_timeout_ms(
+		target, -1,
+		w.settle_s >= 0 ? w.settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+	g.done = done;
+	status = cli_watch_run(&w, &g);
+out:
+	roger_marathon_req_release(&req);
+	status = cli_watch_finish(&w, status);
+	roger_diff_free(d);
+	json_decref(rb.def);
+	roger_marathon_versions_free(rb.versions);
+	roger_marathon_app_free(target);
+	roger_marathon_app_free(app);
+	return status;
+}
+
+const struct roger_cmd cmd_rollback = {
+	.name = "rollback",
+	.summary = "redeploy the previous release, or another version, and wait",
+	.usage = "roger rollback [-n] [--app id] [--detach] [--force] [--no-rollback] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds] [--to version]",
+	.opts = rollback_opts,
+	.run = rollback_run,
+};
