@@ -279,6 +279,13 @@ int cli_render_app(struct cli *cli, const struct roger_artifact *a,
 		   json_t **out, char **url_out);
 
 /*
+ * The same with the artifact's URL given (deploy knows it from the push);
+ * the project must be loaded.  A bad --var is a usage error (2).
+ */
+int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
+		      const char *url, json_t **out);
+
+/*
  * Leave the program with `status` after checking that everything written
  * to stdout arrived (a full disk or a closed pipe is an error, not silence).
  */

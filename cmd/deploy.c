@@ -70,21 +70,6 @@ static void doc_set(struct deploy *d, const char *key, json_t *value)
 }
 
 /* "alice@laptop": who deploys, for the ROGER_DEPLOYED_BY label. */
-static void deployed_by(struct cli *cli, char *out, size_t size)
-{
-	const char *user = roger_ctx_getenv(cli->ctx, "USER");
-	char host[256];
-
-	if (!user || !*user)
-		user = roger_ctx_getenv(cli->ctx, "LOGNAME");
-	if (!user || !*user)
-		user = "unknown";
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(out, size, "%s@%s", user, host);
-}
-
 /* Push the artifact (or, for a dry run, only work out its URL). */
 static int push(struct deploy *d)
 {
@@ -117,46 +102,14 @@ static int push(struct deploy *d)
 /* The app definition to deploy, in d->rendered and d->goal. */
 static int render(struct deploy *d)
 {
-	struct cli *cli = d->w.cli;
-	struct roger_render_input in = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_var *vars = NULL, *cli_vars;
-	char by[512];
-	size_t n = 0;
-	int status = ROGER_EXIT_OK;
+	int status;
 
-	cli_vars = xcalloc(cli->n_vars + 1, sizeof(*cli_vars));
-	for (size_t i = 0; i < cli->n_vars; i++) {
-		cli_vars[i].name = cli->vars[i].name;
-		cli_vars[i].value = cli->vars[i].value;
-	}
-	if (roger_project_vars(&vars, &n, cli->ctx, cli->project, cli->env,
-			       NULL, 0, cli_vars, cli->n_vars, &err) < 0) {
-		if (err.code == ROGER_EUSAGE)
-			status = cli_usage_error(cli, "%s", err.msg);
-		else
-			status = cli_fail(&err);
-		goto out;
-	}
-	deployed_by(cli, by, sizeof(by));
-	in.commit = d->artifact->commit;
-	in.artifact_url = d->artifact_url;
-	in.artifact_sha256 = d->artifact->sha256;
-	in.deployed_by = by;
-	in.vars = vars;
-	in.n_vars = n;
-	if (roger_render_app(&d->rendered, cli->project, cli->env, &in,
-			     &err) < 0) {
-		if (err.code == ROGER_EINVALID)
-			roger_err_prefix(&err, "%s", cli->project->display);
+	status = cli_render_app_at(d->w.cli, d->artifact, d->artifact_url,
+				   &d->rendered);
+	if (status == ROGER_EXIT_OK &&
+	    roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
 		status = cli_fail(&err);
-		goto out;
-	}
-	if (roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
-		status = cli_fail(&err);
-out:
-	free(vars);
-	free(cli_vars);
 	return status;
 }
 

@@ -23,6 +23,8 @@ void cli_deployed_by(struct cli *cli, char *out, size_t size)
 	struct passwd *pw;
 	char host[256];
 
+	if (!user || !*user)
+		user = roger_ctx_getenv(cli->ctx, "LOGNAME");
 	if (!user || !*user) {
 		pw = getpwuid(getuid());
 		user = pw && pw->pw_name ? pw->pw_name : "unknown";
@@ -33,25 +35,16 @@ void cli_deployed_by(struct cli *cli, char *out, size_t size)
 	snprintf(out, size, "%s@%s", user, host);
 }
 
-int cli_render_app(struct cli *cli, const struct roger_artifact *a,
-		   json_t **out, char **url_out)
+int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
+		      const char *url, json_t **out)
 {
 	struct roger_render_input in = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_var *cli_vars = NULL, *vars = NULL;
-	const struct roger_target *t;
-	char by[512], *url = NULL;
+	char by[512];
 	size_t n_vars = 0;
-	int status;
+	int status = ROGER_EXIT_OK;
 
-	if ((status = cli_load_project(cli)) != 0 ||
-	    (status = cli_load_target(cli)) != 0)
-		return status;
-	t = cli->resolved_target;
-	if (roger_store_check_target(t, &err) < 0 ||
-	    roger_store_artifact_url(&url, t->artifacts, cli->project->id,
-				     a->sha256, &err) < 0)
-		return cli_fail(&err);
 	if (cli->n_vars)
 		cli_vars = xcalloc(cli->n_vars, sizeof(*cli_vars));
 	for (size_t i = 0; i < cli->n_vars; i++) {
@@ -61,7 +54,9 @@ int cli_render_app(struct cli *cli, const struct roger_artifact *a,
 	if (roger_project_vars(&vars, &n_vars, cli->ctx, cli->project,
 			       cli->env, NULL, 0, cli_vars, cli->n_vars,
 			       &err) < 0) {
-		status = cli_fail(&err);
+		status = err.code == ROGER_EUSAGE
+				 ? cli_usage_error(cli, "%s", err.msg)
+				 : cli_fail(&err);
 		goto out;
 	}
 	cli_deployed_by(cli, by, sizeof(by));
@@ -72,18 +67,37 @@ int cli_render_app(struct cli *cli, const struct roger_artifact *a,
 	in.vars = vars;
 	in.n_vars = n_vars;
 	if (roger_render_app(out, cli->project, cli->env, &in, &err) < 0) {
-		roger_err_prefix(&err, "%s", cli->project->display);
+		if (err.code == ROGER_EINVALID)
+			roger_err_prefix(&err, "%s", cli->project->display);
 		status = cli_fail(&err);
-		goto out;
 	}
-	if (url_out) {
+out:
+	free(vars);
+	free(cli_vars);
+	return status;
+}
+
+int cli_render_app(struct cli *cli, const struct roger_artifact *a,
+		   json_t **out, char **url_out)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	const struct roger_target *t;
+	char *url = NULL;
+	int status;
+
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
+	t = cli->resolved_target;
+	if (roger_store_check_target(t, &err) < 0 ||
+	    roger_store_artifact_url(&url, t->artifacts, cli->project->id,
+				     a->sha256, &err) < 0)
+		return cli_fail(&err);
+	status = cli_render_app_at(cli, a, url, out);
+	if (status == ROGER_EXIT_OK && url_out) {
 		*url_out = url;
 		url = NULL;
 	}
-	status = ROGER_EXIT_OK;
-out:
 	free(url);
-	free(vars);
-	free(cli_vars);
 	return status;
 }
