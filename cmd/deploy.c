@@ -309,8 +309,7 @@ static int deploy(struct deploy *d)
 	g.instances = -1;
 	g.previous_version = d->live ? d->live->version : NULL;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		d->goal, -1,
-		w->settle_s >= 0 ? w->settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+		d->goal, -1, cli_watch_settle_ms(w));
 	g.done = done;
 	status = cli_watch_run(w, &g);
 	if (status == ROGER_EXIT_OK && !w->detach)

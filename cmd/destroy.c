@@ -75,19 +75,12 @@ static int destroy_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_confirm(&w, what, true)) != 0)
 		goto out;
 	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (w.dry_run) {
-		if (roger_marathon_req_delete_app(&req, w.app_id, flags,
-						  &err) < 0) {
-			status = cli_fail(&err);
-			goto out;
-		}
-		status = cli_watch_dry_run(&w, &req);
+	if (roger_marathon_req_delete_app(&req, w.app_id, flags, &err) < 0) {
+		status = cli_fail(&err);
 		goto out;
 	}
-	if (roger_marathon_delete_app(&res, w.m, w.app_id, flags, &err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
 		goto out;
-	}
 	snprintf(w.label, sizeof(w.label), "destroying '%s'", w.app_id);
 	snprintf(done, sizeof(done), "app '%s' destroyed", w.app_id);
 	g.res = &res;

@@ -57,27 +57,19 @@ static int restart_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_confirm(&w, what, false)) != 0)
 		goto out;
 	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (w.dry_run) {
-		if (roger_marathon_req_restart_app(&req, w.app_id, flags,
-						   &err) < 0) {
-			status = cli_fail(&err);
-			goto out;
-		}
-		status = cli_watch_dry_run(&w, &req);
+	if (roger_marathon_req_restart_app(&req, w.app_id, flags, &err) < 0) {
+		status = cli_fail(&err);
 		goto out;
 	}
-	if (roger_marathon_restart_app(&res, w.m, w.app_id, flags, &err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
 		goto out;
-	}
 	snprintf(w.label, sizeof(w.label), "restarting '%s'", w.app_id);
 	snprintf(done, sizeof(done), "app '%s' restarted", w.app_id);
 	g.res = &res;
 	g.before = app;
 	g.instances = app->instances;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		app, -1,
-		w.settle_s >= 0 ? w.settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+		app, -1, cli_watch_settle_ms(&w));
 	g.done = done;
 	status = cli_watch_run(&w, &g);
 out:

@@ -288,24 +288,14 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_confirm(&w, what, false)) != 0)
 		goto out;
 	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (w.dry_run) {
-		if (roger_marathon_req_rollback_app(&req, w.app_id, rb.version,
-						    flags, &err) < 0) {
-			status = cli_fail(&err);
-			goto out;
-		}
-		status = cli_watch_dry_run(&w, &req);
-		goto out;
-	}
-	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0) {
+	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0 ||
+	    roger_marathon_req_rollback_app(&req, w.app_id, rb.version, flags,
+					    &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
-	if (roger_marathon_rollback_app(&res, w.m, w.app_id, rb.version, flags,
-					&err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
 		goto out;
-	}
 	snprintf(w.label, sizeof(w.label), "rolling back '%s' to %s",
 		 w.app_id, desc);
 	snprintf(done, sizeof(done), "app '%s' rolled back to version %s",
@@ -315,8 +305,7 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 	g.instances = -1;
 	g.previous_version = app->version;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		target, -1,
-		w.settle_s >= 0 ? w.settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+		target, -1, cli_watch_settle_ms(&w));
 	g.done = done;
 	status = cli_watch_run(&w, &g);
 out:

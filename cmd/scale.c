@@ -78,20 +78,13 @@ static int scale_run(struct cli *cli, int argc, char **argv)
 	if ((status = cli_watch_confirm(&w, what, false)) != 0)
 		goto out;
 	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (w.dry_run) {
-		if (roger_marathon_req_scale_app(&req, w.app_id, (int)n, flags,
-						 &err) < 0) {
-			status = cli_fail(&err);
-			goto out;
-		}
-		status = cli_watch_dry_run(&w, &req);
+	if (roger_marathon_req_scale_app(&req, w.app_id, (int)n, flags,
+					 &err) < 0) {
+		status = cli_fail(&err);
 		goto out;
 	}
-	if (roger_marathon_scale_app(&res, w.m, w.app_id, (int)n, flags,
-				     &err) < 0) {
-		status = cli_watch_request_failed(&w, &err);
+	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
 		goto out;
-	}
 	snprintf(w.label, sizeof(w.label), "scaling '%s' to %ld", w.app_id, n);
 	snprintf(done, sizeof(done), "app '%s' scaled to %ld instance%s",
 		 w.app_id, n, n == 1 ? "" : "s");
@@ -100,8 +93,7 @@ static int scale_run(struct cli *cli, int argc, char **argv)
 	g.instances = (int)n;
 	g.previous_version = app->version;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		app, (int)n,
-		w.settle_s >= 0 ? w.settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS);
+		app, (int)n, cli_watch_settle_ms(&w));
 	g.done = done;
 	status = cli_watch_run(&w, &g);
 out:

@@ -151,6 +151,27 @@ int cli_watch_dry_run(struct cli_watch *w,
 	return ROGER_EXIT_OK;
 }
 
+int cli_watch_send(struct cli_watch *w, struct roger_marathon_req *req,
+		   struct roger_marathon_deployment_result *res)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	int status;
+
+	if (w->dry_run) {
+		status = cli_watch_dry_run(w, req);
+		roger_marathon_req_release(req);
+		return status;
+	}
+	if (roger_marathon_send_deploying(res, NULL, w->m, req, &err) < 0)
+		return cli_watch_request_failed(w, &err);
+	return CLI_WATCH_SENT;
+}
+
+int64_t cli_watch_settle_ms(const struct cli_watch *w)
+{
+	return w->settle_s >= 0 ? w->settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS;
+}
+
 int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");

@@ -78,6 +78,21 @@ int cli_watch_confirm(struct cli_watch *w, const char *what, bool always);
 int cli_watch_dry_run(struct cli_watch *w,
 		      const struct roger_marathon_req *req);
 
+/* What cli_watch_send() returns when the request went out. */
+#define CLI_WATCH_SENT (-1)
+
+/*
+ * Send `req`, a request that starts a deployment (released after), and
+ * parse its result into *res: CLI_WATCH_SENT.  With --dry-run, print it
+ * instead and return 0; when it fails, report it (cli_watch_request_failed)
+ * and return the exit status.
+ */
+int cli_watch_send(struct cli_watch *w, struct roger_marathon_req *req,
+		   struct roger_marathon_deployment_result *res);
+
+/* The settle period in ms: --settle, else ROGER_DEPLOY_SETTLE_MS. */
+int64_t cli_watch_settle_ms(const struct cli_watch *w);
+
 /* What the deployment is expected to reach. */
 struct cli_watch_goal {
 	const struct roger_marathon_deployment_result *res;

@@ -211,6 +211,14 @@ static int call_deploying(struct roger_marathon_deployment_result *out,
 	return rc;
 }
 
+int roger_marathon_send_deploying(struct roger_marathon_deployment_result *out,
+				  bool *created, struct roger_marathon *m,
+				  struct roger_marathon_req *req,
+				  struct roger_err *err)
+{
+	return call_deploying(out, created, m, req, 0, err);
+}
+
 int roger_marathon_put_app(struct roger_marathon_deployment_result *out,
 			   bool *created, struct roger_marathon *m,
 			   const char *id, const json_t *app, unsigned flags,

@@ -569,6 +569,16 @@ int roger_marathon_send(struct roger_marathon *m,
 			const struct roger_marathon_req *req,
 			struct roger_http_resp *resp, struct roger_err *err);
 
+/*
+ * Send a built request that starts a deployment (PUT, PATCH or DELETE of
+ * an app, a restart) and parse the deployment it started; `req` is
+ * released.  *created (may be NULL) tells a 201 from a 200.
+ */
+int roger_marathon_send_deploying(struct roger_marathon_deployment_result *out,
+				  bool *created, struct roger_marathon *m,
+				  struct roger_marathon_req *req,
+				  struct roger_err *err);
+
 /* ROGER_ENOTFOUND when the app does not exist. */
 int roger_marathon_get_app(struct roger_marathon_app **out,
 			   struct roger_marathon *m, const char *id,
