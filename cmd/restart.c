@@ -17,14 +17,7 @@
 #include "watch.h"
 
 static const struct cmd_opt restart_opts[] = {
-	WATCH_OPT_APP,
-	WATCH_OPT_DETACH,
-	WATCH_OPT_DRY_RUN,
-	WATCH_OPT_FORCE,
-	WATCH_OPT_NO_ROLLBACK,
-	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
-	WATCH_OPT_SETTLE,
-	WATCH_OPT_TIMEOUT,
+	WATCH_OPTS_ALL,
 	{ 0 },
 };
 

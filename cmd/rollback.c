@@ -32,14 +32,7 @@ enum {
 };
 
 static const struct cmd_opt rollback_opts[] = {
-	WATCH_OPT_APP,
-	WATCH_OPT_DETACH,
-	WATCH_OPT_DRY_RUN,
-	WATCH_OPT_FORCE,
-	WATCH_OPT_NO_ROLLBACK,
-	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
-	WATCH_OPT_SETTLE,
-	WATCH_OPT_TIMEOUT,
+	WATCH_OPTS_ALL,
 	{ OPT_TO, "to", "VERSION", ARG_VERSION, NULL, "this version, or the newest release of this commit (default: the previous release)" },
 	{ 0 },
 };

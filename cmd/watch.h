@@ -30,6 +30,12 @@ enum {
 #define WATCH_OPT_SETTLE { WOPT_SETTLE, "settle", "SECONDS", ARG_WORD, NULL, "without health checks, how long new tasks must keep running (default 10)" }
 #define WATCH_OPT_TIMEOUT { WOPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up waiting after this long (0: never; default: from the app)" }
 
+/* All of them, sorted: the options of scale, restart and rollback. */
+#define WATCH_OPTS_ALL                                                       \
+	WATCH_OPT_APP, WATCH_OPT_DETACH, WATCH_OPT_DRY_RUN, WATCH_OPT_FORCE, \
+		WATCH_OPT_NO_ROLLBACK, WATCH_OPT_ROLLBACK_ON_INTERRUPT,      \
+		WATCH_OPT_SETTLE, WATCH_OPT_TIMEOUT
+
 struct cli_watch {
 	/* options */
 	const char *app_opt;
