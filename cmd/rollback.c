@@ -269,6 +269,13 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 	    (status = show_changes(&rb, &d)) != 0)
 		goto out;
 	if (!d || roger_diff_empty(d)) {
+		if (!d) {
+			doc_set(&w, "from",
+				side_json(app->version, &rb.live_rel,
+					  rb.live_is_release));
+			doc_set(&w, "to", side_json(rb.version, &rb.rel,
+						    rb.is_release));
+		}
 		doc_set(&w, "status", json_string("unchanged"));
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' already runs version %s: nothing to do\n",

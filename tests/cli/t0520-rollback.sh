@@ -140,6 +140,8 @@ test_expect_success 'the version already running: nothing to do, exit 0, nothing
 	test_cmp expect out &&
 	(cd repo && "$ROGER" -o json rollback --to "$live" >../out) &&
 	test "$(json out "d[\"status\"]")" = unchanged &&
+	test "$(json out "d[\"from\"][\"version\"]")" = "$live" &&
+	test "$(json out "d[\"to\"][\"version\"]")" = "$live" &&
 	versions web/hello &&
 	test "$(sed -n 1p versions)" = "$live"
 '
