@@ -93,6 +93,16 @@ test_expect_success() {
 	fi
 }
 
+# test_tty_why: nothing when cases can run on a pseudo-terminal (script(1)
+# is there and a pty opens), else why they cannot, for test_skip.
+test_tty_why() {
+	if ! command -v script >/dev/null 2>&1; then
+		echo "script(1) from util-linux is not installed"
+	elif ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+		echo "no pseudo-terminal opens here (is /dev/pts mounted?)"
+	fi
+}
+
 # test_when_finished cmd...: run cmd after the current case, passed or
 # failed, so that a failure does not leave its state to the next cases.
 # Arguments are quoted as given.

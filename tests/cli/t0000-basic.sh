@@ -61,7 +61,8 @@ test_expect_success 'roger help <command> prints its usage off a terminal' '
 	test_grep "^usage: roger completion" out
 '
 
-if command -v script >/dev/null 2>&1; then
+tty_why=$(test_tty_why)
+if [ -z "$tty_why" ]; then
 test_expect_success 'roger help <command> on a terminal opens its man page, if installed' '
 	mkdir -p fakeman &&
 	printf "#!/bin/sh\necho \"man \$*\" >>\"$TRASH/man.log\"\n[ -z \"\${NO_PAGE:-}\" ]\n" >fakeman/man &&
@@ -81,7 +82,7 @@ test_expect_success 'roger help <command> on a terminal opens its man page, if i
 	test_grep "^usage: roger build" out
 '
 else
-	test_skip 'roger help <command> on a terminal opens its man page, if installed' 'script(1) is not installed'
+	test_skip 'roger help <command> on a terminal opens its man page, if installed' "$tty_why"
 fi
 
 test_expect_success 'roger help of an unknown command fails' '

@@ -170,7 +170,8 @@ test_expect_success 'the bash completion script registers _roger and completes e
 	test_cmp expect reply
 '
 
-if command -v zsh >/dev/null 2>&1; then
+tty_why=$(test_tty_why)
+if command -v zsh >/dev/null 2>&1 && [ -z "$tty_why" ]; then
 test_expect_success 'the zsh completion script is valid zsh' '
 	zsh -n "$top/completions/zsh/_roger"
 '
@@ -201,7 +202,8 @@ test_expect_success 'the zsh completion script completes at a zsh prompt' '
 	test_cmp expect reply
 '
 else
-	test_skip 'the zsh completion script completes at a zsh prompt' 'zsh is not installed'
+	test_skip 'the zsh completion script completes at a zsh prompt' \
+		"${tty_why:-zsh is not installed}"
 fi
 
 test_expect_success 'roger completion prints the installed scripts byte for byte' '

@@ -174,7 +174,8 @@ test_expect_success 'a protected target needs --yes, and never prompts off a ter
 	test_grep "^PUT " out
 '
 
-if command -v script >/dev/null 2>&1; then
+tty_why=$(test_tty_why)
+if [ -z "$tty_why" ]; then
 test_expect_success 'on a terminal: one progress line, rewritten in place' '
 	script -qec "\"$ROGER\" scale --app web/hello --settle 1 3" /dev/null </dev/null >tty.out &&
 	cr=$(printf "\r\033[K") &&
@@ -194,8 +195,8 @@ test_expect_success 'on a terminal, a protected target asks: no changes nothing,
 	test_grep "scaled to 3 instances: 3/3 healthy" tty.out
 '
 else
-	test_skip 'on a terminal: one progress line, rewritten in place' 'script(1) is not installed'
-	test_skip 'on a terminal, a protected target asks' 'script(1) is not installed'
+	test_skip 'on a terminal: one progress line, rewritten in place' "$tty_why"
+	test_skip 'on a terminal, a protected target asks' "$tty_why"
 fi
 
 test_expect_success 'usage errors: a count that is not one, options after it, no app' '

@@ -183,7 +183,8 @@ test_expect_success 'an object of another size under the name is replaced, with 
 	cmp "$f" "app/.roger/artifacts/$(value sha256 out).tar.gz"
 '
 
-if command -v script >/dev/null 2>&1; then
+tty_why=$(test_tty_why)
+if [ -z "$tty_why" ]; then
 test_expect_success 'on a terminal: a progress bar with bytes, rate and time left, then the time taken' '
 	echo four >app/version.txt &&
 	git -C app commit -qam four &&
@@ -198,7 +199,7 @@ test_expect_success 'on a terminal: a progress bar with bytes, rate and time lef
 	test_grep ! "uploading\|uploaded" tty.out
 '
 else
-	test_skip 'on a terminal: a progress bar' 'script(1) from util-linux is not installed'
+	test_skip 'on a terminal: a progress bar' "$tty_why"
 fi
 
 test_expect_success 'nginx logged no error of its own' '

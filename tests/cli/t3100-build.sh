@@ -103,7 +103,8 @@ assert d[\"lfs_pointers\"] == [], d
 "
 '
 
-if command -v script >/dev/null 2>&1; then
+tty_why=$(test_tty_why)
+if [ -z "$tty_why" ]; then
 test_expect_success 'progress on a terminal only, and not with -q' '
 	script -qec "\"$ROGER\" -C app build --no-cache" /dev/null >tty </dev/null &&
 	test_grep "roger: packaging: [0-9]* files, [0-9.]* MiB" tty &&
@@ -114,7 +115,7 @@ test_expect_success 'progress on a terminal only, and not with -q' '
 	test_line_count 0 err
 '
 else
-	test_skip 'progress on a terminal only, and not with -q' 'script(1) is not installed'
+	test_skip 'progress on a terminal only, and not with -q' "$tty_why"
 fi
 
 test_expect_success 'two clones give the same artifact, in any locale' '
