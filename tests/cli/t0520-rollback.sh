@@ -232,6 +232,18 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place' '
 	test "$(commit_of web/hello)" = $B
 '
 
+test_expect_success '--to completes to the versions and the release commits of the app' '
+	versions web/hello &&
+	(cd repo && "$ROGER" __complete rollback --to "" >../out 2>../err) &&
+	test_line_count 0 err &&
+	while read -r v; do grep -qx "$v" out || { echo "missing $v"; exit 1; }; done <versions &&
+	grep -qx abcdef011111 out &&
+	grep -qx abcdef022222 out &&
+	(cd repo && "$ROGER" __complete rollback --to abcdef02 >../out) &&
+	echo abcdef022222 >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'a protected target needs --yes, and never prompts off a terminal' '
 	v=$(app_get web/hello "a[\"version\"]") &&
 	(cd repo && test_expect_code 1 "$ROGER" -t prod rollback </dev/null >../out 2>../err) &&
