@@ -1506,6 +1506,25 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 	return 0;
 }
 
+/*
+ * When the first check of health check `i` of a task that has just started
+ * runs: Mesos-native checks (COMMAND, MESOS_*) wait delaySeconds (15 by
+ * default), as the Mesos executor does; Marathon's own HTTP and TCP
+ * checks start about a second after the task runs.
+ */
+static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
+{
+	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
+				    (size_t)i);
+	const char *proto = json_string_value(json_object_get(hc, "protocol"));
+	json_t *delay = json_object_get(hc, "delaySeconds");
+
+	if (!proto || (strcmp(proto, "COMMAND") && strncmp(proto, "MESOS_", 6)))
+		return 1000;
+	return json_is_integer(delay) ? (int64_t)json_integer_value(delay) * 1000
+				      : 15000;
+}
+
 static void record_check(struct roger_local *L, struct hc_job *j, int result,
 			 const char *cause)
 {
@@ -1731,7 +1750,8 @@ void roger_local_sched_on_update(void *data, const struct roger_agent_update *u)
 		t->started_ms = u->timestamp > 0 ? (int64_t)(u->timestamp * 1000)
 						 : roger_local_now(L);
 		for (int i = 0; i < t->n_hc; i++)
-			t->hc[i].next_ms = roger_local_now(L) + 1000;
+			t->hc[i].next_ms = roger_local_now(L) +
+					   first_check_delay_ms(t, i);
 	}
 	publish_status(L, t, u->message);
 	if (roger_task_state_terminal(u->state))

@@ -99,9 +99,23 @@ test_expect_success 'TCP and COMMAND health checks pass for a healthy task' '
 	wait_deployed "$dep" &&
 	test "$(app_get hc/tcp "a[\"tasksHealthy\"]")" = 1 &&
 	test "$(app_get hc/tcp "a[\"tasks\"][0][\"healthCheckResults\"][0][\"alive\"]")" = true &&
-	dep=$(deploy_app "$(app "{\"id\":\"/hc/cmd\",\"healthChecks\":[{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"test -n \\\"\$MESOS_TASK_ID\\\" && curl -sf http://127.0.0.1:\$PORT0/health\"},\"gracePeriodSeconds\":5,\"intervalSeconds\":1,\"timeoutSeconds\":2,\"maxConsecutiveFailures\":2}]}")") &&
+	dep=$(deploy_app "$(app "{\"id\":\"/hc/cmd\",\"healthChecks\":[{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"test -n \\\"\$MESOS_TASK_ID\\\" && curl -sf http://127.0.0.1:\$PORT0/health\"},\"gracePeriodSeconds\":5,\"intervalSeconds\":1,\"timeoutSeconds\":2,\"maxConsecutiveFailures\":2,\"delaySeconds\":1}]}")") &&
 	wait_deployed "$dep" &&
 	test "$(app_get hc/cmd "a[\"tasksHealthy\"]")" = 1
+'
+
+test_expect_success 'a COMMAND check runs first after delaySeconds, as the Mesos executor does' '
+	dep=$(deploy_app "$(app "{\"id\":\"/hc/delayed\",\"healthChecks\":[{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"true\"},\"intervalSeconds\":1,\"delaySeconds\":3}]}")") &&
+	wait_deployed "$dep" 60 &&
+	app_get hc/delayed "a[\"tasks\"][0]" >task.json &&
+	python3 -c "import json,sys,datetime
+t = json.load(open(sys.argv[1]))
+ts = lambda s: datetime.datetime.strptime(s, \"%Y-%m-%dT%H:%M:%S.%fZ\")
+first = ts(t[\"healthCheckResults\"][0][\"firstSuccess\"])
+delay = (first - ts(t[\"startedAt\"])).total_seconds()
+print(\"first check passed %.1f s after the start\" % delay)
+sys.exit(0 if delay >= 2.5 else 1)" task.json &&
+	test "$(http DELETE /v2/apps/hc/delayed)" = 200
 '
 
 test_expect_success 'a failing COMMAND check kills and replaces the task' '
