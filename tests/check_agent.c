@@ -1846,7 +1846,10 @@ START_TEST(test_agent_master_state_shapes)
 	ck_assert_str_eq(json_string_value(json_object_get(slave, "id")), AID);
 	ck_assert_int_eq(json_integer_value(json_object_get(slave, "port")), 5051);
 	ck_assert_str_eq(json_string_value(json_object_get(slave, "pid")), "slave(1)@127.0.0.1:5051");
+	/* the ports of the running task, not those of the finished one */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(slave, "used_resources"), "ports")), "[31001-31002]");
 	fw = json_array_get(json_object_get(st, "frameworks"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(fw, "used_resources"), "ports")), "[31001-31002]");
 	fxfw = json_array_get(json_object_get(fx, "frameworks"), 0);
 	check_keys(fw, fxfw, "framework", NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(fw, "name")), "marathon");

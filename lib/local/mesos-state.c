@@ -366,8 +366,42 @@ static json_t *master_id(const struct roger_agent *a)
 	return json_string(a->agent_id);
 }
 
+/*
+ * The host ports held by the live runs (of `framework_id` only, when not
+ * NULL) in Mesos' range text, or NULL when none is: Mesos lists "ports" in
+ * used_resources only when some are used.  Called with the agent locked.
+ */
+static json_t *used_ports(const struct roger_agent *a,
+			  const char *framework_id)
+{
+	uint16_t *all = NULL, *grown;
+	size_t n = 0, cap = 0;
+	json_t *v;
+
+	for (const struct roger_agent_run *r = a->runs; r; r = r->next) {
+		if (roger_agent_run_over(r) ||
+		    (framework_id && strcmp(r->framework_id, framework_id)))
+			continue;
+		for (int i = 0; i < r->n_ports; i++) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				grown = realloc(all, cap * sizeof(*all));
+				if (!grown) {
+					free(all);
+					return NULL;
+				}
+				all = grown;
+			}
+			all[n++] = r->ports[i];
+		}
+	}
+	v = n ? ports_text(all, (int)n) : NULL;
+	free(all);
+	return v;
+}
+
 static json_t *master_slave(bool *ok, const struct roger_agent *a,
-			    double cpus, double mem, double disk)
+			    double cpus, double mem, double disk, json_t *ports)
 {
 	static const char *const caps[] = { "MULTI_ROLE", "HIERARCHICAL_ROLE",
 					    "RESERVATION_REFINEMENT", NULL };
@@ -383,7 +417,7 @@ static json_t *master_slave(bool *ok, const struct roger_agent *a,
 	set(ok, s, "registered_time", json_real(a->start_time));
 	set(ok, s, "reregistered_time", json_real(a->start_time));
 	set(ok, s, "resources", agent_resources(ok, a));
-	set(ok, s, "used_resources", resources(ok, cpus, mem, disk, NULL));
+	set(ok, s, "used_resources", resources(ok, cpus, mem, disk, ports));
 	set(ok, s, "offered_resources", resources(ok, 0, 0, 0, NULL));
 	set(ok, s, "reserved_resources", obj(ok));
 	set(ok, s, "unreserved_resources", agent_resources(ok, a));
@@ -400,7 +434,7 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 {
 	static const char *const fcaps[] = { "PARTITION_AWARE",
 					     "TASK_KILLING_STATE", NULL };
-	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done;
+	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done, *fports;
 	char mpid[300], fpid[600], port[16];
 	double cpus = 0, mem = 0, disk = 0, fcpus = 0, fmem = 0, fdisk = 0;
 	bool ok = true;
@@ -453,7 +487,9 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 		}
 		push(&ok, over ? done : tasks, task_json(&ok, a, r));
 	}
-	push(&ok, slaves, master_slave(&ok, a, cpus, mem, disk));
+	push(&ok, slaves,
+	     master_slave(&ok, a, cpus, mem, disk, used_ports(a, NULL)));
+	fports = framework_id ? used_ports(a, framework_id) : NULL;
 	pthread_mutex_unlock(&a->lock);
 	set(&ok, s, "slaves", slaves);
 	set(&ok, s, "recovered_slaves", arr(&ok));
@@ -461,7 +497,8 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	set(&ok, f, "id", json_string(framework_id ? framework_id : ""));
 	set(&ok, f, "name", json_string(framework_name ? framework_name : "marathon"));
 	set(&ok, f, "pid", json_string(fpid));
-	set(&ok, f, "used_resources", resources(&ok, fcpus, fmem, fdisk, NULL));
+	set(&ok, f, "used_resources",
+	    resources(&ok, fcpus, fmem, fdisk, fports));
 	set(&ok, f, "offered_resources", resources(&ok, 0, 0, 0, NULL));
 	set(&ok, f, "capabilities", capabilities(&ok, fcaps));
 	set(&ok, f, "hostname", json_string(a->hostname));
