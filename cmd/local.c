@@ -24,13 +24,15 @@
 #include "lib/local/local.h"
 
 enum {
-	OPT_CPUS = OPT_LONG,
+	OPT_CA_FILE = OPT_LONG,
+	OPT_CPUS,
 	OPT_MEM,
 	OPT_PORT,
 	OPT_STATE_DIR,
 };
 
 static const struct cmd_opt local_opts[] = {
+	{ OPT_CA_FILE, "ca-file", "FILE", ARG_FILE, NULL, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's" },
 	{ OPT_CPUS, "cpus", "N", ARG_WORD, NULL, "cpus the tasks may use in all (default: this machine's)" },
 	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
 	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on (default: the user config's, 7878; 0: any free port)" },
@@ -41,6 +43,7 @@ static const struct cmd_opt local_opts[] = {
 struct local_args {
 	const char *verb;
 	char *state_dir;
+	char *ca_file;  /* absolute */
 	long port;
 	const char *port_arg;
 	const char *cpus_arg, *mem_arg;
@@ -80,6 +83,10 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 			case OPT_PORT:
 				a->port_arg = optarg;
 				break;
+			case OPT_CA_FILE:
+				free(a->ca_file);
+				a->ca_file = xstrdup(optarg);
+				break;
 			case OPT_STATE_DIR:
 				free(a->state_dir);
 				a->state_dir = xstrdup(optarg);
@@ -112,6 +119,19 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
+	if (a->ca_file) {
+		/* Absolute, for the server `up` starts in another directory. */
+		char *abs = realpath(a->ca_file, NULL);
+
+		if (!abs || access(abs, R_OK) < 0) {
+			cli_error("--ca-file: cannot read '%s': %s", a->ca_file,
+				  strerror(errno));
+			free(abs);
+			return ROGER_EXIT_USAGE;
+		}
+		free(a->ca_file);
+		a->ca_file = abs;
+	}
 	if (!a->state_dir && cli->user_config->local_state_dir)
 		a->state_dir = xstrdup(cli->user_config->local_state_dir);
 	if (!a->state_dir) {
@@ -165,6 +185,7 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.port = (int)a->port;
 	o.cpus = a->cpus;
 	o.mem = a->mem;
+	o.ca_file = a->ca_file;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -201,6 +222,10 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	if (a->mem_arg) {
 		argv[i++] = (char *)"--mem";
 		argv[i++] = (char *)a->mem_arg;
+	}
+	if (a->ca_file) {
+		argv[i++] = (char *)"--ca-file";
+		argv[i++] = a->ca_file;
 	}
 	argv[i] = NULL;
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
@@ -253,13 +278,14 @@ static int local_run(struct cli *cli, int argc, char **argv)
 	}
 out:
 	free(a.state_dir);
+	free(a.ca_file);
 	return status;
 }
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
 	.summary = "run the single-node cluster on this machine: up, down, status, serve",
-	.usage = "roger local [--cpus n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve",
+	.usage = "roger local [--ca-file file] [--cpus n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve",
 	.opts = local_opts,
 	.args = ARG_CHOICE,
 	.arg_choices = "up down status serve",

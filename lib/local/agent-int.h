@@ -68,6 +68,7 @@ struct roger_agent {
 	char *slave_dir; /* <work_dir>/slaves/<agent_id> */
 	char *agent_id;
 	char *hostname;
+	char *ca_file;   /* NULL: the system's CA certificates */
 	char *user;
 	int port;
 	roger_agent_update_fn on_update;

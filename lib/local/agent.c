@@ -845,6 +845,7 @@ static void run_task(struct run_ctx *c)
 	fo.ctx = a->ctx;
 	fo.sandbox = r->sandbox;
 	fo.log_fd = c->err_fd;
+	fo.ca_file = a->ca_file;
 	fo.cancelled = run_cancelled;
 	fo.data = c;
 	if (roger_fetch_all(r->fetch, &fo, &err) < 0) {
@@ -1073,6 +1074,10 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	}
 	a->agent_id = strdup(opts->agent_id);
 	a->hostname = strdup(opts->hostname && *opts->hostname ? opts->hostname : "127.0.0.1");
+	if (opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto fail;
+	}
 	a->user = current_user();
 	env = roger_ctx_getenv(ctx, "PATH");
 	a->default_path = strdup(env ? env : DEFAULT_PATH);
@@ -1110,6 +1115,7 @@ fail:
 	free(a->slave_dir);
 	free(a->agent_id);
 	free(a->hostname);
+	free(a->ca_file);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
@@ -1179,6 +1185,7 @@ void roger_agent_free(struct roger_agent *a)
 	free(a->slave_dir);
 	free(a->agent_id);
 	free(a->hostname);
+	free(a->ca_file);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);

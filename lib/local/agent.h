@@ -99,6 +99,8 @@ struct roger_agent_options {
 	/* What the agent offers, as its state shows it; 0: the machine's
 	 * processors, its physical memory in MB, 10240 MB of disk. */
 	double cpus, mem, disk;
+	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's. */
+	const char *ca_file;
 	/* The host port range it shows; 0: 31000-32000. */
 	unsigned port_min, port_max;
 	/* How many finished tasks are kept, with their sandboxes on disk, for

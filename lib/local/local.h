@@ -34,6 +34,7 @@ struct roger_local_options {
 	int port;              /* 0: any free port (see server.json) */
 	double cpus;           /* capacity; 0: this machine's cpus */
 	double mem;            /* capacity in MiB; 0: this machine's memory */
+	const char *ca_file;   /* the fetcher's CA certificates; NULL: system's */
 };
 
 /*

@@ -656,6 +656,7 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.port = port;
 	ao.cpus = L->cap_cpus;
 	ao.mem = L->cap_mem;
+	ao.ca_file = opts->ca_file;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)

@@ -4,6 +4,7 @@
 #	. "$TEST_SRCDIR/cli/lib-nginx.sh"
 #	nginx_skip_reason && { test_skip ...; test_done; }
 #	nginx_start			# sets NGINX_URL NGINX_DIR NGINX_LOG
+#	nginx_start --tls		# also NGINX_TLS_URL and NGINX_CA
 #	nginx_count METHOD PATH-PREFIX	# requests of the access log
 #
 # Everything lives in $TRASH/nginx: the configuration this file writes,
@@ -12,6 +13,10 @@
 # test must not touch).  nginx runs in the foreground (daemon off) and is
 # stopped when the script ends.  Run as root, its worker runs as root too
 # ("user root"), so it can write into the trash directory.
+#
+# With --tls, the same locations are also served over HTTPS on another
+# port ($NGINX_TLS_URL), with a certificate for 127.0.0.1 signed by a CA
+# made for the run ($NGINX_CA, PEM).
 #
 # Locations of the server, each a store of its own:
 #	/store/		PUT, with create_full_put_path (what roger needs)
@@ -51,6 +56,16 @@ nginx_start() {
 	user=
 	[ "$(id -u)" = 0 ] && user='user root;'
 	NGINX_PORT=$(test_free_port)
+	tls=
+	if [ "${1:-}" = --tls ]; then
+		nginx_make_certs || return 1
+		NGINX_TLS_PORT=$(test_free_port)
+		tls="listen 127.0.0.1:$NGINX_TLS_PORT ssl;
+		ssl_certificate $NGINX_DIR/server.pem;
+		ssl_certificate_key $NGINX_DIR/server.key;"
+		NGINX_TLS_URL=https://127.0.0.1:$NGINX_TLS_PORT
+		export NGINX_TLS_URL NGINX_CA NGINX_TLS_PORT
+	fi
 	cat >"$NGINX_DIR/nginx.conf" <<EOF
 $user
 worker_processes 1;
@@ -71,6 +86,7 @@ http {
 	default_type application/octet-stream;
 	server {
 		listen 127.0.0.1:$NGINX_PORT;
+		$tls
 		root $NGINX_DIR/www;
 		location /store/ {
 			dav_methods PUT;
@@ -110,6 +126,25 @@ EOF
 		sleep 0.1
 	done
 	export NGINX_URL NGINX_DIR NGINX_LOG NGINX_PORT
+}
+
+# A CA and a certificate for 127.0.0.1 signed by it, in $NGINX_DIR.
+nginx_make_certs() {
+	NGINX_CA=$NGINX_DIR/ca.pem
+	(
+		cd "$NGINX_DIR" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+			-subj "/CN=roger test CA" -keyout ca.key -out ca.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+			-keyout server.key -out server.csr &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >san.ext &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+			-CAcreateserial -days 2 -extfile san.ext -out server.pem
+	) >"$NGINX_DIR/openssl.log" 2>&1 || {
+		echo "cannot make the test certificates:" >&2
+		cat "$NGINX_DIR/openssl.log" >&2
+		return 1
+	}
 }
 
 # Stop the master (SIGQUIT: graceful) and wait for it, then SIGKILL.
