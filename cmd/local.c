@@ -119,6 +119,8 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
+	if (!a->ca_file && cli->user_config->local_ca_file)
+		a->ca_file = xstrdup(cli->user_config->local_ca_file);
 	if (a->ca_file) {
 		/* Absolute, for the server `up` starts in another directory. */
 		char *abs = realpath(a->ca_file, NULL);

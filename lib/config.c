@@ -1531,7 +1531,7 @@ static int check_targets(struct check *c, const json_t *v)
 
 static int check_local(struct check *c, const json_t *v)
 {
-	static const char *const known[] = { "port", "state_dir" };
+	static const char *const known[] = { "ca_file", "port", "state_dir" };
 	const char *key;
 	json_t *val;
 	int rc = expect(c, v, T_OBJECT);
@@ -1543,7 +1543,7 @@ static int check_local(struct check *c, const json_t *v)
 
 		if (!strcmp(key, "port"))
 			rc = expect_range(c, val, true, 1, 65535);
-		else if (!strcmp(key, "state_dir"))
+		else if (!strcmp(key, "state_dir") || !strcmp(key, "ca_file"))
 			rc = expect(c, val, T_STRING);
 		else {
 			pop(c, mark);
@@ -1615,6 +1615,7 @@ void roger_user_config_free(struct roger_user_config *uc)
 	free(uc->path);
 	json_decref(uc->root);
 	free(uc->local_state_dir);
+	free(uc->local_ca_file);
 	free(uc);
 }
 
@@ -1673,7 +1674,11 @@ int roger_user_config_load(struct roger_user_config **out,
 		base = roger_xdg_dir(ctx, "state");
 		uc->local_state_dir = base ? roger_path_join(base, "local") : NULL;
 	}
-	if (!uc->local_state_dir) {
+	v = json_object_get(local, "ca_file");
+	if (!uc->local_state_dir ||
+	    (v && dir &&
+	     !(uc->local_ca_file =
+		       expand_file(ctx, dir, json_string_value(v))))) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}

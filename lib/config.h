@@ -163,6 +163,7 @@ struct roger_user_config {
 	const char *default_target; /* borrowed, NULL when unset */
 	int local_port;    /* roger local's port (default ROGER_LOCAL_PORT) */
 	char *local_state_dir; /* roger local's state directory */
+	char *local_ca_file;   /* its fetcher's CA certificates, or NULL */
 };
 
 #define ROGER_LOCAL_PORT 7878

@@ -87,6 +87,22 @@ test_expect_success 'without it: the certificate is refused and the task fails a
 	test "$(http DELETE /v2/apps/tls/refused)" = 200
 '
 
+test_expect_success 'local.ca_file of the user config, relative to it: used by roger local up' '
+	mkdir -p "$XDG_CONFIG_HOME/roger" &&
+	cp "$NGINX_CA" "$XDG_CONFIG_HOME/roger/test-ca.pem" &&
+	echo "{\"local\": {\"ca_file\": \"test-ca.pem\"}}" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	test_when_finished "$ROGER" local --state-dir "$TRASH/up" down &&
+	url=$("$ROGER" local --port 0 --state-dir "$TRASH/up" up) &&
+	LOCAL_URL=$url &&
+	dep=$(deploy_app "{\"id\":\"/tls/config\",\"cmd\":\"cat data/greeting.txt && exec sleep 1000\",\"cpus\":0.1,\"mem\":16,
+		\"fetch\":[{\"uri\":\"$NGINX_TLS_URL/static/site.tar.gz\"}]}") &&
+	wait_deployed "$dep" &&
+	test "$(app_get tls/config "a[\"tasksRunning\"]")" = 1 &&
+	"$ROGER" local --state-dir "$TRASH/up" down 2>err &&
+	test_grep "stopped" err &&
+	rm -f "$XDG_CONFIG_HOME/roger/config.json"
+'
+
 test_expect_success 'a --ca-file that cannot be read: exit 2, one line naming it' '
 	test_expect_code 2 "$ROGER" local --ca-file "$TRASH/nope.pem" --state-dir "$TRASH/other" status 2>err &&
 	echo "roger: --ca-file: cannot read '\''$TRASH/nope.pem'\'': No such file or directory" >expect &&
