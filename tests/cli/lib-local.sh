@@ -153,6 +153,34 @@ for d in json.load(sys.stdin): print(d["id"])'); do
 	wait_idle "${1:-30}"
 }
 
+# interrupt_roger NAME LINE ARGS...: start `roger ARGS` in the background
+# in the current directory (stdout and stderr in $TRASH/NAME.out and
+# NAME.err), wait until its standard error has a line starting with
+# "roger: LINE" (its progress line), interrupt it as Ctrl-C does, and
+# leave its exit status in $TRASH/NAME.status.
+interrupt_roger() {
+	name=$1
+	line=$2
+	shift 2
+	(
+		if sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TRASH/$name.pid" \
+			"$ROGER" "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err"; then
+			echo 0 >"$TRASH/$name.status"
+		else
+			echo $? >"$TRASH/$name.status"
+		fi
+	) &
+	wait_for 30 "grep -q '^roger: $line' '$TRASH/$name.err'" &&
+	kill -INT "$(cat "$TRASH/$name.pid")" &&
+	wait_for 30 "test -s '$TRASH/$name.status'"
+}
+
+# sandbox TASK: the sandbox directory of a task, running or ended.
+sandbox() {
+	curl -s "$LOCAL_URL/slave(1)/state" >"$TRASH/.agent" &&
+		json "$TRASH/.agent" "[e[\"directory\"] for f in d[\"frameworks\"] + d[\"completed_frameworks\"] for e in f[\"executors\"] + f[\"completed_executors\"] if e[\"id\"] == \"$1\"][0]"
+}
+
 # app_get APP EXPR: a Python expression over the app object `a` of GET /v2/apps/APP.
 app_get() {
 	curl -s "$LOCAL_URL/v2/apps/$1" >"$TRASH/.app_get" &&

@@ -174,22 +174,10 @@ test_expect_success 'the deployment left running locks the app: exit 7, then --f
 	test "$(live_commit)" = "$c4"
 '
 
-# interrupt: start `roger deploy` in the project in the background (its
-# output in int.out and int.err), wait for its progress line, interrupt it
-# as Ctrl-C does, and leave its exit status in int.status.
+# interrupt: `roger deploy` in the project, interrupted once it shows its
+# progress (interrupt_roger), its output in int.out and int.err.
 interrupt() {
-	(
-		cd "$TRASH/repo" &&
-		if sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TRASH/int.pid" \
-			"$ROGER" deploy >"$TRASH/int.out" 2>"$TRASH/int.err"; then
-			echo 0 >"$TRASH/int.status"
-		else
-			echo $? >"$TRASH/int.status"
-		fi
-	) &
-	wait_for 30 "grep -q '^roger: deploying' '$TRASH/int.err'" &&
-	kill -INT "$(cat "$TRASH/int.pid")" &&
-	wait_for 30 "test -s '$TRASH/int.status'"
+	(cd "$TRASH/repo" && interrupt_roger int deploying deploy)
 }
 
 test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left running' '

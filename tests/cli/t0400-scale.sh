@@ -213,24 +213,12 @@ test_expect_success 'usage errors: a count that is not one, options after it, no
 	test_grep "does not exist" err
 '
 
-# interrupt NAME ARGS...: start `roger scale ARGS` in the background
-# (stdout and stderr in NAME.out and NAME.err), wait for its progress
-# line, interrupt it as Ctrl-C does, and leave its exit status in
-# NAME.status.
+# interrupt NAME ARGS...: `roger scale ARGS`, interrupted once it shows
+# its progress (interrupt_roger).
 interrupt() {
 	name=$1
 	shift
-	(
-		if sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TRASH/$name.pid" \
-			"$ROGER" scale "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err"; then
-			echo 0 >"$TRASH/$name.status"
-		else
-			echo $? >"$TRASH/$name.status"
-		fi
-	) &
-	wait_for 20 "grep -q '^roger: scaling' '$TRASH/$name.err'" &&
-	kill -INT "$(cat "$TRASH/$name.pid")" &&
-	wait_for 30 "test -s '$TRASH/$name.status'"
+	interrupt_roger "$name" scaling scale "$@"
 }
 
 test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left running' '

@@ -268,23 +268,12 @@ test_expect_success 'a deployment in progress locks the app: exit 7, --force ove
 	test "$(commit_of web/locked)" = $A
 '
 
-# interrupt NAME ARGS...: start `roger rollback ARGS` in the background,
-# wait for its progress line, interrupt it as Ctrl-C does, and leave its
-# exit status in NAME.status.
+# interrupt NAME ARGS...: `roger rollback ARGS`, interrupted once it shows
+# its progress (interrupt_roger).
 interrupt() {
 	name=$1
 	shift
-	(
-		if sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TRASH/$name.pid" \
-			"$ROGER" rollback "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err"; then
-			echo 0 >"$TRASH/$name.status"
-		else
-			echo $? >"$TRASH/$name.status"
-		fi
-	) &
-	wait_for 20 "grep -q '^roger: rolling back' '$TRASH/$name.err'" &&
-	kill -INT "$(cat "$TRASH/$name.pid")" &&
-	wait_for 30 "test -s '$TRASH/$name.status'"
+	interrupt_roger "$name" "rolling back" rollback "$@"
 }
 
 test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left running' '

@@ -19,12 +19,6 @@ a.update(json.loads(sys.argv[2]))
 print(json.dumps(a))' "$TESTAPP" "$1"
 }
 
-# sandbox TASK: the sandbox directory of a task, running or ended.
-sandbox() {
-	curl -s "$LOCAL_URL/slave(1)/state" >"$TRASH/.agent" &&
-		json "$TRASH/.agent" "[e[\"directory\"] for f in d[\"frameworks\"] + d[\"completed_frameworks\"] for e in f[\"executors\"] + f[\"completed_executors\"] if e[\"id\"] == \"$1\"][0]"
-}
-
 # survivors: the processes of $TRASH/pids (pid files, and "child" holding
 # one) still running; a zombie waiting for its reaper has ended.
 survivors() {

@@ -46,10 +46,12 @@ TRUSTING_PID=$LOCAL_PID
 LOCAL_STATE=$TRASH/plain
 local_start || exit 1
 
-# sandbox TASK: the sandbox directory of a task, running or ended.
-sandbox() {
-	curl -s "$LOCAL_URL/slave(1)/state" >"$TRASH/.agent" &&
-		json "$TRASH/.agent" "[e[\"directory\"] for f in d[\"frameworks\"] + d[\"completed_frameworks\"] for e in f[\"executors\"] + f[\"completed_executors\"] if e[\"id\"] == \"$1\"][0]"
+# greeter ID: deploy an app that prints the greeting of the archive it
+# fetches from the HTTPS server; prints the deployment id.
+greeter() {
+	deploy_app "{\"id\":\"$1\",\"cmd\":\"cat data/greeting.txt && exec sleep 1000\",
+		\"cpus\":0.1,\"mem\":16,\"backoffSeconds\":60,
+		\"fetch\":[{\"uri\":\"$NGINX_TLS_URL/static/site.tar.gz\"}]}"
 }
 
 test_expect_success 'setup: an archive on the HTTPS server, and curl trusts it with the CA' '
@@ -63,8 +65,7 @@ test_expect_success 'setup: an archive on the HTTPS server, and curl trusts it w
 
 test_expect_success 'with --ca-file: the archive is fetched and extracted' '
 	LOCAL_URL=$TRUSTING_URL &&
-	dep=$(deploy_app "{\"id\":\"/tls/ok\",\"cmd\":\"cat data/greeting.txt && exec sleep 1000\",\"cpus\":0.1,\"mem\":16,
-		\"fetch\":[{\"uri\":\"$NGINX_TLS_URL/static/site.tar.gz\"}]}") &&
+	dep=$(greeter /tls/ok) &&
 	wait_deployed "$dep" &&
 	task=$(app_get tls/ok "a[\"tasks\"][0][\"id\"]") &&
 	dir=$(sandbox "$task") &&
@@ -75,8 +76,7 @@ test_expect_success 'with --ca-file: the archive is fetched and extracted' '
 '
 
 test_expect_success 'without it: the certificate is refused and the task fails as Mesos says' '
-	deploy_app "{\"id\":\"/tls/refused\",\"cmd\":\"true\",\"cpus\":0.1,\"mem\":16,\"backoffSeconds\":60,
-		\"fetch\":[{\"uri\":\"$NGINX_TLS_URL/static/site.tar.gz\"}]}" >/dev/null &&
+	greeter /tls/refused >/dev/null &&
 	wait_for 20 "app_get tls/refused \"a[\\\"lastTaskFailure\\\"][\\\"state\\\"]\" | grep -q TASK_FAILED" &&
 	app_get tls/refused "a[\"lastTaskFailure\"][\"message\"]" >message &&
 	grep -q "^Failed to launch container: Failed to fetch all URIs for container .* with exit status: 256$" message &&
@@ -94,8 +94,7 @@ test_expect_success 'local.ca_file of the user config, relative to it: used by r
 	test_when_finished "$ROGER" local --state-dir "$TRASH/up" down &&
 	url=$("$ROGER" local --port 0 --state-dir "$TRASH/up" up) &&
 	LOCAL_URL=$url &&
-	dep=$(deploy_app "{\"id\":\"/tls/config\",\"cmd\":\"cat data/greeting.txt && exec sleep 1000\",\"cpus\":0.1,\"mem\":16,
-		\"fetch\":[{\"uri\":\"$NGINX_TLS_URL/static/site.tar.gz\"}]}") &&
+	dep=$(greeter /tls/config) &&
 	wait_deployed "$dep" &&
 	test "$(app_get tls/config "a[\"tasksRunning\"]")" = 1 &&
 	"$ROGER" local --state-dir "$TRASH/up" down 2>err &&
