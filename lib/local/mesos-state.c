@@ -366,42 +366,50 @@ static json_t *master_id(const struct roger_agent *a)
 	return json_string(a->agent_id);
 }
 
-/*
- * The host ports held by the live runs (of `framework_id` only, when not
- * NULL) in Mesos' range text, or NULL when none is: Mesos lists "ports" in
- * used_resources only when some are used.  Called with the agent locked.
- */
-static json_t *used_ports(const struct roger_agent *a,
-			  const char *framework_id)
-{
-	uint16_t *all = NULL, *grown;
-	size_t n = 0, cap = 0;
-	json_t *v;
+/* What the live runs use, summed as the master state reports it. */
+struct usage {
+	double cpus, mem, disk;
+	uint16_t *ports;
+	size_t n_ports, cap;
+};
 
-	for (const struct roger_agent_run *r = a->runs; r; r = r->next) {
-		if (roger_agent_run_over(r) ||
-		    (framework_id && strcmp(r->framework_id, framework_id)))
-			continue;
-		for (int i = 0; i < r->n_ports; i++) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				grown = realloc(all, cap * sizeof(*all));
-				if (!grown) {
-					free(all);
-					return NULL;
-				}
-				all = grown;
+static void usage_add(bool *ok, struct usage *u,
+		      const struct roger_agent_run *r)
+{
+	u->cpus += r->cpus;
+	u->mem += r->mem;
+	u->disk += r->disk;
+	for (int i = 0; i < r->n_ports; i++) {
+		if (u->n_ports == u->cap) {
+			size_t cap = u->cap ? 2 * u->cap : 16;
+			uint16_t *grown = realloc(u->ports, cap * sizeof(*grown));
+
+			if (!grown) {
+				*ok = false;
+				return;
 			}
-			all[n++] = r->ports[i];
+			u->ports = grown;
+			u->cap = cap;
 		}
+		u->ports[u->n_ports++] = r->ports[i];
 	}
-	v = n ? ports_text(all, (int)n) : NULL;
-	free(all);
+}
+
+/* used_resources: Mesos lists "ports" only when some are used. */
+static json_t *usage_json(bool *ok, struct usage *u)
+{
+	json_t *v = resources(ok, u->cpus, u->mem, u->disk,
+			      u->n_ports ? ports_text(u->ports, (int)u->n_ports)
+					 : NULL);
+
+	free(u->ports);
+	u->ports = NULL;
+	u->n_ports = u->cap = 0;
 	return v;
 }
 
 static json_t *master_slave(bool *ok, const struct roger_agent *a,
-			    double cpus, double mem, double disk, json_t *ports)
+			    struct usage *used)
 {
 	static const char *const caps[] = { "MULTI_ROLE", "HIERARCHICAL_ROLE",
 					    "RESERVATION_REFINEMENT", NULL };
@@ -417,7 +425,7 @@ static json_t *master_slave(bool *ok, const struct roger_agent *a,
 	set(ok, s, "registered_time", json_real(a->start_time));
 	set(ok, s, "reregistered_time", json_real(a->start_time));
 	set(ok, s, "resources", agent_resources(ok, a));
-	set(ok, s, "used_resources", resources(ok, cpus, mem, disk, ports));
+	set(ok, s, "used_resources", usage_json(ok, used));
 	set(ok, s, "offered_resources", resources(ok, 0, 0, 0, NULL));
 	set(ok, s, "reserved_resources", obj(ok));
 	set(ok, s, "unreserved_resources", agent_resources(ok, a));
@@ -434,9 +442,9 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 {
 	static const char *const fcaps[] = { "PARTITION_AWARE",
 					     "TASK_KILLING_STATE", NULL };
-	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done, *fports;
+	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done, *fused;
 	char mpid[300], fpid[600], port[16];
-	double cpus = 0, mem = 0, disk = 0, fcpus = 0, fmem = 0, fdisk = 0;
+	struct usage used = { 0 }, fw_used = { 0 };
 	bool ok = true;
 
 	snprintf(mpid, sizeof(mpid), "master@%s:%d", a->hostname, a->port);
@@ -473,32 +481,24 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	for (const struct roger_agent_run *r = a->runs; r; r = r->next) {
 		bool over = roger_agent_run_over(r);
 
-		if (!over) {
-			cpus += r->cpus;
-			mem += r->mem;
-			disk += r->disk;
-		}
+		if (!over)
+			usage_add(&ok, &used, r);
 		if (!framework_id || strcmp(r->framework_id, framework_id) != 0)
 			continue;
-		if (!over) {
-			fcpus += r->cpus;
-			fmem += r->mem;
-			fdisk += r->disk;
-		}
+		if (!over)
+			usage_add(&ok, &fw_used, r);
 		push(&ok, over ? done : tasks, task_json(&ok, a, r));
 	}
-	push(&ok, slaves,
-	     master_slave(&ok, a, cpus, mem, disk, used_ports(a, NULL)));
-	fports = framework_id ? used_ports(a, framework_id) : NULL;
+	push(&ok, slaves, master_slave(&ok, a, &used));
 	pthread_mutex_unlock(&a->lock);
+	fused = usage_json(&ok, &fw_used);
 	set(&ok, s, "slaves", slaves);
 	set(&ok, s, "recovered_slaves", arr(&ok));
 
 	set(&ok, f, "id", json_string(framework_id ? framework_id : ""));
 	set(&ok, f, "name", json_string(framework_name ? framework_name : "marathon"));
 	set(&ok, f, "pid", json_string(fpid));
-	set(&ok, f, "used_resources",
-	    resources(&ok, fcpus, fmem, fdisk, fports));
+	set(&ok, f, "used_resources", fused);
 	set(&ok, f, "offered_resources", resources(&ok, 0, 0, 0, NULL));
 	set(&ok, f, "capabilities", capabilities(&ok, fcaps));
 	set(&ok, f, "hostname", json_string(a->hostname));
@@ -511,7 +511,7 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	set(&ok, f, "checkpoint", json_true());
 	set(&ok, f, "registered_time", json_real(a->start_time));
 	set(&ok, f, "unregistered_time", json_real(0));
-	set(&ok, f, "resources", resources(&ok, fcpus, fmem, fdisk, NULL));
+	set(&ok, f, "resources", resources(&ok, fw_used.cpus, fw_used.mem, fw_used.disk, NULL));
 	set(&ok, f, "role", json_string("*"));
 	set(&ok, f, "tasks", tasks);
 	set(&ok, f, "unreachable_tasks", arr(&ok));
