@@ -142,6 +142,19 @@ wait_idle() {
 	wait_for "${1:-30}" 'test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"'
 }
 
+# local_config_prod [EXTRA]: a user configuration with the built-in
+# target "local" on this server's port and a protected target "prod" on
+# the same server; EXTRA (JSON members, with a leading comma) goes into
+# prod's object.
+local_config_prod() {
+	mkdir -p "$XDG_CONFIG_HOME/roger"
+	cat >"$XDG_CONFIG_HOME/roger/config.json" <<EOF
+{"local": {"port": $LOCAL_PORT},
+ "targets": {"prod": {"marathon": ["$LOCAL_URL"], "mesos": "$LOCAL_URL",
+                      "protected": true${1:-}}}}
+EOF
+}
+
 # cancel_deployments: DELETE every deployment in progress and wait until
 # the reverts are done (the cleanup of a case that may leave one behind).
 cancel_deployments() {

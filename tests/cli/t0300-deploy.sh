@@ -14,12 +14,7 @@
 
 local_start --cpus 8 --mem 4096
 
-mkdir -p "$XDG_CONFIG_HOME/roger"
-cat >"$XDG_CONFIG_HOME/roger/config.json" <<EOF
-{"local": {"port": $LOCAL_PORT},
- "targets": {"prod": {"marathon": ["$LOCAL_URL"], "mesos": "$LOCAL_URL",
-                      "artifacts": "$LOCAL_URL/artifacts/", "protected": true}}}
-EOF
+local_config_prod ", \"artifacts\": \"$LOCAL_URL/artifacts/\""
 
 # The project: the test app started by run.sh, which is part of the
 # artifact, so that each version of the app behaves as its commit says.

@@ -11,11 +11,7 @@ local_start --cpus 8 --mem 4096
 
 # The built-in target "local" on the port the server got, and a protected
 # target on the same server.
-mkdir -p "$XDG_CONFIG_HOME/roger"
-cat >"$XDG_CONFIG_HOME/roger/config.json" <<EOF
-{"local": {"port": $LOCAL_PORT},
- "targets": {"prod": {"marathon": ["$LOCAL_URL"], "mesos": "$LOCAL_URL", "protected": true}}}
-EOF
+local_config_prod
 
 # The test app: it crashes (saying why on stderr) while $TRASH/crash
 # exists, fails its health check while $TRASH/sick exists, and never

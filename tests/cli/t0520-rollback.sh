@@ -10,11 +10,7 @@
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
 local_start --cpus 8 --mem 4096
-mkdir -p "$XDG_CONFIG_HOME/roger"
-cat >"$XDG_CONFIG_HOME/roger/config.json" <<EOF
-{"local": {"port": $LOCAL_PORT},
- "targets": {"prod": {"marathon": ["$LOCAL_URL"], "mesos": "$LOCAL_URL", "protected": true}}}
-EOF
+local_config_prod
 
 # Two commits that share the prefix abcdef0, and a third.
 A=abcdef0111111111111111111111111111111111
