@@ -90,7 +90,7 @@ static int check_path(const char *path, struct roger_err *err)
 		if (len > NAME_MAX)
 			return roger_err_set(err, ROGER_EINVALID, "'%s' has a component longer than %d bytes", path, NAME_MAX);
 		if (++n > ROGER_BENEATH_MAX_DEPTH)
-			return roger_err_set(err, ROGER_EINVALID, "'%s' is nested more than %d directories deep", path, ROGER_BENEATH_MAX_DEPTH);
+			return roger_err_set(err, ROGER_EINVALID, "'%s' has more than %d components", path, ROGER_BENEATH_MAX_DEPTH);
 	}
 	return n;
 }

@@ -26,7 +26,7 @@ enum roger_beneath_flags {
 	ROGER_BENEATH_NO_OPENAT2 = 1 << 1,
 };
 
-/* The deepest directory nesting accepted, in path components. */
+/* The most components a path may have (a deeper one is refused). */
 #define ROGER_BENEATH_MAX_DEPTH 128
 
 /*
@@ -37,7 +37,7 @@ enum roger_beneath_flags {
  * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS where the kernel has it, a
  * walk of openat(O_NOFOLLOW) calls from `root_fd` otherwise (and to create
  * missing directories).  ROGER_EINVALID when the path is absolute, has
- * "..", is nested deeper than ROGER_BENEATH_MAX_DEPTH or meets a symbolic
+ * "..", has more than ROGER_BENEATH_MAX_DEPTH components or meets a symbolic
  * link or a non-directory (the message names the component); ROGER_ENOTFOUND
  * when a directory is missing and not created; ROGER_EIO otherwise.
  */
