@@ -9,8 +9,8 @@
 # bomb over --max-extract-bytes; a truncated archive.  Each fails its task
 # as Mesos reports a fetch failure, with the reason in the sandbox's
 # stderr, writes nothing outside the sandbox and leaves nothing of the
-# archive in it.  Then a good archive still runs, and bad cap options are
-# usage errors.
+# archive in it.  Then a good archive still runs, the cap of the user
+# config is used by `roger local up`, and bad cap options are usage errors.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
@@ -167,6 +167,16 @@ test_expect_success 'a good archive under the cap is extracted and runs (both se
 		test_grep "^extracted under the cap$" "$dir/stdout" &&
 		test "$(http DELETE /v2/apps/good)" = 200 || exit 1
 	done
+'
+
+test_expect_success 'local.max_extract_bytes of the user config: used by roger local up' '
+	mkdir -p "$XDG_CONFIG_HOME/roger" &&
+	echo "{\"local\": {\"max_extract_bytes\": \"2M\"}}" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	test_when_finished rm -f "$XDG_CONFIG_HOME/roger/config.json" &&
+	test_when_finished "$ROGER" local --state-dir "$TRASH/up" down &&
+	LOCAL_URL=$("$ROGER" local --port 0 --state-dir "$TRASH/up" up) &&
+	refused hostile/bomb "[{\"uri\":\"file://$ART/bomb.tar.gz\"}]" &&
+	test_grep "it holds more than 2097152 bytes, the limit set by --max-extract-bytes" "$(cat sandbox_dir)/stderr"
 '
 
 test_expect_success 'bad caps are usage errors (exit 2), naming the option' '
