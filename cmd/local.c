@@ -8,13 +8,15 @@
  * `down` stops it, which kills every task it started; `status` says whether
  * it runs and where.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
- * by side on different ports.  The defaults of --port and --state-dir come
- * from the user config's "local" object.
+ * by side on different ports.  The defaults of --port, --state-dir,
+ * --ca-file and the extraction caps come from the user config's "local"
+ * object.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +24,13 @@
 #include "cmd.h"
 #include "lib/config.h"
 #include "lib/local/local.h"
+#include "lib/str.h"
 
 enum {
 	OPT_CA_FILE = OPT_LONG,
 	OPT_CPUS,
+	OPT_MAX_EXTRACT_BYTES,
+	OPT_MAX_EXTRACT_ENTRIES,
 	OPT_MEM,
 	OPT_PORT,
 	OPT_STATE_DIR,
@@ -34,6 +39,8 @@ enum {
 static const struct cmd_opt local_opts[] = {
 	{ OPT_CA_FILE, "ca-file", "FILE", ARG_FILE, NULL, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's" },
 	{ OPT_CPUS, "cpus", "N", ARG_WORD, NULL, "cpus the tasks may use in all (default: this machine's)" },
+	{ OPT_MAX_EXTRACT_BYTES, "max-extract-bytes", "SIZE", ARG_WORD, NULL, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)" },
+	{ OPT_MAX_EXTRACT_ENTRIES, "max-extract-entries", "N", ARG_WORD, NULL, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)" },
 	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
 	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on (default: the user config's, 7878; 0: any free port)" },
 	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)" },
@@ -47,7 +54,10 @@ struct local_args {
 	long port;
 	const char *port_arg;
 	const char *cpus_arg, *mem_arg;
+	const char *max_bytes_arg, *max_entries_arg;
 	double cpus, mem;
+	/* 0: the default; UINT64_MAX: no limit (0 on the command line) */
+	uint64_t max_bytes, max_entries;
 };
 
 static int parse_double(struct cli *cli, const char *what, const char *s,
@@ -61,6 +71,26 @@ static int parse_double(struct cli *cli, const char *what, const char *s,
 	if (!*s || *end || errno || v <= 0)
 		return cli_usage_error(cli, "invalid %s '%s': expected a positive number", what, s);
 	*out = v;
+	return 0;
+}
+
+/* A cap given as `what` (0 meaning none) into `*out`, or a usage error. */
+static int parse_limit(struct cli *cli, const char *what, const char *s,
+		       bool size, uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	if (size) {
+		if (roger_parse_size(&v, s) < 0)
+			return cli_usage_error(cli, "invalid %s '%s': expected a size in bytes, or with K, M, G or T", what, s);
+	} else {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (!*s || *s == '-' || *end || errno)
+			return cli_usage_error(cli, "invalid %s '%s': expected a whole number", what, s);
+	}
+	*out = v ? v : UINT64_MAX;
 	return 0;
 }
 
@@ -79,6 +109,12 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 				break;
 			case OPT_MEM:
 				a->mem_arg = optarg;
+				break;
+			case OPT_MAX_EXTRACT_BYTES:
+				a->max_bytes_arg = optarg;
+				break;
+			case OPT_MAX_EXTRACT_ENTRIES:
+				a->max_entries_arg = optarg;
 				break;
 			case OPT_PORT:
 				a->port_arg = optarg;
@@ -118,6 +154,14 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
+		return status;
+	a->max_bytes = cli->user_config->local_max_extract_bytes;
+	a->max_entries = cli->user_config->local_max_extract_entries;
+	if (a->max_bytes_arg &&
+	    (status = parse_limit(cli, "--max-extract-bytes", a->max_bytes_arg, true, &a->max_bytes)))
+		return status;
+	if (a->max_entries_arg &&
+	    (status = parse_limit(cli, "--max-extract-entries", a->max_entries_arg, false, &a->max_entries)))
 		return status;
 	if (!a->ca_file && cli->user_config->local_ca_file)
 		a->ca_file = xstrdup(cli->user_config->local_ca_file);
@@ -188,6 +232,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.cpus = a->cpus;
 	o.mem = a->mem;
 	o.ca_file = a->ca_file;
+	o.max_extract_bytes = a->max_bytes;
+	o.max_extract_entries = a->max_entries;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -199,7 +245,7 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], *argv[16];
+	char exe[PATH_MAX], port[16], *argv[24];
 	ssize_t n;
 	int i = 0;
 
@@ -224,6 +270,14 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	if (a->mem_arg) {
 		argv[i++] = (char *)"--mem";
 		argv[i++] = (char *)a->mem_arg;
+	}
+	if (a->max_bytes_arg) {
+		argv[i++] = (char *)"--max-extract-bytes";
+		argv[i++] = (char *)a->max_bytes_arg;
+	}
+	if (a->max_entries_arg) {
+		argv[i++] = (char *)"--max-extract-entries";
+		argv[i++] = (char *)a->max_entries_arg;
 	}
 	if (a->ca_file) {
 		argv[i++] = (char *)"--ca-file";
@@ -287,7 +341,7 @@ out:
 const struct roger_cmd cmd_local = {
 	.name = "local",
 	.summary = "run the single-node cluster on this machine: up, down, status, serve",
-	.usage = "roger local [--ca-file file] [--cpus n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve",
+	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve",
 	.opts = local_opts,
 	.args = ARG_CHOICE,
 	.arg_choices = "up down status serve",

@@ -1529,9 +1529,42 @@ static int check_targets(struct check *c, const json_t *v)
 	return 0;
 }
 
+/* A byte count: a whole number, or a string such as "512M" (str.h). */
+static int expect_size(struct check *c, const json_t *v)
+{
+	uint64_t size;
+	int rc = expect(c, v, T_INTEGER | T_STRING);
+
+	if (rc < 0)
+		return rc;
+	if (json_is_integer(v))
+		return expect_range(c, v, true, 0, 9007199254740992.0);
+	if (roger_parse_size(&size, json_string_value(v)) < 0)
+		return check_fail(c, "invalid size '%s': expected bytes, or a number with K, M, G or T", json_string_value(v));
+	return 0;
+}
+
+/* The value of a checked size (expect_size) or count: 0 when unset,
+ * UINT64_MAX for 0 ("no limit"), else the value. */
+static uint64_t limit_value(const json_t *v)
+{
+	uint64_t n = 0;
+
+	if (json_is_integer(v))
+		n = (uint64_t)json_integer_value(v);
+	else if (json_is_string(v))
+		(void)roger_parse_size(&n, json_string_value(v));
+	else
+		return 0;
+	return n ? n : UINT64_MAX;
+}
+
 static int check_local(struct check *c, const json_t *v)
 {
-	static const char *const known[] = { "ca_file", "port", "state_dir" };
+	static const char *const known[] = {
+		"ca_file", "max_extract_bytes", "max_extract_entries", "port",
+		"state_dir",
+	};
 	const char *key;
 	json_t *val;
 	int rc = expect(c, v, T_OBJECT);
@@ -1545,6 +1578,10 @@ static int check_local(struct check *c, const json_t *v)
 			rc = expect_range(c, val, true, 1, 65535);
 		else if (!strcmp(key, "state_dir") || !strcmp(key, "ca_file"))
 			rc = expect(c, val, T_STRING);
+		else if (!strcmp(key, "max_extract_bytes"))
+			rc = expect_size(c, val);
+		else if (!strcmp(key, "max_extract_entries"))
+			rc = expect_range(c, val, true, 0, 9007199254740992.0);
 		else {
 			pop(c, mark);
 			return unknown_key(c, key, known, ARRAY_SIZE(known));
@@ -1674,6 +1711,8 @@ int roger_user_config_load(struct roger_user_config **out,
 		base = roger_xdg_dir(ctx, "state");
 		uc->local_state_dir = base ? roger_path_join(base, "local") : NULL;
 	}
+	uc->local_max_extract_bytes = limit_value(json_object_get(local, "max_extract_bytes"));
+	uc->local_max_extract_entries = limit_value(json_object_get(local, "max_extract_entries"));
 	v = json_object_get(local, "ca_file");
 	if (!uc->local_state_dir ||
 	    (v && dir &&

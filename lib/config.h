@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -164,6 +165,9 @@ struct roger_user_config {
 	int local_port;    /* roger local's port (default ROGER_LOCAL_PORT) */
 	char *local_state_dir; /* roger local's state directory */
 	char *local_ca_file;   /* its fetcher's CA certificates, or NULL */
+	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
+	 * unset, UINT64_MAX for none (0 in the file). */
+	uint64_t local_max_extract_bytes, local_max_extract_entries;
 };
 
 #define ROGER_LOCAL_PORT 7878

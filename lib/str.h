@@ -1,11 +1,12 @@
 /*
- * str.h - string helpers: "did you mean" suggestions and UTF-8 checks.
+ * str.h - string helpers: "did you mean" suggestions, UTF-8 checks, sizes.
  */
 #ifndef ROGER_STR_H
 #define ROGER_STR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Damerau-Levenshtein distance (adjacent swaps count 1), capped at 255. */
 unsigned roger_edit_distance(const char *a, const char *b);
@@ -24,5 +25,12 @@ bool roger_utf8_valid(const char *s, size_t len);
 
 /* Whether `s` begins with `prefix`. */
 bool roger_starts_with(const char *s, const char *prefix);
+
+/*
+ * A size in bytes: decimal digits, then optionally K, M, G or T (either
+ * case; powers of 1024), as "512", "64K", "2G".  0 and `*out` set, or -1
+ * (nothing written) for anything else or a value over UINT64_MAX.
+ */
+int roger_parse_size(uint64_t *out, const char *s);
 
 #endif

@@ -682,6 +682,8 @@ START_TEST(test_config_user_config_missing_is_empty)
 	ck_assert_ptr_null(uc->default_target);
 	ck_assert_int_eq(uc->local_port, ROGER_LOCAL_PORT);
 	ck_assert_str_eq(uc->local_state_dir, T("state/roger/local"));
+	ck_assert(uc->local_max_extract_bytes == 0);   /* unset: the default */
+	ck_assert(uc->local_max_extract_entries == 0);
 	ck_assert_int_eq(roger_user_config_target_names(uc, &names, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(names[0], "local");
@@ -717,6 +719,29 @@ START_TEST(test_config_user_config_full)
 	ck_assert_str_eq(names[4], "staging");
 	free(names);
 	roger_user_config_free(uc);
+}
+END_TEST
+
+START_TEST(test_config_user_config_extract_caps)
+{
+	struct roger_user_config *uc = load_uc(
+		"{\"local\": {\"max_extract_bytes\": \"512M\", \"max_extract_entries\": 5000}}");
+
+	ck_assert(uc->local_max_extract_bytes == (uint64_t)512 << 20);
+	ck_assert(uc->local_max_extract_entries == 5000);
+	roger_user_config_free(uc);
+	uc = load_uc("{\"local\": {\"max_extract_bytes\": 1000, \"max_extract_entries\": 0}}");
+	ck_assert(uc->local_max_extract_bytes == 1000);
+	ck_assert(uc->local_max_extract_entries == UINT64_MAX); /* 0: no cap */
+	roger_user_config_free(uc);
+	assert_uc_refused("{\"local\": {\"max_extract_bytes\": \"4GB\"}}",
+			  ": local.max_extract_bytes: invalid size '4GB': expected bytes, or a number with K, M, G or T");
+	assert_uc_refused("{\"local\": {\"max_extract_bytes\": -1}}",
+			  ": local.max_extract_bytes: expected an integer >= 0, got -1");
+	assert_uc_refused("{\"local\": {\"max_extract_entries\": \"10\"}}",
+			  ": local.max_extract_entries: expected an integer, got a string");
+	assert_uc_refused("{\"local\": {\"max_extract\": 1}}",
+			  ": local: unknown key 'max_extract', did you mean 'max_extract_bytes'?");
 }
 END_TEST
 
@@ -1193,6 +1218,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_user_config_missing_is_empty);
 	tcase_add_test(tc, test_config_user_config_full);
 	tcase_add_test(tc, test_config_user_config_errors);
+	tcase_add_test(tc, test_config_user_config_extract_caps);
 	tcase_add_test(tc, test_config_user_config_auth_forms_checked);
 	tcase_add_test(tc, test_config_user_config_unreadable);
 	suite_add_tcase(s, tc);

@@ -118,6 +118,35 @@ START_TEST(test_core_utf8)
 }
 END_TEST
 
+START_TEST(test_core_parse_size)
+{
+	uint64_t v = 7;
+
+	ck_assert_int_eq(roger_parse_size(&v, "0"), 0);
+	ck_assert(v == 0);
+	ck_assert_int_eq(roger_parse_size(&v, "512"), 0);
+	ck_assert(v == 512);
+	ck_assert_int_eq(roger_parse_size(&v, "64k"), 0);
+	ck_assert(v == 65536);
+	ck_assert_int_eq(roger_parse_size(&v, "2G"), 0);
+	ck_assert(v == (uint64_t)2 << 30);
+	ck_assert_int_eq(roger_parse_size(&v, "3t"), 0);
+	ck_assert(v == (uint64_t)3 << 40);
+	ck_assert_int_eq(roger_parse_size(&v, "18446744073709551615"), 0);
+	ck_assert(v == UINT64_MAX);
+	v = 7;
+	ck_assert_int_eq(roger_parse_size(&v, "18446744073709551616"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "17179869184G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, ""), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "-1"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1GB"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1 G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1x"), -1);
+	ck_assert(v == 7); /* untouched on failure */
+}
+END_TEST
+
 static char tmpdir[PATH_MAX];
 
 static void make_tmpdir(void)
@@ -281,6 +310,7 @@ static Suite *core_suite(void)
 	tc = tcase_create("str");
 	tcase_add_test(tc, test_core_edit_distance_and_suggest);
 	tcase_add_test(tc, test_core_utf8);
+	tcase_add_test(tc, test_core_parse_size);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fs");

@@ -846,6 +846,8 @@ static void run_task(struct run_ctx *c)
 	fo.sandbox = r->sandbox;
 	fo.log_fd = c->err_fd;
 	fo.ca_file = a->ca_file;
+	fo.max_extract_bytes = a->max_extract_bytes;
+	fo.max_extract_entries = a->max_extract_entries;
 	fo.cancelled = run_cancelled;
 	fo.data = c;
 	if (roger_fetch_all(r->fetch, &fo, &err) < 0) {
@@ -1064,6 +1066,8 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	a->watchdog.pid = -1;
 	a->watchdog.fd = -1;
 	a->port = opts->port;
+	a->max_extract_bytes = opts->max_extract_bytes;
+	a->max_extract_entries = opts->max_extract_entries;
 	a->on_update = opts->on_update;
 	a->data = opts->data;
 	agent_defaults(a, opts);

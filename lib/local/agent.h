@@ -101,6 +101,9 @@ struct roger_agent_options {
 	double cpus, mem, disk;
 	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's. */
 	const char *ca_file;
+	/* The fetcher's caps on what one archive extracts (bytes, entries);
+	 * 0: the defaults, UINT64_MAX: none (struct roger_fetch_opts). */
+	uint64_t max_extract_bytes, max_extract_entries;
 	/* The host port range it shows; 0: 31000-32000. */
 	unsigned port_min, port_max;
 	/* How many finished tasks are kept, with their sandboxes on disk, for

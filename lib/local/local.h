@@ -25,6 +25,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct roger_ctx;
 struct roger_err;
@@ -35,6 +36,9 @@ struct roger_local_options {
 	double cpus;           /* capacity; 0: this machine's cpus */
 	double mem;            /* capacity in MiB; 0: this machine's memory */
 	const char *ca_file;   /* the fetcher's CA certificates; NULL: system's */
+	/* The fetcher's caps on what one archive may extract: bytes of files
+	 * and entries; 0: the defaults (2 GiB, 1000000), UINT64_MAX: none. */
+	uint64_t max_extract_bytes, max_extract_entries;
 };
 
 /*

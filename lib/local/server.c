@@ -657,6 +657,8 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.cpus = L->cap_cpus;
 	ao.mem = L->cap_mem;
 	ao.ca_file = opts->ca_file;
+	ao.max_extract_bytes = opts->max_extract_bytes;
+	ao.max_extract_entries = opts->max_extract_entries;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
