@@ -101,6 +101,9 @@ struct roger_agent_options {
 	double cpus, mem, disk;
 	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's. */
 	const char *ca_file;
+	/* The server's token, which the fetcher sends to URIs of the server
+	 * itself (`port` on a loopback name) and nowhere else; NULL: none. */
+	const char *token;
 	/* The host port range it shows; 0: 31000-32000. */
 	unsigned port_min, port_max;
 	/* How many finished tasks are kept, with their sandboxes on disk, for

@@ -21,6 +21,12 @@ struct roger_fetch_opts {
 	/* The CA certificates https:// and ftps:// servers are checked
 	 * against instead of the system's (PEM file); NULL: the system's. */
 	const char *ca_file;
+	/* roger local's own port and token: an http:// URI on 127.0.0.1,
+	 * localhost or [::1] at `own_port` is fetched with "Authorization:
+	 * token=<token>" and without following redirects; no other URI ever
+	 * gets the token.  token NULL: none. */
+	int own_port;
+	const char *token;
 	roger_fetch_cancelled_fn cancelled; /* polled while working; NULL */
 	void *data;
 };
