@@ -243,7 +243,7 @@ if [ -n "$nobody_why" ]; then
 	test_done
 fi
 
-NB=$(mktemp -d "${TMPDIR:-/tmp}/roger-t7009-nobody.XXXXXX")
+NB=$(mktemp -d "${TMPDIR:-/tmp}/roger-t7030-nobody.XXXXXX")
 test_atexit 'as_nobody "$NB/bin/roger" local down >/dev/null 2>&1; rm -rf "$NB"'
 chmod 755 "$NB"
 
