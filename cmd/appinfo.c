@@ -41,14 +41,16 @@ int cli_fail_app(struct cli *cli, const char *app_id,
 {
 	const struct roger_target *t = cli->resolved_target;
 	const char *name = t && t->name ? t->name : "";
+	struct roger_local_status st;
 
 	if (err->code == ROGER_ENOTFOUND) {
 		cli_error("app '%s' does not exist on target '%s'", app_id,
 			  name);
 		return ROGER_EXIT_FAILURE;
 	}
-	if (err->code == ROGER_ENET && t && t->is_local && cli->user_config &&
-	    !roger_local_ping(cli->user_config->local_port, 1000)) {
+	if (err->code == ROGER_ENET && t && t->is_local &&
+	    roger_local_status(&st, t->local_state_dir, NULL) == 0 &&
+	    !st.running) {
 		cli_error("%s; roger local is not running: start it with 'roger local up'",
 			  err->msg);
 		return ROGER_EXIT_UNREACHABLE;

@@ -258,6 +258,10 @@ static int deploy(struct deploy *d)
 	bool created;
 	int status;
 
+	/* roger local first: the clients need the port and token it takes. */
+	if (cli->resolved_target->is_local && !w->dry_run &&
+	    (status = cli_start_local(cli)) != 0)
+		return status;
 	if ((status = cli_watch_setup(w)) != 0)
 		return status;
 	if (roger_marathon_set_source(w->m, cli->project->display) < 0) {

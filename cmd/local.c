@@ -1,12 +1,13 @@
 /*
- * local.c - `roger local up|down|status|serve`: the single-node cluster on
- * this machine (lib/local/local.h does the work).
+ * local.c - `roger local up|down|status|serve|token`: the single-node
+ * cluster on this machine (lib/local/local.h does the work).
  *
  * `serve` runs the server in the foreground until SIGINT or SIGTERM.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
- * it runs and where.  The state directory (--state-dir, default
+ * it runs, where, and how to send it a request; `token` prints the token
+ * every request must carry.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
  * by side on different ports.  The defaults of --port, --state-dir,
  * --ca-file and the extraction caps come from the user config's "local"
@@ -42,7 +43,7 @@ static const struct cmd_opt local_opts[] = {
 	{ OPT_MAX_EXTRACT_BYTES, "max-extract-bytes", "SIZE", ARG_WORD, NULL, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)" },
 	{ OPT_MAX_EXTRACT_ENTRIES, "max-extract-entries", "N", ARG_WORD, NULL, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)" },
 	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
-	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on (default: the user config's, 7878; 0: any free port)" },
+	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)" },
 	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)" },
 	{ 0 },
 };
@@ -50,6 +51,7 @@ static const struct cmd_opt local_opts[] = {
 struct local_args {
 	const char *verb;
 	char *state_dir;
+	bool state_dir_given; /* by --state-dir */
 	char *ca_file;  /* absolute */
 	long port;
 	const char *port_arg;
@@ -126,6 +128,7 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 			case OPT_STATE_DIR:
 				free(a->state_dir);
 				a->state_dir = xstrdup(optarg);
+				a->state_dir_given = true;
 				break;
 			}
 		}
@@ -135,14 +138,15 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 			break;
 		}
 		if (optind >= argc)
-			return cli_usage_error(cli, "missing verb: expected up, down, status or serve");
+			return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
 		a->verb = argv[optind];
 		argc -= optind;
 		argv += optind;
 	}
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
-	    strcmp(a->verb, "status") && strcmp(a->verb, "serve"))
-		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status or serve", a->verb);
+	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
+	    strcmp(a->verb, "token"))
+		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve or token", a->verb);
 	/* Defaults from the user config ("local": {"port", "state_dir"}). */
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
@@ -190,12 +194,44 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	return 0;
 }
 
+/* `s` quoted for a POSIX shell, when it needs it (new string). */
+static char *shell_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789/._-+:,@=";
+	char *out, *p;
+
+	if (*s && strspn(s, plain) == strlen(s))
+		return xstrdup(s);
+	out = p = xmalloc(4 * strlen(s) + 3);
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
 static int print_status(struct cli *cli, const struct local_args *a,
 			const struct roger_local_status *st)
 {
+	char *token_file = roger_local_token_file(a->state_dir), *dir;
+
+	if (!token_file) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
 	if (cli->output == OUTPUT_JSON) {
-		json_t *doc = json_pack("{s:b,s:s}", "running", st->running,
-					"state_dir", a->state_dir);
+		json_t *doc = json_pack("{s:b,s:s,s:s}", "running", st->running,
+					"state_dir", a->state_dir,
+					"token_file", token_file);
 
 		if (st->running) {
 			json_object_set_new(doc, "url", json_string(st->url));
@@ -204,14 +240,54 @@ static int print_status(struct cli *cli, const struct local_args *a,
 		}
 		cli_print_json(cli, doc);
 		json_decref(doc);
+		free(token_file);
 		return 0;
 	}
-	if (st->running)
-		printf("roger local is running at %s (pid %ld, state in %s)\n",
-		       st->url, st->pid, a->state_dir);
-	else
+	free(token_file);
+	if (!st->running) {
 		printf("roger local is not running (state in %s)\n", a->state_dir);
+		return 0;
+	}
+	printf("roger local is running at %s (pid %ld, state in %s)\n",
+	       st->url, st->pid, a->state_dir);
+	/*
+	 * The same state directory for `token` as for this status.  The
+	 * header goes to curl through a pipe, not its arguments, which other
+	 * users of the machine can see in the process list.
+	 */
+	dir = a->state_dir_given ? shell_word(a->state_dir) : NULL;
+	printf("every request needs its token, e.g.: roger local%s%s token | sed 's/^/Authorization: token=/' | curl -H @- %s/v2/apps\n",
+	       dir ? " --state-dir " : "", dir ? dir : "", st->url);
+	free(dir);
 	return 0;
+}
+
+static int run_token(struct cli *cli, const struct local_args *a)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	char token[ROGER_LOCAL_TOKEN_LEN + 1];
+	int rc = roger_local_token_read(token, a->state_dir, &err);
+
+	if (rc == ROGER_ENOTFOUND) {
+		cli_error("roger local has no token yet in '%s': 'roger local up' makes one",
+			  a->state_dir);
+		return ROGER_EXIT_FAILURE;
+	}
+	if (rc < 0)
+		return cli_fail(&err);
+	if (cli->output == OUTPUT_JSON) {
+		char *file = roger_local_token_file(a->state_dir);
+		json_t *doc = json_pack("{s:s,s:s}", "token", token, "token_file",
+					file ? file : "");
+
+		cli_print_json(cli, doc);
+		json_decref(doc);
+		free(file);
+	} else {
+		printf("%s\n", token);
+	}
+	explicit_bzero(token, sizeof(token));
+	return ROGER_EXIT_OK;
 }
 
 static void on_ready(void *data, const char *url)
@@ -293,6 +369,9 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		}
 		return cli_fail(&err);
 	}
+	if (a->port != 0 && st.port != a->port && !cli->quiet)
+		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
+			a->port, st.url);
 	if (cli->output == OUTPUT_JSON)
 		return print_status(cli, a, &st);
 	printf("%s\n", st.url);
@@ -327,6 +406,8 @@ static int local_run(struct cli *cli, int argc, char **argv)
 		status = run_up(cli, &a);
 	} else if (!strcmp(a.verb, "down")) {
 		status = run_down(cli, &a);
+	} else if (!strcmp(a.verb, "token")) {
+		status = run_token(cli, &a);
 	} else {
 		roger_local_status(&st, a.state_dir, &err);
 		print_status(cli, &a, &st);
@@ -340,10 +421,10 @@ out:
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
-	.summary = "run the single-node cluster on this machine: up, down, status, serve",
-	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve",
+	.summary = "run the single-node cluster on this machine: up, down, status, serve, token",
+	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve | token",
 	.opts = local_opts,
 	.args = ARG_CHOICE,
-	.arg_choices = "up down status serve",
+	.arg_choices = "up down status serve token",
 	.run = local_run,
 };

@@ -32,6 +32,7 @@
  */
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -49,6 +50,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "local/local.h"
 #include "repo.h"
 #include "spec.h"
 #include "str.h"
@@ -1781,6 +1783,7 @@ void roger_target_free(struct roger_target *t)
 	wipe(t->auth.token);
 	free(t->auth.netrc_file);
 	free(t->ca_file);
+	free(t->local_state_dir);
 	free(t);
 }
 
@@ -1831,23 +1834,63 @@ static int set_string(char **slot, const char *s, struct roger_err *err)
 	return 0;
 }
 
-static int local_target(struct roger_target *t,
-			const struct roger_user_config *uc,
-			struct roger_err *err)
+int roger_target_local_sync(struct roger_target *t, int port,
+			    struct roger_err *err)
 {
-	char url[64], artifacts[80];
-	int port = uc ? uc->local_port : ROGER_LOCAL_PORT;
+	struct roger_local_status st;
+	struct roger_err why = ROGER_ERR_INIT;
+	char url[64], artifacts[80], token[ROGER_LOCAL_TOKEN_LEN + 1];
 	int rc;
 
+	assert(t->is_local && t->local_state_dir);
+	if ((rc = roger_local_status(&st, t->local_state_dir, err)) < 0)
+		return rc;
+	if (st.running && st.port > 0)
+		port = st.port;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	snprintf(artifacts, sizeof(artifacts), "%s/artifacts/", url);
-	t->is_local = true;
-	t->origin = "built-in";
+	for (size_t i = 0; i < t->n_marathon; i++)
+		free(t->marathon[i]);
+	t->n_marathon = 0;
+	wipe(t->auth.token);
+	t->auth.token = NULL;
+	t->auth.kind = ROGER_AUTH_NONE;
+	t->local_running = false;
 	if ((rc = add_marathon(t, url, "local", err)) < 0 ||
 	    (rc = set_string(&t->mesos, url, err)) < 0 ||
 	    (rc = set_string(&t->artifacts, artifacts, err)) < 0)
 		return rc;
+	if (!st.running || st.port <= 0)
+		return 0;
+	/* Its server wrote the token before it answered: none is an error. */
+	rc = roger_local_token_read(token, t->local_state_dir, &why);
+	if (rc < 0)
+		return roger_err_set(err, rc == ROGER_ENOMEM ? rc : ROGER_EINVALID,
+				     "%s", why.msg);
+	rc = set_string(&t->auth.token, token, err);
+	explicit_bzero(token, sizeof(token));
+	if (rc < 0)
+		return rc;
+	t->auth.kind = ROGER_AUTH_TOKEN;
+	t->local_running = true;
 	return 0;
+}
+
+static int local_target(struct roger_target *t, struct roger_ctx *ctx,
+			const struct roger_user_config *uc,
+			struct roger_err *err)
+{
+	int port = uc ? uc->local_port : ROGER_LOCAL_PORT;
+
+	t->is_local = true;
+	t->origin = "built-in";
+	if (uc && uc->local_state_dir)
+		t->local_state_dir = strdup(uc->local_state_dir);
+	else
+		t->local_state_dir = roger_local_default_state_dir(ctx);
+	if (!t->local_state_dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return roger_target_local_sync(t, port, err);
 }
 
 static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
@@ -2173,7 +2216,7 @@ int roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
 		goto out;
 	def = json_object_get(targets, name);
 	if (!strcmp(name, "local") && (source || !env_url))
-		rc = local_target(t, uc, err);
+		rc = local_target(t, ctx, uc, err);
 	else if (def)
 		rc = config_target(t, ctx, uc, def, err);
 	else if (env_url)
@@ -2182,8 +2225,9 @@ int roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
 		rc = unknown_target(uc, name, source, err);
 	if (rc < 0)
 		goto out;
-	if ((rc = apply_env_urls(t, ctx, err)) < 0 ||
-	    (rc = resolve_auth(t, ctx, uc, json_object_get(def, "auth"), err)) < 0)
+	if (!t->is_local &&
+	    ((rc = apply_env_urls(t, ctx, err)) < 0 ||
+	     (rc = resolve_auth(t, ctx, uc, json_object_get(def, "auth"), err)) < 0))
 		goto out;
 	if (t->ca_file && access(t->ca_file, R_OK) < 0) {
 		rc = roger_err_set(err, ROGER_EINVALID,

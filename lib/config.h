@@ -149,6 +149,13 @@ struct roger_target {
 	char *ca_file;
 	bool is_protected; /* changes need --yes */
 	bool is_local;     /* the built-in target of roger local */
+	/*
+	 * The built-in target only: roger local's state directory, and
+	 * whether its server runs.  When it does not, no HTTP client is made
+	 * for the target (nothing is sent to whoever holds the port).
+	 */
+	char *local_state_dir;
+	bool local_running;
 	const char *origin; /* "user config", "environment" or "built-in" (static) */
 };
 
@@ -201,7 +208,11 @@ int roger_user_config_target_names(const struct roger_user_config *uc,
  * ROGER_PASSWORD and ROGER_CA_FILE override them; with ROGER_MARATHON_URL
  * set, a name the user config does not know is a target defined by the
  * environment alone.  Secrets are read here: password_env/token_env from the
- * environment, token_file only when its mode is 0600 or stricter.
+ * environment, token_file only when its mode is 0600 or stricter.  The
+ * built-in target "local" is the roger local of the user config's state
+ * directory (see roger_target_local_sync()); the variables do not apply to
+ * it, since they would send its token to another server or another token
+ * to it.
  * When nothing names a target and ROGER_MARATHON_URL is set, the target is
  * the environment's, named ROGER_ENV_TARGET, rather than "local".  URLs are
  * checked (http or https; file also for artifacts), Marathon and Mesos URLs
@@ -214,5 +225,17 @@ int roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
 			 const char *flag_name, const char *env_target,
 			 struct roger_err *err);
 void roger_target_free(struct roger_target *t);
+
+/*
+ * Point the built-in local target `t` at the server of its state directory
+ * (t->local_state_dir): when one runs there (it holds the directory's
+ * lock), at the port its server.json records, with the token of the
+ * directory and local_running set; otherwise at 127.0.0.1:`port` (the
+ * configured port, for messages and dry runs) with no credentials and
+ * local_running false.  Never talks to the network.  0, ROGER_EINVALID (a
+ * token file that is not sound) or ROGER_ENOMEM.
+ */
+int roger_target_local_sync(struct roger_target *t, int port,
+			    struct roger_err *err);
 
 #endif

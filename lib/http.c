@@ -25,6 +25,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ struct roger_http_client {
 	struct roger_http *transport;
 	char *name;
 	char *target_name;
+	char *auth_hint;   /* NULL: by auth_kind */
 	char **bases;
 	size_t n_bases;
 	size_t current;
@@ -571,6 +573,7 @@ int roger_http_client_new(struct roger_http_client **out,
 	c->https_base = scheme_len(c->bases[0]) == 8;
 	c->name = xstrdup_or_null(opts->name ? opts->name : "server", &failed);
 	c->target_name = xstrdup_or_null(opts->target_name, &failed);
+	c->auth_hint = xstrdup_or_null(opts->auth_hint, &failed);
 	c->ca_file = xstrdup_or_null(opts->ca_file, &failed);
 	if (failed || setup_auth(c, opts->auth) < 0)
 		goto nomem;
@@ -627,7 +630,19 @@ int roger_http_client_for_target(struct roger_http_client **out,
 	struct roger_http_client_opts o = { 0 };
 	struct roger_auth netrc_only = { 0 };
 	const char *one[1];
+	char hint[PATH_MAX + 200];
 
+	if (t->is_local && !t->local_running)
+		return roger_err_set(err, ROGER_ENET,
+				     "roger local is not running (state in '%s'): start it with 'roger local up'",
+				     t->local_state_dir ? t->local_state_dir : "");
+	if (t->is_local) {
+		/* Its own server knows its token: a refusal means another's. */
+		snprintf(hint, sizeof(hint),
+			 "; the server on that port is not the roger local of '%s', whose token it refused",
+			 t->local_state_dir ? t->local_state_dir : "");
+		o.auth_hint = hint;
+	}
 	o.target_name = t->name;
 	o.auth = &t->auth;
 	o.ca_file = t->ca_file;
@@ -675,6 +690,7 @@ void roger_http_client_free(struct roger_http_client *c)
 	free(c->bases);
 	free(c->name);
 	free(c->target_name);
+	free(c->auth_hint);
 	free(c->auth_user);
 	wipe_free(c->auth_header);
 	free(c->netrc_file);
@@ -1253,6 +1269,10 @@ static void auth_hint(const struct roger_http_client *c, const char *url,
 	size_t s = scheme_len(url);
 	int host_len = (int)strcspn(url + s, ":/?#");
 
+	if (c->auth_hint) {
+		snprintf(out, size, "%s", c->auth_hint);
+		return;
+	}
 	switch (c->auth_kind) {
 	case ROGER_AUTH_NONE:
 		snprintf(out, size,

@@ -239,6 +239,9 @@ struct roger_http_client_opts {
 	const char *const *bases; /* base URLs, in failover order */
 	size_t n_bases;
 	const struct roger_auth *auth; /* NULL: none (copied) */
+	/* What a 401 message ends with ("; ..."); NULL: a hint by the kind
+	 * of credentials. */
+	const char *auth_hint;
 	const char *ca_file;     /* NULL: the system's trust store */
 	long connect_timeout_ms; /* 0: 10 s */
 	long timeout_ms;         /* 0: 60 s */
@@ -264,7 +267,8 @@ int roger_http_client_new(struct roger_http_client **out,
  * master or its artifact store, with its credentials and CA file.  The
  * store gets the Basic/token credentials only when it is on the same origin
  * as Marathon or Mesos (netrc always applies).  ROGER_EINVALID when the
- * target has no URL for that service.
+ * target has no URL for that service; ROGER_ENET for the local target when
+ * its roger local does not run (target->local_running).
  */
 int roger_http_client_for_target(struct roger_http_client **out,
 				 struct roger_ctx *ctx,

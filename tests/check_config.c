@@ -12,10 +12,12 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1026,11 +1028,103 @@ START_TEST(test_config_target_from_environment_alone)
 	t = resolve(NULL, NULL, "production");
 	ck_assert_str_eq(t->name, "ci");
 	roger_target_free(t);
-	/* Naming local explicitly keeps local, with the overrides. */
+	/*
+	 * Naming local explicitly keeps local, and the variables do not
+	 * apply to it: they would send its token elsewhere, or another token
+	 * to it.
+	 */
 	t = resolve(NULL, "local", NULL);
 	ck_assert(t->is_local);
-	ck_assert_str_eq(t->marathon[0], "https://marathon.ci:8443");
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:7878");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
 	roger_target_free(t);
+}
+END_TEST
+
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Hold the lock of a state directory, as its running server does (fd). */
+static int hold_lock(const char *state_rel)
+{
+	char rel[256];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/server.lock", state_rel);
+	write_file(rel, "", 0600);
+	fd = open(T(rel), O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
+START_TEST(test_config_target_local_state_dir)
+{
+	struct roger_user_config *uc;
+	struct roger_target *t;
+	char text[PATH_MAX + 100];
+	int fd;
+
+	snprintf(text, sizeof(text),
+		 "{\"local\": {\"port\": 9999, \"state_dir\": \"%s\"}}", T("st"));
+	uc = load_uc(text);
+	/* No server: the configured port, no token, nothing to talk to. */
+	write_file("st/token", TOKEN "\n", 0600);
+	t = resolve(uc, "local", NULL);
+	ck_assert_str_eq(t->local_state_dir, T("st"));
+	ck_assert(!t->local_running);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:9999");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
+	roger_target_free(t);
+	/* A server.json left by a server that is gone changes nothing. */
+	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	t = resolve(uc, "local", NULL);
+	ck_assert(!t->local_running);
+	ck_assert_str_eq(t->mesos, "http://127.0.0.1:9999");
+	roger_target_free(t);
+	/* Its server runs: the port it recorded, and its token. */
+	fd = hold_lock("st");
+	set_env("ROGER_TOKEN", "not-this-one");
+	set_env("ROGER_MARATHON_URL", "http://elsewhere:8080");
+	t = resolve(uc, "local", NULL);
+	ck_assert(t->local_running);
+	ck_assert_uint_eq(t->n_marathon, 1);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:4242");
+	ck_assert_str_eq(t->mesos, "http://127.0.0.1:4242");
+	ck_assert_str_eq(t->artifacts, "http://127.0.0.1:4242/artifacts/");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_TOKEN);
+	ck_assert_str_eq(t->auth.token, TOKEN);
+	/* Synced again once it stopped: back to nothing. */
+	close(fd);
+	ck_assert_int_eq(roger_target_local_sync(t, 9999, NULL), 0);
+	ck_assert(!t->local_running);
+	ck_assert_uint_eq(t->n_marathon, 1);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:9999");
+	ck_assert_ptr_null(t->auth.token);
+	roger_target_free(t);
+	roger_user_config_free(uc);
+}
+END_TEST
+
+START_TEST(test_config_target_local_token_unsound)
+{
+	struct roger_user_config *uc;
+	char text[PATH_MAX + 100], want[2 * PATH_MAX];
+	int fd;
+
+	snprintf(text, sizeof(text), "{\"local\": {\"state_dir\": \"%s\"}}", T("st"));
+	uc = load_uc(text);
+	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	fd = hold_lock("st");
+	snprintf(want, sizeof(want), "cannot read the token file '%s': No such file or directory", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	write_file("st/token", TOKEN "\n", 0640);
+	snprintf(want, sizeof(want), "the token file '%s' has mode 0640: group and others must have no access to it", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	write_file("st/token", "secret\n", 0600);
+	snprintf(want, sizeof(want), "the token file '%s' does not hold a token of roger local (64 hex digits)", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	close(fd);
+	roger_user_config_free(uc);
 }
 END_TEST
 
@@ -1228,6 +1322,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_target_precedence);
 	tcase_add_test(tc, test_config_target_from_user_config);
 	tcase_add_test(tc, test_config_target_local_builtin);
+	tcase_add_test(tc, test_config_target_local_state_dir);
+	tcase_add_test(tc, test_config_target_local_token_unsound);
 	tcase_add_test(tc, test_config_target_env_overrides);
 	tcase_add_test(tc, test_config_target_env_errors);
 	tcase_add_test(tc, test_config_target_from_environment_alone);

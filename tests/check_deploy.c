@@ -973,23 +973,37 @@ static int no_sleep(void *data, long ms)
 }
 
 /* A Marathon client for `url`, quick to give up (1 s replies, 2 retries). */
-static struct roger_marathon *client(struct roger_ctx *ctx, const char *url,
-				     long timeout_ms)
+/* A Marathon client for `url`, with a DC/OS token when `token` is not NULL. */
+static struct roger_marathon *client_token(struct roger_ctx *ctx,
+					   const char *url, const char *token,
+					   long timeout_ms)
 {
 	struct roger_http_client_opts o = { 0 };
 	struct roger_http_client *http = NULL;
 	struct roger_marathon *m = NULL;
+	struct roger_auth auth = { 0 };
 	const char *bases[1] = { url };
 
 	o.name = "marathon";
 	o.bases = bases;
 	o.n_bases = 1;
 	o.timeout_ms = timeout_ms;
+	if (token) {
+		auth.kind = ROGER_AUTH_TOKEN;
+		auth.token = (char *)token;
+		o.auth = &auth;
+	}
 	o.max_retries = 2;
 	ck_assert_int_eq(roger_http_client_new(&http, ctx, &o, NULL, NULL), 0);
 	roger_http_client_set_sleep_fn(http, no_sleep, NULL);
 	ck_assert_int_eq(roger_marathon_new(&m, ctx, http, NULL), 0);
 	return m;
+}
+
+static struct roger_marathon *client(struct roger_ctx *ctx, const char *url,
+				     long timeout_ms)
+{
+	return client_token(ctx, url, NULL, timeout_ms);
 }
 
 static struct roger_deploy_watch_opts watch_opts(struct seen_notes *seen,
@@ -1013,6 +1027,7 @@ struct local {
 	pid_t pid;
 	char dir[1024];
 	char url[64];
+	char token[ROGER_LOCAL_TOKEN_LEN + 1];
 };
 
 static const char *roger_bin(void)
@@ -1066,6 +1081,7 @@ static void local_start(struct local *l)
 	snprintf(l->url, sizeof(l->url), "http://127.0.0.1:%d",
 		 (int)json_integer_value(json_object_get(doc, "port")));
 	json_decref(doc);
+	ck_assert_int_eq(roger_local_token_read(l->token, l->dir, NULL), 0);
 }
 
 static void local_stop(struct local *l)
@@ -1139,8 +1155,8 @@ START_TEST(test_watch_local_create_scale_restart_destroy)
 	struct local l;
 
 	local_start(&l);
-	m = client(ctx, l.url, 5000);
-	ev = client(ctx, l.url, 5000);
+	m = client_token(ctx, l.url, l.token, 5000);
+	ev = client_token(ctx, l.url, l.token, 5000);
 	/* create, with health checks */
 	ck_assert_msg(put_and_watch(&st, &goal, &res, ctx, m, ev, hello(1, true, ""),
 				    30000, -1, &o, &err) == 0,
@@ -1212,8 +1228,8 @@ static void crash_loop(bool stream)
 	char *env;
 
 	local_start(&l);
-	m = client(ctx, l.url, 5000);
-	ev = stream ? client(ctx, l.url, 5000) : NULL;
+	m = client_token(ctx, l.url, l.token, 5000);
+	ev = stream ? client_token(ctx, l.url, l.token, 5000) : NULL;
 	ck_assert_msg(put_and_watch(&st, &goal, &first, ctx, m, ev, hello(2, false, ""),
 				    30000, 1000, &o, &err) == 0,
 		      "create: %s", err.msg);
@@ -1282,8 +1298,8 @@ START_TEST(test_watch_local_never_healthy)
 	struct local l;
 
 	local_start(&l);
-	m = client(ctx, l.url, 5000);
-	ev = client(ctx, l.url, 5000);
+	m = client_token(ctx, l.url, l.token, 5000);
+	ev = client_token(ctx, l.url, l.token, 5000);
 	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev,
 				       hello(1, true, "'TESTAPP_UNHEALTHY':'1'"),
 				       60000, -1, &o, &err),
@@ -1329,8 +1345,8 @@ START_TEST(test_watch_local_slow_times_out_or_is_interrupted)
 	json_t *slow;
 
 	local_start(&l);
-	m = client(ctx, l.url, 5000);
-	ev = client(ctx, l.url, 5000);
+	m = client_token(ctx, l.url, l.token, 5000);
+	ev = client_token(ctx, l.url, l.token, 5000);
 	/* never listens, and the grace period outlasts the test */
 	slow = hello(1, true, "'TESTAPP_HANG':'1'");
 	json_object_set_new(json_array_get(json_object_get(slow, "healthChecks"), 0),

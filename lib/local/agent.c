@@ -848,6 +848,8 @@ static void run_task(struct run_ctx *c)
 	fo.ca_file = a->ca_file;
 	fo.max_extract_bytes = a->max_extract_bytes;
 	fo.max_extract_entries = a->max_extract_entries;
+	fo.own_port = a->port;
+	fo.token = a->token;
 	fo.cancelled = run_cancelled;
 	fo.data = c;
 	if (roger_fetch_all(r->fetch, &fo, &err) < 0) {
@@ -1043,6 +1045,14 @@ static void *gc_main(void *data)
 	return NULL;
 }
 
+/* Free a string that holds a secret, wiping it first. */
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		    const struct roger_agent_options *opts,
 		    struct roger_err *err)
@@ -1078,7 +1088,8 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	}
 	a->agent_id = strdup(opts->agent_id);
 	a->hostname = strdup(opts->hostname && *opts->hostname ? opts->hostname : "127.0.0.1");
-	if (opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) {
+	if ((opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) ||
+	    (opts->token && !(a->token = strdup(opts->token)))) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1120,6 +1131,7 @@ fail:
 	free(a->agent_id);
 	free(a->hostname);
 	free(a->ca_file);
+	free_secret(a->token);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
@@ -1190,6 +1202,7 @@ void roger_agent_free(struct roger_agent *a)
 	free(a->agent_id);
 	free(a->hostname);
 	free(a->ca_file);
+	free_secret(a->token);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);

@@ -104,6 +104,9 @@ struct roger_agent_options {
 	/* The fetcher's caps on what one archive extracts (bytes, entries);
 	 * 0: the defaults, UINT64_MAX: none (struct roger_fetch_opts). */
 	uint64_t max_extract_bytes, max_extract_entries;
+	/* The server's token, which the fetcher sends to URIs of the server
+	 * itself (`port` on a loopback name) and nowhere else; NULL: none. */
+	const char *token;
 	/* The host port range it shows; 0: 31000-32000. */
 	unsigned port_min, port_max;
 	/* How many finished tasks are kept, with their sandboxes on disk, for

@@ -52,6 +52,7 @@
 #include "fs.h"
 #include "str.h"
 #include "version.h"
+#include "local/auth.h"
 #include "local/beneath.h"
 #include "local/extract.h"
 #include "local/fetch.h"
@@ -300,11 +301,37 @@ static int download_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
 	return is_cancelled(d->o) ? 1 : 0;
 }
 
+/* The header list that authenticates to roger local itself. */
+static int own_auth(struct curl_slist **out, const char *token,
+		    struct roger_err *err)
+{
+	char h[32 + ROGER_LOCAL_TOKEN_LEN];
+	struct curl_slist *list = NULL;
+
+	if (snprintf(h, sizeof(h), "Authorization: token=%s", token) <
+	    (int)sizeof(h))
+		list = curl_slist_append(NULL, h);
+	explicit_bzero(h, sizeof(h));
+	if (!list)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	*out = list;
+	return 0;
+}
+
+/* Free a header list that may hold the token, wiping it. */
+static void free_headers(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
 static int download(const struct roger_fetch_opts *o, const char *uri,
 		    const char *scheme, int fd, struct roger_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", agent[64];
 	struct download d = { o, fd, 0 };
+	struct curl_slist *headers = NULL;
 	CURLcode cc;
 	CURL *c;
 	long code = 0;
@@ -316,7 +343,15 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 	curl_easy_setopt(c, CURLOPT_URL, uri);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	if (o->token && roger_local_url_is_own(uri, o->own_port)) {
+		/* Our own store: the token, and no redirect to carry it on. */
+		rc = own_auth(&headers, o->token, err);
+		if (rc < 0)
+			goto out;
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	} else {
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -345,7 +380,9 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 		if (code < 200 || code >= 300)
 			rc = roger_err_set(err, ROGER_EHTTP, "Error downloading resource, received HTTP return code %ld", code);
 	}
+out:
 	curl_easy_cleanup(c);
+	free_headers(headers);
 	return rc;
 }
 

@@ -27,6 +27,12 @@ struct roger_fetch_opts {
 	 * files, and entries; 0: ROGER_EXTRACT_DEFAULT_MAX_*, UINT64_MAX:
 	 * none. */
 	uint64_t max_extract_bytes, max_extract_entries;
+	/* roger local's own port and token: an http:// URI on 127.0.0.1,
+	 * localhost or [::1] at `own_port` is fetched with "Authorization:
+	 * token=<token>" and without following redirects; no other URI ever
+	 * gets the token.  token NULL: none. */
+	int own_port;
+	const char *token;
 	roger_fetch_cancelled_fn cancelled; /* polled while working; NULL */
 	void *data;
 };

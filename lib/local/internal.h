@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "local/agent.h"
+#include "local/local.h"
 
 struct roger_ctx;
 struct roger_err;
@@ -102,6 +103,7 @@ struct roger_local {
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
 	char url[64];    /* http://127.0.0.1:PORT */
+	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
 	char framework_id[64], master_id[64], agent_id[64];
 	double cap_cpus, cap_mem;

@@ -13,6 +13,8 @@
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
+ *	token		the token every request must carry (mode 0600, kept
+ *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
  *	cluster.json	the framework, master and agent ids (stable across runs)
  *	apps/		one file per app: its definition and versions
@@ -97,6 +99,28 @@ int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
  */
 int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 		     int timeout_ms, struct roger_err *err);
+
+/*
+ * Who may use the server.  Every request but GET and HEAD /ping must carry
+ * "Authorization: token=<token>", the token of the state directory, and a
+ * Host header naming 127.0.0.1, localhost or [::1] (with the server's
+ * port or none); others are refused (401 and 403) before any handler runs.
+ */
+#define ROGER_LOCAL_TOKEN_NAME "token"
+#define ROGER_LOCAL_TOKEN_LEN 64 /* hex digits: 256 bits */
+
+/* <state_dir>/token (new string, NULL when out of memory). */
+char *roger_local_token_file(const char *state_dir);
+
+/*
+ * Read the token of `state_dir` into `out` (NUL-terminated).  The file must
+ * be a regular file of the caller's, that group and others cannot access,
+ * holding the token the server wrote.  ROGER_ENOTFOUND when there is none
+ * (no server ever ran there), ROGER_EINVALID when it is not sound, with the
+ * reason; the token itself never appears in a message.
+ */
+int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
+			   const char *state_dir, struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
 bool roger_local_ping(int port, int timeout_ms);

@@ -10,10 +10,17 @@
  * struct roger_local_resp; this file turns it into a response with the
  * headers Marathon's filters add (X-Marathon-Leader, no-cache...).
  *
- * roger_local_serve() binds 127.0.0.1 only, takes an flock on
+ * Every request passes admit() first, before its body is read or any
+ * handler runs: a Host that is not a loopback name gets 403, a request
+ * without the token 401 (auth.c says why).  The body of a refused request
+ * is read and dropped, so the client reads the refusal instead of a reset.
+ *
+ * roger_local_serve() binds 127.0.0.1 only (another free port when the one
+ * asked for is taken: never someone else's server), takes an flock on
  * <state>/server.lock for its whole life (the authority on "is one
- * running"), writes <state>/server.json, and on stop ends the event
- * streams, stops the HTTP server, kills the tasks and saves the state.
+ * running"), makes sure of the token, writes <state>/server.json, and on
+ * stop ends the event streams, stops the HTTP server, kills the tasks and
+ * saves the state.
  */
 #include <config.h>
 
@@ -37,6 +44,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "local/auth.h"
 #include "local/internal.h"
 #include "local/local.h"
 
@@ -45,6 +53,7 @@
 struct conn {
 	struct roger_local_req rq;
 	char *path;
+	int refused;    /* 401 or 403: no handler runs, the body is dropped */
 	/* PUT /artifacts/: streamed to a temporary file */
 	bool artifact_put;
 	int upload_fd;
@@ -216,6 +225,48 @@ static void route(struct roger_local *L, struct conn *c,
 	roger_buf_adds(&rs->body, "404 Not Found\n");
 }
 
+/*
+ * Whether a request may reach a handler: 0, or the status that refuses it.
+ * The Host rule comes first and holds for /ping too; GET and HEAD /ping
+ * need no token, so that anyone can tell a server answers on a port.
+ */
+static int admit(struct roger_local *L, struct MHD_Connection *conn,
+		 const char *url, const char *method)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+	const char *auth;
+
+	if (!roger_local_host_ok(host, L->port))
+		return 403;
+	if (!strcmp(url, "/ping") &&
+	    (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+		return 0;
+	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_AUTHORIZATION);
+	return roger_local_auth_ok(auth, L->token) ? 0 : 401;
+}
+
+/* The answer to a request admit() refused; nothing of it is echoed. */
+static void refuse(struct roger_local *L, const struct conn *c,
+		   struct roger_local_resp *rs)
+{
+	if (c->refused == 403) {
+		roger_log(L->ctx, ROGER_LOG_INFO,
+			  "refused a %s request for a host that is not this server's",
+			  c->rq.method);
+		roger_local_resp_message(rs, 403,
+					 "roger local answers only requests for 127.0.0.1, localhost or [::1] on its port (the Host header names another)");
+		return;
+	}
+	roger_log(L->ctx, ROGER_LOG_INFO, "refused a %s request without its token",
+		  c->rq.method);
+	roger_local_resp_message(rs, 401,
+				 "roger local needs its token: send the header 'Authorization: token=TOKEN' with the token that 'roger local token' prints");
+	roger_local_resp_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+				"token realm=\"roger local\"");
+}
+
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 				   const char *key, const char *value)
 {
@@ -384,12 +435,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		c->rq.accept = MHD_lookup_connection_value(
 			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 		*con_cls = c;
-		if (!strcmp(method, "PUT") && !strncmp(url, "/artifacts/", 11))
+		c->refused = admit(L, conn, url, method);
+		if (!c->refused && !strcmp(method, "PUT") &&
+		    !strncmp(url, "/artifacts/", 11))
 			upload_begin(L, c);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (c->artifact_put)
+		if (c->refused)
+			*upload_data_size = 0; /* dropped as it comes */
+		else if (c->artifact_put)
 			upload_write(c, upload_data, *upload_data_size);
 		else if (c->rq.body.len + *upload_data_size > BODY_MAX)
 			c->rq.body_too_large = true;
@@ -413,7 +468,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		c->rq.client_ip = ip;
 		if (c->artifact_put)
 			rs.status = upload_finish(L, c);
-		if (c->rq.body_too_large)
+		if (c->refused)
+			refuse(L, c, &rs);
+		else if (c->rq.body_too_large)
 			roger_local_resp_message(&rs, 413, "request body larger than %d bytes", BODY_MAX);
 		else
 			route(L, c, &rs);
@@ -483,11 +540,18 @@ static double machine_mem(void)
 	return (double)pages * (double)size / (1024.0 * 1024.0);
 }
 
-static int listen_socket(int port, int *bound, struct roger_err *err)
+/*
+ * A listening socket on 127.0.0.1:`port`; when that port is taken (by
+ * another program, or another user's roger local), one on a free port
+ * instead, since the clients of this state directory find the port in
+ * server.json.
+ */
+static int listen_socket(struct roger_ctx *ctx, int port, int *bound,
+			 struct roger_err *err)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
 
 	if (fd < 0)
 		return roger_err_set(err, ROGER_EIO, "cannot create a socket: %s",
@@ -497,8 +561,15 @@ static int listen_socket(int port, int *bound, struct roger_err *err)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, ROGER_LOCAL_HOST, &sa.sin_addr);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 128) < 0) {
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc < 0 && errno == EADDRINUSE && port != 0) {
+		roger_log(ctx, ROGER_LOG_NOTICE,
+			  "port %d of %s is taken by another program; taking a free one",
+			  port, ROGER_LOCAL_HOST);
+		sa.sin_port = 0;
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	if (rc < 0 || listen(fd, 128) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -572,6 +643,7 @@ static void local_free(struct roger_local *L)
 		free(d);
 	}
 	roger_local_events_free(L->events);
+	explicit_bzero(L->token, sizeof(L->token));
 	pthread_mutex_destroy(&L->lock);
 	pthread_cond_destroy(&L->wake);
 	pthread_cond_destroy(&L->health_done);
@@ -634,7 +706,9 @@ int roger_local_serve(struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	sock = listen_socket(opts->port, &port, err);
+	if ((rc = roger_local_token_ensure(L->token, ctx, L->state_dir, err)) < 0)
+		goto out;
+	sock = listen_socket(ctx, opts->port, &port, err);
 	if (sock < 0) {
 		rc = sock;
 		goto out;
@@ -659,6 +733,7 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.ca_file = opts->ca_file;
 	ao.max_extract_bytes = opts->max_extract_bytes;
 	ao.max_extract_entries = opts->max_extract_entries;
+	ao.token = L->token;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)

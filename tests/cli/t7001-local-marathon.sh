@@ -114,7 +114,7 @@ test_expect_success 'a body not declared as JSON: 415' '
 	test "$(http POST /v2/apps "$app" application/x-www-form-urlencoded)" = 415 &&
 	test "$(cat body)" = "{\"message\":\"Unsupported Media Type\"}" &&
 	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415 &&
-	test "$(curl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
+	test "$(lcurl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
 	test "$(http POST /v2/apps "{\"cmd\":\"true\"}" "application/json; charset=utf-8")" = 422
 '
 

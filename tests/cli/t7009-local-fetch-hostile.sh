@@ -69,12 +69,23 @@ export ROGER_NO_OPENAT2=1
 LOCAL_STATE=$TRASH/walk
 local_start --max-extract-bytes 1M || exit 1
 WALK_URL=$LOCAL_URL
+WALK_TOKEN=$LOCAL_TOKEN
 WALK_PID=$LOCAL_PID
 unset ROGER_NO_OPENAT2
 LOCAL_STATE=$TRASH/openat2
 local_start --max-extract-bytes 1M || exit 1
 OPENAT2_URL=$LOCAL_URL
+OPENAT2_TOKEN=$LOCAL_TOKEN
 test_atexit 'kill -TERM $WALK_PID 2>/dev/null || :'
+
+# use_server walk|openat2: the server the helpers of lib-local.sh talk to.
+use_server() {
+	if [ "$1" = walk ]; then
+		LOCAL_URL=$WALK_URL LOCAL_TOKEN=$WALK_TOKEN
+	else
+		LOCAL_URL=$OPENAT2_URL LOCAL_TOKEN=$OPENAT2_TOKEN
+	fi
+}
 
 # refused ID FETCH: create the app (id without its leading slash) whose
 # fetch must fail, wait for its TASK_FAILED with Mesos' message, and leave
@@ -102,7 +113,7 @@ escape_fetch="[{\"uri\":\"file://$ART/escape.tar\"},
 
 for server in openat2 walk; do
 	test_expect_success "the escape of issue 11 is refused, nothing outside ($server)" '
-		if [ '$server' = walk ]; then LOCAL_URL=$WALK_URL; else LOCAL_URL=$OPENAT2_URL; fi &&
+		use_server '$server' &&
 		refused hostile/escape "$escape_fetch" &&
 		test_grep "refusing archive '\''escape.tar'\'': entry '\''h'\'' is a hard link to a symbolic link that, from here, leads out of the sandbox" "$(cat sandbox_dir)/stderr" &&
 		test ! -e "$TRASH/escaped" &&
@@ -112,7 +123,7 @@ for server in openat2 walk; do
 done
 
 test_expect_success 'a destPath through a link inside the sandbox is refused' '
-	LOCAL_URL=$OPENAT2_URL &&
+	use_server openat2 &&
 	refused hostile/linked "[{\"uri\":\"file://$ART/linked.tar\"},
 		{\"uri\":\"file://$ART/payload.txt\",\"destPath\":\"link/X\"}]" &&
 	test_grep "destination '\''link/X'\'' cannot be written: '\''link'\'' is a symbolic link" "$(cat sandbox_dir)/stderr" &&
@@ -121,7 +132,7 @@ test_expect_success 'a destPath through a link inside the sandbox is refused' '
 '
 
 test_expect_success 'a hard link to /etc/passwd is refused, and the archive leaves nothing' '
-	LOCAL_URL=$OPENAT2_URL &&
+	use_server openat2 &&
 	links=$(stat -c %h /etc/passwd) &&
 	refused hostile/passwd "[{\"uri\":\"file://$ART/passwd.tar\"}]" &&
 	test_grep "entry '\''passwd'\'' is a hard link to an absolute path" "$(cat sandbox_dir)/stderr" &&
@@ -131,7 +142,7 @@ test_expect_success 'a hard link to /etc/passwd is refused, and the archive leav
 '
 
 test_expect_success 'an absolute name is refused' '
-	LOCAL_URL=$WALK_URL &&
+	use_server walk &&
 	refused hostile/abs "[{\"uri\":\"file://$ART/abs.tar\"}]" &&
 	test_grep "has an absolute path" "$(cat sandbox_dir)/stderr" &&
 	test ! -e "$TRASH/abs-escaped" &&
@@ -140,7 +151,7 @@ test_expect_success 'an absolute name is refused' '
 '
 
 test_expect_success 'a gzip bomb over --max-extract-bytes fails, naming the archive and the cap' '
-	LOCAL_URL=$OPENAT2_URL &&
+	use_server openat2 &&
 	refused hostile/bomb "[{\"uri\":\"file://$ART/bomb.tar.gz\"}]" &&
 	test_grep "refusing archive '\''bomb.tar.gz'\'': it holds more than 1048576 bytes, the limit set by --max-extract-bytes (local.max_extract_bytes)" "$(cat sandbox_dir)/stderr" &&
 	test "$(in_sandbox)" = "bomb.tar.gz stderr stdout" &&
@@ -148,7 +159,7 @@ test_expect_success 'a gzip bomb over --max-extract-bytes fails, naming the arch
 '
 
 test_expect_success 'a truncated archive fails and leaves none of its files' '
-	LOCAL_URL=$OPENAT2_URL &&
+	use_server openat2 &&
 	refused hostile/cut "[{\"uri\":\"file://$ART/cut.tar.gz\"}]" &&
 	test_grep "cannot read archive '\''cut.tar.gz'\''" "$(cat sandbox_dir)/stderr" &&
 	test "$(in_sandbox)" = "cut.tar.gz stderr stdout" &&
@@ -156,8 +167,8 @@ test_expect_success 'a truncated archive fails and leaves none of its files' '
 '
 
 test_expect_success 'a good archive under the cap is extracted and runs (both servers)' '
-	for url in "$OPENAT2_URL" "$WALK_URL"; do
-		LOCAL_URL=$url &&
+	for server in openat2 walk; do
+		use_server $server &&
 		dep=$(deploy_app "{\"id\":\"/good\",\"cmd\":\"cat data/greeting.txt && exec sleep 1000\",
 			\"cpus\":0.1,\"mem\":16,\"fetch\":[{\"uri\":\"file://$ART/good.tar.gz\"}]}") &&
 		wait_deployed "$dep" &&
@@ -175,6 +186,7 @@ test_expect_success 'local.max_extract_bytes of the user config: used by roger l
 	test_when_finished rm -f "$XDG_CONFIG_HOME/roger/config.json" &&
 	test_when_finished "$ROGER" local --state-dir "$TRASH/up" down &&
 	LOCAL_URL=$("$ROGER" local --port 0 --state-dir "$TRASH/up" up) &&
+	LOCAL_TOKEN=$(cat "$TRASH/up/token") &&
 	refused hostile/bomb "[{\"uri\":\"file://$ART/bomb.tar.gz\"}]" &&
 	test_grep "it holds more than 2097152 bytes, the limit set by --max-extract-bytes" "$(cat sandbox_dir)/stderr"
 '
