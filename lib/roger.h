@@ -21,6 +21,7 @@
 #include "err.h"
 #include "fs.h"
 #include "http.h"
+#include "image.h"
 #include "local/local.h"
 #include "logs.h"
 #include "marathon.h"
