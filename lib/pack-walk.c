@@ -274,7 +274,7 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	if (!roger_utf8_valid(path, strlen(path)) ||
 	    (target && !roger_utf8_valid(target, strlen(target))))
 		return name_error(path, target, err);
-	if (t->prefix) {
+	if (t->prefix && *t->prefix) {
 		roger_buf_reset(&t->name);
 		if (roger_buf_addf(&t->name, "%s%s%s", t->prefix,
 				   *path ? "/" : "", path) < 0)

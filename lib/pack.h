@@ -132,7 +132,8 @@ struct roger_pack_opts {
 	 * Image layers: every entry goes under this directory ("app":
 	 * relative, no trailing '/'), written first with its parents, all of
 	 * them dated `mtime` whatever the source, and stats->diff_id receives
-	 * the SHA-256 of the uncompressed tar.  NULL: entries at the root.
+	 * the SHA-256 of the uncompressed tar ("": a layer whose entries stay
+	 * at the root).  NULL: entries at the root, no diff_id.
 	 */
 	const char *prefix;
 	roger_pack_progress_fn progress_fn;

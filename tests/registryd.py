@@ -303,10 +303,14 @@ def main():
     write_config(a, d, port, token_port)
     access = open(os.path.join(d, "access.log"), "wb")
     log = open(os.path.join(d, "registry.log"), "wb")
+    # The registry reads REGISTRY_* variables as configuration: none of
+    # the caller's may change the one written here.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("REGISTRY_")}
     proc = subprocess.Popen([a.registry, "serve",
                              os.path.join(d, "config.yml")],
                             stdout=access, stderr=log,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, env=env)
     scheme = "https" if a.tls else "http"
     url = "%s://127.0.0.1:%d" % (scheme, port)
     ca = os.path.join(d, "ca.pem") if a.tls else None
