@@ -690,7 +690,7 @@ static int token_fetch(struct roger_registry *r, const char *scope,
 	if (resp.status != 200) {
 		char op[300];
 
-		snprintf(op, sizeof(op), "get a token from '%.200s' for", r->realm);
+		snprintf(op, sizeof(op), "get a token from '%.200s'", r->realm);
 		rc = reply_err(r, &resp, op, err);
 		goto out;
 	}

@@ -499,16 +499,14 @@ START_TEST(test_image_same_digest_in_two_clones)
 	struct roger_registry_pool *p = pool();
 	struct roger_image_opts o;
 	struct roger_image *a, *b;
-	git_repository *clone = NULL;
 	struct roger_buf la = ROGER_BUF_INIT, lb = ROGER_BUF_INIT;
 	char commit[41], *src = make_repo("origin", commit);
 	char *c1 = roger_path_join(tmp, "clone1");
 	char *c2 = roger_path_join(tmp, "clone2");
 
-	ck_assert_int_eq(git_clone(&clone, src, c1, NULL), 0);
-	git_repository_free(clone);
-	ck_assert_int_eq(git_clone(&clone, src, c2, NULL), 0);
-	git_repository_free(clone);
+	/* git's own clones (libgit2's git_clone leaks in its regex library). */
+	ck_assert_int_eq(fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'",
+			       src, c1, src, c2), 0);
 	opts_for(&o, c1, base_ref);
 	a = build(p, &o);
 	opts_for(&o, c2, base_ref);
