@@ -60,7 +60,18 @@ struct roger_build_opts {
 	 * of output (newline-separated) for the error report.
 	 */
 	struct roger_buf *output_tail;
+	/*
+	 * An image layer instead of an artifact: the same tree under this
+	 * directory ("app", "srv/app": image.workdir without its leading
+	 * '/'), written after its parents, every entry dated
+	 * ROGER_PACK_LAYER_MTIME; the artifact's diff_id is set.  NULL: the
+	 * artifact.
+	 */
+	const char *layer_dir;
 };
+
+/* The mtime of every entry of an image layer: 1970-01-01T00:00:01Z. */
+#define ROGER_PACK_LAYER_MTIME 1
 
 /*
  * Fill the project part of `o` from roger.json (workdir, subdir, command,
@@ -80,6 +91,7 @@ struct roger_artifact {
 	int64_t time;        /* commit time: the mtime of every entry */
 	bool dirty;          /* packaged from a dirty work tree */
 	bool cached;         /* found in the cache, no packaging done */
+	char diff_id[65];    /* layers: SHA-256 of the uncompressed tar */
 	char **lfs_pointers; /* Git LFS pointer files packaged as pointers */
 	size_t n_lfs_pointers;
 };
@@ -116,6 +128,14 @@ struct roger_pack_opts {
 	const char *const *exclude; /* gitignore-style, relative to subdir */
 	int64_t mtime;        /* entry time for work tree and directory sources */
 	int threads;          /* 0: one per processor */
+	/*
+	 * Image layers: every entry goes under this directory ("app":
+	 * relative, no trailing '/'), written first with its parents, all of
+	 * them dated `mtime` whatever the source, and stats->diff_id receives
+	 * the SHA-256 of the uncompressed tar ("": a layer whose entries stay
+	 * at the root).  NULL: entries at the root, no diff_id.
+	 */
+	const char *prefix;
 	roger_pack_progress_fn progress_fn;
 	void *progress_data;
 };
@@ -125,6 +145,7 @@ struct roger_pack_stats {
 	uint64_t size;       /* compressed bytes written */
 	uint64_t tar_size;   /* uncompressed bytes */
 	char sha256[65];     /* of the compressed stream */
+	char diff_id[65];    /* with a prefix: of the uncompressed tar */
 	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
 	size_t n_lfs_pointers;
 };

@@ -1,7 +1,8 @@
 /*
  * roger.h - the public interface of libroger, the library behind the roger
- * command: configuration, packaging, artifact stores, the Marathon and Mesos
- * clients, the deploy state machine and roger local.
+ * command: configuration, packaging, artifact stores, container images and
+ * registries, the Marathon and Mesos clients, the deploy state machine and
+ * roger local.
  *
  * Conventions (see each header for the contract of its functions): every
  * exported symbol starts with roger_; functions return 0 or a negative
@@ -20,11 +21,14 @@
 #include "err.h"
 #include "fs.h"
 #include "http.h"
+#include "image.h"
 #include "local/local.h"
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"
+#include "oci.h"
 #include "pack.h"
+#include "registry.h"
 #include "render.h"
 #include "repo.h"
 #include "spec.h"
