@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "lib/config.h"
 #include "lib/local/local.h"
+#include "lib/project.h"
 
 enum {
 	OPT_CA_FILE = OPT_LONG,

@@ -34,10 +34,10 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
+#include "project.h"
 #include "str.h"
 #include "version.h"
 

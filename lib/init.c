@@ -25,10 +25,10 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "config.h"
 #include "err.h"
 #include "fs.h"
 #include "init.h"
+#include "project.h"
 #include "spec.h"
 #include "str.h"
 

@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "config.h"
 #include "err.h"
+#include "project.h"
 #include "render.h"
 #include "spec.h"
 #include "version.h"

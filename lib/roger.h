@@ -14,7 +14,6 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "deploy.h"
 #include "err.h"
@@ -25,6 +24,7 @@
 #include "marathon.h"
 #include "mesos.h"
 #include "pack.h"
+#include "project.h"
 #include "render.h"
 #include "repo.h"
 #include "spec.h"

@@ -33,11 +33,11 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
 #include "pack.h"
+#include "project.h"
 #include "store.h"
 
 #define STALL_MS 60000L

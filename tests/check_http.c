@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/roger.h"
-#include "lib/config.h"
-#include "lib/http.h"
 #include "fake_http.h"
 #include "faultd.h"
+#include "lib/http.h"
+#include "lib/project.h"
+#include "lib/roger.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

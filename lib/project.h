@@ -1,5 +1,5 @@
 /*
- * config.h - roger.json (the project), the user configuration and the
+ * project.h - roger.json (the project), the user configuration and the
  * environment, resolved into what a command needs: the app settings of one
  * environment and one target.
  *
@@ -9,8 +9,8 @@
  * or the file and the JSON path ("roger.json: environments.prod.marathon:
  * ...") for meaning, and unknown keys come with a "did you mean".
  */
-#ifndef ROGER_CONFIG_H
-#define ROGER_CONFIG_H
+#ifndef ROGER_PROJECT_H
+#define ROGER_PROJECT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * config.c - roger.json, the user configuration and the environment,
+ * project.c - roger.json, the user configuration and the environment,
  * resolved into a project, its environments and a target.
  *
  * Design: parsing is jansson with JSON_REJECT_DUPLICATES, whose line and
@@ -45,10 +45,10 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "project.h"
 #include "repo.h"
 #include "spec.h"
 #include "str.h"
