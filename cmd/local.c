@@ -21,7 +21,7 @@
 
 #include "cmd.h"
 #include "lib/local/local.h"
-#include "lib/project.h"
+#include "lib/target.h"
 
 enum {
 	OPT_CA_FILE = OPT_LONG,

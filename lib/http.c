@@ -37,8 +37,8 @@
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
-#include "project.h"
 #include "str.h"
+#include "target.h"
 #include "version.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L

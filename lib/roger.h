@@ -30,6 +30,7 @@
 #include "spec.h"
 #include "store.h"
 #include "str.h"
+#include "target.h"
 #include "version.h"
 
 #endif

@@ -37,8 +37,8 @@
 #include "err.h"
 #include "http.h"
 #include "pack.h"
-#include "project.h"
 #include "store.h"
+#include "target.h"
 
 #define STALL_MS 60000L
 #define REPLY_MS 300000L

@@ -16,8 +16,8 @@
 #include "fake_http.h"
 #include "faultd.h"
 #include "lib/http.h"
-#include "lib/project.h"
 #include "lib/roger.h"
+#include "lib/target.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
