@@ -14,9 +14,8 @@
  * from it; the arrays of structs they own are allocated once per reply, so
  * parsing stays linear in the size of the reply (jansson's parser is too).
  *
- * The SSE parser is a byte-level state machine (line -> field -> event)
- * that keeps only the current line and event, so a stream of any length
- * and chunking costs memory bounded by the largest event.
+ * The event stream is cut into events by sse.c; the events' JSON is parsed
+ * here.
  */
 #include <config.h>
 
@@ -32,7 +31,6 @@
 #include "http.h"
 #include "marathon.h"
 
-#define DEFAULT_MAX_EVENT ((size_t)64 << 20)
 #define UUID_LEN 36
 #define KILL_FLAGS (ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE)
 
@@ -1624,114 +1622,7 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 	return rc;
 }
 
-/* ---- the event stream ---------------------------------------------------- */
-
-void roger_marathon_sse_init(struct roger_marathon_sse *p)
-{
-	memset(p, 0, sizeof(*p));
-	roger_buf_init(&p->line);
-	roger_buf_init(&p->type);
-	roger_buf_init(&p->data);
-}
-
-void roger_marathon_sse_release(struct roger_marathon_sse *p)
-{
-	if (!p)
-		return;
-	roger_buf_release(&p->line);
-	roger_buf_release(&p->type);
-	roger_buf_release(&p->data);
-}
-
-static int sse_dispatch(struct roger_marathon_sse *p,
-			roger_marathon_event_fn fn, void *data,
-			struct roger_err *err)
-{
-	int rc = 0;
-
-	if (!p->has_data) {
-		p->n_heartbeats++;
-	} else {
-		p->n_events++;
-		rc = fn(data, p->type.len ? p->type.buf : "message",
-			p->data.buf, p->data.len, err);
-	}
-	roger_buf_reset(&p->type);
-	roger_buf_reset(&p->data);
-	p->has_data = false;
-	return rc;
-}
-
-static int sse_line(struct roger_marathon_sse *p, roger_marathon_event_fn fn,
-		    void *data, struct roger_err *err)
-{
-	const char *l = p->line.buf, *colon, *value;
-	size_t n = p->line.len, name_len;
-	int rc = 0;
-
-	if (n == 0)
-		return sse_dispatch(p, fn, data, err);
-	if (l[0] == ':')
-		goto out; /* a comment */
-	colon = memchr(l, ':', n);
-	name_len = colon ? (size_t)(colon - l) : n;
-	value = colon ? colon + 1 : l + n;
-	if (value < l + n && *value == ' ')
-		value++;
-	if (name_len == 5 && !memcmp(l, "event", 5)) {
-		roger_buf_reset(&p->type);
-		rc = roger_buf_add(&p->type, value, (size_t)(l + n - value));
-	} else if (name_len == 4 && !memcmp(l, "data", 4)) {
-		if (p->has_data)
-			rc = roger_buf_addch(&p->data, '\n');
-		if (rc == 0)
-			rc = roger_buf_add(&p->data, value,
-					   (size_t)(l + n - value));
-		p->has_data = true;
-	}
-	if (rc < 0)
-		rc = nomem(err);
-out:
-	roger_buf_reset(&p->line);
-	return rc;
-}
-
-int roger_marathon_sse_feed(struct roger_marathon_sse *p, const char *bytes,
-			    size_t len, roger_marathon_event_fn fn, void *data,
-			    struct roger_err *err)
-{
-	size_t max = p->max_event ? p->max_event : DEFAULT_MAX_EVENT;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t j = i;
-		int rc;
-
-		if (p->after_cr) {
-			p->after_cr = false;
-			if (bytes[i] == '\n') {
-				i++;
-				continue;
-			}
-		}
-		while (j < len && bytes[j] != '\n' && bytes[j] != '\r')
-			j++;
-		if (p->line.len + p->data.len + (j - i) > max)
-			return roger_err_set(err, ROGER_EHTTP,
-					     "an event of the stream is larger than %zu bytes",
-					     max);
-		if (roger_buf_add(&p->line, bytes + i, j - i) < 0)
-			return nomem(err);
-		if (j == len)
-			break;
-		p->after_cr = bytes[j] == '\r';
-		i = j + 1;
-		rc = sse_line(p, fn, data, err);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
+/* ---- events ------------------------------------------------------------- */
 
 static int add_unique(const char ***list, size_t *n, size_t *cap,
 		      const char *s)

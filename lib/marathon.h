@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "sse.h"
 
 struct roger_ctx;
 struct roger_err;
@@ -470,43 +471,11 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 /* ---- the event stream ---------------------------------------------------- */
 
 /*
- * An event of /v2/events: its type (the SSE "event:" field, "message" when
- * absent) and its data (one line of JSON, not NUL-terminated in general;
- * data[len] is '\0' here).  Return 0 to go on, ROGER_HTTP_STOP to stop, or
- * a negative code after setting `err`.
+ * An event of /v2/events (cut out of the stream by sse.h): its type (the
+ * SSE "event:" field, "message" when absent) and its data, one line of
+ * JSON.
  */
-typedef int (*roger_marathon_event_fn)(void *data, const char *type,
-				       const char *json, size_t len,
-				       struct roger_err *err);
-
-/*
- * The push parser of the SSE framing: feed it the bytes of the stream in
- * chunks of any size.  Lines end in CRLF, LF or CR (a CRLF split across
- * chunks counts once); "event:" and "data:" fields (several data lines are
- * joined with '\n'), comments and other fields ignored; a blank line ends
- * an event, or is a heartbeat when no data came before it.
- */
-struct roger_marathon_sse {
-	struct roger_buf line;
-	struct roger_buf type;
-	struct roger_buf data;
-	bool has_data;
-	bool after_cr;
-	size_t max_event; /* bytes; 0: 64 MiB */
-	size_t n_events;
-	size_t n_heartbeats;
-};
-
-void roger_marathon_sse_init(struct roger_marathon_sse *p);
-void roger_marathon_sse_release(struct roger_marathon_sse *p);
-/*
- * Feed `len` bytes; calls `fn` for each complete event.  Returns 0,
- * ROGER_HTTP_STOP when `fn` asked to stop, `fn`'s negative code, or
- * ROGER_EHTTP when an event exceeds max_event.
- */
-int roger_marathon_sse_feed(struct roger_marathon_sse *p, const char *bytes,
-			    size_t len, roger_marathon_event_fn fn, void *data,
-			    struct roger_err *err);
+typedef roger_sse_event_fn roger_marathon_event_fn;
 
 /* The fields of an event that deploy watching needs; NULL/-1 when absent. */
 struct roger_marathon_event {

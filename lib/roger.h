@@ -28,6 +28,7 @@
 #include "render.h"
 #include "repo.h"
 #include "spec.h"
+#include "sse.h"
 #include "store.h"
 #include "str.h"
 #include "target.h"

@@ -733,19 +733,19 @@ static void feed_fixture(struct roger_deploy *d, const char *name)
 {
 	char path[1024];
 	struct roger_buf b = ROGER_BUF_INIT;
-	struct roger_marathon_sse sse;
+	struct roger_sse sse;
 	const char *src = getenv("TEST_SRCDIR");
 
 	snprintf(path, sizeof(path), "%s/fixtures/%s", src && *src ? src : "tests", name);
 	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
-	roger_marathon_sse_init(&sse);
+	roger_sse_init(&sse);
 	/* in small pieces, as a slow stream would give them */
 	for (size_t i = 0; i < b.len; i += 7)
-		ck_assert_int_eq(roger_marathon_sse_feed(&sse, b.buf + i,
-							 b.len - i < 7 ? b.len - i : 7,
-							 feed_event, d, NULL),
+		ck_assert_int_eq(roger_sse_feed(&sse, b.buf + i,
+						b.len - i < 7 ? b.len - i : 7,
+						feed_event, d, NULL),
 				 0);
-	roger_marathon_sse_release(&sse);
+	roger_sse_release(&sse);
 	roger_buf_release(&b);
 }
 

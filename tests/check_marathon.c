@@ -1006,11 +1006,11 @@ static void collected_release(struct collected *c)
 static size_t feed_chunks(struct collected *c, const char *bytes, size_t len,
 			  unsigned seed, size_t fixed)
 {
-	struct roger_marathon_sse p;
+	struct roger_sse p;
 	size_t off = 0, heartbeats;
 	int rc = 0;
 
-	roger_marathon_sse_init(&p);
+	roger_sse_init(&p);
 	srand(seed);
 	/* one assertion at the end: Check's cost per assertion is a syscall */
 	while (off < len && rc == 0) {
@@ -1018,14 +1018,14 @@ static size_t feed_chunks(struct collected *c, const char *bytes, size_t len,
 
 		if (n > len - off)
 			n = len - off;
-		rc = roger_marathon_sse_feed(&p, bytes + off, n, collect_event,
-					     c, NULL);
+		rc = roger_sse_feed(&p, bytes + off, n, collect_event,
+				    c, NULL);
 		off += n;
 	}
 	ck_assert_int_eq(rc, 0);
 	heartbeats = p.n_heartbeats;
 	ck_assert_uint_eq(p.n_events, c->n);
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	return heartbeats;
 }
 
@@ -1119,7 +1119,7 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 	const char *partial = "event: a\r\ndata: {}\r\n";
 	const char *three = "event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\nevent: c\r\ndata: 3\r\n\r\n";
 	struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT, 0, 0 };
-	struct roger_marathon_sse p;
+	struct roger_sse p;
 	struct roger_err err = ROGER_ERR_INIT;
 
 	feed_chunks(&c, multi, strlen(multi), 0, strlen(multi));
@@ -1131,41 +1131,41 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 	memset(&c, 0, sizeof(c));
 	roger_buf_init(&c.types);
 	roger_buf_init(&c.data);
-	roger_marathon_sse_init(&p);
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, partial, strlen(partial),
-						 collect_event, &c, NULL),
+	roger_sse_init(&p);
+	ck_assert_int_eq(roger_sse_feed(&p, partial, strlen(partial),
+					collect_event, &c, NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 0);
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "\r", 1, collect_event, &c,
-						 NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\r", 1, collect_event, &c,
+					NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 1);
 	/* the LF of that CRLF, in its own chunk, is not another line */
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "\n", 1, collect_event, &c,
-						 NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\n", 1, collect_event, &c,
+					NULL),
 			 0);
 	ck_assert_uint_eq(p.n_heartbeats, 0);
 
 	/* several events in one chunk; the callback stops at the second */
 	c.stop_at = 3;
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, three, strlen(three),
-						 collect_event, &c, NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, three, strlen(three),
+					collect_event, &c, NULL),
 			 ROGER_HTTP_STOP);
 	ck_assert_str_eq(c.types.buf, "a\na\nb\n");
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	collected_release(&c);
 
 	/* an event over the cap */
 	memset(&c, 0, sizeof(c));
 	roger_buf_init(&c.types);
 	roger_buf_init(&c.data);
-	roger_marathon_sse_init(&p);
+	roger_sse_init(&p);
 	p.max_event = 16;
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "data: 0123456789abcdef\r\n",
-						 24, collect_event, &c, &err),
+	ck_assert_int_eq(roger_sse_feed(&p, "data: 0123456789abcdef\r\n",
+					24, collect_event, &c, &err),
 			 ROGER_EHTTP);
 	ck_assert_str_eq(err.msg, "an event of the stream is larger than 16 bytes");
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	collected_release(&c);
 }
 END_TEST
