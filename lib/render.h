@@ -20,6 +20,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_err;
 struct roger_project;
@@ -83,6 +87,7 @@ struct roger_render_input {
  * unknown variable; inputs of the wrong shape (callers put the file in
  * front with roger_err_prefix(), as for lib/spec.h).  ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_render_app(json_t **out, const struct roger_project *p,
                      const char *env, const struct roger_render_input *in,
                      struct roger_err *err);
@@ -105,6 +110,7 @@ struct roger_release {
  * Fill *out from the labels of `app`; returns whether it is a roger release
  * (it carries ROGER_COMMIT).  `app` may be {"app": {...}}.
  */
+ROGER_EXTERN
 bool roger_render_release(struct roger_release *out, const json_t *app);
 
 /*
@@ -113,6 +119,7 @@ bool roger_render_release(struct roger_release *out, const json_t *app);
  * (roger_config_name_is_secret()) replaced by "***", for printing: a
  * {{ variable }} may have put a password there.  ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_render_mask_secrets(json_t **out, const json_t *app,
 			      struct roger_err *err);
 
@@ -191,12 +198,15 @@ enum roger_diff_flags {
  * change names the member.  ROGER_EINVALID when either is not an object;
  * ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
                     const json_t *new_app, unsigned flags,
                     struct roger_err *err);
+ROGER_EXTERN
 void roger_diff_free(struct roger_diff *d);
 
 /* Whether there is no difference (NULL counts as none). */
+ROGER_EXTERN
 bool roger_diff_empty(const struct roger_diff *d);
 
 enum roger_diff_format_flags {
@@ -208,6 +218,7 @@ enum roger_diff_format_flags {
  * JSON: "+ env.DEBUG: \"1\"", "- labels.team: \"web\"",
  * "~ instances: 1 -> 3".  Nothing for an empty diff.  0 or ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
                            unsigned flags);
 
@@ -216,7 +227,10 @@ int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
  * "change", "old": 1, "new": 3}, ...]; "old" is left out for "add", "new"
  * for "remove".  0 or ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_diff_to_json(json_t **out, const struct roger_diff *d,
                        struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_err;
 
@@ -19,11 +23,14 @@ struct roger_repo;
  * ROGER_ENOTFOUND when `path` is not inside a git work tree (a bare
  * repository counts as outside).
  */
+ROGER_EXTERN
 int roger_repo_discover(struct roger_repo **out, const char *path,
 			struct roger_err *err);
+ROGER_EXTERN
 void roger_repo_free(struct roger_repo *repo);
 
 /* The absolute work tree root, without a trailing '/' (borrowed). */
+ROGER_EXTERN
 const char *roger_repo_workdir(const struct roger_repo *repo);
 
 /* What a revision resolves to. */
@@ -40,6 +47,7 @@ struct roger_commit_info {
  * something that is not a commit (it comes from the command line);
  * ROGER_ENOTFOUND when HEAD has no commit yet (an empty repository).
  */
+ROGER_EXTERN
 int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 		       const char *ref, struct roger_err *err);
 
@@ -54,6 +62,7 @@ int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
  * dirty and `first` is not NULL, the first path that differs is appended
  * to it.  An empty repository is dirty.
  */
+ROGER_EXTERN
 int roger_repo_dirty(bool *out, struct roger_buf *first,
 		     struct roger_repo *repo, const char *subdir,
 		     struct roger_err *err);
@@ -69,6 +78,7 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
  * Files are compared with the index every time.
  */
 #define ROGER_REPO_STAMP_SIZE 128
+ROGER_EXTERN
 int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
 			     struct roger_repo *repo, const char *subdir,
 			     char *stamp, struct roger_err *err);
@@ -79,8 +89,12 @@ int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
  * without duplicates.  *out is a new array of new strings; free it with
  * roger_repo_names_free().
  */
+ROGER_EXTERN
 int roger_repo_list_refs(char ***out, size_t *n, struct roger_repo *repo,
 			 struct roger_err *err);
+ROGER_EXTERN
 void roger_repo_names_free(char **names, size_t n);
+
+ROGER_END_DECLS
 
 #endif

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "common.h"
 
 struct roger_err;
 
@@ -53,7 +54,7 @@ enum roger_json_types {
  * the path could not grow on the way here).
  */
 int roger_schema_fail(struct roger_schema *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	ROGER_PRINTF(2, 3);
 
 /* Descend into `key`; returns the mark to give back to roger_schema_pop(). */
 size_t roger_schema_push_key(struct roger_schema *c, const char *key);

@@ -16,6 +16,9 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_err;
 
@@ -41,8 +44,10 @@ struct roger_sse {
 	size_t n_heartbeats;
 };
 
+ROGER_EXTERN
 void roger_sse_init(struct roger_sse *p);
 /* Free the buffers (NULL is fine). */
+ROGER_EXTERN
 void roger_sse_release(struct roger_sse *p);
 
 /*
@@ -50,7 +55,10 @@ void roger_sse_release(struct roger_sse *p);
  * positive value `fn` returned to stop (ROGER_HTTP_STOP), `fn`'s negative
  * code, ROGER_ENOMEM, or ROGER_EHTTP when an event exceeds max_event.
  */
+ROGER_EXTERN
 int roger_sse_feed(struct roger_sse *p, const char *bytes, size_t len,
 		   roger_sse_event_fn fn, void *data, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

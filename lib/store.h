@@ -27,6 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_artifact;
 struct roger_ctx;
 struct roger_err;
@@ -41,6 +45,7 @@ struct roger_target;
  * Pure.  ROGER_EINVALID for a digest or app id of the wrong shape,
  * ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_store_artifact_url(char **out, const char *store_base,
 			     const char *app_id, const char *sha256,
 			     struct roger_err *err);
@@ -89,6 +94,7 @@ struct roger_store_result {
 #define ROGER_STORE_RESULT_INIT { NULL, false, false, NULL, 0, 0, 0, 0 }
 
 /* Free what a result holds and zero it (NULL is fine). */
+ROGER_EXTERN
 void roger_store_result_release(struct roger_store_result *r);
 
 /*
@@ -96,6 +102,7 @@ void roger_store_result_release(struct roger_store_result *r);
  * https:// or a well-formed file:// URL), without touching it: for
  * commands that want to fail before building.  0 or ROGER_EINVALID.
  */
+ROGER_EXTERN
 int roger_store_check_target(const struct roger_target *t,
 			     struct roger_err *err);
 
@@ -125,6 +132,7 @@ int roger_store_check_target(const struct roger_target *t,
  * mean; or an upload the store answered 2xx to but does not hold whole),
  * ROGER_EIO, ROGER_EINTR, ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_store_push(struct roger_store_result *out, struct roger_ctx *ctx,
 		     const struct roger_target *t, const char *app_id,
 		     const struct roger_artifact *a,
@@ -146,6 +154,7 @@ enum roger_store_state {
  * `sha256` (hex).  When not NULL, `why` receives a short reason for
  * MISMATCH ("the store has 12 bytes, the artifact 34").
  */
+ROGER_EXTERN
 enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp,
 					      uint64_t size, const char *sha256,
 					      char *why, size_t why_size);
@@ -158,6 +167,7 @@ enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp
  * their format is the server's (nginx: mtime and size; Nexus: SHA-1).
  * Returns whether one was found and well-formed.
  */
+ROGER_EXTERN
 bool roger_store_reply_sha256(char out[65], const struct roger_http_resp *resp);
 
 /*
@@ -165,6 +175,9 @@ bool roger_store_reply_sha256(char out[65], const struct roger_http_resp *resp);
  * "/srv/a b/"), as a new string.  The host must be empty or "localhost".
  * ROGER_EINVALID otherwise, ROGER_ENOMEM.
  */
+ROGER_EXTERN
 int roger_store_file_path(char **out, const char *url, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

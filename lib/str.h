@@ -7,7 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 /* Damerau-Levenshtein distance (adjacent swaps count 1), capped at 255. */
+ROGER_EXTERN
 unsigned roger_edit_distance(const char *a, const char *b);
 
 /*
@@ -16,13 +21,18 @@ unsigned roger_edit_distance(const char *a, const char *b);
  * A candidate that `word` is a prefix of also qualifies.  Borrowed from
  * `candidates`.
  */
+ROGER_EXTERN
 const char *roger_suggest(const char *word, const char *const *candidates,
 			  size_t n);
 
 /* Whether `s` (len bytes) is well-formed UTF-8. */
+ROGER_EXTERN
 bool roger_utf8_valid(const char *s, size_t len);
 
 /* Whether `s` begins with `prefix`. */
+ROGER_EXTERN
 bool roger_starts_with(const char *s, const char *prefix);
+
+ROGER_END_DECLS
 
 #endif

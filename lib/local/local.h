@@ -26,6 +26,10 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "../common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_ctx;
 struct roger_err;
 
@@ -45,6 +49,7 @@ struct roger_local_options {
  * if needed; apps found there are recovered and their tasks started again.
  * `ready`, when not NULL, is called once the server answers, with its URL.
  */
+ROGER_EXTERN
 int roger_local_serve(struct roger_ctx *ctx,
 		      const struct roger_local_options *opts,
 		      volatile sig_atomic_t *stop,
@@ -60,6 +65,7 @@ struct roger_local_status {
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
+ROGER_EXTERN
 int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		       struct roger_err *err);
 
@@ -71,6 +77,7 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
  * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
  * when the server exits before answering.  A stale pid file is removed.
  */
+ROGER_EXTERN
 int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		      const char *state_dir, char *const argv[],
 		      int timeout_ms, struct roger_err *err);
@@ -82,6 +89,7 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
  * filled) when one already runs: for most callers that is success.
  */
+ROGER_EXTERN
 int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
 		   const char *exe, const char *state_dir, int port,
 		   int timeout_ms, struct roger_err *err);
@@ -91,16 +99,21 @@ int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.
  */
+ROGER_EXTERN
 int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 		     int timeout_ms, struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
+ROGER_EXTERN
 bool roger_local_ping(int port, int timeout_ms);
 
 /*
  * The default state directory: $XDG_STATE_HOME/roger/local (new string,
  * NULL when out of memory).
  */
+ROGER_EXTERN
 char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+
+ROGER_END_DECLS
 
 #endif
