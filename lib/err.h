@@ -83,29 +83,25 @@ struct roger_err {
  * return `code`, so that `return roger_err_set(err, ROGER_EINVALID, ...)`
  * reports and fails in one line.  A message longer than the buffer is cut.
  */
-ROGER_EXTERN
-int roger_err_set(struct roger_err *err, int code, const char *fmt, ...)
+ROGER_EXTERN int
+roger_err_set(struct roger_err *err, int code, const char *fmt, ...)
 	ROGER_PRINTF(3, 4);
-ROGER_EXTERN
-int roger_err_setv(struct roger_err *err, int code, const char *fmt,
-		   va_list ap) ROGER_PRINTF(3, 0);
+ROGER_EXTERN int
+roger_err_setv(struct roger_err *err, int code, const char *fmt,
+	       va_list ap) ROGER_PRINTF(3, 0);
 
 /* Like roger_err_set, but keeps the existing message after "prefix: ". */
-ROGER_EXTERN
-int roger_err_prefix(struct roger_err *err, const char *fmt, ...)
+ROGER_EXTERN int roger_err_prefix(struct roger_err *err, const char *fmt, ...)
 	ROGER_PRINTF(2, 3);
 
 /* Forget what `err` held (NULL is fine). */
-ROGER_EXTERN
-void roger_err_clear(struct roger_err *err);
+ROGER_EXTERN void roger_err_clear(struct roger_err *err);
 
 /* Static text for a code ("not found"); "unknown error" for others. */
-ROGER_EXTERN
-const char *roger_strerror(int code);
+ROGER_EXTERN const char *roger_strerror(int code);
 
 /* The exit status a command returns for `code` (0 for codes >= 0). */
-ROGER_EXTERN
-int roger_exit_status(int code);
+ROGER_EXTERN int roger_exit_status(int code);
 
 ROGER_END_DECLS
 

@@ -54,9 +54,9 @@ struct roger_project {
  * borrowed from it are set; the path fields are NULL (roger_project_load
  * fills them).
  */
-ROGER_EXTERN
-int roger_project_parse(struct roger_project **out, const char *path,
-			const char *text, size_t len, struct roger_err *err);
+ROGER_EXTERN int
+roger_project_parse(struct roger_project **out, const char *path,
+		    const char *text, size_t len, struct roger_err *err);
 
 /*
  * The absolute form of directory `start_dir` (NULL: the current one),
@@ -65,9 +65,9 @@ int roger_project_parse(struct roger_project **out, const char *path,
  * directory does not exist or is outside a git work tree (a bare
  * repository counts as outside); the message says which.
  */
-ROGER_EXTERN
-int roger_project_locate(char **dir_out, char **workdir_out,
-			 const char *start_dir, struct roger_err *err);
+ROGER_EXTERN int
+roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
+		     struct roger_err *err);
 
 /*
  * Find roger.json from `start_dir` (NULL: the current directory) upwards,
@@ -76,25 +76,24 @@ int roger_project_locate(char **dir_out, char **workdir_out,
  * message says which and suggests `roger init`), ROGER_EINVALID when the
  * file cannot be read or is invalid.
  */
-ROGER_EXTERN
-int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
-		       const char *start_dir, struct roger_err *err);
-ROGER_EXTERN
-void roger_project_free(struct roger_project *p);
+ROGER_EXTERN int
+roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
+		   const char *start_dir, struct roger_err *err);
+ROGER_EXTERN void roger_project_free(struct roger_project *p);
 
 /* Environment names in file order (borrowed; the array is malloc'd). */
-ROGER_EXTERN
-int roger_project_env_names(const struct roger_project *p, const char ***out,
-			    size_t *n);
+ROGER_EXTERN int
+roger_project_env_names(const struct roger_project *p, const char ***out,
+			size_t *n);
 
 /*
  * Check that environment `env` exists: 0, or ROGER_EINVALID naming it with
  * a suggestion ("unknown environment 'prdo' in roger.json, did you mean
  * 'prod'?").  NULL is the base alone and always exists.
  */
-ROGER_EXTERN
-int roger_project_check_env(const struct roger_project *p, const char *env,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_project_check_env(const struct roger_project *p, const char *env,
+			struct roger_err *err);
 
 /*
  * The app fragment of environment `env` (NULL: the base alone): the base
@@ -103,10 +102,10 @@ int roger_project_check_env(const struct roger_project *p, const char *env,
  * NULL when it names none).  ROGER_EINVALID for an unknown environment, with
  * a suggestion.  Either out pointer may be NULL when not wanted.
  */
-ROGER_EXTERN
-int roger_project_environment(const struct roger_project *p, const char *env,
-			      json_t **marathon_out, const char **target_out,
-			      struct roger_err *err);
+ROGER_EXTERN int
+roger_project_environment(const struct roger_project *p, const char *env,
+			  json_t **marathon_out, const char **target_out,
+			  struct roger_err *err);
 
 /*
  * The {{ name }} variables for rendering environment `env` (NULL: none), in
@@ -117,12 +116,12 @@ int roger_project_environment(const struct roger_project *p, const char *env,
  * strings borrowed from the arguments, the environment and `p`.
  * ROGER_EUSAGE when a --var has an invalid name or names a built-in.
  */
-ROGER_EXTERN
-int roger_project_vars(struct roger_var **out, size_t *n,
-		       struct roger_ctx *ctx, const struct roger_project *p,
-		       const char *env, const struct roger_var *builtins,
-		       size_t n_builtins, const struct roger_var *cli_vars,
-		       size_t n_cli_vars, struct roger_err *err);
+ROGER_EXTERN int
+roger_project_vars(struct roger_var **out, size_t *n, struct roger_ctx *ctx,
+		   const struct roger_project *p, const char *env,
+		   const struct roger_var *builtins, size_t n_builtins,
+		   const struct roger_var *cli_vars, size_t n_cli_vars,
+		   struct roger_err *err);
 
 /*
  * Whether a key or variable name looks like it holds a secret (password,
@@ -131,8 +130,7 @@ int roger_project_vars(struct roger_var **out, size_t *n,
  * `strict` adds "auth", which is too common in environment variable names
  * (OAUTH_CLIENT_ID, AUTH_URL) to refuse there.
  */
-ROGER_EXTERN
-bool roger_config_name_is_secret(const char *name, bool strict);
+ROGER_EXTERN bool roger_config_name_is_secret(const char *name, bool strict);
 
 ROGER_END_DECLS
 

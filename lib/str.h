@@ -12,8 +12,7 @@
 ROGER_BEGIN_DECLS
 
 /* Damerau-Levenshtein distance (adjacent swaps count 1), capped at 255. */
-ROGER_EXTERN
-unsigned roger_edit_distance(const char *a, const char *b);
+ROGER_EXTERN unsigned roger_edit_distance(const char *a, const char *b);
 
 /*
  * The candidate closest to `word`, or NULL if none is close enough to be a
@@ -21,17 +20,14 @@ unsigned roger_edit_distance(const char *a, const char *b);
  * A candidate that `word` is a prefix of also qualifies.  Borrowed from
  * `candidates`.
  */
-ROGER_EXTERN
-const char *roger_suggest(const char *word, const char *const *candidates,
-			  size_t n);
+ROGER_EXTERN const char *
+roger_suggest(const char *word, const char *const *candidates, size_t n);
 
 /* Whether `s` (len bytes) is well-formed UTF-8. */
-ROGER_EXTERN
-bool roger_utf8_valid(const char *s, size_t len);
+ROGER_EXTERN bool roger_utf8_valid(const char *s, size_t len);
 
 /* Whether `s` begins with `prefix`. */
-ROGER_EXTERN
-bool roger_starts_with(const char *s, const char *prefix);
+ROGER_EXTERN bool roger_starts_with(const char *s, const char *prefix);
 
 ROGER_END_DECLS
 

@@ -78,20 +78,18 @@ struct roger_user_config {
  * roger_target_resolve() only reads secrets.  `~/` in a file name is the
  * home directory; a relative file name is relative to the file's directory.
  */
-ROGER_EXTERN
-int roger_user_config_load(struct roger_user_config **out,
-			   struct roger_ctx *ctx, const char *path,
-			   struct roger_err *err);
-ROGER_EXTERN
-void roger_user_config_free(struct roger_user_config *uc);
+ROGER_EXTERN int
+roger_user_config_load(struct roger_user_config **out, struct roger_ctx *ctx,
+		       const char *path, struct roger_err *err);
+ROGER_EXTERN void roger_user_config_free(struct roger_user_config *uc);
 
 /*
  * Target names of the user config plus "local", sorted (array malloc'd,
  * strings borrowed).  `uc` may be NULL.  0 or ROGER_ENOMEM.
  */
-ROGER_EXTERN
-int roger_user_config_target_names(const struct roger_user_config *uc,
-				   const char ***out, size_t *n);
+ROGER_EXTERN int
+roger_user_config_target_names(const struct roger_user_config *uc,
+			       const char ***out, size_t *n);
 
 /*
  * Resolve the target to use.  The name is the first of: `flag_name` (-t),
@@ -110,13 +108,11 @@ int roger_user_config_target_names(const struct roger_user_config *uc,
  * unknown name (with a suggestion), a bad URL, a variable that is not set
  * or an unsafe token file.  `uc` may be NULL (no user config).
  */
-ROGER_EXTERN
-int roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
-			 const struct roger_user_config *uc,
-			 const char *flag_name, const char *env_target,
-			 struct roger_err *err);
-ROGER_EXTERN
-void roger_target_free(struct roger_target *t);
+ROGER_EXTERN int
+roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
+		     const struct roger_user_config *uc, const char *flag_name,
+		     const char *env_target, struct roger_err *err);
+ROGER_EXTERN void roger_target_free(struct roger_target *t);
 
 ROGER_END_DECLS
 

@@ -9,8 +9,7 @@
 ROGER_BEGIN_DECLS
 
 /* The package version ("0.1.0"), the same as `roger --version`. */
-ROGER_EXTERN
-const char *roger_version(void);
+ROGER_EXTERN const char *roger_version(void);
 
 ROGER_END_DECLS
 

@@ -49,12 +49,11 @@ struct roger_local_options {
  * if needed; apps found there are recovered and their tasks started again.
  * `ready`, when not NULL, is called once the server answers, with its URL.
  */
-ROGER_EXTERN
-int roger_local_serve(struct roger_ctx *ctx,
-		      const struct roger_local_options *opts,
-		      volatile sig_atomic_t *stop,
-		      void (*ready)(void *data, const char *url), void *data,
-		      struct roger_err *err);
+ROGER_EXTERN int
+roger_local_serve(struct roger_ctx *ctx, const struct roger_local_options *opts,
+		  volatile sig_atomic_t *stop,
+		  void (*ready)(void *data, const char *url), void *data,
+		  struct roger_err *err);
 
 struct roger_local_status {
 	bool running;
@@ -65,9 +64,9 @@ struct roger_local_status {
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
-ROGER_EXTERN
-int roger_local_status(struct roger_local_status *out, const char *state_dir,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_local_status(struct roger_local_status *out, const char *state_dir,
+		   struct roger_err *err);
 
 /*
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
@@ -77,10 +76,10 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
  * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
  * when the server exits before answering.  A stale pid file is removed.
  */
-ROGER_EXTERN
-int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
-		      const char *state_dir, char *const argv[],
-		      int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
+		  const char *state_dir, char *const argv[], int timeout_ms,
+		  struct roger_err *err);
 
 /*
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
@@ -89,30 +88,28 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
  * filled) when one already runs: for most callers that is success.
  */
-ROGER_EXTERN
-int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
-		   const char *exe, const char *state_dir, int port,
-		   int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+	       const char *exe, const char *state_dir, int port, int timeout_ms,
+	       struct roger_err *err);
 
 /*
  * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.
  */
-ROGER_EXTERN
-int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
-		     int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_stop(struct roger_ctx *ctx, const char *state_dir, int timeout_ms,
+		 struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
-ROGER_EXTERN
-bool roger_local_ping(int port, int timeout_ms);
+ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
 
 /*
  * The default state directory: $XDG_STATE_HOME/roger/local (new string,
  * NULL when out of memory).
  */
-ROGER_EXTERN
-char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+ROGER_EXTERN char *roger_local_default_state_dir(const struct roger_ctx *ctx);
 
 ROGER_END_DECLS
 
