@@ -97,28 +97,20 @@ static const struct roger_schema_key environment_keys[] = {
 	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
 };
 
+static int check_environment(struct roger_schema *c, const char *name,
+			     const json_t *v)
+{
+	(void)name;
+	return roger_schema_object(c, v, environment_keys,
+				   ROGER_ARRAY_SIZE(environment_keys),
+				   ROGER_SCHEMA_NO_SECRETS);
+}
+
 static int check_environments(struct roger_schema *c, const json_t *v,
 			      unsigned flags)
 {
-	const char *key;
-	json_t *val;
-	int rc;
-
 	(void)flags;
-	json_object_foreach((json_t *)v, key, val) {
-		size_t mark = roger_schema_push_key(c, key);
-
-		if (!roger_schema_simple_name(key))
-			rc = roger_schema_fail(c, "invalid environment name '%s': use letters, digits, '-', '_' and '.'", key);
-		else
-			rc = roger_schema_object(c, val, environment_keys,
-						 ROGER_ARRAY_SIZE(environment_keys),
-						 ROGER_SCHEMA_NO_SECRETS);
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return roger_schema_names(c, v, "environment", check_environment);
 }
 
 static int check_base(struct roger_schema *c, const json_t *v, unsigned flags)

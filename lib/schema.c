@@ -295,6 +295,30 @@ int roger_schema_object(struct roger_schema *c, const json_t *v,
 	return 0;
 }
 
+int roger_schema_names(struct roger_schema *c, const json_t *v,
+		       const char *what,
+		       int (*check)(struct roger_schema *c, const char *name,
+				    const json_t *v))
+{
+	const char *key;
+	json_t *val;
+	int rc;
+
+	json_object_foreach((json_t *)v, key, val) {
+		size_t mark = roger_schema_push_key(c, key);
+
+		if (!roger_schema_simple_name(key))
+			rc = roger_schema_fail(c, "invalid %s name '%s': use letters, digits, '-', '_' and '.'",
+					       what, key);
+		else
+			rc = check(c, key, val);
+		roger_schema_pop(c, mark);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- the Marathon app fragment ------------------------------------------- */
 
 static int check_env_value(struct roger_schema *c, const char *name,

@@ -122,6 +122,16 @@ int roger_schema_object(struct roger_schema *c, const json_t *v,
 bool roger_schema_simple_name(const char *s);
 
 /*
+ * `v` (an object) maps names of `what` ("environment", "target") to their
+ * definitions: each key must be a simple name, and `check` checks each
+ * definition (the path then ends at the name).
+ */
+int roger_schema_names(struct roger_schema *c, const json_t *v,
+		       const char *what,
+		       int (*check)(struct roger_schema *c, const char *name,
+				    const json_t *v));
+
+/*
  * A `marathon` app fragment of roger.json: the base (`overlay` false), or
  * an environment's overlay, where null removes a key.  Unknown keys pass
  * through, since Marathon owns them, but the fields roger knows are

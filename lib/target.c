@@ -268,31 +268,25 @@ static const struct roger_schema_key target_keys[] = {
 	{ "protected", ROGER_JSON_BOOL, NULL, 0, 0 },
 };
 
+static int check_target(struct roger_schema *c, const char *name,
+			const json_t *v)
+{
+	int rc;
+
+	if (!strcmp(name, "local"))
+		return roger_schema_fail(c, "'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
+	rc = roger_schema_object(c, v, target_keys,
+				 ROGER_ARRAY_SIZE(target_keys), 0);
+	if (rc == 0 && !json_object_get(v, "marathon"))
+		rc = roger_schema_fail(c, "missing 'marathon': the Marathon URL, or a list of them");
+	return rc;
+}
+
 static int check_targets(struct roger_schema *c, const json_t *v,
 			 unsigned flags)
 {
-	const char *key;
-	json_t *val;
-	int rc;
-
 	(void)flags;
-	json_object_foreach((json_t *)v, key, val) {
-		size_t mark = roger_schema_push_key(c, key);
-
-		if (!strcmp(key, "local"))
-			rc = roger_schema_fail(c, "'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
-		else if (!roger_schema_simple_name(key))
-			rc = roger_schema_fail(c, "invalid target name '%s': use letters, digits, '-', '_' and '.'", key);
-		else
-			rc = roger_schema_object(c, val, target_keys,
-						 ROGER_ARRAY_SIZE(target_keys), 0);
-		if (rc == 0 && !json_object_get(val, "marathon"))
-			rc = roger_schema_fail(c, "missing 'marathon': the Marathon URL, or a list of them");
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return roger_schema_names(c, v, "target", check_target);
 }
 
 static const struct roger_schema_key local_keys[] = {
