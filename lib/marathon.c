@@ -24,14 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "err.h"
 #include "http.h"
 #include "marathon.h"
+#include "util.h"
 
-#define UUID_LEN 36
 #define KILL_FLAGS (ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE)
 
 /* ---- small JSON readers -------------------------------------------------- */
@@ -235,17 +236,17 @@ static const char *task_uuid(const char *task_id, const char **incarnation)
 	*incarnation = NULL;
 	if (p) {
 		p += strlen(".instance-");
-		if (strlen(p) < UUID_LEN)
+		if (strlen(p) < ROGER_UUID_LEN)
 			return NULL;
-		if (!strncmp(p + UUID_LEN, "._app.", 6))
-			*incarnation = p + UUID_LEN + 6;
+		if (!strncmp(p + ROGER_UUID_LEN, "._app.", 6))
+			*incarnation = p + ROGER_UUID_LEN + 6;
 		return p;
 	}
-	if (len > UUID_LEN && task_id[len - UUID_LEN - 1] == '.')
-		return task_id + len - UUID_LEN;
-	if (len > UUID_LEN + 9 &&
-	    !strncmp(task_id + len - UUID_LEN - 9, "marathon-", 9))
-		return task_id + len - UUID_LEN;
+	if (len > ROGER_UUID_LEN && task_id[len - ROGER_UUID_LEN - 1] == '.')
+		return task_id + len - ROGER_UUID_LEN;
+	if (len > ROGER_UUID_LEN + 9 &&
+	    !strncmp(task_id + len - ROGER_UUID_LEN - 9, "marathon-", 9))
+		return task_id + len - ROGER_UUID_LEN;
 	return NULL;
 }
 
@@ -260,7 +261,7 @@ int roger_marathon_task_instance_id(char **out, const char *task_id,
 				     "unexpected task id '%s'", task_id);
 	if (strstr(task_id, ".instance-") ||
 	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
-		s = strndup(task_id, (size_t)(uuid - task_id) + UUID_LEN);
+		s = strndup(task_id, (size_t)(uuid - task_id) + ROGER_UUID_LEN);
 	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
 			  task_id, uuid) < 0)
 		s = NULL;
@@ -281,6 +282,70 @@ void roger_marathon_task_short_name(char *out, size_t size,
 		snprintf(out, size, "%.8s.%s", uuid, inc);
 	else
 		snprintf(out, size, "%.8s", uuid);
+}
+
+static bool time_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool roger_marathon_time_parse(int64_t *out, const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, frac = 0, scale = 1000;
+	const char *p;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	if (!time_digits(s, 4, &y) || !time_digits(s + 5, 2, &mo) ||
+	    !time_digits(s + 8, 2, &d) || !time_digits(s + 11, 2, &h) ||
+	    !time_digits(s + 14, 2, &mi) || !time_digits(s + 17, 2, &sec))
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		int n = 0;
+
+		p++;
+		while (p[n] >= '0' && p[n] <= '9')
+			n++;
+		if (n == 0 || n > 9)
+			return false;
+		for (int i = 0; i < n; i++) {
+			if (i < 3) {
+				frac = frac * 10 + (p[i] - '0');
+				scale /= 10;
+			}
+		}
+		frac *= scale;
+		p += n;
+	}
+	if (strcmp(p, "Z") != 0)
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = (int64_t)t * 1000 + frac;
+	return true;
 }
 
 /* ---- requests ------------------------------------------------------------ */

@@ -67,6 +67,14 @@ roger_marathon_task_instance_id(char **out, const char *task_id,
 ROGER_EXTERN void
 roger_marathon_task_short_name(char *out, size_t size, const char *task_id);
 
+/*
+ * Read Marathon's timestamp `s` ("2014-03-01T23:42:20.938Z": UTC, the
+ * fraction of 1 to 9 digits or absent) as milliseconds since the epoch
+ * into *out.  False, leaving *out alone, for NULL or any other text.  App
+ * versions, deployment and task times are all in this form.
+ */
+ROGER_EXTERN bool roger_marathon_time_parse(int64_t *out, const char *s);
+
 /* ---- requests as data ---------------------------------------------------- */
 
 /* What an app GET embeds (the `embed` query parameter). */

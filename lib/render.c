@@ -29,9 +29,8 @@
 #include "project.h"
 #include "render.h"
 #include "spec.h"
+#include "util.h"
 #include "version.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int nomem(struct roger_err *err)
 {
@@ -103,7 +102,7 @@ static int check_fragment(const json_t *frag, const char *where,
 		        err, ROGER_EINVALID,
 		        "%s.version: must not be set: Marathon takes it as a rollback to that version",
 		        where);
-	for (size_t i = 0; i < ARRAY_LEN(owned_labels); i++)
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(owned_labels); i++)
 		if (set_value(labels, owned_labels[i]))
 			return roger_err_set(
 			        err, ROGER_EINVALID,
@@ -317,7 +316,7 @@ int roger_render_mask_secrets(json_t **out, const json_t *app,
 	if (!copy)
 		return nomem(err);
 	inner = (json_t *)unwrap(copy);
-	for (size_t i = 0; i < ARRAY_LEN(maps); i++) {
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(maps); i++) {
 		json_t *map = json_object_get(inner, maps[i]), *v;
 		const char *key;
 
@@ -361,7 +360,7 @@ struct node {
 	bool secret_keys; /* members are names that may look secret */
 };
 
-#define FIELDS(a) a, ARRAY_LEN(a)
+#define FIELDS(a) a, ROGER_ARRAY_SIZE(a)
 
 static const struct field health_check_fields[] = {
 	{ "delaySeconds", 0, "15", NULL },

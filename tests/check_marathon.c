@@ -140,6 +140,23 @@ START_TEST(test_marathon_task_ids_both_formats)
 }
 END_TEST
 
+START_TEST(test_marathon_time_parse_refuses_and_keeps_out)
+{
+	int64_t ms = 42;
+
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938Z"));
+	ck_assert_int_eq(ms, 1393717340938LL);
+	ms = 42;
+	ck_assert(!roger_marathon_time_parse(&ms, NULL));
+	ck_assert(!roger_marathon_time_parse(&ms, ""));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.1234567890Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938+0000"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-3-1T23:42:20Z"));
+	ck_assert_int_eq(ms, 42);
+}
+END_TEST
+
 /* ---- builders ------------------------------------------------------------ */
 
 static void check_req(const struct roger_marathon_req *r, const char *method,
@@ -1731,6 +1748,7 @@ static Suite *marathon_suite(void)
 	tc = tcase_create("ids");
 	tcase_add_test(tc, test_marathon_id_rules);
 	tcase_add_test(tc, test_marathon_task_ids_both_formats);
+	tcase_add_test(tc, test_marathon_time_parse_refuses_and_keeps_out);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("requests");

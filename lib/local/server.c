@@ -39,6 +39,7 @@
 #include "fs.h"
 #include "local/internal.h"
 #include "local/local.h"
+#include "util.h"
 
 #define BODY_MAX (16 * 1024 * 1024)
 
@@ -235,7 +236,7 @@ static void upload_begin(struct roger_local *L, struct conn *c)
 		c->upload_invalid = true;
 		return;
 	}
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	snprintf(name, sizeof(name), ".upload-%s", uuid);
 	c->upload_tmp = roger_path_join(L->artifacts_dir, name);
 	if (c->upload_tmp)
