@@ -322,6 +322,9 @@ static int logged_level;
 static char logged[256];
 
 static void capture_log(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
 {
 	(void)data;
 	logged_level = level;

@@ -30,6 +30,9 @@ static char tok_t0k[] = "T0K", tok_t[] = "T", tok_jwt[] = "eyJhbGciOi.SECRET",
 static struct roger_buf logged = ROGER_BUF_INIT;
 
 static void capture_log(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
 {
 	(void)data;
 	roger_buf_addf(&logged, "%d ", level);

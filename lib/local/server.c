@@ -454,6 +454,9 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
+	ROGER_PRINTF(2, 0);
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct roger_local *L = cls;
 	char msg[512];
