@@ -30,6 +30,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "marathon-defaults.h"
 #include "marathon.h"
 #include "util.h"
 
@@ -888,12 +889,29 @@ static int service_ports(struct roger_marathon_app *app, json_t *o)
 			json_object_get(o, "ports"), NULL);
 }
 
-/* A number of `o`, or `dflt` when absent or not a number. */
-static double jnum_or(const json_t *o, const char *key, double dflt)
+/* A number of `o`, or Marathon's default `d` when absent or not a number. */
+static double jnum_or(const json_t *o, const char *key,
+		      enum roger_marathon_default d)
 {
 	json_t *v = json_object_get(o, key);
 
-	return json_is_number(v) ? json_number_value(v) : dflt;
+	return json_is_number(v) ? json_number_value(v)
+				 : roger_marathon_default_number(d);
+}
+
+static int jint_or(const json_t *o, const char *key,
+		   enum roger_marathon_default d)
+{
+	return (int)jnum_or(o, key, d);
+}
+
+/* A string of `o`, or Marathon's default `d` when absent or not a string. */
+static const char *jstr_or(const json_t *o, const char *key,
+			   enum roger_marathon_default d)
+{
+	const char *s = jstr(o, key);
+
+	return s ? s : roger_marathon_default_string(d);
 }
 
 /* The timing of each health check (objects only, in order). */
@@ -915,15 +933,16 @@ static int health_checks(struct roger_marathon_app *app, json_t *o)
 
 		if (!json_is_object(h))
 			continue;
-		hc->protocol = jstr(h, "protocol");
-		if (!hc->protocol)
-			hc->protocol = "HTTP";
-		hc->grace_period_seconds =
-			(int)jnum_or(h, "gracePeriodSeconds", 300);
-		hc->interval_seconds = (int)jnum_or(h, "intervalSeconds", 60);
-		hc->timeout_seconds = (int)jnum_or(h, "timeoutSeconds", 20);
+		hc->protocol = jstr_or(h, "protocol", ROGER_MD_HC_PROTOCOL);
+		hc->grace_period_seconds = jint_or(h, "gracePeriodSeconds",
+						   ROGER_MD_HC_GRACE);
+		hc->interval_seconds = jint_or(h, "intervalSeconds",
+					       ROGER_MD_HC_INTERVAL);
+		hc->timeout_seconds = jint_or(h, "timeoutSeconds",
+					      ROGER_MD_HC_TIMEOUT);
 		hc->max_consecutive_failures =
-			(int)jnum_or(h, "maxConsecutiveFailures", 3);
+			jint_or(h, "maxConsecutiveFailures",
+				ROGER_MD_HC_MAX_FAILURES);
 		app->n_health_checks++;
 	}
 	return 0;
@@ -950,13 +969,16 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 	app->tasks_healthy = jint(o, "tasksHealthy");
 	app->tasks_unhealthy = jint(o, "tasksUnhealthy");
 	us = json_object_get(o, "upgradeStrategy");
-	app->minimum_health_capacity =
-		jnum_or(us, "minimumHealthCapacity", 1);
-	app->maximum_over_capacity = jnum_or(us, "maximumOverCapacity", 1);
-	app->backoff_seconds = jnum_or(o, "backoffSeconds", 1);
-	app->backoff_factor = jnum_or(o, "backoffFactor", 1.15);
-	app->max_launch_delay_seconds =
-		jnum_or(o, "maxLaunchDelaySeconds", 300);
+	app->minimum_health_capacity = jnum_or(us, "minimumHealthCapacity",
+					       ROGER_MD_UPGRADE_MIN_HEALTH);
+	app->maximum_over_capacity = jnum_or(us, "maximumOverCapacity",
+					     ROGER_MD_UPGRADE_MAX_OVER);
+	app->backoff_seconds = jnum_or(o, "backoffSeconds",
+				       ROGER_MD_BACKOFF_SECONDS);
+	app->backoff_factor = jnum_or(o, "backoffFactor",
+				      ROGER_MD_BACKOFF_FACTOR);
+	app->max_launch_delay_seconds = jnum_or(o, "maxLaunchDelaySeconds",
+						ROGER_MD_MAX_LAUNCH_DELAY);
 	if (json_is_object(ltf)) {
 		struct roger_marathon_task_failure *f = &app->last_task_failure;
 

@@ -14,6 +14,7 @@
 #include "lib/roger.h"
 #include "lib/http.h"
 #include "lib/marathon.h"
+#include "lib/marathon-defaults.h"
 #include "fake_http.h"
 #include "faultd.h"
 
@@ -619,6 +620,40 @@ START_TEST(test_marathon_parse_app_timing)
 	ck_assert(app->backoff_factor == 2);
 	ck_assert(app->max_launch_delay_seconds == 10);
 	roger_marathon_app_free(app);
+}
+END_TEST
+
+/* Every default of the one table reads back as JSON, each path once. */
+START_TEST(test_marathon_defaults_table)
+{
+	ck_assert_ptr_null(roger_marathon_default_json(ROGER_MD_NONE));
+	for (int d = ROGER_MD_NONE + 1; d < ROGER_MD_COUNT_; d++) {
+		const char *json = roger_marathon_default_json(d);
+		const char *path = roger_marathon_default_path(d);
+
+		ck_assert_ptr_nonnull(json);
+		ck_assert_ptr_nonnull(path);
+		for (int e = ROGER_MD_NONE + 1; e < d; e++)
+			ck_assert_str_ne(roger_marathon_default_path(e), path);
+		while (*json) {
+			size_t len = strcspn(json, "|");
+			char *one = strndup(json, len);
+			json_t *v = json_loads(one, JSON_DECODE_ANY, NULL);
+
+			ck_assert_msg(v != NULL, "%s: '%s' is no JSON", path, one);
+			json_decref(v);
+			free(one);
+			json += len + (json[len] == '|');
+		}
+	}
+	ck_assert_str_eq(roger_marathon_default_string(ROGER_MD_HC_PROTOCOL),
+			 "HTTP");
+	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_HC_PROTOCOL),
+			 "\"HTTP\"");
+	/* where versions differ, the newest Marathon's value comes first */
+	ck_assert(roger_marathon_default_number(ROGER_MD_MAX_LAUNCH_DELAY) == 300);
+	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_MAX_LAUNCH_DELAY),
+			 "300|3600");
 }
 END_TEST
 
@@ -1762,6 +1797,7 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_parse_app_post_201_bare);
 	tcase_add_test(tc, test_marathon_parse_app_edge_shapes);
 	tcase_add_test(tc, test_marathon_parse_app_timing);
+	tcase_add_test(tc, test_marathon_defaults_table);
 	tcase_add_test(tc, test_marathon_parse_bad_bodies);
 	tcase_add_test(tc, test_marathon_parse_tasks_all_shapes);
 	tcase_add_test(tc, test_marathon_parse_versions_sorted);
