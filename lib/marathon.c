@@ -228,63 +228,6 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 	}
 }
 
-/* Where the UUID of a task or instance id starts, or NULL. */
-static const char *task_uuid(const char *task_id, const char **incarnation)
-{
-	const char *p = strstr(task_id, ".instance-");
-	size_t len = strlen(task_id);
-
-	*incarnation = NULL;
-	if (p) {
-		p += strlen(".instance-");
-		if (strlen(p) < ROGER_UUID_LEN)
-			return NULL;
-		if (!strncmp(p + ROGER_UUID_LEN, "._app.", 6))
-			*incarnation = p + ROGER_UUID_LEN + 6;
-		return p;
-	}
-	if (len > ROGER_UUID_LEN && task_id[len - ROGER_UUID_LEN - 1] == '.')
-		return task_id + len - ROGER_UUID_LEN;
-	if (len > ROGER_UUID_LEN + 9 &&
-	    !strncmp(task_id + len - ROGER_UUID_LEN - 9, "marathon-", 9))
-		return task_id + len - ROGER_UUID_LEN;
-	return NULL;
-}
-
-int roger_marathon_task_instance_id(char **out, const char *task_id,
-				    struct roger_err *err)
-{
-	const char *inc, *uuid = task_uuid(task_id, &inc);
-	char *s;
-
-	if (!uuid)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "unexpected task id '%s'", task_id);
-	if (strstr(task_id, ".instance-") ||
-	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
-		s = strndup(task_id, (size_t)(uuid - task_id) + ROGER_UUID_LEN);
-	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
-			  task_id, uuid) < 0)
-		s = NULL;
-	if (!s)
-		return nomem(err);
-	*out = s;
-	return 0;
-}
-
-void roger_marathon_task_short_name(char *out, size_t size,
-				    const char *task_id)
-{
-	const char *inc, *uuid = task_uuid(task_id, &inc);
-
-	if (!uuid)
-		snprintf(out, size, "%s", task_id);
-	else if (inc && strcmp(inc, "1"))
-		snprintf(out, size, "%.8s.%s", uuid, inc);
-	else
-		snprintf(out, size, "%.8s", uuid);
-}
-
 static bool time_digits(const char *s, int n, int *out)
 {
 	int v = 0;
@@ -347,6 +290,63 @@ bool roger_marathon_time_parse(int64_t *out, const char *s)
 		return false;
 	*out = (int64_t)t * 1000 + frac;
 	return true;
+}
+
+/* Where the UUID of a task or instance id starts, or NULL. */
+static const char *task_uuid(const char *task_id, const char **incarnation)
+{
+	const char *p = strstr(task_id, ".instance-");
+	size_t len = strlen(task_id);
+
+	*incarnation = NULL;
+	if (p) {
+		p += strlen(".instance-");
+		if (strlen(p) < ROGER_UUID_LEN)
+			return NULL;
+		if (!strncmp(p + ROGER_UUID_LEN, "._app.", 6))
+			*incarnation = p + ROGER_UUID_LEN + 6;
+		return p;
+	}
+	if (len > ROGER_UUID_LEN && task_id[len - ROGER_UUID_LEN - 1] == '.')
+		return task_id + len - ROGER_UUID_LEN;
+	if (len > ROGER_UUID_LEN + 9 &&
+	    !strncmp(task_id + len - ROGER_UUID_LEN - 9, "marathon-", 9))
+		return task_id + len - ROGER_UUID_LEN;
+	return NULL;
+}
+
+int roger_marathon_task_instance_id(char **out, const char *task_id,
+				    struct roger_err *err)
+{
+	const char *inc, *uuid = task_uuid(task_id, &inc);
+	char *s;
+
+	if (!uuid)
+		return roger_err_set(err, ROGER_EINVALID,
+				     "unexpected task id '%s'", task_id);
+	if (strstr(task_id, ".instance-") ||
+	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
+		s = strndup(task_id, (size_t)(uuid - task_id) + ROGER_UUID_LEN);
+	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
+			  task_id, uuid) < 0)
+		s = NULL;
+	if (!s)
+		return nomem(err);
+	*out = s;
+	return 0;
+}
+
+void roger_marathon_task_short_name(char *out, size_t size,
+				    const char *task_id)
+{
+	const char *inc, *uuid = task_uuid(task_id, &inc);
+
+	if (!uuid)
+		snprintf(out, size, "%s", task_id);
+	else if (inc && strcmp(inc, "1"))
+		snprintf(out, size, "%.8s.%s", uuid, inc);
+	else
+		snprintf(out, size, "%.8s", uuid);
 }
 
 /* ---- requests ------------------------------------------------------------ */

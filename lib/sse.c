@@ -20,10 +20,12 @@
 
 void roger_sse_init(struct roger_sse *p)
 {
-	memset(p, 0, sizeof(*p));
-	roger_buf_init(&p->line);
-	roger_buf_init(&p->type);
-	roger_buf_init(&p->data);
+	static const struct roger_sse fresh = {
+		ROGER_BUF_INIT, ROGER_BUF_INIT, ROGER_BUF_INIT, false, false,
+		0, 0, 0,
+	};
+
+	*p = fresh;
 }
 
 void roger_sse_release(struct roger_sse *p)
