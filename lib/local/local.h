@@ -10,6 +10,12 @@
  * directory: find it, start it (re-executing a program that serves) and
  * stop it.
  *
+ * roger local is part of libroger rather than a library of its own (the
+ * reasons are in lib/README): it is built from libroger's internals, and
+ * the roger program serves it in-process.  This header, installed as
+ * <roger/local/local.h>, is all of it that is public; the server's
+ * handlers, scheduler, agent and state are internal.
+ *
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
