@@ -2,14 +2,13 @@
  * appinfo.c - what the commands that look at a live app share (status,
  * history, and the day-two verbs): the Marathon client with the
  * command's request timeout, one way to say that an app does not exist
- * or that the cluster does not answer, and Marathon's timestamps read and
- * shown as ages.
+ * or that the cluster does not answer, and the age of Marathon's
+ * timestamps (read by roger_marathon_time_parse()) shown short.
  */
 #include <config.h>
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd.h"
 
@@ -58,41 +57,6 @@ int cli_fail_app(struct cli *cli, const char *app_id,
 	return cli_fail(err);
 }
 
-bool cli_parse_time(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	int frac = 0, n = 0;
-	char z = 0;
-	time_t t;
-
-	if (!s)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return false;
-	s += n;
-	if (*s == '.') {
-		int digits = 0;
-
-		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-			if (digits < 3)
-				frac = frac * 10 + (*s - '0');
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	z = *s;
-	if (z != 'Z' || s[1])
-		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*ms = (int64_t)t * 1000 + frac;
-	return true;
-}
-
 void cli_format_age(char *out, size_t size, int64_t ms)
 {
 	int64_t s = ms < 0 ? 0 : ms / 1000;
@@ -129,7 +93,7 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 	bool by_commit = hex_prefix(want);
 	int64_t ms;
 
-	if (!by_commit && !cli_parse_time(want, &ms))
+	if (!by_commit && !roger_marathon_time_parse(&ms, want))
 		return cli_usage_error(cli, "invalid version '%s': expected a version such as 2026-01-02T03:04:05.678Z, or a commit (at least 7 hex digits)",
 				       want);
 	for (size_t i = 0; i < v->n; i++) {

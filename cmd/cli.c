@@ -74,6 +74,9 @@ char *xstrdup(const char *s)
 }
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
+	ROGER_PRINTF(2, 0);
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs("roger: ", stderr);
 	fputs(prefix, stderr);

@@ -199,8 +199,6 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,
 		     size_t *index, json_t **def);
-/* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
-bool cli_parse_time(const char *s, int64_t *ms);
 /* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
 void cli_format_age(char *out, size_t size, int64_t ms);
 

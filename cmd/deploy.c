@@ -61,14 +61,6 @@ struct deploy {
 	char commit[ROGER_SHORT_COMMIT_LEN + 1];
 };
 
-static void doc_set(struct deploy *d, const char *key, json_t *value)
-{
-	if (!value || json_object_set_new(d->w.doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
-}
-
 /* "alice@laptop": who deploys, for the ROGER_DEPLOYED_BY label. */
 /* Push the artifact (or, for a dry run, only work out its URL). */
 static int push(struct deploy *d)
@@ -90,12 +82,13 @@ static int push(struct deploy *d)
 			return status;
 		d->artifact_url = d->pushed.url;
 	}
-	doc_set(d, "artifact",
-		json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url", d->artifact_url,
-			  "sha256", a->sha256, "size", (json_int_t)a->size,
-			  "commit", a->commit, "dirty", a->dirty, "pushed",
-			  d->w.dry_run ? json_false()
-				       : json_boolean(!d->pushed.skipped)));
+	cli_watch_set(&d->w, "artifact",
+		      json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}",
+				"url", d->artifact_url, "sha256", a->sha256,
+				"size", (json_int_t)a->size, "commit", a->commit,
+				"dirty", a->dirty, "pushed",
+				d->w.dry_run ? json_false()
+					     : json_boolean(!d->pushed.skipped)));
 	return ROGER_EXIT_OK;
 }
 
@@ -130,11 +123,12 @@ static int compare(struct deploy *d)
 	json_decref(none);
 	if (rc < 0 || roger_diff_to_json(&changes, d->diff, &err) < 0)
 		return cli_fail(&err);
-	doc_set(d, "created", json_boolean(!d->live));
-	doc_set(d, "previous_version",
-		d->live && d->live->version ? json_string(d->live->version)
-					    : json_null());
-	doc_set(d, "diff", changes);
+	cli_watch_set(&d->w, "created", json_boolean(!d->live));
+	cli_watch_set(&d->w, "previous_version",
+		      d->live && d->live->version
+			      ? json_string(d->live->version)
+			      : json_null());
+	cli_watch_set(&d->w, "diff", changes);
 	return ROGER_EXIT_OK;
 }
 
@@ -242,7 +236,7 @@ static void show_addresses(struct deploy *d)
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("%s\n", addr);
 	}
-	doc_set(d, "addresses", list);
+	cli_watch_set(&d->w, "addresses", list);
 	roger_marathon_app_free(app);
 }
 
@@ -278,12 +272,12 @@ static int deploy(struct deploy *d)
 	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
 		return status;
 	snprintf(d->commit, sizeof(d->commit), "%s", d->artifact->commit);
-	doc_set(d, "commit", json_string(d->artifact->commit));
+	cli_watch_set(&d->w, "commit", json_string(d->artifact->commit));
 	if ((status = push(d)) != 0 || (status = render(d)) != 0 ||
 	    (status = compare(d)) != 0)
 		return status;
 	if (d->live && roger_diff_empty(d->diff) && !w->force) {
-		doc_set(d, "status", json_string("unchanged"));
+		cli_watch_set(&d->w, "status", json_string("unchanged"));
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
 			       w->app_id, d->commit);
@@ -338,7 +332,7 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 	status = deploy(&d);
 	/* a step that printed its own error (build, push, render) */
 	if (status && d.w.doc && !json_object_get(d.w.doc, "status"))
-		doc_set(&d, "status", json_string("error"));
+		cli_watch_set(&d.w, "status", json_string("error"));
 	status = cli_watch_finish(&d.w, status);
 	roger_diff_free(d.diff);
 	roger_marathon_app_free(d.goal);

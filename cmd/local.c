@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "lib/config.h"
 #include "lib/local/local.h"
 #include "lib/str.h"
+#include "lib/target.h"
 
 enum {
 	OPT_CA_FILE = OPT_LONG,

@@ -116,7 +116,7 @@ static int check_unique(struct rollback *rb, const char *want, size_t index)
 	struct roger_err err = ROGER_ERR_INIT;
 	int64_t ms;
 
-	if (cli_parse_time(want, &ms))
+	if (roger_marathon_time_parse(&ms, want))
 		return ROGER_EXIT_OK;
 	for (size_t i = index + 1; i < rb->versions->n; i++) {
 		struct roger_release rel;

@@ -110,7 +110,7 @@ static void age(char *out, size_t size, const struct status *s,
 {
 	int64_t ms;
 
-	if (cli_parse_time(when, &ms))
+	if (roger_marathon_time_parse(&ms, when))
 		cli_format_age(out, size, s->now - ms);
 	else
 		snprintf(out, size, "-");
@@ -383,7 +383,7 @@ static json_t *tasks_json(const struct status *s)
 				  str_or_null(t->staged_at), "started_at",
 				  str_or_null(t->started_at), "version",
 				  str_or_null(t->version), "age_seconds",
-				  cli_parse_time(when, &ms)
+				  roger_marathon_time_parse(&ms, when)
 					  ? json_integer((s->now - ms) / 1000)
 					  : json_null()));
 	}

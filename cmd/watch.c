@@ -88,7 +88,7 @@ int cli_watch_setup(struct cli_watch *w)
 	return ROGER_EXIT_OK;
 }
 
-static void doc_set(struct cli_watch *w, const char *key, json_t *value)
+void cli_watch_set(struct cli_watch *w, const char *key, json_t *value)
 {
 	if (!value || json_object_set_new(w->doc, key, value) < 0) {
 		cli_error("out of memory");
@@ -98,7 +98,7 @@ static void doc_set(struct cli_watch *w, const char *key, json_t *value)
 
 static void doc_status(struct cli_watch *w, const char *status)
 {
-	doc_set(w, "status", json_string(status));
+	cli_watch_set(w, "status", json_string(status));
 }
 
 int cli_watch_confirm(struct cli_watch *w, const char *what, bool always)
@@ -138,9 +138,9 @@ int cli_watch_dry_run(struct cli_watch *w,
 	base_url(w, &url);
 	roger_buf_adds(&url, req->path);
 	doc_status(w, "dry_run");
-	doc_set(w, "request",
-		json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
-			  url.buf, "body", body ? body : json_null()));
+	cli_watch_set(w, "request",
+		      json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
+				url.buf, "body", body ? body : json_null()));
 	if (w->cli->output == OUTPUT_TEXT) {
 		printf("%s %s\n", req->method, url.buf);
 		if (req->body)
@@ -175,14 +175,14 @@ int64_t cli_watch_settle_ms(const struct cli_watch *w)
 int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	doc_set(w, "error", json_string(err->msg));
+	cli_watch_set(w, "error", json_string(err->msg));
 	return cli_fail_app(w->cli, w->app_id, err);
 }
 
 int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	doc_set(w, "error", json_string(err->msg));
+	cli_watch_set(w, "error", json_string(err->msg));
 	if (err->code == ROGER_ECONFLICT && !w->force) {
 		cli_error("%s; pass --force to override it (Marathon then cancels that deployment)",
 			  err->msg);
@@ -310,7 +310,7 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 		roger_buf_release(&tail);
 		return;
 	}
-	doc_set(w, "stderr_tail", json_text(tail.buf, tail.len));
+	cli_watch_set(w, "stderr_tail", json_text(tail.buf, tail.len));
 	if (w->cli->quiet) {
 		roger_buf_release(&tail);
 		return;
@@ -360,7 +360,7 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 		json_object_set_new(doc, "watch", roger_deploy_status_json(&st));
 	if (doc && rc < 0)
 		json_object_set_new(doc, "error", json_string(err.msg));
-	doc_set(w, "rollback", doc);
+	cli_watch_set(w, "rollback", doc);
 	if (rc == 0) {
 		struct roger_buf line = ROGER_BUF_INIT;
 
@@ -432,9 +432,10 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	struct roger_buf line = ROGER_BUF_INIT;
 	int rc, status;
 
-	doc_set(w, "deployment", json_string(g->res->deployment_id));
-	doc_set(w, "version", g->res->version[0] ? json_string(g->res->version)
-						  : json_null());
+	cli_watch_set(w, "deployment", json_string(g->res->deployment_id));
+	cli_watch_set(w, "version", g->res->version[0]
+					    ? json_string(g->res->version)
+					    : json_null());
 	if (w->detach) {
 		doc_status(w, "detached");
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
@@ -450,11 +451,12 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	goal.timeout_ms = w->timeout_s >= 0 ? w->timeout_s * 1000
 					    : g->default_timeout_ms;
 	goal.settle_ms = w->settle_s >= 0 ? w->settle_s * 1000 : -1;
-	doc_set(w, "timeout_seconds", json_real((double)goal.timeout_ms / 1000.0));
+	cli_watch_set(w, "timeout_seconds",
+		      json_real((double)goal.timeout_ms / 1000.0));
 	rc = roger_deploy_watch(&st, w->cli->ctx, w->m, w->events, &goal, &o,
 				&err);
 	clear_line(w);
-	doc_set(w, "watch", roger_deploy_status_json(&st));
+	cli_watch_set(w, "watch", roger_deploy_status_json(&st));
 	switch (rc) {
 	case 0:
 		doc_status(w, "succeeded");
@@ -491,7 +493,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		break;
 	default:
 		doc_status(w, "error");
-		doc_set(w, "error", json_string(err.msg));
+		cli_watch_set(w, "error", json_string(err.msg));
 		status = cli_fail(&err);
 		if (st.progress.deployment_active)
 			left_running(w, goal.deployment_id);

@@ -1,6 +1,6 @@
 /*
- * watch.h - what the commands that start a deployment share (scale,
- * restart, destroy; deploy and rollback later): their common options, the
+ * watch.h - what the commands that start a deployment share (deploy,
+ * scale, restart, rollback, destroy): their common options, the
  * confirmation a protected target needs, the dry run, and waiting for the
  * deployment through lib/deploy with its progress line, failure report,
  * stderr tail, rollback and exit status.
@@ -126,6 +126,12 @@ int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err);
  * a 409 (--force).  Returns the exit status.
  */
 int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err);
+
+/*
+ * Set `key` of the -o json document w->doc to `value` (stolen), exiting on
+ * a NULL `value` or when out of memory: the one way every command fills it.
+ */
+void cli_watch_set(struct cli_watch *w, const char *key, json_t *value);
 
 /* Print w->doc with -o json, free everything, and return `status`. */
 int cli_watch_finish(struct cli_watch *w, int status);

@@ -30,8 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
 #include "oci.h"
 #include "pack.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -100,10 +103,10 @@ struct roger_image {
  * ROGER_EAUTH, ROGER_ENET, ROGER_EHTTP from the registry (a digest
  * mismatch leaves nothing in the cache).
  */
-int roger_image_build(struct roger_image **out, struct roger_ctx *ctx,
+ROGER_EXTERN int roger_image_build(struct roger_image **out, struct roger_ctx *ctx,
 		      struct roger_registry_pool *pool,
 		      const struct roger_image_opts *o, struct roger_err *err);
-void roger_image_free(struct roger_image *img);
+ROGER_EXTERN void roger_image_free(struct roger_image *img);
 
 /*
  * The tag roger pushes an image under: the commit's first 12 digits, '-',
@@ -113,7 +116,7 @@ void roger_image_free(struct roger_image *img);
  * when the base moved or the settings changed.  out[] holds at least 26
  * bytes.
  */
-void roger_image_tag(char *out, const char *commit, const char *digest);
+ROGER_EXTERN void roger_image_tag(char *out, const char *commit, const char *digest);
 
 struct roger_image_push_opts {
 	const char *registry;   /* the target's registry ("host:port") */
@@ -132,7 +135,7 @@ struct roger_image_push_result {
 	unsigned uploaded;      /* our layer and config, when missing */
 };
 
-void roger_image_push_result_release(struct roger_image_push_result *r);
+ROGER_EXTERN void roger_image_push_result_release(struct roger_image_push_result *r);
 
 /*
  * Push `img` to o->repository on o->registry: when the tag already names
@@ -143,10 +146,12 @@ void roger_image_push_result_release(struct roger_image_push_result *r);
  * digest-checked, then uploaded); our layer and the config are uploaded.
  * Then the manifest is PUT by digest and by tag.
  */
-int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
+ROGER_EXTERN int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
 		     struct roger_registry_pool *pool,
 		     const struct roger_image *img,
 		     const struct roger_image_push_opts *o,
 		     struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

@@ -191,8 +191,13 @@ void roger_image_ref_release(struct roger_image_ref *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Fail with "invalid image reference 'S': WHAT 'PART'WHY", `s` and `part`
+ * made printable.
+ */
 static int ref_fail(struct roger_image_ref *r, struct roger_err *err, int code,
-		    const char *fmt, const char *s, const char *part)
+		    const char *what, const char *why, const char *s,
+		    const char *part)
 {
 	struct roger_buf q = ROGER_BUF_INIT, pq = ROGER_BUF_INIT;
 
@@ -205,7 +210,8 @@ static int ref_fail(struct roger_image_ref *r, struct roger_err *err, int code,
 		roger_buf_addch(&pq, (unsigned char)*p < 0x20 || *p == 0x7f
 					     ? '?'
 					     : *p);
-	roger_err_set(err, code, fmt, q.buf, pq.buf);
+	roger_err_set(err, code, "invalid image reference '%s': %s '%s'%s",
+		      q.buf, what, pq.buf, why);
 	roger_buf_release(&q);
 	roger_buf_release(&pq);
 	roger_image_ref_release(r);
@@ -227,7 +233,7 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 	if (at) {
 		if (!roger_digest_valid(at + 1))
 			return ref_fail(&r, err, ROGER_EINVALID,
-					"invalid image reference '%s': the digest '%s' is not 'sha256:' and 64 lower-case hex digits",
+					"the digest", " is not 'sha256:' and 64 lower-case hex digits",
 					s, at + 1);
 		r.digest = strdup(at + 1);
 		if (!r.digest)
@@ -247,7 +253,7 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 			goto nomem;
 		if (!roger_image_tag_valid(r.tag))
 			return ref_fail(&r, err, ROGER_EINVALID,
-					"invalid image reference '%s': invalid tag '%s' (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')",
+					"invalid tag", " (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')",
 					s, r.tag ? r.tag : "");
 		name_end = colon;
 	}
@@ -285,7 +291,7 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 	}
 	if (!roger_image_repository_valid(r.repository))
 		return ref_fail(&r, err, ROGER_EINVALID,
-				"invalid image reference '%s': invalid repository name '%s' (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)",
+				"invalid repository name", " (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)",
 				s, r.repository);
 	if (!r.tag && !r.digest) {
 		r.tag = strdup("latest");
@@ -300,7 +306,7 @@ bad_registry:
 
 		snprintf(host, sizeof(host), "%.*s", (int)first_len, s);
 		return ref_fail(&r, err, ROGER_EINVALID,
-				"invalid image reference '%s': invalid registry '%s' (host[:port])",
+				"invalid registry", " (host[:port])",
 				s, host);
 	}
 nomem:

@@ -20,6 +20,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_err;
 
@@ -56,10 +60,10 @@ struct roger_err;
 #define ROGER_DIGEST_SIZE 72
 
 /* Whether `s` is "sha256:" followed by exactly 64 lower-case hex digits. */
-bool roger_digest_valid(const char *s);
+ROGER_EXTERN bool roger_digest_valid(const char *s);
 
 /* The digest of `len` bytes at `data`, into out[ROGER_DIGEST_SIZE]. */
-void roger_digest_of(char *out, const void *data, size_t len);
+ROGER_EXTERN void roger_digest_of(char *out, const void *data, size_t len);
 
 /* ---- image references ---------------------------------------------------- */
 
@@ -87,25 +91,25 @@ struct roger_image_ref {
  * repository grammar, a name over 255 characters, a tag over 128, a
  * digest that is not sha256 with 64 hex digits.  ROGER_ENOMEM.
  */
-int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
+ROGER_EXTERN int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 			  struct roger_err *err);
-void roger_image_ref_release(struct roger_image_ref *r);
+ROGER_EXTERN void roger_image_ref_release(struct roger_image_ref *r);
 
 /*
  * Append the reference in its full form to `out`: registry/repository,
  * then ":tag" when there is one, then "@digest" when there is one.
  */
-int roger_image_ref_format(struct roger_buf *out,
+ROGER_EXTERN int roger_image_ref_format(struct roger_buf *out,
 			   const struct roger_image_ref *r);
 
 /* The host[:port] whose API serves `registry` (docker.io's is another). */
-const char *roger_image_ref_api_host(const char *registry);
+ROGER_EXTERN const char *roger_image_ref_api_host(const char *registry);
 
 /* Whether `tag` is a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
-bool roger_image_tag_valid(const char *tag);
+ROGER_EXTERN bool roger_image_tag_valid(const char *tag);
 
 /* Whether `repo` is a valid repository name (components joined by '/'). */
-bool roger_image_repository_valid(const char *repo);
+ROGER_EXTERN bool roger_image_repository_valid(const char *repo);
 
 /* ---- manifests and indexes ----------------------------------------------- */
 
@@ -143,10 +147,10 @@ struct roger_oci_manifest {
  * manifests, unknown types and malformed descriptors (a digest that is not
  * sha256, a negative size) are ROGER_EINVALID, with what is wrong.
  */
-int roger_oci_manifest_parse(struct roger_oci_manifest **out,
+ROGER_EXTERN int roger_oci_manifest_parse(struct roger_oci_manifest **out,
 			     const char *content_type, const char *body,
 			     size_t len, struct roger_err *err);
-void roger_oci_manifest_free(struct roger_oci_manifest *m);
+ROGER_EXTERN void roger_oci_manifest_free(struct roger_oci_manifest *m);
 
 /*
  * The entry of index `idx` for the platform os/arch (and variant, when
@@ -154,13 +158,13 @@ void roger_oci_manifest_free(struct roger_oci_manifest *m);
  * the first).  Borrowed from `idx`.  ROGER_ENOTFOUND, listing the
  * platforms the index has, when none matches.
  */
-int roger_oci_index_select(const struct roger_oci_desc **out,
+ROGER_EXTERN int roger_oci_index_select(const struct roger_oci_desc **out,
 			   const struct roger_oci_manifest *idx, const char *os,
 			   const char *arch, const char *variant,
 			   struct roger_err *err);
 
 /* Whether a layer of this media type is a gzip tar roger can reference. */
-bool roger_oci_layer_gzip(const char *media_type);
+ROGER_EXTERN bool roger_oci_layer_gzip(const char *media_type);
 
 /* ---- image configs ------------------------------------------------------- */
 
@@ -172,7 +176,7 @@ bool roger_oci_layer_gzip(const char *media_type);
  * entry per layer.  *out is the whole document (new reference), unknown
  * members kept, so that a derived image keeps everything of its base.
  */
-int roger_oci_config_parse(json_t **out, const char *body, size_t len,
+ROGER_EXTERN int roger_oci_config_parse(json_t **out, const char *body, size_t len,
 			   size_t n_layers, struct roger_err *err);
 
 /* What the image builder changes in a base config (everything borrowed). */
@@ -199,7 +203,7 @@ struct roger_oci_config_change {
  * need), then the new layer's.  ROGER_EINVALID for an env entry without
  * '=' or a name that is empty.
  */
-int roger_oci_config_derive(json_t **out, const json_t *base,
+ROGER_EXTERN int roger_oci_config_derive(json_t **out, const json_t *base,
 			    size_t n_base_layers,
 			    const struct roger_oci_config_change *c,
 			    struct roger_err *err);
@@ -210,7 +214,7 @@ int roger_oci_config_derive(json_t **out, const json_t *base,
  * as the Docker type (the same bytes; Docker manifests name Docker
  * types).  ROGER_EINVALID for a layer that is not a gzip tar.
  */
-int roger_oci_manifest_docker(json_t **out, const struct roger_oci_desc *config,
+ROGER_EXTERN int roger_oci_manifest_docker(json_t **out, const struct roger_oci_desc *config,
 			      const struct roger_oci_desc *layers,
 			      size_t n_layers, struct roger_err *err);
 
@@ -221,7 +225,7 @@ int roger_oci_manifest_docker(json_t **out, const struct roger_oci_desc *config,
  * same bytes.  ROGER_ENOMEM, or ROGER_EINVALID for what jansson cannot
  * dump.
  */
-int roger_oci_json_dump(struct roger_buf *out, const json_t *doc);
+ROGER_EXTERN int roger_oci_json_dump(struct roger_buf *out, const json_t *doc);
 
 /* ---- the registry's error envelope -------------------------------------- */
 
@@ -233,8 +237,10 @@ int roger_oci_json_dump(struct roger_buf *out, const json_t *doc);
  * goes to `code` (code_size bytes, "" when none).  Returns 1 when the body
  * was an envelope, 0 when it was not (nothing appended), ROGER_ENOMEM.
  */
-int roger_oci_error_summary(struct roger_buf *out, char *code,
+ROGER_EXTERN int roger_oci_error_summary(struct roger_buf *out, char *code,
 			    size_t code_size, const char *body, size_t len,
 			    size_t max);
+
+ROGER_END_DECLS
 
 #endif

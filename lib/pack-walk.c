@@ -50,6 +50,7 @@
 #include "repo-git.h"
 #include "repo.h"
 #include "str.h"
+#include "util.h"
 
 #define READ_CHUNK (256 * 1024)
 #define LFS_MAX 1024
@@ -397,21 +398,6 @@ static int dir_dir(void *sink, const char *path, struct roger_err *err)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		    struct roger_err *err)
 {
@@ -431,7 +417,7 @@ static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		rc = content_next(c, &p, &n, path, err);
 		if (rc < 0 || n == 0)
 			break;
-		if (write_all(fd, p, n) < 0)
+		if (roger_write_all(fd, p, n) < 0)
 			rc = roger_err_set(err, ROGER_EIO,
 					   "cannot write '%s': %s", abs,
 					   strerror(errno));

@@ -48,12 +48,12 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
 #include "pack-internal.h"
 #include "pack.h"
+#include "project.h"
 #include "repo-git.h"
 #include "repo.h"
 

@@ -23,6 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
@@ -78,8 +82,9 @@ struct roger_build_opts {
  * exclude, timeout; borrowed from `p`), leaving the other fields as they
  * are.
  */
-void roger_build_opts_from_project(struct roger_build_opts *o,
-				   const struct roger_project *p);
+ROGER_EXTERN void
+roger_build_opts_from_project(struct roger_build_opts *o,
+			      const struct roger_project *p);
 
 struct roger_artifact {
 	char *path;          /* the .tar.gz in the cache, absolute */
@@ -117,9 +122,10 @@ struct roger_artifact {
  * exclude pattern, a file name that is not UTF-8, a submodule that is not
  * checked out), ROGER_EIO, ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
  */
-int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
-		     const struct roger_build_opts *o, struct roger_err *err);
-void roger_artifact_free(struct roger_artifact *a);
+ROGER_EXTERN int
+roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
+		 const struct roger_build_opts *o, struct roger_err *err);
+ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 
 /* ---- writers ------------------------------------------------------------ */
 
@@ -150,31 +156,34 @@ struct roger_pack_stats {
 	size_t n_lfs_pointers;
 };
 
-void roger_pack_stats_release(struct roger_pack_stats *s);
+ROGER_EXTERN void roger_pack_stats_release(struct roger_pack_stats *s);
 
 /* The subtree at commit `commit` (a full hex id) of `repo`. */
-int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		      struct roger_repo *repo, const char *commit,
-		      const struct roger_pack_opts *o, roger_pack_write_fn fn,
-		      void *data, struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		  struct roger_repo *repo, const char *commit,
+		  const struct roger_pack_opts *o, roger_pack_write_fn fn,
+		  void *data, struct roger_err *err);
 
 /*
  * The subtree of the work tree of `repo` as it is on disk: tracked files
  * that exist plus untracked files that are not ignored, checked-out
  * submodules likewise, without .git and the subtree's .roger/.
  */
-int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
-			struct roger_repo *repo,
-			const struct roger_pack_opts *o,
-			roger_pack_write_fn fn, void *data,
-			struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		    struct roger_repo *repo, const struct roger_pack_opts *o,
+		    roger_pack_write_fn fn, void *data, struct roger_err *err);
 
 /*
  * Everything under `root`/`subdir` on disk except .git directories (a
  * build's result), with the .gitattributes files found under `root`.
  */
-int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		   const char *root, const struct roger_pack_opts *o,
-		   roger_pack_write_fn fn, void *data, struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
+	       const char *root, const struct roger_pack_opts *o,
+	       roger_pack_write_fn fn, void *data, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

@@ -36,8 +36,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
 #include "http.h"
 #include "oci.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_buf;
 struct roger_ctx;
@@ -76,20 +79,20 @@ struct roger_registry_opts {
  * that is not loopback (the contract: Basic only over TLS, or on
  * 127.0.0.1/localhost/::1).
  */
-int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
+ROGER_EXTERN int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
 		       const struct roger_registry_opts *o,
 		       struct roger_err *err);
-void roger_registry_free(struct roger_registry *r);
+ROGER_EXTERN void roger_registry_free(struct roger_registry *r);
 
 /* "host:port" of the registry, as references name it (borrowed). */
-const char *roger_registry_host(const struct roger_registry *r);
+ROGER_EXTERN const char *roger_registry_host(const struct roger_registry *r);
 
 /*
  * GET /v2/: 0 when the registry answers as a v2 registry (200, or 401
  * with a challenge we can meet, which is then met); an error otherwise
  * (not a registry, an HTML page, refused credentials).
  */
-int roger_registry_ping(struct roger_registry *r, struct roger_err *err);
+ROGER_EXTERN int roger_registry_ping(struct roger_registry *r, struct roger_err *err);
 
 /*
  * GET a manifest or index of `repo` by tag or digest (`ref`), asking for
@@ -100,7 +103,7 @@ int roger_registry_ping(struct roger_registry *r, struct roger_err *err);
  * the Docker-Content-Digest header when there is one (ROGER_EHTTP
  * otherwise).  ROGER_ENOTFOUND for an unknown tag or repository.
  */
-int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
+ROGER_EXTERN int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
 				char *digest, struct roger_registry *r,
 				const char *repo, const char *ref,
 				struct roger_err *err);
@@ -109,7 +112,7 @@ int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
  * HEAD a manifest: *exists, and its digest (Docker-Content-Digest) in
  * digest[ROGER_DIGEST_SIZE] ("" when the registry did not send one).
  */
-int roger_registry_manifest_head(bool *exists, char *digest,
+ROGER_EXTERN int roger_registry_manifest_head(bool *exists, char *digest,
 				 struct roger_registry *r, const char *repo,
 				 const char *ref, struct roger_err *err);
 
@@ -118,13 +121,13 @@ int roger_registry_manifest_head(bool *exists, char *digest,
  * `ref` (a tag, or the bytes' own digest).  Every blob it names must be in
  * `repo` already.  The digest the registry reports must be the bytes'.
  */
-int roger_registry_manifest_put(struct roger_registry *r, const char *repo,
+ROGER_EXTERN int roger_registry_manifest_put(struct roger_registry *r, const char *repo,
 				const char *ref, const char *media_type,
 				const char *body, size_t len,
 				struct roger_err *err);
 
 /* HEAD a blob of `repo`: *exists, and its size when it does (may be NULL). */
-int roger_registry_blob_head(bool *exists, int64_t *size,
+ROGER_EXTERN int roger_registry_blob_head(bool *exists, int64_t *size,
 			     struct roger_registry *r, const char *repo,
 			     const char *digest, struct roger_err *err);
 
@@ -136,7 +139,7 @@ int roger_registry_blob_head(bool *exists, int64_t *size,
  * cut in the middle starts again (up to max_retries).  Redirects are
  * followed, without the registry's credentials when they leave its host.
  */
-int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
+ROGER_EXTERN int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
 			      const char *digest, int64_t size,
 			      const char *path, struct roger_err *err);
 
@@ -146,7 +149,7 @@ int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
  * upload session instead (202: it does not have the blob in `from`, or
  * refuses), the session is cancelled and *mounted is false.
  */
-int roger_registry_blob_mount(bool *mounted, struct roger_registry *r,
+ROGER_EXTERN int roger_registry_blob_mount(bool *mounted, struct roger_registry *r,
 			      const char *repo, const char *digest,
 			      const char *from, struct roger_err *err);
 
@@ -157,7 +160,7 @@ int roger_registry_blob_mount(bool *mounted, struct roger_registry *r,
  * session (after checking whether the blob arrived after all), up to
  * max_retries times.  The registry must report `digest`.
  */
-int roger_registry_blob_upload(struct roger_registry *r, const char *repo,
+ROGER_EXTERN int roger_registry_blob_upload(struct roger_registry *r, const char *repo,
 			       const char *digest, int64_t size,
 			       const char *path, const void *data,
 			       struct roger_err *err);
@@ -179,9 +182,9 @@ struct roger_registry_challenge {
  * separated by commas.  The Bearer challenge wins over a Basic one.
  * ROGER_EINVALID when there is neither or the syntax is broken.
  */
-int roger_registry_challenge_parse(struct roger_registry_challenge *out,
+ROGER_EXTERN int roger_registry_challenge_parse(struct roger_registry_challenge *out,
 				   const char *header, struct roger_err *err);
-void roger_registry_challenge_release(struct roger_registry_challenge *c);
+ROGER_EXTERN void roger_registry_challenge_release(struct roger_registry_challenge *c);
 
 /* Credentials found somewhere, owned (wiped by the release). */
 struct roger_registry_creds {
@@ -191,7 +194,7 @@ struct roger_registry_creds {
 	char *note; /* why there are none, when that is worth saying */
 };
 
-void roger_registry_creds_release(struct roger_registry_creds *c);
+ROGER_EXTERN void roger_registry_creds_release(struct roger_registry_creds *c);
 
 /*
  * The credentials of Docker's config.json text (`path` for messages) for
@@ -205,7 +208,7 @@ void roger_registry_creds_release(struct roger_registry_creds *c);
  * ROGER_EINVALID for a file that is not JSON or an "auth" that does not
  * decode (naming the path and the key, never the value).
  */
-int roger_registry_docker_config_creds(struct roger_registry_creds *out,
+ROGER_EXTERN int roger_registry_docker_config_creds(struct roger_registry_creds *out,
 				       const char *text, size_t len,
 				       const char *path, const char *host,
 				       struct roger_err *err);
@@ -245,23 +248,25 @@ struct roger_registry_pool_opts {
  * elsewhere).  ROGER_EINVALID for a URL that is not http(s), a user
  * without a password in the environment, or an unreadable config.json.
  */
-int roger_registry_pool_new(struct roger_registry_pool **out,
+ROGER_EXTERN int roger_registry_pool_new(struct roger_registry_pool **out,
 			    struct roger_ctx *ctx,
 			    const struct roger_registry_pool_opts *o,
 			    struct roger_err *err);
-void roger_registry_pool_free(struct roger_registry_pool *p);
+ROGER_EXTERN void roger_registry_pool_free(struct roger_registry_pool *p);
 
 /*
  * The client for `registry` (a reference's registry: "docker.io",
  * "host:port"), made on first use and kept (borrowed until the pool is
  * freed).
  */
-int roger_registry_pool_get(struct roger_registry **out,
+ROGER_EXTERN int roger_registry_pool_get(struct roger_registry **out,
 			    struct roger_registry_pool *p, const char *registry,
 			    struct roger_err *err);
 
 /* The API base URL the pool uses for `registry`, as a new string. */
-int roger_registry_pool_url(char **out, const struct roger_registry_pool *p,
+ROGER_EXTERN int roger_registry_pool_url(char **out, const struct roger_registry_pool *p,
 			    const char *registry);
+
+ROGER_END_DECLS
 
 #endif

@@ -16,6 +16,7 @@
 #include "lib/roger.h"
 #include "lib/local/auth.h"
 #include "lib/local/internal.h"
+#include "lib/util.h"
 
 static json_t *parse(const char *text)
 {
@@ -180,15 +181,15 @@ START_TEST(test_local_time_format)
 
 	roger_local_fmt_time(ts, 1393717340938LL);
 	ck_assert_str_eq(ts, "2014-03-01T23:42:20.938Z");
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.938Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938Z"));
 	ck_assert_int_eq(ms, 1393717340938LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20Z"));
 	ck_assert_int_eq(ms, 1393717340000LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.9Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.9Z"));
 	ck_assert_int_eq(ms, 1393717340900LL);
-	ck_assert(!roger_local_parse_time("2014-03-01 23:42:20.938Z", &ms));
-	ck_assert(!roger_local_parse_time("yesterday", &ms));
-	ck_assert(!roger_local_parse_time("2014-13-01T23:42:20.938Z", &ms));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01 23:42:20.938Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "yesterday"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-13-01T23:42:20.938Z"));
 }
 END_TEST
 
@@ -206,7 +207,7 @@ START_TEST(test_local_numbers_and_ids)
 	ck_assert_str_eq(buf, "128.0");
 	roger_local_safe_id(buf, sizeof(buf), "/product/web");
 	ck_assert_str_eq(buf, "product_web");
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	ck_assert_uint_eq(strlen(uuid), 36);
 	ck_assert_int_eq(uuid[14], '4');
 	ck_assert(strchr("89ab", uuid[19]) != NULL);

@@ -33,14 +33,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/local.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util.h"
 
 char *roger_local_default_state_dir(const struct roger_ctx *ctx)
 {
@@ -62,7 +55,7 @@ bool roger_local_ping(int port, int timeout_ms)
 	int fd, soerr = 0;
 	socklen_t len = sizeof(soerr);
 	size_t got = 0;
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	bool ok = false;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -86,7 +79,7 @@ bool roger_local_ping(int port, int timeout_ms)
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
 		goto out;
 	while (got < sizeof(buf) - 1) {
-		int left = (int)(deadline - mono_ms());
+		int left = (int)(deadline - roger_clock_ms(CLOCK_MONOTONIC));
 		ssize_t n;
 
 		if (left <= 0)
@@ -242,7 +235,7 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		_exit(127);
 	}
 	free(log_path);
-	deadline = mono_ms() + timeout_ms;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	for (;;) {
 		int status;
 
@@ -257,7 +250,7 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		roger_local_status(&st, state_dir, NULL);
 		if (st.running && st.port > 0 && roger_local_ping(st.port, 1000))
 			break;
-		if (mono_ms() > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(pid, SIGTERM);
 			return roger_err_set(err, ROGER_ETIMEOUT,
 					     "roger local did not answer within %d seconds; see '%s/server.log'",
@@ -306,15 +299,16 @@ int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 		return roger_err_set(err, ROGER_ERROR,
 				     "cannot signal roger local (pid %ld): %s",
 				     st.pid, strerror(errno));
-	deadline = mono_ms() + timeout_ms;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	while (locked(state_dir)) {
-		if (mono_ms() > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			roger_log(ctx, ROGER_LOG_WARN,
 				  "roger local (pid %ld) did not stop within %d seconds, killing it",
 				  st.pid, timeout_ms / 1000);
 			kill((pid_t)st.pid, SIGKILL);
-			deadline = mono_ms() + 5000;
-			while (locked(state_dir) && mono_ms() < deadline)
+			deadline = roger_clock_ms(CLOCK_MONOTONIC) + 5000;
+			while (locked(state_dir) &&
+			       roger_clock_ms(CLOCK_MONOTONIC) < deadline)
 				usleep(50000);
 			break;
 		}

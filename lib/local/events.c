@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "local/internal.h"
+#include "util.h"
 
 #define ROGER_LOCAL_SUB_MAX (8 * 1024 * 1024)
 #define ROGER_LOCAL_HEARTBEAT_MS 10000
@@ -158,8 +159,7 @@ ssize_t roger_local_sub_read(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n = 0;
 
 	(void)pos;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ROGER_LOCAL_HEARTBEAT_MS / 1000;
+	roger_clock_deadline(&deadline, ROGER_LOCAL_HEARTBEAT_MS);
 	pthread_mutex_lock(&ev->lock);
 	while (!ev->shutdown && !s->closed && s->out.len == s->sent) {
 		if (pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) ==

@@ -126,10 +126,6 @@ struct roger_local {
 
 /* "2014-03-01T23:42:20.938Z" for `ms` since the epoch. */
 void roger_local_fmt_time(char out[ROGER_LOCAL_TIME_LEN], int64_t ms);
-/* Parse that format (the fraction may have 1-9 digits, or be absent). */
-bool roger_local_parse_time(const char *s, int64_t *ms);
-/* A random (version 4) UUID in lower-case hex with dashes. */
-void roger_local_uuid(char out[37]);
 /* The wall clock in ms, made strictly increasing for version stamps. */
 int64_t roger_local_now(struct roger_local *L);
 /* A new version stamp later than `after` (may be ""). */

@@ -21,6 +21,8 @@
 
 #include "err.h"
 #include "local/internal.h"
+#include "marathon.h"
+#include "util.h"
 #include "version.h"
 
 #define STOP_ACTION "StopApplication"
@@ -115,7 +117,7 @@ static bool check_lock(struct roger_local *L, const char *id, bool force,
 		char version[ROGER_LOCAL_TIME_LEN], plan_id[37];
 
 		roger_local_fmt_time(version, roger_local_now(L));
-		roger_local_uuid(plan_id);
+		roger_uuid(plan_id);
 		roger_local_events_publish(
 			L, "deployment_failed",
 			json_pack("{s:s,s:{s:s,s:[],s:s},s:s,s:s,s:s}", "id",
@@ -590,7 +592,7 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 			goto out;
 		}
 		if (!json_is_string(version) ||
-		    !roger_local_parse_time(json_string_value(version), &ms)) {
+		    !roger_marathon_time_parse(&ms, json_string_value(version))) {
 			roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.",
 						 json_is_string(version) ? json_string_value(version) : "");
 			goto out;
@@ -925,7 +927,7 @@ static void app_versions(struct roger_local *L, const struct roger_local_req *rq
 		method_not_allowed(rs, "GET");
 		return;
 	}
-	if (version && !roger_local_parse_time(version, &ms)) {
+	if (version && !roger_marathon_time_parse(&ms, version)) {
 		roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.", version);
 		return;
 	}
@@ -946,7 +948,7 @@ static void app_versions(struct roger_local *L, const struct roger_local_req *rq
 		{
 			int64_t have;
 
-			if (roger_local_parse_time(json_string_value(json_object_get(entry, "version")), &have) &&
+			if (roger_marathon_time_parse(&have, json_string_value(json_object_get(entry, "version"))) &&
 			    have == ms)
 				found = entry;
 		}

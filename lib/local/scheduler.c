@@ -45,6 +45,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "local/internal.h"
+#include "util.h"
 
 #define TICK_MS 200
 #define DEFAULT_KILL_GRACE 3.0
@@ -533,7 +534,7 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 
 	if (!d)
 		return NULL;
-	roger_local_uuid(d->id);
+	roger_uuid(d->id);
 	snprintf(d->version, sizeof(d->version), "%s", version);
 	d->steps = json_incref(steps);
 	d->originals = originals ? json_incref(originals) : json_object();
@@ -988,7 +989,7 @@ static struct roger_local_task *task_new(struct roger_local *L,
 
 	if (!t)
 		return NULL;
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	roger_local_safe_id(safe, sizeof(safe), app->id);
 	snprintf(t->instance_id, sizeof(t->instance_id), "%s.instance-%s", safe,
 		 uuid);
@@ -1446,7 +1447,6 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
 	char **env = NULL;
 	int64_t deadline;
-	struct timespec ts;
 	int status = 0;
 	pid_t pid, r;
 
@@ -1478,15 +1478,13 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 	}
 	free(sandbox);
 	strv_free(env);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) +
 		   (int64_t)j->timeout_s * 1000;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -1870,12 +1868,7 @@ static void *sched_main(void *arg)
 		pthread_mutex_lock(&L->lock);
 		if (L->stopping)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		roger_clock_deadline(&ts, TICK_MS);
 		pthread_cond_timedwait(&L->wake, &L->lock, &ts);
 	}
 	pthread_mutex_unlock(&L->lock);

@@ -47,6 +47,7 @@
 #include "local/auth.h"
 #include "local/internal.h"
 #include "local/local.h"
+#include "util.h"
 
 #define BODY_MAX (16 * 1024 * 1024)
 
@@ -286,7 +287,7 @@ static void upload_begin(struct roger_local *L, struct conn *c)
 		c->upload_invalid = true;
 		return;
 	}
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	snprintf(name, sizeof(name), ".upload-%s", uuid);
 	c->upload_tmp = roger_path_join(L->artifacts_dir, name);
 	if (c->upload_tmp)
@@ -508,6 +509,9 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 	free(c);
 	*con_cls = NULL;
 }
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+	ROGER_PRINTF(2, 0);
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {

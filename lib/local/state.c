@@ -24,6 +24,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/internal.h"
+#include "util.h"
 
 static int save_json(const char *path, json_t *doc, struct roger_err *err)
 {
@@ -136,7 +137,7 @@ static int load_cluster(struct roger_local *L, struct roger_err *err)
 	if (!L->framework_id[0] || !L->master_id[0] || !L->agent_id[0]) {
 		char uuid[37];
 
-		roger_local_uuid(uuid);
+		roger_uuid(uuid);
 		/* Mesos: master id, "<master>-0000" frameworks, "<master>-S0" agents. */
 		snprintf(L->master_id, sizeof(L->master_id), "%s", uuid);
 		snprintf(L->framework_id, sizeof(L->framework_id), "%s-0000", uuid);
