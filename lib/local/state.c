@@ -7,9 +7,9 @@
  *	deployments.json	[{"id","version","steps","currentStep","originals",
  *				  "forced"}]
  *
- * Every file is replaced atomically (temporary file, fsync, rename, fsync
- * of the directory), so a server killed at any moment finds either the old
- * or the new content.  Tasks are not stored: a restarted server starts
+ * Every file is replaced atomically (temporary file, fsync, rename), so a
+ * server killed at any moment finds either the old or the new content; for
+ * what a request changed, the directory is synced too before the answer.  Tasks are not stored: a restarted server starts
  * them again (the agent makes sure no task outlives its server).
  *
  * A request's change is saved before it is acknowledged (struct
@@ -115,6 +115,7 @@ static int sync_dir(const char *dir, struct roger_err *err)
 	return rc;
 }
 
+/* Replace `path` with `doc`; with `dir`, sync that directory after. */
 static int save_json(const char *path, const char *dir, json_t *doc,
 		     struct roger_err *err)
 {
@@ -129,7 +130,7 @@ static int save_json(const char *path, const char *dir, json_t *doc,
 		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", path,
 				   strerror(errno));
 		unlink(tmp);
-	} else {
+	} else if (dir) {
 		rc = sync_dir(dir, err);
 	}
 	free(tmp);
@@ -208,10 +209,10 @@ int roger_local_state_save_app(struct roger_local *L,
 			rc = roger_err_set(&err, ROGER_EIO, "cannot remove '%s': %s",
 					   path, strerror(errno));
 		else
-			rc = sync_dir(L->apps_dir, &err);
+			rc = 0;
 	} else {
 		doc = app_doc(app);
-		rc = save_json(path, L->apps_dir, doc, &err);
+		rc = save_json(path, NULL, doc, &err);
 		json_decref(doc);
 	}
 	if (rc < 0 && !app->unsaved)
@@ -231,7 +232,7 @@ int roger_local_state_save_deployments(struct roger_local *L)
 	if (!path)
 		rc = roger_err_set(&err, ROGER_ENOMEM, "out of memory");
 	else
-		rc = save_json(path, L->state_dir, doc, &err);
+		rc = save_json(path, NULL, doc, &err);
 	if (rc < 0 && !L->deployments_save_failed)
 		roger_log(L->ctx, ROGER_LOG_ERR, "%s; trying again", err.msg);
 	L->deployments_save_failed = rc < 0;

@@ -46,12 +46,13 @@ stream_code() {
 		-H 'Accept: text/event-stream' "$LOCAL_URL/v2/events" || :
 }
 
+# Live task processes (a zombie waiting for its reaper is dead).
 alive_pids() {
 	for p in $(ls "$TRASH/pids"); do
-		if [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = S ] ||
-		   [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = R ]; then
-			echo "$p"
-		fi
+		case $(ps -o stat= -p "$p" 2>/dev/null) in
+		"" | Z*) ;;
+		*) echo "$p" ;;
+		esac
 	done
 }
 
