@@ -219,6 +219,21 @@ static char *shell_word(const char *s)
 	return out;
 }
 
+/* What is wrong with the task watchdog of a running server, if anything. */
+static void print_watchdog(const struct roger_local_status *st)
+{
+	if (st->watchdog_pid == 0)
+		return; /* a server too old to say */
+	if (!st->watchdog_running)
+		printf("its task watchdog is not running: tasks would outlive a crash of the server\n");
+	else if (st->watchdog_restarts == 1)
+		printf("its task watchdog died once and was replaced (pid %ld now)\n",
+		       st->watchdog_pid);
+	else if (st->watchdog_restarts > 1)
+		printf("its task watchdog died %u times and was replaced (pid %ld now)\n",
+		       st->watchdog_restarts, st->watchdog_pid);
+}
+
 static int print_status(struct cli *cli, const struct local_args *a,
 			const struct roger_local_status *st)
 {
@@ -237,6 +252,12 @@ static int print_status(struct cli *cli, const struct local_args *a,
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
+			json_object_set_new(doc, "watchdog",
+					    json_pack("{s:I,s:b,s:I}", "pid",
+						      (json_int_t)st->watchdog_pid,
+						      "running", st->watchdog_running,
+						      "restarts",
+						      (json_int_t)st->watchdog_restarts));
 		}
 		cli_print_json(cli, doc);
 		json_decref(doc);
@@ -250,6 +271,7 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	printf("roger local is running at %s (pid %ld, state in %s)\n",
 	       st->url, st->pid, a->state_dir);
+	print_watchdog(st);
 	/*
 	 * The same state directory for `token` as for this status.  The
 	 * header goes to curl through a pipe, not its arguments, which other

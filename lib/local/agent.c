@@ -1219,6 +1219,21 @@ int roger_agent_kill(struct roger_agent *a, const char *task_id,
 	return rc;
 }
 
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err)
+{
+	int rc = roger_watchdog_check(&a->watchdog, err);
+
+	if (pid)
+		*pid = (long)roger_watchdog_pid(&a->watchdog);
+	return rc;
+}
+
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a)
+{
+	return roger_watchdog_restarts(&a->watchdog);
+}
+
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id)
 {
 	char *s = NULL;

@@ -149,6 +149,18 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		     double grace_seconds, struct roger_err *err);
 
+/*
+ * Check the watchdog (see roger_agent_new()): when something killed it,
+ * start a new one that protects every running task.  0: it runs, 1: a new
+ * one was started, negative: none runs and none could be started, so a
+ * crash of this process would leave the tasks running.  `*pid` (may be
+ * NULL) gets the watchdog's pid, -1 for none.  Call it often.
+ */
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err);
+/* How many times the watchdog was replaced after it died. */
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
+
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 

@@ -103,6 +103,29 @@ out:
 	return ok;
 }
 
+/* Whether process `pid` exists and is not a zombie waiting for its
+ * parent (a watchdog that died and is not reaped yet is no watchdog). */
+static bool process_alive(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 /* Whether a process holds the lock of `state_dir`. */
 static bool locked(const char *state_dir)
 {
@@ -139,8 +162,11 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.port = (int)json_integer_value(json_object_get(doc, "port"));
 		snprintf(st.url, sizeof(st.url), "%s",
 			 json_string_value(json_object_get(doc, "url")) ?: "");
+		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
+		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
 	}
 	st.running = locked(state_dir);
+	st.watchdog_running = st.running && process_alive(st.watchdog_pid);
 	st.stale = !st.running && doc != NULL;
 	json_decref(doc);
 	free(path);

@@ -18,7 +18,8 @@
  *
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
- *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
+ *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
+ *			 "watchdog_pid":W,"watchdog_restarts":R}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -73,6 +74,12 @@ struct roger_local_status {
 	long pid;       /* of the running (or vanished) server, 0 if unknown */
 	int port;
 	char url[64];   /* "http://127.0.0.1:7878" */
+	/* The task watchdog of a running server: its pid (-1 when none
+	 * runs, 0 when the server does not say), whether that process is
+	 * alive, and how many times one died and was replaced. */
+	long watchdog_pid;
+	bool watchdog_running;
+	unsigned watchdog_restarts;
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
