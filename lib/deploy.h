@@ -249,7 +249,9 @@ bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
  * once under the upgrade strategy.  `settle_ms` counts only without health
  * checks.  A restart of 4 instances with one check of Marathon's defaults
  * (300 + 60 x 3 + 20 s) and the default strategy: 60 + 1 x 560 = 620 s.
+ * Absurd values a server may send saturate at ROGER_DEPLOY_TIMEOUT_MAX_MS.
  */
+#define ROGER_DEPLOY_TIMEOUT_MAX_MS ((int64_t)1 << 60)
 int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 					int instances, int64_t settle_ms);
 
