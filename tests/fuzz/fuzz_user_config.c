@@ -6,7 +6,8 @@
  * environment (every *_env variable is set, ROGER_* ones are not).
  *
  * Input: the text of the file, written to a directory of this process in
- * /tmp (also its HOME, for "~/" and token files named relatively).
+ * /dev/shm or /tmp (also its HOME, for "~/" and token files named
+ * relatively).
  */
 #include <config.h>
 
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct roger_ctx *ctx;
-static char dir[64] = "/tmp/roger-fuzz-user-config.XXXXXX";
+static char dir[64];
 static char *path;
 
 static const char *fake_getenv(void *data, const char *name)
@@ -51,6 +52,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	/* tmpfs where there is one: the file is written for every input. */
+	snprintf(dir, sizeof(dir), "%s/roger-fuzz-user-config.XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(dir) || roger_ctx_new(&ctx, NULL) < 0)
 		abort();
 	atexit(cleanup);
