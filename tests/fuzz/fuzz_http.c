@@ -122,7 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const bases[] = { "https://m1.example.com:8080",
 					      "http://m2.example.com:8080/marathon" };
-	struct roger_auth auth = { .kind = ROGER_AUTH_TOKEN, .token = "t0ken" };
+	static char token[] = "t0ken";
+	struct roger_auth auth = { .kind = ROGER_AUTH_TOKEN, .token = token };
 	struct roger_http_client_opts o = {
 		.name = "marathon",
 		.target_name = "prod",
