@@ -151,6 +151,12 @@ START_TEST(test_local_app_numbers_beyond_int)
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"intervalSeconds\":9000000000000000}]}", 422, "Invalid JSON", "/healthChecks(0)/intervalSeconds", "error.expected.int");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"delaySeconds\":1e300}]}", 422, "Invalid JSON", "/healthChecks(0)/delaySeconds", "error.expected.int");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":1e308}", 422, "Invalid JSON", "/taskKillGracePeriodSeconds", "error.max");
+	/*
+	 * Legacy ports are port definitions: checked alike (fuzzing found
+	 * 21474836480 stored, and GET then printing what PUT refuses).
+	 */
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[1,21474836480]}", 422, "Object is not valid", "/portDefinitions(1)/port", "is not between 0 and 65535");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[-1]}", 422, "Object is not valid", "/portDefinitions(0)/port", "is not between 0 and 65535");
 	/* the largest Int passes, and an integral real counts as an int */
 	in = parse("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483647,\"backoffSeconds\":2.0,"
 		   "\"healthChecks\":[{\"intervalSeconds\":10.0}]}");

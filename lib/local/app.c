@@ -438,6 +438,15 @@ static json_t *read_ports(struct check *c, const json_t *in)
 				type_error(c, path, "error.expected.int");
 				continue;
 			}
+			/*
+			 * Checked as the port definition it becomes (where
+			 * Marathon checks it, after normalizing), so that
+			 * what GET prints can be PUT back.
+			 */
+			snprintf(path, sizeof(path), "/portDefinitions(%zu)/port", i);
+			if (json_integer_value(item) < 0 ||
+			    json_integer_value(item) > 65535)
+				sem_error(c, path, "is not between 0 and 65535");
 			json_array_append_new(out, json_pack("{s:O,s:s}", "port",
 							     item, "protocol",
 							     "tcp"));
