@@ -21,8 +21,10 @@
  * The request line is the method and the target, whose path and query are
  * percent-decoded as libmicrohttpd decodes them; header lines (only
  * Content-Type and Accept count) end at a blank line; the rest is the body.
- * Every reply must have a status between 100 and 599, and a JSON reply
- * must be JSON.
+ * Paths under /artifacts/ go to the artifact store (GET and HEAD; it
+ * holds web/hello.tar.gz and a link web/out to /etc/passwd), where an
+ * accepted path must stay inside the store.  Every reply must have a
+ * status between 100 and 599, and a JSON reply must be JSON.
  */
 #include <config.h>
 
@@ -69,6 +71,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	pthread_condattr_t attr;
+	char file[128];
 
 	(void)argc;
 	(void)argv;
@@ -84,6 +87,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!L.state_dir || !L.apps_dir || !L.artifacts_dir || !L.work_dir ||
 	    roger_fs_mkdirs(L.apps_dir, 0700, NULL) < 0 ||
 	    roger_local_events_new(&L.events) < 0)
+		abort();
+	/* One artifact in the store, and a link out of it. */
+	snprintf(file, sizeof(file), "%s/web", L.artifacts_dir);
+	if (roger_fs_mkdirs(file, 0755, NULL) < 0)
+		abort();
+	snprintf(file, sizeof(file), "%s/web/hello.tar.gz", L.artifacts_dir);
+	if (roger_fs_write_atomic(file, "tar", 3, 0644, NULL) < 0)
+		abort();
+	snprintf(file, sizeof(file), "%s/web/out", L.artifacts_dir);
+	if (symlink("/etc/passwd", file) < 0)
 		abort();
 	L.port = 7878;
 	snprintf(L.url, sizeof(L.url), "http://127.0.0.1:7878");
@@ -197,6 +210,27 @@ static void check_reply(const struct roger_local_resp *rs)
 	json_decref(doc);
 }
 
+/*
+ * GET or HEAD of an artifact (server.c's route for /artifacts/): a path
+ * the store accepts must name a file inside it, whatever the request says.
+ */
+static void artifact(const char *rel, bool head, struct roger_local_resp *rs)
+{
+	char *path = roger_local_artifact_path(&L, rel);
+	size_t n = strlen(L.artifacts_dir);
+
+	if (path && (strncmp(path, L.artifacts_dir, n) || path[n] != '/' ||
+		     strstr(path + n, "/../") || strstr(path + n, "/./") ||
+		     strstr(path + n, "//")))
+		abort();
+	free(path);
+	roger_local_artifact_get(&L, rel, head, rs);
+	check_reply(rs);
+	if (rs->fd >= 0)
+		close(rs->fd);
+	rs->fd = -1;
+}
+
 /* One request of the session; `text` (n bytes) as in the header. */
 static void request(const char *text, size_t n)
 {
@@ -246,7 +280,9 @@ static void request(const char *text, size_t n)
 	rq.content_type = content_type;
 	rq.accept = accept;
 	rq.client_ip = "127.0.0.1";
-	if (roger_local_api(&L, &rq, &rs))
+	if (!strncmp(path, "/artifacts/", 11))
+		artifact(path + 11, !strcmp(method, "HEAD"), &rs);
+	else if (roger_local_api(&L, &rq, &rs))
 		check_reply(&rs);
 	if (rs.sub) {
 		if (n_subs < MAX_SUBS)
