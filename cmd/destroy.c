@@ -30,10 +30,10 @@ static const struct cmd_opt destroy_opts[] = {
 static int64_t default_timeout_ms(const struct roger_marathon_app *app)
 {
 	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+	double s = json_number_value(grace); /* 0 when not a number */
 
-	return 120000 + (json_is_number(grace)
-				 ? (int64_t)(json_number_value(grace) * 1000)
-				 : 0);
+	/* A server's 1e308 must not overflow the conversion to ms. */
+	return 120000 + (int64_t)((s > 0 ? (s < 1e9 ? s : 1e9) : 0) * 1000);
 }
 
 static int destroy_run(struct cli *cli, int argc, char **argv)

@@ -137,6 +137,46 @@ START_TEST(test_local_app_validation)
 }
 END_TEST
 
+/*
+ * Ints are Scala Ints: a number beyond 32 bits is error.expected.int, as
+ * Play reads it.  Fuzzing found "instances":1e308 cast to a long, which C
+ * leaves undefined (UBSan aborts; x86 gave LONG_MIN and "error.min").
+ */
+START_TEST(test_local_app_numbers_beyond_int)
+{
+	json_t *in, *out, *err = NULL;
+	int st = 0;
+
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":-1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483648}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"backoffSeconds\":9.3e18}", 422, "Invalid JSON", "/backoffSeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"maxLaunchDelaySeconds\":\"1\"}", 422, "Invalid JSON", "/maxLaunchDelaySeconds", "error.expected.jsnumber");
+	/* health check times are multiplied into ms: 9e15 s overflowed that */
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"intervalSeconds\":9000000000000000}]}", 422, "Invalid JSON", "/healthChecks(0)/intervalSeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"delaySeconds\":1e300}]}", 422, "Invalid JSON", "/healthChecks(0)/delaySeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":1e308}", 422, "Invalid JSON", "/taskKillGracePeriodSeconds", "error.max");
+	/*
+	 * Legacy ports are port definitions: checked alike (fuzzing found
+	 * 21474836480 stored, and GET then printing what PUT refuses).
+	 */
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[1,21474836480]}", 422, "Object is not valid", "/portDefinitions(1)/port", "is not between 0 and 65535");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[-1]}", 422, "Object is not valid", "/portDefinitions(0)/port", "is not between 0 and 65535");
+	/* the largest Int passes, and an integral real counts as an int */
+	in = parse("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483647,\"backoffSeconds\":2.0,"
+		   "\"healthChecks\":[{\"intervalSeconds\":10.0}]}");
+	out = roger_local_app_normalize(in, NULL, &st, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")), 2147483647);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "backoffSeconds")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(out, "healthChecks"), 0),
+							     "intervalSeconds")),
+			 10);
+	json_decref(out);
+	json_decref(in);
+}
+END_TEST
+
 START_TEST(test_local_app_ids)
 {
 	char why[160], *id;
@@ -368,6 +408,7 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_app_defaults_in_1_10_order);
 	tcase_add_test(tc, test_local_app_health_check_and_fetch_defaults);
 	tcase_add_test(tc, test_local_app_validation);
+	tcase_add_test(tc, test_local_app_numbers_beyond_int);
 	tcase_add_test(tc, test_local_app_ids);
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
 	suite_add_tcase(s, tc);

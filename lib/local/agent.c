@@ -44,6 +44,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1098,8 +1099,14 @@ static void wake(struct roger_agent_run *r)
 /* Record a kill request (under the lock): the run's thread carries it out. */
 static void request_kill(struct roger_agent_run *r, double grace)
 {
-	int64_t deadline = roger_clock_ms(CLOCK_MONOTONIC) +
-			   (int64_t)(grace > 0 ? grace * 1000.0 : 0);
+	int64_t deadline;
+
+	/* A grace beyond INT32_MAX s is forever; in ms it must fit an int64. */
+	if (!(grace > 0))
+		grace = 0;
+	else if (grace > INT32_MAX)
+		grace = INT32_MAX;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + (int64_t)(grace * 1000.0);
 
 	if (!r->kill_requested || deadline < r->kill_deadline_ms)
 		r->kill_deadline_ms = deadline;

@@ -3,21 +3,23 @@
  *
  * roger_local_app_normalize() is Marathon 1.10's reading of an app: JSON
  * type errors are 422 "Invalid JSON" with Play's error keys
- * (error.expected.jsnumber, error.path.missing, error.pattern, error.min),
- * semantic errors are 422 "Object is not valid" with accord-style messages,
- * each under the JSON path Marathon prints ("/healthChecks(0)/portIndex").
+ * (error.expected.jsnumber, error.expected.int, error.path.missing,
+ * error.pattern, error.min, error.max), semantic errors are 422 "Object is
+ * not valid" with accord-style messages, each under the JSON path Marathon
+ * prints ("/healthChecks(0)/portIndex").
  * What it returns is the definition in 1.10's output shape: defaults
  * filled in, fields in the order of the RAML serializer, empty optional
  * fields left out, so GET prints exactly what is stored.  Pure: no I/O.
  */
 #include <config.h>
 
-#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "json-num.h"
 #include "local/internal.h"
 
 struct check {
@@ -186,29 +188,45 @@ static bool get_number(struct check *c, const json_t *in, const char *key,
 	return true;
 }
 
+/*
+ * An Int field as Play reads it: a number without a fraction (3.0 counts)
+ * that fits 32 bits, else error.expected.int (1e308 and 0.5 alike).
+ */
+static bool int_value(struct check *c, const json_t *v, const char *path,
+		      long *out)
+{
+	int64_t i;
+
+	if (!json_is_number(v)) {
+		type_error(c, path, "error.expected.jsnumber");
+		return false;
+	}
+	if (!roger_json_int(v, INT32_MIN, INT32_MAX, &i)) {
+		type_error(c, path, "error.expected.int");
+		return false;
+	}
+	*out = (long)i;
+	return true;
+}
+
 static bool get_int(struct check *c, const json_t *in, const char *key,
 		    long dflt, long min, long *out)
 {
 	json_t *v = json_object_get(in, key);
 	char path[64];
+	long i;
 
 	snprintf(path, sizeof(path), "/%s", key);
 	*out = dflt;
 	if (!v || json_is_null(v))
 		return false;
-	if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
-		*out = (long)json_real_value(v);
-	else if (json_is_integer(v))
-		*out = (long)json_integer_value(v);
-	else {
-		type_error(c, path, json_is_number(v) ? "error.expected.int"
-						      : "error.expected.jsnumber");
+	if (!int_value(c, v, path, &i))
 		return false;
-	}
-	if (*out < min) {
+	if (i < min) {
 		type_error(c, path, "error.min");
 		return false;
 	}
+	*out = i;
 	return true;
 }
 
@@ -420,6 +438,15 @@ static json_t *read_ports(struct check *c, const json_t *in)
 				type_error(c, path, "error.expected.int");
 				continue;
 			}
+			/*
+			 * Checked as the port definition it becomes (where
+			 * Marathon checks it, after normalizing), so that
+			 * what GET prints can be PUT back.
+			 */
+			snprintf(path, sizeof(path), "/portDefinitions(%zu)/port", i);
+			if (json_integer_value(item) < 0 ||
+			    json_integer_value(item) > 65535)
+				sem_error(c, path, "is not between 0 and 65535");
 			json_array_append_new(out, json_pack("{s:O,s:s}", "port",
 							     item, "protocol",
 							     "tcp"));
@@ -469,17 +496,18 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 	command = !strcmp(proto, "COMMAND");
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		json_t *v = json_object_get(hc, nums[i].key);
+		long val;
 
 		nums[i].val = nums[i].dflt;
 		snprintf(path, sizeof(path), "%s/%s", base, nums[i].key);
 		if (!v || json_is_null(v))
 			continue;
-		if (!json_is_integer(v))
-			type_error(c, path, "error.expected.int");
-		else if (json_integer_value(v) < 0)
+		if (!int_value(c, v, path, &val))
+			continue;
+		if (val < 0)
 			type_error(c, path, "error.min");
 		else
-			nums[i].val = (long)json_integer_value(v);
+			nums[i].val = val;
 	}
 	if (command) {
 		cmd = json_object_get(hc, "command");
@@ -778,6 +806,8 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 	if (v && !json_is_null(v)) {
 		if (!json_is_number(v) || json_number_value(v) < 0)
 			type_error(&c, "/taskKillGracePeriodSeconds", "error.expected.jsnumber");
+		else if (json_number_value(v) > INT32_MAX)
+			type_error(&c, "/taskKillGracePeriodSeconds", "error.max");
 		else
 			json_object_set_new(out, "taskKillGracePeriodSeconds",
 					    json_deep_copy(v));

@@ -44,6 +44,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "json-num.h"
 #include "local/internal.h"
 #include "local/proc.h"
 #include "util.h"
@@ -66,9 +67,30 @@ static double def_num(const json_t *def, const char *key, double dflt)
 	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+/*
+ * An int of a definition in [0, INT32_MAX], or `dflt`.  Requests are
+ * normalized to that range, but app files of the state directory are not.
+ */
+static long def_int(const json_t *def, const char *key, long dflt)
+{
+	int64_t v;
+
+	if (!roger_json_int(json_object_get(def, key), 0, INT32_MAX, &v))
+		return dflt;
+	return (long)v;
+}
+
+/* Seconds of a definition in [0, INT32_MAX]: as ms, they fit an int64. */
+static double def_seconds(const json_t *def, const char *key, double dflt)
+{
+	double s = def_num(def, key, dflt);
+
+	return s > 0 ? (s < INT32_MAX ? s : INT32_MAX) : 0;
+}
+
 static long def_instances(const struct roger_local_app *app)
 {
-	return app->deleted ? 0 : (long)def_num(app->def, "instances", 1);
+	return app->deleted ? 0 : def_int(app->def, "instances", 1);
 }
 
 static bool task_alive(const struct roger_local_task *t)
@@ -97,7 +119,7 @@ static bool task_old(const struct roger_local_task *t)
 
 static double kill_grace(const json_t *def)
 {
-	return def_num(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
+	return def_seconds(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
 }
 
 struct roger_local_app *roger_local_app_find(struct roger_local *L,
@@ -872,7 +894,7 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_MEM", val);
 	roger_local_fmt_double(val, sizeof(val), def_num(def, "disk", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
-	snprintf(val, sizeof(val), "%ld", (long)def_num(def, "gpus", 0));
+	snprintf(val, sizeof(val), "%ld", def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
 	json_object_foreach(json_object_get(def, "labels"), k, v)
 	{
@@ -1346,8 +1368,9 @@ static void collect_checks(struct roger_local *L, struct work *w)
 					 proto ? proto : "HTTP");
 				pi = json_object_get(hc, "portIndex");
 				if (json_is_integer(json_object_get(hc, "port")))
-					j->port = (int)json_integer_value(json_object_get(hc, "port"));
-				else if (json_integer_value(pi) < t->n_ports)
+					j->port = (int)def_int(hc, "port", 0);
+				else if (json_integer_value(pi) >= 0 &&
+					 json_integer_value(pi) < t->n_ports)
 					j->port = t->ports[json_integer_value(pi)];
 				if (json_is_string(json_object_get(hc, "path")))
 					j->path = strdup(json_string_value(json_object_get(hc, "path")));
@@ -1355,9 +1378,12 @@ static void collect_checks(struct roger_local *L, struct work *w)
 				if (json_is_string(cmd))
 					j->command = strdup(json_string_value(cmd));
 				j->env = strv_dup(t->env);
-				j->timeout_s = (int)json_integer_value(json_object_get(hc, "timeoutSeconds"));
+				/* poll() takes the timeout in ms as an int. */
+				j->timeout_s = (int)def_int(hc, "timeoutSeconds", 1);
 				if (j->timeout_s <= 0)
 					j->timeout_s = 1;
+				if (j->timeout_s > INT32_MAX / 1000)
+					j->timeout_s = INT32_MAX / 1000;
 				j->ignore_1xx = json_is_true(json_object_get(hc, "ignoreHttp1xx"));
 				h->in_flight = true;
 				j->next = w->checks;
@@ -1540,12 +1566,10 @@ static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
 	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
 				    (size_t)i);
 	const char *proto = json_string_value(json_object_get(hc, "protocol"));
-	json_t *delay = json_object_get(hc, "delaySeconds");
 
 	if (!proto || (strcmp(proto, "COMMAND") && strncmp(proto, "MESOS_", 6)))
 		return 1000;
-	return json_is_integer(delay) ? (int64_t)json_integer_value(delay) * 1000
-				      : 15000;
+	return (int64_t)def_int(hc, "delaySeconds", 15) * 1000;
 }
 
 static void record_check(struct roger_local *L, struct hc_job *j, int result,
@@ -1564,10 +1588,10 @@ static void record_check(struct roger_local *L, struct hc_job *j, int result,
 	h->in_flight = false;
 	hc = json_array_get(json_object_get(t->def, "healthChecks"),
 			    (size_t)j->index);
-	grace = (long)json_integer_value(json_object_get(hc, "gracePeriodSeconds"));
-	interval = (long)json_integer_value(json_object_get(hc, "intervalSeconds"));
-	max_fail = (long)json_integer_value(json_object_get(hc, "maxConsecutiveFailures"));
-	h->next_ms = now + (interval > 0 ? interval : 1) * 1000;
+	grace = def_int(hc, "gracePeriodSeconds", 0);
+	interval = def_int(hc, "intervalSeconds", 0);
+	max_fail = def_int(hc, "maxConsecutiveFailures", 0);
+	h->next_ms = now + (int64_t)(interval > 0 ? interval : 1) * 1000;
 	if (t->state != ROGER_TASK_RUNNING || t->kill_wanted || result < 0)
 		return;
 	was_alive = h->has_result && h->alive;
@@ -1590,7 +1614,7 @@ static void record_check(struct roger_local *L, struct hc_job *j, int result,
 		return;
 	}
 	/* Failures within the grace period count only after a first success. */
-	if (!h->first_success && now - t->started_ms < grace * 1000)
+	if (!h->first_success && now - t->started_ms < (int64_t)grace * 1000)
 		return;
 	h->has_result = true;
 	h->alive = false;
@@ -1707,9 +1731,9 @@ static void publish_status(struct roger_local *L, struct roger_local_task *t,
 
 static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 {
-	double base = def_num(app->def, "backoffSeconds", 1);
+	double base = def_seconds(app->def, "backoffSeconds", 1);
 	double factor = def_num(app->def, "backoffFactor", 1.15);
-	double max = def_num(app->def, "maxLaunchDelaySeconds", 300);
+	double max = def_seconds(app->def, "maxLaunchDelaySeconds", 300);
 
 	app->delay_s = app->delay_s > 0 ? app->delay_s * factor : base;
 	if (app->delay_s > max)
