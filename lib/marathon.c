@@ -902,10 +902,11 @@ static double jnum_or(const json_t *o, const char *key,
 				 : roger_marathon_default_number(d);
 }
 
-static int jint_or(const json_t *o, const char *key,
-		   enum roger_marathon_default d)
+/* An int of `o`, or Marathon's default `d` (jint_or's rules). */
+static int jint_default(const json_t *o, const char *key,
+			enum roger_marathon_default d)
 {
-	return (int)jnum_or(o, key, d);
+	return jint_or(o, key, (int)roger_marathon_default_number(d));
 }
 
 /* A string of `o`, or Marathon's default `d` when absent or not a string. */
@@ -917,12 +918,14 @@ static const char *jstr_or(const json_t *o, const char *key,
 	return s ? s : roger_marathon_default_string(d);
 }
 
-/* A fraction (0 to 1) of `o`, or `dflt` when absent or out of that range. */
-static double jfraction_or(const json_t *o, const char *key, double dflt)
+/* A fraction (0 to 1) of `o`, or Marathon's default `d` when absent or
+ * out of that range. */
+static double jfraction_or(const json_t *o, const char *key,
+			   enum roger_marathon_default d)
 {
-	double d = jnum_or(o, key, dflt);
+	double v = jnum_or(o, key, d);
 
-	return d >= 0 && d <= 1 ? d : dflt;
+	return v >= 0 && v <= 1 ? v : roger_marathon_default_number(d);
 }
 
 /* The timing of each health check (objects only, in order). */
@@ -945,14 +948,14 @@ static int health_checks(struct roger_marathon_app *app, json_t *o)
 		if (!json_is_object(h))
 			continue;
 		hc->protocol = jstr_or(h, "protocol", ROGER_MD_HC_PROTOCOL);
-		hc->grace_period_seconds = jint_or(h, "gracePeriodSeconds",
+		hc->grace_period_seconds = jint_default(h, "gracePeriodSeconds",
 						   ROGER_MD_HC_GRACE);
-		hc->interval_seconds = jint_or(h, "intervalSeconds",
+		hc->interval_seconds = jint_default(h, "intervalSeconds",
 					       ROGER_MD_HC_INTERVAL);
-		hc->timeout_seconds = jint_or(h, "timeoutSeconds",
+		hc->timeout_seconds = jint_default(h, "timeoutSeconds",
 					      ROGER_MD_HC_TIMEOUT);
 		hc->max_consecutive_failures =
-			jint_or(h, "maxConsecutiveFailures",
+			jint_default(h, "maxConsecutiveFailures",
 				ROGER_MD_HC_MAX_FAILURES);
 		app->n_health_checks++;
 	}

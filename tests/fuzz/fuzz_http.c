@@ -27,7 +27,8 @@
 #include <string.h>
 
 #include "lib/buf.h"
-#include "lib/config.h"
+#include "lib/project.h"
+#include "lib/target.h"
 #include "lib/ctx.h"
 #include "lib/err.h"
 #include "lib/http.h"

@@ -86,7 +86,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	L.work_dir = roger_path_join(dir, "agent");
 	if (!L.state_dir || !L.apps_dir || !L.artifacts_dir || !L.work_dir ||
 	    roger_fs_mkdirs(L.apps_dir, 0700, NULL) < 0 ||
-	    roger_local_events_new(&L.events) < 0)
+	    roger_local_events_new(&L.events, 64) < 0)
 		abort();
 	/* One artifact in the store, and a link out of it. */
 	snprintf(file, sizeof(file), "%s/web", L.artifacts_dir);

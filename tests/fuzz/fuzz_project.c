@@ -16,7 +16,8 @@
 
 #include <jansson.h>
 
-#include "lib/config.h"
+#include "lib/project.h"
+#include "lib/target.h"
 #include "lib/ctx.h"
 #include "lib/err.h"
 #include "lib/pattern.h"

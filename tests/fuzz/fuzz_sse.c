@@ -1,5 +1,5 @@
 /*
- * fuzz_sse.c - the parser of Marathon's event stream (lib/marathon.c), fed
+ * fuzz_sse.c - the parser of Marathon's event stream (lib/sse.c), fed
  * the way a connection delivers it: the input cut into chunks of sizes the
  * input picks, each event parsed and observed by a deploy watch
  * (lib/deploy.c) of /product/web, as `roger deploy` does.
@@ -16,6 +16,7 @@
 #include "lib/deploy.h"
 #include "lib/err.h"
 #include "lib/marathon.h"
+#include "lib/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.timeout_ms = 600000,
 		.settle_ms = -1,
 	};
-	struct roger_marathon_sse sse;
+	struct roger_sse sse;
 	struct roger_buf text = ROGER_BUF_INIT;
 	struct watch w = { NULL, 0, 0 };
 	unsigned seed;
@@ -62,14 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || roger_deploy_new(&w.deploy, &goal, NULL) < 0)
 		return 0;
 	seed = data[0];
-	roger_marathon_sse_init(&sse);
+	roger_sse_init(&sse);
 	sse.max_event = 4096; /* so that the fuzzer reaches the limit */
 	while (off < size) {
 		size_t n = seed ? 1 + (seed + off * 7) % 64 : size - off;
 
 		if (n > size - off)
 			n = size - off;
-		if (roger_marathon_sse_feed(&sse, (const char *)data + off, n,
+		if (roger_sse_feed(&sse, (const char *)data + off, n,
 					    on_event, &w, NULL) != 0)
 			break;
 		off += n;
@@ -79,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < roger_deploy_n_failures(w.deploy); i++)
 		(void)roger_deploy_failure_at(w.deploy, i);
 	roger_buf_release(&text);
-	roger_marathon_sse_release(&sse);
+	roger_sse_release(&sse);
 	roger_deploy_free(w.deploy);
 	return 0;
 }

@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/config.h"
+#include "lib/project.h"
+#include "lib/target.h"
 #include "lib/ctx.h"
 #include "lib/err.h"
 #include "lib/fs.h"
