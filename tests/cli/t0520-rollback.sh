@@ -206,7 +206,9 @@ test_expect_success 'a target version that crash-loops: exit 5, back where it wa
 	: >"$TRASH/crash-$A" &&
 	(cd repo && test_expect_code 5 "$ROGER" rollback --to abcdef01 --settle 1 >../out 2>../err) &&
 	rm -f "$TRASH/crash-$A" &&
-	test_grep "^roger: 3 tasks of the new version failed" err &&
+	# Three failures during the deployment, or (on a slow machine, where
+	# the deployment ends first) one within the settle period.
+	test_grep "^roger: 3 tasks of the new version failed\|^roger: task .* of the new version ended in TASK_FAILED after the deployment" err &&
 	test_grep "^    cannot open the database of $A$" err &&
 	test_grep "^roger: rolling back deployment" err &&
 	test_grep "^roger: rolled back" err &&
