@@ -2,7 +2,7 @@
  * build.c - `roger build`: package a commit of the project into its
  * artifact (running build.command first when roger.json has one) and
  * print where it is and what it is.  The building itself, shared with
- * push and deploy, is in artifact.c.
+ * push and deploy, is in util/artifact.c.
  */
 #include <config.h>
 

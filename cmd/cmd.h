@@ -168,7 +168,7 @@ int cli_app_id(struct cli *cli, const char *app, const char **out);
 int cli_marathon(struct cli *cli, bool start_local,
 		 struct roger_marathon **out);
 
-/* ---- looking at a live app (cmd/appinfo.c) ---- */
+/* ---- looking at a live app (cmd/util/appinfo.c) ---- */
 
 /* --timeout SECONDS (1 to 86400) in ms; an exit status. */
 int cli_parse_timeout(struct cli *cli, const char *arg, long *ms);
@@ -211,7 +211,7 @@ void cli_format_age(char *out, size_t size, int64_t ms);
  */
 int cli_start_local(struct cli *cli);
 
-/* ---- artifacts (cmd/artifact.c): build and push for build, push, deploy -- */
+/* ---- artifacts (cmd/util/artifact.c): build and push for build, push, deploy -- */
 
 /* The build options, the same in every command that builds. */
 enum {
@@ -263,7 +263,7 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 		      bool dry_run, struct roger_store_result *out);
 
-/* ---- the app to deploy (cmd/render.c) ---------------------------------- */
+/* ---- the app to deploy (cmd/util/render.c) ----------------------------- */
 
 /* "user@host", who deploys, for the ROGER_DEPLOYED_BY label. */
 void cli_deployed_by(struct cli *cli, char *out, size_t size);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "complete.h"
+#include "util/complete.h"
 
 static void emit(const char *cur, const char *word, const char *desc)
 {

@@ -3,9 +3,9 @@
  * the app definition, show how it differs from the live app, PUT it
  * (create or replace), and wait until the new version runs, healthy.
  *
- * The pieces are elsewhere: building and pushing in artifact.c, rendering
+ * The pieces are elsewhere: building and pushing in util/artifact.c, rendering
  * and diffing in lib/render, waiting (events plus polls, fail-fast, the
- * stderr tail, rollback, timeout, interrupt) in watch.c over lib/deploy.
+ * stderr tail, rollback, timeout, interrupt) in util/watch.c over lib/deploy.
  * This file puts them in order and decides the two things only deploy
  * has to decide:
  *
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
 static const struct cmd_opt deploy_opts[] = {
 	CLI_OPT_ENTRY_ALLOW_DIRTY,

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
 static const struct cmd_opt destroy_opts[] = {
 	WATCH_OPT_APP,

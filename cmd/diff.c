@@ -1,7 +1,7 @@
 /*
  * diff.c - `roger diff`: what a deploy would change.  The artifact is
  * built as `roger build` builds it (cached), the app is rendered for it
- * (cmd/render.c: the artifact's URL comes from its digest, so nothing is
+ * (cmd/util/render.c: the artifact's URL comes from its digest, so nothing is
  * pushed), the live app is read (GET /v2/apps/{id}) and the two are
  * compared by roger_diff_apps(), which ignores the fields Marathon owns,
  * Marathon's defaults and the labels that change with every deploy

@@ -3,7 +3,7 @@
  * upload it to the target's artifact store unless the store already holds
  * it, and print its URL (the one deploy names in the Marathon fetch entry).
  *
- * Building and pushing are artifact.c's (shared with deploy); this file
+ * Building and pushing are util/artifact.c's (shared with deploy); this file
  * parses the options and prints the result.  With -n the store is only
  * asked whether it holds the artifact, and the upload is printed instead
  * of sent.

@@ -2,7 +2,7 @@
  * restart.c - `roger restart`: a rolling restart of the app (POST
  * /v2/apps/{id}/restart), which Marathon carries out by its
  * upgradeStrategy, and the wait until every instance is a new task,
- * running and healthy, as deploy waits (cmd/watch.c, lib/deploy.c).
+ * running and healthy, as deploy waits (cmd/util/watch.c, lib/deploy.c).
  *
  * A restart changes nothing a version could restore, so a restart that
  * fails is rolled back only while its deployment is still in progress
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
 static const struct cmd_opt restart_opts[] = {
 	WATCH_OPTS_ALL,

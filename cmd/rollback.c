@@ -2,7 +2,7 @@
  * rollback.c - `roger rollback`: redeploy an earlier version of the app
  * (PUT /v2/apps/{id} {"version": V}, which Marathon turns into a new
  * version with V's definition) and wait for it as deploy waits
- * (cmd/watch.c).
+ * (cmd/util/watch.c).
  *
  * Which version.  By default the previous release: the newest version
  * older than the live one whose roger labels (roger_render_release) name
@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
 enum {
 	OPT_TO = OPT_LONG,

@@ -1,7 +1,7 @@
 /*
  * scale.c - `roger scale N`: set the app's instance count (PUT
  * {"instances": N}) and wait until N instances run, healthy, as deploy
- * waits (cmd/watch.c, lib/deploy.c).  A count the app already has changes
+ * waits (cmd/util/watch.c, lib/deploy.c).  A count the app already has changes
  * nothing and says so.  The app's version before the change is what a
  * rollback redeploys when the deployment has already ended.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
 static const struct cmd_opt scale_opts[] = {
 	WATCH_OPTS_ALL,

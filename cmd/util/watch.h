@@ -8,7 +8,7 @@
 #ifndef ROGER_CMD_WATCH_H
 #define ROGER_CMD_WATCH_H
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 enum {
 	WOPT_APP = OPT_LONG + 50,

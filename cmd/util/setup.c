@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "complete.h"
 
 int cli_load_project(struct cli *cli)

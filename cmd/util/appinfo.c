@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 int cli_parse_timeout(struct cli *cli, const char *arg, long *ms)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static int64_t now_ms(void)
 {
