@@ -10,11 +10,13 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+
 static const struct cmd_opt build_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static void print_text(const struct roger_artifact *a)
@@ -59,15 +61,10 @@ static int print_json(struct cli *cli, const struct roger_artifact *a)
 
 static int build_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_build_args args = { 0 };
 	struct roger_artifact *a = NULL;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_build_option(&args, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	status = cli_build_artifact(cli, &args, &a);
 	if (status)
 		return status;
@@ -84,7 +81,6 @@ static int build_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_build = {
 	.name = "build",
 	.summary = "package a commit of the project into its artifact",
-	.usage = "roger build [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = build_opts,
 	.run = build_run,
 };

@@ -33,20 +33,6 @@
 #include "cmd.h"
 #include "util/watch.h"
 
-static const struct cmd_opt deploy_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	WATCH_OPT_DETACH,
-	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "build, print the diff and the request, and change nothing" },
-	{ WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "deploy even when nothing changed, and override a deployment in progress" },
-	CLI_OPT_ENTRY_NO_CACHE,
-	WATCH_OPT_NO_ROLLBACK,
-	CLI_OPT_ENTRY_REF,
-	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
-	WATCH_OPT_SETTLE,
-	WATCH_OPT_TIMEOUT,
-	{ 0 },
-};
-
 struct deploy {
 	struct cli_watch w;
 	struct cli_build_args args;
@@ -61,6 +47,26 @@ struct deploy {
 	char commit[ROGER_SHORT_COMMIT_LEN + 1];
 };
 
+/* Static, for the option table to point into. */
+static struct deploy dep = {
+	.w = CLI_WATCH_INIT,
+	.pushed = ROGER_STORE_RESULT_INIT,
+};
+
+static const struct cmd_opt deploy_opts[] = {
+	OPT_BUILD_ALLOW_DIRTY(&dep.args),
+	OPT_WATCH_DETACH(&dep.w),
+	OPT_BOOL('n', "dry-run", &dep.w.dry_run, "build, print the diff and the request, and change nothing"),
+	OPT_BOOL(0, "force", &dep.w.force, "deploy even when nothing changed, and override a deployment in progress"),
+	OPT_BUILD_NO_CACHE(&dep.args),
+	OPT_WATCH_NO_ROLLBACK(&dep.w),
+	OPT_BUILD_REF(&dep.args),
+	OPT_WATCH_ROLLBACK_ON_INTERRUPT(&dep.w),
+	OPT_WATCH_SETTLE(&dep.w),
+	OPT_WATCH_TIMEOUT(&dep.w),
+	OPT_END(),
+};
+
 static void doc_set(struct deploy *d, const char *key, json_t *value)
 {
 	if (!value || json_object_set_new(d->w.doc, key, value) < 0) {
@@ -69,7 +75,6 @@ static void doc_set(struct deploy *d, const char *key, json_t *value)
 	}
 }
 
-/* "alice@laptop": who deploys, for the ROGER_DEPLOYED_BY label. */
 /* Push the artifact (or, for a dry run, only work out its URL). */
 static int push(struct deploy *d)
 {
@@ -264,11 +269,6 @@ static int deploy(struct deploy *d)
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
-	/* --timeout bounds each request too (the client's default is 60 s) */
-	if (w->timeout_s > 0 && w->timeout_s < 60)
-		roger_http_client_set_limits(roger_marathon_http(w->m),
-					     w->timeout_s * 1000,
-					     w->timeout_s * 1000, 0);
 	if (roger_store_check_target(cli->resolved_target, &err) < 0)
 		return cli_fail(&err);
 	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
@@ -319,38 +319,29 @@ static int deploy(struct deploy *d)
 
 static int deploy_run(struct cli *cli, int argc, char **argv)
 {
-	struct deploy d;
-	int c, status;
+	int status;
 
-	memset(&d, 0, sizeof(d));
-	d.pushed = (struct roger_store_result)ROGER_STORE_RESULT_INIT;
-	cli_watch_init(&d.w, cli, "deploy");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		if (!cli_build_option(&d.args, c, optarg))
-			cli_watch_option(&d.w, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
-	status = deploy(&d);
+	cli_parse_options(cli, argc, argv);
+	cli_watch_init(&dep.w, cli, "deploy");
+	status = deploy(&dep);
 	/* a step that printed its own error (build, push, render) */
-	if (status && d.w.doc && !json_object_get(d.w.doc, "status"))
-		doc_set(&d, "status", json_string("error"));
-	status = cli_watch_finish(&d.w, status);
-	roger_diff_free(d.diff);
-	roger_marathon_app_free(d.goal);
-	roger_marathon_app_free(d.live);
-	json_decref(d.rendered);
-	if (d.own_url)
-		free(d.artifact_url);
-	roger_store_result_release(&d.pushed);
-	roger_artifact_free(d.artifact);
+	if (status && dep.w.doc && !json_object_get(dep.w.doc, "status"))
+		doc_set(&dep, "status", json_string("error"));
+	status = cli_watch_finish(&dep.w, status);
+	roger_diff_free(dep.diff);
+	roger_marathon_app_free(dep.goal);
+	roger_marathon_app_free(dep.live);
+	json_decref(dep.rendered);
+	if (dep.own_url)
+		free(dep.artifact_url);
+	roger_store_result_release(&dep.pushed);
+	roger_artifact_free(dep.artifact);
 	return status;
 }
 
 const struct roger_cmd cmd_deploy = {
 	.name = "deploy",
 	.summary = "build, push and deploy the project's app, and wait until it runs",
-	.usage = "roger deploy [-n] [--allow-dirty] [--detach] [--force] [--no-cache] [--no-rollback] [--ref ref] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds]",
 	.opts = deploy_opts,
 	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = deploy_run,

@@ -17,13 +17,15 @@
 #include "cmd.h"
 #include "util/watch.h"
 
+static struct cli_watch w = CLI_WATCH_INIT;
+
 static const struct cmd_opt destroy_opts[] = {
-	WATCH_OPT_APP,
-	WATCH_OPT_DETACH,
-	WATCH_OPT_DRY_RUN,
-	{ WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "destroy even while a deployment is in progress (it is cancelled)" },
-	WATCH_OPT_TIMEOUT,
-	{ 0 },
+	OPT_WATCH_APP(&w),
+	OPT_WATCH_DETACH(&w),
+	OPT_WATCH_DRY_RUN(&w),
+	OPT_BOOL(0, "force", &w.force, "destroy even while a deployment is in progress (it is cancelled)"),
+	OPT_WATCH_TIMEOUT(&w),
+	OPT_END(),
 };
 
 /* How long stopping may take when --timeout is not given. */
@@ -38,7 +40,6 @@ static int64_t default_timeout_ms(const struct roger_marathon_app *app)
 
 static int destroy_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
 	struct cli_watch_goal g = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
@@ -46,14 +47,10 @@ static int destroy_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon_deployment_result res;
 	char what[512], done[512];
 	unsigned flags;
-	int c, status;
+	int status;
 
+	cli_parse_options(cli, argc, argv);
 	cli_watch_init(&w, cli, "destroy");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_watch_option(&w, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
 	/* nothing to roll a removal back to */
 	w.no_rollback = true;
 	if ((status = cli_watch_setup(&w)) != 0)
@@ -100,7 +97,6 @@ out:
 const struct roger_cmd cmd_destroy = {
 	.name = "destroy",
 	.summary = "remove the app and its tasks, after confirmation",
-	.usage = "roger destroy [-n] [--app id] [--detach] [--force] [--timeout seconds]",
 	.opts = destroy_opts,
 	.run = destroy_run,
 };

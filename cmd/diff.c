@@ -24,11 +24,13 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+
 static const struct cmd_opt diff_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static int print_json(struct cli *cli, const char *app_id,
@@ -67,7 +69,6 @@ static int print_json(struct cli *cli, const char *app_id,
 
 static int diff_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_build_args args = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_artifact *a = NULL;
 	struct roger_marathon *m = NULL;
@@ -77,13 +78,9 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 	json_t *rendered = NULL, *none = NULL;
 	const char *app_id;
 	char *url = NULL;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_build_option(&args, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	/* What cannot work fails before any packaging. */
 	if ((status = cli_app_id(cli, NULL, &app_id)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
@@ -144,7 +141,6 @@ out:
 const struct roger_cmd cmd_diff = {
 	.name = "diff",
 	.summary = "show what a deploy would change in the live app",
-	.usage = "roger diff [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = diff_opts,
 	.run = diff_run,
 };

@@ -18,19 +18,16 @@
 
 #include "cmd.h"
 
-enum {
-	OPT_APP = OPT_LONG,
-	OPT_TIMEOUT,
-};
+#define DEFAULT_COUNT 10
+
+static const char *app_opt;
+static long count = DEFAULT_COUNT;
 
 static const struct cmd_opt history_opts[] = {
-	{ OPT_APP, "app", "ID", ARG_APP, NULL, "another app of the target instead of the project's" },
-	{ 'n', "count", "N", ARG_WORD, NULL, "the N newest versions (default 10; 'all': every one Marathon keeps)" },
-	{ OPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up on each Marathon request after SECONDS (default 60)" },
-	{ 0 },
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_COUNT_OR_ALL('n', "count", &count, "count", 1, "the COUNT newest versions (default 10; 'all': every one Marathon keeps)"),
+	OPT_END(),
 };
-
-#define DEFAULT_COUNT 10
 
 struct entry {
 	const char *version;
@@ -376,34 +373,14 @@ static int history_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon *m = NULL;
 	struct roger_marathon_app *app = NULL;
 	struct history h = { 0 };
-	const char *app_opt = NULL;
-	long timeout_ms = 0, count = DEFAULT_COUNT;
-	int c, status;
+	int n, status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_APP:
-			app_opt = optarg;
-			break;
-		case 'n':
-			if (!strcmp(optarg, "all"))
-				count = LONG_MAX;
-			else if (cli_parse_long(cli, "--count", optarg, 1,
-						LONG_MAX, &count))
-				return ROGER_EXIT_USAGE;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_timeout(cli, optarg, &timeout_ms))
-				return ROGER_EXIT_USAGE;
-			break;
-		}
-	}
-	if (optind + 1 < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind + 1]);
+	n = cli_parse_options(cli, argc, argv);
+	if (count < 0)
+		count = LONG_MAX;
 	h.cli = cli;
 	if ((status = cli_app_id(cli, app_opt, &h.app_id)) != 0 ||
-	    (status = cli_marathon_timeout(cli, timeout_ms, &m)) != 0)
+	    (status = cli_marathon(cli, false, &m)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, m, h.app_id, 0, &err) < 0 ||
 	    roger_marathon_app_versions(&h.versions, m, h.app_id, &err) < 0) {
@@ -411,8 +388,8 @@ static int history_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	h.live = app->version;
-	if (optind < argc) {
-		status = show_one(&h, m, argv[optind]);
+	if (n > 0) {
+		status = show_one(&h, m, argv[0]);
 		goto out;
 	}
 	h.shown = (size_t)count < h.versions->n ? (size_t)count
@@ -442,7 +419,8 @@ out:
 const struct roger_cmd cmd_history = {
 	.name = "history",
 	.summary = "list the app's versions with their commits and who deployed them",
-	.usage = "roger history [-n count] [--app id] [--timeout seconds] [version | commit]",
+	.operands = "[version | commit]",
+	.max_operands = 1,
 	.opts = history_opts,
 	.args = ARG_VERSION,
 	.run = history_run,

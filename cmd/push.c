@@ -14,12 +14,15 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+static bool dry_run;
+
 static const struct cmd_opt push_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "check the store, then print the upload instead of sending it" },
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BOOL('n', "dry-run", &dry_run, "check the store, then print the upload instead of sending it"),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static void print_text(const struct roger_artifact *a,
@@ -36,7 +39,7 @@ static void print_text(const struct roger_artifact *a,
 }
 
 static int print_json(struct cli *cli, const struct roger_artifact *a,
-		      const struct roger_store_result *r, bool dry_run)
+		      const struct roger_store_result *r)
 {
 	json_t *doc = json_object();
 	int status;
@@ -71,21 +74,11 @@ static int print_json(struct cli *cli, const struct roger_artifact *a,
 static int push_run(struct cli *cli, int argc, char **argv)
 {
 	struct roger_store_result r = ROGER_STORE_RESULT_INIT;
-	struct cli_build_args args = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_artifact *a = NULL;
-	bool dry_run = false;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		if (c == 'n')
-			dry_run = true;
-		else
-			cli_build_option(&args, c, optarg);
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	/* A target without a usable store fails before any packaging. */
 	if ((status = cli_load_target(cli)) != 0)
 		return status;
@@ -97,7 +90,7 @@ static int push_run(struct cli *cli, int argc, char **argv)
 	status = cli_push_artifact(cli, a, dry_run, &r);
 	if (status == ROGER_EXIT_OK) {
 		if (cli->output == OUTPUT_JSON)
-			status = print_json(cli, a, &r, dry_run);
+			status = print_json(cli, a, &r);
 		else
 			print_text(a, &r);
 	}
@@ -109,7 +102,6 @@ static int push_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_push = {
 	.name = "push",
 	.summary = "build the artifact if needed and upload it to the target's store",
-	.usage = "roger push [-n] [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = push_opts,
 	.run = push_run,
 };

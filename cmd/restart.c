@@ -16,14 +16,15 @@
 #include "cmd.h"
 #include "util/watch.h"
 
+static struct cli_watch w = CLI_WATCH_INIT;
+
 static const struct cmd_opt restart_opts[] = {
-	WATCH_OPTS_ALL,
-	{ 0 },
+	OPT_WATCH_ALL(&w),
+	OPT_END(),
 };
 
 static int restart_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
 	struct cli_watch_goal g = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
@@ -31,14 +32,10 @@ static int restart_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon_deployment_result res;
 	char what[512], done[512];
 	unsigned flags;
-	int c, status;
+	int status;
 
+	cli_parse_options(cli, argc, argv);
 	cli_watch_init(&w, cli, "restart");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_watch_option(&w, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
 	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0) {
@@ -75,7 +72,6 @@ out:
 const struct roger_cmd cmd_restart = {
 	.name = "restart",
 	.summary = "restart the app's tasks, rolling, and wait until the new ones run",
-	.usage = "roger restart [-n] [--app id] [--detach] [--force] [--no-rollback] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds]",
 	.opts = restart_opts,
 	.run = restart_run,
 };

@@ -27,14 +27,13 @@
 #include "cmd.h"
 #include "util/watch.h"
 
-enum {
-	OPT_TO = OPT_LONG,
-};
+static struct cli_watch watch = CLI_WATCH_INIT;
+static const char *to_opt;
 
 static const struct cmd_opt rollback_opts[] = {
-	WATCH_OPTS_ALL,
-	{ OPT_TO, "to", "VERSION", ARG_VERSION, NULL, "this version, or the newest release of this commit (default: the previous release)" },
-	{ 0 },
+	OPT_WATCH_ALL(&watch),
+	OPT_STRING(0, "to", &to_opt, "version", ARG_VERSION, "this version, or the newest release of this commit (default: the previous release)"),
+	OPT_END(),
 };
 
 struct rollback {
@@ -227,7 +226,6 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 
 static int rollback_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
 	struct cli_watch_goal g = { 0 };
 	struct rollback rb = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
@@ -235,34 +233,28 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon_req req = { 0 };
 	struct roger_marathon_deployment_result res;
 	struct roger_diff *d = NULL;
-	const char *to = NULL;
 	char what[512], done[512], desc[128];
 	unsigned flags;
-	int c, status;
+	int status;
 
-	cli_watch_init(&w, cli, "rollback");
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		if (c == OPT_TO)
-			to = optarg;
-		else
-			cli_watch_option(&w, c, optarg);
-	}
-	if (optind < argc)
+	/* a version given as an operand is a --to forgotten: say so */
+	if (cli_parse_options(cli, argc, argv) > 0)
 		return cli_usage_error(cli, "unexpected argument '%s'%s",
-				       argv[optind],
-				       to ? "" : " (use --to VERSION)");
-	rb.w = &w;
-	if ((status = cli_watch_setup(&w)) != 0)
+				       argv[0],
+				       to_opt ? "" : " (use --to VERSION)");
+	cli_watch_init(&watch, cli, "rollback");
+	rb.w = &watch;
+	if ((status = cli_watch_setup(&watch)) != 0)
 		goto out;
-	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0 ||
-	    roger_marathon_app_versions(&rb.versions, w.m, w.app_id,
+	if (roger_marathon_get_app(&app, watch.m, watch.app_id, 0, &err) < 0 ||
+	    roger_marathon_app_versions(&rb.versions, watch.m, watch.app_id,
 					&err) < 0) {
-		status = cli_watch_app_failed(&w, &err);
+		status = cli_watch_app_failed(&watch, &err);
 		goto out;
 	}
 	rb.live = app;
 	rb.live_is_release = roger_render_release(&rb.live_rel, app->json);
-	if ((status = find_target(&rb, to)) != 0)
+	if ((status = find_target(&rb, to_opt)) != 0)
 		goto out;
 	describe(desc, sizeof(desc), rb.version, &rb.rel, rb.is_release);
 	if (!(app->version && !strcmp(rb.version, app->version)) &&
@@ -270,47 +262,47 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (!d || roger_diff_empty(d)) {
 		if (!d) {
-			doc_set(&w, "from",
+			doc_set(&watch, "from",
 				side_json(app->version, &rb.live_rel,
 					  rb.live_is_release));
-			doc_set(&w, "to", side_json(rb.version, &rb.rel,
+			doc_set(&watch, "to", side_json(rb.version, &rb.rel,
 						    rb.is_release));
 		}
-		doc_set(&w, "status", json_string("unchanged"));
+		doc_set(&watch, "status", json_string("unchanged"));
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' already runs version %s: nothing to do\n",
-			       w.app_id, desc);
+			       watch.app_id, desc);
 		status = ROGER_EXIT_OK;
 		goto out;
 	}
 	snprintf(what, sizeof(what), "roll back app '%s' to version %s",
-		 w.app_id, desc);
-	if ((status = cli_watch_confirm(&w, what, false)) != 0)
+		 watch.app_id, desc);
+	if ((status = cli_watch_confirm(&watch, what, false)) != 0)
 		goto out;
-	flags = w.force ? ROGER_MARATHON_FORCE : 0;
+	flags = watch.force ? ROGER_MARATHON_FORCE : 0;
 	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0 ||
-	    roger_marathon_req_rollback_app(&req, w.app_id, rb.version, flags,
+	    roger_marathon_req_rollback_app(&req, watch.app_id, rb.version, flags,
 					    &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
-	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
+	if ((status = cli_watch_send(&watch, &req, &res)) != CLI_WATCH_SENT)
 		goto out;
-	snprintf(w.label, sizeof(w.label), "rolling back '%s' to %s",
-		 w.app_id, desc);
+	snprintf(watch.label, sizeof(watch.label), "rolling back '%s' to %s",
+		 watch.app_id, desc);
 	snprintf(done, sizeof(done), "app '%s' rolled back to version %s",
-		 w.app_id, desc);
+		 watch.app_id, desc);
 	g.res = &res;
 	g.before = app;
 	g.instances = -1;
 	g.previous_version = app->version;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		target, -1, cli_watch_settle_ms(&w));
+		target, -1, cli_watch_settle_ms(&watch));
 	g.done = done;
-	status = cli_watch_run(&w, &g);
+	status = cli_watch_run(&watch, &g);
 out:
 	roger_marathon_req_release(&req);
-	status = cli_watch_finish(&w, status);
+	status = cli_watch_finish(&watch, status);
 	roger_diff_free(d);
 	json_decref(rb.def);
 	roger_marathon_versions_free(rb.versions);
@@ -322,7 +314,7 @@ out:
 const struct roger_cmd cmd_rollback = {
 	.name = "rollback",
 	.summary = "redeploy the previous release, or another version, and wait",
-	.usage = "roger rollback [-n] [--app id] [--detach] [--force] [--no-rollback] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds] [--to version]",
 	.opts = rollback_opts,
+	.max_operands = 1,
 	.run = rollback_run,
 };

@@ -14,9 +14,11 @@
 #include "cmd.h"
 #include "util/watch.h"
 
+static struct cli_watch w = CLI_WATCH_INIT;
+
 static const struct cmd_opt scale_opts[] = {
-	WATCH_OPTS_ALL,
-	{ 0 },
+	OPT_WATCH_ALL(&w),
+	OPT_END(),
 };
 
 /* Marathon keeps counts in an int; more than this is surely a typo. */
@@ -24,7 +26,6 @@ static const struct cmd_opt scale_opts[] = {
 
 static int scale_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
 	struct cli_watch_goal g = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
@@ -33,22 +34,14 @@ static int scale_run(struct cli *cli, int argc, char **argv)
 	char what[512], done[512];
 	unsigned flags;
 	long n;
-	int c, status;
+	int status;
 
-	cli_watch_init(&w, cli, "scale");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_watch_option(&w, c, optarg);
-	if (optind >= argc)
+	if (cli_parse_options(cli, argc, argv) < 1)
 		return cli_usage_error(cli, "missing the instance count");
-	if (optind + 1 < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'%s",
-				       argv[optind + 1],
-				       argv[optind + 1][0] == '-'
-					       ? " (options go before the instance count)"
-					       : "");
-	if (cli_parse_long(cli, "instance count", argv[optind], 0,
-			   MAX_INSTANCES, &n))
+	if (cli_parse_long(cli, "instance count", argv[0], 0, MAX_INSTANCES,
+			   &n))
 		return ROGER_EXIT_USAGE;
+	cli_watch_init(&w, cli, "scale");
 	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0) {
@@ -99,7 +92,8 @@ out:
 const struct roger_cmd cmd_scale = {
 	.name = "scale",
 	.summary = "set the app's instance count and wait until they run",
-	.usage = "roger scale [-n] [--app id] [--detach] [--force] [--no-rollback] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds] instances",
+	.operands = "instances",
+	.max_operands = 1,
 	.opts = scale_opts,
 	.run = scale_run,
 };

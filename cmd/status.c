@@ -19,15 +19,11 @@
 
 #include "cmd.h"
 
-enum {
-	OPT_APP = OPT_LONG,
-	OPT_TIMEOUT,
-};
+static const char *app_opt;
 
 static const struct cmd_opt status_opts[] = {
-	{ OPT_APP, "app", "ID", ARG_APP, NULL, "another app of the target instead of the project's" },
-	{ OPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up on each Marathon request after SECONDS (default 60)" },
-	{ 0 },
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_END(),
 };
 
 struct status {
@@ -502,27 +498,12 @@ static int status_run(struct cli *cli, int argc, char **argv)
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon *m = NULL;
 	struct status s = { 0 };
-	const char *app_opt = NULL;
-	long timeout_ms = 0;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_APP:
-			app_opt = optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_timeout(cli, optarg, &timeout_ms))
-				return ROGER_EXIT_USAGE;
-			break;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	s.cli = cli;
 	if ((status = cli_app_id(cli, app_opt, &s.app_id)) != 0 ||
-	    (status = cli_marathon_timeout(cli, timeout_ms, &m)) != 0)
+	    (status = cli_marathon(cli, false, &m)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&s.app, m, s.app_id,
 				   ROGER_MARATHON_EMBED_TASKS |
@@ -555,7 +536,6 @@ out:
 const struct roger_cmd cmd_status = {
 	.name = "status",
 	.summary = "show the live app: release, instances, tasks, deployments, failures",
-	.usage = "roger status [--app id] [--timeout seconds]",
 	.opts = status_opts,
 	.run = status_run,
 };

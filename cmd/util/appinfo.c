@@ -1,9 +1,8 @@
 /*
  * appinfo.c - what the commands that look at a live app share (status,
- * history, and the day-two verbs): the Marathon client with the
- * command's request timeout, one way to say that an app does not exist
- * or that the cluster does not answer, and Marathon's timestamps read and
- * shown as ages.
+ * history, and the day-two verbs): one way to say that an app does not
+ * exist or that the cluster does not answer, and Marathon's timestamps
+ * read and shown as ages.
  */
 #include <config.h>
 
@@ -12,29 +11,6 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-
-int cli_parse_timeout(struct cli *cli, const char *arg, long *ms)
-{
-	long s;
-
-	if (cli_parse_long(cli, "--timeout", arg, 1, 86400, &s))
-		return ROGER_EXIT_USAGE;
-	*ms = s * 1000;
-	return ROGER_EXIT_OK;
-}
-
-int cli_marathon_timeout(struct cli *cli, long timeout_ms,
-			 struct roger_marathon **out)
-{
-	int status = cli_marathon(cli, false, out);
-
-	if (status == ROGER_EXIT_OK && timeout_ms > 0)
-		roger_http_client_set_limits(roger_marathon_http(*out),
-					     timeout_ms < 10000 ? timeout_ms
-								: 10000,
-					     timeout_ms, 0);
-	return status;
-}
 
 int cli_fail_app(struct cli *cli, const char *app_id,
 		 const struct roger_err *err)

@@ -26,23 +26,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool cli_build_option(struct cli_build_args *args, int c, const char *arg)
-{
-	switch (c) {
-	case CLI_OPT_ALLOW_DIRTY:
-		args->allow_dirty = true;
-		return true;
-	case CLI_OPT_NO_CACHE:
-		args->no_cache = true;
-		return true;
-	case CLI_OPT_REF:
-		args->ref = arg;
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* ---- build --------------------------------------------------------------- */
 
 struct progress {

@@ -29,46 +29,8 @@
 
 void cli_watch_init(struct cli_watch *w, struct cli *cli, const char *verb)
 {
-	memset(w, 0, sizeof(*w));
 	w->cli = cli;
 	w->verb = verb;
-	w->timeout_s = -1;
-	w->settle_s = -1;
-}
-
-int cli_watch_option(struct cli_watch *w, int c, const char *arg)
-{
-	switch (c) {
-	case WOPT_APP:
-		w->app_opt = arg;
-		return 1;
-	case WOPT_DETACH:
-		w->detach = true;
-		return 1;
-	case 'n':
-		w->dry_run = true;
-		return 1;
-	case WOPT_FORCE:
-		w->force = true;
-		return 1;
-	case WOPT_NO_ROLLBACK:
-		w->no_rollback = true;
-		return 1;
-	case WOPT_ROLLBACK_ON_INTERRUPT:
-		w->rollback_on_interrupt = true;
-		return 1;
-	case WOPT_SETTLE:
-		if (cli_parse_long(w->cli, "--settle", arg, 0, 86400,
-				   &w->settle_s))
-			cli_exit(ROGER_EXIT_USAGE);
-		return 1;
-	case WOPT_TIMEOUT:
-		if (cli_parse_long(w->cli, "--timeout", arg, 0, 7 * 86400,
-				   &w->timeout_s))
-			cli_exit(ROGER_EXIT_USAGE);
-		return 1;
-	}
-	return 0;
 }
 
 int cli_watch_setup(struct cli_watch *w)
@@ -81,6 +43,12 @@ int cli_watch_setup(struct cli_watch *w)
 	if ((status = cli_marathon(cli, false, &w->m)) != 0 ||
 	    (status = cli_marathon(cli, false, &w->events)) != 0)
 		return status;
+	/* no request outlives the whole wait (the client's default is 60 s) */
+	if (w->timeout_ms > 0 && w->timeout_ms < 60000 &&
+	    (!cli->request_timeout_ms || cli->request_timeout_ms > w->timeout_ms))
+		roger_http_client_set_limits(roger_marathon_http(w->m),
+					     (long)w->timeout_ms,
+					     (long)w->timeout_ms, 0);
 	w->doc = json_pack("{s:s,s:s,s:s}", "command", w->verb, "app",
 			   w->app_id, "target", cli->resolved_target->name);
 	if (!w->doc)
@@ -169,7 +137,7 @@ int cli_watch_send(struct cli_watch *w, struct roger_marathon_req *req,
 
 int64_t cli_watch_settle_ms(const struct cli_watch *w)
 {
-	return w->settle_s >= 0 ? w->settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS;
+	return w->settle_ms >= 0 ? w->settle_ms : ROGER_DEPLOY_SETTLE_MS;
 }
 
 int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
@@ -447,9 +415,9 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	goal.version = g->res->version[0] ? g->res->version : NULL;
 	goal.instances = g->instances;
 	goal.flags = g->flags;
-	goal.timeout_ms = w->timeout_s >= 0 ? w->timeout_s * 1000
-					    : g->default_timeout_ms;
-	goal.settle_ms = w->settle_s >= 0 ? w->settle_s * 1000 : -1;
+	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
+					     : g->default_timeout_ms;
+	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
 	doc_set(w, "timeout_seconds", json_real((double)goal.timeout_ms / 1000.0));
 	rc = roger_deploy_watch(&st, w->cli->ctx, w->m, w->events, &goal, &o,
 				&err);

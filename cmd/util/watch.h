@@ -10,38 +10,35 @@
 
 #include "cmd/cmd.h"
 
-enum {
-	WOPT_APP = OPT_LONG + 50,
-	WOPT_DETACH,
-	WOPT_FORCE,
-	WOPT_NO_ROLLBACK,
-	WOPT_ROLLBACK_ON_INTERRUPT,
-	WOPT_SETTLE,
-	WOPT_TIMEOUT,
-};
-
-/* Option table entries, for the commands to list in sorted order. */
-#define WATCH_OPT_APP { WOPT_APP, "app", "ID", ARG_APP, NULL, "the Marathon app id (default: the project's app)" }
-#define WATCH_OPT_DETACH { WOPT_DETACH, "detach", NULL, ARG_NONE, NULL, "start the deployment and do not wait for it" }
-#define WATCH_OPT_DRY_RUN { 'n', "dry-run", NULL, ARG_NONE, NULL, "print the request that would be sent, and send nothing" }
-#define WATCH_OPT_FORCE { WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "override a deployment in progress (Marathon cancels it)" }
-#define WATCH_OPT_NO_ROLLBACK { WOPT_NO_ROLLBACK, "no-rollback", NULL, ARG_NONE, NULL, "leave a failed deployment in place instead of rolling it back" }
-#define WATCH_OPT_ROLLBACK_ON_INTERRUPT { WOPT_ROLLBACK_ON_INTERRUPT, "rollback-on-interrupt", NULL, ARG_NONE, NULL, "roll the deployment back on Ctrl-C (default: leave it going)" }
-#define WATCH_OPT_SETTLE { WOPT_SETTLE, "settle", "SECONDS", ARG_WORD, NULL, "without health checks, how long new tasks must keep running (default 10)" }
-#define WATCH_OPT_TIMEOUT { WOPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up waiting after this long (0: never; default: from the app)" }
+/* The common options, as rows of a command's table, bound to `w`. */
+#define OPT_WATCH_APP(w) OPT_STRING(0, "app", &(w)->app_opt, "id", ARG_APP, "the Marathon app id (default: the project's app)")
+#define OPT_WATCH_DETACH(w) OPT_BOOL(0, "detach", &(w)->detach, "start the deployment and do not wait for it")
+#define OPT_WATCH_DRY_RUN(w) OPT_BOOL('n', "dry-run", &(w)->dry_run, "print the request that would be sent, and send nothing")
+#define OPT_WATCH_FORCE(w) OPT_BOOL(0, "force", &(w)->force, "override a deployment in progress (Marathon cancels it)")
+#define OPT_WATCH_NO_ROLLBACK(w) OPT_BOOL(0, "no-rollback", &(w)->no_rollback, "leave a failed deployment in place instead of rolling it back")
+#define OPT_WATCH_ROLLBACK_ON_INTERRUPT(w) OPT_BOOL(0, "rollback-on-interrupt", &(w)->rollback_on_interrupt, "roll the deployment back on Ctrl-C (default: leave it going)")
+#define OPT_WATCH_SETTLE(w) OPT_DURATION(0, "settle", &(w)->settle_ms, 0, CLI_DAY, "without health checks, how long new tasks must keep running (default 10s)")
+#define OPT_WATCH_TIMEOUT(w) OPT_DURATION(0, "timeout", &(w)->timeout_ms, 0, 7 * CLI_DAY, "give up waiting after this long (0: never; default: from the app)")
 
 /* All of them, sorted: the options of scale, restart and rollback. */
-#define WATCH_OPTS_ALL                                                       \
-	WATCH_OPT_APP, WATCH_OPT_DETACH, WATCH_OPT_DRY_RUN, WATCH_OPT_FORCE, \
-		WATCH_OPT_NO_ROLLBACK, WATCH_OPT_ROLLBACK_ON_INTERRUPT,      \
-		WATCH_OPT_SETTLE, WATCH_OPT_TIMEOUT
+#define OPT_WATCH_ALL(w)                                                       \
+	OPT_WATCH_APP(w), OPT_WATCH_DETACH(w), OPT_WATCH_DRY_RUN(w),           \
+		OPT_WATCH_FORCE(w), OPT_WATCH_NO_ROLLBACK(w),                  \
+		OPT_WATCH_ROLLBACK_ON_INTERRUPT(w), OPT_WATCH_SETTLE(w),       \
+		OPT_WATCH_TIMEOUT(w)
+
+/*
+ * A command's struct cli_watch is static, so that its option table can
+ * point into it: this is its initializer, the defaults of the options.
+ */
+#define CLI_WATCH_INIT { .timeout_ms = -1, .settle_ms = -1 }
 
 struct cli_watch {
 	/* options */
 	const char *app_opt;
 	bool detach, dry_run, force, no_rollback, rollback_on_interrupt;
-	long timeout_s; /* -1: the default */
-	long settle_s;  /* -1: the default */
+	int64_t timeout_ms; /* -1: the default */
+	int64_t settle_ms;  /* -1: the default */
 
 	/* set up by cli_watch_setup() */
 	struct cli *cli;
@@ -58,14 +55,8 @@ struct cli_watch {
 	int64_t started_ms;
 };
 
-/* Defaults before parsing. */
+/* After parsing (which fills the options): the command and its verb. */
 void cli_watch_init(struct cli_watch *w, struct cli *cli, const char *verb);
-
-/*
- * Handle a common option: 1 when `c` was one, 0 when not; a bad argument
- * does not return (usage error).
- */
-int cli_watch_option(struct cli_watch *w, int c, const char *arg);
 
 /*
  * After parsing: the app id, the target and the two Marathon clients.

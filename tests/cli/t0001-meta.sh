@@ -39,6 +39,47 @@ test_expect_success 'every command handles -h and --help with exit 0' '
 	done <commands
 '
 
+# opts: "command letter long-name takes-argument" for each option of -h
+# ("-" for no letter), the global options under the name "global".
+list_opts() {
+	{
+		"$ROGER" --help | sed -n "/^Global options/,/^\$/p" | sed "s/^/global /"
+		while read -r c; do
+			"$ROGER" "$c" -h | sed -n "/^Options:/,/^\$/p" | sed "s/^/$c /"
+		done <commands
+	} | awk '
+		$2 !~ /^-/ { next }
+		{
+			letter = "-"; name = $2
+			if ($2 ~ /^-.,$/) { letter = substr($2, 2, 1); name = $3 }
+			else if ($2 ~ /^-.$/) { letter = substr($2, 2, 1); name = "-" }
+			arg = (name ~ /=/ || $3 ~ /^[A-Z]+$/) ? "arg" : "flag"
+			sub(/=.*/, "", name)
+			print $1, letter, name, arg
+		}'
+}
+
+test_expect_success 'an option means one thing in every command that has it' '
+	list_opts >opts &&
+	test -s opts &&
+	# a long name: always the same letter, always an argument or never
+	awk "\$3 != \"-\" { print \$3, \$2, \$4 }" opts | sort -u >names &&
+	awk "{ print \$1 }" names | uniq -d >clashes &&
+	test_line_count 0 clashes &&
+	# a letter: always the same long name, but -n (a dry run or a count)
+	awk "\$2 != \"-\" && \$2 != \"n\" { print \$2, \$3 }" opts | sort -u >letters &&
+	awk "{ print \$1 }" letters | uniq -d >clashes &&
+	test_line_count 0 clashes &&
+	awk "\$2 == \"n\" && \$4 == \"flag\" { print \$3 }" opts | sort -u >n_flag &&
+	echo --dry-run >expect &&
+	test_cmp expect n_flag &&
+	# the global options are no command option
+	awk "\$1 == \"global\" { print \$3 }" opts | sort >global &&
+	awk "\$1 != \"global\" { print \$3 }" opts | sort -u >local &&
+	comm -12 global local >clashes &&
+	test_line_count 0 clashes
+'
+
 test_expect_success 'every command has a man page in man/' '
 	while read -r c; do
 		test -f "$top/man/roger-$c.1" || { echo "no man/roger-$c.1" >&2; exit 1; }
@@ -194,6 +235,7 @@ test_expect_success 'the zsh completion script completes at a zsh prompt' '
 	staging
 	--
 	--ref=
+	--request-timeout=
 	--
 	local
 	logs

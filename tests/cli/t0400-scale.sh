@@ -71,6 +71,21 @@ test_expect_success 'the count the app already has: nothing to do' '
 	test_line_count 0 err
 '
 
+test_expect_success 'options may follow the count (global ones too), and -- ends them' '
+	(cd repo && "$ROGER" scale 5 --force -q -n >../out 2>../err) &&
+	printf "PUT %s/v2/apps/web/hello?force=true\nContent-Type: application/json\n\n{\"instances\":5}\n" "$LOCAL_URL" >expect &&
+	test_cmp expect out &&
+	test_line_count 0 err &&
+	(cd repo && "$ROGER" scale -n -- 5 >../out) &&
+	printf "PUT %s/v2/apps/web/hello\nContent-Type: application/json\n\n{\"instances\":5}\n" "$LOCAL_URL" >expect &&
+	test_cmp expect out &&
+	(cd repo && test_expect_code 2 "$ROGER" scale -n -- 5 --force 2>../err) &&
+	test_grep "unexpected argument .--force." err &&
+	test_expect_code 2 "$ROGER" -n scale --app web/hello 5 2>err &&
+	test_grep "^roger: .-n. is an option of .roger scale.: give it after the command name" err &&
+	test_grep "^usage: roger scale " err
+'
+
 test_expect_success 'the dry run prints the request and sends nothing' '
 	v=$(app_get web/hello "a[\"version\"]") &&
 	(cd repo && "$ROGER" scale -n --force 5 >../out) &&
@@ -195,12 +210,14 @@ else
 	test_skip 'on a terminal, a protected target asks' "$tty_why"
 fi
 
-test_expect_success 'usage errors: a count that is not one, options after it, no app' '
+test_expect_success 'usage errors: a count that is not one, a bad option after it, no app' '
 	test_expect_code 2 "$ROGER" scale --app web/hello many 2>err &&
 	test_grep "invalid instance count .many." err &&
 	test_expect_code 2 "$ROGER" scale --app web/hello -1 2>err &&
-	test_expect_code 2 "$ROGER" scale --app web/hello 2 --timeout 3 2>err &&
-	test_grep "options go before the instance count" err &&
+	test_expect_code 2 "$ROGER" scale --app web/hello 2 --timeout 3x 2>err &&
+	test_grep "invalid --timeout .3x.: expected a duration" err &&
+	test_expect_code 2 "$ROGER" scale --app web/hello 2 3 2>err &&
+	test_grep "unexpected argument .3." err &&
 	test_expect_code 2 "$ROGER" scale --app web/hello 2>err &&
 	test_grep "missing the instance count" err &&
 	test_expect_code 2 "$ROGER" scale --timeout soon --app web/hello 2 2>err &&
