@@ -85,6 +85,25 @@ else
 	test_skip 'roger help <command> on a terminal opens its man page, if installed' "$tty_why"
 fi
 
+if [ -z "$tty_why" ]; then
+test_expect_success 'TERM=dumb means no color, with --color=auto too; always means color' '
+	test_create_repo colors "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"c\\\"}\" >roger.json" &&
+	esc=$(printf "\033") &&
+	(cd colors && TERM=xterm script -qec "\"$ROGER\" config" /dev/null >../tty </dev/null) &&
+	test_grep "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" config" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" --color=auto config" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" config --color auto" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb "$ROGER" --color=always config >../out) &&
+	test_grep "$esc" out
+'
+else
+	test_skip 'TERM=dumb means no color, with --color=auto too; always means color' "$tty_why"
+fi
+
 test_expect_success 'roger help of an unknown command fails' '
 	test_expect_code 2 "$ROGER" help nope 2>err &&
 	test_grep "not a roger command" err
