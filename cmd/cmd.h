@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/address.h"
 #include "lib/duration.h"
+#include "lib/release.h"
 #include "lib/roger.h"
 
 /* What the argument of an option (or a positional argument) is, for completion. */
@@ -300,13 +302,10 @@ void cli_limit_requests(struct cli *cli, struct roger_http_client *c);
 int cli_fail_app(struct cli *cli, const char *app_id,
 		 const struct roger_err *err);
 /*
- * The version `want` of the app among `v` (newest first): a version
- * timestamp, or a commit (7 to 64 hex digits, the start of one is enough)
- * whose newest release is meant.  Definitions are read one by one, newest
- * first, until one matches: *index is its place in `v` and *def the
- * stored definition (new reference).  Returns an exit status, after
- * printing the error: 2 for a `want` of neither shape, 1 when nothing
- * matches.
+ * roger_release_find() for a command: the version `want` of the app among
+ * `v`, in *index and *def (new reference).  Returns an exit status, after
+ * printing the error: 2 for a `want` of neither shape or an ambiguous
+ * commit, 1 when nothing matches.
  */
 int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,

@@ -189,64 +189,31 @@ static int dry_run(struct deploy *d, unsigned flags)
 	return status;
 }
 
-/* The scheme the app answers in on its first port, from its health check. */
-static const char *scheme(const json_t *app)
-{
-	json_t *hc = json_array_get(json_object_get(app, "healthChecks"), 0);
-	json_t *proto = json_object_get(hc, "protocol");
-	json_t *index = json_object_get(hc, "portIndex");
-	const char *p;
-
-	if (!hc || (index && json_integer_value(index) != 0))
-		return NULL;
-	p = proto ? json_string_value(proto) : "HTTP";
-	if (!p)
-		return NULL;
-	if (!strcmp(p, "HTTP") || !strcmp(p, "MESOS_HTTP"))
-		return "http";
-	if (!strcmp(p, "HTTPS") || !strcmp(p, "MESOS_HTTPS"))
-		return "https";
-	return NULL;
-}
-
 /*
- * Where the app answers: the first port of each running task, as a URL
- * when the health check tells the scheme.  Printed, and in the document.
+ * Where the app answers (lib/address: the first port of each running
+ * task, as a URL when the health check tells the scheme): printed one per
+ * line, and in the document.
  */
 static void show_addresses(struct deploy *d)
 {
 	struct cli *cli = d->w.cli;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
-	const char *s = scheme(d->rendered);
-	json_t *list = json_array();
-	char addr[512];
+	json_t *list = NULL, *addr;
+	size_t i;
 
-	if (!list || roger_marathon_get_app(&app, d->w.m, d->w.app_id,
-					    ROGER_MARATHON_EMBED_TASKS,
-					    &err) < 0) {
+	if (roger_marathon_get_app(&app, d->w.m, d->w.app_id,
+				   ROGER_MARATHON_EMBED_TASKS, &err) < 0 ||
+	    roger_address_list(&list, d->rendered, app, &err) < 0) {
 		if (!cli->quiet)
 			cli_warn("cannot list the addresses of app '%s': %s",
 				 d->w.app_id, err.msg);
-		json_decref(list);
+		roger_marathon_app_free(app);
 		return;
 	}
-	for (size_t i = 0; i < app->n_tasks; i++) {
-		const struct roger_marathon_task *t = &app->tasks[i];
-
-		if (!t->host || !t->n_ports || !t->state ||
-		    strcmp(t->state, "TASK_RUNNING"))
-			continue;
-		if (s)
-			snprintf(addr, sizeof(addr), "%s://%s:%d/", s, t->host,
-				 t->ports[0]);
-		else
-			snprintf(addr, sizeof(addr), "%s:%d", t->host,
-				 t->ports[0]);
-		json_array_append_new(list, json_string(addr));
-		if (cli->output == OUTPUT_TEXT && !cli->quiet)
-			printf("%s\n", addr);
-	}
+	if (cli->output == OUTPUT_TEXT && !cli->quiet)
+		json_array_foreach(list, i, addr)
+			printf("%s\n", json_string_value(addr));
 	doc_set(d, "addresses", list);
 	roger_marathon_app_free(app);
 }

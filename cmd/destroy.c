@@ -28,16 +28,6 @@ static const struct cmd_opt destroy_opts[] = {
 	OPT_END(),
 };
 
-/* How long stopping may take when --timeout is not given. */
-static int64_t default_timeout_ms(const struct roger_marathon_app *app)
-{
-	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
-
-	return 120000 + (json_is_number(grace)
-				 ? (int64_t)(json_number_value(grace) * 1000)
-				 : 0);
-}
-
 static int destroy_run(struct cli *cli, int argc, char **argv)
 {
 	struct cli_watch_goal g = { 0 };
@@ -84,7 +74,7 @@ static int destroy_run(struct cli *cli, int argc, char **argv)
 	g.before = app;
 	g.instances = 0;
 	g.flags = ROGER_DEPLOY_REMOVE;
-	g.default_timeout_ms = default_timeout_ms(app);
+	g.default_timeout_ms = roger_deploy_remove_timeout_ms(app);
 	g.done = done;
 	status = cli_watch_run(&w, &g);
 out:

@@ -7,8 +7,8 @@
  * keeps at most 50; the labels live in each version's definition, one GET
  * each.  The cost is bounded by -n: the N newest definitions are read, in
  * order, plus one more to tell what changed in the oldest shown.  "What
- * changed" is roger_diff_apps() between neighbours, without the labels and
- * env that roger sets on every release (they are the commit column).
+ * changed" is roger_diff_apps() between neighbours, in the words of
+ * roger_release_summary().
  */
 #include <config.h>
 
@@ -50,83 +50,16 @@ struct history {
 	size_t shown, read;
 };
 
-/* Whether a change is one that roger makes on every release. */
-static bool release_noise(const struct roger_diff_change *c,
-			  const struct entry *e)
-{
-	const char *uri;
-
-	if (!strncmp(c->path, "labels.ROGER_", 13) ||
-	    !strcmp(c->path, "env." ROGER_ENV_COMMIT))
-		return true;
-	if (strncmp(c->path, "fetch[", 6) || !e->rel.artifact_sha256)
-		return false;
-	uri = json_string_value(c->new_value);
-	if (!uri && json_is_object(c->new_value))
-		uri = json_string_value(json_object_get(c->new_value, "uri"));
-	if (!uri && json_is_object(c->old_value))
-		uri = json_string_value(json_object_get(c->old_value, "uri"));
-	return uri && strstr(uri, e->rel.artifact_sha256);
-}
-
-static bool differs(const char *a, const char *b)
-{
-	return (a || b) && (!a || !b || strcmp(a, b));
-}
-
-/* A word for each part of the app that changed: "commit, cmd, env". */
+/* The summary of an entry, or what is known instead of one. */
 static void summarize(struct entry *e, const struct entry *before)
 {
-	struct roger_buf b = ROGER_BUF_INIT;
-	const struct roger_diff_change *only = NULL;
-	char last[64] = "";
-	size_t words = 0, n = 0;
-
-	if (!e->known) {
+	if (!e->known)
 		snprintf(e->summary, sizeof(e->summary), "%s",
-			 e->gone ? "(definition gone)" : e->first ? "created" : "-");
-		return;
-	}
-	if (differs(e->rel.commit, before->rel.commit)) {
-		roger_buf_adds(&b, "commit");
-		words++;
-	} else if (differs(e->rel.artifact_sha256,
-			   before->rel.artifact_sha256)) {
-		roger_buf_adds(&b, "artifact");
-		words++;
-	}
-	for (size_t i = 0; i < e->changes->n; i++) {
-		const struct roger_diff_change *c = &e->changes->items[i];
-		size_t len = strcspn(c->path, ".[");
-
-		if (release_noise(c, e))
-			continue;
-		n++;
-		only = c;
-		if (len >= sizeof(last) ||
-		    (!strncmp(last, c->path, len) && !last[len]))
-			continue;
-		snprintf(last, sizeof(last), "%.*s", (int)len, c->path);
-		if (words < 5)
-			roger_buf_addf(&b, "%s%s", words ? ", " : "", last);
-		else if (words == 5)
-			roger_buf_adds(&b, ", ...");
-		words++;
-	}
-	if (words == 1 && n == 1 && !strcmp(only->path, "instances") &&
-	    only->op == ROGER_DIFF_CHANGE) {
-		char *o = json_dumps(only->old_value, JSON_ENCODE_ANY);
-		char *v = json_dumps(only->new_value, JSON_ENCODE_ANY);
-
-		roger_buf_reset(&b);
-		roger_buf_addf(&b, "instances %s -> %s", o ? o : "?",
-			       v ? v : "?");
-		free(o);
-		free(v);
-	}
-	snprintf(e->summary, sizeof(e->summary), "%s",
-		 words ? b.buf : "no change");
-	roger_buf_release(&b);
+			 e->gone ? "(definition gone)"
+			 : e->first ? "created" : "-");
+	else
+		roger_release_summary(e->summary, sizeof(e->summary),
+				      before->def, e->def, e->changes);
 }
 
 static int read_definitions(struct history *h, struct roger_marathon *m)

@@ -4,15 +4,12 @@
  * version with V's definition) and wait for it as deploy waits
  * (cmd/util/watch.c).
  *
- * Which version.  By default the previous release: the newest version
- * older than the live one whose roger labels (roger_render_release) name
- * another commit or artifact than the live one's; versions without roger
- * labels (a scale, a change made by hand) and later versions of the live
- * release are passed over, so that a rollback after a scale goes back a
- * release, not a scale.  With --to, a version timestamp or a commit (the
- * newest release of it; a prefix that names two commits is refused).
- * Definitions are read one by one, newest first, until one fits (Marathon
- * keeps at most 50).
+ * Which version is lib/release's decision: by default the previous
+ * release (roger_release_find_previous: a release of another commit or
+ * artifact than the live one, so that a rollback after a scale goes back
+ * a release, not a scale); with --to, a version timestamp or the newest
+ * release of a commit (roger_release_find; a prefix that names two
+ * commits is refused).
  *
  * What changes is shown first (roger_diff_apps of the live app against the
  * stored definition, secrets masked), unless -q.  If the rollback's own
@@ -49,11 +46,6 @@ struct rollback {
 	bool is_release;
 };
 
-static bool same(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
 static void doc_set(struct cli_watch *w, const char *key, json_t *value)
 {
 	if (!value || json_object_set_new(w->doc, key, value) < 0) {
@@ -62,112 +54,45 @@ static void doc_set(struct cli_watch *w, const char *key, json_t *value)
 	}
 }
 
-/* The newest release older than the live one, of another commit. */
-static int find_previous(struct rollback *rb)
-{
-	struct cli_watch *w = rb->w;
-	struct roger_err err = ROGER_ERR_INIT;
-	const char *live = rb->live->version;
-
-	for (size_t i = 0; i < rb->versions->n; i++) {
-		const char *v = rb->versions->items[i];
-		struct roger_release rel;
-		json_t *def = NULL;
-
-		if (live && strcmp(v, live) >= 0)
-			continue;
-		if (roger_marathon_app_version(&def, w->m, w->app_id, v,
-					       &err) < 0) {
-			if (err.code == ROGER_ENOTFOUND) {
-				roger_err_clear(&err);
-				continue;
-			}
-			return cli_watch_app_failed(w, &err);
-		}
-		if (roger_render_release(&rel, def) &&
-		    (!rb->live_is_release ||
-		     !same(rel.commit, rb->live_rel.commit) ||
-		     !same(rel.artifact_sha256, rb->live_rel.artifact_sha256))) {
-			rb->version = v;
-			rb->def = def;
-			return ROGER_EXIT_OK;
-		}
-		json_decref(def);
-	}
-	doc_set(w, "status", json_string("nothing_to_roll_back"));
-	if (rb->live_is_release)
-		cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
-			  w->app_id, rb->live_rel.commit,
-			  w->cli->resolved_target->name);
-	else
-		cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
-			  w->app_id, w->cli->resolved_target->name);
-	return ROGER_EXIT_FAILURE;
-}
-
-/*
- * --to COMMIT found its newest release at `index`: an older release of
- * another commit with the same prefix makes the prefix ambiguous.
- */
-static int check_unique(struct rollback *rb, const char *want, size_t index)
-{
-	struct cli_watch *w = rb->w;
-	struct roger_err err = ROGER_ERR_INIT;
-	int64_t ms;
-
-	if (cli_parse_time(want, &ms))
-		return ROGER_EXIT_OK;
-	for (size_t i = index + 1; i < rb->versions->n; i++) {
-		struct roger_release rel;
-		json_t *def = NULL;
-		bool other;
-
-		if (roger_marathon_app_version(&def, w->m, w->app_id,
-					       rb->versions->items[i],
-					       &err) < 0) {
-			if (err.code == ROGER_ENOTFOUND) {
-				roger_err_clear(&err);
-				continue;
-			}
-			return cli_watch_app_failed(w, &err);
-		}
-		other = roger_render_release(&rel, def) &&
-			!strncmp(rel.commit, want, strlen(want)) &&
-			strcmp(rel.commit, rb->rel.commit);
-		if (other) {
-			cli_error("commit '%s' is ambiguous among the releases of app '%s': %.12s and %.12s; give more digits",
-				  want, w->app_id, rb->rel.commit, rel.commit);
-			json_decref(def);
-			doc_set(w, "status", json_string("error"));
-			return ROGER_EXIT_USAGE;
-		}
-		json_decref(def);
-	}
-	return ROGER_EXIT_OK;
-}
-
+/* The release to go back to: --to, or the previous one (lib/release). */
 static int find_target(struct rollback *rb, const char *to)
 {
 	struct cli_watch *w = rb->w;
+	struct roger_err err = ROGER_ERR_INIT;
 	size_t index;
-	int status;
+	int rc, status;
 
-	if (!to) {
-		status = find_previous(rb);
-	} else {
+	if (to) {
 		status = cli_find_version(w->cli, w->m, w->app_id,
 					  rb->versions, to, &index, &rb->def);
 		if (status) {
 			doc_set(w, "status", json_string("error"));
 			return status;
 		}
-		rb->version = rb->versions->items[index];
-		rb->is_release = roger_render_release(&rb->rel, rb->def);
-		status = check_unique(rb, to, index);
+	} else {
+		rc = roger_release_find_previous(&index, &rb->def, w->m,
+						 w->app_id, rb->versions,
+						 rb->live->json,
+						 rb->live->version, &err);
+		if (rc == ROGER_ENOTFOUND) {
+			doc_set(w, "status",
+				json_string("nothing_to_roll_back"));
+			if (rb->live_is_release)
+				cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
+					  w->app_id, rb->live_rel.commit,
+					  w->cli->resolved_target->name);
+			else
+				cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
+					  w->app_id,
+					  w->cli->resolved_target->name);
+			return ROGER_EXIT_FAILURE;
+		}
+		if (rc < 0)
+			return cli_watch_app_failed(w, &err);
 	}
-	if (status == ROGER_EXIT_OK)
-		rb->is_release = roger_render_release(&rb->rel, rb->def);
-	return status;
+	rb->version = rb->versions->items[index];
+	rb->is_release = roger_render_release(&rb->rel, rb->def);
+	return ROGER_EXIT_OK;
 }
 
 static json_t *side_json(const char *version, const struct roger_release *r,

@@ -1190,3 +1190,12 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 		settle = 0;
 	return (60 + waves * (60 + h)) * 1000LL + settle;
 }
+
+int64_t roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app)
+{
+	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+
+	return 120000 + (json_is_number(grace)
+				 ? (int64_t)(json_number_value(grace) * 1000)
+				 : 0);
+}

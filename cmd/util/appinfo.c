@@ -81,55 +81,28 @@ void cli_format_age(char *out, size_t size, int64_t ms)
 		snprintf(out, size, "%lldd", (long long)(s / 86400));
 }
 
-static bool hex_prefix(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 7 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,
 		     size_t *index, json_t **def)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_release rel;
-	bool by_commit = hex_prefix(want);
-	int64_t ms;
+	int rc;
 
-	if (!by_commit && !cli_parse_time(want, &ms))
-		return cli_usage_error(cli, "invalid version '%s': expected a version such as 2026-01-02T03:04:05.678Z, or a commit (at least 7 hex digits)",
-				       want);
-	for (size_t i = 0; i < v->n; i++) {
-		json_t *d = NULL;
-
-		if (!by_commit && strcmp(v->items[i], want))
-			continue;
-		if (roger_marathon_app_version(&d, m, app_id, v->items[i],
-					       &err) < 0) {
-			if (err.code == ROGER_ENOTFOUND && by_commit) {
-				roger_err_clear(&err);
-				continue;
-			}
-			return cli_fail_app(cli, app_id, &err);
-		}
-		if (!by_commit ||
-		    (roger_render_release(&rel, d) &&
-		     !strncmp(rel.commit, want, strlen(want)))) {
-			*index = i;
-			*def = d;
-			return ROGER_EXIT_OK;
-		}
-		json_decref(d);
+	rc = roger_release_find(index, def, m, app_id, v, want, &err);
+	if (rc == ROGER_EUSAGE &&
+	    roger_release_ref_kind(want) == ROGER_RELEASE_REF_INVALID)
+		return cli_usage_error(cli, "%s", err.msg);
+	if (rc == ROGER_EUSAGE) {
+		cli_error("%s", err.msg);
+		return ROGER_EXIT_USAGE;
 	}
-	cli_error("app '%s' has no %s '%s' on target '%s'", app_id,
-		  by_commit ? "release of commit" : "version", want,
-		  cli->resolved_target->name);
-	return ROGER_EXIT_FAILURE;
+	if (rc == ROGER_ENOTFOUND && err.msg[0]) {
+		cli_error("%s on target '%s'", err.msg,
+			  cli->resolved_target->name);
+		return ROGER_EXIT_FAILURE;
+	}
+	if (rc < 0)
+		return cli_fail_app(cli, app_id, &err);
+	return ROGER_EXIT_OK;
 }
