@@ -392,6 +392,12 @@ void cli_exit(int status) __attribute__((noreturn));
 /* The same check without exiting: `status`, or 1 when stdout failed. */
 int cli_finish_stdout(int status);
 
+/*
+ * json_object_set_new() that cannot fail: steals `value` into `obj`, and
+ * dies with a message when either is missing (out of memory).
+ */
+void cli_json_set(json_t *obj, const char *key, json_t *value);
+
 /* Allocation that cannot fail: dies with a message (only in cmd/). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -69,10 +69,7 @@ static const struct cmd_opt deploy_opts[] = {
 
 static void doc_set(struct deploy *d, const char *key, json_t *value)
 {
-	if (!value || json_object_set_new(d->w.doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
+	cli_json_set(d->w.doc, key, value);
 }
 
 /* Push the artifact (or, for a dry run, only work out its URL). */

@@ -44,14 +44,13 @@ struct rollback {
 	json_t *def;
 	struct roger_release rel;
 	bool is_release;
+	struct roger_marathon_app *target; /* `def`, parsed */
+	struct roger_diff *diff;           /* from the live app to `def` */
 };
 
 static void doc_set(struct cli_watch *w, const char *key, json_t *value)
 {
-	if (!value || json_object_set_new(w->doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
+	cli_json_set(w->doc, key, value);
 }
 
 /* The release to go back to: --to, or the previous one (lib/release). */
@@ -149,17 +148,58 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 	return ROGER_EXIT_OK;
 }
 
+static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
+		void *data, struct cli_watch_plan *p)
+{
+	struct rollback *rb = data;
+	struct roger_err err = ROGER_ERR_INIT;
+	char desc[128];
+	int status;
+
+	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id,
+					&err) < 0)
+		return cli_watch_app_failed(w, &err);
+	rb->live = app;
+	rb->live_is_release = roger_render_release(&rb->live_rel, app->json);
+	if ((status = find_target(rb, to_opt)) != 0)
+		return status;
+	describe(desc, sizeof(desc), rb->version, &rb->rel, rb->is_release);
+	if (!(app->version && !strcmp(rb->version, app->version)) &&
+	    (status = show_changes(rb, &rb->diff)) != 0)
+		return status;
+	if (!rb->diff || roger_diff_empty(rb->diff)) {
+		if (!rb->diff) {
+			doc_set(w, "from", side_json(app->version, &rb->live_rel,
+						     rb->live_is_release));
+			doc_set(w, "to", side_json(rb->version, &rb->rel,
+						   rb->is_release));
+		}
+		doc_set(w, "status", json_string("unchanged"));
+		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
+			printf("app '%s' already runs version %s: nothing to do\n",
+			       w->app_id, desc);
+		return CLI_WATCH_NOTHING;
+	}
+	if (roger_marathon_app_from_json(&rb->target, rb->def, &err) < 0 ||
+	    roger_marathon_req_rollback_app(&p->req, w->app_id, rb->version,
+					    w->force ? ROGER_MARATHON_FORCE : 0,
+					    &err) < 0)
+		return cli_fail(&err);
+	snprintf(p->what, sizeof(p->what), "roll back app '%s' to version %s",
+		 w->app_id, desc);
+	snprintf(w->label, sizeof(w->label), "rolling back '%s' to %s",
+		 w->app_id, desc);
+	snprintf(p->done, sizeof(p->done), "app '%s' rolled back to version %s",
+		 w->app_id, desc);
+	p->previous_version = app->version;
+	p->default_timeout_ms = roger_deploy_default_timeout_ms(
+		rb->target, -1, cli_watch_settle_ms(w));
+	return ROGER_EXIT_OK;
+}
+
 static int rollback_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch_goal g = { 0 };
 	struct rollback rb = { 0 };
-	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon_app *app = NULL, *target = NULL;
-	struct roger_marathon_req req = { 0 };
-	struct roger_marathon_deployment_result res;
-	struct roger_diff *d = NULL;
-	char what[512], done[512], desc[128];
-	unsigned flags;
 	int status;
 
 	/* a version given as an operand is a --to forgotten: say so */
@@ -169,70 +209,11 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 				       to_opt ? "" : " (use --to VERSION)");
 	cli_watch_init(&watch, cli, "rollback");
 	rb.w = &watch;
-	if ((status = cli_watch_setup(&watch)) != 0)
-		goto out;
-	if (roger_marathon_get_app(&app, watch.m, watch.app_id, 0, &err) < 0 ||
-	    roger_marathon_app_versions(&rb.versions, watch.m, watch.app_id,
-					&err) < 0) {
-		status = cli_watch_app_failed(&watch, &err);
-		goto out;
-	}
-	rb.live = app;
-	rb.live_is_release = roger_render_release(&rb.live_rel, app->json);
-	if ((status = find_target(&rb, to_opt)) != 0)
-		goto out;
-	describe(desc, sizeof(desc), rb.version, &rb.rel, rb.is_release);
-	if (!(app->version && !strcmp(rb.version, app->version)) &&
-	    (status = show_changes(&rb, &d)) != 0)
-		goto out;
-	if (!d || roger_diff_empty(d)) {
-		if (!d) {
-			doc_set(&watch, "from",
-				side_json(app->version, &rb.live_rel,
-					  rb.live_is_release));
-			doc_set(&watch, "to", side_json(rb.version, &rb.rel,
-						    rb.is_release));
-		}
-		doc_set(&watch, "status", json_string("unchanged"));
-		if (cli->output == OUTPUT_TEXT && !cli->quiet)
-			printf("app '%s' already runs version %s: nothing to do\n",
-			       watch.app_id, desc);
-		status = ROGER_EXIT_OK;
-		goto out;
-	}
-	snprintf(what, sizeof(what), "roll back app '%s' to version %s",
-		 watch.app_id, desc);
-	if ((status = cli_watch_confirm(&watch, what, false)) != 0)
-		goto out;
-	flags = watch.force ? ROGER_MARATHON_FORCE : 0;
-	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0 ||
-	    roger_marathon_req_rollback_app(&req, watch.app_id, rb.version, flags,
-					    &err) < 0) {
-		status = cli_fail(&err);
-		goto out;
-	}
-	if ((status = cli_watch_send(&watch, &req, &res)) != CLI_WATCH_SENT)
-		goto out;
-	snprintf(watch.label, sizeof(watch.label), "rolling back '%s' to %s",
-		 watch.app_id, desc);
-	snprintf(done, sizeof(done), "app '%s' rolled back to version %s",
-		 watch.app_id, desc);
-	g.res = &res;
-	g.before = app;
-	g.instances = -1;
-	g.previous_version = app->version;
-	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		target, -1, cli_watch_settle_ms(&watch));
-	g.done = done;
-	status = cli_watch_run(&watch, &g);
-out:
-	roger_marathon_req_release(&req);
-	status = cli_watch_finish(&watch, status);
-	roger_diff_free(d);
+	status = cli_watch_change(&watch, plan, &rb);
+	roger_diff_free(rb.diff);
 	json_decref(rb.def);
 	roger_marathon_versions_free(rb.versions);
-	roger_marathon_app_free(target);
-	roger_marathon_app_free(app);
+	roger_marathon_app_free(rb.target);
 	return status;
 }
 

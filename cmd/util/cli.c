@@ -41,6 +41,14 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
+void cli_json_set(json_t *obj, const char *key, json_t *value)
+{
+	if (!obj || !value || json_object_set_new(obj, key, value) < 0) {
+		fputs("roger: out of memory\n", stderr);
+		exit(ROGER_EXIT_FAILURE);
+	}
+}
+
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs("roger: ", stderr);

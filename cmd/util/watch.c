@@ -58,10 +58,7 @@ int cli_watch_setup(struct cli_watch *w)
 
 static void doc_set(struct cli_watch *w, const char *key, json_t *value)
 {
-	if (!value || json_object_set_new(w->doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
+	cli_json_set(w->doc, key, value);
 }
 
 static void doc_status(struct cli_watch *w, const char *status)
@@ -324,10 +321,10 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 			: rc == ROGER_ENOTFOUND ? "nothing_to_roll_back"
 			: rc == ROGER_EINTR ? "interrupted"
 			: rc == ROGER_ETIMEOUT ? "timed_out" : "failed");
-	if (doc && rb.deployment_id[0])
-		json_object_set_new(doc, "watch", roger_deploy_status_json(&st));
-	if (doc && rc < 0)
-		json_object_set_new(doc, "error", json_string(err.msg));
+	if (rb.deployment_id[0])
+		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
+	if (rc < 0)
+		cli_json_set(doc, "error", json_string(err.msg));
 	doc_set(w, "rollback", doc);
 	if (rc == 0) {
 		struct roger_buf line = ROGER_BUF_INIT;
@@ -466,6 +463,51 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		break;
 	}
 	roger_buf_release(&line);
+	return status;
+}
+
+int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
+		     void *data)
+{
+	struct cli_watch_plan plan;
+	struct cli_watch_goal g = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *app = NULL;
+	struct roger_marathon_deployment_result res;
+	int status;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.instances = -1;
+	if ((status = cli_watch_setup(w)) != 0)
+		goto out;
+	if (roger_marathon_get_app(&app, w->m, w->app_id, 0, &err) < 0) {
+		status = cli_watch_app_failed(w, &err);
+		goto out;
+	}
+	status = plan_fn(w, app, data, &plan);
+	if (status == CLI_WATCH_NOTHING) {
+		status = ROGER_EXIT_OK;
+		goto out;
+	}
+	if (status != ROGER_EXIT_OK)
+		goto out;
+	if ((status = cli_watch_confirm(w, plan.what,
+					plan.always_confirm)) != 0)
+		goto out;
+	if ((status = cli_watch_send(w, &plan.req, &res)) != CLI_WATCH_SENT)
+		goto out;
+	g.res = &res;
+	g.before = app;
+	g.instances = plan.instances;
+	g.flags = plan.flags;
+	g.previous_version = plan.previous_version;
+	g.default_timeout_ms = plan.default_timeout_ms;
+	g.done = plan.done;
+	status = cli_watch_run(w, &g);
+out:
+	roger_marathon_req_release(&plan.req);
+	status = cli_watch_finish(w, status);
+	roger_marathon_app_free(app);
 	return status;
 }
 

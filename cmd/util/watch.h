@@ -1,9 +1,10 @@
 /*
- * watch.h - what the commands that start a deployment share (scale,
- * restart, destroy; deploy and rollback later): their common options, the
+ * watch.h - what the commands that start a deployment share (deploy,
+ * scale, restart, destroy, rollback): their common options, the
  * confirmation a protected target needs, the dry run, and waiting for the
  * deployment through lib/deploy with its progress line, failure report,
- * stderr tail, rollback and exit status.
+ * stderr tail, rollback and exit status.  Scale, restart, destroy and
+ * rollback are one driver, cli_watch_change(), and a plan each.
  */
 #ifndef ROGER_CMD_WATCH_H
 #define ROGER_CMD_WATCH_H
@@ -120,5 +121,39 @@ int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err);
 
 /* Print w->doc with -o json, free everything, and return `status`. */
 int cli_watch_finish(struct cli_watch *w, int status);
+
+/* What a command's plan says it will change, for cli_watch_change(). */
+struct cli_watch_plan {
+	struct roger_marathon_req req; /* the request that starts it */
+	char what[512];      /* to confirm: "scale app '/x' from 1 to 3 instances" */
+	bool always_confirm; /* even off a protected target (destroy) */
+	char done[512];      /* the success line: "app '/x' scaled to 3 instances" */
+	/* the goal: see struct cli_watch_goal */
+	int instances;       /* -1 (the default): the app's */
+	unsigned flags;
+	const char *previous_version;
+	int64_t default_timeout_ms;
+};
+
+/* What a plan returns when there is nothing to change (said; exit 0). */
+#define CLI_WATCH_NOTHING (-2)
+
+/*
+ * A command's decision, once the driver has read the live app `app`: fill
+ * *plan (and w->label, the progress line's "scaling '/x' to 3") and
+ * return 0, or CLI_WATCH_NOTHING, or an exit status after printing why
+ * not.  `app` lives until the driver returns.
+ */
+typedef int (*cli_watch_plan_fn)(struct cli_watch *w,
+				 const struct roger_marathon_app *app,
+				 void *data, struct cli_watch_plan *plan);
+
+/*
+ * The whole of scale, restart, destroy and rollback after parsing: set up
+ * (cli_watch_setup), read the live app, ask `plan`, confirm, send (or
+ * print, with --dry-run), wait (cli_watch_run), print the document, free
+ * (cli_watch_finish).  Returns the exit status.
+ */
+int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan, void *data);
 
 #endif
