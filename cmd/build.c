@@ -33,7 +33,6 @@ static void print_text(const struct roger_artifact *a)
 static int print_json(struct cli *cli, const struct roger_artifact *a)
 {
 	json_t *doc = json_object(), *lfs = json_array();
-	int status;
 
 	if (!doc || !lfs) {
 		json_decref(doc);
@@ -54,9 +53,7 @@ static int print_json(struct cli *cli, const struct roger_artifact *a)
 	json_object_set_new(doc, "dirty", json_boolean(a->dirty));
 	json_object_set_new(doc, "cached", json_boolean(a->cached));
 	json_object_set_new(doc, "lfs_pointers", lfs);
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int build_run(struct cli *cli, int argc, char **argv)

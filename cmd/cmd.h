@@ -256,6 +256,11 @@ const char *cli_color(const struct cli *cli, const char *what);
 
 /* Write one JSON document (pretty, with a final newline) to stdout. */
 int cli_print_json(struct cli *cli, const json_t *doc);
+/*
+ * The same, stealing `doc`: NULL (a json_pack() that ran out of memory)
+ * is an error, said.  Returns an exit status.
+ */
+int cli_print_doc(struct cli *cli, json_t *doc);
 
 /*
  * Ask for confirmation of `what`: true with --yes; false with a message
@@ -311,6 +316,10 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,
 		     size_t *index, json_t **def);
+/* A JSON string of `s`, or null for NULL. */
+json_t *cli_json_str(const char *s);
+/* The release labels as the -o json documents show them (null: none). */
+json_t *cli_release_json(const struct roger_release *r, bool is_release);
 /* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
 bool cli_parse_time(const char *s, int64_t *ms);
 /* A duration in ms as a short age: "42s", "5m", "3h", "2d". */

@@ -40,7 +40,6 @@ static int print_json(struct cli *cli, const char *app_id,
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *changes = NULL, *masked = NULL, *doc;
-	int status;
 
 	if (roger_diff_to_json(&changes, d, &err) < 0 ||
 	    roger_render_mask_secrets(&masked, rendered, &err) < 0) {
@@ -58,13 +57,7 @@ static int print_json(struct cli *cli, const char *app_id,
 					      : json_null(),
 			"differences", !roger_diff_empty(d), "changes",
 			changes, "rendered", masked);
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int diff_run(struct cli *cli, int argc, char **argv)

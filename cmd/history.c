@@ -145,25 +145,10 @@ static void print_text(const struct history *h)
 			  h->shown, h->versions->n);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *release_json(const struct roger_release *r, bool is_release)
-{
-	if (!is_release)
-		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
-			 str_or_null(r->commit), "env", str_or_null(r->env),
-			 "artifact_sha256", str_or_null(r->artifact_sha256),
-			 "deployed_by", str_or_null(r->deployed_by),
-			 "roger_version", str_or_null(r->roger_version));
-}
 
 static json_t *entry_json(const struct history *h, const struct entry *e)
 {
-	json_t *rel = release_json(&e->rel, e->is_release);
+	json_t *rel = cli_release_json(&e->rel, e->is_release);
 	json_t *changes = json_null();
 
 	if (e->known && roger_diff_to_json(&changes, e->changes, NULL) < 0)
@@ -178,20 +163,13 @@ static json_t *entry_json(const struct history *h, const struct entry *e)
 static int print_json(const struct history *h)
 {
 	json_t *list = json_array(), *doc;
-	int status;
 
 	for (size_t i = 0; i < h->shown; i++)
 		json_array_append_new(list, entry_json(h, &h->e[i]));
 	doc = json_pack("{s:s, s:o, s:i, s:o}", "app", h->app_id,
-			"live_version", str_or_null(h->live), "total",
+			"live_version", cli_json_str(h->live), "total",
 			(int)h->versions->n, "versions", list);
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(h->cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(h->cli, doc);
 }
 
 /* ---- one version --------------------------------------------------------- */
@@ -280,16 +258,10 @@ static int show_one(struct history *h, struct roger_marathon *m,
 	doc = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:O}", "app",
 			h->app_id, "version", h->versions->items[i], "live",
 			h->live && !strcmp(h->versions->items[i], h->live),
-			"release", release_json(&rel, is_release), "previous",
-			str_or_null(previous), "changes", changes,
+			"release", cli_release_json(&rel, is_release), "previous",
+			cli_json_str(previous), "changes", changes,
 			"definition", masked);
-	if (!doc) {
-		cli_error("out of memory");
-		status = ROGER_EXIT_FAILURE;
-		goto out;
-	}
-	status = cli_print_json(h->cli, doc);
-	json_decref(doc);
+	status = cli_print_doc(h->cli, doc);
 out:
 	roger_diff_free(d);
 	json_decref(masked);

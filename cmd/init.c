@@ -43,7 +43,6 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 		      const char *file, bool gitignore)
 {
 	json_t *doc = json_object(), *detected = json_object();
-	int status;
 
 	for (size_t i = 0; i < init->n_notes; i++) {
 		const struct roger_init_note *n = &init->notes[i];
@@ -63,9 +62,7 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 	json_object_set_new(doc, "detected", detected);
 	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
 	json_object_set(doc, "roger_json", init->doc);
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int init_run(struct cli *cli, int argc, char **argv)

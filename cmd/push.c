@@ -42,7 +42,6 @@ static int print_json(struct cli *cli, const struct roger_artifact *a,
 		      const struct roger_store_result *r)
 {
 	json_t *doc = json_object();
-	int status;
 
 	if (!doc) {
 		cli_error("out of memory");
@@ -66,9 +65,7 @@ static int print_json(struct cli *cli, const struct roger_artifact *a,
 	json_object_set_new(doc, "attempts", json_integer(r->attempts));
 	json_object_set_new(doc, "elapsed_ms",
 			    json_integer((json_int_t)r->elapsed_ms));
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int push_run(struct cli *cli, int argc, char **argv)

@@ -327,23 +327,6 @@ static void print_text(const struct status *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *release_json(const struct status *s)
-{
-	const struct roger_release *r = &s->release;
-
-	if (!s->is_release)
-		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
-			 str_or_null(r->commit), "env", str_or_null(r->env),
-			 "artifact_sha256", str_or_null(r->artifact_sha256),
-			 "deployed_by", str_or_null(r->deployed_by),
-			 "roger_version", str_or_null(r->roger_version));
-}
 
 static json_t *head_json(const struct status *s)
 {
@@ -370,15 +353,15 @@ static json_t *tasks_json(const struct status *s)
 		json_array_append_new(
 			list,
 			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-				  "id", str_or_null(t->id), "host",
-				  str_or_null(t->host), "ports", ports,
-				  "state", str_or_null(t->state), "health",
-				  str_or_null(strcmp(health, "-") ? health
+				  "id", cli_json_str(t->id), "host",
+				  cli_json_str(t->host), "ports", ports,
+				  "state", cli_json_str(t->state), "health",
+				  cli_json_str(strcmp(health, "-") ? health
 								  : NULL),
 				  "staged_at",
-				  str_or_null(t->staged_at), "started_at",
-				  str_or_null(t->started_at), "version",
-				  str_or_null(t->version), "age_seconds",
+				  cli_json_str(t->staged_at), "started_at",
+				  cli_json_str(t->started_at), "version",
+				  cli_json_str(t->version), "age_seconds",
 				  cli_parse_time(when, &ms)
 					  ? json_integer((s->now - ms) / 1000)
 					  : json_null()));
@@ -407,8 +390,8 @@ static json_t *deployments_json(const struct status *s)
 		json_array_append_new(
 			list,
 			json_pack("{s:o, s:o, s:i, s:i, s:o, s:o}", "id",
-				  str_or_null(d->id), "version",
-				  str_or_null(d->version), "current_step",
+				  cli_json_str(d->id), "version",
+				  cli_json_str(d->version), "current_step",
 				  d->current_step, "total_steps",
 				  d->total_steps, "steps",
 				  steps ? json_incref(steps) : json_array(),
@@ -427,11 +410,11 @@ static json_t *failure_json(const struct status *s)
 	if (!s->app->has_last_task_failure)
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "task_id",
-			 str_or_null(f->task_id), "state",
-			 str_or_null(f->state), "message",
-			 str_or_null(f->message), "host", str_or_null(f->host),
-			 "timestamp", str_or_null(f->timestamp), "version",
-			 str_or_null(f->version));
+			 cli_json_str(f->task_id), "state",
+			 cli_json_str(f->state), "message",
+			 cli_json_str(f->message), "host", cli_json_str(f->host),
+			 "timestamp", cli_json_str(f->timestamp), "version",
+			 cli_json_str(f->version));
 }
 
 static json_t *queue_json(const struct status *s)
@@ -442,7 +425,7 @@ static json_t *queue_json(const struct status *s)
 		return json_null();
 	return json_pack("{s:i, s:i, s:b, s:o}", "count", q->count,
 			 "delay_seconds", q->time_left_seconds, "overdue",
-			 q->overdue, "since", str_or_null(q->since));
+			 q->overdue, "since", cli_json_str(q->since));
 }
 
 static int print_json(const struct status *s)
@@ -452,23 +435,16 @@ static int print_json(const struct status *s)
 		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i},"
 		" s:o, s:o, s:o, s:o}",
 		"app", s->app_id, "target", s->cli->resolved_target->name,
-		"version", str_or_null(a->version), "last_config_change_at",
-		str_or_null(a->last_config_change_at), "last_scaling_at",
-		str_or_null(a->last_scaling_at), "release", release_json(s),
+		"version", cli_json_str(a->version), "last_config_change_at",
+		cli_json_str(a->last_config_change_at), "last_scaling_at",
+		cli_json_str(a->last_scaling_at), "release", cli_release_json(&s->release, s->is_release),
 		"head", head_json(s), "instances", "wanted", a->instances,
 		"running", a->tasks_running, "staged", a->tasks_staged,
 		"healthy", a->tasks_healthy, "unhealthy", a->tasks_unhealthy,
 		"tasks", tasks_json(s), "deployments", deployments_json(s),
 		"last_task_failure", failure_json(s), "queue", queue_json(s));
-	int status;
 
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(s->cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(s->cli, doc);
 }
 
 /* ---- the command --------------------------------------------------------- */

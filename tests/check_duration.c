@@ -22,79 +22,88 @@ static int64_t parse_ok(const char *s)
 	return ms;
 }
 
-static void parse_bad(const char *s, const char *why)
-{
-	struct roger_err err = ROGER_ERR_INIT;
-	int64_t ms = -42;
-
-	ck_assert_int_eq(roger_duration_parse(&ms, s, &err), ROGER_EUSAGE);
-	ck_assert_int_eq(err.code, ROGER_EUSAGE);
-	ck_assert_msg(strstr(err.msg, why), "'%s': '%s' lacks '%s'", s,
-		      err.msg, why);
-	/* the out parameter is left alone on failure */
-	ck_assert_int_eq(ms, -42);
-}
-
-START_TEST(test_duration_bare_number_is_seconds)
-{
-	ck_assert_int_eq(parse_ok("0"), 0);
-	ck_assert_int_eq(parse_ok("90"), 90000);
-	ck_assert_int_eq(parse_ok("1.5"), 1500);
-	ck_assert_int_eq(parse_ok("007"), 7000);
-	ck_assert_int_eq(parse_ok(".25"), 250);
-}
-END_TEST
-
-START_TEST(test_duration_units)
-{
-	ck_assert_int_eq(parse_ok("90s"), 90000);
-	ck_assert_int_eq(parse_ok("2m"), 120000);
-	ck_assert_int_eq(parse_ok("1h"), 3600000);
-	ck_assert_int_eq(parse_ok("500ms"), 500);
-	ck_assert_int_eq(parse_ok("0s"), 0);
-	ck_assert_int_eq(parse_ok("1.5h"), 5400000);
-	ck_assert_int_eq(parse_ok("0.1s"), 100);
+/* What the parser reads, as a user types it, and what it makes of it. */
+static const struct {
+	const char *text;
+	int64_t ms;
+} good[] = {
+	/* a bare number is seconds */
+	{ "0", 0 },
+	{ "90", 90000 },
+	{ "1.5", 1500 },
+	{ "007", 7000 },
+	{ ".25", 250 },
+	/* one unit */
+	{ "90s", 90000 },
+	{ "2m", 120000 },
+	{ "1h", 3600000 },
+	{ "500ms", 500 },
+	{ "0s", 0 },
+	{ "1.5h", 5400000 },
+	{ "0.1s", 100 },
 	/* a fraction of a millisecond rounds to the nearest */
-	ck_assert_int_eq(parse_ok("1.4ms"), 1);
-	ck_assert_int_eq(parse_ok("1.5ms"), 2);
-	ck_assert_int_eq(parse_ok("0.0004s"), 0);
-	ck_assert_int_eq(parse_ok("1.000000000001s"), 1000);
-}
-END_TEST
+	{ "1.4ms", 1 },
+	{ "1.5ms", 2 },
+	{ "0.0004s", 0 },
+	{ "1.000000000001s", 1000 },
+	/* several, in any order, as Go's time.ParseDuration reads them */
+	{ "1h30m", 5400000 },
+	{ "2m30s", 150000 },
+	{ "1m500ms", 60500 },
+	{ "1h1m1s1ms", 3661001 },
+	{ "30s1m", 90000 },
+	{ "8784h", ROGER_DURATION_MAX_MS },
+};
 
-START_TEST(test_duration_compound)
+/* What it refuses, and a word of the reason. */
+static const struct {
+	const char *text;
+	const char *why;
+} bad[] = {
+	{ "", "empty" },
+	{ "soon", "expected a duration" },
+	{ "s", "expected a duration" },
+	{ "-5s", "expected a duration" },
+	{ "+5", "expected a duration" },
+	{ "5 s", "expected a duration" },
+	{ " 5s", "expected a duration" },
+	{ "5x", "expected a duration" },
+	{ "5d", "expected a duration" },
+	{ "1e3", "expected a duration" },
+	{ "1h30", "expected a duration" },
+	{ "1.", "expected a duration" },
+	{ "1.s", "expected a duration" },
+	{ ".", "expected a duration" },
+	{ "5S", "expected a duration" },
+	{ "8785h", "too long" },
+	{ "99999999999999999999999", "too long" },
+	{ "366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h"
+	  "366h366h366h366h366h366h366h366h366h366h", "too long" },
+};
+
+START_TEST(test_duration_read)
 {
-	ck_assert_int_eq(parse_ok("1h30m"), 5400000);
-	ck_assert_int_eq(parse_ok("2m30s"), 150000);
-	ck_assert_int_eq(parse_ok("1m500ms"), 60500);
-	ck_assert_int_eq(parse_ok("1h1m1s1ms"), 3661001);
-	/* any order, as Go's time.ParseDuration reads them */
-	ck_assert_int_eq(parse_ok("30s1m"), 90000);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(parse_ok(good[i].text) == good[i].ms,
+			      "'%s' is not %lld ms", good[i].text,
+			      (long long)good[i].ms);
 }
 END_TEST
 
 START_TEST(test_duration_refused)
 {
-	parse_bad("", "empty");
-	parse_bad("soon", "expected a duration");
-	parse_bad("s", "expected a duration");
-	parse_bad("-5s", "expected a duration");
-	parse_bad("+5", "expected a duration");
-	parse_bad("5 s", "expected a duration");
-	parse_bad(" 5s", "expected a duration");
-	parse_bad("5x", "expected a duration");
-	parse_bad("5d", "expected a duration");
-	parse_bad("1e3", "expected a duration");
-	parse_bad("1h30", "expected a duration");
-	parse_bad("1.", "expected a duration");
-	parse_bad("1.s", "expected a duration");
-	parse_bad(".", "expected a duration");
-	parse_bad("5S", "expected a duration");
-	parse_bad("367d", "expected a duration");
-	parse_bad("8785h", "too long");
-	parse_bad("99999999999999999999999", "too long");
-	parse_bad("366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h", "too long");
-	ck_assert_int_eq(parse_ok("8784h"), ROGER_DURATION_MAX_MS);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct roger_err err = ROGER_ERR_INIT;
+		int64_t ms = -42;
+
+		ck_assert_int_eq(roger_duration_parse(&ms, bad[i].text, &err),
+				 ROGER_EUSAGE);
+		ck_assert_int_eq(err.code, ROGER_EUSAGE);
+		ck_assert_msg(strstr(err.msg, bad[i].why), "'%s': '%s' lacks '%s'",
+			      bad[i].text, err.msg, bad[i].why);
+		/* the out parameter is left alone on failure */
+		ck_assert_int_eq(ms, -42);
+	}
 }
 END_TEST
 
@@ -141,9 +150,7 @@ static Suite *duration_suite(void)
 	Suite *s = suite_create("duration");
 	TCase *tc = tcase_create("parse");
 
-	tcase_add_test(tc, test_duration_bare_number_is_seconds);
-	tcase_add_test(tc, test_duration_units);
-	tcase_add_test(tc, test_duration_compound);
+	tcase_add_test(tc, test_duration_read);
 	tcase_add_test(tc, test_duration_refused);
 	tcase_add_test(tc, test_duration_error_may_be_null);
 	suite_add_tcase(s, tc);

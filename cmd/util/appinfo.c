@@ -81,6 +81,22 @@ void cli_format_age(char *out, size_t size, int64_t ms)
 		snprintf(out, size, "%lldd", (long long)(s / 86400));
 }
 
+json_t *cli_json_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *cli_release_json(const struct roger_release *r, bool is_release)
+{
+	if (!is_release)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
+			 cli_json_str(r->commit), "env", cli_json_str(r->env),
+			 "artifact_sha256", cli_json_str(r->artifact_sha256),
+			 "deployed_by", cli_json_str(r->deployed_by),
+			 "roger_version", cli_json_str(r->roger_version));
+}
+
 int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,

@@ -142,6 +142,19 @@ int cli_print_json(struct cli *cli, const json_t *doc)
 	return ROGER_EXIT_OK;
 }
 
+int cli_print_doc(struct cli *cli, json_t *doc)
+{
+	int status;
+
+	if (!doc) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	status = cli_print_json(cli, doc);
+	json_decref(doc);
+	return status;
+}
+
 bool cli_confirm(struct cli *cli, const char *what)
 {
 	char line[16];
