@@ -35,6 +35,7 @@ extern const struct roger_cmd cmd_restart;
 extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
+extern const struct roger_cmd cmd_version;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -55,6 +56,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_rollback,
 	&cmd_scale,
 	&cmd_status,
+	&cmd_version,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

@@ -8,6 +8,16 @@ test_expect_success 'roger --version prints the version' '
 	test_grep "^roger [0-9][0-9.]*" out
 '
 
+test_expect_success 'roger version prints what --version prints, or a JSON document' '
+	"$ROGER" --version >expect &&
+	"$ROGER" version >out &&
+	test_cmp expect out &&
+	"$ROGER" version -o json >out &&
+	"${PYTHON:-python3}" -c "import json,sys; d=json.load(open(\"out\")); assert d == {\"version\": sys.argv[1]}, d" "$(sed "s/^roger //" expect)" &&
+	test_expect_code 2 "$ROGER" version extra 2>err &&
+	test_grep "unexpected argument .extra." err
+'
+
 test_expect_success 'roger --help lists the commands on stdout and exits 0' '
 	"$ROGER" --help >out 2>err &&
 	test_grep "^usage: roger" out &&
