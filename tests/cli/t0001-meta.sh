@@ -212,6 +212,34 @@ test_expect_success 'the bash completion script registers _roger and completes e
 '
 
 tty_why=$(test_tty_why)
+if command -v bash >/dev/null 2>&1 && [ -z "$tty_why" ]; then
+test_expect_success 'at a bash prompt, a word with colons completes whole' '
+	mkdir -p colon &&
+	cat >colon/roger <<-\EOF &&
+	#!/bin/sh
+	# candidates with colons, as the versions of an app are
+	if [ "$1" = __complete ]; then
+		eval "last=\${$#}"
+		for v in 2026-01-02T03:04:05.678Z 2026-01-02T03:04:09.001Z; do
+			case $v in "$last"*) echo "$v" ;; esac
+		done
+		exit 0
+	fi
+	printf "%s\n" "$@" >"$TRASH/ran"
+	EOF
+	chmod +x colon/roger &&
+	printf "PS1=\"$ \"\nPATH=\"%s:\$PATH\"\n. \"%s\"\n" "$TRASH/colon" \
+		"$top/completions/bash/roger" >colon/rc &&
+	printf "roger rollback --to 2026-01-02T03:04:05\t\nexit\n" |
+		script -qec "bash --rcfile colon/rc -i" /dev/null >/dev/null 2>&1 &&
+	printf "rollback\n--to\n2026-01-02T03:04:05.678Z\n" >expect &&
+	test_cmp expect ran
+'
+else
+	test_skip 'at a bash prompt, a word with colons completes whole' \
+		"${tty_why:-bash is not installed}"
+fi
+
 if command -v zsh >/dev/null 2>&1 && [ -z "$tty_why" ]; then
 test_expect_success 'the zsh completion script is valid zsh' '
 	zsh -n "$top/completions/zsh/_roger"
