@@ -276,6 +276,20 @@ else
 		"${tty_why:-zsh is not installed}"
 fi
 
+test_expect_success 'make install puts the completion scripts under the prefix, unless told' '
+	: "${TEST_PREFIX:?run through make check}" &&
+	config=$("$TEST_CONFIG_STATUS" --config) &&
+	case $config in
+	*completiondir=*) echo "configure was given the directories: $config"; exit 0 ;;
+	esac &&
+	for d in $TEST_COMPLETIONDIRS; do
+		case $d in
+		"$TEST_PREFIX"/*) ;;
+		*) echo "$d is outside the prefix $TEST_PREFIX" >&2; exit 1 ;;
+		esac
+	done
+'
+
 test_expect_success 'roger completion prints the installed scripts byte for byte' '
 	"$ROGER" completion bash >bash.out && cmp bash.out "$top/completions/bash/roger" &&
 	"$ROGER" completion zsh >zsh.out && cmp zsh.out "$top/completions/zsh/_roger" &&
