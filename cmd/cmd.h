@@ -14,6 +14,7 @@
 #define ROGER_CMD_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -253,6 +254,23 @@ int cli_parse_duration(struct cli *cli, const char *what, const char *s,
  * "yellow", "bold", "dim", "reset") when color is on, else "".
  */
 const char *cli_color(const struct cli *cli, const char *what);
+
+/*
+ * -o json on failure.  Every command that fails prints one JSON document
+ * on stdout: its own, with an "error" member (the deploying commands), or
+ * else {"error": ...} alone on one line, printed at exit
+ * (cli_finish_stdout), after the JSON lines of `logs` if any.  The
+ * error is {"message": the first error said, "code": the exit status's
+ * name ("usage", "deploy_failed"), "exit": the status}.
+ */
+void cli_set_main(const struct cli *cli);
+/* Remember the first error message (cli_error and the usage errors do). */
+void cli_note_error(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+/* The error object for exit `status` (new reference; NULL: no memory). */
+json_t *cli_error_json(int status);
+/* At exit with -o json: {"error": ...}, unless a document was printed. */
+void cli_print_error_doc(int status);
 
 /* Write one JSON document (pretty, with a final newline) to stdout. */
 int cli_print_json(struct cli *cli, const json_t *doc);

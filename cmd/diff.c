@@ -10,9 +10,10 @@
  * Like diff(1), the exit status says whether there are differences: 0
  * none, 1 some.  1 is also the generic failure status (PRODUCT.md), so
  * the two are told apart by standard output: a comparison that was made
- * prints its result there (at least one line when there are differences,
- * always one JSON document with -o json), and a failure prints nothing
- * there, only its "roger: " line on standard error.  An app that does not
+ * prints its result there (at least one line when there are differences),
+ * and a failure prints nothing there, only its "roger: " line on standard
+ * error.  With -o json both print one document, the failure's an "error"
+ * one.  An app that does not
  * exist yet is all additions.  Secrets are masked by the diff itself, and
  * the rendered definition in the JSON document by
  * roger_render_mask_secrets().

@@ -161,8 +161,11 @@ const struct roger_cmd *cli_find_command(const char *name)
 
 int cli_finish_stdout(int status)
 {
-	int failed = fflush(stdout) != 0 || ferror(stdout);
-	int e = errno;
+	int failed, e;
+
+	cli_print_error_doc(status);
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	e = errno;
 
 	if (fclose(stdout) != 0 && !failed) {
 		failed = 1;
@@ -237,10 +240,16 @@ static int run_external(const char *name, int argc, char **argv)
 
 static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
 {
+	va_list copy;
+
 	(void)data;
 	fputs("roger: ", stderr);
-	if (level <= ROGER_LOG_ERR)
+	if (level <= ROGER_LOG_ERR) {
+		va_copy(copy, ap);
+		cli_note_error(fmt, copy);
+		va_end(copy);
 		fputs("error: ", stderr);
+	}
 	else if (level == ROGER_LOG_WARN)
 		fputs("warning: ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -303,6 +312,7 @@ int main(int argc, char **argv)
 	cli_state.stderr_tty = isatty(STDERR_FILENO);
 
 	cli_state.cmd = &cmd_roger;
+	cli_set_main(&cli_state);
 	first = cli_parse_global_options(&cli_state, argc, argv);
 	if (first >= argc) {
 		cli_print_main_help(stderr);

@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -49,6 +50,26 @@ void cli_json_set(json_t *obj, const char *key, json_t *value)
 	}
 }
 
+/*
+ * What the JSON error document needs at exit: the program's options, the
+ * first error said (the cause; what follows are hints), and whether a
+ * command printed a document of its own.
+ */
+static const struct cli *main_cli;
+static char first_error[ROGER_ERR_MSG_MAX];
+static bool doc_printed;
+
+void cli_set_main(const struct cli *cli)
+{
+	main_cli = cli;
+}
+
+void cli_note_error(const char *fmt, va_list ap)
+{
+	if (!first_error[0])
+		vsnprintf(first_error, sizeof(first_error), fmt, ap);
+}
+
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs("roger: ", stderr);
@@ -61,6 +82,9 @@ void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	cli_note_error(fmt, ap);
+	va_end(ap);
 	va_start(ap, fmt);
 	vmessage("", fmt, ap);
 	va_end(ap);
@@ -133,9 +157,59 @@ const char *cli_color(const struct cli *cli, const char *what)
 	return "";
 }
 
+/* "deploy_failed" for ROGER_EXIT_DEPLOY_FAILED: the names of the table. */
+static const char *exit_code_name(int status, const char **meaning)
+{
+#define EXIT_NAME_(name, value, text) { value, #name, text },
+	static const struct {
+		int status;
+		const char *name, *meaning;
+	} names[] = { ROGER_EXIT_TABLE(EXIT_NAME_) };
+#undef EXIT_NAME_
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].status == status) {
+			*meaning = names[i].meaning;
+			return names[i].name + strlen("ROGER_EXIT_");
+		}
+	}
+	*meaning = "failure";
+	return "FAILURE";
+}
+
+json_t *cli_error_json(int status)
+{
+	const char *meaning, *name = exit_code_name(status, &meaning);
+	char code[64];
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < sizeof(code); i++)
+		code[i] = (char)tolower((unsigned char)name[i]);
+	code[i] = '\0';
+	return json_pack("{s:s, s:s, s:i}", "message",
+			 first_error[0] ? first_error : meaning, "code", code,
+			 "exit", status);
+}
+
+void cli_print_error_doc(int status)
+{
+	json_t *doc;
+
+	if (!status || !main_cli || main_cli->output != OUTPUT_JSON ||
+	    doc_printed)
+		return;
+	/* one line: it may end the JSON lines of `roger logs -o json` */
+	doc = json_pack("{s:o}", "error", cli_error_json(status));
+	if (doc && json_dumpf(doc, stdout, JSON_COMPACT) == 0)
+		fputc('\n', stdout);
+	json_decref(doc);
+	doc_printed = true;
+}
+
 int cli_print_json(struct cli *cli, const json_t *doc)
 {
 	(void)cli;
+	doc_printed = true;
 	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) < 0)
 		return ROGER_EXIT_FAILURE;
 	fputc('\n', stdout);

@@ -573,6 +573,9 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	cli_note_error(fmt, ap);
+	va_end(ap);
 	fputs("roger: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -140,14 +140,12 @@ int64_t cli_watch_settle_ms(const struct cli_watch *w)
 int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	doc_set(w, "error", json_string(err->msg));
 	return cli_fail_app(w->cli, w->app_id, err);
 }
 
 int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	doc_set(w, "error", json_string(err->msg));
 	if (err->code == ROGER_ECONFLICT && !w->force) {
 		cli_error("%s; pass --force to override it (Marathon then cancels that deployment)",
 			  err->msg);
@@ -456,7 +454,6 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		break;
 	default:
 		doc_status(w, "error");
-		doc_set(w, "error", json_string(err.msg));
 		status = cli_fail(&err);
 		if (st.progress.deployment_active)
 			left_running(w, goal.deployment_id);
@@ -514,8 +511,11 @@ out:
 int cli_watch_finish(struct cli_watch *w, int status)
 {
 	if (w->doc && w->cli && w->cli->output == OUTPUT_JSON &&
-	    json_object_get(w->doc, "status"))
+	    json_object_get(w->doc, "status")) {
+		if (status)
+			cli_json_set(w->doc, "error", cli_error_json(status));
 		cli_print_json(w->cli, w->doc);
+	}
 	json_decref(w->doc);
 	roger_marathon_free(w->events);
 	roger_marathon_free(w->m);

@@ -18,6 +18,40 @@ test_expect_success 'roger version prints what --version prints, or a JSON docum
 	test_grep "unexpected argument .extra." err
 '
 
+# json_error FILE EXIT CODE TEXT: FILE is one JSON document whose error has
+# that exit status and code, and a message holding TEXT.
+json_error() {
+	"${PYTHON:-python3}" - "$@" <<-\EOF
+	import json, sys
+	path, status, code, text = sys.argv[1:]
+	doc = json.load(open(path))
+	e = doc["error"]
+	assert e["exit"] == int(status) and e["code"] == code, e
+	assert text in e["message"], e
+	EOF
+}
+
+test_expect_success '-o json: a failure is one JSON document on stdout, in every command' '
+	test_expect_code 2 "$ROGER" -o json scale >out 2>err &&
+	json_error out 2 usage "missing the instance count" &&
+	test_line_count 1 out &&
+	test_grep "^usage: roger scale" err &&
+	test_expect_code 2 "$ROGER" -o json --bogus >out 2>err &&
+	json_error out 2 usage "unknown option" &&
+	port=$(test_free_port) &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" status --app /x -o json >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" -o json history --app /x >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" -o json destroy --app /x >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	"${PYTHON:-python3}" -c "import json; d = json.load(open(\"out\")); assert d[\"command\"] == \"destroy\" and d[\"status\"] == \"error\", d" &&
+	"$ROGER" -o json version >out &&
+	"${PYTHON:-python3}" -c "import json; assert \"error\" not in json.load(open(\"out\"))" &&
+	test_expect_code 2 "$ROGER" scale >out 2>err &&
+	test_line_count 0 out
+'
+
 test_expect_success 'roger --help lists the commands on stdout and exits 0' '
 	"$ROGER" --help >out 2>err &&
 	test_grep "^usage: roger" out &&
