@@ -222,7 +222,7 @@ static int deploy(struct deploy *d)
 	struct cli_watch_goal g = { 0 };
 	struct roger_marathon_deployment_result res;
 	struct roger_err err = ROGER_ERR_INIT;
-	char what[512], done[512];
+	char what[512], done[512], undo[256];
 	unsigned flags;
 	bool created;
 	int status;
@@ -272,6 +272,13 @@ static int deploy(struct deploy *d)
 	g.before = d->live;
 	g.instances = -1;
 	g.previous_version = d->live ? d->live->version : NULL;
+	/* while it runs, a deployment is undone by going back, or away */
+	if (g.previous_version)
+		snprintf(undo, sizeof(undo), "rollback --to %s --force",
+			 g.previous_version);
+	else
+		snprintf(undo, sizeof(undo), "destroy --force");
+	g.undo = undo;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
 		d->goal, -1, cli_watch_settle_ms(w));
 	g.done = done;

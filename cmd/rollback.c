@@ -192,6 +192,9 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 	snprintf(p->done, sizeof(p->done), "app '%s' rolled back to version %s",
 		 w->app_id, desc);
 	p->previous_version = app->version;
+	if (app->version)
+		snprintf(p->undo, sizeof(p->undo), "rollback --to %s --force",
+			 app->version);
 	p->default_timeout_ms = roger_deploy_default_timeout_ms(
 		rb->target, -1, cli_watch_settle_ms(w));
 	return ROGER_EXIT_OK;

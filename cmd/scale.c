@@ -52,6 +52,7 @@ static int plan(struct cli_watch *cw, const struct roger_marathon_app *app,
 		 cw->app_id, n, n == 1 ? "" : "s");
 	p->instances = (int)n;
 	p->previous_version = app->version;
+	snprintf(p->undo, sizeof(p->undo), "scale %d --force", app->instances);
 	p->default_timeout_ms = roger_deploy_default_timeout_ms(
 		app, (int)n, cli_watch_settle_ms(cw));
 	return ROGER_EXIT_OK;

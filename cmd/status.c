@@ -18,11 +18,16 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/watch.h"
 
-static const char *app_opt;
+/* --wait is a deployment watch of its own: the options go to it. */
+static struct cli_watch w = CLI_WATCH_INIT;
+static bool wait_opt;
 
 static const struct cmd_opt status_opts[] = {
-	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_STRING(0, "app", &w.app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_WATCH_TIMEOUT(&w),
+	OPT_BOOL(0, "wait", &wait_opt, "first wait until the deployment in progress ends, as deploy waits"),
 	OPT_END(),
 };
 
@@ -38,6 +43,8 @@ struct status {
 	bool has_head, dirty;
 	char head[65];
 	int64_t now;
+	json_t *wait; /* what --wait saw (its watch document), or NULL */
+	int waited;   /* the exit status of --wait */
 };
 
 /* The project's HEAD, when the app is the project's. */
@@ -444,6 +451,10 @@ static int print_json(const struct status *s)
 		"tasks", tasks_json(s), "deployments", deployments_json(s),
 		"last_task_failure", failure_json(s), "queue", queue_json(s));
 
+	if (doc && s->wait)
+		cli_json_set(doc, "wait", json_incref(s->wait));
+	if (doc && s->waited)
+		cli_json_set(doc, "error", cli_error_json(s->waited));
 	return cli_print_doc(s->cli, doc);
 }
 
@@ -469,26 +480,116 @@ static void read_extras(struct status *s, struct roger_marathon *m)
 	}
 }
 
-static int status_run(struct cli *cli, int argc, char **argv)
+/* Whether the deployment `id` removes the app (a destroy left running). */
+static bool removes_app(const struct status *s, const char *id)
 {
-	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon *m = NULL;
-	struct status s = { 0 };
+	const struct roger_marathon_deployment *d =
+		s->deps ? roger_marathon_deployments_find(s->deps, id) : NULL;
+
+	for (size_t i = 0; d && i < d->n_current_actions; i++) {
+		const struct roger_marathon_action *a = &d->current_actions[i];
+
+		if (a->app && !strcmp(a->app, s->app_id) && a->action &&
+		    !strcmp(a->action, "StopApplication"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * --wait: the app's deployment in progress (one left running by a deploy,
+ * scale or restart that timed out, was interrupted or detached), watched
+ * as deploy watches its own but never rolled back: it is not ours.
+ * Returns an exit status; *removed says the app is gone for good.
+ */
+static int wait_deployment(struct status *s, bool *removed)
+{
+	struct roger_marathon_deployment_result res;
+	struct cli_watch_goal g = { 0 };
+	char done[512];
 	int status;
 
-	cli_parse_options(cli, argc, argv);
-	s.cli = cli;
-	if ((status = cli_app_id(cli, app_opt, &s.app_id)) != 0 ||
-	    (status = cli_marathon(cli, false, &m)) != 0)
+	memset(&res, 0, sizeof(res));
+	snprintf(res.deployment_id, sizeof(res.deployment_id), "%s",
+		 s->app->deployments[0]);
+	snprintf(res.version, sizeof(res.version), "%s",
+		 s->app->version ? s->app->version : "");
+	*removed = removes_app(s, res.deployment_id);
+	cli_watch_init(&w, s->cli, "status");
+	w.no_rollback = true;
+	w.observing = true;
+	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
-	if (roger_marathon_get_app(&s.app, m, s.app_id,
+	snprintf(w.label, sizeof(w.label), "waiting for deployment '%s' of '%s'",
+		 res.deployment_id, s->app_id);
+	snprintf(done, sizeof(done), "deployment '%s' of app '%s' %s",
+		 res.deployment_id, s->app_id,
+		 *removed ? "ended: the app is removed" : "ended");
+	g.res = &res;
+	g.before = s->app;
+	g.instances = *removed ? 0 : -1;
+	g.flags = *removed ? ROGER_DEPLOY_REMOVE : 0;
+	g.default_timeout_ms = *removed ? roger_deploy_remove_timeout_ms(s->app)
+					: roger_deploy_default_timeout_ms(
+						  s->app, -1,
+						  cli_watch_settle_ms(&w));
+	g.done = done;
+	status = cli_watch_run(&w, &g);
+	s->wait = json_incref(w.doc);
+out:
+	cli_watch_release(&w);
+	return status;
+}
+
+/* The app with everything status shows embedded, in s->app. */
+static int read_app(struct status *s, struct roger_marathon *m)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+
+	roger_marathon_app_free(s->app);
+	s->app = NULL;
+	if (roger_marathon_get_app(&s->app, m, s->app_id,
 				   ROGER_MARATHON_EMBED_TASKS |
 					   ROGER_MARATHON_EMBED_LAST_TASK_FAILURE |
 					   ROGER_MARATHON_EMBED_DEPLOYMENTS |
 					   ROGER_MARATHON_EMBED_COUNTS,
-				   &err) < 0) {
-		status = cli_fail_app(cli, s.app_id, &err);
+				   &err) < 0)
+		return cli_fail_app(s->cli, s->app_id, &err);
+	return ROGER_EXIT_OK;
+}
+
+static int status_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_marathon *m = NULL;
+	struct status s = { 0 };
+	bool removed = false;
+	int status;
+
+	cli_parse_options(cli, argc, argv);
+	if (w.timeout_ms >= 0 && !wait_opt)
+		return cli_usage_error(cli, "--timeout is how long --wait waits: give --wait too");
+	s.cli = cli;
+	if ((status = cli_app_id(cli, w.app_opt, &s.app_id)) != 0 ||
+	    (status = cli_marathon(cli, false, &m)) != 0 ||
+	    (status = read_app(&s, m)) != 0)
 		goto out;
+	if (wait_opt && s.app->n_deployments) {
+		read_extras(&s, m);
+		s.waited = wait_deployment(&s, &removed);
+		roger_marathon_queue_free(s.queue);
+		roger_marathon_deployments_free(s.deps);
+		s.queue = NULL;
+		s.deps = NULL;
+		/* interrupted, or nothing left to show */
+		if (s.waited == ROGER_EXIT_INTERRUPTED ||
+		    (removed && s.waited == ROGER_EXIT_OK)) {
+			if (removed && cli->output == OUTPUT_JSON)
+				cli_print_json(cli, s.wait);
+			status = s.waited;
+			goto out;
+		}
+		if ((status = read_app(&s, m)) != 0)
+			goto out;
 	}
 	read_extras(&s, m);
 	read_head(&s);
@@ -501,7 +602,10 @@ static int status_run(struct cli *cli, int argc, char **argv)
 		print_text(&s);
 		status = ROGER_EXIT_OK;
 	}
+	if (status == ROGER_EXIT_OK)
+		status = s.waited;
 out:
+	json_decref(s.wait);
 	roger_marathon_queue_free(s.queue);
 	roger_marathon_deployments_free(s.deps);
 	roger_marathon_app_free(s.app);

@@ -220,17 +220,57 @@ static struct roger_deploy_watch_opts watch_opts(struct cli_watch *w)
 
 /* ---- outcomes ------------------------------------------------------------ */
 
-/* How to look at a deployment left running, and how to cancel it. */
-static void left_running(struct cli_watch *w, const char *deployment_id)
+/* " -t 'my target'": an option and its value, quoted for a shell if need be. */
+static void add_arg(struct roger_buf *b, const char *opt, const char *value)
 {
-	struct roger_buf url = ROGER_BUF_INIT;
+	roger_buf_addf(b, " %s ", opt);
+	if (value[0] && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      "/._-:@+=,") == strlen(value)) {
+		roger_buf_adds(b, value);
+		return;
+	}
+	roger_buf_addch(b, '\'');
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'')
+			roger_buf_adds(b, "'\\''");
+		else
+			roger_buf_addch(b, *p);
+	}
+	roger_buf_addch(b, '\'');
+}
 
-	base_url(w, &url);
-	cli_error("deployment '%s' is left running; see it with 'roger status' or 'curl -s %s/v2/deployments'",
-		  deployment_id, url.buf);
-	cli_error("to roll it back: curl -X DELETE %s/v2/deployments/%s",
-		  url.buf, deployment_id);
-	roger_buf_release(&url);
+/* The options that name this app and target again, for a command to suggest. */
+static void context_args(struct cli_watch *w, struct roger_buf *b)
+{
+	struct cli *cli = w->cli;
+
+	if (cli->dir)
+		add_arg(b, "-C", cli->dir);
+	if (cli->env)
+		add_arg(b, "-e", cli->env);
+	if (cli->target)
+		add_arg(b, "-t", cli->target);
+	if (w->app_opt)
+		add_arg(b, "--app", w->app_id);
+}
+
+/*
+ * A deployment left running: how to wait for it again, and the roger
+ * command that undoes it while it runs (`undo`, after "roger "; NULL when
+ * there is none: a restart or a removal cannot be taken back).
+ */
+static void left_running(struct cli_watch *w, const char *deployment_id,
+			 const char *undo)
+{
+	struct roger_buf ctx = ROGER_BUF_INIT;
+
+	context_args(w, &ctx);
+	cli_error("deployment '%s' is left running; wait for it with 'roger status --wait%s'",
+		  deployment_id, ctx.buf);
+	if (undo && *undo)
+		cli_error("to undo it: 'roger %s%s'", undo, ctx.buf);
+	roger_buf_release(&ctx);
 }
 
 /* A JSON string of text that may hold bytes that are not UTF-8. */
@@ -338,12 +378,12 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 	} else if (rc == ROGER_EINTR) {
 		cli_error("the rollback was %s", err.msg);
 		if (rb.deployment_id[0])
-			left_running(w, rb.deployment_id);
+			left_running(w, rb.deployment_id, NULL);
 		return ROGER_EXIT_INTERRUPTED;
 	} else {
 		cli_error("the rollback did not complete: %s", err.msg);
 		if (rb.deployment_id[0] && rc == ROGER_ETIMEOUT)
-			left_running(w, rb.deployment_id);
+			left_running(w, rb.deployment_id, NULL);
 	}
 	return status;
 }
@@ -371,8 +411,8 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 		stderr_tail(w, st->task_id);
 	if (w->no_rollback) {
 		if (st->progress.deployment_active)
-			left_running(w, goal->deployment_id);
-		else if (!w->cli->quiet)
+			left_running(w, goal->deployment_id, g->undo);
+		else if (!w->cli->quiet && !w->observing)
 			cli_error("not rolling back (--no-rollback): the deployment has ended, and the app is left as it is");
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
@@ -436,7 +476,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	case ROGER_ETIMEOUT:
 		doc_status(w, "timed_out");
 		cli_error("%s", err.msg);
-		left_running(w, goal.deployment_id);
+		left_running(w, goal.deployment_id, g->undo);
 		status = ROGER_EXIT_TIMEOUT;
 		break;
 	case ROGER_EINTR:
@@ -448,7 +488,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 			status = roll_back(w, &goal, g->previous_version,
 					   ROGER_EXIT_INTERRUPTED);
 		} else {
-			left_running(w, goal.deployment_id);
+			left_running(w, goal.deployment_id, g->undo);
 			status = ROGER_EXIT_INTERRUPTED;
 		}
 		break;
@@ -456,7 +496,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		doc_status(w, "error");
 		status = cli_fail(&err);
 		if (st.progress.deployment_active)
-			left_running(w, goal.deployment_id);
+			left_running(w, goal.deployment_id, g->undo);
 		break;
 	}
 	roger_buf_release(&line);
@@ -500,6 +540,7 @@ int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
 	g.previous_version = plan.previous_version;
 	g.default_timeout_ms = plan.default_timeout_ms;
 	g.done = plan.done;
+	g.undo = plan.undo;
 	status = cli_watch_run(w, &g);
 out:
 	roger_marathon_req_release(&plan.req);
@@ -516,9 +557,14 @@ int cli_watch_finish(struct cli_watch *w, int status)
 			cli_json_set(w->doc, "error", cli_error_json(status));
 		cli_print_json(w->cli, w->doc);
 	}
+	cli_watch_release(w);
+	return status;
+}
+
+void cli_watch_release(struct cli_watch *w)
+{
 	json_decref(w->doc);
 	roger_marathon_free(w->events);
 	roger_marathon_free(w->m);
 	memset(w, 0, sizeof(*w));
-	return status;
 }

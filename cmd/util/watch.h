@@ -38,6 +38,8 @@ struct cli_watch {
 	/* options */
 	const char *app_opt;
 	bool detach, dry_run, force, no_rollback, rollback_on_interrupt;
+	/* status --wait: a deployment of someone else's, never rolled back */
+	bool observing;
 	int64_t timeout_ms; /* -1: the default */
 	int64_t settle_ms;  /* -1: the default */
 
@@ -100,6 +102,12 @@ struct cli_watch_goal {
 	const char *previous_version; /* for a rollback by version, or NULL */
 	int64_t default_timeout_ms;   /* when --timeout is not given */
 	const char *done;     /* the success line ("app '/x' scaled to 3") */
+	/*
+	 * The roger command that undoes the change while its deployment
+	 * runs, after "roger " ("scale 1 --force"), suggested when it is
+	 * left running; NULL: none.
+	 */
+	const char *undo;
 };
 
 /*
@@ -121,6 +129,8 @@ int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err);
 
 /* Print w->doc with -o json, free everything, and return `status`. */
 int cli_watch_finish(struct cli_watch *w, int status);
+/* Free everything without printing. */
+void cli_watch_release(struct cli_watch *w);
 
 /* What a command's plan says it will change, for cli_watch_change(). */
 struct cli_watch_plan {
@@ -133,6 +143,7 @@ struct cli_watch_plan {
 	unsigned flags;
 	const char *previous_version;
 	int64_t default_timeout_ms;
+	char undo[256];      /* see struct cli_watch_goal */
 };
 
 /* What a plan returns when there is nothing to change (said; exit 0). */

@@ -134,10 +134,12 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with
 	test "$(json out "\"config file missing\" in d[\"stderr_tail\"]")" = true &&
 	test "$(json out "\"rollback\" in d")" = false &&
 	dep=$(json out "d[\"deployment\"]") &&
-	test_grep "is left running" err &&
-	test_grep "curl -X DELETE $LOCAL_URL/v2/deployments/$dep" err &&
+	test_grep "^roger: deployment .$dep. is left running; wait for it with .roger status --wait --app /web/checked.$" err &&
+	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/checked.$" err &&
 	curl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
-	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	rm -f "$TRASH/crash" &&
+	"$ROGER" scale 1 --force --app /web/checked >out 2>err &&
+	test_grep "scaled to 1 instance" out &&
 	wait_idle 10 &&
 	test "$(app_get web/checked "a[\"instances\"]")" = 1
 '
@@ -159,8 +161,8 @@ test_expect_success 'a slow one with a short --timeout: exit 6, how to inspect a
 	: >"$TRASH/slow" &&
 	test_expect_code 6 "$ROGER" scale --app web/slow --timeout 3 2 >out 2>err &&
 	test_grep "^roger: timed out after 3 s waiting for the deployment of app ./web/slow.: 1/2 healthy" err &&
-	test_grep "^roger: deployment .* is left running; see it with .roger status. or .curl -s $LOCAL_URL/v2/deployments.$" err &&
-	test_grep "^roger: to roll it back: curl -X DELETE $LOCAL_URL/v2/deployments/" err &&
+	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait --app /web/slow.$" err &&
+	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/slow.$" err &&
 	test "$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" -ge 1
 '
 
@@ -171,6 +173,8 @@ test_expect_success 'a deployment in progress locks the app: exit 7, --force ove
 	"$ROGER" scale --app web/slow --force --detach 0 >out 2>err &&
 	test_grep "^deployment .* of app .*/web/slow.* started; not waiting for it (--detach)$" out &&
 	rm -f "$TRASH/slow" &&
+	"$ROGER" status --wait --app web/slow >out 2>err &&
+	test_grep "^instances:  0 of 0 running, 0 staged" out &&
 	wait_idle 20 &&
 	test "$(app_get web/slow "a[\"instances\"]")" = 0
 '

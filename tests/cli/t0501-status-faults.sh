@@ -223,6 +223,8 @@ test_expect_success 'usage errors' '
 	test_expect_code 2 "$ROGER" status --request-timeout 0 2>err &&
 	test_grep "invalid --request-timeout .0.: expected from 1ms to 24h" err &&
 	test_expect_code 2 "$ROGER" status --timeout 1 2>err &&
+	test_grep "^roger: --timeout is how long --wait waits: give --wait too" err &&
+	test_expect_code 2 "$ROGER" history --timeout 1 2>err &&
 	test_grep "unknown option .--timeout." err &&
 	test_grep "did you mean .--request-timeout." err &&
 	test_expect_code 2 "$ROGER" status --app /web/hello extra 2>err &&
