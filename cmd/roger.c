@@ -292,9 +292,9 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 	cli->cmd = cmd;
 	setup_context(cli);
-	/* The setup the command's flags ask for happens in cli_getopt(), once
-	 * the options are parsed: -h needs no project, and -C, -e and -t may
-	 * come after the command name. */
+	/* The setup the command's flags ask for happens in
+	 * cli_parse_options(), once the options are parsed: -h needs no
+	 * project, and -C, -e and -t may come after the command name. */
 	status = cmd->run(cli, argc, argv);
 	if (cli_interrupted && status == ROGER_EXIT_OK)
 		status = ROGER_EXIT_INTERRUPTED;
