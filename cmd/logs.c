@@ -201,6 +201,8 @@ static int make_clients(struct cli *cli, struct roger_marathon **marathon,
 	if (roger_marathon_for_target(marathon, cli->ctx, t, &err) < 0 ||
 	    roger_mesos_for_target(mesos, cli->ctx, t, &err) < 0)
 		return cli_fail(&err);
+	cli_limit_requests(cli, roger_marathon_http(*marathon));
+	cli_limit_requests(cli, roger_mesos_http(*mesos));
 	return ROGER_EXIT_OK;
 }
 
