@@ -19,9 +19,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/address.h"
-#include "lib/duration.h"
-#include "lib/release.h"
 #include "lib/roger.h"
 
 /* What the argument of an option (or a positional argument) is, for completion. */
@@ -338,8 +335,6 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 json_t *cli_json_str(const char *s);
 /* The release labels as the -o json documents show them (null: none). */
 json_t *cli_release_json(const struct roger_release *r, bool is_release);
-/* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
-bool cli_parse_time(const char *s, int64_t *ms);
 /* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
 void cli_format_age(char *out, size_t size, int64_t ms);
 

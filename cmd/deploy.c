@@ -67,11 +67,6 @@ static const struct cmd_opt deploy_opts[] = {
 	OPT_END(),
 };
 
-static void doc_set(struct deploy *d, const char *key, json_t *value)
-{
-	cli_json_set(d->w.doc, key, value);
-}
-
 /* Push the artifact (or, for a dry run, only work out its URL). */
 static int push(struct deploy *d)
 {
@@ -92,12 +87,13 @@ static int push(struct deploy *d)
 			return status;
 		d->artifact_url = d->pushed.url;
 	}
-	doc_set(d, "artifact",
-		json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url", d->artifact_url,
-			  "sha256", a->sha256, "size", (json_int_t)a->size,
-			  "commit", a->commit, "dirty", a->dirty, "pushed",
-			  d->w.dry_run ? json_false()
-				       : json_boolean(!d->pushed.skipped)));
+	cli_json_set(d->w.doc, "artifact",
+		     json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url",
+			       d->artifact_url, "sha256", a->sha256, "size",
+			       (json_int_t)a->size, "commit", a->commit,
+			       "dirty", a->dirty, "pushed",
+			       d->w.dry_run ? json_false()
+					    : json_boolean(!d->pushed.skipped)));
 	return ROGER_EXIT_OK;
 }
 
@@ -132,11 +128,11 @@ static int compare(struct deploy *d)
 	json_decref(none);
 	if (rc < 0 || roger_diff_to_json(&changes, d->diff, &err) < 0)
 		return cli_fail(&err);
-	doc_set(d, "created", json_boolean(!d->live));
-	doc_set(d, "previous_version",
-		d->live && d->live->version ? json_string(d->live->version)
-					    : json_null());
-	doc_set(d, "diff", changes);
+	cli_json_set(d->w.doc, "created", json_boolean(!d->live));
+	cli_json_set(d->w.doc, "previous_version",
+		     d->live && d->live->version ? json_string(d->live->version)
+						 : json_null());
+	cli_json_set(d->w.doc, "diff", changes);
 	return ROGER_EXIT_OK;
 }
 
@@ -211,7 +207,7 @@ static void show_addresses(struct deploy *d)
 	if (cli->output == OUTPUT_TEXT && !cli->quiet)
 		json_array_foreach(list, i, addr)
 			printf("%s\n", json_string_value(addr));
-	doc_set(d, "addresses", list);
+	cli_json_set(d->w.doc, "addresses", list);
 	roger_marathon_app_free(app);
 }
 
@@ -227,6 +223,10 @@ static int deploy(struct deploy *d)
 	bool created;
 	int status;
 
+	/* roger local first: the clients need the port and token it takes. */
+	if (cli->resolved_target->is_local && !w->dry_run &&
+	    (status = cli_start_local(cli)) != 0)
+		return status;
 	if ((status = cli_watch_setup(w)) != 0)
 		return status;
 	if (roger_marathon_set_source(w->m, cli->project->display) < 0) {
@@ -238,12 +238,12 @@ static int deploy(struct deploy *d)
 	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
 		return status;
 	snprintf(d->commit, sizeof(d->commit), "%s", d->artifact->commit);
-	doc_set(d, "commit", json_string(d->artifact->commit));
+	cli_json_set(d->w.doc, "commit", json_string(d->artifact->commit));
 	if ((status = push(d)) != 0 || (status = render(d)) != 0 ||
 	    (status = compare(d)) != 0)
 		return status;
 	if (d->live && roger_diff_empty(d->diff) && !w->force) {
-		doc_set(d, "status", json_string("unchanged"));
+		cli_json_set(d->w.doc, "status", json_string("unchanged"));
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
 			       w->app_id, d->commit);
@@ -297,7 +297,7 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 	status = deploy(&dep);
 	/* a step that printed its own error (build, push, render) */
 	if (status && dep.w.doc && !json_object_get(dep.w.doc, "status"))
-		doc_set(&dep, "status", json_string("error"));
+		cli_json_set(dep.w.doc, "status", json_string("error"));
 	status = cli_watch_finish(&dep.w, status);
 	roger_diff_free(dep.diff);
 	roger_marathon_app_free(dep.goal);

@@ -1,39 +1,46 @@
 /*
- * local.c - `roger local up|down|status|serve`: the single-node cluster on
- * this machine (lib/local/local.h does the work).
+ * local.c - `roger local up|down|status|serve|token`: the single-node
+ * cluster on this machine (lib/local/local.h does the work).
  *
  * `serve` runs the server in the foreground until SIGINT or SIGTERM.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
- * it runs and where.  The state directory (--state-dir, default
+ * it runs, where, and how to send it a request; `token` prints the token
+ * every request must carry.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
- * by side on different ports.  The defaults of --port and --state-dir come
- * from the user config's "local" object.
+ * by side on different ports.  The defaults of --port, --state-dir,
+ * --ca-file and the extraction caps come from the user config's "local"
+ * object.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
-#include "lib/config.h"
 #include "lib/local/local.h"
+#include "lib/str.h"
+#include "lib/target.h"
 
 /* The options as given; parse_args() turns them into struct local_args. */
 static struct {
 	const char *ca_file, *cpus, *mem, *state_dir;
+	const char *max_bytes, *max_entries;
 	long port; /* -1: the user config's */
 } opt = { .port = -1 };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
 	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
+	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
 	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
-	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on (default: the user config's, 7878; 0: any free port)"),
+	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
 	OPT_STRING(0, "state-dir", &opt.state_dir, "dir", ARG_DIR, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
 	OPT_END(),
 };
@@ -41,10 +48,14 @@ static const struct cmd_opt local_opts[] = {
 struct local_args {
 	const char *verb;
 	char *state_dir;
+	bool state_dir_given; /* by --state-dir */
 	char *ca_file;  /* absolute */
 	long port;
 	const char *cpus_arg, *mem_arg;
+	const char *max_bytes_arg, *max_entries_arg;
 	double cpus, mem;
+	/* 0: the default; UINT64_MAX: no limit (0 on the command line) */
+	uint64_t max_bytes, max_entries;
 };
 
 static int parse_double(struct cli *cli, const char *what, const char *s,
@@ -61,6 +72,26 @@ static int parse_double(struct cli *cli, const char *what, const char *s,
 	return 0;
 }
 
+/* A cap given as `what` (0 meaning none) into `*out`, or a usage error. */
+static int parse_limit(struct cli *cli, const char *what, const char *s,
+		       bool size, uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	if (size) {
+		if (roger_parse_size(&v, s) < 0)
+			return cli_usage_error(cli, "invalid %s '%s': expected a size in bytes, or with K, M, G or T", what, s);
+	} else {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (!*s || *s == '-' || *end || errno)
+			return cli_usage_error(cli, "invalid %s '%s': expected a whole number", what, s);
+	}
+	*out = v ? v : UINT64_MAX;
+	return 0;
+}
+
 /* Options before and after the verb: `roger local --port 1 up --cpus 2`. */
 static int parse_args(struct cli *cli, int argc, char **argv,
 		      struct local_args *a)
@@ -69,17 +100,22 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	int status;
 
 	if (cli_parse_options(cli, argc, argv) < 1)
-		return cli_usage_error(cli, "missing verb: expected up, down, status or serve");
+		return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
 	a->verb = argv[0];
 	a->cpus_arg = opt.cpus;
 	a->mem_arg = opt.mem;
+	a->max_bytes_arg = opt.max_bytes;
+	a->max_entries_arg = opt.max_entries;
 	if (opt.ca_file)
 		a->ca_file = xstrdup(opt.ca_file);
-	if (opt.state_dir)
+	if (opt.state_dir) {
 		a->state_dir = xstrdup(opt.state_dir);
+		a->state_dir_given = true;
+	}
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
-	    strcmp(a->verb, "status") && strcmp(a->verb, "serve"))
-		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status or serve", a->verb);
+	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
+	    strcmp(a->verb, "token"))
+		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve or token", a->verb);
 	/* Defaults from the user config ("local": {"port", "state_dir"}). */
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
@@ -88,6 +124,14 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
+		return status;
+	a->max_bytes = cli->user_config->local_max_extract_bytes;
+	a->max_entries = cli->user_config->local_max_extract_entries;
+	if (a->max_bytes_arg &&
+	    (status = parse_limit(cli, "--max-extract-bytes", a->max_bytes_arg, true, &a->max_bytes)))
+		return status;
+	if (a->max_entries_arg &&
+	    (status = parse_limit(cli, "--max-extract-entries", a->max_entries_arg, false, &a->max_entries)))
 		return status;
 	if (!a->ca_file && cli->user_config->local_ca_file)
 		a->ca_file = xstrdup(cli->user_config->local_ca_file);
@@ -116,28 +160,122 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	return 0;
 }
 
+/* `s` quoted for a POSIX shell, when it needs it (new string). */
+static char *shell_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789/._-+:,@=";
+	char *out, *p;
+
+	if (*s && strspn(s, plain) == strlen(s))
+		return xstrdup(s);
+	out = p = xmalloc(4 * strlen(s) + 3);
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
+/* What is wrong with the task watchdog of a running server, if anything. */
+static void print_watchdog(const struct roger_local_status *st)
+{
+	if (st->watchdog_pid == 0)
+		return; /* a server too old to say */
+	if (!st->watchdog_running)
+		printf("its task watchdog is not running: tasks would outlive a crash of the server\n");
+	else if (st->watchdog_restarts == 1)
+		printf("its task watchdog died once and was replaced (pid %ld now)\n",
+		       st->watchdog_pid);
+	else if (st->watchdog_restarts > 1)
+		printf("its task watchdog died %u times and was replaced (pid %ld now)\n",
+		       st->watchdog_restarts, st->watchdog_pid);
+}
+
 static int print_status(struct cli *cli, const struct local_args *a,
 			const struct roger_local_status *st)
 {
+	char *token_file = roger_local_token_file(a->state_dir), *dir;
+
+	if (!token_file) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
 	if (cli->output == OUTPUT_JSON) {
-		json_t *doc = json_pack("{s:b,s:s}", "running", st->running,
-					"state_dir", a->state_dir);
+		json_t *doc = json_pack("{s:b,s:s,s:s}", "running", st->running,
+					"state_dir", a->state_dir,
+					"token_file", token_file);
 
 		if (st->running) {
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
+			json_object_set_new(doc, "watchdog",
+					    json_pack("{s:I,s:b,s:I}", "pid",
+						      (json_int_t)st->watchdog_pid,
+						      "running", st->watchdog_running,
+						      "restarts",
+						      (json_int_t)st->watchdog_restarts));
 		}
 		cli_print_json(cli, doc);
 		json_decref(doc);
+		free(token_file);
 		return 0;
 	}
-	if (st->running)
-		printf("roger local is running at %s (pid %ld, state in %s)\n",
-		       st->url, st->pid, a->state_dir);
-	else
+	free(token_file);
+	if (!st->running) {
 		printf("roger local is not running (state in %s)\n", a->state_dir);
+		return 0;
+	}
+	printf("roger local is running at %s (pid %ld, state in %s)\n",
+	       st->url, st->pid, a->state_dir);
+	print_watchdog(st);
+	/*
+	 * The same state directory for `token` as for this status.  The
+	 * header goes to curl through a pipe, not its arguments, which other
+	 * users of the machine can see in the process list.
+	 */
+	dir = a->state_dir_given ? shell_word(a->state_dir) : NULL;
+	printf("every request needs its token, e.g.: roger local%s%s token | sed 's/^/Authorization: token=/' | curl -H @- %s/v2/apps\n",
+	       dir ? " --state-dir " : "", dir ? dir : "", st->url);
+	free(dir);
 	return 0;
+}
+
+static int run_token(struct cli *cli, const struct local_args *a)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	char token[ROGER_LOCAL_TOKEN_LEN + 1];
+	int rc = roger_local_token_read(token, a->state_dir, &err);
+
+	if (rc == ROGER_ENOTFOUND) {
+		cli_error("roger local has no token yet in '%s': 'roger local up' makes one",
+			  a->state_dir);
+		return ROGER_EXIT_FAILURE;
+	}
+	if (rc < 0)
+		return cli_fail(&err);
+	if (cli->output == OUTPUT_JSON) {
+		char *file = roger_local_token_file(a->state_dir);
+		json_t *doc = json_pack("{s:s,s:s}", "token", token, "token_file",
+					file ? file : "");
+
+		cli_print_json(cli, doc);
+		json_decref(doc);
+		free(file);
+	} else {
+		printf("%s\n", token);
+	}
+	explicit_bzero(token, sizeof(token));
+	return ROGER_EXIT_OK;
 }
 
 static void on_ready(void *data, const char *url)
@@ -158,6 +296,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.cpus = a->cpus;
 	o.mem = a->mem;
 	o.ca_file = a->ca_file;
+	o.max_extract_bytes = a->max_bytes;
+	o.max_extract_entries = a->max_entries;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -169,7 +309,7 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], *argv[16];
+	char exe[PATH_MAX], port[16], *argv[24];
 	ssize_t n;
 	int i = 0;
 
@@ -195,6 +335,14 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		argv[i++] = (char *)"--mem";
 		argv[i++] = (char *)a->mem_arg;
 	}
+	if (a->max_bytes_arg) {
+		argv[i++] = (char *)"--max-extract-bytes";
+		argv[i++] = (char *)a->max_bytes_arg;
+	}
+	if (a->max_entries_arg) {
+		argv[i++] = (char *)"--max-extract-entries";
+		argv[i++] = (char *)a->max_entries_arg;
+	}
 	if (a->ca_file) {
 		argv[i++] = (char *)"--ca-file";
 		argv[i++] = a->ca_file;
@@ -209,6 +357,9 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		}
 		return cli_fail(&err);
 	}
+	if (a->port != 0 && st.port != a->port && !cli->quiet)
+		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
+			a->port, st.url);
 	if (cli->output == OUTPUT_JSON)
 		return print_status(cli, a, &st);
 	printf("%s\n", st.url);
@@ -243,6 +394,8 @@ static int local_run(struct cli *cli, int argc, char **argv)
 		status = run_up(cli, &a);
 	} else if (!strcmp(a.verb, "down")) {
 		status = run_down(cli, &a);
+	} else if (!strcmp(a.verb, "token")) {
+		status = run_token(cli, &a);
 	} else {
 		roger_local_status(&st, a.state_dir, &err);
 		print_status(cli, &a, &st);
@@ -256,11 +409,11 @@ out:
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
-	.summary = "run the single-node cluster on this machine: up, down, status, serve",
-	.operands = "up | down | status | serve",
+	.summary = "run the single-node cluster on this machine: up, down, status, serve, token",
+	.operands = "up | down | status | serve | token",
 	.max_operands = 1,
 	.opts = local_opts,
 	.args = ARG_CHOICE,
-	.arg_choices = "up down status serve",
+	.arg_choices = "up down status serve token",
 	.run = local_run,
 };

@@ -239,6 +239,9 @@ static int run_external(const char *name, int argc, char **argv)
 }
 
 static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
+
+static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
 {
 	va_list copy;
 

@@ -48,11 +48,6 @@ struct rollback {
 	struct roger_diff *diff;           /* from the live app to `def` */
 };
 
-static void doc_set(struct cli_watch *w, const char *key, json_t *value)
-{
-	cli_json_set(w->doc, key, value);
-}
-
 /* The release to go back to: --to, or the previous one (lib/release). */
 static int find_target(struct rollback *rb, const char *to)
 {
@@ -65,7 +60,7 @@ static int find_target(struct rollback *rb, const char *to)
 		status = cli_find_version(w->cli, w->m, w->app_id,
 					  rb->versions, to, &index, &rb->def);
 		if (status) {
-			doc_set(w, "status", json_string("error"));
+			cli_json_set(w->doc, "status", json_string("error"));
 			return status;
 		}
 	} else {
@@ -74,8 +69,8 @@ static int find_target(struct rollback *rb, const char *to)
 						 rb->live->json,
 						 rb->live->version, &err);
 		if (rc == ROGER_ENOTFOUND) {
-			doc_set(w, "status",
-				json_string("nothing_to_roll_back"));
+			cli_json_set(w->doc, "status",
+				     json_string("nothing_to_roll_back"));
 			if (rb->live_is_release)
 				cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
 					  w->app_id, rb->live_rel.commit,
@@ -125,10 +120,12 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 			    ROGER_DIFF_IGNORE_METADATA, &err) < 0 ||
 	    roger_diff_to_json(&changes, *out, &err) < 0)
 		return cli_fail(&err);
-	doc_set(w, "from", side_json(rb->live->version, &rb->live_rel,
-				     rb->live_is_release));
-	doc_set(w, "to", side_json(rb->version, &rb->rel, rb->is_release));
-	doc_set(w, "changes", changes);
+	cli_json_set(w->doc, "from",
+		     side_json(rb->live->version, &rb->live_rel,
+			       rb->live_is_release));
+	cli_json_set(w->doc, "to",
+		     side_json(rb->version, &rb->rel, rb->is_release));
+	cli_json_set(w->doc, "changes", changes);
 	if (w->cli->output != OUTPUT_TEXT || w->cli->quiet ||
 	    roger_diff_empty(*out))
 		return ROGER_EXIT_OK;
@@ -169,12 +166,14 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 		return status;
 	if (!rb->diff || roger_diff_empty(rb->diff)) {
 		if (!rb->diff) {
-			doc_set(w, "from", side_json(app->version, &rb->live_rel,
-						     rb->live_is_release));
-			doc_set(w, "to", side_json(rb->version, &rb->rel,
-						   rb->is_release));
+			cli_json_set(w->doc, "from",
+				     side_json(app->version, &rb->live_rel,
+					       rb->live_is_release));
+			cli_json_set(w->doc, "to",
+				     side_json(rb->version, &rb->rel,
+					       rb->is_release));
 		}
-		doc_set(w, "status", json_string("unchanged"));
+		cli_json_set(w->doc, "status", json_string("unchanged"));
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
 			printf("app '%s' already runs version %s: nothing to do\n",
 			       w->app_id, desc);

@@ -113,7 +113,7 @@ static void age(char *out, size_t size, const struct status *s,
 {
 	int64_t ms;
 
-	if (cli_parse_time(when, &ms))
+	if (roger_marathon_time_parse(&ms, when))
 		cli_format_age(out, size, s->now - ms);
 	else
 		snprintf(out, size, "-");
@@ -369,7 +369,7 @@ static json_t *tasks_json(const struct status *s)
 				  cli_json_str(t->staged_at), "started_at",
 				  cli_json_str(t->started_at), "version",
 				  cli_json_str(t->version), "age_seconds",
-				  cli_parse_time(when, &ms)
+				  roger_marathon_time_parse(&ms, when)
 					  ? json_integer((s->now - ms) / 1000)
 					  : json_null()));
 	}

@@ -11,6 +11,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_err;
 struct roger_marathon_app;
 
@@ -20,7 +24,7 @@ struct roger_marathon_app;
  * Marathon's HTTP), "https" (HTTPS, MESOS_HTTPS), or NULL when there is no
  * health check, it checks another port index, or it is TCP or a command.
  */
-const char *roger_address_scheme(const json_t *def);
+ROGER_EXTERN const char *roger_address_scheme(const json_t *def);
 
 /*
  * The address of each task of `app` (read with its tasks embedded) that
@@ -28,8 +32,10 @@ const char *roger_address_scheme(const json_t *def);
  * array of strings in *out: "http://host:port/" when `def` gives a
  * scheme (roger_address_scheme), else "host:port".  ROGER_ENOMEM.
  */
-int roger_address_list(json_t **out, const json_t *def,
-		       const struct roger_marathon_app *app,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_address_list(json_t **out, const json_t *def,
+		   const struct roger_marathon_app *app, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_err;
 
 /* The longest duration accepted: 366 days, far beyond any wait. */
@@ -27,13 +31,16 @@ struct roger_err;
  * refused with ROGER_EUSAGE and a message that says what was expected.
  * *out is written only on success.
  */
-int roger_duration_parse(int64_t *out, const char *s, struct roger_err *err);
+ROGER_EXTERN int
+roger_duration_parse(int64_t *out, const char *s, struct roger_err *err);
 
 /*
  * `ms` (>= 0) as the shortest text roger_duration_parse() reads back to
  * the same value: "1h30m", "45s", "2m0.5s" is written "2m500ms", "0s".
  * Cut after the last whole part that fits `size` (nothing when size is 0).
  */
-void roger_duration_format(char *out, size_t size, int64_t ms);
+ROGER_EXTERN void roger_duration_format(char *out, size_t size, int64_t ms);
+
+ROGER_END_DECLS
 
 #endif

@@ -35,6 +35,7 @@
 #include "err.h"
 #include "http.h"
 #include "mesos.h"
+#include "util.h"
 
 #define UUID_LEN 36
 #define AGENT_CONNECT_MS 5000L
@@ -247,20 +248,10 @@ roger_mesos_master_agent(const struct roger_mesos_master *m,
 	return NULL;
 }
 
-/* Length of "http://" or "https://" at the start of `url`, else 0. */
-static size_t scheme_len(const char *url)
-{
-	if (!strncasecmp(url, "http://", 7))
-		return 7;
-	if (!strncasecmp(url, "https://", 8))
-		return 8;
-	return 0;
-}
-
 /* The DC/OS prefix: the master URL without its final "/mesos", or 0. */
 static size_t dcos_prefix_len(const char *master_url)
 {
-	size_t len = strlen(master_url), s = scheme_len(master_url);
+	size_t len = strlen(master_url), s = roger_url_scheme_len(master_url);
 	const char *path;
 
 	while (len > s && master_url[len - 1] == '/')
@@ -307,7 +298,7 @@ int roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
 		host_len = (size_t)(colon - host);
 		port = (int)p;
 	}
-	s = scheme_len(master_url);
+	s = roger_url_scheme_len(master_url);
 	rc = roger_buf_add(&b, s ? master_url : "http://", s ? s : 7);
 	if (rc == 0 && memchr(host, ':', host_len) && host[0] != '[')
 		rc = roger_buf_addf(&b, "[%.*s]", (int)host_len, host);

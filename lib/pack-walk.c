@@ -50,6 +50,7 @@
 #include "repo-git.h"
 #include "repo.h"
 #include "str.h"
+#include "util.h"
 
 #define READ_CHUNK (256 * 1024)
 #define LFS_MAX 1024
@@ -165,6 +166,9 @@ struct tar_sink {
 	struct archive_entry *entry;
 	struct roger_gz *gz;
 	EVP_MD_CTX *md;
+	EVP_MD_CTX *tar_md;   /* layers: the uncompressed stream's digest */
+	const char *prefix;   /* layers: the directory entries go under */
+	struct roger_buf name; /* prefix + '/' + path */
 	int64_t mtime;
 	roger_pack_write_fn fn;
 	void *data;
@@ -193,6 +197,8 @@ static la_ssize_t tar_cb(struct archive *a, void *client, const void *buf,
 
 	if (t->discard)
 		return (la_ssize_t)len;
+	if (t->tar_md)
+		EVP_DigestUpdate(t->tar_md, buf, len);
 	rc = roger_gz_write(t->gz, buf, len, &t->cb_err);
 	if (rc < 0) {
 		t->cb_rc = rc;
@@ -269,6 +275,13 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	if (!roger_utf8_valid(path, strlen(path)) ||
 	    (target && !roger_utf8_valid(target, strlen(target))))
 		return name_error(path, target, err);
+	if (t->prefix && *t->prefix) {
+		roger_buf_reset(&t->name);
+		if (roger_buf_addf(&t->name, "%s%s%s", t->prefix,
+				   *path ? "/" : "", path) < 0)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		path = t->name.buf;
+	}
 	/*
 	 * Names go in as the locale's bytes (UTF-8, see tar_open), which
 	 * libarchive writes unchanged; given as UTF-8 they would be turned
@@ -385,21 +398,6 @@ static int dir_dir(void *sink, const char *path, struct roger_err *err)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		    struct roger_err *err)
 {
@@ -419,7 +417,7 @@ static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		rc = content_next(c, &p, &n, path, err);
 		if (rc < 0 || n == 0)
 			break;
-		if (write_all(fd, p, n) < 0)
+		if (roger_write_all(fd, p, n) < 0)
 			rc = roger_err_set(err, ROGER_EIO,
 					   "cannot write '%s': %s", abs,
 					   strerror(errno));
@@ -1259,13 +1257,15 @@ out:
 /* ---- the tar.gz writers ------------------------------------------------- */
 
 static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
-		    int64_t mtime, int threads, roger_pack_write_fn fn,
-		    void *data, struct roger_err *err)
+		    int64_t mtime, int threads, const char *prefix,
+		    roger_pack_write_fn fn, void *data, struct roger_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	memset(stats, 0, sizeof(*stats));
 	t->stats = stats;
 	t->mtime = mtime;
+	t->prefix = prefix;
+	roger_buf_init(&t->name);
 	t->fn = fn;
 	t->data = data;
 	/*
@@ -1278,6 +1278,13 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	t->md = EVP_MD_CTX_new();
 	if (!t->md || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL))
 		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
+	if (prefix) {
+		t->tar_md = EVP_MD_CTX_new();
+		if (!t->tar_md ||
+		    !EVP_DigestInit_ex(t->tar_md, EVP_sha256(), NULL))
+			return roger_err_set(err, ROGER_ERROR,
+					     "cannot start SHA-256");
+	}
 	if (roger_gz_new(&t->gz, ROGER_PACK_LEVEL, threads, gz_out, t, err) < 0)
 		return err ? err->code : ROGER_ERROR;
 	t->ar = archive_write_new();
@@ -1309,6 +1316,11 @@ static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
 		for (unsigned i = 0; i < mdlen && i < 32; i++)
 			sprintf(t->stats->sha256 + 2 * i, "%02x", md[i]);
 	}
+	if (ok && rc == 0 && t->tar_md) {
+		EVP_DigestFinal_ex(t->tar_md, md, &mdlen);
+		for (unsigned i = 0; i < mdlen && i < 32; i++)
+			sprintf(t->stats->diff_id + 2 * i, "%02x", md[i]);
+	}
 	/*
 	 * On failure libarchive still closes the archive in archive_write_free
 	 * (archive_write_fail would leak its buffers): let it write nowhere.
@@ -1319,6 +1331,8 @@ static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
 	archive_entry_free(t->entry);
 	roger_gz_free(t->gz);
 	EVP_MD_CTX_free(t->md);
+	EVP_MD_CTX_free(t->tar_md);
+	roger_buf_release(&t->name);
 	if (t->utf8) {
 		uselocale(t->saved);
 		freelocale(t->utf8);
@@ -1335,6 +1349,39 @@ void roger_pack_stats_release(struct roger_pack_stats *s)
 	free(s->lfs_pointers);
 	s->lfs_pointers = NULL;
 	s->n_lfs_pointers = 0;
+}
+
+/*
+ * A layer's directory and its parents, outermost first ("srv", then
+ * "srv/app"), before any entry of the tree.
+ */
+static int prefix_dirs(struct tar_sink *t, const char *prefix,
+		       struct roger_err *err)
+{
+	const char *saved = t->prefix;
+	char *dir;
+	int rc = 0;
+
+	if (!*prefix)
+		return 0;
+	dir = strdup(prefix);
+	if (!dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	t->prefix = NULL;
+	for (size_t i = 1; rc == 0; i++) {
+		if (dir[i] && dir[i] != '/')
+			continue;
+		if (!dir[i]) {
+			rc = tar_dir(t, dir, err);
+			break;
+		}
+		dir[i] = '\0';
+		rc = tar_dir(t, dir, err);
+		dir[i] = '/';
+	}
+	t->prefix = saved;
+	free(dir);
+	return rc;
 }
 
 enum pack_source {
@@ -1357,7 +1404,9 @@ static int pack_source(struct roger_pack_stats *out, struct roger_ctx *ctx,
 	char *roger_dir = NULL;
 	int rc;
 
-	rc = tar_open(&t, &stats, mtime, o->threads, fn, data, err);
+	if (o->prefix)
+		mtime = o->mtime;
+	rc = tar_open(&t, &stats, mtime, o->threads, o->prefix, fn, data, err);
 	if (rc == 0)
 		rc = walker_init(&w, ctx, &tar_ops, &t, true, o->exclude,
 				 err);
@@ -1365,6 +1414,8 @@ static int pack_source(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		walker_init(&w, ctx, &tar_ops, &t, true, NULL, NULL);
 	w.progress_fn = o->progress_fn;
 	w.progress_data = o->progress_data;
+	if (rc == 0 && o->prefix)
+		rc = prefix_dirs(&t, o->prefix, err);
 	if (rc < 0)
 		goto out;
 	switch (kind) {

@@ -20,6 +20,12 @@
  * mismatch removes the entry and builds again.  Dirty work trees are never
  * cached: nothing names their content cheaply.
  *
+ * Image layers (roger_build_opts.layer_dir) are artifacts too: the same
+ * tree under a directory, every entry dated ROGER_PACK_LAYER_MTIME, so
+ * their key names the directory and that time instead of the commit's,
+ * and their index entry also records the digest of the uncompressed tar
+ * (the image config's diff_id).
+ *
  * A cached build is mostly two costs, each given a processor: the digest
  * of the cached artifact (on a thread of its own) and the work tree check
  * (on the caller's), whose comparison of HEAD with the index is skipped
@@ -42,12 +48,12 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
 #include "pack-internal.h"
 #include "pack.h"
+#include "project.h"
 #include "repo-git.h"
 #include "repo.h"
 
@@ -203,7 +209,10 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 
 	rc = roger_buf_addf(&key, "%s\nlevel %d\nsubdir %s\ntime %lld\n",
 			    CACHE_FORMAT, ROGER_PACK_LEVEL, subdir,
-			    (long long)ci->time);
+			    o->layer_dir ? (long long)ROGER_PACK_LAYER_MTIME
+					 : (long long)ci->time);
+	if (rc == 0 && o->layer_dir)
+		rc = roger_buf_addf(&key, "layer %s\n", o->layer_dir);
 	if (rc == 0)
 		rc = key_tree(&key, tree_out, repo, ci, subdir,
 			      o->command != NULL, err);
@@ -381,6 +390,10 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		goto miss;
 	}
 	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
+	snprintf(a->diff_id, sizeof(a->diff_id), "%s",
+		 json_string_value(json_object_get(doc, "diff_id"))
+			 ? json_string_value(json_object_get(doc, "diff_id"))
+			 : "");
 	a->size = size;
 	a->files = (uint64_t)json_integer_value(json_object_get(doc, "files"));
 	a->cached = true;
@@ -476,6 +489,8 @@ static int cache_store(const struct cache *c, const char *key,
 	json_object_set_new(doc, "commit", json_string(a->commit));
 	json_object_set_new(doc, "tree", json_string(a->tree));
 	json_object_set_new(doc, "lfs_pointers", lfs);
+	if (a->diff_id[0])
+		json_object_set_new(doc, "diff_id", json_string(a->diff_id));
 	lfs = NULL;
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text) {
@@ -552,7 +567,8 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	fchmod(f.fd, 0644);
 	po.subdir = subdir;
 	po.exclude = o->exclude;
-	po.mtime = a->time;
+	po.mtime = o->layer_dir ? ROGER_PACK_LAYER_MTIME : a->time;
+	po.prefix = o->layer_dir;
 	po.threads = o->threads;
 	po.progress_fn = o->progress_fn;
 	po.progress_data = o->progress_data;
@@ -583,6 +599,7 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 		roger_pack_stats_release(&st);
 	} else {
 		memcpy(a->sha256, st.sha256, sizeof(a->sha256));
+		memcpy(a->diff_id, st.diff_id, sizeof(a->diff_id));
 		a->size = st.size;
 		a->files = st.files;
 		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
@@ -707,6 +724,10 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 		}
 		if (look.note.len)
 			roger_warn(ctx, "%s", look.note.buf);
+		if (look.hit && o->layer_dir && !look.hit->diff_id[0]) {
+			roger_artifact_free(look.hit);
+			look.hit = NULL;
+		}
 		if (look.hit) {
 			a = look.hit;
 			look.hit = NULL;

@@ -18,6 +18,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_diff;
 struct roger_err;
 struct roger_marathon;
@@ -33,14 +37,14 @@ enum roger_release_ref {
 };
 
 /* The kind of `ref` (NULL is ROGER_RELEASE_REF_INVALID). */
-enum roger_release_ref roger_release_ref_kind(const char *ref);
+ROGER_EXTERN enum roger_release_ref roger_release_ref_kind(const char *ref);
 
 /*
  * Whether `def`, the stored definition of `version`, is what `ref` names:
  * that version, or a release of a commit that starts with `ref`.
  */
-bool roger_release_matches(const char *ref, const char *version,
-			   const json_t *def);
+ROGER_EXTERN bool
+roger_release_matches(const char *ref, const char *version, const json_t *def);
 
 /*
  * Whether `def`, the definition of a version older than the live app
@@ -50,7 +54,8 @@ bool roger_release_matches(const char *ref, const char *version,
  * made by hand) is not, nor a later version of the live release, so that a
  * rollback after a scale goes back a release, not a scale.
  */
-bool roger_release_is_previous(const json_t *live, const json_t *def);
+ROGER_EXTERN bool
+roger_release_is_previous(const json_t *live, const json_t *def);
 
 /*
  * The release a rollback of app `app_id` goes back to: the newest version
@@ -60,11 +65,12 @@ bool roger_release_is_previous(const json_t *live, const json_t *def);
  * ROGER_ENOTFOUND when there is none; the errors of the requests
  * otherwise.  `live_version` may be NULL (every version is older).
  */
-int roger_release_find_previous(size_t *index, json_t **def,
-				struct roger_marathon *m, const char *app_id,
-				const struct roger_marathon_versions *v,
-				const json_t *live, const char *live_version,
-				struct roger_err *err);
+ROGER_EXTERN int
+roger_release_find_previous(size_t *index, json_t **def,
+			    struct roger_marathon *m, const char *app_id,
+			    const struct roger_marathon_versions *v,
+			    const json_t *live, const char *live_version,
+			    struct roger_err *err);
 
 /*
  * The version of app `app_id` that `ref` names among `v` (newest first):
@@ -75,10 +81,10 @@ int roger_release_find_previous(size_t *index, json_t **def,
  * sure); ROGER_ENOTFOUND when nothing matches; the errors of the requests
  * otherwise.
  */
-int roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
-		       const char *app_id,
-		       const struct roger_marathon_versions *v,
-		       const char *ref, struct roger_err *err);
+ROGER_EXTERN int
+roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
+		   const char *app_id, const struct roger_marathon_versions *v,
+		   const char *ref, struct roger_err *err);
 
 /*
  * What changed from `before` to `def`, the definitions of two versions one
@@ -90,7 +96,10 @@ int roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
  * and the artifact's fetch entry, are not words of their own: the commit
  * says them.  Written to `out`, cut to `size`.
  */
-void roger_release_summary(char *out, size_t size, const json_t *before,
-			   const json_t *def, const struct roger_diff *diff);
+ROGER_EXTERN void
+roger_release_summary(char *out, size_t size, const json_t *before,
+		      const json_t *def, const struct roger_diff *diff);
+
+ROGER_END_DECLS
 
 #endif

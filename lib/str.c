@@ -1,5 +1,5 @@
 /*
- * str.c - edit distance for suggestions, UTF-8 validation.
+ * str.c - edit distance for suggestions, UTF-8 validation, sizes.
  */
 #include <config.h>
 
@@ -111,4 +111,30 @@ bool roger_utf8_valid(const char *str, size_t len)
 bool roger_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int roger_parse_size(uint64_t *out, const char *s)
+{
+	static const char units[] = "kmgt";
+	uint64_t v = 0, scale = 1;
+	const char *p = s, *u;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p) {
+		u = strchr(units, *p | 0x20);
+		if (!u || p[1])
+			return -1;
+		for (const char *q = units; q <= u; q++)
+			scale *= 1024;
+	}
+	if (v > UINT64_MAX / scale)
+		return -1;
+	*out = v * scale;
+	return 0;
 }

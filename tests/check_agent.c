@@ -34,6 +34,7 @@
 
 #include "lib/roger.h"
 #include "lib/local/agent.h"
+#include "lib/local/extract.h"
 #include "lib/local/fetch.h"
 #include "lib/local/proc.h"
 
@@ -149,6 +150,8 @@ static void new_agent(unsigned max_completed)
 	o.port = 5051;
 	o.on_update = on_update;
 	o.max_completed = max_completed;
+	/* Small enough for a bomb made in a test, large for everything else. */
+	o.max_extract_bytes = 4 << 20;
 	ck_assert_msg(roger_agent_new(&agent, ctx, &o, &err) == 0, "%s", err.msg);
 }
 
@@ -1154,7 +1157,7 @@ START_TEST(test_agent_fetch_formats)
 		make_archive(arc, kinds[i], one, 1);
 		dir = in_tmp(names[i] + 2);
 		ck_assert_int_eq(roger_fs_mkdirs(dir, 0755, NULL), 0);
-		ck_assert_msg(roger_fetch_extract(arc, dir, 0, NULL, NULL, &err) == 0, "%s: %s", names[i], err.msg);
+		ck_assert_msg(roger_fetch_extract(arc, dir, NULL, &err) == 0, "%s: %s", names[i], err.msg);
 		f = roger_path_join(dir, "f.txt");
 		s = slurp(f, NULL);
 		ck_assert_ptr_nonnull(s);
@@ -1339,6 +1342,7 @@ struct evil {
 static void expect_refused(const struct evil *ev, int flags)
 {
 	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_extract_opts eo;
 	char *arc = in_tmp("evil.tar"), *dir = in_tmp("x/y"), *outside = in_tmp("outside");
 	char *victim = in_tmp("outside/victim"), *pwned = in_tmp("outside/pwned");
 	char *pwned2 = in_tmp("x/pwned"), *s;
@@ -1349,7 +1353,10 @@ static void expect_refused(const struct evil *ev, int flags)
 	ck_assert_int_eq(roger_fs_mkdirs(outside, 0755, NULL), 0);
 	write_file(victim, "original\n", 9, 0644);
 	make_archive(arc, ARC_TAR, ev->e, ev->n);
-	ck_assert_msg(roger_fetch_extract(arc, dir, flags, NULL, NULL, &err) < 0, "%s (flags %d) was accepted", ev->what, flags);
+	memset(&eo, 0, sizeof(eo));
+	eo.flags = flags;
+	eo.name = "evil.tar";
+	ck_assert_msg(roger_fetch_extract(arc, dir, &eo, &err) < 0, "%s (flags %d) was accepted", ev->what, flags);
 	ck_assert_msg(strstr(err.msg, "refusing archive 'evil.tar'") != NULL, "%s: %s", ev->what, err.msg);
 	s = slurp(victim, NULL);
 	ck_assert_str_eq(s, "original\n");
@@ -1392,7 +1399,7 @@ START_TEST(test_agent_malicious_archives_refused)
 	snprintf(abs_victim, sizeof(abs_victim), "%s/outside/victim", tmp);
 	for (size_t i = 0; i < sizeof(evils) / sizeof(evils[0]); i++) {
 		expect_refused(&evils[i], 0);
-		expect_refused(&evils[i], ROGER_FETCH_EXTRACT_ABSOLUTE);
+		expect_refused(&evils[i], ROGER_EXTRACT_NO_OPENAT2);
 	}
 }
 END_TEST
@@ -1410,10 +1417,100 @@ START_TEST(test_agent_malicious_archive_fails_task)
 	make_archive(arc, ARC_TGZ, evil, 3);
 	snprintf(uri, sizeof(uri), "file://%s", arc);
 	f = fetch_of(uri, -1, -1, NULL);
-	expect_fetch_failure("m1", f, "refusing archive 'evil.tgz': entry 'link' is a symbolic link leading out of the sandbox");
+	expect_fetch_failure("m1", f, "refusing archive 'evil.tgz': entry 'link' is a symbolic link that leads out of the sandbox");
 	ck_assert(!roger_fs_exists("/tmp/pwned-by-roger-test"));
 	json_decref(f);
 	free(arc);
+}
+END_TEST
+
+/* A gzipped tar of one file of `size` zero bytes at `path`. */
+static void make_bomb(const char *path, size_t size)
+{
+	static char zeros[65536];
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	ck_assert_int_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	archive_entry_set_pathname(ae, "zeros");
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_size(ae, (la_int64_t)size);
+	ck_assert_int_eq(archive_write_header(a, ae), ARCHIVE_OK);
+	for (size_t done = 0; done < size; done += sizeof(zeros))
+		archive_write_data(a, zeros, sizeof(zeros));
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(ae);
+}
+
+/* An archive over the agent's cap (4 MiB here) fails the task with the
+ * cap and the option in the sandbox's stderr; nothing of it is left. */
+START_TEST(test_agent_fetch_bomb_refused)
+{
+	char *arc = in_tmp("bomb.tar.gz"), uri[PATH_MAX + 16], *p;
+	json_t *f;
+
+	make_bomb(arc, 16 << 20);
+	snprintf(uri, sizeof(uri), "file://%s", arc);
+	f = fetch_of(uri, -1, -1, NULL);
+	expect_fetch_failure("b1", f, "refusing archive 'bomb.tar.gz': it holds more than 4194304 bytes, the limit set by --max-extract-bytes (local.max_extract_bytes)");
+	p = sandbox_file("b1", "zeros");
+	ck_assert(!roger_fs_exists(p));
+	free(p);
+	json_decref(f);
+	free(arc);
+}
+END_TEST
+
+/* A truncated archive fails the task and leaves none of its entries. */
+START_TEST(test_agent_fetch_truncated_archive)
+{
+	char *arc = in_tmp("cut.tar"), uri[PATH_MAX + 16], *p;
+	struct stat st;
+	json_t *f;
+
+	make_archive(arc, ARC_TAR, good_tree, 4);
+	ck_assert_int_eq(stat(arc, &st), 0);
+	/* Into the data of data.txt, the second file. */
+	ck_assert_int_eq(truncate(arc, 4 * 512 + 100), 0);
+	snprintf(uri, sizeof(uri), "file://%s", arc);
+	f = fetch_of(uri, -1, -1, NULL);
+	expect_fetch_failure("t1", f, "cannot read archive 'cut.tar'");
+	p = sandbox_file("t1", "app");
+	ck_assert(!roger_fs_exists(p));
+	free(p);
+	json_decref(f);
+	free(arc);
+}
+END_TEST
+
+/* destPath is written without following symbolic links, even one that an
+ * earlier archive left inside the sandbox. */
+START_TEST(test_agent_fetch_dest_path_not_through_links)
+{
+	static const struct ent linked[] = {
+		{ ENT_DIR, "sub", NULL, 0 },
+		{ ENT_SYMLINK, "link", "sub", 0 },
+	};
+	char *arc = in_tmp("linked.tar"), *plain = in_tmp("plain.txt"), *p;
+	char u1[PATH_MAX + 16], u2[PATH_MAX + 16];
+	json_t *f;
+
+	make_archive(arc, ARC_TAR, linked, 2);
+	write_file(plain, "plain\n", 6, 0644);
+	snprintf(u1, sizeof(u1), "file://%s", arc);
+	snprintf(u2, sizeof(u2), "file://%s", plain);
+	f = json_pack("[{s:s}, {s:s, s:s}]", "uri", u1, "uri", u2, "destPath", "link/X");
+	expect_fetch_failure("dl1", f, "destination 'link/X' cannot be written: 'link' is a symbolic link");
+	p = sandbox_file("dl1", "sub/X");
+	ck_assert(!roger_fs_exists(p));
+	free(p);
+	json_decref(f);
+	free(arc);
+	free(plain);
 }
 END_TEST
 
@@ -1916,6 +2013,9 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_agent_fetch_executable_is_not_extracted);
 	tcase_add_test(tc, test_agent_fetch_failures);
 	tcase_add_test(tc, test_agent_kill_during_fetch);
+	tcase_add_test(tc, test_agent_fetch_bomb_refused);
+	tcase_add_test(tc, test_agent_fetch_truncated_archive);
+	tcase_add_test(tc, test_agent_fetch_dest_path_not_through_links);
 	tcase_add_test(tc, test_agent_malicious_archives_refused);
 	tcase_add_test(tc, test_agent_malicious_archive_fails_task);
 	suite_add_tcase(s, tc);

@@ -1,5 +1,6 @@
 /*
- * check_config.c - unit tests of the config module: roger.json parsing and
+ * check_config.c - unit tests of the configuration (project.c, target.c,
+ * and the schema.c and secret.c they use): roger.json parsing and
  * validation, finding it in a git work tree, environments and variables,
  * the user config, target resolution with environment overrides and every
  * auth form.
@@ -12,10 +13,12 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -682,6 +685,8 @@ START_TEST(test_config_user_config_missing_is_empty)
 	ck_assert_ptr_null(uc->default_target);
 	ck_assert_int_eq(uc->local_port, ROGER_LOCAL_PORT);
 	ck_assert_str_eq(uc->local_state_dir, T("state/roger/local"));
+	ck_assert(uc->local_max_extract_bytes == 0);   /* unset: the default */
+	ck_assert(uc->local_max_extract_entries == 0);
 	ck_assert_int_eq(roger_user_config_target_names(uc, &names, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(names[0], "local");
@@ -717,6 +722,29 @@ START_TEST(test_config_user_config_full)
 	ck_assert_str_eq(names[4], "staging");
 	free(names);
 	roger_user_config_free(uc);
+}
+END_TEST
+
+START_TEST(test_config_user_config_extract_caps)
+{
+	struct roger_user_config *uc = load_uc(
+		"{\"local\": {\"max_extract_bytes\": \"512M\", \"max_extract_entries\": 5000}}");
+
+	ck_assert(uc->local_max_extract_bytes == (uint64_t)512 << 20);
+	ck_assert(uc->local_max_extract_entries == 5000);
+	roger_user_config_free(uc);
+	uc = load_uc("{\"local\": {\"max_extract_bytes\": 1000, \"max_extract_entries\": 0}}");
+	ck_assert(uc->local_max_extract_bytes == 1000);
+	ck_assert(uc->local_max_extract_entries == UINT64_MAX); /* 0: no cap */
+	roger_user_config_free(uc);
+	assert_uc_refused("{\"local\": {\"max_extract_bytes\": \"4GB\"}}",
+			  ": local.max_extract_bytes: invalid size '4GB': expected bytes, or a number with K, M, G or T");
+	assert_uc_refused("{\"local\": {\"max_extract_bytes\": -1}}",
+			  ": local.max_extract_bytes: expected an integer >= 0, got -1");
+	assert_uc_refused("{\"local\": {\"max_extract_entries\": \"10\"}}",
+			  ": local.max_extract_entries: expected an integer, got a string");
+	assert_uc_refused("{\"local\": {\"max_extract\": 1}}",
+			  ": local: unknown key 'max_extract', did you mean 'max_extract_bytes'?");
 }
 END_TEST
 
@@ -1001,11 +1029,103 @@ START_TEST(test_config_target_from_environment_alone)
 	t = resolve(NULL, NULL, "production");
 	ck_assert_str_eq(t->name, "ci");
 	roger_target_free(t);
-	/* Naming local explicitly keeps local, with the overrides. */
+	/*
+	 * Naming local explicitly keeps local, and the variables do not
+	 * apply to it: they would send its token elsewhere, or another token
+	 * to it.
+	 */
 	t = resolve(NULL, "local", NULL);
 	ck_assert(t->is_local);
-	ck_assert_str_eq(t->marathon[0], "https://marathon.ci:8443");
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:7878");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
 	roger_target_free(t);
+}
+END_TEST
+
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Hold the lock of a state directory, as its running server does (fd). */
+static int hold_lock(const char *state_rel)
+{
+	char rel[256];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/server.lock", state_rel);
+	write_file(rel, "", 0600);
+	fd = open(T(rel), O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
+START_TEST(test_config_target_local_state_dir)
+{
+	struct roger_user_config *uc;
+	struct roger_target *t;
+	char text[PATH_MAX + 100];
+	int fd;
+
+	snprintf(text, sizeof(text),
+		 "{\"local\": {\"port\": 9999, \"state_dir\": \"%s\"}}", T("st"));
+	uc = load_uc(text);
+	/* No server: the configured port, no token, nothing to talk to. */
+	write_file("st/token", TOKEN "\n", 0600);
+	t = resolve(uc, "local", NULL);
+	ck_assert_str_eq(t->local_state_dir, T("st"));
+	ck_assert(!t->local_running);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:9999");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
+	roger_target_free(t);
+	/* A server.json left by a server that is gone changes nothing. */
+	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	t = resolve(uc, "local", NULL);
+	ck_assert(!t->local_running);
+	ck_assert_str_eq(t->mesos, "http://127.0.0.1:9999");
+	roger_target_free(t);
+	/* Its server runs: the port it recorded, and its token. */
+	fd = hold_lock("st");
+	set_env("ROGER_TOKEN", "not-this-one");
+	set_env("ROGER_MARATHON_URL", "http://elsewhere:8080");
+	t = resolve(uc, "local", NULL);
+	ck_assert(t->local_running);
+	ck_assert_uint_eq(t->n_marathon, 1);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:4242");
+	ck_assert_str_eq(t->mesos, "http://127.0.0.1:4242");
+	ck_assert_str_eq(t->artifacts, "http://127.0.0.1:4242/artifacts/");
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_TOKEN);
+	ck_assert_str_eq(t->auth.token, TOKEN);
+	/* Synced again once it stopped: back to nothing. */
+	close(fd);
+	ck_assert_int_eq(roger_target_local_sync(t, 9999, NULL), 0);
+	ck_assert(!t->local_running);
+	ck_assert_uint_eq(t->n_marathon, 1);
+	ck_assert_str_eq(t->marathon[0], "http://127.0.0.1:9999");
+	ck_assert_ptr_null(t->auth.token);
+	roger_target_free(t);
+	roger_user_config_free(uc);
+}
+END_TEST
+
+START_TEST(test_config_target_local_token_unsound)
+{
+	struct roger_user_config *uc;
+	char text[PATH_MAX + 100], want[2 * PATH_MAX];
+	int fd;
+
+	snprintf(text, sizeof(text), "{\"local\": {\"state_dir\": \"%s\"}}", T("st"));
+	uc = load_uc(text);
+	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	fd = hold_lock("st");
+	snprintf(want, sizeof(want), "cannot read the token file '%s': No such file or directory", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	write_file("st/token", TOKEN "\n", 0640);
+	snprintf(want, sizeof(want), "the token file '%s' has mode 0640: group and others must have no access to it", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	write_file("st/token", "secret\n", 0600);
+	snprintf(want, sizeof(want), "the token file '%s' does not hold a token of roger local (64 hex digits)", T("st/token"));
+	assert_resolve_fails(uc, "local", NULL, want);
+	close(fd);
+	roger_user_config_free(uc);
 }
 END_TEST
 
@@ -1193,6 +1313,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_user_config_missing_is_empty);
 	tcase_add_test(tc, test_config_user_config_full);
 	tcase_add_test(tc, test_config_user_config_errors);
+	tcase_add_test(tc, test_config_user_config_extract_caps);
 	tcase_add_test(tc, test_config_user_config_auth_forms_checked);
 	tcase_add_test(tc, test_config_user_config_unreadable);
 	suite_add_tcase(s, tc);
@@ -1202,6 +1323,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_target_precedence);
 	tcase_add_test(tc, test_config_target_from_user_config);
 	tcase_add_test(tc, test_config_target_local_builtin);
+	tcase_add_test(tc, test_config_target_local_state_dir);
+	tcase_add_test(tc, test_config_target_local_token_unsound);
 	tcase_add_test(tc, test_config_target_env_overrides);
 	tcase_add_test(tc, test_config_target_env_errors);
 	tcase_add_test(tc, test_config_target_from_environment_alone);

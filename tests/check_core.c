@@ -1,17 +1,22 @@
 /*
  * check_core.c - unit tests of the core module: errors and exit statuses,
- * buffers, string helpers, file helpers.
+ * buffers, string helpers, file helpers, and the small helpers of
+ * lib/util.h.
  */
 #include <config.h>
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/roger.h"
+#include "lib/util.h"
 
 START_TEST(test_core_err_set_returns_code)
 {
@@ -115,6 +120,35 @@ START_TEST(test_core_utf8)
 	ck_assert(!roger_utf8_valid("caf\xc3", 4));
 	ck_assert(!roger_utf8_valid("\xc0\xaf", 2));       /* overlong */
 	ck_assert(!roger_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+}
+END_TEST
+
+START_TEST(test_core_parse_size)
+{
+	uint64_t v = 7;
+
+	ck_assert_int_eq(roger_parse_size(&v, "0"), 0);
+	ck_assert(v == 0);
+	ck_assert_int_eq(roger_parse_size(&v, "512"), 0);
+	ck_assert(v == 512);
+	ck_assert_int_eq(roger_parse_size(&v, "64k"), 0);
+	ck_assert(v == 65536);
+	ck_assert_int_eq(roger_parse_size(&v, "2G"), 0);
+	ck_assert(v == (uint64_t)2 << 30);
+	ck_assert_int_eq(roger_parse_size(&v, "3t"), 0);
+	ck_assert(v == (uint64_t)3 << 40);
+	ck_assert_int_eq(roger_parse_size(&v, "18446744073709551615"), 0);
+	ck_assert(v == UINT64_MAX);
+	v = 7;
+	ck_assert_int_eq(roger_parse_size(&v, "18446744073709551616"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "17179869184G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, ""), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "-1"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1GB"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1 G"), -1);
+	ck_assert_int_eq(roger_parse_size(&v, "1x"), -1);
+	ck_assert(v == 7); /* untouched on failure */
 }
 END_TEST
 
@@ -232,8 +266,92 @@ START_TEST(test_core_xdg_dirs)
 }
 END_TEST
 
+START_TEST(test_core_write_all)
+{
+	char *path = roger_path_join(tmpdir, "big");
+	struct roger_buf b = ROGER_BUF_INIT;
+	static char data[300000];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 26);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(roger_write_all(fd, data, sizeof(data)), 0);
+	ck_assert_int_eq(roger_write_all(fd, data, 0), 0);
+	close(fd);
+	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
+	ck_assert_uint_eq(b.len, sizeof(data));
+	ck_assert(memcmp(b.buf, data, sizeof(data)) == 0);
+	/* a descriptor not open for writing: -1, and errno says why */
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_int_eq(roger_write_all(fd, "x", 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	close(fd);
+	roger_buf_release(&b);
+	free(path);
+}
+END_TEST
+
+static bool uuid_shape(const char *u)
+{
+	for (size_t i = 0; i < ROGER_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? u[i] != '-' : !strchr("0123456789abcdef", u[i]))
+			return false;
+	}
+	return u[ROGER_UUID_LEN] == '\0' && u[14] == '4' &&
+	       strchr("89ab", u[19]) != NULL;
+}
+
+START_TEST(test_core_uuid)
+{
+	char a[ROGER_UUID_LEN + 1], b[ROGER_UUID_LEN + 1];
+
+	roger_uuid(a);
+	roger_uuid(b);
+	ck_assert_msg(uuid_shape(a), "'%s' is no version 4 UUID", a);
+	ck_assert_msg(uuid_shape(b), "'%s' is no version 4 UUID", b);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
+START_TEST(test_core_clock_deadline)
+{
+	struct timespec ts;
+	int64_t before, after, at;
+
+	before = roger_clock_ms(CLOCK_MONOTONIC);
+	roger_clock_deadline(&ts, 1999);
+	after = roger_clock_ms(CLOCK_MONOTONIC);
+	at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ck_assert_int_ge(ts.tv_nsec, 0);
+	ck_assert_int_lt(ts.tv_nsec, 1000000000L);
+	ck_assert_int_ge(at, before + 1999);
+	ck_assert_int_le(at, after + 1999);
+	ck_assert_int_ge(after, before);
+}
+END_TEST
+
+START_TEST(test_core_url_scheme_len)
+{
+	ck_assert_uint_eq(roger_url_scheme_len("http://h/"), 7);
+	ck_assert_uint_eq(roger_url_scheme_len("HTTPS://h"), 8);
+	ck_assert_uint_eq(roger_url_scheme_len("https:/h"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len("file:///x"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len("/v2/apps"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len(""), 0);
+}
+END_TEST
+
 static int logged_level;
 static char logged[256];
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
 
 static void capture_log(void *data, int level, const char *fmt, va_list ap)
 {
@@ -281,6 +399,7 @@ static Suite *core_suite(void)
 	tc = tcase_create("str");
 	tcase_add_test(tc, test_core_edit_distance_and_suggest);
 	tcase_add_test(tc, test_core_utf8);
+	tcase_add_test(tc, test_core_parse_size);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fs");
@@ -290,6 +409,14 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_fs_read_missing_is_notfound);
 	tcase_add_test(tc, test_core_fs_mkdirs_and_remove_tree);
 	tcase_add_test(tc, test_core_xdg_dirs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("util");
+	tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
+	tcase_add_test(tc, test_core_write_all);
+	tcase_add_test(tc, test_core_uuid);
+	tcase_add_test(tc, test_core_clock_deadline);
+	tcase_add_test(tc, test_core_url_scheme_len);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ctx");

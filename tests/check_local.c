@@ -1,7 +1,8 @@
 /*
  * check_local.c - unit tests of roger local's pure parts: app definitions
- * as Marathon reads and prints them, ids, timestamps, number formats.
- * (The server itself is tested over HTTP by tests/cli/t700*-local-*.sh.)
+ * as Marathon reads and prints them, ids, timestamps, number formats, the
+ * Host and token rules and the token file.  (The server itself is tested
+ * over HTTP by tests/cli/t700*-local-*.sh.)
  */
 #include <config.h>
 
@@ -9,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/roger.h"
+#include "lib/local/auth.h"
 #include "lib/local/internal.h"
+#include "lib/util.h"
 
 static json_t *parse(const char *text)
 {
@@ -176,15 +181,15 @@ START_TEST(test_local_time_format)
 
 	roger_local_fmt_time(ts, 1393717340938LL);
 	ck_assert_str_eq(ts, "2014-03-01T23:42:20.938Z");
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.938Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938Z"));
 	ck_assert_int_eq(ms, 1393717340938LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20Z"));
 	ck_assert_int_eq(ms, 1393717340000LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.9Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.9Z"));
 	ck_assert_int_eq(ms, 1393717340900LL);
-	ck_assert(!roger_local_parse_time("2014-03-01 23:42:20.938Z", &ms));
-	ck_assert(!roger_local_parse_time("yesterday", &ms));
-	ck_assert(!roger_local_parse_time("2014-13-01T23:42:20.938Z", &ms));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01 23:42:20.938Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "yesterday"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-13-01T23:42:20.938Z"));
 }
 END_TEST
 
@@ -202,10 +207,119 @@ START_TEST(test_local_numbers_and_ids)
 	ck_assert_str_eq(buf, "128.0");
 	roger_local_safe_id(buf, sizeof(buf), "/product/web");
 	ck_assert_str_eq(buf, "product_web");
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	ck_assert_uint_eq(strlen(uuid), 36);
 	ck_assert_int_eq(uuid[14], '4');
 	ck_assert(strchr("89ab", uuid[19]) != NULL);
+}
+END_TEST
+
+START_TEST(test_local_host_rule)
+{
+	static const char *const ok[] = {
+		"127.0.0.1", "127.0.0.1:7878", "localhost", "LocalHost:7878",
+		"[::1]", "[::1]:7878",
+	};
+	static const char *const refused[] = {
+		"evil.example.com", "evil.example.com:7878", "127.0.0.1:7879",
+		"localhost:78780", "localhost:07878", "localhost:+7878",
+		"localhost:", "localhost.", "localhost.evil.example.com",
+		"127.0.0.1.nip.io:7878", "127.0.0.2", "0.0.0.0:7878", "[::1",
+		"[::1]x", "[::1]:", "[::2]:7878", "::1", "", "localhost:7878:1",
+		"localhost :7878", "evil.example.com#@localhost",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		ck_assert_msg(roger_local_host_ok(ok[i], 7878), "refused '%s'", ok[i]);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(!roger_local_host_ok(refused[i], 7878),
+			      "accepted '%s'", refused[i]);
+	ck_assert(!roger_local_host_ok(NULL, 7878));
+}
+END_TEST
+
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+START_TEST(test_local_token_rule)
+{
+	ck_assert(roger_local_auth_ok("token=" TOKEN, TOKEN));
+	ck_assert(roger_local_auth_ok("Token=" TOKEN, TOKEN));
+	ck_assert(!roger_local_auth_ok(NULL, TOKEN));
+	ck_assert(!roger_local_auth_ok("", TOKEN));
+	ck_assert(!roger_local_auth_ok("token=", TOKEN));
+	ck_assert(!roger_local_auth_ok(TOKEN, TOKEN));
+	ck_assert(!roger_local_auth_ok("Bearer " TOKEN, TOKEN));
+	ck_assert(!roger_local_auth_ok("token=" TOKEN "0", TOKEN));
+	ck_assert(!roger_local_auth_ok("token=0123456789abcdef", TOKEN));
+	ck_assert(!roger_local_auth_ok("token=1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", TOKEN));
+	ck_assert(!roger_local_auth_ok("token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeF", TOKEN));
+	/* An empty token (no server state) admits nobody. */
+	ck_assert(!roger_local_auth_ok("token=", ""));
+}
+END_TEST
+
+START_TEST(test_local_own_url)
+{
+	ck_assert(roger_local_url_is_own("http://127.0.0.1:7878/artifacts/a.tgz", 7878));
+	ck_assert(roger_local_url_is_own("http://localhost:7878/artifacts/a.tgz", 7878));
+	ck_assert(roger_local_url_is_own("http://[::1]:7878/x", 7878));
+	ck_assert(roger_local_url_is_own("HTTP://LOCALHOST:7878/x?y=1", 7878));
+	ck_assert(!roger_local_url_is_own("http://127.0.0.1:7879/artifacts/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz", 7878));
+	ck_assert(roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz", 80));
+	ck_assert(!roger_local_url_is_own("https://127.0.0.1:7878/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("ftp://127.0.0.1:7878/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("http://evil.example.com:7878/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("http://127.0.0.1.evil.example.com:7878/", 7878));
+	ck_assert(!roger_local_url_is_own("http://evil.example.com:7878@127.0.0.2:7878/", 7878));
+	ck_assert(!roger_local_url_is_own("/srv/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("file:///srv/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("not a url", 7878));
+}
+END_TEST
+
+START_TEST(test_local_token_file)
+{
+	char dir[] = "/tmp/roger-check-token.XXXXXX", path[64];
+	char first[ROGER_LOCAL_TOKEN_LEN + 1], again[ROGER_LOCAL_TOKEN_LEN + 1];
+	struct roger_err err = ROGER_ERR_INIT;
+	struct stat st;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/token", dir);
+	ck_assert_int_eq(roger_local_token_read(first, dir, &err), ROGER_ENOTFOUND);
+	/* Made on first use: 64 hex digits, mode 0600. */
+	ck_assert_int_eq(roger_local_token_ensure(first, NULL, dir, &err), 0);
+	ck_assert_uint_eq(strlen(first), ROGER_LOCAL_TOKEN_LEN);
+	ck_assert_uint_eq(strspn(first, "0123456789abcdef"), ROGER_LOCAL_TOKEN_LEN);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	/* Kept across restarts. */
+	ck_assert_int_eq(roger_local_token_ensure(again, NULL, dir, &err), 0);
+	ck_assert_str_eq(again, first);
+	ck_assert_int_eq(roger_local_token_read(again, dir, &err), 0);
+	ck_assert_str_eq(again, first);
+	/* One others could read is replaced by a new one. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(roger_local_token_read(again, dir, &err), ROGER_EINVALID);
+	ck_assert_ptr_null(strstr(err.msg, first));
+	ck_assert_int_eq(roger_local_token_ensure(again, NULL, dir, &err), 0);
+	ck_assert_str_ne(again, first);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	/* So is one that does not hold a token (and the text is not shown). */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("my-own-secret\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	ck_assert_int_eq(roger_local_token_read(first, dir, &err), ROGER_EINVALID);
+	ck_assert_ptr_null(strstr(err.msg, "my-own-secret"));
+	ck_assert_int_eq(roger_local_token_ensure(first, NULL, dir, &err), 0);
+	ck_assert_str_ne(first, again);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -256,6 +370,13 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_app_validation);
 	tcase_add_test(tc, test_local_app_ids);
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("auth");
+	tcase_add_test(tc, test_local_host_rule);
+	tcase_add_test(tc, test_local_token_rule);
+	tcase_add_test(tc, test_local_own_url);
+	tcase_add_test(tc, test_local_token_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("control");

@@ -895,6 +895,7 @@ START_TEST(test_logs_task_tail_local)
 	struct roger_target target = { 0 };
 	struct roger_buf out = ROGER_BUF_INIT;
 	char *marathon[1], *cmd, *task = NULL;
+	char token[ROGER_LOCAL_TOKEN_LEN + 1];
 	json_t *def;
 
 	if (!roger) {
@@ -912,6 +913,11 @@ START_TEST(test_logs_task_tail_local)
 	target.n_marathon = 1;
 	target.mesos = st.url;
 	target.is_local = true;
+	target.local_state_dir = dir;
+	target.local_running = true;
+	target.auth.kind = ROGER_AUTH_TOKEN;
+	target.auth.token = token;
+	ck_assert_int_eq(roger_local_token_read(token, dir, &err), 0);
 	ck_assert_int_eq(roger_marathon_for_target(&m, ctx, &target, &err), 0);
 	def = json_pack("{s:s, s:f, s:i, s:i, s:i}", "cmd",
 			"echo out-line; echo first >&2; echo boom: no config >&2; exit 3",

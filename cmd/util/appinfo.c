@@ -1,14 +1,13 @@
 /*
  * appinfo.c - what the commands that look at a live app share (status,
  * history, and the day-two verbs): one way to say that an app does not
- * exist or that the cluster does not answer, and Marathon's timestamps
- * read and shown as ages.
+ * exist or that the cluster does not answer, and the age of Marathon's
+ * timestamps (read by roger_marathon_time_parse()) shown short.
  */
 #include <config.h>
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/cmd.h"
 
@@ -17,54 +16,21 @@ int cli_fail_app(struct cli *cli, const char *app_id,
 {
 	const struct roger_target *t = cli->resolved_target;
 	const char *name = t && t->name ? t->name : "";
+	struct roger_local_status st;
 
 	if (err->code == ROGER_ENOTFOUND) {
 		cli_error("app '%s' does not exist on target '%s'", app_id,
 			  name);
 		return ROGER_EXIT_FAILURE;
 	}
-	if (err->code == ROGER_ENET && t && t->is_local && cli->user_config &&
-	    !roger_local_ping(cli->user_config->local_port, 1000)) {
+	if (err->code == ROGER_ENET && t && t->is_local &&
+	    roger_local_status(&st, t->local_state_dir, NULL) == 0 &&
+	    !st.running) {
 		cli_error("%s; roger local is not running: start it with 'roger local up'",
 			  err->msg);
 		return ROGER_EXIT_UNREACHABLE;
 	}
 	return cli_fail(err);
-}
-
-bool cli_parse_time(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	int frac = 0, n = 0;
-	char z = 0;
-	time_t t;
-
-	if (!s)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return false;
-	s += n;
-	if (*s == '.') {
-		int digits = 0;
-
-		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-			if (digits < 3)
-				frac = frac * 10 + (*s - '0');
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	z = *s;
-	if (z != 'Z' || s[1])
-		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*ms = (int64_t)t * 1000 + frac;
-	return true;
 }
 
 void cli_format_age(char *out, size_t size, int64_t ms)

@@ -14,17 +14,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/cmd.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- build --------------------------------------------------------------- */
 
@@ -47,7 +38,7 @@ static void clear_progress(struct progress *p)
 static void on_pack_progress(void *data, uint64_t files, uint64_t bytes)
 {
 	struct progress *p = data;
-	int64_t now = now_ms();
+	int64_t now = roger_ctx_now_ms(p->cli->ctx);
 
 	if (now - p->last_ms < 100)
 		return;
@@ -156,7 +147,7 @@ static const char *mib(char *buf, size_t n, double bytes)
 static void on_push_progress(void *data, uint64_t sent, uint64_t total)
 {
 	struct progress *p = data;
-	int64_t now = now_ms(), elapsed;
+	int64_t now = roger_ctx_now_ms(p->cli->ctx), elapsed;
 	char bar[25], done[32], all[32], rate[32], left[32];
 	double bps = 0;
 	int pct, fill;

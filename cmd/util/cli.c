@@ -71,6 +71,9 @@ void cli_note_error(const char *fmt, va_list ap)
 }
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
+	ROGER_PRINTF(2, 0);
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs("roger: ", stderr);
 	fputs(prefix, stderr);

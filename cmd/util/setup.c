@@ -106,36 +106,38 @@ int cli_start_local(struct cli *cli)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], *state_dir;
+	struct roger_target *t = cli->resolved_target;
+	int port = cli->user_config->local_port;
+	char exe[PATH_MAX];
 	ssize_t n;
 	int rc;
 
-	state_dir = cli->user_config->local_state_dir
-			    ? xstrdup(cli->user_config->local_state_dir)
-			    : roger_local_default_state_dir(cli->ctx);
-	if (!state_dir) {
-		cli_error("cannot find roger local's state directory: set \"local\": {\"state_dir\"} in the user config");
-		return ROGER_EXIT_FAILURE;
-	}
-	if (roger_local_ping(cli->user_config->local_port, 2000)) {
-		free(state_dir);
+	/* The target knows whether the server of its state directory runs. */
+	if (t->local_running)
 		return ROGER_EXIT_OK;
-	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
 		cli_error("cannot find the roger binary: %s", strerror(errno));
-		free(state_dir);
 		return ROGER_EXIT_FAILURE;
 	}
 	exe[n] = '\0';
 	if (!cli->quiet)
 		fprintf(stderr, "roger: starting roger local on port %d (state in %s)\n",
-			cli->user_config->local_port, state_dir);
-	rc = roger_local_up(&st, cli->ctx, exe, state_dir,
-			    cli->user_config->local_port, 30000, &err);
-	free(state_dir);
+			port, t->local_state_dir);
+	rc = roger_local_up(&st, cli->ctx, exe, t->local_state_dir, port, 30000,
+			    &err);
 	if (rc < 0 && rc != ROGER_EEXISTS)
 		return cli_fail(&err);
+	if (!cli->quiet && rc == 0 && port != 0 && st.port != port)
+		fprintf(stderr, "roger: port %d is taken by another program; roger local serves on %s\n",
+			port, st.url);
+	if (roger_target_local_sync(t, port, &err) < 0)
+		return cli_fail(&err);
+	if (!t->local_running) {
+		cli_error("roger local stopped right after it started; see '%s/server.log'",
+			  t->local_state_dir);
+		return ROGER_EXIT_UNREACHABLE;
+	}
 	return ROGER_EXIT_OK;
 }
 

@@ -56,14 +56,9 @@ int cli_watch_setup(struct cli_watch *w)
 	return ROGER_EXIT_OK;
 }
 
-static void doc_set(struct cli_watch *w, const char *key, json_t *value)
-{
-	cli_json_set(w->doc, key, value);
-}
-
 static void doc_status(struct cli_watch *w, const char *status)
 {
-	doc_set(w, "status", json_string(status));
+	cli_json_set(w->doc, "status", json_string(status));
 }
 
 int cli_watch_confirm(struct cli_watch *w, const char *what, bool always)
@@ -103,9 +98,9 @@ int cli_watch_dry_run(struct cli_watch *w,
 	base_url(w, &url);
 	roger_buf_adds(&url, req->path);
 	doc_status(w, "dry_run");
-	doc_set(w, "request",
-		json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
-			  url.buf, "body", body ? body : json_null()));
+	cli_json_set(w->doc, "request",
+		     json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
+			       url.buf, "body", body ? body : json_null()));
 	if (w->cli->output == OUTPUT_TEXT) {
 		printf("%s %s\n", req->method, url.buf);
 		if (req->body)
@@ -313,7 +308,7 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 		roger_buf_release(&tail);
 		return;
 	}
-	doc_set(w, "stderr_tail", json_text(tail.buf, tail.len));
+	cli_json_set(w->doc, "stderr_tail", json_text(tail.buf, tail.len));
 	if (w->cli->quiet) {
 		roger_buf_release(&tail);
 		return;
@@ -363,7 +358,7 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
 	if (rc < 0)
 		cli_json_set(doc, "error", json_string(err.msg));
-	doc_set(w, "rollback", doc);
+	cli_json_set(w->doc, "rollback", doc);
 	if (rc == 0) {
 		struct roger_buf line = ROGER_BUF_INIT;
 
@@ -435,9 +430,10 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	struct roger_buf line = ROGER_BUF_INIT;
 	int rc, status;
 
-	doc_set(w, "deployment", json_string(g->res->deployment_id));
-	doc_set(w, "version", g->res->version[0] ? json_string(g->res->version)
-						  : json_null());
+	cli_json_set(w->doc, "deployment", json_string(g->res->deployment_id));
+	cli_json_set(w->doc, "version",
+		     g->res->version[0] ? json_string(g->res->version)
+					: json_null());
 	if (w->detach) {
 		doc_status(w, "detached");
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
@@ -453,11 +449,12 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
 					     : g->default_timeout_ms;
 	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
-	doc_set(w, "timeout_seconds", json_real((double)goal.timeout_ms / 1000.0));
+	cli_json_set(w->doc, "timeout_seconds",
+		     json_real((double)goal.timeout_ms / 1000.0));
 	rc = roger_deploy_watch(&st, w->cli->ctx, w->m, w->events, &goal, &o,
 				&err);
 	clear_line(w);
-	doc_set(w, "watch", roger_deploy_status_json(&st));
+	cli_json_set(w->doc, "watch", roger_deploy_status_json(&st));
 	switch (rc) {
 	case 0:
 		doc_status(w, "succeeded");

@@ -69,6 +69,8 @@ struct roger_agent {
 	char *agent_id;
 	char *hostname;
 	char *ca_file;   /* NULL: the system's CA certificates */
+	uint64_t max_extract_bytes, max_extract_entries; /* the fetcher's caps */
+	char *token;     /* roger local's token (secret), or NULL */
 	char *user;
 	int port;
 	roger_agent_update_fn on_update;

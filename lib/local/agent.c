@@ -48,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,6 +62,7 @@
 #include "err.h"
 #include "fs.h"
 #include "str.h"
+#include "util.h"
 #include "local/agent-int.h"
 #include "local/agent.h"
 #include "local/fetch.h"
@@ -98,14 +98,6 @@ bool roger_task_state_terminal(enum roger_task_state s)
 static double wall_now(const struct roger_agent *a)
 {
 	return (double)roger_ctx_wall_ms(a->ctx) / 1000.0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void free_strv(char **v)
@@ -148,51 +140,6 @@ static bool valid_id(const char *s)
 		if (*p == '/' || *p < 0x20 || *p == 0x7f)
 			return false;
 	return true;
-}
-
-/* A random (version 4) UUID, as Mesos names containers. */
-static void new_uuid(char out[37])
-{
-	unsigned char b[16];
-	size_t got = 0;
-
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* No entropy source: time and address still make
-			 * ids unique within this process. */
-			uint64_t x = (uint64_t)mono_ms() ^ (uint64_t)(uintptr_t)out;
-
-			for (size_t i = got; i < sizeof(b); i++, x = x * 6364136223846793005ULL + 1)
-				b[i] = (unsigned char)(x >> 56);
-			break;
-		}
-		got += (size_t)n;
-	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -250,7 +197,7 @@ static void say(int fd, const char *fmt, ...)
 	roger_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	roger_buf_addch(&b, '\n');
-	(void)write_all(fd, b.buf, b.len);
+	(void)roger_write_all(fd, b.buf, b.len);
 	roger_buf_release(&b);
 }
 
@@ -303,7 +250,7 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 	if (!r)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	r->wake_fd = -1;
-	new_uuid(cid);
+	roger_uuid(cid);
 	r->task_id = strdup(t->task_id);
 	r->framework_id = strdup(t->framework_id);
 	r->framework_name = strdup(t->framework_name ? t->framework_name : "marathon");
@@ -727,7 +674,7 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 
 	for (;;) {
 		struct pollfd pfd[2];
-		int64_t deadline, now = mono_ms();
+		int64_t deadline, now = roger_clock_ms(CLOCK_MONOTONIC);
 		int timeout = -1, nfds = 0;
 		uint64_t v;
 
@@ -846,6 +793,10 @@ static void run_task(struct run_ctx *c)
 	fo.sandbox = r->sandbox;
 	fo.log_fd = c->err_fd;
 	fo.ca_file = a->ca_file;
+	fo.max_extract_bytes = a->max_extract_bytes;
+	fo.max_extract_entries = a->max_extract_entries;
+	fo.own_port = a->port;
+	fo.token = a->token;
 	fo.cancelled = run_cancelled;
 	fo.data = c;
 	if (roger_fetch_all(r->fetch, &fo, &err) < 0) {
@@ -987,7 +938,7 @@ static void rotate_sandboxes(struct roger_agent *a)
 
 	if (!cur || !prev || lstat(cur, &st) < 0)
 		goto out;
-	new_uuid(uuid);
+	roger_uuid(uuid);
 	if (asprintf(&trash, "%s/.slaves.trash-%s", a->work_dir, uuid) < 0) {
 		trash = NULL;
 		goto out;
@@ -1041,6 +992,14 @@ static void *gc_main(void *data)
 	return NULL;
 }
 
+/* Free a string that holds a secret, wiping it first. */
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		    const struct roger_agent_options *opts,
 		    struct roger_err *err)
@@ -1064,6 +1023,8 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	a->watchdog.pid = -1;
 	a->watchdog.fd = -1;
 	a->port = opts->port;
+	a->max_extract_bytes = opts->max_extract_bytes;
+	a->max_extract_entries = opts->max_extract_entries;
 	a->on_update = opts->on_update;
 	a->data = opts->data;
 	agent_defaults(a, opts);
@@ -1074,7 +1035,8 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	}
 	a->agent_id = strdup(opts->agent_id);
 	a->hostname = strdup(opts->hostname && *opts->hostname ? opts->hostname : "127.0.0.1");
-	if (opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) {
+	if ((opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) ||
+	    (opts->token && !(a->token = strdup(opts->token)))) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1116,6 +1078,7 @@ fail:
 	free(a->agent_id);
 	free(a->hostname);
 	free(a->ca_file);
+	free_secret(a->token);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
@@ -1135,7 +1098,8 @@ static void wake(struct roger_agent_run *r)
 /* Record a kill request (under the lock): the run's thread carries it out. */
 static void request_kill(struct roger_agent_run *r, double grace)
 {
-	int64_t deadline = mono_ms() + (int64_t)(grace > 0 ? grace * 1000.0 : 0);
+	int64_t deadline = roger_clock_ms(CLOCK_MONOTONIC) +
+			   (int64_t)(grace > 0 ? grace * 1000.0 : 0);
 
 	if (!r->kill_requested || deadline < r->kill_deadline_ms)
 		r->kill_deadline_ms = deadline;
@@ -1186,6 +1150,7 @@ void roger_agent_free(struct roger_agent *a)
 	free(a->agent_id);
 	free(a->hostname);
 	free(a->ca_file);
+	free_secret(a->token);
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
@@ -1252,6 +1217,21 @@ int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		request_kill(r, grace_seconds);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
+}
+
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err)
+{
+	int rc = roger_watchdog_check(&a->watchdog, err);
+
+	if (pid)
+		*pid = (long)roger_watchdog_pid(&a->watchdog);
+	return rc;
+}
+
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a)
+{
+	return roger_watchdog_restarts(&a->watchdog);
 }
 
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id)

@@ -101,6 +101,12 @@ struct roger_agent_options {
 	double cpus, mem, disk;
 	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's. */
 	const char *ca_file;
+	/* The fetcher's caps on what one archive extracts (bytes, entries);
+	 * 0: the defaults, UINT64_MAX: none (struct roger_fetch_opts). */
+	uint64_t max_extract_bytes, max_extract_entries;
+	/* The server's token, which the fetcher sends to URIs of the server
+	 * itself (`port` on a loopback name) and nowhere else; NULL: none. */
+	const char *token;
 	/* The host port range it shows; 0: 31000-32000. */
 	unsigned port_min, port_max;
 	/* How many finished tasks are kept, with their sandboxes on disk, for
@@ -142,6 +148,18 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
  */
 int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		     double grace_seconds, struct roger_err *err);
+
+/*
+ * Check the watchdog (see roger_agent_new()): when something killed it,
+ * start a new one that protects every running task.  0: it runs, 1: a new
+ * one was started, negative: none runs and none could be started, so a
+ * crash of this process would leave the tasks running.  `*pid` (may be
+ * NULL) gets the watchdog's pid, -1 for none.  Call it often.
+ */
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err);
+/* How many times the watchdog was replaced after it died. */
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
 
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);

@@ -687,6 +687,13 @@ static void read_id(struct check *c, const json_t *in, const char *id,
 			sem_error(c, "/id", why);
 		return;
 	}
+	if (strlen(canon) > ROGER_LOCAL_APP_ID_MAX) {
+		snprintf(why, sizeof(why), "must be at most %d characters long in roger local, which names files and tasks after it (this one has %zu)",
+			 ROGER_LOCAL_APP_ID_MAX, strlen(canon));
+		sem_error(c, "/id", why);
+		free(canon);
+		return;
+	}
 	json_object_set_new(out, "id", json_string(canon));
 	free(canon);
 }

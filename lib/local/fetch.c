@@ -17,25 +17,20 @@
  * beside their destination and are renamed into place when complete.
  *
  * Archives are untrusted input: an artifact can be built by anybody who
- * can push.  Extraction refuses the whole archive at the first entry that
- * could write or point outside the sandbox (absolute names, `..`, links
- * leading out, devices), with both libarchive's ARCHIVE_EXTRACT_SECURE_*
- * checks and our own, and a final pass that resolves every symbolic link
- * the archive created.  libarchive resolves relative names against the
- * working directory, which belongs to the whole process; so extraction
- * runs on a short-lived thread that takes a private working directory with
- * unshare(CLONE_FS) and chdir()s into the destination.  Where unshare is
- * refused (some seccomp profiles), entries are named by absolute path
- * instead, with our own checks standing in for
- * ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS.
+ * can push, and a sandbox may already hold what an earlier archive put
+ * there.  So nothing here names a sandbox file by a path the kernel would
+ * resolve through symbolic links: the destination's directory is opened
+ * beneath the sandbox's descriptor (beneath.h), and archives are unpacked
+ * by extract.c, which refuses the whole archive at the first entry that
+ * could write or point outside the sandbox and leaves nothing of a failed
+ * one behind.  Extraction is capped in bytes and entries (a gzip bomb
+ * fails instead of filling the disk); a bare .gz is capped in bytes too.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +51,11 @@
 #include "err.h"
 #include "fs.h"
 #include "str.h"
+#include "util.h"
 #include "version.h"
+#include "local/auth.h"
+#include "local/beneath.h"
+#include "local/extract.h"
 #include "local/fetch.h"
 
 struct fetch_entry {
@@ -70,23 +69,6 @@ struct fetch_entry {
 static bool is_cancelled(const struct roger_fetch_opts *o)
 {
 	return o->cancelled && o->cancelled(o->data);
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* One glog-style line ("I1126 02:55:37.123456  4242 fetcher] ...") on the
@@ -112,7 +94,7 @@ static void flog(const struct roger_fetch_opts *o, char level,
 	roger_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	roger_buf_addch(&b, '\n');
-	(void)write_all(o->log_fd, b.buf, b.len);
+	(void)roger_write_all(o->log_fd, b.buf, b.len);
 	roger_buf_release(&b);
 }
 
@@ -284,7 +266,7 @@ static size_t download_write(char *p, size_t size, size_t n, void *data)
 {
 	struct download *d = data;
 
-	if (write_all(d->fd, p, size * n) < 0) {
+	if (roger_write_all(d->fd, p, size * n) < 0) {
 		d->write_errno = errno;
 		return 0;
 	}
@@ -303,11 +285,37 @@ static int download_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
 	return is_cancelled(d->o) ? 1 : 0;
 }
 
+/* The header list that authenticates to roger local itself. */
+static int own_auth(struct curl_slist **out, const char *token,
+		    struct roger_err *err)
+{
+	char h[32 + ROGER_LOCAL_TOKEN_LEN];
+	struct curl_slist *list = NULL;
+
+	if (snprintf(h, sizeof(h), "Authorization: token=%s", token) <
+	    (int)sizeof(h))
+		list = curl_slist_append(NULL, h);
+	explicit_bzero(h, sizeof(h));
+	if (!list)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	*out = list;
+	return 0;
+}
+
+/* Free a header list that may hold the token, wiping it. */
+static void free_headers(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
 static int download(const struct roger_fetch_opts *o, const char *uri,
 		    const char *scheme, int fd, struct roger_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", agent[64];
 	struct download d = { o, fd, 0 };
+	struct curl_slist *headers = NULL;
 	CURLcode cc;
 	CURL *c;
 	long code = 0;
@@ -319,7 +327,15 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 	curl_easy_setopt(c, CURLOPT_URL, uri);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	if (o->token && roger_local_url_is_own(uri, o->own_port)) {
+		/* Our own store: the token, and no redirect to carry it on. */
+		rc = own_auth(&headers, o->token, err);
+		if (rc < 0)
+			goto out;
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	} else {
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -348,7 +364,9 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 		if (code < 200 || code >= 300)
 			rc = roger_err_set(err, ROGER_EHTTP, "Error downloading resource, received HTTP return code %ld", code);
 	}
+out:
 	curl_easy_cleanup(c);
+	free_headers(headers);
 	return rc;
 }
 
@@ -377,7 +395,7 @@ static int copy_local(const struct roger_fetch_opts *o, const char *path,
 		}
 		if (n == 0)
 			break;
-		if (write_all(fd, buf, (size_t)n) < 0) {
+		if (roger_write_all(fd, buf, (size_t)n) < 0) {
 			rc = roger_err_set(err, ROGER_EIO, "cannot write the copy of '%s': %s", path, strerror(errno));
 			goto out;
 		}
@@ -392,36 +410,49 @@ out:
 }
 
 /* A temporary file beside `dest`: its name into `tmp` (new string). */
-static int open_temp(char **tmp, const char *dest, struct roger_err *err)
+/*
+ * A new temporary file beside `leaf` in `dir_fd` (".<leaf>.fetch-XXXXXX"):
+ * its name into `tmp` (NAME_MAX + 1 bytes) and its descriptor returned.
+ */
+static int open_temp(char *tmp, int dir_fd, const char *leaf,
+		     const char *dest, struct roger_err *err)
 {
-	struct roger_buf b = ROGER_BUF_INIT;
-	const char *base = base_name(dest);
+	char prefix[NAME_MAX + 1];
 	int fd;
 
-	if (roger_buf_add(&b, dest, (size_t)(base - dest)) < 0 ||
-	    roger_buf_addf(&b, ".%s.fetch-XXXXXX", base) < 0) {
-		roger_buf_release(&b);
-		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	}
-	fd = mkostemp(b.buf, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-
-		roger_buf_release(&b);
-		return roger_err_set(err, ROGER_EIO, "cannot create a file beside '%s': %s", dest, strerror(e));
-	}
-	fchmod(fd, 0644);
-	*tmp = roger_buf_detach(&b, NULL);
+	/* Room for the suffix within NAME_MAX, whatever the name's length. */
+	snprintf(prefix, sizeof(prefix), ".%.*s.fetch-", NAME_MAX - 20, leaf);
+	fd = roger_beneath_create_temp(dir_fd, prefix, false, 0600, tmp, NAME_MAX + 1);
+	if (fd < 0)
+		return roger_err_set(err, ROGER_EIO, "cannot create a file beside '%s': %s", dest, strerror(errno));
 	return fd;
 }
 
-/* Download or copy the entry's URI to `dest`, through a temporary file. */
-static int get_uri(const struct roger_fetch_opts *o, const char *uri,
-		   const char *shown, const char *dest, struct roger_err *err)
+/* Rename the complete temporary file `tmp` to `leaf`, in `dir_fd`; the
+ * temporary file is removed on failure. */
+static int finish_temp(int fd, int dir_fd, const char *tmp, const char *leaf,
+		       const char *dest, mode_t mode, int rc,
+		       struct roger_err *err)
 {
-	char scheme[16];
-	const char *local = NULL;
-	char *tmp = NULL;
+	if (rc == 0 && fchmod(fd, mode) < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
+	if (rc == 0 && renameat(dir_fd, tmp, dir_fd, leaf) < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s", tmp, dest, strerror(errno));
+	if (rc < 0)
+		unlinkat(dir_fd, tmp, 0);
+	return rc;
+}
+
+/* Download or copy the entry's URI to `leaf` in `dir_fd` (`dest` is its
+ * path, for messages), through a temporary file. */
+static int get_uri(const struct roger_fetch_opts *o, const struct fetch_entry *e,
+		   const char *shown, int dir_fd, const char *leaf,
+		   const char *dest, struct roger_err *err)
+{
+	char scheme[16], tmp[NAME_MAX + 1];
+	const char *uri = e->uri, *local = NULL;
 	int fd, rc;
 
 	uri_scheme(uri, scheme, sizeof(scheme));
@@ -438,7 +469,7 @@ static int get_uri(const struct roger_fetch_opts *o, const char *uri,
 	if (local && local[0] != '/')
 		return roger_err_set(err, ROGER_EINVALID, "'%s' is not an absolute path, and roger local has no frameworks home to resolve it in", local);
 
-	fd = open_temp(&tmp, dest, err);
+	fd = open_temp(tmp, dir_fd, leaf, dest, err);
 	if (fd < 0)
 		return fd;
 	if (local) {
@@ -448,250 +479,49 @@ static int get_uri(const struct roger_fetch_opts *o, const char *uri,
 		flog(o, 'I', "Downloading resource from '%s' to '%s'", shown, dest);
 		rc = download(o, uri, scheme, fd, err);
 	}
-	if (close(fd) < 0 && rc == 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
-	if (rc == 0 && rename(tmp, dest) < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s", tmp, dest, strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	/* `executable` is set before the file appears under its name. */
+	return finish_temp(fd, dir_fd, tmp, leaf, dest, e->executable ? 0755 : 0644, rc, err);
 }
 
 /* ---- extraction ---------------------------------------------------------- */
 
-struct extract_job {
-	const char *archive;
-	const char *dir; /* canonical */
-	int flags;
-	roger_fetch_cancelled_fn cancelled;
-	void *data;
-	struct roger_err err;
+/* The extraction options of a fetch: its caps (0: the defaults), cancel
+ * callback, and the openat2 fallback when ROGER_NO_OPENAT2 is set. */
+static void extract_opts(struct roger_extract_opts *eo,
+			 const struct roger_fetch_opts *o, const char *name)
+{
+	memset(eo, 0, sizeof(*eo));
+	eo->max_bytes = o->max_extract_bytes ? o->max_extract_bytes : ROGER_EXTRACT_DEFAULT_MAX_BYTES;
+	eo->max_entries = o->max_extract_entries ? o->max_extract_entries : ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
+	if (eo->max_bytes == UINT64_MAX)
+		eo->max_bytes = 0;
+	if (eo->max_entries == UINT64_MAX)
+		eo->max_entries = 0;
+	eo->max_bytes_name = "--max-extract-bytes (local.max_extract_bytes)";
+	eo->max_entries_name = "--max-extract-entries (local.max_extract_entries)";
+	eo->name = name;
+	eo->cancelled = o->cancelled;
+	eo->data = o->data;
+	if (roger_ctx_getenv(o->ctx, "ROGER_NO_OPENAT2"))
+		eo->flags |= ROGER_EXTRACT_NO_OPENAT2;
+}
+
+static int beneath_flags(const struct roger_fetch_opts *o)
+{
+	return roger_ctx_getenv(o->ctx, "ROGER_NO_OPENAT2") ? ROGER_BENEATH_NO_OPENAT2 : 0;
+}
+
+/* Extract the archive open at `fd` (named `name`) beneath `root_fd`. */
+static int extract_fd(struct roger_extract_stats *out, int root_fd, int fd,
+		      const char *name, const struct roger_extract_opts *eo,
+		      struct roger_err *err)
+{
+	struct archive *in = archive_read_new();
 	int rc;
-	char **links; /* the symbolic links created, relative to dir */
-	size_t n_links, alloc_links;
-};
 
-static int refuse(struct extract_job *j, const char *name, const char *why)
-{
-	return roger_err_set(&j->err, ROGER_EINVALID, "refusing archive '%s': entry '%s' %s", base_name(j->archive), name, why);
-}
-
-/* Whether the symbolic link `name` -> `target` (relative) leads out of the
- * archive's root when read as plain path text. */
-static bool link_escapes(const char *name, const char *target)
-{
-	const char *p = name;
-	long depth = 0;
-
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (p[n] == '\0')
-			break; /* the link itself */
-		if (n > 0 && !(n == 1 && p[0] == '.'))
-			depth++;
-		p += n + 1;
-	}
-	for (p = target; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return true;
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return false;
-}
-
-static int check_entry(struct extract_job *j, struct archive_entry *e)
-{
-	const char *name = archive_entry_pathname(e);
-	const char *link = archive_entry_hardlink(e);
-
-	if (!name || !*name)
-		return refuse(j, "", "has no name");
-	if (name[0] == '/')
-		return refuse(j, name, "has an absolute path");
-	if (has_dotdot(name))
-		return refuse(j, name, "has '..' in its path");
-	if (link) {
-		if (link[0] == '/' || has_dotdot(link))
-			return refuse(j, name, "is a hard link to a file outside the archive");
-		return 0;
-	}
-	switch (archive_entry_filetype(e)) {
-	case AE_IFREG:
-	case AE_IFDIR:
-		return 0;
-	case AE_IFLNK:
-		link = archive_entry_symlink(e);
-		if (!link || !*link)
-			return refuse(j, name, "is a symbolic link to nothing");
-		if (link[0] == '/' || link_escapes(name, link))
-			return refuse(j, name, "is a symbolic link leading out of the sandbox");
-		return 0;
-	default:
-		return refuse(j, name, "is a device, FIFO or socket");
-	}
-}
-
-static int remember_link(struct extract_job *j, const char *name)
-{
-	char *s;
-
-	if (j->n_links == j->alloc_links) {
-		size_t n = j->alloc_links ? 2 * j->alloc_links : 16;
-		char **p = realloc(j->links, n * sizeof(*p));
-
-		if (!p)
-			return roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-		j->links = p;
-		j->alloc_links = n;
-	}
-	s = strdup(name);
-	if (!s)
-		return roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-	j->links[j->n_links++] = s;
-	return 0;
-}
-
-/* Resolve every symbolic link the archive made; one that leads out of the
- * directory (through other links) fails the extraction and is removed. */
-static int check_links(struct extract_job *j)
-{
-	size_t dlen = strlen(j->dir);
-	int rc = 0;
-
-	for (size_t i = 0; i < j->n_links; i++) {
-		char *full = roger_path_join(j->dir, j->links[i]);
-		char *real;
-
-		if (!full)
-			return roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-		real = realpath(full, NULL);
-		if (real && !(strncmp(real, j->dir, dlen) == 0 &&
-			      (real[dlen] == '/' || real[dlen] == '\0'))) {
-			unlink(full);
-			if (rc == 0)
-				rc = refuse(j, j->links[i], "is a symbolic link leading out of the sandbox");
-		}
-		free(real);
-		free(full);
-	}
-	return rc;
-}
-
-static int copy_data(struct extract_job *j, struct archive *in,
-		     struct archive *out, const char *name)
-{
-	const void *block;
-	size_t size;
-	la_int64_t offset;
-	int r;
-
-	for (;;) {
-		if (j->cancelled && j->cancelled(j->data))
-			return roger_err_set(&j->err, ROGER_EINTR, "fetch cancelled");
-		r = archive_read_data_block(in, &block, &size, &offset);
-		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r < ARCHIVE_WARN)
-			return roger_err_set(&j->err, ROGER_EIO, "cannot read '%s' in '%s': %s", name, base_name(j->archive), archive_error_string(in));
-		if (archive_write_data_block(out, block, size, offset) <
-		    ARCHIVE_WARN)
-			return roger_err_set(&j->err, ROGER_EIO, "cannot write '%s' from '%s': %s", name, base_name(j->archive), archive_error_string(out));
-	}
-}
-
-/* Drop set-id, sticky and group/other write bits; keep the owner able to
- * read and write what it extracted. */
-static void sanitize_perm(struct archive_entry *e)
-{
-	mode_t perm = archive_entry_perm(e) & 0755;
-
-	perm |= archive_entry_filetype(e) == AE_IFDIR ? 0700 : 0600;
-	archive_entry_set_perm(e, perm);
-}
-
-static int extract_entries(struct extract_job *j, struct archive *in,
-			   struct archive *out, bool absolute)
-{
-	struct roger_buf path = ROGER_BUF_INIT;
-	struct archive_entry *e;
-	int r, rc = 0;
-
-	for (;;) {
-		char *name;
-
-		r = archive_read_next_header(in, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			rc = roger_err_set(&j->err, ROGER_EIO, "cannot read '%s': %s", base_name(j->archive), archive_error_string(in));
-			break;
-		}
-		if ((rc = check_entry(j, e)) < 0)
-			break;
-		name = strdup(archive_entry_pathname(e));
-		if (!name) {
-			rc = roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-			break;
-		}
-		sanitize_perm(e);
-		if (archive_entry_filetype(e) == AE_IFLNK &&
-		    !archive_entry_hardlink(e))
-			rc = remember_link(j, name);
-		if (rc == 0 && absolute) {
-			roger_buf_reset(&path);
-			if (roger_buf_addf(&path, "%s/%s", j->dir, name) < 0)
-				rc = roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-			else
-				archive_entry_set_pathname(e, path.buf);
-			if (rc == 0 && archive_entry_hardlink(e)) {
-				roger_buf_reset(&path);
-				if (roger_buf_addf(&path, "%s/%s", j->dir, archive_entry_hardlink(e)) < 0)
-					rc = roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-				else
-					archive_entry_set_hardlink(e, path.buf);
-			}
-		}
-		if (rc == 0 && archive_write_header(out, e) < ARCHIVE_WARN)
-			rc = roger_err_set(&j->err, ROGER_EINVALID, "refusing archive '%s': entry '%s': %s", base_name(j->archive), name, archive_error_string(out));
-		if (rc == 0 && archive_entry_size(e) > 0)
-			rc = copy_data(j, in, out, name);
-		if (rc == 0 && archive_write_finish_entry(out) < ARCHIVE_WARN)
-			rc = roger_err_set(&j->err, ROGER_EIO, "cannot write '%s' from '%s': %s", name, base_name(j->archive), archive_error_string(out));
-		free(name);
-		if (rc < 0)
-			break;
-	}
-	roger_buf_release(&path);
-	return rc;
-}
-
-static void *extract_thread(void *data)
-{
-	struct extract_job *j = data;
-	struct archive *in = NULL, *out = NULL;
-	bool absolute = j->flags & ROGER_FETCH_EXTRACT_ABSOLUTE;
-	int opts, rc = 0;
-
-	if (!absolute &&
-	    (unshare(CLONE_FS) < 0 || chdir(j->dir) < 0))
-		absolute = true;
-	in = archive_read_new();
-	out = archive_write_disk_new();
-	if (!in || !out) {
-		rc = roger_err_set(&j->err, ROGER_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (ends_with(j->archive, ".zip")) {
+	if (!in)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (ends_with(name, ".zip")) {
 		archive_read_support_format_zip(in);
 	} else {
 		archive_read_support_format_tar(in);
@@ -699,122 +529,106 @@ static void *extract_thread(void *data)
 		archive_read_support_filter_bzip2(in);
 		archive_read_support_filter_xz(in);
 	}
-	opts = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-	       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
-	if (!absolute)
-		opts |= ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	archive_write_disk_set_options(out, opts);
-	if (archive_read_open_filename(in, j->archive, 65536) != ARCHIVE_OK) {
-		rc = roger_err_set(&j->err, ROGER_EIO, "cannot open archive '%s': %s", base_name(j->archive), archive_error_string(in));
-		goto out;
-	}
-	rc = extract_entries(j, in, out, absolute);
-	if (archive_write_close(out) < ARCHIVE_WARN && rc == 0)
-		rc = roger_err_set(&j->err, ROGER_EIO, "cannot finish extracting '%s': %s", base_name(j->archive), archive_error_string(out));
-	if (rc == 0)
-		rc = check_links(j);
-out:
+	if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK)
+		rc = roger_err_set(err, ROGER_EIO, "cannot open archive '%s': %s", name, archive_error_string(in));
+	else
+		rc = roger_extract(out, root_fd, in, eo, err);
 	archive_read_free(in);
-	archive_write_free(out);
-	j->rc = rc;
-	return NULL;
-}
-
-int roger_fetch_extract(const char *archive, const char *dir, int flags,
-			roger_fetch_cancelled_fn cancelled, void *data,
-			struct roger_err *err)
-{
-	struct extract_job j;
-	pthread_t th;
-	char *real;
-	int rc;
-
-	real = realpath(dir, NULL);
-	if (!real)
-		return roger_err_set(err, ROGER_EIO, "cannot resolve '%s': %s", dir, strerror(errno));
-	memset(&j, 0, sizeof(j));
-	j.archive = archive;
-	j.dir = real;
-	j.flags = flags;
-	j.cancelled = cancelled;
-	j.data = data;
-	rc = pthread_create(&th, NULL, extract_thread, &j);
-	if (rc != 0) {
-		free(real);
-		return roger_err_set(err, ROGER_ERROR, "cannot start extracting '%s': %s", archive, strerror(rc));
-	}
-	pthread_join(th, NULL);
-	rc = j.rc;
-	if (rc < 0 && err)
-		*err = j.err;
-	for (size_t i = 0; i < j.n_links; i++)
-		free(j.links[i]);
-	free(j.links);
-	free(real);
 	return rc;
 }
 
-/* `x.gz` (not an archive) to `x` beside it, through a temporary file. */
-static int gunzip(const struct roger_fetch_opts *o, const char *path,
-		  struct roger_err *err)
+int roger_fetch_extract(const char *archive, const char *dir,
+			const struct roger_extract_opts *eo,
+			struct roger_err *err)
 {
+	struct roger_extract_opts defaults;
+	int root = -1, fd = -1, rc;
+
+	if (!eo) {
+		memset(&defaults, 0, sizeof(defaults));
+		defaults.max_bytes = ROGER_EXTRACT_DEFAULT_MAX_BYTES;
+		defaults.max_entries = ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
+		defaults.name = base_name(archive);
+		eo = &defaults;
+	}
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", dir, strerror(errno));
+	fd = open(archive, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot open archive '%s': %s", archive, strerror(errno));
+	else
+		rc = extract_fd(NULL, root, fd, base_name(archive), eo, err);
+	if (fd >= 0)
+		close(fd);
+	close(root);
+	return rc;
+}
+
+/* `x.gz` (not an archive) to `x` beside it, through a temporary file, up
+ * to the byte cap. */
+static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
+		  const char *leaf, const char *path, struct roger_err *err)
+{
+	struct roger_extract_opts eo;
 	struct archive *in = NULL;
 	struct archive_entry *e;
-	char *dest = NULL, *tmp = NULL;
-	char buf[65536];
-	int fd = -1, rc = 0;
+	char *dest = NULL, *out_leaf = NULL, tmp[NAME_MAX + 1], buf[65536];
+	uint64_t total = 0;
+	int in_fd = -1, fd = -1, rc = 0;
 	la_ssize_t n;
 
+	extract_opts(&eo, o, leaf);
 	dest = strndup(path, strlen(path) - 3);
+	out_leaf = strndup(leaf, strlen(leaf) - 3);
 	in = archive_read_new();
-	if (!dest || !in) {
+	if (!dest || !out_leaf || !in) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	in_fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in_fd < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	archive_read_support_format_raw(in);
 	archive_read_support_filter_gzip(in);
-	if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK ||
+	if (archive_read_open_fd(in, in_fd, 65536) != ARCHIVE_OK ||
 	    archive_read_next_header(in, &e) != ARCHIVE_OK ||
 	    archive_filter_code(in, 0) != ARCHIVE_FILTER_GZIP) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", base_name(path), archive_error_string(in) ? archive_error_string(in) : "not in gzip format");
+		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", leaf, archive_error_string(in) ? archive_error_string(in) : "not in gzip format");
 		goto out;
 	}
-	fd = open_temp(&tmp, dest, err);
+	fd = open_temp(tmp, dir_fd, out_leaf, dest, err);
 	if (fd < 0) {
 		rc = fd;
 		goto out;
 	}
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0) {
-		if (write_all(fd, buf, (size_t)n) < 0) {
+		total += (uint64_t)n;
+		if (eo.max_bytes && total > eo.max_bytes) {
+			rc = roger_err_set(err, ROGER_EINVALID, "refusing '%s': it holds more than %llu bytes, the limit set by %s", leaf, (unsigned long long)eo.max_bytes, eo.max_bytes_name);
+			break;
+		}
+		if (roger_write_all(fd, buf, (size_t)n) < 0) {
 			rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
-			goto out;
+			break;
 		}
 		if (is_cancelled(o)) {
 			rc = roger_err_set(err, ROGER_EINTR, "fetch cancelled");
-			goto out;
+			break;
 		}
 	}
-	if (n < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", base_name(path), archive_error_string(in));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, dest) < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s", tmp, dest, strerror(errno));
-	else
+	if (rc == 0 && n < 0)
+		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", leaf, archive_error_string(in));
+	rc = finish_temp(fd, dir_fd, tmp, out_leaf, dest, 0644, rc, err);
+	if (rc == 0)
 		flog(o, 'I', "Decompressed '%s' to '%s'", path, dest);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp && rc < 0)
-		unlink(tmp);
-	free(tmp);
+	if (in_fd >= 0)
+		close(in_fd);
 	free(dest);
+	free(out_leaf);
 	archive_read_free(in);
 	return rc;
 }
@@ -831,15 +645,41 @@ static bool is_archive(const char *name)
 	return false;
 }
 
+/* Extract the fetched archive `leaf` in `dir_fd` into the sandbox. */
+static int extract_fetched(const struct roger_fetch_opts *o, int root_fd,
+			   int dir_fd, const char *leaf, const char *path,
+			   struct roger_err *err)
+{
+	struct roger_extract_opts eo;
+	struct roger_extract_stats st;
+	int fd, rc;
+
+	extract_opts(&eo, o, leaf);
+	fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path, strerror(errno));
+	rc = extract_fd(&st, root_fd, fd, leaf, &eo, err);
+	close(fd);
+	if (rc == 0)
+		flog(o, 'I', "Extracted '%s' into '%s' (%llu entries, %llu bytes)", path, o->sandbox, (unsigned long long)st.entries, (unsigned long long)st.bytes);
+	return rc;
+}
+
 /* ---- the whole fetch ----------------------------------------------------- */
 
+/*
+ * Fetch one entry.  Its destination (destPath or the URI's basename) is
+ * opened beneath the sandbox's descriptor, its directories created,
+ * without following any symbolic link: an earlier archive cannot redirect
+ * a later fetch out of the sandbox.
+ */
 static int fetch_one(const struct roger_fetch_opts *o,
 		     const struct fetch_entry *e, const char *shown,
 		     struct roger_err *err)
 {
-	char *name = NULL, *dest = NULL, *slash;
-	const char *base;
-	int rc;
+	struct roger_err sub = ROGER_ERR_INIT;
+	char *name = NULL, *dest = NULL, *dir = NULL, *leaf = NULL;
+	int root = -1, dir_fd = -1, rc;
 
 	flog(o, 'I', "Fetching URI '%s'", shown);
 	if ((rc = output_name(&name, e, shown, err)) < 0)
@@ -849,36 +689,39 @@ static int fetch_one(const struct roger_fetch_opts *o,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	slash = strrchr(dest, '/');
-	*slash = '\0';
-	rc = roger_fs_mkdirs(dest, 0755, err);
-	*slash = '/';
-	if (rc < 0)
+	root = open(o->sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot open the sandbox '%s': %s", o->sandbox, strerror(errno));
 		goto out;
-	flog(o, 'I', "Fetching directly into the sandbox directory");
-	if ((rc = get_uri(o, e->uri, shown, dest, err)) < 0)
-		goto out;
-	base = base_name(dest);
-	if (e->executable) {
-		struct stat st;
-
-		if (stat(dest, &st) < 0 || chmod(dest, (st.st_mode & 07777) | 0111) < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot make '%s' executable: %s", dest, strerror(errno));
-			goto out;
-		}
-	} else if (e->extract && is_archive(base)) {
-		rc = roger_fetch_extract(dest, o->sandbox, 0, o->cancelled, o->data, err);
-		if (rc < 0)
-			goto out;
-		flog(o, 'I', "Extracted '%s' into '%s'", dest, o->sandbox);
-	} else if (e->extract && ends_with(base, ".gz") && strlen(base) > 3) {
-		if ((rc = gunzip(o, dest, err)) < 0)
-			goto out;
 	}
-	flog(o, 'I', "Fetched '%s' to '%s'", shown, dest);
+	rc = roger_beneath_split(&dir, &leaf, NULL, name, &sub);
+	if (rc == 0)
+		rc = roger_beneath_open_dir(&dir_fd, root, dir, ROGER_BENEATH_CREATE | beneath_flags(o), &sub);
+	if (rc < 0) {
+		rc = roger_err_set(err, rc == ROGER_ENOMEM ? rc : ROGER_EINVALID, "destination '%s' cannot be written: %s", name, sub.msg);
+		goto out;
+	}
+	flog(o, 'I', "Fetching directly into the sandbox directory");
+	if ((rc = get_uri(o, e, shown, dir_fd, leaf, dest, err)) < 0)
+		goto out;
+	/* An executable file is never extracted, as in Mesos. */
+	if (e->extract && !e->executable) {
+		if (is_archive(leaf))
+			rc = extract_fetched(o, root, dir_fd, leaf, dest, err);
+		else if (ends_with(leaf, ".gz") && strlen(leaf) > 3)
+			rc = gunzip(o, dir_fd, leaf, dest, err);
+	}
+	if (rc == 0)
+		flog(o, 'I', "Fetched '%s' to '%s'", shown, dest);
 out:
+	if (dir_fd >= 0)
+		close(dir_fd);
+	if (root >= 0)
+		close(root);
 	free(name);
 	free(dest);
+	free(dir);
+	free(leaf);
 	return rc;
 }
 

@@ -10,9 +10,18 @@
  * directory: find it, start it (re-executing a program that serves) and
  * stop it.
  *
+ * roger local is part of libroger rather than a library of its own (the
+ * reasons are in lib/README): it is built from libroger's internals, and
+ * the roger program serves it in-process.  This header, installed as
+ * <roger/local/local.h>, is all of it that is public; the server's
+ * handlers, scheduler, agent and state are internal.
+ *
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
- *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
+ *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
+ *			 "watchdog_pid":W,"watchdog_restarts":R}
+ *	token		the token every request must carry (mode 0600, kept
+ *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
  *	cluster.json	the framework, master and agent ids (stable across runs)
  *	apps/		one file per app: its definition and versions
@@ -25,6 +34,11 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "../common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -35,6 +49,9 @@ struct roger_local_options {
 	double cpus;           /* capacity; 0: this machine's cpus */
 	double mem;            /* capacity in MiB; 0: this machine's memory */
 	const char *ca_file;   /* the fetcher's CA certificates; NULL: system's */
+	/* The fetcher's caps on what one archive may extract: bytes of files
+	 * and entries; 0: the defaults (2 GiB, 1000000), UINT64_MAX: none. */
+	uint64_t max_extract_bytes, max_extract_entries;
 };
 
 /*
@@ -45,11 +62,11 @@ struct roger_local_options {
  * if needed; apps found there are recovered and their tasks started again.
  * `ready`, when not NULL, is called once the server answers, with its URL.
  */
-int roger_local_serve(struct roger_ctx *ctx,
-		      const struct roger_local_options *opts,
-		      volatile sig_atomic_t *stop,
-		      void (*ready)(void *data, const char *url), void *data,
-		      struct roger_err *err);
+ROGER_EXTERN int
+roger_local_serve(struct roger_ctx *ctx, const struct roger_local_options *opts,
+		  volatile sig_atomic_t *stop,
+		  void (*ready)(void *data, const char *url), void *data,
+		  struct roger_err *err);
 
 struct roger_local_status {
 	bool running;
@@ -57,11 +74,18 @@ struct roger_local_status {
 	long pid;       /* of the running (or vanished) server, 0 if unknown */
 	int port;
 	char url[64];   /* "http://127.0.0.1:7878" */
+	/* The task watchdog of a running server: its pid (-1 when none
+	 * runs, 0 when the server does not say), whether that process is
+	 * alive, and how many times one died and was replaced. */
+	long watchdog_pid;
+	bool watchdog_running;
+	unsigned watchdog_restarts;
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
-int roger_local_status(struct roger_local_status *out, const char *state_dir,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_local_status(struct roger_local_status *out, const char *state_dir,
+		   struct roger_err *err);
 
 /*
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
@@ -71,9 +95,10 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
  * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
  * when the server exits before answering.  A stale pid file is removed.
  */
-int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
-		      const char *state_dir, char *const argv[],
-		      int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
+		  const char *state_dir, char *const argv[], int timeout_ms,
+		  struct roger_err *err);
 
 /*
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
@@ -82,25 +107,51 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
  * filled) when one already runs: for most callers that is success.
  */
-int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
-		   const char *exe, const char *state_dir, int port,
-		   int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+	       const char *exe, const char *state_dir, int port, int timeout_ms,
+	       struct roger_err *err);
 
 /*
  * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.
  */
-int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
-		     int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_stop(struct roger_ctx *ctx, const char *state_dir, int timeout_ms,
+		 struct roger_err *err);
+
+/*
+ * Who may use the server.  Every request but GET and HEAD /ping must carry
+ * "Authorization: token=<token>", the token of the state directory, and a
+ * Host header naming 127.0.0.1, localhost or [::1] (with the server's
+ * port or none); others are refused (401 and 403) before any handler runs.
+ */
+#define ROGER_LOCAL_TOKEN_NAME "token"
+#define ROGER_LOCAL_TOKEN_LEN 64 /* hex digits: 256 bits */
+
+/* <state_dir>/token (new string, NULL when out of memory). */
+ROGER_EXTERN char *roger_local_token_file(const char *state_dir);
+
+/*
+ * Read the token of `state_dir` into `out` (NUL-terminated).  The file must
+ * be a regular file of the caller's, that group and others cannot access,
+ * holding the token the server wrote.  ROGER_ENOTFOUND when there is none
+ * (no server ever ran there), ROGER_EINVALID when it is not sound, with the
+ * reason; the token itself never appears in a message.
+ */
+ROGER_EXTERN int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
+			   const char *state_dir, struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
-bool roger_local_ping(int port, int timeout_ms);
+ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
 
 /*
  * The default state directory: $XDG_STATE_HOME/roger/local (new string,
  * NULL when out of memory).
  */
-char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+ROGER_EXTERN char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+
+ROGER_END_DECLS
 
 #endif

@@ -45,6 +45,8 @@
 #include "ctx.h"
 #include "err.h"
 #include "local/internal.h"
+#include "local/proc.h"
+#include "util.h"
 
 #define TICK_MS 200
 #define DEFAULT_KILL_GRACE 3.0
@@ -142,6 +144,8 @@ struct roger_local_app *roger_local_app_add(struct roger_local *L, json_t *def)
 	app->next = *p;
 	*p = app;
 	roger_local_app_set_def(L, app, def, true);
+	if (L->txn)
+		roger_local_txn_created(L->txn, app);
 	return app;
 }
 
@@ -177,7 +181,7 @@ void roger_local_app_free(struct roger_local_app *app)
 	free(app);
 }
 
-static void unlink_app(struct roger_local *L, struct roger_local_app *app)
+void roger_local_app_unlink(struct roger_local *L, struct roger_local_app *app)
 {
 	for (struct roger_local_app **p = &L->apps; *p; p = &(*p)->next) {
 		if (*p == app) {
@@ -361,6 +365,8 @@ json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id)
 		size_t i, j;
 		bool hit = false;
 
+		if (d->cancelling)
+			continue;
 		json_array_foreach(d->steps, i, step)
 			json_array_foreach(json_object_get(step, "actions"), j, action)
 				if (!strcmp(json_string_value(json_object_get(action, "app")),
@@ -533,7 +539,7 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 
 	if (!d)
 		return NULL;
-	roger_local_uuid(d->id);
+	roger_uuid(d->id);
 	snprintf(d->version, sizeof(d->version), "%s", version);
 	d->steps = json_incref(steps);
 	d->originals = originals ? json_incref(originals) : json_object();
@@ -541,6 +547,8 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 		;
 	*p = d;
 	L->dirty_deployments = true;
+	if (L->txn)
+		roger_local_txn_deployments(L->txn, d);
 	roger_local_sched_kick(L);
 	return d;
 }
@@ -549,13 +557,13 @@ struct roger_local_deployment *roger_local_deployment_find(
 	struct roger_local *L, const char *id)
 {
 	for (struct roger_local_deployment *d = L->deployments; d; d = d->next)
-		if (!strcmp(d->id, id))
+		if (!d->cancelling && !strcmp(d->id, id))
 			return d;
 	return NULL;
 }
 
-static void deployment_remove(struct roger_local *L,
-			      struct roger_local_deployment *d)
+void roger_local_deployment_drop(struct roger_local *L,
+				 struct roger_local_deployment *d)
 {
 	for (struct roger_local_deployment **p = &L->deployments; *p;
 	     p = &(*p)->next) {
@@ -582,7 +590,12 @@ void roger_local_deployment_cancel(struct roger_local *L,
 		       "deployment_failed", "timestamp", ts, "reason",
 		       "The upgrade has been cancelled");
 	roger_local_events_publish(L, "deployment_failed", ev);
-	deployment_remove(L, d);
+	if (L->txn) {
+		d->cancelling = true;
+		roger_local_txn_deployments(L->txn, NULL);
+		return;
+	}
+	roger_local_deployment_drop(L, d);
 }
 
 static json_t *step_event(struct roger_local_deployment *d, int step)
@@ -664,7 +677,7 @@ static void advance_deployments(struct roger_local *L)
 					L, "deployment_success",
 					json_pack("{s:s,s:o}", "id", d->id, "plan",
 						  roger_local_plan_json(d)));
-				deployment_remove(L, d);
+				roger_local_deployment_drop(L, d);
 				continue;
 			}
 			d->current_step = 1;
@@ -680,7 +693,7 @@ static void advance_deployments(struct roger_local *L)
 					L, "deployment_success",
 					json_pack("{s:s,s:o}", "id", d->id, "plan",
 						  roger_local_plan_json(d)));
-				deployment_remove(L, d);
+				roger_local_deployment_drop(L, d);
 				break;
 			}
 			d->current_step++;
@@ -988,7 +1001,7 @@ static struct roger_local_task *task_new(struct roger_local *L,
 
 	if (!t)
 		return NULL;
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	roger_local_safe_id(safe, sizeof(safe), app->id);
 	snprintf(t->instance_id, sizeof(t->instance_id), "%s.instance-%s", safe,
 		 uuid);
@@ -1282,7 +1295,8 @@ static void reap_deleted(struct roger_local *L)
 		bool busy = false;
 
 		next = a->next;
-		if (!a->deleted)
+		/* Kept until its file is gone too, or a restart finds it. */
+		if (!a->deleted || a->unsaved)
 			continue;
 		for (struct roger_local_task *t = a->tasks; t; t = t->next)
 			if (!roger_task_state_terminal(t->state))
@@ -1293,7 +1307,7 @@ static void reap_deleted(struct roger_local *L)
 		json_decref(deps);
 		if (busy)
 			continue;
-		unlink_app(L, a);
+		roger_local_app_unlink(L, a);
 		roger_local_events_publish(L, "app_terminated_event",
 					   json_pack("{s:s}", "appId", a->id));
 		roger_local_app_free(a);
@@ -1353,6 +1367,17 @@ static void collect_checks(struct roger_local *L, struct work *w)
 	}
 }
 
+/*
+ * Whether a check could not run for want of something of the server's
+ * own (descriptors, memory): that says nothing about the task, so the
+ * check gives no result instead of a failure that would get it killed.
+ */
+static bool own_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
+	       e == EAGAIN;
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *data)
 {
 	(void)p;
@@ -1360,19 +1385,18 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-/* 1: healthy, 0: unhealthy (cause set), -1: no result (ignored 1xx). */
+/* 1: healthy, 0: unhealthy (cause set), -1: no result (an ignored 1xx,
+ * or the server could not run the check). */
 static int check_http(struct hc_job *j, char *cause, size_t size)
 {
 	CURL *c = curl_easy_init();
 	char url[512];
-	long code = 0;
+	long code = 0, os_errno = 0;
 	CURLcode rc;
 	bool https = strstr(j->protocol, "HTTPS") != NULL;
 
-	if (!c) {
-		snprintf(cause, size, "out of memory");
-		return 0;
-	}
+	if (!c)
+		return -1; /* out of memory: ours, not the task's */
 	snprintf(url, sizeof(url), "%s://%s:%d%s", https ? "https" : "http",
 		 ROGER_LOCAL_HOST, j->port, j->path ? j->path : "/");
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -1385,10 +1409,11 @@ static int check_http(struct hc_job *j, char *cause, size_t size)
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		snprintf(cause, size, "%s", curl_easy_strerror(rc));
-		return 0;
+		return own_shortage((int)os_errno) ? -1 : 0;
 	}
 	if (code >= 100 && code < 200 && j->ignore_1xx)
 		return -1;
@@ -1408,7 +1433,7 @@ static int check_tcp(struct hc_job *j, char *cause, size_t size)
 
 	if (fd < 0) {
 		snprintf(cause, size, "%s", strerror(errno));
-		return 0;
+		return own_shortage(errno) ? -1 : 0;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -1446,7 +1471,6 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
 	char **env = NULL;
 	int64_t deadline;
-	struct timespec ts;
 	int status = 0;
 	pid_t pid, r;
 
@@ -1459,7 +1483,7 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 		free(sandbox);
 		strv_free(env);
 		snprintf(cause, size, "cannot fork: %s", strerror(errno));
-		return 0;
+		return -1;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
@@ -1472,21 +1496,20 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 		}
 		if (sandbox && chdir(sandbox) < 0)
 			_exit(127);
+		roger_proc_restore_nofile();
 		execle("/bin/sh", "sh", "-c", j->command ? j->command : "false",
 		       (char *)NULL, env ? env : j->env);
 		_exit(127);
 	}
 	free(sandbox);
 	strv_free(env);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) +
 		   (int64_t)j->timeout_s * 1000;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -1772,10 +1795,7 @@ static void tick(struct roger_local *L, struct work *w)
 	queue_kills(L, w);
 	collect_checks(L, w);
 	reap_deleted(L);
-	if (L->dirty_deployments) {
-		L->dirty_deployments = false;
-		roger_local_state_save_deployments(L);
-	}
+	roger_local_state_flush(L);
 }
 
 static void fail_launch(struct roger_local *L, const char *task_id,
@@ -1847,7 +1867,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		if (pthread_create(&th, &attr, hc_thread, j) != 0) {
 			pthread_mutex_lock(&L->lock);
 			L->health_threads--;
-			record_check(L, j, 0, "cannot start a health check");
+			record_check(L, j, -1, "cannot start a health check");
 			pthread_mutex_unlock(&L->lock);
 			hc_job_free(j);
 		}
@@ -1870,12 +1890,7 @@ static void *sched_main(void *arg)
 		pthread_mutex_lock(&L->lock);
 		if (L->stopping)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		roger_clock_deadline(&ts, TICK_MS);
 		pthread_cond_timedwait(&L->wake, &L->lock, &ts);
 	}
 	pthread_mutex_unlock(&L->lock);

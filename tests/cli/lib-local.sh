@@ -2,16 +2,22 @@
 # Source it after lib.sh:
 #
 #	. "$TEST_SRCDIR/cli/lib-local.sh"
-#	local_start [--cpus N] [--mem MIB]	# sets LOCAL_URL LOCAL_PORT LOCAL_PID LOCAL_STATE
+#	local_start [--cpus N] [--mem MIB]	# sets LOCAL_URL LOCAL_PORT LOCAL_PID LOCAL_STATE LOCAL_TOKEN
 #	http GET /v2/apps			# body in ./body, status on stdout
+#	lcurl -s "$LOCAL_URL/v2/apps"		# curl with the server's token
+#	local_config				# the user config's "local" is this server
 #	json body 'd["apps"][0]["id"]'		# a Python expression over the JSON in a file
 #	wait_for 30 'test "$(json_url /v2/apps/x "d[\"app\"][\"tasksRunning\"]")" = 2'
 #	local_stop / local_kill9
 #
 # The server runs `roger local serve --port 0` (the kernel picks a free
 # loopback port) with its state under $TRASH/local unless LOCAL_STATE is
-# set, and is stopped when the script ends, even on failure.  $TESTAPP is
-# the test application (tests/testapp.c; see its header for its controls).
+# set, and is stopped when the script ends, even on failure.  With
+# LOCAL_ULIMIT set (such as "-n 256"), it runs under `ulimit $LOCAL_ULIMIT`.
+# $TESTAPP is the test application (tests/testapp.c; see its header for
+# its controls).  Every request but /ping needs the token of the state
+# directory: talk to the server with `http`, `lcurl` or the other helpers,
+# never bare curl.
 
 : "${TESTAPP:=$TEST_BUILDDIR/testapp}"
 export TESTAPP
@@ -25,8 +31,15 @@ local_start() {
 	: "${LOCAL_STATE:=$TRASH/local}"
 	mkdir -p "$LOCAL_STATE"
 	rm -f "$LOCAL_STATE/server.json"
-	"$ROGER" local serve --port 0 --state-dir "$LOCAL_STATE" "$@" \
-		>>"$TRASH/local-serve.log" 2>&1 &
+	if [ -n "${LOCAL_ULIMIT:-}" ]; then
+		# shellcheck disable=SC2086 # ulimit's arguments
+		(ulimit $LOCAL_ULIMIT &&
+		 exec "$ROGER" local serve --port 0 --state-dir "$LOCAL_STATE" "$@") \
+			>>"$TRASH/local-serve.log" 2>&1 &
+	else
+		"$ROGER" local serve --port 0 --state-dir "$LOCAL_STATE" "$@" \
+			>>"$TRASH/local-serve.log" 2>&1 &
+	fi
 	LOCAL_PID=$!
 	i=0
 	while [ ! -s "$LOCAL_STATE/server.json" ]; do
@@ -40,8 +53,23 @@ local_start() {
 	done
 	LOCAL_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$LOCAL_STATE/server.json")
 	LOCAL_URL=http://127.0.0.1:$LOCAL_PORT
-	export LOCAL_PID LOCAL_PORT LOCAL_URL LOCAL_STATE
+	LOCAL_TOKEN=$(cat "$LOCAL_STATE/token")
+	export LOCAL_PID LOCAL_PORT LOCAL_URL LOCAL_STATE LOCAL_TOKEN
 	wait_for 10 'curl -sf "$LOCAL_URL/ping" >/dev/null'
+}
+
+# lcurl ARGS...: curl with the token of the server local_start started.
+lcurl() {
+	curl -H "Authorization: token=$LOCAL_TOKEN" "$@"
+}
+
+# local_config: a user configuration whose built-in target "local" is the
+# server local_start started (its state directory, hence its port and
+# token).
+local_config() {
+	mkdir -p "$XDG_CONFIG_HOME/roger"
+	printf '{"local": {"port": %d, "state_dir": "%s"}}\n' "$LOCAL_PORT" \
+		"$LOCAL_STATE" >"$XDG_CONFIG_HOME/roger/config.json"
 }
 
 # local_stop: SIGTERM, then wait until the server is gone.
@@ -95,11 +123,11 @@ wait_for() {
 # ./body and the headers in ./headers.
 http() {
 	if [ $# -ge 3 ]; then
-		curl -s -o body -D headers -w '%{http_code}' -X "$1" \
+		lcurl -s -o body -D headers -w '%{http_code}' -X "$1" \
 			-H "Content-Type: ${4:-application/json}" --data-binary "$3" \
 			"$LOCAL_URL$2"
 	else
-		curl -s -o body -D headers -w '%{http_code}' -X "$1" "$LOCAL_URL$2"
+		lcurl -s -o body -D headers -w '%{http_code}' -X "$1" "$LOCAL_URL$2"
 	fi
 }
 
@@ -113,7 +141,7 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 
 # json_url PATH EXPR: the same over a GET of PATH.
 json_url() {
-	curl -s "$LOCAL_URL$1" >"$TRASH/.json_url" && json "$TRASH/.json_url" "$2"
+	lcurl -s "$LOCAL_URL$1" >"$TRASH/.json_url" && json "$TRASH/.json_url" "$2"
 }
 
 # header NAME: the value of a response header from ./headers.
@@ -134,23 +162,24 @@ deploy_app() {
 
 # wait_deployed ID [SECONDS]: wait until deployment ID is no longer listed.
 wait_deployed() {
-	wait_for "${2:-30}" "! curl -s \"\$LOCAL_URL/v2/deployments\" | grep -q '$1'"
+	wait_for "${2:-30}" "! lcurl -s \"\$LOCAL_URL/v2/deployments\" | grep -q '$1'"
 }
 
 # wait_idle [SECONDS]: wait until no deployment is in progress.
 wait_idle() {
-	wait_for "${1:-30}" 'test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"'
+	wait_for "${1:-30}" 'test "$(lcurl -s "$LOCAL_URL/v2/deployments")" = "[]"'
 }
 
 # local_config_prod [EXTRA]: a user configuration with the built-in
-# target "local" on this server's port and a protected target "prod" on
-# the same server; EXTRA (JSON members, with a leading comma) goes into
-# prod's object.
+# target "local" on this server (as local_config) and a protected target
+# "prod" on the same server, with its token file; EXTRA (JSON members,
+# with a leading comma) goes into prod's object.
 local_config_prod() {
 	mkdir -p "$XDG_CONFIG_HOME/roger"
 	cat >"$XDG_CONFIG_HOME/roger/config.json" <<EOF
-{"local": {"port": $LOCAL_PORT},
+{"local": {"port": $LOCAL_PORT, "state_dir": "$LOCAL_STATE"},
  "targets": {"prod": {"marathon": ["$LOCAL_URL"], "mesos": "$LOCAL_URL",
+                      "auth": {"token_file": "$LOCAL_STATE/token"},
                       "protected": true${1:-}}}}
 EOF
 }
@@ -158,10 +187,10 @@ EOF
 # cancel_deployments: DELETE every deployment in progress and wait until
 # the reverts are done (the cleanup of a case that may leave one behind).
 cancel_deployments() {
-	for d in $(curl -s "$LOCAL_URL/v2/deployments" |
+	for d in $(lcurl -s "$LOCAL_URL/v2/deployments" |
 		python3 -c 'import json,sys
 for d in json.load(sys.stdin): print(d["id"])'); do
-		curl -s -X DELETE "$LOCAL_URL/v2/deployments/$d" >/dev/null
+		lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$d" >/dev/null
 	done
 	wait_idle "${1:-30}"
 }
@@ -190,13 +219,13 @@ interrupt_roger() {
 
 # sandbox TASK: the sandbox directory of a task, running or ended.
 sandbox() {
-	curl -s "$LOCAL_URL/slave(1)/state" >"$TRASH/.agent" &&
+	lcurl -s "$LOCAL_URL/slave(1)/state" >"$TRASH/.agent" &&
 		json "$TRASH/.agent" "[e[\"directory\"] for f in d[\"frameworks\"] + d[\"completed_frameworks\"] for e in f[\"executors\"] + f[\"completed_executors\"] if e[\"id\"] == \"$1\"][0]"
 }
 
 # app_get APP EXPR: a Python expression over the app object `a` of GET /v2/apps/APP.
 app_get() {
-	curl -s "$LOCAL_URL/v2/apps/$1" >"$TRASH/.app_get" &&
+	lcurl -s "$LOCAL_URL/v2/apps/$1" >"$TRASH/.app_get" &&
 		python3 -c 'import json,sys
 a = json.load(open(sys.argv[1]))["app"]
 v = eval(sys.argv[2])

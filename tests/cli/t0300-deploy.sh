@@ -95,7 +95,7 @@ test_expect_success 'unchanged: nothing to deploy, nothing sent' '
 	test_line_count 2 out &&
 	test_line_count 0 err &&
 	test "$(live "a[\"version\"]")" = "$v" &&
-	test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]"
+	test "$(lcurl -s "$LOCAL_URL/v2/deployments")" = "[]"
 '
 
 test_expect_success '--force deploys the unchanged app again' '
@@ -154,7 +154,7 @@ test_expect_success 'a slow one with a short --timeout: exit 6, how to inspect a
 	test_grep "^roger: timed out after 3 s waiting for the deployment of app ./web/hello.: 0/1 healthy" err &&
 	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait.$" err &&
 	test_grep "^roger: to undo it: .roger rollback --to 20[-0-9T:.]*Z --force.$" err &&
-	test "$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1
+	test "$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1
 '
 
 test_expect_success 'roger status --wait waits for the deployment left running, with its own --timeout' '
@@ -197,8 +197,8 @@ test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left r
 	test "$(cat int.status)" = 130 &&
 	test_grep "^roger: interrupted while waiting for the deployment of app ./web/hello.: 0/1 healthy" int.err &&
 	test_grep "is left running" int.err &&
-	dep=$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
-	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	dep=$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
 	wait_idle 30 &&
 	test "$(live_commit)" = "$c4" &&
 	roger_json
@@ -225,7 +225,7 @@ test_expect_success 'the dry run builds, prints the diff and the PUT, and sends 
 	test "$(json out "d[\"status\"]")" = dry_run &&
 	test "$(json out "d[\"artifact\"][\"pushed\"]")" = false &&
 	url=$(json out "d[\"artifact\"][\"url\"]") &&
-	test "$(curl -s -o /dev/null -w "%{http_code}" -I "$url")" = 404 &&
+	test "$(lcurl -s -o /dev/null -w "%{http_code}" -I "$url")" = 404 &&
 	test "$(json out "d[\"request\"][\"body\"][\"labels\"][\"ROGER_COMMIT\"]")" = "$c6"
 '
 

@@ -136,7 +136,7 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with
 	dep=$(json out "d[\"deployment\"]") &&
 	test_grep "^roger: deployment .$dep. is left running; wait for it with .roger status --wait --app /web/checked.$" err &&
 	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/checked.$" err &&
-	curl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
+	lcurl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
 	rm -f "$TRASH/crash" &&
 	"$ROGER" scale 1 --force --app /web/checked >out 2>err &&
 	test_grep "scaled to 1 instance" out &&
@@ -163,7 +163,7 @@ test_expect_success 'a slow one with a short --timeout: exit 6, how to inspect a
 	test_grep "^roger: timed out after 3 s waiting for the deployment of app ./web/slow.: 1/2 healthy" err &&
 	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait --app /web/slow.$" err &&
 	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/slow.$" err &&
-	test "$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" -ge 1
+	test "$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" -ge 1
 '
 
 test_expect_success 'a deployment in progress locks the app: exit 7, --force overrides it' '
@@ -244,8 +244,8 @@ test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left r
 	test "$(cat int1.status)" = 130 &&
 	test_grep "^roger: interrupted while waiting for the deployment of app ./web/slow.: 0/1 healthy" int1.err &&
 	test_grep "is left running" int1.err &&
-	dep=$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
-	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	dep=$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
 	rm -f "$TRASH/slow" &&
 	wait_idle 20
 '

@@ -9,7 +9,7 @@
 
 local_start --cpus 8 --mem 4096
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 # The test app, failing its health check while $TRASH/sick exists and
 # crashing while $TRASH/crash exists.
@@ -81,10 +81,10 @@ test_expect_success 'a crash loop with --no-rollback and -o json: exit 5, the st
 	test_grep "^    cannot reach the database$" err &&
 	test_grep "is left running" err &&
 	dep=$(json out "d[\"deployment\"]") &&
-	curl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
+	lcurl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
 	task_ids web/hello >now &&
 	grep -F -f before now &&
-	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
 	wait_idle 20
 '
 

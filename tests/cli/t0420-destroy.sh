@@ -8,7 +8,7 @@
 
 local_start --cpus 8 --mem 4096
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 # app ID [HEALTH]: the test app as ID, two instances.
 app() {
@@ -46,7 +46,7 @@ test_expect_success 'with --yes: waits until the tasks are stopped and the app i
 	echo "app '"'"'/web/hello'"'"' destroyed" >expect &&
 	test_cmp expect out &&
 	test "$(http GET /v2/apps/web/hello)" = 404 &&
-	test "$(curl -s "$LOCAL_URL/v2/deployments")" = "[]" &&
+	test "$(lcurl -s "$LOCAL_URL/v2/deployments")" = "[]" &&
 	for p in $pids; do
 		! curl -sf "http://127.0.0.1:$p/" >/dev/null || { echo "port $p still answers" >&2; exit 1; }
 	done

@@ -17,7 +17,7 @@ fi
 
 local_start --cpus 4 --mem 2048
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 SHA=aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999
 OTHER=0000000000000000000000000000000000000001
@@ -124,12 +124,12 @@ test_expect_success 'a task of the previous version is marked as such' '
 
 test_expect_success 'history: newest first, the live one marked, what changed' '
 	release "$(cat head)" "" alice@laptop "{\"instances\": 1}" &&
-	curl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
+	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
 	wait_idle 30 &&
 	(cd repo && "$ROGER" history >../out 2>../err) &&
 	test_line_count 0 err &&
-	curl -s "$LOCAL_URL/v2/apps/web/hello/versions" >versions &&
+	lcurl -s "$LOCAL_URL/v2/apps/web/hello/versions" >versions &&
 	json versions "\"\\n\".join(sorted(d[\"versions\"], reverse=True))" >sorted &&
 	short=$(cut -c1-12 head) &&
 	test_line_count 5 out &&
@@ -260,7 +260,7 @@ test_expect_success 'a local target that is not running: status 4, saying how to
 	echo "{\"local\": {\"port\": $port}}" >"$XDG_CONFIG_HOME/roger/config.json" &&
 	(cd repo && test_expect_code 4 "$ROGER" status >../out 2>../err) &&
 	test_line_count 1 err &&
-	test_grep "^roger: cannot connect to .http://127.0.0.1:$port/v2/apps/web/hello.*; roger local is not running: start it with .roger local up.$" err &&
+	test_grep "^roger: roger local is not running (state in .$XDG_STATE_HOME/roger/local.): start it with .roger local up.$" err &&
 	test_line_count 0 out &&
 	test ! -e "$XDG_STATE_HOME/roger/local/server.json" &&
 	(cd repo && test_expect_code 4 "$ROGER" history 2>../err) &&

@@ -11,7 +11,7 @@
 
 local_start --cpus 4 --mem 1024
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 # project CMD GREETING INSTANCES [EXTRA-ENV]: write repo/roger.json.
 project() {
@@ -71,14 +71,14 @@ test_expect_success 'the rendered app is live: no differences, exit 0, nothing p
 '
 
 test_expect_success 'Marathon changing the app (a scale) is a difference' '
-	curl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
+	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
 	wait_idle 30 &&
 	(cd repo && test_expect_code 1 "$ROGER" diff >../out 2>../err) &&
 	echo "~ instances: 2 -> 1" >expect &&
 	test_cmp expect out &&
 	test_line_count 0 err &&
-	curl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 1}" \
+	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 1}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
 	wait_idle 30 &&
 	(cd repo && "$ROGER" diff >../out)
@@ -213,9 +213,9 @@ test_expect_success 'a target that cannot be reached: 4, nothing on stdout but t
 	echo "{\"local\": {\"port\": $port}}" >"$XDG_CONFIG_HOME/roger/config.json" &&
 	(cd repo && test_expect_code 4 "$ROGER" -o json diff >../out 2>../err) &&
 	test_line_count 1 out &&
-	test_grep "^{\"error\":{\"message\":\"cannot connect to .*\"code\":\"unreachable\",\"exit\":4}}$" out &&
-	test_grep "roger local is not running: start it with .roger local up." err &&
-	echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+	test_grep "^{\"error\":{\"message\":\"roger local is not running (state in .*\"code\":\"unreachable\",\"exit\":4}}$" out &&
+	test_grep "roger local is not running (state in .*): start it with .roger local up." err &&
+	local_config
 '
 
 local_stop_status

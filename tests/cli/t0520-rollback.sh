@@ -63,7 +63,7 @@ test_expect_success 'setup: releases A and B of a project app, then a scale' '
 	test_create_repo repo "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"hello\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
 	release web/hello $A &&
 	release web/hello $B "{\"env\": {\"ROGER_COMMIT\": \"$B\", \"DB_PASSWORD\": \"pw-abcdef02\", \"GREETING\": \"hi\"}}" &&
-	curl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
+	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
 	wait_idle 30 &&
 	versions web/hello &&
@@ -165,7 +165,7 @@ test_expect_success 'unknown and ambiguous --to: 1 and 2, nothing sent' '
 
 test_expect_success 'nothing to roll back to: exit 1, one line' '
 	release web/solo $C &&
-	curl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
+	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
 		"$LOCAL_URL/v2/apps/web/solo" >/dev/null &&
 	wait_idle 30 &&
 	test_expect_code 1 "$ROGER" rollback --app web/solo >out 2>err &&
@@ -311,8 +311,8 @@ test_expect_success 'Ctrl-C: exit 130, the state reported, the deployment left r
 	test_grep "^roger: interrupted while waiting for the deployment of app ./web/slow." int1.err &&
 	test_grep "is left running" int1.err &&
 	rm -f "$TRASH/slow" &&
-	dep=$(curl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
-	curl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	dep=$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
 	wait_idle 30
 '
 

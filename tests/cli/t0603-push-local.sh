@@ -18,7 +18,7 @@ value() {
 
 local_start --cpus 2 --mem 1024
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 cd "$TRASH" || exit 99
 test_create_repo app '
@@ -35,7 +35,7 @@ test_expect_success 'push to the local target stores the artifact in roger local
 	test "$(value skipped out)" = no &&
 	test_line_count 0 err &&
 	cmp "app/.roger/artifacts/$sha.tar.gz" "$LOCAL_STATE/artifacts/web/hello/$sha.tar.gz" &&
-	curl -sf "$(value url out)" | cmp - "app/.roger/artifacts/$sha.tar.gz"
+	lcurl -sf "$(value url out)" | cmp - "app/.roger/artifacts/$sha.tar.gz"
 '
 
 test_expect_success 'a second push skips it' '
@@ -74,7 +74,7 @@ test_expect_success 'a dry run does not start roger local' '
 	port=$(test_free_port) &&
 	echo "{\"local\": {\"port\": $port, \"state_dir\": \"$TRASH/third\"}}" >cfg/roger/config.json &&
 	test_expect_code 4 env XDG_CONFIG_HOME=$TRASH/cfg "$ROGER" -C app push -n >out4 2>err4 &&
-	test_grep "cannot connect to .http://127.0.0.1:$port/artifacts/" err4 &&
+	test_grep "^roger: roger local is not running (state in .$TRASH/third.): start it with .roger local up.$" err4 &&
 	test ! -e "$TRASH/third/server.json"
 '
 

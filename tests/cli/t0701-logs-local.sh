@@ -16,7 +16,7 @@ local_start --cpus 4 --mem 2048
 
 # The built-in target "local" on the port the server got.
 mkdir -p "$XDG_CONFIG_HOME/roger"
-echo "{\"local\": {\"port\": $LOCAL_PORT}}" >"$XDG_CONFIG_HOME/roger/config.json"
+local_config
 
 FOLLOW_PIDS=
 test_atexit 'for p in $(cat "$TRASH"/follow-*.pid 2>/dev/null); do kill $p 2>/dev/null; done'
@@ -204,7 +204,7 @@ test_expect_success 'follow: a line written in two parts is printed once, whole'
 		sh -c "echo \$\$ >\"$TRASH/follow-f3.pid\"; exec \"$ROGER\" logs -f" >"$TRASH/f3.out" 2>"$TRASH/f3.err"
 	) &
 	wait_for 10 "test -s follow-f3.pid" &&
-	curl -s "$LOCAL_URL/slave(1)/state" >agent.json &&
+	lcurl -s "$LOCAL_URL/slave(1)/state" >agent.json &&
 	dir=$(json agent.json "[e[\"directory\"] for f in d[\"frameworks\"] for e in f[\"executors\"] if e[\"id\"] == \"$task\"][0]") &&
 	wait_for 10 "grep -q half- \"$dir/stdout\"" &&
 	sleep 2.5 &&

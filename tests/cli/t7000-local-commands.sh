@@ -1,7 +1,7 @@
 #!/bin/sh
-# `roger local up|down|status|serve`: starting in the background, the
-# second up, stale pid files, stopping with every task, serving in the
-# foreground.
+# `roger local up|down|status|serve|token`: starting in the background,
+# the second up, stale pid files, stopping with every task, serving in the
+# foreground, a port taken by another program, the token.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
@@ -21,7 +21,7 @@ test_expect_success 'usage errors: no verb, an unknown verb, a bad port' '
 
 test_expect_success 'completion offers the verbs and the options' '
 	"$ROGER" __complete local "" >verbs &&
-	printf "up\ndown\nstatus\nserve\n" >want &&
+	printf "up\ndown\nstatus\nserve\ntoken\n" >want &&
 	test_cmp want verbs &&
 	"$ROGER" __complete local --st >opts &&
 	test_grep "^--state-dir" opts &&
@@ -32,6 +32,12 @@ test_expect_success 'completion offers the verbs and the options' '
 test_expect_success 'status when nothing runs: exit 1' '
 	test_expect_code 1 "$ROGER" local status >out &&
 	test_grep "not running" out
+'
+
+test_expect_success 'token before any server ran: exit 1, says how to get one' '
+	test_expect_code 1 "$ROGER" local token >out 2>err &&
+	test_line_count 0 out &&
+	test_grep "^roger: roger local has no token yet in .$state.: .roger local up. makes one$" err
 '
 
 test_expect_success 'up starts it in the background in the default state directory' '
@@ -58,8 +64,36 @@ test_expect_success 'status reports the URL and pid; -o json too' '
 	test_grep "roger local is running at http://127.0.0.1:" out &&
 	"$ROGER" -o json local status >status.json &&
 	test "$(json status.json "d[\"running\"]")" = true &&
+	test "$(json status.json "d[\"token_file\"]")" = "$state/token" &&
 	pid=$(json status.json "d[\"pid\"]") &&
 	kill -0 "$pid"
+'
+
+test_expect_success 'token prints the token of the state directory, which the server asks for' '
+	"$ROGER" local token >token 2>err &&
+	test_line_count 0 err &&
+	test "$(cat token)" = "$(cat "$state/token")" &&
+	grep -Eqx "[0-9a-f]{64}" token &&
+	test "$(stat -c %a "$state/token")" = 600 &&
+	url=$(json "$state/server.json" "d[\"url\"]") &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "$url/v2/apps")" = 401 &&
+	curl -sf -H "Authorization: token=$(cat token)" "$url/v2/apps" >apps &&
+	test "$(cat apps)" = "{\"apps\":[]}" &&
+	"$ROGER" -o json local token >token.json &&
+	test "$(json token.json "d[\"token\"]")" = "$(cat token)" &&
+	test "$(json token.json "d[\"token_file\"]")" = "$state/token"
+'
+
+test_expect_success 'status says how to send a request, and the way it says works' '
+	"$ROGER" local status >out &&
+	url=$(json "$state/server.json" "d[\"url\"]") &&
+	test_grep -F "roger local token | sed '\''s/^/Authorization: token=/'\'' | curl -H @- $url/v2/apps" out &&
+	test_grep ! "$(cat "$state/token")" out &&
+	line=$(grep "curl -H" out | sed "s/^[^:]*: //; s/^roger local/\"\$ROGER\" local/") &&
+	eval "$line" >apps &&
+	test "$(cat apps)" = "{\"apps\":[]}" &&
+	"$ROGER" local --state-dir "$state" status >out &&
+	test_grep -F "roger local --state-dir $state token | sed" out
 '
 
 test_expect_success 'a second up says it is already running and exits 0' '
@@ -71,7 +105,7 @@ test_expect_success 'down stops it and every task it started; no process is left
 	url=$(json "$state/server.json" "d[\"url\"]") &&
 	mkdir pids &&
 	app=$(printf "{\"id\":\"/t\",\"cmd\":\"exec %s\",\"instances\":3,\"cpus\":0.01,\"mem\":8,\"env\":{\"TESTAPP_PIDDIR\":\"%s\"}}" "$TESTAPP" "$PWD/pids") &&
-	curl -sf -H "Content-Type: application/json" -d "$app" "$url/v2/apps" >/dev/null &&
+	curl -sf -H "Authorization: token=$(cat "$state/token")" -H "Content-Type: application/json" -d "$app" "$url/v2/apps" >/dev/null &&
 	wait_for 20 "test \$(ls pids | wc -l) -ge 3" &&
 	pid=$(json "$state/server.json" "d[\"pid\"]") &&
 	"$ROGER" local down 2>err &&
@@ -103,13 +137,38 @@ test_expect_success 'a stale pid file is detected and replaced' '
 '
 
 test_expect_success 'up reports a server that cannot start, with its log' '
-	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"127.0.0.1\",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)" >busy &
-	holder=$!
-	wait_for 10 "test -s busy" &&
-	test_expect_code 1 "$ROGER" local up --port "$(cat busy)" --state-dir "$TRASH/other" 2>err &&
-	kill $holder &&
+	mkdir -p "$TRASH/broken/token" &&
+	test_expect_code 1 "$ROGER" local up --port 0 --state-dir "$TRASH/broken" 2>err &&
 	test_grep "exited at start" err &&
-	test_grep "cannot listen" err
+	test_grep "cannot rename .* to .$TRASH/broken/token." err
+'
+
+test_expect_success 'up on a port another program holds: a free one instead, recorded and said' '
+	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"127.0.0.1\",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)" >busy &
+	holder=$!
+	test_when_finished kill $holder &&
+	test_when_finished "$ROGER" local down --state-dir "$TRASH/other" &&
+	wait_for 10 "test -s busy" &&
+	busy=$(cat busy) &&
+	"$ROGER" local up --port "$busy" --state-dir "$TRASH/other" >out 2>err &&
+	url=$(cat out) &&
+	test "$url" != "http://127.0.0.1:$busy" &&
+	test_grep "^roger: port $busy is taken by another program; roger local serves on $url$" err &&
+	test "$(json "$TRASH/other/server.json" "d[\"url\"]")" = "$url" &&
+	"$ROGER" local status --state-dir "$TRASH/other" >st &&
+	test_grep "running at $url " st &&
+	curl -sf -H "Authorization: token=$(cat "$TRASH/other/token")" "$url/v2/info" >/dev/null
+'
+
+test_expect_success 'the token is kept across restarts' '
+	"$ROGER" local token --state-dir "$TRASH/other" >before &&
+	"$ROGER" local up --port 0 --state-dir "$TRASH/other" >out 2>/dev/null &&
+	"$ROGER" local down --state-dir "$TRASH/other" 2>/dev/null &&
+	"$ROGER" local up --port 0 --state-dir "$TRASH/other" >out &&
+	"$ROGER" local token --state-dir "$TRASH/other" >after &&
+	test_cmp before after &&
+	curl -sf -H "Authorization: token=$(cat after)" "$(cat out)/v2/info" >/dev/null &&
+	"$ROGER" local down --state-dir "$TRASH/other" 2>/dev/null
 '
 
 test_expect_success 'serve runs in the foreground and stops on SIGTERM with exit 0' '

@@ -114,7 +114,7 @@ test_expect_success 'a body not declared as JSON: 415' '
 	test "$(http POST /v2/apps "$app" application/x-www-form-urlencoded)" = 415 &&
 	test "$(cat body)" = "{\"message\":\"Unsupported Media Type\"}" &&
 	test "$(http PUT /v2/apps/product/web "{}" text/plain)" = 415 &&
-	test "$(curl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
+	test "$(lcurl -s -o body -w "%{http_code}" -X POST -H "Content-Type:" --data-binary "{}" "$LOCAL_URL/v2/apps")" = 415 &&
 	test "$(http POST /v2/apps "{\"cmd\":\"true\"}" "application/json; charset=utf-8")" = 422
 '
 
@@ -169,11 +169,32 @@ test_expect_success 'unknown app: 404 with the contract message' '
 	test "$(http POST /v2/apps/not-existent/restart)" = 404
 '
 
-test_expect_success 'an unknown route: the 1.6+ 500 URI not found (404 outside /v2), 405 for a method' '
-	test "$(http GET /v2/nothing)" = 500 &&
-	test "$(cat body)" = "{\"message\":\"URI not found\"}" &&
+test_expect_success 'an unknown route: 404 URI not found with its path (plain 404 outside /v2), 405 for a method' '
+	test "$(http GET /v2/nothing)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"URI not found: /v2/nothing\"}" &&
+	test "$(header Content-Type)" = application/json &&
+	test "$(http GET /v2/queue/x/nothing)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"URI not found: /v2/queue/x/nothing\"}" &&
+	test "$(http GET /v2)" = 404 &&
 	test "$(http GET /nothing)" = 404 &&
 	test "$(http PUT /v2/info "{}")" = 405
+'
+
+test_expect_success 'an id with an encoded NUL or other invalid id is an unknown app, never the list' '
+	test "$(http POST /v2/apps "{\"id\":\"/nul\",\"cmd\":\"true\",\"instances\":0}")" = 201 &&
+	test "$(http GET /v2/apps/%00)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"App '"'"'/%00'"'"' does not exist\"}" &&
+	test "$(http GET /v2/apps/nul%00x)" = 404 &&
+	test "$(http GET /v2/apps/nul%00)" = 404 &&
+	test "$(http GET /v2/apps/%2e%2e)" = 404 &&
+	test "$(http GET /v2/apps/UPPER)" = 404 &&
+	test "$(http GET /v2/apps/%FF)" = 404 &&
+	json body "d[\"message\"]" | grep -q "does not exist" &&
+	test "$(http DELETE /v2/apps/nul%00)" = 404 &&
+	test "$(http GET /v2/apps/nul)" = 200 &&
+	test "$(http DELETE /v2/deployments/%00)" = 404 &&
+	test "$(http GET "/v2/apps?id=%00")" = 200 &&
+	test "$(json body "d[\"apps\"]")" = "[]"
 '
 
 test_expect_success 'PUT scale: 200 deployment result, one ScaleApplication step' '

@@ -15,6 +15,7 @@ port = int(sys.argv[1]); query = sys.argv[2]; accept = sys.argv[3]
 seconds = float(sys.argv[4]); until = sys.argv[5].encode()
 s = socket.create_connection(("127.0.0.1", port))
 req = "GET /v2/events%s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % query
+req += "Authorization: token=%s\r\n" % open(sys.argv[6]).read().strip()
 if accept:
     req += "Accept: %s\r\n" % accept
 s.sendall((req + "\r\n").encode())
@@ -35,7 +36,8 @@ while time.time() < end:
 open("raw", "wb").write(data)
 EOF
 sse() {
-	python3 "$TRASH/sse.py" "$LOCAL_PORT" "${1:-}" "${2-text/event-stream}" "${3:-3}" "${4:-}"
+	python3 "$TRASH/sse.py" "$LOCAL_PORT" "${1:-}" "${2-text/event-stream}" "${3:-3}" "${4:-}" \
+		"$LOCAL_STATE/token"
 }
 
 test_expect_success 'an Accept header that is not exactly text/event-stream: 405 HTML' '

@@ -19,7 +19,7 @@ print(json.dumps(a))' "$TESTAPP" "$1"
 
 # queued_crash: /crash is in the queue waiting for its backoff (entry in ./entry).
 queued_crash() {
-	curl -s "$LOCAL_URL/v2/queue" >queue &&
+	lcurl -s "$LOCAL_URL/v2/queue" >queue &&
 		json queue "[q for q in d[\"queue\"] if q[\"app\"][\"id\"] == \"/crash\" and not q[\"delay\"][\"overdue\"]][0]" >entry
 }
 
@@ -90,7 +90,7 @@ test_expect_success 'the backoff grows by backoffFactor and resets through DELET
 '
 
 test_expect_success 'an unhealthy task is killed and replaced (unhealthy_instance_kill_event)' '
-	curl -sN -H "Accept: text/event-stream" "$LOCAL_URL/v2/events?event_type=unhealthy_instance_kill_event" >kills &
+	lcurl -sN -H "Accept: text/event-stream" "$LOCAL_URL/v2/events?event_type=unhealthy_instance_kill_event" >kills &
 	watcher=$!
 	dep=$(deploy_app "$(app "{\"id\":\"/sick\",\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/health\",\"gracePeriodSeconds\":2,\"intervalSeconds\":1,\"timeoutSeconds\":1,\"maxConsecutiveFailures\":2}]}")") &&
 	wait_deployed "$dep" &&
@@ -114,12 +114,14 @@ test_expect_success 'a rolling upgrade never drops below minimumHealthCapacity' 
 	wait_deployed "$dep" &&
 	test "$(app_get roll "a[\"tasksHealthy\"]")" = 4 &&
 	python3 - "$LOCAL_URL" <<-\EOF &&
-	import json, sys, time, urllib.request
+	import json, os, sys, time, urllib.request
 	url = sys.argv[1]
-	get = lambda p: json.load(urllib.request.urlopen(url + p))
+	auth = {"Authorization": "token=" + os.environ["LOCAL_TOKEN"]}
+	get = lambda p: json.load(urllib.request.urlopen(
+	    urllib.request.Request(url + p, headers=auth)))
 	req = urllib.request.Request(url + "/v2/apps/roll", method="PUT",
 	                             data=b"{\"env\":{\"V\":\"2\"}}",
-	                             headers={"Content-Type": "application/json"})
+	                             headers={"Content-Type": "application/json", **auth})
 	with urllib.request.urlopen(req) as resp:
 	    assert resp.status == 200
 	    dep = resp.headers["Marathon-Deployment-Id"]
@@ -192,7 +194,7 @@ with tarfile.open(fileobj=buf, mode=\"w:gz\") as t:
     t.addfile(info, io.BytesIO(data))
 open(\"evil.tar.gz\", \"wb\").write(buf.getvalue())
 " &&
-	curl -sf -T evil.tar.gz "$LOCAL_URL/artifacts/evil.tar.gz" &&
+	lcurl -sf -T evil.tar.gz "$LOCAL_URL/artifacts/evil.tar.gz" &&
 	deploy_app "$(app "{\"id\":\"/evil\",\"fetch\":[{\"uri\":\"$LOCAL_URL/artifacts/evil.tar.gz\"}],\"backoffSeconds\":30}")" >/dev/null &&
 	wait_for 20 "app_get evil \"a[\\\"lastTaskFailure\\\"][\\\"state\\\"]\" | grep -q TASK_FAILED" &&
 	app_get evil "a[\"lastTaskFailure\"][\"message\"]" | grep -q "^Failed to launch container: Failed to fetch all URIs for container .* with exit status: 256$" &&

@@ -63,17 +63,19 @@ test_expect_success '/files/read over HTTP: the 64 KiB cap (loop until empty), t
 	dep=$(deploy_app "{\"id\":\"/logs/big\",\"cmd\":\"seq 1 40000 >big; exec sleep 1000\",\"cpus\":0.1,\"mem\":16}") &&
 	wait_deployed "$dep" &&
 	big=$(app_get logs/big "a[\"tasks\"][0][\"id\"]") &&
-	curl -s "$LOCAL_URL/slave(1)/state" >agent.json &&
+	lcurl -s "$LOCAL_URL/slave(1)/state" >agent.json &&
 	bigdir=$(json agent.json "[e[\"directory\"] for f in d[\"frameworks\"] for e in f[\"executors\"] if e[\"id\"] == \"$big\"][0]") &&
 	wait_for 10 "test \"\$(wc -c <\"$bigdir/big\")\" = 228894" &&
 	python3 - "$LOCAL_URL" "$bigdir/big" <<-\EOF &&
-	import json, sys, urllib.parse, urllib.request
+	import json, os, sys, urllib.parse, urllib.request
 	url, path = sys.argv[1:3]
+	auth = {"Authorization": "token=" + os.environ["LOCAL_TOKEN"]}
 	want = open(path, "rb").read()
 	got, sizes = b"", []
 	while True:
 	    q = urllib.parse.urlencode({"path": path, "offset": len(got)})
-	    with urllib.request.urlopen(url + "/files/read?" + q) as r:
+	    with urllib.request.urlopen(urllib.request.Request(
+	            url + "/files/read?" + q, headers=auth)) as r:
 	        assert r.status == 200 and r.headers["Content-Type"].startswith("application/json")
 	        doc = json.load(r)
 	    assert doc["offset"] == len(got), (doc["offset"], len(got))
@@ -120,7 +122,7 @@ test_expect_success 'an ended task: completed in the master, its executor comple
 	task=$(cat task) &&
 	test "$(http PUT /v2/apps/logs/app "{\"instances\":0}")" = 200 &&
 	wait_deployed "$(header Marathon-Deployment-Id)" &&
-	wait_for 10 "curl -s \"\$LOCAL_URL/master/state\" | grep -q completed_tasks.*$task" &&
+	wait_for 10 "lcurl -s \"\$LOCAL_URL/master/state\" | grep -q completed_tasks.*$task" &&
 	test "$(http GET /master/state)" = 200 &&
 	test "$(json body "[t[\"state\"] for f in d[\"frameworks\"] for t in f[\"completed_tasks\"] if t[\"id\"] == \"$task\"]")" = "[\"TASK_KILLED\"]" &&
 	test "$(json body "[t[\"id\"] for f in d[\"frameworks\"] for t in f[\"tasks\"] if t[\"id\"] == \"$task\"]")" = "[]" &&

@@ -39,7 +39,7 @@ events() {
 	shift
 	q=event_type=event_stream_attached
 	for t in "$@"; do q="$q&event_type=$t"; done
-	curl -sN -H "Accept: text/event-stream" "$LOCAL_URL/v2/events?$q" >"$name" &
+	lcurl -sN -H "Accept: text/event-stream" "$LOCAL_URL/v2/events?$q" >"$name" &
 	echo $! >"$name.pid"
 	wait_for 10 "grep -q event_stream_attached \"$name\""
 }
@@ -61,7 +61,7 @@ test_expect_success 'args without a shell; a file:// archive extracted; an execu
 	echo "hello from the archive" >art/data/greeting.txt &&
 	tar -czf site.tar.gz -C art data &&
 	printf "#!/bin/sh\ncat data/greeting.txt\necho \"args: [\$1] [\$2]\"\nexec sleep 1000\n" >tool &&
-	curl -sf -T tool "$LOCAL_URL/artifacts/tool" &&
+	lcurl -sf -T tool "$LOCAL_URL/artifacts/tool" &&
 	dep=$(deploy_app "{\"id\":\"/fetch/ok\",\"args\":[\"./tool\",\"one two\",\"\$HOME\"],\"cpus\":0.1,\"mem\":16,
 		\"fetch\":[{\"uri\":\"file://$PWD/site.tar.gz\"},{\"uri\":\"$LOCAL_URL/artifacts/tool\",\"executable\":true}]}") &&
 	wait_deployed "$dep" &&

@@ -22,6 +22,7 @@ nginx_start --tls || exit 1
 LOCAL_STATE=$TRASH/trusting
 local_start --ca-file "$NGINX_CA" || exit 1
 TRUSTING_URL=$LOCAL_URL
+TRUSTING_TOKEN=$LOCAL_TOKEN
 TRUSTING_PID=$LOCAL_PID
 LOCAL_STATE=$TRASH/plain
 local_start || exit 1
@@ -45,6 +46,7 @@ test_expect_success 'setup: an archive on the HTTPS server, and curl trusts it w
 
 test_expect_success 'with --ca-file: the archive is fetched and extracted' '
 	LOCAL_URL=$TRUSTING_URL &&
+	LOCAL_TOKEN=$TRUSTING_TOKEN &&
 	dep=$(greeter /tls/ok) &&
 	wait_deployed "$dep" &&
 	task=$(app_get tls/ok "a[\"tasks\"][0][\"id\"]") &&
@@ -74,6 +76,7 @@ test_expect_success 'local.ca_file of the user config, relative to it: used by r
 	test_when_finished "$ROGER" local --state-dir "$TRASH/up" down &&
 	url=$("$ROGER" local --port 0 --state-dir "$TRASH/up" up) &&
 	LOCAL_URL=$url &&
+	LOCAL_TOKEN=$("$ROGER" local --state-dir "$TRASH/up" token) &&
 	dep=$(greeter /tls/config) &&
 	wait_deployed "$dep" &&
 	test "$(app_get tls/config "a[\"tasksRunning\"]")" = 1 &&

@@ -1,0 +1,94 @@
+/*
+ * extract.h - unpacking an untrusted archive beneath a directory descriptor
+ * (internal to roger local: the fetcher now, image layers later).
+ *
+ * Whatever the archive holds, nothing is created, written, linked or
+ * followed outside the root directory, and an archive that fails half-way
+ * (a refused entry, a truncated or corrupt stream, a full disk, a limit
+ * reached, a cancel) leaves the root as it was.
+ */
+#ifndef ROGER_LOCAL_EXTRACT_H
+#define ROGER_LOCAL_EXTRACT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct archive;
+struct roger_err;
+
+typedef bool (*roger_extract_cancelled_fn)(void *data);
+
+enum roger_extract_flags {
+	/* Resolve paths by the O_NOFOLLOW walk even where openat2(2)
+	 * exists (ROGER_BENEATH_NO_OPENAT2; for tests). */
+	ROGER_EXTRACT_NO_OPENAT2 = 1 << 0,
+	/* Skip devices, FIFOs and sockets instead of refusing the archive. */
+	ROGER_EXTRACT_SKIP_SPECIAL = 1 << 1,
+	/* Store symbolic links whatever they point to (an image layer, whose
+	 * links are read inside the container's own root).  Nothing is
+	 * written through them either way; only set this when nothing on the
+	 * host follows the links later. */
+	ROGER_EXTRACT_ANY_SYMLINK = 1 << 2,
+	/* OCI/AUFS whiteouts: an entry ".wh.NAME" removes NAME from what
+	 * the root already held, ".wh..wh..opq" empties its directory of it;
+	 * neither marker is created. */
+	ROGER_EXTRACT_WHITEOUTS = 1 << 3,
+};
+
+/* The defaults of roger local's --max-extract-bytes and
+ * --max-extract-entries. */
+#define ROGER_EXTRACT_DEFAULT_MAX_BYTES ((uint64_t)2 << 30)
+#define ROGER_EXTRACT_DEFAULT_MAX_ENTRIES ((uint64_t)1000000)
+
+struct roger_extract_opts {
+	int flags; /* enum roger_extract_flags */
+	/* Caps on the size of all regular files together (their length,
+	 * holes included) and on the number of entries; 0: none. */
+	uint64_t max_bytes;
+	uint64_t max_entries;
+	/* How the user sets those caps, for the message when one is reached
+	 * ("--max-extract-bytes"); NULL: not said. */
+	const char *max_bytes_name, *max_entries_name;
+	const char *name; /* the archive as messages name it; NULL: "archive" */
+	roger_extract_cancelled_fn cancelled; /* polled while working; NULL */
+	void *data;
+};
+
+struct roger_extract_stats {
+	uint64_t entries; /* entries read */
+	uint64_t bytes;   /* bytes of regular files */
+};
+
+/*
+ * Extract every entry of `in` (a libarchive reader, opened by the caller
+ * with the formats and filters it wants; its position is consumed) beneath
+ * the directory `root_fd`, merging with what is there, as tar(1) does:
+ * files and symbolic links replace files and links of the same name,
+ * directories merge.  `out` (may be NULL) gets what was extracted.
+ *
+ * Entries are first written into a fresh staging directory inside the root,
+ * each through descriptors (beneath.h), then moved into place by rename(2)
+ * once the whole archive has been read; on failure the staging directory is
+ * removed and the root is untouched.
+ *
+ * Refused, failing the whole archive (ROGER_EINVALID, the message naming
+ * the archive and the entry): absolute names and ".." components; a path
+ * through a symbolic link or a non-directory; a symbolic link whose target
+ * is absolute, has ".." after a name, or climbs above the root from where
+ * the link is; a hard link to an absolute name, to a name with "..", to
+ * anything the archive did not create before it, to a directory, or to a
+ * symbolic link that would lead out from the hard link's place; devices,
+ * FIFOs and sockets (unless ROGER_EXTRACT_SKIP_SPECIAL); a file replacing a
+ * directory; a cap reached.  Set-id and sticky bits and group/other write
+ * permission are dropped; the owner can always read and write (and enter
+ * directories).  Modification times of files are kept; owners are not.
+ *
+ * ROGER_EIO for an archive that cannot be read (truncated, corrupt) and
+ * for every write that fails (ENOSPC, EDQUOT...); ROGER_EINTR when
+ * cancelled; ROGER_ENOMEM.
+ */
+int roger_extract(struct roger_extract_stats *out, int root_fd,
+		  struct archive *in, const struct roger_extract_opts *o,
+		  struct roger_err *err);
+
+#endif
