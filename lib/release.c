@@ -20,39 +20,9 @@
 #include "release.h"
 #include "render.h"
 
-static bool all_digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* "2026-01-02T03:04:05Z" with an optional fraction: the shape, not the date. */
-static bool version_shaped(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	size_t n = sizeof(shape) - 1;
-
-	if (strlen(s) < n + 1)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (shape[i] == 'd' ? !all_digits(s + i, 1) : s[i] != shape[i])
-			return false;
-	}
-	s += n;
-	if (*s == '.') {
-		size_t digits = strspn(s + 1, "0123456789");
-
-		if (!digits)
-			return false;
-		s += 1 + digits;
-	}
-	return !strcmp(s, "Z");
-}
-
 enum roger_release_ref roger_release_ref_kind(const char *ref)
 {
+	int64_t ms;
 	size_t n;
 
 	if (!ref)
@@ -60,7 +30,7 @@ enum roger_release_ref roger_release_ref_kind(const char *ref)
 	n = strlen(ref);
 	if (n >= 7 && n <= 64 && strspn(ref, "0123456789abcdef") == n)
 		return ROGER_RELEASE_REF_COMMIT;
-	if (version_shaped(ref))
+	if (roger_marathon_time_parse(&ms, ref))
 		return ROGER_RELEASE_REF_VERSION;
 	return ROGER_RELEASE_REF_INVALID;
 }

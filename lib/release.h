@@ -30,7 +30,10 @@ struct roger_marathon_versions;
 /* What a version argument names ("--to", "roger history X"). */
 enum roger_release_ref {
 	ROGER_RELEASE_REF_INVALID,
-	/* a version timestamp, as Marathon writes it: 2026-01-02T03:04:05.678Z */
+	/*
+	 * a version timestamp, as Marathon writes it and
+	 * roger_marathon_time_parse() reads it: 2026-01-02T03:04:05.678Z
+	 */
 	ROGER_RELEASE_REF_VERSION,
 	/* 7 to 64 lower-case hex digits: a commit, or the start of one */
 	ROGER_RELEASE_REF_COMMIT,

@@ -84,6 +84,9 @@ START_TEST(test_release_ref_kind)
 			 ROGER_RELEASE_REF_INVALID);
 	ck_assert_int_eq(roger_release_ref_kind("2026-01-02 03:04:05Z"),
 			 ROGER_RELEASE_REF_INVALID);
+	/* the right shape, but no such date */
+	ck_assert_int_eq(roger_release_ref_kind("2026-13-02T03:04:05Z"),
+			 ROGER_RELEASE_REF_INVALID);
 	ck_assert_int_eq(roger_release_ref_kind("latest"),
 			 ROGER_RELEASE_REF_INVALID);
 	ck_assert_int_eq(roger_release_ref_kind(""), ROGER_RELEASE_REF_INVALID);
