@@ -27,25 +27,22 @@
 #include "lib/str.h"
 #include "lib/target.h"
 
-enum {
-	OPT_CA_FILE = OPT_LONG,
-	OPT_CPUS,
-	OPT_MAX_EXTRACT_BYTES,
-	OPT_MAX_EXTRACT_ENTRIES,
-	OPT_MEM,
-	OPT_PORT,
-	OPT_STATE_DIR,
-};
+/* The options as given; parse_args() turns them into struct local_args. */
+static struct {
+	const char *ca_file, *cpus, *mem, *state_dir;
+	const char *max_bytes, *max_entries;
+	long port; /* -1: the user config's */
+} opt = { .port = -1 };
 
 static const struct cmd_opt local_opts[] = {
-	{ OPT_CA_FILE, "ca-file", "FILE", ARG_FILE, NULL, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's" },
-	{ OPT_CPUS, "cpus", "N", ARG_WORD, NULL, "cpus the tasks may use in all (default: this machine's)" },
-	{ OPT_MAX_EXTRACT_BYTES, "max-extract-bytes", "SIZE", ARG_WORD, NULL, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)" },
-	{ OPT_MAX_EXTRACT_ENTRIES, "max-extract-entries", "N", ARG_WORD, NULL, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)" },
-	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
-	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)" },
-	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)" },
-	{ 0 },
+	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
+	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
+	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
+	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
+	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
+	OPT_STRING(0, "state-dir", &opt.state_dir, "dir", ARG_DIR, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
+	OPT_END(),
 };
 
 struct local_args {
@@ -54,7 +51,6 @@ struct local_args {
 	bool state_dir_given; /* by --state-dir */
 	char *ca_file;  /* absolute */
 	long port;
-	const char *port_arg;
 	const char *cpus_arg, *mem_arg;
 	const char *max_bytes_arg, *max_entries_arg;
 	double cpus, mem;
@@ -101,47 +97,20 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		      struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	int c, status;
+	int status;
 
-	for (int round = 0; round < 2; round++) {
-		while ((c = cli_getopt(cli, argc, argv)) != -1) {
-			switch (c) {
-			case OPT_CPUS:
-				a->cpus_arg = optarg;
-				break;
-			case OPT_MEM:
-				a->mem_arg = optarg;
-				break;
-			case OPT_MAX_EXTRACT_BYTES:
-				a->max_bytes_arg = optarg;
-				break;
-			case OPT_MAX_EXTRACT_ENTRIES:
-				a->max_entries_arg = optarg;
-				break;
-			case OPT_PORT:
-				a->port_arg = optarg;
-				break;
-			case OPT_CA_FILE:
-				free(a->ca_file);
-				a->ca_file = xstrdup(optarg);
-				break;
-			case OPT_STATE_DIR:
-				free(a->state_dir);
-				a->state_dir = xstrdup(optarg);
-				a->state_dir_given = true;
-				break;
-			}
-		}
-		if (round == 1) {
-			if (optind < argc)
-				return cli_usage_error(cli, "too many arguments");
-			break;
-		}
-		if (optind >= argc)
-			return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
-		a->verb = argv[optind];
-		argc -= optind;
-		argv += optind;
+	if (cli_parse_options(cli, argc, argv) < 1)
+		return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
+	a->verb = argv[0];
+	a->cpus_arg = opt.cpus;
+	a->mem_arg = opt.mem;
+	a->max_bytes_arg = opt.max_bytes;
+	a->max_entries_arg = opt.max_entries;
+	if (opt.ca_file)
+		a->ca_file = xstrdup(opt.ca_file);
+	if (opt.state_dir) {
+		a->state_dir = xstrdup(opt.state_dir);
+		a->state_dir_given = true;
 	}
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
 	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
@@ -151,10 +120,7 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
 		return cli_fail(&err);
-	a->port = cli->user_config->local_port;
-	if (a->port_arg &&
-	    (status = cli_parse_long(cli, "--port", a->port_arg, 0, 65535, &a->port)))
-		return status;
+	a->port = opt.port >= 0 ? opt.port : cli->user_config->local_port;
 	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
@@ -444,7 +410,8 @@ out:
 const struct roger_cmd cmd_local = {
 	.name = "local",
 	.summary = "run the single-node cluster on this machine: up, down, status, serve, token",
-	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve | token",
+	.operands = "up | down | status | serve | token",
+	.max_operands = 1,
 	.opts = local_opts,
 	.args = ARG_CHOICE,
 	.arg_choices = "up down status serve token",

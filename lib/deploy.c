@@ -1195,3 +1195,12 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 		return ROGER_DEPLOY_TIMEOUT_MAX_MS;
 	return (int64_t)ms;
 }
+
+int64_t roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app)
+{
+	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+	double s = json_number_value(grace); /* 0 when not a number */
+
+	/* A server's 1e308 must not overflow the conversion to ms. */
+	return 120000 + (int64_t)((s > 0 ? (s < 1e9 ? s : 1e9) : 0) * 1000);
+}

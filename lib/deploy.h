@@ -267,6 +267,14 @@ ROGER_EXTERN int64_t
 roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 				int instances, int64_t settle_ms);
 
+/*
+ * The timeout of removing `app` (roger destroy) when the user gives none,
+ * in ms: 120 s for Marathon to kill every task, plus the grace period the
+ * app gives each one (taskKillGracePeriodSeconds, 0 when absent).
+ */
+ROGER_EXTERN int64_t
+roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app);
+
 /* ---- the driver ---------------------------------------------------------- */
 
 enum roger_deploy_note_kind {

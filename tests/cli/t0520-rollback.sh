@@ -242,6 +242,36 @@ test_expect_success '--to completes to the versions and the release commits of t
 	test_cmp expect out
 '
 
+# complete.bash SCRIPT WORD: what bash completion offers for
+# `roger rollback --to WORD`, WORD split at its colons as bash splits it.
+cat >"$TRASH/complete.bash" <<\EOF
+. "$1"
+IFS=: read -r -a parts <<<"$2"
+COMP_WORDS=(roger rollback --to "${parts[0]}")
+for p in "${parts[@]:1}"; do COMP_WORDS+=(: "$p"); done
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE="roger rollback --to $2"
+COMP_POINT=${#COMP_LINE}
+_roger
+printf "%s\n" "${COMPREPLY[@]}"
+EOF
+mkdir -p "$TRASH/bin" &&
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$ROGER" >"$TRASH/bin/roger" &&
+chmod +x "$TRASH/bin/roger" || exit 99
+
+if command -v bash >/dev/null 2>&1; then
+test_expect_success 'bash completes a version past its colons, replacing what follows the last one' '
+	versions web/hello &&
+	v=$(head -n 1 versions) &&
+	(cd repo && PATH="$TRASH/bin:$PATH" bash ../complete.bash \
+		"$TEST_SRCDIR/../completions/bash/roger" "${v%?}") >reply &&
+	echo "${v##*:}" >expect &&
+	test_cmp expect reply
+'
+else
+	test_skip 'bash completes a version past its colons, replacing what follows the last one' 'bash is not installed'
+fi
+
 test_expect_success 'a protected target needs --yes, and never prompts off a terminal' '
 	v=$(app_get web/hello "a[\"version\"]") &&
 	(cd repo && test_expect_code 1 "$ROGER" -t prod rollback </dev/null >../out 2>../err) &&

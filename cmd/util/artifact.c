@@ -15,24 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-
-bool cli_build_option(struct cli_build_args *args, int c, const char *arg)
-{
-	switch (c) {
-	case CLI_OPT_ALLOW_DIRTY:
-		args->allow_dirty = true;
-		return true;
-	case CLI_OPT_NO_CACHE:
-		args->no_cache = true;
-		return true;
-	case CLI_OPT_REF:
-		args->ref = arg;
-		return true;
-	default:
-		return false;
-	}
-}
+#include "cmd/cmd.h"
 
 /* ---- build --------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "complete.h"
 
 #define COMPLETE_TIMEOUT_MS 1500L

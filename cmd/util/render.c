@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 void cli_deployed_by(struct cli *cli, char *out, size_t size)
 {

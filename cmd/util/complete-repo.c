@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "complete.h"
 
 int complete_refs(struct cli *cli, char ***out, size_t *n)

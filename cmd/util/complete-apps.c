@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "complete.h"
 
 #define COMPLETE_CONNECT_MS 1000L

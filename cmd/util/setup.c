@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "complete.h"
 
 int cli_load_project(struct cli *cli)
@@ -154,7 +154,16 @@ int cli_marathon(struct cli *cli, bool start, struct roger_marathon **out)
 	if (roger_marathon_for_target(out, cli->ctx, cli->resolved_target,
 				      &err) < 0)
 		return cli_fail(&err);
+	cli_limit_requests(cli, roger_marathon_http(*out));
 	return ROGER_EXIT_OK;
+}
+
+void cli_limit_requests(struct cli *cli, struct roger_http_client *c)
+{
+	long ms = (long)cli->request_timeout_ms;
+
+	if (ms > 0)
+		roger_http_client_set_limits(c, ms < 10000 ? ms : 10000, ms, 0);
 }
 
 /* A malloc'd array of malloc'd copies of `names`, for complete_dynamic(). */

@@ -22,53 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "watch.h"
 
 #define TAIL_LINES 20
 
 void cli_watch_init(struct cli_watch *w, struct cli *cli, const char *verb)
 {
-	memset(w, 0, sizeof(*w));
 	w->cli = cli;
 	w->verb = verb;
-	w->timeout_s = -1;
-	w->settle_s = -1;
-}
-
-int cli_watch_option(struct cli_watch *w, int c, const char *arg)
-{
-	switch (c) {
-	case WOPT_APP:
-		w->app_opt = arg;
-		return 1;
-	case WOPT_DETACH:
-		w->detach = true;
-		return 1;
-	case 'n':
-		w->dry_run = true;
-		return 1;
-	case WOPT_FORCE:
-		w->force = true;
-		return 1;
-	case WOPT_NO_ROLLBACK:
-		w->no_rollback = true;
-		return 1;
-	case WOPT_ROLLBACK_ON_INTERRUPT:
-		w->rollback_on_interrupt = true;
-		return 1;
-	case WOPT_SETTLE:
-		if (cli_parse_long(w->cli, "--settle", arg, 0, 86400,
-				   &w->settle_s))
-			cli_exit(ROGER_EXIT_USAGE);
-		return 1;
-	case WOPT_TIMEOUT:
-		if (cli_parse_long(w->cli, "--timeout", arg, 0, 7 * 86400,
-				   &w->timeout_s))
-			cli_exit(ROGER_EXIT_USAGE);
-		return 1;
-	}
-	return 0;
 }
 
 int cli_watch_setup(struct cli_watch *w)
@@ -81,6 +43,12 @@ int cli_watch_setup(struct cli_watch *w)
 	if ((status = cli_marathon(cli, false, &w->m)) != 0 ||
 	    (status = cli_marathon(cli, false, &w->events)) != 0)
 		return status;
+	/* no request outlives the whole wait (the client's default is 60 s) */
+	if (w->timeout_ms > 0 && w->timeout_ms < 60000 &&
+	    (!cli->request_timeout_ms || cli->request_timeout_ms > w->timeout_ms))
+		roger_http_client_set_limits(roger_marathon_http(w->m),
+					     (long)w->timeout_ms,
+					     (long)w->timeout_ms, 0);
 	w->doc = json_pack("{s:s,s:s,s:s}", "command", w->verb, "app",
 			   w->app_id, "target", cli->resolved_target->name);
 	if (!w->doc)
@@ -88,17 +56,9 @@ int cli_watch_setup(struct cli_watch *w)
 	return ROGER_EXIT_OK;
 }
 
-void cli_watch_set(struct cli_watch *w, const char *key, json_t *value)
-{
-	if (!value || json_object_set_new(w->doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
-}
-
 static void doc_status(struct cli_watch *w, const char *status)
 {
-	cli_watch_set(w, "status", json_string(status));
+	cli_json_set(w->doc, "status", json_string(status));
 }
 
 int cli_watch_confirm(struct cli_watch *w, const char *what, bool always)
@@ -138,9 +98,9 @@ int cli_watch_dry_run(struct cli_watch *w,
 	base_url(w, &url);
 	roger_buf_adds(&url, req->path);
 	doc_status(w, "dry_run");
-	cli_watch_set(w, "request",
-		      json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
-				url.buf, "body", body ? body : json_null()));
+	cli_json_set(w->doc, "request",
+		     json_pack("{s:s,s:s,s:o}", "method", req->method, "url",
+			       url.buf, "body", body ? body : json_null()));
 	if (w->cli->output == OUTPUT_TEXT) {
 		printf("%s %s\n", req->method, url.buf);
 		if (req->body)
@@ -169,20 +129,18 @@ int cli_watch_send(struct cli_watch *w, struct roger_marathon_req *req,
 
 int64_t cli_watch_settle_ms(const struct cli_watch *w)
 {
-	return w->settle_s >= 0 ? w->settle_s * 1000 : ROGER_DEPLOY_SETTLE_MS;
+	return w->settle_ms >= 0 ? w->settle_ms : ROGER_DEPLOY_SETTLE_MS;
 }
 
 int cli_watch_app_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	cli_watch_set(w, "error", json_string(err->msg));
 	return cli_fail_app(w->cli, w->app_id, err);
 }
 
 int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
-	cli_watch_set(w, "error", json_string(err->msg));
 	if (err->code == ROGER_ECONFLICT && !w->force) {
 		cli_error("%s; pass --force to override it (Marathon then cancels that deployment)",
 			  err->msg);
@@ -257,17 +215,57 @@ static struct roger_deploy_watch_opts watch_opts(struct cli_watch *w)
 
 /* ---- outcomes ------------------------------------------------------------ */
 
-/* How to look at a deployment left running, and how to cancel it. */
-static void left_running(struct cli_watch *w, const char *deployment_id)
+/* " -t 'my target'": an option and its value, quoted for a shell if need be. */
+static void add_arg(struct roger_buf *b, const char *opt, const char *value)
 {
-	struct roger_buf url = ROGER_BUF_INIT;
+	roger_buf_addf(b, " %s ", opt);
+	if (value[0] && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      "/._-:@+=,") == strlen(value)) {
+		roger_buf_adds(b, value);
+		return;
+	}
+	roger_buf_addch(b, '\'');
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'')
+			roger_buf_adds(b, "'\\''");
+		else
+			roger_buf_addch(b, *p);
+	}
+	roger_buf_addch(b, '\'');
+}
 
-	base_url(w, &url);
-	cli_error("deployment '%s' is left running; see it with 'roger status' or 'curl -s %s/v2/deployments'",
-		  deployment_id, url.buf);
-	cli_error("to roll it back: curl -X DELETE %s/v2/deployments/%s",
-		  url.buf, deployment_id);
-	roger_buf_release(&url);
+/* The options that name this app and target again, for a command to suggest. */
+static void context_args(struct cli_watch *w, struct roger_buf *b)
+{
+	struct cli *cli = w->cli;
+
+	if (cli->dir)
+		add_arg(b, "-C", cli->dir);
+	if (cli->env)
+		add_arg(b, "-e", cli->env);
+	if (cli->target)
+		add_arg(b, "-t", cli->target);
+	if (w->app_opt)
+		add_arg(b, "--app", w->app_id);
+}
+
+/*
+ * A deployment left running: how to wait for it again, and the roger
+ * command that undoes it while it runs (`undo`, after "roger "; NULL when
+ * there is none: a restart or a removal cannot be taken back).
+ */
+static void left_running(struct cli_watch *w, const char *deployment_id,
+			 const char *undo)
+{
+	struct roger_buf ctx = ROGER_BUF_INIT;
+
+	context_args(w, &ctx);
+	cli_error("deployment '%s' is left running; wait for it with 'roger status --wait%s'",
+		  deployment_id, ctx.buf);
+	if (undo && *undo)
+		cli_error("to undo it: 'roger %s%s'", undo, ctx.buf);
+	roger_buf_release(&ctx);
 }
 
 /* A JSON string of text that may hold bytes that are not UTF-8. */
@@ -310,7 +308,7 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 		roger_buf_release(&tail);
 		return;
 	}
-	cli_watch_set(w, "stderr_tail", json_text(tail.buf, tail.len));
+	cli_json_set(w->doc, "stderr_tail", json_text(tail.buf, tail.len));
 	if (w->cli->quiet) {
 		roger_buf_release(&tail);
 		return;
@@ -356,11 +354,11 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 			: rc == ROGER_ENOTFOUND ? "nothing_to_roll_back"
 			: rc == ROGER_EINTR ? "interrupted"
 			: rc == ROGER_ETIMEOUT ? "timed_out" : "failed");
-	if (doc && rb.deployment_id[0])
-		json_object_set_new(doc, "watch", roger_deploy_status_json(&st));
-	if (doc && rc < 0)
-		json_object_set_new(doc, "error", json_string(err.msg));
-	cli_watch_set(w, "rollback", doc);
+	if (rb.deployment_id[0])
+		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
+	if (rc < 0)
+		cli_json_set(doc, "error", json_string(err.msg));
+	cli_json_set(w->doc, "rollback", doc);
 	if (rc == 0) {
 		struct roger_buf line = ROGER_BUF_INIT;
 
@@ -375,12 +373,12 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 	} else if (rc == ROGER_EINTR) {
 		cli_error("the rollback was %s", err.msg);
 		if (rb.deployment_id[0])
-			left_running(w, rb.deployment_id);
+			left_running(w, rb.deployment_id, NULL);
 		return ROGER_EXIT_INTERRUPTED;
 	} else {
 		cli_error("the rollback did not complete: %s", err.msg);
 		if (rb.deployment_id[0] && rc == ROGER_ETIMEOUT)
-			left_running(w, rb.deployment_id);
+			left_running(w, rb.deployment_id, NULL);
 	}
 	return status;
 }
@@ -408,8 +406,8 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 		stderr_tail(w, st->task_id);
 	if (w->no_rollback) {
 		if (st->progress.deployment_active)
-			left_running(w, goal->deployment_id);
-		else if (!w->cli->quiet)
+			left_running(w, goal->deployment_id, g->undo);
+		else if (!w->cli->quiet && !w->observing)
 			cli_error("not rolling back (--no-rollback): the deployment has ended, and the app is left as it is");
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
@@ -432,10 +430,10 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	struct roger_buf line = ROGER_BUF_INIT;
 	int rc, status;
 
-	cli_watch_set(w, "deployment", json_string(g->res->deployment_id));
-	cli_watch_set(w, "version", g->res->version[0]
-					    ? json_string(g->res->version)
-					    : json_null());
+	cli_json_set(w->doc, "deployment", json_string(g->res->deployment_id));
+	cli_json_set(w->doc, "version",
+		     g->res->version[0] ? json_string(g->res->version)
+					: json_null());
 	if (w->detach) {
 		doc_status(w, "detached");
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
@@ -448,15 +446,15 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	goal.version = g->res->version[0] ? g->res->version : NULL;
 	goal.instances = g->instances;
 	goal.flags = g->flags;
-	goal.timeout_ms = w->timeout_s >= 0 ? w->timeout_s * 1000
-					    : g->default_timeout_ms;
-	goal.settle_ms = w->settle_s >= 0 ? w->settle_s * 1000 : -1;
-	cli_watch_set(w, "timeout_seconds",
-		      json_real((double)goal.timeout_ms / 1000.0));
+	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
+					     : g->default_timeout_ms;
+	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
+	cli_json_set(w->doc, "timeout_seconds",
+		     json_real((double)goal.timeout_ms / 1000.0));
 	rc = roger_deploy_watch(&st, w->cli->ctx, w->m, w->events, &goal, &o,
 				&err);
 	clear_line(w);
-	cli_watch_set(w, "watch", roger_deploy_status_json(&st));
+	cli_json_set(w->doc, "watch", roger_deploy_status_json(&st));
 	switch (rc) {
 	case 0:
 		doc_status(w, "succeeded");
@@ -475,7 +473,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	case ROGER_ETIMEOUT:
 		doc_status(w, "timed_out");
 		cli_error("%s", err.msg);
-		left_running(w, goal.deployment_id);
+		left_running(w, goal.deployment_id, g->undo);
 		status = ROGER_EXIT_TIMEOUT;
 		break;
 	case ROGER_EINTR:
@@ -487,30 +485,83 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 			status = roll_back(w, &goal, g->previous_version,
 					   ROGER_EXIT_INTERRUPTED);
 		} else {
-			left_running(w, goal.deployment_id);
+			left_running(w, goal.deployment_id, g->undo);
 			status = ROGER_EXIT_INTERRUPTED;
 		}
 		break;
 	default:
 		doc_status(w, "error");
-		cli_watch_set(w, "error", json_string(err.msg));
 		status = cli_fail(&err);
 		if (st.progress.deployment_active)
-			left_running(w, goal.deployment_id);
+			left_running(w, goal.deployment_id, g->undo);
 		break;
 	}
 	roger_buf_release(&line);
 	return status;
 }
 
+int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
+		     void *data)
+{
+	struct cli_watch_plan plan;
+	struct cli_watch_goal g = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_marathon_app *app = NULL;
+	struct roger_marathon_deployment_result res;
+	int status;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.instances = -1;
+	if ((status = cli_watch_setup(w)) != 0)
+		goto out;
+	if (roger_marathon_get_app(&app, w->m, w->app_id, 0, &err) < 0) {
+		status = cli_watch_app_failed(w, &err);
+		goto out;
+	}
+	status = plan_fn(w, app, data, &plan);
+	if (status == CLI_WATCH_NOTHING) {
+		status = ROGER_EXIT_OK;
+		goto out;
+	}
+	if (status != ROGER_EXIT_OK)
+		goto out;
+	if ((status = cli_watch_confirm(w, plan.what,
+					plan.always_confirm)) != 0)
+		goto out;
+	if ((status = cli_watch_send(w, &plan.req, &res)) != CLI_WATCH_SENT)
+		goto out;
+	g.res = &res;
+	g.before = app;
+	g.instances = plan.instances;
+	g.flags = plan.flags;
+	g.previous_version = plan.previous_version;
+	g.default_timeout_ms = plan.default_timeout_ms;
+	g.done = plan.done;
+	g.undo = plan.undo;
+	status = cli_watch_run(w, &g);
+out:
+	roger_marathon_req_release(&plan.req);
+	status = cli_watch_finish(w, status);
+	roger_marathon_app_free(app);
+	return status;
+}
+
 int cli_watch_finish(struct cli_watch *w, int status)
 {
 	if (w->doc && w->cli && w->cli->output == OUTPUT_JSON &&
-	    json_object_get(w->doc, "status"))
+	    json_object_get(w->doc, "status")) {
+		if (status)
+			cli_json_set(w->doc, "error", cli_error_json(status));
 		cli_print_json(w->cli, w->doc);
+	}
+	cli_watch_release(w);
+	return status;
+}
+
+void cli_watch_release(struct cli_watch *w)
+{
 	json_decref(w->doc);
 	roger_marathon_free(w->events);
 	roger_marathon_free(w->m);
 	memset(w, 0, sizeof(*w));
-	return status;
 }

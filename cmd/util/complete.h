@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 /*
  * The candidates of a dynamic kind (ARG_ENV, ARG_TARGET, ARG_REF, ARG_APP,
@@ -20,13 +20,13 @@ int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 /* Revisions of the project's repository, for ARG_REF (complete-repo.c). */
 int complete_refs(struct cli *cli, char ***out, size_t *n);
 
-/* ARG_TASK: the task ids of the project's app (cmd/complete-tasks.c). */
+/* ARG_TASK: the task ids of the project's app (cmd/util/complete-tasks.c). */
 int complete_tasks(struct cli *cli, char ***out, size_t *n);
 
 /*
  * A Marathon client for the target of the command line being completed,
  * with completion's short timeouts and no retries, logging nothing
- * (cmd/complete-apps.c).  `need_project` loads roger.json (else only when
+ * (cmd/util/complete-apps.c).  `need_project` loads roger.json (else only when
  * -e asks for it).  -1, silently, when anything is missing.
  */
 int complete_marathon(struct cli *cli, bool need_project,
