@@ -36,11 +36,13 @@
 #include "err.h"
 #include "http.h"
 #include "marathon.h"
+#include "mesos.h"
 
 #define DEFAULT_POLL_MS 2000L
 #define DEFAULT_IDLE_MS 30000L
 #define DEFAULT_RECONNECT_MAX_MS 10000L
 #define DEFAULT_MAX_POLL_ERRORS 3
+#define DEFAULT_FREE_POLL_MS 5000L
 #define TICK_MS 1000L
 #define SLICE_MS 100L
 
@@ -77,6 +79,7 @@ struct watch {
 	size_t n_noted;         /* failures already told through on_note */
 	struct roger_deploy_progress last;
 	bool have_last;
+	int64_t next_free_ms;   /* when the master's state may be read again */
 };
 
 static void note(struct watch *w, enum roger_deploy_note_kind kind,
@@ -162,6 +165,34 @@ static void poll_failed(struct watch *w, int rc, const struct roger_err *perr)
 	w->fatal_err.code = rc;
 }
 
+/*
+ * While the new tasks wait for resources, what the agents have free (the
+ * master's state, at most every free_poll_ms).  Best effort: a master
+ * that does not answer leaves the progress without it.
+ */
+static void read_free(struct watch *w)
+{
+	const struct roger_deploy_status *st = roger_deploy_status(w->d);
+	struct roger_mesos_master *master = NULL;
+	struct roger_mesos_free f;
+	struct roger_err ignored = ROGER_ERR_INIT;
+	int64_t now = roger_ctx_now_ms(w->ctx);
+
+	if (!w->o->mesos || !st->progress.waiting_resources ||
+	    now < w->next_free_ms)
+		return;
+	w->next_free_ms = now + (w->o->free_poll_ms > 0 ? w->o->free_poll_ms
+							: DEFAULT_FREE_POLL_MS);
+	if (roger_mesos_master_state(&master, w->o->mesos, &ignored) < 0) {
+		roger_debug(w->ctx, "cannot read what the agents have free: %s",
+			    ignored.msg);
+		return;
+	}
+	roger_mesos_master_free_resources(&f, master);
+	roger_deploy_observe_free(w->d, f.cpus, f.mem, (int)f.agents);
+	roger_mesos_master_free(master);
+}
+
 static void poll(struct watch *w)
 {
 	const struct roger_deploy_status *st = roger_deploy_status(w->d);
@@ -197,6 +228,8 @@ static void poll(struct watch *w)
 		if (rc == 0)
 			rc = roger_deploy_observe_queue(
 				w->d, roger_ctx_now_ms(w->ctx), queue);
+		if (rc == 0)
+			read_free(w);
 	}
 	if (rc == ROGER_ENOMEM && !perr.msg[0])
 		roger_err_set(&perr, rc, "out of memory");

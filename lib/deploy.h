@@ -80,6 +80,7 @@ struct roger_marathon_app;
 struct roger_marathon_deployments;
 struct roger_marathon_event;
 struct roger_marathon_queue;
+struct roger_mesos;
 
 #define ROGER_DEPLOY_MAX_FAILURES 3
 #define ROGER_DEPLOY_SETTLE_MS 10000
@@ -137,6 +138,19 @@ struct roger_deploy_progress {
 	int stopping;  /* tasks being killed (TASK_KILLING), of any version */
 	int failures;  /* failed tasks of the new version so far */
 	int delay_seconds;   /* launch backoff in the queue; 0: none */
+	/*
+	 * The queue says tasks of the new version wait for resources (offers
+	 * declined for too few cpus or too little memory): `waiting` of them,
+	 * each needing need_cpus and need_mem (MB).  free_known: what the
+	 * agents have free, from Mesos (roger_deploy_observe_free()): on the
+	 * roomiest agent, of free_agents.
+	 */
+	bool waiting_resources;
+	int waiting;
+	double need_cpus, need_mem;
+	bool free_known;
+	double free_cpus, free_mem;
+	int free_agents;
 	bool health_checks;  /* "healthy" means healthy (else settled) */
 	bool deployment_active; /* our deployment is still listed */
 	bool app_missing;    /* the last GET of the app said 404 */
@@ -187,6 +201,14 @@ ROGER_EXTERN int
 roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
 			   const struct roger_marathon_queue *queue);
 /*
+ * What the Mesos agents have free (roger_mesos_master_free_resources()),
+ * for the progress of a deployment that waits for resources; `agents`
+ * active.
+ */
+ROGER_EXTERN void
+roger_deploy_observe_free(struct roger_deploy *d, double cpus, double mem,
+			  int agents);
+/*
  * One event of /v2/events (any type: those about other apps and other
  * deployments are ignored).  Returns 1 when it concerns this watch, so
  * that a driver can poll soon, else 0 (or ROGER_ENOMEM).
@@ -220,7 +242,9 @@ roger_deploy_failure_at(const struct roger_deploy *d, size_t i);
 
 /*
  * "2/3 healthy, 1 staging, 1 old" (without health checks: "running", and
- * "settling 7 s" while they settle), appended to `out`.  0 or ROGER_ENOMEM.
+ * "settling 7 s" while they settle), and while the queue says so,
+ * "; waiting for resources: needs 0.5 cpus / 512 MB, 0.2 cpus / 100 MB
+ * free", appended to `out`.  0 or ROGER_ENOMEM.
  */
 ROGER_EXTERN int
 roger_deploy_progress_text(struct roger_buf *out,
@@ -305,6 +329,13 @@ struct roger_deploy_watch_opts {
 	long reconnect_max_ms; /* longest wait before reconnecting; 0: 10000 */
 	int max_poll_errors; /* unreachable polls in a row tolerated; 0: 3 */
 	bool no_events;      /* poll only */
+	/*
+	 * The target's Mesos master (may be NULL): while the queue says the
+	 * new tasks wait for resources, its state tells what is free, read at
+	 * most every free_poll_ms (0: 5000).
+	 */
+	struct roger_mesos *mesos;
+	long free_poll_ms;
 	roger_deploy_progress_fn on_progress; /* may be NULL */
 	roger_deploy_note_fn on_note;         /* may be NULL */
 	void *data;

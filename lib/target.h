@@ -77,6 +77,8 @@ struct roger_user_config {
 	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
 	 * unset, UINT64_MAX for none (0 in the file). */
 	uint64_t local_max_extract_bytes, local_max_extract_entries;
+	/* Its capacity for tasks: cpus and MiB of memory; 0 when unset. */
+	double local_cpus, local_mem;
 };
 
 #define ROGER_LOCAL_PORT 7878

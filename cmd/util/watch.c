@@ -43,6 +43,11 @@ int cli_watch_setup(struct cli_watch *w)
 	if ((status = cli_marathon(cli, false, &w->m)) != 0 ||
 	    (status = cli_marathon(cli, false, &w->events)) != 0)
 		return status;
+	/* only to say what is free while tasks wait for resources */
+	if (cli->resolved_target->mesos &&
+	    roger_mesos_for_target(&w->mesos, cli->ctx, cli->resolved_target,
+				   NULL) == 0)
+		cli_limit_requests(cli, roger_mesos_http(w->mesos));
 	/* no request outlives the whole wait (the client's default is 60 s) */
 	if (w->timeout_ms > 0 && w->timeout_ms < 60000 &&
 	    (!cli->request_timeout_ms || cli->request_timeout_ms > w->timeout_ms))
@@ -210,6 +215,7 @@ static struct roger_deploy_watch_opts watch_opts(struct cli_watch *w)
 	o.on_progress = on_progress;
 	o.on_note = on_note;
 	o.data = w;
+	o.mesos = w->mesos;
 	return o;
 }
 
@@ -561,6 +567,7 @@ int cli_watch_finish(struct cli_watch *w, int status)
 void cli_watch_release(struct cli_watch *w)
 {
 	json_decref(w->doc);
+	roger_mesos_free(w->mesos);
 	roger_marathon_free(w->events);
 	roger_marathon_free(w->m);
 	memset(w, 0, sizeof(*w));

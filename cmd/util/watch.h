@@ -49,6 +49,7 @@ struct cli_watch {
 	const char *app_id; /* borrowed from cli */
 	struct roger_marathon *m;      /* requests and polls */
 	struct roger_marathon *events; /* the event stream */
+	struct roger_mesos *mesos;     /* what is free, when tasks wait; or NULL */
 	json_t *doc;        /* the -o json document, filled as things happen */
 
 	/* the progress line */

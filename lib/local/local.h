@@ -19,7 +19,8 @@
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
- *			 "watchdog_pid":W,"watchdog_restarts":R}
+ *			 "watchdog_pid":W,"watchdog_restarts":R,
+ *			 "cpus":C,"mem":M}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -80,6 +81,8 @@ struct roger_local_status {
 	long watchdog_pid;
 	bool watchdog_running;
 	unsigned watchdog_restarts;
+	/* The capacity it serves: cpus and MiB (0 when the server does not say). */
+	double cpus, mem;
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
