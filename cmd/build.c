@@ -62,6 +62,8 @@ static int build_run(struct cli *cli, int argc, char **argv)
 	int status;
 
 	cli_parse_options(cli, argc, argv);
+	if ((status = cli_use_ref(cli, &args)) != 0)
+		return status;
 	status = cli_build_artifact(cli, &args, &a);
 	if (status)
 		return status;

@@ -77,7 +77,8 @@ static int push_run(struct cli *cli, int argc, char **argv)
 
 	cli_parse_options(cli, argc, argv);
 	/* A target without a usable store fails before any packaging. */
-	if ((status = cli_load_target(cli)) != 0)
+	if ((status = cli_use_ref(cli, &args)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
 		return status;
 	if (roger_store_check_target(cli->resolved_target, &err) < 0)
 		return cli_fail(&err);

@@ -453,6 +453,76 @@ int roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 	return rc;
 }
 
+/* Record what a rollback started in *rb (may be NULL). */
+static void started(struct roger_deploy_rollback *rb,
+		    const struct roger_marathon_deployment_result *res)
+{
+	if (!rb)
+		return;
+	snprintf(rb->deployment_id, sizeof(rb->deployment_id), "%s",
+		 res->deployment_id);
+	snprintf(rb->version, sizeof(rb->version), "%s", res->version);
+}
+
+/* Watch what a rollback started: the app as it was, or its removal. */
+static int watch_revert(struct roger_deploy_status *out,
+			struct roger_ctx *ctx, struct roger_marathon *m,
+			struct roger_marathon *events,
+			const struct roger_deploy_goal *failed,
+			const struct roger_marathon_deployment_result *res,
+			unsigned flags,
+			const struct roger_deploy_watch_opts *opts,
+			struct roger_err *err)
+{
+	struct roger_deploy_goal g = *failed;
+
+	roger_log(ctx, ROGER_LOG_INFO,
+		  "rolling back app '%s' with deployment '%s'", failed->app_id,
+		  res->deployment_id);
+	g.deployment_id = res->deployment_id;
+	g.version = res->version[0] ? res->version : NULL;
+	g.instances = (flags & ROGER_DEPLOY_REMOVE) ? 0 : -1;
+	g.flags = flags;
+	g.start_ms = 0;
+	return roger_deploy_watch(out, ctx, m, events, &g, opts, err);
+}
+
+/*
+ * The rollback of a deployment that created the app: remove it.  Marathon
+ * deletes with force by default, which cancels the deployment when it
+ * still runs.
+ */
+static int remove_created(struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *out,
+			  struct roger_ctx *ctx, struct roger_marathon *m,
+			  struct roger_marathon *events,
+			  const struct roger_deploy_goal *failed,
+			  const struct roger_deploy_watch_opts *opts,
+			  struct roger_err *err)
+{
+	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
+	int rc;
+
+	rc = roger_marathon_delete_app(&res, m, failed->app_id,
+				       ROGER_MARATHON_FORCE, err);
+	if (rc == ROGER_ENOTFOUND) {
+		/* already gone: that is where a rollback would take it */
+		roger_err_clear(err);
+		if (rb)
+			rb->removed = true;
+		if (out)
+			out->state = ROGER_DEPLOY_SUCCEEDED;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (rb)
+		rb->removed = true;
+	started(rb, &res);
+	return watch_revert(out, ctx, m, events, failed, &res,
+			    ROGER_DEPLOY_REMOVE, opts, err);
+}
+
 int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			  struct roger_deploy_status *out,
 			  struct roger_ctx *ctx, struct roger_marathon *m,
@@ -463,7 +533,6 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			  struct roger_err *err)
 {
 	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
-	struct roger_deploy_goal g = *failed;
 	bool by_version = false;
 	int rc = ROGER_ENOTFOUND;
 
@@ -471,6 +540,9 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 		memset(out, 0, sizeof(*out));
 	if (rb)
 		memset(rb, 0, sizeof(*rb));
+	if (failed->flags & ROGER_DEPLOY_CREATES)
+		return remove_created(rb, out, ctx, m, events, failed, opts,
+				      err);
 	if (failed->deployment_id)
 		rc = roger_marathon_cancel_deployment(
 			&res, m, failed->deployment_id, 0, err);
@@ -489,20 +561,44 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 	}
 	if (rc < 0)
 		return rc;
-	if (rb) {
-		snprintf(rb->deployment_id, sizeof(rb->deployment_id), "%s",
-			 res.deployment_id);
-		snprintf(rb->version, sizeof(rb->version), "%s", res.version);
+	started(rb, &res);
+	if (rb)
 		rb->by_version = by_version;
-	}
-	roger_log(ctx, ROGER_LOG_INFO,
-		  "rolling back app '%s' with deployment '%s'", failed->app_id,
-		  res.deployment_id);
-	g.deployment_id = res.deployment_id;
-	g.version = res.version[0] ? res.version : NULL;
-	g.instances = -1;
-	g.flags |= ROGER_DEPLOY_ANY_VERSION;
-	g.flags &= ~(unsigned)ROGER_DEPLOY_REMOVE;
-	g.start_ms = 0;
-	return roger_deploy_watch(out, ctx, m, events, &g, opts, err);
+	return watch_revert(out, ctx, m, events, failed, &res,
+			    ROGER_DEPLOY_ANY_VERSION, opts, err);
+}
+
+int roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
+			      struct roger_deploy_status *out,
+			      struct roger_ctx *ctx, struct roger_marathon *m,
+			      struct roger_marathon *events,
+			      const struct roger_deploy_goal *failed,
+			      const json_t *app,
+			      const struct roger_deploy_watch_opts *opts,
+			      struct roger_err *err)
+{
+	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rb)
+		memset(rb, 0, sizeof(*rb));
+	if (failed->flags & ROGER_DEPLOY_CREATES)
+		return remove_created(rb, out, ctx, m, events, failed, opts,
+				      err);
+	if (!app)
+		return roger_err_set(err, ROGER_EINVALID,
+				     "no app definition to roll back app '%s' to",
+				     failed->app_id);
+	rc = roger_marathon_put_app(&res, NULL, m, failed->app_id, app,
+				    ROGER_MARATHON_FORCE |
+					    ROGER_MARATHON_REPLACE,
+				    err);
+	if (rc < 0)
+		return rc;
+	started(rb, &res);
+	if (rb)
+		rb->replaced = true;
+	return watch_revert(out, ctx, m, events, failed, &res, 0, opts, err);
 }

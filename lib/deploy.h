@@ -94,6 +94,11 @@ enum roger_deploy_goal_flags {
 	 * rollback: what runs again is the previous version).
 	 */
 	ROGER_DEPLOY_ANY_VERSION = 1 << 1,
+	/*
+	 * The deployment creates the app (it did not exist before): rolling
+	 * it back removes the app (roger_deploy_rollback()).
+	 */
+	ROGER_DEPLOY_CREATES = 1 << 2,
 };
 
 /* What to wait for.  Strings are copied by roger_deploy_new(). */
@@ -362,12 +367,16 @@ roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 		   const struct roger_deploy_watch_opts *opts,
 		   struct roger_err *err);
 
-/* What roger_deploy_rollback() did. */
+/* What roger_deploy_rollback() and roger_deploy_rollback_app() did. */
 struct roger_deploy_rollback {
 	char deployment_id[128]; /* the revert's deployment, "" when none */
 	char version[64];
 	/* The deployment had ended (404): previous_version was redeployed. */
 	bool by_version;
+	/* The failed deployment created the app: it was removed instead. */
+	bool removed;
+	/* roger_deploy_rollback_app(): the definition given was deployed. */
+	bool replaced;
 };
 
 /*
@@ -380,9 +389,14 @@ struct roger_deploy_rollback {
  * redeployed at that version instead (PUT {"version": ...}, without force)
  * and that is watched.  *rb (may be NULL) says what was started.
  *
- * Returns 0 when the app is back, ROGER_ENOTFOUND when there was nothing
- * to roll back (the deployment ended and no previous version), or what
- * roger_deploy_watch() and the Marathon calls return.
+ * When `failed` has ROGER_DEPLOY_CREATES, the app did not exist before:
+ * it is removed instead (DELETE /v2/apps/{id}, which also cancels the
+ * deployment if it still runs) and the removal is watched, whether the
+ * deployment still runs or not; rb->removed says so.
+ *
+ * Returns 0 when the app is back (or gone, for a creation), ROGER_ENOTFOUND
+ * when there was nothing to roll back (the deployment ended and no previous
+ * version), or what roger_deploy_watch() and the Marathon calls return.
  */
 ROGER_EXTERN int
 roger_deploy_rollback(struct roger_deploy_rollback *rb,
@@ -392,6 +406,29 @@ roger_deploy_rollback(struct roger_deploy_rollback *rb,
 		      const char *previous_version,
 		      const struct roger_deploy_watch_opts *opts,
 		      struct roger_err *err);
+
+/*
+ * Roll back the failed deployment of `failed->app_id` by deploying `app`,
+ * a whole app definition (the release to go back to, as
+ * roger_release_redeploy_app() makes it, with the labels that say why),
+ * over it: PUT /v2/apps/{id}?force=true&partialUpdate=false, which
+ * overrides the failed deployment whether it still runs or has ended, and
+ * watch the new deployment with the timeout, settle period and failure
+ * limit of `failed`.  Unlike Marathon's own revert, the new version can
+ * carry labels, which is how roger records that a release failed.  With
+ * ROGER_DEPLOY_CREATES in `failed`, the app is removed instead, as
+ * roger_deploy_rollback() does.  *rb (may be NULL) says what was started;
+ * the returns are roger_deploy_rollback()'s.
+ */
+ROGER_EXTERN int
+roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *out,
+			  struct roger_ctx *ctx, struct roger_marathon *m,
+			  struct roger_marathon *events,
+			  const struct roger_deploy_goal *failed,
+			  const json_t *app,
+			  const struct roger_deploy_watch_opts *opts,
+			  struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -23,11 +23,14 @@
  */
 #include <config.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "json-num.h"
 #include "marathon-defaults.h"
 #include "project.h"
 #include "render.h"
@@ -46,6 +49,10 @@ static const char *const owned_labels[] = {
 	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
 	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
 	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_DIRTY,   ROGER_LABEL_INSTANCES,
+	ROGER_LABEL_ROLLBACK_OF, ROGER_LABEL_ROLLBACK_COMMIT,
+	ROGER_LABEL_ROLLBACK_TO, ROGER_LABEL_ROLLBACK_CAUSE,
+	ROGER_LABEL_ROLLBACK_BY,
 };
 
 static bool lower_hex(const char *s, size_t len)
@@ -185,6 +192,29 @@ static int own_object(json_t **out, const json_t *user, const char *what,
 	return *out ? 0 : nomem(err);
 }
 
+/*
+ * The instance count of the fragment, as ROGER_INSTANCES records it:
+ * Marathon's default 1 when it has none (a value Marathon would refuse
+ * is recorded as it is written, for the diff to show).
+ */
+static json_t *instances_label(const json_t *frag)
+{
+	json_t *v = json_object_get(frag, "instances");
+	char *text, num[32];
+	int64_t n;
+
+	if (!v || json_is_null(v))
+		return json_string("1");
+	if (roger_json_int(v, 0, INT32_MAX, &n)) {
+		snprintf(num, sizeof(num), "%lld", (long long)n);
+		return json_string(num);
+	}
+	text = json_dumps(v, JSON_ENCODE_ANY);
+	v = json_string(text ? text : "?");
+	free(text);
+	return v;
+}
+
 static int assemble(json_t **out, const struct roger_project *p,
                     const char *env, const struct roger_render_input *in,
                     const json_t *frag, struct roger_err *err)
@@ -225,6 +255,10 @@ static int assemble(json_t **out, const struct roger_project *p,
 	                                            : roger_version())) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
 	                        json_string(by)) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_INSTANCES,
+	                        instances_label(frag)) < 0 ||
+	    (in->dirty && json_object_set_new(labels, ROGER_LABEL_DIRTY,
+	                                      json_string("true")) < 0) ||
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
 	                        json_string(in->commit)) < 0)
 		goto nomem;
@@ -307,6 +341,9 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
 	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	out->dirty = json_is_string(json_object_get(labels, ROGER_LABEL_DIRTY)) &&
+	             !strcmp(json_string_value(json_object_get(labels, ROGER_LABEL_DIRTY)),
+	                     "true");
 	return out->commit != NULL;
 }
 
@@ -444,8 +481,18 @@ static const struct field unreachable_fields[] = {
 static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
 	                                 ROGER_MD_NONE, false };
 
+/*
+ * ROGER_INSTANCES: a release made before roger recorded it has none,
+ * which is no reason to deploy it again.
+ */
 static const struct field label_fields[] = {
 	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_INSTANCES, F_ANY, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_CAUSE, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_COMMIT, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_OF, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_TO, F_METADATA, ROGER_MD_NONE, NULL },
 	{ ROGER_LABEL_VERSION, F_METADATA, ROGER_MD_NONE, NULL },
 };
 static const struct node labels_node = { FIELDS(label_fields), NULL,

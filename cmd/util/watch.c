@@ -335,11 +335,50 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 	roger_buf_release(&tail);
 }
 
-/* Roll back after a failure or an interrupt; returns an exit status. */
-static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
-		     const char *previous_version, int status)
+/*
+ * Start the rollback of `goal`: deploy g->previous_app again, labelled as
+ * the rollback of the failed version (`failed`: after a failure, else on
+ * request), or else let Marathon revert the deployment.
+ */
+static int start_rollback(struct cli_watch *w, struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *st,
+			  const struct roger_deploy_goal *goal,
+			  const struct cli_watch_goal *g, bool failed,
+			  struct roger_err *err)
 {
 	struct roger_deploy_watch_opts o = watch_opts(w);
+	struct roger_release_redeploy r = { 0 };
+	json_t *app = NULL;
+	char by[512];
+	int rc;
+
+	if (!g->previous_app || (goal->flags & ROGER_DEPLOY_CREATES))
+		return roger_deploy_rollback(rb, st, w->cli->ctx, w->m,
+					     w->events, goal,
+					     g->previous_version, &o, err);
+	cli_deployed_by(w->cli, by, sizeof(by));
+	r.of = g->res->version[0] ? g->res->version : NULL;
+	r.of_def = g->new_app;
+	r.to = g->previous_version;
+	r.failed = failed;
+	r.by = by;
+	r.instances = -1;
+	if ((rc = roger_release_redeploy_app(&app, g->previous_app, &r,
+					     err)) < 0) {
+		memset(rb, 0, sizeof(*rb));
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	rc = roger_deploy_rollback_app(rb, st, w->cli->ctx, w->m, w->events,
+				       goal, app, &o, err);
+	json_decref(app);
+	return rc;
+}
+
+/* Roll back after a failure or an interrupt; returns an exit status. */
+static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
+		     const struct cli_watch_goal *g, int status)
+{
 	struct roger_deploy_rollback rb;
 	struct roger_deploy_status st;
 	struct roger_err err = ROGER_ERR_INIT;
@@ -348,20 +387,26 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 
 	if (!w->cli->quiet)
 		cli_error("rolling back deployment '%s'", goal->deployment_id);
-	snprintf(w->label, sizeof(w->label), "rolling back '%s'", w->app_id);
+	snprintf(w->label, sizeof(w->label), "%s '%s'",
+		 (goal->flags & ROGER_DEPLOY_CREATES) ? "removing"
+						      : "rolling back",
+		 w->app_id);
 	w->last_line[0] = '\0';
-	rc = roger_deploy_rollback(&rb, &st, w->cli->ctx, w->m, w->events, goal,
-				   previous_version, &o, &err);
+	rc = start_rollback(w, &rb, &st, goal, g,
+			    status == ROGER_EXIT_DEPLOY_FAILED, &err);
 	clear_line(w);
-	doc = json_pack("{s:s?,s:b,s:s}", "deployment",
+	doc = json_pack("{s:s?,s:b,s:b,s:s}", "deployment",
 			rb.deployment_id[0] ? rb.deployment_id : NULL,
-			"by_version", rb.by_version, "status",
+			"by_version", rb.by_version, "removed", rb.removed,
+			"status",
 			rc == 0 ? "succeeded"
 			: rc == ROGER_ENOTFOUND ? "nothing_to_roll_back"
 			: rc == ROGER_EINTR ? "interrupted"
 			: rc == ROGER_ETIMEOUT ? "timed_out" : "failed");
 	if (rb.deployment_id[0])
 		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
+	if (rb.version[0])
+		cli_json_set(doc, "version", json_string(rb.version));
 	if (rc < 0)
 		cli_json_set(doc, "error", json_string(err.msg));
 	cli_json_set(w->doc, "rollback", doc);
@@ -369,9 +414,14 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 		struct roger_buf line = ROGER_BUF_INIT;
 
 		roger_deploy_progress_text(&line, &st);
-		if (!w->cli->quiet)
+		if (rb.removed && !w->cli->quiet)
+			cli_error("rolled back: app '%s' removed, as it did not exist before",
+				  w->app_id);
+		else if (!w->cli->quiet)
 			cli_error("rolled back %s: %s",
-				  rb.by_version ? "to the previous version" : "the deployment",
+				  rb.by_version || rb.replaced
+					  ? "to the previous version"
+					  : "the deployment",
 				  line.buf);
 		roger_buf_release(&line);
 	} else if (rc == ROGER_ENOTFOUND) {
@@ -423,8 +473,7 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 				  no_rollback_reason(st->failure));
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
-	return roll_back(w, goal, g->previous_version,
-			 ROGER_EXIT_DEPLOY_FAILED);
+	return roll_back(w, goal, g, ROGER_EXIT_DEPLOY_FAILED);
 }
 
 int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
@@ -441,17 +490,24 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		     g->res->version[0] ? json_string(g->res->version)
 					: json_null());
 	if (w->detach) {
+		struct roger_buf ctx = ROGER_BUF_INIT;
+
 		doc_status(w, "detached");
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
 			printf("deployment '%s' of app '%s' started; not waiting for it (--detach)\n",
 			       g->res->deployment_id, w->app_id);
+		context_args(w, &ctx);
+		if (!w->cli->quiet)
+			cli_note("wait for it with 'roger status --wait%s'",
+				 ctx.buf);
+		roger_buf_release(&ctx);
 		return ROGER_EXIT_OK;
 	}
 	goal.app_id = w->app_id;
 	goal.deployment_id = g->res->deployment_id;
 	goal.version = g->res->version[0] ? g->res->version : NULL;
 	goal.instances = g->instances;
-	goal.flags = g->flags;
+	goal.flags = g->flags | (g->created ? ROGER_DEPLOY_CREATES : 0);
 	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
 					     : g->default_timeout_ms;
 	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
@@ -488,7 +544,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		if (w->rollback_on_interrupt) {
 			/* a second Ctrl-C interrupts the rollback */
 			cli_interrupted = 0;
-			status = roll_back(w, &goal, g->previous_version,
+			status = roll_back(w, &goal, g,
 					   ROGER_EXIT_INTERRUPTED);
 		} else {
 			left_running(w, goal.deployment_id, g->undo);
@@ -541,6 +597,8 @@ int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
 	g.instances = plan.instances;
 	g.flags = plan.flags;
 	g.previous_version = plan.previous_version;
+	g.previous_app = plan.previous_app;
+	g.new_app = plan.new_app;
 	g.default_timeout_ms = plan.default_timeout_ms;
 	g.done = plan.done;
 	g.undo = plan.undo;

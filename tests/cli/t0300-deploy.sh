@@ -208,6 +208,8 @@ test_expect_success '--detach: started, not waited for' '
 	c5=$(version ": v5") &&
 	(cd repo && "$ROGER" deploy --detach >../out 2>../err) &&
 	test_grep "^deployment .* of app ./web/hello. started; not waiting for it (--detach)$" out &&
+	test_grep "^roger: wait for it with .roger status --wait.$" err &&
+	test_line_count 1 err &&
 	test_grep ! "^http://" out &&
 	wait_idle 30 &&
 	test "$(live_commit)" = "$c5"
