@@ -841,6 +841,12 @@ static void count(struct roger_deploy *d)
 	for (size_t i = 0; i < d->n_tasks; i++)
 		if (d->tasks[i].alive && d->tasks[i].killing)
 			p->stopping++;
+	/* every task wanted is launched: a queue entry left is stale */
+	if (p->waiting_resources && p->target >= 0 &&
+	    p->running + p->staging >= p->target) {
+		p->waiting_resources = false;
+		p->waiting = 0;
+	}
 }
 
 static void set_task(struct roger_deploy *d, const struct failure *f)

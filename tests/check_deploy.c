@@ -622,6 +622,15 @@ START_TEST(test_deploy_waiting_for_resources)
 	see_queue(d, 1800, J("{'queue':[]}"));
 	ck_assert(!progress(d)->waiting_resources);
 	ck_assert_str_eq(text(d), "2/3 running, settling 10 s");
+	/* every task launched: a queue entry still declining is stale */
+	see_app(d, 1900, app(V2, V2, 3, false,
+			     J("%s,%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
+			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", ""),
+			       task(TASK("bbbbbbb3"), V2, "TASK_STAGING", "")),
+			     NULL));
+	see_queue(d, 2000, J(DECLINED, 1, 0, "true"));
+	ck_assert(!progress(d)->waiting_resources);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s, 1 staging");
 	roger_deploy_free(d);
 }
 END_TEST
