@@ -291,13 +291,50 @@ static json_t *json_text(const char *s, size_t len)
 	return j;
 }
 
-/* Print (and record) the last lines of the failed task's stderr. */
-static void stderr_tail(struct cli_watch *w, const char *task_id)
+/* Print `b`'s lines indented, under a heading line already printed. */
+static void print_indented(const struct roger_buf *b)
+{
+	const char *line, *nl, *end = b->buf + b->len;
+
+	for (line = b->buf; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		fprintf(stderr, "    %.*s\n", (int)(nl - line), line);
+	}
+}
+
+/* `b`'s text without its last newline, for -o json. */
+static json_t *json_lines(const struct roger_buf *b)
+{
+	size_t len = b->len;
+
+	if (len && b->buf[len - 1] == '\n')
+		len--;
+	return json_text(b->buf, len);
+}
+
+/* Mesos says so when the fetcher could not fetch the task's URIs. */
+static bool fetch_failed(const struct roger_deploy_status *st)
+{
+	return strstr(st->task_message, "Failed to fetch") != NULL ||
+	       strstr(st->task_message, "fetcher") != NULL;
+}
+
+/*
+ * The last lines the failed task wrote itself (its standard error, or its
+ * standard output when its standard error has nothing of its own), without
+ * what Mesos wrote around them; the fetcher's lines only when the fetch is
+ * what failed.
+ */
+static void stderr_tail(struct cli_watch *w, const struct roger_deploy_status *st)
 {
 	const struct roger_target *t = w->cli->resolved_target;
+	const char *task_id = st->task_id;
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_buf tail = ROGER_BUF_INIT;
-	const char *line, *nl;
+	struct roger_logs_task_output out = ROGER_LOGS_TASK_OUTPUT_INIT;
+	bool fetcher = fetch_failed(st);
+	const char *stream;
 
 	if (!t->mesos) {
 		if (!w->cli->quiet)
@@ -305,34 +342,36 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 				 t->name, task_id);
 		return;
 	}
-	if (roger_logs_target_task_tail(&tail, w->cli->ctx, t, task_id,
-					ROGER_LOGS_STDERR, TAIL_LINES,
-					&err) < 0) {
+	if (roger_logs_target_task_output(&out, w->cli->ctx, t, task_id,
+					  TAIL_LINES, &err) < 0) {
 		if (!w->cli->quiet)
 			cli_warn("cannot show the standard error of task '%s': %s",
 				 task_id, err.msg);
-		roger_buf_release(&tail);
+		roger_logs_task_output_release(&out);
 		return;
 	}
-	cli_json_set(w->doc, "stderr_tail", json_text(tail.buf, tail.len));
+	stream = out.own_stream == ROGER_LOGS_STDOUT ? "output" : "error";
+	cli_json_set(w->doc, "stderr_tail", json_lines(&out.own));
+	cli_json_set(w->doc, "tail_stream",
+		     json_string(roger_logs_stream_name(out.own_stream)));
+	if (fetcher)
+		cli_json_set(w->doc, "fetcher_log", json_lines(&out.fetcher));
 	if (w->cli->quiet) {
-		roger_buf_release(&tail);
+		roger_logs_task_output_release(&out);
 		return;
 	}
-	if (!tail.len) {
-		cli_error("task '%s' wrote nothing on its standard error", task_id);
+	if (!out.own.len) {
+		cli_error("task '%s' wrote nothing on its standard error or output", task_id);
 	} else {
-		const char *end = tail.buf + tail.len;
-
-		cli_error("the last lines of the standard error of task '%s':", task_id);
-		for (line = tail.buf; line < end; line = nl + 1) {
-			nl = memchr(line, '\n', (size_t)(end - line));
-			if (!nl)
-				nl = end;
-			fprintf(stderr, "    %.*s\n", (int)(nl - line), line);
-		}
+		cli_error("the last lines of the standard %s of task '%s':",
+			  stream, task_id);
+		print_indented(&out.own);
 	}
-	roger_buf_release(&tail);
+	if (fetcher && out.fetcher.len) {
+		cli_error("the fetcher's lines for task '%s':", task_id);
+		print_indented(&out.fetcher);
+	}
+	roger_logs_task_output_release(&out);
 }
 
 /*
@@ -459,7 +498,7 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 {
 	cli_error("%s", st->reason);
 	if (st->task_id[0])
-		stderr_tail(w, st->task_id);
+		stderr_tail(w, st);
 	if (w->no_rollback) {
 		if (st->progress.deployment_active)
 			left_running(w, goal->deployment_id, g->undo);

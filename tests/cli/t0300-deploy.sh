@@ -130,6 +130,10 @@ test_expect_success 'a version that crash-loops: exit 5, the stderr tail, the pr
 	test_grep "^roger: 3 tasks of the new version failed" err &&
 	test_grep "^roger: the last lines of the standard error of task" err &&
 	test_grep "^    config file missing: /etc/hello.conf$" err &&
+	grep -A1 "^roger: the last lines of the standard error of task" err | sed -n 2p >first &&
+	echo "    config file missing: /etc/hello.conf" >expect &&
+	test_cmp expect first &&
+	test_grep ! "fetcher\\] \\|Fetching URI\\|Forked command\\|sh -c " err &&
 	test_grep "^roger: rolling back deployment" err &&
 	test_grep "^roger: rolled back" err &&
 	test_grep ! "deployed at commit" out &&

@@ -232,6 +232,17 @@ test_expect_success 'an untracked roger.json is refused like a dirty tree' '
 	test "$(json out "d[\"rendered\"][\"labels\"][\"ROGER_DIRTY\"]")" = true
 '
 
+test_expect_success 'a fetch that fails: the fetcher'"'"'s lines are shown, after the task'"'"'s own (none)' '
+	git -C repo checkout -q roger.json &&
+	roger_json 1 yes "\"fetch\": [{\"uri\": \"http://127.0.0.1:9/nothing.tar.gz\"}]" &&
+	version ": v9" >/dev/null &&
+	(cd repo && test_expect_code 5 "$ROGER" -o json deploy >../out 2>../err) &&
+	test_grep "^roger: task .* wrote nothing on its standard error or output$" err &&
+	test_grep "^roger: the fetcher.s lines for task " err &&
+	test_grep "^    .*Failed to fetch" err &&
+	test "$(json out "\"Failed to fetch\" in d[\"fetcher_log\"]")" = true
+'
+
 local_stop_status
 
 test_expect_success 'roger local stopped cleanly' '
