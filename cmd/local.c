@@ -2,7 +2,8 @@
  * local.c - `roger local up|down|status|serve|token`: the single-node
  * cluster on this machine (lib/local/local.h does the work).
  *
- * `serve` runs the server in the foreground until SIGINT or SIGTERM.  `up`
+ * `serve` runs the server in the foreground until SIGINT or SIGTERM.
+ * `prune` removes the images no app names and nothing runs on.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
@@ -34,6 +35,8 @@ enum {
 	OPT_MAX_EXTRACT_ENTRIES,
 	OPT_MEM,
 	OPT_PORT,
+	OPT_REGISTRY_AUTH,
+	OPT_REGISTRY_PORT,
 	OPT_STATE_DIR,
 };
 
@@ -44,6 +47,8 @@ static const struct cmd_opt local_opts[] = {
 	{ OPT_MAX_EXTRACT_ENTRIES, "max-extract-entries", "N", ARG_WORD, NULL, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)" },
 	{ OPT_MEM, "mem", "MIB", ARG_WORD, NULL, "memory in MiB the tasks may use in all (default: this machine's)" },
 	{ OPT_PORT, "port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)" },
+	{ OPT_REGISTRY_AUTH, "registry-auth", "FILE", ARG_FILE, NULL, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)" },
+	{ OPT_REGISTRY_PORT, "registry-port", "PORT", ARG_WORD, NULL, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)" },
 	{ OPT_STATE_DIR, "state-dir", "DIR", ARG_DIR, NULL, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)" },
 	{ 0 },
 };
@@ -53,8 +58,9 @@ struct local_args {
 	char *state_dir;
 	bool state_dir_given; /* by --state-dir */
 	char *ca_file;  /* absolute */
-	long port;
-	const char *port_arg;
+	char *registry_auth; /* absolute */
+	long port, registry_port;
+	const char *port_arg, *registry_port_arg;
 	const char *cpus_arg, *mem_arg;
 	const char *max_bytes_arg, *max_entries_arg;
 	double cpus, mem;
@@ -125,6 +131,13 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 				free(a->ca_file);
 				a->ca_file = xstrdup(optarg);
 				break;
+			case OPT_REGISTRY_AUTH:
+				free(a->registry_auth);
+				a->registry_auth = xstrdup(optarg);
+				break;
+			case OPT_REGISTRY_PORT:
+				a->registry_port_arg = optarg;
+				break;
 			case OPT_STATE_DIR:
 				free(a->state_dir);
 				a->state_dir = xstrdup(optarg);
@@ -138,15 +151,15 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 			break;
 		}
 		if (optind >= argc)
-			return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
+			return cli_usage_error(cli, "missing verb: expected up, down, status, serve, prune or token");
 		a->verb = argv[optind];
 		argc -= optind;
 		argv += optind;
 	}
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
 	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
-	    strcmp(a->verb, "token"))
-		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve or token", a->verb);
+	    strcmp(a->verb, "token") && strcmp(a->verb, "prune"))
+		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve, prune or token", a->verb);
 	/* Defaults from the user config ("local": {"port", "state_dir"}). */
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
@@ -155,6 +168,23 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (a->port_arg &&
 	    (status = cli_parse_long(cli, "--port", a->port_arg, 0, 65535, &a->port)))
 		return status;
+	a->registry_port = cli->user_config->local_registry_port;
+	if (a->registry_port_arg &&
+	    (status = cli_parse_long(cli, "--registry-port", a->registry_port_arg, 0, 65535, &a->registry_port)))
+		return status;
+	if (!a->registry_auth && cli->user_config->local_registry_auth)
+		a->registry_auth = xstrdup(cli->user_config->local_registry_auth);
+	if (a->registry_auth) {
+		char *abs = realpath(a->registry_auth, NULL);
+
+		if (!abs || access(abs, R_OK) < 0) {
+			cli_error("--registry-auth: cannot read '%s': %s", a->registry_auth, strerror(errno));
+			free(abs);
+			return ROGER_EXIT_USAGE;
+		}
+		free(a->registry_auth);
+		a->registry_auth = abs;
+	}
 	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
@@ -237,6 +267,8 @@ static int print_status(struct cli *cli, const struct local_args *a,
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
+			if (st->registry[0])
+				json_object_set_new(doc, "registry", json_string(st->registry));
 		}
 		cli_print_json(cli, doc);
 		json_decref(doc);
@@ -250,6 +282,9 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	printf("roger local is running at %s (pid %ld, state in %s)\n",
 	       st->url, st->pid, a->state_dir);
+	if (st->registry[0])
+		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
+		       st->registry, st->registry);
 	/*
 	 * The same state directory for `token` as for this status.  The
 	 * header goes to curl through a pipe, not its arguments, which other
@@ -310,6 +345,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.ca_file = a->ca_file;
 	o.max_extract_bytes = a->max_bytes;
 	o.max_extract_entries = a->max_entries;
+	o.registry_auth = a->registry_auth;
+	o.registry_port = (int)a->registry_port;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -321,7 +358,7 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], *argv[24];
+	char exe[PATH_MAX], port[16], rport[16], *argv[28];
 	ssize_t n;
 	int i = 0;
 
@@ -339,6 +376,13 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	argv[i++] = port;
 	argv[i++] = (char *)"--state-dir";
 	argv[i++] = a->state_dir;
+	snprintf(rport, sizeof(rport), "%ld", a->registry_port);
+	argv[i++] = (char *)"--registry-port";
+	argv[i++] = rport;
+	if (a->registry_auth) {
+		argv[i++] = (char *)"--registry-auth";
+		argv[i++] = a->registry_auth;
+	}
 	if (a->cpus_arg) {
 		argv[i++] = (char *)"--cpus";
 		argv[i++] = (char *)a->cpus_arg;
@@ -389,6 +433,31 @@ static int run_down(struct cli *cli, const struct local_args *a)
 	return ROGER_EXIT_OK;
 }
 
+static int run_prune(struct cli *cli, const struct local_args *a)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_prune_report r;
+
+	if (roger_local_prune(&r, a->state_dir, &err) < 0)
+		return cli_fail(&err);
+	if (cli->output == OUTPUT_JSON) {
+		json_t *doc = json_pack("{s:i,s:i,s:i,s:I,s:i}", "images", (int)r.images,
+					"images_in_use", (int)r.images_in_use,
+					"blobs", (int)r.blobs, "bytes", (json_int_t)r.bytes,
+					"containers", (int)r.containers);
+
+		cli_print_json(cli, doc);
+		json_decref(doc);
+		return ROGER_EXIT_OK;
+	}
+	printf("removed %u image%s and %u blob%s (%.1f MiB)\n", r.images, r.images == 1 ? "" : "s",
+	       r.blobs, r.blobs == 1 ? "" : "s", (double)r.bytes / (1024.0 * 1024.0));
+	if (r.images_in_use)
+		printf("kept %u image%s no app names: tasks still run on %s\n", r.images_in_use,
+		       r.images_in_use == 1 ? "" : "s", r.images_in_use == 1 ? "it" : "them");
+	return ROGER_EXIT_OK;
+}
+
 static int local_run(struct cli *cli, int argc, char **argv)
 {
 	struct local_args a;
@@ -408,6 +477,8 @@ static int local_run(struct cli *cli, int argc, char **argv)
 		status = run_down(cli, &a);
 	} else if (!strcmp(a.verb, "token")) {
 		status = run_token(cli, &a);
+	} else if (!strcmp(a.verb, "prune")) {
+		status = run_prune(cli, &a);
 	} else {
 		roger_local_status(&st, a.state_dir, &err);
 		print_status(cli, &a, &st);
@@ -416,15 +487,16 @@ static int local_run(struct cli *cli, int argc, char **argv)
 out:
 	free(a.state_dir);
 	free(a.ca_file);
+	free(a.registry_auth);
 	return status;
 }
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
-	.summary = "run the single-node cluster on this machine: up, down, status, serve, token",
-	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--state-dir dir] up | down | status | serve | token",
+	.summary = "run the single-node cluster on this machine: up, down, status, serve, prune, token",
+	.usage = "roger local [--ca-file file] [--cpus n] [--max-extract-bytes size] [--max-extract-entries n] [--mem mib] [--port port] [--registry-auth file] [--registry-port port] [--state-dir dir] up | down | status | serve | prune | token",
 	.opts = local_opts,
 	.args = ARG_CHOICE,
-	.arg_choices = "up down status serve token",
+	.arg_choices = "up down status serve prune token",
 	.run = local_run,
 };

@@ -139,6 +139,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.port = (int)json_integer_value(json_object_get(doc, "port"));
 		snprintf(st.url, sizeof(st.url), "%s",
 			 json_string_value(json_object_get(doc, "url")) ?: "");
+		snprintf(st.registry, sizeof(st.registry), "%s",
+			 json_string_value(json_object_get(doc, "registry")) ?: "");
 	}
 	st.running = locked(state_dir);
 	st.stale = !st.running && doc != NULL;

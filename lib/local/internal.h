@@ -25,6 +25,8 @@
 struct roger_ctx;
 struct roger_err;
 struct roger_local_events;
+struct roger_local_registry;
+struct roger_images;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
 #define ROGER_LOCAL_MAX_VERSIONS 50
@@ -102,6 +104,7 @@ struct roger_local {
 	struct roger_ctx *ctx;
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
+	int registry_port; /* of its own registry (registry-server.c) */
 	char url[64];    /* http://127.0.0.1:PORT */
 	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
@@ -117,6 +120,8 @@ struct roger_local {
 	pthread_cond_t health_done;
 
 	struct roger_agent *agent;
+	struct roger_images *images;     /* images.h */
+	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
@@ -257,6 +262,16 @@ int roger_local_state_load(struct roger_local *L, struct roger_err *err);
 int roger_local_state_save_app(struct roger_local *L,
 			       const struct roger_local_app *app);
 int roger_local_state_save_deployments(struct roger_local *L);
+
+/* ---- registry-server.c: images ------------------------------------------------ */
+
+/* Start roger local's own registry and open the image store (L->registry,
+ * L->images, L->registry_port). */
+int roger_local_images_start(struct roger_local *L,
+			     const struct roger_local_options *o,
+			     struct roger_err *err);
+/* Stop the registry and close the image store (after the agent). */
+void roger_local_images_stop(struct roger_local *L);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

@@ -702,6 +702,8 @@ struct launch {
 	char **args;
 	json_t *fetch;
 	char **env;
+	char *image; /* container.docker.image, or NULL */
+	bool force_pull;
 	double cpus, mem, disk;
 	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -1038,6 +1040,13 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
+	{
+		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
+		const char *image = json_string_value(json_object_get(docker, "image"));
+
+		l->image = image ? strdup(image) : NULL;
+		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	}
 	l->env = strv_dup(t->env);
 	l->cpus = t->cpus;
 	l->mem = t->mem;
@@ -1814,6 +1823,8 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cmd = l->cmd;
 		at.args = (const char *const *)l->args;
 		at.fetch = l->fetch;
+		at.image = l->image;
+		at.force_pull_image = l->force_pull;
 		at.env = (const char *const *)l->env;
 		at.cpus = l->cpus;
 		at.mem = l->mem;
@@ -1829,6 +1840,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		strv_free(l->args);
 		strv_free(l->env);
 		json_decref(l->fetch);
+		free(l->image);
 		free(l);
 	}
 	while (w->checks) {

@@ -621,8 +621,8 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 
 	if (!path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\"}\n",
-		 (long)getpid(), L->port, L->url);
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"registry\":\"%s:%d\"}\n",
+		 (long)getpid(), L->port, L->url, ROGER_LOCAL_HOST, L->registry_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -740,6 +740,9 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.token = L->token;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
+	if ((rc = roger_local_images_start(L, opts, err)) < 0)
+		goto out;
+	ao.images = L->images;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
 		goto out;
 	if ((rc = roger_local_sched_start(L, err)) < 0)
@@ -786,6 +789,8 @@ out:
 		roger_agent_free(L->agent);
 		L->agent = NULL;
 	}
+	if (L)
+		roger_local_images_stop(L);
 	if (L) {
 		json_path = roger_path_join(L->state_dir, "server.json");
 		if (json_path)
