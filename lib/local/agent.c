@@ -1191,7 +1191,7 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 		return roger_err_set(err, ROGER_EINVALID, "invalid task id '%s'", t->task_id ? t->task_id : "");
 	if (!valid_id(t->framework_id))
 		return roger_err_set(err, ROGER_EINVALID, "invalid framework id '%s' for task '%s'", t->framework_id ? t->framework_id : "", t->task_id);
-	if (!t->cmd && !(t->args && t->args[0] && *t->args[0]))
+	if (!t->cmd && !t->image && !(t->args && t->args[0] && *t->args[0]))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has neither a command nor arguments", t->task_id);
 	if (t->n_ports < 0 || (t->n_ports > 0 && !t->ports))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has an invalid port list", t->task_id);

@@ -40,7 +40,9 @@
  *
  * The child of clone() copies a process full of threads, so until it
  * execs it makes only async-signal-safe calls (system calls, no malloc,
- * no stdio): every path, option string and map is prepared by the parent.
+ * no stdio), and not even fork() or setuid(), whose glibc versions take
+ * locks or signal the threads the copy does not have: raw system calls
+ * instead.  Every path, option string and map is prepared by the parent.
  * Failures travel back on a pipe as {stage, errno}; its closing without
  * data means the command was executed.  The command's exit status travels
  * in a shared anonymous page, since the init, being PID 1, cannot die of
@@ -51,7 +53,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -895,8 +896,12 @@ static void command(const struct roger_container *c,
 {
 	int e = ENOENT;
 
+	/* Raw system calls: glibc's setuid() would try to reach the
+	 * threads of the process this one was copied from. */
 	if (!c->userns && (c->uid || c->gid)) {
-		if (setgroups(0, NULL) < 0 || setgid(c->gid) < 0 || setuid(c->uid) < 0)
+		if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+		    syscall(SYS_setgid, c->gid) < 0 ||
+		    syscall(SYS_setuid, c->uid) < 0)
 			report_fail(report, STAGE_USER, errno);
 	}
 	if (chdir(c->cwd) < 0)
@@ -1010,7 +1015,9 @@ static void child(struct roger_container *c, const struct roger_proc_spec *s,
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		report_fail(f->report, STAGE_PIVOT, errno);
 	close(root_fd);
-	pid = fork();
+	/* Not fork(): its atfork handlers take locks (malloc's) that another
+	 * thread of the server may have held when this process was cloned. */
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		report_fail(f->report, STAGE_FORK, errno);
 	if (pid == 0)

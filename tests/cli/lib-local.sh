@@ -10,8 +10,8 @@
 #	wait_for 30 'test "$(json_url /v2/apps/x "d[\"app\"][\"tasksRunning\"]")" = 2'
 #	local_stop / local_kill9
 #
-# The server runs `roger local serve --port 0` (the kernel picks a free
-# loopback port) with its state under $TRASH/local unless LOCAL_STATE is
+# The server runs `roger local serve --port 0 --registry-port 0` (the
+# kernel picks free loopback ports) with its state under $TRASH/local unless LOCAL_STATE is
 # set, and is stopped when the script ends, even on failure.  $TESTAPP is
 # the test application (tests/testapp.c; see its header for its controls).
 # Every request but /ping needs the token of the state directory: talk to
@@ -29,7 +29,7 @@ local_start() {
 	: "${LOCAL_STATE:=$TRASH/local}"
 	mkdir -p "$LOCAL_STATE"
 	rm -f "$LOCAL_STATE/server.json"
-	"$ROGER" local serve --port 0 --state-dir "$LOCAL_STATE" "$@" \
+	"$ROGER" local serve --port 0 --registry-port 0 --state-dir "$LOCAL_STATE" "$@" \
 		>>"$TRASH/local-serve.log" 2>&1 &
 	LOCAL_PID=$!
 	i=0
