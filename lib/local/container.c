@@ -1153,10 +1153,13 @@ void roger_container_status(const struct roger_container *c, siginfo_t *si)
 bool roger_container_possible(char *why, size_t size)
 {
 	char map[64];
-	int status = 0;
+	int status = 0, probe;
 	pid_t pid;
 
-	if (!roger_beneath_have_openat2()) {
+	probe = open_in_root(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
+	if (probe >= 0)
+		close(probe);
+	else if (errno == ENOSYS) {
 		snprintf(why, size, "this kernel lacks openat2(2), which roger local needs to set up a container's root safely (Linux 5.6 or later)");
 		return false;
 	}
