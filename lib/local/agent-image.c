@@ -194,8 +194,18 @@ void roger_agent_image_setup(struct roger_agent *a)
 	if (dir)
 		(void)roger_beneath_remove(AT_FDCWD, dir);
 	free(dir);
-	if (!roger_container_possible(why, sizeof(why))) {
+	if (roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS") &&
+	    *roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS")) {
+		/* For tests: a machine where no container can be made. */
+		snprintf(why, sizeof(why), "containers are turned off here (ROGER_NO_CONTAINERS is set)");
+		a->isolation_why = strdup(why);
+	} else if (!roger_container_possible(why, sizeof(why))) {
 		a->isolation_why = strdup(why);
 		roger_log(a->ctx, ROGER_LOG_NOTICE, "image apps cannot run here: %s", why);
 	}
+}
+
+const char *roger_agent_isolation_why(struct roger_agent *a)
+{
+	return a ? a->isolation_why : NULL;
 }

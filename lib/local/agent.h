@@ -160,6 +160,10 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		     double grace_seconds, struct roger_err *err);
 
+/* Why this agent cannot run image tasks (no way to isolate them), or NULL
+ * when it can (borrowed, for the agent's life). */
+const char *roger_agent_isolation_why(struct roger_agent *a);
+
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 

@@ -27,6 +27,7 @@ struct roger_err;
 struct roger_local_events;
 struct roger_local_registry;
 struct roger_images;
+struct roger_local_resp;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
 #define ROGER_LOCAL_MAX_VERSIONS 50
@@ -272,6 +273,13 @@ int roger_local_images_start(struct roger_local *L,
 			     struct roger_err *err);
 /* Stop the registry and close the image store (after the agent). */
 void roger_local_images_stop(struct roger_local *L);
+/*
+ * When `def` (a normalized app) runs an image that this server cannot
+ * isolate, answer 422 saying why in `rs` and return true: no image task
+ * ever runs on the host instead.
+ */
+bool roger_local_image_refused(struct roger_local *L, const json_t *def,
+			       struct roger_local_resp *rs);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

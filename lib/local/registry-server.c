@@ -1251,3 +1251,14 @@ void roger_local_images_stop(struct roger_local *L)
 	roger_images_free(L->images);
 	L->images = NULL;
 }
+
+bool roger_local_image_refused(struct roger_local *L, const json_t *def,
+			       struct roger_local_resp *rs)
+{
+	const char *why = roger_agent_isolation_why(L->agent);
+
+	if (!why || !json_object_get(json_object_get(json_object_get(def, "container"), "docker"), "image"))
+		return false;
+	roger_local_resp_json(rs, 422, roger_local_invalid("Object is not valid", "/container", why));
+	return true;
+}

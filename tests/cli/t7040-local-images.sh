@@ -260,4 +260,23 @@ test_expect_success 'prune keeps what apps name, removes the rest' '
 	test -z "$(ls "$LOCAL_STATE/agent/provisioner/containers")"
 '
 
+test_expect_success 'where no container can be made, image apps are refused with 422, never run on the host' '
+	mkdir -p "$TRASH/nocont" &&
+	ROGER_NO_CONTAINERS=1 "$ROGER" local serve --port 0 --registry-port 0 \
+		--state-dir "$TRASH/nocont" >>"$TRASH/nocont.log" 2>&1 &
+	pid=$! &&
+	test_when_finished kill $pid &&
+	wait_for 10 "test -s \"$TRASH/nocont/server.json\"" &&
+	url=$(json "$TRASH/nocont/server.json" "d[\"url\"]") &&
+	tok=$(cat "$TRASH/nocont/token") &&
+	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
+		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
+		--data-binary "{\"id\":\"/img/host\",\"cmd\":\"touch $TRASH/ran-on-host\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}") &&
+	test "$code" = 422 &&
+	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
+	test_grep "containers are turned off here" body &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: token=$tok" "$url/v2/apps/img/host")" = 404 &&
+	test ! -e "$TRASH/ran-on-host"
+'
+
 test_done
