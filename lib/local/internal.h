@@ -280,6 +280,9 @@ void roger_local_images_stop(struct roger_local *L);
  */
 bool roger_local_image_refused(struct roger_local *L, const json_t *def,
 			       struct roger_local_resp *rs);
+/* Add "imagePull" (roger_images_progress()) to a deployment's current
+ * action when its app's image is being pulled (lock held). */
+void roger_local_pull_progress(struct roger_local *L, json_t *action);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

@@ -1262,3 +1262,15 @@ bool roger_local_image_refused(struct roger_local *L, const json_t *def,
 	roger_local_resp_json(rs, 422, roger_local_invalid("Object is not valid", "/container", why));
 	return true;
 }
+
+void roger_local_pull_progress(struct roger_local *L, json_t *action)
+{
+	const struct roger_local_app *app;
+	const char *image;
+	json_t *p;
+
+	app = roger_local_app_find(L, json_string_value(json_object_get(action, "app")), false);
+	image = app ? json_string_value(json_object_get(json_object_get(json_object_get(app->def, "container"), "docker"), "image")) : NULL;
+	if (image && (p = roger_images_progress(L->images, image)))
+		json_object_set_new(action, "imagePull", p);
+}
