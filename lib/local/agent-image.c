@@ -194,6 +194,9 @@ void roger_agent_image_setup(struct roger_agent *a)
 	if (dir)
 		(void)roger_beneath_remove(AT_FDCWD, dir);
 	free(dir);
+	if (roger_ctx_getenv(a->ctx, "ROGER_NO_OVERLAY") &&
+	    *roger_ctx_getenv(a->ctx, "ROGER_NO_OVERLAY"))
+		a->overlay_broken = true; /* for tests: the copy fallback */
 	if (roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS") &&
 	    *roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS")) {
 		/* For tests: a machine where no container can be made. */

@@ -260,6 +260,29 @@ test_expect_success 'prune keeps what apps name, removes the rest' '
 	test -z "$(ls "$LOCAL_STATE/agent/provisioner/containers")"
 '
 
+test_expect_success 'where overlayfs cannot be used, a copy of the image: the same view, the image untouched' '
+	mkdir -p "$TRASH/copy" &&
+	ROGER_NO_OVERLAY=1 "$ROGER" local serve --port 0 --registry-port 0 \
+		--state-dir "$TRASH/copy" >>"$TRASH/copy.log" 2>&1 &
+	pid=$! &&
+	test_when_finished kill $pid &&
+	wait_for 10 "test -s \"$TRASH/copy/server.json\"" &&
+	url=$(json "$TRASH/copy/server.json" "d[\"url\"]") &&
+	tok=$(cat "$TRASH/copy/token") &&
+	test "$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
+		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
+		--data-binary "{\"id\":\"/img/copy\",\"cpus\":0.1,\"mem\":32,\"cmd\":\"ls /opaque >\$MESOS_SANDBOX/opaque; rm /etc/os-release; echo changed >/srv/index.html; exec sleep 600\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}")" = 201 &&
+	wait_for 60 "ls \"$TRASH\"/copy/agent/slaves/*/frameworks/*/executors/img_copy*/runs/latest/opaque" &&
+	dir=$(ls -d "$TRASH"/copy/agent/slaves/*/frameworks/*/executors/img_copy*/runs/latest) &&
+	wait_for 10 "test -s \"$dir/opaque\"" &&
+	test "$(cat "$dir/opaque")" = c &&
+	ls "$TRASH/copy/agent/provisioner/containers/"*/rootfs/etc >/dev/null &&
+	test ! -e "$TRASH/copy/agent/provisioner/containers/"*/upper &&
+	root=$(ls -d "$TRASH"/copy/images/rootfs/* | grep -v "\.lock$") &&
+	test -e "$root/etc/os-release" &&
+	test "$(cat "$root/srv/index.html")" = "hello from the image"
+'
+
 test_expect_success 'where no container can be made, image apps are refused with 422, never run on the host' '
 	mkdir -p "$TRASH/nocont" &&
 	ROGER_NO_CONTAINERS=1 "$ROGER" local serve --port 0 --registry-port 0 \

@@ -50,7 +50,7 @@ test_expect_success 't7040 passes as uid 65534, in user namespaces' '
 		TEST_SRCDIR="$NB/tests" TEST_BUILDDIR="$NB/tests" \
 		sh "$NB/tests/cli/t7040-local-images.sh" >out 2>err &&
 	cat out &&
-	test_grep "^ok 15 " out &&
+	test_grep "^ok 16 " out &&
 	test_grep ! "^not ok" out &&
 	test_grep ! "# skip" out
 '
