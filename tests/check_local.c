@@ -15,6 +15,8 @@
 
 #include "lib/roger.h"
 #include "lib/local/auth.h"
+#include "lib/local/container.h"
+#include "lib/local/images.h"
 #include "lib/local/internal.h"
 #include "lib/util.h"
 
@@ -131,7 +133,9 @@ START_TEST(test_local_app_validation)
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}", 422, "Object is not valid", "/upgradeStrategy/maximumOverCapacity", "is greater than 1");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}", 422, "Object is not valid", "/healthChecks(0)", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}", 422, "Invalid JSON", "/healthChecks(0)/protocol", "error.unknown.enum.literal");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\"}}}", 422, "Object is not valid", "/container", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}", 422, "Object is not valid", "/container/docker/privileged", "privileged containers are not supported by roger local");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"nginx\"},\"volumes\":[{\"containerPath\":\"/d\",\"hostPath\":\"/\",\"mode\":\"RW\"}]}}", 422, "Object is not valid", "/container/volumes", NULL);
+	expect_invalid("{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}", 422, "Object is not valid", "/networks", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422, "Invalid JSON", "/env/A", "error.expected.jsstring");
 }
@@ -399,6 +403,141 @@ START_TEST(test_local_up_status_stop)
 }
 END_TEST
 
+/* ---- containers: what runs, with what environment (the UCR's rules) ------ */
+
+static char *entry_busybox[] = { (char *)"/bin/busybox", NULL };
+static char *cmd_echo[] = { (char *)"/bin/echo", (char *)"from-cmd", NULL };
+static char *img_env[] = { (char *)"PATH=/bin", (char *)"GREETING=image", (char *)"KEEP=1", NULL };
+
+static void check_argv(const char *cmd, const char *const *args,
+		       char **entry, char **cmdv, const char *want)
+{
+	struct roger_image_use img;
+	struct roger_err err = ROGER_ERR_INIT;
+	char **argv = NULL, joined[512] = "";
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	img.entrypoint = entry;
+	img.cmd = cmdv;
+	rc = roger_container_argv(&argv, cmd, args, &img, &err);
+	if (!want) {
+		ck_assert_int_eq(rc, ROGER_EINVALID);
+		ck_assert_str_eq(err.msg, "Failed to determine the launch command: No executable is found");
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	for (char **p = argv; *p; p++) {
+		strcat(joined, p == argv ? "" : "|");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(argv);
+	ck_assert_str_eq(joined, want);
+}
+
+START_TEST(test_local_container_argv)
+{
+	const char *const args[] = { "sh", "-c", "x", NULL };
+
+	/* cmd: /bin/sh -c, whatever the image says */
+	check_argv("echo hi", NULL, entry_busybox, cmd_echo, "/bin/sh|-c|echo hi");
+	/* args go to the Entrypoint, Cmd dropped */
+	check_argv(NULL, args, entry_busybox, cmd_echo, "/bin/busybox|sh|-c|x");
+	/* no Entrypoint: Cmd[0] then args */
+	check_argv(NULL, args, NULL, cmd_echo, "/bin/echo|sh|-c|x");
+	/* neither: Entrypoint then Cmd, or Cmd alone */
+	check_argv(NULL, NULL, entry_busybox, cmd_echo, "/bin/busybox|/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, cmd_echo, "/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, NULL, NULL);
+	check_argv(NULL, args, NULL, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_local_container_env)
+{
+	struct roger_image_use img;
+	char *task[] = { (char *)"GREETING=app", (char *)"PORT0=31000", NULL }, **env = NULL;
+	char joined[512] = "";
+
+	memset(&img, 0, sizeof(img));
+	img.env = img_env;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	for (char **p = env; *p; p++) {
+		strcat(joined, p == env ? "" : " ");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(env);
+	/* the image's first, those the task sets overridden by the task's */
+	ck_assert_str_eq(joined, "PATH=/bin KEEP=1 GREETING=app PORT0=31000");
+	img.env = NULL;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	ck_assert_str_eq(env[2], "PATH=" ROGER_CONTAINER_PATH);
+	for (char **p = env; *p; p++)
+		free(*p);
+	free(env);
+}
+END_TEST
+
+START_TEST(test_local_container_exec_paths)
+{
+	char **v = NULL;
+
+	ck_assert_int_eq(roger_container_exec_paths(&v, "httpd", "/usr/bin:/bin::rel", "/srv"), 0);
+	ck_assert_str_eq(v[0], "/usr/bin/httpd");
+	ck_assert_str_eq(v[1], "/bin/httpd");
+	ck_assert_str_eq(v[2], "/srv/httpd");
+	ck_assert_str_eq(v[3], "/srv/rel/httpd");
+	ck_assert_ptr_null(v[4]);
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+	ck_assert_int_eq(roger_container_exec_paths(&v, "./run", NULL, "/app"), 0);
+	ck_assert_str_eq(v[0], "/app/./run");
+	ck_assert_ptr_null(v[1]);
+	free(v[0]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_local_container_user)
+{
+	char dir[] = "/tmp/check_local_user.XXXXXX", path[128];
+	struct roger_err err = ROGER_ERR_INIT;
+	uid_t uid;
+	gid_t gid;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/srv:/bin/sh\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/etc/group", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:\nstaff:x:50:\n", f);
+	fclose(f);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "", &err), 0);
+	ck_assert_int_eq(uid, 0);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app", &err), 0);
+	ck_assert_int_eq(uid, 1000);
+	ck_assert_int_eq(gid, 1001);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app:staff", &err), 0);
+	ck_assert_int_eq(gid, 50);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "4242:7", &err), 0);
+	ck_assert_int_eq(uid, 4242);
+	ck_assert_int_eq(gid, 7);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "nobody", &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "unable to find user nobody: no matching entries in passwd file");
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -411,6 +550,13 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_app_numbers_beyond_int);
 	tcase_add_test(tc, test_local_app_ids);
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("container");
+	tcase_add_test(tc, test_local_container_argv);
+	tcase_add_test(tc, test_local_container_env);
+	tcase_add_test(tc, test_local_container_exec_paths);
+	tcase_add_test(tc, test_local_container_user);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("auth");

@@ -489,12 +489,15 @@ json_t *roger_local_deployment_json(struct roger_local *L,
 	}
 	if (d->current_step > 0)
 		json_array_foreach(step_actions(d, d->current_step), j, action)
-			json_array_append_new(
-				current,
-				json_pack("{s:O,s:O,s:[]}", "action",
-					  json_object_get(action, "action"),
-					  "app", json_object_get(action, "app"),
-					  "readinessCheckResults"));
+		{
+			json_t *a = json_pack("{s:O,s:O,s:[]}", "action",
+					      json_object_get(action, "action"),
+					      "app", json_object_get(action, "app"),
+					      "readinessCheckResults");
+
+			roger_local_pull_progress(L, a);
+			json_array_append_new(current, a);
+		}
 	return json_pack("{s:s,s:s,s:o,s:[],s:O,s:o,s:i,s:i}", "id", d->id,
 			 "version", d->version, "affectedApps", affected,
 			 "affectedPods", "steps", d->steps, "currentActions",
@@ -736,6 +739,8 @@ struct launch {
 	char **args;
 	json_t *fetch;
 	char **env;
+	char *image; /* container.docker.image, or NULL */
+	bool force_pull;
 	double cpus, mem, disk;
 	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -1072,6 +1077,13 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
+	{
+		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
+		const char *image = json_string_value(json_object_get(docker, "image"));
+
+		l->image = image ? strdup(image) : NULL;
+		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	}
 	l->env = strv_dup(t->env);
 	l->cpus = t->cpus;
 	l->mem = t->mem;
@@ -1860,6 +1872,8 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cmd = l->cmd;
 		at.args = (const char *const *)l->args;
 		at.fetch = l->fetch;
+		at.image = l->image;
+		at.force_pull_image = l->force_pull;
 		at.env = (const char *const *)l->env;
 		at.cpus = l->cpus;
 		at.mem = l->mem;
@@ -1875,6 +1889,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		strv_free(l->args);
 		strv_free(l->env);
 		json_decref(l->fetch);
+		free(l->image);
 		free(l);
 	}
 	while (w->checks) {
