@@ -157,6 +157,11 @@ void roger_local_safe_id(char *out, size_t size, const char *app_id);
 json_t *roger_local_json_number(double v);
 /* Scala's Double.toString for the environment: "1.0", "0.25". */
 void roger_local_fmt_double(char *out, size_t size, double v);
+/* A copy of the NULL-terminated string vector `v` (NULL: an empty one);
+ * NULL when out of memory. */
+char **roger_local_strv_dup(char *const *v);
+/* Free a string vector and its strings; NULL is fine. */
+void roger_local_strv_free(char **v);
 
 /* ---- app.c: app definitions (pure) ----------------------------------------- */
 
@@ -297,6 +302,23 @@ json_t *roger_local_queue_json(struct roger_local *L);
 /* Whether the app has something waiting in the launch queue. */
 bool roger_local_app_queued(struct roger_local *L,
 			    const struct roger_local_app *app);
+
+/* ---- health.c --------------------------------------------------------------- */
+
+struct roger_local_hc_job;
+
+/*
+ * The health checks now due, as a list of jobs for roger_local_health_run()
+ * (lock held); each is marked in flight.  NULL when none is due.
+ */
+struct roger_local_hc_job *roger_local_health_due(struct roger_local *L);
+/* Run `jobs` (steals them), one thread each, lock not held: the threads
+ * record their results and count themselves in L->health_threads. */
+void roger_local_health_run(struct roger_local *L,
+			    struct roger_local_hc_job *jobs);
+/* Task `t` has just started running: schedule its first checks (lock held). */
+void roger_local_health_started(struct roger_local *L,
+				struct roger_local_task *t);
 
 /* ---- state.c ---------------------------------------------------------------- */
 
