@@ -272,14 +272,20 @@ void roger_local_deployment_drop(struct roger_local *L,
 /* Unlink an app from the list (lock held); the caller frees it. */
 void roger_local_app_unlink(struct roger_local *L,
 			    struct roger_local_app *app);
-/* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
-json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
-json_t *roger_local_plan_json(const struct roger_local_deployment *d);
 
 /* Ask to kill a task (lock held); with `scale`, the app shrinks by one. */
 void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
 struct roger_local_task *roger_local_task_find(struct roger_local *L,
 					       const char *id);
+
+/* Whether every health check of `t` has a result and it is alive (true
+ * when it has none). */
+bool roger_local_task_healthy(const struct roger_local_task *t);
+/* The actions of step `step` (1-based) of `d` (borrowed). */
+json_t *roger_local_step_actions(const struct roger_local_deployment *d,
+				 int step);
+
+/* ---- marathon-views.c ------------------------------------------------------- */
 
 /* JSON of apps and tasks as Marathon 1.10 prints them (lock held). */
 enum roger_local_embed {
@@ -302,6 +308,16 @@ json_t *roger_local_queue_json(struct roger_local *L);
 /* Whether the app has something waiting in the launch queue. */
 bool roger_local_app_queued(struct roger_local *L,
 			    const struct roger_local_app *app);
+/* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
+json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
+json_t *roger_local_plan_json(const struct roger_local_deployment *d);
+/*
+ * One stored version of an app: `def` with "version" and "versionInfo"
+ * put where Marathon prints them (new reference).
+ */
+json_t *roger_local_app_version_json(const json_t *def, const char *version,
+				     const char *last_config,
+				     const char *last_scaling);
 
 /* ---- health.c --------------------------------------------------------------- */
 
