@@ -33,6 +33,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "local/decide.h"
 #include "local/internal.h"
 #include "local/proc.h"
 #include "util.h"
@@ -269,98 +270,77 @@ static int check_command(struct roger_local_hc_job *j, char *cause,
 	return 0;
 }
 
-/*
- * When the first check of health check `i` of a task that has just started
- * runs: Mesos-native checks (COMMAND, MESOS_*) wait delaySeconds (15 by
- * default), as the Mesos executor does; Marathon's own HTTP and TCP
- * checks start about a second after the task runs.
- */
+/* When the first check of health check `i` of a task that has just
+ * started runs, in ms after now (decide.c says). */
 static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
 {
 	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
 				    (size_t)i);
-	const char *proto = json_string_value(json_object_get(hc, "protocol"));
 	json_t *delay = json_object_get(hc, "delaySeconds");
 
-	if (!proto || (strcmp(proto, "COMMAND") && strncmp(proto, "MESOS_", 6)))
-		return 1000;
-	return json_is_integer(delay) ? (int64_t)json_integer_value(delay) * 1000
-				      : 15000;
+	return roger_decide_first_check_ms(
+		json_string_value(json_object_get(hc, "protocol")),
+		json_is_integer(delay) ? (long)json_integer_value(delay) : -1);
 }
 
+/* Publish a health_status_changed_event for `t`. */
+static void publish_health(struct roger_local *L,
+			   const struct roger_local_task *t, bool alive)
+{
+	roger_local_events_publish(
+		L, "health_status_changed_event",
+		json_pack("{s:s,s:s,s:s,s:b}", "appId", t->app->id,
+			  "instanceId", t->instance_id, "version", t->version,
+			  "alive", alive));
+}
+
+/* Record the result of job `j` (decide.c judges it) and act (lock held). */
 static void record_check(struct roger_local *L, struct roger_local_hc_job *j,
 			 int result, const char *cause)
 {
 	struct roger_local_task *t = roger_local_task_find(L, j->task_id);
+	struct roger_decide_hc_policy p;
 	struct roger_local_hc *h;
+	unsigned out;
 	json_t *hc;
-	int64_t now = roger_local_now(L);
-	long grace, interval, max_fail;
-	bool was_alive;
 
 	if (!t || j->index >= t->n_hc)
 		return;
 	h = &t->hc[j->index];
-	h->in_flight = false;
 	hc = json_array_get(json_object_get(t->def, "healthChecks"),
 			    (size_t)j->index);
-	grace = (long)json_integer_value(json_object_get(hc, "gracePeriodSeconds"));
-	interval = (long)json_integer_value(json_object_get(hc, "intervalSeconds"));
-	max_fail = (long)json_integer_value(json_object_get(hc, "maxConsecutiveFailures"));
-	h->next_ms = now + (interval > 0 ? interval : 1) * 1000;
-	if (t->state != ROGER_TASK_RUNNING || t->kill_wanted || result < 0)
-		return;
-	was_alive = h->has_result && h->alive;
-	if (result == 1) {
-		bool changed = !h->has_result || !h->alive;
-
-		h->has_result = h->alive = true;
-		h->consecutive_failures = 0;
-		h->last_success = now;
-		if (!h->first_success)
-			h->first_success = now;
-		if (changed)
-			roger_local_events_publish(
-				L, "health_status_changed_event",
-				json_pack("{s:s,s:s,s:s,s:b}", "appId",
-					  t->app->id, "instanceId",
-					  t->instance_id, "version", t->version,
-					  "alive", 1));
+	p.grace_s = (long)json_integer_value(json_object_get(hc, "gracePeriodSeconds"));
+	p.interval_s = (long)json_integer_value(json_object_get(hc, "intervalSeconds"));
+	p.max_failures = (long)json_integer_value(json_object_get(hc, "maxConsecutiveFailures"));
+	out = roger_decide_health(h, result,
+				  t->state == ROGER_TASK_RUNNING && !t->kill_wanted,
+				  roger_local_now(L), t->started_ms, &p);
+	if (out & ROGER_DECIDE_HC_UP)
+		publish_health(L, t, true);
+	if (out & ROGER_DECIDE_HC_PASSED)
 		roger_local_sched_kick(L);
+	if (!(out & ROGER_DECIDE_HC_FAILED))
 		return;
-	}
-	/* Failures within the grace period count only after a first success. */
-	if (!h->first_success && now - t->started_ms < grace * 1000)
-		return;
-	h->has_result = true;
-	h->alive = false;
-	h->consecutive_failures++;
-	h->last_failure = now;
 	free(h->last_failure_cause);
 	h->last_failure_cause = strdup(cause);
 	roger_local_events_publish(
 		L, "failed_health_check_event",
 		json_pack("{s:s,s:O,s:s}", "appId", t->app->id, "healthCheck",
 			  hc, "taskId", t->instance_id));
-	if (was_alive || h->consecutive_failures == 1)
-		roger_local_events_publish(
-			L, "health_status_changed_event",
-			json_pack("{s:s,s:s,s:s,s:b}", "appId", t->app->id,
-				  "instanceId", t->instance_id, "version",
-				  t->version, "alive", 0));
-	if (max_fail > 0 && h->consecutive_failures >= max_fail) {
-		roger_local_events_publish(
-			L, "unhealthy_instance_kill_event",
-			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "appId",
-				  t->app->id, "taskId", t->id, "instanceId",
-				  t->instance_id, "version", t->version,
-				  "reason", cause, "host", ROGER_LOCAL_HOST,
-				  "slaveId", L->agent_id));
-		roger_log(L->ctx, ROGER_LOG_NOTICE,
-			  "killing unhealthy task '%s': %s", t->id, cause);
-		t->kill_unhealthy = true;
-		roger_local_task_kill(L, t);
-	}
+	if (out & ROGER_DECIDE_HC_DOWN)
+		publish_health(L, t, false);
+	if (!(out & ROGER_DECIDE_HC_KILL))
+		return;
+	roger_local_events_publish(
+		L, "unhealthy_instance_kill_event",
+		json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "appId", t->app->id,
+			  "taskId", t->id, "instanceId", t->instance_id,
+			  "version", t->version, "reason", cause, "host",
+			  ROGER_LOCAL_HOST, "slaveId", L->agent_id));
+	roger_log(L->ctx, ROGER_LOG_NOTICE, "killing unhealthy task '%s': %s",
+		  t->id, cause);
+	t->kill_unhealthy = true;
+	roger_local_task_kill(L, t);
 }
 
 static void hc_job_free(struct roger_local_hc_job *j)

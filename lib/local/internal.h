@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "local/agent.h"
+#include "local/decide.h"
 #include "local/local.h"
 
 struct roger_ctx;
@@ -37,17 +38,6 @@ struct roger_local_resp;
 #define ROGER_LOCAL_MAX_VERSIONS 50
 #define ROGER_LOCAL_MAX_PORTS 16
 #define ROGER_LOCAL_TIME_LEN 32
-
-/* Per task and health check: Marathon's health result plus scheduling. */
-struct roger_local_hc {
-	bool has_result;
-	bool alive;
-	int consecutive_failures;
-	int64_t first_success, last_success, last_failure; /* ms, 0: none */
-	char *last_failure_cause;
-	int64_t next_ms;  /* when the next check is due */
-	bool in_flight;   /* a check thread runs */
-};
 
 struct roger_local_app;
 

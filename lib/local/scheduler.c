@@ -25,7 +25,6 @@
 #include <config.h>
 
 #include <arpa/inet.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "local/decide.h"
 #include "local/internal.h"
 #include "util.h"
 
@@ -85,6 +85,32 @@ static bool task_ready(const struct roger_local_task *t)
 static bool task_old(const struct roger_local_task *t)
 {
 	return strcmp(t->config_version, t->app->last_config) != 0;
+}
+
+/*
+ * The facts decide.c needs about the tasks of `app`, in list order: a new
+ * array in `*out` (NULL when it has no task) of `*n` entries.
+ */
+static int task_facts(struct roger_decide_task **out, size_t *n,
+		      const struct roger_local_app *app)
+{
+	struct roger_decide_task *facts = NULL;
+	size_t count = 0, i = 0;
+
+	for (struct roger_local_task *t = app->tasks; t; t = t->next)
+		count++;
+	if (count > 0 && !(facts = calloc(count, sizeof(*facts))))
+		return ROGER_ENOMEM;
+	for (struct roger_local_task *t = app->tasks; t; t = t->next, i++) {
+		facts[i].live = !roger_task_state_terminal(t->state);
+		facts[i].alive = task_alive(t);
+		facts[i].ready = task_ready(t);
+		facts[i].old = task_old(t);
+		facts[i].staged_ms = t->staged_ms;
+	}
+	*out = facts;
+	*n = count;
+	return 0;
 }
 
 static double kill_grace(const json_t *def)
@@ -331,62 +357,66 @@ static json_t *step_event(struct roger_local_deployment *d, int step)
 			 "currentStep", "actions", roger_local_step_actions(d, step));
 }
 
-/* Counts over an app's live tasks; `current_only`: of the current config. */
-static void count_tasks(const struct roger_local_app *app, bool current_only,
-			int *alive, int *ready, int *old)
-{
-	*alive = *ready = *old = 0;
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t))
-			continue;
-		if (task_old(t)) {
-			(*old)++;
-			if (current_only)
-				continue;
-		}
-		(*alive)++;
-		if (task_ready(t))
-			(*ready)++;
-	}
-}
-
+/* The facts about one action of a deployment's step, for decide.c. */
 static bool action_done(struct roger_local *L, const json_t *action)
 {
 	const char *kind = json_string_value(json_object_get(action, "action"));
 	const char *id = json_string_value(json_object_get(action, "app"));
 	struct roger_local_app *app = roger_local_app_find(L, id, true);
-	int alive, ready, old;
-	long want;
+	struct roger_decide_target target;
+	struct roger_decide_task *facts = NULL;
+	size_t n = 0;
+	bool done;
 
-	if (!strcmp(kind, "StartApplication"))
-		return true;
-	if (!strcmp(kind, "StopApplication")) {
-		if (!app || !app->deleted)
-			return true;
-		for (struct roger_local_task *t = app->tasks; t; t = t->next)
-			if (!roger_task_state_terminal(t->state))
-				return false;
-		return true;
+	if (app && task_facts(&facts, &n, app) < 0)
+		return false; /* out of memory: look again next time */
+	if (app) {
+		target.deleted = app->deleted;
+		target.instances = def_instances(app);
 	}
-	if (!app || app->deleted)
-		return true;
-	want = def_instances(app);
-	if (!strcmp(kind, "RestartApplication")) {
-		count_tasks(app, true, &alive, &ready, &old);
-		return old == 0 && alive == want && ready == want;
-	}
-	count_tasks(app, false, &alive, &ready, &old);
-	return alive + old == want && ready == want;
+	done = roger_decide_action_done(roger_decide_action_kind(kind),
+					app ? &target : NULL, facts, n);
+	free(facts);
+	return done;
 }
 
-static bool step_done(struct roger_local *L, struct roger_local_deployment *d)
+static bool step_done(struct roger_local *L, struct roger_local_deployment *d,
+		      int step)
 {
 	json_t *action;
 	size_t i;
 
-	json_array_foreach(roger_local_step_actions(d, d->current_step), i, action)
+	json_array_foreach(roger_local_step_actions(d, step), i, action)
 		if (!action_done(L, action))
 			return false;
+	return true;
+}
+
+/* Publish what roger_decide_advance() decided for `d`; false when `d` is
+ * over (and dropped). */
+static bool publish_advance(struct roger_local *L,
+			    struct roger_local_deployment *d,
+			    const struct roger_decide_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (ev[i].type) {
+		case ROGER_DECIDE_STEP_INFO:
+			roger_local_events_publish(L, "deployment_info",
+						   step_event(d, ev[i].step));
+			break;
+		case ROGER_DECIDE_STEP_SUCCESS:
+			roger_local_events_publish(L, "deployment_step_success",
+						   step_event(d, ev[i].step));
+			break;
+		case ROGER_DECIDE_SUCCESS:
+			roger_local_events_publish(
+				L, "deployment_success",
+				json_pack("{s:s,s:o}", "id", d->id, "plan",
+					  roger_local_plan_json(d)));
+			roger_local_deployment_drop(L, d);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -395,39 +425,30 @@ static void advance_deployments(struct roger_local *L)
 	struct roger_local_deployment *d = L->deployments, *next;
 
 	for (; d; d = next) {
-		int total = (int)json_array_size(d->steps);
+		int total = (int)json_array_size(d->steps), step = d->current_step;
+		struct roger_decide_event *ev;
+		bool *done;
+		size_t n;
 
 		next = d->next;
-		if (d->current_step == 0) {
-			if (total == 0) {
-				roger_local_events_publish(
-					L, "deployment_success",
-					json_pack("{s:s,s:o}", "id", d->id, "plan",
-						  roger_local_plan_json(d)));
-				roger_local_deployment_drop(L, d);
-				continue;
-			}
-			d->current_step = 1;
-			L->dirty_deployments = true;
-			roger_local_events_publish(L, "deployment_info",
-						   step_event(d, 1));
+		done = calloc((size_t)total + 1, sizeof(*done));
+		ev = calloc(ROGER_DECIDE_MAX_EVENTS(total), sizeof(*ev));
+		if (!done || !ev) {
+			free(done);
+			free(ev);
+			continue; /* out of memory: look again next time */
 		}
-		while (step_done(L, d)) {
-			roger_local_events_publish(L, "deployment_step_success",
-						   step_event(d, d->current_step));
-			if (d->current_step == total) {
-				roger_local_events_publish(
-					L, "deployment_success",
-					json_pack("{s:s,s:o}", "id", d->id, "plan",
-						  roger_local_plan_json(d)));
-				roger_local_deployment_drop(L, d);
-				break;
-			}
-			d->current_step++;
+		for (int s = step > 0 ? step : 1; s <= total; s++)
+			done[s - 1] = step_done(L, d, s);
+		n = roger_decide_advance(ev, &step, total, done);
+		free(done);
+		/* Every event names the step it is about: move first. */
+		if (step != d->current_step) {
+			d->current_step = step;
 			L->dirty_deployments = true;
-			roger_local_events_publish(L, "deployment_info",
-						   step_event(d, d->current_step));
 		}
+		publish_advance(L, d, ev, n);
+		free(ev);
 	}
 }
 
@@ -765,21 +786,22 @@ static int start_tasks(struct roger_local *L, struct roger_local_app *app,
 	for (; started < n; started++) {
 		uint16_t ports[ROGER_LOCAL_MAX_PORTS];
 		int n_ports = 0;
-		double used_cpus, used_mem;
+		struct roger_decide_res used, cap = { L->cap_cpus, L->cap_mem };
+		struct roger_decide_res want = { def_num(app->def, "cpus", 1),
+						 def_num(app->def, "mem", 128) };
 		struct roger_local_task *t;
 		struct launch *l;
-		double cpus = def_num(app->def, "cpus", 1);
-		double mem = def_num(app->def, "mem", 128);
+		unsigned short_of;
 
-		used_resources(L, &used_cpus, &used_mem);
+		used_resources(L, &used.cpus, &used.mem);
 		app->offers_processed++;
 		app->last_offer_ms = now;
-		if (used_cpus + cpus > L->cap_cpus + 1e-9 ||
-		    used_mem + mem > L->cap_mem + 1e-9) {
+		short_of = roger_decide_fit(&used, &want, &cap);
+		if (short_of) {
 			app->offers_unused++;
-			if (used_cpus + cpus > L->cap_cpus + 1e-9)
+			if (short_of & ROGER_DECIDE_NO_CPUS)
 				app->reject_cpus++;
-			if (used_mem + mem > L->cap_mem + 1e-9)
+			if (short_of & ROGER_DECIDE_NO_MEM)
 				app->reject_mem++;
 			break;
 		}
@@ -833,112 +855,36 @@ static void queue_kills(struct roger_local *L, struct work *w)
 	(void)L;
 }
 
-/* Kill order: tasks not ready first, then by killSelection. */
-static struct roger_local_task *pick_victim(struct roger_local_app *app,
-					    bool old_only)
-{
-	bool oldest_first = !strcmp(json_string_value(json_object_get(app->def, "killSelection")) ?: "",
-				    "OLDEST_FIRST");
-	struct roger_local_task *best = NULL;
-
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t) || (old_only && !task_old(t)))
-			continue;
-		if (!best) {
-			best = t;
-			continue;
-		}
-		if (task_ready(best) && !task_ready(t)) {
-			best = t;
-			continue;
-		}
-		if (task_ready(best) != task_ready(t))
-			continue;
-		if (oldest_first ? t->staged_ms < best->staged_ms
-				 : t->staged_ms >= best->staged_ms)
-			best = t;
-	}
-	return best;
-}
-
 /* ---- reconciling ------------------------------------------------------------ */
 
 static void reconcile(struct roger_local *L, struct roger_local_app *app,
 		      struct work *w)
 {
-	long want = def_instances(app);
-	int alive = 0, ready = 0, old = 0, old_ready = 0, new_alive = 0,
-	    new_ready = 0, missing = 0;
 	json_t *us = json_object_get(app->def, "upgradeStrategy");
+	const char *selection = json_string_value(
+		json_object_get(app->def, "killSelection"));
+	struct roger_decide_app facts_app;
+	struct roger_decide_plan plan;
+	struct roger_decide_task *facts = NULL;
+	struct roger_local_task *t;
+	size_t n = 0, i = 0;
+	int missing;
 
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t))
-			continue;
-		alive++;
-		if (task_ready(t))
-			ready++;
-		if (task_old(t)) {
-			old++;
-			if (task_ready(t))
-				old_ready++;
-		} else {
-			new_alive++;
-			if (task_ready(t))
-				new_ready++;
-		}
-	}
-	if (app->restarting && old > 0) {
-		long min_healthy = (long)ceil(
-			want * def_num(us, "minimumHealthCapacity", 1) - 1e-9);
-		long max_cap = (long)floor(
-			want * (1 + def_num(us, "maximumOverCapacity", 1)) + 1e-9);
-		long can_kill = ready - min_healthy, to_start;
-		struct roger_local_task *t;
-
-		/* Old tasks that are not ready count for nothing: replace them. */
-		for (t = app->tasks; t; t = t->next) {
-			if (task_alive(t) && task_old(t) && !task_ready(t)) {
-				roger_local_task_kill(L, t);
-				old--;
-				alive--;
-			}
-		}
-		while (can_kill > 0 && old > 0 && (t = pick_victim(app, true))) {
+	if (task_facts(&facts, &n, app) < 0)
+		return; /* out of memory: look again next time */
+	facts_app.instances = def_instances(app);
+	facts_app.min_health = def_num(us, "minimumHealthCapacity", 1);
+	facts_app.max_over = def_num(us, "maximumOverCapacity", 1);
+	facts_app.oldest_first = selection && !strcmp(selection, "OLDEST_FIRST");
+	facts_app.restarting = app->restarting;
+	roger_decide_reconcile(&plan, facts, n, &facts_app);
+	for (t = app->tasks; t && i < n; t = t->next, i++)
+		if (facts[i].kill)
 			roger_local_task_kill(L, t);
-			can_kill--;
-			old--;
-			alive--;
-		}
-		to_start = want - new_alive;
-		if (to_start > max_cap - alive)
-			to_start = max_cap - alive;
-		if (to_start <= 0 && old > 0 && new_alive < want &&
-		    new_alive == new_ready && max_cap <= alive) {
-			/* minimumHealthCapacity == maximumOverCapacity bound:
-			 * Marathon kills one old instance to make room. */
-			t = pick_victim(app, true);
-			if (t) {
-				roger_local_task_kill(L, t);
-				alive--;
-				to_start = 1;
-			}
-		}
-		missing = (int)(want - new_alive);
-		if (to_start > 0)
-			missing -= start_tasks(L, app, (int)to_start, w);
-	} else if (alive < want) {
-		missing = (int)(want - alive);
-		missing -= start_tasks(L, app, missing, w);
-	} else {
-		while (alive > want) {
-			struct roger_local_task *t = pick_victim(app, false);
-
-			if (!t)
-				break;
-			roger_local_task_kill(L, t);
-			alive--;
-		}
-	}
+	free(facts);
+	missing = plan.missing;
+	if (plan.start > 0)
+		missing -= start_tasks(L, app, plan.start, w);
 	if (missing > 0 && !app->deleted) {
 		if (!app->queue_since_ms)
 			app->queue_since_ms = roger_local_now(L);
@@ -1063,9 +1009,7 @@ static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 	double factor = def_num(app->def, "backoffFactor", 1.15);
 	double max = def_num(app->def, "maxLaunchDelaySeconds", 300);
 
-	app->delay_s = app->delay_s > 0 ? app->delay_s * factor : base;
-	if (app->delay_s > max)
-		app->delay_s = max;
+	app->delay_s = roger_decide_backoff(app->delay_s, base, factor, max);
 	app->delay_until_ms = roger_local_now(L) + (int64_t)(app->delay_s * 1000);
 }
 
@@ -1084,11 +1028,10 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 			    const struct roger_agent_update *u)
 {
 	struct roger_local_app *app = t->app;
-	bool failure = u->state == ROGER_TASK_FAILED ||
-		       u->state == ROGER_TASK_ERROR ||
-		       u->state == ROGER_TASK_LOST;
+	unsigned end = roger_decide_task_end(u->state, t->kill_wanted,
+					     t->kill_unhealthy);
 
-	if (failure) {
+	if (end & ROGER_DECIDE_END_FAILURE) {
 		char ts[ROGER_LOCAL_TIME_LEN];
 
 		roger_local_fmt_time(ts, u->timestamp > 0
@@ -1104,7 +1047,7 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 			L->agent_id);
 		roger_local_state_save_app(L, app);
 	}
-	if (!t->kill_wanted || t->kill_unhealthy)
+	if (end & ROGER_DECIDE_END_BACKOFF)
 		bump_backoff(L, app);
 	remove_task(app, t);
 }
