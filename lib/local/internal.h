@@ -112,6 +112,9 @@ struct roger_local {
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_t sched_thread; /* the scheduler's, once started */
+	/* The next host port to try for a task (0: none chosen yet). */
+	long next_host_port;
 	bool stopping;
 	bool dirty_deployments;
 	bool deployments_save_failed; /* logged once until a save works */

@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,22 +41,32 @@
 #include "local/proc.h"
 #include "local/watchdog.h"
 
-/* The soft RLIMIT_NOFILE the process had before roger_proc_raise_nofile(),
- * restored in children; written once at start, before any thread. */
+/* The soft RLIMIT_NOFILE the process had before roger_proc_raise_nofile()
+ * first raised it, restored in children; written once, by the first call.
+ * (Two servers in one process: the second must not record the limit the
+ * first one raised.) */
 static struct rlimit task_nofile;
 static bool task_nofile_set;
+static pthread_mutex_t task_nofile_lock = PTHREAD_MUTEX_INITIALIZER;
 
 long roger_proc_raise_nofile(long *before)
 {
 	struct rlimit rl;
 	rlim_t want;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	pthread_mutex_lock(&task_nofile_lock);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		pthread_mutex_unlock(&task_nofile_lock);
 		return -1;
+	}
+	if (task_nofile_set)
+		rl.rlim_cur = task_nofile.rlim_cur;
 	if (before)
 		*before = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
-	task_nofile = rl;
-	task_nofile_set = true;
+	if (!task_nofile_set) {
+		task_nofile = rl;
+		task_nofile_set = true;
+	}
 	/* An infinite hard limit is not a value the kernel takes for the
 	 * soft one (it is capped by fs.nr_open): stop at a round 2^20. */
 	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1U << 20)
@@ -66,6 +77,7 @@ long roger_proc_raise_nofile(long *before)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	pthread_mutex_unlock(&task_nofile_lock);
 	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1U << 20)
 		       ? (long)(1U << 20)
 		       : (long)rl.rlim_cur;

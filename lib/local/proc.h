@@ -75,7 +75,8 @@ int roger_proc_max_fd(void);
 /*
  * Raise this process's soft RLIMIT_NOFILE to its hard limit (at most
  * 2^20) and remember the old value for roger_proc_restore_nofile().
- * Call it once, before starting threads.  Returns the soft limit now in
+ * Only the first call remembers: a later one (a second server in the
+ * same process) says the same `before`.  Returns the soft limit now in
  * force (-1 when it cannot be read); `*before` (may be NULL) gets the old
  * one, -1 for unlimited.
  */

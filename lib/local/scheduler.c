@@ -47,8 +47,6 @@
 #define SERVICE_PORT_MIN 10000
 #define SERVICE_PORT_MAX 20000
 
-static pthread_t sched_thread;
-
 /* ---- small accessors ------------------------------------------------------- */
 
 static double def_num(const json_t *def, const char *key, double dflt)
@@ -642,11 +640,11 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 {
 	json_t *pds = json_object_get(def, "portDefinitions"), *pd;
 	bool require = json_is_true(json_object_get(def, "requirePorts"));
-	static long next = -1;
+	long *next = &L->next_host_port; /* this server's cursor */
 	size_t i;
 	int n = 0;
 
-	if (next < 0) {
+	if (*next == 0) {
 		/*
 		 * Start at a random place in the range: two servers on one
 		 * machine (parallel test runs, a second state directory)
@@ -657,7 +655,7 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 			r = (unsigned short)getpid();
-		next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
+		*next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
 	}
 	json_array_foreach(pds, i, pd)
 	{
@@ -677,16 +675,16 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 
 			if (++tries > HOST_PORT_MAX - HOST_PORT_MIN)
 				return false;
-			if (next > HOST_PORT_MAX)
-				next = HOST_PORT_MIN;
+			if (*next > HOST_PORT_MAX)
+				*next = HOST_PORT_MIN;
 			for (int j = 0; j < n; j++)
-				dup = dup || out[j] == next;
-			if (!dup && !port_in_use(L, next) &&
-			    port_free_on_host(next))
+				dup = dup || out[j] == *next;
+			if (!dup && !port_in_use(L, *next) &&
+			    port_free_on_host(*next))
 				break;
-			next++;
+			(*next)++;
 		}
-		out[n++] = (uint16_t)next++;
+		out[n++] = (uint16_t)(*next)++;
 	}
 	*n_out = n;
 	return true;
@@ -1173,7 +1171,7 @@ static void *sched_main(void *arg)
 
 int roger_local_sched_start(struct roger_local *L, struct roger_err *err)
 {
-	if (pthread_create(&sched_thread, NULL, sched_main, L) != 0)
+	if (pthread_create(&L->sched_thread, NULL, sched_main, L) != 0)
 		return roger_err_set(err, ROGER_ERROR,
 				     "cannot start the scheduler thread");
 	return 0;
@@ -1187,7 +1185,7 @@ void roger_local_sched_stop(struct roger_local *L)
 	L->stopping = true;
 	pthread_cond_broadcast(&L->wake);
 	pthread_mutex_unlock(&L->lock);
-	pthread_join(sched_thread, NULL);
+	pthread_join(L->sched_thread, NULL);
 
 	pthread_mutex_lock(&L->lock);
 	while (L->health_threads > 0)
