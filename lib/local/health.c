@@ -17,15 +17,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +32,6 @@
 #include "err.h"
 #include "local/decide.h"
 #include "local/internal.h"
-#include "local/proc.h"
 #include "util.h"
 
 struct roger_local_hc_job {
@@ -47,7 +43,6 @@ struct roger_local_hc_job {
 	int port;
 	char *path;
 	char *command;
-	char **env;
 	int timeout_s;
 	bool ignore_1xx;
 };
@@ -91,7 +86,6 @@ struct roger_local_hc_job *roger_local_health_due(struct roger_local *L)
 				cmd = json_object_get(json_object_get(hc, "command"), "value");
 				if (json_is_string(cmd))
 					j->command = strdup(json_string_value(cmd));
-				j->env = roger_local_strv_dup(t->env);
 				j->timeout_s = (int)json_integer_value(json_object_get(hc, "timeoutSeconds"));
 				if (j->timeout_s <= 0)
 					j->timeout_s = 1;
@@ -204,70 +198,27 @@ static int check_tcp(struct roger_local_hc_job *j, char *cause,
 /*
  * A COMMAND check runs `sh -c command` in the task's sandbox with the
  * task's whole environment (HOST, PORT0..., MESOS_*, PATH), as the Mesos
- * command executor runs it.
+ * command executor runs it; the agent runs it (agent-check.c).
  */
+/* Whether the server stops (a check in flight need not finish then). */
+static bool stopping(void *data)
+{
+	struct roger_local *L = data;
+	bool stop;
+
+	pthread_mutex_lock(&L->lock);
+	stop = L->stopping;
+	pthread_mutex_unlock(&L->lock);
+	return stop;
+}
+
 static int check_command(struct roger_local_hc_job *j, char *cause,
 			 size_t size)
 {
-	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
-	char **env = NULL;
-	int64_t deadline;
-	int status = 0;
-	pid_t pid, r;
-
-	if (roger_agent_task_env(&env, j->L->agent, j->task_id) < 0) {
-		roger_local_strv_free(env);
-		env = NULL;
-	}
-	pid = fork();
-	if (pid < 0) {
-		free(sandbox);
-		roger_local_strv_free(env);
-		snprintf(cause, size, "cannot fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		if (sandbox && chdir(sandbox) < 0)
-			_exit(127);
-		roger_proc_restore_nofile();
-		execle("/bin/sh", "sh", "-c", j->command ? j->command : "false",
-		       (char *)NULL, env ? env : j->env);
-		_exit(127);
-	}
-	free(sandbox);
-	roger_local_strv_free(env);
-	deadline = roger_clock_ms(CLOCK_MONOTONIC) +
-		   (int64_t)j->timeout_s * 1000;
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(cause, size, "command timed out after %d seconds",
-				 j->timeout_s);
-			return 0;
-		}
-		usleep(20000);
-	}
-	if (r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 1;
-	if (r == pid && WIFEXITED(status))
-		snprintf(cause, size, "command exited with status %d",
-			 WEXITSTATUS(status));
-	else
-		snprintf(cause, size, "command failed");
-	return 0;
+	return roger_agent_check_command(j->L->agent, j->task_id,
+					 j->command ? j->command : "false",
+					 j->timeout_s, stopping, j->L, cause,
+					 size);
 }
 
 /* When the first check of health check `i` of a task that has just
@@ -347,7 +298,6 @@ static void hc_job_free(struct roger_local_hc_job *j)
 {
 	free(j->path);
 	free(j->command);
-	roger_local_strv_free(j->env);
 	free(j);
 }
 
