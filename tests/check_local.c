@@ -350,7 +350,13 @@ START_TEST(test_local_up_status_stop)
 	ck_assert(st.running);
 	ck_assert_int_gt(st.port, 0);
 	ck_assert(roger_local_ping(st.port, 2000));
+	/* Already running: an error, and `again` is left alone. */
+	memset(&again, 0, sizeof(again));
+	again.pid = -42;
 	ck_assert_int_eq(roger_local_up(&again, ctx, roger, dir, 0, 30000, &err), ROGER_EEXISTS);
+	ck_assert_int_eq(again.pid, -42);
+	ck_assert(!again.running);
+	ck_assert_int_eq(roger_local_status(&again, dir, &err), 0);
 	ck_assert_int_eq(again.pid, st.pid);
 	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
 	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);

@@ -238,12 +238,10 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 	if ((rc = roger_fs_mkdirs(state_dir, 0700, err)) < 0)
 		return rc;
 	roger_local_status(&st, state_dir, err);
-	if (st.running) {
-		*out = st;
+	if (st.running)
 		return roger_err_set(err, ROGER_EEXISTS,
 				     "roger local is already running at %s (pid %ld)",
 				     st.url, st.pid);
-	}
 	if (st.stale) {
 		roger_log(ctx, ROGER_LOG_WARN,
 			  "removing the stale pid file of roger local (pid %ld is gone)",
