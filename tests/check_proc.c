@@ -25,6 +25,20 @@
 #include "lib/local/proc.h"
 #include "lib/local/watchdog.h"
 
+/* A child that runs `run(data)` with /dev/null as 0, 1, 2 and no more. */
+static struct roger_proc_child child_of(void (*run)(void *, int), void *data)
+{
+	struct roger_proc_child c;
+
+	memset(&c, 0, sizeof(c));
+	c.what = "a test child";
+	c.std[0] = c.std[1] = c.std[2] = -1;
+	c.keep = -1;
+	c.run = run;
+	c.data = data;
+	return c;
+}
+
 /* What the child of test_proc_fork_child_state checks. */
 struct expect {
 	int listener;     /* the parent's listening socket, not close-on-exec */
@@ -103,13 +117,8 @@ START_TEST(test_proc_fork_child_state)
 	sigaddset(&block, SIGUSR2);
 	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &block, &old_mask), 0);
 
-	memset(&c, 0, sizeof(c));
-	c.what = "a test child";
-	c.std[0] = c.std[1] = c.std[2] = -1;
-	c.keep = -1;
+	c = child_of(check_state, &e);
 	c.cwd = dir;
-	c.run = check_state;
-	c.data = &e;
 	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -145,12 +154,9 @@ START_TEST(test_proc_fork_keep_and_std)
 	/* Both close-on-exec, as everything of the server is. */
 	ck_assert_int_eq(pipe2(kp, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(op, O_CLOEXEC), 0);
-	memset(&c, 0, sizeof(c));
-	c.what = "a test child";
-	c.std[0] = c.std[2] = -1;
+	c = child_of(write_kept, NULL);
 	c.std[1] = op[1];
 	c.keep = kp[1];
-	c.run = write_kept;
 	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
 	close(kp[1]);
 	close(op[1]);
@@ -181,13 +187,8 @@ static int exec_errno_of(const char *path, const char *cwd)
 	int e = -1, status;
 	pid_t pid;
 
-	memset(&c, 0, sizeof(c));
-	c.what = "a test child";
-	c.std[0] = c.std[1] = c.std[2] = -1;
-	c.keep = -1;
+	c = child_of(exec_path, (void *)path);
 	c.cwd = cwd;
-	c.run = exec_path;
-	c.data = (void *)path;
 	ck_assert_msg(roger_proc_fork(&pid, &e, &c, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -228,14 +229,9 @@ START_TEST(test_proc_fork_recorded_by_the_watchdog)
 
 	ck_assert_msg(roger_watchdog_start(&w, "ROGER_CHECK_PROC_NONE=", &err) == 0,
 		      "%s", err.msg);
-	memset(&c, 0, sizeof(c));
-	c.what = "a test child";
-	c.std[0] = c.std[1] = c.std[2] = -1;
-	c.keep = -1;
+	c = child_of(sleep_forever, &seen);
 	c.watchdog = &w;
 	c.forked = note_pid;
-	c.run = sleep_forever;
-	c.data = &seen;
 	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(seen, pid);
 	/* The watchdog's end closes (as when the server dies): it kills
@@ -275,13 +271,8 @@ START_TEST(test_proc_fork_unrecorded_never_runs)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert_int_eq(unlink(mark), 0);
-	memset(&c, 0, sizeof(c));
-	c.what = "a test child";
-	c.std[0] = c.std[1] = c.std[2] = -1;
-	c.keep = -1;
+	c = child_of(touch, mark);
 	c.watchdog = &w;
-	c.run = touch;
-	c.data = mark;
 	ck_assert_int_eq(roger_proc_fork(&pid, NULL, &c, &err), ROGER_ERROR);
 	ck_assert_str_eq(err.msg, "the task watchdog is not running");
 	ck_assert_int_eq(pid, 0);

@@ -17,8 +17,8 @@
 
 /* ---- facts ------------------------------------------------------------------ */
 
-/* A task for the tables below: R ready, U running but not ready (staging,
- * or not healthy yet), K being killed, D terminal; `old` or current. */
+/* A task: R ready, U running but not ready (staging, or not healthy yet),
+ * K being killed, D terminal; `old` or of the current configuration. */
 enum kind { R, U, K, D };
 
 static struct roger_decide_task task(enum kind k, bool old, int64_t staged)
@@ -34,20 +34,33 @@ static struct roger_decide_task task(enum kind k, bool old, int64_t staged)
 	return t;
 }
 
-static struct roger_decide_app app(long instances, double min_health,
-				   double max_over, bool restarting)
+/*
+ * Tasks from text: one word each, its kind (R, U, K, D), when it was
+ * staged, and "o" when it is old: "R10 U20o".  Returns how many.
+ */
+static size_t tasks(struct roger_decide_task *out, size_t max, const char *text)
 {
-	struct roger_decide_app a;
+	size_t n = 0;
 
-	memset(&a, 0, sizeof(a));
-	a.instances = instances;
-	a.min_health = min_health;
-	a.max_over = max_over;
-	a.restarting = restarting;
-	return a;
+	while (*text) {
+		char *end;
+		enum kind k;
+		long staged;
+
+		while (*text == ' ')
+			text++;
+		if (!*text)
+			break;
+		ck_assert_uint_lt(n, max);
+		k = *text == 'R' ? R : *text == 'U' ? U : *text == 'K' ? K : D;
+		staged = strtol(text + 1, &end, 10);
+		out[n++] = task(k, *end == 'o', staged);
+		text = *end == 'o' ? end + 1 : end;
+	}
+	return n;
 }
 
-/* Which tasks the decision kills, as a string of 'k' and '.'. */
+/* Which tasks a decision kills, as a string of 'k' and '.'. */
 static const char *kills(const struct roger_decide_task *t, size_t n)
 {
 	static char out[64];
@@ -61,73 +74,67 @@ static const char *kills(const struct roger_decide_task *t, size_t n)
 
 /* ---- reconciling ------------------------------------------------------------- */
 
-START_TEST(test_sched_scale_up_starts_what_is_missing)
+/* Marathon's rules, one case a row: the app, its tasks, the decision. */
+static const struct reconcile_case {
+	const char *what;
+	long instances;
+	double min_health, max_over;
+	bool oldest_first, restarting;
+	const char *tasks;
+	const char *kills; /* 'k' for each task killed */
+	int start, missing;
+} reconcile_cases[] = {
+	{ "scale up: what is missing starts; one being killed or ended does not count",
+	  5, 1, 1, false, false, "R10 U20 D5 K1", "....", 3, 3 },
+	{ "a new app", 5, 1, 1, false, false, "", "", 5, 5 },
+	{ "scale down: one not ready first, then the youngest",
+	  2, 1, 1, false, false, "R10 R30 U5 R20", ".kk.", 0, 0 },
+	{ "scale down, OLDEST_FIRST", 1, 1, 1, true, false, "R10 R30 R5 R20", "k.kk", 0, 0 },
+	{ "a deleted app: everything goes, once",
+	  0, 1, 1, false, false, "R10 U30o K5", "kk.", 0, 0 },
+	{ "old tasks and no restart: scaled like the others",
+	  2, 1, 1, false, false, "R1o R2o R3", "..k", 0, 0 },
+	{ "restart, default strategy: every new one starts alongside",
+	  2, 1, 1, false, true, "R1o R2o", "..", 2, 2 },
+	{ "restart, default strategy: one new one ready, one old one goes",
+	  2, 1, 1, false, true, "R1o R2o R3 U4", ".k..", 0, 0 },
+	{ "restart at half capacity, no extra: half goes at once, half starts",
+	  4, 0.5, 0, false, true, "R1o R2o R3o R4o", "..kk", 2, 4 },
+	{ "restart: an old task that is not ready is replaced at once",
+	  2, 1, 0, false, true, "U1o R2o", "k.", 1, 2 },
+	{ "restart stuck between the bounds: one old one goes to make room",
+	  2, 1, 0, false, true, "R1o R2o", ".k", 1, 2 },
+	{ "restart stuck: nothing more while the new one is not ready",
+	  2, 1, 0, false, true, "R1o U3", "..", 0, 1 },
+};
+
+START_TEST(test_sched_reconcile)
 {
-	struct roger_decide_task t[] = { task(R, false, 10), task(U, false, 20),
-					 task(D, false, 5), task(K, false, 1) };
-	struct roger_decide_app a = app(5, 1, 1, false);
+	const struct reconcile_case *c = &reconcile_cases[_i];
+	struct roger_decide_task t[16];
+	struct roger_decide_app app;
 	struct roger_decide_plan p;
+	size_t n = tasks(t, ROGER_ARRAY_SIZE(t), c->tasks);
 
-	/* Two alive: the one being killed and the ended one do not count. */
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_int_eq(p.start, 3);
-	ck_assert_int_eq(p.missing, 3);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "....");
-	/* A new app with no task yet. */
-	roger_decide_reconcile(&p, NULL, 0, &a);
-	ck_assert_int_eq(p.start, 5);
-	ck_assert_int_eq(p.missing, 5);
-}
-END_TEST
-
-START_TEST(test_sched_scale_down_kills_not_ready_then_youngest)
-{
-	struct roger_decide_task t[] = { task(R, false, 10), task(R, false, 30),
-					 task(U, false, 5), task(R, false, 20) };
-	struct roger_decide_app a = app(2, 1, 1, false);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	/* The one not ready first, then the most recently staged. */
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), ".kk.");
-	ck_assert_int_eq(p.start, 0);
-	ck_assert_int_eq(p.missing, 0);
-}
-END_TEST
-
-START_TEST(test_sched_scale_down_oldest_first)
-{
-	struct roger_decide_task t[] = { task(R, false, 10), task(R, false, 30),
-					 task(R, false, 5), task(R, false, 20) };
-	struct roger_decide_app a = app(1, 1, 1, false);
-	struct roger_decide_plan p;
-
-	a.oldest_first = true;
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "k.kk");
-}
-END_TEST
-
-START_TEST(test_sched_deleted_app_kills_everything)
-{
-	struct roger_decide_task t[] = { task(R, false, 10), task(U, true, 30),
-					 task(K, false, 5) };
-	struct roger_decide_app a = app(0, 1, 1, false);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	/* The one already being killed is not killed twice. */
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "kk.");
-	ck_assert_int_eq(p.start, 0);
+	memset(&app, 0, sizeof(app));
+	app.instances = c->instances;
+	app.min_health = c->min_health;
+	app.max_over = c->max_over;
+	app.oldest_first = c->oldest_first;
+	app.restarting = c->restarting;
+	roger_decide_reconcile(&p, n ? t : NULL, n, &app);
+	ck_assert_msg(!strcmp(kills(t, n), c->kills), "%s: killed %s, not %s",
+		      c->what, kills(t, n), c->kills);
+	ck_assert_msg(p.start == c->start && p.missing == c->missing,
+		      "%s: start %d and missing %d, not %d and %d", c->what,
+		      p.start, p.missing, c->start, c->missing);
 }
 END_TEST
 
 START_TEST(test_sched_victim)
 {
-	struct roger_decide_task t[] = { task(R, true, 10), task(R, false, 30),
-					 task(U, false, 20), task(R, true, 30),
-					 task(D, true, 99) };
-	size_t n = ROGER_ARRAY_SIZE(t);
+	struct roger_decide_task t[8];
+	size_t n = tasks(t, ROGER_ARRAY_SIZE(t), "R10o R30 U20 R30o D99o");
 
 	ck_assert_int_eq(roger_decide_victim(t, n, false, false), 2);
 	ck_assert_int_eq(roger_decide_victim(t, n, false, true), 2);
@@ -144,94 +151,6 @@ START_TEST(test_sched_victim)
 }
 END_TEST
 
-START_TEST(test_sched_restart_default_strategy)
-{
-	/* minimumHealthCapacity 1, maximumOverCapacity 1: start all new
-	 * ones alongside, kill an old one per new one ready. */
-	struct roger_decide_task t[] = { task(R, true, 1), task(R, true, 2) };
-	struct roger_decide_task t2[] = { task(R, true, 1), task(R, true, 2),
-					  task(R, false, 3), task(U, false, 4) };
-	struct roger_decide_app a = app(2, 1, 1, true);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "..");
-	ck_assert_int_eq(p.start, 2);
-	ck_assert_int_eq(p.missing, 2);
-	/* One new one is ready: one old one may go, the youngest. */
-	roger_decide_reconcile(&p, t2, ROGER_ARRAY_SIZE(t2), &a);
-	ck_assert_str_eq(kills(t2, ROGER_ARRAY_SIZE(t2)), ".k..");
-	ck_assert_int_eq(p.start, 0);
-	ck_assert_int_eq(p.missing, 0);
-}
-END_TEST
-
-START_TEST(test_sched_restart_half_capacity_no_extra)
-{
-	/* minimumHealthCapacity 0.5, maximumOverCapacity 0 over 4: two old
-	 * ones go at once and two new ones take their room. */
-	struct roger_decide_task t[] = { task(R, true, 1), task(R, true, 2),
-					 task(R, true, 3), task(R, true, 4) };
-	struct roger_decide_app a = app(4, 0.5, 0, true);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "..kk");
-	ck_assert_int_eq(p.start, 2);
-	ck_assert_int_eq(p.missing, 4);
-}
-END_TEST
-
-START_TEST(test_sched_restart_replaces_old_not_ready_at_once)
-{
-	struct roger_decide_task t[] = { task(U, true, 1), task(R, true, 2) };
-	struct roger_decide_app a = app(2, 1, 0, true);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	/* The old one that is not ready counts for nothing, and its room
-	 * goes to a new one. */
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "k.");
-	ck_assert_int_eq(p.start, 1);
-	ck_assert_int_eq(p.missing, 2);
-}
-END_TEST
-
-START_TEST(test_sched_restart_stuck_between_bounds)
-{
-	/* minimumHealthCapacity 1 and maximumOverCapacity 0: no room and
-	 * nothing may go; Marathon kills one old instance to make room. */
-	struct roger_decide_task t[] = { task(R, true, 1), task(R, true, 2) };
-	struct roger_decide_task t2[] = { task(R, true, 1), task(U, false, 3) };
-	struct roger_decide_app a = app(2, 1, 0, true);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), ".k");
-	ck_assert_int_eq(p.start, 1);
-	ck_assert_int_eq(p.missing, 2);
-	/* While the new one is not ready, nothing more happens. */
-	roger_decide_reconcile(&p, t2, ROGER_ARRAY_SIZE(t2), &a);
-	ck_assert_str_eq(kills(t2, ROGER_ARRAY_SIZE(t2)), "..");
-	ck_assert_int_eq(p.start, 0);
-	ck_assert_int_eq(p.missing, 1);
-}
-END_TEST
-
-START_TEST(test_sched_old_tasks_without_restart_are_scaled_alike)
-{
-	/* Old tasks are replaced only while a restart is the current step. */
-	struct roger_decide_task t[] = { task(R, true, 1), task(R, true, 2),
-					 task(R, false, 3) };
-	struct roger_decide_app a = app(2, 1, 1, false);
-	struct roger_decide_plan p;
-
-	roger_decide_reconcile(&p, t, ROGER_ARRAY_SIZE(t), &a);
-	ck_assert_str_eq(kills(t, ROGER_ARRAY_SIZE(t)), "..k");
-	ck_assert_int_eq(p.start, 0);
-}
-END_TEST
-
 /* ---- deployments ------------------------------------------------------------- */
 
 START_TEST(test_sched_action_kinds)
@@ -244,35 +163,42 @@ START_TEST(test_sched_action_kinds)
 }
 END_TEST
 
+/* When a deployment action is done, one case a row. */
+static const struct action_case {
+	const char *what;
+	enum roger_decide_action kind;
+	int app; /* 0: unknown, 1: live (2 instances), 2: deleted */
+	const char *tasks;
+	bool done;
+} action_cases[] = {
+	{ "a start, at once", ROGER_DECIDE_START, 0, "", true },
+	{ "a stop, while a task is being killed", ROGER_DECIDE_STOP, 2, "K1", false },
+	{ "a stop, once every task ended", ROGER_DECIDE_STOP, 2, "D1", true },
+	{ "a stop of an app not deleted", ROGER_DECIDE_STOP, 1, "K1", true },
+	{ "a stop of an app that is gone", ROGER_DECIDE_STOP, 0, "", true },
+	{ "a scale, the target alive and ready", ROGER_DECIDE_SCALE, 1, "R1 R2", true },
+	{ "a scale, one not ready", ROGER_DECIDE_SCALE, 1, "R1 U2", false },
+	{ "a scale, one missing", ROGER_DECIDE_SCALE, 1, "R1", false },
+	{ "a scale, an old one too many", ROGER_DECIDE_SCALE, 1, "R1o R2 R3", false },
+	{ "a scale of a deleted app", ROGER_DECIDE_SCALE, 2, "K1", true },
+	{ "a restart, all new and ready", ROGER_DECIDE_RESTART, 1, "R1 R2", true },
+	{ "a restart, an old one alive", ROGER_DECIDE_RESTART, 1, "R1o R2 R3", false },
+	{ "a restart, the old one being killed", ROGER_DECIDE_RESTART, 1, "K1o R2 R3", true },
+	{ "a restart of an app that is gone", ROGER_DECIDE_RESTART, 0, "", true },
+};
+
 START_TEST(test_sched_action_done)
 {
-	struct roger_decide_target live = { false, 2 }, deleted = { true, 0 };
-	struct roger_decide_task two[] = { task(R, false, 1), task(R, false, 2) };
-	struct roger_decide_task unready[] = { task(R, false, 1), task(U, false, 2) };
-	struct roger_decide_task mixed[] = { task(R, true, 1), task(R, false, 2),
-					     task(R, false, 3) };
-	struct roger_decide_task killing[] = { task(K, false, 1) };
-	struct roger_decide_task ended[] = { task(D, false, 1) };
+	static const struct roger_decide_target apps[] = { { false, 0 },
+							   { false, 2 },
+							   { true, 0 } };
+	const struct action_case *c = &action_cases[_i];
+	struct roger_decide_task t[8];
+	size_t n = tasks(t, ROGER_ARRAY_SIZE(t), c->tasks);
 
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_START, NULL, NULL, 0));
-	/* a stop: done once no task of the deleted app is live */
-	ck_assert(!roger_decide_action_done(ROGER_DECIDE_STOP, &deleted, killing, 1));
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_STOP, &deleted, ended, 1));
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_STOP, &live, killing, 1));
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_STOP, NULL, NULL, 0));
-	/* a scale: the target alive and ready */
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_SCALE, &live, two, 2));
-	ck_assert(!roger_decide_action_done(ROGER_DECIDE_SCALE, &live, unready, 2));
-	ck_assert(!roger_decide_action_done(ROGER_DECIDE_SCALE, &live, two, 1));
-	ck_assert(!roger_decide_action_done(ROGER_DECIDE_SCALE, &live, mixed, 3));
-	/* a restart: the target of the new configuration, no old one */
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_RESTART, &live, two, 2));
-	ck_assert(!roger_decide_action_done(ROGER_DECIDE_RESTART, &live, mixed, 3));
-	mixed[0].alive = mixed[0].ready = false; /* the old one being killed */
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_RESTART, &live, mixed, 3));
-	/* on an app that is gone or being deleted */
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_RESTART, NULL, NULL, 0));
-	ck_assert(roger_decide_action_done(ROGER_DECIDE_SCALE, &deleted, killing, 1));
+	ck_assert_msg(roger_decide_action_done(c->kind, c->app ? &apps[c->app] : NULL,
+					       n ? t : NULL, n) == c->done,
+		      "%s: %s", c->what, c->done ? "not done" : "done");
 }
 END_TEST
 
@@ -492,21 +418,15 @@ static Suite *sched_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("reconcile");
-	tcase_add_test(tc, test_sched_scale_up_starts_what_is_missing);
-	tcase_add_test(tc, test_sched_scale_down_kills_not_ready_then_youngest);
-	tcase_add_test(tc, test_sched_scale_down_oldest_first);
-	tcase_add_test(tc, test_sched_deleted_app_kills_everything);
+	tcase_add_loop_test(tc, test_sched_reconcile, 0,
+			    (int)ROGER_ARRAY_SIZE(reconcile_cases));
 	tcase_add_test(tc, test_sched_victim);
-	tcase_add_test(tc, test_sched_restart_default_strategy);
-	tcase_add_test(tc, test_sched_restart_half_capacity_no_extra);
-	tcase_add_test(tc, test_sched_restart_replaces_old_not_ready_at_once);
-	tcase_add_test(tc, test_sched_restart_stuck_between_bounds);
-	tcase_add_test(tc, test_sched_old_tasks_without_restart_are_scaled_alike);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("deployments");
 	tcase_add_test(tc, test_sched_action_kinds);
-	tcase_add_test(tc, test_sched_action_done);
+	tcase_add_loop_test(tc, test_sched_action_done, 0,
+			    (int)ROGER_ARRAY_SIZE(action_cases));
 	tcase_add_test(tc, test_sched_advance);
 	suite_add_tcase(s, tc);
 
