@@ -266,7 +266,7 @@ void roger_local_deployment_drop(struct roger_local *L,
 void roger_local_app_unlink(struct roger_local *L,
 			    struct roger_local_app *app);
 
-/* Ask to kill a task (lock held); with `scale`, the app shrinks by one. */
+/* Ask to kill a task (lock held): the scheduler kills it on its next pass. */
 void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
 struct roger_local_task *roger_local_task_find(struct roger_local *L,
 					       const char *id);
