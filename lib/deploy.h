@@ -259,10 +259,21 @@ ROGER_EXTERN bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
  * once under the upgrade strategy.  `settle_ms` counts only without health
  * checks.  A restart of 4 instances with one check of Marathon's defaults
  * (300 + 60 x 3 + 20 s) and the default strategy: 60 + 1 x 560 = 620 s.
+ * Absurd values a server may send saturate at ROGER_DEPLOY_TIMEOUT_MAX_MS.
  */
+/* The most roger_deploy_default_timeout_ms() answers, whatever the app. */
+#define ROGER_DEPLOY_TIMEOUT_MAX_MS ((int64_t)1 << 60)
 ROGER_EXTERN int64_t
 roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 				int instances, int64_t settle_ms);
+
+/*
+ * The timeout of removing `app` (roger destroy) when the user gives none,
+ * in ms: 120 s for Marathon to kill every task, plus the grace period the
+ * app gives each one (taskKillGracePeriodSeconds, 0 when absent).
+ */
+ROGER_EXTERN int64_t
+roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app);
 
 /* ---- the driver ---------------------------------------------------------- */
 

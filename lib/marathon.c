@@ -30,6 +30,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "json-num.h"
 #include "marathon-defaults.h"
 #include "marathon.h"
 #include "util.h"
@@ -43,19 +44,19 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* An int member of `o`, or `dflt` when absent, fractional or out of range. */
+static int jint_or(const json_t *o, const char *key, int dflt)
+{
+	int64_t v;
+
+	if (!roger_json_int(json_object_get(o, key), INT32_MIN, INT32_MAX, &v))
+		return dflt;
+	return (int)v;
+}
+
 static int jint(const json_t *o, const char *key)
 {
-	json_t *v = json_object_get(o, key);
-	double d;
-
-	if (!json_is_number(v))
-		return 0;
-	d = json_number_value(v);
-	if (d > INT32_MAX)
-		return INT32_MAX;
-	if (d < INT32_MIN)
-		return INT32_MIN;
-	return (int)d;
+	return jint_or(o, key, 0);
 }
 
 static double jnum(const json_t *o, const char *key)
@@ -131,10 +132,12 @@ static int string_list(const char ***out, size_t *n_out, const json_t *array,
 	return 0;
 }
 
-static int int_list(int **out, size_t *n_out, const json_t *array,
-		    const char *key)
+/* The ports of a JSON array of ports (or of objects' `key`); others skipped. */
+static int port_list(int **out, size_t *n_out, const json_t *array,
+		     const char *key)
 {
 	size_t i, n = 0;
+	int64_t port;
 	json_t *e;
 	int *v;
 
@@ -148,8 +151,8 @@ static int int_list(int **out, size_t *n_out, const json_t *array,
 	json_array_foreach(array, i, e) {
 		json_t *x = key ? json_object_get(e, key) : e;
 
-		if (json_is_number(x))
-			v[n++] = (int)json_number_value(x);
+		if (roger_json_int(x, 0, 65535, &port))
+			v[n++] = (int)port;
 	}
 	*out = v;
 	*n_out = n;
@@ -789,8 +792,8 @@ static int task_fill(struct roger_marathon_task *t, json_t *o)
 	t->staged_at = jstr(o, "stagedAt");
 	t->started_at = jstr(o, "startedAt");
 	t->version = jstr(o, "version");
-	if (int_list(&t->ports, &t->n_ports, json_object_get(o, "ports"),
-		     NULL) < 0 ||
+	if (port_list(&t->ports, &t->n_ports, json_object_get(o, "ports"),
+		      NULL) < 0 ||
 	    string_list(&t->ip_addresses, &t->n_ip_addresses,
 			json_object_get(o, "ipAddresses"), "ipAddress") < 0)
 		goto nomem;
@@ -877,16 +880,16 @@ static int service_ports(struct roger_marathon_app *app, json_t *o)
 	json_t *pm = json_object_get(container, "portMappings");
 
 	if (json_array_size(pd))
-		return int_list(&app->service_ports, &app->n_service_ports, pd,
-				"port");
+		return port_list(&app->service_ports, &app->n_service_ports, pd,
+				 "port");
 	if (!json_array_size(pm))
 		pm = json_object_get(json_object_get(container, "docker"),
 				     "portMappings");
 	if (json_array_size(pm))
-		return int_list(&app->service_ports, &app->n_service_ports, pm,
-				"servicePort");
-	return int_list(&app->service_ports, &app->n_service_ports,
-			json_object_get(o, "ports"), NULL);
+		return port_list(&app->service_ports, &app->n_service_ports, pm,
+				 "servicePort");
+	return port_list(&app->service_ports, &app->n_service_ports,
+			 json_object_get(o, "ports"), NULL);
 }
 
 /* A number of `o`, or Marathon's default `d` when absent or not a number. */
@@ -899,10 +902,11 @@ static double jnum_or(const json_t *o, const char *key,
 				 : roger_marathon_default_number(d);
 }
 
-static int jint_or(const json_t *o, const char *key,
-		   enum roger_marathon_default d)
+/* An int of `o`, or Marathon's default `d` (jint_or's rules). */
+static int jint_default(const json_t *o, const char *key,
+			enum roger_marathon_default d)
 {
-	return (int)jnum_or(o, key, d);
+	return jint_or(o, key, (int)roger_marathon_default_number(d));
 }
 
 /* A string of `o`, or Marathon's default `d` when absent or not a string. */
@@ -912,6 +916,16 @@ static const char *jstr_or(const json_t *o, const char *key,
 	const char *s = jstr(o, key);
 
 	return s ? s : roger_marathon_default_string(d);
+}
+
+/* A fraction (0 to 1) of `o`, or Marathon's default `d` when absent or
+ * out of that range. */
+static double jfraction_or(const json_t *o, const char *key,
+			   enum roger_marathon_default d)
+{
+	double v = jnum_or(o, key, d);
+
+	return v >= 0 && v <= 1 ? v : roger_marathon_default_number(d);
 }
 
 /* The timing of each health check (objects only, in order). */
@@ -934,14 +948,14 @@ static int health_checks(struct roger_marathon_app *app, json_t *o)
 		if (!json_is_object(h))
 			continue;
 		hc->protocol = jstr_or(h, "protocol", ROGER_MD_HC_PROTOCOL);
-		hc->grace_period_seconds = jint_or(h, "gracePeriodSeconds",
+		hc->grace_period_seconds = jint_default(h, "gracePeriodSeconds",
 						   ROGER_MD_HC_GRACE);
-		hc->interval_seconds = jint_or(h, "intervalSeconds",
+		hc->interval_seconds = jint_default(h, "intervalSeconds",
 					       ROGER_MD_HC_INTERVAL);
-		hc->timeout_seconds = jint_or(h, "timeoutSeconds",
+		hc->timeout_seconds = jint_default(h, "timeoutSeconds",
 					      ROGER_MD_HC_TIMEOUT);
 		hc->max_consecutive_failures =
-			jint_or(h, "maxConsecutiveFailures",
+			jint_default(h, "maxConsecutiveFailures",
 				ROGER_MD_HC_MAX_FAILURES);
 		app->n_health_checks++;
 	}
@@ -969,10 +983,12 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 	app->tasks_healthy = jint(o, "tasksHealthy");
 	app->tasks_unhealthy = jint(o, "tasksUnhealthy");
 	us = json_object_get(o, "upgradeStrategy");
-	app->minimum_health_capacity = jnum_or(us, "minimumHealthCapacity",
-					       ROGER_MD_UPGRADE_MIN_HEALTH);
-	app->maximum_over_capacity = jnum_or(us, "maximumOverCapacity",
-					     ROGER_MD_UPGRADE_MAX_OVER);
+	app->minimum_health_capacity =
+		jfraction_or(us, "minimumHealthCapacity",
+			     ROGER_MD_UPGRADE_MIN_HEALTH);
+	app->maximum_over_capacity =
+		jfraction_or(us, "maximumOverCapacity",
+			     ROGER_MD_UPGRADE_MAX_OVER);
 	app->backoff_seconds = jnum_or(o, "backoffSeconds",
 				       ROGER_MD_BACKOFF_SECONDS);
 	app->backoff_factor = jnum_or(o, "backoffFactor",

@@ -296,7 +296,8 @@ struct roger_marathon_app {
 	struct roger_marathon_health_check *health_checks;
 	/*
 	 * upgradeStrategy and the launch backoff, with Marathon's defaults
-	 * (1 and 1; 1 s, factor 1.15, at most 300 s) when absent.
+	 * (1 and 1; 1 s, factor 1.15, at most 300 s) when absent (and the
+	 * capacities also when outside 0 to 1).
 	 */
 	double minimum_health_capacity;
 	double maximum_over_capacity;

@@ -34,6 +34,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
+#include "json-num.h"
 #include "mesos.h"
 #include "util.h"
 
@@ -180,15 +181,16 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 		goto nomem;
 	json_array_foreach(slaves, i, a) {
 		struct roger_mesos_agent_info *ag = &m->agents[m->n_agents];
-		json_t *port = json_object_get(a, "port");
+		int64_t port;
 
 		if (!json_is_object(a) || !str(a, "id"))
 			continue;
 		ag->id = str(a, "id");
 		ag->hostname = str(a, "hostname");
 		ag->pid = str(a, "pid");
-		if (json_is_integer(port))
-			ag->port = (int)json_integer_value(port);
+		/* Not a port number: as if absent (the pid gives the address). */
+		if (roger_json_int(json_object_get(a, "port"), 1, 65535, &port))
+			ag->port = (int)port;
 		ag->active = !json_is_false(json_object_get(a, "active"));
 		m->n_agents++;
 	}

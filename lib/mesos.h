@@ -58,7 +58,7 @@ struct roger_target;
 struct roger_mesos_agent_info {
 	const char *id;
 	const char *hostname; /* NULL before Mesos 1.2 */
-	int port;             /* 0 before Mesos 1.2 */
+	int port;             /* 0 before Mesos 1.2, or when not a port */
 	const char *pid;      /* "slave(1)@10.0.1.7:5051" */
 	bool active;
 };

@@ -21,10 +21,12 @@
 
 #include <jansson.h>
 
+#include "address.h"
 #include "buf.h"
 #include "common.h"
 #include "ctx.h"
 #include "deploy.h"
+#include "duration.h"
 #include "err.h"
 #include "fs.h"
 #include "http.h"
@@ -38,6 +40,7 @@
 #include "pack.h"
 #include "project.h"
 #include "registry.h"
+#include "release.h"
 #include "render.h"
 #include "repo.h"
 #include "spec.h"

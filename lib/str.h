@@ -30,13 +30,13 @@ ROGER_EXTERN bool roger_utf8_valid(const char *s, size_t len);
 /* Whether `s` begins with `prefix`. */
 ROGER_EXTERN bool roger_starts_with(const char *s, const char *prefix);
 
-ROGER_END_DECLS
-
 /*
  * A size in bytes: decimal digits, then optionally K, M, G or T (either
  * case; powers of 1024), as "512", "64K", "2G".  0 and `*out` set, or -1
  * (nothing written) for anything else or a value over UINT64_MAX.
  */
 ROGER_EXTERN int roger_parse_size(uint64_t *out, const char *s);
+
+ROGER_END_DECLS
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/roger.h"
+#include "lib/json-num.h"
 #include "lib/util.h"
 
 START_TEST(test_core_err_set_returns_code)
@@ -149,6 +150,50 @@ START_TEST(test_core_parse_size)
 	ck_assert_int_eq(roger_parse_size(&v, "1 G"), -1);
 	ck_assert_int_eq(roger_parse_size(&v, "1x"), -1);
 	ck_assert(v == 7); /* untouched on failure */
+}
+END_TEST
+
+/* roger_json_int of the JSON text `text`: whether it is an int in [lo, hi]. */
+static bool json_int_of(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	bool ok;
+
+	ck_assert_ptr_nonnull(v);
+	ok = roger_json_int(v, lo, hi, out);
+	json_decref(v);
+	return ok;
+}
+
+START_TEST(test_core_json_int_never_casts_what_does_not_fit)
+{
+	int64_t v = 42;
+
+	ck_assert(json_int_of("8080", 0, 65535, &v));
+	ck_assert_int_eq(v, 8080);
+	ck_assert(json_int_of("3.0", 0, 10, &v)); /* a real without fraction */
+	ck_assert_int_eq(v, 3);
+	ck_assert(json_int_of("-1e3", INT32_MIN, INT32_MAX, &v));
+	ck_assert_int_eq(v, -1000);
+	v = 42;
+	/* the findings: reals far beyond the range, left alone */
+	ck_assert(!json_int_of("2.23e10", INT32_MIN, INT32_MAX, &v));
+	ck_assert(!json_int_of("1e308", INT64_MIN, INT64_MAX, &v));
+	ck_assert(!json_int_of("-1e308", INT64_MIN, INT64_MAX, &v));
+	/* 2^63 does not fit an int64 (INT64_MAX rounds up to it as a double) */
+	ck_assert(!json_int_of("9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
+	ck_assert(json_int_of("-9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
+	ck_assert(v == INT64_MIN);
+	v = 42;
+	ck_assert(!json_int_of("0.5", 0, 10, &v));
+	ck_assert(!json_int_of("65536", 0, 65535, &v));
+	ck_assert(!json_int_of("-1", 0, 65535, &v));
+	ck_assert(!json_int_of("\"1\"", 0, 10, &v));
+	ck_assert(!json_int_of("null", 0, 10, &v));
+	ck_assert(!roger_json_int(NULL, 0, 10, &v));
+	ck_assert_int_eq(v, 42);
+	ck_assert(json_int_of("9223372036854775807", INT64_MIN, INT64_MAX, &v));
+	ck_assert(v == INT64_MAX);
 }
 END_TEST
 
@@ -400,6 +445,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_edit_distance_and_suggest);
 	tcase_add_test(tc, test_core_utf8);
 	tcase_add_test(tc, test_core_parse_size);
+	tcase_add_test(tc, test_core_json_int_never_casts_what_does_not_fit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fs");

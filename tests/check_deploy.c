@@ -908,6 +908,12 @@ START_TEST(test_deploy_default_timeout)
 	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 6, 0), (60 + 6 * 60) * 1000);
 	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 0, 0), (60 + 60) * 1000);
 	roger_marathon_app_free(a);
+	/* a reply's largest health checks and count saturate, not overflow */
+	a = app_of(J("{'id':'/a','instances':2147483647,"
+		     "'healthChecks':[{'gracePeriodSeconds':2147483647,'intervalSeconds':2147483647,"
+		     "'maxConsecutiveFailures':2147483647,'timeoutSeconds':2147483647}]}"));
+	ck_assert(roger_deploy_default_timeout_ms(a, -1, 0) == ROGER_DEPLOY_TIMEOUT_MAX_MS);
+	roger_marathon_app_free(a);
 }
 END_TEST
 

@@ -745,6 +745,54 @@ START_TEST(test_marathon_parse_tasks_all_shapes)
 }
 END_TEST
 
+/*
+ * Numbers that do not fit where an int goes read as absent: fuzzing found
+ * (int)2.23e10 of a task's port, which C leaves undefined (UBSan aborts;
+ * x86 made it INT_MIN).
+ */
+START_TEST(test_marathon_parse_numbers_out_of_range)
+{
+	static const char tasks_body[] =
+		"{\"tasks\":[{\"id\":\"a.1\",\"ports\":[2.23e10,8080,-1,1.5,70000,31000.0]}]}";
+	static const char app_body[] =
+		"{\"app\":{\"id\":\"/a\",\"instances\":1e308,\"tasksRunning\":-2.5e10,"
+		"\"tasksHealthy\":3,\"portDefinitions\":[{\"port\":1e19},{\"port\":10001}],"
+		"\"upgradeStrategy\":{\"minimumHealthCapacity\":-1e308,\"maximumOverCapacity\":1e308},"
+		"\"healthChecks\":[{\"intervalSeconds\":1e300,\"timeoutSeconds\":-3e9,"
+		"\"gracePeriodSeconds\":7.5,\"maxConsecutiveFailures\":2147483647}]}}";
+	struct roger_marathon_tasks *tasks = NULL;
+	struct roger_marathon_app *app = NULL;
+	const struct roger_marathon_health_check *hc;
+
+	ck_assert_int_eq(roger_marathon_tasks_parse(&tasks, tasks_body,
+						    strlen(tasks_body), NULL),
+			 0);
+	ck_assert_uint_eq(tasks->n, 1);
+	ck_assert_uint_eq(tasks->items[0].n_ports, 2);
+	ck_assert_int_eq(tasks->items[0].ports[0], 8080);
+	ck_assert_int_eq(tasks->items[0].ports[1], 31000);
+	roger_marathon_tasks_free(tasks);
+
+	ck_assert_int_eq(roger_marathon_app_parse(&app, app_body,
+						  strlen(app_body), NULL),
+			 0);
+	ck_assert_int_eq(app->instances, 0);
+	ck_assert_int_eq(app->tasks_running, 0);
+	ck_assert_int_eq(app->tasks_healthy, 3);
+	ck_assert_uint_eq(app->n_service_ports, 1);
+	ck_assert_int_eq(app->service_ports[0], 10001);
+	ck_assert(app->minimum_health_capacity == 1);
+	ck_assert(app->maximum_over_capacity == 1);
+	ck_assert_uint_eq(app->n_health_checks, 1);
+	hc = &app->health_checks[0];
+	ck_assert_int_eq(hc->interval_seconds, 60);
+	ck_assert_int_eq(hc->timeout_seconds, 20);
+	ck_assert_int_eq(hc->grace_period_seconds, 300);
+	ck_assert_int_eq(hc->max_consecutive_failures, 2147483647);
+	roger_marathon_app_free(app);
+}
+END_TEST
+
 START_TEST(test_marathon_parse_versions_sorted)
 {
 	struct roger_buf b = fixture("marathon-app-versions.json");
@@ -1800,6 +1848,7 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_defaults_table);
 	tcase_add_test(tc, test_marathon_parse_bad_bodies);
 	tcase_add_test(tc, test_marathon_parse_tasks_all_shapes);
+	tcase_add_test(tc, test_marathon_parse_numbers_out_of_range);
 	tcase_add_test(tc, test_marathon_parse_versions_sorted);
 	tcase_add_test(tc, test_marathon_parse_deployments);
 	tcase_add_test(tc, test_marathon_parse_deployment_result);

@@ -51,6 +51,7 @@ static int64_t now_ms(void)
 
 static void log_fn(void *data, int level, const char *fmt, va_list ap)
 	ROGER_PRINTF(3, 0);
+
 static void log_fn(void *data, int level, const char *fmt, va_list ap)
 {
 	(void)data;

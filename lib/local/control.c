@@ -167,6 +167,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 			 json_string_value(json_object_get(doc, "url")) ?: "");
 		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
 		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
+		snprintf(st.registry, sizeof(st.registry), "%s",
+			 json_string_value(json_object_get(doc, "registry")) ?: "");
 	}
 	st.running = locked(state_dir);
 	st.watchdog_running = st.running && process_alive(st.watchdog_pid);

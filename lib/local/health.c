@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,17 +79,21 @@ struct roger_local_hc_job *roger_local_health_due(struct roger_local *L)
 					 proto ? proto : "HTTP");
 				pi = json_object_get(hc, "portIndex");
 				if (json_is_integer(json_object_get(hc, "port")))
-					j->port = (int)json_integer_value(json_object_get(hc, "port"));
-				else if (json_integer_value(pi) < t->n_ports)
+					j->port = (int)roger_local_def_int(hc, "port", 0);
+				else if (json_integer_value(pi) >= 0 &&
+					 json_integer_value(pi) < t->n_ports)
 					j->port = t->ports[json_integer_value(pi)];
 				if (json_is_string(json_object_get(hc, "path")))
 					j->path = strdup(json_string_value(json_object_get(hc, "path")));
 				cmd = json_object_get(json_object_get(hc, "command"), "value");
 				if (json_is_string(cmd))
 					j->command = strdup(json_string_value(cmd));
-				j->timeout_s = (int)json_integer_value(json_object_get(hc, "timeoutSeconds"));
+				/* poll() takes the timeout in ms as an int. */
+				j->timeout_s = (int)roger_local_def_int(hc, "timeoutSeconds", 1);
 				if (j->timeout_s <= 0)
 					j->timeout_s = 1;
+				if (j->timeout_s > INT32_MAX / 1000)
+					j->timeout_s = INT32_MAX / 1000;
 				j->ignore_1xx = json_is_true(json_object_get(hc, "ignoreHttp1xx"));
 				h->in_flight = true;
 				j->next = due;
@@ -227,11 +232,9 @@ static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
 {
 	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
 				    (size_t)i);
-	json_t *delay = json_object_get(hc, "delaySeconds");
-
 	return roger_decide_first_check_ms(
 		json_string_value(json_object_get(hc, "protocol")),
-		json_is_integer(delay) ? (long)json_integer_value(delay) : -1);
+		roger_local_def_int(hc, "delaySeconds", -1));
 }
 
 /* Publish a health_status_changed_event for `t`. */
@@ -260,9 +263,9 @@ static void record_check(struct roger_local *L, struct roger_local_hc_job *j,
 	h = &t->hc[j->index];
 	hc = json_array_get(json_object_get(t->def, "healthChecks"),
 			    (size_t)j->index);
-	p.grace_s = (long)json_integer_value(json_object_get(hc, "gracePeriodSeconds"));
-	p.interval_s = (long)json_integer_value(json_object_get(hc, "intervalSeconds"));
-	p.max_failures = (long)json_integer_value(json_object_get(hc, "maxConsecutiveFailures"));
+	p.grace_s = roger_local_def_int(hc, "gracePeriodSeconds", 0);
+	p.interval_s = roger_local_def_int(hc, "intervalSeconds", 0);
+	p.max_failures = roger_local_def_int(hc, "maxConsecutiveFailures", 0);
 	out = roger_decide_health(h, result,
 				  t->state == ROGER_TASK_RUNNING && !t->kill_wanted,
 				  roger_local_now(L), t->started_ms, &p);

@@ -26,6 +26,8 @@
 struct roger_ctx;
 struct roger_err;
 struct roger_local_events;
+struct roger_local_registry;
+struct roger_images;
 struct roger_local_resp;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
@@ -103,6 +105,7 @@ struct roger_local {
 	struct roger_ctx *ctx;
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
+	int registry_port; /* of its own registry (registry-server.c) */
 	char url[64];    /* http://127.0.0.1:PORT */
 	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
@@ -130,6 +133,8 @@ struct roger_local {
 	unsigned conn_limit, max_conns, max_events, conns;
 
 	struct roger_agent *agent;
+	struct roger_images *images;     /* images.h */
+	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
@@ -271,6 +276,11 @@ void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
 struct roger_local_task *roger_local_task_find(struct roger_local *L,
 					       const char *id);
 
+/*
+ * An int of a definition in [0, INT32_MAX], or `dflt`.  Requests are
+ * normalized to that range, but app files of the state directory are not.
+ */
+long roger_local_def_int(const json_t *def, const char *key, long dflt);
 /* Whether every health check of `t` has a result and it is alive (true
  * when it has none). */
 bool roger_local_task_healthy(const struct roger_local_task *t);
@@ -388,6 +398,26 @@ void roger_local_txn_deployments(struct roger_local_txn *t,
 				 struct roger_local_deployment *added);
 void roger_local_txn_event(struct roger_local_txn *t, const char *type,
 			   json_t *data);
+
+/* ---- registry-server.c: images ------------------------------------------------ */
+
+/* Start roger local's own registry and open the image store (L->registry,
+ * L->images, L->registry_port). */
+int roger_local_images_start(struct roger_local *L,
+			     const struct roger_local_options *o,
+			     struct roger_err *err);
+/* Stop the registry and close the image store (after the agent). */
+void roger_local_images_stop(struct roger_local *L);
+/*
+ * When `def` (a normalized app) runs an image that this server cannot
+ * isolate, answer 422 saying why in `rs` and return true: no image task
+ * ever runs on the host instead.
+ */
+bool roger_local_image_refused(struct roger_local *L, const json_t *def,
+			       struct roger_local_resp *rs);
+/* Add "imagePull" (roger_images_progress()) to a deployment's current
+ * action when its app's image is being pulled (lock held). */
+void roger_local_pull_progress(struct roger_local *L, json_t *action);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

@@ -219,12 +219,15 @@ json_t *roger_local_deployment_json(struct roger_local *L,
 	}
 	if (d->current_step > 0)
 		json_array_foreach(roger_local_step_actions(d, d->current_step), j, action)
-			json_array_append_new(
-				current,
-				json_pack("{s:O,s:O,s:[]}", "action",
-					  json_object_get(action, "action"),
-					  "app", json_object_get(action, "app"),
-					  "readinessCheckResults"));
+		{
+			json_t *a = json_pack("{s:O,s:O,s:[]}", "action",
+					      json_object_get(action, "action"),
+					      "app", json_object_get(action, "app"),
+					      "readinessCheckResults");
+
+			roger_local_pull_progress(L, a);
+			json_array_append_new(current, a);
+		}
 	return json_pack("{s:s,s:s,s:o,s:[],s:O,s:o,s:i,s:i}", "id", d->id,
 			 "version", d->version, "affectedApps", affected,
 			 "affectedPods", "steps", d->steps, "currentActions",

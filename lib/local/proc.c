@@ -123,11 +123,11 @@ static void close_span(unsigned lo, unsigned hi, int max_fd)
 		close((int)fd);
 }
 
-/* Close every descriptor from 3 up but `a` and `b` (-1: none). */
-static void close_all_but(int a, int b, int max_fd)
+/* Close every descriptor from `lo` up but `a` and `b` (-1: none). */
+static void close_all_but(int lo, int a, int b, int max_fd)
 {
 	int keep[2] = { a < b ? a : b, a < b ? b : a };
-	unsigned from = 3;
+	unsigned from = (unsigned)lo;
 
 	for (int i = 0; i < 2; i++) {
 		if (keep[i] < (int)from)
@@ -137,6 +137,11 @@ static void close_all_but(int a, int b, int max_fd)
 		from = (unsigned)keep[i] + 1;
 	}
 	close_span(from, ~0U, max_fd);
+}
+
+void roger_proc_close_from(int lo, int keep, int max_fd)
+{
+	close_all_but(lo, keep, -1, max_fd);
 }
 
 /* Tell the parent why the child goes no further, and end it. */
@@ -200,7 +205,7 @@ static void child(const struct roger_proc_child *c, const struct child_fds *f,
 			child_fail();
 	if (c->cwd && chdir(c->cwd) < 0)
 		child_fail();
-	close_all_but(f->report, f->keep, max_fd);
+	close_all_but(3, f->report, f->keep, max_fd);
 	roger_proc_restore_nofile();
 	c->run(c->data, f->keep);
 	_exit(127);

@@ -114,6 +114,14 @@ int roger_proc_kill_env(const char *entry, bool prefix,
 /* When process `pid` started, in clock ticks after boot; 0 if unknown. */
 unsigned long long roger_proc_start_time(pid_t pid);
 
+/*
+ * Close every file descriptor from `lo` up except `keep` (-1: none), one
+ * by one below `max_fd` where close_range(2) is missing.  Only makes
+ * async-signal-safe calls: for a child that cannot go through
+ * roger_proc_fork() (the container's clone() with new namespaces).
+ */
+void roger_proc_close_from(int lo, int keep, int max_fd);
+
 /* The RLIMIT_NOFILE soft limit, capped at 65536: the descriptors a child
  * closes one by one where close_range(2) is missing. */
 int roger_proc_max_fd(void);

@@ -36,6 +36,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "json-num.h"
 #include "local/decide.h"
 #include "local/internal.h"
 #include "util.h"
@@ -56,9 +57,26 @@ static double def_num(const json_t *def, const char *key, double dflt)
 	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+long roger_local_def_int(const json_t *def, const char *key, long dflt)
+{
+	int64_t v;
+
+	if (!roger_json_int(json_object_get(def, key), 0, INT32_MAX, &v))
+		return dflt;
+	return (long)v;
+}
+
+/* Seconds of a definition in [0, INT32_MAX]: as ms, they fit an int64. */
+static double def_seconds(const json_t *def, const char *key, double dflt)
+{
+	double s = def_num(def, key, dflt);
+
+	return s > 0 ? (s < INT32_MAX ? s : INT32_MAX) : 0;
+}
+
 static long def_instances(const struct roger_local_app *app)
 {
-	return app->deleted ? 0 : (long)def_num(app->def, "instances", 1);
+	return app->deleted ? 0 : roger_local_def_int(app->def, "instances", 1);
 }
 
 static bool task_alive(const struct roger_local_task *t)
@@ -113,7 +131,7 @@ static int task_facts(struct roger_decide_task **out, size_t *n,
 
 static double kill_grace(const json_t *def)
 {
-	return def_num(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
+	return def_seconds(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
 }
 
 struct roger_local_app *roger_local_app_find(struct roger_local *L,
@@ -460,6 +478,8 @@ struct launch {
 	char **args;
 	json_t *fetch;
 	char **env;
+	char *image; /* container.docker.image, or NULL */
+	bool force_pull;
 	double cpus, mem, disk;
 	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -582,7 +602,7 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_MEM", val);
 	roger_local_fmt_double(val, sizeof(val), def_num(def, "disk", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
-	snprintf(val, sizeof(val), "%ld", (long)def_num(def, "gpus", 0));
+	snprintf(val, sizeof(val), "%ld", roger_local_def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
 	json_object_foreach(json_object_get(def, "labels"), k, v)
 	{
@@ -760,6 +780,13 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
+	{
+		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
+		const char *image = json_string_value(json_object_get(docker, "image"));
+
+		l->image = image ? strdup(image) : NULL;
+		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	}
 	l->env = roger_local_strv_dup(t->env);
 	l->cpus = t->cpus;
 	l->mem = t->mem;
@@ -1003,9 +1030,9 @@ static void publish_status(struct roger_local *L, struct roger_local_task *t,
 
 static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 {
-	double base = def_num(app->def, "backoffSeconds", 1);
+	double base = def_seconds(app->def, "backoffSeconds", 1);
 	double factor = def_num(app->def, "backoffFactor", 1.15);
-	double max = def_num(app->def, "maxLaunchDelaySeconds", 300);
+	double max = def_seconds(app->def, "maxLaunchDelaySeconds", 300);
 
 	app->delay_s = roger_decide_backoff(app->delay_s, base, factor, max);
 	app->delay_until_ms = roger_local_now(L) + (int64_t)(app->delay_s * 1000);
@@ -1127,6 +1154,8 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cmd = l->cmd;
 		at.args = (const char *const *)l->args;
 		at.fetch = l->fetch;
+		at.image = l->image;
+		at.force_pull_image = l->force_pull;
 		at.env = (const char *const *)l->env;
 		at.cpus = l->cpus;
 		at.mem = l->mem;
@@ -1142,6 +1171,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		roger_local_strv_free(l->args);
 		roger_local_strv_free(l->env);
 		json_decref(l->fetch);
+		free(l->image);
 		free(l);
 	}
 	roger_local_health_run(L, w->checks);

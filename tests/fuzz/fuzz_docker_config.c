@@ -7,6 +7,8 @@
 
 #include "lib/registry.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const hosts[] = { "127.0.0.1:5000", "docker.io",

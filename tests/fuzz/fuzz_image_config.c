@@ -14,6 +14,8 @@
 
 #define D0 "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const env[] = { "PATH=/usr/bin", "LANG=C.UTF-8",

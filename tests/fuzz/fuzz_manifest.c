@@ -20,6 +20,8 @@ static const char *const types[] = {
 	"text/html",
 };
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct roger_oci_manifest *m = NULL;

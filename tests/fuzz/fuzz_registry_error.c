@@ -10,6 +10,8 @@
 #include "lib/buf.h"
 #include "lib/oci.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct roger_buf b = ROGER_BUF_INIT;

@@ -11,6 +11,8 @@
 #include "lib/registry-internal.h"
 #include "lib/registry.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct roger_registry_challenge c;
