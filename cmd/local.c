@@ -385,13 +385,17 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	}
 	argv[i] = NULL;
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
-		if (err.code == ROGER_EEXISTS) {
-			if (!cli->quiet)
-				fprintf(stderr, "roger: %s\n", err.msg);
-			return cli->output == OUTPUT_JSON ? print_status(cli, a, &st)
-							  : ROGER_EXIT_OK;
-		}
-		return cli_fail(&err);
+		if (err.code != ROGER_EEXISTS)
+			return cli_fail(&err);
+		if (!cli->quiet)
+			fprintf(stderr, "roger: %s\n", err.msg);
+		if (cli->output != OUTPUT_JSON)
+			return ROGER_EXIT_OK;
+		/* The one that runs, as the status of its directory says. */
+		roger_err_clear(&err);
+		if (roger_local_status(&st, a->state_dir, &err) < 0)
+			return cli_fail(&err);
+		return print_status(cli, a, &st);
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
 		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",

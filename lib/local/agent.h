@@ -187,6 +187,22 @@ char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 int roger_agent_task_env(char ***out, struct roger_agent *a,
 			 const char *task_id);
 
+/*
+ * Run a COMMAND health check of task `task_id` as the Mesos executor
+ * does (agent-check.c): `sh -c command` in its sandbox with its
+ * environment, at most `timeout_s` seconds; its process group is recorded
+ * by the watchdog and killed when the task ends or is being killed, or
+ * when `stop` (may be NULL; called with `data` every few milliseconds)
+ * says so.  Waits for it: 1 when it exits with 0; 0 when it fails
+ * (`cause` says how: its exit status, the timeout); -1 when it gives no
+ * result (the task is not running, the server stops or could not start
+ * it).
+ */
+int roger_agent_check_command(struct roger_agent *a, const char *task_id,
+			      const char *command, int timeout_s,
+			      bool (*stop)(void *data), void *data,
+			      char *cause, size_t size);
+
 /* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
 
 /*

@@ -105,9 +105,11 @@ roger_local_status(struct roger_local_status *out, const char *state_dir,
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
  * the program path) is executed detached (own session, stdin from
  * /dev/null, stdout and stderr appended to server.log), then this waits up
- * to `timeout_ms` until it answers /ping.  ROGER_EEXISTS when one already
- * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
- * when the server exits before answering.  A stale pid file is removed.
+ * to `timeout_ms` until it answers /ping; `out` then describes it.
+ * ROGER_EEXISTS when one already runs (roger_local_status() describes
+ * that one); ROGER_ERROR with the tail of server.log when the server exits
+ * before answering.  A stale pid file is removed.  `out` is written only
+ * on success.
  */
 ROGER_EXTERN int
 roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
@@ -118,8 +120,9 @@ roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
  * for a program that wants the cluster up (roger deploy to the local
  * target): `exe` is the roger binary (readlink("/proc/self/exe") from
- * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
- * filled) when one already runs: for most callers that is success.
+ * roger itself), `port` 0 for any free one.  ROGER_EEXISTS when one
+ * already runs: for most callers that is success (roger_local_status()
+ * describes it).
  */
 ROGER_EXTERN int
 roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,

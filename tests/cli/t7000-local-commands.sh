@@ -101,6 +101,14 @@ test_expect_success 'a second up says it is already running and exits 0' '
 	test_grep "already running at http://127.0.0.1:" err
 '
 
+test_expect_success 'with -o json, it describes the one that runs' '
+	"$ROGER" -o json local up --port 0 >out.json 2>err &&
+	test_grep "already running" err &&
+	test "$(json out.json "d[\"running\"]")" = true &&
+	test "$(json out.json "d[\"pid\"]")" = "$(json "$state/server.json" "d[\"pid\"]")" &&
+	test "$(json out.json "d[\"url\"]")" = "$(json "$state/server.json" "d[\"url\"]")"
+'
+
 test_expect_success 'down stops it and every task it started; no process is left' '
 	url=$(json "$state/server.json" "d[\"url\"]") &&
 	mkdir pids &&
