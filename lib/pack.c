@@ -15,15 +15,17 @@
  * the commit time (every entry's mtime), the project directory, the exclude
  * patterns and the command.  Both files are written through a temporary
  * file and rename(2), the artifact before its index entry, so a crash
- * leaves at worst an artifact nobody points to.  A hit is trusted only
- * after the file's SHA-256 is computed again and matches its name; a
- * mismatch removes the entry and builds again.  Dirty work trees are never
- * cached: nothing names their content cheaply.
+ * leaves at worst an artifact nobody points to.  The entry also records
+ * the artifact file's inode, size and modification time when its digest
+ * was taken: a hit whose file still has them is trusted as it is, and
+ * only a file that changed in one of them is hashed again (a mismatch
+ * removes the entry and builds again; a match records the new stat).
+ * Dirty work trees are never cached: nothing names their content cheaply.
  *
- * A cached build is mostly two costs, each given a processor: the digest
- * of the cached artifact (on a thread of its own) and the work tree check
- * (on the caller's), whose comparison of HEAD with the index is skipped
- * while the worktree stamp says the same index matched the same HEAD.
+ * A cached build is then mostly the work tree check, whose comparison of
+ * HEAD with the index is skipped while the worktree stamp says the same
+ * index matched the same HEAD; a digest that has to be computed again
+ * runs on a thread of its own meanwhile.
  */
 #include <config.h>
 
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -332,6 +335,78 @@ static int set_lfs(struct roger_artifact *a, char **v, size_t n)
 }
 
 /*
+ * The cache index trusts an artifact whose inode, size and modification
+ * time are those recorded with its digest ("stat" in the entry) and hashes
+ * it again only when one of them changed: a cached build then costs a
+ * stat(2) instead of reading the whole file.
+ */
+static json_int_t ns(const struct timespec *ts)
+{
+	return (json_int_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+#define RACY_NS ((json_int_t)2000000000)
+
+static int stamp_set(json_t *doc, const char *path)
+{
+	struct timespec now;
+	struct stat st;
+	json_t *o;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (stat(path, &st) < 0)
+		return -1;
+	o = json_pack("{s:I,s:I,s:I,s:I}", "ino", (json_int_t)st.st_ino, "size",
+		      (json_int_t)st.st_size, "mtime_ns", ns(&st.st_mtim),
+		      "checked_ns", ns(&now));
+	if (!o || json_object_set_new(doc, "stat", o) < 0)
+		return -1;
+	return 0;
+}
+
+static bool stamp_matches(uint64_t *size, const char *path, const json_t *doc)
+{
+	const json_t *o = json_object_get(doc, "stat");
+	struct stat st;
+
+	if (!json_is_object(o) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (json_integer_value(json_object_get(o, "ino")) !=
+		    (json_int_t)st.st_ino ||
+	    json_integer_value(json_object_get(o, "size")) !=
+		    (json_int_t)st.st_size ||
+	    json_integer_value(json_object_get(o, "size")) !=
+		    json_integer_value(json_object_get(doc, "size")) ||
+	    json_integer_value(json_object_get(o, "mtime_ns")) !=
+		    ns(&st.st_mtim))
+		return false;
+	/*
+	 * Racy stamps (git's "racy clean" problem): a change made within the
+	 * file system's time granularity of the stamp would keep the mtime,
+	 * so a file modified less than RACY_NS before it was stamped is
+	 * hashed again, and stamped anew.
+	 */
+	if (json_integer_value(json_object_get(o, "checked_ns")) -
+		    ns(&st.st_mtim) < RACY_NS)
+		return false;
+	*size = (uint64_t)st.st_size;
+	return true;
+}
+
+static int save_entry(const char *entry, const json_t *doc,
+		      struct roger_err *err)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc;
+
+	if (!text)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	rc = roger_fs_write_atomic(entry, text, strlen(text), 0644, err);
+	free(text);
+	return rc;
+}
+
+/*
  * The artifact the cache holds for `key`, checked, or NULL in *out.  A
  * damaged or unreadable entry is removed and reported as a miss, with why
  * in `note` (this runs on a thread of its own, which must not log).
@@ -372,13 +447,18 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
-	    strcmp(actual, sha)) {
+	if (stamp_matches(&size, a->path, doc)) {
+		/* The file is as it was when its digest was stored. */
+	} else if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
+		   strcmp(actual, sha)) {
 		roger_buf_addf(note, "cached artifact '%s' is %s, building again",
 			       a->path, actual[0] ? "damaged" : "missing");
 		if (actual[0])
 			unlink(a->path);
 		goto miss;
+	} else if (stamp_set(doc, a->path) == 0) {
+		/* Checked again: remember the file as it is now. */
+		save_entry(entry, doc, NULL);
 	}
 	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
 	a->size = size;
@@ -459,7 +539,6 @@ static int cache_store(const struct cache *c, const char *key,
 {
 	char *entry = entry_path(c, key);
 	json_t *doc, *lfs;
-	char *text = NULL;
 	int rc;
 
 	doc = json_object();
@@ -477,14 +556,13 @@ static int cache_store(const struct cache *c, const char *key,
 	json_object_set_new(doc, "tree", json_string(a->tree));
 	json_object_set_new(doc, "lfs_pointers", lfs);
 	lfs = NULL;
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text) {
-		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (stamp_set(doc, a->path) < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
+				   a->path, strerror(errno));
 		goto out;
 	}
-	rc = roger_fs_write_atomic(entry, text, strlen(text), 0644, err);
+	rc = save_entry(entry, doc, err);
 out:
-	free(text);
 	json_decref(lfs);
 	json_decref(doc);
 	free(entry);
