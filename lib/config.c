@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "buildcache.h"
 #include "config.h"
 #include "ctx.h"
 #include "err.h"
@@ -667,9 +668,62 @@ static int check_vars(struct check *c, const json_t *v)
 	return 0;
 }
 
+/* build.cache.paths and build.cache.key: relative paths inside the project. */
+static int check_cache_paths(struct check *c, const json_t *v)
+{
+	json_t *item;
+	size_t i;
+	int rc = expect_string_array(c, v, true);
+
+	json_array_foreach(v, i, item) {
+		size_t mark = push_index(c, i);
+		const char *why = roger_build_cache_path_invalid(json_string_value(item));
+
+		if (rc == 0 && why)
+			rc = check_fail(c, "'%s' %s", json_string_value(item), why);
+		pop(c, mark);
+	}
+	return rc;
+}
+
+static int check_build_cache(struct check *c, const json_t *v)
+{
+	static const char *const known[] = { "key", "max_mb", "paths", "version" };
+	const char *key;
+	json_t *val;
+	int rc = expect(c, v, T_OBJECT);
+
+	if (rc < 0)
+		return rc;
+	json_object_foreach((json_t *)v, key, val) {
+		size_t mark = push_key(c, key);
+		bool found = true;
+
+		if (!strcmp(key, "paths") || !strcmp(key, "key"))
+			rc = check_cache_paths(c, val);
+		else if (!strcmp(key, "version"))
+			rc = expect(c, val, T_STRING);
+		else if (!strcmp(key, "max_mb"))
+			rc = expect_range(c, val, true, 1, 1024 * 1024);
+		else
+			found = false;
+		pop(c, mark);
+		if (rc < 0)
+			return rc;
+		if (!found)
+			return unknown_key(c, key, known, ARRAY_SIZE(known));
+	}
+	if (!json_object_get(v, "paths"))
+		return check_fail(c, "missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
+	if (!json_object_get(v, "key"))
+		return check_fail(c, "missing 'key': the files they depend on, such as [\"package-lock.json\"]");
+	return 0;
+}
+
 static int check_build(struct check *c, const json_t *v)
 {
-	static const char *const known[] = { "command", "exclude", "timeout" };
+	static const char *const known[] = { "cache", "command", "exclude",
+					     "timeout" };
 	const char *key;
 	json_t *val;
 	int rc = expect(c, v, T_OBJECT);
@@ -685,15 +739,24 @@ static int check_build(struct check *c, const json_t *v)
 			rc = expect_string_array(c, val, false);
 		else if (!strcmp(key, "timeout"))
 			rc = expect_range(c, val, true, 1, 86400 * 7);
+		else if (!strcmp(key, "cache"))
+			rc = check_build_cache(c, val);
 		pop(c, mark);
 		if (rc < 0)
 			return rc;
 		if (!strcmp(key, "command") || !strcmp(key, "exclude") ||
-		    !strcmp(key, "timeout"))
+		    !strcmp(key, "timeout") || !strcmp(key, "cache"))
 			continue;
 		if (roger_config_name_is_secret(key, true))
 			return secret_key_fail(c, key);
 		return unknown_key(c, key, known, ARRAY_SIZE(known));
+	}
+	if (json_object_get(v, "cache") && !json_object_get(v, "command")) {
+		size_t mark = push_key(c, "cache");
+
+		rc = check_fail(c, "caches what build.command makes, and there is no build.command");
+		pop(c, mark);
+		return rc;
 	}
 	return 0;
 }

@@ -45,6 +45,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "buildcache.h"
 #include "config.h"
 #include "ctx.h"
 #include "err.h"
@@ -65,6 +66,7 @@ void roger_build_opts_from_project(struct roger_build_opts *o,
 	o->command = p->build_command;
 	o->exclude = (const char *const *)p->build_exclude;
 	o->timeout = p->build_timeout;
+	o->cache = json_object_get(json_object_get(p->root, "build"), "cache");
 }
 
 void roger_artifact_free(struct roger_artifact *a)
@@ -669,6 +671,61 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	return rc;
 }
 
+/*
+ * The build cache before the command: its key from the export, and the
+ * entry restored when there is one.  Leaves bc->dir NULL (cache off for
+ * this build) when the key cannot be had; fails only on ROGER_ENOMEM and
+ * ROGER_EINTR.
+ */
+static int cache_before(struct roger_build_cache *bc, bool *restored,
+			struct roger_ctx *ctx, const struct cache *c,
+			const struct roger_build_opts *o, const char *projdir,
+			struct roger_err *err)
+{
+	struct roger_buf note = ROGER_BUF_INIT;
+	struct roger_err kerr = ROGER_ERR_INIT;
+	int rc;
+
+	rc = roger_build_cache_init(bc, o->cache, c->dir, err);
+	if (rc < 0)
+		return rc;
+	rc = roger_build_cache_key(bc, ctx, o->command, projdir, &kerr);
+	if (rc == ROGER_ENOMEM || rc == ROGER_EINTR) {
+		if (err)
+			*err = kerr;
+		return rc;
+	}
+	if (rc < 0) {
+		roger_warn(ctx, "%s; building without the build cache", kerr.msg);
+		roger_build_cache_release(bc);
+		return 0;
+	}
+	rc = roger_build_cache_restore(restored, &note, bc, ctx, projdir, err);
+	if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	if (rc == 0)
+		roger_info(ctx, "build cache %.12s: %s", bc->key,
+			   *restored ? "restored" : "not there yet");
+	roger_buf_release(&note);
+	return rc;
+}
+
+/* Save what the command made; a failure only costs the next build time. */
+static void cache_after(struct roger_build_cache *bc, struct roger_ctx *ctx,
+			const char *projdir)
+{
+	struct roger_buf note = ROGER_BUF_INIT;
+	struct roger_err serr = ROGER_ERR_INIT;
+
+	if (roger_build_cache_save(&note, bc, projdir, &serr) < 0)
+		roger_warn(ctx, "cannot save the build cache: %s", serr.msg);
+	else if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	else
+		roger_info(ctx, "build cache %.12s: saved", bc->key);
+	roger_buf_release(&note);
+}
+
 /* Export, run the build command, package the result. */
 static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 			      struct roger_repo *repo, const struct cache *c,
@@ -677,9 +734,11 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 {
 	const char *tmpdir = roger_ctx_getenv(ctx, "TMPDIR");
 	struct roger_run_opts ro = { 0 };
+	struct roger_build_cache bc = { 0 };
 	char env_commit[64];
-	const char *env[] = { env_commit, NULL };
+	const char *env[] = { env_commit, NULL, NULL };
 	char *dir = NULL, *workdir = NULL;
+	bool restored = false;
 	int rc;
 
 	dir = roger_path_join(tmpdir ? tmpdir : "/tmp", "roger-build-XXXXXX");
@@ -705,6 +764,14 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o->cache && !o->no_cache) {
+		rc = cache_before(&bc, &restored, ctx, c, o, workdir, err);
+		if (rc < 0)
+			goto out;
+	}
+	env[1] = !bc.dir ? "ROGER_BUILD_CACHE=off"
+		 : restored ? "ROGER_BUILD_CACHE=restored"
+			    : "ROGER_BUILD_CACHE=missed";
 	snprintf(env_commit, sizeof(env_commit), "ROGER_COMMIT=%s", a->commit);
 	ro.command = o->command;
 	ro.dir = workdir;
@@ -715,9 +782,12 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	ro.tail = o->output_tail;
 	roger_info(ctx, "running '%s'", o->command);
 	rc = roger_run_command(ctx, &ro, err);
+	if (rc == 0 && bc.dir && !restored)
+		cache_after(&bc, ctx, workdir);
 	if (rc == 0)
 		rc = package(a, ctx, repo, c, FROM_DIR, dir, o, subdir, err);
 out:
+	roger_build_cache_release(&bc);
 	{
 		struct roger_err rerr = ROGER_ERR_INIT;
 

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
@@ -47,8 +48,14 @@ struct roger_build_opts {
 	const char *command;  /* build.command, or NULL */
 	const char *const *exclude; /* build.exclude: NULL-terminated, or NULL */
 	int timeout;          /* build command limit in seconds; <= 0: default */
+	/*
+	 * build.cache of roger.json (borrowed), or NULL: what the command
+	 * makes that is restored into the clean export from .roger/build-cache
+	 * when its key is unchanged, and saved there after a successful run.
+	 */
+	const struct json_t *cache;
 	bool allow_dirty;     /* package a dirty work tree instead of failing */
-	bool no_cache;        /* package even when the cache has the artifact */
+	bool no_cache;        /* ignore both caches: build and package anew */
 	const char *cache_dir; /* NULL: <workdir>/<subdir>/.roger */
 	int threads;          /* compression threads; 0: one per processor */
 	roger_build_output_fn output_fn; /* build command output, may be NULL */
