@@ -6,6 +6,7 @@
 #define ROGER_PACK_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct roger_buf;
@@ -13,8 +14,31 @@ struct roger_ctx;
 struct roger_err;
 struct roger_repo;
 
-/* The zlib level of artifacts: part of their identity, like the format. */
-#define ROGER_PACK_LEVEL 6
+struct roger_pack_opts;
+struct roger_pack_stats;
+struct roger_seg_index;
+struct roger_seg_table;
+
+enum roger_pack_source {
+	ROGER_PACK_FROM_COMMIT,   /* `what`: a full commit id */
+	ROGER_PACK_FROM_WORKTREE, /* `what`: the work tree's root */
+	ROGER_PACK_FROM_DIR,      /* `what`: a directory (a build's export) */
+};
+
+/*
+ * What roger_pack_commit, roger_pack_worktree and roger_pack_dir do, with
+ * the segments of earlier artifacts that `reuse` offers copied instead of
+ * compressed again (NULL: none), and what the new artifact is made of in
+ * *index (NULL: not wanted; release it with roger_seg_index_release).
+ */
+int roger_pack_source(struct roger_pack_stats *out,
+		      struct roger_seg_index *index, struct roger_ctx *ctx,
+		      enum roger_pack_source kind, struct roger_repo *repo,
+		      const char *what, const struct roger_pack_opts *o,
+		      const struct roger_seg_table *reuse,
+		      int (*fn)(void *data, const void *buf, size_t len,
+				struct roger_err *err),
+		      void *data, struct roger_err *err);
 
 /*
  * Write the whole tree of `commit` (submodules included, no attribute or

@@ -54,9 +54,13 @@
 #include "pack.h"
 #include "repo-git.h"
 #include "repo.h"
+#include "seg.h"
 
-/* Changed whenever the bytes of an artifact could change (2: NFD names kept). */
-#define CACHE_FORMAT "roger-artifact-2"
+/*
+ * Changed whenever the bytes of an artifact could change (2: NFD names
+ * kept; 3: segments, and a fixed mtime instead of the commit's).
+ */
+#define CACHE_FORMAT "roger-artifact-3"
 
 void roger_build_opts_from_project(struct roger_build_opts *o,
 				   const struct roger_project *p)
@@ -206,9 +210,11 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 	unsigned int mdlen = 0;
 	int rc;
 
-	rc = roger_buf_addf(&key, "%s\nlevel %d\nsubdir %s\ntime %lld\n",
-			    CACHE_FORMAT, ROGER_PACK_LEVEL, subdir,
-			    (long long)ci->time);
+	rc = roger_buf_addf(&key, "%s\ncompressor %s\nsubdir %s\n",
+			    CACHE_FORMAT, roger_seg_compressor(), subdir);
+	/* A build command is told the commit (ROGER_COMMIT). */
+	if (rc == 0 && o->command)
+		rc = roger_buf_addf(&key, "commit %s\n", ci->id);
 	if (rc == 0)
 		rc = key_tree(&key, tree_out, repo, ci, subdir,
 			      o->command != NULL, err);
@@ -599,6 +605,131 @@ static int write_fd(void *data, const void *buf, size_t len,
 	return 0;
 }
 
+/* ---- segments of recent artifacts ---------------------------------------- */
+
+/*
+ * Each artifact has its segment index beside it (<sha256>.idx), holding
+ * the stat of the artifact when it was written; .roger/artifacts/recent
+ * lists the last RECENT artifacts built, newest first.  A build offers
+ * their segments for reuse, from the artifacts whose files still have
+ * that stat (an artifact changed since is not read, whatever its index
+ * says).  None of this is needed for correctness: a missing or damaged
+ * index only costs compression time.
+ */
+#define RECENT 4
+
+static char *side_path(const struct cache *c, const char *sha,
+		       const char *ext)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+
+	roger_buf_addf(&b, "%s/%s.%s", c->artifacts, sha, ext);
+	return roger_buf_detach(&b, NULL);
+}
+
+/* The shas of .roger/artifacts/recent, at most RECENT (64 hex digits each). */
+static size_t recent_load(char shas[][65], const struct cache *c)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(c->artifacts, "recent");
+	size_t n = 0;
+
+	if (path && roger_fs_read_file(&b, path, NULL) == 0) {
+		const char *p = b.buf;
+
+		while (n < RECENT && strlen(p) >= 64 &&
+		       strspn(p, "0123456789abcdef") == 64 &&
+		       (p[64] == '\n' || !p[64])) {
+			memcpy(shas[n], p, 64);
+			shas[n++][64] = '\0';
+			p += 64 + (p[64] == '\n');
+		}
+	}
+	roger_buf_release(&b);
+	free(path);
+	return n;
+}
+
+/* Whether the artifact file still has the stat its index recorded. */
+static bool index_stat_ok(const char *artifact, const json_t *stat_doc)
+{
+	struct stat st;
+
+	return json_is_object(stat_doc) && stat(artifact, &st) == 0 &&
+	       json_integer_value(json_object_get(stat_doc, "ino")) ==
+		       (json_int_t)st.st_ino &&
+	       json_integer_value(json_object_get(stat_doc, "size")) ==
+		       (json_int_t)st.st_size &&
+	       json_integer_value(json_object_get(stat_doc, "mtime_ns")) ==
+		       ns(&st.st_mtim);
+}
+
+static struct roger_seg_table *recent_segments(struct roger_ctx *ctx,
+					       const struct cache *c)
+{
+	struct roger_seg_table *t = NULL;
+	char shas[RECENT][65];
+	size_t n = recent_load(shas, c);
+
+	if (!n || roger_seg_table_new(&t, NULL) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct roger_seg_index idx = { 0 };
+		struct roger_buf text = ROGER_BUF_INIT;
+		char *ipath = side_path(c, shas[i], "idx");
+		char *apath = artifact_path(c, shas[i]);
+		json_t *doc = NULL;
+
+		if (ipath && apath && roger_fs_read_file(&text, ipath, NULL) == 0)
+			doc = json_loadb(text.buf, text.len, 0, NULL);
+		if (doc && index_stat_ok(apath, json_object_get(doc, "stat")) &&
+		    roger_seg_index_parse(&idx, text.buf, text.len, NULL) == 0 &&
+		    roger_seg_table_add(t, apath, &idx, NULL) == 0)
+			roger_debug(ctx, "offering the segments of %.12s", shas[i]);
+		roger_seg_index_release(&idx);
+		json_decref(doc);
+		roger_buf_release(&text);
+		free(ipath);
+		free(apath);
+	}
+	return t;
+}
+
+/* Write the new artifact's segment index and put it first in `recent`. */
+static void segments_save(struct roger_ctx *ctx, const struct cache *c,
+			  const struct roger_artifact *a,
+			  const struct roger_seg_index *index)
+{
+	struct roger_buf list = ROGER_BUF_INIT;
+	char shas[RECENT][65];
+	size_t n = recent_load(shas, c);
+	char *text = roger_seg_index_dump(index);
+	char *ipath = side_path(c, a->sha256, "idx");
+	char *rpath = roger_path_join(c->artifacts, "recent");
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	char *full = NULL;
+
+	if (!doc || stamp_set(doc, a->path) < 0 || !ipath || !rpath ||
+	    !(full = json_dumps(doc, JSON_COMPACT)) ||
+	    roger_fs_write_atomic(ipath, full, strlen(full), 0644, NULL) < 0) {
+		roger_debug(ctx, "cannot save the segment index of %.12s",
+			    a->sha256);
+		goto out;
+	}
+	roger_buf_addf(&list, "%s\n", a->sha256);
+	for (size_t i = 0; i < n && i + 1 < RECENT; i++)
+		if (strcmp(shas[i], a->sha256))
+			roger_buf_addf(&list, "%s\n", shas[i]);
+	roger_fs_write_atomic(rpath, list.buf, list.len, 0644, NULL);
+out:
+	roger_buf_release(&list);
+	json_decref(doc);
+	free(full);
+	free(text);
+	free(ipath);
+	free(rpath);
+}
+
 enum build_source {
 	FROM_COMMIT,
 	FROM_WORKTREE,
@@ -614,6 +745,8 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 {
 	struct roger_pack_opts po = { 0 };
 	struct roger_pack_stats st = { 0 };
+	struct roger_seg_index index = { 0 };
+	struct roger_seg_table *reuse = NULL;
 	struct file_out f = { -1, NULL };
 	char *tmp = NULL;
 	int rc;
@@ -632,18 +765,25 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	fchmod(f.fd, 0644);
 	po.subdir = subdir;
 	po.exclude = o->exclude;
-	po.mtime = a->time;
 	po.threads = o->threads;
 	po.progress_fn = o->progress_fn;
 	po.progress_data = o->progress_data;
+	if (!o->no_cache)
+		reuse = recent_segments(ctx, c);
 	if (src == FROM_COMMIT)
-		rc = roger_pack_commit(&st, ctx, repo, what, &po, write_fd, &f,
+		rc = roger_pack_source(&st, &index, ctx, ROGER_PACK_FROM_COMMIT,
+				       repo, what, &po, reuse, write_fd, &f,
 				       err);
 	else if (src == FROM_WORKTREE)
-		rc = roger_pack_worktree(&st, ctx, repo, &po, write_fd, &f,
-					 err);
+		rc = roger_pack_source(&st, &index, ctx,
+				       ROGER_PACK_FROM_WORKTREE, repo,
+				       roger_repo_workdir(repo), &po, reuse,
+				       write_fd, &f, err);
 	else
-		rc = roger_pack_dir(&st, ctx, what, &po, write_fd, &f, err);
+		rc = roger_pack_source(&st, &index, ctx, ROGER_PACK_FROM_DIR,
+				       NULL, what, &po, reuse, write_fd, &f,
+				       err);
+	roger_seg_table_free(reuse);
 	if (rc == 0 && fsync(f.fd) < 0)
 		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", tmp,
 				   strerror(errno));
@@ -666,7 +806,13 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 		a->size = st.size;
 		a->files = st.files;
 		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
+		roger_info(ctx, "packaged %llu files in %llu segments, %llu of them reused",
+			   (unsigned long long)st.files,
+			   (unsigned long long)st.segments,
+			   (unsigned long long)st.reused);
+		segments_save(ctx, c, a, &index);
 	}
+	roger_seg_index_release(&index);
 	free(tmp);
 	return rc;
 }

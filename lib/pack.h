@@ -118,10 +118,16 @@ void roger_artifact_free(struct roger_artifact *a);
 
 /* ---- writers ------------------------------------------------------------ */
 
+/*
+ * The modification time of every entry (1980-01-01 00:00:00 UTC, the
+ * earliest time zip and some other tools can represent): fixed, so that
+ * the same tree gives the same bytes whatever the commit.
+ */
+#define ROGER_PACK_MTIME ((int64_t)315532800)
+
 struct roger_pack_opts {
 	const char *subdir;   /* the subtree to package: "" or "apps/web" */
 	const char *const *exclude; /* gitignore-style, relative to subdir */
-	int64_t mtime;        /* entry time for work tree and directory sources */
 	int threads;          /* 0: one per processor */
 	roger_pack_progress_fn progress_fn;
 	void *progress_data;
@@ -131,6 +137,8 @@ struct roger_pack_stats {
 	uint64_t files;      /* regular files and symbolic links */
 	uint64_t size;       /* compressed bytes written */
 	uint64_t tar_size;   /* uncompressed bytes */
+	uint64_t segments;   /* runs of entries compressed apart */
+	uint64_t reused;     /* of them, copied from an earlier artifact */
 	char sha256[65];     /* of the compressed stream */
 	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
 	size_t n_lfs_pointers;
