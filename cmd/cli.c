@@ -388,7 +388,8 @@ int cli_getopt(struct cli *cli, int argc, char **argv)
 			cli_exit(ROGER_EXIT_OK);
 		}
 		if (c == GOPT_VERSION) {
-			printf("roger %s\n", roger_version());
+			printf("roger %s\nartifacts: %s\n", roger_version(),
+			       roger_pack_compressor());
 			cli_exit(ROGER_EXIT_OK);
 		}
 		if (find_opt(cmd->opts, c))

@@ -9,10 +9,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
 struct roger_repo;
+
+/*
+ * Check the text of an artifact cache entry (.roger/index/<key>.json):
+ * "sha256" (64 lower-case hex digits) and "size" required, "files",
+ * "stat" (ino, size, mtime_ns, checked_ns) and "lfs_pointers" (strings)
+ * as they should be when present.  The document (new) in *out;
+ * ROGER_EINVALID otherwise.
+ */
+int roger_pack_cache_entry_parse(struct json_t **out, const char *text,
+				 size_t len, struct roger_err *err);
 
 struct roger_pack_opts;
 struct roger_pack_stats;

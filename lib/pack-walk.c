@@ -1624,6 +1624,11 @@ void roger_pack_stats_release(struct roger_pack_stats *s)
 	s->n_lfs_pointers = 0;
 }
 
+const char *roger_pack_compressor(void)
+{
+	return roger_seg_compressor();
+}
+
 /* One planned entry into the archive, its file read now. */
 static int emit_entry(struct tar_sink *t, const struct plan_entry *e,
 		      char *buf, struct roger_err *err)

@@ -342,6 +342,51 @@ static int set_lfs(struct roger_artifact *a, char **v, size_t n)
 	return 0;
 }
 
+static bool uint_member(const json_t *o, const char *key, bool required)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return !required;
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
+				 struct roger_err *err)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *sha = json_string_value(json_object_get(doc, "sha256"));
+	const json_t *st = json_object_get(doc, "stat");
+	const json_t *lfs = json_object_get(doc, "lfs_pointers");
+	size_t i;
+	json_t *v;
+
+	if (!doc)
+		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
+				     jerr.line, jerr.text);
+	if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
+	    !uint_member(doc, "size", true) || !uint_member(doc, "files", false) ||
+	    (st && (!json_is_object(st) || !uint_member(st, "ino", true) ||
+		    !uint_member(st, "size", true) ||
+		    !uint_member(st, "mtime_ns", true) ||
+		    !uint_member(st, "checked_ns", true))) ||
+	    (lfs && !json_is_array(lfs))) {
+		json_decref(doc);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "not a cache entry (sha256, size, files, stat, lfs_pointers)");
+	}
+	json_array_foreach(lfs, i, v) {
+		if (!json_is_string(v)) {
+			json_decref(doc);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "lfs_pointers[%zu] is not a string", i);
+		}
+	}
+	*out = doc;
+	return 0;
+}
+
 /*
  * The cache index trusts an artifact whose inode, size and modification
  * time are those recorded with its digest ("stat" in the entry) and hashes
@@ -425,8 +470,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 {
 	struct roger_artifact *a = NULL;
 	char *entry = entry_path(c, key);
+	struct roger_buf text = ROGER_BUF_INIT;
 	json_t *doc = NULL, *lfs;
-	json_error_t jerr;
 	struct roger_err ferr = ROGER_ERR_INIT;
 	const char *sha;
 	char actual[65] = "";
@@ -436,16 +481,17 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 	*out = NULL;
 	if (!entry)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	if (!roger_fs_exists(entry))
+	if (roger_fs_read_file(&text, entry, NULL) < 0)
 		goto out;
-	doc = json_load_file(entry, 0, &jerr);
+	if (roger_pack_cache_entry_parse(&doc, text.buf, text.len, NULL) < 0)
+		doc = NULL;
 	sha = doc ? json_string_value(json_object_get(doc, "sha256")) : NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!sha || strlen(sha) != 64) {
+	if (!sha) {
 		roger_buf_addf(note, "cache entry '%s' is damaged, building again",
 			       entry);
 		goto miss;
@@ -497,6 +543,7 @@ miss:
 out:
 	roger_artifact_free(a);
 	json_decref(doc);
+	roger_buf_release(&text);
 	free(entry);
 	return rc;
 }

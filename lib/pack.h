@@ -146,6 +146,12 @@ struct roger_pack_stats {
 
 void roger_pack_stats_release(struct roger_pack_stats *s);
 
+/*
+ * The compressor of artifacts and its level ("libdeflate 1.14 level 6"):
+ * artifacts are byte-identical only when made by the same one.  Static.
+ */
+const char *roger_pack_compressor(void);
+
 /* The subtree at commit `commit` (a full hex id) of `repo`. */
 int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		      struct roger_repo *repo, const char *commit,

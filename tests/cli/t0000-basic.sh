@@ -3,9 +3,10 @@
 # write errors on stdout.
 . "$TEST_SRCDIR/cli/lib.sh"
 
-test_expect_success 'roger --version prints the version' '
+test_expect_success 'roger --version prints the version and the compressor of artifacts' '
 	"$ROGER" --version >out &&
-	test_grep "^roger [0-9][0-9.]*" out
+	test_grep "^roger [0-9][0-9.]*" out &&
+	test_grep "^artifacts: \(libdeflate\|zlib\) [0-9.]* level 6$" out
 '
 
 test_expect_success 'roger --help lists the commands on stdout and exits 0' '

@@ -111,6 +111,22 @@ test_expect_success 'a cached build trusts the index: the artifact is read again
 	echo "$sha  $path" | sha256sum -c -
 '
 
+test_expect_success 'a cache entry whose digest is not one names no other file' '
+	"$ROGER" -C app build >o &&
+	for f in app/.roger/index/*.json; do
+		python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d[\"sha256\"] = \"../\" * 20 + \"x\" * 4
+json.dump(d, open(sys.argv[1], \"w\"))
+" "$f" || exit 1
+	done &&
+	"$ROGER" -C app build >o2 2>err &&
+	test "$(value cached o2)" = no &&
+	test_grep "cache entry .* is damaged, building again" err &&
+	test "$(value sha256 o2)" = "$(value sha256 o)"
+'
+
 test_expect_success '-o json gives one document' '
 	"$ROGER" -C app -o json build >json &&
 	python3 -c "
