@@ -10,10 +10,10 @@
  *   .roger/index/<key>.json            what a key built: digest, size...
  *   .roger/worktree-stamp              the last clean work tree check
  * The key is a SHA-256 over everything the bytes depend on: the format
- * version, the packaged subtree's id and the .gitattributes above it (the
- * whole root tree when a build command runs, since it may read anything),
- * the commit time (every entry's mtime), the project directory, the exclude
- * patterns and the command.  Both files are written through a temporary
+ * version, the compressor, the packaged subtree's id and the
+ * .gitattributes above it (the whole root tree and the commit id when a
+ * build command runs, since it may read anything and is told the commit),
+ * the project directory, the exclude patterns and the command.  Both files are written through a temporary
  * file and rename(2), the artifact before its index entry, so a crash
  * leaves at worst an artifact nobody points to.  The entry also records
  * the artifact file's inode, size and modification time when its digest

@@ -3,13 +3,19 @@
  * subtree at one commit (plus what its build command produced), named by
  * its SHA-256 and cached under the project's .roger/ directory.
  *
- * The same commit and build settings give the same bytes in any clone on
- * any machine (with the same zlib): entries sorted in git's order, mtime =
- * commit time, uid/gid 0 without names, modes 0644/0755 (directories 0755,
+ * The same tree and build settings give the same bytes in any clone on
+ * any machine with the same compressor (roger_pack_compressor): entries
+ * sorted in git's order, mtime = ROGER_PACK_MTIME, uid/gid 0 without
+ * names, modes 0644/0755 (directories 0755,
  * symlinks 0777), no extended attributes, pax format with UTF-8 names, and
  * a gzip header without name or time.  Attributes come from the
  * .gitattributes files of the packaged tree only (export-ignore), never
  * from the machine.
+ *
+ * The gzip stream is a row of segments, each the compressed form of a
+ * run of entries made without reference to what precedes it (seg.h), so
+ * that a build copies the unchanged runs of recent artifacts and gives
+ * the same bytes as a build from scratch.
  *
  * Two levels: roger_pack_build() does what `roger build` does (resolve,
  * dirty check, cache, build command, atomic store), and the roger_pack_*
@@ -84,7 +90,7 @@ struct roger_artifact {
 	uint64_t files;      /* regular files and symbolic links */
 	char commit[41];     /* commit id (HEAD's for a dirty work tree) */
 	char tree[41];       /* the packaged subtree's tree id ("" if dirty) */
-	int64_t time;        /* commit time: the mtime of every entry */
+	int64_t time;        /* commit time */
 	bool dirty;          /* packaged from a dirty work tree */
 	bool cached;         /* found in the cache, no packaging done */
 	char **lfs_pointers; /* Git LFS pointer files packaged as pointers */
@@ -98,14 +104,16 @@ struct roger_artifact {
  * (roger_repo_dirty) fails with ROGER_EDIRTY unless `allow_dirty`, which
  * packages the work tree instead (tracked files plus untracked files that
  * are not ignored; never cached).  Otherwise the cache is looked up by the
- * packaged tree, the commit time and the build settings; a hit is checked
- * against its SHA-256 before it is returned, and a damaged entry is
- * rebuilt.  With a build command, the commit (or dirty work tree) is
- * exported to a temporary directory, the command runs there under
- * /bin/sh in the project's directory with its output streamed to
- * `output_fn`, and the result is packaged; it fails with ROGER_ERROR
- * (exit status or signal in the message) or ROGER_EINTR.  The artifact is
- * written through a temporary file and renamed into place.
+ * packaged tree and the build settings; a hit whose file changed since its
+ * digest was recorded is checked against its SHA-256 before it is
+ * returned, and a damaged entry is rebuilt.  With a build command, the
+ * commit (or dirty work tree) is exported to a temporary directory, what
+ * `o->cache` names is restored into it from the build cache, the command
+ * runs there under /bin/sh in the project's directory with its output
+ * streamed to `output_fn`, and the result is packaged; it fails with
+ * ROGER_ERROR (exit status or signal in the message) or ROGER_EINTR.  The
+ * runs of entries that recent artifacts hold are copied from them.  The
+ * artifact is written through a temporary file and renamed into place.
  *
  * Errors: ROGER_EUSAGE (unknown ref), ROGER_ENOTFOUND (no commit, no such
  * project directory at the commit), ROGER_EDIRTY, ROGER_EINVALID (a bad
@@ -147,7 +155,7 @@ struct roger_pack_stats {
 void roger_pack_stats_release(struct roger_pack_stats *s);
 
 /*
- * The compressor of artifacts and its level ("libdeflate 1.14 level 6"):
+ * The compressor of artifacts and its level ("libdeflate 1.14 level 5"):
  * artifacts are byte-identical only when made by the same one.  Static.
  */
 const char *roger_pack_compressor(void);

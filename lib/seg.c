@@ -41,8 +41,14 @@
 #include "err.h"
 #include "seg.h"
 
-/* The deflate level of artifacts: part of their identity, like the format. */
-#define LEVEL 6
+/*
+ * The deflate level of artifacts: part of their identity, like the format.
+ * 5 rather than the customary 6: with libdeflate, on a git.git-sized tree,
+ * it takes about 27% less processor time for 1.4% more bytes, which is
+ * what brings a cold build to a third of the time of `git archive` on two
+ * processors (at 6 the work alone is already 0.63 of git archive's).
+ */
+#define LEVEL 5
 #define MAX_THREADS 64
 #define INDEX_FORMAT "roger-segments-1"
 #define GZ_HEADER_LEN 10

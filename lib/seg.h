@@ -56,7 +56,7 @@ struct roger_seg_index {
 
 /*
  * The compressor and its settings, as part of the identity of the bytes
- * ("libdeflate 1.14 level 6", "zlib 1.2.13 level 6"): artifacts are the
+ * ("libdeflate 1.14 level 5", "zlib 1.2.13 level 5"): artifacts are the
  * same only when made with the same one.
  */
 const char *roger_seg_compressor(void);
