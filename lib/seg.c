@@ -80,47 +80,41 @@ const char *roger_seg_compressor(void)
 
 /* ---- making a libdeflate stream a segment -------------------------------- */
 
-int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap,
-		      size_t ulen)
+/* roger_seg_unfinal() with a raw inflate stream of the caller's (reset). */
+static int unfinal(z_stream *zs, unsigned char *buf, size_t *len, size_t cap,
+		   size_t ulen)
 {
 	unsigned char out[16384];
-	z_stream zs;
 	uint64_t last = 0, seen = 0;
 	size_t end_bits = 8;
 	int zrc;
 
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, -15) != Z_OK)
+	if (inflateReset(zs) != Z_OK)
 		return -1;
-	zs.next_in = buf;
-	zs.avail_in = (uInt)*len;
+	zs->next_in = buf;
+	zs->avail_in = (uInt)*len;
 	for (;;) {
-		zs.next_out = out;
-		zs.avail_out = sizeof(out);
-		zrc = inflate(&zs, Z_BLOCK);
-		seen += sizeof(out) - zs.avail_out;
+		zs->next_out = out;
+		zs->avail_out = sizeof(out);
+		zrc = inflate(zs, Z_BLOCK);
+		seen += sizeof(out) - zs->avail_out;
 		if (zrc == Z_STREAM_END)
 			break;
-		if (zrc != Z_OK && !(zrc == Z_BUF_ERROR && zs.avail_out == 0)) {
-			inflateEnd(&zs);
+		if (zrc != Z_OK && !(zrc == Z_BUF_ERROR && zs->avail_out == 0))
 			return -1;
-		}
 		/*
 		 * Just after an end-of-block code: where the next block
 		 * starts, or, after the final block, how many bits of its
 		 * last byte are padding (dropped once the stream ends).
 		 */
-		if ((zs.data_type & 128) && !(zs.data_type & 64))
-			last = (uint64_t)zs.total_in * 8 - (zs.data_type & 7);
-		else if ((zs.data_type & 128) && (zs.data_type & 64))
-			end_bits = (size_t)(zs.data_type & 7);
+		if ((zs->data_type & 128) && !(zs->data_type & 64))
+			last = (uint64_t)zs->total_in * 8 - (zs->data_type & 7);
+		else if ((zs->data_type & 128) && (zs->data_type & 64))
+			end_bits = (size_t)(zs->data_type & 7);
 	}
-	if (zs.avail_in != 0 || seen != ulen || zs.total_in != *len ||
-	    end_bits > 7) {
-		inflateEnd(&zs);
+	if (zs->avail_in != 0 || seen != ulen || zs->total_in != *len ||
+	    end_bits > 7)
 		return -1;
-	}
-	inflateEnd(&zs);
 	if (*len + 5 > cap)
 		return -1;
 	buf[last >> 3] &= (unsigned char)~(1u << (last & 7));
@@ -136,6 +130,20 @@ int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap,
 	buf[(*len)++] = 0xff;
 	buf[(*len)++] = 0xff;
 	return 0;
+}
+
+int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap,
+		      size_t ulen)
+{
+	z_stream zs;
+	int rc;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, -15) != Z_OK)
+		return -1;
+	rc = unfinal(&zs, buf, len, cap, ulen);
+	inflateEnd(&zs);
+	return rc;
 }
 
 /* ---- segment indexes ----------------------------------------------------- */
@@ -514,6 +522,7 @@ struct seg_job {
 struct deflater {
 #ifdef HAVE_LIBDEFLATE
 	struct libdeflate_compressor *c;
+	z_stream inf; /* for unfinal() */
 #else
 	z_stream zs;
 #endif
@@ -549,7 +558,12 @@ static bool deflater_init(struct deflater *d)
 {
 #ifdef HAVE_LIBDEFLATE
 	d->c = libdeflate_alloc_compressor(LEVEL);
-	d->ok = d->c != NULL;
+	memset(&d->inf, 0, sizeof(d->inf));
+	d->ok = d->c != NULL && inflateInit2(&d->inf, -15) == Z_OK;
+	if (!d->ok && d->c) {
+		libdeflate_free_compressor(d->c);
+		d->c = NULL;
+	}
 #else
 	memset(&d->zs, 0, sizeof(d->zs));
 	d->ok = deflateInit2(&d->zs, LEVEL, Z_DEFLATED, -15, 8,
@@ -564,6 +578,7 @@ static void deflater_end(struct deflater *d)
 		return;
 #ifdef HAVE_LIBDEFLATE
 	libdeflate_free_compressor(d->c);
+	inflateEnd(&d->inf);
 #else
 	deflateEnd(&d->zs);
 #endif
@@ -597,8 +612,8 @@ static void compress_job(struct deflater *d, struct seg_job *job)
 	}
 	n = libdeflate_deflate_compress(d->c, job->in, job->in_len, job->out,
 					job->out_cap - 8);
-	if (n == 0 || roger_seg_unfinal(job->out, &n, job->out_cap,
-					job->in_len) < 0) {
+	if (n == 0 || unfinal(&d->inf, job->out, &n, job->out_cap,
+			      job->in_len) < 0) {
 		job->zerr = Z_STREAM_ERROR;
 		return;
 	}
