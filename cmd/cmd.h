@@ -226,7 +226,7 @@ enum {
 	  "package the work tree as it is when it has uncommitted changes" }
 #define CLI_OPT_ENTRY_NO_CACHE                                                 \
 	{ CLI_OPT_NO_CACHE, "no-cache", NULL, ARG_NONE, NULL,                  \
-	  "package again even when the cache has the artifact" }
+	  "build and package again, ignoring the artifact and build caches" }
 #define CLI_OPT_ENTRY_REF                                                      \
 	{ CLI_OPT_REF, "ref", "REF", ARG_REF, NULL,                            \
 	  "package this branch, tag or commit instead of HEAD" }
