@@ -323,7 +323,6 @@ int roger_build_cache_restore(bool *restored, struct roger_buf *note,
 	uint64_t size = 0;
 	int fd = -1, rc = 0;
 
-	(void)ctx;
 	*restored = false;
 	if (!tar || !json) {
 		rc = nomem(err);
@@ -363,6 +362,7 @@ int roger_build_cache_restore(bool *restored, struct roger_buf *note,
 		goto out;
 	}
 	eo.name = tar;
+	roger_debug(ctx, "restoring '%s' into '%s'", tar, projdir);
 	rc = roger_extract(NULL, fd, ar, &eo, &xerr);
 	if (rc == ROGER_ENOMEM || rc == ROGER_EINTR) {
 		if (err)
