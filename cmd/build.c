@@ -2,7 +2,7 @@
  * build.c - `roger build`: package a commit of the project into its
  * artifact (running build.command first when roger.json has one) and
  * print where it is and what it is.  The building itself, shared with
- * push and deploy, is in artifact.c.
+ * push and deploy, is in util/artifact.c.
  */
 #include <config.h>
 
@@ -10,11 +10,13 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+
 static const struct cmd_opt build_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static void print_text(const struct roger_artifact *a)
@@ -31,7 +33,6 @@ static void print_text(const struct roger_artifact *a)
 static int print_json(struct cli *cli, const struct roger_artifact *a)
 {
 	json_t *doc = json_object(), *lfs = json_array();
-	int status;
 
 	if (!doc || !lfs) {
 		json_decref(doc);
@@ -52,22 +53,15 @@ static int print_json(struct cli *cli, const struct roger_artifact *a)
 	json_object_set_new(doc, "dirty", json_boolean(a->dirty));
 	json_object_set_new(doc, "cached", json_boolean(a->cached));
 	json_object_set_new(doc, "lfs_pointers", lfs);
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int build_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_build_args args = { 0 };
 	struct roger_artifact *a = NULL;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_build_option(&args, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	status = cli_build_artifact(cli, &args, &a);
 	if (status)
 		return status;
@@ -84,7 +78,6 @@ static int build_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_build = {
 	.name = "build",
 	.summary = "package a commit of the project into its artifact",
-	.usage = "roger build [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = build_opts,
 	.run = build_run,
 };

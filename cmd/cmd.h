@@ -5,16 +5,18 @@
  *
  * Each cmd/<name>.c defines one `const struct roger_cmd cmd_<name>` and
  * keeps everything else static; cmd/roger.c lists the descriptors in one
- * sorted table.  Option tables are the single source for getopt, `-h`, the
- * completion candidates and the meta-tests that compare them with the man
- * pages, so nothing here is written twice.
+ * sorted table.  Option tables are the single source for the parser, the
+ * usage line, `-h`, the completion candidates and the meta-tests that
+ * compare them with the man pages, so nothing here is written twice.  What
+ * the commands share lives in cmd/util/.
  */
 #ifndef ROGER_CMD_H
 #define ROGER_CMD_H
 
-#include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lib/roger.h"
@@ -35,17 +37,92 @@ enum cmd_arg {
 	ARG_COMMAND, /* a roger command name */
 };
 
-/* Long-only options use values from here up, so they never clash with letters. */
-#define OPT_LONG 256
+struct cli;
+struct cmd_opt;
 
-struct cmd_opt {
-	int val;             /* the short letter, or OPT_LONG + n for long-only */
-	const char *name;    /* long name, without "--" */
-	const char *arg;     /* argument name shown in help, NULL for a flag */
-	enum cmd_arg complete;
-	const char *choices; /* ARG_CHOICE: words separated by spaces */
-	const char *help;
+/* How an option hands its argument to its destination. */
+enum cmd_opt_type {
+	CMD_OPT_END,
+	CMD_OPT_BOOL,     /* bool *: true when given */
+	CMD_OPT_COUNT,    /* int *: one more each time it is given (-vv) */
+	CMD_OPT_STRING,   /* const char **: the argument (the last one wins) */
+	CMD_OPT_CHOICE,   /* int *: the argument's index among `choices` */
+	CMD_OPT_INT,      /* long *: a whole number from `min` to `max` */
+	CMD_OPT_DURATION, /* int64_t *: ms, with units, from `min` to `max` */
+	CMD_OPT_CALLBACK, /* `cb` takes it */
 };
+
+/*
+ * What a CMD_OPT_CALLBACK option runs; `arg` is NULL for a flag.  Returns
+ * 0, or an exit status after printing the error.
+ */
+typedef int (*cmd_opt_fn)(struct cli *cli, const struct cmd_opt *opt,
+			  const char *arg);
+
+/*
+ * One row of an option table, as git's parse-options has them: the names,
+ * where the value goes and the help.  The tables are the single source of
+ * the parser (getopt_long, built from them), the usage line (generated,
+ * and equal to the man page SYNOPSIS), -h, and completion.  Rows are made
+ * with the OPT_* macros below and a table ends with OPT_END().
+ */
+struct cmd_opt {
+	enum cmd_opt_type type;
+	int short_name;        /* a letter, or 0 */
+	const char *long_name; /* without "--", or NULL */
+	void *value;           /* the destination, of the type's kind */
+	const char *argh;      /* the argument as usage names it; NULL: a flag */
+	const char *help;      /* one line for -h */
+	enum cmd_arg complete; /* what the argument completes to */
+	const char *choices;   /* CMD_OPT_CHOICE and ARG_CHOICE: words, spaced */
+	int64_t min, max;      /* CMD_OPT_INT, CMD_OPT_DURATION (ms) */
+	cmd_opt_fn cb;         /* CMD_OPT_CALLBACK */
+};
+
+/* `v` as a destination of type T *, checked by the compiler. */
+#define CMD_OPT_DEST(T, v) (1 ? (v) : (T *)NULL)
+
+#define OPT_END() { .type = CMD_OPT_END }
+#define OPT_BOOL(s, l, v, h)                                                   \
+	{ .type = CMD_OPT_BOOL, .short_name = (s), .long_name = (l),           \
+	  .value = CMD_OPT_DEST(bool, v), .help = (h) }
+#define OPT_COUNT(s, l, v, h)                                                  \
+	{ .type = CMD_OPT_COUNT, .short_name = (s), .long_name = (l),          \
+	  .value = CMD_OPT_DEST(int, v), .help = (h) }
+#define OPT_STRING(s, l, v, a, c, h)                                           \
+	{ .type = CMD_OPT_STRING, .short_name = (s), .long_name = (l),         \
+	  .value = CMD_OPT_DEST(const char *, v), .argh = (a), .help = (h),    \
+	  .complete = (c) }
+#define OPT_CHOICE(s, l, v, a, words, h)                                       \
+	{ .type = CMD_OPT_CHOICE, .short_name = (s), .long_name = (l),         \
+	  .value = CMD_OPT_DEST(int, v), .argh = (a), .help = (h),             \
+	  .complete = ARG_CHOICE, .choices = (words) }
+#define OPT_INT(s, l, v, a, lo, hi, h)                                         \
+	{ .type = CMD_OPT_INT, .short_name = (s), .long_name = (l),            \
+	  .value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h),            \
+	  .complete = ARG_WORD, .min = (lo), .max = (hi) }
+#define OPT_DURATION(s, l, v, lo, hi, h)                                       \
+	{ .type = CMD_OPT_DURATION, .short_name = (s), .long_name = (l),       \
+	  .value = CMD_OPT_DEST(int64_t, v), .argh = "duration", .help = (h),  \
+	  .complete = ARG_WORD, .min = (lo), .max = (hi) }
+#define OPT_CALLBACK(s, l, v, a, c, fn, h)                                     \
+	{ .type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l),       \
+	  .value = (v), .argh = (a), .help = (h), .complete = (c), .cb = (fn) }
+
+/*
+ * A count from `lo` up, or "all" (stored as -1), into a long: -n of
+ * history and logs.
+ */
+int cli_opt_count_or_all(struct cli *cli, const struct cmd_opt *opt,
+			 const char *arg);
+#define OPT_COUNT_OR_ALL(s, l, v, a, lo, h)                                    \
+	{ .type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l),       \
+	  .value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h),            \
+	  .complete = ARG_WORD, .min = (lo), .cb = cli_opt_count_or_all }
+
+/* Durations in ms, for the limits of OPT_DURATION. */
+#define CLI_SECOND 1000LL
+#define CLI_DAY (86400 * CLI_SECOND)
 
 enum cmd_flags {
 	CMD_HIDDEN = 1 << 0,       /* not listed in help or completion */
@@ -54,17 +131,24 @@ enum cmd_flags {
 	CMD_NO_GLOBAL_OPTS = 1 << 3, /* pass argv through unparsed */
 };
 
-struct cli;
-
 struct roger_cmd {
 	const char *name;
 	const char *summary; /* one line, lower case, for `roger help` */
-	const char *usage;   /* byte-identical to the man page SYNOPSIS */
-	const struct cmd_opt *opts; /* ends with an entry whose val is 0 */
-	enum cmd_arg args;          /* what positional arguments complete to */
+	/*
+	 * The operands as the usage line ends ("instances", "[command]");
+	 * the line itself is generated from `opts` (cli_usage_line) and is
+	 * byte-identical to the man page SYNOPSIS.
+	 */
+	const char *operands;
+	const struct cmd_opt *opts; /* ends with OPT_END() */
+	int max_operands;           /* more is a usage error; -1: any number */
+	enum cmd_arg args;          /* what operands complete to */
 	const char *arg_choices;    /* for args == ARG_CHOICE */
 	unsigned flags;
-	/* argv[0] is the command name; returns an exit status. */
+	/*
+	 * argv[0] is the command name; returns an exit status.  It calls
+	 * cli_parse_options() first (unless CMD_NO_GLOBAL_OPTS).
+	 */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
@@ -84,11 +168,13 @@ struct cli {
 	const char *dir;    /* -C */
 	const char *env;    /* -e */
 	const char *target; /* -t */
-	enum cli_output output;
+	int output;         /* -o: enum cli_output */
 	int verbose;        /* count of -v */
 	bool quiet;
 	bool yes;
-	bool color;         /* resolved from --color, NO_COLOR and the terminal */
+	int color_when;     /* --color: enum cli_color_when */
+	bool color;         /* resolved from --color, NO_COLOR, TERM, the terminal */
+	int64_t request_timeout_ms; /* --request-timeout; 0: the client's */
 	bool stdin_tty, stdout_tty, stderr_tty;
 	struct cli_var *vars; /* --var NAME=VALUE, in order */
 	size_t n_vars;
@@ -97,25 +183,48 @@ struct cli {
 	struct roger_user_config *user_config;
 	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
 	char *app_id;       /* the app a command acts on (cli_app_id) */
-	/* getopt state of the running command */
-	struct cli_getopt *go;
+};
+
+enum cli_color_when {
+	COLOR_AUTO,
+	COLOR_ALWAYS,
+	COLOR_NEVER,
 };
 
 extern volatile sig_atomic_t cli_interrupted;
 
 /*
- * getopt_long over the command's options plus the global ones, which it
- * handles itself, so they work before and after the command name.  Returns
- * the next command option's val, or -1 at the end (then `optind` indexes the
- * first operand), after loading what the command's CMD_NEED_* flags ask for.
- * A usage error, -h/--help or a failed setup does not return.
+ * Parse the options of `cli->cmd` and the global ones (argv[0] is the
+ * command name), writing each value to its destination: options may come
+ * before, between and after the operands, and `--` ends them, as in git
+ * and GNU getopt.  The operands are moved to argv[0..n), in order, and n
+ * is returned; then what the command's CMD_NEED_* flags ask for is
+ * loaded.  A usage error (an unknown option, a bad value, more operands
+ * than cmd->max_operands), -h/--help or a failed setup does not return.
  */
-int cli_getopt(struct cli *cli, int argc, char **argv);
+int cli_parse_options(struct cli *cli, int argc, char **argv);
+
+/*
+ * The same for the global options before the command name: parsing stops
+ * at the first operand, whose index is returned (argc when there is none).
+ */
+int cli_parse_global_options(struct cli *cli, int argc, char **argv);
+
+/*
+ * The usage line of `cmd`, generated from its option table: "roger NAME",
+ * the flags with a letter in one group ("[-nq]"), the letters that take an
+ * argument ("[-o format]"), the long-only options ("[--timeout duration]"),
+ * each group sorted, then cmd->operands.
+ */
+void cli_usage_line(struct roger_buf *out, const struct roger_cmd *cmd);
 
 /* Set the context's log level from -q, -v (repeatable) and ROGER_TRACE_HTTP. */
 void cli_update_log_level(struct cli *cli);
 
-/* Print "roger: <msg>" (and, for usage errors, the usage) and return status. */
+/*
+ * Print "roger: <msg>", the usage line of the running command and where
+ * to read more, on stderr; returns ROGER_EXIT_USAGE.
+ */
 int cli_usage_error(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -127,9 +236,15 @@ void cli_print_opts(FILE *fp, const struct cmd_opt *opts);
 /* The usage text of a command (usage line and its options) on `fp`. */
 void cli_print_usage(FILE *fp, const struct roger_cmd *cmd);
 
-/* Parse an integer operand or option argument, or fail with a usage error. */
+/*
+ * Parse a whole number from `min` to `max` (an operand or an option's
+ * argument, named `what` in the message): 0, or a usage error (2).
+ */
 int cli_parse_long(struct cli *cli, const char *what, const char *s, long min,
 		   long max, long *out);
+/* The same for a duration with units (lib/duration.h), in ms. */
+int cli_parse_duration(struct cli *cli, const char *what, const char *s,
+		       int64_t min, int64_t max, int64_t *out);
 
 /*
  * Terminal styling: the escape sequence for `what` ("red", "green",
@@ -137,8 +252,30 @@ int cli_parse_long(struct cli *cli, const char *what, const char *s, long min,
  */
 const char *cli_color(const struct cli *cli, const char *what);
 
+/*
+ * -o json on failure.  Every command that fails prints one JSON document
+ * on stdout: its own, with an "error" member (the deploying commands), or
+ * else {"error": ...} alone on one line, printed at exit
+ * (cli_finish_stdout), after the JSON lines of `logs` if any.  The
+ * error is {"message": the first error said, "code": the exit status's
+ * name ("usage", "deploy_failed"), "exit": the status}.
+ */
+void cli_set_main(const struct cli *cli);
+/* Remember the first error message (cli_error and the usage errors do). */
+void cli_note_error(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+/* The error object for exit `status` (new reference; NULL: no memory). */
+json_t *cli_error_json(int status);
+/* At exit with -o json: {"error": ...}, unless a document was printed. */
+void cli_print_error_doc(int status);
+
 /* Write one JSON document (pretty, with a final newline) to stdout. */
 int cli_print_json(struct cli *cli, const json_t *doc);
+/*
+ * The same, stealing `doc`: NULL (a json_pack() that ran out of memory)
+ * is an error, said.  Returns an exit status.
+ */
+int cli_print_doc(struct cli *cli, json_t *doc);
 
 /*
  * Ask for confirmation of `what`: true with --yes; false with a message
@@ -160,24 +297,22 @@ int cli_load_target(struct cli *cli);
 int cli_app_id(struct cli *cli, const char *app, const char **out);
 
 /*
- * A Marathon client for the target (resolving it first).  For the
- * built-in local target with `start_local`, roger local is started when it
- * is not running, saying so on stderr (deploy does this; read-only
- * commands do not).  Returns an exit status, after printing the error.
+ * A Marathon client for the target (resolving it first), whose requests
+ * give up after --request-timeout when it is given.  For the built-in
+ * local target with `start_local`, roger local is started when it is not
+ * running, saying so on stderr (deploy does this; read-only commands do
+ * not).  Returns an exit status, after printing the error.
  */
 int cli_marathon(struct cli *cli, bool start_local,
 		 struct roger_marathon **out);
-
-/* ---- looking at a live app (cmd/appinfo.c) ---- */
-
-/* --timeout SECONDS (1 to 86400) in ms; an exit status. */
-int cli_parse_timeout(struct cli *cli, const char *arg, long *ms);
 /*
- * cli_marathon(cli, false, out) whose requests each give up after
- * `timeout_ms` (0: the HTTP client's default, 60 s).
+ * Apply --request-timeout (when given) to a client: each request gives up
+ * after it, and connecting after at most 10 s of it.
  */
-int cli_marathon_timeout(struct cli *cli, long timeout_ms,
-			 struct roger_marathon **out);
+void cli_limit_requests(struct cli *cli, struct roger_http_client *c);
+
+/* ---- looking at a live app (cmd/util/appinfo.c) ---- */
+
 /*
  * Print the error of a request about the app `app_id` and return its exit
  * status: ROGER_ENOTFOUND as "app '/x' does not exist on target 't'" (1);
@@ -187,22 +322,28 @@ int cli_marathon_timeout(struct cli *cli, long timeout_ms,
 int cli_fail_app(struct cli *cli, const char *app_id,
 		 const struct roger_err *err);
 /*
- * The version `want` of the app among `v` (newest first): a version
- * timestamp, or a commit (7 to 64 hex digits, the start of one is enough)
- * whose newest release is meant.  Definitions are read one by one, newest
- * first, until one matches: *index is its place in `v` and *def the
- * stored definition (new reference).  Returns an exit status, after
- * printing the error: 2 for a `want` of neither shape, 1 when nothing
- * matches.
+ * roger_release_find() for a command: the version `want` of the app among
+ * `v`, in *index and *def (new reference).  Returns an exit status, after
+ * printing the error: 2 for a `want` of neither shape or an ambiguous
+ * commit, 1 when nothing matches.
  */
 int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,
 		     size_t *index, json_t **def);
-/* Marathon's "2026-01-02T03:04:05.678Z" in ms since the epoch. */
-bool cli_parse_time(const char *s, int64_t *ms);
+/* A JSON string of `s`, or null for NULL. */
+json_t *cli_json_str(const char *s);
+/* The release labels as the -o json documents show them (null: none). */
+json_t *cli_release_json(const struct roger_release *r, bool is_release);
 /* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
 void cli_format_age(char *out, size_t size, int64_t ms);
+
+/*
+ * What `roger --version` and `roger version` print: the version, and the
+ * compressor of artifacts (artifacts are the same bytes only when made by
+ * the same one).
+ */
+void cli_print_version(void);
 
 /*
  * Start roger local for the built-in target when it is not running, saying
@@ -211,25 +352,7 @@ void cli_format_age(char *out, size_t size, int64_t ms);
  */
 int cli_start_local(struct cli *cli);
 
-/* ---- artifacts (cmd/artifact.c): build and push for build, push, deploy -- */
-
-/* The build options, the same in every command that builds. */
-enum {
-	CLI_OPT_ALLOW_DIRTY = OPT_LONG + 60,
-	CLI_OPT_NO_CACHE,
-	CLI_OPT_REF,
-};
-
-/* Their option table entries (keep each table sorted by name). */
-#define CLI_OPT_ENTRY_ALLOW_DIRTY                                              \
-	{ CLI_OPT_ALLOW_DIRTY, "allow-dirty", NULL, ARG_NONE, NULL,            \
-	  "package the work tree as it is when it has uncommitted changes" }
-#define CLI_OPT_ENTRY_NO_CACHE                                                 \
-	{ CLI_OPT_NO_CACHE, "no-cache", NULL, ARG_NONE, NULL,                  \
-	  "build and package again, ignoring the artifact and build caches" }
-#define CLI_OPT_ENTRY_REF                                                      \
-	{ CLI_OPT_REF, "ref", "REF", ARG_REF, NULL,                            \
-	  "package this branch, tag or commit instead of HEAD" }
+/* ---- artifacts (cmd/util/artifact.c): build and push for build, push, deploy -- */
 
 struct cli_build_args {
 	const char *ref; /* --ref; NULL: HEAD */
@@ -237,11 +360,16 @@ struct cli_build_args {
 	bool no_cache;
 };
 
-/*
- * Record `c` (a value of cli_getopt, with its `arg`) in `args` when it is
- * one of the build options, and say whether it was.
- */
-bool cli_build_option(struct cli_build_args *args, int c, const char *arg);
+/* The build options, the same in every command that builds, into `a`. */
+#define OPT_BUILD_ALLOW_DIRTY(a)                                               \
+	OPT_BOOL(0, "allow-dirty", &(a)->allow_dirty,                          \
+		 "package the work tree as it is when it has uncommitted changes")
+#define OPT_BUILD_NO_CACHE(a)                                                  \
+	OPT_BOOL(0, "no-cache", &(a)->no_cache,                                \
+		 "build and package again, ignoring the artifact and build caches")
+#define OPT_BUILD_REF(a)                                                       \
+	OPT_STRING(0, "ref", &(a)->ref, "ref", ARG_REF,                        \
+		   "package this branch, tag or commit instead of HEAD")
 
 /*
  * Build the project's artifact as `roger build` does (loading roger.json):
@@ -263,7 +391,7 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 		      bool dry_run, struct roger_store_result *out);
 
-/* ---- the app to deploy (cmd/render.c) ---------------------------------- */
+/* ---- the app to deploy (cmd/util/render.c) ----------------------------- */
 
 /* "user@host", who deploys, for the ROGER_DEPLOYED_BY label. */
 void cli_deployed_by(struct cli *cli, char *out, size_t size);
@@ -292,6 +420,12 @@ int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
 void cli_exit(int status) __attribute__((noreturn));
 /* The same check without exiting: `status`, or 1 when stdout failed. */
 int cli_finish_stdout(int status);
+
+/*
+ * json_object_set_new() that cannot fail: steals `value` into `obj`, and
+ * dies with a message when either is missing (out of memory).
+ */
+void cli_json_set(json_t *obj, const char *key, json_t *value);
 
 /* Allocation that cannot fail: dies with a message (only in cmd/). */
 void *xmalloc(size_t n);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "complete.h"
+#include "util/complete.h"
 
 static void emit(const char *cur, const char *word, const char *desc)
 {
@@ -115,9 +115,9 @@ static const struct cmd_opt *lookup_long(const struct roger_cmd *cmd,
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++)
-		for (const struct cmd_opt *o = tables[t]; o && o->val; o++)
-			if (o->name && strlen(o->name) == len &&
-			    !strncmp(o->name, name, len))
+		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++)
+			if (o->long_name && strlen(o->long_name) == len &&
+			    !strncmp(o->long_name, name, len))
 				return o;
 	return NULL;
 }
@@ -128,8 +128,8 @@ static const struct cmd_opt *lookup_short(const struct roger_cmd *cmd, int c)
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++)
-		for (const struct cmd_opt *o = tables[t]; o && o->val; o++)
-			if (o->val == c)
+		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++)
+			if (o->short_name == c)
 				return o;
 	return NULL;
 }
@@ -140,17 +140,19 @@ static void complete_options(const struct roger_cmd *cmd, const char *cur)
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++) {
-		for (const struct cmd_opt *o = tables[t]; o && o->val; o++) {
+		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++) {
 			char word[128];
 
-			if (o->name)
-				snprintf(word, sizeof(word), "--%s%s", o->name,
-					 o->arg ? "=" : "");
+			if (o->long_name)
+				snprintf(word, sizeof(word), "--%s%s",
+					 o->long_name, o->argh ? "=" : "");
 			else
-				snprintf(word, sizeof(word), "-%c", o->val);
+				snprintf(word, sizeof(word), "-%c",
+					 o->short_name);
 			/* Offer "--opt=" only once the user typed "--". */
-			if (o->name && o->arg && strncmp(cur, "--", 2))
-				snprintf(word, sizeof(word), "--%s", o->name);
+			if (o->long_name && o->argh && strncmp(cur, "--", 2))
+				snprintf(word, sizeof(word), "--%s",
+					 o->long_name);
 			emit(cur, word, o->help);
 		}
 	}
@@ -162,11 +164,11 @@ static void note_global(struct cli *cli, const struct cmd_opt *o,
 {
 	if (!arg)
 		return;
-	if (o->val == 'C')
+	if (o->short_name == 'C')
 		cli->dir = arg;
-	else if (o->val == 'e')
+	else if (o->short_name == 'e')
 		cli->env = arg;
-	else if (o->val == 't')
+	else if (o->short_name == 't')
 		cli->target = arg;
 	else if (o->complete == ARG_APP && *arg) {
 		/* The app that versions are completed for. */
@@ -219,7 +221,7 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 
 			o = lookup_long(cmd, w + 2,
 					eq ? (size_t)(eq - w - 2) : strlen(w + 2));
-			if (o && o->arg && !eq)
+			if (o && o->argh && !eq)
 				pending = o;
 			else if (o && eq)
 				note_global(cli, o, eq + 1);
@@ -229,7 +231,7 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 			/* A cluster of short flags; the last may take an argument. */
 			for (const char *p = w + 1; *p; p++) {
 				o = lookup_short(cmd, (unsigned char)*p);
-				if (o && o->arg) {
+				if (o && o->argh) {
 					if (p[1])
 						note_global(cli, o, p + 1);
 					else
@@ -256,7 +258,7 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 			lookup_long(cmd, cur + 2, (size_t)(eq - cur - 2));
 		char prefix[128];
 
-		if (o && o->arg) {
+		if (o && o->argh) {
 			snprintf(prefix, sizeof(prefix), "%.*s",
 				 (int)(eq - cur + 1), cur);
 			complete_arg(cli, o->complete, o->choices, prefix, cur);
@@ -280,7 +282,8 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_complete = {
 	.name = "__complete",
 	.summary = "print completion candidates (used by the shell scripts)",
-	.usage = "roger __complete [word ...]",
+	.operands = "[word ...]",
+	.max_operands = -1,
 	.flags = CMD_HIDDEN | CMD_NO_GLOBAL_OPTS,
 	.run = complete_run,
 };

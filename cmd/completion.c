@@ -22,25 +22,22 @@ static int completion_run(struct cli *cli, int argc, char **argv)
 		{ "zsh", completion_zsh },
 	};
 
-	while (cli_getopt(cli, argc, argv) != -1)
-		;
-	if (optind >= argc)
+	if (cli_parse_options(cli, argc, argv) < 1)
 		return cli_usage_error(cli, "missing shell: expected bash, zsh or fish");
-	if (optind + 1 < argc)
-		return cli_usage_error(cli, "too many arguments");
 	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
-		if (strcmp(argv[optind], scripts[i].shell))
+		if (strcmp(argv[0], scripts[i].shell))
 			continue;
 		fputs(scripts[i].script, stdout);
 		return ROGER_EXIT_OK;
 	}
-	return cli_usage_error(cli, "unknown shell '%s': expected bash, zsh or fish", argv[optind]);
+	return cli_usage_error(cli, "unknown shell '%s': expected bash, zsh or fish", argv[0]);
 }
 
 const struct roger_cmd cmd_completion = {
 	.name = "completion",
 	.summary = "print the shell completion script for bash, zsh or fish",
-	.usage = "roger completion bash | zsh | fish",
+	.operands = "bash | zsh | fish",
+	.max_operands = 1,
 	.args = ARG_CHOICE,
 	.arg_choices = "bash zsh fish",
 	.run = completion_run,

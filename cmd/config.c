@@ -178,10 +178,7 @@ static int config_run(struct cli *cli, int argc, char **argv)
 	json_t *marathon = NULL, *doc;
 	int status;
 
-	while (cli_getopt(cli, argc, argv) != -1)
-		;
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	/* Loaded here rather than through the command's flags, so -h works anywhere. */
 	if ((status = cli_load_project(cli)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
@@ -212,6 +209,5 @@ static int config_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_config = {
 	.name = "config",
 	.summary = "show the project, environment and target roger would use",
-	.usage = "roger config",
 	.run = config_run,
 };

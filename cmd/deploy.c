@@ -3,9 +3,9 @@
  * the app definition, show how it differs from the live app, PUT it
  * (create or replace), and wait until the new version runs, healthy.
  *
- * The pieces are elsewhere: building and pushing in artifact.c, rendering
+ * The pieces are elsewhere: building and pushing in util/artifact.c, rendering
  * and diffing in lib/render, waiting (events plus polls, fail-fast, the
- * stderr tail, rollback, timeout, interrupt) in watch.c over lib/deploy.
+ * stderr tail, rollback, timeout, interrupt) in util/watch.c over lib/deploy.
  * This file puts them in order and decides the two things only deploy
  * has to decide:
  *
@@ -31,21 +31,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "watch.h"
-
-static const struct cmd_opt deploy_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	WATCH_OPT_DETACH,
-	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "build, print the diff and the request, and change nothing" },
-	{ WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "deploy even when nothing changed, and override a deployment in progress" },
-	CLI_OPT_ENTRY_NO_CACHE,
-	WATCH_OPT_NO_ROLLBACK,
-	CLI_OPT_ENTRY_REF,
-	WATCH_OPT_ROLLBACK_ON_INTERRUPT,
-	WATCH_OPT_SETTLE,
-	WATCH_OPT_TIMEOUT,
-	{ 0 },
-};
+#include "util/watch.h"
 
 struct deploy {
 	struct cli_watch w;
@@ -61,15 +47,26 @@ struct deploy {
 	char commit[ROGER_SHORT_COMMIT_LEN + 1];
 };
 
-static void doc_set(struct deploy *d, const char *key, json_t *value)
-{
-	if (!value || json_object_set_new(d->w.doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
-}
+/* Static, for the option table to point into. */
+static struct deploy dep = {
+	.w = CLI_WATCH_INIT,
+	.pushed = ROGER_STORE_RESULT_INIT,
+};
 
-/* "alice@laptop": who deploys, for the ROGER_DEPLOYED_BY label. */
+static const struct cmd_opt deploy_opts[] = {
+	OPT_BUILD_ALLOW_DIRTY(&dep.args),
+	OPT_WATCH_DETACH(&dep.w),
+	OPT_BOOL('n', "dry-run", &dep.w.dry_run, "build, print the diff and the request, and change nothing"),
+	OPT_BOOL(0, "force", &dep.w.force, "deploy even when nothing changed, and override a deployment in progress"),
+	OPT_BUILD_NO_CACHE(&dep.args),
+	OPT_WATCH_NO_ROLLBACK(&dep.w),
+	OPT_BUILD_REF(&dep.args),
+	OPT_WATCH_ROLLBACK_ON_INTERRUPT(&dep.w),
+	OPT_WATCH_SETTLE(&dep.w),
+	OPT_WATCH_TIMEOUT(&dep.w),
+	OPT_END(),
+};
+
 /* Push the artifact (or, for a dry run, only work out its URL). */
 static int push(struct deploy *d)
 {
@@ -90,12 +87,13 @@ static int push(struct deploy *d)
 			return status;
 		d->artifact_url = d->pushed.url;
 	}
-	doc_set(d, "artifact",
-		json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url", d->artifact_url,
-			  "sha256", a->sha256, "size", (json_int_t)a->size,
-			  "commit", a->commit, "dirty", a->dirty, "pushed",
-			  d->w.dry_run ? json_false()
-				       : json_boolean(!d->pushed.skipped)));
+	cli_json_set(d->w.doc, "artifact",
+		     json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url",
+			       d->artifact_url, "sha256", a->sha256, "size",
+			       (json_int_t)a->size, "commit", a->commit,
+			       "dirty", a->dirty, "pushed",
+			       d->w.dry_run ? json_false()
+					    : json_boolean(!d->pushed.skipped)));
 	return ROGER_EXIT_OK;
 }
 
@@ -130,11 +128,11 @@ static int compare(struct deploy *d)
 	json_decref(none);
 	if (rc < 0 || roger_diff_to_json(&changes, d->diff, &err) < 0)
 		return cli_fail(&err);
-	doc_set(d, "created", json_boolean(!d->live));
-	doc_set(d, "previous_version",
-		d->live && d->live->version ? json_string(d->live->version)
-					    : json_null());
-	doc_set(d, "diff", changes);
+	cli_json_set(d->w.doc, "created", json_boolean(!d->live));
+	cli_json_set(d->w.doc, "previous_version",
+		     d->live && d->live->version ? json_string(d->live->version)
+						 : json_null());
+	cli_json_set(d->w.doc, "diff", changes);
 	return ROGER_EXIT_OK;
 }
 
@@ -184,65 +182,32 @@ static int dry_run(struct deploy *d, unsigned flags)
 	return status;
 }
 
-/* The scheme the app answers in on its first port, from its health check. */
-static const char *scheme(const json_t *app)
-{
-	json_t *hc = json_array_get(json_object_get(app, "healthChecks"), 0);
-	json_t *proto = json_object_get(hc, "protocol");
-	json_t *index = json_object_get(hc, "portIndex");
-	const char *p;
-
-	if (!hc || (index && json_integer_value(index) != 0))
-		return NULL;
-	p = proto ? json_string_value(proto) : "HTTP";
-	if (!p)
-		return NULL;
-	if (!strcmp(p, "HTTP") || !strcmp(p, "MESOS_HTTP"))
-		return "http";
-	if (!strcmp(p, "HTTPS") || !strcmp(p, "MESOS_HTTPS"))
-		return "https";
-	return NULL;
-}
-
 /*
- * Where the app answers: the first port of each running task, as a URL
- * when the health check tells the scheme.  Printed, and in the document.
+ * Where the app answers (lib/address: the first port of each running
+ * task, as a URL when the health check tells the scheme): printed one per
+ * line, and in the document.
  */
 static void show_addresses(struct deploy *d)
 {
 	struct cli *cli = d->w.cli;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
-	const char *s = scheme(d->rendered);
-	json_t *list = json_array();
-	char addr[512];
+	json_t *list = NULL, *addr;
+	size_t i;
 
-	if (!list || roger_marathon_get_app(&app, d->w.m, d->w.app_id,
-					    ROGER_MARATHON_EMBED_TASKS,
-					    &err) < 0) {
+	if (roger_marathon_get_app(&app, d->w.m, d->w.app_id,
+				   ROGER_MARATHON_EMBED_TASKS, &err) < 0 ||
+	    roger_address_list(&list, d->rendered, app, &err) < 0) {
 		if (!cli->quiet)
 			cli_warn("cannot list the addresses of app '%s': %s",
 				 d->w.app_id, err.msg);
-		json_decref(list);
+		roger_marathon_app_free(app);
 		return;
 	}
-	for (size_t i = 0; i < app->n_tasks; i++) {
-		const struct roger_marathon_task *t = &app->tasks[i];
-
-		if (!t->host || !t->n_ports || !t->state ||
-		    strcmp(t->state, "TASK_RUNNING"))
-			continue;
-		if (s)
-			snprintf(addr, sizeof(addr), "%s://%s:%d/", s, t->host,
-				 t->ports[0]);
-		else
-			snprintf(addr, sizeof(addr), "%s:%d", t->host,
-				 t->ports[0]);
-		json_array_append_new(list, json_string(addr));
-		if (cli->output == OUTPUT_TEXT && !cli->quiet)
-			printf("%s\n", addr);
-	}
-	doc_set(d, "addresses", list);
+	if (cli->output == OUTPUT_TEXT && !cli->quiet)
+		json_array_foreach(list, i, addr)
+			printf("%s\n", json_string_value(addr));
+	cli_json_set(d->w.doc, "addresses", list);
 	roger_marathon_app_free(app);
 }
 
@@ -253,7 +218,7 @@ static int deploy(struct deploy *d)
 	struct cli_watch_goal g = { 0 };
 	struct roger_marathon_deployment_result res;
 	struct roger_err err = ROGER_ERR_INIT;
-	char what[512], done[512];
+	char what[512], done[512], undo[256];
 	unsigned flags;
 	bool created;
 	int status;
@@ -268,22 +233,17 @@ static int deploy(struct deploy *d)
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
-	/* --timeout bounds each request too (the client's default is 60 s) */
-	if (w->timeout_s > 0 && w->timeout_s < 60)
-		roger_http_client_set_limits(roger_marathon_http(w->m),
-					     w->timeout_s * 1000,
-					     w->timeout_s * 1000, 0);
 	if (roger_store_check_target(cli->resolved_target, &err) < 0)
 		return cli_fail(&err);
 	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
 		return status;
 	snprintf(d->commit, sizeof(d->commit), "%s", d->artifact->commit);
-	doc_set(d, "commit", json_string(d->artifact->commit));
+	cli_json_set(d->w.doc, "commit", json_string(d->artifact->commit));
 	if ((status = push(d)) != 0 || (status = render(d)) != 0 ||
 	    (status = compare(d)) != 0)
 		return status;
 	if (d->live && roger_diff_empty(d->diff) && !w->force) {
-		doc_set(d, "status", json_string("unchanged"));
+		cli_json_set(d->w.doc, "status", json_string("unchanged"));
 		if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
 			       w->app_id, d->commit);
@@ -312,6 +272,13 @@ static int deploy(struct deploy *d)
 	g.before = d->live;
 	g.instances = -1;
 	g.previous_version = d->live ? d->live->version : NULL;
+	/* while it runs, a deployment is undone by going back, or away */
+	if (g.previous_version)
+		snprintf(undo, sizeof(undo), "rollback --to %s --force",
+			 g.previous_version);
+	else
+		snprintf(undo, sizeof(undo), "destroy --force");
+	g.undo = undo;
 	g.default_timeout_ms = roger_deploy_default_timeout_ms(
 		d->goal, -1, cli_watch_settle_ms(w));
 	g.done = done;
@@ -323,38 +290,29 @@ static int deploy(struct deploy *d)
 
 static int deploy_run(struct cli *cli, int argc, char **argv)
 {
-	struct deploy d;
-	int c, status;
+	int status;
 
-	memset(&d, 0, sizeof(d));
-	d.pushed = (struct roger_store_result)ROGER_STORE_RESULT_INIT;
-	cli_watch_init(&d.w, cli, "deploy");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		if (!cli_build_option(&d.args, c, optarg))
-			cli_watch_option(&d.w, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
-	status = deploy(&d);
+	cli_parse_options(cli, argc, argv);
+	cli_watch_init(&dep.w, cli, "deploy");
+	status = deploy(&dep);
 	/* a step that printed its own error (build, push, render) */
-	if (status && d.w.doc && !json_object_get(d.w.doc, "status"))
-		doc_set(&d, "status", json_string("error"));
-	status = cli_watch_finish(&d.w, status);
-	roger_diff_free(d.diff);
-	roger_marathon_app_free(d.goal);
-	roger_marathon_app_free(d.live);
-	json_decref(d.rendered);
-	if (d.own_url)
-		free(d.artifact_url);
-	roger_store_result_release(&d.pushed);
-	roger_artifact_free(d.artifact);
+	if (status && dep.w.doc && !json_object_get(dep.w.doc, "status"))
+		cli_json_set(dep.w.doc, "status", json_string("error"));
+	status = cli_watch_finish(&dep.w, status);
+	roger_diff_free(dep.diff);
+	roger_marathon_app_free(dep.goal);
+	roger_marathon_app_free(dep.live);
+	json_decref(dep.rendered);
+	if (dep.own_url)
+		free(dep.artifact_url);
+	roger_store_result_release(&dep.pushed);
+	roger_artifact_free(dep.artifact);
 	return status;
 }
 
 const struct roger_cmd cmd_deploy = {
 	.name = "deploy",
 	.summary = "build, push and deploy the project's app, and wait until it runs",
-	.usage = "roger deploy [-n] [--allow-dirty] [--detach] [--force] [--no-cache] [--no-rollback] [--ref ref] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds]",
 	.opts = deploy_opts,
 	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = deploy_run,

@@ -15,92 +15,59 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
+
+static struct cli_watch w = CLI_WATCH_INIT;
 
 static const struct cmd_opt destroy_opts[] = {
-	WATCH_OPT_APP,
-	WATCH_OPT_DETACH,
-	WATCH_OPT_DRY_RUN,
-	{ WOPT_FORCE, "force", NULL, ARG_NONE, NULL, "destroy even while a deployment is in progress (it is cancelled)" },
-	WATCH_OPT_TIMEOUT,
-	{ 0 },
+	OPT_WATCH_APP(&w),
+	OPT_WATCH_DETACH(&w),
+	OPT_WATCH_DRY_RUN(&w),
+	OPT_BOOL(0, "force", &w.force, "destroy even while a deployment is in progress (it is cancelled)"),
+	OPT_WATCH_TIMEOUT(&w),
+	OPT_END(),
 };
 
-/* How long stopping may take when --timeout is not given. */
-static int64_t default_timeout_ms(const struct roger_marathon_app *app)
+static int plan(struct cli_watch *cw, const struct roger_marathon_app *app,
+		void *data, struct cli_watch_plan *p)
 {
-	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+	struct roger_err err = ROGER_ERR_INIT;
+	int tasks = app->tasks_running + app->tasks_staged;
 
-	return 120000 + (json_is_number(grace)
-				 ? (int64_t)(json_number_value(grace) * 1000)
-				 : 0);
+	(void)data;
+	if (app->n_deployments && !cw->force) {
+		cli_error("app '%s' has a deployment in progress ('%s'); pass --force to cancel it and destroy the app",
+			  cw->app_id, app->deployments[0]);
+		cli_json_set(cw->doc, "status", json_string("error"));
+		return ROGER_EXIT_CONFLICT;
+	}
+	if (roger_marathon_req_delete_app(&p->req, cw->app_id,
+					  cw->force ? ROGER_MARATHON_FORCE : 0,
+					  &err) < 0)
+		return cli_fail(&err);
+	snprintf(p->what, sizeof(p->what), "destroy app '%s' and its %d task%s",
+		 cw->app_id, tasks, tasks == 1 ? "" : "s");
+	p->always_confirm = true;
+	snprintf(cw->label, sizeof(cw->label), "destroying '%s'", cw->app_id);
+	snprintf(p->done, sizeof(p->done), "app '%s' destroyed", cw->app_id);
+	p->instances = 0;
+	p->flags = ROGER_DEPLOY_REMOVE;
+	p->default_timeout_ms = roger_deploy_remove_timeout_ms(app);
+	return ROGER_EXIT_OK;
 }
 
 static int destroy_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
-	struct cli_watch_goal g = { 0 };
-	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon_app *app = NULL;
-	struct roger_marathon_req req = { 0 };
-	struct roger_marathon_deployment_result res;
-	char what[512], done[512];
-	unsigned flags;
-	int c, status;
-
+	cli_parse_options(cli, argc, argv);
 	cli_watch_init(&w, cli, "destroy");
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_watch_option(&w, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
 	/* nothing to roll a removal back to */
 	w.no_rollback = true;
-	if ((status = cli_watch_setup(&w)) != 0)
-		goto out;
-	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0) {
-		status = cli_watch_app_failed(&w, &err);
-		goto out;
-	}
-	if (app->n_deployments && !w.force) {
-		cli_error("app '%s' has a deployment in progress ('%s'); pass --force to cancel it and destroy the app",
-			  w.app_id, app->deployments[0]);
-		json_object_set_new(w.doc, "status", json_string("error"));
-		status = ROGER_EXIT_CONFLICT;
-		goto out;
-	}
-	snprintf(what, sizeof(what), "destroy app '%s' and its %d task%s",
-		 w.app_id, app->tasks_running + app->tasks_staged,
-		 app->tasks_running + app->tasks_staged == 1 ? "" : "s");
-	if ((status = cli_watch_confirm(&w, what, true)) != 0)
-		goto out;
-	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (roger_marathon_req_delete_app(&req, w.app_id, flags, &err) < 0) {
-		status = cli_fail(&err);
-		goto out;
-	}
-	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
-		goto out;
-	snprintf(w.label, sizeof(w.label), "destroying '%s'", w.app_id);
-	snprintf(done, sizeof(done), "app '%s' destroyed", w.app_id);
-	g.res = &res;
-	g.before = app;
-	g.instances = 0;
-	g.flags = ROGER_DEPLOY_REMOVE;
-	g.default_timeout_ms = default_timeout_ms(app);
-	g.done = done;
-	status = cli_watch_run(&w, &g);
-out:
-	roger_marathon_req_release(&req);
-	status = cli_watch_finish(&w, status);
-	roger_marathon_app_free(app);
-	return status;
+	return cli_watch_change(&w, plan, NULL);
 }
 
 const struct roger_cmd cmd_destroy = {
 	.name = "destroy",
 	.summary = "remove the app and its tasks, after confirmation",
-	.usage = "roger destroy [-n] [--app id] [--detach] [--force] [--timeout seconds]",
 	.opts = destroy_opts,
 	.run = destroy_run,
 };

@@ -1,7 +1,7 @@
 /*
  * diff.c - `roger diff`: what a deploy would change.  The artifact is
  * built as `roger build` builds it (cached), the app is rendered for it
- * (cmd/render.c: the artifact's URL comes from its digest, so nothing is
+ * (cmd/util/render.c: the artifact's URL comes from its digest, so nothing is
  * pushed), the live app is read (GET /v2/apps/{id}) and the two are
  * compared by roger_diff_apps(), which ignores the fields Marathon owns,
  * Marathon's defaults and the labels that change with every deploy
@@ -10,9 +10,10 @@
  * Like diff(1), the exit status says whether there are differences: 0
  * none, 1 some.  1 is also the generic failure status (PRODUCT.md), so
  * the two are told apart by standard output: a comparison that was made
- * prints its result there (at least one line when there are differences,
- * always one JSON document with -o json), and a failure prints nothing
- * there, only its "roger: " line on standard error.  An app that does not
+ * prints its result there (at least one line when there are differences),
+ * and a failure prints nothing there, only its "roger: " line on standard
+ * error.  With -o json both print one document, the failure's an "error"
+ * one.  An app that does not
  * exist yet is all additions.  Secrets are masked by the diff itself, and
  * the rendered definition in the JSON document by
  * roger_render_mask_secrets().
@@ -24,11 +25,13 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+
 static const struct cmd_opt diff_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static int print_json(struct cli *cli, const char *app_id,
@@ -38,7 +41,6 @@ static int print_json(struct cli *cli, const char *app_id,
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *changes = NULL, *masked = NULL, *doc;
-	int status;
 
 	if (roger_diff_to_json(&changes, d, &err) < 0 ||
 	    roger_render_mask_secrets(&masked, rendered, &err) < 0) {
@@ -56,18 +58,11 @@ static int print_json(struct cli *cli, const char *app_id,
 					      : json_null(),
 			"differences", !roger_diff_empty(d), "changes",
 			changes, "rendered", masked);
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int diff_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_build_args args = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_artifact *a = NULL;
 	struct roger_marathon *m = NULL;
@@ -77,13 +72,9 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 	json_t *rendered = NULL, *none = NULL;
 	const char *app_id;
 	char *url = NULL;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1)
-		cli_build_option(&args, c, optarg);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	/* What cannot work fails before any packaging. */
 	if ((status = cli_app_id(cli, NULL, &app_id)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
@@ -144,7 +135,6 @@ out:
 const struct roger_cmd cmd_diff = {
 	.name = "diff",
 	.summary = "show what a deploy would change in the live app",
-	.usage = "roger diff [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = diff_opts,
 	.run = diff_run,
 };

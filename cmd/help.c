@@ -42,19 +42,15 @@ static int help_run(struct cli *cli, int argc, char **argv)
 	const struct roger_cmd *cmd;
 	char page[64];
 
-	while (cli_getopt(cli, argc, argv) != -1)
-		;
-	if (optind >= argc) {
+	if (cli_parse_options(cli, argc, argv) < 1) {
 		cli_print_main_help(stdout);
 		return ROGER_EXIT_OK;
 	}
-	if (optind + 1 < argc)
-		return cli_usage_error(cli, "too many arguments");
-	cmd = cli_find_command(argv[optind]);
+	cmd = cli_find_command(argv[0]);
 	if (!cmd || (cmd->flags & CMD_HIDDEN)) {
 		cli_error("'%s' is not a roger command; see 'roger --help'",
-			  argv[optind]);
-		cli_suggest_command(argv[optind]);
+			  argv[0]);
+		cli_suggest_command(argv[0]);
 		return ROGER_EXIT_USAGE;
 	}
 	snprintf(page, sizeof(page), "roger-%s", cmd->name);
@@ -69,7 +65,8 @@ static int help_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_help = {
 	.name = "help",
 	.summary = "show the usage of roger or the manual of a command",
-	.usage = "roger help [command]",
+	.operands = "[command]",
+	.max_operands = 1,
 	.args = ARG_COMMAND,
 	.run = help_run,
 };

@@ -7,8 +7,8 @@
  * keeps at most 50; the labels live in each version's definition, one GET
  * each.  The cost is bounded by -n: the N newest definitions are read, in
  * order, plus one more to tell what changed in the oldest shown.  "What
- * changed" is roger_diff_apps() between neighbours, without the labels and
- * env that roger sets on every release (they are the commit column).
+ * changed" is roger_diff_apps() between neighbours, in the words of
+ * roger_release_summary().
  */
 #include <config.h>
 
@@ -18,19 +18,16 @@
 
 #include "cmd.h"
 
-enum {
-	OPT_APP = OPT_LONG,
-	OPT_TIMEOUT,
-};
+#define DEFAULT_COUNT 10
+
+static const char *app_opt;
+static long count = DEFAULT_COUNT;
 
 static const struct cmd_opt history_opts[] = {
-	{ OPT_APP, "app", "ID", ARG_APP, NULL, "another app of the target instead of the project's" },
-	{ 'n', "count", "N", ARG_WORD, NULL, "the N newest versions (default 10; 'all': every one Marathon keeps)" },
-	{ OPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up on each Marathon request after SECONDS (default 60)" },
-	{ 0 },
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_COUNT_OR_ALL('n', "count", &count, "count", 1, "the COUNT newest versions (default 10; 'all': every one Marathon keeps)"),
+	OPT_END(),
 };
-
-#define DEFAULT_COUNT 10
 
 struct entry {
 	const char *version;
@@ -53,83 +50,16 @@ struct history {
 	size_t shown, read;
 };
 
-/* Whether a change is one that roger makes on every release. */
-static bool release_noise(const struct roger_diff_change *c,
-			  const struct entry *e)
-{
-	const char *uri;
-
-	if (!strncmp(c->path, "labels.ROGER_", 13) ||
-	    !strcmp(c->path, "env." ROGER_ENV_COMMIT))
-		return true;
-	if (strncmp(c->path, "fetch[", 6) || !e->rel.artifact_sha256)
-		return false;
-	uri = json_string_value(c->new_value);
-	if (!uri && json_is_object(c->new_value))
-		uri = json_string_value(json_object_get(c->new_value, "uri"));
-	if (!uri && json_is_object(c->old_value))
-		uri = json_string_value(json_object_get(c->old_value, "uri"));
-	return uri && strstr(uri, e->rel.artifact_sha256);
-}
-
-static bool differs(const char *a, const char *b)
-{
-	return (a || b) && (!a || !b || strcmp(a, b));
-}
-
-/* A word for each part of the app that changed: "commit, cmd, env". */
+/* The summary of an entry, or what is known instead of one. */
 static void summarize(struct entry *e, const struct entry *before)
 {
-	struct roger_buf b = ROGER_BUF_INIT;
-	const struct roger_diff_change *only = NULL;
-	char last[64] = "";
-	size_t words = 0, n = 0;
-
-	if (!e->known) {
+	if (!e->known)
 		snprintf(e->summary, sizeof(e->summary), "%s",
-			 e->gone ? "(definition gone)" : e->first ? "created" : "-");
-		return;
-	}
-	if (differs(e->rel.commit, before->rel.commit)) {
-		roger_buf_adds(&b, "commit");
-		words++;
-	} else if (differs(e->rel.artifact_sha256,
-			   before->rel.artifact_sha256)) {
-		roger_buf_adds(&b, "artifact");
-		words++;
-	}
-	for (size_t i = 0; i < e->changes->n; i++) {
-		const struct roger_diff_change *c = &e->changes->items[i];
-		size_t len = strcspn(c->path, ".[");
-
-		if (release_noise(c, e))
-			continue;
-		n++;
-		only = c;
-		if (len >= sizeof(last) ||
-		    (!strncmp(last, c->path, len) && !last[len]))
-			continue;
-		snprintf(last, sizeof(last), "%.*s", (int)len, c->path);
-		if (words < 5)
-			roger_buf_addf(&b, "%s%s", words ? ", " : "", last);
-		else if (words == 5)
-			roger_buf_adds(&b, ", ...");
-		words++;
-	}
-	if (words == 1 && n == 1 && !strcmp(only->path, "instances") &&
-	    only->op == ROGER_DIFF_CHANGE) {
-		char *o = json_dumps(only->old_value, JSON_ENCODE_ANY);
-		char *v = json_dumps(only->new_value, JSON_ENCODE_ANY);
-
-		roger_buf_reset(&b);
-		roger_buf_addf(&b, "instances %s -> %s", o ? o : "?",
-			       v ? v : "?");
-		free(o);
-		free(v);
-	}
-	snprintf(e->summary, sizeof(e->summary), "%s",
-		 words ? b.buf : "no change");
-	roger_buf_release(&b);
+			 e->gone ? "(definition gone)"
+			 : e->first ? "created" : "-");
+	else
+		roger_release_summary(e->summary, sizeof(e->summary),
+				      before->def, e->def, e->changes);
 }
 
 static int read_definitions(struct history *h, struct roger_marathon *m)
@@ -215,25 +145,10 @@ static void print_text(const struct history *h)
 			  h->shown, h->versions->n);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *release_json(const struct roger_release *r, bool is_release)
-{
-	if (!is_release)
-		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
-			 str_or_null(r->commit), "env", str_or_null(r->env),
-			 "artifact_sha256", str_or_null(r->artifact_sha256),
-			 "deployed_by", str_or_null(r->deployed_by),
-			 "roger_version", str_or_null(r->roger_version));
-}
 
 static json_t *entry_json(const struct history *h, const struct entry *e)
 {
-	json_t *rel = release_json(&e->rel, e->is_release);
+	json_t *rel = cli_release_json(&e->rel, e->is_release);
 	json_t *changes = json_null();
 
 	if (e->known && roger_diff_to_json(&changes, e->changes, NULL) < 0)
@@ -248,20 +163,13 @@ static json_t *entry_json(const struct history *h, const struct entry *e)
 static int print_json(const struct history *h)
 {
 	json_t *list = json_array(), *doc;
-	int status;
 
 	for (size_t i = 0; i < h->shown; i++)
 		json_array_append_new(list, entry_json(h, &h->e[i]));
 	doc = json_pack("{s:s, s:o, s:i, s:o}", "app", h->app_id,
-			"live_version", str_or_null(h->live), "total",
+			"live_version", cli_json_str(h->live), "total",
 			(int)h->versions->n, "versions", list);
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(h->cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(h->cli, doc);
 }
 
 /* ---- one version --------------------------------------------------------- */
@@ -350,16 +258,10 @@ static int show_one(struct history *h, struct roger_marathon *m,
 	doc = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:O}", "app",
 			h->app_id, "version", h->versions->items[i], "live",
 			h->live && !strcmp(h->versions->items[i], h->live),
-			"release", release_json(&rel, is_release), "previous",
-			str_or_null(previous), "changes", changes,
+			"release", cli_release_json(&rel, is_release), "previous",
+			cli_json_str(previous), "changes", changes,
 			"definition", masked);
-	if (!doc) {
-		cli_error("out of memory");
-		status = ROGER_EXIT_FAILURE;
-		goto out;
-	}
-	status = cli_print_json(h->cli, doc);
-	json_decref(doc);
+	status = cli_print_doc(h->cli, doc);
 out:
 	roger_diff_free(d);
 	json_decref(masked);
@@ -376,34 +278,14 @@ static int history_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon *m = NULL;
 	struct roger_marathon_app *app = NULL;
 	struct history h = { 0 };
-	const char *app_opt = NULL;
-	long timeout_ms = 0, count = DEFAULT_COUNT;
-	int c, status;
+	int n, status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_APP:
-			app_opt = optarg;
-			break;
-		case 'n':
-			if (!strcmp(optarg, "all"))
-				count = LONG_MAX;
-			else if (cli_parse_long(cli, "--count", optarg, 1,
-						LONG_MAX, &count))
-				return ROGER_EXIT_USAGE;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_timeout(cli, optarg, &timeout_ms))
-				return ROGER_EXIT_USAGE;
-			break;
-		}
-	}
-	if (optind + 1 < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind + 1]);
+	n = cli_parse_options(cli, argc, argv);
+	if (count < 0)
+		count = LONG_MAX;
 	h.cli = cli;
 	if ((status = cli_app_id(cli, app_opt, &h.app_id)) != 0 ||
-	    (status = cli_marathon_timeout(cli, timeout_ms, &m)) != 0)
+	    (status = cli_marathon(cli, false, &m)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&app, m, h.app_id, 0, &err) < 0 ||
 	    roger_marathon_app_versions(&h.versions, m, h.app_id, &err) < 0) {
@@ -411,8 +293,8 @@ static int history_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	h.live = app->version;
-	if (optind < argc) {
-		status = show_one(&h, m, argv[optind]);
+	if (n > 0) {
+		status = show_one(&h, m, argv[0]);
 		goto out;
 	}
 	h.shown = (size_t)count < h.versions->n ? (size_t)count
@@ -442,7 +324,8 @@ out:
 const struct roger_cmd cmd_history = {
 	.name = "history",
 	.summary = "list the app's versions with their commits and who deployed them",
-	.usage = "roger history [-n count] [--app id] [--timeout seconds] [version | commit]",
+	.operands = "[version | commit]",
+	.max_operands = 1,
 	.opts = history_opts,
 	.args = ARG_VERSION,
 	.run = history_run,

@@ -11,18 +11,15 @@
 #include "cmd.h"
 #include "lib/init.h"
 
-enum {
-	OPT_APP = OPT_LONG,
-	OPT_CMD,
-	OPT_GROUP,
-};
+static struct roger_init_opts opts;
+static bool force;
 
 static const struct cmd_opt init_opts[] = {
-	{ OPT_APP, "app", "NAME", ARG_WORD, NULL, "the app name (default: the directory name)" },
-	{ OPT_CMD, "cmd", "COMMAND", ARG_WORD, NULL, "the command that runs the app (default: detected)" },
-	{ 'f', "force", NULL, ARG_NONE, NULL, "replace an existing roger.json" },
-	{ OPT_GROUP, "group", "GROUP", ARG_WORD, NULL, "the Marathon group of the app (default: /)" },
-	{ 0 },
+	OPT_STRING(0, "app", &opts.app, "name", ARG_WORD, "the app name (default: the directory name)"),
+	OPT_STRING(0, "cmd", &opts.cmd, "command", ARG_WORD, "the command that runs the app (default: detected)"),
+	OPT_BOOL(0, "force", &force, "replace an existing roger.json"),
+	OPT_STRING(0, "group", &opts.group, "group", ARG_WORD, "the Marathon group of the app (default: /)"),
+	OPT_END(),
 };
 
 static void print_text(struct cli *cli, const struct roger_init *init,
@@ -46,7 +43,6 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 		      const char *file, bool gitignore)
 {
 	json_t *doc = json_object(), *detected = json_object();
-	int status;
 
 	for (size_t i = 0; i < init->n_notes; i++) {
 		const struct roger_init_note *n = &init->notes[i];
@@ -66,38 +62,18 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 	json_object_set_new(doc, "detected", detected);
 	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
 	json_object_set(doc, "roger_json", init->doc);
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int init_run(struct cli *cli, int argc, char **argv)
 {
-	struct roger_init_opts opts = { NULL, NULL, NULL };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_init *init = NULL;
-	bool force = false, gitignore = false;
+	bool gitignore = false;
 	char *file;
-	int c, status = ROGER_EXIT_OK;
+	int status = ROGER_EXIT_OK;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_APP:
-			opts.app = optarg;
-			break;
-		case OPT_CMD:
-			opts.cmd = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case OPT_GROUP:
-			opts.group = optarg;
-			break;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	if (roger_init_detect(&init, cli->dir, &opts, &err) < 0 ||
 	    roger_init_write(init, force, &gitignore, &err) < 0) {
 		roger_init_free(init);
@@ -122,7 +98,6 @@ static int init_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_init = {
 	.name = "init",
 	.summary = "write roger.json for the project, detecting what it can",
-	.usage = "roger init [-f] [--app name] [--cmd command] [--group group]",
 	.opts = init_opts,
 	.run = init_run,
 };

@@ -22,19 +22,16 @@
 
 #include "cmd.h"
 
-enum {
-	OPT_FAILED = OPT_LONG,
-	OPT_STDERR,
-	OPT_TASK,
-};
+static struct roger_logs_opts o = { .tail = -1 };
+static bool stderr_only;
 
 static const struct cmd_opt logs_opts[] = {
-	{ OPT_FAILED, "failed", NULL, ARG_NONE, NULL, "also the app's recently ended tasks (finished, failed, killed)" },
-	{ 'f', "follow", NULL, ARG_NONE, NULL, "keep printing new lines, and the lines of tasks that start" },
-	{ OPT_STDERR, "stderr", NULL, ARG_NONE, NULL, "the tasks' standard error instead of their standard output" },
-	{ 'n', "tail", "N", ARG_WORD, NULL, "only the last N lines of each task ('all': every line, the default)" },
-	{ OPT_TASK, "task", "ID", ARG_TASK, NULL, "only this task: its id, short name or the start of either" },
-	{ 0 },
+	OPT_BOOL(0, "failed", &o.ended, "also the app's recently ended tasks (finished, failed, killed)"),
+	OPT_BOOL('f', "follow", &o.follow, "keep printing new lines, and the lines of tasks that start"),
+	OPT_BOOL(0, "stderr", &stderr_only, "the tasks' standard error instead of their standard output"),
+	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task ('all': every line, the default)"),
+	OPT_STRING(0, "task", &o.task, "id", ARG_TASK, "only this task: its id, short name or the start of either"),
+	OPT_END(),
 };
 
 /* Task colors, by order of appearance. */
@@ -220,50 +217,23 @@ static int make_clients(struct cli *cli, struct roger_marathon **marathon,
 	if (roger_marathon_for_target(marathon, cli->ctx, t, &err) < 0 ||
 	    roger_mesos_for_target(mesos, cli->ctx, t, &err) < 0)
 		return cli_fail(&err);
+	cli_limit_requests(cli, roger_marathon_http(*marathon));
+	cli_limit_requests(cli, roger_mesos_http(*mesos));
 	return ROGER_EXIT_OK;
 }
 
 static int logs_run(struct cli *cli, int argc, char **argv)
 {
-	struct roger_logs_opts o = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon *marathon = NULL;
 	struct roger_mesos *mesos = NULL;
 	struct printer p = { 0 };
 	static char outbuf[1 << 18];
-	long n;
-	int c, rc, status;
+	int rc, status;
 
-	o.tail = -1;
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_FAILED:
-			o.ended = true;
-			break;
-		case 'f':
-			o.follow = true;
-			break;
-		case OPT_STDERR:
-			o.stream = ROGER_LOGS_STDERR;
-			break;
-		case 'n':
-			if (!strcmp(optarg, "all")) {
-				o.tail = -1;
-				break;
-			}
-			if (cli_parse_long(cli, "--tail", optarg, 0, LONG_MAX,
-					   &n))
-				return ROGER_EXIT_USAGE;
-			o.tail = n;
-			break;
-		case OPT_TASK:
-			o.task = optarg;
-			break;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
+	if (stderr_only)
+		o.stream = ROGER_LOGS_STDERR;
 	if ((status = make_clients(cli, &marathon, &mesos)) != 0)
 		goto out;
 
@@ -309,7 +279,6 @@ out:
 const struct roger_cmd cmd_logs = {
 	.name = "logs",
 	.summary = "print the output of the app's tasks, following new ones",
-	.usage = "roger logs [-f] [-n lines] [--failed] [--stderr] [--task id]",
 	.opts = logs_opts,
 	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = logs_run,

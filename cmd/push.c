@@ -3,7 +3,7 @@
  * upload it to the target's artifact store unless the store already holds
  * it, and print its URL (the one deploy names in the Marathon fetch entry).
  *
- * Building and pushing are artifact.c's (shared with deploy); this file
+ * Building and pushing are util/artifact.c's (shared with deploy); this file
  * parses the options and prints the result.  With -n the store is only
  * asked whether it holds the artifact, and the upload is printed instead
  * of sent.
@@ -14,12 +14,15 @@
 
 #include "cmd.h"
 
+static struct cli_build_args args;
+static bool dry_run;
+
 static const struct cmd_opt push_opts[] = {
-	CLI_OPT_ENTRY_ALLOW_DIRTY,
-	{ 'n', "dry-run", NULL, ARG_NONE, NULL, "check the store, then print the upload instead of sending it" },
-	CLI_OPT_ENTRY_NO_CACHE,
-	CLI_OPT_ENTRY_REF,
-	{ 0 },
+	OPT_BUILD_ALLOW_DIRTY(&args),
+	OPT_BOOL('n', "dry-run", &dry_run, "check the store, then print the upload instead of sending it"),
+	OPT_BUILD_NO_CACHE(&args),
+	OPT_BUILD_REF(&args),
+	OPT_END(),
 };
 
 static void print_text(const struct roger_artifact *a,
@@ -36,10 +39,9 @@ static void print_text(const struct roger_artifact *a,
 }
 
 static int print_json(struct cli *cli, const struct roger_artifact *a,
-		      const struct roger_store_result *r, bool dry_run)
+		      const struct roger_store_result *r)
 {
 	json_t *doc = json_object();
-	int status;
 
 	if (!doc) {
 		cli_error("out of memory");
@@ -63,29 +65,17 @@ static int print_json(struct cli *cli, const struct roger_artifact *a,
 	json_object_set_new(doc, "attempts", json_integer(r->attempts));
 	json_object_set_new(doc, "elapsed_ms",
 			    json_integer((json_int_t)r->elapsed_ms));
-	status = cli_print_json(cli, doc);
-	json_decref(doc);
-	return status;
+	return cli_print_doc(cli, doc);
 }
 
 static int push_run(struct cli *cli, int argc, char **argv)
 {
 	struct roger_store_result r = ROGER_STORE_RESULT_INIT;
-	struct cli_build_args args = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_artifact *a = NULL;
-	bool dry_run = false;
-	int c, status;
+	int status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		if (c == 'n')
-			dry_run = true;
-		else
-			cli_build_option(&args, c, optarg);
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
+	cli_parse_options(cli, argc, argv);
 	/* A target without a usable store fails before any packaging. */
 	if ((status = cli_load_target(cli)) != 0)
 		return status;
@@ -97,7 +87,7 @@ static int push_run(struct cli *cli, int argc, char **argv)
 	status = cli_push_artifact(cli, a, dry_run, &r);
 	if (status == ROGER_EXIT_OK) {
 		if (cli->output == OUTPUT_JSON)
-			status = print_json(cli, a, &r, dry_run);
+			status = print_json(cli, a, &r);
 		else
 			print_text(a, &r);
 	}
@@ -109,7 +99,6 @@ static int push_run(struct cli *cli, int argc, char **argv)
 const struct roger_cmd cmd_push = {
 	.name = "push",
 	.summary = "build the artifact if needed and upload it to the target's store",
-	.usage = "roger push [-n] [--allow-dirty] [--no-cache] [--ref ref]",
 	.opts = push_opts,
 	.run = push_run,
 };

@@ -10,7 +10,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@ extern const struct roger_cmd cmd_restart;
 extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
+extern const struct roger_cmd cmd_version;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
@@ -56,16 +56,90 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_rollback,
 	&cmd_scale,
 	&cmd_status,
+	&cmd_version,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 volatile sig_atomic_t cli_interrupted;
 
+/* The one state of the program: the global options and what is loaded. */
+static struct cli cli_state;
+
+static int opt_help(struct cli *c, const struct cmd_opt *o, const char *arg);
+static int opt_version(struct cli *c, const struct cmd_opt *o,
+		       const char *arg);
+static int opt_var(struct cli *c, const struct cmd_opt *o, const char *arg);
+
+/* Before or after the command name; sorted by name. */
+const struct cmd_opt cli_global_opts[] = {
+	OPT_STRING('C', NULL, &cli_state.dir, "dir", ARG_DIR, "run as if started in DIR"),
+	OPT_CHOICE(0, "color", &cli_state.color_when, "when", "auto always never", "color output: auto (on a terminal), always or never"),
+	OPT_STRING('e', "env", &cli_state.env, "env", ARG_ENV, "the environment of roger.json to use"),
+	OPT_CALLBACK('h', "help", NULL, NULL, ARG_NONE, opt_help, "show this help"),
+	OPT_CHOICE('o', "output", &cli_state.output, "format", "text json", "output format: text or json"),
+	OPT_BOOL('q', "quiet", &cli_state.quiet, "print errors only"),
+	OPT_DURATION(0, "request-timeout", &cli_state.request_timeout_ms, 1, CLI_DAY, "give up on each request to the cluster after this long (default 60s)"),
+	OPT_STRING('t', "target", &cli_state.target, "target", ARG_TARGET, "the cluster to talk to"),
+	OPT_COUNT('v', "verbose", &cli_state.verbose, "say more; twice: show every HTTP request as a curl command"),
+	OPT_CALLBACK(0, "var", NULL, "name=value", ARG_WORD, opt_var, "set a {{ NAME }} variable of roger.json"),
+	OPT_CALLBACK(0, "version", NULL, NULL, ARG_NONE, opt_version, "print the version and exit"),
+	OPT_BOOL('y', "yes", &cli_state.yes, "assume yes: no confirmation, allow protected targets"),
+	OPT_END(),
+};
+
 static const struct roger_cmd cmd_roger = {
 	.name = "roger",
 	.summary = "Ship a git repository to Apache Mesos through Marathon, and operate it there.",
-	.usage = "roger [-hqvy] [-C dir] [-e env] [-o format] [-t target] [--color when] [--var name=value] command [arg ...]",
+	.operands = "command [arg ...]",
+	.opts = cli_global_opts,
+	.flags = CMD_NO_GLOBAL_OPTS,
 };
+
+static int opt_help(struct cli *c, const struct cmd_opt *o, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	if (c->cmd == &cmd_roger)
+		cli_print_main_help(stdout);
+	else
+		cli_print_usage(stdout, c->cmd);
+	cli_exit(ROGER_EXIT_OK);
+}
+
+static int opt_version(struct cli *c, const struct cmd_opt *o,
+		       const char *arg)
+{
+	(void)c;
+	(void)o;
+	(void)arg;
+	cli_print_version();
+	cli_exit(ROGER_EXIT_OK);
+}
+
+/* --var NAME=VALUE, kept in order (the last one of a name wins later). */
+static int opt_var(struct cli *c, const struct cmd_opt *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct cli_var *vars;
+	char *name;
+
+	(void)o;
+	if (!eq || eq == arg)
+		return cli_usage_error(c, "invalid --var '%s': expected NAME=VALUE", arg);
+	vars = realloc(c->vars, (c->n_vars + 1) * sizeof(*c->vars));
+	if (!vars) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	c->vars = vars;
+	name = xmalloc((size_t)(eq - arg) + 1);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	c->vars[c->n_vars].name = name;
+	c->vars[c->n_vars].value = eq + 1;
+	c->n_vars++;
+	return 0;
+}
 
 const struct roger_cmd *cli_find_command(const char *name)
 {
@@ -87,8 +161,11 @@ const struct roger_cmd *cli_find_command(const char *name)
 
 int cli_finish_stdout(int status)
 {
-	int failed = fflush(stdout) != 0 || ferror(stdout);
-	int e = errno;
+	int failed, e;
+
+	cli_print_error_doc(status);
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	e = errno;
 
 	if (fclose(stdout) != 0 && !failed) {
 		failed = 1;
@@ -108,8 +185,12 @@ void cli_exit(int status)
 
 void cli_print_main_help(FILE *fp)
 {
-	fprintf(fp, "usage: %s\n\n%s\n\nCommands:\n", cmd_roger.usage,
+	struct roger_buf usage = ROGER_BUF_INIT;
+
+	cli_usage_line(&usage, &cmd_roger);
+	fprintf(fp, "usage: %s\n\n%s\n\nCommands:\n", usage.buf,
 		cmd_roger.summary);
+	roger_buf_release(&usage);
 	for (size_t i = 0; i < cli_n_commands; i++) {
 		const struct roger_cmd *c = cli_commands[i];
 
@@ -158,11 +239,20 @@ static int run_external(const char *name, int argc, char **argv)
 }
 
 static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
+
+static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
 {
+	va_list copy;
+
 	(void)data;
 	fputs("roger: ", stderr);
-	if (level <= ROGER_LOG_ERR)
+	if (level <= ROGER_LOG_ERR) {
+		va_copy(copy, ap);
+		cli_note_error(fmt, copy);
+		va_end(copy);
 		fputs("error: ", stderr);
+	}
 	else if (level == ROGER_LOG_WARN)
 		fputs("warning: ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -205,9 +295,9 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 	cli->cmd = cmd;
 	setup_context(cli);
-	/* The setup the command's flags ask for happens in cli_getopt(), once
-	 * the options are parsed: -h needs no project, and -C, -e and -t may
-	 * come after the command name. */
+	/* The setup the command's flags ask for happens in
+	 * cli_parse_options(), once the options are parsed: -h needs no
+	 * project, and -C, -e and -t may come after the command name. */
 	status = cmd->run(cli, argc, argv);
 	if (cli_interrupted && status == ROGER_EXIT_OK)
 		status = ROGER_EXIT_INTERRUPTED;
@@ -216,30 +306,23 @@ static int run_command(struct cli *cli, const struct roger_cmd *cmd, int argc,
 
 int main(int argc, char **argv)
 {
-	static struct cli cli;
 	const struct roger_cmd *cmd;
-	int c;
+	int first;
 
 	setlocale(LC_CTYPE, "");
-	cli.stdin_tty = isatty(STDIN_FILENO);
-	cli.stdout_tty = isatty(STDOUT_FILENO);
-	cli.stderr_tty = isatty(STDERR_FILENO);
-	cli.color = cli.stdout_tty && !getenv("NO_COLOR") &&
-		    !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+	cli_state.stdin_tty = isatty(STDIN_FILENO);
+	cli_state.stdout_tty = isatty(STDOUT_FILENO);
+	cli_state.stderr_tty = isatty(STDERR_FILENO);
 
-	cli.cmd = &cmd_roger;
-	for (;;) {
-		c = cli_getopt(&cli, argc, argv);
-		if (c == -1)
-			break;
-	}
-	if (optind >= argc) {
+	cli_state.cmd = &cmd_roger;
+	cli_set_main(&cli_state);
+	first = cli_parse_global_options(&cli_state, argc, argv);
+	if (first >= argc) {
 		cli_print_main_help(stderr);
 		cli_exit(ROGER_EXIT_USAGE);
 	}
-	argc -= optind;
-	argv += optind;
-	optind = 1;
+	argc -= first;
+	argv += first;
 
 	cmd = cli_find_command(argv[0]);
 	if (!cmd) {
@@ -248,5 +331,5 @@ int main(int argc, char **argv)
 		cli_suggest_command(argv[0]);
 		cli_exit(ROGER_EXIT_USAGE);
 	}
-	cli_exit(run_command(&cli, cmd, argc, argv));
+	cli_exit(run_command(&cli_state, cmd, argc, argv));
 }

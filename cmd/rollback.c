@@ -2,17 +2,14 @@
  * rollback.c - `roger rollback`: redeploy an earlier version of the app
  * (PUT /v2/apps/{id} {"version": V}, which Marathon turns into a new
  * version with V's definition) and wait for it as deploy waits
- * (cmd/watch.c).
+ * (cmd/util/watch.c).
  *
- * Which version.  By default the previous release: the newest version
- * older than the live one whose roger labels (roger_render_release) name
- * another commit or artifact than the live one's; versions without roger
- * labels (a scale, a change made by hand) and later versions of the live
- * release are passed over, so that a rollback after a scale goes back a
- * release, not a scale.  With --to, a version timestamp or a commit (the
- * newest release of it; a prefix that names two commits is refused).
- * Definitions are read one by one, newest first, until one fits (Marathon
- * keeps at most 50).
+ * Which version is lib/release's decision: by default the previous
+ * release (roger_release_find_previous: a release of another commit or
+ * artifact than the live one, so that a rollback after a scale goes back
+ * a release, not a scale); with --to, a version timestamp or the newest
+ * release of a commit (roger_release_find; a prefix that names two
+ * commits is refused).
  *
  * What changes is shown first (roger_diff_apps of the live app against the
  * stored definition, secrets masked), unless -q.  If the rollback's own
@@ -25,16 +22,15 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "watch.h"
+#include "util/watch.h"
 
-enum {
-	OPT_TO = OPT_LONG,
-};
+static struct cli_watch watch = CLI_WATCH_INIT;
+static const char *to_opt;
 
 static const struct cmd_opt rollback_opts[] = {
-	WATCH_OPTS_ALL,
-	{ OPT_TO, "to", "VERSION", ARG_VERSION, NULL, "this version, or the newest release of this commit (default: the previous release)" },
-	{ 0 },
+	OPT_WATCH_ALL(&watch),
+	OPT_STRING(0, "to", &to_opt, "version", ARG_VERSION, "this version, or the newest release of this commit (default: the previous release)"),
+	OPT_END(),
 };
 
 struct rollback {
@@ -48,127 +44,49 @@ struct rollback {
 	json_t *def;
 	struct roger_release rel;
 	bool is_release;
+	struct roger_marathon_app *target; /* `def`, parsed */
+	struct roger_diff *diff;           /* from the live app to `def` */
 };
 
-static bool same(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static void doc_set(struct cli_watch *w, const char *key, json_t *value)
-{
-	if (!value || json_object_set_new(w->doc, key, value) < 0) {
-		cli_error("out of memory");
-		cli_exit(ROGER_EXIT_FAILURE);
-	}
-}
-
-/* The newest release older than the live one, of another commit. */
-static int find_previous(struct rollback *rb)
-{
-	struct cli_watch *w = rb->w;
-	struct roger_err err = ROGER_ERR_INIT;
-	const char *live = rb->live->version;
-
-	for (size_t i = 0; i < rb->versions->n; i++) {
-		const char *v = rb->versions->items[i];
-		struct roger_release rel;
-		json_t *def = NULL;
-
-		if (live && strcmp(v, live) >= 0)
-			continue;
-		if (roger_marathon_app_version(&def, w->m, w->app_id, v,
-					       &err) < 0) {
-			if (err.code == ROGER_ENOTFOUND) {
-				roger_err_clear(&err);
-				continue;
-			}
-			return cli_watch_app_failed(w, &err);
-		}
-		if (roger_render_release(&rel, def) &&
-		    (!rb->live_is_release ||
-		     !same(rel.commit, rb->live_rel.commit) ||
-		     !same(rel.artifact_sha256, rb->live_rel.artifact_sha256))) {
-			rb->version = v;
-			rb->def = def;
-			return ROGER_EXIT_OK;
-		}
-		json_decref(def);
-	}
-	doc_set(w, "status", json_string("nothing_to_roll_back"));
-	if (rb->live_is_release)
-		cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
-			  w->app_id, rb->live_rel.commit,
-			  w->cli->resolved_target->name);
-	else
-		cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
-			  w->app_id, w->cli->resolved_target->name);
-	return ROGER_EXIT_FAILURE;
-}
-
-/*
- * --to COMMIT found its newest release at `index`: an older release of
- * another commit with the same prefix makes the prefix ambiguous.
- */
-static int check_unique(struct rollback *rb, const char *want, size_t index)
-{
-	struct cli_watch *w = rb->w;
-	struct roger_err err = ROGER_ERR_INIT;
-	int64_t ms;
-
-	if (cli_parse_time(want, &ms))
-		return ROGER_EXIT_OK;
-	for (size_t i = index + 1; i < rb->versions->n; i++) {
-		struct roger_release rel;
-		json_t *def = NULL;
-		bool other;
-
-		if (roger_marathon_app_version(&def, w->m, w->app_id,
-					       rb->versions->items[i],
-					       &err) < 0) {
-			if (err.code == ROGER_ENOTFOUND) {
-				roger_err_clear(&err);
-				continue;
-			}
-			return cli_watch_app_failed(w, &err);
-		}
-		other = roger_render_release(&rel, def) &&
-			!strncmp(rel.commit, want, strlen(want)) &&
-			strcmp(rel.commit, rb->rel.commit);
-		if (other) {
-			cli_error("commit '%s' is ambiguous among the releases of app '%s': %.12s and %.12s; give more digits",
-				  want, w->app_id, rb->rel.commit, rel.commit);
-			json_decref(def);
-			doc_set(w, "status", json_string("error"));
-			return ROGER_EXIT_USAGE;
-		}
-		json_decref(def);
-	}
-	return ROGER_EXIT_OK;
-}
-
+/* The release to go back to: --to, or the previous one (lib/release). */
 static int find_target(struct rollback *rb, const char *to)
 {
 	struct cli_watch *w = rb->w;
+	struct roger_err err = ROGER_ERR_INIT;
 	size_t index;
-	int status;
+	int rc, status;
 
-	if (!to) {
-		status = find_previous(rb);
-	} else {
+	if (to) {
 		status = cli_find_version(w->cli, w->m, w->app_id,
 					  rb->versions, to, &index, &rb->def);
 		if (status) {
-			doc_set(w, "status", json_string("error"));
+			cli_json_set(w->doc, "status", json_string("error"));
 			return status;
 		}
-		rb->version = rb->versions->items[index];
-		rb->is_release = roger_render_release(&rb->rel, rb->def);
-		status = check_unique(rb, to, index);
+	} else {
+		rc = roger_release_find_previous(&index, &rb->def, w->m,
+						 w->app_id, rb->versions,
+						 rb->live->json,
+						 rb->live->version, &err);
+		if (rc == ROGER_ENOTFOUND) {
+			cli_json_set(w->doc, "status",
+				     json_string("nothing_to_roll_back"));
+			if (rb->live_is_release)
+				cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
+					  w->app_id, rb->live_rel.commit,
+					  w->cli->resolved_target->name);
+			else
+				cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
+					  w->app_id,
+					  w->cli->resolved_target->name);
+			return ROGER_EXIT_FAILURE;
+		}
+		if (rc < 0)
+			return cli_watch_app_failed(w, &err);
 	}
-	if (status == ROGER_EXIT_OK)
-		rb->is_release = roger_render_release(&rb->rel, rb->def);
-	return status;
+	rb->version = rb->versions->items[index];
+	rb->is_release = roger_render_release(&rb->rel, rb->def);
+	return ROGER_EXIT_OK;
 }
 
 static json_t *side_json(const char *version, const struct roger_release *r,
@@ -202,10 +120,12 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 			    ROGER_DIFF_IGNORE_METADATA, &err) < 0 ||
 	    roger_diff_to_json(&changes, *out, &err) < 0)
 		return cli_fail(&err);
-	doc_set(w, "from", side_json(rb->live->version, &rb->live_rel,
-				     rb->live_is_release));
-	doc_set(w, "to", side_json(rb->version, &rb->rel, rb->is_release));
-	doc_set(w, "changes", changes);
+	cli_json_set(w->doc, "from",
+		     side_json(rb->live->version, &rb->live_rel,
+			       rb->live_is_release));
+	cli_json_set(w->doc, "to",
+		     side_json(rb->version, &rb->rel, rb->is_release));
+	cli_json_set(w->doc, "changes", changes);
 	if (w->cli->output != OUTPUT_TEXT || w->cli->quiet ||
 	    roger_diff_empty(*out))
 		return ROGER_EXIT_OK;
@@ -225,104 +145,84 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 	return ROGER_EXIT_OK;
 }
 
+static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
+		void *data, struct cli_watch_plan *p)
+{
+	struct rollback *rb = data;
+	struct roger_err err = ROGER_ERR_INIT;
+	char desc[128];
+	int status;
+
+	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id,
+					&err) < 0)
+		return cli_watch_app_failed(w, &err);
+	rb->live = app;
+	rb->live_is_release = roger_render_release(&rb->live_rel, app->json);
+	if ((status = find_target(rb, to_opt)) != 0)
+		return status;
+	describe(desc, sizeof(desc), rb->version, &rb->rel, rb->is_release);
+	if (!(app->version && !strcmp(rb->version, app->version)) &&
+	    (status = show_changes(rb, &rb->diff)) != 0)
+		return status;
+	if (!rb->diff || roger_diff_empty(rb->diff)) {
+		if (!rb->diff) {
+			cli_json_set(w->doc, "from",
+				     side_json(app->version, &rb->live_rel,
+					       rb->live_is_release));
+			cli_json_set(w->doc, "to",
+				     side_json(rb->version, &rb->rel,
+					       rb->is_release));
+		}
+		cli_json_set(w->doc, "status", json_string("unchanged"));
+		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
+			printf("app '%s' already runs version %s: nothing to do\n",
+			       w->app_id, desc);
+		return CLI_WATCH_NOTHING;
+	}
+	if (roger_marathon_app_from_json(&rb->target, rb->def, &err) < 0 ||
+	    roger_marathon_req_rollback_app(&p->req, w->app_id, rb->version,
+					    w->force ? ROGER_MARATHON_FORCE : 0,
+					    &err) < 0)
+		return cli_fail(&err);
+	snprintf(p->what, sizeof(p->what), "roll back app '%s' to version %s",
+		 w->app_id, desc);
+	snprintf(w->label, sizeof(w->label), "rolling back '%s' to %s",
+		 w->app_id, desc);
+	snprintf(p->done, sizeof(p->done), "app '%s' rolled back to version %s",
+		 w->app_id, desc);
+	p->previous_version = app->version;
+	if (app->version)
+		snprintf(p->undo, sizeof(p->undo), "rollback --to %s --force",
+			 app->version);
+	p->default_timeout_ms = roger_deploy_default_timeout_ms(
+		rb->target, -1, cli_watch_settle_ms(w));
+	return ROGER_EXIT_OK;
+}
+
 static int rollback_run(struct cli *cli, int argc, char **argv)
 {
-	struct cli_watch w;
-	struct cli_watch_goal g = { 0 };
 	struct rollback rb = { 0 };
-	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon_app *app = NULL, *target = NULL;
-	struct roger_marathon_req req = { 0 };
-	struct roger_marathon_deployment_result res;
-	struct roger_diff *d = NULL;
-	const char *to = NULL;
-	char what[512], done[512], desc[128];
-	unsigned flags;
-	int c, status;
+	int status;
 
-	cli_watch_init(&w, cli, "rollback");
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		if (c == OPT_TO)
-			to = optarg;
-		else
-			cli_watch_option(&w, c, optarg);
-	}
-	if (optind < argc)
+	/* a version given as an operand is a --to forgotten: say so */
+	if (cli_parse_options(cli, argc, argv) > 0)
 		return cli_usage_error(cli, "unexpected argument '%s'%s",
-				       argv[optind],
-				       to ? "" : " (use --to VERSION)");
-	rb.w = &w;
-	if ((status = cli_watch_setup(&w)) != 0)
-		goto out;
-	if (roger_marathon_get_app(&app, w.m, w.app_id, 0, &err) < 0 ||
-	    roger_marathon_app_versions(&rb.versions, w.m, w.app_id,
-					&err) < 0) {
-		status = cli_watch_app_failed(&w, &err);
-		goto out;
-	}
-	rb.live = app;
-	rb.live_is_release = roger_render_release(&rb.live_rel, app->json);
-	if ((status = find_target(&rb, to)) != 0)
-		goto out;
-	describe(desc, sizeof(desc), rb.version, &rb.rel, rb.is_release);
-	if (!(app->version && !strcmp(rb.version, app->version)) &&
-	    (status = show_changes(&rb, &d)) != 0)
-		goto out;
-	if (!d || roger_diff_empty(d)) {
-		if (!d) {
-			doc_set(&w, "from",
-				side_json(app->version, &rb.live_rel,
-					  rb.live_is_release));
-			doc_set(&w, "to", side_json(rb.version, &rb.rel,
-						    rb.is_release));
-		}
-		doc_set(&w, "status", json_string("unchanged"));
-		if (cli->output == OUTPUT_TEXT && !cli->quiet)
-			printf("app '%s' already runs version %s: nothing to do\n",
-			       w.app_id, desc);
-		status = ROGER_EXIT_OK;
-		goto out;
-	}
-	snprintf(what, sizeof(what), "roll back app '%s' to version %s",
-		 w.app_id, desc);
-	if ((status = cli_watch_confirm(&w, what, false)) != 0)
-		goto out;
-	flags = w.force ? ROGER_MARATHON_FORCE : 0;
-	if (roger_marathon_app_from_json(&target, rb.def, &err) < 0 ||
-	    roger_marathon_req_rollback_app(&req, w.app_id, rb.version, flags,
-					    &err) < 0) {
-		status = cli_fail(&err);
-		goto out;
-	}
-	if ((status = cli_watch_send(&w, &req, &res)) != CLI_WATCH_SENT)
-		goto out;
-	snprintf(w.label, sizeof(w.label), "rolling back '%s' to %s",
-		 w.app_id, desc);
-	snprintf(done, sizeof(done), "app '%s' rolled back to version %s",
-		 w.app_id, desc);
-	g.res = &res;
-	g.before = app;
-	g.instances = -1;
-	g.previous_version = app->version;
-	g.default_timeout_ms = roger_deploy_default_timeout_ms(
-		target, -1, cli_watch_settle_ms(&w));
-	g.done = done;
-	status = cli_watch_run(&w, &g);
-out:
-	roger_marathon_req_release(&req);
-	status = cli_watch_finish(&w, status);
-	roger_diff_free(d);
+				       argv[0],
+				       to_opt ? "" : " (use --to VERSION)");
+	cli_watch_init(&watch, cli, "rollback");
+	rb.w = &watch;
+	status = cli_watch_change(&watch, plan, &rb);
+	roger_diff_free(rb.diff);
 	json_decref(rb.def);
 	roger_marathon_versions_free(rb.versions);
-	roger_marathon_app_free(target);
-	roger_marathon_app_free(app);
+	roger_marathon_app_free(rb.target);
 	return status;
 }
 
 const struct roger_cmd cmd_rollback = {
 	.name = "rollback",
 	.summary = "redeploy the previous release, or another version, and wait",
-	.usage = "roger rollback [-n] [--app id] [--detach] [--force] [--no-rollback] [--rollback-on-interrupt] [--settle seconds] [--timeout seconds] [--to version]",
 	.opts = rollback_opts,
+	.max_operands = 1,
 	.run = rollback_run,
 };

@@ -18,16 +18,17 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/watch.h"
 
-enum {
-	OPT_APP = OPT_LONG,
-	OPT_TIMEOUT,
-};
+/* --wait is a deployment watch of its own: the options go to it. */
+static struct cli_watch w = CLI_WATCH_INIT;
+static bool wait_opt;
 
 static const struct cmd_opt status_opts[] = {
-	{ OPT_APP, "app", "ID", ARG_APP, NULL, "another app of the target instead of the project's" },
-	{ OPT_TIMEOUT, "timeout", "SECONDS", ARG_WORD, NULL, "give up on each Marathon request after SECONDS (default 60)" },
-	{ 0 },
+	OPT_STRING(0, "app", &w.app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_WATCH_TIMEOUT(&w),
+	OPT_BOOL(0, "wait", &wait_opt, "first wait until the deployment in progress ends, as deploy waits"),
+	OPT_END(),
 };
 
 struct status {
@@ -42,6 +43,8 @@ struct status {
 	bool has_head, dirty;
 	char head[65];
 	int64_t now;
+	json_t *wait; /* what --wait saw (its watch document), or NULL */
+	int waited;   /* the exit status of --wait */
 };
 
 /* The project's HEAD, when the app is the project's. */
@@ -110,7 +113,7 @@ static void age(char *out, size_t size, const struct status *s,
 {
 	int64_t ms;
 
-	if (cli_parse_time(when, &ms))
+	if (roger_marathon_time_parse(&ms, when))
 		cli_format_age(out, size, s->now - ms);
 	else
 		snprintf(out, size, "-");
@@ -331,23 +334,6 @@ static void print_text(const struct status *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *release_json(const struct status *s)
-{
-	const struct roger_release *r = &s->release;
-
-	if (!s->is_release)
-		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
-			 str_or_null(r->commit), "env", str_or_null(r->env),
-			 "artifact_sha256", str_or_null(r->artifact_sha256),
-			 "deployed_by", str_or_null(r->deployed_by),
-			 "roger_version", str_or_null(r->roger_version));
-}
 
 static json_t *head_json(const struct status *s)
 {
@@ -374,16 +360,16 @@ static json_t *tasks_json(const struct status *s)
 		json_array_append_new(
 			list,
 			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-				  "id", str_or_null(t->id), "host",
-				  str_or_null(t->host), "ports", ports,
-				  "state", str_or_null(t->state), "health",
-				  str_or_null(strcmp(health, "-") ? health
+				  "id", cli_json_str(t->id), "host",
+				  cli_json_str(t->host), "ports", ports,
+				  "state", cli_json_str(t->state), "health",
+				  cli_json_str(strcmp(health, "-") ? health
 								  : NULL),
 				  "staged_at",
-				  str_or_null(t->staged_at), "started_at",
-				  str_or_null(t->started_at), "version",
-				  str_or_null(t->version), "age_seconds",
-				  cli_parse_time(when, &ms)
+				  cli_json_str(t->staged_at), "started_at",
+				  cli_json_str(t->started_at), "version",
+				  cli_json_str(t->version), "age_seconds",
+				  roger_marathon_time_parse(&ms, when)
 					  ? json_integer((s->now - ms) / 1000)
 					  : json_null()));
 	}
@@ -411,8 +397,8 @@ static json_t *deployments_json(const struct status *s)
 		json_array_append_new(
 			list,
 			json_pack("{s:o, s:o, s:i, s:i, s:o, s:o}", "id",
-				  str_or_null(d->id), "version",
-				  str_or_null(d->version), "current_step",
+				  cli_json_str(d->id), "version",
+				  cli_json_str(d->version), "current_step",
 				  d->current_step, "total_steps",
 				  d->total_steps, "steps",
 				  steps ? json_incref(steps) : json_array(),
@@ -431,11 +417,11 @@ static json_t *failure_json(const struct status *s)
 	if (!s->app->has_last_task_failure)
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "task_id",
-			 str_or_null(f->task_id), "state",
-			 str_or_null(f->state), "message",
-			 str_or_null(f->message), "host", str_or_null(f->host),
-			 "timestamp", str_or_null(f->timestamp), "version",
-			 str_or_null(f->version));
+			 cli_json_str(f->task_id), "state",
+			 cli_json_str(f->state), "message",
+			 cli_json_str(f->message), "host", cli_json_str(f->host),
+			 "timestamp", cli_json_str(f->timestamp), "version",
+			 cli_json_str(f->version));
 }
 
 static json_t *queue_json(const struct status *s)
@@ -446,7 +432,7 @@ static json_t *queue_json(const struct status *s)
 		return json_null();
 	return json_pack("{s:i, s:i, s:b, s:o}", "count", q->count,
 			 "delay_seconds", q->time_left_seconds, "overdue",
-			 q->overdue, "since", str_or_null(q->since));
+			 q->overdue, "since", cli_json_str(q->since));
 }
 
 static int print_json(const struct status *s)
@@ -456,23 +442,20 @@ static int print_json(const struct status *s)
 		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i},"
 		" s:o, s:o, s:o, s:o}",
 		"app", s->app_id, "target", s->cli->resolved_target->name,
-		"version", str_or_null(a->version), "last_config_change_at",
-		str_or_null(a->last_config_change_at), "last_scaling_at",
-		str_or_null(a->last_scaling_at), "release", release_json(s),
+		"version", cli_json_str(a->version), "last_config_change_at",
+		cli_json_str(a->last_config_change_at), "last_scaling_at",
+		cli_json_str(a->last_scaling_at), "release", cli_release_json(&s->release, s->is_release),
 		"head", head_json(s), "instances", "wanted", a->instances,
 		"running", a->tasks_running, "staged", a->tasks_staged,
 		"healthy", a->tasks_healthy, "unhealthy", a->tasks_unhealthy,
 		"tasks", tasks_json(s), "deployments", deployments_json(s),
 		"last_task_failure", failure_json(s), "queue", queue_json(s));
-	int status;
 
-	if (!doc) {
-		cli_error("out of memory");
-		return ROGER_EXIT_FAILURE;
-	}
-	status = cli_print_json(s->cli, doc);
-	json_decref(doc);
-	return status;
+	if (doc && s->wait)
+		cli_json_set(doc, "wait", json_incref(s->wait));
+	if (doc && s->waited)
+		cli_json_set(doc, "error", cli_error_json(s->waited));
+	return cli_print_doc(s->cli, doc);
 }
 
 /* ---- the command --------------------------------------------------------- */
@@ -497,41 +480,116 @@ static void read_extras(struct status *s, struct roger_marathon *m)
 	}
 }
 
-static int status_run(struct cli *cli, int argc, char **argv)
+/* Whether the deployment `id` removes the app (a destroy left running). */
+static bool removes_app(const struct status *s, const char *id)
+{
+	const struct roger_marathon_deployment *d =
+		s->deps ? roger_marathon_deployments_find(s->deps, id) : NULL;
+
+	for (size_t i = 0; d && i < d->n_current_actions; i++) {
+		const struct roger_marathon_action *a = &d->current_actions[i];
+
+		if (a->app && !strcmp(a->app, s->app_id) && a->action &&
+		    !strcmp(a->action, "StopApplication"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * --wait: the app's deployment in progress (one left running by a deploy,
+ * scale or restart that timed out, was interrupted or detached), watched
+ * as deploy watches its own but never rolled back: it is not ours.
+ * Returns an exit status; *removed says the app is gone for good.
+ */
+static int wait_deployment(struct status *s, bool *removed)
+{
+	struct roger_marathon_deployment_result res;
+	struct cli_watch_goal g = { 0 };
+	char done[512];
+	int status;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.deployment_id, sizeof(res.deployment_id), "%s",
+		 s->app->deployments[0]);
+	snprintf(res.version, sizeof(res.version), "%s",
+		 s->app->version ? s->app->version : "");
+	*removed = removes_app(s, res.deployment_id);
+	cli_watch_init(&w, s->cli, "status");
+	w.no_rollback = true;
+	w.observing = true;
+	if ((status = cli_watch_setup(&w)) != 0)
+		goto out;
+	snprintf(w.label, sizeof(w.label), "waiting for deployment '%s' of '%s'",
+		 res.deployment_id, s->app_id);
+	snprintf(done, sizeof(done), "deployment '%s' of app '%s' %s",
+		 res.deployment_id, s->app_id,
+		 *removed ? "ended: the app is removed" : "ended");
+	g.res = &res;
+	g.before = s->app;
+	g.instances = *removed ? 0 : -1;
+	g.flags = *removed ? ROGER_DEPLOY_REMOVE : 0;
+	g.default_timeout_ms = *removed ? roger_deploy_remove_timeout_ms(s->app)
+					: roger_deploy_default_timeout_ms(
+						  s->app, -1,
+						  cli_watch_settle_ms(&w));
+	g.done = done;
+	status = cli_watch_run(&w, &g);
+	s->wait = json_incref(w.doc);
+out:
+	cli_watch_release(&w);
+	return status;
+}
+
+/* The app with everything status shows embedded, in s->app. */
+static int read_app(struct status *s, struct roger_marathon *m)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon *m = NULL;
-	struct status s = { 0 };
-	const char *app_opt = NULL;
-	long timeout_ms = 0;
-	int c, status;
 
-	while ((c = cli_getopt(cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_APP:
-			app_opt = optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_timeout(cli, optarg, &timeout_ms))
-				return ROGER_EXIT_USAGE;
-			break;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'",
-				       argv[optind]);
-	s.cli = cli;
-	if ((status = cli_app_id(cli, app_opt, &s.app_id)) != 0 ||
-	    (status = cli_marathon_timeout(cli, timeout_ms, &m)) != 0)
-		goto out;
-	if (roger_marathon_get_app(&s.app, m, s.app_id,
+	roger_marathon_app_free(s->app);
+	s->app = NULL;
+	if (roger_marathon_get_app(&s->app, m, s->app_id,
 				   ROGER_MARATHON_EMBED_TASKS |
 					   ROGER_MARATHON_EMBED_LAST_TASK_FAILURE |
 					   ROGER_MARATHON_EMBED_DEPLOYMENTS |
 					   ROGER_MARATHON_EMBED_COUNTS,
-				   &err) < 0) {
-		status = cli_fail_app(cli, s.app_id, &err);
+				   &err) < 0)
+		return cli_fail_app(s->cli, s->app_id, &err);
+	return ROGER_EXIT_OK;
+}
+
+static int status_run(struct cli *cli, int argc, char **argv)
+{
+	struct roger_marathon *m = NULL;
+	struct status s = { 0 };
+	bool removed = false;
+	int status;
+
+	cli_parse_options(cli, argc, argv);
+	if (w.timeout_ms >= 0 && !wait_opt)
+		return cli_usage_error(cli, "--timeout is how long --wait waits: give --wait too");
+	s.cli = cli;
+	if ((status = cli_app_id(cli, w.app_opt, &s.app_id)) != 0 ||
+	    (status = cli_marathon(cli, false, &m)) != 0 ||
+	    (status = read_app(&s, m)) != 0)
 		goto out;
+	if (wait_opt && s.app->n_deployments) {
+		read_extras(&s, m);
+		s.waited = wait_deployment(&s, &removed);
+		roger_marathon_queue_free(s.queue);
+		roger_marathon_deployments_free(s.deps);
+		s.queue = NULL;
+		s.deps = NULL;
+		/* interrupted, or nothing left to show */
+		if (s.waited == ROGER_EXIT_INTERRUPTED ||
+		    (removed && s.waited == ROGER_EXIT_OK)) {
+			if (removed && cli->output == OUTPUT_JSON)
+				cli_print_json(cli, s.wait);
+			status = s.waited;
+			goto out;
+		}
+		if ((status = read_app(&s, m)) != 0)
+			goto out;
 	}
 	read_extras(&s, m);
 	read_head(&s);
@@ -544,7 +602,10 @@ static int status_run(struct cli *cli, int argc, char **argv)
 		print_text(&s);
 		status = ROGER_EXIT_OK;
 	}
+	if (status == ROGER_EXIT_OK)
+		status = s.waited;
 out:
+	json_decref(s.wait);
 	roger_marathon_queue_free(s.queue);
 	roger_marathon_deployments_free(s.deps);
 	roger_marathon_app_free(s.app);
@@ -555,7 +616,6 @@ out:
 const struct roger_cmd cmd_status = {
 	.name = "status",
 	.summary = "show the live app: release, instances, tasks, deployments, failures",
-	.usage = "roger status [--app id] [--timeout seconds]",
 	.opts = status_opts,
 	.run = status_run,
 };

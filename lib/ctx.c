@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "util.h"
 
 struct roger_ctx {
 	roger_log_fn log_fn;
@@ -28,11 +29,8 @@ static const char *process_getenv(void *data, const char *name)
 
 static int64_t process_clock(void *data, bool wall)
 {
-	struct timespec ts;
-
 	(void)data;
-	clock_gettime(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return roger_clock_ms(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC);
 }
 
 int roger_ctx_new(struct roger_ctx **out, struct roger_err *err)

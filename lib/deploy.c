@@ -1166,17 +1166,18 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 					int instances, int64_t settle)
 {
 	long n = instances >= 0 ? instances : app->instances;
-	long step, waves, h = 0;
+	long step, waves;
+	double h = 0, ms;
 
 	if (n < 1)
 		n = 1;
 	for (size_t i = 0; i < app->n_health_checks; i++) {
 		const struct roger_marathon_health_check *hc =
 			&app->health_checks[i];
-		long t = (long)hc->grace_period_seconds +
-			 (long)hc->interval_seconds *
-				 hc->max_consecutive_failures +
-			 hc->timeout_seconds;
+		double t = (double)hc->grace_period_seconds +
+			   (double)hc->interval_seconds *
+				   hc->max_consecutive_failures +
+			   hc->timeout_seconds;
 
 		if (t > h)
 			h = t;
@@ -1188,5 +1189,18 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 	waves = (n + step - 1) / step;
 	if (app->n_health_checks || settle < 0)
 		settle = 0;
-	return (60 + waves * (60 + h)) * 1000LL + settle;
+	/* In doubles: health checks of a hostile reply overflow a long. */
+	ms = (60 + (double)waves * (60 + h)) * 1000 + (double)settle;
+	if (!(ms < (double)ROGER_DEPLOY_TIMEOUT_MAX_MS))
+		return ROGER_DEPLOY_TIMEOUT_MAX_MS;
+	return (int64_t)ms;
+}
+
+int64_t roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app)
+{
+	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+	double s = json_number_value(grace); /* 0 when not a number */
+
+	/* A server's 1e308 must not overflow the conversion to ms. */
+	return 120000 + (int64_t)((s > 0 ? (s < 1e9 ? s : 1e9) : 0) * 1000);
 }

@@ -68,6 +68,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
@@ -158,10 +162,10 @@ struct roger_deploy_status {
 struct roger_deploy;
 
 /* A machine for `goal`.  ROGER_EINVALID without an app id; ROGER_ENOMEM. */
-int roger_deploy_new(struct roger_deploy **out,
-		     const struct roger_deploy_goal *goal,
-		     struct roger_err *err);
-void roger_deploy_free(struct roger_deploy *d);
+ROGER_EXTERN int
+roger_deploy_new(struct roger_deploy **out,
+		 const struct roger_deploy_goal *goal, struct roger_err *err);
+ROGER_EXTERN void roger_deploy_free(struct roger_deploy *d);
 
 /*
  * Observations, each made at the monotonic time `now_ms` (never going
@@ -171,28 +175,32 @@ void roger_deploy_free(struct roger_deploy *d);
  * The app: as GET /v2/apps/{id}?embed=app.tasks&embed=app.lastTaskFailure
  * gives it, or NULL when that said 404.
  */
-int roger_deploy_observe_app(struct roger_deploy *d, int64_t now_ms,
-			     const struct roger_marathon_app *app);
+ROGER_EXTERN int
+roger_deploy_observe_app(struct roger_deploy *d, int64_t now_ms,
+			 const struct roger_marathon_app *app);
 /* GET /v2/deployments. */
-int roger_deploy_observe_deployments(
-	struct roger_deploy *d, int64_t now_ms,
-	const struct roger_marathon_deployments *list);
+ROGER_EXTERN int
+roger_deploy_observe_deployments(struct roger_deploy *d, int64_t now_ms,
+				 const struct roger_marathon_deployments *list);
 /* GET /v2/queue. */
-int roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
-			       const struct roger_marathon_queue *queue);
+ROGER_EXTERN int
+roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
+			   const struct roger_marathon_queue *queue);
 /*
  * One event of /v2/events (any type: those about other apps and other
  * deployments are ignored).  Returns 1 when it concerns this watch, so
  * that a driver can poll soon, else 0 (or ROGER_ENOMEM).
  */
-int roger_deploy_observe_event(struct roger_deploy *d, int64_t now_ms,
-			       const struct roger_marathon_event *ev);
+ROGER_EXTERN int
+roger_deploy_observe_event(struct roger_deploy *d, int64_t now_ms,
+			   const struct roger_marathon_event *ev);
 /* Nothing observed, time passed (for the timeout and the settle period). */
-void roger_deploy_tick(struct roger_deploy *d, int64_t now_ms);
+ROGER_EXTERN void roger_deploy_tick(struct roger_deploy *d, int64_t now_ms);
 
-enum roger_deploy_state roger_deploy_state(const struct roger_deploy *d);
+ROGER_EXTERN enum roger_deploy_state
+roger_deploy_state(const struct roger_deploy *d);
 /* The status as of the last observation (borrowed, lives with `d`). */
-const struct roger_deploy_status *
+ROGER_EXTERN const struct roger_deploy_status *
 roger_deploy_status(const struct roger_deploy *d);
 
 /* A failed task the machine knows of, in the order it learned of them. */
@@ -205,32 +213,34 @@ struct roger_deploy_task_failure {
 	bool counted;         /* of the new version, since the deployment */
 };
 
-size_t roger_deploy_n_failures(const struct roger_deploy *d);
+ROGER_EXTERN size_t roger_deploy_n_failures(const struct roger_deploy *d);
 /* The failure number `i` (borrowed, lives with `d`). */
-const struct roger_deploy_task_failure *
+ROGER_EXTERN const struct roger_deploy_task_failure *
 roger_deploy_failure_at(const struct roger_deploy *d, size_t i);
 
 /*
  * "2/3 healthy, 1 staging, 1 old" (without health checks: "running", and
  * "settling 7 s" while they settle), appended to `out`.  0 or ROGER_ENOMEM.
  */
-int roger_deploy_progress_text(struct roger_buf *out,
-			       const struct roger_deploy_status *st);
+ROGER_EXTERN int
+roger_deploy_progress_text(struct roger_buf *out,
+			   const struct roger_deploy_status *st);
 /*
  * The status as a JSON object (new reference, NULL when out of memory):
  * {"app", "deployment", "state": "waiting|succeeded|failed|timed_out",
  * "reason", "target", "running", "healthy", "unhealthy", "staging", "old",
  * "stopping", "failures", "deployment_active", "elapsed_seconds", "failed_task": {"id", "state", "message"}}.
  */
-json_t *roger_deploy_status_json(const struct roger_deploy_status *st);
+ROGER_EXTERN json_t *
+roger_deploy_status_json(const struct roger_deploy_status *st);
 /* "succeeded", "failed", ... */
-const char *roger_deploy_state_name(enum roger_deploy_state s);
+ROGER_EXTERN const char *roger_deploy_state_name(enum roger_deploy_state s);
 
 /*
  * Whether a failure leaves a deployment of ours to roll back: false for
  * CANCELLED, VANISHED and APP_GONE (someone else changed the app).
  */
-bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
+ROGER_EXTERN bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
 
 /*
  * The timeout roger uses when the user gives none, in ms, for the app
@@ -249,9 +259,21 @@ bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
  * once under the upgrade strategy.  `settle_ms` counts only without health
  * checks.  A restart of 4 instances with one check of Marathon's defaults
  * (300 + 60 x 3 + 20 s) and the default strategy: 60 + 1 x 560 = 620 s.
+ * Absurd values a server may send saturate at ROGER_DEPLOY_TIMEOUT_MAX_MS.
  */
-int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
-					int instances, int64_t settle_ms);
+/* The most roger_deploy_default_timeout_ms() answers, whatever the app. */
+#define ROGER_DEPLOY_TIMEOUT_MAX_MS ((int64_t)1 << 60)
+ROGER_EXTERN int64_t
+roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
+				int instances, int64_t settle_ms);
+
+/*
+ * The timeout of removing `app` (roger destroy) when the user gives none,
+ * in ms: 120 s for Marathon to kill every task, plus the grace period the
+ * app gives each one (taskKillGracePeriodSeconds, 0 when absent).
+ */
+ROGER_EXTERN int64_t
+roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app);
 
 /* ---- the driver ---------------------------------------------------------- */
 
@@ -302,11 +324,12 @@ struct roger_deploy_watch_opts {
  * event stream never fails the watch.  *out holds the last status in
  * every case, so that the caller can report it; `out` may be NULL.
  */
-int roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
-		       struct roger_marathon *m, struct roger_marathon *events,
-		       const struct roger_deploy_goal *goal,
-		       const struct roger_deploy_watch_opts *opts,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
+		   struct roger_marathon *m, struct roger_marathon *events,
+		   const struct roger_deploy_goal *goal,
+		   const struct roger_deploy_watch_opts *opts,
+		   struct roger_err *err);
 
 /* What roger_deploy_rollback() did. */
 struct roger_deploy_rollback {
@@ -330,13 +353,15 @@ struct roger_deploy_rollback {
  * to roll back (the deployment ended and no previous version), or what
  * roger_deploy_watch() and the Marathon calls return.
  */
-int roger_deploy_rollback(struct roger_deploy_rollback *rb,
-			  struct roger_deploy_status *out,
-			  struct roger_ctx *ctx, struct roger_marathon *m,
-			  struct roger_marathon *events,
-			  const struct roger_deploy_goal *failed,
-			  const char *previous_version,
-			  const struct roger_deploy_watch_opts *opts,
-			  struct roger_err *err);
+ROGER_EXTERN int
+roger_deploy_rollback(struct roger_deploy_rollback *rb,
+		      struct roger_deploy_status *out, struct roger_ctx *ctx,
+		      struct roger_marathon *m, struct roger_marathon *events,
+		      const struct roger_deploy_goal *failed,
+		      const char *previous_version,
+		      const struct roger_deploy_watch_opts *opts,
+		      struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

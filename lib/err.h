@@ -15,6 +15,10 @@
 
 #include <stdarg.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 /*
  * X(name, value, exit status, description).  Only failures a caller can act
  * on get their own code; anything else is ROGER_ERROR.
@@ -79,22 +83,26 @@ struct roger_err {
  * return `code`, so that `return roger_err_set(err, ROGER_EINVALID, ...)`
  * reports and fails in one line.  A message longer than the buffer is cut.
  */
-int roger_err_set(struct roger_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int roger_err_setv(struct roger_err *err, int code, const char *fmt,
-		   va_list ap) __attribute__((format(printf, 3, 0)));
+ROGER_EXTERN int
+roger_err_set(struct roger_err *err, int code, const char *fmt, ...)
+	ROGER_PRINTF(3, 4);
+ROGER_EXTERN int
+roger_err_setv(struct roger_err *err, int code, const char *fmt,
+	       va_list ap) ROGER_PRINTF(3, 0);
 
 /* Like roger_err_set, but keeps the existing message after "prefix: ". */
-int roger_err_prefix(struct roger_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+ROGER_EXTERN int roger_err_prefix(struct roger_err *err, const char *fmt, ...)
+	ROGER_PRINTF(2, 3);
 
 /* Forget what `err` held (NULL is fine). */
-void roger_err_clear(struct roger_err *err);
+ROGER_EXTERN void roger_err_clear(struct roger_err *err);
 
 /* Static text for a code ("not found"); "unknown error" for others. */
-const char *roger_strerror(int code);
+ROGER_EXTERN const char *roger_strerror(int code);
 
 /* The exit status a command returns for `code` (0 for codes >= 0). */
-int roger_exit_status(int code);
+ROGER_EXTERN int roger_exit_status(int code);
+
+ROGER_END_DECLS
 
 #endif

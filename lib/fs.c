@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "util.h"
 
 int roger_fs_read_file(struct roger_buf *out, const char *path,
 		       struct roger_err *err)
@@ -56,23 +57,6 @@ int roger_fs_read_file(struct roger_buf *out, const char *path,
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int roger_fs_write_atomic(const char *path, const void *data, size_t len,
 			  mode_t mode, struct roger_err *err)
 {
@@ -90,7 +74,7 @@ int roger_fs_write_atomic(const char *path, const void *data, size_t len,
 				   path, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (roger_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;
 		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
 				   path, strerror(e));

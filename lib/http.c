@@ -35,11 +35,13 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
+#include "secret.h"
 #include "str.h"
+#include "target.h"
+#include "util.h"
 #include "version.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -181,20 +183,10 @@ long roger_http_backoff_ms(int retry, long base_ms, long max_ms,
 	return d - half + (long)(random % (uint32_t)(half + 1));
 }
 
-/* Length of "scheme://" when `url` starts with http:// or https://, else 0. */
-static size_t scheme_len(const char *url)
-{
-	if (!strncasecmp(url, "http://", 7))
-		return 7;
-	if (!strncasecmp(url, "https://", 8))
-		return 8;
-	return 0;
-}
-
 /* Length of the origin ("https://host:port") of an absolute URL. */
 static size_t origin_len(const char *url)
 {
-	size_t s = scheme_len(url);
+	size_t s = roger_url_scheme_len(url);
 
 	return s + strcspn(url + s, "/?#");
 }
@@ -203,14 +195,14 @@ int roger_http_resolve_url(char **out, const char *base, const char *ref,
 			   struct roger_err *err)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
-	size_t s = scheme_len(base);
+	size_t s = roger_url_scheme_len(base);
 	size_t keep;
 	int rc = 0;
 
 	if (!s)
 		return roger_err_set(err, ROGER_EINVALID,
 				     "invalid base URL '%s'", base);
-	if (scheme_len(ref)) {
+	if (roger_url_scheme_len(ref)) {
 		keep = 0;
 	} else if (ref[0] == '/' && ref[1] == '/') {
 		keep = s - 2; /* "https:" */
@@ -251,7 +243,7 @@ int roger_http_resolve_url(char **out, const char *base, const char *ref,
 
 int roger_http_mask_url(struct roger_buf *out, const char *url)
 {
-	size_t s = scheme_len(url);
+	size_t s = roger_url_scheme_len(url);
 	size_t auth = s ? s + strcspn(url + s, "/?#") : 0;
 	const char *at = NULL, *colon;
 
@@ -437,14 +429,6 @@ static char *xstrdup_or_null(const char *s, bool *failed)
 	return d;
 }
 
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 static int base64(char **out, const char *in, size_t len)
 {
 	static const char tab[] =
@@ -509,7 +493,7 @@ static int setup_auth(struct roger_http_client *c, const struct roger_auth *a)
 	if (b.alloc)
 		explicit_bzero(b.buf, b.len);
 	roger_buf_release(&b);
-	wipe_free(enc);
+	roger_secret_free(enc);
 	return failed ? ROGER_ENOMEM : rc;
 }
 
@@ -545,7 +529,7 @@ int roger_http_client_new(struct roger_http_client **out,
 		goto out;
 	}
 	for (size_t i = 0; i < opts->n_bases; i++) {
-		if (!scheme_len(opts->bases[i])) {
+		if (!roger_url_scheme_len(opts->bases[i])) {
 			rc = roger_err_set(err, ROGER_EINVALID,
 					   "invalid %s URL '%s': expected http:// or https://",
 					   opts->name ? opts->name : "service",
@@ -570,7 +554,7 @@ int roger_http_client_new(struct roger_http_client **out,
 		if (!c->bases[i])
 			goto nomem;
 	}
-	c->https_base = scheme_len(c->bases[0]) == 8;
+	c->https_base = roger_url_scheme_len(c->bases[0]) == 8;
 	c->name = xstrdup_or_null(opts->name ? opts->name : "server", &failed);
 	c->target_name = xstrdup_or_null(opts->target_name, &failed);
 	c->auth_hint = xstrdup_or_null(opts->auth_hint, &failed);
@@ -692,7 +676,7 @@ void roger_http_client_free(struct roger_http_client *c)
 	free(c->target_name);
 	free(c->auth_hint);
 	free(c->auth_user);
-	wipe_free(c->auth_header);
+	roger_secret_free(c->auth_header);
 	free(c->netrc_file);
 	free(c->ca_file);
 	free(c);
@@ -779,7 +763,7 @@ static int attempt_build(struct roger_http_client *c, struct attempt *a,
 	a->req.ca_file = c->ca_file;
 	a->req.netrc_file = c->netrc_file;
 	a->req.flags &= ~(unsigned)ROGER_HTTP_NETRC;
-	a->with_auth = !(c->https_base && scheme_len(url) == 7);
+	a->with_auth = !(c->https_base && roger_url_scheme_len(url) == 7);
 	if (c->auth_kind == ROGER_AUTH_NETRC && a->with_auth)
 		a->req.flags |= ROGER_HTTP_NETRC;
 	a->headers = calloc(orig->n_headers + 4, sizeof(*a->headers));
@@ -948,8 +932,9 @@ int roger_http_client_describe(struct roger_buf *out,
 
 	if (!req->url || !*req->url)
 		return ROGER_EINVALID;
-	url = scheme_len(req->url) ? strdup(req->url)
-				   : join_url(c->bases[c->current], req->url);
+	url = roger_url_scheme_len(req->url)
+		      ? strdup(req->url)
+		      : join_url(c->bases[c->current], req->url);
 	if (!url)
 		return ROGER_ENOMEM;
 	idempotent = req->idempotent == ROGER_HTTP_IDEMPOTENT_AUTO
@@ -1032,7 +1017,7 @@ static int send_redirects(struct roger_http_client *c,
 		rc = roger_http_resolve_url(&next, url, location, err);
 		if (rc < 0)
 			break;
-		if (!scheme_len(next)) {
+		if (!roger_url_scheme_len(next)) {
 			rc = roger_err_set(err, ROGER_EHTTP,
 					   "unsupported redirect to '%s'", next);
 			free(next);
@@ -1161,7 +1146,7 @@ int roger_http_client_send(struct roger_http_client *c,
 
 	if (!req->url || !*req->url)
 		return roger_err_set(err, ROGER_EINVALID, "empty request URL");
-	absolute = scheme_len(req->url) > 0;
+	absolute = roger_url_scheme_len(req->url) > 0;
 	if (!absolute && req->url[0] != '/')
 		return roger_err_set(err, ROGER_EINVALID,
 				     "invalid request URL '%s'", req->url);
@@ -1266,7 +1251,7 @@ static void auth_hint(const struct roger_http_client *c, const char *url,
 		      char *out, size_t size)
 {
 	const char *t = c->target_name ? c->target_name : "";
-	size_t s = scheme_len(url);
+	size_t s = roger_url_scheme_len(url);
 	int host_len = (int)strcspn(url + s, ":/?#");
 
 	if (c->auth_hint) {

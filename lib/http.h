@@ -51,6 +51,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_auth;
 struct roger_ctx;
@@ -181,22 +184,23 @@ struct roger_http_resp {
 			ROGER_BUF_INIT                                         \
 	}
 
-void roger_http_resp_release(struct roger_http_resp *resp);
+ROGER_EXTERN void roger_http_resp_release(struct roger_http_resp *resp);
 /* Forget the status, body, headers and flags, keeping the memory. */
-void roger_http_resp_reset(struct roger_http_resp *resp);
+ROGER_EXTERN void roger_http_resp_reset(struct roger_http_resp *resp);
 /*
  * The value of the header `name` (case-insensitive) of the final reply, or
  * NULL.  Borrowed until the next reset.  A repeated header gives its last
  * value.
  */
-const char *roger_http_resp_header(const struct roger_http_resp *resp,
-				   const char *name);
+ROGER_EXTERN const char *
+roger_http_resp_header(const struct roger_http_resp *resp, const char *name);
 /* Record a header (for transports).  0 or ROGER_ENOMEM. */
-int roger_http_resp_add_header(struct roger_http_resp *resp, const char *name,
-			       size_t name_len, const char *value,
-			       size_t value_len);
+ROGER_EXTERN int
+roger_http_resp_add_header(struct roger_http_resp *resp, const char *name,
+			   size_t name_len, const char *value,
+			   size_t value_len);
 /* Whether the status is 2xx. */
-bool roger_http_resp_ok(const struct roger_http_resp *resp);
+ROGER_EXTERN bool roger_http_resp_ok(const struct roger_http_resp *resp);
 
 /* ---- transport ----------------------------------------------------------- */
 
@@ -219,11 +223,12 @@ struct roger_http {
  * With ROGER_TRACE_HTTP=1 in the context's environment, curl's verbose
  * output goes to the log at level TRACE, with credentials masked.
  */
-int roger_http_curl_new(struct roger_http **out, struct roger_ctx *ctx,
-			struct roger_err *err);
+ROGER_EXTERN int
+roger_http_curl_new(struct roger_http **out, struct roger_ctx *ctx,
+		    struct roger_err *err);
 
 /* Free a transport (NULL is fine). */
-void roger_http_free(struct roger_http *h);
+ROGER_EXTERN void roger_http_free(struct roger_http *h);
 
 /* ---- client -------------------------------------------------------------- */
 
@@ -257,10 +262,10 @@ struct roger_http_client;
  * transport).  Everything in `opts` is copied.  ROGER_EINVALID when a base
  * URL is not http(s).
  */
-int roger_http_client_new(struct roger_http_client **out,
-			  struct roger_ctx *ctx,
-			  const struct roger_http_client_opts *opts,
-			  struct roger_http *transport, struct roger_err *err);
+ROGER_EXTERN int
+roger_http_client_new(struct roger_http_client **out, struct roger_ctx *ctx,
+		      const struct roger_http_client_opts *opts,
+		      struct roger_http *transport, struct roger_err *err);
 
 /*
  * A curl client for one service of a target: its Marathon URLs, its Mesos
@@ -270,24 +275,28 @@ int roger_http_client_new(struct roger_http_client **out,
  * target has no URL for that service; ROGER_ENET for the local target when
  * its roger local does not run (target->local_running).
  */
-int roger_http_client_for_target(struct roger_http_client **out,
-				 struct roger_ctx *ctx,
-				 const struct roger_target *target,
-				 enum roger_http_service service,
-				 struct roger_err *err);
+ROGER_EXTERN int
+roger_http_client_for_target(struct roger_http_client **out,
+			     struct roger_ctx *ctx,
+			     const struct roger_target *target,
+			     enum roger_http_service service,
+			     struct roger_err *err);
 
-void roger_http_client_free(struct roger_http_client *c);
+ROGER_EXTERN void roger_http_client_free(struct roger_http_client *c);
 
 /* Send `req`; see the top of this file for the policy and the outcome. */
-int roger_http_client_send(struct roger_http_client *c,
-			   const struct roger_http_req *req,
-			   struct roger_http_resp *resp, struct roger_err *err);
+ROGER_EXTERN int
+roger_http_client_send(struct roger_http_client *c,
+		       const struct roger_http_req *req,
+		       struct roger_http_resp *resp, struct roger_err *err);
 
 /* The base URL requests go to first: the last one that answered. Borrowed. */
-const char *roger_http_client_base(const struct roger_http_client *c);
+ROGER_EXTERN const char *
+roger_http_client_base(const struct roger_http_client *c);
 
 /* The context the client logs through (borrowed). */
-struct roger_ctx *roger_http_client_ctx(const struct roger_http_client *c);
+ROGER_EXTERN struct roger_ctx *
+roger_http_client_ctx(const struct roger_http_client *c);
 
 /*
  * Append to `out` the request `req` as the client would send it, as one
@@ -296,9 +305,9 @@ struct roger_ctx *roger_http_client_ctx(const struct roger_http_client *c);
  * sending it.  Nothing is sent.  0, ROGER_EINVALID (no URL) or
  * ROGER_ENOMEM.
  */
-int roger_http_client_describe(struct roger_buf *out,
-			       struct roger_http_client *c,
-			       const struct roger_http_req *req);
+ROGER_EXTERN int
+roger_http_client_describe(struct roger_buf *out, struct roger_http_client *c,
+			   const struct roger_http_req *req);
 
 /*
  * Turn a reply into an error: the code by status (see the top of the file)
@@ -307,9 +316,10 @@ int roger_http_client_describe(struct roger_buf *out,
  * about the target's credentials.  Returns the code (ROGER_EHTTP for a 2xx,
  * which a caller should not pass).
  */
-int roger_http_client_status_err(const struct roger_http_client *c,
-				 const struct roger_http_resp *resp,
-				 struct roger_err *err);
+ROGER_EXTERN int
+roger_http_client_status_err(const struct roger_http_client *c,
+			     const struct roger_http_resp *resp,
+			     struct roger_err *err);
 
 /*
  * Replace how the client waits between retries (tests: record instead of
@@ -317,8 +327,9 @@ int roger_http_client_status_err(const struct roger_http_client *c,
  * restores the default, which sleeps and polls the context's interrupt flag.
  */
 typedef int (*roger_http_sleep_fn)(void *data, long ms);
-void roger_http_client_set_sleep_fn(struct roger_http_client *c,
-				    roger_http_sleep_fn fn, void *data);
+ROGER_EXTERN void
+roger_http_client_set_sleep_fn(struct roger_http_client *c,
+			       roger_http_sleep_fn fn, void *data);
 
 /*
  * Change the limits of the requests that do not set their own, from now
@@ -327,46 +338,51 @@ void roger_http_client_set_sleep_fn(struct roger_http_client *c,
  * current one; -1: none).  For commands with a --timeout, and for
  * completion, which must answer at once or not at all.
  */
-void roger_http_client_set_limits(struct roger_http_client *c,
-				  long connect_timeout_ms, long timeout_ms,
-				  int max_retries);
+ROGER_EXTERN void
+roger_http_client_set_limits(struct roger_http_client *c,
+			     long connect_timeout_ms, long timeout_ms,
+			     int max_retries);
 
 /* ---- helpers ------------------------------------------------------------- */
 
 /* Whether `method` is idempotent by default (GET HEAD PUT DELETE OPTIONS). */
-bool roger_http_method_idempotent(const char *method);
+ROGER_EXTERN bool roger_http_method_idempotent(const char *method);
 
 /*
  * The delay before retry number `retry` (1-based): exponential from
  * `base_ms`, capped at `max_ms`, with "equal jitter" (half fixed, half
  * random) drawn from `random`.
  */
-long roger_http_backoff_ms(int retry, long base_ms, long max_ms,
-			   uint32_t random);
+ROGER_EXTERN long
+roger_http_backoff_ms(int retry, long base_ms, long max_ms, uint32_t random);
 
 /*
  * Resolve the reference `ref` (a Location header: absolute, "//host:port/p",
  * "/path" or relative) against the absolute URL `base` into a new string.
  * ROGER_EINVALID when `base` is not an absolute http(s) URL.
  */
-int roger_http_resolve_url(char **out, const char *base, const char *ref,
-			   struct roger_err *err);
+ROGER_EXTERN int
+roger_http_resolve_url(char **out, const char *base, const char *ref,
+		       struct roger_err *err);
 
 /*
  * Append `url` to `out` with any password in it ("user:pass@") masked as
  * "***", so that it may be shown.
  */
-int roger_http_mask_url(struct roger_buf *out, const char *url);
+ROGER_EXTERN int roger_http_mask_url(struct roger_buf *out, const char *url);
 
 /*
  * A short, one-line, printable summary of an error body: the JSON
  * "message" (with a string "details"), an HTML page's title, or the first
  * line of text; at most `max` bytes.  Empty when there is nothing useful.
  */
-int roger_http_body_summary(struct roger_buf *out, const char *content_type,
-			    const char *body, size_t len, size_t max);
+ROGER_EXTERN int
+roger_http_body_summary(struct roger_buf *out, const char *content_type,
+			const char *body, size_t len, size_t max);
 
 /* Percent-encode `s` for a URL query value or path segment into `out`. */
-int roger_http_escape(struct roger_buf *out, const char *s);
+ROGER_EXTERN int roger_http_escape(struct roger_buf *out, const char *s);
+
+ROGER_END_DECLS
 
 #endif

@@ -25,14 +25,13 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "config.h"
 #include "err.h"
 #include "fs.h"
 #include "init.h"
+#include "project.h"
 #include "spec.h"
 #include "str.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Command candidates, best first. */
 enum rank {
@@ -302,7 +301,7 @@ static void detect_node(struct found *f)
 			  "package.json without a lockfile");
 	}
 	deps = json_object_get(pkg, "dependencies");
-	for (size_t i = 0; i < ARRAY_SIZE(web_deps); i++)
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(web_deps); i++)
 		if (json_object_get(deps, web_deps[i])) {
 			set_web(f, xasprintf("package.json depends on %s",
 					     web_deps[i]));
@@ -332,7 +331,7 @@ static void detect_python(struct found *f)
 	add_cache(f, pydeps, requirements,
 		  "python3 --version && python3 -m pip --version");
 	set_env(f, "PYTHONPATH", ".pydeps");
-	for (size_t i = 0; i < ARRAY_SIZE(mains); i++) {
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(mains); i++) {
 		if (!file_exists(f, mains[i]))
 			continue;
 		{
@@ -348,7 +347,7 @@ static void detect_python(struct found *f)
 		}
 		break;
 	}
-	dep = mentions(text, web_deps, ARRAY_SIZE(web_deps));
+	dep = mentions(text, web_deps, ROGER_ARRAY_SIZE(web_deps));
 	if (dep)
 		set_web(f, xasprintf("requirements.txt lists %s", dep));
 	free(text);
@@ -459,7 +458,7 @@ static void detect_rust(struct found *f)
 		else
 			f->oom = true;
 	}
-	dep = mentions(text, web_deps, ARRAY_SIZE(web_deps));
+	dep = mentions(text, web_deps, ROGER_ARRAY_SIZE(web_deps));
 	if (dep)
 		set_web(f, xasprintf("Cargo.toml depends on %s", dep));
 	free(cmd);
@@ -488,7 +487,7 @@ static void detect_executable(struct found *f)
 {
 	static const char *const names[] = { "start", "run", "server", "app" };
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(names); i++) {
 		char *cmd;
 
 		if (!file_executable(f, names[i]))
@@ -537,7 +536,7 @@ char *roger_init_app_name(const char *name)
 	out[n] = '\0';
 	if (n == 0)
 		strcpy(out, "app");
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(reserved); i++)
 		if (!strcmp(out, reserved[i]))
 			strcat(out, "-app");
 	return out;
@@ -812,10 +811,10 @@ static bool ignores_roger(const char *text, bool here)
 		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
 				   line[len - 1] == '\t'))
 			len--;
-		for (size_t i = 0; i < ARRAY_SIZE(anywhere); i++)
+		for (size_t i = 0; i < ROGER_ARRAY_SIZE(anywhere); i++)
 			if (len == strlen(anywhere[i]) && !memcmp(line, anywhere[i], len))
 				return true;
-		for (size_t i = 0; here && i < ARRAY_SIZE(anchored); i++)
+		for (size_t i = 0; here && i < ROGER_ARRAY_SIZE(anchored); i++)
 			if (len == strlen(anchored[i]) && !memcmp(line, anchored[i], len))
 				return true;
 		line += strcspn(line, "\n");

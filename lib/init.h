@@ -12,6 +12,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_err;
 
 struct roger_init_opts {
@@ -42,10 +46,10 @@ struct roger_init {
  * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
  * The document is checked with roger_project_parse() before it is returned.
  */
-int roger_init_detect(struct roger_init **out, const char *dir,
-		      const struct roger_init_opts *opts,
-		      struct roger_err *err);
-void roger_init_free(struct roger_init *init);
+ROGER_EXTERN int
+roger_init_detect(struct roger_init **out, const char *dir,
+		  const struct roger_init_opts *opts, struct roger_err *err);
+ROGER_EXTERN void roger_init_free(struct roger_init *init);
 
 /*
  * The name `name` (a directory name, any bytes) made into a Marathon app
@@ -53,7 +57,7 @@ void roger_init_free(struct roger_init *init);
  * the ends, a reserved word suffixed with "-app"; "app" when nothing is
  * left.  A new string, or NULL when out of memory.
  */
-char *roger_init_app_name(const char *name);
+ROGER_EXTERN char *roger_init_app_name(const char *name);
 
 /*
  * Write roger.json into init->dir atomically; ROGER_EEXISTS when one is
@@ -62,7 +66,10 @@ char *roger_init_app_name(const char *name);
  * root) already does, append `.roger/` to the directory's .gitignore
  * (atomically, keeping its mode).  *gitignore_changed tells whether it did.
  */
-int roger_init_write(const struct roger_init *init, bool force,
-		     bool *gitignore_changed, struct roger_err *err);
+ROGER_EXTERN int
+roger_init_write(const struct roger_init *init, bool force,
+		 bool *gitignore_changed, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

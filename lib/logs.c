@@ -39,6 +39,7 @@
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"
+#include "util.h"
 
 #define STOP ROGER_HTTP_STOP
 #define DEFAULT_IDLE_MS 1000L
@@ -276,7 +277,7 @@ static bool is_uuid(const char *s)
 {
 	static const char hex[] = "0123456789abcdefABCDEF";
 
-	for (size_t i = 0; i < 36; i++) {
+	for (size_t i = 0; i < ROGER_UUID_LEN; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
 		if (!s[i] || (dash ? s[i] != '-' : !strchr(hex, s[i])))

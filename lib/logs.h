@@ -29,6 +29,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -56,20 +59,22 @@ struct roger_logs_splitter {
 	size_t max_line;          /* 0: ROGER_LOGS_MAX_LINE */
 };
 
-void roger_logs_splitter_init(struct roger_logs_splitter *s);
-void roger_logs_splitter_release(struct roger_logs_splitter *s);
+ROGER_EXTERN void roger_logs_splitter_init(struct roger_logs_splitter *s);
+ROGER_EXTERN void roger_logs_splitter_release(struct roger_logs_splitter *s);
 /*
  * Feed `len` bytes: `fn` gets each complete line; the rest waits for the
  * next feed.  Returns 0, or the first non-zero value `fn` returned (the
  * bytes after that line are dropped), or ROGER_ENOMEM.
  */
-int roger_logs_splitter_feed(struct roger_logs_splitter *s, const char *bytes,
-			     size_t len, roger_logs_split_fn fn, void *data,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_splitter_feed(struct roger_logs_splitter *s, const char *bytes,
+			 size_t len, roger_logs_split_fn fn, void *data,
+			 struct roger_err *err);
 /* Pass on what waits as a partial line (when there is something). */
-int roger_logs_splitter_finish(struct roger_logs_splitter *s,
-			       roger_logs_split_fn fn, void *data,
-			       struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_splitter_finish(struct roger_logs_splitter *s,
+			   roger_logs_split_fn fn, void *data,
+			   struct roger_err *err);
 
 /*
  * Where the last `n` lines of `buf` (the last `len` bytes of a file) start,
@@ -77,8 +82,9 @@ int roger_logs_splitter_finish(struct roger_logs_splitter *s,
  * when `buf` holds fewer than n complete lines and does not start at the
  * start of the file (`at_start` false): read further back.
  */
-long roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
-			   bool at_start);
+ROGER_EXTERN long
+roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
+		      bool at_start);
 
 /*
  * The delay before the next poll of a file, in ms: 0 when the poll was cut
@@ -86,15 +92,17 @@ long roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
  * poll that got data (`got` bytes), else twice `prev_ms` (at least
  * `fast_ms`) up to `idle_ms`.
  */
-long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full,
-			     long fast_ms, long idle_ms);
+ROGER_EXTERN long
+roger_logs_next_poll_ms(long prev_ms, size_t got, bool full, long fast_ms,
+			long idle_ms);
 
 /*
  * Append `{"task":...,"stream":...,"line":...}` to `out`, one line of JSON
  * without the newline; bytes of `text` that are not UTF-8 become U+FFFD.
  */
-int roger_logs_json_line(struct roger_buf *out, const char *task_id,
-			 const char *stream, const char *text, size_t len);
+ROGER_EXTERN int
+roger_logs_json_line(struct roger_buf *out, const char *task_id,
+		     const char *stream, const char *text, size_t len);
 
 /* ---- tasks --------------------------------------------------------------- */
 
@@ -104,23 +112,26 @@ int roger_logs_json_line(struct roger_buf *out, const char *task_id,
  * (12 characters of the UUID, then the whole id) while it collides.
  * Always NUL-terminated in `out`.
  */
-void roger_logs_short_name(char *out, size_t size, const char *task_id,
-			   const char *const *taken, size_t n);
+ROGER_EXTERN void
+roger_logs_short_name(char *out, size_t size, const char *task_id,
+		      const char *const *taken, size_t n);
 
 /*
  * Whether `query` (what --task was given) names `task_id`: the whole id,
  * its short name, or the start of the id or of its UUID.
  */
-bool roger_logs_task_matches(const char *task_id, const char *query);
+ROGER_EXTERN bool
+roger_logs_task_matches(const char *task_id, const char *query);
 
 /*
  * The app's tasks from Marathon in one attempt (no retries) that gives up
  * after `timeout_ms` (0: 10 s): for polling while following, and for shell
  * completion, where a slow answer is worse than none.
  */
-int roger_logs_app_tasks(struct roger_marathon_tasks **out,
-			 struct roger_marathon *marathon, const char *app_id,
-			 long timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_app_tasks(struct roger_marathon_tasks **out,
+		     struct roger_marathon *marathon, const char *app_id,
+		     long timeout_ms, struct roger_err *err);
 
 /* ---- the engine ---------------------------------------------------------- */
 
@@ -130,7 +141,7 @@ enum roger_logs_stream {
 };
 
 /* "stdout" or "stderr": the file in the sandbox. */
-const char *roger_logs_stream_name(enum roger_logs_stream s);
+ROGER_EXTERN const char *roger_logs_stream_name(enum roger_logs_stream s);
 
 struct roger_logs_line {
 	const char *task_id;
@@ -203,9 +214,10 @@ struct roger_logs_opts {
  * of the last task skipped when every task was skipped; the errors of
  * Marathon and the master otherwise.
  */
-int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
-		   struct roger_mesos *mesos, const struct roger_logs_opts *o,
-		   struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
+	       struct roger_mesos *mesos, const struct roger_logs_opts *o,
+	       struct roger_err *err);
 
 /*
  * The last `n` lines of the `stream` file of the task `task_id`, running
@@ -213,19 +225,22 @@ int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
  * prints for a task that failed.  ROGER_ENOTFOUND when Mesos does not know
  * the task or its sandbox is gone.
  */
-int roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
-			 const char *task_id, enum roger_logs_stream stream,
-			 unsigned long n, struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
+		     const char *task_id, enum roger_logs_stream stream,
+		     unsigned long n, struct roger_err *err);
 
 /*
  * The same through a Mesos client made for the call from the target (its
  * Mesos URL, credentials and CA file): one call for `roger deploy`.
  * ROGER_EINVALID when the target has no Mesos URL.
  */
-int roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
-				const struct roger_target *target,
-				const char *task_id,
-				enum roger_logs_stream stream, unsigned long n,
-				struct roger_err *err);
+ROGER_EXTERN int
+roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
+			    const struct roger_target *target,
+			    const char *task_id, enum roger_logs_stream stream,
+			    unsigned long n, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

@@ -482,7 +482,7 @@ int roger_marathon_ping(struct roger_marathon *m, struct roger_err *err)
 }
 
 struct events_state {
-	struct roger_marathon_sse sse;
+	struct roger_sse sse;
 	const struct roger_marathon_watch *w;
 	struct roger_ctx *ctx;
 	int64_t last_tick_ms;
@@ -493,8 +493,8 @@ static int events_body(void *data, const char *chunk, size_t len,
 		       struct roger_err *err)
 {
 	struct events_state *st = data;
-	int rc = roger_marathon_sse_feed(&st->sse, chunk, len,
-					 st->w->on_event, st->w->data, err);
+	int rc = roger_sse_feed(&st->sse, chunk, len,
+				st->w->on_event, st->w->data, err);
 
 	if (rc == ROGER_HTTP_STOP)
 		st->stopped = true;
@@ -534,7 +534,7 @@ int roger_marathon_events(struct roger_marathon *m,
 
 	if (rc < 0)
 		return rc;
-	roger_marathon_sse_init(&st.sse);
+	roger_sse_init(&st.sse);
 	st.last_tick_ms = roger_ctx_now_ms(m->ctx);
 	roger_marathon_req_http(&req, &h);
 	h.timeout_ms = ROGER_HTTP_NO_TIMEOUT;
@@ -555,7 +555,7 @@ int roger_marathon_events(struct roger_marathon *m,
 				   "the event stream of '%s' ended", url.buf);
 		roger_buf_release(&url);
 	}
-	roger_marathon_sse_release(&st.sse);
+	roger_sse_release(&st.sse);
 	roger_marathon_req_release(&req);
 	roger_http_resp_release(&resp);
 	return rc;

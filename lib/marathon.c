@@ -14,9 +14,8 @@
  * from it; the arrays of structs they own are allocated once per reply, so
  * parsing stays linear in the size of the reply (jansson's parser is too).
  *
- * The SSE parser is a byte-level state machine (line -> field -> event)
- * that keeps only the current line and event, so a stream of any length
- * and chunking costs memory bounded by the largest event.
+ * The event stream is cut into events by sse.c; the events' JSON is parsed
+ * here.
  */
 #include <config.h>
 
@@ -25,15 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "err.h"
 #include "http.h"
+#include "json-num.h"
+#include "marathon-defaults.h"
 #include "marathon.h"
+#include "util.h"
 
-#define DEFAULT_MAX_EVENT ((size_t)64 << 20)
-#define UUID_LEN 36
 #define KILL_FLAGS (ROGER_MARATHON_SCALE | ROGER_MARATHON_WIPE)
 
 /* ---- small JSON readers -------------------------------------------------- */
@@ -43,19 +44,19 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* An int member of `o`, or `dflt` when absent, fractional or out of range. */
+static int jint_or(const json_t *o, const char *key, int dflt)
+{
+	int64_t v;
+
+	if (!roger_json_int(json_object_get(o, key), INT32_MIN, INT32_MAX, &v))
+		return dflt;
+	return (int)v;
+}
+
 static int jint(const json_t *o, const char *key)
 {
-	json_t *v = json_object_get(o, key);
-	double d;
-
-	if (!json_is_number(v))
-		return 0;
-	d = json_number_value(v);
-	if (d > INT32_MAX)
-		return INT32_MAX;
-	if (d < INT32_MIN)
-		return INT32_MIN;
-	return (int)d;
+	return jint_or(o, key, 0);
 }
 
 static double jnum(const json_t *o, const char *key)
@@ -131,10 +132,12 @@ static int string_list(const char ***out, size_t *n_out, const json_t *array,
 	return 0;
 }
 
-static int int_list(int **out, size_t *n_out, const json_t *array,
-		    const char *key)
+/* The ports of a JSON array of ports (or of objects' `key`); others skipped. */
+static int port_list(int **out, size_t *n_out, const json_t *array,
+		     const char *key)
 {
 	size_t i, n = 0;
+	int64_t port;
 	json_t *e;
 	int *v;
 
@@ -148,8 +151,8 @@ static int int_list(int **out, size_t *n_out, const json_t *array,
 	json_array_foreach(array, i, e) {
 		json_t *x = key ? json_object_get(e, key) : e;
 
-		if (json_is_number(x))
-			v[n++] = (int)json_number_value(x);
+		if (roger_json_int(x, 0, 65535, &port))
+			v[n++] = (int)port;
 	}
 	*out = v;
 	*n_out = n;
@@ -228,6 +231,70 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 	}
 }
 
+static bool time_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool roger_marathon_time_parse(int64_t *out, const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, frac = 0, scale = 1000;
+	const char *p;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	if (!time_digits(s, 4, &y) || !time_digits(s + 5, 2, &mo) ||
+	    !time_digits(s + 8, 2, &d) || !time_digits(s + 11, 2, &h) ||
+	    !time_digits(s + 14, 2, &mi) || !time_digits(s + 17, 2, &sec))
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		int n = 0;
+
+		p++;
+		while (p[n] >= '0' && p[n] <= '9')
+			n++;
+		if (n == 0 || n > 9)
+			return false;
+		for (int i = 0; i < n; i++) {
+			if (i < 3) {
+				frac = frac * 10 + (p[i] - '0');
+				scale /= 10;
+			}
+		}
+		frac *= scale;
+		p += n;
+	}
+	if (strcmp(p, "Z") != 0)
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = (int64_t)t * 1000 + frac;
+	return true;
+}
+
 /* Where the UUID of a task or instance id starts, or NULL. */
 static const char *task_uuid(const char *task_id, const char **incarnation)
 {
@@ -237,17 +304,17 @@ static const char *task_uuid(const char *task_id, const char **incarnation)
 	*incarnation = NULL;
 	if (p) {
 		p += strlen(".instance-");
-		if (strlen(p) < UUID_LEN)
+		if (strlen(p) < ROGER_UUID_LEN)
 			return NULL;
-		if (!strncmp(p + UUID_LEN, "._app.", 6))
-			*incarnation = p + UUID_LEN + 6;
+		if (!strncmp(p + ROGER_UUID_LEN, "._app.", 6))
+			*incarnation = p + ROGER_UUID_LEN + 6;
 		return p;
 	}
-	if (len > UUID_LEN && task_id[len - UUID_LEN - 1] == '.')
-		return task_id + len - UUID_LEN;
-	if (len > UUID_LEN + 9 &&
-	    !strncmp(task_id + len - UUID_LEN - 9, "marathon-", 9))
-		return task_id + len - UUID_LEN;
+	if (len > ROGER_UUID_LEN && task_id[len - ROGER_UUID_LEN - 1] == '.')
+		return task_id + len - ROGER_UUID_LEN;
+	if (len > ROGER_UUID_LEN + 9 &&
+	    !strncmp(task_id + len - ROGER_UUID_LEN - 9, "marathon-", 9))
+		return task_id + len - ROGER_UUID_LEN;
 	return NULL;
 }
 
@@ -262,7 +329,7 @@ int roger_marathon_task_instance_id(char **out, const char *task_id,
 				     "unexpected task id '%s'", task_id);
 	if (strstr(task_id, ".instance-") ||
 	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
-		s = strndup(task_id, (size_t)(uuid - task_id) + UUID_LEN);
+		s = strndup(task_id, (size_t)(uuid - task_id) + ROGER_UUID_LEN);
 	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
 			  task_id, uuid) < 0)
 		s = NULL;
@@ -725,8 +792,8 @@ static int task_fill(struct roger_marathon_task *t, json_t *o)
 	t->staged_at = jstr(o, "stagedAt");
 	t->started_at = jstr(o, "startedAt");
 	t->version = jstr(o, "version");
-	if (int_list(&t->ports, &t->n_ports, json_object_get(o, "ports"),
-		     NULL) < 0 ||
+	if (port_list(&t->ports, &t->n_ports, json_object_get(o, "ports"),
+		      NULL) < 0 ||
 	    string_list(&t->ip_addresses, &t->n_ip_addresses,
 			json_object_get(o, "ipAddresses"), "ipAddress") < 0)
 		goto nomem;
@@ -813,24 +880,52 @@ static int service_ports(struct roger_marathon_app *app, json_t *o)
 	json_t *pm = json_object_get(container, "portMappings");
 
 	if (json_array_size(pd))
-		return int_list(&app->service_ports, &app->n_service_ports, pd,
-				"port");
+		return port_list(&app->service_ports, &app->n_service_ports, pd,
+				 "port");
 	if (!json_array_size(pm))
 		pm = json_object_get(json_object_get(container, "docker"),
 				     "portMappings");
 	if (json_array_size(pm))
-		return int_list(&app->service_ports, &app->n_service_ports, pm,
-				"servicePort");
-	return int_list(&app->service_ports, &app->n_service_ports,
-			json_object_get(o, "ports"), NULL);
+		return port_list(&app->service_ports, &app->n_service_ports, pm,
+				 "servicePort");
+	return port_list(&app->service_ports, &app->n_service_ports,
+			 json_object_get(o, "ports"), NULL);
 }
 
-/* A number of `o`, or `dflt` when absent or not a number. */
-static double jnum_or(const json_t *o, const char *key, double dflt)
+/* A number of `o`, or Marathon's default `d` when absent or not a number. */
+static double jnum_or(const json_t *o, const char *key,
+		      enum roger_marathon_default d)
 {
 	json_t *v = json_object_get(o, key);
 
-	return json_is_number(v) ? json_number_value(v) : dflt;
+	return json_is_number(v) ? json_number_value(v)
+				 : roger_marathon_default_number(d);
+}
+
+/* An int of `o`, or Marathon's default `d` (jint_or's rules). */
+static int jint_default(const json_t *o, const char *key,
+			enum roger_marathon_default d)
+{
+	return jint_or(o, key, (int)roger_marathon_default_number(d));
+}
+
+/* A string of `o`, or Marathon's default `d` when absent or not a string. */
+static const char *jstr_or(const json_t *o, const char *key,
+			   enum roger_marathon_default d)
+{
+	const char *s = jstr(o, key);
+
+	return s ? s : roger_marathon_default_string(d);
+}
+
+/* A fraction (0 to 1) of `o`, or Marathon's default `d` when absent or
+ * out of that range. */
+static double jfraction_or(const json_t *o, const char *key,
+			   enum roger_marathon_default d)
+{
+	double v = jnum_or(o, key, d);
+
+	return v >= 0 && v <= 1 ? v : roger_marathon_default_number(d);
 }
 
 /* The timing of each health check (objects only, in order). */
@@ -852,15 +947,16 @@ static int health_checks(struct roger_marathon_app *app, json_t *o)
 
 		if (!json_is_object(h))
 			continue;
-		hc->protocol = jstr(h, "protocol");
-		if (!hc->protocol)
-			hc->protocol = "HTTP";
-		hc->grace_period_seconds =
-			(int)jnum_or(h, "gracePeriodSeconds", 300);
-		hc->interval_seconds = (int)jnum_or(h, "intervalSeconds", 60);
-		hc->timeout_seconds = (int)jnum_or(h, "timeoutSeconds", 20);
+		hc->protocol = jstr_or(h, "protocol", ROGER_MD_HC_PROTOCOL);
+		hc->grace_period_seconds = jint_default(h, "gracePeriodSeconds",
+						   ROGER_MD_HC_GRACE);
+		hc->interval_seconds = jint_default(h, "intervalSeconds",
+					       ROGER_MD_HC_INTERVAL);
+		hc->timeout_seconds = jint_default(h, "timeoutSeconds",
+					      ROGER_MD_HC_TIMEOUT);
 		hc->max_consecutive_failures =
-			(int)jnum_or(h, "maxConsecutiveFailures", 3);
+			jint_default(h, "maxConsecutiveFailures",
+				ROGER_MD_HC_MAX_FAILURES);
 		app->n_health_checks++;
 	}
 	return 0;
@@ -888,12 +984,17 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 	app->tasks_unhealthy = jint(o, "tasksUnhealthy");
 	us = json_object_get(o, "upgradeStrategy");
 	app->minimum_health_capacity =
-		jnum_or(us, "minimumHealthCapacity", 1);
-	app->maximum_over_capacity = jnum_or(us, "maximumOverCapacity", 1);
-	app->backoff_seconds = jnum_or(o, "backoffSeconds", 1);
-	app->backoff_factor = jnum_or(o, "backoffFactor", 1.15);
-	app->max_launch_delay_seconds =
-		jnum_or(o, "maxLaunchDelaySeconds", 300);
+		jfraction_or(us, "minimumHealthCapacity",
+			     ROGER_MD_UPGRADE_MIN_HEALTH);
+	app->maximum_over_capacity =
+		jfraction_or(us, "maximumOverCapacity",
+			     ROGER_MD_UPGRADE_MAX_OVER);
+	app->backoff_seconds = jnum_or(o, "backoffSeconds",
+				       ROGER_MD_BACKOFF_SECONDS);
+	app->backoff_factor = jnum_or(o, "backoffFactor",
+				      ROGER_MD_BACKOFF_FACTOR);
+	app->max_launch_delay_seconds = jnum_or(o, "maxLaunchDelaySeconds",
+						ROGER_MD_MAX_LAUNCH_DELAY);
 	if (json_is_object(ltf)) {
 		struct roger_marathon_task_failure *f = &app->last_task_failure;
 
@@ -1624,114 +1725,7 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 	return rc;
 }
 
-/* ---- the event stream ---------------------------------------------------- */
-
-void roger_marathon_sse_init(struct roger_marathon_sse *p)
-{
-	memset(p, 0, sizeof(*p));
-	roger_buf_init(&p->line);
-	roger_buf_init(&p->type);
-	roger_buf_init(&p->data);
-}
-
-void roger_marathon_sse_release(struct roger_marathon_sse *p)
-{
-	if (!p)
-		return;
-	roger_buf_release(&p->line);
-	roger_buf_release(&p->type);
-	roger_buf_release(&p->data);
-}
-
-static int sse_dispatch(struct roger_marathon_sse *p,
-			roger_marathon_event_fn fn, void *data,
-			struct roger_err *err)
-{
-	int rc = 0;
-
-	if (!p->has_data) {
-		p->n_heartbeats++;
-	} else {
-		p->n_events++;
-		rc = fn(data, p->type.len ? p->type.buf : "message",
-			p->data.buf, p->data.len, err);
-	}
-	roger_buf_reset(&p->type);
-	roger_buf_reset(&p->data);
-	p->has_data = false;
-	return rc;
-}
-
-static int sse_line(struct roger_marathon_sse *p, roger_marathon_event_fn fn,
-		    void *data, struct roger_err *err)
-{
-	const char *l = p->line.buf, *colon, *value;
-	size_t n = p->line.len, name_len;
-	int rc = 0;
-
-	if (n == 0)
-		return sse_dispatch(p, fn, data, err);
-	if (l[0] == ':')
-		goto out; /* a comment */
-	colon = memchr(l, ':', n);
-	name_len = colon ? (size_t)(colon - l) : n;
-	value = colon ? colon + 1 : l + n;
-	if (value < l + n && *value == ' ')
-		value++;
-	if (name_len == 5 && !memcmp(l, "event", 5)) {
-		roger_buf_reset(&p->type);
-		rc = roger_buf_add(&p->type, value, (size_t)(l + n - value));
-	} else if (name_len == 4 && !memcmp(l, "data", 4)) {
-		if (p->has_data)
-			rc = roger_buf_addch(&p->data, '\n');
-		if (rc == 0)
-			rc = roger_buf_add(&p->data, value,
-					   (size_t)(l + n - value));
-		p->has_data = true;
-	}
-	if (rc < 0)
-		rc = nomem(err);
-out:
-	roger_buf_reset(&p->line);
-	return rc;
-}
-
-int roger_marathon_sse_feed(struct roger_marathon_sse *p, const char *bytes,
-			    size_t len, roger_marathon_event_fn fn, void *data,
-			    struct roger_err *err)
-{
-	size_t max = p->max_event ? p->max_event : DEFAULT_MAX_EVENT;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t j = i;
-		int rc;
-
-		if (p->after_cr) {
-			p->after_cr = false;
-			if (bytes[i] == '\n') {
-				i++;
-				continue;
-			}
-		}
-		while (j < len && bytes[j] != '\n' && bytes[j] != '\r')
-			j++;
-		if (p->line.len + p->data.len + (j - i) > max)
-			return roger_err_set(err, ROGER_EHTTP,
-					     "an event of the stream is larger than %zu bytes",
-					     max);
-		if (roger_buf_add(&p->line, bytes + i, j - i) < 0)
-			return nomem(err);
-		if (j == len)
-			break;
-		p->after_cr = bytes[j] == '\r';
-		i = j + 1;
-		rc = sse_line(p, fn, data, err);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
+/* ---- events ------------------------------------------------------------- */
 
 static int add_unique(const char ***list, size_t *n, size_t *cap,
 		      const char *s)

@@ -29,7 +29,11 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "common.h"
 #include "http.h"
+#include "sse.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -43,7 +47,7 @@ struct roger_target;
  * separated by '.', no "." or ".." segments, and the last segment not
  * "restart", "tasks" or "versions".  0 or ROGER_EINVALID naming the id.
  */
-int roger_marathon_id_check(const char *id, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_id_check(const char *id, struct roger_err *err);
 
 /*
  * The instance id a task id belongs to, as health results and events name
@@ -51,16 +55,25 @@ int roger_marathon_id_check(const char *id, struct roger_err *err);
  * "web.<uuid>" -> "web.marathon-<uuid>" (up to 1.7).  A new string in *out;
  * ROGER_EINVALID when `task_id` has neither shape.
  */
-int roger_marathon_task_instance_id(char **out, const char *task_id,
-				    struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_task_instance_id(char **out, const char *task_id,
+				struct roger_err *err);
 
 /*
  * A short name for a task, for log prefixes: the first 8 characters of its
  * UUID, plus ".N" for an incarnation N > 1 ("01da9a15", "b6ff5fa5.2").  The
  * whole id when it has neither shape.  Always NUL-terminated in `out`.
  */
-void roger_marathon_task_short_name(char *out, size_t size,
-				    const char *task_id);
+ROGER_EXTERN void
+roger_marathon_task_short_name(char *out, size_t size, const char *task_id);
+
+/*
+ * Read Marathon's timestamp `s` ("2014-03-01T23:42:20.938Z": UTC, the
+ * fraction of 1 to 9 digits or absent) as milliseconds since the epoch
+ * into *out.  False, leaving *out alone, for NULL or any other text.  App
+ * versions, deployment and task times are all in this form.
+ */
+ROGER_EXTERN bool roger_marathon_time_parse(int64_t *out, const char *s);
 
 /* ---- requests as data ---------------------------------------------------- */
 
@@ -90,98 +103,113 @@ struct roger_marathon_req {
 	enum roger_http_idempotence idempotent;
 };
 
-void roger_marathon_req_release(struct roger_marathon_req *r);
+ROGER_EXTERN void roger_marathon_req_release(struct roger_marathon_req *r);
 /*
  * View `r` as an HTTP request (borrowing its strings): method, path,
  * Accept, the body as application/json, and its idempotence.
  */
-void roger_marathon_req_http(const struct roger_marathon_req *r,
-			     struct roger_http_req *out);
+ROGER_EXTERN void
+roger_marathon_req_http(const struct roger_marathon_req *r,
+			struct roger_http_req *out);
 
 /*
  * Builders.  Each checks the app id (ROGER_EINVALID) and fills *out;
  * ROGER_ENOMEM otherwise.  Query values are percent-encoded.
  */
 /* GET /v2/apps/{id}?embed=app.tasks&... */
-int roger_marathon_req_get_app(struct roger_marathon_req *out, const char *id,
-			       unsigned embed, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_get_app(struct roger_marathon_req *out, const char *id,
+			   unsigned embed, struct roger_err *err);
 /* GET /v2/apps?id=...&label=...&embed=apps.tasks...: both filters optional */
-int roger_marathon_req_list_apps(struct roger_marathon_req *out,
-				 const char *id_filter, const char *label,
-				 unsigned embed, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_list_apps(struct roger_marathon_req *out,
+			     const char *id_filter, const char *label,
+			     unsigned embed, struct roger_err *err);
 /* PUT /v2/apps/{id}[?force=true][&partialUpdate=false]: create or update */
-int roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
-			       const json_t *app, unsigned flags,
-			       struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
+			   const json_t *app, unsigned flags,
+			   struct roger_err *err);
 /* PATCH /v2/apps/{id}[?force=true] (never creates) */
-int roger_marathon_req_patch_app(struct roger_marathon_req *out,
-				 const char *id, const json_t *app,
-				 unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_patch_app(struct roger_marathon_req *out, const char *id,
+			     const json_t *app, unsigned flags,
+			     struct roger_err *err);
 /* PUT /v2/apps/{id} {"instances": N} */
-int roger_marathon_req_scale_app(struct roger_marathon_req *out,
-				 const char *id, int instances, unsigned flags,
-				 struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_scale_app(struct roger_marathon_req *out, const char *id,
+			     int instances, unsigned flags,
+			     struct roger_err *err);
 /* PUT /v2/apps/{id} {"version": v}: redeploy a stored version */
-int roger_marathon_req_rollback_app(struct roger_marathon_req *out,
-				    const char *id, const char *version,
-				    unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_rollback_app(struct roger_marathon_req *out, const char *id,
+				const char *version, unsigned flags,
+				struct roger_err *err);
 /* DELETE /v2/apps/{id}?force=true|false (Marathon's default is true) */
-int roger_marathon_req_delete_app(struct roger_marathon_req *out,
-				  const char *id, unsigned flags,
-				  struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_delete_app(struct roger_marathon_req *out, const char *id,
+			      unsigned flags, struct roger_err *err);
 /* POST /v2/apps/{id}/restart[?force=true] (not idempotent) */
-int roger_marathon_req_restart_app(struct roger_marathon_req *out,
-				   const char *id, unsigned flags,
-				   struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_restart_app(struct roger_marathon_req *out, const char *id,
+			       unsigned flags, struct roger_err *err);
 /* GET /v2/apps/{id}/tasks */
-int roger_marathon_req_app_tasks(struct roger_marathon_req *out,
-				 const char *id, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_app_tasks(struct roger_marathon_req *out, const char *id,
+			     struct roger_err *err);
 /* DELETE /v2/apps/{id}/tasks[?host=h][&scale=true][&wipe=true] (not retried) */
-int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
-				  const char *id, const char *host,
-				  unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_kill_tasks(struct roger_marathon_req *out, const char *id,
+			      const char *host, unsigned flags,
+			      struct roger_err *err);
 /* DELETE /v2/apps/{id}/tasks/{task}[?scale=true][&wipe=true] (not retried) */
-int roger_marathon_req_kill_task(struct roger_marathon_req *out,
-				 const char *id, const char *task_id,
-				 unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_kill_task(struct roger_marathon_req *out, const char *id,
+			     const char *task_id, unsigned flags,
+			     struct roger_err *err);
 /* GET /v2/apps/{id}/versions */
-int roger_marathon_req_app_versions(struct roger_marathon_req *out,
-				    const char *id, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_app_versions(struct roger_marathon_req *out, const char *id,
+				struct roger_err *err);
 /* GET /v2/apps/{id}/versions/{version} */
-int roger_marathon_req_app_version(struct roger_marathon_req *out,
-				   const char *id, const char *version,
-				   struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_app_version(struct roger_marathon_req *out, const char *id,
+			       const char *version, struct roger_err *err);
 /* GET /v2/deployments */
-int roger_marathon_req_deployments(struct roger_marathon_req *out,
-				   struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_deployments(struct roger_marathon_req *out,
+			       struct roger_err *err);
 /*
  * DELETE /v2/deployments/{id}: rollback (200, a new deployment), or with
  * ROGER_MARATHON_FORCE abort only (202, empty).  Not retried blindly: a
  * second DELETE after a lost reply would find nothing and say 404.
  */
-int roger_marathon_req_cancel_deployment(struct roger_marathon_req *out,
-					 const char *deployment_id,
-					 unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_cancel_deployment(struct roger_marathon_req *out,
+				     const char *deployment_id, unsigned flags,
+				     struct roger_err *err);
 /* GET /v2/queue */
-int roger_marathon_req_queue(struct roger_marathon_req *out,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_queue(struct roger_marathon_req *out, struct roger_err *err);
 /* GET /v2/info */
-int roger_marathon_req_info(struct roger_marathon_req *out,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_info(struct roger_marathon_req *out, struct roger_err *err);
 /* GET /v2/leader */
-int roger_marathon_req_leader(struct roger_marathon_req *out,
-			      struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_leader(struct roger_marathon_req *out,
+			  struct roger_err *err);
 /* GET /ping (Accept: text/plain) */
-int roger_marathon_req_ping(struct roger_marathon_req *out,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_ping(struct roger_marathon_req *out, struct roger_err *err);
 /*
  * GET /v2/events?event_type=...&plan-format=light with exactly
  * "Accept: text/event-stream" (Marathon answers 405 otherwise).  `types`
  * may be NULL (every event).
  */
-int roger_marathon_req_events(struct roger_marathon_req *out,
-			      const char *const *types, size_t n_types,
-			      struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_req_events(struct roger_marathon_req *out,
+			  const char *const *types, size_t n_types,
+			  struct roger_err *err);
 
 /* ---- replies as structs -------------------------------------------------- */
 
@@ -216,7 +244,7 @@ struct roger_marathon_task {
 	size_t n_health;
 };
 
-enum roger_marathon_health
+ROGER_EXTERN enum roger_marathon_health
 roger_marathon_task_health(const struct roger_marathon_task *t);
 
 struct roger_marathon_task_failure {
@@ -268,7 +296,8 @@ struct roger_marathon_app {
 	struct roger_marathon_health_check *health_checks;
 	/*
 	 * upgradeStrategy and the launch backoff, with Marathon's defaults
-	 * (1 and 1; 1 s, factor 1.15, at most 300 s) when absent.
+	 * (1 and 1; 1 s, factor 1.15, at most 300 s) when absent (and the
+	 * capacities also when outside 0 to 1).
 	 */
 	double minimum_health_capacity;
 	double maximum_over_capacity;
@@ -283,15 +312,17 @@ struct roger_marathon_app {
  * ROGER_EHTTP ("invalid JSON in the app: ...", "unexpected JSON in the
  * app: ..."); every parser below fails the same way.
  */
-int roger_marathon_app_parse(struct roger_marathon_app **out, const char *body,
-			     size_t len, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_app_parse(struct roger_marathon_app **out, const char *body,
+			 size_t len, struct roger_err *err);
 /* The same, from a JSON object (takes a reference of its own). */
-int roger_marathon_app_from_json(struct roger_marathon_app **out, json_t *obj,
-				 struct roger_err *err);
-void roger_marathon_app_free(struct roger_marathon_app *app);
+ROGER_EXTERN int
+roger_marathon_app_from_json(struct roger_marathon_app **out, json_t *obj,
+			     struct roger_err *err);
+ROGER_EXTERN void roger_marathon_app_free(struct roger_marathon_app *app);
 /* A label's value (borrowed), or NULL. */
-const char *roger_marathon_app_label(const struct roger_marathon_app *app,
-				     const char *key);
+ROGER_EXTERN const char *
+roger_marathon_app_label(const struct roger_marathon_app *app, const char *key);
 
 struct roger_marathon_apps {
 	json_t *json;
@@ -300,10 +331,10 @@ struct roger_marathon_apps {
 };
 
 /* {"apps": [...]} (also {"*": [...]} of a group wildcard). */
-int roger_marathon_apps_parse(struct roger_marathon_apps **out,
-			      const char *body, size_t len,
-			      struct roger_err *err);
-void roger_marathon_apps_free(struct roger_marathon_apps *apps);
+ROGER_EXTERN int
+roger_marathon_apps_parse(struct roger_marathon_apps **out, const char *body,
+			  size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_apps_free(struct roger_marathon_apps *apps);
 
 struct roger_marathon_tasks {
 	json_t *json;
@@ -312,10 +343,10 @@ struct roger_marathon_tasks {
 };
 
 /* {"tasks": [...]} or the {"task": {...}} of a single kill. */
-int roger_marathon_tasks_parse(struct roger_marathon_tasks **out,
-			       const char *body, size_t len,
-			       struct roger_err *err);
-void roger_marathon_tasks_free(struct roger_marathon_tasks *tasks);
+ROGER_EXTERN int
+roger_marathon_tasks_parse(struct roger_marathon_tasks **out, const char *body,
+			   size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_tasks_free(struct roger_marathon_tasks *tasks);
 
 struct roger_marathon_versions {
 	json_t *json;
@@ -324,10 +355,12 @@ struct roger_marathon_versions {
 };
 
 /* {"versions": [...]}, sorted newest first (Marathon promises no order). */
-int roger_marathon_versions_parse(struct roger_marathon_versions **out,
-				  const char *body, size_t len,
-				  struct roger_err *err);
-void roger_marathon_versions_free(struct roger_marathon_versions *v);
+ROGER_EXTERN int
+roger_marathon_versions_parse(struct roger_marathon_versions **out,
+			      const char *body, size_t len,
+			      struct roger_err *err);
+ROGER_EXTERN void
+roger_marathon_versions_free(struct roger_marathon_versions *v);
 
 struct roger_marathon_action {
 	const char *action; /* "ScaleApplication" ("type" before 1.1.2) */
@@ -352,17 +385,20 @@ struct roger_marathon_deployments {
 	size_t n;
 };
 
-int roger_marathon_deployments_parse(struct roger_marathon_deployments **out,
-				     const char *body, size_t len,
-				     struct roger_err *err);
-void roger_marathon_deployments_free(struct roger_marathon_deployments *d);
+ROGER_EXTERN int
+roger_marathon_deployments_parse(struct roger_marathon_deployments **out,
+				 const char *body, size_t len,
+				 struct roger_err *err);
+ROGER_EXTERN void
+roger_marathon_deployments_free(struct roger_marathon_deployments *d);
 /* The deployment with `id`, or NULL (borrowed). */
-const struct roger_marathon_deployment *
+ROGER_EXTERN const struct roger_marathon_deployment *
 roger_marathon_deployments_find(const struct roger_marathon_deployments *d,
 				const char *id);
 /* Whether the deployment touches the app `app_id`. */
-bool roger_marathon_deployment_affects(
-	const struct roger_marathon_deployment *d, const char *app_id);
+ROGER_EXTERN bool
+roger_marathon_deployment_affects(const struct roger_marathon_deployment *d,
+				  const char *app_id);
 
 /* The reply of every call that starts a deployment. */
 struct roger_marathon_deployment_result {
@@ -375,7 +411,7 @@ struct roger_marathon_deployment_result {
  * Marathon-Deployment-Id header value `header_id` (may be NULL) is used.
  * ROGER_EINVALID when neither gives an id.
  */
-int roger_marathon_deployment_result_parse(
+ROGER_EXTERN int roger_marathon_deployment_result_parse(
 	struct roger_marathon_deployment_result *out, const char *body,
 	size_t len, const char *header_id, struct roger_err *err);
 
@@ -394,11 +430,11 @@ struct roger_marathon_queue {
 	size_t n;
 };
 
-int roger_marathon_queue_parse(struct roger_marathon_queue **out,
-			       const char *body, size_t len,
-			       struct roger_err *err);
-void roger_marathon_queue_free(struct roger_marathon_queue *q);
-const struct roger_marathon_queue_entry *
+ROGER_EXTERN int
+roger_marathon_queue_parse(struct roger_marathon_queue **out, const char *body,
+			   size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_queue_free(struct roger_marathon_queue *q);
+ROGER_EXTERN const struct roger_marathon_queue_entry *
 roger_marathon_queue_find(const struct roger_marathon_queue *q,
 			  const char *app_id);
 
@@ -411,14 +447,15 @@ struct roger_marathon_info {
 	bool elected;
 };
 
-int roger_marathon_info_parse(struct roger_marathon_info **out,
-			      const char *body, size_t len,
-			      struct roger_err *err);
-void roger_marathon_info_free(struct roger_marathon_info *info);
+ROGER_EXTERN int
+roger_marathon_info_parse(struct roger_marathon_info **out, const char *body,
+			  size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_info_free(struct roger_marathon_info *info);
 
 /* {"leader": "host:port"} -> a new string. */
-int roger_marathon_leader_parse(char **out, const char *body, size_t len,
-				struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_leader_parse(char **out, const char *body, size_t len,
+			    struct roger_err *err);
 
 /* ---- error replies ------------------------------------------------------- */
 
@@ -439,17 +476,18 @@ struct roger_marathon_error {
 };
 
 /* Parse an error body; ROGER_EHTTP when it is not a JSON object. */
-int roger_marathon_error_parse(struct roger_marathon_error **out,
-			       const char *body, size_t len,
-			       struct roger_err *err);
-void roger_marathon_error_free(struct roger_marathon_error *e);
+ROGER_EXTERN int
+roger_marathon_error_parse(struct roger_marathon_error **out, const char *body,
+			   size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_error_free(struct roger_marathon_error *e);
 
 /*
  * A validation path of Marathon as the user wrote it under roger.json's
  * "marathon": "/healthChecks(0)/portIndex" -> "marathon.healthChecks[0].portIndex",
  * "/" -> "marathon".  Appended to `out`.
  */
-int roger_marathon_user_path(struct roger_buf *out, const char *path);
+ROGER_EXTERN int
+roger_marathon_user_path(struct roger_buf *out, const char *path);
 
 /*
  * Turn a Marathon error reply into `err`, when Marathon's body says what
@@ -463,50 +501,19 @@ int roger_marathon_user_path(struct roger_buf *out, const char *path);
  * 0 when the reply is not one of these (401, 5xx, HTML, ...): the caller
  * then uses roger_http_client_status_err().
  */
-int roger_marathon_error_from_reply(struct roger_err *err, long status,
-				    const char *body, size_t len,
-				    const char *url, const char *source);
+ROGER_EXTERN int
+roger_marathon_error_from_reply(struct roger_err *err, long status,
+				const char *body, size_t len, const char *url,
+				const char *source);
 
 /* ---- the event stream ---------------------------------------------------- */
 
 /*
- * An event of /v2/events: its type (the SSE "event:" field, "message" when
- * absent) and its data (one line of JSON, not NUL-terminated in general;
- * data[len] is '\0' here).  Return 0 to go on, ROGER_HTTP_STOP to stop, or
- * a negative code after setting `err`.
+ * An event of /v2/events (cut out of the stream by sse.h): its type (the
+ * SSE "event:" field, "message" when absent) and its data, one line of
+ * JSON.
  */
-typedef int (*roger_marathon_event_fn)(void *data, const char *type,
-				       const char *json, size_t len,
-				       struct roger_err *err);
-
-/*
- * The push parser of the SSE framing: feed it the bytes of the stream in
- * chunks of any size.  Lines end in CRLF, LF or CR (a CRLF split across
- * chunks counts once); "event:" and "data:" fields (several data lines are
- * joined with '\n'), comments and other fields ignored; a blank line ends
- * an event, or is a heartbeat when no data came before it.
- */
-struct roger_marathon_sse {
-	struct roger_buf line;
-	struct roger_buf type;
-	struct roger_buf data;
-	bool has_data;
-	bool after_cr;
-	size_t max_event; /* bytes; 0: 64 MiB */
-	size_t n_events;
-	size_t n_heartbeats;
-};
-
-void roger_marathon_sse_init(struct roger_marathon_sse *p);
-void roger_marathon_sse_release(struct roger_marathon_sse *p);
-/*
- * Feed `len` bytes; calls `fn` for each complete event.  Returns 0,
- * ROGER_HTTP_STOP when `fn` asked to stop, `fn`'s negative code, or
- * ROGER_EHTTP when an event exceeds max_event.
- */
-int roger_marathon_sse_feed(struct roger_marathon_sse *p, const char *bytes,
-			    size_t len, roger_marathon_event_fn fn, void *data,
-			    struct roger_err *err);
+typedef roger_sse_event_fn roger_marathon_event_fn;
 
 /* The fields of an event that deploy watching needs; NULL/-1 when absent. */
 struct roger_marathon_event {
@@ -531,126 +538,151 @@ struct roger_marathon_event {
 };
 
 /* Parse the data of one event (`type` is used when eventType is absent). */
-int roger_marathon_event_parse(struct roger_marathon_event **out,
-			       const char *type, const char *json, size_t len,
-			       struct roger_err *err);
-void roger_marathon_event_free(struct roger_marathon_event *ev);
+ROGER_EXTERN int
+roger_marathon_event_parse(struct roger_marathon_event **out, const char *type,
+			   const char *json, size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_marathon_event_free(struct roger_marathon_event *ev);
 /* Whether the event concerns the app `app_id` (appId, runSpecId, plan). */
-bool roger_marathon_event_affects(const struct roger_marathon_event *ev,
-				  const char *app_id);
+ROGER_EXTERN bool
+roger_marathon_event_affects(const struct roger_marathon_event *ev,
+			     const char *app_id);
 
 /* ---- the client ---------------------------------------------------------- */
 
 struct roger_marathon;
 
 /* A client over `http` (steals it, even on failure). */
-int roger_marathon_new(struct roger_marathon **out, struct roger_ctx *ctx,
-		       struct roger_http_client *http, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_new(struct roger_marathon **out, struct roger_ctx *ctx,
+		   struct roger_http_client *http, struct roger_err *err);
 /* A client for the Marathon URLs of a target. */
-int roger_marathon_for_target(struct roger_marathon **out,
-			      struct roger_ctx *ctx,
-			      const struct roger_target *target,
-			      struct roger_err *err);
-void roger_marathon_free(struct roger_marathon *m);
+ROGER_EXTERN int
+roger_marathon_for_target(struct roger_marathon **out, struct roger_ctx *ctx,
+			  const struct roger_target *target,
+			  struct roger_err *err);
+ROGER_EXTERN void roger_marathon_free(struct roger_marathon *m);
 /* The HTTP client underneath (borrowed). */
-struct roger_http_client *roger_marathon_http(const struct roger_marathon *m);
+ROGER_EXTERN struct roger_http_client *
+roger_marathon_http(const struct roger_marathon *m);
 /*
  * The name that validation errors start with ("roger.json"); copied.  NULL
  * (the default) gives "invalid app definition".
  */
-int roger_marathon_set_source(struct roger_marathon *m, const char *source);
+ROGER_EXTERN int
+roger_marathon_set_source(struct roger_marathon *m, const char *source);
 
 /*
  * Send a built request and check its status: 0 with the reply in `resp`
  * for a 2xx, else the error of roger_marathon_error_from_reply() or
  * roger_http_client_status_err().  The building block of the calls below.
  */
-int roger_marathon_send(struct roger_marathon *m,
-			const struct roger_marathon_req *req,
-			struct roger_http_resp *resp, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_send(struct roger_marathon *m,
+		    const struct roger_marathon_req *req,
+		    struct roger_http_resp *resp, struct roger_err *err);
 
 /*
  * Send a built request that starts a deployment (PUT, PATCH or DELETE of
  * an app, a restart) and parse the deployment it started; `req` is
  * released.  *created (may be NULL) tells a 201 from a 200.
  */
-int roger_marathon_send_deploying(struct roger_marathon_deployment_result *out,
-				  bool *created, struct roger_marathon *m,
-				  struct roger_marathon_req *req,
-				  struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_send_deploying(struct roger_marathon_deployment_result *out,
+			      bool *created, struct roger_marathon *m,
+			      struct roger_marathon_req *req,
+			      struct roger_err *err);
 
 /* ROGER_ENOTFOUND when the app does not exist. */
-int roger_marathon_get_app(struct roger_marathon_app **out,
-			   struct roger_marathon *m, const char *id,
-			   unsigned embed, struct roger_err *err);
-int roger_marathon_list_apps(struct roger_marathon_apps **out,
-			     struct roger_marathon *m, const char *id_filter,
-			     const char *label, unsigned embed,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_get_app(struct roger_marathon_app **out,
+		       struct roger_marathon *m, const char *id, unsigned embed,
+		       struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_list_apps(struct roger_marathon_apps **out,
+			 struct roger_marathon *m, const char *id_filter,
+			 const char *label, unsigned embed,
+			 struct roger_err *err);
 /* Create or update; *created (may be NULL) tells a 201 from a 200. */
-int roger_marathon_put_app(struct roger_marathon_deployment_result *out,
-			   bool *created, struct roger_marathon *m,
-			   const char *id, const json_t *app, unsigned flags,
-			   struct roger_err *err);
-int roger_marathon_patch_app(struct roger_marathon_deployment_result *out,
-			     struct roger_marathon *m, const char *id,
-			     const json_t *app, unsigned flags,
-			     struct roger_err *err);
-int roger_marathon_scale_app(struct roger_marathon_deployment_result *out,
-			     struct roger_marathon *m, const char *id,
-			     int instances, unsigned flags,
-			     struct roger_err *err);
-int roger_marathon_rollback_app(struct roger_marathon_deployment_result *out,
-				struct roger_marathon *m, const char *id,
-				const char *version, unsigned flags,
-				struct roger_err *err);
-int roger_marathon_delete_app(struct roger_marathon_deployment_result *out,
-			      struct roger_marathon *m, const char *id,
-			      unsigned flags, struct roger_err *err);
-int roger_marathon_restart_app(struct roger_marathon_deployment_result *out,
-			       struct roger_marathon *m, const char *id,
-			       unsigned flags, struct roger_err *err);
-int roger_marathon_app_tasks(struct roger_marathon_tasks **out,
-			     struct roger_marathon *m, const char *id,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_put_app(struct roger_marathon_deployment_result *out,
+		       bool *created, struct roger_marathon *m, const char *id,
+		       const json_t *app, unsigned flags,
+		       struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_patch_app(struct roger_marathon_deployment_result *out,
+			 struct roger_marathon *m, const char *id,
+			 const json_t *app, unsigned flags,
+			 struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_scale_app(struct roger_marathon_deployment_result *out,
+			 struct roger_marathon *m, const char *id,
+			 int instances, unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_rollback_app(struct roger_marathon_deployment_result *out,
+			    struct roger_marathon *m, const char *id,
+			    const char *version, unsigned flags,
+			    struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_delete_app(struct roger_marathon_deployment_result *out,
+			  struct roger_marathon *m, const char *id,
+			  unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_restart_app(struct roger_marathon_deployment_result *out,
+			   struct roger_marathon *m, const char *id,
+			   unsigned flags, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_app_tasks(struct roger_marathon_tasks **out,
+			 struct roger_marathon *m, const char *id,
+			 struct roger_err *err);
 /*
  * Kill the app's tasks (on `host` when not NULL).  Without
  * ROGER_MARATHON_SCALE Marathon returns the killed tasks (*tasks_out, may
  * be NULL); with it, a deployment (*dep_out, may be NULL).
  */
-int roger_marathon_kill_tasks(struct roger_marathon_tasks **tasks_out,
-			      struct roger_marathon_deployment_result *dep_out,
-			      struct roger_marathon *m, const char *id,
-			      const char *host, unsigned flags,
-			      struct roger_err *err);
-int roger_marathon_kill_task(struct roger_marathon_tasks **tasks_out,
-			     struct roger_marathon_deployment_result *dep_out,
-			     struct roger_marathon *m, const char *id,
-			     const char *task_id, unsigned flags,
-			     struct roger_err *err);
-int roger_marathon_app_versions(struct roger_marathon_versions **out,
-				struct roger_marathon *m, const char *id,
-				struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_kill_tasks(struct roger_marathon_tasks **tasks_out,
+			  struct roger_marathon_deployment_result *dep_out,
+			  struct roger_marathon *m, const char *id,
+			  const char *host, unsigned flags,
+			  struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_kill_task(struct roger_marathon_tasks **tasks_out,
+			 struct roger_marathon_deployment_result *dep_out,
+			 struct roger_marathon *m, const char *id,
+			 const char *task_id, unsigned flags,
+			 struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_app_versions(struct roger_marathon_versions **out,
+			    struct roger_marathon *m, const char *id,
+			    struct roger_err *err);
 /* The app definition stored as `version` (a new reference). */
-int roger_marathon_app_version(json_t **out, struct roger_marathon *m,
-			       const char *id, const char *version,
-			       struct roger_err *err);
-int roger_marathon_deployments(struct roger_marathon_deployments **out,
-			       struct roger_marathon *m, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_app_version(json_t **out, struct roger_marathon *m,
+			   const char *id, const char *version,
+			   struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_deployments(struct roger_marathon_deployments **out,
+			   struct roger_marathon *m, struct roger_err *err);
 /*
  * Roll back a deployment (*out gets the new one), or with
  * ROGER_MARATHON_FORCE abort it (*out is zeroed).  `out` may be NULL.
  */
-int roger_marathon_cancel_deployment(
-	struct roger_marathon_deployment_result *out, struct roger_marathon *m,
-	const char *deployment_id, unsigned flags, struct roger_err *err);
-int roger_marathon_queue(struct roger_marathon_queue **out,
-			 struct roger_marathon *m, struct roger_err *err);
-int roger_marathon_info(struct roger_marathon_info **out,
-			struct roger_marathon *m, struct roger_err *err);
-int roger_marathon_leader(char **out, struct roger_marathon *m,
-			  struct roger_err *err);
-int roger_marathon_ping(struct roger_marathon *m, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_cancel_deployment(struct roger_marathon_deployment_result *out,
+				 struct roger_marathon *m,
+				 const char *deployment_id, unsigned flags,
+				 struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_queue(struct roger_marathon_queue **out,
+		     struct roger_marathon *m, struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_info(struct roger_marathon_info **out, struct roger_marathon *m,
+		    struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_leader(char **out, struct roger_marathon *m,
+		      struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_ping(struct roger_marathon *m, struct roger_err *err);
 
 /* Called about once a second while an event stream is open (see below). */
 typedef int (*roger_marathon_tick_fn)(void *data, struct roger_err *err);
@@ -682,8 +714,11 @@ struct roger_marathon_watch {
  * silent past the idle timeout, is ROGER_ENET: the caller reconnects and
  * catches up by polling.
  */
-int roger_marathon_events(struct roger_marathon *m,
-			  const struct roger_marathon_watch *w,
-			  struct roger_err *err);
+ROGER_EXTERN int
+roger_marathon_events(struct roger_marathon *m,
+		      const struct roger_marathon_watch *w,
+		      struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

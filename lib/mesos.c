@@ -34,7 +34,9 @@
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
+#include "json-num.h"
 #include "mesos.h"
+#include "util.h"
 
 #define UUID_LEN 36
 #define AGENT_CONNECT_MS 5000L
@@ -179,15 +181,16 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 		goto nomem;
 	json_array_foreach(slaves, i, a) {
 		struct roger_mesos_agent_info *ag = &m->agents[m->n_agents];
-		json_t *port = json_object_get(a, "port");
+		int64_t port;
 
 		if (!json_is_object(a) || !str(a, "id"))
 			continue;
 		ag->id = str(a, "id");
 		ag->hostname = str(a, "hostname");
 		ag->pid = str(a, "pid");
-		if (json_is_integer(port))
-			ag->port = (int)json_integer_value(port);
+		/* Not a port number: as if absent (the pid gives the address). */
+		if (roger_json_int(json_object_get(a, "port"), 1, 65535, &port))
+			ag->port = (int)port;
 		ag->active = !json_is_false(json_object_get(a, "active"));
 		m->n_agents++;
 	}
@@ -247,20 +250,10 @@ roger_mesos_master_agent(const struct roger_mesos_master *m,
 	return NULL;
 }
 
-/* Length of "http://" or "https://" at the start of `url`, else 0. */
-static size_t scheme_len(const char *url)
-{
-	if (!strncasecmp(url, "http://", 7))
-		return 7;
-	if (!strncasecmp(url, "https://", 8))
-		return 8;
-	return 0;
-}
-
 /* The DC/OS prefix: the master URL without its final "/mesos", or 0. */
 static size_t dcos_prefix_len(const char *master_url)
 {
-	size_t len = strlen(master_url), s = scheme_len(master_url);
+	size_t len = strlen(master_url), s = roger_url_scheme_len(master_url);
 	const char *path;
 
 	while (len > s && master_url[len - 1] == '/')
@@ -307,7 +300,7 @@ int roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
 		host_len = (size_t)(colon - host);
 		port = (int)p;
 	}
-	s = scheme_len(master_url);
+	s = roger_url_scheme_len(master_url);
 	rc = roger_buf_add(&b, s ? master_url : "http://", s ? s : 7);
 	if (rc == 0 && memchr(host, ':', host_len) && host[0] != '[')
 		rc = roger_buf_addf(&b, "[%.*s]", (int)host_len, host);

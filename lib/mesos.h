@@ -40,6 +40,9 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -55,7 +58,7 @@ struct roger_target;
 struct roger_mesos_agent_info {
 	const char *id;
 	const char *hostname; /* NULL before Mesos 1.2 */
-	int port;             /* 0 before Mesos 1.2 */
+	int port;             /* 0 before Mesos 1.2, or when not a port */
 	const char *pid;      /* "slave(1)@10.0.1.7:5051" */
 	bool active;
 };
@@ -88,20 +91,20 @@ struct roger_mesos_master {
  * Parse GET /master/state.  ROGER_EHTTP when the body is not JSON or not a
  * master's state ("invalid JSON in the master state: ...").
  */
-int roger_mesos_master_parse(struct roger_mesos_master **out,
-			     const char *body, size_t len,
-			     struct roger_err *err);
-void roger_mesos_master_free(struct roger_mesos_master *m);
+ROGER_EXTERN int
+roger_mesos_master_parse(struct roger_mesos_master **out, const char *body,
+			 size_t len, struct roger_err *err);
+ROGER_EXTERN void roger_mesos_master_free(struct roger_mesos_master *m);
 
 /*
  * The task `task_id` (borrowed), or NULL.  A live entry wins over a
  * completed one (Mesos may list both around a failover).
  */
-const struct roger_mesos_task *
+ROGER_EXTERN const struct roger_mesos_task *
 roger_mesos_master_task(const struct roger_mesos_master *m,
 			const char *task_id);
 /* The agent `agent_id` (borrowed), or NULL. */
-const struct roger_mesos_agent_info *
+ROGER_EXTERN const struct roger_mesos_agent_info *
 roger_mesos_master_agent(const struct roger_mesos_master *m,
 			 const char *agent_id);
 
@@ -110,8 +113,9 @@ roger_mesos_master_agent(const struct roger_mesos_master *m,
  * of this file.  `master_url` is the target's Mesos URL.  ROGER_EINVALID
  * when the agent has neither hostname and port nor a usable pid.
  */
-int roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
-			  const char *master_url, struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
+		      const char *master_url, struct roger_err *err);
 
 /*
  * Whether the Mesos task `task_id` is a task of the Marathon app `app_id`:
@@ -120,7 +124,8 @@ int roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
  * (1.8+), and "web_hello.instance-<uuid>.<container>" in pods; the tasks
  * of "/web/hello.x" are not those of "/web/hello".
  */
-bool roger_mesos_task_of_app(const char *task_id, const char *app_id);
+ROGER_EXTERN bool
+roger_mesos_task_of_app(const char *task_id, const char *app_id);
 
 /* ---- an agent's state ---------------------------------------------------- */
 
@@ -131,10 +136,11 @@ struct roger_mesos_agent_state {
 };
 
 /* Parse GET /slave(1)/state.  ROGER_EHTTP as for the master. */
-int roger_mesos_agent_parse(struct roger_mesos_agent_state **out,
-			    const char *body, size_t len,
-			    struct roger_err *err);
-void roger_mesos_agent_state_free(struct roger_mesos_agent_state *a);
+ROGER_EXTERN int
+roger_mesos_agent_parse(struct roger_mesos_agent_state **out, const char *body,
+			size_t len, struct roger_err *err);
+ROGER_EXTERN void
+roger_mesos_agent_state_free(struct roger_mesos_agent_state *a);
 
 /*
  * The sandbox directory holding the files of task `task_id`, as a new
@@ -146,10 +152,10 @@ void roger_mesos_agent_state_free(struct roger_mesos_agent_state *a);
  * "<directory>/tasks/<task_id>".  ROGER_ENOTFOUND when the agent does not
  * know the task, or knows no directory for it yet.
  */
-int roger_mesos_agent_sandbox(char **out,
-			      const struct roger_mesos_agent_state *a,
-			      const char *framework_id, const char *task_id,
-			      struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_agent_sandbox(char **out, const struct roger_mesos_agent_state *a,
+			  const char *framework_id, const char *task_id,
+			  struct roger_err *err);
 
 /* ---- the files API ------------------------------------------------------- */
 
@@ -160,32 +166,36 @@ int roger_mesos_agent_sandbox(char **out,
  * *offset_out.  ROGER_EHTTP when the body is not such an object; `data_out`
  * then keeps its old contents.
  */
-int roger_mesos_read_parse(struct roger_buf *data_out, int64_t *offset_out,
-			   const char *body, size_t len,
-			   struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_read_parse(struct roger_buf *data_out, int64_t *offset_out,
+		       const char *body, size_t len, struct roger_err *err);
 
 /*
  * Append the URL of a read of `path` on the agent at `agent_url`:
  * "<agent_url>/files/read?path=<escaped>&offset=<offset>&length=<length>".
  * A negative `length` leaves it out (the agent reads up to its cap).
  */
-int roger_mesos_read_url(struct roger_buf *out, const char *agent_url,
-			 const char *path, int64_t offset, int64_t length);
+ROGER_EXTERN int
+roger_mesos_read_url(struct roger_buf *out, const char *agent_url,
+		     const char *path, int64_t offset, int64_t length);
 
 /* ---- the client ---------------------------------------------------------- */
 
 struct roger_mesos;
 
 /* A client over `http`, the master's (steals it, even on failure). */
-int roger_mesos_new(struct roger_mesos **out, struct roger_ctx *ctx,
-		    struct roger_http_client *http, struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_new(struct roger_mesos **out, struct roger_ctx *ctx,
+		struct roger_http_client *http, struct roger_err *err);
 /* A client for the Mesos master of a target (ROGER_EINVALID without one). */
-int roger_mesos_for_target(struct roger_mesos **out, struct roger_ctx *ctx,
-			   const struct roger_target *target,
-			   struct roger_err *err);
-void roger_mesos_free(struct roger_mesos *m);
+ROGER_EXTERN int
+roger_mesos_for_target(struct roger_mesos **out, struct roger_ctx *ctx,
+		       const struct roger_target *target,
+		       struct roger_err *err);
+ROGER_EXTERN void roger_mesos_free(struct roger_mesos *m);
 /* The HTTP client underneath (borrowed). */
-struct roger_http_client *roger_mesos_http(const struct roger_mesos *m);
+ROGER_EXTERN struct roger_http_client *
+roger_mesos_http(const struct roger_mesos *m);
 
 /*
  * Timeouts of the requests to agents, in ms (0: the defaults, 5 s to
@@ -193,16 +203,19 @@ struct roger_http_client *roger_mesos_http(const struct roger_mesos *m);
  * decides whether to try again (a log follower skips a dead agent instead
  * of stalling every other task on retries).
  */
-void roger_mesos_set_agent_timeouts(struct roger_mesos *m,
-				    long connect_timeout_ms, long timeout_ms);
+ROGER_EXTERN void
+roger_mesos_set_agent_timeouts(struct roger_mesos *m, long connect_timeout_ms,
+			       long timeout_ms);
 
 /* GET /master/state (redirects to the leader followed). */
-int roger_mesos_master_state(struct roger_mesos_master **out,
-			     struct roger_mesos *m, struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_master_state(struct roger_mesos_master **out, struct roger_mesos *m,
+			 struct roger_err *err);
 /* GET <agent_url>/slave(1)/state. */
-int roger_mesos_agent_state(struct roger_mesos_agent_state **out,
-			    struct roger_mesos *m, const char *agent_url,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_agent_state(struct roger_mesos_agent_state **out,
+			struct roger_mesos *m, const char *agent_url,
+			struct roger_err *err);
 
 /*
  * The size of `path` on the agent (the probe: offset=-1).  ROGER_ENOTFOUND
@@ -210,26 +223,28 @@ int roger_mesos_agent_state(struct roger_mesos_agent_state **out,
  * agent's garbage collection), ROGER_EAUTH when it refuses (403), ROGER_ENET
  * when it cannot be reached.
  */
-int roger_mesos_file_size(int64_t *out, struct roger_mesos *m,
-			  const char *agent_url, const char *path,
-			  struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_file_size(int64_t *out, struct roger_mesos *m,
+		      const char *agent_url, const char *path,
+		      struct roger_err *err);
 /*
  * One read of at most `length` bytes (negative: up to the agent's cap) of
  * `path` at `offset`, appended to `data`; it appends nothing at the end of
  * the file.  Errors as for roger_mesos_file_size().
  */
-int roger_mesos_file_read(struct roger_buf *data, struct roger_mesos *m,
-			  const char *agent_url, const char *path,
-			  int64_t offset, int64_t length,
-			  struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_file_read(struct roger_buf *data, struct roger_mesos *m,
+		      const char *agent_url, const char *path, int64_t offset,
+		      int64_t length, struct roger_err *err);
 /*
  * Read `length` bytes at `offset` in as many reads as the agent's cap
  * needs, appending them to `data`; stops early at the end of the file.
  */
-int roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
-				const char *agent_url, const char *path,
-				int64_t offset, int64_t length,
-				struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
+			    const char *agent_url, const char *path,
+			    int64_t offset, int64_t length,
+			    struct roger_err *err);
 
 /*
  * Stream `path` from the agent's /files/download, which sends the whole
@@ -241,12 +256,13 @@ int roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
  * fails when nothing arrives for the agent timeout.  Errors as for
  * roger_mesos_file_size(), and whatever `fn` returns.
  */
-int roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
-			      const char *agent_url, const char *path,
-			      int64_t skip, int64_t limit,
-			      int (*fn)(void *data, const char *chunk,
-					size_t len, struct roger_err *err),
-			      void *data, struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
+			  const char *agent_url, const char *path, int64_t skip,
+			  int64_t limit,
+			  int (*fn)(void *data, const char *chunk, size_t len,
+				    struct roger_err *err),
+			  void *data, struct roger_err *err);
 
 /* Where a task's files are. */
 struct roger_mesos_sandbox {
@@ -256,10 +272,10 @@ struct roger_mesos_sandbox {
 	char *directory;    /* the sandbox, on the agent */
 };
 
-void roger_mesos_sandbox_release(struct roger_mesos_sandbox *s);
+ROGER_EXTERN void roger_mesos_sandbox_release(struct roger_mesos_sandbox *s);
 /* "<directory>/<name>" as a new string (NULL when out of memory). */
-char *roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s,
-			       const char *name);
+ROGER_EXTERN char *
+roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s, const char *name);
 
 /*
  * Find the sandbox of task `task_id`: its agent from the master's state
@@ -271,12 +287,14 @@ char *roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s,
  * master or the agent does not know the task (yet), with a message saying
  * which; the errors of the requests otherwise.
  */
-int roger_mesos_locate(struct roger_mesos_sandbox *out, struct roger_mesos *m,
-		       const struct roger_mesos_master *master,
-		       const char *task_id, const char *agent_hint,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_mesos_locate(struct roger_mesos_sandbox *out, struct roger_mesos *m,
+		   const struct roger_mesos_master *master, const char *task_id,
+		   const char *agent_hint, struct roger_err *err);
 
 /* Forget the cached agent states (and the master's agent list). */
-void roger_mesos_forget(struct roger_mesos *m);
+ROGER_EXTERN void roger_mesos_forget(struct roger_mesos *m);
+
+ROGER_END_DECLS
 
 #endif

@@ -18,8 +18,9 @@ struct roger_repo;
 /*
  * Check the text of an artifact cache entry (.roger/index/<key>.json):
  * "sha256" (64 lower-case hex digits) and "size" required, "files",
- * "stat" (ino, size, mtime_ns, checked_ns) and "lfs_pointers" (strings)
- * as they should be when present.  The document (new) in *out;
+ * "stat" (ino, size, mtime_ns, checked_ns), "lfs_pointers" (strings) and
+ * "diff_id" (image layers: 64 lower-case hex digits) as they should be
+ * when present.  The document (new) in *out;
  * ROGER_EINVALID otherwise.
  */
 int roger_pack_cache_entry_parse(struct json_t **out, const char *text,

@@ -50,6 +50,7 @@
 #include "repo.h"
 #include "seg.h"
 #include "str.h"
+#include "util.h"
 
 #define READ_CHUNK (256 * 1024)
 #define LFS_MAX 1024
@@ -178,6 +179,9 @@ struct tar_sink {
 	struct archive_entry *entry;
 	struct roger_seg *seg;
 	EVP_MD_CTX *md;
+	EVP_MD_CTX *tar_md;   /* layers: the uncompressed stream's digest */
+	const char *prefix;   /* layers: the directory entries go under */
+	struct roger_buf name; /* prefix + '/' + path */
 	int64_t mtime;
 	roger_pack_write_fn fn;
 	void *data;
@@ -206,6 +210,8 @@ static la_ssize_t tar_cb(struct archive *a, void *client, const void *buf,
 
 	if (t->discard)
 		return (la_ssize_t)len;
+	if (t->tar_md)
+		EVP_DigestUpdate(t->tar_md, buf, len);
 	rc = roger_seg_write(t->seg, buf, len, &t->cb_err);
 	if (rc < 0) {
 		t->cb_rc = rc;
@@ -282,6 +288,13 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 	if (!roger_utf8_valid(path, strlen(path)) ||
 	    (target && !roger_utf8_valid(target, strlen(target))))
 		return name_error(path, target, err);
+	if (t->prefix && *t->prefix) {
+		roger_buf_reset(&t->name);
+		if (roger_buf_addf(&t->name, "%s%s%s", t->prefix,
+				   *path ? "/" : "", path) < 0)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		path = t->name.buf;
+	}
 	/*
 	 * Names go in as the locale's bytes (UTF-8, see tar_open), which
 	 * libarchive writes unchanged; given as UTF-8 they would be turned
@@ -397,21 +410,6 @@ static int dir_dir(void *sink, const char *path, struct roger_err *err)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		    struct roger_err *err)
 {
@@ -431,7 +429,7 @@ static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 		rc = content_next(c, &p, &n, path, err);
 		if (rc < 0 || n == 0)
 			break;
-		if (write_all(fd, p, n) < 0)
+		if (roger_write_all(fd, p, n) < 0)
 			rc = roger_err_set(err, ROGER_EIO,
 					   "cannot write '%s': %s", abs,
 					   strerror(errno));
@@ -1483,9 +1481,13 @@ out:
 	return rc;
 }
 
-/* The key of entries v[0, n): SHA-256 over the compressor and them. */
-static int run_key(unsigned char *key, struct plan_entry *v, size_t n,
-		   char *buf, struct roger_err *err)
+/*
+ * The key of entries v[0, n): SHA-256 over the compressor, their time,
+ * the directory they go under (image layers) and them.
+ */
+static int run_key(unsigned char *key, const struct tar_sink *t,
+		   struct plan_entry *v, size_t n, char *buf,
+		   struct roger_err *err)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	const char *comp = roger_seg_compressor();
@@ -1496,10 +1498,14 @@ static int run_key(unsigned char *key, struct plan_entry *v, size_t n,
 		EVP_MD_CTX_free(md);
 		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
 	}
-	snprintf(mtime, sizeof(mtime), "%lld", (long long)ROGER_PACK_MTIME);
+	snprintf(mtime, sizeof(mtime), "%lld", (long long)t->mtime);
 	EVP_DigestUpdate(md, SEG_FORMAT, sizeof(SEG_FORMAT));
 	EVP_DigestUpdate(md, comp, strlen(comp) + 1);
 	EVP_DigestUpdate(md, mtime, strlen(mtime) + 1);
+	if (t->prefix) {
+		EVP_DigestUpdate(md, "prefix", sizeof("prefix"));
+		EVP_DigestUpdate(md, t->prefix, strlen(t->prefix) + 1);
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct plan_entry *e = &v[i];
 		char kind = e->kind == PLAN_DIR ? 'd' : e->kind == PLAN_LINK ? 'l'
@@ -1524,13 +1530,15 @@ static int run_key(unsigned char *key, struct plan_entry *v, size_t n,
 /* ---- the tar.gz writers ------------------------------------------------- */
 
 static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
-		    int threads, roger_pack_write_fn fn, void *data,
-		    struct roger_err *err)
+		    int64_t mtime, int threads, const char *prefix,
+		    roger_pack_write_fn fn, void *data, struct roger_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	memset(stats, 0, sizeof(*stats));
 	t->stats = stats;
-	t->mtime = ROGER_PACK_MTIME;
+	t->mtime = mtime ? mtime : ROGER_PACK_MTIME;
+	t->prefix = prefix;
+	roger_buf_init(&t->name);
 	t->fn = fn;
 	t->data = data;
 	/*
@@ -1543,6 +1551,13 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	t->md = EVP_MD_CTX_new();
 	if (!t->md || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL))
 		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
+	if (prefix) {
+		t->tar_md = EVP_MD_CTX_new();
+		if (!t->tar_md ||
+		    !EVP_DigestInit_ex(t->tar_md, EVP_sha256(), NULL))
+			return roger_err_set(err, ROGER_ERROR,
+					     "cannot start SHA-256");
+	}
 	if (roger_seg_new(&t->seg, threads, seg_out, t, err) < 0)
 		return err ? err->code : ROGER_ERROR;
 	t->ar = archive_write_new();
@@ -1588,6 +1603,11 @@ static int tar_end(struct tar_sink *t, struct roger_seg_index *index,
 	EVP_DigestFinal_ex(t->md, md, &mdlen);
 	for (unsigned i = 0; i < mdlen && i < 32; i++)
 		sprintf(t->stats->sha256 + 2 * i, "%02x", md[i]);
+	if (t->tar_md) {
+		EVP_DigestFinal_ex(t->tar_md, md, &mdlen);
+		for (unsigned i = 0; i < mdlen && i < 32; i++)
+			sprintf(t->stats->diff_id + 2 * i, "%02x", md[i]);
+	}
 	if (index)
 		*index = idx;
 	else
@@ -1607,6 +1627,8 @@ static void tar_close(struct tar_sink *t, bool ok)
 	archive_entry_free(t->entry);
 	roger_seg_free(t->seg);
 	EVP_MD_CTX_free(t->md);
+	EVP_MD_CTX_free(t->tar_md);
+	roger_buf_release(&t->name);
 	if (t->utf8) {
 		uselocale(t->saved);
 		freelocale(t->utf8);
@@ -1627,6 +1649,49 @@ void roger_pack_stats_release(struct roger_pack_stats *s)
 const char *roger_pack_compressor(void)
 {
 	return roger_seg_compressor();
+}
+
+/*
+ * A layer's directory and its parents, outermost first ("srv", then
+ * "srv/app"), before any entry of the tree, as a segment of their own.
+ */
+static int prefix_dirs(struct tar_sink *t, const char *prefix,
+		       struct roger_err *err)
+{
+	const char *saved = t->prefix;
+	unsigned char key[32];
+	char *dir;
+	int rc = 0;
+
+	if (!*prefix)
+		return 0;
+	/* The key of no entries under the prefix: these directories. */
+	rc = run_key(key, t, NULL, 0, NULL, err);
+	if (rc == 0)
+		rc = roger_seg_begin(t->seg, key, err);
+	if (rc < 0)
+		return rc;
+	t->stats->segments++;
+	dir = strdup(prefix);
+	if (!dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	t->prefix = NULL;
+	for (size_t i = 1; rc == 0; i++) {
+		if (dir[i] && dir[i] != '/')
+			continue;
+		if (!dir[i]) {
+			rc = tar_dir(t, dir, err);
+			break;
+		}
+		dir[i] = '\0';
+		rc = tar_dir(t, dir, err);
+		dir[i] = '/';
+	}
+	t->prefix = saved;
+	free(dir);
+	if (rc == 0)
+		rc = roger_seg_end(t->seg, 0, NULL, 0, err);
+	return rc;
 }
 
 /* One planned entry into the archive, its file read now. */
@@ -1667,11 +1732,12 @@ static int emit_run(struct tar_sink *t, struct walker *w,
 	size_t lfs = st->n_lfs_pointers;
 	int rc;
 
-	rc = run_key(key, v, n, w->buf, err);
+	rc = run_key(key, t, v, n, w->buf, err);
 	if (rc < 0)
 		return rc;
 	st->segments++;
-	old = roger_seg_table_find(reuse, key);
+	/* A layer's diff_id is the digest of every tar byte: none copied. */
+	old = t->tar_md ? NULL : roger_seg_table_find(reuse, key);
 	if (old) {
 		st->reused++;
 		rc = roger_seg_copy(t->seg, reuse, old, err);
@@ -1732,7 +1798,8 @@ int roger_pack_source(struct roger_pack_stats *out,
 	char *roger_dir = NULL;
 	int rc;
 
-	rc = tar_open(&t, &stats, o->threads, fn, data, err);
+	rc = tar_open(&t, &stats, o->mtime, o->threads, o->prefix, fn, data,
+		      err);
 	if (rc == 0)
 		rc = walker_init(&w, ctx, &plan_ops, &plan, true, o->exclude,
 				 err);
@@ -1769,6 +1836,8 @@ int roger_pack_source(struct roger_pack_stats *out,
 	w.progress_fn = o->progress_fn;
 	w.progress_data = o->progress_data;
 	t.stats = &stats;
+	if (rc == 0 && o->prefix)
+		rc = prefix_dirs(&t, o->prefix, err);
 	if (rc == 0)
 		rc = emit(&t, &w, &plan, reuse, err);
 	if (rc == 0)

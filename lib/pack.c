@@ -22,6 +22,13 @@
  * removes the entry and builds again; a match records the new stat).
  * Dirty work trees are never cached: nothing names their content cheaply.
  *
+ * Image layers (roger_build_opts.layer_dir) are artifacts too: the same
+ * tree under a directory, every entry dated ROGER_PACK_LAYER_MTIME, so
+ * their key also names the directory and that time, and their index entry
+ * also records the digest of the uncompressed tar (the image config's
+ * diff_id).  They are always compressed anew (the digest needs every tar
+ * byte), never copied from the segments of other artifacts.
+ *
  * A cached build is then mostly the work tree check, whose comparison of
  * HEAD with the index is skipped while the worktree stamp says the same
  * index matched the same HEAD; a digest that has to be computed again
@@ -46,12 +53,12 @@
 
 #include "buf.h"
 #include "buildcache.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
 #include "pack-internal.h"
 #include "pack.h"
+#include "project.h"
 #include "repo-git.h"
 #include "repo.h"
 #include "seg.h"
@@ -215,6 +222,9 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 	/* A build command is told the commit (ROGER_COMMIT). */
 	if (rc == 0 && o->command)
 		rc = roger_buf_addf(&key, "commit %s\n", ci->id);
+	if (rc == 0 && o->layer_dir)
+		rc = roger_buf_addf(&key, "layer %s\ntime %lld\n", o->layer_dir,
+				    (long long)ROGER_PACK_LAYER_MTIME);
 	if (rc == 0)
 		rc = key_tree(&key, tree_out, repo, ci, subdir,
 			      o->command != NULL, err);
@@ -342,6 +352,11 @@ static int set_lfs(struct roger_artifact *a, char **v, size_t n)
 	return 0;
 }
 
+static bool hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
 static bool uint_member(const json_t *o, const char *key, bool required)
 {
 	const json_t *v = json_object_get(o, key);
@@ -359,13 +374,14 @@ int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
 	const char *sha = json_string_value(json_object_get(doc, "sha256"));
 	const json_t *st = json_object_get(doc, "stat");
 	const json_t *lfs = json_object_get(doc, "lfs_pointers");
+	const json_t *diff_id = json_object_get(doc, "diff_id");
 	size_t i;
 	json_t *v;
 
 	if (!doc)
 		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
 				     jerr.line, jerr.text);
-	if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
+	if (!hex64(sha) || (diff_id && !hex64(json_string_value(diff_id))) ||
 	    !uint_member(doc, "size", true) || !uint_member(doc, "files", false) ||
 	    (st && (!json_is_object(st) || !uint_member(st, "ino", true) ||
 		    !uint_member(st, "size", true) ||
@@ -374,7 +390,7 @@ int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
 	    (lfs && !json_is_array(lfs))) {
 		json_decref(doc);
 		return roger_err_set(err, ROGER_EINVALID,
-				     "not a cache entry (sha256, size, files, stat, lfs_pointers)");
+				     "not a cache entry (sha256, size, files, stat, lfs_pointers, diff_id)");
 	}
 	json_array_foreach(lfs, i, v) {
 		if (!json_is_string(v)) {
@@ -515,6 +531,10 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		save_entry(entry, doc, NULL);
 	}
 	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
+	snprintf(a->diff_id, sizeof(a->diff_id), "%s",
+		 json_string_value(json_object_get(doc, "diff_id"))
+			 ? json_string_value(json_object_get(doc, "diff_id"))
+			 : "");
 	a->size = size;
 	a->files = (uint64_t)json_integer_value(json_object_get(doc, "files"));
 	a->cached = true;
@@ -610,6 +630,8 @@ static int cache_store(const struct cache *c, const char *key,
 	json_object_set_new(doc, "commit", json_string(a->commit));
 	json_object_set_new(doc, "tree", json_string(a->tree));
 	json_object_set_new(doc, "lfs_pointers", lfs);
+	if (a->diff_id[0])
+		json_object_set_new(doc, "diff_id", json_string(a->diff_id));
 	lfs = NULL;
 	if (stamp_set(doc, a->path) < 0) {
 		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
@@ -812,6 +834,8 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	fchmod(f.fd, 0644);
 	po.subdir = subdir;
 	po.exclude = o->exclude;
+	po.mtime = o->layer_dir ? ROGER_PACK_LAYER_MTIME : ROGER_PACK_MTIME;
+	po.prefix = o->layer_dir;
 	po.threads = o->threads;
 	po.progress_fn = o->progress_fn;
 	po.progress_data = o->progress_data;
@@ -850,6 +874,7 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 		roger_pack_stats_release(&st);
 	} else {
 		memcpy(a->sha256, st.sha256, sizeof(a->sha256));
+		memcpy(a->diff_id, st.diff_id, sizeof(a->diff_id));
 		a->size = st.size;
 		a->files = st.files;
 		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
@@ -1048,6 +1073,10 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 		}
 		if (look.note.len)
 			roger_warn(ctx, "%s", look.note.buf);
+		if (look.hit && o->layer_dir && !look.hit->diff_id[0]) {
+			roger_artifact_free(look.hit);
+			look.hit = NULL;
+		}
 		if (look.hit) {
 			a = look.hit;
 			look.hit = NULL;

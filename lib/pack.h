@@ -5,10 +5,10 @@
  *
  * The same tree and build settings give the same bytes in any clone on
  * any machine with the same compressor (roger_pack_compressor): entries
- * sorted in git's order, mtime = ROGER_PACK_MTIME, uid/gid 0 without
- * names, modes 0644/0755 (directories 0755,
- * symlinks 0777), no extended attributes, pax format with UTF-8 names, and
- * a gzip header without name or time.  Attributes come from the
+ * sorted in git's order, mtime = ROGER_PACK_MTIME (image layers:
+ * ROGER_PACK_LAYER_MTIME), uid/gid 0 without names, modes 0644/0755
+ * (directories 0755, symlinks 0777), no extended attributes, pax format
+ * with UTF-8 names, and a gzip header without name or time.  Attributes come from the
  * .gitattributes files of the packaged tree only (export-ignore), never
  * from the machine.
  *
@@ -28,6 +28,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common.h"
+
+ROGER_BEGIN_DECLS
 
 struct json_t;
 struct roger_buf;
@@ -73,15 +77,27 @@ struct roger_build_opts {
 	 * of output (newline-separated) for the error report.
 	 */
 	struct roger_buf *output_tail;
+	/*
+	 * An image layer instead of an artifact: the same tree under this
+	 * directory ("app", "srv/app": image.workdir without its leading
+	 * '/'), written after its parents, every entry dated
+	 * ROGER_PACK_LAYER_MTIME; the artifact's diff_id is set.  NULL: the
+	 * artifact.
+	 */
+	const char *layer_dir;
 };
+
+/* The mtime of every entry of an image layer: 1970-01-01T00:00:01Z. */
+#define ROGER_PACK_LAYER_MTIME 1
 
 /*
  * Fill the project part of `o` from roger.json (workdir, subdir, command,
  * exclude, timeout; borrowed from `p`), leaving the other fields as they
  * are.
  */
-void roger_build_opts_from_project(struct roger_build_opts *o,
-				   const struct roger_project *p);
+ROGER_EXTERN void
+roger_build_opts_from_project(struct roger_build_opts *o,
+			      const struct roger_project *p);
 
 struct roger_artifact {
 	char *path;          /* the .tar.gz in the cache, absolute */
@@ -93,6 +109,7 @@ struct roger_artifact {
 	int64_t time;        /* commit time */
 	bool dirty;          /* packaged from a dirty work tree */
 	bool cached;         /* found in the cache, no packaging done */
+	char diff_id[65];    /* layers: SHA-256 of the uncompressed tar */
 	char **lfs_pointers; /* Git LFS pointer files packaged as pointers */
 	size_t n_lfs_pointers;
 };
@@ -120,9 +137,10 @@ struct roger_artifact {
  * exclude pattern, a file name that is not UTF-8, a submodule that is not
  * checked out), ROGER_EIO, ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
  */
-int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
-		     const struct roger_build_opts *o, struct roger_err *err);
-void roger_artifact_free(struct roger_artifact *a);
+ROGER_EXTERN int
+roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
+		 const struct roger_build_opts *o, struct roger_err *err);
+ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 
 /* ---- writers ------------------------------------------------------------ */
 
@@ -136,7 +154,16 @@ void roger_artifact_free(struct roger_artifact *a);
 struct roger_pack_opts {
 	const char *subdir;   /* the subtree to package: "" or "apps/web" */
 	const char *const *exclude; /* gitignore-style, relative to subdir */
+	int64_t mtime;        /* of every entry; 0: ROGER_PACK_MTIME */
 	int threads;          /* 0: one per processor */
+	/*
+	 * Image layers: every entry goes under this directory ("app":
+	 * relative, no trailing '/'), written first with its parents, and
+	 * stats->diff_id receives the SHA-256 of the uncompressed tar ("": a
+	 * layer whose entries stay at the root).  NULL: entries at the root,
+	 * no diff_id.
+	 */
+	const char *prefix;
 	roger_pack_progress_fn progress_fn;
 	void *progress_data;
 };
@@ -148,41 +175,45 @@ struct roger_pack_stats {
 	uint64_t segments;   /* runs of entries compressed apart */
 	uint64_t reused;     /* of them, copied from an earlier artifact */
 	char sha256[65];     /* of the compressed stream */
+	char diff_id[65];    /* with a prefix: of the uncompressed tar */
 	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
 	size_t n_lfs_pointers;
 };
 
-void roger_pack_stats_release(struct roger_pack_stats *s);
+ROGER_EXTERN void roger_pack_stats_release(struct roger_pack_stats *s);
 
 /*
  * The compressor of artifacts and its level ("libdeflate 1.14 level 5"):
  * artifacts are byte-identical only when made by the same one.  Static.
  */
-const char *roger_pack_compressor(void);
+ROGER_EXTERN const char *roger_pack_compressor(void);
 
 /* The subtree at commit `commit` (a full hex id) of `repo`. */
-int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		      struct roger_repo *repo, const char *commit,
-		      const struct roger_pack_opts *o, roger_pack_write_fn fn,
-		      void *data, struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		  struct roger_repo *repo, const char *commit,
+		  const struct roger_pack_opts *o, roger_pack_write_fn fn,
+		  void *data, struct roger_err *err);
 
 /*
  * The subtree of the work tree of `repo` as it is on disk: tracked files
  * that exist plus untracked files that are not ignored, checked-out
  * submodules likewise, without .git and the subtree's .roger/.
  */
-int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
-			struct roger_repo *repo,
-			const struct roger_pack_opts *o,
-			roger_pack_write_fn fn, void *data,
-			struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
+		    struct roger_repo *repo, const struct roger_pack_opts *o,
+		    roger_pack_write_fn fn, void *data, struct roger_err *err);
 
 /*
  * Everything under `root`/`subdir` on disk except .git directories (a
  * build's result), with the .gitattributes files found under `root`.
  */
-int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		   const char *root, const struct roger_pack_opts *o,
-		   roger_pack_write_fn fn, void *data, struct roger_err *err);
+ROGER_EXTERN int
+roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
+	       const char *root, const struct roger_pack_opts *o,
+	       roger_pack_write_fn fn, void *data, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

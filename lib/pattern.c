@@ -84,35 +84,57 @@ static bool match_bracket(const char *p, unsigned char c, const char **end,
 	return matched != negate;
 }
 
-static bool wm(const char *start, const char *p, const char *t, bool pathname)
+/*
+ * What wm() found.  Besides a match and no match, the two "abort" results
+ * of git's wildmatch tell the '*' loops above that trying more text cannot
+ * help, which keeps the matcher from trying every way of splitting the
+ * text among the stars (exponential in their number):
+ *  - WM_ABORT_ALL: the text ran out before the pattern did.  A '*' further
+ *    up could only leave less text for the rest, so every loop gives up.
+ *  - WM_ABORT_TO_STARSTAR: a '*' that may not cross '/' reached one.  A
+ *    '*' further up cannot cross it either, so only a "**" keeps trying.
+ */
+enum wm_result {
+	WM_MATCH,
+	WM_NOMATCH,
+	WM_ABORT_ALL,
+	WM_ABORT_TO_STARSTAR,
+};
+
+static enum wm_result wm(const char *start, const char *p, const char *t,
+			 bool pathname)
 {
+	enum wm_result r;
+
 	for (; *p; p++, t++) {
+		if (!*t && *p != '*')
+			return WM_ABORT_ALL;
 		switch (*p) {
 		case '\\':
 			if (p[1])
 				p++;
 			if (*t != *p)
-				return false;
+				return WM_NOMATCH;
 			break;
 		case '?':
-			if (!*t || (pathname && *t == '/'))
-				return false;
+			if (pathname && *t == '/')
+				return WM_NOMATCH;
 			break;
 		case '[': {
 			const char *end;
 			bool ok, m;
 
-			if (!*t || (pathname && *t == '/'))
-				return false;
+			if (pathname && *t == '/')
+				return WM_NOMATCH;
 			m = match_bracket(p + 1, (unsigned char)*t, &end, &ok);
 			if (!ok) {
 				/* An unclosed '[' is a literal. */
 				if (*t != '[')
-					return false;
+					return WM_NOMATCH;
 				break;
 			}
 			if (!m)
-				return false;
+				return WM_NOMATCH;
 			p = end - 1;
 			break;
 		}
@@ -126,36 +148,45 @@ static bool wm(const char *start, const char *p, const char *t, bool pathname)
 			    (*p == '\0' || *p == '/')) {
 				/* "**" as a whole path component. */
 				if (*p == '\0')
-					return true;
-				if (wm(start, p + 1, t, pathname))
-					return true;
-				for (; *t; t++)
-					if (*t == '/' &&
-					    wm(start, p + 1, t + 1, pathname))
-						return true;
-				return false;
+					return WM_MATCH;
+				r = wm(start, p + 1, t, pathname);
+				if (r == WM_MATCH || r == WM_ABORT_ALL)
+					return r;
+				for (; *t; t++) {
+					if (*t != '/')
+						continue;
+					r = wm(start, p + 1, t + 1, pathname);
+					if (r == WM_MATCH || r == WM_ABORT_ALL)
+						return r;
+				}
+				return WM_ABORT_ALL;
 			}
 			if (*p == '\0')
-				return !pathname || !strchr(t, '/');
+				return !pathname || !strchr(t, '/')
+					       ? WM_MATCH
+					       : WM_ABORT_TO_STARSTAR;
 			for (;; t++) {
-				if (wm(start, p, t, pathname))
-					return true;
-				if (!*t || (pathname && *t == '/'))
-					return false;
+				r = wm(start, p, t, pathname);
+				if (r != WM_NOMATCH)
+					return r;
+				if (!*t)
+					return WM_ABORT_ALL;
+				if (pathname && *t == '/')
+					return WM_ABORT_TO_STARSTAR;
 			}
 		}
 		default:
 			if (*t != *p)
-				return false;
+				return WM_NOMATCH;
 			break;
 		}
 	}
-	return *t == '\0';
+	return *t ? WM_NOMATCH : WM_MATCH;
 }
 
 bool roger_wildmatch(const char *pattern, const char *text, bool pathname)
 {
-	return wm(pattern, pattern, text, pathname);
+	return wm(pattern, pattern, text, pathname) == WM_MATCH;
 }
 
 int roger_pattern_list_add(struct roger_pattern_list *l, const char *pattern,

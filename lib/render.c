@@ -18,6 +18,8 @@
  * one (or, for networks and portDefinitions, against what Marathon puts
  * there), so the change names the member.  Before the walk, each side is
  * rewritten once out of its legacy shapes (`ports`, `uris`), on a copy.
+ * The defaults themselves are marathon-defaults.h's, which the parsers of
+ * marathon.c share.
  */
 #include <config.h>
 
@@ -25,13 +27,13 @@
 #include <string.h>
 
 #include "buf.h"
-#include "config.h"
 #include "err.h"
+#include "marathon-defaults.h"
+#include "project.h"
 #include "render.h"
 #include "spec.h"
+#include "util.h"
 #include "version.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int nomem(struct roger_err *err)
 {
@@ -103,7 +105,7 @@ static int check_fragment(const json_t *frag, const char *where,
 		        err, ROGER_EINVALID,
 		        "%s.version: must not be set: Marathon takes it as a rollback to that version",
 		        where);
-	for (size_t i = 0; i < ARRAY_LEN(owned_labels); i++)
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(owned_labels); i++)
 		if (set_value(labels, owned_labels[i]))
 			return roger_err_set(
 			        err, ROGER_EINVALID,
@@ -317,7 +319,7 @@ int roger_render_mask_secrets(json_t **out, const json_t *app,
 	if (!copy)
 		return nomem(err);
 	inner = (json_t *)unwrap(copy);
-	for (size_t i = 0; i < ARRAY_LEN(maps); i++) {
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(maps); i++) {
 		json_t *map = json_object_get(inner, maps[i]), *v;
 		const char *key;
 
@@ -349,7 +351,7 @@ struct node;
 struct field {
 	const char *key;
 	unsigned flags;
-	const char *defaults; /* JSON values separated by '|'; NULL: none */
+	enum roger_marathon_default dflt; /* what its absence stands for */
 	const struct node *node;
 };
 
@@ -357,136 +359,136 @@ struct node {
 	const struct field *fields; /* sorted by key */
 	size_t n_fields;
 	const struct node *elem; /* the schema of an array's elements */
-	const char *absent; /* JSON that an absent value stands for */
+	enum roger_marathon_default absent; /* an absent value stands for it */
 	bool secret_keys; /* members are names that may look secret */
 };
 
-#define FIELDS(a) a, ARRAY_LEN(a)
+#define FIELDS(a) a, ROGER_ARRAY_SIZE(a)
 
 static const struct field health_check_fields[] = {
-	{ "delaySeconds", 0, "15", NULL },
-	{ "gracePeriodSeconds", 0, "300", NULL },
-	{ "ignoreHttp1xx", 0, "false", NULL },
-	{ "intervalSeconds", 0, "60", NULL },
-	{ "ipProtocol", 0, "\"IPv4\"", NULL },
-	{ "maxConsecutiveFailures", 0, "3", NULL },
-	{ "portIndex", 0, "0", NULL },
-	{ "protocol", 0, "\"HTTP\"", NULL },
-	{ "timeoutSeconds", 0, "20", NULL },
+	{ "delaySeconds", 0, ROGER_MD_HC_DELAY, NULL },
+	{ "gracePeriodSeconds", 0, ROGER_MD_HC_GRACE, NULL },
+	{ "ignoreHttp1xx", 0, ROGER_MD_HC_IGNORE_1XX, NULL },
+	{ "intervalSeconds", 0, ROGER_MD_HC_INTERVAL, NULL },
+	{ "ipProtocol", 0, ROGER_MD_HC_IP_PROTOCOL, NULL },
+	{ "maxConsecutiveFailures", 0, ROGER_MD_HC_MAX_FAILURES, NULL },
+	{ "portIndex", 0, ROGER_MD_HC_PORT_INDEX, NULL },
+	{ "protocol", 0, ROGER_MD_HC_PROTOCOL, NULL },
+	{ "timeoutSeconds", 0, ROGER_MD_HC_TIMEOUT, NULL },
 };
 static const struct node health_check = { FIELDS(health_check_fields), NULL,
-	                                  NULL, false };
-static const struct node health_checks = { NULL, 0, &health_check, NULL,
-	                                   false };
+	                                  ROGER_MD_NONE, false };
+static const struct node health_checks = { NULL, 0, &health_check,
+	                                   ROGER_MD_NONE, false };
 
 static const struct field fetch_fields[] = {
-	{ "cache", 0, "false", NULL },
-	{ "executable", 0, "false", NULL },
-	{ "extract", 0, "true", NULL },
+	{ "cache", 0, ROGER_MD_FETCH_CACHE, NULL },
+	{ "executable", 0, ROGER_MD_FETCH_EXECUTABLE, NULL },
+	{ "extract", 0, ROGER_MD_FETCH_EXTRACT, NULL },
 };
-static const struct node fetch_entry = { FIELDS(fetch_fields), NULL, NULL,
-	                                 false };
-static const struct node fetch_list = { NULL, 0, &fetch_entry, NULL, false };
+static const struct node fetch_entry = { FIELDS(fetch_fields), NULL,
+	                                 ROGER_MD_NONE, false };
+static const struct node fetch_list = { NULL, 0, &fetch_entry, ROGER_MD_NONE,
+	                                false };
 
 static const struct field port_fields[] = {
-	{ "name", 0, "\"default\"", NULL },
-	{ "port", F_PORT, "0", NULL },
-	{ "protocol", 0, "\"tcp\"", NULL },
+	{ "name", 0, ROGER_MD_PORT_NAME, NULL },
+	{ "port", F_PORT, ROGER_MD_PORT_PORT, NULL },
+	{ "protocol", 0, ROGER_MD_PORT_PROTOCOL, NULL },
 };
-static const struct node port_definition = { FIELDS(port_fields), NULL, NULL,
-	                                     false };
-static const struct node port_definitions = {
-	NULL, 0, &port_definition,
-	"[{\"port\": 0, \"protocol\": \"tcp\", \"name\": \"default\"}]", false
-};
+static const struct node port_definition = { FIELDS(port_fields), NULL,
+	                                     ROGER_MD_NONE, false };
+static const struct node port_definitions = { NULL, 0, &port_definition,
+	                                      ROGER_MD_PORT_DEFINITIONS,
+	                                      false };
 
 static const struct field port_mapping_fields[] = {
-	{ "hostPort", 0, "0", NULL },
-	{ "protocol", 0, "\"tcp\"", NULL },
-	{ "servicePort", F_PORT, "0", NULL },
+	{ "hostPort", 0, ROGER_MD_MAPPING_HOST_PORT, NULL },
+	{ "protocol", 0, ROGER_MD_MAPPING_PROTOCOL, NULL },
+	{ "servicePort", F_PORT, ROGER_MD_MAPPING_SERVICE_PORT, NULL },
 };
 static const struct node port_mapping = { FIELDS(port_mapping_fields), NULL,
-	                                  NULL, false };
-static const struct node port_mappings = { NULL, 0, &port_mapping, NULL,
-	                                   false };
+	                                  ROGER_MD_NONE, false };
+static const struct node port_mappings = { NULL, 0, &port_mapping,
+	                                   ROGER_MD_NONE, false };
 
 static const struct field docker_fields[] = {
-	{ "forcePullImage", 0, "false", NULL },
-	{ "portMappings", 0, NULL, &port_mappings },
-	{ "privileged", 0, "false", NULL },
+	{ "forcePullImage", 0, ROGER_MD_DOCKER_FORCE_PULL, NULL },
+	{ "portMappings", 0, ROGER_MD_NONE, &port_mappings },
+	{ "privileged", 0, ROGER_MD_DOCKER_PRIVILEGED, NULL },
 };
-static const struct node docker_node = { FIELDS(docker_fields), NULL, NULL,
-	                                 false };
+static const struct node docker_node = { FIELDS(docker_fields), NULL,
+	                                 ROGER_MD_NONE, false };
 
 static const struct field container_fields[] = {
-	{ "docker", 0, NULL, &docker_node },
-	{ "portMappings", 0, NULL, &port_mappings },
+	{ "docker", 0, ROGER_MD_NONE, &docker_node },
+	{ "portMappings", 0, ROGER_MD_NONE, &port_mappings },
 };
 static const struct node container_node = { FIELDS(container_fields), NULL,
-	                                    NULL, false };
+	                                    ROGER_MD_NONE, false };
 
-static const struct node networks_node = { NULL, 0, NULL,
-	                                   "[{\"mode\": \"host\"}]", false };
+static const struct node networks_node = { NULL, 0, NULL, ROGER_MD_NETWORKS,
+	                                   false };
 
 static const struct field upgrade_fields[] = {
-	{ "maximumOverCapacity", 0, "1", NULL },
-	{ "minimumHealthCapacity", 0, "1", NULL },
+	{ "maximumOverCapacity", 0, ROGER_MD_UPGRADE_MAX_OVER, NULL },
+	{ "minimumHealthCapacity", 0, ROGER_MD_UPGRADE_MIN_HEALTH, NULL },
 };
-static const struct node upgrade = { FIELDS(upgrade_fields), NULL, NULL,
-	                             false };
+static const struct node upgrade = { FIELDS(upgrade_fields), NULL,
+	                             ROGER_MD_NONE, false };
 
-/* 1.5+ writes 0 and 0 for the default; 1.4 wrote 300 and 600. */
 static const struct field unreachable_fields[] = {
-	{ "expungeAfterSeconds", 0, "0|600", NULL },
-	{ "inactiveAfterSeconds", 0, "0|300", NULL },
+	{ "expungeAfterSeconds", 0, ROGER_MD_UNREACHABLE_EXPUNGE, NULL },
+	{ "inactiveAfterSeconds", 0, ROGER_MD_UNREACHABLE_INACTIVE, NULL },
 };
-static const struct node unreachable = { FIELDS(unreachable_fields), NULL, NULL,
-	                                 false };
+static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
+	                                 ROGER_MD_NONE, false };
 
 static const struct field label_fields[] = {
-	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, NULL, NULL },
-	{ ROGER_LABEL_VERSION, F_METADATA, NULL, NULL },
+	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_VERSION, F_METADATA, ROGER_MD_NONE, NULL },
 };
-static const struct node labels_node = { FIELDS(label_fields), NULL, NULL,
-	                                 true };
-static const struct node env_node = { NULL, 0, NULL, NULL, true };
+static const struct node labels_node = { FIELDS(label_fields), NULL,
+	                                 ROGER_MD_NONE, true };
+static const struct node env_node = { NULL, 0, NULL, ROGER_MD_NONE, true };
 
 static const struct field app_fields[] = {
-	{ "backoffFactor", 0, "1.15", NULL },
-	{ "backoffSeconds", 0, "1", NULL },
-	{ "container", 0, NULL, &container_node },
-	{ "cpus", 0, "1", NULL },
-	{ "deployments", F_IGNORE, NULL, NULL },
-	{ "disk", 0, "0", NULL },
-	{ "env", 0, NULL, &env_node },
-	{ "executor", 0, "\"\"", NULL },
-	{ "fetch", 0, NULL, &fetch_list },
-	{ "gpus", 0, "0", NULL },
-	{ "healthChecks", 0, NULL, &health_checks },
-	{ "id", F_IGNORE, NULL, NULL }, /* compared in canonical form */
-	{ "instances", 0, "1", NULL },
-	{ "killSelection", 0, "\"YOUNGEST_FIRST\"", NULL },
-	{ "labels", 0, NULL, &labels_node },
-	{ "lastTaskFailure", F_IGNORE, NULL, NULL },
-	{ "maxLaunchDelaySeconds", 0, "3600|300", NULL },
-	{ "mem", 0, "128", NULL },
-	{ "networks", 0, NULL, &networks_node },
-	{ "portDefinitions", F_KEEP_EMPTY, NULL, &port_definitions },
-	{ "readinessCheckResults", F_IGNORE, NULL, NULL },
-	{ "requirePorts", 0, "false", NULL },
-	{ "role", F_ANY, NULL, NULL },
-	{ "taskStats", F_IGNORE, NULL, NULL },
-	{ "tasks", F_IGNORE, NULL, NULL },
-	{ "tasksHealthy", F_IGNORE, NULL, NULL },
-	{ "tasksRunning", F_IGNORE, NULL, NULL },
-	{ "tasksStaged", F_IGNORE, NULL, NULL },
-	{ "tasksUnhealthy", F_IGNORE, NULL, NULL },
-	{ "unreachableStrategy", 0, NULL, &unreachable },
-	{ "upgradeStrategy", 0, NULL, &upgrade },
-	{ "version", F_IGNORE, NULL, NULL },
-	{ "versionInfo", F_IGNORE, NULL, NULL },
+	{ "backoffFactor", 0, ROGER_MD_BACKOFF_FACTOR, NULL },
+	{ "backoffSeconds", 0, ROGER_MD_BACKOFF_SECONDS, NULL },
+	{ "container", 0, ROGER_MD_NONE, &container_node },
+	{ "cpus", 0, ROGER_MD_CPUS, NULL },
+	{ "deployments", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "disk", 0, ROGER_MD_DISK, NULL },
+	{ "env", 0, ROGER_MD_NONE, &env_node },
+	{ "executor", 0, ROGER_MD_EXECUTOR, NULL },
+	{ "fetch", 0, ROGER_MD_NONE, &fetch_list },
+	{ "gpus", 0, ROGER_MD_GPUS, NULL },
+	{ "healthChecks", 0, ROGER_MD_NONE, &health_checks },
+	{ "id", F_IGNORE, ROGER_MD_NONE, NULL }, /* compared canonically */
+	{ "instances", 0, ROGER_MD_INSTANCES, NULL },
+	{ "killSelection", 0, ROGER_MD_KILL_SELECTION, NULL },
+	{ "labels", 0, ROGER_MD_NONE, &labels_node },
+	{ "lastTaskFailure", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "maxLaunchDelaySeconds", 0, ROGER_MD_MAX_LAUNCH_DELAY, NULL },
+	{ "mem", 0, ROGER_MD_MEM, NULL },
+	{ "networks", 0, ROGER_MD_NONE, &networks_node },
+	{ "portDefinitions", F_KEEP_EMPTY, ROGER_MD_NONE, &port_definitions },
+	{ "readinessCheckResults", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "requirePorts", 0, ROGER_MD_REQUIRE_PORTS, NULL },
+	{ "role", F_ANY, ROGER_MD_NONE, NULL },
+	{ "taskStats", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "tasks", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "tasksHealthy", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "tasksRunning", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "tasksStaged", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "tasksUnhealthy", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "unreachableStrategy", 0, ROGER_MD_NONE, &unreachable },
+	{ "upgradeStrategy", 0, ROGER_MD_NONE, &upgrade },
+	{ "version", F_IGNORE, ROGER_MD_NONE, NULL },
+	{ "versionInfo", F_IGNORE, ROGER_MD_NONE, NULL },
 };
-static const struct node app_node = { FIELDS(app_fields), NULL, NULL, false };
+static const struct node app_node = { FIELDS(app_fields), NULL, ROGER_MD_NONE,
+	                              false };
 
 static const struct field *find_field(const struct node *node, const char *key)
 {
@@ -574,9 +576,10 @@ static bool scalar_equal(const json_t *a, const json_t *b, unsigned flags)
 	return json_equal((json_t *)a, (json_t *)b);
 }
 
-/* Whether `v` is one of the '|'-separated JSON values in `defaults`. */
-static bool is_default(const json_t *v, const char *defaults)
+/* Whether `v` is one of the values (of any version) of default `d`. */
+static bool is_default(const json_t *v, enum roger_marathon_default which)
 {
+	const char *defaults = roger_marathon_default_json(which);
 	char one[64];
 
 	while (defaults && *defaults) {
@@ -695,12 +698,13 @@ static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
 	if (f && (f->flags & (F_ANY | F_PORT)))
 		return 0;
 	if (node && node->absent)
-		stand_in = json_loads(node->absent, 0, NULL);
+		stand_in = json_loads(roger_marathon_default_json(node->absent),
+		                      0, NULL);
 	else if (json_is_object(present))
 		stand_in = json_object();
 	else if (json_is_array(present))
 		stand_in = json_array();
-	else if (f && is_default(present, f->defaults))
+	else if (f && is_default(present, f->dflt))
 		return 0;
 	else
 		return record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,

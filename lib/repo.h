@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_err;
 
@@ -19,12 +23,13 @@ struct roger_repo;
  * ROGER_ENOTFOUND when `path` is not inside a git work tree (a bare
  * repository counts as outside).
  */
-int roger_repo_discover(struct roger_repo **out, const char *path,
-			struct roger_err *err);
-void roger_repo_free(struct roger_repo *repo);
+ROGER_EXTERN int
+roger_repo_discover(struct roger_repo **out, const char *path,
+		    struct roger_err *err);
+ROGER_EXTERN void roger_repo_free(struct roger_repo *repo);
 
 /* The absolute work tree root, without a trailing '/' (borrowed). */
-const char *roger_repo_workdir(const struct roger_repo *repo);
+ROGER_EXTERN const char *roger_repo_workdir(const struct roger_repo *repo);
 
 /* What a revision resolves to. */
 struct roger_commit_info {
@@ -40,8 +45,9 @@ struct roger_commit_info {
  * something that is not a commit (it comes from the command line);
  * ROGER_ENOTFOUND when HEAD has no commit yet (an empty repository).
  */
-int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
-		       const char *ref, struct roger_err *err);
+ROGER_EXTERN int
+roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
+		   const char *ref, struct roger_err *err);
 
 /*
  * Whether the work tree differs from HEAD under `subdir` ("" for the whole
@@ -54,9 +60,9 @@ int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
  * dirty and `first` is not NULL, the first path that differs is appended
  * to it.  An empty repository is dirty.
  */
-int roger_repo_dirty(bool *out, struct roger_buf *first,
-		     struct roger_repo *repo, const char *subdir,
-		     struct roger_err *err);
+ROGER_EXTERN int
+roger_repo_dirty(bool *out, struct roger_buf *first, struct roger_repo *repo,
+		 const char *subdir, struct roger_err *err);
 
 /*
  * roger_repo_dirty() that can skip its costliest part, the comparison of
@@ -69,9 +75,10 @@ int roger_repo_dirty(bool *out, struct roger_buf *first,
  * Files are compared with the index every time.
  */
 #define ROGER_REPO_STAMP_SIZE 128
-int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
-			     struct roger_repo *repo, const char *subdir,
-			     char *stamp, struct roger_err *err);
+ROGER_EXTERN int
+roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
+			 struct roger_repo *repo, const char *subdir,
+			 char *stamp, struct roger_err *err);
 
 /*
  * The names a user may give as a revision, for completion: local and
@@ -79,8 +86,11 @@ int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
  * without duplicates.  *out is a new array of new strings; free it with
  * roger_repo_names_free().
  */
-int roger_repo_list_refs(char ***out, size_t *n, struct roger_repo *repo,
-			 struct roger_err *err);
-void roger_repo_names_free(char **names, size_t n);
+ROGER_EXTERN int
+roger_repo_list_refs(char ***out, size_t *n, struct roger_repo *repo,
+		     struct roger_err *err);
+ROGER_EXTERN void roger_repo_names_free(char **names, size_t n);
+
+ROGER_END_DECLS
 
 #endif

@@ -16,6 +16,10 @@
 
 #include <jansson.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_buf;
 struct roger_err;
 
@@ -27,11 +31,11 @@ struct roger_err;
  * that is not a plain word (letters, digits, '_', '-', '$') is written as
  * `["a.b"]`.  0 or ROGER_ENOMEM.
  */
-int roger_spec_path_key(struct roger_buf *path, const char *key);
-int roger_spec_path_index(struct roger_buf *path, size_t index);
+ROGER_EXTERN int roger_spec_path_key(struct roger_buf *path, const char *key);
+ROGER_EXTERN int roger_spec_path_index(struct roger_buf *path, size_t index);
 
 /* "an object", "an array", "a string", "an integer", "a number", "a boolean", "null". */
-const char *roger_spec_type_name(const json_t *value);
+ROGER_EXTERN const char *roger_spec_type_name(const json_t *value);
 
 /* ---- merging -------------------------------------------------------------- */
 
@@ -44,8 +48,9 @@ const char *roger_spec_type_name(const json_t *value);
  * merging NULL over `base` copies it.  Neither argument is modified.
  * 0 or ROGER_ENOMEM.
  */
-int roger_spec_merge(json_t **out, const json_t *base, const json_t *overlay,
-		     struct roger_err *err);
+ROGER_EXTERN int
+roger_spec_merge(json_t **out, const json_t *base, const json_t *overlay,
+		 struct roger_err *err);
 
 /* ---- variables ------------------------------------------------------------ */
 
@@ -56,17 +61,17 @@ struct roger_var {
 };
 
 /* Whether `name` can be a variable: [A-Za-z_][A-Za-z0-9_]*. */
-bool roger_spec_var_name_valid(const char *name);
+ROGER_EXTERN bool roger_spec_var_name_valid(const char *name);
 
 /*
  * Whether `name` is one of roger's built-in variables (commit,
  * short_commit, app, env, artifact_url, artifact_sha256), which users
  * cannot set.
  */
-bool roger_spec_var_is_builtin(const char *name);
+ROGER_EXTERN bool roger_spec_var_is_builtin(const char *name);
 
 /* The built-in variable names, NULL-terminated (static). */
-const char *const *roger_spec_builtin_vars(void);
+ROGER_EXTERN const char *const *roger_spec_builtin_vars(void);
 
 /*
  * A copy of `doc` (new reference in *out) with every `{{ name }}` in every
@@ -79,20 +84,21 @@ const char *const *roger_spec_builtin_vars(void);
  * naming it and the JSON path of the string it appeared in, with a
  * suggestion when a known name is close.
  */
-int roger_spec_expand(json_t **out, const json_t *doc,
-		      const struct roger_var *vars, size_t n_vars,
-		      const char *path, struct roger_err *err);
+ROGER_EXTERN int
+roger_spec_expand(json_t **out, const json_t *doc, const struct roger_var *vars,
+		  size_t n_vars, const char *path, struct roger_err *err);
 
 /*
  * The distinct variable names referenced in the string values of `doc`, in
  * document order (array and strings malloc'd; free each, then the array).
  * 0 or ROGER_ENOMEM.
  */
-int roger_spec_var_names(char ***out, size_t *n, const json_t *doc,
-			 struct roger_err *err);
+ROGER_EXTERN int
+roger_spec_var_names(char ***out, size_t *n, const json_t *doc,
+		     struct roger_err *err);
 
 /* Whether the string `s` references at least one {{ variable }}. */
-bool roger_spec_has_var(const char *s);
+ROGER_EXTERN bool roger_spec_has_var(const char *s);
 
 /* ---- app ids -------------------------------------------------------------- */
 
@@ -104,7 +110,7 @@ bool roger_spec_has_var(const char *s);
  * canonical ids); the last segment not "restart", "tasks" or "versions".
  * ROGER_EINVALID with a message naming the id and the offending segment.
  */
-int roger_spec_check_id(const char *id, struct roger_err *err);
+ROGER_EXTERN int roger_spec_check_id(const char *id, struct roger_err *err);
 
 /*
  * The absolute app id of `app` inside `group` (NULL or "" or "/": the
@@ -112,7 +118,10 @@ int roger_spec_check_id(const char *id, struct roger_err *err);
  * "/web/hello".  The group's leading '/' is optional and a trailing '/' is
  * dropped; `app` must be relative (no leading '/').
  */
-int roger_spec_app_id(char **out, const char *group, const char *app,
-		      struct roger_err *err);
+ROGER_EXTERN int
+roger_spec_app_id(char **out, const char *group, const char *app,
+		  struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

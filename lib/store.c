@@ -33,12 +33,13 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "config.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
 #include "pack.h"
 #include "store.h"
+#include "target.h"
+#include "util.h"
 
 #define STALL_MS 60000L
 #define REPLY_MS 300000L
@@ -724,21 +725,6 @@ static int make_app_dirs(const char *root, const char *dir, char **failed)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copy the artifact to the open temporary file `out_fd`. */
 static int copy_into(struct roger_store_result *out, struct roger_ctx *ctx,
 		     const struct roger_artifact *a, int out_fd,
@@ -746,7 +732,7 @@ static int copy_into(struct roger_store_result *out, struct roger_ctx *ctx,
 		     struct roger_err *err)
 {
 	char *buf = malloc(COPY_CHUNK);
-	int in_fd = -1, rc = 0, e;
+	int in_fd = -1, rc = 0;
 
 	if (!buf)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -776,9 +762,8 @@ static int copy_into(struct roger_store_result *out, struct roger_ctx *ctx,
 					   "interrupted while copying the artifact to the store");
 			goto out;
 		}
-		e = write_all(out_fd, buf, (size_t)n);
-		if (e) {
-			rc = file_error(err, e, "write", tmp);
+		if (roger_write_all(out_fd, buf, (size_t)n) < 0) {
+			rc = file_error(err, errno, "write", tmp);
 			goto out;
 		}
 		out->bytes_sent += (uint64_t)n;

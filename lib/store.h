@@ -27,6 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 struct roger_artifact;
 struct roger_ctx;
 struct roger_err;
@@ -41,9 +45,9 @@ struct roger_target;
  * Pure.  ROGER_EINVALID for a digest or app id of the wrong shape,
  * ROGER_ENOMEM.
  */
-int roger_store_artifact_url(char **out, const char *store_base,
-			     const char *app_id, const char *sha256,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_store_artifact_url(char **out, const char *store_base, const char *app_id,
+			 const char *sha256, struct roger_err *err);
 
 /*
  * Upload progress: `sent` bytes of `total` so far.  A retried upload
@@ -89,15 +93,15 @@ struct roger_store_result {
 #define ROGER_STORE_RESULT_INIT { NULL, false, false, NULL, 0, 0, 0, 0 }
 
 /* Free what a result holds and zero it (NULL is fine). */
-void roger_store_result_release(struct roger_store_result *r);
+ROGER_EXTERN void roger_store_result_release(struct roger_store_result *r);
 
 /*
  * Check that target `t` has an artifact store roger can push to (http://,
  * https:// or a well-formed file:// URL), without touching it: for
  * commands that want to fail before building.  0 or ROGER_EINVALID.
  */
-int roger_store_check_target(const struct roger_target *t,
-			     struct roger_err *err);
+ROGER_EXTERN int
+roger_store_check_target(const struct roger_target *t, struct roger_err *err);
 
 /*
  * Push the artifact `a` of the app `app_id` to the store of target `t`
@@ -125,11 +129,11 @@ int roger_store_check_target(const struct roger_target *t,
  * mean; or an upload the store answered 2xx to but does not hold whole),
  * ROGER_EIO, ROGER_EINTR, ROGER_ENOMEM.
  */
-int roger_store_push(struct roger_store_result *out, struct roger_ctx *ctx,
-		     const struct roger_target *t, const char *app_id,
-		     const struct roger_artifact *a,
-		     const struct roger_store_push_opts *o,
-		     struct roger_err *err);
+ROGER_EXTERN int
+roger_store_push(struct roger_store_result *out, struct roger_ctx *ctx,
+		 const struct roger_target *t, const char *app_id,
+		 const struct roger_artifact *a,
+		 const struct roger_store_push_opts *o, struct roger_err *err);
 
 /* ---- pure helpers (exposed for tests) ------------------------------------ */
 
@@ -146,9 +150,9 @@ enum roger_store_state {
  * `sha256` (hex).  When not NULL, `why` receives a short reason for
  * MISMATCH ("the store has 12 bytes, the artifact 34").
  */
-enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp,
-					      uint64_t size, const char *sha256,
-					      char *why, size_t why_size);
+ROGER_EXTERN enum roger_store_state
+roger_store_head_state(const struct roger_http_resp *resp, uint64_t size,
+		       const char *sha256, char *why, size_t why_size);
 
 /*
  * The SHA-256 a reply reports for its object, as 64 lower-case hex digits
@@ -158,13 +162,17 @@ enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp
  * their format is the server's (nginx: mtime and size; Nexus: SHA-1).
  * Returns whether one was found and well-formed.
  */
-bool roger_store_reply_sha256(char out[65], const struct roger_http_resp *resp);
+ROGER_EXTERN bool
+roger_store_reply_sha256(char out[65], const struct roger_http_resp *resp);
 
 /*
  * The directory path of a file:// store URL ("file:///srv/a%20b/" ->
  * "/srv/a b/"), as a new string.  The host must be empty or "localhost".
  * ROGER_EINVALID otherwise, ROGER_ENOMEM.
  */
-int roger_store_file_path(char **out, const char *url, struct roger_err *err);
+ROGER_EXTERN int
+roger_store_file_path(char **out, const char *url, struct roger_err *err);
+
+ROGER_END_DECLS
 
 #endif

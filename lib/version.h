@@ -4,7 +4,13 @@
 #ifndef ROGER_VERSION_H
 #define ROGER_VERSION_H
 
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
 /* The package version ("0.1.0"), the same as `roger --version`. */
-const char *roger_version(void);
+ROGER_EXTERN const char *roger_version(void);
+
+ROGER_END_DECLS
 
 #endif

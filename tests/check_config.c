@@ -1,5 +1,6 @@
 /*
- * check_config.c - unit tests of the config module: roger.json parsing and
+ * check_config.c - unit tests of the configuration (project.c, target.c,
+ * and the schema.c and secret.c they use): roger.json parsing and
  * validation, finding it in a git work tree, environments and variables,
  * the user config, target resolution with environment overrides and every
  * auth form.

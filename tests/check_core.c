@@ -1,17 +1,23 @@
 /*
  * check_core.c - unit tests of the core module: errors and exit statuses,
- * buffers, string helpers, file helpers.
+ * buffers, string helpers, file helpers, and the small helpers of
+ * lib/util.h.
  */
 #include <config.h>
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/roger.h"
+#include "lib/json-num.h"
+#include "lib/util.h"
 
 START_TEST(test_core_err_set_returns_code)
 {
@@ -147,6 +153,50 @@ START_TEST(test_core_parse_size)
 }
 END_TEST
 
+/* roger_json_int of the JSON text `text`: whether it is an int in [lo, hi]. */
+static bool json_int_of(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	bool ok;
+
+	ck_assert_ptr_nonnull(v);
+	ok = roger_json_int(v, lo, hi, out);
+	json_decref(v);
+	return ok;
+}
+
+START_TEST(test_core_json_int_never_casts_what_does_not_fit)
+{
+	int64_t v = 42;
+
+	ck_assert(json_int_of("8080", 0, 65535, &v));
+	ck_assert_int_eq(v, 8080);
+	ck_assert(json_int_of("3.0", 0, 10, &v)); /* a real without fraction */
+	ck_assert_int_eq(v, 3);
+	ck_assert(json_int_of("-1e3", INT32_MIN, INT32_MAX, &v));
+	ck_assert_int_eq(v, -1000);
+	v = 42;
+	/* the findings: reals far beyond the range, left alone */
+	ck_assert(!json_int_of("2.23e10", INT32_MIN, INT32_MAX, &v));
+	ck_assert(!json_int_of("1e308", INT64_MIN, INT64_MAX, &v));
+	ck_assert(!json_int_of("-1e308", INT64_MIN, INT64_MAX, &v));
+	/* 2^63 does not fit an int64 (INT64_MAX rounds up to it as a double) */
+	ck_assert(!json_int_of("9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
+	ck_assert(json_int_of("-9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
+	ck_assert(v == INT64_MIN);
+	v = 42;
+	ck_assert(!json_int_of("0.5", 0, 10, &v));
+	ck_assert(!json_int_of("65536", 0, 65535, &v));
+	ck_assert(!json_int_of("-1", 0, 65535, &v));
+	ck_assert(!json_int_of("\"1\"", 0, 10, &v));
+	ck_assert(!json_int_of("null", 0, 10, &v));
+	ck_assert(!roger_json_int(NULL, 0, 10, &v));
+	ck_assert_int_eq(v, 42);
+	ck_assert(json_int_of("9223372036854775807", INT64_MIN, INT64_MAX, &v));
+	ck_assert(v == INT64_MAX);
+}
+END_TEST
+
 static char tmpdir[PATH_MAX];
 
 static void make_tmpdir(void)
@@ -261,8 +311,92 @@ START_TEST(test_core_xdg_dirs)
 }
 END_TEST
 
+START_TEST(test_core_write_all)
+{
+	char *path = roger_path_join(tmpdir, "big");
+	struct roger_buf b = ROGER_BUF_INIT;
+	static char data[300000];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 26);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(roger_write_all(fd, data, sizeof(data)), 0);
+	ck_assert_int_eq(roger_write_all(fd, data, 0), 0);
+	close(fd);
+	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
+	ck_assert_uint_eq(b.len, sizeof(data));
+	ck_assert(memcmp(b.buf, data, sizeof(data)) == 0);
+	/* a descriptor not open for writing: -1, and errno says why */
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_int_eq(roger_write_all(fd, "x", 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	close(fd);
+	roger_buf_release(&b);
+	free(path);
+}
+END_TEST
+
+static bool uuid_shape(const char *u)
+{
+	for (size_t i = 0; i < ROGER_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? u[i] != '-' : !strchr("0123456789abcdef", u[i]))
+			return false;
+	}
+	return u[ROGER_UUID_LEN] == '\0' && u[14] == '4' &&
+	       strchr("89ab", u[19]) != NULL;
+}
+
+START_TEST(test_core_uuid)
+{
+	char a[ROGER_UUID_LEN + 1], b[ROGER_UUID_LEN + 1];
+
+	roger_uuid(a);
+	roger_uuid(b);
+	ck_assert_msg(uuid_shape(a), "'%s' is no version 4 UUID", a);
+	ck_assert_msg(uuid_shape(b), "'%s' is no version 4 UUID", b);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
+START_TEST(test_core_clock_deadline)
+{
+	struct timespec ts;
+	int64_t before, after, at;
+
+	before = roger_clock_ms(CLOCK_MONOTONIC);
+	roger_clock_deadline(&ts, 1999);
+	after = roger_clock_ms(CLOCK_MONOTONIC);
+	at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ck_assert_int_ge(ts.tv_nsec, 0);
+	ck_assert_int_lt(ts.tv_nsec, 1000000000L);
+	ck_assert_int_ge(at, before + 1999);
+	ck_assert_int_le(at, after + 1999);
+	ck_assert_int_ge(after, before);
+}
+END_TEST
+
+START_TEST(test_core_url_scheme_len)
+{
+	ck_assert_uint_eq(roger_url_scheme_len("http://h/"), 7);
+	ck_assert_uint_eq(roger_url_scheme_len("HTTPS://h"), 8);
+	ck_assert_uint_eq(roger_url_scheme_len("https:/h"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len("file:///x"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len("/v2/apps"), 0);
+	ck_assert_uint_eq(roger_url_scheme_len(""), 0);
+}
+END_TEST
+
 static int logged_level;
 static char logged[256];
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
 
 static void capture_log(void *data, int level, const char *fmt, va_list ap)
 {
@@ -311,6 +445,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_edit_distance_and_suggest);
 	tcase_add_test(tc, test_core_utf8);
 	tcase_add_test(tc, test_core_parse_size);
+	tcase_add_test(tc, test_core_json_int_never_casts_what_does_not_fit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fs");
@@ -320,6 +455,14 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_fs_read_missing_is_notfound);
 	tcase_add_test(tc, test_core_fs_mkdirs_and_remove_tree);
 	tcase_add_test(tc, test_core_xdg_dirs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("util");
+	tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
+	tcase_add_test(tc, test_core_write_all);
+	tcase_add_test(tc, test_core_uuid);
+	tcase_add_test(tc, test_core_clock_deadline);
+	tcase_add_test(tc, test_core_url_scheme_len);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ctx");

@@ -39,6 +39,8 @@
 /* ---- building observations ------------------------------------------------ */
 
 /* printf, then ' -> " (the JSON needs no single quote of its own). */
+static char *J(const char *fmt, ...) ROGER_PRINTF(1, 2);
+
 static char *J(const char *fmt, ...)
 {
 	static char buf[16][16384];
@@ -387,27 +389,30 @@ START_TEST(test_deploy_crash_loop_fails_after_three_distinct_tasks)
 }
 END_TEST
 
+/* lastTaskFailure: state, task id, timestamp, version */
+#define LAST_FAILURE \
+	"{'appId':'/web/hello','message':'exit 3','state':'%s'," \
+	"'taskId':'%s','timestamp':'%s','version':'%s'}"
+
 START_TEST(test_deploy_polling_alone_counts_each_last_failure_once)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
-	const char *ltf = "{'appId':'/web/hello','message':'exit 3','state':'%s',"
-			  "'taskId':'%s','timestamp':'%s','version':'%s'}";
 
 	see_deployments(d, 1100, ours());
 	/* each poll sees the latest failure; the same one again counts once */
 	for (int i = 0; i < 2; i++)
 		see_app(d, 1200 + i, app(V2, V2, 1, false, "",
-					 J(ltf, "TASK_FAILED", TASK("ccccccc1"), T_MID, V2)));
+					 J(LAST_FAILURE, "TASK_FAILED", TASK("ccccccc1"), T_MID, V2)));
 	ck_assert_int_eq(progress(d)->failures, 1);
 	/* a kill recorded as the last failure is not one */
 	see_app(d, 1300, app(V2, V2, 1, false, "",
-			     J(ltf, "TASK_KILLED", TASK("ccccccc2"), T_MID, V2)));
+			     J(LAST_FAILURE, "TASK_KILLED", TASK("ccccccc2"), T_MID, V2)));
 	ck_assert_int_eq(progress(d)->failures, 1);
 	see_app(d, 1400, app(V2, V2, 1, false, "",
-			     J(ltf, "TASK_ERROR", TASK("ccccccc3"), T_MID, V2)));
+			     J(LAST_FAILURE, "TASK_ERROR", TASK("ccccccc3"), T_MID, V2)));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	see_app(d, 1500, app(V2, V2, 1, false, "",
-			     J(ltf, "TASK_LOST", TASK("ccccccc4"), T_MID, V2)));
+			     J(LAST_FAILURE, "TASK_LOST", TASK("ccccccc4"), T_MID, V2)));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
 	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_TASKS);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("ccccccc4"));
@@ -535,28 +540,31 @@ START_TEST(test_deploy_health_failures_seen_by_polling)
 }
 END_TEST
 
+/* the launch queue: seconds left, overdue */
+#define QUEUE \
+	"{'queue':[{'app':{'id':'/web/hello','version':'" V2 "'},'count':1," \
+	"'delay':{'timeLeftSeconds':%d,'overdue':%s},'since':'" V2 "'}]}"
+
 START_TEST(test_deploy_backoff_past_the_timeout)
 {
 	struct roger_deploy *d = machine(1, 0, 30000, -1);
-	const char *q = "{'queue':[{'app':{'id':'/web/hello','version':'" V2 "'},'count':1,"
-			"'delay':{'timeLeftSeconds':%d,'overdue':%s},'since':'" V2 "'}]}";
 
 	see_deployments(d, 1100, ours());
 	see_app(d, 1200, app(V2, V2, 1, false, "", NULL));
 	see_event(d, 1300, failed_event(TASK("ccccccc1"), V2, "TASK_FAILED"));
 	/* a short delay: wait, and say so */
-	see_queue(d, 1400, J(q, 5, "false"));
+	see_queue(d, 1400, J(QUEUE, 5, "false"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(progress(d)->delay_seconds, 5);
 	ck_assert_str_eq(text(d), "0/1 running, 1 failed, launch delayed 5 s");
 	/* overdue: no delay */
-	see_queue(d, 1500, J(q, 0, "true"));
+	see_queue(d, 1500, J(QUEUE, 0, "true"));
 	ck_assert_int_eq(progress(d)->delay_seconds, 0);
 	/* another app's delay: not ours */
 	see_queue(d, 1600, J("{'queue':[{'app':{'id':'/other'},'delay':{'timeLeftSeconds':900,'overdue':false}}]}"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	/* 40 s to wait, 29 s left */
-	see_queue(d, 2000, J(q, 40, "false"));
+	see_queue(d, 2000, J(QUEUE, 40, "false"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
 	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_BACKOFF);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("ccccccc1"));
@@ -566,7 +574,7 @@ START_TEST(test_deploy_backoff_past_the_timeout)
 
 	/* no timeout: a backoff is only waited for */
 	d = machine(1, 0, 0, -1);
-	see_queue(d, 2000, J(q, 3000, "false"));
+	see_queue(d, 2000, J(QUEUE, 3000, "false"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_free(d);
 }
@@ -591,19 +599,22 @@ START_TEST(test_deploy_timeout)
 }
 END_TEST
 
+/* deployment_failed of a deployment and its plan */
+#define DEPLOYMENT_FAILED \
+	"{'id':'%s','plan':{'id':'%s','steps':[]},'eventType':'deployment_failed'," \
+	"'timestamp':'" T_MID "','reason':'The upgrade has been cancelled'}"
+
 START_TEST(test_deploy_deployment_failed_is_filtered_by_id)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
-	const char *failed = "{'id':'%s','plan':{'id':'%s','steps':[]},'eventType':'deployment_failed',"
-			     "'timestamp':'" T_MID "','reason':'The upgrade has been cancelled'}";
 
 	see_deployments(d, 1100, ours());
 	/* a 409 still publishes deployment_failed for the plan that never ran */
-	ck_assert_int_eq(see_event(d, 1200, J(failed, OTHER, OTHER)), 0);
+	ck_assert_int_eq(see_event(d, 1200, J(DEPLOYMENT_FAILED, OTHER, OTHER)), 0);
 	ck_assert_int_eq(see_event(d, 1300, J("{'plan':{'id':'%s'},'eventType':'deployment_info'}", OTHER)), 0);
 	ck_assert_int_eq(see_event(d, 1301, J("{'plan':{'id':'%s'},'eventType':'deployment_step_success'}", DEP)), 1);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
-	ck_assert_int_eq(see_event(d, 1400, J(failed, DEP, DEP)), 1);
+	ck_assert_int_eq(see_event(d, 1400, J(DEPLOYMENT_FAILED, DEP, DEP)), 1);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
 	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_CANCELLED);
 	assert_reason(d, "deployment '" DEP "' failed: The upgrade has been cancelled");
@@ -733,19 +744,19 @@ static void feed_fixture(struct roger_deploy *d, const char *name)
 {
 	char path[1024];
 	struct roger_buf b = ROGER_BUF_INIT;
-	struct roger_marathon_sse sse;
+	struct roger_sse sse;
 	const char *src = getenv("TEST_SRCDIR");
 
 	snprintf(path, sizeof(path), "%s/fixtures/%s", src && *src ? src : "tests", name);
 	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
-	roger_marathon_sse_init(&sse);
+	roger_sse_init(&sse);
 	/* in small pieces, as a slow stream would give them */
 	for (size_t i = 0; i < b.len; i += 7)
-		ck_assert_int_eq(roger_marathon_sse_feed(&sse, b.buf + i,
-							 b.len - i < 7 ? b.len - i : 7,
-							 feed_event, d, NULL),
+		ck_assert_int_eq(roger_sse_feed(&sse, b.buf + i,
+						b.len - i < 7 ? b.len - i : 7,
+						feed_event, d, NULL),
 				 0);
-	roger_marathon_sse_release(&sse);
+	roger_sse_release(&sse);
 	roger_buf_release(&b);
 }
 
@@ -896,6 +907,12 @@ START_TEST(test_deploy_default_timeout)
 	/* the target count given: a scale to 6 of the recorded app */
 	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 6, 0), (60 + 6 * 60) * 1000);
 	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 0, 0), (60 + 60) * 1000);
+	roger_marathon_app_free(a);
+	/* a reply's largest health checks and count saturate, not overflow */
+	a = app_of(J("{'id':'/a','instances':2147483647,"
+		     "'healthChecks':[{'gracePeriodSeconds':2147483647,'intervalSeconds':2147483647,"
+		     "'maxConsecutiveFailures':2147483647,'timeoutSeconds':2147483647}]}"));
+	ck_assert(roger_deploy_default_timeout_ms(a, -1, 0) == ROGER_DEPLOY_TIMEOUT_MAX_MS);
 	roger_marathon_app_free(a);
 }
 END_TEST

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/roger.h"
-#include "lib/config.h"
-#include "lib/http.h"
 #include "fake_http.h"
 #include "faultd.h"
+#include "lib/http.h"
+#include "lib/roger.h"
+#include "lib/target.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -28,6 +28,9 @@ static char tok_t0k[] = "T0K", tok_t[] = "T", tok_jwt[] = "eyJhbGciOi.SECRET",
 
 /* Log lines captured from the context. */
 static struct roger_buf logged = ROGER_BUF_INIT;
+
+static void capture_log(void *data, int level, const char *fmt, va_list ap)
+	ROGER_PRINTF(3, 0);
 
 static void capture_log(void *data, int level, const char *fmt, va_list ap)
 {

@@ -15,7 +15,10 @@
 
 #include "lib/roger.h"
 #include "lib/local/auth.h"
+#include "lib/local/container.h"
+#include "lib/local/images.h"
 #include "lib/local/internal.h"
+#include "lib/util.h"
 
 static json_t *parse(const char *text)
 {
@@ -130,9 +133,51 @@ START_TEST(test_local_app_validation)
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}", 422, "Object is not valid", "/upgradeStrategy/maximumOverCapacity", "is greater than 1");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}", 422, "Object is not valid", "/healthChecks(0)", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}", 422, "Invalid JSON", "/healthChecks(0)/protocol", "error.unknown.enum.literal");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\"}}}", 422, "Object is not valid", "/container", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}", 422, "Object is not valid", "/container/docker/privileged", "privileged containers are not supported by roger local");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"nginx\"},\"volumes\":[{\"containerPath\":\"/d\",\"hostPath\":\"/\",\"mode\":\"RW\"}]}}", 422, "Object is not valid", "/container/volumes", NULL);
+	expect_invalid("{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}", 422, "Object is not valid", "/networks", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422, "Invalid JSON", "/env/A", "error.expected.jsstring");
+}
+END_TEST
+
+/*
+ * Ints are Scala Ints: a number beyond 32 bits is error.expected.int, as
+ * Play reads it.  Fuzzing found "instances":1e308 cast to a long, which C
+ * leaves undefined (UBSan aborts; x86 gave LONG_MIN and "error.min").
+ */
+START_TEST(test_local_app_numbers_beyond_int)
+{
+	json_t *in, *out, *err = NULL;
+	int st = 0;
+
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":-1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483648}", 422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"backoffSeconds\":9.3e18}", 422, "Invalid JSON", "/backoffSeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"maxLaunchDelaySeconds\":\"1\"}", 422, "Invalid JSON", "/maxLaunchDelaySeconds", "error.expected.jsnumber");
+	/* health check times are multiplied into ms: 9e15 s overflowed that */
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"intervalSeconds\":9000000000000000}]}", 422, "Invalid JSON", "/healthChecks(0)/intervalSeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"delaySeconds\":1e300}]}", 422, "Invalid JSON", "/healthChecks(0)/delaySeconds", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":1e308}", 422, "Invalid JSON", "/taskKillGracePeriodSeconds", "error.max");
+	/*
+	 * Legacy ports are port definitions: checked alike (fuzzing found
+	 * 21474836480 stored, and GET then printing what PUT refuses).
+	 */
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[1,21474836480]}", 422, "Object is not valid", "/portDefinitions(1)/port", "is not between 0 and 65535");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[-1]}", 422, "Object is not valid", "/portDefinitions(0)/port", "is not between 0 and 65535");
+	/* the largest Int passes, and an integral real counts as an int */
+	in = parse("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483647,\"backoffSeconds\":2.0,"
+		   "\"healthChecks\":[{\"intervalSeconds\":10.0}]}");
+	out = roger_local_app_normalize(in, NULL, &st, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")), 2147483647);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "backoffSeconds")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(out, "healthChecks"), 0),
+							     "intervalSeconds")),
+			 10);
+	json_decref(out);
+	json_decref(in);
 }
 END_TEST
 
@@ -180,15 +225,15 @@ START_TEST(test_local_time_format)
 
 	roger_local_fmt_time(ts, 1393717340938LL);
 	ck_assert_str_eq(ts, "2014-03-01T23:42:20.938Z");
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.938Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938Z"));
 	ck_assert_int_eq(ms, 1393717340938LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20Z"));
 	ck_assert_int_eq(ms, 1393717340000LL);
-	ck_assert(roger_local_parse_time("2014-03-01T23:42:20.9Z", &ms));
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.9Z"));
 	ck_assert_int_eq(ms, 1393717340900LL);
-	ck_assert(!roger_local_parse_time("2014-03-01 23:42:20.938Z", &ms));
-	ck_assert(!roger_local_parse_time("yesterday", &ms));
-	ck_assert(!roger_local_parse_time("2014-13-01T23:42:20.938Z", &ms));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01 23:42:20.938Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "yesterday"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-13-01T23:42:20.938Z"));
 }
 END_TEST
 
@@ -206,7 +251,7 @@ START_TEST(test_local_numbers_and_ids)
 	ck_assert_str_eq(buf, "128.0");
 	roger_local_safe_id(buf, sizeof(buf), "/product/web");
 	ck_assert_str_eq(buf, "product_web");
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	ck_assert_uint_eq(strlen(uuid), 36);
 	ck_assert_int_eq(uuid[14], '4');
 	ck_assert(strchr("89ab", uuid[19]) != NULL);
@@ -358,6 +403,141 @@ START_TEST(test_local_up_status_stop)
 }
 END_TEST
 
+/* ---- containers: what runs, with what environment (the UCR's rules) ------ */
+
+static char *entry_busybox[] = { (char *)"/bin/busybox", NULL };
+static char *cmd_echo[] = { (char *)"/bin/echo", (char *)"from-cmd", NULL };
+static char *img_env[] = { (char *)"PATH=/bin", (char *)"GREETING=image", (char *)"KEEP=1", NULL };
+
+static void check_argv(const char *cmd, const char *const *args,
+		       char **entry, char **cmdv, const char *want)
+{
+	struct roger_image_use img;
+	struct roger_err err = ROGER_ERR_INIT;
+	char **argv = NULL, joined[512] = "";
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	img.entrypoint = entry;
+	img.cmd = cmdv;
+	rc = roger_container_argv(&argv, cmd, args, &img, &err);
+	if (!want) {
+		ck_assert_int_eq(rc, ROGER_EINVALID);
+		ck_assert_str_eq(err.msg, "Failed to determine the launch command: No executable is found");
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	for (char **p = argv; *p; p++) {
+		strcat(joined, p == argv ? "" : "|");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(argv);
+	ck_assert_str_eq(joined, want);
+}
+
+START_TEST(test_local_container_argv)
+{
+	const char *const args[] = { "sh", "-c", "x", NULL };
+
+	/* cmd: /bin/sh -c, whatever the image says */
+	check_argv("echo hi", NULL, entry_busybox, cmd_echo, "/bin/sh|-c|echo hi");
+	/* args go to the Entrypoint, Cmd dropped */
+	check_argv(NULL, args, entry_busybox, cmd_echo, "/bin/busybox|sh|-c|x");
+	/* no Entrypoint: Cmd[0] then args */
+	check_argv(NULL, args, NULL, cmd_echo, "/bin/echo|sh|-c|x");
+	/* neither: Entrypoint then Cmd, or Cmd alone */
+	check_argv(NULL, NULL, entry_busybox, cmd_echo, "/bin/busybox|/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, cmd_echo, "/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, NULL, NULL);
+	check_argv(NULL, args, NULL, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_local_container_env)
+{
+	struct roger_image_use img;
+	char *task[] = { (char *)"GREETING=app", (char *)"PORT0=31000", NULL }, **env = NULL;
+	char joined[512] = "";
+
+	memset(&img, 0, sizeof(img));
+	img.env = img_env;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	for (char **p = env; *p; p++) {
+		strcat(joined, p == env ? "" : " ");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(env);
+	/* the image's first, those the task sets overridden by the task's */
+	ck_assert_str_eq(joined, "PATH=/bin KEEP=1 GREETING=app PORT0=31000");
+	img.env = NULL;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	ck_assert_str_eq(env[2], "PATH=" ROGER_CONTAINER_PATH);
+	for (char **p = env; *p; p++)
+		free(*p);
+	free(env);
+}
+END_TEST
+
+START_TEST(test_local_container_exec_paths)
+{
+	char **v = NULL;
+
+	ck_assert_int_eq(roger_container_exec_paths(&v, "httpd", "/usr/bin:/bin::rel", "/srv"), 0);
+	ck_assert_str_eq(v[0], "/usr/bin/httpd");
+	ck_assert_str_eq(v[1], "/bin/httpd");
+	ck_assert_str_eq(v[2], "/srv/httpd");
+	ck_assert_str_eq(v[3], "/srv/rel/httpd");
+	ck_assert_ptr_null(v[4]);
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+	ck_assert_int_eq(roger_container_exec_paths(&v, "./run", NULL, "/app"), 0);
+	ck_assert_str_eq(v[0], "/app/./run");
+	ck_assert_ptr_null(v[1]);
+	free(v[0]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_local_container_user)
+{
+	char dir[] = "/tmp/check_local_user.XXXXXX", path[128];
+	struct roger_err err = ROGER_ERR_INIT;
+	uid_t uid;
+	gid_t gid;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/srv:/bin/sh\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/etc/group", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:\nstaff:x:50:\n", f);
+	fclose(f);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "", &err), 0);
+	ck_assert_int_eq(uid, 0);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app", &err), 0);
+	ck_assert_int_eq(uid, 1000);
+	ck_assert_int_eq(gid, 1001);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app:staff", &err), 0);
+	ck_assert_int_eq(gid, 50);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "4242:7", &err), 0);
+	ck_assert_int_eq(uid, 4242);
+	ck_assert_int_eq(gid, 7);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "nobody", &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "unable to find user nobody: no matching entries in passwd file");
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -367,8 +547,16 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_app_defaults_in_1_10_order);
 	tcase_add_test(tc, test_local_app_health_check_and_fetch_defaults);
 	tcase_add_test(tc, test_local_app_validation);
+	tcase_add_test(tc, test_local_app_numbers_beyond_int);
 	tcase_add_test(tc, test_local_app_ids);
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("container");
+	tcase_add_test(tc, test_local_container_argv);
+	tcase_add_test(tc, test_local_container_env);
+	tcase_add_test(tc, test_local_container_exec_paths);
+	tcase_add_test(tc, test_local_container_user);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("auth");

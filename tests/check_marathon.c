@@ -14,6 +14,7 @@
 #include "lib/roger.h"
 #include "lib/http.h"
 #include "lib/marathon.h"
+#include "lib/marathon-defaults.h"
 #include "fake_http.h"
 #include "faultd.h"
 
@@ -137,6 +138,23 @@ START_TEST(test_marathon_task_ids_both_formats)
 	ck_assert_str_eq(err.msg, "unexpected task id 'foo'");
 	roger_marathon_task_short_name(shortname, sizeof(shortname), "foo");
 	ck_assert_str_eq(shortname, "foo");
+}
+END_TEST
+
+START_TEST(test_marathon_time_parse_refuses_and_keeps_out)
+{
+	int64_t ms = 42;
+
+	ck_assert(roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938Z"));
+	ck_assert_int_eq(ms, 1393717340938LL);
+	ms = 42;
+	ck_assert(!roger_marathon_time_parse(&ms, NULL));
+	ck_assert(!roger_marathon_time_parse(&ms, ""));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.1234567890Z"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938+0000"));
+	ck_assert(!roger_marathon_time_parse(&ms, "2014-3-1T23:42:20Z"));
+	ck_assert_int_eq(ms, 42);
 }
 END_TEST
 
@@ -605,6 +623,40 @@ START_TEST(test_marathon_parse_app_timing)
 }
 END_TEST
 
+/* Every default of the one table reads back as JSON, each path once. */
+START_TEST(test_marathon_defaults_table)
+{
+	ck_assert_ptr_null(roger_marathon_default_json(ROGER_MD_NONE));
+	for (int d = ROGER_MD_NONE + 1; d < ROGER_MD_COUNT_; d++) {
+		const char *json = roger_marathon_default_json(d);
+		const char *path = roger_marathon_default_path(d);
+
+		ck_assert_ptr_nonnull(json);
+		ck_assert_ptr_nonnull(path);
+		for (int e = ROGER_MD_NONE + 1; e < d; e++)
+			ck_assert_str_ne(roger_marathon_default_path(e), path);
+		while (*json) {
+			size_t len = strcspn(json, "|");
+			char *one = strndup(json, len);
+			json_t *v = json_loads(one, JSON_DECODE_ANY, NULL);
+
+			ck_assert_msg(v != NULL, "%s: '%s' is no JSON", path, one);
+			json_decref(v);
+			free(one);
+			json += len + (json[len] == '|');
+		}
+	}
+	ck_assert_str_eq(roger_marathon_default_string(ROGER_MD_HC_PROTOCOL),
+			 "HTTP");
+	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_HC_PROTOCOL),
+			 "\"HTTP\"");
+	/* where versions differ, the newest Marathon's value comes first */
+	ck_assert(roger_marathon_default_number(ROGER_MD_MAX_LAUNCH_DELAY) == 300);
+	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_MAX_LAUNCH_DELAY),
+			 "300|3600");
+}
+END_TEST
+
 START_TEST(test_marathon_parse_bad_bodies)
 {
 	struct roger_marathon_app *app = NULL;
@@ -690,6 +742,54 @@ START_TEST(test_marathon_parse_tasks_all_shapes)
 	ck_assert_uint_eq(tasks->n, 1);
 	ck_assert_str_eq(tasks->items[0].host, "h");
 	roger_marathon_tasks_free(tasks);
+}
+END_TEST
+
+/*
+ * Numbers that do not fit where an int goes read as absent: fuzzing found
+ * (int)2.23e10 of a task's port, which C leaves undefined (UBSan aborts;
+ * x86 made it INT_MIN).
+ */
+START_TEST(test_marathon_parse_numbers_out_of_range)
+{
+	static const char tasks_body[] =
+		"{\"tasks\":[{\"id\":\"a.1\",\"ports\":[2.23e10,8080,-1,1.5,70000,31000.0]}]}";
+	static const char app_body[] =
+		"{\"app\":{\"id\":\"/a\",\"instances\":1e308,\"tasksRunning\":-2.5e10,"
+		"\"tasksHealthy\":3,\"portDefinitions\":[{\"port\":1e19},{\"port\":10001}],"
+		"\"upgradeStrategy\":{\"minimumHealthCapacity\":-1e308,\"maximumOverCapacity\":1e308},"
+		"\"healthChecks\":[{\"intervalSeconds\":1e300,\"timeoutSeconds\":-3e9,"
+		"\"gracePeriodSeconds\":7.5,\"maxConsecutiveFailures\":2147483647}]}}";
+	struct roger_marathon_tasks *tasks = NULL;
+	struct roger_marathon_app *app = NULL;
+	const struct roger_marathon_health_check *hc;
+
+	ck_assert_int_eq(roger_marathon_tasks_parse(&tasks, tasks_body,
+						    strlen(tasks_body), NULL),
+			 0);
+	ck_assert_uint_eq(tasks->n, 1);
+	ck_assert_uint_eq(tasks->items[0].n_ports, 2);
+	ck_assert_int_eq(tasks->items[0].ports[0], 8080);
+	ck_assert_int_eq(tasks->items[0].ports[1], 31000);
+	roger_marathon_tasks_free(tasks);
+
+	ck_assert_int_eq(roger_marathon_app_parse(&app, app_body,
+						  strlen(app_body), NULL),
+			 0);
+	ck_assert_int_eq(app->instances, 0);
+	ck_assert_int_eq(app->tasks_running, 0);
+	ck_assert_int_eq(app->tasks_healthy, 3);
+	ck_assert_uint_eq(app->n_service_ports, 1);
+	ck_assert_int_eq(app->service_ports[0], 10001);
+	ck_assert(app->minimum_health_capacity == 1);
+	ck_assert(app->maximum_over_capacity == 1);
+	ck_assert_uint_eq(app->n_health_checks, 1);
+	hc = &app->health_checks[0];
+	ck_assert_int_eq(hc->interval_seconds, 60);
+	ck_assert_int_eq(hc->timeout_seconds, 20);
+	ck_assert_int_eq(hc->grace_period_seconds, 300);
+	ck_assert_int_eq(hc->max_consecutive_failures, 2147483647);
+	roger_marathon_app_free(app);
 }
 END_TEST
 
@@ -1006,11 +1106,11 @@ static void collected_release(struct collected *c)
 static size_t feed_chunks(struct collected *c, const char *bytes, size_t len,
 			  unsigned seed, size_t fixed)
 {
-	struct roger_marathon_sse p;
+	struct roger_sse p;
 	size_t off = 0, heartbeats;
 	int rc = 0;
 
-	roger_marathon_sse_init(&p);
+	roger_sse_init(&p);
 	srand(seed);
 	/* one assertion at the end: Check's cost per assertion is a syscall */
 	while (off < len && rc == 0) {
@@ -1018,14 +1118,14 @@ static size_t feed_chunks(struct collected *c, const char *bytes, size_t len,
 
 		if (n > len - off)
 			n = len - off;
-		rc = roger_marathon_sse_feed(&p, bytes + off, n, collect_event,
-					     c, NULL);
+		rc = roger_sse_feed(&p, bytes + off, n, collect_event,
+				    c, NULL);
 		off += n;
 	}
 	ck_assert_int_eq(rc, 0);
 	heartbeats = p.n_heartbeats;
 	ck_assert_uint_eq(p.n_events, c->n);
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	return heartbeats;
 }
 
@@ -1119,7 +1219,7 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 	const char *partial = "event: a\r\ndata: {}\r\n";
 	const char *three = "event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\nevent: c\r\ndata: 3\r\n\r\n";
 	struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT, 0, 0 };
-	struct roger_marathon_sse p;
+	struct roger_sse p;
 	struct roger_err err = ROGER_ERR_INIT;
 
 	feed_chunks(&c, multi, strlen(multi), 0, strlen(multi));
@@ -1131,41 +1231,41 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 	memset(&c, 0, sizeof(c));
 	roger_buf_init(&c.types);
 	roger_buf_init(&c.data);
-	roger_marathon_sse_init(&p);
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, partial, strlen(partial),
-						 collect_event, &c, NULL),
+	roger_sse_init(&p);
+	ck_assert_int_eq(roger_sse_feed(&p, partial, strlen(partial),
+					collect_event, &c, NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 0);
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "\r", 1, collect_event, &c,
-						 NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\r", 1, collect_event, &c,
+					NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 1);
 	/* the LF of that CRLF, in its own chunk, is not another line */
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "\n", 1, collect_event, &c,
-						 NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\n", 1, collect_event, &c,
+					NULL),
 			 0);
 	ck_assert_uint_eq(p.n_heartbeats, 0);
 
 	/* several events in one chunk; the callback stops at the second */
 	c.stop_at = 3;
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, three, strlen(three),
-						 collect_event, &c, NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, three, strlen(three),
+					collect_event, &c, NULL),
 			 ROGER_HTTP_STOP);
 	ck_assert_str_eq(c.types.buf, "a\na\nb\n");
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	collected_release(&c);
 
 	/* an event over the cap */
 	memset(&c, 0, sizeof(c));
 	roger_buf_init(&c.types);
 	roger_buf_init(&c.data);
-	roger_marathon_sse_init(&p);
+	roger_sse_init(&p);
 	p.max_event = 16;
-	ck_assert_int_eq(roger_marathon_sse_feed(&p, "data: 0123456789abcdef\r\n",
-						 24, collect_event, &c, &err),
+	ck_assert_int_eq(roger_sse_feed(&p, "data: 0123456789abcdef\r\n",
+					24, collect_event, &c, &err),
 			 ROGER_EHTTP);
 	ck_assert_str_eq(err.msg, "an event of the stream is larger than 16 bytes");
-	roger_marathon_sse_release(&p);
+	roger_sse_release(&p);
 	collected_release(&c);
 }
 END_TEST
@@ -1731,6 +1831,7 @@ static Suite *marathon_suite(void)
 	tc = tcase_create("ids");
 	tcase_add_test(tc, test_marathon_id_rules);
 	tcase_add_test(tc, test_marathon_task_ids_both_formats);
+	tcase_add_test(tc, test_marathon_time_parse_refuses_and_keeps_out);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("requests");
@@ -1744,8 +1845,10 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_parse_app_post_201_bare);
 	tcase_add_test(tc, test_marathon_parse_app_edge_shapes);
 	tcase_add_test(tc, test_marathon_parse_app_timing);
+	tcase_add_test(tc, test_marathon_defaults_table);
 	tcase_add_test(tc, test_marathon_parse_bad_bodies);
 	tcase_add_test(tc, test_marathon_parse_tasks_all_shapes);
+	tcase_add_test(tc, test_marathon_parse_numbers_out_of_range);
 	tcase_add_test(tc, test_marathon_parse_versions_sorted);
 	tcase_add_test(tc, test_marathon_parse_deployments);
 	tcase_add_test(tc, test_marathon_parse_deployment_result);

@@ -226,6 +226,28 @@ START_TEST(test_mesos_master_pid_only)
 }
 END_TEST
 
+/* A port that is not one (4294972347 wraps to 5051 as an int) reads as absent. */
+START_TEST(test_mesos_master_port_out_of_range)
+{
+	json_t *doc = fixture_json("mesos-master-state.json");
+	json_t *slave = json_array_get(json_object_get(doc, "slaves"), 0);
+	struct roger_mesos_master *m;
+	char *url = NULL;
+
+	json_object_set_new(slave, "port", json_integer(4294972347LL));
+	json_object_set_new(slave, "pid", json_string("slave(1)@10.0.0.9:5052"));
+	m = master_from(doc);
+	ck_assert_int_eq(m->agents[0].port, 0);
+	ck_assert_int_eq(roger_mesos_agent_url(&url, &m->agents[0],
+					       "http://m:5050", NULL),
+			 0);
+	ck_assert_str_eq(url, "http://10.0.0.9:5052");
+	free(url);
+	roger_mesos_master_free(m);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(test_mesos_agent_urls)
 {
 	struct roger_mesos_agent_info a = { "S1", "agent-7.example.com", 5051,
@@ -807,6 +829,7 @@ static Suite *mesos_suite(void)
 	tc = tcase_create("master");
 	tcase_add_test(tc, test_mesos_master_fixture);
 	tcase_add_test(tc, test_mesos_master_pid_only);
+	tcase_add_test(tc, test_mesos_master_port_out_of_range);
 	tcase_add_test(tc, test_mesos_agent_urls);
 	tcase_add_test(tc, test_mesos_master_completed);
 	tcase_add_test(tc, test_mesos_master_errors);

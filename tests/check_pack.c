@@ -1279,6 +1279,100 @@ START_TEST(test_pack_wildmatch)
 }
 END_TEST
 
+/*
+ * Corners of the stars, brackets and escapes, with the results of the
+ * matcher before it learned to give up early (WM_ABORT_*): same answers.
+ */
+START_TEST(test_pack_wildmatch_corners)
+{
+	static const struct {
+		const char *pattern, *text;
+		bool plain, pathname;
+	} cases[] = {
+		{ "**/*x", "aa/aa/bx", 1, 1 },
+		{ "**/*x", "aa/aa/b", 0, 0 },
+		{ "a/**/b", "a/b", 0, 1 },
+		{ "a/**/b", "a/x/y/b", 1, 1 },
+		{ "a/**/b", "a/xb", 0, 0 },
+		{ "a**/b", "ax/b", 1, 1 },
+		{ "a**/b", "ax/y/b", 1, 0 },
+		{ "**", "a/b", 1, 1 },
+		{ "**/", "a/b/", 1, 1 },
+		{ "*/**", "a", 0, 0 },
+		{ "*/**", "a/", 1, 1 },
+		{ "x/**", "x/", 1, 1 },
+		{ "*a*b", "xaybzb", 1, 1 },
+		{ "*a*b", "xa/b", 1, 0 },
+		{ "*.c", "a/b.c", 1, 0 },
+		{ "**/*.c", "a/b.c", 1, 1 },
+		{ "**/**/c", "c", 0, 1 },
+		{ "**/**/c", "a/b/c", 1, 1 },
+		{ "a/*/c", "a/b/c", 1, 1 },
+		{ "a/*/c", "a/b/x/c", 1, 0 },
+		{ "[a-]x", "-x", 1, 1 },
+		{ "[]a]", "]", 1, 1 },
+		{ "[!]]", "a", 1, 1 },
+		{ "[", "[", 1, 1 },
+		{ "a[", "a[", 1, 1 },
+		{ "\\", "\\", 1, 1 },
+		{ "*[", "ab[", 1, 1 },
+		{ "?*?", "ab", 1, 1 },
+		{ "?*?", "a", 0, 0 },
+		{ "*/", "a/", 1, 1 },
+		{ "\\**", "*ab", 1, 1 },
+		{ "a\\/**/b", "a/x/b", 1, 1 },
+		{ "[[:alpha:]]*[[:digit:]]", "ab/1", 1, 0 },
+		{ "**/a/**/a/**/b", "a/a/a/a/b", 0, 1 },
+		{ "**/a/**/a/**/b", "a/a/c", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(roger_wildmatch(cases[i].pattern, cases[i].text,
+					      false) == cases[i].plain,
+			      "'%s' on '%s'", cases[i].pattern, cases[i].text);
+		ck_assert_msg(roger_wildmatch(cases[i].pattern, cases[i].text,
+					      true) == cases[i].pathname,
+			      "'%s' on '%s' (pathname)", cases[i].pattern,
+			      cases[i].text);
+	}
+}
+END_TEST
+
+/*
+ * A pattern a repository controls (build.exclude, .gitattributes) cannot
+ * make packaging exponential: star-star-slash-star n times, then "x",
+ * against "aa/" repeated took 0.86 s for n = 14 and ten times more per two
+ * more (fuzzing found it).  With n = 40 that was years; a failed star now
+ * stops the stars above it from trying more text, so this ends at once
+ * (Check's timeout fails it otherwise).
+ */
+START_TEST(test_pack_wildmatch_no_backtracking_blowup)
+{
+	struct roger_buf pattern = ROGER_BUF_INIT, text = ROGER_BUF_INIT;
+
+	for (int i = 0; i < 40; i++) {
+		roger_buf_adds(&pattern, "**/*");
+		roger_buf_adds(&text, "aa/");
+	}
+	roger_buf_adds(&pattern, "x");
+	roger_buf_adds(&text, "b");
+	ck_assert(!roger_wildmatch(pattern.buf, text.buf, true));
+	ck_assert(!roger_wildmatch(pattern.buf, text.buf, false));
+	text.buf[text.len - 1] = 'x';
+	ck_assert(roger_wildmatch(pattern.buf, text.buf, true));
+	roger_buf_reset(&pattern);
+	for (int i = 0; i < 40; i++)
+		roger_buf_adds(&pattern, "*a");
+	roger_buf_adds(&pattern, "b");
+	roger_buf_reset(&text);
+	for (int i = 0; i < 4000; i++)
+		roger_buf_adds(&text, "a");
+	ck_assert(!roger_wildmatch(pattern.buf, text.buf, false));
+	roger_buf_release(&pattern);
+	roger_buf_release(&text);
+}
+END_TEST
+
 static Suite *pack_suite(void)
 {
 	Suite *s = suite_create("pack");
@@ -1318,6 +1412,8 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_seg_index_refused);
 	tcase_add_test(tc, test_pack_seg_unfinal_refuses_garbage);
 	tcase_add_test(tc, test_pack_wildmatch);
+	tcase_add_test(tc, test_pack_wildmatch_corners);
+	tcase_add_test(tc, test_pack_wildmatch_no_backtracking_blowup);
 	suite_add_tcase(s, tc);
 	return s;
 }

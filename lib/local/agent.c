@@ -44,11 +44,11 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,8 +63,10 @@
 #include "err.h"
 #include "fs.h"
 #include "str.h"
+#include "util.h"
 #include "local/agent-int.h"
 #include "local/agent.h"
+#include "local/container.h"
 #include "local/fetch.h"
 #include "local/proc.h"
 
@@ -98,14 +100,6 @@ bool roger_task_state_terminal(enum roger_task_state s)
 static double wall_now(const struct roger_agent *a)
 {
 	return (double)roger_ctx_wall_ms(a->ctx) / 1000.0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void free_strv(char **v)
@@ -148,51 +142,6 @@ static bool valid_id(const char *s)
 		if (*p == '/' || *p < 0x20 || *p == 0x7f)
 			return false;
 	return true;
-}
-
-/* A random (version 4) UUID, as Mesos names containers. */
-static void new_uuid(char out[37])
-{
-	unsigned char b[16];
-	size_t got = 0;
-
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* No entropy source: time and address still make
-			 * ids unique within this process. */
-			uint64_t x = (uint64_t)mono_ms() ^ (uint64_t)(uintptr_t)out;
-
-			for (size_t i = got; i < sizeof(b); i++, x = x * 6364136223846793005ULL + 1)
-				b[i] = (unsigned char)(x >> 56);
-			break;
-		}
-		got += (size_t)n;
-	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -250,7 +199,7 @@ static void say(int fd, const char *fmt, ...)
 	roger_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	roger_buf_addch(&b, '\n');
-	(void)write_all(fd, b.buf, b.len);
+	(void)roger_write_all(fd, b.buf, b.len);
 	roger_buf_release(&b);
 }
 
@@ -287,6 +236,7 @@ static void run_free(struct roger_agent_run *r)
 	free(r->executor_dir);
 	free(r->sandbox);
 	free(r->ports);
+	free(r->image);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
 	free(r);
@@ -303,7 +253,7 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 	if (!r)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	r->wake_fd = -1;
-	new_uuid(cid);
+	roger_uuid(cid);
 	r->task_id = strdup(t->task_id);
 	r->framework_id = strdup(t->framework_id);
 	r->framework_name = strdup(t->framework_name ? t->framework_name : "marathon");
@@ -324,6 +274,9 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 	r->env = dup_strv(t->env);
 	if (!r->env)
 		goto fail;
+	if (t->image && !(r->image = strdup(t->image)))
+		goto fail;
+	r->force_pull = t->force_pull_image;
 	if (t->fetch && !json_is_null(t->fetch)) {
 		r->fetch = json_deep_copy(t->fetch);
 		if (!r->fetch)
@@ -570,7 +523,7 @@ static int task_env(char ***out, const struct roger_agent *a,
 {
 	char endpoint[300], pid[320];
 	const char *mesos[][2] = {
-		{ "MESOS_SANDBOX", r->sandbox },
+		{ "MESOS_SANDBOX", r->image ? ROGER_CONTAINER_SANDBOX : r->sandbox },
 		{ "MESOS_DIRECTORY", r->sandbox },
 		{ "MESOS_TASK_ID", r->task_id },
 		{ "MESOS_FRAMEWORK_ID", r->framework_id },
@@ -611,10 +564,11 @@ static int task_env(char ***out, const struct roger_agent *a,
 	for (size_t i = 0; i < n_mesos; i++)
 		if ((rc = env_push(&v, &n, mesos[i][0], mesos[i][1])) < 0)
 			goto out;
-	if (!env_has(v, "PATH") &&
+	/* An image task's PATH and HOME are the image's (container.c). */
+	if (!r->image && !env_has(v, "PATH") &&
 	    (rc = env_push(&v, &n, "PATH", a->default_path)) < 0)
 		goto out;
-	if (a->home && !env_has(v, "HOME") &&
+	if (!r->image && a->home && !env_has(v, "HOME") &&
 	    (rc = env_push(&v, &n, "HOME", a->home)) < 0)
 		goto out;
 	*out = v;
@@ -727,7 +681,7 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 
 	for (;;) {
 		struct pollfd pfd[2];
-		int64_t deadline, now = mono_ms();
+		int64_t deadline, now = roger_clock_ms(CLOCK_MONOTONIC);
 		int timeout = -1, nfds = 0;
 		uint64_t v;
 
@@ -808,6 +762,8 @@ static void finish_process(struct run_ctx *c, pid_t pid, bool killed)
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
 	       errno == EINTR)
 		;
+	if (c->r->ct)
+		roger_agent_image_exit(c->r, &si);
 	started = roger_proc_start_time(pid); /* a zombie still has it */
 	kill(-pid, SIGKILL);
 	roger_watchdog_remove(&a->watchdog, pid);
@@ -866,8 +822,18 @@ static void run_task(struct run_ctx *c)
 		emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
 		return;
 	}
-	if (build_env(c) < 0 || build_command(c) < 0) {
+	if (build_env(c) < 0 || (!r->image && build_command(c) < 0)) {
 		emit(a, r, ROGER_TASK_FAILED, "Failed to launch container: out of memory");
+		return;
+	}
+	if (r->image && roger_agent_image_prepare(a, r, &c->envp, &c->argv, run_cancelled, c, &err) < 0) {
+		if (err.code == ROGER_EINTR) {
+			emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
+			return;
+		}
+		say(c->err_fd, "Failed to launch container: %s", err.msg);
+		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
+		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	say(c->out_fd, "Starting task %s", r->task_id);
@@ -882,14 +848,15 @@ static void run_task(struct run_ctx *c)
 	spec.err_fd = c->err_fd;
 	spec.forked = on_forked;
 	spec.data = c;
-	if (roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog, &err) < 0) {
+	if ((r->image ? roger_agent_image_spawn(a, r, &spec, &pid, &exec_errno, &err)
+		      : roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog, &err)) < 0) {
 		say(c->err_fd, "Failed to launch the command: %s", err.msg);
 		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
 		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	if (exec_errno)
-		say(c->err_fd, "Failed to execute command '%s': %s", c->path, strerror(exec_errno));
+		say(c->err_fd, "Failed to execute command '%s': %s", c->path ? c->path : c->argv[0], strerror(exec_errno));
 	else
 		emit(a, r, ROGER_TASK_RUNNING, NULL);
 	finish_process(c, pid, supervise(c, pid));
@@ -938,6 +905,7 @@ static void *run_main(void *data)
 	free_strv(c.envp);
 	free_strv(c.argv);
 	free(c.path);
+	roger_agent_image_release(r);
 	/* Evict before `done`: a thread must never pick itself to join. */
 	evict(a);
 	pthread_mutex_lock(&a->lock);
@@ -991,7 +959,7 @@ static void rotate_sandboxes(struct roger_agent *a)
 
 	if (!cur || !prev || lstat(cur, &st) < 0)
 		goto out;
-	new_uuid(uuid);
+	roger_uuid(uuid);
 	if (asprintf(&trash, "%s/.slaves.trash-%s", a->work_dir, uuid) < 0) {
 		trash = NULL;
 		goto out;
@@ -1080,6 +1048,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	a->max_extract_entries = opts->max_extract_entries;
 	a->on_update = opts->on_update;
 	a->data = opts->data;
+	a->images = opts->images;
 	agent_defaults(a, opts);
 	a->work_dir = realpath(opts->work_dir, NULL);
 	if (!a->work_dir) {
@@ -1106,6 +1075,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		goto fail;
 	}
 	rotate_sandboxes(a);
+	roger_agent_image_setup(a);
 	if ((rc = roger_fs_mkdirs(a->slave_dir, 0755, err)) < 0)
 		goto fail;
 	a->start_time = wall_now(a);
@@ -1135,6 +1105,7 @@ fail:
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
+	free(a->isolation_why);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 	return rc;
@@ -1151,7 +1122,14 @@ static void wake(struct roger_agent_run *r)
 /* Record a kill request (under the lock): the run's thread carries it out. */
 static void request_kill(struct roger_agent_run *r, double grace)
 {
-	int64_t deadline = mono_ms() + (int64_t)(grace > 0 ? grace * 1000.0 : 0);
+	int64_t deadline;
+
+	/* A grace beyond INT32_MAX s is forever; in ms it must fit an int64. */
+	if (!(grace > 0))
+		grace = 0;
+	else if (grace > INT32_MAX)
+		grace = INT32_MAX;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + (int64_t)(grace * 1000.0);
 
 	if (!r->kill_requested || deadline < r->kill_deadline_ms)
 		r->kill_deadline_ms = deadline;
@@ -1206,6 +1184,7 @@ void roger_agent_free(struct roger_agent *a)
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
+	free(a->isolation_why);
 	free(a);
 }
 
@@ -1219,7 +1198,7 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 		return roger_err_set(err, ROGER_EINVALID, "invalid task id '%s'", t->task_id ? t->task_id : "");
 	if (!valid_id(t->framework_id))
 		return roger_err_set(err, ROGER_EINVALID, "invalid framework id '%s' for task '%s'", t->framework_id ? t->framework_id : "", t->task_id);
-	if (!t->cmd && !(t->args && t->args[0] && *t->args[0]))
+	if (!t->cmd && !t->image && !(t->args && t->args[0] && *t->args[0]))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has neither a command nor arguments", t->task_id);
 	if (t->n_ports < 0 || (t->n_ports > 0 && !t->ports))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has an invalid port list", t->task_id);
@@ -1269,6 +1248,21 @@ int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		request_kill(r, grace_seconds);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
+}
+
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err)
+{
+	int rc = roger_watchdog_check(&a->watchdog, err);
+
+	if (pid)
+		*pid = (long)roger_watchdog_pid(&a->watchdog);
+	return rc;
+}
+
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a)
+{
+	return roger_watchdog_restarts(&a->watchdog);
 }
 
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id)

@@ -73,6 +73,14 @@ struct roger_agent_task {
 	 * gives the task; 0 for Mesos' default, 3 seconds. */
 	double kill_grace_seconds;
 	const char *framework_name; /* NULL: "marathon" */
+	/*
+	 * The image to run the task in (Marathon's container.docker.image,
+	 * either container type), or NULL for a plain process.  The task then
+	 * runs as the Mesos containerizer runs one (container.h); the pull
+	 * happens while it is TASK_STAGING.
+	 */
+	const char *image;
+	bool force_pull_image; /* container.docker.forcePullImage */
 };
 
 struct roger_agent_update {
@@ -112,6 +120,9 @@ struct roger_agent_options {
 	/* How many finished tasks are kept, with their sandboxes on disk, for
 	 * the state and files endpoints; older ones are deleted.  0: 100. */
 	unsigned max_completed;
+	/* The image store image tasks are pulled into (borrowed, outlives the
+	 * agent); NULL: image tasks fail. */
+	struct roger_images *images;
 };
 
 /*
@@ -148,6 +159,21 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
  */
 int roger_agent_kill(struct roger_agent *a, const char *task_id,
 		     double grace_seconds, struct roger_err *err);
+
+/*
+ * Check the watchdog (see roger_agent_new()): when something killed it,
+ * start a new one that protects every running task.  0: it runs, 1: a new
+ * one was started, negative: none runs and none could be started, so a
+ * crash of this process would leave the tasks running.  `*pid` (may be
+ * NULL) gets the watchdog's pid, -1 for none.  Call it often.
+ */
+int roger_agent_watchdog(struct roger_agent *a, long *pid,
+			 struct roger_err *err);
+/* How many times the watchdog was replaced after it died. */
+unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
+/* Why this agent cannot run image tasks (no way to isolate them), or NULL
+ * when it can (borrowed, for the agent's life). */
+const char *roger_agent_isolation_why(struct roger_agent *a);
 
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);

@@ -3,21 +3,23 @@
  *
  * roger_local_app_normalize() is Marathon 1.10's reading of an app: JSON
  * type errors are 422 "Invalid JSON" with Play's error keys
- * (error.expected.jsnumber, error.path.missing, error.pattern, error.min),
- * semantic errors are 422 "Object is not valid" with accord-style messages,
- * each under the JSON path Marathon prints ("/healthChecks(0)/portIndex").
+ * (error.expected.jsnumber, error.expected.int, error.path.missing,
+ * error.pattern, error.min, error.max), semantic errors are 422 "Object is
+ * not valid" with accord-style messages, each under the JSON path Marathon
+ * prints ("/healthChecks(0)/portIndex").
  * What it returns is the definition in 1.10's output shape: defaults
  * filled in, fields in the order of the RAML serializer, empty optional
  * fields left out, so GET prints exactly what is stored.  Pure: no I/O.
  */
 #include <config.h>
 
-#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "json-num.h"
 #include "local/internal.h"
 
 struct check {
@@ -186,29 +188,45 @@ static bool get_number(struct check *c, const json_t *in, const char *key,
 	return true;
 }
 
+/*
+ * An Int field as Play reads it: a number without a fraction (3.0 counts)
+ * that fits 32 bits, else error.expected.int (1e308 and 0.5 alike).
+ */
+static bool int_value(struct check *c, const json_t *v, const char *path,
+		      long *out)
+{
+	int64_t i;
+
+	if (!json_is_number(v)) {
+		type_error(c, path, "error.expected.jsnumber");
+		return false;
+	}
+	if (!roger_json_int(v, INT32_MIN, INT32_MAX, &i)) {
+		type_error(c, path, "error.expected.int");
+		return false;
+	}
+	*out = (long)i;
+	return true;
+}
+
 static bool get_int(struct check *c, const json_t *in, const char *key,
 		    long dflt, long min, long *out)
 {
 	json_t *v = json_object_get(in, key);
 	char path[64];
+	long i;
 
 	snprintf(path, sizeof(path), "/%s", key);
 	*out = dflt;
 	if (!v || json_is_null(v))
 		return false;
-	if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
-		*out = (long)json_real_value(v);
-	else if (json_is_integer(v))
-		*out = (long)json_integer_value(v);
-	else {
-		type_error(c, path, json_is_number(v) ? "error.expected.int"
-						      : "error.expected.jsnumber");
+	if (!int_value(c, v, path, &i))
 		return false;
-	}
-	if (*out < min) {
+	if (i < min) {
 		type_error(c, path, "error.min");
 		return false;
 	}
+	*out = i;
 	return true;
 }
 
@@ -420,6 +438,15 @@ static json_t *read_ports(struct check *c, const json_t *in)
 				type_error(c, path, "error.expected.int");
 				continue;
 			}
+			/*
+			 * Checked as the port definition it becomes (where
+			 * Marathon checks it, after normalizing), so that
+			 * what GET prints can be PUT back.
+			 */
+			snprintf(path, sizeof(path), "/portDefinitions(%zu)/port", i);
+			if (json_integer_value(item) < 0 ||
+			    json_integer_value(item) > 65535)
+				sem_error(c, path, "is not between 0 and 65535");
 			json_array_append_new(out, json_pack("{s:O,s:s}", "port",
 							     item, "protocol",
 							     "tcp"));
@@ -469,17 +496,18 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 	command = !strcmp(proto, "COMMAND");
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		json_t *v = json_object_get(hc, nums[i].key);
+		long val;
 
 		nums[i].val = nums[i].dflt;
 		snprintf(path, sizeof(path), "%s/%s", base, nums[i].key);
 		if (!v || json_is_null(v))
 			continue;
-		if (!json_is_integer(v))
-			type_error(c, path, "error.expected.int");
-		else if (json_integer_value(v) < 0)
+		if (!int_value(c, v, path, &val))
+			continue;
+		if (val < 0)
 			type_error(c, path, "error.min");
 		else
-			nums[i].val = (long)json_integer_value(v);
+			nums[i].val = val;
 	}
 	if (command) {
 		cmd = json_object_get(hc, "command");
@@ -591,24 +619,69 @@ static json_t *read_upgrade(struct check *c, const json_t *in)
 			 roger_local_json_number(min));
 }
 
-/* Refuse container images: roger local runs plain processes. */
-static void check_container(struct check *c, const json_t *container)
+/*
+ * An app's container, as roger local runs it: an image of
+ * container.docker.image run as the Mesos containerizer runs it, for both
+ * types (DOCKER and MESOS are the same thing locally), with host
+ * networking and the sandbox as its only volume.  What only Docker or a
+ * cluster offers is refused by name.  Returns the container in Marathon's
+ * output shape (type, docker.image, forcePullImage and privileged filled
+ * in), or NULL when there is none or it is invalid.
+ */
+static json_t *read_container(struct check *c, const json_t *container,
+			      bool *has_image)
 {
-	const json_t *docker, *mesos;
+	const json_t *docker, *v;
+	const char *type, *image;
+	json_t *out, *d;
 
+	*has_image = false;
 	if (!container || json_is_null(container))
-		return;
+		return NULL;
 	if (!json_is_object(container)) {
 		type_error(c, "/container", "error.expected.jsobject");
-		return;
+		return NULL;
 	}
+	type = get_string(c, container, "type", "/container/type");
+	if (type && strcmp(type, "DOCKER") && strcmp(type, "MESOS"))
+		type_error(c, "/container/type", "error.unknown.enum.literal");
+	if (json_object_get(container, "appc"))
+		sem_error(c, "/container/appc", "appc images are not supported by roger local: use container.docker.image");
+	v = json_object_get(container, "volumes");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/volumes", "roger local supports no volumes besides the sandbox (at /mnt/mesos/sandbox)");
+	v = json_object_get(container, "portMappings");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
 	docker = json_object_get(container, "docker");
-	mesos = json_object_get(container, "mesos");
-	if (json_object_get(docker, "image") || json_object_get(mesos, "image") ||
-	    json_object_get(container, "appc") ||
-	    (json_is_string(json_object_get(container, "type")) &&
-	     !strcmp(json_string_value(json_object_get(container, "type")), "DOCKER")))
-		sem_error(c, "/container", "container images are not supported: roger local runs each task as a local process; remove 'container' and use 'cmd' or 'args'");
+	if (docker && !json_is_null(docker) && !json_is_object(docker)) {
+		type_error(c, "/container/docker", "error.expected.jsobject");
+		return NULL;
+	}
+	out = json_deep_copy(container);
+	json_object_set_new(out, "type", json_string(type ? type : "DOCKER"));
+	if (!docker || json_is_null(docker))
+		return out;
+	image = get_string(c, docker, "image", "/container/docker/image");
+	if (!image || !*image)
+		type_error(c, "/container/docker/image", image ? "error.minLength" : "error.path.missing");
+	*has_image = image && *image;
+	v = json_object_get(docker, "network");
+	if (json_is_string(v) && strcmp(json_string_value(v), "HOST"))
+		sem_error(c, "/container/docker/network", "roger local supports host networking only");
+	v = json_object_get(docker, "portMappings");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/docker/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
+	if (get_bool(c, docker, "privileged", "/container/docker/privileged", false))
+		sem_error(c, "/container/docker/privileged", "privileged containers are not supported by roger local");
+	v = json_object_get(docker, "parameters");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/docker/parameters", "Docker parameters are not supported by roger local (it runs images without Docker)");
+	d = json_object_get(out, "docker");
+	json_object_set_new(d, "forcePullImage",
+			    json_boolean(get_bool(c, docker, "forcePullImage", "/container/docker/forcePullImage", false)));
+	json_object_set_new(d, "privileged", json_false());
+	return out;
 }
 
 static void check_networks(struct check *c, const json_t *networks)
@@ -687,6 +760,13 @@ static void read_id(struct check *c, const json_t *in, const char *id,
 			sem_error(c, "/id", why);
 		return;
 	}
+	if (strlen(canon) > ROGER_LOCAL_APP_ID_MAX) {
+		snprintf(why, sizeof(why), "must be at most %d characters long in roger local, which names files and tasks after it (this one has %zu)",
+			 ROGER_LOCAL_APP_ID_MAX, strlen(canon));
+		sem_error(c, "/id", why);
+		free(canon);
+		return;
+	}
 	json_object_set_new(out, "id", json_string(canon));
 	free(canon);
 }
@@ -695,10 +775,11 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 				  int *status, json_t **error)
 {
 	struct check c = { json_array(), json_array() };
-	json_t *out = json_object(), *ports, *args, *v;
+	json_t *out = json_object(), *ports, *args, *v, *container;
 	double cpus, mem, disk, factor;
 	long instances, gpus, backoff, maxdelay;
 	const char *cmd, *s;
+	bool has_image = false;
 
 	if (!json_is_object(in)) {
 		type_error(&c, "/", "error.expected.jsobject");
@@ -730,11 +811,12 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 		type_error(&c, "/cmd", "error.minLength");
 	if (cmd && *cmd)
 		json_object_set_new(out, "cmd", json_string(cmd));
-	if (!!(cmd && *cmd) == !!args)
+	container = read_container(&c, json_object_get(in, "container"), &has_image);
+	if ((cmd && *cmd && args) || (!(cmd && *cmd) && !args && !has_image))
 		sem_error(&c, "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	pass(out, in, "constraints");
-	check_container(&c, json_object_get(in, "container"));
-	pass(out, in, "container");
+	if (container)
+		json_object_set_new(out, "container", container);
 	get_number(&c, in, "cpus", 1, 0, &cpus);
 	json_object_set_new(out, "cpus", roger_local_json_number(cpus));
 	pass(out, in, "dependencies");
@@ -771,6 +853,8 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 	if (v && !json_is_null(v)) {
 		if (!json_is_number(v) || json_number_value(v) < 0)
 			type_error(&c, "/taskKillGracePeriodSeconds", "error.expected.jsnumber");
+		else if (json_number_value(v) > INT32_MAX)
+			type_error(&c, "/taskKillGracePeriodSeconds", "error.max");
 		else
 			json_object_set_new(out, "taskKillGracePeriodSeconds",
 					    json_deep_copy(v));

@@ -33,14 +33,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/local.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util.h"
 
 char *roger_local_default_state_dir(const struct roger_ctx *ctx)
 {
@@ -62,7 +55,7 @@ bool roger_local_ping(int port, int timeout_ms)
 	int fd, soerr = 0;
 	socklen_t len = sizeof(soerr);
 	size_t got = 0;
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	bool ok = false;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -86,7 +79,7 @@ bool roger_local_ping(int port, int timeout_ms)
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
 		goto out;
 	while (got < sizeof(buf) - 1) {
-		int left = (int)(deadline - mono_ms());
+		int left = (int)(deadline - roger_clock_ms(CLOCK_MONOTONIC));
 		ssize_t n;
 
 		if (left <= 0)
@@ -108,6 +101,29 @@ bool roger_local_ping(int port, int timeout_ms)
 out:
 	close(fd);
 	return ok;
+}
+
+/* Whether process `pid` exists and is not a zombie waiting for its
+ * parent (a watchdog that died and is not reaped yet is no watchdog). */
+static bool process_alive(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
 /* Whether a process holds the lock of `state_dir`. */
@@ -146,8 +162,13 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.port = (int)json_integer_value(json_object_get(doc, "port"));
 		snprintf(st.url, sizeof(st.url), "%s",
 			 json_string_value(json_object_get(doc, "url")) ?: "");
+		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
+		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
+		snprintf(st.registry, sizeof(st.registry), "%s",
+			 json_string_value(json_object_get(doc, "registry")) ?: "");
 	}
 	st.running = locked(state_dir);
+	st.watchdog_running = st.running && process_alive(st.watchdog_pid);
 	st.stale = !st.running && doc != NULL;
 	json_decref(doc);
 	free(path);
@@ -242,7 +263,7 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		_exit(127);
 	}
 	free(log_path);
-	deadline = mono_ms() + timeout_ms;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	for (;;) {
 		int status;
 
@@ -257,7 +278,7 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		roger_local_status(&st, state_dir, NULL);
 		if (st.running && st.port > 0 && roger_local_ping(st.port, 1000))
 			break;
-		if (mono_ms() > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(pid, SIGTERM);
 			return roger_err_set(err, ROGER_ETIMEOUT,
 					     "roger local did not answer within %d seconds; see '%s/server.log'",
@@ -306,15 +327,16 @@ int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 		return roger_err_set(err, ROGER_ERROR,
 				     "cannot signal roger local (pid %ld): %s",
 				     st.pid, strerror(errno));
-	deadline = mono_ms() + timeout_ms;
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	while (locked(state_dir)) {
-		if (mono_ms() > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			roger_log(ctx, ROGER_LOG_WARN,
 				  "roger local (pid %ld) did not stop within %d seconds, killing it",
 				  st.pid, timeout_ms / 1000);
 			kill((pid_t)st.pid, SIGKILL);
-			deadline = mono_ms() + 5000;
-			while (locked(state_dir) && mono_ms() < deadline)
+			deadline = roger_clock_ms(CLOCK_MONOTONIC) + 5000;
+			while (locked(state_dir) &&
+			       roger_clock_ms(CLOCK_MONOTONIC) < deadline)
 				usleep(50000);
 			break;
 		}

@@ -51,6 +51,7 @@
 #include "err.h"
 #include "fs.h"
 #include "str.h"
+#include "util.h"
 #include "version.h"
 #include "local/auth.h"
 #include "local/beneath.h"
@@ -68,23 +69,6 @@ struct fetch_entry {
 static bool is_cancelled(const struct roger_fetch_opts *o)
 {
 	return o->cancelled && o->cancelled(o->data);
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* One glog-style line ("I1126 02:55:37.123456  4242 fetcher] ...") on the
@@ -110,7 +94,7 @@ static void flog(const struct roger_fetch_opts *o, char level,
 	roger_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	roger_buf_addch(&b, '\n');
-	(void)write_all(o->log_fd, b.buf, b.len);
+	(void)roger_write_all(o->log_fd, b.buf, b.len);
 	roger_buf_release(&b);
 }
 
@@ -282,7 +266,7 @@ static size_t download_write(char *p, size_t size, size_t n, void *data)
 {
 	struct download *d = data;
 
-	if (write_all(d->fd, p, size * n) < 0) {
+	if (roger_write_all(d->fd, p, size * n) < 0) {
 		d->write_errno = errno;
 		return 0;
 	}
@@ -411,7 +395,7 @@ static int copy_local(const struct roger_fetch_opts *o, const char *path,
 		}
 		if (n == 0)
 			break;
-		if (write_all(fd, buf, (size_t)n) < 0) {
+		if (roger_write_all(fd, buf, (size_t)n) < 0) {
 			rc = roger_err_set(err, ROGER_EIO, "cannot write the copy of '%s': %s", path, strerror(errno));
 			goto out;
 		}
@@ -626,7 +610,7 @@ static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
 			rc = roger_err_set(err, ROGER_EINVALID, "refusing '%s': it holds more than %llu bytes, the limit set by %s", leaf, (unsigned long long)eo.max_bytes, eo.max_bytes_name);
 			break;
 		}
-		if (write_all(fd, buf, (size_t)n) < 0) {
+		if (roger_write_all(fd, buf, (size_t)n) < 0) {
 			rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
 			break;
 		}

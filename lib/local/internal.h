@@ -25,8 +25,17 @@
 struct roger_ctx;
 struct roger_err;
 struct roger_local_events;
+struct roger_local_registry;
+struct roger_images;
+struct roger_local_resp;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
+/*
+ * The longest app id (with its leading slash): roger local names a file
+ * and every task (task ids are 53 characters longer, and the agent makes
+ * a directory of each) after it, and keeps task ids in 192 bytes.
+ */
+#define ROGER_LOCAL_APP_ID_MAX 128
 #define ROGER_LOCAL_MAX_VERSIONS 50
 #define ROGER_LOCAL_MAX_PORTS 16
 #define ROGER_LOCAL_TIME_LEN 32
@@ -86,6 +95,7 @@ struct roger_local_app {
 	json_t *last_failure;    /* lastTaskFailure, or NULL */
 	bool deleted;            /* being stopped; hidden from the API */
 	bool restarting;         /* a RestartApplication is the current step */
+	bool unsaved;            /* its file is behind: the scheduler retries */
 };
 
 struct roger_local_deployment {
@@ -96,12 +106,16 @@ struct roger_local_deployment {
 	json_t *originals; /* {appId: definition before, or null if new} */
 	int current_step;  /* 1-based, 0 before it started */
 	bool forced;       /* a revert: never locked out */
+	bool cancelling;   /* cancelled by the change in progress (txn) */
 };
+
+struct roger_local_txn;
 
 struct roger_local {
 	struct roger_ctx *ctx;
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
+	int registry_port; /* of its own registry (registry-server.c) */
 	char url[64];    /* http://127.0.0.1:PORT */
 	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
@@ -113,10 +127,21 @@ struct roger_local {
 	pthread_cond_t wake;
 	bool stopping;
 	bool dirty_deployments;
+	bool deployments_save_failed; /* logged once until a save works */
+	/* The change a request is making, between roger_local_txn_begin()
+	 * and roger_local_txn_end() (lock held throughout); NULL otherwise. */
+	struct roger_local_txn *txn;
 	int health_threads; /* running check threads */
 	pthread_cond_t health_done;
 
+	/* connections (server.c): libmicrohttpd's limit, how many of them
+	 * are served (the others get a 503), how many event streams, and
+	 * how many connections are open (atomic) */
+	unsigned conn_limit, max_conns, max_events, conns;
+
 	struct roger_agent *agent;
+	struct roger_images *images;     /* images.h */
+	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
@@ -126,10 +151,6 @@ struct roger_local {
 
 /* "2014-03-01T23:42:20.938Z" for `ms` since the epoch. */
 void roger_local_fmt_time(char out[ROGER_LOCAL_TIME_LEN], int64_t ms);
-/* Parse that format (the fraction may have 1-9 digits, or be absent). */
-bool roger_local_parse_time(const char *s, int64_t *ms);
-/* A random (version 4) UUID in lower-case hex with dashes. */
-void roger_local_uuid(char out[37]);
 /* The wall clock in ms, made strictly increasing for version stamps. */
 int64_t roger_local_now(struct roger_local *L);
 /* A new version stamp later than `after` (may be ""). */
@@ -167,21 +188,40 @@ json_t *roger_local_invalid(const char *message, const char *path,
 
 /* ---- events.c -------------------------------------------------------------- */
 
-int roger_local_events_new(struct roger_local_events **out);
-/* Disconnect every subscriber and free (after the HTTP server stopped). */
+/* The event bus; at most `max_subs` subscribers at once. */
+int roger_local_events_new(struct roger_local_events **out, size_t max_subs);
+/* Free (after the HTTP server stopped and every subscriber is gone). */
 void roger_local_events_free(struct roger_local_events *ev);
 /* Close every stream (their readers end); called when stopping. */
 void roger_local_events_shutdown(struct roger_local_events *ev);
-/* Publish one event (steals `data`; adds eventType and timestamp if absent). */
+/* Whether every attached stream has ended (after shutdown). */
+bool roger_local_events_ended(struct roger_local_events *ev);
+/* Resume the suspended streams whose heartbeat is due; call it often. */
+void roger_local_events_tick(struct roger_local_events *ev);
+/* The cap on subscribers. */
+size_t roger_local_events_max(const struct roger_local_events *ev);
+/*
+ * Publish one event (steals `data`; adds eventType and timestamp if
+ * absent).  While a change is in progress (L->txn), the event waits in it
+ * and comes out only if the change is saved.
+ */
 void roger_local_events_publish(struct roger_local *L, const char *type,
 				json_t *data);
 
 struct roger_local_sub;
-/* A subscriber with an optional filter (array of event types, borrowed). */
-struct roger_local_sub *roger_local_sub_new(struct roger_local_events *ev,
-					    const char *const *types,
-					    size_t n_types);
-/* MHD content reader over a subscriber: blocks until data or heartbeat. */
+struct MHD_Connection;
+/*
+ * A subscriber with an optional filter (array of event types, borrowed).
+ * ROGER_EEXISTS when the cap on subscribers is reached, ROGER_ENOMEM.
+ */
+int roger_local_sub_new(struct roger_local_sub **out,
+			struct roger_local_events *ev,
+			const char *const *types, size_t n_types);
+/* The connection the stream goes out on (before its first read). */
+void roger_local_sub_attach(struct roger_local_sub *s,
+			    struct MHD_Connection *conn);
+/* MHD content reader over a subscriber: never waits; with nothing to
+ * send it suspends the connection and returns 0. */
 ssize_t roger_local_sub_read(void *cls, uint64_t pos, char *buf, size_t max);
 void roger_local_sub_free(void *cls);
 
@@ -217,11 +257,21 @@ void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 struct roger_local_deployment *
 roger_local_deployment_add(struct roger_local *L, json_t *steps,
 			   json_t *originals, const char *version);
+/* A deployment by id; one a change in progress cancels is not found. */
 struct roger_local_deployment *roger_local_deployment_find(
 	struct roger_local *L, const char *id);
-/* Cancel: emit deployment_failed and drop it (lock held). */
+/*
+ * Cancel: emit deployment_failed and drop it (lock held).  Within a
+ * change (L->txn) it is only marked; the change drops it once saved.
+ */
 void roger_local_deployment_cancel(struct roger_local *L,
 				   struct roger_local_deployment *d);
+/* Remove and free a deployment without any event (lock held). */
+void roger_local_deployment_drop(struct roger_local *L,
+				 struct roger_local_deployment *d);
+/* Unlink an app from the list (lock held); the caller frees it. */
+void roger_local_app_unlink(struct roger_local *L,
+			    struct roger_local_app *app);
 /* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
 json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
 json_t *roger_local_plan_json(const struct roger_local_deployment *d);
@@ -255,12 +305,83 @@ bool roger_local_app_queued(struct roger_local *L,
 
 /* ---- state.c ---------------------------------------------------------------- */
 
-/* Load cluster ids, apps and deployments from the state directory. */
+/*
+ * Load cluster ids, apps and deployments from the state directory.  A
+ * deployments.json that does not parse or has the wrong shape is refused
+ * (ROGER_EINVALID, the file and the field named).
+ */
 int roger_local_state_load(struct roger_local *L, struct roger_err *err);
-/* Write one app (or remove its file when deleted); lock held. */
+/*
+ * Write one app (or remove its file when deleted); lock held.  On failure
+ * the app is marked unsaved (the scheduler tries again) and it is logged.
+ */
 int roger_local_state_save_app(struct roger_local *L,
-			       const struct roger_local_app *app);
+			       struct roger_local_app *app);
 int roger_local_state_save_deployments(struct roger_local *L);
+/* Save what is behind on disk (unsaved apps, dirty deployments); the
+ * scheduler calls it on every tick, lock held. */
+void roger_local_state_flush(struct roger_local *L);
+
+/*
+ * A change made by one request, saved as a unit (acknowledge after
+ * durable).  Under the lock, a handler calls roger_local_txn_begin(),
+ * roger_local_txn_touch() on every existing app before it changes it, and
+ * finally roger_local_txn_end(): that writes every app file the change
+ * touched and deployments.json to temporary files, renames them into
+ * place, and only then lets out the events published meanwhile and drops
+ * the deployments cancelled meanwhile.  If anything cannot be written the
+ * change is undone in memory (apps restored, apps and deployments created
+ * by it removed, cancelled ones kept, events discarded), the files stay
+ * as they were, and the response becomes a 500 that says so.  Apps created
+ * by roger_local_app_add() and deployments added or cancelled while the
+ * change is open are recorded by those functions themselves.
+ */
+struct roger_local_txn_app;
+struct roger_local_txn_event;
+
+struct roger_local_txn {
+	struct roger_local_txn_app *apps; /* touched or created, in order */
+	size_t n_apps, cap_apps;
+	struct roger_local_deployment **added;
+	size_t n_added, cap_added;
+	struct roger_local_txn_event *events;
+	size_t n_events, cap_events;
+	bool deployments;  /* deployments.json changes */
+	bool dirty_before; /* L->dirty_deployments when it began */
+	bool oom;          /* something could not be recorded */
+};
+
+void roger_local_txn_begin(struct roger_local *L, struct roger_local_txn *t);
+void roger_local_txn_touch(struct roger_local *L, struct roger_local_app *app);
+/* Returns whether the change was saved (or there was none). */
+bool roger_local_txn_end(struct roger_local *L, struct roger_local_resp *rs);
+/* For scheduler.c and events.c: record into the open change. */
+void roger_local_txn_created(struct roger_local_txn *t,
+			     struct roger_local_app *app);
+void roger_local_txn_deployments(struct roger_local_txn *t,
+				 struct roger_local_deployment *added);
+void roger_local_txn_event(struct roger_local_txn *t, const char *type,
+			   json_t *data);
+
+/* ---- registry-server.c: images ------------------------------------------------ */
+
+/* Start roger local's own registry and open the image store (L->registry,
+ * L->images, L->registry_port). */
+int roger_local_images_start(struct roger_local *L,
+			     const struct roger_local_options *o,
+			     struct roger_err *err);
+/* Stop the registry and close the image store (after the agent). */
+void roger_local_images_stop(struct roger_local *L);
+/*
+ * When `def` (a normalized app) runs an image that this server cannot
+ * isolate, answer 422 saying why in `rs` and return true: no image task
+ * ever runs on the host instead.
+ */
+bool roger_local_image_refused(struct roger_local *L, const json_t *def,
+			       struct roger_local_resp *rs);
+/* Add "imagePull" (roger_images_progress()) to a deployment's current
+ * action when its app's image is being pulled (lock held). */
+void roger_local_pull_progress(struct roger_local *L, json_t *action);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

@@ -10,9 +10,17 @@
  * directory: find it, start it (re-executing a program that serves) and
  * stop it.
  *
+ * roger local is part of libroger rather than a library of its own (the
+ * reasons are in lib/README): it is built from libroger's internals, and
+ * the roger program serves it in-process.  This header, installed as
+ * <roger/local/local.h>, is all of it that is public; the server's
+ * handlers, scheduler, agent and state are internal.
+ *
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
- *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P"}
+ *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
+ *			 "watchdog_pid":W,"watchdog_restarts":R,
+ *			 "registry":"127.0.0.1:R"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -20,7 +28,10 @@
  *	apps/		one file per app: its definition and versions
  *	deployments.json the deployments in progress
  *	artifacts/	the artifact store served under /artifacts/
- *	agent/		the agent's work directory (task sandboxes)
+ *	agent/		the agent's work directory (task sandboxes, and the
+ *			containers of image tasks under provisioner/)
+ *	registry/	roger local's own registry (its blobs and tags)
+ *	images/		the image store: pulled images, unpacked once each
  */
 #ifndef ROGER_LOCAL_H
 #define ROGER_LOCAL_H
@@ -28,6 +39,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "../common.h"
+
+ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
@@ -41,6 +56,13 @@ struct roger_local_options {
 	/* The fetcher's caps on what one archive may extract: bytes of files
 	 * and entries; 0: the defaults (2 GiB, 1000000), UINT64_MAX: none. */
 	uint64_t max_extract_bytes, max_extract_entries;
+	/* Docker's config.json whose "auths" hold the credentials of the
+	 * registries image apps are pulled from; NULL: $DOCKER_CONFIG or
+	 * ~/.docker/config.json. */
+	const char *registry_auth;
+	/* The port of roger local's own registry on 127.0.0.1 (a free one
+	 * when it is taken); 0: any free port. */
+	int registry_port;
 };
 
 /*
@@ -51,11 +73,11 @@ struct roger_local_options {
  * if needed; apps found there are recovered and their tasks started again.
  * `ready`, when not NULL, is called once the server answers, with its URL.
  */
-int roger_local_serve(struct roger_ctx *ctx,
-		      const struct roger_local_options *opts,
-		      volatile sig_atomic_t *stop,
-		      void (*ready)(void *data, const char *url), void *data,
-		      struct roger_err *err);
+ROGER_EXTERN int
+roger_local_serve(struct roger_ctx *ctx, const struct roger_local_options *opts,
+		  volatile sig_atomic_t *stop,
+		  void (*ready)(void *data, const char *url), void *data,
+		  struct roger_err *err);
 
 struct roger_local_status {
 	bool running;
@@ -63,11 +85,21 @@ struct roger_local_status {
 	long pid;       /* of the running (or vanished) server, 0 if unknown */
 	int port;
 	char url[64];   /* "http://127.0.0.1:7878" */
+	/* The task watchdog of a running server: its pid (-1 when none
+	 * runs, 0 when the server does not say), whether that process is
+	 * alive, and how many times one died and was replaced. */
+	long watchdog_pid;
+	bool watchdog_running;
+	unsigned watchdog_restarts;
+	/* Its own registry, as image references name it: "127.0.0.1:7879"
+	 * ("" when unknown). */
+	char registry[64];
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
-int roger_local_status(struct roger_local_status *out, const char *state_dir,
-		       struct roger_err *err);
+ROGER_EXTERN int
+roger_local_status(struct roger_local_status *out, const char *state_dir,
+		   struct roger_err *err);
 
 /*
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
@@ -77,9 +109,10 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
  * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
  * when the server exits before answering.  A stale pid file is removed.
  */
-int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
-		      const char *state_dir, char *const argv[],
-		      int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
+		  const char *state_dir, char *const argv[], int timeout_ms,
+		  struct roger_err *err);
 
 /*
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
@@ -88,17 +121,19 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
  * filled) when one already runs: for most callers that is success.
  */
-int roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
-		   const char *exe, const char *state_dir, int port,
-		   int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
+	       const char *exe, const char *state_dir, int port, int timeout_ms,
+	       struct roger_err *err);
 
 /*
  * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.
  */
-int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
-		     int timeout_ms, struct roger_err *err);
+ROGER_EXTERN int
+roger_local_stop(struct roger_ctx *ctx, const char *state_dir, int timeout_ms,
+		 struct roger_err *err);
 
 /*
  * Who may use the server.  Every request but GET and HEAD /ping must carry
@@ -110,7 +145,7 @@ int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 #define ROGER_LOCAL_TOKEN_LEN 64 /* hex digits: 256 bits */
 
 /* <state_dir>/token (new string, NULL when out of memory). */
-char *roger_local_token_file(const char *state_dir);
+ROGER_EXTERN char *roger_local_token_file(const char *state_dir);
 
 /*
  * Read the token of `state_dir` into `out` (NUL-terminated).  The file must
@@ -119,16 +154,36 @@ char *roger_local_token_file(const char *state_dir);
  * (no server ever ran there), ROGER_EINVALID when it is not sound, with the
  * reason; the token itself never appears in a message.
  */
-int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
+ROGER_EXTERN int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 			   const char *state_dir, struct roger_err *err);
 
+struct roger_local_prune_report {
+	unsigned images;        /* images removed (their root filesystems) */
+	unsigned images_in_use; /* unused by any app, kept: tasks run on them */
+	unsigned blobs;         /* blobs removed */
+	uint64_t bytes;         /* their size */
+	unsigned containers;    /* left-over container directories removed */
+};
+
+/*
+ * Remove from the state directory what nothing needs: the images that no
+ * version of any app names and no task runs on, the blobs only they
+ * needed, and container roots a killed server left.  Safe while a server
+ * runs (it waits for pulls in flight).
+ */
+ROGER_EXTERN int
+roger_local_prune(struct roger_local_prune_report *out, const char *state_dir,
+		  struct roger_err *err);
+
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
-bool roger_local_ping(int port, int timeout_ms);
+ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
 
 /*
  * The default state directory: $XDG_STATE_HOME/roger/local (new string,
  * NULL when out of memory).
  */
-char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+ROGER_EXTERN char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+
+ROGER_END_DECLS
 
 #endif

@@ -21,6 +21,8 @@
 
 #include "err.h"
 #include "local/internal.h"
+#include "marathon.h"
+#include "util.h"
 #include "version.h"
 
 #define STOP_ACTION "StopApplication"
@@ -115,7 +117,7 @@ static bool check_lock(struct roger_local *L, const char *id, bool force,
 		char version[ROGER_LOCAL_TIME_LEN], plan_id[37];
 
 		roger_local_fmt_time(version, roger_local_now(L));
-		roger_local_uuid(plan_id);
+		roger_uuid(plan_id);
 		roger_local_events_publish(
 			L, "deployment_failed",
 			json_pack("{s:s,s:{s:s,s:[],s:s},s:s,s:s,s:s}", "id",
@@ -367,6 +369,7 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 	json_t *body = json_body(rq, rs), *def, *error = NULL, *resp, *stored;
 	bool force = roger_local_query_bool(rq, "force", false);
 	struct roger_local_deployment *d;
+	struct roger_local_txn txn;
 	struct roger_local_app *app;
 	const char *id;
 	int status = 0;
@@ -380,8 +383,13 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_resp_json(rs, status, error);
 		return;
 	}
+	if (roger_local_image_refused(L, def, rs)) {
+		json_decref(def);
+		return;
+	}
 	id = json_string_value(json_object_get(def, "id"));
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, true);
 	if (app && !app->deleted) {
 		roger_local_resp_message(rs, 409, "An app with id [%s] already exists.", id);
@@ -392,6 +400,7 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 	stored = json_deep_copy(def);
 	roger_local_assign_service_ports(L, stored, id);
 	if (app) {
+		roger_local_txn_touch(L, app);
 		app->deleted = false;
 		roger_local_app_set_def(L, app, stored, true);
 	} else {
@@ -411,7 +420,6 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 		json_decref(steps);
 		json_decref(originals);
 	}
-	roger_local_state_save_app(L, app);
 	publish_change(L, rq, app, true);
 	/* The 201 body is built from the definition before ports were given. */
 	resp = roger_local_app_json(L, app, false, 0);
@@ -427,13 +435,15 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_resp_header(rs, "Marathon-Deployment-Id", d->id);
 	roger_local_resp_json(rs, 201, resp);
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 	json_decref(def);
 }
 
 /*
- * Apply a new definition to `id` (lock held): create the app or update it,
- * start the deployment, publish, answer.  `def` is normalized (stolen).
+ * Apply a new definition to `id` (lock held, within a change): create the
+ * app or update it, start the deployment, publish, answer.  `def` is
+ * normalized (stolen).
  */
 static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 		      struct roger_local_resp *rs, const char *id, json_t *def,
@@ -448,6 +458,7 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 		json_decref(def);
 		return;
 	}
+	roger_local_txn_touch(L, app);
 	if (app && !app->deleted) {
 		long before = (long)json_integer_value(json_object_get(app->def, "instances"));
 		bool config;
@@ -484,7 +495,6 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 	d = roger_local_deployment_add(L, steps, originals, app->version);
 	json_decref(steps);
 	json_decref(originals);
-	roger_local_state_save_app(L, app);
 	publish_change(L, rq, app, true);
 	if (created) {
 		char location[600];
@@ -525,6 +535,10 @@ static json_t *update_def(struct roger_local *L, const json_t *body,
 	json_decref(merged);
 	if (!def)
 		roger_local_resp_json(rs, status, error);
+	if (def && roger_local_image_refused(L, def, rs)) {
+		json_decref(def);
+		def = NULL;
+	}
 	return def;
 }
 
@@ -568,6 +582,7 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 	json_t *body = json_body(rq, rs), *def;
 	bool force = roger_local_query_bool(rq, "force", false);
 	bool partial = patch || roger_local_query_bool(rq, "partialUpdate", true);
+	struct roger_local_txn txn;
 	json_t *version;
 	int64_t ms;
 
@@ -580,6 +595,7 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 	}
 	version = json_object_get(body, "version");
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	if (patch && !roger_local_app_find(L, id, false)) {
 		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
 		goto out;
@@ -590,7 +606,7 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 			goto out;
 		}
 		if (!json_is_string(version) ||
-		    !roger_local_parse_time(json_string_value(version), &ms)) {
+		    !roger_marathon_time_parse(&ms, json_string_value(version))) {
 			roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.",
 						 json_is_string(version) ? json_string_value(version) : "");
 			goto out;
@@ -602,6 +618,7 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 	if (def)
 		apply_def(L, rq, rs, id, def, force);
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 	json_decref(body);
 }
@@ -615,6 +632,7 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 	bool force = roger_local_query_bool(rq, "force", false);
 	bool partial = patch || roger_local_query_bool(rq, "partialUpdate", true);
 	struct roger_local_deployment *d;
+	struct roger_local_txn txn;
 	char version[ROGER_LOCAL_TIME_LEN] = "";
 	size_t i;
 
@@ -625,6 +643,7 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		goto done;
 	}
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	json_array_foreach(body, i, item)
 	{
 		const char *raw = json_string_value(json_object_get(item, "id"));
@@ -660,6 +679,7 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		json_t *def = json_incref(json_array_get(item, 1));
 		struct roger_local_app *app = roger_local_app_find(L, id, true);
 
+		roger_local_txn_touch(L, app);
 		if (app && !app->deleted) {
 			long before = (long)json_integer_value(json_object_get(app->def, "instances"));
 
@@ -684,7 +704,6 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		}
 		if (app) {
 			snprintf(version, sizeof(version), "%s", app->version);
-			roger_local_state_save_app(L, app);
 			publish_change(L, rq, app, true);
 		}
 	}
@@ -699,6 +718,7 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		deployment_result(rs, 200, d);
 	}
 unlock:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 done:
 	json_decref(start);
@@ -714,10 +734,12 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	bool force = roger_local_query_bool(rq, "force", true);
 	struct roger_local_app *app;
 	struct roger_local_deployment *d;
+	struct roger_local_txn txn;
 	char version[ROGER_LOCAL_TIME_LEN];
 	json_t *steps, *originals;
 
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
 		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
@@ -725,6 +747,7 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	}
 	if (!check_lock(L, id, force, rs))
 		goto out;
+	roger_local_txn_touch(L, app);
 	app->deleted = true;
 	roger_local_new_version(L, version, app->version);
 	originals = json_pack("{s:o}", id,
@@ -735,7 +758,6 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	d = roger_local_deployment_add(L, steps, originals, version);
 	json_decref(steps);
 	json_decref(originals);
-	roger_local_state_save_app(L, app);
 	{
 		char group[512];
 
@@ -746,6 +768,7 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	}
 	deployment_result(rs, 200, d);
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -755,6 +778,7 @@ static void restart_app(struct roger_local *L, const struct roger_local_req *rq,
 	bool force = roger_local_query_bool(rq, "force", false);
 	struct roger_local_app *app;
 	struct roger_local_deployment *d;
+	struct roger_local_txn txn;
 	json_t *steps, *originals;
 
 	if (!method_is(rq, "POST")) {
@@ -762,6 +786,7 @@ static void restart_app(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
 		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
@@ -769,16 +794,17 @@ static void restart_app(struct roger_local *L, const struct roger_local_req *rq,
 	}
 	if (!check_lock(L, id, force, rs))
 		goto out;
+	roger_local_txn_touch(L, app);
 	originals = json_pack("{s:O}", id, app->def);
 	roger_local_app_set_def(L, app, json_copy(app->def), true);
 	steps = steps_of(NULL, NULL, json_pack("[o]", action(RESTART_ACTION, id)));
 	d = roger_local_deployment_add(L, steps, originals, app->version);
 	json_decref(originals);
 	json_decref(steps);
-	roger_local_state_save_app(L, app);
 	publish_change(L, rq, app, false);
 	deployment_result(rs, 200, d);
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -804,7 +830,8 @@ static void get_app(struct roger_local *L, const struct roger_local_req *rq,
 
 /* ---- tasks of an app ---------------------------------------------------------- */
 
-/* Scale `app` down by `n` killed tasks (lock held): the deployment result. */
+/* Scale `app` down by `n` killed tasks (lock held, within a change): the
+ * deployment result. */
 static void scale_down(struct roger_local *L, const struct roger_local_req *rq,
 		       struct roger_local_resp *rs,
 		       struct roger_local_app *app, long n)
@@ -813,6 +840,7 @@ static void scale_down(struct roger_local *L, const struct roger_local_req *rq,
 	long instances = (long)json_integer_value(json_object_get(def, "instances"));
 	struct roger_local_deployment *d;
 
+	roger_local_txn_touch(L, app);
 	originals = json_pack("{s:O}", app->id, app->def);
 	json_object_set_new(def, "instances",
 			    json_integer(instances > n ? instances - n : 0));
@@ -821,7 +849,6 @@ static void scale_down(struct roger_local *L, const struct roger_local_req *rq,
 	d = roger_local_deployment_add(L, steps, originals, app->version);
 	json_decref(steps);
 	json_decref(originals);
-	roger_local_state_save_app(L, app);
 	publish_change(L, rq, app, false);
 	deployment_result(rs, 200, d);
 }
@@ -840,6 +867,7 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 	bool wipe = roger_local_query_bool(rq, "wipe", false);
 	bool force = roger_local_query_bool(rq, "force", false);
 	struct roger_local_app *app;
+	struct roger_local_txn txn;
 	json_t *tasks;
 	long killed = 0;
 
@@ -856,6 +884,7 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
 		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
@@ -907,6 +936,7 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
 	}
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -925,7 +955,7 @@ static void app_versions(struct roger_local *L, const struct roger_local_req *rq
 		method_not_allowed(rs, "GET");
 		return;
 	}
-	if (version && !roger_local_parse_time(version, &ms)) {
+	if (version && !roger_marathon_time_parse(&ms, version)) {
 		roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.", version);
 		return;
 	}
@@ -946,7 +976,7 @@ static void app_versions(struct roger_local *L, const struct roger_local_req *rq
 		{
 			int64_t have;
 
-			if (roger_local_parse_time(json_string_value(json_object_get(entry, "version")), &have) &&
+			if (roger_marathon_time_parse(&have, json_string_value(json_object_get(entry, "version"))) &&
 			    have == ms)
 				found = entry;
 		}
@@ -1069,13 +1099,14 @@ static struct roger_local_deployment *revert(struct roger_local *L,
 			/* It was created: remove it. */
 			if (!app || app->deleted)
 				continue;
+			roger_local_txn_touch(L, app);
 			json_object_set(before, id, app->def);
 			app->deleted = true;
 			roger_local_new_version(L, version, app->version);
-			roger_local_state_save_app(L, app);
 			json_array_append_new(stop, action(STOP_ACTION, id));
 			continue;
 		}
+		roger_local_txn_touch(L, app);
 		def = without_version(def);
 		if (!app || app->deleted) {
 			json_object_set_new(before, id, json_null());
@@ -1098,7 +1129,6 @@ static struct roger_local_deployment *revert(struct roger_local *L,
 		}
 		if (app) {
 			snprintf(version, sizeof(version), "%s", app->version);
-			roger_local_state_save_app(L, app);
 			publish_change(L, rq, app, false);
 		}
 	}
@@ -1119,9 +1149,11 @@ static void delete_deployment(struct roger_local *L,
 {
 	bool force = roger_local_query_bool(rq, "force", false);
 	struct roger_local_deployment *d, *undo;
+	struct roger_local_txn txn;
 	json_t *originals;
 
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	d = roger_local_deployment_find(L, id);
 	if (!d) {
 		roger_local_resp_message(rs, 404, "DeploymentPlan %s does not exist", id);
@@ -1142,6 +1174,7 @@ static void delete_deployment(struct roger_local *L,
 	else
 		roger_local_resp_message(rs, 500, "out of memory");
 out:
+	roger_local_txn_end(L, rs);
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -1192,6 +1225,7 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 	json_t *body = json_body(rq, rs), *ids, *id, *tasks;
 	bool scale = roger_local_query_bool(rq, "scale", false);
 	bool wipe = roger_local_query_bool(rq, "wipe", false);
+	struct roger_local_txn txn;
 	size_t i;
 
 	if (!body)
@@ -1216,6 +1250,7 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 	}
 	tasks = json_array();
 	pthread_mutex_lock(&L->lock);
+	roger_local_txn_begin(L, &txn);
 	{
 		struct roger_local_app *scaled = NULL;
 		long n = 0;
@@ -1243,6 +1278,8 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 		else if (scale)
 			roger_local_resp_json(rs, 200, json_pack("{s:[]}", "tasks"));
 	}
+	if (!roger_local_txn_end(L, rs))
+		scale = true; /* the 500 stands, not the list of tasks */
 	pthread_mutex_unlock(&L->lock);
 	if (!scale)
 		roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
@@ -1270,7 +1307,7 @@ static void queue_route(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	if (n <= 6 || strcmp(rest + n - 6, "/delay")) {
-		roger_local_resp_message(rs, 500, "URI not found");
+		roger_local_resp_message(rs, 404, "URI not found: %s", rq->path);
 		return;
 	}
 	if (!method_is(rq, "DELETE")) {
@@ -1362,6 +1399,7 @@ static void events(struct roger_local *L, const struct roger_local_req *rq,
 	const char *types[64];
 	size_t n = 0, i;
 	json_t *pair;
+	int rc;
 
 	if (!method_is(rq, "GET") || !rq->accept ||
 	    strcmp(rq->accept, "text/event-stream")) {
@@ -1374,8 +1412,15 @@ static void events(struct roger_local *L, const struct roger_local_req *rq,
 		if (!strcmp(json_string_value(json_array_get(pair, 0)), "event_type") &&
 		    n < 64)
 			types[n++] = json_string_value(json_array_get(pair, 1));
-	rs->sub = roger_local_sub_new(L->events, types, n);
-	if (!rs->sub) {
+	rc = roger_local_sub_new(&rs->sub, L->events, types, n);
+	if (rc == ROGER_EEXISTS) {
+		/* Each stream may hold megabytes of events: there is a cap. */
+		roger_local_resp_message(rs, 503, "Too many event stream subscribers: at most %zu may be connected at once",
+					 roger_local_events_max(L->events));
+		roger_local_resp_header(rs, "Retry-After", "10");
+		return;
+	}
+	if (rc < 0) {
 		roger_local_resp_message(rs, 500, "out of memory");
 		return;
 	}

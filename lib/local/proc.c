@@ -17,6 +17,10 @@
  * Every descriptor the child does not need is closed before exec, whether
  * or not its owner set close-on-exec: a task must never hold the server's
  * listening socket or the watchdog's socket.
+ *
+ * The server raises its own limit of open files (roger_proc_raise_nofile)
+ * to serve many connections; a task gets the limit back that the server was
+ * started with, as programs that still use select(2) expect.
  */
 #include <config.h>
 
@@ -35,6 +39,43 @@
 #include "err.h"
 #include "local/proc.h"
 #include "local/watchdog.h"
+
+/* The soft RLIMIT_NOFILE the process had before roger_proc_raise_nofile(),
+ * restored in children; written once at start, before any thread. */
+static struct rlimit task_nofile;
+static bool task_nofile_set;
+
+long roger_proc_raise_nofile(long *before)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (before)
+		*before = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+	task_nofile = rl;
+	task_nofile_set = true;
+	/* An infinite hard limit is not a value the kernel takes for the
+	 * soft one (it is capped by fs.nr_open): stop at a round 2^20. */
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1U << 20)
+		       ? (1U << 20)
+		       : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1U << 20)
+		       ? (long)(1U << 20)
+		       : (long)rl.rlim_cur;
+}
+
+void roger_proc_restore_nofile(void)
+{
+	if (task_nofile_set)
+		setrlimit(RLIMIT_NOFILE, &task_nofile);
+}
 
 void roger_proc_close_from(int lo, int keep, int max_fd)
 {
@@ -108,6 +149,7 @@ static void child(const struct roger_proc_spec *s, const struct child_fds *f,
 	if (chdir(s->cwd) < 0)
 		goto fail;
 	roger_proc_close_from(3, f->err, max_fd);
+	roger_proc_restore_nofile();
 	execve(s->path, s->argv, s->envp);
 fail:
 	e = errno;

@@ -72,4 +72,18 @@ void roger_proc_close_from(int lo, int keep, int max_fd);
 /* The RLIMIT_NOFILE soft limit, capped at 65536: the `max_fd` above. */
 int roger_proc_max_fd(void);
 
+/*
+ * Raise this process's soft RLIMIT_NOFILE to its hard limit (at most
+ * 2^20) and remember the old value for roger_proc_restore_nofile().
+ * Call it once, before starting threads.  Returns the soft limit now in
+ * force (-1 when it cannot be read); `*before` (may be NULL) gets the old
+ * one, -1 for unlimited.
+ */
+long roger_proc_raise_nofile(long *before);
+
+/* In a child about to exec: put back the soft limit of open files the
+ * process had before roger_proc_raise_nofile() (a plain setrlimit(2),
+ * async-signal-safe in practice). */
+void roger_proc_restore_nofile(void);
+
 #endif

@@ -44,7 +44,10 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "json-num.h"
 #include "local/internal.h"
+#include "local/proc.h"
+#include "util.h"
 
 #define TICK_MS 200
 #define DEFAULT_KILL_GRACE 3.0
@@ -64,9 +67,30 @@ static double def_num(const json_t *def, const char *key, double dflt)
 	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+/*
+ * An int of a definition in [0, INT32_MAX], or `dflt`.  Requests are
+ * normalized to that range, but app files of the state directory are not.
+ */
+static long def_int(const json_t *def, const char *key, long dflt)
+{
+	int64_t v;
+
+	if (!roger_json_int(json_object_get(def, key), 0, INT32_MAX, &v))
+		return dflt;
+	return (long)v;
+}
+
+/* Seconds of a definition in [0, INT32_MAX]: as ms, they fit an int64. */
+static double def_seconds(const json_t *def, const char *key, double dflt)
+{
+	double s = def_num(def, key, dflt);
+
+	return s > 0 ? (s < INT32_MAX ? s : INT32_MAX) : 0;
+}
+
 static long def_instances(const struct roger_local_app *app)
 {
-	return app->deleted ? 0 : (long)def_num(app->def, "instances", 1);
+	return app->deleted ? 0 : def_int(app->def, "instances", 1);
 }
 
 static bool task_alive(const struct roger_local_task *t)
@@ -95,7 +119,7 @@ static bool task_old(const struct roger_local_task *t)
 
 static double kill_grace(const json_t *def)
 {
-	return def_num(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
+	return def_seconds(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
 }
 
 struct roger_local_app *roger_local_app_find(struct roger_local *L,
@@ -142,6 +166,8 @@ struct roger_local_app *roger_local_app_add(struct roger_local *L, json_t *def)
 	app->next = *p;
 	*p = app;
 	roger_local_app_set_def(L, app, def, true);
+	if (L->txn)
+		roger_local_txn_created(L->txn, app);
 	return app;
 }
 
@@ -177,7 +203,7 @@ void roger_local_app_free(struct roger_local_app *app)
 	free(app);
 }
 
-static void unlink_app(struct roger_local *L, struct roger_local_app *app)
+void roger_local_app_unlink(struct roger_local *L, struct roger_local_app *app)
 {
 	for (struct roger_local_app **p = &L->apps; *p; p = &(*p)->next) {
 		if (*p == app) {
@@ -361,6 +387,8 @@ json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id)
 		size_t i, j;
 		bool hit = false;
 
+		if (d->cancelling)
+			continue;
 		json_array_foreach(d->steps, i, step)
 			json_array_foreach(json_object_get(step, "actions"), j, action)
 				if (!strcmp(json_string_value(json_object_get(action, "app")),
@@ -461,12 +489,15 @@ json_t *roger_local_deployment_json(struct roger_local *L,
 	}
 	if (d->current_step > 0)
 		json_array_foreach(step_actions(d, d->current_step), j, action)
-			json_array_append_new(
-				current,
-				json_pack("{s:O,s:O,s:[]}", "action",
-					  json_object_get(action, "action"),
-					  "app", json_object_get(action, "app"),
-					  "readinessCheckResults"));
+		{
+			json_t *a = json_pack("{s:O,s:O,s:[]}", "action",
+					      json_object_get(action, "action"),
+					      "app", json_object_get(action, "app"),
+					      "readinessCheckResults");
+
+			roger_local_pull_progress(L, a);
+			json_array_append_new(current, a);
+		}
 	return json_pack("{s:s,s:s,s:o,s:[],s:O,s:o,s:i,s:i}", "id", d->id,
 			 "version", d->version, "affectedApps", affected,
 			 "affectedPods", "steps", d->steps, "currentActions",
@@ -533,7 +564,7 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 
 	if (!d)
 		return NULL;
-	roger_local_uuid(d->id);
+	roger_uuid(d->id);
 	snprintf(d->version, sizeof(d->version), "%s", version);
 	d->steps = json_incref(steps);
 	d->originals = originals ? json_incref(originals) : json_object();
@@ -541,6 +572,8 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 		;
 	*p = d;
 	L->dirty_deployments = true;
+	if (L->txn)
+		roger_local_txn_deployments(L->txn, d);
 	roger_local_sched_kick(L);
 	return d;
 }
@@ -549,13 +582,13 @@ struct roger_local_deployment *roger_local_deployment_find(
 	struct roger_local *L, const char *id)
 {
 	for (struct roger_local_deployment *d = L->deployments; d; d = d->next)
-		if (!strcmp(d->id, id))
+		if (!d->cancelling && !strcmp(d->id, id))
 			return d;
 	return NULL;
 }
 
-static void deployment_remove(struct roger_local *L,
-			      struct roger_local_deployment *d)
+void roger_local_deployment_drop(struct roger_local *L,
+				 struct roger_local_deployment *d)
 {
 	for (struct roger_local_deployment **p = &L->deployments; *p;
 	     p = &(*p)->next) {
@@ -582,7 +615,12 @@ void roger_local_deployment_cancel(struct roger_local *L,
 		       "deployment_failed", "timestamp", ts, "reason",
 		       "The upgrade has been cancelled");
 	roger_local_events_publish(L, "deployment_failed", ev);
-	deployment_remove(L, d);
+	if (L->txn) {
+		d->cancelling = true;
+		roger_local_txn_deployments(L->txn, NULL);
+		return;
+	}
+	roger_local_deployment_drop(L, d);
 }
 
 static json_t *step_event(struct roger_local_deployment *d, int step)
@@ -664,7 +702,7 @@ static void advance_deployments(struct roger_local *L)
 					L, "deployment_success",
 					json_pack("{s:s,s:o}", "id", d->id, "plan",
 						  roger_local_plan_json(d)));
-				deployment_remove(L, d);
+				roger_local_deployment_drop(L, d);
 				continue;
 			}
 			d->current_step = 1;
@@ -680,7 +718,7 @@ static void advance_deployments(struct roger_local *L)
 					L, "deployment_success",
 					json_pack("{s:s,s:o}", "id", d->id, "plan",
 						  roger_local_plan_json(d)));
-				deployment_remove(L, d);
+				roger_local_deployment_drop(L, d);
 				break;
 			}
 			d->current_step++;
@@ -701,6 +739,8 @@ struct launch {
 	char **args;
 	json_t *fetch;
 	char **env;
+	char *image; /* container.docker.image, or NULL */
+	bool force_pull;
 	double cpus, mem, disk;
 	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -859,7 +899,7 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_MEM", val);
 	roger_local_fmt_double(val, sizeof(val), def_num(def, "disk", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
-	snprintf(val, sizeof(val), "%ld", (long)def_num(def, "gpus", 0));
+	snprintf(val, sizeof(val), "%ld", def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
 	json_object_foreach(json_object_get(def, "labels"), k, v)
 	{
@@ -988,7 +1028,7 @@ static struct roger_local_task *task_new(struct roger_local *L,
 
 	if (!t)
 		return NULL;
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	roger_local_safe_id(safe, sizeof(safe), app->id);
 	snprintf(t->instance_id, sizeof(t->instance_id), "%s.instance-%s", safe,
 		 uuid);
@@ -1037,6 +1077,13 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
+	{
+		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
+		const char *image = json_string_value(json_object_get(docker, "image"));
+
+		l->image = image ? strdup(image) : NULL;
+		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	}
 	l->env = strv_dup(t->env);
 	l->cpus = t->cpus;
 	l->mem = t->mem;
@@ -1282,7 +1329,8 @@ static void reap_deleted(struct roger_local *L)
 		bool busy = false;
 
 		next = a->next;
-		if (!a->deleted)
+		/* Kept until its file is gone too, or a restart finds it. */
+		if (!a->deleted || a->unsaved)
 			continue;
 		for (struct roger_local_task *t = a->tasks; t; t = t->next)
 			if (!roger_task_state_terminal(t->state))
@@ -1293,7 +1341,7 @@ static void reap_deleted(struct roger_local *L)
 		json_decref(deps);
 		if (busy)
 			continue;
-		unlink_app(L, a);
+		roger_local_app_unlink(L, a);
 		roger_local_events_publish(L, "app_terminated_event",
 					   json_pack("{s:s}", "appId", a->id));
 		roger_local_app_free(a);
@@ -1332,8 +1380,9 @@ static void collect_checks(struct roger_local *L, struct work *w)
 					 proto ? proto : "HTTP");
 				pi = json_object_get(hc, "portIndex");
 				if (json_is_integer(json_object_get(hc, "port")))
-					j->port = (int)json_integer_value(json_object_get(hc, "port"));
-				else if (json_integer_value(pi) < t->n_ports)
+					j->port = (int)def_int(hc, "port", 0);
+				else if (json_integer_value(pi) >= 0 &&
+					 json_integer_value(pi) < t->n_ports)
 					j->port = t->ports[json_integer_value(pi)];
 				if (json_is_string(json_object_get(hc, "path")))
 					j->path = strdup(json_string_value(json_object_get(hc, "path")));
@@ -1341,9 +1390,12 @@ static void collect_checks(struct roger_local *L, struct work *w)
 				if (json_is_string(cmd))
 					j->command = strdup(json_string_value(cmd));
 				j->env = strv_dup(t->env);
-				j->timeout_s = (int)json_integer_value(json_object_get(hc, "timeoutSeconds"));
+				/* poll() takes the timeout in ms as an int. */
+				j->timeout_s = (int)def_int(hc, "timeoutSeconds", 1);
 				if (j->timeout_s <= 0)
 					j->timeout_s = 1;
+				if (j->timeout_s > INT32_MAX / 1000)
+					j->timeout_s = INT32_MAX / 1000;
 				j->ignore_1xx = json_is_true(json_object_get(hc, "ignoreHttp1xx"));
 				h->in_flight = true;
 				j->next = w->checks;
@@ -1353,6 +1405,17 @@ static void collect_checks(struct roger_local *L, struct work *w)
 	}
 }
 
+/*
+ * Whether a check could not run for want of something of the server's
+ * own (descriptors, memory): that says nothing about the task, so the
+ * check gives no result instead of a failure that would get it killed.
+ */
+static bool own_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
+	       e == EAGAIN;
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *data)
 {
 	(void)p;
@@ -1360,19 +1423,18 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-/* 1: healthy, 0: unhealthy (cause set), -1: no result (ignored 1xx). */
+/* 1: healthy, 0: unhealthy (cause set), -1: no result (an ignored 1xx,
+ * or the server could not run the check). */
 static int check_http(struct hc_job *j, char *cause, size_t size)
 {
 	CURL *c = curl_easy_init();
 	char url[512];
-	long code = 0;
+	long code = 0, os_errno = 0;
 	CURLcode rc;
 	bool https = strstr(j->protocol, "HTTPS") != NULL;
 
-	if (!c) {
-		snprintf(cause, size, "out of memory");
-		return 0;
-	}
+	if (!c)
+		return -1; /* out of memory: ours, not the task's */
 	snprintf(url, sizeof(url), "%s://%s:%d%s", https ? "https" : "http",
 		 ROGER_LOCAL_HOST, j->port, j->path ? j->path : "/");
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -1385,10 +1447,11 @@ static int check_http(struct hc_job *j, char *cause, size_t size)
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		snprintf(cause, size, "%s", curl_easy_strerror(rc));
-		return 0;
+		return own_shortage((int)os_errno) ? -1 : 0;
 	}
 	if (code >= 100 && code < 200 && j->ignore_1xx)
 		return -1;
@@ -1408,7 +1471,7 @@ static int check_tcp(struct hc_job *j, char *cause, size_t size)
 
 	if (fd < 0) {
 		snprintf(cause, size, "%s", strerror(errno));
-		return 0;
+		return own_shortage(errno) ? -1 : 0;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -1446,7 +1509,6 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
 	char **env = NULL;
 	int64_t deadline;
-	struct timespec ts;
 	int status = 0;
 	pid_t pid, r;
 
@@ -1459,7 +1521,7 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 		free(sandbox);
 		strv_free(env);
 		snprintf(cause, size, "cannot fork: %s", strerror(errno));
-		return 0;
+		return -1;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
@@ -1472,21 +1534,20 @@ static int check_command(struct hc_job *j, char *cause, size_t size)
 		}
 		if (sandbox && chdir(sandbox) < 0)
 			_exit(127);
+		roger_proc_restore_nofile();
 		execle("/bin/sh", "sh", "-c", j->command ? j->command : "false",
 		       (char *)NULL, env ? env : j->env);
 		_exit(127);
 	}
 	free(sandbox);
 	strv_free(env);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	deadline = roger_clock_ms(CLOCK_MONOTONIC) +
 		   (int64_t)j->timeout_s * 1000;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline) {
+		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -1517,12 +1578,10 @@ static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
 	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
 				    (size_t)i);
 	const char *proto = json_string_value(json_object_get(hc, "protocol"));
-	json_t *delay = json_object_get(hc, "delaySeconds");
 
 	if (!proto || (strcmp(proto, "COMMAND") && strncmp(proto, "MESOS_", 6)))
 		return 1000;
-	return json_is_integer(delay) ? (int64_t)json_integer_value(delay) * 1000
-				      : 15000;
+	return (int64_t)def_int(hc, "delaySeconds", 15) * 1000;
 }
 
 static void record_check(struct roger_local *L, struct hc_job *j, int result,
@@ -1541,10 +1600,10 @@ static void record_check(struct roger_local *L, struct hc_job *j, int result,
 	h->in_flight = false;
 	hc = json_array_get(json_object_get(t->def, "healthChecks"),
 			    (size_t)j->index);
-	grace = (long)json_integer_value(json_object_get(hc, "gracePeriodSeconds"));
-	interval = (long)json_integer_value(json_object_get(hc, "intervalSeconds"));
-	max_fail = (long)json_integer_value(json_object_get(hc, "maxConsecutiveFailures"));
-	h->next_ms = now + (interval > 0 ? interval : 1) * 1000;
+	grace = def_int(hc, "gracePeriodSeconds", 0);
+	interval = def_int(hc, "intervalSeconds", 0);
+	max_fail = def_int(hc, "maxConsecutiveFailures", 0);
+	h->next_ms = now + (int64_t)(interval > 0 ? interval : 1) * 1000;
 	if (t->state != ROGER_TASK_RUNNING || t->kill_wanted || result < 0)
 		return;
 	was_alive = h->has_result && h->alive;
@@ -1567,7 +1626,7 @@ static void record_check(struct roger_local *L, struct hc_job *j, int result,
 		return;
 	}
 	/* Failures within the grace period count only after a first success. */
-	if (!h->first_success && now - t->started_ms < grace * 1000)
+	if (!h->first_success && now - t->started_ms < (int64_t)grace * 1000)
 		return;
 	h->has_result = true;
 	h->alive = false;
@@ -1684,9 +1743,9 @@ static void publish_status(struct roger_local *L, struct roger_local_task *t,
 
 static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 {
-	double base = def_num(app->def, "backoffSeconds", 1);
+	double base = def_seconds(app->def, "backoffSeconds", 1);
 	double factor = def_num(app->def, "backoffFactor", 1.15);
-	double max = def_num(app->def, "maxLaunchDelaySeconds", 300);
+	double max = def_seconds(app->def, "maxLaunchDelaySeconds", 300);
 
 	app->delay_s = app->delay_s > 0 ? app->delay_s * factor : base;
 	if (app->delay_s > max)
@@ -1772,10 +1831,7 @@ static void tick(struct roger_local *L, struct work *w)
 	queue_kills(L, w);
 	collect_checks(L, w);
 	reap_deleted(L);
-	if (L->dirty_deployments) {
-		L->dirty_deployments = false;
-		roger_local_state_save_deployments(L);
-	}
+	roger_local_state_flush(L);
 }
 
 static void fail_launch(struct roger_local *L, const char *task_id,
@@ -1816,6 +1872,8 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cmd = l->cmd;
 		at.args = (const char *const *)l->args;
 		at.fetch = l->fetch;
+		at.image = l->image;
+		at.force_pull_image = l->force_pull;
 		at.env = (const char *const *)l->env;
 		at.cpus = l->cpus;
 		at.mem = l->mem;
@@ -1831,6 +1889,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		strv_free(l->args);
 		strv_free(l->env);
 		json_decref(l->fetch);
+		free(l->image);
 		free(l);
 	}
 	while (w->checks) {
@@ -1847,7 +1906,7 @@ static void do_work(struct roger_local *L, struct work *w)
 		if (pthread_create(&th, &attr, hc_thread, j) != 0) {
 			pthread_mutex_lock(&L->lock);
 			L->health_threads--;
-			record_check(L, j, 0, "cannot start a health check");
+			record_check(L, j, -1, "cannot start a health check");
 			pthread_mutex_unlock(&L->lock);
 			hc_job_free(j);
 		}
@@ -1870,12 +1929,7 @@ static void *sched_main(void *arg)
 		pthread_mutex_lock(&L->lock);
 		if (L->stopping)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		roger_clock_deadline(&ts, TICK_MS);
 		pthread_cond_timedwait(&L->wake, &L->lock, &ts);
 	}
 	pthread_mutex_unlock(&L->lock);

@@ -3,12 +3,30 @@
  *
  * One loopback port serves everything: Marathon (/v2/..., /ping), Mesos'
  * master and agent (/master/state, /state, /slave(1)/state, /files/...)
- * and the artifact store (/artifacts/...).  libmicrohttpd runs a thread per
- * connection, so an event stream or a slow upload never holds up other
- * requests.  Request bodies are collected in memory (JSON, capped) or, for
- * PUT /artifacts/, streamed into a temporary file.  Handlers fill a
- * struct roger_local_resp; this file turns it into a response with the
- * headers Marathon's filters add (X-Marathon-Leader, no-cache...).
+ * and the artifact store (/artifacts/...).  Request bodies are collected
+ * in memory (JSON, capped) or, for PUT /artifacts/, streamed into a
+ * temporary file.  Handlers fill a struct roger_local_resp; this file
+ * turns it into a response with the headers Marathon's filters add
+ * (X-Marathon-Leader, no-cache...).
+ *
+ * Connections are served by a small pool of threads over epoll, not by a
+ * thread each: thousands of idle keep-alive connections then cost a
+ * descriptor and a little memory, not a thread, and never hold up a
+ * request.  No handler may wait for long; an event stream with nothing to
+ * send suspends its connection (events.c).  The limits, all set here:
+ *  - the soft limit of open files is raised to the hard one at start;
+ *  - half of the descriptors, less a fixed reserve, may go to connections
+ *    (at most CONN_HARD_MAX); the rest stay for tasks (sandbox files,
+ *    pipes, health checks) and state files, so that no number of clients
+ *    can make a save fail or a task die;
+ *  - of those connections, the last ninth only get a 503 for their
+ *    request and are closed (a client learns why, instead of hanging);
+ *    beyond all of them, libmicrohttpd stops accepting: new connections
+ *    wait in the kernel's queue until others close;
+ *  - a quarter of the served connections, at most 256, may be /v2/events
+ *    streams (503 beyond);
+ *  - a connection idle for CONN_TIMEOUT_S seconds is closed (an event
+ *    stream sends a heartbeat every 10 seconds, so it lives on).
  *
  * Every request passes admit() first, before its body is read or any
  * handler runs: a Host that is not a loopback name gets 403, a request
@@ -18,13 +36,15 @@
  * roger_local_serve() binds 127.0.0.1 only (another free port when the one
  * asked for is taken: never someone else's server), takes an flock on
  * <state>/server.lock for its whole life (the authority on "is one
- * running"), makes sure of the token, writes <state>/server.json, and on
- * stop ends the event streams, stops the HTTP server, kills the tasks and
- * saves the state.
+ * running"), makes sure of the token, writes <state>/server.json, watches
+ * the task watchdog (replacing it if something kills it), and on stop ends
+ * the event streams, stops the HTTP server, kills the tasks and saves the
+ * state.
  */
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,8 +67,17 @@
 #include "local/auth.h"
 #include "local/internal.h"
 #include "local/local.h"
+#include "local/proc.h"
+#include "util.h"
 
 #define BODY_MAX (16 * 1024 * 1024)
+/* Descriptors never given to connections, whatever the limit. */
+#define FD_RESERVE 64
+#define CONN_HARD_MAX 4608
+#define CONN_TIMEOUT_S 30
+#define EVENTS_MAX 256
+#define POOL_THREADS 4
+#define LISTEN_BACKLOG 1024
 
 struct conn {
 	struct roger_local_req rq;
@@ -105,12 +134,21 @@ void roger_local_resp_message(struct roger_local_resp *rs, int status,
 			      const char *fmt, ...)
 {
 	char msg[1024];
+	json_t *text;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	roger_local_resp_json(rs, status, json_pack("{s:s}", "message", msg));
+	/* A path or id from the request need not be UTF-8; JSON must. */
+	text = json_string(msg);
+	if (!text) {
+		for (unsigned char *p = (unsigned char *)msg; *p; p++)
+			if (*p >= 0x80)
+				*p = '?';
+		text = json_string(msg);
+	}
+	roger_local_resp_json(rs, status, json_pack("{s:o}", "message", text));
 }
 
 void roger_local_resp_header(struct roger_local_resp *rs, const char *name,
@@ -216,8 +254,10 @@ static void route(struct roger_local *L, struct conn *c,
 	if (roger_local_api(L, rq, rs))
 		return;
 	if (is_marathon_path(rq->path)) {
-		/* Marathon 1.6+ maps an unknown route to this 500. */
-		roger_local_resp_message(rs, 500, "URI not found");
+		/* Marathon's own answer (1.4, 1.5): 1.6+ turned it into a 500
+		 * by accident, which tells a client its request broke the
+		 * server rather than that the route does not exist. */
+		roger_local_resp_message(rs, 404, "URI not found: %s", rq->path);
 		return;
 	}
 	rs->status = 404;
@@ -286,7 +326,7 @@ static void upload_begin(struct roger_local *L, struct conn *c)
 		c->upload_invalid = true;
 		return;
 	}
-	roger_local_uuid(uuid);
+	roger_uuid(uuid);
 	snprintf(name, sizeof(name), ".upload-%s", uuid);
 	c->upload_tmp = roger_path_join(L->artifacts_dir, name);
 	if (c->upload_tmp)
@@ -373,6 +413,7 @@ static enum MHD_Result send_response(struct roger_local *L,
 	json_t *v;
 
 	if (rs->sub) {
+		roger_local_sub_attach(rs->sub, conn);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
 							 roger_local_sub_read,
 							 rs->sub,
@@ -406,6 +447,89 @@ static enum MHD_Result send_response(struct roger_local *L,
 	return ret;
 }
 
+/* ---- limits ------------------------------------------------------------------ */
+
+/* The socket context of a connection beyond the served ones. */
+static char over_cap;
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct roger_local *L = cls;
+	unsigned n;
+
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		n = __atomic_add_fetch(&L->conns, 1, __ATOMIC_RELAXED);
+		*socket_context = n > L->max_conns ? &over_cap : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		__atomic_sub_fetch(&L->conns, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static bool beyond_cap(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci && ci->socket_context == &over_cap;
+}
+
+/* 503 and close, for a request on a connection beyond the served ones. */
+static enum MHD_Result refuse_busy(struct roger_local *L,
+				   struct MHD_Connection *conn)
+{
+	struct roger_local_resp rs;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	memset(&rs, 0, sizeof(rs));
+	roger_buf_init(&rs.body);
+	roger_local_resp_message(&rs, 503, "Too many connections: roger local serves at most %u at once",
+				 L->max_conns);
+	resp = MHD_create_response_from_buffer(rs.body.len, rs.body.buf,
+					       MHD_RESPMEM_MUST_COPY);
+	roger_buf_release(&rs.body);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Retry-After", "1");
+	MHD_add_response_header(resp, "Connection", "close");
+	ret = MHD_queue_response(conn, 503, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * Percent-decoding of the path and the query, as libmicrohttpd's own but
+ * for %00, which stays as it is: a NUL would cut the path short in every
+ * C string after this ("/v2/apps/%00" would become "/v2/apps/", the list
+ * of all apps).  Kept literally, it makes an id that no app can have.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *out = s;
+	const char *in = s;
+
+	(void)cls;
+	(void)conn;
+	while (*in) {
+		unsigned v;
+
+		if (in[0] == '%' && isxdigit((unsigned char)in[1]) &&
+		    isxdigit((unsigned char)in[2]) &&
+		    sscanf(in + 1, "%2x", &v) == 1 && v != 0) {
+			*out++ = (char)v;
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -418,6 +542,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	const union MHD_ConnectionInfo *ci;
 
 	(void)version;
+	if (!c && beyond_cap(conn))
+		return refuse_busy(L, conn);
 	if (!c) {
 		c = calloc(1, sizeof(*c));
 		if (!c)
@@ -510,6 +636,9 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
+	ROGER_PRINTF(2, 0);
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct roger_local *L = cls;
 	char msg[512];
@@ -569,7 +698,7 @@ static int listen_socket(struct roger_ctx *ctx, int port, int *bound,
 		sa.sin_port = 0;
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	}
-	if (rc < 0 || listen(fd, 128) < 0) {
+	if (rc < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -613,12 +742,17 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 {
 	char *path = roger_path_join(L->state_dir, "server.json");
 	char text[256];
+	long wd = -1;
 	int rc;
 
 	if (!path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\"}\n",
-		 (long)getpid(), L->port, L->url);
+	if (L->agent)
+		roger_agent_watchdog(L->agent, &wd, NULL);
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"registry\":\"%s:%d\"}\n",
+		 (long)getpid(), L->port, L->url, wd,
+		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
+		 ROGER_LOCAL_HOST, L->registry_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -654,14 +788,34 @@ static void local_free(struct roger_local *L)
 	free(L);
 }
 
+/*
+ * Share the descriptors out (see the top of this file): `nofile` is the
+ * limit of open files in force.
+ */
+static void set_limits(struct roger_local *L, long nofile)
+{
+	long budget = nofile > 2 * FD_RESERVE ? (nofile - FD_RESERVE) / 2 : 16;
+
+	if (budget > CONN_HARD_MAX)
+		budget = CONN_HARD_MAX;
+	L->conn_limit = (unsigned)budget;
+	L->max_conns = L->conn_limit - L->conn_limit / 9;
+	L->max_events = L->max_conns / 4 < EVENTS_MAX ? L->max_conns / 4
+						      : EVENTS_MAX;
+	if (L->max_events == 0)
+		L->max_events = 1;
+}
+
 static struct roger_local *local_new(struct roger_ctx *ctx,
-				     const struct roger_local_options *o)
+				     const struct roger_local_options *o,
+				     long nofile)
 {
 	struct roger_local *L = calloc(1, sizeof(*L));
 	pthread_condattr_t attr;
 
 	if (!L)
 		return NULL;
+	set_limits(L, nofile);
 	L->ctx = ctx;
 	pthread_mutex_init(&L->lock, NULL);
 	pthread_condattr_init(&attr);
@@ -677,11 +831,60 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
 	L->start_ms = roger_ctx_wall_ms(ctx);
 	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
-	    roger_local_events_new(&L->events) < 0) {
+	    roger_local_events_new(&L->events, L->max_events) < 0) {
 		local_free(L);
 		return NULL;
 	}
 	return L;
+}
+
+static struct MHD_Daemon *start_http(struct roger_local *L, int sock)
+{
+	unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+			 ? MHD_USE_EPOLL_INTERNAL_THREAD
+			 : MHD_USE_POLL_INTERNAL_THREAD;
+	return MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, L, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, L, MHD_OPTION_LISTEN_SOCKET, sock,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
+		MHD_OPTION_CONNECTION_LIMIT, L->conn_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, L,
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, L,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, L, MHD_OPTION_END);
+}
+
+/*
+ * The task watchdog must run for as long as tasks may: when something
+ * killed it, a new one takes over (and server.json says so); when none
+ * can be started, the server stops, killing its tasks, rather than run
+ * them unprotected.
+ */
+static int watch_watchdog(struct roger_local *L, struct roger_err *err)
+{
+	struct roger_err werr = ROGER_ERR_INIT;
+	long pid = -1;
+	int rc = roger_agent_watchdog(L->agent, &pid, &werr);
+
+	if (rc < 0)
+		return roger_err_set(err, ROGER_ERROR, "the task watchdog died and no new one can be started (%s): stopping, so that no task outlives the server unwatched",
+				     werr.msg);
+	if (rc > 0) {
+		roger_log(L->ctx, ROGER_LOG_WARN, "the task watchdog died; a new one (pid %ld) watches the tasks", pid);
+		write_server_json(L, NULL);
+	}
+	return 0;
+}
+
+/* End the event streams and wait, a little, until their connections saw
+ * it: libmicrohttpd must not be stopped with a connection suspended. */
+static void end_streams(struct roger_local *L)
+{
+	roger_local_events_shutdown(L->events);
+	for (int i = 0; i < 100 && !roger_local_events_ended(L->events); i++)
+		usleep(20000);
 }
 
 int roger_local_serve(struct roger_ctx *ctx,
@@ -694,6 +897,7 @@ int roger_local_serve(struct roger_ctx *ctx,
 	struct MHD_Daemon *d = NULL;
 	struct roger_agent_options ao;
 	int lock_fd = -1, sock = -1, rc, port = 0;
+	long nofile, nofile_before = 0;
 	bool sched = false;
 	char *json_path = NULL;
 
@@ -701,13 +905,16 @@ int roger_local_serve(struct roger_ctx *ctx,
 		return rc;
 	if ((rc = take_lock(opts->state_dir, &lock_fd, err)) < 0)
 		return rc;
-	L = local_new(ctx, opts);
+	nofile = roger_proc_raise_nofile(&nofile_before);
+	L = local_new(ctx, opts, nofile > 0 ? nofile : 1024);
 	if (!L) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = roger_local_token_ensure(L->token, ctx, L->state_dir, err)) < 0)
 		goto out;
+	roger_log(ctx, ROGER_LOG_INFO, "open files: %ld allowed (%ld before); serving %u connections at most, %u of them event streams",
+		  nofile, nofile_before, L->max_conns, L->max_events);
 	sock = listen_socket(ctx, opts->port, &port, err);
 	if (sock < 0) {
 		rc = sock;
@@ -736,19 +943,15 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.token = L->token;
 	ao.on_update = roger_local_sched_on_update;
 	ao.data = L;
+	if ((rc = roger_local_images_start(L, opts, err)) < 0)
+		goto out;
+	ao.images = L->images;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
 		goto out;
 	if ((rc = roger_local_sched_start(L, err)) < 0)
 		goto out;
 	sched = true;
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-				     MHD_USE_INTERNAL_POLLING_THREAD |
-				     MHD_USE_POLL | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, handle, L, MHD_OPTION_LISTEN_SOCKET,
-			     sock, MHD_OPTION_NOTIFY_COMPLETED, request_done, L,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, L,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-			     MHD_OPTION_END);
+	d = start_http(L, sock);
 	if (!d) {
 		rc = roger_err_set(err, ROGER_EIO,
 				   "cannot start the HTTP server on %s", L->url);
@@ -760,13 +963,16 @@ int roger_local_serve(struct roger_ctx *ctx,
 	roger_log(ctx, ROGER_LOG_NOTICE, "roger local listening on %s", L->url);
 	if (ready)
 		ready(data, L->url);
-	while (!*stop)
+	while (!*stop) {
 		usleep(50000);
+		roger_local_events_tick(L->events);
+		if ((rc = watch_watchdog(L, err)) < 0)
+			break;
+	}
 	roger_log(ctx, ROGER_LOG_NOTICE, "roger local stopping");
-	rc = 0;
 out:
-	if (L)
-		roger_local_events_shutdown(L->events);
+	if (L && d)
+		end_streams(L);
 	if (d)
 		MHD_stop_daemon(d);
 	if (sock >= 0)
@@ -782,6 +988,8 @@ out:
 		roger_agent_free(L->agent);
 		L->agent = NULL;
 	}
+	if (L)
+		roger_local_images_stop(L);
 	if (L) {
 		json_path = roger_path_join(L->state_dir, "server.json");
 		if (json_path)

@@ -37,6 +37,12 @@
  * observes the exit with WNOWAIT), so a recorded id always belongs to a
  * process the agent has not reaped, and cannot name somebody else's group.
  *
+ * A watchdog killed on its own (by a user, the OOM killer) would leave the
+ * tasks unprotected.  The agent keeps its own copy of the recorded groups,
+ * notices the death (roger_watchdog_check(), called often, reaps it; a
+ * failed send reaps it too) and forks a new watchdog that starts with
+ * that copy in its memory, so no group is ever missing from it.
+ *
  * The child is forked from a process that may run many threads, so until
  * it exits it makes only async-signal-safe calls (recv, poll, kill, close,
  * dup2, setsid, sigaction, getppid, open, read, getdents64, nanosleep,
@@ -48,6 +54,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -84,7 +91,8 @@ static void kill_all(pid_t *groups, size_t n, const char *marker,
 }
 
 static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
-			  pid_t *groups, const char *marker, char *scratch)
+			  pid_t *groups, size_t n, const char *marker,
+			  char *scratch)
 {
 	static const int ignored[] = { SIGINT,	SIGTERM, SIGHUP, SIGQUIT,
 				       SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP,
@@ -93,7 +101,6 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 	struct watchdog_msg m;
 	struct pollfd pfd;
 	sigset_t none;
-	size_t n = 0;
 	ssize_t r;
 
 	/* No signal meant for the server should take the watchdog down
@@ -160,31 +167,26 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 	_exit(0);
 }
 
-int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
-			 struct roger_err *err)
+/*
+ * Fork a watchdog that starts out recording the groups of w->groups
+ * (w->lock held, or before anyone else uses `w`); w->pid and w->fd are
+ * set on success.
+ */
+static int spawn(struct roger_watchdog *w, struct roger_err *err)
 {
-	struct sigaction old;
-	char *scratch = NULL, *mark = NULL;
+	char *scratch = NULL;
 	pid_t *groups = NULL;
 	int sv[2] = { -1, -1 };
 	int devnull = -1, max_fd = roger_proc_max_fd(), rc = 0;
 	pid_t parent = getpid(), pid;
 
-	w->pid = -1;
-	w->fd = -1;
-	w->n_groups = 0;
-	pthread_mutex_init(&w->lock, NULL);
-	if (sigaction(SIGCHLD, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot supervise tasks: SIGCHLD is ignored by this process");
-		goto out;
-	}
 	groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*groups));
 	scratch = malloc(SCRATCH_SIZE);
-	mark = strdup(marker);
-	if (!groups || !scratch || !mark) {
+	if (!groups || !scratch) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
+	memcpy(groups, w->groups, w->n_groups * sizeof(*groups));
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0) {
 		rc = roger_err_set(err, ROGER_EIO, "cannot open '/dev/null': %s", strerror(errno));
@@ -200,8 +202,8 @@ int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
 		goto out;
 	}
 	if (pid == 0)
-		watchdog_main(sv[1], devnull, max_fd, parent, groups, mark,
-			      scratch);
+		watchdog_main(sv[1], devnull, max_fd, parent, groups,
+			      w->n_groups, w->marker, scratch);
 	w->pid = pid;
 	w->fd = sv[0];
 	sv[0] = -1;
@@ -214,10 +216,102 @@ out:
 		close(devnull);
 	free(groups);
 	free(scratch);
-	free(mark);
-	if (rc < 0)
-		pthread_mutex_destroy(&w->lock);
 	return rc;
+}
+
+int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
+			 struct roger_err *err)
+{
+	struct sigaction old;
+	int rc = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->pid = -1;
+	w->fd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	if (sigaction(SIGCHLD, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+		rc = roger_err_set(err, ROGER_ERROR, "cannot supervise tasks: SIGCHLD is ignored by this process");
+		goto out;
+	}
+	w->groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*w->groups));
+	w->marker = strdup(marker);
+	if (!w->groups || !w->marker) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = spawn(w, err);
+out:
+	if (rc < 0) {
+		free(w->groups);
+		free(w->marker);
+		w->groups = NULL;
+		w->marker = NULL;
+		pthread_mutex_destroy(&w->lock);
+	}
+	return rc;
+}
+
+/* Whether the watchdog process has died (it is reaped then); lock held. */
+static bool reap_dead(struct roger_watchdog *w)
+{
+	pid_t r;
+
+	if (w->pid <= 0)
+		return false;
+	do
+		r = waitpid(w->pid, NULL, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r != w->pid)
+		return false;
+	w->pid = -1;
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	return true;
+}
+
+/* After reap_dead(): a new watchdog over the same groups; lock held. */
+static int respawn(struct roger_watchdog *w, struct roger_err *err)
+{
+	int rc = spawn(w, err);
+
+	if (rc == 0)
+		w->restarts++;
+	return rc;
+}
+
+int roger_watchdog_check(struct roger_watchdog *w, struct roger_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (!w->stopped && (w->pid <= 0 || reap_dead(w))) {
+		rc = respawn(w, err);
+		if (rc == 0)
+			rc = 1;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+pid_t roger_watchdog_pid(struct roger_watchdog *w)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&w->lock);
+	pid = w->pid;
+	pthread_mutex_unlock(&w->lock);
+	return pid;
+}
+
+unsigned roger_watchdog_restarts(struct roger_watchdog *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->restarts;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 static int send_msg(struct roger_watchdog *w, int op, pid_t pgid)
@@ -240,14 +334,24 @@ int roger_watchdog_add(struct roger_watchdog *w, pid_t pgid,
 	int rc = 0;
 
 	pthread_mutex_lock(&w->lock);
-	if (w->fd < 0)
-		rc = roger_err_set(err, ROGER_ERROR, "the task watchdog is not running");
-	else if (w->n_groups >= ROGER_WATCHDOG_MAX_GROUPS)
+	if (w->n_groups >= ROGER_WATCHDOG_MAX_GROUPS) {
 		rc = roger_err_set(err, ROGER_ERROR, "too many tasks: at most %d may run at once", ROGER_WATCHDOG_MAX_GROUPS);
-	else if (send_msg(w, '+', pgid) < 0)
+		goto out;
+	}
+	/* A dead watchdog is replaced here too, before a task depends on it. */
+	if (!w->stopped && (w->pid <= 0 || reap_dead(w)) &&
+	    (rc = respawn(w, err)) < 0)
+		goto out;
+	if (w->fd < 0) {
+		rc = roger_err_set(err, ROGER_ERROR, "the task watchdog is not running");
+	} else if (send_msg(w, '+', pgid) < 0) {
 		rc = roger_err_set(err, ROGER_ERROR, "cannot reach the task watchdog: %s", strerror(errno));
-	else
-		w->n_groups++;
+		/* Died just now? The next check replaces it. */
+		reap_dead(w);
+	} else {
+		w->groups[w->n_groups++] = pgid;
+	}
+out:
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
@@ -255,8 +359,14 @@ int roger_watchdog_add(struct roger_watchdog *w, pid_t pgid,
 void roger_watchdog_remove(struct roger_watchdog *w, pid_t pgid)
 {
 	pthread_mutex_lock(&w->lock);
-	if (w->fd >= 0 && send_msg(w, '-', pgid) == 0 && w->n_groups > 0)
-		w->n_groups--;
+	for (size_t i = 0; i < w->n_groups; i++) {
+		if (w->groups[i] == pgid) {
+			w->groups[i] = w->groups[--w->n_groups];
+			break;
+		}
+	}
+	if (w->fd >= 0)
+		send_msg(w, '-', pgid);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -265,6 +375,7 @@ void roger_watchdog_stop(struct roger_watchdog *w)
 	pid_t pid;
 
 	pthread_mutex_lock(&w->lock);
+	w->stopped = true;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
@@ -275,4 +386,8 @@ void roger_watchdog_stop(struct roger_watchdog *w)
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+	free(w->groups);
+	free(w->marker);
+	w->groups = NULL;
+	w->marker = NULL;
 }

@@ -9,6 +9,51 @@ test_expect_success 'roger --version prints the version and the compressor of ar
 	test_grep "^artifacts: \(libdeflate\|zlib\) [0-9.]* level 5$" out
 '
 
+test_expect_success 'roger version prints what --version prints, or a JSON document' '
+	"$ROGER" --version >expect &&
+	"$ROGER" version >out &&
+	test_cmp expect out &&
+	"$ROGER" version -o json >out &&
+	"${PYTHON:-python3}" -c "import json,sys; d=json.load(open(\"out\")); assert d == {\"version\": sys.argv[1], \"artifacts\": sys.argv[2]}, d" \
+		"$(sed -n "s/^roger //p" expect)" "$(sed -n "s/^artifacts: //p" expect)" &&
+	test_expect_code 2 "$ROGER" version extra 2>err &&
+	test_grep "unexpected argument .extra." err
+'
+
+# json_error FILE EXIT CODE TEXT: FILE is one JSON document whose error has
+# that exit status and code, and a message holding TEXT.
+json_error() {
+	"${PYTHON:-python3}" - "$@" <<-\EOF
+	import json, sys
+	path, status, code, text = sys.argv[1:]
+	doc = json.load(open(path))
+	e = doc["error"]
+	assert e["exit"] == int(status) and e["code"] == code, e
+	assert text in e["message"], e
+	EOF
+}
+
+test_expect_success '-o json: a failure is one JSON document on stdout, in every command' '
+	test_expect_code 2 "$ROGER" -o json scale >out 2>err &&
+	json_error out 2 usage "missing the instance count" &&
+	test_line_count 1 out &&
+	test_grep "^usage: roger scale" err &&
+	test_expect_code 2 "$ROGER" -o json --bogus >out 2>err &&
+	json_error out 2 usage "unknown option" &&
+	port=$(test_free_port) &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" status --app /x -o json >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" -o json history --app /x >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	ROGER_MARATHON_URL=http://127.0.0.1:$port test_expect_code 4 "$ROGER" -o json destroy --app /x >out 2>err &&
+	json_error out 4 unreachable "cannot connect to" &&
+	"${PYTHON:-python3}" -c "import json; d = json.load(open(\"out\")); assert d[\"command\"] == \"destroy\" and d[\"status\"] == \"error\", d" &&
+	"$ROGER" -o json version >out &&
+	"${PYTHON:-python3}" -c "import json; assert \"error\" not in json.load(open(\"out\"))" &&
+	test_expect_code 2 "$ROGER" scale >out 2>err &&
+	test_line_count 0 out
+'
+
 test_expect_success 'roger --help lists the commands on stdout and exits 0' '
 	"$ROGER" --help >out 2>err &&
 	test_grep "^usage: roger" out &&
@@ -84,6 +129,25 @@ test_expect_success 'roger help <command> on a terminal opens its man page, if i
 '
 else
 	test_skip 'roger help <command> on a terminal opens its man page, if installed' "$tty_why"
+fi
+
+if [ -z "$tty_why" ]; then
+test_expect_success 'TERM=dumb means no color, with --color=auto too; always means color' '
+	test_create_repo colors "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"c\\\"}\" >roger.json" &&
+	esc=$(printf "\033") &&
+	(cd colors && TERM=xterm script -qec "\"$ROGER\" config" /dev/null >../tty </dev/null) &&
+	test_grep "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" config" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" --color=auto config" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb script -qec "\"$ROGER\" config --color auto" /dev/null >../tty </dev/null) &&
+	test_grep ! "$esc" tty &&
+	(cd colors && TERM=dumb "$ROGER" --color=always config >../out) &&
+	test_grep "$esc" out
+'
+else
+	test_skip 'TERM=dumb means no color, with --color=auto too; always means color' "$tty_why"
 fi
 
 test_expect_success 'roger help of an unknown command fails' '

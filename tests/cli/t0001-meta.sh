@@ -39,6 +39,47 @@ test_expect_success 'every command handles -h and --help with exit 0' '
 	done <commands
 '
 
+# opts: "command letter long-name takes-argument" for each option of -h
+# ("-" for no letter), the global options under the name "global".
+list_opts() {
+	{
+		"$ROGER" --help | sed -n "/^Global options/,/^\$/p" | sed "s/^/global /"
+		while read -r c; do
+			"$ROGER" "$c" -h | sed -n "/^Options:/,/^\$/p" | sed "s/^/$c /"
+		done <commands
+	} | awk '
+		$2 !~ /^-/ { next }
+		{
+			letter = "-"; name = $2
+			if ($2 ~ /^-.,$/) { letter = substr($2, 2, 1); name = $3 }
+			else if ($2 ~ /^-.$/) { letter = substr($2, 2, 1); name = "-" }
+			arg = (name ~ /=/ || $3 ~ /^[A-Z]+$/) ? "arg" : "flag"
+			sub(/=.*/, "", name)
+			print $1, letter, name, arg
+		}'
+}
+
+test_expect_success 'an option means one thing in every command that has it' '
+	list_opts >opts &&
+	test -s opts &&
+	# a long name: always the same letter, always an argument or never
+	awk "\$3 != \"-\" { print \$3, \$2, \$4 }" opts | sort -u >names &&
+	awk "{ print \$1 }" names | uniq -d >clashes &&
+	test_line_count 0 clashes &&
+	# a letter: always the same long name, but -n (a dry run or a count)
+	awk "\$2 != \"-\" && \$2 != \"n\" { print \$2, \$3 }" opts | sort -u >letters &&
+	awk "{ print \$1 }" letters | uniq -d >clashes &&
+	test_line_count 0 clashes &&
+	awk "\$2 == \"n\" && \$4 == \"flag\" { print \$3 }" opts | sort -u >n_flag &&
+	echo --dry-run >expect &&
+	test_cmp expect n_flag &&
+	# the global options are no command option
+	awk "\$1 == \"global\" { print \$3 }" opts | sort >global &&
+	awk "\$1 != \"global\" { print \$3 }" opts | sort -u >local &&
+	comm -12 global local >clashes &&
+	test_line_count 0 clashes
+'
+
 test_expect_success 'every command has a man page in man/' '
 	while read -r c; do
 		test -f "$top/man/roger-$c.1" || { echo "no man/roger-$c.1" >&2; exit 1; }
@@ -171,6 +212,34 @@ test_expect_success 'the bash completion script registers _roger and completes e
 '
 
 tty_why=$(test_tty_why)
+if command -v bash >/dev/null 2>&1 && [ -z "$tty_why" ]; then
+test_expect_success 'at a bash prompt, a word with colons completes whole' '
+	mkdir -p colon &&
+	cat >colon/roger <<-\EOF &&
+	#!/bin/sh
+	# candidates with colons, as the versions of an app are
+	if [ "$1" = __complete ]; then
+		eval "last=\${$#}"
+		for v in 2026-01-02T03:04:05.678Z 2026-01-02T03:04:09.001Z; do
+			case $v in "$last"*) echo "$v" ;; esac
+		done
+		exit 0
+	fi
+	printf "%s\n" "$@" >"$TRASH/ran"
+	EOF
+	chmod +x colon/roger &&
+	printf "PS1=\"$ \"\nPATH=\"%s:\$PATH\"\n. \"%s\"\n" "$TRASH/colon" \
+		"$top/completions/bash/roger" >colon/rc &&
+	printf "roger rollback --to 2026-01-02T03:04:05\t\nexit\n" |
+		script -qec "bash --rcfile colon/rc -i" /dev/null >/dev/null 2>&1 &&
+	printf "rollback\n--to\n2026-01-02T03:04:05.678Z\n" >expect &&
+	test_cmp expect ran
+'
+else
+	test_skip 'at a bash prompt, a word with colons completes whole' \
+		"${tty_why:-bash is not installed}"
+fi
+
 if command -v zsh >/dev/null 2>&1 && [ -z "$tty_why" ]; then
 test_expect_success 'the zsh completion script is valid zsh' '
 	zsh -n "$top/completions/zsh/_roger"
@@ -194,6 +263,7 @@ test_expect_success 'the zsh completion script completes at a zsh prompt' '
 	staging
 	--
 	--ref=
+	--request-timeout=
 	--
 	local
 	logs
@@ -205,6 +275,20 @@ else
 	test_skip 'the zsh completion script completes at a zsh prompt' \
 		"${tty_why:-zsh is not installed}"
 fi
+
+test_expect_success 'make install puts the completion scripts under the prefix, unless told' '
+	: "${TEST_PREFIX:?run through make check}" &&
+	config=$("$TEST_CONFIG_STATUS" --config) &&
+	case $config in
+	*completiondir=*) echo "configure was given the directories: $config"; exit 0 ;;
+	esac &&
+	for d in $TEST_COMPLETIONDIRS; do
+		case $d in
+		"$TEST_PREFIX"/*) ;;
+		*) echo "$d is outside the prefix $TEST_PREFIX" >&2; exit 1 ;;
+		esac
+	done
+'
 
 test_expect_success 'roger completion prints the installed scripts byte for byte' '
 	"$ROGER" completion bash >bash.out && cmp bash.out "$top/completions/bash/roger" &&

@@ -76,7 +76,7 @@ test_expect_success 'init and config are listed, with their options' '
 
 test_expect_success 'roger help init and roger init -h print the usage' '
 	"$ROGER" init -h >out &&
-	test_grep -x "usage: roger init \[-f\] \[--app name\] \[--cmd command\] \[--group group\]" out &&
+	test_grep -x "usage: roger init \[--app name\] \[--cmd command\] \[--force\] \[--group group\]" out &&
 	"$ROGER" help config >out &&
 	test_grep -x "usage: roger config" out
 '
@@ -87,6 +87,7 @@ test_expect_success 'the man pages have the usage strings as SYNOPSIS' '
 		sed -n "/^\.Sh SYNOPSIS/,/^\.Sh/p" "$TEST_SRCDIR/../man/roger-$c.1" |
 			grep -v "^\.Sh" |
 			sed -e "s/^\.Nm //" -e "s/^\.Op Fl -\([a-z]*\) Ar \(.*\)/[--\1 \2]/" \
+			    -e "s/^\.Op Fl -\([a-z-]*\)$/[--\1]/" \
 			    -e "s/^\.Op Fl \([a-z]*\)$/[-\1]/" | tr "\n" " " | sed "s/ *$//" >synopsis &&
 		echo >>synopsis &&
 		test_cmp usage synopsis || exit 1

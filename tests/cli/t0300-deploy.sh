@@ -152,9 +152,23 @@ test_expect_success 'a slow one with a short --timeout: exit 6, how to inspect a
 	version "export TESTAPP_HANG=1" >/dev/null &&
 	(cd repo && test_expect_code 6 "$ROGER" deploy --timeout 3 >../out 2>../err) &&
 	test_grep "^roger: timed out after 3 s waiting for the deployment of app ./web/hello.: 0/1 healthy" err &&
-	test_grep "^roger: deployment .* is left running; see it with .roger status." err &&
-	test_grep "^roger: to roll it back: curl -X DELETE $LOCAL_URL/v2/deployments/" err &&
+	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait.$" err &&
+	test_grep "^roger: to undo it: .roger rollback --to 20[-0-9T:.]*Z --force.$" err &&
 	test "$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1
+'
+
+test_expect_success 'roger status --wait waits for the deployment left running, with its own --timeout' '
+	(cd repo && test_expect_code 6 "$ROGER" status --wait --timeout 2s >../out 2>../err) &&
+	test_grep "^roger: timed out after 2 s waiting for the deployment of app ./web/hello.: 0/1 healthy" err &&
+	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait.$" err &&
+	test_grep ! "to undo it" err &&
+	test_grep "^app: *web/hello\|^app: .*/web/hello" out &&
+	test_grep "^deployments:" out &&
+	(cd repo && test_expect_code 6 "$ROGER" -o json status --wait --timeout 1 >../out 2>../err) &&
+	test "$(json out "d[\"wait\"][\"status\"]")" = timed_out &&
+	test "$(json out "d[\"error\"][\"exit\"]")" = 6 &&
+	(cd repo && test_expect_code 2 "$ROGER" status --timeout 1 2>../err) &&
+	test_grep "give --wait too" err
 '
 
 test_expect_success 'the deployment left running locks the app: exit 7, then --force' '

@@ -71,6 +71,21 @@ test_expect_success 'the count the app already has: nothing to do' '
 	test_line_count 0 err
 '
 
+test_expect_success 'options may follow the count (global ones too), and -- ends them' '
+	(cd repo && "$ROGER" scale 5 --force -q -n >../out 2>../err) &&
+	printf "PUT %s/v2/apps/web/hello?force=true\nContent-Type: application/json\n\n{\"instances\":5}\n" "$LOCAL_URL" >expect &&
+	test_cmp expect out &&
+	test_line_count 0 err &&
+	(cd repo && "$ROGER" scale -n -- 5 >../out) &&
+	printf "PUT %s/v2/apps/web/hello\nContent-Type: application/json\n\n{\"instances\":5}\n" "$LOCAL_URL" >expect &&
+	test_cmp expect out &&
+	(cd repo && test_expect_code 2 "$ROGER" scale -n -- 5 --force 2>../err) &&
+	test_grep "unexpected argument .--force." err &&
+	test_expect_code 2 "$ROGER" -n scale --app web/hello 5 2>err &&
+	test_grep "^roger: .-n. is an option of .roger scale.: give it after the command name" err &&
+	test_grep "^usage: roger scale " err
+'
+
 test_expect_success 'the dry run prints the request and sends nothing' '
 	v=$(app_get web/hello "a[\"version\"]") &&
 	(cd repo && "$ROGER" scale -n --force 5 >../out) &&
@@ -119,10 +134,12 @@ test_expect_success 'a crash loop with --no-rollback: exit 5, left in place with
 	test "$(json out "\"config file missing\" in d[\"stderr_tail\"]")" = true &&
 	test "$(json out "\"rollback\" in d")" = false &&
 	dep=$(json out "d[\"deployment\"]") &&
-	test_grep "is left running" err &&
-	test_grep "curl -X DELETE $LOCAL_URL/v2/deployments/$dep" err &&
+	test_grep "^roger: deployment .$dep. is left running; wait for it with .roger status --wait --app /web/checked.$" err &&
+	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/checked.$" err &&
 	lcurl -s "$LOCAL_URL/v2/deployments" | grep -q "$dep" &&
-	lcurl -s -X DELETE "$LOCAL_URL/v2/deployments/$dep" >/dev/null &&
+	rm -f "$TRASH/crash" &&
+	"$ROGER" scale 1 --force --app /web/checked >out 2>err &&
+	test_grep "scaled to 1 instance" out &&
 	wait_idle 10 &&
 	test "$(app_get web/checked "a[\"instances\"]")" = 1
 '
@@ -144,8 +161,8 @@ test_expect_success 'a slow one with a short --timeout: exit 6, how to inspect a
 	: >"$TRASH/slow" &&
 	test_expect_code 6 "$ROGER" scale --app web/slow --timeout 3 2 >out 2>err &&
 	test_grep "^roger: timed out after 3 s waiting for the deployment of app ./web/slow.: 1/2 healthy" err &&
-	test_grep "^roger: deployment .* is left running; see it with .roger status. or .curl -s $LOCAL_URL/v2/deployments.$" err &&
-	test_grep "^roger: to roll it back: curl -X DELETE $LOCAL_URL/v2/deployments/" err &&
+	test_grep "^roger: deployment .* is left running; wait for it with .roger status --wait --app /web/slow.$" err &&
+	test_grep "^roger: to undo it: .roger scale 1 --force --app /web/slow.$" err &&
 	test "$(lcurl -s "$LOCAL_URL/v2/deployments" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" -ge 1
 '
 
@@ -156,6 +173,8 @@ test_expect_success 'a deployment in progress locks the app: exit 7, --force ove
 	"$ROGER" scale --app web/slow --force --detach 0 >out 2>err &&
 	test_grep "^deployment .* of app .*/web/slow.* started; not waiting for it (--detach)$" out &&
 	rm -f "$TRASH/slow" &&
+	"$ROGER" status --wait --app web/slow >out 2>err &&
+	test_grep "^instances:  0 of 0 running, 0 staged" out &&
 	wait_idle 20 &&
 	test "$(app_get web/slow "a[\"instances\"]")" = 0
 '
@@ -195,12 +214,14 @@ else
 	test_skip 'on a terminal, a protected target asks' "$tty_why"
 fi
 
-test_expect_success 'usage errors: a count that is not one, options after it, no app' '
+test_expect_success 'usage errors: a count that is not one, a bad option after it, no app' '
 	test_expect_code 2 "$ROGER" scale --app web/hello many 2>err &&
 	test_grep "invalid instance count .many." err &&
 	test_expect_code 2 "$ROGER" scale --app web/hello -1 2>err &&
-	test_expect_code 2 "$ROGER" scale --app web/hello 2 --timeout 3 2>err &&
-	test_grep "options go before the instance count" err &&
+	test_expect_code 2 "$ROGER" scale --app web/hello 2 --timeout 3x 2>err &&
+	test_grep "invalid --timeout .3x.: expected a duration" err &&
+	test_expect_code 2 "$ROGER" scale --app web/hello 2 3 2>err &&
+	test_grep "unexpected argument .3." err &&
 	test_expect_code 2 "$ROGER" scale --app web/hello 2>err &&
 	test_grep "missing the instance count" err &&
 	test_expect_code 2 "$ROGER" scale --timeout soon --app web/hello 2 2>err &&

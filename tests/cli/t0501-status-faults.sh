@@ -206,9 +206,9 @@ test_expect_success 'a connection reset every time: retried, then status 4' '
 	test "$(faultd_count faults GET /v2/apps/f/reset)" -gt 1
 '
 
-test_expect_success 'a reply slower than --timeout: status 4, not retried' '
+test_expect_success 'a reply slower than --request-timeout: status 4, not retried' '
 	ROGER_MARATHON_URL=$faults_URL &&
-	fault /f/slow 4 "timed out after 1 s waiting for .$faults_URL/v2/apps/f/slow" "--timeout 1" &&
+	fault /f/slow 4 "timed out after 1 s waiting for .$faults_URL/v2/apps/f/slow" "--request-timeout 1s" &&
 	test "$(faultd_count faults GET /v2/apps/f/slow)" = 2
 '
 
@@ -220,8 +220,13 @@ test_expect_success 'history: a truncated version list, status 1' '
 '
 
 test_expect_success 'usage errors' '
-	test_expect_code 2 "$ROGER" status --timeout 0 2>err &&
-	test_grep "invalid --timeout .0." err &&
+	test_expect_code 2 "$ROGER" status --request-timeout 0 2>err &&
+	test_grep "invalid --request-timeout .0.: expected from 1ms to 24h" err &&
+	test_expect_code 2 "$ROGER" status --timeout 1 2>err &&
+	test_grep "^roger: --timeout is how long --wait waits: give --wait too" err &&
+	test_expect_code 2 "$ROGER" history --timeout 1 2>err &&
+	test_grep "unknown option .--timeout." err &&
+	test_grep "did you mean .--request-timeout." err &&
 	test_expect_code 2 "$ROGER" status --app /web/hello extra 2>err &&
 	test_grep "unexpected argument .extra." err &&
 	test_expect_code 2 "$ROGER" history --app /web/hello a b 2>err &&

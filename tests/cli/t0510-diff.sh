@@ -203,7 +203,7 @@ test_expect_success 'a target without an artifact store: 3, before building' '
 	test_grep "^roger: .*artifact" err
 '
 
-test_expect_success 'a target that cannot be reached: 4, nothing on stdout' '
+test_expect_success 'a target that cannot be reached: 4, nothing on stdout but the JSON error' '
 	port=$(test_free_port) &&
 	(cd repo && ROGER_MARATHON_URL=http://127.0.0.1:$port \
 		ROGER_ARTIFACTS_URL=http://127.0.0.1:$port/artifacts/ \
@@ -212,7 +212,8 @@ test_expect_success 'a target that cannot be reached: 4, nothing on stdout' '
 	test_grep "^roger: cannot connect to .http://127.0.0.1:$port/v2/apps/web/hello" err &&
 	echo "{\"local\": {\"port\": $port}}" >"$XDG_CONFIG_HOME/roger/config.json" &&
 	(cd repo && test_expect_code 4 "$ROGER" -o json diff >../out 2>../err) &&
-	test_line_count 0 out &&
+	test_line_count 1 out &&
+	test_grep "^{\"error\":{\"message\":\"roger local is not running (state in .*\"code\":\"unreachable\",\"exit\":4}}$" out &&
 	test_grep "roger local is not running (state in .*): start it with .roger local up." err &&
 	local_config
 '

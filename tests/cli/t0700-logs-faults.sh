@@ -79,6 +79,9 @@ PY
 faultd_start follower "[{\"match\": \"GET /master/state\", \"times\": 0,
   \"status\": 307, \"headers\": {\"Location\": \"//127.0.0.1:$leader_PORT/master/state\"}}]"
 
+# A master that does not answer in time.
+faultd_start slow "[{\"match\": \"GET /master/state\", \"times\": 0, \"delay\": 30, \"json\": {}}]"
+
 ROGER_MARATHON_URL=$leader_URL
 ROGER_MESOS_URL=$follower_URL
 export ROGER_MARATHON_URL ROGER_MESOS_URL
@@ -167,6 +170,12 @@ test_expect_success 'usage errors' '
 	test_grep "unexpected argument .extra." err &&
 	(cd repo && "$ROGER" logs -n all --task aaaa >../out) &&
 	test_line_count 30002 out
+'
+
+test_expect_success '--request-timeout limits each request to Mesos: status 4, naming the wait' '
+	(cd repo && ROGER_MESOS_URL=$slow_URL test_expect_code 4 "$ROGER" logs --request-timeout 500ms >../out 2>../err) &&
+	test_grep "timed out after 0.5 s waiting for .$slow_URL/master/state" err &&
+	test_line_count 0 out
 '
 
 test_expect_success 'a target without a Mesos URL: status 3, saying how to set one' '

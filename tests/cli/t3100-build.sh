@@ -313,8 +313,9 @@ test_expect_success 'a failing build command exits 1 with its status and last li
 	test_line_count 0 o
 '
 
+# The sleeps carry this script's pid, so that pgrep sees only this run's.
 test_expect_success 'a slow build command is stopped at build.timeout' '
-	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"echo waiting; sleep 59 & sleep 58\", \"timeout\": 1 } }\n" >cmd/web/roger.json &&
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"echo waiting; sleep 59.$$ & sleep 58.$$\", \"timeout\": 1 } }\n" >cmd/web/roger.json &&
 	git -C cmd commit -qam slow &&
 	start=$(date +%s) &&
 	test_expect_code 1 "$ROGER" -C cmd/web build 2>err &&
@@ -323,7 +324,7 @@ test_expect_success 'a slow build command is stopped at build.timeout' '
 	test_grep "timed out after 1 s" err &&
 	test_grep "build: waiting" err &&
 	sleep 1 &&
-	! pgrep -x -f "sleep 5[89]"
+	! pgrep -x -f "sleep 5[89]\\.$$"
 '
 
 test_expect_success 'completion offers branches, tags and HEAD for --ref' '

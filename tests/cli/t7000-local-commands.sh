@@ -21,7 +21,7 @@ test_expect_success 'usage errors: no verb, an unknown verb, a bad port' '
 
 test_expect_success 'completion offers the verbs and the options' '
 	"$ROGER" __complete local "" >verbs &&
-	printf "up\ndown\nstatus\nserve\ntoken\n" >want &&
+	printf "up\ndown\nstatus\nserve\nprune\ntoken\n" >want &&
 	test_cmp want verbs &&
 	"$ROGER" __complete local --st >opts &&
 	test_grep "^--state-dir" opts &&

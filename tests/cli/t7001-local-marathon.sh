@@ -152,10 +152,10 @@ test_expect_success 'ids follow Marathon rules: pattern, reserved words, relativ
 	test "$(json body "d[\"id\"]")" = /rel/app
 '
 
-test_expect_success 'container images are refused with a clear 422' '
-	test "$(http POST /v2/apps "{\"id\":\"/d\",\"cmd\":\"true\",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx\"}}}")" = 422 &&
-	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
-	json body "d[\"details\"][0][\"errors\"][0]" | grep -q "container images are not supported"
+test_expect_success 'containers roger local cannot run as asked are refused with a clear 422' '
+	test "$(http POST /v2/apps "{\"id\":\"/d\",\"cmd\":\"true\",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}")" = 422 &&
+	test "$(json body "d[\"details\"][0][\"path\"]")" = /container/docker/privileged &&
+	json body "d[\"details\"][0][\"errors\"][0]" | grep -q "privileged containers are not supported"
 '
 
 test_expect_success 'unknown app: 404 with the contract message' '
@@ -169,11 +169,32 @@ test_expect_success 'unknown app: 404 with the contract message' '
 	test "$(http POST /v2/apps/not-existent/restart)" = 404
 '
 
-test_expect_success 'an unknown route: the 1.6+ 500 URI not found (404 outside /v2), 405 for a method' '
-	test "$(http GET /v2/nothing)" = 500 &&
-	test "$(cat body)" = "{\"message\":\"URI not found\"}" &&
+test_expect_success 'an unknown route: 404 URI not found with its path (plain 404 outside /v2), 405 for a method' '
+	test "$(http GET /v2/nothing)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"URI not found: /v2/nothing\"}" &&
+	test "$(header Content-Type)" = application/json &&
+	test "$(http GET /v2/queue/x/nothing)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"URI not found: /v2/queue/x/nothing\"}" &&
+	test "$(http GET /v2)" = 404 &&
 	test "$(http GET /nothing)" = 404 &&
 	test "$(http PUT /v2/info "{}")" = 405
+'
+
+test_expect_success 'an id with an encoded NUL or other invalid id is an unknown app, never the list' '
+	test "$(http POST /v2/apps "{\"id\":\"/nul\",\"cmd\":\"true\",\"instances\":0}")" = 201 &&
+	test "$(http GET /v2/apps/%00)" = 404 &&
+	test "$(cat body)" = "{\"message\":\"App '"'"'/%00'"'"' does not exist\"}" &&
+	test "$(http GET /v2/apps/nul%00x)" = 404 &&
+	test "$(http GET /v2/apps/nul%00)" = 404 &&
+	test "$(http GET /v2/apps/%2e%2e)" = 404 &&
+	test "$(http GET /v2/apps/UPPER)" = 404 &&
+	test "$(http GET /v2/apps/%FF)" = 404 &&
+	json body "d[\"message\"]" | grep -q "does not exist" &&
+	test "$(http DELETE /v2/apps/nul%00)" = 404 &&
+	test "$(http GET /v2/apps/nul)" = 200 &&
+	test "$(http DELETE /v2/deployments/%00)" = 404 &&
+	test "$(http GET "/v2/apps?id=%00")" = 200 &&
+	test "$(json body "d[\"apps\"]")" = "[]"
 '
 
 test_expect_success 'PUT scale: 200 deployment result, one ScaleApplication step' '

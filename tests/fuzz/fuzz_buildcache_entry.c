@@ -13,6 +13,8 @@
 #include "lib/buildcache.h"
 #include "lib/err.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct roger_err err = ROGER_ERR_INIT;

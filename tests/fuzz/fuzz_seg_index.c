@@ -15,6 +15,8 @@
 #include "lib/err.h"
 #include "lib/seg.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct roger_seg_index idx = { 0 }, again = { 0 };

@@ -1,0 +1,103 @@
+/*
+ * render.c - the app definition a command would deploy: roger.json's
+ * environment rendered for a built artifact (lib/render), with the
+ * artifact's URL in the target's store, the user's {{ }} variables (--var,
+ * ROGER_VAR_*, roger.json's vars) and who deploys.  `roger diff` compares
+ * it with the live app; deploy PUTs it.
+ *
+ * The URL is computed from the digest alone (lib/store is content
+ * addressed), so nothing needs to be pushed to know it.
+ */
+#include <config.h>
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+
+void cli_deployed_by(struct cli *cli, char *out, size_t size)
+{
+	const char *user = roger_ctx_getenv(cli->ctx, "USER");
+	struct passwd *pw;
+	char host[256];
+
+	if (!user || !*user)
+		user = roger_ctx_getenv(cli->ctx, "LOGNAME");
+	if (!user || !*user) {
+		pw = getpwuid(getuid());
+		user = pw && pw->pw_name ? pw->pw_name : "unknown";
+	}
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, size, "%s@%s", user, host);
+}
+
+int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
+		      const char *url, json_t **out)
+{
+	struct roger_render_input in = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_var *cli_vars = NULL, *vars = NULL;
+	char by[512];
+	size_t n_vars = 0;
+	int status = ROGER_EXIT_OK;
+
+	if (cli->n_vars)
+		cli_vars = xcalloc(cli->n_vars, sizeof(*cli_vars));
+	for (size_t i = 0; i < cli->n_vars; i++) {
+		cli_vars[i].name = cli->vars[i].name;
+		cli_vars[i].value = cli->vars[i].value;
+	}
+	if (roger_project_vars(&vars, &n_vars, cli->ctx, cli->project,
+			       cli->env, NULL, 0, cli_vars, cli->n_vars,
+			       &err) < 0) {
+		status = err.code == ROGER_EUSAGE
+				 ? cli_usage_error(cli, "%s", err.msg)
+				 : cli_fail(&err);
+		goto out;
+	}
+	cli_deployed_by(cli, by, sizeof(by));
+	in.commit = a->commit;
+	in.artifact_url = url;
+	in.artifact_sha256 = a->sha256;
+	in.deployed_by = by;
+	in.vars = vars;
+	in.n_vars = n_vars;
+	if (roger_render_app(out, cli->project, cli->env, &in, &err) < 0) {
+		if (err.code == ROGER_EINVALID)
+			roger_err_prefix(&err, "%s", cli->project->display);
+		status = cli_fail(&err);
+	}
+out:
+	free(vars);
+	free(cli_vars);
+	return status;
+}
+
+int cli_render_app(struct cli *cli, const struct roger_artifact *a,
+		   json_t **out, char **url_out)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	const struct roger_target *t;
+	char *url = NULL;
+	int status;
+
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
+	t = cli->resolved_target;
+	if (roger_store_check_target(t, &err) < 0 ||
+	    roger_store_artifact_url(&url, t->artifacts, cli->project->id,
+				     a->sha256, &err) < 0)
+		return cli_fail(&err);
+	status = cli_render_app_at(cli, a, url, out);
+	if (status == ROGER_EXIT_OK && url_out) {
+		*url_out = url;
+		url = NULL;
+	}
+	free(url);
+	return status;
+}

@@ -1,0 +1,636 @@
+/*
+ * project.c - roger.json: the keys roger owns at each level, loading the
+ * file from the project's directory, and its environments resolved into
+ * an app fragment and variables.
+ *
+ * Design: validation walks the document with schema.c's checks, over small
+ * tables of the keys roger owns here (the top level, `build`, each
+ * environment), in document order; the Marathon fragments inside are
+ * schema.c's.  At every level a key that looks like a credential is refused
+ * with a pointer to where credentials belong (the rule is in secret.c).
+ * Once valid, the fields a command needs are borrowed from the document.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "buildcache.h"
+#include "ctx.h"
+#include "err.h"
+#include "fs.h"
+#include "project.h"
+#include "repo.h"
+#include "schema.h"
+#include "spec.h"
+#include "str.h"
+#include "util.h"
+
+/* ---- validation --------------------------------------------------------- */
+
+static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	const char *key;
+	json_t *val;
+	int rc = 0;
+
+	(void)flags;
+	json_object_foreach((json_t *)v, key, val) {
+		size_t mark = roger_schema_push_key(c, key);
+
+		if (!roger_spec_var_name_valid(key))
+			rc = roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
+		else if (roger_spec_var_is_builtin(key))
+			rc = roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
+		else if (roger_config_name_is_secret(key, true))
+			rc = roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
+					       key, key);
+		else
+			rc = roger_schema_expect(c, val, ROGER_JSON_STRING);
+		roger_schema_pop(c, mark);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* build.cache.paths and build.cache.key: relative paths inside the project. */
+static int check_cache_paths(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc = roger_schema_expect_strings(c, v, true);
+
+	(void)flags;
+	json_array_foreach(v, i, item) {
+		size_t mark = roger_schema_push_index(c, i);
+		const char *why =
+			roger_build_cache_path_invalid(json_string_value(item));
+
+		if (rc == 0 && why)
+			rc = roger_schema_fail(c, "'%s' %s",
+					       json_string_value(item), why);
+		roger_schema_pop(c, mark);
+	}
+	return rc;
+}
+
+static const struct roger_schema_key build_cache_keys[] = {
+	{ "key", ROGER_JSON_ARRAY, check_cache_paths, 0, 0 },
+	{ "max_mb", ROGER_JSON_INTEGER, NULL, 1, 1024 * 1024 },
+	{ "paths", ROGER_JSON_ARRAY, check_cache_paths, 0, 0 },
+	{ "version", ROGER_JSON_STRING, NULL, 0, 0 },
+};
+
+static int check_build_cache(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	int rc;
+
+	(void)flags;
+	rc = roger_schema_object(c, v, build_cache_keys,
+				 ROGER_ARRAY_SIZE(build_cache_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc == 0 && !json_object_get(v, "paths"))
+		rc = roger_schema_fail(c, "missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
+	if (rc == 0 && !json_object_get(v, "key"))
+		rc = roger_schema_fail(c, "missing 'key': the files they depend on, such as [\"package-lock.json\"]");
+	return rc;
+}
+
+static const struct roger_schema_key build_keys[] = {
+	{ "cache", ROGER_JSON_OBJECT, check_build_cache, 0, 0 },
+	{ "command", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "exclude", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
+	{ "timeout", ROGER_JSON_INTEGER, NULL, 1, 86400 * 7 },
+};
+
+static int check_build(struct roger_schema *c, const json_t *v,
+		       unsigned flags)
+{
+	size_t mark;
+	int rc;
+
+	(void)flags;
+	rc = roger_schema_object(c, v, build_keys,
+				 ROGER_ARRAY_SIZE(build_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc < 0 || !json_object_get(v, "cache") ||
+	    json_object_get(v, "command"))
+		return rc;
+	mark = roger_schema_push_key(c, "cache");
+	rc = roger_schema_fail(c, "caches what build.command makes, and there is no build.command");
+	roger_schema_pop(c, mark);
+	return rc;
+}
+
+static int check_overlay(struct roger_schema *c, const json_t *v,
+			 unsigned flags)
+{
+	(void)flags;
+	return roger_schema_marathon(c, v, true);
+}
+
+static int check_target_name(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	(void)flags;
+	if (roger_schema_simple_name(json_string_value(v)))
+		return 0;
+	return roger_schema_fail(c, "invalid target name '%s': use letters, digits, '-', '_' and '.'",
+				 json_string_value(v));
+}
+
+static const struct roger_schema_key environment_keys[] = {
+	{ "marathon", ROGER_JSON_OBJECT, check_overlay, 0, 0 },
+	{ "target", ROGER_JSON_STRING, check_target_name, 0, 0 },
+	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
+};
+
+static int check_environment(struct roger_schema *c, const char *name,
+			     const json_t *v)
+{
+	(void)name;
+	return roger_schema_object(c, v, environment_keys,
+				   ROGER_ARRAY_SIZE(environment_keys),
+				   ROGER_SCHEMA_NO_SECRETS);
+}
+
+static int check_environments(struct roger_schema *c, const json_t *v,
+			      unsigned flags)
+{
+	(void)flags;
+	return roger_schema_names(c, v, "environment", check_environment);
+}
+
+static int check_base(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	(void)flags;
+	return roger_schema_marathon(c, v, false);
+}
+
+static int check_version(struct roger_schema *c, const json_t *v,
+			 unsigned flags)
+{
+	(void)flags;
+	if (json_integer_value(v) == 1)
+		return 0;
+	return roger_schema_fail(c, "unsupported version %lld: this roger reads version 1",
+				 (long long)json_integer_value(v));
+}
+
+static const struct roger_schema_key project_keys[] = {
+	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "build", ROGER_JSON_OBJECT, check_build, 0, 0 },
+	{ "environments", ROGER_JSON_OBJECT, check_environments, 0, 0 },
+	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "marathon", ROGER_JSON_OBJECT, check_base, 0, 0 },
+	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
+	{ "version", ROGER_JSON_INTEGER, check_version, 0, 0 },
+};
+
+static int check_project(struct roger_schema *c, const json_t *root)
+{
+	int rc;
+
+	if (!json_is_object(root))
+		return roger_schema_fail(c, "expected an object at the top, got %s",
+					 roger_spec_type_name(root));
+	rc = roger_schema_object(c, root, project_keys,
+				 ROGER_ARRAY_SIZE(project_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc < 0)
+		return rc;
+	if (!json_object_get(root, "version"))
+		return roger_schema_fail(c, "missing 'version': add \"version\": 1");
+	if (!json_object_get(root, "app"))
+		return roger_schema_fail(c, "missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
+	return 0;
+}
+
+/* ---- loading and resolving ----------------------------------------------- */
+
+void roger_project_free(struct roger_project *p)
+{
+	if (!p)
+		return;
+	free(p->path);
+	free(p->display);
+	free(p->dir);
+	free(p->workdir);
+	free(p->subdir);
+	free(p->id);
+	free(p->build_exclude);
+	json_decref(p->root);
+	free(p);
+}
+
+/* Fill the fields borrowed from `p->root`, which check_project() accepted. */
+static int project_fields(struct roger_project *p, struct roger_err *err)
+{
+	json_t *build = json_object_get(p->root, "build");
+	json_t *exclude = json_object_get(build, "exclude");
+	json_t *v;
+	size_t n = json_array_size(exclude);
+
+	p->app = json_string_value(json_object_get(p->root, "app"));
+	p->group = json_string_value(json_object_get(p->root, "group"));
+	if (!p->group || !*p->group)
+		p->group = "/";
+	p->build_command = json_string_value(json_object_get(build, "command"));
+	if (p->build_command && !*p->build_command)
+		p->build_command = NULL;
+	v = json_object_get(build, "timeout");
+	p->build_timeout = v ? (int)json_integer_value(v) : ROGER_BUILD_TIMEOUT;
+	p->build_exclude = calloc(n + 1, sizeof(*p->build_exclude));
+	if (!p->build_exclude)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		p->build_exclude[i] = json_string_value(json_array_get(exclude, i));
+	/* Absent sections become empty objects, so callers need no NULL checks. */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const keys[] = { "marathon", "environments", "vars" };
+		json_t **slot[] = { &p->marathon, &p->environments, &p->vars };
+
+		v = json_object_get(p->root, keys[i]);
+		if (!v) {
+			v = json_object();
+			if (!v || json_object_set_new(p->root, keys[i], v) < 0)
+				return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		}
+		*slot[i] = v;
+	}
+	return 0;
+}
+
+int roger_project_parse(struct roger_project **out, const char *path,
+			const char *text, size_t len, struct roger_err *err)
+{
+	struct roger_schema c = ROGER_SCHEMA_INIT(path, err);
+	struct roger_project *p = NULL;
+	int rc;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	p->root = roger_schema_parse_json(path, text, len, err);
+	if (!p->root) {
+		rc = ROGER_EINVALID;
+		goto out;
+	}
+	if ((rc = check_project(&c, p->root)) < 0)
+		goto out;
+	if ((rc = project_fields(p, err)) < 0)
+		goto out;
+	rc = roger_spec_app_id(&p->id, p->group, p->app, err);
+	if (rc < 0) {
+		roger_err_prefix(err, "%s", path);
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+out:
+	roger_schema_release(&c);
+	roger_project_free(p);
+	return rc;
+}
+
+/* "../../roger.json": `file_dir`'s roger.json seen from `start`, below it. */
+static char *display_name(const char *start, const char *file_dir)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	size_t dl = strlen(file_dir);
+	const char *rest = start + dl;
+
+	if (dl == 1) /* the file system root */
+		rest = start;
+	for (const char *p = rest; *p; p++)
+		if (*p == '/' && roger_buf_adds(&b, "../") < 0)
+			goto fail;
+	if (roger_buf_adds(&b, "roger.json") < 0)
+		goto fail;
+	return roger_buf_detach(&b, NULL);
+fail:
+	roger_buf_release(&b);
+	return NULL;
+}
+
+/* Whether `dir` is `root` or below it. */
+static bool path_within(const char *dir, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n == 1 && root[0] == '/')
+		return true;
+	return !strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0');
+}
+
+/* Cut the last component of the absolute path `dir` in place. */
+static void path_parent(char *dir)
+{
+	char *slash = strrchr(dir, '/');
+
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+}
+
+/*
+ * The directory holding roger.json, from `start` up to `root`, in *out (a
+ * new string); ROGER_ENOTFOUND when there is none.
+ */
+static int find_project_dir(char **out, const char *start, const char *root,
+			    struct roger_err *err)
+{
+	char *dir = strdup(start), *file;
+	bool found;
+
+	if (!dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (;;) {
+		file = roger_path_join(dir, "roger.json");
+		if (!file) {
+			free(dir);
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		}
+		found = roger_fs_exists(file);
+		free(file);
+		if (found) {
+			*out = dir;
+			return 0;
+		}
+		if (!strcmp(dir, root) || !path_within(dir, root) ||
+		    !strcmp(dir, "/"))
+			break;
+		path_parent(dir);
+	}
+	free(dir);
+	if (!strcmp(start, root))
+		return roger_err_set(err, ROGER_ENOTFOUND,
+				     "no roger.json in '%s'; run 'roger init' to create one",
+				     start);
+	return roger_err_set(err, ROGER_ENOTFOUND,
+			     "no roger.json in '%s' or above it up to the work tree root '%s'; run 'roger init' to create one",
+			     start, root);
+}
+
+int roger_project_locate(char **dir_out, char **workdir_out,
+			 const char *start_dir, struct roger_err *err)
+{
+	struct roger_repo *repo = NULL;
+	char *dir = NULL, *root = NULL;
+	int rc;
+
+	if (!start_dir)
+		start_dir = ".";
+	dir = realpath(start_dir, NULL);
+	if (!dir || !roger_fs_is_dir(dir)) {
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "cannot use directory '%s': %s", start_dir,
+				   dir ? "not a directory" : strerror(errno));
+		goto out;
+	}
+	rc = roger_repo_discover(&repo, dir, err);
+	if (rc == ROGER_ENOTFOUND) {
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
+				   dir);
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	root = realpath(roger_repo_workdir(repo), NULL);
+	if (!root)
+		root = strdup(roger_repo_workdir(repo));
+	if (!root) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	*dir_out = dir;
+	*workdir_out = root;
+	dir = root = NULL;
+out:
+	roger_repo_free(repo);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
+		       const char *start_dir, struct roger_err *err)
+{
+	struct roger_buf text = ROGER_BUF_INIT;
+	struct roger_project *p = NULL;
+	char *start = NULL, *root = NULL, *dir = NULL, *file = NULL;
+	char *display = NULL;
+	int rc;
+
+	if ((rc = roger_project_locate(&start, &root, start_dir, err)) < 0)
+		goto out;
+	if ((rc = find_project_dir(&dir, start, root, err)) < 0)
+		goto out;
+	file = roger_path_join(dir, "roger.json");
+	display = display_name(start, dir);
+	if (!file || !display) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	roger_debug(ctx, "reading '%s'", file);
+	rc = roger_fs_read_file(&text, file, err);
+	if (rc < 0) {
+		rc = roger_schema_as_invalid(err, rc);
+		goto out;
+	}
+	if ((rc = roger_project_parse(&p, display, text.buf, text.len, err)) < 0)
+		goto out;
+	p->subdir = strdup(path_within(dir, root) && strcmp(dir, root)
+				   ? dir + strlen(root) + (strcmp(root, "/") ? 1 : 0)
+				   : "");
+	p->path = file;
+	p->display = display;
+	p->dir = dir;
+	p->workdir = root;
+	file = display = dir = root = NULL;
+	if (!p->subdir) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+out:
+	roger_project_free(p);
+	roger_buf_release(&text);
+	free(start);
+	free(root);
+	free(dir);
+	free(file);
+	free(display);
+	return rc;
+}
+
+int roger_project_env_names(const struct roger_project *p, const char ***out,
+			    size_t *n)
+{
+	size_t count = json_object_size(p->environments), i = 0;
+	const char **names = calloc(count + 1, sizeof(*names));
+	const char *key;
+	json_t *v;
+
+	if (!names)
+		return ROGER_ENOMEM;
+	json_object_foreach(p->environments, key, v)
+		names[i++] = key;
+	*out = names;
+	*n = count;
+	return 0;
+}
+
+int roger_project_check_env(const struct roger_project *p, const char *env,
+			    struct roger_err *err)
+{
+	const char **names = NULL;
+	const char *best;
+	size_t n = 0;
+	int rc;
+
+	if (!env || json_object_get(p->environments, env))
+		return 0;
+	if (roger_project_env_names(p, &names, &n) < 0)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	best = roger_suggest(env, names, n);
+	if (best)
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "unknown environment '%s' in %s, did you mean '%s'?",
+				   env, p->display ? p->display : "roger.json",
+				   best);
+	else if (n == 0)
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "unknown environment '%s': %s defines no environments",
+				   env, p->display ? p->display : "roger.json");
+	else
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "unknown environment '%s' in %s (it defines: %s%s)",
+				   env, p->display ? p->display : "roger.json",
+				   names[0], n > 1 ? ", ..." : "");
+	free(names);
+	return rc;
+}
+
+int roger_project_environment(const struct roger_project *p, const char *env,
+			      json_t **marathon_out, const char **target_out,
+			      struct roger_err *err)
+{
+	json_t *e, *merged = NULL;
+	int rc;
+
+	if ((rc = roger_project_check_env(p, env, err)) < 0)
+		return rc;
+	e = env ? json_object_get(p->environments, env) : NULL;
+	if (marathon_out) {
+		rc = roger_spec_merge(&merged, p->marathon,
+				      json_object_get(e, "marathon"), err);
+		if (rc < 0)
+			return rc;
+		*marathon_out = merged;
+	}
+	if (target_out)
+		*target_out = json_string_value(json_object_get(e, "target"));
+	return 0;
+}
+
+static bool vars_have(const struct roger_var *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return true;
+	return false;
+}
+
+int roger_project_vars(struct roger_var **out, size_t *n,
+		       struct roger_ctx *ctx, const struct roger_project *p,
+		       const char *env, const struct roger_var *builtins,
+		       size_t n_builtins, const struct roger_var *cli_vars,
+		       size_t n_cli_vars, struct roger_err *err)
+{
+	json_t *env_vars, *val;
+	struct roger_var *vars = NULL;
+	char **refs = NULL, *names;
+	size_t n_refs = 0, max, bytes = 0, count = 0;
+	const char *key;
+	int rc;
+
+	for (size_t i = 0; i < n_cli_vars; i++) {
+		if (!roger_spec_var_name_valid(cli_vars[i].name))
+			return roger_err_set(err, ROGER_EUSAGE,
+					     "invalid --var name '%s': use letters, digits and '_', not starting with a digit",
+					     cli_vars[i].name);
+		if (roger_spec_var_is_builtin(cli_vars[i].name))
+			return roger_err_set(err, ROGER_EUSAGE,
+					     "invalid --var '%s': it is a built-in variable and cannot be set",
+					     cli_vars[i].name);
+	}
+	if ((rc = roger_project_check_env(p, env, err)) < 0)
+		return rc;
+	env_vars = env ? json_object_get(json_object_get(p->environments, env), "vars")
+		       : NULL;
+	if ((rc = roger_spec_var_names(&refs, &n_refs, p->root, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n_refs; i++)
+		bytes += strlen(refs[i]) + 1;
+	max = n_builtins + n_cli_vars + n_refs + json_object_size(env_vars) +
+	      json_object_size(p->vars);
+	/* One block: the entries, then the names of ROGER_VAR_ entries. */
+	vars = malloc(max * sizeof(*vars) + bytes + 1);
+	if (!vars) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	names = (char *)(vars + max);
+	for (size_t i = 0; i < n_builtins; i++)
+		vars[count++] = builtins[i];
+	for (size_t i = n_cli_vars; i-- > 0;)
+		vars[count++] = cli_vars[i];
+	for (size_t i = 0; i < n_refs; i++) {
+		char var[256];
+		const char *value;
+
+		if (vars_have(vars, count, refs[i]) ||
+		    roger_spec_var_is_builtin(refs[i]) ||
+		    strlen(refs[i]) > sizeof(var) - sizeof("ROGER_VAR_"))
+			continue;
+		snprintf(var, sizeof(var), "ROGER_VAR_%s", refs[i]);
+		value = roger_ctx_getenv(ctx, var);
+		if (!value)
+			continue;
+		strcpy(names, refs[i]);
+		vars[count].name = names;
+		vars[count++].value = value;
+		names += strlen(names) + 1;
+	}
+	json_object_foreach(env_vars, key, val) {
+		vars[count].name = key;
+		vars[count++].value = json_string_value(val);
+	}
+	json_object_foreach(p->vars, key, val) {
+		vars[count].name = key;
+		vars[count++].value = json_string_value(val);
+	}
+	*out = vars;
+	*n = count;
+	vars = NULL;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n_refs; i++)
+		free(refs[i]);
+	free(refs);
+	free(vars);
+	return rc;
+}

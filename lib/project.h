@@ -1,0 +1,137 @@
+/*
+ * project.h - roger.json (the project) and its environments, resolved into
+ * what a command needs: the app fragment and the variables of one
+ * environment, and the name of its target (target.h resolves it).
+ *
+ * Parsing and validation are pure (text in, structs out); only the *_load
+ * functions read files, and they read the environment through the context.
+ * Errors name the file with line and column (jansson's position) for syntax,
+ * or the file and the JSON path ("roger.json: environments.prod.marathon:
+ * ...") for meaning, and unknown keys come with a "did you mean".
+ */
+#ifndef ROGER_PROJECT_H
+#define ROGER_PROJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+ROGER_BEGIN_DECLS
+
+struct roger_ctx;
+struct roger_err;
+struct roger_var;
+
+/* ---- roger.json ---------------------------------------------------------- */
+
+struct roger_project {
+	char *path;     /* absolute path of roger.json */
+	char *display;  /* roger.json's path for messages: relative to the start directory */
+	char *dir;      /* absolute directory holding it (the project) */
+	char *workdir;  /* absolute git work tree root, without trailing '/' */
+	char *subdir;   /* dir relative to workdir: "" at the root, "apps/web" */
+	json_t *root;   /* the whole document (owned) */
+	const char *app;   /* "hello" (borrowed from root) */
+	const char *group; /* "/web", "/" when absent (borrowed or static) */
+	char *id;          /* "/web/hello": group + app, validated */
+	const char *build_command; /* NULL when none */
+	const char **build_exclude; /* NULL-terminated patterns, never NULL (array owned, strings borrowed) */
+	int build_timeout; /* seconds; default ROGER_BUILD_TIMEOUT */
+	json_t *marathon;  /* base app fragment (borrowed; an empty object if absent) */
+	json_t *environments; /* object (borrowed; an empty object if absent) */
+	json_t *vars;      /* top-level "vars": name -> string (borrowed; an empty object if absent) */
+};
+
+#define ROGER_BUILD_TIMEOUT 1800
+
+/*
+ * Parse and validate the text of a roger.json (`path` is used in messages
+ * only).  ROGER_EINVALID with "path:line:column: message" for bad JSON and
+ * "path: json.path: message" for bad content.  Only `root` and the fields
+ * borrowed from it are set; the path fields are NULL (roger_project_load
+ * fills them).
+ */
+ROGER_EXTERN int
+roger_project_parse(struct roger_project **out, const char *path,
+		    const char *text, size_t len, struct roger_err *err);
+
+/*
+ * The absolute form of directory `start_dir` (NULL: the current one),
+ * symbolic links resolved, and the root of the git work tree holding it, as
+ * new strings in *dir_out and *workdir_out.  ROGER_ENOTFOUND when the
+ * directory does not exist or is outside a git work tree (a bare
+ * repository counts as outside); the message says which.
+ */
+ROGER_EXTERN int
+roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
+		     struct roger_err *err);
+
+/*
+ * Find roger.json from `start_dir` (NULL: the current directory) upwards,
+ * stopping at the git work tree root, and load it.  Fails with
+ * ROGER_ENOTFOUND outside a git work tree or without roger.json (the
+ * message says which and suggests `roger init`), ROGER_EINVALID when the
+ * file cannot be read or is invalid.
+ */
+ROGER_EXTERN int
+roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
+		   const char *start_dir, struct roger_err *err);
+ROGER_EXTERN void roger_project_free(struct roger_project *p);
+
+/* Environment names in file order (borrowed; the array is malloc'd). */
+ROGER_EXTERN int
+roger_project_env_names(const struct roger_project *p, const char ***out,
+			size_t *n);
+
+/*
+ * Check that environment `env` exists: 0, or ROGER_EINVALID naming it with
+ * a suggestion ("unknown environment 'prdo' in roger.json, did you mean
+ * 'prod'?").  NULL is the base alone and always exists.
+ */
+ROGER_EXTERN int
+roger_project_check_env(const struct roger_project *p, const char *env,
+			struct roger_err *err);
+
+/*
+ * The app fragment of environment `env` (NULL: the base alone): the base
+ * `marathon` with the environment's `marathon` deep-merged over it (a new
+ * reference in *marathon_out), and the environment's target name (borrowed;
+ * NULL when it names none).  ROGER_EINVALID for an unknown environment, with
+ * a suggestion.  Either out pointer may be NULL when not wanted.
+ */
+ROGER_EXTERN int
+roger_project_environment(const struct roger_project *p, const char *env,
+			  json_t **marathon_out, const char **target_out,
+			  struct roger_err *err);
+
+/*
+ * The {{ name }} variables for rendering environment `env` (NULL: none), in
+ * the order roger_spec_expand() looks them up (first wins): `builtins` as
+ * given; `cli_vars` (--var, the last of a name winning); ROGER_VAR_<name>
+ * from the environment, for every name roger.json references; the
+ * environment's `vars`; the top-level `vars`.  The array is malloc'd, the
+ * strings borrowed from the arguments, the environment and `p`.
+ * ROGER_EUSAGE when a --var has an invalid name or names a built-in.
+ */
+ROGER_EXTERN int
+roger_project_vars(struct roger_var **out, size_t *n, struct roger_ctx *ctx,
+		   const struct roger_project *p, const char *env,
+		   const struct roger_var *builtins, size_t n_builtins,
+		   const struct roger_var *cli_vars, size_t n_cli_vars,
+		   struct roger_err *err);
+
+/*
+ * Whether a key or variable name looks like it holds a secret (password,
+ * passwd, passphrase, secret, token, credential(s), auth, api_key, apikey,
+ * private_key, access_key, compared case-insensitively on the name's words).
+ * `strict` adds "auth", which is too common in environment variable names
+ * (OAUTH_CLIENT_ID, AUTH_URL) to refuse there.
+ */
+ROGER_EXTERN bool roger_config_name_is_secret(const char *name, bool strict);
+
+ROGER_END_DECLS
+
+#endif

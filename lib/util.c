@@ -1,0 +1,115 @@
+/*
+ * util.c - the small helpers of util.h: writing a whole buffer, UUIDs, the
+ * clocks and URL schemes, each of which several modules need.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int roger_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* splitmix64: spreads the bits of a counter over a whole word. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/*
+ * Without entropy from the kernel (getrandom(2) missing or failing), the
+ * nanoseconds of the clock, the process id and a counter: never the same
+ * twice on this machine, which is what ids need (they are not secrets).
+ */
+static void fallback_bytes(unsigned char *b, size_t n)
+{
+	static atomic_uint_fast64_t counter;
+	struct timespec ts;
+	uint64_t x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	x ^= (uint64_t)getpid() << 40;
+	x ^= mix((uint64_t)atomic_fetch_add(&counter, 1));
+	for (size_t i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			x = mix(x);
+		b[i] = (unsigned char)(x >> (8 * (i % 8)));
+	}
+}
+
+void roger_uuid(char out[ROGER_UUID_LEN + 1])
+{
+	unsigned char b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fallback_bytes(b + got, sizeof(b) - got);
+			break;
+		}
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, ROGER_UUID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int64_t roger_clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void roger_clock_deadline(struct timespec *out, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, out);
+	out->tv_sec += (time_t)(ms / 1000);
+	out->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
+size_t roger_url_scheme_len(const char *url)
+{
+	if (!strncasecmp(url, "http://", 7))
+		return 7;
+	if (!strncasecmp(url, "https://", 8))
+		return 8;
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * util.h - small helpers that several modules of libroger share, each
+ * written once here.  Not installed: nothing here is part of the library's
+ * interface.
+ */
+#ifndef ROGER_UTIL_H
+#define ROGER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The number of elements of the array `a` (an array, not a pointer). */
+#define ROGER_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The length of a UUID in text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
+#define ROGER_UUID_LEN 36
+
+/*
+ * Write all `len` bytes of `data` to `fd`, going on after short writes and
+ * EINTR.  0, or -1 with errno set by the write(2) that failed.
+ */
+int roger_write_all(int fd, const void *data, size_t len);
+
+/*
+ * A random (version 4) UUID in lower-case hex with dashes, as Marathon and
+ * Mesos name deployments, frameworks and containers, into `out`
+ * (ROGER_UUID_LEN + 1 bytes).  From getrandom(2); where the kernel has no
+ * entropy to give, from the clock, the process id and a counter, which
+ * still makes ids unique on this machine.
+ */
+void roger_uuid(char out[ROGER_UUID_LEN + 1]);
+
+/*
+ * Milliseconds on `clock`: CLOCK_MONOTONIC for durations and deadlines
+ * (what the library uses unless a context provides a clock),
+ * CLOCK_REALTIME for the time of day.
+ */
+int64_t roger_clock_ms(clockid_t clock);
+
+/*
+ * The CLOCK_MONOTONIC time `ms` milliseconds from now, for
+ * pthread_cond_timedwait() on a condition variable set to that clock.
+ */
+void roger_clock_deadline(struct timespec *out, int64_t ms);
+
+/*
+ * The length of "http://" or "https://" (in any case) at the start of
+ * `url`, else 0: whether `url` is an absolute http(s) URL.
+ */
+size_t roger_url_scheme_len(const char *url);
+
+#endif
