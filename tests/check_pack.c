@@ -1032,6 +1032,102 @@ START_TEST(test_pack_build_command)
 }
 END_TEST
 
+/*
+ * An image layer's file, checked: its diff_id is the digest of the whole
+ * tar, every entry is under "srv/app" (after "srv" and "srv/app") and
+ * dated ROGER_PACK_LAYER_MTIME.  Returns the file's bytes in `raw`.
+ */
+static void check_layer(struct roger_buf *raw, const struct roger_artifact *a)
+{
+	struct roger_buf tar = ROGER_BUF_INIT;
+	struct listing l;
+	char d[ROGER_DIGEST_SIZE];
+
+	ck_assert_int_eq(roger_fs_read_file(raw, a->path, NULL), 0);
+	gunzip_all(&tar, raw->buf, raw->len);
+	roger_digest_of(d, tar.buf, tar.len);
+	ck_assert_str_eq(a->diff_id, d + strlen("sha256:"));
+	l = read_archive(raw->buf, raw->len);
+	ck_assert_uint_gt(l.n, 2);
+	ck_assert_str_eq(l.v[0].path, "srv");
+	ck_assert_str_eq(l.v[1].path, "srv/app");
+	for (size_t i = 0; i < l.n; i++) {
+		ck_assert_int_eq(l.v[i].mtime, ROGER_PACK_LAYER_MTIME);
+		ck_assert(i < 2 || !strncmp(l.v[i].path, "srv/app/", 8));
+	}
+	free_listing(&l);
+	roger_buf_release(&tar);
+}
+
+/*
+ * Image layers go through the segment writer too, but are never made of
+ * segments copied from earlier artifacts: their diff_id is the digest of
+ * every tar byte.  A layer built after an artifact and a layer of the
+ * tree a commit before, whose runs of entries mostly did not change, is
+ * the same as one built from scratch, with the right diff_id.
+ */
+START_TEST(test_pack_build_layer)
+{
+	char *dir = sub_path("layer"), *cache = sub_path("layer-cache");
+	char *fresh = sub_path("layer-fresh");
+	struct roger_build_opts o = { 0 };
+	struct roger_artifact *art = NULL, *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	struct roger_buf b1 = ROGER_BUF_INIT, b2 = ROGER_BUF_INIT,
+			 b3 = ROGER_BUF_INIT;
+	char commit[41], name[32];
+	git_repository *r = fx_init(dir);
+
+	/* Enough entries for many runs, so that most could be copied. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "src/f%03d.txt", i);
+		fx_writes(r, name, name);
+	}
+	fx_commit(r, "many", T0, commit);
+	o.workdir = dir;
+	o.cache_dir = cache; /* out of the tree, which fx_commit takes whole */
+	build_ok(&art, &o);
+	ck_assert(!art->cached);
+	ck_assert_str_eq(art->diff_id, "");
+	o.layer_dir = "srv/app";
+	build_ok(&l1, &o);
+	ck_assert(!l1->cached);
+	ck_assert_str_ne(l1->sha256, art->sha256);
+	check_layer(&b1, l1);
+
+	/* One file changed: a new layer, right, as if built from scratch. */
+	fx_writes(r, "src/f150.txt", "changed");
+	fx_commit(r, "one change", T0 + 60, commit);
+	o.layer_dir = NULL;
+	roger_artifact_free(art);
+	build_ok(&art, &o);
+	o.layer_dir = "srv/app";
+	build_ok(&l2, &o);
+	ck_assert(!l2->cached);
+	ck_assert_str_ne(l2->diff_id, l1->diff_id);
+	check_layer(&b2, l2);
+	o.cache_dir = fresh;
+	build_ok(&l3, &o);
+	ck_assert(!l3->cached);
+	check_layer(&b3, l3);
+	ck_assert_str_eq(l3->sha256, l2->sha256);
+	ck_assert_str_eq(l3->diff_id, l2->diff_id);
+	ck_assert_uint_eq(b3.len, b2.len);
+	ck_assert(!memcmp(b3.buf, b2.buf, b2.len));
+
+	roger_artifact_free(art);
+	roger_artifact_free(l1);
+	roger_artifact_free(l2);
+	roger_artifact_free(l3);
+	roger_buf_release(&b1);
+	roger_buf_release(&b2);
+	roger_buf_release(&b3);
+	git_repository_free(r);
+	free(dir);
+	free(cache);
+	free(fresh);
+}
+END_TEST
+
 /* ---- tests: gzip and patterns ------------------------------------------- */
 
 static void inflate_all(struct roger_buf *out, const struct roger_buf *in)
@@ -1404,6 +1500,7 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_build_cache);
 	tcase_add_test(tc, test_pack_build_dirty);
 	tcase_add_test(tc, test_pack_build_command);
+	tcase_add_test(tc, test_pack_build_layer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gzip");
