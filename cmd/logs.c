@@ -250,10 +250,14 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	o.on_flush = on_flush;
 	o.data = &p;
 	rc = roger_logs_run(cli->ctx, marathon, mesos, &o, &err);
-	if (!p.closed && rc >= 0) {
-		int drc = drain(&p, &err);
+	/*
+	 * The lines gathered since the last flush go out whatever ended the
+	 * run (an interrupt included), as stdio's buffer would at exit.
+	 */
+	if (!p.closed) {
+		int drc = drain(&p, rc < 0 ? NULL : &err);
 
-		if (drc < 0)
+		if (drc < 0 && rc >= 0)
 			rc = drc;
 	}
 	if (p.closed) {
