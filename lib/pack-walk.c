@@ -18,9 +18,11 @@
  *
  * The tar sink builds each header with libarchive (pax restricted: plain
  * ustar unless a name needs more, UTF-8 names), and libarchive's output
- * goes to the parallel gzip writer, whose output is hashed (SHA-256) and
- * handed to the caller's callback.  Nothing is buffered beyond one object
- * and the compressor's ring of blocks.
+ * goes to the segment writer (seg.c), whose output is hashed (SHA-256) and
+ * handed to the caller's callback.  The walk plans the entries first
+ * (names and references, no content); file contents are read one object
+ * at a time as their runs are written.  An image layer puts every entry
+ * under a directory and also hashes the uncompressed tar (its diff_id).
  */
 #include <config.h>
 
