@@ -400,7 +400,7 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], rport[16], *argv[28];
+	char exe[PATH_MAX], port[16], rport[16], *argv[28], *msg;
 	ssize_t n;
 	int i = 0;
 
@@ -449,17 +449,22 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
 		if (err.code != ROGER_EEXISTS)
 			return cli_fail(&err);
-		if (!capacity_matches(a, &st))
-			return capacity_differs(a, &st);
-		if (!cli->quiet)
-			fprintf(stderr, "roger: %s\n", err.msg);
-		if (cli->output != OUTPUT_JSON)
-			return ROGER_EXIT_OK;
 		/* The one that runs, as the status of its directory says. */
+		msg = xstrdup(err.msg);
 		roger_err_clear(&err);
-		if (roger_local_status(&st, a->state_dir, &err) < 0)
+		if (roger_local_status(&st, a->state_dir, &err) < 0) {
+			free(msg);
 			return cli_fail(&err);
-		return print_status(cli, a, &st);
+		}
+		if (!capacity_matches(a, &st)) {
+			free(msg);
+			return capacity_differs(a, &st);
+		}
+		if (!cli->quiet)
+			fprintf(stderr, "roger: %s\n", msg);
+		free(msg);
+		return cli->output == OUTPUT_JSON ? print_status(cli, a, &st)
+						  : ROGER_EXIT_OK;
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
 		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
