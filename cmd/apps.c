@@ -187,24 +187,37 @@ static int width(int w, const char *s)
 	return n > w ? n : w;
 }
 
+/* The columns of one app's line. */
+struct row {
+	const char *id, *env, *deployment;
+	char inst[32], health[64], commit[64];
+};
+
+static void row_of(struct row *w, const struct roger_marathon_app *a)
+{
+	struct roger_release r;
+	bool rel = roger_render_release(&r, a->json);
+
+	instances_text(w->inst, sizeof(w->inst), a);
+	health_text(w->health, sizeof(w->health), a);
+	commit_text(w->commit, sizeof(w->commit), &r, rel);
+	w->id = a->id ? a->id : "-";
+	w->env = env_text(&r, rel);
+	w->deployment = a->n_deployments ? a->deployments[0] : "-";
+}
+
 static void print_text(const struct apps *s)
 {
 	int w_id = 2, w_inst = 9, w_health = 6, w_commit = 6, w_env = 3;
-	char inst[32], health[64], commit[64];
-	struct roger_release r;
+	struct row w;
 
 	for (size_t i = 0; i < s->n; i++) {
-		const struct roger_marathon_app *a = s->items[i];
-		bool rel = roger_render_release(&r, a->json);
-
-		instances_text(inst, sizeof(inst), a);
-		health_text(health, sizeof(health), a);
-		commit_text(commit, sizeof(commit), &r, rel);
-		w_id = width(w_id, a->id ? a->id : "-");
-		w_inst = width(w_inst, inst);
-		w_health = width(w_health, health);
-		w_commit = width(w_commit, commit);
-		w_env = width(w_env, env_text(&r, rel));
+		row_of(&w, s->items[i]);
+		w_id = width(w_id, w.id);
+		w_inst = width(w_inst, w.inst);
+		w_health = width(w_health, w.health);
+		w_commit = width(w_commit, w.commit);
+		w_env = width(w_env, w.env);
 	}
 	if (!s->n)
 		return;
@@ -212,16 +225,10 @@ static void print_text(const struct apps *s)
 	       "INSTANCES", w_health, "HEALTH", w_commit, "COMMIT", w_env,
 	       "ENV", "DEPLOYMENT");
 	for (size_t i = 0; i < s->n; i++) {
-		const struct roger_marathon_app *a = s->items[i];
-		bool rel = roger_render_release(&r, a->json);
-
-		instances_text(inst, sizeof(inst), a);
-		health_text(health, sizeof(health), a);
-		commit_text(commit, sizeof(commit), &r, rel);
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id,
-		       a->id ? a->id : "-", w_inst, inst, w_health, health,
-		       w_commit, commit, w_env, env_text(&r, rel),
-		       a->n_deployments ? a->deployments[0] : "-");
+		row_of(&w, s->items[i]);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id, w.id, w_inst,
+		       w.inst, w_health, w.health, w_commit, w.commit, w_env,
+		       w.env, w.deployment);
 	}
 }
 

@@ -523,6 +523,16 @@ static int remove_created(struct roger_deploy_rollback *rb,
 			    ROGER_DEPLOY_REMOVE, opts, err);
 }
 
+/* Clear what a rollback reports (either may be NULL) before it starts. */
+static void reset(struct roger_deploy_rollback *rb,
+		  struct roger_deploy_status *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rb)
+		memset(rb, 0, sizeof(*rb));
+}
+
 int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			  struct roger_deploy_status *out,
 			  struct roger_ctx *ctx, struct roger_marathon *m,
@@ -536,10 +546,7 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 	bool by_version = false;
 	int rc = ROGER_ENOTFOUND;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (rb)
-		memset(rb, 0, sizeof(*rb));
+	reset(rb, out);
 	if (failed->flags & ROGER_DEPLOY_CREATES)
 		return remove_created(rb, out, ctx, m, events, failed, opts,
 				      err);
@@ -580,10 +587,7 @@ int roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
 	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
 	int rc;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (rb)
-		memset(rb, 0, sizeof(*rb));
+	reset(rb, out);
 	if (failed->flags & ROGER_DEPLOY_CREATES)
 		return remove_created(rb, out, ctx, m, events, failed, opts,
 				      err);
