@@ -40,6 +40,7 @@
 #include "image.h"
 #include "oci.h"
 #include "pack.h"
+#include "project.h"
 #include "registry.h"
 #include "str.h"
 
@@ -323,6 +324,26 @@ void roger_image_free(struct roger_image *img)
 	free(img->workdir);
 	free(img->cache_dir);
 	free(img);
+}
+
+bool roger_image_opts_from_project(struct roger_image_opts *o,
+				   const struct roger_project *p)
+{
+	const struct roger_project_image *im = p->image;
+
+	if (!im)
+		return false;
+	roger_build_opts_from_project(&o->build, p);
+	o->base = im->base;
+	o->workdir = im->workdir;
+	o->user = im->user;
+	o->env = (const char *const *)im->env;
+	o->entrypoint = im->entrypoint;
+	o->cmd = im->cmd;
+	o->os = im->os;
+	o->arch = im->arch;
+	o->variant = im->variant;
+	return true;
 }
 
 void roger_image_tag(char *out, const char *commit, const char *digest)
