@@ -67,7 +67,7 @@ static struct roger_project *project(const char *text)
 }
 
 static const struct roger_render_input input = {
-	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0,
+	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL,
 };
 
 static json_t *render(const struct roger_project *p, const char *env,
