@@ -225,25 +225,30 @@ static json_t *image_container(const json_t *user,
                                const struct roger_render_image *im)
 {
 	const char *runtime = im->runtime ? im->runtime : "DOCKER";
-	json_t *c = json_is_object(user) ? json_deep_copy(user) : json_object();
-	json_t *docker = json_object_get(c, "docker");
+	json_t *c = json_object(), *user_docker = json_object_get(user, "docker");
+	json_t *docker = json_object(), *v;
+	const char *key;
 
-	if (!c)
-		return NULL;
-	if (!json_is_object(docker)) {
-		docker = json_object();
-		if (json_object_set_new(c, "docker", docker) < 0)
-			goto fail;
-	}
-	if (json_object_set_new(c, "type", json_string(runtime)) < 0 ||
+	/* type and image first, as Marathon's documentation writes them */
+	if (!c || !docker || json_object_set_new(c, "type", json_string(runtime)) < 0 ||
+	    json_object_set(c, "docker", docker) < 0 ||
 	    json_object_set_new(docker, "image", json_string(im->reference)) < 0)
 		goto fail;
+	json_object_foreach((json_t *)user_docker, key, v)
+		if (strcmp(key, "image") && json_object_set(docker, key, v) < 0)
+			goto fail;
+	json_object_foreach((json_t *)user, key, v)
+		if (strcmp(key, "type") && strcmp(key, "docker") &&
+		    json_object_set(c, key, v) < 0)
+			goto fail;
 	if (im->shape == ROGER_RENDER_SHAPE_14 && !strcmp(runtime, "DOCKER") &&
 	    !json_object_get(docker, "network") &&
 	    json_object_set_new(docker, "network", json_string("HOST")) < 0)
 		goto fail;
+	json_decref(docker);
 	return c;
 fail:
+	json_decref(docker);
 	json_decref(c);
 	return NULL;
 }
