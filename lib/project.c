@@ -324,7 +324,9 @@ static int check_container_for_image(struct roger_schema *c,
 		return 0;
 	mark = roger_schema_push_key(c, "marathon");
 	roger_schema_push_key(c, "container");
-	roger_schema_push_key(c, what);
+	if (!strcmp(what, "docker.image"))
+		roger_schema_push_key(c, "docker");
+	roger_schema_push_key(c, strcmp(what, "type") ? "image" : "type");
 	rc = roger_schema_fail(c, !strcmp(what, "type")
 				      ? "roger sets the container type of an app with an 'image' section; choose it with image.runtime"
 				      : "roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
@@ -386,7 +388,7 @@ static int check_containers(struct roger_schema *c, const json_t *root)
 {
 	json_t *envs = json_object_get(root, "environments"), *e;
 	const char *name;
-	int rc = check_container_for_image(c, root);
+	int rc = check_container_for_image(c, json_object_get(root, "marathon"));
 
 	json_object_foreach(envs, name, e) {
 		size_t mark;
@@ -395,7 +397,7 @@ static int check_containers(struct roger_schema *c, const json_t *root)
 			break;
 		mark = roger_schema_push_key(c, "environments");
 		roger_schema_push_key(c, name);
-		rc = check_container_for_image(c, e);
+		rc = check_container_for_image(c, json_object_get(e, "marathon"));
 		roger_schema_pop(c, mark);
 	}
 	return rc;
