@@ -432,6 +432,7 @@ struct cli_image {
 	const char *runtime; /* "DOCKER" or "MESOS" */
 	struct roger_image_push_result pushed;
 	bool was_pushed;    /* something was sent */
+	int64_t push_ms;    /* how long the push took (or its dry run) */
 	struct cli_progress prog;
 };
 

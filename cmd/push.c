@@ -97,6 +97,7 @@ static int print_image_json(struct cli *cli, const struct cli_image *im)
 	cli_json_set(doc, "dirty", json_boolean(im->img->dirty));
 	cli_json_set(doc, "dry_run", json_boolean(dry_run));
 	cli_json_set(doc, "already", json_boolean(r->already));
+	cli_json_set(doc, "elapsed_ms", json_integer((json_int_t)im->push_ms));
 	cli_json_set(doc, "blobs",
 		     json_pack("{s:i, s:i, s:i, s:i}", "present",
 			       (int)r->present, "mounted", (int)r->mounted,

@@ -477,17 +477,22 @@ int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run)
 {
 	struct roger_image_push_opts o = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
+	int64_t start = roger_ctx_now_ms(cli->ctx);
 	int status, rc;
 
 	if ((status = cli_check_registry(cli)) != 0)
 		return status;
-	if (dry_run)
-		return push_dry_run(cli, im);
+	if (dry_run) {
+		status = push_dry_run(cli, im);
+		im->push_ms = roger_ctx_now_ms(cli->ctx) - start;
+		return status;
+	}
 	o.registry = cli->resolved_target->registry;
 	o.repository = im->repository;
 	o.tag = im->tag;
 	rc = roger_image_push(&im->pushed, cli->ctx, im->pool, im->img, &o,
 			      &err);
+	im->push_ms = roger_ctx_now_ms(cli->ctx) - start;
 	clear_progress(&im->prog);
 	if (rc < 0)
 		return cli_fail(&err);

@@ -102,6 +102,7 @@ test_expect_success 'roger push: the base layer mounted, the rest uploaded' '
 	test "$(json push1.json "d[\"already\"]")" = False &&
 	test "$(json push1.json "d[\"blobs\"][\"mounted\"]")" = 1 &&
 	test "$(json push1.json "d[\"blobs\"][\"uploaded\"]")" = 2 &&
+	test "$(json push1.json "isinstance(d[\"elapsed_ms\"], int) and d[\"elapsed_ms\"] >= 0")" = True &&
 	test "$(registry_count POST /v2/web/hello/blobs/uploads/?mount=)" = 1 &&
 	test "$(registry_count PUT /v2/web/hello/manifests/)" = 2
 '
