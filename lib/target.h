@@ -54,7 +54,11 @@ struct roger_target {
 	 * Mesos decides); registry_prefix the repository path its URL gave
 	 * ("team", "" for none), under which the app's repository goes.  Its
 	 * credentials (ROGER_AUTH_BASIC, or ROGER_AUTH_TOKEN for a bearer
-	 * token) and CA file are its own, never the target's.
+	 * token) and CA file are its own, never the target's.  The built-in
+	 * target's, unless the user config or the environment names one, is
+	 * roger local's own registry, known once its server runs (registry_url
+	 * NULL); it takes the target's token as the password of HTTP Basic
+	 * (any user).
 	 */
 	char *registry;
 	char *registry_url;
@@ -91,9 +95,15 @@ struct roger_user_config {
 	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
 	 * unset, UINT64_MAX for none (0 in the file). */
 	uint64_t local_max_extract_bytes, local_max_extract_entries;
+	/* The port of its own registry (default ROGER_LOCAL_REGISTRY_PORT,
+	 * 0: any free one), and the Docker config.json holding credentials
+	 * for the registries it pulls images from (NULL: Docker's own). */
+	int local_registry_port;
+	char *local_registry_auth;
 };
 
 #define ROGER_LOCAL_PORT 7878
+#define ROGER_LOCAL_REGISTRY_PORT 7879
 
 /*
  * Load $XDG_CONFIG_HOME/roger/config.json (or `path`).  A missing file is
