@@ -455,8 +455,13 @@ int cli_build_image(struct cli *cli, const struct cli_build_args *args,
 		    struct cli_image **out);
 void cli_image_free(struct cli_image *im);
 
-/* 0 when the target has a registry to push images to; else says so, 3. */
-int cli_check_registry(struct cli *cli);
+/*
+ * 0 when the target has a registry to push images to; else says so, 3
+ * (4 for the local target whose server does not run).  With `start`, the
+ * local target starts roger local when neither the user config nor the
+ * environment names a registry, and takes its server's.
+ */
+int cli_check_registry(struct cli *cli, bool start);
 
 /*
  * Push `im` to the target's registry (upload progress on a terminal; one

@@ -130,7 +130,7 @@ static int build_and_push(struct deploy *d)
 
 	switch (d->kind) {
 	case CLI_APP_IMAGE:
-		if ((status = cli_check_registry(cli)) != 0 ||
+		if ((status = cli_check_registry(cli, !d->w.dry_run)) != 0 ||
 		    (status = cli_build_image(cli, &d->args, &d->image)) != 0)
 			return status;
 		memcpy(d->full_commit, d->image->img->commit, 41);

@@ -94,7 +94,7 @@ static int prepare(struct cli *cli, struct roger_marathon *m, struct what *w,
 
 	switch (w->kind) {
 	case CLI_APP_IMAGE:
-		if ((status = cli_check_registry(cli)) != 0 ||
+		if ((status = cli_check_registry(cli, false)) != 0 ||
 		    (status = cli_build_image(cli, &args, &w->image)) != 0)
 			return status;
 		memcpy(w->commit, w->image->img->commit, sizeof(w->commit));

@@ -113,7 +113,7 @@ static int push_image(struct cli *cli)
 	int status;
 
 	/* A target without a registry fails before any packaging. */
-	if ((status = cli_check_registry(cli)) != 0 ||
+	if ((status = cli_check_registry(cli, !dry_run)) != 0 ||
 	    (status = cli_build_image(cli, &args, &im)) != 0)
 		return status;
 	status = cli_push_image(cli, im, dry_run);

@@ -382,7 +382,7 @@ static void image_names(struct cli *cli, struct cli_image *im)
 	im->reference = strcmp(im->runtime, "MESOS") ? im->pinned : im->tagged;
 }
 
-int cli_check_registry(struct cli *cli)
+int cli_check_registry(struct cli *cli, bool start)
 {
 	const struct roger_target *t;
 	int status;
@@ -390,10 +390,21 @@ int cli_check_registry(struct cli *cli)
 	if ((status = cli_load_target(cli)) != 0)
 		return status;
 	t = cli->resolved_target;
+	if (!t->registry && t->is_local && start &&
+	    (status = cli_start_local(cli)) != 0)
+		return status;
 	if (t->registry)
 		return ROGER_EXIT_OK;
+	if (t->is_local && !t->local_running) {
+		/* as a dry run of an artifact's push says it (4) */
+		cli_error("roger local is not running (state in '%s'): start it with 'roger local up' for its registry, or set \"local\": {\"registry\": URL} in %s",
+			  t->local_state_dir,
+			  cli->user_config ? cli->user_config->path
+					   : "the user config");
+		return ROGER_EXIT_UNREACHABLE;
+	}
 	if (t->is_local)
-		cli_error("the local target has no registry to push images to: set \"local\": {\"registry\": URL} in %s",
+		cli_error("the local target has no registry to push images to: its server runs without one; set \"local\": {\"registry\": URL} in %s",
 			  cli->user_config ? cli->user_config->path
 					   : "the user config");
 	else
@@ -480,7 +491,7 @@ int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run)
 	int64_t start = roger_ctx_now_ms(cli->ctx);
 	int status, rc;
 
-	if ((status = cli_check_registry(cli)) != 0)
+	if ((status = cli_check_registry(cli, !dry_run)) != 0)
 		return status;
 	if (dry_run) {
 		status = push_dry_run(cli, im);
