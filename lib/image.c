@@ -43,6 +43,7 @@
 #include "project.h"
 #include "registry.h"
 #include "str.h"
+#include "util.h"
 
 /* ---- the blob cache ------------------------------------------------------ */
 
@@ -357,22 +358,13 @@ static int check_workdir(const char *w, struct roger_err *err)
 {
 	const char *p;
 
-	if (w[0] != '/' || !w[1] || !roger_utf8_valid(w, strlen(w)))
+	if (!roger_utf8_valid(w, strlen(w)))
 		goto bad;
 	for (p = w; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			goto bad;
-	for (p = w; *p;) {
-		size_t n;
-
-		p++;
-		n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			goto bad;
-		p += n;
-	}
-	return 0;
+	if (roger_path_clean_abs(w))
+		return 0;
 bad:
 	return roger_err_set(err, ROGER_EINVALID,
 			     "invalid image workdir '%s': an absolute directory below '/' without '.', '..', '//' or a trailing '/'",

@@ -964,25 +964,6 @@ static void map_stage(struct dockerfile_map *m, size_t from, json_t *image)
 	}
 }
 
-/* An absolute, clean directory below '/' (what image.workdir takes). */
-static bool clean_dir(const char *s)
-{
-	const char *p = s;
-
-	if (s[0] != '/' || !s[1])
-		return false;
-	while (*p) {
-		size_t n;
-
-		p++;
-		n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-	}
-	return true;
-}
 
 /* The keys of the image section, in the order roger.json shows them. */
 static const char *const image_order[] = {
@@ -1038,7 +1019,7 @@ static void map_dockerfile(struct found *f, const char *file,
 	docker_note(f, "image", base, xasprintf(stages > 1 ? "the final stage's FROM, %s line %u" : "FROM, %s line %u", file,
 				       df->instrs[last].line));
 	map_stage(&m, last, image);
-	if (m.workdir.len && clean_dir(m.workdir.buf)) {
+	if (m.workdir.len && roger_path_clean_abs(m.workdir.buf)) {
 		json_object_set_new(image, "workdir", json_string(m.workdir.buf));
 		docker_note(f, "workdir", m.workdir.buf, xasprintf("WORKDIR: the project's tree goes there"));
 	} else {

@@ -37,30 +37,43 @@
 
 /* ---- validation --------------------------------------------------------- */
 
-static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
+/* fn on every member of the object v, its key pushed for the messages. */
+static int check_members(struct roger_schema *c, const json_t *v,
+			 int (*fn)(struct roger_schema *c, const char *key,
+				   const json_t *val))
 {
 	const char *key;
 	json_t *val;
-	int rc = 0;
 
-	(void)flags;
 	json_object_foreach((json_t *)v, key, val) {
 		size_t mark = roger_schema_push_key(c, key);
+		int rc = fn(c, key, val);
 
-		if (!roger_spec_var_name_valid(key))
-			rc = roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
-		else if (roger_spec_var_is_builtin(key))
-			rc = roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
-		else if (roger_config_name_is_secret(key, true))
-			rc = roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
-					       key, key);
-		else
-			rc = roger_schema_expect(c, val, ROGER_JSON_STRING);
 		roger_schema_pop(c, mark);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* A variable of "vars". */
+static int check_var(struct roger_schema *c, const char *key,
+		     const json_t *val)
+{
+	if (!roger_spec_var_name_valid(key))
+		return roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
+	if (roger_spec_var_is_builtin(key))
+		return roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
+	if (roger_config_name_is_secret(key, true))
+		return roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
+					 key, key);
+	return roger_schema_expect(c, val, ROGER_JSON_STRING);
+}
+
+static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	(void)flags;
+	return check_members(c, v, check_var);
 }
 
 /* build.cache.paths and build.cache.key: relative paths inside the project. */
@@ -188,26 +201,14 @@ static int check_image_base(struct roger_schema *c, const json_t *v,
 static int check_image_workdir(struct roger_schema *c, const json_t *v,
 			       unsigned flags)
 {
-	const char *s = json_string_value(v), *p = s;
+	const char *s = json_string_value(v);
 	int rc;
 
 	(void)flags;
 	if ((rc = image_literal(c, s)) < 0)
 		return rc;
-	if (s[0] != '/' || !s[1])
-		goto bad;
-	while (*p) {
-		size_t n;
-
-		p++;
-		n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			goto bad;
-		p += n;
-	}
-	return 0;
-bad:
+	if (roger_path_clean_abs(s))
+		return 0;
 	return roger_schema_fail(c, "invalid directory '%s': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"", s);
 }
 
@@ -249,20 +250,8 @@ static int check_image_var(struct roger_schema *c, const char *name,
 static int check_image_env(struct roger_schema *c, const json_t *v,
 			   unsigned flags)
 {
-	const char *key;
-	json_t *val;
-	int rc = 0;
-
 	(void)flags;
-	json_object_foreach((json_t *)v, key, val) {
-		size_t mark = roger_schema_push_key(c, key);
-
-		rc = check_image_var(c, key, val);
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return check_members(c, v, check_image_var);
 }
 
 static int check_image_runtime(struct roger_schema *c, const json_t *v,
