@@ -5,6 +5,8 @@
  * accepted file gives instructions whose keyword is upper-case letters
  * and whose JSON form has its strings.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
