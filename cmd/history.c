@@ -314,14 +314,16 @@ static void print_one(const struct history *h, const struct one *o,
 
 	printf("version:    %s%s\n", o->version,
 	       h->live && !strcmp(o->version, h->live) ? " (live)" : "");
-	if (o->is_release)
+	if (o->is_release) {
 		printf("release:    commit %s%s, environment %s, deployed by %s with roger %s\n",
 		       r->commit, r->dirty ? " (dirty: uncommitted changes)" : "",
 		       !r->env ? "-" : *r->env ? r->env : "(base)",
 		       or_dash(r->deployed_by), or_dash(r->roger_version));
-	else
+		cli_print_image(r);
+	} else {
 		printf("release:    not deployed by roger (no %s label)\n",
 		       ROGER_LABEL_COMMIT);
+	}
 	if (o->subject)
 		printf("subject:    %s\n", o->subject);
 	printf("outcome:    %s\n", o->deploying
