@@ -289,8 +289,10 @@ START_TEST(test_release_redeploy_app)
 	ck_assert_ptr_null(rb.commit);
 	ck_assert_ptr_null(json_object_get(out, "app"));
 	json_decref(out);
-	ck_assert_int_eq(roger_release_redeploy_app(&out, json_string("x"), &r,
-						    &err), ROGER_EINVALID);
+	json_decref(failed);
+	failed = json_string("x");
+	ck_assert_int_eq(roger_release_redeploy_app(&out, failed, &r, &err),
+			 ROGER_EINVALID);
 	json_decref(failed);
 	json_decref(stored);
 }
