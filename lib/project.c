@@ -216,10 +216,18 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 int roger_project_parse(struct roger_project **out, const char *path,
 			const char *text, size_t len, struct roger_err *err)
 {
+	return roger_project_parse_ext(out, path, text, len, 0, err);
+}
+
+int roger_project_parse_ext(struct roger_project **out, const char *path,
+			    const char *text, size_t len, unsigned flags,
+			    struct roger_err *err)
+{
 	struct roger_schema c = ROGER_SCHEMA_INIT(path, err);
 	struct roger_project *p = NULL;
 	int rc;
 
+	c.lenient = flags & ROGER_PROJECT_NO_SCHEMA_CHECK;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -392,7 +400,12 @@ int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 		rc = roger_schema_as_invalid(err, rc);
 		goto out;
 	}
-	if ((rc = roger_project_parse(&p, display, text.buf, text.len, err)) < 0)
+	rc = roger_project_parse_ext(&p, display, text.buf, text.len,
+				     roger_ctx_schema_check(ctx)
+					     ? 0
+					     : ROGER_PROJECT_NO_SCHEMA_CHECK,
+				     err);
+	if (rc < 0)
 		goto out;
 	p->subdir = strdup(path_within(dir, root) && strcmp(dir, root)
 				   ? dir + strlen(root) + (strcmp(root, "/") ? 1 : 0)

@@ -58,6 +58,20 @@ ROGER_EXTERN int
 roger_project_parse(struct roger_project **out, const char *path,
 		    const char *text, size_t len, struct roger_err *err);
 
+enum roger_project_flags {
+	/*
+	 * A key of a `marathon` fragment that the Marathon app schema does
+	 * not know passes unexamined (a field newer than Marathon 1.10).
+	 */
+	ROGER_PROJECT_NO_SCHEMA_CHECK = 1 << 0,
+};
+
+/* roger_project_parse() with enum roger_project_flags. */
+ROGER_EXTERN int
+roger_project_parse_ext(struct roger_project **out, const char *path,
+			const char *text, size_t len, unsigned flags,
+			struct roger_err *err);
+
 /*
  * The absolute form of directory `start_dir` (NULL: the current one),
  * symbolic links resolved, and the root of the git work tree holding it, as
@@ -71,7 +85,9 @@ roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
 
 /*
  * Find roger.json from `start_dir` (NULL: the current directory) upwards,
- * stopping at the git work tree root, and load it.  Fails with
+ * stopping at the git work tree root, and load it (checking `marathon`
+ * against the Marathon app schema unless roger_ctx_schema_check() says
+ * not to).  Fails with
  * ROGER_ENOTFOUND outside a git work tree or without roger.json (the
  * message says which and suggests `roger init`), ROGER_EINVALID when the
  * file cannot be read or is invalid.
