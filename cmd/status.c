@@ -55,9 +55,9 @@ static void read_head(struct status *s)
 	struct roger_commit_info ci;
 	bool dirty = false;
 
-	if (!cli->project)
-		(void)roger_project_load(&cli->project, cli->ctx, cli->dir,
-					 NULL);
+	if (!cli->project &&
+	    roger_project_load(&cli->project, cli->ctx, cli->dir, NULL) == 0)
+		(void)roger_project_select_env(cli->project, cli->env, NULL);
 	if (!cli->project || strcmp(cli->project->id, s->app_id))
 		return;
 	if (roger_repo_discover(&repo, cli->project->dir, NULL) < 0)

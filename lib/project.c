@@ -92,6 +92,8 @@ static int check_target_name(struct roger_schema *c, const json_t *v,
 }
 
 static const struct roger_schema_key environment_keys[] = {
+	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_overlay, 0, 0 },
 	{ "target", ROGER_JSON_STRING, check_target_name, 0, 0 },
 	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
@@ -170,6 +172,7 @@ void roger_project_free(struct roger_project *p)
 	free(p->workdir);
 	free(p->subdir);
 	free(p->id);
+	json_decref(p->app_ids);
 	free(p->build_exclude);
 	json_decref(p->root);
 	free(p);
@@ -213,6 +216,63 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 	return 0;
 }
 
+/* The app name and group of environment `e` (NULL: the base). */
+static void env_app(const struct roger_project *p, const json_t *e,
+		    const char **app, const char **group)
+{
+	const char *g = json_string_value(json_object_get(e, "group"));
+
+	*app = json_string_value(json_object_get(e, "app"));
+	if (!*app)
+		*app = json_string_value(json_object_get(p->root, "app"));
+	if (!g)
+		g = json_string_value(json_object_get(p->root, "group"));
+	*group = g && *g ? g : "/";
+}
+
+/*
+ * The app id of the base (under "") and of every environment, validated,
+ * into p->app_ids; a bad one is refused naming where it comes from.
+ */
+static int app_ids(struct roger_project *p, const char *path,
+		   struct roger_err *err)
+{
+	const char *name, *app, *group;
+	json_t *e;
+	char *id = NULL;
+	int rc;
+
+	p->app_ids = json_object();
+	if (!p->app_ids)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	env_app(p, NULL, &app, &group);
+	if ((rc = roger_spec_app_id(&id, group, app, err)) < 0) {
+		roger_err_prefix(err, "%s", path);
+		return rc;
+	}
+	if (json_object_set_new(p->app_ids, "", json_string(id)) < 0)
+		goto nomem;
+	free(id);
+	id = NULL;
+	json_object_foreach(p->environments, name, e) {
+		if (!json_object_get(e, "app") && !json_object_get(e, "group"))
+			continue;
+		env_app(p, e, &app, &group);
+		if ((rc = roger_spec_app_id(&id, group, app, err)) < 0) {
+			roger_err_prefix(err, "%s: environments.%s", path, name);
+			return rc;
+		}
+		if (json_object_set_new(p->app_ids, name, json_string(id)) < 0)
+			goto nomem;
+		free(id);
+		id = NULL;
+	}
+	return 0;
+nomem:
+	free(id);
+	return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+}
+
 int roger_project_parse(struct roger_project **out, const char *path,
 			const char *text, size_t len, struct roger_err *err)
 {
@@ -240,9 +300,11 @@ int roger_project_parse_ext(struct roger_project **out, const char *path,
 		goto out;
 	if ((rc = project_fields(p, err)) < 0)
 		goto out;
-	rc = roger_spec_app_id(&p->id, p->group, p->app, err);
-	if (rc < 0) {
-		roger_err_prefix(err, "%s", path);
+	if ((rc = app_ids(p, path, err)) < 0)
+		goto out;
+	p->id = strdup(json_string_value(json_object_get(p->app_ids, "")));
+	if (!p->id) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
 	*out = p;
@@ -499,6 +561,43 @@ int roger_project_environment(const struct roger_project *p, const char *env,
 	}
 	if (target_out)
 		*target_out = json_string_value(json_object_get(e, "target"));
+	return 0;
+}
+
+int roger_project_app(struct roger_project_app *out,
+		      const struct roger_project *p, const char *env,
+		      struct roger_err *err)
+{
+	json_t *e, *id;
+	int rc;
+
+	if ((rc = roger_project_check_env(p, env, err)) < 0)
+		return rc;
+	e = env ? json_object_get(p->environments, env) : NULL;
+	id = env ? json_object_get(p->app_ids, env) : NULL;
+	if (!id)
+		id = json_object_get(p->app_ids, "");
+	env_app(p, e, &out->app, &out->group);
+	out->id = json_string_value(id);
+	return 0;
+}
+
+int roger_project_select_env(struct roger_project *p, const char *env,
+			     struct roger_err *err)
+{
+	struct roger_project_app a;
+	char *id;
+	int rc;
+
+	if ((rc = roger_project_app(&a, p, env, err)) < 0)
+		return rc;
+	id = strdup(a.id);
+	if (!id)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	free(p->id);
+	p->id = id;
+	p->app = a.app;
+	p->group = a.group;
 	return 0;
 }
 

@@ -34,9 +34,15 @@ struct roger_project {
 	char *workdir;  /* absolute git work tree root, without trailing '/' */
 	char *subdir;   /* dir relative to workdir: "" at the root, "apps/web" */
 	json_t *root;   /* the whole document (owned) */
-	const char *app;   /* "hello" (borrowed from root) */
-	const char *group; /* "/web", "/" when absent (borrowed or static) */
-	char *id;          /* "/web/hello": group + app, validated */
+	/*
+	 * The app of the base, or of the environment roger_project_select_env()
+	 * chose: its name ("hello", borrowed from root), group ("/web", "/"
+	 * when absent; borrowed or static) and id ("/web/hello", validated).
+	 */
+	const char *app;
+	const char *group;
+	char *id;
+	json_t *app_ids;   /* "" (the base) and environment names -> app id (owned) */
 	const char *build_command; /* NULL when none */
 	const char **build_exclude; /* NULL-terminated patterns, never NULL (array owned, strings borrowed) */
 	int build_timeout; /* seconds; default ROGER_BUILD_TIMEOUT */
@@ -122,6 +128,33 @@ ROGER_EXTERN int
 roger_project_environment(const struct roger_project *p, const char *env,
 			  json_t **marathon_out, const char **target_out,
 			  struct roger_err *err);
+
+/* The app of one environment: borrowed from the project. */
+struct roger_project_app {
+	const char *app;   /* "hello" */
+	const char *group; /* "/web", or "/" */
+	const char *id;    /* "/web/hello" */
+};
+
+/*
+ * The app of environment `env` (NULL: the base): an environment may set
+ * its own `app` and `group` (so that staging and production can live side
+ * by side on one cluster), each defaulting to the top-level one; ids are
+ * validated when the project is parsed.  ROGER_EINVALID for an unknown
+ * environment, with a suggestion.
+ */
+ROGER_EXTERN int
+roger_project_app(struct roger_project_app *out, const struct roger_project *p,
+		  const char *env, struct roger_err *err);
+
+/*
+ * Make p->app, p->group and p->id those of environment `env` (NULL: the
+ * base), for the commands that act on the app of the chosen environment.
+ * ROGER_EINVALID for an unknown environment, ROGER_ENOMEM.
+ */
+ROGER_EXTERN int
+roger_project_select_env(struct roger_project *p, const char *env,
+			 struct roger_err *err);
 
 /*
  * The {{ name }} variables for rendering environment `env` (NULL: none), in

@@ -591,6 +591,47 @@ START_TEST(test_config_environment_merge_and_target)
 }
 END_TEST
 
+START_TEST(test_config_environment_app_and_group)
+{
+	struct roger_project *p = parse_ok(
+		HEAD "\"group\": \"/web\", \"environments\": {"
+		" \"staging\": {\"app\": \"hello-staging\", \"target\": \"prod\"},"
+		" \"qa\": {\"group\": \"/qa/team\"}, \"prod\": {}}}");
+	struct roger_project_app a;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	ck_assert_int_eq(roger_project_app(&a, p, "staging", &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello-staging");
+	ck_assert_str_eq(a.app, "hello-staging");
+	ck_assert_str_eq(a.group, "/web");
+	ck_assert_int_eq(roger_project_app(&a, p, "qa", &err), 0);
+	ck_assert_str_eq(a.id, "/qa/team/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, "prod", &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, NULL, &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, "prdo", &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "unknown environment 'prdo' in roger.json, did you mean 'prod'?");
+	/* Selecting an environment makes its app the project's. */
+	ck_assert_str_eq(p->id, "/web/hello");
+	ck_assert_int_eq(roger_project_select_env(p, "staging", &err), 0);
+	ck_assert_str_eq(p->id, "/web/hello-staging");
+	ck_assert_str_eq(p->app, "hello-staging");
+	ck_assert_int_eq(roger_project_select_env(p, NULL, &err), 0);
+	ck_assert_str_eq(p->id, "/web/hello");
+	roger_project_free(p);
+	/* Their ids follow Marathon's rules like the base's. */
+	assert_refused(HEAD "\"environments\": {\"staging\": {\"app\": \"Hello_Staging\"}}}",
+		       "roger.json: environments.staging: invalid app name 'Hello_Staging': segment 'Hello_Staging': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"group\": \"/qa/../x\"}}}",
+		       "roger.json: environments.qa: invalid group '/qa/../x': segment '..': '.' and '..' are not allowed");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": \"tasks\"}}}",
+		       "roger.json: environments.qa: invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": 1}}}",
+		       "roger.json: environments.qa.app: expected a string, got an integer");
+}
+END_TEST
+
 START_TEST(test_config_unknown_environment_suggests)
 {
 	struct roger_project *p = parse_ok(ENVS_PROJECT);
@@ -1472,6 +1513,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("environments");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_config_environment_merge_and_target);
+	tcase_add_test(tc, test_config_environment_app_and_group);
 	tcase_add_test(tc, test_config_unknown_environment_suggests);
 	tcase_add_test(tc, test_config_env_names_in_file_order);
 	tcase_add_test(tc, test_config_vars_precedence);
