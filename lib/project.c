@@ -59,9 +59,37 @@ static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
 	return 0;
 }
 
+/* build.inputs: paths relative to the project directory, not absolute. */
+static int check_inputs(struct roger_schema *c, const json_t *v,
+			unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc = roger_schema_expect_strings(c, v, false);
+
+	(void)flags;
+	json_array_foreach(v, i, item) {
+		const char *s = json_string_value(item);
+		size_t mark;
+
+		if (*s && *s != '/')
+			continue;
+		mark = roger_schema_push_index(c, i);
+		if (*s)
+			rc = roger_schema_fail(c, "'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
+					       s);
+		else
+			rc = roger_schema_fail(c, "an empty path: write a path relative to the project directory, such as \"../shared\"");
+		roger_schema_pop(c, mark);
+		return rc;
+	}
+	return rc;
+}
+
 static const struct roger_schema_key build_keys[] = {
 	{ "command", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "exclude", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
+	{ "inputs", ROGER_JSON_ARRAY, check_inputs, 0, 0 },
 	{ "timeout", ROGER_JSON_INTEGER, NULL, 1, 86400 * 7 },
 };
 
@@ -174,6 +202,7 @@ void roger_project_free(struct roger_project *p)
 	free(p->id);
 	json_decref(p->app_ids);
 	free(p->build_exclude);
+	free(p->build_inputs);
 	json_decref(p->root);
 	free(p);
 }
@@ -183,6 +212,7 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 {
 	json_t *build = json_object_get(p->root, "build");
 	json_t *exclude = json_object_get(build, "exclude");
+	json_t *inputs = json_object_get(build, "inputs");
 	json_t *v;
 	size_t n = json_array_size(exclude);
 
@@ -200,6 +230,12 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		p->build_exclude[i] = json_string_value(json_array_get(exclude, i));
+	p->build_inputs = calloc(json_array_size(inputs) + 1,
+				 sizeof(*p->build_inputs));
+	if (!p->build_inputs)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < json_array_size(inputs); i++)
+		p->build_inputs[i] = json_string_value(json_array_get(inputs, i));
 	/* Absent sections become empty objects, so callers need no NULL checks. */
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const keys[] = { "marathon", "environments", "vars" };

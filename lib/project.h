@@ -45,6 +45,7 @@ struct roger_project {
 	json_t *app_ids;   /* "" (the base) and environment names -> app id (owned) */
 	const char *build_command; /* NULL when none */
 	const char **build_exclude; /* NULL-terminated patterns, never NULL (array owned, strings borrowed) */
+	const char **build_inputs;  /* NULL-terminated paths relative to dir, never NULL (likewise) */
 	int build_timeout; /* seconds; default ROGER_BUILD_TIMEOUT */
 	json_t *marathon;  /* base app fragment (borrowed; an empty object if absent) */
 	json_t *environments; /* object (borrowed; an empty object if absent) */
