@@ -631,6 +631,125 @@ static int add_notes(struct roger_init *init, const struct found *f,
 			   : "no command");
 }
 
+/* ---- a directory of apps ------------------------------------------------------ */
+
+static void found_release(struct found *f)
+{
+	roger_buf_release(&f->build);
+	roger_buf_release(&f->build_why);
+	free(f->cmd);
+	free(f->cmd_why);
+	free(f->web_why);
+	json_decref(f->env);
+}
+
+/* Directories never holding an app of their own. */
+static bool skipped_dir(const char *name)
+{
+	static const char *const names[] = {
+		"node_modules", "vendor", "target", "dist", "build", "bin",
+		"__pycache__", "venv", "env", "site-packages",
+	};
+
+	if (name[0] == '.')
+		return true;
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Append to `list` the directories below `dir` (`rel` from the project,
+ * at most `depth` levels down) where the detectors find a command, as
+ * "vote/ (python3 app.py)", sorted by name, separated by ", ".
+ */
+static int find_apps(struct roger_buf *list, size_t *n, const char *dir,
+		     const char *rel, int depth)
+{
+	struct dirent **ents = NULL;
+	int count = scandir(dir, &ents, NULL, alphasort), rc = 0;
+
+	for (int i = 0; i < count; i++) {
+		const char *name = ents[i]->d_name;
+		struct found f = { 0 };
+		char *sub = NULL, *subrel = NULL;
+
+		if (rc < 0 || skipped_dir(name) ||
+		    !roger_utf8_valid(name, strlen(name)))
+			goto next;
+		sub = roger_path_join(dir, name);
+		subrel = *rel ? roger_path_join(rel, name) : strdup(name);
+		if (!sub || !subrel) {
+			rc = ROGER_ENOMEM;
+			goto next;
+		}
+		if (!roger_fs_is_dir(sub))
+			goto next;
+		roger_buf_init(&f.build);
+		roger_buf_init(&f.build_why);
+		f.cmd_rank = RANK_NONE;
+		f.env = json_object();
+		f.dir = sub;
+		f.app = name;
+		if (!f.env) {
+			rc = ROGER_ENOMEM;
+			goto next;
+		}
+		detect_procfile(&f);
+		detect_node(&f);
+		detect_executable(&f);
+		detect_python(&f);
+		detect_go(&f);
+		detect_rust(&f);
+		detect_ruby(&f);
+		if (f.oom)
+			rc = ROGER_ENOMEM;
+		else if (f.cmd) {
+			rc = roger_buf_addf(list, "%s%s/ (%s)", *n ? ", " : "",
+					    subrel, f.cmd);
+			(*n)++;
+		} else if (depth > 1) {
+			rc = find_apps(list, n, sub, subrel, depth - 1);
+		}
+next:
+		found_release(&f);
+		free(sub);
+		free(subrel);
+		free(ents[i]);
+	}
+	free(ents);
+	return rc < 0 ? ROGER_ENOMEM : 0;
+}
+
+/*
+ * A directory where nothing is recognised but whose directories hold apps
+ * (a monorepo's root): refuse, pointing to them, rather than write a
+ * roger.json without a command.
+ */
+static int check_app_dirs(const struct roger_init *init, const struct found *f,
+			  const struct roger_init_opts *opts,
+			  struct roger_err *err)
+{
+	struct roger_buf list = ROGER_BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	if (f->cmd || opts->cmd)
+		return 0;
+	if (find_apps(&list, &n, init->dir, "", 2) < 0) {
+		roger_buf_release(&list);
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	}
+	rc = n == 0 ? 0 : roger_err_set(err, ROGER_ERROR,
+					"nothing to run at the top of '%s', whose %s: %s; run 'roger init' in %s (roger -C DIR init), or give --cmd to deploy '%s' as one app",
+					init->dir,
+					n > 1 ? "directories hold apps" : "directory holds an app",
+					list.buf, n > 1 ? "each" : "it", init->dir);
+	roger_buf_release(&list);
+	return rc;
+}
+
 int roger_init_detect(struct roger_init **out, const char *dir,
 		      const struct roger_init_opts *opts,
 		      struct roger_err *err)
@@ -664,8 +783,13 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 		goto out;
 	f.dir = init->dir;
 	f.app = app;
-	if ((rc = run_detectors(&f, opts)) < 0 ||
-	    (rc = add_notes(init, &f, app, app_why, group, opts)) < 0) {
+	if ((rc = run_detectors(&f, opts)) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = check_app_dirs(init, &f, opts, err)) < 0)
+		goto out;
+	if ((rc = add_notes(init, &f, app, app_why, group, opts)) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}

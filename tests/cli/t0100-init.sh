@@ -186,6 +186,26 @@ test_expect_success 'init in a subdirectory makes a monorepo app' '
 	test "$(json_get out.json project.id)" = /web
 '
 
+test_expect_success 'at the root of a repository of apps, init points to them and writes nothing' '
+	test_create_repo apps "
+		mkdir -p vote result services/worker docs node_modules/x &&
+		echo Flask >vote/requirements.txt && echo \"app.run()\" >vote/app.py &&
+		echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >result/package.json &&
+		echo \"web: ./worker\" >services/worker/Procfile &&
+		echo \"web: ./x\" >node_modules/x/Procfile &&
+		echo docs >docs/README" &&
+	test_expect_code 1 "$ROGER" -C apps init >out 2>err &&
+	test_line_count 0 out &&
+	test_line_count 1 err &&
+	test_grep "^roger: nothing to run at the top of .*apps., whose directories hold apps: result/ (npm start), services/worker/ (./worker), vote/ (python3 app.py); run .roger init. in each (roger -C DIR init), or give --cmd to deploy .*apps. as one app$" err &&
+	test ! -e apps/roger.json &&
+	test ! -e apps/.gitignore &&
+	"$ROGER" -C apps/vote init >out &&
+	test_grep "^wrote apps/vote/roger.json for app /vote$" out &&
+	"$ROGER" -C apps init --cmd "./all" >out &&
+	test_grep "^wrote apps/roger.json for app /apps$" out
+'
+
 test_expect_success 'a .roger/ entry in the root .gitignore covers subdirectories' '
 	test_create_repo mono2 "mkdir -p apps/api && echo x >apps/api/x && printf \"node_modules/\n.roger/\n\" >.gitignore" &&
 	"$ROGER" -C mono2/apps/api init >out &&
