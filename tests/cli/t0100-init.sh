@@ -247,7 +247,21 @@ test_expect_success 'init -o json reports the decisions' '
 	test "$(json_get out.json detected.health_check.value)" = "HTTP GET / on \$PORT0" &&
 	test "$(json_get out.json detected.build.value)" = "<absent>" &&
 	test "$(json_get out.json gitignore_updated)" = true &&
-	test "$(json_get out.json roger_json.marathon.cmd)" = ./go
+	test "$(json_get out.json roger_json.marathon.cmd)" = ./go &&
+	test "$(json_get out.json next)" = "git -C js add roger.json .gitignore && git -C js commit -m '"'"'Deploy with roger'"'"' && roger -C js deploy"
+'
+
+test_expect_success 'the next step init prints leaves a work tree a build accepts' '
+	test_create_repo next "echo node_modules/ >.gitignore && echo \"web: ./run\" >Procfile" &&
+	"$ROGER" -C next init >out &&
+	test_grep "^next: git -C next add roger.json .gitignore && git -C next commit -m .Deploy with roger. && roger -C next deploy$" out &&
+	test_expect_code 1 "$ROGER" -C next build >/dev/null 2>err &&
+	test_grep "uncommitted changes (..gitignore.)" err &&
+	step=$(sed -n "s/^next: //p" out) &&
+	eval "${step%% && roger *}" >/dev/null &&
+	"$ROGER" -C next build >out &&
+	test_grep "^dirty *no$" out &&
+	test -z "$(git -C next status --porcelain)"
 '
 
 test_expect_success 'init -q prints nothing' '
