@@ -52,6 +52,7 @@ struct found {
 	struct roger_buf build;
 	struct roger_buf build_why;
 	char *web_why;       /* NULL: not known to serve HTTP */
+	char *no_cmd_why;    /* why a candidate was not proposed, or NULL */
 	json_t *env;         /* variables the ecosystem expects */
 	bool oom;
 };
@@ -271,6 +272,116 @@ static void detect_node(struct found *f)
 	json_decref(pkg);
 }
 
+/*
+ * The name `var` that a Python module binds to a web framework's app
+ * object ("app" in `app = Flask(__name__)`), into `out` (size bytes), and
+ * whether it is an ASGI app (FastAPI, Starlette) rather than WSGI (Flask,
+ * Bottle); false when the module makes none.
+ */
+static bool python_app_object(const char *text, char *out, size_t size,
+			      bool *asgi)
+{
+	static const struct {
+		const char *call;
+		bool asgi;
+	} kinds[] = {
+		{ "Flask(", false }, { "Bottle(", false },
+		{ "FastAPI(", true }, { "Starlette(", true },
+	};
+
+	for (size_t k = 0; k < ROGER_ARRAY_SIZE(kinds); k++) {
+		for (const char *p = strstr(text, kinds[k].call); p;
+		     p = strstr(p + 1, kinds[k].call)) {
+			const char *line = p, *q, *end;
+
+			while (line > text && line[-1] != '\n')
+				line--;
+			q = line;
+			while (*q == '_' || (*q >= 'a' && *q <= 'z') ||
+			       (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))
+				q++;
+			end = q;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (end == line || *q != '=' || q[1] == '=' ||
+			    (size_t)(end - line) >= size)
+				continue;
+			memcpy(out, line, (size_t)(end - line));
+			out[end - line] = '\0';
+			*asgi = kinds[k].asgi;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether a Python module starts a server when run (not only defines an app). */
+static bool python_serves(const char *text)
+{
+	static const char *const starts[] = {
+		".run(", "run_app(", "serve(", "serve_forever(", "make_server(",
+		"run_simple(",
+	};
+
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(starts); i++)
+		if (strstr(text, starts[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The command of the Python module `main` ("app.py"): `python3 app.py`,
+ * unless it defines a web app but starts no server, which would exit at
+ * once: then the app served by a server that requirements.txt (`reqs`)
+ * lists, or by Flask's own, or no command at all.
+ */
+static void python_command(struct found *f, const char *main, const char *reqs)
+{
+	static const char *const gunicorn[] = { "gunicorn" };
+	static const char *const uvicorn[] = { "uvicorn" };
+	char *text = read_text(f, main), *cmd = NULL, *why = NULL;
+	char module[64], var[64];
+	bool asgi = false;
+
+	snprintf(module, sizeof(module), "%.*s", (int)(strlen(main) - 3), main);
+	if (!text || python_serves(text) ||
+	    !python_app_object(text, var, sizeof(var), &asgi)) {
+		cmd = xasprintf("python3 %s", main);
+		why = xasprintf("requirements.txt and %s", main);
+	} else if (asgi && mentions(reqs, uvicorn, 1)) {
+		cmd = xasprintf("python3 -m uvicorn %s:%s --host 0.0.0.0 --port $PORT0",
+				module, var);
+		why = xasprintf("%s defines the ASGI app '%s' and starts no server; requirements.txt lists uvicorn",
+				main, var);
+	} else if (!asgi && mentions(reqs, gunicorn, 1)) {
+		cmd = xasprintf("python3 -m gunicorn --bind 0.0.0.0:$PORT0 %s:%s",
+				module, var);
+		why = xasprintf("%s defines the WSGI app '%s' and starts no server; requirements.txt lists gunicorn",
+				main, var);
+	} else if (!asgi && strstr(text, "Flask(")) {
+		cmd = xasprintf("python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT0",
+				module, var);
+		why = xasprintf("%s defines the Flask app '%s' and starts no server: Flask's development server; add gunicorn to requirements.txt for a production one",
+				main, var);
+	} else {
+		f->no_cmd_why = xasprintf("%s defines the %s app '%s' but starts no server, and requirements.txt lists none (add %s to it, or use --cmd)",
+					  main, asgi ? "ASGI" : "WSGI", var,
+					  asgi ? "uvicorn" : "gunicorn");
+		if (!f->no_cmd_why)
+			f->oom = true;
+		free(text);
+		return;
+	}
+	if (!cmd) {
+		f->oom = true;
+		free(why);
+	} else {
+		set_cmd(f, RANK_CONVENTION, cmd, why);
+	}
+	free(cmd);
+	free(text);
+}
+
 static void detect_python(struct found *f)
 {
 	static const char *const web_deps[] = {
@@ -290,17 +401,7 @@ static void detect_python(struct found *f)
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(mains); i++) {
 		if (!file_exists(f, mains[i]))
 			continue;
-		{
-			char *cmd = xasprintf("python3 %s", mains[i]);
-
-			if (!cmd) {
-				f->oom = true;
-				break;
-			}
-			set_cmd(f, RANK_CONVENTION, cmd,
-				xasprintf("requirements.txt and %s", mains[i]));
-			free(cmd);
-		}
+		python_command(f, mains[i], text);
 		break;
 	}
 	dep = mentions(text, web_deps, ROGER_ARRAY_SIZE(web_deps));
@@ -619,6 +720,7 @@ static int add_notes(struct roger_init *init, const struct found *f,
 		       opts->group ? "--group" : "the default; --group changes it")) < 0 ||
 	    (rc = note(init, "command", f->cmd,
 		       f->cmd ? f->cmd_why
+			      : f->no_cmd_why ? f->no_cmd_why
 			      : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) < 0 ||
 	    (rc = note(init, "build", f->build.len ? f->build.buf : NULL,
 		       f->build.len ? f->build_why.buf
@@ -640,6 +742,7 @@ static void found_release(struct found *f)
 	free(f->cmd);
 	free(f->cmd_why);
 	free(f->web_why);
+	free(f->no_cmd_why);
 	json_decref(f->env);
 }
 
@@ -735,7 +838,7 @@ static int check_app_dirs(const struct roger_init *init, const struct found *f,
 	size_t n = 0;
 	int rc;
 
-	if (f->cmd || opts->cmd)
+	if (f->cmd || f->no_cmd_why || opts->cmd)
 		return 0;
 	if (find_apps(&list, &n, init->dir, "", 2) < 0) {
 		roger_buf_release(&list);
@@ -813,6 +916,7 @@ out:
 	free(f.cmd);
 	free(f.cmd_why);
 	free(f.web_why);
+	free(f.no_cmd_why);
 	json_decref(f.env);
 	free(app);
 	free(app_why);

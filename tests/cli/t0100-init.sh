@@ -122,6 +122,32 @@ test_expect_success 'Python: requirements.txt and app.py' '
 	test_grep "^health check: .*(requirements.txt lists Flask)" out
 '
 
+test_expect_success 'Python: an app module that starts no server gets one' '
+	test_create_repo flask "printf \"Flask==3.0\ngunicorn==22.0\n\" >requirements.txt &&
+		printf \"from flask import Flask\nserver = Flask(__name__)\n\" >app.py" &&
+	"$ROGER" -C flask init >out &&
+	test "$(json_get flask/roger.json marathon.cmd)" = "python3 -m gunicorn --bind 0.0.0.0:\$PORT0 app:server" &&
+	test_grep "^command: .*(app.py defines the WSGI app .server. and starts no server; requirements.txt lists gunicorn)" out &&
+	test_create_repo flaskdev "echo Flask >requirements.txt &&
+		printf \"import flask\napp = flask.Flask(__name__)\n\" >main.py" &&
+	"$ROGER" -C flaskdev init >out &&
+	test "$(json_get flaskdev/roger.json marathon.cmd)" = "python3 -m flask --app main:app run --host 0.0.0.0 --port \$PORT0" &&
+	test_grep "Flask.s development server; add gunicorn" out &&
+	test_create_repo asgi "printf \"fastapi\nuvicorn[standard]\n\" >requirements.txt &&
+		printf \"from fastapi import FastAPI\napp = FastAPI()\n\" >app.py" &&
+	"$ROGER" -C asgi init >out &&
+	test "$(json_get asgi/roger.json marathon.cmd)" = "python3 -m uvicorn app:app --host 0.0.0.0 --port \$PORT0" &&
+	test_create_repo noserver "echo fastapi >requirements.txt &&
+		printf \"from fastapi import FastAPI\napp = FastAPI()\n\" >app.py" &&
+	"$ROGER" -C noserver init >out &&
+	test "$(json_get noserver/roger.json marathon.cmd)" = "<absent>" &&
+	test_grep "^command: *none (app.py defines the ASGI app .app. but starts no server, and requirements.txt lists none (add uvicorn to it, or use --cmd))" out &&
+	test_create_repo runs "echo Flask >requirements.txt &&
+		printf \"from flask import Flask\napp = Flask(__name__)\nif __name__ == \\\"__main__\\\":\n    app.run(host=\\\"0.0.0.0\\\", port=int(os.environ[\\\"PORT\\\"]))\n\" >app.py" &&
+	"$ROGER" -C runs init >out &&
+	test "$(json_get runs/roger.json marathon.cmd)" = "python3 app.py"
+'
+
 test_expect_success 'Go, Rust and Ruby layouts' '
 	test_create_repo goapp "echo \"module example.com/x\" >go.mod && printf \"package main\nimport \\\"net/http\\\"\n\" >main.go" &&
 	"$ROGER" -C goapp init >out &&
