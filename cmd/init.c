@@ -111,6 +111,14 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
 	json_object_set(doc, "roger_json", init->doc);
 	json_object_set_new(doc, "next", json_string(next));
+	{
+		json_t *warnings = json_array();
+
+		for (size_t i = 0; i < init->n_warnings; i++)
+			json_array_append_new(warnings,
+					      json_string(init->warnings[i]));
+		json_object_set_new(doc, "warnings", warnings);
+	}
 	return cli_print_doc(cli, doc);
 }
 
@@ -123,6 +131,7 @@ static int init_run(struct cli *cli, int argc, char **argv)
 	int status = ROGER_EXIT_OK;
 
 	cli_parse_options(cli, argc, argv);
+	opts.path = getenv("PATH");
 	if (roger_init_detect(&init, cli->dir, &opts, &err) < 0 ||
 	    roger_init_write(init, force, &gitignore, &err) < 0) {
 		roger_init_free(init);
@@ -137,6 +146,8 @@ static int init_run(struct cli *cli, int argc, char **argv)
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
+	for (size_t i = 0; i < init->n_warnings && !cli->quiet; i++)
+		cli_warn("%s", init->warnings[i]);
 	if (cli->output == OUTPUT_JSON)
 		status = print_json(cli, init, file, gitignore, next);
 	else if (!cli->quiet)

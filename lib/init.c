@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -602,6 +603,9 @@ void roger_init_free(struct roger_init *init)
 		free(init->notes[i].why);
 	}
 	free(init->notes);
+	for (size_t i = 0; i < init->n_warnings; i++)
+		free(init->warnings[i]);
+	free(init->warnings);
 	free(init);
 }
 
@@ -731,6 +735,252 @@ static int add_notes(struct roger_init *init, const struct found *f,
 	return note(init, "health check", NULL,
 		    f->cmd ? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
 			   : "no command");
+}
+
+/* ---- warnings ------------------------------------------------------------------ */
+
+static int warn(struct roger_init *init, char *msg)
+{
+	char **v;
+
+	if (!msg)
+		return ROGER_ENOMEM;
+	v = realloc(init->warnings, (init->n_warnings + 1) * sizeof(*v));
+	if (!v) {
+		free(msg);
+		return ROGER_ENOMEM;
+	}
+	init->warnings = v;
+	init->warnings[init->n_warnings++] = msg;
+	return 0;
+}
+
+/* Whether `name` is an executable file in one of the directories of `path`. */
+static bool on_path(const char *name, const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		char *full = malloc(n + strlen(name) + 3);
+		struct stat st;
+		bool yes;
+
+		if (!full)
+			return true; /* no warning on a failed allocation */
+		sprintf(full, "%.*s/%s", (int)n, n ? p : ".", name);
+		yes = stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		      access(full, X_OK) == 0;
+		free(full);
+		if (yes)
+			return true;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+/*
+ * Warn about each program that the shell command `cmd` starts (the first
+ * word of each part between &&, || and ;) that is not on `path`: `what`
+ * says where the command comes from and who runs it.
+ */
+static int check_tools(struct roger_init *init, const char *cmd,
+		       const char *path, const char *what)
+{
+	static const char *const builtins[] = {
+		"cd", "exec", "test", "[", "true", "false", "echo", "export",
+		"set", "source", ".", "if", "then", "fi", "for", "do", "done",
+		"env",
+	};
+	char *copy = strdup(cmd), *p;
+	int rc = 0;
+
+	if (!copy)
+		return ROGER_ENOMEM;
+	for (p = copy; *p;) {
+		size_t n;
+		char *word;
+		bool skip = false, seen = false;
+
+		p += strspn(p, " \t&|;");
+		/* Assignments before the program: NAME=value. */
+		while (*p && strcspn(p, " \t=") < strcspn(p, " \t") &&
+		       strcspn(p, "=/") < strcspn(p, "/")) {
+			p += strcspn(p, " \t");
+			p += strspn(p, " \t");
+		}
+		n = strcspn(p, " \t&|;");
+		if (!n)
+			continue;
+		word = strndup(p, n);
+		p += n;
+		p += strcspn(p, "&|;");
+		if (!word) {
+			rc = ROGER_ENOMEM;
+			break;
+		}
+		skip = strchr("./$~'\"", word[0]) != NULL;
+		for (size_t i = 0; !skip && i < ROGER_ARRAY_SIZE(builtins); i++)
+			skip = !strcmp(word, builtins[i]);
+		for (size_t i = 0; !skip && i < init->n_warnings; i++)
+			seen = !strncmp(init->warnings[i] + 1, word, n) &&
+			       init->warnings[i][n + 1] == '\'';
+		if (!skip && !seen && !on_path(word, path)) {
+			const char *hint = !strcmp(word, "yarn")   ? "corepack enable, or npm install -g yarn"
+					   : !strcmp(word, "pnpm") ? "corepack enable, or npm install -g pnpm"
+								   : "install it";
+			rc = warn(init, xasprintf("'%s' is not installed here (not on PATH), and %s on this machine: %s, or change it in roger.json",
+						  word, what, hint));
+		}
+		free(word);
+		if (rc < 0)
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * The first line of the source file `name` that binds a fixed port rather
+ * than the one Marathon gives the task ($PORT0, $PORT), as "app.py:4 binds
+ * port 80 ('app.run(port=80)')"; NULL when the file reads PORT from the
+ * environment or binds nothing that can be seen.
+ */
+static char *fixed_port(const struct found *f, const char *name)
+{
+	char *text = read_text(f, name), *msg = NULL;
+	const char *line;
+	int lineno = 1;
+
+	if (!text || strstr(text, "PORT") || strlen(text) > (1u << 20)) {
+		free(text);
+		return NULL;
+	}
+	for (line = text; *line && !msg; lineno++) {
+		size_t len = strcspn(line, "\n");
+		char *l = strndup(line, len), *q;
+		long port = -1;
+
+		if (!l)
+			break;
+		for (q = l; *q && port < 0; q++) {
+			char *end;
+
+			/* port=80, port: 3000 (any case) */
+			if (!strncasecmp(q, "port", 4) &&
+			    (q == l || !((q[-1] >= 'a' && q[-1] <= 'z') ||
+					 (q[-1] >= 'A' && q[-1] <= 'Z')))) {
+				end = q + 4 + strspn(q + 4, " \t");
+				if (*end == '=' || *end == ':') {
+					end += 1 + strspn(end + 1, " \t");
+					if (*end >= '0' && *end <= '9')
+						port = strtol(end, NULL, 10);
+				}
+			}
+			/* .listen(3000 */
+			if (!strncmp(q, ".listen(", 8)) {
+				end = q + 8 + strspn(q + 8, " \t");
+				if (*end >= '0' && *end <= '9')
+					port = strtol(end, NULL, 10);
+			}
+			/* ":8080" and "0.0.0.0:8080" */
+			if ((*q == '"' || *q == '\'') && q[1]) {
+				end = q + 1 + strspn(q + 1, "abcdefghijklmnopqrstuvwxyz0123456789.");
+				if (*end == ':' && end[1] >= '0' && end[1] <= '9') {
+					char *after;
+					long v = strtol(end + 1, &after, 10);
+
+					if (*after == *q)
+						port = v;
+				}
+			}
+		}
+		/* Flask's app.run() without a port: 5000 */
+		if (port < 0 && strstr(l, ".run(") && strstr(text, "Flask(") &&
+		    !strstr(l, "port"))
+			port = 5000;
+		if (port > 0 && port <= 65535) {
+			char *shown = l + strspn(l, " \t");
+
+			if (strlen(shown) > 60)
+				strcpy(shown + 57, "...");
+			msg = xasprintf("%s:%d binds port %ld ('%s'), not the one Marathon gives the task in $PORT0 (also $PORT): read it from the environment, or the health check and the address will not reach the app",
+					name, lineno, port, shown);
+		}
+		free(l);
+		line += len + (line[len] == '\n');
+	}
+	free(text);
+	return msg;
+}
+
+/* The source files the command may start, for fixed_port(). */
+static int check_ports(struct roger_init *init, const struct found *f)
+{
+	static const char *const usual[] = {
+		"server.js", "index.js", "app.js", "main.js", "app.py",
+		"main.py", "server.py", "main.go",
+	};
+	struct roger_buf names = ROGER_BUF_INIT;
+	char *pkg = read_text(f, "package.json");
+	json_t *doc = pkg ? json_loads(pkg, 0, NULL) : NULL;
+	const char *start = json_string_value(json_object_get(json_object_get(doc, "scripts"), "start"));
+	const char *pkg_main = json_string_value(json_object_get(doc, "main"));
+	char *words, *save = NULL;
+	int rc = 0;
+
+	/* Blank separated: the command's words, the start script's, the usual names. */
+	roger_buf_addf(&names, " %s %s %s ", f->cmd ? f->cmd : "",
+		       start ? start : "", pkg_main ? pkg_main : "");
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(usual); i++)
+		roger_buf_addf(&names, "%s ", usual[i]);
+	words = strdup(names.buf);
+	for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w && rc == 0;
+	     w = strtok_r(NULL, " \t", &save)) {
+		size_t len = strlen(w);
+		char *msg, key[300];
+
+		if (!strncmp(w, "./", 2))
+			w += 2;
+		len = strlen(w);
+		if (len < 4 || len > 200 || strchr(w, '/') ||
+		    !(!strcmp(w + len - 3, ".js") || !strcmp(w + len - 3, ".py") ||
+		      !strcmp(w + len - 3, ".go") || !strcmp(w + len - 4, ".mjs") ||
+		      !strcmp(w + len - 4, ".cjs") || !strcmp(w + len - 3, ".ts")))
+			continue;
+		snprintf(key, sizeof(key), "%s:", w);
+		for (size_t i = 0; i < init->n_warnings && key[0]; i++)
+			if (!strncmp(init->warnings[i], key, strlen(key)))
+				key[0] = '\0';
+		if (!key[0] || !file_exists(f, w))
+			continue;
+		msg = fixed_port(f, w);
+		if (msg)
+			rc = warn(init, msg);
+	}
+	free(words);
+	roger_buf_release(&names);
+	json_decref(doc);
+	free(pkg);
+	return words ? rc : ROGER_ENOMEM;
+}
+
+static int add_warnings(struct roger_init *init, const struct found *f,
+			const struct roger_init_opts *opts)
+{
+	int rc = 0;
+
+	if (opts->path && f->build.len)
+		rc = check_tools(init, f->build.buf, opts->path,
+				 "roger build runs the build step");
+	if (rc == 0 && opts->path && f->cmd)
+		rc = check_tools(init, f->cmd, opts->path,
+				 "roger local runs the command");
+	if (rc == 0)
+		rc = check_ports(init, f);
+	return rc;
 }
 
 /* ---- a directory of apps ------------------------------------------------------ */
@@ -892,7 +1142,8 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	}
 	if ((rc = check_app_dirs(init, &f, opts, err)) < 0)
 		goto out;
-	if ((rc = add_notes(init, &f, app, app_why, group, opts)) < 0) {
+	if ((rc = add_notes(init, &f, app, app_why, group, opts)) < 0 ||
+	    (rc = add_warnings(init, &f, opts)) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}

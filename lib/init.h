@@ -22,6 +22,12 @@ struct roger_init_opts {
 	const char *app;   /* NULL: the directory name, sanitised */
 	const char *group; /* NULL: "/" */
 	const char *cmd;   /* NULL: detected */
+	/*
+	 * The PATH to look the programs of the build step and the command up
+	 * in (they run on this machine: the build, and roger local's tasks);
+	 * NULL: not looked up.
+	 */
+	const char *path;
 };
 
 /* One decision, for the report: "command", "npm start", "package.json has a \"start\" script". */
@@ -38,11 +44,20 @@ struct roger_init {
 	json_t *doc;     /* the roger.json to write (owned) */
 	struct roger_init_note *notes;
 	size_t n_notes;
+	/*
+	 * What would keep the app from working as written, one sentence
+	 * each: a program the build step or the command needs that is not
+	 * on opts->path, a port the code binds other than $PORT0.
+	 */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /*
  * Look at directory `dir` (NULL: the current one), which must be inside a
- * git work tree (ROGER_ENOTFOUND otherwise), and propose its roger.json.
+ * git work tree (ROGER_ENOTFOUND otherwise), and propose its roger.json,
+ * with warnings.  ROGER_ERROR when nothing runs at its top but directories
+ * below it hold apps (a monorepo's root), naming them.
  * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
  * The document is checked with roger_project_parse() before it is returned.
  */

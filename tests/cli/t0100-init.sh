@@ -16,6 +16,23 @@ json_get() {
 	EOF
 }
 
+# The programs that init looks for on PATH, so that what this machine has
+# installed changes nothing; and a PATH of the system without them (nobin:
+# the libtool wrapper of $ROGER needs the rest), and one with yarn alone.
+mkdir -p "$TRASH/stubs" "$TRASH/nobin" "$TRASH/onlyyarn" &&
+for t in npm node yarn pnpm go cargo bundle; do
+	printf '#!/bin/sh\n' >"$TRASH/stubs/$t" && chmod +x "$TRASH/stubs/$t"
+done &&
+for f in /usr/bin/* /bin/*; do
+	case ${f##*/} in
+	npm | node | yarn | pnpm | corepack) ;;
+	*) [ -e "$TRASH/nobin/${f##*/}" ] || ln -s "$f" "$TRASH/nobin/${f##*/}" ;;
+	esac
+done &&
+cp "$TRASH/stubs/yarn" "$TRASH/onlyyarn/yarn" || exit 99
+PATH="$TRASH/stubs:$PATH"
+export PATH
+
 test_expect_success 'a Procfile web: line gives the command and a health check' '
 	test_create_repo hello "printf \"worker: ./work\nweb: bundle exec puma -p \\\$PORT  \n\" >Procfile" &&
 	(cd hello && "$ROGER" init >../out 2>../err) &&
@@ -146,6 +163,37 @@ test_expect_success 'Python: an app module that starts no server gets one' '
 		printf \"from flask import Flask\napp = Flask(__name__)\nif __name__ == \\\"__main__\\\":\n    app.run(host=\\\"0.0.0.0\\\", port=int(os.environ[\\\"PORT\\\"]))\n\" >app.py" &&
 	"$ROGER" -C runs init >out &&
 	test "$(json_get runs/roger.json marathon.cmd)" = "python3 app.py"
+'
+
+test_expect_success 'a program the build step or the command needs that is not installed is warned about' '
+	test_create_repo yarn "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >package.json && touch yarn.lock" &&
+	PATH="$TRASH/nobin" "$ROGER" -C yarn init >out 2>err &&
+	test "$(json_get yarn/roger.json build.command)" = "yarn install --frozen-lockfile --production" &&
+	test_grep "^roger: warning: .yarn. is not installed here (not on PATH), and roger build runs the build step on this machine: corepack enable, or npm install -g yarn, or change it in roger.json$" err &&
+	test_grep "^roger: warning: .npm. is not installed here (not on PATH), and roger local runs the command on this machine: install it, or change it in roger.json$" err &&
+	test_line_count 2 err &&
+	PATH="$TRASH/nobin:$TRASH/onlyyarn" "$ROGER" -C yarn -o json init --force >out.json 2>err &&
+	test_grep ! "yarn" err &&
+	test "$(json_get out.json warnings.0)" = "'"'"'npm'"'"' is not installed here (not on PATH), and roger local runs the command on this machine: install it, or change it in roger.json"
+'
+
+test_expect_success 'a port the code binds other than $PORT0 is warned about, with where' '
+	test_create_repo port80 "echo flask >requirements.txt &&
+		printf \"from flask import Flask\napp = Flask(__name__)\n\nif __name__ == \\\"__main__\\\":\n    app.run(host=\\\"0.0.0.0\\\", port=80)\n\" >app.py" &&
+	"$ROGER" -C port80 init >out 2>err &&
+	test_grep "^roger: warning: app.py:5 binds port 80 (.app.run(host=\"0.0.0.0\", port=80).), not the one Marathon gives the task in \$PORT0 (also \$PORT): read it from the environment" err &&
+	test_create_repo listen "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node web.js\\\"}}\" >package.json &&
+		printf \"const s = require(\\\"http\\\").createServer();\ns.listen(3000);\n\" >web.js" &&
+	"$ROGER" -C listen init >out 2>err &&
+	test_grep "^roger: warning: web.js:2 binds port 3000 (.s.listen(3000);.)" err &&
+	test_create_repo goport "echo \"module x\" >go.mod &&
+		printf \"package main\nimport \\\"net/http\\\"\nfunc main() { http.ListenAndServe(\\\":8080\\\", nil) }\n\" >main.go" &&
+	"$ROGER" -C goport init >out 2>err &&
+	test_grep "^roger: warning: main.go:3 binds port 8080" err &&
+	test_create_repo envport "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >package.json &&
+		printf \"require(\\\"http\\\").createServer().listen(process.env.PORT || 3000);\n\" >server.js" &&
+	"$ROGER" -C envport init >out 2>err &&
+	test_grep ! "binds port" err
 '
 
 test_expect_success 'Go, Rust and Ruby layouts' '

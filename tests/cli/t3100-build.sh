@@ -309,6 +309,14 @@ test_expect_success 'a failing build command exits 1 with its status and last li
 	test_line_count 0 o
 '
 
+test_expect_success 'a build step whose program is not installed says so' '
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"no-such-tool-$$ install\" } }\n" >cmd/web/roger.json &&
+	git -C cmd commit -qam missing &&
+	test_expect_code 1 "$ROGER" -C cmd/web build >o 2>err &&
+	test_grep "failed with exit status 127: a program it runs is not installed here (its output names it); install it, or change build.command" err &&
+	test_grep "no-such-tool-$$" err
+'
+
 # The sleeps carry this script's pid, so that pgrep sees only this run's.
 test_expect_success 'a slow build command is stopped at build.timeout' '
 	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"echo waiting; sleep 59.$$ & sleep 58.$$\", \"timeout\": 1 } }\n" >cmd/web/roger.json &&
