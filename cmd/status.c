@@ -50,7 +50,8 @@ struct status {
 /*
  * The project's HEAD, when the app is the project's: the commit its release
  * at HEAD is of (in a monorepo, the last commit that changed the project;
- * see roger_pack_source()), so that a commit of another app leaves it live.
+ * see roger_pack_source_commit()), so that a commit of another app
+ * leaves it live.
  */
 static void read_head(struct status *s)
 {
@@ -68,7 +69,7 @@ static void read_head(struct status *s)
 	if (roger_repo_discover(&repo, cli->project->dir, NULL) < 0)
 		return;
 	roger_build_opts_from_project(&o, cli->project);
-	if (roger_pack_source(&ci, cli->ctx, &o, NULL) == 0) {
+	if (roger_pack_source_commit(&ci, cli->ctx, &o, NULL) == 0) {
 		snprintf(s->head, sizeof(s->head), "%s", ci.id);
 		s->has_head = true;
 		if (roger_repo_dirty(&dirty, NULL, repo, cli->project->subdir,
