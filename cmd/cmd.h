@@ -172,6 +172,7 @@ struct cli {
 	int verbose;        /* count of -v */
 	bool quiet;
 	bool yes;
+	bool no_schema_check; /* --no-schema-check */
 	int color_when;     /* --color: enum cli_color_when */
 	bool color;         /* resolved from --color, NO_COLOR, TERM, the terminal */
 	int64_t request_timeout_ms; /* --request-timeout; 0: the client's */
@@ -218,8 +219,12 @@ int cli_parse_global_options(struct cli *cli, int argc, char **argv);
  */
 void cli_usage_line(struct roger_buf *out, const struct roger_cmd *cmd);
 
-/* Set the context's log level from -q, -v (repeatable) and ROGER_TRACE_HTTP. */
-void cli_update_log_level(struct cli *cli);
+/*
+ * Set what the context takes from the options: the log level from -q, -v
+ * (repeatable) and ROGER_TRACE_HTTP; the schema check of roger.json from
+ * --no-schema-check and ROGER_NO_SCHEMA_CHECK.
+ */
+void cli_update_context(struct cli *cli);
 
 /*
  * Print "roger: <msg>", the usage line of the running command and where

@@ -76,6 +76,7 @@ const struct cmd_opt cli_global_opts[] = {
 	OPT_CHOICE(0, "color", &cli_state.color_when, "when", "auto always never", "color output: auto (on a terminal), always or never"),
 	OPT_STRING('e', "env", &cli_state.env, "env", ARG_ENV, "the environment of roger.json to use"),
 	OPT_CALLBACK('h', "help", NULL, NULL, ARG_NONE, opt_help, "show this help"),
+	OPT_BOOL(0, "no-schema-check", &cli_state.no_schema_check, "let roger.json's marathon have fields newer than Marathon 1.10"),
 	OPT_CHOICE('o', "output", &cli_state.output, "format", "text json", "output format: text or json"),
 	OPT_BOOL('q', "quiet", &cli_state.quiet, "print errors only"),
 	OPT_DURATION(0, "request-timeout", &cli_state.request_timeout_ms, 1, CLI_DAY, "give up on each request to the cluster after this long (default 60s)"),
@@ -277,7 +278,7 @@ static void setup_context(struct cli *cli)
 	if (roger_ctx_new(&cli->ctx, &err) < 0)
 		exit(cli_fail(&err));
 	roger_ctx_set_log_fn(cli->ctx, log_to_stderr, cli);
-	cli_update_log_level(cli);
+	cli_update_context(cli);
 	roger_ctx_set_interrupt_flag(cli->ctx, &cli_interrupted);
 }
 

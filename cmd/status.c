@@ -47,22 +47,29 @@ struct status {
 	int waited;   /* the exit status of --wait */
 };
 
-/* The project's HEAD, when the app is the project's. */
+/*
+ * The project's HEAD, when the app is the project's: the commit its release
+ * at HEAD is of (in a monorepo, the last commit that changed the project;
+ * see roger_pack_source_commit()), so that a commit of another app
+ * leaves it live.
+ */
 static void read_head(struct status *s)
 {
 	struct cli *cli = s->cli;
 	struct roger_repo *repo = NULL;
+	struct roger_build_opts o = { 0 };
 	struct roger_commit_info ci;
 	bool dirty = false;
 
-	if (!cli->project)
-		(void)roger_project_load(&cli->project, cli->ctx, cli->dir,
-					 NULL);
+	if (!cli->project &&
+	    roger_project_load(&cli->project, cli->ctx, cli->dir, NULL) == 0)
+		(void)roger_project_select_env(cli->project, cli->env, NULL);
 	if (!cli->project || strcmp(cli->project->id, s->app_id))
 		return;
 	if (roger_repo_discover(&repo, cli->project->dir, NULL) < 0)
 		return;
-	if (roger_repo_resolve(&ci, repo, NULL, NULL) == 0) {
+	roger_build_opts_from_project(&o, cli->project);
+	if (roger_pack_source_commit(&ci, cli->ctx, &o, NULL) == 0) {
 		snprintf(s->head, sizeof(s->head), "%s", ci.id);
 		s->has_head = true;
 		if (roger_repo_dirty(&dirty, NULL, repo, cli->project->subdir,

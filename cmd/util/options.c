@@ -376,7 +376,7 @@ static int parse(struct cli *cli, int argc, char **argv, bool top)
 			cli_exit(status);
 	}
 	parser_release(&p);
-	cli_update_log_level(cli);
+	cli_update_context(cli);
 	resolve_color(cli);
 	if (top) {
 		free(operands);

@@ -175,6 +175,27 @@ unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
  * when it can (borrowed, for the agent's life). */
 const char *roger_agent_isolation_why(struct roger_agent *a);
 
+/*
+ * Delete the sandboxes of finished tasks beyond the `keep` most recent of
+ * each app (the agent knows an app by the task's `name`), and those of
+ * earlier runs of the agent, which it no longer serves.  A task that runs
+ * is never touched.  *removed and *bytes get how many sandboxes (or
+ * earlier generations) and how many bytes of files they held.  Returns 0.
+ */
+int roger_agent_prune(struct roger_agent *a, unsigned keep,
+		      unsigned *removed, uint64_t *bytes);
+
+/*
+ * Delete the sandboxes of earlier runs of an agent whose work directory
+ * is `work_dir` (slaves.previous, and what a start left to delete),
+ * adding to *removed and *bytes.
+ */
+void roger_agent_prune_generations(const char *work_dir, unsigned *removed,
+				   uint64_t *bytes);
+
+/* The bytes of the files under `path`, symbolic links not followed. */
+uint64_t roger_agent_tree_bytes(const char *path);
+
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 

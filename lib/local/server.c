@@ -251,6 +251,10 @@ static void route(struct roger_local *L, struct conn *c,
 	}
 	if (mesos_route(L, rq, rs))
 		return;
+	if (!strcmp(rq->path, "/roger/prune")) {
+		roger_local_prune_route(L, rq, rs);
+		return;
+	}
 	if (roger_local_api(L, rq, rs))
 		return;
 	if (is_marathon_path(rq->path)) {
@@ -829,6 +833,7 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->work_dir = roger_path_join(o->state_dir, "agent");
 	L->cap_cpus = o->cpus > 0 ? o->cpus : machine_cpus();
 	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
+	L->gc_size = o->gc_size ? o->gc_size : ROGER_LOCAL_GC_SIZE;
 	L->start_ms = roger_ctx_wall_ms(ctx);
 	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
 	    roger_local_events_new(&L->events, L->max_events) < 0) {
@@ -951,6 +956,8 @@ int roger_local_serve(struct roger_ctx *ctx,
 	if ((rc = roger_local_sched_start(L, err)) < 0)
 		goto out;
 	sched = true;
+	if ((rc = roger_local_gc_start(L, err)) < 0)
+		goto out;
 	d = start_http(L, sock);
 	if (!d) {
 		rc = roger_err_set(err, ROGER_EIO,
@@ -977,8 +984,10 @@ out:
 		MHD_stop_daemon(d);
 	if (sock >= 0)
 		close(sock);
-	if (sched)
+	if (sched) {
 		roger_local_sched_stop(L);
+		roger_local_gc_stop(L);
+	}
 	if (L && L->agent) {
 		pthread_mutex_lock(&L->lock);
 		for (struct roger_local_app *a = L->apps; a; a = a->next)
