@@ -92,6 +92,9 @@ struct roger_agent {
 	bool gc_started;
 };
 
+/* The executor's name as Mesos words it (mesos-state.c); new reference. */
+json_t *roger_agent_executor_name(const struct roger_agent_run *r);
+
 /* Whether the run's task reached a terminal state (under the lock). */
 static inline bool roger_agent_run_over(const struct roger_agent_run *r)
 {

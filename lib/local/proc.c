@@ -31,7 +31,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +149,8 @@ static void child(const struct roger_proc_spec *s, const struct child_fds *f,
 
 	if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->errout, 2) < 0)
 		goto fail;
+	if (s->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+		goto fail;
 	if (chdir(s->cwd) < 0)
 		goto fail;
 	roger_proc_close_from(3, f->err, max_fd);
@@ -184,7 +189,7 @@ int roger_proc_spawn(pid_t *out, int *exec_errno,
 	f.gate = high_fd(gate[0]);
 	f.gate_w = gate[1];
 	f.err = high_fd(ep[1]);
-	f.in = high_fd(devnull);
+	f.in = high_fd(s->has_in ? s->in_fd : devnull);
 	f.out = high_fd(s->out_fd);
 	f.errout = high_fd(s->err_fd);
 	if (f.gate < 0 || f.err < 0 || f.in < 0 || f.out < 0 || f.errout < 0) {
@@ -232,6 +237,37 @@ out:
 	close_fd(&f.out);
 	close_fd(&f.errout);
 	return rc;
+}
+
+char *roger_proc_find_program(const char *file, char *const *env,
+			      const char *dir)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin", *p;
+	struct stat st;
+
+	if (strchr(file, '/'))
+		return strdup(file);
+	for (; env && *env; env++)
+		if (!strncmp(*env, "PATH=", 5))
+			path = *env + 5;
+	for (p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		bool rel = n == 0 || p[0] != '/';
+		char *cand = NULL;
+
+		if (asprintf(&cand, "%s%s%.*s%s%s", rel ? dir : "",
+			     rel ? "/" : "", (int)n, p, n ? "/" : "",
+			     file) < 0)
+			return NULL;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		p += n;
+		if (!*p)
+			break;
+	}
+	return strdup(file);
 }
 
 /* Whether a process of group `pgid` is still alive (not a zombie). */

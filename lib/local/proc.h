@@ -18,7 +18,13 @@ struct roger_proc_spec {
 	char *const *envp; /* NULL-terminated, the whole environment */
 	const char *cwd;   /* the working directory */
 	int out_fd;        /* becomes the task's stdout */
-	int err_fd;        /* becomes the task's stderr; stdin is /dev/null */
+	int err_fd;        /* becomes the task's stderr */
+	/* With has_in, in_fd becomes stdin; else stdin is /dev/null. */
+	bool has_in;
+	int in_fd;
+	/* Make stdin, a terminal, the controlling terminal of the new
+	 * session (a pseudo-terminal's slave side). */
+	bool ctty;
 	/*
 	 * Called in the parent once the child exists and is recorded by the
 	 * watchdog, before it may exec (to log "Forked command at <pid>").
@@ -58,6 +64,18 @@ void roger_proc_wait_group(pid_t pgid, int timeout_ms);
  */
 int roger_proc_kill_env(const char *entry, bool prefix,
 			unsigned long long since, char *buf, size_t size);
+
+/*
+ * What execve() should run for program `file` in an environment whose PATH
+ * is taken from `env`: `file` itself when it holds a '/', else the first
+ * executable regular file of that name in PATH's directories, relative
+ * ones (and empty entries) taken from `dir`; `file` when none is found, so
+ * that the exec fails with ENOENT.  As execvp() does, but computed before
+ * fork(): execvp is not async-signal-safe.  New string, NULL when out of
+ * memory.
+ */
+char *roger_proc_find_program(const char *file, char *const *env,
+			      const char *dir);
 
 /* When process `pid` started, in clock ticks after boot; 0 if unknown. */
 unsigned long long roger_proc_start_time(pid_t pid);
