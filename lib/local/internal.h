@@ -138,6 +138,7 @@ struct roger_local {
 
 	struct roger_agent *agent;
 	struct roger_local_events *events;
+	struct roger_local_sessions *sessions; /* exec sessions (session.h) */
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
 };
