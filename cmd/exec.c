@@ -100,13 +100,15 @@ static int raw_mode(void)
 	return 0;
 }
 
-static void on_pick(void *data, const char *task_id, size_t n_running)
+static void on_pick(void *data, const char *task_id, size_t n_running,
+		    bool healthy)
 {
 	struct cli *cli = data;
 
 	if (!cli->quiet)
-		fprintf(stderr, "roger: app '%s' has %zu running tasks; running in '%s', the oldest healthy one (--task picks another)\n",
-			cli->app_id, n_running, task_id);
+		fprintf(stderr, "roger: app '%s' has %zu running tasks; running in '%s', the oldest%s one (--task picks another)\n",
+			cli->app_id, n_running, task_id,
+			healthy ? " healthy" : "");
 }
 
 static int exec_run(struct cli *cli, int argc, char **argv)

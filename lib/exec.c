@@ -697,7 +697,9 @@ int roger_exec_run(int *exit_code, struct roger_ctx *ctx,
 
 		for (size_t i = 0; i < tasks->n; i++)
 			n += running(&tasks->items[i]);
-		o->on_pick(o->data, t->id, n);
+		o->on_pick(o->data, t->id, n,
+			   roger_marathon_task_health(t) ==
+				   ROGER_MARATHON_HEALTH_HEALTHY);
 	}
 	if ((rc = roger_mesos_for_target(&mesos, ctx, target, err)) < 0 ||
 	    (rc = roger_mesos_master_state(&master, mesos, err)) < 0 ||

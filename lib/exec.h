@@ -76,8 +76,13 @@ struct roger_exec_opts {
 	 */
 	int tty_fd;
 	int winch_fd;
-	/* Told which task was picked among several (may be NULL). */
-	void (*on_pick)(void *data, const char *task_id, size_t n_running);
+	/*
+	 * Told which task was picked among several (may be NULL): the
+	 * oldest healthy one (`healthy`), or the oldest one when none has
+	 * a health result.
+	 */
+	void (*on_pick)(void *data, const char *task_id, size_t n_running,
+			bool healthy);
 	void *data;
 };
 
