@@ -17,7 +17,8 @@
  * The end of standard input is the empty STDIN record, or EOT (Ctrl-D)
  * with a terminal, where an empty record means nothing to the line
  * discipline; without a terminal the upload then ends, with one it stays
- * open for the window size.
+ * open for the window size.  Without -i or -t the input call carries the
+ * empty record alone, so that the command's standard input ends at once.
  */
 #include <config.h>
 
@@ -399,11 +400,20 @@ static int on_headers(void *data, const struct roger_http_resp *resp,
 	if (status != 200 || e->started)
 		return 0;
 	e->started = true;
-	if (!e->o->interactive && !e->o->tty)
-		return 0;
 	if ((rc = roger_agentapi_attach_record(&e->pending, &e->cid)) < 0 ||
 	    (e->o->tty && (rc = queue_size(e)) < 0))
 		return nomem(err);
+	if (!e->o->interactive && !e->o->tty) {
+		/*
+		 * Without -i the command reads nothing: its standard input
+		 * is closed at once (the agent keeps it open as long as no
+		 * one ends it, and a command reading it would never end).
+		 */
+		e->stdin_done = e->upload_done = true;
+		if (roger_agentapi_data_record(&e->pending, true,
+					       ROGER_AGENTAPI_STDIN, "", 0) < 0)
+			return nomem(err);
+	}
 	e->next_heartbeat = roger_clock_ms(CLOCK_MONOTONIC) +
 			    ROGER_AGENTAPI_HEARTBEAT_MS;
 	rc = pthread_create(&e->in_thread, NULL, input_main, e);
