@@ -596,6 +596,13 @@ struct pump {
 	char *buf;
 	struct roger_buf rec;
 	int pidfd;
+	/*
+	 * A duplicate of the owner's socket, watched for the peer's hangup:
+	 * libmicrohttpd does not look at a suspended connection, so a
+	 * client that goes away while the command prints nothing would
+	 * otherwise be noticed at the next heartbeat only.
+	 */
+	int peer;
 	bool killed;
 	bool parent_gone;
 	int64_t next_heartbeat, next_parent_check;
@@ -613,9 +620,10 @@ static void kill_process(struct pump *p)
 static void pump_round(struct pump *p)
 {
 	struct roger_local_session *s = p->s;
-	struct pollfd pfd[5];
+	struct pollfd pfd[6];
 	int64_t now = roger_clock_ms(CLOCK_MONOTONIC);
 	int timeout = PARENT_CHECK_MS, i_out = -1, i_err = -1, i_in = -1;
+	int i_peer = -1;
 	nfds_t n = 0;
 	bool blocked, want_in, destroy;
 	uint64_t v;
@@ -669,6 +677,11 @@ static void pump_round(struct pump *p)
 		pfd[n].fd = s->err_r;
 		pfd[n++].events = POLLIN;
 	}
+	if (p->peer >= 0) {
+		i_peer = (int)n;
+		pfd[n].fd = p->peer;
+		pfd[n++].events = POLLRDHUP;
+	}
 	if (want_in && (s->tty ? s->pty : s->in_w) >= 0) {
 		i_in = (int)n;
 		pfd[n].fd = s->tty ? s->pty : s->in_w;
@@ -679,6 +692,10 @@ static void pump_round(struct pump *p)
 	if (pfd[0].revents)
 		while (read(s->wake, &v, sizeof(v)) > 0)
 			;
+	if (i_peer >= 0 && pfd[i_peer].revents) {
+		close_fd(&p->peer); /* the launching client went away */
+		kill_process(p);
+	}
 	if (i_out >= 0 && pfd[i_out].revents)
 		pump_output(s, s->tty ? &s->pty : &s->out_r,
 			    ROGER_AGENTAPI_STDOUT, p->buf, &p->rec);
@@ -783,6 +800,7 @@ static void *pump_main(void *data)
 	finish(s, status);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	close_fd(&p->peer);
 	free(p->buf);
 	roger_buf_release(&p->rec);
 	free(p);
@@ -1029,6 +1047,7 @@ int roger_local_session_start(struct roger_local_reader **out,
 	struct roger_local_session *s = NULL;
 	struct roger_local_reader *owner = NULL;
 	struct pump *p = NULL;
+	const union MHD_ConnectionInfo *ci;
 	pthread_attr_t attr;
 	pthread_t thread;
 	int exec_errno = 0, rc;
@@ -1090,6 +1109,8 @@ int roger_local_session_start(struct roger_local_reader **out,
 	p->s = s;
 	p->agent = reg->agent;
 	p->pidfd = -1;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	p->peer = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	roger_buf_init(&p->rec);
 	/* references: the list, the pump, the owner */
 	s->refs = 3;
@@ -1107,6 +1128,7 @@ int roger_local_session_start(struct roger_local_reader **out,
 		/* No pump: end the session here, as the pump would. */
 		kill(-pid, SIGKILL);
 		roger_agent_exec_reap(reg->agent, pid);
+		close_fd(&p->peer);
 		free(p->buf);
 		free(p);
 		finish(s, SIGKILL);
