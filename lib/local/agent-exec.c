@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,30 +130,40 @@ bool roger_agent_container_over(struct roger_agent *a, const char *container_id)
 	return over;
 }
 
+/* The session's child: the terminal, then the command. */
+static void exec_run(void *data, int keep)
+{
+	const struct roger_agent_exec_cmd *c = data;
+
+	(void)keep;
+	if (c->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+		roger_proc_fail();
+	roger_proc_exec(c->path, c->argv, c->envp);
+}
+
 int roger_agent_exec_spawn(pid_t *out, int *exec_errno, struct roger_agent *a,
 			   const struct roger_agent_exec_target *t,
 			   const struct roger_agent_exec_cmd *c,
 			   struct roger_err *err)
 {
-	struct roger_proc_spec spec;
+	struct roger_proc_child child;
 
-	memset(&spec, 0, sizeof(spec));
-	spec.path = c->path;
-	spec.argv = c->argv;
-	spec.envp = c->envp;
+	memset(&child, 0, sizeof(child));
+	child.what = "the session's process";
+	child.std[0] = c->in_fd;
+	child.std[1] = c->out_fd;
+	child.std[2] = c->err_fd;
+	child.keep = -1;
 	/*
-	 * The task's container: today a task runs on the host, in its
-	 * sandbox.  When tasks get a root and namespaces of their own, the
-	 * session joins them here (the target then carries them, from the
-	 * run, and the spec says what to enter before the chdir).
+	 * The task's container: a task of a command app runs on the host,
+	 * in its sandbox.  Entering the namespaces of an image task's
+	 * container would go here, in exec_run() before the exec.
 	 */
-	spec.cwd = t->sandbox;
-	spec.has_in = true;
-	spec.in_fd = c->in_fd;
-	spec.out_fd = c->out_fd;
-	spec.err_fd = c->err_fd;
-	spec.ctty = c->ctty;
-	return roger_proc_spawn(out, exec_errno, &spec, &a->watchdog, err);
+	child.cwd = t->sandbox;
+	child.watchdog = &a->watchdog;
+	child.run = exec_run;
+	child.data = (void *)c;
+	return roger_proc_fork(out, exec_errno, &child, err);
 }
 
 void roger_agent_exec_reap(struct roger_agent *a, pid_t pid)
