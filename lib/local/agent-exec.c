@@ -5,13 +5,17 @@
  *
  * A session's command joins its task the way Mesos' DEBUG containers do:
  * the task's sandbox as working directory, the task's environment (the
- * call's variables over it), and, once tasks run in containers of their
- * own, the task's root and namespaces.  roger_agent_exec_target() gathers
- * all of that under the agent's lock, so the session code never sees a
- * run; roger_agent_exec_spawn() is the one place where a session's process
- * is made, through proc.c like every task process (watchdog-recorded, a
- * session of its own, nothing inherited), and so the one place where
- * entering the task's container belongs.
+ * call's variables over it), and, for an image task, the task's container:
+ * its user namespace (when the server is not root), its PID and mount
+ * namespaces and its root, as nsenter(1) enters them, the image's user,
+ * the container's environment and PATH.  roger_agent_exec_target()
+ * gathers all of that under the agent's lock, so the session code never
+ * sees a run; roger_agent_exec_spawn() is the one place where a session's
+ * process is made, through proc.c like every task process
+ * (watchdog-recorded, a session of its own, nothing inherited).  Only a
+ * child enters a PID namespace: the forked process joins, forks the
+ * command into the namespace, and waits for it, ending as it ends, so
+ * that the session sees one process whose group holds both.
  *
  * Statistics are computed as a cgroup would count them, from /proc: every
  * process of the task's session (its leader is the task's first process,
@@ -26,11 +30,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +45,7 @@
 #include "util.h"
 #include "local/agent-int.h"
 #include "local/agent.h"
+#include "local/container.h"
 #include "local/proc.h"
 
 /* The command executor's allowance on top of the task (MESOS-CONTAINERS.md 3). */
@@ -67,6 +74,32 @@ void roger_agent_exec_target_release(struct roger_agent_exec_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* An image task's environment: the image's under the task's (container.c). */
+static int container_env(struct roger_agent_exec_target *t,
+			 struct roger_agent *a, const char *container_id,
+			 struct roger_err *err)
+{
+	struct roger_agent_run *r;
+	char **env = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&a->lock);
+	r = find_container(a, container_id);
+	if (!r || roger_agent_run_over(r) || !r->img)
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "Root container %s not found", container_id);
+	else if (roger_container_env(&env, t->env, r->img) < 0)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	pthread_mutex_unlock(&a->lock);
+	if (rc < 0)
+		return rc;
+	for (char **e = t->env; *e; e++)
+		free(*e);
+	free(t->env);
+	t->env = env;
+	return 0;
+}
+
 int roger_agent_exec_target(struct roger_agent_exec_target *out,
 			    struct roger_agent *a, const char *container_id,
 			    struct roger_err *err)
@@ -90,6 +123,11 @@ int roger_agent_exec_target(struct roger_agent_exec_target *out,
 		t.task_id = strdup(r->task_id);
 		t.sandbox = strdup(r->sandbox);
 		t.task_pid = r->pid;
+		if (r->image && r->ct) {
+			t.in_container = true;
+			roger_container_user_of(r->ct, &t.userns, &t.uid,
+						&t.gid);
+		}
 		if (!t.task_id || !t.sandbox)
 			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}
@@ -97,6 +135,8 @@ int roger_agent_exec_target(struct roger_agent_exec_target *out,
 	/* Task ids are unique: the environment of the same run. */
 	if (rc == 0 && roger_agent_task_env(&t.env, a, t.task_id) < 0)
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (rc == 0 && t.in_container)
+		rc = container_env(&t, a, container_id, err);
 	if (rc < 0) {
 		roger_agent_exec_target_release(&t);
 		return rc;
@@ -130,15 +170,106 @@ bool roger_agent_container_over(struct roger_agent *a, const char *container_id)
 	return over;
 }
 
-/* The session's child: the terminal, then the command. */
+/* What the session's child needs, prepared before the fork. */
+struct exec_child {
+	const struct roger_agent_exec_cmd *c;
+	/* joining a container */
+	bool join, userns;
+	uid_t uid;
+	gid_t gid;
+	char ns_user[64], ns_mnt[64], ns_pid[64], root[64];
+	char **paths; /* the candidates for the program, in order */
+};
+
+/*
+ * Join the container of init `x`: its user namespace (when it has one),
+ * its PID namespace (for the next child), its mounts and root, the
+ * sandbox as working directory, its user.  As nsenter(1) does; only
+ * system calls, the child of a threaded process.
+ */
+static void join_container(const struct exec_child *x)
+{
+	int fu = -1, fm, fp, fr;
+
+	if ((x->userns &&
+	     (fu = open(x->ns_user, O_RDONLY | O_CLOEXEC)) < 0) ||
+	    (fm = open(x->ns_mnt, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fp = open(x->ns_pid, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fr = open(x->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		roger_proc_fail();
+	if ((fu >= 0 && setns(fu, CLONE_NEWUSER) < 0) ||
+	    setns(fp, CLONE_NEWPID) < 0 || setns(fm, CLONE_NEWNS) < 0 ||
+	    fchdir(fr) < 0 || chroot(".") < 0 ||
+	    chdir(ROGER_CONTAINER_SANDBOX) < 0)
+		roger_proc_fail();
+	/* Raw system calls: glibc's would signal threads the copy lacks. */
+	if (!x->userns && (syscall(SYS_setgroups, 0, NULL) < 0 ||
+			   syscall(SYS_setgid, x->gid) < 0 ||
+			   syscall(SYS_setuid, x->uid) < 0))
+		roger_proc_fail();
+	close(fr);
+	close(fp);
+	close(fm);
+	if (fu >= 0)
+		close(fu);
+}
+
+/* In the container: each candidate in turn, as execvp() does; the
+ * first failure other than a missing file is the one reported. */
+static void exec_paths(const struct exec_child *x) __attribute__((noreturn));
+static void exec_paths(const struct exec_child *x)
+{
+	int first = ENOENT;
+
+	for (char **p = x->paths; *p; p++) {
+		execve(*p, x->c->argv, x->c->envp);
+		if (errno != ENOENT && errno != ENOTDIR && first == ENOENT)
+			first = errno;
+	}
+	errno = first;
+	roger_proc_fail();
+}
+
+/* The session's child: the terminal, the container, then the command. */
 static void exec_run(void *data, int keep)
 {
-	const struct roger_agent_exec_cmd *c = data;
+	const struct exec_child *x = data;
+	int status;
+	pid_t pid;
 
 	(void)keep;
-	if (c->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+	if (x->c->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
 		roger_proc_fail();
-	roger_proc_exec(c->path, c->argv, c->envp);
+	if (!x->join)
+		roger_proc_exec(x->c->path, x->c->argv, x->c->envp);
+	join_container(x);
+	/* Only a child enters the PID namespace: this process waits for it
+	 * and ends as it ends. */
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL,
+			     NULL, NULL);
+	if (pid < 0)
+		roger_proc_fail();
+	if (pid == 0)
+		exec_paths(x);
+	roger_proc_handoff();
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	if (WIFSIGNALED(status)) {
+		syscall(SYS_kill, syscall(SYS_getpid), WTERMSIG(status));
+		_exit(128 + WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
 }
 
 int roger_agent_exec_spawn(pid_t *out, int *exec_errno, struct roger_agent *a,
@@ -147,23 +278,45 @@ int roger_agent_exec_spawn(pid_t *out, int *exec_errno, struct roger_agent *a,
 			   struct roger_err *err)
 {
 	struct roger_proc_child child;
+	struct exec_child x;
+	int rc;
 
+	memset(&x, 0, sizeof(x));
+	x.c = c;
 	memset(&child, 0, sizeof(child));
 	child.what = "the session's process";
 	child.std[0] = c->in_fd;
 	child.std[1] = c->out_fd;
 	child.std[2] = c->err_fd;
 	child.keep = -1;
-	/*
-	 * The task's container: a task of a command app runs on the host,
-	 * in its sandbox.  Entering the namespaces of an image task's
-	 * container would go here, in exec_run() before the exec.
-	 */
 	child.cwd = t->sandbox;
+	if (t->in_container) {
+		const char *path = env_get(c->envp, "PATH");
+
+		x.join = true;
+		x.userns = t->userns;
+		x.uid = t->uid;
+		x.gid = t->gid;
+		snprintf(x.ns_user, sizeof(x.ns_user), "/proc/%ld/ns/user", (long)t->task_pid);
+		snprintf(x.ns_mnt, sizeof(x.ns_mnt), "/proc/%ld/ns/mnt", (long)t->task_pid);
+		snprintf(x.ns_pid, sizeof(x.ns_pid), "/proc/%ld/ns/pid", (long)t->task_pid);
+		snprintf(x.root, sizeof(x.root), "/proc/%ld/root", (long)t->task_pid);
+		if (roger_container_exec_paths(&x.paths, c->path,
+					       path ? path : ROGER_CONTAINER_PATH,
+					       ROGER_CONTAINER_SANDBOX) < 0)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		child.cwd = NULL; /* the sandbox inside, once joined */
+	}
 	child.watchdog = &a->watchdog;
 	child.run = exec_run;
-	child.data = (void *)c;
-	return roger_proc_fork(out, exec_errno, &child, err);
+	child.data = &x;
+	rc = roger_proc_fork(out, exec_errno, &child, err);
+	if (x.paths) {
+		for (char **p = x.paths; *p; p++)
+			free(*p);
+		free(x.paths);
+	}
+	return rc;
 }
 
 void roger_agent_exec_reap(struct roger_agent *a, pid_t pid)

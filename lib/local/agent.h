@@ -270,6 +270,15 @@ struct roger_agent_exec_target {
 	char *sandbox; /* the working directory */
 	char **env;    /* the task's environment, NULL-terminated */
 	pid_t task_pid; /* the task's first process (its session's leader) */
+	/*
+	 * An image task: the session joins its container (task_pid is the
+	 * container's init) and runs in ROGER_CONTAINER_SANDBOX there, as
+	 * its user; env is the container's.  Else it runs on the host.
+	 */
+	bool in_container;
+	bool userns;   /* the container has a user namespace of its own */
+	uid_t uid;     /* the container's user (set when not userns) */
+	gid_t gid;
 };
 
 /*
@@ -291,7 +300,9 @@ bool roger_agent_container_over(struct roger_agent *a, const char *container_id)
 
 /* The process of a session: what to run and its descriptors. */
 struct roger_agent_exec_cmd {
-	const char *path;  /* what execve() runs (roger_proc_find_program) */
+	/* What execve() runs (roger_proc_find_program); in a container,
+	 * the program's name, looked for in the container's PATH. */
+	const char *path;
 	char *const *argv;
 	char *const *envp; /* the whole environment */
 	int in_fd, out_fd, err_fd;

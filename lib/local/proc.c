@@ -171,6 +171,13 @@ void roger_proc_fail(void)
 	child_fail();
 }
 
+void roger_proc_handoff(void)
+{
+	if (child_report_fd >= 0)
+		close(child_report_fd);
+	child_report_fd = -1;
+}
+
 /* The descriptors of a child, all numbered 3 or above (so that dup2()
  * onto 0, 1 and 2 clobbers none of them), -1 where none. */
 struct child_fds {

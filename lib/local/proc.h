@@ -67,6 +67,13 @@ void roger_proc_exec(const char *path, char *const argv[], char *const envp[])
  * parent as roger_proc_exec() does, and exit with status 127. */
 void roger_proc_fail(void) __attribute__((noreturn));
 
+/*
+ * In a child of roger_proc_fork() that forks again and waits, leaving the
+ * exec to its own child: let go of the report, so that the parent learns
+ * of the exec (or its failure) from the grandchild alone.
+ */
+void roger_proc_handoff(void);
+
 /* A task's process, for roger_proc_spawn(). */
 struct roger_proc_spec {
 	const char *path;  /* what execve() runs */

@@ -896,12 +896,15 @@ static int launch_build(struct launch *l, const struct roger_agentapi_call *c,
 		l->argv = strv_dup(sh, 3);
 	} else {
 		const char *one[] = { c->value };
+		const char *prog = c->value ? c->value : c->arguments[0];
 
 		l->argv = n_args ? strv_dup(c->arguments, n_args)
 				 : strv_dup(one, 1);
-		l->path = roger_proc_find_program(c->value ? c->value
-							   : c->arguments[0],
-						  l->envp, t->sandbox);
+		/* In a container, agent-exec.c looks in the container's PATH. */
+		l->path = t->in_container
+				  ? strdup(prog)
+				  : roger_proc_find_program(prog, l->envp,
+							    t->sandbox);
 	}
 	return l->path && l->argv ? 0 : ROGER_ENOMEM;
 }
