@@ -391,7 +391,8 @@ static int add_json(struct roger_buf *out, json_t *json)
 
 int roger_agentapi_launch_call(struct roger_buf *out,
 			       const struct roger_agentapi_cid *cid,
-			       char *const *argv, bool tty, const char *term)
+			       char *const *argv, bool tty, const char *term,
+			       unsigned rows, unsigned columns)
 {
 	json_t *args = json_array(), *command, *container;
 
@@ -412,7 +413,13 @@ int roger_agentapi_launch_call(struct roger_buf *out,
 				  "TERM", "type", "VALUE", "value",
 				  term && *term ? term : "xterm"));
 	if (tty && container)
-		json_object_set_new(container, "tty_info", json_object());
+		json_object_set_new(
+			container, "tty_info",
+			rows && columns
+				? json_pack("{s:{s:i, s:i}}", "window_size",
+					    "rows", (int)rows, "columns",
+					    (int)columns)
+				: json_object());
 	return add_json(out, json_pack("{s:s, s:{s:o, s:o, s:o}}", "type",
 				       "LAUNCH_NESTED_CONTAINER_SESSION",
 				       "launch_nested_container_session",

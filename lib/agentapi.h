@@ -109,12 +109,15 @@ int roger_agentapi_input_parse(struct roger_agentapi_pio *out,
  * The LAUNCH_NESTED_CONTAINER_SESSION call for `argv` (NULL-terminated,
  * at least one word) in a new container `cid` nested in the task's, run
  * without a shell as the CLI does (value argv[0], arguments argv); with
- * `tty`, tty_info and TERM (`term`, or "xterm" when NULL) are added.
+ * `tty`, tty_info and TERM (`term`, or "xterm" when NULL) are added, and
+ * the window size when `rows` and `columns` are not 0 (so that the
+ * terminal has its size from the start, before any TTY_INFO record).
  * Appends the JSON to `out`.
  */
 int roger_agentapi_launch_call(struct roger_buf *out,
 			       const struct roger_agentapi_cid *cid,
-			       char *const *argv, bool tty, const char *term);
+			       char *const *argv, bool tty, const char *term,
+			       unsigned rows, unsigned columns);
 /* WAIT_CONTAINER (or, with `nested`, WAIT_NESTED_CONTAINER) of `cid`. */
 int roger_agentapi_wait_call(struct roger_buf *out,
 			     const struct roger_agentapi_cid *cid, bool nested);

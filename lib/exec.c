@@ -556,10 +556,15 @@ static int launch(struct exec *e, struct roger_http_client *http,
 	};
 	struct roger_http_req req = { 0 };
 	struct roger_buf body = ROGER_BUF_INIT;
+	struct winsize ws = { 0 };
 	int rc;
 
+	/* The size from the start: a TTY_INFO record may come too late for
+	 * a command that asks for it at once. */
+	if (e->o->tty && e->o->tty_fd >= 0)
+		(void)ioctl(e->o->tty_fd, TIOCGWINSZ, &ws);
 	if (roger_agentapi_launch_call(&body, &e->cid, e->o->argv, e->o->tty,
-				       e->o->term) < 0)
+				       e->o->term, ws.ws_row, ws.ws_col) < 0)
 		return nomem(err);
 	req.method = "POST";
 	req.url = e->api_url;

@@ -392,7 +392,7 @@ START_TEST(test_agentapi_launch_call)
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *got, *want;
 
-	roger_agentapi_launch_call(&b, &cid, argv, true, NULL);
+	roger_agentapi_launch_call(&b, &cid, argv, true, NULL, 0, 0);
 	got = json_loads(b.buf, 0, NULL);
 	want = json_loads("{\"type\":\"LAUNCH_NESTED_CONTAINER_SESSION\","
 			  "\"launch_nested_container_session\":{"
@@ -419,9 +419,19 @@ START_TEST(test_agentapi_launch_call)
 	ck_assert(c.tty);
 	roger_agentapi_call_release(&c);
 
+	/* a window size known at launch goes in tty_info */
+	roger_buf_reset(&b);
+	roger_agentapi_launch_call(&b, &cid, argv, true, "vt100", 33, 101);
+	ck_assert_int_eq(roger_agentapi_call_parse(&c, b.buf, b.len, &err), 0);
+	ck_assert(c.tty);
+	ck_assert_uint_eq(c.rows, 33);
+	ck_assert_uint_eq(c.columns, 101);
+	ck_assert_str_eq(c.env[0], "TERM=vt100");
+	roger_agentapi_call_release(&c);
+
 	/* without a terminal: no tty_info, no TERM */
 	roger_buf_reset(&b);
-	roger_agentapi_launch_call(&b, &cid, argv, false, NULL);
+	roger_agentapi_launch_call(&b, &cid, argv, false, NULL, 0, 0);
 	ck_assert_int_eq(roger_agentapi_call_parse(&c, b.buf, b.len, &err), 0);
 	ck_assert(!c.tty);
 	ck_assert_ptr_null(c.env[0]);

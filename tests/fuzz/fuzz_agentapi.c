@@ -36,12 +36,15 @@ static void round_trip(const struct roger_agentapi_call *c)
 		if (i > 0) /* arguments[0] is the program's own name */
 			argv[n++] = (char *)c->arguments[i];
 	argv[n] = NULL;
-	if (roger_agentapi_launch_call(&out, &c->cid, argv, c->tty, NULL) < 0)
+	if (roger_agentapi_launch_call(&out, &c->cid, argv, c->tty, NULL,
+				       c->rows, c->columns) < 0)
 		goto out;
 	if (roger_agentapi_call_parse(&again, out.buf, out.len, NULL) != 0)
 		abort();
 	if (again.type != ROGER_AGENTAPI_CALL_LAUNCH_SESSION ||
-	    strcmp(again.value, c->value) || again.tty != c->tty)
+	    strcmp(again.value, c->value) || again.tty != c->tty ||
+	    (c->rows && c->columns &&
+	     (again.rows != c->rows || again.columns != c->columns)))
 		abort();
 	roger_agentapi_call_release(&again);
 out:
