@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "util/term.h"
 
 static bool interactive, tty;
 static const char *app_opt, *task_opt;
@@ -37,67 +38,10 @@ static const struct cmd_opt exec_opts[] = {
 	OPT_END(),
 };
 
-/* The terminal's settings before raw mode, and whether to restore them. */
-static struct termios saved;
-static volatile sig_atomic_t raw_on;
-static int winch_pipe[2] = { -1, -1 };
-
-static void restore_terminal(void)
+/* Raw mode: every byte as typed goes to the command's terminal. */
+static void raw(struct termios *t)
 {
-	if (raw_on) {
-		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
-		raw_on = 0;
-	}
-}
-
-static void on_winch(int sig)
-{
-	int e = errno;
-	ssize_t n = write(winch_pipe[1], "w", 1);
-
-	(void)sig;
-	(void)n; /* a full pipe already says it */
-	errno = e;
-}
-
-/* SIGINT, SIGTERM: as the other commands (a flag, a second one leaves),
- * with the terminal restored before leaving; SIGHUP leaves at once. */
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP || cli_interrupted) {
-		restore_terminal();
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	cli_interrupted = 1;
-}
-
-static int raw_mode(void)
-{
-	struct termios raw;
-	struct sigaction sa;
-
-	if (tcgetattr(STDIN_FILENO, &saved) < 0)
-		return -1;
-	if (pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_winch;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGWINCH, &sa, NULL);
-	atexit(restore_terminal);
-	raw = saved;
-	cfmakeraw(&raw);
-	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)
-		return -1;
-	raw_on = 1;
-	return 0;
+	cfmakeraw(t);
 }
 
 static void on_pick(void *data, const char *task_id, size_t n_running,
@@ -152,17 +96,16 @@ static int exec_run(struct cli *cli, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	fflush(stdout);
 	if (tty) {
-		if (raw_mode() < 0) {
-			restore_terminal();
+		if (cli_term_take(raw, NULL, &o.winch_fd) < 0) {
+			cli_term_restore();
 			cli_error("cannot put the terminal in raw mode: %s",
 				  strerror(errno));
 			status = ROGER_EXIT_FAILURE;
 			goto out;
 		}
-		o.winch_fd = winch_pipe[0];
 	}
 	rc = roger_exec_run(&code, cli->ctx, cli->resolved_target, m, &o, &err);
-	restore_terminal();
+	cli_term_restore();
 	if (rc == ROGER_ENET)
 		status = cli_fail_app(cli, app_id, &err);
 	else if (rc < 0)

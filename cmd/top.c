@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "util/term.h"
 
 #define DEFAULT_INTERVAL_MS 2000
 #define AGENT_TIMEOUT_MS 5000L
@@ -323,70 +324,23 @@ static int print_json(const struct top *t)
 
 /* ---- the terminal ------------------------------------------------------------------ */
 
-static struct termios saved;
-static volatile sig_atomic_t term_on;
-static int winch_pipe[2] = { -1, -1 };
-
-static void restore(void)
-{
-	static const char leave[] = "\033[?25h\033[?1049l";
-
-	if (!term_on)
-		return;
-	term_on = 0;
-	tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
-	if (write(STDOUT_FILENO, leave, sizeof(leave) - 1) < 0)
-		return;
-}
-
-static void on_winch(int sig)
-{
-	int e = errno;
-	ssize_t n = write(winch_pipe[1], "w", 1);
-
-	(void)sig;
-	(void)n;
-	errno = e;
-}
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP || cli_interrupted) {
-		restore();
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	cli_interrupted = 1;
-}
+static int winch_fd = -1;
 
 /* Keys without Enter and no echo; Ctrl-C still interrupts. */
+static void keys(struct termios *t)
+{
+	t->c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	t->c_cc[VMIN] = 0;
+	t->c_cc[VTIME] = 0;
+}
+
+/* The alternate screen, without a cursor, until the terminal is put back. */
 static int enter_screen(void)
 {
 	static const char enter[] = "\033[?1049h\033[?25l";
-	struct termios t;
-	struct sigaction sa;
 
-	if (tcgetattr(STDIN_FILENO, &saved) < 0 ||
-	    pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (cli_term_take(keys, "\033[?25h\033[?1049l", &winch_fd) < 0)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_winch;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGWINCH, &sa, NULL);
-	atexit(restore);
-	t = saved;
-	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-	t.c_cc[VMIN] = 0;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) < 0)
-		return -1;
-	term_on = 1;
 	fflush(stdout);
 	return write(STDOUT_FILENO, enter, sizeof(enter) - 1) < 0 ? -1 : 0;
 }
@@ -424,7 +378,7 @@ static void draw(const struct top *t)
 static int wait_keys(const struct top *t, int64_t ms)
 {
 	struct pollfd pfd[2] = { { STDIN_FILENO, POLLIN, 0 },
-				 { winch_pipe[0], POLLIN, 0 } };
+				 { winch_fd, POLLIN, 0 } };
 	int64_t end = roger_ctx_now_ms(t->cli->ctx) + ms;
 
 	for (;;) {
@@ -439,7 +393,7 @@ static int wait_keys(const struct top *t, int64_t ms)
 		if (poll(pfd, 2, (int)(left > 200 ? 200 : left)) <= 0)
 			continue;
 		if (pfd[1].revents) {
-			while (read(winch_pipe[0], c, sizeof(c)) > 0)
+			while (read(winch_fd, c, sizeof(c)) > 0)
 				;
 			return 2;
 		}
@@ -457,7 +411,7 @@ static int live(struct top *t)
 	int status, k;
 
 	if (enter_screen() < 0) {
-		restore();
+		cli_term_restore();
 		cli_error("cannot set up the terminal: %s", strerror(errno));
 		return ROGER_EXIT_FAILURE;
 	}
@@ -471,7 +425,7 @@ static int live(struct top *t)
 		while ((k = wait_keys(t, interval_ms)) == 2)
 			draw(t);
 	}
-	restore();
+	cli_term_restore();
 	return k == 1 ? ROGER_EXIT_OK : status;
 }
 
