@@ -6,10 +6,10 @@
 # the host's, /mnt/mesos/sandbox, Entrypoint/Cmd against cmd/args, the
 # image Env under the app's, roger exec joining a task's container (its
 # root, PID namespace, user, environment, sandbox), a pull whose blob does
-# not match its digest,
-# a private registry with and without credentials, a server killed with
-# SIGKILL while image tasks run (no process, no mount left; recovered),
-# prune.  t7043 runs this script again as an unprivileged user.
+# not match its digest, a private registry with and without credentials,
+# a server killed with SIGKILL while image tasks run (no process, no mount
+# left; recovered), prune.  t7043 runs this script again as an
+# unprivileged user.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 . "$TEST_SRCDIR/cli/lib-registry.sh"
