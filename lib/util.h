@@ -6,6 +6,7 @@
 #ifndef ROGER_UTIL_H
 #define ROGER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -65,5 +66,12 @@ int roger_base64_add(struct roger_buf *out, const void *data, size_t len);
  * character (`out` then keeps its old contents); ROGER_ENOMEM.
  */
 int roger_base64_decode_add(struct roger_buf *out, const char *in, size_t len);
+
+/*
+ * Whether `s` is an absolute directory below "/" written cleanly: no
+ * empty, "." or ".." component and no trailing '/' (what image.workdir
+ * takes).
+ */
+bool roger_path_clean_abs(const char *s);
 
 #endif
