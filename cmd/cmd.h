@@ -144,6 +144,14 @@ struct roger_cmd {
 	int max_operands;           /* more is a usage error; -1: any number */
 	enum cmd_arg args;          /* what operands complete to */
 	const char *arg_choices;    /* for args == ARG_CHOICE */
+	/*
+	 * Letters of global options that this command's own options take
+	 * over after the command name ("t": `exec -t` is --tty, as in
+	 * kubectl); the global option keeps its long name there, and its
+	 * letter before the command name.  Any other letter defined twice
+	 * stops the program.
+	 */
+	const char *shadows;
 	unsigned flags;
 	/*
 	 * argv[0] is the command name; returns an exit status.  It calls
@@ -236,8 +244,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the error's message and return the exit status for its code. */
 int cli_fail(const struct roger_err *err);
-/* The option lines of a help text. */
-void cli_print_opts(FILE *fp, const struct cmd_opt *opts);
+/* The option lines of a help text, without the letters in `hide` (may
+ * be NULL). */
+void cli_print_opts(FILE *fp, const struct cmd_opt *opts, const char *hide);
 /* The usage text of a command (usage line and its options) on `fp`. */
 void cli_print_usage(FILE *fp, const struct roger_cmd *cmd);
 

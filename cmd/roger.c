@@ -25,6 +25,7 @@ extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_deploy;
 extern const struct roger_cmd cmd_destroy;
 extern const struct roger_cmd cmd_diff;
+extern const struct roger_cmd cmd_exec;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
@@ -35,6 +36,7 @@ extern const struct roger_cmd cmd_restart;
 extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
+extern const struct roger_cmd cmd_top;
 extern const struct roger_cmd cmd_version;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
@@ -46,6 +48,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_deploy,
 	&cmd_destroy,
 	&cmd_diff,
+	&cmd_exec,
 	&cmd_help,
 	&cmd_history,
 	&cmd_init,
@@ -56,6 +59,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_rollback,
 	&cmd_scale,
 	&cmd_status,
+	&cmd_top,
 	&cmd_version,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
@@ -199,7 +203,7 @@ void cli_print_main_help(FILE *fp)
 			fprintf(fp, "  %-12s %s\n", c->name, c->summary);
 	}
 	fputs("\nGlobal options (before or after the command):\n", fp);
-	cli_print_opts(fp, cli_global_opts);
+	cli_print_opts(fp, cli_global_opts, NULL);
 	fputs("\nSee 'roger help <command>' or 'man roger-<command>' for a command.\n", fp);
 }
 

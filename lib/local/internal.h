@@ -140,6 +140,7 @@ struct roger_local {
 	struct roger_images *images;     /* images.h */
 	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_events *events;
+	struct roger_local_sessions *sessions; /* exec sessions (session.h) */
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
 };
