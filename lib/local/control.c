@@ -169,6 +169,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
 		snprintf(st.registry, sizeof(st.registry), "%s",
 			 json_string_value(json_object_get(doc, "registry")) ?: "");
+		snprintf(st.router, sizeof(st.router), "%s",
+			 json_string_value(json_object_get(doc, "router")) ?: "");
 	}
 	st.running = locked(state_dir);
 	st.watchdog_running = st.running && process_alive(st.watchdog_pid);

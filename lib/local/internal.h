@@ -29,6 +29,7 @@ struct roger_local_events;
 struct roger_local_registry;
 struct roger_images;
 struct roger_local_resp;
+struct roger_local_router;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
 /*
@@ -56,6 +57,9 @@ struct roger_local_task {
 	bool kill_wanted;   /* the scheduler decided to kill it */
 	bool kill_sent;     /* the agent was asked */
 	bool kill_unhealthy; /* killed by its health checks: backoff applies */
+	/* while kill_wanted: kill only once the router has no connection to
+	 * it open, or at this time (CLOCK_MONOTONIC ms), its grace period */
+	int64_t drain_until_ms;
 	char **env;         /* what it was launched with (NULL-terminated) */
 	int64_t staged_ms, started_ms;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -135,6 +139,11 @@ struct roger_local {
 	struct roger_agent *agent;
 	struct roger_images *images;     /* images.h */
 	struct roger_local_registry *registry; /* registry-server.c */
+	/* router.c: set before the scheduler starts, freed after it stopped;
+	 * NULL when not running */
+	struct roger_local_router *router;
+	int router_port; /* the HTTP front's, 0 until it listens */
+	int service_port_min; /* service ports are assigned from here */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */

@@ -20,7 +20,7 @@
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
  *			 "watchdog_pid":W,"watchdog_restarts":R,
- *			 "registry":"127.0.0.1:R"}
+ *			 "registry":"127.0.0.1:R","router":"127.0.0.1:F"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -63,6 +63,12 @@ struct roger_local_options {
 	/* The port of roger local's own registry on 127.0.0.1 (a free one
 	 * when it is taken); 0: any free port. */
 	int registry_port;
+	/* The router's HTTP front on 127.0.0.1 (a free one when it is
+	 * taken; 0: any free port): http://<app>.<group...>.localhost:PORT/. */
+	int router_port;
+	/* The first service port handed to apps that ask for one (0: 10000,
+	 * Marathon's --local_port_min); the next 10000 follow. */
+	int service_port_min;
 };
 
 /*
@@ -94,6 +100,8 @@ struct roger_local_status {
 	/* Its own registry, as image references name it: "127.0.0.1:7879"
 	 * ("" when unknown). */
 	char registry[64];
+	/* The router's HTTP front: "127.0.0.1:7880" ("" when unknown). */
+	char router[64];
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
