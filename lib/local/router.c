@@ -96,6 +96,7 @@ struct conn {
 	bool connecting;
 	bool closing;    /* the answer is written: close after flushing */
 	bool dead;       /* closed; freed after the current batch of events */
+	bool missing;    /* its app does not exist: a 404 on the front */
 	char app_id[ROGER_LOCAL_APP_ID_MAX + 1];
 	int index;
 	unsigned *rr;    /* the round robin counter to use */
@@ -253,7 +254,9 @@ static int pick(struct roger_local_router *R, struct conn *c, char *why,
 	pthread_mutex_lock(&L->lock);
 	app = roger_local_app_find(L, c->app_id, false);
 	if (!app) {
-		snprintf(why, why_size, "app %s does not exist", c->app_id);
+		snprintf(why, why_size, "no app %s: use http://<app>.<group...>.localhost:%d/ for app /<group...>/<app>",
+			 c->app_id, R->front_port);
+		c->missing = true;
 		goto none;
 	}
 	for (t = app->tasks; t; t = t->next)
@@ -407,7 +410,10 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 				conn_free(R, c);
 				return false;
 			}
-			answer(R, c, 503, "Service Unavailable", why);
+			if (c->missing)
+				answer(R, c, 404, "Not Found", why);
+			else
+				answer(R, c, 503, "Service Unavailable", why);
 			return true;
 		}
 		c->tried[c->tries++] = c->be_port;
