@@ -58,6 +58,8 @@ struct roger_render_input {
 	 */
 	const struct roger_var *vars;
 	size_t n_vars;
+	/* The target's marathon-lb group (HAPROXY_GROUP); NULL: none. */
+	const char *router_group;
 };
 
 /*

@@ -66,6 +66,8 @@ int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
 	in.deployed_by = by;
 	in.vars = vars;
 	in.n_vars = n_vars;
+	if (cli->resolved_target)
+		in.router_group = cli->resolved_target->router_group;
 	if (roger_render_app(out, cli->project, cli->env, &in, &err) < 0) {
 		if (err.code == ROGER_EINVALID)
 			roger_err_prefix(&err, "%s", cli->project->display);
