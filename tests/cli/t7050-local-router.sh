@@ -83,6 +83,20 @@ test_expect_success 'the front routes by *.localhost name, VHOST and X-Marathon-
 	test "$(cat code)" = 404 && grep "nothing" body
 '
 
+test_atexit 'test -s "$TRASH/idle.pid" && kill "$(cat "$TRASH/idle.pid")" 2>/dev/null; :'
+
+test_expect_success 'thousands of idle connections stop neither the router nor the API' '
+	python3 "$TEST_SRCDIR/cli/conns.py" hold "$FRONT" 3000 "$TRASH/idle.json" \
+		>"$TRASH/idle.log" 2>&1 &
+	echo $! >"$TRASH/idle.pid" &&
+	wait_for 120 "test -s \"$TRASH/idle.json\"" &&
+	test "$(json "$TRASH/idle.json" "d[\"connected\"]")" = 3000 &&
+	get "$FRONT" two.test | grep "^testapp " &&
+	get "$SPMIN" | grep "^testapp " &&
+	test "$(http GET /v2/apps)" = 200 &&
+	kill "$(cat "$TRASH/idle.pid")" && rm -f "$TRASH/idle.pid"
+'
+
 test_expect_success 'the front needs no token; the API still does' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" "$LOCAL_URL/v2/apps")" = 401
 '
