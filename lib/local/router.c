@@ -400,7 +400,7 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 {
 	char why[256];
 	struct sockaddr_in sa;
-	int fd;
+	int fd, rc;
 
 	for (;;) {
 		if (c->tries >= TRIES || pick(R, c, why, sizeof(why)) < 0) {
@@ -427,14 +427,16 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 		sa.sin_family = AF_INET;
 		sa.sin_port = htons(c->be_port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-		    errno != EINPROGRESS) {
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (rc < 0 && errno != EINPROGRESS) {
 			close(fd);
 			__atomic_sub_fetch(&R->busy[c->be_port], 1, __ATOMIC_SEQ_CST);
 			continue;
 		}
-		c->connecting = true;
-		side_open(R, &c->be, fd, EPOLLOUT);
+		/* on loopback the connection is often made at once */
+		c->connecting = rc < 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		side_open(R, &c->be, fd, c->connecting ? EPOLLOUT : 0);
 		return true;
 	}
 }
@@ -540,7 +542,6 @@ static void connected(struct roger_local_router *R, struct conn *c)
 		return;
 	}
 	c->connecting = false;
-	setsockopt(c->be.fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	flow(R, c);
 }
 
@@ -551,7 +552,11 @@ static void route_to(struct roger_local_router *R, struct conn *c)
 		conn_free(R, c);
 		return;
 	}
-	if (connect_next(R, c))
+	if (!connect_next(R, c))
+		return;
+	if (c->be.fd >= 0 && !c->connecting)
+		flow(R, c);
+	else
 		update(R, c);
 }
 
