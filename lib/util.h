@@ -6,6 +6,7 @@
 #ifndef ROGER_UTIL_H
 #define ROGER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -49,5 +50,12 @@ void roger_clock_deadline(struct timespec *out, int64_t ms);
  * `url`, else 0: whether `url` is an absolute http(s) URL.
  */
 size_t roger_url_scheme_len(const char *url);
+
+/*
+ * Whether `s` is an absolute directory below "/" written cleanly: no
+ * empty, "." or ".." component and no trailing '/' (what image.workdir
+ * takes).
+ */
+bool roger_path_clean_abs(const char *s);
 
 #endif
