@@ -45,7 +45,7 @@ closed() {
 
 # load_start NAME URL [HOST] / load_stop NAME: a load loop in the background.
 load_start() {
-	rm -f "$TRASH/$1.stop" "$TRASH/$1.out.done"
+	rm -f "$TRASH/$1.stop" "$TRASH/$1.out" "$TRASH/$1.out.done"
 	python3 "$LOAD" "$2" "$TRASH/$1.stop" "$TRASH/$1.out" ${3:+"$3"} &
 	wait_for 10 "test -s \"$TRASH/$1.out\""
 }
@@ -108,35 +108,40 @@ check_load() { # NAME OLD NEW
 	test "$(answers "$1" | tail -n 1)" = "ok $3"
 }
 
-test_expect_success 'a rolling deploy of 3 instances under load drops no request' '
-	dep=$(deploy_app "$(web_app /roll/app 3)") && wait_deployed "$dep" &&
-	wait_for 30 "test \"\$(healthy roll/app)\" = 3" &&
-	port=$(sp roll/app) &&
+# roll_under_load COMMAND: load loops on the service port and through the
+# front of /roll/app while the deployment COMMAND starts (it prints its id)
+# runs; both must see no failed request, the old version first and the new
+# one last.
+roll_under_load() {
 	old=$(app_get roll/app "a[\"version\"]") &&
-	load_start tcp "http://127.0.0.1:$port/" &&
+	load_start tcp "http://127.0.0.1:$(sp roll/app)/" &&
 	load_start front "http://127.0.0.1:$FRONT/" app.roll.localhost &&
-	test "$(http PUT /v2/apps/roll/app "{\"env\":{\"V\":\"2\"}}")" = 200 &&
-	wait_deployed "$(header Marathon-Deployment-Id)" 60 &&
+	dep=$($1) && wait_deployed "$dep" 60 &&
 	new=$(app_get roll/app "a[\"version\"]") &&
+	test "$new" != "$old" &&
 	wait_for 30 "tail -n 1 \"$TRASH/tcp.out\" | grep -q \"$new\"" &&
 	wait_for 30 "tail -n 1 \"$TRASH/front.out\" | grep -q \"$new\"" &&
 	load_stop tcp && load_stop front &&
 	check_load tcp "$old" "$new" &&
 	check_load front "$old" "$new"
+}
+new_config() {
+	test "$(http PUT /v2/apps/roll/app "{\"env\":{\"V\":\"2\"}}")" = 200 &&
+	header Marathon-Deployment-Id
+}
+restart() {
+	test "$(http POST /v2/apps/roll/app/restart)" = 200 &&
+	json body "d[\"deploymentId\"]"
+}
+
+test_expect_success 'a rolling deploy of 3 instances under load drops no request' '
+	dep=$(deploy_app "$(web_app /roll/app 3)") && wait_deployed "$dep" &&
+	wait_for 30 "test \"\$(healthy roll/app)\" = 3" &&
+	roll_under_load new_config
 '
 
 test_expect_success 'a restart under load drops no request' '
-	old=$(app_get roll/app "a[\"version\"]") &&
-	load_start tcp "http://127.0.0.1:$(sp roll/app)/" &&
-	load_start front "http://127.0.0.1:$FRONT/" app.roll.localhost &&
-	test "$(http POST /v2/apps/roll/app/restart)" = 200 &&
-	wait_deployed "$(json body "d[\"deploymentId\"]")" 60 &&
-	new=$(app_get roll/app "a[\"version\"]") &&
-	test "$new" != "$old" &&
-	wait_for 30 "tail -n 1 \"$TRASH/tcp.out\" | grep -q \"$new\"" &&
-	load_stop tcp && load_stop front &&
-	check_load tcp "$old" "$new" &&
-	check_load front "$old" "$new"
+	roll_under_load restart
 '
 
 test_expect_success 'a scale-down under load drops no request' '
