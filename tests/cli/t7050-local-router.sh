@@ -97,6 +97,13 @@ test_expect_success 'thousands of idle connections stop neither the router nor t
 	kill "$(cat "$TRASH/idle.pid")" && rm -f "$TRASH/idle.pid"
 '
 
+test_expect_success 'roger local status names the router' '
+	"$ROGER" local --state-dir "$LOCAL_STATE" status >out &&
+	test_grep "^its router is at 127.0.0.1:$FRONT: apps answer at http://APP.GROUP.localhost:$FRONT/" out &&
+	"$ROGER" -o json local --state-dir "$LOCAL_STATE" status >out &&
+	test "$(json out "d[\"router\"]")" = "127.0.0.1:$FRONT"
+'
+
 test_expect_success 'the front needs no token; the API still does' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" "$LOCAL_URL/v2/apps")" = 401
 '
