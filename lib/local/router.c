@@ -99,7 +99,7 @@ struct conn {
 	bool missing;    /* its app does not exist: a 404 on the front */
 	char app_id[ROGER_LOCAL_APP_ID_MAX + 1];
 	int index;
-	unsigned *rr;    /* the round robin counter to use */
+	unsigned *rr;    /* the round robin counter of its first pick */
 	unsigned front_rr;
 	uint16_t be_port; /* counted in busy[] while be.fd >= 0 */
 	uint16_t tried[TRIES];
@@ -417,6 +417,10 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 			return true;
 		}
 		c->tried[c->tries++] = c->be_port;
+		/* retries count on the connection's own counter: the
+		 * listener's may be gone by then, with its app */
+		c->front_rr = *c->rr;
+		c->rr = &c->front_rr;
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
 			__atomic_sub_fetch(&R->busy[c->be_port], 1, __ATOMIC_SEQ_CST);
