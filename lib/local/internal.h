@@ -4,7 +4,8 @@
  * One `struct roger_local` holds the whole cluster: apps with their tasks,
  * deployments, the event subscribers, the agent.  One mutex (`lock`)
  * guards all of it; the scheduler thread, the health-check threads, the
- * HTTP connection threads and the agent's status-update callback take it.
+ * HTTP connection threads, the router's thread (router.c, briefly, to
+ * pick a task) and the agent's status-update callback take it.
  * Nobody calls into the agent while holding it (see agent.h): work for the
  * agent is collected under the lock and done after releasing it.
  */

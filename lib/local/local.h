@@ -5,7 +5,9 @@
  * roger_local_serve() runs the server in the calling thread until asked to
  * stop: the Marathon REST subset and its event stream, the Mesos state and
  * files endpoints, and an artifact store, all on one loopback port, with
- * the apps' tasks run as local processes by the agent (agent.h).  The other
+ * the apps' tasks run as local processes by the agent (agent.h), and a
+ * router that gives each app a stable address on other loopback ports
+ * (its service ports, and an HTTP front by name; router.c).  The other
  * functions manage a server running in the background for a state
  * directory: find it, start it (re-executing a program that serves) and
  * stop it.
