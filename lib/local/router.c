@@ -58,6 +58,9 @@
 #define TRIES 3
 #define BACKLOG 1024
 #define PORTS 65536
+/* Connections are watched edge-triggered, for everything, once: flow()
+ * then moves what it can until the kernel says EAGAIN. */
+#define CONN_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 enum kind { K_LISTEN, K_FRONT, K_WAKE, K_CLIENT, K_BACKEND };
 
@@ -358,7 +361,7 @@ static struct conn *conn_new(struct roger_local_router *R, int fd, bool http)
 	if (R->conns)
 		R->conns->prev = c;
 	R->conns = c;
-	side_open(R, &c->cli, fd, http ? EPOLLIN : 0);
+	side_open(R, &c->cli, fd, CONN_EVENTS);
 	return c;
 }
 
@@ -392,7 +395,6 @@ static void answer(struct roger_local_router *R, struct conn *c, int status,
 	c->closing = true;
 	c->head_done = true;
 	backend_close(R, c);
-	watch(R, &c->cli, EPOLLOUT);
 }
 
 /* Connect to the next task; false when the connection is gone. */
@@ -440,34 +442,9 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 		/* on loopback the connection is often made at once */
 		c->connecting = rc < 0;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-		side_open(R, &c->be, fd, c->connecting ? EPOLLOUT : 0);
+		side_open(R, &c->be, fd, CONN_EVENTS);
 		return true;
 	}
-}
-
-/* Ask epoll for what each side can do next. */
-static void update(struct roger_local_router *R, struct conn *c)
-{
-	uint32_t cm = 0, bm = 0;
-
-	if (c->http && !c->head_done) {
-		watch(R, &c->cli, EPOLLIN);
-		return;
-	}
-	if (c->down.len > 0)
-		cm |= EPOLLOUT;
-	if (!c->up.eof && c->up.len == 0 && c->up.buf)
-		cm |= EPOLLIN;
-	if (c->connecting) {
-		bm = EPOLLOUT;
-	} else if (c->be.fd >= 0) {
-		if (c->up.len > 0)
-			bm |= EPOLLOUT;
-		if (!c->down.eof && c->down.len == 0)
-			bm |= EPOLLIN;
-	}
-	watch(R, &c->cli, cm);
-	watch(R, &c->be, bm);
 }
 
 /* Move bytes from `from` through `b` to `to`; -1 on a socket error. */
@@ -476,7 +453,9 @@ static int pump(struct pipe_buf *b, int from, int to)
 	for (;;) {
 		ssize_t n;
 
-		if (b->len == 0 && !b->eof && from >= 0) {
+		if (b->len == 0 && !b->eof) {
+			if (from < 0 || !b->buf)
+				return 0; /* nothing to read from yet */
 			n = read(from, b->buf, b->cap);
 			if (n == 0)
 				b->eof = true;
@@ -512,9 +491,11 @@ static int pump(struct pipe_buf *b, int from, int to)
 	}
 }
 
-/* Progress on an open connection; false when it is gone. */
+/* Progress on a connection; false when it is gone. */
 static bool flow(struct roger_local_router *R, struct conn *c)
 {
+	if (c->dead)
+		return false;
 	if (pump(&c->up, c->cli.fd, c->connecting ? -1 : c->be.fd) < 0 ||
 	    pump(&c->down, c->connecting ? -1 : c->be.fd, c->cli.fd) < 0) {
 		conn_free(R, c);
@@ -525,7 +506,6 @@ static bool flow(struct roger_local_router *R, struct conn *c)
 		conn_free(R, c);
 		return false;
 	}
-	update(R, c);
 	return true;
 }
 
@@ -542,7 +522,7 @@ static void connected(struct roger_local_router *R, struct conn *c)
 		backend_close(R, c);
 		c->connecting = false;
 		if (connect_next(R, c))
-			update(R, c);
+			flow(R, c);
 		return;
 	}
 	c->connecting = false;
@@ -556,12 +536,8 @@ static void route_to(struct roger_local_router *R, struct conn *c)
 		conn_free(R, c);
 		return;
 	}
-	if (!connect_next(R, c))
-		return;
-	if (c->be.fd >= 0 && !c->connecting)
+	if (connect_next(R, c))
 		flow(R, c);
-	else
-		update(R, c);
 }
 
 /* ---- the HTTP front ---------------------------------------------------------------- */
@@ -652,28 +628,30 @@ static void front_read(struct roger_local_router *R, struct conn *c)
 		conn_free(R, c);
 		return;
 	}
-	n = read(c->cli.fd, c->head + c->head_len,
-		 ROGER_ROUTER_HEAD_MAX - c->head_len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_free(R, c);
-		return;
-	}
-	c->head_len += (size_t)n;
-	rc = roger_router_head_parse(&h, c->head, c->head_len);
-	if (rc == 0)
-		return;
+	do {
+		n = read(c->cli.fd, c->head + c->head_len,
+			 ROGER_ROUTER_HEAD_MAX - c->head_len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return; /* edge-triggered: the next bytes say so */
+		if (n <= 0) {
+			conn_free(R, c);
+			return;
+		}
+		c->head_len += (size_t)n;
+		rc = roger_router_head_parse(&h, c->head, c->head_len);
+	} while (rc == 0);
 	if (rc < 0) {
 		answer(R, c, c->head_len >= ROGER_ROUTER_HEAD_MAX ? 431 : 400,
 		       c->head_len >= ROGER_ROUTER_HEAD_MAX
 			       ? "Request Header Fields Too Large"
 			       : "Bad Request",
 		       "not an HTTP request the router can forward");
+		flow(R, c);
 		return;
 	}
 	if (!front_app(R, c, &h, why, sizeof(why))) {
 		answer(R, c, 404, "Not Found", why);
+		flow(R, c);
 		return;
 	}
 	head = roger_router_head_rewrite(c->head, &h, &len);
