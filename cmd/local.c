@@ -3,7 +3,8 @@
  * cluster on this machine (lib/local/local.h does the work).
  *
  * `serve` runs the server in the foreground until SIGINT or SIGTERM.
- * `prune` removes the images no app names and nothing runs on.  `up`
+ * `prune` removes what nothing needs: sandboxes of finished tasks past the
+ * last few of each app, artifacts and images no app refers to.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
@@ -11,8 +12,10 @@
  * every request must carry.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
  * by side on different ports.  The defaults of --port, --state-dir,
- * --ca-file and the extraction caps come from the user config's "local"
- * object.
+ * --ca-file, --cpus, --mem and the extraction caps come from the user
+ * config's "local" object.  The capacity is fixed when the server starts:
+ * `up` with another one than a running server's is refused with the way
+ * to restart it, rather than ignored.
  */
 #include <config.h>
 
@@ -31,18 +34,21 @@
 /* The options as given; parse_args() turns them into struct local_args. */
 static struct {
 	const char *ca_file, *cpus, *mem, *state_dir, *registry_auth;
-	const char *max_bytes, *max_entries;
+	const char *max_bytes, *max_entries, *gc_size;
 	long port, registry_port; /* -1: the user config's */
+	long keep;
 	long router_port, service_port_min;
-} opt = { .port = -1, .registry_port = -1, .router_port = 7880,
-	  .service_port_min = 10000 };
+} opt = { .port = -1, .registry_port = -1, .keep = ROGER_LOCAL_PRUNE_KEEP,
+	  .router_port = 7880, .service_port_min = 10000 };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
-	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: the user config's, else this machine's)"),
+	OPT_STRING(0, "gc-size", &opt.gc_size, "size", ARG_WORD, "up, serve: past this size of sandboxes and artifacts, the server prunes them itself, as 512M or 4G (default: the user config's, 1G; 0: never)"),
+	OPT_INT(0, "keep", &opt.keep, "n", 0, 100000, "prune: the finished tasks of each app whose sandboxes stay (default: 3)"),
 	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
 	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
-	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: the user config's, else this machine's)"),
 	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
 	OPT_STRING(0, "registry-auth", &opt.registry_auth, "file", ARG_FILE, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
 	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
@@ -59,11 +65,14 @@ struct local_args {
 	char *ca_file;  /* absolute */
 	char *registry_auth; /* absolute */
 	long port, registry_port;
-	const char *cpus_arg, *mem_arg;
-	const char *max_bytes_arg, *max_entries_arg;
-	double cpus, mem;
+	const char *cpus_arg, *mem_arg; /* as given, or from the user config */
+	char cpus_buf[32], mem_buf[32];
+	const char *max_bytes_arg, *max_entries_arg, *gc_size_arg;
+	double cpus, mem; /* 0: this machine's */
 	/* 0: the default; UINT64_MAX: no limit (0 on the command line) */
 	uint64_t max_bytes, max_entries;
+	uint64_t gc_size; /* 0: the default; UINT64_MAX: never */
+	unsigned keep;
 };
 
 static int parse_double(struct cli *cli, const char *what, const char *s,
@@ -114,6 +123,8 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	a->mem_arg = opt.mem;
 	a->max_bytes_arg = opt.max_bytes;
 	a->max_entries_arg = opt.max_entries;
+	a->gc_size_arg = opt.gc_size;
+	a->keep = (unsigned)opt.keep;
 	if (opt.ca_file)
 		a->ca_file = xstrdup(opt.ca_file);
 	if (opt.registry_auth)
@@ -151,6 +162,17 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
+	/* the user config's capacity, when no option gives one */
+	if (!a->cpus_arg && cli->user_config->local_cpus > 0) {
+		a->cpus = cli->user_config->local_cpus;
+		snprintf(a->cpus_buf, sizeof(a->cpus_buf), "%.17g", a->cpus);
+		a->cpus_arg = a->cpus_buf;
+	}
+	if (!a->mem_arg && cli->user_config->local_mem > 0) {
+		a->mem = cli->user_config->local_mem;
+		snprintf(a->mem_buf, sizeof(a->mem_buf), "%.17g", a->mem);
+		a->mem_arg = a->mem_buf;
+	}
 	a->max_bytes = cli->user_config->local_max_extract_bytes;
 	a->max_entries = cli->user_config->local_max_extract_entries;
 	if (a->max_bytes_arg &&
@@ -158,6 +180,10 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->max_entries_arg &&
 	    (status = parse_limit(cli, "--max-extract-entries", a->max_entries_arg, false, &a->max_entries)))
+		return status;
+	a->gc_size = cli->user_config->local_gc_size;
+	if (a->gc_size_arg &&
+	    (status = parse_limit(cli, "--gc-size", a->gc_size_arg, true, &a->gc_size)))
 		return status;
 	if (!a->ca_file && cli->user_config->local_ca_file)
 		a->ca_file = xstrdup(cli->user_config->local_ca_file);
@@ -241,6 +267,10 @@ static int print_status(struct cli *cli, const struct local_args *a,
 					"token_file", token_file);
 
 		if (st->running) {
+			if (st->cpus > 0 && st->mem > 0) {
+				json_object_set_new(doc, "cpus", json_real(st->cpus));
+				json_object_set_new(doc, "mem", json_real(st->mem));
+			}
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
@@ -267,6 +297,9 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	printf("roger local is running at %s (pid %ld, state in %s)\n",
 	       st->url, st->pid, a->state_dir);
+	if (st->cpus > 0 && st->mem > 0)
+		printf("its tasks may use %g cpus and %g MiB in all\n", st->cpus,
+		       st->mem);
 	if (st->registry[0])
 		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
 		       st->registry, st->registry);
@@ -341,6 +374,7 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.registry_port = (int)a->registry_port;
 	o.router_port = (int)opt.router_port;
 	o.service_port_min = (int)opt.service_port_min;
+	o.gc_size = a->gc_size;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -348,11 +382,53 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	return ROGER_EXIT_OK;
 }
 
+static bool same_amount(double want, double have)
+{
+	double d = want - have;
+
+	return want <= 0 || (have > 0 && d < 1e-6 * have && -d < 1e-6 * have);
+}
+
+/* Whether a running server serves the capacity `a` asks for (if any). */
+static bool capacity_matches(const struct local_args *a,
+			     const struct roger_local_status *st)
+{
+	return same_amount(a->cpus, st->cpus) && same_amount(a->mem, st->mem);
+}
+
+/*
+ * `up` with another capacity than the running server's: it is fixed when
+ * the server starts, so say how to restart it instead of ignoring it.
+ */
+static int capacity_differs(const struct local_args *a,
+			    const struct roger_local_status *st)
+{
+	char *dir = a->state_dir_given ? shell_word(a->state_dir) : NULL;
+	struct roger_buf want = ROGER_BUF_INIT, have = ROGER_BUF_INIT;
+
+	if (a->cpus > 0)
+		roger_buf_addf(&want, " --cpus %s", a->cpus_arg);
+	if (a->mem > 0)
+		roger_buf_addf(&want, " --mem %s", a->mem_arg);
+	if (st->cpus > 0 && st->mem > 0)
+		roger_buf_addf(&have, "%g cpus and %g MiB", st->cpus, st->mem);
+	else
+		roger_buf_adds(&have, "a capacity it does not say");
+	cli_error("roger local is already running (pid %ld) with %s; the capacity is set when it starts: run 'roger local%s%s down', then 'roger local%s%s up%s'",
+		  st->pid, have.buf, dir ? " --state-dir " : "", dir ? dir : "",
+		  dir ? " --state-dir " : "", dir ? dir : "", want.buf);
+	roger_buf_release(&want);
+	roger_buf_release(&have);
+	free(dir);
+	return ROGER_EXIT_FAILURE;
+}
+
 static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], rport[16], fport[16], sport[16], *argv[32];
+	char exe[PATH_MAX], port[16], rport[16], fport[16], sport[16], *argv[32],
+		*msg;
 	ssize_t n;
 	int i = 0;
 
@@ -399,6 +475,10 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		argv[i++] = (char *)"--max-extract-entries";
 		argv[i++] = (char *)a->max_entries_arg;
 	}
+	if (a->gc_size_arg) {
+		argv[i++] = (char *)"--gc-size";
+		argv[i++] = (char *)a->gc_size_arg;
+	}
 	if (a->ca_file) {
 		argv[i++] = (char *)"--ca-file";
 		argv[i++] = a->ca_file;
@@ -407,15 +487,22 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
 		if (err.code != ROGER_EEXISTS)
 			return cli_fail(&err);
-		if (!cli->quiet)
-			fprintf(stderr, "roger: %s\n", err.msg);
-		if (cli->output != OUTPUT_JSON)
-			return ROGER_EXIT_OK;
 		/* The one that runs, as the status of its directory says. */
+		msg = xstrdup(err.msg);
 		roger_err_clear(&err);
-		if (roger_local_status(&st, a->state_dir, &err) < 0)
+		if (roger_local_status(&st, a->state_dir, &err) < 0) {
+			free(msg);
 			return cli_fail(&err);
-		return print_status(cli, a, &st);
+		}
+		if (!capacity_matches(a, &st)) {
+			free(msg);
+			return capacity_differs(a, &st);
+		}
+		if (!cli->quiet)
+			fprintf(stderr, "roger: %s\n", msg);
+		free(msg);
+		return cli->output == OUTPUT_JSON ? print_status(cli, a, &st)
+						  : ROGER_EXIT_OK;
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
 		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
@@ -437,28 +524,51 @@ static int run_down(struct cli *cli, const struct local_args *a)
 	return ROGER_EXIT_OK;
 }
 
+/* "3 sandboxes (1.5 MiB)": a count of things and their bytes. */
+static void print_count(const char *sep, unsigned n, const char *one,
+			const char *many, uint64_t bytes, bool with_bytes)
+{
+	printf("%s%u %s", sep, n, n == 1 ? one : many);
+	if (with_bytes)
+		printf(" (%.1f MiB)", (double)bytes / (1024.0 * 1024.0));
+}
+
 static int run_prune(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_prune_report r;
 
-	if (roger_local_prune(&r, a->state_dir, &err) < 0)
+	if (roger_local_prune(&r, cli->ctx, a->state_dir, a->keep, &err) < 0)
 		return cli_fail(&err);
 	if (cli->output == OUTPUT_JSON) {
-		json_t *doc = json_pack("{s:i,s:i,s:i,s:I,s:i}", "images", (int)r.images,
-					"images_in_use", (int)r.images_in_use,
-					"blobs", (int)r.blobs, "bytes", (json_int_t)r.bytes,
-					"containers", (int)r.containers);
+		/* The images' keys as they were before sandboxes and artifacts. */
+		json_t *doc = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:{s:I,s:I,s:o},s:b}",
+					"images", (json_int_t)r.images,
+					"images_in_use", (json_int_t)r.images_in_use,
+					"blobs", (json_int_t)r.blobs,
+					"bytes", (json_int_t)r.bytes,
+					"containers", (json_int_t)r.containers,
+					"sandboxes", "removed", (json_int_t)r.sandboxes,
+					"bytes", (json_int_t)r.sandbox_bytes,
+					"artifacts", "removed", (json_int_t)r.artifacts,
+					"bytes", (json_int_t)r.artifact_bytes,
+					"paths", r.artifact_paths ? json_incref(r.artifact_paths) : json_array(),
+					"server_running", !r.offline);
 
 		cli_print_json(cli, doc);
 		json_decref(doc);
+		roger_local_prune_report_release(&r);
 		return ROGER_EXIT_OK;
 	}
-	printf("removed %u image%s and %u blob%s (%.1f MiB)\n", r.images, r.images == 1 ? "" : "s",
-	       r.blobs, r.blobs == 1 ? "" : "s", (double)r.bytes / (1024.0 * 1024.0));
+	print_count("removed ", r.sandboxes, "sandbox", "sandboxes", r.sandbox_bytes, true);
+	print_count(", ", r.artifacts, "artifact", "artifacts", r.artifact_bytes, true);
+	print_count(", ", r.images, "image", "images", 0, false);
+	print_count(" and ", r.blobs, "blob", "blobs", r.bytes, true);
+	printf("\n");
 	if (r.images_in_use)
 		printf("kept %u image%s no app names: tasks still run on %s\n", r.images_in_use,
 		       r.images_in_use == 1 ? "" : "s", r.images_in_use == 1 ? "it" : "them");
+	roger_local_prune_report_release(&r);
 	return ROGER_EXIT_OK;
 }
 

@@ -2,7 +2,10 @@
  * logs.c - `roger logs`: the output of the app's tasks through Mesos,
  * every task at once, each line prefixed with the task's short name
  * (colored per task on a terminal), or one JSON object per line with -o
- * json.  Following (-f) goes on as tasks start and end.
+ * json.  Following (-f) goes on as tasks start and end.  Both files of a
+ * task, stdout and stderr, are read and their lines interleaved as they
+ * come, unless --stdout or --stderr picks one; --timestamps puts the time
+ * each line was read before it; --app names another app of the target.
  *
  * Lines go to stdout as the engine (lib/logs.c) passes them on, flushed
  * before it waits; notes (a task started, ended, skipped) go to stderr.
@@ -23,14 +26,18 @@
 #include "cmd.h"
 
 static struct roger_logs_opts o = { .tail = -1 };
-static bool stderr_only;
+static bool stdout_only, stderr_only, timestamps;
+static const char *app_opt;
 
 static const struct cmd_opt logs_opts[] = {
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
 	OPT_BOOL(0, "failed", &o.ended, "also the app's recently ended tasks (finished, failed, killed)"),
 	OPT_BOOL('f', "follow", &o.follow, "keep printing new lines, and the lines of tasks that start"),
-	OPT_BOOL(0, "stderr", &stderr_only, "the tasks' standard error instead of their standard output"),
-	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task ('all': every line, the default)"),
+	OPT_BOOL(0, "stderr", &stderr_only, "only the tasks' standard error (default: both files, interleaved)"),
+	OPT_BOOL(0, "stdout", &stdout_only, "only the tasks' standard output (default: both files, interleaved)"),
+	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task's files ('all': every line, the default)"),
 	OPT_STRING(0, "task", &o.task, "id", ARG_TASK, "only this task: its id, short name or the start of either"),
+	OPT_BOOL(0, "timestamps", &timestamps, "start each line with the time roger read it, in UTC"),
 	OPT_END(),
 };
 
@@ -40,8 +47,10 @@ static const char *const palette[] = { "cyan", "green", "yellow", "magenta",
 
 struct printer {
 	struct cli *cli;
+	const char *app_id;
 	bool prefix; /* several tasks may be shown: name each line */
 	bool follow, ended;
+	bool timestamps;
 	struct roger_buf out;
 	char **prefixes; /* by task index: "[name] ", colored */
 	size_t n_prefixes;
@@ -119,11 +128,20 @@ static int on_line(void *data, const struct roger_logs_line *l,
 	 * This runs once a line: lines gather in p->out and go to stdio in
 	 * blocks, which costs a fraction of a stdio call per line.
 	 */
-	if (p->cli->output == OUTPUT_JSON)
-		rc = roger_logs_json_line(&p->out, l->task_id, l->stream,
-					  l->text, l->len);
-	else if (p->prefix)
-		rc = roger_buf_adds(&p->out, prefix(p, l));
+	if (p->cli->output == OUTPUT_JSON) {
+		rc = roger_logs_json_line_at(&p->out, l->task_id, l->stream,
+					     p->timestamps ? l->time_ms : -1,
+					     l->text, l->len);
+	} else {
+		if (p->timestamps) {
+			char when[ROGER_LOGS_TIME_LEN];
+
+			roger_logs_time(when, l->time_ms);
+			rc = roger_buf_addf(&p->out, "%s ", when);
+		}
+		if (rc == 0 && p->prefix)
+			rc = roger_buf_adds(&p->out, prefix(p, l));
+	}
 	if (rc == 0 && p->cli->output != OUTPUT_JSON)
 		rc = roger_buf_add(&p->out, l->text, l->len);
 	if (rc == 0)
@@ -150,7 +168,7 @@ static int on_note(void *data, const struct roger_logs_note *n,
 		   struct roger_err *err)
 {
 	struct printer *p = data;
-	const char *app = p->cli->project->id;
+	const char *app = p->app_id;
 	int rc;
 
 	if (p->cli->quiet)
@@ -232,9 +250,14 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	int rc, status;
 
 	cli_parse_options(cli, argc, argv);
-	if (stderr_only)
-		o.stream = ROGER_LOGS_STDERR;
-	if ((status = make_clients(cli, &marathon, &mesos)) != 0)
+	if (stdout_only && stderr_only)
+		return cli_usage_error(cli, "--stdout and --stderr exclude each other (without either, both are shown)");
+	o.stream = stdout_only   ? ROGER_LOGS_STDOUT
+		   : stderr_only ? ROGER_LOGS_STDERR
+				 : ROGER_LOGS_BOTH;
+	if ((status = cli_app_id(cli, app_opt, &p.app_id)) != 0 ||
+	    (status = cli_load_target(cli)) != 0 ||
+	    (status = make_clients(cli, &marathon, &mesos)) != 0)
 		goto out;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -244,7 +267,8 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	p.prefix = !o.task;
 	p.follow = o.follow;
 	p.ended = o.ended;
-	o.app_id = cli->project->id;
+	p.timestamps = timestamps;
+	o.app_id = p.app_id;
 	o.on_line = on_line;
 	o.on_note = on_note;
 	o.on_flush = on_flush;
@@ -284,6 +308,5 @@ const struct roger_cmd cmd_logs = {
 	.name = "logs",
 	.summary = "print the output of the app's tasks, following new ones",
 	.opts = logs_opts,
-	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = logs_run,
 };

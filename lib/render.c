@@ -23,11 +23,14 @@
  */
 #include <config.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "json-num.h"
 #include "marathon-defaults.h"
 #include "project.h"
 #include "render.h"
@@ -46,6 +49,10 @@ static const char *const owned_labels[] = {
 	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
 	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
 	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_DIRTY,   ROGER_LABEL_INSTANCES,
+	ROGER_LABEL_ROLLBACK_OF, ROGER_LABEL_ROLLBACK_COMMIT,
+	ROGER_LABEL_ROLLBACK_TO, ROGER_LABEL_ROLLBACK_CAUSE,
+	ROGER_LABEL_ROLLBACK_BY,
 	ROGER_LABEL_IMAGE,   ROGER_LABEL_IMAGE_BASE,
 };
 
@@ -223,13 +230,12 @@ static int own_object(json_t **out, const json_t *user, const char *what,
  * HAPROXY_0_REDIRECT_TO_HTTPS; a pinned service port goes into the first
  * port definition (or port mapping).  A label the user set too is refused.
  */
-static int add_expose(json_t *app, json_t *labels,
-		      const struct roger_project *p, const char *env,
-		      const struct roger_render_input *in,
+static int add_expose(json_t *app, json_t *labels, const json_t *root,
+		      const char *env, const struct roger_render_input *in,
 		      struct roger_err *err)
 {
-	const json_t *base = json_object_get(p->root, "expose");
-	const json_t *over = env ? json_object_get(json_object_get(json_object_get(p->root, "environments"), env), "expose") : NULL;
+	const json_t *base = json_object_get(root, "expose");
+	const json_t *over = env ? json_object_get(json_object_get(json_object_get(root, "environments"), env), "expose") : NULL;
 	json_t *ex = json_object(), *vhost, *sp, *v;
 	struct roger_buf names = ROGER_BUF_INIT;
 	const char *key, *mode;
@@ -328,6 +334,29 @@ out:
 }
 
 /*
+ * The instance count of the fragment, as ROGER_INSTANCES records it:
+ * Marathon's default 1 when it has none (a value Marathon would refuse
+ * is recorded as it is written, for the diff to show).
+ */
+static json_t *instances_label(const json_t *frag)
+{
+	json_t *v = json_object_get(frag, "instances");
+	char *text, num[32];
+	int64_t n;
+
+	if (!v || json_is_null(v))
+		return json_string("1");
+	if (roger_json_int(v, 0, INT32_MAX, &n)) {
+		snprintf(num, sizeof(num), "%lld", (long long)n);
+		return json_string(num);
+	}
+	text = json_dumps(v, JSON_ENCODE_ANY);
+	v = json_string(text ? text : "?");
+	free(text);
+	return v;
+}
+
+/*
  * The container of an image app: the fragment's `user` container (volumes
  * and the like; check_fragment() left type and image to roger) with the
  * type, the image and, for Marathon 1.4's Docker containers, the network.
@@ -399,8 +428,9 @@ static int what_runs(json_t *labels, const struct roger_render_input *in,
 	                           json_string(in->artifact_sha256)) < 0;
 }
 
-static int assemble(json_t **out, const struct roger_project *p,
-                    const char *env, const struct roger_render_input *in,
+static int assemble(json_t **out, const struct roger_project_app *p,
+                    const json_t *root, const char *env,
+                    const struct roger_render_input *in,
                     const json_t *frag, struct roger_err *err)
 {
 	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
@@ -444,10 +474,14 @@ static int assemble(json_t **out, const struct roger_project *p,
 	                                            : roger_version())) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
 	                        json_string(by)) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_INSTANCES,
+	                        instances_label(frag)) < 0 ||
+	    (in->dirty && json_object_set_new(labels, ROGER_LABEL_DIRTY,
+	                                      json_string("true")) < 0) ||
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
 	                        json_string(in->commit)) < 0)
 		goto nomem;
-	if ((rc = add_expose(app, labels, p, env, in, err)) < 0)
+	if ((rc = add_expose(app, labels, root, env, in, err)) < 0)
 		goto out;
 	if (json_object_set(app, "labels", labels) < 0 ||
 	    json_object_set(app, "env", envs) < 0)
@@ -469,12 +503,15 @@ int roger_render_app(json_t **out, const struct roger_project *p,
                      struct roger_err *err)
 {
 	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
+	struct roger_project_app a;
 	struct roger_var *vars = NULL;
 	json_t *merged = NULL, *expanded = NULL;
 	bool artifact;
 	size_t n = 0;
 	int rc;
 
+	if ((rc = roger_project_app(&a, p, env, err)) < 0)
+		return rc;
 	if ((rc = roger_project_environment(p, env, &merged, NULL, err)) < 0)
 		return rc;
 	artifact = !in->image && !roger_render_external_image(merged);
@@ -489,7 +526,7 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	snprintf(short_commit, sizeof(short_commit), "%s", in->commit);
 	vars[n++] = (struct roger_var){ "commit", in->commit };
 	vars[n++] = (struct roger_var){ "short_commit", short_commit };
-	vars[n++] = (struct roger_var){ "app", p->app };
+	vars[n++] = (struct roger_var){ "app", a.app };
 	vars[n++] = (struct roger_var){ "env", env ? env : "" };
 	if (artifact) {
 		vars[n++] = (struct roger_var){ "artifact_url",
@@ -502,7 +539,7 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
 	                            err)) < 0)
 		goto out;
-	rc = assemble(out, p, env, in, expanded, err);
+	rc = assemble(out, &a, p->root, env, in, expanded, err);
 out:
 	free(vars);
 	json_decref(expanded);
@@ -532,6 +569,9 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
 	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	out->dirty = json_is_string(json_object_get(labels, ROGER_LABEL_DIRTY)) &&
+	             !strcmp(json_string_value(json_object_get(labels, ROGER_LABEL_DIRTY)),
+	                     "true");
 	out->image =
 	        json_string_value(json_object_get(labels, ROGER_LABEL_IMAGE));
 	out->image_base = json_string_value(
@@ -673,8 +713,18 @@ static const struct field unreachable_fields[] = {
 static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
 	                                 ROGER_MD_NONE, false };
 
+/*
+ * ROGER_INSTANCES: a release made before roger recorded it has none,
+ * which is no reason to deploy it again.
+ */
 static const struct field label_fields[] = {
 	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_INSTANCES, F_ANY, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_CAUSE, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_COMMIT, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_OF, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_TO, F_METADATA, ROGER_MD_NONE, NULL },
 	{ ROGER_LABEL_VERSION, F_METADATA, ROGER_MD_NONE, NULL },
 };
 static const struct node labels_node = { FIELDS(label_fields), NULL,

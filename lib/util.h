@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct roger_buf;
+
 /* The number of elements of the array `a` (an array, not a pointer). */
 #define ROGER_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,6 +52,20 @@ void roger_clock_deadline(struct timespec *out, int64_t ms);
  * `url`, else 0: whether `url` is an absolute http(s) URL.
  */
 size_t roger_url_scheme_len(const char *url);
+
+/* The length of the standard base64 of `len` bytes, padding included. */
+size_t roger_base64_len(size_t len);
+
+/* Append the standard base64 (with padding) of `len` bytes to `out`. */
+int roger_base64_add(struct roger_buf *out, const void *data, size_t len);
+
+/*
+ * Append the bytes that the standard base64 text `in` (`len` bytes,
+ * padding optional) stands for to `out`.  ROGER_EINVALID for a character
+ * outside the alphabet, padding inside the text or a dangling last
+ * character (`out` then keeps its old contents); ROGER_ENOMEM.
+ */
+int roger_base64_decode_add(struct roger_buf *out, const char *in, size_t len);
 
 /*
  * Whether `s` is an absolute directory below "/" written cleanly: no

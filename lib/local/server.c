@@ -2,8 +2,9 @@
  * server.c - roger local's HTTP server (libmicrohttpd) and its lifetime.
  *
  * One loopback port serves everything: Marathon (/v2/..., /ping), Mesos'
- * master and agent (/master/state, /state, /slave(1)/state, /files/...)
- * and the artifact store (/artifacts/...).  Request bodies are collected
+ * master and agent (/master/state, /state, /slave(1)/state, /files/...,
+ * /monitor/statistics, and the operator API /api/v1, whose calls v1.c
+ * takes whole: see session.h) and the artifact store (/artifacts/...).  Request bodies are collected
  * in memory (JSON, capped) or, for PUT /artifacts/, streamed into a
  * temporary file.  Handlers fill a struct roger_local_resp; this file
  * turns it into a response with the headers Marathon's filters add
@@ -69,6 +70,7 @@
 #include "local/local.h"
 #include "local/proc.h"
 #include "local/router.h"
+#include "local/session.h"
 #include "util.h"
 
 #define BODY_MAX (16 * 1024 * 1024)
@@ -91,6 +93,9 @@ struct conn {
 	char *upload_dest;
 	bool upload_error;
 	bool upload_invalid;
+	/* POST /api/v1: every call goes to v1.c (session.h) */
+	bool v1;
+	void *v1_state;
 };
 
 /* ---- request helpers ------------------------------------------------------- */
@@ -198,6 +203,11 @@ static bool mesos_route(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_resp_json(rs, doc ? 200 : 500, doc);
 		return true;
 	}
+	if (!strcmp(p, "/monitor/statistics")) {
+		doc = roger_agent_statistics(L->agent);
+		roger_local_resp_json(rs, doc ? 200 : 500, doc);
+		return true;
+	}
 	if (strcmp(p, "/files/read") && strcmp(p, "/files/browse") &&
 	    strcmp(p, "/files/download"))
 		return false;
@@ -252,6 +262,10 @@ static void route(struct roger_local *L, struct conn *c,
 	}
 	if (mesos_route(L, rq, rs))
 		return;
+	if (!strcmp(rq->path, "/roger/prune")) {
+		roger_local_prune_route(L, rq, rs);
+		return;
+	}
 	if (roger_local_api(L, rq, rs))
 		return;
 	if (is_marathon_path(rq->path)) {
@@ -566,8 +580,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (!c->refused && !strcmp(method, "PUT") &&
 		    !strncmp(url, "/artifacts/", 11))
 			upload_begin(L, c);
-		return MHD_YES;
+		c->v1 = !c->refused && roger_local_v1_path(url);
+		if (!c->v1)
+			return MHD_YES;
 	}
+	if (c->v1)
+		return roger_local_v1_handle(L, conn, &c->v1_state, method,
+					     upload_data, upload_data_size);
 	if (*upload_data_size > 0) {
 		if (c->refused)
 			*upload_data_size = 0; /* dropped as it comes */
@@ -623,6 +642,7 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 	(void)toe;
 	if (!c)
 		return;
+	roger_local_v1_done(c->v1_state);
 	if (c->upload_fd >= 0)
 		close(c->upload_fd);
 	if (c->upload_tmp)
@@ -742,7 +762,7 @@ static int take_lock(const char *state_dir, int *out, struct roger_err *err)
 static int write_server_json(struct roger_local *L, struct roger_err *err)
 {
 	char *path = roger_path_join(L->state_dir, "server.json");
-	char text[256];
+	char text[512];
 	long wd = -1;
 	int rc;
 
@@ -750,11 +770,11 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (L->agent)
 		roger_agent_watchdog(L->agent, &wd, NULL);
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"registry\":\"%s:%d\",\"router\":\"%s:%d\"}\n",
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\",\"router\":\"%s:%d\"}\n",
 		 (long)getpid(), L->port, L->url, wd,
 		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
-		 ROGER_LOCAL_HOST, L->registry_port, ROGER_LOCAL_HOST,
-		 L->router_port);
+		 L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port,
+		 ROGER_LOCAL_HOST, L->router_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -831,6 +851,7 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->work_dir = roger_path_join(o->state_dir, "agent");
 	L->cap_cpus = o->cpus > 0 ? o->cpus : machine_cpus();
 	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
+	L->gc_size = o->gc_size ? o->gc_size : ROGER_LOCAL_GC_SIZE;
 	L->start_ms = roger_ctx_wall_ms(ctx);
 	L->service_port_min = o->service_port_min;
 	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
@@ -955,9 +976,15 @@ int roger_local_serve(struct roger_ctx *ctx,
 					   err)) < 0)
 		goto out;
 	L->router_port = roger_local_router_front_port(L->router);
+	if (roger_local_sessions_new(&L->sessions, ctx, L->agent) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = roger_local_sched_start(L, err)) < 0)
 		goto out;
 	sched = true;
+	if ((rc = roger_local_gc_start(L, err)) < 0)
+		goto out;
 	d = start_http(L, sock);
 	if (!d) {
 		rc = roger_err_set(err, ROGER_EIO,
@@ -978,14 +1005,22 @@ int roger_local_serve(struct roger_ctx *ctx,
 	}
 	roger_log(ctx, ROGER_LOG_NOTICE, "roger local stopping");
 out:
-	if (L && d)
+	if (L && d) {
 		end_streams(L);
+		roger_local_sessions_shutdown(L->sessions);
+	}
 	if (d)
 		MHD_stop_daemon(d);
+	if (L) {
+		roger_local_sessions_free(L->sessions);
+		L->sessions = NULL;
+	}
 	if (sock >= 0)
 		close(sock);
-	if (sched)
+	if (sched) {
 		roger_local_sched_stop(L);
+		roger_local_gc_stop(L);
+	}
 	if (L && L->router) {
 		roger_local_router_stop(L->router);
 		L->router = NULL;

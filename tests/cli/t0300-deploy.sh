@@ -136,6 +136,10 @@ test_expect_success 'a version that crash-loops: exit 5, the stderr tail, the pr
 	test_grep "^roger: 3 tasks of the new version failed" err &&
 	test_grep "^roger: the last lines of the standard error of task" err &&
 	test_grep "^    config file missing: /etc/hello.conf$" err &&
+	grep -A1 "^roger: the last lines of the standard error of task" err | sed -n 2p >first &&
+	echo "    config file missing: /etc/hello.conf" >expect &&
+	test_cmp expect first &&
+	test_grep ! "fetcher\\] \\|Fetching URI\\|Forked command\\|sh -c " err &&
 	test_grep "^roger: rolling back deployment" err &&
 	test_grep "^roger: rolled back" err &&
 	test_grep ! "deployed at commit" out &&
@@ -214,6 +218,8 @@ test_expect_success '--detach: started, not waited for' '
 	c5=$(version ": v5") &&
 	(cd repo && "$ROGER" deploy --detach >../out 2>../err) &&
 	test_grep "^deployment .* of app ./web/hello. started; not waiting for it (--detach)$" out &&
+	test_grep "^roger: wait for it with .roger status --wait.$" err &&
+	test_line_count 1 err &&
 	test_grep ! "^http://" out &&
 	wait_idle 30 &&
 	test "$(live_commit)" = "$c5"
@@ -244,14 +250,23 @@ test_expect_success 'a protected target needs --yes, and never prompts off a ter
 	test "$(live_commit)" = "$(git -C repo rev-parse HEAD)"
 '
 
-test_expect_success 'a definition Marathon refuses (422): exit 3, its reasons per path' '
+test_expect_success 'a definition the schema check refuses: exit 3, the field, nothing sent' '
 	roger_json 1 "\"killSelection\": \"RANDOM\"" &&
-	sed -i "s/\"protocol\": \"HTTP\"/\"protocol\": \"SMOKE\"/" repo/roger.json &&
 	version ": v7" >/dev/null &&
 	(cd repo && test_expect_code 3 "$ROGER" deploy >../out 2>../err) &&
-	test_grep "^roger: roger.json: marathon.healthChecks\[0\].protocol: .*; marathon.killSelection: " err &&
+	test_grep "^roger: roger.json: marathon.killSelection: expected one of YOUNGEST_FIRST OLDEST_FIRST, got .RANDOM.$" err &&
 	test_line_count 1 err &&
 	test "$(live_commit)" = "$(git -C repo rev-parse HEAD~1)"
+'
+
+test_expect_success 'a definition Marathon refuses (422): exit 3, its reasons per path' '
+	roger_json &&
+	sed -i "s/\"portIndex\": 0/\"portIndex\": 3/" repo/roger.json &&
+	version ": v7b" >/dev/null &&
+	(cd repo && test_expect_code 3 "$ROGER" deploy >../out 2>../err) &&
+	test_grep "^roger: roger.json: marathon.healthChecks\[0\]: health check port indices must address an element of the ports array" err &&
+	test_line_count 1 err &&
+	test "$(live_commit)" = "$(git -C repo rev-parse HEAD~2)"
 '
 
 test_expect_success 'setup: a good version again' '
