@@ -168,6 +168,7 @@ struct exec {
 	struct roger_http_client *in_http;
 	pthread_t in_thread;
 	bool in_running;
+	bool in_stopping; /* input_stop() was called (atomic access) */
 	int stop[2];            /* the calling thread writes: end the upload */
 	struct roger_buf pending;
 	size_t pending_off;
@@ -350,6 +351,28 @@ static long input_read(void *data, char *buf, size_t len, struct roger_err *err)
 	}
 }
 
+/*
+ * While the input's request waits for the agent's answer, curl calls no
+ * read function, so the stop pipe goes unseen: an agent that keeps that
+ * request open after the session ended would hold input_stop() forever.
+ * curl's progress function, called at least once a second, ends it.
+ */
+static int input_progress(void *data, int64_t down_now, int64_t down_total,
+			  int64_t up_now, int64_t up_total,
+			  struct roger_err *err)
+{
+	struct exec *e = data;
+
+	(void)down_now;
+	(void)down_total;
+	(void)up_now;
+	(void)up_total;
+	(void)err;
+	return __atomic_load_n(&e->in_stopping, __ATOMIC_ACQUIRE)
+		       ? ROGER_HTTP_STOP
+		       : 0;
+}
+
 static void *input_main(void *data)
 {
 	struct exec *e = data;
@@ -367,6 +390,8 @@ static void *input_main(void *data)
 	req.n_headers = ROGER_ARRAY_SIZE(headers);
 	req.read_fn = input_read;
 	req.read_data = e;
+	req.progress_fn = input_progress;
+	req.progress_data = e;
 	req.upload_len = -1;
 	req.upload_name = "-";
 	req.flags = ROGER_HTTP_NO_RETRY | ROGER_HTTP_NO_REDIRECT;
@@ -374,7 +399,9 @@ static void *input_main(void *data)
 	req.timeout_ms = ROGER_HTTP_NO_TIMEOUT;
 	e->in_rc = roger_http_client_send(e->in_http, &req, &resp, &e->in_err);
 	e->in_status = resp.status;
-	if (e->in_rc == 0 && resp.status != 200 && resp.status != 500) {
+	/* 0: stopped by input_stop() before any answer, nothing to say */
+	if (e->in_rc == 0 && resp.status != 0 && resp.status != 200 &&
+	    resp.status != 500) {
 		struct roger_buf sum = ROGER_BUF_INIT;
 
 		/* 500: the container ended first, which the CLI ignores too */
@@ -431,6 +458,7 @@ static void input_stop(struct exec *e)
 
 	if (!e->in_running)
 		return;
+	__atomic_store_n(&e->in_stopping, true, __ATOMIC_RELEASE);
 	do
 		n = write(e->stop[1], "x", 1);
 	while (n < 0 && errno == EINTR);
