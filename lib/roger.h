@@ -36,6 +36,7 @@
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"
+#include "metronome.h"
 #include "oci.h"
 #include "pack.h"
 #include "project.h"

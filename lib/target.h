@@ -47,6 +47,8 @@ struct roger_target {
 	size_t n_marathon;
 	char *mesos;       /* master base URL, NULL when unknown */
 	char *artifacts;   /* store base URL ending in '/', NULL when none */
+	char **metronome;  /* Metronome base URLs, in failover order */
+	size_t n_metronome;
 	struct roger_auth auth;
 	char *ca_file;
 	bool is_protected; /* changes need --yes */
@@ -107,7 +109,7 @@ roger_user_config_target_names(const struct roger_user_config *uc,
  * $ROGER_TARGET, `env_target` (the roger.json environment's target), the
  * user config's default_target, "local".  The settings come from the user
  * config (or the built-in local target), then ROGER_MARATHON_URL,
- * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_TOKEN, ROGER_USER,
+ * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_METRONOME_URL, ROGER_TOKEN, ROGER_USER,
  * ROGER_PASSWORD and ROGER_CA_FILE override them; with ROGER_MARATHON_URL
  * set, a name the user config does not know is a target defined by the
  * environment alone.  Secrets are read here: password_env/token_env from the
