@@ -32,6 +32,7 @@
 #include "http.h"
 #include "image.h"
 #include "init.h"
+#include "jobs.h"
 #include "local/local.h"
 #include "logs.h"
 #include "marathon.h"

@@ -348,7 +348,7 @@ static int check_env_value(struct roger_schema *c, const char *name,
 	return 0;
 }
 
-static int check_env(struct roger_schema *c, const json_t *v, unsigned flags)
+int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	const char *key;
 	json_t *val;
@@ -486,7 +486,7 @@ static const struct roger_schema_key marathon_keys[] = {
 	{ "cpus", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
 	{ "dependencies", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
 	{ "disk", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "env", ROGER_JSON_OBJECT, check_env, 0, 0 },
+	{ "env", ROGER_JSON_OBJECT, roger_schema_env, 0, 0 },
 	{ "executor", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "fetch", ROGER_JSON_ARRAY, check_fetch, 0, 0 },
 	{ "gpus", ROGER_JSON_NUMBER, NULL, 0, 1e15 },

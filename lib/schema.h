@@ -143,6 +143,12 @@ int roger_schema_marathon(struct roger_schema *c, const json_t *v,
 			  bool overlay);
 
 /*
+ * An `env` object of an app fragment (or a job): strings or secret
+ * references, and nothing that looks like a credential written out.
+ */
+int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags);
+
+/*
  * Parse the JSON text of `file` (a UTF-8 byte order mark is skipped;
  * duplicate keys are refused): a new reference, or NULL with
  * ROGER_EINVALID and "file:line:column: message" in `err`.
