@@ -137,6 +137,7 @@ struct roger_local {
 	unsigned conn_limit, max_conns, max_events, conns;
 
 	struct roger_agent *agent;
+	struct roger_local_metronome *metronome; /* local/metronome-int.h */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
