@@ -35,6 +35,8 @@ enum cmd_arg {
 	ARG_TASK,    /* a task id of the project's app */
 	ARG_VERSION, /* an app version or a commit, for rollback --to */
 	ARG_COMMAND, /* a roger command name */
+	ARG_JOB,     /* a job of roger.json (or release, run) */
+	ARG_RUN,     /* a run id of the job --job names (short timeout) */
 };
 
 struct cli;
@@ -144,6 +146,7 @@ struct roger_cmd {
 	int max_operands;           /* more is a usage error; -1: any number */
 	enum cmd_arg args;          /* what operands complete to */
 	const char *arg_choices;    /* for args == ARG_CHOICE */
+	enum cmd_arg verb_args;     /* what follows a sub-verb ("jobs run NAME") */
 	unsigned flags;
 	/*
 	 * argv[0] is the command name; returns an exit status.  It calls
@@ -183,6 +186,7 @@ struct cli {
 	struct roger_user_config *user_config;
 	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
 	char *app_id;       /* the app a command acts on (cli_app_id) */
+	const char *complete_job; /* completion: the --job on the line */
 };
 
 enum cli_color_when {

@@ -294,16 +294,10 @@ static int follow(struct follow *f, struct roger_jobs_outcome *out,
 		struct roger_metronome_run *run = NULL;
 		struct roger_err why = ROGER_ERR_INIT;
 
-		if (roger_ctx_interrupted(f->ctx)) {
-			if (f->o->stop_on_interrupt)
-				roger_metronome_stop_run(f->m, f->o->job_id,
-							 f->o->run_id, NULL);
+		if (roger_ctx_interrupted(f->ctx))
 			return roger_err_set(err, ROGER_EINTR,
-					     "interrupted: run '%s' of job '%s' %s",
-					     f->o->run_id, f->o->job_id,
-					     f->o->stop_on_interrupt ? "stopped"
-								    : "left running");
-		}
+					     "interrupted while following run '%s' of job '%s'",
+					     f->o->run_id, f->o->job_id);
 		if (f->o->timeout_ms > 0 &&
 		    roger_ctx_now_ms(f->ctx) - start > f->o->timeout_ms)
 			return roger_err_set(err, ROGER_ETIMEOUT,

@@ -153,7 +153,6 @@ struct roger_jobs_follow {
 	void *data;
 	int64_t timeout_ms;  /* 0: none */
 	long poll_ms;        /* 0: 200 */
-	bool stop_on_interrupt; /* stop the run when the context is interrupted */
 };
 
 struct roger_jobs_outcome {
@@ -169,9 +168,10 @@ struct roger_jobs_outcome {
  * stdout and stderr of its tasks through Mesos as they grow; when it
  * vanishes from /runs, read its outcome from the job's history, drain
  * the files, and read the exit status the wrapper left.  Returns 0 with
- * *out filled once the run ended, ROGER_ETIMEOUT after timeout_ms (the
- * run left alone), ROGER_EINTR when the context was interrupted (the run
- * stopped first with `stop_on_interrupt`), or the errors of the clients
+ * *out filled once the run ended, ROGER_ETIMEOUT after timeout_ms or
+ * ROGER_EINTR when the context was interrupted (the run left alone in
+ * both cases: the caller decides, and an interrupted context fails every
+ * request until its flag is cleared), or the errors of the clients
  * (ROGER_ENOTFOUND when the run is in neither /runs nor the history).
  */
 ROGER_EXTERN int roger_jobs_follow_run(struct roger_jobs_outcome *out,
