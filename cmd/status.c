@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 #include "util/watch.h"
 
 /* --wait is a deployment watch of its own: the options go to it. */
@@ -455,6 +456,8 @@ static int print_json(const struct status *s)
 		cli_json_set(doc, "wait", json_incref(s->wait));
 	if (doc && s->waited)
 		cli_json_set(doc, "error", cli_error_json(s->waited));
+	if (doc)
+		cli_jobs_summary(s->cli, s->app_id, doc);
 	return cli_print_doc(s->cli, doc);
 }
 
@@ -600,6 +603,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 		status = print_json(&s);
 	} else {
 		print_text(&s);
+		cli_jobs_summary(cli, s.app_id, NULL);
 		status = ROGER_EXIT_OK;
 	}
 	if (status == ROGER_EXIT_OK)

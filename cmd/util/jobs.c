@@ -597,7 +597,10 @@ void cli_jobs_summary(struct cli *cli, const char *app_id, json_t *doc)
 		       when ? " at " : "", when ? when : "",
 		       j->n_active_runs ? ", running now" : "");
 	}
-	cli_json_set(doc, "jobs", list);
+	if (doc)
+		cli_json_set(doc, "jobs", list);
+	else
+		json_decref(list);
 	roger_metronome_jobs_free(jobs);
 	roger_metronome_free(m);
 }

@@ -107,8 +107,8 @@ int cli_jobs_apply(struct cli *cli, struct cli_jobs_plan *p);
 
 /*
  * A few lines about the app's jobs on the target (name, schedule, next
- * run, last run and outcome) for status and history, into `doc` as
- * "jobs" and, in text, on stdout.  Silent when the target has no
+ * run, last run and outcome) for status and history, into `doc` (may be
+ * NULL) as "jobs" and, in text, on stdout.  Silent when the target has no
  * Metronome or the app no jobs; a failure is a warning.
  */
 void cli_jobs_summary(struct cli *cli, const char *app_id, json_t *doc);
