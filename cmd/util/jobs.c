@@ -129,25 +129,55 @@ static bool executor_line(const struct roger_logs_line *l)
 	       memmem(t, n, ROGER_JOBS_STATUS_FILE, strlen(ROGER_JOBS_STATUS_FILE));
 }
 
-static int on_line(void *data, const struct roger_logs_line *l,
+/*
+ * The length of a stdout line without the executor's final note glued to
+ * it: a command whose output does not end in a newline leaves its last
+ * piece in front of "Command exited with status N (pid: P)".
+ */
+static size_t unglue(const struct roger_logs_line *l, bool *glued)
+{
+	static const char *const ends[] = { "Command exited with status ",
+					    "Command terminated with signal " };
+	const char *t = l->text;
+
+	*glued = false;
+	if (strcmp(l->stream, "stdout") || l->len < 2 || t[l->len - 1] != ')')
+		return l->len;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+		size_t n = strlen(ends[i]);
+
+		for (size_t k = l->len; k-- > 1;)
+			if (k + n <= l->len && !memcmp(t + k, ends[i], n) &&
+			    memmem(t + k, l->len - k, " (pid: ", 7)) {
+				*glued = true;
+				return k;
+			}
+	}
+	return l->len;
+}
+
+static int on_line(void *data, const struct roger_logs_line *in,
 		   struct roger_err *err)
 {
 	struct printer *p = data;
-	bool to_err = p->o->prefix || !strcmp(l->stream, "stderr");
+	bool to_err = p->o->prefix || !strcmp(in->stream, "stderr");
 	FILE *fp = to_err ? stderr : stdout;
+	struct roger_logs_line line = *in, *l = &line;
+	bool glued;
 
 	(void)err;
 	if (executor_line(l))
 		return 0;
+	line.len = unglue(in, &glued);
 	keep_tail(p->res, l->text, l->len);
 	if (p->o->collect) {
 		if (p->n_collected++ < COLLECT_MAX) {
-			struct roger_buf line = ROGER_BUF_INIT;
+			struct roger_buf js = ROGER_BUF_INIT;
 
 			/* JSON needs UTF-8: lib/logs makes the line safe */
-			if (roger_logs_json_line(&line, l->task_id, l->stream,
+			if (roger_logs_json_line(&js, l->task_id, l->stream,
 						 l->text, l->len) == 0) {
-				json_t *o = json_loads(line.buf, 0, NULL);
+				json_t *o = json_loads(js.buf, 0, NULL);
 
 				if (o)
 					json_array_append_new(p->res->output,
@@ -157,7 +187,7 @@ static int on_line(void *data, const struct roger_logs_line *l,
 									json_object_get(o, "line")));
 				json_decref(o);
 			}
-			roger_buf_release(&line);
+			roger_buf_release(&js);
 		}
 		return 0;
 	}
@@ -166,7 +196,8 @@ static int on_line(void *data, const struct roger_logs_line *l,
 	if (p->o->prefix)
 		fprintf(fp, "%s: ", p->o->prefix);
 	fwrite(l->text, 1, l->len, fp);
-	fputc('\n', fp);
+	if (!glued || p->o->prefix)
+		fputc('\n', fp);
 	return 0;
 }
 
