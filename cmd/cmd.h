@@ -343,6 +343,13 @@ json_t *cli_release_json(const struct roger_release *r, bool is_release);
 void cli_format_age(char *out, size_t size, int64_t ms);
 
 /*
+ * What `roger --version` and `roger version` print: the version, and the
+ * compressor of artifacts (artifacts are the same bytes only when made by
+ * the same one).
+ */
+void cli_print_version(void);
+
+/*
  * Start roger local for the built-in target when it is not running, saying
  * so on stderr (the target must be resolved).  Returns an exit status,
  * after printing the error.
@@ -363,7 +370,7 @@ struct cli_build_args {
 		 "package the work tree as it is when it has uncommitted changes")
 #define OPT_BUILD_NO_CACHE(a)                                                  \
 	OPT_BOOL(0, "no-cache", &(a)->no_cache,                                \
-		 "package again even when the cache has the artifact")
+		 "build and package again, ignoring the artifact and build caches")
 #define OPT_BUILD_REF(a)                                                       \
 	OPT_STRING(0, "ref", &(a)->ref, "ref", ARG_REF,                        \
 		   "package this branch, tag or commit instead of HEAD")

@@ -2,7 +2,8 @@
  * local.c - `roger local up|down|status|serve|token`: the single-node
  * cluster on this machine (lib/local/local.h does the work).
  *
- * `serve` runs the server in the foreground until SIGINT or SIGTERM.  `up`
+ * `serve` runs the server in the foreground until SIGINT or SIGTERM.
+ * `prune` removes the images no app names and nothing runs on.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
@@ -29,10 +30,10 @@
 
 /* The options as given; parse_args() turns them into struct local_args. */
 static struct {
-	const char *ca_file, *cpus, *mem, *state_dir;
+	const char *ca_file, *cpus, *mem, *state_dir, *registry_auth;
 	const char *max_bytes, *max_entries;
-	long port; /* -1: the user config's */
-} opt = { .port = -1 };
+	long port, registry_port; /* -1: the user config's */
+} opt = { .port = -1, .registry_port = -1 };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
@@ -41,6 +42,8 @@ static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
 	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
 	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
+	OPT_STRING(0, "registry-auth", &opt.registry_auth, "file", ARG_FILE, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
+	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
 	OPT_STRING(0, "state-dir", &opt.state_dir, "dir", ARG_DIR, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
 	OPT_END(),
 };
@@ -50,7 +53,8 @@ struct local_args {
 	char *state_dir;
 	bool state_dir_given; /* by --state-dir */
 	char *ca_file;  /* absolute */
-	long port;
+	char *registry_auth; /* absolute */
+	long port, registry_port;
 	const char *cpus_arg, *mem_arg;
 	const char *max_bytes_arg, *max_entries_arg;
 	double cpus, mem;
@@ -100,7 +104,7 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	int status;
 
 	if (cli_parse_options(cli, argc, argv) < 1)
-		return cli_usage_error(cli, "missing verb: expected up, down, status, serve or token");
+		return cli_usage_error(cli, "missing verb: expected up, down, status, serve, prune or token");
 	a->verb = argv[0];
 	a->cpus_arg = opt.cpus;
 	a->mem_arg = opt.mem;
@@ -108,19 +112,37 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	a->max_entries_arg = opt.max_entries;
 	if (opt.ca_file)
 		a->ca_file = xstrdup(opt.ca_file);
+	if (opt.registry_auth)
+		a->registry_auth = xstrdup(opt.registry_auth);
 	if (opt.state_dir) {
 		a->state_dir = xstrdup(opt.state_dir);
 		a->state_dir_given = true;
 	}
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
 	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
-	    strcmp(a->verb, "token"))
-		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve or token", a->verb);
+	    strcmp(a->verb, "token") && strcmp(a->verb, "prune"))
+		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve, prune or token", a->verb);
 	/* Defaults from the user config ("local": {"port", "state_dir"}). */
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
 		return cli_fail(&err);
 	a->port = opt.port >= 0 ? opt.port : cli->user_config->local_port;
+	a->registry_port = opt.registry_port >= 0
+				   ? opt.registry_port
+				   : cli->user_config->local_registry_port;
+	if (!a->registry_auth && cli->user_config->local_registry_auth)
+		a->registry_auth = xstrdup(cli->user_config->local_registry_auth);
+	if (a->registry_auth) {
+		char *abs = realpath(a->registry_auth, NULL);
+
+		if (!abs || access(abs, R_OK) < 0) {
+			cli_error("--registry-auth: cannot read '%s': %s", a->registry_auth, strerror(errno));
+			free(abs);
+			return ROGER_EXIT_USAGE;
+		}
+		free(a->registry_auth);
+		a->registry_auth = abs;
+	}
 	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
@@ -218,6 +240,8 @@ static int print_status(struct cli *cli, const struct local_args *a,
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
+			if (st->registry[0])
+				json_object_set_new(doc, "registry", json_string(st->registry));
 			json_object_set_new(doc, "watchdog",
 					    json_pack("{s:I,s:b,s:I}", "pid",
 						      (json_int_t)st->watchdog_pid,
@@ -237,6 +261,9 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	printf("roger local is running at %s (pid %ld, state in %s)\n",
 	       st->url, st->pid, a->state_dir);
+	if (st->registry[0])
+		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
+		       st->registry, st->registry);
 	print_watchdog(st);
 	/*
 	 * The same state directory for `token` as for this status.  The
@@ -298,6 +325,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.ca_file = a->ca_file;
 	o.max_extract_bytes = a->max_bytes;
 	o.max_extract_entries = a->max_entries;
+	o.registry_auth = a->registry_auth;
+	o.registry_port = (int)a->registry_port;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -309,7 +338,7 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], *argv[24];
+	char exe[PATH_MAX], port[16], rport[16], *argv[28];
 	ssize_t n;
 	int i = 0;
 
@@ -327,6 +356,13 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	argv[i++] = port;
 	argv[i++] = (char *)"--state-dir";
 	argv[i++] = a->state_dir;
+	snprintf(rport, sizeof(rport), "%ld", a->registry_port);
+	argv[i++] = (char *)"--registry-port";
+	argv[i++] = rport;
+	if (a->registry_auth) {
+		argv[i++] = (char *)"--registry-auth";
+		argv[i++] = a->registry_auth;
+	}
 	if (a->cpus_arg) {
 		argv[i++] = (char *)"--cpus";
 		argv[i++] = (char *)a->cpus_arg;
@@ -349,13 +385,17 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	}
 	argv[i] = NULL;
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
-		if (err.code == ROGER_EEXISTS) {
-			if (!cli->quiet)
-				fprintf(stderr, "roger: %s\n", err.msg);
-			return cli->output == OUTPUT_JSON ? print_status(cli, a, &st)
-							  : ROGER_EXIT_OK;
-		}
-		return cli_fail(&err);
+		if (err.code != ROGER_EEXISTS)
+			return cli_fail(&err);
+		if (!cli->quiet)
+			fprintf(stderr, "roger: %s\n", err.msg);
+		if (cli->output != OUTPUT_JSON)
+			return ROGER_EXIT_OK;
+		/* The one that runs, as the status of its directory says. */
+		roger_err_clear(&err);
+		if (roger_local_status(&st, a->state_dir, &err) < 0)
+			return cli_fail(&err);
+		return print_status(cli, a, &st);
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
 		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
@@ -374,6 +414,31 @@ static int run_down(struct cli *cli, const struct local_args *a)
 		return cli_fail(&err);
 	if (!cli->quiet)
 		fprintf(stderr, "roger: roger local stopped\n");
+	return ROGER_EXIT_OK;
+}
+
+static int run_prune(struct cli *cli, const struct local_args *a)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_local_prune_report r;
+
+	if (roger_local_prune(&r, a->state_dir, &err) < 0)
+		return cli_fail(&err);
+	if (cli->output == OUTPUT_JSON) {
+		json_t *doc = json_pack("{s:i,s:i,s:i,s:I,s:i}", "images", (int)r.images,
+					"images_in_use", (int)r.images_in_use,
+					"blobs", (int)r.blobs, "bytes", (json_int_t)r.bytes,
+					"containers", (int)r.containers);
+
+		cli_print_json(cli, doc);
+		json_decref(doc);
+		return ROGER_EXIT_OK;
+	}
+	printf("removed %u image%s and %u blob%s (%.1f MiB)\n", r.images, r.images == 1 ? "" : "s",
+	       r.blobs, r.blobs == 1 ? "" : "s", (double)r.bytes / (1024.0 * 1024.0));
+	if (r.images_in_use)
+		printf("kept %u image%s no app names: tasks still run on %s\n", r.images_in_use,
+		       r.images_in_use == 1 ? "" : "s", r.images_in_use == 1 ? "it" : "them");
 	return ROGER_EXIT_OK;
 }
 
@@ -396,6 +461,8 @@ static int local_run(struct cli *cli, int argc, char **argv)
 		status = run_down(cli, &a);
 	} else if (!strcmp(a.verb, "token")) {
 		status = run_token(cli, &a);
+	} else if (!strcmp(a.verb, "prune")) {
+		status = run_prune(cli, &a);
 	} else {
 		roger_local_status(&st, a.state_dir, &err);
 		print_status(cli, &a, &st);
@@ -404,16 +471,17 @@ static int local_run(struct cli *cli, int argc, char **argv)
 out:
 	free(a.state_dir);
 	free(a.ca_file);
+	free(a.registry_auth);
 	return status;
 }
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
-	.summary = "run the single-node cluster on this machine: up, down, status, serve, token",
-	.operands = "up | down | status | serve | token",
+	.summary = "run the single-node cluster on this machine: up, down, status, serve, prune, token",
+	.operands = "up | down | status | serve | prune | token",
 	.max_operands = 1,
 	.opts = local_opts,
 	.args = ARG_CHOICE,
-	.arg_choices = "up down status serve token",
+	.arg_choices = "up down status serve prune token",
 	.run = local_run,
 };

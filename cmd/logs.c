@@ -99,35 +99,51 @@ static int write_failed(struct printer *p, struct roger_err *err)
 			     strerror(errno));
 }
 
+#define OUT_BLOCK (64 * 1024)
+
+/* Hand the lines gathered in p->out to stdio. */
+static int drain(struct printer *p, struct roger_err *err)
+{
+	size_t n = p->out.len;
+
+	errno = 0;
+	if (n && fwrite_unlocked(p->out.buf, 1, n, stdout) != n)
+		return write_failed(p, err);
+	roger_buf_reset(&p->out);
+	return 0;
+}
+
 static int on_line(void *data, const struct roger_logs_line *l,
 		   struct roger_err *err)
 {
 	struct printer *p = data;
 	int rc = 0;
 
-	roger_buf_reset(&p->out);
-	if (p->cli->output == OUTPUT_JSON) {
+	/*
+	 * This runs once a line: lines gather in p->out and go to stdio in
+	 * blocks, which costs a fraction of a stdio call per line.
+	 */
+	if (p->cli->output == OUTPUT_JSON)
 		rc = roger_logs_json_line(&p->out, l->task_id, l->stream,
 					  l->text, l->len);
-	} else if (p->prefix) {
+	else if (p->prefix)
 		rc = roger_buf_adds(&p->out, prefix(p, l));
-	}
 	if (rc == 0 && p->cli->output != OUTPUT_JSON)
 		rc = roger_buf_add(&p->out, l->text, l->len);
 	if (rc == 0)
 		rc = roger_buf_addch(&p->out, '\n');
 	if (rc < 0)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	errno = 0;
-	if (fwrite(p->out.buf, 1, p->out.len, stdout) != p->out.len)
-		return write_failed(p, err);
-	return 0;
+	return p->out.len >= OUT_BLOCK ? drain(p, err) : 0;
 }
 
 static int on_flush(void *data, struct roger_err *err)
 {
 	struct printer *p = data;
+	int rc = drain(p, err);
 
+	if (rc != 0)
+		return rc;
 	errno = 0;
 	if (fflush(stdout) != 0)
 		return write_failed(p, err);
@@ -416,7 +432,7 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon *marathon = NULL;
 	struct roger_mesos *mesos = NULL;
 	struct printer p = { 0 };
-	static char outbuf[65536];
+	static char outbuf[1 << 18];
 	int rc, status;
 
 	cli_parse_options(cli, argc, argv);
@@ -442,6 +458,16 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	o.on_flush = on_flush;
 	o.data = &p;
 	rc = roger_logs_run(cli->ctx, marathon, mesos, &o, &err);
+	/*
+	 * The lines gathered since the last flush go out whatever ended the
+	 * run (an interrupt included), as stdio's buffer would at exit.
+	 */
+	if (!p.closed) {
+		int drc = drain(&p, rc < 0 ? NULL : &err);
+
+		if (drc < 0 && rc >= 0)
+			rc = drc;
+	}
 	if (p.closed) {
 		discard_stdout();
 		status = ROGER_EXIT_OK;

@@ -116,7 +116,7 @@ static int opt_version(struct cli *c, const struct cmd_opt *o,
 	(void)c;
 	(void)o;
 	(void)arg;
-	printf("roger %s\n", roger_version());
+	cli_print_version();
 	cli_exit(ROGER_EXIT_OK);
 }
 

@@ -53,6 +53,10 @@ struct found {
 	struct roger_buf build_why;
 	char *web_why;       /* NULL: not known to serve HTTP */
 	json_t *env;         /* variables the ecosystem expects */
+	json_t *cache_paths; /* build.cache: what the build step fills... */
+	json_t *cache_keys;  /* ...from these files */
+	struct roger_buf cache_version; /* the tools' version commands */
+	json_t *exclude;     /* build.exclude */
 	bool oom;
 };
 
@@ -136,8 +140,34 @@ static void set_cmd(struct found *f, enum rank rank, const char *cmd,
 
 static void add_build(struct found *f, const char *cmd, const char *why)
 {
-	if (roger_buf_addf(&f->build, "%s%s", f->build.len ? " && " : "", cmd) < 0 ||
+	/* "a && (b || c)": a command that may skip itself keeps its braces. */
+	bool brace = f->build.len && strstr(cmd, "||");
+
+	if (roger_buf_addf(&f->build, "%s%s%s%s", f->build.len ? " && " : "",
+			   brace ? "{ " : "", cmd, brace ? "; }" : "") < 0 ||
 	    roger_buf_addf(&f->build_why, "%s%s", f->build_why.len ? "; " : "", why) < 0)
+		f->oom = true;
+}
+
+static void add_strings(struct found *f, json_t *array, const char *const *v)
+{
+	for (size_t i = 0; v[i]; i++)
+		if (json_array_append_new(array, json_string(v[i])) < 0)
+			f->oom = true;
+}
+
+/*
+ * What the build step of an ecosystem makes from a few files (its lock
+ * file...), kept in build.cache; `version` prints the tools' versions,
+ * part of the cache key.
+ */
+static void add_cache(struct found *f, const char *const *paths,
+		      const char *const *keys, const char *version)
+{
+	add_strings(f, f->cache_paths, paths);
+	add_strings(f, f->cache_keys, keys);
+	if (roger_buf_addf(&f->cache_version, "%s%s",
+			   f->cache_version.len ? " && " : "", version) < 0)
 		f->oom = true;
 }
 
@@ -223,6 +253,7 @@ static void detect_node(struct found *f)
 		"express", "koa", "fastify", "@hapi/hapi", "hapi", "next",
 		"@nestjs/core", "restify", "polka", "connect", "sails", "nuxt",
 	};
+	static const char *const node_modules[] = { "node_modules", NULL };
 	char *text = read_text(f, "package.json");
 	json_t *pkg, *deps;
 	const char *lock = NULL;
@@ -246,16 +277,25 @@ static void detect_node(struct found *f)
 	else if (file_exists(f, "npm-shrinkwrap.json"))
 		lock = "npm-shrinkwrap.json";
 	if (lock) {
-		char *why = xasprintf("package.json with %s", lock);
+		char *why = xasprintf("package.json with %s; node_modules comes from the build cache while they do not change", lock);
+		const char *const keys[] = { "package.json", lock, NULL };
 
-		add_build(f, "npm ci --omit=dev", why ? why : "");
+		add_build(f, "test -d node_modules || npm ci --omit=dev",
+			  why ? why : "");
+		add_cache(f, node_modules, keys, "node --version && npm --version");
 		free(why);
 	} else if (file_exists(f, "yarn.lock")) {
-		add_build(f, "yarn install --frozen-lockfile --production",
-			  "package.json with yarn.lock");
+		static const char *const keys[] = { "package.json", "yarn.lock", NULL };
+
+		add_build(f, "test -d node_modules || yarn install --frozen-lockfile --production",
+			  "package.json with yarn.lock; node_modules comes from the build cache while they do not change");
+		add_cache(f, node_modules, keys, "node --version && yarn --version");
 	} else if (file_exists(f, "pnpm-lock.yaml")) {
-		add_build(f, "pnpm install --frozen-lockfile --prod",
-			  "package.json with pnpm-lock.yaml");
+		static const char *const keys[] = { "package.json", "pnpm-lock.yaml", NULL };
+
+		add_build(f, "test -d node_modules || pnpm install --frozen-lockfile --prod",
+			  "package.json with pnpm-lock.yaml; node_modules comes from the build cache while they do not change");
+		add_cache(f, node_modules, keys, "node --version && pnpm --version");
 	} else {
 		add_build(f, "npm install --omit=dev",
 			  "package.json without a lockfile");
@@ -279,13 +319,17 @@ static void detect_python(struct found *f)
 		"starlette", "sanic", "waitress",
 	};
 	static const char *const mains[] = { "app.py", "main.py" };
+	static const char *const pydeps[] = { ".pydeps", NULL };
+	static const char *const requirements[] = { "requirements.txt", NULL };
 	char *text = read_text(f, "requirements.txt");
 	const char *dep;
 
 	if (!text)
 		return;
-	add_build(f, "python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt",
-		  "requirements.txt (packages go to .pydeps, on PYTHONPATH)");
+	add_build(f, "test -d .pydeps || python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt",
+		  "requirements.txt (packages go to .pydeps, on PYTHONPATH; from the build cache while it does not change)");
+	add_cache(f, pydeps, requirements,
+		  "python3 --version && python3 -m pip --version");
 	set_env(f, "PYTHONPATH", ".pydeps");
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(mains); i++) {
 		if (!file_exists(f, mains[i]))
@@ -334,16 +378,22 @@ static bool go_uses_http(const struct found *f)
 
 static void detect_go(struct found *f)
 {
+	static const char *const go_paths[] = { ".cache/go-mod", NULL };
+	static const char *const go_keys[] = { "go.mod", "go.sum", NULL };
+	static const char *const go_exclude[] = { ".cache/", NULL };
 	char *build, *cmd;
 
 	if (!file_exists(f, "go.mod"))
 		return;
-	build = xasprintf("go build -o bin/%s .", f->app);
+	build = xasprintf("GOMODCACHE=\"$PWD/.cache/go-mod\" GOFLAGS=-modcacherw go build -o bin/%s .",
+			  f->app);
 	cmd = xasprintf("./bin/%s", f->app);
 	if (!build || !cmd)
 		f->oom = true;
 	else {
-		add_build(f, build, "go.mod (a Go module)");
+		add_build(f, build, "go.mod (a Go module; its modules are downloaded into .cache/go-mod, kept in the build cache while go.mod and go.sum do not change)");
+		add_cache(f, go_paths, go_keys, "go version");
+		add_strings(f, f->exclude, go_exclude);
 		set_cmd(f, RANK_CONVENTION, cmd,
 			xasprintf("go.mod: the binary that the build step makes"));
 	}
@@ -418,10 +468,14 @@ static void detect_rust(struct found *f)
 
 static void detect_ruby(struct found *f)
 {
+	static const char *const paths[] = { "vendor/bundle", NULL };
+	static const char *const keys[] = { "Gemfile", "Gemfile.lock", NULL };
+
 	if (!file_exists(f, "Gemfile"))
 		return;
 	add_build(f, "bundle config set --local deployment true && bundle config set --local without 'development test' && bundle install",
-		  "Gemfile");
+		  "Gemfile (vendor/bundle kept in the build cache while Gemfile and Gemfile.lock do not change)");
+	add_cache(f, paths, keys, "ruby --version && bundle --version");
 	if (file_exists(f, "config.ru")) {
 		set_cmd(f, RANK_CONVENTION, "bundle exec rackup -o 0.0.0.0 -p $PORT0",
 			xasprintf("Gemfile and config.ru (a Rack app)"));
@@ -544,9 +598,22 @@ static json_t *build_doc(const struct found *f, const char *app,
 			group);
 	if (!doc || !marathon)
 		goto fail;
-	if (f->build.len &&
-	    json_object_set_new(doc, "build", json_pack("{s:s}", "command", f->build.buf)) < 0)
-		goto fail;
+	if (f->build.len) {
+		json_t *build = json_pack("{s:s}", "command", f->build.buf);
+
+		if (!build || json_object_set_new(doc, "build", build) < 0)
+			goto fail;
+		if (json_array_size(f->exclude) &&
+		    json_object_set(build, "exclude", f->exclude) < 0)
+			goto fail;
+		if (json_array_size(f->cache_paths) &&
+		    json_object_set_new(build, "cache",
+					json_pack("{s:O, s:O, s:s}", "paths",
+						  f->cache_paths, "key",
+						  f->cache_keys, "version",
+						  f->cache_version.buf)) < 0)
+			goto fail;
+	}
 	if (f->cmd && json_object_set_new(marathon, "cmd", json_string(f->cmd)) < 0)
 		goto fail;
 	if (json_object_set_new(marathon, "cpus", json_real(0.25)) < 0 ||
@@ -624,6 +691,23 @@ static int add_notes(struct roger_init *init, const struct found *f,
 		       f->build.len ? f->build_why.buf
 				    : "no package manifest recognised; nothing to build")) < 0)
 		return rc;
+	if (json_array_size(f->cache_paths)) {
+		struct roger_buf paths = ROGER_BUF_INIT, keys = ROGER_BUF_INIT;
+		json_t *v;
+		size_t i;
+
+		json_array_foreach(f->cache_paths, i, v)
+			roger_buf_addf(&paths, "%s%s", i ? ", " : "", json_string_value(v));
+		json_array_foreach(f->cache_keys, i, v)
+			roger_buf_addf(&keys, "%s%s", i ? ", " : "", json_string_value(v));
+		rc = roger_buf_addf(&keys, " and the tools' versions");
+		if (rc >= 0)
+			rc = note(init, "build cache", paths.buf, keys.buf);
+		roger_buf_release(&paths);
+		roger_buf_release(&keys);
+		if (rc < 0)
+			return rc;
+	}
 	if (f->web_why)
 		return note(init, "health check", "HTTP GET / on $PORT0", f->web_why);
 	return note(init, "health check", NULL,
@@ -647,10 +731,14 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 				     "invalid --cmd: %s", *opts->cmd ? "not valid UTF-8" : "empty");
 	roger_buf_init(&f.build);
 	roger_buf_init(&f.build_why);
+	roger_buf_init(&f.cache_version);
 	f.cmd_rank = RANK_NONE;
 	init = calloc(1, sizeof(*init));
 	f.env = json_object();
-	if (!init || !f.env) {
+	f.cache_paths = json_array();
+	f.cache_keys = json_array();
+	f.exclude = json_array();
+	if (!init || !f.env || !f.cache_paths || !f.cache_keys || !f.exclude) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -690,6 +778,10 @@ out:
 	free(f.cmd_why);
 	free(f.web_why);
 	json_decref(f.env);
+	json_decref(f.cache_paths);
+	json_decref(f.cache_keys);
+	json_decref(f.exclude);
+	roger_buf_release(&f.cache_version);
 	free(app);
 	free(app_why);
 	free(text);

@@ -53,6 +53,8 @@
 #define TAIL_WINDOW_MIN 4096L
 #define TAIL_WINDOW_MAX (4L * 1024 * 1024)
 #define MARATHON_TIMEOUT_MS 10000L
+#define CATCH_UP_MIN (1L << 20)   /* bytes behind worth a /files/download */
+#define CATCH_UP_FLUSH (1L << 20) /* output flushed this often meanwhile */
 
 static int nomem(struct roger_err *err)
 {
@@ -744,6 +746,73 @@ static int read_on(struct engine *e, struct task *t, int64_t limit,
 	return 0;
 }
 
+/* Errors of a file's reads that are the error of the run, not the task's. */
+static bool fatal(int rc)
+{
+	return rc == ROGER_ENOMEM || rc == ROGER_EINTR;
+}
+
+struct catch_up {
+	struct engine *e;
+	struct task *t;
+	size_t since_flush;
+	int rc;           /* a callback's STOP or error */
+	struct roger_err *err;
+};
+
+static int catch_up_body(void *data, const char *chunk, size_t len,
+			 struct roger_err *why)
+{
+	struct catch_up *c = data;
+	int rc;
+
+	(void)why;
+	c->t->cursor += (int64_t)len;
+	rc = feed(c->e, c->t, chunk, len, c->err);
+	c->since_flush += len;
+	if (rc == 0 && c->since_flush >= CATCH_UP_FLUSH) {
+		c->since_flush = 0;
+		rc = flush(c->e, c->err);
+	}
+	if (rc != 0) {
+		c->rc = rc;
+		return ROGER_HTTP_STOP;
+	}
+	return 0;
+}
+
+/*
+ * Bring the cursor of a file `size` bytes long close to its end through
+ * /files/download, one streamed response instead of a /files/read every
+ * 64 KiB, when that is worth it: at least CATCH_UP_MIN bytes to read, and
+ * no more bytes before the cursor (which the download sends too, and
+ * which are dropped) than after it.  A download that fails leaves the
+ * cursor where it got to, for /files/read to go on from; only the errors
+ * of the run (out of memory, interrupted) and the callbacks' end it.
+ */
+static int catch_up(struct engine *e, struct task *t, int64_t size,
+		    struct roger_err *err)
+{
+	struct roger_err why = ROGER_ERR_INIT;
+	struct catch_up c = { e, t, 0, 0, err };
+	int64_t got;
+	int rc;
+
+	if (size - t->cursor < CATCH_UP_MIN || t->cursor > size - t->cursor)
+		return 0;
+	rc = roger_mesos_file_download(&got, e->mesos, t->box.agent_url,
+				       t->path, t->cursor, size,
+				       catch_up_body, &c, &why);
+	if (c.rc != 0)
+		return c.rc;
+	if (rc < 0 && fatal(rc))
+		return roger_err_set(err, rc, "%s", why.msg);
+	if (rc < 0)
+		roger_debug(e->ctx, "%s: /files/download failed (%s), reading on with /files/read",
+			    t->id, why.msg);
+	return flush(e, err);
+}
+
 /* Show the last lines (or all) of a located file, up to its end. */
 static int show_start(struct engine *e, struct task *t, bool from_zero,
 		      struct roger_err *why, struct roger_err *err)
@@ -759,8 +828,10 @@ static int show_start(struct engine *e, struct task *t, bool from_zero,
 					t->path, why)) < 0)
 		return rc;
 	if (from_zero || e->o->tail < 0) {
-		/* Everything: while following, the polls read it. */
+		/* Everything: while following, the polls read the rest. */
 		t->cursor = 0;
+		if ((rc = catch_up(e, t, size, err)) != 0)
+			return rc;
 		if (e->o->follow && !t->ended)
 			return 0;
 		while (t->cursor < size) {
@@ -787,11 +858,6 @@ static int show_start(struct engine *e, struct task *t, bool from_zero,
 	return rc;
 }
 
-/* Errors of a file's reads that are the error of the run, not the task's. */
-static bool fatal(int rc)
-{
-	return rc == ROGER_ENOMEM || rc == ROGER_EINTR;
-}
 
 /*
  * A task whose file could not be found or read (`rc`, `why`): following,
@@ -845,6 +911,24 @@ static int start_task(struct engine *e, struct task *t,
 	return 0;
 }
 
+/*
+ * A poll whose budget ran out while data kept coming: the file may be far
+ * ahead (a burst of output, a follow started late).  Its size says by how
+ * much, and catch_up() decides whether to download the rest.
+ */
+static int far_behind(struct engine *e, struct task *t, struct roger_err *err)
+{
+	struct roger_err why = ROGER_ERR_INIT;
+	int64_t size;
+	int rc;
+
+	rc = roger_mesos_file_size(&size, e->mesos, t->box.agent_url, t->path,
+				   &why);
+	if (rc < 0)
+		return fatal(rc) ? roger_err_set(err, rc, "%s", why.msg) : 0;
+	return catch_up(e, t, size, err);
+}
+
 /* One poll of a followed file. */
 static int poll_file(struct engine *e, struct task *t, int64_t now,
 		     struct roger_err *err)
@@ -870,6 +954,8 @@ static int poll_file(struct engine *e, struct task *t, int64_t now,
 		return 0;
 	}
 	t->failures = 0;
+	if (full && (rc = far_behind(e, t, err)) != 0)
+		return rc;
 	t->interval = roger_logs_next_poll_ms(t->interval, total, full,
 					      e->fast_ms, e->idle_ms);
 	t->next_poll = now + t->interval;

@@ -1035,6 +1035,75 @@ int roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
 	return 0;
 }
 
+struct download {
+	int64_t seen, skip, limit, given;
+	roger_http_body_fn fn;
+	void *data;
+};
+
+static int download_body(void *data, const char *chunk, size_t len,
+			 struct roger_err *err)
+{
+	struct download *d = data;
+	int64_t start = d->seen, end = d->seen + (int64_t)len;
+	int rc;
+
+	d->seen = end;
+	if (end > d->limit)
+		end = d->limit;
+	if (start < d->skip)
+		start = d->skip;
+	if (end > start) {
+		rc = d->fn(d->data, chunk + (start - (d->seen - (int64_t)len)),
+			   (size_t)(end - start), err);
+		if (rc != 0)
+			return rc;
+		d->given += end - start;
+	}
+	return d->seen >= d->limit ? ROGER_HTTP_STOP : 0;
+}
+
+int roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
+			      const char *agent_url, const char *path,
+			      int64_t skip, int64_t limit,
+			      roger_http_body_fn fn, void *data,
+			      struct roger_err *err)
+{
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	struct roger_http_req req = { 0 };
+	struct roger_buf url = ROGER_BUF_INIT;
+	struct download d = { 0, skip, limit, 0, fn, data };
+	int rc;
+
+	*got = 0;
+	if (roger_buf_adds(&url, agent_url) < 0 ||
+	    roger_buf_adds(&url, "/files/download?path=") < 0 ||
+	    roger_http_escape(&url, path) < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	req.url = url.buf;
+	req.flags = ROGER_HTTP_NO_RETRY;
+	req.connect_timeout_ms = m->agent_connect_ms;
+	req.timeout_ms = ROGER_HTTP_NO_TIMEOUT;
+	req.idle_timeout_ms = m->agent_timeout_ms;
+	req.body_fn = download_body;
+	req.body_data = &d;
+	rc = roger_http_client_send(m->http, &req, &resp, err);
+	if (rc == 0 && !roger_http_resp_ok(&resp)) {
+		rc = roger_http_client_status_err(m->http, &resp, err);
+		if (rc == ROGER_ENOTFOUND && resp.status == 404)
+			rc = roger_err_set(err, ROGER_ENOTFOUND,
+					   "file '%s' not found on agent '%s' (HTTP 404)",
+					   path, agent_url);
+	}
+out:
+	*got = d.given;
+	roger_buf_release(&url);
+	roger_http_resp_release(&resp);
+	return rc;
+}
+
 void roger_mesos_sandbox_release(struct roger_mesos_sandbox *s)
 {
 	if (!s)

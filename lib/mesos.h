@@ -246,6 +246,24 @@ roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
 			    int64_t offset, int64_t length,
 			    struct roger_err *err);
 
+/*
+ * Stream `path` from the agent's /files/download, which sends the whole
+ * file in one response where /files/read gives 64 KiB a request: the
+ * first `skip` bytes are dropped, the rest handed to `fn` until `limit`
+ * bytes of the file were seen (the transfer then ends early) or the file
+ * ends.  *got counts the bytes given to `fn`, also on failure, so that a
+ * caller can go on from there with /files/read.  No overall timeout: it
+ * fails when nothing arrives for the agent timeout.  Errors as for
+ * roger_mesos_file_size(), and whatever `fn` returns.
+ */
+ROGER_EXTERN int
+roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
+			  const char *agent_url, const char *path, int64_t skip,
+			  int64_t limit,
+			  int (*fn)(void *data, const char *chunk, size_t len,
+				    struct roger_err *err),
+			  void *data, struct roger_err *err);
+
 /* Where a task's files are. */
 struct roger_mesos_sandbox {
 	char *agent_id;

@@ -6,15 +6,51 @@
 #define ROGER_PACK_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
 struct roger_repo;
 
-/* The zlib level of artifacts: part of their identity, like the format. */
-#define ROGER_PACK_LEVEL 6
+/*
+ * Check the text of an artifact cache entry (.roger/index/<key>.json):
+ * "sha256" (64 lower-case hex digits) and "size" required, "files",
+ * "stat" (ino, size, mtime_ns, checked_ns), "lfs_pointers" (strings) and
+ * "diff_id" (image layers: 64 lower-case hex digits) as they should be
+ * when present.  The document (new) in *out;
+ * ROGER_EINVALID otherwise.
+ */
+int roger_pack_cache_entry_parse(struct json_t **out, const char *text,
+				 size_t len, struct roger_err *err);
+
+struct roger_pack_opts;
+struct roger_pack_stats;
+struct roger_seg_index;
+struct roger_seg_table;
+
+enum roger_pack_source {
+	ROGER_PACK_FROM_COMMIT,   /* `what`: a full commit id */
+	ROGER_PACK_FROM_WORKTREE, /* `what`: the work tree's root */
+	ROGER_PACK_FROM_DIR,      /* `what`: a directory (a build's export) */
+};
+
+/*
+ * What roger_pack_commit, roger_pack_worktree and roger_pack_dir do, with
+ * the segments of earlier artifacts that `reuse` offers copied instead of
+ * compressed again (NULL: none), and what the new artifact is made of in
+ * *index (NULL: not wanted; release it with roger_seg_index_release).
+ */
+int roger_pack_source(struct roger_pack_stats *out,
+		      struct roger_seg_index *index, struct roger_ctx *ctx,
+		      enum roger_pack_source kind, struct roger_repo *repo,
+		      const char *what, const struct roger_pack_opts *o,
+		      const struct roger_seg_table *reuse,
+		      int (*fn)(void *data, const void *buf, size_t len,
+				struct roger_err *err),
+		      void *data, struct roger_err *err);
 
 /*
  * Write the whole tree of `commit` (submodules included, no attribute or

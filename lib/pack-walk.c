@@ -18,9 +18,11 @@
  *
  * The tar sink builds each header with libarchive (pax restricted: plain
  * ustar unless a name needs more, UTF-8 names), and libarchive's output
- * goes to the parallel gzip writer, whose output is hashed (SHA-256) and
- * handed to the caller's callback.  Nothing is buffered beyond one object
- * and the compressor's ring of blocks.
+ * goes to the segment writer (seg.c), whose output is hashed (SHA-256) and
+ * handed to the caller's callback.  The walk plans the entries first
+ * (names and references, no content); file contents are read one object
+ * at a time as their runs are written.  An image layer puts every entry
+ * under a directory and also hashes the uncompressed tar (its diff_id).
  */
 #include <config.h>
 
@@ -43,12 +45,12 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
-#include "gz.h"
 #include "pack-internal.h"
 #include "pack.h"
 #include "pattern.h"
 #include "repo-git.h"
 #include "repo.h"
+#include "seg.h"
 #include "str.h"
 #include "util.h"
 
@@ -152,19 +154,32 @@ static void content_close(struct content *c)
 
 /* ---- sinks -------------------------------------------------------------- */
 
+/* A regular file not read yet: where its content is. */
+struct file_ref {
+	bool exec;
+	git_repository *git; /* a commit's blob `oid` in this repository */
+	git_oid oid;
+	const char *abs;     /* or a file on disk */
+};
+
 struct sink_ops {
 	int (*dir)(void *sink, const char *path, struct roger_err *err);
 	int (*file)(void *sink, const char *path, bool exec, struct content *c,
 		    struct roger_err *err);
 	int (*link)(void *sink, const char *path, const char *target,
 		    struct roger_err *err);
+	/* Set: files are handed over unread, as references, instead. */
+	int (*plan)(void *sink, const char *path, const struct file_ref *ref,
+		    struct roger_err *err);
+	/* Set: takes the repositories of submodules, which refs point into. */
+	void (*adopt)(void *sink, git_repository *repo);
 };
 
 struct tar_sink {
 	locale_t utf8, saved; /* libarchive converts names through LC_CTYPE */
 	struct archive *ar;
 	struct archive_entry *entry;
-	struct roger_gz *gz;
+	struct roger_seg *seg;
 	EVP_MD_CTX *md;
 	EVP_MD_CTX *tar_md;   /* layers: the uncompressed stream's digest */
 	const char *prefix;   /* layers: the directory entries go under */
@@ -179,8 +194,8 @@ struct tar_sink {
 	bool discard; /* failed: let libarchive finish into nothing */
 };
 
-static int gz_out(void *data, const void *buf, size_t len,
-		  struct roger_err *err)
+static int seg_out(void *data, const void *buf, size_t len,
+		   struct roger_err *err)
 {
 	struct tar_sink *t = data;
 
@@ -199,7 +214,7 @@ static la_ssize_t tar_cb(struct archive *a, void *client, const void *buf,
 		return (la_ssize_t)len;
 	if (t->tar_md)
 		EVP_DigestUpdate(t->tar_md, buf, len);
-	rc = roger_gz_write(t->gz, buf, len, &t->cb_err);
+	rc = roger_seg_write(t->seg, buf, len, &t->cb_err);
 	if (rc < 0) {
 		t->cb_rc = rc;
 		archive_set_error(a, EIO, "%s", t->cb_err.msg);
@@ -369,7 +384,6 @@ static int tar_file(void *sink, const char *path, bool exec, struct content *c,
 	return rc;
 }
 
-static const struct sink_ops tar_ops = { tar_dir, tar_file, tar_link };
 
 /* The export sink writes the entries under a directory. */
 struct dir_sink {
@@ -442,7 +456,7 @@ static int dir_link(void *sink, const char *path, const char *target,
 	return 0;
 }
 
-static const struct sink_ops dir_ops = { dir_dir, dir_file, dir_link };
+static const struct sink_ops dir_ops = { dir_dir, dir_file, dir_link, NULL, NULL };
 
 /* ---- the walker --------------------------------------------------------- */
 
@@ -709,7 +723,10 @@ static int walk_submodule(struct walker *w, const char *workdir,
 out:
 	git_tree_free(tree);
 	git_commit_free(commit);
-	git_repository_free(sub);
+	if (sub && w->ops->adopt)
+		w->ops->adopt(w->sink, sub);
+	else
+		git_repository_free(sub);
 	free(abs);
 	return rc;
 }
@@ -751,6 +768,17 @@ static int walk_blob(struct walker *w, git_repository *git,
 			rc = w->ops->link(w->sink, archive_path(w), target,
 					  err);
 		free(target);
+		return rc < 0 ? rc : step(w, 0, err);
+	}
+	if (w->ops->plan) {
+		struct file_ref ref = { 0 };
+
+		ref.exec = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+		ref.git = git;
+		git_oid_cpy(&ref.oid, git_tree_entry_id(te));
+		rc = flush_dirs(w, err);
+		if (rc == 0)
+			rc = w->ops->plan(w->sink, archive_path(w), &ref, err);
 		return rc < 0 ? rc : step(w, 0, err);
 	}
 	if (git_repository_odb(&odb, git) < 0)
@@ -1010,6 +1038,20 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 					  err);
 		return rc < 0 ? rc : step(w, 0, err);
 	}
+	if (S_ISREG(e->mode) && w->ops->plan) {
+		struct file_ref ref = { 0 };
+
+		child = roger_path_join(abs, e->name);
+		if (!child)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		ref.exec = (e->mode & S_IXUSR) != 0;
+		ref.abs = child;
+		rc = flush_dirs(w, err);
+		if (rc == 0)
+			rc = w->ops->plan(w->sink, archive_path(w), &ref, err);
+		free(child);
+		return rc < 0 ? rc : step(w, 0, err);
+	}
 	if (S_ISREG(e->mode)) {
 		rc = flush_dirs(w, err);
 		if (rc == 0)
@@ -1254,6 +1296,239 @@ out:
 	return rc;
 }
 
+/* ---- planning ------------------------------------------------------------ */
+
+/*
+ * The walk of a tar.gz only plans it: every entry in order, files as
+ * references (a blob id, a path on disk), nothing read.  The entries are
+ * then cut into runs, each run named by a key over what its bytes depend
+ * on, and each run is either copied as a segment of an earlier artifact
+ * or written out (reading its files) and compressed as a new segment.
+ */
+enum plan_kind {
+	PLAN_DIR,
+	PLAN_FILE,
+	PLAN_LINK,
+};
+
+struct plan_entry {
+	enum plan_kind kind;
+	bool exec;
+	char *path;        /* in the archive */
+	char *target;      /* PLAN_LINK */
+	git_repository *git; /* PLAN_FILE of a commit: blob `oid` */
+	git_oid oid;
+	char *abs;         /* PLAN_FILE on disk */
+};
+
+struct plan {
+	struct plan_entry *v;
+	size_t n, alloc;
+	git_repository **repos; /* of submodules, kept for their blobs */
+	size_t n_repos;
+	bool oom;
+};
+
+static struct plan_entry *plan_add(struct plan *p, enum plan_kind kind,
+				   const char *path)
+{
+	struct plan_entry *e;
+
+	if (p->n == p->alloc) {
+		size_t na = p->alloc ? 2 * p->alloc : 256;
+		struct plan_entry *v = realloc(p->v, na * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		p->v = v;
+		p->alloc = na;
+	}
+	e = &p->v[p->n];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->path = strdup(path);
+	if (!e->path)
+		return NULL;
+	p->n++;
+	return e;
+}
+
+static int plan_dir(void *sink, const char *path, struct roger_err *err)
+{
+	if (!plan_add(sink, PLAN_DIR, path))
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int plan_link(void *sink, const char *path, const char *target,
+		     struct roger_err *err)
+{
+	struct plan_entry *e = plan_add(sink, PLAN_LINK, path);
+
+	if (!e || !(e->target = strdup(target)))
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int plan_file(void *sink, const char *path, const struct file_ref *ref,
+		     struct roger_err *err)
+{
+	struct plan_entry *e = plan_add(sink, PLAN_FILE, path);
+
+	if (!e)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	e->exec = ref->exec;
+	e->git = ref->git;
+	git_oid_cpy(&e->oid, &ref->oid);
+	if (ref->abs && !(e->abs = strdup(ref->abs)))
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void plan_adopt(void *sink, git_repository *repo)
+{
+	struct plan *p = sink;
+	git_repository **v = realloc(p->repos, (p->n_repos + 1) * sizeof(*v));
+
+	if (!v) {
+		git_repository_free(repo);
+		p->oom = true;
+		return;
+	}
+	p->repos = v;
+	p->repos[p->n_repos++] = repo;
+}
+
+static const struct sink_ops plan_ops = { plan_dir, NULL, plan_link,
+					  plan_file, plan_adopt };
+
+static void plan_release(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].path);
+		free(p->v[i].target);
+		free(p->v[i].abs);
+	}
+	free(p->v);
+	for (size_t i = 0; i < p->n_repos; i++)
+		git_repository_free(p->repos[i]);
+	free(p->repos);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- runs and their keys ------------------------------------------------- */
+
+/*
+ * Where runs end: after an entry whose path hashes to 0 modulo RUN_AVG, or
+ * after RUN_MAX entries.  Both depend on the entries alone, so an edit
+ * moves the cuts at most up to the next hashed one, and every run after
+ * it is the same as before.
+ */
+#define RUN_AVG 16
+#define RUN_MAX 64
+#define SEG_FORMAT "roger-segment-1"
+
+static bool run_ends_after(const struct plan_entry *e, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (len >= RUN_MAX)
+		return true;
+	for (const unsigned char *p = (const unsigned char *)e->path; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % RUN_AVG == 0;
+}
+
+/*
+ * The git blob id of a file on disk (SHA-1 over "blob <size>\0" and the
+ * bytes): the same id a commit gives the same content, so that the runs
+ * of a build's output, a work tree and a commit share their keys.
+ */
+static int file_blob_id(git_oid *out, const char *abs, char *buf,
+			struct roger_err *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	char head[64];
+	struct stat st;
+	uint64_t done = 0;
+	ssize_t n = 0;
+	int fd, rc = 0;
+
+	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0 || !md ||
+	    !EVP_DigestInit_ex(md, EVP_sha1(), NULL)) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s", abs,
+				   strerror(errno));
+		goto out;
+	}
+	snprintf(head, sizeof(head), "blob %llu", (unsigned long long)st.st_size);
+	EVP_DigestUpdate(md, head, strlen(head) + 1);
+	while (done < (uint64_t)st.st_size &&
+	       (n = read(fd, buf, READ_CHUNK)) > 0) {
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	if (n < 0 || done != (uint64_t)st.st_size) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s", abs,
+				   n < 0 ? strerror(errno) : "it changed");
+		goto out;
+	}
+	EVP_DigestFinal_ex(md, sum, NULL);
+	git_oid_fromraw(out, sum);
+out:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/*
+ * The key of entries v[0, n): SHA-256 over the compressor, their time,
+ * the directory they go under (image layers) and them.
+ */
+static int run_key(unsigned char *key, const struct tar_sink *t,
+		   struct plan_entry *v, size_t n, char *buf,
+		   struct roger_err *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const char *comp = roger_seg_compressor();
+	char mtime[32];
+	int rc = 0;
+
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
+	}
+	snprintf(mtime, sizeof(mtime), "%lld", (long long)t->mtime);
+	EVP_DigestUpdate(md, SEG_FORMAT, sizeof(SEG_FORMAT));
+	EVP_DigestUpdate(md, comp, strlen(comp) + 1);
+	EVP_DigestUpdate(md, mtime, strlen(mtime) + 1);
+	if (t->prefix) {
+		EVP_DigestUpdate(md, "prefix", sizeof("prefix"));
+		EVP_DigestUpdate(md, t->prefix, strlen(t->prefix) + 1);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct plan_entry *e = &v[i];
+		char kind = e->kind == PLAN_DIR ? 'd' : e->kind == PLAN_LINK ? 'l'
+					: e->exec ? 'x' : 'f';
+
+		EVP_DigestUpdate(md, &kind, 1);
+		EVP_DigestUpdate(md, e->path, strlen(e->path) + 1);
+		if (e->kind == PLAN_LINK)
+			EVP_DigestUpdate(md, e->target, strlen(e->target) + 1);
+		if (e->kind != PLAN_FILE)
+			continue;
+		if (e->abs)
+			rc = file_blob_id(&e->oid, e->abs, buf, err);
+		EVP_DigestUpdate(md, e->oid.id, GIT_OID_RAWSZ);
+	}
+	if (rc == 0)
+		EVP_DigestFinal_ex(md, key, NULL);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 /* ---- the tar.gz writers ------------------------------------------------- */
 
 static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
@@ -1263,7 +1538,7 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	memset(t, 0, sizeof(*t));
 	memset(stats, 0, sizeof(*stats));
 	t->stats = stats;
-	t->mtime = mtime;
+	t->mtime = mtime ? mtime : ROGER_PACK_MTIME;
 	t->prefix = prefix;
 	roger_buf_init(&t->name);
 	t->fn = fn;
@@ -1285,15 +1560,20 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 			return roger_err_set(err, ROGER_ERROR,
 					     "cannot start SHA-256");
 	}
-	if (roger_gz_new(&t->gz, ROGER_PACK_LEVEL, threads, gz_out, t, err) < 0)
+	if (roger_seg_new(&t->seg, threads, seg_out, t, err) < 0)
 		return err ? err->code : ROGER_ERROR;
 	t->ar = archive_write_new();
 	t->entry = archive_entry_new();
 	if (!t->ar || !t->entry)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	/*
+	 * No blocking (bytes_per_block 0): libarchive hands each entry's
+	 * bytes over as it writes them, so that a run's bytes are all given
+	 * before the next run begins.
+	 */
 	if (archive_write_set_format_pax_restricted(t->ar) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(t->ar) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(t->ar, 65536) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t->ar, 0) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(t->ar, 1) != ARCHIVE_OK ||
 	    archive_write_open2(t->ar, t, NULL, tar_cb, NULL, NULL) != ARCHIVE_OK)
 		return roger_err_set(err, ROGER_ERROR, "cannot start the archive: %s",
@@ -1301,35 +1581,53 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	return 0;
 }
 
-static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
+/* The end of the archive (two zero blocks) as a segment of its own. */
+static int tar_end(struct tar_sink *t, struct roger_seg_index *index,
+		   struct roger_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char key[32];
+	struct roger_seg_index idx = { 0 };
 	unsigned int mdlen = 0;
-	int rc = 0;
+	int rc;
 
-	if (ok && archive_write_close(t->ar) != ARCHIVE_OK)
+	EVP_Digest(SEG_FORMAT " end", sizeof(SEG_FORMAT " end"), key, NULL,
+		   EVP_sha256(), NULL);
+	rc = roger_seg_begin(t->seg, key, err);
+	if (rc == 0 && archive_write_close(t->ar) != ARCHIVE_OK)
 		rc = tar_fail(t, "(end)", err);
-	if (ok && rc == 0)
-		rc = roger_gz_finish(t->gz, err);
-	if (ok && rc == 0) {
-		EVP_DigestFinal_ex(t->md, md, &mdlen);
-		for (unsigned i = 0; i < mdlen && i < 32; i++)
-			sprintf(t->stats->sha256 + 2 * i, "%02x", md[i]);
-	}
-	if (ok && rc == 0 && t->tar_md) {
+	if (rc == 0)
+		rc = roger_seg_end(t->seg, 0, NULL, 0, err);
+	if (rc == 0)
+		rc = roger_seg_finish(t->seg, &idx, err);
+	if (rc < 0)
+		return rc;
+	EVP_DigestFinal_ex(t->md, md, &mdlen);
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		sprintf(t->stats->sha256 + 2 * i, "%02x", md[i]);
+	if (t->tar_md) {
 		EVP_DigestFinal_ex(t->tar_md, md, &mdlen);
 		for (unsigned i = 0; i < mdlen && i < 32; i++)
 			sprintf(t->stats->diff_id + 2 * i, "%02x", md[i]);
 	}
+	if (index)
+		*index = idx;
+	else
+		roger_seg_index_release(&idx);
+	return 0;
+}
+
+static void tar_close(struct tar_sink *t, bool ok)
+{
 	/*
 	 * On failure libarchive still closes the archive in archive_write_free
 	 * (archive_write_fail would leak its buffers): let it write nowhere.
 	 */
-	t->discard = !ok || rc < 0;
+	t->discard = !ok;
 	if (t->ar)
 		archive_write_free(t->ar);
 	archive_entry_free(t->entry);
-	roger_gz_free(t->gz);
+	roger_seg_free(t->seg);
 	EVP_MD_CTX_free(t->md);
 	EVP_MD_CTX_free(t->tar_md);
 	roger_buf_release(&t->name);
@@ -1337,7 +1635,6 @@ static int tar_close(struct tar_sink *t, bool ok, struct roger_err *err)
 		uselocale(t->saved);
 		freelocale(t->utf8);
 	}
-	return rc;
 }
 
 void roger_pack_stats_release(struct roger_pack_stats *s)
@@ -1351,19 +1648,32 @@ void roger_pack_stats_release(struct roger_pack_stats *s)
 	s->n_lfs_pointers = 0;
 }
 
+const char *roger_pack_compressor(void)
+{
+	return roger_seg_compressor();
+}
+
 /*
  * A layer's directory and its parents, outermost first ("srv", then
- * "srv/app"), before any entry of the tree.
+ * "srv/app"), before any entry of the tree, as a segment of their own.
  */
 static int prefix_dirs(struct tar_sink *t, const char *prefix,
 		       struct roger_err *err)
 {
 	const char *saved = t->prefix;
+	unsigned char key[32];
 	char *dir;
 	int rc = 0;
 
 	if (!*prefix)
 		return 0;
+	/* The key of no entries under the prefix: these directories. */
+	rc = run_key(key, t, NULL, 0, NULL, err);
+	if (rc == 0)
+		rc = roger_seg_begin(t->seg, key, err);
+	if (rc < 0)
+		return rc;
+	t->stats->segments++;
 	dir = strdup(prefix);
 	if (!dir)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -1381,48 +1691,129 @@ static int prefix_dirs(struct tar_sink *t, const char *prefix,
 	}
 	t->prefix = saved;
 	free(dir);
+	if (rc == 0)
+		rc = roger_seg_end(t->seg, 0, NULL, 0, err);
 	return rc;
 }
 
-enum pack_source {
-	SOURCE_COMMIT,
-	SOURCE_WORKTREE,
-	SOURCE_DIR,
-};
+/* One planned entry into the archive, its file read now. */
+static int emit_entry(struct tar_sink *t, const struct plan_entry *e,
+		      char *buf, struct roger_err *err)
+{
+	struct content c = { .fd = -1, .buf = buf };
+	git_odb *odb = NULL;
+	int rc;
 
-static int pack_source(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		       enum pack_source kind, struct roger_repo *repo,
-		       const char *what, const struct roger_pack_opts *o,
-		       int64_t mtime, roger_pack_write_fn fn, void *data,
-		       struct roger_err *err)
+	if (e->kind == PLAN_DIR)
+		return tar_dir(t, e->path, err);
+	if (e->kind == PLAN_LINK)
+		return tar_link(t, e->path, e->target, err);
+	if (e->abs) {
+		rc = content_open_file(&c, AT_FDCWD, e->abs, e->abs, err);
+	} else if (git_repository_odb(&odb, e->git) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, e->path);
+	} else {
+		rc = content_open_blob(&c, odb, &e->oid, e->path, err);
+	}
+	if (rc == 0)
+		rc = tar_file(t, e->path, e->exec, &c, err);
+	content_close(&c);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* Entries v[0, n) as one segment: copied when `reuse` has it, else written. */
+static int emit_run(struct tar_sink *t, struct walker *w,
+		    struct plan_entry *v, size_t n,
+		    const struct roger_seg_table *reuse, struct roger_err *err)
+{
+	struct roger_pack_stats *st = t->stats;
+	const struct roger_seg_info *old;
+	unsigned char key[32];
+	uint64_t files = st->files;
+	size_t lfs = st->n_lfs_pointers;
+	int rc;
+
+	rc = run_key(key, t, v, n, w->buf, err);
+	if (rc < 0)
+		return rc;
+	st->segments++;
+	/* A layer's diff_id is the digest of every tar byte: none copied. */
+	old = t->tar_md ? NULL : roger_seg_table_find(reuse, key);
+	if (old) {
+		st->reused++;
+		rc = roger_seg_copy(t->seg, reuse, old, err);
+		for (size_t i = 0; rc == 0 && i < old->n_lfs; i++)
+			rc = note_lfs(t, old->lfs[i], err);
+		st->files += old->files;
+		st->tar_size += old->ulen;
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = step(w, 0, err);
+		return rc;
+	}
+	rc = roger_seg_begin(t->seg, key, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t before = st->tar_size;
+
+		rc = emit_entry(t, &v[i], w->buf, err);
+		if (rc == 0)
+			rc = step(w, st->tar_size - before, err);
+	}
+	if (rc == 0)
+		rc = roger_seg_end(t->seg, st->files - files,
+				   st->lfs_pointers + lfs,
+				   st->n_lfs_pointers - lfs, err);
+	return rc;
+}
+
+static int emit(struct tar_sink *t, struct walker *w, struct plan *p,
+		const struct roger_seg_table *reuse, struct roger_err *err)
+{
+	size_t start = 0;
+	int rc = 0;
+
+	w->files = 0;
+	w->bytes = 0;
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		if (i + 1 < p->n && !run_ends_after(&p->v[i], i + 1 - start))
+			continue;
+		rc = emit_run(t, w, p->v + start, i + 1 - start, reuse, err);
+		start = i + 1;
+	}
+	return rc;
+}
+
+int roger_pack_source(struct roger_pack_stats *out,
+		      struct roger_seg_index *index, struct roger_ctx *ctx,
+		      enum roger_pack_source kind, struct roger_repo *repo,
+		      const char *what, const struct roger_pack_opts *o,
+		      const struct roger_seg_table *reuse,
+		      roger_pack_write_fn fn, void *data,
+		      struct roger_err *err)
 {
 	struct roger_pack_stats stats;
 	struct wt_repo wt = { 0 };
+	struct plan plan = { 0 };
 	struct tar_sink t;
 	struct walker w;
 	const char *subdir = o->subdir ? o->subdir : "";
 	char *roger_dir = NULL;
 	int rc;
 
-	if (o->prefix)
-		mtime = o->mtime;
-	rc = tar_open(&t, &stats, mtime, o->threads, o->prefix, fn, data, err);
+	rc = tar_open(&t, &stats, o->mtime, o->threads, o->prefix, fn, data,
+		      err);
 	if (rc == 0)
-		rc = walker_init(&w, ctx, &tar_ops, &t, true, o->exclude,
+		rc = walker_init(&w, ctx, &plan_ops, &plan, true, o->exclude,
 				 err);
 	else
-		walker_init(&w, ctx, &tar_ops, &t, true, NULL, NULL);
-	w.progress_fn = o->progress_fn;
-	w.progress_data = o->progress_data;
-	if (rc == 0 && o->prefix)
-		rc = prefix_dirs(&t, o->prefix, err);
+		walker_init(&w, ctx, &plan_ops, &plan, true, NULL, NULL);
 	if (rc < 0)
 		goto out;
 	switch (kind) {
-	case SOURCE_COMMIT:
+	case ROGER_PACK_FROM_COMMIT:
 		rc = walk_commit(&w, repo, what, subdir, err);
 		break;
-	case SOURCE_WORKTREE:
+	case ROGER_PACK_FROM_WORKTREE:
 		roger_dir = malloc(strlen(subdir) + 8);
 		if (!roger_dir) {
 			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -1437,14 +1828,26 @@ static int pack_source(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		}
 		rc = walk_root(&w, &wt, what, subdir, err);
 		break;
-	case SOURCE_DIR:
+	case ROGER_PACK_FROM_DIR:
 		w.defer_dirs = false;
 		rc = walk_root(&w, NULL, what, subdir, err);
 		break;
 	}
+	if (rc == 0 && plan.oom)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	w.progress_fn = o->progress_fn;
+	w.progress_data = o->progress_data;
+	t.stats = &stats;
+	if (rc == 0 && o->prefix)
+		rc = prefix_dirs(&t, o->prefix, err);
+	if (rc == 0)
+		rc = emit(&t, &w, &plan, reuse, err);
+	if (rc == 0)
+		rc = tar_end(&t, index, err);
 out:
-	rc = rc < 0 ? (tar_close(&t, false, NULL), rc) : tar_close(&t, true, err);
+	tar_close(&t, rc == 0);
 	walker_release(&w);
+	plan_release(&plan);
 	git_index_free(wt.index);
 	free(roger_dir);
 	if (rc < 0) {
@@ -1466,8 +1869,8 @@ int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
 	rc = roger_repo_resolve(&info, repo, commit, err);
 	if (rc < 0)
 		return rc;
-	return pack_source(out, ctx, SOURCE_COMMIT, repo, info.id, o,
-			   info.time, fn, data, err);
+	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_COMMIT, repo,
+				 info.id, o, NULL, fn, data, err);
 }
 
 int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
@@ -1476,16 +1879,17 @@ int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
 			roger_pack_write_fn fn, void *data,
 			struct roger_err *err)
 {
-	return pack_source(out, ctx, SOURCE_WORKTREE, repo,
-			   roger_repo_workdir(repo), o, o->mtime, fn, data, err);
+	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_WORKTREE, repo,
+				 roger_repo_workdir(repo), o, NULL, fn, data,
+				 err);
 }
 
 int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		   const char *root, const struct roger_pack_opts *o,
 		   roger_pack_write_fn fn, void *data, struct roger_err *err)
 {
-	return pack_source(out, ctx, SOURCE_DIR, NULL, root, o, o->mtime, fn,
-			   data, err);
+	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_DIR, NULL, root,
+				 o, NULL, fn, data, err);
 }
 
 /* ---- exports ------------------------------------------------------------ */

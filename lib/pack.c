@@ -10,26 +10,29 @@
  *   .roger/index/<key>.json            what a key built: digest, size...
  *   .roger/worktree-stamp              the last clean work tree check
  * The key is a SHA-256 over everything the bytes depend on: the format
- * version, the packaged subtree's id and the .gitattributes above it (the
- * whole root tree when a build command runs, since it may read anything),
- * the commit time (every entry's mtime), the project directory, the exclude
- * patterns and the command.  Both files are written through a temporary
+ * version, the compressor, the packaged subtree's id and the
+ * .gitattributes above it (the whole root tree and the commit id when a
+ * build command runs, since it may read anything and is told the commit),
+ * the project directory, the exclude patterns and the command.  Both files are written through a temporary
  * file and rename(2), the artifact before its index entry, so a crash
- * leaves at worst an artifact nobody points to.  A hit is trusted only
- * after the file's SHA-256 is computed again and matches its name; a
- * mismatch removes the entry and builds again.  Dirty work trees are never
- * cached: nothing names their content cheaply.
+ * leaves at worst an artifact nobody points to.  The entry also records
+ * the artifact file's inode, size and modification time when its digest
+ * was taken: a hit whose file still has them is trusted as it is, and
+ * only a file that changed in one of them is hashed again (a mismatch
+ * removes the entry and builds again; a match records the new stat).
+ * Dirty work trees are never cached: nothing names their content cheaply.
  *
  * Image layers (roger_build_opts.layer_dir) are artifacts too: the same
  * tree under a directory, every entry dated ROGER_PACK_LAYER_MTIME, so
- * their key names the directory and that time instead of the commit's,
- * and their index entry also records the digest of the uncompressed tar
- * (the image config's diff_id).
+ * their key also names the directory and that time, and their index entry
+ * also records the digest of the uncompressed tar (the image config's
+ * diff_id).  They are always compressed anew (the digest needs every tar
+ * byte), never copied from the segments of other artifacts.
  *
- * A cached build is mostly two costs, each given a processor: the digest
- * of the cached artifact (on a thread of its own) and the work tree check
- * (on the caller's), whose comparison of HEAD with the index is skipped
- * while the worktree stamp says the same index matched the same HEAD.
+ * A cached build is then mostly the work tree check, whose comparison of
+ * HEAD with the index is skipped while the worktree stamp says the same
+ * index matched the same HEAD; a digest that has to be computed again
+ * runs on a thread of its own meanwhile.
  */
 #include <config.h>
 
@@ -41,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -48,6 +52,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "buildcache.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
@@ -56,9 +61,13 @@
 #include "project.h"
 #include "repo-git.h"
 #include "repo.h"
+#include "seg.h"
 
-/* Changed whenever the bytes of an artifact could change (2: NFD names kept). */
-#define CACHE_FORMAT "roger-artifact-2"
+/*
+ * Changed whenever the bytes of an artifact could change (2: NFD names
+ * kept; 3: segments, and a fixed mtime instead of the commit's).
+ */
+#define CACHE_FORMAT "roger-artifact-3"
 
 void roger_build_opts_from_project(struct roger_build_opts *o,
 				   const struct roger_project *p)
@@ -68,6 +77,7 @@ void roger_build_opts_from_project(struct roger_build_opts *o,
 	o->command = p->build_command;
 	o->exclude = (const char *const *)p->build_exclude;
 	o->timeout = p->build_timeout;
+	o->cache = json_object_get(json_object_get(p->root, "build"), "cache");
 }
 
 void roger_artifact_free(struct roger_artifact *a)
@@ -207,12 +217,14 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 	unsigned int mdlen = 0;
 	int rc;
 
-	rc = roger_buf_addf(&key, "%s\nlevel %d\nsubdir %s\ntime %lld\n",
-			    CACHE_FORMAT, ROGER_PACK_LEVEL, subdir,
-			    o->layer_dir ? (long long)ROGER_PACK_LAYER_MTIME
-					 : (long long)ci->time);
+	rc = roger_buf_addf(&key, "%s\ncompressor %s\nsubdir %s\n",
+			    CACHE_FORMAT, roger_seg_compressor(), subdir);
+	/* A build command is told the commit (ROGER_COMMIT). */
+	if (rc == 0 && o->command)
+		rc = roger_buf_addf(&key, "commit %s\n", ci->id);
 	if (rc == 0 && o->layer_dir)
-		rc = roger_buf_addf(&key, "layer %s\n", o->layer_dir);
+		rc = roger_buf_addf(&key, "layer %s\ntime %lld\n", o->layer_dir,
+				    (long long)ROGER_PACK_LAYER_MTIME);
 	if (rc == 0)
 		rc = key_tree(&key, tree_out, repo, ci, subdir,
 			      o->command != NULL, err);
@@ -340,6 +352,129 @@ static int set_lfs(struct roger_artifact *a, char **v, size_t n)
 	return 0;
 }
 
+static bool hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static bool uint_member(const json_t *o, const char *key, bool required)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return !required;
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
+				 struct roger_err *err)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *sha = json_string_value(json_object_get(doc, "sha256"));
+	const json_t *st = json_object_get(doc, "stat");
+	const json_t *lfs = json_object_get(doc, "lfs_pointers");
+	const json_t *diff_id = json_object_get(doc, "diff_id");
+	size_t i;
+	json_t *v;
+
+	if (!doc)
+		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
+				     jerr.line, jerr.text);
+	if (!hex64(sha) || (diff_id && !hex64(json_string_value(diff_id))) ||
+	    !uint_member(doc, "size", true) || !uint_member(doc, "files", false) ||
+	    (st && (!json_is_object(st) || !uint_member(st, "ino", true) ||
+		    !uint_member(st, "size", true) ||
+		    !uint_member(st, "mtime_ns", true) ||
+		    !uint_member(st, "checked_ns", true))) ||
+	    (lfs && !json_is_array(lfs))) {
+		json_decref(doc);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "not a cache entry (sha256, size, files, stat, lfs_pointers, diff_id)");
+	}
+	json_array_foreach(lfs, i, v) {
+		if (!json_is_string(v)) {
+			json_decref(doc);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "lfs_pointers[%zu] is not a string", i);
+		}
+	}
+	*out = doc;
+	return 0;
+}
+
+/*
+ * The cache index trusts an artifact whose inode, size and modification
+ * time are those recorded with its digest ("stat" in the entry) and hashes
+ * it again only when one of them changed: a cached build then costs a
+ * stat(2) instead of reading the whole file.
+ */
+static json_int_t ns(const struct timespec *ts)
+{
+	return (json_int_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+#define RACY_NS ((json_int_t)2000000000)
+
+static int stamp_set(json_t *doc, const char *path)
+{
+	struct timespec now;
+	struct stat st;
+	json_t *o;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (stat(path, &st) < 0)
+		return -1;
+	o = json_pack("{s:I,s:I,s:I,s:I}", "ino", (json_int_t)st.st_ino, "size",
+		      (json_int_t)st.st_size, "mtime_ns", ns(&st.st_mtim),
+		      "checked_ns", ns(&now));
+	if (!o || json_object_set_new(doc, "stat", o) < 0)
+		return -1;
+	return 0;
+}
+
+static bool stamp_matches(uint64_t *size, const char *path, const json_t *doc)
+{
+	const json_t *o = json_object_get(doc, "stat");
+	struct stat st;
+
+	if (!json_is_object(o) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (json_integer_value(json_object_get(o, "ino")) !=
+		    (json_int_t)st.st_ino ||
+	    json_integer_value(json_object_get(o, "size")) !=
+		    (json_int_t)st.st_size ||
+	    json_integer_value(json_object_get(o, "size")) !=
+		    json_integer_value(json_object_get(doc, "size")) ||
+	    json_integer_value(json_object_get(o, "mtime_ns")) !=
+		    ns(&st.st_mtim))
+		return false;
+	/*
+	 * Racy stamps (git's "racy clean" problem): a change made within the
+	 * file system's time granularity of the stamp would keep the mtime,
+	 * so a file modified less than RACY_NS before it was stamped is
+	 * hashed again, and stamped anew.
+	 */
+	if (json_integer_value(json_object_get(o, "checked_ns")) -
+		    ns(&st.st_mtim) < RACY_NS)
+		return false;
+	*size = (uint64_t)st.st_size;
+	return true;
+}
+
+static int save_entry(const char *entry, const json_t *doc,
+		      struct roger_err *err)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc;
+
+	if (!text)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	rc = roger_fs_write_atomic(entry, text, strlen(text), 0644, err);
+	free(text);
+	return rc;
+}
+
 /*
  * The artifact the cache holds for `key`, checked, or NULL in *out.  A
  * damaged or unreadable entry is removed and reported as a miss, with why
@@ -351,8 +486,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 {
 	struct roger_artifact *a = NULL;
 	char *entry = entry_path(c, key);
+	struct roger_buf text = ROGER_BUF_INIT;
 	json_t *doc = NULL, *lfs;
-	json_error_t jerr;
 	struct roger_err ferr = ROGER_ERR_INIT;
 	const char *sha;
 	char actual[65] = "";
@@ -362,16 +497,17 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 	*out = NULL;
 	if (!entry)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	if (!roger_fs_exists(entry))
+	if (roger_fs_read_file(&text, entry, NULL) < 0)
 		goto out;
-	doc = json_load_file(entry, 0, &jerr);
+	if (roger_pack_cache_entry_parse(&doc, text.buf, text.len, NULL) < 0)
+		doc = NULL;
 	sha = doc ? json_string_value(json_object_get(doc, "sha256")) : NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!sha || strlen(sha) != 64) {
+	if (!sha) {
 		roger_buf_addf(note, "cache entry '%s' is damaged, building again",
 			       entry);
 		goto miss;
@@ -381,13 +517,18 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
-	    strcmp(actual, sha)) {
+	if (stamp_matches(&size, a->path, doc)) {
+		/* The file is as it was when its digest was stored. */
+	} else if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
+		   strcmp(actual, sha)) {
 		roger_buf_addf(note, "cached artifact '%s' is %s, building again",
 			       a->path, actual[0] ? "damaged" : "missing");
 		if (actual[0])
 			unlink(a->path);
 		goto miss;
+	} else if (stamp_set(doc, a->path) == 0) {
+		/* Checked again: remember the file as it is now. */
+		save_entry(entry, doc, NULL);
 	}
 	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
 	snprintf(a->diff_id, sizeof(a->diff_id), "%s",
@@ -422,6 +563,7 @@ miss:
 out:
 	roger_artifact_free(a);
 	json_decref(doc);
+	roger_buf_release(&text);
 	free(entry);
 	return rc;
 }
@@ -472,7 +614,6 @@ static int cache_store(const struct cache *c, const char *key,
 {
 	char *entry = entry_path(c, key);
 	json_t *doc, *lfs;
-	char *text = NULL;
 	int rc;
 
 	doc = json_object();
@@ -492,14 +633,13 @@ static int cache_store(const struct cache *c, const char *key,
 	if (a->diff_id[0])
 		json_object_set_new(doc, "diff_id", json_string(a->diff_id));
 	lfs = NULL;
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text) {
-		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (stamp_set(doc, a->path) < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
+				   a->path, strerror(errno));
 		goto out;
 	}
-	rc = roger_fs_write_atomic(entry, text, strlen(text), 0644, err);
+	rc = save_entry(entry, doc, err);
 out:
-	free(text);
 	json_decref(lfs);
 	json_decref(doc);
 	free(entry);
@@ -534,6 +674,131 @@ static int write_fd(void *data, const void *buf, size_t len,
 	return 0;
 }
 
+/* ---- segments of recent artifacts ---------------------------------------- */
+
+/*
+ * Each artifact has its segment index beside it (<sha256>.idx), holding
+ * the stat of the artifact when it was written; .roger/artifacts/recent
+ * lists the last RECENT artifacts built, newest first.  A build offers
+ * their segments for reuse, from the artifacts whose files still have
+ * that stat (an artifact changed since is not read, whatever its index
+ * says).  None of this is needed for correctness: a missing or damaged
+ * index only costs compression time.
+ */
+#define RECENT 4
+
+static char *side_path(const struct cache *c, const char *sha,
+		       const char *ext)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+
+	roger_buf_addf(&b, "%s/%s.%s", c->artifacts, sha, ext);
+	return roger_buf_detach(&b, NULL);
+}
+
+/* The shas of .roger/artifacts/recent, at most RECENT (64 hex digits each). */
+static size_t recent_load(char shas[][65], const struct cache *c)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *path = roger_path_join(c->artifacts, "recent");
+	size_t n = 0;
+
+	if (path && roger_fs_read_file(&b, path, NULL) == 0) {
+		const char *p = b.buf;
+
+		while (n < RECENT && strlen(p) >= 64 &&
+		       strspn(p, "0123456789abcdef") == 64 &&
+		       (p[64] == '\n' || !p[64])) {
+			memcpy(shas[n], p, 64);
+			shas[n++][64] = '\0';
+			p += 64 + (p[64] == '\n');
+		}
+	}
+	roger_buf_release(&b);
+	free(path);
+	return n;
+}
+
+/* Whether the artifact file still has the stat its index recorded. */
+static bool index_stat_ok(const char *artifact, const json_t *stat_doc)
+{
+	struct stat st;
+
+	return json_is_object(stat_doc) && stat(artifact, &st) == 0 &&
+	       json_integer_value(json_object_get(stat_doc, "ino")) ==
+		       (json_int_t)st.st_ino &&
+	       json_integer_value(json_object_get(stat_doc, "size")) ==
+		       (json_int_t)st.st_size &&
+	       json_integer_value(json_object_get(stat_doc, "mtime_ns")) ==
+		       ns(&st.st_mtim);
+}
+
+static struct roger_seg_table *recent_segments(struct roger_ctx *ctx,
+					       const struct cache *c)
+{
+	struct roger_seg_table *t = NULL;
+	char shas[RECENT][65];
+	size_t n = recent_load(shas, c);
+
+	if (!n || roger_seg_table_new(&t, NULL) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct roger_seg_index idx = { 0 };
+		struct roger_buf text = ROGER_BUF_INIT;
+		char *ipath = side_path(c, shas[i], "idx");
+		char *apath = artifact_path(c, shas[i]);
+		json_t *doc = NULL;
+
+		if (ipath && apath && roger_fs_read_file(&text, ipath, NULL) == 0)
+			doc = json_loadb(text.buf, text.len, 0, NULL);
+		if (doc && index_stat_ok(apath, json_object_get(doc, "stat")) &&
+		    roger_seg_index_parse(&idx, text.buf, text.len, NULL) == 0 &&
+		    roger_seg_table_add(t, apath, &idx, NULL) == 0)
+			roger_debug(ctx, "offering the segments of %.12s", shas[i]);
+		roger_seg_index_release(&idx);
+		json_decref(doc);
+		roger_buf_release(&text);
+		free(ipath);
+		free(apath);
+	}
+	return t;
+}
+
+/* Write the new artifact's segment index and put it first in `recent`. */
+static void segments_save(struct roger_ctx *ctx, const struct cache *c,
+			  const struct roger_artifact *a,
+			  const struct roger_seg_index *index)
+{
+	struct roger_buf list = ROGER_BUF_INIT;
+	char shas[RECENT][65];
+	size_t n = recent_load(shas, c);
+	char *text = roger_seg_index_dump(index);
+	char *ipath = side_path(c, a->sha256, "idx");
+	char *rpath = roger_path_join(c->artifacts, "recent");
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	char *full = NULL;
+
+	if (!doc || stamp_set(doc, a->path) < 0 || !ipath || !rpath ||
+	    !(full = json_dumps(doc, JSON_COMPACT)) ||
+	    roger_fs_write_atomic(ipath, full, strlen(full), 0644, NULL) < 0) {
+		roger_debug(ctx, "cannot save the segment index of %.12s",
+			    a->sha256);
+		goto out;
+	}
+	roger_buf_addf(&list, "%s\n", a->sha256);
+	for (size_t i = 0; i < n && i + 1 < RECENT; i++)
+		if (strcmp(shas[i], a->sha256))
+			roger_buf_addf(&list, "%s\n", shas[i]);
+	roger_fs_write_atomic(rpath, list.buf, list.len, 0644, NULL);
+out:
+	roger_buf_release(&list);
+	json_decref(doc);
+	free(full);
+	free(text);
+	free(ipath);
+	free(rpath);
+}
+
 enum build_source {
 	FROM_COMMIT,
 	FROM_WORKTREE,
@@ -549,6 +814,8 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 {
 	struct roger_pack_opts po = { 0 };
 	struct roger_pack_stats st = { 0 };
+	struct roger_seg_index index = { 0 };
+	struct roger_seg_table *reuse = NULL;
 	struct file_out f = { -1, NULL };
 	char *tmp = NULL;
 	int rc;
@@ -567,19 +834,27 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	fchmod(f.fd, 0644);
 	po.subdir = subdir;
 	po.exclude = o->exclude;
-	po.mtime = o->layer_dir ? ROGER_PACK_LAYER_MTIME : a->time;
+	po.mtime = o->layer_dir ? ROGER_PACK_LAYER_MTIME : ROGER_PACK_MTIME;
 	po.prefix = o->layer_dir;
 	po.threads = o->threads;
 	po.progress_fn = o->progress_fn;
 	po.progress_data = o->progress_data;
+	if (!o->no_cache)
+		reuse = recent_segments(ctx, c);
 	if (src == FROM_COMMIT)
-		rc = roger_pack_commit(&st, ctx, repo, what, &po, write_fd, &f,
+		rc = roger_pack_source(&st, &index, ctx, ROGER_PACK_FROM_COMMIT,
+				       repo, what, &po, reuse, write_fd, &f,
 				       err);
 	else if (src == FROM_WORKTREE)
-		rc = roger_pack_worktree(&st, ctx, repo, &po, write_fd, &f,
-					 err);
+		rc = roger_pack_source(&st, &index, ctx,
+				       ROGER_PACK_FROM_WORKTREE, repo,
+				       roger_repo_workdir(repo), &po, reuse,
+				       write_fd, &f, err);
 	else
-		rc = roger_pack_dir(&st, ctx, what, &po, write_fd, &f, err);
+		rc = roger_pack_source(&st, &index, ctx, ROGER_PACK_FROM_DIR,
+				       NULL, what, &po, reuse, write_fd, &f,
+				       err);
+	roger_seg_table_free(reuse);
 	if (rc == 0 && fsync(f.fd) < 0)
 		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", tmp,
 				   strerror(errno));
@@ -603,9 +878,70 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 		a->size = st.size;
 		a->files = st.files;
 		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
+		roger_info(ctx, "packaged %llu files in %llu segments, %llu of them reused",
+			   (unsigned long long)st.files,
+			   (unsigned long long)st.segments,
+			   (unsigned long long)st.reused);
+		segments_save(ctx, c, a, &index);
 	}
+	roger_seg_index_release(&index);
 	free(tmp);
 	return rc;
+}
+
+/*
+ * The build cache before the command: its key from the export, and the
+ * entry restored when there is one.  Leaves bc->dir NULL (cache off for
+ * this build) when the key cannot be had; fails only on ROGER_ENOMEM and
+ * ROGER_EINTR.
+ */
+static int cache_before(struct roger_build_cache *bc, bool *restored,
+			struct roger_ctx *ctx, const struct cache *c,
+			const struct roger_build_opts *o, const char *projdir,
+			struct roger_err *err)
+{
+	struct roger_buf note = ROGER_BUF_INIT;
+	struct roger_err kerr = ROGER_ERR_INIT;
+	int rc;
+
+	rc = roger_build_cache_init(bc, o->cache, c->dir, err);
+	if (rc < 0)
+		return rc;
+	rc = roger_build_cache_key(bc, ctx, o->command, projdir, &kerr);
+	if (rc == ROGER_ENOMEM || rc == ROGER_EINTR) {
+		if (err)
+			*err = kerr;
+		return rc;
+	}
+	if (rc < 0) {
+		roger_warn(ctx, "%s; building without the build cache", kerr.msg);
+		roger_build_cache_release(bc);
+		return 0;
+	}
+	rc = roger_build_cache_restore(restored, &note, bc, ctx, projdir, err);
+	if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	if (rc == 0)
+		roger_info(ctx, "build cache %.12s: %s", bc->key,
+			   *restored ? "restored" : "not there yet");
+	roger_buf_release(&note);
+	return rc;
+}
+
+/* Save what the command made; a failure only costs the next build time. */
+static void cache_after(struct roger_build_cache *bc, struct roger_ctx *ctx,
+			const char *projdir)
+{
+	struct roger_buf note = ROGER_BUF_INIT;
+	struct roger_err serr = ROGER_ERR_INIT;
+
+	if (roger_build_cache_save(&note, bc, projdir, &serr) < 0)
+		roger_warn(ctx, "cannot save the build cache: %s", serr.msg);
+	else if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	else
+		roger_info(ctx, "build cache %.12s: saved", bc->key);
+	roger_buf_release(&note);
 }
 
 /* Export, run the build command, package the result. */
@@ -616,9 +952,11 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 {
 	const char *tmpdir = roger_ctx_getenv(ctx, "TMPDIR");
 	struct roger_run_opts ro = { 0 };
+	struct roger_build_cache bc = { 0 };
 	char env_commit[64];
-	const char *env[] = { env_commit, NULL };
+	const char *env[] = { env_commit, NULL, NULL };
 	char *dir = NULL, *workdir = NULL;
+	bool restored = false;
 	int rc;
 
 	dir = roger_path_join(tmpdir ? tmpdir : "/tmp", "roger-build-XXXXXX");
@@ -644,6 +982,14 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o->cache && !o->no_cache) {
+		rc = cache_before(&bc, &restored, ctx, c, o, workdir, err);
+		if (rc < 0)
+			goto out;
+	}
+	env[1] = !bc.dir ? "ROGER_BUILD_CACHE=off"
+		 : restored ? "ROGER_BUILD_CACHE=restored"
+			    : "ROGER_BUILD_CACHE=missed";
 	snprintf(env_commit, sizeof(env_commit), "ROGER_COMMIT=%s", a->commit);
 	ro.command = o->command;
 	ro.dir = workdir;
@@ -654,9 +1000,12 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	ro.tail = o->output_tail;
 	roger_info(ctx, "running '%s'", o->command);
 	rc = roger_run_command(ctx, &ro, err);
+	if (rc == 0 && bc.dir && !restored)
+		cache_after(&bc, ctx, workdir);
 	if (rc == 0)
 		rc = package(a, ctx, repo, c, FROM_DIR, dir, o, subdir, err);
 out:
+	roger_build_cache_release(&bc);
 	{
 		struct roger_err rerr = ROGER_ERR_INIT;
 

@@ -3,13 +3,19 @@
  * subtree at one commit (plus what its build command produced), named by
  * its SHA-256 and cached under the project's .roger/ directory.
  *
- * The same commit and build settings give the same bytes in any clone on
- * any machine (with the same zlib): entries sorted in git's order, mtime =
- * commit time, uid/gid 0 without names, modes 0644/0755 (directories 0755,
- * symlinks 0777), no extended attributes, pax format with UTF-8 names, and
- * a gzip header without name or time.  Attributes come from the
+ * The same tree and build settings give the same bytes in any clone on
+ * any machine with the same compressor (roger_pack_compressor): entries
+ * sorted in git's order, mtime = ROGER_PACK_MTIME (image layers:
+ * ROGER_PACK_LAYER_MTIME), uid/gid 0 without names, modes 0644/0755
+ * (directories 0755, symlinks 0777), no extended attributes, pax format
+ * with UTF-8 names, and a gzip header without name or time.  Attributes come from the
  * .gitattributes files of the packaged tree only (export-ignore), never
  * from the machine.
+ *
+ * The gzip stream is a row of segments, each the compressed form of a
+ * run of entries made without reference to what precedes it (seg.h), so
+ * that a build copies the unchanged runs of recent artifacts and gives
+ * the same bytes as a build from scratch.
  *
  * Two levels: roger_pack_build() does what `roger build` does (resolve,
  * dirty check, cache, build command, atomic store), and the roger_pack_*
@@ -27,6 +33,7 @@
 
 ROGER_BEGIN_DECLS
 
+struct json_t;
 struct roger_buf;
 struct roger_ctx;
 struct roger_err;
@@ -51,8 +58,14 @@ struct roger_build_opts {
 	const char *command;  /* build.command, or NULL */
 	const char *const *exclude; /* build.exclude: NULL-terminated, or NULL */
 	int timeout;          /* build command limit in seconds; <= 0: default */
+	/*
+	 * build.cache of roger.json (borrowed), or NULL: what the command
+	 * makes that is restored into the clean export from .roger/build-cache
+	 * when its key is unchanged, and saved there after a successful run.
+	 */
+	const struct json_t *cache;
 	bool allow_dirty;     /* package a dirty work tree instead of failing */
-	bool no_cache;        /* package even when the cache has the artifact */
+	bool no_cache;        /* ignore both caches: build and package anew */
 	const char *cache_dir; /* NULL: <workdir>/<subdir>/.roger */
 	int threads;          /* compression threads; 0: one per processor */
 	roger_build_output_fn output_fn; /* build command output, may be NULL */
@@ -93,7 +106,7 @@ struct roger_artifact {
 	uint64_t files;      /* regular files and symbolic links */
 	char commit[41];     /* commit id (HEAD's for a dirty work tree) */
 	char tree[41];       /* the packaged subtree's tree id ("" if dirty) */
-	int64_t time;        /* commit time: the mtime of every entry */
+	int64_t time;        /* commit time */
 	bool dirty;          /* packaged from a dirty work tree */
 	bool cached;         /* found in the cache, no packaging done */
 	char diff_id[65];    /* layers: SHA-256 of the uncompressed tar */
@@ -108,14 +121,16 @@ struct roger_artifact {
  * (roger_repo_dirty) fails with ROGER_EDIRTY unless `allow_dirty`, which
  * packages the work tree instead (tracked files plus untracked files that
  * are not ignored; never cached).  Otherwise the cache is looked up by the
- * packaged tree, the commit time and the build settings; a hit is checked
- * against its SHA-256 before it is returned, and a damaged entry is
- * rebuilt.  With a build command, the commit (or dirty work tree) is
- * exported to a temporary directory, the command runs there under
- * /bin/sh in the project's directory with its output streamed to
- * `output_fn`, and the result is packaged; it fails with ROGER_ERROR
- * (exit status or signal in the message) or ROGER_EINTR.  The artifact is
- * written through a temporary file and renamed into place.
+ * packaged tree and the build settings; a hit whose file changed since its
+ * digest was recorded is checked against its SHA-256 before it is
+ * returned, and a damaged entry is rebuilt.  With a build command, the
+ * commit (or dirty work tree) is exported to a temporary directory, what
+ * `o->cache` names is restored into it from the build cache, the command
+ * runs there under /bin/sh in the project's directory with its output
+ * streamed to `output_fn`, and the result is packaged; it fails with
+ * ROGER_ERROR (exit status or signal in the message) or ROGER_EINTR.  The
+ * runs of entries that recent artifacts hold are copied from them.  The
+ * artifact is written through a temporary file and renamed into place.
  *
  * Errors: ROGER_EUSAGE (unknown ref), ROGER_ENOTFOUND (no commit, no such
  * project directory at the commit), ROGER_EDIRTY, ROGER_EINVALID (a bad
@@ -129,17 +144,24 @@ ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 
 /* ---- writers ------------------------------------------------------------ */
 
+/*
+ * The modification time of every entry (1980-01-01 00:00:00 UTC, the
+ * earliest time zip and some other tools can represent): fixed, so that
+ * the same tree gives the same bytes whatever the commit.
+ */
+#define ROGER_PACK_MTIME ((int64_t)315532800)
+
 struct roger_pack_opts {
 	const char *subdir;   /* the subtree to package: "" or "apps/web" */
 	const char *const *exclude; /* gitignore-style, relative to subdir */
-	int64_t mtime;        /* entry time for work tree and directory sources */
+	int64_t mtime;        /* of every entry; 0: ROGER_PACK_MTIME */
 	int threads;          /* 0: one per processor */
 	/*
 	 * Image layers: every entry goes under this directory ("app":
-	 * relative, no trailing '/'), written first with its parents, all of
-	 * them dated `mtime` whatever the source, and stats->diff_id receives
-	 * the SHA-256 of the uncompressed tar ("": a layer whose entries stay
-	 * at the root).  NULL: entries at the root, no diff_id.
+	 * relative, no trailing '/'), written first with its parents, and
+	 * stats->diff_id receives the SHA-256 of the uncompressed tar ("": a
+	 * layer whose entries stay at the root).  NULL: entries at the root,
+	 * no diff_id.
 	 */
 	const char *prefix;
 	roger_pack_progress_fn progress_fn;
@@ -150,6 +172,8 @@ struct roger_pack_stats {
 	uint64_t files;      /* regular files and symbolic links */
 	uint64_t size;       /* compressed bytes written */
 	uint64_t tar_size;   /* uncompressed bytes */
+	uint64_t segments;   /* runs of entries compressed apart */
+	uint64_t reused;     /* of them, copied from an earlier artifact */
 	char sha256[65];     /* of the compressed stream */
 	char diff_id[65];    /* with a prefix: of the uncompressed tar */
 	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
@@ -157,6 +181,12 @@ struct roger_pack_stats {
 };
 
 ROGER_EXTERN void roger_pack_stats_release(struct roger_pack_stats *s);
+
+/*
+ * The compressor of artifacts and its level ("libdeflate 1.14 level 5"):
+ * artifacts are byte-identical only when made by the same one.  Static.
+ */
+ROGER_EXTERN const char *roger_pack_compressor(void);
 
 /* The subtree at commit `commit` (a full hex id) of `repo`. */
 ROGER_EXTERN int

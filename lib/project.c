@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "buildcache.h"
 #include "cron.h"
 #include "ctx.h"
 #include "err.h"
@@ -62,7 +63,53 @@ static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
 	return 0;
 }
 
+/* build.cache.paths and build.cache.key: relative paths inside the project. */
+static int check_cache_paths(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc = roger_schema_expect_strings(c, v, true);
+
+	(void)flags;
+	json_array_foreach(v, i, item) {
+		size_t mark = roger_schema_push_index(c, i);
+		const char *why =
+			roger_build_cache_path_invalid(json_string_value(item));
+
+		if (rc == 0 && why)
+			rc = roger_schema_fail(c, "'%s' %s",
+					       json_string_value(item), why);
+		roger_schema_pop(c, mark);
+	}
+	return rc;
+}
+
+static const struct roger_schema_key build_cache_keys[] = {
+	{ "key", ROGER_JSON_ARRAY, check_cache_paths, 0, 0 },
+	{ "max_mb", ROGER_JSON_INTEGER, NULL, 1, 1024 * 1024 },
+	{ "paths", ROGER_JSON_ARRAY, check_cache_paths, 0, 0 },
+	{ "version", ROGER_JSON_STRING, NULL, 0, 0 },
+};
+
+static int check_build_cache(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	int rc;
+
+	(void)flags;
+	rc = roger_schema_object(c, v, build_cache_keys,
+				 ROGER_ARRAY_SIZE(build_cache_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc == 0 && !json_object_get(v, "paths"))
+		rc = roger_schema_fail(c, "missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
+	if (rc == 0 && !json_object_get(v, "key"))
+		rc = roger_schema_fail(c, "missing 'key': the files they depend on, such as [\"package-lock.json\"]");
+	return rc;
+}
+
 static const struct roger_schema_key build_keys[] = {
+	{ "cache", ROGER_JSON_OBJECT, check_build_cache, 0, 0 },
 	{ "command", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "exclude", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
 	{ "timeout", ROGER_JSON_INTEGER, NULL, 1, 86400 * 7 },
@@ -71,10 +118,20 @@ static const struct roger_schema_key build_keys[] = {
 static int check_build(struct roger_schema *c, const json_t *v,
 		       unsigned flags)
 {
+	size_t mark;
+	int rc;
+
 	(void)flags;
-	return roger_schema_object(c, v, build_keys,
-				   ROGER_ARRAY_SIZE(build_keys),
-				   ROGER_SCHEMA_NO_SECRETS);
+	rc = roger_schema_object(c, v, build_keys,
+				 ROGER_ARRAY_SIZE(build_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc < 0 || !json_object_get(v, "cache") ||
+	    json_object_get(v, "command"))
+		return rc;
+	mark = roger_schema_push_key(c, "cache");
+	rc = roger_schema_fail(c, "caches what build.command makes, and there is no build.command");
+	roger_schema_pop(c, mark);
+	return rc;
 }
 
 static int check_overlay(struct roger_schema *c, const json_t *v,

@@ -330,6 +330,8 @@ static const struct roger_schema_key local_keys[] = {
 	{ "max_extract_entries", ROGER_JSON_INTEGER, NULL, 0,
 	  9007199254740992.0 },
 	{ "port", ROGER_JSON_INTEGER, NULL, 1, 65535 },
+	{ "registry_auth", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "registry_port", ROGER_JSON_INTEGER, NULL, 0, 65535 },
 	{ "state_dir", ROGER_JSON_STRING, NULL, 0, 0 },
 };
 
@@ -391,6 +393,7 @@ void roger_user_config_free(struct roger_user_config *uc)
 	json_decref(uc->root);
 	free(uc->local_state_dir);
 	free(uc->local_ca_file);
+	free(uc->local_registry_auth);
 	free(uc);
 }
 
@@ -441,6 +444,8 @@ int roger_user_config_load(struct roger_user_config **out,
 	local = json_object_get(uc->root, "local");
 	v = json_object_get(local, "port");
 	uc->local_port = v ? (int)json_integer_value(v) : ROGER_LOCAL_PORT;
+	v = json_object_get(local, "registry_port");
+	uc->local_registry_port = v ? (int)json_integer_value(v) : ROGER_LOCAL_REGISTRY_PORT;
 	v = json_object_get(local, "state_dir");
 	free(dir);
 	dir = dir_of(uc->path);
@@ -452,6 +457,12 @@ int roger_user_config_load(struct roger_user_config **out,
 	}
 	uc->local_max_extract_bytes = limit_value(json_object_get(local, "max_extract_bytes"));
 	uc->local_max_extract_entries = limit_value(json_object_get(local, "max_extract_entries"));
+	v = json_object_get(local, "registry_auth");
+	if (v && dir &&
+	    !(uc->local_registry_auth = expand_file(ctx, dir, json_string_value(v)))) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
 	v = json_object_get(local, "ca_file");
 	if (!uc->local_state_dir ||
 	    (v && dir &&
@@ -517,6 +528,7 @@ void roger_target_free(struct roger_target *t)
 	free(t->auth.netrc_file);
 	free(t->ca_file);
 	free(t->local_state_dir);
+	free(t->registry);
 	free(t);
 }
 
@@ -646,8 +658,12 @@ int roger_target_local_sync(struct roger_target *t, int port,
 	    (rc = set_string(&t->mesos, url, err)) < 0 ||
 	    (rc = set_string(&t->artifacts, artifacts, err)) < 0)
 		return rc;
+	free(t->registry);
+	t->registry = NULL;
 	if (!st.running || st.port <= 0)
 		return 0;
+	if (st.registry[0] && (rc = set_string(&t->registry, st.registry, err)) < 0)
+		return rc;
 	/* Its server wrote the token before it answered: none is an error. */
 	rc = roger_local_token_read(token, t->local_state_dir, &why);
 	if (rc < 0)

@@ -49,6 +49,13 @@ struct roger_target {
 	char *artifacts;   /* store base URL ending in '/', NULL when none */
 	char **metronome;  /* Metronome base URLs, in failover order */
 	size_t n_metronome;
+	/*
+	 * The registry images are pushed to, as image references name it
+	 * ("host[:port]"), NULL when none.  The built-in target's is roger
+	 * local's own registry, known once its server runs; it takes the
+	 * target's token as the password of HTTP Basic (any user).
+	 */
+	char *registry;
 	struct roger_auth auth;
 	char *ca_file;
 	bool is_protected; /* changes need --yes */
@@ -79,9 +86,15 @@ struct roger_user_config {
 	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
 	 * unset, UINT64_MAX for none (0 in the file). */
 	uint64_t local_max_extract_bytes, local_max_extract_entries;
+	/* The port of its own registry (default ROGER_LOCAL_REGISTRY_PORT,
+	 * 0: any free one), and the Docker config.json holding credentials
+	 * for the registries it pulls images from (NULL: Docker's own). */
+	int local_registry_port;
+	char *local_registry_auth;
 };
 
 #define ROGER_LOCAL_PORT 7878
+#define ROGER_LOCAL_REGISTRY_PORT 7879
 
 /*
  * Load $XDG_CONFIG_HOME/roger/config.json (or `path`).  A missing file is

@@ -248,6 +248,14 @@ START_TEST(test_config_wrong_types_by_path)
 		       "roger.json: build.exclude[1]: expected a string, got an integer");
 	assert_refused(HEAD "\"build\": {\"timeout\": 0}}",
 		       "roger.json: build.timeout: expected an integer >= 1, got 0");
+	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"max_mb\": 0}}}",
+		       "roger.json: build.cache.max_mb: expected an integer >= 1, got 0");
+	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": \"out\", \"key\": [\"k\"]}}}",
+		       "roger.json: build.cache.paths: expected an array, got a string");
+	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"versoin\": \"v\"}}}",
+		       "roger.json: build.cache: unknown key 'versoin', did you mean 'version'?");
+	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"key\": [\"k\"]}}}",
+		       "roger.json: build.cache: missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
 	assert_refused(HEAD "\"environments\": []}",
 		       "roger.json: environments: expected an object, got an array");
 	assert_refused(HEAD "\"environments\": {\"prod\": {\"target\": 1}}}",

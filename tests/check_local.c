@@ -1,20 +1,26 @@
 /*
  * check_local.c - unit tests of roger local's pure parts: app definitions
  * as Marathon reads and prints them, ids, timestamps, number formats, the
- * Host and token rules and the token file.  (The server itself is tested
- * over HTTP by tests/cli/t700*-local-*.sh.)
+ * Host and token rules and the token file; and servers as a library
+ * user runs them: one in the background, and two in one process.  (The
+ * server itself is tested over HTTP by tests/cli/t70*-local-*.sh.)
  */
 #include <config.h>
 
 #include <check.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/roger.h"
 #include "lib/local/auth.h"
+#include "lib/local/container.h"
+#include "lib/local/images.h"
 #include "lib/local/internal.h"
 #include "lib/util.h"
 
@@ -131,7 +137,9 @@ START_TEST(test_local_app_validation)
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}", 422, "Object is not valid", "/upgradeStrategy/maximumOverCapacity", "is greater than 1");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}", 422, "Object is not valid", "/healthChecks(0)", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}", 422, "Invalid JSON", "/healthChecks(0)/protocol", "error.unknown.enum.literal");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\"}}}", 422, "Object is not valid", "/container", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}", 422, "Object is not valid", "/container/docker/privileged", "privileged containers are not supported by roger local");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"nginx\"},\"volumes\":[{\"containerPath\":\"/d\",\"hostPath\":\"/\",\"mode\":\"RW\"}]}}", 422, "Object is not valid", "/container/volumes", NULL);
+	expect_invalid("{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}", 422, "Object is not valid", "/networks", NULL);
 	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422, "Invalid JSON", "/env/A", "error.expected.jsstring");
 }
@@ -386,7 +394,13 @@ START_TEST(test_local_up_status_stop)
 	ck_assert(st.running);
 	ck_assert_int_gt(st.port, 0);
 	ck_assert(roger_local_ping(st.port, 2000));
+	/* Already running: an error, and `again` is left alone. */
+	memset(&again, 0, sizeof(again));
+	again.pid = -42;
 	ck_assert_int_eq(roger_local_up(&again, ctx, roger, dir, 0, 30000, &err), ROGER_EEXISTS);
+	ck_assert_int_eq(again.pid, -42);
+	ck_assert(!again.running);
+	ck_assert_int_eq(roger_local_status(&again, dir, &err), 0);
 	ck_assert_int_eq(again.pid, st.pid);
 	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
 	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
@@ -399,6 +413,306 @@ START_TEST(test_local_up_status_stop)
 }
 END_TEST
 
+/* ---- servers in one process ----------------------------------------------- */
+
+/* A roger local served by a thread of this process. */
+struct server {
+	char dir[64];
+	struct roger_ctx *ctx;
+	volatile sig_atomic_t stop;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool ready, done;
+	char url[64];
+	int rc;
+	struct roger_err err;
+	struct roger_marathon *m;
+};
+
+static void server_ready(void *data, const char *url)
+{
+	struct server *s = data;
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	s->ready = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *server_main(void *data)
+{
+	struct server *s = data;
+	struct roger_local_options o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = s->dir;
+	o.cpus = 2;
+	o.mem = 1024;
+	rc = roger_local_serve(s->ctx, &o, &s->stop, server_ready, s, &s->err);
+	pthread_mutex_lock(&s->lock);
+	s->rc = rc;
+	s->done = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Wait at most `seconds` for `*flag` (under s->lock); whether it came. */
+static bool server_wait(struct server *s, const bool *flag, int seconds)
+{
+	struct timespec ts;
+	bool got;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	pthread_mutex_lock(&s->lock);
+	while (!*flag && !s->done &&
+	       pthread_cond_timedwait(&s->cond, &s->lock, &ts) == 0)
+		;
+	got = *flag;
+	pthread_mutex_unlock(&s->lock);
+	return got;
+}
+
+static void server_start(struct server *s)
+{
+	struct roger_http_client_opts o = { 0 };
+	struct roger_http_client *http = NULL;
+	struct roger_auth auth = { 0 };
+	char token[ROGER_LOCAL_TOKEN_LEN + 1];
+	const char *bases[1];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/roger-check-two.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(s->dir));
+	ck_assert_int_eq(roger_ctx_new(&s->ctx, NULL), 0);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
+	ck_assert_msg(server_wait(s, &s->ready, 30), "the server of %s did not start: %s",
+		      s->dir, s->err.msg);
+	ck_assert_int_eq(roger_local_token_read(token, s->dir, NULL), 0);
+	bases[0] = s->url;
+	o.name = "marathon";
+	o.bases = bases;
+	o.n_bases = 1;
+	o.timeout_ms = 10000;
+	auth.kind = ROGER_AUTH_TOKEN;
+	auth.token = token;
+	o.auth = &auth;
+	ck_assert_int_eq(roger_http_client_new(&http, s->ctx, &o, NULL, NULL), 0);
+	ck_assert_int_eq(roger_marathon_new(&s->m, s->ctx, http, NULL), 0);
+}
+
+/* Ask the server to stop; whether it did within 30 s (then it is joined). */
+static bool server_stop(struct server *s)
+{
+	roger_marathon_free(s->m);
+	s->m = NULL;
+	s->stop = 1;
+	if (!server_wait(s, &s->done, 30))
+		return false;
+	pthread_join(s->thread, NULL);
+	return true;
+}
+
+static void server_free(struct server *s)
+{
+	char *cmd;
+
+	roger_ctx_free(s->ctx);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", s->dir), -1);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+/* Run /two with `instances` on `s`, and wait until that many run. */
+static void run_two(struct server *s, int instances)
+{
+	struct roger_marathon_deployment_result res;
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *app = json_pack("{s:s,s:s,s:f,s:i,s:i}", "id", "/two", "cmd",
+				"sleep 300", "cpus", 0.1, "mem", 16,
+				"instances", instances);
+	int running = -1;
+
+	memset(&res, 0, sizeof(res));
+	ck_assert_msg(roger_marathon_put_app(&res, NULL, s->m, "/two", app, 0, &err) == 0,
+		      "%s", err.msg);
+	json_decref(app);
+	for (int i = 0; i < 300 && running != instances; i++) {
+		struct roger_marathon_app *a = NULL;
+
+		if (i)
+			usleep(100000);
+		ck_assert_msg(roger_marathon_get_app(&a, s->m, "/two", 0, &err) == 0,
+			      "%s", err.msg);
+		running = a->tasks_running;
+		roger_marathon_app_free(a);
+	}
+	ck_assert_int_eq(running, instances);
+}
+
+START_TEST(test_local_two_servers_in_one_process)
+{
+	struct server a, b;
+
+	server_start(&a);
+	server_start(&b);
+	ck_assert_str_ne(a.url, b.url);
+	run_two(&a, 1);
+	run_two(&b, 1);
+	/* Each has its own scheduler: stopping the first stops its own,
+	 * and the second goes on scheduling. */
+	ck_assert_msg(server_stop(&a), "the first server did not stop");
+	ck_assert_msg(a.rc == 0, "%s", a.err.msg);
+	run_two(&b, 2);
+	ck_assert_msg(server_stop(&b), "the second server did not stop");
+	ck_assert_msg(b.rc == 0, "%s", b.err.msg);
+	server_free(&a);
+	server_free(&b);
+}
+END_TEST
+
+
+/* ---- containers: what runs, with what environment (the UCR's rules) ------ */
+
+static char *entry_busybox[] = { (char *)"/bin/busybox", NULL };
+static char *cmd_echo[] = { (char *)"/bin/echo", (char *)"from-cmd", NULL };
+static char *img_env[] = { (char *)"PATH=/bin", (char *)"GREETING=image", (char *)"KEEP=1", NULL };
+
+static void check_argv(const char *cmd, const char *const *args,
+		       char **entry, char **cmdv, const char *want)
+{
+	struct roger_image_use img;
+	struct roger_err err = ROGER_ERR_INIT;
+	char **argv = NULL, joined[512] = "";
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	img.entrypoint = entry;
+	img.cmd = cmdv;
+	rc = roger_container_argv(&argv, cmd, args, &img, &err);
+	if (!want) {
+		ck_assert_int_eq(rc, ROGER_EINVALID);
+		ck_assert_str_eq(err.msg, "Failed to determine the launch command: No executable is found");
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	for (char **p = argv; *p; p++) {
+		strcat(joined, p == argv ? "" : "|");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(argv);
+	ck_assert_str_eq(joined, want);
+}
+
+START_TEST(test_local_container_argv)
+{
+	const char *const args[] = { "sh", "-c", "x", NULL };
+
+	/* cmd: /bin/sh -c, whatever the image says */
+	check_argv("echo hi", NULL, entry_busybox, cmd_echo, "/bin/sh|-c|echo hi");
+	/* args go to the Entrypoint, Cmd dropped */
+	check_argv(NULL, args, entry_busybox, cmd_echo, "/bin/busybox|sh|-c|x");
+	/* no Entrypoint: Cmd[0] then args */
+	check_argv(NULL, args, NULL, cmd_echo, "/bin/echo|sh|-c|x");
+	/* neither: Entrypoint then Cmd, or Cmd alone */
+	check_argv(NULL, NULL, entry_busybox, cmd_echo, "/bin/busybox|/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, cmd_echo, "/bin/echo|from-cmd");
+	check_argv(NULL, NULL, NULL, NULL, NULL);
+	check_argv(NULL, args, NULL, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_local_container_env)
+{
+	struct roger_image_use img;
+	char *task[] = { (char *)"GREETING=app", (char *)"PORT0=31000", NULL }, **env = NULL;
+	char joined[512] = "";
+
+	memset(&img, 0, sizeof(img));
+	img.env = img_env;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	for (char **p = env; *p; p++) {
+		strcat(joined, p == env ? "" : " ");
+		strcat(joined, *p);
+		free(*p);
+	}
+	free(env);
+	/* the image's first, those the task sets overridden by the task's */
+	ck_assert_str_eq(joined, "PATH=/bin KEEP=1 GREETING=app PORT0=31000");
+	img.env = NULL;
+	ck_assert_int_eq(roger_container_env(&env, task, &img), 0);
+	ck_assert_str_eq(env[2], "PATH=" ROGER_CONTAINER_PATH);
+	for (char **p = env; *p; p++)
+		free(*p);
+	free(env);
+}
+END_TEST
+
+START_TEST(test_local_container_exec_paths)
+{
+	char **v = NULL;
+
+	ck_assert_int_eq(roger_container_exec_paths(&v, "httpd", "/usr/bin:/bin::rel", "/srv"), 0);
+	ck_assert_str_eq(v[0], "/usr/bin/httpd");
+	ck_assert_str_eq(v[1], "/bin/httpd");
+	ck_assert_str_eq(v[2], "/srv/httpd");
+	ck_assert_str_eq(v[3], "/srv/rel/httpd");
+	ck_assert_ptr_null(v[4]);
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+	ck_assert_int_eq(roger_container_exec_paths(&v, "./run", NULL, "/app"), 0);
+	ck_assert_str_eq(v[0], "/app/./run");
+	ck_assert_ptr_null(v[1]);
+	free(v[0]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_local_container_user)
+{
+	char dir[] = "/tmp/check_local_user.XXXXXX", path[128];
+	struct roger_err err = ROGER_ERR_INIT;
+	uid_t uid;
+	gid_t gid;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/srv:/bin/sh\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/etc/group", dir);
+	f = fopen(path, "w");
+	fputs("root:x:0:\nstaff:x:50:\n", f);
+	fclose(f);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "", &err), 0);
+	ck_assert_int_eq(uid, 0);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app", &err), 0);
+	ck_assert_int_eq(uid, 1000);
+	ck_assert_int_eq(gid, 1001);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app:staff", &err), 0);
+	ck_assert_int_eq(gid, 50);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "4242:7", &err), 0);
+	ck_assert_int_eq(uid, 4242);
+	ck_assert_int_eq(gid, 7);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "nobody", &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "unable to find user nobody: no matching entries in passwd file");
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -413,6 +727,13 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, test_local_config_change_ignores_instances);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("container");
+	tcase_add_test(tc, test_local_container_argv);
+	tcase_add_test(tc, test_local_container_env);
+	tcase_add_test(tc, test_local_container_exec_paths);
+	tcase_add_test(tc, test_local_container_user);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("auth");
 	tcase_add_test(tc, test_local_host_rule);
 	tcase_add_test(tc, test_local_token_rule);
@@ -423,6 +744,7 @@ static Suite *local_suite(void)
 	tc = tcase_create("control");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_local_up_status_stop);
+	tcase_add_test(tc, test_local_two_servers_in_one_process);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("util");

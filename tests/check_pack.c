@@ -23,7 +23,7 @@
 #include <zlib.h>
 
 #include "git-fixture.h"
-#include "lib/gz.h"
+#include "lib/seg.h"
 #include "lib/pattern.h"
 #include "lib/roger.h"
 
@@ -495,7 +495,7 @@ START_TEST(test_pack_metadata_is_normalized)
 	for (size_t i = 0; i < got.n; i++) {
 		const struct entry *e = &got.v[i];
 
-		ck_assert_int_eq(e->mtime, T0);
+		ck_assert_int_eq(e->mtime, ROGER_PACK_MTIME);
 		ck_assert_int_eq(e->uid, 0);
 		ck_assert_int_eq(e->gid, 0);
 		ck_assert(!e->uname || !*e->uname);
@@ -604,7 +604,7 @@ START_TEST(test_pack_tags_and_detached_head)
 		pack_mem(&out, &st, dir, refs[i], "", NULL, 0);
 		got = read_archive(out.buf, out.len);
 		ck_assert_str_eq(find(&got, "v.txt")->data.buf, "one\n");
-		ck_assert_int_eq(find(&got, "v.txt")->mtime, T0);
+		ck_assert_int_eq(find(&got, "v.txt")->mtime, ROGER_PACK_MTIME);
 		free_listing(&got);
 		roger_pack_stats_release(&st);
 		roger_buf_reset(&out);
@@ -994,7 +994,7 @@ START_TEST(test_pack_build_command)
 	ck_assert_msg(!strstr(where, dir), "ran in the work tree: %s", where);
 	ck_assert(!roger_fs_exists(where)); /* the export is gone */
 	ck_assert_int_eq(strncmp(find(&got, "out/commit")->data.buf, a->commit, 40), 0);
-	ck_assert_int_eq(find(&got, "out/VERSION")->mtime, T0);
+	ck_assert_int_eq(find(&got, "out/VERSION")->mtime, ROGER_PACK_MTIME);
 	where = roger_path_join(dir, "app/out");
 	ck_assert(!roger_fs_is_dir(where));
 	free(where);
@@ -1032,6 +1032,102 @@ START_TEST(test_pack_build_command)
 }
 END_TEST
 
+/*
+ * An image layer's file, checked: its diff_id is the digest of the whole
+ * tar, every entry is under "srv/app" (after "srv" and "srv/app") and
+ * dated ROGER_PACK_LAYER_MTIME.  Returns the file's bytes in `raw`.
+ */
+static void check_layer(struct roger_buf *raw, const struct roger_artifact *a)
+{
+	struct roger_buf tar = ROGER_BUF_INIT;
+	struct listing l;
+	char d[ROGER_DIGEST_SIZE];
+
+	ck_assert_int_eq(roger_fs_read_file(raw, a->path, NULL), 0);
+	gunzip_all(&tar, raw->buf, raw->len);
+	roger_digest_of(d, tar.buf, tar.len);
+	ck_assert_str_eq(a->diff_id, d + strlen("sha256:"));
+	l = read_archive(raw->buf, raw->len);
+	ck_assert_uint_gt(l.n, 2);
+	ck_assert_str_eq(l.v[0].path, "srv");
+	ck_assert_str_eq(l.v[1].path, "srv/app");
+	for (size_t i = 0; i < l.n; i++) {
+		ck_assert_int_eq(l.v[i].mtime, ROGER_PACK_LAYER_MTIME);
+		ck_assert(i < 2 || !strncmp(l.v[i].path, "srv/app/", 8));
+	}
+	free_listing(&l);
+	roger_buf_release(&tar);
+}
+
+/*
+ * Image layers go through the segment writer too, but are never made of
+ * segments copied from earlier artifacts: their diff_id is the digest of
+ * every tar byte.  A layer built after an artifact and a layer of the
+ * tree a commit before, whose runs of entries mostly did not change, is
+ * the same as one built from scratch, with the right diff_id.
+ */
+START_TEST(test_pack_build_layer)
+{
+	char *dir = sub_path("layer"), *cache = sub_path("layer-cache");
+	char *fresh = sub_path("layer-fresh");
+	struct roger_build_opts o = { 0 };
+	struct roger_artifact *art = NULL, *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	struct roger_buf b1 = ROGER_BUF_INIT, b2 = ROGER_BUF_INIT,
+			 b3 = ROGER_BUF_INIT;
+	char commit[41], name[32];
+	git_repository *r = fx_init(dir);
+
+	/* Enough entries for many runs, so that most could be copied. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "src/f%03d.txt", i);
+		fx_writes(r, name, name);
+	}
+	fx_commit(r, "many", T0, commit);
+	o.workdir = dir;
+	o.cache_dir = cache; /* out of the tree, which fx_commit takes whole */
+	build_ok(&art, &o);
+	ck_assert(!art->cached);
+	ck_assert_str_eq(art->diff_id, "");
+	o.layer_dir = "srv/app";
+	build_ok(&l1, &o);
+	ck_assert(!l1->cached);
+	ck_assert_str_ne(l1->sha256, art->sha256);
+	check_layer(&b1, l1);
+
+	/* One file changed: a new layer, right, as if built from scratch. */
+	fx_writes(r, "src/f150.txt", "changed");
+	fx_commit(r, "one change", T0 + 60, commit);
+	o.layer_dir = NULL;
+	roger_artifact_free(art);
+	build_ok(&art, &o);
+	o.layer_dir = "srv/app";
+	build_ok(&l2, &o);
+	ck_assert(!l2->cached);
+	ck_assert_str_ne(l2->diff_id, l1->diff_id);
+	check_layer(&b2, l2);
+	o.cache_dir = fresh;
+	build_ok(&l3, &o);
+	ck_assert(!l3->cached);
+	check_layer(&b3, l3);
+	ck_assert_str_eq(l3->sha256, l2->sha256);
+	ck_assert_str_eq(l3->diff_id, l2->diff_id);
+	ck_assert_uint_eq(b3.len, b2.len);
+	ck_assert(!memcmp(b3.buf, b2.buf, b2.len));
+
+	roger_artifact_free(art);
+	roger_artifact_free(l1);
+	roger_artifact_free(l2);
+	roger_artifact_free(l3);
+	roger_buf_release(&b1);
+	roger_buf_release(&b2);
+	roger_buf_release(&b3);
+	git_repository_free(r);
+	free(dir);
+	free(cache);
+	free(fresh);
+}
+END_TEST
+
 /* ---- tests: gzip and patterns ------------------------------------------- */
 
 static void inflate_all(struct roger_buf *out, const struct roger_buf *in)
@@ -1056,51 +1152,206 @@ static void inflate_all(struct roger_buf *out, const struct roger_buf *in)
 	inflateEnd(&zs);
 }
 
-static void gz_compress(struct roger_buf *out, const char *data, size_t len,
-			int threads, size_t piece)
+/* Text that compresses about as source code does. */
+static char *text_data(size_t len, unsigned seed)
 {
-	struct roger_gz *gz = NULL;
+	char *data = malloc(len ? len : 1);
+	unsigned x = seed;
 
-	ck_assert_int_eq(roger_gz_new(&gz, 6, threads, to_buf, out, NULL), 0);
-	for (size_t off = 0; off < len; off += piece)
-		ck_assert_int_eq(roger_gz_write(gz, data + off,
-						len - off < piece ? len - off
-								  : piece,
-						NULL),
-				 0);
-	ck_assert_int_eq(roger_gz_finish(gz, NULL), 0);
-	roger_gz_free(gz);
-}
-
-START_TEST(test_pack_gzip_parallel_is_deterministic)
-{
-	size_t len = 3 * 1024 * 1024 + 12345;
-	char *data = malloc(len);
-	struct roger_buf one = ROGER_BUF_INIT, four = ROGER_BUF_INIT,
-			 back = ROGER_BUF_INIT, empty = ROGER_BUF_INIT;
-	unsigned x = 1;
-
+	ck_assert_ptr_nonnull(data);
 	for (size_t i = 0; i < len; i++) {
 		x = x * 1103515245 + 12345;
 		data[i] = (i % 3) ? (char)('a' + (x >> 16) % 8) : ' ';
 	}
-	gz_compress(&one, data, len, 1, len);
-	gz_compress(&four, data, len, 4, 1000);
+	return data;
+}
+
+struct seg_piece {
+	unsigned char key;
+	size_t len;
+	unsigned seed;
+};
+
+/*
+ * A stream of segments (keys 1, 2, ... filled with bytes), written in
+ * pieces of `step` bytes with `threads` workers, segments found in `reuse`
+ * copied; the index in *idx.
+ */
+static void seg_stream(struct roger_buf *out, struct roger_buf *plain,
+		       struct roger_seg_index *idx, const struct seg_piece *p,
+		       size_t n, int threads, size_t step,
+		       const struct roger_seg_table *reuse)
+{
+	struct roger_seg *s = NULL;
+
+	ck_assert_int_eq(roger_seg_new(&s, threads, to_buf, out, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char key[32] = { p[i].key };
+		char *data = text_data(p[i].len, p[i].seed);
+		const struct roger_seg_info *old = roger_seg_table_find(reuse, key);
+		char name[] = "a/pointer";
+		char *lfs[] = { name };
+
+		roger_buf_add(plain, data, p[i].len);
+		if (old) {
+			ck_assert_int_eq(roger_seg_copy(s, reuse, old, NULL), 0);
+			free(data);
+			continue;
+		}
+		ck_assert_int_eq(roger_seg_begin(s, key, NULL), 0);
+		for (size_t off = 0; off < p[i].len; off += step)
+			ck_assert_int_eq(roger_seg_write(s, data + off,
+							 p[i].len - off < step ? p[i].len - off : step,
+							 NULL), 0);
+		ck_assert_int_eq(roger_seg_end(s, i, lfs, i % 2, NULL), 0);
+		free(data);
+	}
+	ck_assert_int_eq(roger_seg_finish(s, idx, NULL), 0);
+	roger_seg_free(s);
+}
+
+static const struct seg_piece pieces[] = {
+	{ 1, 1000, 1 },
+	{ 2, 3 * ROGER_SEG_CHUNK + 12345, 2 },
+	{ 3, 1, 3 },
+	{ 4, ROGER_SEG_CHUNK, 4 },
+	{ 5, 70000, 5 },
+};
+
+START_TEST(test_pack_seg_is_deterministic)
+{
+	struct roger_buf one = ROGER_BUF_INIT, four = ROGER_BUF_INIT,
+			 plain = ROGER_BUF_INIT, plain4 = ROGER_BUF_INIT,
+			 back = ROGER_BUF_INIT;
+	struct roger_seg_index i1 = { 0 }, i4 = { 0 }, parsed = { 0 };
+	uint64_t at = 10, total = 0;
+	char *text;
+
+	seg_stream(&one, &plain, &i1, pieces, 5, 1, 1 << 20, NULL);
+	seg_stream(&four, &plain4, &i4, pieces, 5, 4, 1000, NULL);
 	ck_assert_uint_eq(one.len, four.len);
 	ck_assert(!memcmp(one.buf, four.buf, one.len));
-	ck_assert_uint_lt(one.len, len / 2);
+	ck_assert_uint_lt(one.len, plain.len / 2);
 	inflate_all(&back, &four);
-	ck_assert_uint_eq(back.len, len);
-	ck_assert(!memcmp(back.buf, data, len));
-	roger_buf_reset(&back);
-	gz_compress(&empty, data, 0, 2, 1);
-	inflate_all(&back, &empty);
-	ck_assert_uint_eq(back.len, 0);
+	ck_assert_uint_eq(back.len, plain.len);
+	ck_assert(!memcmp(back.buf, plain.buf, plain.len));
+	/* The index says where each segment is and what it holds. */
+	ck_assert_uint_eq(i1.n, 5);
+	ck_assert_uint_eq(i1.size, one.len);
+	for (size_t i = 0; i < i1.n; i++) {
+		ck_assert_uint_eq(i1.v[i].offset, at);
+		ck_assert_uint_eq(i1.v[i].ulen, pieces[i].len);
+		ck_assert_uint_eq(i1.v[i].files, i);
+		ck_assert_uint_eq(i1.v[i].n_lfs, i % 2);
+		ck_assert_uint_eq(i1.v[i].crc,
+				  crc32(0, (const unsigned char *)plain.buf + total,
+					(uInt)pieces[i].len));
+		at += i1.v[i].clen;
+		total += pieces[i].len;
+	}
+	ck_assert_uint_eq(at + 10, one.len);
+	/* Its text reads back the same. */
+	text = roger_seg_index_dump(&i1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(roger_seg_index_parse(&parsed, text, strlen(text), NULL), 0);
+	ck_assert_uint_eq(parsed.n, i1.n);
+	ck_assert_uint_eq(parsed.v[3].clen, i1.v[3].clen);
+	ck_assert_str_eq(parsed.v[1].lfs[0], "a/pointer");
+	ck_assert_str_eq(parsed.compressor, roger_seg_compressor());
+	free(text);
+	roger_seg_index_release(&parsed);
+	roger_seg_index_release(&i1);
+	roger_seg_index_release(&i4);
 	roger_buf_release(&one);
 	roger_buf_release(&four);
+	roger_buf_release(&plain);
+	roger_buf_release(&plain4);
 	roger_buf_release(&back);
-	roger_buf_release(&empty);
-	free(data);
+}
+END_TEST
+
+START_TEST(test_pack_seg_reuse_gives_the_same_bytes)
+{
+	struct roger_buf a = ROGER_BUF_INIT, b = ROGER_BUF_INIT,
+			 c = ROGER_BUF_INIT, plain = ROGER_BUF_INIT,
+			 back = ROGER_BUF_INIT;
+	struct roger_seg_index ia = { 0 }, ib = { 0 }, ic = { 0 };
+	struct roger_seg_table *t = NULL;
+	struct seg_piece changed[5];
+	char path[] = "/tmp/roger-check-seg-XXXXXX";
+	int fd;
+
+	seg_stream(&a, &plain, &ia, pieces, 5, 2, 4096, NULL);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, a.buf, a.len), (ssize_t)a.len);
+	close(fd);
+	ck_assert_int_eq(roger_seg_table_new(&t, NULL), 0);
+	ck_assert_int_eq(roger_seg_table_add(t, path, &ia, NULL), 0);
+	ck_assert_uint_eq(ia.n, 0); /* taken by the table */
+	unlink(path);               /* open already: still readable */
+	/* Every segment copied: the same bytes. */
+	roger_buf_reset(&plain);
+	seg_stream(&b, &plain, &ib, pieces, 5, 2, 4096, t);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert(!memcmp(a.buf, b.buf, a.len));
+	ck_assert_uint_eq(ib.v[1].files, 1);
+	ck_assert_uint_eq(ib.v[1].n_lfs, 1);
+	/* One changed (new key): the others copied, a valid stream still. */
+	memcpy(changed, pieces, sizeof(changed));
+	changed[2].key = 9;
+	changed[2].len = 5000;
+	roger_buf_reset(&plain);
+	seg_stream(&c, &plain, &ic, changed, 5, 2, 4096, t);
+	inflate_all(&back, &c);
+	ck_assert_uint_eq(back.len, plain.len);
+	ck_assert(!memcmp(back.buf, plain.buf, plain.len));
+	roger_seg_table_free(t);
+	roger_seg_index_release(&ia);
+	roger_seg_index_release(&ib);
+	roger_seg_index_release(&ic);
+	roger_buf_release(&a);
+	roger_buf_release(&b);
+	roger_buf_release(&c);
+	roger_buf_release(&plain);
+	roger_buf_release(&back);
+}
+END_TEST
+
+START_TEST(test_pack_seg_index_refused)
+{
+	static const char *const bad[] = {
+		"",
+		"{}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"00\",10,5,5,0,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",11,5,5,0,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":12,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,0,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,-1,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,0,0,[1]]]}",
+	};
+	struct roger_seg_index idx = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(roger_seg_index_parse(&idx, bad[i], strlen(bad[i]), &err) == ROGER_EINVALID,
+			      "accepted: %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_pack_seg_unfinal_refuses_garbage)
+{
+	unsigned char buf[64] = { 0xff, 0xff, 0xff, 0xff };
+	size_t len = 4;
+
+	ck_assert_int_eq(roger_seg_unfinal(buf, &len, sizeof(buf), 10), -1);
+	buf[0] = 0x03; /* an empty final block: not the 10 bytes it claims */
+	buf[1] = 0x00;
+	len = 2;
+	ck_assert_int_eq(roger_seg_unfinal(buf, &len, sizeof(buf), 10), -1);
+	len = 2;
+	ck_assert_int_eq(roger_seg_unfinal(buf, &len, sizeof(buf), 0), 0);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(buf[0], 0x02); /* the final bit cleared */
 }
 END_TEST
 
@@ -1249,10 +1500,14 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_build_cache);
 	tcase_add_test(tc, test_pack_build_dirty);
 	tcase_add_test(tc, test_pack_build_command);
+	tcase_add_test(tc, test_pack_build_layer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gzip");
-	tcase_add_test(tc, test_pack_gzip_parallel_is_deterministic);
+	tcase_add_test(tc, test_pack_seg_is_deterministic);
+	tcase_add_test(tc, test_pack_seg_reuse_gives_the_same_bytes);
+	tcase_add_test(tc, test_pack_seg_index_refused);
+	tcase_add_test(tc, test_pack_seg_unfinal_refuses_garbage);
 	tcase_add_test(tc, test_pack_wildmatch);
 	tcase_add_test(tc, test_pack_wildmatch_corners);
 	tcase_add_test(tc, test_pack_wildmatch_no_backtracking_blowup);

@@ -7,6 +7,7 @@
 #define ROGER_LOCAL_AGENT_INT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +48,12 @@ struct roger_agent_run {
 	uint16_t *ports;
 	int n_ports;
 	double kill_grace;
+	char *image;     /* or NULL: a plain process */
+	bool force_pull;
+	/* Image tasks, used by the run's thread only (agent-image.c). */
+	struct roger_image_use *img;
+	struct roger_container *ct;
+	char **exec_paths;
 	int wake_fd; /* eventfd: kill requested */
 	pthread_t thread;
 
@@ -90,7 +97,37 @@ struct roger_agent {
 	struct roger_watchdog watchdog;
 	pthread_t gc_thread; /* deletes the sandboxes of older generations */
 	bool gc_started;
+	struct roger_images *images;
+	char *isolation_why; /* why containers cannot run here, or NULL */
+	bool overlay_broken; /* overlayfs failed once: copy the images */
 };
+
+/* ---- agent-image.c: tasks that run in an image ----------------------------- */
+
+struct roger_err;
+struct roger_proc_spec;
+
+/*
+ * Before TASK_STARTING: pull the run's image, decide its command, its
+ * environment (*envp, the task's, is replaced by the container's) and
+ * user, and prepare its root.  *argv gets the command.  ROGER_EINTR when
+ * the task was killed meanwhile; otherwise a failure is the message of
+ * TASK_FAILED after "Failed to launch container: ".
+ */
+int roger_agent_image_prepare(struct roger_agent *a, struct roger_agent_run *r,
+			      char ***envp, char ***argv,
+			      bool (*cancelled)(void *data), void *data,
+			      struct roger_err *err);
+/* Start what roger_agent_image_prepare() prepared, as roger_proc_spawn(). */
+int roger_agent_image_spawn(struct roger_agent *a, struct roger_agent_run *r,
+			    const struct roger_proc_spec *spec, pid_t *pid,
+			    int *exec_errno, struct roger_err *err);
+/* The command's own exit status in place of its container init's. */
+void roger_agent_image_exit(struct roger_agent_run *r, siginfo_t *si);
+/* Once the task's processes are gone: its root removed, its image let go. */
+void roger_agent_image_release(struct roger_agent_run *r);
+/* At start: the containers an earlier run of the agent left behind. */
+void roger_agent_image_setup(struct roger_agent *a);
 
 /* Whether the run's task reached a terminal state (under the lock). */
 static inline bool roger_agent_run_over(const struct roger_agent_run *r)

@@ -66,6 +66,7 @@
 #include "util.h"
 #include "local/agent-int.h"
 #include "local/agent.h"
+#include "local/container.h"
 #include "local/fetch.h"
 #include "local/proc.h"
 
@@ -235,6 +236,7 @@ static void run_free(struct roger_agent_run *r)
 	free(r->executor_dir);
 	free(r->sandbox);
 	free(r->ports);
+	free(r->image);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
 	free(r);
@@ -272,6 +274,9 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 	r->env = dup_strv(t->env);
 	if (!r->env)
 		goto fail;
+	if (t->image && !(r->image = strdup(t->image)))
+		goto fail;
+	r->force_pull = t->force_pull_image;
 	if (t->fetch && !json_is_null(t->fetch)) {
 		r->fetch = json_deep_copy(t->fetch);
 		if (!r->fetch)
@@ -518,7 +523,7 @@ static int task_env(char ***out, const struct roger_agent *a,
 {
 	char endpoint[300], pid[320];
 	const char *mesos[][2] = {
-		{ "MESOS_SANDBOX", r->sandbox },
+		{ "MESOS_SANDBOX", r->image ? ROGER_CONTAINER_SANDBOX : r->sandbox },
 		{ "MESOS_DIRECTORY", r->sandbox },
 		{ "MESOS_TASK_ID", r->task_id },
 		{ "MESOS_FRAMEWORK_ID", r->framework_id },
@@ -559,10 +564,11 @@ static int task_env(char ***out, const struct roger_agent *a,
 	for (size_t i = 0; i < n_mesos; i++)
 		if ((rc = env_push(&v, &n, mesos[i][0], mesos[i][1])) < 0)
 			goto out;
-	if (!env_has(v, "PATH") &&
+	/* An image task's PATH and HOME are the image's (container.c). */
+	if (!r->image && !env_has(v, "PATH") &&
 	    (rc = env_push(&v, &n, "PATH", a->default_path)) < 0)
 		goto out;
-	if (a->home && !env_has(v, "HOME") &&
+	if (!r->image && a->home && !env_has(v, "HOME") &&
 	    (rc = env_push(&v, &n, "HOME", a->home)) < 0)
 		goto out;
 	*out = v;
@@ -756,6 +762,8 @@ static void finish_process(struct run_ctx *c, pid_t pid, bool killed)
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
 	       errno == EINTR)
 		;
+	if (c->r->ct)
+		roger_agent_image_exit(c->r, &si);
 	started = roger_proc_start_time(pid); /* a zombie still has it */
 	kill(-pid, SIGKILL);
 	roger_watchdog_remove(&a->watchdog, pid);
@@ -814,8 +822,18 @@ static void run_task(struct run_ctx *c)
 		emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
 		return;
 	}
-	if (build_env(c) < 0 || build_command(c) < 0) {
+	if (build_env(c) < 0 || (!r->image && build_command(c) < 0)) {
 		emit(a, r, ROGER_TASK_FAILED, "Failed to launch container: out of memory");
+		return;
+	}
+	if (r->image && roger_agent_image_prepare(a, r, &c->envp, &c->argv, run_cancelled, c, &err) < 0) {
+		if (err.code == ROGER_EINTR) {
+			emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
+			return;
+		}
+		say(c->err_fd, "Failed to launch container: %s", err.msg);
+		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
+		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	say(c->out_fd, "Starting task %s", r->task_id);
@@ -830,14 +848,15 @@ static void run_task(struct run_ctx *c)
 	spec.err_fd = c->err_fd;
 	spec.forked = on_forked;
 	spec.data = c;
-	if (roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog, &err) < 0) {
+	if ((r->image ? roger_agent_image_spawn(a, r, &spec, &pid, &exec_errno, &err)
+		      : roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog, &err)) < 0) {
 		say(c->err_fd, "Failed to launch the command: %s", err.msg);
 		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
 		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	if (exec_errno)
-		say(c->err_fd, "Failed to execute command '%s': %s", c->path, strerror(exec_errno));
+		say(c->err_fd, "Failed to execute command '%s': %s", c->path ? c->path : c->argv[0], strerror(exec_errno));
 	else
 		emit(a, r, ROGER_TASK_RUNNING, NULL);
 	finish_process(c, pid, supervise(c, pid));
@@ -886,6 +905,7 @@ static void *run_main(void *data)
 	free_strv(c.envp);
 	free_strv(c.argv);
 	free(c.path);
+	roger_agent_image_release(r);
 	/* Evict before `done`: a thread must never pick itself to join. */
 	evict(a);
 	pthread_mutex_lock(&a->lock);
@@ -1028,6 +1048,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	a->max_extract_entries = opts->max_extract_entries;
 	a->on_update = opts->on_update;
 	a->data = opts->data;
+	a->images = opts->images;
 	agent_defaults(a, opts);
 	a->work_dir = realpath(opts->work_dir, NULL);
 	if (!a->work_dir) {
@@ -1054,6 +1075,7 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 		goto fail;
 	}
 	rotate_sandboxes(a);
+	roger_agent_image_setup(a);
 	if ((rc = roger_fs_mkdirs(a->slave_dir, 0755, err)) < 0)
 		goto fail;
 	a->start_time = wall_now(a);
@@ -1083,6 +1105,7 @@ fail:
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
+	free(a->isolation_why);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 	return rc;
@@ -1161,6 +1184,7 @@ void roger_agent_free(struct roger_agent *a)
 	free(a->user);
 	free(a->default_path);
 	free(a->home);
+	free(a->isolation_why);
 	free(a);
 }
 
@@ -1174,7 +1198,7 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 		return roger_err_set(err, ROGER_EINVALID, "invalid task id '%s'", t->task_id ? t->task_id : "");
 	if (!valid_id(t->framework_id))
 		return roger_err_set(err, ROGER_EINVALID, "invalid framework id '%s' for task '%s'", t->framework_id ? t->framework_id : "", t->task_id);
-	if (!t->cmd && !(t->args && t->args[0] && *t->args[0]))
+	if (!t->cmd && !t->image && !(t->args && t->args[0] && *t->args[0]))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has neither a command nor arguments", t->task_id);
 	if (t->n_ports < 0 || (t->n_ports > 0 && !t->ports))
 		return roger_err_set(err, ROGER_EINVALID, "task '%s' has an invalid port list", t->task_id);

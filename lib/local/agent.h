@@ -73,6 +73,14 @@ struct roger_agent_task {
 	 * gives the task; 0 for Mesos' default, 3 seconds. */
 	double kill_grace_seconds;
 	const char *framework_name; /* NULL: "marathon" */
+	/*
+	 * The image to run the task in (Marathon's container.docker.image,
+	 * either container type), or NULL for a plain process.  The task then
+	 * runs as the Mesos containerizer runs one (container.h); the pull
+	 * happens while it is TASK_STAGING.
+	 */
+	const char *image;
+	bool force_pull_image; /* container.docker.forcePullImage */
 };
 
 struct roger_agent_update {
@@ -112,6 +120,9 @@ struct roger_agent_options {
 	/* How many finished tasks are kept, with their sandboxes on disk, for
 	 * the state and files endpoints; older ones are deleted.  0: 100. */
 	unsigned max_completed;
+	/* The image store image tasks are pulled into (borrowed, outlives the
+	 * agent); NULL: image tasks fail. */
+	struct roger_images *images;
 };
 
 /*
@@ -160,6 +171,9 @@ int roger_agent_watchdog(struct roger_agent *a, long *pid,
 			 struct roger_err *err);
 /* How many times the watchdog was replaced after it died. */
 unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
+/* Why this agent cannot run image tasks (no way to isolate them), or NULL
+ * when it can (borrowed, for the agent's life). */
+const char *roger_agent_isolation_why(struct roger_agent *a);
 
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
@@ -172,6 +186,22 @@ char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
  */
 int roger_agent_task_env(char ***out, struct roger_agent *a,
 			 const char *task_id);
+
+/*
+ * Run a COMMAND health check of task `task_id` as the Mesos executor
+ * does (agent-check.c): `sh -c command` in its sandbox with its
+ * environment, at most `timeout_s` seconds; its process group is recorded
+ * by the watchdog and killed when the task ends or is being killed, or
+ * when `stop` (may be NULL; called with `data` every few milliseconds)
+ * says so.  Waits for it: 1 when it exits with 0; 0 when it fails
+ * (`cause` says how: its exit status, the timeout); -1 when it gives no
+ * result (the task is not running, the server stops or could not start
+ * it).
+ */
+int roger_agent_check_command(struct roger_agent *a, const char *task_id,
+			      const char *command, int timeout_s,
+			      bool (*stop)(void *data), void *data,
+			      char *cause, size_t size);
 
 /* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
 

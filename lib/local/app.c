@@ -619,24 +619,69 @@ static json_t *read_upgrade(struct check *c, const json_t *in)
 			 roger_local_json_number(min));
 }
 
-/* Refuse container images: roger local runs plain processes. */
-static void check_container(struct check *c, const json_t *container)
+/*
+ * An app's container, as roger local runs it: an image of
+ * container.docker.image run as the Mesos containerizer runs it, for both
+ * types (DOCKER and MESOS are the same thing locally), with host
+ * networking and the sandbox as its only volume.  What only Docker or a
+ * cluster offers is refused by name.  Returns the container in Marathon's
+ * output shape (type, docker.image, forcePullImage and privileged filled
+ * in), or NULL when there is none or it is invalid.
+ */
+static json_t *read_container(struct check *c, const json_t *container,
+			      bool *has_image)
 {
-	const json_t *docker, *mesos;
+	const json_t *docker, *v;
+	const char *type, *image;
+	json_t *out, *d;
 
+	*has_image = false;
 	if (!container || json_is_null(container))
-		return;
+		return NULL;
 	if (!json_is_object(container)) {
 		type_error(c, "/container", "error.expected.jsobject");
-		return;
+		return NULL;
 	}
+	type = get_string(c, container, "type", "/container/type");
+	if (type && strcmp(type, "DOCKER") && strcmp(type, "MESOS"))
+		type_error(c, "/container/type", "error.unknown.enum.literal");
+	if (json_object_get(container, "appc"))
+		sem_error(c, "/container/appc", "appc images are not supported by roger local: use container.docker.image");
+	v = json_object_get(container, "volumes");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/volumes", "roger local supports no volumes besides the sandbox (at /mnt/mesos/sandbox)");
+	v = json_object_get(container, "portMappings");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
 	docker = json_object_get(container, "docker");
-	mesos = json_object_get(container, "mesos");
-	if (json_object_get(docker, "image") || json_object_get(mesos, "image") ||
-	    json_object_get(container, "appc") ||
-	    (json_is_string(json_object_get(container, "type")) &&
-	     !strcmp(json_string_value(json_object_get(container, "type")), "DOCKER")))
-		sem_error(c, "/container", "container images are not supported: roger local runs each task as a local process; remove 'container' and use 'cmd' or 'args'");
+	if (docker && !json_is_null(docker) && !json_is_object(docker)) {
+		type_error(c, "/container/docker", "error.expected.jsobject");
+		return NULL;
+	}
+	out = json_deep_copy(container);
+	json_object_set_new(out, "type", json_string(type ? type : "DOCKER"));
+	if (!docker || json_is_null(docker))
+		return out;
+	image = get_string(c, docker, "image", "/container/docker/image");
+	if (!image || !*image)
+		type_error(c, "/container/docker/image", image ? "error.minLength" : "error.path.missing");
+	*has_image = image && *image;
+	v = json_object_get(docker, "network");
+	if (json_is_string(v) && strcmp(json_string_value(v), "HOST"))
+		sem_error(c, "/container/docker/network", "roger local supports host networking only");
+	v = json_object_get(docker, "portMappings");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/docker/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
+	if (get_bool(c, docker, "privileged", "/container/docker/privileged", false))
+		sem_error(c, "/container/docker/privileged", "privileged containers are not supported by roger local");
+	v = json_object_get(docker, "parameters");
+	if (json_is_array(v) && json_array_size(v) > 0)
+		sem_error(c, "/container/docker/parameters", "Docker parameters are not supported by roger local (it runs images without Docker)");
+	d = json_object_get(out, "docker");
+	json_object_set_new(d, "forcePullImage",
+			    json_boolean(get_bool(c, docker, "forcePullImage", "/container/docker/forcePullImage", false)));
+	json_object_set_new(d, "privileged", json_false());
+	return out;
 }
 
 static void check_networks(struct check *c, const json_t *networks)
@@ -730,10 +775,11 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 				  int *status, json_t **error)
 {
 	struct check c = { json_array(), json_array() };
-	json_t *out = json_object(), *ports, *args, *v;
+	json_t *out = json_object(), *ports, *args, *v, *container;
 	double cpus, mem, disk, factor;
 	long instances, gpus, backoff, maxdelay;
 	const char *cmd, *s;
+	bool has_image = false;
 
 	if (!json_is_object(in)) {
 		type_error(&c, "/", "error.expected.jsobject");
@@ -765,11 +811,12 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 		type_error(&c, "/cmd", "error.minLength");
 	if (cmd && *cmd)
 		json_object_set_new(out, "cmd", json_string(cmd));
-	if (!!(cmd && *cmd) == !!args)
+	container = read_container(&c, json_object_get(in, "container"), &has_image);
+	if ((cmd && *cmd && args) || (!(cmd && *cmd) && !args && !has_image))
 		sem_error(&c, "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	pass(out, in, "constraints");
-	check_container(&c, json_object_get(in, "container"));
-	pass(out, in, "container");
+	if (container)
+		json_object_set_new(out, "container", container);
 	get_number(&c, in, "cpus", 1, 0, &cpus);
 	json_object_set_new(out, "cpus", roger_local_json_number(cpus));
 	pass(out, in, "dependencies");

@@ -244,6 +244,7 @@ int roger_beneath_split(char **dir, char **leaf, size_t *depth,
 
 static int remove_dir(int dir_fd, const char *name, int depth)
 {
+	struct stat dst;
 	struct dirent *de;
 	bool again = true;
 	DIR *d;
@@ -253,6 +254,11 @@ static int remove_dir(int dir_fd, const char *name, int depth)
 		errno = ELOOP;
 		return -1;
 	}
+	/* A directory made read-only (a task's, an image's) is opened up
+	 * first, so that its entries can go. */
+	if (fstatat(dir_fd, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(dst.st_mode) && (dst.st_mode & 0700) != 0700)
+		(void)fchmodat(dir_fd, name, (dst.st_mode & 07777) | 0700, 0);
 	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;

@@ -33,7 +33,10 @@
 #include "err.h"
 #include "fs.h"
 #include "local/local.h"
+#include "local/proc.h"
 #include "util.h"
+
+extern char **environ;
 
 char *roger_local_default_state_dir(const struct roger_ctx *ctx)
 {
@@ -164,6 +167,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 			 json_string_value(json_object_get(doc, "url")) ?: "");
 		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
 		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
+		snprintf(st.registry, sizeof(st.registry), "%s",
+			 json_string_value(json_object_get(doc, "registry")) ?: "");
 	}
 	st.running = locked(state_dir);
 	st.watchdog_running = st.running && process_alive(st.watchdog_pid);
@@ -212,25 +217,33 @@ static void log_tail(const char *state_dir, char *out, size_t size)
 	free(path);
 }
 
+/* roger_local_start()'s child: run the server. */
+static void exec_server(void *data, int keep)
+{
+	char *const *argv = data;
+
+	(void)keep;
+	roger_proc_exec(argv[0], argv, environ);
+}
+
 int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		      const char *state_dir, char *const argv[],
 		      int timeout_ms, struct roger_err *err)
 {
 	struct roger_local_status st;
+	struct roger_proc_child c;
 	char *log_path = NULL;
 	int64_t deadline;
+	int log_fd = -1, exec_errno = 0, rc;
 	pid_t pid;
-	int rc;
 
 	if ((rc = roger_fs_mkdirs(state_dir, 0700, err)) < 0)
 		return rc;
 	roger_local_status(&st, state_dir, err);
-	if (st.running) {
-		*out = st;
+	if (st.running)
 		return roger_err_set(err, ROGER_EEXISTS,
 				     "roger local is already running at %s (pid %ld)",
 				     st.url, st.pid);
-	}
 	if (st.stale) {
 		roger_log(ctx, ROGER_LOG_WARN,
 			  "removing the stale pid file of roger local (pid %ld is gone)",
@@ -240,27 +253,33 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 	log_path = roger_path_join(state_dir, "server.log");
 	if (!log_path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	pid = fork();
-	if (pid < 0) {
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log_fd < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot open '%s': %s",
+				   log_path, strerror(errno));
 		free(log_path);
-		return roger_err_set(err, ROGER_ERROR, "cannot fork: %s",
-				     strerror(errno));
-	}
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		setsid();
-		if (in >= 0)
-			dup2(in, 0);
-		if (logfd >= 0) {
-			dup2(logfd, 1);
-			dup2(logfd, 2);
-		}
-		execv(argv[0], argv);
-		_exit(127);
+		return rc;
 	}
 	free(log_path);
+	/* Detached: a session of its own, stdin from /dev/null, nothing of
+	 * ours open but the log. */
+	memset(&c, 0, sizeof(c));
+	c.what = "roger local";
+	c.std[0] = -1;
+	c.std[1] = c.std[2] = log_fd;
+	c.keep = -1;
+	c.run = exec_server;
+	c.data = (void *)argv;
+	rc = roger_proc_fork(&pid, &exec_errno, &c, err);
+	close(log_fd);
+	if (rc < 0)
+		return rc;
+	if (exec_errno) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return roger_err_set(err, ROGER_ERROR, "cannot run '%s': %s",
+				     argv[0], strerror(exec_errno));
+	}
 	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	for (;;) {
 		int status;

@@ -233,10 +233,35 @@ static int make_room(struct extraction *x, int dir_fd, const char *leaf,
 }
 
 /* Drop set-id, sticky and group/other write bits; keep the owner able to
- * read and write (and enter) what it extracted. */
-static mode_t sanitize_perm(mode_t perm, bool dir)
+ * read and write (and enter) what it extracted.  KEEP_MODE keeps the bits
+ * (set-id ones only with the owners); with KEEP_OWNER they are exact. */
+static mode_t sanitize_perm(const struct extraction *x, mode_t perm, bool dir)
 {
+	int f = x->o->flags;
+
+	if ((f & ROGER_EXTRACT_KEEP_MODE) && (f & ROGER_EXTRACT_KEEP_OWNER))
+		return perm & 07777;
+	if (f & ROGER_EXTRACT_KEEP_MODE)
+		return (perm & 01777) | (dir ? 0700 : 0600);
 	return (perm & 0755) | (dir ? 0700 : 0600);
+}
+
+/* The archive's owner on `fd` (or on the link `leaf` in `dir_fd` when fd
+ * is -1), with KEEP_OWNER; before the mode, which a chown may clear. */
+static int set_owner(struct extraction *x, struct archive_entry *e, int fd,
+		     int dir_fd, const char *leaf, const char *entry)
+{
+	uid_t uid = (uid_t)archive_entry_uid(e);
+	gid_t gid = (gid_t)archive_entry_gid(e);
+	int r;
+
+	if (!(x->o->flags & ROGER_EXTRACT_KEEP_OWNER))
+		return 0;
+	if (fd >= 0)
+		r = fchown(fd, uid, gid);
+	else
+		r = fchownat(dir_fd, leaf, uid, gid, AT_SYMLINK_NOFOLLOW);
+	return r < 0 ? write_error(x, entry, errno) : 0;
 }
 
 static int pwrite_all(int fd, const char *p, size_t len, off_t off)
@@ -313,7 +338,9 @@ static int do_file(struct extraction *x, struct archive *in,
 			rc = write_error(x, entry, errno);
 		end = size;
 	}
-	if (rc == 0 && fchmod(fd, sanitize_perm(archive_entry_perm(e), false)) < 0)
+	if (rc == 0)
+		rc = set_owner(x, e, fd, -1, NULL, entry);
+	if (rc == 0 && fchmod(fd, sanitize_perm(x, archive_entry_perm(e), false)) < 0)
 		rc = write_error(x, entry, errno);
 	if (rc == 0 && archive_entry_mtime_is_set(e)) {
 		times[0].tv_sec = 0;
@@ -351,7 +378,9 @@ static int do_dir(struct extraction *x, struct archive_entry *e,
 	fd = openat(dir_fd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return write_error(x, entry, errno);
-	rc = fchmod(fd, sanitize_perm(archive_entry_perm(e), true)) < 0 ? write_error(x, entry, errno) : 0;
+	rc = set_owner(x, e, fd, -1, NULL, entry);
+	if (rc == 0 && fchmod(fd, sanitize_perm(x, archive_entry_perm(e), true)) < 0)
+		rc = write_error(x, entry, errno);
 	close(fd);
 	return rc;
 }
@@ -370,12 +399,14 @@ static int do_symlink(struct extraction *x, struct archive_entry *e,
 	    (why = link_escapes(depth, target)))
 		return refuse(x, entry, "is a symbolic link that %s", why);
 	if (symlinkat(target, dir_fd, leaf) == 0)
-		return 0;
+		return set_owner(x, e, -1, dir_fd, leaf, entry);
 	if (errno != EEXIST)
 		return write_error(x, entry, errno);
 	if ((rc = make_room(x, dir_fd, leaf, entry)) < 0)
 		return rc;
-	return symlinkat(target, dir_fd, leaf) < 0 ? write_error(x, entry, errno) : 0;
+	if (symlinkat(target, dir_fd, leaf) < 0)
+		return write_error(x, entry, errno);
+	return set_owner(x, e, -1, dir_fd, leaf, entry);
 }
 
 /*
@@ -403,6 +434,17 @@ static int do_hardlink(struct extraction *x, const char *entry, size_t depth,
 		goto out;
 	}
 	rc = roger_beneath_open_dir(&tfd, x->stage_fd, tdir, x->beneath_flags, &sub);
+	if ((x->o->flags & ROGER_EXTRACT_LAYER) &&
+	    (rc == ROGER_ENOTFOUND || (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0))) {
+		/* A file of a lower layer, beneath the root. */
+		if (tfd >= 0)
+			close(tfd);
+		tfd = -1;
+		roger_err_clear(&sub);
+		rc = roger_beneath_open_dir(&tfd, x->root_fd, tdir, x->beneath_flags, &sub);
+		if (rc == 0 && strcmp(tdir, "") == 0 && strcmp(tleaf, x->stage) == 0)
+			rc = ROGER_ENOTFOUND;
+	}
 	if (rc == ROGER_ENOTFOUND || (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
 		rc = refuse(x, entry, "is a hard link to '%s', which the archive does not hold before it", target);
 		goto out;
@@ -670,6 +712,9 @@ static int merge(struct extraction *x, int src_fd, int dst_fd,
 			d = openat(dst_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s < 0 || d < 0)
 				rc = merge_error(x, path, errno);
+			else if (!dry && (x->o->flags & ROGER_EXTRACT_KEEP_OWNER) &&
+				 fchown(d, ss.st_uid, ss.st_gid) < 0)
+				rc = merge_error(x, path, errno);
 			else if (!dry && fchmod(d, ss.st_mode & 07777) < 0)
 				rc = merge_error(x, path, errno);
 			else
@@ -678,8 +723,14 @@ static int merge(struct extraction *x, int src_fd, int dst_fd,
 				close(s);
 			if (d >= 0)
 				close(d);
-		} else if (S_ISDIR(ds.st_mode)) {
+		} else if (S_ISDIR(ds.st_mode) &&
+			   !(x->o->flags & ROGER_EXTRACT_LAYER)) {
 			rc = refuse(x, path, "would replace a directory");
+		} else if (!dry && S_ISDIR(ds.st_mode)) {
+			/* A layer's file or link replaces a directory. */
+			if (roger_beneath_remove(dst_fd, name) < 0 ||
+			    renameat(src_fd, name, dst_fd, name) < 0)
+				rc = merge_error(x, path, errno);
 		} else if (!dry) {
 			/* rename(2) replaces a file or link atomically, but
 			 * a directory only replaces a directory. */

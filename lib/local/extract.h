@@ -33,6 +33,19 @@ enum roger_extract_flags {
 	 * the root already held, ".wh..wh..opq" empties its directory of it;
 	 * neither marker is created. */
 	ROGER_EXTRACT_WHITEOUTS = 1 << 3,
+	/* Owners (uid, gid) as the archive gives them (for a process that
+	 * may chown: root).  Without it, everything is the caller's. */
+	ROGER_EXTRACT_KEEP_OWNER = 1 << 4,
+	/* Permission bits as the archive gives them: group and other write
+	 * and the sticky bit kept (a /tmp of mode 1777), set-id bits too
+	 * with ROGER_EXTRACT_KEEP_OWNER.  Without KEEP_OWNER the owner can
+	 * still read and write (and enter) everything, so that later layers
+	 * can be applied and the tree removed. */
+	ROGER_EXTRACT_KEEP_MODE = 1 << 5,
+	/* An image layer: an entry may replace a directory of the root (its
+	 * whole tree goes), and a hard link may join a file the root held
+	 * before the archive (found beneath the root, never through a link). */
+	ROGER_EXTRACT_LAYER = 1 << 6,
 };
 
 /* The defaults of roger local's --max-extract-bytes and
@@ -79,9 +92,11 @@ struct roger_extract_stats {
  * anything the archive did not create before it, to a directory, or to a
  * symbolic link that would lead out from the hard link's place; devices,
  * FIFOs and sockets (unless ROGER_EXTRACT_SKIP_SPECIAL); a file replacing a
- * directory; a cap reached.  Set-id and sticky bits and group/other write
- * permission are dropped; the owner can always read and write (and enter
- * directories).  Modification times of files are kept; owners are not.
+ * directory (unless ROGER_EXTRACT_LAYER); a cap reached.  Set-id and
+ * sticky bits and group/other write permission are dropped (unless
+ * ROGER_EXTRACT_KEEP_MODE); the owner can always read and write (and enter
+ * directories).  Modification times of files are kept; owners only with
+ * ROGER_EXTRACT_KEEP_OWNER.
  *
  * ROGER_EIO for an archive that cannot be read (truncated, corrupt) and
  * for every write that fails (ENOSPC, EDQUOT...); ROGER_EINTR when

@@ -20,11 +20,14 @@
 
 #include "buf.h"
 #include "local/agent.h"
+#include "local/decide.h"
 #include "local/local.h"
 
 struct roger_ctx;
 struct roger_err;
 struct roger_local_events;
+struct roger_local_registry;
+struct roger_images;
 struct roger_local_resp;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
@@ -37,17 +40,6 @@ struct roger_local_resp;
 #define ROGER_LOCAL_MAX_VERSIONS 50
 #define ROGER_LOCAL_MAX_PORTS 16
 #define ROGER_LOCAL_TIME_LEN 32
-
-/* Per task and health check: Marathon's health result plus scheduling. */
-struct roger_local_hc {
-	bool has_result;
-	bool alive;
-	int consecutive_failures;
-	int64_t first_success, last_success, last_failure; /* ms, 0: none */
-	char *last_failure_cause;
-	int64_t next_ms;  /* when the next check is due */
-	bool in_flight;   /* a check thread runs */
-};
 
 struct roger_local_app;
 
@@ -113,6 +105,7 @@ struct roger_local {
 	struct roger_ctx *ctx;
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
+	int registry_port; /* of its own registry (registry-server.c) */
 	char url[64];    /* http://127.0.0.1:PORT */
 	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
@@ -122,6 +115,9 @@ struct roger_local {
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_t sched_thread; /* the scheduler's, once started */
+	/* The next host port to try for a task (0: none chosen yet). */
+	long next_host_port;
 	bool stopping;
 	bool dirty_deployments;
 	bool deployments_save_failed; /* logged once until a save works */
@@ -137,6 +133,8 @@ struct roger_local {
 	unsigned conn_limit, max_conns, max_events, conns;
 
 	struct roger_agent *agent;
+	struct roger_images *images;     /* images.h */
+	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_metronome *metronome; /* local/metronome-int.h */
 	struct roger_local_events *events;
 	struct roger_local_app *apps; /* sorted by id */
@@ -158,6 +156,11 @@ void roger_local_safe_id(char *out, size_t size, const char *app_id);
 json_t *roger_local_json_number(double v);
 /* Scala's Double.toString for the environment: "1.0", "0.25". */
 void roger_local_fmt_double(char *out, size_t size, double v);
+/* A copy of the NULL-terminated string vector `v` (NULL: an empty one);
+ * NULL when out of memory. */
+char **roger_local_strv_dup(char *const *v);
+/* Free a string vector and its strings; NULL is fine. */
+void roger_local_strv_free(char **v);
 
 /* ---- app.c: app definitions (pure) ----------------------------------------- */
 
@@ -268,14 +271,25 @@ void roger_local_deployment_drop(struct roger_local *L,
 /* Unlink an app from the list (lock held); the caller frees it. */
 void roger_local_app_unlink(struct roger_local *L,
 			    struct roger_local_app *app);
-/* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
-json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
-json_t *roger_local_plan_json(const struct roger_local_deployment *d);
 
-/* Ask to kill a task (lock held); with `scale`, the app shrinks by one. */
+/* Ask to kill a task (lock held): the scheduler kills it on its next pass. */
 void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
 struct roger_local_task *roger_local_task_find(struct roger_local *L,
 					       const char *id);
+
+/*
+ * An int of a definition in [0, INT32_MAX], or `dflt`.  Requests are
+ * normalized to that range, but app files of the state directory are not.
+ */
+long roger_local_def_int(const json_t *def, const char *key, long dflt);
+/* Whether every health check of `t` has a result and it is alive (true
+ * when it has none). */
+bool roger_local_task_healthy(const struct roger_local_task *t);
+/* The actions of step `step` (1-based) of `d` (borrowed). */
+json_t *roger_local_step_actions(const struct roger_local_deployment *d,
+				 int step);
+
+/* ---- marathon-views.c ------------------------------------------------------- */
 
 /* JSON of apps and tasks as Marathon 1.10 prints them (lock held). */
 enum roger_local_embed {
@@ -298,6 +312,33 @@ json_t *roger_local_queue_json(struct roger_local *L);
 /* Whether the app has something waiting in the launch queue. */
 bool roger_local_app_queued(struct roger_local *L,
 			    const struct roger_local_app *app);
+/* Deployments affecting `app_id`, as [{"id":...}] (new reference). */
+json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id);
+json_t *roger_local_plan_json(const struct roger_local_deployment *d);
+/*
+ * One stored version of an app: `def` with "version" and "versionInfo"
+ * put where Marathon prints them (new reference).
+ */
+json_t *roger_local_app_version_json(const json_t *def, const char *version,
+				     const char *last_config,
+				     const char *last_scaling);
+
+/* ---- health.c --------------------------------------------------------------- */
+
+struct roger_local_hc_job;
+
+/*
+ * The health checks now due, as a list of jobs for roger_local_health_run()
+ * (lock held); each is marked in flight.  NULL when none is due.
+ */
+struct roger_local_hc_job *roger_local_health_due(struct roger_local *L);
+/* Run `jobs` (steals them), one thread each, lock not held: the threads
+ * record their results and count themselves in L->health_threads. */
+void roger_local_health_run(struct roger_local *L,
+			    struct roger_local_hc_job *jobs);
+/* Task `t` has just started running: schedule its first checks (lock held). */
+void roger_local_health_started(struct roger_local *L,
+				struct roger_local_task *t);
 
 /* ---- state.c ---------------------------------------------------------------- */
 
@@ -358,6 +399,26 @@ void roger_local_txn_deployments(struct roger_local_txn *t,
 				 struct roger_local_deployment *added);
 void roger_local_txn_event(struct roger_local_txn *t, const char *type,
 			   json_t *data);
+
+/* ---- registry-server.c: images ------------------------------------------------ */
+
+/* Start roger local's own registry and open the image store (L->registry,
+ * L->images, L->registry_port). */
+int roger_local_images_start(struct roger_local *L,
+			     const struct roger_local_options *o,
+			     struct roger_err *err);
+/* Stop the registry and close the image store (after the agent). */
+void roger_local_images_stop(struct roger_local *L);
+/*
+ * When `def` (a normalized app) runs an image that this server cannot
+ * isolate, answer 422 saying why in `rs` and return true: no image task
+ * ever runs on the host instead.
+ */
+bool roger_local_image_refused(struct roger_local *L, const json_t *def,
+			       struct roger_local_resp *rs);
+/* Add "imagePull" (roger_images_progress()) to a deployment's current
+ * action when its app's image is being pulled (lock held). */
+void roger_local_pull_progress(struct roger_local *L, json_t *action);
 
 /* ---- marathon-api.c, artifacts.c, server.c ---------------------------------- */
 

@@ -19,7 +19,8 @@
  * State directory layout (every file written atomically):
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
- *			 "watchdog_pid":W,"watchdog_restarts":R}
+ *			 "watchdog_pid":W,"watchdog_restarts":R,
+ *			 "registry":"127.0.0.1:R"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -27,7 +28,10 @@
  *	apps/		one file per app: its definition and versions
  *	deployments.json the deployments in progress
  *	artifacts/	the artifact store served under /artifacts/
- *	agent/		the agent's work directory (task sandboxes)
+ *	agent/		the agent's work directory (task sandboxes, and the
+ *			containers of image tasks under provisioner/)
+ *	registry/	roger local's own registry (its blobs and tags)
+ *	images/		the image store: pulled images, unpacked once each
  */
 #ifndef ROGER_LOCAL_H
 #define ROGER_LOCAL_H
@@ -52,6 +56,13 @@ struct roger_local_options {
 	/* The fetcher's caps on what one archive may extract: bytes of files
 	 * and entries; 0: the defaults (2 GiB, 1000000), UINT64_MAX: none. */
 	uint64_t max_extract_bytes, max_extract_entries;
+	/* Docker's config.json whose "auths" hold the credentials of the
+	 * registries image apps are pulled from; NULL: $DOCKER_CONFIG or
+	 * ~/.docker/config.json. */
+	const char *registry_auth;
+	/* The port of roger local's own registry on 127.0.0.1 (a free one
+	 * when it is taken); 0: any free port. */
+	int registry_port;
 };
 
 /*
@@ -80,6 +91,9 @@ struct roger_local_status {
 	long watchdog_pid;
 	bool watchdog_running;
 	unsigned watchdog_restarts;
+	/* Its own registry, as image references name it: "127.0.0.1:7879"
+	 * ("" when unknown). */
+	char registry[64];
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
@@ -91,9 +105,11 @@ roger_local_status(struct roger_local_status *out, const char *state_dir,
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
  * the program path) is executed detached (own session, stdin from
  * /dev/null, stdout and stderr appended to server.log), then this waits up
- * to `timeout_ms` until it answers /ping.  ROGER_EEXISTS when one already
- * runs (`out` then describes it); ROGER_ERROR with the tail of server.log
- * when the server exits before answering.  A stale pid file is removed.
+ * to `timeout_ms` until it answers /ping; `out` then describes it.
+ * ROGER_EEXISTS when one already runs (roger_local_status() describes
+ * that one); ROGER_ERROR with the tail of server.log when the server exits
+ * before answering.  A stale pid file is removed.  `out` is written only
+ * on success.
  */
 ROGER_EXTERN int
 roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
@@ -104,8 +120,9 @@ roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
  * for a program that wants the cluster up (roger deploy to the local
  * target): `exe` is the roger binary (readlink("/proc/self/exe") from
- * roger itself), `port` 0 for any free one.  ROGER_EEXISTS (with `out`
- * filled) when one already runs: for most callers that is success.
+ * roger itself), `port` 0 for any free one.  ROGER_EEXISTS when one
+ * already runs: for most callers that is success (roger_local_status()
+ * describes it).
  */
 ROGER_EXTERN int
 roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
@@ -142,6 +159,24 @@ ROGER_EXTERN char *roger_local_token_file(const char *state_dir);
  */
 ROGER_EXTERN int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 			   const char *state_dir, struct roger_err *err);
+
+struct roger_local_prune_report {
+	unsigned images;        /* images removed (their root filesystems) */
+	unsigned images_in_use; /* unused by any app, kept: tasks run on them */
+	unsigned blobs;         /* blobs removed */
+	uint64_t bytes;         /* their size */
+	unsigned containers;    /* left-over container directories removed */
+};
+
+/*
+ * Remove from the state directory what nothing needs: the images that no
+ * version of any app names and no task runs on, the blobs only they
+ * needed, and container roots a killed server left.  Safe while a server
+ * runs (it waits for pulls in flight).
+ */
+ROGER_EXTERN int
+roger_local_prune(struct roger_local_prune_report *out, const char *state_dir,
+		  struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
 ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);

@@ -383,6 +383,10 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_resp_json(rs, status, error);
 		return;
 	}
+	if (roger_local_image_refused(L, def, rs)) {
+		json_decref(def);
+		return;
+	}
 	id = json_string_value(json_object_get(def, "id"));
 	pthread_mutex_lock(&L->lock);
 	roger_local_txn_begin(L, &txn);
@@ -531,6 +535,10 @@ static json_t *update_def(struct roger_local *L, const json_t *body,
 	json_decref(merged);
 	if (!def)
 		roger_local_resp_json(rs, status, error);
+	if (def && roger_local_image_refused(L, def, rs)) {
+		json_decref(def);
+		def = NULL;
+	}
 	return def;
 }
 

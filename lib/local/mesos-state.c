@@ -206,6 +206,9 @@ static json_t *executor_name(const struct roger_agent_run *r)
 			roger_buf_addf(&b, "(Command: sh -c '%.12s...')", r->cmd);
 		else
 			roger_buf_addf(&b, "(Command: sh -c '%s')", r->cmd);
+	} else if (!r->args || !r->args[0]) {
+		/* An image task running its image's own command. */
+		roger_buf_adds(&b, "(Command: NO EXECUTABLE)");
 	} else {
 		roger_buf_adds(&cmd, r->args[0]);
 		for (char **p = r->args; *p; p++)

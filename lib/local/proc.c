@@ -1,25 +1,32 @@
 /*
- * proc.c - fork and exec a task from a process full of threads.
+ * proc.c - forking from a process full of threads: the one way every
+ * fork() of roger local goes (tasks, health-check commands, the watchdog,
+ * a server started in the background), and the process helpers of the
+ * agent and the watchdog.
  *
  * After fork() in a multi-threaded process the child holds a copy of every
  * lock as it was at that instant, so until execve() it may only make
  * async-signal-safe calls: everything (argv, envp, the exec path, the
- * descriptors) is prepared by the parent beforehand.  The child makes
- * itself a session leader, restores default signal handling (the server
- * may ignore SIGPIPE or block signals in its threads, and a task must not
- * inherit that), then waits on a "gate" pipe.  The parent records the new
- * process group with the watchdog and only then opens the gate: if the
- * agent dies in between, the gate reads end-of-file and the child exits
- * without running anything, so no task can exist unrecorded.  A second,
- * close-on-exec pipe carries the errno of a failed execve() back; its
- * closing without data means the exec succeeded.
+ * descriptors) is prepared by the parent beforehand.  roger_proc_fork()'s
+ * child makes itself a session leader (its process group is its own, and
+ * a signal to the server's group misses it), restores default signal
+ * handling (the server may ignore SIGPIPE or block signals in its threads,
+ * and a child must not inherit that), then waits on a "gate" pipe.  The
+ * parent records the new process group with the watchdog, when there is
+ * one, and only then opens the gate: if the server dies in between, the
+ * gate reads end-of-file and the child exits without running anything, so
+ * no task can exist unrecorded.  A second, close-on-exec pipe carries the
+ * errno of a failed chdir() or execve() back; its closing without data
+ * means the exec succeeded.
  *
- * Every descriptor the child does not need is closed before exec, whether
- * or not its owner set close-on-exec: a task must never hold the server's
- * listening socket or the watchdog's socket.
+ * Every descriptor the child does not need is closed before it runs
+ * anything, whether or not its owner set close-on-exec (close_range(2), or
+ * one close() per descriptor below the limit where it is missing): a child
+ * must never hold the server's listening socket, a connection, a state file
+ * being written or the watchdog's socket, not even until it execs.
  *
  * The server raises its own limit of open files (roger_proc_raise_nofile)
- * to serve many connections; a task gets the limit back that the server was
+ * to serve many connections; a child gets the limit back that the server was
  * started with, as programs that still use select(2) expect.
  */
 #include <config.h>
@@ -27,6 +34,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,22 +48,32 @@
 #include "local/proc.h"
 #include "local/watchdog.h"
 
-/* The soft RLIMIT_NOFILE the process had before roger_proc_raise_nofile(),
- * restored in children; written once at start, before any thread. */
+/* The soft RLIMIT_NOFILE the process had before roger_proc_raise_nofile()
+ * first raised it, restored in children; written once, by the first call.
+ * (Two servers in one process: the second must not record the limit the
+ * first one raised.) */
 static struct rlimit task_nofile;
 static bool task_nofile_set;
+static pthread_mutex_t task_nofile_lock = PTHREAD_MUTEX_INITIALIZER;
 
 long roger_proc_raise_nofile(long *before)
 {
 	struct rlimit rl;
 	rlim_t want;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	pthread_mutex_lock(&task_nofile_lock);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		pthread_mutex_unlock(&task_nofile_lock);
 		return -1;
+	}
+	if (task_nofile_set)
+		rl.rlim_cur = task_nofile.rlim_cur;
 	if (before)
 		*before = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
-	task_nofile = rl;
-	task_nofile_set = true;
+	if (!task_nofile_set) {
+		task_nofile = rl;
+		task_nofile_set = true;
+	}
 	/* An infinite hard limit is not a value the kernel takes for the
 	 * soft one (it is capped by fs.nr_open): stop at a round 2^20. */
 	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1U << 20)
@@ -66,6 +84,7 @@ long roger_proc_raise_nofile(long *before)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	pthread_mutex_unlock(&task_nofile_lock);
 	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1U << 20)
 		       ? (long)(1U << 20)
 		       : (long)rl.rlim_cur;
@@ -75,24 +94,6 @@ void roger_proc_restore_nofile(void)
 {
 	if (task_nofile_set)
 		setrlimit(RLIMIT_NOFILE, &task_nofile);
-}
-
-void roger_proc_close_from(int lo, int keep, int max_fd)
-{
-#ifdef SYS_close_range
-	if (keep < lo) {
-		if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
-			return;
-	} else if ((keep == lo ||
-		    syscall(SYS_close_range, (unsigned)lo, (unsigned)keep - 1,
-			    0) == 0) &&
-		   syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0) {
-		return;
-	}
-#endif
-	for (int fd = lo; fd < max_fd; fd++)
-		if (fd != keep)
-			close(fd);
 }
 
 int roger_proc_max_fd(void)
@@ -105,31 +106,86 @@ int roger_proc_max_fd(void)
 	return (int)rl.rlim_cur;
 }
 
-/* A close-on-exec copy of `fd` numbered 3 or above, so that dup2() onto
- * 0, 1 and 2 in the child never clobbers another descriptor it needs. */
-static int high_fd(int fd)
+/* ---- forking ----------------------------------------------------------------- */
+
+/* The write end of the pipe that reports a failed exec, in a child. */
+static int child_report_fd = -1;
+
+/* Close the descriptors from `lo` to `hi` (both included); only
+ * async-signal-safe calls. */
+static void close_span(unsigned lo, unsigned hi, int max_fd)
 {
-	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	for (unsigned fd = lo; fd <= hi && fd < (unsigned)max_fd; fd++)
+		close((int)fd);
 }
 
+/* Close every descriptor from `lo` up but `a` and `b` (-1: none). */
+static void close_all_but(int lo, int a, int b, int max_fd)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	unsigned from = (unsigned)lo;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_span(from, (unsigned)keep[i] - 1, max_fd);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_span(from, ~0U, max_fd);
+}
+
+void roger_proc_close_from(int lo, int keep, int max_fd)
+{
+	close_all_but(lo, keep, -1, max_fd);
+}
+
+/* Tell the parent why the child goes no further, and end it. */
+static void child_fail(void) __attribute__((noreturn));
+static void child_fail(void)
+{
+	int e = errno;
+	ssize_t n;
+
+	if (child_report_fd >= 0) {
+		n = write(child_report_fd, &e, sizeof(e));
+		(void)n;
+	}
+	_exit(127);
+}
+
+void roger_proc_exec(const char *path, char *const argv[], char *const envp[])
+{
+	execve(path, argv, envp);
+	child_fail();
+}
+
+/* The descriptors of a child, all numbered 3 or above (so that dup2()
+ * onto 0, 1 and 2 clobbers none of them), -1 where none. */
 struct child_fds {
-	int gate, gate_w, err, in, out, errout;
+	int gate, gate_w, report, std[3], keep;
 };
 
-static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+static void child(const struct roger_proc_child *c, const struct child_fds *f,
 		  int max_fd) __attribute__((noreturn));
-static void child(const struct roger_proc_spec *s, const struct child_fds *f,
+static void child(const struct roger_proc_child *c, const struct child_fds *f,
 		  int max_fd)
 {
 	struct sigaction sa;
 	sigset_t none;
 	ssize_t n;
-	char c;
-	int e;
+	char ch;
 
+	child_report_fd = f->report;
 	/* Our copy of the gate's write end would keep it open forever. */
 	close(f->gate_w);
 	setsid();
+	/* The server may ignore SIGPIPE, catch SIGTERM or block signals in
+	 * its threads; what it forks starts from the defaults. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -138,23 +194,20 @@ static void child(const struct roger_proc_spec *s, const struct child_fds *f,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* Wait until the parent recorded us (end of file: it could not). */
 	do
-		n = read(f->gate, &c, 1);
+		n = read(f->gate, &ch, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
-
-	if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->errout, 2) < 0)
-		goto fail;
-	if (chdir(s->cwd) < 0)
-		goto fail;
-	roger_proc_close_from(3, f->err, max_fd);
+	for (int i = 0; i < 3; i++)
+		if (dup2(f->std[i], i) < 0)
+			child_fail();
+	if (c->cwd && chdir(c->cwd) < 0)
+		child_fail();
+	close_all_but(3, f->report, f->keep, max_fd);
 	roger_proc_restore_nofile();
-	execve(s->path, s->argv, s->envp);
-fail:
-	e = errno;
-	n = write(f->err, &e, sizeof(e));
-	(void)n;
+	c->run(c->data, f->keep);
 	_exit(127);
 }
 
@@ -165,73 +218,119 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-int roger_proc_spawn(pid_t *out, int *exec_errno,
-		     const struct roger_proc_spec *s, struct roger_watchdog *w,
-		     struct roger_err *err)
+/* A close-on-exec copy of `fd` numbered 3 or above into `*out`. */
+static int high_fd(int *out, int fd)
 {
-	int gate[2] = { -1, -1 }, ep[2] = { -1, -1 }, devnull = -1;
-	struct child_fds f = { -1, -1, -1, -1, -1, -1 };
+	*out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return *out < 0 ? -1 : 0;
+}
+
+int roger_proc_fork(pid_t *out, int *exec_errno,
+		    const struct roger_proc_child *c, struct roger_err *err)
+{
+	int gate[2] = { -1, -1 }, rp[2] = { -1, -1 }, devnull = -1;
+	struct child_fds f = { -1, -1, -1, { -1, -1, -1 }, -1 };
 	int max_fd = roger_proc_max_fd(), rc = 0, e = 0;
 	ssize_t n;
 	pid_t pid;
 
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || pipe2(gate, O_CLOEXEC) < 0 ||
-	    pipe2(ep, O_CLOEXEC) < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
-		goto out;
-	}
-	f.gate = high_fd(gate[0]);
+	if (pipe2(gate, O_CLOEXEC) < 0 || (exec_errno && pipe2(rp, O_CLOEXEC) < 0))
+		goto prepare;
+	if ((c->std[0] < 0 || c->std[1] < 0 || c->std[2] < 0) &&
+	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		goto prepare;
 	f.gate_w = gate[1];
-	f.err = high_fd(ep[1]);
-	f.in = high_fd(devnull);
-	f.out = high_fd(s->out_fd);
-	f.errout = high_fd(s->err_fd);
-	if (f.gate < 0 || f.err < 0 || f.in < 0 || f.out < 0 || f.errout < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's process: %s", strerror(errno));
-		goto out;
-	}
+	if (high_fd(&f.gate, gate[0]) < 0 ||
+	    (rp[1] >= 0 && high_fd(&f.report, rp[1]) < 0) ||
+	    (c->keep >= 0 && high_fd(&f.keep, c->keep) < 0))
+		goto prepare;
+	for (int i = 0; i < 3; i++)
+		if (high_fd(&f.std[i], c->std[i] >= 0 ? c->std[i] : devnull) < 0)
+			goto prepare;
 	pid = fork();
 	if (pid < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot fork the task's process: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR, "cannot fork %s: %s", c->what, strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child(s, &f, max_fd);
+		child(c, &f, max_fd);
 
 	close_fd(&f.gate);
-	close_fd(&f.err);
-	close_fd(&ep[1]);
-	if ((rc = roger_watchdog_add(w, pid, err)) < 0) {
-		/* The closed gate makes the child exit before it execs. */
+	close_fd(&f.report);
+	close_fd(&rp[1]);
+	if (c->watchdog && (rc = roger_watchdog_add(c->watchdog, pid, err)) < 0) {
+		/* The closed gate makes the child exit before it runs. */
 		close_fd(&gate[1]);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		goto out;
 	}
-	if (s->forked)
-		s->forked(s->data, pid);
+	if (c->forked)
+		c->forked(c->data, pid);
 	do
 		n = write(gate[1], "x", 1);
 	while (n < 0 && errno == EINTR);
 	close_fd(&gate[1]);
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	*exec_errno = n == (ssize_t)sizeof(e) ? e : 0;
+	if (exec_errno) {
+		do
+			n = read(rp[0], &e, sizeof(e));
+		while (n < 0 && errno == EINTR);
+		*exec_errno = n == (ssize_t)sizeof(e) ? e : 0;
+	}
 	*out = pid;
+	goto out;
+prepare:
+	rc = roger_err_set(err, ROGER_ERROR, "cannot prepare %s: %s", c->what, strerror(errno));
 out:
 	close_fd(&gate[0]);
 	close_fd(&gate[1]);
-	close_fd(&ep[0]);
-	close_fd(&ep[1]);
+	close_fd(&rp[0]);
+	close_fd(&rp[1]);
 	close_fd(&devnull);
 	close_fd(&f.gate);
-	close_fd(&f.err);
-	close_fd(&f.in);
-	close_fd(&f.out);
-	close_fd(&f.errout);
+	close_fd(&f.report);
+	close_fd(&f.keep);
+	for (int i = 0; i < 3; i++)
+		close_fd(&f.std[i]);
 	return rc;
+}
+
+/* roger_proc_spawn()'s child: exec the task. */
+static void exec_task(void *data, int keep)
+{
+	const struct roger_proc_spec *s = data;
+
+	(void)keep;
+	roger_proc_exec(s->path, s->argv, s->envp);
+}
+
+/* roger_proc_spawn()'s forked callback, passed on. */
+static void task_forked(void *data, pid_t pid)
+{
+	const struct roger_proc_spec *s = data;
+
+	if (s->forked)
+		s->forked(s->data, pid);
+}
+
+int roger_proc_spawn(pid_t *out, int *exec_errno,
+		     const struct roger_proc_spec *s, struct roger_watchdog *w,
+		     struct roger_err *err)
+{
+	struct roger_proc_child c;
+
+	memset(&c, 0, sizeof(c));
+	c.what = "the task's process";
+	c.std[0] = -1;
+	c.std[1] = s->out_fd;
+	c.std[2] = s->err_fd;
+	c.keep = -1;
+	c.cwd = s->cwd;
+	c.watchdog = w;
+	c.forked = task_forked;
+	c.run = exec_task;
+	c.data = (void *)s;
+	return roger_proc_fork(out, exec_errno, &c, err);
 }
 
 /* Whether a process of group `pgid` is still alive (not a zombie). */

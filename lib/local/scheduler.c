@@ -1,6 +1,6 @@
 /*
  * scheduler.c - roger local's Marathon: apps, their tasks, deployments,
- * health checks, the launch queue with backoff, and the cpu/mem capacity.
+ * the launch queue with backoff, and the cpu/mem capacity.
  *
  * The model is Marathon's: an app's definition is the desired state and the
  * scheduler thread moves the actual state (tasks run by the agent) towards
@@ -15,9 +15,9 @@
  *   3. advance deployments whose current step is done (a step is done when
  *      the app runs its target instances of the target version, healthy
  *      when it has health checks; like Marathon there is no timeout);
- *   4. collect due health checks.
+ *   4. collect due health checks (health.c).
  * Then, with the lock released, it launches and kills through the agent and
- * starts one thread per due health check.  The agent's status updates come
+ * starts one thread per due health check (health.c).  The agent's status updates come
  * back through roger_local_sched_on_update(), which updates the task, the
  * backoff and lastTaskFailure, publishes Marathon's events and kicks the
  * loop.
@@ -25,28 +25,20 @@
 #include <config.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "ctx.h"
 #include "err.h"
 #include "json-num.h"
+#include "local/decide.h"
 #include "local/internal.h"
-#include "local/proc.h"
 #include "util.h"
 
 #define TICK_MS 200
@@ -55,8 +47,6 @@
 #define HOST_PORT_MAX 32000
 #define SERVICE_PORT_MIN 10000
 #define SERVICE_PORT_MAX 20000
-
-static pthread_t sched_thread;
 
 /* ---- small accessors ------------------------------------------------------- */
 
@@ -67,11 +57,7 @@ static double def_num(const json_t *def, const char *key, double dflt)
 	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-/*
- * An int of a definition in [0, INT32_MAX], or `dflt`.  Requests are
- * normalized to that range, but app files of the state directory are not.
- */
-static long def_int(const json_t *def, const char *key, long dflt)
+long roger_local_def_int(const json_t *def, const char *key, long dflt)
 {
 	int64_t v;
 
@@ -90,7 +76,7 @@ static double def_seconds(const json_t *def, const char *key, double dflt)
 
 static long def_instances(const struct roger_local_app *app)
 {
-	return app->deleted ? 0 : def_int(app->def, "instances", 1);
+	return app->deleted ? 0 : roger_local_def_int(app->def, "instances", 1);
 }
 
 static bool task_alive(const struct roger_local_task *t)
@@ -98,7 +84,7 @@ static bool task_alive(const struct roger_local_task *t)
 	return !roger_task_state_terminal(t->state) && !t->kill_wanted;
 }
 
-static bool task_healthy(const struct roger_local_task *t)
+bool roger_local_task_healthy(const struct roger_local_task *t)
 {
 	for (int i = 0; i < t->n_hc; i++)
 		if (!t->hc[i].has_result || !t->hc[i].alive)
@@ -109,12 +95,38 @@ static bool task_healthy(const struct roger_local_task *t)
 static bool task_ready(const struct roger_local_task *t)
 {
 	return t->state == ROGER_TASK_RUNNING && !t->kill_wanted &&
-	       task_healthy(t);
+	       roger_local_task_healthy(t);
 }
 
 static bool task_old(const struct roger_local_task *t)
 {
 	return strcmp(t->config_version, t->app->last_config) != 0;
+}
+
+/*
+ * The facts decide.c needs about the tasks of `app`, in list order: a new
+ * array in `*out` (NULL when it has no task) of `*n` entries.
+ */
+static int task_facts(struct roger_decide_task **out, size_t *n,
+		      const struct roger_local_app *app)
+{
+	struct roger_decide_task *facts = NULL;
+	size_t count = 0, i = 0;
+
+	for (struct roger_local_task *t = app->tasks; t; t = t->next)
+		count++;
+	if (count > 0 && !(facts = calloc(count, sizeof(*facts))))
+		return ROGER_ENOMEM;
+	for (struct roger_local_task *t = app->tasks; t; t = t->next, i++) {
+		facts[i].live = !roger_task_state_terminal(t->state);
+		facts[i].alive = task_alive(t);
+		facts[i].ready = task_ready(t);
+		facts[i].old = task_old(t);
+		facts[i].staged_ms = t->staged_ms;
+	}
+	*out = facts;
+	*n = count;
+	return 0;
 }
 
 static double kill_grace(const json_t *def)
@@ -213,29 +225,6 @@ void roger_local_app_unlink(struct roger_local *L, struct roger_local_app *app)
 	}
 }
 
-static json_t *versioned(const json_t *def, const char *version,
-			 const char *last_config, const char *last_scaling)
-{
-	json_t *out = json_object(), *v;
-	const char *k;
-
-	json_object_foreach((json_t *)def, k, v)
-	{
-		if (!strcmp(k, "killSelection")) {
-			json_object_set_new(out, "version", json_string(version));
-			json_object_set_new(out, "versionInfo",
-					    json_pack("{s:s,s:s}", "lastScalingAt",
-						      last_scaling,
-						      "lastConfigChangeAt",
-						      last_config));
-		}
-		json_object_set(out, k, v);
-	}
-	if (!json_object_get(out, "version"))
-		json_object_set_new(out, "version", json_string(version));
-	return out;
-}
-
 bool roger_local_app_set_def(struct roger_local *L,
 			     struct roger_local_app *app, json_t *def,
 			     bool force_config_change)
@@ -253,8 +242,9 @@ bool roger_local_app_set_def(struct roger_local *L,
 	json_decref(app->def);
 	app->def = def;
 	json_array_append_new(app->versions,
-			      versioned(def, app->version, app->last_config,
-					app->last_scaling));
+			      roger_local_app_version_json(def, app->version,
+							   app->last_config,
+							   app->last_scaling));
 	while (json_array_size(app->versions) > ROGER_LOCAL_MAX_VERSIONS)
 		json_array_remove(app->versions, 0);
 	return config;
@@ -301,257 +291,14 @@ void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 	}
 }
 
-/* ---- JSON views ------------------------------------------------------------ */
+/* ---- deployments ----------------------------------------------------------- */
 
-static json_t *time_or_null(int64_t ms)
-{
-	char ts[ROGER_LOCAL_TIME_LEN];
-
-	if (!ms)
-		return json_null();
-	roger_local_fmt_time(ts, ms);
-	return json_string(ts);
-}
-
-json_t *roger_local_task_json(struct roger_local *L,
-			      const struct roger_local_task *t,
-			      bool service_ports)
-{
-	json_t *o = json_object(), *hcr = json_array(), *ports = json_array(),
-	       *sp = json_array();
-	char ts[ROGER_LOCAL_TIME_LEN];
-
-	for (int i = 0; i < t->n_hc; i++) {
-		const struct roger_local_hc *h = &t->hc[i];
-
-		if (!h->has_result)
-			continue;
-		json_array_append_new(
-			hcr,
-			json_pack("{s:b,s:i,s:o,s:o,s:o,s:o,s:s}", "alive",
-				  h->alive, "consecutiveFailures",
-				  h->consecutive_failures, "firstSuccess",
-				  time_or_null(h->first_success), "lastFailure",
-				  time_or_null(h->last_failure), "lastSuccess",
-				  time_or_null(h->last_success),
-				  "lastFailureCause",
-				  h->last_failure_cause
-					  ? json_string(h->last_failure_cause)
-					  : json_null(),
-				  "instanceId", t->instance_id));
-	}
-	for (int i = 0; i < t->n_ports; i++)
-		json_array_append_new(ports, json_integer(t->ports[i]));
-	if (service_ports) {
-		json_t *pd;
-		size_t i;
-
-		json_array_foreach(json_object_get(t->def, "portDefinitions"), i, pd)
-			json_array_append(sp, json_object_get(pd, "port"));
-	}
-	json_object_set_new(o, "appId", json_string(t->app->id));
-	json_object_set_new(o, "healthCheckResults", hcr);
-	json_object_set_new(o, "host", json_string(ROGER_LOCAL_HOST));
-	json_object_set_new(o, "id", json_string(t->id));
-	json_object_set_new(o, "ipAddresses",
-			    json_pack("[{s:s,s:s}]", "ipAddress",
-				      ROGER_LOCAL_HOST, "protocol", "IPv4"));
-	json_object_set_new(o, "ports", ports);
-	json_object_set_new(o, "servicePorts", sp);
-	json_object_set_new(o, "slaveId", json_string(L->agent_id));
-	/* A task the scheduler is killing shows so at once, as with an
-	 * agent that reports TASK_KILLING. */
-	json_object_set_new(o, "state",
-			    json_string(roger_task_state_name(
-				    t->kill_wanted && !roger_task_state_terminal(t->state)
-					    ? ROGER_TASK_KILLING
-					    : t->state)));
-	roger_local_fmt_time(ts, t->staged_ms);
-	json_object_set_new(o, "stagedAt", json_string(ts));
-	if (t->started_ms) {
-		roger_local_fmt_time(ts, t->started_ms);
-		json_object_set_new(o, "startedAt", json_string(ts));
-	}
-	json_object_set_new(o, "version", json_string(t->version));
-	json_object_set_new(o, "localVolumes", json_array());
-	json_object_set_new(o, "role", json_string("*"));
-	return o;
-}
-
-json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id)
-{
-	json_t *out = json_array();
-
-	for (struct roger_local_deployment *d = L->deployments; d; d = d->next) {
-		json_t *step, *action;
-		size_t i, j;
-		bool hit = false;
-
-		if (d->cancelling)
-			continue;
-		json_array_foreach(d->steps, i, step)
-			json_array_foreach(json_object_get(step, "actions"), j, action)
-				if (!strcmp(json_string_value(json_object_get(action, "app")),
-					    app_id))
-					hit = true;
-		if (hit)
-			json_array_append_new(out, json_pack("{s:s}", "id", d->id));
-	}
-	return out;
-}
-
-json_t *roger_local_app_json(struct roger_local *L,
-			     const struct roger_local_app *app, bool info,
-			     unsigned embed)
-{
-	json_t *o = versioned(app->def, app->version, app->last_config,
-			      app->last_scaling);
-	int staged = 0, running = 0, healthy = 0, unhealthy = 0;
-
-	if (!info)
-		return o;
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		bool has_results = false, all_alive = true;
-
-		if (t->state == ROGER_TASK_STAGING ||
-		    t->state == ROGER_TASK_STARTING)
-			staged++;
-		else if (t->state == ROGER_TASK_RUNNING)
-			running++;
-		for (int i = 0; i < t->n_hc; i++) {
-			if (t->hc[i].has_result)
-				has_results = true;
-			if (t->hc[i].has_result && !t->hc[i].alive)
-				all_alive = false;
-		}
-		if (has_results && all_alive && task_healthy(t))
-			healthy++;
-		else if (has_results && !all_alive)
-			unhealthy++;
-	}
-	json_object_set_new(o, "tasksStaged", json_integer(staged));
-	json_object_set_new(o, "tasksRunning", json_integer(running));
-	json_object_set_new(o, "tasksHealthy", json_integer(healthy));
-	json_object_set_new(o, "tasksUnhealthy", json_integer(unhealthy));
-	json_object_set_new(o, "deployments",
-			    roger_local_deployments_of(L, app->id));
-	if (embed & ROGER_LOCAL_EMBED_READINESS)
-		json_object_set_new(o, "readinessCheckResults", json_array());
-	if (embed & ROGER_LOCAL_EMBED_TASKS) {
-		json_t *tasks = json_array();
-
-		for (struct roger_local_task *t = app->tasks; t; t = t->next)
-			if (!roger_task_state_terminal(t->state))
-				json_array_append_new(tasks,
-						      roger_local_task_json(L, t, false));
-		json_object_set_new(o, "tasks", tasks);
-	}
-	if ((embed & ROGER_LOCAL_EMBED_FAILURE) && app->last_failure)
-		json_object_set(o, "lastTaskFailure", app->last_failure);
-	if (embed & ROGER_LOCAL_EMBED_STATS)
-		json_object_set_new(o, "taskStats", json_object());
-	return o;
-}
-
-json_t *roger_local_plan_json(const struct roger_local_deployment *d)
-{
-	return json_pack("{s:s,s:O,s:s}", "id", d->id, "steps", d->steps,
-			 "version", d->version);
-}
-
-static json_t *step_actions(const struct roger_local_deployment *d, int step)
+json_t *roger_local_step_actions(const struct roger_local_deployment *d,
+				 int step)
 {
 	return json_object_get(json_array_get(d->steps, (size_t)step - 1),
 			       "actions");
 }
-
-json_t *roger_local_deployment_json(struct roger_local *L,
-				    const struct roger_local_deployment *d)
-{
-	json_t *affected = json_array(), *current = json_array(), *step,
-	       *action;
-	size_t i, j;
-
-	(void)L;
-	json_array_foreach(d->steps, i, step)
-	{
-		json_array_foreach(json_object_get(step, "actions"), j, action)
-		{
-			json_t *app = json_object_get(action, "app");
-			bool seen = false;
-
-			for (size_t k = 0; k < json_array_size(affected); k++)
-				if (json_equal(json_array_get(affected, k), app))
-					seen = true;
-			if (!seen)
-				json_array_append(affected, app);
-		}
-	}
-	if (d->current_step > 0)
-		json_array_foreach(step_actions(d, d->current_step), j, action)
-			json_array_append_new(
-				current,
-				json_pack("{s:O,s:O,s:[]}", "action",
-					  json_object_get(action, "action"),
-					  "app", json_object_get(action, "app"),
-					  "readinessCheckResults"));
-	return json_pack("{s:s,s:s,s:o,s:[],s:O,s:o,s:i,s:i}", "id", d->id,
-			 "version", d->version, "affectedApps", affected,
-			 "affectedPods", "steps", d->steps, "currentActions",
-			 current, "currentStep", d->current_step, "totalSteps",
-			 (int)json_array_size(d->steps));
-}
-
-bool roger_local_app_queued(struct roger_local *L,
-			    const struct roger_local_app *app)
-{
-	(void)L;
-	return !app->deleted && app->queue_count > 0;
-}
-
-json_t *roger_local_queue_json(struct roger_local *L)
-{
-	json_t *queue = json_array();
-	int64_t now = roger_local_now(L);
-
-	for (struct roger_local_app *a = L->apps; a; a = a->next) {
-		json_t *entry, *summary, *rejects;
-		int64_t left = a->delay_until_ms > now ? a->delay_until_ms - now : 0;
-		char since[ROGER_LOCAL_TIME_LEN];
-
-		if (!roger_local_app_queued(L, a))
-			continue;
-		rejects = json_array();
-		roger_local_fmt_time(since, a->queue_since_ms ? a->queue_since_ms : now);
-		if (a->reject_cpus)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientCpus", "declined", a->reject_cpus, "processed", a->reject_cpus));
-		if (a->reject_mem)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientMemory", "declined", a->reject_mem, "processed", a->reject_mem));
-		if (a->reject_ports)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientPorts", "declined", a->reject_ports, "processed", a->reject_ports));
-		summary = json_pack("{s:I,s:I}", "processedOffersCount",
-				    (json_int_t)a->offers_processed,
-				    "unusedOffersCount",
-				    (json_int_t)a->offers_unused);
-		if (a->last_offer_ms && a->offers_unused)
-			json_object_set_new(summary, "lastUnusedOfferAt",
-					    time_or_null(a->last_offer_ms));
-		json_object_set_new(summary, "rejectSummaryLastOffers", rejects);
-		json_object_set_new(summary, "rejectSummaryLaunchAttempt",
-				    json_deep_copy(rejects));
-		entry = json_pack("{s:o,s:i,s:s,s:{s:I,s:b},s:s,s:o}", "app",
-				  roger_local_app_json(L, a, false, 0), "count",
-				  a->queue_count, "role", "*", "delay",
-				  "timeLeftSeconds",
-				  (json_int_t)((left + 999) / 1000), "overdue",
-				  left == 0, "since", since,
-				  "processedOffersSummary", summary);
-		json_array_append_new(queue, entry);
-	}
-	return json_pack("{s:o}", "queue", queue);
-}
-
-/* ---- deployments ----------------------------------------------------------- */
 
 struct roger_local_deployment *
 roger_local_deployment_add(struct roger_local *L, json_t *steps,
@@ -623,65 +370,69 @@ void roger_local_deployment_cancel(struct roger_local *L,
 static json_t *step_event(struct roger_local_deployment *d, int step)
 {
 	return json_pack("{s:o,s:{s:O}}", "plan", roger_local_plan_json(d),
-			 "currentStep", "actions", step_actions(d, step));
+			 "currentStep", "actions", roger_local_step_actions(d, step));
 }
 
-/* Counts over an app's live tasks; `current_only`: of the current config. */
-static void count_tasks(const struct roger_local_app *app, bool current_only,
-			int *alive, int *ready, int *old)
-{
-	*alive = *ready = *old = 0;
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t))
-			continue;
-		if (task_old(t)) {
-			(*old)++;
-			if (current_only)
-				continue;
-		}
-		(*alive)++;
-		if (task_ready(t))
-			(*ready)++;
-	}
-}
-
+/* The facts about one action of a deployment's step, for decide.c. */
 static bool action_done(struct roger_local *L, const json_t *action)
 {
 	const char *kind = json_string_value(json_object_get(action, "action"));
 	const char *id = json_string_value(json_object_get(action, "app"));
 	struct roger_local_app *app = roger_local_app_find(L, id, true);
-	int alive, ready, old;
-	long want;
+	struct roger_decide_target target;
+	struct roger_decide_task *facts = NULL;
+	size_t n = 0;
+	bool done;
 
-	if (!strcmp(kind, "StartApplication"))
-		return true;
-	if (!strcmp(kind, "StopApplication")) {
-		if (!app || !app->deleted)
-			return true;
-		for (struct roger_local_task *t = app->tasks; t; t = t->next)
-			if (!roger_task_state_terminal(t->state))
-				return false;
-		return true;
+	if (app && task_facts(&facts, &n, app) < 0)
+		return false; /* out of memory: look again next time */
+	if (app) {
+		target.deleted = app->deleted;
+		target.instances = def_instances(app);
 	}
-	if (!app || app->deleted)
-		return true;
-	want = def_instances(app);
-	if (!strcmp(kind, "RestartApplication")) {
-		count_tasks(app, true, &alive, &ready, &old);
-		return old == 0 && alive == want && ready == want;
-	}
-	count_tasks(app, false, &alive, &ready, &old);
-	return alive + old == want && ready == want;
+	done = roger_decide_action_done(roger_decide_action_kind(kind),
+					app ? &target : NULL, facts, n);
+	free(facts);
+	return done;
 }
 
-static bool step_done(struct roger_local *L, struct roger_local_deployment *d)
+static bool step_done(struct roger_local *L, struct roger_local_deployment *d,
+		      int step)
 {
 	json_t *action;
 	size_t i;
 
-	json_array_foreach(step_actions(d, d->current_step), i, action)
+	json_array_foreach(roger_local_step_actions(d, step), i, action)
 		if (!action_done(L, action))
 			return false;
+	return true;
+}
+
+/* Publish what roger_decide_advance() decided for `d`; false when `d` is
+ * over (and dropped). */
+static bool publish_advance(struct roger_local *L,
+			    struct roger_local_deployment *d,
+			    const struct roger_decide_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (ev[i].type) {
+		case ROGER_DECIDE_STEP_INFO:
+			roger_local_events_publish(L, "deployment_info",
+						   step_event(d, ev[i].step));
+			break;
+		case ROGER_DECIDE_STEP_SUCCESS:
+			roger_local_events_publish(L, "deployment_step_success",
+						   step_event(d, ev[i].step));
+			break;
+		case ROGER_DECIDE_SUCCESS:
+			roger_local_events_publish(
+				L, "deployment_success",
+				json_pack("{s:s,s:o}", "id", d->id, "plan",
+					  roger_local_plan_json(d)));
+			roger_local_deployment_drop(L, d);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -690,39 +441,30 @@ static void advance_deployments(struct roger_local *L)
 	struct roger_local_deployment *d = L->deployments, *next;
 
 	for (; d; d = next) {
-		int total = (int)json_array_size(d->steps);
+		int total = (int)json_array_size(d->steps), step = d->current_step;
+		struct roger_decide_event *ev;
+		bool *done;
+		size_t n;
 
 		next = d->next;
-		if (d->current_step == 0) {
-			if (total == 0) {
-				roger_local_events_publish(
-					L, "deployment_success",
-					json_pack("{s:s,s:o}", "id", d->id, "plan",
-						  roger_local_plan_json(d)));
-				roger_local_deployment_drop(L, d);
-				continue;
-			}
-			d->current_step = 1;
-			L->dirty_deployments = true;
-			roger_local_events_publish(L, "deployment_info",
-						   step_event(d, 1));
+		done = calloc((size_t)total + 1, sizeof(*done));
+		ev = calloc(ROGER_DECIDE_MAX_EVENTS(total), sizeof(*ev));
+		if (!done || !ev) {
+			free(done);
+			free(ev);
+			continue; /* out of memory: look again next time */
 		}
-		while (step_done(L, d)) {
-			roger_local_events_publish(L, "deployment_step_success",
-						   step_event(d, d->current_step));
-			if (d->current_step == total) {
-				roger_local_events_publish(
-					L, "deployment_success",
-					json_pack("{s:s,s:o}", "id", d->id, "plan",
-						  roger_local_plan_json(d)));
-				roger_local_deployment_drop(L, d);
-				break;
-			}
-			d->current_step++;
+		for (int s = step > 0 ? step : 1; s <= total; s++)
+			done[s - 1] = step_done(L, d, s);
+		n = roger_decide_advance(ev, &step, total, done);
+		free(done);
+		/* Every event names the step it is about: move first. */
+		if (step != d->current_step) {
+			d->current_step = step;
 			L->dirty_deployments = true;
-			roger_local_events_publish(L, "deployment_info",
-						   step_event(d, d->current_step));
 		}
+		publish_advance(L, d, ev, n);
+		free(ev);
 	}
 }
 
@@ -736,6 +478,8 @@ struct launch {
 	char **args;
 	json_t *fetch;
 	char **env;
+	char *image; /* container.docker.image, or NULL */
+	bool force_pull;
 	double cpus, mem, disk;
 	double kill_grace;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -748,47 +492,11 @@ struct kill {
 	double grace;
 };
 
-struct hc_job {
-	struct hc_job *next;
-	struct roger_local *L;
-	char task_id[192];
-	int index;
-	char protocol[16];
-	int port;
-	char *path;
-	char *command;
-	char **env;
-	int timeout_s;
-	bool ignore_1xx;
-};
-
 struct work {
 	struct launch *launches;
 	struct kill *kills;
-	struct hc_job *checks;
+	struct roger_local_hc_job *checks;
 };
-
-static char **strv_dup(char *const *v)
-{
-	size_t n = 0;
-	char **out;
-
-	while (v && v[n])
-		n++;
-	out = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; out && i < n; i++)
-		out[i] = strdup(v[i]);
-	return out;
-}
-
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
 
 /* ---- environment ----------------------------------------------------------- */
 
@@ -894,7 +602,7 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_MEM", val);
 	roger_local_fmt_double(val, sizeof(val), def_num(def, "disk", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
-	snprintf(val, sizeof(val), "%ld", def_int(def, "gpus", 0));
+	snprintf(val, sizeof(val), "%ld", roger_local_def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
 	json_object_foreach(json_object_get(def, "labels"), k, v)
 	{
@@ -952,11 +660,11 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 {
 	json_t *pds = json_object_get(def, "portDefinitions"), *pd;
 	bool require = json_is_true(json_object_get(def, "requirePorts"));
-	static long next = -1;
+	long *next = &L->next_host_port; /* this server's cursor */
 	size_t i;
 	int n = 0;
 
-	if (next < 0) {
+	if (*next == 0) {
 		/*
 		 * Start at a random place in the range: two servers on one
 		 * machine (parallel test runs, a second state directory)
@@ -967,7 +675,7 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 			r = (unsigned short)getpid();
-		next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
+		*next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
 	}
 	json_array_foreach(pds, i, pd)
 	{
@@ -987,16 +695,16 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 
 			if (++tries > HOST_PORT_MAX - HOST_PORT_MIN)
 				return false;
-			if (next > HOST_PORT_MAX)
-				next = HOST_PORT_MIN;
+			if (*next > HOST_PORT_MAX)
+				*next = HOST_PORT_MIN;
 			for (int j = 0; j < n; j++)
-				dup = dup || out[j] == next;
-			if (!dup && !port_in_use(L, next) &&
-			    port_free_on_host(next))
+				dup = dup || out[j] == *next;
+			if (!dup && !port_in_use(L, *next) &&
+			    port_free_on_host(*next))
 				break;
-			next++;
+			(*next)++;
 		}
-		out[n++] = (uint16_t)next++;
+		out[n++] = (uint16_t)(*next)++;
 	}
 	*n_out = n;
 	return true;
@@ -1072,7 +780,14 @@ static struct launch *launch_job(const struct roger_local_task *t)
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
-	l->env = strv_dup(t->env);
+	{
+		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
+		const char *image = json_string_value(json_object_get(docker, "image"));
+
+		l->image = image ? strdup(image) : NULL;
+		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	}
+	l->env = roger_local_strv_dup(t->env);
 	l->cpus = t->cpus;
 	l->mem = t->mem;
 	l->disk = t->disk;
@@ -1096,21 +811,22 @@ static int start_tasks(struct roger_local *L, struct roger_local_app *app,
 	for (; started < n; started++) {
 		uint16_t ports[ROGER_LOCAL_MAX_PORTS];
 		int n_ports = 0;
-		double used_cpus, used_mem;
+		struct roger_decide_res used, cap = { L->cap_cpus, L->cap_mem };
+		struct roger_decide_res want = { def_num(app->def, "cpus", 1),
+						 def_num(app->def, "mem", 128) };
 		struct roger_local_task *t;
 		struct launch *l;
-		double cpus = def_num(app->def, "cpus", 1);
-		double mem = def_num(app->def, "mem", 128);
+		unsigned short_of;
 
-		used_resources(L, &used_cpus, &used_mem);
+		used_resources(L, &used.cpus, &used.mem);
 		app->offers_processed++;
 		app->last_offer_ms = now;
-		if (used_cpus + cpus > L->cap_cpus + 1e-9 ||
-		    used_mem + mem > L->cap_mem + 1e-9) {
+		short_of = roger_decide_fit(&used, &want, &cap);
+		if (short_of) {
 			app->offers_unused++;
-			if (used_cpus + cpus > L->cap_cpus + 1e-9)
+			if (short_of & ROGER_DECIDE_NO_CPUS)
 				app->reject_cpus++;
-			if (used_mem + mem > L->cap_mem + 1e-9)
+			if (short_of & ROGER_DECIDE_NO_MEM)
 				app->reject_mem++;
 			break;
 		}
@@ -1164,112 +880,36 @@ static void queue_kills(struct roger_local *L, struct work *w)
 	(void)L;
 }
 
-/* Kill order: tasks not ready first, then by killSelection. */
-static struct roger_local_task *pick_victim(struct roger_local_app *app,
-					    bool old_only)
-{
-	bool oldest_first = !strcmp(json_string_value(json_object_get(app->def, "killSelection")) ?: "",
-				    "OLDEST_FIRST");
-	struct roger_local_task *best = NULL;
-
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t) || (old_only && !task_old(t)))
-			continue;
-		if (!best) {
-			best = t;
-			continue;
-		}
-		if (task_ready(best) && !task_ready(t)) {
-			best = t;
-			continue;
-		}
-		if (task_ready(best) != task_ready(t))
-			continue;
-		if (oldest_first ? t->staged_ms < best->staged_ms
-				 : t->staged_ms >= best->staged_ms)
-			best = t;
-	}
-	return best;
-}
-
 /* ---- reconciling ------------------------------------------------------------ */
 
 static void reconcile(struct roger_local *L, struct roger_local_app *app,
 		      struct work *w)
 {
-	long want = def_instances(app);
-	int alive = 0, ready = 0, old = 0, old_ready = 0, new_alive = 0,
-	    new_ready = 0, missing = 0;
 	json_t *us = json_object_get(app->def, "upgradeStrategy");
+	const char *selection = json_string_value(
+		json_object_get(app->def, "killSelection"));
+	struct roger_decide_app facts_app;
+	struct roger_decide_plan plan;
+	struct roger_decide_task *facts = NULL;
+	struct roger_local_task *t;
+	size_t n = 0, i = 0;
+	int missing;
 
-	for (struct roger_local_task *t = app->tasks; t; t = t->next) {
-		if (!task_alive(t))
-			continue;
-		alive++;
-		if (task_ready(t))
-			ready++;
-		if (task_old(t)) {
-			old++;
-			if (task_ready(t))
-				old_ready++;
-		} else {
-			new_alive++;
-			if (task_ready(t))
-				new_ready++;
-		}
-	}
-	if (app->restarting && old > 0) {
-		long min_healthy = (long)ceil(
-			want * def_num(us, "minimumHealthCapacity", 1) - 1e-9);
-		long max_cap = (long)floor(
-			want * (1 + def_num(us, "maximumOverCapacity", 1)) + 1e-9);
-		long can_kill = ready - min_healthy, to_start;
-		struct roger_local_task *t;
-
-		/* Old tasks that are not ready count for nothing: replace them. */
-		for (t = app->tasks; t; t = t->next) {
-			if (task_alive(t) && task_old(t) && !task_ready(t)) {
-				roger_local_task_kill(L, t);
-				old--;
-				alive--;
-			}
-		}
-		while (can_kill > 0 && old > 0 && (t = pick_victim(app, true))) {
+	if (task_facts(&facts, &n, app) < 0)
+		return; /* out of memory: look again next time */
+	facts_app.instances = def_instances(app);
+	facts_app.min_health = def_num(us, "minimumHealthCapacity", 1);
+	facts_app.max_over = def_num(us, "maximumOverCapacity", 1);
+	facts_app.oldest_first = selection && !strcmp(selection, "OLDEST_FIRST");
+	facts_app.restarting = app->restarting;
+	roger_decide_reconcile(&plan, facts, n, &facts_app);
+	for (t = app->tasks; t && i < n; t = t->next, i++)
+		if (facts[i].kill)
 			roger_local_task_kill(L, t);
-			can_kill--;
-			old--;
-			alive--;
-		}
-		to_start = want - new_alive;
-		if (to_start > max_cap - alive)
-			to_start = max_cap - alive;
-		if (to_start <= 0 && old > 0 && new_alive < want &&
-		    new_alive == new_ready && max_cap <= alive) {
-			/* minimumHealthCapacity == maximumOverCapacity bound:
-			 * Marathon kills one old instance to make room. */
-			t = pick_victim(app, true);
-			if (t) {
-				roger_local_task_kill(L, t);
-				alive--;
-				to_start = 1;
-			}
-		}
-		missing = (int)(want - new_alive);
-		if (to_start > 0)
-			missing -= start_tasks(L, app, (int)to_start, w);
-	} else if (alive < want) {
-		missing = (int)(want - alive);
-		missing -= start_tasks(L, app, missing, w);
-	} else {
-		while (alive > want) {
-			struct roger_local_task *t = pick_victim(app, false);
-
-			if (!t)
-				break;
-			roger_local_task_kill(L, t);
-			alive--;
-		}
-	}
+	free(facts);
+	missing = plan.missing;
+	if (plan.start > 0)
+		missing -= start_tasks(L, app, plan.start, w);
 	if (missing > 0 && !app->deleted) {
 		if (!app->queue_since_ms)
 			app->queue_since_ms = roger_local_now(L);
@@ -1292,7 +932,7 @@ static void mark_restarting(struct roger_local *L)
 
 		if (d->current_step == 0)
 			continue;
-		json_array_foreach(step_actions(d, d->current_step), i, action)
+		json_array_foreach(roger_local_step_actions(d, d->current_step), i, action)
 		{
 			struct roger_local_app *a;
 
@@ -1334,347 +974,6 @@ static void reap_deleted(struct roger_local *L)
 					   json_pack("{s:s}", "appId", a->id));
 		roger_local_app_free(a);
 	}
-}
-
-/* ---- health checks --------------------------------------------------------- */
-
-static void collect_checks(struct roger_local *L, struct work *w)
-{
-	int64_t now = roger_local_now(L);
-
-	for (struct roger_local_app *a = L->apps; a; a = a->next) {
-		for (struct roger_local_task *t = a->tasks; t; t = t->next) {
-			json_t *hcs = json_object_get(t->def, "healthChecks");
-
-			if (t->state != ROGER_TASK_RUNNING || t->kill_wanted)
-				continue;
-			for (int i = 0; i < t->n_hc; i++) {
-				json_t *hc = json_array_get(hcs, (size_t)i);
-				struct roger_local_hc *h = &t->hc[i];
-				struct hc_job *j;
-				const char *proto;
-				json_t *pi, *cmd;
-
-				if (h->in_flight || now < h->next_ms)
-					continue;
-				j = calloc(1, sizeof(*j));
-				if (!j)
-					continue;
-				j->L = L;
-				snprintf(j->task_id, sizeof(j->task_id), "%s", t->id);
-				j->index = i;
-				proto = json_string_value(json_object_get(hc, "protocol"));
-				snprintf(j->protocol, sizeof(j->protocol), "%s",
-					 proto ? proto : "HTTP");
-				pi = json_object_get(hc, "portIndex");
-				if (json_is_integer(json_object_get(hc, "port")))
-					j->port = (int)def_int(hc, "port", 0);
-				else if (json_integer_value(pi) >= 0 &&
-					 json_integer_value(pi) < t->n_ports)
-					j->port = t->ports[json_integer_value(pi)];
-				if (json_is_string(json_object_get(hc, "path")))
-					j->path = strdup(json_string_value(json_object_get(hc, "path")));
-				cmd = json_object_get(json_object_get(hc, "command"), "value");
-				if (json_is_string(cmd))
-					j->command = strdup(json_string_value(cmd));
-				j->env = strv_dup(t->env);
-				/* poll() takes the timeout in ms as an int. */
-				j->timeout_s = (int)def_int(hc, "timeoutSeconds", 1);
-				if (j->timeout_s <= 0)
-					j->timeout_s = 1;
-				if (j->timeout_s > INT32_MAX / 1000)
-					j->timeout_s = INT32_MAX / 1000;
-				j->ignore_1xx = json_is_true(json_object_get(hc, "ignoreHttp1xx"));
-				h->in_flight = true;
-				j->next = w->checks;
-				w->checks = j;
-			}
-		}
-	}
-}
-
-/*
- * Whether a check could not run for want of something of the server's
- * own (descriptors, memory): that says nothing about the task, so the
- * check gives no result instead of a failure that would get it killed.
- */
-static bool own_shortage(int e)
-{
-	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
-	       e == EAGAIN;
-}
-
-static size_t discard(char *p, size_t size, size_t n, void *data)
-{
-	(void)p;
-	(void)data;
-	return size * n;
-}
-
-/* 1: healthy, 0: unhealthy (cause set), -1: no result (an ignored 1xx,
- * or the server could not run the check). */
-static int check_http(struct hc_job *j, char *cause, size_t size)
-{
-	CURL *c = curl_easy_init();
-	char url[512];
-	long code = 0, os_errno = 0;
-	CURLcode rc;
-	bool https = strstr(j->protocol, "HTTPS") != NULL;
-
-	if (!c)
-		return -1; /* out of memory: ours, not the task's */
-	snprintf(url, sizeof(url), "%s://%s:%d%s", https ? "https" : "http",
-		 ROGER_LOCAL_HOST, j->port, j->path ? j->path : "/");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)j->timeout_s * 1000);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "marathon");
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		snprintf(cause, size, "%s", curl_easy_strerror(rc));
-		return own_shortage((int)os_errno) ? -1 : 0;
-	}
-	if (code >= 100 && code < 200 && j->ignore_1xx)
-		return -1;
-	if (code >= 200 && code < 400)
-		return 1;
-	snprintf(cause, size, "%ld", code);
-	return 0;
-}
-
-static int check_tcp(struct hc_job *j, char *cause, size_t size)
-{
-	struct sockaddr_in sa;
-	struct pollfd pfd;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int rc, soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	if (fd < 0) {
-		snprintf(cause, size, "%s", strerror(errno));
-		return own_shortage(errno) ? -1 : 0;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)j->port);
-	inet_pton(AF_INET, ROGER_LOCAL_HOST, &sa.sin_addr);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (rc < 0 && errno == EINPROGRESS) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		rc = poll(&pfd, 1, j->timeout_s * 1000);
-		if (rc == 0) {
-			close(fd);
-			snprintf(cause, size, "connection timed out");
-			return 0;
-		}
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-		rc = soerr ? -1 : 0;
-		errno = soerr;
-	}
-	close(fd);
-	if (rc < 0) {
-		snprintf(cause, size, "%s", strerror(errno));
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * A COMMAND check runs `sh -c command` in the task's sandbox with the
- * task's whole environment (HOST, PORT0..., MESOS_*, PATH), as the Mesos
- * command executor runs it.
- */
-static int check_command(struct hc_job *j, char *cause, size_t size)
-{
-	char *sandbox = roger_agent_sandbox(j->L->agent, j->task_id);
-	char **env = NULL;
-	int64_t deadline;
-	int status = 0;
-	pid_t pid, r;
-
-	if (roger_agent_task_env(&env, j->L->agent, j->task_id) < 0) {
-		strv_free(env);
-		env = NULL;
-	}
-	pid = fork();
-	if (pid < 0) {
-		free(sandbox);
-		strv_free(env);
-		snprintf(cause, size, "cannot fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		if (sandbox && chdir(sandbox) < 0)
-			_exit(127);
-		roger_proc_restore_nofile();
-		execle("/bin/sh", "sh", "-c", j->command ? j->command : "false",
-		       (char *)NULL, env ? env : j->env);
-		_exit(127);
-	}
-	free(sandbox);
-	strv_free(env);
-	deadline = roger_clock_ms(CLOCK_MONOTONIC) +
-		   (int64_t)j->timeout_s * 1000;
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(cause, size, "command timed out after %d seconds",
-				 j->timeout_s);
-			return 0;
-		}
-		usleep(20000);
-	}
-	if (r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 1;
-	if (r == pid && WIFEXITED(status))
-		snprintf(cause, size, "command exited with status %d",
-			 WEXITSTATUS(status));
-	else
-		snprintf(cause, size, "command failed");
-	return 0;
-}
-
-/*
- * When the first check of health check `i` of a task that has just started
- * runs: Mesos-native checks (COMMAND, MESOS_*) wait delaySeconds (15 by
- * default), as the Mesos executor does; Marathon's own HTTP and TCP
- * checks start about a second after the task runs.
- */
-static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
-{
-	json_t *hc = json_array_get(json_object_get(t->def, "healthChecks"),
-				    (size_t)i);
-	const char *proto = json_string_value(json_object_get(hc, "protocol"));
-
-	if (!proto || (strcmp(proto, "COMMAND") && strncmp(proto, "MESOS_", 6)))
-		return 1000;
-	return (int64_t)def_int(hc, "delaySeconds", 15) * 1000;
-}
-
-static void record_check(struct roger_local *L, struct hc_job *j, int result,
-			 const char *cause)
-{
-	struct roger_local_task *t = roger_local_task_find(L, j->task_id);
-	struct roger_local_hc *h;
-	json_t *hc;
-	int64_t now = roger_local_now(L);
-	long grace, interval, max_fail;
-	bool was_alive;
-
-	if (!t || j->index >= t->n_hc)
-		return;
-	h = &t->hc[j->index];
-	h->in_flight = false;
-	hc = json_array_get(json_object_get(t->def, "healthChecks"),
-			    (size_t)j->index);
-	grace = def_int(hc, "gracePeriodSeconds", 0);
-	interval = def_int(hc, "intervalSeconds", 0);
-	max_fail = def_int(hc, "maxConsecutiveFailures", 0);
-	h->next_ms = now + (int64_t)(interval > 0 ? interval : 1) * 1000;
-	if (t->state != ROGER_TASK_RUNNING || t->kill_wanted || result < 0)
-		return;
-	was_alive = h->has_result && h->alive;
-	if (result == 1) {
-		bool changed = !h->has_result || !h->alive;
-
-		h->has_result = h->alive = true;
-		h->consecutive_failures = 0;
-		h->last_success = now;
-		if (!h->first_success)
-			h->first_success = now;
-		if (changed)
-			roger_local_events_publish(
-				L, "health_status_changed_event",
-				json_pack("{s:s,s:s,s:s,s:b}", "appId",
-					  t->app->id, "instanceId",
-					  t->instance_id, "version", t->version,
-					  "alive", 1));
-		roger_local_sched_kick(L);
-		return;
-	}
-	/* Failures within the grace period count only after a first success. */
-	if (!h->first_success && now - t->started_ms < (int64_t)grace * 1000)
-		return;
-	h->has_result = true;
-	h->alive = false;
-	h->consecutive_failures++;
-	h->last_failure = now;
-	free(h->last_failure_cause);
-	h->last_failure_cause = strdup(cause);
-	roger_local_events_publish(
-		L, "failed_health_check_event",
-		json_pack("{s:s,s:O,s:s}", "appId", t->app->id, "healthCheck",
-			  hc, "taskId", t->instance_id));
-	if (was_alive || h->consecutive_failures == 1)
-		roger_local_events_publish(
-			L, "health_status_changed_event",
-			json_pack("{s:s,s:s,s:s,s:b}", "appId", t->app->id,
-				  "instanceId", t->instance_id, "version",
-				  t->version, "alive", 0));
-	if (max_fail > 0 && h->consecutive_failures >= max_fail) {
-		roger_local_events_publish(
-			L, "unhealthy_instance_kill_event",
-			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "appId",
-				  t->app->id, "taskId", t->id, "instanceId",
-				  t->instance_id, "version", t->version,
-				  "reason", cause, "host", ROGER_LOCAL_HOST,
-				  "slaveId", L->agent_id));
-		roger_log(L->ctx, ROGER_LOG_NOTICE,
-			  "killing unhealthy task '%s': %s", t->id, cause);
-		t->kill_unhealthy = true;
-		roger_local_task_kill(L, t);
-	}
-}
-
-static void hc_job_free(struct hc_job *j)
-{
-	free(j->path);
-	free(j->command);
-	strv_free(j->env);
-	free(j);
-}
-
-static void *hc_thread(void *arg)
-{
-	struct hc_job *j = arg;
-	struct roger_local *L = j->L;
-	char cause[256] = "";
-	int result;
-
-	if (!strcmp(j->protocol, "COMMAND"))
-		result = check_command(j, cause, sizeof(cause));
-	else if (strstr(j->protocol, "TCP"))
-		result = check_tcp(j, cause, sizeof(cause));
-	else
-		result = check_http(j, cause, sizeof(cause));
-	pthread_mutex_lock(&L->lock);
-	record_check(L, j, result, cause);
-	L->health_threads--;
-	pthread_cond_broadcast(&L->health_done);
-	pthread_mutex_unlock(&L->lock);
-	hc_job_free(j);
-	return NULL;
 }
 
 /* ---- status updates --------------------------------------------------------- */
@@ -1735,9 +1034,7 @@ static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 	double factor = def_num(app->def, "backoffFactor", 1.15);
 	double max = def_seconds(app->def, "maxLaunchDelaySeconds", 300);
 
-	app->delay_s = app->delay_s > 0 ? app->delay_s * factor : base;
-	if (app->delay_s > max)
-		app->delay_s = max;
+	app->delay_s = roger_decide_backoff(app->delay_s, base, factor, max);
 	app->delay_until_ms = roger_local_now(L) + (int64_t)(app->delay_s * 1000);
 }
 
@@ -1756,11 +1053,10 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 			    const struct roger_agent_update *u)
 {
 	struct roger_local_app *app = t->app;
-	bool failure = u->state == ROGER_TASK_FAILED ||
-		       u->state == ROGER_TASK_ERROR ||
-		       u->state == ROGER_TASK_LOST;
+	unsigned end = roger_decide_task_end(u->state, t->kill_wanted,
+					     t->kill_unhealthy);
 
-	if (failure) {
+	if (end & ROGER_DECIDE_END_FAILURE) {
 		char ts[ROGER_LOCAL_TIME_LEN];
 
 		roger_local_fmt_time(ts, u->timestamp > 0
@@ -1776,7 +1072,7 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 			L->agent_id);
 		roger_local_state_save_app(L, app);
 	}
-	if (!t->kill_wanted || t->kill_unhealthy)
+	if (end & ROGER_DECIDE_END_BACKOFF)
 		bump_backoff(L, app);
 	remove_task(app, t);
 }
@@ -1796,9 +1092,7 @@ void roger_local_sched_on_update(void *data, const struct roger_agent_update *u)
 	if (u->state == ROGER_TASK_RUNNING && !t->started_ms) {
 		t->started_ms = u->timestamp > 0 ? (int64_t)(u->timestamp * 1000)
 						 : roger_local_now(L);
-		for (int i = 0; i < t->n_hc; i++)
-			t->hc[i].next_ms = roger_local_now(L) +
-					   first_check_delay_ms(t, i);
+		roger_local_health_started(L, t);
 	}
 	publish_status(L, t, u->message);
 	if (roger_task_state_terminal(u->state))
@@ -1817,7 +1111,7 @@ static void tick(struct roger_local *L, struct work *w)
 	advance_deployments(L);
 	mark_restarting(L);
 	queue_kills(L, w);
-	collect_checks(L, w);
+	w->checks = roger_local_health_due(L);
 	reap_deleted(L);
 	roger_local_state_flush(L);
 }
@@ -1860,6 +1154,8 @@ static void do_work(struct roger_local *L, struct work *w)
 		at.cmd = l->cmd;
 		at.args = (const char *const *)l->args;
 		at.fetch = l->fetch;
+		at.image = l->image;
+		at.force_pull_image = l->force_pull;
 		at.env = (const char *const *)l->env;
 		at.cpus = l->cpus;
 		at.mem = l->mem;
@@ -1872,31 +1168,13 @@ static void do_work(struct roger_local *L, struct work *w)
 			fail_launch(L, l->task_id, err.msg);
 		free(l->name);
 		free(l->cmd);
-		strv_free(l->args);
-		strv_free(l->env);
+		roger_local_strv_free(l->args);
+		roger_local_strv_free(l->env);
 		json_decref(l->fetch);
+		free(l->image);
 		free(l);
 	}
-	while (w->checks) {
-		struct hc_job *j = w->checks;
-		pthread_attr_t attr;
-		pthread_t th;
-
-		w->checks = j->next;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_mutex_lock(&L->lock);
-		L->health_threads++;
-		pthread_mutex_unlock(&L->lock);
-		if (pthread_create(&th, &attr, hc_thread, j) != 0) {
-			pthread_mutex_lock(&L->lock);
-			L->health_threads--;
-			record_check(L, j, -1, "cannot start a health check");
-			pthread_mutex_unlock(&L->lock);
-			hc_job_free(j);
-		}
-		pthread_attr_destroy(&attr);
-	}
+	roger_local_health_run(L, w->checks);
 }
 
 static void *sched_main(void *arg)
@@ -1923,7 +1201,7 @@ static void *sched_main(void *arg)
 
 int roger_local_sched_start(struct roger_local *L, struct roger_err *err)
 {
-	if (pthread_create(&sched_thread, NULL, sched_main, L) != 0)
+	if (pthread_create(&L->sched_thread, NULL, sched_main, L) != 0)
 		return roger_err_set(err, ROGER_ERROR,
 				     "cannot start the scheduler thread");
 	return 0;
@@ -1937,7 +1215,7 @@ void roger_local_sched_stop(struct roger_local *L)
 	L->stopping = true;
 	pthread_cond_broadcast(&L->wake);
 	pthread_mutex_unlock(&L->lock);
-	pthread_join(sched_thread, NULL);
+	pthread_join(L->sched_thread, NULL);
 
 	pthread_mutex_lock(&L->lock);
 	while (L->health_threads > 0)

@@ -757,9 +757,10 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (L->agent)
 		roger_agent_watchdog(L->agent, &wd, NULL);
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u}\n",
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"registry\":\"%s:%d\"}\n",
 		 (long)getpid(), L->port, L->url, wd,
-		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0);
+		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
+		 ROGER_LOCAL_HOST, L->registry_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -960,6 +961,9 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.token = L->token;
 	ao.on_update = on_update;
 	ao.data = L;
+	if ((rc = roger_local_images_start(L, opts, err)) < 0)
+		goto out;
+	ao.images = L->images;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
 		goto out;
 	if ((rc = roger_local_sched_start(L, err)) < 0)
@@ -1006,6 +1010,8 @@ out:
 		roger_agent_free(L->agent);
 		L->agent = NULL;
 	}
+	if (L)
+		roger_local_images_stop(L);
 	if (L) {
 		json_path = roger_path_join(L->state_dir, "server.json");
 		if (json_path)

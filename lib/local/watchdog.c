@@ -43,10 +43,10 @@
  * failed send reaps it too) and forks a new watchdog that starts with
  * that copy in its memory, so no group is ever missing from it.
  *
- * The child is forked from a process that may run many threads, so until
- * it exits it makes only async-signal-safe calls (recv, poll, kill, close,
- * dup2, setsid, sigaction, getppid, open, read, getdents64, nanosleep,
- * _exit) and uses memory allocated before fork().
+ * The child is forked by roger_proc_fork() (proc.c) from a process that
+ * may run many threads, so until it exits it makes only async-signal-safe
+ * calls (recv, poll, kill, sigaction, getppid, open, read, close,
+ * getdents64, nanosleep, _exit) and uses memory allocated before fork().
  */
 #include <config.h>
 
@@ -90,38 +90,39 @@ static void kill_all(pid_t *groups, size_t n, const char *marker,
 	}
 }
 
-static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
-			  pid_t *groups, size_t n, const char *marker,
-			  char *scratch)
+/* What the watchdog process starts with (prepared before fork). */
+struct watchdog_start {
+	pid_t parent;
+	pid_t *groups;
+	size_t n;
+	const char *marker;
+	char *scratch;
+};
+
+/* The watchdog process (forked by roger_proc_fork(): a session of its
+ * own, default signals, nothing open but /dev/null and `fd`). */
+static void watchdog_main(void *data, int fd)
 {
 	static const int ignored[] = { SIGINT,	SIGTERM, SIGHUP, SIGQUIT,
 				       SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP,
 				       SIGTTIN, SIGTTOU };
+	const struct watchdog_start *ws = data;
+	pid_t *groups = ws->groups;
+	size_t n = ws->n;
 	struct sigaction sa;
 	struct watchdog_msg m;
 	struct pollfd pfd;
-	sigset_t none;
 	ssize_t r;
 
 	/* No signal meant for the server should take the watchdog down
-	 * with it: a session of its own keeps it out of `kill -9 -<pgid>`
+	 * with it: its session of its own keeps it out of `kill -9 -<pgid>`
 	 * and of the terminal's ^C and hang-up, and it ignores the usual
 	 * polite signals.  It acts on EOF. */
-	setsid();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		sigaction(ignored[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_NAME, (unsigned long)"roger-watchdog", 0, 0, 0);
-
-	if (fd < 3)
-		fd = fcntl(fd, F_DUPFD, 3);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
-	dup2(devnull, 2);
-	roger_proc_close_from(3, fd, max_fd);
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
@@ -131,7 +132,7 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr <= 0) {
-			if (getppid() != parent)
+			if (getppid() != ws->parent)
 				break;
 			continue;
 		}
@@ -163,7 +164,7 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
 					break;
 				}
 	}
-	kill_all(groups, n, marker, scratch);
+	kill_all(groups, n, ws->marker, ws->scratch);
 	_exit(0);
 }
 
@@ -174,36 +175,35 @@ static void watchdog_main(int fd, int devnull, int max_fd, pid_t parent,
  */
 static int spawn(struct roger_watchdog *w, struct roger_err *err)
 {
-	char *scratch = NULL;
-	pid_t *groups = NULL;
+	struct watchdog_start ws;
+	struct roger_proc_child c;
 	int sv[2] = { -1, -1 };
-	int devnull = -1, max_fd = roger_proc_max_fd(), rc = 0;
-	pid_t parent = getpid(), pid;
+	int rc = 0;
+	pid_t pid;
 
-	groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*groups));
-	scratch = malloc(SCRATCH_SIZE);
-	if (!groups || !scratch) {
+	memset(&ws, 0, sizeof(ws));
+	ws.parent = getpid();
+	ws.groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*ws.groups));
+	ws.scratch = malloc(SCRATCH_SIZE);
+	if (!ws.groups || !ws.scratch) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	memcpy(groups, w->groups, w->n_groups * sizeof(*groups));
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot open '/dev/null': %s", strerror(errno));
-		goto out;
-	}
+	memcpy(ws.groups, w->groups, w->n_groups * sizeof(*ws.groups));
+	ws.n = w->n_groups;
+	ws.marker = w->marker;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = roger_err_set(err, ROGER_ERROR, "cannot create the watchdog socket: %s", strerror(errno));
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot fork the watchdog: %s", strerror(errno));
+	memset(&c, 0, sizeof(c));
+	c.what = "the watchdog";
+	c.std[0] = c.std[1] = c.std[2] = -1;
+	c.keep = sv[1];
+	c.run = watchdog_main;
+	c.data = &ws;
+	if ((rc = roger_proc_fork(&pid, NULL, &c, err)) < 0)
 		goto out;
-	}
-	if (pid == 0)
-		watchdog_main(sv[1], devnull, max_fd, parent, groups,
-			      w->n_groups, w->marker, scratch);
 	w->pid = pid;
 	w->fd = sv[0];
 	sv[0] = -1;
@@ -212,10 +212,8 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
-	if (devnull >= 0)
-		close(devnull);
-	free(groups);
-	free(scratch);
+	free(ws.groups);
+	free(ws.scratch);
 	return rc;
 }
 

@@ -3,9 +3,10 @@
 # write errors on stdout.
 . "$TEST_SRCDIR/cli/lib.sh"
 
-test_expect_success 'roger --version prints the version' '
+test_expect_success 'roger --version prints the version and the compressor of artifacts' '
 	"$ROGER" --version >out &&
-	test_grep "^roger [0-9][0-9.]*" out
+	test_grep "^roger [0-9][0-9.]*" out &&
+	test_grep "^artifacts: \(libdeflate\|zlib\) [0-9.]* level 5$" out
 '
 
 test_expect_success 'roger version prints what --version prints, or a JSON document' '
@@ -13,7 +14,8 @@ test_expect_success 'roger version prints what --version prints, or a JSON docum
 	"$ROGER" version >out &&
 	test_cmp expect out &&
 	"$ROGER" version -o json >out &&
-	"${PYTHON:-python3}" -c "import json,sys; d=json.load(open(\"out\")); assert d == {\"version\": sys.argv[1]}, d" "$(sed "s/^roger //" expect)" &&
+	"${PYTHON:-python3}" -c "import json,sys; d=json.load(open(\"out\")); assert d == {\"version\": sys.argv[1], \"artifacts\": sys.argv[2]}, d" \
+		"$(sed -n "s/^roger //p" expect)" "$(sed -n "s/^artifacts: //p" expect)" &&
 	test_expect_code 2 "$ROGER" version extra 2>err &&
 	test_grep "unexpected argument .extra." err
 '

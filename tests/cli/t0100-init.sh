@@ -63,17 +63,21 @@ test_expect_success 'init --force replaces roger.json, .gitignore keeps one entr
 	test_grep ! "added" out
 '
 
-test_expect_success 'package.json with a lockfile: npm start, npm ci' '
+test_expect_success 'package.json with a lockfile: npm start, npm ci unless node_modules came from the build cache' '
 	test_create_repo node "
 		echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node index.js\\\"}, \\\"dependencies\\\": {\\\"express\\\": \\\"^4\\\"}}\" >package.json &&
 		echo {} >package-lock.json" &&
 	"$ROGER" -C node init >out &&
 	test "$(json_get node/roger.json marathon.cmd)" = "npm start" &&
-	test "$(json_get node/roger.json build.command)" = "npm ci --omit=dev" &&
+	test "$(json_get node/roger.json build.command)" = "test -d node_modules || npm ci --omit=dev" &&
+	test "$(json_get node/roger.json build.cache.paths)" = "[\"node_modules\"]" &&
+	test "$(json_get node/roger.json build.cache.key)" = "[\"package.json\", \"package-lock.json\"]" &&
+	test "$(json_get node/roger.json build.cache.version)" = "node --version && npm --version" &&
 	test "$(json_get node/roger.json marathon.env.NODE_ENV)" = production &&
 	test "$(json_get node/roger.json marathon.healthChecks.0.portIndex)" = 0 &&
 	test_grep "^command: *npm start (package.json has a \"start\" script)" out &&
-	test_grep "^build: *npm ci --omit=dev (package.json with package-lock.json)" out &&
+	test_grep "^build: *test -d node_modules || npm ci --omit=dev (package.json with package-lock.json; node_modules comes from the build cache while they do not change)" out &&
+	test_grep "^build cache: *node_modules (package.json, package-lock.json and the tools. versions)" out &&
 	test_grep "^health check: .*(package.json depends on express)" out &&
 	test_grep "^wrote node/roger.json for app /node$" out
 '
@@ -83,6 +87,7 @@ test_expect_success 'package.json without a lockfile: npm install, no health che
 	"$ROGER" -C node2 init >out &&
 	test "$(json_get node2/roger.json build.command)" = "npm install --omit=dev" &&
 	test "$(json_get node2/roger.json marathon.healthChecks)" = "<absent>" &&
+	test "$(json_get node2/roger.json build.cache)" = "<absent>" &&
 	test_grep "^build: *npm install --omit=dev (package.json without a lockfile)" out &&
 	test_grep "^health check: *none (nothing shows that the command serves HTTP" out
 '
@@ -117,7 +122,9 @@ test_expect_success 'Python: requirements.txt and app.py' '
 	test_create_repo py "echo \"Flask==3.0\" >requirements.txt && echo pass >app.py" &&
 	"$ROGER" -C py init >out &&
 	test "$(json_get py/roger.json marathon.cmd)" = "python3 app.py" &&
-	test "$(json_get py/roger.json build.command)" = "python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt" &&
+	test "$(json_get py/roger.json build.command)" = "test -d .pydeps || python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt" &&
+	test "$(json_get py/roger.json build.cache.paths)" = "[\".pydeps\"]" &&
+	test "$(json_get py/roger.json build.cache.key)" = "[\"requirements.txt\"]" &&
 	test "$(json_get py/roger.json marathon.env.PYTHONPATH)" = .pydeps &&
 	test_grep "^health check: .*(requirements.txt lists Flask)" out
 '
@@ -125,7 +132,10 @@ test_expect_success 'Python: requirements.txt and app.py' '
 test_expect_success 'Go, Rust and Ruby layouts' '
 	test_create_repo goapp "echo \"module example.com/x\" >go.mod && printf \"package main\nimport \\\"net/http\\\"\n\" >main.go" &&
 	"$ROGER" -C goapp init >out &&
-	test "$(json_get goapp/roger.json build.command)" = "go build -o bin/goapp ." &&
+	test "$(json_get goapp/roger.json build.command)" = "GOMODCACHE=\"\$PWD/.cache/go-mod\" GOFLAGS=-modcacherw go build -o bin/goapp ." &&
+	test "$(json_get goapp/roger.json build.cache.paths)" = "[\".cache/go-mod\"]" &&
+	test "$(json_get goapp/roger.json build.cache.key)" = "[\"go.mod\", \"go.sum\"]" &&
+	test "$(json_get goapp/roger.json build.exclude)" = "[\".cache/\"]" &&
 	test "$(json_get goapp/roger.json marathon.cmd)" = "./bin/goapp" &&
 	test_grep "^health check: .*(a .go file imports net/http)" out &&
 	test_create_repo rs "printf \"[package]\nname = \\\"srv\\\"\n\n[dependencies]\naxum = \\\"0.7\\\"\n\" >Cargo.toml && touch Cargo.lock" &&
@@ -137,6 +147,8 @@ test_expect_success 'Go, Rust and Ruby layouts' '
 	"$ROGER" -C rb init >out &&
 	test "$(json_get rb/roger.json marathon.cmd)" = "bundle exec rackup -o 0.0.0.0 -p \$PORT0" &&
 	test_grep "^build: *bundle config set --local deployment true" out &&
+	test "$(json_get rb/roger.json build.cache.paths)" = "[\"vendor/bundle\"]" &&
+	test "$(json_get rb/roger.json build.cache.version)" = "ruby --version && bundle --version" &&
 	test_grep "^health check: .*(config.ru is a Rack web app)" out
 '
 

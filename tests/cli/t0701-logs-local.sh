@@ -250,6 +250,17 @@ test_expect_success 'a pipe to head ends quietly' '
 	test_line_count 0 err
 '
 
+test_expect_success 'a whole file comes through one /files/download, byte for byte' '
+	(cd many && "$ROGER" -vv logs >../out 2>../err) &&
+	test_grep "/files/download?path=" err &&
+	test "$(grep -c "/files/read?path=[^ ]*stdout&offset=0&" err)" = 0 &&
+	sed "s/^\[[^]]*\] //" out | grep -x "[0-9]*" >got &&
+	seq 1 200000 >expect &&
+	test_cmp expect got &&
+	(cd many && "$ROGER" logs -n 5 >../out) &&
+	test_line_count 5 out
+'
+
 local_stop_status
 
 test_expect_success 'roger local stopped cleanly' '

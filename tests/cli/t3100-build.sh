@@ -90,6 +90,43 @@ test_expect_success 'a partial cache entry is never used: artifact cut short, mi
 	test "$(value cached o)" = yes
 '
 
+test_expect_success 'a cached build trusts the index: the artifact is read again only when its inode, size or mtime changed' '
+	"$ROGER" -C app build >o &&
+	path=$(value artifact o) &&
+	sha=$(value sha256 o) &&
+	touch -d "2020-01-02 03:04:05" "$path" &&
+	"$ROGER" -C app build >o2 2>err &&
+	test "$(value cached o2)" = yes &&
+	test_line_count 0 err &&
+	size=$(wc -c <"$path") &&
+	head -c "$size" /dev/zero | dd of="$path" conv=notrunc status=none &&
+	touch -d "2020-01-02 03:04:05" "$path" &&
+	"$ROGER" -C app build >o3 2>err &&
+	test "$(value cached o3)" = yes &&
+	test "$(value sha256 o3)" = "$sha" &&
+	touch "$path" &&
+	"$ROGER" -C app build >o4 2>err &&
+	test "$(value cached o4)" = no &&
+	test_grep "damaged" err &&
+	echo "$sha  $path" | sha256sum -c -
+'
+
+test_expect_success 'a cache entry whose digest is not one names no other file' '
+	"$ROGER" -C app build >o &&
+	for f in app/.roger/index/*.json; do
+		python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d[\"sha256\"] = \"../\" * 20 + \"x\" * 4
+json.dump(d, open(sys.argv[1], \"w\"))
+" "$f" || exit 1
+	done &&
+	"$ROGER" -C app build >o2 2>err &&
+	test "$(value cached o2)" = no &&
+	test_grep "cache entry .* is damaged, building again" err &&
+	test "$(value sha256 o2)" = "$(value sha256 o)"
+'
+
 test_expect_success '-o json gives one document' '
 	"$ROGER" -C app -o json build >json &&
 	python3 -c "

@@ -21,7 +21,7 @@ test_expect_success 'usage errors: no verb, an unknown verb, a bad port' '
 
 test_expect_success 'completion offers the verbs and the options' '
 	"$ROGER" __complete local "" >verbs &&
-	printf "up\ndown\nstatus\nserve\ntoken\n" >want &&
+	printf "up\ndown\nstatus\nserve\nprune\ntoken\n" >want &&
 	test_cmp want verbs &&
 	"$ROGER" __complete local --st >opts &&
 	test_grep "^--state-dir" opts &&
@@ -99,6 +99,14 @@ test_expect_success 'status says how to send a request, and the way it says work
 test_expect_success 'a second up says it is already running and exits 0' '
 	"$ROGER" local up --port 0 >out 2>err &&
 	test_grep "already running at http://127.0.0.1:" err
+'
+
+test_expect_success 'with -o json, it describes the one that runs' '
+	"$ROGER" -o json local up --port 0 >out.json 2>err &&
+	test_grep "already running" err &&
+	test "$(json out.json "d[\"running\"]")" = true &&
+	test "$(json out.json "d[\"pid\"]")" = "$(json "$state/server.json" "d[\"pid\"]")" &&
+	test "$(json out.json "d[\"url\"]")" = "$(json "$state/server.json" "d[\"url\"]")"
 '
 
 test_expect_success 'down stops it and every task it started; no process is left' '

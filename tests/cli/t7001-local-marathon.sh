@@ -152,10 +152,10 @@ test_expect_success 'ids follow Marathon rules: pattern, reserved words, relativ
 	test "$(json body "d[\"id\"]")" = /rel/app
 '
 
-test_expect_success 'container images are refused with a clear 422' '
-	test "$(http POST /v2/apps "{\"id\":\"/d\",\"cmd\":\"true\",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx\"}}}")" = 422 &&
-	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
-	json body "d[\"details\"][0][\"errors\"][0]" | grep -q "container images are not supported"
+test_expect_success 'containers roger local cannot run as asked are refused with a clear 422' '
+	test "$(http POST /v2/apps "{\"id\":\"/d\",\"cmd\":\"true\",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}")" = 422 &&
+	test "$(json body "d[\"details\"][0][\"path\"]")" = /container/docker/privileged &&
+	json body "d[\"details\"][0][\"errors\"][0]" | grep -q "privileged containers are not supported"
 '
 
 test_expect_success 'unknown app: 404 with the contract message' '

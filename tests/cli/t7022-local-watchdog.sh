@@ -9,7 +9,9 @@
 mkdir -p "$TRASH/pids"
 app=$(printf '{"id":"/guarded","cmd":"exec %s","instances":3,"cpus":0.1,"mem":16,"env":{"TESTAPP_PIDDIR":"%s"}}' "$TESTAPP" "$TRASH/pids")
 
-# Live task processes (a zombie waiting for its reaper is dead).
+# Live task processes (a zombie waiting for its reaper is dead).  A task
+# runs once it is executed; its pid file comes a moment later, hence the
+# waits for the count below.
 alive_pids() {
 	for p in $(ls "$TRASH/pids"); do
 		case $(ps -o stat= -p "$p" 2>/dev/null) in
@@ -28,7 +30,7 @@ local_start
 test_expect_success 'set up: three tasks, the watchdog in server.json and in status' '
 	dep=$(deploy_app "$app") &&
 	wait_deployed "$dep" &&
-	test "$(alive_pids | wc -l)" = 3 &&
+	wait_for 10 "test \"\$(alive_pids | wc -l)\" = 3" &&
 	watchdog >wd1 &&
 	test "$(ps -o comm= -p "$(cat wd1)")" = roger-watchdog &&
 	"$ROGER" -o json local status --state-dir "$LOCAL_STATE" >st.json &&
@@ -53,7 +55,7 @@ test_expect_success 'kill -9 of the watchdog: a new one takes over, and status s
 test_expect_success 'a task started after the new watchdog is guarded too' '
 	test "$(http PUT /v2/apps/guarded "{\"instances\":4}")" = 200 &&
 	wait_deployed "$(header Marathon-Deployment-Id)" &&
-	test "$(alive_pids | wc -l)" = 4
+	wait_for 10 "test \"\$(alive_pids | wc -l)\" = 4"
 '
 
 test_expect_success 'then a SIGKILL of the server: no task outlives it' '

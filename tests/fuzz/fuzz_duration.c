@@ -4,6 +4,8 @@
  * within the limit, and roger_duration_format() writes it back as text
  * that parses to the same number of milliseconds.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +13,8 @@
 
 #include "lib/duration.h"
 #include "lib/err.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
