@@ -211,6 +211,97 @@ static json_t *num_out(const json_t *v, double dflt)
 	return roger_local_json_number(v ? json_number_value(v) : dflt);
 }
 
+/* A boolean member of `o` (absent: false) written into `out`. */
+static void flag(struct check *c, const json_t *o, const char *key,
+		 const char *path, json_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v && !json_is_boolean(v))
+		problem(c, path, "Wrong type. Expected boolean.");
+	json_object_set_new(out, key, json_boolean(json_is_true(v)));
+}
+
+/* The image's name, a string that must be there: NULL when it is not. */
+static const char *image_name(struct check *c, const json_t *o,
+			      const char *key, const char *path,
+			      const char *parent)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		problem(c, parent, "Property %s missing.", key);
+	else if (!json_is_string(v) || !*json_string_value(v))
+		problem(c, path, "Wrong type. Expected non-empty string.");
+	return json_string_value(v) && *json_string_value(v)
+		       ? json_string_value(v) : NULL;
+}
+
+/*
+ * run.docker or run.ucr, written back with their defaults as Metronome
+ * writes them; what roger local cannot run (privileged containers, Docker
+ * parameters, appc images) is refused as it is for Marathon's apps.
+ */
+static json_t *check_container(struct check *c, const json_t *r)
+{
+	static const char *const dkeys[] = { "image", "forcePullImage",
+					     "privileged", "parameters", NULL };
+	static const char *const ukeys[] = { "image", "privileged", NULL };
+	static const char *const ikeys[] = { "id", "kind", "forcePull", NULL };
+	const json_t *d = json_object_get(r, "docker");
+	const json_t *u = json_object_get(r, "ucr"), *img, *kind;
+	const char *name;
+	json_t *out = json_object(), *io;
+
+	if (d) {
+		if (!json_is_object(d)) {
+			problem(c, "/run/docker", "Wrong type. Expected object.");
+			return out;
+		}
+		only(c, d, "/run/docker", dkeys);
+		if ((name = image_name(c, d, "image", "/run/docker/image", "/run/docker")))
+			json_object_set_new(out, "image", json_string(name));
+		flag(c, d, "forcePullImage", "/run/docker/forcePullImage", out);
+		flag(c, d, "privileged", "/run/docker/privileged", out);
+		if (json_is_true(json_object_get(out, "privileged")))
+			problem(c, "/run/docker/privileged", "privileged containers are not supported by roger local");
+		if (json_array_size(json_object_get(d, "parameters")) > 0)
+			problem(c, "/run/docker/parameters", "Docker parameters are not supported by roger local (it runs images without Docker)");
+		json_object_set_new(out, "parameters", json_array());
+		if (json_integer_value(json_object_get(r, "gpus")) > 0)
+			problem(c, "/run", "GPUs are not supported with Docker");
+		return out;
+	}
+	if (!json_is_object(u)) {
+		problem(c, "/run/ucr", "Wrong type. Expected object.");
+		return out;
+	}
+	only(c, u, "/run/ucr", ukeys);
+	img = json_object_get(u, "image");
+	if (!json_is_object(img)) {
+		problem(c, img ? "/run/ucr/image" : "/run/ucr",
+			img ? "Wrong type. Expected object." : "Property image missing.");
+		return out;
+	}
+	only(c, img, "/run/ucr/image", ikeys);
+	io = json_object();
+	json_object_set_new(out, "image", io);
+	if ((name = image_name(c, img, "id", "/run/ucr/image/id", "/run/ucr/image")))
+		json_object_set_new(io, "id", json_string(name));
+	kind = json_object_get(img, "kind");
+	if (kind && !json_is_string(kind))
+		problem(c, "/run/ucr/image/kind", "Wrong type. Expected string.");
+	else if (kind && strcmp(json_string_value(kind), "docker") != 0)
+		problem(c, "/run/ucr/image/kind", "%s images are not supported by roger local: use docker",
+			json_string_value(kind));
+	json_object_set_new(io, "kind", json_string("docker"));
+	flag(c, img, "forcePull", "/run/ucr/image/forcePull", io);
+	flag(c, u, "privileged", "/run/ucr/privileged", out);
+	if (json_is_true(json_object_get(out, "privileged")))
+		problem(c, "/run/ucr/privileged", "privileged containers are not supported by roger local");
+	return out;
+}
+
 /* The `run` object, checked and written back with its defaults. */
 static json_t *check_run(struct check *c, const json_t *r)
 {
@@ -256,10 +347,10 @@ static json_t *check_run(struct check *c, const json_t *r)
 	v = json_object_get(r, "maxLaunchDelay");
 	json_object_set_new(out, "maxLaunchDelay",
 			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
-	if (json_is_object(json_object_get(r, "docker")))
-		json_object_set(out, "docker", json_object_get(r, "docker"));
-	if (json_is_object(json_object_get(r, "ucr")))
-		json_object_set(out, "ucr", json_object_get(r, "ucr"));
+	if (json_object_get(r, "docker"))
+		json_object_set_new(out, "docker", check_container(c, r));
+	else if (json_object_get(r, "ucr"))
+		json_object_set_new(out, "ucr", check_container(c, r));
 	json_object_set_new(out, "volumes", json_array());
 	json_object_set_new(out, "restart",
 			    check_restart(c, json_object_get(r, "restart")));

@@ -14,7 +14,9 @@
  * Tasks are launched as Metronome's Marathon library would build them:
  * task id "<job path joined by _>_<runId>.<uuid>", the command executor,
  * MARATHON_APP_ID "/<job path>/<runId>", the resources and labels in the
- * environment, the job's artifacts fetched into the sandbox, in a
+ * environment, the job's artifacts fetched into the sandbox, in the
+ * run's image when it names one (run.docker or run.ucr, run as Marathon's
+ * image apps are), in a
  * framework of its own named "metronome" so that they show in
  * /master/state where `roger logs --job` looks for them.
  *
@@ -458,6 +460,8 @@ struct launch {
 	char **args, **env;
 	json_t *fetch;
 	double cpus, mem, disk, grace;
+	char *image; /* run.docker.image or run.ucr.image.id, or NULL */
+	bool force_pull;
 };
 
 static void strv_free(char **v)
@@ -474,6 +478,7 @@ static void launch_free(struct launch *l)
 	strv_free(l->args);
 	strv_free(l->env);
 	json_decref(l->fetch);
+	free(l->image);
 	free(l);
 }
 
@@ -570,6 +575,28 @@ static char **run_env(const struct roger_local_job *job,
 	return v;
 }
 
+/*
+ * The image a run's task runs in: run.docker.image (forcePullImage) or
+ * run.ucr.image.id (forcePull), as the agent runs Marathon's image apps;
+ * *image NULL for a task on the host.  -1 when out of memory.
+ */
+static int run_image(const json_t *r, char **image, bool *force_pull)
+{
+	const json_t *docker = json_object_get(r, "docker");
+	const json_t *ucr = json_object_get(json_object_get(r, "ucr"), "image");
+	const char *id = json_string_value(json_object_get(docker, "image"));
+
+	*force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+	if (!id) {
+		id = json_string_value(json_object_get(ucr, "id"));
+		*force_pull = json_is_true(json_object_get(ucr, "forcePull"));
+	}
+	*image = NULL;
+	if (id && *id && !(*image = strdup(id)))
+		return -1;
+	return 0;
+}
+
 /* A launch of a new task for `run` (lock held); NULL when out of memory. */
 static struct launch *prepare(struct roger_local_metronome *M,
 			      struct roger_local_job *job,
@@ -603,7 +630,10 @@ static struct launch *prepare(struct roger_local_metronome *M,
 	l->mem = json_number_value(json_object_get(r, "mem"));
 	l->disk = json_number_value(json_object_get(r, "disk"));
 	l->grace = kill_grace(run->spec);
-	if (!l->name || !l->env || !l->fetch || (!l->cmd && !l->args))
+	if (run_image(r, &l->image, &l->force_pull) < 0)
+		goto fail;
+	if (!l->name || !l->env || !l->fetch ||
+	    (!l->cmd && !l->args && !l->image))
 		goto fail;
 	t = &run->tasks[run->n_tasks++];
 	memset(t, 0, sizeof(*t));
@@ -635,6 +665,8 @@ static void do_launch(struct roger_local_metronome *M, struct launch *l)
 	at.mem = l->mem;
 	at.disk = l->disk;
 	at.kill_grace_seconds = l->grace;
+	at.image = l->image;
+	at.force_pull_image = l->force_pull;
 	if (roger_agent_launch(M->L->agent, &at, &err) < 0) {
 		struct roger_agent_update u = { l->task_id, ROGER_TASK_FAILED,
 						err.msg, 0 };

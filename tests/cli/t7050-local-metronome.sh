@@ -5,8 +5,10 @@
 # job, 409s, PUT of a missing one 404, DELETE 200 empty), runs INITIAL then
 # gone from /runs into the history, stop (FAILED), delete with active runs
 # (409 unless stopCurrentJobRuns), the `metronome` framework in
-# /master/state, the token, and the history kept across restarts, a run
-# active when the server was killed recorded as failed.
+# /master/state, run.docker and run.ucr (defaults, refusals, a run in an
+# image from the server's registry), the token, and the history kept
+# across restarts, a run active when the server was killed recorded as
+# failed.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
@@ -102,6 +104,40 @@ test_expect_success 'stop: FAILED at once; DELETE with active runs 409, then sto
 	test "$(json body "d[\"id\"]")" = web.hello.x &&
 	test "$(http GET /v1/jobs/web.hello.x)" = 404
 '
+
+test_expect_success 'run.docker and run.ucr: written with their defaults; what cannot run here is refused' '
+	test "$(http POST /v1/jobs "{\"id\": \"img.bad\", \"run\": {\"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"docker\": {\"image\": \"\", \"privileged\": true, \"parameters\": [{\"key\": \"a\", \"value\": \"b\"}]}}}")" = 422 &&
+	test "$(json body "sorted(x[\"path\"] for x in d[\"details\"])")" = "[\"/run/docker/image\", \"/run/docker/parameters\", \"/run/docker/privileged\"]" &&
+	test "$(http POST /v1/jobs "{\"id\": \"img.bad\", \"run\": {\"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"ucr\": {\"image\": {\"kind\": \"appc\"}}}}")" = 422 &&
+	test "$(json body "sorted(x[\"path\"] for x in d[\"details\"])")" = "[\"/run/ucr/image\", \"/run/ucr/image/kind\"]" &&
+	test "$(http POST /v1/jobs "{\"id\": \"img.ucr\", \"run\": {\"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"ucr\": {\"image\": {\"id\": \"x/y:1\"}}}}")" = 201 &&
+	test "$(json body "d[\"run\"][\"ucr\"]")" = "{\"image\": {\"id\": \"x/y:1\", \"kind\": \"docker\", \"forcePull\": false}, \"privileged\": false}" &&
+	test "$(http POST /v1/jobs "{\"id\": \"img.docker\", \"run\": {\"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"docker\": {\"image\": \"x/y:1\"}}}")" = 201 &&
+	test "$(json body "d[\"run\"][\"docker\"]")" = "{\"image\": \"x/y:1\", \"forcePullImage\": false, \"privileged\": false, \"parameters\": []}"
+'
+
+if [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1; then
+test_expect_success 'a run in an image: pulled from the server'\''s registry, its files, not the host'\''s' '
+	reg=$(json "$LOCAL_STATE/server.json" "d[\"registry\"]") &&
+	mkdir -p rootfs/bin rootfs/etc &&
+	cp /bin/busybox rootfs/bin/busybox &&
+	ln -sf busybox rootfs/bin/sh &&
+	ln -sf busybox rootfs/bin/cat &&
+	echo "a job in an image" >rootfs/etc/motd &&
+	"$TEST_BUILDDIR/imagetool" --url "http://$reg" --user roger --password "$LOCAL_TOKEN" base test/job:1 rootfs >push.json &&
+	test "$(http POST /v1/jobs "{\"id\": \"img.run\", \"run\": {\"cmd\": \"cat /etc/motd >\$MESOS_SANDBOX/out\", \"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"docker\": {\"image\": \"$reg/test/job:1\"}}}")" = 201 &&
+	test "$(http POST /v1/jobs/img.run/runs)" = 201 &&
+	run=$(json body "d[\"id\"]") &&
+	wait_for 60 "test \"\$(http GET /v1/jobs/img.run/runs/$run)\" = 404" &&
+	test "$(http GET "/v1/jobs/img.run?embed=history")" = 200 &&
+	test "$(json body "d[\"history\"][\"successfulFinishedRuns\"][0][\"id\"]")" = "$run" &&
+	task=$(json body "d[\"history\"][\"successfulFinishedRuns\"][0][\"tasks\"][0]") &&
+	dir=$(sandbox "$task") &&
+	test "$(cat "$dir/out")" = "a job in an image"
+'
+else
+	test_skip 'a run in an image' 'no static /bin/busybox (busybox-static) to build the image from'
+fi
 
 test_expect_success 'the token is needed' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" "$LOCAL_URL/v1/jobs")" = 401
