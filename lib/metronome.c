@@ -23,6 +23,7 @@
 #include "http.h"
 #include "json-num.h"
 #include "metronome.h"
+#include "util.h"
 
 /* ---- identifiers and times ----------------------------------------------- */
 
@@ -418,38 +419,6 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
-static int load(json_t **out, const char *body, size_t len, const char *what,
-		bool array, struct roger_err *err)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body ? body : "", len, 0, &jerr);
-	int rc;
-
-	if (!root) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "invalid JSON in %s: %s (line %d, column %d)",
-				   what, jerr.text, jerr.line, jerr.column);
-		if (err)
-			one_line(err->msg);
-		return rc;
-	}
-	if (array ? !json_is_array(root) : !json_is_object(root)) {
-		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in %s: expected an %s",
-				     what, array ? "array" : "object");
-	}
-	*out = root;
-	return 0;
-}
-
 static void *zalloc(size_t n, size_t size)
 {
 	return calloc(n ? n : 1, size);
@@ -510,7 +479,7 @@ int roger_metronome_run_parse(struct roger_metronome_run **out,
 {
 	struct roger_metronome_run *r;
 	json_t *root;
-	int rc = load(&root, body, len, "the run", false, err);
+	int rc = roger_json_reply(&root, body, len, "the run", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -561,7 +530,7 @@ int roger_metronome_schedule_parse(struct roger_metronome_schedule *out,
 				   size_t len, struct roger_err *err)
 {
 	json_t *root;
-	int rc = load(&root, body, len, "the schedule", false, err);
+	int rc = roger_json_reply(&root, body, len, "the schedule", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -706,7 +675,7 @@ int roger_metronome_job_parse(struct roger_metronome_job **out,
 			      struct roger_err *err)
 {
 	json_t *root;
-	int rc = load(&root, body, len, "the job", false, err);
+	int rc = roger_json_reply(&root, body, len, "the job", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -749,7 +718,7 @@ int roger_metronome_jobs_parse(struct roger_metronome_jobs **out,
 	struct roger_metronome_jobs *j = NULL;
 	json_t *root, *o;
 	size_t i;
-	int rc = load(&root, body, len, "the job list", true, err);
+	int rc = roger_json_reply(&root, body, len, "the job list", true, err);
 
 	if (rc < 0)
 		return rc;
@@ -835,7 +804,7 @@ int roger_metronome_error_from_reply(struct roger_err *err, long status,
 
 	if (status != 400 && status != 404 && status != 409 && status != 422)
 		return 0;
-	if (load(&root, body, len, "the error", false, NULL) < 0)
+	if (roger_json_reply(&root, body, len, "the error", false, NULL) < 0)
 		return 0;
 	msg = jstr(root, "message");
 	id = jstr(root, "id");
@@ -881,7 +850,7 @@ int roger_metronome_error_from_reply(struct roger_err *err, long status,
 	}
 	if (rc && err) {
 		err->http_status = (int)status;
-		one_line(err->msg);
+		roger_one_line(err->msg);
 	}
 	roger_buf_release(&b);
 	json_decref(root);

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "util.h"
 
 int roger_write_all(int fd, const void *data, size_t len)
@@ -111,5 +112,37 @@ size_t roger_url_scheme_len(const char *url)
 		return 7;
 	if (!strncasecmp(url, "https://", 8))
 		return 8;
+	return 0;
+}
+
+void roger_one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+int roger_json_reply(json_t **out, const char *body, size_t len,
+		     const char *what, bool array, struct roger_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body ? body : "", len, 0, &jerr);
+	int rc;
+
+	if (!root) {
+		rc = roger_err_set(err, ROGER_EHTTP,
+				   "invalid JSON in %s: %s (line %d, column %d)",
+				   what, jerr.text, jerr.line, jerr.column);
+		if (err)
+			roger_one_line(err->msg);
+		return rc;
+	}
+	if (array ? !json_is_array(root) : !json_is_object(root)) {
+		json_decref(root);
+		return roger_err_set(err, ROGER_EHTTP,
+				     "unexpected JSON in %s: expected an %s",
+				     what, array ? "array" : "object");
+	}
+	*out = root;
 	return 0;
 }

@@ -6,9 +6,14 @@
 #ifndef ROGER_UTIL_H
 #define ROGER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <jansson.h>
+
+struct roger_err;
 
 /* The number of elements of the array `a` (an array, not a pointer). */
 #define ROGER_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,5 +54,18 @@ void roger_clock_deadline(struct timespec *out, int64_t ms);
  * `url`, else 0: whether `url` is an absolute http(s) URL.
  */
 size_t roger_url_scheme_len(const char *url);
+
+/* Control characters of `s` (DEL included) made spaces: one printable
+ * line, for messages that quote what a server sent. */
+void roger_one_line(char *s);
+
+/*
+ * Parse a reply's `body` (`len` bytes) as a JSON object, or an array when
+ * `array`: *out a new reference; otherwise ROGER_EHTTP "invalid JSON in
+ * <what>: ..." (one line) or "unexpected JSON in <what>: expected an
+ * object" and *out untouched.
+ */
+int roger_json_reply(json_t **out, const char *body, size_t len,
+		     const char *what, bool array, struct roger_err *err);
 
 #endif
