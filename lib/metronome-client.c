@@ -144,6 +144,18 @@ static int call(struct roger_metronome *m, struct roger_metronome_req *req,
 	return rc;
 }
 
+/* Send `req` (released here) for the status alone. */
+static int call_status(struct roger_metronome *m,
+		       struct roger_metronome_req *req, int built,
+		       struct roger_err *err)
+{
+	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	int rc = call(m, req, built, &resp, err);
+
+	roger_http_resp_release(&resp);
+	return rc;
+}
+
 int roger_metronome_list_jobs(struct roger_metronome_jobs **out,
 			      struct roger_metronome *m, unsigned embed,
 			      struct roger_err *err)
@@ -202,47 +214,39 @@ int roger_metronome_put_job(struct roger_metronome_job **out,
 int roger_metronome_delete_job(struct roger_metronome *m, const char *id,
 			       bool stop_runs, struct roger_err *err)
 {
-	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
-	int rc = call(m, &req,
-		      roger_metronome_req_delete_job(&req, id, stop_runs, err),
-		      &resp, err);
 
-	roger_http_resp_release(&resp);
-	return rc;
+	return call_status(m, &req,
+			   roger_metronome_req_delete_job(&req, id, stop_runs,
+							  err),
+			   err);
 }
 
 int roger_metronome_put_schedule(struct roger_metronome *m, const char *id,
 				 const json_t *schedule, bool create,
 				 struct roger_err *err)
 {
-	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
 	const char *sid = json_string_value(json_object_get(schedule, "id"));
-	int rc = call(m, &req,
-		      create ? roger_metronome_req_create_schedule(&req, id,
-								   schedule, err)
-			     : roger_metronome_req_put_schedule(&req, id, sid,
-								schedule, err),
-		      &resp, err);
 
-	roger_http_resp_release(&resp);
-	return rc;
+	return call_status(m, &req,
+			   create ? roger_metronome_req_create_schedule(&req, id,
+									schedule, err)
+				  : roger_metronome_req_put_schedule(&req, id, sid,
+								     schedule, err),
+			   err);
 }
 
 int roger_metronome_delete_schedule(struct roger_metronome *m, const char *id,
 				    const char *schedule_id,
 				    struct roger_err *err)
 {
-	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
-	int rc = call(m, &req,
-		      roger_metronome_req_delete_schedule(&req, id, schedule_id,
-							  err),
-		      &resp, err);
 
-	roger_http_resp_release(&resp);
-	return rc;
+	return call_status(m, &req,
+			   roger_metronome_req_delete_schedule(&req, id,
+							       schedule_id, err),
+			   err);
 }
 
 int roger_metronome_start_run(struct roger_metronome_run **out,
@@ -283,12 +287,9 @@ int roger_metronome_get_run(struct roger_metronome_run **out,
 int roger_metronome_stop_run(struct roger_metronome *m, const char *id,
 			     const char *run_id, struct roger_err *err)
 {
-	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
-	int rc = call(m, &req,
-		      roger_metronome_req_stop_run(&req, id, run_id, err),
-		      &resp, err);
 
-	roger_http_resp_release(&resp);
-	return rc;
+	return call_status(m, &req,
+			   roger_metronome_req_stop_run(&req, id, run_id, err),
+			   err);
 }

@@ -464,19 +464,12 @@ struct launch {
 	bool force_pull;
 };
 
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void launch_free(struct launch *l)
 {
 	free(l->name);
 	free(l->cmd);
-	strv_free(l->args);
-	strv_free(l->env);
+	roger_local_strv_free(l->args);
+	roger_local_strv_free(l->env);
 	json_decref(l->fetch);
 	free(l->image);
 	free(l);
@@ -509,25 +502,6 @@ static char *env_entry(const char *name, const char *value)
 	return s;
 }
 
-/* Upper case, everything else than [A-Z0-9_] as '_' (Marathon's rule). */
-static void env_name(char *out, size_t size, const char *prefix,
-		     const char *name)
-{
-	size_t n = (size_t)snprintf(out, size, "%s", prefix);
-
-	for (; *name && n + 1 < size; name++) {
-		char ch = *name;
-
-		if (ch >= 'a' && ch <= 'z')
-			ch = (char)(ch - 'a' + 'A');
-		else if (!((ch >= 'A' && ch <= 'Z') ||
-			   (ch >= '0' && ch <= '9') || ch == '_'))
-			ch = '_';
-		out[n++] = ch;
-	}
-	out[n] = '\0';
-}
-
 /* The environment of a run's task, as Marathon's task builder makes it. */
 static char **run_env(const struct roger_local_job *job,
 		      const struct roger_local_run *run, const json_t *r)
@@ -557,9 +531,9 @@ static char **run_env(const struct roger_local_job *job,
 
 		if (!s || strlen(k) > 256 || strlen(s) > 512)
 			continue;
-		env_name(name, sizeof(name), "", k);
+		roger_local_env_name(name, sizeof(name), "", k);
 		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
+		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
 		rc |= strv_add(&v, &n, env_entry(name, s));
 	}
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_LABELS", names.buf));
@@ -569,7 +543,7 @@ static char **run_env(const struct roger_local_job *job,
 	roger_buf_release(&names);
 	roger_buf_release(&app_id);
 	if (rc || !v) {
-		strv_free(v);
+		roger_local_strv_free(v);
 		return NULL;
 	}
 	return v;
