@@ -339,6 +339,8 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 json_t *cli_json_str(const char *s);
 /* The release labels as the -o json documents show them (null: none). */
 json_t *cli_release_json(const struct roger_release *r, bool is_release);
+/* "image:      REF (built on BASE)" for a release that runs an image. */
+void cli_print_image(const struct roger_release *r);
 /* A duration in ms as a short age: "42s", "5m", "3h", "2d". */
 void cli_format_age(char *out, size_t size, int64_t ms);
 
@@ -395,6 +397,86 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 		      bool dry_run, struct roger_store_result *out);
 
+/* A progress line on stderr, redrawn in place (cmd/util/artifact.c). */
+struct cli_progress {
+	struct cli *cli;
+	int64_t last_ms;
+	bool shown;
+	/* uploads */
+	int64_t start_ms;
+	uint64_t last_sent;
+};
+
+/* What the project's app runs (cli_app_kind). */
+enum cli_app_kind {
+	CLI_APP_ARTIFACT, /* a tarball fetched into the sandbox */
+	CLI_APP_IMAGE,    /* a container image roger builds (roger.json's image) */
+	CLI_APP_EXTERNAL, /* the image marathon.container names: nothing to build */
+};
+
+/*
+ * What the project's app runs for -e (loading roger.json), and for
+ * CLI_APP_EXTERNAL the image, as written, in *external (malloc'd; may be
+ * NULL when not wanted).  Returns an exit status, after printing the error.
+ */
+int cli_app_kind(struct cli *cli, enum cli_app_kind *kind, char **external);
+
+/*
+ * The commit that `args` names (--ref, else HEAD), into out[41], without
+ * packaging anything: what an app that builds nothing deploys.  Returns an
+ * exit status, after printing the error.
+ */
+int cli_resolve_commit(struct cli *cli, const struct cli_build_args *args,
+		       char *out);
+
+/* A container image built for the project, and where it goes. */
+struct cli_image {
+	struct roger_image *img;
+	struct roger_registry_pool *pool;
+	char *url;          /* the target registry's API base, or NULL */
+	char *repository;   /* "team/web/hello", NULL without a registry */
+	char tag[32];       /* roger_image_tag() */
+	char *pinned;       /* "host/repo@sha256:...", NULL without a registry */
+	char *tagged;       /* "host/repo:tag", the same */
+	const char *reference; /* what the runtime pulls: one of the two */
+	char *base_pinned;  /* "base:tag@sha256:..." */
+	const char *runtime; /* "DOCKER" or "MESOS" */
+	struct roger_image_push_result pushed;
+	bool was_pushed;    /* something was sent */
+	int64_t push_ms;    /* how long the push took (or its dry run) */
+	struct cli_progress prog;
+};
+
+/*
+ * Build the image of the project (roger.json's `image` section) as `roger
+ * build` does, resolving the target first (its registry's credentials may
+ * be the base's): the output of the build command, packaging progress,
+ * the last lines of a failed build, the dirty warning.  A base that does
+ * not exist is invalid configuration (3).  Returns an exit status after
+ * printing any error; on success *out (cli_image_free).
+ */
+int cli_build_image(struct cli *cli, const struct cli_build_args *args,
+		    struct cli_image **out);
+void cli_image_free(struct cli_image *im);
+
+/*
+ * 0 when the target has a registry to push images to; else says so, 3
+ * (4 for the local target whose server does not run).  With `start`, the
+ * local target starts roger local when neither the user config nor the
+ * environment names a registry, and takes its server's.
+ */
+int cli_check_registry(struct cli *cli, bool start);
+
+/*
+ * Push `im` to the target's registry (upload progress on a terminal; one
+ * line on stderr saying it was pushed or already there).  With `dry_run`
+ * only asks the registry whether it has it.  Returns an exit status.
+ */
+int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run);
+
+/* The image as the -o json documents show it (a new reference). */
+json_t *cli_image_json(const struct cli_image *im);
+
 /* ---- the app to deploy (cmd/util/render.c) ----------------------------- */
 
 /* "user@host", who deploys, for the ROGER_DEPLOYED_BY label. */
@@ -416,6 +498,20 @@ int cli_render_app(struct cli *cli, const struct roger_artifact *a,
  */
 int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
 		      const char *url, json_t **out);
+
+/*
+ * The same for an app without an artifact: an image app (`image`), or
+ * one whose container names an image built elsewhere (`image` NULL).
+ */
+int cli_render_image_app(struct cli *cli, const char *commit,
+			 const struct roger_render_image *image, json_t **out);
+
+/*
+ * The container shape of the target's Marathon, from its /v2/info: 1.4's
+ * for 1.4, else (later versions, and a Marathon that does not say) 1.5's.
+ */
+enum roger_render_shape cli_marathon_shape(struct cli *cli,
+					   struct roger_marathon *m);
 
 /*
  * Leave the program with `status` after checking that everything written

@@ -1,7 +1,11 @@
 /*
  * deploy.c - `roger deploy`: build the project's artifact, push it, render
  * the app definition, show how it differs from the live app, PUT it
- * (create or replace), and wait until the new version runs, healthy.
+ * (create or replace), and wait until the new version runs, healthy.  The
+ * artifact of an app with an `image` section is its image, pushed to the
+ * target's registry and rendered as the container in the shape of the
+ * Marathon the target runs (its /v2/info); an app whose container names
+ * an image built elsewhere is deployed as it is, nothing built or pushed.
  *
  * The pieces are elsewhere: building and pushing in util/artifact.c, rendering
  * and diffing in lib/render, waiting (events plus polls, fail-fast, the
@@ -37,7 +41,11 @@
 struct deploy {
 	struct cli_watch w;
 	struct cli_build_args args;
-	struct roger_artifact *artifact;
+	enum cli_app_kind kind;
+	struct cli_image *image;  /* CLI_APP_IMAGE */
+	char *external;           /* CLI_APP_EXTERNAL: the image it names */
+	char full_commit[41];
+	struct roger_artifact *artifact; /* CLI_APP_ARTIFACT */
 	struct roger_store_result pushed;
 	char *artifact_url;   /* borrowed from `pushed`, or owned (dry run) */
 	bool own_url;
@@ -101,14 +109,76 @@ static int push(struct deploy *d)
 	return ROGER_EXIT_OK;
 }
 
-/* The app definition to deploy, in d->rendered and d->goal. */
-static int render(struct deploy *d)
+/* Push the image (or, for a dry run, only name it). */
+static int push_image(struct deploy *d)
 {
+	struct cli *cli = d->w.cli;
+	struct cli_image *im = d->image;
+	json_t *doc;
+	int status;
+
+	if (!d->w.dry_run && (status = cli_push_image(cli, im, false)) != 0)
+		return status;
+	doc = cli_image_json(im);
+	cli_json_set(doc, "pushed", json_boolean(im->was_pushed));
+	cli_json_set(d->w.doc, "image", doc);
+	return ROGER_EXIT_OK;
+}
+
+/* Build and push what the app runs; d->full_commit is its commit. */
+static int build_and_push(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
 	struct roger_err err = ROGER_ERR_INIT;
 	int status;
 
-	status = cli_render_app_at(d->w.cli, d->artifact, d->artifact_url,
-				   &d->rendered);
+	switch (d->kind) {
+	case CLI_APP_IMAGE:
+		if ((status = cli_check_registry(cli, !d->w.dry_run)) != 0 ||
+		    (status = cli_build_image(cli, &d->args, &d->image)) != 0)
+			return status;
+		memcpy(d->full_commit, d->image->img->commit, 41);
+		return push_image(d);
+	case CLI_APP_EXTERNAL:
+		if ((status = cli_resolve_commit(cli, &d->args,
+						 d->full_commit)) != 0)
+			return status;
+		cli_json_set(d->w.doc, "image",
+			     json_pack("{s:s, s:b}", "reference", d->external,
+				       "external", 1));
+		return ROGER_EXIT_OK;
+	case CLI_APP_ARTIFACT:
+		break;
+	}
+	if (roger_store_check_target(cli->resolved_target, &err) < 0)
+		return cli_fail(&err);
+	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
+		return status;
+	memcpy(d->full_commit, d->artifact->commit, 41);
+	return push(d);
+}
+
+/* The app definition to deploy, in d->rendered and d->goal. */
+static int render(struct deploy *d)
+{
+	struct roger_render_image ri = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	int status;
+
+	if (d->kind == CLI_APP_IMAGE) {
+		ri.reference = d->image->reference;
+		ri.base = d->image->base_pinned;
+		ri.runtime = d->image->runtime;
+		ri.shape = cli_marathon_shape(d->w.cli, d->w.m);
+		status = cli_render_image_app(d->w.cli, d->full_commit, &ri,
+					      &d->rendered);
+	} else if (d->kind == CLI_APP_EXTERNAL) {
+		status = cli_render_image_app(d->w.cli, d->full_commit, NULL,
+					      &d->rendered);
+	} else {
+		status = cli_render_app_at(d->w.cli, d->artifact,
+					   d->artifact_url, &d->rendered);
+	}
 	if (status == ROGER_EXIT_OK &&
 	    roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
 		status = cli_fail(&err);
@@ -326,14 +396,13 @@ static int deploy(struct deploy *d)
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
-	if (roger_store_check_target(cli->resolved_target, &err) < 0)
-		return cli_fail(&err);
-	if ((status = cli_build_artifact(cli, &d->args, &d->artifact)) != 0)
+	if ((status = cli_app_kind(cli, &d->kind, &d->external)) != 0 ||
+	    (status = build_and_push(d)) != 0)
 		return status;
-	snprintf(d->commit, sizeof(d->commit), "%s", d->artifact->commit);
-	cli_json_set(d->w.doc, "commit", json_string(d->artifact->commit));
-	if ((status = push(d)) != 0 || (status = render(d)) != 0 ||
-	    (status = compare(d)) != 0 || (status = plan_jobs(d)) != 0)
+	snprintf(d->commit, sizeof(d->commit), "%s", d->full_commit);
+	cli_json_set(d->w.doc, "commit", json_string(d->full_commit));
+	if ((status = render(d)) != 0 || (status = compare(d)) != 0 ||
+	    (status = plan_jobs(d)) != 0)
 		return status;
 	if (d->live && roger_diff_empty(d->diff) && !w->force) {
 		cli_json_set(d->w.doc, "status", json_string("unchanged"));
@@ -422,6 +491,8 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 		free(dep.artifact_url);
 	roger_store_result_release(&dep.pushed);
 	roger_artifact_free(dep.artifact);
+	cli_image_free(dep.image);
+	free(dep.external);
 	return status;
 }
 

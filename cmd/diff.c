@@ -2,7 +2,8 @@
  * diff.c - `roger diff`: what a deploy would change.  The artifact is
  * built as `roger build` builds it (cached), the app is rendered for it
  * (cmd/util/render.c: the artifact's URL comes from its digest, so nothing is
- * pushed), the live app is read (GET /v2/apps/{id}) and the two are
+ * pushed; an image app's image is built and named by its digest, not
+ * pushed either), the live app is read (GET /v2/apps/{id}) and the two are
  * compared by roger_diff_apps(), which ignores the fields Marathon owns,
  * Marathon's defaults and the labels that change with every deploy
  * (ROGER_DEPLOYED_BY, ROGER_VERSION).
@@ -37,8 +38,18 @@ static const struct cmd_opt diff_opts[] = {
 	OPT_END(),
 };
 
+/* What is compared: the artifact's app, or the image's. */
+struct what {
+	enum cli_app_kind kind;
+	struct roger_artifact *a;
+	char *url;
+	struct cli_image *image;
+	char *external;
+	char commit[41];
+};
+
 static int print_json(struct cli *cli, const char *app_id,
-		      const struct roger_artifact *a, const char *url,
+		      const struct what *w,
 		      const struct roger_marathon_app *live,
 		      const struct roger_diff *d, const json_t *rendered,
 		      const struct cli_jobs_plan *jobs)
@@ -51,26 +62,69 @@ static int print_json(struct cli *cli, const char *app_id,
 		json_decref(changes);
 		return cli_fail(&err);
 	}
-	doc = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:b, s:b, s:o, s:b,"
-			" s:o, s:o}",
+	doc = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:b, s:o, s:o}",
 			"app", app_id, "target", cli->resolved_target->name,
 			"env", cli->env ? json_string(cli->env) : json_null(),
-			"commit", a->commit, "artifact_sha256", a->sha256,
-			"artifact_url", url, "dirty", a->dirty, "exists",
-			live != NULL, "live_version",
+			"commit", w->commit, "exists", live != NULL,
+			"live_version",
 			live && live->version ? json_string(live->version)
 					      : json_null(),
 			"differences", !roger_diff_empty(d) || jobs->changes,
 			"changes", changes, "rendered", masked);
-	if (doc)
-		cli_json_set(doc, "jobs", cli_jobs_plan_json(jobs));
+	if (!doc)
+		return cli_print_doc(cli, doc);
+	cli_json_set(doc, "jobs", cli_jobs_plan_json(jobs));
+	if (w->a) {
+		cli_json_set(doc, "artifact_sha256", json_string(w->a->sha256));
+		cli_json_set(doc, "artifact_url", json_string(w->url));
+	}
+	if (w->image)
+		cli_json_set(doc, "image", cli_image_json(w->image));
+	else if (w->external)
+		cli_json_set(doc, "image",
+			     json_pack("{s:s, s:b}", "reference", w->external,
+				       "external", 1));
+	cli_json_set(doc, "dirty",
+		     json_boolean(w->a ? w->a->dirty
+				       : w->image && w->image->img->dirty));
 	return cli_print_doc(cli, doc);
+}
+
+/* Build what the app runs and render it: *rendered. */
+static int prepare(struct cli *cli, struct roger_marathon *m, struct what *w,
+		   json_t **rendered)
+{
+	struct roger_render_image ri = { 0 };
+	int status;
+
+	switch (w->kind) {
+	case CLI_APP_IMAGE:
+		if ((status = cli_check_registry(cli, false)) != 0 ||
+		    (status = cli_build_image(cli, &args, &w->image)) != 0)
+			return status;
+		memcpy(w->commit, w->image->img->commit, sizeof(w->commit));
+		ri.reference = w->image->reference;
+		ri.base = w->image->base_pinned;
+		ri.runtime = w->image->runtime;
+		ri.shape = cli_marathon_shape(cli, m);
+		return cli_render_image_app(cli, w->commit, &ri, rendered);
+	case CLI_APP_EXTERNAL:
+		if ((status = cli_resolve_commit(cli, &args, w->commit)) != 0)
+			return status;
+		return cli_render_image_app(cli, w->commit, NULL, rendered);
+	case CLI_APP_ARTIFACT:
+		break;
+	}
+	if ((status = cli_build_artifact(cli, &args, &w->a)) != 0)
+		return status;
+	memcpy(w->commit, w->a->commit, sizeof(w->commit));
+	return cli_render_app(cli, w->a, rendered, &w->url);
 }
 
 static int diff_run(struct cli *cli, int argc, char **argv)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_artifact *a = NULL;
+	struct what w = { 0 };
 	struct roger_marathon *m = NULL;
 	struct roger_marathon_app *live = NULL;
 	struct roger_diff *d = NULL;
@@ -78,19 +132,19 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 	struct roger_buf text = ROGER_BUF_INIT;
 	json_t *rendered = NULL, *none = NULL;
 	const char *app_id;
-	char *url = NULL;
 	int status;
 
 	cli_parse_options(cli, argc, argv);
 	/* What cannot work fails before any packaging. */
 	if ((status = cli_app_id(cli, NULL, &app_id)) != 0 ||
-	    (status = cli_load_target(cli)) != 0)
+	    (status = cli_load_target(cli)) != 0 ||
+	    (status = cli_app_kind(cli, &w.kind, &w.external)) != 0)
 		return status;
-	if (roger_store_check_target(cli->resolved_target, &err) < 0)
+	if (w.kind == CLI_APP_ARTIFACT &&
+	    roger_store_check_target(cli->resolved_target, &err) < 0)
 		return cli_fail(&err);
-	if ((status = cli_build_artifact(cli, &args, &a)) != 0 ||
-	    (status = cli_render_app(cli, a, &rendered, &url)) != 0 ||
-	    (status = cli_marathon(cli, false, &m)) != 0)
+	if ((status = cli_marathon(cli, false, &m)) != 0 ||
+	    (status = prepare(cli, m, &w, &rendered)) != 0)
 		goto out;
 	if (roger_marathon_get_app(&live, m, app_id, 0, &err) < 0) {
 		if (err.code != ROGER_ENOTFOUND) {
@@ -117,8 +171,7 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 	    (status = cli_jobs_plan(cli, rendered, false, &jobs)) != 0)
 		goto out;
 	if (cli->output == OUTPUT_JSON) {
-		status = print_json(cli, app_id, a, url, live, d, rendered,
-				    &jobs);
+		status = print_json(cli, app_id, &w, live, d, rendered, &jobs);
 		if (status)
 			goto out;
 	} else if (roger_diff_format_text(&text, d,
@@ -141,8 +194,10 @@ out:
 	json_decref(rendered);
 	roger_marathon_app_free(live);
 	roger_marathon_free(m);
-	roger_artifact_free(a);
-	free(url);
+	roger_artifact_free(w.a);
+	free(w.url);
+	cli_image_free(w.image);
+	free(w.external);
 	return status;
 }
 

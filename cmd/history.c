@@ -186,13 +186,15 @@ static void print_one(const struct history *h, const char *version,
 
 	printf("version:    %s%s\n", version,
 	       h->live && !strcmp(version, h->live) ? " (live)" : "");
-	if (is_release)
+	if (is_release) {
 		printf("release:    commit %s, environment %s, deployed by %s with roger %s\n",
 		       r->commit, !r->env ? "-" : *r->env ? r->env : "(base)",
 		       or_dash(r->deployed_by), or_dash(r->roger_version));
-	else
+		cli_print_image(r);
+	} else {
 		printf("release:    not deployed by roger (no %s label)\n",
 		       ROGER_LABEL_COMMIT);
+	}
 	if (!previous) {
 		printf("changes:    none known (%s)\n",
 		       first ? "the app's first version"

@@ -34,6 +34,12 @@ static void print_text(struct cli *cli, const struct roger_init *init,
 		       n->value ? n->value : "none", cli_color(cli, "reset"),
 		       n->why);
 	}
+	for (size_t i = 0; i < init->n_skipped; i++) {
+		const struct roger_init_skipped *sk = &init->skipped[i];
+
+		printf("%-14s%s:%u: %s (%s)\n", "not honoured:", sk->file,
+		       sk->line, sk->instruction, sk->why);
+	}
 	printf("wrote %s for app %s\n", file, init->id);
 	if (gitignore)
 		puts("added '.roger/' to .gitignore");
@@ -43,6 +49,7 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 		      const char *file, bool gitignore)
 {
 	json_t *doc = json_object(), *detected = json_object();
+	json_t *skipped = json_array();
 
 	for (size_t i = 0; i < init->n_notes; i++) {
 		const struct roger_init_note *n = &init->notes[i];
@@ -57,9 +64,19 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 				    json_pack("{s:s?, s:s}", "value", n->value,
 					      "why", n->why));
 	}
+	for (size_t i = 0; i < init->n_skipped; i++) {
+		const struct roger_init_skipped *sk = &init->skipped[i];
+
+		json_array_append_new(skipped,
+				      json_pack("{s:s, s:i, s:s, s:s}", "file",
+						sk->file, "line", (int)sk->line,
+						"instruction", sk->instruction,
+						"why", sk->why));
+	}
 	json_object_set_new(doc, "file", json_string(file));
 	json_object_set_new(doc, "id", json_string(init->id));
 	json_object_set_new(doc, "detected", detected);
+	json_object_set_new(doc, "not_honoured", skipped);
 	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
 	json_object_set(doc, "roger_json", init->doc);
 	return cli_print_doc(cli, doc);

@@ -92,15 +92,19 @@ static int find_target(struct rollback *rb, const char *to)
 static json_t *side_json(const char *version, const struct roger_release *r,
 			 bool is_release)
 {
-	return json_pack("{s:s?, s:s?}", "version", version, "commit",
-			 is_release ? r->commit : NULL);
+	return json_pack("{s:s?, s:s?, s:s?}", "version", version, "commit",
+			 is_release ? r->commit : NULL, "image",
+			 is_release ? r->image : NULL);
 }
 
-/* "2026-01-02T03:04:05.678Z (commit 0123456789ab)" */
+/* "2026-01-02T03:04:05.678Z (commit 0123456789ab[, image REF])" */
 static void describe(char *out, size_t size, const char *version,
 		     const struct roger_release *r, bool is_release)
 {
-	if (is_release && r->commit)
+	if (is_release && r->commit && r->image)
+		snprintf(out, size, "%s (commit %.12s, image %s)",
+			 version ? version : "?", r->commit, r->image);
+	else if (is_release && r->commit)
 		snprintf(out, size, "%s (commit %.12s)", version ? version : "?",
 			 r->commit);
 	else
@@ -114,7 +118,7 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_buf text = ROGER_BUF_INIT;
 	json_t *changes = NULL;
-	char from[128], to[128];
+	char from[512], to[512];
 
 	if (roger_diff_apps(out, rb->live->json, rb->def,
 			    ROGER_DIFF_IGNORE_METADATA, &err) < 0 ||
@@ -150,7 +154,7 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 {
 	struct rollback *rb = data;
 	struct roger_err err = ROGER_ERR_INIT;
-	char desc[128];
+	char desc[512];
 	int status;
 
 	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id,

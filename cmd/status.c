@@ -155,6 +155,7 @@ static void print_release(const struct status *s)
 	       ROGER_SHORT_COMMIT_LEN, r->commit, env_name(r->env),
 	       r->deployed_by ? r->deployed_by : "-",
 	       r->roger_version ? r->roger_version : "-");
+	cli_print_image(r);
 	if (!s->has_head)
 		return;
 	if (!strcmp(s->head, r->commit))

@@ -40,8 +40,10 @@
 #include "image.h"
 #include "oci.h"
 #include "pack.h"
+#include "project.h"
 #include "registry.h"
 #include "str.h"
+#include "util.h"
 
 /* ---- the blob cache ------------------------------------------------------ */
 
@@ -325,6 +327,26 @@ void roger_image_free(struct roger_image *img)
 	free(img);
 }
 
+bool roger_image_opts_from_project(struct roger_image_opts *o,
+				   const struct roger_project *p)
+{
+	const struct roger_project_image *im = p->image;
+
+	if (!im)
+		return false;
+	roger_build_opts_from_project(&o->build, p);
+	o->base = im->base;
+	o->workdir = im->workdir;
+	o->user = im->user;
+	o->env = (const char *const *)im->env;
+	o->entrypoint = im->entrypoint;
+	o->cmd = im->cmd;
+	o->os = im->os;
+	o->arch = im->arch;
+	o->variant = im->variant;
+	return true;
+}
+
 void roger_image_tag(char *out, const char *commit, const char *digest)
 {
 	snprintf(out, 26, "%.12s-%.12s", commit,
@@ -336,22 +358,13 @@ static int check_workdir(const char *w, struct roger_err *err)
 {
 	const char *p;
 
-	if (w[0] != '/' || !w[1] || !roger_utf8_valid(w, strlen(w)))
+	if (!roger_utf8_valid(w, strlen(w)))
 		goto bad;
 	for (p = w; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			goto bad;
-	for (p = w; *p;) {
-		size_t n;
-
-		p++;
-		n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			goto bad;
-		p += n;
-	}
-	return 0;
+	if (roger_path_clean_abs(w))
+		return 0;
 bad:
 	return roger_err_set(err, ROGER_EINVALID,
 			     "invalid image workdir '%s': an absolute directory below '/' without '.', '..', '//' or a trailing '/'",

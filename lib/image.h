@@ -38,6 +38,7 @@ ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
+struct roger_project;
 struct roger_registry_pool;
 
 /* The date of every image roger builds, and of each history entry. */
@@ -92,6 +93,15 @@ struct roger_image {
 	uint64_t files;        /* files and links in the new layer */
 	char *cache_dir;       /* the .roger directory it lives in */
 };
+
+/*
+ * Fill `o` from roger.json's image section and build settings (what
+ * roger_build_opts_from_project() sets for the tree); the strings are
+ * borrowed from `p`.  Returns false, leaving `o` alone, when the project
+ * has no image section.
+ */
+ROGER_EXTERN bool roger_image_opts_from_project(struct roger_image_opts *o,
+					       const struct roger_project *p);
 
 /*
  * Build the image `o` describes, through `pool` for the base's registry.

@@ -25,10 +25,14 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "dockerfile.h"
 #include "err.h"
 #include "fs.h"
+#include "image.h"
 #include "init.h"
+#include "oci.h"
 #include "project.h"
+#include "secret.h"
 #include "spec.h"
 #include "str.h"
 #include "util.h"
@@ -53,6 +57,17 @@ struct found {
 	struct roger_buf build_why;
 	char *web_why;       /* NULL: not known to serve HTTP */
 	json_t *env;         /* variables the ecosystem expects */
+	/* what a Dockerfile gives (detect_docker) */
+	struct roger_init *init; /* its skipped instructions go there */
+	json_t *image;       /* the image section, or NULL */
+	json_t *ports;       /* its EXPOSE as portDefinitions, or NULL */
+	char *image_runs;    /* its CMD/ENTRYPOINT, as text, or NULL */
+	struct docker_note {
+		const char *what;
+		char *value;
+		char *why;
+	} dnotes[12];
+	size_t n_dnotes;
 	json_t *cache_paths; /* build.cache: what the build step fills... */
 	json_t *cache_keys;  /* ...from these files */
 	struct roger_buf cache_version; /* the tools' version commands */
@@ -511,6 +526,576 @@ static void detect_port_use(struct found *f)
 		set_web(f, xasprintf("the command uses $PORT"));
 }
 
+/* ---- Dockerfile and compose files ----------------------------------------- */
+
+static const char *const dockerfile_names[] = {
+	"Dockerfile", "Containerfile", "dockerfile",
+};
+static const char *const compose_names[] = {
+	"compose.yaml", "compose.yml", "docker-compose.yaml",
+	"docker-compose.yml",
+};
+
+/* A note of the Dockerfile's (`why` is taken, even on failure). */
+static void docker_note(struct found *f, const char *what, const char *value,
+			char *why)
+{
+	struct docker_note *n;
+
+	if (!why || f->n_dnotes == ROGER_ARRAY_SIZE(f->dnotes)) {
+		f->oom = f->oom || !why;
+		free(why);
+		return;
+	}
+	n = &f->dnotes[f->n_dnotes];
+	n->what = what;
+	n->value = value ? strdup(value) : NULL;
+	n->why = why;
+	if (value && !n->value) {
+		free(why);
+		f->oom = true;
+		return;
+	}
+	f->n_dnotes++;
+}
+
+/* An instruction roger does not honour, and why. */
+static void skip(struct found *f, const char *file,
+		 const struct roger_dockerfile_instr *in, const char *why)
+{
+	struct roger_init *init = f->init;
+	struct roger_init_skipped *grown, *sk;
+	size_t len = strcspn(in->args, "\n");
+	bool cut = in->args[len] || len > 60;
+
+	grown = realloc(init->skipped, (init->n_skipped + 1) * sizeof(*grown));
+	if (!grown) {
+		f->oom = true;
+		return;
+	}
+	init->skipped = grown;
+	sk = &grown[init->n_skipped];
+	sk->line = in->line;
+	sk->file = strdup(file);
+	sk->instruction = xasprintf("%s %.*s%s", in->keyword,
+				    (int)(len > 60 ? 60 : len), in->args,
+				    cut ? " ..." : "");
+	sk->why = strdup(why);
+	if (!sk->file || !sk->instruction || !sk->why) {
+		free(sk->file);
+		free(sk->instruction);
+		free(sk->why);
+		f->oom = true;
+		return;
+	}
+	init->n_skipped++;
+}
+
+/* The reason an instruction is not honoured, by keyword. */
+static const char *skip_reason(const char *keyword)
+{
+	static const struct {
+		const char *keyword, *why;
+	} reasons[] = {
+		{ "RUN", "roger builds images without a daemon and runs no step in them: put what it does in build.command (run on the build machine before packaging) or in the base image" },
+		{ "ARG", "roger builds have no build arguments (an ARG before FROM is read for FROM)" },
+		{ "LABEL", "roger sets no image labels; the app's labels go in marathon.labels" },
+		{ "HEALTHCHECK", "Marathon runs the health checks: write them in marathon.healthChecks" },
+		{ "VOLUME", "volumes are Marathon's: marathon.container.volumes" },
+		{ "STOPSIGNAL", "Mesos stops tasks with SIGTERM, then SIGKILL after marathon.taskKillGracePeriodSeconds" },
+		{ "SHELL", "a shell-form CMD or ENTRYPOINT runs under /bin/sh -c" },
+		{ "ONBUILD", "nothing is built from roger's image" },
+		{ "MAINTAINER", "roger sets no image metadata" },
+	};
+
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(reasons); i++)
+		if (!strcmp(keyword, reasons[i].keyword))
+			return reasons[i].why;
+	return "not an instruction roger knows";
+}
+
+struct dockerfile_map {
+	struct found *f;
+	const char *file;
+	const struct roger_dockerfile *df;
+	struct roger_dockerfile_var *vars; /* ARGs before FROM, then ENVs */
+	size_t n_vars;
+	struct roger_buf workdir;
+	char **own;        /* strings the vars point to */
+	size_t n_own;
+	json_t *env;
+	struct roger_buf exposed; /* "8080/tcp 53/udp" */
+};
+
+/* Keep `s` (taken) for as long as the map lives; NULL when out of memory. */
+static const char *keep(struct dockerfile_map *m, char *s)
+{
+	char **grown;
+
+	if (!s)
+		return NULL;
+	grown = realloc(m->own, (m->n_own + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s);
+		return NULL;
+	}
+	m->own = grown;
+	m->own[m->n_own++] = s;
+	return s;
+}
+
+static void add_var(struct dockerfile_map *m, const char *name,
+		    const char *value)
+{
+	struct roger_dockerfile_var *grown;
+	const char *n = keep(m, strdup(name)), *v = NULL;
+
+	if (value && !(v = keep(m, strdup(value))))
+		n = NULL;
+	grown = n ? realloc(m->vars, (m->n_vars + 1) * sizeof(*grown)) : NULL;
+	if (!grown) {
+		m->f->oom = true;
+		return;
+	}
+	m->vars = grown;
+	m->vars[m->n_vars].name = n;
+	m->vars[m->n_vars++].value = v;
+}
+
+/* `s` with the variables known so far substituted; NULL when it cannot be. */
+static char *substituted(struct dockerfile_map *m, const char *s)
+{
+	char *out = NULL;
+
+	if (roger_dockerfile_substitute(&out, s, m->df->escape, m->vars,
+					m->n_vars, NULL) < 0)
+		return NULL;
+	return out;
+}
+
+/* ARG NAME[=default] before the first FROM: a variable of FROM. */
+static void map_arg(struct dockerfile_map *m,
+		    const struct roger_dockerfile_instr *in)
+{
+	char **words = NULL;
+
+	if (roger_dockerfile_words(&words, in->args, m->df->escape, NULL) < 0)
+		return;
+	for (size_t i = 0; words[i]; i++) {
+		char *eq = strchr(words[i], '=');
+
+		if (eq)
+			*eq = '\0';
+		add_var(m, words[i], eq ? eq + 1 : NULL);
+	}
+	roger_dockerfile_words_free(words);
+}
+
+/* The name after "AS" of a FROM's words, or NULL. */
+static const char *stage_name(char **words)
+{
+	size_t i = 0;
+
+	while (words[i] && !strncmp(words[i], "--", 2))
+		i++;
+	if (words[i] && words[i + 1] && !strcasecmp(words[i + 1], "AS"))
+		return words[i + 2];
+	return NULL;
+}
+
+/*
+ * The image of the FROM at index `at` (a new string), through the stages
+ * it names, and its --platform when written literally (*platform, new).
+ */
+static char *from_image(struct dockerfile_map *m, size_t at, char **platform,
+			int depth)
+{
+	const struct roger_dockerfile *df = m->df;
+	char **words = NULL, *image = NULL;
+	size_t i = 0;
+
+	if (depth > 16 ||
+	    roger_dockerfile_words(&words, df->instrs[at].args, df->escape,
+				   NULL) < 0)
+		return NULL;
+	for (; words[i] && !strncmp(words[i], "--", 2); i++)
+		if (!strncmp(words[i], "--platform=", 11) &&
+		    !strchr(words[i], '$') && !*platform)
+			*platform = strdup(words[i] + 11);
+	if (words[i])
+		image = substituted(m, words[i]);
+	/* FROM an earlier stage: that stage's image */
+	for (size_t j = at; image && j-- > 0;) {
+		char **w = NULL;
+		const char *name;
+		bool same;
+
+		if (strcmp(df->instrs[j].keyword, "FROM") ||
+		    roger_dockerfile_words(&w, df->instrs[j].args, df->escape,
+					   NULL) < 0)
+			continue;
+		name = stage_name(w);
+		same = name && !strcasecmp(name, image);
+		roger_dockerfile_words_free(w);
+		if (same) {
+			free(image);
+			image = from_image(m, j, platform, depth + 1);
+			break;
+		}
+	}
+	roger_dockerfile_words_free(words);
+	return image;
+}
+
+/* WORKDIR: absolute, or relative to the one before. */
+static void map_workdir(struct dockerfile_map *m,
+			const struct roger_dockerfile_instr *in)
+{
+	char *dir = substituted(m, in->args);
+
+	if (!dir || !*dir || strchr(dir, '$')) {
+		skip(m->f, m->file, in, "its directory cannot be worked out");
+		free(dir);
+		return;
+	}
+	if (dir[0] == '/')
+		roger_buf_reset(&m->workdir);
+	else if (m->workdir.len && m->workdir.buf[m->workdir.len - 1] != '/' &&
+		 roger_buf_addch(&m->workdir, '/') < 0)
+		m->f->oom = true;
+	if (roger_buf_adds(&m->workdir, dir) < 0)
+		m->f->oom = true;
+	free(dir);
+}
+
+/* One NAME=VALUE of ENV, unless it cannot go in an image roger builds. */
+static void map_env_var(struct dockerfile_map *m,
+			const struct roger_dockerfile_instr *in,
+			const char *name, const char *raw)
+{
+	char *value = substituted(m, raw), *why = NULL;
+
+	if (!value) {
+		m->f->oom = true;
+		return;
+	}
+	if (!*name || !strcmp(name, "ROGER_COMMIT") ||
+	    roger_spec_has_var(value)) {
+		why = xasprintf("%s: %s", name,
+				!strcmp(name, "ROGER_COMMIT")
+					? "roger sets it in every image"
+					: "roger.json cannot hold this variable");
+		skip(m->f, m->file, in, why ? why : "");
+	} else if (roger_secret_url_has_password(value) ||
+		   (roger_config_name_is_secret(name, false) &&
+		    !roger_secret_value_harmless(value))) {
+		why = xasprintf("%s looks like a secret, which anyone who can pull the image would read: set it in marathon.env with a Marathon secret or a {{ variable }}",
+				name);
+		skip(m->f, m->file, in, why ? why : "");
+	} else if (json_object_set_new(m->env, name, json_string(value)) < 0)
+		m->f->oom = true;
+	else
+		add_var(m, name, value);
+	free(why);
+	free(value);
+}
+
+/* ENV NAME=VALUE ..., or the older ENV NAME VALUE. */
+static void map_env(struct dockerfile_map *m,
+		    const struct roger_dockerfile_instr *in)
+{
+	char **words = NULL;
+
+	if (roger_dockerfile_words(&words, in->args, m->df->escape, NULL) < 0) {
+		skip(m->f, m->file, in, "its quotes do not close");
+		return;
+	}
+	if (words[0] && !strchr(words[0], '=')) {
+		const char *rest = in->args + strcspn(in->args, " \t");
+
+		rest += strspn(rest, " \t");
+		map_env_var(m, in, words[0], rest);
+	} else {
+		for (size_t i = 0; words[i]; i++) {
+			char *eq = strchr(words[i], '=');
+
+			if (!eq) {
+				skip(m->f, m->file, in, "a word without '=' among NAME=VALUE pairs");
+				break;
+			}
+			*eq = '\0';
+			map_env_var(m, in, words[i], eq + 1);
+		}
+	}
+	roger_dockerfile_words_free(words);
+}
+
+/* EXPOSE PORT[/PROTO] ...: port definitions (the host port is Marathon's). */
+static void map_expose(struct dockerfile_map *m,
+		       const struct roger_dockerfile_instr *in)
+{
+	struct found *f = m->f;
+	char **words = NULL;
+
+	if (roger_dockerfile_words(&words, in->args, m->df->escape, NULL) < 0)
+		return;
+	for (size_t i = 0; words[i]; i++) {
+		char *end, *proto = strchr(words[i], '/'), name[32];
+		long port = strtol(words[i], &end, 10);
+
+		if (proto)
+			*proto++ = '\0';
+		if (end == words[i] || *end || port < 1 || port > 65535 ||
+		    (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))) {
+			skip(f, m->file, in, "a port roger cannot map (one port, tcp or udp)");
+			continue;
+		}
+		if (!f->ports && !(f->ports = json_array())) {
+			f->oom = true;
+			break;
+		}
+		snprintf(name, sizeof(name), "port%ld", port);
+		if (json_array_append_new(f->ports,
+					  json_pack("{s:i, s:s, s:s}", "port", 0,
+						    "protocol", proto ? proto : "tcp",
+						    "name", name)) < 0 ||
+		    roger_buf_addf(&m->exposed, "%s%ld/%s",
+				   m->exposed.len ? " " : "", port,
+				   proto ? proto : "tcp") < 0)
+			f->oom = true;
+	}
+	roger_dockerfile_words_free(words);
+}
+
+/* CMD or ENTRYPOINT: an argv in the image config. */
+static void map_argv(struct dockerfile_map *m,
+		     const struct roger_dockerfile_instr *in, json_t *image)
+{
+	const char *key = !strcmp(in->keyword, "CMD") ? "cmd" : "entrypoint";
+	json_t *argv = json_array();
+	struct roger_buf text = ROGER_BUF_INIT;
+
+	if (!argv) {
+		m->f->oom = true;
+		return;
+	}
+	if (in->json) {
+		for (size_t i = 0; in->argv[i]; i++)
+			if (json_array_append_new(argv, json_string(in->argv[i])) < 0)
+				m->f->oom = true;
+	} else if (json_array_append_new(argv, json_string("/bin/sh")) < 0 ||
+		   json_array_append_new(argv, json_string("-c")) < 0 ||
+		   json_array_append_new(argv, json_string(in->args)) < 0) {
+		m->f->oom = true;
+	}
+	if (json_object_set_new(image, key, argv) < 0)
+		m->f->oom = true;
+	/* what runs, for the report: ENTRYPOINT then CMD, as Docker joins them */
+	for (size_t k = 0; k < 2; k++) {
+		json_t *a = json_object_get(image, k ? "cmd" : "entrypoint"), *v;
+		size_t i;
+
+		json_array_foreach(a, i, v)
+			roger_buf_addf(&text, "%s%s", text.len ? " " : "",
+				       json_string_value(v));
+	}
+	free(m->f->image_runs);
+	m->f->image_runs = roger_buf_detach(&text, NULL);
+	if (!m->f->image_runs)
+		m->f->oom = true;
+}
+
+/* COPY or ADD: the project's tree into the working directory is what roger does. */
+static void map_copy(struct dockerfile_map *m,
+		     const struct roger_dockerfile_instr *in)
+{
+	const char *wd = m->workdir.len ? m->workdir.buf : "/";
+	char **words = NULL;
+	size_t i = 0, n;
+	const char *why = NULL;
+
+	if (in->json || roger_dockerfile_words(&words, in->args, m->df->escape,
+					       NULL) < 0) {
+		skip(m->f, m->file, in, "roger puts the project's tree (less build.exclude) in image.workdir and copies nothing else");
+		return;
+	}
+	for (; words[i] && !strncmp(words[i], "--", 2); i++)
+		if (!strncmp(words[i], "--from", 6))
+			why = "it copies from another stage or image, whose steps roger does not run";
+		else if (!why)
+			why = "roger writes every file of the tree as root (uid 0) with the modes git has";
+	for (n = 0; words[i + n]; n++)
+		;
+	if (!why && (n != 2 || (strcmp(words[i], ".") && strcmp(words[i], "./")) ||
+		     (strcmp(words[i + 1], ".") && strcmp(words[i + 1], "./") &&
+		      strcmp(words[i + 1], wd))))
+		why = "roger puts the project's tree (less build.exclude) in image.workdir and copies nothing else";
+	if (why)
+		skip(m->f, m->file, in, why);
+	roger_dockerfile_words_free(words);
+}
+
+/* The instructions of the final stage, after its FROM. */
+static void map_stage(struct dockerfile_map *m, size_t from, json_t *image)
+{
+	const struct roger_dockerfile *df = m->df;
+
+	for (size_t i = from + 1; i < df->n && !m->f->oom; i++) {
+		const struct roger_dockerfile_instr *in = &df->instrs[i];
+		const char *k = in->keyword;
+
+		if (!strcmp(k, "WORKDIR"))
+			map_workdir(m, in);
+		else if (!strcmp(k, "ENV"))
+			map_env(m, in);
+		else if (!strcmp(k, "USER") && !strchr(in->args, '$') &&
+			 *in->args && !strpbrk(in->args, " \t"))
+			json_object_set_new(image, "user", json_string(in->args));
+		else if (!strcmp(k, "EXPOSE"))
+			map_expose(m, in);
+		else if (!strcmp(k, "CMD") || !strcmp(k, "ENTRYPOINT"))
+			map_argv(m, in, image);
+		else if (!strcmp(k, "COPY") || !strcmp(k, "ADD"))
+			map_copy(m, in);
+		else
+			skip(m->f, m->file, in,
+			     !strcmp(k, "USER") ? "its user cannot be worked out"
+						: skip_reason(k));
+	}
+}
+
+
+/* The keys of the image section, in the order roger.json shows them. */
+static const char *const image_order[] = {
+	"base", "platform", "workdir", "user", "env", "entrypoint", "cmd",
+};
+
+/* The image section from a parsed Dockerfile. */
+static void map_dockerfile(struct found *f, const char *file,
+			   const struct roger_dockerfile *df)
+{
+	struct dockerfile_map m = { f,	  file, df,   NULL,	       0,
+				    ROGER_BUF_INIT, NULL, 0, NULL, ROGER_BUF_INIT };
+	struct roger_image_ref ref = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	char *base = NULL, *platform = NULL;
+	size_t last = df->n, stages = 0;
+	json_t *image = json_object();
+
+	m.env = json_object();
+	for (size_t i = 0; i < df->n; i++)
+		if (!strcmp(df->instrs[i].keyword, "FROM")) {
+			last = i;
+			stages++;
+		} else if (stages == 0 && !strcmp(df->instrs[i].keyword, "ARG"))
+			map_arg(&m, &df->instrs[i]);
+		else if (stages == 0)
+			skip(f, file, &df->instrs[i], "it comes before FROM");
+	if (!image || !m.env) {
+		f->oom = true;
+		goto out;
+	}
+	if (last == df->n) {
+		docker_note(f, "dockerfile", file, xasprintf("it has no FROM; no image section"));
+		goto out;
+	}
+	for (size_t i = 0; i < last; i++)
+		if (!strcmp(df->instrs[i].keyword, "FROM"))
+			skip(f, file, &df->instrs[i], "an earlier build stage: roger runs none of its steps; build.command can make what it made");
+	base = from_image(&m, last, &platform, 0);
+	if (!base || strchr(base, '$') || !strcmp(base, "scratch") ||
+	    roger_image_ref_parse(&ref, base, &err) < 0) {
+		docker_note(f, "dockerfile", file,
+			    xasprintf("its final stage's FROM (line %u) %s; no image section: write one with a base from a registry",
+				      df->instrs[last].line,
+				      base && !strcmp(base, "scratch") ? "is scratch, which no registry serves"
+				      : err.msg[0] ? err.msg : "cannot be worked out"));
+		goto out;
+	}
+	json_object_set_new(image, "base", json_string(base));
+	if (platform && strspn(platform, "abcdefghijklmnopqrstuvwxyz0123456789/") == strlen(platform) &&
+	    strchr(platform, '/'))
+		json_object_set_new(image, "platform", json_string(platform));
+	docker_note(f, "image", base, xasprintf(stages > 1 ? "the final stage's FROM, %s line %u" : "FROM, %s line %u", file,
+				       df->instrs[last].line));
+	map_stage(&m, last, image);
+	if (m.workdir.len && roger_path_clean_abs(m.workdir.buf)) {
+		json_object_set_new(image, "workdir", json_string(m.workdir.buf));
+		docker_note(f, "workdir", m.workdir.buf, xasprintf("WORKDIR: the project's tree goes there"));
+	} else {
+		docker_note(f, "workdir", ROGER_IMAGE_WORKDIR,
+			    xasprintf("%s: the project's tree goes to image.workdir's default",
+				      m.workdir.len ? "the Dockerfile's WORKDIR is not a directory below /" : "the Dockerfile has no WORKDIR"));
+	}
+	if (json_object_size(m.env))
+		json_object_set(image, "env", m.env);
+	if (m.exposed.len)
+		docker_note(f, "ports", m.exposed.buf,
+			    xasprintf("EXPOSE; tasks share the agent's network, so the app must listen on $PORT0%s (Marathon's), not on these ports",
+				      json_array_size(f->ports) > 1 ? ", $PORT1..." : ""));
+	if (json_object_get(image, "user"))
+		docker_note(f, "user", json_string_value(json_object_get(image, "user")), xasprintf("USER"));
+	docker_note(f, "dockerfile", file,
+		    f->init->n_skipped
+			    ? xasprintf("found: roger builds its image without a daemon; %zu of its instructions are not honoured (below)", f->init->n_skipped)
+			    : xasprintf("found: roger builds its image without a daemon, and honours all of it"));
+	f->image = json_object();
+	for (size_t i = 0; f->image && i < ROGER_ARRAY_SIZE(image_order); i++) {
+		json_t *v = json_object_get(image, image_order[i]);
+
+		if (v && json_object_set(f->image, image_order[i], v) < 0)
+			f->oom = true;
+	}
+	f->oom = f->oom || !f->image;
+out:
+	roger_image_ref_release(&ref);
+	json_decref(image);
+	json_decref(m.env);
+	free(base);
+	free(platform);
+	roger_buf_release(&m.workdir);
+	roger_buf_release(&m.exposed);
+	for (size_t i = 0; i < m.n_own; i++)
+		free(m.own[i]);
+	free(m.own);
+	free(m.vars);
+}
+
+static void detect_docker(struct found *f)
+{
+	struct roger_dockerfile *df = NULL;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf text = ROGER_BUF_INIT;
+	const char *file = NULL;
+	char *path;
+
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(compose_names); i++)
+		if (file_exists(f, compose_names[i])) {
+			docker_note(f, "compose", compose_names[i],
+				    xasprintf("found, not read: roger deploys one app per roger.json; each service is a project of its own%s",
+					      file_exists(f, "Dockerfile") ? "" : " (the service built from this directory needs a Dockerfile here)"));
+			break;
+		}
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(dockerfile_names) && !file; i++)
+		if (file_exists(f, dockerfile_names[i]))
+			file = dockerfile_names[i];
+	if (!file)
+		return;
+	path = roger_path_join(f->dir, file);
+	if (!path || roger_fs_read_file(&text, path, &err) < 0)
+		docker_note(f, "dockerfile", file,
+			    xasprintf("cannot be read: %s; no image section",
+				      path ? err.msg : "out of memory"));
+	else if (roger_dockerfile_parse(&df, text.buf, text.len, file, &err) < 0)
+		docker_note(f, "dockerfile", file,
+			    xasprintf("cannot be read: %s; no image section", err.msg));
+	else
+		map_dockerfile(f, file, df);
+	roger_dockerfile_free(df);
+	roger_buf_release(&text);
+	free(path);
+}
+
 /* ---- the document ------------------------------------------------------------ */
 
 char *roger_init_app_name(const char *name)
@@ -555,6 +1140,12 @@ void roger_init_free(struct roger_init *init)
 		free(init->notes[i].why);
 	}
 	free(init->notes);
+	for (size_t i = 0; i < init->n_skipped; i++) {
+		free(init->skipped[i].file);
+		free(init->skipped[i].instruction);
+		free(init->skipped[i].why);
+	}
+	free(init->skipped);
 	free(init);
 }
 
@@ -614,7 +1205,11 @@ static json_t *build_doc(const struct found *f, const char *app,
 						  f->cache_version.buf)) < 0)
 			goto fail;
 	}
-	if (f->cmd && json_object_set_new(marathon, "cmd", json_string(f->cmd)) < 0)
+	if (f->image && json_object_set(doc, "image", f->image) < 0)
+		goto fail;
+	/* the Dockerfile's CMD or ENTRYPOINT run in the image, unless --cmd */
+	if (f->cmd && (!f->image_runs || f->cmd_rank == RANK_FLAG) &&
+	    json_object_set_new(marathon, "cmd", json_string(f->cmd)) < 0)
 		goto fail;
 	if (json_object_set_new(marathon, "cpus", json_real(0.25)) < 0 ||
 	    json_object_set_new(marathon, "mem", json_integer(128)) < 0 ||
@@ -623,10 +1218,14 @@ static json_t *build_doc(const struct found *f, const char *app,
 	if (json_object_size(f->env) &&
 	    json_object_set(marathon, "env", f->env) < 0)
 		goto fail;
+	if (f->ports &&
+	    json_object_set(marathon, "portDefinitions", f->ports) < 0)
+		goto fail;
 	if (f->web_why &&
-	    (json_object_set_new(marathon, "portDefinitions",
-				 json_pack("[{s:i, s:s, s:s}]", "port", 0,
-					   "protocol", "tcp", "name", "http")) < 0 ||
+	    ((!f->ports &&
+	      json_object_set_new(marathon, "portDefinitions",
+				  json_pack("[{s:i, s:s, s:s}]", "port", 0,
+					    "protocol", "tcp", "name", "http")) < 0) ||
 	     json_object_set_new(marathon, "healthChecks", health_check()) < 0))
 		goto fail;
 	if (json_object_set_new(doc, "marathon", marathon) < 0) {
@@ -671,6 +1270,7 @@ static int run_detectors(struct found *f, const struct roger_init_opts *opts)
 	detect_go(f);
 	detect_rust(f);
 	detect_ruby(f);
+	detect_docker(f);
 	detect_port_use(f);
 	return f->oom ? ROGER_ENOMEM : 0;
 }
@@ -679,13 +1279,16 @@ static int add_notes(struct roger_init *init, const struct found *f,
 		     const char *app, const char *app_why, const char *group,
 		     const struct roger_init_opts *opts)
 {
+	bool in_image = f->image_runs && f->cmd_rank != RANK_FLAG;
 	int rc;
 
 	if ((rc = note(init, "app", app, app_why)) < 0 ||
 	    (rc = note(init, "group", group,
 		       opts->group ? "--group" : "the default; --group changes it")) < 0 ||
-	    (rc = note(init, "command", f->cmd,
-		       f->cmd ? f->cmd_why
+	    (rc = note(init, "command", in_image ? f->image_runs : f->cmd,
+		       in_image ? "the Dockerfile's ENTRYPOINT and CMD, which the image keeps"
+		       : f->cmd ? f->cmd_why
+			      : f->image ? "the base image's own; set marathon.cmd in roger.json, or use --cmd, to run another"
 			      : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) < 0 ||
 	    (rc = note(init, "build", f->build.len ? f->build.buf : NULL,
 		       f->build.len ? f->build_why.buf
@@ -709,10 +1312,23 @@ static int add_notes(struct roger_init *init, const struct found *f,
 			return rc;
 	}
 	if (f->web_why)
-		return note(init, "health check", "HTTP GET / on $PORT0", f->web_why);
-	return note(init, "health check", NULL,
-		    f->cmd ? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
-			   : "no command");
+		rc = note(init, "health check", "HTTP GET / on $PORT0", f->web_why);
+	else
+		rc = note(init, "health check", NULL,
+			  f->cmd || f->image_runs
+				  ? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
+				  : "no command");
+	/* the files found first, then what came of them */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; rc == 0 && i < f->n_dnotes; i++) {
+			const struct docker_note *d = &f->dnotes[i];
+			bool file = !strcmp(d->what, "compose") ||
+				    !strcmp(d->what, "dockerfile");
+
+			if (file == !pass)
+				rc = note(init, d->what, d->value, d->why);
+		}
+	return rc;
 }
 
 int roger_init_detect(struct roger_init **out, const char *dir,
@@ -750,6 +1366,7 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	}
 	if ((rc = roger_spec_app_id(&init->id, group, app, err)) < 0)
 		goto out;
+	f.init = init;
 	f.dir = init->dir;
 	f.app = app;
 	if ((rc = run_detectors(&f, opts)) < 0 ||
@@ -778,6 +1395,13 @@ out:
 	free(f.cmd_why);
 	free(f.web_why);
 	json_decref(f.env);
+	json_decref(f.image);
+	json_decref(f.ports);
+	free(f.image_runs);
+	for (size_t i = 0; i < f.n_dnotes; i++) {
+		free(f.dnotes[i].value);
+		free(f.dnotes[i].why);
+	}
 	json_decref(f.cache_paths);
 	json_decref(f.cache_keys);
 	json_decref(f.exclude);

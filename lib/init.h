@@ -1,7 +1,8 @@
 /*
  * init.h - what `roger init` writes for a project directory: the app name,
- * the command, the build step and a health check detected from the files
- * there, as a roger.json document with the reasons for each choice; and
+ * the command, the build step, a health check and a container image
+ * detected from the files there, as a roger.json document with the
+ * reasons for each choice (and what of a Dockerfile it leaves out); and
  * writing it (plus `.roger/` in .gitignore) without ever half-writing.
  */
 #ifndef ROGER_INIT_H
@@ -31,6 +32,17 @@ struct roger_init_note {
 	char *why;
 };
 
+/*
+ * An instruction of the project's Dockerfile that roger does not honour
+ * (a RUN step, a COPY of one file elsewhere...), and why.
+ */
+struct roger_init_skipped {
+	char *file;        /* "Dockerfile" */
+	unsigned line;
+	char *instruction; /* as written, continuations joined, maybe cut */
+	char *why;
+};
+
 struct roger_init {
 	char *dir;       /* the project directory (absolute) */
 	char *workdir;   /* its git work tree root */
@@ -38,11 +50,18 @@ struct roger_init {
 	json_t *doc;     /* the roger.json to write (owned) */
 	struct roger_init_note *notes;
 	size_t n_notes;
+	struct roger_init_skipped *skipped;
+	size_t n_skipped;
 };
 
 /*
  * Look at directory `dir` (NULL: the current one), which must be inside a
  * git work tree (ROGER_ENOTFOUND otherwise), and propose its roger.json.
+ * A Dockerfile (or Containerfile) there becomes an `image` section: the
+ * final stage's FROM (ARGs substituted) as the base, its WORKDIR, ENV,
+ * USER, ENTRYPOINT and CMD, EXPOSE as port definitions; every other
+ * instruction is listed in init->skipped with the reason.  A compose file
+ * is noted, not read.
  * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
  * The document is checked with roger_project_parse() before it is returned.
  */

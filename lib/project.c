@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -27,9 +28,11 @@
 #include "err.h"
 #include "fs.h"
 #include "jobs.h"
+#include "oci.h"
 #include "project.h"
 #include "repo.h"
 #include "schema.h"
+#include "secret.h"
 #include "spec.h"
 #include "str.h"
 #include "tz.h"
@@ -37,30 +40,43 @@
 
 /* ---- validation --------------------------------------------------------- */
 
-static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
+/* fn on every member of the object v, its key pushed for the messages. */
+static int check_members(struct roger_schema *c, const json_t *v,
+			 int (*fn)(struct roger_schema *c, const char *key,
+				   const json_t *val))
 {
 	const char *key;
 	json_t *val;
-	int rc = 0;
 
-	(void)flags;
 	json_object_foreach((json_t *)v, key, val) {
 		size_t mark = roger_schema_push_key(c, key);
+		int rc = fn(c, key, val);
 
-		if (!roger_spec_var_name_valid(key))
-			rc = roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
-		else if (roger_spec_var_is_builtin(key))
-			rc = roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
-		else if (roger_config_name_is_secret(key, true))
-			rc = roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
-					       key, key);
-		else
-			rc = roger_schema_expect(c, val, ROGER_JSON_STRING);
 		roger_schema_pop(c, mark);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* A variable of "vars". */
+static int check_var(struct roger_schema *c, const char *key,
+		     const json_t *val)
+{
+	if (!roger_spec_var_name_valid(key))
+		return roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
+	if (roger_spec_var_is_builtin(key))
+		return roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
+	if (roger_config_name_is_secret(key, true))
+		return roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
+					 key, key);
+	return roger_schema_expect(c, val, ROGER_JSON_STRING);
+}
+
+static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	(void)flags;
+	return check_members(c, v, check_var);
 }
 
 /* build.cache.paths and build.cache.key: relative paths inside the project. */
@@ -149,6 +165,222 @@ static int check_target_name(struct roger_schema *c, const json_t *v,
 		return 0;
 	return roger_schema_fail(c, "invalid target name '%s': use letters, digits, '-', '_' and '.'",
 				 json_string_value(v));
+}
+
+/* ---- image ------------------------------------------------------------- */
+
+/* A string of the image section: no {{ }} (an image is built once). */
+static int image_literal(struct roger_schema *c, const char *s)
+{
+	if (roger_spec_has_var(s))
+		return roger_schema_fail(c, "{{ }} variables are not expanded in 'image': the image is built once, from the commit, for every environment");
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return roger_schema_fail(c, "a control character in '%s'", s);
+	return 0;
+}
+
+static int check_image_base(struct roger_schema *c, const json_t *v,
+			    unsigned flags)
+{
+	struct roger_image_ref ref = { 0 };
+	struct roger_err perr = ROGER_ERR_INIT;
+	const char *s = json_string_value(v);
+	int rc;
+
+	(void)flags;
+	if ((rc = image_literal(c, s)) < 0)
+		return rc;
+	rc = roger_image_ref_parse(&ref, s, &perr);
+	roger_image_ref_release(&ref);
+	if (rc == ROGER_ENOMEM)
+		return roger_err_set(c->err, rc, "out of memory");
+	if (rc < 0)
+		return roger_schema_fail(c, "%s", perr.msg);
+	return 0;
+}
+
+/* An absolute directory below '/', clean: no "//", ".", ".." or final '/'. */
+static int check_image_workdir(struct roger_schema *c, const json_t *v,
+			       unsigned flags)
+{
+	const char *s = json_string_value(v);
+	int rc;
+
+	(void)flags;
+	if ((rc = image_literal(c, s)) < 0)
+		return rc;
+	if (roger_path_clean_abs(s))
+		return 0;
+	return roger_schema_fail(c, "invalid directory '%s': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"", s);
+}
+
+static int check_image_user(struct roger_schema *c, const json_t *v,
+			    unsigned flags)
+{
+	const char *s = json_string_value(v);
+	int rc;
+
+	(void)flags;
+	if ((rc = image_literal(c, s)) < 0)
+		return rc;
+	if (!*s || strpbrk(s, " \t"))
+		return roger_schema_fail(c, "invalid user '%s': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")", s);
+	return 0;
+}
+
+/* One variable of image.env: baked into the image, so never a secret. */
+static int check_image_var(struct roger_schema *c, const char *name,
+			   const json_t *v)
+{
+	const char *s = json_string_value(v);
+	int rc;
+
+	if (!*name || strchr(name, '='))
+		return roger_schema_fail(c, "invalid variable name '%s': it must not be empty or hold '='", name);
+	if (!strcmp(name, "ROGER_COMMIT"))
+		return roger_schema_fail(c, "roger sets this variable to the commit in every image; use another name");
+	if ((rc = roger_schema_expect(c, v, ROGER_JSON_STRING)) < 0 ||
+	    (rc = image_literal(c, s)) < 0)
+		return rc;
+	if (roger_secret_url_has_password(s) ||
+	    (roger_config_name_is_secret(name, false) &&
+	     !roger_secret_value_harmless(s)))
+		return roger_schema_fail(c, "this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
+	return 0;
+}
+
+static int check_image_env(struct roger_schema *c, const json_t *v,
+			   unsigned flags)
+{
+	(void)flags;
+	return check_members(c, v, check_image_var);
+}
+
+static int check_image_runtime(struct roger_schema *c, const json_t *v,
+			       unsigned flags)
+{
+	const char *s = json_string_value(v);
+
+	(void)flags;
+	if (!strcmp(s, "DOCKER") || !strcmp(s, "MESOS"))
+		return 0;
+	if (!strcasecmp(s, "docker") || !strcasecmp(s, "mesos") ||
+	    !strcasecmp(s, "ucr"))
+		return roger_schema_fail(c, "unknown runtime '%s', did you mean '%s'?", s,
+					 !strcasecmp(s, "docker") ? "DOCKER" : "MESOS");
+	return roger_schema_fail(c, "unknown runtime '%s': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)", s);
+}
+
+/* One part of a platform: lower-case letters and digits. */
+static bool platform_word(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+static int check_image_platform(struct roger_schema *c, const json_t *v,
+				unsigned flags)
+{
+	const char *s = json_string_value(v), *p = s;
+	size_t parts = 0;
+
+	(void)flags;
+	for (;;) {
+		size_t n = strcspn(p, "/");
+
+		if (!platform_word(p, n) || ++parts > 3)
+			break;
+		p += n;
+		if (!*p)
+			return parts >= 2 ? 0 : roger_schema_fail(c, "invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"", s);
+		p++;
+	}
+	return roger_schema_fail(c, "invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"", s);
+}
+
+static int check_image_argv(struct roger_schema *c, const json_t *v,
+			    unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc = roger_schema_expect_strings(c, v, false);
+
+	(void)flags;
+	json_array_foreach(v, i, item) {
+		size_t mark;
+
+		if (rc < 0)
+			break;
+		mark = roger_schema_push_index(c, i);
+		rc = image_literal(c, json_string_value(item));
+		roger_schema_pop(c, mark);
+	}
+	return rc;
+}
+
+static const struct roger_schema_key image_keys[] = {
+	{ "base", ROGER_JSON_STRING, check_image_base, 0, 0 },
+	{ "cmd", ROGER_JSON_ARRAY, check_image_argv, 0, 0 },
+	{ "entrypoint", ROGER_JSON_ARRAY, check_image_argv, 0, 0 },
+	{ "env", ROGER_JSON_OBJECT, check_image_env, 0, 0 },
+	{ "platform", ROGER_JSON_STRING, check_image_platform, 0, 0 },
+	{ "runtime", ROGER_JSON_STRING, check_image_runtime, 0, 0 },
+	{ "user", ROGER_JSON_STRING, check_image_user, 0, 0 },
+	{ "workdir", ROGER_JSON_STRING, check_image_workdir, 0, 0 },
+};
+
+/*
+ * The image section; and, since roger renders the container of an image
+ * app itself, a `marathon.container` that names an image or a type of its
+ * own is refused next to it (the base's and each environment's).
+ */
+static int check_image(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	int rc;
+
+	(void)flags;
+	rc = roger_schema_object(c, v, image_keys, ROGER_ARRAY_SIZE(image_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc == 0 && !json_object_get(v, "base"))
+		rc = roger_schema_fail(c, "missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
+	return rc;
+}
+
+/* With `image`, a container fragment must leave the image and type to roger. */
+static int check_container_for_image(struct roger_schema *c,
+				     const json_t *marathon)
+{
+	json_t *container = json_object_get(marathon, "container");
+	json_t *docker = json_object_get(container, "docker");
+	const char *what = NULL;
+	size_t mark;
+	int rc;
+
+	if (!json_is_object(container))
+		return 0;
+	if (json_object_get(docker, "image") &&
+	    !json_is_null(json_object_get(docker, "image")))
+		what = "docker.image";
+	else if (json_object_get(container, "type") &&
+		 !json_is_null(json_object_get(container, "type")))
+		what = "type";
+	if (!what)
+		return 0;
+	mark = roger_schema_push_key(c, "marathon");
+	roger_schema_push_key(c, "container");
+	if (!strcmp(what, "docker.image"))
+		roger_schema_push_key(c, "docker");
+	roger_schema_push_key(c, strcmp(what, "type") ? "image" : "type");
+	rc = roger_schema_fail(c, !strcmp(what, "type")
+				      ? "roger sets the container type of an app with an 'image' section; choose it with image.runtime"
+				      : "roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
+	roger_schema_pop(c, mark);
+	return rc;
 }
 
 static const struct roger_schema_key environment_keys[] = {
@@ -296,12 +528,33 @@ static const struct roger_schema_key project_keys[] = {
 	{ "build", ROGER_JSON_OBJECT, check_build, 0, 0 },
 	{ "environments", ROGER_JSON_OBJECT, check_environments, 0, 0 },
 	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "image", ROGER_JSON_OBJECT, check_image, 0, 0 },
 	{ "jobs", ROGER_JSON_OBJECT, check_jobs, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_base, 0, 0 },
 	{ "release", ROGER_JSON_STRING, check_command, 0, 0 },
 	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
 	{ "version", ROGER_JSON_INTEGER, check_version, 0, 0 },
 };
+
+/* check_container_for_image() on the base and every environment. */
+static int check_containers(struct roger_schema *c, const json_t *root)
+{
+	json_t *envs = json_object_get(root, "environments"), *e;
+	const char *name;
+	int rc = check_container_for_image(c, json_object_get(root, "marathon"));
+
+	json_object_foreach(envs, name, e) {
+		size_t mark;
+
+		if (rc < 0)
+			break;
+		mark = roger_schema_push_key(c, "environments");
+		roger_schema_push_key(c, name);
+		rc = check_container_for_image(c, json_object_get(e, "marathon"));
+		roger_schema_pop(c, mark);
+	}
+	return rc;
+}
 
 static int check_project(struct roger_schema *c, const json_t *root)
 {
@@ -319,10 +572,90 @@ static int check_project(struct roger_schema *c, const json_t *root)
 		return roger_schema_fail(c, "missing 'version': add \"version\": 1");
 	if (!json_object_get(root, "app"))
 		return roger_schema_fail(c, "missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
+	if (json_object_get(root, "image"))
+		return check_containers(c, root);
 	return 0;
 }
 
 /* ---- loading and resolving ----------------------------------------------- */
+
+static void project_image_free(struct roger_project_image *im)
+{
+	if (!im)
+		return;
+	free(im->os);
+	free(im->arch);
+	free(im->variant);
+	for (size_t i = 0; im->env && im->env[i]; i++)
+		free(im->env[i]);
+	free(im->env);
+	free(im->entrypoint);
+	free(im->cmd);
+	free(im);
+}
+
+/* A NULL-terminated copy of the array of strings `v` (strings borrowed). */
+static int argv_of(const char ***out, const json_t *v)
+{
+	size_t n = json_array_size(v);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return ROGER_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = json_string_value(json_array_get(v, i));
+	return 0;
+}
+
+/* p->image from the `image` section, which check_image() accepted. */
+static int project_image(struct roger_project *p, const json_t *v)
+{
+	struct roger_project_image *im;
+	const char *platform, *key;
+	json_t *val;
+	size_t n = 0;
+
+	if (!v)
+		return 0;
+	im = p->image = calloc(1, sizeof(*im));
+	if (!im)
+		return ROGER_ENOMEM;
+	im->base = json_string_value(json_object_get(v, "base"));
+	im->workdir = json_string_value(json_object_get(v, "workdir"));
+	im->user = json_string_value(json_object_get(v, "user"));
+	im->runtime = json_string_value(json_object_get(v, "runtime"));
+	if (!im->runtime)
+		im->runtime = "DOCKER";
+	platform = json_string_value(json_object_get(v, "platform"));
+	if (platform) {
+		size_t a = strcspn(platform, "/");
+		const char *arch = platform + a + 1;
+		size_t b = strcspn(arch, "/");
+
+		im->os = strndup(platform, a);
+		im->arch = strndup(arch, b);
+		if (!im->os || !im->arch ||
+		    (arch[b] && !(im->variant = strdup(arch + b + 1))))
+			return ROGER_ENOMEM;
+	}
+	im->env = calloc(json_object_size(json_object_get(v, "env")) + 1,
+			 sizeof(*im->env));
+	if (!im->env)
+		return ROGER_ENOMEM;
+	json_object_foreach(json_object_get(v, "env"), key, val)
+		if (asprintf(&im->env[n++], "%s=%s", key,
+			     json_string_value(val)) < 0) {
+			im->env[--n] = NULL;
+			return ROGER_ENOMEM;
+		}
+	if (argv_of(&im->entrypoint, json_object_get(v, "entrypoint")) < 0 ||
+	    argv_of(&im->cmd, json_object_get(v, "cmd")) < 0)
+		return ROGER_ENOMEM;
+	return 0;
+}
 
 void roger_project_free(struct roger_project *p)
 {
@@ -335,6 +668,7 @@ void roger_project_free(struct roger_project *p)
 	free(p->subdir);
 	free(p->id);
 	free(p->build_exclude);
+	project_image_free(p->image);
 	json_decref(p->root);
 	free(p);
 }
@@ -361,6 +695,8 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		p->build_exclude[i] = json_string_value(json_array_get(exclude, i));
+	if (project_image(p, json_object_get(p->root, "image")) < 0)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	/* Absent sections become empty objects, so callers need no NULL checks. */
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const keys[] = { "marathon", "environments", "vars" };

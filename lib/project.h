@@ -27,6 +27,23 @@ struct roger_var;
 
 /* ---- roger.json ---------------------------------------------------------- */
 
+/*
+ * roger.json's `image` section: the app runs as a container image built
+ * from `base` (image.h), instead of from a tarball fetched into the
+ * sandbox.  Strings are borrowed from the document unless said otherwise.
+ */
+struct roger_project_image {
+	const char *base;    /* a reference, checked with roger_image_ref_parse */
+	const char *workdir; /* absolute; NULL: ROGER_IMAGE_WORKDIR */
+	const char *user;    /* NULL: the base's */
+	/* "DOCKER" (the default: Mesos' Docker containerizer) or "MESOS" */
+	const char *runtime;
+	char *os, *arch, *variant; /* "platform", owned; NULL: linux/amd64 */
+	char **env;               /* "NAME=VALUE", NULL-terminated (owned) */
+	const char **entrypoint;  /* NULL-terminated (array owned), or NULL */
+	const char **cmd;         /* the same */
+};
+
 struct roger_project {
 	char *path;     /* absolute path of roger.json */
 	char *display;  /* roger.json's path for messages: relative to the start directory */
@@ -43,6 +60,7 @@ struct roger_project {
 	json_t *marathon;  /* base app fragment (borrowed; an empty object if absent) */
 	json_t *environments; /* object (borrowed; an empty object if absent) */
 	json_t *vars;      /* top-level "vars": name -> string (borrowed; an empty object if absent) */
+	struct roger_project_image *image; /* NULL when roger.json has none */
 };
 
 #define ROGER_BUILD_TIMEOUT 1800

@@ -92,6 +92,8 @@ struct roger_registry {
 	long backoff_base_ms;
 	long backoff_max_ms;
 	uint32_t rng;
+	roger_registry_progress_fn progress_fn;
+	void *progress_data;
 };
 
 static void wipe_free(char *s)
@@ -190,6 +192,8 @@ int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
 	if ((o->auth_source && !(r->auth_source = strdup(o->auth_source))) ||
 	    (o->auth_note && !(r->auth_note = strdup(o->auth_note))))
 		goto nomem;
+	r->progress_fn = o->progress_fn;
+	r->progress_data = o->progress_data;
 	r->chunk_size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
 	r->max_retries = o->max_retries < 0  ? 0
 			 : o->max_retries ? o->max_retries
@@ -399,6 +403,10 @@ struct reader {
 	struct roger_ctx *ctx;
 	int64_t last_up;
 	int64_t last_move_ms;
+	/* the blob, for the caller's progress function (NULL: none) */
+	const struct roger_registry *r;
+	const char *digest;
+	uint64_t total;
 };
 
 static long reader_read(void *data, char *buf, size_t len,
@@ -453,6 +461,9 @@ static int reader_progress(void *data, int64_t down_now, int64_t down_total,
 	(void)down_now;
 	(void)down_total;
 	(void)up_total;
+	if (rd->r && rd->r->progress_fn && up_now >= 0 && up_now != rd->last_up)
+		rd->r->progress_fn(rd->r->progress_data, rd->digest,
+				   rd->start + (uint64_t)up_now, rd->total);
 	if (up_now != rd->last_up) {
 		rd->last_up = up_now;
 		rd->last_move_ms = now;
@@ -1446,7 +1457,7 @@ static int upload_once(struct roger_registry *r, const char *repo,
 {
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_buf url = ROGER_BUF_INIT;
-	struct reader rd = { fd, data, 0, 0, 0, r->ctx, -1, 0 };
+	struct reader rd = { fd, data, 0, 0, 0, r->ctx, -1, 0, r, digest, size };
 	struct call c = { 0 };
 	char op[600], range[64];
 	struct roger_http_header hdr[1] = { { "Content-Range", range } };
@@ -1880,13 +1891,18 @@ int roger_registry_pool_get(struct roger_registry **out,
 		}
 		ro.auth_note = dc.note;
 	}
-	ro.ca_file = p->o.ca_file;
+	/* A CA file replaces the system's store: only for the URLs given. */
+	for (size_t i = 0; i < p->n_urls && !ro.ca_file; i++)
+		if (!strcmp(url, p->urls[i]))
+			ro.ca_file = p->o.ca_file;
 	ro.connect_timeout_ms = p->o.connect_timeout_ms;
 	ro.timeout_ms = p->o.timeout_ms;
 	ro.max_retries = p->o.max_retries;
 	ro.backoff_base_ms = p->o.backoff_base_ms;
 	ro.backoff_max_ms = p->o.backoff_max_ms;
 	ro.chunk_size = p->o.chunk_size;
+	ro.progress_fn = p->o.progress_fn;
+	ro.progress_data = p->o.progress_data;
 	rc = roger_registry_new(&r, p->ctx, &ro, err);
 	if (rc < 0)
 		goto out;

@@ -55,6 +55,14 @@ struct roger_registry_auth {
 	const char *token;    /* a bearer token sent as is (no token flow) */
 };
 
+/*
+ * Upload progress: `sent` bytes of blob `digest` (`total` bytes) are out,
+ * called about once a second and at the end of each request; a restarted
+ * upload starts again from 0.
+ */
+typedef void (*roger_registry_progress_fn)(void *data, const char *digest,
+					   uint64_t sent, uint64_t total);
+
 struct roger_registry_opts {
 	const char *url;  /* the API base: "https://host[:port]" (required) */
 	const struct roger_registry_auth *auth; /* NULL: anonymous (copied) */
@@ -71,6 +79,8 @@ struct roger_registry_opts {
 	/* Blobs larger than this go in PATCH chunks of this size; 0: 16 MiB. */
 	size_t chunk_size;
 	struct roger_http *transport; /* NULL: curl (stolen, even on failure) */
+	roger_registry_progress_fn progress_fn; /* NULL: none */
+	void *progress_data;
 };
 
 /*
@@ -229,14 +239,20 @@ struct roger_registry_pool_opts {
 	/* Docker's config.json; NULL: $DOCKER_CONFIG/config.json or
 	 * ~/.docker/config.json; "": none. */
 	const char *docker_config;
-	/* Applied to every client (see struct roger_registry_opts). */
+	/*
+	 * The CA certificates of the registries of `urls` (any other is
+	 * checked against the system's trust store); NULL: the system's.
+	 */
 	const char *ca_file;
+	/* Applied to every client (see struct roger_registry_opts). */
 	long connect_timeout_ms;
 	long timeout_ms;
 	int max_retries;
 	long backoff_base_ms;
 	long backoff_max_ms;
 	size_t chunk_size;
+	roger_registry_progress_fn progress_fn;
+	void *progress_data;
 };
 
 /*

@@ -72,7 +72,8 @@ bool roger_release_is_previous(const json_t *live, const json_t *def)
 	if (!live || !roger_render_release(&cur, live))
 		return true;
 	return !same(rel.commit, cur.commit) ||
-	       !same(rel.artifact_sha256, cur.artifact_sha256);
+	       !same(rel.artifact_sha256, cur.artifact_sha256) ||
+	       !same(rel.image, cur.image);
 }
 
 /*
@@ -209,6 +210,11 @@ static bool release_noise(const struct roger_diff_change *c,
 	if (!strncmp(c->path, "labels.ROGER_", 13) ||
 	    !strcmp(c->path, "env." ROGER_ENV_COMMIT))
 		return true;
+	/* the image of a release is its label's, which the words say */
+	if (!strcmp(c->path, "container.docker.image") && rel->image &&
+	    json_is_string(c->new_value) &&
+	    !strcmp(json_string_value(c->new_value), rel->image))
+		return true;
 	if (strncmp(c->path, "fetch[", 6) || !rel->artifact_sha256)
 		return false;
 	uri = json_string_value(c->new_value);
@@ -242,6 +248,9 @@ void roger_release_summary(char *out, size_t size, const json_t *before,
 		words++;
 	} else if (differs(rel.artifact_sha256, old.artifact_sha256)) {
 		roger_buf_adds(&b, "artifact");
+		words++;
+	} else if (differs(rel.image, old.image)) {
+		roger_buf_adds(&b, "image");
 		words++;
 	}
 	for (size_t i = 0; diff && i < diff->n; i++) {

@@ -52,8 +52,8 @@ roger_release_matches(const char *ref, const char *version, const json_t *def);
 /*
  * Whether `def`, the definition of a version older than the live app
  * `live`, is a release a rollback may go back to: a roger release whose
- * commit or artifact is not the live one's (any roger release, when the
- * live app is none).  A version without roger's labels (a scale, a change
+ * commit, artifact or image is not the live one's (any roger release, when
+ * the live app is none).  A version without roger's labels (a scale, a change
  * made by hand) is not, nor a later version of the live release, so that a
  * rollback after a scale goes back a release, not a scale.
  */
@@ -92,12 +92,13 @@ roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
 /*
  * What changed from `before` to `def`, the definitions of two versions one
  * after the other, in a few words from `diff` (roger_diff_apps(before,
- * def)): "commit" (or "artifact") when the release labels say so, then
- * the top-level fields that changed ("commit, cmd, env"; five at most,
+ * def)): "commit" (or "artifact", or "image") when the release labels
+ * say so, then the top-level fields that changed ("commit, cmd, env"; five at most,
  * then "..."), or "instances 1 -> 3" when the count is all that changed,
  * or "no change".  The labels and env that roger sets on every release,
  * and the artifact's fetch entry, are not words of their own: the commit
- * says them.  Written to `out`, cut to `size`.
+ * says them, nor the container's image when it is the release's
+ * ROGER_IMAGE.  Written to `out`, cut to `size`.
  */
 ROGER_EXTERN void
 roger_release_summary(char *out, size_t size, const json_t *before,

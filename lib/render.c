@@ -46,7 +46,32 @@ static const char *const owned_labels[] = {
 	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
 	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
 	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_IMAGE,   ROGER_LABEL_IMAGE_BASE,
 };
+
+enum roger_render_shape roger_render_shape_for(const char *version)
+{
+	long major, minor;
+	char *end;
+
+	if (!version || !*version)
+		return ROGER_RENDER_SHAPE_15;
+	major = strtol(version, &end, 10);
+	if (end == version || *end != '.')
+		return ROGER_RENDER_SHAPE_15;
+	minor = strtol(end + 1, &end, 10);
+	if (major < 1 || (major == 1 && minor <= 4))
+		return ROGER_RENDER_SHAPE_14;
+	return ROGER_RENDER_SHAPE_15;
+}
+
+const char *roger_render_external_image(const json_t *marathon)
+{
+	json_t *docker = json_object_get(json_object_get(marathon, "container"),
+					 "docker");
+
+	return json_string_value(json_object_get(docker, "image"));
+}
 
 static bool lower_hex(const char *s, size_t len)
 {
@@ -59,7 +84,8 @@ static bool lower_hex(const char *s, size_t len)
 	return true;
 }
 
-static int check_input(const struct roger_render_input *in,
+/* `artifact`: the app is a tarball app, which needs its artifact. */
+static int check_input(const struct roger_render_input *in, bool artifact,
                        struct roger_err *err)
 {
 	if (!lower_hex(in->commit, 40) && !lower_hex(in->commit, 64))
@@ -67,6 +93,11 @@ static int check_input(const struct roger_render_input *in,
 		        err, ROGER_EINVALID,
 		        "cannot render the app: commit '%s' is not a full commit id",
 		        in->commit ? in->commit : "");
+	if (in->image && (!in->image->reference || !*in->image->reference))
+		return roger_err_set(err, ROGER_EINVALID,
+		                     "cannot render the app: no image reference");
+	if (!artifact)
+		return 0;
 	if (!lower_hex(in->artifact_sha256, 64))
 		return roger_err_set(
 		        err, ROGER_EINVALID,
@@ -185,12 +216,85 @@ static int own_object(json_t **out, const json_t *user, const char *what,
 	return *out ? 0 : nomem(err);
 }
 
+/*
+ * The container of an image app: the fragment's `user` container (volumes
+ * and the like; check_fragment() left type and image to roger) with the
+ * type, the image and, for Marathon 1.4's Docker containers, the network.
+ */
+static json_t *image_container(const json_t *user,
+                               const struct roger_render_image *im)
+{
+	const char *runtime = im->runtime ? im->runtime : "DOCKER";
+	json_t *c = json_object(), *user_docker = json_object_get(user, "docker");
+	json_t *docker = json_object(), *v;
+	const char *key;
+
+	/* type and image first, as Marathon's documentation writes them */
+	if (!c || !docker || json_object_set_new(c, "type", json_string(runtime)) < 0 ||
+	    json_object_set(c, "docker", docker) < 0 ||
+	    json_object_set_new(docker, "image", json_string(im->reference)) < 0)
+		goto fail;
+	json_object_foreach((json_t *)user_docker, key, v)
+		if (strcmp(key, "image") && json_object_set(docker, key, v) < 0)
+			goto fail;
+	json_object_foreach((json_t *)user, key, v)
+		if (strcmp(key, "type") && strcmp(key, "docker") &&
+		    json_object_set(c, key, v) < 0)
+			goto fail;
+	if (im->shape == ROGER_RENDER_SHAPE_14 && !strcmp(runtime, "DOCKER") &&
+	    !json_object_get(docker, "network") &&
+	    json_object_set_new(docker, "network", json_string("HOST")) < 0)
+		goto fail;
+	json_decref(docker);
+	return c;
+fail:
+	json_decref(docker);
+	json_decref(c);
+	return NULL;
+}
+
+/* What an image app has instead of the artifact's fetch entry. */
+static int image_parts(json_t *app, const json_t *frag,
+                       const struct roger_render_image *im)
+{
+	json_t *c = image_container(json_object_get(frag, "container"), im);
+
+	if (!c || json_object_set_new(app, "container", c) < 0)
+		return ROGER_ENOMEM;
+	if (im->shape == ROGER_RENDER_SHAPE_15 &&
+	    !json_object_get(frag, "networks") &&
+	    json_object_set_new(app, "networks",
+	                        json_pack("[{s:s}]", "mode", "host")) < 0)
+		return ROGER_ENOMEM;
+	return 0;
+}
+
+/* The labels that say what runs: the artifact's, or the image's. */
+static int what_runs(json_t *labels, const struct roger_render_input *in,
+                     const json_t *frag)
+{
+	const char *external = roger_render_external_image(frag);
+
+	if (in->image)
+		return json_object_set_new(labels, ROGER_LABEL_IMAGE,
+		                           json_string(in->image->reference)) < 0 ||
+		       (in->image->base &&
+		        json_object_set_new(labels, ROGER_LABEL_IMAGE_BASE,
+		                            json_string(in->image->base)) < 0);
+	if (external)
+		return json_object_set_new(labels, ROGER_LABEL_IMAGE,
+		                           json_string(external)) < 0;
+	return json_object_set_new(labels, ROGER_LABEL_ARTIFACT_SHA256,
+	                           json_string(in->artifact_sha256)) < 0;
+}
+
 static int assemble(json_t **out, const struct roger_project *p,
                     const char *env, const struct roger_render_input *in,
                     const json_t *frag, struct roger_err *err)
 {
 	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
 	const char *key, *by = in->deployed_by ? in->deployed_by : "unknown";
+	bool artifact = !in->image && !roger_render_external_image(frag);
 	json_t *v;
 	int rc = 0;
 
@@ -203,8 +307,13 @@ static int assemble(json_t **out, const struct roger_project *p,
 		if (json_object_set(app, key, v) < 0)
 			goto nomem;
 	}
-	fetch = render_fetch(json_object_get(frag, "fetch"), in->artifact_url);
-	if (!fetch || json_object_set_new(app, "fetch", fetch) < 0)
+	if (artifact) {
+		fetch = render_fetch(json_object_get(frag, "fetch"),
+		                     in->artifact_url);
+		if (!fetch || json_object_set_new(app, "fetch", fetch) < 0)
+			goto nomem;
+	}
+	if (in->image && image_parts(app, frag, in->image) < 0)
 		goto nomem;
 	if ((rc = own_object(&labels, json_object_get(frag, "labels"), "labels",
 	                     err)) < 0 ||
@@ -217,8 +326,7 @@ static int assemble(json_t **out, const struct roger_project *p,
 	                        json_string(env ? env : "")) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_COMMIT,
 	                        json_string(in->commit)) < 0 ||
-	    json_object_set_new(labels, ROGER_LABEL_ARTIFACT_SHA256,
-	                        json_string(in->artifact_sha256)) < 0 ||
+	    what_runs(labels, in, frag) ||
 	    json_object_set_new(labels, ROGER_LABEL_VERSION,
 	                        json_string(in->roger_version
 	                                            ? in->roger_version
@@ -250,14 +358,15 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
 	struct roger_var *vars = NULL;
 	json_t *merged = NULL, *expanded = NULL;
+	bool artifact;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = check_input(in, err)) < 0)
-		return rc;
 	if ((rc = roger_project_environment(p, env, &merged, NULL, err)) < 0)
 		return rc;
-	if ((rc = check_fragments(p, env, err)) < 0)
+	artifact = !in->image && !roger_render_external_image(merged);
+	if ((rc = check_input(in, artifact, err)) < 0 ||
+	    (rc = check_fragments(p, env, err)) < 0)
 		goto out;
 	vars = malloc((6 + in->n_vars) * sizeof(*vars));
 	if (!vars) {
@@ -269,9 +378,12 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	vars[n++] = (struct roger_var){ "short_commit", short_commit };
 	vars[n++] = (struct roger_var){ "app", p->app };
 	vars[n++] = (struct roger_var){ "env", env ? env : "" };
-	vars[n++] = (struct roger_var){ "artifact_url", in->artifact_url };
-	vars[n++] =
-	        (struct roger_var){ "artifact_sha256", in->artifact_sha256 };
+	if (artifact) {
+		vars[n++] = (struct roger_var){ "artifact_url",
+		                                in->artifact_url };
+		vars[n++] = (struct roger_var){ "artifact_sha256",
+		                                in->artifact_sha256 };
+	}
 	for (size_t i = 0; i < in->n_vars; i++)
 		vars[n++] = in->vars[i];
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
@@ -307,6 +419,10 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
 	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	out->image =
+	        json_string_value(json_object_get(labels, ROGER_LABEL_IMAGE));
+	out->image_base = json_string_value(
+	        json_object_get(labels, ROGER_LABEL_IMAGE_BASE));
 	return out->commit != NULL;
 }
 
@@ -794,6 +910,56 @@ static json_t *objects_of(const json_t *values, const char *key)
 }
 
 /*
+ * Marathon 1.4's networking, inside container.docker, as 1.5 writes it
+ * (MESOS-CONTAINERS.md section 1): docker.network HOST, BRIDGE or USER
+ * becomes "networks" (USER with the name of ipAddress.networkName), and
+ * docker.portMappings container.portMappings, so that an app rendered in
+ * one shape compares equal to the same app read back in the other.
+ */
+static int normalize_network(json_t *app)
+{
+	json_t *container = json_object_get(app, "container");
+	json_t *docker = json_object_get(container, "docker");
+	const char *net = json_string_value(json_object_get(docker, "network"));
+	json_t *maps = json_object_get(docker, "portMappings"), *nets;
+	const char *name;
+	bool user;
+
+	if (!net)
+		return 0;
+	user = !strcmp(net, "USER");
+	if (!strcmp(net, "HOST"))
+		nets = json_pack("[{s:s}]", "mode", "host");
+	else if (!strcmp(net, "BRIDGE"))
+		nets = json_pack("[{s:s}]", "mode", "container/bridge");
+	else if (user) {
+		name = json_string_value(json_object_get(
+		        json_object_get(app, "ipAddress"), "networkName"));
+		nets = name ? json_pack("[{s:s, s:s}]", "mode", "container",
+		                        "name", name)
+		            : json_pack("[{s:s}]", "mode", "container");
+	} else
+		return 0;
+	if (!nets)
+		return ROGER_ENOMEM;
+	if (json_array_size(json_object_get(app, "networks")) == 0 &&
+	    json_object_set(app, "networks", nets) < 0) {
+		json_decref(nets);
+		return ROGER_ENOMEM;
+	}
+	json_decref(nets);
+	if (json_array_size(maps) > 0 &&
+	    json_array_size(json_object_get(container, "portMappings")) == 0 &&
+	    json_object_set(container, "portMappings", maps) < 0)
+		return ROGER_ENOMEM;
+	json_object_del(docker, "portMappings");
+	json_object_del(docker, "network");
+	if (user)
+		json_object_del(app, "ipAddress");
+	return 0;
+}
+
+/*
  * Rewrite a copy of an app out of its legacy shapes: `ports` becomes
  * portDefinitions (when there are none), `uris` fetch entries (when there
  * is no fetch); both are then dropped.  Without host networking, ports and
@@ -806,6 +972,8 @@ static int normalize(json_t *app)
 	json_t *uris = json_object_get(app, "uris");
 	json_t *list;
 
+	if (normalize_network(app) < 0)
+		return ROGER_ENOMEM;
 	if (!host_networking(app)) {
 		json_object_del(app, "portDefinitions");
 	} else if (json_array_size(ports) > 0 &&

@@ -37,6 +37,8 @@ struct roger_var;
 #define ROGER_LABEL_ARTIFACT_SHA256 "ROGER_ARTIFACT_SHA256"
 #define ROGER_LABEL_VERSION "ROGER_VERSION" /* the roger that deployed it */
 #define ROGER_LABEL_DEPLOYED_BY "ROGER_DEPLOYED_BY"
+#define ROGER_LABEL_IMAGE "ROGER_IMAGE" /* the image the app runs */
+#define ROGER_LABEL_IMAGE_BASE "ROGER_IMAGE_BASE" /* what roger built it on */
 #define ROGER_ENV_COMMIT "ROGER_COMMIT" /* the env variable of the tasks */
 
 /* How many hex digits {{ short_commit }} and short commits shown have. */
@@ -44,9 +46,42 @@ struct roger_var;
 
 /* ---- rendering ----------------------------------------------------------- */
 
+/*
+ * How a Marathon version writes a container's networking
+ * (MESOS-CONTAINERS.md section 1): 1.5 and later take top-level
+ * "networks"; 1.4 takes "network" inside container.docker.
+ */
+enum roger_render_shape {
+	ROGER_RENDER_SHAPE_15 = 0,
+	ROGER_RENDER_SHAPE_14,
+};
+
+/*
+ * The shape for Marathon `version` as /v2/info reports it ("1.4.13"):
+ * ROGER_RENDER_SHAPE_14 for 1.4 and older, ROGER_RENDER_SHAPE_15 for
+ * anything else, unknown versions (NULL, "") included, since 1.5 is
+ * what every supported Marathon after 1.4 reads.
+ */
+ROGER_EXTERN enum roger_render_shape
+roger_render_shape_for(const char *version);
+
+/* An image app built by roger (roger_render_input.image). */
+struct roger_render_image {
+	/*
+	 * What the runtime pulls: "host/repo@sha256:..." where it can pull
+	 * by digest, else "host/repo:tag" with a tag never reused.
+	 */
+	const char *reference;
+	/* The base it was built on, pinned ("debian:12@sha256:..."). */
+	const char *base;
+	const char *runtime; /* "DOCKER" or "MESOS"; NULL: DOCKER */
+	enum roger_render_shape shape;
+};
+
 /* What rendering needs beyond roger.json.  Strings are borrowed. */
 struct roger_render_input {
 	const char *commit; /* 40 (or 64) lower-case hex digits */
+	/* A tarball app's (ignored for image apps): */
 	const char *artifact_url; /* roger_store_artifact_url() */
 	const char *artifact_sha256; /* 64 lower-case hex digits */
 	const char *deployed_by; /* "alice@laptop"; NULL: "unknown" */
@@ -58,7 +93,22 @@ struct roger_render_input {
 	 */
 	const struct roger_var *vars;
 	size_t n_vars;
+	/*
+	 * An image app built by roger: no artifact, a container instead.
+	 * NULL for a tarball app, and for an app whose marathon.container
+	 * names an image built elsewhere (deployed as it is).
+	 */
+	const struct roger_render_image *image;
 };
+
+/*
+ * The image that the app fragment `marathon` (merged for an environment,
+ * variables not yet expanded) names in container.docker.image, borrowed;
+ * NULL when none.  An app that names one and has no `image` section runs
+ * an image built elsewhere: roger neither builds nor pushes anything for
+ * it.
+ */
+ROGER_EXTERN const char *roger_render_external_image(const json_t *marathon);
 
 /*
  * The app definition to deploy for environment `env` of project `p` (NULL:
@@ -78,6 +128,17 @@ struct roger_render_input {
  *  - "labels": the user's, then ROGER_APP, ROGER_ENV ("" for the base),
  *    ROGER_COMMIT, ROGER_ARTIFACT_SHA256, ROGER_VERSION and
  *    ROGER_DEPLOYED_BY; "env": the user's, then ROGER_COMMIT.
+ * An image app (in->image) has no artifact: no fetch entry, no
+ * artifact_url or artifact_sha256 variable, no ROGER_ARTIFACT_SHA256;
+ * "container" gets "type" (in->image->runtime) and docker.image (the
+ * reference), over what marathon.container holds (volumes...), host
+ * networking in the shape in->image->shape says (1.5: "networks":
+ * [{"mode": "host"}] unless the fragment has networks; 1.4, DOCKER:
+ * docker.network "HOST"); labels ROGER_IMAGE (the reference) and
+ * ROGER_IMAGE_BASE (in->image->base) replace ROGER_ARTIFACT_SHA256.  An
+ * app whose fragment names an image (roger_render_external_image) is
+ * rendered as it is written, with ROGER_IMAGE set to that image and no
+ * artifact either.
  * ROGER_EINVALID, naming the JSON path (marathon.labels.ROGER_COMMIT or
  * environments.prod.marathon.uris), for: a fragment that sets "id" or
  * "version"; a label or env variable that roger owns (they are refused
@@ -103,6 +164,8 @@ struct roger_release {
 	const char *artifact_sha256;
 	const char *roger_version;
 	const char *deployed_by;
+	const char *image;      /* ROGER_IMAGE, for image apps */
+	const char *image_base; /* ROGER_IMAGE_BASE, for images roger built */
 };
 
 /*

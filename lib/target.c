@@ -29,6 +29,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/local.h"
+#include "oci.h"
 #include "schema.h"
 #include "secret.h"
 #include "spec.h"
@@ -115,6 +116,83 @@ static int check_url(struct roger_schema *c, const json_t *v,
 	if (rc < 0)
 		return roger_schema_fail(c, "invalid URL '%s': %s",
 					 json_string_value(v), why);
+	return 0;
+}
+
+/* What a registry URL is made of (registry_url_split). */
+struct registry_url {
+	char *url;    /* "https://host:port": the API base */
+	char *host;   /* "host:port": how image references name it */
+	char *prefix; /* "team/web": repositories go under it; "" for none */
+};
+
+static void registry_url_release(struct registry_url *r)
+{
+	free(r->url);
+	free(r->host);
+	free(r->prefix);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Split "http(s)://host[:port][/prefix]" (a registry URL of the user
+ * config or ROGER_REGISTRY_URL); ROGER_EINVALID with the reason in `why`.
+ * The host must be one that image references can name: with a '.' or a
+ * port, or "localhost" (else Docker and Mesos read "host/repo" as a
+ * repository of Docker Hub).
+ */
+static int registry_url_split(struct registry_url *out, const char *in,
+			      char *why, size_t size)
+{
+	struct registry_url r = { 0 };
+	const char *host, *path;
+	size_t scheme, n;
+
+	if (!strncasecmp(in, "http://", 7))
+		scheme = 7;
+	else if (!strncasecmp(in, "https://", 8))
+		scheme = 8;
+	else {
+		snprintf(why, size, "expected an http:// or https:// URL");
+		return ROGER_EINVALID;
+	}
+	host = in + scheme;
+	n = strcspn(host, "/");
+	path = host + n;
+	while (*path == '/')
+		path++;
+	if (!n || strpbrk(in, "?#@ \t") ) {
+		snprintf(why, size, !n ? "the host is missing"
+				       : "a registry URL takes no user, query or fragment");
+		return ROGER_EINVALID;
+	}
+	if (!memchr(host, '.', n) && !memchr(host, ':', n) &&
+	    !(n == 9 && !strncasecmp(host, "localhost", 9))) {
+		snprintf(why, size, "image references cannot name host '%.*s': use a name with a '.', add the port, or use localhost",
+			 (int)n, host);
+		return ROGER_EINVALID;
+	}
+	r.url = strndup(in, scheme + n);
+	r.host = strndup(host, n);
+	r.prefix = strdup(path);
+	if (!r.url || !r.host || !r.prefix) {
+		registry_url_release(&r);
+		snprintf(why, size, "out of memory");
+		return ROGER_ENOMEM;
+	}
+	for (char *p = r.host; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	n = strlen(r.prefix);
+	while (n > 0 && r.prefix[n - 1] == '/')
+		r.prefix[--n] = '\0';
+	if (n && !roger_image_repository_valid(r.prefix)) {
+		snprintf(why, size, "'%s' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'",
+			 r.prefix);
+		registry_url_release(&r);
+		return ROGER_EINVALID;
+	}
+	*out = r;
 	return 0;
 }
 
@@ -261,6 +339,56 @@ static int check_artifacts_url(struct roger_schema *c, const json_t *v,
 	return check_url(c, v, URL_ARTIFACTS);
 }
 
+static int check_registry_url(struct roger_schema *c, const json_t *v,
+			      unsigned flags)
+{
+	struct registry_url r = { 0 };
+	char why[200];
+	int rc = registry_url_split(&r, json_string_value(v), why, sizeof(why));
+
+	(void)flags;
+	registry_url_release(&r);
+	if (rc == ROGER_ENOMEM)
+		return roger_err_set(c->err, rc, "out of memory");
+	if (rc < 0)
+		return roger_schema_fail(c, "invalid registry URL '%s': %s",
+					 json_string_value(v), why);
+	return 0;
+}
+
+/* A target's auth forms, less netrc, which roger does not read itself. */
+static int check_registry_auth(struct roger_schema *c, const json_t *v,
+			       unsigned flags)
+{
+	int rc = check_auth(c, v, flags);
+
+	if (rc == 0 && json_object_get(v, "netrc"))
+		rc = roger_schema_fail(c, "'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
+	return rc;
+}
+
+static const struct roger_schema_key registry_keys[] = {
+	{ "auth", ROGER_JSON_OBJECT | ROGER_JSON_NULL, check_registry_auth, 0,
+	  0 },
+	{ "ca_file", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "url", ROGER_JSON_STRING, check_registry_url, 0, 0 },
+};
+
+/* "registry": a URL, or {"url", "auth", "ca_file"}. */
+static int check_registry(struct roger_schema *c, const json_t *v,
+			  unsigned flags)
+{
+	int rc;
+
+	if (json_is_string(v))
+		return check_registry_url(c, v, flags);
+	rc = roger_schema_object(c, v, registry_keys,
+				 ROGER_ARRAY_SIZE(registry_keys), 0);
+	if (rc == 0 && !json_object_get(v, "url"))
+		rc = roger_schema_fail(c, "missing 'url': the registry's URL, such as \"https://registry.example.com\"");
+	return rc;
+}
+
 static const struct roger_schema_key target_keys[] = {
 	{ "artifacts", ROGER_JSON_STRING, check_artifacts_url, 0, 0 },
 	{ "auth", ROGER_JSON_OBJECT | ROGER_JSON_NULL, check_auth, 0, 0 },
@@ -271,6 +399,8 @@ static const struct roger_schema_key target_keys[] = {
 	{ "metronome", ROGER_JSON_STRING | ROGER_JSON_ARRAY,
 	  check_marathon_urls, 0, 0 },
 	{ "protected", ROGER_JSON_BOOL, NULL, 0, 0 },
+	{ "registry", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_registry, 0,
+	  0 },
 };
 
 static int check_target(struct roger_schema *c, const char *name,
@@ -330,6 +460,8 @@ static const struct roger_schema_key local_keys[] = {
 	{ "max_extract_entries", ROGER_JSON_INTEGER, NULL, 0,
 	  9007199254740992.0 },
 	{ "port", ROGER_JSON_INTEGER, NULL, 1, 65535 },
+	{ "registry", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_registry, 0,
+	  0 },
 	{ "registry_auth", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "registry_port", ROGER_JSON_INTEGER, NULL, 0, 65535 },
 	{ "state_dir", ROGER_JSON_STRING, NULL, 0, 0 },
@@ -529,6 +661,12 @@ void roger_target_free(struct roger_target *t)
 	free(t->ca_file);
 	free(t->local_state_dir);
 	free(t->registry);
+	free(t->registry_url);
+	free(t->registry_prefix);
+	free(t->registry_auth.user);
+	roger_secret_free(t->registry_auth.password);
+	roger_secret_free(t->registry_auth.token);
+	free(t->registry_ca_file);
 	free(t);
 }
 
@@ -631,6 +769,98 @@ static int set_string(char **slot, const char *s, struct roger_err *err)
 	return 0;
 }
 
+/* Point t->registry* at the registry URL `url` (`where` names its origin). */
+static int set_registry_url(struct roger_target *t, const char *url,
+			    const char *where, struct roger_err *err)
+{
+	struct registry_url r = { 0 };
+	char why[200];
+	int rc = registry_url_split(&r, url, why, sizeof(why));
+
+	if (rc < 0)
+		return roger_err_set(err, rc, "%s: invalid registry URL '%s': %s",
+				     where, url, why);
+	free(t->registry);
+	free(t->registry_url);
+	free(t->registry_prefix);
+	t->registry = r.host;
+	t->registry_url = r.url;
+	t->registry_prefix = r.prefix;
+	return 0;
+}
+
+/* The registry's `auth` of the user config (validated) into t->registry_auth. */
+static int registry_auth(struct roger_target *t, const struct roger_ctx *ctx,
+			 const struct roger_user_config *uc, const json_t *auth,
+			 const char *where, struct roger_err *err)
+{
+	struct roger_auth *a = &t->registry_auth;
+	char at[512];
+	const char *s;
+	char *dir, *file;
+	int rc;
+
+	if ((s = json_string_value(json_object_get(auth, "user")))) {
+		a->kind = ROGER_AUTH_BASIC;
+		if ((rc = set_string(&a->user, s, err)) < 0)
+			return rc;
+		snprintf(at, sizeof(at), "%s.auth.password_env", where);
+		return roger_secret_from_env(&a->password, ctx,
+					     json_string_value(json_object_get(auth, "password_env")),
+					     at, err);
+	}
+	if ((s = json_string_value(json_object_get(auth, "token_env")))) {
+		a->kind = ROGER_AUTH_TOKEN;
+		snprintf(at, sizeof(at), "%s.auth.token_env", where);
+		return roger_secret_from_env(&a->token, ctx, s, at, err);
+	}
+	if ((s = json_string_value(json_object_get(auth, "token_file")))) {
+		a->kind = ROGER_AUTH_TOKEN;
+		dir = dir_of(uc->path);
+		file = dir ? expand_file(ctx, dir, s) : NULL;
+		free(dir);
+		if (!file)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		snprintf(at, sizeof(at), "%s.auth.token_file", where);
+		rc = roger_secret_read_token_file(&a->token, file, at, err);
+		free(file);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * The user config's "registry" (a URL or {"url", "auth", "ca_file"},
+ * validated) of the target or of `local`, at `path` ("targets.prod").
+ */
+static int config_registry(struct roger_target *t, const struct roger_ctx *ctx,
+			   const struct roger_user_config *uc, const json_t *reg,
+			   const char *path, struct roger_err *err)
+{
+	const char *url = json_is_string(reg)
+				  ? json_string_value(reg)
+				  : json_string_value(json_object_get(reg, "url"));
+	json_t *ca = json_object_get(reg, "ca_file");
+	char where[512];
+	char *dir;
+	int rc;
+
+	if (!url)
+		return 0;
+	snprintf(where, sizeof(where), "%s: %s.registry", uc->path, path);
+	if ((rc = set_registry_url(t, url, where, err)) < 0 ||
+	    (rc = registry_auth(t, ctx, uc, json_object_get(reg, "auth"), where,
+				err)) < 0)
+		return rc;
+	if (!ca)
+		return 0;
+	dir = dir_of(uc->path);
+	t->registry_ca_file = dir ? expand_file(ctx, dir, json_string_value(ca))
+				  : NULL;
+	free(dir);
+	return t->registry_ca_file ? 0 : roger_err_set(err, ROGER_ENOMEM, "out of memory");
+}
+
 int roger_target_local_sync(struct roger_target *t, int port,
 			    struct roger_err *err)
 {
@@ -658,11 +888,15 @@ int roger_target_local_sync(struct roger_target *t, int port,
 	    (rc = set_string(&t->mesos, url, err)) < 0 ||
 	    (rc = set_string(&t->artifacts, artifacts, err)) < 0)
 		return rc;
-	free(t->registry);
-	t->registry = NULL;
+	/* a registry of the user config or the environment stays */
+	if (!t->registry_url) {
+		free(t->registry);
+		t->registry = NULL;
+	}
 	if (!st.running || st.port <= 0)
 		return 0;
-	if (st.registry[0] && (rc = set_string(&t->registry, st.registry, err)) < 0)
+	if (!t->registry_url && st.registry[0] &&
+	    (rc = set_string(&t->registry, st.registry, err)) < 0)
 		return rc;
 	/* Its server wrote the token before it answered: none is an error. */
 	rc = roger_local_token_read(token, t->local_state_dir, &why);
@@ -683,6 +917,7 @@ static int local_target(struct roger_target *t, struct roger_ctx *ctx,
 			struct roger_err *err)
 {
 	int port = uc ? uc->local_port : ROGER_LOCAL_PORT;
+	int rc;
 
 	t->is_local = true;
 	t->origin = "built-in";
@@ -692,7 +927,13 @@ static int local_target(struct roger_target *t, struct roger_ctx *ctx,
 		t->local_state_dir = roger_local_default_state_dir(ctx);
 	if (!t->local_state_dir)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	return roger_target_local_sync(t, port, err);
+	rc = roger_target_local_sync(t, port, err);
+	if (rc == 0 && uc)
+		rc = config_registry(t, ctx, uc,
+				     json_object_get(json_object_get(uc->root, "local"),
+						     "registry"),
+				     "local", err);
+	return rc;
 }
 
 static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
@@ -736,6 +977,14 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 			       URL_ARTIFACTS, uc->path, err)) < 0)
 		return rc;
 	t->is_protected = json_is_true(json_object_get(def, "protected"));
+	v = json_object_get(def, "registry");
+	if (v) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "targets.%s", t->name);
+		if ((rc = config_registry(t, ctx, uc, v, path, err)) < 0)
+			return rc;
+	}
 	v = json_object_get(def, "ca_file");
 	if (v) {
 		dir = dir_of(uc->path);
@@ -842,6 +1091,32 @@ static int resolve_auth(struct roger_target *t, const struct roger_ctx *ctx,
 	return 0;
 }
 
+/*
+ * ROGER_REGISTRY_URL over the user config's registry: the config's
+ * credentials and CA file stay only when the host is the same, so that
+ * they never go to another registry.
+ */
+static int env_registry(struct roger_target *t, const char *url,
+			struct roger_err *err)
+{
+	char *before = t->registry ? strdup(t->registry) : NULL;
+	int rc;
+
+	if (t->registry && !before)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	rc = set_registry_url(t, url, "ROGER_REGISTRY_URL", err);
+	if (rc == 0 && (!before || strcmp(before, t->registry))) {
+		free(t->registry_auth.user);
+		roger_secret_free(t->registry_auth.password);
+		roger_secret_free(t->registry_auth.token);
+		memset(&t->registry_auth, 0, sizeof(t->registry_auth));
+		free(t->registry_ca_file);
+		t->registry_ca_file = NULL;
+	}
+	free(before);
+	return rc;
+}
+
 /* ROGER_MARATHON_URL (comma-separated), ROGER_MESOS_URL, ... over `t`. */
 static int apply_env_urls(struct roger_target *t, const struct roger_ctx *ctx,
 			  struct roger_err *err)
@@ -867,6 +1142,8 @@ static int apply_env_urls(struct roger_target *t, const struct roger_ctx *ctx,
 	if ((s = roger_ctx_getenv(ctx, "ROGER_CA_FILE")) &&
 	    (rc = set_string(&t->ca_file, s, err)) < 0)
 		return rc;
+	if ((s = roger_ctx_getenv(ctx, "ROGER_REGISTRY_URL")))
+		return env_registry(t, s, err);
 	return 0;
 }
 

@@ -51,11 +51,22 @@ struct roger_target {
 	size_t n_metronome;
 	/*
 	 * The registry images are pushed to, as image references name it
-	 * ("host[:port]"), NULL when none.  The built-in target's is roger
-	 * local's own registry, known once its server runs; it takes the
-	 * target's token as the password of HTTP Basic (any user).
+	 * ("host[:port]"), NULL when none.  registry_url is its API base
+	 * ("https://host:port"; NULL: https, or http for a loopback host, as
+	 * Mesos decides); registry_prefix the repository path its URL gave
+	 * ("team", "" for none), under which the app's repository goes.  Its
+	 * credentials (ROGER_AUTH_BASIC, or ROGER_AUTH_TOKEN for a bearer
+	 * token) and CA file are its own, never the target's.  The built-in
+	 * target's, unless the user config or the environment names one, is
+	 * roger local's own registry, known once its server runs (registry_url
+	 * NULL); it takes the target's token as the password of HTTP Basic
+	 * (any user).
 	 */
 	char *registry;
+	char *registry_url;
+	char *registry_prefix;
+	struct roger_auth registry_auth;
+	char *registry_ca_file;
 	struct roger_auth auth;
 	char *ca_file;
 	bool is_protected; /* changes need --yes */
@@ -122,8 +133,11 @@ roger_user_config_target_names(const struct roger_user_config *uc,
  * $ROGER_TARGET, `env_target` (the roger.json environment's target), the
  * user config's default_target, "local".  The settings come from the user
  * config (or the built-in local target), then ROGER_MARATHON_URL,
- * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_METRONOME_URL, ROGER_TOKEN, ROGER_USER,
- * ROGER_PASSWORD and ROGER_CA_FILE override them; with ROGER_MARATHON_URL
+ * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_METRONOME_URL,
+ * ROGER_REGISTRY_URL, ROGER_TOKEN, ROGER_USER, ROGER_PASSWORD and
+ * ROGER_CA_FILE override them (the registry's credentials,
+ * ROGER_REGISTRY_USER, ROGER_REGISTRY_PASSWORD and ROGER_REGISTRY_TOKEN,
+ * are the registry client's: registry.h); with ROGER_MARATHON_URL
  * set, a name the user config does not know is a target defined by the
  * environment alone.  Secrets are read here: password_env/token_env from the
  * environment, token_file only when its mode is 0600 or stricter.  The

@@ -106,6 +106,25 @@ void roger_clock_deadline(struct timespec *out, int64_t ms)
 	}
 }
 
+bool roger_path_clean_abs(const char *s)
+{
+	const char *p = s;
+
+	if (s[0] != '/' || !s[1])
+		return false;
+	while (*p) {
+		size_t n;
+
+		p++;
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 size_t roger_url_scheme_len(const char *url)
 {
 	if (!strncasecmp(url, "http://", 7))

@@ -68,4 +68,11 @@ void roger_one_line(char *s);
 int roger_json_reply(json_t **out, const char *body, size_t len,
 		     const char *what, bool array, struct roger_err *err);
 
+/*
+ * Whether `s` is an absolute directory below "/" written cleanly: no
+ * empty, "." or ".." component and no trailing '/' (what image.workdir
+ * takes).
+ */
+bool roger_path_clean_abs(const char *s);
+
 #endif

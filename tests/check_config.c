@@ -320,6 +320,92 @@ START_TEST(test_config_marathon_id_and_version_refused)
 }
 END_TEST
 
+
+START_TEST(test_config_image_section)
+{
+	struct roger_project *p = parse_ok(
+		HEAD "\"image\": {\"base\": \"registry.example.com:5000/lib/debian:12\","
+		" \"workdir\": \"/srv/app\", \"user\": \"1000:1000\","
+		" \"env\": {\"LANG\": \"C.UTF-8\", \"TZ\": \"UTC\"}, \"runtime\": \"MESOS\","
+		" \"platform\": \"linux/arm64/v8\", \"entrypoint\": [\"/bin/tini\", \"--\"],"
+		" \"cmd\": []}}");
+	const struct roger_project_image *im = p->image;
+	struct roger_image_opts o = { 0 };
+
+	ck_assert_ptr_nonnull(im);
+	ck_assert_str_eq(im->base, "registry.example.com:5000/lib/debian:12");
+	ck_assert_str_eq(im->workdir, "/srv/app");
+	ck_assert_str_eq(im->user, "1000:1000");
+	ck_assert_str_eq(im->runtime, "MESOS");
+	ck_assert_str_eq(im->os, "linux");
+	ck_assert_str_eq(im->arch, "arm64");
+	ck_assert_str_eq(im->variant, "v8");
+	ck_assert_str_eq(im->env[0], "LANG=C.UTF-8");
+	ck_assert_str_eq(im->env[1], "TZ=UTC");
+	ck_assert_ptr_null(im->env[2]);
+	ck_assert_str_eq(im->entrypoint[1], "--");
+	ck_assert_ptr_null(im->entrypoint[2]);
+	ck_assert_ptr_nonnull(im->cmd);
+	ck_assert_ptr_null(im->cmd[0]);
+	ck_assert(roger_image_opts_from_project(&o, p));
+	ck_assert_str_eq(o.base, im->base);
+	ck_assert_str_eq(o.arch, "arm64");
+	ck_assert_str_eq(o.env[1], "TZ=UTC");
+	roger_project_free(p);
+
+	p = parse_ok(HEAD "\"image\": {\"base\": \"debian\"}}");
+	ck_assert_str_eq(p->image->runtime, "DOCKER");
+	ck_assert_ptr_null(p->image->workdir);
+	ck_assert_ptr_null(p->image->os);
+	ck_assert_ptr_null(p->image->entrypoint);
+	ck_assert_ptr_null(p->image->env[0]);
+	roger_project_free(p);
+
+	p = parse_ok(HEAD "\"marathon\": {}}");
+	ck_assert_ptr_null(p->image);
+	ck_assert(!roger_image_opts_from_project(&o, p));
+	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_config_image_refused)
+{
+	assert_refused(HEAD "\"image\": {}}",
+		       "roger.json: image: missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
+	assert_refused(HEAD "\"image\": {\"base\": \"Debian\"}}",
+		       "roger.json: image.base: invalid image reference 'Debian': invalid repository name 'library/Debian' (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/\"}}",
+		       "roger.json: image.workdir: invalid directory '/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/app/\"}}",
+		       "roger.json: image.workdir: invalid directory '/app/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"ucr\"}}",
+		       "roger.json: image.runtime: unknown runtime 'ucr', did you mean 'MESOS'?");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"rkt\"}}",
+		       "roger.json: image.runtime: unknown runtime 'rkt': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"platform\": \"linux/amd64/v1/x\"}}",
+		       "roger.json: image.platform: invalid platform 'linux/amd64/v1/x': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"platform\": \"Linux/amd64\"}}",
+		       "roger.json: image.platform: invalid platform 'Linux/amd64': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"env\": {\"A=B\": \"c\"}}}",
+		       "roger.json: image.env[\"A=B\"]: invalid variable name 'A=B': it must not be empty or hold '='");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"env\": {\"URL\": \"https://u:pw@h/\"}}}",
+		       "roger.json: image.env.URL: this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"cmd\": [\"a\", 1]}}",
+		       "roger.json: image.cmd[1]: expected a string, got an integer");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"user\": \"a b\"}}",
+		       "roger.json: image.user: invalid user 'a b': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"password\": \"y\"}}",
+		       "roger.json: image.password: this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD");
+	/* roger renders the container of an image app */
+	assert_refused(HEAD "\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"type\": \"MESOS\"}}}",
+		       "roger.json: marathon.container.type: roger sets the container type of an app with an 'image' section; choose it with image.runtime");
+	assert_refused(HEAD "\"image\": {\"base\": \"x\"}, \"environments\": {\"p\": {\"marathon\": {\"container\": {\"docker\": {\"image\": \"y\"}}}}}}",
+		       "roger.json: environments.p.marathon.container.docker.image: roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
+	/* volumes and the like are the fragment's */
+	roger_project_free(parse_ok(HEAD "\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"volumes\": [], \"docker\": {\"forcePullImage\": true}}}}"));
+}
+END_TEST
+
 START_TEST(test_config_environment_names)
 {
 	assert_refused(HEAD "\"environments\": {\"my env\": {}}}",
@@ -1137,6 +1223,91 @@ START_TEST(test_config_target_local_token_unsound)
 }
 END_TEST
 
+
+START_TEST(test_config_target_registry)
+{
+	struct roger_user_config *uc = load_uc(
+		"{\"targets\": {"
+		" \"a\": {\"marathon\": \"http://m\", \"registry\": \"https://Reg.Example.com:5000/team/web/\"},"
+		" \"b\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"http://127.0.0.1:5000\","
+		"        \"auth\": {\"user\": \"ci\", \"password_env\": \"REG_PW\"}, \"ca_file\": \"ca.pem\"}},"
+		" \"c\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.example.com\","
+		"        \"auth\": {\"token_env\": \"REG_TOKEN\"}}},"
+		" \"d\": {\"marathon\": \"http://m\"}},"
+		" \"local\": {\"registry\": \"http://localhost:5000\"}}");
+	struct roger_target *t;
+
+	set_env("REG_PW", "pw");
+	set_env("REG_TOKEN", "tok");
+	t = resolve(uc, "a", NULL);
+	ck_assert_str_eq(t->registry, "reg.example.com:5000");
+	ck_assert_str_eq(t->registry_url, "https://Reg.Example.com:5000");
+	ck_assert_str_eq(t->registry_prefix, "team/web");
+	ck_assert_int_eq(t->registry_auth.kind, ROGER_AUTH_NONE);
+	roger_target_free(t);
+	t = resolve(uc, "b", NULL);
+	ck_assert_str_eq(t->registry, "127.0.0.1:5000");
+	ck_assert_str_eq(t->registry_prefix, "");
+	ck_assert_int_eq(t->registry_auth.kind, ROGER_AUTH_BASIC);
+	ck_assert_str_eq(t->registry_auth.user, "ci");
+	ck_assert_str_eq(t->registry_auth.password, "pw");
+	ck_assert_str_eq(t->registry_ca_file, T("config/roger/ca.pem"));
+	/* never the target's own credentials */
+	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
+	roger_target_free(t);
+	t = resolve(uc, "c", NULL);
+	ck_assert_int_eq(t->registry_auth.kind, ROGER_AUTH_TOKEN);
+	ck_assert_str_eq(t->registry_auth.token, "tok");
+	roger_target_free(t);
+	t = resolve(uc, "d", NULL);
+	ck_assert_ptr_null(t->registry);
+	ck_assert_ptr_null(t->registry_url);
+	roger_target_free(t);
+	t = resolve(uc, "local", NULL);
+	ck_assert_str_eq(t->registry, "localhost:5000");
+	roger_target_free(t);
+	/* ROGER_REGISTRY_URL: the same host keeps its credentials, another not */
+	set_env("ROGER_REGISTRY_URL", "http://127.0.0.1:5000/ci");
+	t = resolve(uc, "b", NULL);
+	ck_assert_str_eq(t->registry_prefix, "ci");
+	ck_assert_int_eq(t->registry_auth.kind, ROGER_AUTH_BASIC);
+	roger_target_free(t);
+	set_env("ROGER_REGISTRY_URL", "https://elsewhere.example.com");
+	t = resolve(uc, "b", NULL);
+	ck_assert_str_eq(t->registry, "elsewhere.example.com");
+	ck_assert_int_eq(t->registry_auth.kind, ROGER_AUTH_NONE);
+	ck_assert_ptr_null(t->registry_auth.password);
+	ck_assert_ptr_null(t->registry_ca_file);
+	roger_target_free(t);
+	set_env("ROGER_REGISTRY_URL", "ftp://x");
+	assert_resolve_fails(uc, "d", NULL,
+			     "ROGER_REGISTRY_URL: invalid registry URL 'ftp://x': expected an http:// or https:// URL");
+	set_env("ROGER_REGISTRY_URL", "");
+	roger_user_config_free(uc);
+}
+END_TEST
+
+START_TEST(test_config_target_registry_refused)
+{
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"registry/team\"}}}",
+			  ": targets.a.registry: invalid registry URL 'registry/team': expected an http:// or https:// URL");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://registry\"}}}",
+			  ": targets.a.registry: invalid registry URL 'https://registry': image references cannot name host 'registry': use a name with a '.', add the port, or use localhost");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://r.io/Team\"}}}",
+			  ": targets.a.registry: invalid registry URL 'https://r.io/Team': 'Team' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://u:p@r.io\"}}}",
+			  ": targets.a.registry: invalid registry URL 'https://u:p@r.io': a registry URL takes no user, query or fragment");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"auth\": {\"token_env\": \"T\"}}}}}",
+			  ": targets.a.registry: missing 'url': the registry's URL, such as \"https://registry.example.com\"");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"netrc\": true}}}}}",
+			  ": targets.a.registry.auth: 'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
+	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"password\": \"x\"}}}}}",
+			  ": targets.a.registry.auth.password: roger does not read literal secrets from its configuration; name an environment variable with 'password_env'");
+	assert_uc_refused("{\"local\": {\"registry\": {\"uri\": \"x\"}}}",
+			  ": local.registry: unknown key 'uri', did you mean 'url'?");
+}
+END_TEST
+
 START_TEST(test_config_target_unknown_suggests)
 {
 	struct roger_user_config *uc = load_uc(TARGETS);
@@ -1289,6 +1460,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_app_id_rules);
 	tcase_add_test(tc, test_config_marathon_id_and_version_refused);
 	tcase_add_test(tc, test_config_environment_names);
+	tcase_add_test(tc, test_config_image_section);
+	tcase_add_test(tc, test_config_image_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("secrets");
@@ -1337,6 +1510,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_target_env_errors);
 	tcase_add_test(tc, test_config_target_from_environment_alone);
 	tcase_add_test(tc, test_config_target_unknown_suggests);
+	tcase_add_test(tc, test_config_target_registry);
+	tcase_add_test(tc, test_config_target_registry_refused);
 	tcase_add_test(tc, test_config_auth_basic);
 	tcase_add_test(tc, test_config_auth_token_env);
 	tcase_add_test(tc, test_config_auth_token_file_modes);

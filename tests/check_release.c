@@ -396,6 +396,45 @@ START_TEST(test_release_summary)
 }
 END_TEST
 
+
+/* A release of an image app: `commit` running `image`. */
+static json_t *image_def(const char *commit, const char *image)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s, s:s, s:s}}",
+			 "id", "/web/x", "cmd", "run", "container", "type",
+			 "DOCKER", "docker", "image", image, "labels",
+			 "ROGER_COMMIT", commit, "ROGER_IMAGE", image,
+			 "ROGER_IMAGE_BASE", "debian:12@sha256:" SHA_1);
+}
+
+START_TEST(test_release_image)
+{
+	json_t *live = image_def(C_A, "r.io/web/x@sha256:" SHA_1);
+	json_t *moved = image_def(C_A, "r.io/web/x@sha256:" SHA_2);
+	json_t *scaled = image_def(C_A, "r.io/web/x@sha256:" SHA_1);
+	struct roger_release rel;
+	char s[160];
+
+	ck_assert(roger_render_release(&rel, live));
+	ck_assert_str_eq(rel.image, "r.io/web/x@sha256:" SHA_1);
+	ck_assert_str_eq(rel.image_base, "debian:12@sha256:" SHA_1);
+	ck_assert_ptr_null(rel.artifact_sha256);
+	/* the same commit built on a base that moved is another release */
+	ck_assert(roger_release_is_previous(live, moved));
+	json_object_set_new(scaled, "instances", json_integer(3));
+	ck_assert(!roger_release_is_previous(live, scaled));
+	/* and says "image", not the container path its label says already */
+	summary_of(s, sizeof(s), json_incref(live), json_incref(moved));
+	ck_assert_str_eq(s, "image");
+	summary_of(s, sizeof(s), json_incref(live),
+		   image_def(C_B, "r.io/web/x@sha256:" SHA_2));
+	ck_assert_str_eq(s, "commit");
+	json_decref(live);
+	json_decref(moved);
+	json_decref(scaled);
+}
+END_TEST
+
 /* ---- addresses ----------------------------------------------------------- */
 
 static struct roger_marathon_app *recorded_app(void)
@@ -488,6 +527,7 @@ static Suite *release_suite(void)
 	tcase_add_test(tc, test_release_matches);
 	tcase_add_test(tc, test_release_is_previous);
 	tcase_add_test(tc, test_release_summary);
+	tcase_add_test(tc, test_release_image);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("walk");

@@ -67,7 +67,7 @@ static struct roger_project *project(const char *text)
 }
 
 static const struct roger_render_input input = {
-	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0,
+	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL,
 };
 
 static json_t *render(const struct roger_project *p, const char *env,
@@ -617,6 +617,199 @@ START_TEST(test_diff_ids_and_numbers)
 }
 END_TEST
 
+
+/* ---- image apps ---------------------------------------------------------- */
+
+#define REF "127.0.0.1:5000/web/hello@sha256:" SHA
+#define BASE "debian:12@sha256:" SHA
+
+static const char image_project[] =
+	"{\"version\": 1, \"app\": \"hello\", \"group\": \"/web\","
+	" \"image\": {\"base\": \"debian:12\"},"
+	" \"marathon\": {\"cmd\": \"./server\", \"portDefinitions\": [{\"port\": 0, \"name\": \"http\"}],"
+	"  \"container\": {\"volumes\": [{\"containerPath\": \"/data\", \"hostPath\": \"/srv\", \"mode\": \"RW\"}],"
+	"                 \"docker\": {\"forcePullImage\": true}}},"
+	" \"environments\": {\"own\": {\"marathon\": {\"networks\": [{\"mode\": \"container/bridge\"}]}}}}";
+
+static json_t *render_image(const struct roger_project *p, const char *env,
+			    const char *runtime, enum roger_render_shape shape)
+{
+	struct roger_render_image im = { REF, BASE, runtime, shape };
+	struct roger_render_input in = input;
+
+	in.artifact_url = NULL;
+	in.artifact_sha256 = NULL;
+	in.image = &im;
+	return render(p, env, &in);
+}
+
+START_TEST(test_render_image_shapes)
+{
+	struct roger_project *p = project(image_project);
+	json_t *app = render_image(p, NULL, NULL, ROGER_RENDER_SHAPE_15);
+
+	/* 1.5: type and image over the fragment's container, host networks */
+	assert_json(json_object_get(app, "container"),
+		    "{\"type\": \"DOCKER\", \"docker\": {\"image\": \"" REF "\", \"forcePullImage\": true},"
+		    " \"volumes\": [{\"containerPath\": \"/data\", \"hostPath\": \"/srv\", \"mode\": \"RW\"}]}");
+	assert_json(json_object_get(app, "networks"), "[{\"mode\": \"host\"}]");
+	assert_json(json_object_get(app, "portDefinitions"),
+		    "[{\"port\": 0, \"name\": \"http\"}]");
+	ck_assert_ptr_null(json_object_get(app, "fetch"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(app, "labels"), "ROGER_IMAGE")),
+			 REF);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(app, "labels"),
+				 "ROGER_IMAGE_BASE")),
+			 BASE);
+	ck_assert_ptr_null(json_object_get(json_object_get(app, "labels"),
+					   "ROGER_ARTIFACT_SHA256"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(app, "env"), "ROGER_COMMIT")),
+			 COMMIT);
+	json_decref(app);
+
+	/* 1.4: the network of a Docker container inside docker */
+	app = render_image(p, NULL, "DOCKER", ROGER_RENDER_SHAPE_14);
+	assert_json(json_object_get(json_object_get(app, "container"), "docker"),
+		    "{\"image\": \"" REF "\", \"forcePullImage\": true, \"network\": \"HOST\"}");
+	ck_assert_ptr_null(json_object_get(app, "networks"));
+	json_decref(app);
+
+	/* the Mesos containerizer: no docker.network in 1.4 */
+	app = render_image(p, NULL, "MESOS", ROGER_RENDER_SHAPE_14);
+	assert_json(json_object_get(json_object_get(app, "container"), "type"),
+		    "\"MESOS\"");
+	ck_assert_ptr_null(json_object_get(
+		json_object_get(json_object_get(app, "container"), "docker"),
+		"network"));
+	json_decref(app);
+
+	/* networks of the fragment's own stay */
+	app = render_image(p, "own", "MESOS", ROGER_RENDER_SHAPE_15);
+	assert_json(json_object_get(app, "networks"),
+		    "[{\"mode\": \"container/bridge\"}]");
+	json_decref(app);
+	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_render_image_no_artifact)
+{
+	struct roger_project *p = project(
+		"{\"version\": 1, \"app\": \"hello\", \"image\": {\"base\": \"debian:12\"},"
+		" \"marathon\": {\"cmd\": \"curl {{ artifact_url }}\"}}");
+	struct roger_render_image im = { REF, NULL, NULL, ROGER_RENDER_SHAPE_15 };
+	struct roger_render_input in = input;
+
+	in.image = &im;
+	/* an image app has no artifact to name */
+	assert_render_fails(p, NULL, &in,
+			    "marathon.cmd: unknown variable 'artifact_url'; set it with --var artifact_url=VALUE or ROGER_VAR_artifact_url");
+	im.reference = NULL;
+	assert_render_fails(p, NULL, &in, "cannot render the app: no image reference");
+	roger_project_free(p);
+
+	p = project("{\"version\": 1, \"app\": \"hello\", \"image\": {\"base\": \"debian:12\"},"
+		    " \"marathon\": {\"labels\": {\"ROGER_IMAGE\": \"x\"}}}");
+	im.reference = REF;
+	assert_render_fails(p, NULL, &in,
+			    "marathon.labels.ROGER_IMAGE: roger sets this label on every release; use another name");
+	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_render_external_image)
+{
+	struct roger_project *p = project(
+		"{\"version\": 1, \"app\": \"hello\", \"group\": \"/web\","
+		" \"marathon\": {\"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"nginx:{{ tag }}\", \"network\": \"BRIDGE\"}}}}");
+	static const struct roger_var vars[] = { { "tag", "1.25" } };
+	struct roger_render_input in = input;
+	json_t *merged = NULL, *app;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	ck_assert_int_eq(roger_project_environment(p, NULL, &merged, NULL, &err), 0);
+	ck_assert_str_eq(roger_render_external_image(merged), "nginx:{{ tag }}");
+	json_decref(merged);
+	in.artifact_url = NULL;
+	in.artifact_sha256 = NULL;
+	in.vars = vars;
+	in.n_vars = 1;
+	app = render(p, NULL, &in);
+	/* as written, variables expanded; nothing of an artifact */
+	assert_json(json_object_get(app, "container"),
+		    "{\"type\": \"DOCKER\", \"docker\": {\"image\": \"nginx:1.25\", \"network\": \"BRIDGE\"}}");
+	ck_assert_ptr_null(json_object_get(app, "fetch"));
+	ck_assert_ptr_null(json_object_get(app, "networks"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(app, "labels"), "ROGER_IMAGE")),
+			 "nginx:1.25");
+	ck_assert_ptr_null(json_object_get(json_object_get(app, "labels"),
+					   "ROGER_ARTIFACT_SHA256"));
+	json_decref(app);
+	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_render_shape_for_version)
+{
+	static const struct {
+		const char *version;
+		enum roger_render_shape shape;
+	} cases[] = {
+		{ "1.4.13", ROGER_RENDER_SHAPE_14 },
+		{ "1.4.0-RC3", ROGER_RENDER_SHAPE_14 },
+		{ "1.3.6", ROGER_RENDER_SHAPE_14 },
+		{ "0.15.3", ROGER_RENDER_SHAPE_14 },
+		{ "1.5.0", ROGER_RENDER_SHAPE_15 },
+		{ "1.7.202", ROGER_RENDER_SHAPE_15 },
+		{ "1.10.26", ROGER_RENDER_SHAPE_15 },
+		{ "2.0", ROGER_RENDER_SHAPE_15 },
+		{ "", ROGER_RENDER_SHAPE_15 },
+		{ "unknown", ROGER_RENDER_SHAPE_15 },
+		{ NULL, ROGER_RENDER_SHAPE_15 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(roger_render_shape_for(cases[i].version) ==
+				      cases[i].shape,
+			      "%s", cases[i].version ? cases[i].version : "NULL");
+}
+END_TEST
+
+/* The contract's DOCKER example in 1.4's shape and 1.5's: the same app. */
+START_TEST(test_diff_container_shapes)
+{
+	json_t *a = fixture("marathon-app-container-docker-1.4.json");
+	json_t *b = fixture("marathon-app-container-docker-1.5.json");
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_diff *d = NULL;
+
+	ck_assert_int_eq(roger_diff_apps(&d, a, b, 0, &err), 0);
+	ck_assert_msg(roger_diff_empty(d), "%s", diff_text(d));
+	roger_diff_free(d);
+	ck_assert_int_eq(roger_diff_apps(&d, b, a, 0, &err), 0);
+	ck_assert(roger_diff_empty(d));
+	roger_diff_free(d);
+	json_decref(a);
+	json_decref(b);
+	/* host networking: 1.4's HOST is 1.5's host network, or none */
+	assert_same("{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		    "{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"host\"}]}");
+	assert_same("{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}}");
+	/* USER: a container network of ipAddress.networkName */
+	assert_same("{\"id\": \"/a\", \"ipAddress\": {\"networkName\": \"dcos\"}, \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"USER\"}}}",
+		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"container\", \"name\": \"dcos\"}]}");
+	/* another image is a change */
+	assert_diff("{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"y\"}}, \"networks\": [{\"mode\": \"host\"}]}",
+		    0, "~ container.docker.image: \"x\" -> \"y\"\n");
+}
+END_TEST
+
 /* ---- diff: the fixtures -------------------------------------------------- */
 
 START_TEST(test_diff_fixtures_against_themselves)
@@ -885,6 +1078,10 @@ static Suite *render_suite(void)
 	tcase_add_test(tc, test_render_defaults_and_release);
 	tcase_add_test(tc, test_render_then_diff);
 	tcase_add_test(tc, test_render_mask_secrets);
+	tcase_add_test(tc, test_render_image_shapes);
+	tcase_add_test(tc, test_render_image_no_artifact);
+	tcase_add_test(tc, test_render_external_image);
+	tcase_add_test(tc, test_render_shape_for_version);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("defaults");
@@ -903,6 +1100,7 @@ static Suite *render_suite(void)
 	tcase_add_test(tc, test_diff_fixture_1_5_against_rendered);
 	tcase_add_test(tc, test_diff_fixture_legacy_against_rendered);
 	tcase_add_test(tc, test_diff_local_shape_against_rendered);
+	tcase_add_test(tc, test_diff_container_shapes);
 	tcase_add_test(tc, test_diff_live_against_stored_version);
 	tcase_add_test(tc, test_diff_not_objects);
 	suite_add_tcase(s, tc);

@@ -1,20 +1,21 @@
 /*
- * imagetool.c - a small driver of libroger's image and registry modules
- * for the CLI tests and the benchmark, until `roger build` and `roger
- * push` handle images (not installed).
+ * imagetool.c - the base images of the image tests and the benchmark,
+ * assembled from files and pushed with libroger's registry client (not
+ * installed).  `roger build` and `roger push` build and push the apps'
+ * images; this makes what they build on.
  *
- *   imagetool base [opts] REPO:TAG DIR   push DIR's files as a one-layer
- *                                        base image to the first --url
- *   imagetool build [opts] PROJECT       build the image of the git work
- *                                        tree PROJECT
- *   imagetool push [opts] PROJECT        build, then push to --registry
+ *   imagetool base [opts] REPO:TAG DIR     push DIR's files as a one-layer
+ *                                          image (Docker media types, or
+ *                                          OCI ones with --oci)
+ *   imagetool index [opts] REPO:TAG TAG... push a manifest list (an OCI
+ *                                          index with --oci) of the images
+ *                                          REPO:TAG... already there, each
+ *                                          entry with the platform of its
+ *                                          config
  *
- * Options: --url URL (a registry; repeatable, the first is the target),
- * --user U and --password P (the target's credentials), --ca FILE,
- * --base REF, --workdir DIR, --arch A, --env NAME=VALUE (repeatable),
- * --registry HOST:PORT, --repo NAME, --tag TAG, --no-cache, -v.
- * Prints one JSON object on stdout (with the milliseconds each phase
- * took); on failure the error on stderr and roger's exit status.
+ * Options: --url URL (the registry), --user U and --password P, --ca FILE,
+ * --arch A (of a base; default amd64), --oci, -v.  Prints one JSON object
+ * on stdout; on failure the error on stderr and roger's exit status.
  */
 #include <config.h>
 
@@ -22,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -33,21 +34,10 @@
 struct args {
 	const char *urls[MAX_LIST + 1];
 	size_t n_urls;
-	const char *env[MAX_LIST + 1];
-	size_t n_env;
-	const char *user, *password, *ca, *base, *workdir, *arch;
-	const char *registry, *repo, *tag;
-	bool no_cache;
+	const char *user, *password, *ca, *arch;
+	bool oci;
 	int verbose;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_fn(void *data, int level, const char *fmt, va_list ap)
 	ROGER_PRINTF(3, 0);
@@ -100,6 +90,7 @@ static int cmd_base(struct roger_ctx *ctx, const struct args *a,
 	char mdigest[ROGER_DIGEST_SIZE], *repo = NULL, *config = NULL;
 	const char *colon = strrchr(ref, ':');
 	const char *host;
+	const char *type = a->oci ? ROGER_MT_OCI_MANIFEST : ROGER_MT_DOCKER_MANIFEST;
 	size_t config_len;
 	int rc;
 
@@ -128,10 +119,13 @@ static int cmd_base(struct roger_ctx *ctx, const struct args *a,
 	config_len = strlen(config);
 	roger_digest_of(cdigest, config, config_len);
 	roger_buf_addf(&doc,
-		       "{\"schemaVersion\":2,\"mediaType\":\"" ROGER_MT_DOCKER_MANIFEST "\","
-		       "\"config\":{\"mediaType\":\"" ROGER_MT_DOCKER_CONFIG "\",\"size\":%zu,\"digest\":\"%s\"},"
-		       "\"layers\":[{\"mediaType\":\"" ROGER_MT_DOCKER_LAYER "\",\"size\":%zu,\"digest\":\"%s\"}]}",
-		       config_len, cdigest, layer.len, ldigest);
+		       "{\"schemaVersion\":2,\"mediaType\":\"%s\","
+		       "\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
+		       "\"layers\":[{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}]}",
+		       type, a->oci ? ROGER_MT_OCI_CONFIG : ROGER_MT_DOCKER_CONFIG,
+		       config_len, cdigest,
+		       a->oci ? ROGER_MT_OCI_LAYER_GZIP : ROGER_MT_DOCKER_LAYER,
+		       layer.len, ldigest);
 	roger_digest_of(mdigest, doc.buf, doc.len);
 	rc = pool_of(&pool, ctx, a, err);
 	if (rc == 0)
@@ -145,8 +139,7 @@ static int cmd_base(struct roger_ctx *ctx, const struct args *a,
 						(int64_t)config_len, NULL,
 						config, err);
 	if (rc == 0)
-		rc = roger_registry_manifest_put(r, repo, colon + 1,
-						 ROGER_MT_DOCKER_MANIFEST,
+		rc = roger_registry_manifest_put(r, repo, colon + 1, type,
 						 doc.buf, doc.len, err);
 	if (rc == 0)
 		printf("{\"digest\":\"%s\",\"layer\":\"%s\",\"files\":%llu}\n",
@@ -161,81 +154,90 @@ out:
 	return rc < 0 ? fail(err) : 0;
 }
 
-static json_t *image_json(const struct roger_image *img, int64_t build_ms)
+/* The architecture of image `tag` of `repo` (from its config), into arch. */
+static int platform_of(char *arch, size_t size, char *mt, char *digest,
+		       int64_t *len, struct roger_registry *r, const char *repo,
+		       const char *tag, struct roger_err *err)
 {
-	json_t *layers = json_array();
+	struct roger_buf body = ROGER_BUF_INIT, config = ROGER_BUF_INIT;
+	struct roger_oci_manifest *m = NULL;
+	char *type = NULL, path[] = "/tmp/imagetool-config.XXXXXX";
+	json_t *doc = NULL;
+	int fd, rc;
 
-	for (size_t i = 0; i < img->n_layers; i++)
-		json_array_append_new(layers,
-				      json_pack("{s:s,s:s,s:I}", "digest",
-						img->layers[i].digest, "diff_id",
-						img->layers[i].diff_id, "size",
-						(json_int_t)img->layers[i].size));
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:b,s:I,s:I}", "digest",
-			 img->digest, "config", img->config_digest,
-			 "base_digest", img->base_digest, "commit", img->commit,
-			 "layers", layers, "cached", img->cached, "dirty",
-			 img->dirty, "files", (json_int_t)img->files, "build_ms",
-			 (json_int_t)build_ms);
+	rc = roger_registry_manifest_get(&body, &type, digest, r, repo, tag,
+					 err);
+	if (rc == 0)
+		rc = roger_oci_manifest_parse(&m, type, body.buf, body.len, err);
+	fd = rc == 0 ? mkstemp(path) : -1;
+	if (fd >= 0) {
+		close(fd);
+		rc = roger_registry_blob_fetch(r, repo, m->config.digest,
+					       m->config.size, path, err);
+		if (rc == 0)
+			rc = roger_fs_read_file(&config, path, err);
+		unlink(path);
+	}
+	if (rc == 0 && (doc = json_loadb(config.buf, config.len, 0, NULL)))
+		snprintf(arch, size, "%s",
+			 json_string_value(json_object_get(doc, "architecture")));
+	*len = (int64_t)body.len;
+	snprintf(mt, 100, "%s", type ? type : "");
+	json_decref(doc);
+	roger_oci_manifest_free(m);
+	roger_buf_release(&body);
+	roger_buf_release(&config);
+	free(type);
+	return rc;
 }
 
-static int cmd_build(struct roger_ctx *ctx, const struct args *a,
-		     const char *project, bool push, struct roger_err *err)
+/* A manifest list (or OCI index) `ref` of the images `tags` of its repository. */
+static int cmd_index(struct roger_ctx *ctx, const struct args *a,
+		     const char *ref, char **tags, int n,
+		     struct roger_err *err)
 {
 	struct roger_registry_pool *pool = NULL;
-	struct roger_image_opts o = { 0 };
-	struct roger_image_push_result res = { 0 };
-	struct roger_image_push_opts po = { 0 };
-	struct roger_image *img = NULL;
-	json_t *out = NULL;
-	int64_t t0, t1, t2;
+	struct roger_registry *r = NULL;
+	struct roger_buf doc = ROGER_BUF_INIT;
+	const char *colon = strrchr(ref, ':'), *host;
+	const char *type = a->oci ? ROGER_MT_OCI_INDEX : ROGER_MT_DOCKER_LIST;
+	char digest[ROGER_DIGEST_SIZE], *repo = NULL;
 	int rc;
 
-	if (!a->base || (push && (!a->registry || !a->repo))) {
-		fprintf(stderr, "imagetool: needs --base (and --registry, --repo to push)\n");
+	if (!colon || !a->urls[0]) {
+		fprintf(stderr, "imagetool: index needs --url and REPO:TAG\n");
 		return 2;
 	}
+	host = a->urls[0] + strcspn(a->urls[0], ":") + 3;
+	repo = strndup(ref, (size_t)(colon - ref));
 	rc = pool_of(&pool, ctx, a, err);
-	if (rc < 0)
-		goto out;
-	o.build.workdir = project;
-	o.build.subdir = "";
-	o.build.no_cache = a->no_cache;
-	o.base = a->base;
-	o.workdir = a->workdir;
-	o.arch = a->arch;
-	o.env = a->env;
-	t0 = now_ms();
-	rc = roger_image_build(&img, ctx, pool, &o, err);
-	t1 = now_ms();
-	if (rc < 0)
-		goto out;
-	out = image_json(img, t1 - t0);
-	if (push) {
-		po.registry = a->registry;
-		po.repository = a->repo;
-		po.tag = a->tag;
-		rc = roger_image_push(&res, ctx, pool, img, &po, err);
-		t2 = now_ms();
-		if (rc < 0)
-			goto out;
-		json_object_set_new(out, "push",
-				    json_pack("{s:s,s:s,s:s,s:b,s:i,s:i,s:i,s:i,s:I}",
-					      "reference", res.reference,
-					      "pinned", res.pinned, "tag",
-					      res.tag, "already", res.already,
-					      "present", res.present, "mounted",
-					      res.mounted, "copied", res.copied,
-					      "uploaded", res.uploaded, "push_ms",
-					      (json_int_t)(t2 - t1)));
+	if (rc == 0)
+		rc = roger_registry_pool_get(&r, pool, host, err);
+	roger_buf_addf(&doc, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[",
+		       type);
+	for (int i = 0; i < n && rc == 0; i++) {
+		char arch[32] = "", mt[100] = "";
+		int64_t len = 0;
+
+		rc = platform_of(arch, sizeof(arch), mt, digest, &len, r, repo,
+				 tags[i], err);
+		if (rc == 0)
+			roger_buf_addf(&doc,
+				       "%s{\"mediaType\":\"%s\",\"size\":%lld,\"digest\":\"%s\",\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}",
+				       i ? "," : "", mt, (long long)len,
+				       digest, arch);
 	}
-	json_dumpf(out, stdout, JSON_SORT_KEYS);
-	putchar('\n');
-out:
-	json_decref(out);
-	roger_image_push_result_release(&res);
-	roger_image_free(img);
+	roger_buf_adds(&doc, "]}");
+	if (rc == 0)
+		rc = roger_registry_manifest_put(r, repo, colon + 1, type,
+						 doc.buf, doc.len, err);
+	if (rc == 0) {
+		roger_digest_of(digest, doc.buf, doc.len);
+		printf("{\"digest\":\"%s\"}\n", digest);
+	}
 	roger_registry_pool_free(pool);
+	roger_buf_release(&doc);
+	free(repo);
 	return rc < 0 ? fail(err) : 0;
 }
 
@@ -246,14 +248,8 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "password", required_argument, NULL, 'P' },
 		{ "ca", required_argument, NULL, 'c' },
-		{ "base", required_argument, NULL, 'b' },
-		{ "workdir", required_argument, NULL, 'w' },
 		{ "arch", required_argument, NULL, 'a' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "repo", required_argument, NULL, 'R' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "no-cache", no_argument, NULL, 'n' },
+		{ "oci", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct roger_err err = ROGER_ERR_INIT;
@@ -267,27 +263,18 @@ int main(int argc, char **argv)
 			if (a.n_urls < MAX_LIST)
 				a.urls[a.n_urls++] = optarg;
 			break;
-		case 'e':
-			if (a.n_env < MAX_LIST)
-				a.env[a.n_env++] = optarg;
-			break;
 		case 'U': a.user = optarg; break;
 		case 'P': a.password = optarg; break;
 		case 'c': a.ca = optarg; break;
-		case 'b': a.base = optarg; break;
-		case 'w': a.workdir = optarg; break;
 		case 'a': a.arch = optarg; break;
-		case 'r': a.registry = optarg; break;
-		case 'R': a.repo = optarg; break;
-		case 't': a.tag = optarg; break;
-		case 'n': a.no_cache = true; break;
+		case 'o': a.oci = true; break;
 		case 'v': a.verbose++; break;
 		default:
 			return 2;
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: imagetool base|build|push [options] ARG...\n");
+		fprintf(stderr, "usage: imagetool base|index [options] ARG...\n");
 		return 2;
 	}
 	if (roger_ctx_new(&ctx, &err) < 0)
@@ -296,10 +283,9 @@ int main(int argc, char **argv)
 	roger_ctx_set_log_level(ctx, ROGER_LOG_WARN + a.verbose);
 	if (!strcmp(argv[optind], "base") && argc - optind == 3)
 		rc = cmd_base(ctx, &a, argv[optind + 1], argv[optind + 2], &err);
-	else if (!strcmp(argv[optind], "build"))
-		rc = cmd_build(ctx, &a, argv[optind + 1], false, &err);
-	else if (!strcmp(argv[optind], "push"))
-		rc = cmd_build(ctx, &a, argv[optind + 1], true, &err);
+	else if (!strcmp(argv[optind], "index") && argc - optind >= 3)
+		rc = cmd_index(ctx, &a, argv[optind + 1], argv + optind + 2,
+			       argc - optind - 2, &err);
 	else {
 		fprintf(stderr, "imagetool: unknown command '%s'\n", argv[optind]);
 		rc = 2;

@@ -52,15 +52,27 @@ json_t *cli_json_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+void cli_print_image(const struct roger_release *r)
+{
+	if (!r->image)
+		return;
+	if (r->image_base)
+		printf("image:      %s (built on %s)\n", r->image, r->image_base);
+	else
+		printf("image:      %s\n", r->image);
+}
+
 json_t *cli_release_json(const struct roger_release *r, bool is_release)
 {
 	if (!is_release)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "commit",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "commit",
 			 cli_json_str(r->commit), "env", cli_json_str(r->env),
 			 "artifact_sha256", cli_json_str(r->artifact_sha256),
-			 "deployed_by", cli_json_str(r->deployed_by),
-			 "roger_version", cli_json_str(r->roger_version));
+			 "image", cli_json_str(r->image), "image_base",
+			 cli_json_str(r->image_base), "deployed_by",
+			 cli_json_str(r->deployed_by), "roger_version",
+			 cli_json_str(r->roger_version));
 }
 
 int cli_find_version(struct cli *cli, struct roger_marathon *m,

@@ -1,6 +1,9 @@
 /*
  * artifact.c - building and pushing the project's artifact on behalf of a
- * command: what `roger build`, `roger push` and `roger deploy` share.
+ * command: what `roger build`, `roger push` and `roger deploy` share.  The
+ * artifact of an app with an `image` section is a container image
+ * (lib/image.h): built here too, pushed to the target's registry; an app
+ * whose container names an image built elsewhere has none.
  *
  * The library does the work (roger_pack_build, roger_store_push); this file
  * is the terminal side of it: the build command's output prefixed with
@@ -12,6 +15,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,16 +23,7 @@
 
 /* ---- build --------------------------------------------------------------- */
 
-struct progress {
-	struct cli *cli;
-	int64_t last_ms;
-	bool shown;
-	/* uploads */
-	int64_t start_ms;
-	uint64_t last_sent;
-};
-
-static void clear_progress(struct progress *p)
+static void clear_progress(struct cli_progress *p)
 {
 	if (p->shown)
 		fputs("\r\033[K", stderr);
@@ -37,7 +32,7 @@ static void clear_progress(struct progress *p)
 
 static void on_pack_progress(void *data, uint64_t files, uint64_t bytes)
 {
-	struct progress *p = data;
+	struct cli_progress *p = data;
 	int64_t now = roger_ctx_now_ms(p->cli->ctx);
 
 	if (now - p->last_ms < 100)
@@ -51,7 +46,7 @@ static void on_pack_progress(void *data, uint64_t files, uint64_t bytes)
 
 static void on_output(void *data, const char *line)
 {
-	struct progress *p = data;
+	struct cli_progress *p = data;
 	struct cli *cli = p->cli;
 
 	clear_progress(p);
@@ -92,7 +87,7 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 	struct roger_build_opts o = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_buf tail = ROGER_BUF_INIT;
-	struct progress prog = { 0 };
+	struct cli_progress prog = { 0 };
 	int status;
 
 	if (args->ref && args->allow_dirty)
@@ -146,7 +141,7 @@ static const char *mib(char *buf, size_t n, double bytes)
  */
 static void on_push_progress(void *data, uint64_t sent, uint64_t total)
 {
-	struct progress *p = data;
+	struct cli_progress *p = data;
 	int64_t now = roger_ctx_now_ms(p->cli->ctx), elapsed;
 	char bar[25], done[32], all[32], rate[32], left[32];
 	double bps = 0;
@@ -190,7 +185,7 @@ int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 {
 	struct roger_store_push_opts o = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
-	struct progress prog = { 0 };
+	struct cli_progress prog = { 0 };
 	const char *app_id;
 	int status, rc;
 
@@ -221,4 +216,341 @@ int cli_push_artifact(struct cli *cli, const struct roger_artifact *a,
 				 : 0.0);
 	}
 	return ROGER_EXIT_OK;
+}
+
+/* ---- images -------------------------------------------------------------- */
+
+int cli_app_kind(struct cli *cli, enum cli_app_kind *kind, char **external)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *merged = NULL;
+	const char *ref;
+	int status;
+
+	if ((status = cli_load_project(cli)) != 0)
+		return status;
+	if (external)
+		*external = NULL;
+	if (cli->project->image) {
+		*kind = CLI_APP_IMAGE;
+		return ROGER_EXIT_OK;
+	}
+	if (roger_project_environment(cli->project, cli->env, &merged, NULL,
+				      &err) < 0)
+		return cli_fail(&err);
+	ref = roger_render_external_image(merged);
+	*kind = ref ? CLI_APP_EXTERNAL : CLI_APP_ARTIFACT;
+	if (ref && external)
+		*external = xstrdup(ref);
+	json_decref(merged);
+	return ROGER_EXIT_OK;
+}
+
+int cli_resolve_commit(struct cli *cli, const struct cli_build_args *args,
+		       char *out)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_repo *repo = NULL;
+	struct roger_commit_info ci;
+	int status;
+
+	if ((status = cli_load_project(cli)) != 0)
+		return status;
+	if (roger_repo_discover(&repo, cli->project->dir, &err) < 0 ||
+	    roger_repo_resolve(&ci, repo, args->ref, &err) < 0) {
+		roger_repo_free(repo);
+		return err.code == ROGER_EUSAGE ? cli_usage_error(cli, "%s", err.msg)
+						: cli_fail(&err);
+	}
+	roger_repo_free(repo);
+	memcpy(out, ci.id, sizeof(ci.id));
+	return ROGER_EXIT_OK;
+}
+
+/* Progress of one blob's upload: the bar of artifacts, blob by blob. */
+static void on_blob_progress(void *data, const char *digest, uint64_t sent,
+			     uint64_t total)
+{
+	struct cli_progress *p = data;
+
+	(void)digest;
+	on_push_progress(p, sent, total);
+}
+
+/*
+ * The API base URL of the target's registry (a new string), or NULL when
+ * the target has none: its own URL, else https, or http for a loopback
+ * host, as Mesos decides (REGISTRY.md section 12).
+ */
+static char *registry_url(const struct roger_target *t)
+{
+	const char *host = t->registry;
+	bool loopback;
+	char *url;
+
+	if (t->registry_url)
+		return xstrdup(t->registry_url);
+	if (!host)
+		return NULL;
+	loopback = !strncmp(host, "127.", 4) || !strncmp(host, "localhost", 9) ||
+		   !strncmp(host, "[::1]", 5);
+	if (asprintf(&url, "%s://%s", loopback ? "http" : "https", host) < 0)
+		cli_exit(ROGER_EXIT_FAILURE);
+	return url;
+}
+
+/*
+ * The pool for an image of the project: the target's registry first
+ * (with its credentials), any other registry a base names after it, with
+ * Docker's config.json.  roger local's own registry (the local target's,
+ * known from its server) takes the local token as a Basic password.
+ */
+static int image_pool(struct cli *cli, struct cli_image *im,
+		      struct roger_err *err)
+{
+	const struct roger_target *t = cli->resolved_target;
+	struct roger_registry_pool_opts o = { 0 };
+	struct roger_registry_auth auth = { 0 };
+	const char *urls[2] = { NULL, NULL };
+
+	im->url = registry_url(t);
+	urls[0] = im->url;
+	o.urls = urls;
+	if (t->registry_auth.kind == ROGER_AUTH_BASIC) {
+		auth.user = t->registry_auth.user;
+		auth.password = t->registry_auth.password;
+	} else if (t->registry_auth.kind == ROGER_AUTH_TOKEN) {
+		auth.token = t->registry_auth.token;
+	} else if (t->is_local && t->registry && !t->registry_url &&
+		   t->auth.token) {
+		auth.user = "roger";
+		auth.password = t->auth.token;
+	}
+	if (auth.user || auth.token)
+		o.target_auth = &auth;
+	o.ca_file = t->registry_ca_file;
+	if (cli->request_timeout_ms > 0)
+		o.connect_timeout_ms = cli->request_timeout_ms < 10000
+					       ? (long)cli->request_timeout_ms
+					       : 10000;
+	im->prog.cli = cli;
+	if (cli->stderr_tty && !cli->quiet) {
+		o.progress_fn = on_blob_progress;
+		o.progress_data = &im->prog;
+	}
+	return roger_registry_pool_new(&im->pool, cli->ctx, &o, err);
+}
+
+void cli_image_free(struct cli_image *im)
+{
+	if (!im)
+		return;
+	roger_image_free(im->img);
+	roger_registry_pool_free(im->pool);
+	roger_image_push_result_release(&im->pushed);
+	free(im->url);
+	free(im->repository);
+	free(im->pinned);
+	free(im->tagged);
+	free(im->base_pinned);
+	free(im);
+}
+
+/* The names of the image: where it goes, and what it was built on. */
+static void image_names(struct cli *cli, struct cli_image *im)
+{
+	const struct roger_target *t = cli->resolved_target;
+	const struct roger_image *img = im->img;
+	const char *id = cli->project->id + 1, *prefix = t->registry_prefix;
+	size_t at = strcspn(img->base, "@");
+
+	roger_image_tag(im->tag, img->commit, img->digest);
+	if (asprintf(&im->base_pinned, "%.*s@%s", (int)at, img->base,
+		     img->base_digest) < 0)
+		cli_exit(ROGER_EXIT_FAILURE);
+	im->runtime = cli->project->image->runtime;
+	if (!t->registry)
+		return;
+	if (asprintf(&im->repository, "%s%s%s", prefix ? prefix : "",
+		     prefix && *prefix ? "/" : "", id) < 0 ||
+	    asprintf(&im->pinned, "%s/%s@%s", t->registry, im->repository,
+		     img->digest) < 0 ||
+	    asprintf(&im->tagged, "%s/%s:%s", t->registry, im->repository,
+		     im->tag) < 0)
+		cli_exit(ROGER_EXIT_FAILURE);
+	/* the Docker daemon pulls by digest; Mesos <= 1.7 only by tag */
+	im->reference = strcmp(im->runtime, "MESOS") ? im->pinned : im->tagged;
+}
+
+int cli_check_registry(struct cli *cli, bool start)
+{
+	const struct roger_target *t;
+	int status;
+
+	if ((status = cli_load_target(cli)) != 0)
+		return status;
+	t = cli->resolved_target;
+	if (!t->registry && t->is_local && start &&
+	    (status = cli_start_local(cli)) != 0)
+		return status;
+	if (t->registry)
+		return ROGER_EXIT_OK;
+	if (t->is_local && !t->local_running) {
+		/* as a dry run of an artifact's push says it (4) */
+		cli_error("roger local is not running (state in '%s'): start it with 'roger local up' for its registry, or set \"local\": {\"registry\": URL} in %s",
+			  t->local_state_dir,
+			  cli->user_config ? cli->user_config->path
+					   : "the user config");
+		return ROGER_EXIT_UNREACHABLE;
+	}
+	if (t->is_local)
+		cli_error("the local target has no registry to push images to: its server runs without one; set \"local\": {\"registry\": URL} in %s",
+			  cli->user_config ? cli->user_config->path
+					   : "the user config");
+	else
+		cli_error("target '%s' has no registry to push images to: add \"registry\": URL to it in %s, or set ROGER_REGISTRY_URL",
+			  t->name,
+			  cli->user_config ? cli->user_config->path
+					   : "the user config");
+	return ROGER_EXIT_INVALID;
+}
+
+int cli_build_image(struct cli *cli, const struct cli_build_args *args,
+		    struct cli_image **out)
+{
+	struct roger_image_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf tail = ROGER_BUF_INIT;
+	struct cli_image *im;
+	int status, rc;
+
+	if (args->ref && args->allow_dirty)
+		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
+	im = xcalloc(1, sizeof(*im));
+	roger_image_opts_from_project(&o, cli->project);
+	o.build.ref = args->ref;
+	o.build.allow_dirty = args->allow_dirty;
+	o.build.no_cache = args->no_cache;
+	im->prog.cli = cli;
+	if (!cli->quiet)
+		o.build.output_fn = on_output;
+	o.build.output_data = &im->prog;
+	o.build.output_tail = &tail;
+	if (cli->stderr_tty && !cli->quiet) {
+		o.build.progress_fn = on_pack_progress;
+		o.build.progress_data = &im->prog;
+	}
+	rc = image_pool(cli, im, &err);
+	if (rc == 0)
+		rc = roger_image_build(&im->img, cli->ctx, im->pool, &o, &err);
+	clear_progress(&im->prog);
+	if (rc < 0) {
+		/* the base the project names does not exist: its configuration */
+		if (rc == ROGER_ENOTFOUND)
+			err.code = ROGER_EINVALID;
+		status = cli_fail(&err);
+		print_tail(cli, &tail);
+		roger_buf_release(&tail);
+		cli_image_free(im);
+		return status;
+	}
+	roger_buf_release(&tail);
+	if (im->img->dirty)
+		cli_warn("packaged the work tree with its uncommitted changes (--allow-dirty)");
+	image_names(cli, im);
+	*out = im;
+	return ROGER_EXIT_OK;
+}
+
+/* -n: whether the registry has the image already, and nothing sent. */
+static int push_dry_run(struct cli *cli, struct cli_image *im)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_registry *r = NULL;
+	char have[ROGER_DIGEST_SIZE] = "";
+	bool exists = false;
+
+	if (roger_registry_pool_get(&r, im->pool, cli->resolved_target->registry,
+				    &err) < 0 ||
+	    roger_registry_ping(r, &err) < 0 ||
+	    roger_registry_manifest_head(&exists, have, r, im->repository,
+					 im->tag, &err) < 0)
+		return cli_fail(&err);
+	im->pushed.already = exists && !strcmp(have, im->img->digest);
+	snprintf(im->pushed.tag, sizeof(im->pushed.tag), "%s", im->tag);
+	return ROGER_EXIT_OK;
+}
+
+int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run)
+{
+	struct roger_image_push_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	int64_t start = roger_ctx_now_ms(cli->ctx);
+	int status, rc;
+
+	if ((status = cli_check_registry(cli, !dry_run)) != 0)
+		return status;
+	if (dry_run) {
+		status = push_dry_run(cli, im);
+		im->push_ms = roger_ctx_now_ms(cli->ctx) - start;
+		return status;
+	}
+	o.registry = cli->resolved_target->registry;
+	o.repository = im->repository;
+	o.tag = im->tag;
+	rc = roger_image_push(&im->pushed, cli->ctx, im->pool, im->img, &o,
+			      &err);
+	im->push_ms = roger_ctx_now_ms(cli->ctx) - start;
+	clear_progress(&im->prog);
+	if (rc < 0)
+		return cli_fail(&err);
+	im->was_pushed = !im->pushed.already;
+	if (!cli->quiet && cli->output == OUTPUT_TEXT)
+		fprintf(stderr, im->pushed.already
+				? "roger: image '%s' is already there\n"
+				: "roger: pushed image '%s'\n",
+			im->tagged);
+	return ROGER_EXIT_OK;
+}
+
+json_t *cli_image_json(const struct cli_image *im)
+{
+	const struct roger_image *img = im->img;
+	json_t *layers = json_array(), *doc;
+
+	if (!layers)
+		cli_exit(ROGER_EXIT_FAILURE);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		const struct roger_image_layer *l = &img->layers[i];
+
+		if (json_array_append_new(
+			    layers,
+			    json_pack("{s:s, s:s, s:I, s:s, s:s}", "digest",
+				      l->digest, "diff_id", l->diff_id, "size",
+				      (json_int_t)l->size, "media_type",
+				      l->media_type, "from",
+				      l->path ? "tree" : "base")) < 0)
+			cli_exit(ROGER_EXIT_FAILURE);
+	}
+	doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "digest",
+			img->digest, "config", img->config_digest, "tag",
+			im->tag, "reference", cli_json_str(im->reference),
+			"pinned", cli_json_str(im->pinned), "tagged",
+			cli_json_str(im->tagged), "runtime", im->runtime,
+			"base",
+			json_pack("{s:s, s:s, s:o, s:s}", "reference",
+				  img->base, "digest", img->base_digest,
+				  "index_digest",
+				  img->base_index_digest[0]
+					  ? json_string(img->base_index_digest)
+					  : json_null(),
+				  "pinned", im->base_pinned));
+	if (!doc)
+		cli_exit(ROGER_EXIT_FAILURE);
+	cli_json_set(doc, "layers", layers);
+	cli_json_set(doc, "workdir", json_string(img->workdir));
+	return doc;
 }

@@ -35,8 +35,10 @@ void cli_deployed_by(struct cli *cli, char *out, size_t size)
 	snprintf(out, size, "%s@%s", user, host);
 }
 
-int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
-		      const char *url, json_t **out)
+/* The app for `commit`: of the artifact `a` at `url`, or of `image`, or neither. */
+static int render(struct cli *cli, const char *commit,
+		  const struct roger_artifact *a, const char *url,
+		  const struct roger_render_image *image, json_t **out)
 {
 	struct roger_render_input in = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
@@ -60,9 +62,10 @@ int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
 		goto out;
 	}
 	cli_deployed_by(cli, by, sizeof(by));
-	in.commit = a->commit;
+	in.commit = commit;
 	in.artifact_url = url;
-	in.artifact_sha256 = a->sha256;
+	in.artifact_sha256 = a ? a->sha256 : NULL;
+	in.image = image;
 	in.deployed_by = by;
 	in.vars = vars;
 	in.n_vars = n_vars;
@@ -75,6 +78,38 @@ out:
 	free(vars);
 	free(cli_vars);
 	return status;
+}
+
+int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
+		      const char *url, json_t **out)
+{
+	return render(cli, a->commit, a, url, NULL, out);
+}
+
+int cli_render_image_app(struct cli *cli, const char *commit,
+			 const struct roger_render_image *image, json_t **out)
+{
+	return render(cli, commit, NULL, NULL, image, out);
+}
+
+enum roger_render_shape cli_marathon_shape(struct cli *cli,
+					   struct roger_marathon *m)
+{
+	struct roger_marathon_info *info = NULL;
+	struct roger_err err = ROGER_ERR_INIT;
+	enum roger_render_shape shape = ROGER_RENDER_SHAPE_15;
+
+	if (m && roger_marathon_info(&info, m, &err) == 0) {
+		shape = roger_render_shape_for(info->version);
+		roger_debug(cli->ctx, "Marathon %s: the container shape of %s",
+			    info->version ? info->version : "(no version)",
+			    shape == ROGER_RENDER_SHAPE_14 ? "1.4" : "1.5");
+	} else {
+		roger_info(cli->ctx, "cannot tell the Marathon version (%s): rendering the container for 1.5 and later",
+			   err.msg);
+	}
+	roger_marathon_info_free(info);
+	return shape;
 }
 
 int cli_render_app(struct cli *cli, const struct roger_artifact *a,

@@ -262,6 +262,80 @@ test_expect_success 'file names that are not UTF-8 do not disturb init' '
 	python3 -c "import json,sys; d=json.load(open(\"out.json\")); assert d[\"project\"][\"subdir\"] == \"d\ufffdj\ufffd\", d[\"project\"][\"subdir\"]"
 '
 
+
+# dockerfile DIR: a repository with a Node Dockerfile of two stages.
+dockerfile() {
+	test_create_repo "$1" '
+		cat >Dockerfile <<-\EOF &&
+		# syntax=docker/dockerfile:1
+		ARG NODE=20
+		FROM golang:1.22 AS tools
+		RUN go install example.com/tool@latest
+
+		FROM node:${NODE}-bookworm-slim
+		WORKDIR /usr/src
+		WORKDIR app
+		ENV NODE_ENV=production \
+		    PORT=8080 API_TOKEN=abcdef123456
+		COPY package*.json ./
+		RUN npm ci --omit=dev
+		COPY --from=tools /go/bin/tool /usr/local/bin/
+		COPY . .
+		USER node
+		EXPOSE 8080 9090/udp
+		HEALTHCHECK CMD curl -f http://localhost:8080/ || exit 1
+		CMD ["node", "server.js"]
+		EOF
+		echo "{\"name\": \"x\", \"scripts\": {\"start\": \"node server.js\"}}" >package.json
+	'
+}
+
+test_expect_success 'a Dockerfile: the image section, and every instruction left out named' '
+	dockerfile dock &&
+	(cd dock && "$ROGER" init >../out 2>../err) &&
+	test_line_count 0 err &&
+	test "$(json_get dock/roger.json image.base)" = node:20-bookworm-slim &&
+	test "$(json_get dock/roger.json image.workdir)" = /usr/src/app &&
+	test "$(json_get dock/roger.json image.user)" = node &&
+	test "$(json_get dock/roger.json image.env)" = "{\"NODE_ENV\": \"production\", \"PORT\": \"8080\"}" &&
+	test "$(json_get dock/roger.json image.cmd)" = "[\"node\", \"server.js\"]" &&
+	test "$(json_get dock/roger.json marathon.cmd)" = "<absent>" &&
+	test "$(json_get dock/roger.json marathon.portDefinitions)" = "[{\"port\": 0, \"protocol\": \"tcp\", \"name\": \"port8080\"}, {\"port\": 0, \"protocol\": \"udp\", \"name\": \"port9090\"}]" &&
+	test_grep "^dockerfile: *Dockerfile (found: roger builds its image without a daemon; 6 of its instructions are not honoured (below))" out &&
+	test_grep "^image: *node:20-bookworm-slim (the final stage.s FROM, Dockerfile line 6)" out &&
+	test_grep "^command: *node server.js (the Dockerfile.s ENTRYPOINT and CMD, which the image keeps)" out &&
+	test_grep "^ports: *8080/tcp 9090/udp (EXPOSE; .* must listen on \$PORT0, \$PORT1" out &&
+	test_grep "^not honoured: Dockerfile:3: FROM golang:1.22 AS tools (an earlier build stage" out &&
+	test_grep "^not honoured: Dockerfile:9: ENV .*(API_TOKEN looks like a secret" out &&
+	test_grep "^not honoured: Dockerfile:11: COPY package\*.json ./ (roger puts the project.s tree" out &&
+	test_grep "^not honoured: Dockerfile:12: RUN npm ci --omit=dev (roger builds images without a daemon and runs no step" out &&
+	test_grep "^not honoured: Dockerfile:13: COPY --from=tools" out &&
+	test_grep "^not honoured: Dockerfile:17: HEALTHCHECK" out &&
+	test_grep ! "COPY \. \." out &&
+	test_grep ! "abcdef123456\"" dock/roger.json &&
+	(cd dock && "$ROGER" config >/dev/null)
+'
+
+test_expect_success 'init -o json lists what is not honoured; --cmd still wins' '
+	(cd dock && "$ROGER" -o json init --force --cmd "npm start" >../out.json) &&
+	test "$(json_get out.json not_honoured.3.line)" = 12 &&
+	test "$(json_get out.json not_honoured.3.instruction)" = "RUN npm ci --omit=dev" &&
+	test "$(json_get out.json detected.image.value)" = node:20-bookworm-slim &&
+	test "$(json_get out.json roger_json.marathon.cmd)" = "npm start"
+'
+
+test_expect_success 'a Dockerfile roger cannot use is said, not ignored' '
+	test_create_repo scratch "printf \"FROM scratch\nCOPY app /app\nCMD [\\\"/app\\\"]\n\" >Dockerfile && printf \"services: {}\n\" >docker-compose.yml" &&
+	(cd scratch && "$ROGER" init >../out 2>../err) &&
+	test_grep "^compose: *docker-compose.yml (found, not read" out &&
+	test_grep "^dockerfile: *Dockerfile (its final stage.s FROM (line 1) is scratch" out &&
+	test "$(json_get scratch/roger.json image)" = "<absent>" &&
+	test_create_repo broken "printf \"FROM node\nRUN <<EOF\nnever ends\n\" >Dockerfile" &&
+	(cd broken && "$ROGER" init >../out 2>../err) &&
+	test_grep "^dockerfile: *Dockerfile (cannot be read: Dockerfile:2: the here-document .EOF. never ends; no image section)" out &&
+	test "$(json_get broken/roger.json image)" = "<absent>"
+'
+
 test_expect_success 'init rejects operands' '
 	test_expect_code 2 "$ROGER" init extra 2>err &&
 	test_grep "unexpected argument .extra." err

@@ -2,6 +2,8 @@
  * fuzz_docker_config.c - roger_registry_docker_config_creds() on a
  * ~/.docker/config.json, for a registry with a port and for Docker Hub.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -4,6 +4,8 @@
  * image builder does with an accepted one: derive roger's config and
  * serialize it.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -3,6 +3,8 @@
  * user writes it in roger.json; an accepted one formats back into a
  * reference that parses to the same parts.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  * Content-Type the registry announced), then the platform choice of an
  * index.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -3,6 +3,8 @@
  * registry's error reply ({"errors":[{"code","message","detail"}]}, or
  * anything else), with the summary length taken from the first byte.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * WWW-Authenticate header value, and the scope check a token cache makes
  * with the scope of an accepted challenge.
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
