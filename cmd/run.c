@@ -5,7 +5,9 @@
  *
  * The job "<app>.run" (lib/jobs.c) is made from the live app, or with
  * --ref from the app rendered for that commit's artifact, built and pushed
- * first: the same artifact or image, environment, user and labels.  It is
+ * first (an image app that builds its image is refused: deploy it; one
+ * naming an image built elsewhere needs no build): the same artifact or
+ * image, environment, user and labels.  It is
  * created or replaced, then started, and followed through Metronome and
  * the Mesos files API (cmd/util/jobs.c).  Exit status: the command's;
  * 5 when it never ran (the reason said), 6 after --timeout and 130 on
@@ -46,6 +48,21 @@ static int app_def(struct cli *cli, json_t **out)
 	int status;
 
 	if (args.ref || args.allow_dirty) {
+		enum cli_app_kind kind;
+		char commit[41];
+
+		if ((status = cli_app_kind(cli, &kind, NULL)) != 0)
+			return status;
+		if (kind == CLI_APP_EXTERNAL) {
+			/* nothing to build: the image its container names */
+			if ((status = cli_resolve_commit(cli, &args, commit)) == 0)
+				status = cli_render_image_app(cli, commit, NULL, out);
+			return status;
+		}
+		if (kind == CLI_APP_IMAGE) {
+			cli_error("--ref builds artifacts, not images: deploy that commit of the image app first, then 'roger run' runs in its live release");
+			return ROGER_EXIT_USAGE;
+		}
 		if ((status = cli_build_artifact(cli, &args, &a)) == 0 &&
 		    (status = cli_push_artifact(cli, a, false, &pushed)) == 0)
 			status = cli_render_app_at(cli, a, pushed.url, out);
