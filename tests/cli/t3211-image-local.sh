@@ -84,4 +84,20 @@ test_expect_success 'roger run: the command runs in the app'\''s image; --ref re
 	test_grep "^roger: --ref builds artifacts, not images" ref.err
 '
 
+test_expect_success 'roger deploy: the DOCKER runtime (the default) runs the image pulled by digest' '
+	(cd app && sed "s/, \"runtime\": \"MESOS\"//" roger.json >r.tmp && mv r.tmp roger.json &&
+	 git commit -qam "docker runtime") &&
+	(cd app && "$ROGER" -t local deploy --settle 1 -o json) >deploy2.json 2>deploy2.err &&
+	test "$(json deploy2.json "d[\"status\"]")" = succeeded &&
+	test "$(app_get web/hello "a[\"container\"][\"type\"]")" = DOCKER &&
+	image=$(app_get web/hello "a[\"container\"][\"docker\"][\"image\"]") &&
+	case "$image" in "$REG/web/hello@sha256:"*) ;; *) echo "not by digest: $image"; false;; esac &&
+	wait_for 60 "test \"\$(running web/hello)\" = 1"
+'
+
+test_expect_success 'roger run: in the DOCKER runtime'\''s image too' '
+	(cd app && "$ROGER" -t local run -- "test ! -e /usr/bin/env && echo in-the-docker-image") >run2.out 2>run2.err &&
+	test "$(cat run2.out)" = in-the-docker-image
+'
+
 test_done
