@@ -80,74 +80,9 @@ int roger_metronome_schedule_id_check(const char *id, struct roger_err *err)
 			     id ? id : "");
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 bool roger_metronome_time_parse(int64_t *out, const char *s)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 1;
-	const char *p;
-	time_t t;
-
-	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
-	    s[10] != 'T' || s[13] != ':' || s[16] != ':')
-		return false;
-	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
-	    !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
-	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
-		return false;
-	p = s + 19;
-	if (*p == '.') {
-		int n = 0, scale = 1000;
-
-		for (p++; p[n] >= '0' && p[n] <= '9'; n++)
-			if (n < 3) {
-				frac = frac * 10 + (p[n] - '0');
-				scale /= 10;
-			}
-		if (n == 0 || n > 9)
-			return false;
-		frac *= scale;
-		p += n;
-	}
-	if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (!digits(p + 1, 2, &oh))
-			return false;
-		p += 3;
-		if (*p == ':')
-			p++;
-		if (!digits(p, 2, &om) || p[2] || oh > 23 || om > 59)
-			return false;
-	} else if (strcmp(p, "Z") != 0) {
-		return false;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = ((int64_t)t - sign * (oh * 3600 + om * 60)) * 1000 + frac;
-	return true;
+	return roger_iso_time_parse(out, s, true);
 }
 
 void roger_metronome_time_format(char out[32], int64_t ms)

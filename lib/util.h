@@ -75,4 +75,13 @@ int roger_json_reply(json_t **out, const char *body, size_t len,
  */
 bool roger_path_clean_abs(const char *s);
 
+/*
+ * An ISO 8601 time as Marathon and Metronome write them,
+ * "2016-07-15T13:02:59.735Z" (a fraction of 1 to 9 digits, or none),
+ * with `offsets` also "+0000", "-05:30" in place of the Z, as
+ * milliseconds since the epoch into *out.  False, *out untouched, for
+ * NULL or any other text.
+ */
+bool roger_iso_time_parse(int64_t *out, const char *s, bool offsets);
+
 #endif
