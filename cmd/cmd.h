@@ -147,6 +147,14 @@ struct roger_cmd {
 	enum cmd_arg args;          /* what operands complete to */
 	const char *arg_choices;    /* for args == ARG_CHOICE */
 	enum cmd_arg verb_args;     /* what follows a sub-verb ("jobs run NAME") */
+	/*
+	 * Letters of global options that this command's own options take
+	 * over after the command name ("t": `exec -t` is --tty, as in
+	 * kubectl); the global option keeps its long name there, and its
+	 * letter before the command name.  Any other letter defined twice
+	 * stops the program.
+	 */
+	const char *shadows;
 	unsigned flags;
 	/*
 	 * argv[0] is the command name; returns an exit status.  It calls
@@ -175,6 +183,7 @@ struct cli {
 	int verbose;        /* count of -v */
 	bool quiet;
 	bool yes;
+	bool no_schema_check; /* --no-schema-check */
 	int color_when;     /* --color: enum cli_color_when */
 	bool color;         /* resolved from --color, NO_COLOR, TERM, the terminal */
 	int64_t request_timeout_ms; /* --request-timeout; 0: the client's */
@@ -222,8 +231,12 @@ int cli_parse_global_options(struct cli *cli, int argc, char **argv);
  */
 void cli_usage_line(struct roger_buf *out, const struct roger_cmd *cmd);
 
-/* Set the context's log level from -q, -v (repeatable) and ROGER_TRACE_HTTP. */
-void cli_update_log_level(struct cli *cli);
+/*
+ * Set what the context takes from the options: the log level from -q, -v
+ * (repeatable) and ROGER_TRACE_HTTP; the schema check of roger.json from
+ * --no-schema-check and ROGER_NO_SCHEMA_CHECK.
+ */
+void cli_update_context(struct cli *cli);
 
 /*
  * Print "roger: <msg>", the usage line of the running command and where
@@ -235,8 +248,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the error's message and return the exit status for its code. */
 int cli_fail(const struct roger_err *err);
-/* The option lines of a help text. */
-void cli_print_opts(FILE *fp, const struct cmd_opt *opts);
+/* The option lines of a help text, without the letters in `hide` (may
+ * be NULL). */
+void cli_print_opts(FILE *fp, const struct cmd_opt *opts, const char *hide);
 /* The usage text of a command (usage line and its options) on `fp`. */
 void cli_print_usage(FILE *fp, const struct roger_cmd *cmd);
 

@@ -22,8 +22,55 @@ static const struct cmd_opt init_opts[] = {
 	OPT_END(),
 };
 
+/* `s` as one shell word, quoted when it needs it. */
+static void add_word(struct roger_buf *b, const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-") == strlen(s)) {
+		roger_buf_adds(b, s);
+		return;
+	}
+	roger_buf_addch(b, '\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			roger_buf_adds(b, "'\\''");
+		else
+			roger_buf_addch(b, *s);
+	roger_buf_addch(b, '\'');
+}
+
+/*
+ * The step after init, as commands to copy: roger deploys commits, and
+ * init leaves roger.json untracked and .gitignore new or changed, which a
+ * deploy would refuse as uncommitted changes.  The project's .gitignore
+ * is added whenever there is one (adding an unchanged file does nothing).
+ */
+static char *next_step(struct cli *cli, const struct roger_init *init)
+{
+	struct roger_buf b = ROGER_BUF_INIT, git = ROGER_BUF_INIT;
+	char *ignore = roger_path_join(init->dir, ".gitignore");
+	bool has_ignore = ignore && roger_fs_exists(ignore);
+
+	free(ignore);
+	roger_buf_adds(&git, "git ");
+	if (cli->dir) {
+		roger_buf_adds(&git, "-C ");
+		add_word(&git, cli->dir);
+		roger_buf_addch(&git, ' ');
+	}
+	roger_buf_addf(&b, "%sadd roger.json%s && %scommit -m 'Deploy with roger' && roger ",
+		       git.buf, has_ignore ? " .gitignore" : "", git.buf);
+	if (cli->dir) {
+		roger_buf_adds(&b, "-C ");
+		add_word(&b, cli->dir);
+		roger_buf_addch(&b, ' ');
+	}
+	roger_buf_adds(&b, "deploy");
+	roger_buf_release(&git);
+	return roger_buf_detach(&b, NULL);
+}
+
 static void print_text(struct cli *cli, const struct roger_init *init,
-		       const char *file, bool gitignore)
+		       const char *file, bool gitignore, const char *next)
 {
 	for (size_t i = 0; i < init->n_notes; i++) {
 		const struct roger_init_note *n = &init->notes[i];
@@ -43,10 +90,11 @@ static void print_text(struct cli *cli, const struct roger_init *init,
 	printf("wrote %s for app %s\n", file, init->id);
 	if (gitignore)
 		puts("added '.roger/' to .gitignore");
+	printf("next: %s\n", next);
 }
 
 static int print_json(struct cli *cli, const struct roger_init *init,
-		      const char *file, bool gitignore)
+		      const char *file, bool gitignore, const char *next)
 {
 	json_t *doc = json_object(), *detected = json_object();
 	json_t *skipped = json_array();
@@ -79,6 +127,15 @@ static int print_json(struct cli *cli, const struct roger_init *init,
 	json_object_set_new(doc, "not_honoured", skipped);
 	json_object_set_new(doc, "gitignore_updated", json_boolean(gitignore));
 	json_object_set(doc, "roger_json", init->doc);
+	json_object_set_new(doc, "next", json_string(next));
+	{
+		json_t *warnings = json_array();
+
+		for (size_t i = 0; i < init->n_warnings; i++)
+			json_array_append_new(warnings,
+					      json_string(init->warnings[i]));
+		json_object_set_new(doc, "warnings", warnings);
+	}
 	return cli_print_doc(cli, doc);
 }
 
@@ -87,10 +144,11 @@ static int init_run(struct cli *cli, int argc, char **argv)
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_init *init = NULL;
 	bool gitignore = false;
-	char *file;
+	char *file, *next;
 	int status = ROGER_EXIT_OK;
 
 	cli_parse_options(cli, argc, argv);
+	opts.path = getenv("PATH");
 	if (roger_init_detect(&init, cli->dir, &opts, &err) < 0 ||
 	    roger_init_write(init, force, &gitignore, &err) < 0) {
 		roger_init_free(init);
@@ -98,15 +156,20 @@ static int init_run(struct cli *cli, int argc, char **argv)
 	}
 	file = cli->dir ? roger_path_join(cli->dir, "roger.json")
 			: xstrdup("roger.json");
-	if (!file) {
+	next = file ? next_step(cli, init) : NULL;
+	if (!next) {
+		free(file);
 		roger_init_free(init);
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
+	for (size_t i = 0; i < init->n_warnings && !cli->quiet; i++)
+		cli_warn("%s", init->warnings[i]);
 	if (cli->output == OUTPUT_JSON)
-		status = print_json(cli, init, file, gitignore);
+		status = print_json(cli, init, file, gitignore, next);
 	else if (!cli->quiet)
-		print_text(cli, init, file, gitignore);
+		print_text(cli, init, file, gitignore, next);
+	free(next);
 	free(file);
 	roger_init_free(init);
 	return status;

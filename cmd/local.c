@@ -3,7 +3,8 @@
  * cluster on this machine (lib/local/local.h does the work).
  *
  * `serve` runs the server in the foreground until SIGINT or SIGTERM.
- * `prune` removes the images no app names and nothing runs on.  `up`
+ * `prune` removes what nothing needs: sandboxes of finished tasks past the
+ * last few of each app, artifacts and images no app refers to.  `up`
  * starts `serve` in the background by executing this very binary
  * (/proc/self/exe) detached from the terminal, and returns once it answers.
  * `down` stops it, which kills every task it started; `status` says whether
@@ -31,13 +32,16 @@
 /* The options as given; parse_args() turns them into struct local_args. */
 static struct {
 	const char *ca_file, *cpus, *mem, *state_dir, *registry_auth;
-	const char *max_bytes, *max_entries;
+	const char *max_bytes, *max_entries, *gc_size;
 	long port, registry_port; /* -1: the user config's */
-} opt = { .port = -1, .registry_port = -1 };
+	long keep;
+} opt = { .port = -1, .registry_port = -1, .keep = ROGER_LOCAL_PRUNE_KEEP };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
 	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "gc-size", &opt.gc_size, "size", ARG_WORD, "up, serve: past this size of sandboxes and artifacts, the server prunes them itself, as 512M or 4G (default: the user config's, 1G; 0: never)"),
+	OPT_INT(0, "keep", &opt.keep, "n", 0, 100000, "prune: the finished tasks of each app whose sandboxes stay (default: 3)"),
 	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
 	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
 	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
@@ -56,10 +60,12 @@ struct local_args {
 	char *registry_auth; /* absolute */
 	long port, registry_port;
 	const char *cpus_arg, *mem_arg;
-	const char *max_bytes_arg, *max_entries_arg;
+	const char *max_bytes_arg, *max_entries_arg, *gc_size_arg;
 	double cpus, mem;
 	/* 0: the default; UINT64_MAX: no limit (0 on the command line) */
 	uint64_t max_bytes, max_entries;
+	uint64_t gc_size; /* 0: the default; UINT64_MAX: never */
+	unsigned keep;
 };
 
 static int parse_double(struct cli *cli, const char *what, const char *s,
@@ -110,6 +116,8 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	a->mem_arg = opt.mem;
 	a->max_bytes_arg = opt.max_bytes;
 	a->max_entries_arg = opt.max_entries;
+	a->gc_size_arg = opt.gc_size;
+	a->keep = (unsigned)opt.keep;
 	if (opt.ca_file)
 		a->ca_file = xstrdup(opt.ca_file);
 	if (opt.registry_auth)
@@ -154,6 +162,10 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->max_entries_arg &&
 	    (status = parse_limit(cli, "--max-extract-entries", a->max_entries_arg, false, &a->max_entries)))
+		return status;
+	a->gc_size = cli->user_config->local_gc_size;
+	if (a->gc_size_arg &&
+	    (status = parse_limit(cli, "--gc-size", a->gc_size_arg, true, &a->gc_size)))
 		return status;
 	if (!a->ca_file && cli->user_config->local_ca_file)
 		a->ca_file = xstrdup(cli->user_config->local_ca_file);
@@ -327,6 +339,7 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.max_extract_entries = a->max_entries;
 	o.registry_auth = a->registry_auth;
 	o.registry_port = (int)a->registry_port;
+	o.gc_size = a->gc_size;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
@@ -379,6 +392,10 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		argv[i++] = (char *)"--max-extract-entries";
 		argv[i++] = (char *)a->max_entries_arg;
 	}
+	if (a->gc_size_arg) {
+		argv[i++] = (char *)"--gc-size";
+		argv[i++] = (char *)a->gc_size_arg;
+	}
 	if (a->ca_file) {
 		argv[i++] = (char *)"--ca-file";
 		argv[i++] = a->ca_file;
@@ -417,28 +434,51 @@ static int run_down(struct cli *cli, const struct local_args *a)
 	return ROGER_EXIT_OK;
 }
 
+/* "3 sandboxes (1.5 MiB)": a count of things and their bytes. */
+static void print_count(const char *sep, unsigned n, const char *one,
+			const char *many, uint64_t bytes, bool with_bytes)
+{
+	printf("%s%u %s", sep, n, n == 1 ? one : many);
+	if (with_bytes)
+		printf(" (%.1f MiB)", (double)bytes / (1024.0 * 1024.0));
+}
+
 static int run_prune(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_prune_report r;
 
-	if (roger_local_prune(&r, a->state_dir, &err) < 0)
+	if (roger_local_prune(&r, cli->ctx, a->state_dir, a->keep, &err) < 0)
 		return cli_fail(&err);
 	if (cli->output == OUTPUT_JSON) {
-		json_t *doc = json_pack("{s:i,s:i,s:i,s:I,s:i}", "images", (int)r.images,
-					"images_in_use", (int)r.images_in_use,
-					"blobs", (int)r.blobs, "bytes", (json_int_t)r.bytes,
-					"containers", (int)r.containers);
+		/* The images' keys as they were before sandboxes and artifacts. */
+		json_t *doc = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:{s:I,s:I,s:o},s:b}",
+					"images", (json_int_t)r.images,
+					"images_in_use", (json_int_t)r.images_in_use,
+					"blobs", (json_int_t)r.blobs,
+					"bytes", (json_int_t)r.bytes,
+					"containers", (json_int_t)r.containers,
+					"sandboxes", "removed", (json_int_t)r.sandboxes,
+					"bytes", (json_int_t)r.sandbox_bytes,
+					"artifacts", "removed", (json_int_t)r.artifacts,
+					"bytes", (json_int_t)r.artifact_bytes,
+					"paths", r.artifact_paths ? json_incref(r.artifact_paths) : json_array(),
+					"server_running", !r.offline);
 
 		cli_print_json(cli, doc);
 		json_decref(doc);
+		roger_local_prune_report_release(&r);
 		return ROGER_EXIT_OK;
 	}
-	printf("removed %u image%s and %u blob%s (%.1f MiB)\n", r.images, r.images == 1 ? "" : "s",
-	       r.blobs, r.blobs == 1 ? "" : "s", (double)r.bytes / (1024.0 * 1024.0));
+	print_count("removed ", r.sandboxes, "sandbox", "sandboxes", r.sandbox_bytes, true);
+	print_count(", ", r.artifacts, "artifact", "artifacts", r.artifact_bytes, true);
+	print_count(", ", r.images, "image", "images", 0, false);
+	print_count(" and ", r.blobs, "blob", "blobs", r.bytes, true);
+	printf("\n");
 	if (r.images_in_use)
 		printf("kept %u image%s no app names: tasks still run on %s\n", r.images_in_use,
 		       r.images_in_use == 1 ? "" : "s", r.images_in_use == 1 ? "it" : "them");
+	roger_local_prune_report_release(&r);
 	return ROGER_EXIT_OK;
 }
 

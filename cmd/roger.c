@@ -25,6 +25,7 @@ extern const struct roger_cmd cmd_config;
 extern const struct roger_cmd cmd_deploy;
 extern const struct roger_cmd cmd_destroy;
 extern const struct roger_cmd cmd_diff;
+extern const struct roger_cmd cmd_exec;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
@@ -37,6 +38,7 @@ extern const struct roger_cmd cmd_rollback;
 extern const struct roger_cmd cmd_run;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
+extern const struct roger_cmd cmd_top;
 extern const struct roger_cmd cmd_version;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
@@ -48,6 +50,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_deploy,
 	&cmd_destroy,
 	&cmd_diff,
+	&cmd_exec,
 	&cmd_help,
 	&cmd_history,
 	&cmd_init,
@@ -60,6 +63,7 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_run,
 	&cmd_scale,
 	&cmd_status,
+	&cmd_top,
 	&cmd_version,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
@@ -80,6 +84,7 @@ const struct cmd_opt cli_global_opts[] = {
 	OPT_CHOICE(0, "color", &cli_state.color_when, "when", "auto always never", "color output: auto (on a terminal), always or never"),
 	OPT_STRING('e', "env", &cli_state.env, "env", ARG_ENV, "the environment of roger.json to use"),
 	OPT_CALLBACK('h', "help", NULL, NULL, ARG_NONE, opt_help, "show this help"),
+	OPT_BOOL(0, "no-schema-check", &cli_state.no_schema_check, "let roger.json's marathon have fields newer than Marathon 1.10"),
 	OPT_CHOICE('o', "output", &cli_state.output, "format", "text json", "output format: text or json"),
 	OPT_BOOL('q', "quiet", &cli_state.quiet, "print errors only"),
 	OPT_DURATION(0, "request-timeout", &cli_state.request_timeout_ms, 1, CLI_DAY, "give up on each request to the cluster after this long (default 60s)"),
@@ -202,7 +207,7 @@ void cli_print_main_help(FILE *fp)
 			fprintf(fp, "  %-12s %s\n", c->name, c->summary);
 	}
 	fputs("\nGlobal options (before or after the command):\n", fp);
-	cli_print_opts(fp, cli_global_opts);
+	cli_print_opts(fp, cli_global_opts, NULL);
 	fputs("\nSee 'roger help <command>' or 'man roger-<command>' for a command.\n", fp);
 }
 
@@ -281,7 +286,7 @@ static void setup_context(struct cli *cli)
 	if (roger_ctx_new(&cli->ctx, &err) < 0)
 		exit(cli_fail(&err));
 	roger_ctx_set_log_fn(cli->ctx, log_to_stderr, cli);
-	cli_update_log_level(cli);
+	cli_update_context(cli);
 	roger_ctx_set_interrupt_flag(cli->ctx, &cli_interrupted);
 }
 

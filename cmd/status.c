@@ -8,7 +8,12 @@
  * Three reads: the app with its tasks, last failure and deployments
  * embedded (the only one that must succeed), then /v2/deployments (only
  * when the app has deployments, for their steps) and /v2/queue; a failure
- * of the last two is a warning and leaves their part out.  Nothing is
+ * of the last two is a warning and leaves their part out.  With a Mesos
+ * URL, each task's cpu and memory come from its agent's statistics (one
+ * request per agent, lib/stats.c): memory as rss against the limit, cpu
+ * averaged over the task's life (one sample; `roger top` takes two, for
+ * the use of the moment); an agent that does not answer leaves its tasks'
+ * columns at '-'.  Nothing is
  * changed, and roger local is never started: when the local target is
  * down, the error says how to start it.
  */
@@ -20,6 +25,9 @@
 #include "cmd.h"
 #include "util/jobs.h"
 #include "util/watch.h"
+
+/* How long an agent may take to give its statistics. */
+#define STATS_TIMEOUT_MS 3000L
 
 /* --wait is a deployment watch of its own: the options go to it. */
 static struct cli_watch w = CLI_WATCH_INIT;
@@ -45,25 +53,33 @@ struct status {
 	char head[65];
 	int64_t now;
 	json_t *wait; /* what --wait saw (its watch document), or NULL */
+	struct roger_stats_sample *stats; /* NULL: no Mesos, or unreadable */
 	int waited;   /* the exit status of --wait */
 };
 
-/* The project's HEAD, when the app is the project's. */
+/*
+ * The project's HEAD, when the app is the project's: the commit its release
+ * at HEAD is of (in a monorepo, the last commit that changed the project;
+ * see roger_pack_source_commit()), so that a commit of another app
+ * leaves it live.
+ */
 static void read_head(struct status *s)
 {
 	struct cli *cli = s->cli;
 	struct roger_repo *repo = NULL;
+	struct roger_build_opts o = { 0 };
 	struct roger_commit_info ci;
 	bool dirty = false;
 
-	if (!cli->project)
-		(void)roger_project_load(&cli->project, cli->ctx, cli->dir,
-					 NULL);
+	if (!cli->project &&
+	    roger_project_load(&cli->project, cli->ctx, cli->dir, NULL) == 0)
+		(void)roger_project_select_env(cli->project, cli->env, NULL);
 	if (!cli->project || strcmp(cli->project->id, s->app_id))
 		return;
 	if (roger_repo_discover(&repo, cli->project->dir, NULL) < 0)
 		return;
-	if (roger_repo_resolve(&ci, repo, NULL, NULL) == 0) {
+	roger_build_opts_from_project(&o, cli->project);
+	if (roger_pack_source_commit(&ci, cli->ctx, &o, NULL) == 0) {
 		snprintf(s->head, sizeof(s->head), "%s", ci.id);
 		s->has_head = true;
 		if (roger_repo_dirty(&dirty, NULL, repo, cli->project->subdir,
@@ -106,6 +122,62 @@ static const char *old_version(const struct status *s,
 	if (t->version && config && strcmp(t->version, config) < 0)
 		return t->version;
 	return NULL;
+}
+
+/* A task's usage from the statistics, over its life: false when unknown. */
+static bool task_usage(const struct status *s,
+		       const struct roger_marathon_task *t,
+		       struct roger_stats_usage *u)
+{
+	const struct roger_stats_task *st =
+		roger_stats_sample_task(s->stats, t->id);
+	int64_t started;
+
+	if (!st || !st->found)
+		return false;
+	if (!t->started_at || !roger_marathon_time_parse(&started, t->started_at))
+		started = 0;
+	roger_stats_usage(u, NULL, &st->entry, (double)started / 1000.0);
+	return true;
+}
+
+/* "3%" of the cpu limit and "1.5M/64M" of memory, "-" when unknown. */
+static void usage_text(char *cpu, size_t cpu_size, char *mem, size_t mem_size,
+		       const struct status *s,
+		       const struct roger_marathon_task *t)
+{
+	static const char units[] = "KMGTP";
+	struct roger_stats_usage u;
+	char rss[16], lim[16];
+	double p;
+
+	snprintf(cpu, cpu_size, "-");
+	snprintf(mem, mem_size, "-");
+	if (!task_usage(s, t, &u))
+		return;
+	p = roger_stats_cpu_percent(&u);
+	if (p >= 0)
+		snprintf(cpu, cpu_size, "%.0f%%", p);
+	for (int k = 0; k < 2; k++) {
+		uint64_t b = k ? u.mem_limit_bytes : u.rss_bytes;
+		char *out = k ? lim : rss;
+		double v = (double)b;
+		int unit = -1;
+
+		while (v >= 1024 && unit < 4) {
+			v /= 1024;
+			unit++;
+		}
+		if (unit < 0)
+			snprintf(out, 16, "%lluB", (unsigned long long)b);
+		else
+			snprintf(out, 16, v < 10 ? "%.1f%c" : "%.0f%c", v,
+				 units[unit]);
+	}
+	if (u.has_mem && u.mem_limit_bytes)
+		snprintf(mem, mem_size, "%s/%s", rss, lim);
+	else if (u.has_mem)
+		snprintf(mem, mem_size, "%s", rss);
 }
 
 /* "2m" since `when`, or "" when it is not a timestamp. */
@@ -209,15 +281,20 @@ static void print_tasks(const struct status *s)
 		const char *color = !strcmp(health, "healthy")	   ? "green"
 				    : !strcmp(health, "unhealthy") ? "red"
 								   : "";
-		char when[32];
+		char when[32], cpu[16], mem[40];
 
 		task_address(&addr, t);
 		age(when, sizeof(when), s,
 		    t->started_at ? t->started_at : t->staged_at);
-		printf("  %-*s  %-*s  %-*s  %s%-9s%s  %s", w_id,
+		printf("  %-*s  %-*s  %-*s  %s%-9s%s  ", w_id,
 		       t->id ? t->id : "-", w_addr, addr.buf, w_state,
 		       t->state ? t->state : "-", cli_color(s->cli, color),
-		       health, cli_color(s->cli, "reset"), when);
+		       health, cli_color(s->cli, "reset"));
+		if (s->stats) {
+			usage_text(cpu, sizeof(cpu), mem, sizeof(mem), s, t);
+			printf("cpu %-4s  mem %-11s  ", cpu, mem);
+		}
+		printf("%s", when);
 		if (old)
 			printf("  (previous version %s)", old);
 		putchar('\n');
@@ -355,13 +432,35 @@ static json_t *tasks_json(const struct status *s)
 		const char *when = t->started_at ? t->started_at : t->staged_at;
 		const char *health = health_name(s, t);
 		json_t *ports = json_array();
+		struct roger_stats_usage u;
+		bool has_u = task_usage(s, t, &u);
+		double pc = has_u ? roger_stats_cpu_percent(&u) : -1;
+		double pm = has_u ? roger_stats_mem_percent(&u) : -1;
 		int64_t ms;
 
 		for (size_t k = 0; k < t->n_ports; k++)
 			json_array_append_new(ports, json_integer(t->ports[k]));
+
 		json_array_append_new(
 			list,
-			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+				  "cpu",
+				  has_u && u.has_cpu
+					  ? json_pack("{s:f, s:o, s:o, s:b}", "used",
+						      u.cpus_used, "limit",
+						      u.cpus_limit > 0 ? json_real(u.cpus_limit) : json_null(),
+						      "percent",
+						      pc >= 0 ? json_real(pc) : json_null(),
+						      "since_start", 1)
+					  : json_null(),
+				  "mem",
+				  has_u && u.has_mem
+					  ? json_pack("{s:I, s:o, s:o}", "rss_bytes",
+						      (json_int_t)u.rss_bytes, "limit_bytes",
+						      u.mem_limit_bytes ? json_integer((json_int_t)u.mem_limit_bytes) : json_null(),
+						      "percent",
+						      pm >= 0 ? json_real(pm) : json_null())
+					  : json_null(),
 				  "id", cli_json_str(t->id), "host",
 				  cli_json_str(t->host), "ports", ports,
 				  "state", cli_json_str(t->state), "health",
@@ -463,6 +562,28 @@ static int print_json(const struct status *s)
 }
 
 /* ---- the command --------------------------------------------------------- */
+
+/* The tasks' statistics from their agents, when the target has Mesos. */
+static void read_stats(struct status *s)
+{
+	const struct roger_target *t = s->cli->resolved_target;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_mesos *mesos = NULL;
+
+	if (!t->mesos || s->app->n_tasks == 0)
+		return;
+	if (roger_mesos_for_target(&mesos, s->cli->ctx, t, &err) == 0) {
+		cli_limit_requests(s->cli, roger_mesos_http(mesos));
+		if (roger_stats_sample(&s->stats, mesos, s->app->tasks,
+				       s->app->n_tasks, STATS_TIMEOUT_MS,
+				       &err) < 0)
+			s->stats = NULL;
+	}
+	if (!s->stats)
+		cli_warn("cannot read the tasks' resource use, leaving it out: %s",
+			 err.msg);
+	roger_mesos_free(mesos);
+}
 
 static void read_extras(struct status *s, struct roger_marathon *m)
 {
@@ -596,6 +717,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 			goto out;
 	}
 	read_extras(&s, m);
+	read_stats(&s);
 	read_head(&s);
 	s.is_release = roger_render_release(&s.release, s.app->json);
 	s.now = roger_ctx_wall_ms(cli->ctx);
@@ -611,6 +733,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 		status = s.waited;
 out:
 	json_decref(s.wait);
+	roger_stats_sample_free(s.stats);
 	roger_marathon_queue_free(s.queue);
 	roger_marathon_deployments_free(s.deps);
 	roger_marathon_app_free(s.app);

@@ -19,6 +19,7 @@ struct roger_ctx {
 	roger_clock_fn clock_fn;
 	void *clock_data;
 	volatile sig_atomic_t *interrupted;
+	bool no_schema_check;
 };
 
 static const char *process_getenv(void *data, const char *name)
@@ -85,6 +86,16 @@ void roger_ctx_set_interrupt_flag(struct roger_ctx *ctx,
 				  volatile sig_atomic_t *flag)
 {
 	ctx->interrupted = flag;
+}
+
+void roger_ctx_set_schema_check(struct roger_ctx *ctx, bool on)
+{
+	ctx->no_schema_check = !on;
+}
+
+bool roger_ctx_schema_check(const struct roger_ctx *ctx)
+{
+	return !ctx || !ctx->no_schema_check;
 }
 
 bool roger_ctx_interrupted(const struct roger_ctx *ctx)

@@ -61,6 +61,15 @@ roger_ctx_set_interrupt_flag(struct roger_ctx *ctx,
 			     volatile sig_atomic_t *flag);
 ROGER_EXTERN bool roger_ctx_interrupted(const struct roger_ctx *ctx);
 
+/*
+ * Whether roger.json's `marathon` fragments are checked against the
+ * Marathon app schema (the default), or a key the schema does not know
+ * passes, for a field newer than Marathon 1.10 (--no-schema-check).
+ * roger_project_load() asks; NULL is the default.
+ */
+ROGER_EXTERN void roger_ctx_set_schema_check(struct roger_ctx *ctx, bool on);
+ROGER_EXTERN bool roger_ctx_schema_check(const struct roger_ctx *ctx);
+
 /* An environment variable through the context; NULL when unset or empty. */
 ROGER_EXTERN const char *
 roger_ctx_getenv(const struct roger_ctx *ctx, const char *name);

@@ -41,6 +41,7 @@
 #include "http.h"
 
 #define DEFAULT_MAX_BODY ((size_t)256 << 20)
+#define STREAM_BUFFER (256L * 1024)
 
 struct curl_transport {
 	struct roger_http base;
@@ -80,6 +81,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	x->last_data_ms = roger_ctx_now_ms(x->t->ctx);
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
+	if (len == 0 && x->status >= 200 && x->req->headers_fn) {
+		/* the blank line: the head of a final reply is complete */
+		int rc = x->req->headers_fn(x->req->headers_data, x->resp,
+					    x->status, x->err);
+
+		if (rc < 0) {
+			x->cb_rc = rc;
+			return 0;
+		}
+		return size * n;
+	}
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
 		const char *sp = memchr(data, ' ', len);
 
@@ -485,6 +497,9 @@ static int transport_send(struct roger_http *h,
 		if (req->netrc_file)
 			SETOPT(CURLOPT_NETRC_FILE, req->netrc_file);
 	}
+	/* A streamed reply is handed over in larger pieces. */
+	if (req->body_fn)
+		SETOPT(CURLOPT_BUFFERSIZE, STREAM_BUFFER);
 	if (req->connect_timeout_ms > 0)
 		SETOPT(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
 	if (req->timeout_ms > 0)

@@ -74,6 +74,20 @@ struct roger_target;
  */
 typedef int (*roger_http_body_fn)(void *data, const char *chunk, size_t len,
 				  struct roger_err *err);
+
+struct roger_http_resp;
+/*
+ * Headers callback: the head of a reply has arrived, with its status and
+ * headers in `resp` (its body not yet), for a caller that must act before
+ * the body comes or while it may never come (a stream that stays quiet
+ * until the caller sends something on another connection).  Called for
+ * every reply head, redirects and errors included, in the transport's
+ * thread.  Returns 0 to go on, or a negative code after setting `err` to
+ * abort the transfer.
+ */
+typedef int (*roger_http_headers_fn)(void *data,
+				     const struct roger_http_resp *resp,
+				     long status, struct roger_err *err);
 /*
  * Upload callback: copy up to `len` bytes into `buf`; return the count (0 at
  * the end) or a negative code after setting `err`.
@@ -156,6 +170,9 @@ struct roger_http_req {
 	void *progress_data;
 	/* Cap on a buffered body in bytes; 0: 256 MiB. */
 	size_t max_body;
+	/* Told when each reply's head arrived; NULL: not told. */
+	roger_http_headers_fn headers_fn;
+	void *headers_data;
 	/* Set by the client for the transport; callers leave them alone. */
 	const char *ca_file;
 	const char *netrc_file;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ struct found {
 	struct roger_buf build;
 	struct roger_buf build_why;
 	char *web_why;       /* NULL: not known to serve HTTP */
+	char *no_cmd_why;    /* why a candidate was not proposed, or NULL */
 	json_t *env;         /* variables the ecosystem expects */
 	/* what a Dockerfile gives (detect_docker) */
 	struct roger_init *init; /* its skipped instructions go there */
@@ -326,6 +328,116 @@ static void detect_node(struct found *f)
 	json_decref(pkg);
 }
 
+/*
+ * The name `var` that a Python module binds to a web framework's app
+ * object ("app" in `app = Flask(__name__)`), into `out` (size bytes), and
+ * whether it is an ASGI app (FastAPI, Starlette) rather than WSGI (Flask,
+ * Bottle); false when the module makes none.
+ */
+static bool python_app_object(const char *text, char *out, size_t size,
+			      bool *asgi)
+{
+	static const struct {
+		const char *call;
+		bool asgi;
+	} kinds[] = {
+		{ "Flask(", false }, { "Bottle(", false },
+		{ "FastAPI(", true }, { "Starlette(", true },
+	};
+
+	for (size_t k = 0; k < ROGER_ARRAY_SIZE(kinds); k++) {
+		for (const char *p = strstr(text, kinds[k].call); p;
+		     p = strstr(p + 1, kinds[k].call)) {
+			const char *line = p, *q, *end;
+
+			while (line > text && line[-1] != '\n')
+				line--;
+			q = line;
+			while (*q == '_' || (*q >= 'a' && *q <= 'z') ||
+			       (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))
+				q++;
+			end = q;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (end == line || *q != '=' || q[1] == '=' ||
+			    (size_t)(end - line) >= size)
+				continue;
+			memcpy(out, line, (size_t)(end - line));
+			out[end - line] = '\0';
+			*asgi = kinds[k].asgi;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether a Python module starts a server when run (not only defines an app). */
+static bool python_serves(const char *text)
+{
+	static const char *const starts[] = {
+		".run(", "run_app(", "serve(", "serve_forever(", "make_server(",
+		"run_simple(",
+	};
+
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(starts); i++)
+		if (strstr(text, starts[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The command of the Python module `main` ("app.py"): `python3 app.py`,
+ * unless it defines a web app but starts no server, which would exit at
+ * once: then the app served by a server that requirements.txt (`reqs`)
+ * lists, or by Flask's own, or no command at all.
+ */
+static void python_command(struct found *f, const char *main, const char *reqs)
+{
+	static const char *const gunicorn[] = { "gunicorn" };
+	static const char *const uvicorn[] = { "uvicorn" };
+	char *text = read_text(f, main), *cmd = NULL, *why = NULL;
+	char module[64], var[64];
+	bool asgi = false;
+
+	snprintf(module, sizeof(module), "%.*s", (int)(strlen(main) - 3), main);
+	if (!text || python_serves(text) ||
+	    !python_app_object(text, var, sizeof(var), &asgi)) {
+		cmd = xasprintf("python3 %s", main);
+		why = xasprintf("requirements.txt and %s", main);
+	} else if (asgi && mentions(reqs, uvicorn, 1)) {
+		cmd = xasprintf("python3 -m uvicorn %s:%s --host 0.0.0.0 --port $PORT0",
+				module, var);
+		why = xasprintf("%s defines the ASGI app '%s' and starts no server; requirements.txt lists uvicorn",
+				main, var);
+	} else if (!asgi && mentions(reqs, gunicorn, 1)) {
+		cmd = xasprintf("python3 -m gunicorn --bind 0.0.0.0:$PORT0 %s:%s",
+				module, var);
+		why = xasprintf("%s defines the WSGI app '%s' and starts no server; requirements.txt lists gunicorn",
+				main, var);
+	} else if (!asgi && strstr(text, "Flask(")) {
+		cmd = xasprintf("python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT0",
+				module, var);
+		why = xasprintf("%s defines the Flask app '%s' and starts no server: Flask's development server; add gunicorn to requirements.txt for a production one",
+				main, var);
+	} else {
+		f->no_cmd_why = xasprintf("%s defines the %s app '%s' but starts no server, and requirements.txt lists none (add %s to it, or use --cmd)",
+					  main, asgi ? "ASGI" : "WSGI", var,
+					  asgi ? "uvicorn" : "gunicorn");
+		if (!f->no_cmd_why)
+			f->oom = true;
+		free(text);
+		return;
+	}
+	if (!cmd) {
+		f->oom = true;
+		free(why);
+	} else {
+		set_cmd(f, RANK_CONVENTION, cmd, why);
+	}
+	free(cmd);
+	free(text);
+}
+
 static void detect_python(struct found *f)
 {
 	static const char *const web_deps[] = {
@@ -349,17 +461,7 @@ static void detect_python(struct found *f)
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(mains); i++) {
 		if (!file_exists(f, mains[i]))
 			continue;
-		{
-			char *cmd = xasprintf("python3 %s", mains[i]);
-
-			if (!cmd) {
-				f->oom = true;
-				break;
-			}
-			set_cmd(f, RANK_CONVENTION, cmd,
-				xasprintf("requirements.txt and %s", mains[i]));
-			free(cmd);
-		}
+		python_command(f, mains[i], text);
 		break;
 	}
 	dep = mentions(text, web_deps, ROGER_ARRAY_SIZE(web_deps));
@@ -1146,6 +1248,9 @@ void roger_init_free(struct roger_init *init)
 		free(init->skipped[i].why);
 	}
 	free(init->skipped);
+	for (size_t i = 0; i < init->n_warnings; i++)
+		free(init->warnings[i]);
+	free(init->warnings);
 	free(init);
 }
 
@@ -1289,6 +1394,7 @@ static int add_notes(struct roger_init *init, const struct found *f,
 		       in_image ? "the Dockerfile's ENTRYPOINT and CMD, which the image keeps"
 		       : f->cmd ? f->cmd_why
 			      : f->image ? "the base image's own; set marathon.cmd in roger.json, or use --cmd, to run another"
+			      : f->no_cmd_why ? f->no_cmd_why
 			      : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) < 0 ||
 	    (rc = note(init, "build", f->build.len ? f->build.buf : NULL,
 		       f->build.len ? f->build_why.buf
@@ -1331,6 +1437,396 @@ static int add_notes(struct roger_init *init, const struct found *f,
 	return rc;
 }
 
+/* ---- warnings ------------------------------------------------------------------ */
+
+static int warn(struct roger_init *init, char *msg)
+{
+	char **v;
+
+	if (!msg)
+		return ROGER_ENOMEM;
+	v = realloc(init->warnings, (init->n_warnings + 1) * sizeof(*v));
+	if (!v) {
+		free(msg);
+		return ROGER_ENOMEM;
+	}
+	init->warnings = v;
+	init->warnings[init->n_warnings++] = msg;
+	return 0;
+}
+
+/* Whether `name` is an executable file in one of the directories of `path`. */
+static bool on_path(const char *name, const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		char *full = malloc(n + strlen(name) + 3);
+		struct stat st;
+		bool yes;
+
+		if (!full)
+			return true; /* no warning on a failed allocation */
+		sprintf(full, "%.*s/%s", (int)n, n ? p : ".", name);
+		yes = stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		      access(full, X_OK) == 0;
+		free(full);
+		if (yes)
+			return true;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+/*
+ * Warn about each program that the shell command `cmd` starts (the first
+ * word of each part between &&, || and ;) that is not on `path`: `what`
+ * says where the command comes from and who runs it.
+ */
+static int check_tools(struct roger_init *init, const char *cmd,
+		       const char *path, const char *what)
+{
+	static const char *const builtins[] = {
+		"cd", "exec", "test", "[", "true", "false", "echo", "export",
+		"set", "source", ".", "if", "then", "fi", "for", "do", "done",
+		"env",
+	};
+	char *copy = strdup(cmd), *p;
+	int rc = 0;
+
+	if (!copy)
+		return ROGER_ENOMEM;
+	for (p = copy; *p;) {
+		size_t n;
+		char *word;
+		bool skip = false, seen = false;
+
+		p += strspn(p, " \t&|;");
+		/* Assignments before the program: NAME=value. */
+		while (*p && strcspn(p, " \t=") < strcspn(p, " \t") &&
+		       strcspn(p, "=/") < strcspn(p, "/")) {
+			p += strcspn(p, " \t");
+			p += strspn(p, " \t");
+		}
+		n = strcspn(p, " \t&|;");
+		if (!n)
+			continue;
+		word = strndup(p, n);
+		p += n;
+		p += strcspn(p, "&|;");
+		if (!word) {
+			rc = ROGER_ENOMEM;
+			break;
+		}
+		skip = strchr("./$~'\"", word[0]) != NULL;
+		for (size_t i = 0; !skip && i < ROGER_ARRAY_SIZE(builtins); i++)
+			skip = !strcmp(word, builtins[i]);
+		for (size_t i = 0; !skip && i < init->n_warnings; i++)
+			seen = !strncmp(init->warnings[i] + 1, word, n) &&
+			       init->warnings[i][n + 1] == '\'';
+		if (!skip && !seen && !on_path(word, path)) {
+			const char *hint = !strcmp(word, "yarn")   ? "corepack enable, or npm install -g yarn"
+					   : !strcmp(word, "pnpm") ? "corepack enable, or npm install -g pnpm"
+								   : "install it";
+			rc = warn(init, xasprintf("'%s' is not installed here (not on PATH), and %s on this machine: %s, or change it in roger.json",
+						  word, what, hint));
+		}
+		free(word);
+		if (rc < 0)
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * The first line of the source file `name` that binds a fixed port rather
+ * than the one Marathon gives the task ($PORT0, $PORT), as "app.py:4 binds
+ * port 80 ('app.run(port=80)')"; NULL when the file reads PORT from the
+ * environment or binds nothing that can be seen.
+ */
+static char *fixed_port(const struct found *f, const char *name)
+{
+	char *text = read_text(f, name), *msg = NULL;
+	const char *line;
+	int lineno = 1;
+
+	if (!text || strstr(text, "PORT") || strlen(text) > (1u << 20)) {
+		free(text);
+		return NULL;
+	}
+	for (line = text; *line && !msg; lineno++) {
+		size_t len = strcspn(line, "\n");
+		char *l = strndup(line, len), *q;
+		long port = -1;
+
+		if (!l)
+			break;
+		for (q = l; *q && port < 0; q++) {
+			char *end;
+
+			/* port=80, port: 3000 (any case) */
+			if (!strncasecmp(q, "port", 4) &&
+			    (q == l || !((q[-1] >= 'a' && q[-1] <= 'z') ||
+					 (q[-1] >= 'A' && q[-1] <= 'Z')))) {
+				end = q + 4 + strspn(q + 4, " \t");
+				if (*end == '=' || *end == ':') {
+					end += 1 + strspn(end + 1, " \t");
+					if (*end >= '0' && *end <= '9')
+						port = strtol(end, NULL, 10);
+				}
+			}
+			/* .listen(3000 */
+			if (!strncmp(q, ".listen(", 8)) {
+				end = q + 8 + strspn(q + 8, " \t");
+				if (*end >= '0' && *end <= '9')
+					port = strtol(end, NULL, 10);
+			}
+			/* ":8080" and "0.0.0.0:8080" */
+			if ((*q == '"' || *q == '\'') && q[1]) {
+				end = q + 1 + strspn(q + 1, "abcdefghijklmnopqrstuvwxyz0123456789.");
+				if (*end == ':' && end[1] >= '0' && end[1] <= '9') {
+					char *after;
+					long v = strtol(end + 1, &after, 10);
+
+					if (*after == *q)
+						port = v;
+				}
+			}
+		}
+		/* Flask's app.run() without a port: 5000 */
+		if (port < 0 && strstr(l, ".run(") && strstr(text, "Flask(") &&
+		    !strstr(l, "port"))
+			port = 5000;
+		if (port > 0 && port <= 65535) {
+			char *shown = l + strspn(l, " \t");
+
+			if (strlen(shown) > 60)
+				strcpy(shown + 57, "...");
+			msg = xasprintf("%s:%d binds port %ld ('%s'), not the one Marathon gives the task in $PORT0 (also $PORT): read it from the environment, or the health check and the address will not reach the app",
+					name, lineno, port, shown);
+		}
+		free(l);
+		line += len + (line[len] == '\n');
+	}
+	free(text);
+	return msg;
+}
+
+/* The source files the command may start, for fixed_port(). */
+static int check_ports(struct roger_init *init, const struct found *f)
+{
+	static const char *const usual[] = {
+		"server.js", "index.js", "app.js", "main.js", "app.py",
+		"main.py", "server.py", "main.go",
+	};
+	struct roger_buf names = ROGER_BUF_INIT;
+	char *pkg = read_text(f, "package.json");
+	json_t *doc = pkg ? json_loads(pkg, 0, NULL) : NULL;
+	const char *start = json_string_value(json_object_get(json_object_get(doc, "scripts"), "start"));
+	const char *pkg_main = json_string_value(json_object_get(doc, "main"));
+	char *words, *save = NULL;
+	int rc = 0;
+
+	/* Blank separated: the command's words, the start script's, the usual names. */
+	roger_buf_addf(&names, " %s %s %s ", f->cmd ? f->cmd : "",
+		       start ? start : "", pkg_main ? pkg_main : "");
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(usual); i++)
+		roger_buf_addf(&names, "%s ", usual[i]);
+	words = strdup(names.buf);
+	for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w && rc == 0;
+	     w = strtok_r(NULL, " \t", &save)) {
+		size_t len = strlen(w);
+		char *msg, key[300];
+
+		if (!strncmp(w, "./", 2))
+			w += 2;
+		len = strlen(w);
+		if (len < 4 || len > 200 || strchr(w, '/') ||
+		    !(!strcmp(w + len - 3, ".js") || !strcmp(w + len - 3, ".py") ||
+		      !strcmp(w + len - 3, ".go") || !strcmp(w + len - 4, ".mjs") ||
+		      !strcmp(w + len - 4, ".cjs") || !strcmp(w + len - 3, ".ts")))
+			continue;
+		snprintf(key, sizeof(key), "%s:", w);
+		for (size_t i = 0; i < init->n_warnings && key[0]; i++)
+			if (!strncmp(init->warnings[i], key, strlen(key)))
+				key[0] = '\0';
+		if (!key[0] || !file_exists(f, w))
+			continue;
+		msg = fixed_port(f, w);
+		if (msg)
+			rc = warn(init, msg);
+	}
+	free(words);
+	roger_buf_release(&names);
+	json_decref(doc);
+	free(pkg);
+	return words ? rc : ROGER_ENOMEM;
+}
+
+static int add_warnings(struct roger_init *init, const struct found *f,
+			const struct roger_init_opts *opts)
+{
+	int rc = 0;
+
+	if (opts->path && f->build.len)
+		rc = check_tools(init, f->build.buf, opts->path,
+				 "roger build runs the build step");
+	if (rc == 0 && opts->path && f->cmd)
+		rc = check_tools(init, f->cmd, opts->path,
+				 "roger local runs the command");
+	if (rc == 0)
+		rc = check_ports(init, f);
+	return rc;
+}
+
+/* ---- a directory of apps ------------------------------------------------------ */
+
+/* Ready `f` for the detectors of `dir` (app name `app`; both borrowed). */
+static int found_init(struct found *f, const char *dir, const char *app)
+{
+	memset(f, 0, sizeof(*f));
+	roger_buf_init(&f->build);
+	roger_buf_init(&f->build_why);
+	roger_buf_init(&f->cache_version);
+	f->cmd_rank = RANK_NONE;
+	f->dir = dir;
+	f->app = app;
+	f->env = json_object();
+	f->cache_paths = json_array();
+	f->cache_keys = json_array();
+	f->exclude = json_array();
+	if (!f->env || !f->cache_paths || !f->cache_keys || !f->exclude)
+		return ROGER_ENOMEM;
+	return 0;
+}
+
+static void found_release(struct found *f)
+{
+	roger_buf_release(&f->build);
+	roger_buf_release(&f->build_why);
+	roger_buf_release(&f->cache_version);
+	free(f->cmd);
+	free(f->cmd_why);
+	free(f->web_why);
+	free(f->no_cmd_why);
+	json_decref(f->env);
+	json_decref(f->cache_paths);
+	json_decref(f->cache_keys);
+	json_decref(f->exclude);
+	json_decref(f->image);
+	json_decref(f->ports);
+	free(f->image_runs);
+	for (size_t i = 0; i < f->n_dnotes; i++) {
+		free(f->dnotes[i].value);
+		free(f->dnotes[i].why);
+	}
+}
+
+/* Directories never holding an app of their own. */
+static bool skipped_dir(const char *name)
+{
+	static const char *const names[] = {
+		"node_modules", "vendor", "target", "dist", "build", "bin",
+		"__pycache__", "venv", "env", "site-packages",
+	};
+
+	if (name[0] == '.')
+		return true;
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Append to `list` the directories below `dir` (`rel` from the project,
+ * at most `depth` levels down) where the detectors find a command, as
+ * "vote/ (python3 app.py)", sorted by name, separated by ", ".
+ */
+static int find_apps(struct roger_buf *list, size_t *n, const char *dir,
+		     const char *rel, int depth)
+{
+	struct dirent **ents = NULL;
+	int count = scandir(dir, &ents, NULL, alphasort), rc = 0;
+
+	for (int i = 0; i < count; i++) {
+		const char *name = ents[i]->d_name;
+		struct found f = { 0 };
+		char *sub = NULL, *subrel = NULL;
+
+		if (rc < 0 || skipped_dir(name) ||
+		    !roger_utf8_valid(name, strlen(name)))
+			goto next;
+		sub = roger_path_join(dir, name);
+		subrel = *rel ? roger_path_join(rel, name) : strdup(name);
+		if (!sub || !subrel) {
+			rc = ROGER_ENOMEM;
+			goto next;
+		}
+		if (!roger_fs_is_dir(sub))
+			goto next;
+		if (found_init(&f, sub, name) < 0) {
+			rc = ROGER_ENOMEM;
+			goto next;
+		}
+		detect_procfile(&f);
+		detect_node(&f);
+		detect_executable(&f);
+		detect_python(&f);
+		detect_go(&f);
+		detect_rust(&f);
+		detect_ruby(&f);
+		if (f.oom)
+			rc = ROGER_ENOMEM;
+		else if (f.cmd) {
+			rc = roger_buf_addf(list, "%s%s/ (%s)", *n ? ", " : "",
+					    subrel, f.cmd);
+			(*n)++;
+		} else if (depth > 1) {
+			rc = find_apps(list, n, sub, subrel, depth - 1);
+		}
+next:
+		found_release(&f);
+		free(sub);
+		free(subrel);
+		free(ents[i]);
+	}
+	free(ents);
+	return rc < 0 ? ROGER_ENOMEM : 0;
+}
+
+/*
+ * A directory where nothing is recognised but whose directories hold apps
+ * (a monorepo's root): refuse, pointing to them, rather than write a
+ * roger.json without a command.
+ */
+static int check_app_dirs(const struct roger_init *init, const struct found *f,
+			  const struct roger_init_opts *opts,
+			  struct roger_err *err)
+{
+	struct roger_buf list = ROGER_BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	if (f->cmd || f->no_cmd_why || opts->cmd)
+		return 0;
+	if (find_apps(&list, &n, init->dir, "", 2) < 0) {
+		roger_buf_release(&list);
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	}
+	rc = n == 0 ? 0 : roger_err_set(err, ROGER_ERROR,
+					"nothing to run at the top of '%s', whose %s: %s; run 'roger init' in %s (roger -C DIR init), or give --cmd to deploy '%s' as one app",
+					init->dir,
+					n > 1 ? "directories hold apps" : "directory holds an app",
+					list.buf, n > 1 ? "each" : "it", init->dir);
+	roger_buf_release(&list);
+	return rc;
+}
+
 int roger_init_detect(struct roger_init **out, const char *dir,
 		      const struct roger_init_opts *opts,
 		      struct roger_err *err)
@@ -1345,16 +1841,8 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	if (opts->cmd && (!*opts->cmd || !roger_utf8_valid(opts->cmd, strlen(opts->cmd))))
 		return roger_err_set(err, ROGER_EINVALID,
 				     "invalid --cmd: %s", *opts->cmd ? "not valid UTF-8" : "empty");
-	roger_buf_init(&f.build);
-	roger_buf_init(&f.build_why);
-	roger_buf_init(&f.cache_version);
-	f.cmd_rank = RANK_NONE;
 	init = calloc(1, sizeof(*init));
-	f.env = json_object();
-	f.cache_paths = json_array();
-	f.cache_keys = json_array();
-	f.exclude = json_array();
-	if (!init || !f.env || !f.cache_paths || !f.cache_keys || !f.exclude) {
+	if (found_init(&f, NULL, NULL) < 0 || !init) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1369,8 +1857,14 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	f.init = init;
 	f.dir = init->dir;
 	f.app = app;
-	if ((rc = run_detectors(&f, opts)) < 0 ||
-	    (rc = add_notes(init, &f, app, app_why, group, opts)) < 0) {
+	if ((rc = run_detectors(&f, opts)) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = check_app_dirs(init, &f, opts, err)) < 0)
+		goto out;
+	if ((rc = add_notes(init, &f, app, app_why, group, opts)) < 0 ||
+	    (rc = add_warnings(init, &f, opts)) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1389,23 +1883,7 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 out:
 	roger_project_free(check);
 	roger_init_free(init);
-	roger_buf_release(&f.build);
-	roger_buf_release(&f.build_why);
-	free(f.cmd);
-	free(f.cmd_why);
-	free(f.web_why);
-	json_decref(f.env);
-	json_decref(f.image);
-	json_decref(f.ports);
-	free(f.image_runs);
-	for (size_t i = 0; i < f.n_dnotes; i++) {
-		free(f.dnotes[i].value);
-		free(f.dnotes[i].why);
-	}
-	json_decref(f.cache_paths);
-	json_decref(f.cache_keys);
-	json_decref(f.exclude);
-	roger_buf_release(&f.cache_version);
+	found_release(&f);
 	free(app);
 	free(app_why);
 	free(text);

@@ -23,6 +23,12 @@ struct roger_init_opts {
 	const char *app;   /* NULL: the directory name, sanitised */
 	const char *group; /* NULL: "/" */
 	const char *cmd;   /* NULL: detected */
+	/*
+	 * The PATH to look the programs of the build step and the command up
+	 * in (they run on this machine: the build, and roger local's tasks);
+	 * NULL: not looked up.
+	 */
+	const char *path;
 };
 
 /* One decision, for the report: "command", "npm start", "package.json has a \"start\" script". */
@@ -52,6 +58,13 @@ struct roger_init {
 	size_t n_notes;
 	struct roger_init_skipped *skipped;
 	size_t n_skipped;
+	/*
+	 * What would keep the app from working as written, one sentence
+	 * each: a program the build step or the command needs that is not
+	 * on opts->path, a port the code binds other than $PORT0.
+	 */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /*
@@ -61,7 +74,9 @@ struct roger_init {
  * final stage's FROM (ARGs substituted) as the base, its WORKDIR, ENV,
  * USER, ENTRYPOINT and CMD, EXPOSE as port definitions; every other
  * instruction is listed in init->skipped with the reason.  A compose file
- * is noted, not read.
+ * is noted, not read.  Warnings say what would keep the app from working
+ * as written.  ROGER_ERROR when nothing runs at its top but directories
+ * below it hold apps (a monorepo's root), naming them.
  * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
  * The document is checked with roger_project_parse() before it is returned.
  */

@@ -93,16 +93,18 @@ static void task_fill(struct roger_mesos_task *t, json_t *obj,
 	t->state = str(obj, "state");
 	t->completed = completed;
 	json_array_foreach(statuses, i, s) {
-		json_t *cid = json_object_get(
-			json_object_get(json_object_get(s, "container_status"),
-					"container_id"),
-			"value");
+		json_t *id = json_object_get(
+			json_object_get(s, "container_status"), "container_id");
+		json_t *cid = json_object_get(id, "value");
 
 		if (json_is_number(json_object_get(s, "timestamp")))
 			t->timestamp =
 				json_number_value(json_object_get(s, "timestamp"));
-		if (json_is_string(cid))
+		if (json_is_string(cid)) {
 			t->container_id = json_string_value(cid);
+			t->container_parent = str(json_object_get(id, "parent"),
+						  "value");
+		}
 	}
 }
 
@@ -192,6 +194,7 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 		if (roger_json_int(json_object_get(a, "port"), 1, 65535, &port))
 			ag->port = (int)port;
 		ag->active = !json_is_false(json_object_get(a, "active"));
+		ag->version = str(a, "version");
 		m->n_agents++;
 	}
 	n_live = collect_tasks(NULL, root, false);

@@ -61,6 +61,7 @@ struct roger_mesos_agent_info {
 	int port;             /* 0 before Mesos 1.2, or when not a port */
 	const char *pid;      /* "slave(1)@10.0.1.7:5051" */
 	bool active;
+	const char *version;  /* "1.7.2"; NULL when the master does not say */
 };
 
 /* A task, from any framework's tasks, unreachable or completed tasks. */
@@ -74,6 +75,8 @@ struct roger_mesos_task {
 	const char *container_id; /* of the last status carrying one */
 	double timestamp;         /* of the last status, seconds */
 	bool completed;           /* listed in completed_tasks */
+	/* The parent of container_id (a task of a pod), else NULL. */
+	const char *container_parent;
 };
 
 struct roger_mesos_master {

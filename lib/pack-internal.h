@@ -53,22 +53,25 @@ int roger_pack_source(struct roger_pack_stats *out,
 		      void *data, struct roger_err *err);
 
 /*
- * Write the whole tree of `commit` (submodules included, no attribute or
- * exclude filtering: a clean checkout) under the existing directory
- * `dest`.
+ * Write the entries at `paths` of `commit` (NULL-terminated; paths from the
+ * root of the tree, "" for the whole tree; directories with everything
+ * below them, submodules included, files and symbolic links alone) under
+ * the existing directory `dest`, each at its own place: a clean checkout
+ * of those parts, without attribute or exclude filtering.  No path may be
+ * below another.  ROGER_ENOTFOUND for a path the commit lacks.
  */
 int roger_pack_export_commit(struct roger_ctx *ctx, struct roger_repo *repo,
-			     const char *commit, const char *dest,
-			     struct roger_err *err);
+			     const char *commit, const char *const *paths,
+			     const char *dest, struct roger_err *err);
 
 /*
- * Copy the work tree (tracked files that exist, untracked files that are
- * not ignored, checked-out submodules likewise) under `dest`, leaving out
+ * The same from the work tree (tracked files that exist, untracked files
+ * that are not ignored, checked-out submodules likewise), leaving out
  * `subdir`/.roger.
  */
 int roger_pack_export_worktree(struct roger_ctx *ctx, struct roger_repo *repo,
-			       const char *subdir, const char *dest,
-			       struct roger_err *err);
+			       const char *subdir, const char *const *paths,
+			       const char *dest, struct roger_err *err);
 
 struct roger_run_opts {
 	const char *command; /* run by /bin/sh -c */

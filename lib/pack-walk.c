@@ -1894,50 +1894,246 @@ int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
 
 /* ---- exports ------------------------------------------------------------ */
 
-int roger_pack_export_commit(struct roger_ctx *ctx, struct roger_repo *repo,
-			     const char *commit, const char *dest,
-			     struct roger_err *err)
+/* `dest`/`path` for the export of one path (a new string). */
+static char *export_dest(const char *dest, const char *path)
 {
-	struct dir_sink d = { dest, ROGER_BUF_INIT };
+	return *path ? roger_path_join(dest, path) : strdup(dest);
+}
+
+/* Make the parent directories of `dest`/`path`. */
+static int export_parents(const char *dest, const char *path,
+			  struct roger_err *err)
+{
+	char *abs = roger_path_join(dest, path), *slash;
+	int rc = 0;
+
+	if (!abs)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	slash = strrchr(abs, '/');
+	if (slash) {
+		*slash = '\0';
+		rc = roger_fs_mkdirs(abs, 0755, err);
+	}
+	free(abs);
+	return rc;
+}
+
+/* One directory of a commit, or the whole tree for "", under dest/path. */
+static int export_commit_dir(struct roger_ctx *ctx, struct roger_repo *repo,
+			     const char *commit, const char *path,
+			     const char *dest, struct roger_err *err)
+{
+	struct dir_sink d = { NULL, ROGER_BUF_INIT };
 	struct walker w;
+	char *root = export_dest(dest, path);
 	int rc;
 
-	rc = walker_init(&w, ctx, &dir_ops, &d, false, NULL, err);
+	if (!root)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	d.root = root;
+	rc = roger_fs_mkdirs(root, 0755, err);
 	if (rc == 0)
-		rc = walk_commit(&w, repo, commit, "", err);
+		rc = walker_init(&w, ctx, &dir_ops, &d, false, NULL, err);
+	else
+		walker_init(&w, ctx, &dir_ops, &d, false, NULL, NULL);
+	if (rc == 0)
+		rc = walk_commit(&w, repo, commit, path, err);
 	walker_release(&w);
 	roger_buf_release(&d.path);
+	free(root);
+	return rc;
+}
+
+/* One file or symbolic link of a commit, at dest/path. */
+static int export_commit_blob(git_repository *git, const git_tree_entry *te,
+			      const char *path, const char *dest,
+			      struct roger_err *err)
+{
+	git_blob *blob = NULL;
+	char *abs = roger_path_join(dest, path);
+	const char *data;
+	size_t len;
+	int rc;
+
+	if (!abs)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if ((rc = export_parents(dest, path, err)) < 0)
+		goto out;
+	if (git_blob_lookup(&blob, git, git_tree_entry_id(te)) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, path);
+		goto out;
+	}
+	data = git_blob_rawcontent(blob);
+	len = (size_t)git_blob_rawsize(blob);
+	if (git_tree_entry_filemode(te) == GIT_FILEMODE_LINK) {
+		char *target = strndup(data, len);
+
+		if (!target) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (symlink(target, abs) < 0)
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot create symbolic link '%s': %s",
+					   abs, strerror(errno));
+		free(target);
+		goto out;
+	}
+	rc = roger_fs_write_atomic(abs, data, len,
+				   git_tree_entry_filemode(te) ==
+						   GIT_FILEMODE_BLOB_EXECUTABLE
+					   ? 0755
+					   : 0644,
+				   err);
+out:
+	git_blob_free(blob);
+	free(abs);
+	return rc;
+}
+
+int roger_pack_export_commit(struct roger_ctx *ctx, struct roger_repo *repo,
+			     const char *commit, const char *const *paths,
+			     const char *dest, struct roger_err *err)
+{
+	git_repository *git = roger_repo_git(repo);
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	int rc = 0;
+
+	if (git_oid_fromstr(&oid, commit) < 0 ||
+	    git_commit_lookup(&c, git, &oid) < 0 ||
+	    git_commit_tree(&tree, c) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, commit);
+		goto out;
+	}
+	for (size_t i = 0; rc == 0 && paths[i]; i++) {
+		git_tree_entry *te = NULL;
+
+		if (!*paths[i]) {
+			rc = export_commit_dir(ctx, repo, commit, "", dest, err);
+			continue;
+		}
+		if (git_tree_entry_bypath(&te, tree, paths[i]) < 0) {
+			git_error_clear();
+			rc = roger_err_set(err, ROGER_ENOTFOUND,
+					   "'%s' does not exist at commit %.12s",
+					   paths[i], commit);
+			break;
+		}
+		switch (git_tree_entry_type(te)) {
+		case GIT_OBJECT_TREE:
+			rc = export_commit_dir(ctx, repo, commit, paths[i],
+					       dest, err);
+			break;
+		case GIT_OBJECT_BLOB:
+			rc = export_commit_blob(git, te, paths[i], dest, err);
+			break;
+		default:
+			rc = roger_err_set(err, ROGER_EINVALID,
+					   "'%s' is a submodule at commit %.12s; name the directory that holds it",
+					   paths[i], commit);
+			break;
+		}
+		git_tree_entry_free(te);
+	}
+out:
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+/* Copy the file or symbolic link `src` (described by `st`) to `dst`. */
+static int copy_file(const char *src, const struct stat *st, const char *dst,
+		     struct roger_err *err)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	int rc;
+
+	if (S_ISLNK(st->st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
+					     src, strerror(errno));
+		target[n] = '\0';
+		if (symlink(target, dst) < 0)
+			return roger_err_set(err, ROGER_EIO,
+					     "cannot create symbolic link '%s': %s",
+					     dst, strerror(errno));
+		return 0;
+	}
+	rc = roger_fs_read_file(&b, src, err);
+	if (rc == 0)
+		rc = roger_fs_write_atomic(dst, b.buf, b.len,
+					   (st->st_mode & 0111) ? 0755 : 0644,
+					   err);
+	roger_buf_release(&b);
+	return rc;
+}
+
+/* One path of the work tree as it is on disk, under dest/path. */
+static int export_worktree_path(struct roger_ctx *ctx, struct roger_repo *repo,
+				const char *roger_dir, const char *path,
+				const char *dest, struct roger_err *err)
+{
+	struct dir_sink d = { NULL, ROGER_BUF_INIT };
+	struct wt_repo wt = { 0 };
+	struct walker w;
+	struct stat st;
+	char *src = export_dest(roger_repo_workdir(repo), path);
+	char *root = export_dest(dest, path);
+	int rc = 0;
+
+	if (!src || !root) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (lstat(src, &st) < 0) {
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "'%s' does not exist in the work tree", path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+		if ((rc = export_parents(dest, path, err)) == 0)
+			rc = copy_file(src, &st, root, err);
+		goto out;
+	}
+	d.root = root;
+	rc = roger_fs_mkdirs(root, 0755, err);
+	if (rc == 0)
+		rc = walker_init(&w, ctx, &dir_ops, &d, false, NULL, err);
+	else
+		walker_init(&w, ctx, &dir_ops, &d, false, NULL, NULL);
+	w.roger_dir = roger_dir;
+	wt.git = roger_repo_git(repo);
+	if (rc == 0 && git_repository_index(&wt.index, wt.git) < 0)
+		rc = roger_repo_git_error(err, ROGER_ERROR, dest);
+	if (rc == 0)
+		rc = walk_root(&w, &wt, roger_repo_workdir(repo), path, err);
+	walker_release(&w);
+	git_index_free(wt.index);
+	roger_buf_release(&d.path);
+out:
+	free(src);
+	free(root);
 	return rc;
 }
 
 int roger_pack_export_worktree(struct roger_ctx *ctx, struct roger_repo *repo,
-			       const char *subdir, const char *dest,
-			       struct roger_err *err)
+			       const char *subdir, const char *const *paths,
+			       const char *dest, struct roger_err *err)
 {
-	struct dir_sink d = { dest, ROGER_BUF_INIT };
-	struct wt_repo wt = { 0 };
-	struct walker w;
-	char *roger_dir = NULL;
-	int rc;
+	char *roger_dir = malloc(strlen(subdir) + 8);
+	int rc = 0;
 
-	rc = walker_init(&w, ctx, &dir_ops, &d, false, NULL, err);
-	if (rc == 0) {
-		roger_dir = malloc(strlen(subdir) + 8);
-		if (!roger_dir)
-			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	}
-	if (rc == 0) {
-		sprintf(roger_dir, "%s%s.roger", subdir, *subdir ? "/" : "");
-		w.roger_dir = roger_dir;
-		wt.git = roger_repo_git(repo);
-		if (git_repository_index(&wt.index, wt.git) < 0)
-			rc = roger_repo_git_error(err, ROGER_ERROR, dest);
-	}
-	if (rc == 0)
-		rc = walk_root(&w, &wt, roger_repo_workdir(repo), "", err);
-	walker_release(&w);
-	git_index_free(wt.index);
+	if (!roger_dir)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	sprintf(roger_dir, "%s%s.roger", subdir, *subdir ? "/" : "");
+	for (size_t i = 0; rc == 0 && paths[i]; i++)
+		rc = export_worktree_path(ctx, repo, roger_dir, paths[i], dest,
+					  err);
 	free(roger_dir);
-	roger_buf_release(&d.path);
 	return rc;
 }

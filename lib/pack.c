@@ -76,6 +76,7 @@ void roger_build_opts_from_project(struct roger_build_opts *o,
 	o->subdir = p->subdir;
 	o->command = p->build_command;
 	o->exclude = (const char *const *)p->build_exclude;
+	o->inputs = (const char *const *)p->build_inputs;
 	o->timeout = p->build_timeout;
 	o->cache = json_object_get(json_object_get(p->root, "build"), "cache");
 }
@@ -142,12 +143,245 @@ out:
 	return rc;
 }
 
+/* ---- what a release is made of ------------------------------------------- */
+
+/*
+ * The parts of the repository a project's artifact depends on, as paths
+ * from the work tree root: the project's directory ("" at the root), the
+ * .gitattributes files of the directories above it, and build.inputs made
+ * relative to the root.  `export` lists what a build command's export
+ * writes: the directory and the inputs, none below another.
+ */
+struct ident {
+	char **paths;
+	size_t n;
+	size_t first_input; /* paths[first_input..n) are the inputs */
+	char **export; /* NULL-terminated, borrowed from paths */
+	size_t n_export;
+};
+
+static void ident_release(struct ident *id)
+{
+	for (size_t i = 0; i < id->n; i++)
+		free(id->paths[i]);
+	free(id->paths);
+	free(id->export);
+}
+
+static int ident_add(struct ident *id, char *path, struct roger_err *err)
+{
+	char **v;
+
+	if (!path)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	v = realloc(id->paths, (id->n + 1) * sizeof(*v));
+	if (!v) {
+		free(path);
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	}
+	id->paths = v;
+	id->paths[id->n++] = path;
+	return 0;
+}
+
+/*
+ * `input`, relative to the project directory `subdir`, as a path from the
+ * root without "." or ".." ("" for the root itself); NULL in *out for one
+ * that leaves the repository or is absolute.
+ */
+static int input_path(char **out, const char *subdir, const char *input)
+{
+	struct roger_buf b = ROGER_BUF_INIT;
+	char *joined, *save = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (input[0] == '/')
+		return 0;
+	joined = malloc(strlen(subdir) + strlen(input) + 2);
+	if (!joined)
+		return ROGER_ENOMEM;
+	sprintf(joined, "%s%s%s", subdir, *subdir ? "/" : "", input);
+	for (char *part = strtok_r(joined, "/", &save); part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			char *slash = strrchr(b.buf, '/');
+
+			if (!b.len)
+				goto out; /* above the root */
+			roger_buf_truncate(&b, slash ? (size_t)(slash - b.buf) : 0);
+			continue;
+		}
+		if ((b.len && roger_buf_addch(&b, '/') < 0) ||
+		    roger_buf_adds(&b, part) < 0) {
+			rc = ROGER_ENOMEM;
+			goto out;
+		}
+	}
+	*out = roger_buf_detach(&b, NULL);
+	if (!*out)
+		rc = ROGER_ENOMEM;
+out:
+	roger_buf_release(&b);
+	free(joined);
+	return rc;
+}
+
+/* Whether `path` is `top` or below it ("" is above everything). */
+static bool path_under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !n || (!strncmp(path, top, n) && (path[n] == '/' || !path[n]));
+}
+
+static int ident_init(struct ident *id, const struct roger_build_opts *o,
+		      const char *subdir, struct roger_err *err)
+{
+	size_t len = strlen(subdir);
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	if ((rc = ident_add(id, strdup(subdir), err)) < 0)
+		return rc;
+	for (size_t i = 0; len && i < len; i++) {
+		char *attrs;
+
+		if (i > 0 && subdir[i] != '/')
+			continue;
+		attrs = malloc(i + sizeof("/.gitattributes"));
+		if (!attrs)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		sprintf(attrs, "%.*s%s.gitattributes", (int)i, subdir,
+			i ? "/" : "");
+		if ((rc = ident_add(id, attrs, err)) < 0)
+			return rc;
+	}
+	id->first_input = id->n;
+	for (size_t i = 0; o->inputs && o->inputs[i]; i++) {
+		char *path;
+
+		if (input_path(&path, subdir, o->inputs[i]) < 0)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		if (!path)
+			return roger_err_set(err, ROGER_EINVALID,
+					     "build.inputs: '%s' is outside the repository",
+					     o->inputs[i]);
+		if ((rc = ident_add(id, path, err)) < 0)
+			return rc;
+	}
+	/* The export: the directory and the inputs, none below another. */
+	id->export = calloc(id->n + 1, sizeof(*id->export));
+	if (!id->export)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < id->n; i++) {
+		bool covered = false;
+
+		if (i > 0 && i < id->first_input)
+			continue;
+		for (size_t j = 0; j < id->n && !covered; j++)
+			covered = j != i && (j == 0 || j >= id->first_input) &&
+				  path_under(id->paths[i], id->paths[j]) &&
+				  (strcmp(id->paths[i], id->paths[j]) || j < i);
+		if (!covered)
+			id->export[id->n_export++] = id->paths[i];
+	}
+	return 0;
+}
+
+/* The ids of the parts at the tree of `commit` (zero for an absent one). */
+static int ident_oids(git_oid *out, git_repository *git,
+		      const git_commit *commit, const struct ident *id,
+		      struct roger_err *err)
+{
+	git_tree *tree = NULL;
+
+	if (git_commit_tree(&tree, commit) < 0)
+		return roger_repo_git_error(err, ROGER_ERROR, "commit tree");
+	for (size_t i = 0; i < id->n; i++) {
+		git_tree_entry *te = NULL;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		if (!*id->paths[i])
+			git_oid_cpy(&out[i], git_tree_id(tree));
+		else if (git_tree_entry_bypath(&te, tree, id->paths[i]) == 0)
+			git_oid_cpy(&out[i], git_tree_entry_id(te));
+		else
+			git_error_clear();
+		git_tree_entry_free(te);
+	}
+	(void)git;
+	git_tree_free(tree);
+	return 0;
+}
+
+/*
+ * The last commit that changed the parts: from `start` back along first
+ * parents, the oldest commit whose parts all equal `start`'s.
+ */
+static int source_commit(struct roger_commit_info *out,
+			 struct roger_repo *repo,
+			 const struct roger_commit_info *start,
+			 const struct ident *id, struct roger_err *err)
+{
+	git_repository *git = roger_repo_git(repo);
+	git_commit *c = NULL, *parent = NULL;
+	git_oid oid, *want = NULL, *have = NULL;
+	int rc;
+
+	want = calloc(id->n, sizeof(*want));
+	have = calloc(id->n, sizeof(*have));
+	if (!want || !have) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (git_oid_fromstr(&oid, start->id) < 0 ||
+	    git_commit_lookup(&c, git, &oid) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, start->id);
+		goto out;
+	}
+	if ((rc = ident_oids(want, git, c, id, err)) < 0)
+		goto out;
+	/* A directory the commit does not have yet: the commit itself. */
+	while (!git_oid_is_zero(&want[0]) && git_commit_parentcount(c) > 0) {
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			/* A shallow clone ends here. */
+			git_error_clear();
+			break;
+		}
+		if ((rc = ident_oids(have, git, parent, id, err)) < 0)
+			goto out;
+		if (memcmp(want, have, id->n * sizeof(*have)))
+			break;
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(c));
+	git_oid_tostr(out->tree, sizeof(out->tree), git_commit_tree_id(c));
+	out->time = (int64_t)git_commit_time(c);
+	rc = 0;
+out:
+	git_commit_free(parent);
+	git_commit_free(c);
+	free(want);
+	free(have);
+	return rc;
+}
+
 /* ---- the cache key ------------------------------------------------------ */
 
-/* Add the tree at `subdir` and the .gitattributes above it to `key`. */
+/*
+ * Add the tree at `subdir` and the .gitattributes above it to `key`, and
+ * with a build command (`inputs`) the ids of the inputs, the parts of
+ * `id` after those.
+ */
 static int key_tree(struct roger_buf *key, char *tree_out,
 		    struct roger_repo *repo, const struct roger_commit_info *ci,
-		    const char *subdir, bool whole, struct roger_err *err)
+		    const char *subdir, const struct ident *inputs,
+		    struct roger_err *err)
 {
 	git_repository *git = roger_repo_git(repo);
 	git_tree *root = NULL;
@@ -160,8 +394,25 @@ static int key_tree(struct roger_buf *key, char *tree_out,
 	if (git_oid_fromstr(&oid, ci->tree) < 0 ||
 	    git_tree_lookup(&root, git, &oid) < 0)
 		return roger_repo_git_error(err, ROGER_ERROR, ci->tree);
-	if (whole)
-		rc = roger_buf_addf(key, "root %s\n", ci->tree);
+	for (size_t i = inputs ? inputs->first_input : 0;
+	     inputs && rc == 0 && i < inputs->n; i++) {
+		const char *in = inputs->paths[i];
+
+		if (!*in)
+			rc = roger_buf_addf(key, "input / %s\n", ci->tree);
+		else if (git_tree_entry_bypath(&te, root, in) == 0) {
+			git_oid_tostr(tree_out, 41, git_tree_entry_id(te));
+			rc = roger_buf_addf(key, "input %s %s\n", in, tree_out);
+			git_tree_entry_free(te);
+			te = NULL;
+		} else {
+			git_error_clear();
+			rc = roger_err_set(err, ROGER_ENOTFOUND,
+					   "build.inputs: '%s' does not exist at commit %.12s",
+					   in, ci->id);
+			goto out;
+		}
+	}
 	for (size_t i = 0; rc == 0 && i <= len; i++) {
 		if (i < len && subdir[i] != '/')
 			continue;
@@ -210,7 +461,7 @@ out:
 static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 		     const struct roger_commit_info *ci,
 		     const struct roger_build_opts *o, const char *subdir,
-		     struct roger_err *err)
+		     const struct ident *id, struct roger_err *err)
 {
 	struct roger_buf key = ROGER_BUF_INIT;
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -227,7 +478,7 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 				    (long long)ROGER_PACK_LAYER_MTIME);
 	if (rc == 0)
 		rc = key_tree(&key, tree_out, repo, ci, subdir,
-			      o->command != NULL, err);
+			      o->command ? id : NULL, err);
 	for (size_t i = 0; rc == 0 && o->exclude && o->exclude[i]; i++)
 		rc = roger_buf_addf(&key, "exclude %s\n", o->exclude[i]);
 	if (rc == 0 && o->command)
@@ -945,11 +1196,71 @@ static void cache_after(struct roger_build_cache *bc, struct roger_ctx *ctx,
 }
 
 /* Export, run the build command, package the result. */
+/*
+ * What the export of a build command writes: the directory and the inputs
+ * (id->export), and the .gitattributes above the directory that exist, so
+ * that the result is packaged with the same attributes.  NULL-terminated,
+ * borrowed from `id`.
+ */
+static int export_list(const char ***out, struct roger_repo *repo,
+		       const char *commit, const struct ident *id,
+		       struct roger_err *err)
+{
+	git_repository *git = roger_repo_git(repo);
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	const char **v = calloc(id->n + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	if (commit && (git_oid_fromstr(&oid, commit) < 0 ||
+		       git_commit_lookup(&c, git, &oid) < 0 ||
+		       git_commit_tree(&tree, c) < 0)) {
+		git_commit_free(c);
+		free(v);
+		return roger_repo_git_error(err, ROGER_ERROR, commit);
+	}
+	for (size_t i = 0; i < id->n_export; i++)
+		v[n++] = id->export[i];
+	for (size_t i = 1; i < id->first_input; i++) {
+		const char *attrs = id->paths[i];
+		bool exists, covered = false;
+
+		for (size_t j = 0; j < id->n_export && !covered; j++)
+			covered = path_under(attrs, id->export[j]);
+		if (covered)
+			continue;
+		if (tree) {
+			git_tree_entry *te = NULL;
+
+			exists = git_tree_entry_bypath(&te, tree, attrs) == 0;
+			git_tree_entry_free(te);
+			git_error_clear();
+		} else {
+			char *abs = roger_path_join(roger_repo_workdir(repo),
+						    attrs);
+
+			exists = abs && roger_fs_exists(abs);
+			free(abs);
+		}
+		if (exists)
+			v[n++] = attrs;
+	}
+	git_tree_free(tree);
+	git_commit_free(c);
+	*out = v;
+	return 0;
+}
+
 static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 			      struct roger_repo *repo, const struct cache *c,
 			      const struct roger_build_opts *o,
-			      const char *subdir, struct roger_err *err)
+			      const char *subdir, const struct ident *id,
+			      struct roger_err *err)
 {
+	const char **paths = NULL;
 	const char *tmpdir = roger_ctx_getenv(ctx, "TMPDIR");
 	struct roger_run_opts ro = { 0 };
 	struct roger_build_cache bc = { 0 };
@@ -971,10 +1282,13 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	}
 	roger_info(ctx, "exporting %s to '%s'", a->dirty ? "the work tree" : a->commit,
 		   dir);
-	if (a->dirty)
-		rc = roger_pack_export_worktree(ctx, repo, subdir, dir, err);
-	else
-		rc = roger_pack_export_commit(ctx, repo, a->commit, dir, err);
+	rc = export_list(&paths, repo, a->dirty ? NULL : a->commit, id, err);
+	if (rc == 0 && a->dirty)
+		rc = roger_pack_export_worktree(ctx, repo, subdir, paths, dir,
+						err);
+	else if (rc == 0)
+		rc = roger_pack_export_commit(ctx, repo, a->commit, paths, dir,
+					      err);
 	if (rc < 0)
 		goto out;
 	workdir = *subdir ? roger_path_join(dir, subdir) : strdup(dir);
@@ -1012,8 +1326,46 @@ out:
 		if (roger_fs_remove_tree(dir, &rerr) < 0)
 			roger_warn(ctx, "%s", rerr.msg);
 	}
+	free(paths);
 	free(workdir);
 	free(dir);
+	return rc;
+}
+
+/* Whether the work tree differs under the project or one of its inputs. */
+static int dirty_check(bool *dirty, struct roger_buf *first,
+		       struct roger_repo *repo, const char *subdir,
+		       const struct ident *id, char *stamp,
+		       struct roger_err *err)
+{
+	int rc = roger_repo_dirty_stamped(dirty, first, repo, subdir, stamp,
+					  err);
+
+	for (size_t i = id->first_input; rc == 0 && !*dirty && i < id->n; i++)
+		rc = roger_repo_dirty(dirty, first, repo, id->paths[i], err);
+	return rc;
+}
+
+int roger_pack_source_commit(struct roger_commit_info *out,
+			     struct roger_ctx *ctx,
+			     const struct roger_build_opts *o,
+			     struct roger_err *err)
+{
+	struct roger_repo *repo = NULL;
+	struct roger_commit_info ci;
+	struct ident id;
+	int rc;
+
+	(void)ctx;
+	rc = ident_init(&id, o, o->subdir ? o->subdir : "", err);
+	if (rc == 0)
+		rc = roger_repo_discover(&repo, o->workdir, err);
+	if (rc == 0)
+		rc = roger_repo_resolve(&ci, repo, o->ref, err);
+	if (rc == 0)
+		rc = source_commit(out, repo, &ci, &id, err);
+	roger_repo_free(repo);
+	ident_release(&id);
 	return rc;
 }
 
@@ -1023,22 +1375,27 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	const char *subdir = o->subdir ? o->subdir : "";
 	struct roger_artifact *a = NULL;
 	struct roger_repo *repo = NULL;
-	struct roger_commit_info ci;
+	struct roger_commit_info head, ci;
 	struct roger_buf first = ROGER_BUF_INIT;
 	struct roger_err key_err = ROGER_ERR_INIT;
 	struct lookup look = { 0 };
 	struct cache c = { 0 };
+	struct ident id = { 0 };
 	char key[65] = "", tree[41] = "";
 	char stamp[ROGER_REPO_STAMP_SIZE] = "", old_stamp[ROGER_REPO_STAMP_SIZE] = "";
 	bool dirty = false;
 	int rc, key_rc = 0;
 
 	roger_buf_init(&look.note);
-	rc = roger_repo_discover(&repo, o->workdir, err);
+	rc = ident_init(&id, o, subdir, err);
+	if (rc == 0)
+		rc = roger_repo_discover(&repo, o->workdir, err);
 	if (rc == 0)
 		rc = cache_init(&c, o, subdir, err);
 	if (rc == 0)
-		rc = roger_repo_resolve(&ci, repo, o->ref, err);
+		rc = roger_repo_resolve(&head, repo, o->ref, err);
+	if (rc == 0)
+		rc = source_commit(&ci, repo, &head, &id, err);
 	if (rc < 0)
 		goto out;
 	/*
@@ -1046,14 +1403,13 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	 * whether they count: a dirty tree has no key (its project directory
 	 * may not even exist at the commit yet).
 	 */
-	key_rc = cache_key(key, tree, repo, &ci, o, subdir, &key_err);
+	key_rc = cache_key(key, tree, repo, &ci, o, subdir, &id, &key_err);
 	if (key_rc == 0 && !o->no_cache)
 		lookup_start(&look, &c, key);
 	if (!o->ref) {
 		stamp_load(stamp, &c);
 		memcpy(old_stamp, stamp, sizeof(stamp));
-		rc = roger_repo_dirty_stamped(&dirty, &first, repo, subdir,
-					      stamp, err);
+		rc = dirty_check(&dirty, &first, repo, subdir, &id, stamp, err);
 	}
 	lookup_finish(&look);
 	if (rc < 0)
@@ -1100,7 +1456,7 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	if (rc < 0)
 		goto out;
 	if (o->command)
-		rc = build_with_command(a, ctx, repo, &c, o, subdir, err);
+		rc = build_with_command(a, ctx, repo, &c, o, subdir, &id, err);
 	else if (dirty)
 		rc = package(a, ctx, repo, &c, FROM_WORKTREE, NULL, o, subdir,
 			     err);
@@ -1123,5 +1479,6 @@ out:
 	cache_release(&c);
 	roger_buf_release(&first);
 	roger_repo_free(repo);
+	ident_release(&id);
 	return rc;
 }

@@ -35,6 +35,7 @@ ROGER_BEGIN_DECLS
 
 struct json_t;
 struct roger_buf;
+struct roger_commit_info;
 struct roger_ctx;
 struct roger_err;
 struct roger_project;
@@ -57,6 +58,12 @@ struct roger_build_opts {
 	const char *ref;      /* revision to package; NULL: HEAD (dirty check) */
 	const char *command;  /* build.command, or NULL */
 	const char *const *exclude; /* build.exclude: NULL-terminated, or NULL */
+	/*
+	 * build.inputs: what else of the repository the build command reads,
+	 * as paths relative to the project's directory ("../shared"):
+	 * NULL-terminated, or NULL.
+	 */
+	const char *const *inputs;
 	int timeout;          /* build command limit in seconds; <= 0: default */
 	/*
 	 * build.cache of roger.json (borrowed), or NULL: what the command
@@ -92,8 +99,8 @@ struct roger_build_opts {
 
 /*
  * Fill the project part of `o` from roger.json (workdir, subdir, command,
- * exclude, timeout; borrowed from `p`), leaving the other fields as they
- * are.
+ * exclude, inputs, timeout; borrowed from `p`), leaving the other fields
+ * as they are.
  */
 ROGER_EXTERN void
 roger_build_opts_from_project(struct roger_build_opts *o,
@@ -104,9 +111,15 @@ struct roger_artifact {
 	char sha256[65];     /* hex digest of the file: its name */
 	uint64_t size;       /* bytes */
 	uint64_t files;      /* regular files and symbolic links */
-	char commit[41];     /* commit id (HEAD's for a dirty work tree) */
+	/*
+	 * The commit the artifact is of: the last one that changed what the
+	 * project's release is made of (its directory, the .gitattributes
+	 * above it, build.inputs) at the revision packaged (HEAD's for a dirty
+	 * work tree); see roger_pack_source_commit().
+	 */
+	char commit[41];
 	char tree[41];       /* the packaged subtree's tree id ("" if dirty) */
-	int64_t time;        /* commit time */
+	int64_t time;        /* `commit`'s time */
 	bool dirty;          /* packaged from a dirty work tree */
 	bool cached;         /* found in the cache, no packaging done */
 	char diff_id[65];    /* layers: SHA-256 of the uncompressed tar */
@@ -115,27 +128,50 @@ struct roger_artifact {
 };
 
 /*
+ * The commit that a build of `o` at `o->ref` (NULL: HEAD) is of, in *out:
+ * what a project's release is made of is its directory's tree, the
+ * .gitattributes files above it and its build.inputs, and a commit that
+ * changed none of them (in a monorepo, a commit of another app) makes the
+ * same release as its parent.  So the release's commit is the last one to
+ * change them: going back from the revision along first parents, the
+ * oldest commit whose parts are all those of the revision.  The entries
+ * carry a fixed date (ROGER_PACK_MTIME), so the artifact of an unrelated
+ * commit is byte for byte the same, and "up to date" decisions agree.
+ * Errors: those of roger_repo_resolve(), ROGER_EINVALID for an input
+ * outside the repository.
+ */
+ROGER_EXTERN int
+roger_pack_source_commit(struct roger_commit_info *out, struct roger_ctx *ctx,
+			 const struct roger_build_opts *o,
+			 struct roger_err *err);
+
+/*
  * Build the artifact of the project described by `o`.
  *
  * Without `o->ref`, a work tree that differs from HEAD under the project
- * (roger_repo_dirty) fails with ROGER_EDIRTY unless `allow_dirty`, which
- * packages the work tree instead (tracked files plus untracked files that
- * are not ignored; never cached).  Otherwise the cache is looked up by the
- * packaged tree and the build settings; a hit whose file changed since its
- * digest was recorded is checked against its SHA-256 before it is
- * returned, and a damaged entry is rebuilt.  With a build command, the
- * commit (or dirty work tree) is exported to a temporary directory, what
- * `o->cache` names is restored into it from the build cache, the command
- * runs there under /bin/sh in the project's directory with its output
- * streamed to `output_fn`, and the result is packaged; it fails with
- * ROGER_ERROR (exit status or signal in the message) or ROGER_EINTR.  The
- * runs of entries that recent artifacts hold are copied from them.  The
- * artifact is written through a temporary file and renamed into place.
+ * or one of its inputs (roger_repo_dirty) fails with ROGER_EDIRTY unless
+ * `allow_dirty`, which packages the work tree instead (tracked files plus
+ * untracked files that are not ignored; never cached).  Otherwise the
+ * cache is looked up by the packaged tree, the build settings and, with a
+ * build command, the commit it is told (see roger_pack_source_commit());
+ * a hit whose file changed since its digest was recorded is checked
+ * against its SHA-256 before it is returned, and a damaged entry is
+ * rebuilt.  With a build command, the project's directory, the .gitattributes files above
+ * it and its inputs, at the commit (or from the dirty work tree), are
+ * exported to a temporary directory at their places in the repository,
+ * what `o->cache` names is restored into it from the build cache, the
+ * command runs there under /bin/sh in the project's directory with its
+ * output streamed to `output_fn`, and the result is packaged; it fails
+ * with ROGER_ERROR (exit status or signal in the message) or ROGER_EINTR.
+ * The runs of entries that recent artifacts hold are copied from them.
+ * The artifact is written through a temporary file and renamed into
+ * place.
  *
  * Errors: ROGER_EUSAGE (unknown ref), ROGER_ENOTFOUND (no commit, no such
- * project directory at the commit), ROGER_EDIRTY, ROGER_EINVALID (a bad
- * exclude pattern, a file name that is not UTF-8, a submodule that is not
- * checked out), ROGER_EIO, ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
+ * project directory or input at the commit), ROGER_EDIRTY, ROGER_EINVALID
+ * (a bad exclude pattern, an input outside the repository, a file name
+ * that is not UTF-8, a submodule that is not checked out), ROGER_EIO,
+ * ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
  */
 ROGER_EXTERN int
 roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,

@@ -28,6 +28,7 @@
 #include "err.h"
 #include "fs.h"
 #include "jobs.h"
+#include "marathon-schema.h"
 #include "oci.h"
 #include "project.h"
 #include "repo.h"
@@ -79,6 +80,35 @@ static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
 	return check_members(c, v, check_var);
 }
 
+/* build.inputs: paths relative to the project directory, not absolute. */
+static int check_inputs(struct roger_schema *c, const json_t *v,
+			unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc = roger_schema_expect_strings(c, v, false);
+
+	(void)flags;
+	if (rc < 0)
+		return rc;
+	json_array_foreach(v, i, item) {
+		const char *s = json_string_value(item);
+		size_t mark;
+
+		if (*s && *s != '/')
+			continue;
+		mark = roger_schema_push_index(c, i);
+		if (*s)
+			rc = roger_schema_fail(c, "'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
+					       s);
+		else
+			rc = roger_schema_fail(c, "an empty path: write a path relative to the project directory, such as \"../shared\"");
+		roger_schema_pop(c, mark);
+		return rc;
+	}
+	return rc;
+}
+
 /* build.cache.paths and build.cache.key: relative paths inside the project. */
 static int check_cache_paths(struct roger_schema *c, const json_t *v,
 			     unsigned flags)
@@ -128,6 +158,7 @@ static const struct roger_schema_key build_keys[] = {
 	{ "cache", ROGER_JSON_OBJECT, check_build_cache, 0, 0 },
 	{ "command", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "exclude", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
+	{ "inputs", ROGER_JSON_ARRAY, check_inputs, 0, 0 },
 	{ "timeout", ROGER_JSON_INTEGER, NULL, 1, 86400 * 7 },
 };
 
@@ -384,6 +415,8 @@ static int check_container_for_image(struct roger_schema *c,
 }
 
 static const struct roger_schema_key environment_keys[] = {
+	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_overlay, 0, 0 },
 	{ "target", ROGER_JSON_STRING, check_target_name, 0, 0 },
 	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
@@ -667,8 +700,10 @@ void roger_project_free(struct roger_project *p)
 	free(p->workdir);
 	free(p->subdir);
 	free(p->id);
+	json_decref(p->app_ids);
 	free(p->build_exclude);
 	project_image_free(p->image);
+	free(p->build_inputs);
 	json_decref(p->root);
 	free(p);
 }
@@ -678,6 +713,7 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 {
 	json_t *build = json_object_get(p->root, "build");
 	json_t *exclude = json_object_get(build, "exclude");
+	json_t *inputs = json_object_get(build, "inputs");
 	json_t *v;
 	size_t n = json_array_size(exclude);
 
@@ -697,6 +733,12 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 		p->build_exclude[i] = json_string_value(json_array_get(exclude, i));
 	if (project_image(p, json_object_get(p->root, "image")) < 0)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	p->build_inputs = calloc(json_array_size(inputs) + 1,
+				 sizeof(*p->build_inputs));
+	if (!p->build_inputs)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < json_array_size(inputs); i++)
+		p->build_inputs[i] = json_string_value(json_array_get(inputs, i));
 	/* Absent sections become empty objects, so callers need no NULL checks. */
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const keys[] = { "marathon", "environments", "vars" };
@@ -713,13 +755,78 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 	return 0;
 }
 
+/* The app name and group of environment `e` (NULL: the base). */
+static void env_app(const struct roger_project *p, const json_t *e,
+		    const char **app, const char **group)
+{
+	const char *g = json_string_value(json_object_get(e, "group"));
+
+	*app = json_string_value(json_object_get(e, "app"));
+	if (!*app)
+		*app = json_string_value(json_object_get(p->root, "app"));
+	if (!g)
+		g = json_string_value(json_object_get(p->root, "group"));
+	*group = g && *g ? g : "/";
+}
+
+/*
+ * The app id of the base (under "") and of every environment, validated,
+ * into p->app_ids; a bad one is refused naming where it comes from.
+ */
+static int app_ids(struct roger_project *p, const char *path,
+		   struct roger_err *err)
+{
+	const char *name, *app, *group;
+	json_t *e;
+	char *id = NULL;
+	int rc;
+
+	p->app_ids = json_object();
+	if (!p->app_ids)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	env_app(p, NULL, &app, &group);
+	if ((rc = roger_spec_app_id(&id, group, app, err)) < 0) {
+		roger_err_prefix(err, "%s", path);
+		return rc;
+	}
+	if (json_object_set_new(p->app_ids, "", json_string(id)) < 0)
+		goto nomem;
+	free(id);
+	id = NULL;
+	json_object_foreach(p->environments, name, e) {
+		if (!json_object_get(e, "app") && !json_object_get(e, "group"))
+			continue;
+		env_app(p, e, &app, &group);
+		if ((rc = roger_spec_app_id(&id, group, app, err)) < 0) {
+			roger_err_prefix(err, "%s: environments.%s", path, name);
+			return rc;
+		}
+		if (json_object_set_new(p->app_ids, name, json_string(id)) < 0)
+			goto nomem;
+		free(id);
+		id = NULL;
+	}
+	return 0;
+nomem:
+	free(id);
+	return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+}
+
 int roger_project_parse(struct roger_project **out, const char *path,
 			const char *text, size_t len, struct roger_err *err)
+{
+	return roger_project_parse_ext(out, path, text, len, 0, err);
+}
+
+int roger_project_parse_ext(struct roger_project **out, const char *path,
+			    const char *text, size_t len, unsigned flags,
+			    struct roger_err *err)
 {
 	struct roger_schema c = ROGER_SCHEMA_INIT(path, err);
 	struct roger_project *p = NULL;
 	int rc;
 
+	c.lenient = flags & ROGER_PROJECT_NO_SCHEMA_CHECK;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -732,9 +839,11 @@ int roger_project_parse(struct roger_project **out, const char *path,
 		goto out;
 	if ((rc = project_fields(p, err)) < 0)
 		goto out;
-	rc = roger_spec_app_id(&p->id, p->group, p->app, err);
-	if (rc < 0) {
-		roger_err_prefix(err, "%s", path);
+	if ((rc = app_ids(p, path, err)) < 0)
+		goto out;
+	p->id = strdup(json_string_value(json_object_get(p->app_ids, "")));
+	if (!p->id) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
 	*out = p;
@@ -892,7 +1001,12 @@ int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 		rc = roger_schema_as_invalid(err, rc);
 		goto out;
 	}
-	if ((rc = roger_project_parse(&p, display, text.buf, text.len, err)) < 0)
+	rc = roger_project_parse_ext(&p, display, text.buf, text.len,
+				     roger_ctx_schema_check(ctx)
+					     ? 0
+					     : ROGER_PROJECT_NO_SCHEMA_CHECK,
+				     err);
+	if (rc < 0)
 		goto out;
 	p->subdir = strdup(path_within(dir, root) && strcmp(dir, root)
 				   ? dir + strlen(root) + (strcmp(root, "/") ? 1 : 0)
@@ -986,6 +1100,43 @@ int roger_project_environment(const struct roger_project *p, const char *env,
 	}
 	if (target_out)
 		*target_out = json_string_value(json_object_get(e, "target"));
+	return 0;
+}
+
+int roger_project_app(struct roger_project_app *out,
+		      const struct roger_project *p, const char *env,
+		      struct roger_err *err)
+{
+	json_t *e, *id;
+	int rc;
+
+	if ((rc = roger_project_check_env(p, env, err)) < 0)
+		return rc;
+	e = env ? json_object_get(p->environments, env) : NULL;
+	id = env ? json_object_get(p->app_ids, env) : NULL;
+	if (!id)
+		id = json_object_get(p->app_ids, "");
+	env_app(p, e, &out->app, &out->group);
+	out->id = json_string_value(id);
+	return 0;
+}
+
+int roger_project_select_env(struct roger_project *p, const char *env,
+			     struct roger_err *err)
+{
+	struct roger_project_app a;
+	char *id;
+	int rc;
+
+	if ((rc = roger_project_app(&a, p, env, err)) < 0)
+		return rc;
+	id = strdup(a.id);
+	if (!id)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	free(p->id);
+	p->id = id;
+	p->app = a.app;
+	p->group = a.group;
 	return 0;
 }
 

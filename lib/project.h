@@ -51,11 +51,18 @@ struct roger_project {
 	char *workdir;  /* absolute git work tree root, without trailing '/' */
 	char *subdir;   /* dir relative to workdir: "" at the root, "apps/web" */
 	json_t *root;   /* the whole document (owned) */
-	const char *app;   /* "hello" (borrowed from root) */
-	const char *group; /* "/web", "/" when absent (borrowed or static) */
-	char *id;          /* "/web/hello": group + app, validated */
+	/*
+	 * The app of the base, or of the environment roger_project_select_env()
+	 * chose: its name ("hello", borrowed from root), group ("/web", "/"
+	 * when absent; borrowed or static) and id ("/web/hello", validated).
+	 */
+	const char *app;
+	const char *group;
+	char *id;
+	json_t *app_ids;   /* "" (the base) and environment names -> app id (owned) */
 	const char *build_command; /* NULL when none */
 	const char **build_exclude; /* NULL-terminated patterns, never NULL (array owned, strings borrowed) */
+	const char **build_inputs;  /* NULL-terminated paths relative to dir, never NULL (likewise) */
 	int build_timeout; /* seconds; default ROGER_BUILD_TIMEOUT */
 	json_t *marathon;  /* base app fragment (borrowed; an empty object if absent) */
 	json_t *environments; /* object (borrowed; an empty object if absent) */
@@ -76,6 +83,20 @@ ROGER_EXTERN int
 roger_project_parse(struct roger_project **out, const char *path,
 		    const char *text, size_t len, struct roger_err *err);
 
+enum roger_project_flags {
+	/*
+	 * A key of a `marathon` fragment that the Marathon app schema does
+	 * not know passes unexamined (a field newer than Marathon 1.10).
+	 */
+	ROGER_PROJECT_NO_SCHEMA_CHECK = 1 << 0,
+};
+
+/* roger_project_parse() with enum roger_project_flags. */
+ROGER_EXTERN int
+roger_project_parse_ext(struct roger_project **out, const char *path,
+			const char *text, size_t len, unsigned flags,
+			struct roger_err *err);
+
 /*
  * The absolute form of directory `start_dir` (NULL: the current one),
  * symbolic links resolved, and the root of the git work tree holding it, as
@@ -89,7 +110,9 @@ roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
 
 /*
  * Find roger.json from `start_dir` (NULL: the current directory) upwards,
- * stopping at the git work tree root, and load it.  Fails with
+ * stopping at the git work tree root, and load it (checking `marathon`
+ * against the Marathon app schema unless roger_ctx_schema_check() says
+ * not to).  Fails with
  * ROGER_ENOTFOUND outside a git work tree or without roger.json (the
  * message says which and suggests `roger init`), ROGER_EINVALID when the
  * file cannot be read or is invalid.
@@ -124,6 +147,33 @@ ROGER_EXTERN int
 roger_project_environment(const struct roger_project *p, const char *env,
 			  json_t **marathon_out, const char **target_out,
 			  struct roger_err *err);
+
+/* The app of one environment: borrowed from the project. */
+struct roger_project_app {
+	const char *app;   /* "hello" */
+	const char *group; /* "/web", or "/" */
+	const char *id;    /* "/web/hello" */
+};
+
+/*
+ * The app of environment `env` (NULL: the base): an environment may set
+ * its own `app` and `group` (so that staging and production can live side
+ * by side on one cluster), each defaulting to the top-level one; ids are
+ * validated when the project is parsed.  ROGER_EINVALID for an unknown
+ * environment, with a suggestion.
+ */
+ROGER_EXTERN int
+roger_project_app(struct roger_project_app *out, const struct roger_project *p,
+		  const char *env, struct roger_err *err);
+
+/*
+ * Make p->app, p->group and p->id those of environment `env` (NULL: the
+ * base), for the commands that act on the app of the chosen environment.
+ * ROGER_EINVALID for an unknown environment, ROGER_ENOMEM.
+ */
+ROGER_EXTERN int
+roger_project_select_env(struct roger_project *p, const char *env,
+			 struct roger_err *err);
 
 /*
  * The {{ name }} variables for rendering environment `env` (NULL: none), in

@@ -288,7 +288,7 @@ static int what_runs(json_t *labels, const struct roger_render_input *in,
 	                           json_string(in->artifact_sha256)) < 0;
 }
 
-static int assemble(json_t **out, const struct roger_project *p,
+static int assemble(json_t **out, const struct roger_project_app *p,
                     const char *env, const struct roger_render_input *in,
                     const json_t *frag, struct roger_err *err)
 {
@@ -356,12 +356,15 @@ int roger_render_app(json_t **out, const struct roger_project *p,
                      struct roger_err *err)
 {
 	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
+	struct roger_project_app a;
 	struct roger_var *vars = NULL;
 	json_t *merged = NULL, *expanded = NULL;
 	bool artifact;
 	size_t n = 0;
 	int rc;
 
+	if ((rc = roger_project_app(&a, p, env, err)) < 0)
+		return rc;
 	if ((rc = roger_project_environment(p, env, &merged, NULL, err)) < 0)
 		return rc;
 	artifact = !in->image && !roger_render_external_image(merged);
@@ -376,7 +379,7 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	snprintf(short_commit, sizeof(short_commit), "%s", in->commit);
 	vars[n++] = (struct roger_var){ "commit", in->commit };
 	vars[n++] = (struct roger_var){ "short_commit", short_commit };
-	vars[n++] = (struct roger_var){ "app", p->app };
+	vars[n++] = (struct roger_var){ "app", a.app };
 	vars[n++] = (struct roger_var){ "env", env ? env : "" };
 	if (artifact) {
 		vars[n++] = (struct roger_var){ "artifact_url",
@@ -389,7 +392,7 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
 	                            err)) < 0)
 		goto out;
-	rc = assemble(out, p, env, in, expanded, err);
+	rc = assemble(out, &a, env, in, expanded, err);
 out:
 	free(vars);
 	json_decref(expanded);

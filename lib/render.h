@@ -116,10 +116,10 @@ ROGER_EXTERN const char *roger_render_external_image(const json_t *marathon);
  *  - the base `marathon` with the environment's overlay deep-merged over it
  *    (roger_project_environment());
  *  - every {{ name }} expanded: the built-ins commit, short_commit (the
- *    first ROGER_SHORT_COMMIT_LEN digits), app (the app name, "hello"),
- *    env (`env`, or "" for the base), artifact_url, artifact_sha256, then
- *    in->vars;
- *  - "id" first: the project's app id;
+ *    first ROGER_SHORT_COMMIT_LEN digits), app (the environment's app
+ *    name, "hello"), env (`env`, or "" for the base), artifact_url,
+ *    artifact_sha256, then in->vars;
+ *  - "id" first: the app id of environment `env` (roger_project_app());
  *  - "fetch": the artifact's entry {"uri": artifact_url, "extract": true}
  *    first, so that the user's entries come after it and may add or
  *    replace files of the tree; a user entry whose uri is the artifact URL

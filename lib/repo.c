@@ -354,6 +354,18 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *label, int depth, char *stamp,
 		      struct roger_err *err);
 
+/*
+ * Whether `path` is what `prefix` ("dir/", "" for everything) covers: below
+ * the directory, or the file of that name.
+ */
+static bool in_scope(const char *path, const char *prefix, size_t plen)
+{
+	if (!strncmp(path, prefix, plen))
+		return true;
+	return plen > 0 && !strncmp(path, prefix, plen - 1) &&
+	       path[plen - 1] == '\0';
+}
+
 /* A submodule is dirty when moved from its recorded commit or modified. */
 static int submodule_dirty(bool *out, struct roger_buf *first,
 			   const char *abs, const git_index_entry *ie,
@@ -459,7 +471,7 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		const char *path = d->new_file.path ? d->new_file.path
 						    : d->old_file.path;
 
-		if (strncmp(path, prefix, plen))
+		if (!in_scope(path, prefix, plen))
 			continue;
 		*out = true;
 		rc = set_first(first, label, path);
@@ -481,7 +493,7 @@ unstaged:
 		const git_index_entry *ie = git_index_get_byindex(index, i);
 		bool changed = false;
 
-		if ((clean && clean[i]) || strncmp(ie->path, prefix, plen))
+		if ((clean && clean[i]) || !in_scope(ie->path, prefix, plen))
 			continue;
 		roger_buf_truncate(&abs, wlen);
 		if (roger_buf_adds(&abs, ie->path) < 0) {

@@ -52,7 +52,7 @@ roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 /*
  * Whether the work tree differs from HEAD under `subdir` ("" for the whole
  * repository, else a path relative to the work tree root without a
- * trailing '/'): staged or unstaged changes to tracked files (content,
+ * trailing '/', of a directory or of a file): staged or unstaged changes to tracked files (content,
  * executable bit, type, deletion), and submodules moved from their
  * recorded commit or modified.  Untracked files do not count: they are not
  * part of the commit.  Files are read only when their status information

@@ -217,6 +217,10 @@ int roger_run_command(struct roger_ctx *ctx, const struct roger_run_opts *o,
 		rc = roger_err_set(err, ROGER_ERROR,
 				   "build command '%s' was killed by signal %d",
 				   o->command, WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 127)
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "build command '%s' failed with exit status 127: a program it runs is not installed here (its output names it); install it, or change build.command",
+				   o->command);
 	else
 		rc = roger_err_set(err, ROGER_ERROR,
 				   "build command '%s' failed with exit status %d",

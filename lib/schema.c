@@ -8,9 +8,9 @@
  * name and the JSON path of the value under examination, so that every
  * message names where the problem is.  Keys are checked in document order
  * against small tables of the keys roger owns (in project.c and target.c);
- * an unknown one gets a "did you mean" from roger_suggest().  Inside a
- * `marathon` fragment unknown keys pass through, since Marathon owns them,
- * but the fields roger knows are type-checked here, from one table.
+ * an unknown one gets a "did you mean" from roger_suggest().  A `marathon`
+ * fragment is checked against Marathon's own schema, the table of
+ * marathon-schema.c.
  */
 #include <config.h>
 
@@ -23,9 +23,9 @@
 
 #include "buf.h"
 #include "err.h"
+#include "marathon-schema.h"
 #include "project.h"
 #include "schema.h"
-#include "secret.h"
 #include "spec.h"
 #include "str.h"
 #include "util.h"
@@ -321,196 +321,6 @@ int roger_schema_names(struct roger_schema *c, const json_t *v,
 
 /* ---- the Marathon app fragment ------------------------------------------- */
 
-static int check_env_value(struct roger_schema *c, const char *name,
-			   const json_t *v)
-{
-	const char *s;
-	json_t *ref;
-
-	if (json_is_object(v)) {
-		ref = json_object_get(v, "secret");
-		if (!ref || json_object_size(v) != 1)
-			return roger_schema_fail(c, "expected a string or a secret reference {\"secret\": \"NAME\"}");
-		return roger_schema_expect_member(c, "secret", ref,
-						  ROGER_JSON_STRING);
-	}
-	if (!json_is_string(v))
-		return roger_schema_fail(c, "expected a string or a secret reference {\"secret\": \"NAME\"}, got %s",
-					 roger_spec_type_name(v));
-	s = json_string_value(v);
-	if (roger_spec_has_var(s))
-		return 0;
-	if (roger_secret_url_has_password(s))
-		return roger_schema_fail(c, "the URL holds a password, and roger.json is committed with the code; write the password as a {{ variable }} set with --var or ROGER_VAR_<name>, or use a Marathon secret {\"secret\": \"NAME\"}");
-	if (roger_config_name_is_secret(name, false) &&
-	    !roger_secret_value_harmless(s))
-		return roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>");
-	return 0;
-}
-
-int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags)
-{
-	const char *key;
-	json_t *val;
-	int rc = 0;
-
-	json_object_foreach((json_t *)v, key, val) {
-		size_t mark = roger_schema_push_key(c, key);
-
-		if (!((flags & ROGER_SCHEMA_OVERLAY) && json_is_null(val)))
-			rc = check_env_value(c, key, val);
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return rc;
-}
-
-static int check_string_map(struct roger_schema *c, const json_t *v,
-			    unsigned flags)
-{
-	const char *key;
-	json_t *val;
-	int rc = 0;
-
-	json_object_foreach((json_t *)v, key, val) {
-		if ((flags & ROGER_SCHEMA_OVERLAY) && json_is_null(val))
-			continue;
-		rc = roger_schema_expect_member(c, key, val, ROGER_JSON_STRING);
-		if (rc < 0)
-			return rc;
-	}
-	return rc;
-}
-
-/*
- * Each element of array `v` is an object whose `keys` are well typed (any
- * other key passes), and holds `required` unless it is NULL.
- */
-static int check_object_array(struct roger_schema *c, const json_t *v,
-			      const struct roger_schema_key *keys, size_t n,
-			      const char *required)
-{
-	json_t *item;
-	size_t i;
-	int rc = 0;
-
-	json_array_foreach(v, i, item) {
-		size_t mark = roger_schema_push_index(c, i);
-
-		rc = roger_schema_object(c, item, keys, n, ROGER_SCHEMA_OPEN);
-		if (rc == 0 && required && !json_object_get(item, required))
-			rc = roger_schema_fail(c, "missing '%s'", required);
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static const struct roger_schema_key health_check_keys[] = {
-	{ "protocol", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "path", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "portIndex", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "port", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "gracePeriodSeconds", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "intervalSeconds", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "timeoutSeconds", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "maxConsecutiveFailures", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "delaySeconds", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "ignoreHttp1xx", ROGER_JSON_BOOL, NULL, 0, 0 },
-	{ "command", ROGER_JSON_OBJECT, NULL, 0, 0 },
-};
-
-static int check_health_checks(struct roger_schema *c, const json_t *v,
-			       unsigned flags)
-{
-	(void)flags;
-	return check_object_array(c, v, health_check_keys,
-				  ROGER_ARRAY_SIZE(health_check_keys), NULL);
-}
-
-static const struct roger_schema_key fetch_keys[] = {
-	{ "uri", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "extract", ROGER_JSON_BOOL, NULL, 0, 0 },
-	{ "executable", ROGER_JSON_BOOL, NULL, 0, 0 },
-	{ "cache", ROGER_JSON_BOOL, NULL, 0, 0 },
-	{ "destPath", ROGER_JSON_STRING, NULL, 0, 0 },
-};
-
-static int check_fetch(struct roger_schema *c, const json_t *v, unsigned flags)
-{
-	(void)flags;
-	return check_object_array(c, v, fetch_keys,
-				  ROGER_ARRAY_SIZE(fetch_keys), "uri");
-}
-
-static const struct roger_schema_key port_definition_keys[] = {
-	{ "port", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "protocol", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "name", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "labels", ROGER_JSON_OBJECT, check_string_map, 0, 0 },
-};
-
-static int check_port_definitions(struct roger_schema *c, const json_t *v,
-				  unsigned flags)
-{
-	(void)flags;
-	return check_object_array(c, v, port_definition_keys,
-				  ROGER_ARRAY_SIZE(port_definition_keys),
-				  NULL);
-}
-
-static const struct roger_schema_key upgrade_strategy_keys[] = {
-	{ "minimumHealthCapacity", ROGER_JSON_NUMBER, NULL, 0, 1 },
-	{ "maximumOverCapacity", ROGER_JSON_NUMBER, NULL, 0, 1 },
-};
-
-static int check_upgrade_strategy(struct roger_schema *c, const json_t *v,
-				  unsigned flags)
-{
-	return roger_schema_object(c, v, upgrade_strategy_keys,
-				   ROGER_ARRAY_SIZE(upgrade_strategy_keys),
-				   flags | ROGER_SCHEMA_OPEN);
-}
-
-/* The Marathon app fields roger type-checks; any other key passes through. */
-static const struct roger_schema_key marathon_keys[] = {
-	{ "acceptedResourceRoles", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
-	{ "args", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
-	{ "backoffFactor", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "backoffSeconds", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "cmd", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "constraints", ROGER_JSON_ARRAY, NULL, 0, 0 },
-	{ "container", ROGER_JSON_OBJECT, NULL, 0, 0 },
-	{ "cpus", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "dependencies", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
-	{ "disk", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "env", ROGER_JSON_OBJECT, roger_schema_env, 0, 0 },
-	{ "executor", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "fetch", ROGER_JSON_ARRAY, check_fetch, 0, 0 },
-	{ "gpus", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "healthChecks", ROGER_JSON_ARRAY, check_health_checks, 0, 0 },
-	{ "instances", ROGER_JSON_INTEGER, NULL, 0, 1e15 },
-	{ "killSelection", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "labels", ROGER_JSON_OBJECT, check_string_map, 0, 0 },
-	{ "maxLaunchDelaySeconds", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "mem", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "networks", ROGER_JSON_ARRAY, NULL, 0, 0 },
-	{ "portDefinitions", ROGER_JSON_ARRAY, check_port_definitions, 0, 0 },
-	{ "ports", ROGER_JSON_ARRAY, NULL, 0, 0 },
-	{ "readinessChecks", ROGER_JSON_ARRAY, NULL, 0, 0 },
-	{ "requirePorts", ROGER_JSON_BOOL, NULL, 0, 0 },
-	{ "role", ROGER_JSON_STRING, NULL, 0, 0 },
-	{ "secrets", ROGER_JSON_OBJECT, NULL, 0, 0 },
-	{ "taskKillGracePeriodSeconds", ROGER_JSON_NUMBER, NULL, 0, 1e15 },
-	{ "unreachableStrategy", ROGER_JSON_OBJECT | ROGER_JSON_STRING, NULL,
-	  0, 0 },
-	{ "upgradeStrategy", ROGER_JSON_OBJECT, check_upgrade_strategy, 0, 0 },
-	{ "uris", ROGER_JSON_ARRAY, roger_schema_strings, 0, 0 },
-	{ "user", ROGER_JSON_STRING, NULL, 0, 0 },
-};
-
 int roger_schema_marathon(struct roger_schema *c, const json_t *v, bool overlay)
 {
 	json_t *id = json_object_get(v, "id");
@@ -527,10 +337,7 @@ int roger_schema_marathon(struct roger_schema *c, const json_t *v, bool overlay)
 		roger_schema_pop(c, mark);
 		return rc;
 	}
-	return roger_schema_object(c, v, marathon_keys,
-				   ROGER_ARRAY_SIZE(marathon_keys),
-				   ROGER_SCHEMA_OPEN |
-					   (overlay ? ROGER_SCHEMA_OVERLAY : 0));
+	return roger_marathon_schema_check(c, v, overlay);
 }
 
 /* ---- parsing ------------------------------------------------------------ */

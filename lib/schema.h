@@ -30,9 +30,14 @@ struct roger_schema {
 	struct roger_buf path; /* JSON path of the value being checked */
 	bool oom;              /* the path could not grow */
 	struct roger_err *err;
+	/*
+	 * Keys unknown to the Marathon app schema pass (--no-schema-check):
+	 * see marathon-schema.h.
+	 */
+	bool lenient;
 };
 
-#define ROGER_SCHEMA_INIT(file, err) { (file), ROGER_BUF_INIT, false, (err) }
+#define ROGER_SCHEMA_INIT(file, err) { (file), ROGER_BUF_INIT, false, (err), false }
 
 /* Free the path; `c` can be used again. */
 void roger_schema_release(struct roger_schema *c);
@@ -133,20 +138,15 @@ int roger_schema_names(struct roger_schema *c, const json_t *v,
 
 /*
  * A `marathon` app fragment of roger.json: the base (`overlay` false), or
- * an environment's overlay, where null removes a key.  Unknown keys pass
- * through, since Marathon owns them, but the fields roger knows are
- * type-checked, `env` follows the secret rules (see secret.h), and `id` and
- * `version` are refused: roger sets the first, and the second would make
- * Marathon roll back.
+ * an environment's overlay, where null removes a key.  Checked against the
+ * Marathon app schema (marathon-schema.h): every key known to Marathon 1.4
+ * to 1.10 and well typed, at every depth, unknown ones refused with a "did
+ * you mean" (unless c->lenient), `env` following the secret rules (see
+ * secret.h); `id` and `version` are refused: roger sets the first, and the
+ * second would make Marathon roll back.
  */
 int roger_schema_marathon(struct roger_schema *c, const json_t *v,
 			  bool overlay);
-
-/*
- * An `env` object of an app fragment (or a job): strings or secret
- * references, and nothing that looks like a credential written out.
- */
-int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags);
 
 /*
  * Parse the JSON text of `file` (a UTF-8 byte order mark is skipped;

@@ -455,6 +455,7 @@ static uint64_t limit_value(const json_t *v)
 
 static const struct roger_schema_key local_keys[] = {
 	{ "ca_file", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "gc_size", ROGER_JSON_INTEGER | ROGER_JSON_STRING, check_size, 0, 0 },
 	{ "max_extract_bytes", ROGER_JSON_INTEGER | ROGER_JSON_STRING,
 	  check_size, 0, 0 },
 	{ "max_extract_entries", ROGER_JSON_INTEGER, NULL, 0,
@@ -589,6 +590,7 @@ int roger_user_config_load(struct roger_user_config **out,
 	}
 	uc->local_max_extract_bytes = limit_value(json_object_get(local, "max_extract_bytes"));
 	uc->local_max_extract_entries = limit_value(json_object_get(local, "max_extract_entries"));
+	uc->local_gc_size = limit_value(json_object_get(local, "gc_size"));
 	v = json_object_get(local, "registry_auth");
 	if (v && dir &&
 	    !(uc->local_registry_auth = expand_file(ctx, dir, json_string_value(v)))) {

@@ -1,10 +1,11 @@
 /*
  * util.c - the small helpers of util.h: writing a whole buffer, UUIDs, the
- * clocks and URL schemes, each of which several modules need.
+ * clocks, URL schemes and base64, each of which several modules need.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "util.h"
 
@@ -235,4 +237,118 @@ bool roger_iso_time_parse(int64_t *out, const char *s, bool offsets)
 		return false;
 	*out = ((int64_t)t - sign * (oh * 3600 + om * 60)) * 1000 + frac;
 	return true;
+}
+
+/* ---- base64 -------------------------------------------------------------- */
+
+/*
+ * Table-driven both ways, since an exec session moves all its bytes
+ * through here: encoding writes two characters per lookup of 12 bits;
+ * decoding ORs four lookups of 24-bit contributions, one table per
+ * position in the group of four, where a character outside the alphabet
+ * contributes a bit beyond the 24 that one test per group catches.
+ */
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+#define B64_BAD 0x1000000u
+
+static char b64_pairs[4096][2];
+static uint32_t b64_dec[4][256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_init(void)
+{
+	for (unsigned i = 0; i < 4096; i++) {
+		b64_pairs[i][0] = b64_alphabet[i >> 6];
+		b64_pairs[i][1] = b64_alphabet[i & 63];
+	}
+	for (unsigned pos = 0; pos < 4; pos++)
+		for (unsigned c = 0; c < 256; c++)
+			b64_dec[pos][c] = B64_BAD;
+	for (unsigned i = 0; i < 64; i++) {
+		unsigned char c = (unsigned char)b64_alphabet[i];
+
+		for (unsigned pos = 0; pos < 4; pos++)
+			b64_dec[pos][c] = (uint32_t)i << (18 - 6 * pos);
+	}
+}
+
+size_t roger_base64_len(size_t len)
+{
+	return (len + 2) / 3 * 4;
+}
+
+int roger_base64_add(struct roger_buf *out, const void *data, size_t len)
+{
+	const unsigned char *in = data;
+	size_t n = roger_base64_len(len), i = 0;
+	char *o;
+
+	pthread_once(&b64_once, b64_init);
+	if (roger_buf_grow(out, n) < 0)
+		return ROGER_ENOMEM;
+	o = out->buf + out->len;
+	for (; i + 3 <= len; i += 3, o += 4) {
+		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+			     in[i + 2];
+
+		memcpy(o, b64_pairs[v >> 12], 2);
+		memcpy(o + 2, b64_pairs[v & 0xfff], 2);
+	}
+	if (i < len) {
+		unsigned v = (unsigned)in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned)in[i + 1] << 8;
+		*o++ = b64_alphabet[v >> 18];
+		*o++ = b64_alphabet[(v >> 12) & 63];
+		*o++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	out->len += n;
+	out->buf[out->len] = '\0';
+	return 0;
+}
+
+int roger_base64_decode_add(struct roger_buf *out, const char *in, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, tail;
+	unsigned char *o;
+	uint32_t v;
+
+	pthread_once(&b64_once, b64_init);
+	for (int pad = 0; pad < 2 && len > 0 && in[len - 1] == '='; pad++)
+		len--;
+	/* what is left after whole groups: 0, 2 or 3 characters */
+	tail = len % 4;
+	if (tail == 1)
+		return ROGER_EINVALID;
+	if (roger_buf_grow(out, len / 4 * 3 + 2) < 0)
+		return ROGER_ENOMEM;
+	o = (unsigned char *)out->buf + out->len;
+	for (; i + 4 <= len; i += 4, o += 3) {
+		v = b64_dec[0][s[i]] | b64_dec[1][s[i + 1]] |
+		    b64_dec[2][s[i + 2]] | b64_dec[3][s[i + 3]];
+		if (v & B64_BAD)
+			goto bad;
+		o[0] = (unsigned char)(v >> 16);
+		o[1] = (unsigned char)(v >> 8);
+		o[2] = (unsigned char)v;
+	}
+	if (tail) {
+		v = b64_dec[0][s[i]] | b64_dec[1][s[i + 1]] |
+		    (tail == 3 ? b64_dec[2][s[i + 2]] : 0);
+		if (v & B64_BAD)
+			goto bad;
+		*o++ = (unsigned char)(v >> 16);
+		if (tail == 3)
+			*o++ = (unsigned char)(v >> 8);
+	}
+	out->len = (size_t)((char *)o - out->buf);
+	out->buf[out->len] = '\0';
+	return 0;
+bad:
+	out->buf[out->len] = '\0'; /* nothing of it counted */
+	return ROGER_EINVALID;
 }

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+struct roger_buf;
 struct roger_err;
 
 /* The number of elements of the array `a` (an array, not a pointer). */
@@ -67,6 +68,20 @@ void roger_one_line(char *s);
  */
 int roger_json_reply(json_t **out, const char *body, size_t len,
 		     const char *what, bool array, struct roger_err *err);
+
+/* The length of the standard base64 of `len` bytes, padding included. */
+size_t roger_base64_len(size_t len);
+
+/* Append the standard base64 (with padding) of `len` bytes to `out`. */
+int roger_base64_add(struct roger_buf *out, const void *data, size_t len);
+
+/*
+ * Append the bytes that the standard base64 text `in` (`len` bytes,
+ * padding optional) stands for to `out`.  ROGER_EINVALID for a character
+ * outside the alphabet, padding inside the text or a dangling last
+ * character (`out` then keeps its old contents); ROGER_ENOMEM.
+ */
+int roger_base64_decode_add(struct roger_buf *out, const char *in, size_t len);
 
 /*
  * Whether `s` is an absolute directory below "/" written cleanly: no

@@ -202,8 +202,7 @@ START_TEST(test_config_full_project)
 		" \"vars\": {\"domain\": \"example.com\"},"
 		" \"marathon\": {\"cmd\": \"node index.js\", \"cpus\": 0.25, \"mem\": 128, \"instances\": 1,"
 		"   \"env\": {\"NODE_ENV\": \"production\", \"DB_PASSWORD\": {\"secret\": \"db\"}, \"TOKEN_URL\": \"https://{{ domain }}/t\"},"
-		"   \"healthChecks\": [{\"protocol\": \"HTTP\", \"path\": \"/\", \"portIndex\": 0}],"
-		"   \"x-unknown-marathon-field\": {\"anything\": [1]}},"
+		"   \"healthChecks\": [{\"protocol\": \"HTTP\", \"path\": \"/\", \"portIndex\": 0}]},"
 		" \"environments\": {"
 		"   \"staging\": {\"target\": \"staging\", \"marathon\": {\"instances\": 2}},"
 		"   \"production\": {\"target\": \"prod\", \"marathon\": {\"instances\": 6, \"mem\": 256}, \"vars\": {\"domain\": \"prod.example.com\"}}}}");
@@ -285,6 +284,182 @@ START_TEST(test_config_unknown_keys_suggest)
 	assert_refused(HEAD "\"environments\": {\"prod\": {\"taget\": \"prod\"}}}",
 		       "roger.json: environments.prod: unknown key 'taget', did you mean 'target'?");
 	assert_refused(HEAD "\"zzz\": 1}", "roger.json: unknown key 'zzz'");
+}
+END_TEST
+
+/* ---- the Marathon app schema --------------------------------------------- */
+
+START_TEST(test_config_marathon_unknown_fields_suggest)
+{
+	assert_refused(HEAD "\"marathon\": {\"instnaces\": 2}}",
+		       "roger.json: marathon: unknown Marathon app field 'instnaces', did you mean 'instances'?");
+	assert_refused(HEAD "\"marathon\": {\"healthcheck\": [{}]}}",
+		       "roger.json: marathon: unknown Marathon app field 'healthcheck', did you mean 'healthChecks'?");
+	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"cpu\": 2}}}}",
+		       "roger.json: environments.prod.marathon: unknown Marathon app field 'cpu', did you mean 'cpus'?");
+	assert_refused(HEAD "\"marathon\": {\"healthChecks\": [{\"path\": \"/\", \"intervalSecond\": 5}]}}",
+		       "roger.json: marathon.healthChecks[0]: unknown Marathon app field 'intervalSecond', did you mean 'intervalSeconds'?");
+	assert_refused(HEAD "\"marathon\": {\"upgradeStrategy\": {\"maximumOverCapcity\": 0}}}",
+		       "roger.json: marathon.upgradeStrategy: unknown Marathon app field 'maximumOverCapcity', did you mean 'maximumOverCapacity'?");
+	assert_refused(HEAD "\"marathon\": {\"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"forcePull\": true}}}}",
+		       "roger.json: marathon.container.docker: unknown Marathon app field 'forcePull', did you mean 'forcePullImage'?");
+	assert_refused(HEAD "\"marathon\": {\"portDefinitions\": [{\"port\": 0, \"nmae\": \"http\"}]}}",
+		       "roger.json: marathon.portDefinitions[0]: unknown Marathon app field 'nmae', did you mean 'name'?");
+	assert_refused(HEAD "\"marathon\": {\"container\": {\"volumes\": [{\"containerPath\": \"/d\", \"persistent\": {\"siz\": 1}}]}}}",
+		       "roger.json: marathon.container.volumes[0].persistent: unknown Marathon app field 'siz', did you mean 'size'?");
+	assert_refused(HEAD "\"marathon\": {\"zzzz\": 1}}",
+		       "roger.json: marathon: unknown Marathon app field 'zzzz' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
+}
+END_TEST
+
+START_TEST(test_config_marathon_values_checked)
+{
+	assert_refused(HEAD "\"marathon\": {\"healthChecks\": [{\"protocol\": \"HTTP2\"}]}}",
+		       "roger.json: marathon.healthChecks[0].protocol: expected one of HTTP HTTPS TCP COMMAND MESOS_HTTP MESOS_HTTPS MESOS_TCP, got 'HTTP2'");
+	assert_refused(HEAD "\"marathon\": {\"container\": {\"type\": \"docker\"}}}",
+		       "roger.json: marathon.container.type: expected one of DOCKER MESOS, got 'docker'");
+	assert_refused(HEAD "\"marathon\": {\"portDefinitions\": [{\"port\": 70000}]}}",
+		       "roger.json: marathon.portDefinitions[0].port: expected an integer <= 65535, got 70000");
+	assert_refused(HEAD "\"marathon\": {\"constraints\": [[\"hostname\"]]}}",
+		       "roger.json: marathon.constraints[0]: expected [field, operator] or [field, operator, value], got 1 elements");
+	assert_refused(HEAD "\"marathon\": {\"unreachableStrategy\": \"off\"}}",
+		       "roger.json: marathon.unreachableStrategy: expected one of disabled, got 'off'");
+	assert_refused(HEAD "\"marathon\": {\"networks\": [{\"mode\": \"bridge\"}]}}",
+		       "roger.json: marathon.networks[0].mode: expected one of host container/bridge container, got 'bridge'");
+	assert_refused(HEAD "\"marathon\": {\"resourceLimits\": {\"cpus\": \"lots\"}}}",
+		       "roger.json: marathon.resourceLimits.cpus: expected one of unlimited, got 'lots'");
+	assert_refused(HEAD "\"marathon\": {\"tasksRunning\": 3}}",
+		       "roger.json: marathon.tasksRunning: Marathon reports this field, an app definition does not set it; remove it");
+	/* A {{ variable }} is known when rendered, not before. */
+	roger_project_free(parse_ok(HEAD "\"marathon\": {\"killSelection\": \"{{ kill }}\"}, \"vars\": {\"kill\": \"OLDEST_FIRST\"}}"));
+	roger_project_free(parse_ok(HEAD "\"marathon\": {\"unreachableStrategy\": \"disabled\", \"resourceLimits\": {\"cpus\": 2, \"mem\": \"unlimited\"},"
+				    " \"constraints\": [[\"hostname\", \"UNIQUE\"], [\"rack\", \"GROUP_BY\", \"3\"]]}}"));
+}
+END_TEST
+
+START_TEST(test_config_marathon_overlay_nulls_at_any_depth)
+{
+	roger_project_free(parse_ok(
+		HEAD "\"marathon\": {\"cmd\": \"x\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"i\", \"privileged\": true}}},"
+		" \"environments\": {\"prod\": {\"marathon\": {\"container\": {\"docker\": {\"privileged\": null}}, \"labels\": {\"A\": null}}}}}"));
+	/* Arrays replace what they merge over: their elements are whole. */
+	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"fetch\": [{\"uri\": null}]}}}}",
+		       "roger.json: environments.prod.marathon.fetch[0].uri: expected a string, got null");
+	/* null is no deletion in the base. */
+	assert_refused(HEAD "\"marathon\": {\"container\": {\"docker\": null}}}",
+		       "roger.json: marathon.container.docker: expected an object, got null");
+}
+END_TEST
+
+START_TEST(test_config_marathon_no_schema_check)
+{
+	static const char text[] =
+		HEAD "\"marathon\": {\"cmd\": \"x\", \"futureField\": {\"a\": 1},"
+		" \"container\": {\"docker\": {\"image\": \"i\", \"newKnob\": true}}, \"instances\": 2}}";
+	static const char typed[] = HEAD "\"marathon\": {\"futureField\": 1, \"instances\": \"2\"}}";
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_project *p = NULL;
+
+	ck_assert_int_eq(roger_project_parse(&p, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "roger.json: marathon: unknown Marathon app field 'futureField' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
+	ck_assert_int_eq(roger_project_parse_ext(&p, "roger.json", text, strlen(text),
+						 ROGER_PROJECT_NO_SCHEMA_CHECK, &err), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(p->marathon, "instances")), 2);
+	roger_project_free(p);
+	p = NULL;
+	/* The fields the schema knows are still checked. */
+	ck_assert_int_eq(roger_project_parse_ext(&p, "roger.json", typed, strlen(typed),
+						 ROGER_PROJECT_NO_SCHEMA_CHECK, &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "roger.json: marathon.instances: expected an integer, got a string");
+}
+END_TEST
+
+/* A fixture's apps, as the list "apps", the object "app" or the app itself. */
+static json_t *fixture_apps(const char *name)
+{
+	char path[PATH_MAX];
+	const char *src = getenv("TEST_SRCDIR");
+	json_error_t jerr;
+	json_t *doc, *apps;
+
+	snprintf(path, sizeof(path), "%s/fixtures/%s", src && *src ? src : "tests", name);
+	doc = json_load_file(path, 0, &jerr);
+	ck_assert_msg(doc != NULL, "%s: %s", path, jerr.text);
+	if (json_object_get(doc, "apps"))
+		apps = json_incref(json_object_get(doc, "apps"));
+	else if (json_object_get(doc, "app"))
+		apps = json_pack("[O]", json_object_get(doc, "app"));
+	else
+		apps = json_pack("[O]", doc);
+	json_decref(doc);
+	return apps;
+}
+
+/* Drop the members Marathon 1.4 writes as null (a definition leaves them out). */
+static void drop_nulls(json_t *v)
+{
+	const char *key;
+	json_t *val;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, key, val) {
+			if (json_is_null(val))
+				json_object_del(v, key);
+			else
+				drop_nulls(val);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, val)
+			drop_nulls(val);
+	}
+}
+
+/*
+ * Every app of the contract's fixtures (1.4's style, 1.5, 1.10), less what
+ * Marathon reports and roger sets, is a valid `marathon` fragment: the
+ * table knows every field a real Marathon wrote.
+ */
+START_TEST(test_config_marathon_fixtures_pass)
+{
+	static const char *const files[] = {
+		"marathon-get-app.json", "marathon-get-apps-1.5.json",
+		"marathon-get-apps-legacy-0.15.json", "marathon-post-app-201.json",
+	};
+	static const char *const reported[] = {
+		"id", "version", "versionInfo", "tasks", "tasksStaged",
+		"tasksRunning", "tasksHealthy", "tasksUnhealthy", "deployments",
+		"lastTaskFailure",
+	};
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		json_t *apps = fixture_apps(files[f]), *app;
+		size_t i;
+
+		ck_assert_uint_gt(json_array_size(apps), 0);
+		json_array_foreach(apps, i, app) {
+			json_t *doc = json_pack("{s:i, s:s, s:O}", "version", 1, "app", "x", "marathon", app);
+			json_t *m = json_object_get(doc, "marathon");
+			struct roger_err err = ROGER_ERR_INIT;
+			struct roger_project *p = NULL;
+			char *text;
+			int rc;
+
+			json_object_set_new(doc, "marathon", json_deep_copy(m));
+			m = json_object_get(doc, "marathon");
+			for (size_t k = 0; k < sizeof(reported) / sizeof(reported[0]); k++)
+				json_object_del(m, reported[k]);
+			drop_nulls(m);
+			text = json_dumps(doc, 0);
+			rc = roger_project_parse(&p, "roger.json", text, strlen(text), &err);
+			ck_assert_msg(rc == 0, "%s app %zu: %s", files[f], i, err.msg);
+			roger_project_free(p);
+			free(text);
+			json_decref(doc);
+		}
+		json_decref(apps);
+	}
 }
 END_TEST
 
@@ -507,6 +682,47 @@ START_TEST(test_config_environment_merge_and_target)
 	ck_assert_int_eq(roger_project_environment(p, "plain", NULL, &target, &err), 0);
 	ck_assert_ptr_null(target);
 	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_config_environment_app_and_group)
+{
+	struct roger_project *p = parse_ok(
+		HEAD "\"group\": \"/web\", \"environments\": {"
+		" \"staging\": {\"app\": \"hello-staging\", \"target\": \"prod\"},"
+		" \"qa\": {\"group\": \"/qa/team\"}, \"prod\": {}}}");
+	struct roger_project_app a;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	ck_assert_int_eq(roger_project_app(&a, p, "staging", &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello-staging");
+	ck_assert_str_eq(a.app, "hello-staging");
+	ck_assert_str_eq(a.group, "/web");
+	ck_assert_int_eq(roger_project_app(&a, p, "qa", &err), 0);
+	ck_assert_str_eq(a.id, "/qa/team/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, "prod", &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, NULL, &err), 0);
+	ck_assert_str_eq(a.id, "/web/hello");
+	ck_assert_int_eq(roger_project_app(&a, p, "prdo", &err), ROGER_EINVALID);
+	ck_assert_str_eq(err.msg, "unknown environment 'prdo' in roger.json, did you mean 'prod'?");
+	/* Selecting an environment makes its app the project's. */
+	ck_assert_str_eq(p->id, "/web/hello");
+	ck_assert_int_eq(roger_project_select_env(p, "staging", &err), 0);
+	ck_assert_str_eq(p->id, "/web/hello-staging");
+	ck_assert_str_eq(p->app, "hello-staging");
+	ck_assert_int_eq(roger_project_select_env(p, NULL, &err), 0);
+	ck_assert_str_eq(p->id, "/web/hello");
+	roger_project_free(p);
+	/* Their ids follow Marathon's rules like the base's. */
+	assert_refused(HEAD "\"environments\": {\"staging\": {\"app\": \"Hello_Staging\"}}}",
+		       "roger.json: environments.staging: invalid app name 'Hello_Staging': segment 'Hello_Staging': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"group\": \"/qa/../x\"}}}",
+		       "roger.json: environments.qa: invalid group '/qa/../x': segment '..': '.' and '..' are not allowed");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": \"tasks\"}}}",
+		       "roger.json: environments.qa: invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": 1}}}",
+		       "roger.json: environments.qa.app: expected a string, got an integer");
 }
 END_TEST
 
@@ -1456,6 +1672,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_wrong_types_by_path);
 	tcase_add_test(tc, test_config_null_allowed_in_overlays);
 	tcase_add_test(tc, test_config_unknown_keys_suggest);
+	tcase_add_test(tc, test_config_marathon_unknown_fields_suggest);
+	tcase_add_test(tc, test_config_marathon_values_checked);
+	tcase_add_test(tc, test_config_marathon_overlay_nulls_at_any_depth);
+	tcase_add_test(tc, test_config_marathon_no_schema_check);
+	tcase_add_test(tc, test_config_marathon_fixtures_pass);
 	tcase_add_test(tc, test_config_required_and_version);
 	tcase_add_test(tc, test_config_app_id_rules);
 	tcase_add_test(tc, test_config_marathon_id_and_version_refused);
@@ -1473,6 +1694,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("environments");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_config_environment_merge_and_target);
+	tcase_add_test(tc, test_config_environment_app_and_group);
 	tcase_add_test(tc, test_config_unknown_environment_suggests);
 	tcase_add_test(tc, test_config_env_names_in_file_order);
 	tcase_add_test(tc, test_config_vars_precedence);

@@ -251,8 +251,8 @@ END_TEST
 START_TEST(test_mesos_agent_urls)
 {
 	struct roger_mesos_agent_info a = { "S1", "agent-7.example.com", 5051,
-					     "slave(1)@10.0.0.7:5051", true };
-	struct roger_mesos_agent_info v6 = { "S2", "::1", 5051, NULL, true };
+					     "slave(1)@10.0.0.7:5051", true, NULL };
+	struct roger_mesos_agent_info v6 = { "S2", "::1", 5051, NULL, true, NULL };
 	static const struct {
 		const char *master, *want;
 	} cases[] = {

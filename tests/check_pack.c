@@ -968,20 +968,29 @@ START_TEST(test_pack_build_command)
 	struct roger_buf raw = ROGER_BUF_INIT, tail = ROGER_BUF_INIT;
 	struct lines lines = { ROGER_BUF_INIT };
 	const char *const exclude[] = { "*.tmp", NULL };
+	const char *const inputs[] = { "../shared", NULL };
 	struct listing got;
 	git_repository *r = fx_init(dir);
 	char *where;
 
 	fx_writes(r, "shared/VERSION", "1.2.3\n");
+	fx_writes(r, "other/secret.txt", "not exported\n");
 	fx_writes(r, "app/src.txt", "source\n");
 	fx_writes(r, "app/.gitignore", "out/\n");
 	fx_commit(r, "cmd", T0, NULL);
 	o.workdir = dir;
 	o.subdir = "app";
 	o.exclude = exclude;
-	o.command = "echo building; mkdir out && cp ../shared/VERSION out/ && pwd >out/where && echo $ROGER_COMMIT >out/commit && echo x >junk.tmp && echo done >&2";
 	o.output_fn = on_line;
 	o.output_data = &lines;
+	/* The export holds the project's directory, not the rest. */
+	o.command = "test ! -e ../other && test ! -e ../shared";
+	build_ok(&a, &o);
+	roger_artifact_free(a);
+	roger_buf_reset(&lines.all);
+	/* and the inputs the project declares, at their places. */
+	o.inputs = inputs;
+	o.command = "echo building; mkdir out && cp ../shared/VERSION out/ && test ! -e ../other && pwd >out/where && echo $ROGER_COMMIT >out/commit && echo x >junk.tmp && echo done >&2";
 	build_ok(&a, &o);
 	ck_assert_str_eq(lines.all.buf, "building\ndone\n");
 	ck_assert_int_eq(roger_fs_read_file(&raw, a->path, NULL), 0);
@@ -1028,6 +1037,111 @@ START_TEST(test_pack_build_command)
 	roger_buf_release(&tail);
 	roger_buf_release(&lines.all);
 	git_repository_free(r);
+	free(dir);
+}
+END_TEST
+
+/*
+ * A monorepo: a commit of another app makes the same release (the same
+ * bytes, labelled with the last commit that changed this project); a
+ * change to the project, to a .gitattributes above it or to one of its
+ * inputs makes a new one.
+ */
+START_TEST(test_pack_build_monorepo_identity)
+{
+	char *dir = sub_path("mono"), *cache = sub_path("mono-cache");
+	struct roger_build_opts o = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_artifact *a = NULL, *b = NULL;
+	struct roger_commit_info src;
+	const char *const inputs[] = { "../../lib", NULL };
+	char c1[41], c2[41], c3[41], c4[41], sha[65];
+	git_repository *r = fx_init(dir);
+
+	fx_writes(r, "apps/vote/app.py", "vote\n");
+	fx_writes(r, "apps/result/server.js", "result\n");
+	fx_writes(r, "lib/common.txt", "common\n");
+	fx_commit(r, "both apps", T0, c1);
+	o.workdir = dir;
+	o.subdir = "apps/result";
+	/* outside the work tree, which the fixture commits whole */
+	o.cache_dir = cache;
+	build_ok(&a, &o);
+	ck_assert_str_eq(a->commit, c1);
+	memcpy(sha, a->sha256, sizeof(sha));
+	roger_artifact_free(a);
+
+	/* vote changes: result's release is the same, bytes and commit. */
+	fx_writes(r, "apps/vote/app.py", "vote 2\n");
+	fx_commit(r, "vote only", T0 + 100, c2);
+	build_ok(&a, &o);
+	ck_assert(a->cached);
+	ck_assert_str_eq(a->commit, c1);
+	ck_assert_str_eq(a->sha256, sha);
+	ck_assert_int_eq(a->time, T0);
+	ck_assert_int_eq(roger_pack_source_commit(&src, NULL, &o, &err), 0);
+	ck_assert_str_eq(src.id, c1);
+	/* Packaged again from nothing, still the same bytes. */
+	o.no_cache = true;
+	build_ok(&b, &o);
+	ck_assert_str_eq(b->sha256, sha);
+	ck_assert_str_eq(b->commit, c1);
+	roger_artifact_free(b);
+	o.no_cache = false;
+	roger_artifact_free(a);
+
+	/* vote's release follows its own commits. */
+	o.subdir = "apps/vote";
+	ck_assert_int_eq(roger_pack_source_commit(&src, NULL, &o, &err), 0);
+	ck_assert_str_eq(src.id, c2);
+	o.subdir = "apps/result";
+
+	/* A .gitattributes above the project is part of it. */
+	fx_writes(r, "apps/.gitattributes", "*.md export-ignore\n");
+	fx_commit(r, "attributes", T0 + 200, c3);
+	build_ok(&a, &o);
+	ck_assert_str_eq(a->commit, c3);
+	roger_artifact_free(a);
+
+	/* An input of a build command too, and only with one. */
+	fx_writes(r, "lib/common.txt", "common 2\n");
+	fx_commit(r, "lib", T0 + 300, c4);
+	build_ok(&a, &o);
+	ck_assert_str_eq(a->commit, c3);
+	roger_artifact_free(a);
+	o.inputs = inputs;
+	o.command = "cp ../../lib/common.txt .";
+	build_ok(&a, &o);
+	ck_assert_str_eq(a->commit, c4);
+	roger_artifact_free(a);
+	fx_writes(r, "apps/vote/app.py", "vote 3\n");
+	fx_commit(r, "vote again", T0 + 400, NULL);
+	build_ok(&a, &o);
+	ck_assert(a->cached);
+	ck_assert_str_eq(a->commit, c4);
+	roger_artifact_free(a);
+
+	/* A modified input makes the work tree dirty. */
+	fx_writes(r, "lib/common.txt", "uncommitted\n");
+	ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EDIRTY);
+	ck_assert_msg(strstr(err.msg, "lib/common.txt"), "%s", err.msg);
+	/* and --allow-dirty exports it from the work tree. */
+	o.allow_dirty = true;
+	build_ok(&a, &o);
+	ck_assert(a->dirty);
+	roger_artifact_free(a);
+	o.allow_dirty = false;
+
+	/* An input outside the repository is refused. */
+	{
+		const char *const outside[] = { "../../../elsewhere", NULL };
+
+		o.inputs = outside;
+		ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EINVALID);
+		ck_assert_str_eq(err.msg, "build.inputs: '../../../elsewhere' is outside the repository");
+	}
+	git_repository_free(r);
+	free(cache);
 	free(dir);
 }
 END_TEST
@@ -1500,6 +1614,7 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_build_cache);
 	tcase_add_test(tc, test_pack_build_dirty);
 	tcase_add_test(tc, test_pack_build_command);
+	tcase_add_test(tc, test_pack_build_monorepo_identity);
 	tcase_add_test(tc, test_pack_build_layer);
 	suite_add_tcase(s, tc);
 

@@ -214,6 +214,35 @@ START_TEST(test_render_environment_and_variables)
 }
 END_TEST
 
+/* An environment with its own app and group renders as that app. */
+START_TEST(test_render_environment_app_and_group)
+{
+	struct roger_project *p = project(
+		"{\"version\": 1, \"app\": \"hello\", \"group\": \"/web\","
+		" \"marathon\": {\"cmd\": \"./run {{ app }}\"},"
+		" \"environments\": {\"staging\": {\"app\": \"hello-staging\"},"
+		" \"qa\": {\"group\": \"/qa\"}, \"prod\": {}}}");
+	json_t *app;
+
+	app = render(p, "staging", &input);
+	assert_json(json_object_get(app, "id"), "\"/web/hello-staging\"");
+	assert_json(json_object_get(app, "cmd"), "\"./run hello-staging\"");
+	assert_json(json_object_get(json_object_get(app, "labels"), "ROGER_APP"),
+		    "\"/web/hello-staging\"");
+	json_decref(app);
+	app = render(p, "qa", &input);
+	assert_json(json_object_get(app, "id"), "\"/qa/hello\"");
+	json_decref(app);
+	app = render(p, "prod", &input);
+	assert_json(json_object_get(app, "id"), "\"/web/hello\"");
+	json_decref(app);
+	app = render(p, NULL, &input);
+	assert_json(json_object_get(app, "id"), "\"/web/hello\"");
+	json_decref(app);
+	roger_project_free(p);
+}
+END_TEST
+
 START_TEST(test_render_fetch_order)
 {
 	struct roger_project *p = project(
@@ -1072,6 +1101,7 @@ static Suite *render_suite(void)
 	tc = tcase_create("render");
 	tcase_add_test(tc, test_render_base);
 	tcase_add_test(tc, test_render_environment_and_variables);
+	tcase_add_test(tc, test_render_environment_app_and_group);
 	tcase_add_test(tc, test_render_fetch_order);
 	tcase_add_test(tc, test_render_refuses_what_roger_owns);
 	tcase_add_test(tc, test_render_errors);

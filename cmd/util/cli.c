@@ -111,13 +111,18 @@ int cli_fail(const struct roger_err *err)
 	return roger_exit_status(err->code ? err->code : ROGER_ERROR);
 }
 
-void cli_update_log_level(struct cli *cli)
+void cli_update_context(struct cli *cli)
 {
 	int level = ROGER_LOG_WARN + cli->verbose * 2;
 	const char *trace = getenv("ROGER_TRACE_HTTP");
+	const char *lenient = getenv("ROGER_NO_SCHEMA_CHECK");
 
 	if (!cli->ctx)
 		return;
+	roger_ctx_set_schema_check(cli->ctx,
+				   !cli->no_schema_check &&
+					   !(lenient && *lenient &&
+					     strcmp(lenient, "0")));
 	if (cli->quiet)
 		level = ROGER_LOG_ERR;
 	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */

@@ -91,7 +91,11 @@ static void parser_init(struct parser *p, const struct roger_cmd *cmd,
 		     o && o->type != CMD_OPT_END; o++) {
 			int val;
 
-			if (o->short_name) {
+			if (o->short_name && t == 1 && cmd->shadows &&
+			    strchr(cmd->shadows, o->short_name)) {
+				/* taken over by the command: long name only */
+				val = (int)next_long++;
+			} else if (o->short_name) {
 				val = o->short_name;
 				if (p->by_val[val])
 					clash(cmd, o);
@@ -376,7 +380,7 @@ static int parse(struct cli *cli, int argc, char **argv, bool top)
 			cli_exit(status);
 	}
 	parser_release(&p);
-	cli_update_log_level(cli);
+	cli_update_context(cli);
 	resolve_color(cli);
 	if (top) {
 		free(operands);
@@ -510,13 +514,13 @@ void cli_usage_line(struct roger_buf *out, const struct roger_cmd *cmd)
 	free(longs);
 }
 
-void cli_print_opts(FILE *fp, const struct cmd_opt *opts)
+void cli_print_opts(FILE *fp, const struct cmd_opt *opts, const char *hide)
 {
 	for (const struct cmd_opt *o = opts; o && o->type != CMD_OPT_END;
 	     o++) {
 		struct roger_buf left = ROGER_BUF_INIT;
 
-		if (o->short_name)
+		if (o->short_name && !(hide && strchr(hide, o->short_name)))
 			roger_buf_addf(&left, "-%c%s", o->short_name,
 				       o->long_name ? ", " : "");
 		else
@@ -543,11 +547,11 @@ void cli_print_usage(FILE *fp, const struct roger_cmd *cmd)
 	roger_buf_release(&line);
 	if (cmd->opts && cmd->opts[0].type != CMD_OPT_END) {
 		fputs("\nOptions:\n", fp);
-		cli_print_opts(fp, cmd->opts);
+		cli_print_opts(fp, cmd->opts, NULL);
 	}
 	if (!(cmd->flags & CMD_NO_GLOBAL_OPTS)) {
 		fputs("\nGlobal options:\n", fp);
-		cli_print_opts(fp, cli_global_opts);
+		cli_print_opts(fp, cli_global_opts, cmd->shadows);
 	}
 	fprintf(fp, "\nSee 'man roger-%s' for details.\n", cmd->name);
 }

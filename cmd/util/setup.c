@@ -28,7 +28,8 @@ int cli_load_project(struct cli *cli)
 		return ROGER_EXIT_OK;
 	if (roger_project_load(&cli->project, cli->ctx, cli->dir, &err) < 0)
 		return cli_fail(&err);
-	if (roger_project_check_env(cli->project, cli->env, &err) < 0)
+	/* -e chooses the app too: an environment may set its app and group. */
+	if (roger_project_select_env(cli->project, cli->env, &err) < 0)
 		return cli_fail(&err);
 	return ROGER_EXIT_OK;
 }

@@ -102,6 +102,9 @@ struct roger_agent {
 	bool overlay_broken; /* overlayfs failed once: copy the images */
 };
 
+/* The executor's name as Mesos words it (mesos-state.c); new reference. */
+json_t *roger_agent_executor_name(const struct roger_agent_run *r);
+
 /* ---- agent-image.c: tasks that run in an image ----------------------------- */
 
 struct roger_err;

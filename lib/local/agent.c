@@ -411,6 +411,81 @@ static void emit(struct roger_agent *a, struct roger_agent_run *r,
 		a->on_update(a->data, &u);
 }
 
+/* The bytes of the files under `name` (relative to `at`), links not followed. */
+static uint64_t tree_bytes_at(int at, const char *name)
+{
+	struct dirent *e;
+	struct stat st;
+	uint64_t total = 0;
+	DIR *d;
+	int fd;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			total += tree_bytes_at(dirfd(d), e->d_name);
+	closedir(d);
+	return total;
+}
+
+uint64_t roger_agent_tree_bytes(const char *path)
+{
+	return tree_bytes_at(AT_FDCWD, path);
+}
+
+/* Take the finished run at `*pp` off the list onto `*victims` (lock held). */
+static void take(struct roger_agent *a, struct roger_agent_run **pp,
+		 struct roger_agent_run **victims)
+{
+	struct roger_agent_run *v = *pp;
+
+	*pp = v->next;
+	v->joined = true;
+	v->next = *victims;
+	*victims = v;
+	a->n_completed--;
+}
+
+/*
+ * Join the threads of `victims` (runs already taken off the list, lock
+ * not held), delete their sandboxes (the executor directory, unless a
+ * later run of the same executor shares it), adding their bytes to
+ * `*bytes` when not NULL, and free them.
+ */
+static void reap(struct roger_agent *a, struct roger_agent_run *victims,
+		 uint64_t *bytes)
+{
+	while (victims) {
+		struct roger_agent_run *v = victims;
+		bool shared = false;
+		const char *dir;
+
+		victims = v->next;
+		pthread_join(v->thread, NULL);
+		pthread_mutex_lock(&a->lock);
+		for (struct roger_agent_run *r = a->runs; r; r = r->next)
+			if (strcmp(r->executor_dir, v->executor_dir) == 0)
+				shared = true;
+		pthread_mutex_unlock(&a->lock);
+		dir = shared ? v->sandbox : v->executor_dir;
+		if (bytes)
+			*bytes += tree_bytes_at(AT_FDCWD, dir);
+		remove_tree(dir);
+		run_free(v);
+	}
+}
+
 /*
  * Forget the oldest finished runs beyond max_completed, deleting their
  * sandboxes.  Runs whose thread has not finished yet are skipped (`self`
@@ -430,32 +505,74 @@ static void evict(struct roger_agent *a)
 				oldest = pp;
 		if (!oldest)
 			break;
-		{
-			struct roger_agent_run *v = *oldest;
-
-			*oldest = v->next;
-			v->joined = true;
-			v->next = victims;
-			victims = v;
-			a->n_completed--;
-		}
+		take(a, oldest, &victims);
 	}
 	pthread_mutex_unlock(&a->lock);
+	reap(a, victims, NULL);
+}
 
-	while (victims) {
-		struct roger_agent_run *v = victims;
-		bool shared = false;
+/*
+ * Whether finished run `r` is one of the `keep` most recent finished runs
+ * of its app (lock held).
+ */
+static bool recent_of_app(const struct roger_agent *a,
+			  const struct roger_agent_run *r, unsigned keep)
+{
+	unsigned newer = 0;
 
-		victims = v->next;
-		pthread_join(v->thread, NULL);
-		pthread_mutex_lock(&a->lock);
-		for (struct roger_agent_run *r = a->runs; r; r = r->next)
-			if (strcmp(r->executor_dir, v->executor_dir) == 0)
-				shared = true;
-		pthread_mutex_unlock(&a->lock);
-		remove_tree(shared ? v->sandbox : v->executor_dir);
-		run_free(v);
+	for (const struct roger_agent_run *o = a->runs; o; o = o->next)
+		if (o != r && o->completed_seq > r->completed_seq &&
+		    !strcmp(o->name, r->name) && o->done && !o->joined)
+			newer++;
+	return newer < keep;
+}
+
+void roger_agent_prune_generations(const char *work_dir, unsigned *removed,
+				   uint64_t *bytes)
+{
+	struct dirent *e;
+	int fd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, "slaves.previous") &&
+		    !roger_starts_with(e->d_name, ".slaves.trash-"))
+			continue;
+		*bytes += tree_bytes_at(dirfd(d), e->d_name);
+		(*removed)++;
+		remove_tree_at(dirfd(d), e->d_name);
+	}
+	closedir(d);
+}
+
+int roger_agent_prune(struct roger_agent *a, unsigned keep,
+		      unsigned *removed, uint64_t *bytes)
+{
+	struct roger_agent_run *victims = NULL, **pp;
+
+	*removed = 0;
+	*bytes = 0;
+	pthread_mutex_lock(&a->lock);
+	for (pp = &a->runs; *pp && !a->closing;) {
+		struct roger_agent_run *r = *pp;
+
+		if (!r->completed_seq || !r->done || r->joined ||
+		    recent_of_app(a, r, keep)) {
+			pp = &r->next;
+			continue;
+		}
+		(*removed)++;
+		take(a, pp, &victims);
+	}
+	pthread_mutex_unlock(&a->lock);
+	reap(a, victims, bytes);
+	roger_agent_prune_generations(a->work_dir, removed, bytes);
+	return 0;
 }
 
 /* ---- the task thread ----------------------------------------------------- */

@@ -175,6 +175,27 @@ unsigned roger_agent_watchdog_restarts(struct roger_agent *a);
  * when it can (borrowed, for the agent's life). */
 const char *roger_agent_isolation_why(struct roger_agent *a);
 
+/*
+ * Delete the sandboxes of finished tasks beyond the `keep` most recent of
+ * each app (the agent knows an app by the task's `name`), and those of
+ * earlier runs of the agent, which it no longer serves.  A task that runs
+ * is never touched.  *removed and *bytes get how many sandboxes (or
+ * earlier generations) and how many bytes of files they held.  Returns 0.
+ */
+int roger_agent_prune(struct roger_agent *a, unsigned keep,
+		      unsigned *removed, uint64_t *bytes);
+
+/*
+ * Delete the sandboxes of earlier runs of an agent whose work directory
+ * is `work_dir` (slaves.previous, and what a start left to delete),
+ * adding to *removed and *bytes.
+ */
+void roger_agent_prune_generations(const char *work_dir, unsigned *removed,
+				   uint64_t *bytes);
+
+/* The bytes of the files under `path`, symbolic links not followed. */
+uint64_t roger_agent_tree_bytes(const char *path);
+
 /* The sandbox directory of a task, running or completed (new string). */
 char *roger_agent_sandbox(struct roger_agent *a, const char *task_id);
 
@@ -263,5 +284,91 @@ void roger_agent_files_browse(struct roger_agent *a, const char *path,
 			      struct roger_agent_reply *out);
 void roger_agent_files_download(struct roger_agent *a, const char *path,
 				struct roger_agent_reply *out);
+
+/* ---- commands inside tasks, and their statistics (agent-exec.c) ------- */
+
+/*
+ * Where a command started inside a running task runs (a nested container
+ * session): the task's sandbox and environment, and its first process.
+ * Everything is a copy; release it with roger_agent_exec_target_release().
+ */
+struct roger_agent_exec_target {
+	char *task_id;
+	char *sandbox; /* the working directory */
+	char **env;    /* the task's environment, NULL-terminated */
+	pid_t task_pid; /* the task's first process (its session's leader) */
+	/*
+	 * An image task: the session joins its container (task_pid is the
+	 * container's init) and runs in ROGER_CONTAINER_SANDBOX there, as
+	 * its user; env is the container's.  Else it runs on the host.
+	 */
+	bool in_container;
+	bool userns;   /* the container has a user namespace of its own */
+	uid_t uid;     /* the container's user (set when not userns) */
+	gid_t gid;
+};
+
+/*
+ * The target of the running task whose container id is `container_id`.
+ * ROGER_ENOTFOUND ("Root container <id> not found", as Mesos words it)
+ * when no live task has it; ROGER_EEXISTS when its task has no process
+ * (still fetching, or ending); ROGER_ENOMEM.
+ */
+int roger_agent_exec_target(struct roger_agent_exec_target *out,
+			    struct roger_agent *a, const char *container_id,
+			    struct roger_err *err);
+void roger_agent_exec_target_release(struct roger_agent_exec_target *t);
+
+/* Whether the task of `container_id` runs and nobody asked to kill it. */
+bool roger_agent_container_live(struct roger_agent *a, const char *container_id);
+/* Whether the task of `container_id` reached a terminal state (or is
+ * unknown). */
+bool roger_agent_container_over(struct roger_agent *a, const char *container_id);
+
+/* The process of a session: what to run and its descriptors. */
+struct roger_agent_exec_cmd {
+	/* What execve() runs (roger_proc_find_program); in a container,
+	 * the program's name, looked for in the container's PATH. */
+	const char *path;
+	char *const *argv;
+	char *const *envp; /* the whole environment */
+	int in_fd, out_fd, err_fd;
+	bool ctty;         /* in_fd is a terminal to make the controlling one */
+};
+
+/*
+ * Start a session's process inside the task `t`: a session of its own,
+ * recorded by the watchdog, in the task's sandbox (and, once tasks run in
+ * containers, inside the task's container).  As roger_proc_spawn(): *out
+ * is the pid, which the caller waits for with WNOWAIT and then hands to
+ * roger_agent_exec_reap().
+ */
+int roger_agent_exec_spawn(pid_t *out, int *exec_errno, struct roger_agent *a,
+			   const struct roger_agent_exec_target *t,
+			   const struct roger_agent_exec_cmd *c,
+			   struct roger_err *err);
+/* After the process exited: kill what is left of its process group,
+ * unrecord it from the watchdog, reap it. */
+void roger_agent_exec_reap(struct roger_agent *a, pid_t pid);
+
+/*
+ * GET /monitor/statistics: one entry per running task, with its cpu
+ * times, resident memory, processes and threads summed over the
+ * processes of its session, and its limits.  New reference, NULL when out
+ * of memory.
+ */
+json_t *roger_agent_statistics(struct roger_agent *a);
+
+/* The fields of one /proc/<pid>/stat line that statistics use. */
+struct roger_agent_proc_stat {
+	long session;
+	unsigned long long utime, stime, cutime, cstime; /* clock ticks */
+	long threads;
+	long long rss_pages;
+};
+
+/* Read a /proc/<pid>/stat line (`len` bytes): 0, or -1 when malformed. */
+int roger_agent_proc_stat_parse(struct roger_agent_proc_stat *out,
+				const char *line, size_t len);
 
 #endif

@@ -574,6 +574,14 @@ static int copy_tree(int src, int dst, int depth, struct roger_err *err)
 	return rc;
 }
 
+void roger_container_user_of(const struct roger_container *c, bool *userns,
+			     uid_t *uid, gid_t *gid)
+{
+	*userns = c->userns;
+	*uid = c->uid;
+	*gid = c->gid;
+}
+
 void roger_container_free(struct roger_container *c)
 {
 	if (!c)

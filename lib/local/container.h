@@ -116,6 +116,11 @@ int roger_container_spawn(pid_t *out, int *exec_errno, bool *overlay_failed,
  */
 void roger_container_status(const struct roger_container *c, siginfo_t *si);
 
+/* Who runs inside: the image's user, and whether a user namespace maps
+ * the server's user to it (then the process that joins is that user). */
+void roger_container_user_of(const struct roger_container *c, bool *userns,
+			     uid_t *uid, gid_t *gid);
+
 /* Remove its directory (once no process runs in it) and free.  NULL ok. */
 void roger_container_free(struct roger_container *c);
 

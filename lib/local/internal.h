@@ -112,6 +112,10 @@ struct roger_local {
 	char framework_id[64], master_id[64], agent_id[64];
 	double cap_cpus, cap_mem;
 	int64_t start_ms;
+	uint64_t gc_size;  /* prune past this many bytes; UINT64_MAX: never */
+	pthread_cond_t gc_wake; /* wakes the collector (prune.c) to stop */
+	pthread_t gc_thread;
+	bool gc_started;
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -137,6 +141,7 @@ struct roger_local {
 	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_metronome *metronome; /* local/metronome-int.h */
 	struct roger_local_events *events;
+	struct roger_local_sessions *sessions; /* exec sessions (session.h) */
 	struct roger_local_app *apps; /* sorted by id */
 	struct roger_local_deployment *deployments; /* in creation order */
 };
@@ -470,5 +475,24 @@ char *roger_local_artifact_path(struct roger_local *L, const char *rel);
 /* GET and HEAD of an artifact. */
 void roger_local_artifact_get(struct roger_local *L, const char *rel,
 			      bool head, struct roger_local_resp *rs);
+
+/* ---- prune.c ---------------------------------------------------------------- */
+
+/*
+ * Prune sandboxes and artifacts now (no lock held), keeping the sandboxes
+ * of the `keep` last finished tasks of each app: see roger_local_prune().
+ * Fills the sandbox and artifact fields of `out`.
+ */
+int roger_local_prune_run(struct roger_local *L, unsigned keep,
+			  struct roger_local_prune_report *out,
+			  struct roger_err *err);
+/* POST /roger/prune?keep=N: what was removed, as JSON. */
+void roger_local_prune_route(struct roger_local *L,
+			     const struct roger_local_req *rq,
+			     struct roger_local_resp *rs);
+/* The thread that prunes past L->gc_size (none when it is UINT64_MAX). */
+int roger_local_gc_start(struct roger_local *L, struct roger_err *err);
+/* Stop it (after L->stopping is set). */
+void roger_local_gc_stop(struct roger_local *L);
 
 #endif

@@ -32,6 +32,9 @@
  *			containers of image tasks under provisioner/)
  *	registry/	roger local's own registry (its blobs and tags)
  *	images/		the image store: pulled images, unpacked once each
+ *
+ * Sandboxes of finished tasks and artifacts nothing refers to any more are
+ * removed by roger_local_prune(), and by the server itself past gc_size.
  */
 #ifndef ROGER_LOCAL_H
 #define ROGER_LOCAL_H
@@ -39,6 +42,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "../common.h"
 
@@ -63,7 +68,13 @@ struct roger_local_options {
 	/* The port of roger local's own registry on 127.0.0.1 (a free one
 	 * when it is taken); 0: any free port. */
 	int registry_port;
+	/* Past this many bytes of sandboxes and artifacts, the server prunes
+	 * itself (roger_local_prune()); 0: the default (ROGER_LOCAL_GC_SIZE),
+	 * UINT64_MAX: never. */
+	uint64_t gc_size;
 };
+
+#define ROGER_LOCAL_GC_SIZE (1ULL << 30)
 
 /*
  * Serve until `*stop` becomes non-zero (a signal handler sets it), then
@@ -160,24 +171,6 @@ ROGER_EXTERN char *roger_local_token_file(const char *state_dir);
 ROGER_EXTERN int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 			   const char *state_dir, struct roger_err *err);
 
-struct roger_local_prune_report {
-	unsigned images;        /* images removed (their root filesystems) */
-	unsigned images_in_use; /* unused by any app, kept: tasks run on them */
-	unsigned blobs;         /* blobs removed */
-	uint64_t bytes;         /* their size */
-	unsigned containers;    /* left-over container directories removed */
-};
-
-/*
- * Remove from the state directory what nothing needs: the images that no
- * version of any app names and no task runs on, the blobs only they
- * needed, and container roots a killed server left.  Safe while a server
- * runs (it waits for pulls in flight).
- */
-ROGER_EXTERN int
-roger_local_prune(struct roger_local_prune_report *out, const char *state_dir,
-		  struct roger_err *err);
-
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
 ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
 
@@ -186,6 +179,46 @@ ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
  * NULL when out of memory).
  */
 ROGER_EXTERN char *roger_local_default_state_dir(const struct roger_ctx *ctx);
+
+/* ---- pruning ------------------------------------------------------------ */
+
+/* The finished tasks of each app whose sandboxes `roger local prune` keeps. */
+#define ROGER_LOCAL_PRUNE_KEEP 3
+
+struct roger_local_prune_report {
+	unsigned sandboxes;      /* sandboxes (and earlier generations) removed */
+	uint64_t sandbox_bytes;  /* the bytes of their files */
+	unsigned artifacts;      /* artifacts of the store removed */
+	uint64_t artifact_bytes; /* their bytes */
+	json_t *artifact_paths;  /* their paths in the store (new reference) */
+	unsigned images;         /* images removed (their root filesystems) */
+	unsigned images_in_use;  /* unused by any app, kept: tasks run on them */
+	unsigned blobs;          /* blobs removed */
+	uint64_t bytes;          /* their size */
+	unsigned containers;     /* left-over container directories removed */
+	bool offline;            /* no server ran: the files were pruned here */
+};
+
+/*
+ * Remove from the state directory what roger local keeps but nothing
+ * needs:
+ *  - the sandboxes of finished tasks beyond the `keep` most recent of each
+ *    app, and those of earlier runs of the server;
+ *  - the artifacts of the store that no app definition, stored version,
+ *    task or deployment refers to and nothing used in the last ten
+ *    minutes;
+ *  - the images that no version of any app names and no task runs on, the
+ *    blobs only they needed, and container roots a killed server left.
+ * A running task, its sandbox, artifact and image are never touched.  A
+ * running server of `state_dir` removes sandboxes and artifacts itself
+ * (POST /roger/prune); when none runs, they are removed here.  Release the
+ * report with roger_local_prune_report_release().
+ */
+ROGER_EXTERN int
+roger_local_prune(struct roger_local_prune_report *out, struct roger_ctx *ctx,
+		  const char *state_dir, unsigned keep, struct roger_err *err);
+ROGER_EXTERN void
+roger_local_prune_report_release(struct roger_local_prune_report *r);
 
 ROGER_END_DECLS
 

@@ -195,7 +195,7 @@ static json_t *task_json(bool *ok, const struct roger_agent *a,
 
 /* "Command Executor (Task: <id>) (Command: sh -c '<cmd>')", cut as Mesos
  * cuts it (slave.cpp getExecutorInfo). */
-static json_t *executor_name(const struct roger_agent_run *r)
+json_t *roger_agent_executor_name(const struct roger_agent_run *r)
 {
 	struct roger_buf b = ROGER_BUF_INIT, cmd = ROGER_BUF_INIT;
 	json_t *v = NULL;
@@ -231,7 +231,7 @@ static json_t *executor_json(bool *ok, const struct roger_agent *a,
 	       *completed = arr(ok);
 
 	set(ok, e, "id", json_string(r->task_id));
-	set(ok, e, "name", executor_name(r));
+	set(ok, e, "name", roger_agent_executor_name(r));
 	set(ok, e, "source", json_string(r->task_id));
 	set(ok, e, "container", json_string(r->container_id));
 	set(ok, e, "directory", json_string(r->sandbox));

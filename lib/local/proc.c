@@ -38,8 +38,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,6 +164,18 @@ void roger_proc_exec(const char *path, char *const argv[], char *const envp[])
 {
 	execve(path, argv, envp);
 	child_fail();
+}
+
+void roger_proc_fail(void)
+{
+	child_fail();
+}
+
+void roger_proc_handoff(void)
+{
+	if (child_report_fd >= 0)
+		close(child_report_fd);
+	child_report_fd = -1;
 }
 
 /* The descriptors of a child, all numbered 3 or above (so that dup2()
@@ -331,6 +345,37 @@ int roger_proc_spawn(pid_t *out, int *exec_errno,
 	c.run = exec_task;
 	c.data = (void *)s;
 	return roger_proc_fork(out, exec_errno, &c, err);
+}
+
+char *roger_proc_find_program(const char *file, char *const *env,
+			      const char *dir)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin", *p;
+	struct stat st;
+
+	if (strchr(file, '/'))
+		return strdup(file);
+	for (; env && *env; env++)
+		if (!strncmp(*env, "PATH=", 5))
+			path = *env + 5;
+	for (p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		bool rel = n == 0 || p[0] != '/';
+		char *cand = NULL;
+
+		if (asprintf(&cand, "%s%s%.*s%s%s", rel ? dir : "",
+			     rel ? "/" : "", (int)n, p, n ? "/" : "",
+			     file) < 0)
+			return NULL;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		p += n;
+		if (!*p)
+			break;
+	}
+	return strdup(file);
 }
 
 /* Whether a process of group `pgid` is still alive (not a zombie). */

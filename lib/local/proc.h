@@ -63,6 +63,17 @@ int roger_proc_fork(pid_t *out, int *exec_errno,
 void roger_proc_exec(const char *path, char *const argv[], char *const envp[])
 	__attribute__((noreturn));
 
+/* In a child of roger_proc_fork(): report errno (what just failed) to the
+ * parent as roger_proc_exec() does, and exit with status 127. */
+void roger_proc_fail(void) __attribute__((noreturn));
+
+/*
+ * In a child of roger_proc_fork() that forks again and waits, leaving the
+ * exec to its own child: let go of the report, so that the parent learns
+ * of the exec (or its failure) from the grandchild alone.
+ */
+void roger_proc_handoff(void);
+
 /* A task's process, for roger_proc_spawn(). */
 struct roger_proc_spec {
 	const char *path;  /* what execve() runs */
@@ -110,6 +121,18 @@ void roger_proc_wait_group(pid_t pgid, int timeout_ms);
  */
 int roger_proc_kill_env(const char *entry, bool prefix,
 			unsigned long long since, char *buf, size_t size);
+
+/*
+ * What execve() should run for program `file` in an environment whose PATH
+ * is taken from `env`: `file` itself when it holds a '/', else the first
+ * executable regular file of that name in PATH's directories, relative
+ * ones (and empty entries) taken from `dir`; `file` when none is found, so
+ * that the exec fails with ENOENT.  As execvp() does, but computed before
+ * fork(): execvp is not async-signal-safe.  New string, NULL when out of
+ * memory.
+ */
+char *roger_proc_find_program(const char *file, char *const *env,
+			      const char *dir);
 
 /* When process `pid` started, in clock ticks after boot; 0 if unknown. */
 unsigned long long roger_proc_start_time(pid_t pid);

@@ -2,8 +2,9 @@
  * server.c - roger local's HTTP server (libmicrohttpd) and its lifetime.
  *
  * One loopback port serves everything: Marathon (/v2/..., /ping), Mesos'
- * master and agent (/master/state, /state, /slave(1)/state, /files/...)
- * and the artifact store (/artifacts/...).  Request bodies are collected
+ * master and agent (/master/state, /state, /slave(1)/state, /files/...,
+ * /monitor/statistics, and the operator API /api/v1, whose calls v1.c
+ * takes whole: see session.h) and the artifact store (/artifacts/...).  Request bodies are collected
  * in memory (JSON, capped) or, for PUT /artifacts/, streamed into a
  * temporary file.  Handlers fill a struct roger_local_resp; this file
  * turns it into a response with the headers Marathon's filters add
@@ -69,6 +70,7 @@
 #include "local/local.h"
 #include "local/metronome-int.h"
 #include "local/proc.h"
+#include "local/session.h"
 #include "util.h"
 
 #define BODY_MAX (16 * 1024 * 1024)
@@ -91,6 +93,9 @@ struct conn {
 	char *upload_dest;
 	bool upload_error;
 	bool upload_invalid;
+	/* POST /api/v1: every call goes to v1.c (session.h) */
+	bool v1;
+	void *v1_state;
 };
 
 /* ---- request helpers ------------------------------------------------------- */
@@ -203,6 +208,11 @@ static bool mesos_route(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_resp_json(rs, doc ? 200 : 500, doc);
 		return true;
 	}
+	if (!strcmp(p, "/monitor/statistics")) {
+		doc = roger_agent_statistics(L->agent);
+		roger_local_resp_json(rs, doc ? 200 : 500, doc);
+		return true;
+	}
 	if (strcmp(p, "/files/read") && strcmp(p, "/files/browse") &&
 	    strcmp(p, "/files/download"))
 		return false;
@@ -259,6 +269,10 @@ static void route(struct roger_local *L, struct conn *c,
 		return;
 	if (roger_local_metronome_api(L->metronome, rq, rs))
 		return;
+	if (!strcmp(rq->path, "/roger/prune")) {
+		roger_local_prune_route(L, rq, rs);
+		return;
+	}
 	if (roger_local_api(L, rq, rs))
 		return;
 	if (is_marathon_path(rq->path)) {
@@ -573,8 +587,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (!c->refused && !strcmp(method, "PUT") &&
 		    !strncmp(url, "/artifacts/", 11))
 			upload_begin(L, c);
-		return MHD_YES;
+		c->v1 = !c->refused && roger_local_v1_path(url);
+		if (!c->v1)
+			return MHD_YES;
 	}
+	if (c->v1)
+		return roger_local_v1_handle(L, conn, &c->v1_state, method,
+					     upload_data, upload_data_size);
 	if (*upload_data_size > 0) {
 		if (c->refused)
 			*upload_data_size = 0; /* dropped as it comes */
@@ -630,6 +649,7 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 	(void)toe;
 	if (!c)
 		return;
+	roger_local_v1_done(c->v1_state);
 	if (c->upload_fd >= 0)
 		close(c->upload_fd);
 	if (c->upload_tmp)
@@ -838,6 +858,7 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->work_dir = roger_path_join(o->state_dir, "agent");
 	L->cap_cpus = o->cpus > 0 ? o->cpus : machine_cpus();
 	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
+	L->gc_size = o->gc_size ? o->gc_size : ROGER_LOCAL_GC_SIZE;
 	L->start_ms = roger_ctx_wall_ms(ctx);
 	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
 	    roger_local_events_new(&L->events, L->max_events) < 0) {
@@ -966,10 +987,15 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.images = L->images;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
 		goto out;
+	if (roger_local_sessions_new(&L->sessions, ctx, L->agent) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = roger_local_sched_start(L, err)) < 0)
 		goto out;
 	sched = true;
-	if ((rc = roger_local_metronome_start(L->metronome, err)) < 0)
+	if ((rc = roger_local_gc_start(L, err)) < 0 ||
+	    (rc = roger_local_metronome_start(L->metronome, err)) < 0)
 		goto out;
 	d = start_http(L, sock);
 	if (!d) {
@@ -991,14 +1017,22 @@ int roger_local_serve(struct roger_ctx *ctx,
 	}
 	roger_log(ctx, ROGER_LOG_NOTICE, "roger local stopping");
 out:
-	if (L && d)
+	if (L && d) {
 		end_streams(L);
+		roger_local_sessions_shutdown(L->sessions);
+	}
 	if (d)
 		MHD_stop_daemon(d);
+	if (L) {
+		roger_local_sessions_free(L->sessions);
+		L->sessions = NULL;
+	}
 	if (sock >= 0)
 		close(sock);
-	if (sched)
+	if (sched) {
 		roger_local_sched_stop(L);
+		roger_local_gc_stop(L);
+	}
 	if (L && L->agent)
 		roger_local_metronome_stop(L->metronome);
 	if (L && L->agent) {

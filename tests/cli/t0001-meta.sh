@@ -19,6 +19,11 @@ section() {
 	awk -v s="$1" '$0 == s { on = 1; next } /^[A-Z][A-Z ]*$/ { on = 0 } on'
 }
 
+# Each line with its blanks squeezed, for text laid out in columns.
+fold_lines() {
+	sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//'
+}
+
 fold_ws() {
 	tr '\n\t' '  ' | sed 's/  */ /g; s/^ //; s/ $//'
 }
@@ -67,7 +72,8 @@ test_expect_success 'an option means one thing in every command that has it' '
 	awk "{ print \$1 }" names | uniq -d >clashes &&
 	test_line_count 0 clashes &&
 	# a letter: always the same long name, but -n (a dry run or a count)
-	awk "\$2 != \"-\" && \$2 != \"n\" { print \$2, \$3 }" opts | sort -u >letters &&
+	# and -t after exec (--tty, as in kubectl; --target before it)
+	awk "\$2 != \"-\" && \$2 != \"n\" && !(\$1 == \"exec\" && \$2 == \"t\") { print \$2, \$3 }" opts | sort -u >letters &&
 	awk "{ print \$1 }" letters | uniq -d >clashes &&
 	test_line_count 0 clashes &&
 	awk "\$2 == \"n\" && \$4 == \"flag\" { print \$3 }" opts | sort -u >n_flag &&
@@ -95,6 +101,34 @@ if [ -z "$MANDOC" ]; then
 else
 test_expect_success 'man pages are clean under mandoc -Tlint' '
 	"$MANDOC" -Tlint -W warning "$top"/man/*.1
+'
+
+# A quote opened inside another one, as an enclosure macro that swallows
+# the next macro's words renders it ("`stdout or `stderr''").
+test_expect_success 'no man page renders a quote inside a quote' '
+	for page in "$top"/man/*.1; do
+		render "$page" | awk -v page="${page##*/}" "
+			{
+				for (i = 1; i <= length(\$0); i++) {
+					c = substr(\$0, i, 1)
+					if (c == \"\140\" && open) { print page \": \" NR \": \" \$0; bad = 1 }
+					if (c == \"\140\") open = 1
+					else if (c == \"\047\") open = 0
+				}
+			}
+			END { exit bad }" || exit 1
+	done
+'
+
+test_expect_success 'roger-init(1) shows what roger init prints' '
+	test_create_repo hello "
+		echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node index.js\\\"}, \\\"dependencies\\\": {\\\"express\\\": \\\"^4\\\"}}\" >package.json &&
+		echo {} >package-lock.json" &&
+	(cd hello && "$ROGER" init) | fold_lines >printed &&
+	render "$top/man/roger-init.1" | section DESCRIPTION |
+		sed -n "/^ *app: /,/^\$/p" | sed "/^\$/d" | fold_lines >shown &&
+	test -s shown &&
+	test_cmp shown printed
 '
 
 test_expect_success 'each usage string equals its man page SYNOPSIS' '

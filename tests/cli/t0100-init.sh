@@ -16,6 +16,23 @@ json_get() {
 	EOF
 }
 
+# The programs that init looks for on PATH, so that what this machine has
+# installed changes nothing; and a PATH of the system without them (nobin:
+# the libtool wrapper of $ROGER needs the rest), and one with yarn alone.
+mkdir -p "$TRASH/stubs" "$TRASH/nobin" "$TRASH/onlyyarn" &&
+for t in npm node yarn pnpm go cargo bundle; do
+	printf '#!/bin/sh\n' >"$TRASH/stubs/$t" && chmod +x "$TRASH/stubs/$t"
+done &&
+for f in /usr/bin/* /bin/*; do
+	case ${f##*/} in
+	npm | node | yarn | pnpm | corepack) ;;
+	*) [ -e "$TRASH/nobin/${f##*/}" ] || ln -s "$f" "$TRASH/nobin/${f##*/}" ;;
+	esac
+done &&
+cp "$TRASH/stubs/yarn" "$TRASH/onlyyarn/yarn" || exit 99
+PATH="$TRASH/stubs:$PATH"
+export PATH
+
 test_expect_success 'a Procfile web: line gives the command and a health check' '
 	test_create_repo hello "printf \"worker: ./work\nweb: bundle exec puma -p \\\$PORT  \n\" >Procfile" &&
 	(cd hello && "$ROGER" init >../out 2>../err) &&
@@ -129,6 +146,63 @@ test_expect_success 'Python: requirements.txt and app.py' '
 	test_grep "^health check: .*(requirements.txt lists Flask)" out
 '
 
+test_expect_success 'Python: an app module that starts no server gets one' '
+	test_create_repo flask "printf \"Flask==3.0\ngunicorn==22.0\n\" >requirements.txt &&
+		printf \"from flask import Flask\nserver = Flask(__name__)\n\" >app.py" &&
+	"$ROGER" -C flask init >out &&
+	test "$(json_get flask/roger.json marathon.cmd)" = "python3 -m gunicorn --bind 0.0.0.0:\$PORT0 app:server" &&
+	test_grep "^command: .*(app.py defines the WSGI app .server. and starts no server; requirements.txt lists gunicorn)" out &&
+	test_create_repo flaskdev "echo Flask >requirements.txt &&
+		printf \"import flask\napp = flask.Flask(__name__)\n\" >main.py" &&
+	"$ROGER" -C flaskdev init >out &&
+	test "$(json_get flaskdev/roger.json marathon.cmd)" = "python3 -m flask --app main:app run --host 0.0.0.0 --port \$PORT0" &&
+	test_grep "Flask.s development server; add gunicorn" out &&
+	test_create_repo asgi "printf \"fastapi\nuvicorn[standard]\n\" >requirements.txt &&
+		printf \"from fastapi import FastAPI\napp = FastAPI()\n\" >app.py" &&
+	"$ROGER" -C asgi init >out &&
+	test "$(json_get asgi/roger.json marathon.cmd)" = "python3 -m uvicorn app:app --host 0.0.0.0 --port \$PORT0" &&
+	test_create_repo noserver "echo fastapi >requirements.txt &&
+		printf \"from fastapi import FastAPI\napp = FastAPI()\n\" >app.py" &&
+	"$ROGER" -C noserver init >out &&
+	test "$(json_get noserver/roger.json marathon.cmd)" = "<absent>" &&
+	test_grep "^command: *none (app.py defines the ASGI app .app. but starts no server, and requirements.txt lists none (add uvicorn to it, or use --cmd))" out &&
+	test_create_repo runs "echo Flask >requirements.txt &&
+		printf \"from flask import Flask\napp = Flask(__name__)\nif __name__ == \\\"__main__\\\":\n    app.run(host=\\\"0.0.0.0\\\", port=int(os.environ[\\\"PORT\\\"]))\n\" >app.py" &&
+	"$ROGER" -C runs init >out &&
+	test "$(json_get runs/roger.json marathon.cmd)" = "python3 app.py"
+'
+
+test_expect_success 'a program the build step or the command needs that is not installed is warned about' '
+	test_create_repo yarn "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >package.json && touch yarn.lock" &&
+	PATH="$TRASH/nobin" "$ROGER" -C yarn init >out 2>err &&
+	test "$(json_get yarn/roger.json build.command)" = "test -d node_modules || yarn install --frozen-lockfile --production" &&
+	test_grep "^roger: warning: .yarn. is not installed here (not on PATH), and roger build runs the build step on this machine: corepack enable, or npm install -g yarn, or change it in roger.json$" err &&
+	test_grep "^roger: warning: .npm. is not installed here (not on PATH), and roger local runs the command on this machine: install it, or change it in roger.json$" err &&
+	test_line_count 2 err &&
+	PATH="$TRASH/nobin:$TRASH/onlyyarn" "$ROGER" -C yarn -o json init --force >out.json 2>err &&
+	test_grep ! "yarn" err &&
+	test "$(json_get out.json warnings.0)" = "'"'"'npm'"'"' is not installed here (not on PATH), and roger local runs the command on this machine: install it, or change it in roger.json"
+'
+
+test_expect_success 'a port the code binds other than $PORT0 is warned about, with where' '
+	test_create_repo port80 "echo flask >requirements.txt &&
+		printf \"from flask import Flask\napp = Flask(__name__)\n\nif __name__ == \\\"__main__\\\":\n    app.run(host=\\\"0.0.0.0\\\", port=80)\n\" >app.py" &&
+	"$ROGER" -C port80 init >out 2>err &&
+	test_grep "^roger: warning: app.py:5 binds port 80 (.app.run(host=\"0.0.0.0\", port=80).), not the one Marathon gives the task in \$PORT0 (also \$PORT): read it from the environment" err &&
+	test_create_repo listen "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node web.js\\\"}}\" >package.json &&
+		printf \"const s = require(\\\"http\\\").createServer();\ns.listen(3000);\n\" >web.js" &&
+	"$ROGER" -C listen init >out 2>err &&
+	test_grep "^roger: warning: web.js:2 binds port 3000 (.s.listen(3000);.)" err &&
+	test_create_repo goport "echo \"module x\" >go.mod &&
+		printf \"package main\nimport \\\"net/http\\\"\nfunc main() { http.ListenAndServe(\\\":8080\\\", nil) }\n\" >main.go" &&
+	"$ROGER" -C goport init >out 2>err &&
+	test_grep "^roger: warning: main.go:3 binds port 8080" err &&
+	test_create_repo envport "echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >package.json &&
+		printf \"require(\\\"http\\\").createServer().listen(process.env.PORT || 3000);\n\" >server.js" &&
+	"$ROGER" -C envport init >out 2>err &&
+	test_grep ! "binds port" err
+'
+
 test_expect_success 'Go, Rust and Ruby layouts' '
 	test_create_repo goapp "echo \"module example.com/x\" >go.mod && printf \"package main\nimport \\\"net/http\\\"\n\" >main.go" &&
 	"$ROGER" -C goapp init >out &&
@@ -198,6 +272,26 @@ test_expect_success 'init in a subdirectory makes a monorepo app' '
 	test "$(json_get out.json project.id)" = /web
 '
 
+test_expect_success 'at the root of a repository of apps, init points to them and writes nothing' '
+	test_create_repo apps "
+		mkdir -p vote result services/worker docs node_modules/x &&
+		echo Flask >vote/requirements.txt && echo \"app.run()\" >vote/app.py &&
+		echo \"{\\\"scripts\\\": {\\\"start\\\": \\\"node server.js\\\"}}\" >result/package.json &&
+		echo \"web: ./worker\" >services/worker/Procfile &&
+		echo \"web: ./x\" >node_modules/x/Procfile &&
+		echo docs >docs/README" &&
+	test_expect_code 1 "$ROGER" -C apps init >out 2>err &&
+	test_line_count 0 out &&
+	test_line_count 1 err &&
+	test_grep "^roger: nothing to run at the top of .*apps., whose directories hold apps: result/ (npm start), services/worker/ (./worker), vote/ (python3 app.py); run .roger init. in each (roger -C DIR init), or give --cmd to deploy .*apps. as one app$" err &&
+	test ! -e apps/roger.json &&
+	test ! -e apps/.gitignore &&
+	"$ROGER" -C apps/vote init >out &&
+	test_grep "^wrote apps/vote/roger.json for app /vote$" out &&
+	"$ROGER" -C apps init --cmd "./all" >out &&
+	test_grep "^wrote apps/roger.json for app /apps$" out
+'
+
 test_expect_success 'a .roger/ entry in the root .gitignore covers subdirectories' '
 	test_create_repo mono2 "mkdir -p apps/api && echo x >apps/api/x && printf \"node_modules/\n.roger/\n\" >.gitignore" &&
 	"$ROGER" -C mono2/apps/api init >out &&
@@ -239,7 +333,21 @@ test_expect_success 'init -o json reports the decisions' '
 	test "$(json_get out.json detected.health_check.value)" = "HTTP GET / on \$PORT0" &&
 	test "$(json_get out.json detected.build.value)" = "<absent>" &&
 	test "$(json_get out.json gitignore_updated)" = true &&
-	test "$(json_get out.json roger_json.marathon.cmd)" = ./go
+	test "$(json_get out.json roger_json.marathon.cmd)" = ./go &&
+	test "$(json_get out.json next)" = "git -C js add roger.json .gitignore && git -C js commit -m '"'"'Deploy with roger'"'"' && roger -C js deploy"
+'
+
+test_expect_success 'the next step init prints leaves a work tree a build accepts' '
+	test_create_repo next "echo node_modules/ >.gitignore && echo \"web: ./run\" >Procfile" &&
+	"$ROGER" -C next init >out &&
+	test_grep "^next: git -C next add roger.json .gitignore && git -C next commit -m .Deploy with roger. && roger -C next deploy$" out &&
+	test_expect_code 1 "$ROGER" -C next build >/dev/null 2>err &&
+	test_grep "uncommitted changes (..gitignore.)" err &&
+	step=$(sed -n "s/^next: //p" out) &&
+	eval "${step%% && roger *}" >/dev/null &&
+	"$ROGER" -C next build >out &&
+	test_grep "^dirty *no$" out &&
+	test -z "$(git -C next status --porcelain)"
 '
 
 test_expect_success 'init -q prints nothing' '

@@ -51,6 +51,28 @@ test_expect_success 'an unknown key, with a suggestion' '
 		"roger.json: unknown key '"'"'enviroments'"'"', did you mean '"'"'environments'"'"'?"
 '
 
+test_expect_success 'an unknown Marathon field, nested too, with a suggestion' '
+	expect_invalid "{\"version\": 1, \"app\": \"x\", \"marathon\": {\"cmd\": \"x\", \"instnaces\": 3}}" \
+		"roger.json: marathon: unknown Marathon app field '"'"'instnaces'"'"', did you mean '"'"'instances'"'"'?" &&
+	expect_invalid "{\"version\": 1, \"app\": \"x\", \"environments\": {\"prod\": {\"marathon\": {\"healthChecks\": [{\"path\": \"/\", \"gracePeriod\": 5}]}}}}" \
+		"roger.json: environments.prod.marathon.healthChecks[0]: unknown Marathon app field '"'"'gracePeriod'"'"', did you mean '"'"'gracePeriodSeconds'"'"'?"
+'
+
+test_expect_success '--no-schema-check and ROGER_NO_SCHEMA_CHECK let a newer field through' '
+	printf "%s" "{\"version\": 1, \"app\": \"x\", \"marathon\": {\"cmd\": \"x\", \"shinyNewField\": true, \"instances\": 2}}" >repo/roger.json &&
+	test_expect_code 3 "$ROGER" -C repo config 2>err &&
+	test_grep "unknown Marathon app field .shinyNewField. (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)" err &&
+	"$ROGER" -C repo config --no-schema-check >out &&
+	test_grep "^app id: */x$" out &&
+	ROGER_NO_SCHEMA_CHECK=1 "$ROGER" -C repo -o json config >out.json &&
+	python3 -c "import json; d = json.load(open(\"out.json\")); assert d[\"project\"][\"id\"] == \"/x\", d" &&
+	ROGER_NO_SCHEMA_CHECK=0 test_expect_code 3 "$ROGER" -C repo config 2>err &&
+	test_grep "shinyNewField" err &&
+	printf "%s" "{\"version\": 1, \"app\": \"x\", \"marathon\": {\"shinyNewField\": true, \"instances\": \"2\"}}" >repo/roger.json &&
+	test_expect_code 3 "$ROGER" -C repo --no-schema-check config 2>err &&
+	test_grep "marathon.instances: expected an integer, got a string" err
+'
+
 test_expect_success 'an invalid app id' '
 	expect_invalid "{\"version\": 1, \"app\": \"hello_world\", \"group\": \"/web\"}" \
 		"roger.json: invalid app name '"'"'hello_world'"'"': segment '"'"'hello_world'"'"': '"'"'_'"'"' is not allowed; use lowercase letters, digits, '"'"'-'"'"' and '"'"'.'"'"'"

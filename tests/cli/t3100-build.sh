@@ -280,7 +280,7 @@ test_expect_success 'an awkwardly shaped repository: the same tree as git archiv
 cd "$TRASH" || exit 99
 test_create_repo cmd '
 	mkdir web &&
-	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"echo compiling; mkdir -p dist && cat ../VERSION >dist/version && echo to stderr >&2\", \"exclude\": [\"*.md\"] } }\n" >web/roger.json &&
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"echo compiling; mkdir -p dist && cat ../VERSION >dist/version && echo to stderr >&2\", \"exclude\": [\"*.md\"], \"inputs\": [\"../VERSION\"] } }\n" >web/roger.json &&
 	echo 7 >VERSION &&
 	echo doc >web/README.md &&
 	echo src >web/app.js &&
@@ -302,6 +302,39 @@ test_expect_success 'the build command runs in a clean export and its output is 
 	test_grep ! "build:" err2
 '
 
+test_expect_success 'a commit outside the project and its inputs makes the same artifact, of the same commit' '
+	"$ROGER" -C cmd/web build >o1 &&
+	mkdir -p cmd/api && echo api >cmd/api/server.js &&
+	git -C cmd add api && git -C cmd commit -qm "another app" &&
+	"$ROGER" -C cmd/web build >o2 &&
+	test "$(value cached o2)" = yes &&
+	test "$(value sha256 o2)" = "$(value sha256 o1)" &&
+	test "$(value commit o2)" = "$(value commit o1)" &&
+	test "$(value commit o2)" != "$(git -C cmd rev-parse HEAD)"
+'
+
+test_expect_success 'a change to an input makes a new artifact, of that commit' '
+	echo 8 >cmd/VERSION && git -C cmd commit -qam "version 8" &&
+	"$ROGER" -C cmd/web build >o3 &&
+	test "$(value cached o3)" = no &&
+	test "$(value commit o3)" = "$(git -C cmd rev-parse HEAD)" &&
+	mkdir y && tar -xzf "$(value artifact o3)" -C y &&
+	test "$(cat y/dist/version)" = 8
+'
+
+test_expect_success 'the build sees only the project directory and its inputs' '
+	cp cmd/web/roger.json saved.json &&
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"cat ../VERSION\" } }\n" >cmd/web/roger.json &&
+	git -C cmd commit -qam "no inputs" &&
+	test_expect_code 1 "$ROGER" -C cmd/web build >o 2>err &&
+	test_grep "No such file" err &&
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"true\", \"inputs\": [\"../../x\"] } }\n" >cmd/web/roger.json &&
+	git -C cmd commit -qam "outside" &&
+	test_expect_code 3 "$ROGER" -C cmd/web build >o 2>err &&
+	test_grep "build.inputs: .\.\./\.\./x. is outside the repository" err &&
+	cp saved.json cmd/web/roger.json && git -C cmd commit -qam "inputs again"
+'
+
 test_expect_success 'a failing build command exits 1 with its status and last lines' '
 	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do echo step \$i; done; exit 4\" } }\n" >cmd/web/roger.json &&
 	git -C cmd commit -qam failing &&
@@ -311,6 +344,14 @@ test_expect_success 'a failing build command exits 1 with its status and last li
 	test_grep "| step 15$" err &&
 	test_grep ! "| step 2$" err &&
 	test_line_count 0 o
+'
+
+test_expect_success 'a build step whose program is not installed says so' '
+	printf "{ \"version\": 1, \"app\": \"web\", \"build\": { \"command\": \"no-such-tool-$$ install\" } }\n" >cmd/web/roger.json &&
+	git -C cmd commit -qam missing &&
+	test_expect_code 1 "$ROGER" -C cmd/web build >o 2>err &&
+	test_grep "failed with exit status 127: a program it runs is not installed here (its output names it); install it, or change build.command" err &&
+	test_grep "no-such-tool-$$" err
 '
 
 # The sleeps carry this script's pid, so that pgrep sees only this run's.

@@ -25,6 +25,10 @@ test_expect_success 'completion offers the verbs and the options' '
 	test_cmp want verbs &&
 	"$ROGER" __complete local --st >opts &&
 	test_grep "^--state-dir" opts &&
+	"$ROGER" __complete local prune --ke >opts &&
+	test_grep "^--keep" opts &&
+	"$ROGER" __complete local up --gc >opts &&
+	test_grep "^--gc-size" opts &&
 	"$ROGER" __complete local up "" >after &&
 	test_line_count 0 after
 '

@@ -4,10 +4,12 @@
 # second with a whiteout and an opaque directory), pulled, unpacked once
 # and run as the Mesos containerizer runs them: the image's files and not
 # the host's, /mnt/mesos/sandbox, Entrypoint/Cmd against cmd/args, the
-# image Env under the app's, a pull whose blob does not match its digest,
-# a private registry with and without credentials, a server killed with
-# SIGKILL while image tasks run (no process, no mount left; recovered),
-# prune.  t7043 runs this script again as an unprivileged user.
+# image Env under the app's, roger exec joining a task's container (its
+# root, PID namespace, user, environment, sandbox), a pull whose blob does
+# not match its digest, a private registry with and without credentials,
+# a server killed with SIGKILL while image tasks run (no process, no mount
+# left; recovered), prune.  t7043 runs this script again as an
+# unprivileged user.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 . "$TEST_SRCDIR/cli/lib-registry.sh"
@@ -131,6 +133,23 @@ test_expect_success 'the image Env under the app'\''s env and Marathon'\''s vari
 	grep -q "^PORT0=[0-9]" "$dir/env" &&
 	grep -qx "MARATHON_APP_ID=/img/facts" "$dir/env" &&
 	! grep -q "^HOME=$HOME" "$dir/env"
+'
+
+test_expect_success 'roger exec joins the container: its files, PID namespace, user, environment, sandbox' '
+	"$ROGER" exec --app /img/facts -- sh -c "grep -c \"roger test base\" /etc/os-release; pwd; echo \$GREETING \$KEEP \$MESOS_SANDBOX; id -u; test \$\$ -lt 100 && echo small-pid" >out 2>err &&
+	printf "1\n/mnt/mesos/sandbox\nfrom-app image /mnt/mesos/sandbox\n0\n" >expect &&
+	head -n 4 out >head &&
+	test_cmp expect head &&
+	test "$(sed -n 5p out)" = small-pid &&
+	test_line_count 0 err &&
+	dir=$(sandbox "$(task_of img/facts)") &&
+	"$ROGER" exec --app /img/facts -- sh -c ": >made-by-exec" &&
+	test -f "$dir/made-by-exec" &&
+	echo "through stdin" | "$ROGER" exec -i --app /img/facts -- cat >out &&
+	test "$(cat out)" = "through stdin" &&
+	test_expect_code 5 "$ROGER" exec --app /img/facts -- sh -c "exit 5" &&
+	test_expect_code 127 "$ROGER" exec --app /img/facts -- no-such-program 2>err &&
+	test_grep "cannot run .no-such-program.: No such file or directory" err
 '
 
 test_expect_success 'args go to the image Entrypoint' '
