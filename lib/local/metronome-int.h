@@ -37,6 +37,8 @@ struct roger_local_metronome;
 
 /* The framework runs are launched in, as /master/state names it. */
 #define ROGER_LOCAL_METRONOME_FRAMEWORK "metronome"
+/* The file of the state directory that keeps the jobs (prune.c reads it). */
+#define ROGER_LOCAL_METRONOME_FILE "metronome.json"
 
 /*
  * Load <state>/metronome.json (runs that were active when the server

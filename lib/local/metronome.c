@@ -982,7 +982,7 @@ int roger_local_metronome_new(struct roger_local_metronome **out,
 		M->framework_id[n - 1] = '1';
 	else
 		snprintf(M->framework_id + n, sizeof(M->framework_id) - n, "-m");
-	M->path = roger_path_join(L->state_dir, "metronome.json");
+	M->path = roger_path_join(L->state_dir, ROGER_LOCAL_METRONOME_FILE);
 	if (!M->path) {
 		roger_local_metronome_free(M);
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");

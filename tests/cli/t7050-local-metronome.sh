@@ -139,6 +139,22 @@ else
 	test_skip 'a run in an image' 'no static /bin/busybox (busybox-static) to build the image from'
 fi
 
+test_expect_success 'prune keeps the artifact and the image a job names, then lets the artifact go with the job' '
+	store=$LOCAL_STATE/artifacts &&
+	mkdir -p src-job && echo job >src-job/file && tar -czf job.tar.gz -C src-job file &&
+	test "$(lcurl -s -o /dev/null -w "%{http_code}" -T job.tar.gz "$LOCAL_URL/artifacts/job.tar.gz")" = 201 &&
+	test "$(http POST /v1/jobs "{\"id\": \"prune.me\", \"run\": {\"cmd\": \"cat file\", \"cpus\": 0.1, \"mem\": 32, \"disk\": 0, \"artifacts\": [{\"uri\": \"$LOCAL_URL/artifacts/job.tar.gz\", \"extract\": true}]}}")" = 201 &&
+	touch -d "2 hours ago" "$store/job.tar.gz" &&
+	"$ROGER" local --state-dir "$LOCAL_STATE" prune -o json >p.json &&
+	test "$(json p.json "\"job.tar.gz\" in d[\"artifacts\"][\"paths\"]")" = false &&
+	test -f "$store/job.tar.gz" &&
+	test "$(json p.json "d[\"images\"]")" = 0 &&
+	test "$(http DELETE /v1/jobs/prune.me)" = 200 &&
+	"$ROGER" local --state-dir "$LOCAL_STATE" prune -o json >p.json &&
+	test "$(json p.json "\"job.tar.gz\" in d[\"artifacts\"][\"paths\"]")" = true &&
+	test ! -e "$store/job.tar.gz"
+'
+
 test_expect_success 'the token is needed' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" "$LOCAL_URL/v1/jobs")" = 401
 '
