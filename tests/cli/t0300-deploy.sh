@@ -238,14 +238,23 @@ test_expect_success 'a protected target needs --yes, and never prompts off a ter
 	test "$(live_commit)" = "$(git -C repo rev-parse HEAD)"
 '
 
-test_expect_success 'a definition Marathon refuses (422): exit 3, its reasons per path' '
+test_expect_success 'a definition the schema check refuses: exit 3, the field, nothing sent' '
 	roger_json 1 "\"killSelection\": \"RANDOM\"" &&
-	sed -i "s/\"protocol\": \"HTTP\"/\"protocol\": \"SMOKE\"/" repo/roger.json &&
 	version ": v7" >/dev/null &&
 	(cd repo && test_expect_code 3 "$ROGER" deploy >../out 2>../err) &&
-	test_grep "^roger: roger.json: marathon.healthChecks\[0\].protocol: .*; marathon.killSelection: " err &&
+	test_grep "^roger: roger.json: marathon.killSelection: expected one of YOUNGEST_FIRST OLDEST_FIRST, got .RANDOM.$" err &&
 	test_line_count 1 err &&
 	test "$(live_commit)" = "$(git -C repo rev-parse HEAD~1)"
+'
+
+test_expect_success 'a definition Marathon refuses (422): exit 3, its reasons per path' '
+	roger_json &&
+	sed -i "s/\"portIndex\": 0/\"portIndex\": 3/" repo/roger.json &&
+	version ": v7b" >/dev/null &&
+	(cd repo && test_expect_code 3 "$ROGER" deploy >../out 2>../err) &&
+	test_grep "^roger: roger.json: marathon.healthChecks\[0\]: health check port indices must address an element of the ports array" err &&
+	test_line_count 1 err &&
+	test "$(live_commit)" = "$(git -C repo rev-parse HEAD~2)"
 '
 
 test_expect_success 'setup: a good version again' '

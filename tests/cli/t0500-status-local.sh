@@ -91,6 +91,7 @@ test_expect_success 'status -o json: one document with every part' '
 	assert d["app"] == "/web/hello" and d["target"] == "local", d
 	r = d["release"]
 	assert r == {"commit": sys.argv[1], "env": "", "artifact_sha256": sys.argv[2],
+	             "image": None, "image_base": None,
 	             "deployed_by": "alice@laptop", "roger_version": "0.1.0"}, r
 	assert d["head"]["dirty"] is True and d["head"]["is_live"] is False, d["head"]
 	assert d["instances"] == {"wanted": 1, "running": 1, "staged": 0,
