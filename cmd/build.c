@@ -137,6 +137,8 @@ static int build_run(struct cli *cli, int argc, char **argv)
 	int status;
 
 	cli_parse_options(cli, argc, argv);
+	if ((status = cli_use_ref(cli, &args)) != 0)
+		return status;
 	if ((status = cli_app_kind(cli, &kind, &external)) != 0)
 		return status;
 	if (kind == CLI_APP_IMAGE)

@@ -195,6 +195,8 @@ struct cli {
 	struct roger_user_config *user_config;
 	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
 	char *app_id;       /* the app a command acts on (cli_app_id) */
+	/* roger.json is not HEAD's, used with --allow-dirty (cli_use_ref) */
+	bool project_dirty;
 	const char *complete_job; /* completion: the --job on the line */
 };
 
@@ -246,6 +248,8 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "roger: <msg>" on stderr: what a command tells along the way, no error. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the error's message and return the exit status for its code. */
 int cli_fail(const struct roger_err *err);
 /* The option lines of a help text, without the letters in `hide` (may
@@ -378,6 +382,7 @@ struct cli_build_args {
 	const char *ref; /* --ref; NULL: HEAD */
 	bool allow_dirty;
 	bool no_cache;
+	char commit[65]; /* what --ref resolved to (cli_use_ref), or "" */
 };
 
 /* The build options, the same in every command that builds, into `a`. */
@@ -390,6 +395,18 @@ struct cli_build_args {
 #define OPT_BUILD_REF(a)                                                       \
 	OPT_STRING(0, "ref", &(a)->ref, "ref", ARG_REF,                        \
 		   "package this branch, tag or commit instead of HEAD")
+
+/*
+ * Make roger.json the one that will be packaged, before anything reads
+ * it (the app id, the target of -e): with --ref, roger.json as that
+ * commit has it replaces the work tree's (roger_project_load_commit; the
+ * commit is kept in args->commit for the build); without --ref, a
+ * roger.json that HEAD does not have (untracked, or only added) or that
+ * differs from HEAD's is refused like a dirty work tree (exit 1), unless
+ * --allow-dirty, which uses it and says so.  Returns an exit status,
+ * after printing the error.
+ */
+int cli_use_ref(struct cli *cli, struct cli_build_args *args);
 
 /*
  * Build the project's artifact as `roger build` does (loading roger.json):
@@ -514,8 +531,23 @@ int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
 		      const char *url, json_t **out);
 
 /*
- * The same for an app without an artifact: an image app (`image`), or
- * one whose container names an image built elsewhere (`image` NULL).
+ * The instance count to deploy `rendered` with (roger_release_instances()
+ * against the live app `live`, NULL when there is none), set in it: the
+ * live count, unless roger.json's count changed since the live release
+ * (the live count too when `rendered`, a stored version, does not
+ * record roger.json's count).
+ * Says why on stderr when that is not roger.json's count (not with -q;
+ * a changed count shows in the diff), and records the choice in `doc`
+ * (may be NULL) as "instances": {"live", "roger_json", "deployed",
+ * "reason"}.
+ */
+void cli_keep_instances(struct cli *cli, json_t *rendered,
+			const json_t *live, json_t *doc);
+
+/*
+ * The same as cli_render_app_at() for an app without an artifact: an
+ * image app (`image`), or one whose container names an image built
+ * elsewhere (`image` NULL).
  */
 int cli_render_image_app(struct cli *cli, const char *commit,
 			 const struct roger_render_image *image, json_t **out);

@@ -158,11 +158,10 @@ static int build_and_push(struct deploy *d)
 	return push(d);
 }
 
-/* The app definition to deploy, in d->rendered and d->goal. */
+/* The app definition to deploy, in d->rendered (compare() parses it). */
 static int render(struct deploy *d)
 {
 	struct roger_render_image ri = { 0 };
-	struct roger_err err = ROGER_ERR_INIT;
 	int status;
 
 	if (d->kind == CLI_APP_IMAGE) {
@@ -179,13 +178,14 @@ static int render(struct deploy *d)
 		status = cli_render_app_at(d->w.cli, d->artifact,
 					   d->artifact_url, &d->rendered);
 	}
-	if (status == ROGER_EXIT_OK &&
-	    roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
-		status = cli_fail(&err);
 	return status;
 }
 
-/* Read the live app (d->live stays NULL when there is none) and diff. */
+/*
+ * Read the live app (d->live stays NULL when there is none), keep its
+ * instance count unless roger.json changed it, and diff; the definition
+ * to deploy, parsed, in d->goal.
+ */
 static int compare(struct deploy *d)
 {
 	struct roger_err err = ROGER_ERR_INIT;
@@ -195,6 +195,10 @@ static int compare(struct deploy *d)
 	rc = roger_marathon_get_app(&d->live, d->w.m, d->w.app_id, 0, &err);
 	if (rc < 0 && rc != ROGER_ENOTFOUND)
 		return cli_watch_app_failed(&d->w, &err);
+	cli_keep_instances(d->w.cli, d->rendered,
+			   d->live ? d->live->json : NULL, d->w.doc);
+	if (roger_marathon_app_from_json(&d->goal, d->rendered, &err) < 0)
+		return cli_fail(&err);
 	if (!d->live)
 		none = json_pack("{s:s}", "id", d->w.app_id);
 	rc = roger_diff_apps(&d->diff, d->live ? d->live->json : none,
@@ -386,7 +390,10 @@ static int deploy(struct deploy *d)
 	bool created;
 	int status;
 
-	/* roger local first: the clients need the port and token it takes. */
+	/* roger.json first: the one of --ref, or the work tree's if committed */
+	if ((status = cli_use_ref(cli, &d->args)) != 0)
+		return status;
+	/* roger local next: the clients need the port and token it takes. */
 	if (cli->resolved_target->is_local && !w->dry_run &&
 	    (status = cli_start_local(cli)) != 0)
 		return status;
@@ -453,6 +460,9 @@ static int deploy(struct deploy *d)
 	g.before = d->live;
 	g.instances = -1;
 	g.previous_version = d->live ? d->live->version : NULL;
+	g.previous_app = d->live ? d->live->json : NULL;
+	g.new_app = d->rendered;
+	g.created = !d->live;
 	/* while it runs, a deployment is undone by going back, or away */
 	if (g.previous_version)
 		snprintf(undo, sizeof(undo), "rollback --to %s --force",

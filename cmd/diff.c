@@ -136,7 +136,8 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 
 	cli_parse_options(cli, argc, argv);
 	/* What cannot work fails before any packaging. */
-	if ((status = cli_app_id(cli, NULL, &app_id)) != 0 ||
+	if ((status = cli_use_ref(cli, &args)) != 0 ||
+	    (status = cli_app_id(cli, NULL, &app_id)) != 0 ||
 	    (status = cli_load_target(cli)) != 0 ||
 	    (status = cli_app_kind(cli, &w.kind, &w.external)) != 0)
 		return status;
@@ -156,6 +157,7 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 				  app_id, cli->resolved_target->name);
 		live = NULL;
 	}
+	cli_keep_instances(cli, rendered, live ? live->json : NULL, NULL);
 	none = json_object();
 	if (!none) {
 		cli_error("out of memory");

@@ -12,8 +12,10 @@
  * every request must carry.  The state directory (--state-dir, default
  * $XDG_STATE_HOME/roger/local) identifies a server, so several can run side
  * by side on different ports.  The defaults of --port, --state-dir,
- * --ca-file and the extraction caps come from the user config's "local"
- * object.
+ * --ca-file, --cpus, --mem and the extraction caps come from the user
+ * config's "local" object.  The capacity is fixed when the server starts:
+ * `up` with another one than a running server's is refused with the way
+ * to restart it, rather than ignored.
  */
 #include <config.h>
 
@@ -39,12 +41,12 @@ static struct {
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
-	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: the user config's, else this machine's)"),
 	OPT_STRING(0, "gc-size", &opt.gc_size, "size", ARG_WORD, "up, serve: past this size of sandboxes and artifacts, the server prunes them itself, as 512M or 4G (default: the user config's, 1G; 0: never)"),
 	OPT_INT(0, "keep", &opt.keep, "n", 0, 100000, "prune: the finished tasks of each app whose sandboxes stay (default: 3)"),
 	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
 	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
-	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: this machine's)"),
+	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: the user config's, else this machine's)"),
 	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
 	OPT_STRING(0, "registry-auth", &opt.registry_auth, "file", ARG_FILE, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
 	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
@@ -59,9 +61,10 @@ struct local_args {
 	char *ca_file;  /* absolute */
 	char *registry_auth; /* absolute */
 	long port, registry_port;
-	const char *cpus_arg, *mem_arg;
+	const char *cpus_arg, *mem_arg; /* as given, or from the user config */
+	char cpus_buf[32], mem_buf[32];
 	const char *max_bytes_arg, *max_entries_arg, *gc_size_arg;
-	double cpus, mem;
+	double cpus, mem; /* 0: this machine's */
 	/* 0: the default; UINT64_MAX: no limit (0 on the command line) */
 	uint64_t max_bytes, max_entries;
 	uint64_t gc_size; /* 0: the default; UINT64_MAX: never */
@@ -155,6 +158,17 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 		return status;
 	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
+	/* the user config's capacity, when no option gives one */
+	if (!a->cpus_arg && cli->user_config->local_cpus > 0) {
+		a->cpus = cli->user_config->local_cpus;
+		snprintf(a->cpus_buf, sizeof(a->cpus_buf), "%.17g", a->cpus);
+		a->cpus_arg = a->cpus_buf;
+	}
+	if (!a->mem_arg && cli->user_config->local_mem > 0) {
+		a->mem = cli->user_config->local_mem;
+		snprintf(a->mem_buf, sizeof(a->mem_buf), "%.17g", a->mem);
+		a->mem_arg = a->mem_buf;
+	}
 	a->max_bytes = cli->user_config->local_max_extract_bytes;
 	a->max_entries = cli->user_config->local_max_extract_entries;
 	if (a->max_bytes_arg &&
@@ -249,6 +263,10 @@ static int print_status(struct cli *cli, const struct local_args *a,
 					"token_file", token_file);
 
 		if (st->running) {
+			if (st->cpus > 0 && st->mem > 0) {
+				json_object_set_new(doc, "cpus", json_real(st->cpus));
+				json_object_set_new(doc, "mem", json_real(st->mem));
+			}
 			json_object_set_new(doc, "url", json_string(st->url));
 			json_object_set_new(doc, "port", json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
@@ -273,6 +291,9 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	printf("roger local is running at %s (pid %ld, state in %s)\n",
 	       st->url, st->pid, a->state_dir);
+	if (st->cpus > 0 && st->mem > 0)
+		printf("its tasks may use %g cpus and %g MiB in all\n", st->cpus,
+		       st->mem);
 	if (st->registry[0])
 		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
 		       st->registry, st->registry);
@@ -347,11 +368,52 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	return ROGER_EXIT_OK;
 }
 
+static bool same_amount(double want, double have)
+{
+	double d = want - have;
+
+	return want <= 0 || (have > 0 && d < 1e-6 * have && -d < 1e-6 * have);
+}
+
+/* Whether a running server serves the capacity `a` asks for (if any). */
+static bool capacity_matches(const struct local_args *a,
+			     const struct roger_local_status *st)
+{
+	return same_amount(a->cpus, st->cpus) && same_amount(a->mem, st->mem);
+}
+
+/*
+ * `up` with another capacity than the running server's: it is fixed when
+ * the server starts, so say how to restart it instead of ignoring it.
+ */
+static int capacity_differs(const struct local_args *a,
+			    const struct roger_local_status *st)
+{
+	char *dir = a->state_dir_given ? shell_word(a->state_dir) : NULL;
+	struct roger_buf want = ROGER_BUF_INIT, have = ROGER_BUF_INIT;
+
+	if (a->cpus > 0)
+		roger_buf_addf(&want, " --cpus %s", a->cpus_arg);
+	if (a->mem > 0)
+		roger_buf_addf(&want, " --mem %s", a->mem_arg);
+	if (st->cpus > 0 && st->mem > 0)
+		roger_buf_addf(&have, "%g cpus and %g MiB", st->cpus, st->mem);
+	else
+		roger_buf_adds(&have, "a capacity it does not say");
+	cli_error("roger local is already running (pid %ld) with %s; the capacity is set when it starts: run 'roger local%s%s down', then 'roger local%s%s up%s'",
+		  st->pid, have.buf, dir ? " --state-dir " : "", dir ? dir : "",
+		  dir ? " --state-dir " : "", dir ? dir : "", want.buf);
+	roger_buf_release(&want);
+	roger_buf_release(&have);
+	free(dir);
+	return ROGER_EXIT_FAILURE;
+}
+
 static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], rport[16], *argv[28];
+	char exe[PATH_MAX], port[16], rport[16], *argv[28], *msg;
 	ssize_t n;
 	int i = 0;
 
@@ -404,15 +466,22 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
 		if (err.code != ROGER_EEXISTS)
 			return cli_fail(&err);
-		if (!cli->quiet)
-			fprintf(stderr, "roger: %s\n", err.msg);
-		if (cli->output != OUTPUT_JSON)
-			return ROGER_EXIT_OK;
 		/* The one that runs, as the status of its directory says. */
+		msg = xstrdup(err.msg);
 		roger_err_clear(&err);
-		if (roger_local_status(&st, a->state_dir, &err) < 0)
+		if (roger_local_status(&st, a->state_dir, &err) < 0) {
+			free(msg);
 			return cli_fail(&err);
-		return print_status(cli, a, &st);
+		}
+		if (!capacity_matches(a, &st)) {
+			free(msg);
+			return capacity_differs(a, &st);
+		}
+		if (!cli->quiet)
+			fprintf(stderr, "roger: %s\n", msg);
+		free(msg);
+		return cli->output == OUTPUT_JSON ? print_status(cli, a, &st)
+						  : ROGER_EXIT_OK;
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
 		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",

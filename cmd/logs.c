@@ -2,7 +2,10 @@
  * logs.c - `roger logs`: the output of the app's tasks through Mesos,
  * every task at once, each line prefixed with the task's short name
  * (colored per task on a terminal), or one JSON object per line with -o
- * json.  Following (-f) goes on as tasks start and end.
+ * json.  Following (-f) goes on as tasks start and end.  Both files of a
+ * task, stdout and stderr, are read and their lines interleaved as they
+ * come, unless --stdout or --stderr picks one; --timestamps puts the time
+ * each line was read before it; --app names another app of the target.
  *
  * Lines go to stdout as the engine (lib/logs.c) passes them on, flushed
  * before it waits; notes (a task started, ended, skipped) go to stderr.
@@ -24,17 +27,20 @@
 #include "util/jobs.h"
 
 static struct roger_logs_opts o = { .tail = -1 };
-static bool stderr_only;
-static const char *job_opt, *run_opt;
+static bool stdout_only, stderr_only, timestamps;
+static const char *app_opt, *job_opt, *run_opt;
 
 static const struct cmd_opt logs_opts[] = {
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
 	OPT_BOOL(0, "failed", &o.ended, "also the app's recently ended tasks (finished, failed, killed)"),
 	OPT_BOOL('f', "follow", &o.follow, "keep printing new lines, and the lines of tasks that start"),
 	OPT_STRING(0, "job", &job_opt, "name", ARG_JOB, "a run of this job of roger.json (or release, run) instead of the app's tasks"),
 	OPT_STRING(0, "run", &run_opt, "id", ARG_RUN, "with --job: this run (default: the latest)"),
-	OPT_BOOL(0, "stderr", &stderr_only, "the tasks' standard error instead of their standard output"),
-	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task ('all': every line, the default)"),
+	OPT_BOOL(0, "stderr", &stderr_only, "only the tasks' standard error (default: both files, interleaved; with --job, standard output)"),
+	OPT_BOOL(0, "stdout", &stdout_only, "only the tasks' standard output (default: both files, interleaved)"),
+	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task's files ('all': every line, the default)"),
 	OPT_STRING(0, "task", &o.task, "id", ARG_TASK, "only this task: its id, short name or the start of either"),
+	OPT_BOOL(0, "timestamps", &timestamps, "start each line with the time roger read it, in UTC"),
 	OPT_END(),
 };
 
@@ -44,8 +50,10 @@ static const char *const palette[] = { "cyan", "green", "yellow", "magenta",
 
 struct printer {
 	struct cli *cli;
+	const char *app_id;
 	bool prefix; /* several tasks may be shown: name each line */
 	bool follow, ended;
+	bool timestamps;
 	struct roger_buf out;
 	char **prefixes; /* by task index: "[name] ", colored */
 	size_t n_prefixes;
@@ -123,11 +131,20 @@ static int on_line(void *data, const struct roger_logs_line *l,
 	 * This runs once a line: lines gather in p->out and go to stdio in
 	 * blocks, which costs a fraction of a stdio call per line.
 	 */
-	if (p->cli->output == OUTPUT_JSON)
-		rc = roger_logs_json_line(&p->out, l->task_id, l->stream,
-					  l->text, l->len);
-	else if (p->prefix)
-		rc = roger_buf_adds(&p->out, prefix(p, l));
+	if (p->cli->output == OUTPUT_JSON) {
+		rc = roger_logs_json_line_at(&p->out, l->task_id, l->stream,
+					     p->timestamps ? l->time_ms : -1,
+					     l->text, l->len);
+	} else {
+		if (p->timestamps) {
+			char when[ROGER_LOGS_TIME_LEN];
+
+			roger_logs_time(when, l->time_ms);
+			rc = roger_buf_addf(&p->out, "%s ", when);
+		}
+		if (rc == 0 && p->prefix)
+			rc = roger_buf_adds(&p->out, prefix(p, l));
+	}
 	if (rc == 0 && p->cli->output != OUTPUT_JSON)
 		rc = roger_buf_add(&p->out, l->text, l->len);
 	if (rc == 0)
@@ -154,7 +171,7 @@ static int on_note(void *data, const struct roger_logs_note *n,
 		   struct roger_err *err)
 {
 	struct printer *p = data;
-	const char *app = p->cli->project->id;
+	const char *app = p->app_id;
 	int rc;
 
 	if (p->cli->quiet)
@@ -338,7 +355,10 @@ static int job_logs(struct cli *cli)
 	struct roger_mesos *mesos = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_buf text = ROGER_BUF_INIT;
-	const char *stream = roger_logs_stream_name(o.stream);
+	/* one file of a run at a time: its output, or with --stderr its errors */
+	enum roger_logs_stream which = stderr_only ? ROGER_LOGS_STDERR
+						   : ROGER_LOGS_STDOUT;
+	const char *stream = roger_logs_stream_name(which);
 	char run_id[64], *id = NULL, **tasks = NULL;
 	size_t n = 0;
 	bool active;
@@ -346,6 +366,9 @@ static int job_logs(struct cli *cli)
 
 	if (o.task)
 		return cli_usage_error(cli, "--task and --job cannot go together: a run's tasks are chosen with --run");
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
 	if (roger_jobs_id(&id, cli->project->id, job_opt, &err) < 0)
 		return cli_fail(&err);
 	if ((status = cli_metronome(cli, false, &m)) != 0 ||
@@ -393,7 +416,7 @@ static int job_logs(struct cli *cli)
 		cli_error("run '%s' of job '%s' has no task that Mesos still knows", run_id, job_opt);
 	for (size_t i = 0; i < n; i++) {
 		roger_buf_reset(&text);
-		if (roger_logs_task_tail(&text, mesos, tasks[i], o.stream,
+		if (roger_logs_task_tail(&text, mesos, tasks[i], which,
 					 o.tail < 0 ? (unsigned long)-1 : (unsigned long)o.tail,
 					 &err) < 0) {
 			cli_warn("skipping task '%s': %s", tasks[i], err.msg);
@@ -405,7 +428,8 @@ static int job_logs(struct cli *cli)
 
 			while ((nl = strchr(line, '\n'))) {
 				struct roger_logs_line l = { tasks[i], "", 0, stream,
-							     line, (size_t)(nl - line), false };
+							     line, (size_t)(nl - line), false,
+							     0 };
 
 				job_line(&p, &l, NULL);
 				line = nl + 1;
@@ -436,13 +460,20 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	int rc, status;
 
 	cli_parse_options(cli, argc, argv);
-	if (stderr_only)
-		o.stream = ROGER_LOGS_STDERR;
+	if (stdout_only && stderr_only)
+		return cli_usage_error(cli, "--stdout and --stderr exclude each other (without either, both are shown)");
+	o.stream = stdout_only   ? ROGER_LOGS_STDOUT
+		   : stderr_only ? ROGER_LOGS_STDERR
+				 : ROGER_LOGS_BOTH;
 	if (run_opt && !job_opt)
 		return cli_usage_error(cli, "--run needs --job: the job whose run to show");
+	if (job_opt && (app_opt || timestamps))
+		return cli_usage_error(cli, "--job goes with neither --app nor --timestamps: it shows a run of the project's job as it printed it");
 	if (job_opt)
 		return job_logs(cli);
-	if ((status = make_clients(cli, &marathon, &mesos)) != 0)
+	if ((status = cli_app_id(cli, app_opt, &p.app_id)) != 0 ||
+	    (status = cli_load_target(cli)) != 0 ||
+	    (status = make_clients(cli, &marathon, &mesos)) != 0)
 		goto out;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -452,7 +483,8 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	p.prefix = !o.task;
 	p.follow = o.follow;
 	p.ended = o.ended;
-	o.app_id = cli->project->id;
+	p.timestamps = timestamps;
+	o.app_id = p.app_id;
 	o.on_line = on_line;
 	o.on_note = on_note;
 	o.on_flush = on_flush;
@@ -492,6 +524,5 @@ const struct roger_cmd cmd_logs = {
 	.name = "logs",
 	.summary = "print the output of the app's tasks, following new ones",
 	.opts = logs_opts,
-	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = logs_run,
 };

@@ -137,7 +137,9 @@ static int push_run(struct cli *cli, int argc, char **argv)
 	int status;
 
 	cli_parse_options(cli, argc, argv);
-	if ((status = cli_app_kind(cli, &kind, &external)) != 0)
+	/* roger.json as --ref has it (or refused when not committed) */
+	if ((status = cli_use_ref(cli, &args)) != 0 ||
+	    (status = cli_app_kind(cli, &kind, &external)) != 0)
 		return status;
 	if (kind == CLI_APP_IMAGE)
 		return push_image(cli);

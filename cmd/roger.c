@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 
+extern const struct roger_cmd cmd_apps;
 extern const struct roger_cmd cmd_build;
 extern const struct roger_cmd cmd_complete;
 extern const struct roger_cmd cmd_completion;
@@ -44,6 +45,7 @@ extern const struct roger_cmd cmd_version;
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
 	&cmd_complete,
+	&cmd_apps,
 	&cmd_build,
 	&cmd_completion,
 	&cmd_config,

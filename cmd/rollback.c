@@ -1,18 +1,25 @@
 /*
- * rollback.c - `roger rollback`: redeploy an earlier version of the app
- * (PUT /v2/apps/{id} {"version": V}, which Marathon turns into a new
- * version with V's definition) and wait for it as deploy waits
- * (cmd/util/watch.c).
+ * rollback.c - `roger rollback`: redeploy an earlier version of the app and
+ * wait for it as deploy waits (cmd/util/watch.c).
  *
  * Which version is lib/release's decision: by default the previous
  * release (roger_release_find_previous: a release of another commit or
  * artifact than the live one, so that a rollback after a scale goes back
- * a release, not a scale); with --to, a version timestamp or the newest
- * release of a commit (roger_release_find; a prefix that names two
- * commits is refused).
+ * a release, not a scale, and not one that failed or was rolled back
+ * already); with --to, a version timestamp or the newest release of a
+ * commit (roger_release_find; a prefix that names two commits is
+ * refused).
  *
- * What changes is shown first (roger_diff_apps of the live app against the
- * stored definition, secrets masked), unless -q.  If the rollback's own
+ * How: PUT /v2/apps/{id}?partialUpdate=false with the stored definition
+ * of that version (roger_release_redeploy_app), rather than Marathon's
+ * {"version": V}, which can carry nothing else: the new version records
+ * what it undid in its ROGER_ROLLBACK_ labels (history shows the undone
+ * releases as rolled back, and later rollbacks pass over them), and it
+ * keeps the live instance count unless roger.json's count differs between
+ * the two releases (cli_keep_instances), as a deploy does.
+ *
+ * What changes is shown first (roger_diff_apps of the live app against
+ * that definition, secrets masked), unless -q.  If the rollback's own
  * deployment fails, cli_watch_run() rolls *that* back, to where the app
  * was, unless --no-rollback.
  */
@@ -44,8 +51,9 @@ struct rollback {
 	json_t *def;
 	struct roger_release rel;
 	bool is_release;
-	struct roger_marathon_app *target; /* `def`, parsed */
-	struct roger_diff *diff;           /* from the live app to `def` */
+	json_t *redeploy;                  /* `def`, as the rollback PUTs it */
+	struct roger_marathon_app *target; /* `redeploy`, parsed */
+	struct roger_diff *diff;           /* from the live app to `redeploy` */
 };
 
 /* The release to go back to: --to, or the previous one (lib/release). */
@@ -120,7 +128,7 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 	json_t *changes = NULL;
 	char from[512], to[512];
 
-	if (roger_diff_apps(out, rb->live->json, rb->def,
+	if (roger_diff_apps(out, rb->live->json, rb->redeploy,
 			    ROGER_DIFF_IGNORE_METADATA, &err) < 0 ||
 	    roger_diff_to_json(&changes, *out, &err) < 0)
 		return cli_fail(&err);
@@ -154,8 +162,10 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 {
 	struct rollback *rb = data;
 	struct roger_err err = ROGER_ERR_INIT;
-	char desc[512];
-	int status;
+	struct roger_release_redeploy r = { 0 };
+	json_t *masked = NULL;
+	char desc[512], by[512];
+	int rc, status;
 
 	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id,
 					&err) < 0)
@@ -165,6 +175,16 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 	if ((status = find_target(rb, to_opt)) != 0)
 		return status;
 	describe(desc, sizeof(desc), rb->version, &rb->rel, rb->is_release);
+	cli_deployed_by(w->cli, by, sizeof(by));
+	r.of = app->version;
+	r.of_def = app->json;
+	r.to = rb->version;
+	r.by = by;
+	r.instances = -1;
+	if (roger_release_redeploy_app(&rb->redeploy, rb->def, &r, &err) < 0)
+		return cli_fail(&err);
+	if (!(app->version && !strcmp(rb->version, app->version)))
+		cli_keep_instances(w->cli, rb->redeploy, app->json, w->doc);
 	if (!(app->version && !strcmp(rb->version, app->version)) &&
 	    (status = show_changes(rb, &rb->diff)) != 0)
 		return status;
@@ -183,10 +203,19 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 			       w->app_id, desc);
 		return CLI_WATCH_NOTHING;
 	}
-	if (roger_marathon_app_from_json(&rb->target, rb->def, &err) < 0 ||
-	    roger_marathon_req_rollback_app(&p->req, w->app_id, rb->version,
-					    w->force ? ROGER_MARATHON_FORCE : 0,
-					    &err) < 0)
+	/* a dry run prints the request: secrets masked */
+	if (w->dry_run &&
+	    roger_render_mask_secrets(&masked, rb->redeploy, &err) < 0)
+		return cli_fail(&err);
+	rc = roger_marathon_app_from_json(&rb->target, rb->redeploy, &err);
+	if (rc == 0)
+		rc = roger_marathon_req_put_app(
+			&p->req, w->app_id, masked ? masked : rb->redeploy,
+			ROGER_MARATHON_REPLACE |
+				(w->force ? ROGER_MARATHON_FORCE : 0),
+			&err);
+	json_decref(masked);
+	if (rc < 0)
 		return cli_fail(&err);
 	snprintf(p->what, sizeof(p->what), "roll back app '%s' to version %s",
 		 w->app_id, desc);
@@ -195,6 +224,8 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 	snprintf(p->done, sizeof(p->done), "app '%s' rolled back to version %s",
 		 w->app_id, desc);
 	p->previous_version = app->version;
+	p->previous_app = app->json;
+	p->new_app = rb->redeploy;
 	if (app->version)
 		snprintf(p->undo, sizeof(p->undo), "rollback --to %s --force",
 			 app->version);
@@ -217,6 +248,7 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 	rb.w = &watch;
 	status = cli_watch_change(&watch, plan, &rb);
 	roger_diff_free(rb.diff);
+	json_decref(rb.redeploy);
 	json_decref(rb.def);
 	roger_marathon_versions_free(rb.versions);
 	roger_marathon_app_free(rb.target);

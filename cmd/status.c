@@ -223,14 +223,18 @@ static void print_release(const struct status *s)
 		       ROGER_LABEL_COMMIT);
 		return;
 	}
-	printf("release:    commit %.*s, environment %s, deployed by %s with roger %s\n",
-	       ROGER_SHORT_COMMIT_LEN, r->commit, env_name(r->env),
-	       r->deployed_by ? r->deployed_by : "-",
+	printf("release:    commit %.*s%s, environment %s, deployed by %s with roger %s\n",
+	       ROGER_SHORT_COMMIT_LEN, r->commit,
+	       r->dirty ? " with uncommitted changes (--allow-dirty)" : "",
+	       env_name(r->env), r->deployed_by ? r->deployed_by : "-",
 	       r->roger_version ? r->roger_version : "-");
 	cli_print_image(r);
 	if (!s->has_head)
 		return;
-	if (!strcmp(s->head, r->commit))
+	if (!strcmp(s->head, r->commit) && r->dirty)
+		printf("local:      HEAD is the live commit, but the live release has uncommitted changes of a work tree%s\n",
+		       s->dirty ? "; this one has uncommitted changes too" : "");
+	else if (!strcmp(s->head, r->commit))
 		printf("local:      HEAD is the live commit%s\n",
 		       s->dirty ? ", with uncommitted changes" : "");
 	else
@@ -420,7 +424,8 @@ static json_t *head_json(const struct status *s)
 		return json_null();
 	return json_pack("{s:s, s:b, s:b}", "commit", s->head, "dirty",
 			 s->dirty, "is_live",
-			 s->is_release && !strcmp(s->head, s->release.commit));
+			 s->is_release && !s->release.dirty &&
+				 !strcmp(s->head, s->release.commit));
 }
 
 static json_t *tasks_json(const struct status *s)

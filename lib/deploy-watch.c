@@ -36,11 +36,13 @@
 #include "err.h"
 #include "http.h"
 #include "marathon.h"
+#include "mesos.h"
 
 #define DEFAULT_POLL_MS 2000L
 #define DEFAULT_IDLE_MS 30000L
 #define DEFAULT_RECONNECT_MAX_MS 10000L
 #define DEFAULT_MAX_POLL_ERRORS 3
+#define DEFAULT_FREE_POLL_MS 5000L
 #define TICK_MS 1000L
 #define SLICE_MS 100L
 
@@ -77,6 +79,7 @@ struct watch {
 	size_t n_noted;         /* failures already told through on_note */
 	struct roger_deploy_progress last;
 	bool have_last;
+	int64_t next_free_ms;   /* when the master's state may be read again */
 };
 
 static void note(struct watch *w, enum roger_deploy_note_kind kind,
@@ -162,6 +165,34 @@ static void poll_failed(struct watch *w, int rc, const struct roger_err *perr)
 	w->fatal_err.code = rc;
 }
 
+/*
+ * While the new tasks wait for resources, what the agents have free (the
+ * master's state, at most every free_poll_ms).  Best effort: a master
+ * that does not answer leaves the progress without it.
+ */
+static void read_free(struct watch *w)
+{
+	const struct roger_deploy_status *st = roger_deploy_status(w->d);
+	struct roger_mesos_master *master = NULL;
+	struct roger_mesos_free f;
+	struct roger_err ignored = ROGER_ERR_INIT;
+	int64_t now = roger_ctx_now_ms(w->ctx);
+
+	if (!w->o->mesos || !st->progress.waiting_resources ||
+	    now < w->next_free_ms)
+		return;
+	w->next_free_ms = now + (w->o->free_poll_ms > 0 ? w->o->free_poll_ms
+							: DEFAULT_FREE_POLL_MS);
+	if (roger_mesos_master_state(&master, w->o->mesos, &ignored) < 0) {
+		roger_debug(w->ctx, "cannot read what the agents have free: %s",
+			    ignored.msg);
+		return;
+	}
+	roger_mesos_master_free_resources(&f, master);
+	roger_deploy_observe_free(w->d, f.cpus, f.mem, (int)f.agents);
+	roger_mesos_master_free(master);
+}
+
 static void poll(struct watch *w)
 {
 	const struct roger_deploy_status *st = roger_deploy_status(w->d);
@@ -197,6 +228,8 @@ static void poll(struct watch *w)
 		if (rc == 0)
 			rc = roger_deploy_observe_queue(
 				w->d, roger_ctx_now_ms(w->ctx), queue);
+		if (rc == 0)
+			read_free(w);
 	}
 	if (rc == ROGER_ENOMEM && !perr.msg[0])
 		roger_err_set(&perr, rc, "out of memory");
@@ -420,6 +453,86 @@ int roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 	return rc;
 }
 
+/* Record what a rollback started in *rb (may be NULL). */
+static void started(struct roger_deploy_rollback *rb,
+		    const struct roger_marathon_deployment_result *res)
+{
+	if (!rb)
+		return;
+	snprintf(rb->deployment_id, sizeof(rb->deployment_id), "%s",
+		 res->deployment_id);
+	snprintf(rb->version, sizeof(rb->version), "%s", res->version);
+}
+
+/* Watch what a rollback started: the app as it was, or its removal. */
+static int watch_revert(struct roger_deploy_status *out,
+			struct roger_ctx *ctx, struct roger_marathon *m,
+			struct roger_marathon *events,
+			const struct roger_deploy_goal *failed,
+			const struct roger_marathon_deployment_result *res,
+			unsigned flags,
+			const struct roger_deploy_watch_opts *opts,
+			struct roger_err *err)
+{
+	struct roger_deploy_goal g = *failed;
+
+	roger_log(ctx, ROGER_LOG_INFO,
+		  "rolling back app '%s' with deployment '%s'", failed->app_id,
+		  res->deployment_id);
+	g.deployment_id = res->deployment_id;
+	g.version = res->version[0] ? res->version : NULL;
+	g.instances = (flags & ROGER_DEPLOY_REMOVE) ? 0 : -1;
+	g.flags = flags;
+	g.start_ms = 0;
+	return roger_deploy_watch(out, ctx, m, events, &g, opts, err);
+}
+
+/*
+ * The rollback of a deployment that created the app: remove it.  Marathon
+ * deletes with force by default, which cancels the deployment when it
+ * still runs.
+ */
+static int remove_created(struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *out,
+			  struct roger_ctx *ctx, struct roger_marathon *m,
+			  struct roger_marathon *events,
+			  const struct roger_deploy_goal *failed,
+			  const struct roger_deploy_watch_opts *opts,
+			  struct roger_err *err)
+{
+	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
+	int rc;
+
+	rc = roger_marathon_delete_app(&res, m, failed->app_id,
+				       ROGER_MARATHON_FORCE, err);
+	if (rc == ROGER_ENOTFOUND) {
+		/* already gone: that is where a rollback would take it */
+		roger_err_clear(err);
+		if (rb)
+			rb->removed = true;
+		if (out)
+			out->state = ROGER_DEPLOY_SUCCEEDED;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (rb)
+		rb->removed = true;
+	started(rb, &res);
+	return watch_revert(out, ctx, m, events, failed, &res,
+			    ROGER_DEPLOY_REMOVE, opts, err);
+}
+
+/* Clear what a rollback reports (either may be NULL) before it starts. */
+static void reset(struct roger_deploy_rollback *rb,
+		  struct roger_deploy_status *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rb)
+		memset(rb, 0, sizeof(*rb));
+}
+
 int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			  struct roger_deploy_status *out,
 			  struct roger_ctx *ctx, struct roger_marathon *m,
@@ -430,14 +543,13 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			  struct roger_err *err)
 {
 	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
-	struct roger_deploy_goal g = *failed;
 	bool by_version = false;
 	int rc = ROGER_ENOTFOUND;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (rb)
-		memset(rb, 0, sizeof(*rb));
+	reset(rb, out);
+	if (failed->flags & ROGER_DEPLOY_CREATES)
+		return remove_created(rb, out, ctx, m, events, failed, opts,
+				      err);
 	if (failed->deployment_id)
 		rc = roger_marathon_cancel_deployment(
 			&res, m, failed->deployment_id, 0, err);
@@ -456,20 +568,41 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 	}
 	if (rc < 0)
 		return rc;
-	if (rb) {
-		snprintf(rb->deployment_id, sizeof(rb->deployment_id), "%s",
-			 res.deployment_id);
-		snprintf(rb->version, sizeof(rb->version), "%s", res.version);
+	started(rb, &res);
+	if (rb)
 		rb->by_version = by_version;
-	}
-	roger_log(ctx, ROGER_LOG_INFO,
-		  "rolling back app '%s' with deployment '%s'", failed->app_id,
-		  res.deployment_id);
-	g.deployment_id = res.deployment_id;
-	g.version = res.version[0] ? res.version : NULL;
-	g.instances = -1;
-	g.flags |= ROGER_DEPLOY_ANY_VERSION;
-	g.flags &= ~(unsigned)ROGER_DEPLOY_REMOVE;
-	g.start_ms = 0;
-	return roger_deploy_watch(out, ctx, m, events, &g, opts, err);
+	return watch_revert(out, ctx, m, events, failed, &res,
+			    ROGER_DEPLOY_ANY_VERSION, opts, err);
+}
+
+int roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
+			      struct roger_deploy_status *out,
+			      struct roger_ctx *ctx, struct roger_marathon *m,
+			      struct roger_marathon *events,
+			      const struct roger_deploy_goal *failed,
+			      const json_t *app,
+			      const struct roger_deploy_watch_opts *opts,
+			      struct roger_err *err)
+{
+	struct roger_marathon_deployment_result res = { { 0 }, { 0 } };
+	int rc;
+
+	reset(rb, out);
+	if (failed->flags & ROGER_DEPLOY_CREATES)
+		return remove_created(rb, out, ctx, m, events, failed, opts,
+				      err);
+	if (!app)
+		return roger_err_set(err, ROGER_EINVALID,
+				     "no app definition to roll back app '%s' to",
+				     failed->app_id);
+	rc = roger_marathon_put_app(&res, NULL, m, failed->app_id, app,
+				    ROGER_MARATHON_FORCE |
+					    ROGER_MARATHON_REPLACE,
+				    err);
+	if (rc < 0)
+		return rc;
+	started(rb, &res);
+	if (rb)
+		rb->replaced = true;
+	return watch_revert(out, ctx, m, events, failed, &res, 0, opts, err);
 }

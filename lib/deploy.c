@@ -100,6 +100,12 @@ struct roger_deploy {
 
 	/* the queue */
 	int delay_seconds;
+	bool waiting_resources;
+	int waiting;
+	double need_cpus, need_mem;
+	bool free_known;
+	double free_cpus, free_mem;
+	int free_agents;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -665,11 +671,35 @@ int roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
 	++d->seq;
 	e = roger_marathon_queue_find(queue, d->app_id);
 	d->delay_seconds = 0;
+	d->waiting_resources = false;
 	if (e && !e->overdue && e->time_left_seconds > 0 &&
 	    version_is_new(d, e->version, NULL))
 		d->delay_seconds = e->time_left_seconds;
+	/* queued, not held back by a backoff, and offers declined for it */
+	if (e && e->count > 0 && !d->delay_seconds &&
+	    (e->declined_cpus > 0 || e->declined_mem > 0) &&
+	    (version_is_new(d, e->version, NULL) ||
+	     (d->goal.flags & ROGER_DEPLOY_ANY_VERSION))) {
+		d->waiting_resources = true;
+		d->waiting = e->count;
+		d->need_cpus = e->cpus;
+		d->need_mem = e->mem;
+	}
 	decide(d);
 	return 0;
+}
+
+void roger_deploy_observe_free(struct roger_deploy *d, double cpus, double mem,
+			       int agents)
+{
+	d->free_known = true;
+	d->free_cpus = cpus;
+	d->free_mem = mem;
+	d->free_agents = agents;
+	d->st.progress.free_known = true;
+	d->st.progress.free_cpus = cpus;
+	d->st.progress.free_mem = mem;
+	d->st.progress.free_agents = agents;
 }
 
 static bool is_type(const struct roger_marathon_event *ev, const char *t)
@@ -771,6 +801,14 @@ static void count(struct roger_deploy *d)
 	p->total_steps = d->gone ? 0 : d->total_steps;
 	p->elapsed_ms = d->now_ms - d->goal.start_ms;
 	p->delay_seconds = d->delay_seconds;
+	p->waiting_resources = d->waiting_resources;
+	p->waiting = d->waiting_resources ? d->waiting : 0;
+	p->need_cpus = d->need_cpus;
+	p->need_mem = d->need_mem;
+	p->free_known = d->free_known;
+	p->free_cpus = d->free_cpus;
+	p->free_mem = d->free_mem;
+	p->free_agents = d->free_agents;
 	for (size_t i = 0; i < d->n_tasks; i++) {
 		const struct obs_task *t = &d->tasks[i];
 		int64_t ran = d->now_ms - t->first_running_ms;
@@ -803,6 +841,12 @@ static void count(struct roger_deploy *d)
 	for (size_t i = 0; i < d->n_tasks; i++)
 		if (d->tasks[i].alive && d->tasks[i].killing)
 			p->stopping++;
+	/* every task wanted is launched: a queue entry left is stale */
+	if (p->waiting_resources && p->target >= 0 &&
+	    p->running + p->staging >= p->target) {
+		p->waiting_resources = false;
+		p->waiting = 0;
+	}
 }
 
 static void set_task(struct roger_deploy *d, const struct failure *f)
@@ -1086,6 +1130,48 @@ static int add_count(struct roger_buf *b, int n, const char *what)
 	return n > 0 ? roger_buf_addf(b, ", %d %s", n, what) : 0;
 }
 
+/* "0.25" for cpus: two decimals at most, without trailing zeros. */
+static void cpus_text(char *out, size_t size, double cpus)
+{
+	char *p;
+
+	snprintf(out, size, "%.2f", cpus);
+	p = out + strlen(out) - 1;
+	while (p > out && *p == '0')
+		*p-- = '\0';
+	if (p > out && *p == '.')
+		*p = '\0';
+}
+
+/*
+ * "; waiting for resources: 2 tasks need 0.5 cpus / 512 MB each, 0.25
+ * cpus / 100 MB free", or with several agents "... free on the roomiest
+ * of 3 agents".
+ */
+static int resources_text(struct roger_buf *out,
+			  const struct roger_deploy_progress *p)
+{
+	char need[32], free_cpus[32];
+	int rc;
+
+	cpus_text(need, sizeof(need), p->need_cpus);
+	if (p->waiting > 1)
+		rc = roger_buf_addf(out, "; waiting for resources: %d tasks need %s cpus / %.0f MB each",
+				    p->waiting, need, p->need_mem);
+	else
+		rc = roger_buf_addf(out, "; waiting for resources: needs %s cpus / %.0f MB",
+				    need, p->need_mem);
+	if (rc < 0 || !p->free_known)
+		return rc;
+	cpus_text(free_cpus, sizeof(free_cpus), p->free_cpus);
+	rc = roger_buf_addf(out, ", %s cpus / %.0f MB free", free_cpus,
+			    p->free_mem);
+	if (rc == 0 && p->free_agents > 1)
+		rc = roger_buf_addf(out, " on the roomiest of %d agents",
+				    p->free_agents);
+	return rc;
+}
+
 int roger_deploy_progress_text(struct roger_buf *out,
 			       const struct roger_deploy_status *st)
 {
@@ -1119,6 +1205,8 @@ int roger_deploy_progress_text(struct roger_buf *out,
 	if (rc == 0 && p->delay_seconds > 0)
 		rc = roger_buf_addf(out, ", launch delayed %d s",
 				    p->delay_seconds);
+	if (rc == 0 && p->waiting_resources)
+		rc = resources_text(out, p);
 	return rc;
 }
 
@@ -1140,6 +1228,18 @@ json_t *roger_deploy_status_json(const struct roger_deploy_status *st)
 		return NULL;
 	if (st->reason[0] &&
 	    json_object_set_new(o, "reason", json_string(st->reason)) < 0)
+		goto nomem;
+	if (p->waiting_resources &&
+	    json_object_set_new(o, "waiting_for_resources",
+				json_pack("{s:i,s:f,s:f,s:o}", "tasks",
+					  p->waiting, "cpus", p->need_cpus,
+					  "mem", p->need_mem, "free",
+					  p->free_known
+						  ? json_pack("{s:f,s:f,s:i}",
+							      "cpus", p->free_cpus,
+							      "mem", p->free_mem,
+							      "agents", p->free_agents)
+						  : json_null())) < 0)
 		goto nomem;
 	if (st->task_id[0] &&
 	    json_object_set_new(o, "failed_task",

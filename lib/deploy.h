@@ -80,6 +80,7 @@ struct roger_marathon_app;
 struct roger_marathon_deployments;
 struct roger_marathon_event;
 struct roger_marathon_queue;
+struct roger_mesos;
 
 #define ROGER_DEPLOY_MAX_FAILURES 3
 #define ROGER_DEPLOY_SETTLE_MS 10000
@@ -93,6 +94,11 @@ enum roger_deploy_goal_flags {
 	 * rollback: what runs again is the previous version).
 	 */
 	ROGER_DEPLOY_ANY_VERSION = 1 << 1,
+	/*
+	 * The deployment creates the app (it did not exist before): rolling
+	 * it back removes the app (roger_deploy_rollback()).
+	 */
+	ROGER_DEPLOY_CREATES = 1 << 2,
 };
 
 /* What to wait for.  Strings are copied by roger_deploy_new(). */
@@ -137,6 +143,19 @@ struct roger_deploy_progress {
 	int stopping;  /* tasks being killed (TASK_KILLING), of any version */
 	int failures;  /* failed tasks of the new version so far */
 	int delay_seconds;   /* launch backoff in the queue; 0: none */
+	/*
+	 * The queue says tasks of the new version wait for resources (offers
+	 * declined for too few cpus or too little memory): `waiting` of them,
+	 * each needing need_cpus and need_mem (MB).  free_known: what the
+	 * agents have free, from Mesos (roger_deploy_observe_free()): on the
+	 * roomiest agent, of free_agents.
+	 */
+	bool waiting_resources;
+	int waiting;
+	double need_cpus, need_mem;
+	bool free_known;
+	double free_cpus, free_mem;
+	int free_agents;
 	bool health_checks;  /* "healthy" means healthy (else settled) */
 	bool deployment_active; /* our deployment is still listed */
 	bool app_missing;    /* the last GET of the app said 404 */
@@ -187,6 +206,14 @@ ROGER_EXTERN int
 roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
 			   const struct roger_marathon_queue *queue);
 /*
+ * What the Mesos agents have free (roger_mesos_master_free_resources()),
+ * for the progress of a deployment that waits for resources; `agents`
+ * active.
+ */
+ROGER_EXTERN void
+roger_deploy_observe_free(struct roger_deploy *d, double cpus, double mem,
+			  int agents);
+/*
  * One event of /v2/events (any type: those about other apps and other
  * deployments are ignored).  Returns 1 when it concerns this watch, so
  * that a driver can poll soon, else 0 (or ROGER_ENOMEM).
@@ -220,7 +247,9 @@ roger_deploy_failure_at(const struct roger_deploy *d, size_t i);
 
 /*
  * "2/3 healthy, 1 staging, 1 old" (without health checks: "running", and
- * "settling 7 s" while they settle), appended to `out`.  0 or ROGER_ENOMEM.
+ * "settling 7 s" while they settle), and while the queue says so,
+ * "; waiting for resources: needs 0.5 cpus / 512 MB, 0.2 cpus / 100 MB
+ * free", appended to `out`.  0 or ROGER_ENOMEM.
  */
 ROGER_EXTERN int
 roger_deploy_progress_text(struct roger_buf *out,
@@ -305,6 +334,13 @@ struct roger_deploy_watch_opts {
 	long reconnect_max_ms; /* longest wait before reconnecting; 0: 10000 */
 	int max_poll_errors; /* unreachable polls in a row tolerated; 0: 3 */
 	bool no_events;      /* poll only */
+	/*
+	 * The target's Mesos master (may be NULL): while the queue says the
+	 * new tasks wait for resources, its state tells what is free, read at
+	 * most every free_poll_ms (0: 5000).
+	 */
+	struct roger_mesos *mesos;
+	long free_poll_ms;
 	roger_deploy_progress_fn on_progress; /* may be NULL */
 	roger_deploy_note_fn on_note;         /* may be NULL */
 	void *data;
@@ -331,12 +367,16 @@ roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 		   const struct roger_deploy_watch_opts *opts,
 		   struct roger_err *err);
 
-/* What roger_deploy_rollback() did. */
+/* What roger_deploy_rollback() and roger_deploy_rollback_app() did. */
 struct roger_deploy_rollback {
 	char deployment_id[128]; /* the revert's deployment, "" when none */
 	char version[64];
 	/* The deployment had ended (404): previous_version was redeployed. */
 	bool by_version;
+	/* The failed deployment created the app: it was removed instead. */
+	bool removed;
+	/* roger_deploy_rollback_app(): the definition given was deployed. */
+	bool replaced;
 };
 
 /*
@@ -349,9 +389,14 @@ struct roger_deploy_rollback {
  * redeployed at that version instead (PUT {"version": ...}, without force)
  * and that is watched.  *rb (may be NULL) says what was started.
  *
- * Returns 0 when the app is back, ROGER_ENOTFOUND when there was nothing
- * to roll back (the deployment ended and no previous version), or what
- * roger_deploy_watch() and the Marathon calls return.
+ * When `failed` has ROGER_DEPLOY_CREATES, the app did not exist before:
+ * it is removed instead (DELETE /v2/apps/{id}, which also cancels the
+ * deployment if it still runs) and the removal is watched, whether the
+ * deployment still runs or not; rb->removed says so.
+ *
+ * Returns 0 when the app is back (or gone, for a creation), ROGER_ENOTFOUND
+ * when there was nothing to roll back (the deployment ended and no previous
+ * version), or what roger_deploy_watch() and the Marathon calls return.
  */
 ROGER_EXTERN int
 roger_deploy_rollback(struct roger_deploy_rollback *rb,
@@ -361,6 +406,29 @@ roger_deploy_rollback(struct roger_deploy_rollback *rb,
 		      const char *previous_version,
 		      const struct roger_deploy_watch_opts *opts,
 		      struct roger_err *err);
+
+/*
+ * Roll back the failed deployment of `failed->app_id` by deploying `app`,
+ * a whole app definition (the release to go back to, as
+ * roger_release_redeploy_app() makes it, with the labels that say why),
+ * over it: PUT /v2/apps/{id}?force=true&partialUpdate=false, which
+ * overrides the failed deployment whether it still runs or has ended, and
+ * watch the new deployment with the timeout, settle period and failure
+ * limit of `failed`.  Unlike Marathon's own revert, the new version can
+ * carry labels, which is how roger records that a release failed.  With
+ * ROGER_DEPLOY_CREATES in `failed`, the app is removed instead, as
+ * roger_deploy_rollback() does.  *rb (may be NULL) says what was started;
+ * the returns are roger_deploy_rollback()'s.
+ */
+ROGER_EXTERN int
+roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *out,
+			  struct roger_ctx *ctx, struct roger_marathon *m,
+			  struct roger_marathon *events,
+			  const struct roger_deploy_goal *failed,
+			  const json_t *app,
+			  const struct roger_deploy_watch_opts *opts,
+			  struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -239,19 +239,129 @@ static int json_string_add(struct roger_buf *out, const char *str, size_t len)
 	return rc;
 }
 
-int roger_logs_json_line(struct roger_buf *out, const char *task_id,
-			 const char *stream, const char *text, size_t len)
+void roger_logs_time(char out[ROGER_LOGS_TIME_LEN], int64_t ms)
 {
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms < 0 || !gmtime_r(&secs, &tm)) {
+		snprintf(out, ROGER_LOGS_TIME_LEN, "-");
+		return;
+	}
+	snprintf(out, ROGER_LOGS_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+int roger_logs_json_line_at(struct roger_buf *out, const char *task_id,
+			    const char *stream, int64_t time_ms,
+			    const char *text, size_t len)
+{
+	char when[ROGER_LOGS_TIME_LEN];
 	int rc;
 
 	if ((rc = roger_buf_adds(out, "{\"task\":")) < 0 ||
 	    (rc = json_string_add(out, task_id, strlen(task_id))) < 0 ||
 	    (rc = roger_buf_adds(out, ",\"stream\":")) < 0 ||
-	    (rc = json_string_add(out, stream, strlen(stream))) < 0 ||
-	    (rc = roger_buf_adds(out, ",\"line\":")) < 0 ||
+	    (rc = json_string_add(out, stream, strlen(stream))) < 0)
+		return rc;
+	if (time_ms >= 0) {
+		roger_logs_time(when, time_ms);
+		if ((rc = roger_buf_addf(out, ",\"time\":\"%s\"", when)) < 0)
+			return rc;
+	}
+	if ((rc = roger_buf_adds(out, ",\"line\":")) < 0 ||
 	    (rc = json_string_add(out, text, len)) < 0)
 		return rc;
 	return roger_buf_addch(out, '}');
+}
+
+int roger_logs_json_line(struct roger_buf *out, const char *task_id,
+			 const char *stream, const char *text, size_t len)
+{
+	return roger_logs_json_line_at(out, task_id, stream, -1, text, len);
+}
+
+/* ---- Mesos' lines in a sandbox's files ------------------------------------ */
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * A glog line: "I1126 02:55:37.123456  4242 fetcher.cpp:533] ..." (the
+ * level, month and day, the time to the microsecond, the thread id padded
+ * with spaces, the source and "] ").
+ */
+static bool glog_line(const char *s, size_t len)
+{
+	size_t i = 22;
+
+	if (len < 26 || !strchr("IWEF", s[0]) || !digits(s + 1, 4) ||
+	    s[5] != ' ' || !digits(s + 6, 2) || s[8] != ':' ||
+	    !digits(s + 9, 2) || s[11] != ':' || !digits(s + 12, 2) ||
+	    s[14] != '.' || !digits(s + 15, 6) || s[21] != ' ')
+		return false;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len || !digits(s + i, 1))
+		return false;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == len || s[i++] != ' ')
+		return false;
+	while (i < len && s[i] != ' ' && s[i] != ']')
+		i++;
+	return i + 1 < len && s[i] == ']' && s[i + 1] == ' ';
+}
+
+static bool starts(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !memcmp(s, prefix, n);
+}
+
+bool roger_logs_mesos_line(const char *text, size_t len)
+{
+	/* the command executor's lines (src/launcher/executor.cpp) */
+	static const char *const executor[] = {
+		"Registered executor on ",
+		"Starting task ",
+		"Forked command at ",
+		"sh -c '",
+		"Received killTask for task ",
+		"Sending SIGTERM to process tree at pid ",
+		"Command exited with status ",
+		"Command terminated with signal ",
+	};
+
+	if (glog_line(text, len))
+		return true;
+	for (size_t i = 0; i < ROGER_ARRAY_SIZE(executor); i++)
+		if (starts(text, len, executor[i]))
+			return true;
+	return starts(text, len, "Process ") &&
+	       memmem(text, len, "did not terminate", 17) != NULL;
+}
+
+size_t roger_logs_mesos_preamble(const char *buf, size_t len)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		const char *nl = memchr(buf + at, '\n', len - at);
+
+		if (!nl || !roger_logs_mesos_line(buf + at,
+						  (size_t)(nl - (buf + at))))
+			break;
+		at = (size_t)(nl - buf) + 1;
+	}
+	return at;
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -353,7 +463,14 @@ int roger_logs_app_tasks(struct roger_marathon_tasks **out,
 
 const char *roger_logs_stream_name(enum roger_logs_stream s)
 {
-	return s == ROGER_LOGS_STDERR ? "stderr" : "stdout";
+	switch (s) {
+	case ROGER_LOGS_STDERR:
+		return "stderr";
+	case ROGER_LOGS_BOTH:
+		return "both";
+	default:
+		return "stdout";
+	}
 }
 
 /* ---- reading a file ------------------------------------------------------ */
@@ -479,12 +596,142 @@ int roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
 	return rc;
 }
 
+/* ---- what a failed task said ----------------------------------------------- */
+
+#define HEAD_WINDOW 65536L
+
+void roger_logs_task_output_release(struct roger_logs_task_output *o)
+{
+	roger_buf_release(&o->own);
+	roger_buf_release(&o->fetcher);
+}
+
+/* Keep the lines of `text` that are not Mesos' (after `from`), in `out`. */
+static int add_lines(struct roger_buf *out, const char *text, size_t len,
+		     struct roger_err *err)
+{
+	struct roger_logs_splitter lines;
+	int rc;
+
+	roger_logs_splitter_init(&lines);
+	rc = roger_logs_splitter_feed(&lines, text, len, add_line, out, err);
+	if (rc == 0)
+		rc = roger_logs_splitter_finish(&lines, add_line, out, err);
+	roger_logs_splitter_release(&lines);
+	return rc;
+}
+
+/*
+ * The last `n` lines of one file of the task's own output into `own`, and
+ * the Mesos lines at its start into `preamble` (may be NULL).
+ */
+static int own_lines(struct roger_buf *own, struct roger_buf *preamble,
+		     struct roger_mesos *m,
+		     const struct roger_mesos_sandbox *box,
+		     enum roger_logs_stream stream, unsigned long n,
+		     struct roger_err *err)
+{
+	struct roger_buf head = ROGER_BUF_INIT, tail = ROGER_BUF_INIT;
+	char *path = roger_mesos_sandbox_file(box, roger_logs_stream_name(stream));
+	int64_t size, from;
+	size_t pre, end;
+	long start;
+	int rc;
+
+	if (!path)
+		return nomem(err);
+	if ((rc = roger_mesos_file_size(&size, m, box->agent_url, path, err)) < 0 ||
+	    (rc = roger_mesos_file_read_range(&head, m, box->agent_url, path, 0,
+					      size < HEAD_WINDOW ? size
+								 : HEAD_WINDOW,
+					      err)) < 0)
+		goto out;
+	pre = roger_logs_mesos_preamble(head.buf, head.len);
+	if (preamble && (rc = add_lines(preamble, head.buf, pre, err)) < 0)
+		goto out;
+	/* the executor's lines at the end are not the task's either */
+	if ((rc = read_tail(&tail, &start, m, box->agent_url, path, size,
+			    n + 4, err)) < 0)
+		goto out;
+	from = size - (int64_t)tail.len + start;
+	if (from < (int64_t)pre)
+		start += (long)((int64_t)pre - from);
+	if ((size_t)start > tail.len)
+		start = (long)tail.len;
+	end = tail.len;
+	while (end > (size_t)start) {
+		const char *last = tail.buf + end - 1, *line;
+
+		if (*last == '\n')
+			last--;
+		line = last;
+		while (line >= tail.buf + start && *line != '\n')
+			line--;
+		line++;
+		if (!roger_logs_mesos_line(line, (size_t)(last + 1 - line)))
+			break;
+		end = (size_t)(line - tail.buf);
+	}
+	/* at most `n` of what is left */
+	{
+		long keep = roger_logs_tail_start(tail.buf + start,
+						  end - (size_t)start, n, true);
+
+		if (keep > 0)
+			start += keep;
+	}
+	rc = add_lines(own, tail.buf + start, end - (size_t)start, err);
+out:
+	roger_buf_release(&head);
+	roger_buf_release(&tail);
+	free(path);
+	return rc;
+}
+
+int roger_logs_target_task_output(struct roger_logs_task_output *out,
+				  struct roger_ctx *ctx,
+				  const struct roger_target *target,
+				  const char *task_id, unsigned long n,
+				  struct roger_err *err)
+{
+	struct roger_mesos_sandbox box = { 0 };
+	struct roger_mesos *m = NULL;
+	int rc = roger_mesos_for_target(&m, ctx, target, err);
+
+	if (rc == 0)
+		rc = roger_mesos_locate(&box, m, NULL, task_id, NULL, err);
+	if (rc == 0) {
+		out->own_stream = ROGER_LOGS_STDERR;
+		rc = own_lines(&out->own, &out->fetcher, m, &box,
+			       ROGER_LOGS_STDERR, n, err);
+	}
+	if (rc == 0 && !out->own.len) {
+		out->own_stream = ROGER_LOGS_STDOUT;
+		rc = own_lines(&out->own, NULL, m, &box, ROGER_LOGS_STDOUT, n,
+			       err);
+	}
+	roger_mesos_sandbox_release(&box);
+	roger_mesos_free(m);
+	return rc;
+}
+
 /* ---- the engine ---------------------------------------------------------- */
 
 enum file_state {
 	FILE_PENDING, /* a new task whose sandbox is not known yet */
 	FILE_ACTIVE,
 	FILE_DONE,
+};
+
+/* One file of a task's sandbox, read and followed. */
+struct file {
+	const char *stream; /* "stdout" or "stderr" (static) */
+	char *path;
+	int64_t cursor;
+	struct roger_logs_splitter lines;
+	int64_t next_poll;
+	long interval;
+	int failures;
 };
 
 struct task {
@@ -502,12 +749,8 @@ struct task {
 	bool fresh;       /* added by this refresh */
 	enum file_state st;
 	struct roger_mesos_sandbox box;
-	char *path;
-	int64_t cursor;
-	struct roger_logs_splitter lines;
-	int64_t next_poll;
-	long interval;
-	int failures;
+	struct file files[2]; /* stdout and stderr, or the one asked for */
+	size_t n_files;
 	int64_t pending_since;
 };
 
@@ -516,18 +759,25 @@ struct engine {
 	struct roger_marathon *marathon;
 	struct roger_mesos *mesos;
 	const struct roger_logs_opts *o;
-	const char *stream;
 	long idle_ms, fast_ms, refresh_ms;
 	struct task **tasks;
 	size_t n_tasks;
 	unsigned next_index;
 	struct roger_buf chunk;
 	struct task *cur; /* whose lines the splitter passes on */
+	const struct file *cur_file;
 	bool printed;     /* since the last flush */
 	bool retrying;    /* the last task list failed (noted once) */
 	size_t n_skipped;
 	struct roger_err skip_err;
 };
+
+static void file_release(struct file *f)
+{
+	free(f->path);
+	f->path = NULL;
+	roger_logs_splitter_release(&f->lines);
+}
 
 static void task_free(struct task *t)
 {
@@ -539,8 +789,8 @@ static void task_free(struct task *t)
 	free(t->state);
 	free(t->sort_key);
 	roger_mesos_sandbox_release(&t->box);
-	free(t->path);
-	roger_logs_splitter_release(&t->lines);
+	for (size_t i = 0; i < t->n_files; i++)
+		file_release(&t->files[i]);
 	free(t);
 }
 
@@ -561,6 +811,21 @@ static int set_str(char **slot, const char *s)
 	free(*slot);
 	*slot = copy;
 	return 0;
+}
+
+/* The files of a task: both streams, stdout first, or the one asked for. */
+static void init_files(struct engine *e, struct task *t)
+{
+	if (e->o->stream == ROGER_LOGS_BOTH) {
+		t->files[0].stream = roger_logs_stream_name(ROGER_LOGS_STDOUT);
+		t->files[1].stream = roger_logs_stream_name(ROGER_LOGS_STDERR);
+		t->n_files = 2;
+	} else {
+		t->files[0].stream = roger_logs_stream_name(e->o->stream);
+		t->n_files = 1;
+	}
+	for (size_t i = 0; i < t->n_files; i++)
+		roger_logs_splitter_init(&t->files[i].lines);
 }
 
 /* A new task in the engine's list, named and numbered. */
@@ -585,7 +850,7 @@ static int add_task(struct task **out, struct engine *e, const char *id,
 	roger_logs_short_name(t->short_name, sizeof(t->short_name), id, names,
 			      e->n_tasks);
 	free(names);
-	roger_logs_splitter_init(&t->lines);
+	init_files(e, t);
 	t->index = e->next_index++;
 	t->st = FILE_PENDING;
 	e->tasks[e->n_tasks++] = t;
@@ -636,43 +901,51 @@ static int emit_line(void *data, const char *text, size_t len, bool partial,
 	l.task_id = e->cur->id;
 	l.short_name = e->cur->short_name;
 	l.task_index = e->cur->index;
-	l.stream = e->stream;
+	l.stream = e->cur_file->stream;
 	l.text = text;
 	l.len = len;
 	l.partial = partial;
+	l.time_ms = roger_ctx_wall_ms(e->ctx);
 	e->printed = true;
 	return e->o->on_line(e->o->data, &l, err);
 }
 
-static int feed(struct engine *e, struct task *t, const char *bytes,
-		size_t len, struct roger_err *err)
+static int feed(struct engine *e, struct task *t, struct file *f,
+		const char *bytes, size_t len, struct roger_err *err)
 {
 	e->cur = t;
-	return roger_logs_splitter_feed(&t->lines, bytes, len, emit_line, e,
+	e->cur_file = f;
+	return roger_logs_splitter_feed(&f->lines, bytes, len, emit_line, e,
 					err);
 }
 
 static int finish_lines(struct engine *e, struct task *t,
 			struct roger_err *err)
 {
+	int rc = 0;
+
 	e->cur = t;
-	return roger_logs_splitter_finish(&t->lines, emit_line, e, err);
+	for (size_t i = 0; i < t->n_files && rc == 0; i++) {
+		e->cur_file = &t->files[i];
+		rc = roger_logs_splitter_finish(&t->files[i].lines, emit_line,
+						e, err);
+	}
+	return rc;
 }
 
 /*
- * A task whose file is no longer read: only its name stays (for unique
+ * A task whose files are no longer read: only its name stays (for unique
  * names and to know it), so that a long follow of a crash loop stays small.
  */
 static void retire(struct task *t)
 {
 	t->st = FILE_DONE;
 	roger_mesos_sandbox_release(&t->box);
-	free(t->path);
-	t->path = NULL;
-	roger_logs_splitter_release(&t->lines);
+	for (size_t i = 0; i < t->n_files; i++)
+		file_release(&t->files[i]);
 }
 
-/* Drop a task's file with a note saying why (from `why`). */
+/* Drop a task's files with a note saying why (from `why`). */
 static int skip(struct engine *e, struct task *t, const struct roger_err *why,
 		struct roger_err *err)
 {
@@ -688,7 +961,7 @@ static bool not_yet(int rc)
 	return rc == ROGER_ENOTFOUND;
 }
 
-/* Find the task's sandbox file; FILE_ACTIVE on success. */
+/* Find the task's sandbox files; FILE_ACTIVE on success. */
 static int locate(struct engine *e, struct task *t,
 		  const struct roger_mesos_master *master,
 		  struct roger_err *why)
@@ -700,10 +973,14 @@ static int locate(struct engine *e, struct task *t,
 				t->agent_hint, why);
 	if (rc < 0)
 		return rc;
-	free(t->path);
-	t->path = roger_mesos_sandbox_file(&t->box, e->stream);
-	if (!t->path)
-		return nomem(why);
+	for (size_t i = 0; i < t->n_files; i++) {
+		struct file *f = &t->files[i];
+
+		free(f->path);
+		f->path = roger_mesos_sandbox_file(&t->box, f->stream);
+		if (!f->path)
+			return nomem(why);
+	}
 	t->st = FILE_ACTIVE;
 	return 0;
 }
@@ -715,34 +992,34 @@ static int locate(struct engine *e, struct task *t,
  * while data kept coming.  Read errors go to `why`, the callbacks' to
  * `err`.
  */
-static int read_on(struct engine *e, struct task *t, int64_t limit,
-		   int budget, size_t *total, bool *full,
+static int read_on(struct engine *e, struct task *t, struct file *f,
+		   int64_t limit, int budget, size_t *total, bool *full,
 		   struct roger_err *why, struct roger_err *err)
 {
 	size_t got = 0;
 	int rc;
 
 	*total = 0;
-	while (budget-- > 0 && t->cursor < limit) {
-		int64_t want = limit - t->cursor;
+	while (budget-- > 0 && f->cursor < limit) {
+		int64_t want = limit - f->cursor;
 
 		if (want > ROGER_MESOS_READ_CAP)
 			want = ROGER_MESOS_READ_CAP;
 		roger_buf_reset(&e->chunk);
 		rc = roger_mesos_file_read(&e->chunk, e->mesos,
-					   t->box.agent_url, t->path,
-					   t->cursor, want, why);
+					   t->box.agent_url, f->path,
+					   f->cursor, want, why);
 		if (rc < 0)
 			return rc;
 		got = e->chunk.len;
-		t->cursor += (int64_t)got;
+		f->cursor += (int64_t)got;
 		*total += got;
-		if ((rc = feed(e, t, e->chunk.buf, got, err)) != 0)
+		if ((rc = feed(e, t, f, e->chunk.buf, got, err)) != 0)
 			return rc;
 		if (got == 0)
 			break;
 	}
-	*full = got > 0 && t->cursor < limit;
+	*full = got > 0 && f->cursor < limit;
 	return 0;
 }
 
@@ -755,6 +1032,7 @@ static bool fatal(int rc)
 struct catch_up {
 	struct engine *e;
 	struct task *t;
+	struct file *f;
 	size_t since_flush;
 	int rc;           /* a callback's STOP or error */
 	struct roger_err *err;
@@ -767,8 +1045,8 @@ static int catch_up_body(void *data, const char *chunk, size_t len,
 	int rc;
 
 	(void)why;
-	c->t->cursor += (int64_t)len;
-	rc = feed(c->e, c->t, chunk, len, c->err);
+	c->f->cursor += (int64_t)len;
+	rc = feed(c->e, c->t, c->f, chunk, len, c->err);
 	c->since_flush += len;
 	if (rc == 0 && c->since_flush >= CATCH_UP_FLUSH) {
 		c->since_flush = 0;
@@ -790,32 +1068,33 @@ static int catch_up_body(void *data, const char *chunk, size_t len,
  * cursor where it got to, for /files/read to go on from; only the errors
  * of the run (out of memory, interrupted) and the callbacks' end it.
  */
-static int catch_up(struct engine *e, struct task *t, int64_t size,
-		    struct roger_err *err)
+static int catch_up(struct engine *e, struct task *t, struct file *f,
+		    int64_t size, struct roger_err *err)
 {
 	struct roger_err why = ROGER_ERR_INIT;
-	struct catch_up c = { e, t, 0, 0, err };
+	struct catch_up c = { e, t, f, 0, 0, err };
 	int64_t got;
 	int rc;
 
-	if (size - t->cursor < CATCH_UP_MIN || t->cursor > size - t->cursor)
+	if (size - f->cursor < CATCH_UP_MIN || f->cursor > size - f->cursor)
 		return 0;
 	rc = roger_mesos_file_download(&got, e->mesos, t->box.agent_url,
-				       t->path, t->cursor, size,
+				       f->path, f->cursor, size,
 				       catch_up_body, &c, &why);
 	if (c.rc != 0)
 		return c.rc;
 	if (rc < 0 && fatal(rc))
 		return roger_err_set(err, rc, "%s", why.msg);
 	if (rc < 0)
-		roger_debug(e->ctx, "%s: /files/download failed (%s), reading on with /files/read",
-			    t->id, why.msg);
+		roger_debug(e->ctx, "%s: /files/download of its %s failed (%s), reading on with /files/read",
+			    t->id, f->stream, why.msg);
 	return flush(e, err);
 }
 
-/* Show the last lines (or all) of a located file, up to its end. */
-static int show_start(struct engine *e, struct task *t, bool from_zero,
-		      struct roger_err *why, struct roger_err *err)
+/* Show the last lines (or all) of one located file, up to its end. */
+static int show_file_start(struct engine *e, struct task *t, struct file *f,
+			   bool from_zero, struct roger_err *why,
+			   struct roger_err *err)
 {
 	struct roger_buf bytes = ROGER_BUF_INIT;
 	int64_t size;
@@ -825,36 +1104,60 @@ static int show_start(struct engine *e, struct task *t, bool from_zero,
 	int rc;
 
 	if ((rc = roger_mesos_file_size(&size, e->mesos, t->box.agent_url,
-					t->path, why)) < 0)
+					f->path, why)) < 0)
 		return rc;
 	if (from_zero || e->o->tail < 0) {
 		/* Everything: while following, the polls read the rest. */
-		t->cursor = 0;
-		if ((rc = catch_up(e, t, size, err)) != 0)
+		f->cursor = 0;
+		if ((rc = catch_up(e, t, f, size, err)) != 0)
 			return rc;
 		if (e->o->follow && !t->ended)
 			return 0;
-		while (t->cursor < size) {
-			int64_t before = t->cursor;
+		while (f->cursor < size) {
+			int64_t before = f->cursor;
 
-			rc = read_on(e, t, size, POLL_BUDGET, &total, &full,
+			rc = read_on(e, t, f, size, POLL_BUDGET, &total, &full,
 				     why, err);
 			if (rc < 0)
 				return rc;
-			if (rc > 0 || t->cursor == before)
+			if (rc > 0 || f->cursor == before)
 				return rc;
 			if ((rc = flush(e, err)) != 0)
 				return rc;
 		}
 		return 0;
 	}
-	rc = read_tail(&bytes, &start, e->mesos, t->box.agent_url, t->path,
+	rc = read_tail(&bytes, &start, e->mesos, t->box.agent_url, f->path,
 		       size, (unsigned long)e->o->tail, why);
 	if (rc == 0)
-		rc = feed(e, t, bytes.buf + start, bytes.len - (size_t)start,
-			  err);
+		rc = feed(e, t, f, bytes.buf + start,
+			  bytes.len - (size_t)start, err);
 	roger_buf_release(&bytes);
-	t->cursor = size;
+	f->cursor = size;
+	return rc;
+}
+
+/*
+ * Show the start of each file of a located task: the standard output's
+ * lines, then the standard error's (the order between the two files of
+ * what was written before roger read them is not known; what follows is
+ * interleaved as it comes).
+ */
+static int show_start(struct engine *e, struct task *t, bool from_zero,
+		      struct roger_err *why, struct roger_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->n_files && rc == 0; i++) {
+		rc = show_file_start(e, t, &t->files[i], from_zero, why, err);
+		/* each file's partial last line before the next file's lines */
+		if (rc == 0 && t->n_files > 1 && (t->ended || !e->o->follow)) {
+			e->cur = t;
+			e->cur_file = &t->files[i];
+			rc = roger_logs_splitter_finish(&t->files[i].lines,
+							emit_line, e, err);
+		}
+	}
 	return rc;
 }
 
@@ -901,8 +1204,10 @@ static int start_task(struct engine *e, struct task *t,
 		return not_started(e, t, rc, &why, err);
 	if (rc != 0)
 		return rc;
-	t->next_poll = roger_ctx_now_ms(e->ctx);
-	t->interval = e->fast_ms;
+	for (size_t i = 0; i < t->n_files; i++) {
+		t->files[i].next_poll = roger_ctx_now_ms(e->ctx);
+		t->files[i].interval = e->fast_ms;
+	}
 	if (t->ended || !e->o->follow) {
 		rc = finish_lines(e, t, err);
 		retire(t);
@@ -916,27 +1221,28 @@ static int start_task(struct engine *e, struct task *t,
  * ahead (a burst of output, a follow started late).  Its size says by how
  * much, and catch_up() decides whether to download the rest.
  */
-static int far_behind(struct engine *e, struct task *t, struct roger_err *err)
+static int far_behind(struct engine *e, struct task *t, struct file *f,
+		      struct roger_err *err)
 {
 	struct roger_err why = ROGER_ERR_INIT;
 	int64_t size;
 	int rc;
 
-	rc = roger_mesos_file_size(&size, e->mesos, t->box.agent_url, t->path,
+	rc = roger_mesos_file_size(&size, e->mesos, t->box.agent_url, f->path,
 				   &why);
 	if (rc < 0)
 		return fatal(rc) ? roger_err_set(err, rc, "%s", why.msg) : 0;
-	return catch_up(e, t, size, err);
+	return catch_up(e, t, f, size, err);
 }
 
 /* One poll of a followed file. */
-static int poll_file(struct engine *e, struct task *t, int64_t now,
-		     struct roger_err *err)
+static int poll_file(struct engine *e, struct task *t, struct file *f,
+		     int64_t now, struct roger_err *err)
 {
 	struct roger_err why = ROGER_ERR_INIT;
 	size_t total;
 	bool full;
-	int rc = read_on(e, t, INT64_MAX, POLL_BUDGET, &total, &full, &why,
+	int rc = read_on(e, t, f, INT64_MAX, POLL_BUDGET, &total, &full, &why,
 			 err);
 
 	if (rc > 0)
@@ -947,22 +1253,22 @@ static int poll_file(struct engine *e, struct task *t, int64_t now,
 		return roger_err_set(err, rc, "%s", why.msg);
 	if (rc < 0) {
 		if (rc == ROGER_ENOTFOUND || rc == ROGER_EAUTH ||
-		    ++t->failures >= MAX_FAILURES)
+		    ++f->failures >= MAX_FAILURES)
 			return skip(e, t, &why, err);
-		t->interval = e->idle_ms << t->failures;
-		t->next_poll = now + t->interval;
+		f->interval = e->idle_ms << f->failures;
+		f->next_poll = now + f->interval;
 		return 0;
 	}
-	t->failures = 0;
-	if (full && (rc = far_behind(e, t, err)) != 0)
+	f->failures = 0;
+	if (full && (rc = far_behind(e, t, f, err)) != 0)
 		return rc;
-	t->interval = roger_logs_next_poll_ms(t->interval, total, full,
+	f->interval = roger_logs_next_poll_ms(f->interval, total, full,
 					      e->fast_ms, e->idle_ms);
-	t->next_poll = now + t->interval;
+	f->next_poll = now + f->interval;
 	return 0;
 }
 
-/* A followed task ended: its last bytes, its partial line, a note. */
+/* A followed task ended: its last bytes, its partial lines, a note. */
 static int end_task(struct engine *e, struct task *t,
 		    struct roger_mesos_master **master, struct roger_err *err)
 {
@@ -973,10 +1279,13 @@ static int end_task(struct engine *e, struct task *t,
 	int rc;
 
 	if (t->st == FILE_ACTIVE) {
-		rc = read_on(e, t, INT64_MAX, DRAIN_BUDGET, &total, &full,
-			     &ignored, err);
-		if (rc > 0 || (rc < 0 && !ignored.code))
-			return rc;
+		for (size_t i = 0; i < t->n_files; i++) {
+			rc = read_on(e, t, &t->files[i], INT64_MAX,
+				     DRAIN_BUDGET, &total, &full, &ignored,
+				     err);
+			if (rc > 0 || (rc < 0 && !ignored.code))
+				return rc;
+		}
 		if ((rc = finish_lines(e, t, err)) != 0)
 			return rc;
 	}
@@ -1257,10 +1566,14 @@ static int follow(struct engine *e, struct roger_err *err)
 		for (size_t i = 0; i < e->n_tasks; i++) {
 			struct task *t = e->tasks[i];
 
-			if (t->st != FILE_ACTIVE || t->next_poll > now)
-				continue;
-			if ((rc = poll_file(e, t, now, err)) != 0)
-				return rc;
+			for (size_t k = 0; k < t->n_files; k++) {
+				if (t->st != FILE_ACTIVE ||
+				    t->files[k].next_poll > now)
+					continue;
+				if ((rc = poll_file(e, t, &t->files[k], now,
+						    err)) != 0)
+					return rc;
+			}
 		}
 		if ((rc = flush(e, err)) != 0)
 			return rc;
@@ -1268,9 +1581,10 @@ static int follow(struct engine *e, struct roger_err *err)
 			return 0;
 		wake = next_refresh;
 		for (size_t i = 0; i < e->n_tasks; i++)
-			if (e->tasks[i]->st == FILE_ACTIVE &&
-			    e->tasks[i]->next_poll < wake)
-				wake = e->tasks[i]->next_poll;
+			for (size_t k = 0; k < e->tasks[i]->n_files; k++)
+				if (e->tasks[i]->st == FILE_ACTIVE &&
+				    e->tasks[i]->files[k].next_poll < wake)
+					wake = e->tasks[i]->files[k].next_poll;
 		if (wait_until(e, wake) < 0)
 			return roger_err_set(err, ROGER_EINTR, "interrupted");
 	}
@@ -1330,7 +1644,6 @@ int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
 	e.marathon = marathon;
 	e.mesos = mesos;
 	e.o = o;
-	e.stream = roger_logs_stream_name(o->stream);
 	e.idle_ms = o->idle_poll_ms > 0 ? o->idle_poll_ms : DEFAULT_IDLE_MS;
 	e.fast_ms = o->fast_poll_ms > 0 ? o->fast_poll_ms : DEFAULT_FAST_MS;
 	e.refresh_ms = o->refresh_ms > 0 ? o->refresh_ms : DEFAULT_REFRESH_MS;

@@ -3,8 +3,9 @@
  * through the Mesos files API (mesos.h).
  *
  * The engine, roger_logs_run(), takes the app's tasks from Marathon, finds
- * each one's sandbox file (stdout or stderr) through Mesos, prints the last
- * lines of each and, when following, polls every file (about once a second
+ * each one's sandbox files (stdout and stderr, or one of them) through
+ * Mesos, prints the last lines of each and, when following, polls every
+ * file (about once a second
  * when quiet, every 50 ms after it grew, each poll reading until the agent
  * has nothing more), buffers partial lines, picks up tasks that start (a
  * deploy, a scale, a restart) and drops those that end after reading their
@@ -103,6 +104,37 @@ roger_logs_next_poll_ms(long prev_ms, size_t got, bool full, long fast_ms,
 ROGER_EXTERN int
 roger_logs_json_line(struct roger_buf *out, const char *task_id,
 		     const char *stream, const char *text, size_t len);
+/*
+ * The same with `"time":"2026-01-02T03:04:05.678Z"` (roger_logs_time())
+ * after "stream" when `time_ms` is not negative.
+ */
+ROGER_EXTERN int
+roger_logs_json_line_at(struct roger_buf *out, const char *task_id,
+			const char *stream, int64_t time_ms, const char *text,
+			size_t len);
+
+/* `ms` since the epoch as "2026-01-02T03:04:05.678Z" (UTC), into `out`. */
+#define ROGER_LOGS_TIME_LEN 25
+ROGER_EXTERN void roger_logs_time(char out[ROGER_LOGS_TIME_LEN], int64_t ms);
+
+/*
+ * The lines Mesos writes into a sandbox's stdout and stderr around a
+ * task's own output, as Mesos words them: the fetcher's and the
+ * executor's glog lines ("I1126 02:55:37.123456  4242 fetcher.cpp:533]
+ * ...") and the command executor's own ("Registered executor on ...",
+ * "Starting task ...", "Forked command at ...", "sh -c '...'",
+ * "Command exited with status 3 (pid: 42)", "Received killTask ...").
+ * Whether the line `text` (without its newline) is one of them.
+ */
+ROGER_EXTERN bool roger_logs_mesos_line(const char *text, size_t len);
+
+/*
+ * Where the task's own output starts in `buf`, the first `len` bytes of a
+ * sandbox file: after the lines at its start that roger_logs_mesos_line()
+ * takes for Mesos' (the fetcher's log, the executor's).  A line cut at
+ * the end of `buf` counts as the task's.
+ */
+ROGER_EXTERN size_t roger_logs_mesos_preamble(const char *buf, size_t len);
 
 /* ---- tasks --------------------------------------------------------------- */
 
@@ -138,9 +170,16 @@ roger_logs_app_tasks(struct roger_marathon_tasks **out,
 enum roger_logs_stream {
 	ROGER_LOGS_STDOUT,
 	ROGER_LOGS_STDERR,
+	/*
+	 * Both files of each task (roger_logs_run() only): what was written
+	 * before they are read comes standard output first, then standard
+	 * error, since the files do not say in which order their lines were
+	 * written; what follows is interleaved as it is read.
+	 */
+	ROGER_LOGS_BOTH,
 };
 
-/* "stdout" or "stderr": the file in the sandbox. */
+/* "stdout" or "stderr": the file in the sandbox ("both" for both). */
 ROGER_EXTERN const char *roger_logs_stream_name(enum roger_logs_stream s);
 
 struct roger_logs_line {
@@ -151,6 +190,12 @@ struct roger_logs_line {
 	const char *text;       /* without the '\n'; any bytes */
 	size_t len;
 	bool partial;           /* no '\n' ended it */
+	/*
+	 * When it was read (ms since the epoch, the context's wall clock):
+	 * the files keep no time, so for a line written before roger read
+	 * its file this is later than when it was written.
+	 */
+	int64_t time_ms;
 };
 
 enum roger_logs_note_kind {
@@ -186,7 +231,7 @@ struct roger_logs_opts {
 	const char *app_id;
 	/* Only this task (see roger_logs_task_matches); NULL: every task. */
 	const char *task;
-	enum roger_logs_stream stream;
+	enum roger_logs_stream stream; /* ROGER_LOGS_BOTH: both files */
 	long tail;    /* the last N lines of each file; negative: all */
 	bool follow;
 	/*
@@ -220,10 +265,10 @@ roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
 	       struct roger_err *err);
 
 /*
- * The last `n` lines of the `stream` file of the task `task_id`, running
- * or ended, appended to `out` (each ending in '\n'): what `roger deploy`
- * prints for a task that failed.  ROGER_ENOTFOUND when Mesos does not know
- * the task or its sandbox is gone.
+ * The last `n` lines of the `stream` file (not ROGER_LOGS_BOTH) of the
+ * task `task_id`, running or ended, appended to `out` (each ending in
+ * '\n').  ROGER_ENOTFOUND when Mesos does not know the task or its
+ * sandbox is gone.
  */
 ROGER_EXTERN int
 roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
@@ -240,6 +285,40 @@ roger_logs_target_task_tail(struct roger_buf *out, struct roger_ctx *ctx,
 			    const struct roger_target *target,
 			    const char *task_id, enum roger_logs_stream stream,
 			    unsigned long n, struct roger_err *err);
+
+/*
+ * What a task that failed said, for `roger deploy` to show: the last
+ * lines of its own output, without what Mesos wrote around it.
+ */
+struct roger_logs_task_output {
+	/* The task's last lines: its standard error's, or when it wrote
+	 * nothing there, its standard output's (each line ending in '\n'). */
+	struct roger_buf own;
+	enum roger_logs_stream own_stream;
+	/* The lines Mesos wrote at the top of its standard error: the
+	 * fetcher's log (what to show when the fetch failed). */
+	struct roger_buf fetcher;
+};
+
+#define ROGER_LOGS_TASK_OUTPUT_INIT { ROGER_BUF_INIT, ROGER_LOGS_STDERR, ROGER_BUF_INIT }
+
+ROGER_EXTERN void
+roger_logs_task_output_release(struct roger_logs_task_output *o);
+
+/*
+ * Fill *out (from ROGER_LOGS_TASK_OUTPUT_INIT; the caller releases it
+ * either way) with the last `n` lines of the task's own output and the
+ * fetcher's lines, read through the target's Mesos (as
+ * roger_logs_target_task_tail()).  Each file's start is read to tell
+ * Mesos' lines from the task's (roger_logs_mesos_preamble()), up to 64
+ * KiB of it.  The errors of roger_logs_target_task_tail().
+ */
+ROGER_EXTERN int
+roger_logs_target_task_output(struct roger_logs_task_output *out,
+			      struct roger_ctx *ctx,
+			      const struct roger_target *target,
+			      const char *task_id, unsigned long n,
+			      struct roger_err *err);
 
 ROGER_END_DECLS
 

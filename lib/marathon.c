@@ -1279,6 +1279,32 @@ int roger_marathon_deployment_result_parse(
 	return 0;
 }
 
+/* a + b for counts of a server's (b > 0), saturating rather than overflowing */
+static int add_count(int a, int b)
+{
+	return a > INT32_MAX - b ? INT32_MAX : a + b;
+}
+
+/* The offers declined for cpus and memory, from a reject summary. */
+static void declined(struct roger_marathon_queue_entry *qe,
+		     const json_t *summary)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(summary, i, r) {
+		const char *reason = jstr(r, "reason");
+		int n = jint(r, "declined");
+
+		if (!reason || n <= 0)
+			continue;
+		if (!strcmp(reason, "InsufficientCpus"))
+			qe->declined_cpus = add_count(qe->declined_cpus, n);
+		else if (!strcmp(reason, "InsufficientMemory"))
+			qe->declined_mem = add_count(qe->declined_mem, n);
+	}
+}
+
 int roger_marathon_queue_parse(struct roger_marathon_queue **out,
 			       const char *body, size_t len,
 			       struct roger_err *err)
@@ -1319,6 +1345,11 @@ int roger_marathon_queue_parse(struct roger_marathon_queue **out,
 		qe->time_left_seconds = jint(delay, "timeLeftSeconds");
 		qe->overdue = json_is_true(json_object_get(delay, "overdue"));
 		qe->since = jstr(e, "since");
+		qe->cpus = jnum_or(spec, "cpus", ROGER_MD_CPUS);
+		qe->mem = jnum_or(spec, "mem", ROGER_MD_MEM);
+		declined(qe, json_object_get(json_object_get(
+					 e, "processedOffersSummary"),
+					     "rejectSummaryLastOffers"));
 		q->n++;
 	}
 	q->json = root;

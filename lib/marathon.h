@@ -422,6 +422,14 @@ struct roger_marathon_queue_entry {
 	int time_left_seconds; /* delay.timeLeftSeconds */
 	bool overdue;
 	const char *since;
+	double cpus, mem;   /* what one task needs: app.cpus and app.mem (1, 128) */
+	/*
+	 * How many of the last offers were declined for too few cpus or too
+	 * little memory (processedOffersSummary.rejectSummaryLastOffers,
+	 * InsufficientCpus and InsufficientMemory; 0 when Marathon does not
+	 * say, as before 1.4)
+	 */
+	int declined_cpus, declined_mem;
 };
 
 struct roger_marathon_queue {

@@ -155,6 +155,41 @@ static size_t collect_tasks(struct roger_mesos_task *items, json_t *root,
 	return n;
 }
 
+/*
+ * A scalar resource of an agent ("resources", "cpus"): a finite number of
+ * at least 0, else 0.
+ */
+static double resource(const json_t *agent, const char *set, const char *name)
+{
+	double v = json_number_value(
+		json_object_get(json_object_get(agent, set), name));
+
+	return v > 0 && v < 1e15 ? v : 0;
+}
+
+void roger_mesos_master_free_resources(struct roger_mesos_free *out,
+				       const struct roger_mesos_master *m)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; m && i < m->n_agents; i++) {
+		const struct roger_mesos_agent_info *a = &m->agents[i];
+		double cpus = a->cpus - a->used_cpus, mem = a->mem - a->used_mem;
+
+		if (!a->active)
+			continue;
+		cpus = cpus > 0 ? cpus : 0;
+		mem = mem > 0 ? mem : 0;
+		out->total_cpus += cpus;
+		out->total_mem += mem;
+		if (!out->agents || cpus > out->cpus ||
+		    (cpus == out->cpus && mem > out->mem)) {
+			out->cpus = cpus;
+			out->mem = mem;
+		}
+		out->agents++;
+	}
+}
+
 int roger_mesos_master_parse(struct roger_mesos_master **out,
 			     const char *body, size_t len,
 			     struct roger_err *err)
@@ -194,6 +229,10 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 		if (roger_json_int(json_object_get(a, "port"), 1, 65535, &port))
 			ag->port = (int)port;
 		ag->active = !json_is_false(json_object_get(a, "active"));
+		ag->cpus = resource(a, "resources", "cpus");
+		ag->mem = resource(a, "resources", "mem");
+		ag->used_cpus = resource(a, "used_resources", "cpus");
+		ag->used_mem = resource(a, "used_resources", "mem");
 		ag->version = str(a, "version");
 		m->n_agents++;
 	}

@@ -62,6 +62,8 @@ struct roger_mesos_agent_info {
 	const char *pid;      /* "slave(1)@10.0.1.7:5051" */
 	bool active;
 	const char *version;  /* "1.7.2"; NULL when the master does not say */
+	/* resources and used_resources: cpus and memory (MB); 0 when absent */
+	double cpus, mem, used_cpus, used_mem;
 };
 
 /* A task, from any framework's tasks, unreachable or completed tasks. */
@@ -110,6 +112,22 @@ roger_mesos_master_task(const struct roger_mesos_master *m,
 ROGER_EXTERN const struct roger_mesos_agent_info *
 roger_mesos_master_agent(const struct roger_mesos_master *m,
 			 const char *agent_id);
+
+/* What is free on the agents: the most on one active agent, and in all. */
+struct roger_mesos_free {
+	double cpus, mem;           /* on the agent with the most free cpus */
+	double total_cpus, total_mem;
+	size_t agents;              /* active ones */
+};
+
+/*
+ * Free resources of `m`'s active agents: resources less used_resources
+ * (never below 0), the agent with the most free cpus (the most free
+ * memory breaking ties) in cpus and mem.  Pure.
+ */
+ROGER_EXTERN void
+roger_mesos_master_free_resources(struct roger_mesos_free *out,
+				  const struct roger_mesos_master *m);
 
 /*
  * The base URL of an agent (no trailing '/'), as a new string: see the top

@@ -1228,3 +1228,50 @@ out:
 	free(vars);
 	return rc;
 }
+
+int roger_project_load_commit(struct roger_project **out,
+			      const struct roger_project *wt,
+			      struct roger_repo *repo, const char *commit,
+			      struct roger_err *err)
+{
+	struct roger_buf text = ROGER_BUF_INIT, name = ROGER_BUF_INIT;
+	struct roger_project *p = NULL;
+	char *in_repo;
+	int rc;
+
+	in_repo = *wt->subdir ? roger_path_join(wt->subdir, "roger.json")
+			      : strdup("roger.json");
+	if (!in_repo ||
+	    roger_buf_addf(&name, "%.12s:%s", commit, in_repo) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = roger_repo_read_file(&text, repo, commit, in_repo, err);
+	if (rc == ROGER_ENOTFOUND) {
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "commit %.12s has no '%s': it is older than the project's roger.json, or from another project",
+				   commit, in_repo);
+		goto out;
+	}
+	if (rc < 0 ||
+	    (rc = roger_project_parse(&p, name.buf, text.buf, text.len,
+				      err)) < 0)
+		goto out;
+	p->path = strdup(wt->path);
+	p->display = roger_buf_detach(&name, NULL);
+	p->dir = strdup(wt->dir);
+	p->workdir = strdup(wt->workdir);
+	p->subdir = strdup(wt->subdir);
+	if (!p->path || !p->display || !p->dir || !p->workdir || !p->subdir) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+out:
+	roger_project_free(p);
+	roger_buf_release(&text);
+	roger_buf_release(&name);
+	free(in_repo);
+	return rc;
+}

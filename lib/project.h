@@ -23,6 +23,7 @@ ROGER_BEGIN_DECLS
 
 struct roger_ctx;
 struct roger_err;
+struct roger_repo;
 struct roger_var;
 
 /* ---- roger.json ---------------------------------------------------------- */
@@ -121,6 +122,20 @@ ROGER_EXTERN int
 roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 		   const char *start_dir, struct roger_err *err);
 ROGER_EXTERN void roger_project_free(struct roger_project *p);
+
+/*
+ * The project `wt` (loaded from the work tree) as commit `commit` (a full
+ * hex id) of `repo` has it: its roger.json read from that commit's tree
+ * instead of the disk, in the same directory, parsed and validated as
+ * roger_project_parse() does.  Messages name the file as git names a file
+ * of a commit ("0123456789ab:apps/web/roger.json").  ROGER_ENOTFOUND when
+ * the commit has no roger.json there.
+ */
+ROGER_EXTERN int
+roger_project_load_commit(struct roger_project **out,
+			  const struct roger_project *wt,
+			  struct roger_repo *repo, const char *commit,
+			  struct roger_err *err);
 
 /* Environment names in file order (borrowed; the array is malloc'd). */
 ROGER_EXTERN int

@@ -23,11 +23,14 @@
  */
 #include <config.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "json-num.h"
 #include "marathon-defaults.h"
 #include "project.h"
 #include "render.h"
@@ -46,6 +49,10 @@ static const char *const owned_labels[] = {
 	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
 	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
 	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_DIRTY,   ROGER_LABEL_INSTANCES,
+	ROGER_LABEL_ROLLBACK_OF, ROGER_LABEL_ROLLBACK_COMMIT,
+	ROGER_LABEL_ROLLBACK_TO, ROGER_LABEL_ROLLBACK_CAUSE,
+	ROGER_LABEL_ROLLBACK_BY,
 	ROGER_LABEL_IMAGE,   ROGER_LABEL_IMAGE_BASE,
 };
 
@@ -217,6 +224,29 @@ static int own_object(json_t **out, const json_t *user, const char *what,
 }
 
 /*
+ * The instance count of the fragment, as ROGER_INSTANCES records it:
+ * Marathon's default 1 when it has none (a value Marathon would refuse
+ * is recorded as it is written, for the diff to show).
+ */
+static json_t *instances_label(const json_t *frag)
+{
+	json_t *v = json_object_get(frag, "instances");
+	char *text, num[32];
+	int64_t n;
+
+	if (!v || json_is_null(v))
+		return json_string("1");
+	if (roger_json_int(v, 0, INT32_MAX, &n)) {
+		snprintf(num, sizeof(num), "%lld", (long long)n);
+		return json_string(num);
+	}
+	text = json_dumps(v, JSON_ENCODE_ANY);
+	v = json_string(text ? text : "?");
+	free(text);
+	return v;
+}
+
+/*
  * The container of an image app: the fragment's `user` container (volumes
  * and the like; check_fragment() left type and image to roger) with the
  * type, the image and, for Marathon 1.4's Docker containers, the network.
@@ -333,6 +363,10 @@ static int assemble(json_t **out, const struct roger_project_app *p,
 	                                            : roger_version())) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
 	                        json_string(by)) < 0 ||
+	    json_object_set_new(labels, ROGER_LABEL_INSTANCES,
+	                        instances_label(frag)) < 0 ||
+	    (in->dirty && json_object_set_new(labels, ROGER_LABEL_DIRTY,
+	                                      json_string("true")) < 0) ||
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
 	                        json_string(in->commit)) < 0)
 		goto nomem;
@@ -422,6 +456,9 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
 	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	out->dirty = json_is_string(json_object_get(labels, ROGER_LABEL_DIRTY)) &&
+	             !strcmp(json_string_value(json_object_get(labels, ROGER_LABEL_DIRTY)),
+	                     "true");
 	out->image =
 	        json_string_value(json_object_get(labels, ROGER_LABEL_IMAGE));
 	out->image_base = json_string_value(
@@ -563,8 +600,18 @@ static const struct field unreachable_fields[] = {
 static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
 	                                 ROGER_MD_NONE, false };
 
+/*
+ * ROGER_INSTANCES: a release made before roger recorded it has none,
+ * which is no reason to deploy it again.
+ */
 static const struct field label_fields[] = {
 	{ ROGER_LABEL_DEPLOYED_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_INSTANCES, F_ANY, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_BY, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_CAUSE, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_COMMIT, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_OF, F_METADATA, ROGER_MD_NONE, NULL },
+	{ ROGER_LABEL_ROLLBACK_TO, F_METADATA, ROGER_MD_NONE, NULL },
 	{ ROGER_LABEL_VERSION, F_METADATA, ROGER_MD_NONE, NULL },
 };
 static const struct node labels_node = { FIELDS(label_fields), NULL,

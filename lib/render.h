@@ -37,6 +37,21 @@ struct roger_var;
 #define ROGER_LABEL_ARTIFACT_SHA256 "ROGER_ARTIFACT_SHA256"
 #define ROGER_LABEL_VERSION "ROGER_VERSION" /* the roger that deployed it */
 #define ROGER_LABEL_DEPLOYED_BY "ROGER_DEPLOYED_BY"
+/* "true" on a release packaged from a work tree with uncommitted changes */
+#define ROGER_LABEL_DIRTY "ROGER_DIRTY"
+/* roger.json's instance count the release was rendered with (release.h) */
+#define ROGER_LABEL_INSTANCES "ROGER_INSTANCES"
+/*
+ * On a version that a rollback made (release.h): the version it undid,
+ * that version's commit, the version whose definition it deployed again,
+ * why ("failed": a deployment failed and roger rolled it back;
+ * "requested": `roger rollback`), and who rolled back.
+ */
+#define ROGER_LABEL_ROLLBACK_OF "ROGER_ROLLBACK_OF"
+#define ROGER_LABEL_ROLLBACK_COMMIT "ROGER_ROLLBACK_COMMIT"
+#define ROGER_LABEL_ROLLBACK_TO "ROGER_ROLLBACK_TO"
+#define ROGER_LABEL_ROLLBACK_CAUSE "ROGER_ROLLBACK_CAUSE"
+#define ROGER_LABEL_ROLLBACK_BY "ROGER_ROLLBACK_BY"
 #define ROGER_LABEL_IMAGE "ROGER_IMAGE" /* the image the app runs */
 #define ROGER_LABEL_IMAGE_BASE "ROGER_IMAGE_BASE" /* what roger built it on */
 #define ROGER_ENV_COMMIT "ROGER_COMMIT" /* the env variable of the tasks */
@@ -99,6 +114,7 @@ struct roger_render_input {
 	 * names an image built elsewhere (deployed as it is).
 	 */
 	const struct roger_render_image *image;
+	bool dirty; /* packaged from a work tree with uncommitted changes */
 };
 
 /*
@@ -126,8 +142,10 @@ ROGER_EXTERN const char *roger_render_external_image(const json_t *marathon);
  *    (written as {{ artifact_url }}, to set cache or destPath) takes its
  *    place instead;
  *  - "labels": the user's, then ROGER_APP, ROGER_ENV ("" for the base),
- *    ROGER_COMMIT, ROGER_ARTIFACT_SHA256, ROGER_VERSION and
- *    ROGER_DEPLOYED_BY; "env": the user's, then ROGER_COMMIT.
+ *    ROGER_COMMIT, ROGER_ARTIFACT_SHA256, ROGER_VERSION,
+ *    ROGER_DEPLOYED_BY, ROGER_INSTANCES (the fragment's "instances", 1
+ *    when it has none) and, for a dirty work tree only, ROGER_DIRTY
+ *    "true"; "env": the user's, then ROGER_COMMIT.
  * An image app (in->image) has no artifact: no fetch entry, no
  * artifact_url or artifact_sha256 variable, no ROGER_ARTIFACT_SHA256;
  * "container" gets "type" (in->image->runtime) and docker.image (the
@@ -166,6 +184,7 @@ struct roger_release {
 	const char *deployed_by;
 	const char *image;      /* ROGER_IMAGE, for image apps */
 	const char *image_base; /* ROGER_IMAGE_BASE, for images roger built */
+	bool dirty; /* ROGER_DIRTY is "true" */
 };
 
 /*
@@ -214,9 +233,10 @@ struct roger_diff {
 enum roger_diff_flags {
 	/*
 	 * Ignore the labels that change with every deploy without changing
-	 * what runs: ROGER_DEPLOYED_BY and ROGER_VERSION.  With it, an empty
-	 * diff means the same commit, artifact and definition: deploy can say
-	 * "unchanged" and skip the update.
+	 * what runs: ROGER_DEPLOYED_BY, ROGER_VERSION and the ROGER_ROLLBACK_
+	 * labels of a rollback.  With it, an empty diff means the same
+	 * commit, artifact and definition: deploy can say "unchanged" and
+	 * skip the update.
 	 */
 	ROGER_DIFF_IGNORE_METADATA = 1 << 0,
 };

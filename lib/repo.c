@@ -197,6 +197,116 @@ out:
 	return rc;
 }
 
+int roger_repo_commit_subject(struct roger_buf *out, struct roger_repo *repo,
+			      const char *id, struct roger_err *err)
+{
+	git_object *obj = NULL;
+	const char *summary;
+	int rc;
+
+	rc = git_revparse_single(&obj, repo->git, id);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS ||
+	    rc == GIT_EINVALIDSPEC || (rc == 0 && git_object_type(obj) !=
+							  GIT_OBJECT_COMMIT)) {
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "the repository has no commit '%s'", id);
+		goto out;
+	}
+	if (rc < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, id);
+		goto out;
+	}
+	summary = git_commit_summary((git_commit *)obj);
+	if (roger_buf_adds(out, summary ? summary : "") < 0)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+out:
+	git_object_free(obj);
+	return rc;
+}
+
+/* The tree entry of `path` in the tree of commit `id` (*out: new). */
+static int commit_entry(git_tree_entry **out, struct roger_repo *repo,
+			const char *id, const char *path, struct roger_err *err)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	int rc;
+
+	if (git_oid_fromstr(&oid, id) < 0)
+		return roger_err_set(err, ROGER_EINVALID,
+				     "'%s' is not a full commit id", id);
+	if (git_commit_lookup(&commit, repo->git, &oid) < 0 ||
+	    git_commit_tree(&tree, commit) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ENOTFOUND, id);
+		goto out;
+	}
+	rc = git_tree_entry_bypath(out, tree, path);
+	if (rc == GIT_ENOTFOUND)
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "commit %.12s has no '%s'", id, path);
+	else if (rc < 0)
+		rc = roger_repo_git_error(err, ROGER_ERROR, path);
+out:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+int roger_repo_read_file(struct roger_buf *out, struct roger_repo *repo,
+			 const char *id, const char *path,
+			 struct roger_err *err)
+{
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	if ((rc = commit_entry(&entry, repo, id, path, err)) < 0)
+		return rc;
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+	    git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "'%s' at commit %.12s is not a file", path,
+				   id);
+		goto out;
+	}
+	if (git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, path);
+		goto out;
+	}
+	if (roger_buf_add(out, git_blob_rawcontent(blob),
+			  (size_t)git_blob_rawsize(blob)) < 0)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
+int roger_repo_head_has_file(bool *out, struct roger_repo *repo,
+			     const char *path, struct roger_err *err)
+{
+	struct roger_commit_info ci;
+	git_tree_entry *entry = NULL;
+	int rc;
+
+	*out = false;
+	if (git_repository_head_unborn(repo->git) == 1)
+		return 0;
+	if ((rc = roger_repo_resolve(&ci, repo, NULL, err)) < 0)
+		return rc;
+	rc = commit_entry(&entry, repo, ci.id, path, err);
+	if (rc == ROGER_ENOTFOUND) {
+		roger_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	*out = git_tree_entry_type(entry) == GIT_OBJECT_BLOB;
+	git_tree_entry_free(entry);
+	return 0;
+}
+
 /*
  * The dirty check reads the index, not the whole work tree: libgit2's
  * status walks every directory (untracked files included), which costs

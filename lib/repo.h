@@ -50,6 +50,36 @@ roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 		   const char *ref, struct roger_err *err);
 
 /*
+ * The subject of commit `id` (a full or abbreviated hex id): the first
+ * line of its message, appended to `out`.  ROGER_ENOTFOUND when the
+ * repository does not have that commit (a release made from another
+ * clone that was not fetched here).
+ */
+ROGER_EXTERN int
+roger_repo_commit_subject(struct roger_buf *out, struct roger_repo *repo,
+			  const char *id, struct roger_err *err);
+
+/*
+ * The content of the file `path` (relative to the work tree root, without
+ * a leading '/') in the tree of commit `id` (a full hex id), appended to
+ * `out`: how a command reads roger.json as a commit has it.
+ * ROGER_ENOTFOUND when the commit has no file there (ROGER_EINVALID when
+ * it is a directory or a submodule).
+ */
+ROGER_EXTERN int
+roger_repo_read_file(struct roger_buf *out, struct roger_repo *repo,
+		     const char *id, const char *path, struct roger_err *err);
+
+/*
+ * Whether the file `path` (relative to the work tree root) is in HEAD's
+ * tree: false for a file not committed yet (untracked, or only added).
+ * An empty repository has no file.
+ */
+ROGER_EXTERN int
+roger_repo_head_has_file(bool *out, struct roger_repo *repo, const char *path,
+			 struct roger_err *err);
+
+/*
  * Whether the work tree differs from HEAD under `subdir` ("" for the whole
  * repository, else a path relative to the work tree root without a
  * trailing '/', of a directory or of a file): staged or unstaged changes to tracked files (content,

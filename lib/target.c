@@ -453,13 +453,26 @@ static uint64_t limit_value(const json_t *v)
 	return n ? n : UINT64_MAX;
 }
 
+/* roger local's capacity: a positive number (cpus, MiB). */
+static int check_capacity(struct roger_schema *c, const json_t *v,
+			  unsigned flags)
+{
+	(void)flags;
+	if (!(json_number_value(v) > 0) || json_number_value(v) > 1e9)
+		return roger_schema_fail(c, "expected a positive number, got %g",
+					 json_number_value(v));
+	return 0;
+}
+
 static const struct roger_schema_key local_keys[] = {
 	{ "ca_file", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "cpus", ROGER_JSON_NUMBER, check_capacity, 0, 0 },
 	{ "gc_size", ROGER_JSON_INTEGER | ROGER_JSON_STRING, check_size, 0, 0 },
 	{ "max_extract_bytes", ROGER_JSON_INTEGER | ROGER_JSON_STRING,
 	  check_size, 0, 0 },
 	{ "max_extract_entries", ROGER_JSON_INTEGER, NULL, 0,
 	  9007199254740992.0 },
+	{ "mem", ROGER_JSON_NUMBER, check_capacity, 0, 0 },
 	{ "port", ROGER_JSON_INTEGER, NULL, 1, 65535 },
 	{ "registry", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_registry, 0,
 	  0 },
@@ -590,6 +603,8 @@ int roger_user_config_load(struct roger_user_config **out,
 	}
 	uc->local_max_extract_bytes = limit_value(json_object_get(local, "max_extract_bytes"));
 	uc->local_max_extract_entries = limit_value(json_object_get(local, "max_extract_entries"));
+	uc->local_cpus = json_number_value(json_object_get(local, "cpus"));
+	uc->local_mem = json_number_value(json_object_get(local, "mem"));
 	uc->local_gc_size = limit_value(json_object_get(local, "gc_size"));
 	v = json_object_get(local, "registry_auth");
 	if (v && dir &&

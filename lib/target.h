@@ -97,6 +97,8 @@ struct roger_user_config {
 	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
 	 * unset, UINT64_MAX for none (0 in the file). */
 	uint64_t local_max_extract_bytes, local_max_extract_entries;
+	/* Its capacity for tasks: cpus and MiB of memory; 0 when unset. */
+	double local_cpus, local_mem;
 	/* local.gc_size: 0 unset (the default), UINT64_MAX: 0 given (never) */
 	uint64_t local_gc_size;
 	/* The port of its own registry (default ROGER_LOCAL_REGISTRY_PORT,

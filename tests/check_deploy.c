@@ -580,6 +580,61 @@ START_TEST(test_deploy_backoff_past_the_timeout)
 }
 END_TEST
 
+/*
+ * Tasks of the new version the queue declines offers for: waiting for
+ * resources, with what they need and, once Mesos said, what is free;
+ * gone when the queue no longer declines, and never for a backoff.
+ */
+START_TEST(test_deploy_waiting_for_resources)
+{
+#define DECLINED                                                               \
+	"{'queue':[{'app':{'id':'/web/hello','version':'" V2 "','cpus':0.4,"   \
+	"'mem':32},'count':%d,'delay':{'timeLeftSeconds':%d,'overdue':%s},"    \
+	"'processedOffersSummary':{'rejectSummaryLastOffers':["               \
+	"{'reason':'InsufficientCpus','declined':4,'processed':4}]}}]}"
+	struct roger_deploy *d = machine(3, 0, 60000, -1);
+	json_t *j;
+
+	see_deployments(d, 1100, ours());
+	see_app(d, 1200, app(V2, V2, 3, false,
+			     J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
+			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", "")),
+			     NULL));
+	see_queue(d, 1300, J(DECLINED, 1, 0, "true"));
+	ck_assert(progress(d)->waiting_resources);
+	ck_assert_int_eq(progress(d)->waiting, 1);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB");
+	roger_deploy_observe_free(d, 0.2, 448, 1);
+	roger_deploy_tick(d, 1400);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB, 0.2 cpus / 448 MB free");
+	j = roger_deploy_status_json(roger_deploy_status(d));
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(j, "waiting_for_resources"), "tasks")), 1);
+	json_decref(j);
+	see_queue(d, 1500, J(DECLINED, 2, 0, "true"));
+	roger_deploy_observe_free(d, 1.25, 4096, 3);
+	roger_deploy_tick(d, 1600);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: 2 tasks need 0.4 cpus / 32 MB each, 1.25 cpus / 4096 MB free on the roomiest of 3 agents");
+	/* a backoff is a backoff, not resources */
+	see_queue(d, 1700, J(DECLINED, 1, 5, "false"));
+	ck_assert(!progress(d)->waiting_resources);
+	/* nothing queued: nothing waits */
+	see_queue(d, 1800, J("{'queue':[]}"));
+	ck_assert(!progress(d)->waiting_resources);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s");
+	/* every task launched: a queue entry still declining is stale */
+	see_app(d, 1900, app(V2, V2, 3, false,
+			     J("%s,%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
+			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", ""),
+			       task(TASK("bbbbbbb3"), V2, "TASK_STAGING", "")),
+			     NULL));
+	see_queue(d, 2000, J(DECLINED, 1, 0, "true"));
+	ck_assert(!progress(d)->waiting_resources);
+	ck_assert_str_eq(text(d), "2/3 running, settling 10 s, 1 staging");
+	roger_deploy_free(d);
+}
+END_TEST
+
 START_TEST(test_deploy_timeout)
 {
 	struct roger_deploy *d = machine(2, 0, 5000, -1);
@@ -1594,6 +1649,7 @@ static Suite *deploy_suite(void)
 	tcase_add_test(tc, test_deploy_health_kill_event_fails_at_once);
 	tcase_add_test(tc, test_deploy_health_failures_seen_by_polling);
 	tcase_add_test(tc, test_deploy_backoff_past_the_timeout);
+	tcase_add_test(tc, test_deploy_waiting_for_resources);
 	tcase_add_test(tc, test_deploy_timeout);
 	tcase_add_test(tc, test_deploy_deployment_failed_is_filtered_by_id);
 	tcase_add_test(tc, test_deploy_vanished_deployment);

@@ -911,6 +911,10 @@ START_TEST(test_marathon_parse_queue_info_leader)
 	ck_assert(e->overdue);
 	ck_assert_str_eq(e->since, "2016-02-28T16:41:41.090Z");
 	ck_assert_str_eq(e->version, "2015-08-26T22:33:24.225Z");
+	ck_assert(e->cpus == 1.0 && e->mem == 512.0);
+	/* the recorded summary says nothing of rejections */
+	ck_assert_int_eq(e->declined_cpus, 0);
+	ck_assert_int_eq(e->declined_mem, 0);
 	ck_assert_ptr_null(roger_marathon_queue_find(queue, "/other"));
 	roger_marathon_queue_free(queue);
 
@@ -929,6 +933,41 @@ START_TEST(test_marathon_parse_queue_info_leader)
 	roger_buf_release(&q);
 	roger_buf_release(&i);
 	roger_buf_release(&l);
+}
+END_TEST
+
+/*
+ * Why a queued app waits: rejectSummaryLastOffers (1.4+) counts the offers
+ * declined per reason; cpus and memory are what roger reports.  Counts
+ * of a hostile server saturate; Marathon's defaults stand in for a
+ * definition without cpus or mem.
+ */
+START_TEST(test_marathon_parse_queue_declined)
+{
+	static const char body[] =
+		"{\"queue\": [{\"app\": {\"id\": \"/a\", \"cpus\": 0.5, \"mem\": 64},"
+		" \"count\": 2, \"delay\": {\"timeLeftSeconds\": 0, \"overdue\": true},"
+		" \"processedOffersSummary\": {\"processedOffersCount\": 9,"
+		" \"unusedOffersCount\": 9, \"rejectSummaryLastOffers\": ["
+		"{\"reason\": \"UnfulfilledRole\", \"declined\": 0, \"processed\": 9},"
+		"{\"reason\": \"InsufficientCpus\", \"declined\": 7, \"processed\": 9},"
+		"{\"reason\": \"InsufficientMemory\", \"declined\": 2, \"processed\": 9},"
+		"{\"reason\": \"InsufficientCpus\", \"declined\": 2147483647},"
+		"{\"reason\": 7, \"declined\": -3}]}},"
+		" {\"app\": {\"id\": \"/b\"}, \"count\": 1}]}";
+	struct roger_marathon_queue *queue = NULL;
+	const struct roger_marathon_queue_entry *e;
+
+	ck_assert_int_eq(roger_marathon_queue_parse(&queue, body,
+						    sizeof(body) - 1, NULL), 0);
+	e = roger_marathon_queue_find(queue, "/a");
+	ck_assert(e->cpus == 0.5 && e->mem == 64);
+	ck_assert_int_eq(e->declined_cpus, INT32_MAX);
+	ck_assert_int_eq(e->declined_mem, 2);
+	e = roger_marathon_queue_find(queue, "/b");
+	ck_assert(e->cpus == 1 && e->mem == 128);
+	ck_assert_int_eq(e->declined_cpus, 0);
+	roger_marathon_queue_free(queue);
 }
 END_TEST
 
@@ -1853,6 +1892,7 @@ static Suite *marathon_suite(void)
 	tcase_add_test(tc, test_marathon_parse_deployments);
 	tcase_add_test(tc, test_marathon_parse_deployment_result);
 	tcase_add_test(tc, test_marathon_parse_queue_info_leader);
+	tcase_add_test(tc, test_marathon_parse_queue_declined);
 	tcase_add_test(tc, test_marathon_parse_large_list);
 	suite_add_tcase(s, tc);
 

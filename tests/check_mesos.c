@@ -195,6 +195,48 @@ START_TEST(test_mesos_master_fixture)
 }
 END_TEST
 
+/*
+ * What is free: resources less used_resources of the active agents (the
+ * fixture's agent has 4 cpus and 2933 MB, 0.1 and 16 used), the roomiest
+ * one's, never below nothing.
+ */
+START_TEST(test_mesos_master_free_resources)
+{
+	json_t *doc = fixture_json("mesos-master-state.json");
+	json_t *slaves = json_object_get(doc, "slaves");
+	json_t *second = json_deep_copy(json_array_get(slaves, 0));
+	json_t *third = json_deep_copy(second);
+	struct roger_mesos_master *m = master_from(doc);
+	struct roger_mesos_free f;
+
+	roger_mesos_master_free_resources(&f, m);
+	ck_assert_uint_eq(f.agents, 1);
+	ck_assert(f.cpus > 3.89 && f.cpus < 3.91);
+	ck_assert(f.mem > 2916.9 && f.mem < 2917.1);
+	roger_mesos_master_free(m);
+	/* a fuller agent, and one overcommitted and inactive */
+	json_object_set_new(second, "id", json_string("S2"));
+	json_object_set_new(json_object_get(second, "used_resources"), "cpus",
+			    json_real(3.5));
+	json_object_set_new(third, "id", json_string("S3"));
+	json_object_set_new(json_object_get(third, "used_resources"), "cpus",
+			    json_real(9));
+	json_object_set_new(third, "active", json_false());
+	json_array_append_new(slaves, second);
+	json_array_append_new(slaves, third);
+	m = master_from(doc);
+	roger_mesos_master_free_resources(&f, m);
+	ck_assert_uint_eq(f.agents, 2);
+	ck_assert(f.cpus > 3.89 && f.cpus < 3.91);
+	ck_assert(f.total_cpus > 4.39 && f.total_cpus < 4.41);
+	ck_assert(f.total_mem > 5833.9 && f.total_mem < 5834.1);
+	roger_mesos_master_free(m);
+	roger_mesos_master_free_resources(&f, NULL);
+	ck_assert_uint_eq(f.agents, 0);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(test_mesos_master_pid_only)
 {
 	/* Mesos 1.0 and 1.1 write no hostname or port for an agent. */
@@ -250,9 +292,13 @@ END_TEST
 
 START_TEST(test_mesos_agent_urls)
 {
-	struct roger_mesos_agent_info a = { "S1", "agent-7.example.com", 5051,
-					     "slave(1)@10.0.0.7:5051", true, NULL };
-	struct roger_mesos_agent_info v6 = { "S2", "::1", 5051, NULL, true, NULL };
+	struct roger_mesos_agent_info a = { .id = "S1",
+					     .hostname = "agent-7.example.com",
+					     .port = 5051,
+					     .pid = "slave(1)@10.0.0.7:5051",
+					     .active = true };
+	struct roger_mesos_agent_info v6 = { .id = "S2", .hostname = "::1",
+					      .port = 5051, .active = true };
 	static const struct {
 		const char *master, *want;
 	} cases[] = {
@@ -828,6 +874,7 @@ static Suite *mesos_suite(void)
 
 	tc = tcase_create("master");
 	tcase_add_test(tc, test_mesos_master_fixture);
+	tcase_add_test(tc, test_mesos_master_free_resources);
 	tcase_add_test(tc, test_mesos_master_pid_only);
 	tcase_add_test(tc, test_mesos_master_port_out_of_range);
 	tcase_add_test(tc, test_mesos_agent_urls);

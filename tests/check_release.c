@@ -140,6 +140,203 @@ START_TEST(test_release_is_previous)
 }
 END_TEST
 
+/* Add the rollback labels of a rollback from `of` back to `to`. */
+static json_t *rolled(json_t *d, const char *of, const char *to, bool failed)
+{
+	json_t *labels = json_object_get(d, "labels");
+
+	json_object_set_new(labels, "ROGER_ROLLBACK_OF", json_string(of));
+	if (to)
+		json_object_set_new(labels, "ROGER_ROLLBACK_TO",
+				    json_string(to));
+	json_object_set_new(labels, "ROGER_ROLLBACK_CAUSE",
+			    json_string(failed ? "failed" : "requested"));
+	json_object_set_new(labels, "ROGER_ROLLBACK_BY", json_string("bob"));
+	return d;
+}
+
+static enum roger_release_outcome outcome(const char *version,
+					  const json_t *before,
+					  const json_t *def,
+					  const struct roger_release_rollback *newer,
+					  size_t n)
+{
+	struct roger_diff *d = NULL;
+	enum roger_release_outcome o;
+
+	if (before)
+		ck_assert_int_eq(roger_diff_apps(&d, before, def,
+						 ROGER_DIFF_IGNORE_METADATA,
+						 NULL), 0);
+	o = roger_release_outcome(version, before, def, d, newer, n);
+	roger_diff_free(d);
+	return o;
+}
+
+START_TEST(test_release_outcomes)
+{
+	json_t *a = def_of(C_A, SHA_1, "run", 1);
+	json_t *a3 = def_of(C_A, SHA_1, "run", 3);
+	json_t *b = def_of(C_B, SHA_2, "run", 1);
+	json_t *plain = def_of(NULL, NULL, "run", 1);
+	json_t *plain2 = def_of(NULL, NULL, "other", 1);
+	json_t *back = rolled(def_of(C_A, SHA_1, "run", 1), V2, V1, true);
+	json_t *asked = rolled(def_of(C_A, SHA_1, "run", 1), V3, V1, false);
+	struct roger_release_rollback rb[2];
+
+	ck_assert(roger_release_rollback_info(&rb[0], back));
+	ck_assert_str_eq(rb[0].of, V2);
+	ck_assert_str_eq(rb[0].to, V1);
+	ck_assert_str_eq(rb[0].by, "bob");
+	ck_assert(rb[0].failed);
+	ck_assert(roger_release_rollback_info(&rb[1], asked));
+	ck_assert(!rb[1].failed);
+	ck_assert(!roger_release_rollback_info(&rb[1], a));
+	ck_assert(roger_release_rollback_info(&rb[1], asked));
+	/* the range a rollback undid: after `to`, up to `of` */
+	ck_assert(roger_release_undid(&rb[0], V2));
+	ck_assert(!roger_release_undid(&rb[0], V1));
+	ck_assert(!roger_release_undid(&rb[0], V3));
+	ck_assert(roger_release_undid(&rb[1], V2));
+	ck_assert(roger_release_undid(&rb[1], V3));
+	rb[1].to = NULL;
+	ck_assert(roger_release_undid(&rb[1], V3));
+	ck_assert(!roger_release_undid(&rb[1], V2));
+	rb[1].to = V1;
+	/* undone: failed, or rolled back on request */
+	ck_assert_int_eq(outcome(V2, a, b, rb, 1), ROGER_RELEASE_FAILED);
+	ck_assert_int_eq(outcome(V2, a, b, &rb[1], 1),
+			 ROGER_RELEASE_ROLLED_BACK);
+	/* made by a rollback */
+	ck_assert_int_eq(outcome(V3, b, back, NULL, 0), ROGER_RELEASE_ROLLBACK);
+	/* from the version before */
+	ck_assert_int_eq(outcome(V2, a, b, NULL, 0), ROGER_RELEASE_DEPLOYED);
+	ck_assert_int_eq(outcome(V2, a, a3, NULL, 0), ROGER_RELEASE_SCALED);
+	ck_assert_int_eq(outcome(V2, a, a, NULL, 0), ROGER_RELEASE_RESTARTED);
+	ck_assert_int_eq(outcome(V2, NULL, a, NULL, 0), ROGER_RELEASE_DEPLOYED);
+	ck_assert_int_eq(outcome(V2, plain, plain2, NULL, 0),
+			 ROGER_RELEASE_CHANGED);
+	ck_assert_int_eq(outcome(V1, NULL, plain, NULL, 0),
+			 ROGER_RELEASE_CHANGED);
+	ck_assert_str_eq(roger_release_outcome_name(ROGER_RELEASE_ROLLED_BACK),
+			 "rolled back");
+	ck_assert_str_eq(roger_release_outcome_id(ROGER_RELEASE_ROLLED_BACK),
+			 "rolled_back");
+	json_decref(a);
+	json_decref(a3);
+	json_decref(b);
+	json_decref(plain);
+	json_decref(plain2);
+	json_decref(back);
+	json_decref(asked);
+}
+END_TEST
+
+/*
+ * A stored definition as Marathon 1.4 writes it comes back without what
+ * the server owns, nulls and legacy doubles, with the rollback's labels
+ * in place of older ones.
+ */
+START_TEST(test_release_redeploy_app)
+{
+	json_t *stored = json_loads(
+		"{\"id\": \"/web/x\", \"cmd\": \"run\", \"args\": null,"
+		" \"instances\": 2, \"version\": \"" V1 "\","
+		" \"versionInfo\": {\"lastScalingAt\": \"" V1 "\"},"
+		" \"ports\": [10000], \"portDefinitions\": [{\"port\": 10000}],"
+		" \"uris\": [\"http://a/x.tgz\"], \"fetch\": [{\"uri\": \"http://a/x.tgz\"}],"
+		" \"tasksRunning\": 2, \"deployments\": [],"
+		" \"labels\": {\"ROGER_COMMIT\": \"" C_A "\", \"team\": \"web\","
+		" \"ROGER_ROLLBACK_OF\": \"old\", \"ROGER_ROLLBACK_TO\": \"older\"}}",
+		0, NULL);
+	json_t *failed = def_of(C_B, SHA_2, "run", 1), *out = NULL;
+	struct roger_release_redeploy r = { 0 };
+	struct roger_release_rollback rb;
+	struct roger_err err = ROGER_ERR_INIT;
+	char *text;
+
+	ck_assert_ptr_nonnull(stored);
+	r.of = V2;
+	r.of_def = failed;
+	r.to = V1;
+	r.failed = true;
+	r.by = "bob@laptop";
+	r.instances = -1;
+	ck_assert_int_eq(roger_release_redeploy_app(&out, stored, &r, &err), 0);
+	text = json_dumps(out, JSON_SORT_KEYS);
+	ck_assert_str_eq(text,
+			 "{\"cmd\": \"run\", \"fetch\": [{\"uri\": \"http://a/x.tgz\"}],"
+			 " \"id\": \"/web/x\", \"instances\": 2, \"labels\": {"
+			 "\"ROGER_COMMIT\": \"" C_A "\", \"ROGER_ROLLBACK_BY\": \"bob@laptop\","
+			 " \"ROGER_ROLLBACK_CAUSE\": \"failed\","
+			 " \"ROGER_ROLLBACK_COMMIT\": \"" C_B "\","
+			 " \"ROGER_ROLLBACK_OF\": \"" V2 "\", \"ROGER_ROLLBACK_TO\": \"" V1 "\","
+			 " \"team\": \"web\"}, \"portDefinitions\": [{\"port\": 10000}]}");
+	free(text);
+	ck_assert(roger_release_rollback_info(&rb, out));
+	ck_assert(rb.failed);
+	json_decref(out);
+	/* requested, with an instance count; an app as GET wraps it */
+	json_decref(failed);
+	failed = json_pack("{s:O}", "app", stored);
+	r.of_def = NULL;
+	r.failed = false;
+	r.instances = 5;
+	ck_assert_int_eq(roger_release_redeploy_app(&out, failed, &r, &err), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")), 5);
+	ck_assert(roger_release_rollback_info(&rb, out));
+	ck_assert(!rb.failed);
+	ck_assert_ptr_null(rb.commit);
+	ck_assert_ptr_null(json_object_get(out, "app"));
+	json_decref(out);
+	json_decref(failed);
+	failed = json_string("x");
+	ck_assert_int_eq(roger_release_redeploy_app(&out, failed, &r, &err),
+			 ROGER_EINVALID);
+	json_decref(failed);
+	json_decref(stored);
+}
+END_TEST
+
+/* Scale survives a deploy unless roger.json's count changed. */
+START_TEST(test_release_instances)
+{
+	json_t *live = json_loads("{\"id\": \"/a\", \"instances\": 3,"
+				  " \"labels\": {\"ROGER_INSTANCES\": \"1\"}}", 0, NULL);
+	json_t *old = json_loads("{\"app\": {\"id\": \"/a\", \"instances\": 3,"
+				 " \"labels\": {\"ROGER_COMMIT\": \"c\"}}}", 0, NULL);
+	json_t *odd = json_loads("{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"-2\"}}",
+				 0, NULL);
+	int n = -1;
+
+	ck_assert(roger_release_instances_label(&n, live));
+	ck_assert_int_eq(n, 1);
+	ck_assert(!roger_release_instances_label(&n, old));
+	ck_assert(!roger_release_instances_label(&n, odd));
+	ck_assert_int_eq(roger_release_instances(&n, NULL, 2),
+			 ROGER_RELEASE_COUNT_NEW);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(roger_release_instances(&n, live, 1),
+			 ROGER_RELEASE_COUNT_KEPT);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(roger_release_instances(&n, live, 2),
+			 ROGER_RELEASE_COUNT_CHANGED);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(roger_release_instances(&n, live, 3),
+			 ROGER_RELEASE_COUNT_SAME);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(roger_release_instances(&n, old, 1),
+			 ROGER_RELEASE_COUNT_UNKNOWN);
+	ck_assert_int_eq(n, 3);
+	/* no count in the live app: Marathon's default, 1 */
+	ck_assert_int_eq(roger_release_instances(&n, odd, 1),
+			 ROGER_RELEASE_COUNT_SAME);
+	json_decref(live);
+	json_decref(old);
+	json_decref(odd);
+}
+END_TEST
+
 /* ---- the walks, against faultd ------------------------------------------- */
 
 static int no_sleep(void *data, long ms)
@@ -226,6 +423,41 @@ START_TEST(test_release_find_previous_skips_scales_and_gone)
 	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P3), 1);
 	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P2), 1);
 	json_decref(def);
+	json_decref(live);
+	stop();
+}
+END_TEST
+
+/*
+ * V4 live, a rollback (commit A): when it undid V3 (commit B2, failed)
+ * back to V2, the previous release is V2 (commit B), never V3; when it
+ * undid V3 and V2 back to V1 on request, nothing is left (V1 has the live
+ * commit).
+ */
+START_TEST(test_release_find_previous_skips_undone)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	json_t *live = rolled(def_of(C_A, SHA_1, "run", 1), V3, V2, true);
+	json_t *def = NULL;
+	size_t index = 99;
+	struct roger_release rel;
+
+	start("[" VERSION_RULE(3, LABELS(C_B2, SHA_2)) ","
+	      VERSION_RULE(2, LABELS(C_B, SHA_2)) ","
+	      VERSION_RULE(1, LABELS(C_A, SHA_1)) "]");
+	ck_assert_int_eq(roger_release_find_previous(&index, &def, m, "/web/x",
+						     versions, live, V4, &err),
+			 0);
+	ck_assert_uint_eq(index, 2);
+	ck_assert(roger_render_release(&rel, def));
+	ck_assert_str_eq(rel.commit, C_B);
+	json_decref(def);
+	def = NULL;
+	json_decref(live);
+	live = rolled(def_of(C_A, SHA_1, "run", 1), V3, V1, false);
+	ck_assert_int_eq(roger_release_find_previous(&index, &def, m, "/web/x",
+						     versions, live, V4, &err),
+			 ROGER_ENOTFOUND);
 	json_decref(live);
 	stop();
 }
@@ -527,11 +759,15 @@ static Suite *release_suite(void)
 	tcase_add_test(tc, test_release_matches);
 	tcase_add_test(tc, test_release_is_previous);
 	tcase_add_test(tc, test_release_summary);
+	tcase_add_test(tc, test_release_outcomes);
+	tcase_add_test(tc, test_release_redeploy_app);
+	tcase_add_test(tc, test_release_instances);
 	tcase_add_test(tc, test_release_image);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("walk");
 	tcase_add_test(tc, test_release_find_previous_skips_scales_and_gone);
+	tcase_add_test(tc, test_release_find_previous_skips_undone);
 	tcase_add_test(tc, test_release_find_previous_none);
 	tcase_add_test(tc, test_release_find_previous_error);
 	tcase_add_test(tc, test_release_find_by_version_and_commit);

@@ -67,7 +67,7 @@ static struct roger_project *project(const char *text)
 }
 
 static const struct roger_render_input input = {
-	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL,
+	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL, false,
 };
 
 static json_t *render(const struct roger_project *p, const char *env,
@@ -176,8 +176,49 @@ START_TEST(test_render_base)
 		    " \"labels\": {\"team\": \"web\", \"ROGER_APP\": \"/web/hello\","
 		    " \"ROGER_ENV\": \"\", \"ROGER_COMMIT\": \"" COMMIT "\","
 		    " \"ROGER_ARTIFACT_SHA256\": \"" SHA "\", \"ROGER_VERSION\": \"9.9.9\","
-		    " \"ROGER_DEPLOYED_BY\": \"alice@laptop\"},"
+		    " \"ROGER_DEPLOYED_BY\": \"alice@laptop\", \"ROGER_INSTANCES\": \"1\"},"
 		    " \"fetch\": [{\"uri\": \"" URL "\", \"extract\": true}]}");
+	json_decref(app);
+	roger_project_free(p);
+}
+END_TEST
+
+/*
+ * ROGER_INSTANCES records roger.json's count (the environment's, after
+ * variables); ROGER_DIRTY is there for a dirty work tree only.
+ */
+START_TEST(test_render_instances_and_dirty_labels)
+{
+	struct roger_project *p = project(
+		"{\"version\": 1, \"app\": \"hello\","
+		" \"marathon\": {\"cmd\": \"x\", \"instances\": 2},"
+		" \"environments\": {\"prod\": {\"marathon\": {\"instances\": 6}},"
+		" \"none\": {\"marathon\": {\"instances\": null}}}}");
+	struct roger_render_input in = input;
+	struct roger_release rel;
+	json_t *app, *labels;
+
+	app = render(p, NULL, &input);
+	labels = json_object_get(app, "labels");
+	assert_json(json_object_get(labels, "ROGER_INSTANCES"), "\"2\"");
+	ck_assert_ptr_null(json_object_get(labels, "ROGER_DIRTY"));
+	ck_assert(roger_render_release(&rel, app));
+	ck_assert(!rel.dirty);
+	json_decref(app);
+	app = render(p, "prod", &input);
+	assert_json(json_object_get(json_object_get(app, "labels"),
+				    "ROGER_INSTANCES"), "\"6\"");
+	json_decref(app);
+	app = render(p, "none", &input);
+	assert_json(json_object_get(json_object_get(app, "labels"),
+				    "ROGER_INSTANCES"), "\"1\"");
+	json_decref(app);
+	in.dirty = true;
+	app = render(p, NULL, &in);
+	assert_json(json_object_get(json_object_get(app, "labels"),
+				    "ROGER_DIRTY"), "\"true\"");
+	ck_assert(roger_render_release(&rel, app));
+	ck_assert(rel.dirty);
 	json_decref(app);
 	roger_project_free(p);
 }
@@ -603,6 +644,34 @@ START_TEST(test_diff_env_labels_and_metadata)
 	/* Odd key names are quoted in paths. */
 	assert_diff("{\"id\": \"/a\"}", "{\"id\": \"/a\", \"labels\": {\"a.b\": \"x\"}}", 0,
 		    "+ labels[\"a.b\"]: \"x\"\n");
+}
+END_TEST
+
+/*
+ * A rollback's labels are metadata; ROGER_INSTANCES counts only when both
+ * sides have it (a release of an older roger has none); ROGER_DIRTY
+ * always counts.
+ */
+START_TEST(test_diff_release_labels)
+{
+	const char *live =
+		"{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\"}}";
+
+	assert_diff(live, "{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
+			  " \"ROGER_ROLLBACK_OF\": \"v\", \"ROGER_ROLLBACK_TO\": \"w\","
+			  " \"ROGER_ROLLBACK_COMMIT\": \"c2\", \"ROGER_ROLLBACK_CAUSE\": \"failed\","
+			  " \"ROGER_ROLLBACK_BY\": \"bob\"}}",
+		    ROGER_DIFF_IGNORE_METADATA, "");
+	assert_diff(live, "{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
+			  " \"ROGER_INSTANCES\": \"3\"}}",
+		    ROGER_DIFF_IGNORE_METADATA, "");
+	assert_diff("{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"1\"}}",
+		    "{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"3\"}}",
+		    ROGER_DIFF_IGNORE_METADATA,
+		    "~ labels.ROGER_INSTANCES: \"1\" -> \"3\"\n");
+	assert_diff("{\"id\": \"/a\", \"labels\": {\"ROGER_DIRTY\": \"true\"}}",
+		    "{\"id\": \"/a\"}", ROGER_DIFF_IGNORE_METADATA,
+		    "- labels.ROGER_DIRTY: \"true\"\n");
 }
 END_TEST
 
@@ -1100,6 +1169,7 @@ static Suite *render_suite(void)
 
 	tc = tcase_create("render");
 	tcase_add_test(tc, test_render_base);
+	tcase_add_test(tc, test_render_instances_and_dirty_labels);
 	tcase_add_test(tc, test_render_environment_and_variables);
 	tcase_add_test(tc, test_render_environment_app_and_group);
 	tcase_add_test(tc, test_render_fetch_order);
@@ -1121,6 +1191,7 @@ static Suite *render_suite(void)
 	tcase_add_test(tc, test_diff_health_checks_element_wise);
 	tcase_add_test(tc, test_diff_fetch_and_ports);
 	tcase_add_test(tc, test_diff_env_labels_and_metadata);
+	tcase_add_test(tc, test_diff_release_labels);
 	tcase_add_test(tc, test_diff_secrets_masked);
 	tcase_add_test(tc, test_diff_ids_and_numbers);
 	suite_add_tcase(s, tc);

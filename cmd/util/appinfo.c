@@ -66,13 +66,13 @@ json_t *cli_release_json(const struct roger_release *r, bool is_release)
 {
 	if (!is_release)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "commit",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "commit",
 			 cli_json_str(r->commit), "env", cli_json_str(r->env),
 			 "artifact_sha256", cli_json_str(r->artifact_sha256),
 			 "image", cli_json_str(r->image), "image_base",
 			 cli_json_str(r->image_base), "deployed_by",
 			 cli_json_str(r->deployed_by), "roger_version",
-			 cli_json_str(r->roger_version));
+			 cli_json_str(r->roger_version), "dirty", r->dirty);
 }
 
 int cli_find_version(struct cli *cli, struct roger_marathon *m,

@@ -81,6 +81,135 @@ static void print_tail(struct cli *cli, const struct roger_buf *tail)
 	}
 }
 
+/* ---- which roger.json -------------------------------------------------- */
+
+/* The environment's target name in `p` (NULL: none, or no -e). */
+static const char *env_target(const struct cli *cli,
+			      const struct roger_project *p)
+{
+	const char *name = NULL;
+
+	if (cli->env &&
+	    roger_project_environment(p, cli->env, NULL, &name, NULL) < 0)
+		return NULL;
+	return name;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Put `p` in the place of the project, re-resolving what depended on it. */
+static int swap_project(struct cli *cli, struct roger_project *p)
+{
+	bool retarget = cli->resolved_target &&
+			!same_name(env_target(cli, cli->project),
+				   env_target(cli, p));
+	struct roger_err err = ROGER_ERR_INIT;
+
+	if (roger_project_check_env(p, cli->env, &err) < 0) {
+		roger_project_free(p);
+		return cli_fail(&err);
+	}
+	roger_project_free(cli->project);
+	cli->project = p;
+	free(cli->app_id);
+	cli->app_id = NULL;
+	if (!retarget)
+		return ROGER_EXIT_OK;
+	roger_target_free(cli->resolved_target);
+	cli->resolved_target = NULL;
+	return cli_load_target(cli);
+}
+
+/* Without --ref: roger.json must be HEAD's, unless --allow-dirty. */
+static int check_committed(struct cli *cli, struct roger_repo *repo,
+			   const struct cli_build_args *args)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf head = ROGER_BUF_INIT, disk = ROGER_BUF_INIT;
+	struct roger_commit_info ci;
+	const struct roger_project *p = cli->project;
+	char *in_repo = *p->subdir ? roger_path_join(p->subdir, "roger.json")
+				   : xstrdup("roger.json");
+	const char *why = NULL;
+	bool has = false;
+	int status = ROGER_EXIT_OK;
+
+	if (!in_repo) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	/* an empty repository: the build says there is nothing to build */
+	if (roger_repo_resolve(&ci, repo, NULL, &err) == ROGER_ENOTFOUND)
+		goto out;
+	if (roger_repo_head_has_file(&has, repo, in_repo, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (!has) {
+		why = "is not committed";
+	} else if (roger_repo_read_file(&head, repo, ci.id, in_repo, &err) < 0 ||
+		   roger_fs_read_file(&disk, p->path, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	} else if (head.len != disk.len ||
+		   memcmp(head.buf, disk.buf, head.len)) {
+		why = "has uncommitted changes";
+	}
+	if (!why)
+		goto out;
+	if (!args->allow_dirty) {
+		cli_error("'%s' %s; commit it, or pass --allow-dirty to use the work tree as it is",
+			  p->display, why);
+		status = ROGER_EXIT_FAILURE;
+	} else {
+		cli->project_dirty = true;
+		if (!cli->quiet)
+			cli_warn("'%s' %s: using it as it is in the work tree (--allow-dirty)",
+				 p->display, why);
+	}
+out:
+	roger_buf_release(&head);
+	roger_buf_release(&disk);
+	free(in_repo);
+	return status;
+}
+
+int cli_use_ref(struct cli *cli, struct cli_build_args *args)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_repo *repo = NULL;
+	struct roger_project *p = NULL;
+	struct roger_commit_info ci;
+	int status;
+
+	if (args->ref && args->allow_dirty)
+		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
+	if ((status = cli_load_project(cli)) != 0)
+		return status;
+	if (roger_repo_discover(&repo, cli->project->workdir, &err) < 0)
+		return cli_fail(&err);
+	if (!args->ref) {
+		status = check_committed(cli, repo, args);
+		goto out;
+	}
+	if (roger_repo_resolve(&ci, repo, args->ref, &err) < 0 ||
+	    roger_project_load_commit(&p, cli->project, repo, ci.id,
+				      &err) < 0) {
+		status = err.code == ROGER_EUSAGE
+				 ? cli_usage_error(cli, "%s", err.msg)
+				 : cli_fail(&err);
+		goto out;
+	}
+	snprintf(args->commit, sizeof(args->commit), "%s", ci.id);
+	status = swap_project(cli, p);
+out:
+	roger_repo_free(repo);
+	return status;
+}
+
 int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 		       struct roger_artifact **out)
 {
@@ -95,7 +224,7 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 	status = cli_load_project(cli);
 	if (status)
 		return status;
-	o.ref = args->ref;
+	o.ref = args->commit[0] ? args->commit : args->ref;
 	o.allow_dirty = args->allow_dirty;
 	o.no_cache = args->no_cache;
 	roger_build_opts_from_project(&o, cli->project);

@@ -93,6 +93,15 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -67,6 +67,7 @@ static int render(struct cli *cli, const char *commit,
 	in.artifact_sha256 = a ? a->sha256 : NULL;
 	in.image = image;
 	in.deployed_by = by;
+	in.dirty = (a && a->dirty) || cli->project_dirty;
 	in.vars = vars;
 	in.n_vars = n_vars;
 	if (roger_render_app(out, cli->project, cli->env, &in, &err) < 0) {
@@ -135,4 +136,67 @@ int cli_render_app(struct cli *cli, const struct roger_artifact *a,
 	}
 	free(url);
 	return status;
+}
+
+static const char *const count_reasons[] = {
+	[ROGER_RELEASE_COUNT_NEW] = "new",
+	[ROGER_RELEASE_COUNT_SAME] = "same",
+	[ROGER_RELEASE_COUNT_KEPT] = "kept",
+	[ROGER_RELEASE_COUNT_UNKNOWN] = "kept_unknown",
+	[ROGER_RELEASE_COUNT_CHANGED] = "changed",
+};
+
+/* The instance count of the app `live` ({"app": ...} or the app itself). */
+static int live_count(const json_t *live)
+{
+	const json_t *app = json_object_get(live, "app");
+	json_t *n;
+
+	if (!json_is_object(app) || json_object_get(live, "id"))
+		app = live;
+	n = json_object_get(app, "instances");
+	/* Marathon's default; counts are whole numbers there */
+	return json_is_integer(n) ? (int)json_integer_value(n) : 1;
+}
+
+void cli_keep_instances(struct cli *cli, json_t *rendered, const json_t *live,
+			json_t *doc)
+{
+	const char *id = json_string_value(json_object_get(rendered, "id"));
+	enum roger_release_count why;
+	int wanted, count, before = live ? live_count(live) : 0;
+
+	if (roger_release_instances_label(&wanted, rendered)) {
+		why = roger_release_instances(&count, live, wanted);
+	} else if (live) {
+		/* a release that does not record roger.json's count */
+		wanted = live_count(rendered);
+		count = before;
+		why = count == wanted ? ROGER_RELEASE_COUNT_SAME
+				      : ROGER_RELEASE_COUNT_UNKNOWN;
+	} else {
+		return;
+	}
+	cli_json_set(rendered, "instances", json_integer(count));
+	if (doc)
+		cli_json_set(doc, "instances",
+			     json_pack("{s:o,s:i,s:i,s:s}", "live",
+				       live ? json_integer(before) : json_null(),
+				       "roger_json", wanted, "deployed", count,
+				       "reason", count_reasons[why]));
+	if (cli->quiet)
+		return;
+	switch (why) {
+	case ROGER_RELEASE_COUNT_KEPT:
+		cli_note("keeping the %d live instance%s of app '%s': roger.json's count (%d) has not changed since the live release",
+			 count, count == 1 ? "" : "s", id, wanted);
+		break;
+	case ROGER_RELEASE_COUNT_UNKNOWN:
+		cli_note("keeping the %d live instance%s of app '%s': the releases do not both record roger.json's count",
+			 count, count == 1 ? "" : "s", id);
+		break;
+	default:
+		/* a changed count shows in the diff, with its label */
+		break;
+	}
 }

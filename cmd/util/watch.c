@@ -43,6 +43,11 @@ int cli_watch_setup(struct cli_watch *w)
 	if ((status = cli_marathon(cli, false, &w->m)) != 0 ||
 	    (status = cli_marathon(cli, false, &w->events)) != 0)
 		return status;
+	/* only to say what is free while tasks wait for resources */
+	if (cli->resolved_target->mesos &&
+	    roger_mesos_for_target(&w->mesos, cli->ctx, cli->resolved_target,
+				   NULL) == 0)
+		cli_limit_requests(cli, roger_mesos_http(w->mesos));
 	/* no request outlives the whole wait (the client's default is 60 s) */
 	if (w->timeout_ms > 0 && w->timeout_ms < 60000 &&
 	    (!cli->request_timeout_ms || cli->request_timeout_ms > w->timeout_ms))
@@ -210,6 +215,7 @@ static struct roger_deploy_watch_opts watch_opts(struct cli_watch *w)
 	o.on_progress = on_progress;
 	o.on_note = on_note;
 	o.data = w;
+	o.mesos = w->mesos;
 	return o;
 }
 
@@ -285,13 +291,50 @@ static json_t *json_text(const char *s, size_t len)
 	return j;
 }
 
-/* Print (and record) the last lines of the failed task's stderr. */
-static void stderr_tail(struct cli_watch *w, const char *task_id)
+/* Print `b`'s lines indented, under a heading line already printed. */
+static void print_indented(const struct roger_buf *b)
+{
+	const char *line, *nl, *end = b->buf + b->len;
+
+	for (line = b->buf; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		fprintf(stderr, "    %.*s\n", (int)(nl - line), line);
+	}
+}
+
+/* `b`'s text without its last newline, for -o json. */
+static json_t *json_lines(const struct roger_buf *b)
+{
+	size_t len = b->len;
+
+	if (len && b->buf[len - 1] == '\n')
+		len--;
+	return json_text(b->buf, len);
+}
+
+/* Mesos says so when the fetcher could not fetch the task's URIs. */
+static bool fetch_failed(const struct roger_deploy_status *st)
+{
+	return strstr(st->task_message, "Failed to fetch") != NULL ||
+	       strstr(st->task_message, "fetcher") != NULL;
+}
+
+/*
+ * The last lines the failed task wrote itself (its standard error, or its
+ * standard output when its standard error has nothing of its own), without
+ * what Mesos wrote around them; the fetcher's lines only when the fetch is
+ * what failed.
+ */
+static void stderr_tail(struct cli_watch *w, const struct roger_deploy_status *st)
 {
 	const struct roger_target *t = w->cli->resolved_target;
+	const char *task_id = st->task_id;
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_buf tail = ROGER_BUF_INIT;
-	const char *line, *nl;
+	struct roger_logs_task_output out = ROGER_LOGS_TASK_OUTPUT_INIT;
+	bool fetcher = fetch_failed(st);
+	const char *stream;
 
 	if (!t->mesos) {
 		if (!w->cli->quiet)
@@ -299,41 +342,82 @@ static void stderr_tail(struct cli_watch *w, const char *task_id)
 				 t->name, task_id);
 		return;
 	}
-	if (roger_logs_target_task_tail(&tail, w->cli->ctx, t, task_id,
-					ROGER_LOGS_STDERR, TAIL_LINES,
-					&err) < 0) {
+	if (roger_logs_target_task_output(&out, w->cli->ctx, t, task_id,
+					  TAIL_LINES, &err) < 0) {
 		if (!w->cli->quiet)
 			cli_warn("cannot show the standard error of task '%s': %s",
 				 task_id, err.msg);
-		roger_buf_release(&tail);
+		roger_logs_task_output_release(&out);
 		return;
 	}
-	cli_json_set(w->doc, "stderr_tail", json_text(tail.buf, tail.len));
+	stream = out.own_stream == ROGER_LOGS_STDOUT ? "output" : "error";
+	cli_json_set(w->doc, "stderr_tail", json_lines(&out.own));
+	cli_json_set(w->doc, "tail_stream",
+		     json_string(roger_logs_stream_name(out.own_stream)));
+	if (fetcher)
+		cli_json_set(w->doc, "fetcher_log", json_lines(&out.fetcher));
 	if (w->cli->quiet) {
-		roger_buf_release(&tail);
+		roger_logs_task_output_release(&out);
 		return;
 	}
-	if (!tail.len) {
-		cli_error("task '%s' wrote nothing on its standard error", task_id);
+	if (!out.own.len) {
+		cli_error("task '%s' wrote nothing on its standard error or output", task_id);
 	} else {
-		const char *end = tail.buf + tail.len;
-
-		cli_error("the last lines of the standard error of task '%s':", task_id);
-		for (line = tail.buf; line < end; line = nl + 1) {
-			nl = memchr(line, '\n', (size_t)(end - line));
-			if (!nl)
-				nl = end;
-			fprintf(stderr, "    %.*s\n", (int)(nl - line), line);
-		}
+		cli_error("the last lines of the standard %s of task '%s':",
+			  stream, task_id);
+		print_indented(&out.own);
 	}
-	roger_buf_release(&tail);
+	if (fetcher && out.fetcher.len) {
+		cli_error("the fetcher's lines for task '%s':", task_id);
+		print_indented(&out.fetcher);
+	}
+	roger_logs_task_output_release(&out);
+}
+
+/*
+ * Start the rollback of `goal`: deploy g->previous_app again, labelled as
+ * the rollback of the failed version (`failed`: after a failure, else on
+ * request), or else let Marathon revert the deployment.
+ */
+static int start_rollback(struct cli_watch *w, struct roger_deploy_rollback *rb,
+			  struct roger_deploy_status *st,
+			  const struct roger_deploy_goal *goal,
+			  const struct cli_watch_goal *g, bool failed,
+			  struct roger_err *err)
+{
+	struct roger_deploy_watch_opts o = watch_opts(w);
+	struct roger_release_redeploy r = { 0 };
+	json_t *app = NULL;
+	char by[512];
+	int rc;
+
+	if (!g->previous_app || (goal->flags & ROGER_DEPLOY_CREATES))
+		return roger_deploy_rollback(rb, st, w->cli->ctx, w->m,
+					     w->events, goal,
+					     g->previous_version, &o, err);
+	cli_deployed_by(w->cli, by, sizeof(by));
+	r.of = g->res->version[0] ? g->res->version : NULL;
+	r.of_def = g->new_app;
+	r.to = g->previous_version;
+	r.failed = failed;
+	r.by = by;
+	r.instances = -1;
+	if ((rc = roger_release_redeploy_app(&app, g->previous_app, &r,
+					     err)) < 0) {
+		memset(rb, 0, sizeof(*rb));
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	rc = roger_deploy_rollback_app(rb, st, w->cli->ctx, w->m, w->events,
+				       goal, app, &o, err);
+	json_decref(app);
+	return rc;
 }
 
 /* Roll back after a failure or an interrupt; returns an exit status. */
 static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
-		     const char *previous_version, int status)
+		     const struct cli_watch_goal *g, int status)
 {
-	struct roger_deploy_watch_opts o = watch_opts(w);
 	struct roger_deploy_rollback rb;
 	struct roger_deploy_status st;
 	struct roger_err err = ROGER_ERR_INIT;
@@ -342,20 +426,26 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 
 	if (!w->cli->quiet)
 		cli_error("rolling back deployment '%s'", goal->deployment_id);
-	snprintf(w->label, sizeof(w->label), "rolling back '%s'", w->app_id);
+	snprintf(w->label, sizeof(w->label), "%s '%s'",
+		 (goal->flags & ROGER_DEPLOY_CREATES) ? "removing"
+						      : "rolling back",
+		 w->app_id);
 	w->last_line[0] = '\0';
-	rc = roger_deploy_rollback(&rb, &st, w->cli->ctx, w->m, w->events, goal,
-				   previous_version, &o, &err);
+	rc = start_rollback(w, &rb, &st, goal, g,
+			    status == ROGER_EXIT_DEPLOY_FAILED, &err);
 	clear_line(w);
-	doc = json_pack("{s:s?,s:b,s:s}", "deployment",
+	doc = json_pack("{s:s?,s:b,s:b,s:s}", "deployment",
 			rb.deployment_id[0] ? rb.deployment_id : NULL,
-			"by_version", rb.by_version, "status",
+			"by_version", rb.by_version, "removed", rb.removed,
+			"status",
 			rc == 0 ? "succeeded"
 			: rc == ROGER_ENOTFOUND ? "nothing_to_roll_back"
 			: rc == ROGER_EINTR ? "interrupted"
 			: rc == ROGER_ETIMEOUT ? "timed_out" : "failed");
 	if (rb.deployment_id[0])
 		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
+	if (rb.version[0])
+		cli_json_set(doc, "version", json_string(rb.version));
 	if (rc < 0)
 		cli_json_set(doc, "error", json_string(err.msg));
 	cli_json_set(w->doc, "rollback", doc);
@@ -363,9 +453,14 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 		struct roger_buf line = ROGER_BUF_INIT;
 
 		roger_deploy_progress_text(&line, &st);
-		if (!w->cli->quiet)
+		if (rb.removed && !w->cli->quiet)
+			cli_error("rolled back: app '%s' removed, as it did not exist before",
+				  w->app_id);
+		else if (!w->cli->quiet)
 			cli_error("rolled back %s: %s",
-				  rb.by_version ? "to the previous version" : "the deployment",
+				  rb.by_version || rb.replaced
+					  ? "to the previous version"
+					  : "the deployment",
 				  line.buf);
 		roger_buf_release(&line);
 	} else if (rc == ROGER_ENOTFOUND) {
@@ -403,7 +498,7 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 {
 	cli_error("%s", st->reason);
 	if (st->task_id[0])
-		stderr_tail(w, st->task_id);
+		stderr_tail(w, st);
 	if (w->no_rollback) {
 		if (st->progress.deployment_active)
 			left_running(w, goal->deployment_id, g->undo);
@@ -417,8 +512,7 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 				  no_rollback_reason(st->failure));
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
-	return roll_back(w, goal, g->previous_version,
-			 ROGER_EXIT_DEPLOY_FAILED);
+	return roll_back(w, goal, g, ROGER_EXIT_DEPLOY_FAILED);
 }
 
 int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
@@ -435,17 +529,24 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		     g->res->version[0] ? json_string(g->res->version)
 					: json_null());
 	if (w->detach) {
+		struct roger_buf ctx = ROGER_BUF_INIT;
+
 		doc_status(w, "detached");
 		if (w->cli->output == OUTPUT_TEXT && !w->cli->quiet)
 			printf("deployment '%s' of app '%s' started; not waiting for it (--detach)\n",
 			       g->res->deployment_id, w->app_id);
+		context_args(w, &ctx);
+		if (!w->cli->quiet)
+			cli_note("wait for it with 'roger status --wait%s'",
+				 ctx.buf);
+		roger_buf_release(&ctx);
 		return ROGER_EXIT_OK;
 	}
 	goal.app_id = w->app_id;
 	goal.deployment_id = g->res->deployment_id;
 	goal.version = g->res->version[0] ? g->res->version : NULL;
 	goal.instances = g->instances;
-	goal.flags = g->flags;
+	goal.flags = g->flags | (g->created ? ROGER_DEPLOY_CREATES : 0);
 	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
 					     : g->default_timeout_ms;
 	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
@@ -482,7 +583,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		if (w->rollback_on_interrupt) {
 			/* a second Ctrl-C interrupts the rollback */
 			cli_interrupted = 0;
-			status = roll_back(w, &goal, g->previous_version,
+			status = roll_back(w, &goal, g,
 					   ROGER_EXIT_INTERRUPTED);
 		} else {
 			left_running(w, goal.deployment_id, g->undo);
@@ -535,6 +636,8 @@ int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
 	g.instances = plan.instances;
 	g.flags = plan.flags;
 	g.previous_version = plan.previous_version;
+	g.previous_app = plan.previous_app;
+	g.new_app = plan.new_app;
 	g.default_timeout_ms = plan.default_timeout_ms;
 	g.done = plan.done;
 	g.undo = plan.undo;
@@ -561,6 +664,7 @@ int cli_watch_finish(struct cli_watch *w, int status)
 void cli_watch_release(struct cli_watch *w)
 {
 	json_decref(w->doc);
+	roger_mesos_free(w->mesos);
 	roger_marathon_free(w->events);
 	roger_marathon_free(w->m);
 	memset(w, 0, sizeof(*w));

@@ -49,6 +49,7 @@ struct cli_watch {
 	const char *app_id; /* borrowed from cli */
 	struct roger_marathon *m;      /* requests and polls */
 	struct roger_marathon *events; /* the event stream */
+	struct roger_mesos *mesos;     /* what is free, when tasks wait; or NULL */
 	json_t *doc;        /* the -o json document, filled as things happen */
 
 	/* the progress line */
@@ -100,6 +101,15 @@ struct cli_watch_goal {
 	int instances;        /* -1: the app's */
 	unsigned flags;       /* enum roger_deploy_goal_flags */
 	const char *previous_version; /* for a rollback by version, or NULL */
+	/*
+	 * A change of release (deploy, rollback): the definition of
+	 * previous_version, which a rollback deploys again with the labels
+	 * that record why (roger_deploy_rollback_app()); NULL: Marathon's
+	 * own revert (roger_deploy_rollback()).
+	 */
+	const json_t *previous_app;
+	const json_t *new_app; /* the definition deployed (its commit), or NULL */
+	bool created;         /* the app did not exist: undone by removing it */
 	int64_t default_timeout_ms;   /* when --timeout is not given */
 	const char *done;     /* the success line ("app '/x' scaled to 3") */
 	/*
@@ -142,6 +152,7 @@ struct cli_watch_plan {
 	int instances;       /* -1 (the default): the app's */
 	unsigned flags;
 	const char *previous_version;
+	const json_t *previous_app, *new_app; /* see struct cli_watch_goal */
 	int64_t default_timeout_ms;
 	char undo[256];      /* see struct cli_watch_goal */
 };

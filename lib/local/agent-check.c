@@ -1,7 +1,9 @@
 /*
  * agent-check.c - a COMMAND health check of a task, run as the Mesos
  * command executor runs it: `sh -c <command>` in the task's sandbox with
- * the task's whole environment.
+ * the task's whole environment; for an image task, inside its container
+ * (its namespaces, root, user and environment), through the same spawn
+ * as a session of `roger exec` (agent-exec.c).
  *
  * The check is a process of the task's: it must not outlive it, nor the
  * server.  It is forked through roger_proc_fork() like the task itself (a
@@ -33,20 +35,6 @@
 #include "local/proc.h"
 
 #define POLL_US 20000
-
-struct check_exec {
-	char *argv[4];
-	char **envp;
-};
-
-/* The check's child: the shell. */
-static void exec_check(void *data, int keep)
-{
-	struct check_exec *x = data;
-
-	(void)keep;
-	roger_proc_exec("/bin/sh", x->argv, x->envp);
-}
 
 /* The run of `task_id`, if it is neither over nor being killed (lock held). */
 static struct roger_agent_run *live_run(struct roger_agent *a,
@@ -89,39 +77,44 @@ int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 			      char *cause, size_t size)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_proc_child c;
-	struct check_exec x;
-	char *sandbox = NULL;
+	struct roger_agent_exec_target t;
+	struct roger_agent_exec_cmd cmd;
+	struct roger_agent_run *r;
+	char *argv[4], *cid = NULL;
 	int64_t deadline;
-	bool going = false, timed_out = false;
+	bool going = false, timed_out = false, have_target = false;
 	siginfo_t si;
 	pid_t pid;
 	int rc;
 
-	memset(&x, 0, sizeof(x));
-	rc = task_going(a, task_id) ? ROGER_ENOTFOUND
-				    : roger_agent_task_env(&x.envp, a, task_id);
-	if (rc == 0 && !(sandbox = roger_agent_sandbox(a, task_id)))
-		rc = ROGER_ENOMEM;
+	memset(&t, 0, sizeof(t));
+	pthread_mutex_lock(&a->lock);
+	r = live_run(a, task_id);
+	rc = !r ? ROGER_ENOTFOUND : !(cid = strdup(r->container_id)) ? ROGER_ENOMEM : 0;
+	pthread_mutex_unlock(&a->lock);
+	if (rc == 0) {
+		rc = roger_agent_exec_target(&t, a, cid, &err);
+		have_target = rc == 0;
+	}
 	if (rc < 0) {
-		snprintf(cause, size, "%s", rc == ROGER_ENOTFOUND
-						    ? "the task is not running"
-						    : "out of memory");
+		snprintf(cause, size, "%s", rc == ROGER_ENOMEM ? "out of memory"
+							      : "the task is not running");
 		rc = -1;
 		goto out;
 	}
-	x.argv[0] = (char *)"sh";
-	x.argv[1] = (char *)"-c";
-	x.argv[2] = (char *)command;
-	memset(&c, 0, sizeof(c));
-	c.what = "a health check";
-	c.std[0] = c.std[1] = c.std[2] = -1;
-	c.keep = -1;
-	c.cwd = sandbox;
-	c.watchdog = &a->watchdog;
-	c.run = exec_check;
-	c.data = &x;
-	if (roger_proc_fork(&pid, NULL, &c, &err) < 0) {
+	/* Where a session of `roger exec` would run: in an image task's
+	 * container, with its environment, as Mesos runs a COMMAND check of
+	 * a container (MESOS-CONTAINERS.md); on the host otherwise. */
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)command;
+	argv[3] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.path = t.in_container ? "sh" : "/bin/sh";
+	cmd.argv = argv;
+	cmd.envp = t.env;
+	cmd.in_fd = cmd.out_fd = cmd.err_fd = -1;
+	if (roger_agent_exec_spawn(&pid, NULL, a, &t, &cmd, &err) < 0) {
 		/* The server's shortage (or its watchdog's), not the task's. */
 		snprintf(cause, size, "%s", err.msg);
 		rc = -1;
@@ -164,10 +157,8 @@ int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 		rc = 0;
 	}
 out:
-	free(sandbox);
-	if (x.envp)
-		for (char **e = x.envp; *e; e++)
-			free(*e);
-	free(x.envp);
+	if (have_target)
+		roger_agent_exec_target_release(&t);
+	free(cid);
 	return rc;
 }

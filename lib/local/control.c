@@ -167,6 +167,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 			 json_string_value(json_object_get(doc, "url")) ?: "");
 		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
 		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
+		st.cpus = json_number_value(json_object_get(doc, "cpus"));
+		st.mem = json_number_value(json_object_get(doc, "mem"));
 		snprintf(st.registry, sizeof(st.registry), "%s",
 			 json_string_value(json_object_get(doc, "registry")) ?: "");
 	}

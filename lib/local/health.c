@@ -203,7 +203,8 @@ static int check_tcp(struct roger_local_hc_job *j, char *cause,
 /*
  * A COMMAND check runs `sh -c command` in the task's sandbox with the
  * task's whole environment (HOST, PORT0..., MESOS_*, PATH), as the Mesos
- * command executor runs it; the agent runs it (agent-check.c).
+ * command executor runs it (inside the container of an image task); the
+ * agent runs it (agent-check.c).
  */
 /* Whether the server stops (a check in flight need not finish then). */
 static bool stopping(void *data)

@@ -20,7 +20,7 @@
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
  *			 "watchdog_pid":W,"watchdog_restarts":R,
- *			 "registry":"127.0.0.1:R"}
+ *			 "cpus":C,"mem":M,"registry":"127.0.0.1:R"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -102,6 +102,8 @@ struct roger_local_status {
 	long watchdog_pid;
 	bool watchdog_running;
 	unsigned watchdog_restarts;
+	/* The capacity it serves: cpus and MiB (0 when the server does not say). */
+	double cpus, mem;
 	/* Its own registry, as image references name it: "127.0.0.1:7879"
 	 * ("" when unknown). */
 	char registry[64];

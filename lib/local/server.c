@@ -769,7 +769,7 @@ static int take_lock(const char *state_dir, int *out, struct roger_err *err)
 static int write_server_json(struct roger_local *L, struct roger_err *err)
 {
 	char *path = roger_path_join(L->state_dir, "server.json");
-	char text[256];
+	char text[384];
 	long wd = -1;
 	int rc;
 
@@ -777,10 +777,10 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (L->agent)
 		roger_agent_watchdog(L->agent, &wd, NULL);
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"registry\":\"%s:%d\"}\n",
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\"}\n",
 		 (long)getpid(), L->port, L->url, wd,
 		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
-		 ROGER_LOCAL_HOST, L->registry_port);
+		 L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;

@@ -342,7 +342,7 @@ test_expect_success 'the next step init prints leaves a work tree a build accept
 	"$ROGER" -C next init >out &&
 	test_grep "^next: git -C next add roger.json .gitignore && git -C next commit -m .Deploy with roger. && roger -C next deploy$" out &&
 	test_expect_code 1 "$ROGER" -C next build >/dev/null 2>err &&
-	test_grep "uncommitted changes (..gitignore.)" err &&
+	test_grep "^roger: .roger.json. is not committed; commit it, or pass --allow-dirty" err &&
 	step=$(sed -n "s/^next: //p" out) &&
 	eval "${step%% && roger *}" >/dev/null &&
 	"$ROGER" -C next build >out &&

@@ -130,6 +130,10 @@ test_expect_success 'a version that crash-loops: exit 5, the stderr tail, the pr
 	test_grep "^roger: 3 tasks of the new version failed" err &&
 	test_grep "^roger: the last lines of the standard error of task" err &&
 	test_grep "^    config file missing: /etc/hello.conf$" err &&
+	grep -A1 "^roger: the last lines of the standard error of task" err | sed -n 2p >first &&
+	echo "    config file missing: /etc/hello.conf" >expect &&
+	test_cmp expect first &&
+	test_grep ! "fetcher\\] \\|Fetching URI\\|Forked command\\|sh -c " err &&
 	test_grep "^roger: rolling back deployment" err &&
 	test_grep "^roger: rolled back" err &&
 	test_grep ! "deployed at commit" out &&
@@ -208,6 +212,8 @@ test_expect_success '--detach: started, not waited for' '
 	c5=$(version ": v5") &&
 	(cd repo && "$ROGER" deploy --detach >../out 2>../err) &&
 	test_grep "^deployment .* of app ./web/hello. started; not waiting for it (--detach)$" out &&
+	test_grep "^roger: wait for it with .roger status --wait.$" err &&
+	test_line_count 1 err &&
 	test_grep ! "^http://" out &&
 	wait_idle 30 &&
 	test "$(live_commit)" = "$c5"

@@ -172,6 +172,7 @@ test_expect_success 'a deployment in progress locks the app: exit 7, --force ove
 	test_line_count 1 err &&
 	"$ROGER" scale --app web/slow --force --detach 0 >out 2>err &&
 	test_grep "^deployment .* of app .*/web/slow.* started; not waiting for it (--detach)$" out &&
+	test_grep "^roger: wait for it with .roger status --wait --app /web/slow.$" err &&
 	rm -f "$TRASH/slow" &&
 	"$ROGER" status --wait --app web/slow >out 2>err &&
 	test_grep "^instances:  0 of 0 running, 0 staged" out &&

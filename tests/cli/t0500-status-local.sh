@@ -92,7 +92,8 @@ test_expect_success 'status -o json: one document with every part' '
 	r = d["release"]
 	assert r == {"commit": sys.argv[1], "env": "", "artifact_sha256": sys.argv[2],
 	             "image": None, "image_base": None,
-	             "deployed_by": "alice@laptop", "roger_version": "0.1.0"}, r
+	             "deployed_by": "alice@laptop", "roger_version": "0.1.0",
+	             "dirty": False}, r
 	assert d["head"]["dirty"] is True and d["head"]["is_live"] is False, d["head"]
 	assert d["instances"] == {"wanted": 1, "running": 1, "staged": 0,
 	                          "healthy": 1, "unhealthy": 0}, d["instances"]
@@ -135,11 +136,11 @@ test_expect_success 'history: newest first, the live one marked, what changed' '
 	short=$(cut -c1-12 head) &&
 	test_line_count 5 out &&
 	sed -n 1p out >header &&
-	test_grep "^  VERSION  *COMMIT  *ENV  *DEPLOYED BY  *ROGER  *CHANGES$" header &&
-	sed -n 2p out | grep "^\* $(sed -n 1p sorted)  $short  (base)  *alice@laptop  0.1.0  instances 1 -> 2$" &&
-	sed -n 3p out | grep "^  $(sed -n 2p sorted)  $short  (base)  *alice@laptop  0.1.0  commit, env$" &&
-	sed -n 4p out | grep "^  $(sed -n 3p sorted)  000000000000  prod  *ci  *0.1.0  commit, env$" &&
-	sed -n 5p out | grep "^  $(sed -n 4p sorted)  $short  (base)  *alice@laptop  0.1.0  created$"
+	test_grep "^  VERSION  *COMMIT  *OUTCOME  *ENV  *DEPLOYED BY  *CHANGES  *SUBJECT$" header &&
+	sed -n 2p out | grep "^\* $(sed -n 1p sorted)  $short  scaled  *(base)  *alice@laptop  instances 1 -> 2  initial$" &&
+	sed -n 3p out | grep "^  $(sed -n 2p sorted)  $short  deployed  *(base)  *alice@laptop  commit, env  *initial$" &&
+	sed -n 4p out | grep "^  $(sed -n 3p sorted)  000000000000  deployed  *prod  *ci  *commit, env  *-$" &&
+	sed -n 5p out | grep "^  $(sed -n 4p sorted)  $short  deployed  *(base)  *alice@laptop  created  *initial$"
 '
 
 test_expect_success 'history -n: fewer versions, a note about the others' '
@@ -164,6 +165,9 @@ test_expect_success 'history -o json' '
 	assert v[0]["live"] and not any(x["live"] for x in v[1:]), v
 	assert d["live_version"] == v[0]["version"], d
 	assert v[0]["summary"] == "instances 1 -> 2", v[0]
+	assert [x["outcome"] for x in v] == ["scaled", "deployed", "deployed", "deployed"], v
+	assert v[0]["subject"] == "initial" and v[2]["subject"] is None, v
+	assert v[0]["rollback"] is None, v[0]
 	assert v[0]["changes"] == [{"path": "instances", "op": "change", "old": 1, "new": 2}], v[0]
 	assert v[2]["release"]["commit"] == "0" * 39 + "1" and v[2]["release"]["env"] == "prod"
 	assert v[3]["summary"] == "created" and v[3]["changes"] is None, v[3]
@@ -176,6 +180,7 @@ test_expect_success 'history VERSION and history COMMIT: one version and its cha
 	h=$(cat head) &&
 	printf "%s\n" "version:    $v" \
 		"release:    commit $OTHER, environment prod, deployed by ci with roger 0.1.0" \
+		"outcome:    deployed" \
 		"changes from $(sed -n 4p sorted):" \
 		"~ env.ROGER_COMMIT: \"$h\" -> \"$OTHER\"" \
 		"+ env.TESTAPP_UNHEALTHY: \"1\"" \

@@ -1,8 +1,9 @@
 #!/bin/sh
 # roger diff against roger local: an app that does not exist yet (all
 # added), the rendered app PUT as it is (no differences, exit 0, nothing
-# printed), changes of cmd, env and instances in roger.json and through an
-# environment (exit 1, one line per path), --ref, -o json, a secret env
+# printed), a scale (kept: no difference), changes of cmd, env and
+# instances in roger.json and through an environment (exit 1, one line per
+# path), --ref (that commit's roger.json), -o json, a secret env
 # variable masked, a dirty work tree (exit 1 told apart by an empty
 # standard output), a target without a store (3) and one that cannot be
 # reached (4).
@@ -70,13 +71,15 @@ test_expect_success 'the rendered app is live: no differences, exit 0, nothing p
 	test "$(json out "d[\"exists\"]")" = true
 '
 
-test_expect_success 'Marathon changing the app (a scale) is a difference' '
+test_expect_success 'a scale is kept: no difference while roger.json keeps its count' '
 	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 2}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
 	wait_idle 30 &&
-	(cd repo && test_expect_code 1 "$ROGER" diff >../out 2>../err) &&
-	echo "~ instances: 2 -> 1" >expect &&
-	test_cmp expect out &&
+	(cd repo && "$ROGER" diff >../out 2>../err) &&
+	test_line_count 0 out &&
+	echo "roger: keeping the 2 live instances of app '\''/web/hello'\'': roger.json'\''s count (1) has not changed since the live release" >expect &&
+	test_cmp expect err &&
+	(cd repo && "$ROGER" -q diff >../out 2>../err) &&
 	test_line_count 0 err &&
 	lcurl -s -XPUT -H "Content-Type: application/json" -d "{\"instances\": 1}" \
 		"$LOCAL_URL/v2/apps/web/hello" >/dev/null &&
@@ -93,6 +96,7 @@ test_expect_success 'cmd, env and instances changed in a new commit: exit 1, eac
 	test_grep "^~ cmd: \"exec $TESTAPP\" -> \"exec $TESTAPP --v2\"$" out &&
 	test_grep "^~ env.GREETING: \"hello\" -> \"bonjour\"$" out &&
 	test_grep "^~ instances: 1 -> 3$" out &&
+	test_grep "^~ labels.ROGER_INSTANCES: \"1\" -> \"3\"$" out &&
 	test_grep "^~ labels.ROGER_COMMIT: \"$(cat head)\" -> \"$new\"$" out &&
 	test_grep "^~ env.ROGER_COMMIT: " out &&
 	test_grep "^~ labels.ROGER_ARTIFACT_SHA256: " out &&
@@ -101,19 +105,20 @@ test_expect_success 'cmd, env and instances changed in a new commit: exit 1, eac
 	LC_ALL=C sort -c paths
 '
 
-test_expect_success '--ref: that commit and artifact, the work tree'"'"'s roger.json' '
-	(cd repo && test_expect_code 1 "$ROGER" diff --ref HEAD~1 >../out 2>../err) &&
+test_expect_success '--ref: that commit, its artifact and its roger.json' '
+	(cd repo && "$ROGER" diff --ref HEAD~1 >../out 2>../err) &&
 	test_line_count 0 err &&
-	printf "%s\n" "~ cmd: \"exec $TESTAPP\" -> \"exec $TESTAPP --v2\"" \
-		"~ env.GREETING: \"hello\" -> \"bonjour\"" "~ instances: 1 -> 3" >expect &&
-	test_cmp expect out
+	test_line_count 0 out &&
+	(cd repo && "$ROGER" -o json diff --ref HEAD~1 >../out 2>../err) &&
+	test "$(json out "d[\"commit\"]")" = "$(cat head)" &&
+	test "$(json out "d[\"rendered\"][\"cmd\"]")" = "exec $TESTAPP"
 '
 
 test_expect_success 'an environment: its overlay and its label' '
 	(cd repo && test_expect_code 1 "$ROGER" -e staging diff --ref HEAD~1 >../out) &&
-	printf "%s\n" "~ cmd: \"exec $TESTAPP\" -> \"exec $TESTAPP --v2\"" \
-		"~ env.GREETING: \"hello\" -> \"bonjour\"" "~ instances: 1 -> 2" \
-		"~ labels.ROGER_ENV: \"\" -> \"staging\"" >expect &&
+	printf "%s\n" "~ instances: 1 -> 2" \
+		"~ labels.ROGER_ENV: \"\" -> \"staging\"" \
+		"~ labels.ROGER_INSTANCES: \"1\" -> \"2\"" >expect &&
 	test_cmp expect out &&
 	(cd repo && test_expect_code 3 "$ROGER" -e nope diff 2>../err) &&
 	test_grep "unknown environment .nope." err

@@ -1,7 +1,8 @@
 #!/bin/sh
 # roger rollback against roger local, with releases made by PUTs carrying
 # roger's labels (as roger deploy makes them): back to the previous
-# release past a scale, the changes shown first, --to a version and a
+# release past a scale (whose count it keeps), the changes shown first,
+# the release rolled back never gone back to again, --to a version and a
 # commit prefix, the version already running (nothing to do), unknown and
 # ambiguous --to, nothing to roll back to, the dry run, -o json, a target
 # version that crash-loops (exit 5, back where it was), a protected
@@ -79,40 +80,60 @@ test_expect_success 'the previous release, past the scale: the changes first, th
 	test_cmp want1 got1 &&
 	test_grep "^~ env.DB_PASSWORD: \"\*\*\*\" -> \"\*\*\*\"$" out &&
 	test_grep "^- env.GREETING: \"hi\"$" out &&
-	test_grep "^~ instances: 2 -> 1$" out &&
+	test_grep ! "^~ instances" out &&
+	test_grep "^roger: keeping the 2 live instances of app ./web/hello.: the releases do not both record roger.json.s count$" err &&
 	test_grep "^~ labels.ROGER_COMMIT: \"$B\" -> \"$A\"$" out &&
-	test_grep "^app '\''/web/hello'\'' rolled back to version $va (commit abcdef011111): 1/1 running$" out &&
+	test_grep ! "ROGER_ROLLBACK" out &&
+	test_grep "^app '\''/web/hello'\'' rolled back to version $va (commit abcdef011111): 2/2 running$" out &&
 	test_grep ! "pw-" out err &&
 	test_grep "^roger: rolling back ./web/hello. to $va" err &&
 	test "$(commit_of web/hello)" = $A &&
-	test "$(app_get web/hello "a[\"instances\"]")" = 1 &&
-	test "$(running web/hello)" = 1 &&
+	test "$(app_get web/hello "a[\"instances\"]")" = 2 &&
+	test "$(app_get web/hello "a[\"labels\"][\"ROGER_ROLLBACK_OF\"]")" = "$live" &&
+	test "$(app_get web/hello "a[\"labels\"][\"ROGER_ROLLBACK_TO\"]")" = "$va" &&
+	test "$(app_get web/hello "a[\"labels\"][\"ROGER_ROLLBACK_CAUSE\"]")" = requested &&
+	test "$(running web/hello)" = 2 &&
 	test "$(app_get web/hello "a[\"tasks\"][0][\"version\"]")" = "$(app_get web/hello "a[\"version\"]")" &&
 	wait_idle 10
 '
 
-test_expect_success 'the dry run prints the request and sends nothing' '
+test_expect_success 'the release rolled back is not gone back to: nothing older' '
+	(cd repo && test_expect_code 1 "$ROGER" rollback >../out 2>../err) &&
+	test_grep "^roger: app ./web/hello. has no release older than the live one (commit abcdef011111) on target .local.: nothing to roll back to$" err
+'
+
+test_expect_success 'the dry run prints the request, secrets masked, and sends nothing' '
 	versions web/hello &&
 	v=$(app_get web/hello "a[\"version\"]") &&
 	prev=$(sed -n 2p versions) &&
-	(cd repo && "$ROGER" rollback -n >../out 2>../err) &&
-	printf "PUT %s/v2/apps/web/hello\nContent-Type: application/json\n\n{\"version\":\"%s\"}\n" "$LOCAL_URL" "$prev" >expect &&
-	tail -n 4 out >got &&
-	test_cmp expect got &&
+	(cd repo && "$ROGER" rollback -n --to "$prev" >../out 2>../err) &&
 	test_grep "^rolling back app .* to $prev (commit abcdef022222):$" out &&
+	test_grep "^PUT $LOCAL_URL/v2/apps/web/hello?partialUpdate=false$" out &&
+	test_grep ! "pw-" out err &&
 	test "$(app_get web/hello "a[\"version\"]")" = "$v" &&
 	versions web/hello &&
 	test_line_count 4 versions &&
-	(cd repo && "$ROGER" -o json rollback -n --force >../out) &&
+	(cd repo && "$ROGER" -o json rollback -n --force --to "$prev" >../out) &&
 	test "$(json out "d[\"status\"]")" = dry_run &&
-	test "$(json out "d[\"request\"][\"url\"]")" = "$LOCAL_URL/v2/apps/web/hello?force=true" &&
-	test "$(json out "d[\"request\"][\"body\"]")" = "{\"version\": \"$prev\"}"
+	test "$(json out "d[\"request\"][\"url\"]")" = "$LOCAL_URL/v2/apps/web/hello?force=true&partialUpdate=false" &&
+	python3 - "$v" "$prev" "$B" <<-\EOF
+	import json, sys
+	body = json.load(open("out"))["request"]["body"]
+	live, prev, commit = sys.argv[1:4]
+	assert "version" not in body and "versionInfo" not in body, body
+	assert body["env"]["DB_PASSWORD"] == "***", body["env"]
+	assert body["labels"]["ROGER_COMMIT"] == commit, body["labels"]
+	assert body["labels"]["ROGER_ROLLBACK_OF"] == live, body["labels"]
+	assert body["labels"]["ROGER_ROLLBACK_TO"] == prev, body["labels"]
+	assert body["labels"]["ROGER_ROLLBACK_CAUSE"] == "requested", body["labels"]
+	assert body["instances"] == 2, body
+	EOF
 '
 
 test_expect_success '--to a version: that one runs again' '
 	vb=$(sed -n 3p versions) &&
 	"$ROGER" rollback --app web/hello --to "$vb" --settle 1 >out 2>err &&
-	test_grep "rolled back to version $vb (commit abcdef022222): 1/1 running" out &&
+	test_grep "rolled back to version $vb (commit abcdef022222): 2/2 running" out &&
 	test "$(commit_of web/hello)" = $B &&
 	test "$(app_get web/hello "a[\"env\"][\"GREETING\"]")" = hi
 '
@@ -183,7 +204,7 @@ test_expect_success 'nothing to roll back to: exit 1, one line' '
 '
 
 test_expect_success '-o json: one document with both sides and the changes' '
-	(cd repo && "$ROGER" -o json -q rollback --settle 0 >../out 2>../err) &&
+	(cd repo && "$ROGER" -o json -q rollback --to abcdef02 --settle 0 >../out 2>../err) &&
 	test_line_count 0 err &&
 	python3 - "$A" "$B" <<-\EOF
 	import json, sys
@@ -211,10 +232,11 @@ test_expect_success 'a target version that crash-loops: exit 5, back where it wa
 	test_grep "^roger: 3 tasks of the new version failed\|^roger: task .* of the new version ended in TASK_FAILED after the deployment" err &&
 	test_grep "^    cannot open the database of $A$" err &&
 	test_grep "^roger: rolling back deployment" err &&
-	test_grep "^roger: rolled back" err &&
+	test_grep "^roger: rolled back to the previous version: 2/2 running$" err &&
 	wait_idle 20 &&
 	test "$(commit_of web/hello)" = $B &&
-	test "$(running web/hello)" = 1
+	test "$(app_get web/hello "a[\"labels\"][\"ROGER_ROLLBACK_CAUSE\"]")" = failed &&
+	test "$(running web/hello)" = 2
 '
 
 test_expect_success 'a crash loop with --no-rollback: exit 5, left in place' '
@@ -274,10 +296,10 @@ fi
 
 test_expect_success 'a protected target needs --yes, and never prompts off a terminal' '
 	v=$(app_get web/hello "a[\"version\"]") &&
-	(cd repo && test_expect_code 1 "$ROGER" -t prod rollback </dev/null >../out 2>../err) &&
+	(cd repo && test_expect_code 1 "$ROGER" -t prod rollback --to abcdef01 </dev/null >../out 2>../err) &&
 	test_grep "^roger: roll back app ./web/hello. to version .* (commit abcdef011111) on protected target .prod. needs confirmation and standard input is not a terminal; pass --yes$" err &&
 	test "$(app_get web/hello "a[\"version\"]")" = "$v" &&
-	(cd repo && "$ROGER" -t prod rollback --yes --settle 1 >../out 2>../err) &&
+	(cd repo && "$ROGER" -t prod rollback --to abcdef01 --yes --settle 1 >../out 2>../err) &&
 	test_grep "rolled back to version" out &&
 	test "$(commit_of web/hello)" = $A
 '

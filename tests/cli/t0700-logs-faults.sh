@@ -92,6 +92,11 @@ test_expect_success 'setup' '
 
 test_expect_success 'every task at once, a dead agent and a gone sandbox skipped' '
 	(cd repo && "$ROGER" logs >../out 2>../err) &&
+	test_line_count 30003 out &&
+	tail -n 1 out >last &&
+	echo "[aaaaaaaa] oops" >expect &&
+	test_cmp expect last &&
+	(cd repo && "$ROGER" logs --stdout >../out 2>../err) &&
 	head -n 2 out >head2 &&
 	printf "[aaaaaaaa] first line\n[aaaaaaaa] bad \377\376 bytes \303\n" >expect &&
 	cmp expect head2 &&
@@ -120,21 +125,21 @@ test_expect_success 'the master that is not the leader redirected to it' '
 '
 
 test_expect_success '-o json: one object per line, bytes that are not UTF-8 replaced' '
-	(cd repo && "$ROGER" -o json logs -n 2 --task aaaa >../out 2>../err) &&
+	(cd repo && "$ROGER" -o json logs --stdout -n 2 --task aaaa >../out 2>../err) &&
 	"${PYTHON:-python3}" -c "
 import json, sys
 lines = [json.loads(l) for l in open(\"out\")]
 assert [l[\"line\"] for l in lines] == [\"line 29998\", \"line 29999\"], lines
 assert all(l[\"task\"] == \"$A\" and l[\"stream\"] == \"stdout\" for l in lines)
 " &&
-	(cd repo && "$ROGER" -o json logs --task aaaa >../out) &&
+	(cd repo && "$ROGER" -o json logs --stdout --task aaaa >../out) &&
 	sed -n 2p out >second &&
 	echo "{\"task\":\"$A\",\"stream\":\"stdout\",\"line\":\"bad \\ufffd\\ufffd bytes \\ufffd\"}" >expect &&
 	test_cmp expect second
 '
 
 test_expect_success '--task shows one task without prefixes; --stderr' '
-	(cd repo && "$ROGER" logs --task aaaaaaaa -n 1 >../out) &&
+	(cd repo && "$ROGER" logs --stdout --task aaaaaaaa -n 1 >../out) &&
 	echo "line 29999" >expect &&
 	test_cmp expect out &&
 	(cd repo && "$ROGER" logs --stderr --task "$A" >../out) &&
@@ -168,7 +173,7 @@ test_expect_success 'usage errors' '
 	test_grep "invalid --tail .x." err &&
 	(cd repo && test_expect_code 2 "$ROGER" logs extra 2>../err) &&
 	test_grep "unexpected argument .extra." err &&
-	(cd repo && "$ROGER" logs -n all --task aaaa >../out) &&
+	(cd repo && "$ROGER" logs --stdout -n all --task aaaa >../out) &&
 	test_line_count 30002 out
 '
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # roger logs against roger local, with the test app writing to both
-# streams: tails, a follow that sees new lines, a scale-up (the new task
-# appears) and a killed task (it ends, saying so), --failed after a crash,
-# a pipe to head, and output bytes that are not UTF-8.
+# streams: both files interleaved by default, --stdout/--stderr, tails, a
+# follow that sees new lines of both files in the order written, a
+# scale-up (the new task appears) and a killed task (it ends, saying so),
+# --failed after a crash, --timestamps, --app outside a project, a pipe
+# to head, and output bytes that are not UTF-8.
 . "$TEST_SRCDIR/cli/lib.sh"
 
 if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
@@ -70,16 +72,53 @@ test_expect_success 'setup: a project and its app running' '
 	wait_for 10 "(cd repo && \"\$ROGER\" logs) | grep -q \"hello on stdout\""
 '
 
-test_expect_success 'both streams of the task, each line with its short name' '
+test_expect_success 'both files of the task by default, each line with its short name' '
 	t=$(short "$(cat task1)") &&
 	(cd repo && "$ROGER" logs >../out 2>../err) &&
 	test_grep "^\[$t\] hello on stdout$" out &&
 	test_grep "^\[$t\] testapp listening on " out &&
-	test_grep ! "hello on stderr" out &&
+	test_grep "^\[$t\] hello on stderr$" out &&
 	test_line_count 0 err &&
+	(cd repo && "$ROGER" logs --stdout >../out) &&
+	test_grep "^\[$t\] hello on stdout$" out &&
+	test_grep ! "hello on stderr" out &&
 	(cd repo && "$ROGER" logs --stderr >../out) &&
 	test_grep "^\[$t\] hello on stderr$" out &&
-	test_grep ! "hello on stdout" out
+	test_grep ! "hello on stdout" out &&
+	(cd repo && "$ROGER" -o json logs >../out) &&
+	python3 - <<-\EOF
+	import json
+	streams = {json.loads(l)["stream"] for l in open("out")}
+	assert streams == {"stdout", "stderr"}, streams
+	EOF
+'
+
+test_expect_success '--stdout and --stderr together: a usage error' '
+	(cd repo && test_expect_code 2 "$ROGER" logs --stdout --stderr >../out 2>../err) &&
+	test_line_count 0 out &&
+	test_grep "\-\-stdout and \-\-stderr" err
+'
+
+test_expect_success '--timestamps: each line starts with the time it was read, in UTC' '
+	t=$(short "$(cat task1)") &&
+	(cd repo && "$ROGER" logs --timestamps --stdout >../out) &&
+	test_grep "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9][0-9][0-9]Z \[$t\] hello on stdout$" out &&
+	test_grep ! "^\[" out &&
+	(cd repo && "$ROGER" -o json logs --timestamps --stderr >../out) &&
+	python3 - <<-\EOF
+	import json, re
+	lines = [json.loads(l) for l in open("out")]
+	assert lines and all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", l["time"]) for l in lines), lines
+	assert any(l["line"] == "hello on stderr" for l in lines), lines
+	EOF
+'
+
+test_expect_success '--app: another app, no roger.json needed' '
+	t=$(short "$(cat task1)") &&
+	"$ROGER" logs --app web/hello --stdout >out 2>err &&
+	test_grep "^\[$t\] hello on stdout$" out &&
+	test_expect_code 1 "$ROGER" logs --app web/nope >out 2>err &&
+	test_grep "web/nope" err
 '
 
 test_expect_success 'the tail of a file, read backward' '
@@ -89,7 +128,7 @@ test_expect_success 'the tail of a file, read backward' '
 		i=$((i + 1))
 	done &&
 	t=$(short "$(cat task1)") &&
-	(cd repo && "$ROGER" logs -n 3 --task "$t" >../out) &&
+	(cd repo && "$ROGER" logs --stdout -n 3 --task "$t" >../out) &&
 	printf "filler-line-%d-0123456789abcdefghijklmnopqrstuvwxyz\n" 297 298 299 >expect &&
 	test_cmp expect out &&
 	(cd repo && "$ROGER" logs -n 0 >../out) &&
@@ -99,7 +138,7 @@ test_expect_success 'the tail of a file, read backward' '
 		curl -sf "http://127.0.0.1:$port/log?stdout=long-$i-$long" >/dev/null
 		i=$((i + 1))
 	done &&
-	(cd repo && "$ROGER" logs -n 30 >../out) &&
+	(cd repo && "$ROGER" logs --stdout -n 30 >../out) &&
 	test_line_count 30 out &&
 	head -n 1 out | grep -q "^\[.*\] long-10-0000" &&
 	tail -n 1 out | grep -q "^\[.*\] long-39-0000"
@@ -109,16 +148,33 @@ test_expect_success 'bytes that are not UTF-8 pass through, and JSON replaces th
 	port=$(task_port web/hello 0) &&
 	curl -sf "http://127.0.0.1:$port/log?stdout=bad%FF%FEbytes" >/dev/null &&
 	t=$(cat task1) &&
-	(cd repo && "$ROGER" logs -n 1 --task "$t" >../out) &&
+	(cd repo && "$ROGER" logs --stdout -n 1 --task "$t" >../out) &&
 	printf "bad\377\376bytes\n" >expect &&
 	cmp expect out &&
-	(cd repo && "$ROGER" -o json logs -n 1 >../out) &&
+	(cd repo && "$ROGER" -o json logs --stdout -n 1 >../out) &&
 	echo "{\"task\":\"$(cat task1)\",\"stream\":\"stdout\",\"line\":\"bad\\ufffd\\ufffdbytes\"}" >expect &&
 	test_cmp expect out
 '
 
+test_expect_success 'follow, both files: their new lines in the order written' '
+	follow f0 -n 1 &&
+	port=$(task_port web/hello 0) &&
+	t=$(short "$(cat task1)") &&
+	wait_for 10 "test \$(wc -l <f0.out) -ge 2" &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=first-on-stdout" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t\] first-on-stdout\$\" f0.out" &&
+	curl -sf "http://127.0.0.1:$port/log?stderr=then-on-stderr" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t\] then-on-stderr\$\" f0.out" &&
+	curl -sf "http://127.0.0.1:$port/log?stdout=last-on-stdout" >/dev/null &&
+	wait_for 10 "grep -q \"^\[$t\] last-on-stdout\$\" f0.out" &&
+	printf "[%s] %s\n" "$t" first-on-stdout "$t" then-on-stderr "$t" last-on-stdout >expect &&
+	tail -n 3 f0.out >last &&
+	test_cmp expect last &&
+	stop_follow f0
+'
+
 test_expect_success 'follow: new lines as the task writes them' '
-	follow f1 -n 1 &&
+	follow f1 --stdout -n 1 &&
 	port=$(task_port web/hello 0) &&
 	t=$(short "$(cat task1)") &&
 	wait_for 10 "test -s f1.out" &&
@@ -143,7 +199,7 @@ test_expect_success 'follow: a scale-up shows the new task from its first line' 
 '
 
 test_expect_success 'each task has a color of its own on a terminal (--color always)' '
-	(cd repo && "$ROGER" --color always logs -n 1 >../out) &&
+	(cd repo && "$ROGER" --color always logs --stdout -n 1 >../out) &&
 	python3 - out <<-\EOF &&
 	import re, sys
 	seen = {}
@@ -155,7 +211,7 @@ test_expect_success 'each task has a color of its own on a terminal (--color alw
 	colors = [c for cs in seen.values() for c in cs]
 	assert len(colors) == 2 and colors[0] != colors[1], seen
 	EOF
-	(cd repo && "$ROGER" logs -n 1 >../plain) &&
+	(cd repo && "$ROGER" logs --stdout -n 1 >../plain) &&
 	test_line_count 2 plain &&
 	! grep -q "$(printf "\033")" plain
 '
@@ -251,13 +307,13 @@ test_expect_success 'a pipe to head ends quietly' '
 '
 
 test_expect_success 'a whole file comes through one /files/download, byte for byte' '
-	(cd many && "$ROGER" -vv logs >../out 2>../err) &&
+	(cd many && "$ROGER" -vv logs --stdout >../out 2>../err) &&
 	test_grep "/files/download?path=" err &&
 	test "$(grep -c "/files/read?path=[^ ]*stdout&offset=0&" err)" = 0 &&
 	sed "s/^\[[^]]*\] //" out | grep -x "[0-9]*" >got &&
 	seq 1 200000 >expect &&
 	test_cmp expect got &&
-	(cd many && "$ROGER" logs -n 5 >../out) &&
+	(cd many && "$ROGER" logs --stdout -n 5 >../out) &&
 	test_line_count 5 out
 '
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `roger local up|down|status|serve|token`: starting in the background,
-# the second up, stale pid files, stopping with every task, serving in the
-# foreground, a port taken by another program, the token.
+# the second up (refused when it asks for another capacity), stale pid
+# files, stopping with every task, serving in the foreground, a port taken
+# by another program, the token, the capacity from the user config.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 
@@ -105,6 +106,24 @@ test_expect_success 'a second up says it is already running and exits 0' '
 	test_grep "already running at http://127.0.0.1:" err
 '
 
+test_expect_success 'status tells the capacity; a second up asking for another one is refused, not ignored' '
+	"$ROGER" local status >out &&
+	test_grep "^its tasks may use [0-9.]* cpus and [0-9.]* MiB in all$" out &&
+	cpus=$(json "$state/server.json" "d[\"cpus\"]") &&
+	mem=$(json "$state/server.json" "d[\"mem\"]") &&
+	"$ROGER" -o json local status >status.json &&
+	test "$(json status.json "d[\"cpus\"] == $cpus and d[\"mem\"] == $mem")" = true &&
+	pid=$(json "$state/server.json" "d[\"pid\"]") &&
+	test_expect_code 1 "$ROGER" local up --cpus 12345 >out 2>err &&
+	test_line_count 0 out &&
+	test_grep "^roger: roger local is already running (pid $pid) with [0-9.]* cpus and [0-9.]* MiB; the capacity is set when it starts: run .roger local down., then .roger local up --cpus 12345.$" err &&
+	test_expect_code 1 "$ROGER" local up --mem 99 --cpus 3 2>err &&
+	test_grep "then .roger local up --cpus 3 --mem 99.$" err &&
+	"$ROGER" local up --cpus "$cpus" >out 2>err &&
+	test_grep "already running" err &&
+	test "$(json "$state/server.json" "d[\"pid\"]")" = "$pid"
+'
+
 test_expect_success 'with -o json, it describes the one that runs' '
 	"$ROGER" -o json local up --port 0 >out.json 2>err &&
 	test_grep "already running" err &&
@@ -204,6 +223,23 @@ test_expect_success 'the user config sets the default port and state directory' 
 	"$ROGER" local status >st &&
 	test_grep "$TRASH/configured" st &&
 	"$ROGER" local down 2>/dev/null &&
+	rm "$XDG_CONFIG_HOME/roger/config.json"
+'
+
+test_expect_success 'the user config sets the capacity; an invalid one names its key' '
+	port=$(test_free_port) &&
+	printf "{\"local\":{\"port\":%d,\"state_dir\":\"%s\",\"cpus\":1.5,\"mem\":300}}\n" "$port" "$TRASH/sized" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	"$ROGER" local up >out &&
+	test "$(json "$TRASH/sized/server.json" "d[\"cpus\"]")" = 1.5 &&
+	test "$(json "$TRASH/sized/server.json" "d[\"mem\"]")" = 300 &&
+	"$ROGER" local status >st &&
+	test_grep "^its tasks may use 1.5 cpus and 300 MiB in all$" st &&
+	test_expect_code 1 "$ROGER" local up --cpus 2 2>err &&
+	test_grep "with 1.5 cpus and 300 MiB" err &&
+	"$ROGER" local down 2>/dev/null &&
+	printf "{\"local\":{\"cpus\":-1}}\n" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	test_expect_code 3 "$ROGER" local status 2>err &&
+	test_grep "local.cpus: expected a positive number, got -1" err &&
 	rm "$XDG_CONFIG_HOME/roger/config.json"
 '
 

@@ -152,6 +152,13 @@ test_expect_success 'roger exec joins the container: its files, PID namespace, u
 	test_grep "cannot run .no-such-program.: No such file or directory" err
 '
 
+test_expect_success 'a COMMAND health check runs in the container, as Mesos runs it' '
+	probe hc "\"cmd\":\"exec sleep 600\",\"env\":{\"GREETING\":\"from-app\"},\"healthChecks\":[{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"grep -q \\\"roger test base\\\" /etc/os-release && test \\\"\$GREETING \$KEEP\\\" = \\\"from-app image\\\" && test \$(pwd) = /mnt/mesos/sandbox\"},\"gracePeriodSeconds\":60,\"intervalSeconds\":1,\"timeoutSeconds\":10,\"maxConsecutiveFailures\":3}]," &&
+	wait_for 30 "test \"\$(app_get img/hc \"a[\\\"tasksHealthy\\\"]\")\" = 1" &&
+	test "$(app_get img/hc "a[\"tasksUnhealthy\"]")" = 0 &&
+	remove_app img/hc
+'
+
 test_expect_success 'args go to the image Entrypoint' '
 	probe entry "\"args\":[\"sh\",\"-c\",\"echo \$0 ran >\$MESOS_SANDBOX/args; exec sleep 600\"]," &&
 	dir=$(sandbox "$(task_of img/entry)") &&

@@ -2,8 +2,10 @@
  * fuzz_logs.c - what `roger logs` does with the bytes of a task's sandbox
  * files (lib/logs.c), which the task wrote and Mesos returns as they are:
  * the line splitter fed in chunks (with a small line limit, so that long
- * lines are cut), the start of the last lines of a tail, and each line as
- * JSON (-o json), where bytes that are not UTF-8 must not pass through.
+ * lines are cut), the start of the last lines of a tail, each line as
+ * JSON (-o json, with and without its time), where bytes that are not
+ * UTF-8 must not pass through, and the lines Mesos wrote at the start of
+ * the file (roger_logs_mesos_preamble: whole lines, within the file).
  *
  * Input: the first byte seeds the chunk sizes and the tail length, the
  * rest is the file.
@@ -38,6 +40,15 @@ static int on_line(void *data, const char *text, size_t len, bool partial,
 	if (!back)
 		abort();
 	json_decref(back);
+	roger_buf_reset(json);
+	if (roger_logs_json_line_at(json, "t", "stderr",
+				    (int64_t)len * 1000003, text, len) < 0)
+		return 0;
+	back = json_loadb(json->buf, json->len, JSON_ALLOW_NUL, NULL);
+	if (!back || !json_is_string(json_object_get(back, "time")))
+		abort();
+	json_decref(back);
+	(void)roger_logs_mesos_line(text, len);
 	return 0;
 }
 
@@ -49,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, off = 0;
 	unsigned seed;
 	long start;
+	size_t pre;
 
 	if (size < 1)
 		return 0;
@@ -70,6 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	roger_logs_splitter_release(&s);
 	start = roger_logs_tail_start(file, len, seed % 16, seed & 1);
 	if (start < -1 || start > (long)len)
+		abort();
+	pre = roger_logs_mesos_preamble(file, len);
+	/* whole lines only: nothing, or up to a newline */
+	if (pre > len || (pre > 0 && file[pre - 1] != '\n'))
 		abort();
 	roger_buf_release(&json);
 	return 0;

@@ -42,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *sandbox;
 
 	if (roger_mesos_master_parse(&m, body, size, NULL) == 0) {
+		struct roger_mesos_free fr;
+
+		/* what is free is never negative, and one agent's within all */
+		roger_mesos_master_free_resources(&fr, m);
+		if (!(fr.cpus >= 0 && fr.mem >= 0 && fr.cpus <= fr.total_cpus &&
+		      fr.mem <= fr.total_mem && fr.agents <= m->n_agents))
+			abort();
 		for (size_t i = 0; i < m->n_agents; i++)
 			agent_urls(m, &m->agents[i]);
 		for (size_t i = 0; i < m->n_tasks; i++) {
