@@ -81,6 +81,13 @@
 #define CONN_TIMEOUT_S 30
 #define EVENTS_MAX 256
 #define POOL_THREADS 4
+/*
+ * Each connection's memory pool, which also bounds what one call of a
+ * streamed response's callback may fill: libmicrohttpd's default of 32
+ * KiB cut an exec session's output into 32 KiB sends, one trip through
+ * the event loop each.  The pool is mapped, not touched, until used.
+ */
+#define CONN_MEMORY ((size_t)512 << 10)
 #define LISTEN_BACKLOG 1024
 
 struct conn {
@@ -884,6 +891,7 @@ static struct MHD_Daemon *start_http(struct roger_local *L, int sock)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 		MHD_OPTION_CONNECTION_LIMIT, L->conn_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, L,
 		MHD_OPTION_NOTIFY_COMPLETED, request_done, L,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, L, MHD_OPTION_END);
