@@ -35,6 +35,8 @@ enum cmd_arg {
 	ARG_TASK,    /* a task id of the project's app */
 	ARG_VERSION, /* an app version or a commit, for rollback --to */
 	ARG_COMMAND, /* a roger command name */
+	ARG_JOB,     /* a job of roger.json (or release, run) */
+	ARG_RUN,     /* a run id of the job --job names (short timeout) */
 };
 
 struct cli;
@@ -144,6 +146,7 @@ struct roger_cmd {
 	int max_operands;           /* more is a usage error; -1: any number */
 	enum cmd_arg args;          /* what operands complete to */
 	const char *arg_choices;    /* for args == ARG_CHOICE */
+	enum cmd_arg verb_args;     /* what follows a sub-verb ("jobs run NAME") */
 	/*
 	 * Letters of global options that this command's own options take
 	 * over after the command name ("t": `exec -t` is --tty, as in
@@ -194,6 +197,7 @@ struct cli {
 	char *app_id;       /* the app a command acts on (cli_app_id) */
 	/* roger.json is not HEAD's, used with --allow-dirty (cli_use_ref) */
 	bool project_dirty;
+	const char *complete_job; /* completion: the --job on the line */
 };
 
 enum cli_color_when {

@@ -170,6 +170,8 @@ static void note_global(struct cli *cli, const struct cmd_opt *o,
 		cli->env = arg;
 	else if (o->short_name == 't')
 		cli->target = arg;
+	else if (o->complete == ARG_JOB && *arg)
+		cli->complete_job = arg;
 	else if (o->complete == ARG_APP && *arg) {
 		/* The app that versions are completed for. */
 		free(cli->app_id);
@@ -270,9 +272,10 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 	} else {
 		enum cmd_arg kind = cmd->args;
 
-		/* Commands with sub-verbs ("local up") take one verb first. */
+		/* Commands with sub-verbs ("local up") take one verb first,
+		 * then what the verb takes ("jobs run NAME"). */
 		if (kind == ARG_CHOICE && npos > 0)
-			kind = ARG_NONE;
+			kind = npos == 1 ? cmd->verb_args : ARG_NONE;
 		complete_arg(cli, kind, cmd->arg_choices, "", cur);
 	}
 	free(words);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 #include "util/watch.h"
 
 struct deploy {
@@ -54,6 +55,8 @@ struct deploy {
 	struct roger_marathon_app *live; /* NULL: the app does not exist */
 	struct roger_marathon_app *goal; /* the rendered app, parsed */
 	struct roger_diff *diff;
+	struct cli_jobs_plan jobs; /* the release and the jobs of roger.json */
+	bool skip_release;
 	char commit[ROGER_SHORT_COMMIT_LEN + 1];
 };
 
@@ -73,6 +76,7 @@ static const struct cmd_opt deploy_opts[] = {
 	OPT_BUILD_REF(&dep.args),
 	OPT_WATCH_ROLLBACK_ON_INTERRUPT(&dep.w),
 	OPT_WATCH_SETTLE(&dep.w),
+	OPT_BOOL(0, "skip-release", &dep.skip_release, "do not run roger.json's release command (emergencies only)"),
 	OPT_WATCH_TIMEOUT(&dep.w),
 	OPT_END(),
 };
@@ -240,6 +244,95 @@ static void show_diff(struct deploy *d)
 	roger_buf_release(&text);
 }
 
+/*
+ * The release command of roger.json, once, in the new release: the job
+ * "<app>.release" made from the rendered app and run to its end, its
+ * output on stderr after "release: ".  Anything but exit 0 stops the
+ * deploy before the app is touched: exit 5, with the last lines of the
+ * output when they were not shown already.
+ */
+static int release(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	struct roger_jobs_job job = { 0 };
+	struct cli_run_opts o = { 0 };
+	struct cli_run_result res = { 0 };
+	struct roger_err err = ROGER_ERR_INIT;
+	const struct roger_metronome_job *live = NULL;
+	json_t *spec = NULL;
+	int status;
+
+	job.name = ROGER_JOBS_RELEASE;
+	job.cmd = d->jobs.release;
+	job.source = ROGER_JOBS_RELEASE;
+	if (roger_jobs_spec(&spec, d->rendered, &job, &err) < 0)
+		return cli_fail(&err);
+	for (size_t i = 0; d->jobs.live && i < d->jobs.live->n; i++)
+		if (!strcmp(d->jobs.live->items[i]->id,
+			    json_string_value(json_object_get(spec, "id"))))
+			live = d->jobs.live->items[i];
+	roger_metronome_set_source(d->jobs.m, cli->project->display,
+				   roger_jobs_user_path, (void *)ROGER_JOBS_RELEASE);
+	if (cli_job_put(cli, d->jobs.m, spec, NULL, live, &err) < 0) {
+		json_decref(spec);
+		return cli_fail(&err);
+	}
+	if (!cli->quiet && cli->output == OUTPUT_TEXT)
+		fprintf(stderr, "roger: running the release command of commit %s: %s\n",
+			d->commit, d->jobs.release);
+	o.prefix = "release";
+	o.collect = cli->output == OUTPUT_JSON;
+	o.timeout_ms = d->w.timeout_ms > 0 ? d->w.timeout_ms : 0;
+	status = cli_job_run(cli, d->jobs.m,
+			     json_string_value(json_object_get(spec, "id")), &o,
+			     &res);
+	cli_json_set(d->w.doc, "release",
+		     json_pack("{s:s,s:s,s:o,s:o}", "command", d->jobs.release,
+			       "run_id", res.run_id, "exit_status",
+			       res.exit_status >= 0 ? json_integer(res.exit_status)
+						    : json_null(),
+			       "output", res.output ? json_incref(res.output)
+						    : json_array()));
+	if (status == 0 && res.exit_status != 0) {
+		cli_error("the release command failed (exit status %d): nothing deployed",
+			  res.exit_status);
+		if ((cli->quiet || cli->output != OUTPUT_TEXT) && res.tail.len)
+			fprintf(stderr, "roger: the last lines of its output:\n%s",
+				res.tail.buf);
+		status = ROGER_EXIT_DEPLOY_FAILED;
+	} else if (status) {
+		cli_error("the release command did not run to its end: nothing deployed");
+		if (status != ROGER_EXIT_INTERRUPTED && status != ROGER_EXIT_TIMEOUT)
+			status = ROGER_EXIT_DEPLOY_FAILED;
+	}
+	if (status)
+		cli_json_set(d->w.doc, "status", json_string("release_failed"));
+	cli_run_result_release(&res);
+	json_decref(spec);
+	return status;
+}
+
+/* The jobs of roger.json against the target's, shown and in the document. */
+static int plan_jobs(struct deploy *d)
+{
+	struct cli *cli = d->w.cli;
+	int status = cli_jobs_plan(cli, d->rendered, !d->w.dry_run, &d->jobs);
+
+	if (status)
+		return status;
+	if (d->jobs.m || d->jobs.n)
+		cli_json_set(d->w.doc, "jobs", cli_jobs_plan_json(&d->jobs));
+	return ROGER_EXIT_OK;
+}
+
+/* After the app: the jobs, made to match roger.json. */
+static int apply_jobs(struct deploy *d)
+{
+	if (!d->jobs.changes || d->w.dry_run)
+		return ROGER_EXIT_OK;
+	return cli_jobs_apply(d->w.cli, &d->jobs);
+}
+
 static int dry_run(struct deploy *d, unsigned flags)
 {
 	struct roger_marathon_req req = { 0 };
@@ -325,11 +418,20 @@ static int deploy(struct deploy *d)
 		return status;
 	snprintf(d->commit, sizeof(d->commit), "%s", d->full_commit);
 	cli_json_set(d->w.doc, "commit", json_string(d->full_commit));
-	if ((status = render(d)) != 0 || (status = compare(d)) != 0)
+	if ((status = render(d)) != 0 || (status = compare(d)) != 0 ||
+	    (status = plan_jobs(d)) != 0)
 		return status;
 	if (d->live && roger_diff_empty(d->diff) && !w->force) {
 		cli_json_set(d->w.doc, "status", json_string("unchanged"));
-		if (cli->output == OUTPUT_TEXT && !cli->quiet)
+		if (d->jobs.changes) {
+			cli_jobs_plan_show(cli, &d->jobs);
+			if (cli->output == OUTPUT_TEXT && !cli->quiet)
+				printf("app '%s' is up to date (commit %s): %s its jobs only\n",
+				       w->app_id, d->commit,
+				       w->dry_run ? "would update" : "updating");
+			if ((status = apply_jobs(d)) != 0)
+				return status;
+		} else if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
 			       w->app_id, d->commit);
 		if (d->live->n_deployments && !cli->quiet)
@@ -339,13 +441,24 @@ static int deploy(struct deploy *d)
 		return ROGER_EXIT_OK;
 	}
 	show_diff(d);
+	cli_jobs_plan_show(cli, &d->jobs);
 	snprintf(what, sizeof(what), "deploy commit %s of app '%s'", d->commit,
 		 w->app_id);
 	if ((status = cli_watch_confirm(w, what, false)) != 0)
 		return status;
 	flags = ROGER_MARATHON_REPLACE | (w->force ? ROGER_MARATHON_FORCE : 0);
-	if (w->dry_run)
+	if (w->dry_run) {
+		if (d->jobs.release && cli->output == OUTPUT_TEXT && !cli->quiet)
+			printf("release: would run '%s' in the new release before updating the app%s\n",
+			       d->jobs.release,
+			       d->skip_release ? " (skipped: --skip-release)" : "");
 		return dry_run(d, flags);
+	}
+	if (d->jobs.release && d->skip_release && !cli->quiet)
+		cli_warn("skipping the release command '%s' (--skip-release)",
+			 d->jobs.release);
+	if (d->jobs.release && !d->skip_release && (status = release(d)) != 0)
+		return status;
 	if (roger_marathon_put_app(&res, &created, w->m, w->app_id, d->rendered,
 				   flags, &err) < 0)
 		return cli_watch_request_failed(w, &err);
@@ -371,6 +484,8 @@ static int deploy(struct deploy *d)
 		d->goal, -1, cli_watch_settle_ms(w));
 	g.done = done;
 	status = cli_watch_run(w, &g);
+	if (status == ROGER_EXIT_OK)
+		status = apply_jobs(d);
 	if (status == ROGER_EXIT_OK && !w->detach)
 		show_addresses(d);
 	return status;
@@ -388,6 +503,7 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 		cli_json_set(dep.w.doc, "status", json_string("error"));
 	status = cli_watch_finish(&dep.w, status);
 	roger_diff_free(dep.diff);
+	cli_jobs_plan_release(&dep.jobs);
 	roger_marathon_app_free(dep.goal);
 	roger_marathon_app_free(dep.live);
 	json_decref(dep.rendered);

@@ -15,7 +15,9 @@
  * and a failure prints nothing there, only its "roger: " line on standard
  * error.  With -o json both print one document, the failure's an "error"
  * one.  An app that does not
- * exist yet is all additions.  Secrets are masked by the diff itself, and
+ * exist yet is all additions.  The jobs of roger.json are compared with
+ * the app's jobs on the target's Metronome too (cmd/util/jobs.c) and
+ * their changes follow the app's; they count as differences.  Secrets are masked by the diff itself, and
  * the rendered definition in the JSON document by
  * roger_render_mask_secrets().
  */
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 
 static struct cli_build_args args;
 
@@ -48,7 +51,8 @@ struct what {
 static int print_json(struct cli *cli, const char *app_id,
 		      const struct what *w,
 		      const struct roger_marathon_app *live,
-		      const struct roger_diff *d, const json_t *rendered)
+		      const struct roger_diff *d, const json_t *rendered,
+		      const struct cli_jobs_plan *jobs)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *changes = NULL, *masked = NULL, *doc;
@@ -65,10 +69,11 @@ static int print_json(struct cli *cli, const char *app_id,
 			"live_version",
 			live && live->version ? json_string(live->version)
 					      : json_null(),
-			"differences", !roger_diff_empty(d), "changes",
-			changes, "rendered", masked);
+			"differences", !roger_diff_empty(d) || jobs->changes,
+			"changes", changes, "rendered", masked);
 	if (!doc)
 		return cli_print_doc(cli, doc);
+	cli_json_set(doc, "jobs", cli_jobs_plan_json(jobs));
 	if (w->a) {
 		cli_json_set(doc, "artifact_sha256", json_string(w->a->sha256));
 		cli_json_set(doc, "artifact_url", json_string(w->url));
@@ -123,6 +128,7 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon *m = NULL;
 	struct roger_marathon_app *live = NULL;
 	struct roger_diff *d = NULL;
+	struct cli_jobs_plan jobs = { 0 };
 	struct roger_buf text = ROGER_BUF_INIT;
 	json_t *rendered = NULL, *none = NULL;
 	const char *app_id;
@@ -163,8 +169,11 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 		status = cli_fail(&err);
 		goto out;
 	}
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_jobs_plan(cli, rendered, false, &jobs)) != 0)
+		goto out;
 	if (cli->output == OUTPUT_JSON) {
-		status = print_json(cli, app_id, &w, live, d, rendered);
+		status = print_json(cli, app_id, &w, live, d, rendered, &jobs);
 		if (status)
 			goto out;
 	} else if (roger_diff_format_text(&text, d,
@@ -175,9 +184,12 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	} else {
 		fputs(text.buf, stdout);
+		cli_jobs_plan_show(cli, &jobs);
 	}
-	status = roger_diff_empty(d) ? ROGER_EXIT_OK : ROGER_EXIT_FAILURE;
+	status = roger_diff_empty(d) && !jobs.changes ? ROGER_EXIT_OK
+						      : ROGER_EXIT_FAILURE;
 out:
+	cli_jobs_plan_release(&jobs);
 	roger_buf_release(&text);
 	roger_diff_free(d);
 	json_decref(none);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 
 #define DEFAULT_COUNT 10
 
@@ -288,6 +289,8 @@ static int print_json(const struct history *h)
 	doc = json_pack("{s:s, s:o, s:i, s:o}", "app", h->app_id,
 			"live_version", cli_json_str(h->live), "total",
 			(int)h->versions->n, "versions", list);
+	if (doc)
+		cli_jobs_summary(h->cli, h->app_id, doc);
 	return cli_print_doc(h->cli, doc);
 }
 
@@ -500,10 +503,12 @@ static int history_run(struct cli *cli, int argc, char **argv)
 		h.e[i].version = h.versions->items[i];
 	if ((status = read_definitions(&h, m)) != 0)
 		goto out;
-	if (cli->output == OUTPUT_JSON)
+	if (cli->output == OUTPUT_JSON) {
 		status = print_json(&h);
-	else
+	} else {
 		print_text(&h);
+		cli_jobs_summary(cli, h.app_id, NULL);
+	}
 out:
 	for (size_t i = 0; h.e && i < h.read; i++) {
 		json_decref(h.e[i].def);

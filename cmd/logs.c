@@ -24,16 +24,19 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 
 static struct roger_logs_opts o = { .tail = -1 };
 static bool stdout_only, stderr_only, timestamps;
-static const char *app_opt;
+static const char *app_opt, *job_opt, *run_opt;
 
 static const struct cmd_opt logs_opts[] = {
 	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
 	OPT_BOOL(0, "failed", &o.ended, "also the app's recently ended tasks (finished, failed, killed)"),
 	OPT_BOOL('f', "follow", &o.follow, "keep printing new lines, and the lines of tasks that start"),
-	OPT_BOOL(0, "stderr", &stderr_only, "only the tasks' standard error (default: both files, interleaved)"),
+	OPT_STRING(0, "job", &job_opt, "name", ARG_JOB, "a run of this job of roger.json (or release, run) instead of the app's tasks"),
+	OPT_STRING(0, "run", &run_opt, "id", ARG_RUN, "with --job: this run (default: the latest)"),
+	OPT_BOOL(0, "stderr", &stderr_only, "only the tasks' standard error (default: both files, interleaved; with --job, standard output)"),
 	OPT_BOOL(0, "stdout", &stdout_only, "only the tasks' standard output (default: both files, interleaved)"),
 	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task's files ('all': every line, the default)"),
 	OPT_STRING(0, "task", &o.task, "id", ARG_TASK, "only this task: its id, short name or the start of either"),
@@ -240,6 +243,213 @@ static int make_clients(struct cli *cli, struct roger_marathon **marathon,
 	return ROGER_EXIT_OK;
 }
 
+/* ---- --job: a run's output --------------------------------------------------- */
+
+/* The run to show: --run, else the newest, active or finished. */
+static int pick_run(const struct roger_metronome_job *j, char *out, size_t size,
+		    bool *active)
+{
+	int64_t best = -1, t;
+
+	*active = false;
+	for (size_t i = 0; i < j->n_active_runs; i++) {
+		const struct roger_metronome_run *r = &j->active_runs[i];
+
+		if ((run_opt && !strcmp(r->id, run_opt)) ||
+		    (!run_opt && roger_metronome_time_parse(&t, r->created_at) &&
+		     t > best)) {
+			best = run_opt ? INT64_MAX : t;
+			snprintf(out, size, "%s", r->id);
+			*active = true;
+		}
+	}
+	for (size_t i = 0; i < j->history.n_runs; i++) {
+		const struct roger_metronome_finished *f = &j->history.runs[i];
+
+		if ((run_opt && !strcmp(f->id, run_opt)) ||
+		    (!run_opt && roger_metronome_time_parse(&t, f->created_at) &&
+		     t > best)) {
+			best = run_opt ? INT64_MAX : t;
+			snprintf(out, size, "%s", f->id);
+			*active = false;
+		}
+	}
+	return best >= 0 ? 0 : -1;
+}
+
+/* The run's task ids: Metronome's, else the master's by their prefix. */
+static size_t run_tasks(struct roger_mesos *mesos,
+			const struct roger_metronome_job *j, const char *run_id,
+			char ***out)
+{
+	struct roger_mesos_master *master = NULL;
+	const struct roger_metronome_finished *f;
+	char prefix[512], **ids = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n_active_runs; i++)
+		if (!strcmp(j->active_runs[i].id, run_id)) {
+			ids = xcalloc(j->active_runs[i].n_tasks + 1, sizeof(*ids));
+			for (size_t k = 0; k < j->active_runs[i].n_tasks; k++)
+				ids[n++] = xstrdup(j->active_runs[i].tasks[k].id);
+		}
+	f = roger_metronome_job_finished(j, run_id);
+	if (!ids && f && f->n_tasks) {
+		ids = xcalloc(f->n_tasks + 1, sizeof(*ids));
+		for (size_t k = 0; k < f->n_tasks; k++)
+			ids[n++] = xstrdup(f->tasks[k]);
+	}
+	if (!ids && roger_mesos_master_state(&master, mesos, NULL) == 0) {
+		/* before 0.6.33 the history has no task ids */
+		snprintf(prefix, sizeof(prefix), "%s_%s.", j->id, run_id);
+		for (char *p = prefix; *p; p++)
+			if (*p == '.' && p[1])
+				*p = '_';
+		ids = xcalloc(master->n_tasks + 1, sizeof(*ids));
+		for (size_t k = 0; k < master->n_tasks; k++)
+			if (!strncmp(master->tasks[k].id, prefix, strlen(prefix)))
+				ids[n++] = xstrdup(master->tasks[k].id);
+		roger_mesos_master_free(master);
+	}
+	*out = ids;
+	return n;
+}
+
+struct job_printer {
+	const char *stream;
+	struct cli *cli;
+};
+
+static int job_line(void *data, const struct roger_logs_line *l,
+		    struct roger_err *err)
+{
+	struct job_printer *p = data;
+	struct roger_buf b = ROGER_BUF_INIT;
+
+	(void)err;
+	if (strcmp(l->stream, p->stream))
+		return 0;
+	if (p->cli->output == OUTPUT_JSON) {
+		roger_logs_json_line(&b, l->task_id, l->stream, l->text, l->len);
+		printf("%s\n", b.buf);
+		roger_buf_release(&b);
+	} else {
+		fwrite(l->text, 1, l->len, stdout);
+		putchar('\n');
+	}
+	return 0;
+}
+
+static int job_flush(void *data, struct roger_err *err)
+{
+	(void)data;
+	(void)err;
+	fflush(stdout);
+	return 0;
+}
+
+static int job_logs(struct cli *cli)
+{
+	struct roger_metronome_job *job = NULL;
+	struct roger_metronome *m = NULL;
+	struct roger_mesos *mesos = NULL;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_buf text = ROGER_BUF_INIT;
+	/* one file of a run at a time: its output, or with --stderr its errors */
+	enum roger_logs_stream which = stderr_only ? ROGER_LOGS_STDERR
+						   : ROGER_LOGS_STDOUT;
+	const char *stream = roger_logs_stream_name(which);
+	char run_id[64], *id = NULL, **tasks = NULL;
+	size_t n = 0;
+	bool active;
+	int status;
+
+	if (o.task)
+		return cli_usage_error(cli, "--task and --job cannot go together: a run's tasks are chosen with --run");
+	if ((status = cli_load_project(cli)) != 0 ||
+	    (status = cli_load_target(cli)) != 0)
+		return status;
+	if (roger_jobs_id(&id, cli->project->id, job_opt, &err) < 0)
+		return cli_fail(&err);
+	if ((status = cli_metronome(cli, false, &m)) != 0 ||
+	    (status = cli_mesos(cli, &mesos)) != 0)
+		goto out;
+	if (roger_metronome_get_job(&job, m, id,
+				    ROGER_METRONOME_EMBED_ACTIVE_RUNS |
+					    ROGER_METRONOME_EMBED_HISTORY,
+				    &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (pick_run(job, run_id, sizeof(run_id), &active) < 0) {
+		if (run_opt)
+			cli_error("job '%s' has no run '%s' (Metronome keeps the latest ones only)",
+				  job_opt, run_opt);
+		else
+			cli_error("job '%s' has not run yet", job_opt);
+		status = ROGER_EXIT_FAILURE;
+		goto out;
+	}
+	if (!cli->quiet)
+		fprintf(stderr, "roger: run '%s' of job '%s'%s\n", run_id, job_opt,
+			active ? " (running)" : "");
+	if (o.follow && active) {
+		struct roger_jobs_follow f = { 0 };
+		struct roger_jobs_outcome res;
+		struct job_printer p = { stream, cli };
+		int rc;
+
+		f.job_id = id;
+		f.run_id = run_id;
+		f.on_line = job_line;
+		f.on_flush = job_flush;
+		f.data = &p;
+		rc = roger_jobs_follow_run(&res, cli->ctx, m, mesos, &f, &err);
+		if (rc == ROGER_EINTR)
+			status = ROGER_EXIT_INTERRUPTED;
+		else if (rc < 0)
+			status = cli_fail(&err);
+		goto out;
+	}
+	n = run_tasks(mesos, job, run_id, &tasks);
+	if (n == 0 && !cli->quiet)
+		cli_error("run '%s' of job '%s' has no task that Mesos still knows", run_id, job_opt);
+	for (size_t i = 0; i < n; i++) {
+		roger_buf_reset(&text);
+		if (roger_logs_task_tail(&text, mesos, tasks[i], which,
+					 o.tail < 0 ? (unsigned long)-1 : (unsigned long)o.tail,
+					 &err) < 0) {
+			cli_warn("skipping task '%s': %s", tasks[i], err.msg);
+			continue;
+		}
+		if (cli->output == OUTPUT_JSON) {
+			struct job_printer p = { stream, cli };
+			char *line = text.buf, *nl;
+
+			while ((nl = strchr(line, '\n'))) {
+				struct roger_logs_line l = { tasks[i], "", 0, stream,
+							     line, (size_t)(nl - line), false,
+							     0 };
+
+				job_line(&p, &l, NULL);
+				line = nl + 1;
+			}
+		} else {
+			fputs(text.buf, stdout);
+		}
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(tasks[i]);
+	free(tasks);
+	roger_buf_release(&text);
+	roger_metronome_job_free(job);
+	roger_mesos_free(mesos);
+	roger_metronome_free(m);
+	free(id);
+	return status;
+}
+
 static int logs_run(struct cli *cli, int argc, char **argv)
 {
 	struct roger_err err = ROGER_ERR_INIT;
@@ -255,6 +465,12 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	o.stream = stdout_only   ? ROGER_LOGS_STDOUT
 		   : stderr_only ? ROGER_LOGS_STDERR
 				 : ROGER_LOGS_BOTH;
+	if (run_opt && !job_opt)
+		return cli_usage_error(cli, "--run needs --job: the job whose run to show");
+	if (job_opt && (app_opt || timestamps))
+		return cli_usage_error(cli, "--job goes with neither --app nor --timestamps: it shows a run of the project's job as it printed it");
+	if (job_opt)
+		return job_logs(cli);
 	if ((status = cli_app_id(cli, app_opt, &p.app_id)) != 0 ||
 	    (status = cli_load_target(cli)) != 0 ||
 	    (status = make_clients(cli, &marathon, &mesos)) != 0)

@@ -30,11 +30,13 @@ extern const struct roger_cmd cmd_exec;
 extern const struct roger_cmd cmd_help;
 extern const struct roger_cmd cmd_history;
 extern const struct roger_cmd cmd_init;
+extern const struct roger_cmd cmd_jobs;
 extern const struct roger_cmd cmd_local;
 extern const struct roger_cmd cmd_logs;
 extern const struct roger_cmd cmd_push;
 extern const struct roger_cmd cmd_restart;
 extern const struct roger_cmd cmd_rollback;
+extern const struct roger_cmd cmd_run;
 extern const struct roger_cmd cmd_scale;
 extern const struct roger_cmd cmd_status;
 extern const struct roger_cmd cmd_top;
@@ -54,11 +56,13 @@ const struct roger_cmd *const cli_commands[] = {
 	&cmd_help,
 	&cmd_history,
 	&cmd_init,
+	&cmd_jobs,
 	&cmd_local,
 	&cmd_logs,
 	&cmd_push,
 	&cmd_restart,
 	&cmd_rollback,
+	&cmd_run,
 	&cmd_scale,
 	&cmd_status,
 	&cmd_top,

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/jobs.h"
 #include "util/watch.h"
 
 /* How long an agent may take to give its statistics. */
@@ -565,6 +566,8 @@ static int print_json(const struct status *s)
 		cli_json_set(doc, "wait", json_incref(s->wait));
 	if (doc && s->waited)
 		cli_json_set(doc, "error", cli_error_json(s->waited));
+	if (doc)
+		cli_jobs_summary(s->cli, s->app_id, doc);
 	return cli_print_doc(s->cli, doc);
 }
 
@@ -734,6 +737,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 		status = print_json(&s);
 	} else {
 		print_text(&s);
+		cli_jobs_summary(cli, s.app_id, NULL);
 		status = ROGER_EXIT_OK;
 	}
 	if (status == ROGER_EXIT_OK)

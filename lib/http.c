@@ -642,6 +642,11 @@ int roger_http_client_for_target(struct roger_http_client **out,
 		o.bases = one;
 		o.n_bases = t->mesos ? 1 : 0;
 		break;
+	case ROGER_HTTP_METRONOME:
+		o.name = "metronome";
+		o.bases = (const char *const *)t->metronome;
+		o.n_bases = t->n_metronome;
+		break;
 	case ROGER_HTTP_ARTIFACTS:
 		o.name = "artifact store";
 		one[0] = t->artifacts;

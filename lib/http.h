@@ -253,6 +253,7 @@ enum roger_http_service {
 	ROGER_HTTP_MARATHON,
 	ROGER_HTTP_MESOS,
 	ROGER_HTTP_ARTIFACTS,
+	ROGER_HTTP_METRONOME,
 };
 
 struct roger_http_client_opts {
@@ -286,7 +287,7 @@ roger_http_client_new(struct roger_http_client **out, struct roger_ctx *ctx,
 
 /*
  * A curl client for one service of a target: its Marathon URLs, its Mesos
- * master or its artifact store, with its credentials and CA file.  The
+ * master, its artifact store or its Metronome URLs, with its credentials and CA file.  The
  * store gets the Basic/token credentials only when it is on the same origin
  * as Marathon or Mesos (netrc always applies).  ROGER_EINVALID when the
  * target has no URL for that service; ROGER_ENET for the local target when

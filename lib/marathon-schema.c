@@ -147,6 +147,11 @@ static int check_env(struct roger_schema *c, const json_t *v, bool overlay)
 	return 0;
 }
 
+int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	return check_env(c, v, (flags & ROGER_SCHEMA_OVERLAY) != 0);
+}
+
 /* constraints: each one [field, operator] or [field, operator, value]. */
 static int check_constraints(struct roger_schema *c, const json_t *v,
 			     bool overlay)

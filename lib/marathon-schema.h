@@ -29,4 +29,12 @@ struct roger_schema;
 int roger_marathon_schema_check(struct roger_schema *c, const json_t *v,
 				bool overlay);
 
+/*
+ * An `env` object checked as an app's is (a job's in roger.json): each
+ * value a string or a secret reference, nothing that looks like a
+ * credential written out; with ROGER_SCHEMA_OVERLAY in `flags` a null
+ * value passes.  A check function of the schema tables (schema.h).
+ */
+int roger_schema_env(struct roger_schema *c, const json_t *v, unsigned flags);
+
 #endif

@@ -64,43 +64,6 @@ static double jnum(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-/* Make a message one printable line (jansson quotes input in its texts). */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
-/*
- * Parse `body` as a JSON object (or an array when `array`): ROGER_EHTTP
- * "invalid JSON in <what>: ..." otherwise.
- */
-static int load(json_t **out, const char *body, size_t len, const char *what,
-		bool array, struct roger_err *err)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body ? body : "", len, 0, &jerr);
-	int rc;
-
-	if (!root) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "invalid JSON in %s: %s (line %d, column %d)",
-				   what, jerr.text, jerr.line, jerr.column);
-		if (err)
-			one_line(err->msg);
-		return rc;
-	}
-	if (array ? !json_is_array(root) : !json_is_object(root)) {
-		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in %s: expected an %s",
-				     what, array ? "array" : "object");
-	}
-	*out = root;
-	return 0;
-}
-
 static void *xcalloc(size_t n, size_t size)
 {
 	return calloc(n ? n : 1, size);
@@ -231,68 +194,9 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 	}
 }
 
-static bool time_digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 bool roger_marathon_time_parse(int64_t *out, const char *s)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, frac = 0, scale = 1000;
-	const char *p;
-	time_t t;
-
-	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':')
-		return false;
-	if (!time_digits(s, 4, &y) || !time_digits(s + 5, 2, &mo) ||
-	    !time_digits(s + 8, 2, &d) || !time_digits(s + 11, 2, &h) ||
-	    !time_digits(s + 14, 2, &mi) || !time_digits(s + 17, 2, &sec))
-		return false;
-	p = s + 19;
-	if (*p == '.') {
-		int n = 0;
-
-		p++;
-		while (p[n] >= '0' && p[n] <= '9')
-			n++;
-		if (n == 0 || n > 9)
-			return false;
-		for (int i = 0; i < n; i++) {
-			if (i < 3) {
-				frac = frac * 10 + (p[i] - '0');
-				scale /= 10;
-			}
-		}
-		frac *= scale;
-		p += n;
-	}
-	if (strcmp(p, "Z") != 0)
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = (int64_t)t * 1000 + frac;
-	return true;
+	return roger_iso_time_parse(out, s, false);
 }
 
 /* Where the UUID of a task or instance id starts, or NULL. */
@@ -1039,7 +943,7 @@ int roger_marathon_app_parse(struct roger_marathon_app **out, const char *body,
 			     size_t len, struct roger_err *err)
 {
 	json_t *root = NULL, *app;
-	int rc = load(&root, body, len, "the app", false, err);
+	int rc = roger_json_reply(&root, body, len, "the app", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1078,7 +982,7 @@ int roger_marathon_apps_parse(struct roger_marathon_apps **out,
 	struct roger_marathon_apps *apps = NULL;
 	json_t *root = NULL, *list, *e;
 	size_t i;
-	int rc = load(&root, body, len, "the app list", false, err);
+	int rc = roger_json_reply(&root, body, len, "the app list", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1133,7 +1037,7 @@ int roger_marathon_tasks_parse(struct roger_marathon_tasks **out,
 {
 	struct roger_marathon_tasks *t = NULL;
 	json_t *root = NULL, *list, *one;
-	int rc = load(&root, body, len, "the task list", false, err);
+	int rc = roger_json_reply(&root, body, len, "the task list", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1191,7 +1095,7 @@ int roger_marathon_versions_parse(struct roger_marathon_versions **out,
 {
 	struct roger_marathon_versions *v;
 	json_t *root = NULL, *list;
-	int rc = load(&root, body, len, "the version list", false, err);
+	int rc = roger_json_reply(&root, body, len, "the version list", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1283,7 +1187,7 @@ int roger_marathon_deployments_parse(struct roger_marathon_deployments **out,
 	struct roger_marathon_deployments *d = NULL;
 	json_t *root = NULL, *e;
 	size_t i;
-	int rc = load(&root, body, len, "the deployment list", true, err);
+	int rc = roger_json_reply(&root, body, len, "the deployment list", true, err);
 
 	if (rc < 0)
 		return rc;
@@ -1353,8 +1257,8 @@ int roger_marathon_deployment_result_parse(
 
 	memset(out, 0, sizeof(*out));
 	if (len > 0) {
-		int rc = load(&root, body, len, "the deployment result", false,
-			      err);
+		int rc = roger_json_reply(&root, body, len,
+					  "the deployment result", false, err);
 
 		if (rc < 0 && !header_id)
 			return rc;
@@ -1408,7 +1312,7 @@ int roger_marathon_queue_parse(struct roger_marathon_queue **out,
 	struct roger_marathon_queue *q;
 	json_t *root = NULL, *list, *e;
 	size_t i;
-	int rc = load(&root, body, len, "the launch queue", false, err);
+	int rc = roger_json_reply(&root, body, len, "the launch queue", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1478,7 +1382,7 @@ int roger_marathon_info_parse(struct roger_marathon_info **out,
 {
 	struct roger_marathon_info *info;
 	json_t *root = NULL;
-	int rc = load(&root, body, len, "the server info", false, err);
+	int rc = roger_json_reply(&root, body, len, "the server info", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1510,7 +1414,7 @@ int roger_marathon_leader_parse(char **out, const char *body, size_t len,
 {
 	json_t *root = NULL;
 	const char *leader;
-	int rc = load(&root, body, len, "the leader reply", false, err);
+	int rc = roger_json_reply(&root, body, len, "the leader reply", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1534,7 +1438,7 @@ int roger_marathon_error_parse(struct roger_marathon_error **out,
 	struct roger_marathon_error *e;
 	json_t *root = NULL, *details, *d;
 	size_t i;
-	int rc = load(&root, body, len, "the error reply", false, err);
+	int rc = roger_json_reply(&root, body, len, "the error reply", false, err);
 
 	if (rc < 0)
 		return rc;
@@ -1687,7 +1591,7 @@ static int validation_err(struct roger_err *err,
 	}
 	rc = roger_err_set(err, ROGER_EINVALID, "%s", b.buf);
 	if (err)
-		one_line(err->msg);
+		roger_one_line(err->msg);
 	roger_buf_release(&b);
 	return rc;
 }
@@ -1749,7 +1653,7 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 	}
 	if (rc && err) {
 		err->http_status = (int)status;
-		one_line(err->msg);
+		roger_one_line(err->msg);
 	}
 	roger_buf_release(&b);
 	roger_marathon_error_free(e);
@@ -1813,7 +1717,7 @@ int roger_marathon_event_parse(struct roger_marathon_event **out,
 {
 	struct roger_marathon_event *ev;
 	json_t *root = NULL, *alive, *plan;
-	int rc = load(&root, json, len, "the event", false, err);
+	int rc = roger_json_reply(&root, json, len, "the event", false, err);
 
 	if (rc < 0)
 		return rc;

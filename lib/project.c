@@ -23,9 +23,12 @@
 
 #include "buf.h"
 #include "buildcache.h"
+#include "cron.h"
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "jobs.h"
+#include "marathon-schema.h"
 #include "oci.h"
 #include "project.h"
 #include "repo.h"
@@ -33,6 +36,7 @@
 #include "secret.h"
 #include "spec.h"
 #include "str.h"
+#include "tz.h"
 #include "util.h"
 
 /* ---- validation --------------------------------------------------------- */
@@ -521,6 +525,108 @@ static int check_version(struct roger_schema *c, const json_t *v,
 				 (long long)json_integer_value(v));
 }
 
+static int check_command(struct roger_schema *c, const json_t *v,
+			 unsigned flags)
+{
+	(void)flags;
+	if (!*json_string_value(v))
+		return roger_schema_fail(c, "empty command");
+	return 0;
+}
+
+static int check_cron(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	struct roger_err why = ROGER_ERR_INIT;
+	struct roger_cron cron;
+
+	(void)flags;
+	if (roger_cron_parse(&cron, json_string_value(v), &why) < 0)
+		return roger_schema_fail(c, "invalid cron expression '%s': %s",
+					 json_string_value(v), why.msg);
+	return 0;
+}
+
+static int check_timezone(struct roger_schema *c, const json_t *v,
+			  unsigned flags)
+{
+	(void)flags;
+	if (!roger_tz_name_valid(json_string_value(v)))
+		return roger_schema_fail(c, "invalid time zone '%s': expected an IANA zone such as Europe/Berlin or UTC",
+					 json_string_value(v));
+	return 0;
+}
+
+static int check_policy(struct roger_schema *c, const json_t *v,
+			unsigned flags)
+{
+	(void)flags;
+	if (strcmp(json_string_value(v), "ALLOW") &&
+	    strcmp(json_string_value(v), "FORBID"))
+		return roger_schema_fail(c, "expected \"ALLOW\" or \"FORBID\", got '%s'",
+					 json_string_value(v));
+	return 0;
+}
+
+static const struct roger_schema_key job_keys[] = {
+	{ "cmd", ROGER_JSON_STRING, check_command, 0, 0 },
+	{ "concurrencyPolicy", ROGER_JSON_STRING, check_policy, 0, 0 },
+	{ "cpus", ROGER_JSON_NUMBER, NULL, 0.01, 1e6 },
+	{ "description", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "disk", ROGER_JSON_NUMBER, NULL, 0, 1e9 },
+	{ "enabled", ROGER_JSON_BOOL, NULL, 0, 0 },
+	{ "env", ROGER_JSON_OBJECT, roger_schema_env, 0, 0 },
+	{ "mem", ROGER_JSON_NUMBER, NULL, 32, 1e9 },
+	{ "schedule", ROGER_JSON_STRING, check_cron, 0, 0 },
+	{ "startingDeadlineSeconds", ROGER_JSON_INTEGER, NULL, 60, 1e9 },
+	{ "timezone", ROGER_JSON_STRING, check_timezone, 0, 0 },
+};
+
+static int check_job(struct roger_schema *c, const char *name,
+		     const json_t *v)
+{
+	int rc;
+
+	if (!roger_jobs_name_valid(name))
+		return roger_schema_fail(c, "invalid job name '%s': use lower-case letters, digits and single '-' inside, and not 'release' or 'run', which roger keeps for itself",
+					 name);
+	rc = roger_schema_object(c, v, job_keys, ROGER_ARRAY_SIZE(job_keys),
+				 ROGER_SCHEMA_NO_SECRETS);
+	if (rc < 0)
+		return rc;
+	if (!json_object_get(v, "cmd"))
+		return roger_schema_fail(c, "missing 'cmd': the command the job runs");
+	if (!json_object_get(v, "schedule")) {
+		static const char *const needs[] = { "timezone", "concurrencyPolicy",
+						     "enabled", "startingDeadlineSeconds" };
+
+		for (size_t i = 0; i < ROGER_ARRAY_SIZE(needs); i++)
+			if (json_object_get(v, needs[i]))
+				return roger_schema_fail(c, "'%s' needs a 'schedule'",
+							 needs[i]);
+	}
+	return 0;
+}
+
+static int check_jobs(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	const char *name;
+	json_t *def;
+	int rc;
+
+	(void)flags;
+	json_object_foreach((json_t *)v, name, def) {
+		size_t mark = roger_schema_push_key(c, name);
+
+		rc = roger_schema_expect(c, def, ROGER_JSON_OBJECT);
+		if (rc == 0)
+			rc = check_job(c, name, def);
+		roger_schema_pop(c, mark);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static const struct roger_schema_key project_keys[] = {
 	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "build", ROGER_JSON_OBJECT, check_build, 0, 0 },
@@ -528,7 +634,9 @@ static const struct roger_schema_key project_keys[] = {
 	{ "expose", ROGER_JSON_OBJECT, check_expose, 0, 0 },
 	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "image", ROGER_JSON_OBJECT, check_image, 0, 0 },
+	{ "jobs", ROGER_JSON_OBJECT, check_jobs, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_base, 0, 0 },
+	{ "release", ROGER_JSON_STRING, check_command, 0, 0 },
 	{ "vars", ROGER_JSON_OBJECT, check_vars, 0, 0 },
 	{ "version", ROGER_JSON_INTEGER, check_version, 0, 0 },
 };

@@ -433,6 +433,8 @@ static const struct roger_schema_key target_keys[] = {
 	{ "marathon", ROGER_JSON_STRING | ROGER_JSON_ARRAY, check_marathon_urls,
 	  0, 0 },
 	{ "mesos", ROGER_JSON_STRING, check_base_url, 0, 0 },
+	{ "metronome", ROGER_JSON_STRING | ROGER_JSON_ARRAY,
+	  check_marathon_urls, 0, 0 },
 	{ "protected", ROGER_JSON_BOOL, NULL, 0, 0 },
 	{ "registry", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_registry, 0,
 	  0 },
@@ -702,6 +704,9 @@ void roger_target_free(struct roger_target *t)
 	for (size_t i = 0; i < t->n_marathon; i++)
 		free(t->marathon[i]);
 	free(t->marathon);
+	for (size_t i = 0; i < t->n_metronome; i++)
+		free(t->metronome[i]);
+	free(t->metronome);
 	free(t->mesos);
 	free(t->artifacts);
 	free(t->auth.user);
@@ -722,9 +727,9 @@ void roger_target_free(struct roger_target *t)
 	free(t);
 }
 
-/* Add a normalised URL to the target's Marathon list. */
-static int add_marathon(struct roger_target *t, const char *url,
-			const char *where, struct roger_err *err)
+/* Add a normalised URL to a list of base URLs (Marathon's, Metronome's). */
+static int add_base(char ***list, size_t *n, const char *url,
+		    const char *where, struct roger_err *err)
 {
 	char why[160];
 	char *norm = NULL, **grown;
@@ -733,13 +738,65 @@ static int add_marathon(struct roger_target *t, const char *url,
 	if (rc < 0)
 		return roger_err_set(err, rc, "%s: invalid URL '%s': %s", where,
 				     url, why);
-	grown = realloc(t->marathon, (t->n_marathon + 1) * sizeof(*grown));
+	grown = realloc(*list, (*n + 1) * sizeof(*grown));
 	if (!grown) {
 		free(norm);
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}
-	t->marathon = grown;
-	t->marathon[t->n_marathon++] = norm;
+	*list = grown;
+	(*list)[(*n)++] = norm;
+	return 0;
+}
+
+static int add_marathon(struct roger_target *t, const char *url,
+			const char *where, struct roger_err *err)
+{
+	return add_base(&t->marathon, &t->n_marathon, url, where, err);
+}
+
+static void clear_list(char **list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free(list[i]);
+	*n = 0;
+}
+
+/*
+ * Replace a list of base URLs with the comma-separated ones of the
+ * environment variable `var` (its value `v`).
+ */
+static int env_list(char ***list, size_t *n, const char *v, const char *var,
+		    struct roger_err *err)
+{
+	int rc;
+
+	clear_list(*list, n);
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		char *item = strndup(v, len);
+		char *a = item, *z;
+
+		if (!item)
+			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		while (*a == ' ' || *a == '\t')
+			a++;
+		z = a + strlen(a);
+		while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
+			*--z = '\0';
+		rc = *a ? add_base(list, n, a, var, err)
+			: roger_err_set(err, ROGER_EINVALID,
+					"%s: empty URL in the comma-separated list",
+					var);
+		free(item);
+		if (rc < 0)
+			return rc;
+		v += len;
+		if (*v == ',')
+			v++;
+	}
+	if (*n == 0)
+		return roger_err_set(err, ROGER_EINVALID, "%s: no URL in it",
+				     var);
 	return 0;
 }
 
@@ -876,14 +933,15 @@ int roger_target_local_sync(struct roger_target *t, int port,
 		port = st.port;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	snprintf(artifacts, sizeof(artifacts), "%s/artifacts/", url);
-	for (size_t i = 0; i < t->n_marathon; i++)
-		free(t->marathon[i]);
-	t->n_marathon = 0;
+	clear_list(t->marathon, &t->n_marathon);
+	clear_list(t->metronome, &t->n_metronome);
 	roger_secret_free(t->auth.token);
 	t->auth.token = NULL;
 	t->auth.kind = ROGER_AUTH_NONE;
 	t->local_running = false;
 	if ((rc = add_marathon(t, url, "local", err)) < 0 ||
+	    (rc = add_base(&t->metronome, &t->n_metronome, url, "local",
+			   err)) < 0 ||
 	    (rc = set_string(&t->mesos, url, err)) < 0 ||
 	    (rc = set_string(&t->artifacts, artifacts, err)) < 0)
 		return rc;
@@ -950,6 +1008,19 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 	} else {
 		json_array_foreach(m, i, v)
 			if ((rc = add_marathon(t, json_string_value(v), uc->path, err)) < 0)
+				break;
+	}
+	if (rc < 0)
+		return rc;
+	m = json_object_get(def, "metronome");
+	if (json_is_string(m)) {
+		rc = add_base(&t->metronome, &t->n_metronome,
+			      json_string_value(m), uc->path, err);
+	} else {
+		json_array_foreach(m, i, v)
+			if ((rc = add_base(&t->metronome, &t->n_metronome,
+					   json_string_value(v), uc->path,
+					   err)) < 0)
 				break;
 	}
 	if (rc < 0)
@@ -1123,36 +1194,13 @@ static int apply_env_urls(struct roger_target *t, const struct roger_ctx *ctx,
 	const char *s;
 	int rc;
 
-	if (m) {
-		for (size_t i = 0; i < t->n_marathon; i++)
-			free(t->marathon[i]);
-		t->n_marathon = 0;
-		while (*m) {
-			size_t len = strcspn(m, ",");
-			char *item = strndup(m, len);
-			char *a = item, *z;
-
-			if (!item)
-				return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-			while (*a == ' ' || *a == '\t')
-				a++;
-			z = a + strlen(a);
-			while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
-				*--z = '\0';
-			rc = *a ? add_marathon(t, a, "ROGER_MARATHON_URL", err)
-				: roger_err_set(err, ROGER_EINVALID,
-						"ROGER_MARATHON_URL: empty URL in the comma-separated list");
-			free(item);
-			if (rc < 0)
-				return rc;
-			m += len;
-			if (*m == ',')
-				m++;
-		}
-		if (t->n_marathon == 0)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "ROGER_MARATHON_URL: no URL in it");
-	}
+	if (m && (rc = env_list(&t->marathon, &t->n_marathon, m,
+				"ROGER_MARATHON_URL", err)) < 0)
+		return rc;
+	if ((s = roger_ctx_getenv(ctx, "ROGER_METRONOME_URL")) &&
+	    (rc = env_list(&t->metronome, &t->n_metronome, s,
+			   "ROGER_METRONOME_URL", err)) < 0)
+		return rc;
 	if ((s = roger_ctx_getenv(ctx, "ROGER_MESOS_URL")) &&
 	    (rc = set_url(&t->mesos, s, URL_BASE, "ROGER_MESOS_URL", err)) < 0)
 		return rc;

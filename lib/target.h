@@ -47,6 +47,8 @@ struct roger_target {
 	size_t n_marathon;
 	char *mesos;       /* master base URL, NULL when unknown */
 	char *artifacts;   /* store base URL ending in '/', NULL when none */
+	char **metronome;  /* Metronome base URLs, in failover order */
+	size_t n_metronome;
 	/*
 	 * The registry images are pushed to, as image references name it
 	 * ("host[:port]"), NULL when none.  registry_url is its API base
@@ -142,10 +144,11 @@ roger_user_config_target_names(const struct roger_user_config *uc,
  * $ROGER_TARGET, `env_target` (the roger.json environment's target), the
  * user config's default_target, "local".  The settings come from the user
  * config (or the built-in local target), then ROGER_MARATHON_URL,
- * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_REGISTRY_URL, ROGER_TOKEN,
- * ROGER_USER, ROGER_PASSWORD and ROGER_CA_FILE override them (the
- * registry's credentials, ROGER_REGISTRY_USER, ROGER_REGISTRY_PASSWORD and
- * ROGER_REGISTRY_TOKEN, are the registry client's: registry.h); with ROGER_MARATHON_URL
+ * ROGER_MESOS_URL, ROGER_ARTIFACTS_URL, ROGER_METRONOME_URL,
+ * ROGER_REGISTRY_URL, ROGER_TOKEN, ROGER_USER, ROGER_PASSWORD and
+ * ROGER_CA_FILE override them (the registry's credentials,
+ * ROGER_REGISTRY_USER, ROGER_REGISTRY_PASSWORD and ROGER_REGISTRY_TOKEN,
+ * are the registry client's: registry.h); with ROGER_MARATHON_URL
  * set, a name the user config does not know is a target defined by the
  * environment alone.  Secrets are read here: password_env/token_env from the
  * environment, token_file only when its mode is 0600 or stricter.  The

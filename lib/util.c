@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -134,6 +135,108 @@ size_t roger_url_scheme_len(const char *url)
 	if (!strncasecmp(url, "https://", 8))
 		return 8;
 	return 0;
+}
+
+void roger_one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+int roger_json_reply(json_t **out, const char *body, size_t len,
+		     const char *what, bool array, struct roger_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body ? body : "", len, 0, &jerr);
+	int rc;
+
+	if (!root) {
+		rc = roger_err_set(err, ROGER_EHTTP,
+				   "invalid JSON in %s: %s (line %d, column %d)",
+				   what, jerr.text, jerr.line, jerr.column);
+		if (err)
+			roger_one_line(err->msg);
+		return rc;
+	}
+	if (array ? !json_is_array(root) : !json_is_object(root)) {
+		json_decref(root);
+		return roger_err_set(err, ROGER_EHTTP,
+				     "unexpected JSON in %s: expected an %s",
+				     what, array ? "array" : "object");
+	}
+	*out = root;
+	return 0;
+}
+
+static bool time_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool roger_iso_time_parse(int64_t *out, const char *s, bool offsets)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 1;
+	const char *p;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return false;
+	if (!time_digits(s, 4, &y) || !time_digits(s + 5, 2, &mo) ||
+	    !time_digits(s + 8, 2, &d) || !time_digits(s + 11, 2, &h) ||
+	    !time_digits(s + 14, 2, &mi) || !time_digits(s + 17, 2, &sec))
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		int n = 0, scale = 1000;
+
+		for (p++; p[n] >= '0' && p[n] <= '9'; n++)
+			if (n < 3) {
+				frac = frac * 10 + (p[n] - '0');
+				scale /= 10;
+			}
+		if (n == 0 || n > 9)
+			return false;
+		frac *= scale;
+		p += n;
+	}
+	if (offsets && (*p == '+' || *p == '-')) {
+		sign = *p == '-' ? -1 : 1;
+		if (!time_digits(p + 1, 2, &oh))
+			return false;
+		p += 3;
+		if (*p == ':')
+			p++;
+		if (!time_digits(p, 2, &om) || p[2] || oh > 23 || om > 59)
+			return false;
+	} else if (strcmp(p, "Z") != 0) {
+		return false;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = ((int64_t)t - sign * (oh * 3600 + om * 60)) * 1000 + frac;
+	return true;
 }
 
 /* ---- base64 -------------------------------------------------------------- */

@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 struct roger_buf;
+struct roger_err;
 
 /* The number of elements of the array `a` (an array, not a pointer). */
 #define ROGER_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -53,6 +56,19 @@ void roger_clock_deadline(struct timespec *out, int64_t ms);
  */
 size_t roger_url_scheme_len(const char *url);
 
+/* Control characters of `s` (DEL included) made spaces: one printable
+ * line, for messages that quote what a server sent. */
+void roger_one_line(char *s);
+
+/*
+ * Parse a reply's `body` (`len` bytes) as a JSON object, or an array when
+ * `array`: *out a new reference; otherwise ROGER_EHTTP "invalid JSON in
+ * <what>: ..." (one line) or "unexpected JSON in <what>: expected an
+ * object" and *out untouched.
+ */
+int roger_json_reply(json_t **out, const char *body, size_t len,
+		     const char *what, bool array, struct roger_err *err);
+
 /* The length of the standard base64 of `len` bytes, padding included. */
 size_t roger_base64_len(size_t len);
 
@@ -73,5 +89,14 @@ int roger_base64_decode_add(struct roger_buf *out, const char *in, size_t len);
  * takes).
  */
 bool roger_path_clean_abs(const char *s);
+
+/*
+ * An ISO 8601 time as Marathon and Metronome write them,
+ * "2016-07-15T13:02:59.735Z" (a fraction of 1 to 9 digits, or none),
+ * with `offsets` also "+0000", "-05:30" in place of the Z, as
+ * milliseconds since the epoch into *out.  False, *out untouched, for
+ * NULL or any other text.
+ */
+bool roger_iso_time_parse(int64_t *out, const char *s, bool offsets);
 
 #endif

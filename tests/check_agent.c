@@ -39,6 +39,7 @@
 #include "lib/local/proc.h"
 
 #define FID "20150502-231327-16842879-5050-3889-0000"
+static const struct roger_agent_framework marathon_fw = { FID, "marathon" };
 #define AID "20150513-185808-177048842-5050-1220-S0"
 
 /* ---- status update recorder ---------------------------------------------- */
@@ -848,7 +849,7 @@ static void *stress_reader(void *data)
 	(void)data;
 	while (!__atomic_load_n(&stress_stop, __ATOMIC_SEQ_CST)) {
 		json_decref(roger_agent_state(agent));
-		json_decref(roger_agent_master_state(agent, FID, "marathon", "x"));
+		json_decref(roger_agent_master_state(agent, &marathon_fw, 1, "x"));
 		snprintf(p, sizeof(p), "/frameworks/%s/executors/st0-1/runs/latest/stdout", FID);
 		roger_agent_reply_init(&r);
 		roger_agent_files_read(agent, p, "0", NULL, &r);
@@ -1932,7 +1933,7 @@ START_TEST(test_agent_master_state_shapes)
 	ck_assert_ptr_nonnull(wait_state("ms1", ROGER_TASK_RUNNING, 20));
 	ck_assert_ptr_nonnull(wait_end("ms2", 20));
 	fx = load_fixture("mesos-master-state.json");
-	st = roger_agent_master_state(agent, FID, "marathon", "http://127.0.0.1:5051");
+	st = roger_agent_master_state(agent, &marathon_fw, 1, "http://127.0.0.1:5051");
 	ck_assert_ptr_nonnull(st);
 	check_keys(st, fx, "master state", skip_top);
 	check_keys(json_object_get(st, "leader_info"), json_object_get(fx, "leader_info"), "leader_info", NULL);

@@ -39,4 +39,12 @@ int complete_apps(struct cli *cli, char ***out, size_t *n);
  */
 int complete_versions(struct cli *cli, char ***out, size_t *n);
 
+/* ARG_JOB: the jobs of roger.json, then release and run (complete-jobs.c). */
+int complete_jobs(struct cli *cli, char ***out, size_t *n);
+/*
+ * ARG_RUN: the run ids of the job on the line (--job; else "run"), active
+ * ones first, then the history's, newest first.
+ */
+int complete_runs(struct cli *cli, char ***out, size_t *n);
+
 #endif

@@ -226,6 +226,10 @@ int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
 		return complete_apps(cli, out, n);
 	case ARG_VERSION:
 		return complete_versions(cli, out, n);
+	case ARG_JOB:
+		return complete_jobs(cli, out, n);
+	case ARG_RUN:
+		return complete_runs(cli, out, n);
 	default:
 		return 0;
 	}

@@ -250,15 +250,21 @@ void roger_agent_reply_release(struct roger_agent_reply *r);
 /* GET /slave(1)/state (and /state on the agent): new reference, NULL when
  * out of memory. */
 json_t *roger_agent_state(struct roger_agent *a);
+/* A framework as the master lists it. */
+struct roger_agent_framework {
+	const char *id;
+	const char *name; /* "marathon", "metronome" */
+};
+
 /*
  * GET /master/state (and /state on the master): the master's view of this
- * one agent and of the framework `framework_id` named `framework_name`
- * (Marathon), with its running and completed tasks; `master_url` becomes
- * the framework's webui_url.  New reference, NULL when out of memory.
+ * one agent and of the `n` frameworks `fws` (Marathon's, Metronome's),
+ * each with its running and completed tasks; `master_url` becomes their
+ * webui_url.  New reference, NULL when out of memory.
  */
 json_t *roger_agent_master_state(struct roger_agent *a,
-				 const char *framework_id,
-				 const char *framework_name, const char *master_url);
+				 const struct roger_agent_framework *fws,
+				 size_t n, const char *master_url);
 
 /*
  * GET /files/read, /files/browse, /files/download with the query values as

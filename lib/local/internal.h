@@ -144,6 +144,7 @@ struct roger_local {
 	struct roger_agent *agent;
 	struct roger_images *images;     /* images.h */
 	struct roger_local_registry *registry; /* registry-server.c */
+	struct roger_local_metronome *metronome; /* local/metronome-int.h */
 	/* router.c: set before the scheduler starts, freed after it stopped;
 	 * NULL when not running */
 	struct roger_local_router *router;
@@ -175,6 +176,10 @@ void roger_local_fmt_double(char *out, size_t size, double v);
 char **roger_local_strv_dup(char *const *v);
 /* Free a string vector and its strings; NULL is fine. */
 void roger_local_strv_free(char **v);
+/* `prefix` then `name` upper-cased with everything but [A-Z0-9_] made
+ * '_', as Marathon names variables after ports and labels. */
+void roger_local_env_name(char *out, size_t size, const char *prefix,
+			  const char *name);
 
 /* ---- app.c: app definitions (pure) ----------------------------------------- */
 

@@ -439,28 +439,72 @@ static json_t *master_slave(bool *ok, const struct roger_agent *a,
 	return s;
 }
 
-json_t *roger_agent_master_state(struct roger_agent *a,
-				 const char *framework_id,
-				 const char *framework_name, const char *master_url)
+/* One framework of the master's state with its tasks (agent lock held). */
+static json_t *master_framework(bool *ok, struct roger_agent *a,
+				const struct roger_agent_framework *fw,
+				const char *master_url)
 {
 	static const char *const fcaps[] = { "PARTITION_AWARE",
 					     "TASK_KILLING_STATE", NULL };
-	json_t *s, *li, *flags, *slaves, *fws, *f, *tasks, *done, *fused;
-	char mpid[300], fpid[600], port[16];
-	struct usage used = { 0 }, fw_used = { 0 };
+	struct usage fw_used = { 0 };
+	json_t *f, *tasks, *done;
+	char fpid[600];
+
+	snprintf(fpid, sizeof(fpid), "scheduler-%s@%s:%d", fw->id ? fw->id : "", a->hostname, a->port);
+	f = obj(ok);
+	tasks = arr(ok);
+	done = arr(ok);
+	for (const struct roger_agent_run *r = a->runs; r; r = r->next) {
+		bool over = roger_agent_run_over(r);
+
+		if (!fw->id || strcmp(r->framework_id, fw->id) != 0)
+			continue;
+		if (!over)
+			usage_add(ok, &fw_used, r);
+		push(ok, over ? done : tasks, task_json(ok, a, r));
+	}
+	set(ok, f, "id", json_string(fw->id ? fw->id : ""));
+	set(ok, f, "name", json_string(fw->name ? fw->name : "marathon"));
+	set(ok, f, "pid", json_string(fpid));
+	set(ok, f, "used_resources", usage_json(ok, &fw_used));
+	set(ok, f, "offered_resources", resources(ok, 0, 0, 0, NULL));
+	set(ok, f, "capabilities", capabilities(ok, fcaps));
+	set(ok, f, "hostname", json_string(a->hostname));
+	set(ok, f, "webui_url", json_string(master_url ? master_url : ""));
+	set(ok, f, "active", json_true());
+	set(ok, f, "connected", json_true());
+	set(ok, f, "recovered", json_false());
+	set(ok, f, "user", json_string(a->user));
+	set(ok, f, "failover_timeout", json_real(604800.0));
+	set(ok, f, "checkpoint", json_true());
+	set(ok, f, "registered_time", json_real(a->start_time));
+	set(ok, f, "unregistered_time", json_real(0));
+	set(ok, f, "resources", resources(ok, fw_used.cpus, fw_used.mem, fw_used.disk, NULL));
+	set(ok, f, "role", json_string("*"));
+	set(ok, f, "tasks", tasks);
+	set(ok, f, "unreachable_tasks", arr(ok));
+	set(ok, f, "completed_tasks", done);
+	set(ok, f, "offers", arr(ok));
+	set(ok, f, "executors", arr(ok));
+	return f;
+}
+
+json_t *roger_agent_master_state(struct roger_agent *a,
+				 const struct roger_agent_framework *fws,
+				 size_t n, const char *master_url)
+{
+	json_t *s, *li, *flags, *slaves, *list;
+	char mpid[300], port[16];
+	struct usage used = { 0 };
 	bool ok = true;
 
 	snprintf(mpid, sizeof(mpid), "master@%s:%d", a->hostname, a->port);
-	snprintf(fpid, sizeof(fpid), "scheduler-%s@%s:%d", framework_id ? framework_id : "", a->hostname, a->port);
 	snprintf(port, sizeof(port), "%d", a->port);
 	s = obj(&ok);
 	li = obj(&ok);
 	flags = obj(&ok);
 	slaves = arr(&ok);
-	fws = arr(&ok);
-	f = obj(&ok);
-	tasks = arr(&ok);
-	done = arr(&ok);
+	list = arr(&ok);
 
 	pthread_mutex_lock(&a->lock);
 	version_fields(&ok, s, a);
@@ -481,48 +525,16 @@ json_t *roger_agent_master_state(struct roger_agent *a,
 	set(&ok, flags, "port", json_string(port));
 	set(&ok, flags, "quorum", json_string("1"));
 	set(&ok, s, "flags", flags);
-	for (const struct roger_agent_run *r = a->runs; r; r = r->next) {
-		bool over = roger_agent_run_over(r);
-
-		if (!over)
+	for (const struct roger_agent_run *r = a->runs; r; r = r->next)
+		if (!roger_agent_run_over(r))
 			usage_add(&ok, &used, r);
-		if (!framework_id || strcmp(r->framework_id, framework_id) != 0)
-			continue;
-		if (!over)
-			usage_add(&ok, &fw_used, r);
-		push(&ok, over ? done : tasks, task_json(&ok, a, r));
-	}
+	for (size_t i = 0; i < n; i++)
+		push(&ok, list, master_framework(&ok, a, &fws[i], master_url));
 	push(&ok, slaves, master_slave(&ok, a, &used));
 	pthread_mutex_unlock(&a->lock);
-	fused = usage_json(&ok, &fw_used);
 	set(&ok, s, "slaves", slaves);
 	set(&ok, s, "recovered_slaves", arr(&ok));
-
-	set(&ok, f, "id", json_string(framework_id ? framework_id : ""));
-	set(&ok, f, "name", json_string(framework_name ? framework_name : "marathon"));
-	set(&ok, f, "pid", json_string(fpid));
-	set(&ok, f, "used_resources", fused);
-	set(&ok, f, "offered_resources", resources(&ok, 0, 0, 0, NULL));
-	set(&ok, f, "capabilities", capabilities(&ok, fcaps));
-	set(&ok, f, "hostname", json_string(a->hostname));
-	set(&ok, f, "webui_url", json_string(master_url ? master_url : ""));
-	set(&ok, f, "active", json_true());
-	set(&ok, f, "connected", json_true());
-	set(&ok, f, "recovered", json_false());
-	set(&ok, f, "user", json_string(a->user));
-	set(&ok, f, "failover_timeout", json_real(604800.0));
-	set(&ok, f, "checkpoint", json_true());
-	set(&ok, f, "registered_time", json_real(a->start_time));
-	set(&ok, f, "unregistered_time", json_real(0));
-	set(&ok, f, "resources", resources(&ok, fw_used.cpus, fw_used.mem, fw_used.disk, NULL));
-	set(&ok, f, "role", json_string("*"));
-	set(&ok, f, "tasks", tasks);
-	set(&ok, f, "unreachable_tasks", arr(&ok));
-	set(&ok, f, "completed_tasks", done);
-	set(&ok, f, "offers", arr(&ok));
-	set(&ok, f, "executors", arr(&ok));
-	push(&ok, fws, f);
-	set(&ok, s, "frameworks", fws);
+	set(&ok, s, "frameworks", list);
 	set(&ok, s, "completed_frameworks", arr(&ok));
 	set(&ok, s, "orphan_tasks", arr(&ok));
 	set(&ok, s, "unregistered_frameworks", arr(&ok));

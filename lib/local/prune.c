@@ -13,19 +13,19 @@
  *     runs of the server, which it no longer serves;
  *   - the artifacts that no app refers to: neither its definition, nor a
  *     version Marathon keeps of it (a rollback needs them), nor a task, nor
- *     a deployment in progress; and none used in the last GRACE_MS, since
- *     a deploy pushes (or finds, with HEAD) its artifact a moment before it
- *     sends the app that refers to it (the store dates a file again when it
- *     is asked for it).  References are looked for as strings: any string
- *     of the state that holds "/artifacts/<path>" keeps <path>, which errs
- *     on the side of keeping;
+ *     a deployment in progress, nor a Metronome job; and none used in the
+ *     last GRACE_MS, since a deploy pushes (or finds, with HEAD) its
+ *     artifact a moment before it sends the app that refers to it (the
+ *     store dates a file again when it is asked for it).  References are
+ *     looked for as strings: any string of the state that holds
+ *     "/artifacts/<path>" keeps <path>, which errs on the side of keeping;
  *   - the images that no version of any app names (container.docker.image
- *     of the definitions in apps/), unless a task still runs on one (the
- *     image store's locks say so, whether or not a server runs), and the
- *     blobs only they needed (images.c does the removing); and what a
- *     server killed outright left under agent/provisioner/ (a running
- *     server owns that directory; it removes what it leaves when it
- *     starts).
+ *     of the definitions in apps/) nor any job of metronome.json, unless
+ *     a task still runs on one (the image store's locks say so, whether or
+ *     not a server runs), and the blobs only they needed (images.c does
+ *     the removing); and what a server killed outright left under
+ *     agent/provisioner/ (a running server owns that directory; it
+ *     removes what it leaves when it starts).
  * A task that runs is never touched, nor is its artifact or image.
  *
  * The server prunes sandboxes and artifacts once they pass gc_size
@@ -61,6 +61,7 @@
 #include "local/beneath.h"
 #include "local/images.h"
 #include "local/internal.h"
+#include "local/metronome-int.h"
 
 #define GRACE_MS (10 * 60 * 1000LL)
 #define GC_EVERY_MS (60 * 1000LL)
@@ -99,6 +100,30 @@ static void collect_refs(const json_t *v, json_t *set)
 	default:
 		break;
 	}
+}
+
+/*
+ * Add to `set` what the jobs of roger local's Metronome refer to: the
+ * strings of <state>/metronome.json, which the server saves after every
+ * change, so the file is current whether or not a server runs.  A file
+ * that is there but cannot be read might refer to anything: an error.
+ */
+static int job_refs(const char *state_dir, json_t *set,
+		    struct roger_err *err)
+{
+	char *path = roger_path_join(state_dir, ROGER_LOCAL_METRONOME_FILE);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	int rc = 0;
+
+	if (!path)
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	else if (!doc && roger_fs_exists(path))
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "cannot read '%s', so nothing is pruned", path);
+	collect_refs(doc, set);
+	json_decref(doc);
+	free(path);
+	return rc;
 }
 
 /* Everything the server's state refers to (lock held). */
@@ -154,6 +179,8 @@ static int disk_refs(const char *state_dir, json_t *set,
 	doc = json_load_file(deps, 0, NULL);
 	collect_refs(doc, set);
 	json_decref(doc);
+	if (rc == 0)
+		rc = job_refs(state_dir, set, err);
 out:
 	free(apps);
 	free(deps);
@@ -248,6 +275,7 @@ int roger_local_prune_run(struct roger_local *L, unsigned keep,
 	struct artifacts s = { 0 };
 	unsigned sandboxes = 0;
 	uint64_t sandbox_bytes = 0;
+	int rc;
 
 	s.refs = json_object();
 	s.names = json_array();
@@ -257,6 +285,16 @@ int roger_local_prune_run(struct roger_local *L, unsigned keep,
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}
 	s.before_ms = roger_ctx_wall_ms(L->ctx) - GRACE_MS;
+	/*
+	 * The jobs' references first, from their file (not under the lock:
+	 * the Metronome has a lock of its own); a job comes to refer to an
+	 * artifact only as its app does, and recent files are kept anyway.
+	 */
+	if ((rc = job_refs(L->state_dir, s.refs, err)) < 0) {
+		json_decref(s.refs);
+		json_decref(s.names);
+		return rc;
+	}
 	/* The agent is never called with the lock held. */
 	roger_agent_prune(L->agent, keep, &sandboxes, &sandbox_bytes);
 	/*
@@ -407,7 +445,31 @@ static void add_image(json_t *set, const json_t *def)
 		json_object_set_new(set, image, json_true());
 }
 
-/* Every image the stored apps name, in any of their versions. */
+/* The images the jobs of <state>/metronome.json run in (run.docker, run.ucr). */
+static void add_job_images(json_t *set, const char *state_dir)
+{
+	char *path = roger_path_join(state_dir, ROGER_LOCAL_METRONOME_FILE);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL, *j;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
+		const json_t *run = json_object_get(json_object_get(j, "spec"), "run");
+		const char *image = json_string_value(json_object_get(
+			json_object_get(run, "docker"), "image"));
+
+		if (!image)
+			image = json_string_value(json_object_get(
+				json_object_get(json_object_get(run, "ucr"), "image"),
+				"id"));
+		if (image)
+			json_object_set_new(set, image, json_true());
+	}
+	json_decref(doc);
+	free(path);
+}
+
+/* Every image the stored apps name, in any of their versions, and the
+ * images of the jobs. */
 static json_t *images_in_use(const char *state_dir)
 {
 	char *dir = roger_path_join(state_dir, "apps");
@@ -433,6 +495,7 @@ static json_t *images_in_use(const char *state_dir)
 	if (d)
 		closedir(d);
 	free(dir);
+	add_job_images(set, state_dir);
 	return set;
 }
 

@@ -536,25 +536,6 @@ static void env_set(struct envb *e, const char *name, const char *value)
 	e->v[e->n] = NULL;
 }
 
-/* Upper case with everything but [A-Z0-9_] turned into '_'. */
-static void env_name(char *out, size_t size, const char *prefix,
-		     const char *name)
-{
-	size_t n = (size_t)snprintf(out, size, "%s", prefix);
-
-	for (; *name && n + 1 < size; name++) {
-		char ch = *name;
-
-		if (ch >= 'a' && ch <= 'z')
-			ch = (char)(ch - 'a' + 'A');
-		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			   ch == '_'))
-			ch = '_';
-		out[n++] = ch;
-	}
-	out[n] = '\0';
-}
-
 /* The environment Marathon gives a task (mesos/TaskBuilder, EnvironmentHelper). */
 static char **task_env(const struct roger_local_task *t)
 {
@@ -587,7 +568,7 @@ static char **task_env(const struct roger_local_task *t)
 			break;
 		snprintf(val, sizeof(val), "%u", t->ports[i]);
 		if (pname) {
-			env_name(name, sizeof(name), "PORT_", pname);
+			roger_local_env_name(name, sizeof(name), "PORT_", pname);
 			env_set(&e, name, val);
 		}
 		if (declared) {
@@ -611,9 +592,9 @@ static char **task_env(const struct roger_local_task *t)
 
 		if (!s || strlen(k) > 512 || strlen(s) > 512)
 			continue;
-		env_name(name, sizeof(name), "", k);
+		roger_local_env_name(name, sizeof(name), "", k);
 		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
+		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
 		env_set(&e, name, s);
 	}
 	env_set(&e, "MARATHON_APP_LABELS", names.buf);

@@ -68,6 +68,7 @@
 #include "local/auth.h"
 #include "local/internal.h"
 #include "local/local.h"
+#include "local/metronome-int.h"
 #include "local/proc.h"
 #include "local/router.h"
 #include "local/session.h"
@@ -200,8 +201,13 @@ static bool mesos_route(struct roger_local *L, const struct roger_local_req *rq,
 	json_t *doc;
 
 	if (!strcmp(p, "/master/state") || !strcmp(p, "/state")) {
-		doc = roger_agent_master_state(L->agent, L->framework_id,
-					       "marathon", L->url);
+		struct roger_agent_framework fws[2] = {
+			{ L->framework_id, "marathon" },
+			{ roger_local_metronome_framework_id(L->metronome),
+			  ROGER_LOCAL_METRONOME_FRAMEWORK },
+		};
+
+		doc = roger_agent_master_state(L->agent, fws, 2, L->url);
 		roger_local_resp_json(rs, doc ? 200 : 500, doc);
 		return true;
 	}
@@ -268,6 +274,8 @@ static void route(struct roger_local *L, struct conn *c,
 		return;
 	}
 	if (mesos_route(L, rq, rs))
+		return;
+	if (roger_local_metronome_api(L->metronome, rq, rs))
 		return;
 	if (!strcmp(rq->path, "/roger/prune")) {
 		roger_local_prune_route(L, rq, rs);
@@ -806,6 +814,7 @@ static void local_free(struct roger_local *L)
 		free(d);
 	}
 	roger_local_events_free(L->events);
+	roger_local_metronome_free(L->metronome);
 	explicit_bzero(L->token, sizeof(L->token));
 	pthread_mutex_destroy(&L->lock);
 	pthread_cond_destroy(&L->wake);
@@ -910,6 +919,15 @@ static int watch_watchdog(struct roger_local *L, struct roger_err *err)
 	return 0;
 }
 
+/* The agent's status updates: a run's task, or a Marathon task. */
+static void on_update(void *data, const struct roger_agent_update *u)
+{
+	struct roger_local *L = data;
+
+	roger_local_metronome_on_update(L->metronome, u);
+	roger_local_sched_on_update(L, u);
+}
+
 /* End the event streams and wait, a little, until their connections saw
  * it: libmicrohttpd must not be stopped with a connection suspended. */
 static void end_streams(struct roger_local *L)
@@ -960,7 +978,7 @@ int roger_local_serve(struct roger_ctx *ctx,
 	pthread_mutex_lock(&L->lock);
 	rc = roger_local_state_load(L, err);
 	pthread_mutex_unlock(&L->lock);
-	if (rc < 0)
+	if (rc < 0 || (rc = roger_local_metronome_new(&L->metronome, L, err)) < 0)
 		goto out;
 	memset(&ao, 0, sizeof(ao));
 	ao.work_dir = L->work_dir;
@@ -973,7 +991,7 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.max_extract_bytes = opts->max_extract_bytes;
 	ao.max_extract_entries = opts->max_extract_entries;
 	ao.token = L->token;
-	ao.on_update = roger_local_sched_on_update;
+	ao.on_update = on_update;
 	ao.data = L;
 	if ((rc = roger_local_images_start(L, opts, err)) < 0)
 		goto out;
@@ -991,7 +1009,8 @@ int roger_local_serve(struct roger_ctx *ctx,
 	if ((rc = roger_local_sched_start(L, err)) < 0)
 		goto out;
 	sched = true;
-	if ((rc = roger_local_gc_start(L, err)) < 0)
+	if ((rc = roger_local_gc_start(L, err)) < 0 ||
+	    (rc = roger_local_metronome_start(L->metronome, err)) < 0)
 		goto out;
 	d = start_http(L, sock);
 	if (!d) {
@@ -1029,6 +1048,8 @@ out:
 		roger_local_sched_stop(L);
 		roger_local_gc_stop(L);
 	}
+	if (L && L->agent)
+		roger_local_metronome_stop(L->metronome);
 	if (L && L->router) {
 		roger_local_router_stop(L->router);
 		L->router = NULL;

@@ -87,6 +87,24 @@ char **roger_local_strv_dup(char *const *v)
 	return out;
 }
 
+void roger_local_env_name(char *out, size_t size, const char *prefix,
+			  const char *name)
+{
+	size_t n = (size_t)snprintf(out, size, "%s", prefix);
+
+	for (; *name && n + 1 < size; name++) {
+		char ch = *name;
+
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			   ch == '_'))
+			ch = '_';
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+}
+
 void roger_local_strv_free(char **v)
 {
 	if (!v)

@@ -3,7 +3,8 @@
 # roger pushes to roger local's own registry (the server's token as the
 # Basic password) and roger local pulls from there; the base comes from
 # Debian's docker-registry.  A dry run does not start roger local, and
-# says what is missing when it does not run.
+# says what is missing when it does not run.  `roger run` runs a command
+# in the image of the live release.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 . "$TEST_SRCDIR/cli/lib-registry.sh"
@@ -76,6 +77,13 @@ test_expect_success 'roger deploy: the app runs the image roger local pulled fro
 	test_grep "$REG/web/hello:$tag" status.out
 '
 
+test_expect_success 'roger run: the command runs in the app'\''s image; --ref refuses to build one' '
+	(cd app && test_expect_code 3 "$ROGER" -t local run -- "test -x /bin/busybox && test ! -e /usr/bin/env && echo in-the-image; exit 3") >run.out 2>run.err &&
+	test "$(cat run.out)" = in-the-image &&
+	(cd app && test_expect_code 2 "$ROGER" -t local run --ref HEAD -- true) 2>ref.err &&
+	test_grep "^roger: --ref builds artifacts, not images" ref.err
+'
+
 test_expect_success 'roger deploy: the DOCKER runtime (the default) runs the image pulled by digest' '
 	(cd app && sed "s/, \"runtime\": \"MESOS\"//" roger.json >r.tmp && mv r.tmp roger.json &&
 	 git commit -qam "docker runtime") &&
@@ -85,6 +93,11 @@ test_expect_success 'roger deploy: the DOCKER runtime (the default) runs the ima
 	image=$(app_get web/hello "a[\"container\"][\"docker\"][\"image\"]") &&
 	case "$image" in "$REG/web/hello@sha256:"*) ;; *) echo "not by digest: $image"; false;; esac &&
 	wait_for 60 "test \"\$(running web/hello)\" = 1"
+'
+
+test_expect_success 'roger run: in the DOCKER runtime'\''s image too' '
+	(cd app && "$ROGER" -t local run -- "test ! -e /usr/bin/env && echo in-the-docker-image") >run2.out 2>run2.err &&
+	test "$(cat run2.out)" = in-the-docker-image
 '
 
 test_done
