@@ -190,13 +190,18 @@ static int width(int w, const char *s)
 /* The columns of one app's line. */
 struct row {
 	const char *id, *env, *deployment;
-	char inst[32], health[64], commit[64];
+	char inst[32], health[64], commit[64], address[512];
 };
 
-static void row_of(struct row *w, const struct roger_marathon_app *a)
+static void row_of(struct cli *cli, struct row *w,
+		   const struct roger_marathon_app *a)
 {
 	struct roger_release r;
 	bool rel = roger_render_release(&r, a->json);
+	char *address = cli_stable_address(cli, a->json, a);
+
+	snprintf(w->address, sizeof(w->address), "%s", address ? address : "-");
+	free(address);
 
 	instances_text(w->inst, sizeof(w->inst), a);
 	health_text(w->health, sizeof(w->health), a);
@@ -208,12 +213,14 @@ static void row_of(struct row *w, const struct roger_marathon_app *a)
 
 static void print_text(const struct apps *s)
 {
-	int w_id = 2, w_inst = 9, w_health = 6, w_commit = 6, w_env = 3;
+	int w_id = 2, w_addr = 7, w_inst = 9, w_health = 6, w_commit = 6;
+	int w_env = 3;
 	struct row w;
 
 	for (size_t i = 0; i < s->n; i++) {
-		row_of(&w, s->items[i]);
+		row_of(s->cli, &w, s->items[i]);
 		w_id = width(w_id, w.id);
+		w_addr = width(w_addr, w.address);
 		w_inst = width(w_inst, w.inst);
 		w_health = width(w_health, w.health);
 		w_commit = width(w_commit, w.commit);
@@ -221,34 +228,38 @@ static void print_text(const struct apps *s)
 	}
 	if (!s->n)
 		return;
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id, "ID", w_inst,
-	       "INSTANCES", w_health, "HEALTH", w_commit, "COMMIT", w_env,
-	       "ENV", "DEPLOYMENT");
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id, "ID", w_addr,
+	       "ADDRESS", w_inst, "INSTANCES", w_health, "HEALTH", w_commit,
+	       "COMMIT", w_env, "ENV", "DEPLOYMENT");
 	for (size_t i = 0; i < s->n; i++) {
-		row_of(&w, s->items[i]);
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id, w.id, w_inst,
-		       w.inst, w_health, w.health, w_commit, w.commit, w_env,
-		       w.env, w.deployment);
+		row_of(s->cli, &w, s->items[i]);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_id, w.id,
+		       w_addr, w.address, w_inst, w.inst, w_health, w.health,
+		       w_commit, w.commit, w_env, w.env, w.deployment);
 	}
 }
 
-static json_t *app_json(const struct roger_marathon_app *a)
+static json_t *app_json(struct cli *cli, const struct roger_marathon_app *a)
 {
-	json_t *deps = json_array();
+	json_t *deps = json_array(), *doc;
 	struct roger_release r;
 	bool rel = roger_render_release(&r, a->json);
+	char *address = cli_stable_address(cli, a->json, a);
 
 	for (size_t i = 0; i < a->n_deployments; i++)
 		json_array_append_new(deps, json_string(a->deployments[i]));
-	return json_pack("{s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:b, s:o,"
+	doc = json_pack("{s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:b, s:o,"
 			 " s:o}",
-			 "id", cli_json_str(a->id), "version",
+			 "id", cli_json_str(a->id), "address",
+			 cli_json_str(address), "version",
 			 cli_json_str(a->version), "instances", "wanted",
 			 a->instances, "running", a->tasks_running, "staged",
 			 a->tasks_staged, "healthy", a->tasks_healthy,
 			 "unhealthy", a->tasks_unhealthy, "health_checks",
 			 a->n_health_checks > 0, "release",
 			 cli_release_json(&r, rel), "deployments", deps);
+	free(address);
+	return doc;
 }
 
 static int print_json(const struct apps *s)
@@ -256,7 +267,7 @@ static int print_json(const struct apps *s)
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(list, app_json(s->items[i]));
+		json_array_append_new(list, app_json(s->cli, s->items[i]));
 	return cli_print_doc(s->cli,
 			     json_pack("{s:s, s:b, s:o}", "target",
 				       s->cli->resolved_target->name, "all",

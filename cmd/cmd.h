@@ -349,6 +349,14 @@ int cli_find_version(struct cli *cli, struct roger_marathon *m,
 		     const char *app_id,
 		     const struct roger_marathon_versions *v, const char *want,
 		     size_t *index, json_t **def);
+/*
+ * The app's stable address on the command's target (lib/address.h): roger
+ * local's router front, or the target's "router" template filled from
+ * `app` (read back after the deployment; `def` is its definition).  A new
+ * string, or NULL when none is known.
+ */
+char *cli_stable_address(struct cli *cli, const json_t *def,
+			 const struct roger_marathon_app *app);
 /* A JSON string of `s`, or null for NULL. */
 json_t *cli_json_str(const char *s);
 /* The release labels as the -o json documents show them (null: none). */

@@ -24,9 +24,11 @@
  *
  * Output.  The diff goes to standard output before the PUT (colored on a
  * terminal, not with -q), then the result line and, on success (or when
- * nothing changed), the address of each task (http://host:port/ when the
- * app has an HTTP health check, else host:port) one per line, so that a
- * script can pick the first.  With -o json, one document (cli_watch_finish) holds all of it.
+ * nothing changed), the app's stable address (roger local's router, or
+ * the target's router template; read back after the deployment, since
+ * Marathon assigns service ports) and then the address of each task
+ * (http://host:port/ when the app has an HTTP health check, else
+ * host:port), one per line, so that a script can pick the first.  With -o json, one document (cli_watch_finish) holds all of it.
  */
 #include <config.h>
 
@@ -267,6 +269,7 @@ static void show_addresses(struct deploy *d)
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_marathon_app *app = NULL;
 	json_t *list = NULL, *addr;
+	char *stable;
 	size_t i;
 
 	if (roger_marathon_get_app(&app, d->w.m, d->w.app_id,
@@ -278,10 +281,17 @@ static void show_addresses(struct deploy *d)
 		roger_marathon_app_free(app);
 		return;
 	}
-	if (cli->output == OUTPUT_TEXT && !cli->quiet)
+	/* the stable address first: it stays while the tasks come and go */
+	stable = cli_stable_address(cli, d->rendered, app);
+	if (cli->output == OUTPUT_TEXT && !cli->quiet) {
+		if (stable)
+			printf("%s\n", stable);
 		json_array_foreach(list, i, addr)
 			printf("%s\n", json_string_value(addr));
+	}
+	cli_json_set(d->w.doc, "address", cli_json_str(stable));
 	cli_json_set(d->w.doc, "addresses", list);
+	free(stable);
 	roger_marathon_app_free(app);
 }
 

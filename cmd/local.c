@@ -37,7 +37,9 @@ static struct {
 	const char *max_bytes, *max_entries, *gc_size;
 	long port, registry_port; /* -1: the user config's */
 	long keep;
-} opt = { .port = -1, .registry_port = -1, .keep = ROGER_LOCAL_PRUNE_KEEP };
+	long router_port, service_port_min;
+} opt = { .port = -1, .registry_port = -1, .keep = ROGER_LOCAL_PRUNE_KEEP,
+	  .router_port = 7880, .service_port_min = 10000 };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
@@ -50,6 +52,8 @@ static const struct cmd_opt local_opts[] = {
 	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
 	OPT_STRING(0, "registry-auth", &opt.registry_auth, "file", ARG_FILE, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
 	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
+	OPT_INT(0, "router-port", &opt.router_port, "port", 0, 65535, "the port on 127.0.0.1 of the router's HTTP front, http://APP.GROUP.localhost:PORT/, a free one when it is taken (default: 7880; 0: any free port)"),
+	OPT_INT(0, "service-port-min", &opt.service_port_min, "port", 1024, 55535, "the first service port given to apps that ask for one; the router listens on them (default: 10000)"),
 	OPT_STRING(0, "state-dir", &opt.state_dir, "dir", ARG_DIR, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
 	OPT_END(),
 };
@@ -272,6 +276,8 @@ static int print_status(struct cli *cli, const struct local_args *a,
 			json_object_set_new(doc, "pid", json_integer(st->pid));
 			if (st->registry[0])
 				json_object_set_new(doc, "registry", json_string(st->registry));
+			if (st->router[0])
+				json_object_set_new(doc, "router", json_string(st->router));
 			json_object_set_new(doc, "watchdog",
 					    json_pack("{s:I,s:b,s:I}", "pid",
 						      (json_int_t)st->watchdog_pid,
@@ -297,6 +303,12 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	if (st->registry[0])
 		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
 		       st->registry, st->registry);
+	if (st->router[0]) {
+		const char *colon = strrchr(st->router, ':');
+
+		printf("its router is at %s: apps answer at http://APP.GROUP.localhost:%s/ and on 127.0.0.1:SERVICEPORT\n",
+		       st->router, colon ? colon + 1 : "");
+	}
 	print_watchdog(st);
 	/*
 	 * The same state directory for `token` as for this status.  The
@@ -360,6 +372,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.max_extract_entries = a->max_entries;
 	o.registry_auth = a->registry_auth;
 	o.registry_port = (int)a->registry_port;
+	o.router_port = (int)opt.router_port;
+	o.service_port_min = (int)opt.service_port_min;
 	o.gc_size = a->gc_size;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
 		return cli_fail(&err);
@@ -413,7 +427,8 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], rport[16], *argv[28], *msg;
+	char exe[PATH_MAX], port[16], rport[16], fport[16], sport[16], *argv[32],
+		*msg;
 	ssize_t n;
 	int i = 0;
 
@@ -434,6 +449,12 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	snprintf(rport, sizeof(rport), "%ld", a->registry_port);
 	argv[i++] = (char *)"--registry-port";
 	argv[i++] = rport;
+	snprintf(fport, sizeof(fport), "%ld", opt.router_port);
+	argv[i++] = (char *)"--router-port";
+	argv[i++] = fport;
+	snprintf(sport, sizeof(sport), "%ld", opt.service_port_min);
+	argv[i++] = (char *)"--service-port-min";
+	argv[i++] = sport;
 	if (a->registry_auth) {
 		argv[i++] = (char *)"--registry-auth";
 		argv[i++] = a->registry_auth;

@@ -52,6 +52,7 @@ struct status {
 	char head[65];
 	int64_t now;
 	json_t *wait; /* what --wait saw (its watch document), or NULL */
+	char *address; /* its stable address (cli_stable_address), or NULL */
 	struct roger_stats_sample *stats; /* NULL: no Mesos, or unreadable */
 	int waited;   /* the exit status of --wait */
 };
@@ -402,6 +403,8 @@ static void print_text(const struct status *s)
 	printf("app:        %s%s%s on target %s\n", cli_color(s->cli, "bold"),
 	       s->app_id, cli_color(s->cli, "reset"),
 	       s->cli->resolved_target->name);
+	if (s->address)
+		printf("address:    %s\n", s->address);
 	printf("version:    %s", a->version ? a->version : "-");
 	if (config && a->version && strcmp(config, a->version))
 		printf(" (scaled; configuration of %s)", config);
@@ -556,6 +559,8 @@ static int print_json(const struct status *s)
 		"tasks", tasks_json(s), "deployments", deployments_json(s),
 		"last_task_failure", failure_json(s), "queue", queue_json(s));
 
+	if (doc)
+		cli_json_set(doc, "address", cli_json_str(s->address));
 	if (doc && s->wait)
 		cli_json_set(doc, "wait", json_incref(s->wait));
 	if (doc && s->waited)
@@ -721,6 +726,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 	read_extras(&s, m);
 	read_stats(&s);
 	read_head(&s);
+	s.address = cli_stable_address(cli, s.app->json, s.app);
 	s.is_release = roger_render_release(&s.release, s.app->json);
 	s.now = roger_ctx_wall_ms(cli->ctx);
 	qsort(s.app->tasks, s.app->n_tasks, sizeof(*s.app->tasks), by_staged);
@@ -733,6 +739,7 @@ static int status_run(struct cli *cli, int argc, char **argv)
 	if (status == ROGER_EXIT_OK)
 		status = s.waited;
 out:
+	free(s.address);
 	json_decref(s.wait);
 	roger_stats_sample_free(s.stats);
 	roger_marathon_queue_free(s.queue);

@@ -41,7 +41,7 @@
 #include "http.h"
 
 #define DEFAULT_MAX_BODY ((size_t)256 << 20)
-#define STREAM_BUFFER (256L * 1024)
+#define STREAM_BUFFER (512L * 1024)
 
 struct curl_transport {
 	struct roger_http base;

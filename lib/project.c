@@ -410,8 +410,79 @@ static int check_container_for_image(struct roger_schema *c,
 	return rc;
 }
 
+/* expose.vhost: a host name, or a list of them (HAPROXY_0_VHOST). */
+static int check_vhost_name(struct roger_schema *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return roger_schema_fail(c, "'%s' is not a host name", s);
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' ||
+		      (s[i] == '*' && i == 0)))
+			return roger_schema_fail(c, "'%s' is not a host name (letters, digits, '-' and '.')", s);
+	return 0;
+}
+
+static int check_vhost(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	json_t *item;
+	size_t i;
+	int rc;
+
+	(void)flags;
+	if (json_is_null(v))
+		return 0;
+	if (json_is_string(v))
+		return check_vhost_name(c, json_string_value(v));
+	if ((rc = roger_schema_expect_strings(c, v, true)) < 0)
+		return rc;
+	json_array_foreach(v, i, item) {
+		size_t mark = roger_schema_push_index(c, i);
+
+		rc = check_vhost_name(c, json_string_value(item));
+		roger_schema_pop(c, mark);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_expose_mode(struct roger_schema *c, const json_t *v,
+			     unsigned flags)
+{
+	const char *s = json_string_value(v);
+
+	(void)flags;
+	if (!s)
+		return 0;
+	if (strcmp(s, "http") && strcmp(s, "tcp"))
+		return roger_schema_fail(c, "'%s' is not a mode: use \"http\" or \"tcp\"", s);
+	return 0;
+}
+
+static const struct roger_schema_key expose_keys[] = {
+	/* null: an environment drops the base's value */
+	{ "https_redirect", ROGER_JSON_BOOL | ROGER_JSON_NULL, NULL, 0, 0 },
+	{ "mode", ROGER_JSON_STRING | ROGER_JSON_NULL, check_expose_mode, 0, 0 },
+	{ "service_port", ROGER_JSON_INTEGER | ROGER_JSON_NULL, NULL, 1, 65535 },
+	{ "vhost", ROGER_JSON_STRING | ROGER_JSON_ARRAY | ROGER_JSON_NULL,
+	  check_vhost, 0, 0 },
+};
+
+static int check_expose(struct roger_schema *c, const json_t *v,
+			unsigned flags)
+{
+	/* https_redirect without a vhost is refused when rendering, once
+	 * an environment's expose is merged over the base's */
+	return roger_schema_object(c, v, expose_keys,
+				   ROGER_ARRAY_SIZE(expose_keys), flags);
+}
+
 static const struct roger_schema_key environment_keys[] = {
 	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
+	{ "expose", ROGER_JSON_OBJECT, check_expose, 0, 0 },
 	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_overlay, 0, 0 },
 	{ "target", ROGER_JSON_STRING, check_target_name, 0, 0 },
@@ -454,6 +525,7 @@ static const struct roger_schema_key project_keys[] = {
 	{ "app", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "build", ROGER_JSON_OBJECT, check_build, 0, 0 },
 	{ "environments", ROGER_JSON_OBJECT, check_environments, 0, 0 },
+	{ "expose", ROGER_JSON_OBJECT, check_expose, 0, 0 },
 	{ "group", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "image", ROGER_JSON_OBJECT, check_image, 0, 0 },
 	{ "marathon", ROGER_JSON_OBJECT, check_base, 0, 0 },

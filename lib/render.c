@@ -224,6 +224,116 @@ static int own_object(json_t **out, const json_t *user, const char *what,
 }
 
 /*
+ * roger.json's `expose`, the environment's members over the base's, as
+ * marathon-lb labels (MARATHON-LB.md §5): HAPROXY_GROUP from the target,
+ * HAPROXY_0_VHOST, HAPROXY_0_MODE (http with a vhost, or as asked),
+ * HAPROXY_0_REDIRECT_TO_HTTPS; a pinned service port goes into the first
+ * port definition (or port mapping).  A label the user set too is refused.
+ */
+static int add_expose(json_t *app, json_t *labels, const json_t *root,
+		      const char *env, const struct roger_render_input *in,
+		      struct roger_err *err)
+{
+	const json_t *base = json_object_get(root, "expose");
+	const json_t *over = env ? json_object_get(json_object_get(json_object_get(root, "environments"), env), "expose") : NULL;
+	json_t *ex = json_object(), *vhost, *sp, *v;
+	struct roger_buf names = ROGER_BUF_INIT;
+	const char *key, *mode;
+	int rc = 0;
+
+	if (!ex)
+		return nomem(err);
+	if (base)
+		json_object_update(ex, (json_t *)base);
+	if (over)
+		json_object_update(ex, (json_t *)over);
+	{
+		void *tmp;
+
+		json_object_foreach_safe(ex, tmp, key, v)
+			if (json_is_null(v))
+				json_object_del(ex, key);
+	}
+	vhost = json_object_get(ex, "vhost");
+	if (json_is_string(vhost)) {
+		rc = roger_buf_adds(&names, json_string_value(vhost));
+	} else {
+		size_t i;
+
+		json_array_foreach(vhost, i, v)
+			if (rc == 0)
+				rc = roger_buf_addf(&names, "%s%s", i ? "," : "",
+						    json_string_value(v));
+	}
+	for (size_t i = 0; i < names.len; i++)
+		names.buf[i] = (char)(names.buf[i] >= 'A' && names.buf[i] <= 'Z' ? names.buf[i] + 32 : names.buf[i]);
+	mode = json_string_value(json_object_get(ex, "mode"));
+	if (!mode && names.len)
+		mode = "http";
+	if (rc < 0)
+		goto nomem;
+	if (json_is_true(json_object_get(ex, "https_redirect")) && !names.len) {
+		rc = roger_err_set(err, ROGER_EINVALID, "expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
+		goto out;
+	}
+	{
+		const char *set[][2] = {
+			{ "HAPROXY_GROUP", in->router_group },
+			{ "HAPROXY_0_VHOST", names.len ? names.buf : NULL },
+			{ "HAPROXY_0_MODE", mode },
+			{ "HAPROXY_0_REDIRECT_TO_HTTPS",
+			  json_is_true(json_object_get(ex, "https_redirect")) ? "true" : NULL },
+		};
+
+		for (size_t i = 0; i < ROGER_ARRAY_SIZE(set); i++) {
+			key = set[i][0];
+			if (!set[i][1])
+				continue;
+			if (json_object_get(labels, key)) {
+				rc = roger_err_set(err, ROGER_EINVALID, "marathon.labels.%s: roger sets it from 'expose' (or the target's router); remove it from marathon.labels",
+						   key);
+				goto out;
+			}
+			if (json_object_set_new(labels, key, json_string(set[i][1])) < 0)
+				goto nomem;
+		}
+	}
+	sp = json_object_get(ex, "service_port");
+	if (sp) {
+		json_t *maps = json_object_get(json_object_get(app, "container"), "portMappings");
+		json_t *defs = json_object_get(app, "portDefinitions");
+		json_t *first = json_array_get(maps ? maps : defs, 0);
+		const char *field = maps ? "servicePort" : "port";
+
+		if (!first) {
+			json_t *pd = json_pack("[{s:O}]", "port", sp);
+
+			if (!pd || json_object_set_new(app, "portDefinitions", pd) < 0)
+				goto nomem;
+		} else {
+			/* a copy: the user's fragment stays as it was */
+			json_t *copy = json_deep_copy(maps ? maps : defs);
+
+			if (!copy || json_object_set(json_array_get(copy, 0), field, sp) < 0) {
+				json_decref(copy);
+				goto nomem;
+			}
+			if (maps)
+				json_object_set_new(json_object_get(app, "container"), "portMappings", copy);
+			else
+				json_object_set_new(app, "portDefinitions", copy);
+		}
+	}
+	goto out;
+nomem:
+	rc = nomem(err);
+out:
+	roger_buf_release(&names);
+	json_decref(ex);
+	return rc;
+}
+
+/*
  * The instance count of the fragment, as ROGER_INSTANCES records it:
  * Marathon's default 1 when it has none (a value Marathon would refuse
  * is recorded as it is written, for the diff to show).
@@ -319,7 +429,8 @@ static int what_runs(json_t *labels, const struct roger_render_input *in,
 }
 
 static int assemble(json_t **out, const struct roger_project_app *p,
-                    const char *env, const struct roger_render_input *in,
+                    const json_t *root, const char *env,
+                    const struct roger_render_input *in,
                     const json_t *frag, struct roger_err *err)
 {
 	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
@@ -370,6 +481,8 @@ static int assemble(json_t **out, const struct roger_project_app *p,
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
 	                        json_string(in->commit)) < 0)
 		goto nomem;
+	if ((rc = add_expose(app, labels, root, env, in, err)) < 0)
+		goto out;
 	if (json_object_set(app, "labels", labels) < 0 ||
 	    json_object_set(app, "env", envs) < 0)
 		goto nomem;
@@ -426,7 +539,7 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
 	                            err)) < 0)
 		goto out;
-	rc = assemble(out, &a, env, in, expanded, err);
+	rc = assemble(out, &a, p->root, env, in, expanded, err);
 out:
 	free(vars);
 	json_decref(expanded);

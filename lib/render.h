@@ -115,6 +115,8 @@ struct roger_render_input {
 	 */
 	const struct roger_render_image *image;
 	bool dirty; /* packaged from a work tree with uncommitted changes */
+	/* The target's marathon-lb group (HAPROXY_GROUP); NULL: none. */
+	const char *router_group;
 };
 
 /*

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "address.h"
 #include "buf.h"
 #include "ctx.h"
 #include "err.h"
@@ -339,6 +340,42 @@ static int check_artifacts_url(struct roger_schema *c, const json_t *v,
 	return check_url(c, v, URL_ARTIFACTS);
 }
 
+static int check_router_address(struct roger_schema *c, const json_t *v,
+				unsigned flags)
+{
+	char why[160];
+
+	(void)flags;
+	if (!roger_address_template_ok(json_string_value(v), why, sizeof(why)))
+		return roger_schema_fail(c, "%s", why);
+	return 0;
+}
+
+static int check_router_group(struct roger_schema *c, const json_t *v,
+			      unsigned flags)
+{
+	(void)flags;
+	if (!roger_schema_simple_name(json_string_value(v)))
+		return roger_schema_fail(c, "'%s' is not a marathon-lb group name (a letter or digit, then also '-', '_', '.')",
+					 json_string_value(v));
+	return 0;
+}
+
+static const struct roger_schema_key router_keys[] = {
+	{ "address", ROGER_JSON_STRING, check_router_address, 0, 0 },
+	{ "group", ROGER_JSON_STRING, check_router_group, 0, 0 },
+};
+
+/* "router": an address template, or {"address": ..., "group": ...}. */
+static int check_router(struct roger_schema *c, const json_t *v,
+			unsigned flags)
+{
+	if (json_is_string(v))
+		return check_router_address(c, v, flags);
+	return roger_schema_object(c, v, router_keys,
+				   ROGER_ARRAY_SIZE(router_keys), 0);
+}
+
 static int check_registry_url(struct roger_schema *c, const json_t *v,
 			      unsigned flags)
 {
@@ -399,6 +436,7 @@ static const struct roger_schema_key target_keys[] = {
 	{ "protected", ROGER_JSON_BOOL, NULL, 0, 0 },
 	{ "registry", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_registry, 0,
 	  0 },
+	{ "router", ROGER_JSON_STRING | ROGER_JSON_OBJECT, check_router, 0, 0 },
 };
 
 static int check_target(struct roger_schema *c, const char *name,
@@ -671,6 +709,8 @@ void roger_target_free(struct roger_target *t)
 	roger_secret_free(t->auth.token);
 	free(t->auth.netrc_file);
 	free(t->ca_file);
+	free(t->router_address);
+	free(t->router_group);
 	free(t->local_state_dir);
 	free(t->registry);
 	free(t->registry_url);
@@ -923,6 +963,18 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 			       URL_ARTIFACTS, uc->path, err)) < 0)
 		return rc;
 	t->is_protected = json_is_true(json_object_get(def, "protected"));
+	v = json_object_get(def, "router");
+	if ((json_is_string(v) &&
+	     (rc = set_string(&t->router_address, json_string_value(v), err)) < 0) ||
+	    (json_string_value(json_object_get(v, "address")) &&
+	     (rc = set_string(&t->router_address,
+			      json_string_value(json_object_get(v, "address")),
+			      err)) < 0) ||
+	    (json_string_value(json_object_get(v, "group")) &&
+	     (rc = set_string(&t->router_group,
+			      json_string_value(json_object_get(v, "group")),
+			      err)) < 0))
+		return rc;
 	v = json_object_get(def, "registry");
 	if (v) {
 		char path[300];

@@ -67,6 +67,13 @@ struct roger_target {
 	char *registry_ca_file;
 	struct roger_auth auth;
 	char *ca_file;
+	/*
+	 * Its load balancer (marathon-lb), from "router": how to print an
+	 * app's stable address (a template with {vhost} and {servicePort},
+	 * see address.h) and the HAPROXY_GROUP apps get; NULL when unset.
+	 */
+	char *router_address;
+	char *router_group;
 	bool is_protected; /* changes need --yes */
 	bool is_local;     /* the built-in target of roger local */
 	/*

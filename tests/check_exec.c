@@ -253,6 +253,9 @@ START_TEST(test_agentapi_output_records)
 	struct roger_err err = ROGER_ERR_INIT;
 	static const char spaced[] =
 		"{ \"data\": {\"data\": \"aGVsbG8K\", \"type\": \"STDERR\"}, \"type\": \"DATA\" }";
+	static const char escaped[] =
+		"{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":"
+		"\"\\/\\/\\/\\/\\/\\/\\/\\/\"}}";
 
 	/* written exactly as the contract's example */
 	roger_agentapi_data_record(&b, false, ROGER_AGENTAPI_STDOUT, "hello\n", 6);
@@ -284,6 +287,14 @@ START_TEST(test_agentapi_output_records)
 						     &err), 0);
 	ck_assert_uint_eq(data.len, 3);
 	ck_assert(!memcmp(data.buf, "\0\xff\n", 3));
+	/* the record's usual shape, its '/' escaped as JSON allows: the
+	 * quick reader declines it and jansson reads it, nothing doubled */
+	roger_buf_reset(&data);
+	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, escaped,
+						     strlen(escaped), &err), 0);
+	ck_assert_int_eq(pio.stream, ROGER_AGENTAPI_STDOUT);
+	ck_assert_uint_eq(data.len, 6);
+	ck_assert(!memcmp(data.buf, "\xff\xff\xff\xff\xff\xff", 6));
 	roger_buf_release(&b);
 	roger_buf_release(&data);
 }

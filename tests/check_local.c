@@ -19,6 +19,7 @@
 
 #include "lib/roger.h"
 #include "lib/local/auth.h"
+#include "lib/local/router.h"
 #include "lib/local/container.h"
 #include "lib/local/images.h"
 #include "lib/local/internal.h"
@@ -713,6 +714,95 @@ START_TEST(test_local_container_user)
 	ck_assert_int_eq(system(path), 0);
 }
 END_TEST
+/* ---- the router's HTTP front (router-http.c) ------------------------------ */
+
+START_TEST(test_router_head_parse)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		const char *host, *app_id; /* NULL: absent */
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\nHost: a.localhost:7880\r\n\r\n", 1, "a.localhost:7880", NULL },
+		{ "GET / HTTP/1.1\r\nhOST:  b.test \r\nX-Marathon-App-Id:/web/x\r\n\r\nBODY", 1, "b.test", "/web/x" },
+		{ "GET / HTTP/1.1\r\nHost: first\r\nHost: second\r\n\r\n", 1, "first", NULL },
+		{ "GET / HTTP/1.1\r\n\r\n", 1, NULL, NULL },
+		{ "GET / HTTP/1.1\r\nHost: a", 0, NULL, NULL },
+		{ "GET / HTTP/1.1\r\n Host: folded\r\n\r\n", -1, NULL, NULL },
+		{ "GET / HTTP/1.1\r\nno colon\r\n\r\n", -1, NULL, NULL },
+		{ "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", -1, NULL, NULL },
+		{ "NOSPACE\r\n\r\n", -1, NULL, NULL },
+		{ "\r\n\r\n", -1, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct roger_router_head h;
+		int rc = roger_router_head_parse(&h, cases[i].in, strlen(cases[i].in));
+
+		ck_assert_msg(rc == cases[i].rc, "case %zu: %d", i, rc);
+		if (rc != 1)
+			continue;
+		if (cases[i].host)
+			ck_assert(h.host_len == strlen(cases[i].host) &&
+				  !memcmp(h.host, cases[i].host, h.host_len));
+		else
+			ck_assert_ptr_null(h.host);
+		if (cases[i].app_id)
+			ck_assert(h.app_id_len == strlen(cases[i].app_id) &&
+				  !memcmp(h.app_id, cases[i].app_id, h.app_id_len));
+		else
+			ck_assert_ptr_null(h.app_id);
+	}
+}
+END_TEST
+
+START_TEST(test_router_head_rewrite)
+{
+	const char *in = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nkeep-alive: 5\r\nAccept: */*\r\nProxy-Connection: x\r\n\r\nrest";
+	struct roger_router_head h;
+	size_t len;
+	char *out;
+
+	ck_assert_int_eq(roger_router_head_parse(&h, in, strlen(in)), 1);
+	out = roger_router_head_rewrite(in, &h, &len);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(len, strlen("GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n"));
+	ck_assert(!memcmp(out, "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n", len));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_router_host_app)
+{
+	static const struct {
+		const char *host, *id; /* NULL: no app */
+	} cases[] = {
+		{ "hello.web.localhost", "/web/hello" },
+		{ "Hello.Web.LOCALHOST:7880", "/web/hello" },
+		{ "db.a.b.localhost.", "/b/a/db" },
+		{ "one.localhost", "/one" },
+		{ "localhost", NULL },
+		{ ".localhost", NULL },
+		{ "a..b.localhost", NULL },
+		{ ".a.localhost", NULL },
+		{ "a_b.localhost", NULL },
+		{ "hello.example.com", NULL },
+		{ "[::1]:80", NULL },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char id[64];
+		bool ok = roger_router_host_app(id, sizeof(id), cases[i].host,
+						strlen(cases[i].host));
+
+		ck_assert_msg(ok == (cases[i].id != NULL), "case %zu", i);
+		if (ok)
+			ck_assert_str_eq(id, cases[i].id);
+	}
+}
+END_TEST
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -750,6 +840,9 @@ static Suite *local_suite(void)
 	tc = tcase_create("util");
 	tcase_add_test(tc, test_local_time_format);
 	tcase_add_test(tc, test_local_numbers_and_ids);
+	tcase_add_test(tc, test_router_head_parse);
+	tcase_add_test(tc, test_router_head_rewrite);
+	tcase_add_test(tc, test_router_host_app);
 	suite_add_tcase(s, tc);
 	return s;
 }

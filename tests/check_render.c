@@ -67,7 +67,7 @@ static struct roger_project *project(const char *text)
 }
 
 static const struct roger_render_input input = {
-	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL, false,
+	COMMIT, URL, SHA, "alice@laptop", "9.9.9", NULL, 0, NULL, false, NULL,
 };
 
 static json_t *render(const struct roger_project *p, const char *env,
@@ -95,6 +95,74 @@ static void assert_render_fails(const struct roger_project *p,
 	ck_assert_ptr_null(app);
 	ck_assert_str_eq(err.msg, msg);
 }
+
+/* ---- expose: marathon-lb labels (MARATHON-LB.md §5) ---------------------- */
+
+START_TEST(test_render_expose_labels)
+{
+	struct roger_project *p = project(
+		"{\"version\":1,\"app\":\"hello\",\"group\":\"/web\","
+		"\"marathon\":{\"cmd\":\"x\",\"labels\":{\"team\":\"a\"}},"
+		"\"expose\":{\"vhost\":[\"Hello.Example.com\",\"www.example.com\"],\"https_redirect\":true},"
+		"\"environments\":{\"staging\":{\"expose\":{\"vhost\":\"hello.staging.example.com\",\"https_redirect\":false}},"
+		"\"tcp\":{\"expose\":{\"vhost\":null,\"mode\":\"tcp\",\"https_redirect\":false,\"service_port\":10001}}}}");
+	struct roger_render_input in = input;
+	json_t *app, *labels;
+
+	in.router_group = "external";
+	app = render(p, NULL, &in);
+	labels = json_object_get(app, "labels");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_GROUP")), "external");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")), "hello.example.com,www.example.com");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_MODE")), "http");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_REDIRECT_TO_HTTPS")), "true");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "team")), "a");
+	/* service ports stay 0 (absent) unless pinned */
+	ck_assert_ptr_null(json_object_get(app, "portDefinitions"));
+	json_decref(app);
+
+	app = render(p, "staging", &input); /* a target without a group */
+	labels = json_object_get(app, "labels");
+	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_GROUP"));
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")), "hello.staging.example.com");
+	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_0_REDIRECT_TO_HTTPS"));
+	json_decref(app);
+
+	app = render(p, "tcp", &in);
+	labels = json_object_get(app, "labels");
+	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_0_VHOST"));
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_MODE")), "tcp");
+	assert_json(json_object_get(app, "portDefinitions"), "[{\"port\":10001}]");
+	json_decref(app);
+	roger_project_free(p);
+}
+END_TEST
+
+START_TEST(test_render_expose_refused)
+{
+	struct roger_project *p = project(
+		"{\"version\":1,\"app\":\"hello\",\"group\":\"/web\","
+		"\"marathon\":{\"cmd\":\"x\",\"labels\":{\"HAPROXY_0_VHOST\":\"a.example.com\"}},"
+		"\"expose\":{\"vhost\":\"hello.example.com\"},"
+		"\"environments\":{\"e\":{\"expose\":{\"vhost\":null,\"https_redirect\":true}}}}");
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_project *bad = NULL;
+	const char *text = "{\"version\":1,\"app\":\"a\",\"expose\":{\"vhost\":\"a b\"}}";
+
+	assert_render_fails(p, NULL, &input, "marathon.labels.HAPROXY_0_VHOST: roger sets it from 'expose' (or the target's router); remove it from marathon.labels");
+	roger_project_free(p);
+	p = project("{\"version\":1,\"app\":\"hello\",\"marathon\":{\"cmd\":\"x\"},"
+		    "\"expose\":{\"https_redirect\":true}}");
+	assert_render_fails(p, NULL, &input, "expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
+	roger_project_free(p);
+	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, "expose.vhost") && strstr(err.msg, "not a host name"), "%s", err.msg);
+	text = "{\"version\":1,\"app\":\"a\",\"expose\":{\"vhosts\":\"a\"}}";
+	roger_err_clear(&err);
+	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, "did you mean 'vhost'"), "%s", err.msg);
+}
+END_TEST
 
 static struct roger_diff *diff(const char *old_app, const char *new_app,
 			       unsigned flags)
@@ -1187,6 +1255,8 @@ static Suite *render_suite(void)
 	tc = tcase_create("defaults");
 	tcase_add_loop_test(tc, test_diff_default_rules, 0,
 			    (int)(sizeof(default_cases) / sizeof(default_cases[0])));
+	tcase_add_test(tc, test_render_expose_labels);
+	tcase_add_test(tc, test_render_expose_refused);
 	tcase_add_test(tc, test_diff_health_check_defaults);
 	tcase_add_test(tc, test_diff_health_checks_element_wise);
 	tcase_add_test(tc, test_diff_fetch_and_ports);

@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -31,6 +32,30 @@ int cli_fail_app(struct cli *cli, const char *app_id,
 		return ROGER_EXIT_UNREACHABLE;
 	}
 	return cli_fail(err);
+}
+
+char *cli_stable_address(struct cli *cli, const json_t *def,
+			 const struct roger_marathon_app *app)
+{
+	const struct roger_target *t = cli->resolved_target;
+	struct roger_address_router r = { NULL, 0 };
+	struct roger_local_status st;
+	char *out = NULL;
+	const char *colon;
+
+	if (!t || !app)
+		return NULL;
+	if (t->is_local) {
+		if (roger_local_status(&st, t->local_state_dir, NULL) < 0 ||
+		    !st.running || !(colon = strrchr(st.router, ':')))
+			return NULL;
+		r.local_port = atoi(colon + 1);
+	} else {
+		r.address = t->router_address;
+	}
+	if (roger_address_stable(&out, def, app, &r, NULL) < 0)
+		return NULL;
+	return out;
 }
 
 void cli_format_age(char *out, size_t size, int64_t ms)

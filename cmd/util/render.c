@@ -70,6 +70,8 @@ static int render(struct cli *cli, const char *commit,
 	in.dirty = (a && a->dirty) || cli->project_dirty;
 	in.vars = vars;
 	in.n_vars = n_vars;
+	if (cli->resolved_target)
+		in.router_group = cli->resolved_target->router_group;
 	if (roger_render_app(out, cli->project, cli->env, &in, &err) < 0) {
 		if (err.code == ROGER_EINVALID)
 			roger_err_prefix(&err, "%s", cli->project->display);

@@ -171,6 +171,8 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.mem = json_number_value(json_object_get(doc, "mem"));
 		snprintf(st.registry, sizeof(st.registry), "%s",
 			 json_string_value(json_object_get(doc, "registry")) ?: "");
+		snprintf(st.router, sizeof(st.router), "%s",
+			 json_string_value(json_object_get(doc, "router")) ?: "");
 	}
 	st.running = locked(state_dir);
 	st.watchdog_running = st.running && process_alive(st.watchdog_pid);

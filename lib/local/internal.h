@@ -4,7 +4,8 @@
  * One `struct roger_local` holds the whole cluster: apps with their tasks,
  * deployments, the event subscribers, the agent.  One mutex (`lock`)
  * guards all of it; the scheduler thread, the health-check threads, the
- * HTTP connection threads and the agent's status-update callback take it.
+ * HTTP connection threads, the router's thread (router.c, briefly, to
+ * pick a task) and the agent's status-update callback take it.
  * Nobody calls into the agent while holding it (see agent.h): work for the
  * agent is collected under the lock and done after releasing it.
  */
@@ -29,6 +30,7 @@ struct roger_local_events;
 struct roger_local_registry;
 struct roger_images;
 struct roger_local_resp;
+struct roger_local_router;
 
 #define ROGER_LOCAL_HOST "127.0.0.1"
 /*
@@ -56,6 +58,9 @@ struct roger_local_task {
 	bool kill_wanted;   /* the scheduler decided to kill it */
 	bool kill_sent;     /* the agent was asked */
 	bool kill_unhealthy; /* killed by its health checks: backoff applies */
+	/* while kill_wanted: kill only once the router has no connection to
+	 * it open, or at this time (CLOCK_MONOTONIC ms), its grace period */
+	int64_t drain_until_ms;
 	char **env;         /* what it was launched with (NULL-terminated) */
 	int64_t staged_ms, started_ms;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
@@ -139,6 +144,11 @@ struct roger_local {
 	struct roger_agent *agent;
 	struct roger_images *images;     /* images.h */
 	struct roger_local_registry *registry; /* registry-server.c */
+	/* router.c: set before the scheduler starts, freed after it stopped;
+	 * NULL when not running */
+	struct roger_local_router *router;
+	int router_port; /* the HTTP front's, 0 until it listens */
+	int service_port_min; /* service ports are assigned from here */
 	struct roger_local_events *events;
 	struct roger_local_sessions *sessions; /* exec sessions (session.h) */
 	struct roger_local_app *apps; /* sorted by id */

@@ -5,7 +5,9 @@
  * roger_local_serve() runs the server in the calling thread until asked to
  * stop: the Marathon REST subset and its event stream, the Mesos state and
  * files endpoints, and an artifact store, all on one loopback port, with
- * the apps' tasks run as local processes by the agent (agent.h).  The other
+ * the apps' tasks run as local processes by the agent (agent.h), and a
+ * router that gives each app a stable address on other loopback ports
+ * (its service ports, and an HTTP front by name; router.c).  The other
  * functions manage a server running in the background for a state
  * directory: find it, start it (re-executing a program that serves) and
  * stop it.
@@ -20,7 +22,8 @@
  *	server.lock	flock(2)ed by the serving process for its lifetime
  *	server.json	{"pid":N,"port":P,"url":"http://127.0.0.1:P",
  *			 "watchdog_pid":W,"watchdog_restarts":R,
- *			 "cpus":C,"mem":M,"registry":"127.0.0.1:R"}
+ *			 "cpus":C,"mem":M,"registry":"127.0.0.1:R",
+ *			 "router":"127.0.0.1:F"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
  *	server.log	stdout and stderr of a server started by roger_local_start
@@ -68,6 +71,12 @@ struct roger_local_options {
 	/* The port of roger local's own registry on 127.0.0.1 (a free one
 	 * when it is taken); 0: any free port. */
 	int registry_port;
+	/* The router's HTTP front on 127.0.0.1 (a free one when it is
+	 * taken; 0: any free port): http://<app>.<group...>.localhost:PORT/. */
+	int router_port;
+	/* The first service port handed to apps that ask for one (0: 10000,
+	 * Marathon's --local_port_min); the next 10000 follow. */
+	int service_port_min;
 	/* Past this many bytes of sandboxes and artifacts, the server prunes
 	 * itself (roger_local_prune()); 0: the default (ROGER_LOCAL_GC_SIZE),
 	 * UINT64_MAX: never. */
@@ -107,6 +116,8 @@ struct roger_local_status {
 	/* Its own registry, as image references name it: "127.0.0.1:7879"
 	 * ("" when unknown). */
 	char registry[64];
+	/* The router's HTTP front: "127.0.0.1:7880" ("" when unknown). */
+	char router[64];
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */

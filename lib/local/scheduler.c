@@ -39,14 +39,14 @@
 #include "json-num.h"
 #include "local/decide.h"
 #include "local/internal.h"
+#include "local/router.h"
 #include "util.h"
 
 #define TICK_MS 200
 #define DEFAULT_KILL_GRACE 3.0
 #define HOST_PORT_MIN 31000
 #define HOST_PORT_MAX 32000
-#define SERVICE_PORT_MIN 10000
-#define SERVICE_PORT_MAX 20000
+#define SERVICE_PORT_SPAN 10000
 
 /* ---- small accessors ------------------------------------------------------- */
 
@@ -270,7 +270,8 @@ void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 				      const char *app_id)
 {
 	json_t *pd, *pds = json_object_get(def, "portDefinitions");
-	long next = SERVICE_PORT_MIN;
+	long next = L->service_port_min > 0 ? L->service_port_min : 10000;
+	long last = next + SERVICE_PORT_SPAN < 65535 ? next + SERVICE_PORT_SPAN : 65535;
 	size_t i;
 
 	json_array_foreach(pds, i, pd)
@@ -286,7 +287,7 @@ void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 						json_array_get(pds, j), "port")) == next;
 			if (taken)
 				next++;
-		} while (taken && next < SERVICE_PORT_MAX);
+		} while (taken && next < last);
 		json_object_set_new(pd, "port", json_integer(next++));
 	}
 }
@@ -855,6 +856,8 @@ void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t)
 	if (t->kill_wanted || roger_task_state_terminal(t->state))
 		return;
 	t->kill_wanted = true;
+	t->drain_until_ms = roger_clock_ms(CLOCK_MONOTONIC) +
+			    (int64_t)(kill_grace(t->def) * 1000);
 	roger_local_sched_kick(L);
 }
 
@@ -866,6 +869,11 @@ static void queue_kills(struct roger_local *L, struct work *w)
 
 			if (!t->kill_wanted || t->kill_sent ||
 			    roger_task_state_terminal(t->state))
+				continue;
+			/* drain: connections the router opened finish first */
+			if (t->state == ROGER_TASK_RUNNING &&
+			    roger_local_router_busy(L->router, t) &&
+			    roger_clock_ms(CLOCK_MONOTONIC) < t->drain_until_ms)
 				continue;
 			k = calloc(1, sizeof(*k));
 			if (!k)

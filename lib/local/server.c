@@ -69,6 +69,7 @@
 #include "local/internal.h"
 #include "local/local.h"
 #include "local/proc.h"
+#include "local/router.h"
 #include "local/session.h"
 #include "util.h"
 
@@ -79,6 +80,13 @@
 #define CONN_TIMEOUT_S 30
 #define EVENTS_MAX 256
 #define POOL_THREADS 4
+/*
+ * Each connection's memory pool, which also bounds what one call of a
+ * streamed response's callback may fill: libmicrohttpd's default of 32
+ * KiB cut an exec session's output into 32 KiB sends, one trip through
+ * the event loop each.  The pool is mapped, not touched, until used.
+ */
+#define CONN_MEMORY ((size_t)512 << 10)
 #define LISTEN_BACKLOG 1024
 
 struct conn {
@@ -761,7 +769,7 @@ static int take_lock(const char *state_dir, int *out, struct roger_err *err)
 static int write_server_json(struct roger_local *L, struct roger_err *err)
 {
 	char *path = roger_path_join(L->state_dir, "server.json");
-	char text[384];
+	char text[512];
 	long wd = -1;
 	int rc;
 
@@ -769,10 +777,11 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (L->agent)
 		roger_agent_watchdog(L->agent, &wd, NULL);
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\"}\n",
+	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\",\"router\":\"%s:%d\"}\n",
 		 (long)getpid(), L->port, L->url, wd,
 		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
-		 L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port);
+		 L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port,
+		 ROGER_LOCAL_HOST, L->router_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -851,6 +860,7 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->cap_mem = o->mem > 0 ? o->mem : machine_mem();
 	L->gc_size = o->gc_size ? o->gc_size : ROGER_LOCAL_GC_SIZE;
 	L->start_ms = roger_ctx_wall_ms(ctx);
+	L->service_port_min = o->service_port_min;
 	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
 	    roger_local_events_new(&L->events, L->max_events) < 0) {
 		local_free(L);
@@ -872,6 +882,7 @@ static struct MHD_Daemon *start_http(struct roger_local *L, int sock)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 		MHD_OPTION_CONNECTION_LIMIT, L->conn_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, L,
 		MHD_OPTION_NOTIFY_COMPLETED, request_done, L,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, L, MHD_OPTION_END);
@@ -969,6 +980,10 @@ int roger_local_serve(struct roger_ctx *ctx,
 	ao.images = L->images;
 	if ((rc = roger_agent_new(&L->agent, ctx, &ao, err)) < 0)
 		goto out;
+	if ((rc = roger_local_router_start(&L->router, L, opts->router_port,
+					   err)) < 0)
+		goto out;
+	L->router_port = roger_local_router_front_port(L->router);
 	if (roger_local_sessions_new(&L->sessions, ctx, L->agent) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
@@ -1013,6 +1028,10 @@ out:
 	if (sched) {
 		roger_local_sched_stop(L);
 		roger_local_gc_stop(L);
+	}
+	if (L && L->router) {
+		roger_local_router_stop(L->router);
+		L->router = NULL;
 	}
 	if (L && L->agent) {
 		pthread_mutex_lock(&L->lock);

@@ -10,7 +10,7 @@
 #	wait_for 30 'test "$(json_url /v2/apps/x "d[\"app\"][\"tasksRunning\"]")" = 2'
 #	local_stop / local_kill9
 #
-# The server runs `roger local serve --port 0 --registry-port 0` (the
+# The server runs `roger local serve --port 0 --registry-port 0 --router-port 0` (the
 # kernel picks free loopback ports) with its state under $TRASH/local
 # unless LOCAL_STATE is set, and is stopped when the script ends, even on
 # failure.  With LOCAL_ULIMIT set (such as "-n 256"), it runs under
@@ -34,10 +34,10 @@ local_start() {
 	if [ -n "${LOCAL_ULIMIT:-}" ]; then
 		# shellcheck disable=SC2086 # ulimit's arguments
 		(ulimit $LOCAL_ULIMIT &&
-		 exec "$ROGER" local serve --port 0 --registry-port 0 --state-dir "$LOCAL_STATE" "$@") \
+		 exec "$ROGER" local serve --port 0 --registry-port 0 --router-port 0 --state-dir "$LOCAL_STATE" "$@") \
 			>>"$TRASH/local-serve.log" 2>&1 &
 	else
-		"$ROGER" local serve --port 0 --registry-port 0 --state-dir "$LOCAL_STATE" "$@" \
+		"$ROGER" local serve --port 0 --registry-port 0 --router-port 0 --state-dir "$LOCAL_STATE" "$@" \
 			>>"$TRASH/local-serve.log" 2>&1 &
 	fi
 	LOCAL_PID=$!

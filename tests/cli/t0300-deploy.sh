@@ -56,7 +56,7 @@ test_expect_success 'setup: a project' '
 	echo "$c1" >c1
 '
 
-test_expect_success 'the first deploy creates the app and prints its address' '
+test_expect_success 'the first deploy creates the app and prints its addresses, the stable one first' '
 	(cd repo && "$ROGER" deploy >../out 2>../err) &&
 	c1=$(cat c1) && short=$(echo "$c1" | cut -c1-12) &&
 	test_grep "^app ./web/hello. does not exist on target .local.: creating it at commit $short$" out &&
@@ -66,9 +66,13 @@ test_expect_success 'the first deploy creates the app and prints its address' '
 	test_grep "^roger: deploying ./web/hello. at $short: " err &&
 	test "$(live_commit)" = "$c1" &&
 	test "$(running web/hello)" = 1 &&
-	addr=$(grep "^http://" out) &&
-	test "$(echo "$addr" | wc -l)" = 1 &&
-	curl -sf "$addr" >answer &&
+	grep "^http://" out >addrs &&
+	test_line_count 2 addrs &&
+	front=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"router\"])" "$LOCAL_STATE/server.json") &&
+	test "$(head -n 1 addrs)" = "http://hello.web.localhost:${front#*:}/" &&
+	curl -sf -H "Host: hello.web.localhost" "http://$front/" >answer &&
+	test_grep "^testapp " answer &&
+	curl -sf "$(tail -n 1 addrs)" >answer &&
 	test_grep "^testapp " answer
 '
 
@@ -90,9 +94,10 @@ test_expect_success 'unchanged: nothing to deploy, nothing sent' '
 	short=$(cut -c1-12 c2) &&
 	(cd repo && "$ROGER" deploy >../out 2>../err) &&
 	echo "app '"'"'/web/hello'"'"' is up to date (commit $short): nothing to deploy" >expect &&
+	grep "^http://hello.web.localhost:[0-9]*/$" out >>expect &&
 	grep "^http://127.0.0.1:[0-9]*/$" out >>expect &&
 	test_cmp expect out &&
-	test_line_count 2 out &&
+	test_line_count 3 out &&
 	test_line_count 0 err &&
 	test "$(live "a[\"version\"]")" = "$v" &&
 	test "$(lcurl -s "$LOCAL_URL/v2/deployments")" = "[]"
@@ -121,6 +126,7 @@ test_expect_success '-o json: one document with the diff, artifact, deployment a
 	test -n "$(json out "d[\"deployment\"]")" &&
 	test "$(json out "d[\"watch\"][\"state\"]")" = succeeded &&
 	test "$(json out "len(d[\"addresses\"])")" = 1 &&
+	json out "d[\"address\"]" | grep "^http://hello.web.localhost:[0-9]*/$" &&
 	test "$(live "a[\"labels\"][\"ROGER_ARTIFACT_SHA256\"]")" = "$sha"
 '
 

@@ -145,9 +145,9 @@ test_expect_success 'history against Marathon 1.4: sorted, a version that is gon
 	"$ROGER" history --app /web/hello >out 2>err &&
 	test_line_count 0 err &&
 	test_line_count 4 out &&
-	sed -n 2p out | grep "^\* $V3  0123456789ab  prod  ci  *0.1.0  instances 1 -> 2$" &&
-	sed -n 3p out | grep "^  $V2  0123456789ab  prod  ci  *0.1.0  -$" &&
-	sed -n 4p out | grep "^  $V1  -  *-  *-  *-  *(definition gone)$"
+	sed -n 2p out | grep "^\* $V3  0123456789ab  deploying  prod  ci  *instances 1 -> 2  *-$" &&
+	sed -n 3p out | grep "^  $V2  0123456789ab  deployed  *prod  ci  *-  *-$" &&
+	sed -n 4p out | grep "^  $V1  -  *-  *-  *-  *(definition gone)  *-$"
 '
 
 test_expect_success 'the requests: deployments and queue once a status, definitions newest first' '

@@ -39,10 +39,16 @@ test_expect_success 'outside a project: every app, sorted, one line each' '
 	"$ROGER" apps >out 2>err &&
 	test_line_count 0 err &&
 	test_line_count 4 out &&
-	sed -n 1p out | grep "^ID  *INSTANCES  *HEALTH  *COMMIT  *ENV  *DEPLOYMENT$" &&
-	sed -n 2p out | grep "^/db/cache  *1/1  *-  *0123456789ab-dirty  *prod  *-$" &&
-	sed -n 3p out | grep "^/plain  *0/0  *-  *-  *-  *-$" &&
-	sed -n 4p out | grep "^/web/hello  *2/2  *2/2 healthy  *0123456789ab  *(base)  *-$"
+	sed -n 1p out | grep "^ID  *ADDRESS  *INSTANCES  *HEALTH  *COMMIT  *ENV  *DEPLOYMENT$" &&
+	sed -n 2p out | grep "^/db/cache  *[^ ]*  *1/1  *-  *0123456789ab-dirty  *prod  *-$" &&
+	sed -n 3p out | grep "^/plain  *[^ ]*  *0/0  *-  *-  *-  *-$" &&
+	sed -n 4p out | grep "^/web/hello  *http://hello.web.localhost:[0-9]*/  *2/2  *2/2 healthy  *0123456789ab  *(base)  *-$"
+'
+
+test_expect_success '-o json: each app with its stable address' '
+	"$ROGER" -o json apps >out &&
+	json out "[a[\"address\"] for a in d[\"apps\"] if a[\"id\"] == \"/web/hello\"][0]" >addr &&
+	grep "^http://hello.web.localhost:[0-9]*/$" addr
 '
 
 test_expect_success 'in a project: its app only; --all for every one' '
