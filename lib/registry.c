@@ -1198,7 +1198,31 @@ struct download {
 	EVP_MD_CTX *md;
 	uint64_t got;
 	int64_t size;
+	uint64_t flushed; /* bytes handed to writeback so far */
 };
+
+/* Write back every WRITEBACK_STEP bytes as they arrive. */
+#define WRITEBACK_STEP (8u << 20)
+
+/*
+ * Start writing the bytes received since the last call back to disk, without
+ * waiting for them: the fsync that makes the blob durable then has only the
+ * tail left to wait for, rather than the whole blob written at once.
+ */
+static void start_writeback(struct download *d)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (d->got - d->flushed < WRITEBACK_STEP)
+		return;
+	/* Best effort: the final fsync reports any error. */
+	(void)sync_file_range(d->fd, (off_t)d->flushed,
+			      (off_t)(d->got - d->flushed),
+			      SYNC_FILE_RANGE_WRITE);
+	d->flushed = d->got;
+#else
+	(void)d;
+#endif
+}
 
 static int download_write(void *data, const char *chunk, size_t len,
 			  struct roger_err *err)
@@ -1223,6 +1247,7 @@ static int download_write(void *data, const char *chunk, size_t len,
 		chunk += n;
 		len -= (size_t)n;
 	}
+	start_writeback(d);
 	return 0;
 }
 
@@ -1253,6 +1278,7 @@ static int fetch_once(struct roger_registry *r, struct call *c,
 		return roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
 				     d->path, strerror(errno));
 	d->got = 0;
+	d->flushed = 0;
 	if (!EVP_DigestInit_ex(d->md, EVP_sha256(), NULL))
 		return roger_err_set(err, ROGER_ERROR, "cannot start SHA-256");
 	rc = call_send(r, c, &resp, err);
@@ -1269,7 +1295,7 @@ int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
 			      const char *path, struct roger_err *err)
 {
 	struct roger_buf url = ROGER_BUF_INIT;
-	struct download d = { -1, path, NULL, 0, size };
+	struct download d = { -1, path, NULL, 0, size, 0 };
 	struct roger_err e = ROGER_ERR_INIT;
 	struct call c = { 0 };
 	char scope[600], op[600], actual[ROGER_DIGEST_SIZE];
