@@ -19,7 +19,8 @@
 static bool all_opt;
 
 static const struct cmd_opt apps_opts[] = {
-	OPT_BOOL(0, "all", &all_opt, "every app of the target, not only the project's"),
+	OPT_BOOL(0, "all", &all_opt,
+		 "every app of the target, not only the project's"),
 	OPT_END(),
 };
 
@@ -28,10 +29,10 @@ struct apps {
 	/* what is shown: borrowed from `list` or from `own` */
 	const struct roger_marathon_app **items;
 	size_t n;
-	struct roger_marathon_apps *list;      /* --all */
-	struct roger_marathon_app **own;       /* the project's, one GET each */
+	struct roger_marathon_apps *list; /* --all */
+	struct roger_marathon_app **own; /* the project's, one GET each */
 	size_t n_own;
-	bool project;                          /* the project's apps only */
+	bool project; /* the project's apps only */
 };
 
 /* ---- which apps ---------------------------------------------------------- */
@@ -89,8 +90,10 @@ static void project_ids(char ***ids, size_t *n, const struct roger_project *p)
 
 static int cmp_apps(const void *a, const void *b)
 {
-	const struct roger_marathon_app *x = *(const struct roger_marathon_app *const *)a;
-	const struct roger_marathon_app *y = *(const struct roger_marathon_app *const *)b;
+	const struct roger_marathon_app *x =
+		*(const struct roger_marathon_app *const *)a;
+	const struct roger_marathon_app *y =
+		*(const struct roger_marathon_app *const *)b;
 
 	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
@@ -133,8 +136,9 @@ static int read_project(struct apps *s, struct roger_marathon *m)
 		s->items[s->n++] = app;
 	}
 	if (status == ROGER_EXIT_OK && s->n == 0 && !s->cli->quiet)
-		cli_note("app '%s' is not on target '%s'; --all lists every app there",
-			 s->cli->project->id, s->cli->resolved_target->name);
+		cli_note(
+			"app '%s' is not on target '%s'; --all lists every app there",
+			s->cli->project->id, s->cli->resolved_target->name);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
@@ -248,16 +252,15 @@ static json_t *app_json(struct cli *cli, const struct roger_marathon_app *a)
 
 	for (size_t i = 0; i < a->n_deployments; i++)
 		json_array_append_new(deps, json_string(a->deployments[i]));
-	doc = json_pack("{s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:b, s:o,"
-			 " s:o}",
-			 "id", cli_json_str(a->id), "address",
-			 cli_json_str(address), "version",
-			 cli_json_str(a->version), "instances", "wanted",
-			 a->instances, "running", a->tasks_running, "staged",
-			 a->tasks_staged, "healthy", a->tasks_healthy,
-			 "unhealthy", a->tasks_unhealthy, "health_checks",
-			 a->n_health_checks > 0, "release",
-			 cli_release_json(&r, rel), "deployments", deps);
+	doc = json_pack(
+		"{s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:b, s:o,"
+		" s:o}",
+		"id", cli_json_str(a->id), "address", cli_json_str(address),
+		"version", cli_json_str(a->version), "instances", "wanted",
+		a->instances, "running", a->tasks_running, "staged",
+		a->tasks_staged, "healthy", a->tasks_healthy, "unhealthy",
+		a->tasks_unhealthy, "health_checks", a->n_health_checks > 0,
+		"release", cli_release_json(&r, rel), "deployments", deps);
 	free(address);
 	return doc;
 }

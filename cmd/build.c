@@ -50,8 +50,8 @@ static int print_json(struct cli *cli, const struct roger_artifact *a)
 	json_object_set_new(doc, "size", json_integer((json_int_t)a->size));
 	json_object_set_new(doc, "files", json_integer((json_int_t)a->files));
 	json_object_set_new(doc, "commit", json_string(a->commit));
-	json_object_set_new(doc, "tree", a->tree[0] ? json_string(a->tree)
-						    : json_null());
+	json_object_set_new(doc, "tree",
+			    a->tree[0] ? json_string(a->tree) : json_null());
 	json_object_set_new(doc, "time", json_integer((json_int_t)a->time));
 	json_object_set_new(doc, "dirty", json_boolean(a->dirty));
 	json_object_set_new(doc, "cached", json_boolean(a->cached));
@@ -93,8 +93,8 @@ static int print_image_json(struct cli *cli, const struct cli_image *im)
 	json_t *doc = cli_image_json(im);
 
 	cli_json_set(doc, "commit", json_string(img->commit));
-	cli_json_set(doc, "tree", img->tree[0] ? json_string(img->tree)
-					       : json_null());
+	cli_json_set(doc, "tree",
+		     img->tree[0] ? json_string(img->tree) : json_null());
 	cli_json_set(doc, "files", json_integer((json_int_t)img->files));
 	cli_json_set(doc, "dirty", json_boolean(img->dirty));
 	cli_json_set(doc, "cached", json_boolean(img->cached));
@@ -121,8 +121,9 @@ static int build_image(struct cli *cli)
 static int build_nothing(struct cli *cli, const char *image)
 {
 	if (cli->output == OUTPUT_JSON)
-		return cli_print_doc(cli, json_pack("{s:s, s:b}", "external_image",
-						    image, "built", 0));
+		return cli_print_doc(cli,
+				     json_pack("{s:s, s:b}", "external_image",
+					       image, "built", 0));
 	if (!cli->quiet)
 		printf("app '%s' runs image '%s', built elsewhere: nothing to build\n",
 		       cli->project->id, image);

@@ -21,22 +21,23 @@
 
 #include "lib/roger.h"
 
-/* What the argument of an option (or a positional argument) is, for completion. */
+/* What the argument of an option (or a positional argument) is, for completion.
+ */
 enum cmd_arg {
 	ARG_NONE,
-	ARG_WORD,    /* free text: nothing to offer */
-	ARG_CHOICE,  /* one of the words in `choices` */
+	ARG_WORD, /* free text: nothing to offer */
+	ARG_CHOICE, /* one of the words in `choices` */
 	ARG_DIR,
 	ARG_FILE,
-	ARG_ENV,     /* an environment of roger.json */
-	ARG_TARGET,  /* a target of the user config */
-	ARG_REF,     /* a git ref of the project's repository */
-	ARG_APP,     /* a Marathon app id of the target (short timeout) */
-	ARG_TASK,    /* a task id of the project's app */
+	ARG_ENV, /* an environment of roger.json */
+	ARG_TARGET, /* a target of the user config */
+	ARG_REF, /* a git ref of the project's repository */
+	ARG_APP, /* a Marathon app id of the target (short timeout) */
+	ARG_TASK, /* a task id of the project's app */
 	ARG_VERSION, /* an app version or a commit, for rollback --to */
 	ARG_COMMAND, /* a roger command name */
-	ARG_JOB,     /* a job of roger.json (or release, run) */
-	ARG_RUN,     /* a run id of the job --job names (short timeout) */
+	ARG_JOB, /* a job of roger.json (or release, run) */
+	ARG_RUN, /* a run id of the job --job names (short timeout) */
 };
 
 struct cli;
@@ -45,11 +46,11 @@ struct cmd_opt;
 /* How an option hands its argument to its destination. */
 enum cmd_opt_type {
 	CMD_OPT_END,
-	CMD_OPT_BOOL,     /* bool *: true when given */
-	CMD_OPT_COUNT,    /* int *: one more each time it is given (-vv) */
-	CMD_OPT_STRING,   /* const char **: the argument (the last one wins) */
-	CMD_OPT_CHOICE,   /* int *: the argument's index among `choices` */
-	CMD_OPT_INT,      /* long *: a whole number from `min` to `max` */
+	CMD_OPT_BOOL, /* bool *: true when given */
+	CMD_OPT_COUNT, /* int *: one more each time it is given (-vv) */
+	CMD_OPT_STRING, /* const char **: the argument (the last one wins) */
+	CMD_OPT_CHOICE, /* int *: the argument's index among `choices` */
+	CMD_OPT_INT, /* long *: a whole number from `min` to `max` */
 	CMD_OPT_DURATION, /* int64_t *: ms, with units, from `min` to `max` */
 	CMD_OPT_CALLBACK, /* `cb` takes it */
 };
@@ -70,46 +71,64 @@ typedef int (*cmd_opt_fn)(struct cli *cli, const struct cmd_opt *opt,
  */
 struct cmd_opt {
 	enum cmd_opt_type type;
-	int short_name;        /* a letter, or 0 */
+	int short_name; /* a letter, or 0 */
 	const char *long_name; /* without "--", or NULL */
-	void *value;           /* the destination, of the type's kind */
-	const char *argh;      /* the argument as usage names it; NULL: a flag */
-	const char *help;      /* one line for -h */
+	void *value; /* the destination, of the type's kind */
+	const char *argh; /* the argument as usage names it; NULL: a flag */
+	const char *help; /* one line for -h */
 	enum cmd_arg complete; /* what the argument completes to */
-	const char *choices;   /* CMD_OPT_CHOICE and ARG_CHOICE: words, spaced */
-	int64_t min, max;      /* CMD_OPT_INT, CMD_OPT_DURATION (ms) */
-	cmd_opt_fn cb;         /* CMD_OPT_CALLBACK */
+	const char *choices; /* CMD_OPT_CHOICE and ARG_CHOICE: words, spaced */
+	int64_t min, max; /* CMD_OPT_INT, CMD_OPT_DURATION (ms) */
+	cmd_opt_fn cb; /* CMD_OPT_CALLBACK */
 };
 
 /* `v` as a destination of type T *, checked by the compiler. */
 #define CMD_OPT_DEST(T, v) (1 ? (v) : (T *)NULL)
 
-#define OPT_END() { .type = CMD_OPT_END }
-#define OPT_BOOL(s, l, v, h)                                                   \
-	{ .type = CMD_OPT_BOOL, .short_name = (s), .long_name = (l),           \
-	  .value = CMD_OPT_DEST(bool, v), .help = (h) }
-#define OPT_COUNT(s, l, v, h)                                                  \
-	{ .type = CMD_OPT_COUNT, .short_name = (s), .long_name = (l),          \
-	  .value = CMD_OPT_DEST(int, v), .help = (h) }
-#define OPT_STRING(s, l, v, a, c, h)                                           \
-	{ .type = CMD_OPT_STRING, .short_name = (s), .long_name = (l),         \
-	  .value = CMD_OPT_DEST(const char *, v), .argh = (a), .help = (h),    \
-	  .complete = (c) }
-#define OPT_CHOICE(s, l, v, a, words, h)                                       \
-	{ .type = CMD_OPT_CHOICE, .short_name = (s), .long_name = (l),         \
-	  .value = CMD_OPT_DEST(int, v), .argh = (a), .help = (h),             \
-	  .complete = ARG_CHOICE, .choices = (words) }
-#define OPT_INT(s, l, v, a, lo, hi, h)                                         \
-	{ .type = CMD_OPT_INT, .short_name = (s), .long_name = (l),            \
-	  .value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h),            \
-	  .complete = ARG_WORD, .min = (lo), .max = (hi) }
+#define OPT_END()                   \
+	{                           \
+		.type = CMD_OPT_END \
+	}
+#define OPT_BOOL(s, l, v, h)                                               \
+	{                                                                  \
+		.type = CMD_OPT_BOOL, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(bool, v), .help = (h)                \
+	}
+#define OPT_COUNT(s, l, v, h)                                               \
+	{                                                                   \
+		.type = CMD_OPT_COUNT, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(int, v), .help = (h)                  \
+	}
+#define OPT_STRING(s, l, v, a, c, h)                                         \
+	{                                                                    \
+		.type = CMD_OPT_STRING, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(const char *, v), .argh = (a),         \
+		.help = (h), .complete = (c)                                 \
+	}
+#define OPT_CHOICE(s, l, v, a, words, h)                                     \
+	{                                                                    \
+		.type = CMD_OPT_CHOICE, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(int, v), .argh = (a), .help = (h),     \
+		.complete = ARG_CHOICE, .choices = (words)                   \
+	}
+#define OPT_INT(s, l, v, a, lo, hi, h)                                    \
+	{                                                                 \
+		.type = CMD_OPT_INT, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h), \
+		.complete = ARG_WORD, .min = (lo), .max = (hi)            \
+	}
 #define OPT_DURATION(s, l, v, lo, hi, h)                                       \
-	{ .type = CMD_OPT_DURATION, .short_name = (s), .long_name = (l),       \
-	  .value = CMD_OPT_DEST(int64_t, v), .argh = "duration", .help = (h),  \
-	  .complete = ARG_WORD, .min = (lo), .max = (hi) }
+	{                                                                      \
+		.type = CMD_OPT_DURATION, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(int64_t, v), .argh = "duration",         \
+		.help = (h), .complete = ARG_WORD, .min = (lo), .max = (hi)    \
+	}
 #define OPT_CALLBACK(s, l, v, a, c, fn, h)                                     \
-	{ .type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l),       \
-	  .value = (v), .argh = (a), .help = (h), .complete = (c), .cb = (fn) }
+	{                                                                      \
+		.type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l), \
+		.value = (v), .argh = (a), .help = (h), .complete = (c),       \
+		.cb = (fn)                                                     \
+	}
 
 /*
  * A count from `lo` up, or "all" (stored as -1), into a long: -n of
@@ -118,18 +137,20 @@ struct cmd_opt {
 int cli_opt_count_or_all(struct cli *cli, const struct cmd_opt *opt,
 			 const char *arg);
 #define OPT_COUNT_OR_ALL(s, l, v, a, lo, h)                                    \
-	{ .type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l),       \
-	  .value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h),            \
-	  .complete = ARG_WORD, .min = (lo), .cb = cli_opt_count_or_all }
+	{                                                                      \
+		.type = CMD_OPT_CALLBACK, .short_name = (s), .long_name = (l), \
+		.value = CMD_OPT_DEST(long, v), .argh = (a), .help = (h),      \
+		.complete = ARG_WORD, .min = (lo), .cb = cli_opt_count_or_all  \
+	}
 
 /* Durations in ms, for the limits of OPT_DURATION. */
 #define CLI_SECOND 1000LL
 #define CLI_DAY (86400 * CLI_SECOND)
 
 enum cmd_flags {
-	CMD_HIDDEN = 1 << 0,       /* not listed in help or completion */
+	CMD_HIDDEN = 1 << 0, /* not listed in help or completion */
 	CMD_NEED_PROJECT = 1 << 1, /* load roger.json before run */
-	CMD_NEED_TARGET = 1 << 2,  /* resolve the target before run */
+	CMD_NEED_TARGET = 1 << 2, /* resolve the target before run */
 	CMD_NO_GLOBAL_OPTS = 1 << 3, /* pass argv through unparsed */
 };
 
@@ -143,10 +164,10 @@ struct roger_cmd {
 	 */
 	const char *operands;
 	const struct cmd_opt *opts; /* ends with OPT_END() */
-	int max_operands;           /* more is a usage error; -1: any number */
-	enum cmd_arg args;          /* what operands complete to */
-	const char *arg_choices;    /* for args == ARG_CHOICE */
-	enum cmd_arg verb_args;     /* what follows a sub-verb ("jobs run NAME") */
+	int max_operands; /* more is a usage error; -1: any number */
+	enum cmd_arg args; /* what operands complete to */
+	const char *arg_choices; /* for args == ARG_CHOICE */
+	enum cmd_arg verb_args; /* what follows a sub-verb ("jobs run NAME") */
 	/*
 	 * Letters of global options that this command's own options take
 	 * over after the command name ("t": `exec -t` is --tty, as in
@@ -176,16 +197,16 @@ struct cli_var {
 /* The global options and the state every command may use. */
 struct cli {
 	const struct roger_cmd *cmd;
-	const char *dir;    /* -C */
-	const char *env;    /* -e */
+	const char *dir; /* -C */
+	const char *env; /* -e */
 	const char *target; /* -t */
-	int output;         /* -o: enum cli_output */
-	int verbose;        /* count of -v */
+	int output; /* -o: enum cli_output */
+	int verbose; /* count of -v */
 	bool quiet;
 	bool yes;
 	bool no_schema_check; /* --no-schema-check */
-	int color_when;     /* --color: enum cli_color_when */
-	bool color;         /* resolved from --color, NO_COLOR, TERM, the terminal */
+	int color_when; /* --color: enum cli_color_when */
+	bool color; /* resolved from --color, NO_COLOR, TERM, the terminal */
 	int64_t request_timeout_ms; /* --request-timeout; 0: the client's */
 	bool stdin_tty, stdout_tty, stderr_tty;
 	struct cli_var *vars; /* --var NAME=VALUE, in order */
@@ -194,7 +215,7 @@ struct cli {
 	struct roger_project *project; /* loaded for CMD_NEED_PROJECT */
 	struct roger_user_config *user_config;
 	struct roger_target *resolved_target; /* for CMD_NEED_TARGET */
-	char *app_id;       /* the app a command acts on (cli_app_id) */
+	char *app_id; /* the app a command acts on (cli_app_id) */
 	/* roger.json is not HEAD's, used with --allow-dirty (cli_use_ref) */
 	bool project_dirty;
 	const char *complete_job; /* completion: the --job on the line */
@@ -394,14 +415,16 @@ struct cli_build_args {
 };
 
 /* The build options, the same in every command that builds, into `a`. */
-#define OPT_BUILD_ALLOW_DIRTY(a)                                               \
-	OPT_BOOL(0, "allow-dirty", &(a)->allow_dirty,                          \
-		 "package the work tree as it is when it has uncommitted changes")
-#define OPT_BUILD_NO_CACHE(a)                                                  \
-	OPT_BOOL(0, "no-cache", &(a)->no_cache,                                \
-		 "build and package again, ignoring the artifact and build caches")
-#define OPT_BUILD_REF(a)                                                       \
-	OPT_STRING(0, "ref", &(a)->ref, "ref", ARG_REF,                        \
+#define OPT_BUILD_ALLOW_DIRTY(a)                     \
+	OPT_BOOL(                                    \
+		0, "allow-dirty", &(a)->allow_dirty, \
+		"package the work tree as it is when it has uncommitted changes")
+#define OPT_BUILD_NO_CACHE(a)                  \
+	OPT_BOOL(                              \
+		0, "no-cache", &(a)->no_cache, \
+		"build and package again, ignoring the artifact and build caches")
+#define OPT_BUILD_REF(a)                                \
+	OPT_STRING(0, "ref", &(a)->ref, "ref", ARG_REF, \
 		   "package this branch, tag or commit instead of HEAD")
 
 /*
@@ -449,8 +472,9 @@ struct cli_progress {
 /* What the project's app runs (cli_app_kind). */
 enum cli_app_kind {
 	CLI_APP_ARTIFACT, /* a tarball fetched into the sandbox */
-	CLI_APP_IMAGE,    /* a container image roger builds (roger.json's image) */
-	CLI_APP_EXTERNAL, /* the image marathon.container names: nothing to build */
+	CLI_APP_IMAGE, /* a container image roger builds (roger.json's image) */
+	CLI_APP_EXTERNAL, /* the image marathon.container names: nothing to
+			     build */
 };
 
 /*
@@ -472,17 +496,17 @@ int cli_resolve_commit(struct cli *cli, const struct cli_build_args *args,
 struct cli_image {
 	struct roger_image *img;
 	struct roger_registry_pool *pool;
-	char *url;          /* the target registry's API base, or NULL */
-	char *repository;   /* "team/web/hello", NULL without a registry */
-	char tag[32];       /* roger_image_tag() */
-	char *pinned;       /* "host/repo@sha256:...", NULL without a registry */
-	char *tagged;       /* "host/repo:tag", the same */
+	char *url; /* the target registry's API base, or NULL */
+	char *repository; /* "team/web/hello", NULL without a registry */
+	char tag[32]; /* roger_image_tag() */
+	char *pinned; /* "host/repo@sha256:...", NULL without a registry */
+	char *tagged; /* "host/repo:tag", the same */
 	const char *reference; /* what the runtime pulls: one of the two */
-	char *base_pinned;  /* "base:tag@sha256:..." */
+	char *base_pinned; /* "base:tag@sha256:..." */
 	const char *runtime; /* "DOCKER" or "MESOS" */
 	struct roger_image_push_result pushed;
-	bool was_pushed;    /* something was sent */
-	int64_t push_ms;    /* how long the push took (or its dry run) */
+	bool was_pushed; /* something was sent */
+	int64_t push_ms; /* how long the push took (or its dry run) */
 	struct cli_progress prog;
 };
 
@@ -549,8 +573,8 @@ int cli_render_app_at(struct cli *cli, const struct roger_artifact *a,
  * (may be NULL) as "instances": {"live", "roger_json", "deployed",
  * "reason"}.
  */
-void cli_keep_instances(struct cli *cli, json_t *rendered,
-			const json_t *live, json_t *doc);
+void cli_keep_instances(struct cli *cli, json_t *rendered, const json_t *live,
+			json_t *doc);
 
 /*
  * The same as cli_render_app_at() for an app without an artifact: an

@@ -115,7 +115,8 @@ static const struct cmd_opt *lookup_long(const struct roger_cmd *cmd,
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++)
-		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++)
+		for (const struct cmd_opt *o = tables[t];
+		     o && o->type != CMD_OPT_END; o++)
 			if (o->long_name && strlen(o->long_name) == len &&
 			    !strncmp(o->long_name, name, len))
 				return o;
@@ -128,7 +129,8 @@ static const struct cmd_opt *lookup_short(const struct roger_cmd *cmd, int c)
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++)
-		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++)
+		for (const struct cmd_opt *o = tables[t];
+		     o && o->type != CMD_OPT_END; o++)
 			if (o->short_name == c)
 				return o;
 	return NULL;
@@ -140,7 +142,8 @@ static void complete_options(const struct roger_cmd *cmd, const char *cur)
 					    cli_global_opts };
 
 	for (int t = 0; t < 2; t++) {
-		for (const struct cmd_opt *o = tables[t]; o && o->type != CMD_OPT_END; o++) {
+		for (const struct cmd_opt *o = tables[t];
+		     o && o->type != CMD_OPT_END; o++) {
 			char word[128];
 
 			if (o->long_name)
@@ -190,7 +193,8 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 	bool options_done = false;
 	const char *cur;
 
-	/* bash splits "--opt=value" at '='; put the pieces back as two words. */
+	/* bash splits "--opt=value" at '='; put the pieces back as two words.
+	 */
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "=") && n > 0 &&
@@ -222,7 +226,8 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 			const char *eq = strchr(w + 2, '=');
 
 			o = lookup_long(cmd, w + 2,
-					eq ? (size_t)(eq - w - 2) : strlen(w + 2));
+					eq ? (size_t)(eq - w - 2)
+					   : strlen(w + 2));
 			if (o && o->argh && !eq)
 				pending = o;
 			else if (o && eq)
@@ -230,7 +235,8 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (!options_done && w[0] == '-' && w[1]) {
-			/* A cluster of short flags; the last may take an argument. */
+			/* A cluster of short flags; the last may take an
+			 * argument. */
 			for (const char *p = w + 1; *p; p++) {
 				o = lookup_short(cmd, (unsigned char)*p);
 				if (o && o->argh) {
@@ -254,7 +260,8 @@ static int complete_run(struct cli *cli, int argc, char **argv)
 
 	if (pending) {
 		complete_arg(cli, pending->complete, pending->choices, "", cur);
-	} else if (!options_done && !strncmp(cur, "--", 2) && strchr(cur, '=')) {
+	} else if (!options_done && !strncmp(cur, "--", 2) &&
+		   strchr(cur, '=')) {
 		const char *eq = strchr(cur, '=');
 		const struct cmd_opt *o =
 			lookup_long(cmd, cur + 2, (size_t)(eq - cur - 2));

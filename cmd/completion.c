@@ -23,14 +23,16 @@ static int completion_run(struct cli *cli, int argc, char **argv)
 	};
 
 	if (cli_parse_options(cli, argc, argv) < 1)
-		return cli_usage_error(cli, "missing shell: expected bash, zsh or fish");
+		return cli_usage_error(
+			cli, "missing shell: expected bash, zsh or fish");
 	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		if (strcmp(argv[0], scripts[i].shell))
 			continue;
 		fputs(scripts[i].script, stdout);
 		return ROGER_EXIT_OK;
 	}
-	return cli_usage_error(cli, "unknown shell '%s': expected bash, zsh or fish", argv[0]);
+	return cli_usage_error(
+		cli, "unknown shell '%s': expected bash, zsh or fish", argv[0]);
 }
 
 const struct roger_cmd cmd_completion = {

@@ -74,16 +74,16 @@ static json_t *target_json(const struct roger_target *t)
 		json_object_set_new(auth, "token", json_string(MASK));
 	if (t->auth.kind == ROGER_AUTH_NETRC)
 		json_object_set_new(auth, "netrc_file",
-				    t->auth.netrc_file ? lossy_string(t->auth.netrc_file)
-						       : json_string("~/.netrc"));
-	return json_pack("{s:o, s:s, s:o, s:o?, s:o?, s:o, s:o?, s:b, s:b}",
-			 "name", lossy_string(t->name), "origin", t->origin,
-			 "marathon", urls, "mesos",
-			 t->mesos ? json_string(t->mesos) : NULL, "artifacts",
-			 t->artifacts ? json_string(t->artifacts) : NULL, "auth",
-			 auth, "ca_file",
-			 t->ca_file ? lossy_string(t->ca_file) : NULL,
-			 "protected", t->is_protected, "local", t->is_local);
+				    t->auth.netrc_file
+					    ? lossy_string(t->auth.netrc_file)
+					    : json_string("~/.netrc"));
+	return json_pack(
+		"{s:o, s:s, s:o, s:o?, s:o?, s:o, s:o?, s:b, s:b}", "name",
+		lossy_string(t->name), "origin", t->origin, "marathon", urls,
+		"mesos", t->mesos ? json_string(t->mesos) : NULL, "artifacts",
+		t->artifacts ? json_string(t->artifacts) : NULL, "auth", auth,
+		"ca_file", t->ca_file ? lossy_string(t->ca_file) : NULL,
+		"protected", t->is_protected, "local", t->is_local);
 }
 
 static json_t *project_json(const struct roger_project *p)
@@ -95,7 +95,8 @@ static json_t *project_json(const struct roger_project *p)
 	json_object_foreach(p->environments, key, v)
 		json_array_append_new(envs, json_string(key));
 	for (size_t i = 0; p->build_exclude[i]; i++)
-		json_array_append_new(exclude, json_string(p->build_exclude[i]));
+		json_array_append_new(exclude,
+				      json_string(p->build_exclude[i]));
 	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:{s:s?, s:o, s:i}}",
 			 "file", lossy_string(p->path), "workdir",
 			 lossy_string(p->workdir), "subdir",
@@ -143,8 +144,10 @@ static void print_text(struct cli *cli, json_t *doc)
 		roger_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
 	print_kv(cli, "environments", b.len ? b.buf : NULL);
 	roger_buf_reset(&b);
-	print_member(cli, "build", json_object_get(project, "build"), "command");
-	roger_buf_addf(&b, "%s (%s)", json_string_value(json_object_get(target, "name")),
+	print_member(cli, "build", json_object_get(project, "build"),
+		     "command");
+	roger_buf_addf(&b, "%s (%s)",
+		       json_string_value(json_object_get(target, "name")),
 		       json_string_value(json_object_get(target, "origin")));
 	print_kv(cli, "target", b.buf);
 	roger_buf_reset(&b);
@@ -165,10 +168,13 @@ static void print_text(struct cli *cli, json_t *doc)
 	print_member(cli, "ca file", target, "ca_file");
 	print_member(cli, "protected", target, "protected");
 	roger_buf_release(&b);
-	print_member(cli, "user config", json_object_get(doc, "user_config"), "file");
-	app = json_dumps(json_object_get(doc, "marathon"), JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	print_member(cli, "user config", json_object_get(doc, "user_config"),
+		     "file");
+	app = json_dumps(json_object_get(doc, "marathon"),
+			 JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (app)
-		printf("app definition (before {{ }} variables and roger's additions):\n%s\n", app);
+		printf("app definition (before {{ }} variables and roger's additions):\n%s\n",
+		       app);
 	free(app);
 }
 
@@ -179,7 +185,8 @@ static int config_run(struct cli *cli, int argc, char **argv)
 	int status;
 
 	cli_parse_options(cli, argc, argv);
-	/* Loaded here rather than through the command's flags, so -h works anywhere. */
+	/* Loaded here rather than through the command's flags, so -h works
+	 * anywhere. */
 	if ((status = cli_load_project(cli)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
 		return status;
@@ -189,8 +196,8 @@ static int config_run(struct cli *cli, int argc, char **argv)
 	doc = json_pack("{s:o, s:s?, s:o, s:o, s:{s:o, s:b}}", "project",
 			project_json(cli->project), "environment", cli->env,
 			"marathon", marathon, "target",
-			target_json(cli->resolved_target), "user_config", "file",
-			lossy_string(cli->user_config->path), "exists",
+			target_json(cli->resolved_target), "user_config",
+			"file", lossy_string(cli->user_config->path), "exists",
 			cli->user_config->root != NULL);
 	if (!doc) {
 		cli_error("out of memory");

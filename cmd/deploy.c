@@ -28,7 +28,8 @@
  * the target's router template; read back after the deployment, since
  * Marathon assigns service ports) and then the address of each task
  * (http://host:port/ when the app has an HTTP health check, else
- * host:port), one per line, so that a script can pick the first.  With -o json, one document (cli_watch_finish) holds all of it.
+ * host:port), one per line, so that a script can pick the first.  With -o json,
+ * one document (cli_watch_finish) holds all of it.
  */
 #include <config.h>
 
@@ -44,12 +45,12 @@ struct deploy {
 	struct cli_watch w;
 	struct cli_build_args args;
 	enum cli_app_kind kind;
-	struct cli_image *image;  /* CLI_APP_IMAGE */
-	char *external;           /* CLI_APP_EXTERNAL: the image it names */
+	struct cli_image *image; /* CLI_APP_IMAGE */
+	char *external; /* CLI_APP_EXTERNAL: the image it names */
 	char full_commit[41];
 	struct roger_artifact *artifact; /* CLI_APP_ARTIFACT */
 	struct roger_store_result pushed;
-	char *artifact_url;   /* borrowed from `pushed`, or owned (dry run) */
+	char *artifact_url; /* borrowed from `pushed`, or owned (dry run) */
 	bool own_url;
 	json_t *rendered;
 	struct roger_marathon_app *live; /* NULL: the app does not exist */
@@ -69,14 +70,18 @@ static struct deploy dep = {
 static const struct cmd_opt deploy_opts[] = {
 	OPT_BUILD_ALLOW_DIRTY(&dep.args),
 	OPT_WATCH_DETACH(&dep.w),
-	OPT_BOOL('n', "dry-run", &dep.w.dry_run, "build, print the diff and the request, and change nothing"),
-	OPT_BOOL(0, "force", &dep.w.force, "deploy even when nothing changed, and override a deployment in progress"),
+	OPT_BOOL('n', "dry-run", &dep.w.dry_run,
+		 "build, print the diff and the request, and change nothing"),
+	OPT_BOOL(
+		0, "force", &dep.w.force,
+		"deploy even when nothing changed, and override a deployment in progress"),
 	OPT_BUILD_NO_CACHE(&dep.args),
 	OPT_WATCH_NO_ROLLBACK(&dep.w),
 	OPT_BUILD_REF(&dep.args),
 	OPT_WATCH_ROLLBACK_ON_INTERRUPT(&dep.w),
 	OPT_WATCH_SETTLE(&dep.w),
-	OPT_BOOL(0, "skip-release", &dep.skip_release, "do not run roger.json's release command (emergencies only)"),
+	OPT_BOOL(0, "skip-release", &dep.skip_release,
+		 "do not run roger.json's release command (emergencies only)"),
 	OPT_WATCH_TIMEOUT(&dep.w),
 	OPT_END(),
 };
@@ -101,13 +106,13 @@ static int push(struct deploy *d)
 			return status;
 		d->artifact_url = d->pushed.url;
 	}
-	cli_json_set(d->w.doc, "artifact",
-		     json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url",
-			       d->artifact_url, "sha256", a->sha256, "size",
-			       (json_int_t)a->size, "commit", a->commit,
-			       "dirty", a->dirty, "pushed",
-			       d->w.dry_run ? json_false()
-					    : json_boolean(!d->pushed.skipped)));
+	cli_json_set(
+		d->w.doc, "artifact",
+		json_pack("{s:s,s:s,s:I,s:s,s:b,s:o}", "url", d->artifact_url,
+			  "sha256", a->sha256, "size", (json_int_t)a->size,
+			  "commit", a->commit, "dirty", a->dirty, "pushed",
+			  d->w.dry_run ? json_false()
+				       : json_boolean(!d->pushed.skipped)));
 	return ROGER_EXIT_OK;
 }
 
@@ -272,13 +277,15 @@ static int release(struct deploy *d)
 			    json_string_value(json_object_get(spec, "id"))))
 			live = d->jobs.live->items[i];
 	roger_metronome_set_source(d->jobs.m, cli->project->display,
-				   roger_jobs_user_path, (void *)ROGER_JOBS_RELEASE);
+				   roger_jobs_user_path,
+				   (void *)ROGER_JOBS_RELEASE);
 	if (cli_job_put(cli, d->jobs.m, spec, NULL, live, &err) < 0) {
 		json_decref(spec);
 		return cli_fail(&err);
 	}
 	if (!cli->quiet && cli->output == OUTPUT_TEXT)
-		fprintf(stderr, "roger: running the release command of commit %s: %s\n",
+		fprintf(stderr,
+			"roger: running the release command of commit %s: %s\n",
 			d->commit, d->jobs.release);
 	o.prefix = "release";
 	o.collect = cli->output == OUTPUT_JSON;
@@ -286,23 +293,28 @@ static int release(struct deploy *d)
 	status = cli_job_run(cli, d->jobs.m,
 			     json_string_value(json_object_get(spec, "id")), &o,
 			     &res);
-	cli_json_set(d->w.doc, "release",
-		     json_pack("{s:s,s:s,s:o,s:o}", "command", d->jobs.release,
-			       "run_id", res.run_id, "exit_status",
-			       res.exit_status >= 0 ? json_integer(res.exit_status)
-						    : json_null(),
-			       "output", res.output ? json_incref(res.output)
-						    : json_array()));
+	cli_json_set(
+		d->w.doc, "release",
+		json_pack("{s:s,s:s,s:o,s:o}", "command", d->jobs.release,
+			  "run_id", res.run_id, "exit_status",
+			  res.exit_status >= 0 ? json_integer(res.exit_status)
+					       : json_null(),
+			  "output",
+			  res.output ? json_incref(res.output) : json_array()));
 	if (status == 0 && res.exit_status != 0) {
-		cli_error("the release command failed (exit status %d): nothing deployed",
-			  res.exit_status);
+		cli_error(
+			"the release command failed (exit status %d): nothing deployed",
+			res.exit_status);
 		if ((cli->quiet || cli->output != OUTPUT_TEXT) && res.tail.len)
-			fprintf(stderr, "roger: the last lines of its output:\n%s",
+			fprintf(stderr,
+				"roger: the last lines of its output:\n%s",
 				res.tail.buf);
 		status = ROGER_EXIT_DEPLOY_FAILED;
 	} else if (status) {
-		cli_error("the release command did not run to its end: nothing deployed");
-		if (status != ROGER_EXIT_INTERRUPTED && status != ROGER_EXIT_TIMEOUT)
+		cli_error(
+			"the release command did not run to its end: nothing deployed");
+		if (status != ROGER_EXIT_INTERRUPTED &&
+		    status != ROGER_EXIT_TIMEOUT)
 			status = ROGER_EXIT_DEPLOY_FAILED;
 	}
 	if (status)
@@ -341,8 +353,8 @@ static int dry_run(struct deploy *d, unsigned flags)
 	int status;
 
 	if (roger_render_mask_secrets(&masked, d->rendered, &err) < 0 ||
-	    roger_marathon_req_put_app(&req, d->w.app_id, masked, flags,
-				       &err) < 0)
+	    roger_marathon_req_put_app(&req, d->w.app_id, masked, flags, &err) <
+		    0)
 		status = cli_fail(&err);
 	else
 		status = cli_watch_dry_run(&d->w, &req);
@@ -400,7 +412,8 @@ static int deploy(struct deploy *d)
 	bool created;
 	int status;
 
-	/* roger.json first: the one of --ref, or the work tree's if committed */
+	/* roger.json first: the one of --ref, or the work tree's if committed
+	 */
 	if ((status = cli_use_ref(cli, &d->args)) != 0)
 		return status;
 	/* roger local next: the clients need the port and token it takes. */
@@ -428,15 +441,17 @@ static int deploy(struct deploy *d)
 			if (cli->output == OUTPUT_TEXT && !cli->quiet)
 				printf("app '%s' is up to date (commit %s): %s its jobs only\n",
 				       w->app_id, d->commit,
-				       w->dry_run ? "would update" : "updating");
+				       w->dry_run ? "would update"
+						  : "updating");
 			if ((status = apply_jobs(d)) != 0)
 				return status;
 		} else if (cli->output == OUTPUT_TEXT && !cli->quiet)
 			printf("app '%s' is up to date (commit %s): nothing to deploy\n",
 			       w->app_id, d->commit);
 		if (d->live->n_deployments && !cli->quiet)
-			cli_warn("a deployment of app '%s' is still in progress ('%s'): see 'roger status'",
-				 w->app_id, d->live->deployments[0]);
+			cli_warn(
+				"a deployment of app '%s' is still in progress ('%s'): see 'roger status'",
+				w->app_id, d->live->deployments[0]);
 		show_addresses(d);
 		return ROGER_EXIT_OK;
 	}
@@ -448,10 +463,12 @@ static int deploy(struct deploy *d)
 		return status;
 	flags = ROGER_MARATHON_REPLACE | (w->force ? ROGER_MARATHON_FORCE : 0);
 	if (w->dry_run) {
-		if (d->jobs.release && cli->output == OUTPUT_TEXT && !cli->quiet)
+		if (d->jobs.release && cli->output == OUTPUT_TEXT &&
+		    !cli->quiet)
 			printf("release: would run '%s' in the new release before updating the app%s\n",
 			       d->jobs.release,
-			       d->skip_release ? " (skipped: --skip-release)" : "");
+			       d->skip_release ? " (skipped: --skip-release)"
+					       : "");
 		return dry_run(d, flags);
 	}
 	if (d->jobs.release && d->skip_release && !cli->quiet)
@@ -518,7 +535,8 @@ static int deploy_run(struct cli *cli, int argc, char **argv)
 
 const struct roger_cmd cmd_deploy = {
 	.name = "deploy",
-	.summary = "build, push and deploy the project's app, and wait until it runs",
+	.summary =
+		"build, push and deploy the project's app, and wait until it runs",
 	.opts = deploy_opts,
 	.flags = CMD_NEED_PROJECT | CMD_NEED_TARGET,
 	.run = deploy_run,

@@ -23,7 +23,9 @@ static const struct cmd_opt destroy_opts[] = {
 	OPT_WATCH_APP(&w),
 	OPT_WATCH_DETACH(&w),
 	OPT_WATCH_DRY_RUN(&w),
-	OPT_BOOL(0, "force", &w.force, "destroy even while a deployment is in progress (it is cancelled)"),
+	OPT_BOOL(
+		0, "force", &w.force,
+		"destroy even while a deployment is in progress (it is cancelled)"),
 	OPT_WATCH_TIMEOUT(&w),
 	OPT_END(),
 };
@@ -36,8 +38,9 @@ static int plan(struct cli_watch *cw, const struct roger_marathon_app *app,
 
 	(void)data;
 	if (app->n_deployments && !cw->force) {
-		cli_error("app '%s' has a deployment in progress ('%s'); pass --force to cancel it and destroy the app",
-			  cw->app_id, app->deployments[0]);
+		cli_error(
+			"app '%s' has a deployment in progress ('%s'); pass --force to cancel it and destroy the app",
+			cw->app_id, app->deployments[0]);
 		cli_json_set(cw->doc, "status", json_string("error"));
 		return ROGER_EXIT_CONFLICT;
 	}

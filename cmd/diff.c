@@ -17,9 +17,9 @@
  * one.  An app that does not
  * exist yet is all additions.  The jobs of roger.json are compared with
  * the app's jobs on the target's Metronome too (cmd/util/jobs.c) and
- * their changes follow the app's; they count as differences.  Secrets are masked by the diff itself, and
- * the rendered definition in the JSON document by
- * roger_render_mask_secrets().
+ * their changes follow the app's; they count as differences.  Secrets are
+ * masked by the diff itself, and the rendered definition in the JSON document
+ * by roger_render_mask_secrets().
  */
 #include <config.h>
 
@@ -48,8 +48,7 @@ struct what {
 	char commit[41];
 };
 
-static int print_json(struct cli *cli, const char *app_id,
-		      const struct what *w,
+static int print_json(struct cli *cli, const char *app_id, const struct what *w,
 		      const struct roger_marathon_app *live,
 		      const struct roger_diff *d, const json_t *rendered,
 		      const struct cli_jobs_plan *jobs)
@@ -62,9 +61,9 @@ static int print_json(struct cli *cli, const char *app_id,
 		json_decref(changes);
 		return cli_fail(&err);
 	}
-	doc = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:b, s:o, s:o}",
-			"app", app_id, "target", cli->resolved_target->name,
-			"env", cli->env ? json_string(cli->env) : json_null(),
+	doc = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:b, s:o, s:o}", "app",
+			app_id, "target", cli->resolved_target->name, "env",
+			cli->env ? json_string(cli->env) : json_null(),
 			"commit", w->commit, "exists", live != NULL,
 			"live_version",
 			live && live->version ? json_string(live->version)
@@ -153,8 +152,9 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (!cli->quiet)
-			cli_error("app '%s' does not exist on target '%s': deploy would create it",
-				  app_id, cli->resolved_target->name);
+			cli_error(
+				"app '%s' does not exist on target '%s': deploy would create it",
+				app_id, cli->resolved_target->name);
 		live = NULL;
 	}
 	cli_keep_instances(cli, rendered, live ? live->json : NULL, NULL);
@@ -176,9 +176,8 @@ static int diff_run(struct cli *cli, int argc, char **argv)
 		status = print_json(cli, app_id, &w, live, d, rendered, &jobs);
 		if (status)
 			goto out;
-	} else if (roger_diff_format_text(&text, d,
-					  cli->color ? ROGER_DIFF_COLOR : 0) <
-		   0) {
+	} else if (roger_diff_format_text(
+			   &text, d, cli->color ? ROGER_DIFF_COLOR : 0) < 0) {
 		cli_error("out of memory");
 		status = ROGER_EXIT_FAILURE;
 		goto out;

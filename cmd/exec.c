@@ -31,10 +31,17 @@ static bool interactive, tty;
 static const char *app_opt, *task_opt;
 
 static const struct cmd_opt exec_opts[] = {
-	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "a task of another app of the target instead of the project's"),
-	OPT_BOOL('i', "interactive", &interactive, "pass standard input to the command"),
-	OPT_STRING(0, "task", &task_opt, "id", ARG_TASK, "run in this task: its id, short name or the start of either"),
-	OPT_BOOL('t', "tty", &tty, "give the command a pseudo-terminal (with -i: an interactive shell)"),
+	OPT_STRING(
+		0, "app", &app_opt, "id", ARG_APP,
+		"a task of another app of the target instead of the project's"),
+	OPT_BOOL('i', "interactive", &interactive,
+		 "pass standard input to the command"),
+	OPT_STRING(
+		0, "task", &task_opt, "id", ARG_TASK,
+		"run in this task: its id, short name or the start of either"),
+	OPT_BOOL(
+		't', "tty", &tty,
+		"give the command a pseudo-terminal (with -i: an interactive shell)"),
 	OPT_END(),
 };
 
@@ -50,7 +57,8 @@ static void on_pick(void *data, const char *task_id, size_t n_running,
 	struct cli *cli = data;
 
 	if (!cli->quiet)
-		fprintf(stderr, "roger: app '%s' has %zu running tasks; running in '%s', the oldest%s one (--task picks another)\n",
+		fprintf(stderr,
+			"roger: app '%s' has %zu running tasks; running in '%s', the oldest%s one (--task picks another)\n",
 			cli->app_id, n_running, task_id,
 			healthy ? " healthy" : "");
 }
@@ -65,19 +73,22 @@ static int exec_run(struct cli *cli, int argc, char **argv)
 
 	argc = cli_parse_options(cli, argc, argv);
 	if (argc < 1)
-		return cli_usage_error(cli, "missing the command to run (after --)");
+		return cli_usage_error(cli,
+				       "missing the command to run (after --)");
 	if ((status = cli_app_id(cli, app_opt, &app_id)) != 0)
 		return status;
 	if ((status = cli_marathon(cli, false, &m)) != 0)
 		return status;
 	if (!cli->resolved_target->mesos) {
-		cli_error("target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
-			  cli->resolved_target->name);
+		cli_error(
+			"target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
+			cli->resolved_target->name);
 		status = ROGER_EXIT_INVALID;
 		goto out;
 	}
 	if (tty && !cli->stdin_tty) {
-		cli_warn("-t: standard input is not a terminal, so the command gets no pseudo-terminal");
+		cli_warn(
+			"-t: standard input is not a terminal, so the command gets no pseudo-terminal");
 		tty = false;
 	}
 	o.app_id = app_id;

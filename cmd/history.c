@@ -30,19 +30,22 @@ static const char *app_opt;
 static long count = DEFAULT_COUNT;
 
 static const struct cmd_opt history_opts[] = {
-	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
-	OPT_COUNT_OR_ALL('n', "count", &count, "count", 1, "the COUNT newest versions (default 10; 'all': every one Marathon keeps)"),
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP,
+		   "another app of the target instead of the project's"),
+	OPT_COUNT_OR_ALL(
+		'n', "count", &count, "count", 1,
+		"the COUNT newest versions (default 10; 'all': every one Marathon keeps)"),
 	OPT_END(),
 };
 
 struct entry {
 	const char *version;
 	json_t *def; /* the stored definition; NULL when not read or gone */
-	bool gone;   /* listed, but Marathon no longer has it */
+	bool gone; /* listed, but Marathon no longer has it */
 	struct roger_release rel;
 	bool is_release;
-	bool known;  /* `changes` says what changed from the version before */
-	bool first;  /* the app's oldest version: it was created here */
+	bool known; /* `changes` says what changed from the version before */
+	bool first; /* the app's oldest version: it was created here */
 	struct roger_diff *changes;
 	char summary[160];
 	enum roger_release_outcome outcome;
@@ -101,11 +104,11 @@ static void judge(struct history *h, size_t i)
 	for (size_t j = 0; j < i; j++)
 		if (h->e[j].is_rollback)
 			newer[n++] = h->e[j].rollback;
-	e->outcome = roger_release_outcome(e->version,
-					   e->known ? before->def : NULL,
-					   e->def, e->changes, newer, n);
-	e->deploying = h->live_deploying && h->live &&
-		       !strcmp(e->version, h->live);
+	e->outcome =
+		roger_release_outcome(e->version, e->known ? before->def : NULL,
+				      e->def, e->changes, newer, n);
+	e->deploying =
+		h->live_deploying && h->live && !strcmp(e->version, h->live);
 	free(newer);
 }
 
@@ -114,8 +117,9 @@ static void summarize(struct entry *e, const struct entry *before)
 {
 	if (!e->known)
 		snprintf(e->summary, sizeof(e->summary), "%s",
-			 e->gone ? "(definition gone)"
-			 : e->first ? "created" : "-");
+			 e->gone    ? "(definition gone)"
+			 : e->first ? "created"
+				    : "-");
 	else
 		roger_release_summary(e->summary, sizeof(e->summary),
 				      before->def, e->def, e->changes);
@@ -138,8 +142,8 @@ static int read_definitions(struct history *h, struct roger_marathon *m)
 			continue;
 		}
 		e->is_release = roger_render_release(&e->rel, e->def);
-		e->is_rollback = roger_release_rollback_info(&e->rollback,
-							     e->def);
+		e->is_rollback =
+			roger_release_rollback_info(&e->rollback, e->def);
 		if (e->is_release && i < h->shown)
 			e->subject = subject_of(h, e->rel.commit);
 	}
@@ -178,7 +182,8 @@ static const char *outcome_text(const struct entry *e)
 {
 	if (e->gone)
 		return "-";
-	return e->deploying ? "deploying" : roger_release_outcome_name(e->outcome);
+	return e->deploying ? "deploying"
+			    : roger_release_outcome_name(e->outcome);
 }
 
 /* Who made the version: who rolled back, for a rollback. */
@@ -231,11 +236,11 @@ static void print_text(const struct history *h)
 		struct roger_buf line = ROGER_BUF_INIT;
 
 		commit_text(commit, sizeof(commit), e);
-		roger_buf_addf(&line, "%s %-24s  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
-			       live ? "*" : " ", e->version, w_commit, commit,
-			       w_out, outcome_text(e), w_env, env_name(e),
-			       w_by, made_by(e), w_changes, e->summary,
-			       e->subject ? e->subject : "-");
+		roger_buf_addf(
+			&line, "%s %-24s  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
+			live ? "*" : " ", e->version, w_commit, commit, w_out,
+			outcome_text(e), w_env, env_name(e), w_by, made_by(e),
+			w_changes, e->summary, e->subject ? e->subject : "-");
 		/* no trailing blanks when the subject is short */
 		while (line.len && line.buf[line.len - 1] == ' ')
 			roger_buf_truncate(&line, line.len - 1);
@@ -244,8 +249,9 @@ static void print_text(const struct history *h)
 		roger_buf_release(&line);
 	}
 	if (h->shown < h->versions->n && !h->cli->quiet)
-		cli_error("showing the %zu newest of %zu versions; -n all shows every one",
-			  h->shown, h->versions->n);
+		cli_error(
+			"showing the %zu newest of %zu versions; -n all shows every one",
+			h->shown, h->versions->n);
 }
 
 static json_t *rollback_json(const struct entry *e)
@@ -267,17 +273,17 @@ static json_t *entry_json(const struct history *h, const struct entry *e)
 
 	if (e->known && roger_diff_to_json(&changes, e->changes, NULL) < 0)
 		changes = NULL;
-	return json_pack("{s:s, s:b, s:b, s:o, s:s, s:o, s:o, s:o, s:o}",
-			 "version", e->version, "live",
-			 h->live && !strcmp(e->version, h->live), "gone",
-			 e->gone, "release", rel, "summary", e->summary,
-			 "changes", changes, "outcome",
-			 e->gone ? json_null()
-			 : e->deploying
-				 ? json_string("deploying")
-				 : json_string(roger_release_outcome_id(e->outcome)),
-			 "rollback", rollback_json(e), "subject",
-			 cli_json_str(e->subject));
+	return json_pack(
+		"{s:s, s:b, s:b, s:o, s:s, s:o, s:o, s:o, s:o}", "version",
+		e->version, "live", h->live && !strcmp(e->version, h->live),
+		"gone", e->gone, "release", rel, "summary", e->summary,
+		"changes", changes, "outcome",
+		e->gone ? json_null()
+		: e->deploying
+			? json_string("deploying")
+			: json_string(roger_release_outcome_id(e->outcome)),
+		"rollback", rollback_json(e), "subject",
+		cli_json_str(e->subject));
 }
 
 static int print_json(const struct history *h)
@@ -319,8 +325,11 @@ static void print_one(const struct history *h, const struct one *o,
 	       h->live && !strcmp(o->version, h->live) ? " (live)" : "");
 	if (o->is_release) {
 		printf("release:    commit %s%s, environment %s, deployed by %s with roger %s\n",
-		       r->commit, r->dirty ? " (dirty: uncommitted changes)" : "",
-		       !r->env ? "-" : *r->env ? r->env : "(base)",
+		       r->commit,
+		       r->dirty ? " (dirty: uncommitted changes)" : "",
+		       !r->env   ? "-"
+		       : *r->env ? r->env
+				 : "(base)",
 		       or_dash(r->deployed_by), or_dash(r->roger_version));
 		cli_print_image(r);
 	} else {
@@ -329,9 +338,9 @@ static void print_one(const struct history *h, const struct one *o,
 	}
 	if (o->subject)
 		printf("subject:    %s\n", o->subject);
-	printf("outcome:    %s\n", o->deploying
-					? "deploying"
-					: roger_release_outcome_name(o->outcome));
+	printf("outcome:    %s\n",
+	       o->deploying ? "deploying"
+			    : roger_release_outcome_name(o->outcome));
 	if (o->is_rollback)
 		printf("rollback:   of %s%s%.*s%s, %s by %s\n", o->rollback.of,
 		       o->rollback.commit ? " (commit " : "",
@@ -351,8 +360,8 @@ static void print_one(const struct history *h, const struct one *o,
 		return;
 	}
 	printf("changes from %s:\n", previous);
-	if (roger_diff_format_text(&b, d, h->cli->color ? ROGER_DIFF_COLOR
-						       : 0) == 0)
+	if (roger_diff_format_text(&b, d,
+				   h->cli->color ? ROGER_DIFF_COLOR : 0) == 0)
 		fputs(b.buf, stdout);
 	roger_buf_release(&b);
 }
@@ -431,10 +440,10 @@ static int show_one(struct history *h, struct roger_marathon *m,
 	o.version = h->versions->items[i];
 	o.is_release = roger_render_release(&o.rel, def);
 	o.is_rollback = roger_release_rollback_info(&o.rollback, def);
-	o.outcome = roger_release_outcome(o.version, prev, def, d, newer,
-					  n_newer);
-	o.deploying = h->live_deploying && h->live &&
-		      !strcmp(o.version, h->live);
+	o.outcome =
+		roger_release_outcome(o.version, prev, def, d, newer, n_newer);
+	o.deploying =
+		h->live_deploying && h->live && !strcmp(o.version, h->live);
 	o.subject = o.is_release ? subject_of(h, o.rel.commit) : NULL;
 	if (h->cli->output != OUTPUT_JSON) {
 		print_one(h, &o, previous, d, i + 1 == h->versions->n);
@@ -495,8 +504,7 @@ static int history_run(struct cli *cli, int argc, char **argv)
 		status = show_one(&h, m, argv[0]);
 		goto out;
 	}
-	h.shown = (size_t)count < h.versions->n ? (size_t)count
-						 : h.versions->n;
+	h.shown = (size_t)count < h.versions->n ? (size_t)count : h.versions->n;
 	h.read = h.shown < h.versions->n ? h.shown + 1 : h.shown;
 	h.e = xcalloc(h.read, sizeof(*h.e));
 	for (size_t i = 0; i < h.read; i++)
@@ -525,7 +533,8 @@ out:
 
 const struct roger_cmd cmd_history = {
 	.name = "history",
-	.summary = "list the app's versions with their commits and who deployed them",
+	.summary =
+		"list the app's versions with their commits and who deployed them",
 	.operands = "[version | commit]",
 	.max_operands = 1,
 	.opts = history_opts,

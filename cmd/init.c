@@ -15,17 +15,23 @@ static struct roger_init_opts opts;
 static bool force;
 
 static const struct cmd_opt init_opts[] = {
-	OPT_STRING(0, "app", &opts.app, "name", ARG_WORD, "the app name (default: the directory name)"),
-	OPT_STRING(0, "cmd", &opts.cmd, "command", ARG_WORD, "the command that runs the app (default: detected)"),
+	OPT_STRING(0, "app", &opts.app, "name", ARG_WORD,
+		   "the app name (default: the directory name)"),
+	OPT_STRING(0, "cmd", &opts.cmd, "command", ARG_WORD,
+		   "the command that runs the app (default: detected)"),
 	OPT_BOOL(0, "force", &force, "replace an existing roger.json"),
-	OPT_STRING(0, "group", &opts.group, "group", ARG_WORD, "the Marathon group of the app (default: /)"),
+	OPT_STRING(0, "group", &opts.group, "group", ARG_WORD,
+		   "the Marathon group of the app (default: /)"),
 	OPT_END(),
 };
 
 /* `s` as one shell word, quoted when it needs it. */
 static void add_word(struct roger_buf *b, const char *s)
 {
-	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-") == strlen(s)) {
+	if (*s &&
+	    strspn(s,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-") ==
+		    strlen(s)) {
 		roger_buf_adds(b, s);
 		return;
 	}
@@ -57,8 +63,10 @@ static char *next_step(struct cli *cli, const struct roger_init *init)
 		add_word(&git, cli->dir);
 		roger_buf_addch(&git, ' ');
 	}
-	roger_buf_addf(&b, "%sadd roger.json%s && %scommit -m 'Deploy with roger' && roger ",
-		       git.buf, has_ignore ? " .gitignore" : "", git.buf);
+	roger_buf_addf(
+		&b,
+		"%sadd roger.json%s && %scommit -m 'Deploy with roger' && roger ",
+		git.buf, has_ignore ? " .gitignore" : "", git.buf);
 	if (cli->dir) {
 		roger_buf_adds(&b, "-C ");
 		add_word(&b, cli->dir);

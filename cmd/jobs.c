@@ -24,8 +24,11 @@ static bool detach;
 static int64_t timeout_ms;
 
 static const struct cmd_opt jobs_opts[] = {
-	OPT_BOOL(0, "detach", &detach, "jobs run: start the run, print its id and do not wait"),
-	OPT_DURATION(0, "timeout", &timeout_ms, 0, 7 * CLI_DAY, "jobs run: stop the run after this long (0, the default: never)"),
+	OPT_BOOL(0, "detach", &detach,
+		 "jobs run: start the run, print its id and do not wait"),
+	OPT_DURATION(
+		0, "timeout", &timeout_ms, 0, 7 * CLI_DAY,
+		"jobs run: stop the run after this long (0, the default: never)"),
 	OPT_END(),
 };
 
@@ -52,10 +55,13 @@ static json_t *last_runs(const struct roger_metronome_job *j,
 		size_t bi = 0;
 		int64_t bt = -1, t;
 
-		for (size_t i = 0; j && i < j->history.n_runs && i < 4096; i++) {
-			const struct roger_metronome_finished *f = &j->history.runs[i];
+		for (size_t i = 0; j && i < j->history.n_runs && i < 4096;
+		     i++) {
+			const struct roger_metronome_finished *f =
+				&j->history.runs[i];
 
-			if (!used[i] && roger_metronome_time_parse(&t, f->finished_at) &&
+			if (!used[i] &&
+			    roger_metronome_time_parse(&t, f->finished_at) &&
 			    t > bt) {
 				bt = t;
 				best = f;
@@ -68,14 +74,19 @@ static json_t *last_runs(const struct roger_metronome_job *j,
 		picked[n++] = best;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s,s:o,s:o}", "id", picked[i]->id,
-						"outcome", picked[i]->success ? "success" : "failure",
-						"created_at", cli_json_str(picked[i]->created_at),
-						"finished_at", cli_json_str(picked[i]->finished_at)));
+		json_array_append_new(
+			list,
+			json_pack("{s:s,s:s,s:o,s:o}", "id", picked[i]->id,
+				  "outcome",
+				  picked[i]->success ? "success" : "failure",
+				  "created_at",
+				  cli_json_str(picked[i]->created_at),
+				  "finished_at",
+				  cli_json_str(picked[i]->finished_at)));
 		roger_buf_addf(text, "%s%s %s", i ? ", " : "",
 			       picked[i]->success ? "ok" : "failed",
-			       picked[i]->finished_at ? picked[i]->finished_at : "?");
+			       picked[i]->finished_at ? picked[i]->finished_at
+						      : "?");
 	}
 	if (n == 0)
 		roger_buf_adds(text, j ? "never run" : "-");
@@ -93,21 +104,24 @@ static void add_row(struct cli *cli, json_t *list, const char *name,
 	char sched[160];
 
 	for (size_t i = 0; j && i < j->n_active_runs; i++)
-		json_array_append_new(active, json_string(j->active_runs[i].id));
+		json_array_append_new(active,
+				      json_string(j->active_runs[i].id));
 	if (s && s->cron)
-		snprintf(sched, sizeof(sched), "%s (%s)%s", s->cron, s->timezone,
-			 s->enabled ? "" : " disabled");
+		snprintf(sched, sizeof(sched), "%s (%s)%s", s->cron,
+			 s->timezone, s->enabled ? "" : " disabled");
 	else if (cron)
-		snprintf(sched, sizeof(sched), "%s (%s)", cron, zone ? zone : "UTC");
+		snprintf(sched, sizeof(sched), "%s (%s)", cron,
+			 zone ? zone : "UTC");
 	else
 		snprintf(sched, sizeof(sched), "-");
-	json_array_append_new(list,
-			      json_pack("{s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o}", "name", name,
-					"id", id, "deployed", j != NULL, "schedule",
-					cli_json_str(s ? s->cron : cron), "timezone",
-					cli_json_str(s ? s->timezone : zone), "next_run",
-					cli_json_str(s && s->enabled ? s->next_run_at : NULL),
-					"active_runs", active, "last_runs", last));
+	json_array_append_new(
+		list,
+		json_pack("{s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o}", "name", name,
+			  "id", id, "deployed", j != NULL, "schedule",
+			  cli_json_str(s ? s->cron : cron), "timezone",
+			  cli_json_str(s ? s->timezone : zone), "next_run",
+			  cli_json_str(s && s->enabled ? s->next_run_at : NULL),
+			  "active_runs", active, "last_runs", last));
 	if (cli->output == OUTPUT_TEXT)
 		printf("%-14s %-34s %-30s %s%s%s%s\n", name, sched,
 		       s && s->enabled && s->next_run_at ? s->next_run_at : "-",
@@ -130,7 +144,8 @@ static int list(struct cli *cli)
 
 	if ((status = cli_metronome(cli, false, &m)) != 0)
 		goto out;
-	if (roger_jobs_of_project(&jobs, &n, &release, cli->project, &err) < 0 ||
+	if (roger_jobs_of_project(&jobs, &n, &release, cli->project, &err) <
+		    0 ||
 	    roger_metronome_list_jobs(&live, m,
 				      ROGER_METRONOME_EMBED_SCHEDULES |
 					      ROGER_METRONOME_EMBED_HISTORY |
@@ -143,7 +158,8 @@ static int list(struct cli *cli)
 		printf("%-14s %-34s %-30s %s\n", "NAME", "SCHEDULE", "NEXT RUN",
 		       "LAST RUNS");
 	for (size_t i = 0; i < n; i++) {
-		if (roger_jobs_id(&id, cli->project->id, jobs[i].name, &err) < 0) {
+		if (roger_jobs_id(&id, cli->project->id, jobs[i].name, &err) <
+		    0) {
 			status = cli_fail(&err);
 			goto out;
 		}
@@ -167,12 +183,14 @@ static int list(struct cli *cli)
 		add_row(cli, rows, name, j->id, NULL, NULL, j,
 			!strcmp(name, ROGER_JOBS_RUN) ? "(roger run)"
 			: !strcmp(name, ROGER_JOBS_RELEASE)
-				? (release ? "(release)" : "(release: no longer in roger.json)")
+				? (release ? "(release)"
+					   : "(release: no longer in roger.json)")
 				: "(no longer in roger.json: the next deploy removes it)");
 	}
 	if (cli->output == OUTPUT_JSON)
 		status = cli_print_doc(cli, json_pack("{s:s,s:O}", "app",
-						      cli->project->id, "jobs", rows));
+						      cli->project->id, "jobs",
+						      rows));
 out:
 	json_decref(rows);
 	free(jobs);
@@ -192,7 +210,8 @@ static int run_one(struct cli *cli, const char *name)
 	int status;
 
 	if (strcmp(name, ROGER_JOBS_RELEASE) && strcmp(name, ROGER_JOBS_RUN) &&
-	    !json_object_get(json_object_get(cli->project->root, "jobs"), name)) {
+	    !json_object_get(json_object_get(cli->project->root, "jobs"),
+			     name)) {
 		cli_error("no job '%s' in %s", name, cli->project->display);
 		return ROGER_EXIT_USAGE;
 	}
@@ -202,8 +221,9 @@ static int run_one(struct cli *cli, const char *name)
 		goto out;
 	if (roger_metronome_get_job(&live, m, id, 0, &err) < 0) {
 		if (err.code == ROGER_ENOTFOUND) {
-			cli_error("job '%s' (%s) is not on target '%s': deploy the app first",
-				  name, id, cli->resolved_target->name);
+			cli_error(
+				"job '%s' (%s) is not on target '%s': deploy the app first",
+				name, id, cli->resolved_target->name);
 			status = ROGER_EXIT_FAILURE;
 		} else {
 			status = cli_fail(&err);
@@ -215,12 +235,13 @@ static int run_one(struct cli *cli, const char *name)
 	o.collect = cli->output == OUTPUT_JSON;
 	status = cli_job_run(cli, m, id, &o, &res);
 	if (cli->output == OUTPUT_JSON && res.run_id[0]) {
-		json_t *doc = json_pack("{s:s,s:s,s:s,s:o,s:o}", "job", id, "name",
-					name, "run_id", res.run_id, "exit_status",
-					res.exit_status >= 0 ? json_integer(res.exit_status)
-							     : json_null(),
-					"output", res.output ? json_incref(res.output)
-							     : json_array());
+		json_t *doc = json_pack(
+			"{s:s,s:s,s:s,s:o,s:o}", "job", id, "name", name,
+			"run_id", res.run_id, "exit_status",
+			res.exit_status >= 0 ? json_integer(res.exit_status)
+					     : json_null(),
+			"output",
+			res.output ? json_incref(res.output) : json_array());
 		int st;
 
 		if (status)
@@ -248,16 +269,20 @@ static int jobs_run(struct cli *cli, int argc, char **argv)
 	if (n == 0)
 		return list(cli);
 	if (strcmp(argv[0], "run"))
-		return cli_usage_error(cli, "unknown verb '%s': expected 'run NAME', or nothing to list the jobs",
-				       argv[0]);
+		return cli_usage_error(
+			cli,
+			"unknown verb '%s': expected 'run NAME', or nothing to list the jobs",
+			argv[0]);
 	if (n != 2)
-		return cli_usage_error(cli, "'jobs run' takes the name of one job");
+		return cli_usage_error(cli,
+				       "'jobs run' takes the name of one job");
 	return run_one(cli, argv[1]);
 }
 
 const struct roger_cmd cmd_jobs = {
 	.name = "jobs",
-	.summary = "list the project's jobs with their schedules and last runs, or run one",
+	.summary =
+		"list the project's jobs with their schedules and last runs, or run one",
 	.operands = "[run name]",
 	.opts = jobs_opts,
 	.max_operands = 2,

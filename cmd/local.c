@@ -38,23 +38,48 @@ static struct {
 	long port, registry_port; /* -1: the user config's */
 	long keep;
 	long router_port, service_port_min;
-} opt = { .port = -1, .registry_port = -1, .keep = ROGER_LOCAL_PRUNE_KEEP,
-	  .router_port = 7880, .service_port_min = 10000 };
+} opt = { .port = -1,
+	  .registry_port = -1,
+	  .keep = ROGER_LOCAL_PRUNE_KEEP,
+	  .router_port = 7880,
+	  .service_port_min = 10000 };
 
 static const struct cmd_opt local_opts[] = {
-	OPT_STRING(0, "ca-file", &opt.ca_file, "file", ARG_FILE, "CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
-	OPT_STRING(0, "cpus", &opt.cpus, "n", ARG_WORD, "cpus the tasks may use in all (default: the user config's, else this machine's)"),
-	OPT_STRING(0, "gc-size", &opt.gc_size, "size", ARG_WORD, "up, serve: past this size of sandboxes and artifacts, the server prunes them itself, as 512M or 4G (default: the user config's, 1G; 0: never)"),
-	OPT_INT(0, "keep", &opt.keep, "n", 0, 100000, "prune: the finished tasks of each app whose sandboxes stay (default: 3)"),
-	OPT_STRING(0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD, "the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
-	OPT_STRING(0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD, "the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
-	OPT_STRING(0, "mem", &opt.mem, "mib", ARG_WORD, "memory in MiB the tasks may use in all (default: the user config's, else this machine's)"),
-	OPT_INT(0, "port", &opt.port, "port", 0, 65535, "the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
-	OPT_STRING(0, "registry-auth", &opt.registry_auth, "file", ARG_FILE, "Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
-	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535, "the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
-	OPT_INT(0, "router-port", &opt.router_port, "port", 0, 65535, "the port on 127.0.0.1 of the router's HTTP front, http://APP.GROUP.localhost:PORT/, a free one when it is taken (default: 7880; 0: any free port)"),
-	OPT_INT(0, "service-port-min", &opt.service_port_min, "port", 1024, 55535, "the first service port given to apps that ask for one; the router listens on them (default: 10000)"),
-	OPT_STRING(0, "state-dir", &opt.state_dir, "dir", ARG_DIR, "the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
+	OPT_STRING(
+		0, "ca-file", &opt.ca_file, "file", ARG_FILE,
+		"CA certificates (PEM) the fetcher checks https:// servers against, instead of the system's"),
+	OPT_STRING(
+		0, "cpus", &opt.cpus, "n", ARG_WORD,
+		"cpus the tasks may use in all (default: the user config's, else this machine's)"),
+	OPT_STRING(
+		0, "gc-size", &opt.gc_size, "size", ARG_WORD,
+		"up, serve: past this size of sandboxes and artifacts, the server prunes them itself, as 512M or 4G (default: the user config's, 1G; 0: never)"),
+	OPT_INT(0, "keep", &opt.keep, "n", 0, 100000,
+		"prune: the finished tasks of each app whose sandboxes stay (default: 3)"),
+	OPT_STRING(
+		0, "max-extract-bytes", &opt.max_bytes, "size", ARG_WORD,
+		"the most bytes one fetched archive may extract, as 512M or 4G (default: the user config's, 2G; 0: no limit)"),
+	OPT_STRING(
+		0, "max-extract-entries", &opt.max_entries, "n", ARG_WORD,
+		"the most entries one fetched archive may hold (default: the user config's, 1000000; 0: no limit)"),
+	OPT_STRING(
+		0, "mem", &opt.mem, "mib", ARG_WORD,
+		"memory in MiB the tasks may use in all (default: the user config's, else this machine's)"),
+	OPT_INT(0, "port", &opt.port, "port", 0, 65535,
+		"the port on 127.0.0.1 to serve on, a free one when it is taken (default: the user config's, 7878; 0: any free port)"),
+	OPT_STRING(
+		0, "registry-auth", &opt.registry_auth, "file", ARG_FILE,
+		"Docker's config.json whose \"auths\" hold the credentials of the registries images are pulled from (default: the user config's, ~/.docker/config.json)"),
+	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535,
+		"the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
+	OPT_INT(0, "router-port", &opt.router_port, "port", 0, 65535,
+		"the port on 127.0.0.1 of the router's HTTP front, http://APP.GROUP.localhost:PORT/, a free one when it is taken (default: 7880; 0: any free port)"),
+	OPT_INT(0, "service-port-min", &opt.service_port_min, "port", 1024,
+		55535,
+		"the first service port given to apps that ask for one; the router listens on them (default: 10000)"),
+	OPT_STRING(
+		0, "state-dir", &opt.state_dir, "dir", ARG_DIR,
+		"the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
 	OPT_END(),
 };
 
@@ -62,7 +87,7 @@ struct local_args {
 	const char *verb;
 	char *state_dir;
 	bool state_dir_given; /* by --state-dir */
-	char *ca_file;  /* absolute */
+	char *ca_file; /* absolute */
 	char *registry_auth; /* absolute */
 	long port, registry_port;
 	const char *cpus_arg, *mem_arg; /* as given, or from the user config */
@@ -84,7 +109,9 @@ static int parse_double(struct cli *cli, const char *what, const char *s,
 	errno = 0;
 	v = strtod(s, &end);
 	if (!*s || *end || errno || v <= 0)
-		return cli_usage_error(cli, "invalid %s '%s': expected a positive number", what, s);
+		return cli_usage_error(
+			cli, "invalid %s '%s': expected a positive number",
+			what, s);
 	*out = v;
 	return 0;
 }
@@ -98,12 +125,17 @@ static int parse_limit(struct cli *cli, const char *what, const char *s,
 
 	if (size) {
 		if (roger_parse_size(&v, s) < 0)
-			return cli_usage_error(cli, "invalid %s '%s': expected a size in bytes, or with K, M, G or T", what, s);
+			return cli_usage_error(
+				cli,
+				"invalid %s '%s': expected a size in bytes, or with K, M, G or T",
+				what, s);
 	} else {
 		errno = 0;
 		v = strtoull(s, &end, 10);
 		if (!*s || *s == '-' || *end || errno)
-			return cli_usage_error(cli, "invalid %s '%s': expected a whole number", what, s);
+			return cli_usage_error(
+				cli, "invalid %s '%s': expected a whole number",
+				what, s);
 	}
 	*out = v ? v : UINT64_MAX;
 	return 0;
@@ -117,7 +149,9 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	int status;
 
 	if (cli_parse_options(cli, argc, argv) < 1)
-		return cli_usage_error(cli, "missing verb: expected up, down, status, serve, prune or token");
+		return cli_usage_error(
+			cli,
+			"missing verb: expected up, down, status, serve, prune or token");
 	a->verb = argv[0];
 	a->cpus_arg = opt.cpus;
 	a->mem_arg = opt.mem;
@@ -136,7 +170,10 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (strcmp(a->verb, "up") && strcmp(a->verb, "down") &&
 	    strcmp(a->verb, "status") && strcmp(a->verb, "serve") &&
 	    strcmp(a->verb, "token") && strcmp(a->verb, "prune"))
-		return cli_usage_error(cli, "unknown verb '%s': expected up, down, status, serve, prune or token", a->verb);
+		return cli_usage_error(
+			cli,
+			"unknown verb '%s': expected up, down, status, serve, prune or token",
+			a->verb);
 	/* Defaults from the user config ("local": {"port", "state_dir"}). */
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, &err) < 0)
@@ -146,21 +183,25 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 				   ? opt.registry_port
 				   : cli->user_config->local_registry_port;
 	if (!a->registry_auth && cli->user_config->local_registry_auth)
-		a->registry_auth = xstrdup(cli->user_config->local_registry_auth);
+		a->registry_auth =
+			xstrdup(cli->user_config->local_registry_auth);
 	if (a->registry_auth) {
 		char *abs = realpath(a->registry_auth, NULL);
 
 		if (!abs || access(abs, R_OK) < 0) {
-			cli_error("--registry-auth: cannot read '%s': %s", a->registry_auth, strerror(errno));
+			cli_error("--registry-auth: cannot read '%s': %s",
+				  a->registry_auth, strerror(errno));
 			free(abs);
 			return ROGER_EXIT_USAGE;
 		}
 		free(a->registry_auth);
 		a->registry_auth = abs;
 	}
-	if (a->cpus_arg && (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
+	if (a->cpus_arg &&
+	    (status = parse_double(cli, "--cpus", a->cpus_arg, &a->cpus)))
 		return status;
-	if (a->mem_arg && (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
+	if (a->mem_arg &&
+	    (status = parse_double(cli, "--mem", a->mem_arg, &a->mem)))
 		return status;
 	/* the user config's capacity, when no option gives one */
 	if (!a->cpus_arg && cli->user_config->local_cpus > 0) {
@@ -176,14 +217,17 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	a->max_bytes = cli->user_config->local_max_extract_bytes;
 	a->max_entries = cli->user_config->local_max_extract_entries;
 	if (a->max_bytes_arg &&
-	    (status = parse_limit(cli, "--max-extract-bytes", a->max_bytes_arg, true, &a->max_bytes)))
+	    (status = parse_limit(cli, "--max-extract-bytes", a->max_bytes_arg,
+				  true, &a->max_bytes)))
 		return status;
 	if (a->max_entries_arg &&
-	    (status = parse_limit(cli, "--max-extract-entries", a->max_entries_arg, false, &a->max_entries)))
+	    (status = parse_limit(cli, "--max-extract-entries",
+				  a->max_entries_arg, false, &a->max_entries)))
 		return status;
 	a->gc_size = cli->user_config->local_gc_size;
 	if (a->gc_size_arg &&
-	    (status = parse_limit(cli, "--gc-size", a->gc_size_arg, true, &a->gc_size)))
+	    (status = parse_limit(cli, "--gc-size", a->gc_size_arg, true,
+				  &a->gc_size)))
 		return status;
 	if (!a->ca_file && cli->user_config->local_ca_file)
 		a->ca_file = xstrdup(cli->user_config->local_ca_file);
@@ -205,7 +249,8 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	if (!a->state_dir) {
 		a->state_dir = roger_local_default_state_dir(cli->ctx);
 		if (!a->state_dir) {
-			cli_error("cannot find the state directory: set --state-dir");
+			cli_error(
+				"cannot find the state directory: set --state-dir");
 			return ROGER_EXIT_FAILURE;
 		}
 	}
@@ -263,27 +308,33 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	if (cli->output == OUTPUT_JSON) {
 		json_t *doc = json_pack("{s:b,s:s,s:s}", "running", st->running,
-					"state_dir", a->state_dir,
-					"token_file", token_file);
+					"state_dir", a->state_dir, "token_file",
+					token_file);
 
 		if (st->running) {
 			if (st->cpus > 0 && st->mem > 0) {
-				json_object_set_new(doc, "cpus", json_real(st->cpus));
-				json_object_set_new(doc, "mem", json_real(st->mem));
+				json_object_set_new(doc, "cpus",
+						    json_real(st->cpus));
+				json_object_set_new(doc, "mem",
+						    json_real(st->mem));
 			}
 			json_object_set_new(doc, "url", json_string(st->url));
-			json_object_set_new(doc, "port", json_integer(st->port));
+			json_object_set_new(doc, "port",
+					    json_integer(st->port));
 			json_object_set_new(doc, "pid", json_integer(st->pid));
 			if (st->registry[0])
-				json_object_set_new(doc, "registry", json_string(st->registry));
+				json_object_set_new(doc, "registry",
+						    json_string(st->registry));
 			if (st->router[0])
-				json_object_set_new(doc, "router", json_string(st->router));
-			json_object_set_new(doc, "watchdog",
-					    json_pack("{s:I,s:b,s:I}", "pid",
-						      (json_int_t)st->watchdog_pid,
-						      "running", st->watchdog_running,
-						      "restarts",
-						      (json_int_t)st->watchdog_restarts));
+				json_object_set_new(doc, "router",
+						    json_string(st->router));
+			json_object_set_new(
+				doc, "watchdog",
+				json_pack("{s:I,s:b,s:I}", "pid",
+					  (json_int_t)st->watchdog_pid,
+					  "running", st->watchdog_running,
+					  "restarts",
+					  (json_int_t)st->watchdog_restarts));
 		}
 		cli_print_json(cli, doc);
 		json_decref(doc);
@@ -292,14 +343,15 @@ static int print_status(struct cli *cli, const struct local_args *a,
 	}
 	free(token_file);
 	if (!st->running) {
-		printf("roger local is not running (state in %s)\n", a->state_dir);
+		printf("roger local is not running (state in %s)\n",
+		       a->state_dir);
 		return 0;
 	}
-	printf("roger local is running at %s (pid %ld, state in %s)\n",
-	       st->url, st->pid, a->state_dir);
+	printf("roger local is running at %s (pid %ld, state in %s)\n", st->url,
+	       st->pid, a->state_dir);
 	if (st->cpus > 0 && st->mem > 0)
-		printf("its tasks may use %g cpus and %g MiB in all\n", st->cpus,
-		       st->mem);
+		printf("its tasks may use %g cpus and %g MiB in all\n",
+		       st->cpus, st->mem);
 	if (st->registry[0])
 		printf("its registry is at %s (images: %s/NAME:TAG; log in with any user and the token as the password)\n",
 		       st->registry, st->registry);
@@ -329,16 +381,17 @@ static int run_token(struct cli *cli, const struct local_args *a)
 	int rc = roger_local_token_read(token, a->state_dir, &err);
 
 	if (rc == ROGER_ENOTFOUND) {
-		cli_error("roger local has no token yet in '%s': 'roger local up' makes one",
-			  a->state_dir);
+		cli_error(
+			"roger local has no token yet in '%s': 'roger local up' makes one",
+			a->state_dir);
 		return ROGER_EXIT_FAILURE;
 	}
 	if (rc < 0)
 		return cli_fail(&err);
 	if (cli->output == OUTPUT_JSON) {
 		char *file = roger_local_token_file(a->state_dir);
-		json_t *doc = json_pack("{s:s,s:s}", "token", token, "token_file",
-					file ? file : "");
+		json_t *doc = json_pack("{s:s,s:s}", "token", token,
+					"token_file", file ? file : "");
 
 		cli_print_json(cli, doc);
 		json_decref(doc);
@@ -375,7 +428,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.router_port = (int)opt.router_port;
 	o.service_port_min = (int)opt.service_port_min;
 	o.gc_size = a->gc_size;
-	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL, &err) < 0)
+	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL,
+			      &err) < 0)
 		return cli_fail(&err);
 	/* Stopping on SIGTERM or SIGINT is the normal end of `serve`. */
 	cli_interrupted = 0;
@@ -414,9 +468,10 @@ static int capacity_differs(const struct local_args *a,
 		roger_buf_addf(&have, "%g cpus and %g MiB", st->cpus, st->mem);
 	else
 		roger_buf_adds(&have, "a capacity it does not say");
-	cli_error("roger local is already running (pid %ld) with %s; the capacity is set when it starts: run 'roger local%s%s down', then 'roger local%s%s up%s'",
-		  st->pid, have.buf, dir ? " --state-dir " : "", dir ? dir : "",
-		  dir ? " --state-dir " : "", dir ? dir : "", want.buf);
+	cli_error(
+		"roger local is already running (pid %ld) with %s; the capacity is set when it starts: run 'roger local%s%s down', then 'roger local%s%s up%s'",
+		st->pid, have.buf, dir ? " --state-dir " : "", dir ? dir : "",
+		dir ? " --state-dir " : "", dir ? dir : "", want.buf);
 	roger_buf_release(&want);
 	roger_buf_release(&have);
 	free(dir);
@@ -427,8 +482,8 @@ static int run_up(struct cli *cli, const struct local_args *a)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_status st;
-	char exe[PATH_MAX], port[16], rport[16], fport[16], sport[16], *argv[32],
-		*msg;
+	char exe[PATH_MAX], port[16], rport[16], fport[16], sport[16],
+		*argv[32], *msg;
 	ssize_t n;
 	int i = 0;
 
@@ -484,7 +539,8 @@ static int run_up(struct cli *cli, const struct local_args *a)
 		argv[i++] = a->ca_file;
 	}
 	argv[i] = NULL;
-	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) < 0) {
+	if (roger_local_start(&st, cli->ctx, a->state_dir, argv, 30000, &err) <
+	    0) {
 		if (err.code != ROGER_EEXISTS)
 			return cli_fail(&err);
 		/* The one that runs, as the status of its directory says. */
@@ -505,7 +561,8 @@ static int run_up(struct cli *cli, const struct local_args *a)
 						  : ROGER_EXIT_OK;
 	}
 	if (a->port != 0 && st.port != a->port && !cli->quiet)
-		fprintf(stderr, "roger: port %ld is taken by another program; roger local serves on %s\n",
+		fprintf(stderr,
+			"roger: port %ld is taken by another program; roger local serves on %s\n",
 			a->port, st.url);
 	if (cli->output == OUTPUT_JSON)
 		return print_status(cli, a, &st);
@@ -541,33 +598,38 @@ static int run_prune(struct cli *cli, const struct local_args *a)
 	if (roger_local_prune(&r, cli->ctx, a->state_dir, a->keep, &err) < 0)
 		return cli_fail(&err);
 	if (cli->output == OUTPUT_JSON) {
-		/* The images' keys as they were before sandboxes and artifacts. */
-		json_t *doc = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:{s:I,s:I,s:o},s:b}",
-					"images", (json_int_t)r.images,
-					"images_in_use", (json_int_t)r.images_in_use,
-					"blobs", (json_int_t)r.blobs,
-					"bytes", (json_int_t)r.bytes,
-					"containers", (json_int_t)r.containers,
-					"sandboxes", "removed", (json_int_t)r.sandboxes,
-					"bytes", (json_int_t)r.sandbox_bytes,
-					"artifacts", "removed", (json_int_t)r.artifacts,
-					"bytes", (json_int_t)r.artifact_bytes,
-					"paths", r.artifact_paths ? json_incref(r.artifact_paths) : json_array(),
-					"server_running", !r.offline);
+		/* The images' keys as they were before sandboxes and artifacts.
+		 */
+		json_t *doc = json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:{s:I,s:I,s:o},s:b}",
+			"images", (json_int_t)r.images, "images_in_use",
+			(json_int_t)r.images_in_use, "blobs",
+			(json_int_t)r.blobs, "bytes", (json_int_t)r.bytes,
+			"containers", (json_int_t)r.containers, "sandboxes",
+			"removed", (json_int_t)r.sandboxes, "bytes",
+			(json_int_t)r.sandbox_bytes, "artifacts", "removed",
+			(json_int_t)r.artifacts, "bytes",
+			(json_int_t)r.artifact_bytes, "paths",
+			r.artifact_paths ? json_incref(r.artifact_paths)
+					 : json_array(),
+			"server_running", !r.offline);
 
 		cli_print_json(cli, doc);
 		json_decref(doc);
 		roger_local_prune_report_release(&r);
 		return ROGER_EXIT_OK;
 	}
-	print_count("removed ", r.sandboxes, "sandbox", "sandboxes", r.sandbox_bytes, true);
-	print_count(", ", r.artifacts, "artifact", "artifacts", r.artifact_bytes, true);
+	print_count("removed ", r.sandboxes, "sandbox", "sandboxes",
+		    r.sandbox_bytes, true);
+	print_count(", ", r.artifacts, "artifact", "artifacts",
+		    r.artifact_bytes, true);
 	print_count(", ", r.images, "image", "images", 0, false);
 	print_count(" and ", r.blobs, "blob", "blobs", r.bytes, true);
 	printf("\n");
 	if (r.images_in_use)
-		printf("kept %u image%s no app names: tasks still run on %s\n", r.images_in_use,
-		       r.images_in_use == 1 ? "" : "s", r.images_in_use == 1 ? "it" : "them");
+		printf("kept %u image%s no app names: tasks still run on %s\n",
+		       r.images_in_use, r.images_in_use == 1 ? "" : "s",
+		       r.images_in_use == 1 ? "it" : "them");
 	roger_local_prune_report_release(&r);
 	return ROGER_EXIT_OK;
 }
@@ -607,7 +669,8 @@ out:
 
 const struct roger_cmd cmd_local = {
 	.name = "local",
-	.summary = "run the single-node cluster on this machine: up, down, status, serve, prune, token",
+	.summary =
+		"run the single-node cluster on this machine: up, down, status, serve, prune, token",
 	.operands = "up | down | status | serve | prune | token",
 	.max_operands = 1,
 	.opts = local_opts,

@@ -31,22 +31,37 @@ static bool stdout_only, stderr_only, timestamps;
 static const char *app_opt, *job_opt, *run_opt;
 
 static const struct cmd_opt logs_opts[] = {
-	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
-	OPT_BOOL(0, "failed", &o.ended, "also the app's recently ended tasks (finished, failed, killed)"),
-	OPT_BOOL('f', "follow", &o.follow, "keep printing new lines, and the lines of tasks that start"),
-	OPT_STRING(0, "job", &job_opt, "name", ARG_JOB, "a run of this job of roger.json (or release, run) instead of the app's tasks"),
-	OPT_STRING(0, "run", &run_opt, "id", ARG_RUN, "with --job: this run (default: the latest)"),
-	OPT_BOOL(0, "stderr", &stderr_only, "only the tasks' standard error (default: both files, interleaved; with --job, standard output)"),
-	OPT_BOOL(0, "stdout", &stdout_only, "only the tasks' standard output (default: both files, interleaved)"),
-	OPT_COUNT_OR_ALL('n', "tail", &o.tail, "lines", 0, "only the last LINES lines of each task's files ('all': every line, the default)"),
-	OPT_STRING(0, "task", &o.task, "id", ARG_TASK, "only this task: its id, short name or the start of either"),
-	OPT_BOOL(0, "timestamps", &timestamps, "start each line with the time roger read it, in UTC"),
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP,
+		   "another app of the target instead of the project's"),
+	OPT_BOOL(
+		0, "failed", &o.ended,
+		"also the app's recently ended tasks (finished, failed, killed)"),
+	OPT_BOOL('f', "follow", &o.follow,
+		 "keep printing new lines, and the lines of tasks that start"),
+	OPT_STRING(
+		0, "job", &job_opt, "name", ARG_JOB,
+		"a run of this job of roger.json (or release, run) instead of the app's tasks"),
+	OPT_STRING(0, "run", &run_opt, "id", ARG_RUN,
+		   "with --job: this run (default: the latest)"),
+	OPT_BOOL(
+		0, "stderr", &stderr_only,
+		"only the tasks' standard error (default: both files, interleaved; with --job, standard output)"),
+	OPT_BOOL(
+		0, "stdout", &stdout_only,
+		"only the tasks' standard output (default: both files, interleaved)"),
+	OPT_COUNT_OR_ALL(
+		'n', "tail", &o.tail, "lines", 0,
+		"only the last LINES lines of each task's files ('all': every line, the default)"),
+	OPT_STRING(0, "task", &o.task, "id", ARG_TASK,
+		   "only this task: its id, short name or the start of either"),
+	OPT_BOOL(0, "timestamps", &timestamps,
+		 "start each line with the time roger read it, in UTC"),
 	OPT_END(),
 };
 
 /* Task colors, by order of appearance. */
-static const char *const palette[] = { "cyan", "green", "yellow", "magenta",
-				       "blue", "red" };
+static const char *const palette[] = { "cyan",    "green", "yellow",
+				       "magenta", "blue",  "red" };
 
 struct printer {
 	struct cli *cli;
@@ -89,8 +104,8 @@ static const char *prefix(struct printer *p, const struct roger_logs_line *l)
 			     strlen(reset) + 4;
 
 		p->prefixes[i] = xmalloc(len);
-		snprintf(p->prefixes[i], len, "%s[%s]%s ", color,
-			 l->short_name, reset);
+		snprintf(p->prefixes[i], len, "%s[%s]%s ", color, l->short_name,
+			 reset);
 	}
 	return p->prefixes[i];
 }
@@ -199,11 +214,13 @@ static int on_note(void *data, const struct roger_logs_note *n,
 		break;
 	case ROGER_LOGS_NOTE_NO_TASKS:
 		if (p->follow)
-			cli_error("app '%s' has no running task; waiting for one to start",
-				  app);
+			cli_error(
+				"app '%s' has no running task; waiting for one to start",
+				app);
 		else
 			cli_error("app '%s' has no running task%s", app,
-				  p->ended ? "" : " (--failed shows ended ones)");
+				  p->ended ? ""
+					   : " (--failed shows ended ones)");
 		break;
 	case ROGER_LOGS_NOTE_RETRY:
 		cli_warn("%s; trying again", n->message);
@@ -231,8 +248,9 @@ static int make_clients(struct cli *cli, struct roger_marathon **marathon,
 	struct roger_err err = ROGER_ERR_INIT;
 
 	if (!t->mesos) {
-		cli_error("target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
-			  t->name);
+		cli_error(
+			"target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
+			t->name);
 		return ROGER_EXIT_INVALID;
 	}
 	if (roger_marathon_for_target(marathon, cli->ctx, t, &err) < 0 ||
@@ -256,7 +274,8 @@ static int pick_run(const struct roger_metronome_job *j, char *out, size_t size,
 		const struct roger_metronome_run *r = &j->active_runs[i];
 
 		if ((run_opt && !strcmp(r->id, run_opt)) ||
-		    (!run_opt && roger_metronome_time_parse(&t, r->created_at) &&
+		    (!run_opt &&
+		     roger_metronome_time_parse(&t, r->created_at) &&
 		     t > best)) {
 			best = run_opt ? INT64_MAX : t;
 			snprintf(out, size, "%s", r->id);
@@ -267,7 +286,8 @@ static int pick_run(const struct roger_metronome_job *j, char *out, size_t size,
 		const struct roger_metronome_finished *f = &j->history.runs[i];
 
 		if ((run_opt && !strcmp(f->id, run_opt)) ||
-		    (!run_opt && roger_metronome_time_parse(&t, f->created_at) &&
+		    (!run_opt &&
+		     roger_metronome_time_parse(&t, f->created_at) &&
 		     t > best)) {
 			best = run_opt ? INT64_MAX : t;
 			snprintf(out, size, "%s", f->id);
@@ -289,9 +309,11 @@ static size_t run_tasks(struct roger_mesos *mesos,
 
 	for (size_t i = 0; i < j->n_active_runs; i++)
 		if (!strcmp(j->active_runs[i].id, run_id)) {
-			ids = xcalloc(j->active_runs[i].n_tasks + 1, sizeof(*ids));
+			ids = xcalloc(j->active_runs[i].n_tasks + 1,
+				      sizeof(*ids));
 			for (size_t k = 0; k < j->active_runs[i].n_tasks; k++)
-				ids[n++] = xstrdup(j->active_runs[i].tasks[k].id);
+				ids[n++] =
+					xstrdup(j->active_runs[i].tasks[k].id);
 		}
 	f = roger_metronome_job_finished(j, run_id);
 	if (!ids && f && f->n_tasks) {
@@ -307,7 +329,8 @@ static size_t run_tasks(struct roger_mesos *mesos,
 				*p = '_';
 		ids = xcalloc(master->n_tasks + 1, sizeof(*ids));
 		for (size_t k = 0; k < master->n_tasks; k++)
-			if (!strncmp(master->tasks[k].id, prefix, strlen(prefix)))
+			if (!strncmp(master->tasks[k].id, prefix,
+				     strlen(prefix)))
 				ids[n++] = xstrdup(master->tasks[k].id);
 		roger_mesos_master_free(master);
 	}
@@ -330,7 +353,8 @@ static int job_line(void *data, const struct roger_logs_line *l,
 	if (strcmp(l->stream, p->stream))
 		return 0;
 	if (p->cli->output == OUTPUT_JSON) {
-		roger_logs_json_line(&b, l->task_id, l->stream, l->text, l->len);
+		roger_logs_json_line(&b, l->task_id, l->stream, l->text,
+				     l->len);
 		printf("%s\n", b.buf);
 		roger_buf_release(&b);
 	} else {
@@ -355,9 +379,10 @@ static int job_logs(struct cli *cli)
 	struct roger_mesos *mesos = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_buf text = ROGER_BUF_INIT;
-	/* one file of a run at a time: its output, or with --stderr its errors */
-	enum roger_logs_stream which = stderr_only ? ROGER_LOGS_STDERR
-						   : ROGER_LOGS_STDOUT;
+	/* one file of a run at a time: its output, or with --stderr its errors
+	 */
+	enum roger_logs_stream which =
+		stderr_only ? ROGER_LOGS_STDERR : ROGER_LOGS_STDOUT;
 	const char *stream = roger_logs_stream_name(which);
 	char run_id[64], *id = NULL, **tasks = NULL;
 	size_t n = 0;
@@ -365,7 +390,9 @@ static int job_logs(struct cli *cli)
 	int status;
 
 	if (o.task)
-		return cli_usage_error(cli, "--task and --job cannot go together: a run's tasks are chosen with --run");
+		return cli_usage_error(
+			cli,
+			"--task and --job cannot go together: a run's tasks are chosen with --run");
 	if ((status = cli_load_project(cli)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
 		return status;
@@ -383,16 +410,17 @@ static int job_logs(struct cli *cli)
 	}
 	if (pick_run(job, run_id, sizeof(run_id), &active) < 0) {
 		if (run_opt)
-			cli_error("job '%s' has no run '%s' (Metronome keeps the latest ones only)",
-				  job_opt, run_opt);
+			cli_error(
+				"job '%s' has no run '%s' (Metronome keeps the latest ones only)",
+				job_opt, run_opt);
 		else
 			cli_error("job '%s' has not run yet", job_opt);
 		status = ROGER_EXIT_FAILURE;
 		goto out;
 	}
 	if (!cli->quiet)
-		fprintf(stderr, "roger: run '%s' of job '%s'%s\n", run_id, job_opt,
-			active ? " (running)" : "");
+		fprintf(stderr, "roger: run '%s' of job '%s'%s\n", run_id,
+			job_opt, active ? " (running)" : "");
 	if (o.follow && active) {
 		struct roger_jobs_follow f = { 0 };
 		struct roger_jobs_outcome res;
@@ -413,11 +441,14 @@ static int job_logs(struct cli *cli)
 	}
 	n = run_tasks(mesos, job, run_id, &tasks);
 	if (n == 0 && !cli->quiet)
-		cli_error("run '%s' of job '%s' has no task that Mesos still knows", run_id, job_opt);
+		cli_error(
+			"run '%s' of job '%s' has no task that Mesos still knows",
+			run_id, job_opt);
 	for (size_t i = 0; i < n; i++) {
 		roger_buf_reset(&text);
 		if (roger_logs_task_tail(&text, mesos, tasks[i], which,
-					 o.tail < 0 ? (unsigned long)-1 : (unsigned long)o.tail,
+					 o.tail < 0 ? (unsigned long)-1
+						    : (unsigned long)o.tail,
 					 &err) < 0) {
 			cli_warn("skipping task '%s': %s", tasks[i], err.msg);
 			continue;
@@ -427,9 +458,11 @@ static int job_logs(struct cli *cli)
 			char *line = text.buf, *nl;
 
 			while ((nl = strchr(line, '\n'))) {
-				struct roger_logs_line l = { tasks[i], "", 0, stream,
-							     line, (size_t)(nl - line), false,
-							     0 };
+				struct roger_logs_line l = {
+					tasks[i], "",   0,
+					stream,   line, (size_t)(nl - line),
+					false,    0
+				};
 
 				job_line(&p, &l, NULL);
 				line = nl + 1;
@@ -461,14 +494,19 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 
 	cli_parse_options(cli, argc, argv);
 	if (stdout_only && stderr_only)
-		return cli_usage_error(cli, "--stdout and --stderr exclude each other (without either, both are shown)");
+		return cli_usage_error(
+			cli,
+			"--stdout and --stderr exclude each other (without either, both are shown)");
 	o.stream = stdout_only   ? ROGER_LOGS_STDOUT
 		   : stderr_only ? ROGER_LOGS_STDERR
 				 : ROGER_LOGS_BOTH;
 	if (run_opt && !job_opt)
-		return cli_usage_error(cli, "--run needs --job: the job whose run to show");
+		return cli_usage_error(
+			cli, "--run needs --job: the job whose run to show");
 	if (job_opt && (app_opt || timestamps))
-		return cli_usage_error(cli, "--job goes with neither --app nor --timestamps: it shows a run of the project's job as it printed it");
+		return cli_usage_error(
+			cli,
+			"--job goes with neither --app nor --timestamps: it shows a run of the project's job as it printed it");
 	if (job_opt)
 		return job_logs(cli);
 	if ((status = cli_app_id(cli, app_opt, &p.app_id)) != 0 ||

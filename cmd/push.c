@@ -22,7 +22,9 @@ static bool dry_run;
 
 static const struct cmd_opt push_opts[] = {
 	OPT_BUILD_ALLOW_DIRTY(&args),
-	OPT_BOOL('n', "dry-run", &dry_run, "check the store (or registry), then print the upload instead of sending it"),
+	OPT_BOOL(
+		'n', "dry-run", &dry_run,
+		"check the store (or registry), then print the upload instead of sending it"),
 	OPT_BUILD_NO_CACHE(&args),
 	OPT_BUILD_REF(&args),
 	OPT_END(),
@@ -61,8 +63,8 @@ static int print_json(struct cli *cli, const struct roger_artifact *a,
 	json_object_set_new(doc, "skipped", json_boolean(r->skipped));
 	json_object_set_new(doc, "replaced", json_boolean(r->replaced));
 	json_object_set_new(doc, "dry_run", json_boolean(dry_run));
-	json_object_set_new(doc, "request", r->request ? json_string(r->request)
-						       : json_null());
+	json_object_set_new(doc, "request",
+			    r->request ? json_string(r->request) : json_null());
 	json_object_set_new(doc, "bytes_sent",
 			    json_integer((json_int_t)r->bytes_sent));
 	json_object_set_new(doc, "attempts", json_integer(r->attempts));
@@ -145,8 +147,9 @@ static int push_run(struct cli *cli, int argc, char **argv)
 		return push_image(cli);
 	if (kind == CLI_APP_EXTERNAL) {
 		if (cli->output == OUTPUT_JSON)
-			status = cli_print_doc(cli, json_pack("{s:s, s:b}", "external_image",
-							      external, "pushed", 0));
+			status = cli_print_doc(
+				cli, json_pack("{s:s, s:b}", "external_image",
+					       external, "pushed", 0));
 		else if (!cli->quiet)
 			printf("app '%s' runs image '%s', built elsewhere: nothing to push\n",
 			       cli->project->id, external);
@@ -175,7 +178,8 @@ static int push_run(struct cli *cli, int argc, char **argv)
 
 const struct roger_cmd cmd_push = {
 	.name = "push",
-	.summary = "build the artifact or image if needed and upload it to the target's store or registry",
+	.summary =
+		"build the artifact or image if needed and upload it to the target's store or registry",
 	.opts = push_opts,
 	.run = push_run,
 };

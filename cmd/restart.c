@@ -52,7 +52,8 @@ static int restart_run(struct cli *cli, int argc, char **argv)
 
 const struct roger_cmd cmd_restart = {
 	.name = "restart",
-	.summary = "restart the app's tasks, rolling, and wait until the new ones run",
+	.summary =
+		"restart the app's tasks, rolling, and wait until the new ones run",
 	.opts = restart_opts,
 	.run = restart_run,
 };

@@ -44,29 +44,12 @@ extern const struct roger_cmd cmd_version;
 
 /* Sorted by name (a test checks), one descriptor per cmd/<name>.c. */
 const struct roger_cmd *const cli_commands[] = {
-	&cmd_complete,
-	&cmd_apps,
-	&cmd_build,
-	&cmd_completion,
-	&cmd_config,
-	&cmd_deploy,
-	&cmd_destroy,
-	&cmd_diff,
-	&cmd_exec,
-	&cmd_help,
-	&cmd_history,
-	&cmd_init,
-	&cmd_jobs,
-	&cmd_local,
-	&cmd_logs,
-	&cmd_push,
-	&cmd_restart,
-	&cmd_rollback,
-	&cmd_run,
-	&cmd_scale,
-	&cmd_status,
-	&cmd_top,
-	&cmd_version,
+	&cmd_complete, &cmd_apps,     &cmd_build,   &cmd_completion,
+	&cmd_config,   &cmd_deploy,   &cmd_destroy, &cmd_diff,
+	&cmd_exec,     &cmd_help,     &cmd_history, &cmd_init,
+	&cmd_jobs,     &cmd_local,    &cmd_logs,    &cmd_push,
+	&cmd_restart,  &cmd_rollback, &cmd_run,     &cmd_scale,
+	&cmd_status,   &cmd_top,      &cmd_version,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
@@ -76,31 +59,46 @@ volatile sig_atomic_t cli_interrupted;
 static struct cli cli_state;
 
 static int opt_help(struct cli *c, const struct cmd_opt *o, const char *arg);
-static int opt_version(struct cli *c, const struct cmd_opt *o,
-		       const char *arg);
+static int opt_version(struct cli *c, const struct cmd_opt *o, const char *arg);
 static int opt_var(struct cli *c, const struct cmd_opt *o, const char *arg);
 
 /* Before or after the command name; sorted by name. */
 const struct cmd_opt cli_global_opts[] = {
-	OPT_STRING('C', NULL, &cli_state.dir, "dir", ARG_DIR, "run as if started in DIR"),
-	OPT_CHOICE(0, "color", &cli_state.color_when, "when", "auto always never", "color output: auto (on a terminal), always or never"),
-	OPT_STRING('e', "env", &cli_state.env, "env", ARG_ENV, "the environment of roger.json to use"),
-	OPT_CALLBACK('h', "help", NULL, NULL, ARG_NONE, opt_help, "show this help"),
-	OPT_BOOL(0, "no-schema-check", &cli_state.no_schema_check, "let roger.json's marathon have fields newer than Marathon 1.10"),
-	OPT_CHOICE('o', "output", &cli_state.output, "format", "text json", "output format: text or json"),
+	OPT_STRING('C', NULL, &cli_state.dir, "dir", ARG_DIR,
+		   "run as if started in DIR"),
+	OPT_CHOICE(0, "color", &cli_state.color_when, "when",
+		   "auto always never",
+		   "color output: auto (on a terminal), always or never"),
+	OPT_STRING('e', "env", &cli_state.env, "env", ARG_ENV,
+		   "the environment of roger.json to use"),
+	OPT_CALLBACK('h', "help", NULL, NULL, ARG_NONE, opt_help,
+		     "show this help"),
+	OPT_BOOL(
+		0, "no-schema-check", &cli_state.no_schema_check,
+		"let roger.json's marathon have fields newer than Marathon 1.10"),
+	OPT_CHOICE('o', "output", &cli_state.output, "format", "text json",
+		   "output format: text or json"),
 	OPT_BOOL('q', "quiet", &cli_state.quiet, "print errors only"),
-	OPT_DURATION(0, "request-timeout", &cli_state.request_timeout_ms, 1, CLI_DAY, "give up on each request to the cluster after this long (default 60s)"),
-	OPT_STRING('t', "target", &cli_state.target, "target", ARG_TARGET, "the cluster to talk to"),
-	OPT_COUNT('v', "verbose", &cli_state.verbose, "say more; twice: show every HTTP request as a curl command"),
-	OPT_CALLBACK(0, "var", NULL, "name=value", ARG_WORD, opt_var, "set a {{ NAME }} variable of roger.json"),
-	OPT_CALLBACK(0, "version", NULL, NULL, ARG_NONE, opt_version, "print the version and exit"),
-	OPT_BOOL('y', "yes", &cli_state.yes, "assume yes: no confirmation, allow protected targets"),
+	OPT_DURATION(
+		0, "request-timeout", &cli_state.request_timeout_ms, 1, CLI_DAY,
+		"give up on each request to the cluster after this long (default 60s)"),
+	OPT_STRING('t', "target", &cli_state.target, "target", ARG_TARGET,
+		   "the cluster to talk to"),
+	OPT_COUNT('v', "verbose", &cli_state.verbose,
+		  "say more; twice: show every HTTP request as a curl command"),
+	OPT_CALLBACK(0, "var", NULL, "name=value", ARG_WORD, opt_var,
+		     "set a {{ NAME }} variable of roger.json"),
+	OPT_CALLBACK(0, "version", NULL, NULL, ARG_NONE, opt_version,
+		     "print the version and exit"),
+	OPT_BOOL('y', "yes", &cli_state.yes,
+		 "assume yes: no confirmation, allow protected targets"),
 	OPT_END(),
 };
 
 static const struct roger_cmd cmd_roger = {
 	.name = "roger",
-	.summary = "Ship a git repository to Apache Mesos through Marathon, and operate it there.",
+	.summary =
+		"Ship a git repository to Apache Mesos through Marathon, and operate it there.",
 	.operands = "command [arg ...]",
 	.opts = cli_global_opts,
 	.flags = CMD_NO_GLOBAL_OPTS,
@@ -117,8 +115,7 @@ static int opt_help(struct cli *c, const struct cmd_opt *o, const char *arg)
 	cli_exit(ROGER_EXIT_OK);
 }
 
-static int opt_version(struct cli *c, const struct cmd_opt *o,
-		       const char *arg)
+static int opt_version(struct cli *c, const struct cmd_opt *o, const char *arg)
 {
 	(void)c;
 	(void)o;
@@ -136,7 +133,8 @@ static int opt_var(struct cli *c, const struct cmd_opt *o, const char *arg)
 
 	(void)o;
 	if (!eq || eq == arg)
-		return cli_usage_error(c, "invalid --var '%s': expected NAME=VALUE", arg);
+		return cli_usage_error(
+			c, "invalid --var '%s': expected NAME=VALUE", arg);
 	vars = realloc(c->vars, (c->n_vars + 1) * sizeof(*c->vars));
 	if (!vars) {
 		cli_error("out of memory");
@@ -210,7 +208,8 @@ void cli_print_main_help(FILE *fp)
 	}
 	fputs("\nGlobal options (before or after the command):\n", fp);
 	cli_print_opts(fp, cli_global_opts, NULL);
-	fputs("\nSee 'roger help <command>' or 'man roger-<command>' for a command.\n", fp);
+	fputs("\nSee 'roger help <command>' or 'man roger-<command>' for a command.\n",
+	      fp);
 }
 
 void cli_suggest_command(const char *name)
@@ -227,7 +226,8 @@ void cli_suggest_command(const char *name)
 		fprintf(stderr, "\nThe most similar command is\n\t%s\n", best);
 }
 
-/* Run roger-NAME from PATH with the remaining arguments; returns only on failure. */
+/* Run roger-NAME from PATH with the remaining arguments; returns only on
+ * failure. */
 static int run_external(const char *name, int argc, char **argv)
 {
 	size_t len = strlen(name) + sizeof("roger-");
@@ -263,8 +263,7 @@ static void log_to_stderr(void *data, int level, const char *fmt, va_list ap)
 		cli_note_error(fmt, copy);
 		va_end(copy);
 		fputs("error: ", stderr);
-	}
-	else if (level == ROGER_LOG_WARN)
+	} else if (level == ROGER_LOG_WARN)
 		fputs("warning: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -338,7 +337,8 @@ int main(int argc, char **argv)
 	cmd = cli_find_command(argv[0]);
 	if (!cmd) {
 		run_external(argv[0], argc, argv);
-		cli_error("'%s' is not a roger command; see 'roger --help'", argv[0]);
+		cli_error("'%s' is not a roger command; see 'roger --help'",
+			  argv[0]);
 		cli_suggest_command(argv[0]);
 		cli_exit(ROGER_EXIT_USAGE);
 	}

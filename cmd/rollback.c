@@ -36,7 +36,9 @@ static const char *to_opt;
 
 static const struct cmd_opt rollback_opts[] = {
 	OPT_WATCH_ALL(&watch),
-	OPT_STRING(0, "to", &to_opt, "version", ARG_VERSION, "this version, or the newest release of this commit (default: the previous release)"),
+	OPT_STRING(
+		0, "to", &to_opt, "version", ARG_VERSION,
+		"this version, or the newest release of this commit (default: the previous release)"),
 	OPT_END(),
 };
 
@@ -51,9 +53,9 @@ struct rollback {
 	json_t *def;
 	struct roger_release rel;
 	bool is_release;
-	json_t *redeploy;                  /* `def`, as the rollback PUTs it */
+	json_t *redeploy; /* `def`, as the rollback PUTs it */
 	struct roger_marathon_app *target; /* `redeploy`, parsed */
-	struct roger_diff *diff;           /* from the live app to `redeploy` */
+	struct roger_diff *diff; /* from the live app to `redeploy` */
 };
 
 /* The release to go back to: --to, or the previous one (lib/release). */
@@ -65,28 +67,29 @@ static int find_target(struct rollback *rb, const char *to)
 	int rc, status;
 
 	if (to) {
-		status = cli_find_version(w->cli, w->m, w->app_id,
-					  rb->versions, to, &index, &rb->def);
+		status = cli_find_version(w->cli, w->m, w->app_id, rb->versions,
+					  to, &index, &rb->def);
 		if (status) {
 			cli_json_set(w->doc, "status", json_string("error"));
 			return status;
 		}
 	} else {
-		rc = roger_release_find_previous(&index, &rb->def, w->m,
-						 w->app_id, rb->versions,
-						 rb->live->json,
-						 rb->live->version, &err);
+		rc = roger_release_find_previous(
+			&index, &rb->def, w->m, w->app_id, rb->versions,
+			rb->live->json, rb->live->version, &err);
 		if (rc == ROGER_ENOTFOUND) {
 			cli_json_set(w->doc, "status",
 				     json_string("nothing_to_roll_back"));
 			if (rb->live_is_release)
-				cli_error("app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
-					  w->app_id, rb->live_rel.commit,
-					  w->cli->resolved_target->name);
+				cli_error(
+					"app '%s' has no release older than the live one (commit %.12s) on target '%s': nothing to roll back to",
+					w->app_id, rb->live_rel.commit,
+					w->cli->resolved_target->name);
 			else
-				cli_error("app '%s' has no release older than the live version on target '%s': nothing to roll back to",
-					  w->app_id,
-					  w->cli->resolved_target->name);
+				cli_error(
+					"app '%s' has no release older than the live version on target '%s': nothing to roll back to",
+					w->app_id,
+					w->cli->resolved_target->name);
 			return ROGER_EXIT_FAILURE;
 		}
 		if (rc < 0)
@@ -113,8 +116,8 @@ static void describe(char *out, size_t size, const char *version,
 		snprintf(out, size, "%s (commit %.12s, image %s)",
 			 version ? version : "?", r->commit, r->image);
 	else if (is_release && r->commit)
-		snprintf(out, size, "%s (commit %.12s)", version ? version : "?",
-			 r->commit);
+		snprintf(out, size, "%s (commit %.12s)",
+			 version ? version : "?", r->commit);
 	else
 		snprintf(out, size, "%s", version ? version : "?");
 }
@@ -145,9 +148,8 @@ static int show_changes(struct rollback *rb, struct roger_diff **out)
 		 rb->live_is_release);
 	describe(to, sizeof(to), rb->version, &rb->rel, rb->is_release);
 	printf("rolling back app '%s' from %s to %s:\n", w->app_id, from, to);
-	if (roger_diff_format_text(&text, *out, w->cli->color
-							? ROGER_DIFF_COLOR
-							: 0) < 0) {
+	if (roger_diff_format_text(&text, *out,
+				   w->cli->color ? ROGER_DIFF_COLOR : 0) < 0) {
 		cli_error("out of memory");
 		return ROGER_EXIT_FAILURE;
 	}
@@ -167,8 +169,8 @@ static int plan(struct cli_watch *w, const struct roger_marathon_app *app,
 	char desc[512], by[512];
 	int rc, status;
 
-	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id,
-					&err) < 0)
+	if (roger_marathon_app_versions(&rb->versions, w->m, w->app_id, &err) <
+	    0)
 		return cli_watch_app_failed(w, &err);
 	rb->live = app;
 	rb->live_is_release = roger_render_release(&rb->live_rel, app->json);
@@ -257,7 +259,8 @@ static int rollback_run(struct cli *cli, int argc, char **argv)
 
 const struct roger_cmd cmd_rollback = {
 	.name = "rollback",
-	.summary = "redeploy the previous release, or another version, and wait",
+	.summary =
+		"redeploy the previous release, or another version, and wait",
 	.opts = rollback_opts,
 	.max_operands = 1,
 	.run = rollback_run,

@@ -29,11 +29,15 @@ static int64_t timeout_ms;
 
 static const struct cmd_opt run_opts[] = {
 	OPT_BUILD_ALLOW_DIRTY(&args),
-	OPT_STRING(0, "cpus", &cpus_opt, "n", ARG_WORD, "CPUs for the command (default: the app's)"),
-	OPT_BOOL(0, "detach", &detach, "start the run, print its id and do not wait for it"),
-	OPT_INT(0, "mem", &mem_opt, "mb", 32, 1024 * 1024, "memory for the command in MiB (default: the app's)"),
+	OPT_STRING(0, "cpus", &cpus_opt, "n", ARG_WORD,
+		   "CPUs for the command (default: the app's)"),
+	OPT_BOOL(0, "detach", &detach,
+		 "start the run, print its id and do not wait for it"),
+	OPT_INT(0, "mem", &mem_opt, "mb", 32, 1024 * 1024,
+		"memory for the command in MiB (default: the app's)"),
 	OPT_BUILD_REF(&args),
-	OPT_DURATION(0, "timeout", &timeout_ms, 0, 7 * CLI_DAY, "stop the run after this long (0, the default: never)"),
+	OPT_DURATION(0, "timeout", &timeout_ms, 0, 7 * CLI_DAY,
+		     "stop the run after this long (0, the default: never)"),
 	OPT_END(),
 };
 
@@ -55,12 +59,15 @@ static int app_def(struct cli *cli, json_t **out)
 			return status;
 		if (kind == CLI_APP_EXTERNAL) {
 			/* nothing to build: the image its container names */
-			if ((status = cli_resolve_commit(cli, &args, commit)) == 0)
-				status = cli_render_image_app(cli, commit, NULL, out);
+			if ((status = cli_resolve_commit(cli, &args, commit)) ==
+			    0)
+				status = cli_render_image_app(cli, commit, NULL,
+							      out);
 			return status;
 		}
 		if (kind == CLI_APP_IMAGE) {
-			cli_error("--ref builds artifacts, not images: deploy that commit of the image app first, then 'roger run' runs in its live release");
+			cli_error(
+				"--ref builds artifacts, not images: deploy that commit of the image app first, then 'roger run' runs in its live release");
 			return ROGER_EXIT_USAGE;
 		}
 		if ((status = cli_build_artifact(cli, &args, &a)) == 0 &&
@@ -75,7 +82,8 @@ static int app_def(struct cli *cli, json_t **out)
 	if (roger_marathon_get_app(&app, m, cli->project->id, 0, &err) < 0) {
 		status = cli_fail_app(cli, cli->project->id, &err);
 		if (err.code == ROGER_ENOTFOUND)
-			cli_error("'roger run' runs in the app's live release: deploy it first, or name a commit with --ref");
+			cli_error(
+				"'roger run' runs in the app's live release: deploy it first, or name a commit with --ref");
 	} else {
 		*out = json_incref(app->json);
 	}
@@ -98,9 +106,12 @@ static int run(struct cli *cli, int argc, char **argv)
 
 	if (cpus_opt) {
 		job.cpus = strtod(cpus_opt, &end);
-		if (end == cpus_opt || *end || !(job.cpus >= 0.01 && job.cpus <= 1e6))
-			return cli_usage_error(cli, "invalid --cpus '%s': expected a number of CPUs, at least 0.01",
-					       cpus_opt);
+		if (end == cpus_opt || *end ||
+		    !(job.cpus >= 0.01 && job.cpus <= 1e6))
+			return cli_usage_error(
+				cli,
+				"invalid --cpus '%s': expected a number of CPUs, at least 0.01",
+				cpus_opt);
 	}
 	job.mem = (double)mem_opt;
 	if ((status = app_def(cli, &app)) != 0)
@@ -115,9 +126,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if ((status = cli_metronome(cli, true, &m)) != 0)
 		goto out;
-	rc = roger_metronome_get_job(&live, m,
-				     json_string_value(json_object_get(spec, "id")),
-				     ROGER_METRONOME_EMBED_SCHEDULES, &err);
+	rc = roger_metronome_get_job(
+		&live, m, json_string_value(json_object_get(spec, "id")),
+		ROGER_METRONOME_EMBED_SCHEDULES, &err);
 	if ((rc < 0 && rc != ROGER_ENOTFOUND) ||
 	    cli_job_put(cli, m, spec, NULL, live, &err) < 0) {
 		status = cli_fail(&err);
@@ -126,18 +137,19 @@ static int run(struct cli *cli, int argc, char **argv)
 	o.detach = detach;
 	o.timeout_ms = timeout_ms;
 	o.collect = cli->output == OUTPUT_JSON;
-	status = cli_job_run(cli, m, json_string_value(json_object_get(spec, "id")),
-			     &o, &res);
+	status = cli_job_run(cli, m,
+			     json_string_value(json_object_get(spec, "id")), &o,
+			     &res);
 	if (cli->output == OUTPUT_JSON && res.run_id[0]) {
-		json_t *doc = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "job",
-					json_string_value(json_object_get(spec, "id")),
-					"run_id", res.run_id, "command", cmd,
-					"detached", detach,
-					"exit_status", res.exit_status >= 0
-							       ? json_integer(res.exit_status)
-							       : json_null(),
-					"output", res.output ? json_incref(res.output)
-							     : json_array());
+		json_t *doc = json_pack(
+			"{s:s,s:s,s:s,s:b,s:o,s:o}", "job",
+			json_string_value(json_object_get(spec, "id")),
+			"run_id", res.run_id, "command", cmd, "detached",
+			detach, "exit_status",
+			res.exit_status >= 0 ? json_integer(res.exit_status)
+					     : json_null(),
+			"output",
+			res.output ? json_incref(res.output) : json_array());
 		int st;
 
 		if (status)
@@ -147,7 +159,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			status = st;
 	} else if (detach && status == 0 && !cli->quiet) {
 		printf("%s\n", res.run_id);
-		fprintf(stderr, "roger: run '%s' started; follow it with 'roger logs --job run --run %s -f'\n",
+		fprintf(stderr,
+			"roger: run '%s' started; follow it with 'roger logs --job run --run %s -f'\n",
 			res.run_id, res.run_id);
 	}
 	if (status == 0 && !detach && res.exit_status > 0)
@@ -167,13 +180,15 @@ static int run_run(struct cli *cli, int argc, char **argv)
 	int n = cli_parse_options(cli, argc, argv);
 
 	if (n < 1)
-		return cli_usage_error(cli, "missing the command to run (after --)");
+		return cli_usage_error(cli,
+				       "missing the command to run (after --)");
 	return run(cli, n, argv);
 }
 
 const struct roger_cmd cmd_run = {
 	.name = "run",
-	.summary = "run a one-off command in the app's release as a Metronome job, with its output and exit status",
+	.summary =
+		"run a one-off command in the app's release as a Metronome job, with its output and exit status",
 	.operands = "command [arg ...]",
 	.opts = run_opts,
 	.max_operands = -1,

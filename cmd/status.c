@@ -34,9 +34,12 @@ static struct cli_watch w = CLI_WATCH_INIT;
 static bool wait_opt;
 
 static const struct cmd_opt status_opts[] = {
-	OPT_STRING(0, "app", &w.app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
+	OPT_STRING(0, "app", &w.app_opt, "id", ARG_APP,
+		   "another app of the target instead of the project's"),
 	OPT_WATCH_TIMEOUT(&w),
-	OPT_BOOL(0, "wait", &wait_opt, "first wait until the deployment in progress ends, as deploy waits"),
+	OPT_BOOL(
+		0, "wait", &wait_opt,
+		"first wait until the deployment in progress ends, as deploy waits"),
 	OPT_END(),
 };
 
@@ -45,7 +48,7 @@ struct status {
 	const char *app_id;
 	struct roger_marathon_app *app;
 	struct roger_marathon_deployments *deps; /* NULL when not read */
-	struct roger_marathon_queue *queue;      /* NULL when not read */
+	struct roger_marathon_queue *queue; /* NULL when not read */
 	const struct roger_marathon_queue_entry *queued;
 	struct roger_release release;
 	bool is_release;
@@ -55,7 +58,7 @@ struct status {
 	json_t *wait; /* what --wait saw (its watch document), or NULL */
 	char *address; /* its stable address (cli_stable_address), or NULL */
 	struct roger_stats_sample *stats; /* NULL: no Mesos, or unreadable */
-	int waited;   /* the exit status of --wait */
+	int waited; /* the exit status of --wait */
 };
 
 /*
@@ -136,7 +139,8 @@ static bool task_usage(const struct status *s,
 
 	if (!st || !st->found)
 		return false;
-	if (!t->started_at || !roger_marathon_time_parse(&started, t->started_at))
+	if (!t->started_at ||
+	    !roger_marathon_time_parse(&started, t->started_at))
 		started = 0;
 	roger_stats_usage(u, NULL, &st->entry, (double)started / 1000.0);
 	return true;
@@ -234,7 +238,8 @@ static void print_release(const struct status *s)
 		return;
 	if (!strcmp(s->head, r->commit) && r->dirty)
 		printf("local:      HEAD is the live commit, but the live release has uncommitted changes of a work tree%s\n",
-		       s->dirty ? "; this one has uncommitted changes too" : "");
+		       s->dirty ? "; this one has uncommitted changes too"
+				: "");
 	else if (!strcmp(s->head, r->commit))
 		printf("local:      HEAD is the live commit%s\n",
 		       s->dirty ? ", with uncommitted changes" : "");
@@ -282,8 +287,9 @@ static void print_tasks(const struct status *s)
 	printf("tasks:\n");
 	for (size_t i = 0; i < a->n_tasks; i++) {
 		const struct roger_marathon_task *t = &a->tasks[i];
-		const char *health = health_name(s, t), *old = old_version(s, t);
-		const char *color = !strcmp(health, "healthy")	   ? "green"
+		const char *health = health_name(s, t),
+			   *old = old_version(s, t);
+		const char *color = !strcmp(health, "healthy")     ? "green"
 				    : !strcmp(health, "unhealthy") ? "red"
 								   : "";
 		char when[32], cpu[16], mem[40];
@@ -420,7 +426,6 @@ static void print_text(const struct status *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-
 static json_t *head_json(const struct status *s)
 {
 	if (!s->has_head)
@@ -451,36 +456,50 @@ static json_t *tasks_json(const struct status *s)
 
 		json_array_append_new(
 			list,
-			json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-				  "cpu",
-				  has_u && u.has_cpu
-					  ? json_pack("{s:f, s:o, s:o, s:b}", "used",
-						      u.cpus_used, "limit",
-						      u.cpus_limit > 0 ? json_real(u.cpus_limit) : json_null(),
-						      "percent",
-						      pc >= 0 ? json_real(pc) : json_null(),
-						      "since_start", 1)
-					  : json_null(),
-				  "mem",
-				  has_u && u.has_mem
-					  ? json_pack("{s:I, s:o, s:o}", "rss_bytes",
-						      (json_int_t)u.rss_bytes, "limit_bytes",
-						      u.mem_limit_bytes ? json_integer((json_int_t)u.mem_limit_bytes) : json_null(),
-						      "percent",
-						      pm >= 0 ? json_real(pm) : json_null())
-					  : json_null(),
-				  "id", cli_json_str(t->id), "host",
-				  cli_json_str(t->host), "ports", ports,
-				  "state", cli_json_str(t->state), "health",
-				  cli_json_str(strcmp(health, "-") ? health
-								  : NULL),
-				  "staged_at",
-				  cli_json_str(t->staged_at), "started_at",
-				  cli_json_str(t->started_at), "version",
-				  cli_json_str(t->version), "age_seconds",
-				  roger_marathon_time_parse(&ms, when)
-					  ? json_integer((s->now - ms) / 1000)
-					  : json_null()));
+			json_pack(
+				"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+				"cpu",
+				has_u && u.has_cpu
+					? json_pack(
+						  "{s:f, s:o, s:o, s:b}",
+						  "used", u.cpus_used, "limit",
+						  u.cpus_limit > 0
+							  ? json_real(
+								    u.cpus_limit)
+							  : json_null(),
+						  "percent",
+						  pc >= 0 ? json_real(pc)
+							  : json_null(),
+						  "since_start", 1)
+					: json_null(),
+				"mem",
+				has_u && u.has_mem
+					? json_pack(
+						  "{s:I, s:o, s:o}",
+						  "rss_bytes",
+						  (json_int_t)u.rss_bytes,
+						  "limit_bytes",
+						  u.mem_limit_bytes
+							  ? json_integer(
+								    (json_int_t)u
+									    .mem_limit_bytes)
+							  : json_null(),
+						  "percent",
+						  pm >= 0 ? json_real(pm)
+							  : json_null())
+					: json_null(),
+				"id", cli_json_str(t->id), "host",
+				cli_json_str(t->host), "ports", ports, "state",
+				cli_json_str(t->state), "health",
+				cli_json_str(strcmp(health, "-") ? health
+								 : NULL),
+				"staged_at", cli_json_str(t->staged_at),
+				"started_at", cli_json_str(t->started_at),
+				"version", cli_json_str(t->version),
+				"age_seconds",
+				roger_marathon_time_parse(&ms, when)
+					? json_integer((s->now - ms) / 1000)
+					: json_null()));
 	}
 	return list;
 }
@@ -491,9 +510,9 @@ static json_t *deployments_json(const struct status *s)
 
 	if (!s->deps) {
 		for (size_t i = 0; i < s->app->n_deployments; i++)
-			json_array_append_new(list,
-					      json_pack("{s:s}", "id",
-							s->app->deployments[i]));
+			json_array_append_new(
+				list, json_pack("{s:s}", "id",
+						s->app->deployments[i]));
 		return list;
 	}
 	for (size_t i = 0; i < s->deps->n; i++) {
@@ -525,12 +544,12 @@ static json_t *failure_json(const struct status *s)
 
 	if (!s->app->has_last_task_failure)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "task_id",
-			 cli_json_str(f->task_id), "state",
-			 cli_json_str(f->state), "message",
-			 cli_json_str(f->message), "host", cli_json_str(f->host),
-			 "timestamp", cli_json_str(f->timestamp), "version",
-			 cli_json_str(f->version));
+	return json_pack(
+		"{s:o, s:o, s:o, s:o, s:o, s:o}", "task_id",
+		cli_json_str(f->task_id), "state", cli_json_str(f->state),
+		"message", cli_json_str(f->message), "host",
+		cli_json_str(f->host), "timestamp", cli_json_str(f->timestamp),
+		"version", cli_json_str(f->version));
 }
 
 static json_t *queue_json(const struct status *s)
@@ -553,11 +572,12 @@ static int print_json(const struct status *s)
 		"app", s->app_id, "target", s->cli->resolved_target->name,
 		"version", cli_json_str(a->version), "last_config_change_at",
 		cli_json_str(a->last_config_change_at), "last_scaling_at",
-		cli_json_str(a->last_scaling_at), "release", cli_release_json(&s->release, s->is_release),
-		"head", head_json(s), "instances", "wanted", a->instances,
-		"running", a->tasks_running, "staged", a->tasks_staged,
-		"healthy", a->tasks_healthy, "unhealthy", a->tasks_unhealthy,
-		"tasks", tasks_json(s), "deployments", deployments_json(s),
+		cli_json_str(a->last_scaling_at), "release",
+		cli_release_json(&s->release, s->is_release), "head",
+		head_json(s), "instances", "wanted", a->instances, "running",
+		a->tasks_running, "staged", a->tasks_staged, "healthy",
+		a->tasks_healthy, "unhealthy", a->tasks_unhealthy, "tasks",
+		tasks_json(s), "deployments", deployments_json(s),
 		"last_task_failure", failure_json(s), "queue", queue_json(s));
 
 	if (doc)
@@ -590,8 +610,9 @@ static void read_stats(struct status *s)
 			s->stats = NULL;
 	}
 	if (!s->stats)
-		cli_warn("cannot read the tasks' resource use, leaving it out: %s",
-			 err.msg);
+		cli_warn(
+			"cannot read the tasks' resource use, leaving it out: %s",
+			err.msg);
 	roger_mesos_free(mesos);
 }
 
@@ -601,8 +622,9 @@ static void read_extras(struct status *s, struct roger_marathon *m)
 
 	if (s->app->n_deployments &&
 	    roger_marathon_deployments(&s->deps, m, &err) < 0) {
-		cli_warn("cannot read the deployments, showing their ids only: %s",
-			 err.msg);
+		cli_warn(
+			"cannot read the deployments, showing their ids only: %s",
+			err.msg);
 		s->deps = NULL;
 	}
 	roger_err_clear(&err);
@@ -655,8 +677,9 @@ static int wait_deployment(struct status *s, bool *removed)
 	w.observing = true;
 	if ((status = cli_watch_setup(&w)) != 0)
 		goto out;
-	snprintf(w.label, sizeof(w.label), "waiting for deployment '%s' of '%s'",
-		 res.deployment_id, s->app_id);
+	snprintf(w.label, sizeof(w.label),
+		 "waiting for deployment '%s' of '%s'", res.deployment_id,
+		 s->app_id);
 	snprintf(done, sizeof(done), "deployment '%s' of app '%s' %s",
 		 res.deployment_id, s->app_id,
 		 *removed ? "ended: the app is removed" : "ended");
@@ -664,10 +687,10 @@ static int wait_deployment(struct status *s, bool *removed)
 	g.before = s->app;
 	g.instances = *removed ? 0 : -1;
 	g.flags = *removed ? ROGER_DEPLOY_REMOVE : 0;
-	g.default_timeout_ms = *removed ? roger_deploy_remove_timeout_ms(s->app)
-					: roger_deploy_default_timeout_ms(
-						  s->app, -1,
-						  cli_watch_settle_ms(&w));
+	g.default_timeout_ms =
+		*removed ? roger_deploy_remove_timeout_ms(s->app)
+			 : roger_deploy_default_timeout_ms(
+				   s->app, -1, cli_watch_settle_ms(&w));
 	g.done = done;
 	status = cli_watch_run(&w, &g);
 	s->wait = json_incref(w.doc);
@@ -683,12 +706,13 @@ static int read_app(struct status *s, struct roger_marathon *m)
 
 	roger_marathon_app_free(s->app);
 	s->app = NULL;
-	if (roger_marathon_get_app(&s->app, m, s->app_id,
-				   ROGER_MARATHON_EMBED_TASKS |
-					   ROGER_MARATHON_EMBED_LAST_TASK_FAILURE |
-					   ROGER_MARATHON_EMBED_DEPLOYMENTS |
-					   ROGER_MARATHON_EMBED_COUNTS,
-				   &err) < 0)
+	if (roger_marathon_get_app(
+		    &s->app, m, s->app_id,
+		    ROGER_MARATHON_EMBED_TASKS |
+			    ROGER_MARATHON_EMBED_LAST_TASK_FAILURE |
+			    ROGER_MARATHON_EMBED_DEPLOYMENTS |
+			    ROGER_MARATHON_EMBED_COUNTS,
+		    &err) < 0)
 		return cli_fail_app(s->cli, s->app_id, &err);
 	return ROGER_EXIT_OK;
 }
@@ -702,7 +726,9 @@ static int status_run(struct cli *cli, int argc, char **argv)
 
 	cli_parse_options(cli, argc, argv);
 	if (w.timeout_ms >= 0 && !wait_opt)
-		return cli_usage_error(cli, "--timeout is how long --wait waits: give --wait too");
+		return cli_usage_error(
+			cli,
+			"--timeout is how long --wait waits: give --wait too");
 	s.cli = cli;
 	if ((status = cli_app_id(cli, w.app_opt, &s.app_id)) != 0 ||
 	    (status = cli_marathon(cli, false, &m)) != 0 ||
@@ -755,7 +781,8 @@ out:
 
 const struct roger_cmd cmd_status = {
 	.name = "status",
-	.summary = "show the live app: release, instances, tasks, deployments, failures",
+	.summary =
+		"show the live app: release, instances, tasks, deployments, failures",
 	.opts = status_opts,
 	.run = status_run,
 };

@@ -37,18 +37,20 @@ static const char *app_opt;
 static int64_t interval_ms = DEFAULT_INTERVAL_MS;
 
 static const struct cmd_opt top_opts[] = {
-	OPT_STRING(0, "app", &app_opt, "id", ARG_APP, "another app of the target instead of the project's"),
-	OPT_DURATION(0, "interval", &interval_ms, 200, CLI_DAY, "time between two samples (default 2s)"),
+	OPT_STRING(0, "app", &app_opt, "id", ARG_APP,
+		   "another app of the target instead of the project's"),
+	OPT_DURATION(0, "interval", &interval_ms, 200, CLI_DAY,
+		     "time between two samples (default 2s)"),
 	OPT_END(),
 };
 
 /* One row: a task, or the total. */
 struct row {
 	char name[64];
-	const char *id;   /* NULL for the total */
+	const char *id; /* NULL for the total */
 	const char *host;
 	struct roger_stats_usage u;
-	bool has_sample;  /* the agent reported the task */
+	bool has_sample; /* the agent reported the task */
 	const char *error;
 };
 
@@ -89,7 +91,8 @@ static int sample(struct top *t)
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
+	return strcmp(((const struct row *)a)->name,
+		      ((const struct row *)b)->name);
 }
 
 /* The rows from the last two samples (the total last). */
@@ -112,14 +115,17 @@ static void compute(struct top *t)
 
 		if (!mt->id || !cur)
 			continue;
-		roger_logs_short_name(r->name, sizeof(r->name), mt->id, taken, n);
+		roger_logs_short_name(r->name, sizeof(r->name), mt->id, taken,
+				      n);
 		taken[n++] = r->name;
 		r->id = mt->id;
 		r->host = mt->host;
 		r->has_sample = cur->found;
 		r->error = cur->error;
 		if (cur->found)
-			roger_stats_usage(&r->u, prev && prev->found ? &prev->entry : NULL,
+			roger_stats_usage(&r->u,
+					  prev && prev->found ? &prev->entry
+							      : NULL,
 					  &cur->entry, 0);
 	}
 	free(taken);
@@ -276,22 +282,26 @@ static json_t *usage_json(const struct roger_stats_usage *u)
 
 	return json_pack(
 		"{s:o, s:o}", "cpu",
-		u->has_cpu ? json_pack("{s:f, s:o, s:o}", "used", u->cpus_used,
-				       "limit",
-				       u->cpus_limit > 0 ? json_real(u->cpus_limit)
-							 : json_null(),
-				       "percent",
-				       pc >= 0 ? json_real(pc) : json_null())
-			   : json_null(),
+		u->has_cpu
+			? json_pack("{s:f, s:o, s:o}", "used", u->cpus_used,
+				    "limit",
+				    u->cpus_limit > 0 ? json_real(u->cpus_limit)
+						      : json_null(),
+				    "percent",
+				    pc >= 0 ? json_real(pc) : json_null())
+			: json_null(),
 		"mem",
-		u->has_mem ? json_pack("{s:I, s:o, s:o}", "rss_bytes",
-				       (json_int_t)u->rss_bytes, "limit_bytes",
-				       u->mem_limit_bytes
-					       ? json_integer((json_int_t)u->mem_limit_bytes)
-					       : json_null(),
-				       "percent",
-				       pm >= 0 ? json_real(pm) : json_null())
-			   : json_null());
+		u->has_mem
+			? json_pack("{s:I, s:o, s:o}", "rss_bytes",
+				    (json_int_t)u->rss_bytes, "limit_bytes",
+				    u->mem_limit_bytes
+					    ? json_integer(
+						      (json_int_t)u
+							      ->mem_limit_bytes)
+					    : json_null(),
+				    "percent",
+				    pm >= 0 ? json_real(pm) : json_null())
+			: json_null());
 }
 
 static int print_json(const struct top *t)
@@ -309,17 +319,16 @@ static int print_json(const struct top *t)
 		cli_json_set(o, "id", json_string(r->id));
 		cli_json_set(o, "name", json_string(r->name));
 		cli_json_set(o, "host", cli_json_str(r->host));
-		cli_json_set(o, "error", cli_json_str(r->has_sample ? NULL : r->error));
+		cli_json_set(o, "error",
+			     cli_json_str(r->has_sample ? NULL : r->error));
 		json_array_append_new(tasks, o);
 	}
-	return cli_print_doc(t->cli,
-			     json_pack("{s:s, s:s, s:f, s:o, s:o}", "app",
-				       t->app_id, "target",
-				       t->cli->resolved_target->name,
-				       "interval_seconds",
-				       (double)interval_ms / 1000.0, "tasks",
-				       tasks, "total",
-				       total ? total : json_null()));
+	return cli_print_doc(
+		t->cli, json_pack("{s:s, s:s, s:f, s:o, s:o}", "app", t->app_id,
+				  "target", t->cli->resolved_target->name,
+				  "interval_seconds",
+				  (double)interval_ms / 1000.0, "tasks", tasks,
+				  "total", total ? total : json_null()));
 }
 
 /* ---- the terminal ------------------------------------------------------------------ */
@@ -361,10 +370,12 @@ static void draw(const struct top *t)
 
 	roger_duration_format(every, sizeof(every), interval_ms);
 	/* home, then each line cleared to its end, then the rest cleared */
-	roger_buf_addf(&b, "\033[H%s%s%s on %s, every %s (q quits)\033[K\r\n\033[K\r\n",
-		       cli_color(t->cli, "bold"), t->app_id,
-		       cli_color(t->cli, "reset"), t->cli->resolved_target->name,
-		       every);
+	roger_buf_addf(
+		&b,
+		"\033[H%s%s%s on %s, every %s (q quits)\033[K\r\n\033[K\r\n",
+		cli_color(t->cli, "bold"), t->app_id,
+		cli_color(t->cli, "reset"), t->cli->resolved_target->name,
+		every);
 	if (t->n_rows <= 1)
 		roger_buf_adds(&b, "no running task\033[K\r\n");
 	else
@@ -459,8 +470,9 @@ static int top_run(struct cli *cli, int argc, char **argv)
 	    (status = cli_marathon(cli, false, &t.m)) != 0)
 		goto out;
 	if (!cli->resolved_target->mesos) {
-		cli_error("target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
-			  cli->resolved_target->name);
+		cli_error(
+			"target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
+			cli->resolved_target->name);
 		status = ROGER_EXIT_INVALID;
 		goto out;
 	}
@@ -507,7 +519,8 @@ out:
 
 const struct roger_cmd cmd_top = {
 	.name = "top",
-	.summary = "show what the app's tasks consume: cpu and memory against their limits",
+	.summary =
+		"show what the app's tasks consume: cpu and memory against their limits",
 	.opts = top_opts,
 	.run = top_run,
 };

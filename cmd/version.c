@@ -17,9 +17,9 @@ static int version_run(struct cli *cli, int argc, char **argv)
 {
 	cli_parse_options(cli, argc, argv);
 	if (cli->output == OUTPUT_JSON)
-		return cli_print_doc(cli, json_pack("{s:s,s:s}", "version",
-						    roger_version(), "artifacts",
-						    roger_pack_compressor()));
+		return cli_print_doc(
+			cli, json_pack("{s:s,s:s}", "version", roger_version(),
+				       "artifacts", roger_pack_compressor()));
 	cli_print_version();
 	return ROGER_EXIT_OK;
 }

@@ -86,14 +86,20 @@ bool roger_address_template_ok(const char *tmpl, char *why, size_t why_size)
 	const char *p = tmpl;
 
 	if (!tmpl || !*tmpl) {
-		snprintf(why, why_size, "empty: give an address such as \"https://{vhost}\" or \"http://lb.example.com:{servicePort}\"");
+		snprintf(
+			why, why_size,
+			"empty: give an address such as \"https://{vhost}\" or \"http://lb.example.com:{servicePort}\"");
 		return false;
 	}
 	while ((p = strchr(p, '{'))) {
 		const char *end = strchr(p, '}');
 
-		if (!end || (strncmp(p, "{vhost}", 7) && strncmp(p, "{servicePort}", 13))) {
-			snprintf(why, why_size, "unknown placeholder at '%.20s': only {vhost} and {servicePort} are filled in", p);
+		if (!end || (strncmp(p, "{vhost}", 7) &&
+			     strncmp(p, "{servicePort}", 13))) {
+			snprintf(
+				why, why_size,
+				"unknown placeholder at '%.20s': only {vhost} and {servicePort} are filled in",
+				p);
 			return false;
 		}
 		p = end + 1;

@@ -35,9 +35,9 @@ ROGER_EXTERN const char *roger_address_scheme(const json_t *def);
  * array of strings in *out: "http://host:port/" when `def` gives a
  * scheme (roger_address_scheme), else "host:port".  ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_address_list(json_t **out, const json_t *def,
-		   const struct roger_marathon_app *app, struct roger_err *err);
+ROGER_EXTERN int roger_address_list(json_t **out, const json_t *def,
+				    const struct roger_marathon_app *app,
+				    struct roger_err *err);
 
 /* Where a target's load balancer answers (see roger_address_stable). */
 struct roger_address_router {

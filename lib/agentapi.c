@@ -23,8 +23,8 @@
 #include "util.h"
 
 #define OUT_HEAD "{\"type\":\"DATA\",\"data\":{\"type\":\""
-#define IN_HEAD                                                                \
-	"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":"    \
+#define IN_HEAD                                                            \
+	"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":" \
 	"{\"type\":\"PROCESS_IO\",\"process_io\":"
 #define DATA_MID "\",\"data\":\""
 
@@ -84,9 +84,9 @@ nomem:
 
 static json_t *wrap_input(json_t *process_io)
 {
-	return json_pack("{s:s, s:{s:s, s:o}}", "type", "ATTACH_CONTAINER_INPUT",
-			 "attach_container_input", "type", "PROCESS_IO",
-			 "process_io", process_io);
+	return json_pack("{s:s, s:{s:s, s:o}}", "type",
+			 "ATTACH_CONTAINER_INPUT", "attach_container_input",
+			 "type", "PROCESS_IO", "process_io", process_io);
 }
 
 int roger_agentapi_heartbeat_record(struct roger_buf *out, bool input,
@@ -103,11 +103,10 @@ int roger_agentapi_heartbeat_record(struct roger_buf *out, bool input,
 int roger_agentapi_tty_record(struct roger_buf *out, unsigned rows,
 			      unsigned columns)
 {
-	json_t *pio = json_pack("{s:s, s:{s:s, s:{s:{s:I, s:I}}}}", "type",
-				"CONTROL", "control", "type", "TTY_INFO",
-				"tty_info", "window_size", "rows",
-				(json_int_t)rows, "columns",
-				(json_int_t)columns);
+	json_t *pio = json_pack(
+		"{s:s, s:{s:s, s:{s:{s:I, s:I}}}}", "type", "CONTROL",
+		"control", "type", "TTY_INFO", "tty_info", "window_size",
+		"rows", (json_int_t)rows, "columns", (json_int_t)columns);
 
 	return add_json_record(out, pio ? wrap_input(pio) : NULL);
 }
@@ -121,9 +120,9 @@ static json_t *cid_json(const struct roger_agentapi_cid *cid)
 		json_t *p = json_pack("{s:s}", "value", cid->parent);
 
 		if (p && cid->grandparent)
-			json_object_set_new(p, "parent",
-					    json_pack("{s:s}", "value",
-						      cid->grandparent));
+			json_object_set_new(
+				p, "parent",
+				json_pack("{s:s}", "value", cid->grandparent));
 		json_object_set_new(j, "parent", p);
 	}
 	return j;
@@ -132,11 +131,11 @@ static json_t *cid_json(const struct roger_agentapi_cid *cid)
 int roger_agentapi_attach_record(struct roger_buf *out,
 				 const struct roger_agentapi_cid *cid)
 {
-	return add_json_record(
-		out, json_pack("{s:s, s:{s:s, s:o}}", "type",
-			       "ATTACH_CONTAINER_INPUT",
-			       "attach_container_input", "type",
-			       "CONTAINER_ID", "container_id", cid_json(cid)));
+	return add_json_record(out, json_pack("{s:s, s:{s:s, s:o}}", "type",
+					      "ATTACH_CONTAINER_INPUT",
+					      "attach_container_input", "type",
+					      "CONTAINER_ID", "container_id",
+					      cid_json(cid)));
 }
 
 /* ---- reading records -------------------------------------------------------- */
@@ -179,8 +178,7 @@ static int fast_data(struct roger_agentapi_pio *out, struct roger_buf *data,
 	if (stream < 0)
 		return 0;
 	p += strlen(stream_names[stream]) + ml;
-	if ((size_t)(p - rec) + tl > len ||
-	    memcmp(rec + len - tl, tail, tl))
+	if ((size_t)(p - rec) + tl > len || memcmp(rec + len - tl, tail, tl))
 		return 0;
 	/*
 	 * Escapes or a stray quote inside are outside base64's alphabet, so
@@ -201,23 +199,28 @@ static int pio_read(struct roger_agentapi_pio *out, struct roger_buf *data,
 	const char *type = str(pio, "type");
 
 	if (!json_is_object(pio))
-		return roger_err_set(err, ROGER_EINVALID, "a ProcessIO that is not an object");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "a ProcessIO that is not an object");
 	if (type && !strcmp(type, "DATA")) {
 		json_t *d = json_object_get(pio, "data");
 		int stream = stream_of(str(d, "type"));
 		json_t *bytes = json_object_get(d, "data");
 
 		if (stream < 0 || (input != (stream == ROGER_AGENTAPI_STDIN)))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "a ProcessIO DATA record of type '%s'",
-					     str(d, "type") ? str(d, "type") : "");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"a ProcessIO DATA record of type '%s'",
+				str(d, "type") ? str(d, "type") : "");
 		if (bytes && !json_is_string(bytes))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "a ProcessIO DATA record whose 'data' is not a string");
-		if (bytes && roger_base64_decode_add(data, json_string_value(bytes),
-						     json_string_length(bytes)) < 0)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "a ProcessIO DATA record whose 'data' is not base64");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"a ProcessIO DATA record whose 'data' is not a string");
+		if (bytes &&
+		    roger_base64_decode_add(data, json_string_value(bytes),
+					    json_string_length(bytes)) < 0)
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"a ProcessIO DATA record whose 'data' is not base64");
 		out->kind = ROGER_AGENTAPI_PIO_DATA;
 		out->stream = (enum roger_agentapi_stream)stream;
 		return 0;
@@ -232,16 +235,20 @@ static int pio_read(struct roger_agentapi_pio *out, struct roger_buf *data,
 		out->kind = ROGER_AGENTAPI_PIO_HEARTBEAT;
 		if (!ctype || strcmp(ctype, "TTY_INFO"))
 			return 0;
-		if (!roger_json_int(json_object_get(ws, "rows"), 0, UINT16_MAX, &rows) ||
-		    !roger_json_int(json_object_get(ws, "columns"), 0, UINT16_MAX, &cols))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "a TTY_INFO record without 'window_size' 'rows' and 'columns'");
+		if (!roger_json_int(json_object_get(ws, "rows"), 0, UINT16_MAX,
+				    &rows) ||
+		    !roger_json_int(json_object_get(ws, "columns"), 0,
+				    UINT16_MAX, &cols))
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"a TTY_INFO record without 'window_size' 'rows' and 'columns'");
 		out->kind = ROGER_AGENTAPI_PIO_TTY_INFO;
 		out->rows = (unsigned)rows;
 		out->columns = (unsigned)cols;
 		return 0;
 	}
-	return roger_err_set(err, ROGER_EINVALID, "a ProcessIO record of type '%s'",
+	return roger_err_set(err, ROGER_EINVALID,
+			     "a ProcessIO record of type '%s'",
 			     type ? type : "");
 }
 
@@ -348,23 +355,31 @@ int roger_agentapi_input_parse(struct roger_agentapi_pio *out,
 	itype = str(in, "type");
 	if (!type || strcmp(type, "ATTACH_CONTAINER_INPUT")) {
 		snprintf(other_call, 64, "%s", type ? type : "UNKNOWN");
-		roger_err_set(err, ROGER_EINVALID, "a record of a %s call instead of ATTACH_CONTAINER_INPUT",
-			      other_call);
+		roger_err_set(
+			err, ROGER_EINVALID,
+			"a record of a %s call instead of ATTACH_CONTAINER_INPUT",
+			other_call);
 	} else if (!json_is_object(in)) {
-		roger_err_set(err, ROGER_EINVALID, "Expecting 'attach_container_input' to be present");
+		roger_err_set(
+			err, ROGER_EINVALID,
+			"Expecting 'attach_container_input' to be present");
 	} else if (itype && !strcmp(itype, "CONTAINER_ID")) {
 		if (cid_read(&cid, json_object_get(in, "container_id")) < 0 ||
 		    cid_keep(out, &cid) < 0) {
-			roger_err_set(err, ROGER_EINVALID, "Expecting 'attach_container_input.container_id' to be a container id");
+			roger_err_set(
+				err, ROGER_EINVALID,
+				"Expecting 'attach_container_input.container_id' to be a container id");
 		} else {
 			out->kind = ROGER_AGENTAPI_PIO_CONTAINER;
 			rc = 0;
 		}
 	} else if (itype && !strcmp(itype, "PROCESS_IO")) {
-		rc = pio_read(out, data, json_object_get(in, "process_io"), true,
-			      err);
+		rc = pio_read(out, data, json_object_get(in, "process_io"),
+			      true, err);
 	} else {
-		roger_err_set(err, ROGER_EINVALID, "Expecting 'attach_container_input.type' to be CONTAINER_ID or PROCESS_IO");
+		roger_err_set(
+			err, ROGER_EINVALID,
+			"Expecting 'attach_container_input.type' to be CONTAINER_ID or PROCESS_IO");
 	}
 	json_decref(j);
 	if (rc < 0)
@@ -408,19 +423,19 @@ int roger_agentapi_launch_call(struct roger_buf *out,
 			    "arguments", args);
 	container = json_pack("{s:s}", "type", "MESOS");
 	if (tty && command)
-		json_object_set_new(
-			command, "environment",
-			json_pack("{s:[{s:s, s:s, s:s}]}", "variables", "name",
-				  "TERM", "type", "VALUE", "value",
-				  term && *term ? term : "xterm"));
+		json_object_set_new(command, "environment",
+				    json_pack("{s:[{s:s, s:s, s:s}]}",
+					      "variables", "name", "TERM",
+					      "type", "VALUE", "value",
+					      term && *term ? term : "xterm"));
 	if (tty && container)
-		json_object_set_new(
-			container, "tty_info",
-			rows && columns
-				? json_pack("{s:{s:i, s:i}}", "window_size",
-					    "rows", (int)rows, "columns",
-					    (int)columns)
-				: json_object());
+		json_object_set_new(container, "tty_info",
+				    rows && columns
+					    ? json_pack("{s:{s:i, s:i}}",
+							"window_size", "rows",
+							(int)rows, "columns",
+							(int)columns)
+					    : json_object());
 	return add_json(out, json_pack("{s:s, s:{s:o, s:o, s:o}}", "type",
 				       "LAUNCH_NESTED_CONTAINER_SESSION",
 				       "launch_nested_container_session",
@@ -486,21 +501,29 @@ static int launch_read(struct roger_agentapi_call *c, const json_t *l,
 	size_t i, n = 0;
 
 	if (!c->cid.parent)
-		return invalid(err, "Expecting 'launch_nested_container_session.container_id.parent' to be present");
+		return invalid(
+			err,
+			"Expecting 'launch_nested_container_session.container_id.parent' to be present");
 	if (!json_is_object(cmd))
-		return invalid(err, "Expecting 'launch_nested_container_session.command' to be present");
+		return invalid(
+			err,
+			"Expecting 'launch_nested_container_session.command' to be present");
 	c->shell = json_is_true(json_object_get(cmd, "shell"));
 	c->value = str(cmd, "value");
 	c->user = str(cmd, "user");
 	if ((args && !json_is_array(args)) || (vars && !json_is_array(vars)))
-		return invalid(err, "Expecting 'command.arguments' and 'command.environment.variables' to be arrays");
+		return invalid(
+			err,
+			"Expecting 'command.arguments' and 'command.environment.variables' to be arrays");
 	c->arguments = calloc(json_array_size(args) + 1, sizeof(char *));
 	c->env = calloc(json_array_size(vars) + 1, sizeof(char *));
 	if (!c->arguments || !c->env)
 		return nomem(err);
 	json_array_foreach(args, i, v) {
 		if (!json_is_string(v))
-			return invalid(err, "Expecting 'command.arguments' to hold strings");
+			return invalid(
+				err,
+				"Expecting 'command.arguments' to hold strings");
 		c->arguments[i] = json_string_value(v);
 	}
 	json_array_foreach(vars, i, v) {
@@ -509,7 +532,9 @@ static int launch_read(struct roger_agentapi_call *c, const json_t *l,
 
 		if (!name || !*name || strchr(name, '=') ||
 		    (type && strcmp(type, "VALUE")) || !value)
-			return invalid(err, "Expecting each 'command.environment.variables' entry to have a 'name' and a 'value'");
+			return invalid(
+				err,
+				"Expecting each 'command.environment.variables' entry to have a 'name' and a 'value'");
 		if (asprintf(&c->env[n], "%s=%s", name, value) < 0) {
 			c->env[n] = NULL;
 			return nomem(err);
@@ -519,15 +544,20 @@ static int launch_read(struct roger_agentapi_call *c, const json_t *l,
 	if (!c->value && !c->arguments[0])
 		return invalid(err, "Expecting 'command.value' to be present");
 	if (c->shell && !c->value)
-		return invalid(err, "Shell specified but no command value provided");
+		return invalid(err,
+			       "Shell specified but no command value provided");
 	if (tty) {
 		const json_t *ws = json_object_get(tty, "window_size");
 		int64_t rows = 0, cols = 0;
 
 		c->tty = true;
-		if (ws && (!roger_json_int(json_object_get(ws, "rows"), 0, UINT16_MAX, &rows) ||
-			   !roger_json_int(json_object_get(ws, "columns"), 0, UINT16_MAX, &cols)))
-			return invalid(err, "Expecting 'tty_info.window_size' to have 'rows' and 'columns'");
+		if (ws && (!roger_json_int(json_object_get(ws, "rows"), 0,
+					   UINT16_MAX, &rows) ||
+			   !roger_json_int(json_object_get(ws, "columns"), 0,
+					   UINT16_MAX, &cols)))
+			return invalid(
+				err,
+				"Expecting 'tty_info.window_size' to have 'rows' and 'columns'");
 		c->rows = (unsigned)rows;
 		c->columns = (unsigned)cols;
 	}
@@ -560,7 +590,8 @@ int roger_agentapi_call_parse(struct roger_agentapi_call *out, const char *body,
 		if (!json_is_object(sub)) {
 			char what[128];
 
-			snprintf(what, sizeof(what), "Expecting '%s' to be present",
+			snprintf(what, sizeof(what),
+				 "Expecting '%s' to be present",
 				 call_types[i].key);
 			rc = invalid(err, what);
 			goto out;
@@ -570,7 +601,9 @@ int roger_agentapi_call_parse(struct roger_agentapi_call *out, const char *body,
 	    c.type == ROGER_AGENTAPI_CALL_ATTACH_INPUT)
 		goto out;
 	if (cid_read(&c.cid, json_object_get(sub, "container_id")) < 0) {
-		rc = invalid(err, "Expecting 'container_id' to be a container id with a 'value'");
+		rc = invalid(
+			err,
+			"Expecting 'container_id' to be a container id with a 'value'");
 		goto out;
 	}
 	if (c.type == ROGER_AGENTAPI_CALL_LAUNCH_SESSION &&
@@ -590,12 +623,12 @@ out:
 int roger_agentapi_wait_response(struct roger_buf *out, bool nested,
 				 int wait_status)
 {
-	return add_json(out, json_pack("{s:s, s:{s:i}}", "type",
-				       nested ? "WAIT_NESTED_CONTAINER"
-					      : "WAIT_CONTAINER",
-				       nested ? "wait_nested_container"
-					      : "wait_container",
-				       "exit_status", wait_status));
+	return add_json(
+		out,
+		json_pack("{s:s, s:{s:i}}", "type",
+			  nested ? "WAIT_NESTED_CONTAINER" : "WAIT_CONTAINER",
+			  nested ? "wait_nested_container" : "wait_container",
+			  "exit_status", wait_status));
 }
 
 int roger_agentapi_wait_parse(int *status, bool *has_status, const char *body,
@@ -612,14 +645,16 @@ int roger_agentapi_wait_parse(int *status, bool *has_status, const char *body,
 		w = json_object_get(j, "wait_nested_container");
 	if (!json_is_object(w)) {
 		json_decref(j);
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the answer to WAIT_CONTAINER has no 'wait_container'");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the answer to WAIT_CONTAINER has no 'wait_container'");
 	}
 	st = json_object_get(w, "exit_status");
 	if (st && !roger_json_int(st, INT32_MIN, INT32_MAX, &v)) {
 		json_decref(j);
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the answer to WAIT_CONTAINER has an 'exit_status' that is not a whole number");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the answer to WAIT_CONTAINER has an 'exit_status' that is not a whole number");
 	}
 	*has_status = st != NULL;
 	*status = st ? (int)v : 0;

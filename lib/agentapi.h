@@ -32,7 +32,7 @@ struct roger_err;
 /* A container id: `value`, and the parent's value for a nested one. */
 struct roger_agentapi_cid {
 	const char *value;
-	const char *parent;      /* NULL: a top-level container */
+	const char *parent; /* NULL: a top-level container */
 	const char *grandparent; /* NULL: none (a pod task's parent) */
 };
 
@@ -64,9 +64,9 @@ int roger_agentapi_attach_record(struct roger_buf *out,
 				 const struct roger_agentapi_cid *cid);
 
 enum roger_agentapi_pio_kind {
-	ROGER_AGENTAPI_PIO_DATA,      /* stream bytes (data may be empty) */
+	ROGER_AGENTAPI_PIO_DATA, /* stream bytes (data may be empty) */
 	ROGER_AGENTAPI_PIO_HEARTBEAT, /* nothing to do */
-	ROGER_AGENTAPI_PIO_TTY_INFO,  /* a window size */
+	ROGER_AGENTAPI_PIO_TTY_INFO, /* a window size */
 	ROGER_AGENTAPI_PIO_CONTAINER, /* input only: the first record */
 };
 
@@ -74,7 +74,7 @@ enum roger_agentapi_pio_kind {
 struct roger_agentapi_pio {
 	enum roger_agentapi_pio_kind kind;
 	enum roger_agentapi_stream stream; /* DATA */
-	unsigned rows, columns;            /* TTY_INFO */
+	unsigned rows, columns; /* TTY_INFO */
 	/* CONTAINER: the id, its strings in `id_buf` ("value\0parent\0..."). */
 	struct roger_agentapi_cid cid;
 	char id_buf[3 * 256];
@@ -127,7 +127,7 @@ enum roger_agentapi_call_type {
 	ROGER_AGENTAPI_CALL_LAUNCH_SESSION,
 	ROGER_AGENTAPI_CALL_ATTACH_INPUT,
 	ROGER_AGENTAPI_CALL_ATTACH_OUTPUT,
-	ROGER_AGENTAPI_CALL_WAIT,        /* WAIT_CONTAINER */
+	ROGER_AGENTAPI_CALL_WAIT, /* WAIT_CONTAINER */
 	ROGER_AGENTAPI_CALL_WAIT_NESTED, /* WAIT_NESTED_CONTAINER */
 };
 
@@ -141,8 +141,8 @@ struct roger_agentapi_call {
 	bool shell;
 	const char *value;
 	const char **arguments; /* NULL-terminated, may be empty */
-	char **env;             /* "NAME=value", NULL-terminated (owned) */
-	const char *user;       /* NULL: none asked */
+	char **env; /* "NAME=value", NULL-terminated (owned) */
+	const char *user; /* NULL: none asked */
 	bool tty;
 	unsigned rows, columns; /* tty_info.window_size, 0 when absent */
 };
@@ -160,7 +160,8 @@ void roger_agentapi_call_release(struct roger_agentapi_call *c);
 
 /* ---- exit status ------------------------------------------------------------ */
 
-/* The agent's answer to WAIT: {"type":...,"wait_container":{"exit_status":N}}. */
+/* The agent's answer to WAIT: {"type":...,"wait_container":{"exit_status":N}}.
+ */
 int roger_agentapi_wait_response(struct roger_buf *out, bool nested,
 				 int wait_status);
 /*

@@ -23,22 +23,24 @@ struct roger_buf {
 };
 
 ROGER_EXTERN char roger_buf_empty_[];
-#define ROGER_BUF_INIT { roger_buf_empty_, 0, 0 }
+#define ROGER_BUF_INIT                 \
+	{                              \
+		roger_buf_empty_, 0, 0 \
+	}
 
 ROGER_EXTERN void roger_buf_init(struct roger_buf *b);
 /* Free the memory and leave `b` empty and reusable.  NULL is fine. */
 ROGER_EXTERN void roger_buf_release(struct roger_buf *b);
 /* Make room for `extra` more bytes plus the terminating NUL. */
 ROGER_EXTERN int roger_buf_grow(struct roger_buf *b, size_t extra);
-ROGER_EXTERN int
-roger_buf_add(struct roger_buf *b, const void *data, size_t len);
+ROGER_EXTERN int roger_buf_add(struct roger_buf *b, const void *data,
+			       size_t len);
 ROGER_EXTERN int roger_buf_adds(struct roger_buf *b, const char *s);
 ROGER_EXTERN int roger_buf_addch(struct roger_buf *b, int c);
 ROGER_EXTERN int roger_buf_addf(struct roger_buf *b, const char *fmt, ...)
 	ROGER_PRINTF(2, 3);
-ROGER_EXTERN int
-roger_buf_vaddf(struct roger_buf *b, const char *fmt, va_list ap)
-	ROGER_PRINTF(2, 0);
+ROGER_EXTERN int roger_buf_vaddf(struct roger_buf *b, const char *fmt,
+				 va_list ap) ROGER_PRINTF(2, 0);
 /* Empty the buffer, keeping its memory. */
 ROGER_EXTERN void roger_buf_reset(struct roger_buf *b);
 /* Shrink to `len` bytes (len <= b->len). */

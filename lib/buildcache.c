@@ -104,7 +104,8 @@ static char **strv_from_json(const json_t *a)
 int roger_build_cache_init(struct roger_build_cache *bc, const json_t *spec,
 			   const char *roger_dir, struct roger_err *err)
 {
-	const char *version = json_string_value(json_object_get(spec, "version"));
+	const char *version =
+		json_string_value(json_object_get(spec, "version"));
 	json_int_t mb = json_integer_value(json_object_get(spec, "max_mb"));
 
 	memset(bc, 0, sizeof(*bc));
@@ -112,7 +113,8 @@ int roger_build_cache_init(struct roger_build_cache *bc, const json_t *spec,
 	bc->paths = strv_from_json(json_object_get(spec, "paths"));
 	bc->keys = strv_from_json(json_object_get(spec, "key"));
 	bc->version = version && *version ? strdup(version) : NULL;
-	bc->max_bytes = (uint64_t)(mb > 0 ? mb : ROGER_BUILD_CACHE_MAX_MB) << 20;
+	bc->max_bytes = (uint64_t)(mb > 0 ? mb : ROGER_BUILD_CACHE_MAX_MB)
+			<< 20;
 	if (!bc->dir || !bc->paths || !bc->keys ||
 	    (version && *version && !bc->version)) {
 		roger_build_cache_release(bc);
@@ -160,8 +162,8 @@ static bool key_file_digest(unsigned char *md, const char *path)
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || !h || !buf || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !EVP_DigestInit_ex(h, EVP_sha256(), NULL))
+	if (fd < 0 || !h || !buf || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || !EVP_DigestInit_ex(h, EVP_sha256(), NULL))
 		goto out;
 	while ((n = read(fd, buf, COPY_CHUNK)) > 0)
 		EVP_DigestUpdate(h, buf, (size_t)n);
@@ -196,8 +198,8 @@ int roger_build_cache_key(struct roger_build_cache *bc, struct roger_ctx *ctx,
 		}
 		if (key_file_digest(md, path)) {
 			hex(digest, md, 32);
-			oom |= roger_buf_addf(&text, "key %s %s\n",
-					      bc->keys[i], digest);
+			oom |= roger_buf_addf(&text, "key %s %s\n", bc->keys[i],
+					      digest);
 		} else {
 			oom |= roger_buf_addf(&text, "key %s absent\n",
 					      bc->keys[i]);
@@ -212,11 +214,13 @@ int roger_build_cache_key(struct roger_build_cache *bc, struct roger_ctx *ctx,
 		ro.timeout = VERSION_TIMEOUT;
 		ro.output_fn = add_line;
 		ro.output_data = &out;
-		roger_info(ctx, "running '%s' for the build cache key", bc->version);
+		roger_info(ctx, "running '%s' for the build cache key",
+			   bc->version);
 		rc = roger_run_command(ctx, &ro, err);
 		if (rc < 0) {
 			if (rc != ROGER_EINTR)
-				roger_err_prefix(err, "build.cache.version '%s'",
+				roger_err_prefix(err,
+						 "build.cache.version '%s'",
 						 bc->version);
 			goto out;
 		}
@@ -332,14 +336,18 @@ int roger_build_cache_restore(bool *restored, struct roger_buf *note,
 		goto out; /* no entry: a miss */
 	if (roger_build_cache_entry_parse(sha, &size, text.buf, text.len,
 					  &xerr) < 0) {
-		roger_buf_addf(note, "build cache entry '%s' is damaged (%s), building without it",
-			       json, xerr.msg);
+		roger_buf_addf(
+			note,
+			"build cache entry '%s' is damaged (%s), building without it",
+			json, xerr.msg);
 		discard(tar, json);
 		goto out;
 	}
 	if (!tar_whole(tar, sha, size)) {
-		roger_buf_addf(note, "build cache entry '%s' is damaged, building without it",
-			       tar);
+		roger_buf_addf(
+			note,
+			"build cache entry '%s' is damaged, building without it",
+			tar);
 		discard(tar, json);
 		goto out;
 	}
@@ -356,8 +364,10 @@ int roger_build_cache_restore(bool *restored, struct roger_buf *note,
 	}
 	archive_read_support_format_tar(ar);
 	if (archive_read_open_filename(ar, tar, COPY_CHUNK) != ARCHIVE_OK) {
-		roger_buf_addf(note, "cannot read build cache entry '%s' (%s), building without it",
-			       tar, archive_error_string(ar));
+		roger_buf_addf(
+			note,
+			"cannot read build cache entry '%s' (%s), building without it",
+			tar, archive_error_string(ar));
 		discard(tar, json);
 		goto out;
 	}
@@ -370,8 +380,10 @@ int roger_build_cache_restore(bool *restored, struct roger_buf *note,
 		goto out;
 	}
 	if (rc < 0) {
-		roger_buf_addf(note, "build cache entry '%s' cannot be restored (%s), building without it",
-			       tar, xerr.msg);
+		roger_buf_addf(
+			note,
+			"build cache entry '%s' cannot be restored (%s), building without it",
+			tar, xerr.msg);
 		discard(tar, json);
 		rc = 0;
 		goto out;
@@ -428,14 +440,15 @@ static la_ssize_t tar_write(struct archive *a, void *data, const void *buf,
 struct saver {
 	struct archive *ar;
 	struct archive_entry *entry;
-	struct roger_buf rel;   /* path relative to the project directory */
+	struct roger_buf rel; /* path relative to the project directory */
 	const char *projdir;
 	char *buf;
 };
 
 static int save_fail(struct saver *s, struct roger_err *err)
 {
-	return roger_err_set(err, ROGER_EIO, "cannot write the build cache entry ('%s'): %s",
+	return roger_err_set(err, ROGER_EIO,
+			     "cannot write the build cache entry ('%s'): %s",
 			     s->rel.buf, archive_error_string(s->ar));
 }
 
@@ -534,7 +547,8 @@ static int save_tree(struct saver *s, int dirfd, const char *name,
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return roger_err_set(err, ROGER_EIO, "cannot read '%s/%s': %s",
 				     s->projdir, s->rel.buf, strerror(errno));
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
 		return 0; /* sockets and the like are no build output */
 	archive_entry_clear(e);
 	archive_entry_copy_pathname(e, s->rel.buf);
@@ -546,9 +560,9 @@ static int save_tree(struct saver *s, int dirfd, const char *name,
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
 
 		if (n < 0)
-			return roger_err_set(err, ROGER_EIO, "cannot read link '%s/%s': %s",
-					     s->projdir, s->rel.buf,
-					     strerror(errno));
+			return roger_err_set(
+				err, ROGER_EIO, "cannot read link '%s/%s': %s",
+				s->projdir, s->rel.buf, strerror(errno));
 		target[n] = '\0';
 		archive_entry_copy_symlink(e, target);
 	}
@@ -558,7 +572,8 @@ static int save_tree(struct saver *s, int dirfd, const char *name,
 		return save_file(s, dirfd, name, err);
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return roger_err_set(err, ROGER_EIO, "cannot read '%s/%s': %s",
 				     s->projdir, s->rel.buf, strerror(errno));
@@ -591,8 +606,8 @@ static int save_path(struct saver *s, int projfd, const char *path,
 		int next;
 
 		*slash = '\0';
-		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-					       O_NOFOLLOW);
+		next = openat(fd, name,
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		close(fd);
 		fd = next;
 		if (fd < 0)
@@ -722,7 +737,8 @@ int roger_build_cache_save(struct roger_buf *note, struct roger_build_cache *bc,
 	    archive_write_set_bytes_in_last_block(s.ar, 1) != ARCHIVE_OK ||
 	    archive_write_open2(s.ar, &t, NULL, tar_write, NULL, NULL) !=
 		    ARCHIVE_OK) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot start the build cache entry: %s",
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot start the build cache entry: %s",
 				   archive_error_string(s.ar));
 		goto out;
 	}
@@ -736,8 +752,10 @@ int roger_build_cache_save(struct roger_buf *note, struct roger_build_cache *bc,
 	if (rc < 0)
 		goto out;
 	if (t.size > bc->max_bytes) {
-		roger_buf_addf(note, "the build cache entry would take %llu MiB, more than build.cache.max_mb: not saved",
-			       (unsigned long long)(t.size >> 20));
+		roger_buf_addf(
+			note,
+			"the build cache entry would take %llu MiB, more than build.cache.max_mb: not saved",
+			(unsigned long long)(t.size >> 20));
 		goto out;
 	}
 	EVP_DigestFinal_ex(t.md, md, &mdlen);
@@ -751,8 +769,9 @@ int roger_build_cache_save(struct roger_buf *note, struct roger_build_cache *bc,
 	/* Room first, so that the new entry is never the one pruned. */
 	prune(bc, bc->max_bytes - t.size);
 	if (rename(tmp, tar) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s",
-				   tmp, tar, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot rename '%s' to '%s': %s", tmp, tar,
+				   strerror(errno));
 		goto out;
 	}
 	renamed = true;

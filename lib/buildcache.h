@@ -21,12 +21,12 @@ struct roger_err;
 #define ROGER_BUILD_CACHE_MAX_MB 1024
 
 struct roger_build_cache {
-	char *dir;          /* .roger/build-cache */
-	char **paths;       /* build.cache.paths, NULL-terminated */
-	char **keys;        /* build.cache.key, NULL-terminated */
-	char *version;      /* build.cache.version, or NULL */
+	char *dir; /* .roger/build-cache */
+	char **paths; /* build.cache.paths, NULL-terminated */
+	char **keys; /* build.cache.key, NULL-terminated */
+	char *version; /* build.cache.version, or NULL */
 	uint64_t max_bytes;
-	char key[65];       /* set by roger_build_cache_key */
+	char key[65]; /* set by roger_build_cache_key */
 };
 
 /*

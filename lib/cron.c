@@ -30,11 +30,11 @@ struct field {
 	const char *const *names; /* names of min, min+1, ...; or NULL */
 };
 
-static const char *const month_names[] = { "JAN", "FEB", "MAR", "APR",
-					   "MAY", "JUN", "JUL", "AUG",
-					   "SEP", "OCT", "NOV", "DEC", NULL };
-static const char *const day_names[] = { "SUN", "MON", "TUE", "WED", "THU",
-					 "FRI", "SAT", NULL };
+static const char *const month_names[] = { "JAN", "FEB", "MAR", "APR", "MAY",
+					   "JUN", "JUL", "AUG", "SEP", "OCT",
+					   "NOV", "DEC", NULL };
+static const char *const day_names[] = { "SUN", "MON", "TUE", "WED",
+					 "THU", "FRI", "SAT", NULL };
 
 enum { F_MINUTE, F_HOUR, F_DOM, F_MONTH, F_DOW, F_YEAR };
 
@@ -181,7 +181,8 @@ static int item(struct parse *p, const char *it)
 
 	if ((rc = special(p, it, &done)) < 0 || done)
 		return rc;
-	if (*s == '*' || (*s == '?' && (p->index == F_DOM || p->index == F_DOW))) {
+	if (*s == '*' ||
+	    (*s == '?' && (p->index == F_DOM || p->index == F_DOW))) {
 		s++;
 		lo = f->min;
 		hi = p->index == F_DOW ? 6 : f->max;
@@ -189,23 +190,27 @@ static int item(struct parse *p, const char *it)
 		if ((lo = value(&s, f)) < 0)
 			return fail(p, "cannot read '%s'", it);
 		if (lo < f->min || lo > f->max)
-			return fail(p, "%d is out of range %d-%d", lo, f->min, f->max);
+			return fail(p, "%d is out of range %d-%d", lo, f->min,
+				    f->max);
 		hi = lo;
 		if (*s == '-') {
 			s++;
 			if ((hi = value(&s, f)) < 0)
 				return fail(p, "cannot read '%s'", it);
 			if (hi < f->min || hi > f->max)
-				return fail(p, "%d is out of range %d-%d", hi, f->min, f->max);
+				return fail(p, "%d is out of range %d-%d", hi,
+					    f->min, f->max);
 			if (hi < lo)
-				return fail(p, "range %d-%d goes backwards", lo, hi);
+				return fail(p, "range %d-%d goes backwards", lo,
+					    hi);
 		} else if (*s == '/') {
 			hi = p->index == F_DOW ? 6 : f->max;
 		}
 	}
 	if (*s == '/') {
 		s++;
-		if ((step = value(&s, &(struct field){ NULL, 0, 0, NULL })) < 1 ||
+		if ((step = value(&s, &(struct field){ NULL, 0, 0, NULL })) <
+			    1 ||
 		    step > f->max)
 			return fail(p, "invalid step in '%s'", it);
 	}
@@ -240,8 +245,7 @@ static int field(struct parse *p, const char *text)
 /* Whether the plain days of the month can happen in the months chosen. */
 static bool days_possible(const struct roger_cron *c)
 {
-	if (!c->weekdays_star || c->days_star || c->last_day ||
-	    c->last_weekday)
+	if (!c->weekdays_star || c->days_star || c->last_day || c->last_weekday)
 		return true;
 	for (unsigned m = 1; m <= 12; m++) {
 		if (!(c->months & (1U << m)))
@@ -267,29 +271,35 @@ int roger_cron_parse(struct roger_cron *out, const char *expr,
 		if (!strcasecmp(expr, macros[i].name))
 			return roger_cron_parse(out, macros[i].expr, err);
 	if (strlen(expr) >= sizeof(buf))
-		return roger_err_set(err, ROGER_EINVALID, "expression too long");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "expression too long");
 	memset(&c, 0, sizeof(c));
 	snprintf(buf, sizeof(buf), "%s", expr);
 	for (tok = strtok_r(buf, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save)) {
 		if (p.index > F_YEAR)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "too many fields: expected 5 (minute hour day-of-month month day-of-week) and an optional year");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"too many fields: expected 5 (minute hour day-of-month month day-of-week) and an optional year");
 		if ((rc = field(&p, tok)) < 0)
 			return rc;
 		p.index++;
 	}
 	if (p.index < F_YEAR)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%d field%s: expected 5 (minute hour day-of-month month day-of-week) and an optional year",
-				     p.index, p.index == 1 ? "" : "s");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"%d field%s: expected 5 (minute hour day-of-month month day-of-week) and an optional year",
+			p.index, p.index == 1 ? "" : "s");
 	if (p.index == F_YEAR) {
 		c.years[0] = c.years[1] = ~0ULL;
-		c.years[2] = (1ULL << (ROGER_CRON_YEAR_MAX - ROGER_CRON_YEAR_MIN - 127)) - 1;
+		c.years[2] = (1ULL << (ROGER_CRON_YEAR_MAX -
+				       ROGER_CRON_YEAR_MIN - 127)) -
+			     1;
 	}
 	if (!days_possible(&c))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the day of the month does not exist in any of the months");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the day of the month does not exist in any of the months");
 	*out = c;
 	return 0;
 }
@@ -339,7 +349,9 @@ static bool day_matches(const struct roger_cron *c, int64_t days)
 		dom = true;
 	if (c->last_weekday) {
 		last_wd = roger_weekday_from_days(first + len - 1);
-		if (d == (last_wd == 6 ? len - 1 : last_wd == 0 ? len - 2 : len))
+		if (d == (last_wd == 6   ? len - 1
+			  : last_wd == 0 ? len - 2
+					 : len))
 			dom = true;
 	}
 	for (unsigned n = 1; !dom && c->nearest_weekday >> n; n++)

@@ -34,17 +34,17 @@ struct roger_tz;
 #define ROGER_CRON_YEAR_MAX 2099
 
 struct roger_cron {
-	uint64_t minutes;  /* bit m: minute m (0-59) */
-	uint32_t hours;    /* bit h (0-23) */
-	uint32_t days;     /* bit d: day of the month d (1-31) */
-	uint16_t months;   /* bit m (1-12) */
-	uint8_t weekdays;  /* bit w: 0 Sunday to 6 Saturday */
+	uint64_t minutes; /* bit m: minute m (0-59) */
+	uint32_t hours; /* bit h (0-23) */
+	uint32_t days; /* bit d: day of the month d (1-31) */
+	uint16_t months; /* bit m (1-12) */
+	uint8_t weekdays; /* bit w: 0 Sunday to 6 Saturday */
 	bool days_star, weekdays_star; /* the field starts with * or ? */
-	bool last_day;     /* L */
+	bool last_day; /* L */
 	bool last_weekday; /* LW */
 	uint32_t nearest_weekday; /* bit n: nW */
-	uint8_t last_of;   /* bit w: wL, the last such weekday */
-	uint8_t nth[7];    /* bit k of nth[w]: w#k */
+	uint8_t last_of; /* bit w: wL, the last such weekday */
+	uint8_t nth[7]; /* bit k of nth[w]: w#k */
 	uint64_t years[3]; /* bit (y - ROGER_CRON_YEAR_MIN) */
 };
 

@@ -43,22 +43,21 @@ struct roger_ctx;
 ROGER_EXTERN int roger_ctx_new(struct roger_ctx **out, struct roger_err *err);
 ROGER_EXTERN void roger_ctx_free(struct roger_ctx *ctx);
 
-ROGER_EXTERN void
-roger_ctx_set_log_fn(struct roger_ctx *ctx, roger_log_fn fn, void *data);
+ROGER_EXTERN void roger_ctx_set_log_fn(struct roger_ctx *ctx, roger_log_fn fn,
+				       void *data);
 ROGER_EXTERN void roger_ctx_set_log_level(struct roger_ctx *ctx, int level);
 ROGER_EXTERN int roger_ctx_log_level(const struct roger_ctx *ctx);
-ROGER_EXTERN void
-roger_ctx_set_getenv_fn(struct roger_ctx *ctx, roger_getenv_fn fn, void *data);
-ROGER_EXTERN void
-roger_ctx_set_clock_fn(struct roger_ctx *ctx, roger_clock_fn fn, void *data);
+ROGER_EXTERN void roger_ctx_set_getenv_fn(struct roger_ctx *ctx,
+					  roger_getenv_fn fn, void *data);
+ROGER_EXTERN void roger_ctx_set_clock_fn(struct roger_ctx *ctx,
+					 roger_clock_fn fn, void *data);
 /*
  * The flag a signal handler raises when the user interrupts (borrowed; it
  * must outlive the context).  Long operations poll it and return
  * ROGER_EINTR.
  */
-ROGER_EXTERN void
-roger_ctx_set_interrupt_flag(struct roger_ctx *ctx,
-			     volatile sig_atomic_t *flag);
+ROGER_EXTERN void roger_ctx_set_interrupt_flag(struct roger_ctx *ctx,
+					       volatile sig_atomic_t *flag);
 ROGER_EXTERN bool roger_ctx_interrupted(const struct roger_ctx *ctx);
 
 /*
@@ -71,17 +70,15 @@ ROGER_EXTERN void roger_ctx_set_schema_check(struct roger_ctx *ctx, bool on);
 ROGER_EXTERN bool roger_ctx_schema_check(const struct roger_ctx *ctx);
 
 /* An environment variable through the context; NULL when unset or empty. */
-ROGER_EXTERN const char *
-roger_ctx_getenv(const struct roger_ctx *ctx, const char *name);
+ROGER_EXTERN const char *roger_ctx_getenv(const struct roger_ctx *ctx,
+					  const char *name);
 ROGER_EXTERN int64_t roger_ctx_now_ms(const struct roger_ctx *ctx);
 ROGER_EXTERN int64_t roger_ctx_wall_ms(const struct roger_ctx *ctx);
 
-ROGER_EXTERN void
-roger_log(const struct roger_ctx *ctx, int level, const char *fmt, ...)
-	ROGER_PRINTF(3, 4);
-ROGER_EXTERN void
-roger_vlog(const struct roger_ctx *ctx, int level, const char *fmt,
-	   va_list ap) ROGER_PRINTF(3, 0);
+ROGER_EXTERN void roger_log(const struct roger_ctx *ctx, int level,
+			    const char *fmt, ...) ROGER_PRINTF(3, 4);
+ROGER_EXTERN void roger_vlog(const struct roger_ctx *ctx, int level,
+			     const char *fmt, va_list ap) ROGER_PRINTF(3, 0);
 ROGER_EXTERN bool roger_log_enabled(const struct roger_ctx *ctx, int level);
 
 #define roger_warn(ctx, ...) roger_log(ctx, ROGER_LOG_WARN, __VA_ARGS__)

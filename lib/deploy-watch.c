@@ -69,17 +69,17 @@ struct watch {
 	const struct roger_deploy_watch_opts *o;
 	long poll_ms;
 	int max_poll_errors;
-	int fatal;              /* the error that ends the watch, 0: none */
+	int fatal; /* the error that ends the watch, 0: none */
 	struct roger_err fatal_err;
 	bool interrupted;
 	bool poll_soon;
-	bool attached;          /* the current stream said it is live */
+	bool attached; /* the current stream said it is live */
 	int64_t next_poll_ms;
 	int poll_errors;
-	size_t n_noted;         /* failures already told through on_note */
+	size_t n_noted; /* failures already told through on_note */
 	struct roger_deploy_progress last;
 	bool have_last;
-	int64_t next_free_ms;   /* when the master's state may be read again */
+	int64_t next_free_ms; /* when the master's state may be read again */
 };
 
 static void note(struct watch *w, enum roger_deploy_note_kind kind,
@@ -262,8 +262,8 @@ static void tick(struct watch *w)
 	report(w);
 }
 
-static int on_event(void *data, const char *type, const char *json,
-		    size_t len, struct roger_err *err)
+static int on_event(void *data, const char *type, const char *json, size_t len,
+		    struct roger_err *err)
 {
 	struct watch *w = data;
 	struct roger_marathon_event *ev = NULL;
@@ -271,7 +271,8 @@ static int on_event(void *data, const char *type, const char *json,
 
 	(void)err;
 	if (roger_marathon_event_parse(&ev, type, json, len, NULL) < 0) {
-		roger_debug(w->ctx, "ignoring an event '%s' that does not parse",
+		roger_debug(w->ctx,
+			    "ignoring an event '%s' that does not parse",
 			    type ? type : "message");
 		return 0;
 	}
@@ -341,8 +342,8 @@ static void run(struct watch *w, struct roger_marathon *events)
 	struct roger_marathon_watch mw = {
 		.types = event_types,
 		.n_types = sizeof(event_types) / sizeof(*event_types),
-		.idle_timeout_ms = w->o->idle_ms > 0 ? w->o->idle_ms
-						     : DEFAULT_IDLE_MS,
+		.idle_timeout_ms =
+			w->o->idle_ms > 0 ? w->o->idle_ms : DEFAULT_IDLE_MS,
 		.on_event = on_event,
 		.on_tick = on_tick,
 		.data = w,
@@ -415,9 +416,8 @@ int roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 	w.m = m;
 	w.o = opts ? opts : &no_opts;
 	w.poll_ms = w.o->poll_ms > 0 ? w.o->poll_ms : DEFAULT_POLL_MS;
-	w.max_poll_errors = w.o->max_poll_errors > 0
-				    ? w.o->max_poll_errors
-				    : DEFAULT_MAX_POLL_ERRORS;
+	w.max_poll_errors = w.o->max_poll_errors > 0 ? w.o->max_poll_errors
+						     : DEFAULT_MAX_POLL_ERRORS;
 	if (!g.start_ms)
 		g.start_ms = roger_ctx_now_ms(ctx);
 	if ((rc = roger_deploy_new(&w.d, &g, err)) < 0) {
@@ -442,11 +442,11 @@ int roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ETIMEOUT, "%s", st->reason);
 	} else {
 		roger_deploy_progress_text(&line, st);
-		rc = roger_err_set(err, ROGER_EINTR,
-				   "interrupted while waiting for %s of app '%s': %s",
-				   st->deployment_id[0] ? "the deployment"
-							: "the app",
-				   st->app_id, line.buf);
+		rc = roger_err_set(
+			err, ROGER_EINTR,
+			"interrupted while waiting for %s of app '%s': %s",
+			st->deployment_id[0] ? "the deployment" : "the app",
+			st->app_id, line.buf);
 	}
 	roger_buf_release(&line);
 	roger_deploy_free(w.d);
@@ -465,9 +465,8 @@ static void started(struct roger_deploy_rollback *rb,
 }
 
 /* Watch what a rollback started: the app as it was, or its removal. */
-static int watch_revert(struct roger_deploy_status *out,
-			struct roger_ctx *ctx, struct roger_marathon *m,
-			struct roger_marathon *events,
+static int watch_revert(struct roger_deploy_status *out, struct roger_ctx *ctx,
+			struct roger_marathon *m, struct roger_marathon *events,
 			const struct roger_deploy_goal *failed,
 			const struct roger_marathon_deployment_result *res,
 			unsigned flags,
@@ -555,12 +554,12 @@ int roger_deploy_rollback(struct roger_deploy_rollback *rb,
 			&res, m, failed->deployment_id, 0, err);
 	if (rc == ROGER_ENOTFOUND) {
 		if (!previous_version)
-			return roger_err_set(err, ROGER_ENOTFOUND,
-					     "deployment '%s' of app '%s' has already ended: nothing to roll back",
-					     failed->deployment_id
-						     ? failed->deployment_id
-						     : "",
-					     failed->app_id);
+			return roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"deployment '%s' of app '%s' has already ended: nothing to roll back",
+				failed->deployment_id ? failed->deployment_id
+						      : "",
+				failed->app_id);
 		roger_err_clear(err);
 		by_version = true;
 		rc = roger_marathon_rollback_app(&res, m, failed->app_id,
@@ -592,13 +591,13 @@ int roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
 		return remove_created(rb, out, ctx, m, events, failed, opts,
 				      err);
 	if (!app)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "no app definition to roll back app '%s' to",
-				     failed->app_id);
-	rc = roger_marathon_put_app(&res, NULL, m, failed->app_id, app,
-				    ROGER_MARATHON_FORCE |
-					    ROGER_MARATHON_REPLACE,
-				    err);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"no app definition to roll back app '%s' to",
+			failed->app_id);
+	rc = roger_marathon_put_app(
+		&res, NULL, m, failed->app_id, app,
+		ROGER_MARATHON_FORCE | ROGER_MARATHON_REPLACE, err);
 	if (rc < 0)
 		return rc;
 	started(rb, &res);

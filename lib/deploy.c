@@ -35,11 +35,11 @@
 /* A task of the last observation of the app. */
 struct obs_task {
 	char *id;
-	bool alive;   /* not in a terminal state */
+	bool alive; /* not in a terminal state */
 	bool running;
 	bool killing;
 	bool current; /* runs the current configuration */
-	bool is_new;  /* of the new version */
+	bool is_new; /* of the new version */
 	bool pre_started; /* started before the deployment */
 	enum roger_marathon_health health;
 	int64_t first_running_ms;
@@ -49,18 +49,18 @@ struct obs_task {
 struct seen_task {
 	char *id;
 	int64_t first_running_ms; /* 0: never seen running */
-	bool unhealthy;           /* a failing health result was seen */
+	bool unhealthy; /* a failing health result was seen */
 	char *cause;
-	char *instance;           /* its instance id (failures name it) */
+	char *instance; /* its instance id (failures name it) */
 	bool is_new;
-	bool after_gone;          /* seen running after the deployment ended */
+	bool after_gone; /* seen running after the deployment ended */
 };
 
 struct failure {
 	struct roger_deploy_task_failure pub;
 	char *key; /* the instance id, else the task id */
 	char *task_id, *instance_id, *state, *message, *version, *timestamp;
-	bool health;      /* a kill for failing health checks */
+	bool health; /* a kill for failing health checks */
 	bool preexisting; /* in the first observation of the app */
 	unsigned long seq; /* the observation that brought it */
 };
@@ -159,9 +159,11 @@ static bool removing(const struct roger_deploy *d)
 static bool state_terminal(const char *s)
 {
 	static const char *const terminal[] = {
-		"TASK_FINISHED", "TASK_FAILED",  "TASK_KILLED",
-		"TASK_LOST",     "TASK_ERROR",   "TASK_DROPPED",
-		"TASK_GONE",     "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
+		"TASK_FINISHED", "TASK_FAILED",
+		"TASK_KILLED",   "TASK_LOST",
+		"TASK_ERROR",    "TASK_DROPPED",
+		"TASK_GONE",     "TASK_GONE_BY_OPERATOR",
+		"TASK_UNKNOWN",
 	};
 
 	for (size_t i = 0; s && i < sizeof(terminal) / sizeof(*terminal); i++)
@@ -230,17 +232,15 @@ int roger_deploy_new(struct roger_deploy **out,
 	struct roger_deploy *d;
 
 	if (!goal->app_id || !*goal->app_id)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "no app id to watch");
+		return roger_err_set(err, ROGER_EINVALID, "no app id to watch");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	d->goal = *goal;
 	d->app_id = strdup(goal->app_id);
 	d->dep_id = dup_or_null(goal->deployment_id);
-	d->version = dup_or_null(goal->version && *goal->version
-					 ? goal->version
-					 : NULL);
+	d->version = dup_or_null(goal->version && *goal->version ? goal->version
+								 : NULL);
 	if (!d->app_id || (goal->deployment_id && !d->dep_id) ||
 	    (goal->version && *goal->version && !d->version)) {
 		roger_deploy_free(d);
@@ -474,8 +474,7 @@ static bool task_is_running(const struct roger_marathon_task *t)
 }
 
 /* A failing result of `t` and its cause; the most consecutive failures. */
-static int worst_health(const struct roger_marathon_task *t,
-			const char **cause)
+static int worst_health(const struct roger_marathon_task *t, const char **cause)
 {
 	int worst = 0;
 
@@ -493,8 +492,7 @@ static int worst_health(const struct roger_marathon_task *t,
 
 /* Record one task of an app observation; 0 or ROGER_ENOMEM. */
 static int observe_task(struct roger_deploy *d,
-			const struct roger_marathon_task *t,
-			struct obs_task *o)
+			const struct roger_marathon_task *t, struct obs_task *o)
 {
 	struct seen_task *s = find_seen(d, t->id);
 	const char *cause;
@@ -602,9 +600,9 @@ int roger_deploy_observe_app(struct roger_deploy *d, int64_t now_ms,
 			&app->last_task_failure;
 
 		if (state_failure(f->state) &&
-		    (rc = add_failure(d, f->task_id, NULL, f->state,
-				      f->message, f->version, f->timestamp,
-				      false, first && !d->version)) < 0)
+		    (rc = add_failure(d, f->task_id, NULL, f->state, f->message,
+				      f->version, f->timestamp, false,
+				      first && !d->version)) < 0)
 			return rc;
 	}
 	tasks = calloc(app->n_tasks ? app->n_tasks : 1, sizeof(*tasks));
@@ -745,9 +743,9 @@ static int apply_event(struct roger_deploy *d,
 	}
 	if (is_type(ev, "instance_changed_event")) {
 		state = condition_failure(ev->condition);
-		if (state && add_failure(d, NULL, ev->instance_id, state, NULL,
-					 ev->version, ev->timestamp, false,
-					 false) < 0)
+		if (state &&
+		    add_failure(d, NULL, ev->instance_id, state, NULL,
+				ev->version, ev->timestamp, false, false) < 0)
 			return ROGER_ENOMEM;
 		return 1;
 	}
@@ -792,8 +790,8 @@ static void count(struct roger_deploy *d)
 	int64_t settle = d->n_health_checks ? 0 : settle_ms(d);
 
 	memset(p, 0, sizeof(*p));
-	p->target = d->goal.instances >= 0 ? d->goal.instances
-					    : d->app_instances;
+	p->target =
+		d->goal.instances >= 0 ? d->goal.instances : d->app_instances;
 	p->health_checks = d->n_health_checks > 0;
 	p->deployment_active = !d->gone;
 	p->app_missing = d->app_missing;
@@ -949,9 +947,8 @@ static bool settling(const struct roger_deploy *d)
 {
 	const struct roger_deploy_progress *p = &d->st.progress;
 
-	return !p->health_checks && p->target >= 0 &&
-	       p->running >= p->target && p->running <= p->target &&
-	       p->old == 0 && p->settle_left_ms > 0;
+	return !p->health_checks && p->target >= 0 && p->running >= p->target &&
+	       p->running <= p->target && p->old == 0 && p->settle_left_ms > 0;
 }
 
 static void progress_line(char *out, size_t size,
@@ -1035,8 +1032,7 @@ static void decide(struct roger_deploy *d)
 		fail(d, ROGER_DEPLOY_FAIL_TASKS, f,
 		     "%d task%s of the new version failed; the last, %s, ended in %s%s%s",
 		     p->failures, p->failures == 1 ? "" : "s", name, f->state,
-		     colon(f->message),
-		     f->message ? f->message : "");
+		     colon(f->message), f->message ? f->message : "");
 		return;
 	}
 	if (d->gone && (f = failure_after_gone(d))) {
@@ -1156,11 +1152,14 @@ static int resources_text(struct roger_buf *out,
 
 	cpus_text(need, sizeof(need), p->need_cpus);
 	if (p->waiting > 1)
-		rc = roger_buf_addf(out, "; waiting for resources: %d tasks need %s cpus / %.0f MB each",
-				    p->waiting, need, p->need_mem);
+		rc = roger_buf_addf(
+			out,
+			"; waiting for resources: %d tasks need %s cpus / %.0f MB each",
+			p->waiting, need, p->need_mem);
 	else
-		rc = roger_buf_addf(out, "; waiting for resources: needs %s cpus / %.0f MB",
-				    need, p->need_mem);
+		rc = roger_buf_addf(
+			out, "; waiting for resources: needs %s cpus / %.0f MB",
+			need, p->need_mem);
 	if (rc < 0 || !p->free_known)
 		return rc;
 	cpus_text(free_cpus, sizeof(free_cpus), p->free_cpus);
@@ -1179,14 +1178,15 @@ int roger_deploy_progress_text(struct roger_buf *out,
 	int rc;
 
 	if (p->app_missing)
-		return roger_buf_adds(out, p->deployment_active
-						   ? "app removed, its tasks stopping"
-						   : "app removed");
+		return roger_buf_adds(
+			out, p->deployment_active
+				     ? "app removed, its tasks stopping"
+				     : "app removed");
 	if (p->target < 0)
 		return roger_buf_adds(out, "waiting for the app");
-	rc = roger_buf_addf(out, "%d/%d %s", p->health_checks ? p->healthy
-							       : p->running,
-			    p->target, p->health_checks ? "healthy" : "running");
+	rc = roger_buf_addf(
+		out, "%d/%d %s", p->health_checks ? p->healthy : p->running,
+		p->target, p->health_checks ? "healthy" : "running");
 	if (rc == 0 && !p->health_checks && p->settle_left_ms > 0) {
 		long long s = (long long)(p->settle_left_ms + 999) / 1000;
 
@@ -1220,9 +1220,9 @@ json_t *roger_deploy_status_json(const struct roger_deploy_status *st)
 		roger_deploy_state_name(st->state), "target", p->target,
 		"running", p->running, "healthy", p->healthy, "unhealthy",
 		p->unhealthy, "staging", p->staging, "old", p->old, "stopping",
-		p->stopping, "failures",
-		p->failures, "deployment_active", p->deployment_active,
-		"elapsed_seconds", (double)p->elapsed_ms / 1000.0);
+		p->stopping, "failures", p->failures, "deployment_active",
+		p->deployment_active, "elapsed_seconds",
+		(double)p->elapsed_ms / 1000.0);
 
 	if (!o)
 		return NULL;
@@ -1230,16 +1230,15 @@ json_t *roger_deploy_status_json(const struct roger_deploy_status *st)
 	    json_object_set_new(o, "reason", json_string(st->reason)) < 0)
 		goto nomem;
 	if (p->waiting_resources &&
-	    json_object_set_new(o, "waiting_for_resources",
-				json_pack("{s:i,s:f,s:f,s:o}", "tasks",
-					  p->waiting, "cpus", p->need_cpus,
-					  "mem", p->need_mem, "free",
-					  p->free_known
-						  ? json_pack("{s:f,s:f,s:i}",
-							      "cpus", p->free_cpus,
-							      "mem", p->free_mem,
-							      "agents", p->free_agents)
-						  : json_null())) < 0)
+	    json_object_set_new(
+		    o, "waiting_for_resources",
+		    json_pack("{s:i,s:f,s:f,s:o}", "tasks", p->waiting, "cpus",
+			      p->need_cpus, "mem", p->need_mem, "free",
+			      p->free_known ? json_pack("{s:f,s:f,s:i}", "cpus",
+							p->free_cpus, "mem",
+							p->free_mem, "agents",
+							p->free_agents)
+					    : json_null())) < 0)
 		goto nomem;
 	if (st->task_id[0] &&
 	    json_object_set_new(o, "failed_task",
@@ -1298,7 +1297,8 @@ int64_t roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
 
 int64_t roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app)
 {
-	json_t *grace = json_object_get(app->json, "taskKillGracePeriodSeconds");
+	json_t *grace =
+		json_object_get(app->json, "taskKillGracePeriodSeconds");
 	double s = json_number_value(grace); /* 0 when not a number */
 
 	/* A server's 1e308 must not overflow the conversion to ms. */

@@ -103,15 +103,15 @@ enum roger_deploy_goal_flags {
 
 /* What to wait for.  Strings are copied by roger_deploy_new(). */
 struct roger_deploy_goal {
-	const char *app_id;        /* "/web/hello" */
+	const char *app_id; /* "/web/hello" */
 	const char *deployment_id; /* NULL: none to wait for */
-	const char *version;       /* of the deployment result; may be NULL */
-	int instances;             /* the target count; -1: the app's own */
-	unsigned flags;            /* enum roger_deploy_goal_flags */
-	int64_t start_ms;          /* monotonic time the watch started */
-	int64_t timeout_ms;        /* 0: none */
-	int64_t settle_ms;         /* -1: ROGER_DEPLOY_SETTLE_MS; 0: none */
-	int max_failures;          /* 0: ROGER_DEPLOY_MAX_FAILURES */
+	const char *version; /* of the deployment result; may be NULL */
+	int instances; /* the target count; -1: the app's own */
+	unsigned flags; /* enum roger_deploy_goal_flags */
+	int64_t start_ms; /* monotonic time the watch started */
+	int64_t timeout_ms; /* 0: none */
+	int64_t settle_ms; /* -1: ROGER_DEPLOY_SETTLE_MS; 0: none */
+	int max_failures; /* 0: ROGER_DEPLOY_MAX_FAILURES */
 };
 
 enum roger_deploy_state {
@@ -123,26 +123,26 @@ enum roger_deploy_state {
 
 enum roger_deploy_failure {
 	ROGER_DEPLOY_FAIL_NONE,
-	ROGER_DEPLOY_FAIL_TASKS,     /* too many new tasks failed */
-	ROGER_DEPLOY_FAIL_HEALTH,    /* one killed for failing health checks */
-	ROGER_DEPLOY_FAIL_BACKOFF,   /* launch delay past the timeout */
-	ROGER_DEPLOY_FAIL_SETTLE,    /* a new task ended after the deployment */
+	ROGER_DEPLOY_FAIL_TASKS, /* too many new tasks failed */
+	ROGER_DEPLOY_FAIL_HEALTH, /* one killed for failing health checks */
+	ROGER_DEPLOY_FAIL_BACKOFF, /* launch delay past the timeout */
+	ROGER_DEPLOY_FAIL_SETTLE, /* a new task ended after the deployment */
 	ROGER_DEPLOY_FAIL_CANCELLED, /* Marathon says the deployment failed */
-	ROGER_DEPLOY_FAIL_VANISHED,  /* it ended short of the goal */
-	ROGER_DEPLOY_FAIL_APP_GONE,  /* the app was deleted */
+	ROGER_DEPLOY_FAIL_VANISHED, /* it ended short of the goal */
+	ROGER_DEPLOY_FAIL_APP_GONE, /* the app was deleted */
 };
 
 /* Counts of the last observation of the app, for progress lines. */
 struct roger_deploy_progress {
-	int target;    /* instances wanted (-1 while unknown) */
-	int running;   /* tasks of the current configuration running */
-	int healthy;   /* of those: healthy (health checks) or settled */
+	int target; /* instances wanted (-1 while unknown) */
+	int running; /* tasks of the current configuration running */
+	int healthy; /* of those: healthy (health checks) or settled */
 	int unhealthy; /* of those: failing a health check */
-	int staging;   /* of the current configuration, not running yet */
-	int old;       /* tasks of an older configuration still alive */
-	int stopping;  /* tasks being killed (TASK_KILLING), of any version */
-	int failures;  /* failed tasks of the new version so far */
-	int delay_seconds;   /* launch backoff in the queue; 0: none */
+	int staging; /* of the current configuration, not running yet */
+	int old; /* tasks of an older configuration still alive */
+	int stopping; /* tasks being killed (TASK_KILLING), of any version */
+	int failures; /* failed tasks of the new version so far */
+	int delay_seconds; /* launch backoff in the queue; 0: none */
 	/*
 	 * The queue says tasks of the new version wait for resources (offers
 	 * declined for too few cpus or too little memory): `waiting` of them,
@@ -156,9 +156,9 @@ struct roger_deploy_progress {
 	bool free_known;
 	double free_cpus, free_mem;
 	int free_agents;
-	bool health_checks;  /* "healthy" means healthy (else settled) */
+	bool health_checks; /* "healthy" means healthy (else settled) */
 	bool deployment_active; /* our deployment is still listed */
-	bool app_missing;    /* the last GET of the app said 404 */
+	bool app_missing; /* the last GET of the app said 404 */
 	int current_step, total_steps; /* of our deployment, 0 when unknown */
 	int64_t elapsed_ms;
 	int64_t settle_left_ms; /* the longest a task must still settle */
@@ -172,7 +172,8 @@ struct roger_deploy_status {
 	char deployment_id[128];
 	/* FAILED: why, in one line; TIMED_OUT: what was missing. */
 	char reason[1024];
-	/* The task whose stderr tells why ("" when none), its state, message. */
+	/* The task whose stderr tells why ("" when none), its state, message.
+	 */
 	char task_id[256];
 	char task_state[32];
 	char task_message[512];
@@ -181,9 +182,9 @@ struct roger_deploy_status {
 struct roger_deploy;
 
 /* A machine for `goal`.  ROGER_EINVALID without an app id; ROGER_ENOMEM. */
-ROGER_EXTERN int
-roger_deploy_new(struct roger_deploy **out,
-		 const struct roger_deploy_goal *goal, struct roger_err *err);
+ROGER_EXTERN int roger_deploy_new(struct roger_deploy **out,
+				  const struct roger_deploy_goal *goal,
+				  struct roger_err *err);
 ROGER_EXTERN void roger_deploy_free(struct roger_deploy *d);
 
 /*
@@ -194,9 +195,9 @@ ROGER_EXTERN void roger_deploy_free(struct roger_deploy *d);
  * The app: as GET /v2/apps/{id}?embed=app.tasks&embed=app.lastTaskFailure
  * gives it, or NULL when that said 404.
  */
-ROGER_EXTERN int
-roger_deploy_observe_app(struct roger_deploy *d, int64_t now_ms,
-			 const struct roger_marathon_app *app);
+ROGER_EXTERN int roger_deploy_observe_app(struct roger_deploy *d,
+					  int64_t now_ms,
+					  const struct roger_marathon_app *app);
 /* GET /v2/deployments. */
 ROGER_EXTERN int
 roger_deploy_observe_deployments(struct roger_deploy *d, int64_t now_ms,
@@ -210,9 +211,8 @@ roger_deploy_observe_queue(struct roger_deploy *d, int64_t now_ms,
  * for the progress of a deployment that waits for resources; `agents`
  * active.
  */
-ROGER_EXTERN void
-roger_deploy_observe_free(struct roger_deploy *d, double cpus, double mem,
-			  int agents);
+ROGER_EXTERN void roger_deploy_observe_free(struct roger_deploy *d, double cpus,
+					    double mem, int agents);
 /*
  * One event of /v2/events (any type: those about other apps and other
  * deployments are ignored).  Returns 1 when it concerns this watch, so
@@ -232,12 +232,12 @@ roger_deploy_status(const struct roger_deploy *d);
 
 /* A failed task the machine knows of, in the order it learned of them. */
 struct roger_deploy_task_failure {
-	const char *task_id;  /* NULL when only the instance id is known */
+	const char *task_id; /* NULL when only the instance id is known */
 	const char *instance_id;
-	const char *state;    /* "TASK_FAILED"; "unhealthy" for a health kill */
-	const char *message;  /* may be "" */
-	const char *version;  /* may be NULL */
-	bool counted;         /* of the new version, since the deployment */
+	const char *state; /* "TASK_FAILED"; "unhealthy" for a health kill */
+	const char *message; /* may be "" */
+	const char *version; /* may be NULL */
+	bool counted; /* of the new version, since the deployment */
 };
 
 ROGER_EXTERN size_t roger_deploy_n_failures(const struct roger_deploy *d);
@@ -258,7 +258,8 @@ roger_deploy_progress_text(struct roger_buf *out,
  * The status as a JSON object (new reference, NULL when out of memory):
  * {"app", "deployment", "state": "waiting|succeeded|failed|timed_out",
  * "reason", "target", "running", "healthy", "unhealthy", "staging", "old",
- * "stopping", "failures", "deployment_active", "elapsed_seconds", "failed_task": {"id", "state", "message"}}.
+ * "stopping", "failures", "deployment_active", "elapsed_seconds",
+ * "failed_task": {"id", "state", "message"}}.
  */
 ROGER_EXTERN json_t *
 roger_deploy_status_json(const struct roger_deploy_status *st);
@@ -292,9 +293,8 @@ ROGER_EXTERN bool roger_deploy_failure_revertible(enum roger_deploy_failure f);
  */
 /* The most roger_deploy_default_timeout_ms() answers, whatever the app. */
 #define ROGER_DEPLOY_TIMEOUT_MAX_MS ((int64_t)1 << 60)
-ROGER_EXTERN int64_t
-roger_deploy_default_timeout_ms(const struct roger_marathon_app *app,
-				int instances, int64_t settle_ms);
+ROGER_EXTERN int64_t roger_deploy_default_timeout_ms(
+	const struct roger_marathon_app *app, int instances, int64_t settle_ms);
 
 /*
  * The timeout of removing `app` (roger destroy) when the user gives none,
@@ -308,13 +308,13 @@ roger_deploy_remove_timeout_ms(const struct roger_marathon_app *app);
 
 enum roger_deploy_note_kind {
 	ROGER_DEPLOY_NOTE_TASK_FAILED, /* a task of the new version failed */
-	ROGER_DEPLOY_NOTE_STREAM,      /* the event stream dropped or refused */
-	ROGER_DEPLOY_NOTE_POLL,        /* a poll failed and will be retried */
+	ROGER_DEPLOY_NOTE_STREAM, /* the event stream dropped or refused */
+	ROGER_DEPLOY_NOTE_POLL, /* a poll failed and will be retried */
 };
 
 struct roger_deploy_note {
 	enum roger_deploy_note_kind kind;
-	const char *text;    /* one line, lower case */
+	const char *text; /* one line, lower case */
 	const char *task_id; /* TASK_FAILED: the task, may be NULL */
 };
 
@@ -329,11 +329,11 @@ typedef void (*roger_deploy_note_fn)(void *data,
 				     const struct roger_deploy_note *note);
 
 struct roger_deploy_watch_opts {
-	long poll_ms;        /* between polls; 0: 2000 (1 s after an event) */
-	long idle_ms;        /* a silent stream is dropped after; 0: 30000 */
+	long poll_ms; /* between polls; 0: 2000 (1 s after an event) */
+	long idle_ms; /* a silent stream is dropped after; 0: 30000 */
 	long reconnect_max_ms; /* longest wait before reconnecting; 0: 10000 */
 	int max_poll_errors; /* unreachable polls in a row tolerated; 0: 3 */
-	bool no_events;      /* poll only */
+	bool no_events; /* poll only */
 	/*
 	 * The target's Mesos master (may be NULL): while the queue says the
 	 * new tasks wait for resources, its state tells what is free, read at
@@ -342,7 +342,7 @@ struct roger_deploy_watch_opts {
 	struct roger_mesos *mesos;
 	long free_poll_ms;
 	roger_deploy_progress_fn on_progress; /* may be NULL */
-	roger_deploy_note_fn on_note;         /* may be NULL */
+	roger_deploy_note_fn on_note; /* may be NULL */
 	void *data;
 };
 
@@ -360,12 +360,13 @@ struct roger_deploy_watch_opts {
  * event stream never fails the watch.  *out holds the last status in
  * every case, so that the caller can report it; `out` may be NULL.
  */
-ROGER_EXTERN int
-roger_deploy_watch(struct roger_deploy_status *out, struct roger_ctx *ctx,
-		   struct roger_marathon *m, struct roger_marathon *events,
-		   const struct roger_deploy_goal *goal,
-		   const struct roger_deploy_watch_opts *opts,
-		   struct roger_err *err);
+ROGER_EXTERN int roger_deploy_watch(struct roger_deploy_status *out,
+				    struct roger_ctx *ctx,
+				    struct roger_marathon *m,
+				    struct roger_marathon *events,
+				    const struct roger_deploy_goal *goal,
+				    const struct roger_deploy_watch_opts *opts,
+				    struct roger_err *err);
 
 /* What roger_deploy_rollback() and roger_deploy_rollback_app() did. */
 struct roger_deploy_rollback {
@@ -398,14 +399,12 @@ struct roger_deploy_rollback {
  * when there was nothing to roll back (the deployment ended and no previous
  * version), or what roger_deploy_watch() and the Marathon calls return.
  */
-ROGER_EXTERN int
-roger_deploy_rollback(struct roger_deploy_rollback *rb,
-		      struct roger_deploy_status *out, struct roger_ctx *ctx,
-		      struct roger_marathon *m, struct roger_marathon *events,
-		      const struct roger_deploy_goal *failed,
-		      const char *previous_version,
-		      const struct roger_deploy_watch_opts *opts,
-		      struct roger_err *err);
+ROGER_EXTERN int roger_deploy_rollback(
+	struct roger_deploy_rollback *rb, struct roger_deploy_status *out,
+	struct roger_ctx *ctx, struct roger_marathon *m,
+	struct roger_marathon *events, const struct roger_deploy_goal *failed,
+	const char *previous_version,
+	const struct roger_deploy_watch_opts *opts, struct roger_err *err);
 
 /*
  * Roll back the failed deployment of `failed->app_id` by deploying `app`,
@@ -420,15 +419,12 @@ roger_deploy_rollback(struct roger_deploy_rollback *rb,
  * roger_deploy_rollback() does.  *rb (may be NULL) says what was started;
  * the returns are roger_deploy_rollback()'s.
  */
-ROGER_EXTERN int
-roger_deploy_rollback_app(struct roger_deploy_rollback *rb,
-			  struct roger_deploy_status *out,
-			  struct roger_ctx *ctx, struct roger_marathon *m,
-			  struct roger_marathon *events,
-			  const struct roger_deploy_goal *failed,
-			  const json_t *app,
-			  const struct roger_deploy_watch_opts *opts,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_deploy_rollback_app(
+	struct roger_deploy_rollback *rb, struct roger_deploy_status *out,
+	struct roger_ctx *ctx, struct roger_marathon *m,
+	struct roger_marathon *events, const struct roger_deploy_goal *failed,
+	const json_t *app, const struct roger_deploy_watch_opts *opts,
+	struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -88,8 +88,8 @@ static int directive(struct roger_dockerfile *df, const char *s, size_t n,
 		return 0;
 	i = skip_blank(s, n, i + 1);
 	k = i;
-	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') ||
-			 (s[i] >= 'A' && s[i] <= 'Z')))
+	while (i < n &&
+	       ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
 		i++;
 	ke = i;
 	i = skip_blank(s, n, i);
@@ -102,9 +102,10 @@ static int directive(struct roger_dockerfile *df, const char *s, size_t n,
 	if (ke - k != 6 || strncasecmp(s + k, "escape", 6))
 		return 1; /* syntax=, check=: nothing for us */
 	if (ve - v != 1 || (s[v] != '\\' && s[v] != '`'))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s:%u: invalid escape directive '%.*s': expected '\\' or '`'",
-				     name, line, (int)(ve - v), s + v);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"%s:%u: invalid escape directive '%.*s': expected '\\' or '`'",
+			name, line, (int)(ve - v), s + v);
 	df->escape = s[v];
 	return 1;
 }
@@ -176,9 +177,10 @@ static int heredocs(struct roger_buf *b, size_t args_len, struct lines *l,
 			size_t n;
 
 			if (!next_line(l, &s, &n))
-				return roger_err_set(err, ROGER_EINVALID,
-						     "%s:%u: the here-document '%s' never ends",
-						     name, start, word);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"%s:%u: the here-document '%s' never ends",
+					name, start, word);
 			while (strip && n && *s == '\t') {
 				s++;
 				n--;
@@ -243,10 +245,10 @@ static int instruction(struct roger_dockerfile *df, struct roger_buf *b,
 	if (i == k || (i < b->len && !blank(b->buf[i]))) {
 		size_t w = strcspn(b->buf + k, " \t");
 
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s:%u: expected an instruction such as FROM or RUN, got '%.*s'",
-				     name, line, (int)(w > 40 ? 40 : w),
-				     b->buf + k);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"%s:%u: expected an instruction such as FROM or RUN, got '%.*s'",
+			name, line, (int)(w > 40 ? 40 : w), b->buf + k);
 	}
 	grown = realloc(df->instrs, (df->n + 1) * sizeof(*grown));
 	if (!grown)
@@ -286,8 +288,7 @@ static int instruction(struct roger_dockerfile *df, struct roger_buf *b,
 }
 
 int roger_dockerfile_parse(struct roger_dockerfile **out, const char *text,
-			   size_t len, const char *name,
-			   struct roger_err *err)
+			   size_t len, const char *name, struct roger_err *err)
 {
 	struct roger_dockerfile *df = calloc(1, sizeof(*df));
 	struct roger_buf b = ROGER_BUF_INIT;
@@ -486,17 +487,20 @@ int roger_dockerfile_substitute(char **out, const char *s, char escape,
 				len++;
 			if (!close || !len) {
 				roger_buf_release(&b);
-				return roger_err_set(err, ROGER_EINVALID,
-						     "unterminated or empty '${' in '%s'",
-						     s);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"unterminated or empty '${' in '%s'",
+					s);
 			}
 			if (name + len < close) {
 				if (name[len] != ':' ||
-				    (name[len + 1] != '-' && name[len + 1] != '+')) {
+				    (name[len + 1] != '-' &&
+				     name[len + 1] != '+')) {
 					roger_buf_release(&b);
-					return roger_err_set(err, ROGER_EINVALID,
-							     "unsupported substitution '%.*s' in '%s': only ${NAME}, ${NAME:-default} and ${NAME:+value}",
-							     (int)(close - p + 1), p, s);
+					return roger_err_set(
+						err, ROGER_EINVALID,
+						"unsupported substitution '%.*s' in '%s': only ${NAME}, ${NAME:-default} and ${NAME:+value}",
+						(int)(close - p + 1), p, s);
 				}
 				mod = name[len + 1];
 				word = name + len + 2;
@@ -508,7 +512,8 @@ int roger_dockerfile_substitute(char **out, const char *s, char escape,
 		if (mod == '-' && (!value || !*value))
 			rc = roger_buf_add(&b, word, wlen);
 		else if (mod == '+')
-			rc = value && *value ? roger_buf_add(&b, word, wlen) : 0;
+			rc = value && *value ? roger_buf_add(&b, word, wlen)
+					     : 0;
 		else if (value)
 			rc = roger_buf_adds(&b, value);
 	}

@@ -20,17 +20,17 @@
 struct roger_err;
 
 struct roger_dockerfile_instr {
-	char *keyword;   /* upper case: "FROM", "RUN" */
-	char *args;      /* the rest, continuations joined, trimmed */
-	char **argv;     /* the JSON form's strings (NULL-terminated), or NULL */
-	bool json;       /* written in JSON (exec) form */
-	unsigned line;   /* where it starts, from 1 */
+	char *keyword; /* upper case: "FROM", "RUN" */
+	char *args; /* the rest, continuations joined, trimmed */
+	char **argv; /* the JSON form's strings (NULL-terminated), or NULL */
+	bool json; /* written in JSON (exec) form */
+	unsigned line; /* where it starts, from 1 */
 };
 
 struct roger_dockerfile {
 	struct roger_dockerfile_instr *instrs;
 	size_t n;
-	char escape;     /* '\\' or '`' (the escape directive) */
+	char escape; /* '\\' or '`' (the escape directive) */
 };
 
 /*
@@ -41,8 +41,7 @@ struct roger_dockerfile {
  * instruction words are kept: roger_init decides what to say about them.
  */
 int roger_dockerfile_parse(struct roger_dockerfile **out, const char *text,
-			   size_t len, const char *name,
-			   struct roger_err *err);
+			   size_t len, const char *name, struct roger_err *err);
 void roger_dockerfile_free(struct roger_dockerfile *df);
 
 /*

@@ -14,7 +14,8 @@
 #include "duration.h"
 #include "err.h"
 
-#define EXPECTED "expected a duration such as 90s, 2m, 1h30m or 500ms (a bare number is seconds)"
+#define EXPECTED \
+	"expected a duration such as 90s, 2m, 1h30m or 500ms (a bare number is seconds)"
 
 /* The units, longest name first so that "ms" is not taken for "m". */
 static const struct {
@@ -96,7 +97,8 @@ int roger_duration_parse(int64_t *out, const char *s, struct roger_err *err)
 		if (!unit) {
 			/* a bare number is seconds, but only alone */
 			if (*p || parts)
-				return roger_err_set(err, ROGER_EUSAGE, EXPECTED);
+				return roger_err_set(err, ROGER_EUSAGE,
+						     EXPECTED);
 			unit = 1000;
 		}
 		p += len;

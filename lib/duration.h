@@ -31,8 +31,8 @@ struct roger_err;
  * refused with ROGER_EUSAGE and a message that says what was expected.
  * *out is written only on success.
  */
-ROGER_EXTERN int
-roger_duration_parse(int64_t *out, const char *s, struct roger_err *err);
+ROGER_EXTERN int roger_duration_parse(int64_t *out, const char *s,
+				      struct roger_err *err);
 
 /*
  * `ms` (>= 0) as the shortest text roger_duration_parse() reads back to

@@ -8,8 +8,7 @@
 
 #include "err.h"
 
-int roger_err_setv(struct roger_err *err, int code, const char *fmt,
-		   va_list ap)
+int roger_err_setv(struct roger_err *err, int code, const char *fmt, va_list ap)
 {
 	if (!err)
 		return code;
@@ -58,8 +57,8 @@ const char *roger_strerror(int code)
 	switch (code) {
 	case ROGER_OK:
 		return "success";
-#define ROGER_ERR_TEXT_(name, value, status, text)                             \
-	case name:                                                             \
+#define ROGER_ERR_TEXT_(name, value, status, text) \
+	case name:                                 \
 		return text;
 		ROGER_ERROR_TABLE(ROGER_ERR_TEXT_)
 #undef ROGER_ERR_TEXT_
@@ -72,8 +71,8 @@ int roger_exit_status(int code)
 	if (code >= 0)
 		return ROGER_EXIT_OK;
 	switch (code) {
-#define ROGER_ERR_EXIT_(name, value, status, text)                             \
-	case name:                                                             \
+#define ROGER_ERR_EXIT_(name, value, status, text) \
+	case name:                                 \
 		return status;
 		ROGER_ERROR_TABLE(ROGER_ERR_EXIT_)
 #undef ROGER_ERR_EXIT_

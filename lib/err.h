@@ -23,6 +23,8 @@ ROGER_BEGIN_DECLS
  * X(name, value, exit status, description).  Only failures a caller can act
  * on get their own code; anything else is ROGER_ERROR.
  */
+/* One entry a line, as t0001 reads them: */
+/* clang-format off */
 #define ROGER_ERROR_TABLE(X)                                                   \
 	X(ROGER_ERROR, -1, 1, "failure")                                       \
 	X(ROGER_ENOMEM, -2, 1, "out of memory")                                \
@@ -39,6 +41,7 @@ ROGER_BEGIN_DECLS
 	X(ROGER_ETIMEOUT, -13, 6, "timed out")                                 \
 	X(ROGER_EINTR, -14, 130, "interrupted")                                \
 	X(ROGER_EDIRTY, -15, 1, "work tree has uncommitted changes")
+/* clang-format on */
 
 enum roger_error {
 	ROGER_OK = 0,
@@ -51,6 +54,8 @@ enum roger_error {
  * X(name, status, meaning): the exit statuses of every roger command, as
  * documented in roger(1) EXIT STATUS (a test keeps the two equal).
  */
+/* One entry a line, as t0001 reads them: */
+/* clang-format off */
 #define ROGER_EXIT_TABLE(X)                                                    \
 	X(ROGER_EXIT_OK, 0, "success")                                         \
 	X(ROGER_EXIT_FAILURE, 1, "failure not listed below; for diff: differences found") \
@@ -61,6 +66,7 @@ enum roger_error {
 	X(ROGER_EXIT_TIMEOUT, 6, "timed out waiting; the deployment is left running and the message says how to inspect or cancel it") \
 	X(ROGER_EXIT_CONFLICT, 7, "conflict: another deployment holds the app and --force was not given") \
 	X(ROGER_EXIT_INTERRUPTED, 130, "interrupted; what was in flight is reported")
+/* clang-format on */
 
 enum roger_exit {
 #define ROGER_EXIT_ENUM_(name, status, text) name = status,
@@ -71,24 +77,28 @@ enum roger_exit {
 #define ROGER_ERR_MSG_MAX 1024
 
 struct roger_err {
-	int code;       /* an enum roger_error, 0 when nothing was set */
+	int code; /* an enum roger_error, 0 when nothing was set */
 	int http_status; /* the HTTP status behind the error, 0 if none */
 	char msg[ROGER_ERR_MSG_MAX];
 };
 
-#define ROGER_ERR_INIT { 0, 0, { 0 } }
+#define ROGER_ERR_INIT    \
+	{                 \
+		0, 0,     \
+		{         \
+			0 \
+		}         \
+	}
 
 /*
  * Record `code` and a printf-style message in `err` (which may be NULL) and
  * return `code`, so that `return roger_err_set(err, ROGER_EINVALID, ...)`
  * reports and fails in one line.  A message longer than the buffer is cut.
  */
-ROGER_EXTERN int
-roger_err_set(struct roger_err *err, int code, const char *fmt, ...)
-	ROGER_PRINTF(3, 4);
-ROGER_EXTERN int
-roger_err_setv(struct roger_err *err, int code, const char *fmt,
-	       va_list ap) ROGER_PRINTF(3, 0);
+ROGER_EXTERN int roger_err_set(struct roger_err *err, int code, const char *fmt,
+			       ...) ROGER_PRINTF(3, 4);
+ROGER_EXTERN int roger_err_setv(struct roger_err *err, int code,
+				const char *fmt, va_list ap) ROGER_PRINTF(3, 0);
 
 /* Like roger_err_set, but keeps the existing message after "prefix: ". */
 ROGER_EXTERN int roger_err_prefix(struct roger_err *err, const char *fmt, ...)

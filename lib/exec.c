@@ -114,9 +114,10 @@ int roger_exec_pick_task(const struct roger_marathon_task **out, bool *of_many,
 			healthy = t;
 	}
 	if (want && n_match > 1) {
-		roger_err_set(err, ROGER_EUSAGE,
-			      "--task '%s' names %zu tasks of app '%s': %s; give more of the id",
-			      want, n_match, app_id, names.buf);
+		roger_err_set(
+			err, ROGER_EUSAGE,
+			"--task '%s' names %zu tasks of app '%s': %s; give more of the id",
+			want, n_match, app_id, names.buf);
 		roger_buf_release(&names);
 		return ROGER_EUSAGE;
 	}
@@ -161,7 +162,7 @@ struct exec {
 	/* output (the calling thread) */
 	struct roger_recordio_dec dec;
 	struct roger_buf data;
-	bool epipe;   /* the output's reader went away */
+	bool epipe; /* the output's reader went away */
 	bool started; /* the session's reply head said 200 */
 
 	/* input (its own thread) */
@@ -169,7 +170,7 @@ struct exec {
 	pthread_t in_thread;
 	bool in_running;
 	bool in_stopping; /* input_stop() was called (atomic access) */
-	int stop[2];            /* the calling thread writes: end the upload */
+	int stop[2]; /* the calling thread writes: end the upload */
 	struct roger_buf pending;
 	size_t pending_off;
 	bool stdin_done, upload_done;
@@ -188,7 +189,8 @@ static int write_out(struct exec *e, int fd, const char *p, size_t len,
 		e->epipe = true;
 		return ROGER_HTTP_STOP;
 	}
-	return roger_err_set(err, ROGER_EIO, "cannot write the command's output: %s",
+	return roger_err_set(err, ROGER_EIO,
+			     "cannot write the command's output: %s",
 			     strerror(errno));
 }
 
@@ -219,14 +221,16 @@ static int on_output(void *data, const char *chunk, size_t len,
 		if (rc == ROGER_ENOMEM)
 			return nomem(err);
 		if (rc < 0)
-			return roger_err_set(err, ROGER_EHTTP,
-					     "the agent's output stream of task '%s': %s",
-					     e->task_id, why.msg);
+			return roger_err_set(
+				err, ROGER_EHTTP,
+				"the agent's output stream of task '%s': %s",
+				e->task_id, why.msg);
 		if (pio.kind != ROGER_AGENTAPI_PIO_DATA || e->data.len == 0)
 			continue;
 		rc = write_out(e,
-			       pio.stream == ROGER_AGENTAPI_STDERR ? e->o->err_fd
-								   : e->o->out_fd,
+			       pio.stream == ROGER_AGENTAPI_STDERR
+				       ? e->o->err_fd
+				       : e->o->out_fd,
 			       e->data.buf, e->data.len, err);
 		if (rc)
 			return rc;
@@ -255,7 +259,8 @@ static int queue_stdin(struct exec *e, struct roger_err *err)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot read standard input: %s",
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot read standard input: %s",
 				     strerror(errno));
 	if (n > 0)
 		return roger_agentapi_data_record(&e->pending, true,
@@ -263,9 +268,8 @@ static int queue_stdin(struct exec *e, struct roger_err *err)
 						  (size_t)n);
 	e->stdin_done = true;
 	if (e->o->tty)
-		return roger_agentapi_data_record(&e->pending, true,
-						  ROGER_AGENTAPI_STDIN, "\x04",
-						  1);
+		return roger_agentapi_data_record(
+			&e->pending, true, ROGER_AGENTAPI_STDIN, "\x04", 1);
 	e->upload_done = true; /* after the empty record, nothing more */
 	return roger_agentapi_data_record(&e->pending, true,
 					  ROGER_AGENTAPI_STDIN, "", 0);
@@ -282,8 +286,8 @@ static int input_wait(struct exec *e, struct roger_err *err)
 
 	if (now >= e->next_heartbeat) {
 		e->next_heartbeat = now + ROGER_AGENTAPI_HEARTBEAT_MS;
-		return roger_agentapi_heartbeat_record(&e->pending, true,
-						       ROGER_AGENTAPI_HEARTBEAT_MS);
+		return roger_agentapi_heartbeat_record(
+			&e->pending, true, ROGER_AGENTAPI_HEARTBEAT_MS);
 	}
 	if (e->next_heartbeat - now < timeout)
 		timeout = (int)(e->next_heartbeat - now);
@@ -303,7 +307,8 @@ static int input_wait(struct exec *e, struct roger_err *err)
 	if (poll(pfd, n, timeout) < 0) {
 		if (errno == EINTR)
 			return 0;
-		return roger_err_set(err, ROGER_ERROR, "poll: %s", strerror(errno));
+		return roger_err_set(err, ROGER_ERROR, "poll: %s",
+				     strerror(errno));
 	}
 	if (pfd[i_stop].revents) {
 		e->upload_done = true;
@@ -405,11 +410,13 @@ static void *input_main(void *data)
 		struct roger_buf sum = ROGER_BUF_INIT;
 
 		/* 500: the container ended first, which the CLI ignores too */
-		roger_http_body_summary(&sum, roger_http_resp_header(&resp, "Content-Type"),
-					resp.body.buf, resp.body.len, 200);
-		roger_log(e->ctx, ROGER_LOG_WARN,
-			  "the agent refused the input of the command (%ld%s%s); it gets none",
-			  resp.status, sum.len ? ": " : "", sum.buf);
+		roger_http_body_summary(
+			&sum, roger_http_resp_header(&resp, "Content-Type"),
+			resp.body.buf, resp.body.len, 200);
+		roger_log(
+			e->ctx, ROGER_LOG_WARN,
+			"the agent refused the input of the command (%ld%s%s); it gets none",
+			resp.status, sum.len ? ": " : "", sum.buf);
 		roger_buf_release(&sum);
 	}
 	roger_http_resp_release(&resp);
@@ -441,8 +448,8 @@ static int on_headers(void *data, const struct roger_http_resp *resp,
 					       ROGER_AGENTAPI_STDIN, "", 0) < 0)
 			return nomem(err);
 	}
-	e->next_heartbeat = roger_clock_ms(CLOCK_MONOTONIC) +
-			    ROGER_AGENTAPI_HEARTBEAT_MS;
+	e->next_heartbeat =
+		roger_clock_ms(CLOCK_MONOTONIC) + ROGER_AGENTAPI_HEARTBEAT_MS;
 	rc = pthread_create(&e->in_thread, NULL, input_main, e);
 	if (rc != 0)
 		return roger_err_set(err, ROGER_ERROR,
@@ -494,8 +501,10 @@ static int copy_id(char *out, size_t size, const char *id, const char *what,
 		   struct roger_err *err)
 {
 	if (!id || strlen(id) >= size)
-		return roger_err_set(err, ROGER_EHTTP, "the Mesos master gives %s an unusable container id",
-				     what);
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"the Mesos master gives %s an unusable container id",
+			what);
 	memcpy(out, id, strlen(id) + 1);
 	return 0;
 }
@@ -504,43 +513,49 @@ static int copy_id(char *out, size_t size, const char *id, const char *what,
 static int locate(struct exec *e, struct roger_mesos *mesos,
 		  const struct roger_mesos_master *m, struct roger_err *err)
 {
-	const struct roger_mesos_task *t = roger_mesos_master_task(m, e->task_id);
+	const struct roger_mesos_task *t =
+		roger_mesos_master_task(m, e->task_id);
 	const struct roger_mesos_agent_info *a;
 	int rc;
 
 	if (!t || t->completed)
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "the Mesos master does not list task '%s' as running: it has ended",
-				     e->task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"the Mesos master does not list task '%s' as running: it has ended",
+			e->task_id);
 	if (!t->container_id)
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "the Mesos master knows no container of task '%s' (yet)",
-				     e->task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"the Mesos master knows no container of task '%s' (yet)",
+			e->task_id);
 	a = roger_mesos_master_agent(m, t->slave_id);
 	if (!a)
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "the Mesos master does not know agent '%s' of task '%s'",
-				     t->slave_id ? t->slave_id : "", e->task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"the Mesos master does not know agent '%s' of task '%s'",
+			t->slave_id ? t->slave_id : "", e->task_id);
 	e->agent_version = a->version ? a->version : m->version;
 	if (before(e->agent_version, 1, 2))
-		return roger_err_set(err, ROGER_ERROR,
-				     "the agent of task '%s' runs Mesos %s, which has no operator API v1: exec needs Mesos 1.2 or later",
-				     e->task_id, e->agent_version);
+		return roger_err_set(
+			err, ROGER_ERROR,
+			"the agent of task '%s' runs Mesos %s, which has no operator API v1: exec needs Mesos 1.2 or later",
+			e->task_id, e->agent_version);
 	if ((rc = copy_id(e->parent, sizeof(e->parent), t->container_id,
 			  "the task", err)) < 0)
 		return rc;
 	e->cid.parent = e->parent;
 	if (t->container_parent) {
 		if ((rc = copy_id(e->grandparent, sizeof(e->grandparent),
-				  t->container_parent, "the task's pod", err)) < 0)
+				  t->container_parent, "the task's pod", err)) <
+		    0)
 			return rc;
 		e->cid.grandparent = e->grandparent;
 	}
 	roger_uuid(e->nested);
 	e->cid.value = e->nested;
-	if ((rc = roger_mesos_agent_url(&e->agent_url, a,
-					roger_http_client_base(roger_mesos_http(mesos)),
-					err)) < 0)
+	if ((rc = roger_mesos_agent_url(
+		     &e->agent_url, a,
+		     roger_http_client_base(roger_mesos_http(mesos)), err)) < 0)
 		return rc;
 	if (asprintf(&e->api_url, "%s/api/v1", e->agent_url) < 0) {
 		e->api_url = NULL;
@@ -560,18 +575,21 @@ static int launch_failed(struct exec *e, struct roger_http_client *http,
 
 	if (resp->status == 400 &&
 	    strstr(body, "Nested containers are not supported"))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "task '%s' runs under the Docker containerizer, which cannot start a command inside a running container (the agent said: Nested containers are not supported); exec needs a task of the Mesos containerizer: give the app \"container\": {\"type\": \"MESOS\"}",
-				     e->task_id);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"task '%s' runs under the Docker containerizer, which cannot start a command inside a running container (the agent said: Nested containers are not supported); exec needs a task of the Mesos containerizer: give the app \"container\": {\"type\": \"MESOS\"}",
+			e->task_id);
 	if ((resp->status == 400 || resp->status == 404) &&
 	    (strstr(body, "not found") || strstr(body, "cannot be found")))
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "task '%s' has ended: its agent no longer has its container",
-				     e->task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"task '%s' has ended: its agent no longer has its container",
+			e->task_id);
 	if (resp->status == 404 || resp->status == 405)
-		return roger_err_set(err, ROGER_ERROR,
-				     "the agent of task '%s' (%s) has no operator API v1 (it answered %ld to POST /api/v1): exec needs Mesos 1.2 or later",
-				     e->task_id, e->agent_url, resp->status);
+		return roger_err_set(
+			err, ROGER_ERROR,
+			"the agent of task '%s' (%s) has no operator API v1 (it answered %ld to POST /api/v1): exec needs Mesos 1.2 or later",
+			e->task_id, e->agent_url, resp->status);
 	return roger_http_client_status_err(http, resp, err);
 }
 
@@ -613,9 +631,10 @@ static int launch(struct exec *e, struct roger_http_client *http,
 	if (rc == 0 && resp.status != 200)
 		rc = launch_failed(e, http, &resp, err);
 	else if (rc == 0 && !e->epipe && roger_recordio_dec_partial(&e->dec))
-		rc = roger_err_set(err, ROGER_ENET,
-				   "the output stream of task '%s' ended in the middle of a record",
-				   e->task_id);
+		rc = roger_err_set(
+			err, ROGER_ENET,
+			"the output stream of task '%s' ended in the middle of a record",
+			e->task_id);
 	roger_http_resp_release(&resp);
 	roger_buf_release(&body);
 	return rc;
@@ -649,9 +668,10 @@ static int wait_status(int *status, struct exec *e,
 		rc = roger_agentapi_wait_parse(status, &has, resp.body.buf,
 					       resp.body.len, err);
 	if (rc == 0 && !has)
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the agent gives no exit status for the command in task '%s'",
-				   e->task_id);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the agent gives no exit status for the command in task '%s'",
+			e->task_id);
 	roger_http_resp_release(&resp);
 	roger_buf_release(&body);
 	return rc;
@@ -729,7 +749,8 @@ int roger_exec_run(int *exit_code, struct roger_ctx *ctx,
 	roger_recordio_dec_init(&e.dec, MAX_RECORD);
 	if (!o->argv || !o->argv[0])
 		return roger_err_set(err, ROGER_EUSAGE, "no command to run");
-	if ((rc = roger_logs_app_tasks(&tasks, marathon, o->app_id, 0, err)) < 0)
+	if ((rc = roger_logs_app_tasks(&tasks, marathon, o->app_id, 0, err)) <
+	    0)
 		goto out;
 	if ((rc = roger_exec_pick_task(&t, &of_many, tasks->items, tasks->n,
 				       o->app_id, o->task, err)) < 0)
@@ -749,7 +770,8 @@ int roger_exec_run(int *exit_code, struct roger_ctx *ctx,
 	    (rc = locate(&e, mesos, master, err)) < 0)
 		goto out;
 	if (pipe2(e.stop, O_CLOEXEC) < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "pipe: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR, "pipe: %s",
+				   strerror(errno));
 		goto out;
 	}
 	rc = session(exit_code, &e, mesos, err);

@@ -54,19 +54,19 @@ struct roger_target;
  * picked.  ROGER_ENOTFOUND when no running task fits, ROGER_EUSAGE when
  * `want` names several (err lists them).  Pure.
  */
-ROGER_EXTERN int
-roger_exec_pick_task(const struct roger_marathon_task **out, bool *of_many,
-		     const struct roger_marathon_task *tasks, size_t n,
-		     const char *app_id, const char *want,
-		     struct roger_err *err);
+ROGER_EXTERN int roger_exec_pick_task(const struct roger_marathon_task **out,
+				      bool *of_many,
+				      const struct roger_marathon_task *tasks,
+				      size_t n, const char *app_id,
+				      const char *want, struct roger_err *err);
 
 struct roger_exec_opts {
 	const char *app_id;
-	const char *task;       /* --task; NULL: pick one */
-	char *const *argv;      /* the command, NULL-terminated, not empty */
-	bool interactive;       /* -i: standard input goes to the command */
-	bool tty;               /* -t: a pseudo-terminal */
-	const char *term;       /* TERM inside, with tty; NULL: "xterm" */
+	const char *task; /* --task; NULL: pick one */
+	char *const *argv; /* the command, NULL-terminated, not empty */
+	bool interactive; /* -i: standard input goes to the command */
+	bool tty; /* -t: a pseudo-terminal */
+	const char *term; /* TERM inside, with tty; NULL: "xterm" */
 	int in_fd, out_fd, err_fd;
 	/*
 	 * With tty: the terminal whose window size is sent (-1: none), and a

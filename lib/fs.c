@@ -28,11 +28,9 @@ int roger_fs_read_file(struct roger_buf *out, const char *path,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return roger_err_set(err,
-				     errno == ENOENT ? ROGER_ENOTFOUND
-						     : ROGER_EIO,
-				     "cannot read '%s': %s", path,
-				     strerror(errno));
+		return roger_err_set(
+			err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EIO,
+			"cannot read '%s': %s", path, strerror(errno));
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -42,16 +40,17 @@ int roger_fs_read_file(struct roger_buf *out, const char *path,
 		if (roger_buf_add(out, chunk, (size_t)n) < 0) {
 			close(fd);
 			return roger_err_set(err, ROGER_ENOMEM,
-					     "out of memory reading '%s'", path);
+					     "out of memory reading '%s'",
+					     path);
 		}
 	}
 	if (n < 0) {
 		int e = errno;
 
 		close(fd);
-		return roger_err_set(err, e == EISDIR ? ROGER_EINVALID : ROGER_EIO,
-				     "cannot read '%s': %s", path,
-				     strerror(e));
+		return roger_err_set(err,
+				     e == EISDIR ? ROGER_EINVALID : ROGER_EIO,
+				     "cannot read '%s': %s", path, strerror(e));
 	}
 	close(fd);
 	return 0;
@@ -88,8 +87,9 @@ int roger_fs_write_atomic(const char *path, const void *data, size_t len,
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s",
-				   tmp, path, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot rename '%s' to '%s': %s", tmp, path,
+				   strerror(errno));
 		goto out;
 	}
 out:
@@ -107,8 +107,8 @@ int roger_fs_mkdirs(const char *path, mode_t mode, struct roger_err *err)
 	size_t len = strlen(path);
 
 	if (len == 0 || len >= sizeof(buf))
-		return roger_err_set(err, ROGER_EINVALID, "invalid directory '%s'",
-				     path);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "invalid directory '%s'", path);
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')

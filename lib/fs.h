@@ -20,22 +20,21 @@ struct roger_ctx;
 struct roger_err;
 
 /* Append the whole file at `path` to `out`.  ROGER_ENOTFOUND if missing. */
-ROGER_EXTERN int
-roger_fs_read_file(struct roger_buf *out, const char *path,
-		   struct roger_err *err);
+ROGER_EXTERN int roger_fs_read_file(struct roger_buf *out, const char *path,
+				    struct roger_err *err);
 
 /*
  * Replace `path` with `len` bytes of `data`, created with `mode` (before
  * umask), through a temporary file and rename(2).  On failure the old file
  * is untouched and no temporary file is left behind.
  */
-ROGER_EXTERN int
-roger_fs_write_atomic(const char *path, const void *data, size_t len,
-		      mode_t mode, struct roger_err *err);
+ROGER_EXTERN int roger_fs_write_atomic(const char *path, const void *data,
+				       size_t len, mode_t mode,
+				       struct roger_err *err);
 
 /* mkdir -p: create `path` and its missing parents with `mode`. */
-ROGER_EXTERN int
-roger_fs_mkdirs(const char *path, mode_t mode, struct roger_err *err);
+ROGER_EXTERN int roger_fs_mkdirs(const char *path, mode_t mode,
+				 struct roger_err *err);
 
 /* rm -rf: remove `path` and everything under it; a missing path is fine. */
 ROGER_EXTERN int roger_fs_remove_tree(const char *path, struct roger_err *err);

@@ -56,12 +56,12 @@ struct xfer {
 	const struct roger_http_req *req;
 	struct roger_http_resp *resp;
 	struct roger_err *err;
-	long status;   /* of the reply being received (1xx included) */
+	long status; /* of the reply being received (1xx included) */
 	size_t max_body;
-	int cb_rc;     /* a negative code from a callback */
-	bool stopped;  /* the body callback asked to stop */
+	int cb_rc; /* a negative code from a callback */
+	bool stopped; /* the body callback asked to stop */
 	bool too_big;
-	bool idle;     /* nothing arrived for req->idle_timeout_ms */
+	bool idle; /* nothing arrived for req->idle_timeout_ms */
 	int64_t last_data_ms; /* when a byte last arrived */
 };
 
@@ -189,8 +189,8 @@ static void trace_line(struct curl_transport *t, char mark, const char *line,
 		       size_t len)
 {
 	static const char *const secret[] = { "authorization:",
-					      "proxy-authorization:",
-					      "cookie:", "set-cookie:" };
+					      "proxy-authorization:", "cookie:",
+					      "set-cookie:" };
 
 	for (size_t i = 0; i < sizeof(secret) / sizeof(*secret); i++) {
 		size_t sl = strlen(secret[i]);
@@ -294,10 +294,10 @@ static int build_headers(struct curl_slist **out,
 		list = n;
 	}
 	if (!has_header(req, "Expect")) {
-		n = curl_slist_append(list, (req->flags &
-					     ROGER_HTTP_EXPECT_CONTINUE)
-						    ? "Expect: 100-continue"
-						    : "Expect:");
+		n = curl_slist_append(list,
+				      (req->flags & ROGER_HTTP_EXPECT_CONTINUE)
+					      ? "Expect: 100-continue"
+					      : "Expect:");
 		if (!n)
 			goto nomem;
 		list = n;
@@ -371,9 +371,10 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 			if (req->timeout_ms > 0 && req->timeout_ms < ms)
 				ms = req->timeout_ms;
 			fmt_seconds(secs, sizeof(secs), ms);
-			return roger_err_set(x->err, ROGER_ENET,
-					     "timed out after %s connecting to '%s'",
-					     secs, url);
+			return roger_err_set(
+				x->err, ROGER_ENET,
+				"timed out after %s connecting to '%s'", secs,
+				url);
 		}
 		fmt_seconds(secs, sizeof(secs), req->timeout_ms);
 		return roger_err_set(x->err, ROGER_ENET,
@@ -381,9 +382,10 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 				     secs, url);
 	case CURLE_PEER_FAILED_VERIFICATION:
 		x->resp->final = true;
-		return roger_err_set(x->err, ROGER_ENET,
-				     "cannot verify the TLS certificate of '%s': %s (a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)",
-				     url, curl_detail);
+		return roger_err_set(
+			x->err, ROGER_ENET,
+			"cannot verify the TLS certificate of '%s': %s (a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)",
+			url, curl_detail);
 	case CURLE_SSL_CACERT_BADFILE:
 		return roger_err_set(x->err, ROGER_EINVALID,
 				     "cannot use the CA file '%s': %s",
@@ -394,13 +396,14 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 				     "TLS handshake with '%s' failed: %s", url,
 				     curl_detail);
 	case CURLE_GOT_NOTHING:
-		return roger_err_set(x->err, ROGER_ENET,
-				     "'%s' closed the connection without a reply",
-				     url);
+		return roger_err_set(
+			x->err, ROGER_ENET,
+			"'%s' closed the connection without a reply", url);
 	case CURLE_PARTIAL_FILE:
-		return roger_err_set(x->err, ROGER_ENET,
-				     "'%s' closed the connection in the middle of the reply (%s)",
-				     url, detail);
+		return roger_err_set(
+			x->err, ROGER_ENET,
+			"'%s' closed the connection in the middle of the reply (%s)",
+			url, detail);
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 		if (os_errno == ECONNRESET)
@@ -412,9 +415,10 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 				     detail);
 	case CURLE_WRITE_ERROR:
 		if (x->too_big)
-			return roger_err_set(x->err, ROGER_EHTTP,
-					     "the reply of '%s' is larger than %zu bytes",
-					     url, x->max_body);
+			return roger_err_set(
+				x->err, ROGER_EHTTP,
+				"the reply of '%s' is larger than %zu bytes",
+				url, x->max_body);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
 		if (x->idle) {
@@ -425,9 +429,9 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 					     url);
 		}
 		if (!x->cb_rc)
-			return roger_err_set(x->err, ROGER_EINTR,
-					     "interrupted while waiting for '%s'",
-					     url);
+			return roger_err_set(
+				x->err, ROGER_EINTR,
+				"interrupted while waiting for '%s'", url);
 		break;
 	default:
 		break;
@@ -438,10 +442,10 @@ static int curl_failure(struct xfer *x, CURLcode code, const char *errbuf,
 			     url, detail);
 }
 
-#define SETOPT(opt, val)                                                       \
-	do {                                                                   \
-		if (curl_easy_setopt(curl, opt, val) != CURLE_OK)              \
-			goto setopt_failed;                                    \
+#define SETOPT(opt, val)                                          \
+	do {                                                      \
+		if (curl_easy_setopt(curl, opt, val) != CURLE_OK) \
+			goto setopt_failed;                       \
 	} while (0)
 
 static int transport_send(struct roger_http *h,
@@ -455,8 +459,8 @@ static int transport_send(struct roger_http *h,
 	struct roger_buf url = ROGER_BUF_INIT;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	const char *method = req->method ? req->method : "GET";
-	bool with_body = req->body || req->read_fn ||
-			 !strcasecmp(method, "POST");
+	bool with_body =
+		req->body || req->read_fn || !strcasecmp(method, "POST");
 	CURLcode code;
 	int rc = 0;
 

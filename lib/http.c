@@ -58,13 +58,13 @@ struct roger_http_client {
 	struct roger_http *transport;
 	char *name;
 	char *target_name;
-	char *auth_hint;   /* NULL: by auth_kind */
+	char *auth_hint; /* NULL: by auth_kind */
 	char **bases;
 	size_t n_bases;
 	size_t current;
 	bool https_base; /* never send secrets over http when this is set */
 	enum roger_auth_kind auth_kind;
-	char *auth_user;   /* shown in the trace as -u 'user:***' */
+	char *auth_user; /* shown in the trace as -u 'user:***' */
 	char *auth_header; /* "Basic ..." or "token=...": secret */
 	char *netrc_file;
 	char *ca_file;
@@ -114,8 +114,7 @@ int roger_http_resp_add_header(struct roger_http_resp *resp, const char *name,
 	struct roger_buf *h = &resp->headers_;
 	size_t old = h->len;
 
-	if (roger_buf_add(h, name, name_len) < 0 ||
-	    roger_buf_addch(h, 0) < 0 ||
+	if (roger_buf_add(h, name, name_len) < 0 || roger_buf_addch(h, 0) < 0 ||
 	    roger_buf_add(h, value, value_len) < 0 ||
 	    roger_buf_addch(h, 0) < 0) {
 		roger_buf_truncate(h, old);
@@ -514,8 +513,7 @@ static long or_default(long v, long def)
 	return v > 0 ? v : def;
 }
 
-int roger_http_client_new(struct roger_http_client **out,
-			  struct roger_ctx *ctx,
+int roger_http_client_new(struct roger_http_client **out, struct roger_ctx *ctx,
 			  const struct roger_http_client_opts *opts,
 			  struct roger_http *transport, struct roger_err *err)
 {
@@ -530,10 +528,11 @@ int roger_http_client_new(struct roger_http_client **out,
 	}
 	for (size_t i = 0; i < opts->n_bases; i++) {
 		if (!roger_url_scheme_len(opts->bases[i])) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "invalid %s URL '%s': expected http:// or https://",
-					   opts->name ? opts->name : "service",
-					   opts->bases[i]);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid %s URL '%s': expected http:// or https://",
+				opts->name ? opts->name : "service",
+				opts->bases[i]);
 			goto out;
 		}
 	}
@@ -563,15 +562,15 @@ int roger_http_client_new(struct roger_http_client **out,
 		goto nomem;
 	c->connect_timeout_ms = or_default(opts->connect_timeout_ms,
 					   DEFAULT_CONNECT_TIMEOUT_MS);
-	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms
-					 : DEFAULT_TIMEOUT_MS;
-	c->max_retries = opts->max_retries < 0	? 0
-			 : opts->max_retries	? opts->max_retries
-						: DEFAULT_MAX_RETRIES;
-	c->backoff_base_ms = or_default(opts->backoff_base_ms,
-					DEFAULT_BACKOFF_BASE_MS);
-	c->backoff_max_ms = or_default(opts->backoff_max_ms,
-				       DEFAULT_BACKOFF_MAX_MS);
+	c->timeout_ms =
+		opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->max_retries = opts->max_retries < 0 ? 0
+			 : opts->max_retries   ? opts->max_retries
+					       : DEFAULT_MAX_RETRIES;
+	c->backoff_base_ms =
+		or_default(opts->backoff_base_ms, DEFAULT_BACKOFF_BASE_MS);
+	c->backoff_max_ms =
+		or_default(opts->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
 	c->rng = (uint32_t)roger_ctx_now_ms(ctx) ^ (uint32_t)getpid() << 16 ^
 		 (uint32_t)(uintptr_t)c;
 	if (!c->rng)
@@ -617,14 +616,16 @@ int roger_http_client_for_target(struct roger_http_client **out,
 	char hint[PATH_MAX + 200];
 
 	if (t->is_local && !t->local_running)
-		return roger_err_set(err, ROGER_ENET,
-				     "roger local is not running (state in '%s'): start it with 'roger local up'",
-				     t->local_state_dir ? t->local_state_dir : "");
+		return roger_err_set(
+			err, ROGER_ENET,
+			"roger local is not running (state in '%s'): start it with 'roger local up'",
+			t->local_state_dir ? t->local_state_dir : "");
 	if (t->is_local) {
 		/* Its own server knows its token: a refusal means another's. */
-		snprintf(hint, sizeof(hint),
-			 "; the server on that port is not the roger local of '%s', whose token it refused",
-			 t->local_state_dir ? t->local_state_dir : "");
+		snprintf(
+			hint, sizeof(hint),
+			"; the server on that port is not the roger local of '%s', whose token it refused",
+			t->local_state_dir ? t->local_state_dir : "");
 		o.auth_hint = hint;
 	}
 	o.target_name = t->name;
@@ -1015,7 +1016,8 @@ static int send_redirects(struct roger_http_client *c,
 
 			roger_http_mask_url(&u, url);
 			rc = roger_err_set(err, ROGER_EHTTP,
-					   "too many redirects from '%s'", u.buf);
+					   "too many redirects from '%s'",
+					   u.buf);
 			roger_buf_release(&u);
 			break;
 		}
@@ -1024,7 +1026,8 @@ static int send_redirects(struct roger_http_client *c,
 			break;
 		if (!roger_url_scheme_len(next)) {
 			rc = roger_err_set(err, ROGER_EHTTP,
-					   "unsupported redirect to '%s'", next);
+					   "unsupported redirect to '%s'",
+					   next);
 			free(next);
 			break;
 		}
@@ -1100,9 +1103,10 @@ static void not_retried(struct roger_err *err, const char *method)
 	if (!err)
 		return;
 	n = strlen(err->msg);
-	snprintf(err->msg + n, sizeof(err->msg) - n,
-		 " after the request was sent (a %s is not retried: the server may have acted on it)",
-		 method ? method : "GET");
+	snprintf(
+		err->msg + n, sizeof(err->msg) - n,
+		" after the request was sent (a %s is not retried: the server may have acted on it)",
+		method ? method : "GET");
 }
 
 /*
@@ -1111,8 +1115,8 @@ static void not_retried(struct roger_err *err, const char *method)
  */
 static bool retryable_reply(const struct roger_http_client *c,
 			    const struct roger_http_req *req,
-			    const struct roger_http_resp *resp,
-			    bool idempotent, int retries)
+			    const struct roger_http_resp *resp, bool idempotent,
+			    int retries)
 {
 	if (resp->status != 502 && resp->status != 503 && resp->status != 504)
 		return false;
@@ -1171,7 +1175,8 @@ int roger_http_client_send(struct roger_http_client *c,
 		long delay;
 
 		if (!url)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		rc = send_redirects(c, req, url, idempotent, resp, &attempts,
 				    err);
 		resp->attempts = attempts;
@@ -1207,15 +1212,15 @@ int roger_http_client_send(struct roger_http_client *c,
 			if ((req->flags & ROGER_HTTP_NO_RETRY) ||
 			    retries >= c->max_retries) {
 				if (!resp->sent && n_bases > 1)
-					roger_err_prefix(err,
-							 "cannot reach %s at any of its %zu URLs; last",
-							 c->name, n_bases);
+					roger_err_prefix(
+						err,
+						"cannot reach %s at any of its %zu URLs; last",
+						c->name, n_bases);
 				return rc;
 			}
-			delay = roger_http_backoff_ms(retries + 1,
-						      c->backoff_base_ms,
-						      c->backoff_max_ms,
-						      next_random(c));
+			delay = roger_http_backoff_ms(
+				retries + 1, c->backoff_base_ms,
+				c->backoff_max_ms, next_random(c));
 			roger_info(c->ctx, "%s; retrying in %.1f s",
 				   err ? err->msg : "failed",
 				   (double)delay / 1000.0);
@@ -1224,9 +1229,10 @@ int roger_http_client_send(struct roger_http_client *c,
 		rc = c->sleep_fn ? c->sleep_fn(c->sleep_data, delay)
 				 : default_sleep(c, delay);
 		if (rc < 0)
-			return roger_err_set(err, ROGER_EINTR,
-					     "interrupted while waiting to retry %s",
-					     c->name);
+			return roger_err_set(
+				err, ROGER_EINTR,
+				"interrupted while waiting to retry %s",
+				c->name);
 	}
 }
 
@@ -1235,19 +1241,32 @@ int roger_http_client_send(struct roger_http_client *c,
 static const char *reason_phrase(long status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Entity";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return NULL;
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Entity";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return NULL;
 	}
 }
 
@@ -1265,18 +1284,20 @@ static void auth_hint(const struct roger_http_client *c, const char *url,
 	}
 	switch (c->auth_kind) {
 	case ROGER_AUTH_NONE:
-		snprintf(out, size,
-			 "; target '%s' has no credentials (set \"auth\" in its configuration, or ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD)",
-			 t);
+		snprintf(
+			out, size,
+			"; target '%s' has no credentials (set \"auth\" in its configuration, or ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD)",
+			t);
 		break;
 	case ROGER_AUTH_BASIC:
 		snprintf(out, size,
 			 "; check the user and password of target '%s'", t);
 		break;
 	case ROGER_AUTH_TOKEN:
-		snprintf(out, size,
-			 "; the token of target '%s' was refused (it may have expired)",
-			 t);
+		snprintf(
+			out, size,
+			"; the token of target '%s' was refused (it may have expired)",
+			t);
 		break;
 	case ROGER_AUTH_NETRC:
 		snprintf(out, size, "; check the netrc entry for '%.*s'",
@@ -1308,18 +1329,19 @@ int roger_http_client_status_err(const struct roger_http_client *c,
 	switch (resp->status) {
 	case 401:
 		auth_hint(c, resp->url ? resp->url : "", hint, sizeof(hint));
-		code = roger_err_set(err, ROGER_EAUTH,
-				     "authentication refused by %s at '%s' (%s%s%s)%s",
-				     c->name, url.buf, what, sep, sum.buf,
-				     hint);
+		code = roger_err_set(
+			err, ROGER_EAUTH,
+			"authentication refused by %s at '%s' (%s%s%s)%s",
+			c->name, url.buf, what, sep, sum.buf, hint);
 		break;
 	case 403:
-		code = roger_err_set(err, ROGER_EAUTH,
-				     "access denied by %s at '%s' (%s%s%s); the credentials%s%s%s lack the permission",
-				     c->name, url.buf, what, sep, sum.buf,
-				     c->target_name ? " of target '" : "",
-				     c->target_name ? c->target_name : "",
-				     c->target_name ? "'" : "");
+		code = roger_err_set(
+			err, ROGER_EAUTH,
+			"access denied by %s at '%s' (%s%s%s); the credentials%s%s%s lack the permission",
+			c->name, url.buf, what, sep, sum.buf,
+			c->target_name ? " of target '" : "",
+			c->target_name ? c->target_name : "",
+			c->target_name ? "'" : "");
 		break;
 	case 404:
 		code = roger_err_set(err, ROGER_ENOTFOUND,
@@ -1340,15 +1362,17 @@ int roger_http_client_status_err(const struct roger_http_client *c,
 	case 502:
 	case 503:
 	case 504:
-		code = roger_err_set(err, ROGER_ENET,
-				     "%s at '%s' is unavailable (%s%s%s, %d attempt%s)",
-				     c->name, url.buf, what, sep, sum.buf,
-				     resp->attempts, resp->attempts == 1 ? "" : "s");
+		code = roger_err_set(
+			err, ROGER_ENET,
+			"%s at '%s' is unavailable (%s%s%s, %d attempt%s)",
+			c->name, url.buf, what, sep, sum.buf, resp->attempts,
+			resp->attempts == 1 ? "" : "s");
 		break;
 	default:
-		code = roger_err_set(err, ROGER_EHTTP,
-				     "unexpected reply from %s at '%s' (%s%s%s)",
-				     c->name, url.buf, what, sep, sum.buf);
+		code = roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected reply from %s at '%s' (%s%s%s)", c->name,
+			url.buf, what, sep, sum.buf);
 		break;
 	}
 	if (err)

@@ -114,12 +114,12 @@ enum roger_http_idempotence {
 };
 
 enum roger_http_req_flags {
-	ROGER_HTTP_NO_RETRY = 1 << 0,    /* one attempt per base URL */
+	ROGER_HTTP_NO_RETRY = 1 << 0, /* one attempt per base URL */
 	ROGER_HTTP_NO_REDIRECT = 1 << 1, /* hand 3xx replies to the caller */
 	ROGER_HTTP_EXPECT_CONTINUE = 1 << 2, /* "Expect: 100-continue" */
 	ROGER_HTTP_NO_FAILOVER = 1 << 3, /* only the current base URL */
 	/* Set by the client for the transport; callers leave them alone. */
-	ROGER_HTTP_NETRC = 1 << 8,       /* credentials from netrc */
+	ROGER_HTTP_NETRC = 1 << 8, /* credentials from netrc */
 };
 
 struct roger_http_header {
@@ -138,7 +138,7 @@ struct roger_http_req {
 	 * included) that the client appends to its base URL.
 	 */
 	const char *url;
-	const char *accept;       /* Accept header; NULL: none */
+	const char *accept; /* Accept header; NULL: none */
 	const char *content_type; /* Content-Type of the body; NULL: none */
 	/* An in-memory body; body == NULL with body_len == 0 means none. */
 	const char *body;
@@ -183,22 +183,22 @@ struct roger_http_req {
  * roger_http_resp_release().  A send resets it first, so it can be reused.
  */
 struct roger_http_resp {
-	long status;          /* 0 when no reply arrived */
+	long status; /* 0 when no reply arrived */
 	struct roger_buf body; /* (of a 2xx: only without body_fn) */
-	char *url;            /* the URL that answered (after redirects) */
-	int attempts;         /* transport sends it took (retries, redirects) */
+	char *url; /* the URL that answered (after redirects) */
+	int attempts; /* transport sends it took (retries, redirects) */
 	/* What the transport observed, for the retry policy and messages. */
-	bool sent;       /* bytes of the request left this host */
-	bool timed_out;  /* the attempt ended on a timeout */
-	bool final;      /* retrying cannot help (a TLS certificate refused) */
+	bool sent; /* bytes of the request left this host */
+	bool timed_out; /* the attempt ended on a timeout */
+	bool final; /* retrying cannot help (a TLS certificate refused) */
 	int64_t streamed; /* body bytes handed to body_fn */
 	struct roger_buf headers_; /* "name\0value\0"... (use the accessors) */
 };
 
-#define ROGER_HTTP_RESP_INIT                                                   \
-	{                                                                      \
-		0, ROGER_BUF_INIT, NULL, 0, false, false, false, 0,            \
-			ROGER_BUF_INIT                                         \
+#define ROGER_HTTP_RESP_INIT                                        \
+	{                                                           \
+		0, ROGER_BUF_INIT, NULL, 0, false, false, false, 0, \
+			ROGER_BUF_INIT                              \
 	}
 
 ROGER_EXTERN void roger_http_resp_release(struct roger_http_resp *resp);
@@ -212,10 +212,10 @@ ROGER_EXTERN void roger_http_resp_reset(struct roger_http_resp *resp);
 ROGER_EXTERN const char *
 roger_http_resp_header(const struct roger_http_resp *resp, const char *name);
 /* Record a header (for transports).  0 or ROGER_ENOMEM. */
-ROGER_EXTERN int
-roger_http_resp_add_header(struct roger_http_resp *resp, const char *name,
-			   size_t name_len, const char *value,
-			   size_t value_len);
+ROGER_EXTERN int roger_http_resp_add_header(struct roger_http_resp *resp,
+					    const char *name, size_t name_len,
+					    const char *value,
+					    size_t value_len);
 /* Whether the status is 2xx. */
 ROGER_EXTERN bool roger_http_resp_ok(const struct roger_http_resp *resp);
 
@@ -240,9 +240,9 @@ struct roger_http {
  * With ROGER_TRACE_HTTP=1 in the context's environment, curl's verbose
  * output goes to the log at level TRACE, with credentials masked.
  */
-ROGER_EXTERN int
-roger_http_curl_new(struct roger_http **out, struct roger_ctx *ctx,
-		    struct roger_err *err);
+ROGER_EXTERN int roger_http_curl_new(struct roger_http **out,
+				     struct roger_ctx *ctx,
+				     struct roger_err *err);
 
 /* Free a transport (NULL is fine). */
 ROGER_EXTERN void roger_http_free(struct roger_http *h);
@@ -257,7 +257,7 @@ enum roger_http_service {
 };
 
 struct roger_http_client_opts {
-	const char *name;        /* "marathon": the service, for messages */
+	const char *name; /* "marathon": the service, for messages */
 	const char *target_name; /* "prod": for hints; NULL when none */
 	const char *const *bases; /* base URLs, in failover order */
 	size_t n_bases;
@@ -265,12 +265,12 @@ struct roger_http_client_opts {
 	/* What a 401 message ends with ("; ..."); NULL: a hint by the kind
 	 * of credentials. */
 	const char *auth_hint;
-	const char *ca_file;     /* NULL: the system's trust store */
+	const char *ca_file; /* NULL: the system's trust store */
 	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;         /* 0: 60 s */
-	int max_retries;         /* 0: 5; -1: none */
-	long backoff_base_ms;    /* 0: 500 */
-	long backoff_max_ms;     /* 0: 8000 */
+	long timeout_ms; /* 0: 60 s */
+	int max_retries; /* 0: 5; -1: none */
+	long backoff_base_ms; /* 0: 500 */
+	long backoff_max_ms; /* 0: 8000 */
 };
 
 struct roger_http_client;
@@ -287,26 +287,25 @@ roger_http_client_new(struct roger_http_client **out, struct roger_ctx *ctx,
 
 /*
  * A curl client for one service of a target: its Marathon URLs, its Mesos
- * master, its artifact store or its Metronome URLs, with its credentials and CA file.  The
- * store gets the Basic/token credentials only when it is on the same origin
- * as Marathon or Mesos (netrc always applies).  ROGER_EINVALID when the
+ * master, its artifact store or its Metronome URLs, with its credentials and CA
+ * file.  The store gets the Basic/token credentials only when it is on the same
+ * origin as Marathon or Mesos (netrc always applies).  ROGER_EINVALID when the
  * target has no URL for that service; ROGER_ENET for the local target when
  * its roger local does not run (target->local_running).
  */
-ROGER_EXTERN int
-roger_http_client_for_target(struct roger_http_client **out,
-			     struct roger_ctx *ctx,
-			     const struct roger_target *target,
-			     enum roger_http_service service,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_http_client_for_target(struct roger_http_client **out,
+					      struct roger_ctx *ctx,
+					      const struct roger_target *target,
+					      enum roger_http_service service,
+					      struct roger_err *err);
 
 ROGER_EXTERN void roger_http_client_free(struct roger_http_client *c);
 
 /* Send `req`; see the top of this file for the policy and the outcome. */
-ROGER_EXTERN int
-roger_http_client_send(struct roger_http_client *c,
-		       const struct roger_http_req *req,
-		       struct roger_http_resp *resp, struct roger_err *err);
+ROGER_EXTERN int roger_http_client_send(struct roger_http_client *c,
+					const struct roger_http_req *req,
+					struct roger_http_resp *resp,
+					struct roger_err *err);
 
 /* The base URL requests go to first: the last one that answered. Borrowed. */
 ROGER_EXTERN const char *
@@ -323,9 +322,9 @@ roger_http_client_ctx(const struct roger_http_client *c);
  * sending it.  Nothing is sent.  0, ROGER_EINVALID (no URL) or
  * ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_http_client_describe(struct roger_buf *out, struct roger_http_client *c,
-			   const struct roger_http_req *req);
+ROGER_EXTERN int roger_http_client_describe(struct roger_buf *out,
+					    struct roger_http_client *c,
+					    const struct roger_http_req *req);
 
 /*
  * Turn a reply into an error: the code by status (see the top of the file)
@@ -345,9 +344,9 @@ roger_http_client_status_err(const struct roger_http_client *c,
  * restores the default, which sleeps and polls the context's interrupt flag.
  */
 typedef int (*roger_http_sleep_fn)(void *data, long ms);
-ROGER_EXTERN void
-roger_http_client_set_sleep_fn(struct roger_http_client *c,
-			       roger_http_sleep_fn fn, void *data);
+ROGER_EXTERN void roger_http_client_set_sleep_fn(struct roger_http_client *c,
+						 roger_http_sleep_fn fn,
+						 void *data);
 
 /*
  * Change the limits of the requests that do not set their own, from now
@@ -356,10 +355,10 @@ roger_http_client_set_sleep_fn(struct roger_http_client *c,
  * current one; -1: none).  For commands with a --timeout, and for
  * completion, which must answer at once or not at all.
  */
-ROGER_EXTERN void
-roger_http_client_set_limits(struct roger_http_client *c,
-			     long connect_timeout_ms, long timeout_ms,
-			     int max_retries);
+ROGER_EXTERN void roger_http_client_set_limits(struct roger_http_client *c,
+					       long connect_timeout_ms,
+					       long timeout_ms,
+					       int max_retries);
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -371,17 +370,16 @@ ROGER_EXTERN bool roger_http_method_idempotent(const char *method);
  * `base_ms`, capped at `max_ms`, with "equal jitter" (half fixed, half
  * random) drawn from `random`.
  */
-ROGER_EXTERN long
-roger_http_backoff_ms(int retry, long base_ms, long max_ms, uint32_t random);
+ROGER_EXTERN long roger_http_backoff_ms(int retry, long base_ms, long max_ms,
+					uint32_t random);
 
 /*
  * Resolve the reference `ref` (a Location header: absolute, "//host:port/p",
  * "/path" or relative) against the absolute URL `base` into a new string.
  * ROGER_EINVALID when `base` is not an absolute http(s) URL.
  */
-ROGER_EXTERN int
-roger_http_resolve_url(char **out, const char *base, const char *ref,
-		       struct roger_err *err);
+ROGER_EXTERN int roger_http_resolve_url(char **out, const char *base,
+					const char *ref, struct roger_err *err);
 
 /*
  * Append `url` to `out` with any password in it ("user:pass@") masked as
@@ -394,9 +392,10 @@ ROGER_EXTERN int roger_http_mask_url(struct roger_buf *out, const char *url);
  * "message" (with a string "details"), an HTML page's title, or the first
  * line of text; at most `max` bytes.  Empty when there is nothing useful.
  */
-ROGER_EXTERN int
-roger_http_body_summary(struct roger_buf *out, const char *content_type,
-			const char *body, size_t len, size_t max);
+ROGER_EXTERN int roger_http_body_summary(struct roger_buf *out,
+					 const char *content_type,
+					 const char *body, size_t len,
+					 size_t max);
 
 /* Percent-encode `s` for a URL query value or path segment into `out`. */
 ROGER_EXTERN int roger_http_escape(struct roger_buf *out, const char *s);

@@ -74,8 +74,10 @@ static int blob_read(struct roger_buf *out, struct roger_ctx *ctx,
 	if (rc == 0) {
 		roger_digest_of(actual, out->buf, out->len);
 		if (strcmp(actual, digest)) {
-			roger_warn(ctx, "cached blob '%s' is damaged, fetching it again",
-				   path);
+			roger_warn(
+				ctx,
+				"cached blob '%s' is damaged, fetching it again",
+				path);
 			unlink(path);
 			roger_buf_reset(out);
 			rc = ROGER_ENOTFOUND;
@@ -124,8 +126,8 @@ static int blob_write(bool *existed, const char *cache_dir, const char *digest,
 struct base {
 	struct roger_image_ref ref;
 	struct roger_registry *reg;
-	const char *display;                /* the reference as given */
-	char digest[ROGER_DIGEST_SIZE];     /* the platform's manifest */
+	const char *display; /* the reference as given */
+	char digest[ROGER_DIGEST_SIZE]; /* the platform's manifest */
 	char index_digest[ROGER_DIGEST_SIZE];
 	struct roger_oci_manifest *m;
 	json_t *config;
@@ -145,9 +147,8 @@ static void base_release(struct base *b)
  * the served media type, NULL when it came from the cache.
  */
 static int base_manifest(struct roger_oci_manifest **out, char *digest,
-			 struct roger_ctx *ctx, struct base *b,
-			 const char *tag, const char *cache_dir,
-			 struct roger_err *err)
+			 struct roger_ctx *ctx, struct base *b, const char *tag,
+			 const char *cache_dir, struct roger_err *err)
 {
 	struct roger_buf body = ROGER_BUF_INIT;
 	struct roger_err perr = ROGER_ERR_INIT;
@@ -194,9 +195,9 @@ static int base_config(struct roger_ctx *ctx, struct base *b,
 		else
 			rc = blob_dir(cache_dir, err);
 		if (rc == 0 || rc == ROGER_ENOTFOUND)
-			rc = roger_registry_blob_fetch(b->reg, b->ref.repository,
-						       c->digest, c->size, path,
-						       err);
+			rc = roger_registry_blob_fetch(
+				b->reg, b->ref.repository, c->digest, c->size,
+				path, err);
 		if (rc == 0)
 			rc = roger_fs_read_file(&body, path, err);
 	}
@@ -213,25 +214,30 @@ out:
 	return rc;
 }
 
-/* Check that the base is an image that a Docker schema 2 manifest can extend. */
+/* Check that the base is an image that a Docker schema 2 manifest can extend.
+ */
 static int base_check(const struct base *b, const char *os, const char *arch,
 		      struct roger_err *err)
 {
 	const char *ct = b->m->config.media_type;
 	const char *have_os, *have_arch;
 
-	if (strcmp(ct, ROGER_MT_DOCKER_CONFIG) && strcmp(ct, ROGER_MT_OCI_CONFIG))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "base image '%s' is not a container image (its config is '%s')",
-				     b->display, ct);
+	if (strcmp(ct, ROGER_MT_DOCKER_CONFIG) &&
+	    strcmp(ct, ROGER_MT_OCI_CONFIG))
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"base image '%s' is not a container image (its config is '%s')",
+			b->display, ct);
 	for (size_t i = 0; i < b->m->n_layers; i++)
 		if (!roger_oci_layer_gzip(b->m->layers[i].media_type))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "base image '%s': layer %s is '%s', which Mesos cannot pull (only gzip tar layers)",
-					     b->display, b->m->layers[i].digest,
-					     b->m->layers[i].media_type);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"base image '%s': layer %s is '%s', which Mesos cannot pull (only gzip tar layers)",
+				b->display, b->m->layers[i].digest,
+				b->m->layers[i].media_type);
 	have_os = json_string_value(json_object_get(b->config, "os"));
-	have_arch = json_string_value(json_object_get(b->config, "architecture"));
+	have_arch =
+		json_string_value(json_object_get(b->config, "architecture"));
 	if (strcmp(have_os, os) || strcmp(have_arch, arch))
 		return roger_err_set(err, ROGER_EINVALID,
 				     "base image '%s' is for %s/%s, not %s/%s",
@@ -252,7 +258,8 @@ static int base_resolve(struct base *b, struct roger_ctx *ctx,
 	b->display = o->base;
 	rc = roger_image_ref_parse(&b->ref, o->base, err);
 	if (rc == 0)
-		rc = roger_registry_pool_get(&b->reg, pool, b->ref.registry, err);
+		rc = roger_registry_pool_get(&b->reg, pool, b->ref.registry,
+					     err);
 	if (rc < 0)
 		return rc;
 	if (b->ref.digest) {
@@ -262,10 +269,11 @@ static int base_resolve(struct base *b, struct roger_ctx *ctx,
 						  b->ref.repository, b->ref.tag,
 						  err);
 		if (rc == 0 && !exists)
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "base image '%s' not found: registry '%s' has no tag '%s' in '%s'",
-					   o->base, b->ref.registry, b->ref.tag,
-					   b->ref.repository);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"base image '%s' not found: registry '%s' has no tag '%s' in '%s'",
+				o->base, b->ref.registry, b->ref.tag,
+				b->ref.repository);
 		if (rc < 0)
 			return rc;
 	}
@@ -290,15 +298,17 @@ static int base_resolve(struct base *b, struct roger_ctx *ctx,
 		}
 		roger_oci_manifest_free(idx);
 		if (rc < 0)
-			return roger_err_prefix(err, "base image '%s'", o->base);
+			return roger_err_prefix(err, "base image '%s'",
+						o->base);
 		rc = base_manifest(&b->m, b->digest, ctx, b, NULL, cache_dir,
 				   err);
 		if (rc < 0)
 			return rc;
 		if (b->m->kind != ROGER_OCI_IMAGE)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "base image '%s': the index entry for %s/%s is another index",
-					     o->base, os, arch);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"base image '%s': the index entry for %s/%s is another index",
+				o->base, os, arch);
 	}
 	rc = base_config(ctx, b, cache_dir, err);
 	if (rc == 0)
@@ -366,9 +376,10 @@ static int check_workdir(const char *w, struct roger_err *err)
 	if (roger_path_clean_abs(w))
 		return 0;
 bad:
-	return roger_err_set(err, ROGER_EINVALID,
-			     "invalid image workdir '%s': an absolute directory below '/' without '.', '..', '//' or a trailing '/'",
-			     w);
+	return roger_err_set(
+		err, ROGER_EINVALID,
+		"invalid image workdir '%s': an absolute directory below '/' without '.', '..', '//' or a trailing '/'",
+		w);
 }
 
 static char *cache_dir_of(const struct roger_build_opts *b)
@@ -383,8 +394,8 @@ static char *cache_dir_of(const struct roger_build_opts *b)
 	return p;
 }
 
-static int set_layer(struct roger_image_layer *l, const struct roger_oci_desc *d,
-		     const char *diff_id)
+static int set_layer(struct roger_image_layer *l,
+		     const struct roger_oci_desc *d, const char *diff_id)
 {
 	memcpy(l->digest, d->digest, sizeof(l->digest));
 	snprintf(l->diff_id, sizeof(l->diff_id), "%s", diff_id);
@@ -417,7 +428,8 @@ static int assemble(struct roger_image *img, const struct base *b,
 		goto nomem;
 	for (size_t i = 0; i < n_env; i++)
 		env[i] = o->env[i];
-	snprintf(commit_env, sizeof(commit_env), "ROGER_COMMIT=%s", art->commit);
+	snprintf(commit_env, sizeof(commit_env), "ROGER_COMMIT=%s",
+		 art->commit);
 	env[n_env] = commit_env;
 	snprintf(diff_id, sizeof(diff_id), "sha256:%s", art->diff_id);
 	snprintf(created_by, sizeof(created_by),
@@ -511,9 +523,10 @@ int roger_image_build(struct roger_image **out, struct roger_ctx *ctx,
 		const char *eq = strchr(o->env[i], '=');
 
 		if (!eq || eq == o->env[i])
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid image environment entry '%s': expected NAME=VALUE",
-					     o->env[i]);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid image environment entry '%s': expected NAME=VALUE",
+				o->env[i]);
 	}
 	img = calloc(1, sizeof(*img));
 	if (!img || !(img->cache_dir = cache_dir_of(&o->build)) ||
@@ -576,20 +589,21 @@ static int copy_layer(struct roger_ctx *ctx, struct roger_registry_pool *pool,
 	if (!path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (!roger_fs_exists(path)) {
-		rc = roger_registry_pool_get(&src, pool, img->base_registry, err);
+		rc = roger_registry_pool_get(&src, pool, img->base_registry,
+					     err);
 		if (rc == 0)
 			rc = blob_dir(img->cache_dir, err);
 		if (rc == 0) {
 			roger_info(ctx, "downloading base layer %s from '%s'",
 				   l->digest, img->base_registry);
-			rc = roger_registry_blob_fetch(src, img->base_repository,
-						       l->digest, l->size, path,
-						       err);
+			rc = roger_registry_blob_fetch(
+				src, img->base_repository, l->digest, l->size,
+				path, err);
 		}
 	}
 	if (rc == 0)
-		rc = roger_registry_blob_upload(target, repo, l->digest, l->size,
-						path, NULL, err);
+		rc = roger_registry_blob_upload(target, repo, l->digest,
+						l->size, path, NULL, err);
 	/* A cached copy the registry refused is not worth keeping. */
 	if (rc == ROGER_EHTTP)
 		unlink(path);
@@ -616,8 +630,8 @@ static int push_blob(struct roger_image_push_result *out, struct roger_ctx *ctx,
 	if (l->path) {
 		roger_info(ctx, "uploading layer %s (%lld bytes)", l->digest,
 			   (long long)l->size);
-		rc = roger_registry_blob_upload(target, repo, l->digest, l->size,
-						l->path, NULL, err);
+		rc = roger_registry_blob_upload(target, repo, l->digest,
+						l->size, l->path, NULL, err);
 		out->uploaded += rc == 0;
 		return rc;
 	}
@@ -628,9 +642,11 @@ static int push_blob(struct roger_image_push_result *out, struct roger_ctx *ctx,
 			out->mounted += there;
 			return rc;
 		}
-		roger_info(ctx, "registry '%s' did not mount %s from '%s', copying it",
-			   roger_registry_host(target), l->digest,
-			   img->base_repository);
+		roger_info(
+			ctx,
+			"registry '%s' did not mount %s from '%s', copying it",
+			roger_registry_host(target), l->digest,
+			img->base_repository);
 	}
 	rc = copy_layer(ctx, pool, target, repo, img, l, err);
 	out->copied += rc == 0;
@@ -650,9 +666,10 @@ int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
 	int rc;
 
 	if (!o->repository || !roger_image_repository_valid(o->repository))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid image repository name '%s' (lower-case letters, digits and '.', '_', '-' between them, components joined by '/')",
-				     o->repository ? o->repository : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid image repository name '%s' (lower-case letters, digits and '.', '_', '-' between them, components joined by '/')",
+			o->repository ? o->repository : "");
 	if (o->tag)
 		snprintf(res.tag, sizeof(res.tag), "%s", o->tag);
 	else
@@ -683,8 +700,10 @@ int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
 		goto done;
 	}
 	if (exists)
-		roger_warn(ctx, "tag '%s' of '%s' names another image (%s), moving it",
-			   res.tag, o->repository, have[0] ? have : "no digest");
+		roger_warn(
+			ctx,
+			"tag '%s' of '%s' names another image (%s), moving it",
+			res.tag, o->repository, have[0] ? have : "no digest");
 	if (roger_registry_pool_url(&turl, pool, o->registry) < 0 ||
 	    roger_registry_pool_url(&burl, pool, img->base_registry) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -701,19 +720,18 @@ int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
 					      o->repository, img->config_digest,
 					      err);
 		if (rc == 0 && !there)
-			rc = roger_registry_blob_upload(target, o->repository,
-							img->config_digest,
-							(int64_t)img->config_len,
-							NULL, img->config, err);
+			rc = roger_registry_blob_upload(
+				target, o->repository, img->config_digest,
+				(int64_t)img->config_len, NULL, img->config,
+				err);
 		res.present += there;
 		res.uploaded += rc == 0 && !there;
 	}
 	if (rc == 0)
-		rc = roger_registry_manifest_put(target, o->repository,
-						 img->digest,
-						 ROGER_MT_DOCKER_MANIFEST,
-						 img->manifest,
-						 img->manifest_len, err);
+		rc = roger_registry_manifest_put(
+			target, o->repository, img->digest,
+			ROGER_MT_DOCKER_MANIFEST, img->manifest,
+			img->manifest_len, err);
 	if (rc == 0)
 		rc = roger_registry_manifest_put(target, o->repository, res.tag,
 						 ROGER_MT_DOCKER_MANIFEST,

@@ -52,19 +52,19 @@ struct roger_image_opts {
 	 * and the command's flags); layer_dir is ignored (workdir decides).
 	 */
 	struct roger_build_opts build;
-	const char *base;      /* image.base, a reference (required) */
-	const char *workdir;   /* image.workdir, absolute; NULL: /app */
-	const char *user;      /* image.user; NULL: the base's */
+	const char *base; /* image.base, a reference (required) */
+	const char *workdir; /* image.workdir, absolute; NULL: /app */
+	const char *user; /* image.user; NULL: the base's */
 	const char *const *env; /* image.env as NAME=VALUE, NULL-terminated */
 	const char *const *entrypoint; /* NULL-terminated; NULL: the base's */
-	const char *const *cmd;        /* NULL-terminated; NULL: the base's */
-	const char *os;        /* the platform; NULL: "linux" */
-	const char *arch;      /* NULL: "amd64" */
-	const char *variant;   /* NULL: any ("v8" for arm64...) */
+	const char *const *cmd; /* NULL-terminated; NULL: the base's */
+	const char *os; /* the platform; NULL: "linux" */
+	const char *arch; /* NULL: "amd64" */
+	const char *variant; /* NULL: any ("v8" for arm64...) */
 };
 
 struct roger_image_layer {
-	char digest[ROGER_DIGEST_SIZE];  /* of the blob (compressed) */
+	char digest[ROGER_DIGEST_SIZE]; /* of the blob (compressed) */
 	char diff_id[ROGER_DIGEST_SIZE]; /* of the tar */
 	int64_t size;
 	char *media_type;
@@ -72,26 +72,26 @@ struct roger_image_layer {
 };
 
 struct roger_image {
-	char digest[ROGER_DIGEST_SIZE];        /* of the manifest: the image */
+	char digest[ROGER_DIGEST_SIZE]; /* of the manifest: the image */
 	char config_digest[ROGER_DIGEST_SIZE];
-	char *manifest;        /* its exact bytes (Docker schema 2) */
+	char *manifest; /* its exact bytes (Docker schema 2) */
 	size_t manifest_len;
-	char *config;          /* its exact bytes */
+	char *config; /* its exact bytes */
 	size_t config_len;
 	struct roger_image_layer *layers; /* the base's first, ours last */
 	size_t n_layers;
-	char *base;            /* image.base as given */
-	char *base_registry;   /* "docker.io", "127.0.0.1:5000" */
+	char *base; /* image.base as given */
+	char *base_registry; /* "docker.io", "127.0.0.1:5000" */
 	char *base_repository; /* "library/debian" */
 	char base_digest[ROGER_DIGEST_SIZE]; /* the platform's manifest */
 	char base_index_digest[ROGER_DIGEST_SIZE]; /* its index, or "" */
-	char *workdir;         /* "/app" */
-	char commit[41];       /* ROGER_COMMIT in the image */
-	char tree[41];         /* the packaged subtree ("" when dirty) */
-	bool dirty;            /* packaged from a dirty work tree */
-	bool cached;           /* layer, config and manifest were in the cache */
-	uint64_t files;        /* files and links in the new layer */
-	char *cache_dir;       /* the .roger directory it lives in */
+	char *workdir; /* "/app" */
+	char commit[41]; /* ROGER_COMMIT in the image */
+	char tree[41]; /* the packaged subtree ("" when dirty) */
+	bool dirty; /* packaged from a dirty work tree */
+	bool cached; /* layer, config and manifest were in the cache */
+	uint64_t files; /* files and links in the new layer */
+	char *cache_dir; /* the .roger directory it lives in */
 };
 
 /*
@@ -101,7 +101,7 @@ struct roger_image {
  * has no image section.
  */
 ROGER_EXTERN bool roger_image_opts_from_project(struct roger_image_opts *o,
-					       const struct roger_project *p);
+						const struct roger_project *p);
 
 /*
  * Build the image `o` describes, through `pool` for the base's registry.
@@ -113,9 +113,11 @@ ROGER_EXTERN bool roger_image_opts_from_project(struct roger_image_opts *o,
  * ROGER_EAUTH, ROGER_ENET, ROGER_EHTTP from the registry (a digest
  * mismatch leaves nothing in the cache).
  */
-ROGER_EXTERN int roger_image_build(struct roger_image **out, struct roger_ctx *ctx,
-		      struct roger_registry_pool *pool,
-		      const struct roger_image_opts *o, struct roger_err *err);
+ROGER_EXTERN int roger_image_build(struct roger_image **out,
+				   struct roger_ctx *ctx,
+				   struct roger_registry_pool *pool,
+				   const struct roger_image_opts *o,
+				   struct roger_err *err);
 ROGER_EXTERN void roger_image_free(struct roger_image *img);
 
 /*
@@ -126,26 +128,28 @@ ROGER_EXTERN void roger_image_free(struct roger_image *img);
  * when the base moved or the settings changed.  out[] holds at least 26
  * bytes.
  */
-ROGER_EXTERN void roger_image_tag(char *out, const char *commit, const char *digest);
+ROGER_EXTERN void roger_image_tag(char *out, const char *commit,
+				  const char *digest);
 
 struct roger_image_push_opts {
-	const char *registry;   /* the target's registry ("host:port") */
+	const char *registry; /* the target's registry ("host:port") */
 	const char *repository; /* "web/hello" */
-	const char *tag;        /* NULL: roger_image_tag() */
+	const char *tag; /* NULL: roger_image_tag() */
 };
 
 struct roger_image_push_result {
-	char *reference;        /* "host:port/web/hello:<tag>" */
-	char *pinned;           /* "host:port/web/hello@sha256:..." */
+	char *reference; /* "host:port/web/hello:<tag>" */
+	char *pinned; /* "host:port/web/hello@sha256:..." */
 	char tag[130];
-	bool already;           /* the tag named this image: nothing sent */
-	unsigned present;       /* blobs the registry had */
-	unsigned mounted;       /* blobs mounted from the base's repository */
-	unsigned copied;        /* base layers copied from another registry */
-	unsigned uploaded;      /* our layer and config, when missing */
+	bool already; /* the tag named this image: nothing sent */
+	unsigned present; /* blobs the registry had */
+	unsigned mounted; /* blobs mounted from the base's repository */
+	unsigned copied; /* base layers copied from another registry */
+	unsigned uploaded; /* our layer and config, when missing */
 };
 
-ROGER_EXTERN void roger_image_push_result_release(struct roger_image_push_result *r);
+ROGER_EXTERN void
+roger_image_push_result_release(struct roger_image_push_result *r);
 
 /*
  * Push `img` to o->repository on o->registry: when the tag already names
@@ -156,11 +160,12 @@ ROGER_EXTERN void roger_image_push_result_release(struct roger_image_push_result
  * digest-checked, then uploaded); our layer and the config are uploaded.
  * Then the manifest is PUT by digest and by tag.
  */
-ROGER_EXTERN int roger_image_push(struct roger_image_push_result *out, struct roger_ctx *ctx,
-		     struct roger_registry_pool *pool,
-		     const struct roger_image *img,
-		     const struct roger_image_push_opts *o,
-		     struct roger_err *err);
+ROGER_EXTERN int roger_image_push(struct roger_image_push_result *out,
+				  struct roger_ctx *ctx,
+				  struct roger_registry_pool *pool,
+				  const struct roger_image *img,
+				  const struct roger_image_push_opts *o,
+				  struct roger_err *err);
 
 ROGER_END_DECLS
 

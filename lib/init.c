@@ -40,9 +40,9 @@
 
 /* Command candidates, best first. */
 enum rank {
-	RANK_FLAG,       /* --cmd */
-	RANK_PROCFILE,   /* Procfile web: */
-	RANK_MANIFEST,   /* package.json start script */
+	RANK_FLAG, /* --cmd */
+	RANK_PROCFILE, /* Procfile web: */
+	RANK_MANIFEST, /* package.json start script */
 	RANK_EXECUTABLE, /* ./start and the like */
 	RANK_CONVENTION, /* app.py, the Go or Rust binary, config.ru */
 	RANK_NONE,
@@ -50,20 +50,20 @@ enum rank {
 
 struct found {
 	const char *dir;
-	const char *app;     /* the app name, for binary names */
+	const char *app; /* the app name, for binary names */
 	char *cmd;
 	char *cmd_why;
 	enum rank cmd_rank;
 	struct roger_buf build;
 	struct roger_buf build_why;
-	char *web_why;       /* NULL: not known to serve HTTP */
-	char *no_cmd_why;    /* why a candidate was not proposed, or NULL */
-	json_t *env;         /* variables the ecosystem expects */
+	char *web_why; /* NULL: not known to serve HTTP */
+	char *no_cmd_why; /* why a candidate was not proposed, or NULL */
+	json_t *env; /* variables the ecosystem expects */
 	/* what a Dockerfile gives (detect_docker) */
 	struct roger_init *init; /* its skipped instructions go there */
-	json_t *image;       /* the image section, or NULL */
-	json_t *ports;       /* its EXPOSE as portDefinitions, or NULL */
-	char *image_runs;    /* its CMD/ENTRYPOINT, as text, or NULL */
+	json_t *image; /* the image section, or NULL */
+	json_t *ports; /* its EXPOSE as portDefinitions, or NULL */
+	char *image_runs; /* its CMD/ENTRYPOINT, as text, or NULL */
 	struct docker_note {
 		const char *what;
 		char *value;
@@ -71,13 +71,14 @@ struct found {
 	} dnotes[12];
 	size_t n_dnotes;
 	json_t *cache_paths; /* build.cache: what the build step fills... */
-	json_t *cache_keys;  /* ...from these files */
+	json_t *cache_keys; /* ...from these files */
 	struct roger_buf cache_version; /* the tools' version commands */
-	json_t *exclude;     /* build.exclude */
+	json_t *exclude; /* build.exclude */
 	bool oom;
 };
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static char *xasprintf(const char *fmt, ...)
 {
@@ -129,8 +130,7 @@ static char *read_text(const struct found *f, const char *name)
 	return roger_buf_detach(&b, NULL);
 }
 
-static void set_cmd(struct found *f, enum rank rank, const char *cmd,
-		    char *why)
+static void set_cmd(struct found *f, enum rank rank, const char *cmd, char *why)
 {
 	char *copy;
 
@@ -162,7 +162,8 @@ static void add_build(struct found *f, const char *cmd, const char *why)
 
 	if (roger_buf_addf(&f->build, "%s%s%s%s", f->build.len ? " && " : "",
 			   brace ? "{ " : "", cmd, brace ? "; }" : "") < 0 ||
-	    roger_buf_addf(&f->build_why, "%s%s", f->build_why.len ? "; " : "", why) < 0)
+	    roger_buf_addf(&f->build_why, "%s%s", f->build_why.len ? "; " : "",
+			   why) < 0)
 		f->oom = true;
 }
 
@@ -267,8 +268,9 @@ static void detect_procfile(struct found *f)
 static void detect_node(struct found *f)
 {
 	static const char *const web_deps[] = {
-		"express", "koa", "fastify", "@hapi/hapi", "hapi", "next",
-		"@nestjs/core", "restify", "polka", "connect", "sails", "nuxt",
+		"express", "koa",     "fastify",      "@hapi/hapi",
+		"hapi",    "next",    "@nestjs/core", "restify",
+		"polka",   "connect", "sails",        "nuxt",
 	};
 	static const char *const node_modules[] = { "node_modules", NULL };
 	char *text = read_text(f, "package.json");
@@ -283,36 +285,49 @@ static void detect_node(struct found *f)
 		json_decref(pkg);
 		return;
 	}
-	if (json_is_string(json_object_get(json_object_get(pkg, "scripts"), "start")))
+	if (json_is_string(
+		    json_object_get(json_object_get(pkg, "scripts"), "start")))
 		set_cmd(f, RANK_MANIFEST, "npm start",
 			xasprintf("package.json has a \"start\" script"));
 	else if (file_exists(f, "server.js"))
 		set_cmd(f, RANK_MANIFEST, "node server.js",
-			xasprintf("package.json has no \"start\" script and server.js exists, as npm start would run"));
+			xasprintf(
+				"package.json has no \"start\" script and server.js exists, as npm start would run"));
 	if (file_exists(f, "package-lock.json"))
 		lock = "package-lock.json";
 	else if (file_exists(f, "npm-shrinkwrap.json"))
 		lock = "npm-shrinkwrap.json";
 	if (lock) {
-		char *why = xasprintf("package.json with %s; node_modules comes from the build cache while they do not change", lock);
+		char *why = xasprintf(
+			"package.json with %s; node_modules comes from the build cache while they do not change",
+			lock);
 		const char *const keys[] = { "package.json", lock, NULL };
 
 		add_build(f, "test -d node_modules || npm ci --omit=dev",
 			  why ? why : "");
-		add_cache(f, node_modules, keys, "node --version && npm --version");
+		add_cache(f, node_modules, keys,
+			  "node --version && npm --version");
 		free(why);
 	} else if (file_exists(f, "yarn.lock")) {
-		static const char *const keys[] = { "package.json", "yarn.lock", NULL };
+		static const char *const keys[] = { "package.json", "yarn.lock",
+						    NULL };
 
-		add_build(f, "test -d node_modules || yarn install --frozen-lockfile --production",
-			  "package.json with yarn.lock; node_modules comes from the build cache while they do not change");
-		add_cache(f, node_modules, keys, "node --version && yarn --version");
+		add_build(
+			f,
+			"test -d node_modules || yarn install --frozen-lockfile --production",
+			"package.json with yarn.lock; node_modules comes from the build cache while they do not change");
+		add_cache(f, node_modules, keys,
+			  "node --version && yarn --version");
 	} else if (file_exists(f, "pnpm-lock.yaml")) {
-		static const char *const keys[] = { "package.json", "pnpm-lock.yaml", NULL };
+		static const char *const keys[] = { "package.json",
+						    "pnpm-lock.yaml", NULL };
 
-		add_build(f, "test -d node_modules || pnpm install --frozen-lockfile --prod",
-			  "package.json with pnpm-lock.yaml; node_modules comes from the build cache while they do not change");
-		add_cache(f, node_modules, keys, "node --version && pnpm --version");
+		add_build(
+			f,
+			"test -d node_modules || pnpm install --frozen-lockfile --prod",
+			"package.json with pnpm-lock.yaml; node_modules comes from the build cache while they do not change");
+		add_cache(f, node_modules, keys,
+			  "node --version && pnpm --version");
 	} else {
 		add_build(f, "npm install --omit=dev",
 			  "package.json without a lockfile");
@@ -341,8 +356,10 @@ static bool python_app_object(const char *text, char *out, size_t size,
 		const char *call;
 		bool asgi;
 	} kinds[] = {
-		{ "Flask(", false }, { "Bottle(", false },
-		{ "FastAPI(", true }, { "Starlette(", true },
+		{ "Flask(", false },
+		{ "Bottle(", false },
+		{ "FastAPI(", true },
+		{ "Starlette(", true },
 	};
 
 	for (size_t k = 0; k < ROGER_ARRAY_SIZE(kinds); k++) {
@@ -354,7 +371,8 @@ static bool python_app_object(const char *text, char *out, size_t size,
 				line--;
 			q = line;
 			while (*q == '_' || (*q >= 'a' && *q <= 'z') ||
-			       (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))
+			       (*q >= 'A' && *q <= 'Z') ||
+			       (*q >= '0' && *q <= '9'))
 				q++;
 			end = q;
 			while (*q == ' ' || *q == '\t')
@@ -371,12 +389,13 @@ static bool python_app_object(const char *text, char *out, size_t size,
 	return false;
 }
 
-/* Whether a Python module starts a server when run (not only defines an app). */
+/* Whether a Python module starts a server when run (not only defines an app).
+ */
 static bool python_serves(const char *text)
 {
 	static const char *const starts[] = {
-		".run(", "run_app(", "serve(", "serve_forever(", "make_server(",
-		"run_simple(",
+		".run(",          "run_app(",     "serve(",
+		"serve_forever(", "make_server(", "run_simple(",
 	};
 
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(starts); i++)
@@ -405,24 +424,31 @@ static void python_command(struct found *f, const char *main, const char *reqs)
 		cmd = xasprintf("python3 %s", main);
 		why = xasprintf("requirements.txt and %s", main);
 	} else if (asgi && mentions(reqs, uvicorn, 1)) {
-		cmd = xasprintf("python3 -m uvicorn %s:%s --host 0.0.0.0 --port $PORT0",
-				module, var);
-		why = xasprintf("%s defines the ASGI app '%s' and starts no server; requirements.txt lists uvicorn",
-				main, var);
+		cmd = xasprintf(
+			"python3 -m uvicorn %s:%s --host 0.0.0.0 --port $PORT0",
+			module, var);
+		why = xasprintf(
+			"%s defines the ASGI app '%s' and starts no server; requirements.txt lists uvicorn",
+			main, var);
 	} else if (!asgi && mentions(reqs, gunicorn, 1)) {
-		cmd = xasprintf("python3 -m gunicorn --bind 0.0.0.0:$PORT0 %s:%s",
-				module, var);
-		why = xasprintf("%s defines the WSGI app '%s' and starts no server; requirements.txt lists gunicorn",
-				main, var);
+		cmd = xasprintf(
+			"python3 -m gunicorn --bind 0.0.0.0:$PORT0 %s:%s",
+			module, var);
+		why = xasprintf(
+			"%s defines the WSGI app '%s' and starts no server; requirements.txt lists gunicorn",
+			main, var);
 	} else if (!asgi && strstr(text, "Flask(")) {
-		cmd = xasprintf("python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT0",
-				module, var);
-		why = xasprintf("%s defines the Flask app '%s' and starts no server: Flask's development server; add gunicorn to requirements.txt for a production one",
-				main, var);
+		cmd = xasprintf(
+			"python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT0",
+			module, var);
+		why = xasprintf(
+			"%s defines the Flask app '%s' and starts no server: Flask's development server; add gunicorn to requirements.txt for a production one",
+			main, var);
 	} else {
-		f->no_cmd_why = xasprintf("%s defines the %s app '%s' but starts no server, and requirements.txt lists none (add %s to it, or use --cmd)",
-					  main, asgi ? "ASGI" : "WSGI", var,
-					  asgi ? "uvicorn" : "gunicorn");
+		f->no_cmd_why = xasprintf(
+			"%s defines the %s app '%s' but starts no server, and requirements.txt lists none (add %s to it, or use --cmd)",
+			main, asgi ? "ASGI" : "WSGI", var,
+			asgi ? "uvicorn" : "gunicorn");
 		if (!f->no_cmd_why)
 			f->oom = true;
 		free(text);
@@ -441,9 +467,9 @@ static void python_command(struct found *f, const char *main, const char *reqs)
 static void detect_python(struct found *f)
 {
 	static const char *const web_deps[] = {
-		"flask", "Flask", "django", "Django", "fastapi", "gunicorn",
-		"uvicorn", "bottle", "aiohttp", "tornado", "falcon",
-		"starlette", "sanic", "waitress",
+		"flask",    "Flask",     "django", "Django",   "fastapi",
+		"gunicorn", "uvicorn",   "bottle", "aiohttp",  "tornado",
+		"falcon",   "starlette", "sanic",  "waitress",
 	};
 	static const char *const mains[] = { "app.py", "main.py" };
 	static const char *const pydeps[] = { ".pydeps", NULL };
@@ -453,8 +479,10 @@ static void detect_python(struct found *f)
 
 	if (!text)
 		return;
-	add_build(f, "test -d .pydeps || python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt",
-		  "requirements.txt (packages go to .pydeps, on PYTHONPATH; from the build cache while it does not change)");
+	add_build(
+		f,
+		"test -d .pydeps || python3 -m pip install --no-cache-dir --target .pydeps -r requirements.txt",
+		"requirements.txt (packages go to .pydeps, on PYTHONPATH; from the build cache while it does not change)");
 	add_cache(f, pydeps, requirements,
 		  "python3 --version && python3 -m pip --version");
 	set_env(f, "PYTHONPATH", ".pydeps");
@@ -502,17 +530,21 @@ static void detect_go(struct found *f)
 
 	if (!file_exists(f, "go.mod"))
 		return;
-	build = xasprintf("GOMODCACHE=\"$PWD/.cache/go-mod\" GOFLAGS=-modcacherw go build -o bin/%s .",
-			  f->app);
+	build = xasprintf(
+		"GOMODCACHE=\"$PWD/.cache/go-mod\" GOFLAGS=-modcacherw go build -o bin/%s .",
+		f->app);
 	cmd = xasprintf("./bin/%s", f->app);
 	if (!build || !cmd)
 		f->oom = true;
 	else {
-		add_build(f, build, "go.mod (a Go module; its modules are downloaded into .cache/go-mod, kept in the build cache while go.mod and go.sum do not change)");
+		add_build(
+			f, build,
+			"go.mod (a Go module; its modules are downloaded into .cache/go-mod, kept in the build cache while go.mod and go.sum do not change)");
 		add_cache(f, go_paths, go_keys, "go version");
 		add_strings(f, f->exclude, go_exclude);
 		set_cmd(f, RANK_CONVENTION, cmd,
-			xasprintf("go.mod: the binary that the build step makes"));
+			xasprintf(
+				"go.mod: the binary that the build step makes"));
 	}
 	free(build);
 	free(cmd);
@@ -528,7 +560,8 @@ static char *cargo_package_name(const char *text)
 
 	if (!p)
 		return NULL;
-	for (p += 9; *p && *p != '['; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+	for (p += 9; *p && *p != '[';
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		q = p;
 		while (*q == ' ' || *q == '\t')
 			q++;
@@ -562,16 +595,23 @@ static void detect_rust(struct found *f)
 
 	if (!text)
 		return;
-	add_build(f, file_exists(f, "Cargo.lock") ? "cargo build --release --locked"
-						  : "cargo build --release",
+	add_build(f,
+		  file_exists(f, "Cargo.lock")
+			  ? "cargo build --release --locked"
+			  : "cargo build --release",
 		  file_exists(f, "Cargo.lock") ? "Cargo.toml with Cargo.lock"
 					       : "Cargo.toml");
 	name = cargo_package_name(text);
-	if (name && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(name)) {
+	if (name &&
+	    strspn(name,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+		    strlen(name)) {
 		cmd = xasprintf("./target/release/%s", name);
 		if (cmd)
 			set_cmd(f, RANK_CONVENTION, cmd,
-				xasprintf("Cargo.toml: the binary of package %s", name));
+				xasprintf(
+					"Cargo.toml: the binary of package %s",
+					name));
 		else
 			f->oom = true;
 	}
@@ -590,11 +630,14 @@ static void detect_ruby(struct found *f)
 
 	if (!file_exists(f, "Gemfile"))
 		return;
-	add_build(f, "bundle config set --local deployment true && bundle config set --local without 'development test' && bundle install",
-		  "Gemfile (vendor/bundle kept in the build cache while Gemfile and Gemfile.lock do not change)");
+	add_build(
+		f,
+		"bundle config set --local deployment true && bundle config set --local without 'development test' && bundle install",
+		"Gemfile (vendor/bundle kept in the build cache while Gemfile and Gemfile.lock do not change)");
 	add_cache(f, paths, keys, "ruby --version && bundle --version");
 	if (file_exists(f, "config.ru")) {
-		set_cmd(f, RANK_CONVENTION, "bundle exec rackup -o 0.0.0.0 -p $PORT0",
+		set_cmd(f, RANK_CONVENTION,
+			"bundle exec rackup -o 0.0.0.0 -p $PORT0",
 			xasprintf("Gemfile and config.ru (a Rack app)"));
 		set_web(f, xasprintf("config.ru is a Rack web app"));
 	}
@@ -631,10 +674,14 @@ static void detect_port_use(struct found *f)
 /* ---- Dockerfile and compose files ----------------------------------------- */
 
 static const char *const dockerfile_names[] = {
-	"Dockerfile", "Containerfile", "dockerfile",
+	"Dockerfile",
+	"Containerfile",
+	"dockerfile",
 };
 static const char *const compose_names[] = {
-	"compose.yaml", "compose.yml", "docker-compose.yaml",
+	"compose.yaml",
+	"compose.yml",
+	"docker-compose.yaml",
 	"docker-compose.yml",
 };
 
@@ -679,9 +726,9 @@ static void skip(struct found *f, const char *file,
 	sk = &grown[init->n_skipped];
 	sk->line = in->line;
 	sk->file = strdup(file);
-	sk->instruction = xasprintf("%s %.*s%s", in->keyword,
-				    (int)(len > 60 ? 60 : len), in->args,
-				    cut ? " ..." : "");
+	sk->instruction =
+		xasprintf("%s %.*s%s", in->keyword, (int)(len > 60 ? 60 : len),
+			  in->args, cut ? " ..." : "");
 	sk->why = strdup(why);
 	if (!sk->file || !sk->instruction || !sk->why) {
 		free(sk->file);
@@ -699,13 +746,20 @@ static const char *skip_reason(const char *keyword)
 	static const struct {
 		const char *keyword, *why;
 	} reasons[] = {
-		{ "RUN", "roger builds images without a daemon and runs no step in them: put what it does in build.command (run on the build machine before packaging) or in the base image" },
-		{ "ARG", "roger builds have no build arguments (an ARG before FROM is read for FROM)" },
-		{ "LABEL", "roger sets no image labels; the app's labels go in marathon.labels" },
-		{ "HEALTHCHECK", "Marathon runs the health checks: write them in marathon.healthChecks" },
-		{ "VOLUME", "volumes are Marathon's: marathon.container.volumes" },
-		{ "STOPSIGNAL", "Mesos stops tasks with SIGTERM, then SIGKILL after marathon.taskKillGracePeriodSeconds" },
-		{ "SHELL", "a shell-form CMD or ENTRYPOINT runs under /bin/sh -c" },
+		{ "RUN",
+		  "roger builds images without a daemon and runs no step in them: put what it does in build.command (run on the build machine before packaging) or in the base image" },
+		{ "ARG",
+		  "roger builds have no build arguments (an ARG before FROM is read for FROM)" },
+		{ "LABEL",
+		  "roger sets no image labels; the app's labels go in marathon.labels" },
+		{ "HEALTHCHECK",
+		  "Marathon runs the health checks: write them in marathon.healthChecks" },
+		{ "VOLUME",
+		  "volumes are Marathon's: marathon.container.volumes" },
+		{ "STOPSIGNAL",
+		  "Mesos stops tasks with SIGTERM, then SIGKILL after marathon.taskKillGracePeriodSeconds" },
+		{ "SHELL",
+		  "a shell-form CMD or ENTRYPOINT runs under /bin/sh -c" },
 		{ "ONBUILD", "nothing is built from roger's image" },
 		{ "MAINTAINER", "roger sets no image metadata" },
 	};
@@ -723,7 +777,7 @@ struct dockerfile_map {
 	struct roger_dockerfile_var *vars; /* ARGs before FROM, then ENVs */
 	size_t n_vars;
 	struct roger_buf workdir;
-	char **own;        /* strings the vars point to */
+	char **own; /* strings the vars point to */
 	size_t n_own;
 	json_t *env;
 	struct roger_buf exposed; /* "8080/tcp 53/udp" */
@@ -816,9 +870,8 @@ static char *from_image(struct dockerfile_map *m, size_t at, char **platform,
 	char **words = NULL, *image = NULL;
 	size_t i = 0;
 
-	if (depth > 16 ||
-	    roger_dockerfile_words(&words, df->instrs[at].args, df->escape,
-				   NULL) < 0)
+	if (depth > 16 || roger_dockerfile_words(&words, df->instrs[at].args,
+						 df->escape, NULL) < 0)
 		return NULL;
 	for (; words[i] && !strncmp(words[i], "--", 2); i++)
 		if (!strncmp(words[i], "--platform=", 11) &&
@@ -883,16 +936,18 @@ static void map_env_var(struct dockerfile_map *m,
 	}
 	if (!*name || !strcmp(name, "ROGER_COMMIT") ||
 	    roger_spec_has_var(value)) {
-		why = xasprintf("%s: %s", name,
-				!strcmp(name, "ROGER_COMMIT")
-					? "roger sets it in every image"
-					: "roger.json cannot hold this variable");
+		why = xasprintf(
+			"%s: %s", name,
+			!strcmp(name, "ROGER_COMMIT")
+				? "roger sets it in every image"
+				: "roger.json cannot hold this variable");
 		skip(m->f, m->file, in, why ? why : "");
 	} else if (roger_secret_url_has_password(value) ||
 		   (roger_config_name_is_secret(name, false) &&
 		    !roger_secret_value_harmless(value))) {
-		why = xasprintf("%s looks like a secret, which anyone who can pull the image would read: set it in marathon.env with a Marathon secret or a {{ variable }}",
-				name);
+		why = xasprintf(
+			"%s looks like a secret, which anyone who can pull the image would read: set it in marathon.env with a Marathon secret or a {{ variable }}",
+			name);
 		skip(m->f, m->file, in, why ? why : "");
 	} else if (json_object_set_new(m->env, name, json_string(value)) < 0)
 		m->f->oom = true;
@@ -922,7 +977,8 @@ static void map_env(struct dockerfile_map *m,
 			char *eq = strchr(words[i], '=');
 
 			if (!eq) {
-				skip(m->f, m->file, in, "a word without '=' among NAME=VALUE pairs");
+				skip(m->f, m->file, in,
+				     "a word without '=' among NAME=VALUE pairs");
 				break;
 			}
 			*eq = '\0';
@@ -949,7 +1005,8 @@ static void map_expose(struct dockerfile_map *m,
 			*proto++ = '\0';
 		if (end == words[i] || *end || port < 1 || port > 65535 ||
 		    (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))) {
-			skip(f, m->file, in, "a port roger cannot map (one port, tcp or udp)");
+			skip(f, m->file, in,
+			     "a port roger cannot map (one port, tcp or udp)");
 			continue;
 		}
 		if (!f->ports && !(f->ports = json_array())) {
@@ -957,10 +1014,11 @@ static void map_expose(struct dockerfile_map *m,
 			break;
 		}
 		snprintf(name, sizeof(name), "port%ld", port);
-		if (json_array_append_new(f->ports,
-					  json_pack("{s:i, s:s, s:s}", "port", 0,
-						    "protocol", proto ? proto : "tcp",
-						    "name", name)) < 0 ||
+		if (json_array_append_new(
+			    f->ports,
+			    json_pack("{s:i, s:s, s:s}", "port", 0, "protocol",
+				      proto ? proto : "tcp", "name", name)) <
+			    0 ||
 		    roger_buf_addf(&m->exposed, "%s%ld/%s",
 				   m->exposed.len ? " " : "", port,
 				   proto ? proto : "tcp") < 0)
@@ -983,7 +1041,8 @@ static void map_argv(struct dockerfile_map *m,
 	}
 	if (in->json) {
 		for (size_t i = 0; in->argv[i]; i++)
-			if (json_array_append_new(argv, json_string(in->argv[i])) < 0)
+			if (json_array_append_new(argv,
+						  json_string(in->argv[i])) < 0)
 				m->f->oom = true;
 	} else if (json_array_append_new(argv, json_string("/bin/sh")) < 0 ||
 		   json_array_append_new(argv, json_string("-c")) < 0 ||
@@ -992,9 +1051,11 @@ static void map_argv(struct dockerfile_map *m,
 	}
 	if (json_object_set_new(image, key, argv) < 0)
 		m->f->oom = true;
-	/* what runs, for the report: ENTRYPOINT then CMD, as Docker joins them */
+	/* what runs, for the report: ENTRYPOINT then CMD, as Docker joins them
+	 */
 	for (size_t k = 0; k < 2; k++) {
-		json_t *a = json_object_get(image, k ? "cmd" : "entrypoint"), *v;
+		json_t *a = json_object_get(image, k ? "cmd" : "entrypoint"),
+		       *v;
 		size_t i;
 
 		json_array_foreach(a, i, v)
@@ -1007,7 +1068,8 @@ static void map_argv(struct dockerfile_map *m,
 		m->f->oom = true;
 }
 
-/* COPY or ADD: the project's tree into the working directory is what roger does. */
+/* COPY or ADD: the project's tree into the working directory is what roger
+ * does. */
 static void map_copy(struct dockerfile_map *m,
 		     const struct roger_dockerfile_instr *in)
 {
@@ -1016,9 +1078,10 @@ static void map_copy(struct dockerfile_map *m,
 	size_t i = 0, n;
 	const char *why = NULL;
 
-	if (in->json || roger_dockerfile_words(&words, in->args, m->df->escape,
-					       NULL) < 0) {
-		skip(m->f, m->file, in, "roger puts the project's tree (less build.exclude) in image.workdir and copies nothing else");
+	if (in->json ||
+	    roger_dockerfile_words(&words, in->args, m->df->escape, NULL) < 0) {
+		skip(m->f, m->file, in,
+		     "roger puts the project's tree (less build.exclude) in image.workdir and copies nothing else");
 		return;
 	}
 	for (; words[i] && !strncmp(words[i], "--", 2); i++)
@@ -1028,9 +1091,10 @@ static void map_copy(struct dockerfile_map *m,
 			why = "roger writes every file of the tree as root (uid 0) with the modes git has";
 	for (n = 0; words[i + n]; n++)
 		;
-	if (!why && (n != 2 || (strcmp(words[i], ".") && strcmp(words[i], "./")) ||
-		     (strcmp(words[i + 1], ".") && strcmp(words[i + 1], "./") &&
-		      strcmp(words[i + 1], wd))))
+	if (!why &&
+	    (n != 2 || (strcmp(words[i], ".") && strcmp(words[i], "./")) ||
+	     (strcmp(words[i + 1], ".") && strcmp(words[i + 1], "./") &&
+	      strcmp(words[i + 1], wd))))
 		why = "roger puts the project's tree (less build.exclude) in image.workdir and copies nothing else";
 	if (why)
 		skip(m->f, m->file, in, why);
@@ -1052,7 +1116,8 @@ static void map_stage(struct dockerfile_map *m, size_t from, json_t *image)
 			map_env(m, in);
 		else if (!strcmp(k, "USER") && !strchr(in->args, '$') &&
 			 *in->args && !strpbrk(in->args, " \t"))
-			json_object_set_new(image, "user", json_string(in->args));
+			json_object_set_new(image, "user",
+					    json_string(in->args));
 		else if (!strcmp(k, "EXPOSE"))
 			map_expose(m, in);
 		else if (!strcmp(k, "CMD") || !strcmp(k, "ENTRYPOINT"))
@@ -1061,11 +1126,11 @@ static void map_stage(struct dockerfile_map *m, size_t from, json_t *image)
 			map_copy(m, in);
 		else
 			skip(m->f, m->file, in,
-			     !strcmp(k, "USER") ? "its user cannot be worked out"
-						: skip_reason(k));
+			     !strcmp(k, "USER")
+				     ? "its user cannot be worked out"
+				     : skip_reason(k));
 	}
 }
-
 
 /* The keys of the image section, in the order roger.json shows them. */
 static const char *const image_order[] = {
@@ -1076,8 +1141,9 @@ static const char *const image_order[] = {
 static void map_dockerfile(struct found *f, const char *file,
 			   const struct roger_dockerfile *df)
 {
-	struct dockerfile_map m = { f,	  file, df,   NULL,	       0,
-				    ROGER_BUF_INIT, NULL, 0, NULL, ROGER_BUF_INIT };
+	struct dockerfile_map m = { f,    file,           df,   NULL,
+				    0,    ROGER_BUF_INIT, NULL, 0,
+				    NULL, ROGER_BUF_INIT };
 	struct roger_image_ref ref = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	char *base = NULL, *platform = NULL;
@@ -1098,49 +1164,75 @@ static void map_dockerfile(struct found *f, const char *file,
 		goto out;
 	}
 	if (last == df->n) {
-		docker_note(f, "dockerfile", file, xasprintf("it has no FROM; no image section"));
+		docker_note(f, "dockerfile", file,
+			    xasprintf("it has no FROM; no image section"));
 		goto out;
 	}
 	for (size_t i = 0; i < last; i++)
 		if (!strcmp(df->instrs[i].keyword, "FROM"))
-			skip(f, file, &df->instrs[i], "an earlier build stage: roger runs none of its steps; build.command can make what it made");
+			skip(f, file, &df->instrs[i],
+			     "an earlier build stage: roger runs none of its steps; build.command can make what it made");
 	base = from_image(&m, last, &platform, 0);
 	if (!base || strchr(base, '$') || !strcmp(base, "scratch") ||
 	    roger_image_ref_parse(&ref, base, &err) < 0) {
-		docker_note(f, "dockerfile", file,
-			    xasprintf("its final stage's FROM (line %u) %s; no image section: write one with a base from a registry",
-				      df->instrs[last].line,
-				      base && !strcmp(base, "scratch") ? "is scratch, which no registry serves"
-				      : err.msg[0] ? err.msg : "cannot be worked out"));
+		docker_note(
+			f, "dockerfile", file,
+			xasprintf(
+				"its final stage's FROM (line %u) %s; no image section: write one with a base from a registry",
+				df->instrs[last].line,
+				base && !strcmp(base, "scratch")
+					? "is scratch, which no registry serves"
+				: err.msg[0] ? err.msg
+					     : "cannot be worked out"));
 		goto out;
 	}
 	json_object_set_new(image, "base", json_string(base));
-	if (platform && strspn(platform, "abcdefghijklmnopqrstuvwxyz0123456789/") == strlen(platform) &&
+	if (platform &&
+	    strspn(platform, "abcdefghijklmnopqrstuvwxyz0123456789/") ==
+		    strlen(platform) &&
 	    strchr(platform, '/'))
 		json_object_set_new(image, "platform", json_string(platform));
-	docker_note(f, "image", base, xasprintf(stages > 1 ? "the final stage's FROM, %s line %u" : "FROM, %s line %u", file,
-				       df->instrs[last].line));
+	docker_note(f, "image", base,
+		    xasprintf(stages > 1 ? "the final stage's FROM, %s line %u"
+					 : "FROM, %s line %u",
+			      file, df->instrs[last].line));
 	map_stage(&m, last, image);
 	if (m.workdir.len && roger_path_clean_abs(m.workdir.buf)) {
-		json_object_set_new(image, "workdir", json_string(m.workdir.buf));
-		docker_note(f, "workdir", m.workdir.buf, xasprintf("WORKDIR: the project's tree goes there"));
+		json_object_set_new(image, "workdir",
+				    json_string(m.workdir.buf));
+		docker_note(
+			f, "workdir", m.workdir.buf,
+			xasprintf("WORKDIR: the project's tree goes there"));
 	} else {
-		docker_note(f, "workdir", ROGER_IMAGE_WORKDIR,
-			    xasprintf("%s: the project's tree goes to image.workdir's default",
-				      m.workdir.len ? "the Dockerfile's WORKDIR is not a directory below /" : "the Dockerfile has no WORKDIR"));
+		docker_note(
+			f, "workdir", ROGER_IMAGE_WORKDIR,
+			xasprintf(
+				"%s: the project's tree goes to image.workdir's default",
+				m.workdir.len
+					? "the Dockerfile's WORKDIR is not a directory below /"
+					: "the Dockerfile has no WORKDIR"));
 	}
 	if (json_object_size(m.env))
 		json_object_set(image, "env", m.env);
 	if (m.exposed.len)
-		docker_note(f, "ports", m.exposed.buf,
-			    xasprintf("EXPOSE; tasks share the agent's network, so the app must listen on $PORT0%s (Marathon's), not on these ports",
-				      json_array_size(f->ports) > 1 ? ", $PORT1..." : ""));
+		docker_note(
+			f, "ports", m.exposed.buf,
+			xasprintf(
+				"EXPOSE; tasks share the agent's network, so the app must listen on $PORT0%s (Marathon's), not on these ports",
+				json_array_size(f->ports) > 1 ? ", $PORT1..."
+							      : ""));
 	if (json_object_get(image, "user"))
-		docker_note(f, "user", json_string_value(json_object_get(image, "user")), xasprintf("USER"));
-	docker_note(f, "dockerfile", file,
-		    f->init->n_skipped
-			    ? xasprintf("found: roger builds its image without a daemon; %zu of its instructions are not honoured (below)", f->init->n_skipped)
-			    : xasprintf("found: roger builds its image without a daemon, and honours all of it"));
+		docker_note(f, "user",
+			    json_string_value(json_object_get(image, "user")),
+			    xasprintf("USER"));
+	docker_note(
+		f, "dockerfile", file,
+		f->init->n_skipped
+			? xasprintf(
+				  "found: roger builds its image without a daemon; %zu of its instructions are not honoured (below)",
+				  f->init->n_skipped)
+			: xasprintf(
+				  "found: roger builds its image without a daemon, and honours all of it"));
 	f->image = json_object();
 	for (size_t i = 0; f->image && i < ROGER_ARRAY_SIZE(image_order); i++) {
 		json_t *v = json_object_get(image, image_order[i]);
@@ -1173,9 +1265,13 @@ static void detect_docker(struct found *f)
 
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(compose_names); i++)
 		if (file_exists(f, compose_names[i])) {
-			docker_note(f, "compose", compose_names[i],
-				    xasprintf("found, not read: roger deploys one app per roger.json; each service is a project of its own%s",
-					      file_exists(f, "Dockerfile") ? "" : " (the service built from this directory needs a Dockerfile here)"));
+			docker_note(
+				f, "compose", compose_names[i],
+				xasprintf(
+					"found, not read: roger deploys one app per roger.json; each service is a project of its own%s",
+					file_exists(f, "Dockerfile")
+						? ""
+						: " (the service built from this directory needs a Dockerfile here)"));
 			break;
 		}
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(dockerfile_names) && !file; i++)
@@ -1188,9 +1284,11 @@ static void detect_docker(struct found *f)
 		docker_note(f, "dockerfile", file,
 			    xasprintf("cannot be read: %s; no image section",
 				      path ? err.msg : "out of memory"));
-	else if (roger_dockerfile_parse(&df, text.buf, text.len, file, &err) < 0)
+	else if (roger_dockerfile_parse(&df, text.buf, text.len, file, &err) <
+		 0)
 		docker_note(f, "dockerfile", file,
-			    xasprintf("cannot be read: %s; no image section", err.msg));
+			    xasprintf("cannot be read: %s; no image section",
+				      err.msg));
 	else
 		map_dockerfile(f, file, df);
 	roger_dockerfile_free(df);
@@ -1202,7 +1300,8 @@ static void detect_docker(struct found *f)
 
 char *roger_init_app_name(const char *name)
 {
-	static const char *const reserved[] = { "restart", "tasks", "versions" };
+	static const char *const reserved[] = { "restart", "tasks",
+						"versions" };
 	size_t len = strlen(name), n = 0;
 	char *out = malloc(len + sizeof("-app"));
 
@@ -1330,7 +1429,8 @@ static json_t *build_doc(const struct found *f, const char *app,
 	    ((!f->ports &&
 	      json_object_set_new(marathon, "portDefinitions",
 				  json_pack("[{s:i, s:s, s:s}]", "port", 0,
-					    "protocol", "tcp", "name", "http")) < 0) ||
+					    "protocol", "tcp", "name",
+					    "http")) < 0) ||
 	     json_object_set_new(marathon, "healthChecks", health_check()) < 0))
 		goto fail;
 	if (json_object_set_new(doc, "marathon", marathon) < 0) {
@@ -1356,10 +1456,12 @@ static int choose_app(char **out, char **why, const char *dir,
 		*why = strdup("--app");
 	} else {
 		*out = roger_init_app_name(base);
-		*why = xasprintf(strcmp(*out ? *out : "", base)
-					 ? "the directory name '%s', made to fit Marathon's id rules"
-					 : "the directory name '%s'",
-				 roger_utf8_valid(base, strlen(base)) ? base : "(not UTF-8)");
+		*why = xasprintf(
+			strcmp(*out ? *out : "", base)
+				? "the directory name '%s', made to fit Marathon's id rules"
+				: "the directory name '%s'",
+			roger_utf8_valid(base, strlen(base)) ? base
+							     : "(not UTF-8)");
 	}
 	return *out && *why ? 0 : ROGER_ENOMEM;
 }
@@ -1389,16 +1491,25 @@ static int add_notes(struct roger_init *init, const struct found *f,
 
 	if ((rc = note(init, "app", app, app_why)) < 0 ||
 	    (rc = note(init, "group", group,
-		       opts->group ? "--group" : "the default; --group changes it")) < 0 ||
-	    (rc = note(init, "command", in_image ? f->image_runs : f->cmd,
-		       in_image ? "the Dockerfile's ENTRYPOINT and CMD, which the image keeps"
-		       : f->cmd ? f->cmd_why
-			      : f->image ? "the base image's own; set marathon.cmd in roger.json, or use --cmd, to run another"
-			      : f->no_cmd_why ? f->no_cmd_why
-			      : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) < 0 ||
-	    (rc = note(init, "build", f->build.len ? f->build.buf : NULL,
-		       f->build.len ? f->build_why.buf
-				    : "no package manifest recognised; nothing to build")) < 0)
+		       opts->group ? "--group"
+				   : "the default; --group changes it")) < 0 ||
+	    (rc = note(
+		     init, "command", in_image ? f->image_runs : f->cmd,
+		     in_image
+			     ? "the Dockerfile's ENTRYPOINT and CMD, which the image keeps"
+		     : f->cmd ? f->cmd_why
+		     : f->image
+			     ? "the base image's own; set marathon.cmd in roger.json, or use --cmd, to run another"
+		     : f->no_cmd_why
+			     ? f->no_cmd_why
+			     : "nothing recognised; set marathon.cmd in roger.json, or use --cmd")) <
+		    0 ||
+	    (rc = note(
+		     init, "build", f->build.len ? f->build.buf : NULL,
+		     f->build.len
+			     ? f->build_why.buf
+			     : "no package manifest recognised; nothing to build")) <
+		    0)
 		return rc;
 	if (json_array_size(f->cache_paths)) {
 		struct roger_buf paths = ROGER_BUF_INIT, keys = ROGER_BUF_INIT;
@@ -1406,9 +1517,11 @@ static int add_notes(struct roger_init *init, const struct found *f,
 		size_t i;
 
 		json_array_foreach(f->cache_paths, i, v)
-			roger_buf_addf(&paths, "%s%s", i ? ", " : "", json_string_value(v));
+			roger_buf_addf(&paths, "%s%s", i ? ", " : "",
+				       json_string_value(v));
 		json_array_foreach(f->cache_keys, i, v)
-			roger_buf_addf(&keys, "%s%s", i ? ", " : "", json_string_value(v));
+			roger_buf_addf(&keys, "%s%s", i ? ", " : "",
+				       json_string_value(v));
 		rc = roger_buf_addf(&keys, " and the tools' versions");
 		if (rc >= 0)
 			rc = note(init, "build cache", paths.buf, keys.buf);
@@ -1418,12 +1531,14 @@ static int add_notes(struct roger_init *init, const struct found *f,
 			return rc;
 	}
 	if (f->web_why)
-		rc = note(init, "health check", "HTTP GET / on $PORT0", f->web_why);
+		rc = note(init, "health check", "HTTP GET / on $PORT0",
+			  f->web_why);
 	else
-		rc = note(init, "health check", NULL,
-			  f->cmd || f->image_runs
-				  ? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
-				  : "no command");
+		rc = note(
+			init, "health check", NULL,
+			f->cmd || f->image_runs
+				? "nothing shows that the command serves HTTP; add marathon.healthChecks if it does"
+				: "no command");
 	/* the files found first, then what came of them */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; rc == 0 && i < f->n_dnotes; i++) {
@@ -1490,9 +1605,9 @@ static int check_tools(struct roger_init *init, const char *cmd,
 		       const char *path, const char *what)
 {
 	static const char *const builtins[] = {
-		"cd", "exec", "test", "[", "true", "false", "echo", "export",
-		"set", "source", ".", "if", "then", "fi", "for", "do", "done",
-		"env",
+		"cd",   "exec",   "test", "[",      "true", "false",
+		"echo", "export", "set",  "source", ".",    "if",
+		"then", "fi",     "for",  "do",     "done", "env",
 	};
 	char *copy = strdup(cmd), *p;
 	int rc = 0;
@@ -1528,11 +1643,17 @@ static int check_tools(struct roger_init *init, const char *cmd,
 			seen = !strncmp(init->warnings[i] + 1, word, n) &&
 			       init->warnings[i][n + 1] == '\'';
 		if (!skip && !seen && !on_path(word, path)) {
-			const char *hint = !strcmp(word, "yarn")   ? "corepack enable, or npm install -g yarn"
-					   : !strcmp(word, "pnpm") ? "corepack enable, or npm install -g pnpm"
-								   : "install it";
-			rc = warn(init, xasprintf("'%s' is not installed here (not on PATH), and %s on this machine: %s, or change it in roger.json",
-						  word, what, hint));
+			const char *hint =
+				!strcmp(word, "yarn")
+					? "corepack enable, or npm install -g yarn"
+				: !strcmp(word, "pnpm")
+					? "corepack enable, or npm install -g pnpm"
+					: "install it";
+			rc = warn(
+				init,
+				xasprintf(
+					"'%s' is not installed here (not on PATH), and %s on this machine: %s, or change it in roger.json",
+					word, what, hint));
 		}
 		free(word);
 		if (rc < 0)
@@ -1587,8 +1708,11 @@ static char *fixed_port(const struct found *f, const char *name)
 			}
 			/* ":8080" and "0.0.0.0:8080" */
 			if ((*q == '"' || *q == '\'') && q[1]) {
-				end = q + 1 + strspn(q + 1, "abcdefghijklmnopqrstuvwxyz0123456789.");
-				if (*end == ':' && end[1] >= '0' && end[1] <= '9') {
+				end = q + 1 +
+				      strspn(q + 1,
+					     "abcdefghijklmnopqrstuvwxyz0123456789.");
+				if (*end == ':' && end[1] >= '0' &&
+				    end[1] <= '9') {
 					char *after;
 					long v = strtol(end + 1, &after, 10);
 
@@ -1606,8 +1730,9 @@ static char *fixed_port(const struct found *f, const char *name)
 
 			if (strlen(shown) > 60)
 				strcpy(shown + 57, "...");
-			msg = xasprintf("%s:%d binds port %ld ('%s'), not the one Marathon gives the task in $PORT0 (also $PORT): read it from the environment, or the health check and the address will not reach the app",
-					name, lineno, port, shown);
+			msg = xasprintf(
+				"%s:%d binds port %ld ('%s'), not the one Marathon gives the task in $PORT0 (also $PORT): read it from the environment, or the health check and the address will not reach the app",
+				name, lineno, port, shown);
 		}
 		free(l);
 		line += len + (line[len] == '\n');
@@ -1620,25 +1745,27 @@ static char *fixed_port(const struct found *f, const char *name)
 static int check_ports(struct roger_init *init, const struct found *f)
 {
 	static const char *const usual[] = {
-		"server.js", "index.js", "app.js", "main.js", "app.py",
-		"main.py", "server.py", "main.go",
+		"server.js", "index.js", "app.js",    "main.js",
+		"app.py",    "main.py",  "server.py", "main.go",
 	};
 	struct roger_buf names = ROGER_BUF_INIT;
 	char *pkg = read_text(f, "package.json");
 	json_t *doc = pkg ? json_loads(pkg, 0, NULL) : NULL;
-	const char *start = json_string_value(json_object_get(json_object_get(doc, "scripts"), "start"));
+	const char *start = json_string_value(
+		json_object_get(json_object_get(doc, "scripts"), "start"));
 	const char *pkg_main = json_string_value(json_object_get(doc, "main"));
 	char *words, *save = NULL;
 	int rc = 0;
 
-	/* Blank separated: the command's words, the start script's, the usual names. */
+	/* Blank separated: the command's words, the start script's, the usual
+	 * names. */
 	roger_buf_addf(&names, " %s %s %s ", f->cmd ? f->cmd : "",
 		       start ? start : "", pkg_main ? pkg_main : "");
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(usual); i++)
 		roger_buf_addf(&names, "%s ", usual[i]);
 	words = strdup(names.buf);
-	for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w && rc == 0;
-	     w = strtok_r(NULL, " \t", &save)) {
+	for (char *w = words ? strtok_r(words, " \t", &save) : NULL;
+	     w && rc == 0; w = strtok_r(NULL, " \t", &save)) {
 		size_t len = strlen(w);
 		char *msg, key[300];
 
@@ -1646,9 +1773,12 @@ static int check_ports(struct roger_init *init, const struct found *f)
 			w += 2;
 		len = strlen(w);
 		if (len < 4 || len > 200 || strchr(w, '/') ||
-		    !(!strcmp(w + len - 3, ".js") || !strcmp(w + len - 3, ".py") ||
-		      !strcmp(w + len - 3, ".go") || !strcmp(w + len - 4, ".mjs") ||
-		      !strcmp(w + len - 4, ".cjs") || !strcmp(w + len - 3, ".ts")))
+		    !(!strcmp(w + len - 3, ".js") ||
+		      !strcmp(w + len - 3, ".py") ||
+		      !strcmp(w + len - 3, ".go") ||
+		      !strcmp(w + len - 4, ".mjs") ||
+		      !strcmp(w + len - 4, ".cjs") ||
+		      !strcmp(w + len - 3, ".ts")))
 			continue;
 		snprintf(key, sizeof(key), "%s:", w);
 		for (size_t i = 0; i < init->n_warnings && key[0]; i++)
@@ -1730,8 +1860,9 @@ static void found_release(struct found *f)
 static bool skipped_dir(const char *name)
 {
 	static const char *const names[] = {
-		"node_modules", "vendor", "target", "dist", "build", "bin",
-		"__pycache__", "venv", "env", "site-packages",
+		"node_modules", "vendor",        "target",      "dist",
+		"build",        "bin",           "__pycache__", "venv",
+		"env",          "site-packages",
 	};
 
 	if (name[0] == '.')
@@ -1789,7 +1920,7 @@ static int find_apps(struct roger_buf *list, size_t *n, const char *dir,
 		} else if (depth > 1) {
 			rc = find_apps(list, n, sub, subrel, depth - 1);
 		}
-next:
+	next:
 		found_release(&f);
 		free(sub);
 		free(subrel);
@@ -1818,18 +1949,20 @@ static int check_app_dirs(const struct roger_init *init, const struct found *f,
 		roger_buf_release(&list);
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}
-	rc = n == 0 ? 0 : roger_err_set(err, ROGER_ERROR,
-					"nothing to run at the top of '%s', whose %s: %s; run 'roger init' in %s (roger -C DIR init), or give --cmd to deploy '%s' as one app",
-					init->dir,
-					n > 1 ? "directories hold apps" : "directory holds an app",
-					list.buf, n > 1 ? "each" : "it", init->dir);
+	rc = n == 0 ? 0
+		    : roger_err_set(
+			      err, ROGER_ERROR,
+			      "nothing to run at the top of '%s', whose %s: %s; run 'roger init' in %s (roger -C DIR init), or give --cmd to deploy '%s' as one app",
+			      init->dir,
+			      n > 1 ? "directories hold apps"
+				    : "directory holds an app",
+			      list.buf, n > 1 ? "each" : "it", init->dir);
 	roger_buf_release(&list);
 	return rc;
 }
 
 int roger_init_detect(struct roger_init **out, const char *dir,
-		      const struct roger_init_opts *opts,
-		      struct roger_err *err)
+		      const struct roger_init_opts *opts, struct roger_err *err)
 {
 	struct found f = { 0 };
 	struct roger_init *init = NULL;
@@ -1838,15 +1971,17 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 	char *app = NULL, *app_why = NULL, *text = NULL;
 	int rc;
 
-	if (opts->cmd && (!*opts->cmd || !roger_utf8_valid(opts->cmd, strlen(opts->cmd))))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid --cmd: %s", *opts->cmd ? "not valid UTF-8" : "empty");
+	if (opts->cmd &&
+	    (!*opts->cmd || !roger_utf8_valid(opts->cmd, strlen(opts->cmd))))
+		return roger_err_set(err, ROGER_EINVALID, "invalid --cmd: %s",
+				     *opts->cmd ? "not valid UTF-8" : "empty");
 	init = calloc(1, sizeof(*init));
 	if (found_init(&f, NULL, NULL) < 0 || !init) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = roger_project_locate(&init->dir, &init->workdir, dir, err)) < 0)
+	if ((rc = roger_project_locate(&init->dir, &init->workdir, dir, err)) <
+	    0)
 		goto out;
 	if ((rc = choose_app(&app, &app_why, init->dir, opts)) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -1869,7 +2004,9 @@ int roger_init_detect(struct roger_init **out, const char *dir,
 		goto out;
 	}
 	init->doc = build_doc(&f, app, group);
-	text = init->doc ? json_dumps(init->doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
+	text = init->doc ? json_dumps(init->doc,
+				      JSON_INDENT(2) | JSON_REAL_PRECISION(15))
+			 : NULL;
 	if (!text) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
@@ -1899,25 +2036,31 @@ out:
 static bool ignores_roger(const char *text, bool here)
 {
 	static const char *const anywhere[] = {
-		".roger", ".roger/", "**/.roger", "**/.roger/",
+		".roger",
+		".roger/",
+		"**/.roger",
+		"**/.roger/",
 	};
 	static const char *const anchored[] = {
-		"/.roger", "/.roger/", ".roger/*", "/.roger/*", ".roger/**",
-		"/.roger/**",
+		"/.roger",   "/.roger/",  ".roger/*",
+		"/.roger/*", ".roger/**", "/.roger/**",
 	};
 	const char *line = text;
 
 	while (*line) {
 		size_t len = strcspn(line, "\n");
 
-		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
-				   line[len - 1] == '\t'))
+		while (len > 0 &&
+		       (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+			line[len - 1] == '\t'))
 			len--;
 		for (size_t i = 0; i < ROGER_ARRAY_SIZE(anywhere); i++)
-			if (len == strlen(anywhere[i]) && !memcmp(line, anywhere[i], len))
+			if (len == strlen(anywhere[i]) &&
+			    !memcmp(line, anywhere[i], len))
 				return true;
 		for (size_t i = 0; here && i < ROGER_ARRAY_SIZE(anchored); i++)
-			if (len == strlen(anchored[i]) && !memcmp(line, anchored[i], len))
+			if (len == strlen(anchored[i]) &&
+			    !memcmp(line, anchored[i], len))
 				return true;
 		line += strcspn(line, "\n");
 		if (*line)
@@ -1941,7 +2084,8 @@ static bool already_ignored(const char *dir, const char *root)
 			yes = ignores_roger(b.buf, here);
 		roger_buf_release(&b);
 		free(path);
-		if (!strcmp(d, root) || !(slash = strrchr(d, '/')) || slash == d)
+		if (!strcmp(d, root) || !(slash = strrchr(d, '/')) ||
+		    slash == d)
 			break;
 		*slash = '\0';
 		here = false;
@@ -1971,7 +2115,8 @@ static int update_gitignore(const struct roger_init *init, bool *changed,
 		goto out;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	if ((b.len > 0 && b.buf[b.len - 1] != '\n' && roger_buf_addch(&b, '\n') < 0) ||
+	if ((b.len > 0 && b.buf[b.len - 1] != '\n' &&
+	     roger_buf_addch(&b, '\n') < 0) ||
 	    roger_buf_adds(&b, ".roger/\n") < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
@@ -1995,9 +2140,9 @@ int roger_init_write(const struct roger_init *init, bool force,
 	if (!path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (!force && roger_fs_exists(path)) {
-		rc = roger_err_set(err, ROGER_EEXISTS,
-				   "'%s' already exists; use --force to replace it",
-				   path);
+		rc = roger_err_set(
+			err, ROGER_EEXISTS,
+			"'%s' already exists; use --force to replace it", path);
 		goto out;
 	}
 	text = json_dumps(init->doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
@@ -2017,7 +2162,8 @@ int roger_init_write(const struct roger_init *init, bool force,
 		text[len] = '\n';
 		text[len + 1] = '\0';
 	}
-	if ((rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err)) < 0)
+	if ((rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err)) <
+	    0)
 		goto out;
 	rc = update_gitignore(init, gitignore_changed, err);
 out:

@@ -20,9 +20,9 @@ ROGER_BEGIN_DECLS
 struct roger_err;
 
 struct roger_init_opts {
-	const char *app;   /* NULL: the directory name, sanitised */
+	const char *app; /* NULL: the directory name, sanitised */
 	const char *group; /* NULL: "/" */
-	const char *cmd;   /* NULL: detected */
+	const char *cmd; /* NULL: detected */
 	/*
 	 * The PATH to look the programs of the build step and the command up
 	 * in (they run on this machine: the build, and roger local's tasks);
@@ -31,10 +31,11 @@ struct roger_init_opts {
 	const char *path;
 };
 
-/* One decision, for the report: "command", "npm start", "package.json has a \"start\" script". */
+/* One decision, for the report: "command", "npm start", "package.json has a
+ * \"start\" script". */
 struct roger_init_note {
-	const char *what;  /* static */
-	char *value;       /* NULL when nothing was found */
+	const char *what; /* static */
+	char *value; /* NULL when nothing was found */
 	char *why;
 };
 
@@ -43,17 +44,17 @@ struct roger_init_note {
  * (a RUN step, a COPY of one file elsewhere...), and why.
  */
 struct roger_init_skipped {
-	char *file;        /* "Dockerfile" */
+	char *file; /* "Dockerfile" */
 	unsigned line;
 	char *instruction; /* as written, continuations joined, maybe cut */
 	char *why;
 };
 
 struct roger_init {
-	char *dir;       /* the project directory (absolute) */
-	char *workdir;   /* its git work tree root */
-	char *id;        /* the app id, "/web/hello" */
-	json_t *doc;     /* the roger.json to write (owned) */
+	char *dir; /* the project directory (absolute) */
+	char *workdir; /* its git work tree root */
+	char *id; /* the app id, "/web/hello" */
+	json_t *doc; /* the roger.json to write (owned) */
 	struct roger_init_note *notes;
 	size_t n_notes;
 	struct roger_init_skipped *skipped;
@@ -80,9 +81,9 @@ struct roger_init {
  * ROGER_EINVALID for an --app or --group that breaks Marathon's id rules.
  * The document is checked with roger_project_parse() before it is returned.
  */
-ROGER_EXTERN int
-roger_init_detect(struct roger_init **out, const char *dir,
-		  const struct roger_init_opts *opts, struct roger_err *err);
+ROGER_EXTERN int roger_init_detect(struct roger_init **out, const char *dir,
+				   const struct roger_init_opts *opts,
+				   struct roger_err *err);
 ROGER_EXTERN void roger_init_free(struct roger_init *init);
 
 /*
@@ -100,9 +101,9 @@ ROGER_EXTERN char *roger_init_app_name(const char *name);
  * root) already does, append `.roger/` to the directory's .gitignore
  * (atomically, keeping its mode).  *gitignore_changed tells whether it did.
  */
-ROGER_EXTERN int
-roger_init_write(const struct roger_init *init, bool force,
-		 bool *gitignore_changed, struct roger_err *err);
+ROGER_EXTERN int roger_init_write(const struct roger_init *init, bool force,
+				  bool *gitignore_changed,
+				  struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -80,7 +80,8 @@ static struct task *add_task(struct follow *f, const char *id)
 	if (!(t->id = strdup(id)))
 		return NULL;
 	t->index = (unsigned)f->n_tasks++;
-	roger_marathon_task_short_name(t->short_name, sizeof(t->short_name), id);
+	roger_marathon_task_short_name(t->short_name, sizeof(t->short_name),
+				       id);
 	t->out.stream = "stdout";
 	t->err.stream = "stderr";
 	roger_logs_splitter_init(&t->out.lines);
@@ -147,10 +148,9 @@ static int read_file(struct follow *f, struct task *t, struct file *file,
 	f->cur_file = file;
 	while (budget-- > 0) {
 		roger_buf_reset(&f->chunk);
-		rc = roger_mesos_file_read(&f->chunk, f->mesos,
-					   t->box.agent_url, file->path,
-					   file->cursor, ROGER_MESOS_READ_CAP,
-					   &why);
+		rc = roger_mesos_file_read(
+			&f->chunk, f->mesos, t->box.agent_url, file->path,
+			file->cursor, ROGER_MESOS_READ_CAP, &why);
 		if (rc == ROGER_ENOTFOUND)
 			return 0; /* not written yet, or its sandbox is gone */
 		if (rc < 0)
@@ -195,11 +195,12 @@ static int finish_lines(struct follow *f, struct roger_err *err)
 	for (size_t i = 0; rc == 0 && i < f->n_tasks; i++) {
 		f->cur = &f->tasks[i];
 		f->cur_file = &f->cur->out;
-		rc = roger_logs_splitter_finish(&f->cur->out.lines, emit, f, err);
+		rc = roger_logs_splitter_finish(&f->cur->out.lines, emit, f,
+						err);
 		f->cur_file = &f->cur->err;
 		if (rc == 0)
-			rc = roger_logs_splitter_finish(&f->cur->err.lines, emit,
-							f, err);
+			rc = roger_logs_splitter_finish(&f->cur->err.lines,
+							emit, f, err);
 	}
 	if (rc == 0 && f->printed && f->o->on_flush)
 		rc = f->o->on_flush(f->o->data, err);
@@ -260,8 +261,7 @@ static void task_state(struct follow *f, struct task *t)
 }
 
 /* The run's outcome from the job's history: 1 found, 0 not (yet). */
-static int from_history(struct follow *f, bool *success,
-			struct roger_err *err)
+static int from_history(struct follow *f, bool *success, struct roger_err *err)
 {
 	struct roger_metronome_job *job = NULL;
 	const struct roger_metronome_finished *fin;
@@ -295,14 +295,16 @@ static int follow(struct follow *f, struct roger_jobs_outcome *out,
 		struct roger_err why = ROGER_ERR_INIT;
 
 		if (roger_ctx_interrupted(f->ctx))
-			return roger_err_set(err, ROGER_EINTR,
-					     "interrupted while following run '%s' of job '%s'",
-					     f->o->run_id, f->o->job_id);
+			return roger_err_set(
+				err, ROGER_EINTR,
+				"interrupted while following run '%s' of job '%s'",
+				f->o->run_id, f->o->job_id);
 		if (f->o->timeout_ms > 0 &&
 		    roger_ctx_now_ms(f->ctx) - start > f->o->timeout_ms)
-			return roger_err_set(err, ROGER_ETIMEOUT,
-					     "run '%s' of job '%s' still running after the timeout",
-					     f->o->run_id, f->o->job_id);
+			return roger_err_set(
+				err, ROGER_ETIMEOUT,
+				"run '%s' of job '%s' still running after the timeout",
+				f->o->run_id, f->o->job_id);
 		rc = roger_metronome_get_run(&run, f->m, f->o->job_id,
 					     f->o->run_id, &why);
 		if (rc == 0) {
@@ -319,13 +321,15 @@ static int follow(struct follow *f, struct roger_jobs_outcome *out,
 				return rc;
 			done = rc > 0;
 			if (!done && ++missing > HISTORY_TRIES)
-				return roger_err_set(err, ROGER_ENOTFOUND,
-						     "run '%s' of job '%s' is neither running nor in the job's history",
-						     f->o->run_id, f->o->job_id);
+				return roger_err_set(
+					err, ROGER_ENOTFOUND,
+					"run '%s' of job '%s' is neither running nor in the job's history",
+					f->o->run_id, f->o->job_id);
 		} else {
 			return roger_err_set(err, rc, "%s", why.msg);
 		}
-		if ((rc = poll_files(f, done ? 1 << 20 : READS_PER_POLL, err)) != 0)
+		if ((rc = poll_files(f, done ? 1 << 20 : READS_PER_POLL,
+				     err)) != 0)
 			return rc;
 		if (!done)
 			nap(f, poll);
@@ -345,14 +349,14 @@ static int follow(struct follow *f, struct roger_jobs_outcome *out,
 	task_state(f, last);
 	snprintf(out->state, sizeof(out->state), "%s", last->state);
 	if (out->exit_status < 0)
-		snprintf(out->reason, sizeof(out->reason),
-			 "its task '%s' ended%s%s without running the command (see its stderr above)",
-			 last->id, last->state[0] ? " " : "", last->state);
+		snprintf(
+			out->reason, sizeof(out->reason),
+			"its task '%s' ended%s%s without running the command (see its stderr above)",
+			last->id, last->state[0] ? " " : "", last->state);
 	return 0;
 }
 
-int roger_jobs_follow_run(struct roger_jobs_outcome *out,
-			  struct roger_ctx *ctx,
+int roger_jobs_follow_run(struct roger_jobs_outcome *out, struct roger_ctx *ctx,
 			  struct roger_metronome *metronome,
 			  struct roger_mesos *mesos,
 			  const struct roger_jobs_follow *o,

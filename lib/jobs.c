@@ -22,8 +22,9 @@
 #include "project.h"
 
 #define WRAP_HEAD "/bin/sh -c "
-#define WRAP_TAIL "; s=$?; echo \"$s\" >\"${MESOS_SANDBOX:-.}/" \
-		  ROGER_JOBS_STATUS_FILE "\"; exit \"$s\""
+#define WRAP_TAIL                                                            \
+	"; s=$?; echo \"$s\" >\"${MESOS_SANDBOX:-.}/" ROGER_JOBS_STATUS_FILE \
+	"\"; exit \"$s\""
 
 static int nomem(struct roger_err *err)
 {
@@ -56,9 +57,10 @@ int roger_jobs_id(char **out, const char *app_id, const char *name,
 		return nomem(err);
 	}
 	if (roger_metronome_id_check(b.buf, &why) < 0) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "the job '%s' of app '%s' would have the Metronome id '%s', which Metronome refuses: use only lower-case letters, digits and single '-' in the app's group and name",
-				   name, app_id, b.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"the job '%s' of app '%s' would have the Metronome id '%s', which Metronome refuses: use only lower-case letters, digits and single '-' in the app's group and name",
+			name, app_id, b.buf);
 		roger_buf_release(&b);
 		return rc;
 	}
@@ -125,7 +127,8 @@ static bool plain_word(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_-./=:,+@%", *s))
+			    "0123456789_-./=:,+@%",
+			    *s))
 			return false;
 	return true;
 }
@@ -186,7 +189,8 @@ static json_t *artifacts_of(const json_t *app)
 			      !json_is_false(json_object_get(e, "extract")),
 			      "executable",
 			      json_is_true(json_object_get(e, "executable")),
-			      "cache", json_is_true(json_object_get(e, "cache")));
+			      "cache",
+			      json_is_true(json_object_get(e, "cache")));
 		if (!a || json_array_append_new(out, a) < 0) {
 			json_decref(out);
 			return NULL;
@@ -207,11 +211,10 @@ static int container_of(json_t *run, const json_t *app)
 	if (!image)
 		return 0;
 	if (type && !strcmp(type, "MESOS"))
-		return json_object_set_new(run, "ucr",
-					   json_pack("{s:{s:s,s:s,s:b}}", "image",
-						     "id", image, "kind",
-						     "docker", "forcePull",
-						     force));
+		return json_object_set_new(
+			run, "ucr",
+			json_pack("{s:{s:s,s:s,s:b}}", "image", "id", image,
+				  "kind", "docker", "forcePull", force));
 	return json_object_set_new(run, "docker",
 				   json_pack("{s:s,s:b}", "image", image,
 					     "forcePullImage", force));
@@ -270,9 +273,10 @@ int roger_jobs_spec(json_t **out, const json_t *app_in,
 	int rc;
 
 	if (!app_id)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the app has no id to derive the job '%s' from",
-				     job->name);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the app has no id to derive the job '%s' from",
+			job->name);
 	if ((rc = roger_jobs_id(&id, app_id, job->name, err)) < 0)
 		return rc;
 	cmd = roger_jobs_wrap_cmd(job->cmd ? job->cmd : "");
@@ -323,16 +327,16 @@ json_t *roger_jobs_schedule(const struct roger_jobs_job *job)
 
 	if (!job->cron)
 		return NULL;
-	s = json_pack("{s:s,s:s,s:s,s:s,s:b}", "id", ROGER_JOBS_SCHEDULE_ID,
-		      "cron", job->cron, "timezone",
-		      job->timezone ? job->timezone : "UTC",
-		      "concurrencyPolicy",
-		      job->concurrency_policy ? job->concurrency_policy
-					      : "ALLOW",
-		      "enabled", job->enabled);
+	s = json_pack(
+		"{s:s,s:s,s:s,s:s,s:b}", "id", ROGER_JOBS_SCHEDULE_ID, "cron",
+		job->cron, "timezone", job->timezone ? job->timezone : "UTC",
+		"concurrencyPolicy",
+		job->concurrency_policy ? job->concurrency_policy : "ALLOW",
+		"enabled", job->enabled);
 	if (s && job->starting_deadline_seconds > 0 &&
 	    json_object_set_new(s, "startingDeadlineSeconds",
-				json_integer(job->starting_deadline_seconds)) < 0) {
+				json_integer(job->starting_deadline_seconds)) <
+		    0) {
 		json_decref(s);
 		return NULL;
 	}
@@ -349,7 +353,8 @@ int roger_jobs_of_project(struct roger_jobs_job **out, size_t *n,
 	size_t i = 0;
 
 	if (release)
-		*release = json_string_value(json_object_get(p->root, "release"));
+		*release =
+			json_string_value(json_object_get(p->root, "release"));
 	v = calloc(json_object_size(jobs) + 1, sizeof(*v));
 	if (!v)
 		return nomem(err);
@@ -363,9 +368,11 @@ int roger_jobs_of_project(struct roger_jobs_job **out, size_t *n,
 		j->mem = number_or(def, "mem", 0);
 		j->disk = number_or(def, "disk", 0);
 		j->env = json_object_get(def, "env");
-		j->description = json_string_value(json_object_get(def, "description"));
+		j->description =
+			json_string_value(json_object_get(def, "description"));
 		j->cron = json_string_value(json_object_get(def, "schedule"));
-		j->timezone = json_string_value(json_object_get(def, "timezone"));
+		j->timezone =
+			json_string_value(json_object_get(def, "timezone"));
 		j->concurrency_policy = json_string_value(
 			json_object_get(def, "concurrencyPolicy"));
 		j->enabled = !json_is_false(e);
@@ -399,12 +406,13 @@ static json_t *comparable_artifacts(const json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, e) {
-		json_t *a = json_pack("{s:O*,s:b,s:b,s:b}", "uri",
-				      json_object_get(e, "uri"), "extract",
-				      !json_is_false(json_object_get(e, "extract")),
-				      "executable",
-				      json_is_true(json_object_get(e, "executable")),
-				      "cache", json_is_true(json_object_get(e, "cache")));
+		json_t *a = json_pack(
+			"{s:O*,s:b,s:b,s:b}", "uri", json_object_get(e, "uri"),
+			"extract",
+			!json_is_false(json_object_get(e, "extract")),
+			"executable",
+			json_is_true(json_object_get(e, "executable")), "cache",
+			json_is_true(json_object_get(e, "cache")));
 
 		if (!a || json_array_append_new(out, a) < 0) {
 			json_decref(out);
@@ -433,8 +441,9 @@ json_t *roger_jobs_comparable(const json_t *spec, const json_t *schedule)
 	rc |= copy_member(r, run, "user", NULL);
 	rc |= copy_member(r, run, "docker", NULL);
 	rc |= copy_member(r, run, "ucr", NULL);
-	rc |= json_object_set_new(r, "artifacts",
-				  comparable_artifacts(json_object_get(run, "artifacts")));
+	rc |= json_object_set_new(
+		r, "artifacts",
+		comparable_artifacts(json_object_get(run, "artifacts")));
 	rc |= json_object_set_new(out, "run", r);
 	r = NULL;
 	if (schedule) {

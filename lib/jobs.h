@@ -62,8 +62,8 @@ ROGER_EXTERN bool roger_jobs_name_valid(const char *name);
  * "report" give "web.hello.report".  ROGER_EINVALID when the result breaks
  * Metronome's id rules (an app id with "--" in it, say), naming the app.
  */
-ROGER_EXTERN int roger_jobs_id(char **out, const char *app_id,
-			       const char *name, struct roger_err *err);
+ROGER_EXTERN int roger_jobs_id(char **out, const char *app_id, const char *name,
+			       struct roger_err *err);
 
 /*
  * The command Metronome runs for `cmd`: /bin/sh -c with `cmd` quoted,
@@ -82,12 +82,12 @@ ROGER_EXTERN char *roger_jobs_join_argv(int argc, char *const *argv);
 
 /* What a job is made of besides the app. */
 struct roger_jobs_job {
-	const char *name;    /* "report", "release", "run" */
-	const char *cmd;     /* the user's command */
-	const char *source;  /* "jobs.report", "release": for messages */
+	const char *name; /* "report", "release", "run" */
+	const char *cmd; /* the user's command */
+	const char *source; /* "jobs.report", "release": for messages */
 	/* 0: the app's (the roger.json job's values otherwise) */
 	double cpus, mem, disk;
-	const json_t *env;   /* added over the app's env, or NULL */
+	const json_t *env; /* added over the app's env, or NULL */
 	const char *description;
 	/* the schedule, or cron NULL */
 	const char *cron, *timezone, *concurrency_policy;
@@ -151,16 +151,16 @@ struct roger_jobs_follow {
 	roger_logs_line_fn on_line;
 	roger_logs_flush_fn on_flush; /* may be NULL */
 	void *data;
-	int64_t timeout_ms;  /* 0: none */
-	long poll_ms;        /* 0: 200 */
+	int64_t timeout_ms; /* 0: none */
+	long poll_ms; /* 0: 200 */
 };
 
 struct roger_jobs_outcome {
-	bool success;        /* Metronome says SUCCESS */
-	int exit_status;     /* the command's; -1 when it never ran */
-	char task_id[256];   /* the last task, "" when none started */
-	char state[32];      /* its last Mesos state, "" when unknown */
-	char reason[512];    /* why it failed without an exit status */
+	bool success; /* Metronome says SUCCESS */
+	int exit_status; /* the command's; -1 when it never ran */
+	char task_id[256]; /* the last task, "" when none started */
+	char state[32]; /* its last Mesos state, "" when unknown */
+	char reason[512]; /* why it failed without an exit status */
 };
 
 /*

@@ -17,7 +17,8 @@ bool roger_json_int(const json_t *v, int64_t min, int64_t max, int64_t *out)
 	} else if (json_is_real(v)) {
 		d = json_real_value(v);
 		/* 2^63 is exact as a double; INT64_MAX is not. */
-		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
+		if (!(d >= -9223372036854775808.0 &&
+		      d < 9223372036854775808.0) ||
 		    d != floor(d))
 			return false;
 		i = (int64_t)d;

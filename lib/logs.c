@@ -46,14 +46,14 @@
 #define DEFAULT_FAST_MS 50L
 #define DEFAULT_REFRESH_MS 2000L
 #define DEFAULT_MAX_ENDED 10
-#define POLL_BUDGET 16          /* full reads of one file in a row */
-#define DRAIN_BUDGET 256        /* reads of an ended file's last bytes */
-#define MAX_FAILURES 3          /* polls in a row before a file is dropped */
-#define PENDING_MS 60000L       /* how long a new task may stay unlocated */
+#define POLL_BUDGET 16 /* full reads of one file in a row */
+#define DRAIN_BUDGET 256 /* reads of an ended file's last bytes */
+#define MAX_FAILURES 3 /* polls in a row before a file is dropped */
+#define PENDING_MS 60000L /* how long a new task may stay unlocated */
 #define TAIL_WINDOW_MIN 4096L
 #define TAIL_WINDOW_MAX (4L * 1024 * 1024)
 #define MARATHON_TIMEOUT_MS 10000L
-#define CATCH_UP_MIN (1L << 20)   /* bytes behind worth a /files/download */
+#define CATCH_UP_MIN (1L << 20) /* bytes behind worth a /files/download */
 #define CATCH_UP_FLUSH (1L << 20) /* output flushed this often meanwhile */
 
 static int nomem(struct roger_err *err)
@@ -103,8 +103,8 @@ int roger_logs_splitter_feed(struct roger_logs_splitter *s, const char *bytes,
 		size_t room = max - s->pending.len;
 
 		if (!nl && (size_t)(end - p) < room) {
-			if (roger_buf_add(&s->pending, p,
-					  (size_t)(end - p)) < 0)
+			if (roger_buf_add(&s->pending, p, (size_t)(end - p)) <
+			    0)
 				return nomem(err);
 			return 0;
 		}
@@ -150,8 +150,8 @@ long roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
 	return at_start ? 0 : -1;
 }
 
-long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full,
-			     long fast_ms, long idle_ms)
+long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full, long fast_ms,
+			     long idle_ms)
 {
 	long next;
 
@@ -248,9 +248,10 @@ void roger_logs_time(char out[ROGER_LOGS_TIME_LEN], int64_t ms)
 		snprintf(out, ROGER_LOGS_TIME_LEN, "-");
 		return;
 	}
-	snprintf(out, ROGER_LOGS_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(out, ROGER_LOGS_TIME_LEN,
+		 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(ms % 1000));
 }
 
 int roger_logs_json_line_at(struct roger_buf *out, const char *task_id,
@@ -356,8 +357,8 @@ size_t roger_logs_mesos_preamble(const char *buf, size_t len)
 	while (at < len) {
 		const char *nl = memchr(buf + at, '\n', len - at);
 
-		if (!nl || !roger_logs_mesos_line(buf + at,
-						  (size_t)(nl - (buf + at))))
+		if (!nl ||
+		    !roger_logs_mesos_line(buf + at, (size_t)(nl - (buf + at))))
 			break;
 		at = (size_t)(nl - buf) + 1;
 	}
@@ -416,8 +417,7 @@ bool roger_logs_task_matches(const char *task_id, const char *query)
 		return false;
 	if (!strncmp(task_id, query, n))
 		return true;
-	roger_marathon_task_short_name(short_name, sizeof(short_name),
-				       task_id);
+	roger_marathon_task_short_name(short_name, sizeof(short_name), task_id);
 	if (!strcmp(short_name, query))
 		return true;
 	uuid = task_uuid(task_id);
@@ -445,10 +445,9 @@ int roger_logs_app_tasks(struct roger_marathon_tasks **out,
 	rc = roger_http_client_send(http, &h, &resp, err);
 	if (rc == 0 && !roger_http_resp_ok(&resp)) {
 		roger_http_mask_url(&url, resp.url ? resp.url : "");
-		rc = roger_marathon_error_from_reply(err, resp.status,
-						     resp.body.buf,
-						     resp.body.len, url.buf,
-						     NULL);
+		rc = roger_marathon_error_from_reply(
+			err, resp.status, resp.body.buf, resp.body.len, url.buf,
+			NULL);
 		if (rc == 0)
 			rc = roger_http_client_status_err(http, &resp, err);
 	} else if (rc == 0) {
@@ -515,8 +514,8 @@ static int read_tail(struct roger_buf *out, long *start, struct roger_mesos *m,
 		if (roger_buf_add(out, win.buf, win.len) < 0)
 			goto nomem;
 		from -= w;
-		*start = roger_logs_tail_start(out->buf, out->len, n,
-					       from == 0);
+		*start =
+			roger_logs_tail_start(out->buf, out->len, n, from == 0);
 		if (*start >= 0)
 			goto out;
 		if (window < TAIL_WINDOW_MAX)
@@ -565,8 +564,8 @@ int roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
 	}
 	if ((rc = roger_mesos_file_size(&size, mesos, box.agent_url, path,
 					err)) < 0 ||
-	    (rc = read_tail(&bytes, &start, mesos, box.agent_url, path, size,
-			    n, err)) < 0)
+	    (rc = read_tail(&bytes, &start, mesos, box.agent_url, path, size, n,
+			    err)) < 0)
 		goto out;
 	if ((rc = roger_logs_splitter_feed(&lines, bytes.buf + start,
 					   bytes.len - (size_t)start, add_line,
@@ -632,7 +631,8 @@ static int own_lines(struct roger_buf *own, struct roger_buf *preamble,
 		     struct roger_err *err)
 {
 	struct roger_buf head = ROGER_BUF_INIT, tail = ROGER_BUF_INIT;
-	char *path = roger_mesos_sandbox_file(box, roger_logs_stream_name(stream));
+	char *path =
+		roger_mesos_sandbox_file(box, roger_logs_stream_name(stream));
 	int64_t size, from;
 	size_t pre, end;
 	long start;
@@ -640,18 +640,18 @@ static int own_lines(struct roger_buf *own, struct roger_buf *preamble,
 
 	if (!path)
 		return nomem(err);
-	if ((rc = roger_mesos_file_size(&size, m, box->agent_url, path, err)) < 0 ||
-	    (rc = roger_mesos_file_read_range(&head, m, box->agent_url, path, 0,
-					      size < HEAD_WINDOW ? size
-								 : HEAD_WINDOW,
-					      err)) < 0)
+	if ((rc = roger_mesos_file_size(&size, m, box->agent_url, path, err)) <
+		    0 ||
+	    (rc = roger_mesos_file_read_range(
+		     &head, m, box->agent_url, path, 0,
+		     size < HEAD_WINDOW ? size : HEAD_WINDOW, err)) < 0)
 		goto out;
 	pre = roger_logs_mesos_preamble(head.buf, head.len);
 	if (preamble && (rc = add_lines(preamble, head.buf, pre, err)) < 0)
 		goto out;
 	/* the executor's lines at the end are not the task's either */
-	if ((rc = read_tail(&tail, &start, m, box->agent_url, path, size,
-			    n + 4, err)) < 0)
+	if ((rc = read_tail(&tail, &start, m, box->agent_url, path, size, n + 4,
+			    err)) < 0)
 		goto out;
 	from = size - (int64_t)tail.len + start;
 	if (from < (int64_t)pre)
@@ -740,13 +740,13 @@ struct task {
 	unsigned index;
 	char *host;
 	char *agent_hint;
-	char *state;      /* known final state */
-	char *sort_key;   /* startedAt or stagedAt of a live task */
-	double ended_at;  /* last status of an ended task */
-	bool ended;       /* an ended task (--failed): read once */
-	bool staging;     /* Marathon said TASK_STAGING or TASK_STARTING */
-	bool seen;        /* in the last task list */
-	bool fresh;       /* added by this refresh */
+	char *state; /* known final state */
+	char *sort_key; /* startedAt or stagedAt of a live task */
+	double ended_at; /* last status of an ended task */
+	bool ended; /* an ended task (--failed): read once */
+	bool staging; /* Marathon said TASK_STAGING or TASK_STARTING */
+	bool seen; /* in the last task list */
+	bool fresh; /* added by this refresh */
 	enum file_state st;
 	struct roger_mesos_sandbox box;
 	struct file files[2]; /* stdout and stderr, or the one asked for */
@@ -766,8 +766,8 @@ struct engine {
 	struct roger_buf chunk;
 	struct task *cur; /* whose lines the splitter passes on */
 	const struct file *cur_file;
-	bool printed;     /* since the last flush */
-	bool retrying;    /* the last task list failed (noted once) */
+	bool printed; /* since the last flush */
+	bool retrying; /* the last task list failed (noted once) */
 	size_t n_skipped;
 	struct roger_err skip_err;
 };
@@ -919,8 +919,7 @@ static int feed(struct engine *e, struct task *t, struct file *f,
 					err);
 }
 
-static int finish_lines(struct engine *e, struct task *t,
-			struct roger_err *err)
+static int finish_lines(struct engine *e, struct task *t, struct roger_err *err)
 {
 	int rc = 0;
 
@@ -969,8 +968,8 @@ static int locate(struct engine *e, struct task *t,
 	int rc;
 
 	roger_mesos_sandbox_release(&t->box);
-	rc = roger_mesos_locate(&t->box, e->mesos, master, t->id,
-				t->agent_hint, why);
+	rc = roger_mesos_locate(&t->box, e->mesos, master, t->id, t->agent_hint,
+				why);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < t->n_files; i++) {
@@ -1007,8 +1006,8 @@ static int read_on(struct engine *e, struct task *t, struct file *f,
 			want = ROGER_MESOS_READ_CAP;
 		roger_buf_reset(&e->chunk);
 		rc = roger_mesos_file_read(&e->chunk, e->mesos,
-					   t->box.agent_url, f->path,
-					   f->cursor, want, why);
+					   t->box.agent_url, f->path, f->cursor,
+					   want, why);
 		if (rc < 0)
 			return rc;
 		got = e->chunk.len;
@@ -1034,7 +1033,7 @@ struct catch_up {
 	struct task *t;
 	struct file *f;
 	size_t since_flush;
-	int rc;           /* a callback's STOP or error */
+	int rc; /* a callback's STOP or error */
 	struct roger_err *err;
 };
 
@@ -1079,15 +1078,17 @@ static int catch_up(struct engine *e, struct task *t, struct file *f,
 	if (size - f->cursor < CATCH_UP_MIN || f->cursor > size - f->cursor)
 		return 0;
 	rc = roger_mesos_file_download(&got, e->mesos, t->box.agent_url,
-				       f->path, f->cursor, size,
-				       catch_up_body, &c, &why);
+				       f->path, f->cursor, size, catch_up_body,
+				       &c, &why);
 	if (c.rc != 0)
 		return c.rc;
 	if (rc < 0 && fatal(rc))
 		return roger_err_set(err, rc, "%s", why.msg);
 	if (rc < 0)
-		roger_debug(e->ctx, "%s: /files/download of its %s failed (%s), reading on with /files/read",
-			    t->id, f->stream, why.msg);
+		roger_debug(
+			e->ctx,
+			"%s: /files/download of its %s failed (%s), reading on with /files/read",
+			t->id, f->stream, why.msg);
 	return flush(e, err);
 }
 
@@ -1130,8 +1131,8 @@ static int show_file_start(struct engine *e, struct task *t, struct file *f,
 	rc = read_tail(&bytes, &start, e->mesos, t->box.agent_url, f->path,
 		       size, (unsigned long)e->o->tail, why);
 	if (rc == 0)
-		rc = feed(e, t, f, bytes.buf + start,
-			  bytes.len - (size_t)start, err);
+		rc = feed(e, t, f, bytes.buf + start, bytes.len - (size_t)start,
+			  err);
 	roger_buf_release(&bytes);
 	f->cursor = size;
 	return rc;
@@ -1160,7 +1161,6 @@ static int show_start(struct engine *e, struct task *t, bool from_zero,
 	}
 	return rc;
 }
-
 
 /*
  * A task whose file could not be found or read (`rc`, `why`): following,
@@ -1308,8 +1308,8 @@ static int from_marathon(struct task *t, const struct roger_marathon_task *mt)
 				   !strcmp(mt->state, "TASK_STARTING"));
 	if (set_str(&t->host, mt->host) < 0 ||
 	    set_str(&t->agent_hint, mt->slave_id) < 0 ||
-	    set_str(&t->sort_key, mt->started_at ? mt->started_at
-						 : mt->staged_at) < 0)
+	    set_str(&t->sort_key,
+		    mt->started_at ? mt->started_at : mt->staged_at) < 0)
 		return ROGER_ENOMEM;
 	return 0;
 }
@@ -1501,10 +1501,11 @@ static int select_tasks(struct engine *e, struct roger_mesos_master **master,
 		for (size_t i = 0; i < 3; i++)
 			snprintf(names[i], sizeof(names[i]), "%s",
 				 i < e->n_tasks ? e->tasks[i]->id : "");
-		rc = roger_err_set(err, ROGER_EUSAGE,
-				   "task '%s' is ambiguous: it matches '%s', '%s'%s",
-				   e->o->task, names[0], names[1],
-				   e->n_tasks > 2 ? " and more" : "");
+		rc = roger_err_set(
+			err, ROGER_EUSAGE,
+			"task '%s' is ambiguous: it matches '%s', '%s'%s",
+			e->o->task, names[0], names[1],
+			e->n_tasks > 2 ? " and more" : "");
 		goto out;
 	}
 	if (e->n_tasks > 1)
@@ -1604,9 +1605,8 @@ static int run(struct engine *e, struct roger_err *err)
 	for (size_t i = 0; i < e->n_tasks; i++) {
 		struct task *t = e->tasks[i];
 
-		if (t->ended &&
-		    (rc = note(e, ROGER_LOGS_NOTE_FINISHED, t, t->state, NULL,
-			       err)) != 0)
+		if (t->ended && (rc = note(e, ROGER_LOGS_NOTE_FINISHED, t,
+					   t->state, NULL, err)) != 0)
 			goto out;
 		t->pending_since = roger_ctx_now_ms(e->ctx);
 		if ((rc = start_task(e, t, master, false, err)) != 0)
@@ -1638,8 +1638,9 @@ int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
 	int rc;
 
 	if (!o->app_id || !o->on_line)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "logs: an app id and a line callback are needed");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"logs: an app id and a line callback are needed");
 	e.ctx = ctx;
 	e.marathon = marathon;
 	e.mesos = mesos;

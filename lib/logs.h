@@ -57,7 +57,7 @@ typedef int (*roger_logs_split_fn)(void *data, const char *text, size_t len,
 /* Cuts a byte stream fed in chunks of any size into lines. */
 struct roger_logs_splitter {
 	struct roger_buf pending; /* the start of a line without its '\n' */
-	size_t max_line;          /* 0: ROGER_LOGS_MAX_LINE */
+	size_t max_line; /* 0: ROGER_LOGS_MAX_LINE */
 };
 
 ROGER_EXTERN void roger_logs_splitter_init(struct roger_logs_splitter *s);
@@ -67,15 +67,14 @@ ROGER_EXTERN void roger_logs_splitter_release(struct roger_logs_splitter *s);
  * next feed.  Returns 0, or the first non-zero value `fn` returned (the
  * bytes after that line are dropped), or ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_logs_splitter_feed(struct roger_logs_splitter *s, const char *bytes,
-			 size_t len, roger_logs_split_fn fn, void *data,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_logs_splitter_feed(struct roger_logs_splitter *s,
+					  const char *bytes, size_t len,
+					  roger_logs_split_fn fn, void *data,
+					  struct roger_err *err);
 /* Pass on what waits as a partial line (when there is something). */
-ROGER_EXTERN int
-roger_logs_splitter_finish(struct roger_logs_splitter *s,
-			   roger_logs_split_fn fn, void *data,
-			   struct roger_err *err);
+ROGER_EXTERN int roger_logs_splitter_finish(struct roger_logs_splitter *s,
+					    roger_logs_split_fn fn, void *data,
+					    struct roger_err *err);
 
 /*
  * Where the last `n` lines of `buf` (the last `len` bytes of a file) start,
@@ -83,9 +82,8 @@ roger_logs_splitter_finish(struct roger_logs_splitter *s,
  * when `buf` holds fewer than n complete lines and does not start at the
  * start of the file (`at_start` false): read further back.
  */
-ROGER_EXTERN long
-roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
-		      bool at_start);
+ROGER_EXTERN long roger_logs_tail_start(const char *buf, size_t len,
+					unsigned long n, bool at_start);
 
 /*
  * The delay before the next poll of a file, in ms: 0 when the poll was cut
@@ -93,25 +91,24 @@ roger_logs_tail_start(const char *buf, size_t len, unsigned long n,
  * poll that got data (`got` bytes), else twice `prev_ms` (at least
  * `fast_ms`) up to `idle_ms`.
  */
-ROGER_EXTERN long
-roger_logs_next_poll_ms(long prev_ms, size_t got, bool full, long fast_ms,
-			long idle_ms);
+ROGER_EXTERN long roger_logs_next_poll_ms(long prev_ms, size_t got, bool full,
+					  long fast_ms, long idle_ms);
 
 /*
  * Append `{"task":...,"stream":...,"line":...}` to `out`, one line of JSON
  * without the newline; bytes of `text` that are not UTF-8 become U+FFFD.
  */
-ROGER_EXTERN int
-roger_logs_json_line(struct roger_buf *out, const char *task_id,
-		     const char *stream, const char *text, size_t len);
+ROGER_EXTERN int roger_logs_json_line(struct roger_buf *out,
+				      const char *task_id, const char *stream,
+				      const char *text, size_t len);
 /*
  * The same with `"time":"2026-01-02T03:04:05.678Z"` (roger_logs_time())
  * after "stream" when `time_ms` is not negative.
  */
-ROGER_EXTERN int
-roger_logs_json_line_at(struct roger_buf *out, const char *task_id,
-			const char *stream, int64_t time_ms, const char *text,
-			size_t len);
+ROGER_EXTERN int roger_logs_json_line_at(struct roger_buf *out,
+					 const char *task_id,
+					 const char *stream, int64_t time_ms,
+					 const char *text, size_t len);
 
 /* `ms` since the epoch as "2026-01-02T03:04:05.678Z" (UTC), into `out`. */
 #define ROGER_LOGS_TIME_LEN 25
@@ -144,26 +141,26 @@ ROGER_EXTERN size_t roger_logs_mesos_preamble(const char *buf, size_t len);
  * (12 characters of the UUID, then the whole id) while it collides.
  * Always NUL-terminated in `out`.
  */
-ROGER_EXTERN void
-roger_logs_short_name(char *out, size_t size, const char *task_id,
-		      const char *const *taken, size_t n);
+ROGER_EXTERN void roger_logs_short_name(char *out, size_t size,
+					const char *task_id,
+					const char *const *taken, size_t n);
 
 /*
  * Whether `query` (what --task was given) names `task_id`: the whole id,
  * its short name, or the start of the id or of its UUID.
  */
-ROGER_EXTERN bool
-roger_logs_task_matches(const char *task_id, const char *query);
+ROGER_EXTERN bool roger_logs_task_matches(const char *task_id,
+					  const char *query);
 
 /*
  * The app's tasks from Marathon in one attempt (no retries) that gives up
  * after `timeout_ms` (0: 10 s): for polling while following, and for shell
  * completion, where a slow answer is worse than none.
  */
-ROGER_EXTERN int
-roger_logs_app_tasks(struct roger_marathon_tasks **out,
-		     struct roger_marathon *marathon, const char *app_id,
-		     long timeout_ms, struct roger_err *err);
+ROGER_EXTERN int roger_logs_app_tasks(struct roger_marathon_tasks **out,
+				      struct roger_marathon *marathon,
+				      const char *app_id, long timeout_ms,
+				      struct roger_err *err);
 
 /* ---- the engine ---------------------------------------------------------- */
 
@@ -185,11 +182,11 @@ ROGER_EXTERN const char *roger_logs_stream_name(enum roger_logs_stream s);
 struct roger_logs_line {
 	const char *task_id;
 	const char *short_name; /* unique among the tasks shown */
-	unsigned task_index;    /* 0, 1, ... in order of appearance (colors) */
-	const char *stream;     /* "stdout" or "stderr" */
-	const char *text;       /* without the '\n'; any bytes */
+	unsigned task_index; /* 0, 1, ... in order of appearance (colors) */
+	const char *stream; /* "stdout" or "stderr" */
+	const char *text; /* without the '\n'; any bytes */
 	size_t len;
-	bool partial;           /* no '\n' ended it */
+	bool partial; /* no '\n' ended it */
 	/*
 	 * When it was read (ms since the epoch, the context's wall clock):
 	 * the files keep no time, so for a line written before roger read
@@ -199,22 +196,22 @@ struct roger_logs_line {
 };
 
 enum roger_logs_note_kind {
-	ROGER_LOGS_NOTE_STARTED,  /* following: a new task is shown */
-	ROGER_LOGS_NOTE_ENDED,    /* following: a task ended (`state`) */
+	ROGER_LOGS_NOTE_STARTED, /* following: a new task is shown */
+	ROGER_LOGS_NOTE_ENDED, /* following: a task ended (`state`) */
 	ROGER_LOGS_NOTE_FINISHED, /* --failed: a task shown had ended */
-	ROGER_LOGS_NOTE_SKIPPED,  /* its file cannot be read: `message` */
+	ROGER_LOGS_NOTE_SKIPPED, /* its file cannot be read: `message` */
 	ROGER_LOGS_NOTE_NO_TASKS, /* the app has no task to show (yet) */
-	ROGER_LOGS_NOTE_RETRY,    /* Marathon or the master failed: `message` */
+	ROGER_LOGS_NOTE_RETRY, /* Marathon or the master failed: `message` */
 };
 
 struct roger_logs_note {
 	enum roger_logs_note_kind kind;
-	const char *task_id;    /* NULL for NO_TASKS and RETRY */
+	const char *task_id; /* NULL for NO_TASKS and RETRY */
 	const char *short_name;
 	unsigned task_index;
-	const char *host;       /* the agent's host, when known */
-	const char *state;      /* "TASK_FAILED", when known */
-	const char *message;    /* why, for SKIPPED and RETRY */
+	const char *host; /* the agent's host, when known */
+	const char *state; /* "TASK_FAILED", when known */
+	const char *message; /* why, for SKIPPED and RETRY */
 };
 
 /* Return 0 to go on, ROGER_HTTP_STOP to stop, or a negative code. */
@@ -232,7 +229,7 @@ struct roger_logs_opts {
 	/* Only this task (see roger_logs_task_matches); NULL: every task. */
 	const char *task;
 	enum roger_logs_stream stream; /* ROGER_LOGS_BOTH: both files */
-	long tail;    /* the last N lines of each file; negative: all */
+	long tail; /* the last N lines of each file; negative: all */
 	bool follow;
 	/*
 	 * Also the app's ended tasks the Mesos master still lists (its
@@ -240,11 +237,11 @@ struct roger_logs_opts {
 	 */
 	bool ended;
 	size_t max_ended;
-	long idle_poll_ms;  /* 0: 1000 */
-	long fast_poll_ms;  /* 0: 50 */
-	long refresh_ms;    /* the task list, while following; 0: 2000 */
-	roger_logs_line_fn on_line;   /* required */
-	roger_logs_note_fn on_note;   /* NULL: notes go to the log */
+	long idle_poll_ms; /* 0: 1000 */
+	long fast_poll_ms; /* 0: 50 */
+	long refresh_ms; /* the task list, while following; 0: 2000 */
+	roger_logs_line_fn on_line; /* required */
+	roger_logs_note_fn on_note; /* NULL: notes go to the log */
 	roger_logs_flush_fn on_flush; /* may be NULL */
 	void *data;
 };
@@ -259,10 +256,11 @@ struct roger_logs_opts {
  * of the last task skipped when every task was skipped; the errors of
  * Marathon and the master otherwise.
  */
-ROGER_EXTERN int
-roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
-	       struct roger_mesos *mesos, const struct roger_logs_opts *o,
-	       struct roger_err *err);
+ROGER_EXTERN int roger_logs_run(struct roger_ctx *ctx,
+				struct roger_marathon *marathon,
+				struct roger_mesos *mesos,
+				const struct roger_logs_opts *o,
+				struct roger_err *err);
 
 /*
  * The last `n` lines of the `stream` file (not ROGER_LOGS_BOTH) of the
@@ -270,10 +268,11 @@ roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
  * '\n').  ROGER_ENOTFOUND when Mesos does not know the task or its
  * sandbox is gone.
  */
-ROGER_EXTERN int
-roger_logs_task_tail(struct roger_buf *out, struct roger_mesos *mesos,
-		     const char *task_id, enum roger_logs_stream stream,
-		     unsigned long n, struct roger_err *err);
+ROGER_EXTERN int roger_logs_task_tail(struct roger_buf *out,
+				      struct roger_mesos *mesos,
+				      const char *task_id,
+				      enum roger_logs_stream stream,
+				      unsigned long n, struct roger_err *err);
 
 /*
  * The same through a Mesos client made for the call from the target (its
@@ -300,7 +299,10 @@ struct roger_logs_task_output {
 	struct roger_buf fetcher;
 };
 
-#define ROGER_LOGS_TASK_OUTPUT_INIT { ROGER_BUF_INIT, ROGER_LOGS_STDERR, ROGER_BUF_INIT }
+#define ROGER_LOGS_TASK_OUTPUT_INIT                               \
+	{                                                         \
+		ROGER_BUF_INIT, ROGER_LOGS_STDERR, ROGER_BUF_INIT \
+	}
 
 ROGER_EXTERN void
 roger_logs_task_output_release(struct roger_logs_task_output *o);
@@ -313,12 +315,10 @@ roger_logs_task_output_release(struct roger_logs_task_output *o);
  * Mesos' lines from the task's (roger_logs_mesos_preamble()), up to 64
  * KiB of it.  The errors of roger_logs_target_task_tail().
  */
-ROGER_EXTERN int
-roger_logs_target_task_output(struct roger_logs_task_output *out,
-			      struct roger_ctx *ctx,
-			      const struct roger_target *target,
-			      const char *task_id, unsigned long n,
-			      struct roger_err *err);
+ROGER_EXTERN int roger_logs_target_task_output(
+	struct roger_logs_task_output *out, struct roger_ctx *ctx,
+	const struct roger_target *target, const char *task_id, unsigned long n,
+	struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -493,8 +493,8 @@ static int events_body(void *data, const char *chunk, size_t len,
 		       struct roger_err *err)
 {
 	struct events_state *st = data;
-	int rc = roger_sse_feed(&st->sse, chunk, len,
-				st->w->on_event, st->w->data, err);
+	int rc = roger_sse_feed(&st->sse, chunk, len, st->w->on_event,
+				st->w->data, err);
 
 	if (rc == ROGER_HTTP_STOP)
 		st->stopped = true;

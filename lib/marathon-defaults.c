@@ -21,11 +21,10 @@ static const struct {
 	const char *json; /* JSON text, alternatives separated by '|' */
 	const char *text; /* as written in the table */
 	bool string;
-} table[ROGER_MD_COUNT_] = {
-	{ NULL, NULL, NULL, false },
-#define ROGER_MD_ROW_(id, path, kind, value)                                   \
+} table[ROGER_MD_COUNT_] = { { NULL, NULL, NULL, false },
+#define ROGER_MD_ROW_(id, path, kind, value) \
 	{ path, JSON_##kind(value), value, IS_STRING_##kind },
-	ROGER_MARATHON_DEFAULTS(ROGER_MD_ROW_)
+			     ROGER_MARATHON_DEFAULTS(ROGER_MD_ROW_)
 #undef ROGER_MD_ROW_
 };
 

@@ -38,7 +38,8 @@
 	X(MAPPING_HOST_PORT, "portMappings[].hostPort", VALUE, "0")            \
 	X(MAPPING_PROTOCOL, "portMappings[].protocol", STRING, "tcp")          \
 	X(MAPPING_SERVICE_PORT, "portMappings[].servicePort", VALUE, "0")      \
-	X(DOCKER_FORCE_PULL, "container.docker.forcePullImage", VALUE, "false") \
+	X(DOCKER_FORCE_PULL, "container.docker.forcePullImage", VALUE,         \
+	  "false")                                                             \
 	X(DOCKER_PRIVILEGED, "container.docker.privileged", VALUE, "false")    \
 	X(FETCH_CACHE, "fetch[].cache", VALUE, "false")                        \
 	X(FETCH_EXECUTABLE, "fetch[].executable", VALUE, "false")              \
@@ -48,7 +49,8 @@
 	X(HC_IGNORE_1XX, "healthChecks[].ignoreHttp1xx", VALUE, "false")       \
 	X(HC_INTERVAL, "healthChecks[].intervalSeconds", VALUE, "60")          \
 	X(HC_IP_PROTOCOL, "healthChecks[].ipProtocol", STRING, "IPv4")         \
-	X(HC_MAX_FAILURES, "healthChecks[].maxConsecutiveFailures", VALUE, "3") \
+	X(HC_MAX_FAILURES, "healthChecks[].maxConsecutiveFailures", VALUE,     \
+	  "3")                                                                 \
 	X(HC_PORT_INDEX, "healthChecks[].portIndex", VALUE, "0")               \
 	X(HC_PROTOCOL, "healthChecks[].protocol", STRING, "HTTP")              \
 	X(HC_TIMEOUT, "healthChecks[].timeoutSeconds", VALUE, "20")            \
@@ -65,7 +67,7 @@ enum roger_marathon_default {
 #define ROGER_MD_ENUM_(id, path, kind, value) ROGER_MD_##id,
 	ROGER_MARATHON_DEFAULTS(ROGER_MD_ENUM_)
 #undef ROGER_MD_ENUM_
-	ROGER_MD_COUNT_,
+		ROGER_MD_COUNT_,
 };
 
 /* The field `d` is the default of ("healthChecks[].protocol"). */

@@ -49,20 +49,20 @@
 struct shape;
 
 enum field_flags {
-	F_MAP = 1 << 0,       /* an object of free keys: `item` for each value */
+	F_MAP = 1 << 0, /* an object of free keys: `item` for each value */
 	F_READ_ONLY = 1 << 1, /* Marathon reports it; a definition has none */
 };
 
 struct field {
-	const char *name;          /* NULL for an `item` */
-	unsigned types;            /* enum roger_json_types */
+	const char *name; /* NULL for an `item` */
+	unsigned types; /* enum roger_json_types */
 	const struct shape *shape; /* an object: its members */
-	const struct field *item;  /* an array's elements; F_MAP: the values */
-	const char *choices;       /* a string is one of these, blank separated */
-	double min, max;           /* a number's range, when min < max */
+	const struct field *item; /* an array's elements; F_MAP: the values */
+	const char *choices; /* a string is one of these, blank separated */
+	double min, max; /* a number's range, when min < max */
 	/* Then this, for what the table cannot say. */
 	int (*check)(struct roger_schema *c, const json_t *v, bool overlay);
-	unsigned flags;            /* enum field_flags */
+	unsigned flags; /* enum field_flags */
 };
 
 struct shape {
@@ -85,17 +85,44 @@ struct shape {
 /* The largest number the ranges below allow where Marathon sets none. */
 #define BIG 1e15
 
-#define STR(n) { .name = (n), .types = T_STR }
-#define BOOL(n) { .name = (n), .types = T_BOOL }
-#define WORD(n, words) { .name = (n), .types = T_STR, .choices = (words) }
-#define INT(n, lo, hi) { .name = (n), .types = T_INT, .min = (lo), .max = (hi) }
-#define NUM(n, lo, hi) { .name = (n), .types = T_NUM, .min = (lo), .max = (hi) }
+#define STR(n)                              \
+	{                                   \
+		.name = (n), .types = T_STR \
+	}
+#define BOOL(n)                              \
+	{                                    \
+		.name = (n), .types = T_BOOL \
+	}
+#define WORD(n, words)                                          \
+	{                                                       \
+		.name = (n), .types = T_STR, .choices = (words) \
+	}
+#define INT(n, lo, hi)                                                \
+	{                                                             \
+		.name = (n), .types = T_INT, .min = (lo), .max = (hi) \
+	}
+#define NUM(n, lo, hi)                                                \
+	{                                                             \
+		.name = (n), .types = T_NUM, .min = (lo), .max = (hi) \
+	}
 #define SECONDS(n) INT(n, 0, BIG)
 #define PORT(n) INT(n, 0, 65535)
-#define OBJ(n, s) { .name = (n), .types = T_OBJ, .shape = &(s) }
-#define ARR(n, it) { .name = (n), .types = T_ARR, .item = &(it) }
-#define MAP(n, it) { .name = (n), .types = T_OBJ, .item = &(it), .flags = F_MAP }
-#define RO(n, t) { .name = (n), .types = (t), .flags = F_READ_ONLY }
+#define OBJ(n, s)                                          \
+	{                                                  \
+		.name = (n), .types = T_OBJ, .shape = &(s) \
+	}
+#define ARR(n, it)                                         \
+	{                                                  \
+		.name = (n), .types = T_ARR, .item = &(it) \
+	}
+#define MAP(n, it)                                                         \
+	{                                                                  \
+		.name = (n), .types = T_OBJ, .item = &(it), .flags = F_MAP \
+	}
+#define RO(n, t)                                                \
+	{                                                       \
+		.name = (n), .types = (t), .flags = F_READ_ONLY \
+	}
 
 #define PROTOCOLS "tcp udp udp,tcp tcp,udp"
 
@@ -110,21 +137,29 @@ static int check_env_value(struct roger_schema *c, const char *name,
 	if (json_is_object(v)) {
 		ref = json_object_get(v, "secret");
 		if (!ref || json_object_size(v) != 1)
-			return roger_schema_fail(c, "expected a string or a secret reference {\"secret\": \"NAME\"}");
+			return roger_schema_fail(
+				c,
+				"expected a string or a secret reference {\"secret\": \"NAME\"}");
 		return roger_schema_expect_member(c, "secret", ref,
 						  ROGER_JSON_STRING);
 	}
 	if (!json_is_string(v))
-		return roger_schema_fail(c, "expected a string or a secret reference {\"secret\": \"NAME\"}, got %s",
-					 roger_spec_type_name(v));
+		return roger_schema_fail(
+			c,
+			"expected a string or a secret reference {\"secret\": \"NAME\"}, got %s",
+			roger_spec_type_name(v));
 	s = json_string_value(v);
 	if (roger_spec_has_var(s))
 		return 0;
 	if (roger_secret_url_has_password(s))
-		return roger_schema_fail(c, "the URL holds a password, and roger.json is committed with the code; write the password as a {{ variable }} set with --var or ROGER_VAR_<name>, or use a Marathon secret {\"secret\": \"NAME\"}");
+		return roger_schema_fail(
+			c,
+			"the URL holds a password, and roger.json is committed with the code; write the password as a {{ variable }} set with --var or ROGER_VAR_<name>, or use a Marathon secret {\"secret\": \"NAME\"}");
 	if (roger_config_name_is_secret(name, false) &&
 	    !roger_secret_value_harmless(s))
-		return roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>");
+		return roger_schema_fail(
+			c,
+			"this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>");
 	return 0;
 }
 
@@ -165,10 +200,12 @@ static int check_constraints(struct roger_schema *c, const json_t *v,
 		size_t mark = roger_schema_push_index(c, i);
 
 		rc = roger_schema_expect_strings(c, item, true);
-		if (rc == 0 && (json_array_size(item) < 2 ||
-				json_array_size(item) > 3))
-			rc = roger_schema_fail(c, "expected [field, operator] or [field, operator, value], got %zu elements",
-					       json_array_size(item));
+		if (rc == 0 &&
+		    (json_array_size(item) < 2 || json_array_size(item) > 3))
+			rc = roger_schema_fail(
+				c,
+				"expected [field, operator] or [field, operator, value], got %zu elements",
+				json_array_size(item));
 		roger_schema_pop(c, mark);
 		if (rc < 0)
 			return rc;
@@ -179,8 +216,12 @@ static int check_constraints(struct roger_schema *c, const json_t *v,
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct field string_item = { .types = T_STR };
-static const struct field port_item = { .types = T_INT, .min = 0, .max = 65535 };
-static const struct field status_code_item = { .types = T_INT, .min = 100, .max = 999 };
+static const struct field port_item = { .types = T_INT,
+					.min = 0,
+					.max = 65535 };
+static const struct field status_code_item = { .types = T_INT,
+					       .min = 100,
+					       .max = 999 };
 static const struct field constraint_item = { .types = T_ARR };
 
 /* labels and other maps of strings */
@@ -206,20 +247,26 @@ SHAPE(residency, residency_fields, NULL);
 
 /* resourceLimits (1.10): a number, or "unlimited". */
 static const struct field resource_limits_fields[] = {
-	{ .name = "cpus", .types = T_NUM | T_STR, .choices = "unlimited", .min = 0, .max = BIG },
-	{ .name = "mem", .types = T_NUM | T_STR, .choices = "unlimited", .min = 0, .max = BIG },
+	{ .name = "cpus",
+	  .types = T_NUM | T_STR,
+	  .choices = "unlimited",
+	  .min = 0,
+	  .max = BIG },
+	{ .name = "mem",
+	  .types = T_NUM | T_STR,
+	  .choices = "unlimited",
+	  .min = 0,
+	  .max = BIG },
 };
 SHAPE(resource_limits, resource_limits_fields, NULL);
 
 static const struct field fetch_fields[] = {
-	BOOL("cache"),
-	STR("destPath"),
-	BOOL("executable"),
-	BOOL("extract"),
-	STR("uri"),
+	BOOL("cache"),   STR("destPath"), BOOL("executable"),
+	BOOL("extract"), STR("uri"),
 };
 SHAPE(fetch_shape, fetch_fields, "uri");
-static const struct field fetch_item = { .types = T_OBJ, .shape = &fetch_shape };
+static const struct field fetch_item = { .types = T_OBJ,
+					 .shape = &fetch_shape };
 
 static const struct field port_definition_fields[] = {
 	MAP("labels", labels_item),
@@ -228,7 +275,8 @@ static const struct field port_definition_fields[] = {
 	WORD("protocol", PROTOCOLS),
 };
 SHAPE(port_definition, port_definition_fields, NULL);
-static const struct field port_definition_item = { .types = T_OBJ, .shape = &port_definition };
+static const struct field port_definition_item = { .types = T_OBJ,
+						   .shape = &port_definition };
 
 static const struct field port_mapping_fields[] = {
 	PORT("containerPort"),
@@ -240,7 +288,8 @@ static const struct field port_mapping_fields[] = {
 	PORT("servicePort"),
 };
 SHAPE(port_mapping, port_mapping_fields, NULL);
-static const struct field port_mapping_item = { .types = T_OBJ, .shape = &port_mapping };
+static const struct field port_mapping_item = { .types = T_OBJ,
+						.shape = &port_mapping };
 
 static const struct field network_fields[] = {
 	MAP("labels", labels_item),
@@ -266,11 +315,13 @@ static const struct field health_check_fields[] = {
 	STR("path"),
 	PORT("port"),
 	INT("portIndex", 0, BIG),
-	WORD("protocol", "HTTP HTTPS TCP COMMAND MESOS_HTTP MESOS_HTTPS MESOS_TCP"),
+	WORD("protocol",
+	     "HTTP HTTPS TCP COMMAND MESOS_HTTP MESOS_HTTPS MESOS_TCP"),
 	SECONDS("timeoutSeconds"),
 };
 SHAPE(health_check, health_check_fields, NULL);
-static const struct field health_check_item = { .types = T_OBJ, .shape = &health_check };
+static const struct field health_check_item = { .types = T_OBJ,
+						.shape = &health_check };
 
 static const struct field readiness_check_fields[] = {
 	ARR("httpStatusCodesForReady", status_code_item),
@@ -283,7 +334,8 @@ static const struct field readiness_check_fields[] = {
 	SECONDS("timeoutSeconds"),
 };
 SHAPE(readiness_check, readiness_check_fields, NULL);
-static const struct field readiness_check_item = { .types = T_OBJ, .shape = &readiness_check };
+static const struct field readiness_check_item = { .types = T_OBJ,
+						   .shape = &readiness_check };
 
 /* check (Mesos checks of an app, 1.6+) */
 static const struct field mesos_command_fields[] = {
@@ -310,12 +362,9 @@ static const struct field check_tcp_fields[] = {
 SHAPE(check_tcp, check_tcp_fields, NULL);
 
 static const struct field app_check_fields[] = {
-	SECONDS("delaySeconds"),
-	OBJ("exec", check_exec),
-	OBJ("http", check_http),
-	SECONDS("intervalSeconds"),
-	OBJ("tcp", check_tcp),
-	SECONDS("timeoutSeconds"),
+	SECONDS("delaySeconds"), OBJ("exec", check_exec),
+	OBJ("http", check_http), SECONDS("intervalSeconds"),
+	OBJ("tcp", check_tcp),   SECONDS("timeoutSeconds"),
 };
 SHAPE(app_check, app_check_fields, NULL);
 
@@ -327,7 +376,8 @@ static const struct field discovery_port_fields[] = {
 	WORD("protocol", PROTOCOLS),
 };
 SHAPE(discovery_port, discovery_port_fields, NULL);
-static const struct field discovery_port_item = { .types = T_OBJ, .shape = &discovery_port };
+static const struct field discovery_port_item = { .types = T_OBJ,
+						  .shape = &discovery_port };
 
 static const struct field discovery_fields[] = {
 	ARR("ports", discovery_port_item),
@@ -346,7 +396,8 @@ static const struct field secret_fields[] = {
 	STR("source"),
 };
 SHAPE(secret_shape, secret_fields, NULL);
-static const struct field secret_item = { .types = T_OBJ, .shape = &secret_shape };
+static const struct field secret_item = { .types = T_OBJ,
+					  .shape = &secret_shape };
 
 /* container */
 static const struct field docker_parameter_fields[] = {
@@ -354,7 +405,9 @@ static const struct field docker_parameter_fields[] = {
 	STR("value"),
 };
 SHAPE(docker_parameter, docker_parameter_fields, NULL);
-static const struct field docker_parameter_item = { .types = T_OBJ, .shape = &docker_parameter };
+static const struct field docker_parameter_item = { .types = T_OBJ,
+						    .shape =
+							    &docker_parameter };
 
 static const struct field docker_credential_fields[] = {
 	STR("principal"),
@@ -388,7 +441,10 @@ static const struct field appc_fields[] = {
 SHAPE(appc, appc_fields, NULL);
 
 static const struct field persistent_fields[] = {
-	{ .name = "constraints", .types = T_ARR, .item = &constraint_item, .check = check_constraints },
+	{ .name = "constraints",
+	  .types = T_ARR,
+	  .item = &constraint_item,
+	  .check = check_constraints },
 	INT("maxSize", 0, BIG),
 	STR("profileName"),
 	INT("size", 0, BIG),
@@ -397,21 +453,14 @@ static const struct field persistent_fields[] = {
 SHAPE(persistent, persistent_fields, NULL);
 
 static const struct field external_fields[] = {
-	STR("name"),
-	MAP("options", labels_item),
-	STR("provider"),
-	BOOL("shared"),
-	INT("size", 0, BIG),
+	STR("name"),    MAP("options", labels_item), STR("provider"),
+	BOOL("shared"), INT("size", 0, BIG),
 };
 SHAPE(external, external_fields, NULL);
 
 static const struct field volume_fields[] = {
-	STR("containerPath"),
-	OBJ("external", external),
-	STR("hostPath"),
-	WORD("mode", "RO RW"),
-	OBJ("persistent", persistent),
-	STR("secret"),
+	STR("containerPath"),  OBJ("external", external),     STR("hostPath"),
+	WORD("mode", "RO RW"), OBJ("persistent", persistent), STR("secret"),
 };
 SHAPE(volume, volume_fields, NULL);
 static const struct field volume_item = { .types = T_OBJ, .shape = &volume };
@@ -452,7 +501,10 @@ static const struct field app_fields[] = {
 	NUM("backoffSeconds", 0, BIG),
 	OBJ("check", app_check),
 	STR("cmd"),
-	{ .name = "constraints", .types = T_ARR, .item = &constraint_item, .check = check_constraints },
+	{ .name = "constraints",
+	  .types = T_ARR,
+	  .item = &constraint_item,
+	  .check = check_constraints },
 	OBJ("container", container),
 	NUM("cpus", 0, BIG),
 	RO("deployments", T_ARR),
@@ -489,7 +541,10 @@ static const struct field app_fields[] = {
 	RO("tasksStaged", T_INT),
 	RO("tasksUnhealthy", T_INT),
 	BOOL("tty"),
-	{ .name = "unreachableStrategy", .types = T_OBJ | T_STR, .shape = &unreachable_strategy, .choices = "disabled" },
+	{ .name = "unreachableStrategy",
+	  .types = T_OBJ | T_STR,
+	  .shape = &unreachable_strategy,
+	  .choices = "disabled" },
 	OBJ("upgradeStrategy", upgrade_strategy),
 	ARR("uris", string_item),
 	STR("user"),
@@ -507,7 +562,8 @@ static const struct field *find_field(const struct shape *s, const char *key)
 	return NULL;
 }
 
-/* Refuse member `key` of an object of shape `s`, which `f` describes (or none). */
+/* Refuse member `key` of an object of shape `s`, which `f` describes (or none).
+ */
 static int refuse(struct roger_schema *c, const struct shape *s,
 		  const char *key, const struct field *f)
 {
@@ -519,7 +575,9 @@ static int refuse(struct roger_schema *c, const struct shape *s,
 
 	if (f) {
 		mark = roger_schema_push_key(c, key);
-		rc = roger_schema_fail(c, "Marathon reports this field, an app definition does not set it; remove it");
+		rc = roger_schema_fail(
+			c,
+			"Marathon reports this field, an app definition does not set it; remove it");
 		roger_schema_pop(c, mark);
 		return rc;
 	}
@@ -528,10 +586,14 @@ static int refuse(struct roger_schema *c, const struct shape *s,
 			known[n++] = s->fields[i].name;
 	best = roger_suggest(key, known, n);
 	if (best)
-		return roger_schema_fail(c, "unknown Marathon app field '%s', did you mean '%s'?",
-					 key, best);
-	return roger_schema_fail(c, "unknown Marathon app field '%s' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)",
-				 key);
+		return roger_schema_fail(
+			c,
+			"unknown Marathon app field '%s', did you mean '%s'?",
+			key, best);
+	return roger_schema_fail(
+		c,
+		"unknown Marathon app field '%s' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)",
+		key);
 }
 
 static int check_value(struct roger_schema *c, const struct field *f,
@@ -633,8 +695,8 @@ static int check_value(struct roger_schema *c, const struct field *f,
 	if (rc == 0 && f->choices && json_is_string(v))
 		rc = check_choice(c, f->choices, json_string_value(v));
 	if (rc == 0 && f->min < f->max && json_is_number(v))
-		rc = roger_schema_expect_range(c, v, !(f->types & ROGER_JSON_REAL),
-					       f->min, f->max);
+		rc = roger_schema_expect_range(
+			c, v, !(f->types & ROGER_JSON_REAL), f->min, f->max);
 	if (rc == 0 && f->shape && json_is_object(v))
 		rc = check_object(c, f->shape, v, overlay);
 	if (rc == 0 && f->item && (f->flags & F_MAP) && json_is_object(v))

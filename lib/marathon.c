@@ -157,9 +157,10 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 	const char *seg, *end;
 
 	if (!id || id[0] != '/' || !id[1])
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid app id '%s': it must be an absolute path like '/group/app'",
-				     id ? id : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid app id '%s': it must be an absolute path like '/group/app'",
+			id ? id : "");
 	for (seg = id + 1;; seg = end + 1) {
 		size_t n;
 
@@ -168,27 +169,30 @@ int roger_marathon_id_check(const char *id, struct roger_err *err)
 			end = seg + strlen(seg);
 		n = (size_t)(end - seg);
 		if (n == 0)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid app id '%s': empty segment",
-					     id);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid app id '%s': empty segment", id);
 		for (const char *l = seg; l < end;) {
 			const char *dot = memchr(l, '.', (size_t)(end - l));
 			const char *lend = dot ? dot : end;
 
 			if (!label_ok(l, (size_t)(lend - l)))
-				return roger_err_set(err, ROGER_EINVALID,
-						     "invalid app id '%s': segment '%.*s' must be lower-case letters, digits and '-' (not at either end), in labels separated by '.'",
-						     id, (int)n, seg);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"invalid app id '%s': segment '%.*s' must be lower-case letters, digits and '-' (not at either end), in labels separated by '.'",
+					id, (int)n, seg);
 			l = dot ? dot + 1 : end;
 			if (dot && l == end)
-				return roger_err_set(err, ROGER_EINVALID,
-						     "invalid app id '%s': segment '%.*s' ends with '.'",
-						     id, (int)n, seg);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"invalid app id '%s': segment '%.*s' ends with '.'",
+					id, (int)n, seg);
 		}
 		if (!*end && reserved_word(seg, n))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid app id '%s': the last segment must not be '%s'",
-					     id, reserved_word(seg, n));
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid app id '%s': the last segment must not be '%s'",
+				id, reserved_word(seg, n));
 		if (!*end)
 			return 0;
 	}
@@ -234,8 +238,8 @@ int roger_marathon_task_instance_id(char **out, const char *task_id,
 	if (strstr(task_id, ".instance-") ||
 	    (uuid - task_id >= 9 && !strncmp(uuid - 9, "marathon-", 9)))
 		s = strndup(task_id, (size_t)(uuid - task_id) + ROGER_UUID_LEN);
-	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id),
-			  task_id, uuid) < 0)
+	else if (asprintf(&s, "%.*smarathon-%s", (int)(uuid - task_id), task_id,
+			  uuid) < 0)
 		s = NULL;
 	if (!s)
 		return nomem(err);
@@ -243,8 +247,7 @@ int roger_marathon_task_instance_id(char **out, const char *task_id,
 	return 0;
 }
 
-void roger_marathon_task_short_name(char *out, size_t size,
-				    const char *task_id)
+void roger_marathon_task_short_name(char *out, size_t size, const char *task_id)
 {
 	const char *inc, *uuid = task_uuid(task_id, &inc);
 
@@ -429,28 +432,28 @@ int roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
 			       struct roger_err *err)
 {
 	if (!json_is_object(app))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the app definition of '%s' is not a JSON object",
-				     id);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the app definition of '%s' is not a JSON object", id);
 	return req_write_app(out, "PUT", id, app, flags,
 			     ROGER_MARATHON_FORCE | ROGER_MARATHON_REPLACE,
 			     err);
 }
 
-int roger_marathon_req_patch_app(struct roger_marathon_req *out,
-				 const char *id, const json_t *app,
-				 unsigned flags, struct roger_err *err)
+int roger_marathon_req_patch_app(struct roger_marathon_req *out, const char *id,
+				 const json_t *app, unsigned flags,
+				 struct roger_err *err)
 {
 	if (!json_is_object(app))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "the app definition of '%s' is not a JSON object",
-				     id);
-	return req_write_app(out, "PATCH", id, app, flags,
-			     ROGER_MARATHON_FORCE, err);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"the app definition of '%s' is not a JSON object", id);
+	return req_write_app(out, "PATCH", id, app, flags, ROGER_MARATHON_FORCE,
+			     err);
 }
 
-int roger_marathon_req_scale_app(struct roger_marathon_req *out,
-				 const char *id, int instances, unsigned flags,
+int roger_marathon_req_scale_app(struct roger_marathon_req *out, const char *id,
+				 int instances, unsigned flags,
 				 struct roger_err *err)
 {
 	json_t *body;
@@ -516,8 +519,8 @@ int roger_marathon_req_restart_app(struct roger_marathon_req *out,
 	return req_finish(out, &p, rc, err);
 }
 
-int roger_marathon_req_app_tasks(struct roger_marathon_req *out,
-				 const char *id, struct roger_err *err)
+int roger_marathon_req_app_tasks(struct roger_marathon_req *out, const char *id,
+				 struct roger_err *err)
 {
 	struct roger_buf p = ROGER_BUF_INIT;
 	int rc = req_start(out, &p, "GET", id, "/tasks", err);
@@ -541,9 +544,9 @@ int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
 	return req_finish(out, &p, rc, err);
 }
 
-int roger_marathon_req_kill_task(struct roger_marathon_req *out,
-				 const char *id, const char *task_id,
-				 unsigned flags, struct roger_err *err)
+int roger_marathon_req_kill_task(struct roger_marathon_req *out, const char *id,
+				 const char *task_id, unsigned flags,
+				 struct roger_err *err)
 {
 	struct roger_buf p = ROGER_BUF_INIT;
 	int rc;
@@ -607,7 +610,8 @@ int roger_marathon_req_cancel_deployment(struct roger_marathon_req *out,
 	int rc;
 
 	if (!deployment_id || !*deployment_id)
-		return roger_err_set(err, ROGER_EINVALID, "empty deployment id");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "empty deployment id");
 	rc = req_start(out, &p, "DELETE", NULL, "/v2/deployments/", err);
 	if (rc == 0 && roger_http_escape(&p, deployment_id) < 0)
 		rc = nomem(err);
@@ -853,14 +857,13 @@ static int health_checks(struct roger_marathon_app *app, json_t *o)
 			continue;
 		hc->protocol = jstr_or(h, "protocol", ROGER_MD_HC_PROTOCOL);
 		hc->grace_period_seconds = jint_default(h, "gracePeriodSeconds",
-						   ROGER_MD_HC_GRACE);
+							ROGER_MD_HC_GRACE);
 		hc->interval_seconds = jint_default(h, "intervalSeconds",
-					       ROGER_MD_HC_INTERVAL);
-		hc->timeout_seconds = jint_default(h, "timeoutSeconds",
-					      ROGER_MD_HC_TIMEOUT);
-		hc->max_consecutive_failures =
-			jint_default(h, "maxConsecutiveFailures",
-				ROGER_MD_HC_MAX_FAILURES);
+						    ROGER_MD_HC_INTERVAL);
+		hc->timeout_seconds =
+			jint_default(h, "timeoutSeconds", ROGER_MD_HC_TIMEOUT);
+		hc->max_consecutive_failures = jint_default(
+			h, "maxConsecutiveFailures", ROGER_MD_HC_MAX_FAILURES);
 		app->n_health_checks++;
 	}
 	return 0;
@@ -887,18 +890,16 @@ static int app_fill(struct roger_marathon_app *app, json_t *o)
 	app->tasks_healthy = jint(o, "tasksHealthy");
 	app->tasks_unhealthy = jint(o, "tasksUnhealthy");
 	us = json_object_get(o, "upgradeStrategy");
-	app->minimum_health_capacity =
-		jfraction_or(us, "minimumHealthCapacity",
-			     ROGER_MD_UPGRADE_MIN_HEALTH);
-	app->maximum_over_capacity =
-		jfraction_or(us, "maximumOverCapacity",
-			     ROGER_MD_UPGRADE_MAX_OVER);
-	app->backoff_seconds = jnum_or(o, "backoffSeconds",
-				       ROGER_MD_BACKOFF_SECONDS);
-	app->backoff_factor = jnum_or(o, "backoffFactor",
-				      ROGER_MD_BACKOFF_FACTOR);
-	app->max_launch_delay_seconds = jnum_or(o, "maxLaunchDelaySeconds",
-						ROGER_MD_MAX_LAUNCH_DELAY);
+	app->minimum_health_capacity = jfraction_or(
+		us, "minimumHealthCapacity", ROGER_MD_UPGRADE_MIN_HEALTH);
+	app->maximum_over_capacity = jfraction_or(us, "maximumOverCapacity",
+						  ROGER_MD_UPGRADE_MAX_OVER);
+	app->backoff_seconds =
+		jnum_or(o, "backoffSeconds", ROGER_MD_BACKOFF_SECONDS);
+	app->backoff_factor =
+		jnum_or(o, "backoffFactor", ROGER_MD_BACKOFF_FACTOR);
+	app->max_launch_delay_seconds =
+		jnum_or(o, "maxLaunchDelaySeconds", ROGER_MD_MAX_LAUNCH_DELAY);
 	if (json_is_object(ltf)) {
 		struct roger_marathon_task_failure *f = &app->last_task_failure;
 
@@ -928,8 +929,9 @@ int roger_marathon_app_from_json(struct roger_marathon_app **out, json_t *obj,
 	struct roger_marathon_app *app;
 
 	if (!json_is_object(obj))
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the app: expected an object");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the app: expected an object");
 	app = calloc(1, sizeof(*app));
 	if (!app || app_fill(app, obj) < 0) {
 		free(app);
@@ -990,8 +992,9 @@ int roger_marathon_apps_parse(struct roger_marathon_apps **out,
 	if (!list)
 		list = json_object_get(root, "*");
 	if (!json_is_array(list)) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "unexpected JSON in the app list: no \"apps\" array");
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the app list: no \"apps\" array");
 		goto out;
 	}
 	apps = calloc(1, sizeof(*apps));
@@ -1037,15 +1040,17 @@ int roger_marathon_tasks_parse(struct roger_marathon_tasks **out,
 {
 	struct roger_marathon_tasks *t = NULL;
 	json_t *root = NULL, *list, *one;
-	int rc = roger_json_reply(&root, body, len, "the task list", false, err);
+	int rc =
+		roger_json_reply(&root, body, len, "the task list", false, err);
 
 	if (rc < 0)
 		return rc;
 	list = json_object_get(root, "tasks");
 	one = json_object_get(root, "task");
 	if (!json_is_array(list) && !json_is_object(one)) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "unexpected JSON in the task list: no \"tasks\" array");
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the task list: no \"tasks\" array");
 		goto out;
 	}
 	t = calloc(1, sizeof(*t));
@@ -1095,15 +1100,17 @@ int roger_marathon_versions_parse(struct roger_marathon_versions **out,
 {
 	struct roger_marathon_versions *v;
 	json_t *root = NULL, *list;
-	int rc = roger_json_reply(&root, body, len, "the version list", false, err);
+	int rc = roger_json_reply(&root, body, len, "the version list", false,
+				  err);
 
 	if (rc < 0)
 		return rc;
 	list = json_object_get(root, "versions");
 	if (!json_is_array(list)) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the version list: no \"versions\" array");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the version list: no \"versions\" array");
 	}
 	v = calloc(1, sizeof(*v));
 	if (!v || string_list(&v->items, &v->n, list, NULL) < 0) {
@@ -1187,7 +1194,8 @@ int roger_marathon_deployments_parse(struct roger_marathon_deployments **out,
 	struct roger_marathon_deployments *d = NULL;
 	json_t *root = NULL, *e;
 	size_t i;
-	int rc = roger_json_reply(&root, body, len, "the deployment list", true, err);
+	int rc = roger_json_reply(&root, body, len, "the deployment list", true,
+				  err);
 
 	if (rc < 0)
 		return rc;
@@ -1269,8 +1277,9 @@ int roger_marathon_deployment_result_parse(
 		id = header_id;
 	if (!id || !*id) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the deployment result: no \"deploymentId\"");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the deployment result: no \"deploymentId\"");
 	}
 	snprintf(out->deployment_id, sizeof(out->deployment_id), "%s", id);
 	snprintf(out->version, sizeof(out->version), "%s",
@@ -1312,15 +1321,17 @@ int roger_marathon_queue_parse(struct roger_marathon_queue **out,
 	struct roger_marathon_queue *q;
 	json_t *root = NULL, *list, *e;
 	size_t i;
-	int rc = roger_json_reply(&root, body, len, "the launch queue", false, err);
+	int rc = roger_json_reply(&root, body, len, "the launch queue", false,
+				  err);
 
 	if (rc < 0)
 		return rc;
 	list = json_object_get(root, "queue");
 	if (!json_is_array(list)) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the launch queue: no \"queue\" array");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the launch queue: no \"queue\" array");
 	}
 	q = calloc(1, sizeof(*q));
 	if (q)
@@ -1347,9 +1358,10 @@ int roger_marathon_queue_parse(struct roger_marathon_queue **out,
 		qe->since = jstr(e, "since");
 		qe->cpus = jnum_or(spec, "cpus", ROGER_MD_CPUS);
 		qe->mem = jnum_or(spec, "mem", ROGER_MD_MEM);
-		declined(qe, json_object_get(json_object_get(
-					 e, "processedOffersSummary"),
-					     "rejectSummaryLastOffers"));
+		declined(qe,
+			 json_object_get(
+				 json_object_get(e, "processedOffersSummary"),
+				 "rejectSummaryLastOffers"));
 		q->n++;
 	}
 	q->json = root;
@@ -1382,7 +1394,8 @@ int roger_marathon_info_parse(struct roger_marathon_info **out,
 {
 	struct roger_marathon_info *info;
 	json_t *root = NULL;
-	int rc = roger_json_reply(&root, body, len, "the server info", false, err);
+	int rc = roger_json_reply(&root, body, len, "the server info", false,
+				  err);
 
 	if (rc < 0)
 		return rc;
@@ -1414,15 +1427,17 @@ int roger_marathon_leader_parse(char **out, const char *body, size_t len,
 {
 	json_t *root = NULL;
 	const char *leader;
-	int rc = roger_json_reply(&root, body, len, "the leader reply", false, err);
+	int rc = roger_json_reply(&root, body, len, "the leader reply", false,
+				  err);
 
 	if (rc < 0)
 		return rc;
 	leader = jstr(root, "leader");
 	if (!leader) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the leader reply: no \"leader\"");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the leader reply: no \"leader\"");
 	}
 	*out = strdup(leader);
 	json_decref(root);
@@ -1438,7 +1453,8 @@ int roger_marathon_error_parse(struct roger_marathon_error **out,
 	struct roger_marathon_error *e;
 	json_t *root = NULL, *details, *d;
 	size_t i;
-	int rc = roger_json_reply(&root, body, len, "the error reply", false, err);
+	int rc = roger_json_reply(&root, body, len, "the error reply", false,
+				  err);
 
 	if (rc < 0)
 		return rc;
@@ -1450,8 +1466,8 @@ int roger_marathon_error_parse(struct roger_marathon_error **out,
 	details = json_object_get(root, "details");
 	e->details_text = json_string_value(details);
 	if (json_is_array(details)) {
-		e->details = xcalloc(json_array_size(details),
-				     sizeof(*e->details));
+		e->details =
+			xcalloc(json_array_size(details), sizeof(*e->details));
 		if (!e->details)
 			goto nomem;
 		json_array_foreach(details, i, d) {
@@ -1526,7 +1542,8 @@ static const char *error_gloss(const char *code)
 		{ "error.expected.jsboolean", "expected true or false" },
 		{ "error.expected.jsarray", "expected an array" },
 		{ "error.expected.jsobject", "expected an object" },
-		{ "error.expected.jsnumberorjsstring", "expected a number or a string" },
+		{ "error.expected.jsnumberorjsstring",
+		  "expected a number or a string" },
 		{ "error.path.missing", "missing" },
 		{ "error.pattern", "does not match the required pattern" },
 		{ "error.minLength", "too short" },
@@ -1604,8 +1621,8 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 	struct roger_buf b = ROGER_BUF_INIT;
 	int rc = 0;
 
-	if (status != 400 && status != 403 && status != 404 &&
-	    status != 409 && status != 422)
+	if (status != 400 && status != 403 && status != 404 && status != 409 &&
+	    status != 422)
 		return 0;
 	if (roger_marathon_error_parse(&e, body, len, NULL) < 0)
 		return 0;
@@ -1617,14 +1634,16 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 		rc = roger_err_set(err, ROGER_ENOTFOUND, "%s", b.buf);
 		break;
 	case 409:
-		if (e->n_deployments || (e->message && strstr(e->message, "locked"))) {
+		if (e->n_deployments ||
+		    (e->message && strstr(e->message, "locked"))) {
 			roger_buf_adds(&b, "app locked by deployment");
 			for (size_t i = 0; i < e->n_deployments; i++)
 				roger_buf_addf(&b, "%s'%s'", i ? ", " : " ",
 					       e->deployments[i]);
-			rc = roger_err_set(err, ROGER_ECONFLICT,
-					   "%s in progress (HTTP 409 from '%s')",
-					   b.buf, url ? url : "");
+			rc = roger_err_set(
+				err, ROGER_ECONFLICT,
+				"%s in progress (HTTP 409 from '%s')", b.buf,
+				url ? url : "");
 		} else if (e->message) {
 			add_message(&b, e->message);
 			rc = roger_err_set(err, ROGER_EEXISTS, "%s", b.buf);
@@ -1646,9 +1665,10 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 		if (!e->message)
 			break;
 		add_message(&b, e->message);
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "marathon refused the request to '%s' (HTTP %ld): %s",
-				   url ? url : "", status, b.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"marathon refused the request to '%s' (HTTP %ld): %s",
+			url ? url : "", status, b.buf);
 		break;
 	}
 	if (rc && err) {
@@ -1662,8 +1682,7 @@ int roger_marathon_error_from_reply(struct roger_err *err, long status,
 
 /* ---- events ------------------------------------------------------------- */
 
-static int add_unique(const char ***list, size_t *n, size_t *cap,
-		      const char *s)
+static int add_unique(const char ***list, size_t *n, size_t *cap, const char *s)
 {
 	const char **v;
 

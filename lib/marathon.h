@@ -55,17 +55,17 @@ ROGER_EXTERN int roger_marathon_id_check(const char *id, struct roger_err *err);
  * "web.<uuid>" -> "web.marathon-<uuid>" (up to 1.7).  A new string in *out;
  * ROGER_EINVALID when `task_id` has neither shape.
  */
-ROGER_EXTERN int
-roger_marathon_task_instance_id(char **out, const char *task_id,
-				struct roger_err *err);
+ROGER_EXTERN int roger_marathon_task_instance_id(char **out,
+						 const char *task_id,
+						 struct roger_err *err);
 
 /*
  * A short name for a task, for log prefixes: the first 8 characters of its
  * UUID, plus ".N" for an incarnation N > 1 ("01da9a15", "b6ff5fa5.2").  The
  * whole id when it has neither shape.  Always NUL-terminated in `out`.
  */
-ROGER_EXTERN void
-roger_marathon_task_short_name(char *out, size_t size, const char *task_id);
+ROGER_EXTERN void roger_marathon_task_short_name(char *out, size_t size,
+						 const char *task_id);
 
 /*
  * Read Marathon's timestamp `s` ("2014-03-01T23:42:20.938Z": UTC, the
@@ -88,17 +88,17 @@ enum roger_marathon_embed {
 };
 
 enum roger_marathon_flags {
-	ROGER_MARATHON_FORCE = 1 << 0,   /* ?force=true: override a lock */
+	ROGER_MARATHON_FORCE = 1 << 0, /* ?force=true: override a lock */
 	ROGER_MARATHON_REPLACE = 1 << 1, /* PUT: ?partialUpdate=false */
-	ROGER_MARATHON_SCALE = 1 << 2,   /* kill tasks: ?scale=true */
-	ROGER_MARATHON_WIPE = 1 << 3,    /* kill tasks: ?wipe=true */
+	ROGER_MARATHON_SCALE = 1 << 2, /* kill tasks: ?scale=true */
+	ROGER_MARATHON_WIPE = 1 << 3, /* kill tasks: ?wipe=true */
 };
 
 /* One call as data.  Release with roger_marathon_req_release(). */
 struct roger_marathon_req {
 	const char *method; /* static */
-	char *path;         /* "/v2/apps/web/hello?embed=app.tasks" (owned) */
-	char *body;         /* JSON text, or NULL (owned) */
+	char *path; /* "/v2/apps/web/hello?embed=app.tasks" (owned) */
+	char *body; /* JSON text, or NULL (owned) */
 	const char *accept; /* static */
 	enum roger_http_idempotence idempotent;
 };
@@ -108,77 +108,78 @@ ROGER_EXTERN void roger_marathon_req_release(struct roger_marathon_req *r);
  * View `r` as an HTTP request (borrowing its strings): method, path,
  * Accept, the body as application/json, and its idempotence.
  */
-ROGER_EXTERN void
-roger_marathon_req_http(const struct roger_marathon_req *r,
-			struct roger_http_req *out);
+ROGER_EXTERN void roger_marathon_req_http(const struct roger_marathon_req *r,
+					  struct roger_http_req *out);
 
 /*
  * Builders.  Each checks the app id (ROGER_EINVALID) and fills *out;
  * ROGER_ENOMEM otherwise.  Query values are percent-encoded.
  */
 /* GET /v2/apps/{id}?embed=app.tasks&... */
-ROGER_EXTERN int
-roger_marathon_req_get_app(struct roger_marathon_req *out, const char *id,
-			   unsigned embed, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_get_app(struct roger_marathon_req *out,
+					    const char *id, unsigned embed,
+					    struct roger_err *err);
 /* GET /v2/apps?id=...&label=...&embed=apps.tasks...: both filters optional */
-ROGER_EXTERN int
-roger_marathon_req_list_apps(struct roger_marathon_req *out,
-			     const char *id_filter, const char *label,
-			     unsigned embed, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_list_apps(struct roger_marathon_req *out,
+					      const char *id_filter,
+					      const char *label, unsigned embed,
+					      struct roger_err *err);
 /* PUT /v2/apps/{id}[?force=true][&partialUpdate=false]: create or update */
-ROGER_EXTERN int
-roger_marathon_req_put_app(struct roger_marathon_req *out, const char *id,
-			   const json_t *app, unsigned flags,
-			   struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_put_app(struct roger_marathon_req *out,
+					    const char *id, const json_t *app,
+					    unsigned flags,
+					    struct roger_err *err);
 /* PATCH /v2/apps/{id}[?force=true] (never creates) */
-ROGER_EXTERN int
-roger_marathon_req_patch_app(struct roger_marathon_req *out, const char *id,
-			     const json_t *app, unsigned flags,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_patch_app(struct roger_marathon_req *out,
+					      const char *id, const json_t *app,
+					      unsigned flags,
+					      struct roger_err *err);
 /* PUT /v2/apps/{id} {"instances": N} */
-ROGER_EXTERN int
-roger_marathon_req_scale_app(struct roger_marathon_req *out, const char *id,
-			     int instances, unsigned flags,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_scale_app(struct roger_marathon_req *out,
+					      const char *id, int instances,
+					      unsigned flags,
+					      struct roger_err *err);
 /* PUT /v2/apps/{id} {"version": v}: redeploy a stored version */
-ROGER_EXTERN int
-roger_marathon_req_rollback_app(struct roger_marathon_req *out, const char *id,
-				const char *version, unsigned flags,
-				struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_rollback_app(struct roger_marathon_req *out,
+						 const char *id,
+						 const char *version,
+						 unsigned flags,
+						 struct roger_err *err);
 /* DELETE /v2/apps/{id}?force=true|false (Marathon's default is true) */
-ROGER_EXTERN int
-roger_marathon_req_delete_app(struct roger_marathon_req *out, const char *id,
-			      unsigned flags, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_delete_app(struct roger_marathon_req *out,
+					       const char *id, unsigned flags,
+					       struct roger_err *err);
 /* POST /v2/apps/{id}/restart[?force=true] (not idempotent) */
-ROGER_EXTERN int
-roger_marathon_req_restart_app(struct roger_marathon_req *out, const char *id,
-			       unsigned flags, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_restart_app(struct roger_marathon_req *out,
+						const char *id, unsigned flags,
+						struct roger_err *err);
 /* GET /v2/apps/{id}/tasks */
-ROGER_EXTERN int
-roger_marathon_req_app_tasks(struct roger_marathon_req *out, const char *id,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_app_tasks(struct roger_marathon_req *out,
+					      const char *id,
+					      struct roger_err *err);
 /* DELETE /v2/apps/{id}/tasks[?host=h][&scale=true][&wipe=true] (not retried) */
-ROGER_EXTERN int
-roger_marathon_req_kill_tasks(struct roger_marathon_req *out, const char *id,
-			      const char *host, unsigned flags,
-			      struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_kill_tasks(struct roger_marathon_req *out,
+					       const char *id, const char *host,
+					       unsigned flags,
+					       struct roger_err *err);
 /* DELETE /v2/apps/{id}/tasks/{task}[?scale=true][&wipe=true] (not retried) */
-ROGER_EXTERN int
-roger_marathon_req_kill_task(struct roger_marathon_req *out, const char *id,
-			     const char *task_id, unsigned flags,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_kill_task(struct roger_marathon_req *out,
+					      const char *id,
+					      const char *task_id,
+					      unsigned flags,
+					      struct roger_err *err);
 /* GET /v2/apps/{id}/versions */
-ROGER_EXTERN int
-roger_marathon_req_app_versions(struct roger_marathon_req *out, const char *id,
-				struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_app_versions(struct roger_marathon_req *out,
+						 const char *id,
+						 struct roger_err *err);
 /* GET /v2/apps/{id}/versions/{version} */
-ROGER_EXTERN int
-roger_marathon_req_app_version(struct roger_marathon_req *out, const char *id,
-			       const char *version, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_app_version(struct roger_marathon_req *out,
+						const char *id,
+						const char *version,
+						struct roger_err *err);
 /* GET /v2/deployments */
-ROGER_EXTERN int
-roger_marathon_req_deployments(struct roger_marathon_req *out,
-			       struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_deployments(struct roger_marathon_req *out,
+						struct roger_err *err);
 /*
  * DELETE /v2/deployments/{id}: rollback (200, a new deployment), or with
  * ROGER_MARATHON_FORCE abort only (202, empty).  Not retried blindly: a
@@ -189,27 +190,26 @@ roger_marathon_req_cancel_deployment(struct roger_marathon_req *out,
 				     const char *deployment_id, unsigned flags,
 				     struct roger_err *err);
 /* GET /v2/queue */
-ROGER_EXTERN int
-roger_marathon_req_queue(struct roger_marathon_req *out, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_queue(struct roger_marathon_req *out,
+					  struct roger_err *err);
 /* GET /v2/info */
-ROGER_EXTERN int
-roger_marathon_req_info(struct roger_marathon_req *out, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_info(struct roger_marathon_req *out,
+					 struct roger_err *err);
 /* GET /v2/leader */
-ROGER_EXTERN int
-roger_marathon_req_leader(struct roger_marathon_req *out,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_leader(struct roger_marathon_req *out,
+					   struct roger_err *err);
 /* GET /ping (Accept: text/plain) */
-ROGER_EXTERN int
-roger_marathon_req_ping(struct roger_marathon_req *out, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_ping(struct roger_marathon_req *out,
+					 struct roger_err *err);
 /*
  * GET /v2/events?event_type=...&plan-format=light with exactly
  * "Accept: text/event-stream" (Marathon answers 405 otherwise).  `types`
  * may be NULL (every event).
  */
-ROGER_EXTERN int
-roger_marathon_req_events(struct roger_marathon_req *out,
-			  const char *const *types, size_t n_types,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_marathon_req_events(struct roger_marathon_req *out,
+					   const char *const *types,
+					   size_t n_types,
+					   struct roger_err *err);
 
 /* ---- replies as structs -------------------------------------------------- */
 
@@ -232,10 +232,10 @@ struct roger_marathon_task {
 	const char *app_id;
 	const char *host;
 	const char *slave_id; /* the Mesos agent id */
-	const char *state;    /* "TASK_RUNNING" */
+	const char *state; /* "TASK_RUNNING" */
 	const char *staged_at;
 	const char *started_at; /* NULL while staging */
-	const char *version;  /* the app version the task runs */
+	const char *version; /* the app version the task runs */
 	int *ports;
 	size_t n_ports;
 	const char **ip_addresses;
@@ -312,13 +312,13 @@ struct roger_marathon_app {
  * ROGER_EHTTP ("invalid JSON in the app: ...", "unexpected JSON in the
  * app: ..."); every parser below fails the same way.
  */
-ROGER_EXTERN int
-roger_marathon_app_parse(struct roger_marathon_app **out, const char *body,
-			 size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_app_parse(struct roger_marathon_app **out,
+					  const char *body, size_t len,
+					  struct roger_err *err);
 /* The same, from a JSON object (takes a reference of its own). */
-ROGER_EXTERN int
-roger_marathon_app_from_json(struct roger_marathon_app **out, json_t *obj,
-			     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_app_from_json(struct roger_marathon_app **out,
+					      json_t *obj,
+					      struct roger_err *err);
 ROGER_EXTERN void roger_marathon_app_free(struct roger_marathon_app *app);
 /* A label's value (borrowed), or NULL. */
 ROGER_EXTERN const char *
@@ -331,9 +331,9 @@ struct roger_marathon_apps {
 };
 
 /* {"apps": [...]} (also {"*": [...]} of a group wildcard). */
-ROGER_EXTERN int
-roger_marathon_apps_parse(struct roger_marathon_apps **out, const char *body,
-			  size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_apps_parse(struct roger_marathon_apps **out,
+					   const char *body, size_t len,
+					   struct roger_err *err);
 ROGER_EXTERN void roger_marathon_apps_free(struct roger_marathon_apps *apps);
 
 struct roger_marathon_tasks {
@@ -343,9 +343,9 @@ struct roger_marathon_tasks {
 };
 
 /* {"tasks": [...]} or the {"task": {...}} of a single kill. */
-ROGER_EXTERN int
-roger_marathon_tasks_parse(struct roger_marathon_tasks **out, const char *body,
-			   size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_tasks_parse(struct roger_marathon_tasks **out,
+					    const char *body, size_t len,
+					    struct roger_err *err);
 ROGER_EXTERN void roger_marathon_tasks_free(struct roger_marathon_tasks *tasks);
 
 struct roger_marathon_versions {
@@ -364,7 +364,7 @@ roger_marathon_versions_free(struct roger_marathon_versions *v);
 
 struct roger_marathon_action {
 	const char *action; /* "ScaleApplication" ("type" before 1.1.2) */
-	const char *app;    /* or the pod */
+	const char *app; /* or the pod */
 };
 
 struct roger_marathon_deployment {
@@ -422,7 +422,8 @@ struct roger_marathon_queue_entry {
 	int time_left_seconds; /* delay.timeLeftSeconds */
 	bool overdue;
 	const char *since;
-	double cpus, mem;   /* what one task needs: app.cpus and app.mem (1, 128) */
+	double cpus,
+		mem; /* what one task needs: app.cpus and app.mem (1, 128) */
 	/*
 	 * How many of the last offers were declined for too few cpus or too
 	 * little memory (processedOffersSummary.rejectSummaryLastOffers,
@@ -438,9 +439,9 @@ struct roger_marathon_queue {
 	size_t n;
 };
 
-ROGER_EXTERN int
-roger_marathon_queue_parse(struct roger_marathon_queue **out, const char *body,
-			   size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_queue_parse(struct roger_marathon_queue **out,
+					    const char *body, size_t len,
+					    struct roger_err *err);
 ROGER_EXTERN void roger_marathon_queue_free(struct roger_marathon_queue *q);
 ROGER_EXTERN const struct roger_marathon_queue_entry *
 roger_marathon_queue_find(const struct roger_marathon_queue *q,
@@ -455,20 +456,19 @@ struct roger_marathon_info {
 	bool elected;
 };
 
-ROGER_EXTERN int
-roger_marathon_info_parse(struct roger_marathon_info **out, const char *body,
-			  size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_info_parse(struct roger_marathon_info **out,
+					   const char *body, size_t len,
+					   struct roger_err *err);
 ROGER_EXTERN void roger_marathon_info_free(struct roger_marathon_info *info);
 
 /* {"leader": "host:port"} -> a new string. */
-ROGER_EXTERN int
-roger_marathon_leader_parse(char **out, const char *body, size_t len,
-			    struct roger_err *err);
+ROGER_EXTERN int roger_marathon_leader_parse(char **out, const char *body,
+					     size_t len, struct roger_err *err);
 
 /* ---- error replies ------------------------------------------------------- */
 
 struct roger_marathon_error_detail {
-	const char *path;     /* "/healthChecks(0)/portIndex" */
+	const char *path; /* "/healthChecks(0)/portIndex" */
 	const char **errors;
 	size_t n_errors;
 };
@@ -484,18 +484,19 @@ struct roger_marathon_error {
 };
 
 /* Parse an error body; ROGER_EHTTP when it is not a JSON object. */
-ROGER_EXTERN int
-roger_marathon_error_parse(struct roger_marathon_error **out, const char *body,
-			   size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_error_parse(struct roger_marathon_error **out,
+					    const char *body, size_t len,
+					    struct roger_err *err);
 ROGER_EXTERN void roger_marathon_error_free(struct roger_marathon_error *e);
 
 /*
  * A validation path of Marathon as the user wrote it under roger.json's
- * "marathon": "/healthChecks(0)/portIndex" -> "marathon.healthChecks[0].portIndex",
+ * "marathon": "/healthChecks(0)/portIndex" ->
+ * "marathon.healthChecks[0].portIndex",
  * "/" -> "marathon".  Appended to `out`.
  */
-ROGER_EXTERN int
-roger_marathon_user_path(struct roger_buf *out, const char *path);
+ROGER_EXTERN int roger_marathon_user_path(struct roger_buf *out,
+					  const char *path);
 
 /*
  * Turn a Marathon error reply into `err`, when Marathon's body says what
@@ -509,10 +510,10 @@ roger_marathon_user_path(struct roger_buf *out, const char *path);
  * 0 when the reply is not one of these (401, 5xx, HTML, ...): the caller
  * then uses roger_http_client_status_err().
  */
-ROGER_EXTERN int
-roger_marathon_error_from_reply(struct roger_err *err, long status,
-				const char *body, size_t len, const char *url,
-				const char *source);
+ROGER_EXTERN int roger_marathon_error_from_reply(struct roger_err *err,
+						 long status, const char *body,
+						 size_t len, const char *url,
+						 const char *source);
 
 /* ---- the event stream ---------------------------------------------------- */
 
@@ -526,29 +527,29 @@ typedef roger_sse_event_fn roger_marathon_event_fn;
 /* The fields of an event that deploy watching needs; NULL/-1 when absent. */
 struct roger_marathon_event {
 	json_t *json;
-	const char *type;        /* eventType */
+	const char *type; /* eventType */
 	const char *timestamp;
-	const char *app_id;      /* appId or runSpecId */
+	const char *app_id; /* appId or runSpecId */
 	const char *task_id;
 	const char *instance_id;
 	const char *task_status; /* status_update_event: "TASK_FAILED" */
-	const char *condition;   /* instance_changed_event: "Failed" */
+	const char *condition; /* instance_changed_event: "Failed" */
 	const char *host;
-	const char *slave_id;    /* slaveId or agentId */
-	const char *version;     /* version or runSpecVersion */
+	const char *slave_id; /* slaveId or agentId */
+	const char *version; /* version or runSpecVersion */
 	const char *message;
 	const char *reason;
 	const char *group_id;
 	const char *deployment_id; /* deployment_*: id, else plan.id */
-	int alive;               /* health_status_changed_event: 0/1, else -1 */
-	const char **plan_apps;  /* apps the plan's actions touch */
+	int alive; /* health_status_changed_event: 0/1, else -1 */
+	const char **plan_apps; /* apps the plan's actions touch */
 	size_t n_plan_apps;
 };
 
 /* Parse the data of one event (`type` is used when eventType is absent). */
-ROGER_EXTERN int
-roger_marathon_event_parse(struct roger_marathon_event **out, const char *type,
-			   const char *json, size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_event_parse(struct roger_marathon_event **out,
+					    const char *type, const char *json,
+					    size_t len, struct roger_err *err);
 ROGER_EXTERN void roger_marathon_event_free(struct roger_marathon_event *ev);
 /* Whether the event concerns the app `app_id` (appId, runSpecId, plan). */
 ROGER_EXTERN bool
@@ -560,14 +561,15 @@ roger_marathon_event_affects(const struct roger_marathon_event *ev,
 struct roger_marathon;
 
 /* A client over `http` (steals it, even on failure). */
-ROGER_EXTERN int
-roger_marathon_new(struct roger_marathon **out, struct roger_ctx *ctx,
-		   struct roger_http_client *http, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_new(struct roger_marathon **out,
+				    struct roger_ctx *ctx,
+				    struct roger_http_client *http,
+				    struct roger_err *err);
 /* A client for the Marathon URLs of a target. */
-ROGER_EXTERN int
-roger_marathon_for_target(struct roger_marathon **out, struct roger_ctx *ctx,
-			  const struct roger_target *target,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_marathon_for_target(struct roger_marathon **out,
+					   struct roger_ctx *ctx,
+					   const struct roger_target *target,
+					   struct roger_err *err);
 ROGER_EXTERN void roger_marathon_free(struct roger_marathon *m);
 /* The HTTP client underneath (borrowed). */
 ROGER_EXTERN struct roger_http_client *
@@ -576,18 +578,18 @@ roger_marathon_http(const struct roger_marathon *m);
  * The name that validation errors start with ("roger.json"); copied.  NULL
  * (the default) gives "invalid app definition".
  */
-ROGER_EXTERN int
-roger_marathon_set_source(struct roger_marathon *m, const char *source);
+ROGER_EXTERN int roger_marathon_set_source(struct roger_marathon *m,
+					   const char *source);
 
 /*
  * Send a built request and check its status: 0 with the reply in `resp`
  * for a 2xx, else the error of roger_marathon_error_from_reply() or
  * roger_http_client_status_err().  The building block of the calls below.
  */
-ROGER_EXTERN int
-roger_marathon_send(struct roger_marathon *m,
-		    const struct roger_marathon_req *req,
-		    struct roger_http_resp *resp, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_send(struct roger_marathon *m,
+				     const struct roger_marathon_req *req,
+				     struct roger_http_resp *resp,
+				     struct roger_err *err);
 
 /*
  * Send a built request that starts a deployment (PUT, PATCH or DELETE of
@@ -601,15 +603,15 @@ roger_marathon_send_deploying(struct roger_marathon_deployment_result *out,
 			      struct roger_err *err);
 
 /* ROGER_ENOTFOUND when the app does not exist. */
-ROGER_EXTERN int
-roger_marathon_get_app(struct roger_marathon_app **out,
-		       struct roger_marathon *m, const char *id, unsigned embed,
-		       struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_list_apps(struct roger_marathon_apps **out,
-			 struct roger_marathon *m, const char *id_filter,
-			 const char *label, unsigned embed,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_marathon_get_app(struct roger_marathon_app **out,
+					struct roger_marathon *m,
+					const char *id, unsigned embed,
+					struct roger_err *err);
+ROGER_EXTERN int roger_marathon_list_apps(struct roger_marathon_apps **out,
+					  struct roger_marathon *m,
+					  const char *id_filter,
+					  const char *label, unsigned embed,
+					  struct roger_err *err);
 /* Create or update; *created (may be NULL) tells a 201 from a 200. */
 ROGER_EXTERN int
 roger_marathon_put_app(struct roger_marathon_deployment_result *out,
@@ -638,10 +640,10 @@ ROGER_EXTERN int
 roger_marathon_restart_app(struct roger_marathon_deployment_result *out,
 			   struct roger_marathon *m, const char *id,
 			   unsigned flags, struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_app_tasks(struct roger_marathon_tasks **out,
-			 struct roger_marathon *m, const char *id,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_marathon_app_tasks(struct roger_marathon_tasks **out,
+					  struct roger_marathon *m,
+					  const char *id,
+					  struct roger_err *err);
 /*
  * Kill the app's tasks (on `host` when not NULL).  Without
  * ROGER_MARATHON_SCALE Marathon returns the killed tasks (*tasks_out, may
@@ -664,10 +666,10 @@ roger_marathon_app_versions(struct roger_marathon_versions **out,
 			    struct roger_marathon *m, const char *id,
 			    struct roger_err *err);
 /* The app definition stored as `version` (a new reference). */
-ROGER_EXTERN int
-roger_marathon_app_version(json_t **out, struct roger_marathon *m,
-			   const char *id, const char *version,
-			   struct roger_err *err);
+ROGER_EXTERN int roger_marathon_app_version(json_t **out,
+					    struct roger_marathon *m,
+					    const char *id, const char *version,
+					    struct roger_err *err);
 ROGER_EXTERN int
 roger_marathon_deployments(struct roger_marathon_deployments **out,
 			   struct roger_marathon *m, struct roger_err *err);
@@ -675,22 +677,19 @@ roger_marathon_deployments(struct roger_marathon_deployments **out,
  * Roll back a deployment (*out gets the new one), or with
  * ROGER_MARATHON_FORCE abort it (*out is zeroed).  `out` may be NULL.
  */
-ROGER_EXTERN int
-roger_marathon_cancel_deployment(struct roger_marathon_deployment_result *out,
-				 struct roger_marathon *m,
-				 const char *deployment_id, unsigned flags,
-				 struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_queue(struct roger_marathon_queue **out,
-		     struct roger_marathon *m, struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_info(struct roger_marathon_info **out, struct roger_marathon *m,
-		    struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_leader(char **out, struct roger_marathon *m,
-		      struct roger_err *err);
-ROGER_EXTERN int
-roger_marathon_ping(struct roger_marathon *m, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_cancel_deployment(
+	struct roger_marathon_deployment_result *out, struct roger_marathon *m,
+	const char *deployment_id, unsigned flags, struct roger_err *err);
+ROGER_EXTERN int roger_marathon_queue(struct roger_marathon_queue **out,
+				      struct roger_marathon *m,
+				      struct roger_err *err);
+ROGER_EXTERN int roger_marathon_info(struct roger_marathon_info **out,
+				     struct roger_marathon *m,
+				     struct roger_err *err);
+ROGER_EXTERN int roger_marathon_leader(char **out, struct roger_marathon *m,
+				       struct roger_err *err);
+ROGER_EXTERN int roger_marathon_ping(struct roger_marathon *m,
+				     struct roger_err *err);
 
 /* Called about once a second while an event stream is open (see below). */
 typedef int (*roger_marathon_tick_fn)(void *data, struct roger_err *err);
@@ -722,10 +721,9 @@ struct roger_marathon_watch {
  * silent past the idle timeout, is ROGER_ENET: the caller reconnects and
  * catches up by polling.
  */
-ROGER_EXTERN int
-roger_marathon_events(struct roger_marathon *m,
-		      const struct roger_marathon_watch *w,
-		      struct roger_err *err);
+ROGER_EXTERN int roger_marathon_events(struct roger_marathon *m,
+				       const struct roger_marathon_watch *w,
+				       struct roger_err *err);
 
 ROGER_END_DECLS
 

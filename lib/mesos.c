@@ -60,14 +60,15 @@ static int load_object(json_t **out, const char *body, size_t len,
 	json_t *root = json_loadb(body ? body : "", len, 0, &jerr);
 
 	if (!root)
-		return roger_err_set(err, ROGER_EHTTP,
-				     "invalid JSON in %s: %s (line %d, column %d)",
-				     what, jerr.text, jerr.line, jerr.column);
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"invalid JSON in %s: %s (line %d, column %d)", what,
+			jerr.text, jerr.line, jerr.column);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in %s: expected an object",
-				     what);
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in %s: expected an object", what);
 	}
 	*out = root;
 	return 0;
@@ -98,12 +99,12 @@ static void task_fill(struct roger_mesos_task *t, json_t *obj,
 		json_t *cid = json_object_get(id, "value");
 
 		if (json_is_number(json_object_get(s, "timestamp")))
-			t->timestamp =
-				json_number_value(json_object_get(s, "timestamp"));
+			t->timestamp = json_number_value(
+				json_object_get(s, "timestamp"));
 		if (json_is_string(cid)) {
 			t->container_id = json_string_value(cid);
-			t->container_parent = str(json_object_get(id, "parent"),
-						  "value");
+			t->container_parent =
+				str(json_object_get(id, "parent"), "value");
 		}
 	}
 }
@@ -113,7 +114,7 @@ static size_t collect_tasks(struct roger_mesos_task *items, json_t *root,
 			    bool completed)
 {
 	static const char *const fw_lists[] = { "frameworks",
-						 "completed_frameworks" };
+						"completed_frameworks" };
 	size_t n = 0, i, j;
 	json_t *fw, *task;
 
@@ -173,7 +174,8 @@ void roger_mesos_master_free_resources(struct roger_mesos_free *out,
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; m && i < m->n_agents; i++) {
 		const struct roger_mesos_agent_info *a = &m->agents[i];
-		double cpus = a->cpus - a->used_cpus, mem = a->mem - a->used_mem;
+		double cpus = a->cpus - a->used_cpus,
+		       mem = a->mem - a->used_mem;
 
 		if (!a->active)
 			continue;
@@ -190,9 +192,8 @@ void roger_mesos_master_free_resources(struct roger_mesos_free *out,
 	}
 }
 
-int roger_mesos_master_parse(struct roger_mesos_master **out,
-			     const char *body, size_t len,
-			     struct roger_err *err)
+int roger_mesos_master_parse(struct roger_mesos_master **out, const char *body,
+			     size_t len, struct roger_err *err)
 {
 	struct roger_mesos_master *m = NULL;
 	json_t *root = NULL, *slaves, *a;
@@ -204,8 +205,9 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 	slaves = json_object_get(root, "slaves");
 	if (!json_is_array(slaves) &&
 	    !json_is_array(json_object_get(root, "frameworks"))) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "unexpected JSON in the master state: no \"slaves\" or \"frameworks\"");
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the master state: no \"slaves\" or \"frameworks\"");
 		goto out;
 	}
 	m = calloc(1, sizeof(*m));
@@ -225,7 +227,8 @@ int roger_mesos_master_parse(struct roger_mesos_master **out,
 		ag->id = str(a, "id");
 		ag->hostname = str(a, "hostname");
 		ag->pid = str(a, "pid");
-		/* Not a port number: as if absent (the pid gives the address). */
+		/* Not a port number: as if absent (the pid gives the address).
+		 */
 		if (roger_json_int(json_object_get(a, "port"), 1, 65535, &port))
 			ag->port = (int)port;
 		ag->active = !json_is_false(json_object_get(a, "active"));
@@ -268,8 +271,7 @@ void roger_mesos_master_free(struct roger_mesos_master *m)
 }
 
 const struct roger_mesos_task *
-roger_mesos_master_task(const struct roger_mesos_master *m,
-			const char *task_id)
+roger_mesos_master_task(const struct roger_mesos_master *m, const char *task_id)
 {
 	if (!m)
 		return NULL;
@@ -335,9 +337,10 @@ int roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
 		colon = at ? strrchr(at, ':') : NULL;
 		p = colon ? strtol(colon + 1, &end, 10) : 0;
 		if (!colon || colon == at + 1 || *end || p <= 0 || p > 65535)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "agent '%s' has no hostname and port, and no usable pid ('%s')",
-					     a->id, a->pid ? a->pid : "");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"agent '%s' has no hostname and port, and no usable pid ('%s')",
+				a->id, a->pid ? a->pid : "");
 		host = at + 1;
 		host_len = (size_t)(colon - host);
 		port = (int)p;
@@ -398,8 +401,7 @@ bool roger_mesos_task_of_app(const char *task_id, const char *app_id)
 /* ---- an agent's state ---------------------------------------------------- */
 
 int roger_mesos_agent_parse(struct roger_mesos_agent_state **out,
-			    const char *body, size_t len,
-			    struct roger_err *err)
+			    const char *body, size_t len, struct roger_err *err)
 {
 	struct roger_mesos_agent_state *a;
 	json_t *root = NULL;
@@ -410,8 +412,9 @@ int roger_mesos_agent_parse(struct roger_mesos_agent_state **out,
 	if (!json_is_array(json_object_get(root, "frameworks")) &&
 	    !json_is_array(json_object_get(root, "completed_frameworks"))) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the agent state: no \"frameworks\"");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the agent state: no \"frameworks\"");
 	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -448,8 +451,7 @@ static bool list_has_task(const json_t *list, const char *task_id)
 }
 
 /* Whether executor `ex` runs (or ran) the task; *pod when it is a pod's. */
-static bool executor_has_task(const json_t *ex, const char *task_id,
-			      bool *pod)
+static bool executor_has_task(const json_t *ex, const char *task_id, bool *pod)
 {
 	const char *id = str(ex, "id"), *source = str(ex, "source");
 	const char *type = str(ex, "type");
@@ -483,9 +485,10 @@ static int executor_sandbox(char **out, const struct roger_mesos_agent_state *a,
 	if (!executor_has_task(ex, task_id, &pod))
 		return 0;
 	if (!dir || !*dir)
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "agent '%s' has no sandbox directory for task '%s' yet",
-				     a->id ? a->id : "", task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"agent '%s' has no sandbox directory for task '%s' yet",
+			a->id ? a->id : "", task_id);
 	if (!pod)
 		s = strdup(dir);
 	else if (asprintf(&s, "%s/tasks/%s", dir, task_id) < 0)
@@ -502,9 +505,9 @@ int roger_mesos_agent_sandbox(char **out,
 			      struct roger_err *err)
 {
 	static const char *const fw_lists[] = { "frameworks",
-						 "completed_frameworks" };
+						"completed_frameworks" };
 	static const char *const ex_lists[] = { "executors",
-						 "completed_executors" };
+						"completed_executors" };
 	size_t i, j;
 	json_t *fw, *ex;
 	int rc;
@@ -760,8 +763,7 @@ static bool scan_offset(struct scan *s, int64_t *out)
 }
 
 int roger_mesos_read_parse(struct roger_buf *data_out, int64_t *offset_out,
-			   const char *body, size_t len,
-			   struct roger_err *err)
+			   const char *body, size_t len, struct roger_err *err)
 {
 	struct scan s = { body ? body : "", (body ? body : "") + len };
 	struct roger_buf key = ROGER_BUF_INIT;
@@ -812,9 +814,10 @@ out:
 	}
 	if (!ok || !has_offset) {
 		roger_buf_truncate(data_out, old_len);
-		return roger_err_set(err, ROGER_EHTTP,
-				     ok ? "unexpected JSON in a file read: no \"offset\""
-					: "invalid JSON in a file read");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			ok ? "unexpected JSON in a file read: no \"offset\""
+			   : "invalid JSON in a file read");
 	}
 	if (!has_data)
 		roger_buf_truncate(data_out, old_len);
@@ -913,8 +916,8 @@ struct roger_http_client *roger_mesos_http(const struct roger_mesos *m)
 void roger_mesos_set_agent_timeouts(struct roger_mesos *m,
 				    long connect_timeout_ms, long timeout_ms)
 {
-	m->agent_connect_ms = connect_timeout_ms ? connect_timeout_ms
-						 : AGENT_CONNECT_MS;
+	m->agent_connect_ms =
+		connect_timeout_ms ? connect_timeout_ms : AGENT_CONNECT_MS;
 	m->agent_timeout_ms = timeout_ms ? timeout_ms : AGENT_TIMEOUT_MS;
 }
 
@@ -950,8 +953,7 @@ static int from_url(struct roger_err *err, const char *url, int rc)
 		return rc;
 	roger_http_mask_url(&masked, url);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s (from '%s')", old,
-		 masked.buf);
+	snprintf(err->msg, sizeof(err->msg), "%s (from '%s')", old, masked.buf);
 	roger_buf_release(&masked);
 	return rc;
 }
@@ -1006,9 +1008,10 @@ static int files_read(struct roger_buf *data, int64_t *offset,
 	}
 	rc = get(m, url.buf, true, &resp, err);
 	if (rc == ROGER_ENOTFOUND && resp.status == 404)
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "file '%s' not found on agent '%s' (HTTP 404)",
-				   path, agent_url);
+		rc = roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"file '%s' not found on agent '%s' (HTTP 404)", path,
+			agent_url);
 	if (rc == 0)
 		rc = from_url(err, url.buf,
 			      roger_mesos_read_parse(data, offset,
@@ -1037,8 +1040,7 @@ int roger_mesos_file_size(int64_t *out, struct roger_mesos *m,
 
 int roger_mesos_file_read(struct roger_buf *data, struct roger_mesos *m,
 			  const char *agent_url, const char *path,
-			  int64_t offset, int64_t length,
-			  struct roger_err *err)
+			  int64_t offset, int64_t length, struct roger_err *err)
 {
 	int64_t ignored;
 
@@ -1135,9 +1137,10 @@ int roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
 	if (rc == 0 && !roger_http_resp_ok(&resp)) {
 		rc = roger_http_client_status_err(m->http, &resp, err);
 		if (rc == ROGER_ENOTFOUND && resp.status == 404)
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "file '%s' not found on agent '%s' (HTTP 404)",
-					   path, agent_url);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"file '%s' not found on agent '%s' (HTTP 404)",
+				path, agent_url);
 	}
 out:
 	*got = d.given;
@@ -1272,8 +1275,8 @@ int roger_mesos_locate(struct roger_mesos_sandbox *out, struct roger_mesos *m,
 	    (fid && !(s.framework_id = strdup(fid))))
 		goto nomem;
 	if ((rc = roger_mesos_agent_url(&s.agent_url, agent,
-					roger_http_client_base(m->http),
-					err)) < 0)
+					roger_http_client_base(m->http), err)) <
+	    0)
 		goto out;
 	fetched = false;
 	for (size_t i = 0; i < m->n_agents; i++)
@@ -1286,8 +1289,8 @@ int roger_mesos_locate(struct roger_mesos_sandbox *out, struct roger_mesos *m,
 	if (rc == ROGER_ENOTFOUND && !fetched) {
 		if ((rc = agent_cached(&as, m, s.agent_url, true, err)) < 0)
 			goto out;
-		rc = roger_mesos_agent_sandbox(&s.directory, as,
-					       s.framework_id, task_id, err);
+		rc = roger_mesos_agent_sandbox(&s.directory, as, s.framework_id,
+					       task_id, err);
 	}
 	if (rc < 0)
 		goto out;
@@ -1297,9 +1300,10 @@ unknown:
 	if (roger_mesos_master_task(st, task_id))
 		agent_hint = roger_mesos_master_task(st, task_id)->slave_id;
 	if (agent_hint)
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "agent '%s' of task '%s' is not in the Mesos master's state",
-				     agent_hint, task_id);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"agent '%s' of task '%s' is not in the Mesos master's state",
+			agent_hint, task_id);
 	return roger_err_set(err, ROGER_ENOTFOUND,
 			     "the Mesos master does not know task '%s'",
 			     task_id);

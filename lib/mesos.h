@@ -58,10 +58,10 @@ struct roger_target;
 struct roger_mesos_agent_info {
 	const char *id;
 	const char *hostname; /* NULL before Mesos 1.2 */
-	int port;             /* 0 before Mesos 1.2, or when not a port */
-	const char *pid;      /* "slave(1)@10.0.1.7:5051" */
+	int port; /* 0 before Mesos 1.2, or when not a port */
+	const char *pid; /* "slave(1)@10.0.1.7:5051" */
 	bool active;
-	const char *version;  /* "1.7.2"; NULL when the master does not say */
+	const char *version; /* "1.7.2"; NULL when the master does not say */
 	/* resources and used_resources: cpus and memory (MB); 0 when absent */
 	double cpus, mem, used_cpus, used_mem;
 };
@@ -72,11 +72,11 @@ struct roger_mesos_task {
 	const char *name;
 	const char *framework_id;
 	const char *slave_id;
-	const char *executor_id;  /* "" for command tasks */
-	const char *state;        /* "TASK_FAILED" */
+	const char *executor_id; /* "" for command tasks */
+	const char *state; /* "TASK_FAILED" */
 	const char *container_id; /* of the last status carrying one */
-	double timestamp;         /* of the last status, seconds */
-	bool completed;           /* listed in completed_tasks */
+	double timestamp; /* of the last status, seconds */
+	bool completed; /* listed in completed_tasks */
 	/* The parent of container_id (a task of a pod), else NULL. */
 	const char *container_parent;
 };
@@ -84,7 +84,7 @@ struct roger_mesos_task {
 struct roger_mesos_master {
 	json_t *json;
 	const char *version;
-	const char *leader;   /* "master@10.0.1.10:5050" */
+	const char *leader; /* "master@10.0.1.10:5050" */
 	struct roger_mesos_agent_info *agents;
 	size_t n_agents;
 	/* Live and unreachable tasks first, then completed ones. */
@@ -96,9 +96,9 @@ struct roger_mesos_master {
  * Parse GET /master/state.  ROGER_EHTTP when the body is not JSON or not a
  * master's state ("invalid JSON in the master state: ...").
  */
-ROGER_EXTERN int
-roger_mesos_master_parse(struct roger_mesos_master **out, const char *body,
-			 size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_master_parse(struct roger_mesos_master **out,
+					  const char *body, size_t len,
+					  struct roger_err *err);
 ROGER_EXTERN void roger_mesos_master_free(struct roger_mesos_master *m);
 
 /*
@@ -115,9 +115,9 @@ roger_mesos_master_agent(const struct roger_mesos_master *m,
 
 /* What is free on the agents: the most on one active agent, and in all. */
 struct roger_mesos_free {
-	double cpus, mem;           /* on the agent with the most free cpus */
+	double cpus, mem; /* on the agent with the most free cpus */
 	double total_cpus, total_mem;
-	size_t agents;              /* active ones */
+	size_t agents; /* active ones */
 };
 
 /*
@@ -134,9 +134,10 @@ roger_mesos_master_free_resources(struct roger_mesos_free *out,
  * of this file.  `master_url` is the target's Mesos URL.  ROGER_EINVALID
  * when the agent has neither hostname and port nor a usable pid.
  */
-ROGER_EXTERN int
-roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
-		      const char *master_url, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_agent_url(char **out,
+				       const struct roger_mesos_agent_info *a,
+				       const char *master_url,
+				       struct roger_err *err);
 
 /*
  * Whether the Mesos task `task_id` is a task of the Marathon app `app_id`:
@@ -145,8 +146,8 @@ roger_mesos_agent_url(char **out, const struct roger_mesos_agent_info *a,
  * (1.8+), and "web_hello.instance-<uuid>.<container>" in pods; the tasks
  * of "/web/hello.x" are not those of "/web/hello".
  */
-ROGER_EXTERN bool
-roger_mesos_task_of_app(const char *task_id, const char *app_id);
+ROGER_EXTERN bool roger_mesos_task_of_app(const char *task_id,
+					  const char *app_id);
 
 /* ---- an agent's state ---------------------------------------------------- */
 
@@ -157,9 +158,9 @@ struct roger_mesos_agent_state {
 };
 
 /* Parse GET /slave(1)/state.  ROGER_EHTTP as for the master. */
-ROGER_EXTERN int
-roger_mesos_agent_parse(struct roger_mesos_agent_state **out, const char *body,
-			size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_agent_parse(struct roger_mesos_agent_state **out,
+					 const char *body, size_t len,
+					 struct roger_err *err);
 ROGER_EXTERN void
 roger_mesos_agent_state_free(struct roger_mesos_agent_state *a);
 
@@ -187,32 +188,33 @@ roger_mesos_agent_sandbox(char **out, const struct roger_mesos_agent_state *a,
  * *offset_out.  ROGER_EHTTP when the body is not such an object; `data_out`
  * then keeps its old contents.
  */
-ROGER_EXTERN int
-roger_mesos_read_parse(struct roger_buf *data_out, int64_t *offset_out,
-		       const char *body, size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_read_parse(struct roger_buf *data_out,
+					int64_t *offset_out, const char *body,
+					size_t len, struct roger_err *err);
 
 /*
  * Append the URL of a read of `path` on the agent at `agent_url`:
  * "<agent_url>/files/read?path=<escaped>&offset=<offset>&length=<length>".
  * A negative `length` leaves it out (the agent reads up to its cap).
  */
-ROGER_EXTERN int
-roger_mesos_read_url(struct roger_buf *out, const char *agent_url,
-		     const char *path, int64_t offset, int64_t length);
+ROGER_EXTERN int roger_mesos_read_url(struct roger_buf *out,
+				      const char *agent_url, const char *path,
+				      int64_t offset, int64_t length);
 
 /* ---- the client ---------------------------------------------------------- */
 
 struct roger_mesos;
 
 /* A client over `http`, the master's (steals it, even on failure). */
-ROGER_EXTERN int
-roger_mesos_new(struct roger_mesos **out, struct roger_ctx *ctx,
-		struct roger_http_client *http, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_new(struct roger_mesos **out,
+				 struct roger_ctx *ctx,
+				 struct roger_http_client *http,
+				 struct roger_err *err);
 /* A client for the Mesos master of a target (ROGER_EINVALID without one). */
-ROGER_EXTERN int
-roger_mesos_for_target(struct roger_mesos **out, struct roger_ctx *ctx,
-		       const struct roger_target *target,
-		       struct roger_err *err);
+ROGER_EXTERN int roger_mesos_for_target(struct roger_mesos **out,
+					struct roger_ctx *ctx,
+					const struct roger_target *target,
+					struct roger_err *err);
 ROGER_EXTERN void roger_mesos_free(struct roger_mesos *m);
 /* The HTTP client underneath (borrowed). */
 ROGER_EXTERN struct roger_http_client *
@@ -224,19 +226,19 @@ roger_mesos_http(const struct roger_mesos *m);
  * decides whether to try again (a log follower skips a dead agent instead
  * of stalling every other task on retries).
  */
-ROGER_EXTERN void
-roger_mesos_set_agent_timeouts(struct roger_mesos *m, long connect_timeout_ms,
-			       long timeout_ms);
+ROGER_EXTERN void roger_mesos_set_agent_timeouts(struct roger_mesos *m,
+						 long connect_timeout_ms,
+						 long timeout_ms);
 
 /* GET /master/state (redirects to the leader followed). */
-ROGER_EXTERN int
-roger_mesos_master_state(struct roger_mesos_master **out, struct roger_mesos *m,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_mesos_master_state(struct roger_mesos_master **out,
+					  struct roger_mesos *m,
+					  struct roger_err *err);
 /* GET <agent_url>/slave(1)/state. */
-ROGER_EXTERN int
-roger_mesos_agent_state(struct roger_mesos_agent_state **out,
-			struct roger_mesos *m, const char *agent_url,
-			struct roger_err *err);
+ROGER_EXTERN int roger_mesos_agent_state(struct roger_mesos_agent_state **out,
+					 struct roger_mesos *m,
+					 const char *agent_url,
+					 struct roger_err *err);
 
 /*
  * The size of `path` on the agent (the probe: offset=-1).  ROGER_ENOTFOUND
@@ -244,28 +246,29 @@ roger_mesos_agent_state(struct roger_mesos_agent_state **out,
  * agent's garbage collection), ROGER_EAUTH when it refuses (403), ROGER_ENET
  * when it cannot be reached.
  */
-ROGER_EXTERN int
-roger_mesos_file_size(int64_t *out, struct roger_mesos *m,
-		      const char *agent_url, const char *path,
-		      struct roger_err *err);
+ROGER_EXTERN int roger_mesos_file_size(int64_t *out, struct roger_mesos *m,
+				       const char *agent_url, const char *path,
+				       struct roger_err *err);
 /*
  * One read of at most `length` bytes (negative: up to the agent's cap) of
  * `path` at `offset`, appended to `data`; it appends nothing at the end of
  * the file.  Errors as for roger_mesos_file_size().
  */
-ROGER_EXTERN int
-roger_mesos_file_read(struct roger_buf *data, struct roger_mesos *m,
-		      const char *agent_url, const char *path, int64_t offset,
-		      int64_t length, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_file_read(struct roger_buf *data,
+				       struct roger_mesos *m,
+				       const char *agent_url, const char *path,
+				       int64_t offset, int64_t length,
+				       struct roger_err *err);
 /*
  * Read `length` bytes at `offset` in as many reads as the agent's cap
  * needs, appending them to `data`; stops early at the end of the file.
  */
-ROGER_EXTERN int
-roger_mesos_file_read_range(struct roger_buf *data, struct roger_mesos *m,
-			    const char *agent_url, const char *path,
-			    int64_t offset, int64_t length,
-			    struct roger_err *err);
+ROGER_EXTERN int roger_mesos_file_read_range(struct roger_buf *data,
+					     struct roger_mesos *m,
+					     const char *agent_url,
+					     const char *path, int64_t offset,
+					     int64_t length,
+					     struct roger_err *err);
 
 /*
  * Stream `path` from the agent's /files/download, which sends the whole
@@ -288,15 +291,15 @@ roger_mesos_file_download(int64_t *got, struct roger_mesos *m,
 /* Where a task's files are. */
 struct roger_mesos_sandbox {
 	char *agent_id;
-	char *agent_url;    /* base URL of the agent */
+	char *agent_url; /* base URL of the agent */
 	char *framework_id; /* NULL when the master did not say */
-	char *directory;    /* the sandbox, on the agent */
+	char *directory; /* the sandbox, on the agent */
 };
 
 ROGER_EXTERN void roger_mesos_sandbox_release(struct roger_mesos_sandbox *s);
 /* "<directory>/<name>" as a new string (NULL when out of memory). */
-ROGER_EXTERN char *
-roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s, const char *name);
+ROGER_EXTERN char *roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s,
+					    const char *name);
 
 /*
  * Find the sandbox of task `task_id`: its agent from the master's state
@@ -308,10 +311,11 @@ roger_mesos_sandbox_file(const struct roger_mesos_sandbox *s, const char *name);
  * master or the agent does not know the task (yet), with a message saying
  * which; the errors of the requests otherwise.
  */
-ROGER_EXTERN int
-roger_mesos_locate(struct roger_mesos_sandbox *out, struct roger_mesos *m,
-		   const struct roger_mesos_master *master, const char *task_id,
-		   const char *agent_hint, struct roger_err *err);
+ROGER_EXTERN int roger_mesos_locate(struct roger_mesos_sandbox *out,
+				    struct roger_mesos *m,
+				    const struct roger_mesos_master *master,
+				    const char *task_id, const char *agent_hint,
+				    struct roger_err *err);
 
 /* Forget the cached agent states (and the master's agent list). */
 ROGER_EXTERN void roger_mesos_forget(struct roger_mesos *m);

@@ -54,9 +54,10 @@ int roger_metronome_for_target(struct roger_metronome **out,
 	int rc;
 
 	if (!target->n_metronome && !target->is_local)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "target '%s' has no Metronome URL: set \"metronome\" in its entry of the user config (on DC/OS \"<cluster URL>/service/metronome\"), or ROGER_METRONOME_URL",
-				     target->name ? target->name : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"target '%s' has no Metronome URL: set \"metronome\" in its entry of the user config (on DC/OS \"<cluster URL>/service/metronome\"), or ROGER_METRONOME_URL",
+			target->name ? target->name : "");
 	rc = roger_http_client_for_target(&http, ctx, target,
 					  ROGER_HTTP_METRONOME, err);
 	if (rc < 0)
@@ -122,10 +123,9 @@ int roger_metronome_send(struct roger_metronome *m,
 	if (rc < 0 || roger_http_resp_ok(resp))
 		return rc;
 	roger_http_mask_url(&url, resp->url ? resp->url : "");
-	rc = roger_metronome_error_from_reply(err, resp->status, resp->body.buf,
-					      resp->body.len, url.buf,
-					      m->source, m->path_fn,
-					      m->path_data);
+	rc = roger_metronome_error_from_reply(
+		err, resp->status, resp->body.buf, resp->body.len, url.buf,
+		m->source, m->path_fn, m->path_data);
 	if (rc == 0)
 		rc = roger_http_client_status_err(m->http, resp, err);
 	roger_buf_release(&url);
@@ -179,9 +179,9 @@ int roger_metronome_get_job(struct roger_metronome_job **out,
 {
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
-	int rc = call(m, &req,
-		      roger_metronome_req_get_job(&req, id, embed, err), &resp,
-		      err);
+	int rc =
+		call(m, &req, roger_metronome_req_get_job(&req, id, embed, err),
+		     &resp, err);
 
 	if (rc == 0)
 		rc = from_url(err, &resp,
@@ -216,10 +216,9 @@ int roger_metronome_delete_job(struct roger_metronome *m, const char *id,
 {
 	struct roger_metronome_req req = { 0 };
 
-	return call_status(m, &req,
-			   roger_metronome_req_delete_job(&req, id, stop_runs,
-							  err),
-			   err);
+	return call_status(
+		m, &req,
+		roger_metronome_req_delete_job(&req, id, stop_runs, err), err);
 }
 
 int roger_metronome_put_schedule(struct roger_metronome *m, const char *id,
@@ -230,10 +229,10 @@ int roger_metronome_put_schedule(struct roger_metronome *m, const char *id,
 	const char *sid = json_string_value(json_object_get(schedule, "id"));
 
 	return call_status(m, &req,
-			   create ? roger_metronome_req_create_schedule(&req, id,
-									schedule, err)
-				  : roger_metronome_req_put_schedule(&req, id, sid,
-								     schedule, err),
+			   create ? roger_metronome_req_create_schedule(
+					    &req, id, schedule, err)
+				  : roger_metronome_req_put_schedule(
+					    &req, id, sid, schedule, err),
 			   err);
 }
 
@@ -243,10 +242,10 @@ int roger_metronome_delete_schedule(struct roger_metronome *m, const char *id,
 {
 	struct roger_metronome_req req = { 0 };
 
-	return call_status(m, &req,
-			   roger_metronome_req_delete_schedule(&req, id,
-							       schedule_id, err),
-			   err);
+	return call_status(
+		m, &req,
+		roger_metronome_req_delete_schedule(&req, id, schedule_id, err),
+		err);
 }
 
 int roger_metronome_start_run(struct roger_metronome_run **out,
@@ -273,8 +272,8 @@ int roger_metronome_get_run(struct roger_metronome_run **out,
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_metronome_req req = { 0 };
 	int rc = call(m, &req,
-		      roger_metronome_req_get_run(&req, id, run_id, err),
-		      &resp, err);
+		      roger_metronome_req_get_run(&req, id, run_id, err), &resp,
+		      err);
 
 	if (rc == 0)
 		rc = from_url(err, &resp,

@@ -39,15 +39,16 @@ int roger_metronome_id_check(const char *id, struct roger_err *err)
 	if (!id || !*id)
 		return roger_err_set(err, ROGER_EINVALID, "empty job id");
 	if (strlen(id) > 255)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "job id '%.40s...' is longer than 255 characters",
-				     id);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"job id '%.40s...' is longer than 255 characters", id);
 	while (*p) {
 		/* one name: [a-z0-9]+(-[a-z0-9]+)* */
 		if (!lower_alnum(*p))
 			goto bad;
 		while (*p && *p != '.') {
-			if (*p == '-' && (!lower_alnum(p[-1]) || !lower_alnum(p[1])))
+			if (*p == '-' &&
+			    (!lower_alnum(p[-1]) || !lower_alnum(p[1])))
 				goto bad;
 			if (*p != '-' && !lower_alnum(*p))
 				goto bad;
@@ -58,16 +59,18 @@ int roger_metronome_id_check(const char *id, struct roger_err *err)
 	}
 	return 0;
 bad:
-	return roger_err_set(err, ROGER_EINVALID,
-			     "invalid job id '%s': Metronome takes dot-separated names of lower-case letters and digits, with single '-' inside a name",
-			     id);
+	return roger_err_set(
+		err, ROGER_EINVALID,
+		"invalid job id '%s': Metronome takes dot-separated names of lower-case letters and digits, with single '-' inside a name",
+		id);
 }
 
 int roger_metronome_schedule_id_check(const char *id, struct roger_err *err)
 {
 	size_t n = id ? strlen(id) : 0;
 
-	if (n >= 2 && n <= 255 && lower_alnum(id[0]) && lower_alnum(id[n - 1])) {
+	if (n >= 2 && n <= 255 && lower_alnum(id[0]) &&
+	    lower_alnum(id[n - 1])) {
 		size_t i = 1;
 
 		while (i < n - 1 && (lower_alnum(id[i]) || id[i] == '-'))
@@ -75,9 +78,10 @@ int roger_metronome_schedule_id_check(const char *id, struct roger_err *err)
 		if (i == n - 1)
 			return 0;
 	}
-	return roger_err_set(err, ROGER_EINVALID,
-			     "invalid schedule id '%s': Metronome takes two or more lower-case letters, digits and '-', not starting or ending with '-'",
-			     id ? id : "");
+	return roger_err_set(
+		err, ROGER_EINVALID,
+		"invalid schedule id '%s': Metronome takes two or more lower-case letters, digits and '-', not starting or ending with '-'",
+		id ? id : "");
 }
 
 bool roger_metronome_time_parse(int64_t *out, const char *s)
@@ -197,9 +201,8 @@ int roger_metronome_req_list_jobs(struct roger_metronome_req *out,
 	return rc < 0 ? rc : add_embed(out, embed, err);
 }
 
-int roger_metronome_req_get_job(struct roger_metronome_req *out,
-				const char *id, unsigned embed,
-				struct roger_err *err)
+int roger_metronome_req_get_job(struct roger_metronome_req *out, const char *id,
+				unsigned embed, struct roger_err *err)
 {
 	int rc = roger_metronome_id_check(id, err);
 
@@ -219,9 +222,8 @@ int roger_metronome_req_create_job(struct roger_metronome_req *out,
 	return rc;
 }
 
-int roger_metronome_req_put_job(struct roger_metronome_req *out,
-				const char *id, const json_t *job,
-				struct roger_err *err)
+int roger_metronome_req_put_job(struct roger_metronome_req *out, const char *id,
+				const json_t *job, struct roger_err *err)
 {
 	int rc = roger_metronome_id_check(id, err);
 
@@ -251,7 +253,8 @@ int roger_metronome_req_create_schedule(struct roger_metronome_req *out,
 
 	if (rc == 0)
 		rc = roger_metronome_schedule_id_check(
-			json_string_value(json_object_get(schedule, "id")), err);
+			json_string_value(json_object_get(schedule, "id")),
+			err);
 	if (rc == 0)
 		rc = build(out, "POST", id, "/schedules", NULL, NULL, schedule,
 			   err);
@@ -274,8 +277,7 @@ int roger_metronome_req_put_schedule(struct roger_metronome_req *out,
 }
 
 int roger_metronome_req_delete_schedule(struct roger_metronome_req *out,
-					const char *id,
-					const char *schedule_id,
+					const char *id, const char *schedule_id,
 					struct roger_err *err)
 {
 	int rc = roger_metronome_id_check(id, err);
@@ -299,9 +301,10 @@ static int run_id_check(const char *run_id, struct roger_err *err)
 		      (run_id[i] >= '0' && run_id[i] <= '9')))
 			n = 0;
 	if (n == 0 || n > 64)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid run id '%s': expected letters and digits, such as 20160715130259A34HX",
-				     run_id ? run_id : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid run id '%s': expected letters and digits, such as 20160715130259A34HX",
+			run_id ? run_id : "");
 	return 0;
 }
 
@@ -317,9 +320,8 @@ int roger_metronome_req_start_run(struct roger_metronome_req *out,
 	return rc;
 }
 
-int roger_metronome_req_get_run(struct roger_metronome_req *out,
-				const char *id, const char *run_id,
-				struct roger_err *err)
+int roger_metronome_req_get_run(struct roger_metronome_req *out, const char *id,
+				const char *run_id, struct roger_err *err)
 {
 	int rc = roger_metronome_id_check(id, err);
 
@@ -375,7 +377,8 @@ void roger_metronome_run_free(struct roger_metronome_run *run)
 
 bool roger_metronome_run_done(const char *status)
 {
-	return status && (!strcmp(status, "SUCCESS") || !strcmp(status, "FAILED"));
+	return status &&
+	       (!strcmp(status, "SUCCESS") || !strcmp(status, "FAILED"));
 }
 
 /* Fill `r` from the run object `o` (borrowed; r->json left alone). */
@@ -437,8 +440,7 @@ int roger_metronome_run_parse(struct roger_metronome_run **out,
 	return 0;
 }
 
-static void schedule_fields(struct roger_metronome_schedule *s,
-			    const json_t *o)
+static void schedule_fields(struct roger_metronome_schedule *s, const json_t *o)
 {
 	json_t *v;
 	int64_t n;
@@ -508,12 +510,14 @@ static int finished_list(struct roger_metronome_history *h, const json_t *list,
 		f->finished_at = jstr(o, "finishedAt");
 		f->success = success;
 		if (json_is_array(tasks)) {
-			f->tasks = zalloc(json_array_size(tasks), sizeof(*f->tasks));
+			f->tasks = zalloc(json_array_size(tasks),
+					  sizeof(*f->tasks));
 			if (!f->tasks)
 				return ROGER_ENOMEM;
 			json_array_foreach(tasks, j, t)
 				if (json_is_string(t))
-					f->tasks[f->n_tasks++] = json_string_value(t);
+					f->tasks[f->n_tasks++] =
+						json_string_value(t);
 		}
 		h->n_runs++;
 	}
@@ -529,9 +533,11 @@ static int history_fields(struct roger_metronome_history *h, const json_t *o)
 	if (!json_is_object(o))
 		return 0;
 	h->present = true;
-	if (roger_json_int(json_object_get(o, "successCount"), 0, INT64_MAX, &n))
+	if (roger_json_int(json_object_get(o, "successCount"), 0, INT64_MAX,
+			   &n))
 		h->success_count = n;
-	if (roger_json_int(json_object_get(o, "failureCount"), 0, INT64_MAX, &n))
+	if (roger_json_int(json_object_get(o, "failureCount"), 0, INT64_MAX,
+			   &n))
 		h->failure_count = n;
 	h->last_success_at = jstr(o, "lastSuccessAt");
 	h->last_failure_at = jstr(o, "lastFailureAt");
@@ -559,23 +565,26 @@ static int job_fields(struct roger_metronome_job *job)
 	v = json_object_get(o, "schedules");
 	job->has_schedules = json_is_array(v);
 	if (job->has_schedules) {
-		job->schedules = zalloc(json_array_size(v), sizeof(*job->schedules));
+		job->schedules =
+			zalloc(json_array_size(v), sizeof(*job->schedules));
 		if (!job->schedules)
 			return ROGER_ENOMEM;
 		json_array_foreach(v, i, e)
 			if (json_is_object(e))
-				schedule_fields(&job->schedules[job->n_schedules++], e);
+				schedule_fields(
+					&job->schedules[job->n_schedules++], e);
 	}
 	v = json_object_get(o, "activeRuns");
 	if (json_is_array(v)) {
-		job->active_runs = zalloc(json_array_size(v),
-					  sizeof(*job->active_runs));
+		job->active_runs =
+			zalloc(json_array_size(v), sizeof(*job->active_runs));
 		if (!job->active_runs)
 			return ROGER_ENOMEM;
 		json_array_foreach(v, i, e) {
 			if (!json_is_object(e) || !jstr(e, "id"))
 				continue;
-			if (run_fields(&job->active_runs[job->n_active_runs++], e) < 0)
+			if (run_fields(&job->active_runs[job->n_active_runs++],
+				       e) < 0)
 				return ROGER_ENOMEM;
 		}
 	}
@@ -585,8 +594,8 @@ static int job_fields(struct roger_metronome_job *job)
 	return history_fields(&job->history, v);
 }
 
-int roger_metronome_job_from_json(struct roger_metronome_job **out,
-				  json_t *obj, struct roger_err *err)
+int roger_metronome_job_from_json(struct roger_metronome_job **out, json_t *obj,
+				  struct roger_err *err)
 {
 	struct roger_metronome_job *job;
 
@@ -658,7 +667,8 @@ int roger_metronome_jobs_parse(struct roger_metronome_jobs **out,
 	if (rc < 0)
 		return rc;
 	j = calloc(1, sizeof(*j));
-	if (!j || !(j->items = zalloc(json_array_size(root), sizeof(*j->items)))) {
+	if (!j ||
+	    !(j->items = zalloc(json_array_size(root), sizeof(*j->items)))) {
 		free(j);
 		json_decref(root);
 		return nomem(err);
@@ -705,7 +715,8 @@ static int validation_err(struct roger_err *err, const json_t *root,
 		if (i)
 			roger_buf_adds(&b, "; ");
 		if (i == 0 || source)
-			roger_buf_addf(&b, "%s: ", source ? source : "invalid job");
+			roger_buf_addf(&b,
+				       "%s: ", source ? source : "invalid job");
 		if (path && *path) {
 			if (!fn || fn(data, &b, path) < 0)
 				roger_buf_addf(&b, "%s", path);
@@ -749,9 +760,12 @@ int roger_metronome_error_from_reply(struct roger_err *err, long status,
 			rc = roger_err_set(err, ROGER_ENOTFOUND,
 					   "job '%s' does not exist", id);
 		else if (msg && !strcmp(msg, "Job Run not found") && id)
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "run '%s' of job '%s' does not exist (a run that ended is only in the job's history)",
-					   id, jstr(root, "jobSpec") ? jstr(root, "jobSpec") : "");
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"run '%s' of job '%s' does not exist (a run that ended is only in the job's history)",
+				id,
+				jstr(root, "jobSpec") ? jstr(root, "jobSpec")
+						      : "");
 		else if (msg && !strcmp(msg, "Schedule not found") && id)
 			rc = roger_err_set(err, ROGER_ENOTFOUND,
 					   "schedule '%s' does not exist", id);
@@ -778,9 +792,10 @@ int roger_metronome_error_from_reply(struct roger_err *err, long status,
 		if (!msg)
 			break;
 		add_text(&b, msg);
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "metronome refused the request to '%s' (HTTP %ld): %s",
-				   url ? url : "", status, b.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"metronome refused the request to '%s' (HTTP %ld): %s",
+			url ? url : "", status, b.buf);
 		break;
 	}
 	if (rc && err) {

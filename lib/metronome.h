@@ -72,16 +72,15 @@ enum roger_metronome_embed {
 /* One call as data.  Release with roger_metronome_req_release(). */
 struct roger_metronome_req {
 	const char *method; /* static */
-	char *path;         /* "/v1/jobs/web.hello.report?embed=history" */
-	char *body;         /* JSON text, or NULL */
+	char *path; /* "/v1/jobs/web.hello.report?embed=history" */
+	char *body; /* JSON text, or NULL */
 	enum roger_http_idempotence idempotent;
 };
 
 ROGER_EXTERN void roger_metronome_req_release(struct roger_metronome_req *r);
 /* View `r` as an HTTP request (borrowing its strings). */
-ROGER_EXTERN void
-roger_metronome_req_http(const struct roger_metronome_req *r,
-			 struct roger_http_req *out);
+ROGER_EXTERN void roger_metronome_req_http(const struct roger_metronome_req *r,
+					   struct roger_http_req *out);
 
 /*
  * Builders: each checks the ids (ROGER_EINVALID) and fills *out, or
@@ -97,18 +96,17 @@ ROGER_EXTERN int roger_metronome_req_get_job(struct roger_metronome_req *out,
 					     const char *id, unsigned embed,
 					     struct roger_err *err);
 /* POST /v1/jobs (201), the job's own id checked */
-ROGER_EXTERN int
-roger_metronome_req_create_job(struct roger_metronome_req *out,
-			       const json_t *job, struct roger_err *err);
+ROGER_EXTERN int roger_metronome_req_create_job(struct roger_metronome_req *out,
+						const json_t *job,
+						struct roger_err *err);
 /* PUT /v1/jobs/{id}: the whole spec */
 ROGER_EXTERN int roger_metronome_req_put_job(struct roger_metronome_req *out,
 					     const char *id, const json_t *job,
 					     struct roger_err *err);
 /* DELETE /v1/jobs/{id}[?stopCurrentJobRuns=true] */
-ROGER_EXTERN int
-roger_metronome_req_delete_job(struct roger_metronome_req *out,
-			       const char *id, bool stop_runs,
-			       struct roger_err *err);
+ROGER_EXTERN int roger_metronome_req_delete_job(struct roger_metronome_req *out,
+						const char *id, bool stop_runs,
+						struct roger_err *err);
 /* POST /v1/jobs/{id}/schedules (201) */
 ROGER_EXTERN int
 roger_metronome_req_create_schedule(struct roger_metronome_req *out,
@@ -118,8 +116,7 @@ roger_metronome_req_create_schedule(struct roger_metronome_req *out,
 ROGER_EXTERN int
 roger_metronome_req_put_schedule(struct roger_metronome_req *out,
 				 const char *id, const char *schedule_id,
-				 const json_t *schedule,
-				 struct roger_err *err);
+				 const json_t *schedule, struct roger_err *err);
 /* DELETE /v1/jobs/{id}/schedules/{sid} (200, empty body) */
 ROGER_EXTERN int
 roger_metronome_req_delete_schedule(struct roger_metronome_req *out,
@@ -143,7 +140,7 @@ ROGER_EXTERN int roger_metronome_req_stop_run(struct roger_metronome_req *out,
 
 struct roger_metronome_task {
 	const char *id;
-	const char *status;       /* "TASK_RUNNING" */
+	const char *status; /* "TASK_RUNNING" */
 	const char *started_at;
 	const char *completed_at; /* NULL unless TASK_FINISHED */
 };
@@ -152,7 +149,7 @@ struct roger_metronome_run {
 	json_t *json;
 	const char *id;
 	const char *job_id;
-	const char *status;       /* INITIAL STARTING ACTIVE SUCCESS FAILED */
+	const char *status; /* INITIAL STARTING ACTIVE SUCCESS FAILED */
 	const char *created_at;
 	const char *completed_at; /* NULL while it runs */
 	struct roger_metronome_task *tasks;
@@ -162,11 +159,11 @@ struct roger_metronome_run {
 struct roger_metronome_schedule {
 	const char *id;
 	const char *cron;
-	const char *timezone;          /* "UTC" when absent */
+	const char *timezone; /* "UTC" when absent */
 	const char *concurrency_policy; /* "ALLOW" when absent */
-	bool enabled;                   /* true when absent */
-	int starting_deadline_seconds;  /* 900 when absent */
-	const char *next_run_at;        /* NULL when none */
+	bool enabled; /* true when absent */
+	int starting_deadline_seconds; /* 900 when absent */
+	const char *next_run_at; /* NULL when none */
 };
 
 /* A finished run, as the history lists it. */
@@ -193,8 +190,8 @@ struct roger_metronome_job {
 	const char *id;
 	const char *description;
 	const json_t *labels; /* object, or NULL */
-	const json_t *run;    /* object, or NULL */
-	const char *cmd;      /* run.cmd */
+	const json_t *run; /* object, or NULL */
+	const char *cmd; /* run.cmd */
 	struct roger_metronome_schedule *schedules;
 	size_t n_schedules;
 	bool has_schedules; /* `schedules` was in the reply */
@@ -212,9 +209,9 @@ ROGER_EXTERN int roger_metronome_job_parse(struct roger_metronome_job **out,
 					   const char *body, size_t len,
 					   struct roger_err *err);
 /* The same from a JSON object (takes a reference of its own). */
-ROGER_EXTERN int
-roger_metronome_job_from_json(struct roger_metronome_job **out, json_t *obj,
-			      struct roger_err *err);
+ROGER_EXTERN int roger_metronome_job_from_json(struct roger_metronome_job **out,
+					       json_t *obj,
+					       struct roger_err *err);
 ROGER_EXTERN void roger_metronome_job_free(struct roger_metronome_job *job);
 /* A label's value (borrowed), or NULL. */
 ROGER_EXTERN const char *
@@ -235,9 +232,9 @@ struct roger_metronome_jobs {
 };
 
 /* GET /v1/jobs: an array of jobs. */
-ROGER_EXTERN int
-roger_metronome_jobs_parse(struct roger_metronome_jobs **out, const char *body,
-			   size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_metronome_jobs_parse(struct roger_metronome_jobs **out,
+					    const char *body, size_t len,
+					    struct roger_err *err);
 ROGER_EXTERN void roger_metronome_jobs_free(struct roger_metronome_jobs *j);
 
 ROGER_EXTERN int roger_metronome_run_parse(struct roger_metronome_run **out,
@@ -272,11 +269,12 @@ typedef int (*roger_metronome_path_fn)(void *data, struct roger_buf *out,
  * names the request.  Returns the code, or 0 when the body says nothing
  * of use (the caller then uses roger_http_client_status_err()).
  */
-ROGER_EXTERN int
-roger_metronome_error_from_reply(struct roger_err *err, long status,
-				 const char *body, size_t len, const char *url,
-				 const char *source,
-				 roger_metronome_path_fn fn, void *data);
+ROGER_EXTERN int roger_metronome_error_from_reply(struct roger_err *err,
+						  long status, const char *body,
+						  size_t len, const char *url,
+						  const char *source,
+						  roger_metronome_path_fn fn,
+						  void *data);
 
 /* ---- the client ---------------------------------------------------------- */
 

@@ -44,7 +44,8 @@ bool roger_digest_valid(const char *s)
 	if (!s || strncmp(s, "sha256:", 7))
 		return false;
 	for (i = 7; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return i == 7 + 64;
 }
@@ -203,13 +204,11 @@ static int ref_fail(struct roger_image_ref *r, struct roger_err *err, int code,
 
 	/* The reference may hold anything: show it printable. */
 	for (const char *p = s; *p && q.len < 300; p++)
-		roger_buf_addch(&q, (unsigned char)*p < 0x20 || *p == 0x7f
-					    ? '?'
-					    : *p);
+		roger_buf_addch(
+			&q, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
 	for (const char *p = part; *p && pq.len < 300; p++)
-		roger_buf_addch(&pq, (unsigned char)*p < 0x20 || *p == 0x7f
-					     ? '?'
-					     : *p);
+		roger_buf_addch(
+			&pq, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
 	roger_err_set(err, code, "invalid image reference '%s': %s '%s'%s",
 		      q.buf, what, pq.buf, why);
 	roger_buf_release(&q);
@@ -232,9 +231,10 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 	name_end = at ? at : s + strlen(s);
 	if (at) {
 		if (!roger_digest_valid(at + 1))
-			return ref_fail(&r, err, ROGER_EINVALID,
-					"the digest", " is not 'sha256:' and 64 lower-case hex digits",
-					s, at + 1);
+			return ref_fail(
+				&r, err, ROGER_EINVALID, "the digest",
+				" is not 'sha256:' and 64 lower-case hex digits",
+				s, at + 1);
 		r.digest = strdup(at + 1);
 		if (!r.digest)
 			goto nomem;
@@ -252,9 +252,10 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 		if (!r.tag)
 			goto nomem;
 		if (!roger_image_tag_valid(r.tag))
-			return ref_fail(&r, err, ROGER_EINVALID,
-					"invalid tag", " (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')",
-					s, r.tag ? r.tag : "");
+			return ref_fail(
+				&r, err, ROGER_EINVALID, "invalid tag",
+				" (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')",
+				s, r.tag ? r.tag : "");
 		name_end = colon;
 	}
 	first_len = strcspn(s, "/");
@@ -290,9 +291,10 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 			goto nomem;
 	}
 	if (!roger_image_repository_valid(r.repository))
-		return ref_fail(&r, err, ROGER_EINVALID,
-				"invalid repository name", " (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)",
-				s, r.repository);
+		return ref_fail(
+			&r, err, ROGER_EINVALID, "invalid repository name",
+			" (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)",
+			s, r.repository);
 	if (!r.tag && !r.digest) {
 		r.tag = strdup("latest");
 		if (!r.tag)
@@ -300,15 +302,13 @@ int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
 	}
 	*out = r;
 	return 0;
-bad_registry:
-	{
-		char host[300];
+bad_registry : {
+	char host[300];
 
-		snprintf(host, sizeof(host), "%.*s", (int)first_len, s);
-		return ref_fail(&r, err, ROGER_EINVALID,
-				"invalid registry", " (host[:port])",
-				s, host);
-	}
+	snprintf(host, sizeof(host), "%.*s", (int)first_len, s);
+	return ref_fail(&r, err, ROGER_EINVALID, "invalid registry",
+			" (host[:port])", s, host);
+}
 nomem:
 	roger_image_ref_release(&r);
 	return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -383,7 +383,8 @@ static bool is_kind(const char *t, enum roger_oci_kind *kind)
 		*kind = ROGER_OCI_IMAGE;
 		return true;
 	}
-	if (!strcmp(t, ROGER_MT_DOCKER_LIST) || !strcmp(t, ROGER_MT_OCI_INDEX)) {
+	if (!strcmp(t, ROGER_MT_DOCKER_LIST) ||
+	    !strcmp(t, ROGER_MT_OCI_INDEX)) {
 		*kind = ROGER_OCI_INDEX;
 		return true;
 	}
@@ -416,12 +417,13 @@ static int desc_parse(struct roger_oci_desc *d, json_t *j, const char *where,
 		return roger_err_set(err, ROGER_EINVALID, "%s is not an object",
 				     where);
 	if (!json_is_string(mt) || !json_string_length(mt))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s has no mediaType", where);
-	if (!json_is_string(dg) || !roger_digest_valid(json_string_value(dg)))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s: digest is not 'sha256:' and 64 lower-case hex digits",
+		return roger_err_set(err, ROGER_EINVALID, "%s has no mediaType",
 				     where);
+	if (!json_is_string(dg) || !roger_digest_valid(json_string_value(dg)))
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"%s: digest is not 'sha256:' and 64 lower-case hex digits",
+			where);
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
 		return roger_err_set(err, ROGER_EINVALID,
 				     "%s: size is not a non-negative integer",
@@ -436,19 +438,20 @@ static int desc_parse(struct roger_oci_desc *d, json_t *j, const char *where,
 	pf = json_object_get(j, "platform");
 	if (!pf || json_is_null(pf))
 		return 0;
-	if (!json_is_object(pf) ||
-	    !json_is_string(json_object_get(pf, "os")) ||
+	if (!json_is_object(pf) || !json_is_string(json_object_get(pf, "os")) ||
 	    !json_is_string(json_object_get(pf, "architecture")) ||
 	    (json_object_get(pf, "variant") &&
 	     !json_is_string(json_object_get(pf, "variant"))))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "%s: platform needs string 'os' and 'architecture'",
-				     where);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"%s: platform needs string 'os' and 'architecture'",
+			where);
 	d->os = strdup(json_string_value(json_object_get(pf, "os")));
-	d->arch = strdup(json_string_value(json_object_get(pf, "architecture")));
+	d->arch =
+		strdup(json_string_value(json_object_get(pf, "architecture")));
 	if (json_object_get(pf, "variant"))
-		d->variant =
-			strdup(json_string_value(json_object_get(pf, "variant")));
+		d->variant = strdup(
+			json_string_value(json_object_get(pf, "variant")));
 	if (!d->os || !d->arch ||
 	    (json_object_get(pf, "variant") && !d->variant))
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -494,10 +497,11 @@ static int manifest_type(char *out, size_t size, json_t *root,
 	enum roger_oci_kind kind;
 
 	bare_type(ct, sizeof(ct), content_type);
-	if (schema1_type(ct) || (json_is_integer(version) &&
-				 json_integer_value(version) == 1))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "a schema 1 manifest, which roger does not read (push the image again with a current client to get a schema 2 one)");
+	if (schema1_type(ct) ||
+	    (json_is_integer(version) && json_integer_value(version) == 1))
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"a schema 1 manifest, which roger does not read (push the image again with a current client to get a schema 2 one)");
 	if (!json_is_integer(version) || json_integer_value(version) != 2)
 		return roger_err_set(err, ROGER_EINVALID,
 				     "schemaVersion is not 2");
@@ -508,21 +512,22 @@ static int manifest_type(char *out, size_t size, json_t *root,
 		const char *d = json_string_value(declared);
 
 		if (!is_kind(d, &kind))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "unsupported manifest media type '%s'",
-					     d);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"unsupported manifest media type '%s'", d);
 		if (!generic_type(ct) && strcmp(ct, d))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "the manifest says it is '%s' but was served as '%s'",
-					     d, ct);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"the manifest says it is '%s' but was served as '%s'",
+				d, ct);
 		snprintf(out, size, "%s", d);
 		return 0;
 	}
 	if (!generic_type(ct)) {
 		if (!is_kind(ct, &kind))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "unsupported manifest media type '%s'",
-					     ct);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"unsupported manifest media type '%s'", ct);
 		snprintf(out, size, "%s", ct);
 		return 0;
 	}
@@ -534,8 +539,9 @@ static int manifest_type(char *out, size_t size, json_t *root,
 		snprintf(out, size, "%s", ROGER_MT_OCI_MANIFEST);
 		return 0;
 	}
-	return roger_err_set(err, ROGER_EINVALID,
-			     "neither a manifest nor an index (no mediaType, config or manifests)");
+	return roger_err_set(
+		err, ROGER_EINVALID,
+		"neither a manifest nor an index (no mediaType, config or manifests)");
 }
 
 int roger_oci_manifest_parse(struct roger_oci_manifest **out,
@@ -568,8 +574,8 @@ int roger_oci_manifest_parse(struct roger_oci_manifest **out,
 	is_kind(type, &m->kind);
 	if (m->kind == ROGER_OCI_INDEX) {
 		rc = desc_array(&m->manifests, &m->n_manifests,
-				json_object_get(root, "manifests"),
-				"manifests", true, err);
+				json_object_get(root, "manifests"), "manifests",
+				true, err);
 		goto out;
 	}
 	rc = desc_parse(&m->config, json_object_get(root, "config"), "config",
@@ -633,10 +639,11 @@ int roger_oci_index_select(const struct roger_oci_desc **out,
 		if (have.len > 400)
 			break;
 	}
-	rc = roger_err_set(err, ROGER_ENOTFOUND,
-			   "no image for platform %s/%s%s%s in the index (it has: %s)",
-			   os, arch, variant ? "/" : "", variant ? variant : "",
-			   have.len ? have.buf : "no platforms");
+	rc = roger_err_set(
+		err, ROGER_ENOTFOUND,
+		"no image for platform %s/%s%s%s in the index (it has: %s)", os,
+		arch, variant ? "/" : "", variant ? variant : "",
+		have.len ? have.buf : "no platforms");
 	roger_buf_release(&have);
 	return rc;
 }
@@ -713,17 +720,20 @@ int roger_oci_config_parse(json_t **out, const char *body, size_t len,
 		goto out;
 	}
 	json_array_foreach(ids, i, v) {
-		if (!json_is_string(v) || !roger_digest_valid(json_string_value(v))) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "rootfs.diff_ids[%zu] is not a sha256 digest",
-					   i);
+		if (!json_is_string(v) ||
+		    !roger_digest_valid(json_string_value(v))) {
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"rootfs.diff_ids[%zu] is not a sha256 digest",
+				i);
 			goto out;
 		}
 	}
 	if (json_array_size(ids) != n_layers) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "rootfs.diff_ids has %zu entries for %zu layers",
-				   json_array_size(ids), n_layers);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"rootfs.diff_ids has %zu entries for %zu layers",
+			json_array_size(ids), n_layers);
 		goto out;
 	}
 	cfg = json_object_get(root, "config");
@@ -732,14 +742,14 @@ int roger_oci_config_parse(json_t **out, const char *body, size_t len,
 				   "'config' is not an object");
 		goto out;
 	}
-	for (const char *const *k = (const char *const[]){ "Env", "Entrypoint",
-							    "Cmd", NULL };
+	for (const char *const *k =
+		     (const char *const[]){ "Env", "Entrypoint", "Cmd", NULL };
 	     json_is_object(cfg) && *k; k++) {
 		v = json_object_get(cfg, *k);
 		if (v && !json_is_null(v) && !string_array(v)) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "config.%s is not an array of strings",
-					   *k);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"config.%s is not an array of strings", *k);
 			goto out;
 		}
 	}
@@ -752,16 +762,17 @@ int roger_oci_config_parse(json_t **out, const char *body, size_t len,
 		}
 		json_array_foreach(history, i, v) {
 			if (!json_is_object(v)) {
-				rc = roger_err_set(err, ROGER_EINVALID,
-						   "history[%zu] is not an object",
-						   i);
+				rc = roger_err_set(
+					err, ROGER_EINVALID,
+					"history[%zu] is not an object", i);
 				goto out;
 			}
 		}
 		if (history_layers(history) > n_layers) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "'history' has %zu layer entries for %zu layers",
-					   history_layers(history), n_layers);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"'history' has %zu layer entries for %zu layers",
+				history_layers(history), n_layers);
 			goto out;
 		}
 	}
@@ -801,7 +812,8 @@ static int env_set(json_t *env, const char *entry, struct roger_err *err)
 		const char *s = json_string_value(v);
 
 		if (s && !strncmp(s, entry, n) && (s[n] == '=' || !s[n]))
-			return json_array_set_new(env, i, json_string(entry)) < 0
+			return json_array_set_new(env, i, json_string(entry)) <
+					       0
 				       ? roger_err_set(err, ROGER_ENOMEM,
 						       "out of memory")
 				       : 0;
@@ -857,7 +869,8 @@ int roger_oci_config_derive(json_t **out, const json_t *base,
 	if (c->workdir &&
 	    json_object_set_new(cfg, "WorkingDir", json_string(c->workdir)) < 0)
 		goto nomem;
-	if (c->user && json_object_set_new(cfg, "User", json_string(c->user)) < 0)
+	if (c->user &&
+	    json_object_set_new(cfg, "User", json_string(c->user)) < 0)
 		goto nomem;
 	env = json_object_get(cfg, "Env");
 	if (!json_is_array(env)) {
@@ -877,14 +890,14 @@ int roger_oci_config_derive(json_t **out, const json_t *base,
 		if (!c->cmd && json_object_set_new(cfg, "Cmd", json_null()) < 0)
 			goto nomem;
 	}
-	if (c->cmd &&
-	    json_object_set_new(cfg, "Cmd", strings_json(c->cmd)) < 0)
+	if (c->cmd && json_object_set_new(cfg, "Cmd", strings_json(c->cmd)) < 0)
 		goto nomem;
 	rootfs = json_object_get(doc, "rootfs");
 	if (!json_is_object(rootfs)) {
 		rootfs = json_object();
 		if (json_object_set_new(doc, "rootfs", rootfs) < 0 ||
-		    json_object_set_new(rootfs, "type", json_string("layers")) < 0)
+		    json_object_set_new(rootfs, "type", json_string("layers")) <
+			    0)
 			goto nomem;
 	}
 	ids = json_object_get(rootfs, "diff_ids");
@@ -904,12 +917,14 @@ int roger_oci_config_derive(json_t **out, const json_t *base,
 	for (have = history_layers(history); have < n_base_layers; have++)
 		if (json_array_append_new(
 			    history,
-			    history_entry(c->created, NULL,
-					  "a layer of the base image, whose config had no history entry for it")) <
+			    history_entry(
+				    c->created, NULL,
+				    "a layer of the base image, whose config had no history entry for it")) <
 		    0)
 			goto nomem;
-	if (json_array_append_new(history, history_entry(c->created,
-							 c->created_by, NULL)) < 0)
+	if (json_array_append_new(
+		    history, history_entry(c->created, c->created_by, NULL)) <
+	    0)
 		goto nomem;
 	*out = doc;
 	return 0;
@@ -953,10 +968,10 @@ int roger_oci_manifest_docker(json_t **out, const struct roger_oci_desc *config,
 		if (!roger_oci_layer_gzip(layers[i].media_type)) {
 			json_decref(arr);
 			json_decref(doc);
-			return roger_err_set(err, ROGER_EINVALID,
-					     "layer %s is '%s', not a gzip tar that a Docker schema 2 manifest can name",
-					     layers[i].digest,
-					     layers[i].media_type);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"layer %s is '%s', not a gzip tar that a Docker schema 2 manifest can name",
+				layers[i].digest, layers[i].media_type);
 		}
 		if (json_array_append_new(arr, desc_json(ROGER_MT_DOCKER_LAYER,
 							 &layers[i])) < 0)
@@ -976,8 +991,8 @@ nomem:
 
 int roger_oci_json_dump(struct roger_buf *out, const json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS |
-					  JSON_ENCODE_ANY);
+	char *s = json_dumps(doc,
+			     JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	int rc;
 
 	if (!s)
@@ -1012,9 +1027,8 @@ static bool empty_detail(const json_t *d)
 	       (json_is_string(d) && json_string_length(d) == 0);
 }
 
-int roger_oci_error_summary(struct roger_buf *out, char *code,
-			    size_t code_size, const char *body, size_t len,
-			    size_t max)
+int roger_oci_error_summary(struct roger_buf *out, char *code, size_t code_size,
+			    const char *body, size_t len, size_t max)
 {
 	json_t *root, *errors, *e;
 	size_t start = out->len, i;
@@ -1030,7 +1044,8 @@ int roger_oci_error_summary(struct roger_buf *out, char *code,
 	}
 	json_array_foreach(errors, i, e) {
 		const char *c = json_string_value(json_object_get(e, "code"));
-		const char *m = json_string_value(json_object_get(e, "message"));
+		const char *m =
+			json_string_value(json_object_get(e, "message"));
 		json_t *d = json_object_get(e, "detail");
 		char *dtext = NULL;
 
@@ -1051,9 +1066,10 @@ int roger_oci_error_summary(struct roger_buf *out, char *code,
 		if (!empty_detail(d))
 			dtext = json_is_string(d)
 					? strdup(json_string_value(d))
-					: json_dumps(d, JSON_COMPACT |
-								JSON_SORT_KEYS |
-								JSON_ENCODE_ANY);
+					: json_dumps(d,
+						     JSON_COMPACT |
+							     JSON_SORT_KEYS |
+							     JSON_ENCODE_ANY);
 		if (rc == 0 && dtext && strlen(dtext) <= DETAIL_MAX) {
 			rc = add_printable(out, " (", 2, start, max);
 			if (rc == 0)

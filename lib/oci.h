@@ -29,18 +29,18 @@ struct roger_err;
 
 /* ---- media types --------------------------------------------------------- */
 
-#define ROGER_MT_DOCKER_MANIFEST                                               \
+#define ROGER_MT_DOCKER_MANIFEST \
 	"application/vnd.docker.distribution.manifest.v2+json"
-#define ROGER_MT_DOCKER_LIST                                                   \
+#define ROGER_MT_DOCKER_LIST \
 	"application/vnd.docker.distribution.manifest.list.v2+json"
 #define ROGER_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define ROGER_MT_DOCKER_LAYER                                                  \
+#define ROGER_MT_DOCKER_LAYER \
 	"application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define ROGER_MT_DOCKER_FOREIGN                                                \
+#define ROGER_MT_DOCKER_FOREIGN \
 	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-#define ROGER_MT_DOCKER_SCHEMA1                                                \
+#define ROGER_MT_DOCKER_SCHEMA1 \
 	"application/vnd.docker.distribution.manifest.v1+json"
-#define ROGER_MT_DOCKER_SCHEMA1_SIGNED                                         \
+#define ROGER_MT_DOCKER_SCHEMA1_SIGNED \
 	"application/vnd.docker.distribution.manifest.v1+prettyjws"
 #define ROGER_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define ROGER_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -49,9 +49,9 @@ struct roger_err;
 #define ROGER_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 
 /* What a client sends as Accept for manifests (the contract's client rule). */
-#define ROGER_OCI_MANIFEST_ACCEPT                                              \
-	ROGER_MT_DOCKER_MANIFEST ", " ROGER_MT_DOCKER_LIST                     \
-				 ", " ROGER_MT_OCI_MANIFEST                    \
+#define ROGER_OCI_MANIFEST_ACCEPT                           \
+	ROGER_MT_DOCKER_MANIFEST ", " ROGER_MT_DOCKER_LIST  \
+				 ", " ROGER_MT_OCI_MANIFEST \
 				 ", " ROGER_MT_OCI_INDEX
 
 /* ---- digests ------------------------------------------------------------- */
@@ -79,10 +79,10 @@ ROGER_EXTERN void roger_digest_of(char *out, const void *data, size_t len);
  * reference with neither tag nor digest means the tag "latest".
  */
 struct roger_image_ref {
-	char *registry;   /* "127.0.0.1:5000", "docker.io" */
+	char *registry; /* "127.0.0.1:5000", "docker.io" */
 	char *repository; /* "web/hello", "library/debian" */
-	char *tag;        /* NULL when only a digest was given */
-	char *digest;     /* "sha256:...", or NULL */
+	char *tag; /* NULL when only a digest was given */
+	char *digest; /* "sha256:...", or NULL */
 };
 
 /*
@@ -91,8 +91,8 @@ struct roger_image_ref {
  * repository grammar, a name over 255 characters, a tag over 128, a
  * digest that is not sha256 with 64 hex digits.  ROGER_ENOMEM.
  */
-ROGER_EXTERN int roger_image_ref_parse(struct roger_image_ref *out, const char *s,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_image_ref_parse(struct roger_image_ref *out,
+				       const char *s, struct roger_err *err);
 ROGER_EXTERN void roger_image_ref_release(struct roger_image_ref *r);
 
 /*
@@ -100,7 +100,7 @@ ROGER_EXTERN void roger_image_ref_release(struct roger_image_ref *r);
  * then ":tag" when there is one, then "@digest" when there is one.
  */
 ROGER_EXTERN int roger_image_ref_format(struct roger_buf *out,
-			   const struct roger_image_ref *r);
+					const struct roger_image_ref *r);
 
 /* The host[:port] whose API serves `registry` (docker.io's is another). */
 ROGER_EXTERN const char *roger_image_ref_api_host(const char *registry);
@@ -118,19 +118,19 @@ struct roger_oci_desc {
 	char *media_type;
 	char digest[ROGER_DIGEST_SIZE];
 	int64_t size;
-	char *os;       /* index entries only; NULL otherwise */
+	char *os; /* index entries only; NULL otherwise */
 	char *arch;
-	char *variant;  /* NULL when absent */
+	char *variant; /* NULL when absent */
 };
 
 enum roger_oci_kind {
 	ROGER_OCI_IMAGE = 1, /* Docker schema 2 or OCI image manifest */
-	ROGER_OCI_INDEX,     /* Docker manifest list or OCI index */
+	ROGER_OCI_INDEX, /* Docker manifest list or OCI index */
 };
 
 struct roger_oci_manifest {
 	enum roger_oci_kind kind;
-	char *media_type;             /* one of the four ROGER_MT_* kinds */
+	char *media_type; /* one of the four ROGER_MT_* kinds */
 	struct roger_oci_desc config; /* images */
 	struct roger_oci_desc *layers; /* images, base first */
 	size_t n_layers;
@@ -148,8 +148,9 @@ struct roger_oci_manifest {
  * sha256, a negative size) are ROGER_EINVALID, with what is wrong.
  */
 ROGER_EXTERN int roger_oci_manifest_parse(struct roger_oci_manifest **out,
-			     const char *content_type, const char *body,
-			     size_t len, struct roger_err *err);
+					  const char *content_type,
+					  const char *body, size_t len,
+					  struct roger_err *err);
 ROGER_EXTERN void roger_oci_manifest_free(struct roger_oci_manifest *m);
 
 /*
@@ -159,9 +160,10 @@ ROGER_EXTERN void roger_oci_manifest_free(struct roger_oci_manifest *m);
  * platforms the index has, when none matches.
  */
 ROGER_EXTERN int roger_oci_index_select(const struct roger_oci_desc **out,
-			   const struct roger_oci_manifest *idx, const char *os,
-			   const char *arch, const char *variant,
-			   struct roger_err *err);
+					const struct roger_oci_manifest *idx,
+					const char *os, const char *arch,
+					const char *variant,
+					struct roger_err *err);
 
 /* Whether a layer of this media type is a gzip tar roger can reference. */
 ROGER_EXTERN bool roger_oci_layer_gzip(const char *media_type);
@@ -176,20 +178,21 @@ ROGER_EXTERN bool roger_oci_layer_gzip(const char *media_type);
  * entry per layer.  *out is the whole document (new reference), unknown
  * members kept, so that a derived image keeps everything of its base.
  */
-ROGER_EXTERN int roger_oci_config_parse(json_t **out, const char *body, size_t len,
-			   size_t n_layers, struct roger_err *err);
+ROGER_EXTERN int roger_oci_config_parse(json_t **out, const char *body,
+					size_t len, size_t n_layers,
+					struct roger_err *err);
 
 /* What the image builder changes in a base config (everything borrowed). */
 struct roger_oci_config_change {
-	const char *workdir;              /* WorkingDir; NULL: keep */
-	const char *user;                 /* User; NULL: keep */
-	const char *const *env;           /* NAME=VALUE, NULL-terminated */
-	const char *const *entrypoint;    /* NULL-terminated; NULL: keep */
-	const char *const *cmd;           /* NULL-terminated; NULL: keep */
-	const char *diff_id;              /* the new layer's "sha256:..." */
-	const char *created;              /* RFC 3339 time of every new date */
-	const char *created_by;           /* history entry of the new layer */
-	const char *os, *arch;            /* set when the base has none */
+	const char *workdir; /* WorkingDir; NULL: keep */
+	const char *user; /* User; NULL: keep */
+	const char *const *env; /* NAME=VALUE, NULL-terminated */
+	const char *const *entrypoint; /* NULL-terminated; NULL: keep */
+	const char *const *cmd; /* NULL-terminated; NULL: keep */
+	const char *diff_id; /* the new layer's "sha256:..." */
+	const char *created; /* RFC 3339 time of every new date */
+	const char *created_by; /* history entry of the new layer */
+	const char *os, *arch; /* set when the base has none */
 };
 
 /*
@@ -203,10 +206,10 @@ struct roger_oci_config_change {
  * need), then the new layer's.  ROGER_EINVALID for an env entry without
  * '=' or a name that is empty.
  */
-ROGER_EXTERN int roger_oci_config_derive(json_t **out, const json_t *base,
-			    size_t n_base_layers,
-			    const struct roger_oci_config_change *c,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_oci_config_derive(json_t **out, const json_t *base, size_t n_base_layers,
+			const struct roger_oci_config_change *c,
+			struct roger_err *err);
 
 /*
  * A Docker schema 2 manifest (new reference) for `config` and `layers`:
@@ -214,9 +217,11 @@ ROGER_EXTERN int roger_oci_config_derive(json_t **out, const json_t *base,
  * as the Docker type (the same bytes; Docker manifests name Docker
  * types).  ROGER_EINVALID for a layer that is not a gzip tar.
  */
-ROGER_EXTERN int roger_oci_manifest_docker(json_t **out, const struct roger_oci_desc *config,
-			      const struct roger_oci_desc *layers,
-			      size_t n_layers, struct roger_err *err);
+ROGER_EXTERN int roger_oci_manifest_docker(json_t **out,
+					   const struct roger_oci_desc *config,
+					   const struct roger_oci_desc *layers,
+					   size_t n_layers,
+					   struct roger_err *err);
 
 /*
  * The bytes roger hashes for a JSON document: compact, keys sorted,
@@ -238,8 +243,8 @@ ROGER_EXTERN int roger_oci_json_dump(struct roger_buf *out, const json_t *doc);
  * was an envelope, 0 when it was not (nothing appended), ROGER_ENOMEM.
  */
 ROGER_EXTERN int roger_oci_error_summary(struct roger_buf *out, char *code,
-			    size_t code_size, const char *body, size_t len,
-			    size_t max);
+					 size_t code_size, const char *body,
+					 size_t len, size_t max);
 
 ROGER_END_DECLS
 

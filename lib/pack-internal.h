@@ -32,9 +32,9 @@ struct roger_seg_index;
 struct roger_seg_table;
 
 enum roger_pack_source {
-	ROGER_PACK_FROM_COMMIT,   /* `what`: a full commit id */
+	ROGER_PACK_FROM_COMMIT, /* `what`: a full commit id */
 	ROGER_PACK_FROM_WORKTREE, /* `what`: the work tree's root */
-	ROGER_PACK_FROM_DIR,      /* `what`: a directory (a build's export) */
+	ROGER_PACK_FROM_DIR, /* `what`: a directory (a build's export) */
 };
 
 /*
@@ -75,9 +75,9 @@ int roger_pack_export_worktree(struct roger_ctx *ctx, struct roger_repo *repo,
 
 struct roger_run_opts {
 	const char *command; /* run by /bin/sh -c */
-	const char *dir;     /* working directory */
+	const char *dir; /* working directory */
 	const char *const *env; /* extra NAME=VALUE entries, NULL-terminated */
-	int timeout;         /* seconds */
+	int timeout; /* seconds */
 	void (*output_fn)(void *data, const char *line);
 	void *output_data;
 	struct roger_buf *tail; /* receives the last lines on failure */

@@ -69,9 +69,8 @@ struct content {
 	char *buf; /* the walker's read buffer (borrowed) */
 };
 
-static int content_open_blob(struct content *c, git_odb *odb,
-			     const git_oid *id, const char *path,
-			     struct roger_err *err)
+static int content_open_blob(struct content *c, git_odb *odb, const git_oid *id,
+			     const char *path, struct roger_err *err)
 {
 	git_object_t type;
 	size_t len;
@@ -106,8 +105,8 @@ static int content_open_file(struct content *c, int dirfd, const char *name,
 static int content_next(struct content *c, const char **p, size_t *n,
 			const char *path, struct roger_err *err)
 {
-	size_t want = c->size - c->done < READ_CHUNK ? c->size - c->done
-						     : READ_CHUNK;
+	size_t want =
+		c->size - c->done < READ_CHUNK ? c->size - c->done : READ_CHUNK;
 	ssize_t got;
 
 	*n = 0;
@@ -129,12 +128,14 @@ static int content_next(struct content *c, const char **p, size_t *n,
 			got = read(c->fd, c->buf, want);
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
-			return roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
-					     path, strerror(errno));
+			return roger_err_set(err, ROGER_EIO,
+					     "cannot read '%s': %s", path,
+					     strerror(errno));
 	}
 	if (got == 0)
 		return roger_err_set(err, ROGER_EIO,
-				     "'%s' changed while it was packaged", path);
+				     "'%s' changed while it was packaged",
+				     path);
 	*n = (size_t)got;
 	c->done += (uint64_t)got;
 	return 0;
@@ -159,7 +160,7 @@ struct file_ref {
 	bool exec;
 	git_repository *git; /* a commit's blob `oid` in this repository */
 	git_oid oid;
-	const char *abs;     /* or a file on disk */
+	const char *abs; /* or a file on disk */
 };
 
 struct sink_ops {
@@ -181,8 +182,8 @@ struct tar_sink {
 	struct archive_entry *entry;
 	struct roger_seg *seg;
 	EVP_MD_CTX *md;
-	EVP_MD_CTX *tar_md;   /* layers: the uncompressed stream's digest */
-	const char *prefix;   /* layers: the directory entries go under */
+	EVP_MD_CTX *tar_md; /* layers: the uncompressed stream's digest */
+	const char *prefix; /* layers: the directory entries go under */
 	struct roger_buf name; /* prefix + '/' + path */
 	int64_t mtime;
 	roger_pack_write_fn fn;
@@ -224,8 +225,7 @@ static la_ssize_t tar_cb(struct archive *a, void *client, const void *buf,
 	return (la_ssize_t)len;
 }
 
-static int tar_fail(struct tar_sink *t, const char *path,
-		    struct roger_err *err)
+static int tar_fail(struct tar_sink *t, const char *path, struct roger_err *err)
 {
 	if (t->cb_rc < 0) {
 		roger_err_set(err, t->cb_rc, "%s", t->cb_err.msg);
@@ -245,11 +245,14 @@ static void quote_name(struct roger_buf *out, const char *name)
 	size_t len = strlen(name);
 
 	for (size_t i = 0; i < len;) {
-		size_t n = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+		size_t n = s[i] < 0x80   ? 1
+			   : s[i] < 0xe0 ? 2
+			   : s[i] < 0xf0 ? 3
+					 : 4;
 
 		if (s[i] >= 0x20 && s[i] != 0x7f &&
-		    (n == 1 || (i + n <= len &&
-				roger_utf8_valid(name + i, n)))) {
+		    (n == 1 ||
+		     (i + n <= len && roger_utf8_valid(name + i, n)))) {
 			roger_buf_add(out, name + i, n);
 			i += n;
 		} else {
@@ -269,13 +272,15 @@ static int name_error(const char *path, const char *target,
 	if (target)
 		quote_name(&tq, target);
 	if (!roger_utf8_valid(path, strlen(path)))
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "file name '%s' is not valid UTF-8: artifacts hold UTF-8 names only; rename it, or leave it out with build.exclude or export-ignore",
-				   q.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"file name '%s' is not valid UTF-8: artifacts hold UTF-8 names only; rename it, or leave it out with build.exclude or export-ignore",
+			q.buf);
 	else
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "symbolic link '%s' points to '%s', which is not valid UTF-8: artifacts hold UTF-8 names only",
-				   q.buf, tq.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"symbolic link '%s' points to '%s', which is not valid UTF-8: artifacts hold UTF-8 names only",
+			q.buf, tq.buf);
 	roger_buf_release(&q);
 	roger_buf_release(&tq);
 	return rc;
@@ -294,7 +299,8 @@ static int tar_header(struct tar_sink *t, const char *path, unsigned type,
 		roger_buf_reset(&t->name);
 		if (roger_buf_addf(&t->name, "%s%s%s", t->prefix,
 				   *path ? "/" : "", path) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		path = t->name.buf;
 	}
 	/*
@@ -334,8 +340,7 @@ static int tar_link(void *sink, const char *path, const char *target,
 	return rc;
 }
 
-static int note_lfs(struct tar_sink *t, const char *path,
-		    struct roger_err *err)
+static int note_lfs(struct tar_sink *t, const char *path, struct roger_err *err)
 {
 	struct roger_pack_stats *s = t->stats;
 
@@ -344,7 +349,8 @@ static int note_lfs(struct tar_sink *t, const char *path,
 		char **v = realloc(s->lfs_pointers, na * sizeof(*v));
 
 		if (!v)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		s->lfs_pointers = v;
 		t->lfs_alloc = na;
 	}
@@ -383,7 +389,6 @@ static int tar_file(void *sink, const char *path, bool exec, struct content *c,
 		t->stats->files++;
 	return rc;
 }
-
 
 /* The export sink writes the entries under a directory. */
 struct dir_sink {
@@ -437,8 +442,8 @@ static int dir_file(void *sink, const char *path, bool exec, struct content *c,
 					   strerror(errno));
 	}
 	if (close(fd) < 0 && rc == 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
-				   abs, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", abs,
+				   strerror(errno));
 	return rc;
 }
 
@@ -456,7 +461,8 @@ static int dir_link(void *sink, const char *path, const char *target,
 	return 0;
 }
 
-static const struct sink_ops dir_ops = { dir_dir, dir_file, dir_link, NULL, NULL };
+static const struct sink_ops dir_ops = { dir_dir, dir_file, dir_link, NULL,
+					 NULL };
 
 /* ---- the walker --------------------------------------------------------- */
 
@@ -464,17 +470,18 @@ struct walker {
 	struct roger_ctx *ctx;
 	const struct sink_ops *ops;
 	void *sink;
-	bool filter;                    /* export-ignore and exclude apply */
+	bool filter; /* export-ignore and exclude apply */
 	struct roger_pattern_list *attrs; /* the attribute stack */
 	size_t n_attrs, alloc_attrs, floor;
 	struct roger_pattern_list exclude;
-	size_t archive_off;             /* full path offset of archive paths */
-	const char *roger_dir;          /* full path of the project's .roger */
-	struct roger_buf full;          /* the current path from the top root */
-	bool defer_dirs;                /* write a directory with its first entry */
-	size_t *dir_len;                /* full path length of each open directory */
-	size_t depth, alloc_depth, written; /* open directories, those written */
-	char *buf;                      /* READ_CHUNK bytes */
+	size_t archive_off; /* full path offset of archive paths */
+	const char *roger_dir; /* full path of the project's .roger */
+	struct roger_buf full; /* the current path from the top root */
+	bool defer_dirs; /* write a directory with its first entry */
+	size_t *dir_len; /* full path length of each open directory */
+	size_t depth, alloc_depth,
+		written; /* open directories, those written */
+	char *buf; /* READ_CHUNK bytes */
 	uint64_t files, bytes;
 	roger_pack_progress_fn progress_fn;
 	void *progress_data;
@@ -507,7 +514,8 @@ static int push_attrs(struct walker *w, const char *base, const char *text,
 			realloc(w->attrs, na * sizeof(*v));
 
 		if (!v)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		w->attrs = v;
 		w->alloc_attrs = na;
 	}
@@ -585,9 +593,8 @@ static bool skipped(const struct walker *w, bool is_dir)
 	if (!w->filter)
 		return false;
 	for (size_t i = w->n_attrs; i-- > w->floor;) {
-		const struct roger_pattern *pat =
-			roger_pattern_list_match(&w->attrs[i], w->full.buf,
-						 is_dir);
+		const struct roger_pattern *pat = roger_pattern_list_match(
+			&w->attrs[i], w->full.buf, is_dir);
 
 		if (pat)
 			return pat->value == 1;
@@ -658,7 +665,8 @@ static int enter_dir(struct walker *w, struct roger_err *err)
 		size_t *v = realloc(w->dir_len, na * sizeof(*v));
 
 		if (!v)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		w->dir_len = v;
 		w->alloc_depth = na;
 	}
@@ -675,9 +683,8 @@ static void leave_dir(struct walker *w)
 		w->written = w->depth;
 }
 
-static int walk_tree(struct walker *w, git_repository *git,
-		     const char *workdir, size_t prefix_len, git_tree *tree,
-		     struct roger_err *err);
+static int walk_tree(struct walker *w, git_repository *git, const char *workdir,
+		     size_t prefix_len, git_tree *tree, struct roger_err *err);
 
 /* A gitlink: the submodule's tree at its recorded commit. */
 static int walk_submodule(struct walker *w, const char *workdir,
@@ -698,16 +705,18 @@ static int walk_submodule(struct walker *w, const char *workdir,
 	if (!abs)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (git_repository_open(&sub, abs) < 0) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "submodule '%s' is not checked out; run 'git submodule update --init --recursive', or leave it out with build.exclude",
-				   w->full.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"submodule '%s' is not checked out; run 'git submodule update --init --recursive', or leave it out with build.exclude",
+			w->full.buf);
 		goto out;
 	}
 	if (git_commit_lookup(&commit, sub, id) < 0 ||
 	    git_commit_tree(&tree, commit) < 0) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "submodule '%s' does not have commit %s; run 'git submodule update --init --recursive'",
-				   w->full.buf, hex);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"submodule '%s' does not have commit %s; run 'git submodule update --init --recursive'",
+			w->full.buf, hex);
 		goto out;
 	}
 	rc = enter_dir(w, err);
@@ -762,7 +771,8 @@ static int walk_blob(struct walker *w, git_repository *git,
 				 (size_t)git_blob_rawsize(blob));
 		git_blob_free(blob);
 		if (!target)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		rc = flush_dirs(w, err);
 		if (rc == 0)
 			rc = w->ops->link(w->sink, archive_path(w), target,
@@ -789,15 +799,15 @@ static int walk_blob(struct walker *w, git_repository *git,
 				       w->full.buf, err);
 	if (rc == 0)
 		rc = w->ops->file(w->sink, archive_path(w),
-				  mode == GIT_FILEMODE_BLOB_EXECUTABLE, &c, err);
+				  mode == GIT_FILEMODE_BLOB_EXECUTABLE, &c,
+				  err);
 	content_close(&c);
 	git_odb_free(odb);
 	return rc < 0 ? rc : step(w, c.size, err);
 }
 
-static int walk_tree(struct walker *w, git_repository *git,
-		     const char *workdir, size_t prefix_len, git_tree *tree,
-		     struct roger_err *err)
+static int walk_tree(struct walker *w, git_repository *git, const char *workdir,
+		     size_t prefix_len, git_tree *tree, struct roger_err *err)
 {
 	size_t n = git_tree_entrycount(tree);
 	size_t base = w->full.len;
@@ -831,7 +841,8 @@ static int walk_tree(struct walker *w, git_repository *git,
 			continue;
 		}
 		if (git_tree_lookup(&sub, git, git_tree_entry_id(te)) < 0) {
-			rc = roger_repo_git_error(err, ROGER_ERROR, w->full.buf);
+			rc = roger_repo_git_error(err, ROGER_ERROR,
+						  w->full.buf);
 			continue;
 		}
 		rc = enter_dir(w, err);
@@ -938,8 +949,8 @@ static int walk_fs(struct walker *w, struct wt_repo *r, int dirfd,
 		   const char *abs, struct roger_err *err);
 
 /* Whether the work-tree walk keeps the current path (git's view). */
-static int wt_keep(struct walker *w, struct wt_repo *r, bool is_dir,
-		   bool *keep, bool *submodule, struct roger_err *err)
+static int wt_keep(struct walker *w, struct wt_repo *r, bool is_dir, bool *keep,
+		   bool *submodule, struct roger_err *err)
 {
 	const char *rel = w->full.buf + r->prefix_len;
 	const git_index_entry *ie;
@@ -962,7 +973,8 @@ static int wt_keep(struct walker *w, struct wt_repo *r, bool is_dir,
 		int found;
 
 		if (roger_buf_addf(&prefix, "%s/", rel) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		found = git_index_find_prefix(&pos, r->index, prefix.buf);
 		roger_buf_release(&prefix);
 		if (found == 0)
@@ -984,9 +996,10 @@ static int walk_fs_submodule(struct walker *w, const char *abs, int fd,
 
 	if (git_repository_open(&sub.git, abs) < 0 ||
 	    git_repository_index(&sub.index, sub.git) < 0) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "submodule '%s' is not checked out; run 'git submodule update --init --recursive', or leave it out with build.exclude",
-				   w->full.buf);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"submodule '%s' is not checked out; run 'git submodule update --init --recursive', or leave it out with build.exclude",
+			w->full.buf);
 		goto out;
 	}
 	rc = enter_dir(w, err);
@@ -1024,8 +1037,8 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 		return 0;
 	if (S_ISLNK(e->mode)) {
 		char target[4096];
-		ssize_t n = readlinkat(dirfd, e->name, target,
-				       sizeof(target) - 1);
+		ssize_t n =
+			readlinkat(dirfd, e->name, target, sizeof(target) - 1);
 
 		if (n < 0)
 			return roger_err_set(err, ROGER_EIO,
@@ -1043,7 +1056,8 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 
 		child = roger_path_join(abs, e->name);
 		if (!child)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		ref.exec = (e->mode & S_IXUSR) != 0;
 		ref.abs = child;
 		rc = flush_dirs(w, err);
@@ -1064,8 +1078,10 @@ static int walk_fs_entry(struct walker *w, struct wt_repo *r, int dirfd,
 		return rc < 0 ? rc : step(w, c.size, err);
 	}
 	if (!e->is_dir) {
-		roger_warn(w->ctx, "'%s' is neither a file, a link nor a directory, ignoring",
-			   w->full.buf);
+		roger_warn(
+			w->ctx,
+			"'%s' is neither a file, a link nor a directory, ignoring",
+			w->full.buf);
 		return 0;
 	}
 	child = roger_path_join(abs, e->name);
@@ -1117,8 +1133,7 @@ static int walk_fs(struct walker *w, struct wt_repo *r, int dirfd,
 
 static int walker_init(struct walker *w, struct roger_ctx *ctx,
 		       const struct sink_ops *ops, void *sink, bool filter,
-		       const char *const *exclude,
-		       struct roger_err *err)
+		       const char *const *exclude, struct roger_err *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->ctx = ctx;
@@ -1131,12 +1146,13 @@ static int walker_init(struct walker *w, struct roger_ctx *ctx,
 	if (!w->buf)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	for (size_t i = 0; exclude && exclude[i]; i++) {
-		int rc = roger_pattern_list_add(&w->exclude, exclude[i], 1,
-						err);
+		int rc =
+			roger_pattern_list_add(&w->exclude, exclude[i], 1, err);
 
 		if (rc < 0)
-			return roger_err_prefix(err, "invalid build.exclude pattern '%s'",
-						exclude[i]);
+			return roger_err_prefix(
+				err, "invalid build.exclude pattern '%s'",
+				exclude[i]);
 	}
 	return 0;
 }
@@ -1156,7 +1172,8 @@ static void walker_release(struct walker *w)
 static int subdir_prefix(struct roger_buf *out, const char *subdir, size_t upto)
 {
 	roger_buf_reset(out);
-	if (roger_buf_add(out, subdir, upto) < 0 || roger_buf_addch(out, '/') < 0)
+	if (roger_buf_add(out, subdir, upto) < 0 ||
+	    roger_buf_addch(out, '/') < 0)
 		return ROGER_ENOMEM;
 	return 0;
 }
@@ -1199,9 +1216,10 @@ static int walk_commit(struct walker *w, struct roger_repo *repo,
 		if (git_tree_entry_bypath(&te, tree, base.buf) < 0 ||
 		    git_tree_entry_type(te) != GIT_OBJECT_TREE ||
 		    git_tree_lookup(&sub, git, git_tree_entry_id(te)) < 0) {
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "directory '%s' does not exist at commit %.12s",
-					   base.buf, commit_hex);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"directory '%s' does not exist at commit %.12s",
+				base.buf, commit_hex);
 			git_tree_entry_free(te);
 			break;
 		}
@@ -1267,7 +1285,8 @@ static int walk_root(struct walker *w, struct wt_repo *r, const char *root,
 		sprintf(abs, "%s/%.*s", root, (int)base.len - 1, base.buf);
 		if (!roger_fs_is_dir(abs)) {
 			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "directory '%s' does not exist", abs);
+					   "directory '%s' does not exist",
+					   abs);
 			break;
 		}
 		rc = push_attrs_file(w, abs, base.buf, &pushed, err);
@@ -1314,11 +1333,11 @@ enum plan_kind {
 struct plan_entry {
 	enum plan_kind kind;
 	bool exec;
-	char *path;        /* in the archive */
-	char *target;      /* PLAN_LINK */
+	char *path; /* in the archive */
+	char *target; /* PLAN_LINK */
 	git_repository *git; /* PLAN_FILE of a commit: blob `oid` */
 	git_oid oid;
-	char *abs;         /* PLAN_FILE on disk */
+	char *abs; /* PLAN_FILE on disk */
 };
 
 struct plan {
@@ -1399,8 +1418,8 @@ static void plan_adopt(void *sink, git_repository *repo)
 	p->repos[p->n_repos++] = repo;
 }
 
-static const struct sink_ops plan_ops = { plan_dir, NULL, plan_link,
-					  plan_file, plan_adopt };
+static const struct sink_ops plan_ops = { plan_dir, NULL, plan_link, plan_file,
+					  plan_adopt };
 
 static void plan_release(struct plan *p)
 {
@@ -1462,7 +1481,8 @@ static int file_blob_id(git_oid *out, const char *abs, char *buf,
 				   strerror(errno));
 		goto out;
 	}
-	snprintf(head, sizeof(head), "blob %llu", (unsigned long long)st.st_size);
+	snprintf(head, sizeof(head), "blob %llu",
+		 (unsigned long long)st.st_size);
 	EVP_DigestUpdate(md, head, strlen(head) + 1);
 	while (done < (uint64_t)st.st_size &&
 	       (n = read(fd, buf, READ_CHUNK)) > 0) {
@@ -1510,8 +1530,10 @@ static int run_key(unsigned char *key, const struct tar_sink *t,
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct plan_entry *e = &v[i];
-		char kind = e->kind == PLAN_DIR ? 'd' : e->kind == PLAN_LINK ? 'l'
-					: e->exec ? 'x' : 'f';
+		char kind = e->kind == PLAN_DIR    ? 'd'
+			    : e->kind == PLAN_LINK ? 'l'
+			    : e->exec              ? 'x'
+						   : 'f';
 
 		EVP_DigestUpdate(md, &kind, 1);
 		EVP_DigestUpdate(md, e->path, strlen(e->path) + 1);
@@ -1575,8 +1597,10 @@ static int tar_open(struct tar_sink *t, struct roger_pack_stats *stats,
 	    archive_write_add_filter_none(t->ar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(t->ar, 0) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(t->ar, 1) != ARCHIVE_OK ||
-	    archive_write_open2(t->ar, t, NULL, tar_cb, NULL, NULL) != ARCHIVE_OK)
-		return roger_err_set(err, ROGER_ERROR, "cannot start the archive: %s",
+	    archive_write_open2(t->ar, t, NULL, tar_cb, NULL, NULL) !=
+		    ARCHIVE_OK)
+		return roger_err_set(err, ROGER_ERROR,
+				     "cannot start the archive: %s",
 				     archive_error_string(t->ar));
 	return 0;
 }
@@ -1697,8 +1721,8 @@ static int prefix_dirs(struct tar_sink *t, const char *prefix,
 }
 
 /* One planned entry into the archive, its file read now. */
-static int emit_entry(struct tar_sink *t, const struct plan_entry *e,
-		      char *buf, struct roger_err *err)
+static int emit_entry(struct tar_sink *t, const struct plan_entry *e, char *buf,
+		      struct roger_err *err)
 {
 	struct content c = { .fd = -1, .buf = buf };
 	git_odb *odb = NULL;
@@ -1723,9 +1747,9 @@ static int emit_entry(struct tar_sink *t, const struct plan_entry *e,
 }
 
 /* Entries v[0, n) as one segment: copied when `reuse` has it, else written. */
-static int emit_run(struct tar_sink *t, struct walker *w,
-		    struct plan_entry *v, size_t n,
-		    const struct roger_seg_table *reuse, struct roger_err *err)
+static int emit_run(struct tar_sink *t, struct walker *w, struct plan_entry *v,
+		    size_t n, const struct roger_seg_table *reuse,
+		    struct roger_err *err)
 {
 	struct roger_pack_stats *st = t->stats;
 	const struct roger_seg_info *old;
@@ -1788,8 +1812,7 @@ int roger_pack_source(struct roger_pack_stats *out,
 		      enum roger_pack_source kind, struct roger_repo *repo,
 		      const char *what, const struct roger_pack_opts *o,
 		      const struct roger_seg_table *reuse,
-		      roger_pack_write_fn fn, void *data,
-		      struct roger_err *err)
+		      roger_pack_write_fn fn, void *data, struct roger_err *err)
 {
 	struct roger_pack_stats stats;
 	struct wt_repo wt = { 0 };
@@ -1875,9 +1898,8 @@ int roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
 
 int roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
 			struct roger_repo *repo,
-			const struct roger_pack_opts *o,
-			roger_pack_write_fn fn, void *data,
-			struct roger_err *err)
+			const struct roger_pack_opts *o, roger_pack_write_fn fn,
+			void *data, struct roger_err *err)
 {
 	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_WORKTREE, repo,
 				 roger_repo_workdir(repo), o, NULL, fn, data,
@@ -1888,8 +1910,8 @@ int roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
 		   const char *root, const struct roger_pack_opts *o,
 		   roger_pack_write_fn fn, void *data, struct roger_err *err)
 {
-	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_DIR, NULL, root,
-				 o, NULL, fn, data, err);
+	return roger_pack_source(out, NULL, ctx, ROGER_PACK_FROM_DIR, NULL,
+				 root, o, NULL, fn, data, err);
 }
 
 /* ---- exports ------------------------------------------------------------ */
@@ -1973,9 +1995,10 @@ static int export_commit_blob(git_repository *git, const git_tree_entry *te,
 			goto out;
 		}
 		if (symlink(target, abs) < 0)
-			rc = roger_err_set(err, ROGER_EIO,
-					   "cannot create symbolic link '%s': %s",
-					   abs, strerror(errno));
+			rc = roger_err_set(
+				err, ROGER_EIO,
+				"cannot create symbolic link '%s': %s", abs,
+				strerror(errno));
 		free(target);
 		goto out;
 	}
@@ -2011,14 +2034,16 @@ int roger_pack_export_commit(struct roger_ctx *ctx, struct roger_repo *repo,
 		git_tree_entry *te = NULL;
 
 		if (!*paths[i]) {
-			rc = export_commit_dir(ctx, repo, commit, "", dest, err);
+			rc = export_commit_dir(ctx, repo, commit, "", dest,
+					       err);
 			continue;
 		}
 		if (git_tree_entry_bypath(&te, tree, paths[i]) < 0) {
 			git_error_clear();
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "'%s' does not exist at commit %.12s",
-					   paths[i], commit);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"'%s' does not exist at commit %.12s", paths[i],
+				commit);
 			break;
 		}
 		switch (git_tree_entry_type(te)) {
@@ -2030,9 +2055,10 @@ int roger_pack_export_commit(struct roger_ctx *ctx, struct roger_repo *repo,
 			rc = export_commit_blob(git, te, paths[i], dest, err);
 			break;
 		default:
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "'%s' is a submodule at commit %.12s; name the directory that holds it",
-					   paths[i], commit);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"'%s' is a submodule at commit %.12s; name the directory that holds it",
+				paths[i], commit);
 			break;
 		}
 		git_tree_entry_free(te);
@@ -2055,13 +2081,15 @@ static int copy_file(const char *src, const struct stat *st, const char *dst,
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
 
 		if (n < 0)
-			return roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
-					     src, strerror(errno));
+			return roger_err_set(err, ROGER_EIO,
+					     "cannot read '%s': %s", src,
+					     strerror(errno));
 		target[n] = '\0';
 		if (symlink(target, dst) < 0)
-			return roger_err_set(err, ROGER_EIO,
-					     "cannot create symbolic link '%s': %s",
-					     dst, strerror(errno));
+			return roger_err_set(
+				err, ROGER_EIO,
+				"cannot create symbolic link '%s': %s", dst,
+				strerror(errno));
 		return 0;
 	}
 	rc = roger_fs_read_file(&b, src, err);
@@ -2092,7 +2120,8 @@ static int export_worktree_path(struct roger_ctx *ctx, struct roger_repo *repo,
 	}
 	if (lstat(src, &st) < 0) {
 		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "'%s' does not exist in the work tree", path);
+				   "'%s' does not exist in the work tree",
+				   path);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {

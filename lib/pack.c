@@ -13,11 +13,11 @@
  * version, the compressor, the packaged subtree's id and the
  * .gitattributes above it (the whole root tree and the commit id when a
  * build command runs, since it may read anything and is told the commit),
- * the project directory, the exclude patterns and the command.  Both files are written through a temporary
- * file and rename(2), the artifact before its index entry, so a crash
- * leaves at worst an artifact nobody points to.  The entry also records
- * the artifact file's inode, size and modification time when its digest
- * was taken: a hit whose file still has them is trusted as it is, and
+ * the project directory, the exclude patterns and the command.  Both files are
+ * written through a temporary file and rename(2), the artifact before its index
+ * entry, so a crash leaves at worst an artifact nobody points to.  The entry
+ * also records the artifact file's inode, size and modification time when its
+ * digest was taken: a hit whose file still has them is trusted as it is, and
  * only a file that changed in one of them is hashed again (a mismatch
  * removes the entry and builds again; a match records the new stat).
  * Dirty work trees are never cached: nothing names their content cheaply.
@@ -110,10 +110,9 @@ static int file_sha256(char *out, uint64_t *size, const char *path,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return roger_err_set(err, errno == ENOENT ? ROGER_ENOTFOUND
-							  : ROGER_EIO,
-				     "cannot read '%s': %s", path,
-				     strerror(errno));
+		return roger_err_set(
+			err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EIO,
+			"cannot read '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = roger_err_set(err, ROGER_EIO, "cannot read '%s'", path);
 		goto out;
@@ -123,8 +122,9 @@ static int file_sha256(char *out, uint64_t *size, const char *path,
 			   0);
 		if (map == MAP_FAILED) {
 			map = NULL;
-			rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
-					   path, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot read '%s': %s", path,
+					   strerror(errno));
 			goto out;
 		}
 		madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
@@ -211,7 +211,8 @@ static int input_path(char **out, const char *subdir, const char *input)
 
 			if (!b.len)
 				goto out; /* above the root */
-			roger_buf_truncate(&b, slash ? (size_t)(slash - b.buf) : 0);
+			roger_buf_truncate(&b,
+					   slash ? (size_t)(slash - b.buf) : 0);
 			continue;
 		}
 		if ((b.len && roger_buf_addch(&b, '/') < 0) ||
@@ -253,7 +254,8 @@ static int ident_init(struct ident *id, const struct roger_build_opts *o,
 			continue;
 		attrs = malloc(i + sizeof("/.gitattributes"));
 		if (!attrs)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		sprintf(attrs, "%.*s%s.gitattributes", (int)i, subdir,
 			i ? "/" : "");
 		if ((rc = ident_add(id, attrs, err)) < 0)
@@ -264,11 +266,13 @@ static int ident_init(struct ident *id, const struct roger_build_opts *o,
 		char *path;
 
 		if (input_path(&path, subdir, o->inputs[i]) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		if (!path)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "build.inputs: '%s' is outside the repository",
-					     o->inputs[i]);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"build.inputs: '%s' is outside the repository",
+				o->inputs[i]);
 		if ((rc = ident_add(id, path, err)) < 0)
 			return rc;
 	}
@@ -321,8 +325,7 @@ static int ident_oids(git_oid *out, git_repository *git,
  * The last commit that changed the parts: from `start` back along first
  * parents, the oldest commit whose parts all equal `start`'s.
  */
-static int source_commit(struct roger_commit_info *out,
-			 struct roger_repo *repo,
+static int source_commit(struct roger_commit_info *out, struct roger_repo *repo,
 			 const struct roger_commit_info *start,
 			 const struct ident *id, struct roger_err *err)
 {
@@ -407,9 +410,10 @@ static int key_tree(struct roger_buf *key, char *tree_out,
 			te = NULL;
 		} else {
 			git_error_clear();
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "build.inputs: '%s' does not exist at commit %.12s",
-					   in, ci->id);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"build.inputs: '%s' does not exist at commit %.12s",
+				in, ci->id);
 			goto out;
 		}
 	}
@@ -436,9 +440,10 @@ static int key_tree(struct roger_buf *key, char *tree_out,
 	if (rc == 0 && len) {
 		if (git_tree_entry_bypath(&te, root, subdir) < 0 ||
 		    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "directory '%s' does not exist at commit %.12s",
-					   subdir, ci->id);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"directory '%s' does not exist at commit %.12s",
+				subdir, ci->id);
 			goto out;
 		}
 		git_oid_tostr(tree_out, 41, git_tree_entry_id(te));
@@ -496,9 +501,9 @@ static int cache_key(char *out, char *tree_out, struct roger_repo *repo,
 /* ---- cache entries ------------------------------------------------------ */
 
 struct cache {
-	char *dir;       /* .roger */
+	char *dir; /* .roger */
 	char *artifacts; /* .roger/artifacts */
-	char *index;     /* .roger/index */
+	char *index; /* .roger/index */
 };
 
 static void cache_release(struct cache *c)
@@ -516,8 +521,8 @@ static int cache_init(struct cache *c, const struct roger_build_opts *o,
 	if (o->cache_dir)
 		roger_buf_adds(&b, o->cache_dir);
 	else
-		roger_buf_addf(&b, "%s%s%s/.roger", o->workdir, *subdir ? "/" : "",
-			       subdir);
+		roger_buf_addf(&b, "%s%s%s/.roger", o->workdir,
+			       *subdir ? "/" : "", subdir);
 	c->dir = roger_buf_detach(&b, NULL);
 	c->artifacts = c->dir ? roger_path_join(c->dir, "artifacts") : NULL;
 	c->index = c->dir ? roger_path_join(c->dir, "index") : NULL;
@@ -633,21 +638,24 @@ int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
 		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
 				     jerr.line, jerr.text);
 	if (!hex64(sha) || (diff_id && !hex64(json_string_value(diff_id))) ||
-	    !uint_member(doc, "size", true) || !uint_member(doc, "files", false) ||
+	    !uint_member(doc, "size", true) ||
+	    !uint_member(doc, "files", false) ||
 	    (st && (!json_is_object(st) || !uint_member(st, "ino", true) ||
 		    !uint_member(st, "size", true) ||
 		    !uint_member(st, "mtime_ns", true) ||
 		    !uint_member(st, "checked_ns", true))) ||
 	    (lfs && !json_is_array(lfs))) {
 		json_decref(doc);
-		return roger_err_set(err, ROGER_EINVALID,
-				     "not a cache entry (sha256, size, files, stat, lfs_pointers, diff_id)");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"not a cache entry (sha256, size, files, stat, lfs_pointers, diff_id)");
 	}
 	json_array_foreach(lfs, i, v) {
 		if (!json_is_string(v)) {
 			json_decref(doc);
-			return roger_err_set(err, ROGER_EINVALID,
-					     "lfs_pointers[%zu] is not a string", i);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"lfs_pointers[%zu] is not a string", i);
 		}
 	}
 	*out = doc;
@@ -707,7 +715,8 @@ static bool stamp_matches(uint64_t *size, const char *path, const json_t *doc)
 	 * hashed again, and stamped anew.
 	 */
 	if (json_integer_value(json_object_get(o, "checked_ns")) -
-		    ns(&st.st_mtim) < RACY_NS)
+		    ns(&st.st_mtim) <
+	    RACY_NS)
 		return false;
 	*size = (uint64_t)st.st_size;
 	return true;
@@ -759,7 +768,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		goto out;
 	}
 	if (!sha) {
-		roger_buf_addf(note, "cache entry '%s' is damaged, building again",
+		roger_buf_addf(note,
+			       "cache entry '%s' is damaged, building again",
 			       entry);
 		goto miss;
 	}
@@ -772,7 +782,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 		/* The file is as it was when its digest was stored. */
 	} else if (file_sha256(actual, &size, a->path, &ferr) < 0 ||
 		   strcmp(actual, sha)) {
-		roger_buf_addf(note, "cached artifact '%s' is %s, building again",
+		roger_buf_addf(note,
+			       "cached artifact '%s' is %s, building again",
 			       a->path, actual[0] ? "damaged" : "missing");
 		if (actual[0])
 			unlink(a->path);
@@ -799,7 +810,8 @@ static int cache_lookup(struct roger_artifact **out, struct roger_buf *note,
 			goto out;
 		}
 		for (size_t i = 0; i < json_array_size(lfs); i++) {
-			const char *s = json_string_value(json_array_get(lfs, i));
+			const char *s =
+				json_string_value(json_array_get(lfs, i));
 
 			if (s && (v[n] = strdup(s)))
 				n++;
@@ -938,8 +950,7 @@ static int write_fd(void *data, const void *buf, size_t len,
  */
 #define RECENT 4
 
-static char *side_path(const struct cache *c, const char *sha,
-		       const char *ext)
+static char *side_path(const struct cache *c, const char *sha, const char *ext)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 
@@ -1000,12 +1011,15 @@ static struct roger_seg_table *recent_segments(struct roger_ctx *ctx,
 		char *apath = artifact_path(c, shas[i]);
 		json_t *doc = NULL;
 
-		if (ipath && apath && roger_fs_read_file(&text, ipath, NULL) == 0)
+		if (ipath && apath &&
+		    roger_fs_read_file(&text, ipath, NULL) == 0)
 			doc = json_loadb(text.buf, text.len, 0, NULL);
 		if (doc && index_stat_ok(apath, json_object_get(doc, "stat")) &&
-		    roger_seg_index_parse(&idx, text.buf, text.len, NULL) == 0 &&
+		    roger_seg_index_parse(&idx, text.buf, text.len, NULL) ==
+			    0 &&
 		    roger_seg_table_add(t, apath, &idx, NULL) == 0)
-			roger_debug(ctx, "offering the segments of %.12s", shas[i]);
+			roger_debug(ctx, "offering the segments of %.12s",
+				    shas[i]);
 		roger_seg_index_release(&idx);
 		json_decref(doc);
 		roger_buf_release(&text);
@@ -1118,8 +1132,9 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}
 	if (rc == 0 && rename(tmp, a->path) < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s",
-				   tmp, a->path, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot rename '%s' to '%s': %s", tmp,
+				   a->path, strerror(errno));
 	if (rc < 0) {
 		unlink(tmp);
 		roger_pack_stats_release(&st);
@@ -1129,10 +1144,12 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 		a->size = st.size;
 		a->files = st.files;
 		set_lfs(a, st.lfs_pointers, st.n_lfs_pointers);
-		roger_info(ctx, "packaged %llu files in %llu segments, %llu of them reused",
-			   (unsigned long long)st.files,
-			   (unsigned long long)st.segments,
-			   (unsigned long long)st.reused);
+		roger_info(
+			ctx,
+			"packaged %llu files in %llu segments, %llu of them reused",
+			(unsigned long long)st.files,
+			(unsigned long long)st.segments,
+			(unsigned long long)st.reused);
 		segments_save(ctx, c, a, &index);
 	}
 	roger_seg_index_release(&index);
@@ -1165,7 +1182,8 @@ static int cache_before(struct roger_build_cache *bc, bool *restored,
 		return rc;
 	}
 	if (rc < 0) {
-		roger_warn(ctx, "%s; building without the build cache", kerr.msg);
+		roger_warn(ctx, "%s; building without the build cache",
+			   kerr.msg);
 		roger_build_cache_release(bc);
 		return 0;
 	}
@@ -1274,14 +1292,15 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	if (!dir)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (!mkdtemp(dir)) {
-		rc = roger_err_set(err, ROGER_EIO,
-				   "cannot create a temporary directory '%s': %s",
-				   dir, strerror(errno));
+		rc = roger_err_set(
+			err, ROGER_EIO,
+			"cannot create a temporary directory '%s': %s", dir,
+			strerror(errno));
 		free(dir);
 		return rc;
 	}
-	roger_info(ctx, "exporting %s to '%s'", a->dirty ? "the work tree" : a->commit,
-		   dir);
+	roger_info(ctx, "exporting %s to '%s'",
+		   a->dirty ? "the work tree" : a->commit, dir);
 	rc = export_list(&paths, repo, a->dirty ? NULL : a->commit, id, err);
 	if (rc == 0 && a->dirty)
 		rc = roger_pack_export_worktree(ctx, repo, subdir, paths, dir,
@@ -1301,7 +1320,7 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 		if (rc < 0)
 			goto out;
 	}
-	env[1] = !bc.dir ? "ROGER_BUILD_CACHE=off"
+	env[1] = !bc.dir    ? "ROGER_BUILD_CACHE=off"
 		 : restored ? "ROGER_BUILD_CACHE=restored"
 			    : "ROGER_BUILD_CACHE=missed";
 	snprintf(env_commit, sizeof(env_commit), "ROGER_COMMIT=%s", a->commit);
@@ -1382,7 +1401,8 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	struct cache c = { 0 };
 	struct ident id = { 0 };
 	char key[65] = "", tree[41] = "";
-	char stamp[ROGER_REPO_STAMP_SIZE] = "", old_stamp[ROGER_REPO_STAMP_SIZE] = "";
+	char stamp[ROGER_REPO_STAMP_SIZE] = "",
+	     old_stamp[ROGER_REPO_STAMP_SIZE] = "";
 	bool dirty = false;
 	int rc, key_rc = 0;
 
@@ -1415,9 +1435,10 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 	if (rc < 0)
 		goto out;
 	if (dirty && !o->allow_dirty) {
-		rc = roger_err_set(err, ROGER_EDIRTY,
-				   "the work tree has uncommitted changes ('%s'); commit them, or pass --allow-dirty to package the work tree as it is",
-				   first.buf);
+		rc = roger_err_set(
+			err, ROGER_EDIRTY,
+			"the work tree has uncommitted changes ('%s'); commit them, or pass --allow-dirty to package the work tree as it is",
+			first.buf);
 		goto out;
 	}
 	if (!dirty) {

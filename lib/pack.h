@@ -8,9 +8,9 @@
  * sorted in git's order, mtime = ROGER_PACK_MTIME (image layers:
  * ROGER_PACK_LAYER_MTIME), uid/gid 0 without names, modes 0644/0755
  * (directories 0755, symlinks 0777), no extended attributes, pax format
- * with UTF-8 names, and a gzip header without name or time.  Attributes come from the
- * .gitattributes files of the packaged tree only (export-ignore), never
- * from the machine.
+ * with UTF-8 names, and a gzip header without name or time.  Attributes come
+ * from the .gitattributes files of the packaged tree only (export-ignore),
+ * never from the machine.
  *
  * The gzip stream is a row of segments, each the compressed form of a
  * run of entries made without reference to what precedes it (seg.h), so
@@ -53,28 +53,30 @@ typedef int (*roger_pack_write_fn)(void *data, const void *buf, size_t len,
 #define ROGER_BUILD_TIMEOUT_DEFAULT 1800
 
 struct roger_build_opts {
-	const char *workdir;  /* git work tree root, absolute (required) */
-	const char *subdir;   /* the project's directory in it: "" or "apps/web" */
-	const char *ref;      /* revision to package; NULL: HEAD (dirty check) */
-	const char *command;  /* build.command, or NULL */
-	const char *const *exclude; /* build.exclude: NULL-terminated, or NULL */
+	const char *workdir; /* git work tree root, absolute (required) */
+	const char
+		*subdir; /* the project's directory in it: "" or "apps/web" */
+	const char *ref; /* revision to package; NULL: HEAD (dirty check) */
+	const char *command; /* build.command, or NULL */
+	const char *const
+		*exclude; /* build.exclude: NULL-terminated, or NULL */
 	/*
 	 * build.inputs: what else of the repository the build command reads,
 	 * as paths relative to the project's directory ("../shared"):
 	 * NULL-terminated, or NULL.
 	 */
 	const char *const *inputs;
-	int timeout;          /* build command limit in seconds; <= 0: default */
+	int timeout; /* build command limit in seconds; <= 0: default */
 	/*
 	 * build.cache of roger.json (borrowed), or NULL: what the command
 	 * makes that is restored into the clean export from .roger/build-cache
 	 * when its key is unchanged, and saved there after a successful run.
 	 */
 	const struct json_t *cache;
-	bool allow_dirty;     /* package a dirty work tree instead of failing */
-	bool no_cache;        /* ignore both caches: build and package anew */
+	bool allow_dirty; /* package a dirty work tree instead of failing */
+	bool no_cache; /* ignore both caches: build and package anew */
 	const char *cache_dir; /* NULL: <workdir>/<subdir>/.roger */
-	int threads;          /* compression threads; 0: one per processor */
+	int threads; /* compression threads; 0: one per processor */
 	roger_build_output_fn output_fn; /* build command output, may be NULL */
 	void *output_data;
 	roger_pack_progress_fn progress_fn; /* may be NULL */
@@ -102,15 +104,14 @@ struct roger_build_opts {
  * exclude, inputs, timeout; borrowed from `p`), leaving the other fields
  * as they are.
  */
-ROGER_EXTERN void
-roger_build_opts_from_project(struct roger_build_opts *o,
-			      const struct roger_project *p);
+ROGER_EXTERN void roger_build_opts_from_project(struct roger_build_opts *o,
+						const struct roger_project *p);
 
 struct roger_artifact {
-	char *path;          /* the .tar.gz in the cache, absolute */
-	char sha256[65];     /* hex digest of the file: its name */
-	uint64_t size;       /* bytes */
-	uint64_t files;      /* regular files and symbolic links */
+	char *path; /* the .tar.gz in the cache, absolute */
+	char sha256[65]; /* hex digest of the file: its name */
+	uint64_t size; /* bytes */
+	uint64_t files; /* regular files and symbolic links */
 	/*
 	 * The commit the artifact is of: the last one that changed what the
 	 * project's release is made of (its directory, the .gitattributes
@@ -118,11 +119,11 @@ struct roger_artifact {
 	 * work tree); see roger_pack_source_commit().
 	 */
 	char commit[41];
-	char tree[41];       /* the packaged subtree's tree id ("" if dirty) */
-	int64_t time;        /* `commit`'s time */
-	bool dirty;          /* packaged from a dirty work tree */
-	bool cached;         /* found in the cache, no packaging done */
-	char diff_id[65];    /* layers: SHA-256 of the uncompressed tar */
+	char tree[41]; /* the packaged subtree's tree id ("" if dirty) */
+	int64_t time; /* `commit`'s time */
+	bool dirty; /* packaged from a dirty work tree */
+	bool cached; /* found in the cache, no packaging done */
+	char diff_id[65]; /* layers: SHA-256 of the uncompressed tar */
 	char **lfs_pointers; /* Git LFS pointer files packaged as pointers */
 	size_t n_lfs_pointers;
 };
@@ -140,10 +141,10 @@ struct roger_artifact {
  * Errors: those of roger_repo_resolve(), ROGER_EINVALID for an input
  * outside the repository.
  */
-ROGER_EXTERN int
-roger_pack_source_commit(struct roger_commit_info *out, struct roger_ctx *ctx,
-			 const struct roger_build_opts *o,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_pack_source_commit(struct roger_commit_info *out,
+					  struct roger_ctx *ctx,
+					  const struct roger_build_opts *o,
+					  struct roger_err *err);
 
 /*
  * Build the artifact of the project described by `o`.
@@ -156,16 +157,15 @@ roger_pack_source_commit(struct roger_commit_info *out, struct roger_ctx *ctx,
  * build command, the commit it is told (see roger_pack_source_commit());
  * a hit whose file changed since its digest was recorded is checked
  * against its SHA-256 before it is returned, and a damaged entry is
- * rebuilt.  With a build command, the project's directory, the .gitattributes files above
- * it and its inputs, at the commit (or from the dirty work tree), are
- * exported to a temporary directory at their places in the repository,
- * what `o->cache` names is restored into it from the build cache, the
- * command runs there under /bin/sh in the project's directory with its
- * output streamed to `output_fn`, and the result is packaged; it fails
- * with ROGER_ERROR (exit status or signal in the message) or ROGER_EINTR.
- * The runs of entries that recent artifacts hold are copied from them.
- * The artifact is written through a temporary file and renamed into
- * place.
+ * rebuilt.  With a build command, the project's directory, the .gitattributes
+ * files above it and its inputs, at the commit (or from the dirty work tree),
+ * are exported to a temporary directory at their places in the repository, what
+ * `o->cache` names is restored into it from the build cache, the command runs
+ * there under /bin/sh in the project's directory with its output streamed to
+ * `output_fn`, and the result is packaged; it fails with ROGER_ERROR (exit
+ * status or signal in the message) or ROGER_EINTR. The runs of entries that
+ * recent artifacts hold are copied from them. The artifact is written through a
+ * temporary file and renamed into place.
  *
  * Errors: ROGER_EUSAGE (unknown ref), ROGER_ENOTFOUND (no commit, no such
  * project directory or input at the commit), ROGER_EDIRTY, ROGER_EINVALID
@@ -173,9 +173,10 @@ roger_pack_source_commit(struct roger_commit_info *out, struct roger_ctx *ctx,
  * that is not UTF-8, a submodule that is not checked out), ROGER_EIO,
  * ROGER_ENOMEM, ROGER_EINTR, ROGER_ERROR.
  */
-ROGER_EXTERN int
-roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
-		 const struct roger_build_opts *o, struct roger_err *err);
+ROGER_EXTERN int roger_pack_build(struct roger_artifact **out,
+				  struct roger_ctx *ctx,
+				  const struct roger_build_opts *o,
+				  struct roger_err *err);
 ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 
 /* ---- writers ------------------------------------------------------------ */
@@ -188,10 +189,10 @@ ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 #define ROGER_PACK_MTIME ((int64_t)315532800)
 
 struct roger_pack_opts {
-	const char *subdir;   /* the subtree to package: "" or "apps/web" */
+	const char *subdir; /* the subtree to package: "" or "apps/web" */
 	const char *const *exclude; /* gitignore-style, relative to subdir */
-	int64_t mtime;        /* of every entry; 0: ROGER_PACK_MTIME */
-	int threads;          /* 0: one per processor */
+	int64_t mtime; /* of every entry; 0: ROGER_PACK_MTIME */
+	int threads; /* 0: one per processor */
 	/*
 	 * Image layers: every entry goes under this directory ("app":
 	 * relative, no trailing '/'), written first with its parents, and
@@ -205,13 +206,13 @@ struct roger_pack_opts {
 };
 
 struct roger_pack_stats {
-	uint64_t files;      /* regular files and symbolic links */
-	uint64_t size;       /* compressed bytes written */
-	uint64_t tar_size;   /* uncompressed bytes */
-	uint64_t segments;   /* runs of entries compressed apart */
-	uint64_t reused;     /* of them, copied from an earlier artifact */
-	char sha256[65];     /* of the compressed stream */
-	char diff_id[65];    /* with a prefix: of the uncompressed tar */
+	uint64_t files; /* regular files and symbolic links */
+	uint64_t size; /* compressed bytes written */
+	uint64_t tar_size; /* uncompressed bytes */
+	uint64_t segments; /* runs of entries compressed apart */
+	uint64_t reused; /* of them, copied from an earlier artifact */
+	char sha256[65]; /* of the compressed stream */
+	char diff_id[65]; /* with a prefix: of the uncompressed tar */
 	char **lfs_pointers; /* paths of Git LFS pointer files (new strings) */
 	size_t n_lfs_pointers;
 };
@@ -225,11 +226,12 @@ ROGER_EXTERN void roger_pack_stats_release(struct roger_pack_stats *s);
 ROGER_EXTERN const char *roger_pack_compressor(void);
 
 /* The subtree at commit `commit` (a full hex id) of `repo`. */
-ROGER_EXTERN int
-roger_pack_commit(struct roger_pack_stats *out, struct roger_ctx *ctx,
-		  struct roger_repo *repo, const char *commit,
-		  const struct roger_pack_opts *o, roger_pack_write_fn fn,
-		  void *data, struct roger_err *err);
+ROGER_EXTERN int roger_pack_commit(struct roger_pack_stats *out,
+				   struct roger_ctx *ctx,
+				   struct roger_repo *repo, const char *commit,
+				   const struct roger_pack_opts *o,
+				   roger_pack_write_fn fn, void *data,
+				   struct roger_err *err);
 
 /*
  * The subtree of the work tree of `repo` as it is on disk: tracked files
@@ -245,10 +247,11 @@ roger_pack_worktree(struct roger_pack_stats *out, struct roger_ctx *ctx,
  * Everything under `root`/`subdir` on disk except .git directories (a
  * build's result), with the .gitattributes files found under `root`.
  */
-ROGER_EXTERN int
-roger_pack_dir(struct roger_pack_stats *out, struct roger_ctx *ctx,
-	       const char *root, const struct roger_pack_opts *o,
-	       roger_pack_write_fn fn, void *data, struct roger_err *err);
+ROGER_EXTERN int roger_pack_dir(struct roger_pack_stats *out,
+				struct roger_ctx *ctx, const char *root,
+				const struct roger_pack_opts *o,
+				roger_pack_write_fn fn, void *data,
+				struct roger_err *err);
 
 ROGER_END_DECLS
 

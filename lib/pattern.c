@@ -44,7 +44,8 @@ static bool match_bracket(const char *p, unsigned char c, const char **end,
 			name[n] = '\0';
 			if ((!strcmp(name, "alnum") && isalnum(c)) ||
 			    (!strcmp(name, "alpha") && isalpha(c)) ||
-			    (!strcmp(name, "blank") && (c == ' ' || c == '\t')) ||
+			    (!strcmp(name, "blank") &&
+			     (c == ' ' || c == '\t')) ||
 			    (!strcmp(name, "cntrl") && iscntrl(c)) ||
 			    (!strcmp(name, "digit") && isdigit(c)) ||
 			    (!strcmp(name, "graph") && isgraph(c)) ||
@@ -220,7 +221,8 @@ int roger_pattern_list_add(struct roger_pattern_list *l, const char *pattern,
 			realloc(l->items, alloc * sizeof(*items));
 
 		if (!items)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		l->items = items;
 		l->alloc = alloc;
 	}
@@ -248,14 +250,31 @@ static bool unquote(char *s)
 		}
 		r++;
 		switch (*r) {
-		case 'n': *w++ = '\n'; break;
-		case 't': *w++ = '\t'; break;
-		case '"': case '\\': *w++ = *r; break;
-		case 'a': *w++ = '\a'; break;
-		case 'b': *w++ = '\b'; break;
-		case 'f': *w++ = '\f'; break;
-		case 'r': *w++ = '\r'; break;
-		case 'v': *w++ = '\v'; break;
+		case 'n':
+			*w++ = '\n';
+			break;
+		case 't':
+			*w++ = '\t';
+			break;
+		case '"':
+		case '\\':
+			*w++ = *r;
+			break;
+		case 'a':
+			*w++ = '\a';
+			break;
+		case 'b':
+			*w++ = '\b';
+			break;
+		case 'f':
+			*w++ = '\f';
+			break;
+		case 'r':
+			*w++ = '\r';
+			break;
+		case 'v':
+			*w++ = '\v';
+			break;
 		default:
 			if (r[0] >= '0' && r[0] <= '3' && r[1] >= '0' &&
 			    r[1] <= '7' && r[2] >= '0' && r[2] <= '7') {

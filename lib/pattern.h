@@ -28,15 +28,15 @@ struct roger_err;
 bool roger_wildmatch(const char *pattern, const char *text, bool pathname);
 
 enum roger_pattern_flags {
-	ROGER_PATTERN_NEGATE = 1 << 0,  /* "!pat": re-include (ignore rules) */
+	ROGER_PATTERN_NEGATE = 1 << 0, /* "!pat": re-include (ignore rules) */
 	ROGER_PATTERN_MUSTDIR = 1 << 1, /* "pat/": directories only */
-	ROGER_PATTERN_NODIR = 1 << 2,   /* no '/': match the base name */
+	ROGER_PATTERN_NODIR = 1 << 2, /* no '/': match the base name */
 };
 
 struct roger_pattern {
-	char *text;     /* the pattern without '!', leading '/' and trailing '/' */
+	char *text; /* the pattern without '!', leading '/' and trailing '/' */
 	unsigned flags;
-	int value;      /* attribute rules: 1 set, 0 unset or unspecified */
+	int value; /* attribute rules: 1 set, 0 unset or unspecified */
 };
 
 /* One list of patterns relative to the directory `base` ("" or "a/b/"). */

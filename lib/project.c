@@ -61,16 +61,22 @@ static int check_members(struct roger_schema *c, const json_t *v,
 }
 
 /* A variable of "vars". */
-static int check_var(struct roger_schema *c, const char *key,
-		     const json_t *val)
+static int check_var(struct roger_schema *c, const char *key, const json_t *val)
 {
 	if (!roger_spec_var_name_valid(key))
-		return roger_schema_fail(c, "invalid variable name '%s': use letters, digits and '_', not starting with a digit", key);
+		return roger_schema_fail(
+			c,
+			"invalid variable name '%s': use letters, digits and '_', not starting with a digit",
+			key);
 	if (roger_spec_var_is_builtin(key))
-		return roger_schema_fail(c, "'%s' is a built-in variable and cannot be set", key);
+		return roger_schema_fail(
+			c, "'%s' is a built-in variable and cannot be set",
+			key);
 	if (roger_config_name_is_secret(key, true))
-		return roger_schema_fail(c, "this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
-					 key, key);
+		return roger_schema_fail(
+			c,
+			"this looks like a secret, and roger.json is committed with the code; pass it with --var %s=VALUE or ROGER_VAR_%s",
+			key, key);
 	return roger_schema_expect(c, val, ROGER_JSON_STRING);
 }
 
@@ -81,8 +87,7 @@ static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
 }
 
 /* build.inputs: paths relative to the project directory, not absolute. */
-static int check_inputs(struct roger_schema *c, const json_t *v,
-			unsigned flags)
+static int check_inputs(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	json_t *item;
 	size_t i;
@@ -99,10 +104,14 @@ static int check_inputs(struct roger_schema *c, const json_t *v,
 			continue;
 		mark = roger_schema_push_index(c, i);
 		if (*s)
-			rc = roger_schema_fail(c, "'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
-					       s);
+			rc = roger_schema_fail(
+				c,
+				"'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
+				s);
 		else
-			rc = roger_schema_fail(c, "an empty path: write a path relative to the project directory, such as \"../shared\"");
+			rc = roger_schema_fail(
+				c,
+				"an empty path: write a path relative to the project directory, such as \"../shared\"");
 		roger_schema_pop(c, mark);
 		return rc;
 	}
@@ -148,9 +157,13 @@ static int check_build_cache(struct roger_schema *c, const json_t *v,
 				 ROGER_ARRAY_SIZE(build_cache_keys),
 				 ROGER_SCHEMA_NO_SECRETS);
 	if (rc == 0 && !json_object_get(v, "paths"))
-		rc = roger_schema_fail(c, "missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
+		rc = roger_schema_fail(
+			c,
+			"missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
 	if (rc == 0 && !json_object_get(v, "key"))
-		rc = roger_schema_fail(c, "missing 'key': the files they depend on, such as [\"package-lock.json\"]");
+		rc = roger_schema_fail(
+			c,
+			"missing 'key': the files they depend on, such as [\"package-lock.json\"]");
 	return rc;
 }
 
@@ -162,21 +175,21 @@ static const struct roger_schema_key build_keys[] = {
 	{ "timeout", ROGER_JSON_INTEGER, NULL, 1, 86400 * 7 },
 };
 
-static int check_build(struct roger_schema *c, const json_t *v,
-		       unsigned flags)
+static int check_build(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	size_t mark;
 	int rc;
 
 	(void)flags;
-	rc = roger_schema_object(c, v, build_keys,
-				 ROGER_ARRAY_SIZE(build_keys),
+	rc = roger_schema_object(c, v, build_keys, ROGER_ARRAY_SIZE(build_keys),
 				 ROGER_SCHEMA_NO_SECRETS);
 	if (rc < 0 || !json_object_get(v, "cache") ||
 	    json_object_get(v, "command"))
 		return rc;
 	mark = roger_schema_push_key(c, "cache");
-	rc = roger_schema_fail(c, "caches what build.command makes, and there is no build.command");
+	rc = roger_schema_fail(
+		c,
+		"caches what build.command makes, and there is no build.command");
 	roger_schema_pop(c, mark);
 	return rc;
 }
@@ -194,8 +207,10 @@ static int check_target_name(struct roger_schema *c, const json_t *v,
 	(void)flags;
 	if (roger_schema_simple_name(json_string_value(v)))
 		return 0;
-	return roger_schema_fail(c, "invalid target name '%s': use letters, digits, '-', '_' and '.'",
-				 json_string_value(v));
+	return roger_schema_fail(
+		c,
+		"invalid target name '%s': use letters, digits, '-', '_' and '.'",
+		json_string_value(v));
 }
 
 /* ---- image ------------------------------------------------------------- */
@@ -204,10 +219,13 @@ static int check_target_name(struct roger_schema *c, const json_t *v,
 static int image_literal(struct roger_schema *c, const char *s)
 {
 	if (roger_spec_has_var(s))
-		return roger_schema_fail(c, "{{ }} variables are not expanded in 'image': the image is built once, from the commit, for every environment");
+		return roger_schema_fail(
+			c,
+			"{{ }} variables are not expanded in 'image': the image is built once, from the commit, for every environment");
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return roger_schema_fail(c, "a control character in '%s'", s);
+			return roger_schema_fail(
+				c, "a control character in '%s'", s);
 	return 0;
 }
 
@@ -243,7 +261,10 @@ static int check_image_workdir(struct roger_schema *c, const json_t *v,
 		return rc;
 	if (roger_path_clean_abs(s))
 		return 0;
-	return roger_schema_fail(c, "invalid directory '%s': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"", s);
+	return roger_schema_fail(
+		c,
+		"invalid directory '%s': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"",
+		s);
 }
 
 static int check_image_user(struct roger_schema *c, const json_t *v,
@@ -256,7 +277,10 @@ static int check_image_user(struct roger_schema *c, const json_t *v,
 	if ((rc = image_literal(c, s)) < 0)
 		return rc;
 	if (!*s || strpbrk(s, " \t"))
-		return roger_schema_fail(c, "invalid user '%s': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")", s);
+		return roger_schema_fail(
+			c,
+			"invalid user '%s': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")",
+			s);
 	return 0;
 }
 
@@ -268,16 +292,23 @@ static int check_image_var(struct roger_schema *c, const char *name,
 	int rc;
 
 	if (!*name || strchr(name, '='))
-		return roger_schema_fail(c, "invalid variable name '%s': it must not be empty or hold '='", name);
+		return roger_schema_fail(
+			c,
+			"invalid variable name '%s': it must not be empty or hold '='",
+			name);
 	if (!strcmp(name, "ROGER_COMMIT"))
-		return roger_schema_fail(c, "roger sets this variable to the commit in every image; use another name");
+		return roger_schema_fail(
+			c,
+			"roger sets this variable to the commit in every image; use another name");
 	if ((rc = roger_schema_expect(c, v, ROGER_JSON_STRING)) < 0 ||
 	    (rc = image_literal(c, s)) < 0)
 		return rc;
 	if (roger_secret_url_has_password(s) ||
 	    (roger_config_name_is_secret(name, false) &&
 	     !roger_secret_value_harmless(s)))
-		return roger_schema_fail(c, "this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
+		return roger_schema_fail(
+			c,
+			"this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
 	return 0;
 }
 
@@ -298,9 +329,13 @@ static int check_image_runtime(struct roger_schema *c, const json_t *v,
 		return 0;
 	if (!strcasecmp(s, "docker") || !strcasecmp(s, "mesos") ||
 	    !strcasecmp(s, "ucr"))
-		return roger_schema_fail(c, "unknown runtime '%s', did you mean '%s'?", s,
-					 !strcasecmp(s, "docker") ? "DOCKER" : "MESOS");
-	return roger_schema_fail(c, "unknown runtime '%s': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)", s);
+		return roger_schema_fail(
+			c, "unknown runtime '%s', did you mean '%s'?", s,
+			!strcasecmp(s, "docker") ? "DOCKER" : "MESOS");
+	return roger_schema_fail(
+		c,
+		"unknown runtime '%s': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)",
+		s);
 }
 
 /* One part of a platform: lower-case letters and digits. */
@@ -309,7 +344,8 @@ static bool platform_word(const char *s, size_t n)
 	if (!n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
 			return false;
 	return true;
 }
@@ -328,10 +364,18 @@ static int check_image_platform(struct roger_schema *c, const json_t *v,
 			break;
 		p += n;
 		if (!*p)
-			return parts >= 2 ? 0 : roger_schema_fail(c, "invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"", s);
+			return parts >= 2
+				       ? 0
+				       : roger_schema_fail(
+						 c,
+						 "invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"",
+						 s);
 		p++;
 	}
-	return roger_schema_fail(c, "invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"", s);
+	return roger_schema_fail(
+		c,
+		"invalid platform '%s': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"",
+		s);
 }
 
 static int check_image_argv(struct roger_schema *c, const json_t *v,
@@ -378,7 +422,9 @@ static int check_image(struct roger_schema *c, const json_t *v, unsigned flags)
 	rc = roger_schema_object(c, v, image_keys, ROGER_ARRAY_SIZE(image_keys),
 				 ROGER_SCHEMA_NO_SECRETS);
 	if (rc == 0 && !json_object_get(v, "base"))
-		rc = roger_schema_fail(c, "missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
+		rc = roger_schema_fail(
+			c,
+			"missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
 	return rc;
 }
 
@@ -407,9 +453,11 @@ static int check_container_for_image(struct roger_schema *c,
 	if (!strcmp(what, "docker.image"))
 		roger_schema_push_key(c, "docker");
 	roger_schema_push_key(c, strcmp(what, "type") ? "image" : "type");
-	rc = roger_schema_fail(c, !strcmp(what, "type")
-				      ? "roger sets the container type of an app with an 'image' section; choose it with image.runtime"
-				      : "roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
+	rc = roger_schema_fail(
+		c,
+		!strcmp(what, "type")
+			? "roger sets the container type of an app with an 'image' section; choose it with image.runtime"
+			: "roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
 	roger_schema_pop(c, mark);
 	return rc;
 }
@@ -422,10 +470,14 @@ static int check_vhost_name(struct roger_schema *c, const char *s)
 	if (n == 0 || n > 253)
 		return roger_schema_fail(c, "'%s' is not a host name", s);
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' ||
-		      (s[i] == '*' && i == 0)))
-			return roger_schema_fail(c, "'%s' is not a host name (letters, digits, '-' and '.')", s);
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.' || (s[i] == '*' && i == 0)))
+			return roger_schema_fail(
+				c,
+				"'%s' is not a host name (letters, digits, '-' and '.')",
+				s);
 	return 0;
 }
 
@@ -462,21 +514,23 @@ static int check_expose_mode(struct roger_schema *c, const json_t *v,
 	if (!s)
 		return 0;
 	if (strcmp(s, "http") && strcmp(s, "tcp"))
-		return roger_schema_fail(c, "'%s' is not a mode: use \"http\" or \"tcp\"", s);
+		return roger_schema_fail(
+			c, "'%s' is not a mode: use \"http\" or \"tcp\"", s);
 	return 0;
 }
 
 static const struct roger_schema_key expose_keys[] = {
 	/* null: an environment drops the base's value */
 	{ "https_redirect", ROGER_JSON_BOOL | ROGER_JSON_NULL, NULL, 0, 0 },
-	{ "mode", ROGER_JSON_STRING | ROGER_JSON_NULL, check_expose_mode, 0, 0 },
-	{ "service_port", ROGER_JSON_INTEGER | ROGER_JSON_NULL, NULL, 1, 65535 },
+	{ "mode", ROGER_JSON_STRING | ROGER_JSON_NULL, check_expose_mode, 0,
+	  0 },
+	{ "service_port", ROGER_JSON_INTEGER | ROGER_JSON_NULL, NULL, 1,
+	  65535 },
 	{ "vhost", ROGER_JSON_STRING | ROGER_JSON_ARRAY | ROGER_JSON_NULL,
 	  check_vhost, 0, 0 },
 };
 
-static int check_expose(struct roger_schema *c, const json_t *v,
-			unsigned flags)
+static int check_expose(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	/* https_redirect without a vhost is refused when rendering, once
 	 * an environment's expose is merged over the base's */
@@ -521,8 +575,9 @@ static int check_version(struct roger_schema *c, const json_t *v,
 	(void)flags;
 	if (json_integer_value(v) == 1)
 		return 0;
-	return roger_schema_fail(c, "unsupported version %lld: this roger reads version 1",
-				 (long long)json_integer_value(v));
+	return roger_schema_fail(
+		c, "unsupported version %lld: this roger reads version 1",
+		(long long)json_integer_value(v));
 }
 
 static int check_command(struct roger_schema *c, const json_t *v,
@@ -551,19 +606,21 @@ static int check_timezone(struct roger_schema *c, const json_t *v,
 {
 	(void)flags;
 	if (!roger_tz_name_valid(json_string_value(v)))
-		return roger_schema_fail(c, "invalid time zone '%s': expected an IANA zone such as Europe/Berlin or UTC",
-					 json_string_value(v));
+		return roger_schema_fail(
+			c,
+			"invalid time zone '%s': expected an IANA zone such as Europe/Berlin or UTC",
+			json_string_value(v));
 	return 0;
 }
 
-static int check_policy(struct roger_schema *c, const json_t *v,
-			unsigned flags)
+static int check_policy(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	(void)flags;
 	if (strcmp(json_string_value(v), "ALLOW") &&
 	    strcmp(json_string_value(v), "FORBID"))
-		return roger_schema_fail(c, "expected \"ALLOW\" or \"FORBID\", got '%s'",
-					 json_string_value(v));
+		return roger_schema_fail(
+			c, "expected \"ALLOW\" or \"FORBID\", got '%s'",
+			json_string_value(v));
 	return 0;
 }
 
@@ -581,28 +638,32 @@ static const struct roger_schema_key job_keys[] = {
 	{ "timezone", ROGER_JSON_STRING, check_timezone, 0, 0 },
 };
 
-static int check_job(struct roger_schema *c, const char *name,
-		     const json_t *v)
+static int check_job(struct roger_schema *c, const char *name, const json_t *v)
 {
 	int rc;
 
 	if (!roger_jobs_name_valid(name))
-		return roger_schema_fail(c, "invalid job name '%s': use lower-case letters, digits and single '-' inside, and not 'release' or 'run', which roger keeps for itself",
-					 name);
+		return roger_schema_fail(
+			c,
+			"invalid job name '%s': use lower-case letters, digits and single '-' inside, and not 'release' or 'run', which roger keeps for itself",
+			name);
 	rc = roger_schema_object(c, v, job_keys, ROGER_ARRAY_SIZE(job_keys),
 				 ROGER_SCHEMA_NO_SECRETS);
 	if (rc < 0)
 		return rc;
 	if (!json_object_get(v, "cmd"))
-		return roger_schema_fail(c, "missing 'cmd': the command the job runs");
+		return roger_schema_fail(
+			c, "missing 'cmd': the command the job runs");
 	if (!json_object_get(v, "schedule")) {
-		static const char *const needs[] = { "timezone", "concurrencyPolicy",
-						     "enabled", "startingDeadlineSeconds" };
+		static const char *const needs[] = {
+			"timezone", "concurrencyPolicy", "enabled",
+			"startingDeadlineSeconds"
+		};
 
 		for (size_t i = 0; i < ROGER_ARRAY_SIZE(needs); i++)
 			if (json_object_get(v, needs[i]))
-				return roger_schema_fail(c, "'%s' needs a 'schedule'",
-							 needs[i]);
+				return roger_schema_fail(
+					c, "'%s' needs a 'schedule'", needs[i]);
 	}
 	return 0;
 }
@@ -646,7 +707,8 @@ static int check_containers(struct roger_schema *c, const json_t *root)
 {
 	json_t *envs = json_object_get(root, "environments"), *e;
 	const char *name;
-	int rc = check_container_for_image(c, json_object_get(root, "marathon"));
+	int rc =
+		check_container_for_image(c, json_object_get(root, "marathon"));
 
 	json_object_foreach(envs, name, e) {
 		size_t mark;
@@ -655,7 +717,8 @@ static int check_containers(struct roger_schema *c, const json_t *root)
 			break;
 		mark = roger_schema_push_key(c, "environments");
 		roger_schema_push_key(c, name);
-		rc = check_container_for_image(c, json_object_get(e, "marathon"));
+		rc = check_container_for_image(c,
+					       json_object_get(e, "marathon"));
 		roger_schema_pop(c, mark);
 	}
 	return rc;
@@ -666,17 +729,21 @@ static int check_project(struct roger_schema *c, const json_t *root)
 	int rc;
 
 	if (!json_is_object(root))
-		return roger_schema_fail(c, "expected an object at the top, got %s",
-					 roger_spec_type_name(root));
+		return roger_schema_fail(
+			c, "expected an object at the top, got %s",
+			roger_spec_type_name(root));
 	rc = roger_schema_object(c, root, project_keys,
 				 ROGER_ARRAY_SIZE(project_keys),
 				 ROGER_SCHEMA_NO_SECRETS);
 	if (rc < 0)
 		return rc;
 	if (!json_object_get(root, "version"))
-		return roger_schema_fail(c, "missing 'version': add \"version\": 1");
+		return roger_schema_fail(
+			c, "missing 'version': add \"version\": 1");
 	if (!json_object_get(root, "app"))
-		return roger_schema_fail(c, "missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
+		return roger_schema_fail(
+			c,
+			"missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
 	if (json_object_get(root, "image"))
 		return check_containers(c, root);
 	return 0;
@@ -802,25 +869,30 @@ static int project_fields(struct roger_project *p, struct roger_err *err)
 	if (!p->build_exclude)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		p->build_exclude[i] = json_string_value(json_array_get(exclude, i));
+		p->build_exclude[i] =
+			json_string_value(json_array_get(exclude, i));
 	if (project_image(p, json_object_get(p->root, "image")) < 0)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	p->build_inputs = calloc(json_array_size(inputs) + 1,
-				 sizeof(*p->build_inputs));
+	p->build_inputs =
+		calloc(json_array_size(inputs) + 1, sizeof(*p->build_inputs));
 	if (!p->build_inputs)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < json_array_size(inputs); i++)
-		p->build_inputs[i] = json_string_value(json_array_get(inputs, i));
-	/* Absent sections become empty objects, so callers need no NULL checks. */
+		p->build_inputs[i] =
+			json_string_value(json_array_get(inputs, i));
+	/* Absent sections become empty objects, so callers need no NULL checks.
+	 */
 	for (size_t i = 0; i < 3; i++) {
-		static const char *const keys[] = { "marathon", "environments", "vars" };
+		static const char *const keys[] = { "marathon", "environments",
+						    "vars" };
 		json_t **slot[] = { &p->marathon, &p->environments, &p->vars };
 
 		v = json_object_get(p->root, keys[i]);
 		if (!v) {
 			v = json_object();
 			if (!v || json_object_set_new(p->root, keys[i], v) < 0)
-				return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+				return roger_err_set(err, ROGER_ENOMEM,
+						     "out of memory");
 		}
 		*slot[i] = v;
 	}
@@ -870,7 +942,8 @@ static int app_ids(struct roger_project *p, const char *path,
 			continue;
 		env_app(p, e, &app, &group);
 		if ((rc = roger_spec_app_id(&id, group, app, err)) < 0) {
-			roger_err_prefix(err, "%s: environments.%s", path, name);
+			roger_err_prefix(err, "%s: environments.%s", path,
+					 name);
 			return rc;
 		}
 		if (json_object_set_new(p->app_ids, name, json_string(id)) < 0)
@@ -983,7 +1056,8 @@ static int find_project_dir(char **out, const char *start, const char *root,
 		file = roger_path_join(dir, "roger.json");
 		if (!file) {
 			free(dir);
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		}
 		found = roger_fs_exists(file);
 		free(file);
@@ -998,12 +1072,14 @@ static int find_project_dir(char **out, const char *start, const char *root,
 	}
 	free(dir);
 	if (!strcmp(start, root))
-		return roger_err_set(err, ROGER_ENOTFOUND,
-				     "no roger.json in '%s'; run 'roger init' to create one",
-				     start);
-	return roger_err_set(err, ROGER_ENOTFOUND,
-			     "no roger.json in '%s' or above it up to the work tree root '%s'; run 'roger init' to create one",
-			     start, root);
+		return roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"no roger.json in '%s'; run 'roger init' to create one",
+			start);
+	return roger_err_set(
+		err, ROGER_ENOTFOUND,
+		"no roger.json in '%s' or above it up to the work tree root '%s'; run 'roger init' to create one",
+		start, root);
 }
 
 int roger_project_locate(char **dir_out, char **workdir_out,
@@ -1024,9 +1100,10 @@ int roger_project_locate(char **dir_out, char **workdir_out,
 	}
 	rc = roger_repo_discover(&repo, dir, err);
 	if (rc == ROGER_ENOTFOUND) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
-				   dir);
+		rc = roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
+			dir);
 		goto out;
 	}
 	if (rc < 0)
@@ -1073,15 +1150,15 @@ int roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
 		rc = roger_schema_as_invalid(err, rc);
 		goto out;
 	}
-	rc = roger_project_parse_ext(&p, display, text.buf, text.len,
-				     roger_ctx_schema_check(ctx)
-					     ? 0
-					     : ROGER_PROJECT_NO_SCHEMA_CHECK,
-				     err);
+	rc = roger_project_parse_ext(
+		&p, display, text.buf, text.len,
+		roger_ctx_schema_check(ctx) ? 0 : ROGER_PROJECT_NO_SCHEMA_CHECK,
+		err);
 	if (rc < 0)
 		goto out;
 	p->subdir = strdup(path_within(dir, root) && strcmp(dir, root)
-				   ? dir + strlen(root) + (strcmp(root, "/") ? 1 : 0)
+				   ? dir + strlen(root) +
+					     (strcmp(root, "/") ? 1 : 0)
 				   : "");
 	p->path = file;
 	p->display = display;
@@ -1136,19 +1213,21 @@ int roger_project_check_env(const struct roger_project *p, const char *env,
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	best = roger_suggest(env, names, n);
 	if (best)
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "unknown environment '%s' in %s, did you mean '%s'?",
-				   env, p->display ? p->display : "roger.json",
-				   best);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unknown environment '%s' in %s, did you mean '%s'?",
+			env, p->display ? p->display : "roger.json", best);
 	else if (n == 0)
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "unknown environment '%s': %s defines no environments",
-				   env, p->display ? p->display : "roger.json");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unknown environment '%s': %s defines no environments",
+			env, p->display ? p->display : "roger.json");
 	else
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "unknown environment '%s' in %s (it defines: %s%s)",
-				   env, p->display ? p->display : "roger.json",
-				   names[0], n > 1 ? ", ..." : "");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unknown environment '%s' in %s (it defines: %s%s)",
+			env, p->display ? p->display : "roger.json", names[0],
+			n > 1 ? ", ..." : "");
 	free(names);
 	return rc;
 }
@@ -1220,11 +1299,11 @@ static bool vars_have(const struct roger_var *v, size_t n, const char *name)
 	return false;
 }
 
-int roger_project_vars(struct roger_var **out, size_t *n,
-		       struct roger_ctx *ctx, const struct roger_project *p,
-		       const char *env, const struct roger_var *builtins,
-		       size_t n_builtins, const struct roger_var *cli_vars,
-		       size_t n_cli_vars, struct roger_err *err)
+int roger_project_vars(struct roger_var **out, size_t *n, struct roger_ctx *ctx,
+		       const struct roger_project *p, const char *env,
+		       const struct roger_var *builtins, size_t n_builtins,
+		       const struct roger_var *cli_vars, size_t n_cli_vars,
+		       struct roger_err *err)
 {
 	json_t *env_vars, *val;
 	struct roger_var *vars = NULL;
@@ -1235,17 +1314,20 @@ int roger_project_vars(struct roger_var **out, size_t *n,
 
 	for (size_t i = 0; i < n_cli_vars; i++) {
 		if (!roger_spec_var_name_valid(cli_vars[i].name))
-			return roger_err_set(err, ROGER_EUSAGE,
-					     "invalid --var name '%s': use letters, digits and '_', not starting with a digit",
-					     cli_vars[i].name);
+			return roger_err_set(
+				err, ROGER_EUSAGE,
+				"invalid --var name '%s': use letters, digits and '_', not starting with a digit",
+				cli_vars[i].name);
 		if (roger_spec_var_is_builtin(cli_vars[i].name))
-			return roger_err_set(err, ROGER_EUSAGE,
-					     "invalid --var '%s': it is a built-in variable and cannot be set",
-					     cli_vars[i].name);
+			return roger_err_set(
+				err, ROGER_EUSAGE,
+				"invalid --var '%s': it is a built-in variable and cannot be set",
+				cli_vars[i].name);
 	}
 	if ((rc = roger_project_check_env(p, env, err)) < 0)
 		return rc;
-	env_vars = env ? json_object_get(json_object_get(p->environments, env), "vars")
+	env_vars = env ? json_object_get(json_object_get(p->environments, env),
+					 "vars")
 		       : NULL;
 	if ((rc = roger_spec_var_names(&refs, &n_refs, p->root, err)) < 0)
 		return rc;
@@ -1320,14 +1402,14 @@ int roger_project_load_commit(struct roger_project **out,
 	}
 	rc = roger_repo_read_file(&text, repo, commit, in_repo, err);
 	if (rc == ROGER_ENOTFOUND) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "commit %.12s has no '%s': it is older than the project's roger.json, or from another project",
-				   commit, in_repo);
+		rc = roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"commit %.12s has no '%s': it is older than the project's roger.json, or from another project",
+			commit, in_repo);
 		goto out;
 	}
-	if (rc < 0 ||
-	    (rc = roger_project_parse(&p, name.buf, text.buf, text.len,
-				      err)) < 0)
+	if (rc < 0 || (rc = roger_project_parse(&p, name.buf, text.buf,
+						text.len, err)) < 0)
 		goto out;
 	p->path = strdup(wt->path);
 	p->display = roger_buf_detach(&name, NULL);

@@ -34,24 +34,25 @@ struct roger_var;
  * sandbox.  Strings are borrowed from the document unless said otherwise.
  */
 struct roger_project_image {
-	const char *base;    /* a reference, checked with roger_image_ref_parse */
+	const char *base; /* a reference, checked with roger_image_ref_parse */
 	const char *workdir; /* absolute; NULL: ROGER_IMAGE_WORKDIR */
-	const char *user;    /* NULL: the base's */
+	const char *user; /* NULL: the base's */
 	/* "DOCKER" (the default: Mesos' Docker containerizer) or "MESOS" */
 	const char *runtime;
 	char *os, *arch, *variant; /* "platform", owned; NULL: linux/amd64 */
-	char **env;               /* "NAME=VALUE", NULL-terminated (owned) */
-	const char **entrypoint;  /* NULL-terminated (array owned), or NULL */
-	const char **cmd;         /* the same */
+	char **env; /* "NAME=VALUE", NULL-terminated (owned) */
+	const char **entrypoint; /* NULL-terminated (array owned), or NULL */
+	const char **cmd; /* the same */
 };
 
 struct roger_project {
-	char *path;     /* absolute path of roger.json */
-	char *display;  /* roger.json's path for messages: relative to the start directory */
-	char *dir;      /* absolute directory holding it (the project) */
-	char *workdir;  /* absolute git work tree root, without trailing '/' */
-	char *subdir;   /* dir relative to workdir: "" at the root, "apps/web" */
-	json_t *root;   /* the whole document (owned) */
+	char *path; /* absolute path of roger.json */
+	char *display; /* roger.json's path for messages: relative to the start
+			  directory */
+	char *dir; /* absolute directory holding it (the project) */
+	char *workdir; /* absolute git work tree root, without trailing '/' */
+	char *subdir; /* dir relative to workdir: "" at the root, "apps/web" */
+	json_t *root; /* the whole document (owned) */
 	/*
 	 * The app of the base, or of the environment roger_project_select_env()
 	 * chose: its name ("hello", borrowed from root), group ("/web", "/"
@@ -60,14 +61,19 @@ struct roger_project {
 	const char *app;
 	const char *group;
 	char *id;
-	json_t *app_ids;   /* "" (the base) and environment names -> app id (owned) */
+	json_t *app_ids; /* "" (the base) and environment names -> app id
+			    (owned) */
 	const char *build_command; /* NULL when none */
-	const char **build_exclude; /* NULL-terminated patterns, never NULL (array owned, strings borrowed) */
-	const char **build_inputs;  /* NULL-terminated paths relative to dir, never NULL (likewise) */
+	const char **build_exclude; /* NULL-terminated patterns, never NULL
+				       (array owned, strings borrowed) */
+	const char **build_inputs; /* NULL-terminated paths relative to dir,
+				      never NULL (likewise) */
 	int build_timeout; /* seconds; default ROGER_BUILD_TIMEOUT */
-	json_t *marathon;  /* base app fragment (borrowed; an empty object if absent) */
+	json_t *marathon; /* base app fragment (borrowed; an empty object if
+			     absent) */
 	json_t *environments; /* object (borrowed; an empty object if absent) */
-	json_t *vars;      /* top-level "vars": name -> string (borrowed; an empty object if absent) */
+	json_t *vars; /* top-level "vars": name -> string (borrowed; an empty
+			 object if absent) */
 	struct roger_project_image *image; /* NULL when roger.json has none */
 };
 
@@ -80,9 +86,9 @@ struct roger_project {
  * borrowed from it are set; the path fields are NULL (roger_project_load
  * fills them).
  */
-ROGER_EXTERN int
-roger_project_parse(struct roger_project **out, const char *path,
-		    const char *text, size_t len, struct roger_err *err);
+ROGER_EXTERN int roger_project_parse(struct roger_project **out,
+				     const char *path, const char *text,
+				     size_t len, struct roger_err *err);
 
 enum roger_project_flags {
 	/*
@@ -93,10 +99,10 @@ enum roger_project_flags {
 };
 
 /* roger_project_parse() with enum roger_project_flags. */
-ROGER_EXTERN int
-roger_project_parse_ext(struct roger_project **out, const char *path,
-			const char *text, size_t len, unsigned flags,
-			struct roger_err *err);
+ROGER_EXTERN int roger_project_parse_ext(struct roger_project **out,
+					 const char *path, const char *text,
+					 size_t len, unsigned flags,
+					 struct roger_err *err);
 
 /*
  * The absolute form of directory `start_dir` (NULL: the current one),
@@ -105,9 +111,9 @@ roger_project_parse_ext(struct roger_project **out, const char *path,
  * directory does not exist or is outside a git work tree (a bare
  * repository counts as outside); the message says which.
  */
-ROGER_EXTERN int
-roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
-		     struct roger_err *err);
+ROGER_EXTERN int roger_project_locate(char **dir_out, char **workdir_out,
+				      const char *start_dir,
+				      struct roger_err *err);
 
 /*
  * Find roger.json from `start_dir` (NULL: the current directory) upwards,
@@ -118,9 +124,10 @@ roger_project_locate(char **dir_out, char **workdir_out, const char *start_dir,
  * message says which and suggests `roger init`), ROGER_EINVALID when the
  * file cannot be read or is invalid.
  */
-ROGER_EXTERN int
-roger_project_load(struct roger_project **out, struct roger_ctx *ctx,
-		   const char *start_dir, struct roger_err *err);
+ROGER_EXTERN int roger_project_load(struct roger_project **out,
+				    struct roger_ctx *ctx,
+				    const char *start_dir,
+				    struct roger_err *err);
 ROGER_EXTERN void roger_project_free(struct roger_project *p);
 
 /*
@@ -131,25 +138,24 @@ ROGER_EXTERN void roger_project_free(struct roger_project *p);
  * of a commit ("0123456789ab:apps/web/roger.json").  ROGER_ENOTFOUND when
  * the commit has no roger.json there.
  */
-ROGER_EXTERN int
-roger_project_load_commit(struct roger_project **out,
-			  const struct roger_project *wt,
-			  struct roger_repo *repo, const char *commit,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_project_load_commit(struct roger_project **out,
+					   const struct roger_project *wt,
+					   struct roger_repo *repo,
+					   const char *commit,
+					   struct roger_err *err);
 
 /* Environment names in file order (borrowed; the array is malloc'd). */
-ROGER_EXTERN int
-roger_project_env_names(const struct roger_project *p, const char ***out,
-			size_t *n);
+ROGER_EXTERN int roger_project_env_names(const struct roger_project *p,
+					 const char ***out, size_t *n);
 
 /*
  * Check that environment `env` exists: 0, or ROGER_EINVALID naming it with
  * a suggestion ("unknown environment 'prdo' in roger.json, did you mean
  * 'prod'?").  NULL is the base alone and always exists.
  */
-ROGER_EXTERN int
-roger_project_check_env(const struct roger_project *p, const char *env,
-			struct roger_err *err);
+ROGER_EXTERN int roger_project_check_env(const struct roger_project *p,
+					 const char *env,
+					 struct roger_err *err);
 
 /*
  * The app fragment of environment `env` (NULL: the base alone): the base
@@ -158,16 +164,17 @@ roger_project_check_env(const struct roger_project *p, const char *env,
  * NULL when it names none).  ROGER_EINVALID for an unknown environment, with
  * a suggestion.  Either out pointer may be NULL when not wanted.
  */
-ROGER_EXTERN int
-roger_project_environment(const struct roger_project *p, const char *env,
-			  json_t **marathon_out, const char **target_out,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_project_environment(const struct roger_project *p,
+					   const char *env,
+					   json_t **marathon_out,
+					   const char **target_out,
+					   struct roger_err *err);
 
 /* The app of one environment: borrowed from the project. */
 struct roger_project_app {
-	const char *app;   /* "hello" */
+	const char *app; /* "hello" */
 	const char *group; /* "/web", or "/" */
-	const char *id;    /* "/web/hello" */
+	const char *id; /* "/web/hello" */
 };
 
 /*
@@ -177,18 +184,18 @@ struct roger_project_app {
  * validated when the project is parsed.  ROGER_EINVALID for an unknown
  * environment, with a suggestion.
  */
-ROGER_EXTERN int
-roger_project_app(struct roger_project_app *out, const struct roger_project *p,
-		  const char *env, struct roger_err *err);
+ROGER_EXTERN int roger_project_app(struct roger_project_app *out,
+				   const struct roger_project *p,
+				   const char *env, struct roger_err *err);
 
 /*
  * Make p->app, p->group and p->id those of environment `env` (NULL: the
  * base), for the commands that act on the app of the chosen environment.
  * ROGER_EINVALID for an unknown environment, ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_project_select_env(struct roger_project *p, const char *env,
-			 struct roger_err *err);
+ROGER_EXTERN int roger_project_select_env(struct roger_project *p,
+					  const char *env,
+					  struct roger_err *err);
 
 /*
  * The {{ name }} variables for rendering environment `env` (NULL: none), in

@@ -67,25 +67,28 @@ static int read_prefix(struct roger_recordio_dec *d, const char *data,
 
 		if (c == '\n') {
 			if (d->digits == 0)
-				return roger_err_set(err, ROGER_EINVALID,
-						     "invalid RecordIO: a record without its length");
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"invalid RecordIO: a record without its length");
 			if (d->want > d->max)
-				return roger_err_set(err, ROGER_EINVALID,
-						     "invalid RecordIO: a record of %llu bytes, more than the %zu allowed",
-						     (unsigned long long)d->want,
-						     d->max);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"invalid RecordIO: a record of %llu bytes, more than the %zu allowed",
+					(unsigned long long)d->want, d->max);
 			d->in_record = true;
 			d->digits = 0;
 			return 1;
 		}
 		if (c < '0' || c > '9')
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid RecordIO: byte 0x%02x in a record length",
-					     c);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid RecordIO: byte 0x%02x in a record length",
+				c);
 		if (++d->digits > ROGER_RECORDIO_MAX_DIGITS ||
 		    d->want > (UINT64_MAX - (c - '0')) / 10)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid RecordIO: a record length beyond 64 bits");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid RecordIO: a record length beyond 64 bits");
 		d->want = d->want * 10 + (c - '0');
 	}
 	return 0;

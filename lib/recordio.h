@@ -35,10 +35,10 @@ int roger_recordio_encode(struct roger_buf *out, const void *data, size_t len);
 int roger_recordio_prefix(struct roger_buf *out, size_t len);
 
 struct roger_recordio_dec {
-	uint64_t want;        /* bytes of the record still to come */
-	unsigned digits;      /* digits of the prefix read so far */
-	bool in_record;       /* the prefix is read: collecting bytes */
-	size_t max;           /* the longest record taken */
+	uint64_t want; /* bytes of the record still to come */
+	unsigned digits; /* digits of the prefix read so far */
+	bool in_record; /* the prefix is read: collecting bytes */
+	size_t max; /* the longest record taken */
 	struct roger_buf rec; /* the record being collected */
 };
 

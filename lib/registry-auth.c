@@ -162,8 +162,8 @@ static bool entry_covered(const char *granted, const char *w, size_t wlen)
 			size_t glen = strcspn(g, " "), gres, gact_len;
 			const char *gact;
 
-			if (glen && scope_split(g, glen, &gres, &gact,
-						&gact_len) &&
+			if (glen &&
+			    scope_split(g, glen, &gres, &gact, &gact_len) &&
 			    gres == wres && !memcmp(g, w, wres) &&
 			    action_in(wact + i, n, gact, gact_len))
 				found = true;
@@ -320,9 +320,9 @@ int roger_registry_challenge_parse(struct roger_registry_challenge *out,
 			continue;
 		}
 		/* A new challenge: keep the one before if it is the best. */
-		if (in_challenge && (!best.scheme[0] ||
-				     (!strcmp(cur.scheme, "Bearer") &&
-				      strcmp(best.scheme, "Bearer")))) {
+		if (in_challenge &&
+		    (!best.scheme[0] || (!strcmp(cur.scheme, "Bearer") &&
+					 strcmp(best.scheme, "Bearer")))) {
 			roger_registry_challenge_release(&best);
 			best = cur;
 			memset(&cur, 0, sizeof(cur));
@@ -341,8 +341,8 @@ int roger_registry_challenge_parse(struct roger_registry_challenge *out,
 				p++;
 	}
 	if (rc == 0 && in_challenge && cur.scheme[0] &&
-	    (!best.scheme[0] ||
-	     (!strcmp(cur.scheme, "Bearer") && strcmp(best.scheme, "Bearer")))) {
+	    (!best.scheme[0] || (!strcmp(cur.scheme, "Bearer") &&
+				 strcmp(best.scheme, "Bearer")))) {
 		roger_registry_challenge_release(&best);
 		best = cur;
 		memset(&cur, 0, sizeof(cur));
@@ -354,9 +354,10 @@ int roger_registry_challenge_parse(struct roger_registry_challenge *out,
 	}
 	if (rc < 0 || !best.scheme[0]) {
 		roger_registry_challenge_release(&best);
-		return roger_err_set(err, ROGER_EINVALID,
-				     rc < 0 ? "malformed WWW-Authenticate header"
-					    : "no Basic or Bearer challenge in the WWW-Authenticate header");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			rc < 0 ? "malformed WWW-Authenticate header"
+			       : "no Basic or Bearer challenge in the WWW-Authenticate header");
 	}
 	if (!strcmp(best.scheme, "Bearer") && (!best.realm || !*best.realm)) {
 		roger_registry_challenge_release(&best);
@@ -419,9 +420,10 @@ static int helper_note(struct roger_registry_creds *out, const char *helper,
 		       const char *how, const char *path, const char *host)
 {
 	free(out->note);
-	if (asprintf(&out->note,
-		     "the credentials for '%s' are kept by the Docker credential helper 'docker-credential-%s' (%s in '%s'), which roger does not run (credential helpers are not supported): log in without a helper so that \"auths\" holds them, or give them to roger (for the target's registry: ROGER_REGISTRY_USER and ROGER_REGISTRY_PASSWORD, or registry.auth)",
-		     host, helper, how, path) < 0) {
+	if (asprintf(
+		    &out->note,
+		    "the credentials for '%s' are kept by the Docker credential helper 'docker-credential-%s' (%s in '%s'), which roger does not run (credential helpers are not supported): log in without a helper so that \"auths\" holds them, or give them to roger (for the target's registry: ROGER_REGISTRY_USER and ROGER_REGISTRY_PASSWORD, or registry.auth)",
+		    host, helper, how, path) < 0) {
 		out->note = NULL;
 		return ROGER_ENOMEM;
 	}
@@ -430,12 +432,13 @@ static int helper_note(struct roger_registry_creds *out, const char *helper,
 
 /* Credentials from one "auths" entry. */
 static int entry_creds(struct roger_registry_creds *out, json_t *entry,
-		       const char *path, const char *key,
-		       struct roger_err *err)
+		       const char *path, const char *key, struct roger_err *err)
 {
 	const char *auth = json_string_value(json_object_get(entry, "auth"));
-	const char *user = json_string_value(json_object_get(entry, "username"));
-	const char *pass = json_string_value(json_object_get(entry, "password"));
+	const char *user =
+		json_string_value(json_object_get(entry, "username"));
+	const char *pass =
+		json_string_value(json_object_get(entry, "password"));
 	const char *rtok =
 		json_string_value(json_object_get(entry, "registrytoken"));
 	char *plain = NULL, *colon;
@@ -445,41 +448,47 @@ static int entry_creds(struct roger_registry_creds *out, json_t *entry,
 	if (auth && *auth) {
 		rc = roger_registry_b64_decode(&plain, &n, auth, strlen(auth));
 		if (rc == ROGER_ENOMEM)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		colon = rc == 0 ? memchr(plain, ':', n) : NULL;
 		if (rc < 0 || !colon || colon == plain || memchr(plain, 0, n)) {
 			if (plain)
 				explicit_bzero(plain, n);
 			free(plain);
-			return roger_err_set(err, ROGER_EINVALID,
-					     "'%s': auths.\"%s\".auth is not the base64 of user:password",
-					     path, key);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"'%s': auths.\"%s\".auth is not the base64 of user:password",
+				path, key);
 		}
 		out->user = strndup(plain, (size_t)(colon - plain));
 		out->password = strdup(colon + 1);
 		explicit_bzero(plain, n);
 		free(plain);
 		if (!out->user || !out->password)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		return 1;
 	}
 	if (user && *user && pass) {
 		out->user = strdup(user);
 		out->password = strdup(pass);
 		if (!out->user || !out->password)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		return 1;
 	}
 	if (rtok && *rtok) {
 		out->token = strdup(rtok);
 		if (!out->token)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		return 1;
 	}
 	if (json_string_value(json_object_get(entry, "identitytoken")) &&
-	    asprintf(&out->note,
-		     "the entry for '%s' in '%s' holds an identity token (OAuth), which roger does not use: give roger a user and password or a registry token",
-		     key, path) < 0) {
+	    asprintf(
+		    &out->note,
+		    "the entry for '%s' in '%s' holds an identity token (OAuth), which roger does not use: give roger a user and password or a registry token",
+		    key, path) < 0) {
 		out->note = NULL;
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	}

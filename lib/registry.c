@@ -72,17 +72,17 @@ struct token {
 struct roger_registry {
 	struct roger_ctx *ctx;
 	struct roger_http_client *http;
-	char *url;  /* "https://host:port", no trailing '/' */
+	char *url; /* "https://host:port", no trailing '/' */
 	char *host; /* "host:port" */
 	char *user;
-	char *password;     /* secret */
+	char *password; /* secret */
 	char *static_token; /* secret */
-	char *basic;        /* "Basic ...": secret */
-	char *authz;        /* the Authorization of the current request */
+	char *basic; /* "Basic ...": secret */
+	char *authz; /* the Authorization of the current request */
 	char *auth_source;
 	char *auth_note;
-	bool send_basic;    /* the registry asked for Basic */
-	bool wants_tokens;  /* the registry answered with a Bearer challenge */
+	bool send_basic; /* the registry asked for Basic */
+	bool wants_tokens; /* the registry answered with a Bearer challenge */
 	char *realm;
 	char *service;
 	struct token *tokens;
@@ -125,7 +125,8 @@ static size_t scheme_len(const char *url)
 static bool same_origin(const char *a, const char *b)
 {
 	size_t sa = scheme_len(a), sb = scheme_len(b);
-	size_t la = sa + strcspn(a + sa, "/?#"), lb = sb + strcspn(b + sb, "/?#");
+	size_t la = sa + strcspn(a + sa, "/?#"),
+	       lb = sb + strcspn(b + sb, "/?#");
 
 	return sa && la == lb && !strncasecmp(a, b, la);
 }
@@ -145,9 +146,10 @@ int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
 	s = o->url ? scheme_len(o->url) : 0;
 	if (!s) {
 		roger_http_free(transport);
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid registry URL '%s': expected http:// or https://",
-				     o->url ? o->url : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid registry URL '%s': expected http:// or https://",
+			o->url ? o->url : "");
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -162,9 +164,10 @@ int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
 		goto nomem;
 	if (a && ((a->user && *a->user) || (a->token && *a->token)) && s == 7 &&
 	    !roger_registry_loopback_host(r->host)) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "refusing to send credentials to registry '%s' over plain http (use https://, or a registry on loopback)",
-				   r->host);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"refusing to send credentials to registry '%s' over plain http (use https://, or a registry on loopback)",
+			r->host);
 		goto fail;
 	}
 	if (a && a->token && *a->token) {
@@ -195,9 +198,9 @@ int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
 	r->progress_fn = o->progress_fn;
 	r->progress_data = o->progress_data;
 	r->chunk_size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
-	r->max_retries = o->max_retries < 0  ? 0
-			 : o->max_retries ? o->max_retries
-					  : DEFAULT_MAX_RETRIES;
+	r->max_retries = o->max_retries < 0 ? 0
+			 : o->max_retries   ? o->max_retries
+					    : DEFAULT_MAX_RETRIES;
 	r->backoff_base_ms = o->backoff_base_ms > 0 ? o->backoff_base_ms
 						    : DEFAULT_BACKOFF_BASE_MS;
 	r->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms
@@ -262,19 +265,32 @@ const char *roger_registry_host(const struct roger_registry *r)
 static const char *reason(long status)
 {
 	switch (status) {
-	case 200: return " OK";
-	case 400: return " Bad Request";
-	case 401: return " Unauthorized";
-	case 403: return " Forbidden";
-	case 404: return " Not Found";
-	case 405: return " Method Not Allowed";
-	case 416: return " Range Not Satisfiable";
-	case 429: return " Too Many Requests";
-	case 500: return " Internal Server Error";
-	case 502: return " Bad Gateway";
-	case 503: return " Service Unavailable";
-	case 504: return " Gateway Timeout";
-	default: return "";
+	case 200:
+		return " OK";
+	case 400:
+		return " Bad Request";
+	case 401:
+		return " Unauthorized";
+	case 403:
+		return " Forbidden";
+	case 404:
+		return " Not Found";
+	case 405:
+		return " Method Not Allowed";
+	case 416:
+		return " Range Not Satisfiable";
+	case 429:
+		return " Too Many Requests";
+	case 500:
+		return " Internal Server Error";
+	case 502:
+		return " Bad Gateway";
+	case 503:
+		return " Service Unavailable";
+	case 504:
+		return " Gateway Timeout";
+	default:
+		return "";
 	}
 }
 
@@ -296,17 +312,20 @@ static void auth_hint(const struct roger_registry *r, char *out, size_t size)
 	const char *src = r->auth_source ? r->auth_source : "the caller";
 
 	if (r->user)
-		snprintf(out, size, "; check the password of user '%s' (from %s)",
-			 r->user, src);
-	else if (r->static_token)
 		snprintf(out, size,
-			 "; the token from %s was refused (it may have expired)",
+			 "; check the password of user '%s' (from %s)", r->user,
 			 src);
+	else if (r->static_token)
+		snprintf(
+			out, size,
+			"; the token from %s was refused (it may have expired)",
+			src);
 	else if (r->auth_note)
 		snprintf(out, size, "; %s", r->auth_note);
 	else
-		snprintf(out, size,
-			 "; roger has no credentials for it (the target's registry: ROGER_REGISTRY_USER and ROGER_REGISTRY_PASSWORD, ROGER_REGISTRY_TOKEN or registry.auth; any registry: an \"auths\" entry in Docker's config.json)");
+		snprintf(
+			out, size,
+			"; roger has no credentials for it (the target's registry: ROGER_REGISTRY_USER and ROGER_REGISTRY_PASSWORD, ROGER_REGISTRY_TOKEN or registry.auth; any registry: an \"auths\" entry in Docker's config.json)");
 }
 
 /*
@@ -328,20 +347,19 @@ static int reply_err(const struct roger_registry *r,
 	if (!html &&
 	    roger_oci_error_summary(&sum, code, sizeof(code), resp->body.buf,
 				    resp->body.len, SUMMARY_MAX) <= 0)
-		roger_http_body_summary(&sum,
-					roger_http_resp_header(resp,
-							       "Content-Type"),
-					resp->body.buf, resp->body.len,
-					SUMMARY_MAX);
+		roger_http_body_summary(
+			&sum, roger_http_resp_header(resp, "Content-Type"),
+			resp->body.buf, resp->body.len, SUMMARY_MAX);
 	if (html) {
 		roger_http_body_summary(&sum, "text/html", resp->body.buf,
 					resp->body.len, SUMMARY_MAX);
 		rc = (st == 502 || st == 503 || st == 504) ? ROGER_ENET
 							   : ROGER_EHTTP;
-		roger_err_set(err, rc,
-			      "cannot %s at registry '%s': it answered with an HTML page (HTTP %ld%s%s%s), not the registry API; check the registry's URL '%s'",
-			      op, r->host, st, reason(st), sum.len ? ": " : "",
-			      sum.buf, r->url);
+		roger_err_set(
+			err, rc,
+			"cannot %s at registry '%s': it answered with an HTML page (HTTP %ld%s%s%s), not the registry API; check the registry's URL '%s'",
+			op, r->host, st, reason(st), sum.len ? ": " : "",
+			sum.buf, r->url);
 		goto out;
 	}
 	switch (st) {
@@ -360,8 +378,9 @@ static int reply_err(const struct roger_registry *r,
 		rc = ROGER_ENOTFOUND;
 		why = "not found";
 		if (!code[0] && sum.len)
-			snprintf(hint, sizeof(hint),
-				 "; the registry has no such path (is the repository name valid?)");
+			snprintf(
+				hint, sizeof(hint),
+				"; the registry has no such path (is the repository name valid?)");
 		break;
 	case 429:
 	case 502:
@@ -371,10 +390,12 @@ static int reply_err(const struct roger_registry *r,
 		why = "the registry is unavailable";
 		break;
 	default:
-		if (!strcmp(code, "NAME_INVALID") || !strcmp(code, "TAG_INVALID")) {
+		if (!strcmp(code, "NAME_INVALID") ||
+		    !strcmp(code, "TAG_INVALID")) {
 			rc = ROGER_EINVALID;
 			why = "invalid name";
-		} else if (!strcmp(code, "UNAUTHORIZED") || !strcmp(code, "DENIED")) {
+		} else if (!strcmp(code, "UNAUTHORIZED") ||
+			   !strcmp(code, "DENIED")) {
 			rc = ROGER_EAUTH;
 			why = "access denied";
 		} else {
@@ -383,8 +404,9 @@ static int reply_err(const struct roger_registry *r,
 		}
 		break;
 	}
-	roger_err_set(err, rc, "cannot %s at registry '%s': %s (HTTP %ld%s%s%s)%s",
-		      op, r->host, why, st, reason(st), sum.len ? ": " : "",
+	roger_err_set(err, rc,
+		      "cannot %s at registry '%s': %s (HTTP %ld%s%s%s)%s", op,
+		      r->host, why, st, reason(st), sum.len ? ": " : "",
 		      sum.buf, hint);
 out:
 	if (err)
@@ -397,7 +419,7 @@ out:
 
 /* An upload body: a file or memory, from `start` to `end`. */
 struct reader {
-	int fd;           /* -1: memory */
+	int fd; /* -1: memory */
 	const char *mem;
 	uint64_t start, end, pos;
 	struct roger_ctx *ctx;
@@ -432,8 +454,9 @@ static long reader_read(void *data, char *buf, size_t len,
 					     "cannot read the blob: %s",
 					     strerror(errno));
 		if (n == 0)
-			return roger_err_set(err, ROGER_EIO,
-					     "the blob file is shorter than its size");
+			return roger_err_set(
+				err, ROGER_EIO,
+				"the blob file is shorter than its size");
 	}
 	rd->pos += (uint64_t)n;
 	return (long)n;
@@ -479,8 +502,8 @@ static int reader_progress(void *data, int64_t down_now, int64_t down_total,
 /* One request of the registry API, before auth and redirects. */
 struct call {
 	const char *method;
-	const char *url;     /* absolute */
-	const char *scope;   /* the scopes it needs; NULL: none */
+	const char *url; /* absolute */
+	const char *scope; /* the scopes it needs; NULL: none */
 	const char *accept;
 	const char *content_type;
 	const char *body;
@@ -523,8 +546,8 @@ static int send_follow(struct roger_registry *r, const struct call *c,
 			req.read_fn = reader_read;
 			req.rewind_fn = reader_rewind;
 			req.read_data = c->reader;
-			req.upload_len = (int64_t)(c->reader->end -
-						   c->reader->start);
+			req.upload_len =
+				(int64_t)(c->reader->end - c->reader->start);
 			req.progress_fn = reader_progress;
 			req.progress_data = c->reader;
 			if (req.upload_len > 65536)
@@ -552,15 +575,17 @@ static int send_follow(struct roger_registry *r, const struct call *c,
 		if (!loc || !*loc)
 			break;
 		if (hops >= MAX_REDIRECTS) {
-			rc = roger_err_set(err, ROGER_EHTTP,
-					   "too many redirects from registry '%s'",
-					   r->host);
+			rc = roger_err_set(
+				err, ROGER_EHTTP,
+				"too many redirects from registry '%s'",
+				r->host);
 			break;
 		}
 		rc = roger_http_resolve_url(&next, url, loc, err);
 		if (rc < 0)
 			break;
-		roger_debug(r->ctx, "following redirect (HTTP %ld) to another %s",
+		roger_debug(r->ctx,
+			    "following redirect (HTTP %ld) to another %s",
 			    resp->status,
 			    same_origin(next, r->url) ? "path" : "host");
 		free(url);
@@ -592,8 +617,8 @@ static const struct token *token_find(const struct roger_registry *r,
 	return NULL;
 }
 
-static int token_store(struct roger_registry *r, const char *scope,
-		       char *value, int64_t lifetime_s)
+static int token_store(struct roger_registry *r, const char *scope, char *value,
+		       int64_t lifetime_s)
 {
 	struct token *t;
 
@@ -648,9 +673,10 @@ static int token_fetch(struct roger_registry *r, const char *scope,
 
 		snprintf(host, sizeof(host), "%.*s", (int)n, r->realm + s);
 		if (!roger_registry_loopback_host(host))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "refusing to send the password of user '%s' to the token server '%s' over plain http",
-					     r->user, host);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"refusing to send the password of user '%s' to the token server '%s' over plain http",
+				r->user, host);
 	}
 	rc = roger_buf_adds(&url, r->realm);
 	sep = strchr(r->realm, '?') ? '&' : '?';
@@ -710,9 +736,10 @@ static int token_fetch(struct roger_registry *r, const char *scope,
 	if (!json_is_string(tok) || !json_string_length(tok))
 		tok = json_object_get(doc, "access_token");
 	if (!json_is_string(tok) || !json_string_length(tok)) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the token server '%s' of registry '%s' answered without a token",
-				   r->realm, r->host);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the token server '%s' of registry '%s' answered without a token",
+			r->realm, r->host);
 		goto out;
 	}
 	exp = json_object_get(doc, "expires_in");
@@ -762,7 +789,8 @@ static int authorization(const char **out, struct roger_registry *r,
 		if (!r->authz &&
 		    asprintf(&r->authz, "Bearer %s", r->static_token) < 0) {
 			r->authz = NULL;
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		}
 		*out = r->authz;
 		return 0;
@@ -884,8 +912,9 @@ static int scope_of(char *out, size_t size, const char *repo, bool push,
 	int n;
 
 	if (from)
-		n = snprintf(out, size, "repository:%s:pull,push repository:%s:pull",
-			     repo, from);
+		n = snprintf(out, size,
+			     "repository:%s:pull,push repository:%s:pull", repo,
+			     from);
 	else
 		n = snprintf(out, size, "repository:%s:%s", repo,
 			     push ? "pull,push" : "pull");
@@ -915,16 +944,18 @@ int roger_registry_ping(struct roger_registry *r, struct roger_err *err)
 	if (resp.status == 200 && !html_reply(&resp)) {
 		if (!roger_http_resp_header(&resp,
 					    "Docker-Distribution-Api-Version"))
-			roger_debug(r->ctx,
-				    "registry '%s' sent no Docker-Distribution-Api-Version header",
-				    r->host);
+			roger_debug(
+				r->ctx,
+				"registry '%s' sent no Docker-Distribution-Api-Version header",
+				r->host);
 		goto out;
 	}
 	rc = reply_err(r, &resp, "check the API (GET /v2/)", err);
 	if (rc == ROGER_ENOTFOUND && err) {
 		err->code = ROGER_EHTTP;
 		rc = ROGER_EHTTP;
-		roger_err_prefix(err, "'%s' is not a registry (v2 API)", r->url);
+		roger_err_prefix(err, "'%s' is not a registry (v2 API)",
+				 r->url);
 	}
 out:
 	roger_http_resp_release(&resp);
@@ -978,7 +1009,8 @@ int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
 	c.max_body = MANIFEST_MAX;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status != 200 || html_reply(&resp)) {
@@ -989,9 +1021,10 @@ int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
 	said = roger_http_resp_header(&resp, "Docker-Content-Digest");
 	if ((by_digest && strcmp(actual, ref)) ||
 	    (said && roger_digest_valid(said) && strcmp(actual, said))) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "cannot %s at registry '%s': the bytes received hash to '%s', not to '%s'",
-				   op, r->host, actual, by_digest ? ref : said);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"cannot %s at registry '%s': the bytes received hash to '%s', not to '%s'",
+			op, r->host, actual, by_digest ? ref : said);
 		goto out;
 	}
 	bare_type(type, sizeof(type),
@@ -1035,7 +1068,8 @@ int roger_registry_manifest_head(bool *exists, char *digest,
 	c.accept = ROGER_OCI_MANIFEST_ACCEPT;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status == 404 && !html_reply(&resp)) {
@@ -1088,7 +1122,8 @@ int roger_registry_manifest_put(struct roger_registry *r, const char *repo,
 	c.max_body = 1 << 20;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status != 201 && resp.status != 200) {
@@ -1097,9 +1132,10 @@ int roger_registry_manifest_put(struct roger_registry *r, const char *repo,
 	}
 	said = roger_http_resp_header(&resp, "Docker-Content-Digest");
 	if (said && strcmp(said, digest))
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "cannot %s at registry '%s': it stored digest '%s' for bytes whose digest is '%s'",
-				   op, r->host, said, digest);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"cannot %s at registry '%s': it stored digest '%s' for bytes whose digest is '%s'",
+			op, r->host, said, digest);
 out:
 	roger_http_resp_release(&resp);
 	roger_buf_release(&url);
@@ -1130,7 +1166,8 @@ int roger_registry_blob_head(bool *exists, int64_t *size,
 	c.scope = scope;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status == 404 && !html_reply(&resp)) {
@@ -1182,8 +1219,8 @@ static int backoff(struct roger_registry *r, int attempt, const char *what,
 	x ^= x >> 17;
 	x ^= x << 5;
 	r->rng = x;
-	d = roger_http_backoff_ms(attempt, r->backoff_base_ms, r->backoff_max_ms,
-				  x);
+	d = roger_http_backoff_ms(attempt, r->backoff_base_ms,
+				  r->backoff_max_ms, x);
 	roger_info(r->ctx, "%s; %s again in %.1f s", why ? why->msg : "failed",
 		   what, (double)d / 1000.0);
 	if (pause_ms(r, d) < 0)
@@ -1268,8 +1305,7 @@ static void md_hex(char *out, EVP_MD_CTX *md)
 
 /* One download attempt into d->fd (emptied first). */
 static int fetch_once(struct roger_registry *r, struct call *c,
-		      struct download *d, const char *op,
-		      struct roger_err *err)
+		      struct download *d, const char *op, struct roger_err *err)
 {
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	int rc;
@@ -1285,7 +1321,8 @@ static int fetch_once(struct roger_registry *r, struct call *c,
 	if (rc == 0 && !roger_http_resp_ok(&resp))
 		rc = reply_err(r, &resp, op, err);
 	else if (rc < 0)
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -1312,8 +1349,8 @@ int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
 	}
 	d.fd = mkostemp(tmp, O_CLOEXEC);
 	if (d.fd < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s", tmp,
-				   strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s",
+				   tmp, strerror(errno));
 		goto out;
 	}
 	fchmod(d.fd, 0644);
@@ -1345,10 +1382,11 @@ int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
 	}
 	md_hex(actual, d.md);
 	if (strcmp(actual, digest) || (size >= 0 && d.got != (uint64_t)size)) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "blob '%s' of '%s' from registry '%s' does not match its digest (%llu bytes hashing to '%s'); nothing was kept",
-				   digest, repo, r->host,
-				   (unsigned long long)d.got, actual);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"blob '%s' of '%s' from registry '%s' does not match its digest (%llu bytes hashing to '%s'); nothing was kept",
+			digest, repo, r->host, (unsigned long long)d.got,
+			actual);
 		goto out;
 	}
 	if (fsync(d.fd) < 0 || close(d.fd) < 0) {
@@ -1385,8 +1423,10 @@ static void cancel_session(struct roger_registry *r, const char *location,
 	c.scope = scope;
 	c.flags = ROGER_HTTP_NO_RETRY;
 	if (call_send(r, &c, &resp, NULL) < 0 || resp.status >= 300)
-		roger_debug(r->ctx, "could not cancel an upload session at registry '%s'",
-			    r->host);
+		roger_debug(
+			r->ctx,
+			"could not cancel an upload session at registry '%s'",
+			r->host);
 	roger_http_resp_release(&resp);
 }
 
@@ -1398,9 +1438,10 @@ static int location_of(char **out, const struct roger_registry *r,
 	const char *loc = roger_http_resp_header(resp, "Location");
 
 	if (!loc || !*loc)
-		return roger_err_set(err, ROGER_EHTTP,
-				     "cannot %s at registry '%s': HTTP %ld without a Location",
-				     op, r->host, resp->status);
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"cannot %s at registry '%s': HTTP %ld without a Location",
+			op, r->host, resp->status);
 	return roger_http_resolve_url(out, resp->url ? resp->url : r->url, loc,
 				      err);
 }
@@ -1434,7 +1475,8 @@ int roger_registry_blob_mount(bool *mounted, struct roger_registry *r,
 	c.max_body = 1 << 20;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status == 201) {
@@ -1483,7 +1525,9 @@ static int upload_once(struct roger_registry *r, const char *repo,
 {
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_buf url = ROGER_BUF_INIT;
-	struct reader rd = { fd, data, 0, 0, 0, r->ctx, -1, 0, r, digest, size };
+	struct reader rd = {
+		fd, data, 0, 0, 0, r->ctx, -1, 0, r, digest, size
+	};
 	struct call c = { 0 };
 	char op[600], range[64];
 	struct roger_http_header hdr[1] = { { "Content-Range", range } };
@@ -1501,11 +1545,13 @@ static int upload_once(struct roger_registry *r, const char *repo,
 	c.method = "POST";
 	c.url = url.buf;
 	c.scope = scope;
-	c.idempotent = ROGER_HTTP_IDEMPOTENT_YES; /* a session more is harmless */
+	c.idempotent =
+		ROGER_HTTP_IDEMPOTENT_YES; /* a session more is harmless */
 	c.max_body = 1 << 20;
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status != 202) {
@@ -1552,11 +1598,11 @@ static int upload_once(struct roger_registry *r, const char *repo,
 		off += n;
 		if (range_end(&resp) >= 0 && range_end(&resp) != (int64_t)off &&
 		    !(range_end(&resp) == 1 && off <= 1)) {
-			rc = roger_err_set(err, ROGER_EHTTP,
-					   "cannot %s at registry '%s': it holds %lld bytes after %llu were sent",
-					   op, r->host,
-					   (long long)range_end(&resp),
-					   (unsigned long long)off);
+			rc = roger_err_set(
+				err, ROGER_EHTTP,
+				"cannot %s at registry '%s': it holds %lld bytes after %llu were sent",
+				op, r->host, (long long)range_end(&resp),
+				(unsigned long long)off);
 			*restart = true;
 			goto out;
 		}
@@ -1570,7 +1616,8 @@ static int upload_once(struct roger_registry *r, const char *repo,
 	/* The last piece (or the whole blob) with the digest. */
 	roger_buf_reset(&url);
 	if (roger_buf_adds(&url, loc) < 0 ||
-	    roger_buf_adds(&url, strchr(loc, '?') ? "&digest=" : "?digest=") < 0 ||
+	    roger_buf_adds(&url, strchr(loc, '?') ? "&digest=" : "?digest=") <
+		    0 ||
 	    roger_http_escape(&url, digest) < 0) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
@@ -1589,7 +1636,8 @@ static int upload_once(struct roger_registry *r, const char *repo,
 	rc = call_send(r, &c, &resp, err);
 	if (rc < 0) {
 		*restart = rc == ROGER_ENET;
-		roger_err_prefix(err, "cannot %s at registry '%s'", op, r->host);
+		roger_err_prefix(err, "cannot %s at registry '%s'", op,
+				 r->host);
 		goto out;
 	}
 	if (resp.status != 201) {
@@ -1600,9 +1648,10 @@ static int upload_once(struct roger_registry *r, const char *repo,
 	}
 	said = roger_http_resp_header(&resp, "Docker-Content-Digest");
 	if (said && strcmp(said, digest))
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "cannot %s at registry '%s': it reports digest '%s'",
-				   op, r->host, said);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"cannot %s at registry '%s': it reports digest '%s'",
+			op, r->host, said);
 out:
 	free(loc);
 	free(next);
@@ -1627,15 +1676,15 @@ int roger_registry_blob_upload(struct roger_registry *r, const char *repo,
 	if (path) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s",
-					   path, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot read '%s': %s", path,
+					   strerror(errno));
 			goto out;
 		}
 		if (st.st_size != size) {
-			rc = roger_err_set(err, ROGER_EIO,
-					   "'%s' has %lld bytes, not %lld",
-					   path, (long long)st.st_size,
-					   (long long)size);
+			rc = roger_err_set(
+				err, ROGER_EIO, "'%s' has %lld bytes, not %lld",
+				path, (long long)st.st_size, (long long)size);
 			goto out;
 		}
 	}
@@ -1679,7 +1728,8 @@ struct roger_registry_pool {
 	size_t n_urls;
 	char *ca_file;
 	char *docker_config; /* NULL: none */
-	struct roger_registry_creds target; /* the environment's or target_auth */
+	struct roger_registry_creds
+		target; /* the environment's or target_auth */
 	const char *target_source;
 	struct pooled *clients;
 	size_t n_clients;
@@ -1725,21 +1775,24 @@ static int target_creds(struct roger_registry_pool *p,
 	if (tok) {
 		p->target_source = "ROGER_REGISTRY_TOKEN";
 		return dupe(&p->target.token, tok) < 0
-			       ? roger_err_set(err, ROGER_ENOMEM, "out of memory")
+			       ? roger_err_set(err, ROGER_ENOMEM,
+					       "out of memory")
 			       : 0;
 	}
 	if (user || pass) {
 		if (!user || !pass)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "%s is set but %s is not: set both, or neither",
-					     user ? "ROGER_REGISTRY_USER"
-						  : "ROGER_REGISTRY_PASSWORD",
-					     user ? "ROGER_REGISTRY_PASSWORD"
-						  : "ROGER_REGISTRY_USER");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"%s is set but %s is not: set both, or neither",
+				user ? "ROGER_REGISTRY_USER"
+				     : "ROGER_REGISTRY_PASSWORD",
+				user ? "ROGER_REGISTRY_PASSWORD"
+				     : "ROGER_REGISTRY_USER");
 		p->target_source = "ROGER_REGISTRY_USER";
 		if (dupe(&p->target.user, user) < 0 ||
 		    dupe(&p->target.password, pass) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		return 0;
 	}
 	if (!a)
@@ -1774,12 +1827,14 @@ int roger_registry_pool_new(struct roger_registry_pool **out,
 		size_t len = strlen(o->urls[i]);
 
 		if (!scheme_len(o->urls[i])) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "invalid registry URL '%s': expected http:// or https://",
-					   o->urls[i]);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid registry URL '%s': expected http:// or https://",
+				o->urls[i]);
 			goto fail;
 		}
-		while (len > scheme_len(o->urls[i]) && o->urls[i][len - 1] == '/')
+		while (len > scheme_len(o->urls[i]) &&
+		       o->urls[i][len - 1] == '/')
 			len--;
 		p->urls[i] = strndup(o->urls[i], len);
 		if (!p->urls[i])
@@ -1792,7 +1847,8 @@ int roger_registry_pool_new(struct roger_registry_pool **out,
 	p->o.urls = NULL;
 	p->o.target_auth = NULL;
 	if (o->docker_config) {
-		if (*o->docker_config && dupe(&p->docker_config, o->docker_config) < 0)
+		if (*o->docker_config &&
+		    dupe(&p->docker_config, o->docker_config) < 0)
 			goto nomem;
 	} else {
 		const char *dir = roger_ctx_getenv(ctx, "DOCKER_CONFIG");

@@ -50,9 +50,9 @@ struct roger_registry_pool;
 
 /* Credentials for one registry (borrowed where passed in). */
 struct roger_registry_auth {
-	const char *user;     /* with password: HTTP Basic, or for the realm */
+	const char *user; /* with password: HTTP Basic, or for the realm */
 	const char *password;
-	const char *token;    /* a bearer token sent as is (no token flow) */
+	const char *token; /* a bearer token sent as is (no token flow) */
 };
 
 /*
@@ -64,18 +64,18 @@ typedef void (*roger_registry_progress_fn)(void *data, const char *digest,
 					   uint64_t sent, uint64_t total);
 
 struct roger_registry_opts {
-	const char *url;  /* the API base: "https://host[:port]" (required) */
+	const char *url; /* the API base: "https://host[:port]" (required) */
 	const struct roger_registry_auth *auth; /* NULL: anonymous (copied) */
 	/* Where the credentials came from, for messages ("the environment"). */
 	const char *auth_source;
 	/* Said with a refusal when there are no credentials: why (copied). */
 	const char *auth_note;
-	const char *ca_file;       /* NULL: the system's trust store */
-	long connect_timeout_ms;   /* 0: the HTTP client's defaults */
+	const char *ca_file; /* NULL: the system's trust store */
+	long connect_timeout_ms; /* 0: the HTTP client's defaults */
 	long timeout_ms;
-	int max_retries;           /* 0: 5; -1: none (also upload restarts) */
-	long backoff_base_ms;      /* 0: 500 */
-	long backoff_max_ms;       /* 0: 8000 */
+	int max_retries; /* 0: 5; -1: none (also upload restarts) */
+	long backoff_base_ms; /* 0: 500 */
+	long backoff_max_ms; /* 0: 8000 */
 	/* Blobs larger than this go in PATCH chunks of this size; 0: 16 MiB. */
 	size_t chunk_size;
 	struct roger_http *transport; /* NULL: curl (stolen, even on failure) */
@@ -89,9 +89,10 @@ struct roger_registry_opts {
  * that is not loopback (the contract: Basic only over TLS, or on
  * 127.0.0.1/localhost/::1).
  */
-ROGER_EXTERN int roger_registry_new(struct roger_registry **out, struct roger_ctx *ctx,
-		       const struct roger_registry_opts *o,
-		       struct roger_err *err);
+ROGER_EXTERN int roger_registry_new(struct roger_registry **out,
+				    struct roger_ctx *ctx,
+				    const struct roger_registry_opts *o,
+				    struct roger_err *err);
 ROGER_EXTERN void roger_registry_free(struct roger_registry *r);
 
 /* "host:port" of the registry, as references name it (borrowed). */
@@ -102,7 +103,8 @@ ROGER_EXTERN const char *roger_registry_host(const struct roger_registry *r);
  * with a challenge we can meet, which is then met); an error otherwise
  * (not a registry, an HTML page, refused credentials).
  */
-ROGER_EXTERN int roger_registry_ping(struct roger_registry *r, struct roger_err *err);
+ROGER_EXTERN int roger_registry_ping(struct roger_registry *r,
+				     struct roger_err *err);
 
 /*
  * GET a manifest or index of `repo` by tag or digest (`ref`), asking for
@@ -113,33 +115,37 @@ ROGER_EXTERN int roger_registry_ping(struct roger_registry *r, struct roger_err 
  * the Docker-Content-Digest header when there is one (ROGER_EHTTP
  * otherwise).  ROGER_ENOTFOUND for an unknown tag or repository.
  */
-ROGER_EXTERN int roger_registry_manifest_get(struct roger_buf *body, char **media_type,
-				char *digest, struct roger_registry *r,
-				const char *repo, const char *ref,
-				struct roger_err *err);
+ROGER_EXTERN int roger_registry_manifest_get(struct roger_buf *body,
+					     char **media_type, char *digest,
+					     struct roger_registry *r,
+					     const char *repo, const char *ref,
+					     struct roger_err *err);
 
 /*
  * HEAD a manifest: *exists, and its digest (Docker-Content-Digest) in
  * digest[ROGER_DIGEST_SIZE] ("" when the registry did not send one).
  */
 ROGER_EXTERN int roger_registry_manifest_head(bool *exists, char *digest,
-				 struct roger_registry *r, const char *repo,
-				 const char *ref, struct roger_err *err);
+					      struct roger_registry *r,
+					      const char *repo, const char *ref,
+					      struct roger_err *err);
 
 /*
  * PUT `len` bytes of a manifest of type `media_type` to `repo` under
  * `ref` (a tag, or the bytes' own digest).  Every blob it names must be in
  * `repo` already.  The digest the registry reports must be the bytes'.
  */
-ROGER_EXTERN int roger_registry_manifest_put(struct roger_registry *r, const char *repo,
-				const char *ref, const char *media_type,
-				const char *body, size_t len,
-				struct roger_err *err);
+ROGER_EXTERN int roger_registry_manifest_put(struct roger_registry *r,
+					     const char *repo, const char *ref,
+					     const char *media_type,
+					     const char *body, size_t len,
+					     struct roger_err *err);
 
 /* HEAD a blob of `repo`: *exists, and its size when it does (may be NULL). */
 ROGER_EXTERN int roger_registry_blob_head(bool *exists, int64_t *size,
-			     struct roger_registry *r, const char *repo,
-			     const char *digest, struct roger_err *err);
+					  struct roger_registry *r,
+					  const char *repo, const char *digest,
+					  struct roger_err *err);
 
 /*
  * GET a blob of `repo` into the file `path`: written to a temporary file
@@ -149,9 +155,10 @@ ROGER_EXTERN int roger_registry_blob_head(bool *exists, int64_t *size,
  * cut in the middle starts again (up to max_retries).  Redirects are
  * followed, without the registry's credentials when they leave its host.
  */
-ROGER_EXTERN int roger_registry_blob_fetch(struct roger_registry *r, const char *repo,
-			      const char *digest, int64_t size,
-			      const char *path, struct roger_err *err);
+ROGER_EXTERN int roger_registry_blob_fetch(struct roger_registry *r,
+					   const char *repo, const char *digest,
+					   int64_t size, const char *path,
+					   struct roger_err *err);
 
 /*
  * Mount blob `digest` of repository `from` into `repo` (same registry):
@@ -159,9 +166,11 @@ ROGER_EXTERN int roger_registry_blob_fetch(struct roger_registry *r, const char 
  * upload session instead (202: it does not have the blob in `from`, or
  * refuses), the session is cancelled and *mounted is false.
  */
-ROGER_EXTERN int roger_registry_blob_mount(bool *mounted, struct roger_registry *r,
-			      const char *repo, const char *digest,
-			      const char *from, struct roger_err *err);
+ROGER_EXTERN int roger_registry_blob_mount(bool *mounted,
+					   struct roger_registry *r,
+					   const char *repo, const char *digest,
+					   const char *from,
+					   struct roger_err *err);
 
 /*
  * Upload a blob of `size` bytes to `repo`: from the file `path`, or from
@@ -170,10 +179,11 @@ ROGER_EXTERN int roger_registry_blob_mount(bool *mounted, struct roger_registry 
  * session (after checking whether the blob arrived after all), up to
  * max_retries times.  The registry must report `digest`.
  */
-ROGER_EXTERN int roger_registry_blob_upload(struct roger_registry *r, const char *repo,
-			       const char *digest, int64_t size,
-			       const char *path, const void *data,
-			       struct roger_err *err);
+ROGER_EXTERN int roger_registry_blob_upload(struct roger_registry *r,
+					    const char *repo,
+					    const char *digest, int64_t size,
+					    const char *path, const void *data,
+					    struct roger_err *err);
 
 /* ---- auth, as data (exposed for tests and fuzzing) ----------------------- */
 
@@ -182,8 +192,8 @@ struct roger_registry_challenge {
 	char scheme[16]; /* "Bearer" or "Basic" ("" when none) */
 	char *realm;
 	char *service;
-	char *scope;     /* space-separated scopes, or NULL */
-	char *error;     /* "invalid_token"..., or NULL */
+	char *scope; /* space-separated scopes, or NULL */
+	char *error; /* "invalid_token"..., or NULL */
 };
 
 /*
@@ -192,9 +202,11 @@ struct roger_registry_challenge {
  * separated by commas.  The Bearer challenge wins over a Basic one.
  * ROGER_EINVALID when there is neither or the syntax is broken.
  */
-ROGER_EXTERN int roger_registry_challenge_parse(struct roger_registry_challenge *out,
-				   const char *header, struct roger_err *err);
-ROGER_EXTERN void roger_registry_challenge_release(struct roger_registry_challenge *c);
+ROGER_EXTERN int
+roger_registry_challenge_parse(struct roger_registry_challenge *out,
+			       const char *header, struct roger_err *err);
+ROGER_EXTERN void
+roger_registry_challenge_release(struct roger_registry_challenge *c);
 
 /* Credentials found somewhere, owned (wiped by the release). */
 struct roger_registry_creds {
@@ -218,10 +230,9 @@ ROGER_EXTERN void roger_registry_creds_release(struct roger_registry_creds *c);
  * ROGER_EINVALID for a file that is not JSON or an "auth" that does not
  * decode (naming the path and the key, never the value).
  */
-ROGER_EXTERN int roger_registry_docker_config_creds(struct roger_registry_creds *out,
-				       const char *text, size_t len,
-				       const char *path, const char *host,
-				       struct roger_err *err);
+ROGER_EXTERN int roger_registry_docker_config_creds(
+	struct roger_registry_creds *out, const char *text, size_t len,
+	const char *path, const char *host, struct roger_err *err);
 
 /* ---- the pool ------------------------------------------------------------ */
 
@@ -264,10 +275,10 @@ struct roger_registry_pool_opts {
  * elsewhere).  ROGER_EINVALID for a URL that is not http(s), a user
  * without a password in the environment, or an unreadable config.json.
  */
-ROGER_EXTERN int roger_registry_pool_new(struct roger_registry_pool **out,
-			    struct roger_ctx *ctx,
-			    const struct roger_registry_pool_opts *o,
-			    struct roger_err *err);
+ROGER_EXTERN int
+roger_registry_pool_new(struct roger_registry_pool **out, struct roger_ctx *ctx,
+			const struct roger_registry_pool_opts *o,
+			struct roger_err *err);
 ROGER_EXTERN void roger_registry_pool_free(struct roger_registry_pool *p);
 
 /*
@@ -276,12 +287,14 @@ ROGER_EXTERN void roger_registry_pool_free(struct roger_registry_pool *p);
  * freed).
  */
 ROGER_EXTERN int roger_registry_pool_get(struct roger_registry **out,
-			    struct roger_registry_pool *p, const char *registry,
-			    struct roger_err *err);
+					 struct roger_registry_pool *p,
+					 const char *registry,
+					 struct roger_err *err);
 
 /* The API base URL the pool uses for `registry`, as a new string. */
-ROGER_EXTERN int roger_registry_pool_url(char **out, const struct roger_registry_pool *p,
-			    const char *registry);
+ROGER_EXTERN int roger_registry_pool_url(char **out,
+					 const struct roger_registry_pool *p,
+					 const char *registry);
 
 ROGER_END_DECLS
 

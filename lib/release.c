@@ -161,9 +161,10 @@ int roger_release_find_previous(size_t *index, json_t **def,
 			goto out;
 		}
 	}
-	rc = roger_err_set(err, ROGER_ENOTFOUND,
-			   "app '%s' has no release older than the live one: nothing to roll back to",
-			   app_id);
+	rc = roger_err_set(
+		err, ROGER_ENOTFOUND,
+		"app '%s' has no release older than the live one: nothing to roll back to",
+		app_id);
 out:
 	free(undos);
 	json_decref(kept);
@@ -191,9 +192,10 @@ static int check_unique(struct roger_marathon *m, const char *app_id,
 		other = rc == 0 && commit_starts_with(d, ref, &rel) &&
 			strcmp(rel.commit, commit);
 		if (other)
-			roger_err_set(err, ROGER_EUSAGE,
-				      "commit '%s' is ambiguous among the releases of app '%s': %.12s and %.12s; give more digits",
-				      ref, app_id, commit, rel.commit);
+			roger_err_set(
+				err, ROGER_EUSAGE,
+				"commit '%s' is ambiguous among the releases of app '%s': %.12s and %.12s; give more digits",
+				ref, app_id, commit, rel.commit);
 		json_decref(d);
 		if (other)
 			return ROGER_EUSAGE;
@@ -203,16 +205,17 @@ static int check_unique(struct roger_marathon *m, const char *app_id,
 
 int roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
 		       const char *app_id,
-		       const struct roger_marathon_versions *v,
-		       const char *ref, struct roger_err *err)
+		       const struct roger_marathon_versions *v, const char *ref,
+		       struct roger_err *err)
 {
 	enum roger_release_ref kind = roger_release_ref_kind(ref);
 	struct roger_release rel;
 
 	if (kind == ROGER_RELEASE_REF_INVALID)
-		return roger_err_set(err, ROGER_EUSAGE,
-				     "invalid version '%s': expected a version such as 2026-01-02T03:04:05.678Z, or a commit (at least 7 hex digits)",
-				     ref ? ref : "");
+		return roger_err_set(
+			err, ROGER_EUSAGE,
+			"invalid version '%s': expected a version such as 2026-01-02T03:04:05.678Z, or a commit (at least 7 hex digits)",
+			ref ? ref : "");
 	for (size_t i = 0; i < v->n; i++) {
 		json_t *d = NULL;
 		int rc;
@@ -244,11 +247,11 @@ int roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
 		*def = d;
 		return 0;
 	}
-	return roger_err_set(err, ROGER_ENOTFOUND, "app '%s' has no %s '%s'",
-			     app_id,
-			     kind == ROGER_RELEASE_REF_COMMIT ? "release of commit"
-							      : "version",
-			     ref);
+	return roger_err_set(
+		err, ROGER_ENOTFOUND, "app '%s' has no %s '%s'", app_id,
+		kind == ROGER_RELEASE_REF_COMMIT ? "release of commit"
+						 : "version",
+		ref);
 }
 
 /* Whether a change is one that roger makes on every release. */
@@ -351,13 +354,13 @@ static const char *const outcome_names[][2] = {
 const char *roger_release_outcome_name(enum roger_release_outcome o)
 {
 	return (size_t)o < ROGER_ARRAY_SIZE(outcome_names) ? outcome_names[o][0]
-							 : "?";
+							   : "?";
 }
 
 const char *roger_release_outcome_id(enum roger_release_outcome o)
 {
 	return (size_t)o < ROGER_ARRAY_SIZE(outcome_names) ? outcome_names[o][1]
-							 : "unknown";
+							   : "unknown";
 }
 
 static const json_t *labels_of(const json_t *def)
@@ -443,15 +446,15 @@ roger_release_outcome(const char *version, const json_t *before,
 
 /* What the server owns, never sent back. */
 static const char *const server_owned[] = {
-	"deployments",	 "lastTaskFailure", "readinessCheckResults",
-	"taskStats",	 "tasks",	    "tasksHealthy",
-	"tasksRunning",	 "tasksStaged",	    "tasksUnhealthy",
-	"version",	 "versionInfo",
+	"deployments",  "lastTaskFailure", "readinessCheckResults",
+	"taskStats",    "tasks",           "tasksHealthy",
+	"tasksRunning", "tasksStaged",     "tasksUnhealthy",
+	"version",      "versionInfo",
 };
 
 static const char *const rollback_labels[] = {
-	ROGER_LABEL_ROLLBACK_OF,    ROGER_LABEL_ROLLBACK_COMMIT,
-	ROGER_LABEL_ROLLBACK_TO,    ROGER_LABEL_ROLLBACK_CAUSE,
+	ROGER_LABEL_ROLLBACK_OF, ROGER_LABEL_ROLLBACK_COMMIT,
+	ROGER_LABEL_ROLLBACK_TO, ROGER_LABEL_ROLLBACK_CAUSE,
 	ROGER_LABEL_ROLLBACK_BY,
 };
 
@@ -462,9 +465,8 @@ static void drop_legacy(json_t *app)
 	json_t *v;
 	void *tmp;
 
-	json_object_foreach_safe(app, tmp, key, v)
-		if (json_is_null(v))
-			json_object_del(app, key);
+	json_object_foreach_safe(app, tmp, key, v) if (json_is_null(v))
+		json_object_del(app, key);
 	if (json_object_get(app, "portDefinitions"))
 		json_object_del(app, "ports");
 	if (json_array_size(json_object_get(app, "fetch")) ||
@@ -490,8 +492,9 @@ int roger_release_redeploy_app(json_t **out, const json_t *def,
 	if (!json_is_object(src) || json_object_get(def, "id"))
 		src = def;
 	if (!json_is_object(src))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "cannot redeploy: the app definition is not an object");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"cannot redeploy: the app definition is not an object");
 	app = json_deep_copy(src);
 	if (!app)
 		goto nomem;
@@ -499,8 +502,8 @@ int roger_release_redeploy_app(json_t **out, const json_t *def,
 		json_object_del(app, server_owned[i]);
 	drop_legacy(app);
 	if (r->instances >= 0 &&
-	    json_object_set_new(app, "instances",
-				json_integer(r->instances)) < 0)
+	    json_object_set_new(app, "instances", json_integer(r->instances)) <
+		    0)
 		goto nomem;
 	labels = json_object_get(app, "labels");
 	if (!json_is_object(labels)) {

@@ -61,8 +61,8 @@ ROGER_EXTERN enum roger_release_ref roger_release_ref_kind(const char *ref);
  * Whether `def`, the stored definition of `version`, is what `ref` names:
  * that version, or a release of a commit that starts with `ref`.
  */
-ROGER_EXTERN bool
-roger_release_matches(const char *ref, const char *version, const json_t *def);
+ROGER_EXTERN bool roger_release_matches(const char *ref, const char *version,
+					const json_t *def);
 
 /*
  * Whether `def`, the definition of a version older than the live app
@@ -73,8 +73,8 @@ roger_release_matches(const char *ref, const char *version, const json_t *def);
  * rollback after a scale goes back a release, not a scale.  (Versions that
  * a rollback undid are passed over by roger_release_find_previous().)
  */
-ROGER_EXTERN bool
-roger_release_is_previous(const json_t *live, const json_t *def);
+ROGER_EXTERN bool roger_release_is_previous(const json_t *live,
+					    const json_t *def);
 
 /*
  * The release a rollback of app `app_id` goes back to: the newest version
@@ -87,12 +87,10 @@ roger_release_is_previous(const json_t *live, const json_t *def);
  * ROGER_ENOTFOUND when there is none; the errors of the requests
  * otherwise.  `live_version` may be NULL (every version is older).
  */
-ROGER_EXTERN int
-roger_release_find_previous(size_t *index, json_t **def,
-			    struct roger_marathon *m, const char *app_id,
-			    const struct roger_marathon_versions *v,
-			    const json_t *live, const char *live_version,
-			    struct roger_err *err);
+ROGER_EXTERN int roger_release_find_previous(
+	size_t *index, json_t **def, struct roger_marathon *m,
+	const char *app_id, const struct roger_marathon_versions *v,
+	const json_t *live, const char *live_version, struct roger_err *err);
 
 /*
  * The version of app `app_id` that `ref` names among `v` (newest first):
@@ -103,52 +101,52 @@ roger_release_find_previous(size_t *index, json_t **def,
  * sure); ROGER_ENOTFOUND when nothing matches; the errors of the requests
  * otherwise.
  */
-ROGER_EXTERN int
-roger_release_find(size_t *index, json_t **def, struct roger_marathon *m,
-		   const char *app_id, const struct roger_marathon_versions *v,
-		   const char *ref, struct roger_err *err);
+ROGER_EXTERN int roger_release_find(size_t *index, json_t **def,
+				    struct roger_marathon *m,
+				    const char *app_id,
+				    const struct roger_marathon_versions *v,
+				    const char *ref, struct roger_err *err);
 
 /*
  * What changed from `before` to `def`, the definitions of two versions one
  * after the other, in a few words from `diff` (roger_diff_apps(before,
  * def)): "commit" (or "artifact", or "image") when the release labels
- * say so, then the top-level fields that changed ("commit, cmd, env"; five at most,
- * then "..."), or "instances 1 -> 3" when the count is all that changed,
+ * say so, then the top-level fields that changed ("commit, cmd, env"; five at
+ * most, then "..."), or "instances 1 -> 3" when the count is all that changed,
  * or "no change".  The labels and env that roger sets on every release,
  * and the artifact's fetch entry, are not words of their own: the commit
  * says them, nor the container's image when it is the release's
  * ROGER_IMAGE.  Written to `out`, cut to `size`.
  */
-ROGER_EXTERN void
-roger_release_summary(char *out, size_t size, const json_t *before,
-		      const json_t *def, const struct roger_diff *diff);
+ROGER_EXTERN void roger_release_summary(char *out, size_t size,
+					const json_t *before, const json_t *def,
+					const struct roger_diff *diff);
 
 /* ---- what became of each version ---------------------------------------- */
 
 enum roger_release_outcome {
-	ROGER_RELEASE_CHANGED,     /* a change made without roger */
-	ROGER_RELEASE_DEPLOYED,    /* a release roger deployed */
-	ROGER_RELEASE_FAILED,      /* its deployment failed: rolled back */
+	ROGER_RELEASE_CHANGED, /* a change made without roger */
+	ROGER_RELEASE_DEPLOYED, /* a release roger deployed */
+	ROGER_RELEASE_FAILED, /* its deployment failed: rolled back */
 	ROGER_RELEASE_ROLLED_BACK, /* undone later by `roger rollback` */
-	ROGER_RELEASE_ROLLBACK,    /* made by a rollback */
-	ROGER_RELEASE_SCALED,      /* only the instance count changed */
-	ROGER_RELEASE_RESTARTED,   /* nothing changed: a restart */
+	ROGER_RELEASE_ROLLBACK, /* made by a rollback */
+	ROGER_RELEASE_SCALED, /* only the instance count changed */
+	ROGER_RELEASE_RESTARTED, /* nothing changed: a restart */
 };
 
 /* "deployed", "rolled back", ...: for text. */
 ROGER_EXTERN const char *
 roger_release_outcome_name(enum roger_release_outcome o);
 /* "deployed", "rolled_back", ...: for JSON. */
-ROGER_EXTERN const char *
-roger_release_outcome_id(enum roger_release_outcome o);
+ROGER_EXTERN const char *roger_release_outcome_id(enum roger_release_outcome o);
 
 /* The ROGER_ROLLBACK_ labels of a version a rollback made. */
 struct roger_release_rollback {
-	const char *of;     /* the version it undid */
-	const char *to;     /* the version it deployed again; NULL: unknown */
+	const char *of; /* the version it undid */
+	const char *to; /* the version it deployed again; NULL: unknown */
 	const char *commit; /* the commit of the version undone; may be NULL */
-	const char *by;     /* who rolled back; may be NULL */
-	bool failed;        /* after a failed deployment (else requested) */
+	const char *by; /* who rolled back; may be NULL */
+	bool failed; /* after a failed deployment (else requested) */
 };
 
 /*
@@ -163,9 +161,8 @@ roger_release_rollback_info(struct roger_release_rollback *out,
  * Whether the rollback `rb` undid `version`: a version after rb->to, up to
  * and including rb->of (only rb->of when rb->to is unknown).
  */
-ROGER_EXTERN bool
-roger_release_undid(const struct roger_release_rollback *rb,
-		    const char *version);
+ROGER_EXTERN bool roger_release_undid(const struct roger_release_rollback *rb,
+				      const char *version);
 
 /*
  * The outcome of `def`, the definition of `version`: undone by one of the
@@ -187,12 +184,12 @@ roger_release_outcome(const char *version, const json_t *before,
 
 /* What a rollback records, and the instance count it deploys. */
 struct roger_release_redeploy {
-	const char *of;        /* the version undone (the live one) */
-	const json_t *of_def;  /* its definition, for its commit; may be NULL */
-	const char *to;        /* the version whose definition is redeployed */
-	bool failed;           /* after a failed deployment; else requested */
-	const char *by;        /* who rolls back ("alice@laptop"); may be NULL */
-	int instances;         /* -1: the definition's own */
+	const char *of; /* the version undone (the live one) */
+	const json_t *of_def; /* its definition, for its commit; may be NULL */
+	const char *to; /* the version whose definition is redeployed */
+	bool failed; /* after a failed deployment; else requested */
+	const char *by; /* who rolls back ("alice@laptop"); may be NULL */
+	int instances; /* -1: the definition's own */
 };
 
 /*
@@ -216,10 +213,11 @@ roger_release_redeploy_app(json_t **out, const json_t *def,
 
 /* Why roger_release_instances() chose its count. */
 enum roger_release_count {
-	ROGER_RELEASE_COUNT_NEW,     /* no live app: roger.json's */
-	ROGER_RELEASE_COUNT_SAME,    /* the live count is roger.json's */
-	ROGER_RELEASE_COUNT_KEPT,    /* roger.json's is unchanged: the live one */
-	ROGER_RELEASE_COUNT_UNKNOWN, /* the live release does not say: the live one */
+	ROGER_RELEASE_COUNT_NEW, /* no live app: roger.json's */
+	ROGER_RELEASE_COUNT_SAME, /* the live count is roger.json's */
+	ROGER_RELEASE_COUNT_KEPT, /* roger.json's is unchanged: the live one */
+	ROGER_RELEASE_COUNT_UNKNOWN, /* the live release does not say: the live
+					one */
 	ROGER_RELEASE_COUNT_CHANGED, /* roger.json's changed: it applies */
 };
 

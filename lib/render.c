@@ -46,14 +46,14 @@ static int nomem(struct roger_err *err)
 /* ---- rendering ----------------------------------------------------------- */
 
 static const char *const owned_labels[] = {
-	ROGER_LABEL_APP,     ROGER_LABEL_ENV,
-	ROGER_LABEL_COMMIT,  ROGER_LABEL_ARTIFACT_SHA256,
-	ROGER_LABEL_VERSION, ROGER_LABEL_DEPLOYED_BY,
-	ROGER_LABEL_DIRTY,   ROGER_LABEL_INSTANCES,
+	ROGER_LABEL_APP,         ROGER_LABEL_ENV,
+	ROGER_LABEL_COMMIT,      ROGER_LABEL_ARTIFACT_SHA256,
+	ROGER_LABEL_VERSION,     ROGER_LABEL_DEPLOYED_BY,
+	ROGER_LABEL_DIRTY,       ROGER_LABEL_INSTANCES,
 	ROGER_LABEL_ROLLBACK_OF, ROGER_LABEL_ROLLBACK_COMMIT,
 	ROGER_LABEL_ROLLBACK_TO, ROGER_LABEL_ROLLBACK_CAUSE,
-	ROGER_LABEL_ROLLBACK_BY,
-	ROGER_LABEL_IMAGE,   ROGER_LABEL_IMAGE_BASE,
+	ROGER_LABEL_ROLLBACK_BY, ROGER_LABEL_IMAGE,
+	ROGER_LABEL_IMAGE_BASE,
 };
 
 enum roger_render_shape roger_render_shape_for(const char *version)
@@ -93,26 +93,27 @@ static bool lower_hex(const char *s, size_t len)
 
 /* `artifact`: the app is a tarball app, which needs its artifact. */
 static int check_input(const struct roger_render_input *in, bool artifact,
-                       struct roger_err *err)
+		       struct roger_err *err)
 {
 	if (!lower_hex(in->commit, 40) && !lower_hex(in->commit, 64))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "cannot render the app: commit '%s' is not a full commit id",
-		        in->commit ? in->commit : "");
+			err, ROGER_EINVALID,
+			"cannot render the app: commit '%s' is not a full commit id",
+			in->commit ? in->commit : "");
 	if (in->image && (!in->image->reference || !*in->image->reference))
-		return roger_err_set(err, ROGER_EINVALID,
-		                     "cannot render the app: no image reference");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"cannot render the app: no image reference");
 	if (!artifact)
 		return 0;
 	if (!lower_hex(in->artifact_sha256, 64))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "cannot render the app: '%s' is not a SHA-256 digest",
-		        in->artifact_sha256 ? in->artifact_sha256 : "");
+			err, ROGER_EINVALID,
+			"cannot render the app: '%s' is not a SHA-256 digest",
+			in->artifact_sha256 ? in->artifact_sha256 : "");
 	if (!in->artifact_url || !*in->artifact_url)
 		return roger_err_set(err, ROGER_EINVALID,
-		                     "cannot render the app: no artifact URL");
+				     "cannot render the app: no artifact URL");
 	return 0;
 }
 
@@ -128,42 +129,42 @@ static bool set_value(const json_t *obj, const char *key)
  * itself.  Nulls are fine: they only delete.
  */
 static int check_fragment(const json_t *frag, const char *where,
-                          struct roger_err *err)
+			  struct roger_err *err)
 {
 	json_t *labels = json_object_get(frag, "labels");
 	json_t *env = json_object_get(frag, "env");
 
 	if (set_value(frag, "id"))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "%s.id: must not be set: roger sets the app id from 'group' and 'app'",
-		        where);
+			err, ROGER_EINVALID,
+			"%s.id: must not be set: roger sets the app id from 'group' and 'app'",
+			where);
 	if (set_value(frag, "version"))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "%s.version: must not be set: Marathon takes it as a rollback to that version",
-		        where);
+			err, ROGER_EINVALID,
+			"%s.version: must not be set: Marathon takes it as a rollback to that version",
+			where);
 	for (size_t i = 0; i < ROGER_ARRAY_SIZE(owned_labels); i++)
 		if (set_value(labels, owned_labels[i]))
 			return roger_err_set(
-			        err, ROGER_EINVALID,
-			        "%s.labels.%s: roger sets this label on every release; use another name",
-			        where, owned_labels[i]);
+				err, ROGER_EINVALID,
+				"%s.labels.%s: roger sets this label on every release; use another name",
+				where, owned_labels[i]);
 	if (set_value(env, ROGER_ENV_COMMIT))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "%s.env.%s: roger sets this variable to the deployed commit; use another name",
-		        where, ROGER_ENV_COMMIT);
+			err, ROGER_EINVALID,
+			"%s.env.%s: roger sets this variable to the deployed commit; use another name",
+			where, ROGER_ENV_COMMIT);
 	if (json_array_size(json_object_get(frag, "uris")) > 0)
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "%s.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}",
-		        where);
+			err, ROGER_EINVALID,
+			"%s.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}",
+			where);
 	return 0;
 }
 
 static int check_fragments(const struct roger_project *p, const char *env,
-                           struct roger_err *err)
+			   struct roger_err *err)
 {
 	struct roger_buf where = ROGER_BUF_INIT;
 	json_t *overlay;
@@ -172,7 +173,7 @@ static int check_fragments(const struct roger_project *p, const char *env,
 	if ((rc = check_fragment(p->marathon, "marathon", err)) < 0 || !env)
 		return rc;
 	overlay = json_object_get(json_object_get(p->environments, env),
-	                          "marathon");
+				  "marathon");
 	if (roger_spec_path_key(&where, "environments") < 0 ||
 	    roger_spec_path_key(&where, env) < 0 ||
 	    roger_spec_path_key(&where, "marathon") < 0)
@@ -192,8 +193,7 @@ static json_t *render_fetch(const json_t *user, const char *url)
 
 	if (!fetch)
 		return NULL;
-	json_array_foreach(user, i, e)
-	{
+	json_array_foreach(user, i, e) {
 		const char *uri = json_string_value(json_object_get(e, "uri"));
 
 		if (uri && !strcmp(uri, url))
@@ -201,10 +201,11 @@ static json_t *render_fetch(const json_t *user, const char *url)
 	}
 	if (!found &&
 	    json_array_append_new(fetch, json_pack("{s:s, s:b}", "uri", url,
-	                                           "extract", 1)) < 0)
+						   "extract", 1)) < 0)
 		goto fail;
-	json_array_foreach(user, i,
-	                   e) if (json_array_append(fetch, e) < 0) goto fail;
+	json_array_foreach(user, i, e)
+		if (json_array_append(fetch, e) < 0)
+			goto fail;
 	return fetch;
 fail:
 	json_decref(fetch);
@@ -213,12 +214,12 @@ fail:
 
 /* A shallow copy of the object `user` (or a new one) for roger to add to. */
 static int own_object(json_t **out, const json_t *user, const char *what,
-                      struct roger_err *err)
+		      struct roger_err *err)
 {
 	if (user && !json_is_object(user))
 		return roger_err_set(err, ROGER_EINVALID,
-		                     "marathon.%s: expected an object, got %s",
-		                     what, roger_spec_type_name(user));
+				     "marathon.%s: expected an object, got %s",
+				     what, roger_spec_type_name(user));
 	*out = user ? json_copy((json_t *)user) : json_object();
 	return *out ? 0 : nomem(err);
 }
@@ -235,7 +236,13 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 		      struct roger_err *err)
 {
 	const json_t *base = json_object_get(root, "expose");
-	const json_t *over = env ? json_object_get(json_object_get(json_object_get(root, "environments"), env), "expose") : NULL;
+	const json_t *over =
+		env ? json_object_get(
+			      json_object_get(
+				      json_object_get(root, "environments"),
+				      env),
+			      "expose")
+		    : NULL;
 	json_t *ex = json_object(), *vhost, *sp, *v;
 	struct roger_buf names = ROGER_BUF_INIT;
 	const char *key, *mode;
@@ -250,9 +257,8 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 	{
 		void *tmp;
 
-		json_object_foreach_safe(ex, tmp, key, v)
-			if (json_is_null(v))
-				json_object_del(ex, key);
+		json_object_foreach_safe(ex, tmp, key, v) if (json_is_null(v))
+			json_object_del(ex, key);
 	}
 	vhost = json_object_get(ex, "vhost");
 	if (json_is_string(vhost)) {
@@ -262,18 +268,23 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 
 		json_array_foreach(vhost, i, v)
 			if (rc == 0)
-				rc = roger_buf_addf(&names, "%s%s", i ? "," : "",
+				rc = roger_buf_addf(&names, "%s%s",
+						    i ? "," : "",
 						    json_string_value(v));
 	}
 	for (size_t i = 0; i < names.len; i++)
-		names.buf[i] = (char)(names.buf[i] >= 'A' && names.buf[i] <= 'Z' ? names.buf[i] + 32 : names.buf[i]);
+		names.buf[i] = (char)(names.buf[i] >= 'A' && names.buf[i] <= 'Z'
+					      ? names.buf[i] + 32
+					      : names.buf[i]);
 	mode = json_string_value(json_object_get(ex, "mode"));
 	if (!mode && names.len)
 		mode = "http";
 	if (rc < 0)
 		goto nomem;
 	if (json_is_true(json_object_get(ex, "https_redirect")) && !names.len) {
-		rc = roger_err_set(err, ROGER_EINVALID, "expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
 		goto out;
 	}
 	{
@@ -282,7 +293,9 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 			{ "HAPROXY_0_VHOST", names.len ? names.buf : NULL },
 			{ "HAPROXY_0_MODE", mode },
 			{ "HAPROXY_0_REDIRECT_TO_HTTPS",
-			  json_is_true(json_object_get(ex, "https_redirect")) ? "true" : NULL },
+			  json_is_true(json_object_get(ex, "https_redirect"))
+				  ? "true"
+				  : NULL },
 		};
 
 		for (size_t i = 0; i < ROGER_ARRAY_SIZE(set); i++) {
@@ -290,17 +303,21 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 			if (!set[i][1])
 				continue;
 			if (json_object_get(labels, key)) {
-				rc = roger_err_set(err, ROGER_EINVALID, "marathon.labels.%s: roger sets it from 'expose' (or the target's router); remove it from marathon.labels",
-						   key);
+				rc = roger_err_set(
+					err, ROGER_EINVALID,
+					"marathon.labels.%s: roger sets it from 'expose' (or the target's router); remove it from marathon.labels",
+					key);
 				goto out;
 			}
-			if (json_object_set_new(labels, key, json_string(set[i][1])) < 0)
+			if (json_object_set_new(labels, key,
+						json_string(set[i][1])) < 0)
 				goto nomem;
 		}
 	}
 	sp = json_object_get(ex, "service_port");
 	if (sp) {
-		json_t *maps = json_object_get(json_object_get(app, "container"), "portMappings");
+		json_t *maps = json_object_get(
+			json_object_get(app, "container"), "portMappings");
 		json_t *defs = json_object_get(app, "portDefinitions");
 		json_t *first = json_array_get(maps ? maps : defs, 0);
 		const char *field = maps ? "servicePort" : "port";
@@ -308,20 +325,25 @@ static int add_expose(json_t *app, json_t *labels, const json_t *root,
 		if (!first) {
 			json_t *pd = json_pack("[{s:O}]", "port", sp);
 
-			if (!pd || json_object_set_new(app, "portDefinitions", pd) < 0)
+			if (!pd ||
+			    json_object_set_new(app, "portDefinitions", pd) < 0)
 				goto nomem;
 		} else {
 			/* a copy: the user's fragment stays as it was */
 			json_t *copy = json_deep_copy(maps ? maps : defs);
 
-			if (!copy || json_object_set(json_array_get(copy, 0), field, sp) < 0) {
+			if (!copy || json_object_set(json_array_get(copy, 0),
+						     field, sp) < 0) {
 				json_decref(copy);
 				goto nomem;
 			}
 			if (maps)
-				json_object_set_new(json_object_get(app, "container"), "portMappings", copy);
+				json_object_set_new(
+					json_object_get(app, "container"),
+					"portMappings", copy);
 			else
-				json_object_set_new(app, "portDefinitions", copy);
+				json_object_set_new(app, "portDefinitions",
+						    copy);
 		}
 	}
 	goto out;
@@ -362,17 +384,20 @@ static json_t *instances_label(const json_t *frag)
  * type, the image and, for Marathon 1.4's Docker containers, the network.
  */
 static json_t *image_container(const json_t *user,
-                               const struct roger_render_image *im)
+			       const struct roger_render_image *im)
 {
 	const char *runtime = im->runtime ? im->runtime : "DOCKER";
-	json_t *c = json_object(), *user_docker = json_object_get(user, "docker");
+	json_t *c = json_object(),
+	       *user_docker = json_object_get(user, "docker");
 	json_t *docker = json_object(), *v;
 	const char *key;
 
 	/* type and image first, as Marathon's documentation writes them */
-	if (!c || !docker || json_object_set_new(c, "type", json_string(runtime)) < 0 ||
+	if (!c || !docker ||
+	    json_object_set_new(c, "type", json_string(runtime)) < 0 ||
 	    json_object_set(c, "docker", docker) < 0 ||
-	    json_object_set_new(docker, "image", json_string(im->reference)) < 0)
+	    json_object_set_new(docker, "image", json_string(im->reference)) <
+		    0)
 		goto fail;
 	json_object_foreach((json_t *)user_docker, key, v)
 		if (strcmp(key, "image") && json_object_set(docker, key, v) < 0)
@@ -395,7 +420,7 @@ fail:
 
 /* What an image app has instead of the artifact's fetch entry. */
 static int image_parts(json_t *app, const json_t *frag,
-                       const struct roger_render_image *im)
+		       const struct roger_render_image *im)
 {
 	json_t *c = image_container(json_object_get(frag, "container"), im);
 
@@ -404,34 +429,35 @@ static int image_parts(json_t *app, const json_t *frag,
 	if (im->shape == ROGER_RENDER_SHAPE_15 &&
 	    !json_object_get(frag, "networks") &&
 	    json_object_set_new(app, "networks",
-	                        json_pack("[{s:s}]", "mode", "host")) < 0)
+				json_pack("[{s:s}]", "mode", "host")) < 0)
 		return ROGER_ENOMEM;
 	return 0;
 }
 
 /* The labels that say what runs: the artifact's, or the image's. */
 static int what_runs(json_t *labels, const struct roger_render_input *in,
-                     const json_t *frag)
+		     const json_t *frag)
 {
 	const char *external = roger_render_external_image(frag);
 
 	if (in->image)
 		return json_object_set_new(labels, ROGER_LABEL_IMAGE,
-		                           json_string(in->image->reference)) < 0 ||
+					   json_string(in->image->reference)) <
+			       0 ||
 		       (in->image->base &&
-		        json_object_set_new(labels, ROGER_LABEL_IMAGE_BASE,
-		                            json_string(in->image->base)) < 0);
+			json_object_set_new(labels, ROGER_LABEL_IMAGE_BASE,
+					    json_string(in->image->base)) < 0);
 	if (external)
 		return json_object_set_new(labels, ROGER_LABEL_IMAGE,
-		                           json_string(external)) < 0;
+					   json_string(external)) < 0;
 	return json_object_set_new(labels, ROGER_LABEL_ARTIFACT_SHA256,
-	                           json_string(in->artifact_sha256)) < 0;
+				   json_string(in->artifact_sha256)) < 0;
 }
 
 static int assemble(json_t **out, const struct roger_project_app *p,
-                    const json_t *root, const char *env,
-                    const struct roger_render_input *in,
-                    const json_t *frag, struct roger_err *err)
+		    const json_t *root, const char *env,
+		    const struct roger_render_input *in, const json_t *frag,
+		    struct roger_err *err)
 {
 	json_t *app = json_object(), *labels = NULL, *envs = NULL, *fetch;
 	const char *key, *by = in->deployed_by ? in->deployed_by : "unknown";
@@ -441,8 +467,7 @@ static int assemble(json_t **out, const struct roger_project_app *p,
 
 	if (!app || json_object_set_new(app, "id", json_string(p->id)) < 0)
 		goto nomem;
-	json_object_foreach((json_t *)frag, key, v)
-	{
+	json_object_foreach((json_t *)frag, key, v) {
 		if (!strcmp(key, "id") || !strcmp(key, "uris"))
 			continue;
 		if (json_object_set(app, key, v) < 0)
@@ -450,36 +475,36 @@ static int assemble(json_t **out, const struct roger_project_app *p,
 	}
 	if (artifact) {
 		fetch = render_fetch(json_object_get(frag, "fetch"),
-		                     in->artifact_url);
+				     in->artifact_url);
 		if (!fetch || json_object_set_new(app, "fetch", fetch) < 0)
 			goto nomem;
 	}
 	if (in->image && image_parts(app, frag, in->image) < 0)
 		goto nomem;
 	if ((rc = own_object(&labels, json_object_get(frag, "labels"), "labels",
-	                     err)) < 0 ||
+			     err)) < 0 ||
 	    (rc = own_object(&envs, json_object_get(frag, "env"), "env", err)) <
-	            0)
+		    0)
 		goto out;
 	if (json_object_set_new(labels, ROGER_LABEL_APP, json_string(p->id)) <
-	            0 ||
+		    0 ||
 	    json_object_set_new(labels, ROGER_LABEL_ENV,
-	                        json_string(env ? env : "")) < 0 ||
+				json_string(env ? env : "")) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_COMMIT,
-	                        json_string(in->commit)) < 0 ||
+				json_string(in->commit)) < 0 ||
 	    what_runs(labels, in, frag) ||
 	    json_object_set_new(labels, ROGER_LABEL_VERSION,
-	                        json_string(in->roger_version
-	                                            ? in->roger_version
-	                                            : roger_version())) < 0 ||
+				json_string(in->roger_version
+						    ? in->roger_version
+						    : roger_version())) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_DEPLOYED_BY,
-	                        json_string(by)) < 0 ||
+				json_string(by)) < 0 ||
 	    json_object_set_new(labels, ROGER_LABEL_INSTANCES,
-	                        instances_label(frag)) < 0 ||
+				instances_label(frag)) < 0 ||
 	    (in->dirty && json_object_set_new(labels, ROGER_LABEL_DIRTY,
-	                                      json_string("true")) < 0) ||
+					      json_string("true")) < 0) ||
 	    json_object_set_new(envs, ROGER_ENV_COMMIT,
-	                        json_string(in->commit)) < 0)
+				json_string(in->commit)) < 0)
 		goto nomem;
 	if ((rc = add_expose(app, labels, root, env, in, err)) < 0)
 		goto out;
@@ -499,8 +524,8 @@ out:
 }
 
 int roger_render_app(json_t **out, const struct roger_project *p,
-                     const char *env, const struct roger_render_input *in,
-                     struct roger_err *err)
+		     const char *env, const struct roger_render_input *in,
+		     struct roger_err *err)
 {
 	char short_commit[ROGER_SHORT_COMMIT_LEN + 1];
 	struct roger_project_app a;
@@ -529,15 +554,15 @@ int roger_render_app(json_t **out, const struct roger_project *p,
 	vars[n++] = (struct roger_var){ "app", a.app };
 	vars[n++] = (struct roger_var){ "env", env ? env : "" };
 	if (artifact) {
-		vars[n++] = (struct roger_var){ "artifact_url",
-		                                in->artifact_url };
+		vars[n++] =
+			(struct roger_var){ "artifact_url", in->artifact_url };
 		vars[n++] = (struct roger_var){ "artifact_sha256",
-		                                in->artifact_sha256 };
+						in->artifact_sha256 };
 	}
 	for (size_t i = 0; i < in->n_vars; i++)
 		vars[n++] = in->vars[i];
 	if ((rc = roger_spec_expand(&expanded, merged, vars, n, "marathon",
-	                            err)) < 0)
+				    err)) < 0)
 		goto out;
 	rc = assemble(out, &a, p->root, env, in, expanded, err);
 out:
@@ -562,20 +587,22 @@ bool roger_render_release(struct roger_release *out, const json_t *app)
 	out->app = json_string_value(json_object_get(labels, ROGER_LABEL_APP));
 	out->env = json_string_value(json_object_get(labels, ROGER_LABEL_ENV));
 	out->commit =
-	        json_string_value(json_object_get(labels, ROGER_LABEL_COMMIT));
+		json_string_value(json_object_get(labels, ROGER_LABEL_COMMIT));
 	out->artifact_sha256 = json_string_value(
-	        json_object_get(labels, ROGER_LABEL_ARTIFACT_SHA256));
+		json_object_get(labels, ROGER_LABEL_ARTIFACT_SHA256));
 	out->roger_version =
-	        json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
+		json_string_value(json_object_get(labels, ROGER_LABEL_VERSION));
 	out->deployed_by = json_string_value(
-	        json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
-	out->dirty = json_is_string(json_object_get(labels, ROGER_LABEL_DIRTY)) &&
-	             !strcmp(json_string_value(json_object_get(labels, ROGER_LABEL_DIRTY)),
-	                     "true");
+		json_object_get(labels, ROGER_LABEL_DEPLOYED_BY));
+	out->dirty =
+		json_is_string(json_object_get(labels, ROGER_LABEL_DIRTY)) &&
+		!strcmp(json_string_value(
+				json_object_get(labels, ROGER_LABEL_DIRTY)),
+			"true");
 	out->image =
-	        json_string_value(json_object_get(labels, ROGER_LABEL_IMAGE));
+		json_string_value(json_object_get(labels, ROGER_LABEL_IMAGE));
 	out->image_base = json_string_value(
-	        json_object_get(labels, ROGER_LABEL_IMAGE_BASE));
+		json_object_get(labels, ROGER_LABEL_IMAGE_BASE));
 	return out->commit != NULL;
 }
 
@@ -595,7 +622,8 @@ int roger_render_mask_secrets(json_t **out, const json_t *app,
 		json_object_foreach(map, key, v) {
 			if (!roger_config_name_is_secret(key, false))
 				continue;
-			if (json_object_set_new(map, key, json_string("***")) < 0) {
+			if (json_object_set_new(map, key, json_string("***")) <
+			    0) {
 				json_decref(copy);
 				return nomem(err);
 			}
@@ -646,9 +674,9 @@ static const struct field health_check_fields[] = {
 	{ "timeoutSeconds", 0, ROGER_MD_HC_TIMEOUT, NULL },
 };
 static const struct node health_check = { FIELDS(health_check_fields), NULL,
-	                                  ROGER_MD_NONE, false };
+					  ROGER_MD_NONE, false };
 static const struct node health_checks = { NULL, 0, &health_check,
-	                                   ROGER_MD_NONE, false };
+					   ROGER_MD_NONE, false };
 
 static const struct field fetch_fields[] = {
 	{ "cache", 0, ROGER_MD_FETCH_CACHE, NULL },
@@ -656,9 +684,9 @@ static const struct field fetch_fields[] = {
 	{ "extract", 0, ROGER_MD_FETCH_EXTRACT, NULL },
 };
 static const struct node fetch_entry = { FIELDS(fetch_fields), NULL,
-	                                 ROGER_MD_NONE, false };
+					 ROGER_MD_NONE, false };
 static const struct node fetch_list = { NULL, 0, &fetch_entry, ROGER_MD_NONE,
-	                                false };
+					false };
 
 static const struct field port_fields[] = {
 	{ "name", 0, ROGER_MD_PORT_NAME, NULL },
@@ -666,10 +694,10 @@ static const struct field port_fields[] = {
 	{ "protocol", 0, ROGER_MD_PORT_PROTOCOL, NULL },
 };
 static const struct node port_definition = { FIELDS(port_fields), NULL,
-	                                     ROGER_MD_NONE, false };
+					     ROGER_MD_NONE, false };
 static const struct node port_definitions = { NULL, 0, &port_definition,
-	                                      ROGER_MD_PORT_DEFINITIONS,
-	                                      false };
+					      ROGER_MD_PORT_DEFINITIONS,
+					      false };
 
 static const struct field port_mapping_fields[] = {
 	{ "hostPort", 0, ROGER_MD_MAPPING_HOST_PORT, NULL },
@@ -677,9 +705,9 @@ static const struct field port_mapping_fields[] = {
 	{ "servicePort", F_PORT, ROGER_MD_MAPPING_SERVICE_PORT, NULL },
 };
 static const struct node port_mapping = { FIELDS(port_mapping_fields), NULL,
-	                                  ROGER_MD_NONE, false };
+					  ROGER_MD_NONE, false };
 static const struct node port_mappings = { NULL, 0, &port_mapping,
-	                                   ROGER_MD_NONE, false };
+					   ROGER_MD_NONE, false };
 
 static const struct field docker_fields[] = {
 	{ "forcePullImage", 0, ROGER_MD_DOCKER_FORCE_PULL, NULL },
@@ -687,31 +715,31 @@ static const struct field docker_fields[] = {
 	{ "privileged", 0, ROGER_MD_DOCKER_PRIVILEGED, NULL },
 };
 static const struct node docker_node = { FIELDS(docker_fields), NULL,
-	                                 ROGER_MD_NONE, false };
+					 ROGER_MD_NONE, false };
 
 static const struct field container_fields[] = {
 	{ "docker", 0, ROGER_MD_NONE, &docker_node },
 	{ "portMappings", 0, ROGER_MD_NONE, &port_mappings },
 };
 static const struct node container_node = { FIELDS(container_fields), NULL,
-	                                    ROGER_MD_NONE, false };
+					    ROGER_MD_NONE, false };
 
 static const struct node networks_node = { NULL, 0, NULL, ROGER_MD_NETWORKS,
-	                                   false };
+					   false };
 
 static const struct field upgrade_fields[] = {
 	{ "maximumOverCapacity", 0, ROGER_MD_UPGRADE_MAX_OVER, NULL },
 	{ "minimumHealthCapacity", 0, ROGER_MD_UPGRADE_MIN_HEALTH, NULL },
 };
 static const struct node upgrade = { FIELDS(upgrade_fields), NULL,
-	                             ROGER_MD_NONE, false };
+				     ROGER_MD_NONE, false };
 
 static const struct field unreachable_fields[] = {
 	{ "expungeAfterSeconds", 0, ROGER_MD_UNREACHABLE_EXPUNGE, NULL },
 	{ "inactiveAfterSeconds", 0, ROGER_MD_UNREACHABLE_INACTIVE, NULL },
 };
 static const struct node unreachable = { FIELDS(unreachable_fields), NULL,
-	                                 ROGER_MD_NONE, false };
+					 ROGER_MD_NONE, false };
 
 /*
  * ROGER_INSTANCES: a release made before roger recorded it has none,
@@ -728,7 +756,7 @@ static const struct field label_fields[] = {
 	{ ROGER_LABEL_VERSION, F_METADATA, ROGER_MD_NONE, NULL },
 };
 static const struct node labels_node = { FIELDS(label_fields), NULL,
-	                                 ROGER_MD_NONE, true };
+					 ROGER_MD_NONE, true };
 static const struct node env_node = { NULL, 0, NULL, ROGER_MD_NONE, true };
 
 static const struct field app_fields[] = {
@@ -767,7 +795,7 @@ static const struct field app_fields[] = {
 	{ "versionInfo", F_IGNORE, ROGER_MD_NONE, NULL },
 };
 static const struct node app_node = { FIELDS(app_fields), NULL, ROGER_MD_NONE,
-	                              false };
+				      false };
 
 static const struct field *find_field(const struct node *node, const char *key)
 {
@@ -805,14 +833,14 @@ static json_t *copy_value(const json_t *v, bool secret)
 }
 
 static int record(struct walk *w, enum roger_diff_op op, const json_t *o,
-                  const json_t *n, bool secret)
+		  const json_t *n, bool secret)
 {
 	struct roger_diff_change *c;
 
 	if (w->d->n == w->alloc) {
 		size_t alloc = w->alloc ? 2 * w->alloc : 16;
 		struct roger_diff_change *grown =
-		        realloc(w->d->items, alloc * sizeof(*grown));
+			realloc(w->d->items, alloc * sizeof(*grown));
 
 		if (!grown)
 			return nomem(w->err);
@@ -880,8 +908,8 @@ static bool is_default(const json_t *v, enum roger_marathon_default which)
 }
 
 static int diff_value(struct walk *w, const json_t *o, const json_t *n,
-                      const struct field *f, const struct node *node,
-                      bool secret);
+		      const struct field *f, const struct node *node,
+		      bool secret);
 
 static int cmp_keys(const void *a, const void *b)
 {
@@ -898,16 +926,18 @@ static const char **union_keys(size_t *count, const json_t *o, const json_t *n)
 
 	if (!keys)
 		return NULL;
-	json_object_foreach((json_t *)o, key, v) keys[k++] = key;
-	json_object_foreach((json_t *)n, key, v) if (!json_object_get(o, key))
-	        keys[k++] = key;
+	json_object_foreach((json_t *)o, key, v)
+		keys[k++] = key;
+	json_object_foreach((json_t *)n, key, v)
+		if (!json_object_get(o, key))
+			keys[k++] = key;
 	qsort(keys, k, sizeof(*keys), cmp_keys);
 	*count = k;
 	return keys;
 }
 
 static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
-                        const struct node *node, bool secret)
+			const struct node *node, bool secret)
 {
 	size_t mark = w->path.len, count = 0;
 	const char **keys = union_keys(&count, o, n);
@@ -918,8 +948,8 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		const struct field *f = find_field(node, keys[i]);
 		bool hide =
-		        secret || (node && node->secret_keys &&
-		                   roger_config_name_is_secret(keys[i], false));
+			secret || (node && node->secret_keys &&
+				   roger_config_name_is_secret(keys[i], false));
 
 		if (f && (f->flags & F_IGNORE))
 			continue;
@@ -931,8 +961,8 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 			break;
 		}
 		rc = diff_value(w, json_object_get(o, keys[i]),
-		                json_object_get(n, keys[i]), f,
-		                f ? f->node : NULL, hide);
+				json_object_get(n, keys[i]), f,
+				f ? f->node : NULL, hide);
 		roger_buf_truncate(&w->path, mark);
 	}
 	free(keys);
@@ -940,7 +970,7 @@ static int diff_objects(struct walk *w, const json_t *o, const json_t *n,
 }
 
 static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
-                       const struct node *elem, bool secret)
+		       const struct node *elem, bool secret)
 {
 	size_t mark = w->path.len;
 	size_t lo = json_array_size(o), ln = json_array_size(n);
@@ -955,7 +985,7 @@ static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
 			rc = diff_value(w, a, b, NULL, elem, secret);
 		else
 			rc = record(w, a ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD,
-			            a, b, secret);
+				    a, b, secret);
 		roger_buf_truncate(&w->path, mark);
 	}
 	return rc;
@@ -966,8 +996,8 @@ static int diff_arrays(struct walk *w, const json_t *o, const json_t *n,
  * empty object or array, or the node's stand-in), else with the defaults.
  */
 static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
-                         const struct field *f, const struct node *node,
-                         bool secret)
+			 const struct field *f, const struct node *node,
+			 bool secret)
 {
 	const json_t *present = o ? o : n;
 	json_t *stand_in;
@@ -978,7 +1008,7 @@ static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
 		return 0;
 	if (node && node->absent)
 		stand_in = json_loads(roger_marathon_default_json(node->absent),
-		                      0, NULL);
+				      0, NULL);
 	else if (json_is_object(present))
 		stand_in = json_object();
 	else if (json_is_array(present))
@@ -987,26 +1017,26 @@ static int diff_one_side(struct walk *w, const json_t *o, const json_t *n,
 		return 0;
 	else
 		return record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
-		              secret);
+			      secret);
 	if (!stand_in)
 		return nomem(w->err);
 	/* Never back through diff_value: an empty stand-in is "absent". */
 	if (json_is_object(present) && json_is_object(stand_in))
 		rc = diff_objects(w, o ? o : stand_in, n ? n : stand_in, node,
-		                  secret);
+				  secret);
 	else if (json_is_array(present) && json_is_array(stand_in))
 		rc = diff_arrays(w, o ? o : stand_in, n ? n : stand_in,
-		                 node ? node->elem : NULL, secret);
+				 node ? node->elem : NULL, secret);
 	else
 		rc = record(w, o ? ROGER_DIFF_REMOVE : ROGER_DIFF_ADD, o, n,
-		            secret);
+			    secret);
 	json_decref(stand_in);
 	return rc;
 }
 
 static int diff_value(struct walk *w, const json_t *o, const json_t *n,
-                      const struct field *f, const struct node *node,
-                      bool secret)
+		      const struct field *f, const struct node *node,
+		      bool secret)
 {
 	unsigned flags = f ? f->flags : 0;
 
@@ -1032,17 +1062,16 @@ static int diff_value(struct walk *w, const json_t *o, const json_t *n,
 static bool host_networking(const json_t *app)
 {
 	json_t *docker =
-	        json_object_get(json_object_get(app, "container"), "docker");
+		json_object_get(json_object_get(app, "container"), "docker");
 	const char *net = json_string_value(json_object_get(docker, "network"));
 	json_t *e;
 	size_t i;
 
 	if (net && strcmp(net, "HOST"))
 		return false;
-	json_array_foreach(json_object_get(app, "networks"), i, e)
-	{
+	json_array_foreach(json_object_get(app, "networks"), i, e) {
 		const char *mode =
-		        json_string_value(json_object_get(e, "mode"));
+			json_string_value(json_object_get(e, "mode"));
 
 		if (mode && strcmp(mode, "host"))
 			return false;
@@ -1058,8 +1087,7 @@ static json_t *objects_of(const json_t *values, const char *key)
 
 	if (!list)
 		return NULL;
-	json_array_foreach(values, i, v)
-	{
+	json_array_foreach(values, i, v) {
 		json_t *e = json_object();
 
 		if (!e || json_object_set(e, key, v) < 0 ||
@@ -1097,10 +1125,10 @@ static int normalize_network(json_t *app)
 		nets = json_pack("[{s:s}]", "mode", "container/bridge");
 	else if (user) {
 		name = json_string_value(json_object_get(
-		        json_object_get(app, "ipAddress"), "networkName"));
+			json_object_get(app, "ipAddress"), "networkName"));
 		nets = name ? json_pack("[{s:s, s:s}]", "mode", "container",
-		                        "name", name)
-		            : json_pack("[{s:s}]", "mode", "container");
+					"name", name)
+			    : json_pack("[{s:s}]", "mode", "container");
 	} else
 		return 0;
 	if (!nets)
@@ -1140,7 +1168,7 @@ static int normalize(json_t *app)
 	if (!host_networking(app)) {
 		json_object_del(app, "portDefinitions");
 	} else if (json_array_size(ports) > 0 &&
-	           (!defs || json_is_null(defs))) {
+		   (!defs || json_is_null(defs))) {
 		list = objects_of(ports, "port");
 		if (!list ||
 		    json_object_set_new(app, "portDefinitions", list) < 0)
@@ -1187,14 +1215,14 @@ static int diff_ids(struct walk *w, const json_t *o, const json_t *n)
 	if ((rc = roger_spec_path_key(&w->path, "id")) < 0)
 		return nomem(w->err);
 	rc = diff_value(w, json_object_get(o, "id"), json_object_get(n, "id"),
-	                NULL, NULL, false);
+			NULL, NULL, false);
 	roger_buf_reset(&w->path);
 	return rc;
 }
 
 int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
-                    const json_t *new_app, unsigned flags,
-                    struct roger_err *err)
+		    const json_t *new_app, unsigned flags,
+		    struct roger_err *err)
 {
 	struct walk w = { NULL, 0, ROGER_BUF_INIT, flags, err };
 	json_t *o = NULL, *n = NULL;
@@ -1204,8 +1232,8 @@ int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
 	new_app = unwrap(new_app);
 	if (!json_is_object(old_app) || !json_is_object(new_app))
 		return roger_err_set(
-		        err, ROGER_EINVALID,
-		        "cannot compare apps: expected two app objects");
+			err, ROGER_EINVALID,
+			"cannot compare apps: expected two app objects");
 	w.d = calloc(1, sizeof(*w.d));
 	o = json_deep_copy(old_app);
 	n = json_deep_copy(new_app);
@@ -1262,7 +1290,7 @@ static const char *op_name(enum roger_diff_op op)
 static int add_json(struct roger_buf *out, const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-			     JSON_REAL_PRECISION(15));
+					JSON_REAL_PRECISION(15));
 	int rc;
 
 	if (!s)
@@ -1273,11 +1301,11 @@ static int add_json(struct roger_buf *out, const json_t *v)
 }
 
 int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
-                           unsigned flags)
+			   unsigned flags)
 {
 	static const char *const sign[] = { "+", "-", "~" };
 	static const char *const color[] = { "\033[32m", "\033[31m",
-		                             "\033[33m" };
+					     "\033[33m" };
 	bool colored = flags & ROGER_DIFF_COLOR;
 	int rc = 0;
 
@@ -1285,8 +1313,8 @@ int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
 		const struct roger_diff_change *c = &d->items[i];
 
 		rc = roger_buf_addf(out,
-		                    "%s%s %s: ", colored ? color[c->op] : "",
-		                    sign[c->op], c->path);
+				    "%s%s %s: ", colored ? color[c->op] : "",
+				    sign[c->op], c->path);
 		if (rc == 0 && c->old_value)
 			rc = add_json(out, c->old_value);
 		if (rc == 0 && c->op == ROGER_DIFF_CHANGE)
@@ -1300,7 +1328,7 @@ int roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
 }
 
 int roger_diff_to_json(json_t **out, const struct roger_diff *d,
-                       struct roger_err *err)
+		       struct roger_err *err)
 {
 	json_t *list = json_array();
 
@@ -1309,7 +1337,7 @@ int roger_diff_to_json(json_t **out, const struct roger_diff *d,
 	for (size_t i = 0; d && i < d->n; i++) {
 		const struct roger_diff_change *c = &d->items[i];
 		json_t *e = json_pack("{s:s, s:s}", "path", c->path, "op",
-		                      op_name(c->op));
+				      op_name(c->op));
 
 		if (!e || json_array_append_new(list, e) < 0 ||
 		    (c->old_value &&

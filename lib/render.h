@@ -168,9 +168,10 @@ ROGER_EXTERN const char *roger_render_external_image(const json_t *marathon);
  * unknown variable; inputs of the wrong shape (callers put the file in
  * front with roger_err_prefix(), as for lib/spec.h).  ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_render_app(json_t **out, const struct roger_project *p, const char *env,
-		 const struct roger_render_input *in, struct roger_err *err);
+ROGER_EXTERN int roger_render_app(json_t **out, const struct roger_project *p,
+				  const char *env,
+				  const struct roger_render_input *in,
+				  struct roger_err *err);
 
 /*
  * The roger labels of an app object (a GET of the app, its "app" member, a
@@ -184,7 +185,7 @@ struct roger_release {
 	const char *artifact_sha256;
 	const char *roger_version;
 	const char *deployed_by;
-	const char *image;      /* ROGER_IMAGE, for image apps */
+	const char *image; /* ROGER_IMAGE, for image apps */
 	const char *image_base; /* ROGER_IMAGE_BASE, for images roger built */
 	bool dirty; /* ROGER_DIRTY is "true" */
 };
@@ -193,8 +194,8 @@ struct roger_release {
  * Fill *out from the labels of `app`; returns whether it is a roger release
  * (it carries ROGER_COMMIT).  `app` may be {"app": {...}}.
  */
-ROGER_EXTERN bool
-roger_render_release(struct roger_release *out, const json_t *app);
+ROGER_EXTERN bool roger_render_release(struct roger_release *out,
+				       const json_t *app);
 
 /*
  * A copy of the app `app` (new reference in *out) with the value of every
@@ -202,9 +203,8 @@ roger_render_release(struct roger_release *out, const json_t *app);
  * (roger_config_name_is_secret()) replaced by "***", for printing: a
  * {{ variable }} may have put a password there.  ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_render_mask_secrets(json_t **out, const json_t *app,
-			  struct roger_err *err);
+ROGER_EXTERN int roger_render_mask_secrets(json_t **out, const json_t *app,
+					   struct roger_err *err);
 
 /* ---- differences --------------------------------------------------------- */
 
@@ -282,9 +282,9 @@ enum roger_diff_flags {
  * change names the member.  ROGER_EINVALID when either is not an object;
  * ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_diff_apps(struct roger_diff **out, const json_t *old_app,
-		const json_t *new_app, unsigned flags, struct roger_err *err);
+ROGER_EXTERN int roger_diff_apps(struct roger_diff **out, const json_t *old_app,
+				 const json_t *new_app, unsigned flags,
+				 struct roger_err *err);
 ROGER_EXTERN void roger_diff_free(struct roger_diff *d);
 
 /* Whether there is no difference (NULL counts as none). */
@@ -299,18 +299,17 @@ enum roger_diff_format_flags {
  * JSON: "+ env.DEBUG: \"1\"", "- labels.team: \"web\"",
  * "~ instances: 1 -> 3".  Nothing for an empty diff.  0 or ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_diff_format_text(struct roger_buf *out, const struct roger_diff *d,
-		       unsigned flags);
+ROGER_EXTERN int roger_diff_format_text(struct roger_buf *out,
+					const struct roger_diff *d,
+					unsigned flags);
 
 /*
  * The changes as a new JSON array in *out: [{"path": "instances", "op":
  * "change", "old": 1, "new": 3}, ...]; "old" is left out for "add", "new"
  * for "remove".  0 or ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_diff_to_json(json_t **out, const struct roger_diff *d,
-		   struct roger_err *err);
+ROGER_EXTERN int roger_diff_to_json(json_t **out, const struct roger_diff *d,
+				    struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -37,7 +37,8 @@ int roger_repo_git_error(struct roger_err *err, int code, const char *what)
 	const git_error *e = git_error_last();
 
 	return roger_err_set(err, code, "%s: %s", what,
-			     e && e->message ? e->message : "unknown libgit2 error");
+			     e && e->message ? e->message
+					     : "unknown libgit2 error");
 }
 
 /*
@@ -116,9 +117,9 @@ int roger_repo_discover(struct roger_repo **out, const char *path,
 	}
 	wd = git_repository_workdir(repo->git);
 	if (!wd) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "'%s' is in a bare repository, not a work tree",
-				   path);
+		rc = roger_err_set(
+			err, ROGER_ENOTFOUND,
+			"'%s' is in a bare repository, not a work tree", path);
 		goto fail;
 	}
 	repo->workdir = strdup(wd);
@@ -172,7 +173,8 @@ int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS ||
 	    rc == GIT_EINVALIDSPEC) {
 		rc = roger_err_set(err, ref ? ROGER_EUSAGE : ROGER_ENOTFOUND,
-				   "unknown revision '%s'%s", ref ? ref : "HEAD",
+				   "unknown revision '%s'%s",
+				   ref ? ref : "HEAD",
 				   rc == GIT_EAMBIGUOUS ? " (ambiguous)" : "");
 		goto out;
 	}
@@ -180,11 +182,13 @@ int roger_repo_resolve(struct roger_commit_info *out, struct roger_repo *repo,
 		rc = roger_repo_git_error(err, ROGER_ERROR, ref ? ref : "HEAD");
 		goto out;
 	}
-	if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-		rc = roger_err_set(err, ROGER_EUSAGE,
-				   "revision '%s' is a %s, not a commit",
-				   ref ? ref : "HEAD",
-				   git_object_type2string(git_object_type(obj)));
+	if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) <
+	    0) {
+		rc = roger_err_set(
+			err, ROGER_EUSAGE,
+			"revision '%s' is a %s, not a commit",
+			ref ? ref : "HEAD",
+			git_object_type2string(git_object_type(obj)));
 		goto out;
 	}
 	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(commit));
@@ -206,8 +210,8 @@ int roger_repo_commit_subject(struct roger_buf *out, struct roger_repo *repo,
 
 	rc = git_revparse_single(&obj, repo->git, id);
 	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS ||
-	    rc == GIT_EINVALIDSPEC || (rc == 0 && git_object_type(obj) !=
-							  GIT_OBJECT_COMMIT)) {
+	    rc == GIT_EINVALIDSPEC ||
+	    (rc == 0 && git_object_type(obj) != GIT_OBJECT_COMMIT)) {
 		rc = roger_err_set(err, ROGER_ENOTFOUND,
 				   "the repository has no commit '%s'", id);
 		goto out;
@@ -326,9 +330,9 @@ static int set_first(struct roger_buf *first, const char *label,
 }
 
 enum stat_verdict {
-	STAT_CLEAN,    /* the stat data says unchanged */
-	STAT_CHANGED,  /* gone, another type, another executable bit */
-	STAT_UNSURE,   /* the content has to be compared */
+	STAT_CLEAN, /* the stat data says unchanged */
+	STAT_CHANGED, /* gone, another type, another executable bit */
+	STAT_UNSURE, /* the content has to be compared */
 };
 
 /* What lstat(2) tells about the file behind index entry `ie`. */
@@ -343,11 +347,13 @@ static enum stat_verdict stat_check(const char *abs, const git_index_entry *ie,
 	if (ie->mode == GIT_FILEMODE_LINK ? !S_ISLNK(st->st_mode)
 					  : !S_ISREG(st->st_mode))
 		return STAT_CHANGED;
-	if (S_ISREG(st->st_mode) && ((ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE) !=
-				     ((st->st_mode & S_IXUSR) != 0)))
+	if (S_ISREG(st->st_mode) &&
+	    ((ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE) !=
+	     ((st->st_mode & S_IXUSR) != 0)))
 		return STAT_CHANGED;
 	racy = (int64_t)ie->mtime.seconds > (int64_t)index_st->st_mtim.tv_sec ||
-	       ((int64_t)ie->mtime.seconds == (int64_t)index_st->st_mtim.tv_sec &&
+	       ((int64_t)ie->mtime.seconds ==
+			(int64_t)index_st->st_mtim.tv_sec &&
 		(long)ie->mtime.nanoseconds >= index_st->st_mtim.tv_nsec);
 	if (!racy && ie->file_size == (uint32_t)st->st_size &&
 	    ie->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
@@ -427,8 +433,8 @@ static void *preload_range(void *data)
 		roger_buf_truncate(&abs, wlen);
 		if (roger_buf_adds(&abs, ie->path) < 0)
 			break;
-		p->clean[i] = stat_check(abs.buf, ie, p->index_st, &st) ==
-			      STAT_CLEAN;
+		p->clean[i] =
+			stat_check(abs.buf, ie, p->index_st, &st) == STAT_CLEAN;
 	}
 out:
 	roger_buf_release(&abs);
@@ -446,7 +452,9 @@ static bool *preload(git_index *index, const char *workdir, const char *prefix,
 
 	if (n < PRELOAD_MIN || !(clean = calloc(n, sizeof(*clean))))
 		return NULL;
-	lo = (struct preload){ index, workdir, prefix, index_st, 0, n / 2, clean };
+	lo =
+		(struct preload){ index, workdir, prefix, index_st,
+				  0,     n / 2,   clean };
 	hi = lo;
 	hi.from = n / 2;
 	hi.to = n;
@@ -477,9 +485,9 @@ static bool in_scope(const char *path, const char *prefix, size_t plen)
 }
 
 /* A submodule is dirty when moved from its recorded commit or modified. */
-static int submodule_dirty(bool *out, struct roger_buf *first,
-			   const char *abs, const git_index_entry *ie,
-			   const char *label, int depth, struct roger_err *err)
+static int submodule_dirty(bool *out, struct roger_buf *first, const char *abs,
+			   const git_index_entry *ie, const char *label,
+			   int depth, struct roger_err *err)
 {
 	git_repository *sub = NULL;
 	struct roger_buf sublabel = ROGER_BUF_INIT;
@@ -578,8 +586,8 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 	}
 	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		const char *path = d->new_file.path ? d->new_file.path
-						    : d->old_file.path;
+		const char *path =
+			d->new_file.path ? d->new_file.path : d->old_file.path;
 
 		if (!in_scope(path, prefix, plen))
 			continue;
@@ -593,7 +601,8 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 unstaged:
 	/* Unstaged changes: the index against the files. */
 	if (roger_buf_adds(&abs, workdir) < 0 ||
-	    (abs.len && abs.buf[abs.len - 1] != '/' && roger_buf_addch(&abs, '/') < 0)) {
+	    (abs.len && abs.buf[abs.len - 1] != '/' &&
+	     roger_buf_addch(&abs, '/') < 0)) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -613,8 +622,8 @@ unstaged:
 		if (git_index_entry_stage(ie) != 0)
 			changed = true;
 		else if (ie->mode == GIT_FILEMODE_COMMIT)
-			rc = submodule_dirty(&changed, first, abs.buf, ie, label,
-					     depth, err);
+			rc = submodule_dirty(&changed, first, abs.buf, ie,
+					     label, depth, err);
 		else
 			rc = entry_changed(&changed, git, abs.buf, ie,
 					   &index_st, err);

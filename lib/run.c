@@ -199,9 +199,10 @@ int roger_run_command(struct roger_ctx *ctx, const struct roger_run_opts *o,
 		if (roger_ctx_now_ms(ctx) >= deadline) {
 			stop_group(pid, &status);
 			copy_tail(&l, o->tail);
-			rc = roger_err_set(err, ROGER_ERROR,
-					   "build command '%s' timed out after %d s",
-					   o->command, o->timeout);
+			rc = roger_err_set(
+				err, ROGER_ERROR,
+				"build command '%s' timed out after %d s",
+				o->command, o->timeout);
 			goto out;
 		}
 	}
@@ -218,13 +219,15 @@ int roger_run_command(struct roger_ctx *ctx, const struct roger_run_opts *o,
 				   "build command '%s' was killed by signal %d",
 				   o->command, WTERMSIG(status));
 	else if (WEXITSTATUS(status) == 127)
-		rc = roger_err_set(err, ROGER_ERROR,
-				   "build command '%s' failed with exit status 127: a program it runs is not installed here (its output names it); install it, or change build.command",
-				   o->command);
+		rc = roger_err_set(
+			err, ROGER_ERROR,
+			"build command '%s' failed with exit status 127: a program it runs is not installed here (its output names it); install it, or change build.command",
+			o->command);
 	else
-		rc = roger_err_set(err, ROGER_ERROR,
-				   "build command '%s' failed with exit status %d",
-				   o->command, WEXITSTATUS(status));
+		rc = roger_err_set(
+			err, ROGER_ERROR,
+			"build command '%s' failed with exit status %d",
+			o->command, WEXITSTATUS(status));
 out:
 	if (fds[0] >= 0)
 		close(fds[0]);

@@ -152,8 +152,8 @@ int roger_schema_expect_range(struct roger_schema *c, const json_t *v,
 			      bool integer, double min, double max)
 {
 	double d;
-	int rc = roger_schema_expect(c, v, integer ? ROGER_JSON_INTEGER
-						   : ROGER_JSON_NUMBER);
+	int rc = roger_schema_expect(
+		c, v, integer ? ROGER_JSON_INTEGER : ROGER_JSON_NUMBER);
 
 	if (rc < 0)
 		return rc;
@@ -204,9 +204,8 @@ int roger_schema_unknown_key(struct roger_schema *c, const char *key,
 	const char *best = roger_suggest(key, known, n);
 
 	if (best)
-		return roger_schema_fail(c,
-					 "unknown key '%s', did you mean '%s'?",
-					 key, best);
+		return roger_schema_fail(
+			c, "unknown key '%s', did you mean '%s'?", key, best);
 	return roger_schema_fail(c, "unknown key '%s'", key);
 }
 
@@ -228,9 +227,8 @@ bool roger_schema_simple_name(const char *s)
 
 /* ---- objects ------------------------------------------------------------ */
 
-static const struct roger_schema_key *find_key(const char *name,
-					       const struct roger_schema_key *keys,
-					       size_t n)
+static const struct roger_schema_key *
+find_key(const char *name, const struct roger_schema_key *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(name, keys[i].name))
@@ -250,7 +248,10 @@ static int unknown_member(struct roger_schema *c, const char *key,
 	if ((flags & ROGER_SCHEMA_NO_SECRETS) &&
 	    roger_config_name_is_secret(key, true)) {
 		mark = roger_schema_push_key(c, key);
-		rc = roger_schema_fail(c, "this looks like a credential, and roger.json is committed with the code; put credentials in " USER_CONFIG_HINT " or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD");
+		rc = roger_schema_fail(
+			c,
+			"this looks like a credential, and roger.json is committed with the code; put credentials in " USER_CONFIG_HINT
+			" or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD");
 		roger_schema_pop(c, mark);
 		return rc;
 	}
@@ -283,9 +284,9 @@ int roger_schema_object(struct roger_schema *c, const json_t *v,
 		mark = roger_schema_push_key(c, key);
 		rc = roger_schema_expect(c, val, k->types);
 		if (rc == 0 && k->min < k->max)
-			rc = roger_schema_expect_range(c, val,
-						       k->types == ROGER_JSON_INTEGER,
-						       k->min, k->max);
+			rc = roger_schema_expect_range(
+				c, val, k->types == ROGER_JSON_INTEGER, k->min,
+				k->max);
 		if (rc == 0 && k->check)
 			rc = k->check(c, val, flags & ROGER_SCHEMA_OVERLAY);
 		roger_schema_pop(c, mark);
@@ -308,8 +309,10 @@ int roger_schema_names(struct roger_schema *c, const json_t *v,
 		size_t mark = roger_schema_push_key(c, key);
 
 		if (!roger_schema_simple_name(key))
-			rc = roger_schema_fail(c, "invalid %s name '%s': use letters, digits, '-', '_' and '.'",
-					       what, key);
+			rc = roger_schema_fail(
+				c,
+				"invalid %s name '%s': use letters, digits, '-', '_' and '.'",
+				what, key);
 		else
 			rc = check(c, key, val);
 		roger_schema_pop(c, mark);
@@ -332,8 +335,12 @@ int roger_schema_marathon(struct roger_schema *c, const json_t *v, bool overlay)
 		return rc;
 	if (id || version) {
 		mark = roger_schema_push_key(c, id ? "id" : "version");
-		rc = id ? roger_schema_fail(c, "must not be set: roger sets the app id from 'group' and 'app'")
-			: roger_schema_fail(c, "must not be set: Marathon takes it as a rollback to that version");
+		rc = id ? roger_schema_fail(
+				  c,
+				  "must not be set: roger sets the app id from 'group' and 'app'")
+			: roger_schema_fail(
+				  c,
+				  "must not be set: Marathon takes it as a rollback to that version");
 		roger_schema_pop(c, mark);
 		return rc;
 	}

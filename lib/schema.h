@@ -26,9 +26,9 @@
 struct roger_err;
 
 struct roger_schema {
-	const char *file;      /* for messages */
+	const char *file; /* for messages */
 	struct roger_buf path; /* JSON path of the value being checked */
-	bool oom;              /* the path could not grow */
+	bool oom; /* the path could not grow */
 	struct roger_err *err;
 	/*
 	 * Keys unknown to the Marathon app schema pass (--no-schema-check):
@@ -37,7 +37,10 @@ struct roger_schema {
 	bool lenient;
 };
 
-#define ROGER_SCHEMA_INIT(file, err) { (file), ROGER_BUF_INIT, false, (err), false }
+#define ROGER_SCHEMA_INIT(file, err)                        \
+	{                                                   \
+		(file), ROGER_BUF_INIT, false, (err), false \
+	}
 
 /* Free the path; `c` can be used again. */
 void roger_schema_release(struct roger_schema *c);
@@ -69,8 +72,7 @@ size_t roger_schema_push_index(struct roger_schema *c, size_t i);
 void roger_schema_pop(struct roger_schema *c, size_t mark);
 
 /* The value at the current path has one of the types in `mask`. */
-int roger_schema_expect(struct roger_schema *c, const json_t *v,
-			unsigned mask);
+int roger_schema_expect(struct roger_schema *c, const json_t *v, unsigned mask);
 /* Like roger_schema_expect(), for the member `key` of an object. */
 int roger_schema_expect_member(struct roger_schema *c, const char *key,
 			       const json_t *v, unsigned mask);
@@ -92,8 +94,9 @@ int roger_schema_unknown_key(struct roger_schema *c, const char *key,
 
 /* How roger_schema_object() treats the members of an object. */
 enum roger_schema_flags {
-	ROGER_SCHEMA_OVERLAY = 1 << 0, /* a null member (removing a key) passes */
-	ROGER_SCHEMA_OPEN = 1 << 1,    /* unknown keys pass (Marathon's own) */
+	ROGER_SCHEMA_OVERLAY = 1
+			       << 0, /* a null member (removing a key) passes */
+	ROGER_SCHEMA_OPEN = 1 << 1, /* unknown keys pass (Marathon's own) */
 	/*
 	 * An unknown key that looks like a credential is refused as one, with
 	 * a pointer to where credentials belong (roger.json is committed).
@@ -153,8 +156,8 @@ int roger_schema_marathon(struct roger_schema *c, const json_t *v,
  * duplicate keys are refused): a new reference, or NULL with
  * ROGER_EINVALID and "file:line:column: message" in `err`.
  */
-json_t *roger_schema_parse_json(const char *file, const char *text,
-				size_t len, struct roger_err *err);
+json_t *roger_schema_parse_json(const char *file, const char *text, size_t len,
+				struct roger_err *err);
 
 /*
  * A configuration file that exists but cannot be read is invalid

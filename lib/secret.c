@@ -66,15 +66,18 @@ static bool is_upper(char c)
 bool roger_config_name_is_secret(const char *name, bool strict)
 {
 	static const char *const secret_words[] = {
-		"PASSWORD", "PASSWORDS", "PASSWD", "PASSPHRASE", "PASS",
-		"SECRET", "SECRETS", "TOKEN", "TOKENS", "CREDENTIAL",
-		"CREDENTIALS", "APIKEY",
+		"PASSWORD", "PASSWORDS",  "PASSWD",      "PASSPHRASE",
+		"PASS",     "SECRET",     "SECRETS",     "TOKEN",
+		"TOKENS",   "CREDENTIAL", "CREDENTIALS", "APIKEY",
 	};
 	static const char *const strict_words[] = {
-		"AUTH", "AUTHORIZATION",
+		"AUTH",
+		"AUTHORIZATION",
 	};
 	static const char *const key_owners[] = {
-		"API", "PRIVATE", "ACCESS",
+		"API",
+		"PRIVATE",
+		"ACCESS",
 	};
 	const char *prev = NULL;
 	size_t prev_len = 0;
@@ -96,8 +99,8 @@ bool roger_config_name_is_secret(const char *name, bool strict)
 		for (size_t i = 0; i < ROGER_ARRAY_SIZE(secret_words); i++)
 			if (word_is(w, len, secret_words[i]))
 				return true;
-		for (size_t i = 0;
-		     strict && i < ROGER_ARRAY_SIZE(strict_words); i++)
+		for (size_t i = 0; strict && i < ROGER_ARRAY_SIZE(strict_words);
+		     i++)
 			if (word_is(w, len, strict_words[i]))
 				return true;
 		if (prev && word_is(w, len, "KEY"))
@@ -189,19 +192,21 @@ int roger_secret_read_token_file(char **out, const char *path,
 		goto out;
 	}
 	if (st.st_mode & 077) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "token file '%s' has mode %04o: group and others must have no access to it (chmod 600 '%s')",
-				   path, (unsigned)(st.st_mode & 07777), path);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"token file '%s' has mode %04o: group and others must have no access to it (chmod 600 '%s')",
+			path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || b.len + (size_t)n > 65536) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "%s: cannot read token file '%s': %s",
-					   where, path,
-					   n < 0 ? strerror(errno) : "larger than 64 KiB");
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"%s: cannot read token file '%s': %s", where,
+				path,
+				n < 0 ? strerror(errno) : "larger than 64 KiB");
 			goto out;
 		}
 		if (roger_buf_add(&b, chunk, (size_t)n) < 0) {
@@ -217,15 +222,16 @@ int roger_secret_read_token_file(char **out, const char *path,
 		start++;
 	for (size_t i = start; i < b.len; i++) {
 		if ((unsigned char)b.buf[i] < ' ' || b.buf[i] == 0x7f) {
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "token file '%s' holds control characters or several lines",
-					   path);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"token file '%s' holds control characters or several lines",
+				path);
 			goto out;
 		}
 	}
 	if (start == b.len) {
-		rc = roger_err_set(err, ROGER_EINVALID, "token file '%s' is empty",
-				   path);
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "token file '%s' is empty", path);
 		goto out;
 	}
 	*out = strdup(b.buf + start);

@@ -132,8 +132,7 @@ static int unfinal(z_stream *zs, unsigned char *buf, size_t *len, size_t cap,
 	return 0;
 }
 
-int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap,
-		      size_t ulen)
+int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap, size_t ulen)
 {
 	z_stream zs;
 	int rc;
@@ -220,9 +219,8 @@ static bool uint_of(const json_t *v, uint64_t max, uint64_t *out)
 }
 
 /* One segment: [key, offset, clen, ulen, crc, files, [lfs...]]. */
-static int parse_segment(struct roger_seg_info *i, const json_t *a,
-			 uint64_t at, uint64_t size, size_t n,
-			 struct roger_err *err)
+static int parse_segment(struct roger_seg_info *i, const json_t *a, uint64_t at,
+			 uint64_t size, size_t n, struct roger_err *err)
 {
 	const char *key = json_string_value(json_array_get(a, 0));
 	const json_t *lfs = json_array_get(a, 6);
@@ -230,9 +228,10 @@ static int parse_segment(struct roger_seg_info *i, const json_t *a,
 
 	if (!json_is_array(a) || json_array_size(a) != 7 || !key ||
 	    strlen(key) != 64 || unhex(i->key, key, 32) < 0)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "segment %zu: expected [key, offset, clen, ulen, crc, files, lfs]",
-				     n);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"segment %zu: expected [key, offset, clen, ulen, crc, files, lfs]",
+			n);
 	if (!uint_of(json_array_get(a, 1), size, &i->offset) ||
 	    !uint_of(json_array_get(a, 2), size, &i->clen) ||
 	    !uint_of(json_array_get(a, 3), UINT64_C(1) << 50, &i->ulen) ||
@@ -243,9 +242,9 @@ static int parse_segment(struct roger_seg_info *i, const json_t *a,
 				     "segment %zu: a number out of range", n);
 	i->crc = (uint32_t)crc;
 	if (i->offset != at || i->clen == 0 || i->clen > size - i->offset)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "segment %zu: not where the one before it ends",
-				     n);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"segment %zu: not where the one before it ends", n);
 	if (json_array_size(lfs)) {
 		i->lfs = calloc(json_array_size(lfs), sizeof(*i->lfs));
 		if (!i->lfs)
@@ -255,9 +254,9 @@ static int parse_segment(struct roger_seg_info *i, const json_t *a,
 		const char *p = json_string_value(json_array_get(lfs, j));
 
 		if (!p)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "segment %zu: an LFS path is not a string",
-					     n);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"segment %zu: an LFS path is not a string", n);
 		i->lfs[j] = strdup(p);
 		if (!i->lfs[j])
 			return nomem(err);
@@ -274,7 +273,8 @@ int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	const json_t *segs = json_object_get(doc, "segments");
 	const char *format = json_string_value(json_object_get(doc, "format"));
-	const char *comp = json_string_value(json_object_get(doc, "compressor"));
+	const char *comp =
+		json_string_value(json_object_get(doc, "compressor"));
 	uint64_t at = GZ_HEADER_LEN;
 	int rc = 0;
 
@@ -285,9 +285,10 @@ int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 	    !json_is_array(segs) ||
 	    !uint_of(json_object_get(doc, "size"), UINT64_C(1) << 50,
 		     &idx.size)) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "not a %s index (format, compressor, size, segments)",
-				   INDEX_FORMAT);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"not a %s index (format, compressor, size, segments)",
+			INDEX_FORMAT);
 		goto out;
 	}
 	idx.compressor = strdup(comp);
@@ -334,14 +335,22 @@ char *roger_seg_index_dump(const struct roger_seg_index *idx)
 		hex(key, i->key, 32);
 		for (size_t j = 0; lfs && j < i->n_lfs; j++)
 			json_array_append_new(lfs, json_string(i->lfs[j]));
-		ok = lfs && json_array_append_new(segs, json_pack("[s,I,I,I,I,I,o]",
-			key, (json_int_t)i->offset, (json_int_t)i->clen,
-			(json_int_t)i->ulen, (json_int_t)i->crc,
-			(json_int_t)i->files, lfs)) == 0;
+		ok = lfs &&
+		     json_array_append_new(
+			     segs,
+			     json_pack("[s,I,I,I,I,I,o]", key,
+				       (json_int_t)i->offset,
+				       (json_int_t)i->clen, (json_int_t)i->ulen,
+				       (json_int_t)i->crc, (json_int_t)i->files,
+				       lfs)) == 0;
 	}
-	if (ok && json_object_set_new(doc, "format", json_string(INDEX_FORMAT)) == 0 &&
-	    json_object_set_new(doc, "compressor", json_string(idx->compressor)) == 0 &&
-	    json_object_set_new(doc, "size", json_integer((json_int_t)idx->size)) == 0 &&
+	if (ok &&
+	    json_object_set_new(doc, "format", json_string(INDEX_FORMAT)) ==
+		    0 &&
+	    json_object_set_new(doc, "compressor",
+				json_string(idx->compressor)) == 0 &&
+	    json_object_set_new(doc, "size",
+				json_integer((json_int_t)idx->size)) == 0 &&
 	    json_object_set(doc, "segments", segs) == 0)
 		text = json_dumps(doc, JSON_COMPACT);
 	json_decref(segs);
@@ -434,7 +443,8 @@ int roger_seg_table_add(struct roger_seg_table *t, const char *path,
 	struct roger_seg_index *v;
 	int *fds, fd, rc;
 
-	if (!idx->compressor || strcmp(idx->compressor, roger_seg_compressor())) {
+	if (!idx->compressor ||
+	    strcmp(idx->compressor, roger_seg_compressor())) {
 		roger_seg_index_release(idx);
 		return 0;
 	}
@@ -470,8 +480,8 @@ int roger_seg_table_add(struct roger_seg_table *t, const char *path,
 	return 0;
 }
 
-const struct roger_seg_info *roger_seg_table_find(const struct roger_seg_table *t,
-						  const unsigned char *key)
+const struct roger_seg_info *
+roger_seg_table_find(const struct roger_seg_table *t, const unsigned char *key)
 {
 	size_t i;
 
@@ -506,14 +516,14 @@ enum job_state {
 
 struct seg_job {
 	enum job_state state;
-	bool copy;             /* a segment copied whole, not a chunk */
-	size_t seg;            /* its segment in the index */
-	int zerr;              /* compression failed: its error, or Z_OK */
+	bool copy; /* a segment copied whole, not a chunk */
+	size_t seg; /* its segment in the index */
+	int zerr; /* compression failed: its error, or Z_OK */
 	unsigned char *in;
 	size_t in_len;
 	unsigned char *out;
 	size_t out_len, out_cap;
-	uint32_t crc;          /* of the input */
+	uint32_t crc; /* of the input */
 	const struct roger_seg_info *from; /* copy: the source segment */
 	int fd;
 };
@@ -535,8 +545,8 @@ struct roger_seg {
 	size_t n_threads, n_started;
 	pthread_t threads[MAX_THREADS];
 	pthread_mutex_t lock;
-	pthread_cond_t work;   /* a job became READY, or quit */
-	pthread_cond_t done;   /* a job became DONE */
+	pthread_cond_t work; /* a job became READY, or quit */
+	pthread_cond_t done; /* a job became DONE */
 	bool quit;
 	struct seg_job *jobs;
 	size_t n_jobs;
@@ -544,7 +554,7 @@ struct roger_seg {
 	bool in_seg, header_done, finished;
 	uLong crc;
 	uint64_t total_in, out_off;
-	struct deflater own;   /* the caller's, to help the workers */
+	struct deflater own; /* the caller's, to help the workers */
 	struct roger_seg_index index;
 	unsigned char *copy_buf;
 };
@@ -606,14 +616,16 @@ static void compress_job(struct deflater *d, struct seg_job *job)
 	size_t n;
 
 	job->crc = libdeflate_crc32(0, job->in, job->in_len);
-	if (!reserve_out(job, libdeflate_deflate_compress_bound(d->c, job->in_len) + 8)) {
+	if (!reserve_out(job,
+			 libdeflate_deflate_compress_bound(d->c, job->in_len) +
+				 8)) {
 		job->zerr = Z_MEM_ERROR;
 		return;
 	}
 	n = libdeflate_deflate_compress(d->c, job->in, job->in_len, job->out,
 					job->out_cap - 8);
-	if (n == 0 || unfinal(&d->inf, job->out, &n, job->out_cap,
-			      job->in_len) < 0) {
+	if (n == 0 ||
+	    unfinal(&d->inf, job->out, &n, job->out_cap, job->in_len) < 0) {
 		job->zerr = Z_STREAM_ERROR;
 		return;
 	}
@@ -741,7 +753,8 @@ int roger_seg_new(struct roger_seg **out, int threads, roger_seg_write_fn fn,
 		goto out;
 	}
 	for (; s->n_started < s->n_threads; s->n_started++) {
-		if (pthread_create(&s->threads[s->n_started], NULL, worker, s)) {
+		if (pthread_create(&s->threads[s->n_started], NULL, worker,
+				   s)) {
 			rc = roger_err_set(err, ROGER_ERROR,
 					   "cannot start a compression thread");
 			goto out;
@@ -824,16 +837,18 @@ static int write_copy(struct roger_seg *s, const struct seg_job *job,
 	int rc = 0;
 
 	while (left && rc == 0) {
-		size_t want = left < ROGER_SEG_CHUNK ? (size_t)left : ROGER_SEG_CHUNK;
+		size_t want =
+			left < ROGER_SEG_CHUNK ? (size_t)left : ROGER_SEG_CHUNK;
 		ssize_t n = pread(job->fd, s->copy_buf, want, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return roger_err_set(err, ROGER_EIO,
-					     "cannot read a reused segment: %s",
-					     n < 0 ? strerror(errno)
-						   : "the artifact is shorter than its index says");
+			return roger_err_set(
+				err, ROGER_EIO,
+				"cannot read a reused segment: %s",
+				n < 0 ? strerror(errno)
+				      : "the artifact is shorter than its index says");
 		rc = s->fn(s->data, s->copy_buf, (size_t)n, err);
 		off += (uint64_t)n;
 		left -= (uint64_t)n;
@@ -863,10 +878,11 @@ static int flush_one(struct roger_seg *s, struct roger_err *err)
 		crc = job->from->crc;
 	} else {
 		if (rc == 0 && job->zerr != Z_OK)
-			rc = roger_err_set(err, job->zerr == Z_MEM_ERROR ? ROGER_ENOMEM
-									 : ROGER_ERROR,
-					   "compression failed (error %d)",
-					   job->zerr);
+			rc = roger_err_set(
+				err,
+				job->zerr == Z_MEM_ERROR ? ROGER_ENOMEM
+							 : ROGER_ERROR,
+				"compression failed (error %d)", job->zerr);
 		if (rc == 0)
 			rc = s->fn(s->data, job->out, job->out_len, err);
 		clen = job->out_len;
@@ -1022,7 +1038,8 @@ int roger_seg_copy(struct roger_seg *s, const struct roger_seg_table *t,
 		return roger_err_set(err, ROGER_ERROR, "segment already open");
 	job->fd = table_fd(t, from);
 	if (job->fd < 0)
-		return roger_err_set(err, ROGER_ERROR, "not a segment of the table");
+		return roger_err_set(err, ROGER_ERROR,
+				     "not a segment of the table");
 	rc = new_segment(s, from->key, err);
 	if (rc < 0)
 		return rc;
@@ -1048,7 +1065,8 @@ int roger_seg_finish(struct roger_seg *s, struct roger_seg_index *index,
 	int rc = 0;
 
 	if (s->finished || s->in_seg)
-		return roger_err_set(err, ROGER_ERROR, "gzip stream not ready to finish");
+		return roger_err_set(err, ROGER_ERROR,
+				     "gzip stream not ready to finish");
 	s->finished = true;
 	pthread_mutex_lock(&s->lock);
 	while (rc == 0 && s->next_out < s->next_fill)

@@ -37,19 +37,19 @@ typedef int (*roger_seg_write_fn)(void *data, const void *buf, size_t len,
 /* One segment of an artifact. */
 struct roger_seg_info {
 	unsigned char key[32]; /* what the run holds (see pack-walk.c) */
-	uint64_t offset;       /* of its first byte in the artifact */
-	uint64_t clen;         /* compressed bytes */
-	uint64_t ulen;         /* tar bytes */
-	uint32_t crc;          /* CRC-32 of the tar bytes */
-	uint64_t files;        /* regular files and symbolic links */
-	char **lfs;            /* Git LFS pointer files among them */
+	uint64_t offset; /* of its first byte in the artifact */
+	uint64_t clen; /* compressed bytes */
+	uint64_t ulen; /* tar bytes */
+	uint32_t crc; /* CRC-32 of the tar bytes */
+	uint64_t files; /* regular files and symbolic links */
+	char **lfs; /* Git LFS pointer files among them */
 	size_t n_lfs;
 };
 
 /* What an artifact is made of. */
 struct roger_seg_index {
-	char *compressor;      /* roger_seg_compressor() when it was made */
-	uint64_t size;         /* of the artifact */
+	char *compressor; /* roger_seg_compressor() when it was made */
+	uint64_t size; /* of the artifact */
 	struct roger_seg_info *v;
 	size_t n, alloc;
 };
@@ -91,8 +91,8 @@ int roger_seg_table_add(struct roger_seg_table *t, const char *path,
 			struct roger_seg_index *idx, struct roger_err *err);
 
 /* The segment with `key`, or NULL (borrowed, valid while `t` lives). */
-const struct roger_seg_info *roger_seg_table_find(const struct roger_seg_table *t,
-						  const unsigned char *key);
+const struct roger_seg_info *
+roger_seg_table_find(const struct roger_seg_table *t, const unsigned char *key);
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -114,8 +114,8 @@ int roger_seg_write(struct roger_seg *s, const void *buf, size_t len,
  * End the segment begun, recording its file count and LFS pointers
  * (copied).
  */
-int roger_seg_end(struct roger_seg *s, uint64_t files,
-		  char *const *lfs, size_t n_lfs, struct roger_err *err);
+int roger_seg_end(struct roger_seg *s, uint64_t files, char *const *lfs,
+		  size_t n_lfs, struct roger_err *err);
 /* A whole segment copied from the table (between two segments). */
 int roger_seg_copy(struct roger_seg *s, const struct roger_seg_table *t,
 		   const struct roger_seg_info *info, struct roger_err *err);
@@ -137,7 +137,6 @@ uint64_t roger_seg_total_in(const struct roger_seg *s);
  * must leave 5 bytes of room; `ulen` is its uncompressed size.  Returns 0,
  * or -1 when it is not a valid stream of that size.
  */
-int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap,
-		      size_t ulen);
+int roger_seg_unfinal(unsigned char *buf, size_t *len, size_t cap, size_t ulen);
 
 #endif

@@ -150,8 +150,8 @@ int roger_spec_merge(json_t **out, const json_t *base, const json_t *overlay,
 /* ---- variables ------------------------------------------------------------ */
 
 static const char *const builtin_vars[] = {
-	"app", "artifact_sha256", "artifact_url", "commit", "env",
-	"short_commit", NULL,
+	"app", "artifact_sha256", "artifact_url", "commit",
+	"env", "short_commit",    NULL,
 };
 
 const char *const *roger_spec_builtin_vars(void)
@@ -228,8 +228,8 @@ bool roger_spec_has_var(const char *s)
 	return false;
 }
 
-static const struct roger_var *find_var(const struct roger_var *vars,
-					size_t n, const char *name, size_t len)
+static const struct roger_var *find_var(const struct roger_var *vars, size_t n,
+					const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(vars[i].name) == len &&
@@ -257,14 +257,15 @@ static int unknown_var(const struct roger_var *vars, size_t n,
 		best = roger_suggest(word, names, n);
 	}
 	if (best)
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "%s%sunknown variable '%s', did you mean '%s'?",
-				   path->buf, path->len ? ": " : "", word, best);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"%s%sunknown variable '%s', did you mean '%s'?",
+			path->buf, path->len ? ": " : "", word, best);
 	else
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "%s%sunknown variable '%s'; set it with --var %s=VALUE or ROGER_VAR_%s",
-				   path->buf, path->len ? ": " : "", word, word,
-				   word);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"%s%sunknown variable '%s'; set it with --var %s=VALUE or ROGER_VAR_%s",
+			path->buf, path->len ? ": " : "", word, word, word);
 	free(names);
 	free(word);
 	return rc;
@@ -336,7 +337,8 @@ static int expand_walk(json_t *v, const struct roger_var *vars, size_t n,
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, child) {
 			if (roger_spec_path_key(path, key) < 0)
-				return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+				return roger_err_set(err, ROGER_ENOMEM,
+						     "out of memory");
 			rc = expand_walk(child, vars, n, path, err);
 			roger_buf_truncate(path, mark);
 			if (rc < 0)
@@ -345,7 +347,8 @@ static int expand_walk(json_t *v, const struct roger_var *vars, size_t n,
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child) {
 			if (roger_spec_path_index(path, i) < 0)
-				return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+				return roger_err_set(err, ROGER_ENOMEM,
+						     "out of memory");
 			rc = expand_walk(child, vars, n, path, err);
 			roger_buf_truncate(path, mark);
 			if (rc < 0)
@@ -389,7 +392,8 @@ static int add_name(struct name_list *l, const char *name, size_t len)
 	char *copy;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (strlen(l->names[i]) == len && !memcmp(l->names[i], name, len))
+		if (strlen(l->names[i]) == len &&
+		    !memcmp(l->names[i], name, len))
 			return 0;
 	if (l->n == l->alloc) {
 		size_t alloc = l->alloc ? 2 * l->alloc : 8;
@@ -416,8 +420,10 @@ static int collect_names(const json_t *v, struct name_list *l)
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 
-		for (const char *p = strstr(s, "{{"); p; p = strstr(p + 1, "{{"))
-			if (match_ref(p, &name, &len) && add_name(l, name, len) < 0)
+		for (const char *p = strstr(s, "{{"); p;
+		     p = strstr(p + 1, "{{"))
+			if (match_ref(p, &name, &len) &&
+			    add_name(l, name, len) < 0)
 				return ROGER_ENOMEM;
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, child)
@@ -465,8 +471,7 @@ static const char *show_char(char buf[8], unsigned char c)
  * Why the segment `seg` (len bytes) breaks Marathon's segment pattern, in
  * `why`; false when it is fine.
  */
-static bool segment_problem(const char *seg, size_t len, char *why,
-			    size_t size)
+static bool segment_problem(const char *seg, size_t len, char *why, size_t size)
 {
 	char cbuf[8];
 	size_t start = 0;
@@ -475,8 +480,11 @@ static bool segment_problem(const char *seg, size_t len, char *why,
 		snprintf(why, size, "empty segment ('//', or '/' at an end)");
 		return true;
 	}
-	if ((len == 1 && seg[0] == '.') || (len == 2 && !memcmp(seg, "..", 2))) {
-		snprintf(why, size, "segment '%.*s': '.' and '..' are not allowed", (int)len, seg);
+	if ((len == 1 && seg[0] == '.') ||
+	    (len == 2 && !memcmp(seg, "..", 2))) {
+		snprintf(why, size,
+			 "segment '%.*s': '.' and '..' are not allowed",
+			 (int)len, seg);
 		return true;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -485,8 +493,10 @@ static bool segment_problem(const char *seg, size_t len, char *why,
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.')
 			continue;
-		snprintf(why, size, "segment '%.*s': '%s' is not allowed; use lowercase letters, digits, '-' and '.'",
-			 (int)len, seg, show_char(cbuf, c));
+		snprintf(
+			why, size,
+			"segment '%.*s': '%s' is not allowed; use lowercase letters, digits, '-' and '.'",
+			(int)len, seg, show_char(cbuf, c));
 		return true;
 	}
 	/* Labels separated by '.': non-empty, no '-' at either end. */
@@ -494,11 +504,17 @@ static bool segment_problem(const char *seg, size_t len, char *why,
 		if (i < len && seg[i] != '.')
 			continue;
 		if (i == start) {
-			snprintf(why, size, "segment '%.*s': '.' must separate non-empty names", (int)len, seg);
+			snprintf(
+				why, size,
+				"segment '%.*s': '.' must separate non-empty names",
+				(int)len, seg);
 			return true;
 		}
 		if (seg[start] == '-' || seg[i - 1] == '-') {
-			snprintf(why, size, "segment '%.*s': a name must not start or end with '-'", (int)len, seg);
+			snprintf(
+				why, size,
+				"segment '%.*s': a name must not start or end with '-'",
+				(int)len, seg);
 			return true;
 		}
 		start = i + 1;
@@ -506,10 +522,10 @@ static bool segment_problem(const char *seg, size_t len, char *why,
 	return false;
 }
 
-/* Check the segments of `path` (without leading '/'); `what` names it in messages. */
-static int check_segments(const char *path, const char *what,
-			  const char *shown, bool check_last,
-			  struct roger_err *err)
+/* Check the segments of `path` (without leading '/'); `what` names it in
+ * messages. */
+static int check_segments(const char *path, const char *what, const char *shown,
+			  bool check_last, struct roger_err *err)
 {
 	char why[256];
 	const char *seg = path, *slash;
@@ -520,20 +536,22 @@ static int check_segments(const char *path, const char *what,
 		len = slash ? (size_t)(slash - seg) : strlen(seg);
 		if (segment_problem(seg, len, why, sizeof(why)))
 			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid %s '%s': %s", what,
-					     shown, why);
+					     "invalid %s '%s': %s", what, shown,
+					     why);
 		if (!slash)
 			break;
 		seg = slash + 1;
 	}
 	if (!check_last)
 		return 0;
-	for (size_t i = 0; i < sizeof(reserved_last) / sizeof(reserved_last[0]); i++)
+	for (size_t i = 0; i < sizeof(reserved_last) / sizeof(reserved_last[0]);
+	     i++)
 		if (len == strlen(reserved_last[i]) &&
 		    !memcmp(seg, reserved_last[i], len))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "invalid %s '%s': the last segment must not be '%s', which Marathon reserves ('restart', 'tasks' and 'versions' are)",
-					     what, shown, reserved_last[i]);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"invalid %s '%s': the last segment must not be '%s', which Marathon reserves ('restart', 'tasks' and 'versions' are)",
+				what, shown, reserved_last[i]);
 	return 0;
 }
 
@@ -570,13 +588,15 @@ int roger_spec_app_id(char **out, const char *group, const char *app,
 	    (rc = check_segments(g, "group", shown, false, err)) < 0)
 		goto out;
 	if (!*app) {
-		rc = roger_err_set(err, ROGER_EINVALID, "invalid app name '': it is empty");
+		rc = roger_err_set(err, ROGER_EINVALID,
+				   "invalid app name '': it is empty");
 		goto out;
 	}
 	if (app[0] == '/') {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "invalid app name '%s': it must be relative to the group (put the leading path in 'group')",
-				   app);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid app name '%s': it must be relative to the group (put the leading path in 'group')",
+			app);
 		goto out;
 	}
 	if ((rc = check_segments(app, "app name", app, true, err)) < 0)

@@ -34,7 +34,8 @@ struct roger_err;
 ROGER_EXTERN int roger_spec_path_key(struct roger_buf *path, const char *key);
 ROGER_EXTERN int roger_spec_path_index(struct roger_buf *path, size_t index);
 
-/* "an object", "an array", "a string", "an integer", "a number", "a boolean", "null". */
+/* "an object", "an array", "a string", "an integer", "a number", "a boolean",
+ * "null". */
 ROGER_EXTERN const char *roger_spec_type_name(const json_t *value);
 
 /* ---- merging -------------------------------------------------------------- */
@@ -48,9 +49,8 @@ ROGER_EXTERN const char *roger_spec_type_name(const json_t *value);
  * merging NULL over `base` copies it.  Neither argument is modified.
  * 0 or ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_spec_merge(json_t **out, const json_t *base, const json_t *overlay,
-		 struct roger_err *err);
+ROGER_EXTERN int roger_spec_merge(json_t **out, const json_t *base,
+				  const json_t *overlay, struct roger_err *err);
 
 /* ---- variables ------------------------------------------------------------ */
 
@@ -84,18 +84,17 @@ ROGER_EXTERN const char *const *roger_spec_builtin_vars(void);
  * naming it and the JSON path of the string it appeared in, with a
  * suggestion when a known name is close.
  */
-ROGER_EXTERN int
-roger_spec_expand(json_t **out, const json_t *doc, const struct roger_var *vars,
-		  size_t n_vars, const char *path, struct roger_err *err);
+ROGER_EXTERN int roger_spec_expand(json_t **out, const json_t *doc,
+				   const struct roger_var *vars, size_t n_vars,
+				   const char *path, struct roger_err *err);
 
 /*
  * The distinct variable names referenced in the string values of `doc`, in
  * document order (array and strings malloc'd; free each, then the array).
  * 0 or ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_spec_var_names(char ***out, size_t *n, const json_t *doc,
-		     struct roger_err *err);
+ROGER_EXTERN int roger_spec_var_names(char ***out, size_t *n, const json_t *doc,
+				      struct roger_err *err);
 
 /* Whether the string `s` references at least one {{ variable }}. */
 ROGER_EXTERN bool roger_spec_has_var(const char *s);
@@ -118,9 +117,8 @@ ROGER_EXTERN int roger_spec_check_id(const char *id, struct roger_err *err);
  * "/web/hello".  The group's leading '/' is optional and a trailing '/' is
  * dropped; `app` must be relative (no leading '/').
  */
-ROGER_EXTERN int
-roger_spec_app_id(char **out, const char *group, const char *app,
-		  struct roger_err *err);
+ROGER_EXTERN int roger_spec_app_id(char **out, const char *group,
+				   const char *app, struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -21,8 +21,14 @@
 void roger_sse_init(struct roger_sse *p)
 {
 	static const struct roger_sse fresh = {
-		ROGER_BUF_INIT, ROGER_BUF_INIT, ROGER_BUF_INIT, false, false,
-		0, 0, 0,
+		ROGER_BUF_INIT,
+		ROGER_BUF_INIT,
+		ROGER_BUF_INIT,
+		false,
+		false,
+		0,
+		0,
+		0,
 	};
 
 	*p = fresh;
@@ -111,11 +117,13 @@ int roger_sse_feed(struct roger_sse *p, const char *bytes, size_t len,
 		while (j < len && bytes[j] != '\n' && bytes[j] != '\r')
 			j++;
 		if (p->line.len + p->data.len + (j - i) > max)
-			return roger_err_set(err, ROGER_EHTTP,
-					     "an event of the stream is larger than %zu bytes",
-					     max);
+			return roger_err_set(
+				err, ROGER_EHTTP,
+				"an event of the stream is larger than %zu bytes",
+				max);
 		if (roger_buf_add(&p->line, bytes + i, j - i) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		if (j == len)
 			break;
 		p->after_cr = bytes[j] == '\r';

@@ -53,9 +53,9 @@ ROGER_EXTERN void roger_sse_release(struct roger_sse *p);
  * positive value `fn` returned to stop (ROGER_HTTP_STOP), `fn`'s negative
  * code, ROGER_ENOMEM, or ROGER_EHTTP when an event exceeds max_event.
  */
-ROGER_EXTERN int
-roger_sse_feed(struct roger_sse *p, const char *bytes, size_t len,
-	       roger_sse_event_fn fn, void *data, struct roger_err *err);
+ROGER_EXTERN int roger_sse_feed(struct roger_sse *p, const char *bytes,
+				size_t len, roger_sse_event_fn fn, void *data,
+				struct roger_err *err);
 
 ROGER_END_DECLS
 

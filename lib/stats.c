@@ -84,13 +84,15 @@ int roger_stats_parse(struct roger_stats **out, const char *body, size_t len,
 
 	root = json_loadb(body ? body : "", len, 0, &jerr);
 	if (!root)
-		return roger_err_set(err, ROGER_EHTTP,
-				     "invalid JSON in the statistics: %s (line %d, column %d)",
-				     jerr.text, jerr.line, jerr.column);
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"invalid JSON in the statistics: %s (line %d, column %d)",
+			jerr.text, jerr.line, jerr.column);
 	if (!json_is_array(root)) {
 		json_decref(root);
-		return roger_err_set(err, ROGER_EHTTP,
-				     "unexpected JSON in the statistics: expected an array");
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"unexpected JSON in the statistics: expected an array");
 	}
 	s = calloc(1, sizeof(*s));
 	if (s)
@@ -124,7 +126,8 @@ const struct roger_stats_entry *roger_stats_find(const struct roger_stats *s,
 		return NULL;
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->items[i].executor_id, task_id) ||
-		    (s->items[i].source && !strcmp(s->items[i].source, task_id)))
+		    (s->items[i].source &&
+		     !strcmp(s->items[i].source, task_id)))
 			return &s->items[i];
 	return NULL;
 }
@@ -280,9 +283,9 @@ static int sample_agent(struct roger_stats_sample *s, size_t first,
 			 "the Mesos master does not know agent '%s'", agent_id);
 		return agent_failed(s, agent_id, why.msg);
 	}
-	rc = roger_mesos_agent_url(&url, info,
-				   roger_http_client_base(roger_mesos_http(mesos)),
-				   &why);
+	rc = roger_mesos_agent_url(
+		&url, info, roger_http_client_base(roger_mesos_http(mesos)),
+		&why);
 	if (rc == 0)
 		rc = fetch(&reply, mesos, url, timeout_ms, &why);
 	free(url);
@@ -309,7 +312,8 @@ static int sample_agent(struct roger_stats_sample *s, size_t first,
 			t->found = true;
 			t->entry = *e;
 		} else {
-			t->error = strdup("its agent has no statistics of it (yet)");
+			t->error = strdup(
+				"its agent has no statistics of it (yet)");
 			if (!t->error)
 				return ROGER_ENOMEM;
 		}
@@ -337,11 +341,13 @@ int roger_stats_sample(struct roger_stats_sample **out,
 			continue;
 		s->n++;
 		t->task_id = strdup(tasks[i].id);
-		t->agent_id = tasks[i].slave_id ? strdup(tasks[i].slave_id) : NULL;
+		t->agent_id =
+			tasks[i].slave_id ? strdup(tasks[i].slave_id) : NULL;
 		if (!t->task_id || (tasks[i].slave_id && !t->agent_id))
 			goto nomem;
 		if (!t->agent_id &&
-		    !(t->error = strdup("Marathon does not say which agent runs it")))
+		    !(t->error = strdup(
+			      "Marathon does not say which agent runs it")))
 			goto nomem;
 	}
 	if (s->n && (rc = roger_mesos_master_state(&master, mesos, err)) < 0)
@@ -350,7 +356,8 @@ int roger_stats_sample(struct roger_stats_sample **out,
 		if (s->tasks[i].found || s->tasks[i].error)
 			continue;
 		rc = sample_agent(s, i, mesos, master,
-				  timeout_ms > 0 ? timeout_ms : AGENT_TIMEOUT_MS);
+				  timeout_ms > 0 ? timeout_ms
+						 : AGENT_TIMEOUT_MS);
 		if (rc < 0)
 			goto nomem;
 	}

@@ -42,12 +42,12 @@ struct roger_mesos;
 /* One executor's statistics; strings borrowed from the parsed JSON. */
 struct roger_stats_entry {
 	const char *executor_id;
-	const char *source;       /* for command tasks, the task id too */
+	const char *source; /* for command tasks, the task id too */
 	const char *framework_id;
-	double timestamp;         /* seconds since the epoch */
-	bool has_cpu_time;        /* user and system seconds both given */
-	double cpu_seconds;       /* user + system, cumulative */
-	double cpus_limit;        /* 0: not measured */
+	double timestamp; /* seconds since the epoch */
+	bool has_cpu_time; /* user and system seconds both given */
+	double cpu_seconds; /* user + system, cumulative */
+	double cpus_limit; /* 0: not measured */
 	bool has_rss;
 	uint64_t mem_rss_bytes;
 	uint64_t mem_limit_bytes; /* 0: not measured */
@@ -77,10 +77,10 @@ roger_stats_find(const struct roger_stats *s, const char *task_id);
 
 /* What one task used, over an interval or over its life. */
 struct roger_stats_usage {
-	bool has_cpu;        /* cpus_used is known */
-	double cpus_used;    /* cores, on average over the interval */
-	double cpus_limit;   /* 0: unknown */
-	bool has_mem;        /* rss_bytes is known */
+	bool has_cpu; /* cpus_used is known */
+	double cpus_used; /* cores, on average over the interval */
+	double cpus_limit; /* 0: unknown */
+	bool has_mem; /* rss_bytes is known */
 	uint64_t rss_bytes;
 	uint64_t mem_limit_bytes; /* 0: unknown */
 };
@@ -102,11 +102,9 @@ ROGER_EXTERN void roger_stats_usage_add(struct roger_stats_usage *sum,
 					const struct roger_stats_usage *u);
 
 /* cpus_used as a percentage of cpus_limit; negative when either is unknown. */
-ROGER_EXTERN double
-roger_stats_cpu_percent(const struct roger_stats_usage *u);
+ROGER_EXTERN double roger_stats_cpu_percent(const struct roger_stats_usage *u);
 /* rss as a percentage of the memory limit; negative when unknown. */
-ROGER_EXTERN double
-roger_stats_mem_percent(const struct roger_stats_usage *u);
+ROGER_EXTERN double roger_stats_mem_percent(const struct roger_stats_usage *u);
 
 /* ---- the client ------------------------------------------------------------ */
 
@@ -114,9 +112,9 @@ roger_stats_mem_percent(const struct roger_stats_usage *u);
 struct roger_stats_task {
 	char *task_id;
 	char *agent_id; /* NULL when Marathon did not say */
-	bool found;     /* the agent reported the task: `entry` holds it */
+	bool found; /* the agent reported the task: `entry` holds it */
 	struct roger_stats_entry entry; /* strings owned by the sample */
-	char *error;    /* why not found (NULL when found) */
+	char *error; /* why not found (NULL when found) */
 };
 
 struct roger_stats_sample {
@@ -134,10 +132,11 @@ struct roger_stats_sample {
  * be read (its errors) or out of memory.  `timeout_ms` bounds each
  * request to an agent (0: 5 s).
  */
-ROGER_EXTERN int
-roger_stats_sample(struct roger_stats_sample **out, struct roger_mesos *mesos,
-		   const struct roger_marathon_task *tasks, size_t n_tasks,
-		   long timeout_ms, struct roger_err *err);
+ROGER_EXTERN int roger_stats_sample(struct roger_stats_sample **out,
+				    struct roger_mesos *mesos,
+				    const struct roger_marathon_task *tasks,
+				    size_t n_tasks, long timeout_ms,
+				    struct roger_err *err);
 ROGER_EXTERN void roger_stats_sample_free(struct roger_stats_sample *s);
 
 /* The task `task_id` of a sample (borrowed), or NULL. */

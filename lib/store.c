@@ -50,7 +50,8 @@ static int valid_sha256(const char *s)
 	size_t i;
 
 	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return i == 64;
 }
@@ -262,9 +263,9 @@ static int64_t content_length(const struct roger_http_resp *resp)
 	return n;
 }
 
-enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp,
-					      uint64_t size, const char *sha256,
-					      char *why, size_t why_size)
+enum roger_store_state
+roger_store_head_state(const struct roger_http_resp *resp, uint64_t size,
+		       const char *sha256, char *why, size_t why_size)
 {
 	char reported[65];
 	int64_t len;
@@ -298,9 +299,10 @@ enum roger_store_state roger_store_head_state(const struct roger_http_resp *resp
 	if (roger_store_reply_sha256(reported, resp) &&
 	    strcmp(reported, sha256)) {
 		if (why)
-			snprintf(why, why_size,
-				 "the store reports the SHA-256 %.12s..., the artifact's is %.12s...",
-				 reported, sha256);
+			snprintf(
+				why, why_size,
+				"the store reports the SHA-256 %.12s..., the artifact's is %.12s...",
+				reported, sha256);
 		return ROGER_STORE_MISMATCH;
 	}
 	return ROGER_STORE_PRESENT;
@@ -329,9 +331,10 @@ int roger_store_file_path(char **out, const char *url, struct roger_err *err)
 	if (!strncasecmp(p, "localhost/", 10))
 		p += 9;
 	if (*p != '/')
-		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid artifact store '%s': a file:// URL names a local directory (file:///path/)",
-				     url);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid artifact store '%s': a file:// URL names a local directory (file:///path/)",
+			url);
 	for (; *p; p++) {
 		int c = (unsigned char)*p;
 
@@ -343,16 +346,18 @@ int roger_store_file_path(char **out, const char *url, struct roger_err *err)
 
 			if (lo < 0 || (hi == 0 && lo == 0)) {
 				roger_buf_release(&b);
-				return roger_err_set(err, ROGER_EINVALID,
-						     "invalid percent-encoding in artifact store '%s'",
-						     url);
+				return roger_err_set(
+					err, ROGER_EINVALID,
+					"invalid percent-encoding in artifact store '%s'",
+					url);
 			}
 			c = hi * 16 + lo;
 			p += 2;
 		}
 		if (roger_buf_addch(&b, c) < 0) {
 			roger_buf_release(&b);
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		}
 	}
 	*out = roger_buf_detach(&b, NULL);
@@ -383,10 +388,10 @@ struct upload {
 	const char *url; /* masked, for messages */
 	int fd;
 	uint64_t size;
-	uint64_t read;       /* this attempt */
+	uint64_t read; /* this attempt */
 	uint64_t total_read; /* every attempt */
 	int attempts;
-	int64_t last_up;     /* bytes sent at the last change */
+	int64_t last_up; /* bytes sent at the last change */
 	int64_t last_move_ms;
 	bool done_sending;
 	int64_t done_ms;
@@ -402,7 +407,8 @@ static long upload_read(void *data, char *buf, size_t len,
 		n = read(u->fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot read the artifact: %s",
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot read the artifact: %s",
 				     strerror(errno));
 	u->read += (uint64_t)n;
 	u->total_read += (uint64_t)n;
@@ -447,8 +453,8 @@ static int upload_progress(void *data, int64_t down_now, int64_t down_total,
 		u->last_up = up_now;
 		u->last_move_ms = now;
 		if (u->o->progress_fn)
-			u->o->progress_fn(u->o->progress_data,
-					  (uint64_t)up_now, u->size);
+			u->o->progress_fn(u->o->progress_data, (uint64_t)up_now,
+					  u->size);
 	}
 	if ((uint64_t)up_now >= u->size) {
 		if (!u->done_sending) {
@@ -456,15 +462,17 @@ static int upload_progress(void *data, int64_t down_now, int64_t down_total,
 			u->done_ms = now;
 		}
 		if (now - u->done_ms > REPLY_MS)
-			return roger_err_set(err, ROGER_ENET,
-					     "no reply from '%s' %ld s after the upload",
-					     u->url, REPLY_MS / 1000);
+			return roger_err_set(
+				err, ROGER_ENET,
+				"no reply from '%s' %ld s after the upload",
+				u->url, REPLY_MS / 1000);
 		return 0;
 	}
 	if (now - u->last_move_ms > STALL_MS)
-		return roger_err_set(err, ROGER_ENET,
-				     "the upload to '%s' made no progress for %ld s",
-				     u->url, STALL_MS / 1000);
+		return roger_err_set(
+			err, ROGER_ENET,
+			"the upload to '%s' made no progress for %ld s", u->url,
+			STALL_MS / 1000);
 	return 0;
 }
 
@@ -479,25 +487,29 @@ static int put_refused(struct roger_http_client *c,
 	human_size(human, sizeof(human), size);
 	switch (resp->status) {
 	case 413:
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the artifact (%s) is too large for the artifact store at '%s' (HTTP 413 Payload Too Large); raise the store's upload limit (nginx: client_max_body_size)",
-				   human, url);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the artifact (%s) is too large for the artifact store at '%s' (HTTP 413 Payload Too Large); raise the store's upload limit (nginx: client_max_body_size)",
+			human, url);
 		break;
 	case 507:
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the artifact store at '%s' is out of space (HTTP 507 Insufficient Storage) for the artifact (%s)",
-				   url, human);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the artifact store at '%s' is out of space (HTTP 507 Insufficient Storage) for the artifact (%s)",
+			url, human);
 		break;
 	case 405:
 	case 501:
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the artifact store at '%s' does not accept uploads (HTTP %ld for PUT); enable PUT on it (nginx: dav_methods PUT)",
-				   url, resp->status);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the artifact store at '%s' does not accept uploads (HTTP %ld for PUT); enable PUT on it (nginx: dav_methods PUT)",
+			url, resp->status);
 		break;
 	case 409:
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the artifact store refused to create '%s' (HTTP 409 Conflict: a parent collection is missing); create it, or let the store create it (nginx: create_full_put_path on)",
-				   url);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the artifact store refused to create '%s' (HTTP 409 Conflict: a parent collection is missing); create it, or let the store create it (nginx: create_full_put_path on)",
+			url);
 		break;
 	default:
 		rc = roger_http_client_status_err(c, resp, err);
@@ -529,8 +541,8 @@ static int head(enum roger_store_state *state, char *why, size_t why_size,
 	rc = roger_http_client_send(c, &req, resp, err);
 	if (rc < 0)
 		return rc;
-	*state = roger_store_head_state(resp, a->size, a->sha256, why,
-					why_size);
+	*state =
+		roger_store_head_state(resp, a->size, a->sha256, why, why_size);
 	if (*state == ROGER_STORE_REFUSED)
 		return roger_http_client_status_err(c, resp, err);
 	return 0;
@@ -636,14 +648,16 @@ static int push_http(struct roger_store_result *out, struct roger_ctx *ctx,
 		goto out;
 	}
 	if (state == ROGER_STORE_UNKNOWN) {
-		roger_warn(ctx, "cannot check the upload of '%s': the store's reply to HEAD has no length",
-			   masked.buf);
+		roger_warn(
+			ctx,
+			"cannot check the upload of '%s': the store's reply to HEAD has no length",
+			masked.buf);
 	} else if (state != ROGER_STORE_PRESENT) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "the artifact store accepted '%s' but does not hold it whole afterwards (%s)",
-				   masked.buf,
-				   state == ROGER_STORE_ABSENT ? "HEAD: not found"
-							       : why);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"the artifact store accepted '%s' but does not hold it whole afterwards (%s)",
+			masked.buf,
+			state == ROGER_STORE_ABSENT ? "HEAD: not found" : why);
 		goto out;
 	}
 out:
@@ -679,13 +693,15 @@ static int file_error(struct roger_err *err, int e, const char *what,
 		      const char *path)
 {
 	if (e == ENOSPC || e == EDQUOT)
-		return roger_err_set(err, ROGER_EIO,
-				     "the artifact store is out of space: cannot write '%s': %s",
-				     path, strerror(e));
+		return roger_err_set(
+			err, ROGER_EIO,
+			"the artifact store is out of space: cannot write '%s': %s",
+			path, strerror(e));
 	if (e == EACCES || e == EPERM || e == EROFS)
-		return roger_err_set(err, ROGER_EAUTH,
-				     "no permission to %s '%s' in the artifact store: %s",
-				     what, path, strerror(e));
+		return roger_err_set(
+			err, ROGER_EAUTH,
+			"no permission to %s '%s' in the artifact store: %s",
+			what, path, strerror(e));
 	return roger_err_set(err, errno_code(e), "cannot %s '%s': %s", what,
 			     path, strerror(e));
 }
@@ -758,8 +774,9 @@ static int copy_into(struct roger_store_result *out, struct roger_ctx *ctx,
 		if (n == 0)
 			break;
 		if (roger_ctx_interrupted(ctx)) {
-			rc = roger_err_set(err, ROGER_EINTR,
-					   "interrupted while copying the artifact to the store");
+			rc = roger_err_set(
+				err, ROGER_EINTR,
+				"interrupted while copying the artifact to the store");
 			goto out;
 		}
 		if (roger_write_all(out_fd, buf, (size_t)n) < 0) {
@@ -808,9 +825,10 @@ static int push_file(struct roger_store_result *out, struct roger_ctx *ctx,
 	if (stat(root, &st) < 0) {
 		e = errno;
 		if (e == ENOENT)
-			rc = roger_err_set(err, ROGER_ENOTFOUND,
-					   "the artifact store directory '%s' does not exist (is it mounted?)",
-					   root);
+			rc = roger_err_set(
+				err, ROGER_ENOTFOUND,
+				"the artifact store directory '%s' does not exist (is it mounted?)",
+				root);
 		else
 			rc = file_error(err, e, "read", root);
 		goto out;
@@ -835,18 +853,21 @@ static int push_file(struct roger_store_result *out, struct roger_ctx *ctx,
 			out->skipped = true;
 			goto out;
 		}
-		roger_warn(ctx, "'%s' holds another object (%lld bytes, the artifact %llu), replacing it",
-			   dest, (long long)st.st_size,
-			   (unsigned long long)a->size);
+		roger_warn(
+			ctx,
+			"'%s' holds another object (%lld bytes, the artifact %llu), replacing it",
+			dest, (long long)st.st_size,
+			(unsigned long long)a->size);
 		out->replaced = true;
 	} else if (errno != ENOENT && errno != ENOTDIR) {
 		rc = file_error(err, errno, "read", dest);
 		goto out;
 	}
 	if (o->dry_run) {
-		if (asprintf(&out->request,
-			     "copy '%s' to '%s' (%llu bytes, through a temporary file and rename)",
-			     a->path, dest, (unsigned long long)a->size) < 0) {
+		if (asprintf(
+			    &out->request,
+			    "copy '%s' to '%s' (%llu bytes, through a temporary file and rename)",
+			    a->path, dest, (unsigned long long)a->size) < 0) {
 			out->request = NULL;
 			goto nomem;
 		}
@@ -896,9 +917,10 @@ static int push_file(struct roger_store_result *out, struct roger_ctx *ctx,
 	tmp = NULL;
 	sync_dir(dir);
 	if (stat(dest, &st) < 0 || (uint64_t)st.st_size != a->size) {
-		rc = roger_err_set(err, ROGER_EIO,
-				   "'%s' does not hold the whole artifact after the copy",
-				   dest);
+		rc = roger_err_set(
+			err, ROGER_EIO,
+			"'%s' does not hold the whole artifact after the copy",
+			dest);
 		goto out;
 	}
 	goto out;
@@ -925,16 +947,18 @@ int roger_store_check_target(const struct roger_target *t,
 	int rc;
 
 	if (!t->artifacts || !*t->artifacts)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "target '%s' has no artifact store (set \"artifacts\" in its configuration, or ROGER_ARTIFACTS_URL)",
-				     t->name ? t->name : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"target '%s' has no artifact store (set \"artifacts\" in its configuration, or ROGER_ARTIFACTS_URL)",
+			t->name ? t->name : "");
 	if (!strncasecmp(t->artifacts, "http://", 7) ||
 	    !strncasecmp(t->artifacts, "https://", 8))
 		return 0;
 	if (strncasecmp(t->artifacts, "file:", 5))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "unsupported artifact store '%s' of target '%s': expected http://, https:// or file://",
-				     t->artifacts, t->name ? t->name : "");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"unsupported artifact store '%s' of target '%s': expected http://, https:// or file://",
+			t->artifacts, t->name ? t->name : "");
 	rc = roger_store_file_path(&path, t->artifacts, err);
 	free(path);
 	return rc;

@@ -41,13 +41,14 @@ struct roger_target;
 /*
  * The URL of the artifact `sha256` (64 lower-case hex digits) of the app
  * `app_id` (absolute, as "/web/hello") in the store `store_base` (ending in
- * '/'), as a new string in *out: "https://a.example.com/roger/web/hello/<sha256>.tar.gz".
- * Pure.  ROGER_EINVALID for a digest or app id of the wrong shape,
- * ROGER_ENOMEM.
+ * '/'), as a new string in *out:
+ * "https://a.example.com/roger/web/hello/<sha256>.tar.gz". Pure. ROGER_EINVALID
+ * for a digest or app id of the wrong shape, ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_store_artifact_url(char **out, const char *store_base, const char *app_id,
-			 const char *sha256, struct roger_err *err);
+ROGER_EXTERN int roger_store_artifact_url(char **out, const char *store_base,
+					  const char *app_id,
+					  const char *sha256,
+					  struct roger_err *err);
 
 /*
  * Upload progress: `sent` bytes of `total` so far.  A retried upload
@@ -75,22 +76,25 @@ struct roger_store_push_opts {
 };
 
 struct roger_store_result {
-	char *url;          /* the artifact's URL in the store: the fetch URI */
-	bool skipped;       /* the store held it already: nothing was sent */
-	bool replaced;      /* the store held something else under the name */
+	char *url; /* the artifact's URL in the store: the fetch URI */
+	bool skipped; /* the store held it already: nothing was sent */
+	bool replaced; /* the store held something else under the name */
 	/*
 	 * Dry run only, when the artifact would be uploaded: the upload, as
 	 * a curl command line with secrets masked (http) or as a sentence
 	 * naming the source and the destination (file://).
 	 */
 	char *request;
-	uint64_t size;       /* the artifact's size in bytes */
+	uint64_t size; /* the artifact's size in bytes */
 	uint64_t bytes_sent; /* bytes of it handed over, retries included */
-	int attempts;        /* upload attempts; 0 when none was made */
-	int64_t elapsed_ms;  /* how long the push took, the check included */
+	int attempts; /* upload attempts; 0 when none was made */
+	int64_t elapsed_ms; /* how long the push took, the check included */
 };
 
-#define ROGER_STORE_RESULT_INIT { NULL, false, false, NULL, 0, 0, 0, 0 }
+#define ROGER_STORE_RESULT_INIT                      \
+	{                                            \
+		NULL, false, false, NULL, 0, 0, 0, 0 \
+	}
 
 /* Free what a result holds and zero it (NULL is fine). */
 ROGER_EXTERN void roger_store_result_release(struct roger_store_result *r);
@@ -100,8 +104,8 @@ ROGER_EXTERN void roger_store_result_release(struct roger_store_result *r);
  * https:// or a well-formed file:// URL), without touching it: for
  * commands that want to fail before building.  0 or ROGER_EINVALID.
  */
-ROGER_EXTERN int
-roger_store_check_target(const struct roger_target *t, struct roger_err *err);
+ROGER_EXTERN int roger_store_check_target(const struct roger_target *t,
+					  struct roger_err *err);
 
 /*
  * Push the artifact `a` of the app `app_id` to the store of target `t`
@@ -138,11 +142,11 @@ roger_store_push(struct roger_store_result *out, struct roger_ctx *ctx,
 /* ---- pure helpers (exposed for tests) ------------------------------------ */
 
 enum roger_store_state {
-	ROGER_STORE_ABSENT,   /* not there (404, 410) */
-	ROGER_STORE_PRESENT,  /* there with the size, no digest disagrees */
+	ROGER_STORE_ABSENT, /* not there (404, 410) */
+	ROGER_STORE_PRESENT, /* there with the size, no digest disagrees */
 	ROGER_STORE_MISMATCH, /* something else: another size or digest */
-	ROGER_STORE_UNKNOWN,  /* the reply cannot tell (no length, 405) */
-	ROGER_STORE_REFUSED,  /* any other status: an error to report */
+	ROGER_STORE_UNKNOWN, /* the reply cannot tell (no length, 405) */
+	ROGER_STORE_REFUSED, /* any other status: an error to report */
 };
 
 /*
@@ -162,16 +166,16 @@ roger_store_head_state(const struct roger_http_resp *resp, uint64_t size,
  * their format is the server's (nginx: mtime and size; Nexus: SHA-1).
  * Returns whether one was found and well-formed.
  */
-ROGER_EXTERN bool
-roger_store_reply_sha256(char out[65], const struct roger_http_resp *resp);
+ROGER_EXTERN bool roger_store_reply_sha256(char out[65],
+					   const struct roger_http_resp *resp);
 
 /*
  * The directory path of a file:// store URL ("file:///srv/a%20b/" ->
  * "/srv/a b/"), as a new string.  The host must be empty or "localhost".
  * ROGER_EINVALID otherwise, ROGER_ENOMEM.
  */
-ROGER_EXTERN int
-roger_store_file_path(char **out, const char *url, struct roger_err *err);
+ROGER_EXTERN int roger_store_file_path(char **out, const char *url,
+				       struct roger_err *err);
 
 ROGER_END_DECLS
 

@@ -21,8 +21,8 @@ ROGER_EXTERN unsigned roger_edit_distance(const char *a, const char *b);
  * A candidate that `word` is a prefix of also qualifies.  Borrowed from
  * `candidates`.
  */
-ROGER_EXTERN const char *
-roger_suggest(const char *word, const char *const *candidates, size_t n);
+ROGER_EXTERN const char *roger_suggest(const char *word,
+				       const char *const *candidates, size_t n);
 
 /* Whether `s` (len bytes) is well-formed UTF-8. */
 ROGER_EXTERN bool roger_utf8_valid(const char *s, size_t len);

@@ -41,7 +41,7 @@
 /* ---- URLs and file names ------------------------------------------------ */
 
 enum url_kind {
-	URL_BASE,      /* Marathon, Mesos: http(s), no trailing '/' */
+	URL_BASE, /* Marathon, Mesos: http(s), no trailing '/' */
 	URL_ARTIFACTS, /* http(s) or file, ending in '/' */
 };
 
@@ -73,17 +73,21 @@ static int normalize_url(char **out, const char *url, enum url_kind kind,
 	}
 	for (const char *p = url; *p; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			snprintf(why, size, "it holds a space or a control character");
+			snprintf(why, size,
+				 "it holds a space or a control character");
 			return ROGER_EINVALID;
 		}
 		if (*p == '?' || *p == '#') {
-			snprintf(why, size, "a base URL takes no query or fragment ('%c')", *p);
+			snprintf(why, size,
+				 "a base URL takes no query or fragment ('%c')",
+				 *p);
 			return ROGER_EINVALID;
 		}
 	}
 	if (file ? rest[0] != '/' : (rest[0] == '/' || rest[0] == '\0')) {
-		snprintf(why, size, file ? "expected an absolute path: file:///path/"
-					 : "the host is missing");
+		snprintf(why, size,
+			 file ? "expected an absolute path: file:///path/"
+			      : "the host is missing");
 		return ROGER_EINVALID;
 	}
 	len = strlen(url);
@@ -122,8 +126,8 @@ static int check_url(struct roger_schema *c, const json_t *v,
 
 /* What a registry URL is made of (registry_url_split). */
 struct registry_url {
-	char *url;    /* "https://host:port": the API base */
-	char *host;   /* "host:port": how image references name it */
+	char *url; /* "https://host:port": the API base */
+	char *host; /* "host:port": how image references name it */
 	char *prefix; /* "team/web": repositories go under it; "" for none */
 };
 
@@ -162,15 +166,19 @@ static int registry_url_split(struct registry_url *out, const char *in,
 	path = host + n;
 	while (*path == '/')
 		path++;
-	if (!n || strpbrk(in, "?#@ \t") ) {
-		snprintf(why, size, !n ? "the host is missing"
-				       : "a registry URL takes no user, query or fragment");
+	if (!n || strpbrk(in, "?#@ \t")) {
+		snprintf(
+			why, size,
+			!n ? "the host is missing"
+			   : "a registry URL takes no user, query or fragment");
 		return ROGER_EINVALID;
 	}
 	if (!memchr(host, '.', n) && !memchr(host, ':', n) &&
 	    !(n == 9 && !strncasecmp(host, "localhost", 9))) {
-		snprintf(why, size, "image references cannot name host '%.*s': use a name with a '.', add the port, or use localhost",
-			 (int)n, host);
+		snprintf(
+			why, size,
+			"image references cannot name host '%.*s': use a name with a '.', add the port, or use localhost",
+			(int)n, host);
 		return ROGER_EINVALID;
 	}
 	r.url = strndup(in, scheme + n);
@@ -188,8 +196,10 @@ static int registry_url_split(struct registry_url *out, const char *in,
 	while (n > 0 && r.prefix[n - 1] == '/')
 		r.prefix[--n] = '\0';
 	if (n && !roger_image_repository_valid(r.prefix)) {
-		snprintf(why, size, "'%s' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'",
-			 r.prefix);
+		snprintf(
+			why, size,
+			"'%s' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'",
+			r.prefix);
 		registry_url_release(&r);
 		return ROGER_EINVALID;
 	}
@@ -238,8 +248,8 @@ static bool env_name_valid(const char *s)
 static int check_auth(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	static const char *const known[] = {
-		"netrc", "netrc_file", "password_env", "token_env", "token_file",
-		"user",
+		"netrc",     "netrc_file", "password_env",
+		"token_env", "token_file", "user",
 	};
 	const char *key, *form = NULL;
 	json_t *val;
@@ -256,8 +266,13 @@ static int check_auth(struct roger_schema *c, const json_t *v, unsigned flags)
 		for (size_t i = 0; i < ROGER_ARRAY_SIZE(known); i++)
 			found = found || !strcmp(key, known[i]);
 		if (!strcmp(key, "password") || !strcmp(key, "token")) {
-			rc = roger_schema_fail(c, "roger does not read literal secrets from its configuration; name an environment variable with '%s_env'%s",
-					       key, strcmp(key, "token") ? "" : " or a file with 'token_file'");
+			rc = roger_schema_fail(
+				c,
+				"roger does not read literal secrets from its configuration; name an environment variable with '%s_env'%s",
+				key,
+				strcmp(key, "token")
+					? ""
+					: " or a file with 'token_file'");
 		} else if (!found) {
 			roger_schema_pop(c, mark);
 			return roger_schema_unknown_key(
@@ -268,10 +283,13 @@ static int check_auth(struct roger_schema *c, const json_t *v, unsigned flags)
 			rc = roger_schema_expect(c, val, ROGER_JSON_STRING);
 			if (rc == 0 && strstr(key, "_env") &&
 			    !env_name_valid(json_string_value(val)))
-				rc = roger_schema_fail(c, "invalid environment variable name '%s'",
-						       json_string_value(val));
+				rc = roger_schema_fail(
+					c,
+					"invalid environment variable name '%s'",
+					json_string_value(val));
 			if (rc == 0 && !*json_string_value(val))
-				rc = roger_schema_fail(c, "expected a non-empty string");
+				rc = roger_schema_fail(
+					c, "expected a non-empty string");
 		}
 		roger_schema_pop(c, mark);
 		if (rc < 0)
@@ -281,15 +299,21 @@ static int check_auth(struct roger_schema *c, const json_t *v, unsigned flags)
 		else if (!strcmp(key, "netrc_file"))
 			this_form = "netrc";
 		if (form && strcmp(form, this_form))
-			return roger_schema_fail(c, "'%s' and '%s' are two different forms; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}",
-						 form, this_form);
+			return roger_schema_fail(
+				c,
+				"'%s' and '%s' are two different forms; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}",
+				form, this_form);
 		form = this_form;
 	}
 	if (!form)
-		return roger_schema_fail(c, "empty; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}, or leave 'auth' out");
+		return roger_schema_fail(
+			c,
+			"empty; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}, or leave 'auth' out");
 	if (!strcmp(form, "user") && (!json_object_get(v, "user") ||
 				      !json_object_get(v, "password_env")))
-		return roger_schema_fail(c, "HTTP Basic authentication needs both 'user' and 'password_env'");
+		return roger_schema_fail(
+			c,
+			"HTTP Basic authentication needs both 'user' and 'password_env'");
 	if (!strcmp(form, "user") &&
 	    strchr(json_string_value(json_object_get(v, "user")), ':')) {
 		size_t mark = roger_schema_push_key(c, "user");
@@ -299,7 +323,8 @@ static int check_auth(struct roger_schema *c, const json_t *v, unsigned flags)
 		return rc;
 	}
 	if (!strcmp(form, "netrc") && !json_object_get(v, "netrc"))
-		return roger_schema_fail(c, "'netrc_file' needs \"netrc\": true");
+		return roger_schema_fail(c,
+					 "'netrc_file' needs \"netrc\": true");
 	return 0;
 }
 
@@ -356,8 +381,10 @@ static int check_router_group(struct roger_schema *c, const json_t *v,
 {
 	(void)flags;
 	if (!roger_schema_simple_name(json_string_value(v)))
-		return roger_schema_fail(c, "'%s' is not a marathon-lb group name (a letter or digit, then also '-', '_', '.')",
-					 json_string_value(v));
+		return roger_schema_fail(
+			c,
+			"'%s' is not a marathon-lb group name (a letter or digit, then also '-', '_', '.')",
+			json_string_value(v));
 	return 0;
 }
 
@@ -367,8 +394,7 @@ static const struct roger_schema_key router_keys[] = {
 };
 
 /* "router": an address template, or {"address": ..., "group": ...}. */
-static int check_router(struct roger_schema *c, const json_t *v,
-			unsigned flags)
+static int check_router(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	if (json_is_string(v))
 		return check_router_address(c, v, flags);
@@ -400,7 +426,9 @@ static int check_registry_auth(struct roger_schema *c, const json_t *v,
 	int rc = check_auth(c, v, flags);
 
 	if (rc == 0 && json_object_get(v, "netrc"))
-		rc = roger_schema_fail(c, "'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
+		rc = roger_schema_fail(
+			c,
+			"'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
 	return rc;
 }
 
@@ -422,7 +450,9 @@ static int check_registry(struct roger_schema *c, const json_t *v,
 	rc = roger_schema_object(c, v, registry_keys,
 				 ROGER_ARRAY_SIZE(registry_keys), 0);
 	if (rc == 0 && !json_object_get(v, "url"))
-		rc = roger_schema_fail(c, "missing 'url': the registry's URL, such as \"https://registry.example.com\"");
+		rc = roger_schema_fail(
+			c,
+			"missing 'url': the registry's URL, such as \"https://registry.example.com\"");
 	return rc;
 }
 
@@ -447,11 +477,15 @@ static int check_target(struct roger_schema *c, const char *name,
 	int rc;
 
 	if (!strcmp(name, "local"))
-		return roger_schema_fail(c, "'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
+		return roger_schema_fail(
+			c,
+			"'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
 	rc = roger_schema_object(c, v, target_keys,
 				 ROGER_ARRAY_SIZE(target_keys), 0);
 	if (rc == 0 && !json_object_get(v, "marathon"))
-		rc = roger_schema_fail(c, "missing 'marathon': the Marathon URL, or a list of them");
+		rc = roger_schema_fail(
+			c,
+			"missing 'marathon': the Marathon URL, or a list of them");
 	return rc;
 }
 
@@ -472,7 +506,10 @@ static int check_size(struct roger_schema *c, const json_t *v, unsigned flags)
 		return roger_schema_expect_range(c, v, true, 0,
 						 9007199254740992.0);
 	if (roger_parse_size(&size, json_string_value(v)) < 0)
-		return roger_schema_fail(c, "invalid size '%s': expected bytes, or a number with K, M, G or T", json_string_value(v));
+		return roger_schema_fail(
+			c,
+			"invalid size '%s': expected bytes, or a number with K, M, G or T",
+			json_string_value(v));
 	return 0;
 }
 
@@ -497,7 +534,8 @@ static int check_capacity(struct roger_schema *c, const json_t *v,
 {
 	(void)flags;
 	if (!(json_number_value(v) > 0) || json_number_value(v) > 1e9)
-		return roger_schema_fail(c, "expected a positive number, got %g",
+		return roger_schema_fail(c,
+					 "expected a positive number, got %g",
 					 json_number_value(v));
 	return 0;
 }
@@ -519,8 +557,7 @@ static const struct roger_schema_key local_keys[] = {
 	{ "state_dir", ROGER_JSON_STRING, NULL, 0, 0 },
 };
 
-static int check_local(struct roger_schema *c, const json_t *v,
-		       unsigned flags)
+static int check_local(struct roger_schema *c, const json_t *v, unsigned flags)
 {
 	(void)flags;
 	return roger_schema_object(c, v, local_keys,
@@ -542,8 +579,9 @@ static int check_user_config(struct roger_schema *c, const json_t *root)
 	int rc;
 
 	if (!json_is_object(root))
-		return roger_schema_fail(c, "expected an object at the top, got %s",
-					 roger_spec_type_name(root));
+		return roger_schema_fail(
+			c, "expected an object at the top, got %s",
+			roger_spec_type_name(root));
 	rc = roger_schema_object(c, root, user_config_keys,
 				 ROGER_ARRAY_SIZE(user_config_keys), 0);
 	if (rc < 0)
@@ -559,10 +597,14 @@ static int check_user_config(struct roger_schema *c, const json_t *root)
 			if (n < ROGER_ARRAY_SIZE(names))
 				names[n++] = key;
 		best = roger_suggest(json_string_value(def), names, n);
-		rc = best ? roger_schema_fail(c, "unknown target '%s', did you mean '%s'?",
-					      json_string_value(def), best)
-			  : roger_schema_fail(c, "unknown target '%s': define it under 'targets'",
-					      json_string_value(def));
+		rc = best ? roger_schema_fail(
+				    c,
+				    "unknown target '%s', did you mean '%s'?",
+				    json_string_value(def), best)
+			  : roger_schema_fail(
+				    c,
+				    "unknown target '%s': define it under 'targets'",
+				    json_string_value(def));
 		roger_schema_pop(c, mark);
 		return rc;
 	}
@@ -615,8 +657,8 @@ int roger_user_config_load(struct roger_user_config **out,
 		goto out;
 	} else {
 		roger_debug(ctx, "reading '%s'", uc->path);
-		uc->root = roger_schema_parse_json(uc->path, text.buf,
-						   text.len, err);
+		uc->root = roger_schema_parse_json(uc->path, text.buf, text.len,
+						   err);
 		if (!uc->root) {
 			rc = ROGER_EINVALID;
 			goto out;
@@ -624,29 +666,37 @@ int roger_user_config_load(struct roger_user_config **out,
 		if ((rc = check_user_config(&c, uc->root)) < 0)
 			goto out;
 	}
-	uc->default_target = json_string_value(json_object_get(uc->root, "default_target"));
+	uc->default_target =
+		json_string_value(json_object_get(uc->root, "default_target"));
 	local = json_object_get(uc->root, "local");
 	v = json_object_get(local, "port");
 	uc->local_port = v ? (int)json_integer_value(v) : ROGER_LOCAL_PORT;
 	v = json_object_get(local, "registry_port");
-	uc->local_registry_port = v ? (int)json_integer_value(v) : ROGER_LOCAL_REGISTRY_PORT;
+	uc->local_registry_port =
+		v ? (int)json_integer_value(v) : ROGER_LOCAL_REGISTRY_PORT;
 	v = json_object_get(local, "state_dir");
 	free(dir);
 	dir = dir_of(uc->path);
 	if (v) {
-		uc->local_state_dir = dir ? expand_file(ctx, dir, json_string_value(v)) : NULL;
+		uc->local_state_dir =
+			dir ? expand_file(ctx, dir, json_string_value(v))
+			    : NULL;
 	} else {
 		base = roger_xdg_dir(ctx, "state");
-		uc->local_state_dir = base ? roger_path_join(base, "local") : NULL;
+		uc->local_state_dir =
+			base ? roger_path_join(base, "local") : NULL;
 	}
-	uc->local_max_extract_bytes = limit_value(json_object_get(local, "max_extract_bytes"));
-	uc->local_max_extract_entries = limit_value(json_object_get(local, "max_extract_entries"));
+	uc->local_max_extract_bytes =
+		limit_value(json_object_get(local, "max_extract_bytes"));
+	uc->local_max_extract_entries =
+		limit_value(json_object_get(local, "max_extract_entries"));
 	uc->local_cpus = json_number_value(json_object_get(local, "cpus"));
 	uc->local_mem = json_number_value(json_object_get(local, "mem"));
 	uc->local_gc_size = limit_value(json_object_get(local, "gc_size"));
 	v = json_object_get(local, "registry_auth");
 	if (v && dir &&
-	    !(uc->local_registry_auth = expand_file(ctx, dir, json_string_value(v)))) {
+	    !(uc->local_registry_auth =
+		      expand_file(ctx, dir, json_string_value(v)))) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -728,8 +778,8 @@ void roger_target_free(struct roger_target *t)
 }
 
 /* Add a normalised URL to a list of base URLs (Marathon's, Metronome's). */
-static int add_base(char ***list, size_t *n, const char *url,
-		    const char *where, struct roger_err *err)
+static int add_base(char ***list, size_t *n, const char *url, const char *where,
+		    struct roger_err *err)
 {
 	char why[160];
 	char *norm = NULL, **grown;
@@ -777,16 +827,18 @@ static int env_list(char ***list, size_t *n, const char *v, const char *var,
 		char *a = item, *z;
 
 		if (!item)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		while (*a == ' ' || *a == '\t')
 			a++;
 		z = a + strlen(a);
 		while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
 			*--z = '\0';
 		rc = *a ? add_base(list, n, a, var, err)
-			: roger_err_set(err, ROGER_EINVALID,
-					"%s: empty URL in the comma-separated list",
-					var);
+			: roger_err_set(
+				  err, ROGER_EINVALID,
+				  "%s: empty URL in the comma-separated list",
+				  var);
 		free(item);
 		if (rc < 0)
 			return rc;
@@ -835,8 +887,9 @@ static int set_registry_url(struct roger_target *t, const char *url,
 	int rc = registry_url_split(&r, url, why, sizeof(why));
 
 	if (rc < 0)
-		return roger_err_set(err, rc, "%s: invalid registry URL '%s': %s",
-				     where, url, why);
+		return roger_err_set(err, rc,
+				     "%s: invalid registry URL '%s': %s", where,
+				     url, why);
 	free(t->registry);
 	free(t->registry_url);
 	free(t->registry_prefix);
@@ -846,7 +899,8 @@ static int set_registry_url(struct roger_target *t, const char *url,
 	return 0;
 }
 
-/* The registry's `auth` of the user config (validated) into t->registry_auth. */
+/* The registry's `auth` of the user config (validated) into t->registry_auth.
+ */
 static int registry_auth(struct roger_target *t, const struct roger_ctx *ctx,
 			 const struct roger_user_config *uc, const json_t *auth,
 			 const char *where, struct roger_err *err)
@@ -863,7 +917,8 @@ static int registry_auth(struct roger_target *t, const struct roger_ctx *ctx,
 			return rc;
 		snprintf(at, sizeof(at), "%s.auth.password_env", where);
 		return roger_secret_from_env(&a->password, ctx,
-					     json_string_value(json_object_get(auth, "password_env")),
+					     json_string_value(json_object_get(
+						     auth, "password_env")),
 					     at, err);
 	}
 	if ((s = json_string_value(json_object_get(auth, "token_env")))) {
@@ -877,7 +932,8 @@ static int registry_auth(struct roger_target *t, const struct roger_ctx *ctx,
 		file = dir ? expand_file(ctx, dir, s) : NULL;
 		free(dir);
 		if (!file)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		snprintf(at, sizeof(at), "%s.auth.token_file", where);
 		rc = roger_secret_read_token_file(&a->token, file, at, err);
 		free(file);
@@ -891,12 +947,14 @@ static int registry_auth(struct roger_target *t, const struct roger_ctx *ctx,
  * validated) of the target or of `local`, at `path` ("targets.prod").
  */
 static int config_registry(struct roger_target *t, const struct roger_ctx *ctx,
-			   const struct roger_user_config *uc, const json_t *reg,
-			   const char *path, struct roger_err *err)
+			   const struct roger_user_config *uc,
+			   const json_t *reg, const char *path,
+			   struct roger_err *err)
 {
-	const char *url = json_is_string(reg)
-				  ? json_string_value(reg)
-				  : json_string_value(json_object_get(reg, "url"));
+	const char *url =
+		json_is_string(reg)
+			? json_string_value(reg)
+			: json_string_value(json_object_get(reg, "url"));
 	json_t *ca = json_object_get(reg, "ca_file");
 	char where[512];
 	char *dir;
@@ -912,10 +970,12 @@ static int config_registry(struct roger_target *t, const struct roger_ctx *ctx,
 	if (!ca)
 		return 0;
 	dir = dir_of(uc->path);
-	t->registry_ca_file = dir ? expand_file(ctx, dir, json_string_value(ca))
-				  : NULL;
+	t->registry_ca_file =
+		dir ? expand_file(ctx, dir, json_string_value(ca)) : NULL;
 	free(dir);
-	return t->registry_ca_file ? 0 : roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	return t->registry_ca_file
+		       ? 0
+		       : roger_err_set(err, ROGER_ENOMEM, "out of memory");
 }
 
 int roger_target_local_sync(struct roger_target *t, int port,
@@ -940,8 +1000,8 @@ int roger_target_local_sync(struct roger_target *t, int port,
 	t->auth.kind = ROGER_AUTH_NONE;
 	t->local_running = false;
 	if ((rc = add_marathon(t, url, "local", err)) < 0 ||
-	    (rc = add_base(&t->metronome, &t->n_metronome, url, "local",
-			   err)) < 0 ||
+	    (rc = add_base(&t->metronome, &t->n_metronome, url, "local", err)) <
+		    0 ||
 	    (rc = set_string(&t->mesos, url, err)) < 0 ||
 	    (rc = set_string(&t->artifacts, artifacts, err)) < 0)
 		return rc;
@@ -958,7 +1018,8 @@ int roger_target_local_sync(struct roger_target *t, int port,
 	/* Its server wrote the token before it answered: none is an error. */
 	rc = roger_local_token_read(token, t->local_state_dir, &why);
 	if (rc < 0)
-		return roger_err_set(err, rc == ROGER_ENOMEM ? rc : ROGER_EINVALID,
+		return roger_err_set(err,
+				     rc == ROGER_ENOMEM ? rc : ROGER_EINVALID,
 				     "%s", why.msg);
 	rc = set_string(&t->auth.token, token, err);
 	explicit_bzero(token, sizeof(token));
@@ -986,10 +1047,11 @@ static int local_target(struct roger_target *t, struct roger_ctx *ctx,
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	rc = roger_target_local_sync(t, port, err);
 	if (rc == 0 && uc)
-		rc = config_registry(t, ctx, uc,
-				     json_object_get(json_object_get(uc->root, "local"),
-						     "registry"),
-				     "local", err);
+		rc = config_registry(
+			t, ctx, uc,
+			json_object_get(json_object_get(uc->root, "local"),
+					"registry"),
+			"local", err);
 	return rc;
 }
 
@@ -1007,7 +1069,8 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 		rc = add_marathon(t, json_string_value(m), uc->path, err);
 	} else {
 		json_array_foreach(m, i, v)
-			if ((rc = add_marathon(t, json_string_value(v), uc->path, err)) < 0)
+			if ((rc = add_marathon(t, json_string_value(v),
+					       uc->path, err)) < 0)
 				break;
 	}
 	if (rc < 0)
@@ -1036,7 +1099,8 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 	t->is_protected = json_is_true(json_object_get(def, "protected"));
 	v = json_object_get(def, "router");
 	if ((json_is_string(v) &&
-	     (rc = set_string(&t->router_address, json_string_value(v), err)) < 0) ||
+	     (rc = set_string(&t->router_address, json_string_value(v), err)) <
+		     0) ||
 	    (json_string_value(json_object_get(v, "address")) &&
 	     (rc = set_string(&t->router_address,
 			      json_string_value(json_object_get(v, "address")),
@@ -1057,10 +1121,12 @@ static int config_target(struct roger_target *t, const struct roger_ctx *ctx,
 	v = json_object_get(def, "ca_file");
 	if (v) {
 		dir = dir_of(uc->path);
-		t->ca_file = dir ? expand_file(ctx, dir, json_string_value(v)) : NULL;
+		t->ca_file = dir ? expand_file(ctx, dir, json_string_value(v))
+				 : NULL;
 		free(dir);
 		if (!t->ca_file)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 	}
 	return 0;
 }
@@ -1075,22 +1141,26 @@ static int config_auth(struct roger_target *t, const struct roger_ctx *ctx,
 	char *dir = NULL, *file = NULL;
 	int rc;
 
-	snprintf(where, sizeof(where), "%s: targets.%s.auth", uc->path, t->name);
+	snprintf(where, sizeof(where), "%s: targets.%s.auth", uc->path,
+		 t->name);
 	if ((s = json_string_value(json_object_get(auth, "user")))) {
 		t->auth.kind = ROGER_AUTH_BASIC;
 		if ((rc = set_string(&t->auth.user, s, err)) < 0)
 			return rc;
 		if (env_password)
 			return set_string(&t->auth.password, env_password, err);
-		strncat(where, ".password_env", sizeof(where) - strlen(where) - 1);
+		strncat(where, ".password_env",
+			sizeof(where) - strlen(where) - 1);
 		return roger_secret_from_env(&t->auth.password, ctx,
-					     json_string_value(json_object_get(auth, "password_env")),
+					     json_string_value(json_object_get(
+						     auth, "password_env")),
 					     where, err);
 	}
 	if (env_password)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "ROGER_PASSWORD is set but ROGER_USER is not, and target '%s' has no user",
-				     t->name);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"ROGER_PASSWORD is set but ROGER_USER is not, and target '%s' has no user",
+			t->name);
 	if ((s = json_string_value(json_object_get(auth, "token_env")))) {
 		t->auth.kind = ROGER_AUTH_TOKEN;
 		strncat(where, ".token_env", sizeof(where) - strlen(where) - 1);
@@ -1105,7 +1175,9 @@ static int config_auth(struct roger_target *t, const struct roger_ctx *ctx,
 		dir = dir_of(uc->path);
 		t->auth.netrc_file = dir ? expand_file(ctx, dir, s) : NULL;
 		free(dir);
-		return t->auth.netrc_file ? 0 : roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		return t->auth.netrc_file ? 0
+					  : roger_err_set(err, ROGER_ENOMEM,
+							  "out of memory");
 	}
 	if ((s = json_string_value(json_object_get(auth, "token_file")))) {
 		t->auth.kind = ROGER_AUTH_TOKEN;
@@ -1113,8 +1185,10 @@ static int config_auth(struct roger_target *t, const struct roger_ctx *ctx,
 		file = dir ? expand_file(ctx, dir, s) : NULL;
 		free(dir);
 		if (!file)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-		strncat(where, ".token_file", sizeof(where) - strlen(where) - 1);
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
+		strncat(where, ".token_file",
+			sizeof(where) - strlen(where) - 1);
 		rc = roger_secret_read_token_file(&t->auth.token, file, where,
 						  err);
 		free(file);
@@ -1123,7 +1197,8 @@ static int config_auth(struct roger_target *t, const struct roger_ctx *ctx,
 	return 0;
 }
 
-/* Credentials: ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD, else the config's. */
+/* Credentials: ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD, else the
+ * config's. */
 static int resolve_auth(struct roger_target *t, const struct roger_ctx *ctx,
 			const struct roger_user_config *uc, const json_t *auth,
 			struct roger_err *err)
@@ -1134,19 +1209,22 @@ static int resolve_auth(struct roger_target *t, const struct roger_ctx *ctx,
 	int rc;
 
 	if (token && (user || password))
-		return roger_err_set(err, ROGER_EINVALID,
-				     "set either ROGER_TOKEN or ROGER_USER and ROGER_PASSWORD, not both");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"set either ROGER_TOKEN or ROGER_USER and ROGER_PASSWORD, not both");
 	if (token) {
 		t->auth.kind = ROGER_AUTH_TOKEN;
 		return set_string(&t->auth.token, token, err);
 	}
 	if (user) {
 		if (!password)
-			return roger_err_set(err, ROGER_EINVALID,
-					     "ROGER_USER is set but ROGER_PASSWORD is not");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"ROGER_USER is set but ROGER_PASSWORD is not");
 		if (strchr(user, ':'))
-			return roger_err_set(err, ROGER_EINVALID,
-					     "ROGER_USER: a user name must not contain ':'");
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"ROGER_USER: a user name must not contain ':'");
 		t->auth.kind = ROGER_AUTH_BASIC;
 		if ((rc = set_string(&t->auth.user, user, err)) < 0)
 			return rc;
@@ -1155,8 +1233,9 @@ static int resolve_auth(struct roger_target *t, const struct roger_ctx *ctx,
 	if (auth && json_is_object(auth))
 		return config_auth(t, ctx, uc, auth, password, err);
 	if (password)
-		return roger_err_set(err, ROGER_EINVALID,
-				     "ROGER_PASSWORD is set but ROGER_USER is not");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"ROGER_PASSWORD is set but ROGER_USER is not");
 	return 0;
 }
 
@@ -1205,8 +1284,8 @@ static int apply_env_urls(struct roger_target *t, const struct roger_ctx *ctx,
 	    (rc = set_url(&t->mesos, s, URL_BASE, "ROGER_MESOS_URL", err)) < 0)
 		return rc;
 	if ((s = roger_ctx_getenv(ctx, "ROGER_ARTIFACTS_URL")) &&
-	    (rc = set_url(&t->artifacts, s, URL_ARTIFACTS, "ROGER_ARTIFACTS_URL",
-			  err)) < 0)
+	    (rc = set_url(&t->artifacts, s, URL_ARTIFACTS,
+			  "ROGER_ARTIFACTS_URL", err)) < 0)
 		return rc;
 	if ((s = roger_ctx_getenv(ctx, "ROGER_CA_FILE")) &&
 	    (rc = set_string(&t->ca_file, s, err)) < 0)
@@ -1216,9 +1295,8 @@ static int apply_env_urls(struct roger_target *t, const struct roger_ctx *ctx,
 	return 0;
 }
 
-static int unknown_target(const struct roger_user_config *uc,
-			  const char *name, const char *source,
-			  struct roger_err *err)
+static int unknown_target(const struct roger_user_config *uc, const char *name,
+			  const char *source, struct roger_err *err)
 {
 	const char **names = NULL;
 	const char *best = NULL;
@@ -1228,13 +1306,15 @@ static int unknown_target(const struct roger_user_config *uc,
 	if (roger_user_config_target_names(uc, &names, &n) == 0)
 		best = roger_suggest(name, names, n);
 	if (best)
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "unknown target '%s' (from %s), did you mean '%s'?",
-				   name, source, best);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unknown target '%s' (from %s), did you mean '%s'?",
+			name, source, best);
 	else
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "unknown target '%s' (from %s): define it under 'targets' in '%s', or set ROGER_MARATHON_URL",
-				   name, source, uc ? uc->path : "the user config");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unknown target '%s' (from %s): define it under 'targets' in '%s', or set ROGER_MARATHON_URL",
+			name, source, uc ? uc->path : "the user config");
 	free(names);
 	return rc;
 }
@@ -1280,12 +1360,14 @@ int roger_target_resolve(struct roger_target **out, struct roger_ctx *ctx,
 		goto out;
 	if (!t->is_local &&
 	    ((rc = apply_env_urls(t, ctx, err)) < 0 ||
-	     (rc = resolve_auth(t, ctx, uc, json_object_get(def, "auth"), err)) < 0))
+	     (rc = resolve_auth(t, ctx, uc, json_object_get(def, "auth"),
+				err)) < 0))
 		goto out;
 	if (t->ca_file && access(t->ca_file, R_OK) < 0) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "cannot read the CA file '%s' of target '%s': %s",
-				   t->ca_file, t->name, strerror(errno));
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"cannot read the CA file '%s' of target '%s': %s",
+			t->ca_file, t->name, strerror(errno));
 		goto out;
 	}
 	roger_debug(ctx, "target '%s' (%s), Marathon at %s", t->name, t->origin,

@@ -37,17 +37,17 @@ struct roger_auth {
 	enum roger_auth_kind kind;
 	char *user;
 	char *password; /* secret: never print, log or write it */
-	char *token;    /* secret */
+	char *token; /* secret */
 	char *netrc_file; /* NULL: ~/.netrc */
 };
 
 struct roger_target {
 	char *name;
-	char **marathon;   /* base URLs without trailing '/', in failover order */
+	char **marathon; /* base URLs without trailing '/', in failover order */
 	size_t n_marathon;
-	char *mesos;       /* master base URL, NULL when unknown */
-	char *artifacts;   /* store base URL ending in '/', NULL when none */
-	char **metronome;  /* Metronome base URLs, in failover order */
+	char *mesos; /* master base URL, NULL when unknown */
+	char *artifacts; /* store base URL ending in '/', NULL when none */
+	char **metronome; /* Metronome base URLs, in failover order */
 	size_t n_metronome;
 	/*
 	 * The registry images are pushed to, as image references name it
@@ -77,7 +77,7 @@ struct roger_target {
 	char *router_address;
 	char *router_group;
 	bool is_protected; /* changes need --yes */
-	bool is_local;     /* the built-in target of roger local */
+	bool is_local; /* the built-in target of roger local */
 	/*
 	 * The built-in target only: roger local's state directory, and
 	 * whether its server runs.  When it does not, no HTTP client is made
@@ -85,7 +85,8 @@ struct roger_target {
 	 */
 	char *local_state_dir;
 	bool local_running;
-	const char *origin; /* "user config", "environment" or "built-in" (static) */
+	const char *origin; /* "user config", "environment" or "built-in"
+			       (static) */
 };
 
 /*
@@ -95,12 +96,12 @@ struct roger_target {
 #define ROGER_ENV_TARGET "environment"
 
 struct roger_user_config {
-	char *path;        /* the file read, or the one that would be */
-	json_t *root;      /* NULL when the file does not exist */
+	char *path; /* the file read, or the one that would be */
+	json_t *root; /* NULL when the file does not exist */
 	const char *default_target; /* borrowed, NULL when unset */
-	int local_port;    /* roger local's port (default ROGER_LOCAL_PORT) */
+	int local_port; /* roger local's port (default ROGER_LOCAL_PORT) */
 	char *local_state_dir; /* roger local's state directory */
-	char *local_ca_file;   /* its fetcher's CA certificates, or NULL */
+	char *local_ca_file; /* its fetcher's CA certificates, or NULL */
 	/* Its fetcher's caps on one archive, in bytes and entries: 0 when
 	 * unset, UINT64_MAX for none (0 in the file). */
 	uint64_t local_max_extract_bytes, local_max_extract_entries;
@@ -126,9 +127,9 @@ struct roger_user_config {
  * roger_target_resolve() only reads secrets.  `~/` in a file name is the
  * home directory; a relative file name is relative to the file's directory.
  */
-ROGER_EXTERN int
-roger_user_config_load(struct roger_user_config **out, struct roger_ctx *ctx,
-		       const char *path, struct roger_err *err);
+ROGER_EXTERN int roger_user_config_load(struct roger_user_config **out,
+					struct roger_ctx *ctx, const char *path,
+					struct roger_err *err);
 ROGER_EXTERN void roger_user_config_free(struct roger_user_config *uc);
 
 /*

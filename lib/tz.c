@@ -38,14 +38,14 @@
 enum rule_kind {
 	RULE_JULIAN1, /* Jn: 1-365, February 29 never counted */
 	RULE_JULIAN0, /* n: 0-365, leap days counted */
-	RULE_MONTH,   /* Mm.w.d */
+	RULE_MONTH, /* Mm.w.d */
 };
 
 struct rule_date {
 	enum rule_kind kind;
-	int n;         /* day for the Julian forms */
-	int m, w, d;   /* month, week (5: last), weekday */
-	int32_t time;  /* seconds after local midnight, may be < 0 or > 86400 */
+	int n; /* day for the Julian forms */
+	int m, w, d; /* month, week (5: last), weekday */
+	int32_t time; /* seconds after local midnight, may be < 0 or > 86400 */
 };
 
 struct posix_rule {
@@ -56,8 +56,8 @@ struct posix_rule {
 
 struct roger_tz {
 	char *name;
-	int64_t *at;      /* transition instants, ascending */
-	int32_t *off;     /* the offset from each transition on */
+	int64_t *at; /* transition instants, ascending */
+	int32_t *off; /* the offset from each transition on */
 	size_t n;
 	int32_t first_off; /* before the first transition */
 	bool has_rule;
@@ -164,7 +164,8 @@ static bool rule_name(const char **p)
 	if (*s == '<') {
 		for (s++; *s && *s != '>'; s++, n++)
 			if (!(is_digit(*s) || *s == '+' || *s == '-' ||
-			      (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+			      (*s >= 'A' && *s <= 'Z') ||
+			      (*s >= 'a' && *s <= 'z')))
 				return false;
 		if (*s != '>' || n < 3)
 			return false;
@@ -233,9 +234,9 @@ static bool rule_date(const char **p, struct rule_date *out)
 	} else if (*s == 'M') {
 		s++;
 		out->kind = RULE_MONTH;
-		if (!rule_number(&s, 12, &out->m) || out->m < 1 || *s++ != '.' ||
-		    !rule_number(&s, 5, &out->w) || out->w < 1 || *s++ != '.' ||
-		    !rule_number(&s, 6, &out->d))
+		if (!rule_number(&s, 12, &out->m) || out->m < 1 ||
+		    *s++ != '.' || !rule_number(&s, 5, &out->w) || out->w < 1 ||
+		    *s++ != '.' || !rule_number(&s, 6, &out->d))
 			return false;
 	} else {
 		out->kind = RULE_JULIAN0;
@@ -377,13 +378,13 @@ static void read_counts(struct tzif_counts *c, const unsigned char *p)
 /* The size of a data block with times of `tsize` bytes, or 0 when absurd. */
 static size_t block_size(const struct tzif_counts *c, size_t tsize)
 {
-	if (c->time > MAX_TRANSITIONS || c->type == 0 ||
-	    c->type > MAX_TYPES || c->chars > 65536 || c->leap > 10000 ||
+	if (c->time > MAX_TRANSITIONS || c->type == 0 || c->type > MAX_TYPES ||
+	    c->chars > 65536 || c->leap > 10000 ||
 	    (c->isut && c->isut != c->type) ||
 	    (c->isstd && c->isstd != c->type))
 		return 0;
-	return (size_t)c->time * (tsize + 1) + (size_t)c->type * 6 +
-	       c->chars + (size_t)c->leap * (tsize + 4) + c->isstd + c->isut;
+	return (size_t)c->time * (tsize + 1) + (size_t)c->type * 6 + c->chars +
+	       (size_t)c->leap * (tsize + 4) + c->isstd + c->isut;
 }
 
 static struct roger_tz *tz_new(const char *name)
@@ -409,7 +410,8 @@ static int read_block(struct roger_tz *tz, const struct tzif_counts *c,
 		tz->at = calloc(c->time, sizeof(*tz->at));
 		tz->off = calloc(c->time, sizeof(*tz->off));
 		if (!tz->at || !tz->off)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 	}
 	for (uint32_t i = 0; i < c->time; i++) {
 		const unsigned char *t = p + (size_t)i * tsize;
@@ -433,8 +435,7 @@ static int read_block(struct roger_tz *tz, const struct tzif_counts *c,
 }
 
 int roger_tz_parse(struct roger_tz **out, const char *name,
-		   const unsigned char *data, size_t len,
-		   struct roger_err *err)
+		   const unsigned char *data, size_t len, struct roger_err *err)
 {
 	struct roger_tz *tz = tz_new(name);
 	struct tzif_counts c;
@@ -466,7 +467,8 @@ int roger_tz_parse(struct roger_tz **out, const char *name,
 		tsize = 8;
 		size = block_size(&c, 8);
 		if (!size || size > (size_t)(end - p - 44)) {
-			rc = bad(err, tz->name, "counts past the end of the data");
+			rc = bad(err, tz->name,
+				 "counts past the end of the data");
 			goto out;
 		}
 	}
@@ -477,8 +479,10 @@ int roger_tz_parse(struct roger_tz **out, const char *name,
 		const unsigned char *nl;
 		size_t n;
 
-		if (*p != '\n' || !(nl = memchr(p + 1, '\n', (size_t)(end - p - 1)))) {
-			rc = bad(err, tz->name, "a footer without its newlines");
+		if (*p != '\n' ||
+		    !(nl = memchr(p + 1, '\n', (size_t)(end - p - 1)))) {
+			rc = bad(err, tz->name,
+				 "a footer without its newlines");
 			goto out;
 		}
 		n = (size_t)(nl - p - 1);
@@ -489,8 +493,10 @@ int roger_tz_parse(struct roger_tz **out, const char *name,
 		memcpy(rule, p + 1, n);
 		rule[n] = '\0';
 		if (n) {
-			if (memchr(rule, '\0', n) || !parse_rule(&tz->rule, rule)) {
-				rc = bad(err, tz->name, "a footer that is not a TZ rule");
+			if (memchr(rule, '\0', n) ||
+			    !parse_rule(&tz->rule, rule)) {
+				rc = bad(err, tz->name,
+					 "a footer that is not a TZ rule");
 				goto out;
 			}
 			tz->has_rule = true;
@@ -532,7 +538,8 @@ int roger_tz_load(struct roger_tz **out, const char *dir, const char *name,
 
 	if (!roger_tz_name_valid(name))
 		return roger_err_set(err, ROGER_EINVALID,
-				     "invalid time zone id '%s'", name ? name : "");
+				     "invalid time zone id '%s'",
+				     name ? name : "");
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) {
 		rc = roger_tz_parse_rule(out, "UTC0", err);
 		if (rc == 0) {
@@ -540,7 +547,8 @@ int roger_tz_load(struct roger_tz **out, const char *dir, const char *name,
 			if (!((*out)->name = strdup(name))) {
 				roger_tz_free(*out);
 				*out = NULL;
-				rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+				rc = roger_err_set(err, ROGER_ENOMEM,
+						   "out of memory");
 			}
 		}
 		return rc;
@@ -551,9 +559,11 @@ int roger_tz_load(struct roger_tz **out, const char *dir, const char *name,
 	rc = roger_fs_read_file(&data, path, &why);
 	if (rc == ROGER_ENOTFOUND || rc == ROGER_EINVALID)
 		rc = roger_err_set(err, ROGER_ENOTFOUND,
-				   "no time zone found with this id: '%s'", name);
+				   "no time zone found with this id: '%s'",
+				   name);
 	else if (rc < 0)
-		rc = roger_err_set(err, rc, "time zone '%s': %s", name, why.msg);
+		rc = roger_err_set(err, rc, "time zone '%s': %s", name,
+				   why.msg);
 	else
 		rc = roger_tz_parse(out, name, (const unsigned char *)data.buf,
 				    data.len, err);

@@ -85,8 +85,7 @@ int64_t roger_tz_local_to_utc(const struct roger_tz *tz, int64_t local);
 /* Days since 1970-01-01 of year-month-day (month 1-12, day 1-31). */
 int64_t roger_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The year, month (1-12) and day (1-31) of day number `days`. */
-void roger_civil_from_days(int64_t days, int64_t *y, unsigned *m,
-			   unsigned *d);
+void roger_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* The weekday of day number `days`: 0 Sunday to 6 Saturday. */
 unsigned roger_weekday_from_days(int64_t days);
 /* Days in `m` of `y` (28 to 31). */

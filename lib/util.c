@@ -84,10 +84,11 @@ void roger_uuid(char out[ROGER_UUID_LEN + 1])
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, ROGER_UUID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	snprintf(
+		out, ROGER_UUID_LEN + 1,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 int64_t roger_clock_ms(clockid_t clock)
@@ -152,9 +153,10 @@ int roger_json_reply(json_t **out, const char *body, size_t len,
 	int rc;
 
 	if (!root) {
-		rc = roger_err_set(err, ROGER_EHTTP,
-				   "invalid JSON in %s: %s (line %d, column %d)",
-				   what, jerr.text, jerr.line, jerr.column);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"invalid JSON in %s: %s (line %d, column %d)", what,
+			jerr.text, jerr.line, jerr.column);
 		if (err)
 			roger_one_line(err->msg);
 		return rc;

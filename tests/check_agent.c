@@ -89,9 +89,11 @@ static const struct update *wait_state(const char *id,
 	pthread_mutex_lock(&rec.lock);
 	while (!found) {
 		for (int i = 0; i < rec.n && !found; i++)
-			if (strcmp(rec.u[i].id, id) == 0 && rec.u[i].state == state)
+			if (strcmp(rec.u[i].id, id) == 0 &&
+			    rec.u[i].state == state)
 				found = &rec.u[i];
-		if (found || pthread_cond_timedwait(&rec.cond, &rec.lock, &end) == ETIMEDOUT)
+		if (found || pthread_cond_timedwait(&rec.cond, &rec.lock,
+						    &end) == ETIMEDOUT)
 			break;
 	}
 	pthread_mutex_unlock(&rec.lock);
@@ -112,7 +114,8 @@ static const struct update *wait_end(const char *id, int secs)
 			if (strcmp(rec.u[i].id, id) == 0 &&
 			    roger_task_state_terminal(rec.u[i].state))
 				found = &rec.u[i];
-		if (found || pthread_cond_timedwait(&rec.cond, &rec.lock, &end) == ETIMEDOUT)
+		if (found || pthread_cond_timedwait(&rec.cond, &rec.lock,
+						    &end) == ETIMEDOUT)
 			break;
 	}
 	pthread_mutex_unlock(&rec.lock);
@@ -127,7 +130,9 @@ static void states_of(const char *id, char *out, size_t size)
 	for (int i = 0; i < rec.n; i++) {
 		if (strcmp(rec.u[i].id, id) != 0)
 			continue;
-		snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? "," : "", roger_task_state_name(rec.u[i].state) + 5);
+		snprintf(out + strlen(out), size - strlen(out), "%s%s",
+			 out[0] ? "," : "",
+			 roger_task_state_name(rec.u[i].state) + 5);
 	}
 	pthread_mutex_unlock(&rec.lock);
 }
@@ -153,7 +158,8 @@ static void new_agent(unsigned max_completed)
 	o.max_completed = max_completed;
 	/* Small enough for a bomb made in a test, large for everything else. */
 	o.max_extract_bytes = 4 << 20;
-	ck_assert_msg(roger_agent_new(&agent, ctx, &o, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_agent_new(&agent, ctx, &o, &err) == 0, "%s",
+		      err.msg);
 }
 
 /*
@@ -169,7 +175,8 @@ static void case_setup(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(base, sizeof(base), "%s/check_agent.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/check_agent.XXXXXX",
+		 t && *t ? t : "/tmp");
 	if (!mkdtemp(base))
 		abort();
 }
@@ -232,7 +239,8 @@ static void launch(const char *id, const char *cmd)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(launch_full(id, cmd, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(launch_full(id, cmd, NULL, NULL, NULL, &err) == 0, "%s",
+		      err.msg);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -299,12 +307,19 @@ static char *in_tmp(const char *name)
 
 /* ---- archives built with libarchive -------------------------------------- */
 
-enum ent_kind { ENT_FILE, ENT_DIR, ENT_SYMLINK, ENT_HARDLINK, ENT_CHARDEV, ENT_FIFO };
+enum ent_kind {
+	ENT_FILE,
+	ENT_DIR,
+	ENT_SYMLINK,
+	ENT_HARDLINK,
+	ENT_CHARDEV,
+	ENT_FIFO
+};
 
 struct ent {
 	enum ent_kind kind;
 	const char *name;
-	const char *data;   /* file content, or link target */
+	const char *data; /* file content, or link target */
 	mode_t mode;
 };
 
@@ -336,8 +351,10 @@ static void make_archive(const char *path, enum arc_kind kind,
 		switch (e[i].kind) {
 		case ENT_FILE:
 			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
-			archive_entry_set_size(ae, (la_int64_t)strlen(e[i].data));
+			archive_entry_set_perm(ae,
+					       e[i].mode ? e[i].mode : 0644);
+			archive_entry_set_size(ae,
+					       (la_int64_t)strlen(e[i].data));
 			break;
 		case ENT_DIR:
 			archive_entry_set_filetype(ae, AE_IFDIR);
@@ -450,11 +467,16 @@ static void serve_one(int c)
 		if (strcmp(srv.routes[i].path, path) == 0)
 			r = &srv.routes[i];
 	if (!r) {
-		snprintf(head, sizeof(head), "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
+		snprintf(
+			head, sizeof(head),
+			"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
 		send(c, head, strlen(head), MSG_NOSIGNAL);
 		return;
 	}
-	snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", r->status, r->stall ? (size_t)1000000 : r->len);
+	snprintf(
+		head, sizeof(head),
+		"HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		r->status, r->stall ? (size_t)1000000 : r->len);
 	send(c, head, strlen(head), MSG_NOSIGNAL);
 	if (r->stall) {
 		while (!__atomic_load_n(&srv.stop, __ATOMIC_SEQ_CST))
@@ -581,7 +603,8 @@ static pid_t cur_host = -1;
 
 static void unique_marker(char *out, size_t size)
 {
-	snprintf(out, size, "m%ld-%ld", (long)getpid(), (long)time(NULL) ^ (long)random());
+	snprintf(out, size, "m%ld-%ld", (long)getpid(),
+		 (long)time(NULL) ^ (long)random());
 	snprintf(cur_marker, sizeof(cur_marker), "%s", out);
 }
 
@@ -623,8 +646,10 @@ START_TEST(test_agent_task_finishes)
 	err = task_file("t1", "stderr");
 	ck_assert_ptr_nonnull(strstr(out, "Starting task t1\n"));
 	ck_assert_ptr_nonnull(strstr(out, "Forked command at "));
-	ck_assert_ptr_nonnull(strstr(out, "sh -c 'echo hello; echo oops >&2'\nhello\n"));
-	ck_assert_ptr_nonnull(strstr(out, "Command exited with status 0 (pid: "));
+	ck_assert_ptr_nonnull(
+		strstr(out, "sh -c 'echo hello; echo oops >&2'\nhello\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "Command exited with status 0 (pid: "));
 	ck_assert_str_eq(err, "oops\n");
 	free(out);
 	free(err);
@@ -662,7 +687,8 @@ START_TEST(test_agent_kill_with_term)
 	char states[256], *out;
 	double t0;
 
-	launch("k1", "trap 'echo got\"\"-term; exit 0' TERM; echo re\"\"ady; while :; do sleep 0.05; done");
+	launch("k1",
+	       "trap 'echo got\"\"-term; exit 0' TERM; echo re\"\"ady; while :; do sleep 0.05; done");
 	ck_assert(wait_file_has("k1", "stdout", "\nready\n", 20));
 	t0 = now_s();
 	ck_assert_int_eq(roger_agent_kill(agent, "k1", 30, &err), 0);
@@ -676,7 +702,8 @@ START_TEST(test_agent_kill_with_term)
 	ck_assert_ptr_nonnull(strstr(out, "\ngot-term\n"));
 	free(out);
 	/* Finished: it cannot be killed again. */
-	ck_assert_int_eq(roger_agent_kill(agent, "k1", 1, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_agent_kill(agent, "k1", 1, &err),
+			 ROGER_ENOTFOUND);
 }
 END_TEST
 
@@ -686,7 +713,8 @@ START_TEST(test_agent_kill_escalates_after_grace)
 	const struct update *killing, *u;
 	double t0, elapsed;
 
-	launch("k2", "trap '' TERM; echo re\"\"ady; while :; do sleep 0.05; done");
+	launch("k2",
+	       "trap '' TERM; echo re\"\"ady; while :; do sleep 0.05; done");
 	ck_assert(wait_file_has("k2", "stdout", "\nready\n", 20));
 	t0 = now_s();
 	ck_assert_int_eq(roger_agent_kill(agent, "k2", 0.7, &err), 0);
@@ -697,7 +725,8 @@ START_TEST(test_agent_kill_escalates_after_grace)
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(u->state, ROGER_TASK_KILLED);
 	ck_assert_str_eq(u->msg, "Command terminated with signal Killed");
-	ck_assert_msg(elapsed >= 0.6, "SIGKILL came after %.2f s, before the grace", elapsed);
+	ck_assert_msg(elapsed >= 0.6,
+		      "SIGKILL came after %.2f s, before the grace", elapsed);
 	ck_assert(u->ts - killing->ts >= 0.6);
 }
 END_TEST
@@ -706,12 +735,17 @@ START_TEST(test_agent_kill_unknown_and_duplicates)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_agent_kill(agent, "nope", 1, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_agent_kill(agent, "nope", 1, &err),
+			 ROGER_ENOTFOUND);
 	launch("d1", "sleep 30");
-	ck_assert_int_eq(launch_full("d1", "true", NULL, NULL, NULL, &err), ROGER_EEXISTS);
-	ck_assert_int_eq(launch_full("a/b", "true", NULL, NULL, NULL, &err), ROGER_EINVALID);
-	ck_assert_int_eq(launch_full("..", "true", NULL, NULL, NULL, &err), ROGER_EINVALID);
-	ck_assert_int_eq(launch_full("d2", NULL, NULL, NULL, NULL, &err), ROGER_EINVALID);
+	ck_assert_int_eq(launch_full("d1", "true", NULL, NULL, NULL, &err),
+			 ROGER_EEXISTS);
+	ck_assert_int_eq(launch_full("a/b", "true", NULL, NULL, NULL, &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(launch_full("..", "true", NULL, NULL, NULL, &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(launch_full("d2", NULL, NULL, NULL, NULL, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_nonnull(wait_state("d1", ROGER_TASK_RUNNING, 20));
 	ck_assert_int_eq(roger_agent_kill(agent, "d1", 0, &err), 0);
 	ck_assert_ptr_nonnull(wait_state("d1", ROGER_TASK_KILLED, 20));
@@ -722,12 +756,15 @@ START_TEST(test_agent_environment)
 {
 	static const char *const env[] = { "PORT0=31001", "MESOS_TASK_ID=bogus",
 					   "CUSTOM=a b=c", NULL };
-	static const char *const args[] = { "sh", "-c", "env > env.txt; pwd > pwd.txt", NULL };
+	static const char *const args[] = { "sh", "-c",
+					    "env > env.txt; pwd > pwd.txt",
+					    NULL };
 	struct roger_err err = ROGER_ERR_INIT;
 	const struct update *u;
 	char *sb, *e, *pwd, want[PATH_MAX + 64];
 
-	ck_assert_msg(launch_full("e1", NULL, args, env, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(launch_full("e1", NULL, args, env, NULL, &err) == 0, "%s",
+		      err.msg);
 	u = wait_end("e1", 20);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(u->state, ROGER_TASK_FINISHED);
@@ -745,7 +782,8 @@ START_TEST(test_agent_environment)
 	ck_assert_ptr_nonnull(strstr(e, "MESOS_EXECUTOR_ID=e1\n"));
 	ck_assert_ptr_nonnull(strstr(e, "MESOS_FRAMEWORK_ID=" FID "\n"));
 	ck_assert_ptr_nonnull(strstr(e, "MESOS_SLAVE_ID=" AID "\n"));
-	ck_assert_ptr_nonnull(strstr(e, "MESOS_AGENT_ENDPOINT=127.0.0.1:5051\n"));
+	ck_assert_ptr_nonnull(
+		strstr(e, "MESOS_AGENT_ENDPOINT=127.0.0.1:5051\n"));
 	ck_assert_ptr_nonnull(strstr(e, "PORT0=31001\n"));
 	ck_assert_ptr_nonnull(strstr(e, "CUSTOM=a b=c\n"));
 	ck_assert_ptr_nonnull(strstr(e, "PATH="));
@@ -770,7 +808,8 @@ START_TEST(test_agent_environment)
 		ck_assert_ptr_nonnull(strstr(all.buf, "PATH="));
 		ck_assert_ptr_null(strstr(all.buf, "bogus"));
 		roger_buf_release(&all);
-		ck_assert_int_eq(roger_agent_task_env(&v, agent, "nope"), ROGER_ENOTFOUND);
+		ck_assert_int_eq(roger_agent_task_env(&v, agent, "nope"),
+				 ROGER_ENOTFOUND);
 		ck_assert_ptr_null(v);
 	}
 	free(sb);
@@ -781,7 +820,8 @@ END_TEST
 
 START_TEST(test_agent_args_not_found)
 {
-	static const char *const args[] = { "no-such-command-roger", "x", NULL };
+	static const char *const args[] = { "no-such-command-roger", "x",
+					    NULL };
 	struct roger_err err = ROGER_ERR_INIT;
 	const struct update *u;
 	char *e;
@@ -792,7 +832,9 @@ START_TEST(test_agent_args_not_found)
 	ck_assert_int_eq(u->state, ROGER_TASK_FAILED);
 	ck_assert_str_eq(u->msg, "Command exited with status 127");
 	e = task_file("n1", "stderr");
-	ck_assert_ptr_nonnull(strstr(e, "Failed to execute command 'no-such-command-roger': No such file or directory"));
+	ck_assert_ptr_nonnull(strstr(
+		e,
+		"Failed to execute command 'no-such-command-roger': No such file or directory"));
 	free(e);
 }
 END_TEST
@@ -831,7 +873,8 @@ static void *stress_launcher(void *data)
 
 	for (int i = 0; i < 8; i++) {
 		snprintf(id, sizeof(id), "st%ld-%d", n, i);
-		if (launch_full(id, i % 2 ? "sleep 0.2" : "sleep 30", NULL, NULL, NULL, &err) < 0)
+		if (launch_full(id, i % 2 ? "sleep 0.2" : "sleep 30", NULL,
+				NULL, NULL, &err) < 0)
 			return (void *)1;
 		if (i % 2 == 0) {
 			usleep(20000);
@@ -849,8 +892,11 @@ static void *stress_reader(void *data)
 	(void)data;
 	while (!__atomic_load_n(&stress_stop, __ATOMIC_SEQ_CST)) {
 		json_decref(roger_agent_state(agent));
-		json_decref(roger_agent_master_state(agent, &marathon_fw, 1, "x"));
-		snprintf(p, sizeof(p), "/frameworks/%s/executors/st0-1/runs/latest/stdout", FID);
+		json_decref(
+			roger_agent_master_state(agent, &marathon_fw, 1, "x"));
+		snprintf(p, sizeof(p),
+			 "/frameworks/%s/executors/st0-1/runs/latest/stdout",
+			 FID);
 		roger_agent_reply_init(&r);
 		roger_agent_files_read(agent, p, "0", NULL, &r);
 		roger_agent_reply_release(&r);
@@ -867,7 +913,9 @@ START_TEST(test_agent_concurrent_use)
 	__atomic_store_n(&stress_stop, 0, __ATOMIC_SEQ_CST);
 	ck_assert_int_eq(pthread_create(&rd, NULL, stress_reader, NULL), 0);
 	for (long i = 0; i < 4; i++)
-		ck_assert_int_eq(pthread_create(&l[i], NULL, stress_launcher, (void *)i), 0);
+		ck_assert_int_eq(
+			pthread_create(&l[i], NULL, stress_launcher, (void *)i),
+			0);
 	for (int i = 0; i < 4; i++) {
 		pthread_join(l[i], &res);
 		ck_assert_ptr_null(res);
@@ -879,7 +927,8 @@ START_TEST(test_agent_concurrent_use)
 			snprintf(id, sizeof(id), "st%d-%d", n, i);
 			u = wait_end(id, 30);
 			ck_assert_msg(u != NULL, "%s never ended", id);
-			ck_assert_int_eq(u->state, i % 2 ? ROGER_TASK_FINISHED : ROGER_TASK_KILLED);
+			ck_assert_int_eq(u->state, i % 2 ? ROGER_TASK_FINISHED
+							 : ROGER_TASK_KILLED);
 		}
 	__atomic_store_n(&stress_stop, 1, __ATOMIC_SEQ_CST);
 	pthread_join(rd, NULL);
@@ -1022,7 +1071,9 @@ START_TEST(test_agent_eviction_deletes_old_sandboxes)
 		usleep(20000);
 	ck_assert(!roger_fs_exists(first));
 	st = roger_agent_state(agent);
-	done = json_object_get(json_array_get(json_object_get(st, "completed_frameworks"), 0), "completed_executors");
+	done = json_object_get(
+		json_array_get(json_object_get(st, "completed_frameworks"), 0),
+		"completed_executors");
 	ck_assert_int_le(json_array_size(done), 4);
 	ck_assert_int_ge(json_array_size(done), 2);
 	json_decref(st);
@@ -1045,7 +1096,8 @@ START_TEST(test_agent_restart_keeps_one_generation)
 	/* the first generation is kept aside, and not served */
 	ck_assert_ptr_null(roger_agent_sandbox(agent, "g1"));
 	ck_assert(!roger_fs_exists(first));
-	moved = roger_path_join(prev, first + strlen(work) + strlen("/slaves/"));
+	moved = roger_path_join(prev,
+				first + strlen(work) + strlen("/slaves/"));
 	ck_assert(roger_fs_exists(moved));
 	launch("g2", "true");
 	ck_assert_ptr_nonnull(wait_end("g2", 20));
@@ -1056,12 +1108,14 @@ START_TEST(test_agent_restart_keeps_one_generation)
 	agent = NULL;
 	ck_assert(!roger_fs_exists(moved));
 	free(moved);
-	moved = roger_path_join(prev, second + strlen(work) + strlen("/slaves/"));
+	moved = roger_path_join(prev,
+				second + strlen(work) + strlen("/slaves/"));
 	ck_assert(roger_fs_exists(moved));
 	d = opendir(work);
 	ck_assert_ptr_nonnull(d);
 	while ((e = readdir(d)))
-		ck_assert_msg(!roger_starts_with(e->d_name, ".slaves.trash-"), "%s left behind", e->d_name);
+		ck_assert_msg(!roger_starts_with(e->d_name, ".slaves.trash-"),
+			      "%s left behind", e->d_name);
 	closedir(d);
 	free(moved);
 	free(first);
@@ -1079,7 +1133,9 @@ START_TEST(test_agent_new_kills_leftovers)
 
 	unique_marker(marker, sizeof(marker));
 	snprintf(env0, sizeof(env0), "ROGER_TEST_MARKER=%s", marker);
-	snprintf(env1, sizeof(env1), "MESOS_DIRECTORY=%s/slaves/%s/frameworks/f/executors/e/runs/c", work, AID);
+	snprintf(env1, sizeof(env1),
+		 "MESOS_DIRECTORY=%s/slaves/%s/frameworks/f/executors/e/runs/c",
+		 work, AID);
 	orphan = fork();
 	ck_assert_int_ge(orphan, 0);
 	if (orphan == 0) {
@@ -1113,7 +1169,8 @@ static const struct ent good_tree[] = {
 START_TEST(test_agent_fetch_file_targz)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	char *arc = in_tmp("artifact.tar.gz"), uri[PATH_MAX + 16], *out, *err_text, *p;
+	char *arc = in_tmp("artifact.tar.gz"), uri[PATH_MAX + 16], *out,
+	     *err_text, *p;
 	const struct update *u;
 	struct stat st;
 	json_t *f;
@@ -1121,7 +1178,9 @@ START_TEST(test_agent_fetch_file_targz)
 	make_archive(arc, ARC_TGZ, good_tree, 4);
 	snprintf(uri, sizeof(uri), "file://%s", arc);
 	f = fetch_of(uri, -1, -1, NULL);
-	ck_assert_int_eq(launch_full("g1", "cat app/data && ./app/run.sh", NULL, NULL, f, &err), 0);
+	ck_assert_int_eq(launch_full("g1", "cat app/data && ./app/run.sh", NULL,
+				     NULL, f, &err),
+			 0);
 	u = wait_end("g1", 20);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_msg(u->state == ROGER_TASK_FINISHED, "%s", u->msg);
@@ -1147,9 +1206,12 @@ END_TEST
 
 START_TEST(test_agent_fetch_formats)
 {
-	static const struct ent one[] = { { ENT_FILE, "f.txt", "in-archive\n", 0644 } };
-	static const char *const names[] = { "a.tar", "a.tbz2", "a.tar.xz", "a.zip" };
-	static const enum arc_kind kinds[] = { ARC_TAR, ARC_TBZ2, ARC_TXZ, ARC_ZIP };
+	static const struct ent one[] = { { ENT_FILE, "f.txt", "in-archive\n",
+					    0644 } };
+	static const char *const names[] = { "a.tar", "a.tbz2", "a.tar.xz",
+					     "a.zip" };
+	static const enum arc_kind kinds[] = { ARC_TAR, ARC_TBZ2, ARC_TXZ,
+					       ARC_ZIP };
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (size_t i = 0; i < 4; i++) {
@@ -1158,7 +1220,8 @@ START_TEST(test_agent_fetch_formats)
 		make_archive(arc, kinds[i], one, 1);
 		dir = in_tmp(names[i] + 2);
 		ck_assert_int_eq(roger_fs_mkdirs(dir, 0755, NULL), 0);
-		ck_assert_msg(roger_fetch_extract(arc, dir, NULL, &err) == 0, "%s: %s", names[i], err.msg);
+		ck_assert_msg(roger_fetch_extract(arc, dir, NULL, &err) == 0,
+			      "%s: %s", names[i], err.msg);
 		f = roger_path_join(dir, "f.txt");
 		s = slurp(f, NULL);
 		ck_assert_ptr_nonnull(s);
@@ -1198,15 +1261,21 @@ START_TEST(test_agent_fetch_http)
 	snprintf(u2, sizeof(u2), "http://127.0.0.1:%d/bin/tool", srv.port);
 	snprintf(u3, sizeof(u3), "http://127.0.0.1:%d/notes.txt.gz", srv.port);
 	snprintf(u4, sizeof(u4), "http://127.0.0.1:%d/page.html", srv.port);
-	f = json_pack("[{s:s}, {s:s, s:b, s:b}, {s:s}, {s:s, s:s}]",
-		      "uri", u1, "uri", u2, "executable", 1, "extract", 1,
-		      "uri", u3, "uri", u4, "destPath", "web/index.html");
-	ck_assert_int_eq(launch_full("h1", "./tool && cat notes.txt web/index.html && test -x app/run.sh", NULL, NULL, f, &err), 0);
+	f = json_pack("[{s:s}, {s:s, s:b, s:b}, {s:s}, {s:s, s:s}]", "uri", u1,
+		      "uri", u2, "executable", 1, "extract", 1, "uri", u3,
+		      "uri", u4, "destPath", "web/index.html");
+	ck_assert_int_eq(
+		launch_full(
+			"h1",
+			"./tool && cat notes.txt web/index.html && test -x app/run.sh",
+			NULL, NULL, f, &err),
+		0);
 	u = wait_end("h1", 30);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_msg(u->state == ROGER_TASK_FINISHED, "%s", u->msg);
 	out = task_file("h1", "stdout");
-	ck_assert_ptr_nonnull(strstr(out, "tool-ran\nunzipped notes\nplain text"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "tool-ran\nunzipped notes\nplain text"));
 	p = sandbox_file("h1", "tool");
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert(st.st_mode & S_IXOTH);
@@ -1232,7 +1301,10 @@ START_TEST(test_agent_fetch_executable_is_not_extracted)
 	make_archive(arc, ARC_TGZ, good_tree, 4);
 	snprintf(uri, sizeof(uri), "%s", arc); /* a plain absolute path */
 	f = fetch_of(uri, 1, 1, NULL);
-	ck_assert_int_eq(launch_full("x1", "test ! -e data.txt && test -x keep.tar.gz", NULL, NULL, f, &err), 0);
+	ck_assert_int_eq(
+		launch_full("x1", "test ! -e data.txt && test -x keep.tar.gz",
+			    NULL, NULL, f, &err),
+		0);
 	u = wait_end("x1", 20);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_msg(u->state == ROGER_TASK_FINISHED, "%s", u->msg);
@@ -1245,23 +1317,29 @@ START_TEST(test_agent_fetch_executable_is_not_extracted)
 }
 END_TEST
 
-static void expect_fetch_failure(const char *id, json_t *f, const char *in_stderr)
+static void expect_fetch_failure(const char *id, json_t *f,
+				 const char *in_stderr)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	const struct update *u;
 	char states[128], want[256], *sb, *e;
 
-	ck_assert_int_eq(launch_full(id, "echo must-not-run", NULL, NULL, f, &err), 0);
+	ck_assert_int_eq(
+		launch_full(id, "echo must-not-run", NULL, NULL, f, &err), 0);
 	u = wait_end(id, 30);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(u->state, ROGER_TASK_FAILED);
 	sb = roger_agent_sandbox(agent, id);
-	snprintf(want, sizeof(want), "Failed to launch container: Failed to fetch all URIs for container '%s' with exit status: 256", strrchr(sb, '/') + 1);
+	snprintf(
+		want, sizeof(want),
+		"Failed to launch container: Failed to fetch all URIs for container '%s' with exit status: 256",
+		strrchr(sb, '/') + 1);
 	ck_assert_str_eq(u->msg, want);
 	states_of(id, states, sizeof(states));
 	ck_assert_str_eq(states, "FAILED");
 	e = task_file(id, "stderr");
-	ck_assert_msg(strstr(e, in_stderr) != NULL, "stderr lacks '%s': %s", in_stderr, e);
+	ck_assert_msg(strstr(e, in_stderr) != NULL, "stderr lacks '%s': %s",
+		      in_stderr, e);
 	free(e);
 	e = task_file(id, "stdout");
 	ck_assert_ptr_null(strstr(e, "must-not-run"));
@@ -1288,7 +1366,8 @@ START_TEST(test_agent_fetch_failures)
 	f = fetch_of("/etc", -1, -1, NULL);
 	expect_fetch_failure("ff4", f, "is not a regular file");
 	json_decref(f);
-	snprintf(uri, sizeof(uri), "http://user:s3cret@127.0.0.1:%d/nope.tgz", srv.port);
+	snprintf(uri, sizeof(uri), "http://user:s3cret@127.0.0.1:%d/nope.tgz",
+		 srv.port);
 	f = fetch_of(uri, -1, -1, NULL);
 	expect_fetch_failure("ff5", f, "http://user:***@127.0.0.1");
 	{
@@ -1315,7 +1394,8 @@ START_TEST(test_agent_kill_during_fetch)
 	snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/slow.tgz", srv.port);
 	f = fetch_of(uri, -1, -1, NULL);
 	ck_assert_int_eq(launch_full("s1", "true", NULL, NULL, f, &err), 0);
-	for (int i = 0; i < 500 && __atomic_load_n(&srv.hits, __ATOMIC_SEQ_CST) == 0; i++)
+	for (int i = 0;
+	     i < 500 && __atomic_load_n(&srv.hits, __ATOMIC_SEQ_CST) == 0; i++)
 		usleep(10000);
 	t0 = now_s();
 	ck_assert_int_eq(roger_agent_kill(agent, "s1", 5, &err), 0);
@@ -1344,8 +1424,10 @@ static void expect_refused(const struct evil *ev, int flags)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_extract_opts eo;
-	char *arc = in_tmp("evil.tar"), *dir = in_tmp("x/y"), *outside = in_tmp("outside");
-	char *victim = in_tmp("outside/victim"), *pwned = in_tmp("outside/pwned");
+	char *arc = in_tmp("evil.tar"), *dir = in_tmp("x/y"),
+	     *outside = in_tmp("outside");
+	char *victim = in_tmp("outside/victim"),
+	     *pwned = in_tmp("outside/pwned");
 	char *pwned2 = in_tmp("x/pwned"), *s;
 
 	roger_fs_remove_tree(dir, NULL);
@@ -1357,8 +1439,10 @@ static void expect_refused(const struct evil *ev, int flags)
 	memset(&eo, 0, sizeof(eo));
 	eo.flags = flags;
 	eo.name = "evil.tar";
-	ck_assert_msg(roger_fetch_extract(arc, dir, &eo, &err) < 0, "%s (flags %d) was accepted", ev->what, flags);
-	ck_assert_msg(strstr(err.msg, "refusing archive 'evil.tar'") != NULL, "%s: %s", ev->what, err.msg);
+	ck_assert_msg(roger_fetch_extract(arc, dir, &eo, &err) < 0,
+		      "%s (flags %d) was accepted", ev->what, flags);
+	ck_assert_msg(strstr(err.msg, "refusing archive 'evil.tar'") != NULL,
+		      "%s: %s", ev->what, err.msg);
 	s = slurp(victim, NULL);
 	ck_assert_str_eq(s, "original\n");
 	free(s);
@@ -1376,22 +1460,35 @@ START_TEST(test_agent_malicious_archives_refused)
 {
 	char abs_pwned[PATH_MAX], abs_outside[PATH_MAX], abs_victim[PATH_MAX];
 	struct evil evils[] = {
-		{ "an absolute path", { { ENT_FILE, abs_pwned, "x", 0644 } }, 1 },
+		{ "an absolute path",
+		  { { ENT_FILE, abs_pwned, "x", 0644 } },
+		  1 },
 		{ "a '..' entry", { { ENT_FILE, "../pwned", "x", 0644 } }, 1 },
-		{ "a nested '..' entry", { { ENT_FILE, "a/../../../outside/pwned", "x", 0644 } }, 1 },
+		{ "a nested '..' entry",
+		  { { ENT_FILE, "a/../../../outside/pwned", "x", 0644 } },
+		  1 },
 		{ "an absolute symlink and a file through it",
 		  { { ENT_SYMLINK, "link", abs_outside, 0 },
-		    { ENT_FILE, "link/pwned", "x", 0644 } }, 2 },
+		    { ENT_FILE, "link/pwned", "x", 0644 } },
+		  2 },
 		{ "a relative symlink out and a file through it",
 		  { { ENT_SYMLINK, "link", "../../outside", 0 },
-		    { ENT_FILE, "link/pwned", "x", 0644 } }, 2 },
+		    { ENT_FILE, "link/pwned", "x", 0644 } },
+		  2 },
 		{ "a symlink chain leading out",
 		  { { ENT_SYMLINK, "l", ".", 0 },
 		    { ENT_SYMLINK, "m", "l/..", 0 },
-		    { ENT_FILE, "m/pwned", "x", 0644 } }, 3 },
-		{ "a hard link to an absolute path", { { ENT_HARDLINK, "h", abs_victim, 0 } }, 1 },
-		{ "a hard link out with '..'", { { ENT_HARDLINK, "h", "../../outside/victim", 0 } }, 1 },
-		{ "a character device", { { ENT_CHARDEV, "null", NULL, 0 } }, 1 },
+		    { ENT_FILE, "m/pwned", "x", 0644 } },
+		  3 },
+		{ "a hard link to an absolute path",
+		  { { ENT_HARDLINK, "h", abs_victim, 0 } },
+		  1 },
+		{ "a hard link out with '..'",
+		  { { ENT_HARDLINK, "h", "../../outside/victim", 0 } },
+		  1 },
+		{ "a character device",
+		  { { ENT_CHARDEV, "null", NULL, 0 } },
+		  1 },
 		{ "a FIFO", { { ENT_FIFO, "fifo", NULL, 0 } }, 1 },
 	};
 
@@ -1418,7 +1515,9 @@ START_TEST(test_agent_malicious_archive_fails_task)
 	make_archive(arc, ARC_TGZ, evil, 3);
 	snprintf(uri, sizeof(uri), "file://%s", arc);
 	f = fetch_of(uri, -1, -1, NULL);
-	expect_fetch_failure("m1", f, "refusing archive 'evil.tgz': entry 'link' is a symbolic link that leads out of the sandbox");
+	expect_fetch_failure(
+		"m1", f,
+		"refusing archive 'evil.tgz': entry 'link' is a symbolic link that leads out of the sandbox");
 	ck_assert(!roger_fs_exists("/tmp/pwned-by-roger-test"));
 	json_decref(f);
 	free(arc);
@@ -1457,7 +1556,9 @@ START_TEST(test_agent_fetch_bomb_refused)
 	make_bomb(arc, 16 << 20);
 	snprintf(uri, sizeof(uri), "file://%s", arc);
 	f = fetch_of(uri, -1, -1, NULL);
-	expect_fetch_failure("b1", f, "refusing archive 'bomb.tar.gz': it holds more than 4194304 bytes, the limit set by --max-extract-bytes (local.max_extract_bytes)");
+	expect_fetch_failure(
+		"b1", f,
+		"refusing archive 'bomb.tar.gz': it holds more than 4194304 bytes, the limit set by --max-extract-bytes (local.max_extract_bytes)");
 	p = sandbox_file("b1", "zeros");
 	ck_assert(!roger_fs_exists(p));
 	free(p);
@@ -1504,8 +1605,11 @@ START_TEST(test_agent_fetch_dest_path_not_through_links)
 	write_file(plain, "plain\n", 6, 0644);
 	snprintf(u1, sizeof(u1), "file://%s", arc);
 	snprintf(u2, sizeof(u2), "file://%s", plain);
-	f = json_pack("[{s:s}, {s:s, s:s}]", "uri", u1, "uri", u2, "destPath", "link/X");
-	expect_fetch_failure("dl1", f, "destination 'link/X' cannot be written: 'link' is a symbolic link");
+	f = json_pack("[{s:s}, {s:s, s:s}]", "uri", u1, "uri", u2, "destPath",
+		      "link/X");
+	expect_fetch_failure(
+		"dl1", f,
+		"destination 'link/X' cannot be written: 'link' is a symbolic link");
 	p = sandbox_file("dl1", "sub/X");
 	ck_assert(!roger_fs_exists(p));
 	free(p);
@@ -1563,7 +1667,8 @@ static void expect_read(const char *path, const char *off, const char *len,
 	ck_assert_str_eq(r.content_type, "application/json");
 	j = reply_json(&r);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "data")), data);
-	ck_assert_int_eq(json_integer_value(json_object_get(j, "offset")), offset);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "offset")),
+			 offset);
 	ck_assert_int_eq(json_object_size(j), 2);
 	json_decref(j);
 	roger_agent_reply_release(&r);
@@ -1575,13 +1680,15 @@ static void expect_status(int status, const char *path)
 
 	roger_agent_reply_init(&r);
 	roger_agent_files_read(agent, path, NULL, NULL, &r);
-	ck_assert_msg(r.status == status, "%s: %d, not %d", path, r.status, status);
+	ck_assert_msg(r.status == status, "%s: %d, not %d", path, r.status,
+		      status);
 	if (status == 404)
 		ck_assert_uint_eq(r.body.len, 0);
 	roger_agent_reply_release(&r);
 	roger_agent_reply_init(&r);
 	roger_agent_files_download(agent, path, &r);
-	ck_assert_msg(r.status == status, "download %s: %d, not %d", path, r.status, status);
+	ck_assert_msg(r.status == status, "download %s: %d, not %d", path,
+		      r.status, status);
 	ck_assert_int_eq(r.fd, -1);
 	roger_agent_reply_release(&r);
 }
@@ -1592,10 +1699,11 @@ static char *files_task(void)
 {
 	const struct update *u;
 
-	launch("fa", "printf 0123456789 > ten; "
-		     "i=0; while [ $i -lt 2000 ]; do printf '%099d\\n' $i; i=$((i+1)); done > big; "
-		     "printf 'a\\377\\376\"\\\\\\001b\\n' > bin; mkdir -p dir/sub; ln -s /etc/passwd out; "
-		     "ln -s ten ten-link");
+	launch("fa",
+	       "printf 0123456789 > ten; "
+	       "i=0; while [ $i -lt 2000 ]; do printf '%099d\\n' $i; i=$((i+1)); done > big; "
+	       "printf 'a\\377\\376\"\\\\\\001b\\n' > bin; mkdir -p dir/sub; ln -s /etc/passwd out; "
+	       "ln -s ten ten-link");
 	u = wait_end("fa", 30);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_msg(u->state == ROGER_TASK_FINISHED, "%s", u->msg);
@@ -1608,8 +1716,10 @@ START_TEST(test_agent_files_read)
 	char *cid = strrchr(sb, '/') + 1;
 
 	snprintf(p, sizeof(p), "%s/ten", sb);
-	snprintf(virt, sizeof(virt), "/frameworks/%s/executors/fa/runs/latest/ten", FID);
-	snprintf(latest, sizeof(latest), "%.*s/latest/ten", (int)(cid - sb - 1), sb);
+	snprintf(virt, sizeof(virt),
+		 "/frameworks/%s/executors/fa/runs/latest/ten", FID);
+	snprintf(latest, sizeof(latest), "%.*s/latest/ten", (int)(cid - sb - 1),
+		 sb);
 	/* size probes */
 	expect_read(p, "-1", NULL, "", 10);
 	expect_read(p, NULL, NULL, "", 10);
@@ -1631,9 +1741,15 @@ START_TEST(test_agent_files_read)
 	expect_400("", NULL, NULL, "Expecting 'path=value' in query.\n");
 	expect_400(p, "-2", NULL, "Negative offset provided: -2.\n");
 	expect_400(p, "0", "-7", "Negative length provided: -7.\n");
-	expect_400(p, "abc", NULL, "Failed to parse offset: Failed to convert 'abc' to number.\n");
-	expect_400(p, "1x", NULL, "Failed to parse offset: Failed to convert '1x' to number.\n");
-	expect_400(p, "0", "zz", "Failed to parse length: Failed to convert 'zz' to number.\n");
+	expect_400(
+		p, "abc", NULL,
+		"Failed to parse offset: Failed to convert 'abc' to number.\n");
+	expect_400(
+		p, "1x", NULL,
+		"Failed to parse offset: Failed to convert '1x' to number.\n");
+	expect_400(
+		p, "0", "zz",
+		"Failed to parse length: Failed to convert 'zz' to number.\n");
 	expect_400(sb, "0", NULL, "Cannot read a directory.\n");
 	snprintf(p, sizeof(p), "%s/dir", sb);
 	expect_400(p, NULL, NULL, "Cannot read a directory.\n");
@@ -1664,7 +1780,9 @@ START_TEST(test_agent_files_read_cap_loop)
 		j = reply_json(&r);
 		d = json_string_value(json_object_get(j, "data"));
 		n = json_string_length(json_object_get(j, "data"));
-		ck_assert_int_eq(json_integer_value(json_object_get(j, "offset")), (json_int_t)all.len);
+		ck_assert_int_eq(
+			json_integer_value(json_object_get(j, "offset")),
+			(json_int_t)all.len);
 		ck_assert_uint_le(n, 65536);
 		roger_buf_add(&all, d, n);
 		json_decref(j);
@@ -1672,7 +1790,8 @@ START_TEST(test_agent_files_read_cap_loop)
 		if (n == 0)
 			break;
 	}
-	ck_assert_int_eq(rounds, 5); /* 4 chunks (64K, 64K, 64K, 3392) + the empty one */
+	ck_assert_int_eq(
+		rounds, 5); /* 4 chunks (64K, 64K, 64K, 3392) + the empty one */
 	ck_assert_uint_eq(all.len, want_len);
 	ck_assert(memcmp(all.buf, want, want_len) == 0);
 	roger_agent_reply_release(&r);
@@ -1686,7 +1805,8 @@ START_TEST(test_agent_files_raw_bytes)
 {
 	char *sb = files_task(), p[PATH_MAX];
 	struct roger_agent_reply r;
-	const char *want = "{\"data\":\"a\xff\xfe\\\"\\\\\\u0001b\\n\",\"offset\":0}";
+	const char *want =
+		"{\"data\":\"a\xff\xfe\\\"\\\\\\u0001b\\n\",\"offset\":0}";
 
 	snprintf(p, sizeof(p), "%s/bin", sb);
 	roger_agent_reply_init(&r);
@@ -1712,9 +1832,12 @@ START_TEST(test_agent_files_refuses_outside)
 	expect_status(404, p);
 	snprintf(p, sizeof(p), "%s/no-such-file", sb);
 	expect_status(404, p);
-	snprintf(p, sizeof(p), "/frameworks/%s/executors/nope/runs/latest/stdout", FID);
+	snprintf(p, sizeof(p),
+		 "/frameworks/%s/executors/nope/runs/latest/stdout", FID);
 	expect_status(404, p);
-	snprintf(p, sizeof(p), "%.*s/00000000-0000-0000-0000-000000000000/stdout", (int)(cid - sb - 1), sb);
+	snprintf(p, sizeof(p),
+		 "%.*s/00000000-0000-0000-0000-000000000000/stdout",
+		 (int)(cid - sb - 1), sb);
 	expect_status(404, p);
 	/* a link in the sandbox pointing out of it */
 	snprintf(p, sizeof(p), "%s/out", sb);
@@ -1739,10 +1862,11 @@ static void check_keys(json_t *ours, json_t *fixture, const char *where,
 		if (skipped)
 			continue;
 		ck_assert_msg(mine != NULL, "%s lacks '%s'", where, key);
-		ck_assert_msg(json_typeof(mine) == json_typeof(v) ||
-				      (json_is_number(mine) && json_is_number(v)) ||
-				      (json_is_boolean(mine) && json_is_boolean(v)),
-			      "%s.%s has another type", where, key);
+		ck_assert_msg(
+			json_typeof(mine) == json_typeof(v) ||
+				(json_is_number(mine) && json_is_number(v)) ||
+				(json_is_boolean(mine) && json_is_boolean(v)),
+			"%s.%s has another type", where, key);
 	}
 }
 
@@ -1753,7 +1877,8 @@ static json_t *load_fixture(const char *name)
 	json_error_t je;
 	json_t *j;
 
-	snprintf(path, sizeof(path), "%s/fixtures/%s", dir ? dir : "tests", name);
+	snprintf(path, sizeof(path), "%s/fixtures/%s", dir ? dir : "tests",
+		 name);
 	j = json_load_file(path, 0, &je);
 	ck_assert_msg(j != NULL, "%s: %s", path, je.text);
 	return j;
@@ -1777,27 +1902,38 @@ START_TEST(test_agent_files_browse)
 	list = reply_json(&r);
 	ck_assert_int_eq(json_array_size(list), 7); /* all but the link out */
 	json_array_foreach(list, i, e) {
-		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *path =
+			json_string_value(json_object_get(e, "path"));
 
 		check_keys(e, json_array_get(fx, 0), "browse entry", NULL);
 		ck_assert(roger_starts_with(path, p));
-		ck_assert_msg(strcmp(prev, path) < 0, "not sorted: %s, %s", prev, path);
+		ck_assert_msg(strcmp(prev, path) < 0, "not sorted: %s, %s",
+			      prev, path);
 		prev = path;
-		ck_assert_msg(!roger_starts_with(path + strlen(p), "/out"), "the link out is listed");
+		ck_assert_msg(!roger_starts_with(path + strlen(p), "/out"),
+			      "the link out is listed");
 		snprintf(want, sizeof(want), "%s/stdout", p);
 		if (strcmp(path, want) == 0) {
 			saw_stdout = true;
-			ck_assert_str_eq(json_string_value(json_object_get(e, "mode")), "-rw-r--r--");
-			ck_assert_int_eq(json_integer_value(json_object_get(e, "nlink")), 1);
-			ck_assert(json_integer_value(json_object_get(e, "size")) > 0);
-			ck_assert(json_integer_value(json_object_get(e, "mtime")) > 1000000000);
+			ck_assert_str_eq(
+				json_string_value(json_object_get(e, "mode")),
+				"-rw-r--r--");
+			ck_assert_int_eq(
+				json_integer_value(json_object_get(e, "nlink")),
+				1);
+			ck_assert(json_integer_value(
+					  json_object_get(e, "size")) > 0);
+			ck_assert(json_integer_value(json_object_get(
+					  e, "mtime")) > 1000000000);
 			ck_assert(json_is_string(json_object_get(e, "uid")));
 			ck_assert(json_is_string(json_object_get(e, "gid")));
 		}
 		snprintf(want, sizeof(want), "%s/dir", p);
 		if (strcmp(path, want) == 0) {
 			saw_dir = true;
-			ck_assert_int_eq(json_string_value(json_object_get(e, "mode"))[0], 'd');
+			ck_assert_int_eq(json_string_value(
+						 json_object_get(e, "mode"))[0],
+					 'd');
 		}
 	}
 	ck_assert(saw_stdout && saw_dir);
@@ -1809,7 +1945,9 @@ START_TEST(test_agent_files_browse)
 	ck_assert_int_eq(r.status, 200);
 	list = reply_json(&r);
 	snprintf(want, sizeof(want), "%s/big", sb);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "path")), want);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(list, 0), "path")),
+			 want);
 	json_decref(list);
 	roger_agent_reply_release(&r);
 	roger_agent_reply_init(&r);
@@ -1838,7 +1976,8 @@ START_TEST(test_agent_files_download)
 	struct roger_agent_reply r;
 	ssize_t n;
 
-	snprintf(p, sizeof(p), "/frameworks/%s/executors/fa/runs/latest/ten", FID);
+	snprintf(p, sizeof(p), "/frameworks/%s/executors/fa/runs/latest/ten",
+		 FID);
 	roger_agent_reply_init(&r);
 	roger_agent_files_download(agent, p, &r);
 	ck_assert_int_eq(r.status, 200);
@@ -1879,9 +2018,11 @@ START_TEST(test_agent_state_shapes)
 	st = roger_agent_state(agent);
 	ck_assert_ptr_nonnull(st);
 	check_keys(st, fx, "agent state", no_log_dir);
-	check_keys(json_object_get(st, "resources"), json_object_get(fx, "resources"), "resources", NULL);
+	check_keys(json_object_get(st, "resources"),
+		   json_object_get(fx, "resources"), "resources", NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "id")), AID);
-	ck_assert_str_eq(json_string_value(json_object_get(st, "pid")), "slave(1)@127.0.0.1:5051");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "pid")),
+			 "slave(1)@127.0.0.1:5051");
 	fw = json_array_get(json_object_get(st, "frameworks"), 0);
 	fxfw = json_array_get(json_object_get(fx, "frameworks"), 0);
 	check_keys(fw, fxfw, "framework", NULL);
@@ -1890,22 +2031,35 @@ START_TEST(test_agent_state_shapes)
 	fxex = json_array_get(json_object_get(fxfw, "executors"), 0);
 	check_keys(ex, fxex, "executor", NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(ex, "id")), "s1");
-	ck_assert_str_eq(json_string_value(json_object_get(ex, "source")), "s1");
-	ck_assert_str_eq(json_string_value(json_object_get(ex, "name")), "Command Executor (Task: s1) (Command: sh -c 'sleep 30')");
+	ck_assert_str_eq(json_string_value(json_object_get(ex, "source")),
+			 "s1");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(ex, "name")),
+		"Command Executor (Task: s1) (Command: sh -c 'sleep 30')");
 	want = roger_agent_sandbox(agent, "s1");
 	sb = json_string_value(json_object_get(ex, "directory"));
 	ck_assert_str_eq(sb, want);
-	ck_assert_str_eq(json_string_value(json_object_get(ex, "container")), strrchr(want, '/') + 1);
+	ck_assert_str_eq(json_string_value(json_object_get(ex, "container")),
+			 strrchr(want, '/') + 1);
 	free(want);
 	task = json_array_get(json_object_get(ex, "tasks"), 0);
 	fxtask = json_array_get(json_object_get(fxex, "tasks"), 0);
 	check_keys(task, fxtask, "task", NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(task, "executor_id")), "");
-	ck_assert_str_eq(json_string_value(json_object_get(task, "state")), "TASK_RUNNING");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(task, "resources"), "ports")), "[31001-31002]");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(task, "executor_id")), "");
+	ck_assert_str_eq(json_string_value(json_object_get(task, "state")),
+			 "TASK_RUNNING");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(task, "resources"), "ports")),
+			 "[31001-31002]");
 	check_keys(json_array_get(json_object_get(task, "statuses"), 1),
-		   json_array_get(json_object_get(fxtask, "statuses"), 1), "status", fx_only_status);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(task, "statuses"), 1), "state")), "TASK_RUNNING");
+		   json_array_get(json_object_get(fxtask, "statuses"), 1),
+		   "status", fx_only_status);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(task, "statuses"), 1),
+			"state")),
+		"TASK_RUNNING");
 	json_decref(st);
 
 	/* Finished: the executor and the framework move to completed_*. */
@@ -1916,7 +2070,8 @@ START_TEST(test_agent_state_shapes)
 	fw = json_array_get(json_object_get(st, "completed_frameworks"), 0);
 	ex = json_array_get(json_object_get(fw, "completed_executors"), 0);
 	task = json_array_get(json_object_get(ex, "completed_tasks"), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(task, "state")), "TASK_KILLED");
+	ck_assert_str_eq(json_string_value(json_object_get(task, "state")),
+			 "TASK_KILLED");
 	json_decref(st);
 	json_decref(fx);
 }
@@ -1933,40 +2088,62 @@ START_TEST(test_agent_master_state_shapes)
 	ck_assert_ptr_nonnull(wait_state("ms1", ROGER_TASK_RUNNING, 20));
 	ck_assert_ptr_nonnull(wait_end("ms2", 20));
 	fx = load_fixture("mesos-master-state.json");
-	st = roger_agent_master_state(agent, &marathon_fw, 1, "http://127.0.0.1:5051");
+	st = roger_agent_master_state(agent, &marathon_fw, 1,
+				      "http://127.0.0.1:5051");
 	ck_assert_ptr_nonnull(st);
 	check_keys(st, fx, "master state", skip_top);
-	check_keys(json_object_get(st, "leader_info"), json_object_get(fx, "leader_info"), "leader_info", NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(st, "id")), "20150513-185808-177048842-5050-1220");
-	ck_assert_str_eq(json_string_value(json_object_get(st, "pid")), "master@127.0.0.1:5051");
+	check_keys(json_object_get(st, "leader_info"),
+		   json_object_get(fx, "leader_info"), "leader_info", NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "id")),
+			 "20150513-185808-177048842-5050-1220");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "pid")),
+			 "master@127.0.0.1:5051");
 	slave = json_array_get(json_object_get(st, "slaves"), 0);
-	check_keys(slave, json_array_get(json_object_get(fx, "slaves"), 0), "slave", NULL);
+	check_keys(slave, json_array_get(json_object_get(fx, "slaves"), 0),
+		   "slave", NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(slave, "id")), AID);
-	ck_assert_int_eq(json_integer_value(json_object_get(slave, "port")), 5051);
-	ck_assert_str_eq(json_string_value(json_object_get(slave, "pid")), "slave(1)@127.0.0.1:5051");
+	ck_assert_int_eq(json_integer_value(json_object_get(slave, "port")),
+			 5051);
+	ck_assert_str_eq(json_string_value(json_object_get(slave, "pid")),
+			 "slave(1)@127.0.0.1:5051");
 	/* the ports of the running task, not those of the finished one */
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(slave, "used_resources"), "ports")), "[31001-31002]");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(slave, "used_resources"), "ports")),
+		"[31001-31002]");
 	fw = json_array_get(json_object_get(st, "frameworks"), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(fw, "used_resources"), "ports")), "[31001-31002]");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(fw, "used_resources"), "ports")),
+		"[31001-31002]");
 	fxfw = json_array_get(json_object_get(fx, "frameworks"), 0);
 	check_keys(fw, fxfw, "framework", NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(fw, "name")), "marathon");
+	ck_assert_str_eq(json_string_value(json_object_get(fw, "name")),
+			 "marathon");
 	ck_assert_int_eq(json_array_size(json_object_get(fw, "tasks")), 1);
-	ck_assert_int_eq(json_array_size(json_object_get(fw, "completed_tasks")), 1);
+	ck_assert_int_eq(
+		json_array_size(json_object_get(fw, "completed_tasks")), 1);
 	task = json_array_get(json_object_get(fw, "tasks"), 0);
-	check_keys(task, json_array_get(json_object_get(fxfw, "tasks"), 0), "task", skip_task);
+	check_keys(task, json_array_get(json_object_get(fxfw, "tasks"), 0),
+		   "task", skip_task);
 	ck_assert_str_eq(json_string_value(json_object_get(task, "id")), "ms1");
-	ck_assert_str_eq(json_string_value(json_object_get(task, "slave_id")), AID);
+	ck_assert_str_eq(json_string_value(json_object_get(task, "slave_id")),
+			 AID);
 	{
 		char *sb = roger_agent_sandbox(agent, "ms1");
-		json_t *s0 = json_array_get(json_object_get(task, "statuses"), 0);
-		const char *cid = json_string_value(json_object_get(json_object_get(json_object_get(s0, "container_status"), "container_id"), "value"));
+		json_t *s0 =
+			json_array_get(json_object_get(task, "statuses"), 0);
+		const char *cid = json_string_value(json_object_get(
+			json_object_get(json_object_get(s0, "container_status"),
+					"container_id"),
+			"value"));
 
 		ck_assert_str_eq(cid, strrchr(sb, '/') + 1);
 		free(sb);
 	}
 	task = json_array_get(json_object_get(fw, "completed_tasks"), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(task, "state")), "TASK_FINISHED");
+	ck_assert_str_eq(json_string_value(json_object_get(task, "state")),
+			 "TASK_FINISHED");
 	json_decref(st);
 	json_decref(fx);
 }

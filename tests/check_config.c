@@ -49,12 +49,15 @@ static void set_env(const char *name, const char *value)
 {
 	for (size_t i = 0; i < n_fake_env; i++)
 		if (!strcmp(fake_env[i].name, name)) {
-			snprintf(fake_env[i].value, sizeof(fake_env[i].value), "%s", value);
+			snprintf(fake_env[i].value, sizeof(fake_env[i].value),
+				 "%s", value);
 			return;
 		}
 	ck_assert_uint_lt(n_fake_env, 32);
-	snprintf(fake_env[n_fake_env].name, sizeof(fake_env[0].name), "%s", name);
-	snprintf(fake_env[n_fake_env].value, sizeof(fake_env[0].value), "%s", value);
+	snprintf(fake_env[n_fake_env].name, sizeof(fake_env[0].name), "%s",
+		 name);
+	snprintf(fake_env[n_fake_env].value, sizeof(fake_env[0].value), "%s",
+		 value);
 	n_fake_env++;
 }
 
@@ -77,7 +80,8 @@ static void write_file(const char *rel, const char *text, mode_t mode)
 	*slash = '\0';
 	ck_assert_int_eq(roger_fs_mkdirs(path, 0755, NULL), 0);
 	*slash = '/';
-	ck_assert_int_eq(roger_fs_write_atomic(path, text, strlen(text), mode, NULL), 0);
+	ck_assert_int_eq(
+		roger_fs_write_atomic(path, text, strlen(text), mode, NULL), 0);
 	ck_assert_int_eq(chmod(path, mode), 0);
 	free(path);
 }
@@ -152,21 +156,26 @@ static struct roger_project *parse_ok(const char *text)
 
 START_TEST(test_config_syntax_errors_have_line_and_column)
 {
-	assert_refused("{\n  \"version\": 1,\n  \"app\": \"x\",\n",
-		       "roger.json:4:1: string or '}' expected near end of file");
+	assert_refused(
+		"{\n  \"version\": 1,\n  \"app\": \"x\",\n",
+		"roger.json:4:1: string or '}' expected near end of file");
 	assert_refused("{\"version\": 1, \"app\": \"x\"}\n  }\n",
 		       "roger.json:2:3: end of file expected near '}'");
-	assert_refused("{\n  \"version\": 1,\n  \"app\": \"x\",\n  \"app\": \"y\"\n}\n",
-		       "roger.json:4:7: duplicate object key near '\"app\"'");
-	assert_refused("", "roger.json:1:1: '[' or '{' expected near end of file");
-	assert_refused("{\"version\": 1, \"app\": \"caf\xe9\"}",
-		       "roger.json:1:26: unable to decode byte 0xe9 near '\"caf'");
+	assert_refused(
+		"{\n  \"version\": 1,\n  \"app\": \"x\",\n  \"app\": \"y\"\n}\n",
+		"roger.json:4:7: duplicate object key near '\"app\"'");
+	assert_refused("",
+		       "roger.json:1:1: '[' or '{' expected near end of file");
+	assert_refused(
+		"{\"version\": 1, \"app\": \"caf\xe9\"}",
+		"roger.json:1:26: unable to decode byte 0xe9 near '\"caf'");
 }
 END_TEST
 
 START_TEST(test_config_byte_order_mark_is_skipped)
 {
-	struct roger_project *p = parse_ok("\xef\xbb\xbf{\"version\": 1, \"app\": \"x\"}");
+	struct roger_project *p =
+		parse_ok("\xef\xbb\xbf{\"version\": 1, \"app\": \"x\"}");
 
 	ck_assert_str_eq(p->id, "/x");
 	roger_project_free(p);
@@ -175,7 +184,8 @@ END_TEST
 
 START_TEST(test_config_minimal_project_defaults)
 {
-	struct roger_project *p = parse_ok("{\"version\": 1, \"app\": \"hello\"}");
+	struct roger_project *p =
+		parse_ok("{\"version\": 1, \"app\": \"hello\"}");
 
 	ck_assert_str_eq(p->app, "hello");
 	ck_assert_str_eq(p->group, "/");
@@ -214,61 +224,89 @@ START_TEST(test_config_full_project)
 	ck_assert_str_eq(p->build_exclude[1], "*.md");
 	ck_assert_ptr_null(p->build_exclude[2]);
 	ck_assert_int_eq(p->build_timeout, 600);
-	ck_assert_str_eq(json_string_value(json_object_get(p->marathon, "cmd")), "node index.js");
+	ck_assert_str_eq(json_string_value(json_object_get(p->marathon, "cmd")),
+			 "node index.js");
 	roger_project_free(p);
 }
 END_TEST
 
 START_TEST(test_config_wrong_types_by_path)
 {
-	assert_refused("{\"version\": \"1\", \"app\": \"x\"}",
-		       "roger.json: version: expected an integer, got a string");
+	assert_refused(
+		"{\"version\": \"1\", \"app\": \"x\"}",
+		"roger.json: version: expected an integer, got a string");
 	assert_refused("{\"version\": 1, \"app\": 5}",
 		       "roger.json: app: expected a string, got an integer");
-	assert_refused(HEAD "\"environments\": {\"staging\": {\"marathon\": {\"instances\": \"2\"}}}}",
-		       "roger.json: environments.staging.marathon.instances: expected an integer, got a string");
-	assert_refused(HEAD "\"marathon\": {\"instances\": 1.5}}",
-		       "roger.json: marathon.instances: expected an integer, got a number");
-	assert_refused(HEAD "\"marathon\": {\"cpus\": -1}}",
-		       "roger.json: marathon.cpus: expected a number >= 0, got -1");
-	assert_refused(HEAD "\"marathon\": {\"cmd\": [\"a\"]}}",
-		       "roger.json: marathon.cmd: expected a string, got an array");
-	assert_refused(HEAD "\"marathon\": {\"healthChecks\": [{\"path\": \"/\"}, {\"portIndex\": \"0\"}]}}",
-		       "roger.json: marathon.healthChecks[1].portIndex: expected an integer, got a string");
-	assert_refused(HEAD "\"marathon\": {\"labels\": {\"traefik.enable\": true}}}",
-		       "roger.json: marathon.labels[\"traefik.enable\"]: expected a string, got a boolean");
+	assert_refused(
+		HEAD
+		"\"environments\": {\"staging\": {\"marathon\": {\"instances\": \"2\"}}}}",
+		"roger.json: environments.staging.marathon.instances: expected an integer, got a string");
+	assert_refused(
+		HEAD "\"marathon\": {\"instances\": 1.5}}",
+		"roger.json: marathon.instances: expected an integer, got a number");
+	assert_refused(
+		HEAD "\"marathon\": {\"cpus\": -1}}",
+		"roger.json: marathon.cpus: expected a number >= 0, got -1");
+	assert_refused(
+		HEAD "\"marathon\": {\"cmd\": [\"a\"]}}",
+		"roger.json: marathon.cmd: expected a string, got an array");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"healthChecks\": [{\"path\": \"/\"}, {\"portIndex\": \"0\"}]}}",
+		"roger.json: marathon.healthChecks[1].portIndex: expected an integer, got a string");
+	assert_refused(
+		HEAD "\"marathon\": {\"labels\": {\"traefik.enable\": true}}}",
+		"roger.json: marathon.labels[\"traefik.enable\"]: expected a string, got a boolean");
 	assert_refused(HEAD "\"marathon\": {\"fetch\": [{\"extract\": true}]}}",
 		       "roger.json: marathon.fetch[0]: missing 'uri'");
-	assert_refused(HEAD "\"marathon\": {\"upgradeStrategy\": {\"minimumHealthCapacity\": 2}}}",
-		       "roger.json: marathon.upgradeStrategy.minimumHealthCapacity: expected a number <= 1, got 2");
-	assert_refused(HEAD "\"marathon\": {\"env\": {\"A\": 1}}}",
-		       "roger.json: marathon.env.A: expected a string or a secret reference {\"secret\": \"NAME\"}, got an integer");
-	assert_refused(HEAD "\"build\": {\"exclude\": [\"a\", 2]}}",
-		       "roger.json: build.exclude[1]: expected a string, got an integer");
-	assert_refused(HEAD "\"build\": {\"timeout\": 0}}",
-		       "roger.json: build.timeout: expected an integer >= 1, got 0");
-	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"max_mb\": 0}}}",
-		       "roger.json: build.cache.max_mb: expected an integer >= 1, got 0");
-	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": \"out\", \"key\": [\"k\"]}}}",
-		       "roger.json: build.cache.paths: expected an array, got a string");
-	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"versoin\": \"v\"}}}",
-		       "roger.json: build.cache: unknown key 'versoin', did you mean 'version'?");
-	assert_refused(HEAD "\"build\": {\"command\": \"make\", \"cache\": {\"key\": [\"k\"]}}}",
-		       "roger.json: build.cache: missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
-	assert_refused(HEAD "\"environments\": []}",
-		       "roger.json: environments: expected an object, got an array");
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"target\": 1}}}",
-		       "roger.json: environments.prod.target: expected a string, got an integer");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"upgradeStrategy\": {\"minimumHealthCapacity\": 2}}}",
+		"roger.json: marathon.upgradeStrategy.minimumHealthCapacity: expected a number <= 1, got 2");
+	assert_refused(
+		HEAD "\"marathon\": {\"env\": {\"A\": 1}}}",
+		"roger.json: marathon.env.A: expected a string or a secret reference {\"secret\": \"NAME\"}, got an integer");
+	assert_refused(
+		HEAD "\"build\": {\"exclude\": [\"a\", 2]}}",
+		"roger.json: build.exclude[1]: expected a string, got an integer");
+	assert_refused(
+		HEAD "\"build\": {\"timeout\": 0}}",
+		"roger.json: build.timeout: expected an integer >= 1, got 0");
+	assert_refused(
+		HEAD
+		"\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"max_mb\": 0}}}",
+		"roger.json: build.cache.max_mb: expected an integer >= 1, got 0");
+	assert_refused(
+		HEAD
+		"\"build\": {\"command\": \"make\", \"cache\": {\"paths\": \"out\", \"key\": [\"k\"]}}}",
+		"roger.json: build.cache.paths: expected an array, got a string");
+	assert_refused(
+		HEAD
+		"\"build\": {\"command\": \"make\", \"cache\": {\"paths\": [\"out\"], \"key\": [\"k\"], \"versoin\": \"v\"}}}",
+		"roger.json: build.cache: unknown key 'versoin', did you mean 'version'?");
+	assert_refused(
+		HEAD
+		"\"build\": {\"command\": \"make\", \"cache\": {\"key\": [\"k\"]}}}",
+		"roger.json: build.cache: missing 'paths': the directories the build command fills, such as [\"node_modules\"]");
+	assert_refused(
+		HEAD "\"environments\": []}",
+		"roger.json: environments: expected an object, got an array");
+	assert_refused(
+		HEAD "\"environments\": {\"prod\": {\"target\": 1}}}",
+		"roger.json: environments.prod.target: expected a string, got an integer");
 	assert_refused(HEAD "\"marathon\": {\"cmd\": null}}",
 		       "roger.json: marathon.cmd: expected a string, got null");
-	assert_refused("[1]", "roger.json: expected an object at the top, got an array");
+	assert_refused(
+		"[1]",
+		"roger.json: expected an object at the top, got an array");
 }
 END_TEST
 
 START_TEST(test_config_null_allowed_in_overlays)
 {
 	struct roger_project *p = parse_ok(
-		HEAD "\"marathon\": {\"cmd\": \"x\", \"env\": {\"A\": \"1\"}},"
+		HEAD
+		"\"marathon\": {\"cmd\": \"x\", \"env\": {\"A\": \"1\"}},"
 		" \"environments\": {\"prod\": {\"marathon\": {\"healthChecks\": null, \"env\": {\"A\": null}}}}}");
 
 	roger_project_free(p);
@@ -277,12 +315,15 @@ END_TEST
 
 START_TEST(test_config_unknown_keys_suggest)
 {
-	assert_refused(HEAD "\"enviroments\": {}}",
-		       "roger.json: unknown key 'enviroments', did you mean 'environments'?");
-	assert_refused(HEAD "\"build\": {\"comand\": \"make\"}}",
-		       "roger.json: build: unknown key 'comand', did you mean 'command'?");
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"taget\": \"prod\"}}}",
-		       "roger.json: environments.prod: unknown key 'taget', did you mean 'target'?");
+	assert_refused(
+		HEAD "\"enviroments\": {}}",
+		"roger.json: unknown key 'enviroments', did you mean 'environments'?");
+	assert_refused(
+		HEAD "\"build\": {\"comand\": \"make\"}}",
+		"roger.json: build: unknown key 'comand', did you mean 'command'?");
+	assert_refused(
+		HEAD "\"environments\": {\"prod\": {\"taget\": \"prod\"}}}",
+		"roger.json: environments.prod: unknown key 'taget', did you mean 'target'?");
 	assert_refused(HEAD "\"zzz\": 1}", "roger.json: unknown key 'zzz'");
 }
 END_TEST
@@ -291,86 +332,133 @@ END_TEST
 
 START_TEST(test_config_marathon_unknown_fields_suggest)
 {
-	assert_refused(HEAD "\"marathon\": {\"instnaces\": 2}}",
-		       "roger.json: marathon: unknown Marathon app field 'instnaces', did you mean 'instances'?");
-	assert_refused(HEAD "\"marathon\": {\"healthcheck\": [{}]}}",
-		       "roger.json: marathon: unknown Marathon app field 'healthcheck', did you mean 'healthChecks'?");
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"cpu\": 2}}}}",
-		       "roger.json: environments.prod.marathon: unknown Marathon app field 'cpu', did you mean 'cpus'?");
-	assert_refused(HEAD "\"marathon\": {\"healthChecks\": [{\"path\": \"/\", \"intervalSecond\": 5}]}}",
-		       "roger.json: marathon.healthChecks[0]: unknown Marathon app field 'intervalSecond', did you mean 'intervalSeconds'?");
-	assert_refused(HEAD "\"marathon\": {\"upgradeStrategy\": {\"maximumOverCapcity\": 0}}}",
-		       "roger.json: marathon.upgradeStrategy: unknown Marathon app field 'maximumOverCapcity', did you mean 'maximumOverCapacity'?");
-	assert_refused(HEAD "\"marathon\": {\"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"forcePull\": true}}}}",
-		       "roger.json: marathon.container.docker: unknown Marathon app field 'forcePull', did you mean 'forcePullImage'?");
-	assert_refused(HEAD "\"marathon\": {\"portDefinitions\": [{\"port\": 0, \"nmae\": \"http\"}]}}",
-		       "roger.json: marathon.portDefinitions[0]: unknown Marathon app field 'nmae', did you mean 'name'?");
-	assert_refused(HEAD "\"marathon\": {\"container\": {\"volumes\": [{\"containerPath\": \"/d\", \"persistent\": {\"siz\": 1}}]}}}",
-		       "roger.json: marathon.container.volumes[0].persistent: unknown Marathon app field 'siz', did you mean 'size'?");
-	assert_refused(HEAD "\"marathon\": {\"zzzz\": 1}}",
-		       "roger.json: marathon: unknown Marathon app field 'zzzz' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
+	assert_refused(
+		HEAD "\"marathon\": {\"instnaces\": 2}}",
+		"roger.json: marathon: unknown Marathon app field 'instnaces', did you mean 'instances'?");
+	assert_refused(
+		HEAD "\"marathon\": {\"healthcheck\": [{}]}}",
+		"roger.json: marathon: unknown Marathon app field 'healthcheck', did you mean 'healthChecks'?");
+	assert_refused(
+		HEAD
+		"\"environments\": {\"prod\": {\"marathon\": {\"cpu\": 2}}}}",
+		"roger.json: environments.prod.marathon: unknown Marathon app field 'cpu', did you mean 'cpus'?");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"healthChecks\": [{\"path\": \"/\", \"intervalSecond\": 5}]}}",
+		"roger.json: marathon.healthChecks[0]: unknown Marathon app field 'intervalSecond', did you mean 'intervalSeconds'?");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"upgradeStrategy\": {\"maximumOverCapcity\": 0}}}",
+		"roger.json: marathon.upgradeStrategy: unknown Marathon app field 'maximumOverCapcity', did you mean 'maximumOverCapacity'?");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"forcePull\": true}}}}",
+		"roger.json: marathon.container.docker: unknown Marathon app field 'forcePull', did you mean 'forcePullImage'?");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"portDefinitions\": [{\"port\": 0, \"nmae\": \"http\"}]}}",
+		"roger.json: marathon.portDefinitions[0]: unknown Marathon app field 'nmae', did you mean 'name'?");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"container\": {\"volumes\": [{\"containerPath\": \"/d\", \"persistent\": {\"siz\": 1}}]}}}",
+		"roger.json: marathon.container.volumes[0].persistent: unknown Marathon app field 'siz', did you mean 'size'?");
+	assert_refused(
+		HEAD "\"marathon\": {\"zzzz\": 1}}",
+		"roger.json: marathon: unknown Marathon app field 'zzzz' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
 }
 END_TEST
 
 START_TEST(test_config_marathon_values_checked)
 {
-	assert_refused(HEAD "\"marathon\": {\"healthChecks\": [{\"protocol\": \"HTTP2\"}]}}",
-		       "roger.json: marathon.healthChecks[0].protocol: expected one of HTTP HTTPS TCP COMMAND MESOS_HTTP MESOS_HTTPS MESOS_TCP, got 'HTTP2'");
-	assert_refused(HEAD "\"marathon\": {\"container\": {\"type\": \"docker\"}}}",
-		       "roger.json: marathon.container.type: expected one of DOCKER MESOS, got 'docker'");
-	assert_refused(HEAD "\"marathon\": {\"portDefinitions\": [{\"port\": 70000}]}}",
-		       "roger.json: marathon.portDefinitions[0].port: expected an integer <= 65535, got 70000");
-	assert_refused(HEAD "\"marathon\": {\"constraints\": [[\"hostname\"]]}}",
-		       "roger.json: marathon.constraints[0]: expected [field, operator] or [field, operator, value], got 1 elements");
-	assert_refused(HEAD "\"marathon\": {\"unreachableStrategy\": \"off\"}}",
-		       "roger.json: marathon.unreachableStrategy: expected one of disabled, got 'off'");
-	assert_refused(HEAD "\"marathon\": {\"networks\": [{\"mode\": \"bridge\"}]}}",
-		       "roger.json: marathon.networks[0].mode: expected one of host container/bridge container, got 'bridge'");
-	assert_refused(HEAD "\"marathon\": {\"resourceLimits\": {\"cpus\": \"lots\"}}}",
-		       "roger.json: marathon.resourceLimits.cpus: expected one of unlimited, got 'lots'");
-	assert_refused(HEAD "\"marathon\": {\"tasksRunning\": 3}}",
-		       "roger.json: marathon.tasksRunning: Marathon reports this field, an app definition does not set it; remove it");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"healthChecks\": [{\"protocol\": \"HTTP2\"}]}}",
+		"roger.json: marathon.healthChecks[0].protocol: expected one of HTTP HTTPS TCP COMMAND MESOS_HTTP MESOS_HTTPS MESOS_TCP, got 'HTTP2'");
+	assert_refused(
+		HEAD "\"marathon\": {\"container\": {\"type\": \"docker\"}}}",
+		"roger.json: marathon.container.type: expected one of DOCKER MESOS, got 'docker'");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"portDefinitions\": [{\"port\": 70000}]}}",
+		"roger.json: marathon.portDefinitions[0].port: expected an integer <= 65535, got 70000");
+	assert_refused(
+		HEAD "\"marathon\": {\"constraints\": [[\"hostname\"]]}}",
+		"roger.json: marathon.constraints[0]: expected [field, operator] or [field, operator, value], got 1 elements");
+	assert_refused(
+		HEAD "\"marathon\": {\"unreachableStrategy\": \"off\"}}",
+		"roger.json: marathon.unreachableStrategy: expected one of disabled, got 'off'");
+	assert_refused(
+		HEAD "\"marathon\": {\"networks\": [{\"mode\": \"bridge\"}]}}",
+		"roger.json: marathon.networks[0].mode: expected one of host container/bridge container, got 'bridge'");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"resourceLimits\": {\"cpus\": \"lots\"}}}",
+		"roger.json: marathon.resourceLimits.cpus: expected one of unlimited, got 'lots'");
+	assert_refused(
+		HEAD "\"marathon\": {\"tasksRunning\": 3}}",
+		"roger.json: marathon.tasksRunning: Marathon reports this field, an app definition does not set it; remove it");
 	/* A {{ variable }} is known when rendered, not before. */
-	roger_project_free(parse_ok(HEAD "\"marathon\": {\"killSelection\": \"{{ kill }}\"}, \"vars\": {\"kill\": \"OLDEST_FIRST\"}}"));
-	roger_project_free(parse_ok(HEAD "\"marathon\": {\"unreachableStrategy\": \"disabled\", \"resourceLimits\": {\"cpus\": 2, \"mem\": \"unlimited\"},"
-				    " \"constraints\": [[\"hostname\", \"UNIQUE\"], [\"rack\", \"GROUP_BY\", \"3\"]]}}"));
+	roger_project_free(parse_ok(
+		HEAD
+		"\"marathon\": {\"killSelection\": \"{{ kill }}\"}, \"vars\": {\"kill\": \"OLDEST_FIRST\"}}"));
+	roger_project_free(parse_ok(
+		HEAD
+		"\"marathon\": {\"unreachableStrategy\": \"disabled\", \"resourceLimits\": {\"cpus\": 2, \"mem\": \"unlimited\"},"
+		" \"constraints\": [[\"hostname\", \"UNIQUE\"], [\"rack\", \"GROUP_BY\", \"3\"]]}}"));
 }
 END_TEST
 
 START_TEST(test_config_marathon_overlay_nulls_at_any_depth)
 {
 	roger_project_free(parse_ok(
-		HEAD "\"marathon\": {\"cmd\": \"x\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"i\", \"privileged\": true}}},"
+		HEAD
+		"\"marathon\": {\"cmd\": \"x\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"i\", \"privileged\": true}}},"
 		" \"environments\": {\"prod\": {\"marathon\": {\"container\": {\"docker\": {\"privileged\": null}}, \"labels\": {\"A\": null}}}}}"));
 	/* Arrays replace what they merge over: their elements are whole. */
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"fetch\": [{\"uri\": null}]}}}}",
-		       "roger.json: environments.prod.marathon.fetch[0].uri: expected a string, got null");
+	assert_refused(
+		HEAD
+		"\"environments\": {\"prod\": {\"marathon\": {\"fetch\": [{\"uri\": null}]}}}}",
+		"roger.json: environments.prod.marathon.fetch[0].uri: expected a string, got null");
 	/* null is no deletion in the base. */
-	assert_refused(HEAD "\"marathon\": {\"container\": {\"docker\": null}}}",
-		       "roger.json: marathon.container.docker: expected an object, got null");
+	assert_refused(
+		HEAD "\"marathon\": {\"container\": {\"docker\": null}}}",
+		"roger.json: marathon.container.docker: expected an object, got null");
 }
 END_TEST
 
 START_TEST(test_config_marathon_no_schema_check)
 {
-	static const char text[] =
-		HEAD "\"marathon\": {\"cmd\": \"x\", \"futureField\": {\"a\": 1},"
+	static const char text[] = HEAD
+		"\"marathon\": {\"cmd\": \"x\", \"futureField\": {\"a\": 1},"
 		" \"container\": {\"docker\": {\"image\": \"i\", \"newKnob\": true}}, \"instances\": 2}}";
-	static const char typed[] = HEAD "\"marathon\": {\"futureField\": 1, \"instances\": \"2\"}}";
+	static const char typed[] = HEAD
+		"\"marathon\": {\"futureField\": 1, \"instances\": \"2\"}}";
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_project *p = NULL;
 
-	ck_assert_int_eq(roger_project_parse(&p, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "roger.json: marathon: unknown Marathon app field 'futureField' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
-	ck_assert_int_eq(roger_project_parse_ext(&p, "roger.json", text, strlen(text),
-						 ROGER_PROJECT_NO_SCHEMA_CHECK, &err), 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(p->marathon, "instances")), 2);
+	ck_assert_int_eq(
+		roger_project_parse(&p, "roger.json", text, strlen(text), &err),
+		ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"roger.json: marathon: unknown Marathon app field 'futureField' (no Marathon from 1.4 to 1.10 has it; --no-schema-check lets a newer one through)");
+	ck_assert_int_eq(
+		roger_project_parse_ext(&p, "roger.json", text, strlen(text),
+					ROGER_PROJECT_NO_SCHEMA_CHECK, &err),
+		0);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(p->marathon, "instances")),
+		2);
 	roger_project_free(p);
 	p = NULL;
 	/* The fields the schema knows are still checked. */
-	ck_assert_int_eq(roger_project_parse_ext(&p, "roger.json", typed, strlen(typed),
-						 ROGER_PROJECT_NO_SCHEMA_CHECK, &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "roger.json: marathon.instances: expected an integer, got a string");
+	ck_assert_int_eq(
+		roger_project_parse_ext(&p, "roger.json", typed, strlen(typed),
+					ROGER_PROJECT_NO_SCHEMA_CHECK, &err),
+		ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"roger.json: marathon.instances: expected an integer, got a string");
 }
 END_TEST
 
@@ -382,7 +470,8 @@ static json_t *fixture_apps(const char *name)
 	json_error_t jerr;
 	json_t *doc, *apps;
 
-	snprintf(path, sizeof(path), "%s/fixtures/%s", src && *src ? src : "tests", name);
+	snprintf(path, sizeof(path), "%s/fixtures/%s",
+		 src && *src ? src : "tests", name);
 	doc = json_load_file(path, 0, &jerr);
 	ck_assert_msg(doc != NULL, "%s: %s", path, jerr.text);
 	if (json_object_get(doc, "apps"))
@@ -395,7 +484,8 @@ static json_t *fixture_apps(const char *name)
 	return apps;
 }
 
-/* Drop the members Marathon 1.4 writes as null (a definition leaves them out). */
+/* Drop the members Marathon 1.4 writes as null (a definition leaves them out).
+ */
 static void drop_nulls(json_t *v)
 {
 	const char *key;
@@ -404,7 +494,8 @@ static void drop_nulls(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach_safe(v, tmp, key, val) {
+		json_object_foreach_safe(v, tmp, key, val)
+		{
 			if (json_is_null(val))
 				json_object_del(v, key);
 			else
@@ -424,13 +515,17 @@ static void drop_nulls(json_t *v)
 START_TEST(test_config_marathon_fixtures_pass)
 {
 	static const char *const files[] = {
-		"marathon-get-app.json", "marathon-get-apps-1.5.json",
-		"marathon-get-apps-legacy-0.15.json", "marathon-post-app-201.json",
+		"marathon-get-app.json",
+		"marathon-get-apps-1.5.json",
+		"marathon-get-apps-legacy-0.15.json",
+		"marathon-post-app-201.json",
 	};
 	static const char *const reported[] = {
-		"id", "version", "versionInfo", "tasks", "tasksStaged",
-		"tasksRunning", "tasksHealthy", "tasksUnhealthy", "deployments",
-		"lastTaskFailure",
+		"id",           "version",
+		"versionInfo",  "tasks",
+		"tasksStaged",  "tasksRunning",
+		"tasksHealthy", "tasksUnhealthy",
+		"deployments",  "lastTaskFailure",
 	};
 
 	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
@@ -439,7 +534,8 @@ START_TEST(test_config_marathon_fixtures_pass)
 
 		ck_assert_uint_gt(json_array_size(apps), 0);
 		json_array_foreach(apps, i, app) {
-			json_t *doc = json_pack("{s:i, s:s, s:O}", "version", 1, "app", "x", "marathon", app);
+			json_t *doc = json_pack("{s:i, s:s, s:O}", "version", 1,
+						"app", "x", "marathon", app);
 			json_t *m = json_object_get(doc, "marathon");
 			struct roger_err err = ROGER_ERR_INIT;
 			struct roger_project *p = NULL;
@@ -448,12 +544,15 @@ START_TEST(test_config_marathon_fixtures_pass)
 
 			json_object_set_new(doc, "marathon", json_deep_copy(m));
 			m = json_object_get(doc, "marathon");
-			for (size_t k = 0; k < sizeof(reported) / sizeof(reported[0]); k++)
+			for (size_t k = 0;
+			     k < sizeof(reported) / sizeof(reported[0]); k++)
 				json_object_del(m, reported[k]);
 			drop_nulls(m);
 			text = json_dumps(doc, 0);
-			rc = roger_project_parse(&p, "roger.json", text, strlen(text), &err);
-			ck_assert_msg(rc == 0, "%s app %zu: %s", files[f], i, err.msg);
+			rc = roger_project_parse(&p, "roger.json", text,
+						 strlen(text), &err);
+			ck_assert_msg(rc == 0, "%s app %zu: %s", files[f], i,
+				      err.msg);
 			roger_project_free(p);
 			free(text);
 			json_decref(doc);
@@ -465,41 +564,52 @@ END_TEST
 
 START_TEST(test_config_required_and_version)
 {
-	assert_refused("{\"app\": \"x\"}", "roger.json: missing 'version': add \"version\": 1");
-	assert_refused("{\"version\": 1}",
-		       "roger.json: missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
-	assert_refused("{\"version\": 2, \"app\": \"x\"}",
-		       "roger.json: version: unsupported version 2: this roger reads version 1");
+	assert_refused("{\"app\": \"x\"}",
+		       "roger.json: missing 'version': add \"version\": 1");
+	assert_refused(
+		"{\"version\": 1}",
+		"roger.json: missing 'app': add \"app\": \"NAME\", the name of the app in Marathon");
+	assert_refused(
+		"{\"version\": 2, \"app\": \"x\"}",
+		"roger.json: version: unsupported version 2: this roger reads version 1");
 }
 END_TEST
 
 START_TEST(test_config_app_id_rules)
 {
-	assert_refused("{\"version\": 1, \"app\": \"Hello\"}",
-		       "roger.json: invalid app name 'Hello': segment 'Hello': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_refused("{\"version\": 1, \"app\": \"versions\", \"group\": \"/web\"}",
-		       "roger.json: invalid app name 'versions': the last segment must not be 'versions', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
-	assert_refused("{\"version\": 1, \"app\": \"x\", \"group\": \"/a/../b\"}",
-		       "roger.json: invalid group '/a/../b': segment '..': '.' and '..' are not allowed");
+	assert_refused(
+		"{\"version\": 1, \"app\": \"Hello\"}",
+		"roger.json: invalid app name 'Hello': segment 'Hello': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_refused(
+		"{\"version\": 1, \"app\": \"versions\", \"group\": \"/web\"}",
+		"roger.json: invalid app name 'versions': the last segment must not be 'versions', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_refused(
+		"{\"version\": 1, \"app\": \"x\", \"group\": \"/a/../b\"}",
+		"roger.json: invalid group '/a/../b': segment '..': '.' and '..' are not allowed");
 }
 END_TEST
 
 START_TEST(test_config_marathon_id_and_version_refused)
 {
-	assert_refused(HEAD "\"marathon\": {\"id\": \"/x\"}}",
-		       "roger.json: marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"id\": \"/y\"}}}}",
-		       "roger.json: environments.prod.marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
-	assert_refused(HEAD "\"marathon\": {\"version\": \"2024-01-01T00:00:00.000Z\"}}",
-		       "roger.json: marathon.version: must not be set: Marathon takes it as a rollback to that version");
+	assert_refused(
+		HEAD "\"marathon\": {\"id\": \"/x\"}}",
+		"roger.json: marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
+	assert_refused(
+		HEAD
+		"\"environments\": {\"prod\": {\"marathon\": {\"id\": \"/y\"}}}}",
+		"roger.json: environments.prod.marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"version\": \"2024-01-01T00:00:00.000Z\"}}",
+		"roger.json: marathon.version: must not be set: Marathon takes it as a rollback to that version");
 }
 END_TEST
-
 
 START_TEST(test_config_image_section)
 {
 	struct roger_project *p = parse_ok(
-		HEAD "\"image\": {\"base\": \"registry.example.com:5000/lib/debian:12\","
+		HEAD
+		"\"image\": {\"base\": \"registry.example.com:5000/lib/debian:12\","
 		" \"workdir\": \"/srv/app\", \"user\": \"1000:1000\","
 		" \"env\": {\"LANG\": \"C.UTF-8\", \"TZ\": \"UTC\"}, \"runtime\": \"MESOS\","
 		" \"platform\": \"linux/arm64/v8\", \"entrypoint\": [\"/bin/tini\", \"--\"],"
@@ -545,78 +655,117 @@ END_TEST
 
 START_TEST(test_config_image_refused)
 {
-	assert_refused(HEAD "\"image\": {}}",
-		       "roger.json: image: missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
-	assert_refused(HEAD "\"image\": {\"base\": \"Debian\"}}",
-		       "roger.json: image.base: invalid image reference 'Debian': invalid repository name 'library/Debian' (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/\"}}",
-		       "roger.json: image.workdir: invalid directory '/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/app/\"}}",
-		       "roger.json: image.workdir: invalid directory '/app/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"ucr\"}}",
-		       "roger.json: image.runtime: unknown runtime 'ucr', did you mean 'MESOS'?");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"rkt\"}}",
-		       "roger.json: image.runtime: unknown runtime 'rkt': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"platform\": \"linux/amd64/v1/x\"}}",
-		       "roger.json: image.platform: invalid platform 'linux/amd64/v1/x': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"platform\": \"Linux/amd64\"}}",
-		       "roger.json: image.platform: invalid platform 'Linux/amd64': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"env\": {\"A=B\": \"c\"}}}",
-		       "roger.json: image.env[\"A=B\"]: invalid variable name 'A=B': it must not be empty or hold '='");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"env\": {\"URL\": \"https://u:pw@h/\"}}}",
-		       "roger.json: image.env.URL: this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"cmd\": [\"a\", 1]}}",
-		       "roger.json: image.cmd[1]: expected a string, got an integer");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"user\": \"a b\"}}",
-		       "roger.json: image.user: invalid user 'a b': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\", \"password\": \"y\"}}",
-		       "roger.json: image.password: this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD");
+	assert_refused(
+		HEAD "\"image\": {}}",
+		"roger.json: image: missing 'base': the image to build on, such as \"debian:bookworm-slim\"");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"Debian\"}}",
+		"roger.json: image.base: invalid image reference 'Debian': invalid repository name 'library/Debian' (lower-case letters, digits and the separators '.', '_', '__', '-' between them, components joined by '/', at most 255)");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/\"}}",
+		"roger.json: image.workdir: invalid directory '/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"workdir\": \"/app/\"}}",
+		"roger.json: image.workdir: invalid directory '/app/': expected an absolute path below '/' without '.', '..', '//' or a final '/', such as \"/app\"");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"ucr\"}}",
+		"roger.json: image.runtime: unknown runtime 'ucr', did you mean 'MESOS'?");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"runtime\": \"rkt\"}}",
+		"roger.json: image.runtime: unknown runtime 'rkt': expected \"DOCKER\" (Mesos' Docker containerizer) or \"MESOS\" (the Mesos containerizer)");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\", \"platform\": \"linux/amd64/v1/x\"}}",
+		"roger.json: image.platform: invalid platform 'linux/amd64/v1/x': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\", \"platform\": \"Linux/amd64\"}}",
+		"roger.json: image.platform: invalid platform 'Linux/amd64': expected OS/ARCH or OS/ARCH/VARIANT, such as \"linux/amd64\" or \"linux/arm64/v8\"");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"env\": {\"A=B\": \"c\"}}}",
+		"roger.json: image.env[\"A=B\"]: invalid variable name 'A=B': it must not be empty or hold '='");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\", \"env\": {\"URL\": \"https://u:pw@h/\"}}}",
+		"roger.json: image.env.URL: this looks like a secret, and anyone who can pull the image reads its environment; set it in marathon.env with a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }}");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"cmd\": [\"a\", 1]}}",
+		"roger.json: image.cmd[1]: expected a string, got an integer");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"user\": \"a b\"}}",
+		"roger.json: image.user: invalid user 'a b': expected a name or number, optionally ':' and a group (\"1000\", \"app:app\")");
+	assert_refused(
+		HEAD "\"image\": {\"base\": \"x\", \"password\": \"y\"}}",
+		"roger.json: image.password: this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD");
 	/* roger renders the container of an image app */
-	assert_refused(HEAD "\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"type\": \"MESOS\"}}}",
-		       "roger.json: marathon.container.type: roger sets the container type of an app with an 'image' section; choose it with image.runtime");
-	assert_refused(HEAD "\"image\": {\"base\": \"x\"}, \"environments\": {\"p\": {\"marathon\": {\"container\": {\"docker\": {\"image\": \"y\"}}}}}}",
-		       "roger.json: environments.p.marathon.container.docker.image: roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"type\": \"MESOS\"}}}",
+		"roger.json: marathon.container.type: roger sets the container type of an app with an 'image' section; choose it with image.runtime");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\"}, \"environments\": {\"p\": {\"marathon\": {\"container\": {\"docker\": {\"image\": \"y\"}}}}}}",
+		"roger.json: environments.p.marathon.container.docker.image: roger sets the image of an app with an 'image' section; remove one of the two (an image built elsewhere needs no 'image' section)");
 	/* volumes and the like are the fragment's */
-	roger_project_free(parse_ok(HEAD "\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"volumes\": [], \"docker\": {\"forcePullImage\": true}}}}"));
+	roger_project_free(parse_ok(
+		HEAD
+		"\"image\": {\"base\": \"x\"}, \"marathon\": {\"container\": {\"volumes\": [], \"docker\": {\"forcePullImage\": true}}}}"));
 }
 END_TEST
 
 START_TEST(test_config_environment_names)
 {
-	assert_refused(HEAD "\"environments\": {\"my env\": {}}}",
-		       "roger.json: environments[\"my env\"]: invalid environment name 'my env': use letters, digits, '-', '_' and '.'");
+	assert_refused(
+		HEAD "\"environments\": {\"my env\": {}}}",
+		"roger.json: environments[\"my env\"]: invalid environment name 'my env': use letters, digits, '-', '_' and '.'");
 }
 END_TEST
 
-#define CREDENTIAL_MSG "this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD"
-#define ENV_SECRET_MSG "this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>"
+#define CREDENTIAL_MSG \
+	"this looks like a credential, and roger.json is committed with the code; put credentials in the user config (~/.config/roger/config.json) or in ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD"
+#define ENV_SECRET_MSG \
+	"this looks like a secret, and roger.json is committed with the code; use a Marathon secret {\"secret\": \"NAME\"} or a {{ variable }} set with --var or ROGER_VAR_<name>"
 
 START_TEST(test_config_secrets_refused)
 {
-	assert_refused(HEAD "\"password\": \"hunter2\"}", "roger.json: password: " CREDENTIAL_MSG);
-	assert_refused(HEAD "\"token\": \"abc\"}", "roger.json: token: " CREDENTIAL_MSG);
-	assert_refused(HEAD "\"build\": {\"auth\": {}}}", "roger.json: build.auth: " CREDENTIAL_MSG);
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"credentials\": \"x\"}}}",
-		       "roger.json: environments.prod.credentials: " CREDENTIAL_MSG);
-	assert_refused(HEAD "\"marathon\": {\"env\": {\"DB_PASSWORD\": \"hunter2\"}}}",
-		       "roger.json: marathon.env.DB_PASSWORD: " ENV_SECRET_MSG);
-	assert_refused(HEAD "\"environments\": {\"prod\": {\"marathon\": {\"env\": {\"STRIPE_API_KEY\": \"sk_live_x\"}}}}}",
-		       "roger.json: environments.prod.marathon.env.STRIPE_API_KEY: " ENV_SECRET_MSG);
-	assert_refused(HEAD "\"marathon\": {\"env\": {\"githubToken\": \"ghp_x\"}}}",
+	assert_refused(HEAD "\"password\": \"hunter2\"}",
+		       "roger.json: password: " CREDENTIAL_MSG);
+	assert_refused(HEAD "\"token\": \"abc\"}",
+		       "roger.json: token: " CREDENTIAL_MSG);
+	assert_refused(HEAD "\"build\": {\"auth\": {}}}",
+		       "roger.json: build.auth: " CREDENTIAL_MSG);
+	assert_refused(
+		HEAD "\"environments\": {\"prod\": {\"credentials\": \"x\"}}}",
+		"roger.json: environments.prod.credentials: " CREDENTIAL_MSG);
+	assert_refused(
+		HEAD "\"marathon\": {\"env\": {\"DB_PASSWORD\": \"hunter2\"}}}",
+		"roger.json: marathon.env.DB_PASSWORD: " ENV_SECRET_MSG);
+	assert_refused(
+		HEAD
+		"\"environments\": {\"prod\": {\"marathon\": {\"env\": {\"STRIPE_API_KEY\": \"sk_live_x\"}}}}}",
+		"roger.json: environments.prod.marathon.env.STRIPE_API_KEY: " ENV_SECRET_MSG);
+	assert_refused(HEAD
+		       "\"marathon\": {\"env\": {\"githubToken\": \"ghp_x\"}}}",
 		       "roger.json: marathon.env.githubToken: " ENV_SECRET_MSG);
-	assert_refused(HEAD "\"marathon\": {\"env\": {\"DATABASE_URL\": \"postgres://app:hunter2@db/app\"}}}",
-		       "roger.json: marathon.env.DATABASE_URL: the URL holds a password, and roger.json is committed with the code; write the password as a {{ variable }} set with --var or ROGER_VAR_<name>, or use a Marathon secret {\"secret\": \"NAME\"}");
-	assert_refused(HEAD "\"vars\": {\"db_password\": \"x\"}}",
-		       "roger.json: vars.db_password: this looks like a secret, and roger.json is committed with the code; pass it with --var db_password=VALUE or ROGER_VAR_db_password");
-	assert_refused(HEAD "\"marathon\": {\"env\": {\"DB_PASSWORD\": {\"secret\": 1}}}}",
-		       "roger.json: marathon.env.DB_PASSWORD.secret: expected a string, got an integer");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"env\": {\"DATABASE_URL\": \"postgres://app:hunter2@db/app\"}}}",
+		"roger.json: marathon.env.DATABASE_URL: the URL holds a password, and roger.json is committed with the code; write the password as a {{ variable }} set with --var or ROGER_VAR_<name>, or use a Marathon secret {\"secret\": \"NAME\"}");
+	assert_refused(
+		HEAD "\"vars\": {\"db_password\": \"x\"}}",
+		"roger.json: vars.db_password: this looks like a secret, and roger.json is committed with the code; pass it with --var db_password=VALUE or ROGER_VAR_db_password");
+	assert_refused(
+		HEAD
+		"\"marathon\": {\"env\": {\"DB_PASSWORD\": {\"secret\": 1}}}}",
+		"roger.json: marathon.env.DB_PASSWORD.secret: expected a string, got an integer");
 }
 END_TEST
 
 START_TEST(test_config_secret_references_accepted)
 {
 	struct roger_project *p = parse_ok(
-		HEAD "\"marathon\": {\"env\": {"
+		HEAD
+		"\"marathon\": {\"env\": {"
 		"\"DB_PASSWORD\": {\"secret\": \"db-password\"},"
 		"\"API_TOKEN\": \"{{ api_token }}\","
 		"\"SESSION_SECRET\": \"prefix-{{session}}\","
@@ -653,11 +802,11 @@ END_TEST
 
 /* ---- environments and variables --------------------------------------------- */
 
-#define ENVS_PROJECT \
-	"{\"version\": 1, \"app\": \"hello\", \"vars\": {\"domain\": \"example.com\", \"region\": \"eu\"}," \
-	" \"marathon\": {\"cmd\": \"run {{ domain }} {{ color }}\", \"instances\": 1, \"env\": {\"A\": \"1\", \"B\": \"2\"}}," \
-	" \"environments\": {" \
-	"  \"staging\": {\"target\": \"staging\", \"marathon\": {\"instances\": 2}}," \
+#define ENVS_PROJECT                                                                                                                                        \
+	"{\"version\": 1, \"app\": \"hello\", \"vars\": {\"domain\": \"example.com\", \"region\": \"eu\"},"                                                 \
+	" \"marathon\": {\"cmd\": \"run {{ domain }} {{ color }}\", \"instances\": 1, \"env\": {\"A\": \"1\", \"B\": \"2\"}},"                              \
+	" \"environments\": {"                                                                                                                              \
+	"  \"staging\": {\"target\": \"staging\", \"marathon\": {\"instances\": 2}},"                                                                       \
 	"  \"production\": {\"target\": \"prod\", \"marathon\": {\"instances\": 6, \"env\": {\"A\": null}}, \"vars\": {\"domain\": \"prod.example.com\"}}," \
 	"  \"plain\": {}}}"
 
@@ -669,17 +818,24 @@ START_TEST(test_config_environment_merge_and_target)
 	const char *target = "unset";
 	char *s;
 
-	ck_assert_int_eq(roger_project_environment(p, "production", &m, &target, &err), 0);
+	ck_assert_int_eq(
+		roger_project_environment(p, "production", &m, &target, &err),
+		0);
 	ck_assert_str_eq(target, "prod");
 	s = json_dumps(m, JSON_COMPACT);
-	ck_assert_str_eq(s, "{\"cmd\":\"run {{ domain }} {{ color }}\",\"instances\":6,\"env\":{\"B\":\"2\"}}");
+	ck_assert_str_eq(
+		s,
+		"{\"cmd\":\"run {{ domain }} {{ color }}\",\"instances\":6,\"env\":{\"B\":\"2\"}}");
 	free(s);
 	json_decref(m);
-	ck_assert_int_eq(roger_project_environment(p, NULL, &m, &target, &err), 0);
+	ck_assert_int_eq(roger_project_environment(p, NULL, &m, &target, &err),
+			 0);
 	ck_assert_ptr_null(target);
-	ck_assert_int_eq(json_integer_value(json_object_get(m, "instances")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "instances")),
+			 1);
 	json_decref(m);
-	ck_assert_int_eq(roger_project_environment(p, "plain", NULL, &target, &err), 0);
+	ck_assert_int_eq(
+		roger_project_environment(p, "plain", NULL, &target, &err), 0);
 	ck_assert_ptr_null(target);
 	roger_project_free(p);
 }
@@ -688,7 +844,8 @@ END_TEST
 START_TEST(test_config_environment_app_and_group)
 {
 	struct roger_project *p = parse_ok(
-		HEAD "\"group\": \"/web\", \"environments\": {"
+		HEAD
+		"\"group\": \"/web\", \"environments\": {"
 		" \"staging\": {\"app\": \"hello-staging\", \"target\": \"prod\"},"
 		" \"qa\": {\"group\": \"/qa/team\"}, \"prod\": {}}}");
 	struct roger_project_app a;
@@ -704,8 +861,11 @@ START_TEST(test_config_environment_app_and_group)
 	ck_assert_str_eq(a.id, "/web/hello");
 	ck_assert_int_eq(roger_project_app(&a, p, NULL, &err), 0);
 	ck_assert_str_eq(a.id, "/web/hello");
-	ck_assert_int_eq(roger_project_app(&a, p, "prdo", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "unknown environment 'prdo' in roger.json, did you mean 'prod'?");
+	ck_assert_int_eq(roger_project_app(&a, p, "prdo", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"unknown environment 'prdo' in roger.json, did you mean 'prod'?");
 	/* Selecting an environment makes its app the project's. */
 	ck_assert_str_eq(p->id, "/web/hello");
 	ck_assert_int_eq(roger_project_select_env(p, "staging", &err), 0);
@@ -715,14 +875,19 @@ START_TEST(test_config_environment_app_and_group)
 	ck_assert_str_eq(p->id, "/web/hello");
 	roger_project_free(p);
 	/* Their ids follow Marathon's rules like the base's. */
-	assert_refused(HEAD "\"environments\": {\"staging\": {\"app\": \"Hello_Staging\"}}}",
-		       "roger.json: environments.staging: invalid app name 'Hello_Staging': segment 'Hello_Staging': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_refused(HEAD "\"environments\": {\"qa\": {\"group\": \"/qa/../x\"}}}",
-		       "roger.json: environments.qa: invalid group '/qa/../x': segment '..': '.' and '..' are not allowed");
-	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": \"tasks\"}}}",
-		       "roger.json: environments.qa: invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
-	assert_refused(HEAD "\"environments\": {\"qa\": {\"app\": 1}}}",
-		       "roger.json: environments.qa.app: expected a string, got an integer");
+	assert_refused(
+		HEAD
+		"\"environments\": {\"staging\": {\"app\": \"Hello_Staging\"}}}",
+		"roger.json: environments.staging: invalid app name 'Hello_Staging': segment 'Hello_Staging': 'H' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_refused(
+		HEAD "\"environments\": {\"qa\": {\"group\": \"/qa/../x\"}}}",
+		"roger.json: environments.qa: invalid group '/qa/../x': segment '..': '.' and '..' are not allowed");
+	assert_refused(
+		HEAD "\"environments\": {\"qa\": {\"app\": \"tasks\"}}}",
+		"roger.json: environments.qa: invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_refused(
+		HEAD "\"environments\": {\"qa\": {\"app\": 1}}}",
+		"roger.json: environments.qa.app: expected a string, got an integer");
 }
 END_TEST
 
@@ -732,17 +897,27 @@ START_TEST(test_config_unknown_environment_suggests)
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *m = NULL;
 
-	ck_assert_int_eq(roger_project_environment(p, "prodution", &m, NULL, &err), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_project_environment(p, "prodution", &m, NULL, &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_null(m);
-	ck_assert_str_eq(err.msg, "unknown environment 'prodution' in roger.json, did you mean 'production'?");
-	ck_assert_int_eq(roger_project_check_env(p, "zzz", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "unknown environment 'zzz' in roger.json (it defines: staging, ...)");
+	ck_assert_str_eq(
+		err.msg,
+		"unknown environment 'prodution' in roger.json, did you mean 'production'?");
+	ck_assert_int_eq(roger_project_check_env(p, "zzz", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"unknown environment 'zzz' in roger.json (it defines: staging, ...)");
 	ck_assert_int_eq(roger_project_check_env(p, NULL, &err), 0);
 	roger_project_free(p);
 
 	p = parse_ok("{\"version\": 1, \"app\": \"x\"}");
-	ck_assert_int_eq(roger_project_check_env(p, "prod", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "unknown environment 'prod': roger.json defines no environments");
+	ck_assert_int_eq(roger_project_check_env(p, "prod", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"unknown environment 'prod': roger.json defines no environments");
 	roger_project_free(p);
 }
 END_TEST
@@ -775,8 +950,10 @@ START_TEST(test_config_vars_precedence)
 {
 	struct roger_project *p = parse_ok(ENVS_PROJECT);
 	struct roger_err err = ROGER_ERR_INIT;
-	const struct roger_var builtins[] = { { "app", "hello" }, { "env", "production" } };
-	const struct roger_var cli[] = { { "region", "us" }, { "region", "ap" } };
+	const struct roger_var builtins[] = { { "app", "hello" },
+					      { "env", "production" } };
+	const struct roger_var cli[] = { { "region", "us" },
+					 { "region", "ap" } };
 	struct roger_var *vars = NULL;
 	json_t *m = NULL, *out = NULL;
 	size_t n = 0;
@@ -784,22 +961,30 @@ START_TEST(test_config_vars_precedence)
 	set_env("ROGER_VAR_color", "blue");
 	set_env("ROGER_VAR_region", "from-env");
 	set_env("ROGER_VAR_unused", "x");
-	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, "production", builtins, 2, cli, 2, &err), 0);
-	/* builtins, then --var (last wins), then ROGER_VAR_, then the environment's vars, then the top-level vars. */
+	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, "production",
+					    builtins, 2, cli, 2, &err),
+			 0);
+	/* builtins, then --var (last wins), then ROGER_VAR_, then the
+	 * environment's vars, then the top-level vars. */
 	ck_assert_str_eq(lookup(vars, n, "app"), "hello");
 	ck_assert_str_eq(lookup(vars, n, "region"), "ap");
 	ck_assert_str_eq(lookup(vars, n, "color"), "blue");
 	ck_assert_str_eq(lookup(vars, n, "domain"), "prod.example.com");
 	ck_assert_ptr_null(lookup(vars, n, "unused"));
-	ck_assert_int_eq(roger_project_environment(p, "production", &m, NULL, &err), 0);
-	ck_assert_int_eq(roger_spec_expand(&out, m, vars, n, "marathon", &err), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(out, "cmd")), "run prod.example.com blue");
+	ck_assert_int_eq(
+		roger_project_environment(p, "production", &m, NULL, &err), 0);
+	ck_assert_int_eq(roger_spec_expand(&out, m, vars, n, "marathon", &err),
+			 0);
+	ck_assert_str_eq(json_string_value(json_object_get(out, "cmd")),
+			 "run prod.example.com blue");
 	json_decref(out);
 	json_decref(m);
 	free(vars);
 
 	/* Without the environment, the top-level vars apply. */
-	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, builtins, 2, NULL, 0, &err), 0);
+	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, builtins,
+					    2, NULL, 0, &err),
+			 0);
 	ck_assert_str_eq(lookup(vars, n, "domain"), "example.com");
 	ck_assert_str_eq(lookup(vars, n, "region"), "eu");
 	free(vars);
@@ -816,17 +1001,29 @@ START_TEST(test_config_vars_refuse_bad_cli_vars)
 	struct roger_var *vars = NULL;
 	size_t n = 0;
 
-	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, NULL, 0, builtin, 1, &err), ROGER_EUSAGE);
-	ck_assert_str_eq(err.msg, "invalid --var 'commit': it is a built-in variable and cannot be set");
-	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, NULL, 0, bad, 1, &err), ROGER_EUSAGE);
-	ck_assert_str_eq(err.msg, "invalid --var name 'a-b': use letters, digits and '_', not starting with a digit");
-	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, "nope", NULL, 0, NULL, 0, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, NULL, 0,
+					    builtin, 1, &err),
+			 ROGER_EUSAGE);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid --var 'commit': it is a built-in variable and cannot be set");
+	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, NULL, NULL, 0,
+					    bad, 1, &err),
+			 ROGER_EUSAGE);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid --var name 'a-b': use letters, digits and '_', not starting with a digit");
+	ck_assert_int_eq(roger_project_vars(&vars, &n, ctx, p, "nope", NULL, 0,
+					    NULL, 0, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(vars);
 	roger_project_free(p);
-	assert_refused(HEAD "\"vars\": {\"commit\": \"x\"}}",
-		       "roger.json: vars.commit: 'commit' is a built-in variable and cannot be set");
-	assert_refused(HEAD "\"vars\": {\"a-b\": \"x\"}}",
-		       "roger.json: vars.a-b: invalid variable name 'a-b': use letters, digits and '_', not starting with a digit");
+	assert_refused(
+		HEAD "\"vars\": {\"commit\": \"x\"}}",
+		"roger.json: vars.commit: 'commit' is a built-in variable and cannot be set");
+	assert_refused(
+		HEAD "\"vars\": {\"a-b\": \"x\"}}",
+		"roger.json: vars.a-b: invalid variable name 'a-b': use letters, digits and '_', not starting with a digit");
 }
 END_TEST
 
@@ -841,7 +1038,8 @@ START_TEST(test_config_load_from_root)
 
 	make_repo("repo");
 	write_file("repo/roger.json", SIMPLE, 0644);
-	ck_assert_msg(roger_project_load(&p, ctx, T("repo"), &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_project_load(&p, ctx, T("repo"), &err) == 0, "%s",
+		      err.msg);
 	ck_assert_str_eq(p->path, T("repo/roger.json"));
 	ck_assert_str_eq(p->dir, T("repo"));
 	ck_assert_str_eq(p->workdir, T("repo"));
@@ -858,10 +1056,13 @@ START_TEST(test_config_load_walks_up_to_the_project)
 	struct roger_project *p = NULL;
 
 	make_repo("repo");
-	write_file("repo/roger.json", "{\"version\": 1, \"app\": \"root\"}", 0644);
+	write_file("repo/roger.json", "{\"version\": 1, \"app\": \"root\"}",
+		   0644);
 	write_file("repo/apps/web/roger.json", SIMPLE, 0644);
 	write_file("repo/apps/web/src/deep/x.js", "", 0644);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/apps/web/src/deep"), &err), 0);
+	ck_assert_int_eq(
+		roger_project_load(&p, ctx, T("repo/apps/web/src/deep"), &err),
+		0);
 	ck_assert_str_eq(p->dir, T("repo/apps/web"));
 	ck_assert_str_eq(p->workdir, T("repo"));
 	ck_assert_str_eq(p->subdir, "apps/web");
@@ -886,13 +1087,19 @@ START_TEST(test_config_load_stops_at_the_work_tree)
 	write_file("roger.json", SIMPLE, 0644);
 	make_repo("repo");
 	write_file("repo/sub/x", "", 0644);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/sub"), &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/sub"), &err),
+			 ROGER_ENOTFOUND);
 	ck_assert_ptr_null(p);
-	snprintf(want, sizeof(want), "no roger.json in '%s' or above it up to the work tree root '%s'; run 'roger init' to create one",
-		 T("repo/sub"), T("repo"));
+	snprintf(
+		want, sizeof(want),
+		"no roger.json in '%s' or above it up to the work tree root '%s'; run 'roger init' to create one",
+		T("repo/sub"), T("repo"));
 	ck_assert_str_eq(err.msg, want);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo"), &err), ROGER_ENOTFOUND);
-	snprintf(want, sizeof(want), "no roger.json in '%s'; run 'roger init' to create one", T("repo"));
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo"), &err),
+			 ROGER_ENOTFOUND);
+	snprintf(want, sizeof(want),
+		 "no roger.json in '%s'; run 'roger init' to create one",
+		 T("repo"));
 	ck_assert_str_eq(err.msg, want);
 }
 END_TEST
@@ -906,19 +1113,26 @@ START_TEST(test_config_load_outside_git)
 	write_file("plain/roger.json", SIMPLE, 0644);
 	{
 		git_buf found = { 0 };
-		int inside = git_repository_discover(&found, tmpdir, 0, NULL) == 0;
+		int inside =
+			git_repository_discover(&found, tmpdir, 0, NULL) == 0;
 
 		git_buf_dispose(&found);
 		if (inside) {
-			fprintf(stderr, "skipping %s: the temporary directory %s is inside a git repository\n",
+			fprintf(stderr,
+				"skipping %s: the temporary directory %s is inside a git repository\n",
 				__func__, tmpdir);
 			return;
 		}
 	}
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("plain"), &err), ROGER_ENOTFOUND);
-	snprintf(want, sizeof(want), "'%s' is not inside a git work tree; run 'git init' first, roger deploys commits", T("plain"));
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("plain"), &err),
+			 ROGER_ENOTFOUND);
+	snprintf(
+		want, sizeof(want),
+		"'%s' is not inside a git work tree; run 'git init' first, roger deploys commits",
+		T("plain"));
 	ck_assert_str_eq(err.msg, want);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("missing"), &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("missing"), &err),
+			 ROGER_ENOTFOUND);
 	ck_assert(strstr(err.msg, "cannot use directory") != NULL);
 }
 END_TEST
@@ -929,14 +1143,18 @@ START_TEST(test_config_load_errors_name_the_file)
 	struct roger_project *p = NULL;
 
 	make_repo("repo");
-	write_file("repo/roger.json", "{\n  \"version\": 1,\n  \"app\": \"x\",\n  \"mem\": 5\n}\n", 0644);
+	write_file("repo/roger.json",
+		   "{\n  \"version\": 1,\n  \"app\": \"x\",\n  \"mem\": 5\n}\n",
+		   0644);
 	write_file("repo/a/b", "", 0644);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/a"), &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/a"), &err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "../roger.json: unknown key 'mem'");
 	/* A directory where the file should be: unreadable, and invalid. */
 	make_repo("repo2");
 	ck_assert_int_eq(roger_fs_mkdirs(T("repo2/roger.json"), 0755, NULL), 0);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo2"), &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo2"), &err),
+			 ROGER_EINVALID);
 	ck_assert(strstr(err.msg, "roger.json") != NULL);
 	ck_assert(strstr(err.msg, "Is a directory") != NULL);
 }
@@ -950,7 +1168,8 @@ START_TEST(test_config_load_non_utf8_directory)
 	make_repo("repo");
 	write_file("repo/caf\xe9/roger.json", SIMPLE, 0644);
 	write_file("repo/caf\xe9/\xff\xfe.txt", "x", 0644);
-	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/caf\xe9"), &err), 0);
+	ck_assert_int_eq(roger_project_load(&p, ctx, T("repo/caf\xe9"), &err),
+			 0);
 	ck_assert_str_eq(p->subdir, "caf\xe9");
 	roger_project_free(p);
 }
@@ -967,7 +1186,8 @@ static struct roger_user_config *load_uc(const char *text)
 
 	if (text)
 		write_file(UC, text, 0600);
-	ck_assert_msg(roger_user_config_load(&uc, ctx, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_user_config_load(&uc, ctx, NULL, &err) == 0, "%s",
+		      err.msg);
 	return uc;
 }
 
@@ -978,7 +1198,8 @@ static void assert_uc_refused(const char *text, const char *msg)
 	char want[2 * PATH_MAX];
 
 	write_file(UC, text, 0600);
-	ck_assert_int_eq(roger_user_config_load(&uc, ctx, NULL, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_user_config_load(&uc, ctx, NULL, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(uc);
 	snprintf(want, sizeof(want), "%s%s", T(UC), msg);
 	ck_assert_str_eq(err.msg, want);
@@ -995,7 +1216,7 @@ START_TEST(test_config_user_config_missing_is_empty)
 	ck_assert_ptr_null(uc->default_target);
 	ck_assert_int_eq(uc->local_port, ROGER_LOCAL_PORT);
 	ck_assert_str_eq(uc->local_state_dir, T("state/roger/local"));
-	ck_assert(uc->local_max_extract_bytes == 0);   /* unset: the default */
+	ck_assert(uc->local_max_extract_bytes == 0); /* unset: the default */
 	ck_assert(uc->local_max_extract_entries == 0);
 	ck_assert_int_eq(roger_user_config_target_names(uc, &names, &n), 0);
 	ck_assert_uint_eq(n, 1);
@@ -1043,51 +1264,70 @@ START_TEST(test_config_user_config_extract_caps)
 	ck_assert(uc->local_max_extract_bytes == (uint64_t)512 << 20);
 	ck_assert(uc->local_max_extract_entries == 5000);
 	roger_user_config_free(uc);
-	uc = load_uc("{\"local\": {\"max_extract_bytes\": 1000, \"max_extract_entries\": 0}}");
+	uc = load_uc(
+		"{\"local\": {\"max_extract_bytes\": 1000, \"max_extract_entries\": 0}}");
 	ck_assert(uc->local_max_extract_bytes == 1000);
 	ck_assert(uc->local_max_extract_entries == UINT64_MAX); /* 0: no cap */
 	roger_user_config_free(uc);
-	assert_uc_refused("{\"local\": {\"max_extract_bytes\": \"4GB\"}}",
-			  ": local.max_extract_bytes: invalid size '4GB': expected bytes, or a number with K, M, G or T");
-	assert_uc_refused("{\"local\": {\"max_extract_bytes\": -1}}",
-			  ": local.max_extract_bytes: expected an integer >= 0, got -1");
-	assert_uc_refused("{\"local\": {\"max_extract_entries\": \"10\"}}",
-			  ": local.max_extract_entries: expected an integer, got a string");
-	assert_uc_refused("{\"local\": {\"max_extract\": 1}}",
-			  ": local: unknown key 'max_extract', did you mean 'max_extract_bytes'?");
+	assert_uc_refused(
+		"{\"local\": {\"max_extract_bytes\": \"4GB\"}}",
+		": local.max_extract_bytes: invalid size '4GB': expected bytes, or a number with K, M, G or T");
+	assert_uc_refused(
+		"{\"local\": {\"max_extract_bytes\": -1}}",
+		": local.max_extract_bytes: expected an integer >= 0, got -1");
+	assert_uc_refused(
+		"{\"local\": {\"max_extract_entries\": \"10\"}}",
+		": local.max_extract_entries: expected an integer, got a string");
+	assert_uc_refused(
+		"{\"local\": {\"max_extract\": 1}}",
+		": local: unknown key 'max_extract', did you mean 'max_extract_bytes'?");
 }
 END_TEST
 
 START_TEST(test_config_user_config_errors)
 {
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://m\",}}}",
-			  ":1:46: string or '}' expected near '}'");
-	assert_uc_refused("{\"default_taget\": \"x\"}",
-			  ": unknown key 'default_taget', did you mean 'default_target'?");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"protcted\": true}}}",
-			  ": targets.prod: unknown key 'protcted', did you mean 'protected'?");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": 5}}}",
-			  ": targets.prod.marathon: expected an array or a string, got an integer");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": []}}}",
-			  ": targets.prod.marathon: expected at least one element");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": [\"http://a\", \"ftp://b\"]}}}",
-			  ": targets.prod.marathon[1]: invalid URL 'ftp://b': expected an http:// or https:// URL");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://\"}}}",
-			  ": targets.prod.marathon: invalid URL 'http://': the host is missing");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"artifacts\": \"s3://b/\"}}}",
-			  ": targets.prod.artifacts: invalid URL 's3://b/': expected an http://, https:// or file:// URL");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://m?x=1\"}}}",
-			  ": targets.prod.marathon: invalid URL 'http://m?x=1': a base URL takes no query or fragment ('?')");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"mesos\": \"http://m\"}}}",
-			  ": targets.prod: missing 'marathon': the Marathon URL, or a list of them");
-	assert_uc_refused("{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"protected\": \"yes\"}}}",
-			  ": targets.prod.protected: expected a boolean, got a string");
-	assert_uc_refused("{\"targets\": {\"local\": {\"marathon\": \"http://m\"}}}",
-			  ": targets.local: 'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
-	assert_uc_refused("{\"default_target\": \"prdo\", \"targets\": {\"prod\": {\"marathon\": \"http://m\"}}}",
-			  ": default_target: unknown target 'prdo', did you mean 'prod'?");
-	assert_uc_refused("{\"local\": {\"port\": 70000}}",
-			  ": local.port: expected an integer <= 65535, got 70000");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://m\",}}}",
+		":1:46: string or '}' expected near '}'");
+	assert_uc_refused(
+		"{\"default_taget\": \"x\"}",
+		": unknown key 'default_taget', did you mean 'default_target'?");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"protcted\": true}}}",
+		": targets.prod: unknown key 'protcted', did you mean 'protected'?");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": 5}}}",
+		": targets.prod.marathon: expected an array or a string, got an integer");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": []}}}",
+		": targets.prod.marathon: expected at least one element");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": [\"http://a\", \"ftp://b\"]}}}",
+		": targets.prod.marathon[1]: invalid URL 'ftp://b': expected an http:// or https:// URL");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://\"}}}",
+		": targets.prod.marathon: invalid URL 'http://': the host is missing");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"artifacts\": \"s3://b/\"}}}",
+		": targets.prod.artifacts: invalid URL 's3://b/': expected an http://, https:// or file:// URL");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://m?x=1\"}}}",
+		": targets.prod.marathon: invalid URL 'http://m?x=1': a base URL takes no query or fragment ('?')");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"mesos\": \"http://m\"}}}",
+		": targets.prod: missing 'marathon': the Marathon URL, or a list of them");
+	assert_uc_refused(
+		"{\"targets\": {\"prod\": {\"marathon\": \"http://m\", \"protected\": \"yes\"}}}",
+		": targets.prod.protected: expected a boolean, got a string");
+	assert_uc_refused(
+		"{\"targets\": {\"local\": {\"marathon\": \"http://m\"}}}",
+		": targets.local: 'local' is the built-in target of roger local; set its port and state directory under the top-level 'local'");
+	assert_uc_refused(
+		"{\"default_target\": \"prdo\", \"targets\": {\"prod\": {\"marathon\": \"http://m\"}}}",
+		": default_target: unknown target 'prdo', did you mean 'prod'?");
+	assert_uc_refused(
+		"{\"local\": {\"port\": 70000}}",
+		": local.port: expected an integer <= 65535, got 70000");
 	assert_uc_refused("{\"local\": {\"prot\": 1}}",
 			  ": local: unknown key 'prot', did you mean 'port'?");
 }
@@ -1095,24 +1335,33 @@ END_TEST
 
 START_TEST(test_config_user_config_auth_forms_checked)
 {
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"u\"}}}}",
-			  ": targets.p.auth: HTTP Basic authentication needs both 'user' and 'password_env'");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token_env\": \"T\", \"user\": \"u\"}}}}",
-			  ": targets.p.auth: 'token_env' and 'user' are two different forms; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {}}}}",
-			  ": targets.p.auth: empty; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}, or leave 'auth' out");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"u\", \"password\": \"x\"}}}}",
-			  ": targets.p.auth.password: roger does not read literal secrets from its configuration; name an environment variable with 'password_env'");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token\": \"x\"}}}}",
-			  ": targets.p.auth.token: roger does not read literal secrets from its configuration; name an environment variable with 'token_env' or a file with 'token_file'");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token_env\": \"A-B\"}}}}",
-			  ": targets.p.auth.token_env: invalid environment variable name 'A-B'");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"netrc_file\": \"x\"}}}}",
-			  ": targets.p.auth: 'netrc_file' needs \"netrc\": true");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"a:b\", \"password_env\": \"P\"}}}}",
-			  ": targets.p.auth.user: a user name must not contain ':'");
-	assert_uc_refused("{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"tokn_env\": \"T\"}}}}",
-			  ": targets.p.auth: unknown key 'tokn_env', did you mean 'token_env'?");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"u\"}}}}",
+		": targets.p.auth: HTTP Basic authentication needs both 'user' and 'password_env'");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token_env\": \"T\", \"user\": \"u\"}}}}",
+		": targets.p.auth: 'token_env' and 'user' are two different forms; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {}}}}",
+		": targets.p.auth: empty; use one of {\"user\", \"password_env\"}, {\"token_env\"}, {\"token_file\"} or {\"netrc\": true}, or leave 'auth' out");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"u\", \"password\": \"x\"}}}}",
+		": targets.p.auth.password: roger does not read literal secrets from its configuration; name an environment variable with 'password_env'");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token\": \"x\"}}}}",
+		": targets.p.auth.token: roger does not read literal secrets from its configuration; name an environment variable with 'token_env' or a file with 'token_file'");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"token_env\": \"A-B\"}}}}",
+		": targets.p.auth.token_env: invalid environment variable name 'A-B'");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"netrc_file\": \"x\"}}}}",
+		": targets.p.auth: 'netrc_file' needs \"netrc\": true");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"user\": \"a:b\", \"password_env\": \"P\"}}}}",
+		": targets.p.auth.user: a user name must not contain ':'");
+	assert_uc_refused(
+		"{\"targets\": {\"p\": {\"marathon\": \"http://m\", \"auth\": {\"tokn_env\": \"T\"}}}}",
+		": targets.p.auth: unknown key 'tokn_env', did you mean 'token_env'?");
 }
 END_TEST
 
@@ -1123,7 +1372,8 @@ START_TEST(test_config_user_config_unreadable)
 
 	/* A directory where the file should be cannot be read, even by root. */
 	ck_assert_int_eq(roger_fs_mkdirs(T(UC), 0755, NULL), 0);
-	ck_assert_int_eq(roger_user_config_load(&uc, ctx, NULL, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_user_config_load(&uc, ctx, NULL, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(uc);
 	ck_assert(strstr(err.msg, T(UC)) != NULL);
 	ck_assert(strstr(err.msg, "Is a directory") != NULL);
@@ -1132,10 +1382,10 @@ END_TEST
 
 /* ---- target resolution ------------------------------------------------------- */
 
-#define TARGETS \
-	"{\"default_target\": \"staging\", \"local\": {\"port\": 9999}, \"targets\": {" \
-	" \"staging\": {\"marathon\": \"http://staging:8080/\"}," \
-	" \"prod\": {\"marathon\": [\"https://m1:8080\", \"https://m2:8080//\"], \"mesos\": \"https://mesos:5050/\"," \
+#define TARGETS                                                                                                               \
+	"{\"default_target\": \"staging\", \"local\": {\"port\": 9999}, \"targets\": {"                                       \
+	" \"staging\": {\"marathon\": \"http://staging:8080/\"},"                                                             \
+	" \"prod\": {\"marathon\": [\"https://m1:8080\", \"https://m2:8080//\"], \"mesos\": \"https://mesos:5050/\","         \
 	"   \"artifacts\": \"https://a.example.com/roger\", \"auth\": {\"token_env\": \"DCOS_TOKEN\"}, \"protected\": true}," \
 	" \"ci\": {\"marathon\": \"http://ci:8080\"}}}"
 
@@ -1145,8 +1395,9 @@ static struct roger_target *resolve(const struct roger_user_config *uc,
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_target *t = NULL;
 
-	ck_assert_msg(roger_target_resolve(&t, ctx, uc, flag, env_target, &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(
+		roger_target_resolve(&t, ctx, uc, flag, env_target, &err) == 0,
+		"%s", err.msg);
 	return t;
 }
 
@@ -1157,7 +1408,9 @@ static void assert_resolve_fails(const struct roger_user_config *uc,
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_target *t = NULL;
 
-	ck_assert_int_eq(roger_target_resolve(&t, ctx, uc, flag, env_target, &err), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_target_resolve(&t, ctx, uc, flag, env_target, &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_null(t);
 	ck_assert_str_eq(err.msg, msg);
 }
@@ -1177,7 +1430,8 @@ START_TEST(test_config_target_precedence)
 	struct roger_user_config *empty = NULL;
 
 	set_env("DCOS_TOKEN", "t0k3n");
-	/* flag > ROGER_TARGET > the environment's target > default_target > local */
+	/* flag > ROGER_TARGET > the environment's target > default_target >
+	 * local */
 	set_env("ROGER_TARGET", "ci");
 	assert_name(uc, "prod", "staging", "prod");
 	assert_name(uc, NULL, "prod", "ci");
@@ -1288,27 +1542,35 @@ START_TEST(test_config_target_env_errors)
 	struct roger_user_config *uc = load_uc(TARGETS);
 
 	set_env("ROGER_MARATHON_URL", "marathon:8080");
-	assert_resolve_fails(uc, "staging", NULL,
-			     "ROGER_MARATHON_URL: invalid URL 'marathon:8080': expected an http:// or https:// URL");
+	assert_resolve_fails(
+		uc, "staging", NULL,
+		"ROGER_MARATHON_URL: invalid URL 'marathon:8080': expected an http:// or https:// URL");
 	set_env("ROGER_MARATHON_URL", "http://a,,http://b");
-	assert_resolve_fails(uc, "staging", NULL,
-			     "ROGER_MARATHON_URL: empty URL in the comma-separated list");
+	assert_resolve_fails(
+		uc, "staging", NULL,
+		"ROGER_MARATHON_URL: empty URL in the comma-separated list");
 	set_env("ROGER_MARATHON_URL", "");
 	set_env("ROGER_USER", "u");
-	assert_resolve_fails(uc, "staging", NULL, "ROGER_USER is set but ROGER_PASSWORD is not");
-	set_env("ROGER_TOKEN", "t");
 	assert_resolve_fails(uc, "staging", NULL,
-			     "set either ROGER_TOKEN or ROGER_USER and ROGER_PASSWORD, not both");
+			     "ROGER_USER is set but ROGER_PASSWORD is not");
+	set_env("ROGER_TOKEN", "t");
+	assert_resolve_fails(
+		uc, "staging", NULL,
+		"set either ROGER_TOKEN or ROGER_USER and ROGER_PASSWORD, not both");
 	set_env("ROGER_TOKEN", "");
 	set_env("ROGER_USER", "");
 	set_env("ROGER_PASSWORD", "p");
-	assert_resolve_fails(uc, "staging", NULL, "ROGER_PASSWORD is set but ROGER_USER is not");
+	assert_resolve_fails(uc, "staging", NULL,
+			     "ROGER_PASSWORD is set but ROGER_USER is not");
 	set_env("ROGER_PASSWORD", "");
 	set_env("ROGER_CA_FILE", T("nope.pem"));
 	{
 		char want[2 * PATH_MAX];
 
-		snprintf(want, sizeof(want), "cannot read the CA file '%s' of target 'staging': No such file or directory", T("nope.pem"));
+		snprintf(
+			want, sizeof(want),
+			"cannot read the CA file '%s' of target 'staging': No such file or directory",
+			T("nope.pem"));
 		assert_resolve_fails(uc, "staging", NULL, want);
 	}
 	roger_user_config_free(uc);
@@ -1376,7 +1638,8 @@ START_TEST(test_config_target_local_state_dir)
 	int fd;
 
 	snprintf(text, sizeof(text),
-		 "{\"local\": {\"port\": 9999, \"state_dir\": \"%s\"}}", T("st"));
+		 "{\"local\": {\"port\": 9999, \"state_dir\": \"%s\"}}",
+		 T("st"));
 	uc = load_uc(text);
 	/* No server: the configured port, no token, nothing to talk to. */
 	write_file("st/token", TOKEN "\n", 0600);
@@ -1387,7 +1650,10 @@ START_TEST(test_config_target_local_state_dir)
 	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NONE);
 	roger_target_free(t);
 	/* A server.json left by a server that is gone changes nothing. */
-	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	write_file(
+		"st/server.json",
+		"{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n",
+		0644);
 	t = resolve(uc, "local", NULL);
 	ck_assert(!t->local_running);
 	ck_assert_str_eq(t->mesos, "http://127.0.0.1:9999");
@@ -1422,23 +1688,34 @@ START_TEST(test_config_target_local_token_unsound)
 	char text[PATH_MAX + 100], want[2 * PATH_MAX];
 	int fd;
 
-	snprintf(text, sizeof(text), "{\"local\": {\"state_dir\": \"%s\"}}", T("st"));
+	snprintf(text, sizeof(text), "{\"local\": {\"state_dir\": \"%s\"}}",
+		 T("st"));
 	uc = load_uc(text);
-	write_file("st/server.json", "{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n", 0644);
+	write_file(
+		"st/server.json",
+		"{\"pid\":1,\"port\":4242,\"url\":\"http://127.0.0.1:4242\"}\n",
+		0644);
 	fd = hold_lock("st");
-	snprintf(want, sizeof(want), "cannot read the token file '%s': No such file or directory", T("st/token"));
+	snprintf(want, sizeof(want),
+		 "cannot read the token file '%s': No such file or directory",
+		 T("st/token"));
 	assert_resolve_fails(uc, "local", NULL, want);
 	write_file("st/token", TOKEN "\n", 0640);
-	snprintf(want, sizeof(want), "the token file '%s' has mode 0640: group and others must have no access to it", T("st/token"));
+	snprintf(
+		want, sizeof(want),
+		"the token file '%s' has mode 0640: group and others must have no access to it",
+		T("st/token"));
 	assert_resolve_fails(uc, "local", NULL, want);
 	write_file("st/token", "secret\n", 0600);
-	snprintf(want, sizeof(want), "the token file '%s' does not hold a token of roger local (64 hex digits)", T("st/token"));
+	snprintf(
+		want, sizeof(want),
+		"the token file '%s' does not hold a token of roger local (64 hex digits)",
+		T("st/token"));
 	assert_resolve_fails(uc, "local", NULL, want);
 	close(fd);
 	roger_user_config_free(uc);
 }
 END_TEST
-
 
 START_TEST(test_config_target_registry)
 {
@@ -1482,7 +1759,8 @@ START_TEST(test_config_target_registry)
 	t = resolve(uc, "local", NULL);
 	ck_assert_str_eq(t->registry, "localhost:5000");
 	roger_target_free(t);
-	/* ROGER_REGISTRY_URL: the same host keeps its credentials, another not */
+	/* ROGER_REGISTRY_URL: the same host keeps its credentials, another not
+	 */
 	set_env("ROGER_REGISTRY_URL", "http://127.0.0.1:5000/ci");
 	t = resolve(uc, "b", NULL);
 	ck_assert_str_eq(t->registry_prefix, "ci");
@@ -1496,8 +1774,9 @@ START_TEST(test_config_target_registry)
 	ck_assert_ptr_null(t->registry_ca_file);
 	roger_target_free(t);
 	set_env("ROGER_REGISTRY_URL", "ftp://x");
-	assert_resolve_fails(uc, "d", NULL,
-			     "ROGER_REGISTRY_URL: invalid registry URL 'ftp://x': expected an http:// or https:// URL");
+	assert_resolve_fails(
+		uc, "d", NULL,
+		"ROGER_REGISTRY_URL: invalid registry URL 'ftp://x': expected an http:// or https:// URL");
 	set_env("ROGER_REGISTRY_URL", "");
 	roger_user_config_free(uc);
 }
@@ -1505,22 +1784,30 @@ END_TEST
 
 START_TEST(test_config_target_registry_refused)
 {
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"registry/team\"}}}",
-			  ": targets.a.registry: invalid registry URL 'registry/team': expected an http:// or https:// URL");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://registry\"}}}",
-			  ": targets.a.registry: invalid registry URL 'https://registry': image references cannot name host 'registry': use a name with a '.', add the port, or use localhost");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://r.io/Team\"}}}",
-			  ": targets.a.registry: invalid registry URL 'https://r.io/Team': 'Team' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://u:p@r.io\"}}}",
-			  ": targets.a.registry: invalid registry URL 'https://u:p@r.io': a registry URL takes no user, query or fragment");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"auth\": {\"token_env\": \"T\"}}}}}",
-			  ": targets.a.registry: missing 'url': the registry's URL, such as \"https://registry.example.com\"");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"netrc\": true}}}}}",
-			  ": targets.a.registry.auth: 'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
-	assert_uc_refused("{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"password\": \"x\"}}}}}",
-			  ": targets.a.registry.auth.password: roger does not read literal secrets from its configuration; name an environment variable with 'password_env'");
-	assert_uc_refused("{\"local\": {\"registry\": {\"uri\": \"x\"}}}",
-			  ": local.registry: unknown key 'uri', did you mean 'url'?");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"registry/team\"}}}",
+		": targets.a.registry: invalid registry URL 'registry/team': expected an http:// or https:// URL");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://registry\"}}}",
+		": targets.a.registry: invalid registry URL 'https://registry': image references cannot name host 'registry': use a name with a '.', add the port, or use localhost");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://r.io/Team\"}}}",
+		": targets.a.registry: invalid registry URL 'https://r.io/Team': 'Team' is not a repository path: lower-case letters and digits, with '.', '_' or '-' between them, joined by '/'");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": \"https://u:p@r.io\"}}}",
+		": targets.a.registry: invalid registry URL 'https://u:p@r.io': a registry URL takes no user, query or fragment");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"auth\": {\"token_env\": \"T\"}}}}}",
+		": targets.a.registry: missing 'url': the registry's URL, such as \"https://registry.example.com\"");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"netrc\": true}}}}}",
+		": targets.a.registry.auth: 'netrc' is not read for registries; use {\"user\", \"password_env\"}, {\"token_env\"} or {\"token_file\"} (a bearer token), or an \"auths\" entry of Docker's config.json");
+	assert_uc_refused(
+		"{\"targets\": {\"a\": {\"marathon\": \"http://m\", \"registry\": {\"url\": \"https://r.io\", \"auth\": {\"password\": \"x\"}}}}}",
+		": targets.a.registry.auth.password: roger does not read literal secrets from its configuration; name an environment variable with 'password_env'");
+	assert_uc_refused(
+		"{\"local\": {\"registry\": {\"uri\": \"x\"}}}",
+		": local.registry: unknown key 'uri', did you mean 'url'?");
 }
 END_TEST
 
@@ -1529,26 +1816,38 @@ START_TEST(test_config_target_unknown_suggests)
 	struct roger_user_config *uc = load_uc(TARGETS);
 	char want[2 * PATH_MAX];
 
-	assert_resolve_fails(uc, "prdo", NULL, "unknown target 'prdo' (from -t), did you mean 'prod'?");
+	assert_resolve_fails(
+		uc, "prdo", NULL,
+		"unknown target 'prdo' (from -t), did you mean 'prod'?");
 	set_env("ROGER_TARGET", "stagin");
-	assert_resolve_fails(uc, NULL, NULL, "unknown target 'stagin' (from ROGER_TARGET), did you mean 'staging'?");
+	assert_resolve_fails(
+		uc, NULL, NULL,
+		"unknown target 'stagin' (from ROGER_TARGET), did you mean 'staging'?");
 	set_env("ROGER_TARGET", "");
-	snprintf(want, sizeof(want), "unknown target 'zzz' (from the environment in roger.json): define it under 'targets' in '%s', or set ROGER_MARATHON_URL", T(UC));
+	snprintf(
+		want, sizeof(want),
+		"unknown target 'zzz' (from the environment in roger.json): define it under 'targets' in '%s', or set ROGER_MARATHON_URL",
+		T(UC));
 	assert_resolve_fails(uc, NULL, "zzz", want);
 	roger_user_config_free(uc);
 }
 END_TEST
 
-#define AUTH_UC(auth) \
-	"{\"targets\": {\"p\": {\"marathon\": \"http://m:8080\", \"auth\": " auth "}}}"
+#define AUTH_UC(auth)                                                             \
+	"{\"targets\": {\"p\": {\"marathon\": \"http://m:8080\", \"auth\": " auth \
+	"}}}"
 
 START_TEST(test_config_auth_basic)
 {
-	struct roger_user_config *uc = load_uc(AUTH_UC("{\"user\": \"deploy\", \"password_env\": \"DEPLOY_PW\"}"));
+	struct roger_user_config *uc = load_uc(AUTH_UC(
+		"{\"user\": \"deploy\", \"password_env\": \"DEPLOY_PW\"}"));
 	struct roger_target *t;
 	char want[2 * PATH_MAX];
 
-	snprintf(want, sizeof(want), "%s: targets.p.auth.password_env: environment variable 'DEPLOY_PW' is not set", T(UC));
+	snprintf(
+		want, sizeof(want),
+		"%s: targets.p.auth.password_env: environment variable 'DEPLOY_PW' is not set",
+		T(UC));
 	assert_resolve_fails(uc, "p", NULL, want);
 	set_env("DEPLOY_PW", "s3cret");
 	t = resolve(uc, "p", NULL);
@@ -1568,11 +1867,15 @@ END_TEST
 
 START_TEST(test_config_auth_token_env)
 {
-	struct roger_user_config *uc = load_uc(AUTH_UC("{\"token_env\": \"DCOS_TOKEN\"}"));
+	struct roger_user_config *uc =
+		load_uc(AUTH_UC("{\"token_env\": \"DCOS_TOKEN\"}"));
 	struct roger_target *t;
 	char want[2 * PATH_MAX];
 
-	snprintf(want, sizeof(want), "%s: targets.p.auth.token_env: environment variable 'DCOS_TOKEN' is not set", T(UC));
+	snprintf(
+		want, sizeof(want),
+		"%s: targets.p.auth.token_env: environment variable 'DCOS_TOKEN' is not set",
+		T(UC));
 	assert_resolve_fails(uc, "p", NULL, want);
 	set_env("DCOS_TOKEN", "eyJ");
 	t = resolve(uc, "p", NULL);
@@ -1586,17 +1889,22 @@ END_TEST
 
 START_TEST(test_config_auth_token_file_modes)
 {
-	struct roger_user_config *uc = load_uc(AUTH_UC("{\"token_file\": \"~/.dcos/token\"}"));
+	struct roger_user_config *uc =
+		load_uc(AUTH_UC("{\"token_file\": \"~/.dcos/token\"}"));
 	struct roger_target *t;
 	char want[2 * PATH_MAX];
 
 	write_file("home/.dcos/token", "  tok-from-file\n\n", 0644);
-	snprintf(want, sizeof(want), "token file '%s' has mode 0644: group and others must have no access to it (chmod 600 '%s')",
-		 T("home/.dcos/token"), T("home/.dcos/token"));
+	snprintf(
+		want, sizeof(want),
+		"token file '%s' has mode 0644: group and others must have no access to it (chmod 600 '%s')",
+		T("home/.dcos/token"), T("home/.dcos/token"));
 	assert_resolve_fails(uc, "p", NULL, want);
 	ck_assert_int_eq(chmod(T("home/.dcos/token"), 0640), 0);
-	snprintf(want, sizeof(want), "token file '%s' has mode 0640: group and others must have no access to it (chmod 600 '%s')",
-		 T("home/.dcos/token"), T("home/.dcos/token"));
+	snprintf(
+		want, sizeof(want),
+		"token file '%s' has mode 0640: group and others must have no access to it (chmod 600 '%s')",
+		T("home/.dcos/token"), T("home/.dcos/token"));
 	assert_resolve_fails(uc, "p", NULL, want);
 	ck_assert_int_eq(chmod(T("home/.dcos/token"), 0600), 0);
 	t = resolve(uc, "p", NULL);
@@ -1609,14 +1917,19 @@ START_TEST(test_config_auth_token_file_modes)
 	roger_target_free(t);
 	/* Empty, several lines, missing. */
 	write_file("home/.dcos/token", "\n", 0600);
-	snprintf(want, sizeof(want), "token file '%s' is empty", T("home/.dcos/token"));
+	snprintf(want, sizeof(want), "token file '%s' is empty",
+		 T("home/.dcos/token"));
 	assert_resolve_fails(uc, "p", NULL, want);
 	write_file("home/.dcos/token", "a\nb\n", 0600);
-	snprintf(want, sizeof(want), "token file '%s' holds control characters or several lines", T("home/.dcos/token"));
+	snprintf(want, sizeof(want),
+		 "token file '%s' holds control characters or several lines",
+		 T("home/.dcos/token"));
 	assert_resolve_fails(uc, "p", NULL, want);
 	unlink(T("home/.dcos/token"));
-	snprintf(want, sizeof(want), "%s: targets.p.auth.token_file: cannot read token file '%s': No such file or directory",
-		 T(UC), T("home/.dcos/token"));
+	snprintf(
+		want, sizeof(want),
+		"%s: targets.p.auth.token_file: cannot read token file '%s': No such file or directory",
+		T(UC), T("home/.dcos/token"));
 	assert_resolve_fails(uc, "p", NULL, want);
 	roger_user_config_free(uc);
 }
@@ -1624,7 +1937,8 @@ END_TEST
 
 START_TEST(test_config_auth_token_file_relative_to_config)
 {
-	struct roger_user_config *uc = load_uc(AUTH_UC("{\"token_file\": \"prod.token\"}"));
+	struct roger_user_config *uc =
+		load_uc(AUTH_UC("{\"token_file\": \"prod.token\"}"));
 	struct roger_target *t;
 
 	write_file("config/roger/prod.token", "rel", 0600);
@@ -1644,7 +1958,8 @@ START_TEST(test_config_auth_netrc)
 	ck_assert_ptr_null(t->auth.netrc_file);
 	roger_target_free(t);
 	roger_user_config_free(uc);
-	uc = load_uc(AUTH_UC("{\"netrc\": true, \"netrc_file\": \"~/.netrc-roger\"}"));
+	uc = load_uc(AUTH_UC(
+		"{\"netrc\": true, \"netrc_file\": \"~/.netrc-roger\"}"));
 	t = resolve(uc, "p", NULL);
 	ck_assert_int_eq(t->auth.kind, ROGER_AUTH_NETRC);
 	ck_assert_str_eq(t->auth.netrc_file, T("home/.netrc-roger"));

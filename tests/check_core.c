@@ -27,7 +27,8 @@ START_TEST(test_core_err_set_returns_code)
 			 ROGER_EINVALID);
 	ck_assert_int_eq(err.code, ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "bad 'x'");
-	ck_assert_int_eq(roger_err_set(NULL, ROGER_ENET, "ignored"), ROGER_ENET);
+	ck_assert_int_eq(roger_err_set(NULL, ROGER_ENET, "ignored"),
+			 ROGER_ENET);
 	roger_err_prefix(&err, "roger.json");
 	ck_assert_str_eq(err.msg, "roger.json: bad 'x'");
 	roger_err_clear(&err);
@@ -99,8 +100,9 @@ END_TEST
 
 START_TEST(test_core_edit_distance_and_suggest)
 {
-	static const char *const cmds[] = { "build", "deploy", "destroy",
-					    "diff", "history", "init", "logs" };
+	static const char *const cmds[] = { "build", "deploy",  "destroy",
+					    "diff",  "history", "init",
+					    "logs" };
 
 	ck_assert_uint_eq(roger_edit_distance("deploy", "deploy"), 0);
 	ck_assert_uint_eq(roger_edit_distance("depoly", "deploy"), 1);
@@ -119,8 +121,8 @@ START_TEST(test_core_utf8)
 	ck_assert(roger_utf8_valid("\xf0\x9f\x98\x80", 4));
 	ck_assert(!roger_utf8_valid("\xff", 1));
 	ck_assert(!roger_utf8_valid("caf\xc3", 4));
-	ck_assert(!roger_utf8_valid("\xc0\xaf", 2));       /* overlong */
-	ck_assert(!roger_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+	ck_assert(!roger_utf8_valid("\xc0\xaf", 2)); /* overlong */
+	ck_assert(!roger_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 }
 END_TEST
 
@@ -181,8 +183,10 @@ START_TEST(test_core_json_int_never_casts_what_does_not_fit)
 	ck_assert(!json_int_of("1e308", INT64_MIN, INT64_MAX, &v));
 	ck_assert(!json_int_of("-1e308", INT64_MIN, INT64_MAX, &v));
 	/* 2^63 does not fit an int64 (INT64_MAX rounds up to it as a double) */
-	ck_assert(!json_int_of("9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
-	ck_assert(json_int_of("-9223372036854775808.0", INT64_MIN, INT64_MAX, &v));
+	ck_assert(!json_int_of("9223372036854775808.0", INT64_MIN, INT64_MAX,
+			       &v));
+	ck_assert(json_int_of("-9223372036854775808.0", INT64_MIN, INT64_MAX,
+			      &v));
 	ck_assert(v == INT64_MIN);
 	v = 42;
 	ck_assert(!json_int_of("0.5", 0, 10, &v));
@@ -218,7 +222,8 @@ START_TEST(test_core_fs_atomic_write_and_read)
 	char *path = roger_path_join(tmpdir, "f.txt");
 	struct stat st;
 
-	ck_assert_int_eq(roger_fs_write_atomic(path, "hello", 5, 0600, &err), 0);
+	ck_assert_int_eq(roger_fs_write_atomic(path, "hello", 5, 0600, &err),
+			 0);
 	ck_assert_int_eq(roger_fs_read_file(&b, path, &err), 0);
 	ck_assert_str_eq(b.buf, "hello");
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -284,10 +289,14 @@ static const char *fake_env(void *data, const char *name)
 START_TEST(test_core_xdg_dirs)
 {
 	static const char *const env1[] = { "HOME", "/home/u", NULL, NULL };
-	static const char *const env2[] = { "HOME", "/home/u",
-					    "XDG_CONFIG_HOME", "/cfg",
-					    "XDG_STATE_HOME", "relative",
-					    NULL, NULL };
+	static const char *const env2[] = { "HOME",
+					    "/home/u",
+					    "XDG_CONFIG_HOME",
+					    "/cfg",
+					    "XDG_STATE_HOME",
+					    "relative",
+					    NULL,
+					    NULL };
 	struct roger_ctx *ctx;
 	char *d;
 

@@ -74,23 +74,36 @@ static const struct {
 	{ "* * * * *", "UTC", "2024-01-01T00:00", "2024-01-01T00:01" },
 	{ "0 * * * *", "UTC", "2024-01-01T00:00", "2024-01-01T01:00" },
 	{ "@daily", "UTC", "2024-12-31T23:59", "2025-01-01T00:00" },
-	{ "*/15 * * * *", "Asia/Kolkata", "2024-05-05T10:07", "2024-05-05T10:15" },
-	{ "0 3 * * *", "Europe/Berlin", "2024-03-30T12:00", "2024-03-31T01:00" },
+	{ "*/15 * * * *", "Asia/Kolkata", "2024-05-05T10:07",
+	  "2024-05-05T10:15" },
+	{ "0 3 * * *", "Europe/Berlin", "2024-03-30T12:00",
+	  "2024-03-31T01:00" },
 	/* summer time starts at 02:00: 02:30 never happens, runs at 03:30 */
-	{ "30 2 * * *", "Europe/Berlin", "2024-03-30T12:00", "2024-03-31T01:30" },
-	{ "0 2 * * *", "America/Chicago", "2024-03-09T12:00", "2024-03-10T08:00" },
+	{ "30 2 * * *", "Europe/Berlin", "2024-03-30T12:00",
+	  "2024-03-31T01:30" },
+	{ "0 2 * * *", "America/Chicago", "2024-03-09T12:00",
+	  "2024-03-10T08:00" },
 	/* it ends at 03:00: 02:30 happens twice, runs once, the first time */
-	{ "30 2 * * *", "Europe/Berlin", "2024-10-26T12:00", "2024-10-27T00:30" },
-	{ "30 2 * * *", "Europe/Berlin", "2024-10-27T00:30", "2024-10-28T01:30" },
-	{ "0 9 * * 1-5", "America/New_York", "2024-03-08T15:00", "2024-03-11T13:00" },
-	{ "0 9 * * MON-FRI", "America/New_York", "2024-03-08T15:00", "2024-03-11T13:00" },
-	{ "0 0 1 * *", "Australia/Sydney", "2024-03-31T00:00", "2024-03-31T13:00" },
+	{ "30 2 * * *", "Europe/Berlin", "2024-10-26T12:00",
+	  "2024-10-27T00:30" },
+	{ "30 2 * * *", "Europe/Berlin", "2024-10-27T00:30",
+	  "2024-10-28T01:30" },
+	{ "0 9 * * 1-5", "America/New_York", "2024-03-08T15:00",
+	  "2024-03-11T13:00" },
+	{ "0 9 * * MON-FRI", "America/New_York", "2024-03-08T15:00",
+	  "2024-03-11T13:00" },
+	{ "0 0 1 * *", "Australia/Sydney", "2024-03-31T00:00",
+	  "2024-03-31T13:00" },
 	/* Samoa skipped 30 December 2011: noon that day is noon the next */
-	{ "0 12 * * *", "Pacific/Apia", "2011-12-29T22:00", "2011-12-30T22:00" },
+	{ "0 12 * * *", "Pacific/Apia", "2011-12-29T22:00",
+	  "2011-12-30T22:00" },
 	/* past the transitions of the file: the POSIX rule in its footer */
-	{ "30 2 * * 0", "Europe/Berlin", "2040-03-20T00:00", "2040-03-25T01:30" },
-	{ "30 2 * * 0", "Australia/Sydney", "2045-09-25T00:00", "2045-09-30T16:30" },
-	{ "30 1 6 11 *", "America/New_York", "2050-11-01T00:00", "2050-11-06T05:30" },
+	{ "30 2 * * 0", "Europe/Berlin", "2040-03-20T00:00",
+	  "2040-03-25T01:30" },
+	{ "30 2 * * 0", "Australia/Sydney", "2045-09-25T00:00",
+	  "2045-09-30T16:30" },
+	{ "30 1 6 11 *", "America/New_York", "2050-11-01T00:00",
+	  "2050-11-06T05:30" },
 	/* the special forms */
 	{ "0 12 L * *", "UTC", "2024-02-01T00:00", "2024-02-29T12:00" },
 	{ "0 12 LW * *", "UTC", "2024-08-01T00:00", "2024-08-30T12:00" },
@@ -105,7 +118,8 @@ static const struct {
 	{ "0 0 */10 * 5", "UTC", "2024-09-01T00:00", "2024-09-06T00:00" },
 	{ "0 0 29 2 *", "UTC", "2024-03-01T00:00", "2028-02-29T00:00" },
 	{ "0 0 1 1 * 2030", "UTC", "2024-06-01T00:00", "2030-01-01T00:00" },
-	{ "5/20 10-12/2 * JAN,jul *", "UTC", "2024-02-01T00:00", "2024-07-01T10:05" },
+	{ "5/20 10-12/2 * JAN,jul *", "UTC", "2024-02-01T00:00",
+	  "2024-07-01T10:05" },
 	{ "0 0 * * 7", "UTC", "2024-06-03T00:00", "2024-06-09T00:00" },
 };
 
@@ -120,7 +134,8 @@ START_TEST(test_cron_next)
 	ck_assert_msg(roger_cron_parse(&c, next_table[_i].expr, &err) == 0,
 		      "'%s' refused: %s", next_table[_i].expr, err.msg);
 	tz = zone(next_table[_i].zone);
-	ck_assert_int_eq(roger_cron_next(&t, &c, tz, utc(next_table[_i].after)), 0);
+	ck_assert_int_eq(roger_cron_next(&t, &c, tz, utc(next_table[_i].after)),
+			 0);
 	fmt(got, sizeof(got), t);
 	ck_assert_msg(!strcmp(got, next_table[_i].next),
 		      "'%s' in %s after %s: %s, expected %s",
@@ -190,15 +205,24 @@ START_TEST(test_tz_offsets)
 	struct roger_tz *sydney = zone("Australia/Sydney");
 	struct roger_tz *kolkata = zone("Asia/Kolkata");
 
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-01-15T12:00")), 3600);
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-07-15T12:00")), 7200);
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-03-31T00:59")), 3600);
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-03-31T01:00")), 7200);
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2090-07-15T12:00")), 7200);
-	ck_assert_int_eq(roger_tz_offset(berlin, utc("2090-12-15T12:00")), 3600);
-	ck_assert_int_eq(roger_tz_offset(sydney, utc("2090-01-15T12:00")), 39600);
-	ck_assert_int_eq(roger_tz_offset(sydney, utc("2090-07-15T12:00")), 36000);
-	ck_assert_int_eq(roger_tz_offset(kolkata, utc("2024-01-15T12:00")), 19800);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-01-15T12:00")),
+			 3600);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-07-15T12:00")),
+			 7200);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-03-31T00:59")),
+			 3600);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2024-03-31T01:00")),
+			 7200);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2090-07-15T12:00")),
+			 7200);
+	ck_assert_int_eq(roger_tz_offset(berlin, utc("2090-12-15T12:00")),
+			 3600);
+	ck_assert_int_eq(roger_tz_offset(sydney, utc("2090-01-15T12:00")),
+			 39600);
+	ck_assert_int_eq(roger_tz_offset(sydney, utc("2090-07-15T12:00")),
+			 36000);
+	ck_assert_int_eq(roger_tz_offset(kolkata, utc("2024-01-15T12:00")),
+			 19800);
 	roger_tz_free(berlin);
 	roger_tz_free(sydney);
 	roger_tz_free(kolkata);
@@ -220,12 +244,20 @@ START_TEST(test_tz_rules)
 		/* negative summer time (Ireland): "summer" is the winter */
 		{ "IST-1GMT0,M10.5.0,M3.5.0/1", "2024-07-01T00:00", 3600 },
 		{ "IST-1GMT0,M10.5.0,M3.5.0/1", "2024-12-01T00:00", 0 },
-		{ "<-02>2<-01>,M3.5.0/-1,M10.5.0/0", "2024-07-01T00:00", -3600 },
+		{ "<-02>2<-01>,M3.5.0/-1,M10.5.0/0", "2024-07-01T00:00",
+		  -3600 },
 		{ "XXX3YYY,J60/2,J300", "2024-06-01T00:00", -7200 },
 		{ "XXX3YYY,59,299", "2024-06-01T00:00", -7200 },
 	};
-	static const char *const bad[] = { "", "U", "UTC", "UTC0,", "EST5EDT,M13.1.0,M11.1.0",
-					   "EST5EDT,M3.2.0", "<+03", "EST25", "EST5EDT,M3.2.0,M11.1.0x" };
+	static const char *const bad[] = { "",
+					   "U",
+					   "UTC",
+					   "UTC0,",
+					   "EST5EDT,M13.1.0,M11.1.0",
+					   "EST5EDT,M3.2.0",
+					   "<+03",
+					   "EST25",
+					   "EST5EDT,M3.2.0,M11.1.0x" };
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct roger_tz *tz = NULL;
@@ -234,15 +266,15 @@ START_TEST(test_tz_rules)
 		ck_assert_msg(roger_tz_parse_rule(&tz, t[i].rule, &err) == 0,
 			      "'%s': %s", t[i].rule, err.msg);
 		ck_assert_msg(roger_tz_offset(tz, utc(t[i].at)) == t[i].off,
-			      "'%s' at %s: %d, expected %d", t[i].rule,
-			      t[i].at, roger_tz_offset(tz, utc(t[i].at)),
-			      t[i].off);
+			      "'%s' at %s: %d, expected %d", t[i].rule, t[i].at,
+			      roger_tz_offset(tz, utc(t[i].at)), t[i].off);
 		roger_tz_free(tz);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct roger_tz *tz = NULL;
 
-		ck_assert_msg(roger_tz_parse_rule(&tz, bad[i], NULL) == ROGER_EINVALID,
+		ck_assert_msg(roger_tz_parse_rule(&tz, bad[i], NULL) ==
+				      ROGER_EINVALID,
 			      "'%s' accepted", bad[i]);
 		ck_assert_ptr_null(tz);
 	}
@@ -263,11 +295,13 @@ START_TEST(test_tz_names)
 	ck_assert(!roger_tz_name_valid("Europe/"));
 	ck_assert(!roger_tz_name_valid("Europe/.hidden"));
 	ck_assert(!roger_tz_name_valid("Europe/Ber lin"));
-	ck_assert_int_eq(roger_tz_load(&tz, zone_dir(), "../../etc/passwd", &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_tz_load(&tz, zone_dir(), "../../etc/passwd", &err),
+		ROGER_EINVALID);
 	ck_assert_int_eq(roger_tz_load(&tz, zone_dir(), "Mars/Olympus", &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg, "no time zone found with this id: 'Mars/Olympus'");
+	ck_assert_str_eq(err.msg,
+			 "no time zone found with this id: 'Mars/Olympus'");
 	/* UTC needs no file */
 	ck_assert_int_eq(roger_tz_load(&tz, "/nonexistent", "UTC", &err), 0);
 	ck_assert_str_eq(roger_tz_name(tz), "UTC");
@@ -297,10 +331,16 @@ START_TEST(test_tz_broken_files)
 			ck_assert_int_eq(rc, ROGER_EINVALID);
 		}
 	}
-	ck_assert_int_eq(roger_tz_parse(&tz, "x", (const unsigned char *)"TZif", 4, &err),
+	ck_assert_int_eq(roger_tz_parse(&tz, "x", (const unsigned char *)"TZif",
+					4, &err),
 			 ROGER_EINVALID);
-	ck_assert_int_eq(roger_tz_parse(&tz, "x", (const unsigned char *)"not a zone file at all, really not one", 40, &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_tz_parse(
+			&tz, "x",
+			(const unsigned char
+				 *)"not a zone file at all, really not one",
+			40, &err),
+		ROGER_EINVALID);
 	roger_buf_release(&b);
 }
 END_TEST

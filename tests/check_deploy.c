@@ -63,12 +63,13 @@ static char *task(const char *id, const char *version, const char *state,
 {
 	bool staging = !strcmp(state, "TASK_STAGING");
 
-	return J("{'id':'%s','appId':'/web/hello','host':'127.0.0.1','slaveId':'S0',"
-		 "'state':'%s','stagedAt':'%s',%s%s%s'version':'%s',"
-		 "'ports':[31000],'healthCheckResults':[%s]}",
-		 id, state, version, staging ? "" : "'startedAt':'",
-		 staging ? "" : version, staging ? "" : "',", version,
-		 health ? health : "");
+	return J(
+		"{'id':'%s','appId':'/web/hello','host':'127.0.0.1','slaveId':'S0',"
+		"'state':'%s','stagedAt':'%s',%s%s%s'version':'%s',"
+		"'ports':[31000],'healthCheckResults':[%s]}",
+		id, state, version, staging ? "" : "'startedAt':'",
+		staging ? "" : version, staging ? "" : "',", version,
+		health ? health : "");
 }
 
 static const char *HEALTHY = "{'alive':true,'consecutiveFailures':0}";
@@ -78,9 +79,9 @@ static struct roger_marathon_app *app_of(const char *json)
 	struct roger_marathon_app *app = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(roger_marathon_app_parse(&app, json, strlen(json),
-					       &err) == 0,
-		      "bad test app: %s: %s", err.msg, json);
+	ck_assert_msg(
+		roger_marathon_app_parse(&app, json, strlen(json), &err) == 0,
+		"bad test app: %s: %s", err.msg, json);
 	return app;
 }
 
@@ -90,17 +91,18 @@ static struct roger_marathon_app *app_of(const char *json)
  * comma-separated list of task()s) and an optional lastTaskFailure.
  */
 static struct roger_marathon_app *app(const char *version, const char *config,
-				      int instances, bool hc,
-				      const char *tasks, const char *ltf)
+				      int instances, bool hc, const char *tasks,
+				      const char *ltf)
 {
-	char *body = J("{'app':{'id':'/web/hello','version':'%s','versionInfo':"
-		       "{'lastConfigChangeAt':'%s','lastScalingAt':'%s'},"
-		       "'instances':%d,%s'tasks':[%s]%s%s}}",
-		       version, config, version, instances,
-		       hc ? "'healthChecks':[{'protocol':'HTTP','gracePeriodSeconds':1,"
-			    "'intervalSeconds':1,'maxConsecutiveFailures':3}],"
-			  : "",
-		       tasks, ltf ? ",'lastTaskFailure':" : "", ltf ? ltf : "");
+	char *body = J(
+		"{'app':{'id':'/web/hello','version':'%s','versionInfo':"
+		"{'lastConfigChangeAt':'%s','lastScalingAt':'%s'},"
+		"'instances':%d,%s'tasks':[%s]%s%s}}",
+		version, config, version, instances,
+		hc ? "'healthChecks':[{'protocol':'HTTP','gracePeriodSeconds':1,"
+		     "'intervalSeconds':1,'maxConsecutiveFailures':3}],"
+		   : "",
+		tasks, ltf ? ",'lastTaskFailure':" : "", ltf ? ltf : "");
 
 	return app_of(body);
 }
@@ -126,11 +128,12 @@ static void see_deployments(struct roger_deploy *d, int64_t now,
 
 static const char *ours(void)
 {
-	return J("[{'id':'%s','version':'%s','affectedApps':['/web/hello'],"
-		 "'steps':[{'actions':[{'action':'RestartApplication','app':'/web/hello'}]}],"
-		 "'currentActions':[{'action':'RestartApplication','app':'/web/hello'}],"
-		 "'currentStep':1,'totalSteps':1}]",
-		 DEP, V2);
+	return J(
+		"[{'id':'%s','version':'%s','affectedApps':['/web/hello'],"
+		"'steps':[{'actions':[{'action':'RestartApplication','app':'/web/hello'}]}],"
+		"'currentActions':[{'action':'RestartApplication','app':'/web/hello'}],"
+		"'currentStep':1,'totalSteps':1}]",
+		DEP, V2);
 }
 
 /* One event as the stream gives it; returns what observe_event said. */
@@ -139,9 +142,9 @@ static int see_event(struct roger_deploy *d, int64_t now, const char *json)
 	struct roger_marathon_event *ev = NULL;
 	int rc;
 
-	ck_assert_int_eq(roger_marathon_event_parse(&ev, NULL, json,
-						    strlen(json), NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_event_parse(&ev, NULL, json, strlen(json), NULL),
+		0);
 	rc = roger_deploy_observe_event(d, now, ev);
 	roger_marathon_event_free(ev);
 	return rc;
@@ -150,20 +153,20 @@ static int see_event(struct roger_deploy *d, int64_t now, const char *json)
 static char *failed_event(const char *task_id, const char *version,
 			  const char *status)
 {
-	return J("{'slaveId':'S0','taskId':'%s','taskStatus':'%s',"
-		 "'message':'Command exited with status 3','appId':'/web/hello',"
-		 "'host':'127.0.0.1','ports':[31000],'version':'%s',"
-		 "'eventType':'status_update_event','timestamp':'%s'}",
-		 task_id, status, version, T_MID);
+	return J(
+		"{'slaveId':'S0','taskId':'%s','taskStatus':'%s',"
+		"'message':'Command exited with status 3','appId':'/web/hello',"
+		"'host':'127.0.0.1','ports':[31000],'version':'%s',"
+		"'eventType':'status_update_event','timestamp':'%s'}",
+		task_id, status, version, T_MID);
 }
 
 static void see_queue(struct roger_deploy *d, int64_t now, const char *json)
 {
 	struct roger_marathon_queue *q = NULL;
 
-	ck_assert_int_eq(roger_marathon_queue_parse(&q, json, strlen(json),
-						    NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_queue_parse(&q, json, strlen(json), NULL), 0);
 	ck_assert_int_eq(roger_deploy_observe_queue(d, now, q), 0);
 	roger_marathon_queue_free(q);
 }
@@ -187,7 +190,8 @@ static struct roger_deploy *machine(int instances, unsigned flags,
 	return d;
 }
 
-static const struct roger_deploy_progress *progress(const struct roger_deploy *d)
+static const struct roger_deploy_progress *
+progress(const struct roger_deploy *d)
 {
 	return &roger_deploy_status(d)->progress;
 }
@@ -205,7 +209,8 @@ static char *text(const struct roger_deploy *d)
 	static char out[512];
 	struct roger_buf b = ROGER_BUF_INIT;
 
-	ck_assert_int_eq(roger_deploy_progress_text(&b, roger_deploy_status(d)), 0);
+	ck_assert_int_eq(roger_deploy_progress_text(&b, roger_deploy_status(d)),
+			 0);
 	snprintf(out, sizeof(out), "%s", b.buf);
 	roger_buf_release(&b);
 	return out;
@@ -220,11 +225,13 @@ START_TEST(test_deploy_restart_with_health_checks_succeeds)
 
 	/* the restart begins: two old tasks, one new staging */
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V2, 2, true,
-			     J("%s,%s,%s", task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY),
-			       task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", HEALTHY),
-			       task(TASK("bbbbbbb1"), V2, "TASK_STAGING", NULL)),
-			     NULL));
+	see_app(d, 1200,
+		app(V2, V2, 2, true,
+		    J("%s,%s,%s",
+		      task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY),
+		      task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", HEALTHY),
+		      task(TASK("bbbbbbb1"), V2, "TASK_STAGING", NULL)),
+		    NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(p->target, 2);
 	ck_assert_int_eq(p->old, 2);
@@ -237,31 +244,38 @@ START_TEST(test_deploy_restart_with_health_checks_succeeds)
 	ck_assert_str_eq(text(d), "0/2 healthy, 1 staging, 2 old");
 	/* both new ones run, one healthy; one old left */
 	see_deployments(d, 5000, ours());
-	see_app(d, 5100, app(V2, V2, 2, true,
-			     J("%s,%s,%s", task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", HEALTHY),
-			       task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
-			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", NULL)),
-			     NULL));
+	see_app(d, 5100,
+		app(V2, V2, 2, true,
+		    J("%s,%s,%s",
+		      task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", HEALTHY),
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
+		      task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", NULL)),
+		    NULL));
 	ck_assert_int_eq(p->running, 2);
 	ck_assert_int_eq(p->healthy, 1);
 	ck_assert_int_eq(p->old, 1);
 	ck_assert_str_eq(text(d), "1/2 healthy, 1 old");
 	/* all healthy, but the deployment is still listed: not done */
-	see_app(d, 6000, app(V2, V2, 2, true,
-			     J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
-			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", HEALTHY)),
-			     NULL));
+	see_app(d, 6000,
+		app(V2, V2, 2, true,
+		    J("%s,%s",
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
+		      task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", HEALTHY)),
+		    NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	/* gone, but the app was seen before that: still not done */
 	see_deployments(d, 7000, "[]");
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert(!p->deployment_active);
-	see_app(d, 7100, app(V2, V2, 2, true,
-			     J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
-			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", HEALTHY)),
-			     NULL));
+	see_app(d, 7100,
+		app(V2, V2, 2, true,
+		    J("%s,%s",
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
+		      task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", HEALTHY)),
+		    NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_SUCCEEDED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_NONE);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_NONE);
 	ck_assert_str_eq(text(d), "2/2 healthy");
 	/* decided: later observations change nothing */
 	see_app(d, 8000, NULL);
@@ -280,9 +294,11 @@ START_TEST(test_deploy_scale_keeps_old_configuration_and_settles)
 	const char *t2 = task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", NULL);
 
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V1, 3, false,
-			     J("%s,%s,%s", t1, t2, task(TASK("bbbbbbb1"), V2, "TASK_STAGING", NULL)),
-			     NULL));
+	see_app(d, 1200,
+		app(V2, V1, 3, false,
+		    J("%s,%s,%s", t1, t2,
+		      task(TASK("bbbbbbb1"), V2, "TASK_STAGING", NULL)),
+		    NULL));
 	ck_assert_int_eq(p->old, 0);
 	ck_assert_int_eq(p->running, 2);
 	ck_assert_int_eq(p->healthy, 2); /* started before: settled already */
@@ -290,9 +306,11 @@ START_TEST(test_deploy_scale_keeps_old_configuration_and_settles)
 	ck_assert(!p->health_checks);
 	ck_assert_str_eq(text(d), "2/3 running, 1 staging");
 	see_deployments(d, 2000, "[]");
-	see_app(d, 2100, app(V2, V1, 3, false,
-			     J("%s,%s,%s", t1, t2, task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", NULL)),
-			     NULL));
+	see_app(d, 2100,
+		app(V2, V1, 3, false,
+		    J("%s,%s,%s", t1, t2,
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", NULL)),
+		    NULL));
 	/* the new task must run for 10 s from when it was first seen running */
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(p->settle_left_ms, 10000);
@@ -301,7 +319,8 @@ START_TEST(test_deploy_scale_keeps_old_configuration_and_settles)
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(p->settle_left_ms, 3100);
 	/* settling is not vanishing, however long it takes */
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_NONE);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_NONE);
 	roger_deploy_tick(d, 12100);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_SUCCEEDED);
 	ck_assert_int_eq(p->elapsed_ms, 11100);
@@ -343,38 +362,54 @@ START_TEST(test_deploy_crash_loop_fails_after_three_distinct_tasks)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
 	const struct roger_deploy_status *st = roger_deploy_status(d);
-	const char *ltf = J("{'appId':'/web/hello','host':'h','message':'Command exited with status 3',"
-			    "'state':'TASK_FAILED','taskId':'%s','timestamp':'%s','version':'%s','slaveId':'S0'}",
-			    TASK("ccccccc1"), T_MID, V2);
+	const char *ltf = J(
+		"{'appId':'/web/hello','host':'h','message':'Command exited with status 3',"
+		"'state':'TASK_FAILED','taskId':'%s','timestamp':'%s','version':'%s','slaveId':'S0'}",
+		TASK("ccccccc1"), T_MID, V2);
 
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V2, 1, false,
-			     task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 1, false,
+		    task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), NULL));
 	/* the same failure told three ways counts once */
-	ck_assert_int_eq(see_event(d, 2000, failed_event(TASK("ccccccc1"), V2, "TASK_FAILED")), 1);
-	ck_assert_int_eq(see_event(d, 2001, J("{'instanceId':'%s','condition':'Failed','runSpecId':'/web/hello',"
-					      "'agentId':'S0','host':'h','runSpecVersion':'%s','timestamp':'%s',"
-					      "'eventType':'instance_changed_event'}",
-					      INST("ccccccc1"), V2, T_MID)),
-			 1);
-	see_app(d, 2100, app(V2, V2, 1, false,
-			     task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), ltf));
+	ck_assert_int_eq(
+		see_event(d, 2000,
+			  failed_event(TASK("ccccccc1"), V2, "TASK_FAILED")),
+		1);
+	ck_assert_int_eq(
+		see_event(
+			d, 2001,
+			J("{'instanceId':'%s','condition':'Failed','runSpecId':'/web/hello',"
+			  "'agentId':'S0','host':'h','runSpecVersion':'%s','timestamp':'%s',"
+			  "'eventType':'instance_changed_event'}",
+			  INST("ccccccc1"), V2, T_MID)),
+		1);
+	see_app(d, 2100,
+		app(V2, V2, 1, false,
+		    task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), ltf));
 	ck_assert_int_eq(progress(d)->failures, 1);
 	ck_assert_uint_eq(roger_deploy_n_failures(d), 1);
-	ck_assert_str_eq(roger_deploy_failure_at(d, 0)->task_id, TASK("ccccccc1"));
+	ck_assert_str_eq(roger_deploy_failure_at(d, 0)->task_id,
+			 TASK("ccccccc1"));
 	ck_assert(roger_deploy_failure_at(d, 0)->counted);
 	ck_assert_ptr_null(roger_deploy_failure_at(d, 1));
 	ck_assert_str_eq(text(d), "0/1 running, 1 old, 1 failed");
 	/* a kill is not a failure; a task of another app neither */
 	see_event(d, 2200, failed_event(TASK("ccccccc9"), V2, "TASK_KILLED"));
-	ck_assert_int_eq(see_event(d, 2300, J("{'taskId':'other.x','taskStatus':'TASK_FAILED','appId':'/other',"
-					      "'version':'%s','eventType':'status_update_event'}", V2)),
-			 0);
+	ck_assert_int_eq(
+		see_event(
+			d, 2300,
+			J("{'taskId':'other.x','taskStatus':'TASK_FAILED','appId':'/other',"
+			  "'version':'%s','eventType':'status_update_event'}",
+			  V2)),
+		0);
 	ck_assert_int_eq(progress(d)->failures, 1);
 	/* an instance event alone (1.8's only word for it) counts too */
-	see_event(d, 3000, J("{'instanceId':'%s','condition':'Error','runSpecId':'/web/hello',"
-			     "'runSpecVersion':'%s','eventType':'instance_changed_event'}",
-			     INST("ccccccc2"), V2));
+	see_event(
+		d, 3000,
+		J("{'instanceId':'%s','condition':'Error','runSpecId':'/web/hello',"
+		  "'runSpecVersion':'%s','eventType':'instance_changed_event'}",
+		  INST("ccccccc2"), V2));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	see_event(d, 4000, failed_event(TASK("ccccccc3"), V2, "TASK_FINISHED"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
@@ -390,7 +425,7 @@ START_TEST(test_deploy_crash_loop_fails_after_three_distinct_tasks)
 END_TEST
 
 /* lastTaskFailure: state, task id, timestamp, version */
-#define LAST_FAILURE \
+#define LAST_FAILURE                                             \
 	"{'appId':'/web/hello','message':'exit 3','state':'%s'," \
 	"'taskId':'%s','timestamp':'%s','version':'%s'}"
 
@@ -401,32 +436,43 @@ START_TEST(test_deploy_polling_alone_counts_each_last_failure_once)
 	see_deployments(d, 1100, ours());
 	/* each poll sees the latest failure; the same one again counts once */
 	for (int i = 0; i < 2; i++)
-		see_app(d, 1200 + i, app(V2, V2, 1, false, "",
-					 J(LAST_FAILURE, "TASK_FAILED", TASK("ccccccc1"), T_MID, V2)));
+		see_app(d, 1200 + i,
+			app(V2, V2, 1, false, "",
+			    J(LAST_FAILURE, "TASK_FAILED", TASK("ccccccc1"),
+			      T_MID, V2)));
 	ck_assert_int_eq(progress(d)->failures, 1);
 	/* a kill recorded as the last failure is not one */
-	see_app(d, 1300, app(V2, V2, 1, false, "",
-			     J(LAST_FAILURE, "TASK_KILLED", TASK("ccccccc2"), T_MID, V2)));
+	see_app(d, 1300,
+		app(V2, V2, 1, false, "",
+		    J(LAST_FAILURE, "TASK_KILLED", TASK("ccccccc2"), T_MID,
+		      V2)));
 	ck_assert_int_eq(progress(d)->failures, 1);
-	see_app(d, 1400, app(V2, V2, 1, false, "",
-			     J(LAST_FAILURE, "TASK_ERROR", TASK("ccccccc3"), T_MID, V2)));
+	see_app(d, 1400,
+		app(V2, V2, 1, false, "",
+		    J(LAST_FAILURE, "TASK_ERROR", TASK("ccccccc3"), T_MID,
+		      V2)));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
-	see_app(d, 1500, app(V2, V2, 1, false, "",
-			     J(LAST_FAILURE, "TASK_LOST", TASK("ccccccc4"), T_MID, V2)));
+	see_app(d, 1500,
+		app(V2, V2, 1, false, "",
+		    J(LAST_FAILURE, "TASK_LOST", TASK("ccccccc4"), T_MID, V2)));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_TASKS);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_TASKS);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("ccccccc4"));
 	ck_assert_str_eq(roger_deploy_status(d)->task_state, "TASK_LOST");
 	roger_deploy_free(d);
 
 	/* a limit of one: the first failure is enough */
 	{
-		struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0, 1000, 0, -1, 1 };
+		struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0,
+					       1000,         0,   -1, 1 };
 
 		ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
-		see_event(d, 1200, failed_event(TASK("ccccccc1"), V2, "TASK_FAILED"));
+		see_event(d, 1200,
+			  failed_event(TASK("ccccccc1"), V2, "TASK_FAILED"));
 		ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-		assert_reason(d, "1 task of the new version failed; the last, task");
+		assert_reason(
+			d, "1 task of the new version failed; the last, task");
 		roger_deploy_free(d);
 	}
 }
@@ -435,9 +481,10 @@ END_TEST
 START_TEST(test_deploy_old_failures_do_not_count)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
-	const char *old_ltf = J("{'appId':'/web/hello','message':'old','state':'TASK_FAILED',"
-				"'taskId':'%s','timestamp':'%s','version':'%s'}",
-				TASK("0000000a"), V1, V1);
+	const char *old_ltf =
+		J("{'appId':'/web/hello','message':'old','state':'TASK_FAILED',"
+		  "'taskId':'%s','timestamp':'%s','version':'%s'}",
+		  TASK("0000000a"), V1, V1);
 
 	see_deployments(d, 1100, ours());
 	see_app(d, 1200, app(V2, V2, 1, false, "", old_ltf));
@@ -453,15 +500,18 @@ START_TEST(test_deploy_old_failures_do_not_count)
 
 	/* without the deployment's version, what the first look finds is old */
 	{
-		struct roger_deploy_goal g = { "/web/hello", DEP, NULL, 1, 0, 1000, 0, -1, 0 };
+		struct roger_deploy_goal g = { "/web/hello", DEP, NULL, 1, 0,
+					       1000,         0,   -1,   0 };
 
 		ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
-		old_ltf = J("{'appId':'/web/hello','message':'old','state':'TASK_FAILED',"
-			    "'taskId':'%s','timestamp':'%s','version':'%s'}",
-			    TASK("0000000a"), V3, V2);
+		old_ltf = J(
+			"{'appId':'/web/hello','message':'old','state':'TASK_FAILED',"
+			"'taskId':'%s','timestamp':'%s','version':'%s'}",
+			TASK("0000000a"), V3, V2);
 		see_app(d, 1200, app(V2, V2, 1, false, "", old_ltf));
 		ck_assert_int_eq(progress(d)->failures, 0);
-		see_event(d, 1300, failed_event(TASK("0000000b"), V2, "TASK_FAILED"));
+		see_event(d, 1300,
+			  failed_event(TASK("0000000b"), V2, "TASK_FAILED"));
 		ck_assert_int_eq(progress(d)->failures, 1);
 		roger_deploy_free(d);
 	}
@@ -474,28 +524,38 @@ START_TEST(test_deploy_health_kill_event_fails_at_once)
 	const struct roger_deploy_status *st = roger_deploy_status(d);
 
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V2, 2, true,
-			     task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", NULL), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 2, true,
+		    task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", NULL), NULL));
 	/* health results of other tasks and failed checks: only progress */
-	ck_assert_int_eq(see_event(d, 1300, J("{'appId':'/web/hello','eventType':'failed_health_check_event',"
-					      "'healthCheck':{},'taskId':'%s'}", INST("bbbbbbb1"))),
-			 1);
+	ck_assert_int_eq(
+		see_event(
+			d, 1300,
+			J("{'appId':'/web/hello','eventType':'failed_health_check_event',"
+			  "'healthCheck':{},'taskId':'%s'}",
+			  INST("bbbbbbb1"))),
+		1);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
-	see_event(d, 2000, J("{'appId':'/web/hello','taskId':'%s','instanceId':'%s','version':'%s',"
-			     "'reason':'HTTP status 503','host':'h','slaveId':'S0',"
-			     "'eventType':'unhealthy_instance_kill_event','timestamp':'%s'}",
-			     TASK("bbbbbbb1"), INST("bbbbbbb1"), V2, T_MID));
+	see_event(
+		d, 2000,
+		J("{'appId':'/web/hello','taskId':'%s','instanceId':'%s','version':'%s',"
+		  "'reason':'HTTP status 503','host':'h','slaveId':'S0',"
+		  "'eventType':'unhealthy_instance_kill_event','timestamp':'%s'}",
+		  TASK("bbbbbbb1"), INST("bbbbbbb1"), V2, T_MID));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
 	ck_assert_int_eq(st->failure, ROGER_DEPLOY_FAIL_HEALTH);
 	ck_assert_str_eq(st->task_id, TASK("bbbbbbb1"));
 	ck_assert_str_eq(st->task_state, "unhealthy");
-	assert_reason(d, "killed for failing its health checks: HTTP status 503");
+	assert_reason(d,
+		      "killed for failing its health checks: HTTP status 503");
 	roger_deploy_free(d);
 
 	/* the kill of an old task is not ours to judge */
 	d = machine(2, 0, 0, -1);
-	see_event(d, 2000, J("{'appId':'/web/hello','taskId':'%s','version':'%s',"
-			     "'eventType':'unhealthy_instance_kill_event'}", TASK("aaaaaaa1"), V1));
+	see_event(d, 2000,
+		  J("{'appId':'/web/hello','taskId':'%s','version':'%s',"
+		    "'eventType':'unhealthy_instance_kill_event'}",
+		    TASK("aaaaaaa1"), V1));
 	see_app(d, 2100, app(V2, V2, 2, true, "", NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_free(d);
@@ -505,35 +565,43 @@ END_TEST
 START_TEST(test_deploy_health_failures_seen_by_polling)
 {
 	struct roger_deploy *d = machine(1, 0, 0, -1);
-	const char *sick1 = "{'alive':false,'consecutiveFailures':1,'lastFailureCause':'HTTP status 503'}";
-	const char *sick3 = "{'alive':false,'consecutiveFailures':3,'lastFailureCause':'HTTP status 503'}";
+	const char *sick1 =
+		"{'alive':false,'consecutiveFailures':1,'lastFailureCause':'HTTP status 503'}";
+	const char *sick3 =
+		"{'alive':false,'consecutiveFailures':3,'lastFailureCause':'HTTP status 503'}";
 
 	/* as many failures in a row as the check allows */
-	see_app(d, 1200, app(V2, V2, 1, true,
-			     task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", sick3), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 1, true,
+		    task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", sick3), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_HEALTH);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_HEALTH);
 	assert_reason(d, "HTTP status 503");
 	roger_deploy_free(d);
 
 	/* seen failing, then gone: it was killed */
 	d = machine(1, 0, 0, -1);
-	see_app(d, 1200, app(V2, V2, 1, true,
-			     task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", sick1), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 1, true,
+		    task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", sick1), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(progress(d)->unhealthy, 1);
 	ck_assert_str_eq(text(d), "0/1 healthy, 1 unhealthy");
-	see_app(d, 3200, app(V2, V2, 1, true,
-			     task(TASK("bbbbbbb2"), V2, "TASK_STAGING", NULL), NULL));
+	see_app(d, 3200,
+		app(V2, V2, 1, true,
+		    task(TASK("bbbbbbb2"), V2, "TASK_STAGING", NULL), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_HEALTH);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_HEALTH);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("bbbbbbb1"));
 	roger_deploy_free(d);
 
 	/* an old task that goes after failing checks: replaced, fine */
 	d = machine(1, 0, 0, -1);
-	see_app(d, 1200, app(V2, V2, 1, true,
-			     task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", sick1), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 1, true,
+		    task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", sick1), NULL));
 	see_app(d, 3200, app(V2, V2, 1, true, "", NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_free(d);
@@ -541,7 +609,7 @@ START_TEST(test_deploy_health_failures_seen_by_polling)
 END_TEST
 
 /* the launch queue: seconds left, overdue */
-#define QUEUE \
+#define QUEUE                                                                \
 	"{'queue':[{'app':{'id':'/web/hello','version':'" V2 "'},'count':1," \
 	"'delay':{'timeLeftSeconds':%d,'overdue':%s},'since':'" V2 "'}]}"
 
@@ -561,12 +629,15 @@ START_TEST(test_deploy_backoff_past_the_timeout)
 	see_queue(d, 1500, J(QUEUE, 0, "true"));
 	ck_assert_int_eq(progress(d)->delay_seconds, 0);
 	/* another app's delay: not ours */
-	see_queue(d, 1600, J("{'queue':[{'app':{'id':'/other'},'delay':{'timeLeftSeconds':900,'overdue':false}}]}"));
+	see_queue(
+		d, 1600,
+		J("{'queue':[{'app':{'id':'/other'},'delay':{'timeLeftSeconds':900,'overdue':false}}]}"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	/* 40 s to wait, 29 s left */
 	see_queue(d, 2000, J(QUEUE, 40, "false"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_BACKOFF);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_BACKOFF);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("ccccccc1"));
 	assert_reason(d, "waits 40 s");
 	assert_reason(d, "29 s left");
@@ -587,34 +658,43 @@ END_TEST
  */
 START_TEST(test_deploy_waiting_for_resources)
 {
-#define DECLINED                                                               \
-	"{'queue':[{'app':{'id':'/web/hello','version':'" V2 "','cpus':0.4,"   \
-	"'mem':32},'count':%d,'delay':{'timeLeftSeconds':%d,'overdue':%s},"    \
-	"'processedOffersSummary':{'rejectSummaryLastOffers':["               \
+#define DECLINED                                                             \
+	"{'queue':[{'app':{'id':'/web/hello','version':'" V2 "','cpus':0.4," \
+	"'mem':32},'count':%d,'delay':{'timeLeftSeconds':%d,'overdue':%s},"  \
+	"'processedOffersSummary':{'rejectSummaryLastOffers':["              \
 	"{'reason':'InsufficientCpus','declined':4,'processed':4}]}}]}"
 	struct roger_deploy *d = machine(3, 0, 60000, -1);
 	json_t *j;
 
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V2, 3, false,
-			     J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
-			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", "")),
-			     NULL));
+	see_app(d, 1200,
+		app(V2, V2, 3, false,
+		    J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
+		      task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", "")),
+		    NULL));
 	see_queue(d, 1300, J(DECLINED, 1, 0, "true"));
 	ck_assert(progress(d)->waiting_resources);
 	ck_assert_int_eq(progress(d)->waiting, 1);
-	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB");
+	ck_assert_str_eq(
+		text(d),
+		"2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB");
 	roger_deploy_observe_free(d, 0.2, 448, 1);
 	roger_deploy_tick(d, 1400);
-	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB, 0.2 cpus / 448 MB free");
+	ck_assert_str_eq(
+		text(d),
+		"2/3 running, settling 10 s; waiting for resources: needs 0.4 cpus / 32 MB, 0.2 cpus / 448 MB free");
 	j = roger_deploy_status_json(roger_deploy_status(d));
-	ck_assert_int_eq(json_integer_value(json_object_get(
-				 json_object_get(j, "waiting_for_resources"), "tasks")), 1);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(
+			json_object_get(j, "waiting_for_resources"), "tasks")),
+		1);
 	json_decref(j);
 	see_queue(d, 1500, J(DECLINED, 2, 0, "true"));
 	roger_deploy_observe_free(d, 1.25, 4096, 3);
 	roger_deploy_tick(d, 1600);
-	ck_assert_str_eq(text(d), "2/3 running, settling 10 s; waiting for resources: 2 tasks need 0.4 cpus / 32 MB each, 1.25 cpus / 4096 MB free on the roomiest of 3 agents");
+	ck_assert_str_eq(
+		text(d),
+		"2/3 running, settling 10 s; waiting for resources: 2 tasks need 0.4 cpus / 32 MB each, 1.25 cpus / 4096 MB free on the roomiest of 3 agents");
 	/* a backoff is a backoff, not resources */
 	see_queue(d, 1700, J(DECLINED, 1, 5, "false"));
 	ck_assert(!progress(d)->waiting_resources);
@@ -623,11 +703,13 @@ START_TEST(test_deploy_waiting_for_resources)
 	ck_assert(!progress(d)->waiting_resources);
 	ck_assert_str_eq(text(d), "2/3 running, settling 10 s");
 	/* every task launched: a queue entry still declining is stale */
-	see_app(d, 1900, app(V2, V2, 3, false,
-			     J("%s,%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
-			       task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", ""),
-			       task(TASK("bbbbbbb3"), V2, "TASK_STAGING", "")),
-			     NULL));
+	see_app(d, 1900,
+		app(V2, V2, 3, false,
+		    J("%s,%s,%s",
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", ""),
+		      task(TASK("bbbbbbb2"), V2, "TASK_RUNNING", ""),
+		      task(TASK("bbbbbbb3"), V2, "TASK_STAGING", "")),
+		    NULL));
 	see_queue(d, 2000, J(DECLINED, 1, 0, "true"));
 	ck_assert(!progress(d)->waiting_resources);
 	ck_assert_str_eq(text(d), "2/3 running, settling 10 s, 1 staging");
@@ -640,22 +722,27 @@ START_TEST(test_deploy_timeout)
 	struct roger_deploy *d = machine(2, 0, 5000, -1);
 
 	see_deployments(d, 1100, ours());
-	see_app(d, 1200, app(V2, V2, 2, true,
-			     J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
-			       task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY)),
-			     NULL));
+	see_app(d, 1200,
+		app(V2, V2, 2, true,
+		    J("%s,%s",
+		      task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
+		      task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY)),
+		    NULL));
 	roger_deploy_tick(d, 5999);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_tick(d, 6000);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_TIMED_OUT);
-	assert_reason(d, "timed out after 5 s waiting for the deployment of app '/web/hello': 1/2 healthy, 1 old");
-	ck_assert_str_eq(roger_deploy_state_name(roger_deploy_state(d)), "timed_out");
+	assert_reason(
+		d,
+		"timed out after 5 s waiting for the deployment of app '/web/hello': 1/2 healthy, 1 old");
+	ck_assert_str_eq(roger_deploy_state_name(roger_deploy_state(d)),
+			 "timed_out");
 	roger_deploy_free(d);
 }
 END_TEST
 
 /* deployment_failed of a deployment and its plan */
-#define DEPLOYMENT_FAILED \
+#define DEPLOYMENT_FAILED                                                           \
 	"{'id':'%s','plan':{'id':'%s','steps':[]},'eventType':'deployment_failed'," \
 	"'timestamp':'" T_MID "','reason':'The upgrade has been cancelled'}"
 
@@ -664,16 +751,31 @@ START_TEST(test_deploy_deployment_failed_is_filtered_by_id)
 	struct roger_deploy *d = machine(1, 0, 0, -1);
 
 	see_deployments(d, 1100, ours());
-	/* a 409 still publishes deployment_failed for the plan that never ran */
-	ck_assert_int_eq(see_event(d, 1200, J(DEPLOYMENT_FAILED, OTHER, OTHER)), 0);
-	ck_assert_int_eq(see_event(d, 1300, J("{'plan':{'id':'%s'},'eventType':'deployment_info'}", OTHER)), 0);
-	ck_assert_int_eq(see_event(d, 1301, J("{'plan':{'id':'%s'},'eventType':'deployment_step_success'}", DEP)), 1);
+	/* a 409 still publishes deployment_failed for the plan that never ran
+	 */
+	ck_assert_int_eq(see_event(d, 1200, J(DEPLOYMENT_FAILED, OTHER, OTHER)),
+			 0);
+	ck_assert_int_eq(
+		see_event(
+			d, 1300,
+			J("{'plan':{'id':'%s'},'eventType':'deployment_info'}",
+			  OTHER)),
+		0);
+	ck_assert_int_eq(
+		see_event(
+			d, 1301,
+			J("{'plan':{'id':'%s'},'eventType':'deployment_step_success'}",
+			  DEP)),
+		1);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	ck_assert_int_eq(see_event(d, 1400, J(DEPLOYMENT_FAILED, DEP, DEP)), 1);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_CANCELLED);
-	assert_reason(d, "deployment '" DEP "' failed: The upgrade has been cancelled");
-	ck_assert(!roger_deploy_failure_revertible(ROGER_DEPLOY_FAIL_CANCELLED));
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_CANCELLED);
+	assert_reason(d, "deployment '" DEP
+			 "' failed: The upgrade has been cancelled");
+	ck_assert(
+		!roger_deploy_failure_revertible(ROGER_DEPLOY_FAIL_CANCELLED));
 	roger_deploy_free(d);
 }
 END_TEST
@@ -681,15 +783,17 @@ END_TEST
 START_TEST(test_deploy_vanished_deployment)
 {
 	struct roger_deploy *d = machine(2, 0, 0, -1);
-	const char *half = J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
-			     task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY));
+	const char *half =
+		J("%s,%s", task(TASK("bbbbbbb1"), V2, "TASK_RUNNING", HEALTHY),
+		  task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", HEALTHY));
 
 	/* someone else's deployment replaced ours */
 	see_deployments(d, 1100, ours());
 	see_deployments(d, 2000, "[]");
 	see_app(d, 2100, app(V3, V3, 2, true, half, NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_VANISHED);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_VANISHED);
 	assert_reason(d, "the app now has version '" V3 "'");
 	roger_deploy_free(d);
 
@@ -702,14 +806,18 @@ START_TEST(test_deploy_vanished_deployment)
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_tick(d, 1100 + ROGER_DEPLOY_VANISH_GRACE_MS);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_VANISHED);
-	assert_reason(d, "ended before the new version was up (cancelled?): 1/2 healthy, 1 old");
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_VANISHED);
+	assert_reason(
+		d,
+		"ended before the new version was up (cancelled?): 1/2 healthy, 1 old");
 	roger_deploy_free(d);
 
 	/* the app deleted under us */
 	d = machine(2, 0, 0, -1);
 	see_app(d, 1200, NULL);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_APP_GONE);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_APP_GONE);
 	assert_reason(d, "app '/web/hello' was deleted");
 	ck_assert_str_eq(text(d), "app removed, its tasks stopping");
 	roger_deploy_free(d);
@@ -727,15 +835,19 @@ START_TEST(test_deploy_crash_after_the_deployment_fails_the_settle)
 	see_app(d, 1200, app(V2, V2, 1, false, t, NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	/* Marathon calls it done as soon as the task runs */
-	ck_assert_int_eq(see_event(d, 1300, J("{'id':'%s','plan':{'id':'%s'},'eventType':'deployment_success'}",
-					      DEP, DEP)),
-			 1);
+	ck_assert_int_eq(
+		see_event(
+			d, 1300,
+			J("{'id':'%s','plan':{'id':'%s'},'eventType':'deployment_success'}",
+			  DEP, DEP)),
+		1);
 	see_app(d, 1400, app(V2, V2, 1, false, t, NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	/* a crash of a task of the other app, then of ours */
 	see_event(d, 3000, failed_event(TASK("bbbbbbb1"), V2, "TASK_FAILED"));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_SETTLE);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_SETTLE);
 	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("bbbbbbb1"));
 	assert_reason(d, "within the 10 s it had to keep running");
 	roger_deploy_free(d);
@@ -758,7 +870,9 @@ START_TEST(test_deploy_remove)
 	/* the app still there after the deployment: wait (then time out) */
 	d = machine(0, ROGER_DEPLOY_REMOVE, 3000, -1);
 	see_deployments(d, 1100, "[]");
-	see_app(d, 1200, app(V2, V2, 1, false, task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), NULL));
+	see_app(d, 1200,
+		app(V2, V2, 1, false,
+		    task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_tick(d, 4000);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_TIMED_OUT);
@@ -769,13 +883,15 @@ END_TEST
 START_TEST(test_deploy_any_version_for_a_revert)
 {
 	/* a rollback: the revert keeps the old tasks of an older config */
-	struct roger_deploy *d = machine(-1, ROGER_DEPLOY_ANY_VERSION, 0, 10000);
+	struct roger_deploy *d =
+		machine(-1, ROGER_DEPLOY_ANY_VERSION, 0, 10000);
 
 	see_deployments(d, 1100, "[]");
-	see_app(d, 1200, app(V2, V2, 2, false,
-			     J("%s,%s", task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL),
-			       task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", NULL)),
-			     NULL));
+	see_app(d, 1200,
+		app(V2, V2, 2, false,
+		    J("%s,%s", task(TASK("aaaaaaa1"), V1, "TASK_RUNNING", NULL),
+		      task(TASK("aaaaaaa2"), V1, "TASK_RUNNING", NULL)),
+		    NULL));
 	ck_assert_int_eq(progress(d)->target, 2);
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_SUCCEEDED);
 	roger_deploy_free(d);
@@ -789,7 +905,8 @@ static int feed_event(void *data, const char *type, const char *json,
 	struct roger_deploy *d = data;
 	struct roger_marathon_event *ev = NULL;
 
-	ck_assert_int_eq(roger_marathon_event_parse(&ev, type, json, len, err), 0);
+	ck_assert_int_eq(roger_marathon_event_parse(&ev, type, json, len, err),
+			 0);
 	ck_assert_int_ge(roger_deploy_observe_event(d, 2000, ev), 0);
 	roger_marathon_event_free(ev);
 	return 0;
@@ -802,7 +919,8 @@ static void feed_fixture(struct roger_deploy *d, const char *name)
 	struct roger_sse sse;
 	const char *src = getenv("TEST_SRCDIR");
 
-	snprintf(path, sizeof(path), "%s/fixtures/%s", src && *src ? src : "tests", name);
+	snprintf(path, sizeof(path), "%s/fixtures/%s",
+		 src && *src ? src : "tests", name);
 	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
 	roger_sse_init(&sse);
 	/* in small pieces, as a slow stream would give them */
@@ -817,14 +935,22 @@ static void feed_fixture(struct roger_deploy *d, const char *name)
 
 START_TEST(test_deploy_recorded_event_stream)
 {
-	struct roger_deploy_goal g = { "/product/web", "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43",
-				       "2021-03-04T10:11:12.345Z", 1, 0, 1000, 0, -1, 0 };
+	struct roger_deploy_goal g = { "/product/web",
+				       "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43",
+				       "2021-03-04T10:11:12.345Z",
+				       1,
+				       0,
+				       1000,
+				       0,
+				       -1,
+				       0 };
 	struct roger_deploy *d = NULL;
-	const char *a = "{'app':{'id':'/product/web','version':'2021-03-04T10:11:12.345Z',"
-			"'instances':1,'healthChecks':[{}],'tasks':[{'id':"
-			"'product_web.instance-01da9a15-68a7-11e7-a229-e6a514ca0c21._app.1',"
-			"'state':'TASK_RUNNING','version':'2021-03-04T10:11:12.345Z',"
-			"'startedAt':'2021-03-04T10:11:20.000Z','healthCheckResults':[{'alive':true}]}]}}";
+	const char *a =
+		"{'app':{'id':'/product/web','version':'2021-03-04T10:11:12.345Z',"
+		"'instances':1,'healthChecks':[{}],'tasks':[{'id':"
+		"'product_web.instance-01da9a15-68a7-11e7-a229-e6a514ca0c21._app.1',"
+		"'state':'TASK_RUNNING','version':'2021-03-04T10:11:12.345Z',"
+		"'startedAt':'2021-03-04T10:11:20.000Z','healthCheckResults':[{'alive':true}]}]}}";
 
 	/* a new app: the deployment succeeds; another one fails (ignored) */
 	ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
@@ -848,7 +974,8 @@ START_TEST(test_deploy_recorded_event_stream)
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	roger_deploy_free(d);
 
-	/* the recorded list holds /foo's deployment, whose end the stream tells */
+	/* the recorded list holds /foo's deployment, whose end the stream tells
+	 */
 	g.deployment_id = "97c136bf-5a28-4821-9d94-480d9fbb01c8";
 	ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
 	{
@@ -857,11 +984,15 @@ START_TEST(test_deploy_recorded_event_stream)
 		char path[1024];
 		const char *src = getenv("TEST_SRCDIR");
 
-		snprintf(path, sizeof(path), "%s/fixtures/marathon-deployments.json",
+		snprintf(path, sizeof(path),
+			 "%s/fixtures/marathon-deployments.json",
 			 src && *src ? src : "tests");
 		ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
-		ck_assert_int_eq(roger_marathon_deployments_parse(&list, b.buf, b.len, NULL), 0);
-		ck_assert_int_eq(roger_deploy_observe_deployments(d, 2200, list), 0);
+		ck_assert_int_eq(roger_marathon_deployments_parse(&list, b.buf,
+								  b.len, NULL),
+				 0);
+		ck_assert_int_eq(
+			roger_deploy_observe_deployments(d, 2200, list), 0);
 		ck_assert(progress(d)->deployment_active);
 		ck_assert_int_eq(progress(d)->current_step, 1);
 		roger_marathon_deployments_free(list);
@@ -870,7 +1001,8 @@ START_TEST(test_deploy_recorded_event_stream)
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
 	feed_fixture(d, "marathon-events.sse");
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
-	ck_assert_int_eq(roger_deploy_status(d)->failure, ROGER_DEPLOY_FAIL_CANCELLED);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_CANCELLED);
 	roger_deploy_free(d);
 }
 END_TEST
@@ -881,12 +1013,14 @@ START_TEST(test_deploy_recorded_app_shapes)
 	struct roger_buf b = ROGER_BUF_INIT;
 	struct roger_marathon_app *a = NULL;
 	struct roger_marathon_apps *apps = NULL;
-	struct roger_deploy_goal g = { "/nginx-green", NULL, NULL, -1, 0, 1000, 0, -1, 0 };
+	struct roger_deploy_goal g = { "/nginx-green", NULL, NULL, -1, 0,
+				       1000,           0,    -1,   0 };
 	struct roger_deploy *d = NULL;
 	char path[1024];
 	const char *src = getenv("TEST_SRCDIR");
 
-	snprintf(path, sizeof(path), "%s/fixtures/marathon-get-app.json", src && *src ? src : "tests");
+	snprintf(path, sizeof(path), "%s/fixtures/marathon-get-app.json",
+		 src && *src ? src : "tests");
 	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
 	ck_assert_int_eq(roger_marathon_app_parse(&a, b.buf, b.len, NULL), 0);
 	ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
@@ -896,9 +1030,12 @@ START_TEST(test_deploy_recorded_app_shapes)
 	roger_deploy_free(d);
 	roger_buf_release(&b);
 
-	snprintf(path, sizeof(path), "%s/fixtures/marathon-get-apps-legacy-0.15.json", src && *src ? src : "tests");
+	snprintf(path, sizeof(path),
+		 "%s/fixtures/marathon-get-apps-legacy-0.15.json",
+		 src && *src ? src : "tests");
 	ck_assert_int_eq(roger_fs_read_file(&b, path, NULL), 0);
-	ck_assert_int_eq(roger_marathon_apps_parse(&apps, b.buf, b.len, NULL), 0);
+	ck_assert_int_eq(roger_marathon_apps_parse(&apps, b.buf, b.len, NULL),
+			 0);
 	g.app_id = "/nginx-blue";
 	ck_assert_int_eq(roger_deploy_new(&d, &g, NULL), 0);
 	ck_assert_int_eq(roger_deploy_observe_app(d, 1200, &apps->items[0]), 0);
@@ -919,16 +1056,23 @@ START_TEST(test_deploy_status_json)
 
 	see_deployments(d, 1100, ours());
 	see_app(d, 1200, app(V2, V2, 1, true, "", NULL));
-	see_event(d, 2000, J("{'appId':'/web/hello','taskId':'%s','version':'%s','reason':'HTTP status 503',"
-			     "'eventType':'unhealthy_instance_kill_event'}", TASK("bbbbbbb1"), V2));
+	see_event(
+		d, 2000,
+		J("{'appId':'/web/hello','taskId':'%s','version':'%s','reason':'HTTP status 503',"
+		  "'eventType':'unhealthy_instance_kill_event'}",
+		  TASK("bbbbbbb1"), V2));
 	j = roger_deploy_status_json(roger_deploy_status(d));
 	ck_assert_ptr_nonnull(j);
-	ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "failed");
-	ck_assert_str_eq(json_string_value(json_object_get(j, "app")), "/web/hello");
-	ck_assert_str_eq(json_string_value(json_object_get(j, "deployment")), DEP);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "state")),
+			 "failed");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "app")),
+			 "/web/hello");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "deployment")),
+			 DEP);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "target")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "failures")), 1);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "failed_task"), "id")),
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(j, "failed_task"), "id")),
 			 TASK("bbbbbbb1"));
 	s = json_dumps(json_object_get(j, "reason"), JSON_ENCODE_ANY);
 	ck_assert_ptr_nonnull(strstr(s, "health checks"));
@@ -951,23 +1095,31 @@ START_TEST(test_deploy_default_timeout)
 	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, -1, 10000), 620000);
 	roger_marathon_app_free(a);
 	/* the largest check wins; half the instances at a time: 2 waves */
-	a = app_of(J("{'id':'/a','instances':4,'upgradeStrategy':{'minimumHealthCapacity':0.5,'maximumOverCapacity':0},"
-		     "'healthChecks':[{'gracePeriodSeconds':5,'intervalSeconds':2,'maxConsecutiveFailures':3,'timeoutSeconds':1},"
-		     "{'gracePeriodSeconds':30,'intervalSeconds':10,'maxConsecutiveFailures':2,'timeoutSeconds':5}]}"));
-	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, -1, 0), (60 + 2 * (60 + 55)) * 1000);
+	a = app_of(J(
+		"{'id':'/a','instances':4,'upgradeStrategy':{'minimumHealthCapacity':0.5,'maximumOverCapacity':0},"
+		"'healthChecks':[{'gracePeriodSeconds':5,'intervalSeconds':2,'maxConsecutiveFailures':3,'timeoutSeconds':1},"
+		"{'gracePeriodSeconds':30,'intervalSeconds':10,'maxConsecutiveFailures':2,'timeoutSeconds':5}]}"));
+	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, -1, 0),
+			 (60 + 2 * (60 + 55)) * 1000);
 	/* one at a time (no capacity to spare): a wave per instance */
 	roger_marathon_app_free(a);
-	a = app_of(J("{'id':'/a','instances':3,'upgradeStrategy':{'minimumHealthCapacity':1,'maximumOverCapacity':0}}"));
-	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, -1, 0), (60 + 3 * 60) * 1000);
+	a = app_of(J(
+		"{'id':'/a','instances':3,'upgradeStrategy':{'minimumHealthCapacity':1,'maximumOverCapacity':0}}"));
+	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, -1, 0),
+			 (60 + 3 * 60) * 1000);
 	/* the target count given: a scale to 6 of the recorded app */
-	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 6, 0), (60 + 6 * 60) * 1000);
-	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 0, 0), (60 + 60) * 1000);
+	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 6, 0),
+			 (60 + 6 * 60) * 1000);
+	ck_assert_int_eq(roger_deploy_default_timeout_ms(a, 0, 0),
+			 (60 + 60) * 1000);
 	roger_marathon_app_free(a);
 	/* a reply's largest health checks and count saturate, not overflow */
-	a = app_of(J("{'id':'/a','instances':2147483647,"
-		     "'healthChecks':[{'gracePeriodSeconds':2147483647,'intervalSeconds':2147483647,"
-		     "'maxConsecutiveFailures':2147483647,'timeoutSeconds':2147483647}]}"));
-	ck_assert(roger_deploy_default_timeout_ms(a, -1, 0) == ROGER_DEPLOY_TIMEOUT_MAX_MS);
+	a = app_of(J(
+		"{'id':'/a','instances':2147483647,"
+		"'healthChecks':[{'gracePeriodSeconds':2147483647,'intervalSeconds':2147483647,"
+		"'maxConsecutiveFailures':2147483647,'timeoutSeconds':2147483647}]}"));
+	ck_assert(roger_deploy_default_timeout_ms(a, -1, 0) ==
+		  ROGER_DEPLOY_TIMEOUT_MAX_MS);
 	roger_marathon_app_free(a);
 }
 END_TEST
@@ -986,7 +1138,9 @@ START_TEST(test_deploy_goal_checked)
 	g.instances = 1;
 	ck_assert_int_eq(roger_deploy_new(&d, &g, &err), 0);
 	ck_assert(!progress(d)->deployment_active);
-	see_app(d, 100, app(V2, V2, 1, false, task(TASK("aaaaaaa1"), V2, "TASK_RUNNING", NULL), NULL));
+	see_app(d, 100,
+		app(V2, V2, 1, false,
+		    task(TASK("aaaaaaa1"), V2, "TASK_RUNNING", NULL), NULL));
 	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_SUCCEEDED);
 	roger_deploy_free(d);
 }
@@ -1149,7 +1303,8 @@ static void local_start(struct local *l)
 		if (!doc)
 			usleep(25000);
 	}
-	ck_assert_msg(doc != NULL, "roger local did not start (see %s)", l->dir);
+	ck_assert_msg(doc != NULL, "roger local did not start (see %s)",
+		      l->dir);
 	snprintf(l->url, sizeof(l->url), "http://127.0.0.1:%d",
 		 (int)json_integer_value(json_object_get(doc, "port")));
 	json_decref(doc);
@@ -1172,16 +1327,17 @@ static void local_stop(struct local *l)
 static json_t *hello(int instances, bool hc, const char *env)
 {
 	json_error_t jerr;
-	json_t *app = json_loads(J("{'id':'/web/hello','cmd':'exec %s','cpus':0.05,'mem':8,"
-				   "'instances':%d,'portDefinitions':[{'port':0}],"
-				   "'backoffSeconds':1,'backoffFactor':1.01,'maxLaunchDelaySeconds':2,"
-				   "'taskKillGracePeriodSeconds':1,'env':{%s}%s}",
-				   testapp(), instances, env,
-				   hc ? ",'healthChecks':[{'protocol':'HTTP','path':'/health','portIndex':0,"
-					"'gracePeriodSeconds':1,'intervalSeconds':1,'timeoutSeconds':1,"
-					"'maxConsecutiveFailures':2}]"
-				      : ""),
-				 0, &jerr);
+	json_t *app = json_loads(
+		J("{'id':'/web/hello','cmd':'exec %s','cpus':0.05,'mem':8,"
+		  "'instances':%d,'portDefinitions':[{'port':0}],"
+		  "'backoffSeconds':1,'backoffFactor':1.01,'maxLaunchDelaySeconds':2,"
+		  "'taskKillGracePeriodSeconds':1,'env':{%s}%s}",
+		  testapp(), instances, env,
+		  hc ? ",'healthChecks':[{'protocol':'HTTP','path':'/health','portIndex':0,"
+		       "'gracePeriodSeconds':1,'intervalSeconds':1,'timeoutSeconds':1,"
+		       "'maxConsecutiveFailures':2}]"
+		     : ""),
+		0, &jerr);
 
 	ck_assert_msg(app != NULL, "bad app: %s", jerr.text);
 	return app;
@@ -1199,14 +1355,15 @@ static int put_and_watch(struct roger_deploy_status *st,
 {
 	struct roger_err perr = ROGER_ERR_INIT;
 
-	ck_assert_msg(roger_marathon_put_app(res, NULL, m, "/web/hello", app,
-					     0, &perr) == 0,
+	ck_assert_msg(roger_marathon_put_app(res, NULL, m, "/web/hello", app, 0,
+					     &perr) == 0,
 		      "PUT: %s", perr.msg);
 	memset(goal, 0, sizeof(*goal));
 	goal->app_id = "/web/hello";
 	goal->deployment_id = res->deployment_id;
 	goal->version = res->version;
-	goal->instances = (int)json_integer_value(json_object_get(app, "instances"));
+	goal->instances =
+		(int)json_integer_value(json_object_get(app, "instances"));
 	goal->timeout_ms = timeout_ms;
 	goal->settle_ms = settle_ms;
 	json_decref(app);
@@ -1230,15 +1387,17 @@ START_TEST(test_watch_local_create_scale_restart_destroy)
 	m = client_token(ctx, l.url, l.token, 5000);
 	ev = client_token(ctx, l.url, l.token, 5000);
 	/* create, with health checks */
-	ck_assert_msg(put_and_watch(&st, &goal, &res, ctx, m, ev, hello(1, true, ""),
-				    30000, -1, &o, &err) == 0,
+	ck_assert_msg(put_and_watch(&st, &goal, &res, ctx, m, ev,
+				    hello(1, true, ""), 30000, -1, &o,
+				    &err) == 0,
 		      "create: %s", err.msg);
 	ck_assert_int_eq(st.state, ROGER_DEPLOY_SUCCEEDED);
 	ck_assert_int_eq(st.progress.healthy, 1);
 	ck_assert_int_gt(seen.progress_calls, 0);
 	ck_assert_int_eq(seen.stream, 0);
 	/* scale up: the old task stays, a new one becomes healthy */
-	ck_assert_int_eq(roger_marathon_scale_app(&res, m, "/web/hello", 3, 0, NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_scale_app(&res, m, "/web/hello", 3, 0, NULL), 0);
 	goal.deployment_id = res.deployment_id;
 	goal.version = res.version;
 	goal.instances = 3;
@@ -1247,34 +1406,44 @@ START_TEST(test_watch_local_create_scale_restart_destroy)
 	ck_assert_int_eq(st.progress.healthy, 3);
 	ck_assert_int_eq(st.progress.old, 0);
 	/* down again */
-	ck_assert_int_eq(roger_marathon_scale_app(&res, m, "/web/hello", 1, 0, NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_scale_app(&res, m, "/web/hello", 1, 0, NULL), 0);
 	goal.deployment_id = res.deployment_id;
 	goal.version = res.version;
 	goal.instances = 1;
 	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
 		      "scale down: %s", err.msg);
-	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello",
+						ROGER_MARATHON_EMBED_TASKS,
+						NULL),
+			 0);
 	ck_assert_uint_eq(a->n_tasks, 1);
 	roger_marathon_app_free(a);
 	/* a restart replaces the task */
-	ck_assert_int_eq(roger_marathon_restart_app(&res, m, "/web/hello", 0, NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_restart_app(&res, m, "/web/hello", 0, NULL), 0);
 	goal.deployment_id = res.deployment_id;
 	goal.version = res.version;
 	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
 		      "restart: %s", err.msg);
-	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello",
+						ROGER_MARATHON_EMBED_TASKS,
+						NULL),
+			 0);
 	ck_assert_uint_eq(a->n_tasks, 1);
 	ck_assert_str_eq(a->tasks[0].version, res.version);
 	roger_marathon_app_free(a);
 	/* destroy: done when the app is gone */
-	ck_assert_int_eq(roger_marathon_delete_app(&res, m, "/web/hello", 0, NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_delete_app(&res, m, "/web/hello", 0, NULL), 0);
 	goal.deployment_id = res.deployment_id;
 	goal.version = res.version;
 	goal.flags = ROGER_DEPLOY_REMOVE;
 	goal.instances = 0;
 	ck_assert_msg(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err) == 0,
 		      "destroy: %s", err.msg);
-	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", 0, NULL), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", 0, NULL),
+			 ROGER_ENOTFOUND);
 	roger_marathon_free(ev);
 	roger_marathon_free(m);
 	roger_ctx_free(ctx);
@@ -1302,16 +1471,21 @@ static void crash_loop(bool stream)
 	local_start(&l);
 	m = client_token(ctx, l.url, l.token, 5000);
 	ev = stream ? client_token(ctx, l.url, l.token, 5000) : NULL;
-	ck_assert_msg(put_and_watch(&st, &goal, &first, ctx, m, ev, hello(2, false, ""),
-				    30000, 1000, &o, &err) == 0,
+	ck_assert_msg(put_and_watch(&st, &goal, &first, ctx, m, ev,
+				    hello(2, false, ""), 30000, 1000, &o,
+				    &err) == 0,
 		      "create: %s", err.msg);
 	/* the new version exits at once */
-	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev,
-				       hello(2, false, "'TESTAPP_EXIT':'3','TESTAPP_STDERR':'boom'"),
-				       60000, 1000, &o, &err),
-			 ROGER_EDEPLOY);
+	ck_assert_int_eq(
+		put_and_watch(
+			&st, &goal, &res, ctx, m, ev,
+			hello(2, false,
+			      "'TESTAPP_EXIT':'3','TESTAPP_STDERR':'boom'"),
+			60000, 1000, &o, &err),
+		ROGER_EDEPLOY);
 	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_TASKS);
-	ck_assert_msg(strstr(err.msg, "3 tasks of the new version failed"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "3 tasks of the new version failed"),
+		      "%s", err.msg);
 	ck_assert_str_ne(st.task_id, "");
 	ck_assert_int_ge(seen.failed, 1);
 	ck_assert_str_eq(seen.last_failed_task, st.task_id);
@@ -1321,12 +1495,15 @@ static void crash_loop(bool stream)
 	 * deployment: then the previous version is redeployed.
 	 */
 	active = st.progress.deployment_active;
-	ck_assert_msg(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, first.version,
-					    &o, &err) == 0,
+	ck_assert_msg(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal,
+					    first.version, &o, &err) == 0,
 		      "rollback: %s", err.msg);
 	ck_assert(rb.by_version == !active);
 	ck_assert_str_ne(rb.deployment_id, res.deployment_id);
-	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello", ROGER_MARATHON_EMBED_TASKS, NULL), 0);
+	ck_assert_int_eq(roger_marathon_get_app(&a, m, "/web/hello",
+						ROGER_MARATHON_EMBED_TASKS,
+						NULL),
+			 0);
 	ck_assert_int_eq(a->tasks_running, 2);
 	/* the old definition: no env at all */
 	env = json_dumps(a->json, 0);
@@ -1334,10 +1511,15 @@ static void crash_loop(bool stream)
 	free(env);
 	roger_marathon_app_free(a);
 	/* nothing left to roll back: by version when one is given */
-	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, NULL, &o, &err),
+	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal,
+					       NULL, &o, &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_msg(strstr(err.msg, "has already ended: nothing to roll back"), "%s", err.msg);
-	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal, first.version, &o, &err), 0);
+	ck_assert_msg(
+		strstr(err.msg, "has already ended: nothing to roll back"),
+		"%s", err.msg);
+	ck_assert_int_eq(roger_deploy_rollback(&rb, &st, ctx, m, ev, &goal,
+					       first.version, &o, &err),
+			 0);
 	ck_assert(rb.by_version);
 	roger_marathon_free(ev);
 	roger_marathon_free(m);
@@ -1372,21 +1554,25 @@ START_TEST(test_watch_local_never_healthy)
 	local_start(&l);
 	m = client_token(ctx, l.url, l.token, 5000);
 	ev = client_token(ctx, l.url, l.token, 5000);
-	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev,
-				       hello(1, true, "'TESTAPP_UNHEALTHY':'1'"),
-				       60000, -1, &o, &err),
-			 ROGER_EDEPLOY);
+	ck_assert_int_eq(
+		put_and_watch(&st, &goal, &res, ctx, m, ev,
+			      hello(1, true, "'TESTAPP_UNHEALTHY':'1'"), 60000,
+			      -1, &o, &err),
+		ROGER_EDEPLOY);
 	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_HEALTH);
-	ck_assert_msg(strstr(err.msg, "killed for failing its health checks"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "killed for failing its health checks"),
+		      "%s", err.msg);
 	ck_assert_str_ne(st.task_id, "");
 	/* polling alone sees it too */
-	ck_assert_int_eq(roger_marathon_cancel_deployment(NULL, m, res.deployment_id,
-							  ROGER_MARATHON_FORCE, NULL),
-			 0);
-	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, NULL,
-				       hello(1, true, "'TESTAPP_UNHEALTHY':'1','X':'2'"),
-				       60000, -1, &o, &err),
-			 ROGER_EDEPLOY);
+	ck_assert_int_eq(
+		roger_marathon_cancel_deployment(NULL, m, res.deployment_id,
+						 ROGER_MARATHON_FORCE, NULL),
+		0);
+	ck_assert_int_eq(
+		put_and_watch(&st, &goal, &res, ctx, m, NULL,
+			      hello(1, true, "'TESTAPP_UNHEALTHY':'1','X':'2'"),
+			      60000, -1, &o, &err),
+		ROGER_EDEPLOY);
 	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_HEALTH);
 	roger_marathon_free(ev);
 	roger_marathon_free(m);
@@ -1421,23 +1607,30 @@ START_TEST(test_watch_local_slow_times_out_or_is_interrupted)
 	ev = client_token(ctx, l.url, l.token, 5000);
 	/* never listens, and the grace period outlasts the test */
 	slow = hello(1, true, "'TESTAPP_HANG':'1'");
-	json_object_set_new(json_array_get(json_object_get(slow, "healthChecks"), 0),
-			    "gracePeriodSeconds", json_integer(600));
-	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev, slow, 2500, -1, &o, &err),
+	json_object_set_new(
+		json_array_get(json_object_get(slow, "healthChecks"), 0),
+		"gracePeriodSeconds", json_integer(600));
+	ck_assert_int_eq(put_and_watch(&st, &goal, &res, ctx, m, ev, slow, 2500,
+				       -1, &o, &err),
 			 ROGER_ETIMEOUT);
 	ck_assert_int_eq(st.state, ROGER_DEPLOY_TIMED_OUT);
-	ck_assert_msg(strstr(err.msg, "timed out after 2.5 s waiting for the deployment of app '/web/hello': 0/1 healthy"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "timed out after 2.5 s waiting for the deployment of app '/web/hello': 0/1 healthy"),
+		"%s", err.msg);
 	ck_assert(st.progress.deployment_active);
 	/* the same watch, interrupted */
 	roger_ctx_set_interrupt_flag(ctx, &interrupt_flag);
 	signal(SIGALRM, on_alarm);
 	alarm(1);
 	goal.timeout_ms = 0;
-	ck_assert_int_eq(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err), ROGER_EINTR);
+	ck_assert_int_eq(roger_deploy_watch(&st, ctx, m, ev, &goal, &o, &err),
+			 ROGER_EINTR);
 	ck_assert_int_eq(st.state, ROGER_DEPLOY_WAITING);
-	ck_assert_msg(strstr(err.msg, "interrupted while waiting for the deployment of app '/web/hello': 0/1 healthy"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "interrupted while waiting for the deployment of app '/web/hello': 0/1 healthy"),
+		"%s", err.msg);
 	roger_marathon_free(ev);
 	roger_marathon_free(m);
 	roger_ctx_free(ctx);
@@ -1447,14 +1640,22 @@ END_TEST
 
 /* ---- the driver against scripted faults -------------------------------------- */
 
-#define FD_APP "{'match':'GET /v2/apps/web/hello*','times':0,'json':{'app':{'id':'/web/hello','version':'" V2 "'," \
-	"'versionInfo':{'lastConfigChangeAt':'" V2 "'},'instances':1,'tasks':[{'id':'" TASK("aaaaaaa1") "'," \
-	"'state':'TASK_RUNNING','version':'" V2 "','startedAt':'" V2 "'}]}}}"
-#define FD_OURS(n) "{'match':'GET /v2/deployments','times':" #n ",'json':[{'id':'" DEP "','version':'" V2 "'," \
+#define FD_APP                                                                                         \
+	"{'match':'GET /v2/apps/web/hello*','times':0,'json':{'app':{'id':'/web/hello','version':'" V2 \
+	"',"                                                                                           \
+	"'versionInfo':{'lastConfigChangeAt':'" V2                                                     \
+	"'},'instances':1,'tasks':[{'id':'" TASK(                                                      \
+		"aaaaaaa1") "',"                                                                       \
+			    "'state':'TASK_RUNNING','version':'" V2                                    \
+			    "','startedAt':'" V2 "'}]}}}"
+#define FD_OURS(n)                                                          \
+	"{'match':'GET /v2/deployments','times':" #n ",'json':[{'id':'" DEP \
+	"','version':'" V2 "',"                                             \
 	"'affectedApps':['/web/hello'],'steps':[],'currentActions':[],'currentStep':1,'totalSteps':1}]}"
 #define FD_NONE "{'match':'GET /v2/deployments','times':0,'json':[]}"
 #define FD_QUEUE "{'match':'GET /v2/queue','times':0,'json':{'queue':[]}}"
-#define FD_ATTACHED "{'event':'event_stream_attached','data':{'eventType':'event_stream_attached'}}"
+#define FD_ATTACHED \
+	"{'event':'event_stream_attached','data':{'eventType':'event_stream_attached'}}"
 
 /* Watch the scripted /web/hello; `events`: with a stream client too. */
 static int fd_watch(struct faultd *f, struct seen_notes *seen, bool events,
@@ -1462,15 +1663,18 @@ static int fd_watch(struct faultd *f, struct seen_notes *seen, bool events,
 {
 	struct roger_ctx *ctx = test_ctx();
 	struct roger_marathon *m = client(ctx, f->url, timeout_ms);
-	struct roger_marathon *ev = events ? client(ctx, f->url, timeout_ms) : NULL;
-	struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0, 0, 20000, 0, 0 };
+	struct roger_marathon *ev =
+		events ? client(ctx, f->url, timeout_ms) : NULL;
+	struct roger_deploy_goal g = { "/web/hello", DEP, V2, 1, 0, 0,
+				       20000,        0,   0 };
 	struct roger_deploy_watch_opts o = watch_opts(seen, 200);
 	struct roger_deploy_status st;
 	int rc;
 
 	rc = roger_deploy_watch(&st, ctx, m, ev, &g, &o, err);
 	ck_assert_str_eq(st.app_id, "/web/hello");
-	ck_assert_msg(!strchr(err->msg, '\n'), "error on two lines: %s", err->msg);
+	ck_assert_msg(!strchr(err->msg, '\n'), "error on two lines: %s",
+		      err->msg);
 	roger_marathon_free(ev);
 	roger_marathon_free(m);
 	roger_ctx_free(ctx);
@@ -1483,9 +1687,14 @@ START_TEST(test_watch_stream_silent_then_reconnected)
 	struct seen_notes seen;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&f, "[" FD_OURS(12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
-		     "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED "],'sse_end':'hang'}]");
-	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	faultd_start(
+		&f,
+		"[" FD_OURS(
+			12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+			    "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED
+			    "],'sse_end':'hang'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s",
+		      err.msg);
 	/* silent for 1.5 s: dropped and opened again, polling meanwhile */
 	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/events"), 2);
 	ck_assert_int_ge(seen.stream, 1);
@@ -1499,15 +1708,20 @@ START_TEST(test_watch_stream_silent_then_reconnected)
 		bool found = false;
 
 		json_array_foreach(reqs, i, r) {
-			const char *path = json_string_value(json_object_get(r, "path"));
+			const char *path =
+				json_string_value(json_object_get(r, "path"));
 
 			if (strncmp(path, "/v2/events", 10))
 				continue;
 			found = true;
-			ck_assert_ptr_nonnull(strstr(path, "event_type=deployment_failed"));
-			ck_assert_ptr_nonnull(strstr(path, "event_type=status_update_event"));
-			ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "h"), "accept")),
-					 "text/event-stream");
+			ck_assert_ptr_nonnull(
+				strstr(path, "event_type=deployment_failed"));
+			ck_assert_ptr_nonnull(
+				strstr(path, "event_type=status_update_event"));
+			ck_assert_str_eq(
+				json_string_value(json_object_get(
+					json_object_get(r, "h"), "accept")),
+				"text/event-stream");
 		}
 		ck_assert(found);
 		json_decref(reqs);
@@ -1522,12 +1736,18 @@ START_TEST(test_watch_stream_dropped_then_reconnected)
 	struct seen_notes seen;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&f, "[" FD_OURS(12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
-		     "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED ",{'heartbeat':true}],'sse_end':'close'}]");
-	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	faultd_start(
+		&f,
+		"[" FD_OURS(
+			12) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+			    "{'match':'GET /v2/events*','times':0,'sse':[" FD_ATTACHED
+			    ",{'heartbeat':true}],'sse_end':'close'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s",
+		      err.msg);
 	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/events"), 2);
 	ck_assert_int_ge(seen.stream, 1);
-	ck_assert_msg(strstr(seen.last_text, "event stream"), "%s", seen.last_text);
+	ck_assert_msg(strstr(seen.last_text, "event stream"), "%s",
+		      seen.last_text);
 	faultd_stop(&f);
 }
 END_TEST
@@ -1538,13 +1758,18 @@ START_TEST(test_watch_stream_refused_polling_alone)
 	struct seen_notes seen;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&f, "[" FD_OURS(2) "," FD_NONE "," FD_APP "," FD_QUEUE ","
-		     "{'match':'GET /v2/events*','times':0,'status':405,'html':true,"
-		     "'message':'HTTP method GET is not supported by this URL'}]");
-	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s", err.msg);
+	faultd_start(
+		&f,
+		"[" FD_OURS(
+			2) "," FD_NONE "," FD_APP "," FD_QUEUE ","
+			   "{'match':'GET /v2/events*','times':0,'status':405,'html':true,"
+			   "'message':'HTTP method GET is not supported by this URL'}]");
+	ck_assert_msg(fd_watch(&f, &seen, true, 5000, &err) == 0, "%s",
+		      err.msg);
 	ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/events"), 1);
 	ck_assert_int_eq(seen.stream, 1);
-	ck_assert_msg(strstr(seen.last_text, "watching by polling alone"), "%s", seen.last_text);
+	ck_assert_msg(strstr(seen.last_text, "watching by polling alone"), "%s",
+		      seen.last_text);
 	ck_assert_msg(strstr(seen.last_text, "405"), "%s", seen.last_text);
 	faultd_stop(&f);
 }
@@ -1557,10 +1782,14 @@ START_TEST(test_watch_leader_election_503s)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* no leader for a moment: 503 (HTML, as Jetty), then the new leader */
-	faultd_start(&f, "[{'match':'GET /v2/deployments','times':2,'status':503,'html':true}," FD_OURS(1) ","
-		     "{'match':'GET /v2/apps/*','times':2,'status':502,'html':true,'message':'Could not determine the current leader'},"
-		     FD_NONE "," FD_APP "," FD_QUEUE "]");
-	ck_assert_msg(fd_watch(&f, &seen, false, 5000, &err) == 0, "%s", err.msg);
+	faultd_start(
+		&f,
+		"[{'match':'GET /v2/deployments','times':2,'status':503,'html':true}," FD_OURS(
+			1) ","
+			   "{'match':'GET /v2/apps/*','times':2,'status':502,'html':true,'message':'Could not determine the current leader'}," FD_NONE
+			   "," FD_APP "," FD_QUEUE "]");
+	ck_assert_msg(fd_watch(&f, &seen, false, 5000, &err) == 0, "%s",
+		      err.msg);
 	ck_assert_int_eq(seen.poll, 0);
 	ck_assert_uint_ge(faultd_count(&f, "GET", "/v2/deployments"), 4);
 	faultd_stop(&f);
@@ -1584,15 +1813,20 @@ START_TEST(test_watch_unreachable_polls_end_the_watch)
 		struct roger_err err = ROGER_ERR_INIT;
 		char script[1024];
 
-		snprintf(script, sizeof(script), "[%s," FD_OURS(0) "," FD_QUEUE "]", rules[i]);
+		snprintf(script, sizeof(script),
+			 "[%s," FD_OURS(0) "," FD_QUEUE "]", rules[i]);
 		faultd_start(&f, script);
-		ck_assert_int_eq(fd_watch(&f, &seen, false, 500, &err), ROGER_ENET);
+		ck_assert_int_eq(fd_watch(&f, &seen, false, 500, &err),
+				 ROGER_ENET);
 		/* tolerated twice, with a note each time, then given up */
 		ck_assert_int_eq(seen.poll, 2);
-		ck_assert_msg(strstr(seen.last_text, "trying again"), "%s", seen.last_text);
-		ck_assert_msg(strstr(err.msg, "/v2/apps/web/hello"), "%s", err.msg);
+		ck_assert_msg(strstr(seen.last_text, "trying again"), "%s",
+			      seen.last_text);
+		ck_assert_msg(strstr(err.msg, "/v2/apps/web/hello"), "%s",
+			      err.msg);
 		if (i == 1)
-			ck_assert_msg(strstr(err.msg, "timed out"), "%s", err.msg);
+			ck_assert_msg(strstr(err.msg, "timed out"), "%s",
+				      err.msg);
 		faultd_stop(&f);
 	}
 }
@@ -1621,10 +1855,13 @@ START_TEST(test_watch_refused_or_garbled_replies_end_the_watch_at_once)
 		struct roger_err err = ROGER_ERR_INIT;
 		char script[1024];
 
-		snprintf(script, sizeof(script), "[%s," FD_OURS(0) "," FD_QUEUE "]", cases[i].rule);
+		snprintf(script, sizeof(script),
+			 "[%s," FD_OURS(0) "," FD_QUEUE "]", cases[i].rule);
 		faultd_start(&f, script);
-		ck_assert_int_eq(fd_watch(&f, &seen, false, 2000, &err), cases[i].code);
-		ck_assert_msg(strstr(err.msg, cases[i].says), "case %zu: %s", i, err.msg);
+		ck_assert_int_eq(fd_watch(&f, &seen, false, 2000, &err),
+				 cases[i].code);
+		ck_assert_msg(strstr(err.msg, cases[i].says), "case %zu: %s", i,
+			      err.msg);
 		/* one try: retrying cannot change these */
 		ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/apps"), 1);
 		ck_assert_int_eq(seen.poll, 0);
@@ -1641,10 +1878,13 @@ static Suite *deploy_suite(void)
 	TCase *tc = tcase_create("machine");
 
 	tcase_add_test(tc, test_deploy_restart_with_health_checks_succeeds);
-	tcase_add_test(tc, test_deploy_scale_keeps_old_configuration_and_settles);
+	tcase_add_test(tc,
+		       test_deploy_scale_keeps_old_configuration_and_settles);
 	tcase_add_test(tc, test_deploy_scale_down_and_to_zero);
-	tcase_add_test(tc, test_deploy_crash_loop_fails_after_three_distinct_tasks);
-	tcase_add_test(tc, test_deploy_polling_alone_counts_each_last_failure_once);
+	tcase_add_test(tc,
+		       test_deploy_crash_loop_fails_after_three_distinct_tasks);
+	tcase_add_test(tc,
+		       test_deploy_polling_alone_counts_each_last_failure_once);
 	tcase_add_test(tc, test_deploy_old_failures_do_not_count);
 	tcase_add_test(tc, test_deploy_health_kill_event_fails_at_once);
 	tcase_add_test(tc, test_deploy_health_failures_seen_by_polling);
@@ -1653,7 +1893,8 @@ static Suite *deploy_suite(void)
 	tcase_add_test(tc, test_deploy_timeout);
 	tcase_add_test(tc, test_deploy_deployment_failed_is_filtered_by_id);
 	tcase_add_test(tc, test_deploy_vanished_deployment);
-	tcase_add_test(tc, test_deploy_crash_after_the_deployment_fails_the_settle);
+	tcase_add_test(tc,
+		       test_deploy_crash_after_the_deployment_fails_the_settle);
 	tcase_add_test(tc, test_deploy_remove);
 	tcase_add_test(tc, test_deploy_any_version_for_a_revert);
 	tcase_add_test(tc, test_deploy_recorded_event_stream);
@@ -1677,7 +1918,9 @@ static Suite *deploy_suite(void)
 	tcase_add_test(tc, test_watch_stream_refused_polling_alone);
 	tcase_add_test(tc, test_watch_leader_election_503s);
 	tcase_add_test(tc, test_watch_unreachable_polls_end_the_watch);
-	tcase_add_test(tc, test_watch_refused_or_garbled_replies_end_the_watch_at_once);
+	tcase_add_test(
+		tc,
+		test_watch_refused_or_garbled_replies_end_the_watch_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -29,9 +29,9 @@ static void parse_fails(const char *text, size_t len, const char *words)
 	struct roger_dockerfile *df = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_dockerfile_parse(&df, text, len, "Dockerfile",
-						&err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_dockerfile_parse(&df, text, len, "Dockerfile", &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_null(df);
 	ck_assert_msg(strstr(err.msg, words), "'%s' not in '%s'", words,
 		      err.msg);
@@ -48,20 +48,20 @@ static void instr_is(const struct roger_dockerfile *df, size_t i,
 
 START_TEST(test_dockerfile_node_app)
 {
-	struct roger_dockerfile *df = parse_ok(
-		"# syntax=docker/dockerfile:1\n"
-		"FROM node:20-bookworm-slim AS base\n"
-		"\n"
-		"# the app\n"
-		"WORKDIR /usr/src/app\n"
-		"ENV NODE_ENV=production PORT=8080\n"
-		"COPY package*.json ./\n"
-		"RUN npm ci --omit=dev \\\n"
-		"    && npm cache clean --force\n"
-		"COPY . .\n"
-		"USER node\n"
-		"EXPOSE 8080/tcp\n"
-		"cmd [\"node\", \"server.js\"]\n");
+	struct roger_dockerfile *df =
+		parse_ok("# syntax=docker/dockerfile:1\n"
+			 "FROM node:20-bookworm-slim AS base\n"
+			 "\n"
+			 "# the app\n"
+			 "WORKDIR /usr/src/app\n"
+			 "ENV NODE_ENV=production PORT=8080\n"
+			 "COPY package*.json ./\n"
+			 "RUN npm ci --omit=dev \\\n"
+			 "    && npm cache clean --force\n"
+			 "COPY . .\n"
+			 "USER node\n"
+			 "EXPOSE 8080/tcp\n"
+			 "cmd [\"node\", \"server.js\"]\n");
 
 	ck_assert_uint_eq(df->n, 9);
 	ck_assert_int_eq(df->escape, '\\');
@@ -69,7 +69,8 @@ START_TEST(test_dockerfile_node_app)
 	instr_is(df, 1, "WORKDIR", "/usr/src/app", 5);
 	instr_is(df, 3, "COPY", "package*.json ./", 7);
 	/* joined as Docker joins: no escape, no newline, spaces kept */
-	instr_is(df, 4, "RUN", "npm ci --omit=dev     && npm cache clean --force", 8);
+	instr_is(df, 4, "RUN",
+		 "npm ci --omit=dev     && npm cache clean --force", 8);
 	instr_is(df, 6, "USER", "node", 11);
 	instr_is(df, 8, "CMD", "[\"node\", \"server.js\"]", 13);
 	ck_assert(df->instrs[8].json);
@@ -84,18 +85,19 @@ END_TEST
 
 START_TEST(test_dockerfile_continuations)
 {
-	struct roger_dockerfile *df = parse_ok(
-		"FROM debian:12\r\n"
-		"RUN apt-get update && \\  \r\n"
-		"# a comment in the middle is dropped\n"
-		"\n"
-		"    apt-get install -y curl\n"
-		"ENV A=1 \\\n"
-		"    B=2\n"
-		"LABEL x=y \\");
+	struct roger_dockerfile *df =
+		parse_ok("FROM debian:12\r\n"
+			 "RUN apt-get update && \\  \r\n"
+			 "# a comment in the middle is dropped\n"
+			 "\n"
+			 "    apt-get install -y curl\n"
+			 "ENV A=1 \\\n"
+			 "    B=2\n"
+			 "LABEL x=y \\");
 
 	ck_assert_uint_eq(df->n, 4);
-	instr_is(df, 1, "RUN", "apt-get update &&     apt-get install -y curl", 2);
+	instr_is(df, 1, "RUN", "apt-get update &&     apt-get install -y curl",
+		 2);
 	instr_is(df, 2, "ENV", "A=1     B=2", 6);
 	/* an escape on the last line ends the file */
 	instr_is(df, 3, "LABEL", "x=y", 8);
@@ -105,12 +107,12 @@ END_TEST
 
 START_TEST(test_dockerfile_escape_directive)
 {
-	struct roger_dockerfile *df = parse_ok(
-		"# escape=`\n"
-		"FROM mcr.microsoft.com/windows/servercore\n"
-		"COPY testfile.txt c:\\\n"
-		"RUN dir c:\\ `\n"
-		"  /s\n");
+	struct roger_dockerfile *df =
+		parse_ok("# escape=`\n"
+			 "FROM mcr.microsoft.com/windows/servercore\n"
+			 "COPY testfile.txt c:\\\n"
+			 "RUN dir c:\\ `\n"
+			 "  /s\n");
 
 	ck_assert_int_eq(df->escape, '`');
 	ck_assert_uint_eq(df->n, 3);
@@ -128,19 +130,19 @@ END_TEST
 
 START_TEST(test_dockerfile_heredoc)
 {
-	struct roger_dockerfile *df = parse_ok(
-		"FROM alpine\n"
-		"RUN <<EOF\n"
-		"apk add curl\n"
-		"FROM not-an-instruction\n"
-		"EOF\n"
-		"COPY <<-'CONF' /etc/app.conf\n"
-		"\tport=8080\n"
-		"\tCONF\n"
-		"RUN echo a <<< b\n");
+	struct roger_dockerfile *df = parse_ok("FROM alpine\n"
+					       "RUN <<EOF\n"
+					       "apk add curl\n"
+					       "FROM not-an-instruction\n"
+					       "EOF\n"
+					       "COPY <<-'CONF' /etc/app.conf\n"
+					       "\tport=8080\n"
+					       "\tCONF\n"
+					       "RUN echo a <<< b\n");
 
 	ck_assert_uint_eq(df->n, 4);
-	instr_is(df, 1, "RUN", "<<EOF\napk add curl\nFROM not-an-instruction\nEOF", 2);
+	instr_is(df, 1, "RUN",
+		 "<<EOF\napk add curl\nFROM not-an-instruction\nEOF", 2);
 	instr_is(df, 2, "COPY", "<<-'CONF' /etc/app.conf\nport=8080\nCONF", 6);
 	/* a here-string is not a here-document */
 	instr_is(df, 3, "RUN", "echo a <<< b", 9);
@@ -150,12 +152,12 @@ END_TEST
 
 START_TEST(test_dockerfile_json_or_shell)
 {
-	struct roger_dockerfile *df = parse_ok(
-		"ENTRYPOINT [\"/bin/tini\", \"--\"]\n"
-		"CMD [\"a\", 1]\n"          /* not strings: shell form */
-		"CMD [broken\n"
-		"CMD [ ]\n"
-		"SHELL [\"/bin/bash\", \"-c\"]\n");
+	struct roger_dockerfile *df =
+		parse_ok("ENTRYPOINT [\"/bin/tini\", \"--\"]\n"
+			 "CMD [\"a\", 1]\n" /* not strings: shell form */
+			 "CMD [broken\n"
+			 "CMD [ ]\n"
+			 "SHELL [\"/bin/bash\", \"-c\"]\n");
 
 	ck_assert(df->instrs[0].json);
 	ck_assert_str_eq(df->instrs[0].argv[1], "--");
@@ -170,18 +172,21 @@ END_TEST
 
 START_TEST(test_dockerfile_refused)
 {
-	parse_fails("FROM x\n\"RUN\" y\n", 15, "Dockerfile:2: expected an instruction");
+	parse_fails("FROM x\n\"RUN\" y\n", 15,
+		    "Dockerfile:2: expected an instruction");
 	parse_fails("FROM x\nRUN-IT y\n", 16, "got 'RUN-IT'");
 	parse_fails("FROM x\nRUN <<EOF\nnever ends\n", 27,
 		    "Dockerfile:2: the here-document 'EOF' never ends");
-	parse_fails("# escape=/\nFROM x\n", 18, "Dockerfile:1: invalid escape directive");
+	parse_fails("# escape=/\nFROM x\n", 18,
+		    "Dockerfile:1: invalid escape directive");
 	parse_fails("FROM x\nRUN a\0b\n", 14, "Dockerfile:2: a NUL byte");
 }
 END_TEST
 
 START_TEST(test_dockerfile_empty)
 {
-	struct roger_dockerfile *df = parse_ok("\xef\xbb\xbf# nothing\n\n   \n");
+	struct roger_dockerfile *df =
+		parse_ok("\xef\xbb\xbf# nothing\n\n   \n");
 
 	ck_assert_uint_eq(df->n, 0);
 	roger_dockerfile_free(df);
@@ -212,9 +217,9 @@ START_TEST(test_dockerfile_words)
 	struct roger_err err = ROGER_ERR_INIT;
 	char **w = NULL;
 
-	words_are("A=1 B=\"two words\" C='it''s' D=a\\ b",
-		  '\\', (const char *[]){ "A=1", "B=two words", "C=its",
-					  "D=a b", NULL });
+	words_are("A=1 B=\"two words\" C='it''s' D=a\\ b", '\\',
+		  (const char *[]){ "A=1", "B=two words", "C=its", "D=a b",
+				    NULL });
 	words_are("MSG=\"say \\\"hi\\\" \\$HOME \\n\"", '\\',
 		  (const char *[]){ "MSG=say \"hi\" $HOME \\n", NULL });
 	words_are("  --platform=linux/amd64   base:1   AS   build ", '\\',
@@ -261,9 +266,9 @@ START_TEST(test_dockerfile_substitute)
 		ck_assert_str_eq(out, cases[i].out);
 		free(out);
 	}
-	ck_assert_int_eq(roger_dockerfile_substitute(&out, "${A", '\\', vars,
-						     4, &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_dockerfile_substitute(&out, "${A", '\\', vars, 4, &err),
+		ROGER_EINVALID);
 	ck_assert_int_eq(roger_dockerfile_substitute(&out, "${A:=b}", '\\',
 						     vars, 4, &err),
 			 ROGER_EINVALID);

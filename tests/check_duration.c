@@ -78,7 +78,8 @@ static const struct {
 	{ "8785h", "too long" },
 	{ "99999999999999999999999", "too long" },
 	{ "366h366h366h366h366h366h366h366h366h366h366h366h366h366h366h"
-	  "366h366h366h366h366h366h366h366h366h366h", "too long" },
+	  "366h366h366h366h366h366h366h366h366h366h",
+	  "too long" },
 };
 
 START_TEST(test_duration_read)
@@ -99,8 +100,9 @@ START_TEST(test_duration_refused)
 		ck_assert_int_eq(roger_duration_parse(&ms, bad[i].text, &err),
 				 ROGER_EUSAGE);
 		ck_assert_int_eq(err.code, ROGER_EUSAGE);
-		ck_assert_msg(strstr(err.msg, bad[i].why), "'%s': '%s' lacks '%s'",
-			      bad[i].text, err.msg, bad[i].why);
+		ck_assert_msg(strstr(err.msg, bad[i].why),
+			      "'%s': '%s' lacks '%s'", bad[i].text, err.msg,
+			      bad[i].why);
 		/* the out parameter is left alone on failure */
 		ck_assert_int_eq(ms, -42);
 	}
@@ -122,10 +124,14 @@ START_TEST(test_duration_format_reads_back)
 		int64_t ms;
 		const char *text;
 	} cases[] = {
-		{ 0, "0s" },          { 1, "1ms" },
-		{ 999, "999ms" },     { 1000, "1s" },
-		{ 90000, "1m30s" },   { 120500, "2m500ms" },
-		{ 3600000, "1h" },    { 5400000, "1h30m" },
+		{ 0, "0s" },
+		{ 1, "1ms" },
+		{ 999, "999ms" },
+		{ 1000, "1s" },
+		{ 90000, "1m30s" },
+		{ 120500, "2m500ms" },
+		{ 3600000, "1h" },
+		{ 5400000, "1h30m" },
 		{ 90061001, "25h1m1s1ms" },
 	};
 	char buf[64];

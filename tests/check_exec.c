@@ -27,7 +27,8 @@
 #include "lib/util.h"
 
 /* The contract's exact example: 58 bytes of JSON. */
-#define EXAMPLE "{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"aGVsbG8K\"}}"
+#define EXAMPLE \
+	"{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"aGVsbG8K\"}}"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -37,7 +38,8 @@ static char *fixture(const char *name, size_t *len)
 	char *buf;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/fixtures/%s", src ? src : "tests", name);
+	snprintf(path, sizeof(path), "%s/fixtures/%s", src ? src : "tests",
+		 name);
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	fseek(f, 0, SEEK_END);
@@ -73,7 +75,8 @@ static int decode(struct roger_buf *out, const char *data, size_t len,
 			const char *rec;
 			size_t used, rec_len;
 
-			rc = roger_recordio_next(&d, p, n, &used, &rec, &rec_len, &err);
+			rc = roger_recordio_next(&d, p, n, &used, &rec,
+						 &rec_len, &err);
 			if (rc < 0)
 				break;
 			ck_assert_uint_le(used, n);
@@ -98,7 +101,8 @@ START_TEST(test_recordio_contract_example)
 	struct roger_buf b = ROGER_BUF_INIT, out = ROGER_BUF_INIT;
 
 	ck_assert_int_eq(strlen(EXAMPLE), 58);
-	ck_assert_int_eq(roger_recordio_encode(&b, EXAMPLE, strlen(EXAMPLE)), 0);
+	ck_assert_int_eq(roger_recordio_encode(&b, EXAMPLE, strlen(EXAMPLE)),
+			 0);
 	ck_assert_str_eq(b.buf, "58\n" EXAMPLE);
 	ck_assert_int_ge(decode(&out, b.buf, b.len, b.len, 0), 0);
 	ck_assert_str_eq(out.buf, EXAMPLE "|");
@@ -112,15 +116,17 @@ END_TEST
 START_TEST(test_recordio_split_and_joined)
 {
 	struct roger_buf b = ROGER_BUF_INIT, want = ROGER_BUF_INIT;
-	static const char *const recs[] = { "a", "", "hello\nworld", "{}",
-					    "0123456789", "\n\n", "x" };
+	static const char *const recs[] = { "a",  "",           "hello\nworld",
+					    "{}", "0123456789", "\n\n",
+					    "x" };
 
 	for (size_t i = 0; i < sizeof(recs) / sizeof(*recs); i++) {
 		roger_recordio_encode(&b, recs[i], strlen(recs[i]));
 		roger_buf_adds(&want, recs[i]);
 		roger_buf_addch(&want, '|');
 	}
-	ck_assert_str_eq(b.buf, "1\na0\n11\nhello\nworld2\n{}10\n01234567892\n\n\n1\nx");
+	ck_assert_str_eq(
+		b.buf, "1\na0\n11\nhello\nworld2\n{}10\n01234567892\n\n\n1\nx");
 	for (size_t piece = 1; piece <= b.len; piece++) {
 		struct roger_buf out = ROGER_BUF_INIT;
 
@@ -155,7 +161,8 @@ START_TEST(test_recordio_larger_than_a_buffer)
 	ck_assert_uint_eq(out.len, n + 6);
 	/* more than the decoder takes: refused at the prefix */
 	roger_buf_reset(&out);
-	ck_assert_int_eq(decode(&out, b.buf, b.len, 4096, n - 1), ROGER_EINVALID);
+	ck_assert_int_eq(decode(&out, b.buf, b.len, 4096, n - 1),
+			 ROGER_EINVALID);
 	free(big);
 	roger_buf_release(&b);
 	roger_buf_release(&out);
@@ -165,12 +172,12 @@ END_TEST
 START_TEST(test_recordio_refused)
 {
 	static const char *const bad[] = {
-		"\nabc",               /* no length */
-		"5x\nhello",           /* not a digit */
-		"-1\n",                /* not a digit */
-		" 5\nhello",           /* no spaces */
+		"\nabc", /* no length */
+		"5x\nhello", /* not a digit */
+		"-1\n", /* not a digit */
+		" 5\nhello", /* no spaces */
 		"123456789012345678901\n", /* more than 20 digits */
-		"18446744073709551616\n",  /* beyond 64 bits */
+		"18446744073709551616\n", /* beyond 64 bits */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -210,7 +217,8 @@ START_TEST(test_base64_round_trip)
 
 		ck_assert_int_eq(roger_base64_add(&enc, data, len), 0);
 		ck_assert_uint_eq(enc.len, roger_base64_len(len));
-		ck_assert_int_eq(roger_base64_decode_add(&dec, enc.buf, enc.len), 0);
+		ck_assert_int_eq(
+			roger_base64_decode_add(&dec, enc.buf, enc.len), 0);
 		ck_assert_uint_eq(dec.len, len);
 		ck_assert(!memcmp(dec.buf, data, len));
 		roger_buf_release(&enc);
@@ -235,9 +243,12 @@ START_TEST(test_base64_known_and_refused)
 	ck_assert(!memcmp(b.buf, "\xff\xfe", 2));
 	roger_buf_reset(&b);
 	roger_buf_adds(&b, "kept");
-	ck_assert_int_eq(roger_base64_decode_add(&b, "aGV$bG8K", 8), ROGER_EINVALID);
-	ck_assert_int_eq(roger_base64_decode_add(&b, "aGVsb", 5), ROGER_EINVALID);
-	ck_assert_int_eq(roger_base64_decode_add(&b, "aG=sbG8K", 8), ROGER_EINVALID);
+	ck_assert_int_eq(roger_base64_decode_add(&b, "aGV$bG8K", 8),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_base64_decode_add(&b, "aGVsb", 5),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_base64_decode_add(&b, "aG=sbG8K", 8),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(b.buf, "kept");
 	ck_assert_uint_eq(b.len, 4);
 	roger_buf_release(&b);
@@ -258,40 +269,51 @@ START_TEST(test_agentapi_output_records)
 		"\"\\/\\/\\/\\/\\/\\/\\/\\/\"}}";
 
 	/* written exactly as the contract's example */
-	roger_agentapi_data_record(&b, false, ROGER_AGENTAPI_STDOUT, "hello\n", 6);
+	roger_agentapi_data_record(&b, false, ROGER_AGENTAPI_STDOUT, "hello\n",
+				   6);
 	ck_assert_str_eq(b.buf, "58\n" EXAMPLE);
 	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, EXAMPLE,
-						     strlen(EXAMPLE), &err), 0);
+						     strlen(EXAMPLE), &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_DATA);
 	ck_assert_int_eq(pio.stream, ROGER_AGENTAPI_STDOUT);
 	ck_assert_str_eq(data.buf, "hello\n");
 	/* another spelling of the same: through the JSON parser */
 	roger_buf_reset(&data);
 	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, spaced,
-						     strlen(spaced), &err), 0);
+						     strlen(spaced), &err),
+			 0);
 	ck_assert_int_eq(pio.stream, ROGER_AGENTAPI_STDERR);
 	ck_assert_str_eq(data.buf, "hello\n");
 	/* heartbeats and other controls are to be ignored */
 	roger_buf_reset(&b);
 	roger_agentapi_heartbeat_record(&b, false, 30000);
-	ck_assert_str_eq(b.buf, "102\n{\"type\":\"CONTROL\",\"control\":{\"type\":\"HEARTBEAT\",\"heartbeat\":{\"interval\":{\"nanoseconds\":30000000000}}}}");
+	ck_assert_str_eq(
+		b.buf,
+		"102\n{\"type\":\"CONTROL\",\"control\":{\"type\":\"HEARTBEAT\",\"heartbeat\":{\"interval\":{\"nanoseconds\":30000000000}}}}");
 	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, b.buf + 4,
-						     b.len - 4, &err), 0);
+						     b.len - 4, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_HEARTBEAT);
 	/* binary data, and the empty record */
 	roger_buf_reset(&b);
 	roger_buf_reset(&data);
-	roger_agentapi_data_record(&b, false, ROGER_AGENTAPI_STDOUT, "\0\xff\n", 3);
-	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, strchr(b.buf, '\n') + 1,
-						     b.len - (size_t)(strchr(b.buf, '\n') + 1 - b.buf),
-						     &err), 0);
+	roger_agentapi_data_record(&b, false, ROGER_AGENTAPI_STDOUT, "\0\xff\n",
+				   3);
+	ck_assert_int_eq(
+		roger_agentapi_output_parse(
+			&pio, &data, strchr(b.buf, '\n') + 1,
+			b.len - (size_t)(strchr(b.buf, '\n') + 1 - b.buf),
+			&err),
+		0);
 	ck_assert_uint_eq(data.len, 3);
 	ck_assert(!memcmp(data.buf, "\0\xff\n", 3));
 	/* the record's usual shape, its '/' escaped as JSON allows: the
 	 * quick reader declines it and jansson reads it, nothing doubled */
 	roger_buf_reset(&data);
 	ck_assert_int_eq(roger_agentapi_output_parse(&pio, &data, escaped,
-						     strlen(escaped), &err), 0);
+						     strlen(escaped), &err),
+			 0);
 	ck_assert_int_eq(pio.stream, ROGER_AGENTAPI_STDOUT);
 	ck_assert_uint_eq(data.len, 6);
 	ck_assert(!memcmp(data.buf, "\xff\xff\xff\xff\xff\xff", 6));
@@ -303,11 +325,14 @@ END_TEST
 START_TEST(test_agentapi_output_refused)
 {
 	static const char *const bad[] = {
-		"", "[]", "{\"type\":\"DATA\"}",
+		"",
+		"[]",
+		"{\"type\":\"DATA\"}",
 		"{\"type\":\"DATA\",\"data\":{\"type\":\"STDIN\",\"data\":\"aGk=\"}}",
 		"{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"a$k=\"}}",
 		"{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":5}}",
-		"{\"type\":\"BOGUS\"}", "{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"aGk=\"}",
+		"{\"type\":\"BOGUS\"}",
+		"{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"aGk=\"}",
 	};
 	struct roger_buf data = ROGER_BUF_INIT;
 
@@ -316,9 +341,9 @@ START_TEST(test_agentapi_output_refused)
 		struct roger_agentapi_pio pio;
 		struct roger_err err = ROGER_ERR_INIT;
 
-		ck_assert_msg(roger_agentapi_output_parse(&pio, &data, bad[i],
-							  strlen(bad[i]), &err) ==
-				      ROGER_EINVALID,
+		ck_assert_msg(roger_agentapi_output_parse(
+				      &pio, &data, bad[i], strlen(bad[i]),
+				      &err) == ROGER_EINVALID,
 			      "accepted %s", bad[i]);
 		ck_assert(err.msg[0]);
 	}
@@ -339,8 +364,12 @@ START_TEST(test_agentapi_input_records)
 
 	roger_agentapi_attach_record(&b, &cid);
 	rec = strchr(b.buf, '\n') + 1;
-	ck_assert_str_eq(rec, "{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"CONTAINER_ID\",\"container_id\":{\"value\":\"nested-1\",\"parent\":{\"value\":\"parent-1\"}}}}");
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), 0);
+	ck_assert_str_eq(
+		rec,
+		"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"CONTAINER_ID\",\"container_id\":{\"value\":\"nested-1\",\"parent\":{\"value\":\"parent-1\"}}}}");
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_CONTAINER);
 	ck_assert_str_eq(pio.cid.value, "nested-1");
 	ck_assert_str_eq(pio.cid.parent, "parent-1");
@@ -349,9 +378,13 @@ START_TEST(test_agentapi_input_records)
 	roger_buf_reset(&b);
 	roger_agentapi_data_record(&b, true, ROGER_AGENTAPI_STDIN, "ls\n", 3);
 	rec = strchr(b.buf, '\n') + 1;
-	ck_assert_str_eq(rec, "{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"PROCESS_IO\",\"process_io\":{\"type\":\"DATA\",\"data\":{\"type\":\"STDIN\",\"data\":\"bHMK\"}}}}");
+	ck_assert_str_eq(
+		rec,
+		"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"PROCESS_IO\",\"process_io\":{\"type\":\"DATA\",\"data\":{\"type\":\"STDIN\",\"data\":\"bHMK\"}}}}");
 	ck_assert_uint_eq((size_t)atoi(b.buf), strlen(rec));
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), 0);
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_DATA);
 	ck_assert_str_eq(data.buf, "ls\n");
 
@@ -360,15 +393,21 @@ START_TEST(test_agentapi_input_records)
 	roger_buf_reset(&data);
 	roger_agentapi_data_record(&b, true, ROGER_AGENTAPI_STDIN, "", 0);
 	rec = strchr(b.buf, '\n') + 1;
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), 0);
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_DATA);
 	ck_assert_uint_eq(data.len, 0);
 
 	roger_buf_reset(&b);
 	roger_agentapi_tty_record(&b, 40, 120);
 	rec = strchr(b.buf, '\n') + 1;
-	ck_assert_str_eq(rec, "{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"PROCESS_IO\",\"process_io\":{\"type\":\"CONTROL\",\"control\":{\"type\":\"TTY_INFO\",\"tty_info\":{\"window_size\":{\"rows\":40,\"columns\":120}}}}}}");
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), 0);
+	ck_assert_str_eq(
+		rec,
+		"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"PROCESS_IO\",\"process_io\":{\"type\":\"CONTROL\",\"control\":{\"type\":\"TTY_INFO\",\"tty_info\":{\"window_size\":{\"rows\":40,\"columns\":120}}}}}}");
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_TTY_INFO);
 	ck_assert_uint_eq(pio.rows, 40);
 	ck_assert_uint_eq(pio.columns, 120);
@@ -376,15 +415,21 @@ START_TEST(test_agentapi_input_records)
 	roger_buf_reset(&b);
 	roger_agentapi_heartbeat_record(&b, true, 30000);
 	rec = strchr(b.buf, '\n') + 1;
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), 0);
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 0);
 	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_HEARTBEAT);
 
 	/* another call on the input stream: named, for the agent's 415 */
 	rec = "{\"type\":\"GET_HEALTH\"}";
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(other, "GET_HEALTH");
 	rec = "{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":\"WHAT\"}}";
-	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec, strlen(rec), other, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_agentapi_input_parse(&pio, &data, rec,
+						    strlen(rec), other, &err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(other, "");
 	roger_buf_release(&b);
 	roger_buf_release(&data);
@@ -405,13 +450,14 @@ START_TEST(test_agentapi_launch_call)
 
 	roger_agentapi_launch_call(&b, &cid, argv, true, NULL, 0, 0);
 	got = json_loads(b.buf, 0, NULL);
-	want = json_loads("{\"type\":\"LAUNCH_NESTED_CONTAINER_SESSION\","
-			  "\"launch_nested_container_session\":{"
-			  "\"container_id\":{\"parent\":{\"value\":\"task-cid\"},\"value\":\"new-uuid\"},"
-			  "\"command\":{\"shell\":false,\"value\":\"bash\",\"arguments\":[\"bash\",\"-l\"],"
-			  "\"environment\":{\"variables\":[{\"name\":\"TERM\",\"type\":\"VALUE\",\"value\":\"xterm\"}]}},"
-			  "\"container\":{\"type\":\"MESOS\",\"tty_info\":{}}}}",
-			  0, NULL);
+	want = json_loads(
+		"{\"type\":\"LAUNCH_NESTED_CONTAINER_SESSION\","
+		"\"launch_nested_container_session\":{"
+		"\"container_id\":{\"parent\":{\"value\":\"task-cid\"},\"value\":\"new-uuid\"},"
+		"\"command\":{\"shell\":false,\"value\":\"bash\",\"arguments\":[\"bash\",\"-l\"],"
+		"\"environment\":{\"variables\":[{\"name\":\"TERM\",\"type\":\"VALUE\",\"value\":\"xterm\"}]}},"
+		"\"container\":{\"type\":\"MESOS\",\"tty_info\":{}}}}",
+		0, NULL);
 	ck_assert(json_equal(got, want));
 	json_decref(got);
 	json_decref(want);
@@ -471,7 +517,8 @@ START_TEST(test_agentapi_calls_refused)
 		struct roger_agentapi_call c;
 		struct roger_err err = ROGER_ERR_INIT;
 
-		ck_assert_msg(roger_agentapi_call_parse(&c, bad[i], strlen(bad[i]),
+		ck_assert_msg(roger_agentapi_call_parse(&c, bad[i],
+							strlen(bad[i]),
 							&err) == ROGER_EINVALID,
 			      "accepted %s", bad[i]);
 		ck_assert(err.msg[0]);
@@ -496,7 +543,9 @@ START_TEST(test_agentapi_wait_and_exit_codes)
 	int st;
 
 	roger_agentapi_wait_call(&b, &cid, false);
-	ck_assert_str_eq(b.buf, "{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{\"container_id\":{\"value\":\"n\",\"parent\":{\"value\":\"p\"}}}}");
+	ck_assert_str_eq(
+		b.buf,
+		"{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{\"container_id\":{\"value\":\"n\",\"parent\":{\"value\":\"p\"}}}}");
 	ck_assert_int_eq(roger_agentapi_call_parse(&c, b.buf, b.len, &err), 0);
 	ck_assert_int_eq(c.type, ROGER_AGENTAPI_CALL_WAIT);
 	ck_assert_str_eq(c.cid.value, "n");
@@ -509,17 +558,31 @@ START_TEST(test_agentapi_wait_and_exit_codes)
 
 	roger_buf_reset(&b);
 	roger_agentapi_wait_response(&b, false, 7 << 8);
-	ck_assert_str_eq(b.buf, "{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{\"exit_status\":1792}}");
-	ck_assert_int_eq(roger_agentapi_wait_parse(&st, &has, b.buf, b.len, &err), 0);
+	ck_assert_str_eq(
+		b.buf,
+		"{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{\"exit_status\":1792}}");
+	ck_assert_int_eq(
+		roger_agentapi_wait_parse(&st, &has, b.buf, b.len, &err), 0);
 	ck_assert(has);
 	ck_assert_int_eq(st, 1792);
-	ck_assert_int_eq(wait_parse("{\"type\":\"WAIT_NESTED_CONTAINER\",\"wait_nested_container\":{\"exit_status\":0}}", &st, &has), 0);
+	ck_assert_int_eq(
+		wait_parse(
+			"{\"type\":\"WAIT_NESTED_CONTAINER\",\"wait_nested_container\":{\"exit_status\":0}}",
+			&st, &has),
+		0);
 	ck_assert(has);
 	ck_assert_int_eq(st, 0);
-	ck_assert_int_eq(wait_parse("{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{}}", &st, &has), 0);
+	ck_assert_int_eq(
+		wait_parse(
+			"{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{}}",
+			&st, &has),
+		0);
 	ck_assert(!has);
 	ck_assert_int_eq(wait_parse("{}", &st, &has), ROGER_EINVALID);
-	ck_assert_int_eq(wait_parse("{\"wait_container\":{\"exit_status\":1.5}}", &st, &has), ROGER_EINVALID);
+	ck_assert_int_eq(
+		wait_parse("{\"wait_container\":{\"exit_status\":1.5}}", &st,
+			   &has),
+		ROGER_EINVALID);
 
 	/* raw wait(2) statuses: exit 7, SIGKILL, SIGSEGV with a core */
 	ck_assert_int_eq(roger_agentapi_exit_code(0), 0);
@@ -544,7 +607,8 @@ START_TEST(test_stats_fixture)
 	ck_assert_uint_eq(s->n, 1);
 	e = roger_stats_find(s, "job.1436298853");
 	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(e->framework_id, "20150707-195256-1740121354-5150-29801-0000");
+	ck_assert_str_eq(e->framework_id,
+			 "20150707-195256-1740121354-5150-29801-0000");
 	ck_assert(e->has_cpu_time);
 	ck_assert_double_eq_tol(e->cpu_seconds, 123.49 + 2667.06, 1e-9);
 	ck_assert_double_eq_tol(e->cpus_limit, 1.1, 1e-12);
@@ -575,7 +639,8 @@ START_TEST(test_stats_usage)
 		"\"cpus_user_time_secs\":10.0,\"cpus_system_time_secs\":2.0,"
 		"\"cpus_limit\":1.1,\"mem_rss_bytes\":104857600,"
 		"\"mem_limit_bytes\":209715200}},"
-		/* nothing measured but the time: skipped fields read as absent */
+		/* nothing measured but the time: skipped fields read as absent
+		 */
 		"{\"executor_id\":\"t2\",\"statistics\":{\"timestamp\":100.0,"
 		"\"cpus_user_time_secs\":\"x\",\"mem_rss_bytes\":-5}},"
 		/* no timestamp, no statistics, no id: not entries */
@@ -598,7 +663,8 @@ START_TEST(test_stats_usage)
 	roger_stats_usage(&u, &a->items[0], &b->items[0], 0);
 	ck_assert(u.has_cpu);
 	ck_assert_double_eq_tol(u.cpus_used, 1.05, 1e-9);
-	ck_assert_double_eq_tol(roger_stats_cpu_percent(&u), 100.0 * 1.05 / 1.1, 1e-9);
+	ck_assert_double_eq_tol(roger_stats_cpu_percent(&u), 100.0 * 1.05 / 1.1,
+				1e-9);
 	ck_assert(u.has_mem);
 	ck_assert_double_eq_tol(roger_stats_mem_percent(&u), 75.0, 1e-9);
 	/* one sample: over the task's life (started 40 s before) */
@@ -651,14 +717,16 @@ static struct roger_marathon_tasks *tasks_of(const char *json)
 	struct roger_marathon_tasks *t = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(roger_marathon_tasks_parse(&t, json, strlen(json), &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(
+		roger_marathon_tasks_parse(&t, json, strlen(json), &err) == 0,
+		"%s", err.msg);
 	return t;
 }
 
 #define TASK(id, state, started, health)                                       \
-	"{\"id\":\"" id "\",\"appId\":\"/web/hello\",\"state\":\"" state      \
-	"\",\"stagedAt\":\"" started "\",\"startedAt\":\"" started "\"" health "}"
+	"{\"id\":\"" id "\",\"appId\":\"/web/hello\",\"state\":\"" state       \
+	"\",\"stagedAt\":\"" started "\",\"startedAt\":\"" started "\"" health \
+	"}"
 #define ALIVE ",\"healthCheckResults\":[{\"alive\":true}]"
 #define DEAD ",\"healthCheckResults\":[{\"alive\":false}]"
 
@@ -666,37 +734,73 @@ START_TEST(test_exec_pick_task)
 {
 	const struct roger_marathon_task *t;
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_marathon_tasks *one = tasks_of("{\"tasks\":["
-		TASK("web_hello.aaaaaaaa-1111-2222-3333-444444444444", "TASK_RUNNING", "2026-01-01T00:00:01.000Z", "") ","
-		TASK("web_hello.bbbbbbbb-1111-2222-3333-444444444444", "TASK_STAGING", "2026-01-01T00:00:00.000Z", "") "]}");
-	struct roger_marathon_tasks *many = tasks_of("{\"tasks\":["
-		TASK("web_hello.cccccccc-1111-2222-3333-444444444444", "TASK_RUNNING", "2026-01-01T00:00:03.000Z", ALIVE) ","
-		TASK("web_hello.dddddddd-1111-2222-3333-444444444444", "TASK_RUNNING", "2026-01-01T00:00:01.000Z", DEAD) ","
-		TASK("web_hello.ccccdddd-1111-2222-3333-444444444444", "TASK_RUNNING", "2026-01-01T00:00:02.000Z", ALIVE) "]}");
-	struct roger_marathon_tasks *none = tasks_of("{\"tasks\":["
-		TASK("web_hello.eeeeeeee-1111-2222-3333-444444444444", "TASK_KILLING", "2026-01-01T00:00:01.000Z", "") "]}");
+	struct roger_marathon_tasks *one = tasks_of("{\"tasks\":[" TASK(
+		"web_hello.aaaaaaaa-1111-2222-3333-444444444444",
+		"TASK_RUNNING", "2026-01-01T00:00:01.000Z",
+		"") "," TASK("web_hello.bbbbbbbb-1111-2222-3333-444444444444",
+			     "TASK_STAGING", "2026-01-01T00:00:00.000Z",
+			     "") "]}");
+	struct roger_marathon_tasks *many = tasks_of("{\"tasks\":[" TASK(
+		"web_hello.cccccccc-1111-2222-3333-444444444444",
+		"TASK_RUNNING", "2026-01-01T00:00:03.000Z",
+		ALIVE) "," TASK("web_hello.dddddddd-1111-2222-3333-444444444444",
+				"TASK_RUNNING", "2026-01-01T00:00:01.000Z",
+				DEAD) "," TASK("web_hello.ccccdddd-1111-2222-3333-444444444444",
+					       "TASK_RUNNING",
+					       "2026-01-01T00:00:02.000Z",
+					       ALIVE) "]}");
+	struct roger_marathon_tasks *none = tasks_of("{\"tasks\":[" TASK(
+		"web_hello.eeeeeeee-1111-2222-3333-444444444444",
+		"TASK_KILLING", "2026-01-01T00:00:01.000Z", "") "]}");
 	bool of_many;
 
 	/* the only running one, staging ones aside */
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, one->items, one->n, "/web/hello", NULL, &err), 0);
-	ck_assert_str_eq(t->id, "web_hello.aaaaaaaa-1111-2222-3333-444444444444");
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, one->items, one->n,
+					      "/web/hello", NULL, &err),
+			 0);
+	ck_assert_str_eq(t->id,
+			 "web_hello.aaaaaaaa-1111-2222-3333-444444444444");
 	ck_assert(!of_many);
 	/* among several: the oldest healthy one, said */
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items, many->n, "/web/hello", NULL, &err), 0);
-	ck_assert_str_eq(t->id, "web_hello.ccccdddd-1111-2222-3333-444444444444");
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items,
+					      many->n, "/web/hello", NULL,
+					      &err),
+			 0);
+	ck_assert_str_eq(t->id,
+			 "web_hello.ccccdddd-1111-2222-3333-444444444444");
 	ck_assert(of_many);
 	/* --task: an id, a short name, the start of one */
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items, many->n, "/web/hello", "dddddddd", &err), 0);
-	ck_assert_str_eq(t->id, "web_hello.dddddddd-1111-2222-3333-444444444444");
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items,
+					      many->n, "/web/hello", "dddddddd",
+					      &err),
+			 0);
+	ck_assert_str_eq(t->id,
+			 "web_hello.dddddddd-1111-2222-3333-444444444444");
 	ck_assert(!of_many);
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items, many->n, "/web/hello", "web_hello.cccccccc-1111-2222-3333-444444444444", &err), 0);
-	ck_assert_str_eq(t->id, "web_hello.cccccccc-1111-2222-3333-444444444444");
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items, many->n, "/web/hello", "cccc", &err), ROGER_EUSAGE);
+	ck_assert_int_eq(
+		roger_exec_pick_task(
+			&t, &of_many, many->items, many->n, "/web/hello",
+			"web_hello.cccccccc-1111-2222-3333-444444444444", &err),
+		0);
+	ck_assert_str_eq(t->id,
+			 "web_hello.cccccccc-1111-2222-3333-444444444444");
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items,
+					      many->n, "/web/hello", "cccc",
+					      &err),
+			 ROGER_EUSAGE);
 	ck_assert_msg(strstr(err.msg, "names 2 tasks"), "%s", err.msg);
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items, many->n, "/web/hello", "ffff", &err), ROGER_ENOTFOUND);
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, one->items, one->n, "/web/hello", "bbbbbbbb", &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, many->items,
+					      many->n, "/web/hello", "ffff",
+					      &err),
+			 ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, one->items, one->n,
+					      "/web/hello", "bbbbbbbb", &err),
+			 ROGER_ENOTFOUND);
 	/* nothing running */
-	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, none->items, none->n, "/web/hello", NULL, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_exec_pick_task(&t, &of_many, none->items,
+					      none->n, "/web/hello", NULL,
+					      &err),
+			 ROGER_ENOTFOUND);
 	ck_assert_str_eq(err.msg, "app '/web/hello' has no running task");
 	roger_marathon_tasks_free(one);
 	roger_marathon_tasks_free(many);
@@ -715,7 +819,8 @@ START_TEST(test_proc_stat_lines)
 		"1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
 	struct roger_agent_proc_stat st;
 
-	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, line, strlen(line)), 0);
+	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, line, strlen(line)),
+			 0);
 	ck_assert_int_eq(st.session, 4242);
 	ck_assert_uint_eq(st.utime, 250);
 	ck_assert_uint_eq(st.stime, 75);
@@ -723,10 +828,12 @@ START_TEST(test_proc_stat_lines)
 	ck_assert_uint_eq(st.cstime, 3);
 	ck_assert_int_eq(st.threads, 3);
 	ck_assert_int_eq(st.rss_pages, 1234);
-	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, "4242 (x) S 1 2 3", 16), -1);
+	ck_assert_int_eq(
+		roger_agent_proc_stat_parse(&st, "4242 (x) S 1 2 3", 16), -1);
 	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, "4242 x S", 8), -1);
 	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, "", 0), -1);
-	ck_assert_int_eq(roger_agent_proc_stat_parse(&st, "1 (a) S 1 2 x 4", 15), -1);
+	ck_assert_int_eq(
+		roger_agent_proc_stat_parse(&st, "1 (a) S 1 2 x 4", 15), -1);
 }
 END_TEST
 

@@ -33,25 +33,27 @@
 
 /* ---- the directories ------------------------------------------------------ */
 
-static char tmp[256];     /* the test's directory */
-static char root[300];    /* where archives are extracted */
+static char tmp[256]; /* the test's directory */
+static char root[300]; /* where archives are extracted */
 static char outside[300]; /* a sibling of root that must not change */
 static int root_fd = -1;
-static int flags;         /* 0, or ROGER_EXTRACT_NO_OPENAT2 */
+static int flags; /* 0, or ROGER_EXTRACT_NO_OPENAT2 */
 
 static void setup(void)
 {
 	const char *base = getenv("TMPDIR");
 	char victim[400];
 
-	snprintf(tmp, sizeof(tmp), "%s/roger-extract-XXXXXX", base && *base ? base : "/tmp");
+	snprintf(tmp, sizeof(tmp), "%s/roger-extract-XXXXXX",
+		 base && *base ? base : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	snprintf(root, sizeof(root), "%s/root", tmp);
 	snprintf(outside, sizeof(outside), "%s/outside", tmp);
 	ck_assert_int_eq(mkdir(root, 0755), 0);
 	ck_assert_int_eq(mkdir(outside, 0755), 0);
 	snprintf(victim, sizeof(victim), "%s/victim", outside);
-	ck_assert_int_eq(roger_fs_write_atomic(victim, "original\n", 9, 0644, NULL), 0);
+	ck_assert_int_eq(
+		roger_fs_write_atomic(victim, "original\n", 9, 0644, NULL), 0);
 	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(root_fd, 0);
 }
@@ -73,8 +75,10 @@ static char *listing(const char *dir)
 
 	ck_assert_int_ge(n, 0);
 	for (int i = 0; i < n; i++) {
-		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
-			roger_buf_addf(&b, "%s%s", b.len ? " " : "", names[i]->d_name);
+		if (strcmp(names[i]->d_name, ".") &&
+		    strcmp(names[i]->d_name, ".."))
+			roger_buf_addf(&b, "%s%s", b.len ? " " : "",
+				       names[i]->d_name);
 		free(names[i]);
 	}
 	free(names);
@@ -85,7 +89,8 @@ static void expect_listing(const char *dir, const char *want)
 {
 	char *got = listing(dir);
 
-	ck_assert_msg(strcmp(got, want) == 0, "'%s' holds '%s', expected '%s'", dir, got, want);
+	ck_assert_msg(strcmp(got, want) == 0, "'%s' holds '%s', expected '%s'",
+		      dir, got, want);
 	free(got);
 }
 
@@ -113,7 +118,8 @@ static char *read_in_root(const char *name)
 	struct roger_buf b = ROGER_BUF_INIT;
 	char *p = in_root(name);
 
-	ck_assert_msg(roger_fs_read_file(&b, p, NULL) == 0, "cannot read '%s'", p);
+	ck_assert_msg(roger_fs_read_file(&b, p, NULL) == 0, "cannot read '%s'",
+		      p);
 	free(p);
 	return roger_buf_detach(&b, NULL);
 }
@@ -136,14 +142,13 @@ struct ent {
 	enum kind kind;
 	const char *name;
 	const char *data; /* a file's content, a link's target */
-	mode_t mode;      /* 0: 0644 for files */
-	size_t size;      /* BIG: that many zero bytes; RND: random ones */
+	mode_t mode; /* 0: 0644 for files */
+	size_t size; /* BIG: that many zero bytes; RND: random ones */
 };
 
 enum fmt { TAR, TGZ, ZIP };
 
-static la_ssize_t to_buf(struct archive *a, void *data, const void *p,
-			 size_t n)
+static la_ssize_t to_buf(struct archive *a, void *data, const void *p, size_t n)
 {
 	(void)a;
 	ck_assert_int_eq(roger_buf_add(data, p, n), 0);
@@ -174,7 +179,8 @@ static void build(struct roger_buf *out, enum fmt fmt, const struct ent *e,
 			archive_write_add_filter_gzip(a);
 	}
 	archive_write_set_bytes_in_last_block(a, 1);
-	ck_assert_int_eq(archive_write_open2(a, out, NULL, to_buf, NULL, NULL), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open2(a, out, NULL, to_buf, NULL, NULL),
+			 ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *ae = archive_entry_new();
 		size_t len = 0;
@@ -187,12 +193,14 @@ static void build(struct roger_buf *out, enum fmt fmt, const struct ent *e,
 		case RND:
 			len = e[i].kind == F ? strlen(e[i].data) : e[i].size;
 			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
+			archive_entry_set_perm(ae,
+					       e[i].mode ? e[i].mode : 0644);
 			archive_entry_set_size(ae, (la_int64_t)len);
 			break;
 		case D:
 			archive_entry_set_filetype(ae, AE_IFDIR);
-			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0755);
+			archive_entry_set_perm(ae,
+					       e[i].mode ? e[i].mode : 0755);
 			break;
 		case L:
 			archive_entry_set_filetype(ae, AE_IFLNK);
@@ -217,12 +225,21 @@ static void build(struct roger_buf *out, enum fmt fmt, const struct ent *e,
 		}
 		ck_assert_int_eq(archive_write_header(a, ae), ARCHIVE_OK);
 		if (e[i].kind == F) {
-			ck_assert_int_eq(archive_write_data(a, e[i].data, len), (la_ssize_t)len);
+			ck_assert_int_eq(archive_write_data(a, e[i].data, len),
+					 (la_ssize_t)len);
 		} else if (e[i].kind == BIG || e[i].kind == RND) {
 			for (size_t done = 0; done < len;) {
-				size_t k = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
+				size_t k = len - done < sizeof(zeros)
+						   ? len - done
+						   : sizeof(zeros);
 
-				ck_assert_int_eq(archive_write_data(a, e[i].kind == BIG ? zeros : noise, k), (la_ssize_t)k);
+				ck_assert_int_eq(
+					archive_write_data(a,
+							   e[i].kind == BIG
+								   ? zeros
+								   : noise,
+							   k),
+					(la_ssize_t)k);
 				done += k;
 			}
 		}
@@ -239,7 +256,8 @@ static struct archive *reader(const struct roger_buf *b)
 	archive_read_support_format_tar(in);
 	archive_read_support_format_zip(in);
 	archive_read_support_filter_gzip(in);
-	ck_assert_int_eq(archive_read_open_memory(in, b->buf, b->len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(in, b->buf, b->len),
+			 ARCHIVE_OK);
 	return in;
 }
 
@@ -287,9 +305,12 @@ static void expect_refused(const struct ent *e, size_t n, int extra,
 {
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(extract_ents(e, n, extra, &err) == ROGER_EINVALID, "accepted (flags %d): %s", flags | extra, err.msg);
-	ck_assert_msg(strstr(err.msg, "refusing archive 'test.tar'") != NULL, "%s", err.msg);
-	ck_assert_msg(strstr(err.msg, why) != NULL, "'%s' lacks '%s'", err.msg, why);
+	ck_assert_msg(extract_ents(e, n, extra, &err) == ROGER_EINVALID,
+		      "accepted (flags %d): %s", flags | extra, err.msg);
+	ck_assert_msg(strstr(err.msg, "refusing archive 'test.tar'") != NULL,
+		      "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, why) != NULL, "'%s' lacks '%s'", err.msg,
+		      why);
 	expect_listing(root, "");
 	expect_outside_untouched();
 }
@@ -329,11 +350,14 @@ START_TEST(test_extract_tree)
 	o = opts_for(0);
 	build(&b, TAR, tree, N(tree));
 	in = reader(&b);
-	ck_assert_msg(roger_extract(&st, root_fd, in, &o, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_extract(&st, root_fd, in, &o, &err) == 0, "%s",
+		      err.msg);
 	archive_read_free(in);
 	roger_buf_release(&b);
 	ck_assert_int_eq(st.entries, N(tree));
-	ck_assert_int_eq(st.bytes, strlen(tree[1].data) + strlen(tree[2].data) + strlen(tree[6].data) + strlen(tree[8].data));
+	ck_assert_int_eq(st.bytes, strlen(tree[1].data) + strlen(tree[2].data) +
+					   strlen(tree[6].data) +
+					   strlen(tree[8].data));
 	expect_listing(root, "app data.txt deep ro");
 	expect_listing(tmp, "outside root"); /* no staging directory left */
 	s = read_in_root("app/run.sh");
@@ -388,7 +412,8 @@ START_TEST(test_extract_formats)
 		char *s;
 
 		build(&b, fmts[i], one, N(one));
-		ck_assert_msg(extract_buf(&b, &o, &err) == 0, "format %zu: %s", i, err.msg);
+		ck_assert_msg(extract_buf(&b, &o, &err) == 0, "format %zu: %s",
+			      i, err.msg);
 		roger_buf_release(&b);
 		s = read_in_root("d/l");
 		ck_assert_str_eq(s, "in-archive\n");
@@ -420,8 +445,10 @@ START_TEST(test_extract_merges_with_the_root)
 	char *s;
 
 	set_flags(_i);
-	ck_assert_msg(extract_ents(first, N(first), 0, &err) == 0, "%s", err.msg);
-	ck_assert_msg(extract_ents(second, N(second), 0, &err) == 0, "%s", err.msg);
+	ck_assert_msg(extract_ents(first, N(first), 0, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_msg(extract_ents(second, N(second), 0, &err) == 0, "%s",
+		      err.msg);
 	expect_listing(root, "app current data keep");
 	expect_listing(root, "app current data keep");
 	s = read_in_root("data/old.txt");
@@ -456,9 +483,12 @@ START_TEST(test_extract_file_over_directory_refused_whole)
 	char *d;
 
 	set_flags(_i);
-	ck_assert_msg(extract_ents(first, N(first), 0, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(extract_ents(second, N(second), 0, &err), ROGER_EINVALID);
-	ck_assert_msg(strstr(err.msg, "entry 'dir' would replace a directory"), "%s", err.msg);
+	ck_assert_msg(extract_ents(first, N(first), 0, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(extract_ents(second, N(second), 0, &err),
+			 ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, "entry 'dir' would replace a directory"),
+		      "%s", err.msg);
 	expect_listing(root, "dir");
 	d = in_root("dir");
 	expect_listing(d, "inner");
@@ -480,7 +510,8 @@ START_TEST(test_extract_issue_escape_refused)
 	set_flags(_i);
 	names[0][0] = '\0';
 	for (int i = 0; i < 20; i++) {
-		snprintf(names[i + 1], sizeof(names[i + 1]), "%sd%d/", names[i], i);
+		snprintf(names[i + 1], sizeof(names[i + 1]), "%sd%d/", names[i],
+			 i);
 		e[n++] = (struct ent){ D, names[i + 1], NULL, 0, 0 };
 		strcat(up, i ? "/.." : "..");
 	}
@@ -488,7 +519,9 @@ START_TEST(test_extract_issue_escape_refused)
 	snprintf(p, 256, "%sl", names[20]);
 	e[n++] = (struct ent){ L, p, up, 0, 0 };
 	e[n++] = (struct ent){ H, "h", p, 0, 0 };
-	expect_refused(e, n, 0, "entry 'h' is a hard link to a symbolic link that, from here, leads out of the sandbox");
+	expect_refused(
+		e, n, 0,
+		"entry 'h' is a hard link to a symbolic link that, from here, leads out of the sandbox");
 	/* The link alone is fine where it is. */
 	ck_assert_int_eq(extract_ents(e, n - 1, 0, NULL), 0);
 	expect_outside_untouched();
@@ -501,11 +534,14 @@ START_TEST(test_extract_absolute_and_dotdot_refused)
 	char abs_victim[400];
 	struct ent e1[] = { { F, abs_victim, "pwned\n", 0, 0 } };
 	static const struct ent e2[] = { { F, "../pwned", "x", 0, 0 } };
-	static const struct ent e3[] = { { F, "a/../../outside/pwned", "x", 0, 0 } };
-	static const struct ent e4[] = { { D, "ok/", NULL, 0, 0 }, { D, "ok/../../x/", NULL, 0, 0 } };
+	static const struct ent e3[] = { { F, "a/../../outside/pwned", "x", 0,
+					   0 } };
+	static const struct ent e4[] = { { D, "ok/", NULL, 0, 0 },
+					 { D, "ok/../../x/", NULL, 0, 0 } };
 	static const struct ent e5[] = { { L, "l", "/etc", 0, 0 } };
 	static const struct ent e6[] = { { L, "l", "../outside", 0, 0 } };
-	static const struct ent e7[] = { { L, "a/b/l", "../../../outside", 0, 0 } };
+	static const struct ent e7[] = { { L, "a/b/l", "../../../outside", 0,
+					   0 } };
 
 	set_flags(_i);
 	snprintf(abs_victim, sizeof(abs_victim), "%s/victim", outside);
@@ -513,9 +549,15 @@ START_TEST(test_extract_absolute_and_dotdot_refused)
 	expect_refused(e2, 1, 0, "entry '../pwned' has '..' in its path");
 	expect_refused(e3, 1, 0, "has '..' in its path");
 	expect_refused(e4, 2, 0, "has '..' in its path");
-	expect_refused(e5, 1, 0, "entry 'l' is a symbolic link that points to an absolute path");
-	expect_refused(e6, 1, 0, "entry 'l' is a symbolic link that leads out of the sandbox");
-	expect_refused(e7, 1, 0, "entry 'a/b/l' is a symbolic link that leads out of the sandbox");
+	expect_refused(
+		e5, 1, 0,
+		"entry 'l' is a symbolic link that points to an absolute path");
+	expect_refused(
+		e6, 1, 0,
+		"entry 'l' is a symbolic link that leads out of the sandbox");
+	expect_refused(
+		e7, 1, 0,
+		"entry 'a/b/l' is a symbolic link that leads out of the sandbox");
 }
 END_TEST
 
@@ -547,10 +589,17 @@ START_TEST(test_extract_through_symlink_refused)
 
 	set_flags(_i);
 	snprintf(abs_outside, sizeof(abs_outside), "%s", outside);
-	expect_refused(inside, N(inside), 0, "entry 'link/pwned' cannot be written: 'link' is a symbolic link");
-	expect_refused(out, N(out), ROGER_EXTRACT_ANY_SYMLINK, "entry 'link/pwned' cannot be written: 'link' is a symbolic link");
-	expect_refused(chain, N(chain), 0, "entry 'm' is a symbolic link that has '..' after a name in its target");
-	expect_refused(replaced, N(replaced), 0, "entry 'd' would replace a directory");
+	expect_refused(
+		inside, N(inside), 0,
+		"entry 'link/pwned' cannot be written: 'link' is a symbolic link");
+	expect_refused(
+		out, N(out), ROGER_EXTRACT_ANY_SYMLINK,
+		"entry 'link/pwned' cannot be written: 'link' is a symbolic link");
+	expect_refused(
+		chain, N(chain), 0,
+		"entry 'm' is a symbolic link that has '..' after a name in its target");
+	expect_refused(replaced, N(replaced), 0,
+		       "entry 'd' would replace a directory");
 }
 END_TEST
 
@@ -574,7 +623,12 @@ START_TEST(test_extract_planted_symlink_not_followed)
 	free(p);
 	expect_outside_untouched();
 	/* The resolver on its own: the fetcher's destPath goes through it. */
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "g/tmp", ROGER_BENEATH_CREATE | (_i ? ROGER_BENEATH_NO_OPENAT2 : 0), &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_open_dir(
+				 &fd, root_fd, "g/tmp",
+				 ROGER_BENEATH_CREATE |
+					 (_i ? ROGER_BENEATH_NO_OPENAT2 : 0),
+				 &err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'g' is a symbolic link");
 	ck_assert_int_eq(fd, -1);
 	expect_outside_untouched();
@@ -584,26 +638,37 @@ END_TEST
 START_TEST(test_extract_hard_links_out_refused)
 {
 	struct stat before, after;
-	static const struct ent abs[] = { { H, "passwd", "/etc/passwd", 0, 0 } };
-	static const struct ent up[] = { { H, "passwd", "../../../../../../../../etc/passwd", 0, 0 } };
+	static const struct ent abs[] = { { H, "passwd", "/etc/passwd", 0,
+					    0 } };
+	static const struct ent up[] = {
+		{ H, "passwd", "../../../../../../../../etc/passwd", 0, 0 }
+	};
 	static const struct ent missing[] = { { H, "h", "not/there", 0, 0 } };
-	static const struct ent to_dir[] = { { D, "d/", NULL, 0, 0 }, { H, "h", "d", 0, 0 } };
+	static const struct ent to_dir[] = { { D, "d/", NULL, 0, 0 },
+					     { H, "h", "d", 0, 0 } };
 	static const struct ent through[] = {
 		{ D, "sub/", NULL, 0, 0 },
 		{ F, "sub/f", "x", 0, 0 },
 		{ L, "l", "sub", 0, 0 },
 		{ H, "h", "l/f", 0, 0 },
 	};
-	static const struct ent later[] = { { H, "h", "f", 0, 0 }, { F, "f", "x", 0, 0 } };
+	static const struct ent later[] = { { H, "h", "f", 0, 0 },
+					    { F, "f", "x", 0, 0 } };
 
 	set_flags(_i);
 	ck_assert_int_eq(stat("/etc/passwd", &before), 0);
-	expect_refused(abs, 1, 0, "entry 'passwd' is a hard link to an absolute path");
-	expect_refused(up, 1, 0, "entry 'passwd' is a hard link with '..' in its target");
-	expect_refused(missing, 1, 0, "entry 'h' is a hard link to 'not/there', which the archive does not hold before it");
-	expect_refused(to_dir, N(to_dir), 0, "entry 'h' is a hard link to a directory");
+	expect_refused(abs, 1, 0,
+		       "entry 'passwd' is a hard link to an absolute path");
+	expect_refused(up, 1, 0,
+		       "entry 'passwd' is a hard link with '..' in its target");
+	expect_refused(
+		missing, 1, 0,
+		"entry 'h' is a hard link to 'not/there', which the archive does not hold before it");
+	expect_refused(to_dir, N(to_dir), 0,
+		       "entry 'h' is a hard link to a directory");
 	expect_refused(through, N(through), 0, "'l' is a symbolic link");
-	expect_refused(later, N(later), 0, "which the archive does not hold before it");
+	expect_refused(later, N(later), 0,
+		       "which the archive does not hold before it");
 	ck_assert_int_eq(stat("/etc/passwd", &after), 0);
 	ck_assert_int_eq(before.st_nlink, after.st_nlink);
 }
@@ -629,9 +694,13 @@ START_TEST(test_extract_refused_late_leaves_nothing)
 	};
 
 	set_flags(_i);
-	expect_refused(e, N(e), 0, "entry 'evil' is a symbolic link that leads out of the sandbox");
-	expect_refused(dev, N(dev), 0, "entry 'null' is a device, FIFO or socket");
-	expect_refused(fifo, N(fifo), 0, "entry 'fifo' is a device, FIFO or socket");
+	expect_refused(
+		e, N(e), 0,
+		"entry 'evil' is a symbolic link that leads out of the sandbox");
+	expect_refused(dev, N(dev), 0,
+		       "entry 'null' is a device, FIFO or socket");
+	expect_refused(fifo, N(fifo), 0,
+		       "entry 'fifo' is a device, FIFO or socket");
 }
 END_TEST
 
@@ -645,7 +714,9 @@ START_TEST(test_extract_special_files_skipped_on_request)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	set_flags(_i);
-	ck_assert_msg(extract_ents(e, N(e), ROGER_EXTRACT_SKIP_SPECIAL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(extract_ents(e, N(e), ROGER_EXTRACT_SKIP_SPECIAL, &err) ==
+			      0,
+		      "%s", err.msg);
 	expect_listing(root, "ok.txt");
 }
 END_TEST
@@ -686,7 +757,9 @@ START_TEST(test_extract_bomb_over_the_cap)
 	o.max_bytes = 1 << 20;
 	o.max_bytes_name = "--max-extract-bytes";
 	ck_assert_int_eq(extract_buf(&b, &o, &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "refusing archive 'bomb.tar.gz': it holds more than 1048576 bytes, the limit set by --max-extract-bytes");
+	ck_assert_str_eq(
+		err.msg,
+		"refusing archive 'bomb.tar.gz': it holds more than 1048576 bytes, the limit set by --max-extract-bytes");
 	expect_listing(root, "");
 	/* Without a size in the header (zip streams may lack one), the
 	 * bytes are counted as they come. */
@@ -698,7 +771,8 @@ START_TEST(test_extract_bomb_over_the_cap)
 	build(&b, ZIP, bomb, N(bomb));
 	o.max_bytes = 1 << 20;
 	ck_assert_int_eq(extract_buf(&b, &o, &err), ROGER_EINVALID);
-	ck_assert_msg(strstr(err.msg, "more than 1048576 bytes"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "more than 1048576 bytes"), "%s",
+		      err.msg);
 	roger_buf_release(&b);
 	expect_listing(root, "");
 	expect_outside_untouched();
@@ -722,7 +796,9 @@ START_TEST(test_extract_entry_cap)
 	o = opts_for(0);
 	o.max_entries = 10;
 	ck_assert_int_eq(extract_buf(&b, &o, &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "refusing archive 'test.tar': it holds more than 10 entries, the limit");
+	ck_assert_str_eq(
+		err.msg,
+		"refusing archive 'test.tar': it holds more than 10 entries, the limit");
 	expect_listing(root, "");
 	o.max_entries = 50;
 	ck_assert_msg(extract_buf(&b, &o, &err) == 0, "%s", err.msg);
@@ -752,9 +828,11 @@ START_TEST(test_extract_truncated_or_corrupt_leaves_nothing)
 		build(&b, fmts[i], e, N(e));
 		len = b.len;
 		/* Cut in the middle of "second". */
-		roger_buf_truncate(&b, fmts[i] == TAR ? 3 * 512 + 100000 : len / 2);
+		roger_buf_truncate(&b,
+				   fmts[i] == TAR ? 3 * 512 + 100000 : len / 2);
 		ck_assert_int_eq(extract_buf(&b, &o, &err), ROGER_EIO);
-		ck_assert_msg(strstr(err.msg, "cannot read archive 'test.tar'"), "%s", err.msg);
+		ck_assert_msg(strstr(err.msg, "cannot read archive 'test.tar'"),
+			      "%s", err.msg);
 		expect_listing(root, "");
 		/* Damage the middle instead. */
 		roger_buf_release(&b);
@@ -763,8 +841,10 @@ START_TEST(test_extract_truncated_or_corrupt_leaves_nothing)
 			for (size_t k = b.len - 40; k < b.len - 16; k++)
 				b.buf[k] ^= 0x5a;
 		else
-			memset(b.buf + 4 * 512 + 391 * 512, 'z', 512); /* the header of "third" */
-		ck_assert_msg(extract_buf(&b, &o, &err) == ROGER_EIO, "damaged format %zu accepted", i);
+			memset(b.buf + 4 * 512 + 391 * 512, 'z',
+			       512); /* the header of "third" */
+		ck_assert_msg(extract_buf(&b, &o, &err) == ROGER_EIO,
+			      "damaged format %zu accepted", i);
 		expect_listing(root, "");
 		roger_buf_release(&b);
 	}
@@ -821,7 +901,8 @@ START_TEST(test_extract_disk_full)
 
 	set_flags(_i);
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_extract_disk_full: skipped: mounting a small tmpfs needs root\n");
+		fprintf(stderr,
+			"test_extract_disk_full: skipped: mounting a small tmpfs needs root\n");
 		return;
 	}
 	build(&b, TAR, e, N(e));
@@ -834,8 +915,11 @@ START_TEST(test_extract_disk_full)
 
 		if (unshare(CLONE_NEWNS) < 0 ||
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("tmpfs", root, "tmpfs", 0, "size=256k,mode=0755") < 0) {
-			fprintf(stderr, "test_extract_disk_full: skipped: cannot mount a tmpfs: %s\n", strerror(errno));
+		    mount("tmpfs", root, "tmpfs", 0, "size=256k,mode=0755") <
+			    0) {
+			fprintf(stderr,
+				"test_extract_disk_full: skipped: cannot mount a tmpfs: %s\n",
+				strerror(errno));
 			_exit(77);
 		}
 		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -847,7 +931,9 @@ START_TEST(test_extract_disk_full)
 			rc = roger_extract(NULL, fd, in, &o, &err);
 			archive_read_free(in);
 		}
-		if (rc != ROGER_EIO || !strstr(err.msg, "cannot write 'big' from archive 'test.tar': No space left on device")) {
+		if (rc != ROGER_EIO ||
+		    !strstr(err.msg,
+			    "cannot write 'big' from archive 'test.tar': No space left on device")) {
 			fprintf(stderr, "unexpected: %d %s\n", rc, err.msg);
 			_exit(3);
 		}
@@ -855,7 +941,9 @@ START_TEST(test_extract_disk_full)
 			char *left = listing(root);
 
 			if (*left) {
-				fprintf(stderr, "left behind on the full disk: %s\n", left);
+				fprintf(stderr,
+					"left behind on the full disk: %s\n",
+					left);
 				_exit(4);
 			}
 			free(left);
@@ -897,8 +985,11 @@ START_TEST(test_extract_whiteouts)
 	char *d;
 
 	set_flags(_i);
-	ck_assert_msg(extract_ents(lower, N(lower), 0, &err) == 0, "%s", err.msg);
-	ck_assert_msg(extract_ents(upper, N(upper), ROGER_EXTRACT_WHITEOUTS, &err) == 0, "%s", err.msg);
+	ck_assert_msg(extract_ents(lower, N(lower), 0, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_msg(extract_ents(upper, N(upper), ROGER_EXTRACT_WHITEOUTS,
+				   &err) == 0,
+		      "%s", err.msg);
 	d = in_root("a");
 	expect_listing(d, "keep");
 	free(d);
@@ -906,7 +997,8 @@ START_TEST(test_extract_whiteouts)
 	expect_listing(d, "new");
 	free(d);
 	/* Without the flag, the markers are plain files. */
-	ck_assert_msg(extract_ents(upper, N(upper), 0, &err) == 0, "%s", err.msg);
+	ck_assert_msg(extract_ents(upper, N(upper), 0, &err) == 0, "%s",
+		      err.msg);
 	d = in_root("b");
 	expect_listing(d, ".wh..wh..opq new");
 	free(d);
@@ -923,34 +1015,55 @@ START_TEST(test_beneath_open_dir)
 	char *p;
 
 	if (_i == 0)
-		fprintf(stderr, "openat2(2): %s\n", roger_beneath_have_openat2() ? "available, tested along with the walk" : "not available here, only the walk is tested");
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/b/./c//", bf | ROGER_BENEATH_CREATE, &err), 0);
+		fprintf(stderr, "openat2(2): %s\n",
+			roger_beneath_have_openat2()
+				? "available, tested along with the walk"
+				: "not available here, only the walk is tested");
+	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/b/./c//",
+						bf | ROGER_BENEATH_CREATE,
+						&err),
+			 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(mkdirat(fd, "made-through-fd", 0755), 0);
 	close(fd);
 	p = in_root("a/b/c/made-through-fd");
 	ck_assert(roger_fs_is_dir(p));
 	free(p);
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/b/c", bf, &err), 0);
+	ck_assert_int_eq(
+		roger_beneath_open_dir(&fd, root_fd, "a/b/c", bf, &err), 0);
 	close(fd);
 	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "", bf, &err), 0);
 	close(fd);
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/nope/x", bf, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_beneath_open_dir(&fd, root_fd, "a/nope/x", bf, &err),
+		ROGER_ENOTFOUND);
 	ck_assert_str_eq(err.msg, "'a/nope' does not exist");
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "/etc", bf, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "/etc", bf, &err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'/etc' is an absolute path");
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/../..", bf | ROGER_BENEATH_CREATE, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/../..",
+						bf | ROGER_BENEATH_CREATE,
+						&err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'a/../..' has a '..' component");
 	ck_assert_int_eq(symlinkat("b", root_fd, "a/lb"), 0);
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/lb/c", bf, &err), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_beneath_open_dir(&fd, root_fd, "a/lb/c", bf, &err),
+		ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'a/lb' is a symbolic link");
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/lb", bf | ROGER_BENEATH_CREATE, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/lb",
+						bf | ROGER_BENEATH_CREATE,
+						&err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'a/lb' is a symbolic link");
 	fd = openat(root_fd, "a/file", O_WRONLY | O_CREAT | O_EXCL, 0644);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	fd = -1;
-	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/file/x", bf | ROGER_BENEATH_CREATE, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_open_dir(&fd, root_fd, "a/file/x",
+						bf | ROGER_BENEATH_CREATE,
+						&err),
+			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "'a/file' is not a directory");
 	ck_assert_int_eq(fd, -1);
 	expect_outside_untouched();
@@ -963,19 +1076,24 @@ START_TEST(test_beneath_split_and_remove)
 	size_t depth = 9;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "./a//b/c", &err), 0);
+	ck_assert_int_eq(
+		roger_beneath_split(&dir, &leaf, &depth, "./a//b/c", &err), 0);
 	ck_assert_str_eq(leaf, "c");
 	ck_assert_int_eq(depth, 2);
 	free(dir);
 	free(leaf);
-	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "top/", &err), 0);
+	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "top/", &err),
+			 0);
 	ck_assert_str_eq(dir, "");
 	ck_assert_str_eq(leaf, "top");
 	ck_assert_int_eq(depth, 0);
 	free(dir);
 	free(leaf);
-	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "./", &err), ROGER_EINVALID);
-	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "a/../b", &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_beneath_split(&dir, &leaf, &depth, "./", &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_beneath_split(&dir, &leaf, &depth, "a/../b", &err),
+		ROGER_EINVALID);
 	/* Removing a tree removes links, never what they point to. */
 	ck_assert_int_eq(mkdirat(root_fd, "t", 0755), 0);
 	ck_assert_int_eq(symlinkat(outside, root_fd, "t/out"), 0);
@@ -996,7 +1114,8 @@ static Suite *extract_suite(void)
 	tcase_add_loop_test(tc, test_extract_tree, 0, 2);
 	tcase_add_loop_test(tc, test_extract_formats, 0, 2);
 	tcase_add_loop_test(tc, test_extract_merges_with_the_root, 0, 2);
-	tcase_add_loop_test(tc, test_extract_file_over_directory_refused_whole, 0, 2);
+	tcase_add_loop_test(tc, test_extract_file_over_directory_refused_whole,
+			    0, 2);
 	tcase_add_loop_test(tc, test_extract_whiteouts, 0, 2);
 	suite_add_tcase(s, tc);
 
@@ -1005,10 +1124,12 @@ static Suite *extract_suite(void)
 	tcase_add_loop_test(tc, test_extract_issue_escape_refused, 0, 2);
 	tcase_add_loop_test(tc, test_extract_absolute_and_dotdot_refused, 0, 2);
 	tcase_add_loop_test(tc, test_extract_through_symlink_refused, 0, 2);
-	tcase_add_loop_test(tc, test_extract_planted_symlink_not_followed, 0, 2);
+	tcase_add_loop_test(tc, test_extract_planted_symlink_not_followed, 0,
+			    2);
 	tcase_add_loop_test(tc, test_extract_hard_links_out_refused, 0, 2);
 	tcase_add_loop_test(tc, test_extract_refused_late_leaves_nothing, 0, 2);
-	tcase_add_loop_test(tc, test_extract_special_files_skipped_on_request, 0, 2);
+	tcase_add_loop_test(tc, test_extract_special_files_skipped_on_request,
+			    0, 2);
 	tcase_add_loop_test(tc, test_extract_too_deep_refused, 0, 2);
 	suite_add_tcase(s, tc);
 
@@ -1016,7 +1137,8 @@ static Suite *extract_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_extract_bomb_over_the_cap, 0, 2);
 	tcase_add_loop_test(tc, test_extract_entry_cap, 0, 2);
-	tcase_add_loop_test(tc, test_extract_truncated_or_corrupt_leaves_nothing, 0, 2);
+	tcase_add_loop_test(
+		tc, test_extract_truncated_or_corrupt_leaves_nothing, 0, 2);
 	tcase_add_loop_test(tc, test_extract_cancel_leaves_nothing, 0, 2);
 	tcase_add_loop_test(tc, test_extract_disk_full, 0, 2);
 	suite_add_tcase(s, tc);

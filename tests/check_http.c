@@ -76,8 +76,8 @@ static int record_sleep(void *data, long ms)
 
 static struct roger_http_client *fake_client(struct roger_ctx *ctx,
 					     struct fake_http *f,
-					     const char *const *bases,
-					     size_t n, const struct roger_auth *auth)
+					     const char *const *bases, size_t n,
+					     const struct roger_auth *auth)
 {
 	struct roger_http_client_opts o = { 0 };
 	struct roger_http_client *c;
@@ -171,7 +171,8 @@ START_TEST(test_http_resolve_url_forms)
 	check_resolve("http://m1:5050/a/b?x=1", "/c?d", "http://m1:5050/c?d");
 	check_resolve("http://m1:5050/a/b?x=1", "c", "http://m1:5050/a/c");
 	check_resolve("http://m1:5050", "c", "http://m1:5050/c");
-	check_resolve("http://m1:5050/a/b?x=1", "?y=2", "http://m1:5050/a/b?y=2");
+	check_resolve("http://m1:5050/a/b?x=1", "?y=2",
+		      "http://m1:5050/a/b?y=2");
 	ck_assert_int_eq(roger_http_resolve_url(&out, "m1:5050", "/x", &err),
 			 ROGER_EINVALID);
 	ck_assert_ptr_null(out);
@@ -198,8 +199,8 @@ static void check_summary(const char *ct, const char *body, const char *want)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 
-	ck_assert_int_eq(roger_http_body_summary(&b, ct, body, strlen(body), 80),
-			 0);
+	ck_assert_int_eq(
+		roger_http_body_summary(&b, ct, body, strlen(body), 80), 0);
 	ck_assert_str_eq(b.buf, want);
 	roger_buf_release(&b);
 }
@@ -209,23 +210,28 @@ START_TEST(test_http_body_summary_shapes)
 	check_summary("application/json",
 		      "{\"message\":\"App '/x' does not exist\"}",
 		      "App '/x' does not exist");
-	check_summary(NULL,
-		      "{\"message\":\"Invalid JSON\",\"details\":\"Unexpected end\\nof input\"}",
-		      "Invalid JSON: Unexpected end of input");
-	check_summary("text/html;charset=iso-8859-1",
-		      "<html>\n<head>\n<title>Error 502 Could not determine the current leader</title>\n</head><body>x</body></html>",
-		      "Error 502 Could not determine the current leader");
-	check_summary("text/html", "<html><body><h2>HTTP ERROR 401</h2>\n<p>Problem</p></body></html>",
-		      "HTTP ERROR 401 Problem");
+	check_summary(
+		NULL,
+		"{\"message\":\"Invalid JSON\",\"details\":\"Unexpected end\\nof input\"}",
+		"Invalid JSON: Unexpected end of input");
+	check_summary(
+		"text/html;charset=iso-8859-1",
+		"<html>\n<head>\n<title>Error 502 Could not determine the current leader</title>\n</head><body>x</body></html>",
+		"Error 502 Could not determine the current leader");
+	check_summary(
+		"text/html",
+		"<html><body><h2>HTTP ERROR 401</h2>\n<p>Problem</p></body></html>",
+		"HTTP ERROR 401 Problem");
 	check_summary("text/plain", "No leader elected\nsecond line",
 		      "No leader elected");
 	check_summary("application/json", "{\"message\":\"App is lo",
 		      "{\"message\":\"App is lo");
 	check_summary(NULL, "  \r\n ", "");
 	check_summary(NULL, "x\001y\tz", "x y z");
-	check_summary(NULL,
-		      "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
-		      "01234567890123456789012345678901234567890123456789012345678901234567890123456789...");
+	check_summary(
+		NULL,
+		"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
+		"01234567890123456789012345678901234567890123456789012345678901234567890123456789...");
 }
 END_TEST
 
@@ -298,10 +304,12 @@ START_TEST(test_http_503_gives_up_after_max_retries)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (int i = 0; i < 6; i++)
-		fake_http_push(f, &(struct fake_reply){
-					  .status = 503,
-					  .headers = "Content-Type: text/html\n",
-					  .body = "<html><title>Error 503 Could not determine the current leader</title></html>" });
+		fake_http_push(
+			f,
+			&(struct fake_reply){
+				.status = 503,
+				.headers = "Content-Type: text/html\n",
+				.body = "<html><title>Error 503 Could not determine the current leader</title></html>" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err), 0);
 	ck_assert_int_eq(resp.status, 503);
 	ck_assert_uint_eq(f->n_requests, 6);
@@ -309,8 +317,9 @@ START_TEST(test_http_503_gives_up_after_max_retries)
 	ck_assert_int_eq(roger_http_client_status_err(c, &resp, &err),
 			 ROGER_ENET);
 	ck_assert_int_eq(err.http_status, 503);
-	ck_assert_str_eq(err.msg,
-			 "marathon at 'http://m1:8080/v2/apps' is unavailable (HTTP 503 Service Unavailable: Error 503 Could not determine the current leader, 6 attempts)");
+	ck_assert_str_eq(
+		err.msg,
+		"marathon at 'http://m1:8080/v2/apps' is unavailable (HTTP 503 Service Unavailable: Error 503 Could not determine the current leader, 6 attempts)");
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
 	fake_http_free(f);
@@ -326,8 +335,9 @@ START_TEST(test_http_retry_after_is_honoured)
 	struct roger_http_req req = { .url = "/v2/apps" };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 
-	fake_http_push(f, &(struct fake_reply){ .status = 503,
-						.headers = "Retry-After: 3\n" });
+	fake_http_push(f,
+		       &(struct fake_reply){ .status = 503,
+					     .headers = "Retry-After: 3\n" });
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
 	ck_assert_uint_eq(n_slept, 1);
@@ -366,25 +376,34 @@ START_TEST(test_http_post_retried_only_if_never_sent)
 	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
 	struct fake_http *f = fake_http_new();
 	struct roger_http_client *c = fake_client(ctx, f, one_base, 1, NULL);
-	struct roger_http_req req = { .method = "POST", .url = "/v2/apps",
-				      .body = "{}", .body_len = 2 };
+	struct roger_http_req req = {
+		.method = "POST", .url = "/v2/apps", .body = "{}", .body_len = 2
+	};
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* refused: nothing left, so it is safe to try again */
-	fake_http_push(f, &(struct fake_reply){
-				  .fail = ROGER_ENET,
-				  .message = "cannot connect to 'http://m1:8080/v2/apps': connection refused" });
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.fail = ROGER_ENET,
+			.message =
+				"cannot connect to 'http://m1:8080/v2/apps': connection refused" });
 	/* reset after sending: the server may have created the app */
-	fake_http_push(f, &(struct fake_reply){
-				  .fail = ROGER_ENET, .sent = true,
-				  .message = "connection to 'http://m1:8080/v2/apps' was reset" });
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.fail = ROGER_ENET,
+			.sent = true,
+			.message =
+				"connection to 'http://m1:8080/v2/apps' was reset" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
 			 ROGER_ENET);
 	ck_assert_uint_eq(f->n_requests, 2);
 	ck_assert_uint_eq(n_slept, 1);
-	ck_assert_str_eq(err.msg,
-			 "connection to 'http://m1:8080/v2/apps' was reset after the request was sent (a POST is not retried: the server may have acted on it)");
+	ck_assert_str_eq(
+		err.msg,
+		"connection to 'http://m1:8080/v2/apps' was reset after the request was sent (a POST is not retried: the server may have acted on it)");
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
 	fake_http_free(f);
@@ -404,15 +423,20 @@ START_TEST(test_http_get_retried_after_reset_not_after_timeout)
 	fake_http_push(f, &(struct fake_reply){ .fail = ROGER_ENET,
 						.sent = true,
 						.message = "reset" });
-	fake_http_push(f, &(struct fake_reply){
-				  .fail = ROGER_ENET, .sent = true,
-				  .timed_out = true,
-				  .message = "timed out after 5 s waiting for 'http://m1:8080/v2/apps'" });
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.fail = ROGER_ENET,
+			.sent = true,
+			.timed_out = true,
+			.message =
+				"timed out after 5 s waiting for 'http://m1:8080/v2/apps'" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
 			 ROGER_ENET);
 	ck_assert_uint_eq(f->n_requests, 2);
-	ck_assert_str_eq(err.msg,
-			 "timed out after 5 s waiting for 'http://m1:8080/v2/apps'");
+	ck_assert_str_eq(
+		err.msg,
+		"timed out after 5 s waiting for 'http://m1:8080/v2/apps'");
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
 	fake_http_free(f);
@@ -448,9 +472,12 @@ START_TEST(test_http_failover_remembers_the_base_that_answered)
 	struct roger_http_req req = { .url = "/v2/info" };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 
-	fake_http_push(f, &(struct fake_reply){
-				  .fail = ROGER_ENET,
-				  .message = "cannot connect to 'http://m1:8080/v2/info': connection refused" });
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.fail = ROGER_ENET,
+			.message =
+				"cannot connect to 'http://m1:8080/v2/info': connection refused" });
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	ck_assert_str_eq(roger_http_client_base(c), "http://m1:8080");
@@ -479,17 +506,21 @@ START_TEST(test_http_failover_rounds_then_gives_up)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (int i = 0; i < 12; i++)
-		fake_http_push(f, &(struct fake_reply){
-					  .fail = ROGER_ENET,
-					  .message = i % 2 ? "cannot connect to 'http://m2:8080/v2/info': connection refused"
-							   : "cannot connect to 'http://m1:8080/v2/info': connection refused" });
+		fake_http_push(
+			f,
+			&(struct fake_reply){
+				.fail = ROGER_ENET,
+				.message =
+					i % 2 ? "cannot connect to 'http://m2:8080/v2/info': connection refused"
+					      : "cannot connect to 'http://m1:8080/v2/info': connection refused" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
 			 ROGER_ENET);
 	/* 6 rounds of 2 URLs, a backoff between rounds only */
 	ck_assert_uint_eq(f->n_requests, 12);
 	ck_assert_uint_eq(n_slept, 5);
-	ck_assert_str_eq(err.msg,
-			 "cannot reach marathon at any of its 2 URLs; last: cannot connect to 'http://m2:8080/v2/info': connection refused");
+	ck_assert_str_eq(
+		err.msg,
+		"cannot reach marathon at any of its 2 URLs; last: cannot connect to 'http://m2:8080/v2/info': connection refused");
 	assert_one_line(err.msg);
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
@@ -534,9 +565,11 @@ START_TEST(test_http_follows_mesos_protocol_relative_307)
 	struct roger_http_req req = { .url = "/master/state" };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 
-	fake_http_push(f, &(struct fake_reply){
-				  .status = 307,
-				  .headers = "Location: //mesos-2:5050/master/state\n" });
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.status = 307,
+			.headers = "Location: //mesos-2:5050/master/state\n" });
 	fake_http_push(f, &(struct fake_reply){ .status = 200, .body = "{}" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
 	ck_assert_int_eq(resp.status, 200);
@@ -561,16 +594,19 @@ START_TEST(test_http_redirect_rules)
 	static const char *const base[] = { "https://m1" };
 	struct roger_auth auth = { .kind = ROGER_AUTH_TOKEN, .token = tok_t0k };
 	struct roger_http_client *c = fake_client(ctx, f, base, 1, &auth);
-	struct roger_http_req req = { .method = "PUT", .url = "/v2/apps/x",
-				      .body = "{}", .body_len = 2,
+	struct roger_http_req req = { .method = "PUT",
+				      .url = "/v2/apps/x",
+				      .body = "{}",
+				      .body_len = 2,
 				      .content_type = "application/json" };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* 307 keeps the method and body; a downgrade to http drops the token */
-	fake_http_push(f, &(struct fake_reply){
-				  .status = 307,
-				  .headers = "Location: http://m2/v2/apps/x\n" });
+	fake_http_push(f,
+		       &(struct fake_reply){
+			       .status = 307,
+			       .headers = "Location: http://m2/v2/apps/x\n" });
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
 	ck_assert_str_eq(f->requests[1].method, "PUT");
@@ -579,8 +615,9 @@ START_TEST(test_http_redirect_rules)
 	ck_assert_ptr_null(fake_http_req_header(f, 1, "Authorization"));
 
 	/* 303 turns into a GET without a body */
-	fake_http_push(f, &(struct fake_reply){ .status = 303,
-						.headers = "Location: /done\n" });
+	fake_http_push(f,
+		       &(struct fake_reply){ .status = 303,
+					     .headers = "Location: /done\n" });
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
 	ck_assert_str_eq(f->requests[3].method, "GET");
@@ -615,15 +652,19 @@ START_TEST(test_http_headers_and_auth)
 {
 	struct roger_ctx *ctx = new_ctx(ROGER_LOG_WARN);
 	struct fake_http *f = fake_http_new();
-	struct roger_auth basic = { .kind = ROGER_AUTH_BASIC, .user = user_alice,
+	struct roger_auth basic = { .kind = ROGER_AUTH_BASIC,
+				    .user = user_alice,
 				    .password = pw_s3cret };
 	struct roger_http_client *c = fake_client(ctx, f, one_base, 1, &basic);
 	struct roger_http_header extra[] = { { "X-Extra", "1" } };
-	struct roger_http_req req = { .method = "PUT", .url = "/v2/apps/x",
-				      .body = "{\"cpus\":1}", .body_len = 10,
+	struct roger_http_req req = { .method = "PUT",
+				      .url = "/v2/apps/x",
+				      .body = "{\"cpus\":1}",
+				      .body_len = 10,
 				      .content_type = "application/json",
 				      .accept = "application/json",
-				      .headers = extra, .n_headers = 1 };
+				      .headers = extra,
+				      .n_headers = 1 };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	char ua[64];
 
@@ -656,7 +697,8 @@ START_TEST(test_http_trace_is_a_curl_line_with_secrets_masked)
 	struct fake_http *f = fake_http_new();
 	struct roger_auth token = { .kind = ROGER_AUTH_TOKEN,
 				    .token = tok_jwt };
-	struct roger_auth basic = { .kind = ROGER_AUTH_BASIC, .user = user_alice,
+	struct roger_auth basic = { .kind = ROGER_AUTH_BASIC,
+				    .user = user_alice,
 				    .password = pw_s3cret };
 	struct roger_http_client *c = fake_client(ctx, f, one_base, 1, &token);
 	struct roger_http_req req = { .method = "PUT",
@@ -670,9 +712,10 @@ START_TEST(test_http_trace_is_a_curl_line_with_secrets_masked)
 
 	fake_http_push(f, &(struct fake_reply){ .status = 200 });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
-	snprintf(want, sizeof(want),
-		 "8 curl -sS -X PUT -H 'User-Agent: roger/%s' -H 'Content-Type: application/json' -H 'Authorization: token=***' --connect-timeout 10 --max-time 2.5 --data-binary '{\"cmd\":\"echo '\\''hi'\\''\"}' 'http://m1:8080/v2/apps/x?force=true'\n",
-		 roger_version());
+	snprintf(
+		want, sizeof(want),
+		"8 curl -sS -X PUT -H 'User-Agent: roger/%s' -H 'Content-Type: application/json' -H 'Authorization: token=***' --connect-timeout 10 --max-time 2.5 --data-binary '{\"cmd\":\"echo '\\''hi'\\''\"}' 'http://m1:8080/v2/apps/x?force=true'\n",
+		roger_version());
 	ck_assert_str_eq(logged.buf, want);
 	ck_assert_ptr_null(strstr(logged.buf, "SECRET"));
 	roger_http_client_free(c);
@@ -744,33 +787,39 @@ START_TEST(test_http_status_errors)
 	struct roger_auth token = { .kind = ROGER_AUTH_TOKEN, .token = tok_t };
 	struct roger_http_client *none = fake_client(ctx, f, one_base, 1, NULL);
 	struct fake_http *f2 = fake_http_new();
-	struct roger_http_client *tok = fake_client(ctx, f2, one_base, 1, &token);
+	struct roger_http_client *tok =
+		fake_client(ctx, f2, one_base, 1, &token);
 
-	check_status(none, 401, "text/html",
-		     "<html><head><title>Error 401 Unauthorized</title></head></html>",
-		     ROGER_EAUTH,
-		     "authentication refused by marathon at 'http://m1:8080/v2/apps/x' (HTTP 401 Unauthorized: Error 401 Unauthorized); target 'prod' has no credentials (set \"auth\" in its configuration, or ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD)");
-	check_status(tok, 401, "application/json",
-		     "{\"message\":\"Invalid username or password.\"}",
-		     ROGER_EAUTH,
-		     "authentication refused by marathon at 'http://m1:8080/v2/apps/x' (HTTP 401 Unauthorized: Invalid username or password.); the token of target 'prod' was refused (it may have expired)");
-	check_status(tok, 403, "application/json",
-		     "{\"message\":\"Not Authorized to perform this action!\"}",
-		     ROGER_EAUTH,
-		     "access denied by marathon at 'http://m1:8080/v2/apps/x' (HTTP 403 Forbidden: Not Authorized to perform this action!); the credentials of target 'prod' lack the permission");
-	check_status(tok, 404, NULL, "", ROGER_ENOTFOUND,
-		     "'http://m1:8080/v2/apps/x' not found (HTTP 404 Not Found)");
-	check_status(tok, 409, NULL, "{\"message\":\"locked\"}",
-		     ROGER_ECONFLICT,
-		     "conflict at 'http://m1:8080/v2/apps/x' (HTTP 409 Conflict: locked)");
-	check_status(tok, 422, NULL, "{\"message\":\"Object is not valid\"}",
-		     ROGER_EINVALID,
-		     "marathon refused the request to 'http://m1:8080/v2/apps/x' (HTTP 422 Unprocessable Entity: Object is not valid)");
-	check_status(tok, 500, NULL, "{\"message\":\"URI not found\"}",
-		     ROGER_EHTTP,
-		     "unexpected reply from marathon at 'http://m1:8080/v2/apps/x' (HTTP 500 Internal Server Error: URI not found)");
-	check_status(tok, 418, NULL, "", ROGER_EHTTP,
-		     "unexpected reply from marathon at 'http://m1:8080/v2/apps/x' (HTTP 418)");
+	check_status(
+		none, 401, "text/html",
+		"<html><head><title>Error 401 Unauthorized</title></head></html>",
+		ROGER_EAUTH,
+		"authentication refused by marathon at 'http://m1:8080/v2/apps/x' (HTTP 401 Unauthorized: Error 401 Unauthorized); target 'prod' has no credentials (set \"auth\" in its configuration, or ROGER_TOKEN, or ROGER_USER and ROGER_PASSWORD)");
+	check_status(
+		tok, 401, "application/json",
+		"{\"message\":\"Invalid username or password.\"}", ROGER_EAUTH,
+		"authentication refused by marathon at 'http://m1:8080/v2/apps/x' (HTTP 401 Unauthorized: Invalid username or password.); the token of target 'prod' was refused (it may have expired)");
+	check_status(
+		tok, 403, "application/json",
+		"{\"message\":\"Not Authorized to perform this action!\"}",
+		ROGER_EAUTH,
+		"access denied by marathon at 'http://m1:8080/v2/apps/x' (HTTP 403 Forbidden: Not Authorized to perform this action!); the credentials of target 'prod' lack the permission");
+	check_status(
+		tok, 404, NULL, "", ROGER_ENOTFOUND,
+		"'http://m1:8080/v2/apps/x' not found (HTTP 404 Not Found)");
+	check_status(
+		tok, 409, NULL, "{\"message\":\"locked\"}", ROGER_ECONFLICT,
+		"conflict at 'http://m1:8080/v2/apps/x' (HTTP 409 Conflict: locked)");
+	check_status(
+		tok, 422, NULL, "{\"message\":\"Object is not valid\"}",
+		ROGER_EINVALID,
+		"marathon refused the request to 'http://m1:8080/v2/apps/x' (HTTP 422 Unprocessable Entity: Object is not valid)");
+	check_status(
+		tok, 500, NULL, "{\"message\":\"URI not found\"}", ROGER_EHTTP,
+		"unexpected reply from marathon at 'http://m1:8080/v2/apps/x' (HTTP 500 Internal Server Error: URI not found)");
+	check_status(
+		tok, 418, NULL, "", ROGER_EHTTP,
+		"unexpected reply from marathon at 'http://m1:8080/v2/apps/x' (HTTP 418)");
 	roger_http_client_free(none);
 	roger_http_client_free(tok);
 	fake_http_free(f);
@@ -801,8 +850,8 @@ START_TEST(test_http_body_callback_can_stop)
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 
 	f->chunk = 2;
-	fake_http_push(f, &(struct fake_reply){ .status = 200,
-						.body = "abcdefghij" });
+	fake_http_push(
+		f, &(struct fake_reply){ .status = 200, .body = "abcdefghij" });
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, NULL), 0);
 	ck_assert_str_eq(got.buf, "abcdef");
 	ck_assert_int_eq(resp.streamed, 6);
@@ -821,26 +870,28 @@ START_TEST(test_http_client_for_target)
 	char u1[] = "https://m1:8080", u2[] = "https://m2:8080";
 	char bad[] = "m1:8080", name[] = "prod", mesos[] = "https://mesos:5050";
 	char *urls[] = { u1, u2 };
-	struct roger_target t = { .name = name, .marathon = urls,
-				  .n_marathon = 2, .mesos = mesos };
+	struct roger_target t = {
+		.name = name, .marathon = urls, .n_marathon = 2, .mesos = mesos
+	};
 	struct roger_http_client *c = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_http_client_for_target(&c, ctx, &t,
-						      ROGER_HTTP_MARATHON, &err),
+	ck_assert_int_eq(roger_http_client_for_target(
+				 &c, ctx, &t, ROGER_HTTP_MARATHON, &err),
 			 0);
 	ck_assert_str_eq(roger_http_client_base(c), "https://m1:8080");
 	roger_http_client_free(c);
-	ck_assert_int_eq(roger_http_client_for_target(&c, ctx, &t,
-						      ROGER_HTTP_ARTIFACTS, &err),
+	ck_assert_int_eq(roger_http_client_for_target(
+				 &c, ctx, &t, ROGER_HTTP_ARTIFACTS, &err),
 			 ROGER_EINVALID);
 	ck_assert_str_eq(err.msg, "target 'prod' has no artifact store URL");
 	urls[0] = bad;
-	ck_assert_int_eq(roger_http_client_for_target(&c, ctx, &t,
-						      ROGER_HTTP_MARATHON, &err),
+	ck_assert_int_eq(roger_http_client_for_target(
+				 &c, ctx, &t, ROGER_HTTP_MARATHON, &err),
 			 ROGER_EINVALID);
-	ck_assert_str_eq(err.msg,
-			 "invalid marathon URL 'm1:8080': expected http:// or https://");
+	ck_assert_str_eq(
+		err.msg,
+		"invalid marathon URL 'm1:8080': expected http:// or https://");
 	roger_ctx_free(ctx);
 }
 END_TEST
@@ -866,8 +917,8 @@ static struct roger_http_client *real_client(struct roger_ctx *ctx,
 	o.backoff_base_ms = 20;
 	o.backoff_max_ms = 80;
 	o.max_retries = 3;
-	ck_assert_msg(roger_http_client_new(&c, ctx, &o, NULL, &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(roger_http_client_new(&c, ctx, &o, NULL, &err) == 0, "%s",
+		      err.msg);
 	return c;
 }
 
@@ -900,9 +951,11 @@ START_TEST(test_http_real_leader_election_503s_then_success)
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&fd, "[{'match': 'GET /v2/apps', 'status': 503, 'html': true, 'times': 1, 'message': 'Could not determine the current leader'},"
-			  " {'match': 'GET /v2/apps', 'status': 502, 'times': 1},"
-			  " {'match': 'GET /v2/apps', 'json': {'apps': []}}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/apps', 'status': 503, 'html': true, 'times': 1, 'message': 'Could not determine the current leader'},"
+		" {'match': 'GET /v2/apps', 'status': 502, 'times': 1},"
+		" {'match': 'GET /v2/apps', 'json': {'apps': []}}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
 		      err.msg);
@@ -925,21 +978,26 @@ START_TEST(test_http_real_error_statuses)
 	struct faultd fd;
 	struct roger_http_client *c;
 
-	faultd_start(&fd, "[{'match': 'PUT /v2/apps/locked', 'status': 409, 'json': {'message': 'App is locked by one or more deployments.', 'deployments': [{'id': 'd1'}]}},"
-			  " {'match': 'GET /401', 'status': 401, 'html': true, 'times': 2, 'headers': {'WWW-Authenticate': 'Basic realm=\\'Mesosphere\\''}},"
-			  " {'match': 'GET /403', 'status': 403, 'json': {'message': 'Not Authorized to perform this action!'}},"
-			  " {'match': 'GET /502', 'status': 502, 'html': true, 'times': 0, 'message': 'Could not determine the current leader'}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'PUT /v2/apps/locked', 'status': 409, 'json': {'message': 'App is locked by one or more deployments.', 'deployments': [{'id': 'd1'}]}},"
+		" {'match': 'GET /401', 'status': 401, 'html': true, 'times': 2, 'headers': {'WWW-Authenticate': 'Basic realm=\\'Mesosphere\\''}},"
+		" {'match': 'GET /403', 'status': 403, 'json': {'message': 'Not Authorized to perform this action!'}},"
+		" {'match': 'GET /502', 'status': 502, 'html': true, 'times': 0, 'message': 'Could not determine the current leader'}]");
 	c = real_client(ctx, fd.url, NULL, 0);
-	expect_failure(c, "PUT", "/v2/apps/locked", ROGER_ECONFLICT,
-		       "(HTTP 409 Conflict: App is locked by one or more deployments.)");
+	expect_failure(
+		c, "PUT", "/v2/apps/locked", ROGER_ECONFLICT,
+		"(HTTP 409 Conflict: App is locked by one or more deployments.)");
 	expect_failure(c, "GET", "/401", ROGER_EAUTH,
 		       "authentication refused by marathon at '");
-	expect_failure(c, "GET", "/401", ROGER_EAUTH,
-		       "(HTTP 401 Unauthorized: Error 401 Unauthorized); target 'test' has no credentials");
+	expect_failure(
+		c, "GET", "/401", ROGER_EAUTH,
+		"(HTTP 401 Unauthorized: Error 401 Unauthorized); target 'test' has no credentials");
 	expect_failure(c, "GET", "/403", ROGER_EAUTH,
 		       "access denied by marathon");
-	expect_failure(c, "GET", "/502", ROGER_ENET,
-		       "/502' is unavailable (HTTP 502 Bad Gateway: Error 502 Could not determine the current leader, 4 attempts)");
+	expect_failure(
+		c, "GET", "/502", ROGER_ENET,
+		"/502' is unavailable (HTTP 502 Bad Gateway: Error 502 Could not determine the current leader, 4 attempts)");
 	ck_assert_uint_eq(faultd_count(&fd, "GET", "/502"), 4);
 	ck_assert_uint_eq(faultd_count(&fd, "PUT", "/v2/apps/locked"), 1);
 	roger_http_client_free(c);
@@ -954,10 +1012,13 @@ START_TEST(test_http_real_truncated_reply)
 	struct faultd fd;
 	struct roger_http_client *c;
 
-	faultd_start(&fd, "[{'match': 'GET /v2/apps', 'json': {'apps': [{'id': '/a'}, {'id': '/b'}]}, 'close_after': 15, 'times': 0}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/apps', 'json': {'apps': [{'id': '/a'}, {'id': '/b'}]}, 'close_after': 15, 'times': 0}]");
 	c = real_client(ctx, fd.url, NULL, 0);
-	expect_failure(c, "GET", "/v2/apps", ROGER_ENET,
-		       "/v2/apps' closed the connection in the middle of the reply");
+	expect_failure(
+		c, "GET", "/v2/apps", ROGER_ENET,
+		"/v2/apps' closed the connection in the middle of the reply");
 	/* an idempotent request is tried again: 1 + 3 retries */
 	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps"), 4);
 	roger_http_client_free(c);
@@ -972,17 +1033,20 @@ START_TEST(test_http_real_reset_get_retried_post_not)
 	struct faultd fd;
 	struct roger_http_client *c;
 	struct roger_http_req get = { .url = "/v2/apps" };
-	struct roger_http_req post = { .method = "POST", .url = "/v2/apps",
-				       .body = "{\"id\":\"/a\"}", .body_len = 11,
+	struct roger_http_req post = { .method = "POST",
+				       .url = "/v2/apps",
+				       .body = "{\"id\":\"/a\"}",
+				       .body_len = 11,
 				       .content_type = "application/json" };
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *reqs;
 
-	faultd_start(&fd, "[{'match': 'GET /v2/apps', 'reset': true},"
-			  " {'match': 'GET /v2/apps', 'json': {'apps': []}},"
-			  " {'match': 'POST /v2/apps', 'reset': true},"
-			  " {'match': 'POST /v2/apps', 'status': 201, 'json': {}}]");
+	faultd_start(&fd,
+		     "[{'match': 'GET /v2/apps', 'reset': true},"
+		     " {'match': 'GET /v2/apps', 'json': {'apps': []}},"
+		     " {'match': 'POST /v2/apps', 'reset': true},"
+		     " {'match': 'POST /v2/apps', 'status': 201, 'json': {}}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	ck_assert_msg(roger_http_client_send(c, &get, &resp, &err) == 0, "%s",
 		      err.msg);
@@ -991,8 +1055,10 @@ START_TEST(test_http_real_reset_get_retried_post_not)
 
 	ck_assert_int_eq(roger_http_client_send(c, &post, &resp, &err),
 			 ROGER_ENET);
-	ck_assert_msg(strstr(err.msg, " after the request was sent (a POST is not retried: the server may have acted on it)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       " after the request was sent (a POST is not retried: the server may have acted on it)"),
+		"%s", err.msg);
 	assert_one_line(err.msg);
 	/* the server received the POST once, and it was not sent again */
 	reqs = faultd_requests(&fd);
@@ -1015,7 +1081,9 @@ START_TEST(test_http_real_slow_reply_times_out)
 	struct roger_http_client *c;
 	char want[128];
 
-	faultd_start(&fd, "[{'match': 'GET /slow', 'delay': 3, 'json': {}, 'times': 0}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /slow', 'delay': 3, 'json': {}, 'times': 0}]");
 	c = real_client(ctx, fd.url, NULL, 500);
 	snprintf(want, sizeof(want),
 		 "timed out after 0.5 s waiting for 'http://127.0.0.1:%d/slow'",
@@ -1038,8 +1106,10 @@ START_TEST(test_http_real_set_limits)
 	struct roger_http_client *c;
 	char want[128];
 
-	faultd_start(&fd, "[{'match': 'GET /slow', 'delay': 3, 'json': {}, 'times': 0},"
-			  " {'match': 'GET /reset', 'reset': true, 'times': 0}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /slow', 'delay': 3, 'json': {}, 'times': 0},"
+		" {'match': 'GET /reset', 'reset': true, 'times': 0}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	roger_http_client_set_limits(c, 0, 400, -1);
 	snprintf(want, sizeof(want),
@@ -1074,7 +1144,9 @@ START_TEST(test_http_real_failover_from_dead_url)
 	faultd_start(&dead, "[]");
 	snprintf(dead_url, sizeof(dead_url), "%s", dead.url);
 	faultd_stop(&dead);
-	faultd_start(&fd, "[{'match': 'GET /v2/info', 'json': {'name': 'marathon'}, 'times': 0}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/info', 'json': {'name': 'marathon'}, 'times': 0}]");
 	bases[0] = dead_url;
 	bases[1] = fd.url;
 	o.name = "marathon";
@@ -1112,10 +1184,13 @@ START_TEST(test_http_real_mesos_redirect_to_leader)
 	struct roger_err err = ROGER_ERR_INIT;
 	char script[512], want[64];
 
-	faultd_start(&leader, "[{'match': 'GET /master/state', 'json': {'leader': 'master@127.0.0.1'}}]");
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /master/state', 'status': 307, 'headers': {'Location': '//127.0.0.1:%d/master/state'}}]",
-		 leader.port);
+	faultd_start(
+		&leader,
+		"[{'match': 'GET /master/state', 'json': {'leader': 'master@127.0.0.1'}}]");
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /master/state', 'status': 307, 'headers': {'Location': '//127.0.0.1:%d/master/state'}}]",
+		leader.port);
 	faultd_start(&follower, script);
 	c = real_client(ctx, follower.url, NULL, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
@@ -1150,7 +1225,9 @@ START_TEST(test_http_real_trace_masks_secrets)
 
 	fake_env_trace = "1";
 	ctx = new_ctx(ROGER_LOG_TRACE);
-	faultd_start(&fd, "[{'match': 'GET /v2/apps', 'json': {'apps': []}, 'headers': {'Set-Cookie': 'session=abc123'}}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/apps', 'json': {'apps': []}, 'headers': {'Set-Cookie': 'session=abc123'}}]");
 	c = real_client(ctx, fd.url, &auth, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
 		      err.msg);
@@ -1168,8 +1245,10 @@ START_TEST(test_http_real_trace_masks_secrets)
 			 ua);
 	json_decref(reqs);
 	/* the log has the curl line and curl's verbose output, both masked */
-	ck_assert_ptr_nonnull(strstr(logged.buf, "-H 'Authorization: token=***'"));
-	ck_assert_ptr_nonnull(strstr(logged.buf, "> Authorization: token=***\n"));
+	ck_assert_ptr_nonnull(
+		strstr(logged.buf, "-H 'Authorization: token=***'"));
+	ck_assert_ptr_nonnull(
+		strstr(logged.buf, "> Authorization: token=***\n"));
 	ck_assert_ptr_nonnull(strstr(logged.buf, "< HTTP/1.1 200 OK"));
 	ck_assert_ptr_nonnull(strstr(logged.buf, "< Set-Cookie: session=***"));
 	ck_assert_ptr_null(strstr(logged.buf, "SUPERSECRETTOKEN"));
@@ -1196,9 +1275,9 @@ START_TEST(test_http_real_netrc)
 
 	faultd_start(&fd, "[{'match': 'GET /v2/apps', 'json': {'apps': []}}]");
 	snprintf(netrc, sizeof(netrc), "%s/netrc", fd.dir);
-	ck_assert_int_eq(roger_fs_write_atomic(netrc, text, strlen(text), 0600,
-					       NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_fs_write_atomic(netrc, text, strlen(text), 0600, NULL),
+		0);
 	auth.netrc_file = netrc;
 	c = real_client(ctx, fd.url, &auth, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
@@ -1282,8 +1361,8 @@ START_TEST(test_http_real_streamed_put_with_expect_continue)
 	h = json_object_get(json_array_get(reqs, 1), "h");
 	ck_assert_str_eq(json_string_value(json_object_get(h, "expect")),
 			 "100-continue");
-	ck_assert_str_eq(json_string_value(json_object_get(h, "content-length")),
-			 "36");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(h, "content-length")), "36");
 	ck_assert_str_eq(json_string_value(json_object_get(h, "content-type")),
 			 "application/gzip");
 	ck_assert_str_eq(json_string_value(json_object_get(
@@ -1312,7 +1391,9 @@ START_TEST(test_http_real_stream_goes_silent)
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&fd, "[{'match': 'GET /v2/events', 'sse': [{'raw': 'abc'}], 'sse_end': 'hang'}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/events', 'sse': [{'raw': 'abc'}], 'sse_end': 'hang'}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
 			 ROGER_ENET);
@@ -1340,8 +1421,10 @@ START_TEST(test_http_real_pause_mid_body)
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&fd, "[{'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 0.3, 'body_delay_after': 4},"
-			  " {'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 3, 'body_delay_after': 4, 'times': 0}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 0.3, 'body_delay_after': 4},"
+		" {'match': 'GET /files/read', 'body': '0123456789', 'body_delay': 3, 'body_delay_after': 4, 'times': 0}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	/* a short pause in the middle of the body is fine */
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
@@ -1381,7 +1464,9 @@ START_TEST(test_http_real_upload_refused_before_body)
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *reqs;
 
-	faultd_start(&fd, "[{'match': 'PUT /artifacts/*', 'status': 401, 'expect': 'reject', 'html': true}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'PUT /artifacts/*', 'status': 401, 'expect': 'reject', 'html': true}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
 		      err.msg);
@@ -1391,8 +1476,8 @@ START_TEST(test_http_real_upload_refused_before_body)
 	/* the server answered before the body: it never read it */
 	reqs = faultd_requests(&fd);
 	ck_assert_uint_eq(json_array_size(reqs), 1);
-	ck_assert(json_is_false(json_object_get(json_array_get(reqs, 0),
-						"body_read")));
+	ck_assert(json_is_false(
+		json_object_get(json_array_get(reqs, 0), "body_read")));
 	json_decref(reqs);
 	roger_http_resp_release(&resp);
 	roger_http_client_free(c);
@@ -1417,9 +1502,11 @@ START_TEST(test_http_real_slow_heartbeats_are_not_idle)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* one byte every 1.2 s: under 1 byte/s on average, never 2 s idle */
-	faultd_start(&fd, "[{'match': 'GET /v2/events', 'sse': [{'raw': ':'},"
-			  " {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': '\\n'},"
-			  " {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': 'x'}]}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/events', 'sse': [{'raw': ':'},"
+		" {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': '\\n'},"
+		" {'sleep': 1.2}, {'raw': '\\n'}, {'sleep': 1.2}, {'raw': 'x'}]}]");
 	c = real_client(ctx, fd.url, NULL, 0);
 	ck_assert_msg(roger_http_client_send(c, &req, &resp, &err) == 0, "%s",
 		      err.msg);
@@ -1456,7 +1543,8 @@ START_TEST(test_http_real_tls_verified_by_default)
 	const char *bases[1];
 	char want[256];
 
-	faultd_start_tls(&fd, "[{'match': 'GET /v2/info', 'json': {}, 'times': 0}]",
+	faultd_start_tls(&fd,
+			 "[{'match': 'GET /v2/info', 'json': {}, 'times': 0}]",
 			 tls_file("localhost.pem"), tls_file("localhost.key"));
 	bases[0] = fd.url;
 	o.name = "marathon";
@@ -1471,8 +1559,10 @@ START_TEST(test_http_real_tls_verified_by_default)
 	snprintf(want, sizeof(want),
 		 "cannot verify the TLS certificate of '%s/v2/info': ", fd.url);
 	ck_assert_msg(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
-	ck_assert_msg(strstr(err.msg, "(a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "(a CA file can be set with \"ca_file\" in the target or ROGER_CA_FILE)"),
+		"%s", err.msg);
 	assert_one_line(err.msg);
 	ck_assert_int_eq(resp.attempts, 1);
 	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/info"), 0);
@@ -1492,8 +1582,10 @@ START_TEST(test_http_real_tls_verified_by_default)
 	ck_assert_int_eq(roger_http_client_new(&c, ctx, &o, NULL, &err), 0);
 	ck_assert_int_eq(roger_http_client_send(c, &req, &resp, &err),
 			 ROGER_EINVALID);
-	ck_assert_msg(!strncmp(err.msg, "cannot use the CA file '/nonexistent/ca.pem': ", 46),
-		      "%s", err.msg);
+	ck_assert_msg(
+		!strncmp(err.msg,
+			 "cannot use the CA file '/nonexistent/ca.pem': ", 46),
+		"%s", err.msg);
 	roger_http_client_free(c);
 	roger_http_resp_release(&resp);
 	faultd_stop(&fd);

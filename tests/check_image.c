@@ -61,7 +61,8 @@ static void add_entry(struct archive *a, const char *path, unsigned type,
 		archive_entry_set_symlink(e, target);
 	ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
 	if (len)
-		ck_assert_int_eq(archive_write_data(a, data, len), (la_ssize_t)len);
+		ck_assert_int_eq(archive_write_data(a, data, len),
+				 (la_ssize_t)len);
 	archive_entry_free(e);
 }
 
@@ -75,7 +76,8 @@ static void make_layer(struct layer *l, const char *tag)
 
 	ck_assert_ptr_nonnull(tar);
 	if (roger_fs_read_file(&bb, "/bin/busybox", NULL) < 0)
-		roger_buf_adds(&bb, "#!/bin/sh\necho busybox is not installed\n");
+		roger_buf_adds(&bb,
+			       "#!/bin/sh\necho busybox is not installed\n");
 	archive_write_set_format_pax_restricted(a);
 	archive_write_set_bytes_in_last_block(a, 1);
 	ck_assert_int_eq(archive_write_open_memory(a, tar, tar_cap, &tar_len),
@@ -96,9 +98,9 @@ static void make_layer(struct layer *l, const char *tag)
 	archive_write_set_format_raw(a);
 	archive_write_add_filter_gzip(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	ck_assert_int_eq(archive_write_open_memory(a, l->gz, tar_len + 65536,
-						   &used),
-			 ARCHIVE_OK);
+	ck_assert_int_eq(
+		archive_write_open_memory(a, l->gz, tar_len + 65536, &used),
+		ARCHIVE_OK);
 	{
 		struct archive_entry *e = archive_entry_new();
 
@@ -129,7 +131,8 @@ static struct roger_registry *client_for(const struct regd *r,
 	o.auth = a;
 	o.backoff_base_ms = 10;
 	o.backoff_max_ms = 20;
-	ck_assert_msg(roger_registry_new(&c, ctx, &o, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_registry_new(&c, ctx, &o, &err) == 0, "%s",
+		      err.msg);
 	return c;
 }
 
@@ -158,11 +161,12 @@ static void push_base(char *digest, size_t *size, const struct regd *r,
 	char config[1024], cdigest[ROGER_DIGEST_SIZE], *m = NULL;
 
 	make_layer(&l, release);
-	snprintf(config, sizeof(config),
-		 "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\",\"LANG=C\"],\"Cmd\":[\"sh\"]},"
-		 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
-		 "\"history\":[{\"created_by\":\"ADD busybox /bin\"},{\"created_by\":\"ENV LANG=C\",\"empty_layer\":true}]}",
-		 arch, l.diff_id);
+	snprintf(
+		config, sizeof(config),
+		"{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\",\"LANG=C\"],\"Cmd\":[\"sh\"]},"
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
+		"\"history\":[{\"created_by\":\"ADD busybox /bin\"},{\"created_by\":\"ENV LANG=C\",\"empty_layer\":true}]}",
+		arch, l.diff_id);
 	roger_digest_of(cdigest, config, strlen(config));
 	ck_assert_msg(roger_registry_blob_upload(c, repo, l.digest,
 						 (int64_t)l.gz_len, NULL, l.gz,
@@ -172,15 +176,17 @@ static void push_base(char *digest, size_t *size, const struct regd *r,
 						    (int64_t)strlen(config),
 						    NULL, config, &err),
 			 0);
-	ck_assert(asprintf(&m,
-			   "{\"schemaVersion\":2,\"mediaType\":\"%s\","
-			   "\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
-			   "\"layers\":[{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}]}",
-			   oci ? ROGER_MT_OCI_MANIFEST : ROGER_MT_DOCKER_MANIFEST,
-			   oci ? ROGER_MT_OCI_CONFIG : ROGER_MT_DOCKER_CONFIG,
-			   strlen(config), cdigest,
-			   oci ? ROGER_MT_OCI_LAYER_GZIP : ROGER_MT_DOCKER_LAYER,
-			   l.gz_len, l.digest) > 0);
+	ck_assert(
+		asprintf(
+			&m,
+			"{\"schemaVersion\":2,\"mediaType\":\"%s\","
+			"\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
+			"\"layers\":[{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}]}",
+			oci ? ROGER_MT_OCI_MANIFEST : ROGER_MT_DOCKER_MANIFEST,
+			oci ? ROGER_MT_OCI_CONFIG : ROGER_MT_DOCKER_CONFIG,
+			strlen(config), cdigest,
+			oci ? ROGER_MT_OCI_LAYER_GZIP : ROGER_MT_DOCKER_LAYER,
+			l.gz_len, l.digest) > 0);
 	roger_digest_of(digest, m, strlen(m));
 	*size = strlen(m);
 	put_manifest(c, repo, digest,
@@ -207,11 +213,13 @@ static void push_index(char *digest, char *amd64, char *arm64, const char *repo,
 
 	push_base(amd64, &s1, &reg, NULL, repo, NULL, "amd64", "amd64", oci);
 	push_base(arm64, &s2, &reg, NULL, repo, NULL, "arm64", "arm64", oci);
-	ck_assert(asprintf(&m,
-			   "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":["
-			   "{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\",\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
-			   "{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}",
-			   it, mt, s2, arm64, mt, s1, amd64) > 0);
+	ck_assert(
+		asprintf(
+			&m,
+			"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":["
+			"{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\",\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+			"{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}",
+			it, mt, s2, arm64, mt, s1, amd64) > 0);
 	roger_digest_of(digest, m, strlen(m));
 	put_manifest(c, repo, tag, it, m);
 	free(m);
@@ -299,8 +307,8 @@ static struct roger_registry_pool *pool(void)
 static void opts_for(struct roger_image_opts *o, const char *dir,
 		     const char *base)
 {
-	static const char *const env[] = { "LANG=C.UTF-8", "NODE_ENV=production",
-					   NULL };
+	static const char *const env[] = { "LANG=C.UTF-8",
+					   "NODE_ENV=production", NULL };
 
 	memset(o, 0, sizeof(*o));
 	o->build.workdir = dir;
@@ -337,11 +345,11 @@ static int build_fails(struct roger_registry_pool *p,
 /* Read the layer file: entries in order, checking their metadata. */
 static void check_layer(const char *path, const char *diff_id)
 {
-	static const char *const want[] = { "app/", "app/bin/", "app/bin/run",
-					    "app/current", "app/index.js",
-					    "app/lib/", "app/lib/util/",
-					    "app/lib/util/a.txt",
-					    "app/roger.json" };
+	static const char *const want[] = {
+		"app/",          "app/bin/",           "app/bin/run",
+		"app/current",   "app/index.js",       "app/lib/",
+		"app/lib/util/", "app/lib/util/a.txt", "app/roger.json"
+	};
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	struct roger_buf raw = ROGER_BUF_INIT, gz = ROGER_BUF_INIT;
@@ -350,11 +358,13 @@ static void check_layer(const char *path, const char *diff_id)
 
 	/* gzip without name or time (zlib's header, level 6). */
 	ck_assert_int_eq(roger_fs_read_file(&gz, path, NULL), 0);
-	ck_assert_mem_eq(gz.buf, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+	ck_assert_mem_eq(gz.buf, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+			 10);
 	roger_buf_release(&gz);
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
-	ck_assert_int_eq(archive_read_open_filename(a, path, 65536), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_filename(a, path, 65536),
+			 ARCHIVE_OK);
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 		mode_t type = archive_entry_filetype(e);
@@ -383,7 +393,8 @@ static void check_layer(const char *path, const char *diff_id)
 	a = archive_read_new();
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_raw(a);
-	ck_assert_int_eq(archive_read_open_filename(a, path, 65536), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_filename(a, path, 65536),
+			 ARCHIVE_OK);
 	ck_assert_int_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
 	for (;;) {
 		char buf[65536];
@@ -457,7 +468,8 @@ START_TEST(test_image_build_layout)
 			 "sh");
 	env = json_object_get(cfg, "Env");
 	ck_assert_uint_eq(json_array_size(env), 4);
-	ck_assert_str_eq(json_string_value(json_array_get(env, 0)), "PATH=/bin");
+	ck_assert_str_eq(json_string_value(json_array_get(env, 0)),
+			 "PATH=/bin");
 	ck_assert_str_eq(json_string_value(json_array_get(env, 1)),
 			 "LANG=C.UTF-8");
 	ck_assert_str_eq(json_string_value(json_array_get(env, 2)),
@@ -469,11 +481,12 @@ START_TEST(test_image_build_layout)
 	ck_assert_str_eq(json_string_value(json_object_get(
 				 json_array_get(history, 2), "created")),
 			 "1970-01-01T00:00:00Z");
-	ck_assert_str_eq(img->layers[1].diff_id,
-			 json_string_value(json_array_get(
-				 json_object_get(json_object_get(config, "rootfs"),
-						 "diff_ids"),
-				 1)));
+	ck_assert_str_eq(
+		img->layers[1].diff_id,
+		json_string_value(json_array_get(
+			json_object_get(json_object_get(config, "rootfs"),
+					"diff_ids"),
+			1)));
 	json_decref(config);
 	check_layer(img->layers[1].path, img->layers[1].diff_id);
 
@@ -505,8 +518,10 @@ START_TEST(test_image_same_digest_in_two_clones)
 	char *c2 = roger_path_join(tmp, "clone2");
 
 	/* git's own clones (libgit2's git_clone leaks in its regex library). */
-	ck_assert_int_eq(fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'",
-			       src, c1, src, c2), 0);
+	ck_assert_int_eq(
+		fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'", src,
+		      c1, src, c2),
+		0);
 	opts_for(&o, c1, base_ref);
 	a = build(p, &o);
 	opts_for(&o, c2, base_ref);
@@ -550,7 +565,9 @@ START_TEST(test_image_second_build_is_cached)
 	/* One question to the registry: where the tag points now. */
 	ck_assert_msg(regd_count(&reg, mark, "*", "/") == 1, "%s",
 		      regd_log_since(&reg, mark));
-	ck_assert_uint_eq(regd_count(&reg, mark, "HEAD", "/v2/" BASE_REPO "/manifests/1"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "HEAD", "/v2/" BASE_REPO "/manifests/1"),
+		1);
 	roger_image_free(a);
 	roger_image_free(b);
 	/* Pinned by digest, none at all. */
@@ -633,8 +650,10 @@ static void index_case(bool oci)
 	roger_image_free(img);
 	o.arch = "s390x";
 	ck_assert_int_eq(build_fails(p, &o, &err), ROGER_ENOTFOUND);
-	ck_assert_msg(strstr(err.msg, "no image for platform linux/s390x in the index (it has: linux/arm64/v8, linux/amd64)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "no image for platform linux/s390x in the index (it has: linux/arm64/v8, linux/amd64)"),
+		"%s", err.msg);
 	roger_registry_pool_free(p);
 	free(dir);
 }
@@ -759,8 +778,11 @@ START_TEST(test_image_push_then_only_heads)
 	ck_assert_uint_eq(res.mounted, 1);
 	ck_assert_uint_eq(res.uploaded, 2);
 	ck_assert_uint_eq(res.copied, 0);
-	ck_assert_uint_eq(regd_count(&reg, mark, "POST", "/v2/web/hello/blobs/uploads/?mount="), 1);
-	ck_assert_uint_eq(regd_count(&reg, mark, "PUT", "/v2/web/hello/manifests/"), 2);
+	ck_assert_uint_eq(regd_count(&reg, mark, "POST",
+				     "/v2/web/hello/blobs/uploads/?mount="),
+			  1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "PUT", "/v2/web/hello/manifests/"), 2);
 	{
 		char want[512];
 
@@ -779,7 +801,8 @@ START_TEST(test_image_push_then_only_heads)
 	ck_assert_msg(regd_count(&reg, mark, "*", "/") == 2, "%s",
 		      regd_log_since(&reg, mark));
 	ck_assert_uint_eq(regd_count(&reg, mark, "GET", "/v2/"), 1);
-	ck_assert_uint_eq(regd_count(&reg, mark, "HEAD", "/v2/web/hello/manifests/"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "HEAD", "/v2/web/hello/manifests/"), 1);
 	roger_image_push_result_release(&res);
 
 	/* By digest, the registry serves our bytes; by tag with schema 1
@@ -789,10 +812,12 @@ START_TEST(test_image_push_then_only_heads)
 			 200);
 	ck_assert_uint_eq(body.len, img->manifest_len);
 	ck_assert_mem_eq(body.buf, img->manifest, body.len);
-	ck_assert_int_eq(mesos_pull(&reg, "web/hello", tag,
-				    "application/vnd.docker.distribution.manifest.v1+json",
-				    NULL),
-			 200);
+	ck_assert_int_eq(
+		mesos_pull(
+			&reg, "web/hello", tag,
+			"application/vnd.docker.distribution.manifest.v1+json",
+			NULL),
+		200);
 	roger_buf_release(&body);
 	roger_image_free(img);
 	roger_registry_pool_free(p);
@@ -870,7 +895,8 @@ START_TEST(test_image_digest_mismatch_caches_nothing)
 
 	/* A proxy whose blobs are wrong: the base's config comes out bad. */
 	snprintf(script, sizeof(script),
-		 "[{\"match\": \"GET /v2/" BASE_REPO "/blobs/*\", \"times\": 0, \"body\": \"{\\\"os\\\": 1}\"},"
+		 "[{\"match\": \"GET /v2/" BASE_REPO
+		 "/blobs/*\", \"times\": 0, \"body\": \"{\\\"os\\\": 1}\"},"
 		 " {\"match\": \"*\", \"times\": 0, \"proxy\": \"%s\"}]",
 		 reg.url);
 	faultd_start_raw(&f, script);
@@ -904,15 +930,18 @@ START_TEST(test_image_registry_answers_html)
 	char commit[41], *dir = make_repo("app", commit), ref[300];
 	const char *urls[2];
 
-	faultd_start(&f, "[{'match': '*', 'times': 0, 'status': 200, 'html': true}]");
+	faultd_start(
+		&f,
+		"[{'match': '*', 'times': 0, 'status': 200, 'html': true}]");
 	urls[0] = f.url;
 	urls[1] = NULL;
 	p = pool_for(urls, NULL, NULL);
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/base/x:1", f.port);
 	opts_for(&o, dir, ref);
 	ck_assert_int_eq(build_fails(p, &o, &err), ROGER_EHTTP);
-	ck_assert_msg(strstr(err.msg, "it answered with an HTML page (HTTP 200 OK"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg, "it answered with an HTML page (HTTP 200 OK"),
+		"%s", err.msg);
 	ck_assert(strstr(err.msg, "not the registry API"));
 	roger_registry_pool_free(p);
 	faultd_stop(&f);
@@ -966,8 +995,10 @@ START_TEST(test_image_push_with_password)
 	ck_assert_int_eq(roger_image_push(&res, ctx, p, img, &po, &err),
 			 ROGER_EAUTH);
 	ck_assert_int_eq(roger_exit_status(err.code), 4);
-	ck_assert_msg(strstr(err.msg, "check the password of user 'roger' (from the target's registry.auth)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "check the password of user 'roger' (from the target's registry.auth)"),
+		"%s", err.msg);
 	ck_assert_ptr_null(strstr(err.msg, "wrong"));
 	ck_assert_int_eq(build_fails(p, &o, &err), ROGER_EAUTH);
 	roger_registry_pool_free(p);

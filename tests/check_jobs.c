@@ -35,7 +35,8 @@ START_TEST(test_jobs_ids)
 	ck_assert_str_eq(id, "a.b.c.d.release");
 	free(id);
 	id = NULL;
-	ck_assert_int_eq(roger_jobs_id(&id, "/web/a--b", "report", &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_jobs_id(&id, "/web/a--b", "report", &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(id);
 	ck_assert_ptr_nonnull(strstr(err.msg, "'web.a--b.report'"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "app '/web/a--b'"));
@@ -54,8 +55,10 @@ END_TEST
 /* The wrapper, run by /bin/sh as Mesos runs it, keeps the status. */
 START_TEST(test_jobs_wrapper)
 {
-	static const char *const cmds[] = { "exit 3", "echo 'it''s' \"$HOME\" | wc -c >/dev/null",
-					    "true", "printf '%s' \"a'b\"; false" };
+	static const char *const cmds[] = {
+		"exit 3", "echo 'it''s' \"$HOME\" | wc -c >/dev/null", "true",
+		"printf '%s' \"a'b\"; false"
+	};
 	static const int want[] = { 3, 0, 0, 1 };
 	char dir[] = "/tmp/check_jobs.XXXXXX";
 
@@ -70,7 +73,8 @@ START_TEST(test_jobs_wrapper)
 		back = roger_jobs_unwrap_cmd(w);
 		ck_assert_ptr_nonnull(back);
 		ck_assert_str_eq(back, cmds[i]);
-		snprintf(shell, sizeof(shell), "cd %s && MESOS_SANDBOX=%s /bin/sh -c '%s' >/dev/null",
+		snprintf(shell, sizeof(shell),
+			 "cd %s && MESOS_SANDBOX=%s /bin/sh -c '%s' >/dev/null",
 			 dir, dir, "eval \"$ROGER_CMD\"");
 		setenv("ROGER_CMD", w, 1);
 		st = system(shell);
@@ -135,35 +139,60 @@ START_TEST(test_jobs_spec)
 	job.timezone = "Europe/Berlin";
 	job.enabled = true;
 	ck_assert_int_eq(roger_jobs_spec(&spec, app, &job, &err), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(spec, "id")), "web.hello.report");
+	ck_assert_str_eq(json_string_value(json_object_get(spec, "id")),
+			 "web.hello.report");
 	run = json_object_get(spec, "run");
-	cmd = roger_jobs_unwrap_cmd(json_string_value(json_object_get(run, "cmd")));
+	cmd = roger_jobs_unwrap_cmd(
+		json_string_value(json_object_get(run, "cmd")));
 	ck_assert_str_eq(cmd, "./bin/report");
 	free(cmd);
 	ck_assert(json_number_value(json_object_get(run, "cpus")) == 0.25);
 	ck_assert(json_number_value(json_object_get(run, "mem")) == 256);
 	ck_assert(json_number_value(json_object_get(run, "disk")) == 0);
-	ck_assert_str_eq(json_string_value(json_object_get(run, "user")), "nobody");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(run, "env"), "NODE_ENV")), "production");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(run, "env"), "REPORT")), "daily");
-	ck_assert(json_is_object(json_object_get(json_object_get(run, "env"), "DB")));
-	ck_assert(json_is_object(json_object_get(json_object_get(run, "secrets"), "db")));
+	ck_assert_str_eq(json_string_value(json_object_get(run, "user")),
+			 "nobody");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(run, "env"), "NODE_ENV")),
+			 "production");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(run, "env"), "REPORT")),
+			 "daily");
+	ck_assert(json_is_object(
+		json_object_get(json_object_get(run, "env"), "DB")));
+	ck_assert(json_is_object(
+		json_object_get(json_object_get(run, "secrets"), "db")));
 	/* the artifact, not the entry Metronome cannot express */
-	ck_assert_uint_eq(json_array_size(json_object_get(run, "artifacts")), 1);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(run, "ucr"), "image"), "id")),
-			 "debian:12");
+	ck_assert_uint_eq(json_array_size(json_object_get(run, "artifacts")),
+			  1);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(run, "ucr"), "image"),
+			"id")),
+		"debian:12");
 	ck_assert_ptr_null(json_object_get(run, "docker"));
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(run, "restart"), "policy")), "NEVER");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(spec, "labels"), "ROGER_JOB")), "report");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(spec, "labels"), "ROGER_COMMIT")), "abc");
-	ck_assert_ptr_null(json_object_get(json_object_get(spec, "labels"), "team"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(run, "restart"), "policy")),
+			 "NEVER");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(spec, "labels"), "ROGER_JOB")),
+			 "report");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(spec, "labels"), "ROGER_COMMIT")),
+		"abc");
+	ck_assert_ptr_null(
+		json_object_get(json_object_get(spec, "labels"), "team"));
 	ck_assert_ptr_null(json_object_get(run, "healthChecks"));
 	ck_assert_ptr_null(json_object_get(spec, "schedules"));
 
 	sched = roger_jobs_schedule(&job);
-	ck_assert_str_eq(json_string_value(json_object_get(sched, "id")), ROGER_JOBS_SCHEDULE_ID);
-	ck_assert_str_eq(json_string_value(json_object_get(sched, "timezone")), "Europe/Berlin");
-	ck_assert_str_eq(json_string_value(json_object_get(sched, "concurrencyPolicy")), "ALLOW");
+	ck_assert_str_eq(json_string_value(json_object_get(sched, "id")),
+			 ROGER_JOBS_SCHEDULE_ID);
+	ck_assert_str_eq(json_string_value(json_object_get(sched, "timezone")),
+			 "Europe/Berlin");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(sched, "concurrencyPolicy")),
+		"ALLOW");
 	json_decref(sched);
 	job.cron = NULL;
 	ck_assert_ptr_null(roger_jobs_schedule(&job));
@@ -173,7 +202,8 @@ START_TEST(test_jobs_spec)
 	json_object_set_new(app, "mem", json_integer(16));
 	json_decref(spec);
 	ck_assert_int_eq(roger_jobs_spec(&spec, app, &job, &err), 0);
-	ck_assert(json_number_value(json_object_get(json_object_get(spec, "run"), "mem")) == 32);
+	ck_assert(json_number_value(json_object_get(
+			  json_object_get(spec, "run"), "mem")) == 32);
 	json_decref(spec);
 	json_decref(env);
 	json_decref(app);
@@ -198,15 +228,21 @@ START_TEST(test_jobs_comparable)
 	sched = roger_jobs_schedule(&job);
 	live = json_deep_copy(spec);
 	/* Metronome fills in what it defaults, and writes 1 for 1.0 */
-	json_object_set_new(json_object_get(live, "run"), "gpus", json_integer(0));
-	json_object_set_new(json_object_get(live, "run"), "placement", json_pack("{s:[]}", "constraints"));
-	json_object_set_new(json_object_get(live, "run"), "volumes", json_array());
-	live_sched = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s}", "id", "default", "cron", "0 3 * * *",
-			       "concurrencyPolicy", "ALLOW", "enabled", 1, "startingDeadlineSeconds", 900,
-			       "timezone", "UTC", "nextRunAt", "2024-01-01T03:00:00.000+0000");
+	json_object_set_new(json_object_get(live, "run"), "gpus",
+			    json_integer(0));
+	json_object_set_new(json_object_get(live, "run"), "placement",
+			    json_pack("{s:[]}", "constraints"));
+	json_object_set_new(json_object_get(live, "run"), "volumes",
+			    json_array());
+	live_sched = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s}", "id", "default",
+			       "cron", "0 3 * * *", "concurrencyPolicy",
+			       "ALLOW", "enabled", 1, "startingDeadlineSeconds",
+			       900, "timezone", "UTC", "nextRunAt",
+			       "2024-01-01T03:00:00.000+0000");
 	a = roger_jobs_comparable(live, live_sched);
 	b = roger_jobs_comparable(spec, sched);
-	ck_assert_int_eq(roger_diff_apps(&d, a, b, ROGER_DIFF_IGNORE_METADATA, &err), 0);
+	ck_assert_int_eq(
+		roger_diff_apps(&d, a, b, ROGER_DIFF_IGNORE_METADATA, &err), 0);
 	ck_assert_msg(roger_diff_empty(d), "differences found");
 	roger_diff_free(d);
 	json_decref(b);
@@ -216,9 +252,12 @@ START_TEST(test_jobs_comparable)
 	json_decref(spec);
 	ck_assert_int_eq(roger_jobs_spec(&spec, app, &job, &err), 0);
 	b = roger_jobs_comparable(spec, sched);
-	ck_assert_int_eq(roger_diff_apps(&d, a, b, ROGER_DIFF_IGNORE_METADATA, &err), 0);
+	ck_assert_int_eq(
+		roger_diff_apps(&d, a, b, ROGER_DIFF_IGNORE_METADATA, &err), 0);
 	ck_assert_int_eq(roger_diff_format_text(&text, d, 0), 0);
-	ck_assert_msg(strstr(text.buf, "~ schedule.cron: \"0 3 * * *\" -> \"0 4 * * *\""), "%s", text.buf);
+	ck_assert_msg(strstr(text.buf,
+			     "~ schedule.cron: \"0 3 * * *\" -> \"0 4 * * *\""),
+		      "%s", text.buf);
 	ck_assert_msg(strstr(text.buf, "~ run.cmd:"), "%s", text.buf);
 	roger_buf_release(&text);
 	roger_diff_free(d);
@@ -262,17 +301,26 @@ static const struct {
 	{ "\"release\":\"\"", "roger.json: release: empty command" },
 	{ "\"release\":3", "roger.json: release: expected a string" },
 	{ "\"jobs\":{\"run\":{\"cmd\":\"x\"}}", "invalid job name 'run'" },
-	{ "\"jobs\":{\"Report\":{\"cmd\":\"x\"}}", "invalid job name 'Report'" },
-	{ "\"jobs\":{\"report\":{}}", "roger.json: jobs.report: missing 'cmd'" },
+	{ "\"jobs\":{\"Report\":{\"cmd\":\"x\"}}",
+	  "invalid job name 'Report'" },
+	{ "\"jobs\":{\"report\":{}}",
+	  "roger.json: jobs.report: missing 'cmd'" },
 	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"0 0 31 2 *\"}}",
 	  "roger.json: jobs.report.schedule: invalid cron expression '0 0 31 2 *'" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"* * *\"}}", "jobs.report.schedule: invalid cron" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"timezone\":\"UTC\"}}", "jobs.report: 'timezone' needs a 'schedule'" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"@daily\",\"timezone\":\"../etc\"}}", "jobs.report.timezone: invalid time zone" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"@daily\",\"concurrencyPolicy\":\"QUEUE\"}}", "jobs.report.concurrencyPolicy" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"mem\":16}}", "jobs.report.mem" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedul\":\"@daily\"}}", "did you mean 'schedule'" },
-	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"env\":{\"DB_PASSWORD\":\"hunter22\"}}}", "jobs.report.env.DB_PASSWORD" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"* * *\"}}",
+	  "jobs.report.schedule: invalid cron" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"timezone\":\"UTC\"}}",
+	  "jobs.report: 'timezone' needs a 'schedule'" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"@daily\",\"timezone\":\"../etc\"}}",
+	  "jobs.report.timezone: invalid time zone" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedule\":\"@daily\",\"concurrencyPolicy\":\"QUEUE\"}}",
+	  "jobs.report.concurrencyPolicy" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"mem\":16}}",
+	  "jobs.report.mem" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"schedul\":\"@daily\"}}",
+	  "did you mean 'schedule'" },
+	{ "\"jobs\":{\"report\":{\"cmd\":\"x\",\"env\":{\"DB_PASSWORD\":\"hunter22\"}}}",
+	  "jobs.report.env.DB_PASSWORD" },
 	{ "\"jobs\":[]", "roger.json: jobs: expected an object" },
 };
 
@@ -282,10 +330,14 @@ START_TEST(test_jobs_project_refused)
 	struct roger_project *p = NULL;
 	char text[1024];
 
-	snprintf(text, sizeof(text), "{\"version\":1,\"app\":\"hello\",%s}", bad_projects[_i].json);
-	ck_assert_int_eq(roger_project_parse(&p, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
-	ck_assert_msg(strstr(err.msg, bad_projects[_i].msg), "%s: '%s' lacks '%s'", bad_projects[_i].json,
-		      err.msg, bad_projects[_i].msg);
+	snprintf(text, sizeof(text), "{\"version\":1,\"app\":\"hello\",%s}",
+		 bad_projects[_i].json);
+	ck_assert_int_eq(
+		roger_project_parse(&p, "roger.json", text, strlen(text), &err),
+		ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, bad_projects[_i].msg),
+		      "%s: '%s' lacks '%s'", bad_projects[_i].json, err.msg,
+		      bad_projects[_i].msg);
 }
 END_TEST
 
@@ -301,8 +353,11 @@ START_TEST(test_jobs_of_project)
 	const char *release = NULL;
 	size_t n = 0;
 
-	ck_assert_int_eq(roger_project_parse(&p, "roger.json", text, strlen(text), &err), 0);
-	ck_assert_int_eq(roger_jobs_of_project(&jobs, &n, &release, p, &err), 0);
+	ck_assert_int_eq(
+		roger_project_parse(&p, "roger.json", text, strlen(text), &err),
+		0);
+	ck_assert_int_eq(roger_jobs_of_project(&jobs, &n, &release, p, &err),
+			 0);
 	ck_assert_str_eq(release, "./bin/migrate");
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(jobs[0].name, "report");

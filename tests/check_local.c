@@ -44,24 +44,41 @@ static void expect_invalid(const char *text, int status, const char *message,
 	out = roger_local_app_normalize(in, NULL, &st, &err);
 	ck_assert_ptr_null(out);
 	ck_assert_int_eq(st, status);
-	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), message);
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")),
+			 message);
 	d0 = json_array_get(json_object_get(err, "details"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(d0, "path")), path);
 	if (error)
-		ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d0, "errors"), 0)), error);
+		ck_assert_str_eq(json_string_value(json_array_get(
+					 json_object_get(d0, "errors"), 0)),
+				 error);
 	json_decref(err);
 	json_decref(in);
 }
 
 START_TEST(test_local_app_defaults_in_1_10_order)
 {
-	json_t *in = parse("{\"id\":\"web\",\"cmd\":\"run\"}"), *err = NULL, *out;
-	const char *want[] = { "id", "backoffFactor", "backoffSeconds", "cmd",
-			       "cpus", "disk", "executor", "instances",
-			       "labels", "maxLaunchDelaySeconds", "mem", "gpus",
-			       "networks", "portDefinitions", "requirePorts",
-			       "upgradeStrategy", "killSelection",
-			       "unreachableStrategy", "role" };
+	json_t *in = parse("{\"id\":\"web\",\"cmd\":\"run\"}"), *err = NULL,
+	       *out;
+	const char *want[] = { "id",
+			       "backoffFactor",
+			       "backoffSeconds",
+			       "cmd",
+			       "cpus",
+			       "disk",
+			       "executor",
+			       "instances",
+			       "labels",
+			       "maxLaunchDelaySeconds",
+			       "mem",
+			       "gpus",
+			       "networks",
+			       "portDefinitions",
+			       "requirePorts",
+			       "upgradeStrategy",
+			       "killSelection",
+			       "unreachableStrategy",
+			       "role" };
 	const char *k;
 	json_t *v;
 	size_t i = 0;
@@ -70,24 +87,24 @@ START_TEST(test_local_app_defaults_in_1_10_order)
 
 	out = roger_local_app_normalize(in, NULL, &st, &err);
 	ck_assert_ptr_nonnull(out);
-	json_object_foreach(out, k, v)
-	{
+	json_object_foreach(out, k, v) {
 		ck_assert_uint_lt(i, sizeof(want) / sizeof(want[0]));
 		ck_assert_str_eq(k, want[i]);
 		i++;
 	}
 	ck_assert_uint_eq(i, sizeof(want) / sizeof(want[0]));
 	text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	ck_assert_str_eq(text,
-			 "{\"id\":\"/web\",\"backoffFactor\":1.15,\"backoffSeconds\":1,"
-			 "\"cmd\":\"run\",\"cpus\":1,\"disk\":0,\"executor\":\"\","
-			 "\"instances\":1,\"labels\":{},\"maxLaunchDelaySeconds\":300,"
-			 "\"mem\":128,\"gpus\":0,\"networks\":[{\"mode\":\"host\"}],"
-			 "\"portDefinitions\":[{\"port\":0,\"name\":\"default\",\"protocol\":\"tcp\"}],"
-			 "\"requirePorts\":false,\"upgradeStrategy\":{\"maximumOverCapacity\":1,"
-			 "\"minimumHealthCapacity\":1},\"killSelection\":\"YOUNGEST_FIRST\","
-			 "\"unreachableStrategy\":{\"inactiveAfterSeconds\":0,\"expungeAfterSeconds\":0},"
-			 "\"role\":\"*\"}");
+	ck_assert_str_eq(
+		text,
+		"{\"id\":\"/web\",\"backoffFactor\":1.15,\"backoffSeconds\":1,"
+		"\"cmd\":\"run\",\"cpus\":1,\"disk\":0,\"executor\":\"\","
+		"\"instances\":1,\"labels\":{},\"maxLaunchDelaySeconds\":300,"
+		"\"mem\":128,\"gpus\":0,\"networks\":[{\"mode\":\"host\"}],"
+		"\"portDefinitions\":[{\"port\":0,\"name\":\"default\",\"protocol\":\"tcp\"}],"
+		"\"requirePorts\":false,\"upgradeStrategy\":{\"maximumOverCapacity\":1,"
+		"\"minimumHealthCapacity\":1},\"killSelection\":\"YOUNGEST_FIRST\","
+		"\"unreachableStrategy\":{\"inactiveAfterSeconds\":0,\"expungeAfterSeconds\":0},"
+		"\"role\":\"*\"}");
 	free(text);
 	json_decref(out);
 	json_decref(in);
@@ -96,29 +113,41 @@ END_TEST
 
 START_TEST(test_local_app_health_check_and_fetch_defaults)
 {
-	json_t *in = parse("{\"id\":\"/a\",\"args\":[\"x\"],\"uris\":[\"http://h/a.tgz\",\"http://h/b\"],"
-			   "\"healthChecks\":[{},{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"true\"}},{\"protocol\":\"TCP\",\"port\":8080}]}");
+	json_t *in = parse(
+		"{\"id\":\"/a\",\"args\":[\"x\"],\"uris\":[\"http://h/a.tgz\",\"http://h/b\"],"
+		"\"healthChecks\":[{},{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"true\"}},{\"protocol\":\"TCP\",\"port\":8080}]}");
 	json_t *err = NULL, *out, *hc;
 	int st = 0;
 
 	out = roger_local_app_normalize(in, NULL, &st, &err);
 	ck_assert_ptr_nonnull(out);
 	hc = json_array_get(json_object_get(out, "healthChecks"), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(hc, "protocol")), "HTTP");
+	ck_assert_str_eq(json_string_value(json_object_get(hc, "protocol")),
+			 "HTTP");
 	ck_assert_str_eq(json_string_value(json_object_get(hc, "path")), "/");
-	ck_assert_int_eq(json_integer_value(json_object_get(hc, "gracePeriodSeconds")), 300);
-	ck_assert_int_eq(json_integer_value(json_object_get(hc, "intervalSeconds")), 60);
-	ck_assert_int_eq(json_integer_value(json_object_get(hc, "timeoutSeconds")), 20);
-	ck_assert_int_eq(json_integer_value(json_object_get(hc, "maxConsecutiveFailures")), 3);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(hc, "gracePeriodSeconds")),
+		300);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(hc, "intervalSeconds")), 60);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(hc, "timeoutSeconds")), 20);
+	ck_assert_int_eq(json_integer_value(
+				 json_object_get(hc, "maxConsecutiveFailures")),
+			 3);
 	ck_assert(json_is_false(json_object_get(hc, "ignoreHttp1xx")));
 	hc = json_array_get(json_object_get(out, "healthChecks"), 1);
 	ck_assert_ptr_null(json_object_get(hc, "portIndex"));
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(hc, "command"), "value")), "true");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(hc, "command"), "value")),
+			 "true");
 	hc = json_array_get(json_object_get(out, "healthChecks"), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(hc, "port")), 8080);
 	ck_assert_ptr_null(json_object_get(hc, "path"));
-	ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(out, "fetch"), 0), "extract")));
-	ck_assert(json_is_false(json_object_get(json_array_get(json_object_get(out, "fetch"), 1), "extract")));
+	ck_assert(json_is_true(json_object_get(
+		json_array_get(json_object_get(out, "fetch"), 0), "extract")));
+	ck_assert(json_is_false(json_object_get(
+		json_array_get(json_object_get(out, "fetch"), 1), "extract")));
 	ck_assert_ptr_null(json_object_get(out, "cmd"));
 	json_decref(out);
 	json_decref(in);
@@ -127,22 +156,50 @@ END_TEST
 
 START_TEST(test_local_app_validation)
 {
-	expect_invalid("{\"cmd\":\"x\"}", 422, "Invalid JSON", "/id", "error.path.missing");
-	expect_invalid("{\"id\":\"/A\",\"cmd\":\"x\"}", 422, "Invalid JSON", "/id", "error.pattern");
-	expect_invalid("{\"id\":\"/a/versions\",\"cmd\":\"x\"}", 422, "Object is not valid", "/id", NULL);
-	expect_invalid("{\"id\":\"/a\"}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"args\":[\"y\"]}", 422, "Object is not valid", "/", NULL);
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"cpus\":\"1\"}", 422, "Invalid JSON", "/cpus", "error.expected.jsnumber");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"mem\":-1}", 422, "Invalid JSON", "/mem", "error.min");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1.5}", 422, "Invalid JSON", "/instances", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}", 422, "Object is not valid", "/upgradeStrategy/maximumOverCapacity", "is greater than 1");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}", 422, "Object is not valid", "/healthChecks(0)", NULL);
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}", 422, "Invalid JSON", "/healthChecks(0)/protocol", "error.unknown.enum.literal");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}", 422, "Object is not valid", "/container/docker/privileged", "privileged containers are not supported by roger local");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"nginx\"},\"volumes\":[{\"containerPath\":\"/d\",\"hostPath\":\"/\",\"mode\":\"RW\"}]}}", 422, "Object is not valid", "/container/volumes", NULL);
-	expect_invalid("{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}", 422, "Object is not valid", "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}", 422, "Object is not valid", "/networks", NULL);
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422, "Invalid JSON", "/env/A", "error.expected.jsstring");
+	expect_invalid("{\"cmd\":\"x\"}", 422, "Invalid JSON", "/id",
+		       "error.path.missing");
+	expect_invalid("{\"id\":\"/A\",\"cmd\":\"x\"}", 422, "Invalid JSON",
+		       "/id", "error.pattern");
+	expect_invalid("{\"id\":\"/a/versions\",\"cmd\":\"x\"}", 422,
+		       "Object is not valid", "/id", NULL);
+	expect_invalid(
+		"{\"id\":\"/a\"}", 422, "Object is not valid", "/",
+		"AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"args\":[\"y\"]}", 422,
+		       "Object is not valid", "/", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"cpus\":\"1\"}", 422,
+		       "Invalid JSON", "/cpus", "error.expected.jsnumber");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"mem\":-1}", 422,
+		       "Invalid JSON", "/mem", "error.min");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1.5}", 422,
+		       "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"maximumOverCapacity\":2}}",
+		422, "Object is not valid",
+		"/upgradeStrategy/maximumOverCapacity", "is greater than 1");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"portIndex\":1}]}",
+		422, "Object is not valid", "/healthChecks(0)", NULL);
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"GOPHER\"}]}",
+		422, "Invalid JSON", "/healthChecks(0)/protocol",
+		"error.unknown.enum.literal");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"docker\":{\"image\":\"nginx\",\"privileged\":true}}}",
+		422, "Object is not valid", "/container/docker/privileged",
+		"privileged containers are not supported by roger local");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"nginx\"},\"volumes\":[{\"containerPath\":\"/d\",\"hostPath\":\"/\",\"mode\":\"RW\"}]}}",
+		422, "Object is not valid", "/container/volumes", NULL);
+	expect_invalid(
+		"{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}", 422,
+		"Object is not valid", "/",
+		"AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}",
+		422, "Object is not valid", "/networks", NULL);
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 422,
+		       "Invalid JSON", "/env/A", "error.expected.jsstring");
 }
 END_TEST
 
@@ -156,31 +213,58 @@ START_TEST(test_local_app_numbers_beyond_int)
 	json_t *in, *out, *err = NULL;
 	int st = 0;
 
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":-1e308}", 422, "Invalid JSON", "/instances", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483648}", 422, "Invalid JSON", "/instances", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"backoffSeconds\":9.3e18}", 422, "Invalid JSON", "/backoffSeconds", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"maxLaunchDelaySeconds\":\"1\"}", 422, "Invalid JSON", "/maxLaunchDelaySeconds", "error.expected.jsnumber");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":1e308}", 422,
+		       "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":-1e308}",
+		       422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483648}",
+		       422, "Invalid JSON", "/instances", "error.expected.int");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"backoffSeconds\":9.3e18}", 422,
+		"Invalid JSON", "/backoffSeconds", "error.expected.int");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"maxLaunchDelaySeconds\":\"1\"}",
+		422, "Invalid JSON", "/maxLaunchDelaySeconds",
+		"error.expected.jsnumber");
 	/* health check times are multiplied into ms: 9e15 s overflowed that */
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"intervalSeconds\":9000000000000000}]}", 422, "Invalid JSON", "/healthChecks(0)/intervalSeconds", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"delaySeconds\":1e300}]}", 422, "Invalid JSON", "/healthChecks(0)/delaySeconds", "error.expected.int");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":1e308}", 422, "Invalid JSON", "/taskKillGracePeriodSeconds", "error.max");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"intervalSeconds\":9000000000000000}]}",
+		422, "Invalid JSON", "/healthChecks(0)/intervalSeconds",
+		"error.expected.int");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"healthChecks\":[{\"delaySeconds\":1e300}]}",
+		422, "Invalid JSON", "/healthChecks(0)/delaySeconds",
+		"error.expected.int");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":1e308}",
+		422, "Invalid JSON", "/taskKillGracePeriodSeconds",
+		"error.max");
 	/*
 	 * Legacy ports are port definitions: checked alike (fuzzing found
 	 * 21474836480 stored, and GET then printing what PUT refuses).
 	 */
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[1,21474836480]}", 422, "Object is not valid", "/portDefinitions(1)/port", "is not between 0 and 65535");
-	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[-1]}", 422, "Object is not valid", "/portDefinitions(0)/port", "is not between 0 and 65535");
+	expect_invalid(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[1,21474836480]}", 422,
+		"Object is not valid", "/portDefinitions(1)/port",
+		"is not between 0 and 65535");
+	expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\",\"ports\":[-1]}", 422,
+		       "Object is not valid", "/portDefinitions(0)/port",
+		       "is not between 0 and 65535");
 	/* the largest Int passes, and an integral real counts as an int */
-	in = parse("{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483647,\"backoffSeconds\":2.0,"
-		   "\"healthChecks\":[{\"intervalSeconds\":10.0}]}");
+	in = parse(
+		"{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2147483647,\"backoffSeconds\":2.0,"
+		"\"healthChecks\":[{\"intervalSeconds\":10.0}]}");
 	out = roger_local_app_normalize(in, NULL, &st, &err);
 	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")), 2147483647);
-	ck_assert_int_eq(json_integer_value(json_object_get(out, "backoffSeconds")), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(out, "healthChecks"), 0),
-							     "intervalSeconds")),
-			 10);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")),
+			 2147483647);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(out, "backoffSeconds")), 2);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(out, "healthChecks"), 0),
+			"intervalSeconds")),
+		10);
 	json_decref(out);
 	json_decref(in);
 }
@@ -204,7 +288,8 @@ START_TEST(test_local_app_ids)
 	ck_assert_ptr_null(roger_local_app_id("/a_b", "/", why, sizeof(why)));
 	ck_assert_ptr_null(roger_local_app_id("/a..b", "/", why, sizeof(why)));
 	ck_assert_ptr_null(roger_local_app_id("/", "/", why, sizeof(why)));
-	ck_assert_ptr_null(roger_local_app_id("/g/restart", "/", why, sizeof(why)));
+	ck_assert_ptr_null(
+		roger_local_app_id("/g/restart", "/", why, sizeof(why)));
 	ck_assert(strstr(why, "reserved keywords") != NULL);
 }
 END_TEST
@@ -266,20 +351,36 @@ END_TEST
 START_TEST(test_local_host_rule)
 {
 	static const char *const ok[] = {
-		"127.0.0.1", "127.0.0.1:7878", "localhost", "LocalHost:7878",
-		"[::1]", "[::1]:7878",
+		"127.0.0.1",      "127.0.0.1:7878", "localhost",
+		"LocalHost:7878", "[::1]",          "[::1]:7878",
 	};
 	static const char *const refused[] = {
-		"evil.example.com", "evil.example.com:7878", "127.0.0.1:7879",
-		"localhost:78780", "localhost:07878", "localhost:+7878",
-		"localhost:", "localhost.", "localhost.evil.example.com",
-		"127.0.0.1.nip.io:7878", "127.0.0.2", "0.0.0.0:7878", "[::1",
-		"[::1]x", "[::1]:", "[::2]:7878", "::1", "", "localhost:7878:1",
-		"localhost :7878", "evil.example.com#@localhost",
+		"evil.example.com",
+		"evil.example.com:7878",
+		"127.0.0.1:7879",
+		"localhost:78780",
+		"localhost:07878",
+		"localhost:+7878",
+		"localhost:",
+		"localhost.",
+		"localhost.evil.example.com",
+		"127.0.0.1.nip.io:7878",
+		"127.0.0.2",
+		"0.0.0.0:7878",
+		"[::1",
+		"[::1]x",
+		"[::1]:",
+		"[::2]:7878",
+		"::1",
+		"",
+		"localhost:7878:1",
+		"localhost :7878",
+		"evil.example.com#@localhost",
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		ck_assert_msg(roger_local_host_ok(ok[i], 7878), "refused '%s'", ok[i]);
+		ck_assert_msg(roger_local_host_ok(ok[i], 7878), "refused '%s'",
+			      ok[i]);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		ck_assert_msg(!roger_local_host_ok(refused[i], 7878),
 			      "accepted '%s'", refused[i]);
@@ -300,8 +401,12 @@ START_TEST(test_local_token_rule)
 	ck_assert(!roger_local_auth_ok("Bearer " TOKEN, TOKEN));
 	ck_assert(!roger_local_auth_ok("token=" TOKEN "0", TOKEN));
 	ck_assert(!roger_local_auth_ok("token=0123456789abcdef", TOKEN));
-	ck_assert(!roger_local_auth_ok("token=1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", TOKEN));
-	ck_assert(!roger_local_auth_ok("token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeF", TOKEN));
+	ck_assert(!roger_local_auth_ok(
+		"token=1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		TOKEN));
+	ck_assert(!roger_local_auth_ok(
+		"token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeF",
+		TOKEN));
 	/* An empty token (no server state) admits nobody. */
 	ck_assert(!roger_local_auth_ok("token=", ""));
 }
@@ -309,18 +414,27 @@ END_TEST
 
 START_TEST(test_local_own_url)
 {
-	ck_assert(roger_local_url_is_own("http://127.0.0.1:7878/artifacts/a.tgz", 7878));
-	ck_assert(roger_local_url_is_own("http://localhost:7878/artifacts/a.tgz", 7878));
+	ck_assert(roger_local_url_is_own(
+		"http://127.0.0.1:7878/artifacts/a.tgz", 7878));
+	ck_assert(roger_local_url_is_own(
+		"http://localhost:7878/artifacts/a.tgz", 7878));
 	ck_assert(roger_local_url_is_own("http://[::1]:7878/x", 7878));
 	ck_assert(roger_local_url_is_own("HTTP://LOCALHOST:7878/x?y=1", 7878));
-	ck_assert(!roger_local_url_is_own("http://127.0.0.1:7879/artifacts/a.tgz", 7878));
-	ck_assert(!roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz", 7878));
-	ck_assert(roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz", 80));
-	ck_assert(!roger_local_url_is_own("https://127.0.0.1:7878/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own(
+		"http://127.0.0.1:7879/artifacts/a.tgz", 7878));
+	ck_assert(!roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz",
+					  7878));
+	ck_assert(
+		roger_local_url_is_own("http://127.0.0.1/artifacts/a.tgz", 80));
+	ck_assert(
+		!roger_local_url_is_own("https://127.0.0.1:7878/a.tgz", 7878));
 	ck_assert(!roger_local_url_is_own("ftp://127.0.0.1:7878/a.tgz", 7878));
-	ck_assert(!roger_local_url_is_own("http://evil.example.com:7878/a.tgz", 7878));
-	ck_assert(!roger_local_url_is_own("http://127.0.0.1.evil.example.com:7878/", 7878));
-	ck_assert(!roger_local_url_is_own("http://evil.example.com:7878@127.0.0.2:7878/", 7878));
+	ck_assert(!roger_local_url_is_own("http://evil.example.com:7878/a.tgz",
+					  7878));
+	ck_assert(!roger_local_url_is_own(
+		"http://127.0.0.1.evil.example.com:7878/", 7878));
+	ck_assert(!roger_local_url_is_own(
+		"http://evil.example.com:7878@127.0.0.2:7878/", 7878));
 	ck_assert(!roger_local_url_is_own("/srv/a.tgz", 7878));
 	ck_assert(!roger_local_url_is_own("file:///srv/a.tgz", 7878));
 	ck_assert(!roger_local_url_is_own("not a url", 7878));
@@ -337,11 +451,13 @@ START_TEST(test_local_token_file)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/token", dir);
-	ck_assert_int_eq(roger_local_token_read(first, dir, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_local_token_read(first, dir, &err),
+			 ROGER_ENOTFOUND);
 	/* Made on first use: 64 hex digits, mode 0600. */
 	ck_assert_int_eq(roger_local_token_ensure(first, NULL, dir, &err), 0);
 	ck_assert_uint_eq(strlen(first), ROGER_LOCAL_TOKEN_LEN);
-	ck_assert_uint_eq(strspn(first, "0123456789abcdef"), ROGER_LOCAL_TOKEN_LEN);
+	ck_assert_uint_eq(strspn(first, "0123456789abcdef"),
+			  ROGER_LOCAL_TOKEN_LEN);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
 	/* Kept across restarts. */
@@ -351,7 +467,8 @@ START_TEST(test_local_token_file)
 	ck_assert_str_eq(again, first);
 	/* One others could read is replaced by a new one. */
 	ck_assert_int_eq(chmod(path, 0644), 0);
-	ck_assert_int_eq(roger_local_token_read(again, dir, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_local_token_read(again, dir, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(strstr(err.msg, first));
 	ck_assert_int_eq(roger_local_token_ensure(again, NULL, dir, &err), 0);
 	ck_assert_str_ne(again, first);
@@ -363,7 +480,8 @@ START_TEST(test_local_token_file)
 	fputs("my-own-secret\n", f);
 	fclose(f);
 	chmod(path, 0600);
-	ck_assert_int_eq(roger_local_token_read(first, dir, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_local_token_read(first, dir, &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(strstr(err.msg, "my-own-secret"));
 	ck_assert_int_eq(roger_local_token_ensure(first, NULL, dir, &err), 0);
 	ck_assert_str_ne(first, again);
@@ -383,22 +501,26 @@ START_TEST(test_local_up_status_stop)
 
 	if (!roger) {
 		/* Only `make check` says where the binary is. */
-		fprintf(stderr, "test_local_up_status_stop: skipped: $ROGER "
-				"(the roger binary, set by make check) is unset\n");
+		fprintf(stderr,
+			"test_local_up_status_stop: skipped: $ROGER "
+			"(the roger binary, set by make check) is unset\n");
 		return;
 	}
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(roger_ctx_new(&ctx, &err), 0);
 	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
 	ck_assert(!st.running);
-	ck_assert_msg(roger_local_up(&st, ctx, roger, dir, 0, 30000, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_local_up(&st, ctx, roger, dir, 0, 30000, &err) == 0,
+		      "%s", err.msg);
 	ck_assert(st.running);
 	ck_assert_int_gt(st.port, 0);
 	ck_assert(roger_local_ping(st.port, 2000));
 	/* Already running: an error, and `again` is left alone. */
 	memset(&again, 0, sizeof(again));
 	again.pid = -42;
-	ck_assert_int_eq(roger_local_up(&again, ctx, roger, dir, 0, 30000, &err), ROGER_EEXISTS);
+	ck_assert_int_eq(
+		roger_local_up(&again, ctx, roger, dir, 0, 30000, &err),
+		ROGER_EEXISTS);
 	ck_assert_int_eq(again.pid, -42);
 	ck_assert(!again.running);
 	ck_assert_int_eq(roger_local_status(&again, dir, &err), 0);
@@ -406,7 +528,8 @@ START_TEST(test_local_up_status_stop)
 	ck_assert_int_eq(roger_local_stop(ctx, dir, 60000, &err), 0);
 	ck_assert_int_eq(roger_local_status(&st, dir, &err), 0);
 	ck_assert(!st.running);
-	ck_assert_int_eq(roger_local_stop(ctx, dir, 1000, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_local_stop(ctx, dir, 1000, &err),
+			 ROGER_ENOTFOUND);
 	roger_ctx_free(ctx);
 	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
 	ck_assert_int_eq(system(cmd), 0);
@@ -493,8 +616,8 @@ static void server_start(struct server *s)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
-	ck_assert_msg(server_wait(s, &s->ready, 30), "the server of %s did not start: %s",
-		      s->dir, s->err.msg);
+	ck_assert_msg(server_wait(s, &s->ready, 30),
+		      "the server of %s did not start: %s", s->dir, s->err.msg);
 	ck_assert_int_eq(roger_local_token_read(token, s->dir, NULL), 0);
 	bases[0] = s->url;
 	o.name = "marathon";
@@ -504,7 +627,8 @@ static void server_start(struct server *s)
 	auth.kind = ROGER_AUTH_TOKEN;
 	auth.token = token;
 	o.auth = &auth;
-	ck_assert_int_eq(roger_http_client_new(&http, s->ctx, &o, NULL, NULL), 0);
+	ck_assert_int_eq(roger_http_client_new(&http, s->ctx, &o, NULL, NULL),
+			 0);
 	ck_assert_int_eq(roger_marathon_new(&s->m, s->ctx, http, NULL), 0);
 }
 
@@ -543,7 +667,8 @@ static void run_two(struct server *s, int instances)
 	int running = -1;
 
 	memset(&res, 0, sizeof(res));
-	ck_assert_msg(roger_marathon_put_app(&res, NULL, s->m, "/two", app, 0, &err) == 0,
+	ck_assert_msg(roger_marathon_put_app(&res, NULL, s->m, "/two", app, 0,
+					     &err) == 0,
 		      "%s", err.msg);
 	json_decref(app);
 	for (int i = 0; i < 300 && running != instances; i++) {
@@ -551,8 +676,9 @@ static void run_two(struct server *s, int instances)
 
 		if (i)
 			usleep(100000);
-		ck_assert_msg(roger_marathon_get_app(&a, s->m, "/two", 0, &err) == 0,
-			      "%s", err.msg);
+		ck_assert_msg(
+			roger_marathon_get_app(&a, s->m, "/two", 0, &err) == 0,
+			"%s", err.msg);
 		running = a->tasks_running;
 		roger_marathon_app_free(a);
 	}
@@ -580,15 +706,15 @@ START_TEST(test_local_two_servers_in_one_process)
 }
 END_TEST
 
-
 /* ---- containers: what runs, with what environment (the UCR's rules) ------ */
 
 static char *entry_busybox[] = { (char *)"/bin/busybox", NULL };
 static char *cmd_echo[] = { (char *)"/bin/echo", (char *)"from-cmd", NULL };
-static char *img_env[] = { (char *)"PATH=/bin", (char *)"GREETING=image", (char *)"KEEP=1", NULL };
+static char *img_env[] = { (char *)"PATH=/bin", (char *)"GREETING=image",
+			   (char *)"KEEP=1", NULL };
 
-static void check_argv(const char *cmd, const char *const *args,
-		       char **entry, char **cmdv, const char *want)
+static void check_argv(const char *cmd, const char *const *args, char **entry,
+		       char **cmdv, const char *want)
 {
 	struct roger_image_use img;
 	struct roger_err err = ROGER_ERR_INIT;
@@ -601,7 +727,9 @@ static void check_argv(const char *cmd, const char *const *args,
 	rc = roger_container_argv(&argv, cmd, args, &img, &err);
 	if (!want) {
 		ck_assert_int_eq(rc, ROGER_EINVALID);
-		ck_assert_str_eq(err.msg, "Failed to determine the launch command: No executable is found");
+		ck_assert_str_eq(
+			err.msg,
+			"Failed to determine the launch command: No executable is found");
 		return;
 	}
 	ck_assert_int_eq(rc, 0);
@@ -619,13 +747,15 @@ START_TEST(test_local_container_argv)
 	const char *const args[] = { "sh", "-c", "x", NULL };
 
 	/* cmd: /bin/sh -c, whatever the image says */
-	check_argv("echo hi", NULL, entry_busybox, cmd_echo, "/bin/sh|-c|echo hi");
+	check_argv("echo hi", NULL, entry_busybox, cmd_echo,
+		   "/bin/sh|-c|echo hi");
 	/* args go to the Entrypoint, Cmd dropped */
 	check_argv(NULL, args, entry_busybox, cmd_echo, "/bin/busybox|sh|-c|x");
 	/* no Entrypoint: Cmd[0] then args */
 	check_argv(NULL, args, NULL, cmd_echo, "/bin/echo|sh|-c|x");
 	/* neither: Entrypoint then Cmd, or Cmd alone */
-	check_argv(NULL, NULL, entry_busybox, cmd_echo, "/bin/busybox|/bin/echo|from-cmd");
+	check_argv(NULL, NULL, entry_busybox, cmd_echo,
+		   "/bin/busybox|/bin/echo|from-cmd");
 	check_argv(NULL, NULL, NULL, cmd_echo, "/bin/echo|from-cmd");
 	check_argv(NULL, NULL, NULL, NULL, NULL);
 	check_argv(NULL, args, NULL, NULL, NULL);
@@ -635,7 +765,8 @@ END_TEST
 START_TEST(test_local_container_env)
 {
 	struct roger_image_use img;
-	char *task[] = { (char *)"GREETING=app", (char *)"PORT0=31000", NULL }, **env = NULL;
+	char *task[] = { (char *)"GREETING=app", (char *)"PORT0=31000", NULL },
+	     **env = NULL;
 	char joined[512] = "";
 
 	memset(&img, 0, sizeof(img));
@@ -662,7 +793,9 @@ START_TEST(test_local_container_exec_paths)
 {
 	char **v = NULL;
 
-	ck_assert_int_eq(roger_container_exec_paths(&v, "httpd", "/usr/bin:/bin::rel", "/srv"), 0);
+	ck_assert_int_eq(roger_container_exec_paths(
+				 &v, "httpd", "/usr/bin:/bin::rel", "/srv"),
+			 0);
 	ck_assert_str_eq(v[0], "/usr/bin/httpd");
 	ck_assert_str_eq(v[1], "/bin/httpd");
 	ck_assert_str_eq(v[2], "/srv/httpd");
@@ -671,7 +804,8 @@ START_TEST(test_local_container_exec_paths)
 	for (char **p = v; *p; p++)
 		free(*p);
 	free(v);
-	ck_assert_int_eq(roger_container_exec_paths(&v, "./run", NULL, "/app"), 0);
+	ck_assert_int_eq(roger_container_exec_paths(&v, "./run", NULL, "/app"),
+			 0);
 	ck_assert_str_eq(v[0], "/app/./run");
 	ck_assert_ptr_null(v[1]);
 	free(v[0]);
@@ -703,13 +837,18 @@ START_TEST(test_local_container_user)
 	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app", &err), 0);
 	ck_assert_int_eq(uid, 1000);
 	ck_assert_int_eq(gid, 1001);
-	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "app:staff", &err), 0);
+	ck_assert_int_eq(
+		roger_container_user(&uid, &gid, dir, "app:staff", &err), 0);
 	ck_assert_int_eq(gid, 50);
-	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "4242:7", &err), 0);
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "4242:7", &err),
+			 0);
 	ck_assert_int_eq(uid, 4242);
 	ck_assert_int_eq(gid, 7);
-	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "nobody", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "unable to find user nobody: no matching entries in passwd file");
+	ck_assert_int_eq(roger_container_user(&uid, &gid, dir, "nobody", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"unable to find user nobody: no matching entries in passwd file");
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(path), 0);
 }
@@ -723,9 +862,12 @@ START_TEST(test_router_head_parse)
 		int rc;
 		const char *host, *app_id; /* NULL: absent */
 	} cases[] = {
-		{ "GET / HTTP/1.1\r\nHost: a.localhost:7880\r\n\r\n", 1, "a.localhost:7880", NULL },
-		{ "GET / HTTP/1.1\r\nhOST:  b.test \r\nX-Marathon-App-Id:/web/x\r\n\r\nBODY", 1, "b.test", "/web/x" },
-		{ "GET / HTTP/1.1\r\nHost: first\r\nHost: second\r\n\r\n", 1, "first", NULL },
+		{ "GET / HTTP/1.1\r\nHost: a.localhost:7880\r\n\r\n", 1,
+		  "a.localhost:7880", NULL },
+		{ "GET / HTTP/1.1\r\nhOST:  b.test \r\nX-Marathon-App-Id:/web/x\r\n\r\nBODY",
+		  1, "b.test", "/web/x" },
+		{ "GET / HTTP/1.1\r\nHost: first\r\nHost: second\r\n\r\n", 1,
+		  "first", NULL },
 		{ "GET / HTTP/1.1\r\n\r\n", 1, NULL, NULL },
 		{ "GET / HTTP/1.1\r\nHost: a", 0, NULL, NULL },
 		{ "GET / HTTP/1.1\r\n Host: folded\r\n\r\n", -1, NULL, NULL },
@@ -737,7 +879,8 @@ START_TEST(test_router_head_parse)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct roger_router_head h;
-		int rc = roger_router_head_parse(&h, cases[i].in, strlen(cases[i].in));
+		int rc = roger_router_head_parse(&h, cases[i].in,
+						 strlen(cases[i].in));
 
 		ck_assert_msg(rc == cases[i].rc, "case %zu: %d", i, rc);
 		if (rc != 1)
@@ -749,7 +892,8 @@ START_TEST(test_router_head_parse)
 			ck_assert_ptr_null(h.host);
 		if (cases[i].app_id)
 			ck_assert(h.app_id_len == strlen(cases[i].app_id) &&
-				  !memcmp(h.app_id, cases[i].app_id, h.app_id_len));
+				  !memcmp(h.app_id, cases[i].app_id,
+					  h.app_id_len));
 		else
 			ck_assert_ptr_null(h.app_id);
 	}
@@ -758,7 +902,8 @@ END_TEST
 
 START_TEST(test_router_head_rewrite)
 {
-	const char *in = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nkeep-alive: 5\r\nAccept: */*\r\nProxy-Connection: x\r\n\r\nrest";
+	const char *in =
+		"GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nkeep-alive: 5\r\nAccept: */*\r\nProxy-Connection: x\r\n\r\nrest";
 	struct roger_router_head h;
 	size_t len;
 	char *out;
@@ -766,8 +911,13 @@ START_TEST(test_router_head_rewrite)
 	ck_assert_int_eq(roger_router_head_parse(&h, in, strlen(in)), 1);
 	out = roger_router_head_rewrite(in, &h, &len);
 	ck_assert_ptr_nonnull(out);
-	ck_assert_uint_eq(len, strlen("GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n"));
-	ck_assert(!memcmp(out, "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n", len));
+	ck_assert_uint_eq(
+		len,
+		strlen("GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n"));
+	ck_assert(!memcmp(
+		out,
+		"GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+		len));
 	free(out);
 }
 END_TEST

@@ -53,17 +53,16 @@ static void split_all(struct roger_buf *out, const char *text, size_t cut1,
 
 	roger_logs_splitter_init(&s);
 	s.max_line = max_line;
-	ck_assert_int_eq(roger_logs_splitter_feed(&s, text, cut1, collect, out,
-						  NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_logs_splitter_feed(&s, text, cut1, collect, out, NULL),
+		0);
 	ck_assert_int_eq(roger_logs_splitter_feed(&s, text + cut1, cut2 - cut1,
 						  collect, out, NULL),
 			 0);
 	ck_assert_int_eq(roger_logs_splitter_feed(&s, text + cut2, len - cut2,
 						  collect, out, NULL),
 			 0);
-	ck_assert_int_eq(roger_logs_splitter_finish(&s, collect, out, NULL),
-			 0);
+	ck_assert_int_eq(roger_logs_splitter_finish(&s, collect, out, NULL), 0);
 	roger_logs_splitter_release(&s);
 }
 
@@ -172,9 +171,10 @@ START_TEST(test_logs_json_line)
 	ck_assert_int_eq(roger_logs_json_line(&out, "t.1", "stderr", text,
 					      sizeof(text) - 1),
 			 0);
-	ck_assert_str_eq(out.buf,
-			 "{\"task\":\"t.1\",\"stream\":\"stderr\",\"line\":\"\\\"q\\\"\\\\\\t\\u0001 \xc3\xa9\xf0\x9f\x98\x80 "
-			 "\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"}");
+	ck_assert_str_eq(
+		out.buf,
+		"{\"task\":\"t.1\",\"stream\":\"stderr\",\"line\":\"\\\"q\\\"\\\\\\t\\u0001 \xc3\xa9\xf0\x9f\x98\x80 "
+		"\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"}");
 	doc = json_loads(out.buf, 0, &jerr);
 	ck_assert_msg(doc, "%s", jerr.text);
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "task")),
@@ -183,8 +183,9 @@ START_TEST(test_logs_json_line)
 	roger_buf_reset(&out);
 	ck_assert_int_eq(roger_logs_json_line(&out, "t", "stdout", "a\0b", 3),
 			 0);
-	ck_assert_str_eq(out.buf,
-			 "{\"task\":\"t\",\"stream\":\"stdout\",\"line\":\"a\\u0000b\"}");
+	ck_assert_str_eq(
+		out.buf,
+		"{\"task\":\"t\",\"stream\":\"stdout\",\"line\":\"a\\u0000b\"}");
 	roger_buf_release(&out);
 }
 END_TEST
@@ -248,9 +249,9 @@ static int closed_port(void)
 /* A rule answering `match` `times` times (0: forever) with JSON. */
 static void add_rule(json_t *rules, const char *match, int times, json_t *doc)
 {
-	json_array_append_new(rules, json_pack("{s:s, s:i, s:o}", "match",
-					       match, "times", times, "json",
-					       doc));
+	json_array_append_new(rules,
+			      json_pack("{s:s, s:i, s:o}", "match", match,
+					"times", times, "json", doc));
 }
 
 /* The same with a body whose "__PORT__" strings become faultd's port. */
@@ -266,11 +267,10 @@ static void add_rule_port(json_t *rules, int times, const char *match,
 		p = hit + strlen("\"__PORT__\"");
 	}
 	roger_buf_adds(&b, p);
-	json_array_append_new(rules,
-			      json_pack("{s:s, s:i, s:s, s:{s:s}}", "match",
-					match, "times", times, "body", b.buf,
-					"headers", "Content-Type",
-					"application/json"));
+	json_array_append_new(
+		rules, json_pack("{s:s, s:i, s:s, s:{s:s}}", "match", match,
+				 "times", times, "body", b.buf, "headers",
+				 "Content-Type", "application/json"));
 	free(text);
 	json_decref(doc);
 	roger_buf_release(&b);
@@ -303,21 +303,23 @@ static void add_file(json_t *rules, const char *path, const char *content)
 	roger_http_escape(&esc, path);
 	snprintf(match, sizeof(match), "GET /files/read?path=%s&offset=-1&*",
 		 esc.buf);
-	add_rule(rules, match, 0,
-		 json_pack("{s:s, s:I}", "data", "", "offset", (json_int_t)len));
+	add_rule(
+		rules, match, 0,
+		json_pack("{s:s, s:I}", "data", "", "offset", (json_int_t)len));
 	snprintf(match, sizeof(match), "GET /files/read?path=%s&offset=0&*",
 		 esc.buf);
 	add_rule(rules, match, 0,
 		 json_pack("{s:s, s:i}", "data", content, "offset", 0));
 	snprintf(match, sizeof(match), "GET /files/read?path=%s&offset=*",
 		 esc.buf);
-	add_rule(rules, match, 0,
-		 json_pack("{s:s, s:I}", "data", "", "offset", (json_int_t)len));
+	add_rule(
+		rules, match, 0,
+		json_pack("{s:s, s:I}", "data", "", "offset", (json_int_t)len));
 	roger_buf_release(&esc);
 }
 
-static json_t *mesos_task(const char *id, const char *agent,
-			  const char *state, double ts)
+static json_t *mesos_task(const char *id, const char *agent, const char *state,
+			  double ts)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:f}]}", "id", id,
 			 "framework_id", "F1", "slave_id", agent, "state",
@@ -328,22 +330,21 @@ static json_t *mesos_task(const char *id, const char *agent,
  * The master's state: agents S0 (faultd itself) and S1 (down); A and B
  * running, or with `ab_ended` among the completed tasks.
  */
-static void add_master(json_t *rules, int times, int down_port,
-		       bool ab_ended)
+static void add_master(json_t *rules, int times, int down_port, bool ab_ended)
 {
 	json_t *live = json_array(), *done = json_array();
 	json_t *master;
 
 	if (!ab_ended) {
-		json_array_append_new(live, mesos_task(TASK_A, "S0",
-						       "TASK_RUNNING", 10));
-		json_array_append_new(live, mesos_task(TASK_B, "S0",
-						       "TASK_RUNNING", 11));
+		json_array_append_new(
+			live, mesos_task(TASK_A, "S0", "TASK_RUNNING", 10));
+		json_array_append_new(
+			live, mesos_task(TASK_B, "S0", "TASK_RUNNING", 11));
 	} else {
-		json_array_append_new(done, mesos_task(TASK_A, "S0",
-						       "TASK_KILLED", 300));
-		json_array_append_new(done, mesos_task(TASK_B, "S0",
-						       "TASK_FINISHED", 400));
+		json_array_append_new(
+			done, mesos_task(TASK_A, "S0", "TASK_KILLED", 300));
+		json_array_append_new(
+			done, mesos_task(TASK_B, "S0", "TASK_FINISHED", 400));
 	}
 	json_array_append_new(live,
 			      mesos_task(TASK_D, "S1", "TASK_RUNNING", 12));
@@ -368,13 +369,13 @@ static void add_mesos(json_t *rules, int down_port, bool ab_ended)
 	json_t *agent;
 
 	add_master(rules, 0, down_port, ab_ended);
-	agent = json_pack(
-		"{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}],"
-		"          s:[{s:s, s:s}, {s:s, s:s}]}]}",
-		"id", "S0", "frameworks", "id", "F1", "executors", "id", TASK_A,
-		"directory", "/sb/a", "id", TASK_B, "directory", "/sb/b",
-		"completed_executors", "id", TASK_C, "directory", "/sb/c",
-		"id", TASK_E, "directory", "/sb/gone");
+	agent = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}],"
+			  "          s:[{s:s, s:s}, {s:s, s:s}]}]}",
+			  "id", "S0", "frameworks", "id", "F1", "executors",
+			  "id", TASK_A, "directory", "/sb/a", "id", TASK_B,
+			  "directory", "/sb/b", "completed_executors", "id",
+			  TASK_C, "directory", "/sb/c", "id", TASK_E,
+			  "directory", "/sb/gone");
 	add_rule_port(rules, 0, "GET /slave(1)/state", agent);
 	/* E's sandbox was removed by the agent. */
 	json_array_append_new(rules,
@@ -420,9 +421,8 @@ static struct roger_http_client *http_to(const char *url)
 
 static void clients_open(struct clients *c, const char *url)
 {
-	ck_assert_int_eq(roger_marathon_new(&c->marathon, NULL, http_to(url),
-					    NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_new(&c->marathon, NULL, http_to(url), NULL), 0);
 	ck_assert_int_eq(roger_mesos_new(&c->mesos, NULL, http_to(url), NULL),
 			 0);
 }
@@ -438,7 +438,7 @@ struct rec {
 	struct roger_buf log;
 	struct roger_buf messages;
 	const char *stop_after_ended; /* short name */
-	const char *stop_after_line;  /* text */
+	const char *stop_after_line; /* text */
 	volatile sig_atomic_t *interrupt_after_line;
 };
 
@@ -461,14 +461,14 @@ static int rec_line(void *data, const struct roger_logs_line *l,
 static int rec_note(void *data, const struct roger_logs_note *n,
 		    struct roger_err *err)
 {
-	static const char *const kinds[] = { "STARTED", "ENDED", "FINISHED",
+	static const char *const kinds[] = { "STARTED", "ENDED",    "FINISHED",
 					     "SKIPPED", "NO_TASKS", "RETRY" };
 	struct rec *r = data;
 
 	(void)err;
 	roger_buf_addf(&r->log, "%s %s%s%s\n", kinds[n->kind],
-		       n->short_name ? n->short_name : "-",
-		       n->state ? " " : "", n->state ? n->state : "");
+		       n->short_name ? n->short_name : "-", n->state ? " " : "",
+		       n->state ? n->state : "");
 	if (n->message)
 		roger_buf_addf(&r->messages, "%s\n", n->message);
 	if (n->kind == ROGER_LOGS_NOTE_ENDED && r->stop_after_ended &&
@@ -504,11 +504,14 @@ static void start_cluster(struct faultd *f)
 {
 	json_t *rules = json_array();
 
-	add_tasks(rules, 0,
-		  json_pack("[o, o, o]",
-			    marathon_task(TASK_A, "S0", "2024-01-01T00:00:02.000Z"),
-			    marathon_task(TASK_B, "S0", "2024-01-01T00:00:01.000Z"),
-			    marathon_task(TASK_D, "S1", "2024-01-01T00:00:03.000Z")));
+	add_tasks(
+		rules, 0,
+		json_pack(
+			"[o, o, o]",
+			marathon_task(TASK_A, "S0", "2024-01-01T00:00:02.000Z"),
+			marathon_task(TASK_B, "S0", "2024-01-01T00:00:01.000Z"),
+			marathon_task(TASK_D, "S1",
+				      "2024-01-01T00:00:03.000Z")));
 	add_mesos(rules, closed_port(), false);
 	start_rules(f, rules);
 }
@@ -587,7 +590,8 @@ START_TEST(test_logs_ended_tasks)
 				    "3 aaaaaaaa stdout a1\n"
 				    "3 aaaaaaaa stdout a2\n"
 				    "SKIPPED dddddddd\n");
-	ck_assert_msg(strstr(r.messages.buf, "file '/sb/gone/stdout' not found on agent"),
+	ck_assert_msg(strstr(r.messages.buf,
+			     "file '/sb/gone/stdout' not found on agent"),
 		      "%s", r.messages.buf);
 	/* One ended: the most recent. */
 	roger_buf_reset(&r.log);
@@ -626,13 +630,14 @@ START_TEST(test_logs_task_selection_errors)
 	o.task = "web_hello.inst";
 	ck_assert_int_eq(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err),
 			 ROGER_EUSAGE);
-	ck_assert_str_eq(err.msg,
-			 "task 'web_hello.inst' is ambiguous: it matches '" TASK_A "', '" TASK_B "' and more");
+	ck_assert_str_eq(
+		err.msg,
+		"task 'web_hello.inst' is ambiguous: it matches '" TASK_A
+		"', '" TASK_B "' and more");
 	o.task = "zzzz";
 	ck_assert_int_eq(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg,
-			 "no task of app '/web/hello' matches 'zzzz'");
+	ck_assert_str_eq(err.msg, "no task of app '/web/hello' matches 'zzzz'");
 	/* Only the task whose agent is down: its error is the run's. */
 	o.task = "dddd";
 	ck_assert_int_eq(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err),
@@ -657,8 +662,10 @@ START_TEST(test_logs_no_app)
 	struct rec r;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&f, "[{'match': 'GET /v2/apps/web/hello/tasks', 'status': 404, 'json': {'message': 'App \\'/web/hello\\' does not exist'}},"
-			 " {'match': 'GET /v2/apps/web/hello/tasks', 'json': {'tasks': []}}]");
+	faultd_start(
+		&f,
+		"[{'match': 'GET /v2/apps/web/hello/tasks', 'status': 404, 'json': {'message': 'App \\'/web/hello\\' does not exist'}},"
+		" {'match': 'GET /v2/apps/web/hello/tasks', 'json': {'tasks': []}}]");
 	clients_open(&c, f.url);
 	rec_opts(&o, &r);
 	ck_assert_int_eq(roger_logs_run(NULL, c.marathon, c.mesos, &o, &err),
@@ -791,19 +798,19 @@ START_TEST(test_logs_staging)
 
 	staging = marathon_task(TASK_S, "S0", "9");
 	json_object_set_new(staging, "state", json_string("TASK_STAGING"));
-	add_tasks(rules, 2, json_pack("[o, O]",
-				      marathon_task(TASK_A, "S0", "1"),
-				      staging));
+	add_tasks(
+		rules, 2,
+		json_pack("[o, O]", marathon_task(TASK_A, "S0", "1"), staging));
 	add_tasks(rules, 0, json_pack("[o]", staging));
 	/* Agent S0 learns of S at its fourth state request. */
 	add_rule(rules, "GET /slave(1)/state", 3,
 		 json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "id", "S0",
-			   "frameworks", "id", "F1", "executors", "id",
-			   TASK_A, "directory", "/sb/a"));
+			   "frameworks", "id", "F1", "executors", "id", TASK_A,
+			   "directory", "/sb/a"));
 	add_rule(rules, "GET /slave(1)/state", 0,
-		 json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}]}",
-			   "id", "S0", "frameworks", "id", "F1", "executors",
-			   "id", TASK_A, "directory", "/sb/a", "id", TASK_S,
+		 json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}]}", "id",
+			   "S0", "frameworks", "id", "F1", "executors", "id",
+			   TASK_A, "directory", "/sb/a", "id", TASK_S,
 			   "directory", "/sb/s"));
 	add_file(rules, "/sb/s/stdout", "s1\n");
 	add_mesos(rules, closed_port(), false);
@@ -899,8 +906,9 @@ START_TEST(test_logs_task_tail_local)
 	json_t *def;
 
 	if (!roger) {
-		fprintf(stderr, "test_logs_task_tail_local: skipped: $ROGER "
-				"(the roger binary, set by make check) is unset\n");
+		fprintf(stderr,
+			"test_logs_task_tail_local: skipped: $ROGER "
+			"(the roger binary, set by make check) is unset\n");
 		return;
 	}
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -919,10 +927,10 @@ START_TEST(test_logs_task_tail_local)
 	target.auth.token = token;
 	ck_assert_int_eq(roger_local_token_read(token, dir, &err), 0);
 	ck_assert_int_eq(roger_marathon_for_target(&m, ctx, &target, &err), 0);
-	def = json_pack("{s:s, s:f, s:i, s:i, s:i}", "cmd",
-			"echo out-line; echo first >&2; echo boom: no config >&2; exit 3",
-			"cpus", 0.1, "mem", 16, "instances", 1, "backoffSeconds",
-			600);
+	def = json_pack(
+		"{s:s, s:f, s:i, s:i, s:i}", "cmd",
+		"echo out-line; echo first >&2; echo boom: no config >&2; exit 3",
+		"cpus", 0.1, "mem", 16, "instances", 1, "backoffSeconds", 600);
 	ck_assert_msg(roger_marathon_put_app(NULL, NULL, m, "/tail/crash", def,
 					     0, &err) == 0,
 		      "%s", err.msg);
@@ -952,10 +960,9 @@ START_TEST(test_logs_task_tail_local)
 						  &err) == 0,
 		      "%s", err.msg);
 	ck_assert_msg(strstr(out.buf, "\nout-line\n") != NULL, "%s", out.buf);
-	ck_assert_int_eq(roger_logs_target_task_tail(&out, ctx, &target,
-						     "tail_crash.nope",
-						     ROGER_LOGS_STDERR, 5,
-						     &err),
+	ck_assert_int_eq(roger_logs_target_task_tail(
+				 &out, ctx, &target, "tail_crash.nope",
+				 ROGER_LOGS_STDERR, 5, &err),
 			 ROGER_ENOTFOUND);
 	roger_buf_release(&out);
 	free(task);

@@ -54,11 +54,11 @@ START_TEST(test_marathon_id_rules)
 {
 	static const char *const good[] = { "/web/hello", "/a.b/c-d", "/x",
 					    "/a1/b2/c3", "/my.app-1" };
-	static const char *const bad[] = { "web",	 "/",	     "/Web",
-					   "/a//b",	 "/a/",	     "/-a",
-					   "/a-",	 "/a/tasks", "/a/.",
-					   "/a/../b", "/a_b",	     "/a/restart",
-					   "/a.",	 "/a/versions" };
+	static const char *const bad[] = {
+		"web",  "/",          "/Web",     "/a//b",      "/a/",
+		"/-a",  "/a-",        "/a/tasks", "/a/.",       "/a/../b",
+		"/a_b", "/a/restart", "/a.",      "/a/versions"
+	};
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
@@ -74,11 +74,13 @@ START_TEST(test_marathon_id_rules)
 		assert_one_line(err.msg);
 	}
 	roger_marathon_id_check("/web/Hello", &err);
-	ck_assert_str_eq(err.msg,
-			 "invalid app id '/web/Hello': segment 'Hello' must be lower-case letters, digits and '-' (not at either end), in labels separated by '.'");
+	ck_assert_str_eq(
+		err.msg,
+		"invalid app id '/web/Hello': segment 'Hello' must be lower-case letters, digits and '-' (not at either end), in labels separated by '.'");
 	roger_marathon_id_check("/web/tasks", &err);
-	ck_assert_str_eq(err.msg,
-			 "invalid app id '/web/tasks': the last segment must not be 'tasks'");
+	ck_assert_str_eq(
+		err.msg,
+		"invalid app id '/web/tasks': the last segment must not be 'tasks'");
 }
 END_TEST
 
@@ -89,16 +91,19 @@ START_TEST(test_marathon_task_ids_both_formats)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* up to 1.7 */
-	ck_assert_int_eq(roger_marathon_task_instance_id(
-				 &inst,
-				 "nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21",
-				 &err),
-			 0);
-	ck_assert_str_eq(inst,
-			 "nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	ck_assert_int_eq(
+		roger_marathon_task_instance_id(
+			&inst,
+			"nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21",
+			&err),
+		0);
+	ck_assert_str_eq(
+		inst,
+		"nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	free(inst);
-	roger_marathon_task_short_name(shortname, sizeof(shortname),
-				       "nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	roger_marathon_task_short_name(
+		shortname, sizeof(shortname),
+		"nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	ck_assert_str_eq(shortname, "01da9a15");
 	/* an app id with dots in it */
 	ck_assert_int_eq(roger_marathon_task_instance_id(
@@ -106,31 +111,37 @@ START_TEST(test_marathon_task_ids_both_formats)
 				 "my.app.01da9a15-68a7-11e7-a229-e6a514ca0c21",
 				 &err),
 			 0);
-	ck_assert_str_eq(inst, "my.app.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	ck_assert_str_eq(
+		inst, "my.app.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	free(inst);
 	/* 1.8+ */
-	ck_assert_int_eq(roger_marathon_task_instance_id(
-				 &inst,
-				 "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
-				 &err),
-			 0);
-	ck_assert_str_eq(inst,
-			 "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6");
+	ck_assert_int_eq(
+		roger_marathon_task_instance_id(
+			&inst,
+			"my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
+			&err),
+		0);
+	ck_assert_str_eq(
+		inst, "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6");
 	free(inst);
-	roger_marathon_task_short_name(shortname, sizeof(shortname),
-				       "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1");
+	roger_marathon_task_short_name(
+		shortname, sizeof(shortname),
+		"my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1");
 	ck_assert_str_eq(shortname, "b6ff5fa5");
-	roger_marathon_task_short_name(shortname, sizeof(shortname),
-				       "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.12");
+	roger_marathon_task_short_name(
+		shortname, sizeof(shortname),
+		"my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.12");
 	ck_assert_str_eq(shortname, "b6ff5fa5.12");
 	/* an instance id is its own instance */
-	ck_assert_int_eq(roger_marathon_task_instance_id(
-				 &inst,
-				 "nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21",
-				 &err),
-			 0);
-	ck_assert_str_eq(inst,
-			 "nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	ck_assert_int_eq(
+		roger_marathon_task_instance_id(
+			&inst,
+			"nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21",
+			&err),
+		0);
+	ck_assert_str_eq(
+		inst,
+		"nginx-green.marathon-01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	free(inst);
 	/* neither */
 	ck_assert_int_eq(roger_marathon_task_instance_id(&inst, "foo", &err),
@@ -151,8 +162,10 @@ START_TEST(test_marathon_time_parse_refuses_and_keeps_out)
 	ck_assert(!roger_marathon_time_parse(&ms, NULL));
 	ck_assert(!roger_marathon_time_parse(&ms, ""));
 	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.Z"));
-	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.1234567890Z"));
-	ck_assert(!roger_marathon_time_parse(&ms, "2014-03-01T23:42:20.938+0000"));
+	ck_assert(!roger_marathon_time_parse(
+		&ms, "2014-03-01T23:42:20.1234567890Z"));
+	ck_assert(!roger_marathon_time_parse(&ms,
+					     "2014-03-01T23:42:20.938+0000"));
 	ck_assert(!roger_marathon_time_parse(&ms, "2014-3-1T23:42:20Z"));
 	ck_assert_int_eq(ms, 42);
 }
@@ -186,8 +199,8 @@ START_TEST(test_marathon_request_builders)
 {
 	struct roger_marathon_req r = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
-	json_t *app = json_pack("{s:s,s:f}", "cmd", "node index.js", "cpus",
-				0.25);
+	json_t *app =
+		json_pack("{s:s,s:f}", "cmd", "node index.js", "cpus", 0.25);
 	static const char *const types[] = { "deployment_success",
 					     "status_update_event" };
 
@@ -195,9 +208,10 @@ START_TEST(test_marathon_request_builders)
 						    ROGER_MARATHON_EMBED_ALL,
 						    &err),
 			 0);
-	check_req(&r, "GET",
-		  "/v2/apps/web/hello?embed=app.tasks&embed=app.lastTaskFailure&embed=app.deployments&embed=app.counts&embed=app.readiness",
-		  NULL, ROGER_HTTP_IDEMPOTENT_AUTO);
+	check_req(
+		&r, "GET",
+		"/v2/apps/web/hello?embed=app.tasks&embed=app.lastTaskFailure&embed=app.deployments&embed=app.counts&embed=app.readiness",
+		NULL, ROGER_HTTP_IDEMPOTENT_AUTO);
 	ck_assert_str_eq(r.accept, "application/json");
 	roger_marathon_req_release(&r);
 
@@ -206,29 +220,29 @@ START_TEST(test_marathon_request_builders)
 	check_req(&r, "GET", "/v2/apps/web/hello", NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_list_apps(&r, "/web",
-						      "env==prod,tier!=fe",
-						      ROGER_MARATHON_EMBED_TASKS,
-						      &err),
-			 0);
-	check_req(&r, "GET",
-		  "/v2/apps?id=%2Fweb&label=env%3D%3Dprod%2Ctier%21%3Dfe&embed=apps.tasks",
-		  NULL, 0);
+	ck_assert_int_eq(
+		roger_marathon_req_list_apps(&r, "/web", "env==prod,tier!=fe",
+					     ROGER_MARATHON_EMBED_TASKS, &err),
+		0);
+	check_req(
+		&r, "GET",
+		"/v2/apps?id=%2Fweb&label=env%3D%3Dprod%2Ctier%21%3Dfe&embed=apps.tasks",
+		NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_put_app(&r, "/web/hello", app,
-						    ROGER_MARATHON_FORCE |
-							    ROGER_MARATHON_REPLACE,
-						    &err),
+	ck_assert_int_eq(roger_marathon_req_put_app(
+				 &r, "/web/hello", app,
+				 ROGER_MARATHON_FORCE | ROGER_MARATHON_REPLACE,
+				 &err),
 			 0);
-	check_req(&r, "PUT", "/v2/apps/web/hello?force=true&partialUpdate=false",
+	check_req(&r, "PUT",
+		  "/v2/apps/web/hello?force=true&partialUpdate=false",
 		  "{\"cmd\":\"node index.js\",\"cpus\":0.25}",
 		  ROGER_HTTP_IDEMPOTENT_YES);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_put_app(&r, "/web/hello", app, 0,
-						    &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_put_app(&r, "/web/hello", app, 0, &err), 0);
 	check_req(&r, "PUT", "/v2/apps/web/hello",
 		  "{\"cmd\":\"node index.js\",\"cpus\":0.25}",
 		  ROGER_HTTP_IDEMPOTENT_YES);
@@ -243,15 +257,14 @@ START_TEST(test_marathon_request_builders)
 		  ROGER_HTTP_IDEMPOTENT_YES);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_scale_app(&r, "/web/hello", 3, 0,
-						      &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_scale_app(&r, "/web/hello", 3, 0, &err), 0);
 	check_req(&r, "PUT", "/v2/apps/web/hello", "{\"instances\":3}",
 		  ROGER_HTTP_IDEMPOTENT_YES);
 	roger_marathon_req_release(&r);
-	ck_assert_int_eq(roger_marathon_req_scale_app(&r, "/web/hello", -1, 0,
-						      &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_marathon_req_scale_app(&r, "/web/hello", -1, 0, &err),
+		ROGER_EINVALID);
 
 	ck_assert_int_eq(roger_marathon_req_rollback_app(
 				 &r, "/web/hello", "2014-03-01T23:17:50.295Z",
@@ -262,54 +275,57 @@ START_TEST(test_marathon_request_builders)
 		  ROGER_HTTP_IDEMPOTENT_YES);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_delete_app(&r, "/web/hello", 0, &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_delete_app(&r, "/web/hello", 0, &err), 0);
 	check_req(&r, "DELETE", "/v2/apps/web/hello?force=false", NULL, 0);
 	roger_marathon_req_release(&r);
-	ck_assert_int_eq(roger_marathon_req_delete_app(&r, "/web/hello",
-						       ROGER_MARATHON_FORCE, &err),
+	ck_assert_int_eq(roger_marathon_req_delete_app(
+				 &r, "/web/hello", ROGER_MARATHON_FORCE, &err),
 			 0);
 	check_req(&r, "DELETE", "/v2/apps/web/hello?force=true", NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_restart_app(&r, "/web/hello", 0,
-							&err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_restart_app(&r, "/web/hello", 0, &err), 0);
 	check_req(&r, "POST", "/v2/apps/web/hello/restart", NULL,
 		  ROGER_HTTP_IDEMPOTENT_NO);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_app_tasks(&r, "/web/hello", &err), 0);
+	ck_assert_int_eq(roger_marathon_req_app_tasks(&r, "/web/hello", &err),
+			 0);
 	check_req(&r, "GET", "/v2/apps/web/hello/tasks", NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_kill_tasks(&r, "/web/hello",
-						       "10.0.0.1",
-						       ROGER_MARATHON_SCALE, &err),
-			 0);
-	check_req(&r, "DELETE", "/v2/apps/web/hello/tasks?host=10.0.0.1&scale=true",
-		  NULL, ROGER_HTTP_IDEMPOTENT_NO);
-	roger_marathon_req_release(&r);
-
-	ck_assert_int_eq(roger_marathon_req_kill_task(
-				 &r, "/web/hello",
-				 "web_hello.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
-				 ROGER_MARATHON_WIPE, &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_kill_tasks(&r, "/web/hello", "10.0.0.1",
+					      ROGER_MARATHON_SCALE, &err),
+		0);
 	check_req(&r, "DELETE",
-		  "/v2/apps/web/hello/tasks/web_hello.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1?wipe=true",
-		  NULL, ROGER_HTTP_IDEMPOTENT_NO);
+		  "/v2/apps/web/hello/tasks?host=10.0.0.1&scale=true", NULL,
+		  ROGER_HTTP_IDEMPOTENT_NO);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_app_versions(&r, "/web/hello", &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_kill_task(
+			&r, "/web/hello",
+			"web_hello.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
+			ROGER_MARATHON_WIPE, &err),
+		0);
+	check_req(
+		&r, "DELETE",
+		"/v2/apps/web/hello/tasks/web_hello.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1?wipe=true",
+		NULL, ROGER_HTTP_IDEMPOTENT_NO);
+	roger_marathon_req_release(&r);
+
+	ck_assert_int_eq(
+		roger_marathon_req_app_versions(&r, "/web/hello", &err), 0);
 	check_req(&r, "GET", "/v2/apps/web/hello/versions", NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_app_version(
-				 &r, "/web/hello", "2014-03-01T23:42:20.938Z",
-				 &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_app_version(
+			&r, "/web/hello", "2014-03-01T23:42:20.938Z", &err),
+		0);
 	check_req(&r, "GET",
 		  "/v2/apps/web/hello/versions/2014-03-01T23%3A42%3A20.938Z",
 		  NULL, 0);
@@ -319,10 +335,10 @@ START_TEST(test_marathon_request_builders)
 	check_req(&r, "GET", "/v2/deployments", NULL, 0);
 	roger_marathon_req_release(&r);
 
-	ck_assert_int_eq(roger_marathon_req_cancel_deployment(
-				 &r, "97c136bf-5a28-4821-9d94-480d9fbb01c8", 0,
-				 &err),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_req_cancel_deployment(
+			&r, "97c136bf-5a28-4821-9d94-480d9fbb01c8", 0, &err),
+		0);
 	check_req(&r, "DELETE",
 		  "/v2/deployments/97c136bf-5a28-4821-9d94-480d9fbb01c8", NULL,
 		  ROGER_HTTP_IDEMPOTENT_NO);
@@ -349,9 +365,10 @@ START_TEST(test_marathon_request_builders)
 	roger_marathon_req_release(&r);
 
 	ck_assert_int_eq(roger_marathon_req_events(&r, types, 2, &err), 0);
-	check_req(&r, "GET",
-		  "/v2/events?event_type=deployment_success&event_type=status_update_event&plan-format=light",
-		  NULL, 0);
+	check_req(
+		&r, "GET",
+		"/v2/events?event_type=deployment_success&event_type=status_update_event&plan-format=light",
+		NULL, 0);
 	ck_assert_str_eq(r.accept, "text/event-stream");
 	roger_marathon_req_release(&r);
 	ck_assert_int_eq(roger_marathon_req_events(&r, NULL, 0, &err), 0);
@@ -364,9 +381,9 @@ START_TEST(test_marathon_request_builders)
 	ck_assert_ptr_null(r.path);
 	ck_assert_int_eq(roger_marathon_req_put_app(&r, "web", app, 0, &err),
 			 ROGER_EINVALID);
-	ck_assert_int_eq(roger_marathon_req_put_app(&r, "/web", json_null(), 0,
-						    &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_marathon_req_put_app(&r, "/web", json_null(), 0, &err),
+		ROGER_EINVALID);
 	json_decref(app);
 }
 END_TEST
@@ -387,12 +404,14 @@ static struct roger_marathon_app *parse_app_fixture(const char *name)
 
 START_TEST(test_marathon_parse_app_1_5)
 {
-	struct roger_marathon_app *app = parse_app_fixture("marathon-get-app.json");
+	struct roger_marathon_app *app =
+		parse_app_fixture("marathon-get-app.json");
 	const struct roger_marathon_task *t;
 
 	ck_assert_str_eq(app->id, "/nginx-green");
 	ck_assert_str_eq(app->version, "2017-07-14T15:13:34.402Z");
-	ck_assert_str_eq(app->last_config_change_at, "2017-07-14T15:13:34.402Z");
+	ck_assert_str_eq(app->last_config_change_at,
+			 "2017-07-14T15:13:34.402Z");
 	ck_assert_str_eq(app->last_scaling_at, "2017-07-14T15:13:34.402Z");
 	ck_assert_ptr_null(app->cmd);
 	ck_assert_int_eq(app->instances, 3);
@@ -412,10 +431,12 @@ START_TEST(test_marathon_parse_app_1_5)
 	ck_assert_ptr_null(roger_marathon_app_label(app, "ROGER_COMMIT"));
 	ck_assert_uint_eq(app->n_tasks, 3);
 	t = &app->tasks[0];
-	ck_assert_str_eq(t->id, "nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	ck_assert_str_eq(t->id,
+			 "nginx-green.01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	ck_assert_str_eq(t->app_id, "/nginx-green");
 	ck_assert_str_eq(t->host, "10.0.3.60");
-	ck_assert_str_eq(t->slave_id, "c28a2184-c702-482c-91c8-5af9318434d4-S0");
+	ck_assert_str_eq(t->slave_id,
+			 "c28a2184-c702-482c-91c8-5af9318434d4-S0");
 	ck_assert_str_eq(t->state, "TASK_RUNNING");
 	ck_assert_str_eq(t->staged_at, "2017-07-14T15:13:35.804Z");
 	ck_assert_str_eq(t->started_at, "2017-07-14T15:13:58.326Z");
@@ -433,9 +454,8 @@ START_TEST(test_marathon_parse_app_1_5)
 	{
 		char *inst = NULL;
 
-		ck_assert_int_eq(roger_marathon_task_instance_id(&inst, t->id,
-								 NULL),
-				 0);
+		ck_assert_int_eq(
+			roger_marathon_task_instance_id(&inst, t->id, NULL), 0);
 		ck_assert_str_eq(inst, t->health[0].instance_id);
 		free(inst);
 	}
@@ -491,7 +511,8 @@ START_TEST(test_marathon_parse_apps_1_4_nulls_and_legacy)
 	ck_assert_int_eq(app->service_ports[0], 10001);
 	t = &app->tasks[0];
 	ck_assert_ptr_null(t->state); /* absent in this shape */
-	ck_assert_str_eq(t->slave_id, "1f09399d-0cb0-4484-afd7-f08e99d2acbb-S3");
+	ck_assert_str_eq(t->slave_id,
+			 "1f09399d-0cb0-4484-afd7-f08e99d2acbb-S3");
 	ck_assert_uint_eq(t->n_health, 1);
 	/* before 1.4 the health result named a taskId */
 	ck_assert_str_eq(t->health[0].instance_id,
@@ -577,10 +598,13 @@ END_TEST
 
 START_TEST(test_marathon_parse_app_timing)
 {
-	struct roger_marathon_app *app = parse_app_fixture("marathon-get-app.json");
-	const char *bare = "{\"id\":\"/a\",\"healthChecks\":[7,{\"protocol\":\"TCP\"},{\"gracePeriodSeconds\":2,\"intervalSeconds\":1,\"timeoutSeconds\":1,\"maxConsecutiveFailures\":0}],\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0},\"backoffSeconds\":0.5,\"backoffFactor\":2,\"maxLaunchDelaySeconds\":10}";
+	struct roger_marathon_app *app =
+		parse_app_fixture("marathon-get-app.json");
+	const char *bare =
+		"{\"id\":\"/a\",\"healthChecks\":[7,{\"protocol\":\"TCP\"},{\"gracePeriodSeconds\":2,\"intervalSeconds\":1,\"timeoutSeconds\":1,\"maxConsecutiveFailures\":0}],\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0},\"backoffSeconds\":0.5,\"backoffFactor\":2,\"maxLaunchDelaySeconds\":10}";
 
-	/* a recorded 1.5 app: MESOS_HTTP check, default strategy, 1.7 max delay */
+	/* a recorded 1.5 app: MESOS_HTTP check, default strategy, 1.7 max delay
+	 */
 	ck_assert_uint_eq(app->n_health_checks, 1);
 	ck_assert_str_eq(app->health_checks[0].protocol, "MESOS_HTTP");
 	ck_assert_int_eq(app->health_checks[0].grace_period_seconds, 15);
@@ -595,7 +619,8 @@ START_TEST(test_marathon_parse_app_timing)
 	roger_marathon_app_free(app);
 
 	/* Marathon's defaults for what a definition leaves out */
-	ck_assert_int_eq(roger_marathon_app_parse(&app, "{\"id\":\"/a\"}", 11, NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_app_parse(&app, "{\"id\":\"/a\"}", 11, NULL), 0);
 	ck_assert_uint_eq(app->n_health_checks, 0);
 	ck_assert(app->minimum_health_capacity == 1);
 	ck_assert(app->maximum_over_capacity == 1);
@@ -604,7 +629,8 @@ START_TEST(test_marathon_parse_app_timing)
 	roger_marathon_app_free(app);
 
 	/* a rendered definition: partial checks, a non-object skipped */
-	ck_assert_int_eq(roger_marathon_app_parse(&app, bare, strlen(bare), NULL), 0);
+	ck_assert_int_eq(
+		roger_marathon_app_parse(&app, bare, strlen(bare), NULL), 0);
 	ck_assert_uint_eq(app->n_health_checks, 2);
 	ck_assert_str_eq(app->health_checks[0].protocol, "TCP");
 	ck_assert_int_eq(app->health_checks[0].grace_period_seconds, 300);
@@ -640,7 +666,8 @@ START_TEST(test_marathon_defaults_table)
 			char *one = strndup(json, len);
 			json_t *v = json_loads(one, JSON_DECODE_ANY, NULL);
 
-			ck_assert_msg(v != NULL, "%s: '%s' is no JSON", path, one);
+			ck_assert_msg(v != NULL, "%s: '%s' is no JSON", path,
+				      one);
 			json_decref(v);
 			free(one);
 			json += len + (json[len] == '|');
@@ -651,7 +678,8 @@ START_TEST(test_marathon_defaults_table)
 	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_HC_PROTOCOL),
 			 "\"HTTP\"");
 	/* where versions differ, the newest Marathon's value comes first */
-	ck_assert(roger_marathon_default_number(ROGER_MD_MAX_LAUNCH_DELAY) == 300);
+	ck_assert(roger_marathon_default_number(ROGER_MD_MAX_LAUNCH_DELAY) ==
+		  300);
 	ck_assert_str_eq(roger_marathon_default_json(ROGER_MD_MAX_LAUNCH_DELAY),
 			 "300|3600");
 }
@@ -665,9 +693,9 @@ START_TEST(test_marathon_parse_bad_bodies)
 	struct roger_err err = ROGER_ERR_INIT;
 	const char *trunc = "{\"app\":{\"id\":\"/a\",\"tasks\":[{\"id\":\"a.1";
 
-	ck_assert_int_eq(roger_marathon_app_parse(&app, trunc, strlen(trunc),
-						  &err),
-			 ROGER_EHTTP);
+	ck_assert_int_eq(
+		roger_marathon_app_parse(&app, trunc, strlen(trunc), &err),
+		ROGER_EHTTP);
 	ck_assert_msg(!strncmp(err.msg, "invalid JSON in the app: ", 25), "%s",
 		      err.msg);
 	assert_one_line(err.msg);
@@ -675,9 +703,11 @@ START_TEST(test_marathon_parse_bad_bodies)
 			 ROGER_EHTTP);
 	ck_assert_int_eq(roger_marathon_app_parse(&app, "[1]", 3, &err),
 			 ROGER_EHTTP);
-	ck_assert_str_eq(err.msg, "unexpected JSON in the app: expected an object");
-	ck_assert_int_eq(roger_marathon_app_parse(&app, "{\"app\":{}}", 10, &err),
-			 ROGER_EHTTP);
+	ck_assert_str_eq(err.msg,
+			 "unexpected JSON in the app: expected an object");
+	ck_assert_int_eq(
+		roger_marathon_app_parse(&app, "{\"app\":{}}", 10, &err),
+		ROGER_EHTTP);
 	ck_assert_str_eq(err.msg, "unexpected JSON in the app: no \"id\"");
 	ck_assert_int_eq(roger_marathon_app_parse(
 				 &app, "<html><title>Error 502</title></html>",
@@ -688,8 +718,9 @@ START_TEST(test_marathon_parse_bad_bodies)
 			 ROGER_EHTTP);
 	ck_assert_int_eq(roger_marathon_deployments_parse(&deps, "{}", 2, &err),
 			 ROGER_EHTTP);
-	ck_assert_str_eq(err.msg,
-			 "unexpected JSON in the deployment list: expected an array");
+	ck_assert_str_eq(
+		err.msg,
+		"unexpected JSON in the deployment list: expected an array");
 	ck_assert_ptr_null(app);
 	ck_assert_ptr_null(apps);
 	ck_assert_ptr_null(deps);
@@ -707,9 +738,9 @@ START_TEST(test_marathon_parse_tasks_all_shapes)
 	for (size_t i = 0; i < 3; i++) {
 		struct roger_buf b = fixture(files[i]);
 
-		ck_assert_int_eq(roger_marathon_tasks_parse(&tasks, b.buf, b.len,
-							    NULL),
-				 0);
+		ck_assert_int_eq(
+			roger_marathon_tasks_parse(&tasks, b.buf, b.len, NULL),
+			0);
 		ck_assert_uint_eq(tasks->n, counts[i]);
 		for (size_t j = 0; j < tasks->n; j++) {
 			ck_assert_ptr_nonnull(tasks->items[j].id);
@@ -720,8 +751,9 @@ START_TEST(test_marathon_parse_tasks_all_shapes)
 			const struct roger_marathon_task *t = &tasks->items[0];
 
 			/* 1.10: new ids, empty arrays present, staging */
-			ck_assert_str_eq(t->id,
-					 "my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1");
+			ck_assert_str_eq(
+				t->id,
+				"my_app.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1");
 			ck_assert_str_eq(t->state, "TASK_STAGING");
 			ck_assert_ptr_null(t->started_at);
 			ck_assert_uint_eq(t->n_ports, 0);
@@ -736,7 +768,8 @@ START_TEST(test_marathon_parse_tasks_all_shapes)
 	}
 	/* the single task of a DELETE .../tasks/{id} */
 	ck_assert_int_eq(roger_marathon_tasks_parse(
-				 &tasks, "{\"task\":{\"id\":\"a.1\",\"host\":\"h\"}}",
+				 &tasks,
+				 "{\"task\":{\"id\":\"a.1\",\"host\":\"h\"}}",
 				 32, NULL),
 			 0);
 	ck_assert_uint_eq(tasks->n, 1);
@@ -805,9 +838,8 @@ START_TEST(test_marathon_parse_versions_sorted)
 	ck_assert_uint_eq(v->n, 1);
 	ck_assert_str_eq(v->items[0], "2014-03-01T23:42:20.938Z");
 	roger_marathon_versions_free(v);
-	ck_assert_int_eq(roger_marathon_versions_parse(&v, body, strlen(body),
-						       NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_versions_parse(&v, body, strlen(body), NULL), 0);
 	ck_assert_uint_eq(v->n, 4);
 	ck_assert_str_eq(v->items[0], "2023-01-01T00:00:00.000Z");
 	ck_assert_str_eq(v->items[1], "2021-03-04T10:11:12.346Z");
@@ -827,9 +859,8 @@ START_TEST(test_marathon_parse_deployments)
 		"[{\"id\":\"d2\",\"version\":\"v\",\"affectedApps\":[\"/b\"],\"currentStep\":0,\"totalSteps\":2,\"currentActions\":[],\"steps\":[{\"actions\":[{\"type\":\"StartApplication\",\"app\":\"/b\"}]}]},"
 		" {\"id\":\"d3\",\"currentActions\":[{\"type\":\"RestartApplication\",\"app\":\"/c\"}]}]";
 
-	ck_assert_int_eq(roger_marathon_deployments_parse(&d, b.buf, b.len,
-							  NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_deployments_parse(&d, b.buf, b.len, NULL), 0);
 	ck_assert_uint_eq(d->n, 1);
 	x = &d->items[0];
 	ck_assert_str_eq(x->id, "97c136bf-5a28-4821-9d94-480d9fbb01c8");
@@ -849,9 +880,9 @@ START_TEST(test_marathon_parse_deployments)
 	ck_assert_ptr_null(roger_marathon_deployments_find(d, "nope"));
 	roger_marathon_deployments_free(d);
 
-	ck_assert_int_eq(roger_marathon_deployments_parse(&d, old, strlen(old),
-							  NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_deployments_parse(&d, old, strlen(old), NULL),
+		0);
 	ck_assert_uint_eq(d->n, 2);
 	ck_assert_int_eq(d->items[0].current_step, 0);
 	ck_assert_uint_eq(d->items[0].n_current_actions, 0);
@@ -859,7 +890,8 @@ START_TEST(test_marathon_parse_deployments)
 			 "RestartApplication");
 	ck_assert(roger_marathon_deployment_affects(&d->items[1], "/c"));
 	roger_marathon_deployments_free(d);
-	ck_assert_int_eq(roger_marathon_deployments_parse(&d, "[]", 2, NULL), 0);
+	ck_assert_int_eq(roger_marathon_deployments_parse(&d, "[]", 2, NULL),
+			 0);
 	ck_assert_uint_eq(d->n, 0);
 	roger_marathon_deployments_free(d);
 	roger_buf_release(&b);
@@ -872,21 +904,23 @@ START_TEST(test_marathon_parse_deployment_result)
 	struct roger_marathon_deployment_result r;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_marathon_deployment_result_parse(&r, b.buf, b.len,
-								 "other", NULL),
+	ck_assert_int_eq(roger_marathon_deployment_result_parse(
+				 &r, b.buf, b.len, "other", NULL),
 			 0);
-	ck_assert_str_eq(r.deployment_id, "83b215a6-4e26-4e44-9333-5c385eda6438");
+	ck_assert_str_eq(r.deployment_id,
+			 "83b215a6-4e26-4e44-9333-5c385eda6438");
 	ck_assert_str_eq(r.version, "2014-08-26T07:37:50.462Z");
 	ck_assert_int_eq(roger_marathon_deployment_result_parse(&r, "", 0,
-								 "hdr-id", NULL),
+								"hdr-id", NULL),
 			 0);
 	ck_assert_str_eq(r.deployment_id, "hdr-id");
 	ck_assert_str_eq(r.version, "");
-	ck_assert_int_eq(roger_marathon_deployment_result_parse(&r, "{}", 2,
-								 NULL, &err),
-			 ROGER_EHTTP);
-	ck_assert_str_eq(err.msg,
-			 "unexpected JSON in the deployment result: no \"deploymentId\"");
+	ck_assert_int_eq(
+		roger_marathon_deployment_result_parse(&r, "{}", 2, NULL, &err),
+		ROGER_EHTTP);
+	ck_assert_str_eq(
+		err.msg,
+		"unexpected JSON in the deployment result: no \"deploymentId\"");
 	roger_buf_release(&b);
 }
 END_TEST
@@ -918,7 +952,8 @@ START_TEST(test_marathon_parse_queue_info_leader)
 	ck_assert_ptr_null(roger_marathon_queue_find(queue, "/other"));
 	roger_marathon_queue_free(queue);
 
-	ck_assert_int_eq(roger_marathon_info_parse(&info, i.buf, i.len, NULL), 0);
+	ck_assert_int_eq(roger_marathon_info_parse(&info, i.buf, i.len, NULL),
+			 0);
 	ck_assert_str_eq(info->framework_id,
 			 "96d7da70-b731-4cfb-96a7-0ee877af615d-0000");
 	ck_assert_str_eq(info->version, "1.5.0-SNAPSHOT");
@@ -926,8 +961,8 @@ START_TEST(test_marathon_parse_queue_info_leader)
 	ck_assert(info->elected);
 	roger_marathon_info_free(info);
 
-	ck_assert_int_eq(roger_marathon_leader_parse(&leader, l.buf, l.len, NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_leader_parse(&leader, l.buf, l.len, NULL), 0);
 	ck_assert_str_eq(leader, "marathon.globalcorp.com:8080");
 	free(leader);
 	roger_buf_release(&q);
@@ -959,7 +994,8 @@ START_TEST(test_marathon_parse_queue_declined)
 	const struct roger_marathon_queue_entry *e;
 
 	ck_assert_int_eq(roger_marathon_queue_parse(&queue, body,
-						    sizeof(body) - 1, NULL), 0);
+						    sizeof(body) - 1, NULL),
+			 0);
 	e = roger_marathon_queue_find(queue, "/a");
 	ck_assert(e->cpus == 0.5 && e->mem == 64);
 	ck_assert_int_eq(e->declined_cpus, INT32_MAX);
@@ -1000,7 +1036,8 @@ START_TEST(test_marathon_parse_error_shapes)
 	b = fixture("marathon-put-app-409.json");
 	ck_assert_int_eq(roger_marathon_error_parse(&e, b.buf, b.len, NULL), 0);
 	ck_assert_uint_eq(e->n_deployments, 1);
-	ck_assert_str_eq(e->deployments[0], "5cd987cd-85ae-4e70-8df7-f1438367d9cb");
+	ck_assert_str_eq(e->deployments[0],
+			 "5cd987cd-85ae-4e70-8df7-f1438367d9cb");
 	roger_marathon_error_free(e);
 	roger_buf_release(&b);
 	roger_marathon_error_free(NULL);
@@ -1011,7 +1048,8 @@ START_TEST(test_marathon_user_paths)
 {
 	static const char *const cases[][2] = {
 		{ "/cpus", "marathon.cpus" },
-		{ "/healthChecks(0)/portIndex", "marathon.healthChecks[0].portIndex" },
+		{ "/healthChecks(0)/portIndex",
+		  "marathon.healthChecks[0].portIndex" },
 		{ "/", "marathon" },
 		{ "", "marathon" },
 		{ "/constraints(1)(0)", "marathon.constraints[1][0]" },
@@ -1033,10 +1071,9 @@ static void check_reply_err(long status, const char *body, const char *source,
 			    int code, const char *want)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	int rc = roger_marathon_error_from_reply(&err, status, body,
-						 strlen(body),
-						 "http://m1:8080/v2/apps/x",
-						 source);
+	int rc = roger_marathon_error_from_reply(
+		&err, status, body, strlen(body), "http://m1:8080/v2/apps/x",
+		source);
 
 	ck_assert_msg(rc == code, "HTTP %ld %s: code %d, want %d (%s)", status,
 		      body, rc, code, err.msg);
@@ -1059,34 +1096,38 @@ static void check_reply_fixture(long status, const char *name,
 
 START_TEST(test_marathon_error_to_roger_err)
 {
-	check_reply_fixture(422, "marathon-422.json", "roger.json",
-			    ROGER_EINVALID,
-			    "roger.json: marathon.upgradeStrategy.minimumHealthCapacity: is greater than 1");
+	check_reply_fixture(
+		422, "marathon-422.json", "roger.json", ROGER_EINVALID,
+		"roger.json: marathon.upgradeStrategy.minimumHealthCapacity: is greater than 1");
 	/* a type error: 400 on 1.4, 422 on 1.5+, same message */
-	check_reply_fixture(400, "marathon-invalid-json-details.json",
-			    "roger.json", ROGER_EINVALID,
-			    "roger.json: marathon.id: error.expected.jsstring (expected a string)");
-	check_reply_fixture(422, "marathon-invalid-json-details.json", NULL,
-			    ROGER_EINVALID,
-			    "invalid app definition: marathon.id: error.expected.jsstring (expected a string)");
-	check_reply_err(422,
-			"{\"message\":\"Invalid JSON\",\"details\":[{\"path\":\"/cpus\",\"errors\":[\"error.expected.jsnumber\"]},{\"path\":\"/healthChecks(0)/portIndex\",\"errors\":[\"error.path.missing\",\"Is required.\"]}]}",
-			"roger.json", ROGER_EINVALID,
-			"roger.json: marathon.cpus: error.expected.jsnumber (expected a number); marathon.healthChecks[0].portIndex: error.path.missing (missing), is required");
-	check_reply_err(422,
-			"{\"message\":\"Object is not valid\",\"details\":[{\"path\":\"/\",\"errors\":[\"AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.\"]}]}",
-			"roger.json", ROGER_EINVALID,
-			"roger.json: marathon: AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'");
-	check_reply_fixture(400, "marathon-400-parse-error.json", NULL,
-			    ROGER_EINVALID,
-			    "invalid app definition: marathon cannot read the app JSON: unexpected end-of-input: expected close marker for Object (start marker at [Source: (byte[])\"{\"id\": \"/x\"\"; line: 1, column: 1])");
-	check_reply_err(422,
-			"{\"message\":\"Invalid timestamp provided 'x'. Expecting ISO-8601 datetime string.\"}",
-			NULL, ROGER_EINVALID,
-			"marathon refused the request to 'http://m1:8080/v2/apps/x' (HTTP 422): invalid timestamp provided 'x'. Expecting ISO-8601 datetime string");
-	check_reply_fixture(409, "marathon-put-app-409.json", NULL,
-			    ROGER_ECONFLICT,
-			    "app locked by deployment '5cd987cd-85ae-4e70-8df7-f1438367d9cb' in progress (HTTP 409 from 'http://m1:8080/v2/apps/x')");
+	check_reply_fixture(
+		400, "marathon-invalid-json-details.json", "roger.json",
+		ROGER_EINVALID,
+		"roger.json: marathon.id: error.expected.jsstring (expected a string)");
+	check_reply_fixture(
+		422, "marathon-invalid-json-details.json", NULL, ROGER_EINVALID,
+		"invalid app definition: marathon.id: error.expected.jsstring (expected a string)");
+	check_reply_err(
+		422,
+		"{\"message\":\"Invalid JSON\",\"details\":[{\"path\":\"/cpus\",\"errors\":[\"error.expected.jsnumber\"]},{\"path\":\"/healthChecks(0)/portIndex\",\"errors\":[\"error.path.missing\",\"Is required.\"]}]}",
+		"roger.json", ROGER_EINVALID,
+		"roger.json: marathon.cpus: error.expected.jsnumber (expected a number); marathon.healthChecks[0].portIndex: error.path.missing (missing), is required");
+	check_reply_err(
+		422,
+		"{\"message\":\"Object is not valid\",\"details\":[{\"path\":\"/\",\"errors\":[\"AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.\"]}]}",
+		"roger.json", ROGER_EINVALID,
+		"roger.json: marathon: AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'");
+	check_reply_fixture(
+		400, "marathon-400-parse-error.json", NULL, ROGER_EINVALID,
+		"invalid app definition: marathon cannot read the app JSON: unexpected end-of-input: expected close marker for Object (start marker at [Source: (byte[])\"{\"id\": \"/x\"\"; line: 1, column: 1])");
+	check_reply_err(
+		422,
+		"{\"message\":\"Invalid timestamp provided 'x'. Expecting ISO-8601 datetime string.\"}",
+		NULL, ROGER_EINVALID,
+		"marathon refused the request to 'http://m1:8080/v2/apps/x' (HTTP 422): invalid timestamp provided 'x'. Expecting ISO-8601 datetime string");
+	check_reply_fixture(
+		409, "marathon-put-app-409.json", NULL, ROGER_ECONFLICT,
+		"app locked by deployment '5cd987cd-85ae-4e70-8df7-f1438367d9cb' in progress (HTTP 409 from 'http://m1:8080/v2/apps/x')");
 	check_reply_fixture(409, "marathon-post-app-409-exists.json", NULL,
 			    ROGER_EEXISTS,
 			    "an app with id [/existing_app] already exists");
@@ -1095,13 +1136,15 @@ START_TEST(test_marathon_error_to_roger_err)
 	check_reply_fixture(404, "marathon-deployment-404.json", NULL,
 			    ROGER_ENOTFOUND,
 			    "DeploymentPlan unknown_deployment does not exist");
-	check_reply_err(403,
-			"{\"message\":\"Max number (100) of running deployments is achieved. Wait for existing deployments to complete.\"}",
-			NULL, ROGER_EHTTP,
-			"marathon refused another deployment: max number (100) of running deployments is achieved. Wait for existing deployments to complete");
+	check_reply_err(
+		403,
+		"{\"message\":\"Max number (100) of running deployments is achieved. Wait for existing deployments to complete.\"}",
+		NULL, ROGER_EHTTP,
+		"marathon refused another deployment: max number (100) of running deployments is achieved. Wait for existing deployments to complete");
 	/* not Marathon's to explain: left to the HTTP client's mapping */
-	check_reply_err(403, "{\"message\":\"Not Authorized to perform this action!\"}",
-			NULL, 0, NULL);
+	check_reply_err(
+		403, "{\"message\":\"Not Authorized to perform this action!\"}",
+		NULL, 0, NULL);
 	check_reply_err(401, "<html><title>Error 401</title></html>", NULL, 0,
 			NULL);
 	check_reply_err(502, "{\"message\":\"x\"}", NULL, 0, NULL);
@@ -1115,7 +1158,7 @@ END_TEST
 
 struct collected {
 	struct roger_buf types; /* "type\n" each */
-	struct roger_buf data;  /* "data\n" each */
+	struct roger_buf data; /* "data\n" each */
 	size_t n;
 	size_t stop_at; /* 0: never */
 };
@@ -1157,8 +1200,7 @@ static size_t feed_chunks(struct collected *c, const char *bytes, size_t len,
 
 		if (n > len - off)
 			n = len - off;
-		rc = roger_sse_feed(&p, bytes + off, n, collect_event,
-				    c, NULL);
+		rc = roger_sse_feed(&p, bytes + off, n, collect_event, c, NULL);
 		off += n;
 	}
 	ck_assert_int_eq(rc, 0);
@@ -1228,15 +1270,16 @@ START_TEST(test_marathon_sse_framing_variants)
 		"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: {}\n\n",
 		"event: a\rdata: {\"x\":1}\r\revent: b\rdata: {}\r\r",
 		"event: a\r\ndata: {\"x\":1}\n\r\nevent: b\rdata: {}\r\n\n",
-		/* comments, unknown fields, no space after the colon, heartbeats */
+		/* comments, unknown fields, no space after the colon,
+		   heartbeats */
 		": hello\r\n\r\nid: 7\r\nevent:a\r\nretry: 10\r\ndata:{\"x\":1}\r\n\r\n\r\n\r\nevent: b\r\ndata: {}\r\n\r\n",
 	};
 	static const size_t heartbeats[] = { 0, 0, 0, 3 };
 
 	for (size_t i = 0; i < sizeof(streams) / sizeof(*streams); i++) {
 		for (size_t fixed = 1; fixed <= strlen(streams[i]); fixed++) {
-			struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT, 0,
-					       0 };
+			struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT,
+					       0, 0 };
 
 			ck_assert_uint_eq(feed_chunks(&c, streams[i],
 						      strlen(streams[i]), 0,
@@ -1256,7 +1299,8 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 {
 	const char *multi = "data: line1\r\ndata: line2\r\n\r\n";
 	const char *partial = "event: a\r\ndata: {}\r\n";
-	const char *three = "event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\nevent: c\r\ndata: 3\r\n\r\n";
+	const char *three =
+		"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\nevent: c\r\ndata: 3\r\n\r\n";
 	struct collected c = { ROGER_BUF_INIT, ROGER_BUF_INIT, 0, 0 };
 	struct roger_sse p;
 	struct roger_err err = ROGER_ERR_INIT;
@@ -1275,20 +1319,18 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 					collect_event, &c, NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 0);
-	ck_assert_int_eq(roger_sse_feed(&p, "\r", 1, collect_event, &c,
-					NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\r", 1, collect_event, &c, NULL),
 			 0);
 	ck_assert_uint_eq(c.n, 1);
 	/* the LF of that CRLF, in its own chunk, is not another line */
-	ck_assert_int_eq(roger_sse_feed(&p, "\n", 1, collect_event, &c,
-					NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, "\n", 1, collect_event, &c, NULL),
 			 0);
 	ck_assert_uint_eq(p.n_heartbeats, 0);
 
 	/* several events in one chunk; the callback stops at the second */
 	c.stop_at = 3;
-	ck_assert_int_eq(roger_sse_feed(&p, three, strlen(three),
-					collect_event, &c, NULL),
+	ck_assert_int_eq(roger_sse_feed(&p, three, strlen(three), collect_event,
+					&c, NULL),
 			 ROGER_HTTP_STOP);
 	ck_assert_str_eq(c.types.buf, "a\na\nb\n");
 	roger_sse_release(&p);
@@ -1300,10 +1342,11 @@ START_TEST(test_marathon_sse_multiline_partial_and_stop)
 	roger_buf_init(&c.data);
 	roger_sse_init(&p);
 	p.max_event = 16;
-	ck_assert_int_eq(roger_sse_feed(&p, "data: 0123456789abcdef\r\n",
-					24, collect_event, &c, &err),
+	ck_assert_int_eq(roger_sse_feed(&p, "data: 0123456789abcdef\r\n", 24,
+					collect_event, &c, &err),
 			 ROGER_EHTTP);
-	ck_assert_str_eq(err.msg, "an event of the stream is larger than 16 bytes");
+	ck_assert_str_eq(err.msg,
+			 "an event of the stream is larger than 16 bytes");
 	roger_sse_release(&p);
 	collected_release(&c);
 }
@@ -1380,7 +1423,8 @@ START_TEST(test_marathon_event_fields)
 	ev = event_of(1);
 	ck_assert_str_eq(ev->task_status, "TASK_FAILED");
 	ck_assert_str_eq(ev->app_id, "/foo");
-	ck_assert_str_eq(ev->slave_id, "20150707-153709-218108076-5050-25588-S6");
+	ck_assert_str_eq(ev->slave_id,
+			 "20150707-153709-218108076-5050-25588-S6");
 	ck_assert_ptr_nonnull(strstr(ev->message, "Failed to fetch all URIs"));
 	ck_assert(roger_marathon_event_affects(ev, "/foo"));
 	ck_assert(!roger_marathon_event_affects(ev, "/bar"));
@@ -1388,7 +1432,8 @@ START_TEST(test_marathon_event_fields)
 
 	ev = event_of(4);
 	ck_assert_str_eq(ev->type, "deployment_info");
-	ck_assert_str_eq(ev->deployment_id, "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
+	ck_assert_str_eq(ev->deployment_id,
+			 "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
 	ck_assert_uint_eq(ev->n_plan_apps, 1);
 	ck_assert_str_eq(ev->plan_apps[0], "/product/web");
 	ck_assert(roger_marathon_event_affects(ev, "/product/web"));
@@ -1398,10 +1443,12 @@ START_TEST(test_marathon_event_fields)
 	ck_assert_str_eq(ev->type, "instance_changed_event");
 	ck_assert_str_eq(ev->condition, "Running");
 	ck_assert_str_eq(ev->app_id, "/product/web");
-	ck_assert_str_eq(ev->slave_id, "c28a2184-c702-482c-91c8-5af9318434d4-S0");
+	ck_assert_str_eq(ev->slave_id,
+			 "c28a2184-c702-482c-91c8-5af9318434d4-S0");
 	ck_assert_str_eq(ev->version, "2021-03-04T10:11:12.345Z");
-	ck_assert_str_eq(ev->instance_id,
-			 "product_web.instance-01da9a15-68a7-11e7-a229-e6a514ca0c21");
+	ck_assert_str_eq(
+		ev->instance_id,
+		"product_web.instance-01da9a15-68a7-11e7-a229-e6a514ca0c21");
 	roger_marathon_event_free(ev);
 
 	ev = event_of(9);
@@ -1411,20 +1458,21 @@ START_TEST(test_marathon_event_fields)
 
 	ev = event_of(11);
 	ck_assert_str_eq(ev->type, "deployment_success");
-	ck_assert_str_eq(ev->deployment_id, "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
+	ck_assert_str_eq(ev->deployment_id,
+			 "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
 	roger_marathon_event_free(ev);
 
 	ev = event_of(12);
 	ck_assert_str_eq(ev->type, "deployment_failed");
-	ck_assert_str_eq(ev->deployment_id, "97c136bf-5a28-4821-9d94-480d9fbb01c8");
+	ck_assert_str_eq(ev->deployment_id,
+			 "97c136bf-5a28-4821-9d94-480d9fbb01c8");
 	ck_assert_str_eq(ev->reason, "The upgrade has been cancelled");
 	ck_assert(roger_marathon_event_affects(ev, "/product/api"));
 	roger_marathon_event_free(ev);
 
 	/* an event without eventType takes the SSE type */
-	ck_assert_int_eq(roger_marathon_event_parse(&ev, "custom", "{}", 2,
-						    NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_marathon_event_parse(&ev, "custom", "{}", 2, NULL), 0);
 	ck_assert_str_eq(ev->type, "custom");
 	roger_marathon_event_free(ev);
 }
@@ -1474,23 +1522,28 @@ START_TEST(test_marathon_client_calls)
 	ck_assert_str_eq(app->id, "/nginx-green");
 	ck_assert_str_eq(f->requests[0].method, "GET");
 	ck_assert(!strncmp(f->requests[0].url,
-			   "http://m1:8080/v2/apps/nginx-green?embed=app.tasks", 50));
-	ck_assert_str_eq(fake_http_req_header(f, 0, "Accept"), "application/json");
+			   "http://m1:8080/v2/apps/nginx-green?embed=app.tasks",
+			   50));
+	ck_assert_str_eq(fake_http_req_header(f, 0, "Accept"),
+			 "application/json");
 	roger_marathon_app_free(app);
 
 	fake_http_push_file(f, 404, fixture_path("marathon-404.json"), NULL);
-	ck_assert_int_eq(roger_marathon_get_app(&app, m, "/not-existent", 0,
-						&err),
-			 ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_marathon_get_app(&app, m, "/not-existent", 0, &err),
+		ROGER_ENOTFOUND);
 	ck_assert_str_eq(err.msg, "app '/not_existent' does not exist");
 
-	fake_http_push(f, &(struct fake_reply){
-				  .status = 201,
-				  .headers = "Marathon-Deployment-Id: 5ed4c0c5\nLocation: http://m1:8080/v2/apps/web\n",
-				  .body = "{\"deploymentId\":\"5ed4c0c5\",\"version\":\"2021-03-04T10:11:12.345Z\"}" });
-	ck_assert_int_eq(roger_marathon_put_app(&dep, &created, m, "/web", def,
-						0, &err),
-			 0);
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.status = 201,
+			.headers =
+				"Marathon-Deployment-Id: 5ed4c0c5\nLocation: http://m1:8080/v2/apps/web\n",
+			.body = "{\"deploymentId\":\"5ed4c0c5\",\"version\":\"2021-03-04T10:11:12.345Z\"}" });
+	ck_assert_int_eq(
+		roger_marathon_put_app(&dep, &created, m, "/web", def, 0, &err),
+		0);
 	ck_assert(created);
 	ck_assert_str_eq(dep.deployment_id, "5ed4c0c5");
 	ck_assert_str_eq(dep.version, "2021-03-04T10:11:12.345Z");
@@ -1500,65 +1553,75 @@ START_TEST(test_marathon_client_calls)
 
 	fake_http_push_file(f, 409, fixture_path("marathon-put-app-409.json"),
 			    NULL);
-	ck_assert_int_eq(roger_marathon_put_app(&dep, NULL, m, "/web", def, 0,
-						&err),
-			 ROGER_ECONFLICT);
+	ck_assert_int_eq(
+		roger_marathon_put_app(&dep, NULL, m, "/web", def, 0, &err),
+		ROGER_ECONFLICT);
 	ck_assert_int_eq(roger_exit_status(err.code), 7);
 
 	ck_assert_int_eq(roger_marathon_set_source(m, "roger.json"), 0);
 	fake_http_push_file(f, 422, fixture_path("marathon-422.json"), NULL);
-	ck_assert_int_eq(roger_marathon_put_app(&dep, NULL, m, "/web", def, 0,
-						&err),
-			 ROGER_EINVALID);
-	ck_assert_str_eq(err.msg,
-			 "roger.json: marathon.upgradeStrategy.minimumHealthCapacity: is greater than 1");
+	ck_assert_int_eq(
+		roger_marathon_put_app(&dep, NULL, m, "/web", def, 0, &err),
+		ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"roger.json: marathon.upgradeStrategy.minimumHealthCapacity: is greater than 1");
 	ck_assert_int_eq(roger_exit_status(err.code), 3);
 
 	/* an HTML 401 falls back to the HTTP client's message */
-	fake_http_push(f, &(struct fake_reply){
-				  .status = 401,
-				  .headers = "Content-Type: text/html\n",
-				  .body = "<html><head><title>Error 401 Unauthorized</title></head></html>" });
-	ck_assert_int_eq(roger_marathon_put_app(&dep, NULL, m, "/web", def, 0,
-						&err),
-			 ROGER_EAUTH);
-	ck_assert_msg(!strncmp(err.msg, "authentication refused by marathon at 'http://m1:8080/v2/apps/web' (HTTP 401 Unauthorized: Error 401 Unauthorized); target 'prod' has no credentials", 141),
-		      "%s", err.msg);
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.status = 401,
+			.headers = "Content-Type: text/html\n",
+			.body = "<html><head><title>Error 401 Unauthorized</title></head></html>" });
+	ck_assert_int_eq(
+		roger_marathon_put_app(&dep, NULL, m, "/web", def, 0, &err),
+		ROGER_EAUTH);
+	ck_assert_msg(
+		!strncmp(
+			err.msg,
+			"authentication refused by marathon at 'http://m1:8080/v2/apps/web' (HTTP 401 Unauthorized: Error 401 Unauthorized); target 'prod' has no credentials",
+			141),
+		"%s", err.msg);
 
 	/* a rollback of a deployment gives a new one; an abort gives 202 */
-	fake_http_push_file(f, 200, fixture_path("marathon-deployment-result.json"),
-			    NULL);
-	ck_assert_int_eq(roger_marathon_cancel_deployment(&dep, m, "d1", 0, &err),
-			 0);
-	ck_assert_str_eq(dep.deployment_id, "83b215a6-4e26-4e44-9333-5c385eda6438");
+	fake_http_push_file(
+		f, 200, fixture_path("marathon-deployment-result.json"), NULL);
+	ck_assert_int_eq(
+		roger_marathon_cancel_deployment(&dep, m, "d1", 0, &err), 0);
+	ck_assert_str_eq(dep.deployment_id,
+			 "83b215a6-4e26-4e44-9333-5c385eda6438");
 	fake_http_push(f, &(struct fake_reply){ .status = 202 });
-	ck_assert_int_eq(roger_marathon_cancel_deployment(&dep, m, "d1",
-							  ROGER_MARATHON_FORCE,
-							  &err),
+	ck_assert_int_eq(roger_marathon_cancel_deployment(
+				 &dep, m, "d1", ROGER_MARATHON_FORCE, &err),
 			 0);
 	ck_assert_str_eq(dep.deployment_id, "");
 	ck_assert_str_eq(f->requests[7].url,
 			 "http://m1:8080/v2/deployments/d1?force=true");
 
 	/* kill with scale gives a deployment, without it the tasks */
-	fake_http_push_file(f, 200, fixture_path("marathon-deployment-result.json"),
-			    NULL);
-	ck_assert_int_eq(roger_marathon_kill_tasks(NULL, &dep, m, "/my/app", NULL,
-						   ROGER_MARATHON_SCALE, &err),
+	fake_http_push_file(
+		f, 200, fixture_path("marathon-deployment-result.json"), NULL);
+	ck_assert_int_eq(roger_marathon_kill_tasks(NULL, &dep, m, "/my/app",
+						   NULL, ROGER_MARATHON_SCALE,
+						   &err),
 			 0);
-	fake_http_push_file(f, 200, fixture_path("marathon-kill-tasks-1.10.json"),
-			    NULL);
+	fake_http_push_file(
+		f, 200, fixture_path("marathon-kill-tasks-1.10.json"), NULL);
 	ck_assert_int_eq(roger_marathon_kill_tasks(&tasks, NULL, m, "/my/app",
 						   NULL, 0, &err),
 			 0);
 	ck_assert_uint_eq(tasks->n, 2);
 	roger_marathon_tasks_free(tasks);
 
-	fake_http_push(f, &(struct fake_reply){
-				  .status = 200,
-				  .body = "{\"versions\":[\"2020-01-01T00:00:00.000Z\",\"2021-01-01T00:00:00.000Z\"]}" });
-	ck_assert_int_eq(roger_marathon_app_versions(&versions, m, "/web", &err),
-			 0);
+	fake_http_push(
+		f,
+		&(struct fake_reply){
+			.status = 200,
+			.body = "{\"versions\":[\"2020-01-01T00:00:00.000Z\",\"2021-01-01T00:00:00.000Z\"]}" });
+	ck_assert_int_eq(
+		roger_marathon_app_versions(&versions, m, "/web", &err), 0);
 	ck_assert_str_eq(versions->items[0], "2021-01-01T00:00:00.000Z");
 	roger_marathon_versions_free(versions);
 
@@ -1578,14 +1641,16 @@ START_TEST(test_marathon_client_calls)
 			 "96d7da70-b731-4cfb-96a7-0ee877af615d-0000");
 	roger_marathon_info_free(info);
 
-	fake_http_push(f, &(struct fake_reply){ .status = 200, .body = "pong" });
+	fake_http_push(f,
+		       &(struct fake_reply){ .status = 200, .body = "pong" });
 	ck_assert_int_eq(roger_marathon_ping(m, &err), 0);
 	ck_assert_str_eq(fake_http_req_header(f, f->n_requests - 1, "Accept"),
 			 "text/plain");
 
 	/* a 200 whose JSON is cut short names the URL */
-	fake_http_push(f, &(struct fake_reply){ .status = 200,
-						.body = "{\"app\":{\"id\":\"/we" });
+	fake_http_push(
+		f, &(struct fake_reply){ .status = 200,
+					 .body = "{\"app\":{\"id\":\"/we" });
 	ck_assert_int_eq(roger_marathon_get_app(&app, m, "/web", 0, &err),
 			 ROGER_EHTTP);
 	ck_assert_msg(strstr(err.msg, "invalid JSON in the app: ") == err.msg,
@@ -1622,8 +1687,9 @@ START_TEST(test_marathon_client_events_over_fake)
 	ck_assert_uint_eq(c.n, 5);
 	ck_assert_str_eq(fake_http_req_header(f, 0, "Accept"),
 			 "text/event-stream");
-	ck_assert_str_eq(f->requests[0].url,
-			 "http://m1:8080/v2/events?event_type=deployment_info&plan-format=light");
+	ck_assert_str_eq(
+		f->requests[0].url,
+		"http://m1:8080/v2/events?event_type=deployment_info&plan-format=light");
 	ck_assert_int_eq(f->requests[0].timeout_ms, ROGER_HTTP_NO_TIMEOUT);
 	ck_assert_int_eq(f->requests[0].idle_timeout_ms, 30000);
 
@@ -1634,8 +1700,9 @@ START_TEST(test_marathon_client_events_over_fake)
 	w.n_types = 0;
 	w.idle_timeout_ms = 5000;
 	ck_assert_int_eq(roger_marathon_events(m, &w, &err), ROGER_ENET);
-	ck_assert_str_eq(err.msg,
-			 "the event stream of 'http://m1:8080/v2/events?plan-format=light' ended");
+	ck_assert_str_eq(
+		err.msg,
+		"the event stream of 'http://m1:8080/v2/events?plan-format=light' ended");
 	ck_assert_uint_eq(c.n, 18);
 	collected_release(&c);
 	roger_marathon_free(m);
@@ -1652,11 +1719,13 @@ START_TEST(test_marathon_parse_large_list)
 
 	roger_buf_adds(&b, "{\"apps\":[");
 	for (int i = 0; i < 20000; i++)
-		roger_buf_addf(&b,
-			       "%s{\"id\":\"/g/app-%d\",\"instances\":1,\"tasks\":[{\"id\":\"g_app-%d.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1\",\"ports\":[%d],\"healthCheckResults\":[{\"alive\":true}]}],\"deployments\":[]}",
-			       i ? "," : "", i, i, 10000 + i % 1000);
+		roger_buf_addf(
+			&b,
+			"%s{\"id\":\"/g/app-%d\",\"instances\":1,\"tasks\":[{\"id\":\"g_app-%d.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1\",\"ports\":[%d],\"healthCheckResults\":[{\"alive\":true}]}],\"deployments\":[]}",
+			i ? "," : "", i, i, 10000 + i % 1000);
 	roger_buf_adds(&b, "]}");
-	ck_assert_int_eq(roger_marathon_apps_parse(&apps, b.buf, b.len, NULL), 0);
+	ck_assert_int_eq(roger_marathon_apps_parse(&apps, b.buf, b.len, NULL),
+			 0);
 	ck_assert_uint_eq(apps->n, 20000);
 	ck_assert_str_eq(apps->items[19999].id, "/g/app-19999");
 	ck_assert_int_eq(apps->items[19999].tasks[0].ports[0], 10999);
@@ -1683,8 +1752,8 @@ static struct roger_marathon *real_marathon(struct roger_ctx **ctx,
 	struct roger_err err = ROGER_ERR_INIT;
 
 	ck_assert_int_eq(roger_ctx_new(ctx, NULL), 0);
-	ck_assert_msg(roger_http_client_new(&c, *ctx, &o, NULL, &err) == 0, "%s",
-		      err.msg);
+	ck_assert_msg(roger_http_client_new(&c, *ctx, &o, NULL, &err) == 0,
+		      "%s", err.msg);
 	ck_assert_int_eq(roger_marathon_new(&m, *ctx, c, NULL), 0);
 	return m;
 }
@@ -1703,13 +1772,14 @@ START_TEST(test_marathon_real_errors_are_one_line)
 	/* fixture_path() returns a static buffer: keep one copy aside */
 	snprintf(conflict, sizeof(conflict), "%s",
 		 fixture_path("marathon-put-app-409.json"));
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /v2/apps/trunc*', 'body': '{\\'app\\': {\\'id\\': \\'/tr', 'headers': {'Content-Type': 'application/json'}},"
-		 " {'match': 'PUT /v2/apps/locked*', 'status': 409, 'body_file': '%s'},"
-		 " {'match': 'GET /v2/apps/html*', 'status': 502, 'html': true, 'times': 0, 'message': 'Could not determine the current leader'},"
-		 " {'match': 'GET /v2/apps/ok*', 'status': 503, 'times': 1},"
-		 " {'match': 'GET /v2/apps/ok*', 'body_file': '%s'}]",
-		 conflict, fixture_path("marathon-get-app.json"));
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /v2/apps/trunc*', 'body': '{\\'app\\': {\\'id\\': \\'/tr', 'headers': {'Content-Type': 'application/json'}},"
+		" {'match': 'PUT /v2/apps/locked*', 'status': 409, 'body_file': '%s'},"
+		" {'match': 'GET /v2/apps/html*', 'status': 502, 'html': true, 'times': 0, 'message': 'Could not determine the current leader'},"
+		" {'match': 'GET /v2/apps/ok*', 'status': 503, 'times': 1},"
+		" {'match': 'GET /v2/apps/ok*', 'body_file': '%s'}]",
+		conflict, fixture_path("marathon-get-app.json"));
 	faultd_start(&fd, script);
 	m = real_marathon(&ctx, fd.url);
 
@@ -1719,17 +1789,21 @@ START_TEST(test_marathon_real_errors_are_one_line)
 		      err.msg);
 	assert_one_line(err.msg);
 
-	ck_assert_int_eq(roger_marathon_put_app(&dep, NULL, m, "/locked", def,
-						0, &err),
-			 ROGER_ECONFLICT);
-	ck_assert_msg(strstr(err.msg, "app locked by deployment '5cd987cd-85ae-4e70-8df7-f1438367d9cb' in progress (HTTP 409 from 'http://127.0.0.1:"),
-		      "%s", err.msg);
+	ck_assert_int_eq(
+		roger_marathon_put_app(&dep, NULL, m, "/locked", def, 0, &err),
+		ROGER_ECONFLICT);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "app locked by deployment '5cd987cd-85ae-4e70-8df7-f1438367d9cb' in progress (HTTP 409 from 'http://127.0.0.1:"),
+		"%s", err.msg);
 	ck_assert_uint_eq(faultd_count(&fd, "PUT", "/v2/apps/locked"), 1);
 
 	ck_assert_int_eq(roger_marathon_get_app(&app, m, "/html", 0, &err),
 			 ROGER_ENET);
-	ck_assert_msg(strstr(err.msg, "(HTTP 502 Bad Gateway: Error 502 Could not determine the current leader, 3 attempts)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "(HTTP 502 Bad Gateway: Error 502 Could not determine the current leader, 3 attempts)"),
+		"%s", err.msg);
 	assert_one_line(err.msg);
 	ck_assert_int_eq(roger_exit_status(err.code), 4);
 
@@ -1762,31 +1836,35 @@ START_TEST(test_marathon_real_event_stream)
 	struct roger_marathon_watch w = { 0 };
 	json_t *reqs;
 
-	faultd_start(&fd, "[{'match': 'GET /v2/events*', 'chunk': 5, 'sse': ["
-			  " {'event': 'event_stream_attached', 'data': {'eventType': 'event_stream_attached'}},"
-			  " {'heartbeat': true},"
-			  " {'event': 'deployment_info', 'data': {'eventType': 'deployment_info', 'plan': {'id': 'p1'}}},"
-			  " {'sleep': 0.2},"
-			  " {'event': 'deployment_success', 'data': {'eventType': 'deployment_success', 'id': 'p1'}},"
-			  " {'event': 'never_read', 'data': {}}], 'sse_end': 'hang'},"
-			  " {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'close'},"
-			  " {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'hang'}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/events*', 'chunk': 5, 'sse': ["
+		" {'event': 'event_stream_attached', 'data': {'eventType': 'event_stream_attached'}},"
+		" {'heartbeat': true},"
+		" {'event': 'deployment_info', 'data': {'eventType': 'deployment_info', 'plan': {'id': 'p1'}}},"
+		" {'sleep': 0.2},"
+		" {'event': 'deployment_success', 'data': {'eventType': 'deployment_success', 'id': 'p1'}},"
+		" {'event': 'never_read', 'data': {}}], 'sse_end': 'hang'},"
+		" {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'close'},"
+		" {'match': 'GET /v2/events*', 'sse': [{'event': 'a', 'data': {}}], 'sse_end': 'hang'}]");
 	m = real_marathon(&ctx, fd.url);
 	w.types = types;
 	w.n_types = 2;
 	w.on_event = collect_event;
 	w.data = &c;
 	ck_assert_msg(roger_marathon_events(m, &w, &err) == 0, "%s", err.msg);
-	ck_assert_str_eq(c.types.buf,
-			 "event_stream_attached\ndeployment_info\ndeployment_success\n");
+	ck_assert_str_eq(
+		c.types.buf,
+		"event_stream_attached\ndeployment_info\ndeployment_success\n");
 	reqs = faultd_requests(&fd);
 	ck_assert_str_eq(json_string_value(json_object_get(
 				 json_object_get(json_array_get(reqs, 0), "h"),
 				 "accept")),
 			 "text/event-stream");
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(reqs, 0), "path")),
-			 "/v2/events?event_type=deployment_info&event_type=deployment_success&plan-format=light");
+	ck_assert_str_eq(
+		json_string_value(
+			json_object_get(json_array_get(reqs, 0), "path")),
+		"/v2/events?event_type=deployment_info&event_type=deployment_success&plan-format=light");
 	json_decref(reqs);
 
 	/* the stream drops: ENET, so the caller reconnects */
@@ -1845,7 +1923,9 @@ START_TEST(test_marathon_real_event_stream_ticks)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	/* a quiet stream: the watcher still gets its ticks, and can stop */
-	faultd_start(&fd, "[{'match': 'GET /v2/events*', 'times': 0, 'sse': [{'heartbeat': true}], 'sse_end': 'hang'}]");
+	faultd_start(
+		&fd,
+		"[{'match': 'GET /v2/events*', 'times': 0, 'sse': [{'heartbeat': true}], 'sse_end': 'hang'}]");
 	m = real_marathon(&ctx, fd.url);
 	ck_assert_msg(roger_marathon_events(m, &w, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(t.n, 2);

@@ -185,9 +185,9 @@ START_TEST(test_mesos_master_fixture)
 	ck_assert_str_eq(a->hostname, "dcos-01");
 	ck_assert_int_eq(a->port, 5051);
 	ck_assert(a->active);
-	ck_assert_int_eq(roger_mesos_agent_url(&url, a,
-					       "http://10.0.1.10:5050", NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_mesos_agent_url(&url, a, "http://10.0.1.10:5050", NULL),
+		0);
 	ck_assert_str_eq(url, "http://dcos-01:5051");
 	free(url);
 	roger_mesos_master_free(m);
@@ -261,14 +261,17 @@ START_TEST(test_mesos_master_pid_only)
 	ck_assert_int_eq(roger_mesos_agent_url(&url, &m->agents[0],
 					       "http://m:5050", &err),
 			 ROGER_EINVALID);
-	ck_assert_str_eq(err.msg,
-			 "agent '" AGENT "' has no hostname and port, and no usable pid ('slave(1)@nowhere')");
+	ck_assert_str_eq(
+		err.msg,
+		"agent '" AGENT
+		"' has no hostname and port, and no usable pid ('slave(1)@nowhere')");
 	roger_mesos_master_free(m);
 	json_decref(doc);
 }
 END_TEST
 
-/* A port that is not one (4294972347 wraps to 5051 as an int) reads as absent. */
+/* A port that is not one (4294972347 wraps to 5051 as an int) reads as absent.
+ */
 START_TEST(test_mesos_master_port_out_of_range)
 {
 	json_t *doc = fixture_json("mesos-master-state.json");
@@ -277,7 +280,8 @@ START_TEST(test_mesos_master_port_out_of_range)
 	char *url = NULL;
 
 	json_object_set_new(slave, "port", json_integer(4294972347LL));
-	json_object_set_new(slave, "pid", json_string("slave(1)@10.0.0.9:5052"));
+	json_object_set_new(slave, "pid",
+			    json_string("slave(1)@10.0.0.9:5052"));
 	m = master_from(doc);
 	ck_assert_int_eq(m->agents[0].port, 0);
 	ck_assert_int_eq(roger_mesos_agent_url(&url, &m->agents[0],
@@ -293,12 +297,13 @@ END_TEST
 START_TEST(test_mesos_agent_urls)
 {
 	struct roger_mesos_agent_info a = { .id = "S1",
-					     .hostname = "agent-7.example.com",
-					     .port = 5051,
-					     .pid = "slave(1)@10.0.0.7:5051",
-					     .active = true };
-	struct roger_mesos_agent_info v6 = { .id = "S2", .hostname = "::1",
-					      .port = 5051, .active = true };
+					    .hostname = "agent-7.example.com",
+					    .port = 5051,
+					    .pid = "slave(1)@10.0.0.7:5051",
+					    .active = true };
+	struct roger_mesos_agent_info v6 = {
+		.id = "S2", .hostname = "::1", .port = 5051, .active = true
+	};
 	static const struct {
 		const char *master, *want;
 	} cases[] = {
@@ -319,15 +324,14 @@ START_TEST(test_mesos_agent_urls)
 	char *url = NULL;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		ck_assert_int_eq(roger_mesos_agent_url(&url, &a,
-						       cases[i].master, NULL),
-				 0);
+		ck_assert_int_eq(
+			roger_mesos_agent_url(&url, &a, cases[i].master, NULL),
+			0);
 		ck_assert_msg(!strcmp(url, cases[i].want), "%s: %s",
 			      cases[i].master, url);
 		free(url);
 	}
-	ck_assert_int_eq(roger_mesos_agent_url(&url, &v6, "http://m", NULL),
-			 0);
+	ck_assert_int_eq(roger_mesos_agent_url(&url, &v6, "http://m", NULL), 0);
 	ck_assert_str_eq(url, "http://[::1]:5051");
 	free(url);
 }
@@ -351,8 +355,7 @@ START_TEST(test_mesos_master_completed)
 		"done", "state", "TASK_FAILED", "slave_id", "S0", "statuses",
 		"state", "TASK_RUNNING", "timestamp", 10.0, "state",
 		"TASK_FAILED", "timestamp", 20.5, "id", "live", "state",
-		"TASK_KILLED",
-		"completed_frameworks", "id", "F0", "tasks",
+		"TASK_KILLED", "completed_frameworks", "id", "F0", "tasks",
 		"completed_tasks", "id", "old", "state", "TASK_FINISHED",
 		"orphan_tasks", "id", "orphan", "framework_id", "F9");
 	struct roger_mesos_master *m = master_from(doc);
@@ -392,13 +395,13 @@ START_TEST(test_mesos_master_errors)
 			 ROGER_EHTTP);
 	ck_assert_int_eq(roger_mesos_master_parse(&m, "{\"x\":1}", 7, &err),
 			 ROGER_EHTTP);
-	ck_assert_str_eq(err.msg,
-			 "unexpected JSON in the master state: no \"slaves\" or \"frameworks\"");
+	ck_assert_str_eq(
+		err.msg,
+		"unexpected JSON in the master state: no \"slaves\" or \"frameworks\"");
 	ck_assert_ptr_null(m);
 	/* An empty cluster is a state. */
-	ck_assert_int_eq(roger_mesos_master_parse(&m, "{\"slaves\":[]}", 13,
-						  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_mesos_master_parse(&m, "{\"slaves\":[]}", 13, &err), 0);
 	ck_assert_uint_eq(m->n_tasks, 0);
 	roger_mesos_master_free(m);
 	roger_mesos_master_free(NULL);
@@ -411,28 +414,41 @@ START_TEST(test_mesos_task_of_app)
 		const char *task, *app;
 		bool want;
 	} cases[] = {
-		{ "web_hello.01da9a15-1111-2222-3333-444455556666", "/web/hello", true },
-		{ "web_hello.marathon-01da9a15-1111-2222-3333-444455556666", "/web/hello", true },
-		{ "web_hello.instance-01da9a15-1111-2222-3333-444455556666._app.3", "/web/hello", true },
-		{ "web_hello.instance-01da9a15-1111-2222-3333-444455556666.nginx", "/web/hello", true },
-		{ "hello.01da9a15-1111-2222-3333-444455556666", "/hello", true },
+		{ "web_hello.01da9a15-1111-2222-3333-444455556666",
+		  "/web/hello", true },
+		{ "web_hello.marathon-01da9a15-1111-2222-3333-444455556666",
+		  "/web/hello", true },
+		{ "web_hello.instance-01da9a15-1111-2222-3333-444455556666._app.3",
+		  "/web/hello", true },
+		{ "web_hello.instance-01da9a15-1111-2222-3333-444455556666.nginx",
+		  "/web/hello", true },
+		{ "hello.01da9a15-1111-2222-3333-444455556666", "/hello",
+		  true },
 		{ TASK, "/test-app", true },
 		/* Another app whose id starts the same. */
-		{ "web_hello.x.01da9a15-1111-2222-3333-444455556666", "/web/hello", false },
-		{ "web_hello-2.01da9a15-1111-2222-3333-444455556666", "/web/hello", false },
-		{ "web_hello.01da9a15-1111-2222-3333-444455556666", "/web/hell", false },
-		{ "web_hello.01da9a15-1111-2222-3333-44445555666", "/web/hello", false },
-		{ "web_hello.01da9a15-1111-2222-3333-444455556666x", "/web/hello", false },
-		{ "web_hello.instance-zzda9a15-1111-2222-3333-444455556666._app.1", "/web/hello", false },
-		{ "chronos.8810d396-2c09-11e5-af1a-080027d3e806", "/web/hello", false },
-		{ "web_hello.01da9a15-1111-2222-3333-444455556666", "web/hello", false },
+		{ "web_hello.x.01da9a15-1111-2222-3333-444455556666",
+		  "/web/hello", false },
+		{ "web_hello-2.01da9a15-1111-2222-3333-444455556666",
+		  "/web/hello", false },
+		{ "web_hello.01da9a15-1111-2222-3333-444455556666", "/web/hell",
+		  false },
+		{ "web_hello.01da9a15-1111-2222-3333-44445555666", "/web/hello",
+		  false },
+		{ "web_hello.01da9a15-1111-2222-3333-444455556666x",
+		  "/web/hello", false },
+		{ "web_hello.instance-zzda9a15-1111-2222-3333-444455556666._app.1",
+		  "/web/hello", false },
+		{ "chronos.8810d396-2c09-11e5-af1a-080027d3e806", "/web/hello",
+		  false },
+		{ "web_hello.01da9a15-1111-2222-3333-444455556666", "web/hello",
+		  false },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
-		ck_assert_msg(roger_mesos_task_of_app(cases[i].task,
-						      cases[i].app) ==
-				      cases[i].want,
-			      "%s of %s", cases[i].task, cases[i].app);
+		ck_assert_msg(
+			roger_mesos_task_of_app(cases[i].task, cases[i].app) ==
+				cases[i].want,
+			"%s of %s", cases[i].task, cases[i].app);
 	ck_assert(!roger_mesos_task_of_app(NULL, "/a"));
 }
 END_TEST
@@ -450,18 +466,17 @@ START_TEST(test_mesos_agent_fixture)
 	ck_assert_str_eq(a->hostname, "dcos-01");
 	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, NULL, TASK, &err),
 			 0);
-	ck_assert_str_eq(dir,
-			 "/var/lib/mesos/slaves/" AGENT "/frameworks/" FRAMEWORK "/executors/" TASK "/runs/b8a3b7c2-6a1e-4b5c-9c8e-2d0f5e3a1c11");
+	ck_assert_str_eq(dir, "/var/lib/mesos/slaves/" AGENT
+			      "/frameworks/" FRAMEWORK "/executors/" TASK
+			      "/runs/b8a3b7c2-6a1e-4b5c-9c8e-2d0f5e3a1c11");
 	free(dir);
-	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, FRAMEWORK, TASK,
-						   &err),
-			 0);
+	ck_assert_int_eq(
+		roger_mesos_agent_sandbox(&dir, a, FRAMEWORK, TASK, &err), 0);
 	free(dir);
-	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, "other", TASK,
-						   &err),
-			 ROGER_ENOTFOUND);
-	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, NULL, "nope",
-						   &err),
+	ck_assert_int_eq(
+		roger_mesos_agent_sandbox(&dir, a, "other", TASK, &err),
+		ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, NULL, "nope", &err),
 			 ROGER_ENOTFOUND);
 	ck_assert_str_eq(err.msg,
 			 "agent '" AGENT "' does not know task 'nope'");
@@ -507,11 +522,12 @@ START_TEST(test_mesos_agent_places)
 		ck_assert_str_eq(dir, cases[i].want);
 		free(dir);
 	}
-	ck_assert_int_eq(roger_mesos_agent_sandbox(&dir, a, NULL, "no-dir",
-						   &err),
-			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg,
-			 "agent 'S0' has no sandbox directory for task 'no-dir' yet");
+	ck_assert_int_eq(
+		roger_mesos_agent_sandbox(&dir, a, NULL, "no-dir", &err),
+		ROGER_ENOTFOUND);
+	ck_assert_str_eq(
+		err.msg,
+		"agent 'S0' has no sandbox directory for task 'no-dir' yet");
 	roger_mesos_agent_state_free(a);
 	json_decref(doc);
 	ck_assert_int_eq(roger_mesos_agent_parse(&a, "{}", 2, &err),
@@ -522,8 +538,8 @@ END_TEST
 
 /* ---- the files API ------------------------------------------------------- */
 
-static int parse_read(struct roger_buf *data, int64_t *offset,
-		      const char *body, size_t len)
+static int parse_read(struct roger_buf *data, int64_t *offset, const char *body,
+		      size_t len)
 {
 	roger_buf_reset(data);
 	*offset = -42;
@@ -536,13 +552,21 @@ START_TEST(test_mesos_read_fixtures)
 	struct roger_err err = ROGER_ERR_INIT;
 	int64_t offset;
 
-	ck_assert_int_eq(roger_fs_read_file(&body, fixture_path("mesos-files-read.json"), &err), 0);
+	ck_assert_int_eq(
+		roger_fs_read_file(&body, fixture_path("mesos-files-read.json"),
+				   &err),
+		0);
 	ck_assert_int_eq(parse_read(&data, &offset, body.buf, body.len), 0);
 	ck_assert_int_eq(offset, 0);
-	ck_assert_str_eq(data.buf,
-			 "Registered executor on mesos-slave.novalocal\nStarting task bcebedef-6e37-450d-99ca-84206a5385de\nForked command at 13319\nsh -c 'echo hello world'\nhello world\n");
+	ck_assert_str_eq(
+		data.buf,
+		"Registered executor on mesos-slave.novalocal\nStarting task bcebedef-6e37-450d-99ca-84206a5385de\nForked command at 13319\nsh -c 'echo hello world'\nhello world\n");
 	roger_buf_reset(&body);
-	ck_assert_int_eq(roger_fs_read_file(&body, fixture_path("mesos-files-read-size.json"), &err), 0);
+	ck_assert_int_eq(
+		roger_fs_read_file(&body,
+				   fixture_path("mesos-files-read-size.json"),
+				   &err),
+		0);
 	ck_assert_int_eq(parse_read(&data, &offset, body.buf, body.len), 0);
 	ck_assert_int_eq(offset, 353857);
 	ck_assert_uint_eq(data.len, 0);
@@ -564,8 +588,7 @@ START_TEST(test_mesos_read_bytes)
 				   "\" \xc3\xa9\0\xf0\x9f\x98\x80\xef\xbf\xbdx"
 				   "\xe2\x82";
 
-	ck_assert_int_eq(parse_read(&data, &offset, body, sizeof(body) - 1),
-			 0);
+	ck_assert_int_eq(parse_read(&data, &offset, body, sizeof(body) - 1), 0);
 	ck_assert_int_eq(offset, 65536);
 	ck_assert_uint_eq(data.len, sizeof(want) - 1);
 	ck_assert_mem_eq(data.buf, want, sizeof(want) - 1);
@@ -582,17 +605,24 @@ START_TEST(test_mesos_read_shapes)
 		" { \"x\" : {\"a\": [1, \"]}\", {}]}, \"data\" : \"no\","
 		" \"y\": true, \"offset\":12,\"data\":\"yes\", \"z\": null } ";
 	static const char *const bad[] = {
-		"", "null", "[]", "{", "{\"data\": \"x\"}", "{\"offset\": 1",
-		"{\"data\": \"abc, \"offset\": 1}", "{\"offset\": x}",
-		"{\"offset\": 1} trailing", "{\"data\": \"\\q\", \"offset\": 1}",
-		"{\"data\": \"\\u12\", \"offset\": 1}", "{\"offset\": 1,}",
-		"{\"offset\": -2}", "{\"x\": [1, 2}, \"offset\": 1}",
+		"",
+		"null",
+		"[]",
+		"{",
+		"{\"data\": \"x\"}",
+		"{\"offset\": 1",
+		"{\"data\": \"abc, \"offset\": 1}",
+		"{\"offset\": x}",
+		"{\"offset\": 1} trailing",
+		"{\"data\": \"\\q\", \"offset\": 1}",
+		"{\"data\": \"\\u12\", \"offset\": 1}",
+		"{\"offset\": 1,}",
+		"{\"offset\": -2}",
+		"{\"x\": [1, 2}, \"offset\": 1}",
 	};
 
 	/* Other members of any kind are skipped; the last "data" wins. */
-	ck_assert_int_eq(parse_read(&data, &offset,
-				    mixed, strlen(mixed)),
-			 0);
+	ck_assert_int_eq(parse_read(&data, &offset, mixed, strlen(mixed)), 0);
 	ck_assert_str_eq(data.buf, "yes");
 	ck_assert_int_eq(offset, 12);
 	ck_assert_int_eq(parse_read(&data, &offset, "{\"offset\": 3.0E2}", 17),
@@ -601,17 +631,17 @@ START_TEST(test_mesos_read_shapes)
 	ck_assert_uint_eq(data.len, 0);
 	/* What was in the buffer stays, and the data is appended. */
 	roger_buf_adds(&data, "old");
-	ck_assert_int_eq(roger_mesos_read_parse(&data, &offset,
-						"{\"data\":\"new\",\"offset\":1}",
-						25, NULL),
+	ck_assert_int_eq(roger_mesos_read_parse(
+				 &data, &offset,
+				 "{\"data\":\"new\",\"offset\":1}", 25, NULL),
 			 0);
 	ck_assert_str_eq(data.buf, "oldnew");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		roger_buf_reset(&data);
 		roger_buf_adds(&data, "keep");
 		ck_assert_msg(roger_mesos_read_parse(&data, &offset, bad[i],
-						     strlen(bad[i]), &err) ==
-				      ROGER_EHTTP,
+						     strlen(bad[i]),
+						     &err) == ROGER_EHTTP,
 			      "accepted: %s", bad[i]);
 		ck_assert_str_eq(data.buf, "keep");
 		assert_one_line(err.msg);
@@ -628,13 +658,15 @@ START_TEST(test_mesos_read_url)
 					      "/var/lib/mesos/x y/stdout", -1,
 					      0),
 			 0);
-	ck_assert_str_eq(b.buf,
-			 "http://a:5051/files/read?path=%2Fvar%2Flib%2Fmesos%2Fx%20y%2Fstdout&offset=-1&length=0");
+	ck_assert_str_eq(
+		b.buf,
+		"http://a:5051/files/read?path=%2Fvar%2Flib%2Fmesos%2Fx%20y%2Fstdout&offset=-1&length=0");
 	roger_buf_reset(&b);
-	ck_assert_int_eq(roger_mesos_read_url(&b, "http://a", "/f",
-					      5000000000LL, -1),
-			 0);
-	ck_assert_str_eq(b.buf, "http://a/files/read?path=%2Ff&offset=5000000000");
+	ck_assert_int_eq(
+		roger_mesos_read_url(&b, "http://a", "/f", 5000000000LL, -1),
+		0);
+	ck_assert_str_eq(b.buf,
+			 "http://a/files/read?path=%2Ff&offset=5000000000");
 	roger_buf_release(&b);
 }
 END_TEST
@@ -647,10 +679,9 @@ static json_t *master_doc(const char *task, int agent_port)
 	json_t *doc = fixture_json("mesos-master-state.json");
 	json_t *slave = json_array_get(json_object_get(doc, "slaves"), 0);
 	json_t *t = json_array_get(
-		json_object_get(json_array_get(json_object_get(doc,
-							       "frameworks"),
-					       0),
-				"tasks"),
+		json_object_get(
+			json_array_get(json_object_get(doc, "frameworks"), 0),
+			"tasks"),
 		0);
 
 	json_object_set_new(slave, "hostname", json_string("127.0.0.1"));
@@ -666,10 +697,9 @@ static json_t *agent_doc(const char *task, const char *dir)
 {
 	json_t *doc = fixture_json("mesos-agent-state.json");
 	json_t *ex = json_array_get(
-		json_object_get(json_array_get(json_object_get(doc,
-							       "frameworks"),
-					       0),
-				"executors"),
+		json_object_get(
+			json_array_get(json_object_get(doc, "frameworks"), 0),
+			"executors"),
 		0);
 
 	json_object_set_new(ex, "id", json_string(task));
@@ -748,13 +778,21 @@ START_TEST(test_mesos_locate)
 	 * agent Marathon named serves when the master lacks the task. */
 	ck_assert_int_eq(roger_mesos_locate(&box, m, NULL, other, AGENT, &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg, "agent '" AGENT "' does not know task '" "web.instance-01da9a15-1111-2222-3333-444455556666._app.1" "'");
+	ck_assert_str_eq(
+		err.msg,
+		"agent '" AGENT "' does not know task '"
+		"web.instance-01da9a15-1111-2222-3333-444455556666._app.1"
+		"'");
 	ck_assert_uint_eq(faultd_count(&f, "GET", "/master/state"), 1);
 	ck_assert_uint_eq(faultd_count(&f, "GET", "/slave(1)/state"), 2);
 	/* Without that hint the master's state is fetched again. */
 	ck_assert_int_eq(roger_mesos_locate(&box, m, NULL, other, NULL, &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg, "the Mesos master does not know task '" "web.instance-01da9a15-1111-2222-3333-444455556666._app.1" "'");
+	ck_assert_str_eq(
+		err.msg,
+		"the Mesos master does not know task '"
+		"web.instance-01da9a15-1111-2222-3333-444455556666._app.1"
+		"'");
 	ck_assert_uint_eq(faultd_count(&f, "GET", "/master/state"), 2);
 	ck_assert_int_eq(roger_mesos_locate(&box, m, NULL, other, "S9", &err),
 			 ROGER_ENOTFOUND);
@@ -794,29 +832,34 @@ START_TEST(test_mesos_files_errors)
 	struct roger_buf data = ROGER_BUF_INIT;
 	int64_t size = -5;
 
-	faultd_start(&f, "[{'match': 'GET /files/read?path=%2Fgone*', 'status': 404, 'body': '', 'times': 0},"
-			 " {'match': 'GET /files/read?path=%2Fsecret*', 'status': 403, 'body': 'forbidden', 'times': 0},"
-			 " {'match': 'GET /files/read?path=%2Fbroken*', 'body': '<html>', 'times': 0},"
-			 " {'match': 'GET /files/read?path=%2Fok&offset=-1*', 'json': {'data': '', 'offset': 7}}]");
+	faultd_start(
+		&f,
+		"[{'match': 'GET /files/read?path=%2Fgone*', 'status': 404, 'body': '', 'times': 0},"
+		" {'match': 'GET /files/read?path=%2Fsecret*', 'status': 403, 'body': 'forbidden', 'times': 0},"
+		" {'match': 'GET /files/read?path=%2Fbroken*', 'body': '<html>', 'times': 0},"
+		" {'match': 'GET /files/read?path=%2Fok&offset=-1*', 'json': {'data': '', 'offset': 7}}]");
 	m = client(f.url);
 	ck_assert_int_eq(roger_mesos_file_size(&size, m, f.url, "/ok", &err),
 			 0);
 	ck_assert_int_eq(size, 7);
-	ck_assert_int_eq(roger_mesos_file_size(&size, m, f.url, "/gone/stdout",
-					       &err),
-			 ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_mesos_file_size(&size, m, f.url, "/gone/stdout", &err),
+		ROGER_ENOTFOUND);
 	ck_assert_int_eq(size, 7);
-	ck_assert_msg(strstr(err.msg, "file '/gone/stdout' not found on agent 'http://127.0.0.1:"),
-		      "%s", err.msg);
-	ck_assert_int_eq(roger_mesos_file_read(&data, m, f.url, "/secret", 0,
-					       -1, &err),
-			 ROGER_EAUTH);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "file '/gone/stdout' not found on agent 'http://127.0.0.1:"),
+		"%s", err.msg);
+	ck_assert_int_eq(
+		roger_mesos_file_read(&data, m, f.url, "/secret", 0, -1, &err),
+		ROGER_EAUTH);
 	assert_one_line(err.msg);
-	ck_assert_int_eq(roger_mesos_file_read(&data, m, f.url, "/broken", 0,
-					       -1, &err),
-			 ROGER_EHTTP);
-	ck_assert_msg(strstr(err.msg, "invalid JSON in a file read (from 'http://"),
-		      "%s", err.msg);
+	ck_assert_int_eq(
+		roger_mesos_file_read(&data, m, f.url, "/broken", 0, -1, &err),
+		ROGER_EHTTP);
+	ck_assert_msg(
+		strstr(err.msg, "invalid JSON in a file read (from 'http://"),
+		"%s", err.msg);
 	ck_assert_uint_eq(data.len, 0);
 	roger_buf_release(&data);
 	roger_mesos_free(m);
@@ -840,18 +883,18 @@ START_TEST(test_mesos_read_loop)
 		roger_buf_adds(&big, "0123456\\n");
 	roger_buf_adds(&big, "\"}");
 	snprintf(file1, sizeof(file1), "%s/chunk1", faultd_tmp_dir());
-	ck_assert_int_eq(roger_fs_write_atomic(file1, big.buf, big.len, 0644,
-					       NULL),
-			 0);
+	ck_assert_int_eq(
+		roger_fs_write_atomic(file1, big.buf, big.len, 0644, NULL), 0);
 	snprintf(file2, sizeof(file2), "%s/chunk2", faultd_tmp_dir());
-	ck_assert_int_eq(roger_fs_write_atomic(file2, tail, strlen(tail), 0644,
-					       NULL),
-			 0);
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /files/read?path=%%2Ff&offset=0&*', 'body_file': '%s'},"
-		 " {'match': 'GET /files/read?path=%%2Ff&offset=65536&*', 'body_file': '%s'},"
-		 " {'match': 'GET /files/read?path=%%2Ff&offset=65540&*', 'json': {'data': '', 'offset': 65540}}]",
-		 file1, file2);
+	ck_assert_int_eq(
+		roger_fs_write_atomic(file2, tail, strlen(tail), 0644, NULL),
+		0);
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /files/read?path=%%2Ff&offset=0&*', 'body_file': '%s'},"
+		" {'match': 'GET /files/read?path=%%2Ff&offset=65536&*', 'body_file': '%s'},"
+		" {'match': 'GET /files/read?path=%%2Ff&offset=65540&*', 'json': {'data': '', 'offset': 65540}}]",
+		file1, file2);
 	faultd_start(&f, script);
 	m = client(f.url);
 	ck_assert_msg(roger_mesos_file_read_range(&data, m, f.url, "/f", 0,

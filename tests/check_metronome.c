@@ -33,11 +33,13 @@ static struct roger_buf fixture(const char *name)
 
 START_TEST(test_metronome_ids)
 {
-	static const char *const good[] = { "prod.example.app", "a-a.a-a", "a",
-					    "0", "web.hello.report", "a1-b2-c3" };
-	static const char *const bad[] = { "a-", ".a", "a.", "/x", "A", "a--b",
-					   "", "a..b", "-a", "a_b", "web/hello",
-					   "a.-b" };
+	static const char *const good[] = {
+		"prod.example.app", "a-a.a-a", "a", "0",
+		"web.hello.report", "a1-b2-c3"
+	};
+	static const char *const bad[] = { "a-", ".a",   "a.",        "/x",
+					   "A",  "a--b", "",          "a..b",
+					   "-a", "a_b",  "web/hello", "a.-b" };
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
@@ -50,11 +52,16 @@ START_TEST(test_metronome_ids)
 		ck_assert_ptr_nonnull(strstr(err.msg, "job id"));
 	}
 	ck_assert_int_eq(roger_metronome_schedule_id_check("ab", NULL), 0);
-	ck_assert_int_eq(roger_metronome_schedule_id_check("every-minute", NULL), 0);
-	ck_assert_int_eq(roger_metronome_schedule_id_check("a", NULL), ROGER_EINVALID);
-	ck_assert_int_eq(roger_metronome_schedule_id_check("-ab", NULL), ROGER_EINVALID);
-	ck_assert_int_eq(roger_metronome_schedule_id_check("ab-", NULL), ROGER_EINVALID);
-	ck_assert_int_eq(roger_metronome_schedule_id_check("a.b", NULL), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_metronome_schedule_id_check("every-minute", NULL), 0);
+	ck_assert_int_eq(roger_metronome_schedule_id_check("a", NULL),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_metronome_schedule_id_check("-ab", NULL),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_metronome_schedule_id_check("ab-", NULL),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_metronome_schedule_id_check("a.b", NULL),
+			 ROGER_EINVALID);
 }
 END_TEST
 
@@ -63,11 +70,14 @@ START_TEST(test_metronome_times)
 	int64_t t = 0;
 	char s[32];
 
-	ck_assert(roger_metronome_time_parse(&t, "2016-07-15T13:02:59.735+0000"));
+	ck_assert(
+		roger_metronome_time_parse(&t, "2016-07-15T13:02:59.735+0000"));
 	ck_assert_int_eq(t, 1468587779735LL);
-	ck_assert(roger_metronome_time_parse(&t, "2016-07-15T15:02:59.735+0200"));
+	ck_assert(
+		roger_metronome_time_parse(&t, "2016-07-15T15:02:59.735+0200"));
 	ck_assert_int_eq(t, 1468587779735LL);
-	ck_assert(roger_metronome_time_parse(&t, "2016-07-15T08:02:59.735-05:00"));
+	ck_assert(roger_metronome_time_parse(&t,
+					     "2016-07-15T08:02:59.735-05:00"));
 	ck_assert_int_eq(t, 1468587779735LL);
 	ck_assert(roger_metronome_time_parse(&t, "2016-07-15T13:02:59Z"));
 	ck_assert_int_eq(t, 1468587779000LL);
@@ -75,7 +85,8 @@ START_TEST(test_metronome_times)
 	ck_assert_str_eq(s, "2016-07-15T13:02:59.735+0000");
 	t = 7;
 	ck_assert(!roger_metronome_time_parse(&t, "2016-07-15T13:02:59.735"));
-	ck_assert(!roger_metronome_time_parse(&t, "2016-07-15T13:02:59.735+000"));
+	ck_assert(
+		!roger_metronome_time_parse(&t, "2016-07-15T13:02:59.735+000"));
 	ck_assert(!roger_metronome_time_parse(&t, "2016-07-15 13:02:59Z"));
 	ck_assert(!roger_metronome_time_parse(&t, "2016-13-15T13:02:59Z"));
 	ck_assert(!roger_metronome_time_parse(&t, NULL));
@@ -90,15 +101,19 @@ START_TEST(test_metronome_requests)
 	struct roger_http_req h;
 	json_t *job = json_pack("{s:s,s:{s:s}}", "id", "web.hello.report",
 				"run", "cmd", "true");
-	json_t *sched = json_pack("{s:s,s:s}", "id", "default", "cron",
-				  "* * * * *");
+	json_t *sched =
+		json_pack("{s:s,s:s}", "id", "default", "cron", "* * * * *");
 
-	ck_assert_int_eq(roger_metronome_req_get_job(&r, "web.hello.report",
-						     ROGER_METRONOME_EMBED_ACTIVE_RUNS |
-							     ROGER_METRONOME_EMBED_HISTORY,
-						     &err), 0);
+	ck_assert_int_eq(roger_metronome_req_get_job(
+				 &r, "web.hello.report",
+				 ROGER_METRONOME_EMBED_ACTIVE_RUNS |
+					 ROGER_METRONOME_EMBED_HISTORY,
+				 &err),
+			 0);
 	ck_assert_str_eq(r.method, "GET");
-	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report?embed=activeRuns&embed=history");
+	ck_assert_str_eq(
+		r.path,
+		"/v1/jobs/web.hello.report?embed=activeRuns&embed=history");
 	roger_metronome_req_release(&r);
 
 	ck_assert_int_eq(roger_metronome_req_list_jobs(&r, 0, &err), 0);
@@ -108,41 +123,62 @@ START_TEST(test_metronome_requests)
 	ck_assert_int_eq(roger_metronome_req_create_job(&r, job, &err), 0);
 	ck_assert_str_eq(r.method, "POST");
 	ck_assert_str_eq(r.path, "/v1/jobs");
-	ck_assert_str_eq(r.body, "{\"id\":\"web.hello.report\",\"run\":{\"cmd\":\"true\"}}");
+	ck_assert_str_eq(
+		r.body,
+		"{\"id\":\"web.hello.report\",\"run\":{\"cmd\":\"true\"}}");
 	roger_metronome_req_http(&r, &h);
 	ck_assert_str_eq(h.content_type, "application/json");
 	ck_assert_uint_eq(h.body_len, strlen(r.body));
 	roger_metronome_req_release(&r);
 
-	ck_assert_int_eq(roger_metronome_req_delete_job(&r, "web.hello.report", true, &err), 0);
+	ck_assert_int_eq(roger_metronome_req_delete_job(&r, "web.hello.report",
+							true, &err),
+			 0);
 	ck_assert_str_eq(r.method, "DELETE");
-	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report?stopCurrentJobRuns=true");
+	ck_assert_str_eq(r.path,
+			 "/v1/jobs/web.hello.report?stopCurrentJobRuns=true");
 	roger_metronome_req_release(&r);
 
-	ck_assert_int_eq(roger_metronome_req_put_schedule(&r, "web.hello.report", "default", sched, &err), 0);
+	ck_assert_int_eq(
+		roger_metronome_req_put_schedule(&r, "web.hello.report",
+						 "default", sched, &err),
+		0);
 	ck_assert_str_eq(r.method, "PUT");
 	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report/schedules/default");
 	roger_metronome_req_release(&r);
 
-	ck_assert_int_eq(roger_metronome_req_create_schedule(&r, "web.hello.report", sched, &err), 0);
+	ck_assert_int_eq(roger_metronome_req_create_schedule(
+				 &r, "web.hello.report", sched, &err),
+			 0);
 	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report/schedules");
 	roger_metronome_req_release(&r);
 
-	ck_assert_int_eq(roger_metronome_req_start_run(&r, "web.hello.report", &err), 0);
+	ck_assert_int_eq(
+		roger_metronome_req_start_run(&r, "web.hello.report", &err), 0);
 	ck_assert_str_eq(r.method, "POST");
 	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report/runs");
 	ck_assert_int_eq(r.idempotent, ROGER_HTTP_IDEMPOTENT_NO);
 	ck_assert_ptr_null(r.body);
 	roger_metronome_req_release(&r);
 
-	ck_assert_int_eq(roger_metronome_req_stop_run(&r, "web.hello.report", "20190611082632T0w4y", &err), 0);
-	ck_assert_str_eq(r.path, "/v1/jobs/web.hello.report/runs/20190611082632T0w4y/actions/stop");
+	ck_assert_int_eq(roger_metronome_req_stop_run(&r, "web.hello.report",
+						      "20190611082632T0w4y",
+						      &err),
+			 0);
+	ck_assert_str_eq(
+		r.path,
+		"/v1/jobs/web.hello.report/runs/20190611082632T0w4y/actions/stop");
 	roger_metronome_req_release(&r);
 
 	/* ids are checked before anything is built */
-	ck_assert_int_eq(roger_metronome_req_get_job(&r, "web/hello", 0, &err), ROGER_EINVALID);
-	ck_assert_int_eq(roger_metronome_req_get_run(&r, "web.hello", "../x", &err), ROGER_EINVALID);
-	ck_assert_int_eq(roger_metronome_req_put_schedule(&r, "web.hello", "x", sched, &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_metronome_req_get_job(&r, "web/hello", 0, &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_metronome_req_get_run(&r, "web.hello", "../x", &err),
+		ROGER_EINVALID);
+	ck_assert_int_eq(roger_metronome_req_put_schedule(&r, "web.hello", "x",
+							  sched, &err),
+			 ROGER_EINVALID);
 	json_decref(job);
 	json_decref(sched);
 }
@@ -155,7 +191,8 @@ START_TEST(test_metronome_job_history)
 	const struct roger_metronome_finished *f;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_metronome_job_parse(&job, b.buf, b.len, &err), 0);
+	ck_assert_int_eq(roger_metronome_job_parse(&job, b.buf, b.len, &err),
+			 0);
 	ck_assert_str_eq(job->id, "test");
 	ck_assert_str_eq(job->cmd, "sleep 1");
 	ck_assert_uint_eq(job->n_active_runs, 0);
@@ -163,14 +200,18 @@ START_TEST(test_metronome_job_history)
 	ck_assert(job->history.present);
 	ck_assert_int_eq(job->history.success_count, 1);
 	ck_assert_int_eq(job->history.failure_count, 2);
-	ck_assert_str_eq(job->history.last_success_at, "2019-06-11T08:28:17.722+0000");
+	ck_assert_str_eq(job->history.last_success_at,
+			 "2019-06-11T08:28:17.722+0000");
 	ck_assert_uint_eq(job->history.n_runs, 1);
 	f = roger_metronome_job_finished(job, "20190611082632T0w4y");
 	ck_assert_ptr_nonnull(f);
 	ck_assert(f->success);
 	ck_assert_uint_eq(f->n_tasks, 1);
-	ck_assert_str_eq(f->tasks[0], "test_20190611082632T0w4y.dc3c80e6-8c22-11e9-89ca-f6185111971b");
-	ck_assert_ptr_null(roger_metronome_job_finished(job, "20190611082632Xxxxx"));
+	ck_assert_str_eq(
+		f->tasks[0],
+		"test_20190611082632T0w4y.dc3c80e6-8c22-11e9-89ca-f6185111971b");
+	ck_assert_ptr_null(
+		roger_metronome_job_finished(job, "20190611082632Xxxxx"));
 	roger_metronome_job_free(job);
 	roger_buf_release(&b);
 }
@@ -183,7 +224,8 @@ START_TEST(test_metronome_run)
 	struct roger_err err = ROGER_ERR_INIT;
 	int64_t t;
 
-	ck_assert_int_eq(roger_metronome_run_parse(&run, b.buf, b.len, &err), 0);
+	ck_assert_int_eq(roger_metronome_run_parse(&run, b.buf, b.len, &err),
+			 0);
 	ck_assert_str_eq(run->id, "20190611082632T0w4y");
 	ck_assert_str_eq(run->job_id, "test");
 	ck_assert_str_eq(run->status, "ACTIVE");
@@ -213,14 +255,19 @@ START_TEST(test_metronome_list)
 	struct roger_metronome_jobs *jobs = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_metronome_jobs_parse(&jobs, body, strlen(body), &err), 0);
+	ck_assert_int_eq(
+		roger_metronome_jobs_parse(&jobs, body, strlen(body), &err), 0);
 	ck_assert_uint_eq(jobs->n, 2);
-	ck_assert_str_eq(roger_metronome_job_label(jobs->items[0], "ROGER_APP"), "/web/a");
+	ck_assert_str_eq(roger_metronome_job_label(jobs->items[0], "ROGER_APP"),
+			 "/web/a");
 	ck_assert_uint_eq(jobs->items[0]->n_schedules, 1);
-	ck_assert_str_eq(jobs->items[0]->schedules[0].timezone, "Europe/Berlin");
-	ck_assert_str_eq(jobs->items[0]->schedules[0].concurrency_policy, "FORBID");
+	ck_assert_str_eq(jobs->items[0]->schedules[0].timezone,
+			 "Europe/Berlin");
+	ck_assert_str_eq(jobs->items[0]->schedules[0].concurrency_policy,
+			 "FORBID");
 	ck_assert(!jobs->items[0]->schedules[0].enabled);
-	ck_assert_int_eq(jobs->items[0]->schedules[0].starting_deadline_seconds, 60);
+	ck_assert_int_eq(jobs->items[0]->schedules[0].starting_deadline_seconds,
+			 60);
 	ck_assert_uint_eq(jobs->items[0]->n_active_runs, 0);
 	ck_assert(!jobs->items[0]->history.present);
 	ck_assert_uint_eq(jobs->items[1]->n_active_runs, 1);
@@ -228,9 +275,12 @@ START_TEST(test_metronome_list)
 	ck_assert_ptr_null(jobs->items[1]->active_runs[0].completed_at);
 	roger_metronome_jobs_free(jobs);
 
-	ck_assert_int_eq(roger_metronome_jobs_parse(&jobs, "{}", 2, &err), ROGER_EHTTP);
-	ck_assert_int_eq(roger_metronome_jobs_parse(&jobs, "[", 1, &err), ROGER_EHTTP);
-	ck_assert_int_eq(roger_metronome_run_parse(NULL, "{}", 2, &err), ROGER_EHTTP);
+	ck_assert_int_eq(roger_metronome_jobs_parse(&jobs, "{}", 2, &err),
+			 ROGER_EHTTP);
+	ck_assert_int_eq(roger_metronome_jobs_parse(&jobs, "[", 1, &err),
+			 ROGER_EHTTP);
+	ck_assert_int_eq(roger_metronome_run_parse(NULL, "{}", 2, &err),
+			 ROGER_EHTTP);
 }
 END_TEST
 
@@ -249,29 +299,46 @@ START_TEST(test_metronome_errors)
 	static const char details[] =
 		"{\"message\":\"Object is not valid\",\"details\":[{\"path\":\"/run/mem\",\"errors\":[\"16 is smaller than required minimum value of 32.\"]},"
 		"{\"path\":\"/run\",\"errors\":[\"Cmd, Docker or UCR image must be specified\"]}]}";
-	static const char run404[] = "{\"jobSpec\":\"web.hello.run\",\"id\":\"20240101000000abcde\",\"message\":\"Job Run not found\"}";
-	static const char conflict[] = "{\"message\":\"There are active job runs. Override with stopCurrentJobRuns=true\"}";
+	static const char run404[] =
+		"{\"jobSpec\":\"web.hello.run\",\"id\":\"20240101000000abcde\",\"message\":\"Job Run not found\"}";
+	static const char conflict[] =
+		"{\"message\":\"There are active job runs. Override with stopCurrentJobRuns=true\"}";
 	static const char server[] = "{\"requestPath\":\"/v1/jobs\"}";
 	static char prefix[] = "jobs.report";
 
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 404, b.buf, b.len, "u", NULL, NULL, NULL),
+	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 404, b.buf,
+							  b.len, "u", NULL,
+							  NULL, NULL),
 			 ROGER_ENOTFOUND);
 	ck_assert_str_eq(err.msg, "job 'notexistent' does not exist");
 	ck_assert_int_eq(err.http_status, 404);
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 404, run404, strlen(run404), "u", NULL, NULL, NULL),
+	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 404, run404,
+							  strlen(run404), "u",
+							  NULL, NULL, NULL),
 			 ROGER_ENOTFOUND);
-	ck_assert_ptr_nonnull(strstr(err.msg, "run '20240101000000abcde' of job 'web.hello.run'"));
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 422, details, strlen(details), "u", "roger.json",
-							  map_path, prefix),
+	ck_assert_ptr_nonnull(strstr(
+		err.msg, "run '20240101000000abcde' of job 'web.hello.run'"));
+	ck_assert_int_eq(roger_metronome_error_from_reply(
+				 &err, 422, details, strlen(details), "u",
+				 "roger.json", map_path, prefix),
 			 ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "roger.json: jobs.report.mem: 16 is smaller than required minimum value of 32.; "
-				  "roger.json: jobs.report (/run): Cmd, Docker or UCR image must be specified");
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 409, conflict, strlen(conflict), "http://m/v1/jobs/x", NULL, NULL, NULL),
+	ck_assert_str_eq(
+		err.msg,
+		"roger.json: jobs.report.mem: 16 is smaller than required minimum value of 32.; "
+		"roger.json: jobs.report (/run): Cmd, Docker or UCR image must be specified");
+	ck_assert_int_eq(roger_metronome_error_from_reply(
+				 &err, 409, conflict, strlen(conflict),
+				 "http://m/v1/jobs/x", NULL, NULL, NULL),
 			 ROGER_ECONFLICT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "There are active job runs"));
 	/* nothing useful: the caller maps the status */
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 500, server, strlen(server), "u", NULL, NULL, NULL), 0);
-	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 404, "<html>", 6, "u", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(roger_metronome_error_from_reply(&err, 500, server,
+							  strlen(server), "u",
+							  NULL, NULL, NULL),
+			 0);
+	ck_assert_int_eq(roger_metronome_error_from_reply(
+				 &err, 404, "<html>", 6, "u", NULL, NULL, NULL),
+			 0);
 	roger_buf_release(&b);
 }
 END_TEST

@@ -78,7 +78,8 @@ static void gunzip_all(struct roger_buf *out, const void *data, size_t len)
 		z.next_out = buf;
 		z.avail_out = sizeof(buf);
 		rc = inflate(&z, Z_NO_FLUSH);
-		ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
+		ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d",
+			      rc);
 		roger_buf_add(out, buf, sizeof(buf) - z.avail_out);
 		if (rc == Z_STREAM_END && z.avail_in > 0)
 			inflateReset(&z);
@@ -119,26 +120,33 @@ static size_t raw_names(char ***names, char ***targets, const void *data,
 			break;
 		if (type == 'x') {
 			for (size_t i = 0; i < size;) {
-				size_t rec = (size_t)strtoul(body + i, NULL, 10);
+				size_t rec =
+					(size_t)strtoul(body + i, NULL, 10);
 				const char *kv = memchr(body + i, ' ', rec);
 				const char *end = body + i + rec - 1; /* '\n' */
-				const char *eq = kv ? memchr(kv, '=', (size_t)(end - kv)) : NULL;
+				const char *eq =
+					kv ? memchr(kv, '=', (size_t)(end - kv))
+					   : NULL;
 
 				ck_assert(rec > 0 && eq);
 				if (!strncmp(kv + 1, "path=", 5))
-					path = strndup(eq + 1, (size_t)(end - eq - 1));
+					path = strndup(eq + 1,
+						       (size_t)(end - eq - 1));
 				else if (!strncmp(kv + 1, "linkpath=", 9))
-					link = strndup(eq + 1, (size_t)(end - eq - 1));
+					link = strndup(eq + 1,
+						       (size_t)(end - eq - 1));
 				i += rec;
 			}
 		} else if (type != 'g') {
 			struct roger_buf b = ROGER_BUF_INIT;
 
 			*names = realloc(*names, (n + 1) * sizeof(**names));
-			*targets = realloc(*targets, (n + 1) * sizeof(**targets));
+			*targets =
+				realloc(*targets, (n + 1) * sizeof(**targets));
 			if (!path) {
 				if (h[345])
-					roger_buf_addf(&b, "%.155s/", (const char *)h + 345);
+					roger_buf_addf(&b, "%.155s/",
+						       (const char *)h + 345);
 				roger_buf_addf(&b, "%.100s", (const char *)h);
 				path = roger_buf_detach(&b, NULL);
 			}
@@ -312,9 +320,10 @@ static struct listing git_archive(const char *dir, struct roger_buf *raw)
 	char *tmp = fx_tmpdir();
 	char *file = roger_path_join(tmp, "ref.tar");
 
-	ck_assert_int_eq(fx_sh("cd '%s' && git -c tar.umask=022 archive --format=tar HEAD >'%s'",
-			       dir, file),
-			 0);
+	ck_assert_int_eq(
+		fx_sh("cd '%s' && git -c tar.umask=022 archive --format=tar HEAD >'%s'",
+		      dir, file),
+		0);
 	ck_assert_int_eq(roger_fs_read_file(raw, file, NULL), 0);
 	fx_rmtree(tmp);
 	free(tmp);
@@ -358,7 +367,8 @@ static git_repository *make_rich(const char *dir, char *commit)
 	fx_write(r, "bin/run", "#!/bin/sh\necho run\n", 19, 0755);
 	fx_symlink(r, "current", "src/main.c");
 	fx_symlink(r, "dangling", "does/not/exist");
-	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/na\xc3\xafve file.txt", "unicode\n");
+	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/na\xc3\xafve file.txt",
+		  "unicode\n");
 	fx_writes(r, "with space/a b.txt", "spaces\n");
 	/* The same name decomposed (NFD): kept as it is, never normalized. */
 	fx_writes(r, "d\xc3\xa9j\xc3\xa0 vu/nai\xcc\x88ve file.txt", "nfd\n");
@@ -368,7 +378,12 @@ static git_repository *make_rich(const char *dir, char *commit)
 	fx_writes(r, "a-b/x", "x\n");
 	fx_writes(r, "a/b", "b\n");
 	fx_writes(r, "empty", "");
-	fx_writes(r, "long/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.txt", "long name\n");
+	fx_writes(
+		r,
+		"long/"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.txt",
+		"long name\n");
 	fx_commit(r, "rich", T0, commit);
 	return r;
 }
@@ -391,7 +406,8 @@ START_TEST(test_pack_matches_git_archive)
 	assert_same_tree(&got, &want);
 	ck_assert_uint_eq(st.files, 15);
 	ck_assert_str_eq(find(&got, "nfd-link")->target, "cafe\xcc\x81");
-	ck_assert_ptr_nonnull(find(&got, "d\xc3\xa9j\xc3\xa0 vu/nai\xcc\x88ve file.txt"));
+	ck_assert_ptr_nonnull(
+		find(&got, "d\xc3\xa9j\xc3\xa0 vu/nai\xcc\x88ve file.txt"));
 	ck_assert_uint_eq(st.size, out.len);
 	ck_assert_uint_eq(strlen(st.sha256), 64);
 	ck_assert_ptr_nonnull(find(&got, "bin/run"));
@@ -416,14 +432,16 @@ START_TEST(test_pack_attributes_match_git_archive)
 	struct listing got, want;
 	git_repository *r = fx_init(dir);
 
-	fx_writes(r, ".gitattributes", "*.log export-ignore\n/secret export-ignore\n");
+	fx_writes(r, ".gitattributes",
+		  "*.log export-ignore\n/secret export-ignore\n");
 	fx_writes(r, "secret/key", "k\n");
 	fx_writes(r, "top.log", "log\n");
 	fx_writes(r, "keep.txt", "keep\n");
 	fx_writes(r, "apps/web/index.js", "js\n");
 	fx_writes(r, "apps/web/debug.log", "log\n");
-	fx_writes(r, "apps/web/.gitattributes",
-		  "tests/ export-ignore\nkeep.log -export-ignore\n\"sp ace.txt\" export-ignore\ndocs/** export-ignore\n");
+	fx_writes(
+		r, "apps/web/.gitattributes",
+		"tests/ export-ignore\nkeep.log -export-ignore\n\"sp ace.txt\" export-ignore\ndocs/** export-ignore\n");
 	fx_writes(r, "apps/web/keep.log", "kept\n");
 	fx_writes(r, "apps/web/sp ace.txt", "gone\n");
 	fx_writes(r, "apps/web/tests/t.js", "t\n");
@@ -524,9 +542,10 @@ START_TEST(test_pack_reproducible_across_clones)
 	git_repository *r = make_rich(dir, NULL);
 
 	/* git itself clones (libgit2's checkout leaks under LSan). */
-	ck_assert_int_eq(fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'",
-			       dir, c1, dir, c2),
-			 0);
+	ck_assert_int_eq(
+		fx_sh("git clone -q '%s' '%s' && git clone -q '%s' '%s'", dir,
+		      c1, dir, c2),
+		0);
 	/* Different thread counts and file times must not matter. */
 	ck_assert_int_eq(fx_sh("touch -d '2001-01-01' '%s/README.md'", c2), 0);
 	pack_mem(&a, &sa, c1, NULL, "", NULL, 1);
@@ -552,8 +571,8 @@ START_TEST(test_pack_exclude_patterns)
 	struct roger_pack_stats st;
 	struct listing got;
 	git_repository *r = fx_init(dir);
-	const char *const exclude[] = { "*.md", "test/", "/docs", "!KEEP.md",
-					"src/**/fixtures", NULL };
+	const char *const exclude[] = { "*.md",     "test/",           "/docs",
+					"!KEEP.md", "src/**/fixtures", NULL };
 
 	fx_writes(r, "README.md", "r\n");
 	fx_writes(r, "KEEP.md", "k\n");
@@ -691,8 +710,9 @@ START_TEST(test_pack_lfs_pointer_reported)
 	struct roger_pack_stats st;
 	git_repository *r = fx_init(dir);
 
-	fx_writes(r, "model.bin",
-		  "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n");
+	fx_writes(
+		r, "model.bin",
+		"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n");
 	fx_writes(r, "plain.txt", "version 2\n");
 	fx_commit(r, "lfs", T0, NULL);
 	pack_mem(&out, &st, dir, NULL, "", NULL, 0);
@@ -729,12 +749,14 @@ START_TEST(test_pack_errors)
 	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, to_buf,
 					   &out, &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_msg(strstr(err.msg, "'missing' does not exist"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "'missing' does not exist"), "%s",
+		      err.msg);
 	roger_repo_free(repo);
 
 	/* An empty repository has nothing to package. */
 	bo.workdir = empty;
-	ck_assert_int_eq(roger_pack_build(&a, NULL, &bo, &err), ROGER_ENOTFOUND);
+	ck_assert_int_eq(roger_pack_build(&a, NULL, &bo, &err),
+			 ROGER_ENOTFOUND);
 	ck_assert_msg(strstr(err.msg, "has no commit yet"), "%s", err.msg);
 	ck_assert_ptr_null(a);
 	roger_buf_release(&out);
@@ -751,8 +773,7 @@ struct counter {
 	uint64_t n;
 };
 
-static int count(void *data, const void *buf, size_t len,
-		 struct roger_err *err)
+static int count(void *data, const void *buf, size_t len, struct roger_err *err)
 {
 	(void)buf;
 	(void)err;
@@ -782,8 +803,10 @@ START_TEST(test_pack_big_file_memory_stays_flat)
 		char *data = malloc(size);
 
 		for (size_t i = 0; i < size; i += line)
-			snprintf(data + i, line, "%010zu the quick brown fox jumps over %010zu\n",
-				 i / line, (i / line) * 7919 % 1000003);
+			snprintf(
+				data + i, line,
+				"%010zu the quick brown fox jumps over %010zu\n",
+				i / line, (i / line) * 7919 % 1000003);
 		for (size_t i = line - 1; i < size; i += line)
 			data[i] = '\n';
 		fx_write(r, "big.dat", data, size, 0644);
@@ -799,9 +822,9 @@ START_TEST(test_pack_big_file_memory_stays_flat)
 	getrusage(RUSAGE_SELF, &ru);
 	before = ru.ru_maxrss;
 	ck_assert_int_eq(roger_repo_discover(&repo, dir, &err), 0);
-	ck_assert_int_eq(roger_pack_commit(&st, NULL, repo, NULL, &o, count, &c,
-					   &err),
-			 0);
+	ck_assert_int_eq(
+		roger_pack_commit(&st, NULL, repo, NULL, &o, count, &c, &err),
+		0);
 	getrusage(RUSAGE_SELF, &ru);
 	after = ru.ru_maxrss;
 	ck_assert_uint_eq(st.files, 2);
@@ -863,7 +886,10 @@ START_TEST(test_pack_build_cache)
 	roger_artifact_free(c);
 
 	/* A garbled index entry too. */
-	ck_assert_int_eq(fx_sh("for f in '%s'/.roger/index/*.json; do echo '{' >\"$f\"; done", dir), 0);
+	ck_assert_int_eq(
+		fx_sh("for f in '%s'/.roger/index/*.json; do echo '{' >\"$f\"; done",
+		      dir),
+		0);
 	build_ok(&c, &o);
 	ck_assert(!c->cached);
 	ck_assert_str_eq(c->sha256, sha);
@@ -877,7 +903,10 @@ START_TEST(test_pack_build_cache)
 	roger_artifact_free(c);
 
 	/* No temporary files are left behind. */
-	ck_assert_int_eq(fx_sh("test -z \"$(ls -A '%s/.roger/artifacts' | grep tmp)\"", dir), 0);
+	ck_assert_int_eq(
+		fx_sh("test -z \"$(ls -A '%s/.roger/artifacts' | grep tmp)\"",
+		      dir),
+		0);
 	roger_artifact_free(a);
 	roger_artifact_free(b);
 	git_repository_free(r);
@@ -911,7 +940,8 @@ START_TEST(test_pack_build_dirty)
 	/* A modified tracked file does. */
 	fx_writes(r, "README.md", "changed\n");
 	ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EDIRTY);
-	ck_assert_msg(strstr(err.msg, "README.md") && strstr(err.msg, "--allow-dirty"),
+	ck_assert_msg(strstr(err.msg, "README.md") &&
+			      strstr(err.msg, "--allow-dirty"),
 		      "%s", err.msg);
 	ck_assert_int_eq(roger_exit_status(err.code), 1);
 
@@ -932,7 +962,10 @@ START_TEST(test_pack_build_dirty)
 	roger_artifact_free(a);
 
 	/* A staged change counts as well; --ref ignores the work tree. */
-	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q README.md && echo new >new.txt && git add new.txt", dir), 0);
+	ck_assert_int_eq(
+		fx_sh("cd '%s' && git checkout -q README.md && echo new >new.txt && git add new.txt",
+		      dir),
+		0);
 	o.allow_dirty = false;
 	ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EDIRTY);
 	ck_assert_msg(strstr(err.msg, "new.txt"), "%s", err.msg);
@@ -990,7 +1023,8 @@ START_TEST(test_pack_build_command)
 	roger_buf_reset(&lines.all);
 	/* and the inputs the project declares, at their places. */
 	o.inputs = inputs;
-	o.command = "echo building; mkdir out && cp ../shared/VERSION out/ && test ! -e ../other && pwd >out/where && echo $ROGER_COMMIT >out/commit && echo x >junk.tmp && echo done >&2";
+	o.command =
+		"echo building; mkdir out && cp ../shared/VERSION out/ && test ! -e ../other && pwd >out/where && echo $ROGER_COMMIT >out/commit && echo x >junk.tmp && echo done >&2";
 	build_ok(&a, &o);
 	ck_assert_str_eq(lines.all.buf, "building\ndone\n");
 	ck_assert_int_eq(roger_fs_read_file(&raw, a->path, NULL), 0);
@@ -1002,7 +1036,8 @@ START_TEST(test_pack_build_command)
 	where[strcspn(where, "\n")] = '\0';
 	ck_assert_msg(!strstr(where, dir), "ran in the work tree: %s", where);
 	ck_assert(!roger_fs_exists(where)); /* the export is gone */
-	ck_assert_int_eq(strncmp(find(&got, "out/commit")->data.buf, a->commit, 40), 0);
+	ck_assert_int_eq(
+		strncmp(find(&got, "out/commit")->data.buf, a->commit, 40), 0);
 	ck_assert_int_eq(find(&got, "out/VERSION")->mtime, ROGER_PACK_MTIME);
 	where = roger_path_join(dir, "app/out");
 	ck_assert(!roger_fs_is_dir(where));
@@ -1017,10 +1052,12 @@ START_TEST(test_pack_build_command)
 	roger_artifact_free(b);
 
 	/* A failure reports the exit status and the last lines. */
-	o.command = "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; exit 3";
+	o.command =
+		"for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; exit 3";
 	o.output_tail = &tail;
 	ck_assert_int_eq(roger_pack_build(&b, NULL, &o, &err), ROGER_ERROR);
-	ck_assert_msg(strstr(err.msg, "failed with exit status 3"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "failed with exit status 3"), "%s",
+		      err.msg);
 	ck_assert_ptr_nonnull(strstr(tail.buf, "line 12\n"));
 	ck_assert_ptr_null(strstr(tail.buf, "line 1\n"));
 
@@ -1137,8 +1174,11 @@ START_TEST(test_pack_build_monorepo_identity)
 		const char *const outside[] = { "../../../elsewhere", NULL };
 
 		o.inputs = outside;
-		ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err), ROGER_EINVALID);
-		ck_assert_str_eq(err.msg, "build.inputs: '../../../elsewhere' is outside the repository");
+		ck_assert_int_eq(roger_pack_build(&a, NULL, &o, &err),
+				 ROGER_EINVALID);
+		ck_assert_str_eq(
+			err.msg,
+			"build.inputs: '../../../elsewhere' is outside the repository");
 	}
 	git_repository_free(r);
 	free(cache);
@@ -1302,21 +1342,27 @@ static void seg_stream(struct roger_buf *out, struct roger_buf *plain,
 	for (size_t i = 0; i < n; i++) {
 		unsigned char key[32] = { p[i].key };
 		char *data = text_data(p[i].len, p[i].seed);
-		const struct roger_seg_info *old = roger_seg_table_find(reuse, key);
+		const struct roger_seg_info *old =
+			roger_seg_table_find(reuse, key);
 		char name[] = "a/pointer";
 		char *lfs[] = { name };
 
 		roger_buf_add(plain, data, p[i].len);
 		if (old) {
-			ck_assert_int_eq(roger_seg_copy(s, reuse, old, NULL), 0);
+			ck_assert_int_eq(roger_seg_copy(s, reuse, old, NULL),
+					 0);
 			free(data);
 			continue;
 		}
 		ck_assert_int_eq(roger_seg_begin(s, key, NULL), 0);
 		for (size_t off = 0; off < p[i].len; off += step)
-			ck_assert_int_eq(roger_seg_write(s, data + off,
-							 p[i].len - off < step ? p[i].len - off : step,
-							 NULL), 0);
+			ck_assert_int_eq(
+				roger_seg_write(s, data + off,
+						p[i].len - off < step
+							? p[i].len - off
+							: step,
+						NULL),
+				0);
 		ck_assert_int_eq(roger_seg_end(s, i, lfs, i % 2, NULL), 0);
 		free(data);
 	}
@@ -1325,10 +1371,8 @@ static void seg_stream(struct roger_buf *out, struct roger_buf *plain,
 }
 
 static const struct seg_piece pieces[] = {
-	{ 1, 1000, 1 },
-	{ 2, 3 * ROGER_SEG_CHUNK + 12345, 2 },
-	{ 3, 1, 3 },
-	{ 4, ROGER_SEG_CHUNK, 4 },
+	{ 1, 1000, 1 },  { 2, 3 * ROGER_SEG_CHUNK + 12345, 2 },
+	{ 3, 1, 3 },     { 4, ROGER_SEG_CHUNK, 4 },
 	{ 5, 70000, 5 },
 };
 
@@ -1357,9 +1401,10 @@ START_TEST(test_pack_seg_is_deterministic)
 		ck_assert_uint_eq(i1.v[i].ulen, pieces[i].len);
 		ck_assert_uint_eq(i1.v[i].files, i);
 		ck_assert_uint_eq(i1.v[i].n_lfs, i % 2);
-		ck_assert_uint_eq(i1.v[i].crc,
-				  crc32(0, (const unsigned char *)plain.buf + total,
-					(uInt)pieces[i].len));
+		ck_assert_uint_eq(
+			i1.v[i].crc,
+			crc32(0, (const unsigned char *)plain.buf + total,
+			      (uInt)pieces[i].len));
 		at += i1.v[i].clen;
 		total += pieces[i].len;
 	}
@@ -1367,7 +1412,8 @@ START_TEST(test_pack_seg_is_deterministic)
 	/* Its text reads back the same. */
 	text = roger_seg_index_dump(&i1);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_int_eq(roger_seg_index_parse(&parsed, text, strlen(text), NULL), 0);
+	ck_assert_int_eq(
+		roger_seg_index_parse(&parsed, text, strlen(text), NULL), 0);
 	ck_assert_uint_eq(parsed.n, i1.n);
 	ck_assert_uint_eq(parsed.v[3].clen, i1.v[3].clen);
 	ck_assert_str_eq(parsed.v[1].lfs[0], "a/pointer");
@@ -1403,7 +1449,7 @@ START_TEST(test_pack_seg_reuse_gives_the_same_bytes)
 	ck_assert_int_eq(roger_seg_table_new(&t, NULL), 0);
 	ck_assert_int_eq(roger_seg_table_add(t, path, &ia, NULL), 0);
 	ck_assert_uint_eq(ia.n, 0); /* taken by the table */
-	unlink(path);               /* open already: still readable */
+	unlink(path); /* open already: still readable */
 	/* Every segment copied: the same bytes. */
 	roger_buf_reset(&plain);
 	seg_stream(&b, &plain, &ib, pieces, 5, 2, 4096, t);
@@ -1438,16 +1484,26 @@ START_TEST(test_pack_seg_index_refused)
 		"",
 		"{}",
 		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"00\",10,5,5,0,0,[]]]}",
-		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",11,5,5,0,0,[]]]}",
-		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":12,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,0,0,[]]]}",
-		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,-1,0,[]]]}",
-		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\",10,5,5,0,0,[1]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\""
+		"0000000000000000000000000000000000000000000000000000000000000000"
+		"\",11,5,5,0,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":12,\"segments\":[[\""
+		"0000000000000000000000000000000000000000000000000000000000000000"
+		"\",10,5,5,0,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\""
+		"0000000000000000000000000000000000000000000000000000000000000000"
+		"\",10,5,5,-1,0,[]]]}",
+		"{\"format\":\"roger-segments-1\",\"compressor\":\"x\",\"size\":100,\"segments\":[[\""
+		"0000000000000000000000000000000000000000000000000000000000000000"
+		"\",10,5,5,0,0,[1]]]}",
 	};
 	struct roger_seg_index idx = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(roger_seg_index_parse(&idx, bad[i], strlen(bad[i]), &err) == ROGER_EINVALID,
+		ck_assert_msg(roger_seg_index_parse(&idx, bad[i],
+						    strlen(bad[i]),
+						    &err) == ROGER_EINVALID,
 			      "accepted: %s", bad[i]);
 }
 END_TEST

@@ -41,9 +41,9 @@ static struct roger_proc_child child_of(void (*run)(void *, int), void *data)
 
 /* What the child of test_proc_fork_child_state checks. */
 struct expect {
-	int listener;     /* the parent's listening socket, not close-on-exec */
-	int other;        /* a plain descriptor of the parent */
-	const char *cwd;  /* where it must be */
+	int listener; /* the parent's listening socket, not close-on-exec */
+	int other; /* a plain descriptor of the parent */
+	const char *cwd; /* where it must be */
 };
 
 /* In the child: exit with a bit set for every expectation that fails. */
@@ -101,7 +101,8 @@ START_TEST(test_proc_fork_child_state)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(e.listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(bind(e.listener, (struct sockaddr *)&sa, sizeof(sa)),
+			 0);
 	ck_assert_int_eq(listen(e.listener, 1), 0);
 	e.other = open("/dev/null", O_RDONLY);
 	ck_assert_int_ge(e.other, 0);
@@ -119,7 +120,8 @@ START_TEST(test_proc_fork_child_state)
 
 	c = child_of(check_state, &e);
 	c.cwd = dir;
-	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s",
+		      err.msg);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_msg(WEXITSTATUS(status) == 0, "the child found 0x%x wrong",
@@ -157,7 +159,8 @@ START_TEST(test_proc_fork_keep_and_std)
 	c = child_of(write_kept, NULL);
 	c.std[1] = op[1];
 	c.keep = kp[1];
-	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s",
+		      err.msg);
 	close(kp[1]);
 	close(op[1]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -202,7 +205,8 @@ START_TEST(test_proc_fork_exec_report)
 	ck_assert_int_eq(exec_errno_of("/bin/true", NULL), 0);
 	ck_assert_int_eq(exec_errno_of("/nonexistent/program", NULL), ENOENT);
 	ck_assert_int_eq(exec_errno_of("/tmp", NULL), EACCES);
-	ck_assert_int_eq(exec_errno_of("/bin/true", "/nonexistent/dir"), ENOENT);
+	ck_assert_int_eq(exec_errno_of("/bin/true", "/nonexistent/dir"),
+			 ENOENT);
 }
 END_TEST
 
@@ -227,12 +231,14 @@ START_TEST(test_proc_fork_recorded_by_the_watchdog)
 	pid_t pid, seen = 0;
 	int status = 0;
 
-	ck_assert_msg(roger_watchdog_start(&w, "ROGER_CHECK_PROC_NONE=", &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(
+		roger_watchdog_start(&w, "ROGER_CHECK_PROC_NONE=", &err) == 0,
+		"%s", err.msg);
 	c = child_of(sleep_forever, &seen);
 	c.watchdog = &w;
 	c.forked = note_pid;
-	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_proc_fork(&pid, NULL, &c, &err) == 0, "%s",
+		      err.msg);
 	ck_assert_int_eq(seen, pid);
 	/* The watchdog's end closes (as when the server dies): it kills
 	 * what is recorded, and the child never ends otherwise. */

@@ -23,9 +23,12 @@
 #include "tests/faultd.h"
 #include "tests/regd.h"
 
-#define D0 "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define D0 \
+	"sha256:0000000000000000000000000000000000000000000000000000000000000000"
+#define D1 \
+	"sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 \
+	"sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
 /* ---- image references ---------------------------------------------------- */
 
@@ -63,8 +66,8 @@ static void ref_bad(const char *s, const char *needle)
 
 START_TEST(test_registry_ref_parse)
 {
-	ref_ok("127.0.0.1:5000/web/hello:1", "127.0.0.1:5000", "web/hello",
-	       "1", NULL);
+	ref_ok("127.0.0.1:5000/web/hello:1", "127.0.0.1:5000", "web/hello", "1",
+	       NULL);
 	ref_ok("debian", "docker.io", "library/debian", "latest", NULL);
 	ref_ok("debian:bookworm-slim", "docker.io", "library/debian",
 	       "bookworm-slim", NULL);
@@ -78,7 +81,8 @@ START_TEST(test_registry_ref_parse)
 	ref_ok("a__b/c-d.e--f_g", "docker.io", "a__b/c-d.e--f_g", "latest",
 	       NULL);
 	/* A name without a registry-looking first part stays on Docker Hub. */
-	ref_ok("localhost:5000", "docker.io", "library/localhost", "5000", NULL);
+	ref_ok("localhost:5000", "docker.io", "library/localhost", "5000",
+	       NULL);
 }
 END_TEST
 
@@ -133,9 +137,12 @@ START_TEST(test_registry_challenge_parse)
 	struct roger_registry_challenge c;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/debian:pull\"",
-		&err), 0);
+	ck_assert_int_eq(
+		roger_registry_challenge_parse(
+			&c,
+			"Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/debian:pull\"",
+			&err),
+		0);
 	ck_assert_str_eq(c.scheme, "Bearer");
 	ck_assert_str_eq(c.realm, "https://auth.docker.io/token");
 	ck_assert_str_eq(c.service, "registry.docker.io");
@@ -144,24 +151,32 @@ START_TEST(test_registry_challenge_parse)
 	roger_registry_challenge_release(&c);
 
 	/* The recorded mount challenge: two scopes, space-separated. */
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Bearer realm=\"http://127.0.0.1:1/token\",service=\"s\",scope=\"repository:web/hello:pull,push repository:web/base:pull\",error=\"invalid_token\"",
-		&err), 0);
-	ck_assert_str_eq(c.scope,
-			 "repository:web/hello:pull,push repository:web/base:pull");
+	ck_assert_int_eq(
+		roger_registry_challenge_parse(
+			&c,
+			"Bearer realm=\"http://127.0.0.1:1/token\",service=\"s\",scope=\"repository:web/hello:pull,push repository:web/base:pull\",error=\"invalid_token\"",
+			&err),
+		0);
+	ck_assert_str_eq(
+		c.scope,
+		"repository:web/hello:pull,push repository:web/base:pull");
 	ck_assert_str_eq(c.error, "invalid_token");
 	roger_registry_challenge_release(&c);
 
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Basic realm=\"roger-test\"", &err), 0);
+	ck_assert_int_eq(roger_registry_challenge_parse(
+				 &c, "Basic realm=\"roger-test\"", &err),
+			 0);
 	ck_assert_str_eq(c.scheme, "Basic");
 	ck_assert_str_eq(c.realm, "roger-test");
 	roger_registry_challenge_release(&c);
 
 	/* Bearer wins over Basic; unquoted values and escapes. */
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Basic realm=\"x\", Negotiate, Bearer realm=\"a\\\"b\", service=svc",
-		&err), 0);
+	ck_assert_int_eq(
+		roger_registry_challenge_parse(
+			&c,
+			"Basic realm=\"x\", Negotiate, Bearer realm=\"a\\\"b\", service=svc",
+			&err),
+		0);
 	ck_assert_str_eq(c.scheme, "Bearer");
 	ck_assert_str_eq(c.realm, "a\"b");
 	ck_assert_str_eq(c.service, "svc");
@@ -169,11 +184,13 @@ START_TEST(test_registry_challenge_parse)
 
 	ck_assert_int_eq(roger_registry_challenge_parse(&c, "Negotiate", &err),
 			 ROGER_EINVALID);
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Bearer service=\"x\"", &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_registry_challenge_parse(
+				 &c, "Bearer service=\"x\"", &err),
+			 ROGER_EINVALID);
 	ck_assert(strstr(err.msg, "no realm"));
-	ck_assert_int_eq(roger_registry_challenge_parse(&c,
-		"Bearer realm=\"unterminated", &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_registry_challenge_parse(
+				 &c, "Bearer realm=\"unterminated", &err),
+			 ROGER_EINVALID);
 	ck_assert_int_eq(roger_registry_challenge_parse(&c, "", &err),
 			 ROGER_EINVALID);
 }
@@ -188,8 +205,9 @@ START_TEST(test_registry_scope_covers)
 	ck_assert(roger_registry_scope_covers(
 		"repository:a:pull,push repository:b:pull",
 		"repository:a:push repository:b:pull"));
-	ck_assert(!roger_registry_scope_covers("repository:a:pull,push",
-					       "repository:a:push repository:b:pull"));
+	ck_assert(!roger_registry_scope_covers(
+		"repository:a:pull,push",
+		"repository:a:push repository:b:pull"));
 	ck_assert(roger_registry_scope_covers("repository:a:*",
 					      "repository:a:delete"));
 	ck_assert(!roger_registry_scope_covers("repository:a:pull",
@@ -213,7 +231,8 @@ START_TEST(test_registry_base64)
 	char *enc = NULL, *dec = NULL;
 	size_t n = 0;
 
-	ck_assert_int_eq(roger_registry_b64_encode(&enc, "roger:s3cret", 12), 0);
+	ck_assert_int_eq(roger_registry_b64_encode(&enc, "roger:s3cret", 12),
+			 0);
 	ck_assert_str_eq(enc, "cm9nZXI6czNjcmV0");
 	ck_assert_int_eq(roger_registry_b64_decode(&dec, &n, enc, strlen(enc)),
 			 0);
@@ -236,9 +255,9 @@ static void creds_of(struct roger_registry_creds *c, const char *json,
 {
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(roger_registry_docker_config_creds(c, json, strlen(json),
-							 "/h/.docker/config.json",
-							 host, &err) == 0,
+	ck_assert_msg(roger_registry_docker_config_creds(
+			      c, json, strlen(json), "/h/.docker/config.json",
+			      host, &err) == 0,
 		      "%s", err.msg);
 }
 
@@ -246,42 +265,54 @@ START_TEST(test_registry_docker_config)
 {
 	struct roger_registry_creds c;
 	struct roger_err err = ROGER_ERR_INIT;
-	const char *bad = "{\"auths\":{\"r.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}";
+	const char *bad =
+		"{\"auths\":{\"r.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}";
 
-	creds_of(&c, "{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"cm9nZXI6czNjcmV0\"}}}",
-		 "127.0.0.1:5000");
+	creds_of(
+		&c,
+		"{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"cm9nZXI6czNjcmV0\"}}}",
+		"127.0.0.1:5000");
 	ck_assert_str_eq(c.user, "roger");
 	ck_assert_str_eq(c.password, "s3cret");
 	roger_registry_creds_release(&c);
 
 	/* Keys with a scheme and a path count, for their host only. */
-	creds_of(&c, "{\"auths\":{\"https://127.0.0.1:5000/v2/\":{\"username\":\"u\",\"password\":\"p:q\"}}}",
-		 "127.0.0.1:5000");
+	creds_of(
+		&c,
+		"{\"auths\":{\"https://127.0.0.1:5000/v2/\":{\"username\":\"u\",\"password\":\"p:q\"}}}",
+		"127.0.0.1:5000");
 	ck_assert_str_eq(c.user, "u");
 	ck_assert_str_eq(c.password, "p:q");
 	roger_registry_creds_release(&c);
-	creds_of(&c, "{\"auths\":{\"https://127.0.0.1:5000/v2/\":{\"username\":\"u\",\"password\":\"p\"}}}",
-		 "127.0.0.1:5001");
+	creds_of(
+		&c,
+		"{\"auths\":{\"https://127.0.0.1:5000/v2/\":{\"username\":\"u\",\"password\":\"p\"}}}",
+		"127.0.0.1:5001");
 	ck_assert_ptr_null(c.user);
 	ck_assert_ptr_null(c.note);
 	roger_registry_creds_release(&c);
 
 	/* Docker Hub's legacy key. */
-	creds_of(&c, "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"aHViOnB3\"}}}",
-		 "docker.io");
+	creds_of(
+		&c,
+		"{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"aHViOnB3\"}}}",
+		"docker.io");
 	ck_assert_str_eq(c.user, "hub");
 	ck_assert_str_eq(c.password, "pw");
 	roger_registry_creds_release(&c);
 
-	creds_of(&c, "{\"auths\":{\"r.example.com\":{\"registrytoken\":\"tok\"}}}",
+	creds_of(&c,
+		 "{\"auths\":{\"r.example.com\":{\"registrytoken\":\"tok\"}}}",
 		 "r.example.com");
 	ck_assert_str_eq(c.token, "tok");
 	ck_assert_ptr_null(c.user);
 	roger_registry_creds_release(&c);
 
 	/* Credential helpers: not run, said so. */
-	creds_of(&c, "{\"auths\":{\"r.example.com\":{}},\"credsStore\":\"desktop\"}",
-		 "r.example.com");
+	creds_of(
+		&c,
+		"{\"auths\":{\"r.example.com\":{}},\"credsStore\":\"desktop\"}",
+		"r.example.com");
 	ck_assert_ptr_null(c.user);
 	ck_assert_ptr_nonnull(c.note);
 	ck_assert(strstr(c.note, "docker-credential-desktop"));
@@ -294,18 +325,16 @@ START_TEST(test_registry_docker_config)
 	roger_registry_creds_release(&c);
 
 	/* A bad "auth" names the file and the key, never the value. */
-	ck_assert_int_eq(roger_registry_docker_config_creds(&c, bad, strlen(bad),
-							    "/h/c.json",
-							    "r.example.com",
-							    &err),
+	ck_assert_int_eq(roger_registry_docker_config_creds(
+				 &c, bad, strlen(bad), "/h/c.json",
+				 "r.example.com", &err),
 			 ROGER_EINVALID);
 	ck_assert(strstr(err.msg, "/h/c.json"));
 	ck_assert(strstr(err.msg, "r.example.com"));
 	ck_assert_ptr_null(strstr(err.msg, "bm9jb2xvbg"));
 	ck_assert_ptr_null(strstr(err.msg, "nocolon"));
-	ck_assert_int_eq(roger_registry_docker_config_creds(&c, "{", 1,
-							    "/h/c.json", "x",
-							    &err),
+	ck_assert_int_eq(roger_registry_docker_config_creds(
+				 &c, "{", 1, "/h/c.json", "x", &err),
 			 ROGER_EINVALID);
 	ck_assert(strstr(err.msg, "/h/c.json:1:"));
 }
@@ -313,20 +342,23 @@ END_TEST
 
 /* ---- manifests, configs, envelopes -------------------------------------- */
 
-#define DOCKER_MANIFEST                                                        \
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","  \
-	"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":340,\"digest\":\"" D0 "\"}," \
-	"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":107,\"digest\":\"" D1 "\"}," \
-	"{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":5,\"digest\":\"" D2 "\"}]}"
+#define DOCKER_MANIFEST                                                                                                  \
+	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","                   \
+	"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":340,\"digest\":\"" D0     \
+	"\"},"                                                                                                           \
+	"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":107,\"digest\":\"" D1 \
+	"\"},"                                                                                                           \
+	"{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":5,\"digest\":\"" D2               \
+	"\"}]}"
 
 static struct roger_oci_manifest *parse(const char *ct, const char *body)
 {
 	struct roger_oci_manifest *m = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_msg(roger_oci_manifest_parse(&m, ct, body, strlen(body),
-					       &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(
+		roger_oci_manifest_parse(&m, ct, body, strlen(body), &err) == 0,
+		"%s", err.msg);
 	return m;
 }
 
@@ -335,9 +367,9 @@ static void parse_bad(const char *ct, const char *body, const char *needle)
 	struct roger_oci_manifest *m = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_oci_manifest_parse(&m, ct, body, strlen(body),
-						  &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_oci_manifest_parse(&m, ct, body, strlen(body), &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_null(m);
 	ck_assert_msg(strstr(err.msg, needle), "'%s' not in '%s'", needle,
 		      err.msg);
@@ -358,16 +390,23 @@ START_TEST(test_registry_manifest_parse)
 	roger_oci_manifest_free(m);
 
 	/* OCI without mediaType: told apart by its members. */
-	m = parse(NULL, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":1,\"digest\":\"" D0 "\"},\"layers\":[]}");
+	m = parse(
+		NULL,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":1,\"digest\":\"" D0
+		"\"},\"layers\":[]}");
 	ck_assert_str_eq(m->media_type, ROGER_MT_OCI_MANIFEST);
 	ck_assert_uint_eq(m->n_layers, 0);
 	roger_oci_manifest_free(m);
 
-	m = parse("application/vnd.docker.distribution.manifest.list.v2+json",
-		  "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
-		  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":7,\"digest\":\"" D1 "\",\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}},"
-		  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":7,\"digest\":\"" D2 "\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
-		  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7,\"digest\":\"" D0 "\"}]}");
+	m = parse(
+		"application/vnd.docker.distribution.manifest.list.v2+json",
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
+		"{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":7,\"digest\":\"" D1
+		"\",\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}},"
+		"{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":7,\"digest\":\"" D2
+		"\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+		"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7,\"digest\":\"" D0
+		"\"}]}");
 	ck_assert_int_eq(m->kind, ROGER_OCI_INDEX);
 	ck_assert_uint_eq(m->n_manifests, 3);
 	ck_assert_str_eq(m->manifests[0].variant, "v7");
@@ -394,16 +433,30 @@ START_TEST(test_registry_manifest_refuses)
 		  "invalid JSON");
 	parse_bad(NULL, "{\"schemaVersion\":3}", "schemaVersion");
 	parse_bad(NULL, "{\"schemaVersion\":2}", "neither");
-	parse_bad(NULL, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"sha256:abc\"},\"layers\":[]}",
-		  "config: digest");
-	parse_bad(NULL, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":-1,\"digest\":\"" D0 "\"},\"layers\":[]}",
-		  "config: size");
-	parse_bad(NULL, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0 "\"}}",
-		  "'layers' is not an array");
-	parse_bad(NULL, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0 "\"},\"layers\":[7]}",
-		  "layers[0] is not an object");
-	parse_bad(NULL, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0 "\",\"platform\":{\"os\":1}}]}",
-		  "platform");
+	parse_bad(
+		NULL,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"sha256:abc\"},\"layers\":[]}",
+		"config: digest");
+	parse_bad(
+		NULL,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":-1,\"digest\":\"" D0
+		"\"},\"layers\":[]}",
+		"config: size");
+	parse_bad(
+		NULL,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0
+		"\"}}",
+		"'layers' is not an array");
+	parse_bad(
+		NULL,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0
+		"\"},\"layers\":[7]}",
+		"layers[0] is not an object");
+	parse_bad(
+		NULL,
+		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"size\":1,\"digest\":\"" D0
+		"\",\"platform\":{\"os\":1}}]}",
+		"platform");
 }
 END_TEST
 
@@ -413,33 +466,41 @@ START_TEST(test_registry_index_select)
 	const struct roger_oci_desc *d;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	m = parse(NULL, "{\"schemaVersion\":2,\"manifests\":["
-		  "{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D0 "\"},"
-		  "{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D1 "\",\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
-		  "{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D2 "\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}");
-	ck_assert_int_eq(roger_oci_index_select(&d, m, "linux", "amd64", NULL,
-						&err), 0);
+	m = parse(
+		NULL,
+		"{\"schemaVersion\":2,\"manifests\":["
+		"{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D0 "\"},"
+		"{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D1
+		"\",\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+		"{\"mediaType\":\"m\",\"size\":1,\"digest\":\"" D2
+		"\",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}");
+	ck_assert_int_eq(
+		roger_oci_index_select(&d, m, "linux", "amd64", NULL, &err), 0);
 	ck_assert_str_eq(d->digest, D2);
-	ck_assert_int_eq(roger_oci_index_select(&d, m, "linux", "arm64", NULL,
-						&err), 0);
+	ck_assert_int_eq(
+		roger_oci_index_select(&d, m, "linux", "arm64", NULL, &err), 0);
 	ck_assert_str_eq(d->digest, D1);
-	ck_assert_int_eq(roger_oci_index_select(&d, m, "linux", "arm64", "v8",
-						&err), 0);
+	ck_assert_int_eq(
+		roger_oci_index_select(&d, m, "linux", "arm64", "v8", &err), 0);
 	ck_assert_str_eq(d->digest, D1);
-	ck_assert_int_eq(roger_oci_index_select(&d, m, "linux", "arm64", "v7",
-						&err), ROGER_ENOTFOUND);
-	ck_assert_int_eq(roger_oci_index_select(&d, m, "linux", "s390x", NULL,
-						&err), ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg,
-			 "no image for platform linux/s390x in the index (it has: linux/arm64/v8, linux/amd64)");
+	ck_assert_int_eq(
+		roger_oci_index_select(&d, m, "linux", "arm64", "v7", &err),
+		ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_oci_index_select(&d, m, "linux", "s390x", NULL, &err),
+		ROGER_ENOTFOUND);
+	ck_assert_str_eq(
+		err.msg,
+		"no image for platform linux/s390x in the index (it has: linux/arm64/v8, linux/amd64)");
 	roger_oci_manifest_free(m);
 }
 END_TEST
 
-#define BASE_CONFIG                                                           \
-	"{\"architecture\":\"amd64\",\"os\":\"linux\",\"foo\":{\"kept\":true}," \
+#define BASE_CONFIG                                                                              \
+	"{\"architecture\":\"amd64\",\"os\":\"linux\",\"foo\":{\"kept\":true},"                  \
 	"\"config\":{\"Env\":[\"PATH=/bin\",\"LANG=C\"],\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\"}," \
-	"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2 "\"]}," \
+	"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2                         \
+	"\"]},"                                                                                  \
 	"\"history\":[{\"created_by\":\"ENV LANG=C\",\"empty_layer\":true},{\"created_by\":\"ADD x\"}]}"
 
 static void config_bad(const char *body, size_t n_layers, const char *needle)
@@ -447,9 +508,9 @@ static void config_bad(const char *body, size_t n_layers, const char *needle)
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *c = NULL;
 
-	ck_assert_int_eq(roger_oci_config_parse(&c, body, strlen(body), n_layers,
-						&err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_oci_config_parse(&c, body, strlen(body), n_layers, &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_null(c);
 	ck_assert_msg(strstr(err.msg, needle), "'%s' not in '%s'", needle,
 		      err.msg);
@@ -466,16 +527,21 @@ START_TEST(test_registry_config_parse)
 	json_decref(c);
 	config_bad(BASE_CONFIG, 3, "2 entries for 3 layers");
 	config_bad("{\"os\":\"linux\"}", 0, "'architecture' and 'os'");
-	config_bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"x\",\"diff_ids\":[]}}",
-		   0, "rootfs.type");
-	config_bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"x\"]}}",
-		   1, "diff_ids[0]");
-	config_bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[1]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
-		   0, "config.Env");
-	config_bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[{}]}",
-		   0, "1 layer entries for 0 layers");
-	config_bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[1]}",
-		   0, "history[0]");
+	config_bad(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"x\",\"diff_ids\":[]}}",
+		0, "rootfs.type");
+	config_bad(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"x\"]}}",
+		1, "diff_ids[0]");
+	config_bad(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[1]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
+		0, "config.Env");
+	config_bad(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[{}]}",
+		0, "1 layer entries for 0 layers");
+	config_bad(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[1]}",
+		0, "history[0]");
 }
 END_TEST
 
@@ -501,21 +567,23 @@ START_TEST(test_registry_config_derive)
 	ch.created_by = "roger build";
 	ck_assert_int_eq(roger_oci_config_derive(&d, base, 2, &ch, &err), 0);
 	ck_assert_int_eq(roger_oci_json_dump(&b, d), 0);
-	ck_assert_str_eq(b.buf,
+	ck_assert_str_eq(
+		b.buf,
 		"{\"architecture\":\"amd64\",\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"PATH=/bin\",\"LANG=C.UTF-8\",\"A=1\",\"ROGER_COMMIT=abc\"],\"User\":\"1000\",\"WorkingDir\":\"/app\"},"
 		"\"created\":\"1970-01-01T00:00:00Z\",\"foo\":{\"kept\":true},"
 		"\"history\":[{\"created_by\":\"ENV LANG=C\",\"empty_layer\":true},{\"created_by\":\"ADD x\"},"
 		"{\"comment\":\"a layer of the base image, whose config had no history entry for it\",\"created\":\"1970-01-01T00:00:00Z\"},"
 		"{\"created\":\"1970-01-01T00:00:00Z\",\"created_by\":\"roger build\"}],"
-		"\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[\"" D1 "\",\"" D2 "\",\"" D0 "\"],\"type\":\"layers\"}}");
+		"\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[\"" D1 "\",\"" D2
+		"\",\"" D0 "\"],\"type\":\"layers\"}}");
 	json_decref(d);
 	roger_buf_reset(&b);
 
 	/* A new entrypoint drops the base's Cmd, as a Dockerfile does. */
 	ch.entrypoint = ep;
 	ck_assert_int_eq(roger_oci_config_derive(&d, base, 2, &ch, &err), 0);
-	ck_assert(json_is_null(json_object_get(json_object_get(d, "config"),
-					       "Cmd")));
+	ck_assert(json_is_null(
+		json_object_get(json_object_get(d, "config"), "Cmd")));
 	json_decref(d);
 
 	ch.env = (const char *const[]){ "=x", NULL };
@@ -529,8 +597,9 @@ END_TEST
 
 START_TEST(test_registry_manifest_docker)
 {
-	struct roger_oci_desc config = { (char *)ROGER_MT_DOCKER_CONFIG, D0, 3,
-					 NULL, NULL, NULL };
+	struct roger_oci_desc config = {
+		(char *)ROGER_MT_DOCKER_CONFIG, D0, 3, NULL, NULL, NULL
+	};
 	struct roger_oci_desc layers[2] = {
 		{ (char *)ROGER_MT_OCI_LAYER_GZIP, D1, 10, NULL, NULL, NULL },
 		{ (char *)ROGER_MT_DOCKER_LAYER, D2, 20, NULL, NULL, NULL },
@@ -539,18 +608,23 @@ START_TEST(test_registry_manifest_docker)
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *m = NULL;
 
-	ck_assert_int_eq(roger_oci_manifest_docker(&m, &config, layers, 2, &err),
-			 0);
+	ck_assert_int_eq(
+		roger_oci_manifest_docker(&m, &config, layers, 2, &err), 0);
 	ck_assert_int_eq(roger_oci_json_dump(&b, m), 0);
-	ck_assert_str_eq(b.buf,
-		"{\"config\":{\"digest\":\"" D0 "\",\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":3},"
-		"\"layers\":[{\"digest\":\"" D1 "\",\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":10},"
-		"{\"digest\":\"" D2 "\",\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":20}],"
+	ck_assert_str_eq(
+		b.buf,
+		"{\"config\":{\"digest\":\"" D0
+		"\",\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":3},"
+		"\"layers\":[{\"digest\":\"" D1
+		"\",\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":10},"
+		"{\"digest\":\"" D2
+		"\",\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":20}],"
 		"\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"schemaVersion\":2}");
 	json_decref(m);
 	layers[0].media_type = (char *)ROGER_MT_OCI_LAYER;
-	ck_assert_int_eq(roger_oci_manifest_docker(&m, &config, layers, 2, &err),
-			 ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_oci_manifest_docker(&m, &config, layers, 2, &err),
+		ROGER_EINVALID);
 	ck_assert(strstr(err.msg, "not a gzip tar"));
 	roger_buf_release(&b);
 }
@@ -559,11 +633,12 @@ END_TEST
 START_TEST(test_registry_json_dump)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
-	json_t *j = json_pack("{s:i,s:s,s:[s]}", "b", 1, "a", "\xc3\xa9/x",
-			      "c", "\"q\"");
+	json_t *j = json_pack("{s:i,s:s,s:[s]}", "b", 1, "a", "\xc3\xa9/x", "c",
+			      "\"q\"");
 
 	ck_assert_int_eq(roger_oci_json_dump(&b, j), 0);
-	ck_assert_str_eq(b.buf, "{\"a\":\"\xc3\xa9/x\",\"b\":1,\"c\":[\"\\\"q\\\"\"]}");
+	ck_assert_str_eq(
+		b.buf, "{\"a\":\"\xc3\xa9/x\",\"b\":1,\"c\":[\"\\\"q\\\"\"]}");
 	json_decref(j);
 	roger_buf_release(&b);
 }
@@ -574,9 +649,9 @@ static const char *summary(const char *body, size_t max, char *code)
 	static struct roger_buf b = ROGER_BUF_INIT;
 
 	roger_buf_reset(&b);
-	ck_assert_int_eq(roger_oci_error_summary(&b, code, 48, body,
-						 strlen(body), max),
-			 1);
+	ck_assert_int_eq(
+		roger_oci_error_summary(&b, code, 48, body, strlen(body), max),
+		1);
 	return b.buf;
 }
 
@@ -585,23 +660,30 @@ START_TEST(test_registry_error_summary)
 	struct roger_buf b = ROGER_BUF_INIT;
 	char code[48];
 
-	ck_assert_str_eq(summary("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{\"Tag\":\"nope\"}}]}",
-				 400, code),
-			 "MANIFEST_UNKNOWN: manifest unknown ({\"Tag\":\"nope\"})");
+	ck_assert_str_eq(
+		summary("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{\"Tag\":\"nope\"}}]}",
+			400, code),
+		"MANIFEST_UNKNOWN: manifest unknown ({\"Tag\":\"nope\"})");
 	ck_assert_str_eq(code, "MANIFEST_UNKNOWN");
-	ck_assert_str_eq(summary("{\"errors\":[{\"code\":\"MANIFEST_BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"" D1 "\"},"
-				 "{\"code\":\"MANIFEST_BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"" D2 "\"}]}",
-				 400, code),
-			 "MANIFEST_BLOB_UNKNOWN: blob unknown to registry (" D1 "); MANIFEST_BLOB_UNKNOWN: blob unknown to registry (" D2 ")");
-	ck_assert_str_eq(summary("{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\",\"detail\":null}]}",
-				 400, code),
-			 "UNAUTHORIZED: authentication required");
-	ck_assert_str_eq(summary("{\"errors\":[{\"code\":\"DIGEST_INVALID\",\"message\":\"provided digest did not match uploaded content\",\"detail\":{}}]}",
-				 20, code),
-			 "DIGEST_INVALID: prov...");
-	ck_assert_str_eq(summary("{\"errors\":[{\"message\":\"a\\nb\"}]}", 400,
-				 code),
-			 "UNKNOWN: a b");
+	ck_assert_str_eq(
+		summary("{\"errors\":[{\"code\":\"MANIFEST_BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"" D1
+			"\"},"
+			"{\"code\":\"MANIFEST_BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"" D2
+			"\"}]}",
+			400, code),
+		"MANIFEST_BLOB_UNKNOWN: blob unknown to registry (" D1
+		"); MANIFEST_BLOB_UNKNOWN: blob unknown to registry (" D2 ")");
+	ck_assert_str_eq(
+		summary("{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\",\"detail\":null}]}",
+			400, code),
+		"UNAUTHORIZED: authentication required");
+	ck_assert_str_eq(
+		summary("{\"errors\":[{\"code\":\"DIGEST_INVALID\",\"message\":\"provided digest did not match uploaded content\",\"detail\":{}}]}",
+			20, code),
+		"DIGEST_INVALID: prov...");
+	ck_assert_str_eq(
+		summary("{\"errors\":[{\"message\":\"a\\nb\"}]}", 400, code),
+		"UNKNOWN: a b");
 	ck_assert_int_eq(roger_oci_error_summary(&b, code, sizeof(code),
 						 "404 page not found", 18, 100),
 			 0);
@@ -679,7 +761,8 @@ static struct roger_registry *client_for(const char *url, const char *ca,
 	o.backoff_base_ms = 10;
 	o.backoff_max_ms = 20;
 	o.max_retries = 3;
-	ck_assert_msg(roger_registry_new(&r, ctx, &o, &err) == 0, "%s", err.msg);
+	ck_assert_msg(roger_registry_new(&r, ctx, &o, &err) == 0, "%s",
+		      err.msg);
 	return r;
 }
 
@@ -749,15 +832,19 @@ START_TEST(test_registry_live_blobs_monolithic)
 
 	ck_assert_int_eq(roger_registry_ping(r, &err), 0);
 	ck_assert_int_eq(roger_registry_blob_head(&there, &size, r, "t/mono",
-						  digest, &err), 0);
+						  digest, &err),
+			 0);
 	ck_assert(!there);
 	mark = regd_lines(&reg);
 	upload(r, "t/mono", data, 100000, digest);
-	ck_assert_uint_eq(regd_count(&reg, mark, "POST", "/v2/t/mono/blobs/uploads/"), 1);
-	ck_assert_uint_eq(regd_count(&reg, mark, "PUT", "/v2/t/mono/blobs/uploads/"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "POST", "/v2/t/mono/blobs/uploads/"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "PUT", "/v2/t/mono/blobs/uploads/"), 1);
 	ck_assert_uint_eq(regd_count(&reg, mark, "PATCH", "/"), 0);
 	ck_assert_int_eq(roger_registry_blob_head(&there, &size, r, "t/mono",
-						  digest, &err), 0);
+						  digest, &err),
+			 0);
 	ck_assert(there);
 	ck_assert_int_eq(size, 100000);
 	snprintf(path, sizeof(path), "%s/blob", tmp);
@@ -768,9 +855,9 @@ START_TEST(test_registry_live_blobs_monolithic)
 	ck_assert_uint_eq(files_in(tmp), 1);
 	/* A blob the repository does not have. */
 	snprintf(path, sizeof(path), "%s/missing", tmp);
-	ck_assert_int_eq(roger_registry_blob_fetch(r, "t/mono", D1, -1, path,
-						   &err),
-			 ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_registry_blob_fetch(r, "t/mono", D1, -1, path, &err),
+		ROGER_ENOTFOUND);
 	ck_assert_msg(strstr(err.msg, "BLOB_UNKNOWN"), "%s", err.msg);
 	ck_assert(!roger_fs_exists(path));
 	ck_assert_uint_eq(files_in(tmp), 1);
@@ -790,16 +877,23 @@ static void chunked(void)
 	bool there = false;
 
 	upload(r, "t/chunked", data, 35000, digest);
-	ck_assert_uint_eq(regd_count(&reg, mark, "POST", "/v2/t/chunked/blobs/uploads/"), 1);
-	ck_assert_msg(regd_count(&reg, mark, "PATCH", "/v2/t/chunked/blobs/uploads/") == 3,
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "POST", "/v2/t/chunked/blobs/uploads/"),
+		1);
+	ck_assert_msg(regd_count(&reg, mark, "PATCH",
+				 "/v2/t/chunked/blobs/uploads/") == 3,
 		      "%s", regd_log_since(&reg, mark));
-	ck_assert_uint_eq(regd_count(&reg, mark, "PUT", "/v2/t/chunked/blobs/uploads/"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "PUT", "/v2/t/chunked/blobs/uploads/"),
+		1);
 	ck_assert_int_eq(roger_registry_blob_head(&there, NULL, r, "t/chunked",
-						  digest, &err), 0);
+						  digest, &err),
+			 0);
 	ck_assert(there);
 	snprintf(path, sizeof(path), "%s/blob", tmp);
 	ck_assert_int_eq(roger_registry_blob_fetch(r, "t/chunked", digest, -1,
-						   path, &err), 0);
+						   path, &err),
+			 0);
 	ck_assert(same_file_as(path, data, 35000));
 	free(data);
 	roger_registry_free(r);
@@ -826,17 +920,23 @@ static char *push_image(struct roger_registry *r, const char *repo,
 	struct roger_err err = ROGER_ERR_INIT;
 	char config[512];
 
-	snprintf(config, sizeof(config),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},\"history\":[{}]}",
-		 ldigest);
+	snprintf(
+		config, sizeof(config),
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},\"history\":[{}]}",
+		ldigest);
 	roger_digest_of(cdigest, config, strlen(config));
 	upload(r, repo, config, strlen(config), cdigest);
 	upload(r, repo, layer, 1000, ldigest);
-	ck_assert(asprintf(&m,
-			   "{\"schemaVersion\":2,\"mediaType\":\"" ROGER_MT_DOCKER_MANIFEST "\","
-			   "\"config\":{\"mediaType\":\"" ROGER_MT_DOCKER_CONFIG "\",\"size\":%zu,\"digest\":\"%s\"},"
-			   "\"layers\":[{\"mediaType\":\"" ROGER_MT_DOCKER_LAYER "\",\"size\":1000,\"digest\":\"%s\"}]}",
-			   strlen(config), cdigest, ldigest) > 0);
+	ck_assert(
+		asprintf(
+			&m,
+			"{\"schemaVersion\":2,\"mediaType\":\"" ROGER_MT_DOCKER_MANIFEST
+			"\","
+			"\"config\":{\"mediaType\":\"" ROGER_MT_DOCKER_CONFIG
+			"\",\"size\":%zu,\"digest\":\"%s\"},"
+			"\"layers\":[{\"mediaType\":\"" ROGER_MT_DOCKER_LAYER
+			"\",\"size\":1000,\"digest\":\"%s\"}]}",
+			strlen(config), cdigest, ldigest) > 0);
 	roger_digest_of(mdigest, m, strlen(m));
 	ck_assert_msg(roger_registry_manifest_put(r, repo, mdigest,
 						  ROGER_MT_DOCKER_MANIFEST, m,
@@ -860,30 +960,37 @@ START_TEST(test_registry_live_manifests)
 	bool exists = false;
 
 	ck_assert_int_eq(roger_registry_manifest_get(&body, &type, got, r,
-						     "t/man", "v1", &err), 0);
+						     "t/man", "v1", &err),
+			 0);
 	ck_assert_str_eq(type, ROGER_MT_DOCKER_MANIFEST);
 	ck_assert_str_eq(got, md);
 	ck_assert_str_eq(body.buf, m);
 	free(type);
 	roger_buf_reset(&body);
 	ck_assert_int_eq(roger_registry_manifest_get(&body, &type, got, r,
-						     "t/man", md, &err), 0);
+						     "t/man", md, &err),
+			 0);
 	ck_assert_str_eq(got, md);
 	free(type);
 	ck_assert_int_eq(roger_registry_manifest_head(&exists, got, r, "t/man",
-						      "v1", &err), 0);
+						      "v1", &err),
+			 0);
 	ck_assert(exists);
 	ck_assert_str_eq(got, md);
 	ck_assert_int_eq(roger_registry_manifest_head(&exists, got, r, "t/man",
-						      "nope", &err), 0);
+						      "nope", &err),
+			 0);
 	ck_assert(!exists);
 	ck_assert_int_eq(roger_registry_manifest_get(&body, &type, got, r,
 						     "t/man", "nope", &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_msg(strstr(err.msg, "cannot get manifest 't/man:nope' at registry '"),
+	ck_assert_msg(strstr(err.msg,
+			     "cannot get manifest 't/man:nope' at registry '"),
 		      "%s", err.msg);
-	ck_assert_msg(strstr(err.msg, "MANIFEST_UNKNOWN: manifest unknown ({\"Tag\":\"nope\"})"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "MANIFEST_UNKNOWN: manifest unknown ({\"Tag\":\"nope\"})"),
+		"%s", err.msg);
 	ck_assert_int_eq(err.http_status, 404);
 	/* An invalid name: no route, a plain-text 404. */
 	ck_assert_int_eq(roger_registry_manifest_get(&body, &type, got, r,
@@ -892,8 +999,8 @@ START_TEST(test_registry_live_manifests)
 	ck_assert_msg(strstr(err.msg, "404 page not found"), "%s", err.msg);
 	/* A manifest whose blobs the repository lacks: one error per blob. */
 	ck_assert_int_eq(roger_registry_manifest_put(r, "t/other", "v1",
-						     ROGER_MT_DOCKER_MANIFEST, m,
-						     strlen(m), &err),
+						     ROGER_MT_DOCKER_MANIFEST,
+						     m, strlen(m), &err),
 			 ROGER_EHTTP);
 	ck_assert_msg(strstr(err.msg, "MANIFEST_BLOB_UNKNOWN"), "%s", err.msg);
 	free(m);
@@ -914,18 +1021,24 @@ START_TEST(test_registry_live_mount)
 	upload(r, "t/from", data, 5000, digest);
 	mark = regd_lines(&reg);
 	ck_assert_int_eq(roger_registry_blob_mount(&mounted, r, "t/to", digest,
-						   "t/from", &err), 0);
+						   "t/from", &err),
+			 0);
 	ck_assert(mounted);
-	ck_assert_uint_eq(regd_count(&reg, mark, "POST", "/v2/t/to/blobs/uploads/?mount=sha256"), 1);
-	ck_assert_int_eq(roger_registry_blob_head(&there, NULL, r, "t/to",
-						  digest, &err), 0);
+	ck_assert_uint_eq(regd_count(&reg, mark, "POST",
+				     "/v2/t/to/blobs/uploads/?mount=sha256"),
+			  1);
+	ck_assert_int_eq(
+		roger_registry_blob_head(&there, NULL, r, "t/to", digest, &err),
+		0);
 	ck_assert(there);
 	/* Not in `from`: the registry opens a session, which is cancelled. */
 	mark = regd_lines(&reg);
 	ck_assert_int_eq(roger_registry_blob_mount(&mounted, r, "t/to", other,
-						   "t/from", &err), 0);
+						   "t/from", &err),
+			 0);
 	ck_assert(!mounted);
-	ck_assert_uint_eq(regd_count(&reg, mark, "DELETE", "/v2/t/to/blobs/uploads/"), 1);
+	ck_assert_uint_eq(
+		regd_count(&reg, mark, "DELETE", "/v2/t/to/blobs/uploads/"), 1);
 	free(data);
 	free(data2);
 	roger_registry_free(r);
@@ -950,8 +1063,10 @@ START_TEST(test_registry_live_basic)
 	r = client(&bad, 0);
 	ck_assert_int_eq(roger_registry_ping(r, &err), ROGER_EAUTH);
 	ck_assert_int_eq(roger_exit_status(err.code), 4);
-	ck_assert_msg(strstr(err.msg, "authentication refused (HTTP 401 Unauthorized: UNAUTHORIZED: authentication required); check the password of user 'roger' (from the test)"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "authentication refused (HTTP 401 Unauthorized: UNAUTHORIZED: authentication required); check the password of user 'roger' (from the test)"),
+		"%s", err.msg);
 	ck_assert_ptr_null(strstr(err.msg, "wrong-pass"));
 	roger_registry_free(r);
 
@@ -959,7 +1074,8 @@ START_TEST(test_registry_live_basic)
 	ck_assert_int_eq(roger_registry_blob_upload(r, "t/basic", digest, 3000,
 						    NULL, data, &err),
 			 ROGER_EAUTH);
-	ck_assert_msg(strstr(err.msg, "roger has no credentials"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "roger has no credentials"), "%s",
+		      err.msg);
 	roger_registry_free(r);
 
 	/* Without the run's CA, the certificate is refused. */
@@ -1009,14 +1125,16 @@ START_TEST(test_registry_live_token)
 	ck_assert_uint_eq(tokens, 2);
 	/* Pulling from t/tok: the push token covers it, no new one. */
 	ck_assert_int_eq(roger_registry_manifest_head(&exists, got, r, "t/tok",
-						      "v1", &err), 0);
+						      "v1", &err),
+			 0);
 	ck_assert(exists);
 	ck_assert_uint_eq(regd_token_requests(&reg), tokens);
 	/* A mount needs both repositories: a token for two scopes. */
 	upload(r, "t/tok", data, 2000, digest);
 	ck_assert_uint_eq(regd_token_requests(&reg), tokens);
-	ck_assert_int_eq(roger_registry_blob_mount(&mounted, r, "t/tok2", digest,
-						   "t/tok", &err), 0);
+	ck_assert_int_eq(roger_registry_blob_mount(&mounted, r, "t/tok2",
+						   digest, "t/tok", &err),
+			 0);
 	ck_assert(mounted);
 	ck_assert_uint_eq(regd_token_requests(&reg), tokens + 1);
 	roger_registry_free(r);
@@ -1049,18 +1167,24 @@ START_TEST(test_registry_html_answer)
 	struct roger_registry *r;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	faultd_start(&f, "[{'match': '*', 'times': 0, 'status': 200, 'headers': {'Content-Type': 'text/html'}, "
-			 "'body': '<html><head><title>Corporate login</title></head><body>x</body></html>'}]");
+	faultd_start(
+		&f,
+		"[{'match': '*', 'times': 0, 'status': 200, 'headers': {'Content-Type': 'text/html'}, "
+		"'body': '<html><head><title>Corporate login</title></head><body>x</body></html>'}]");
 	r = client_for(f.url, NULL, NULL, 0);
 	ck_assert_int_eq(roger_registry_ping(r, &err), ROGER_EHTTP);
-	ck_assert_msg(strstr(err.msg, "it answered with an HTML page (HTTP 200 OK: Corporate login), not the registry API; check the registry's URL"),
-		      "%s", err.msg);
-	ck_assert_int_eq(roger_registry_manifest_head(&(bool){ false },
-						      (char[ROGER_DIGEST_SIZE]){ 0 },
-						      r, "a/b", "v1", &err),
-			 ROGER_EHTTP);
-	ck_assert_msg(strstr(err.msg, "cannot check manifest 'a/b:v1' at registry"),
-		      "%s", err.msg);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "it answered with an HTML page (HTTP 200 OK: Corporate login), not the registry API; check the registry's URL"),
+		"%s", err.msg);
+	ck_assert_int_eq(
+		roger_registry_manifest_head(&(bool){ false },
+					     (char[ROGER_DIGEST_SIZE]){ 0 }, r,
+					     "a/b", "v1", &err),
+		ROGER_EHTTP);
+	ck_assert_msg(
+		strstr(err.msg, "cannot check manifest 'a/b:v1' at registry"),
+		"%s", err.msg);
 	ck_assert(strstr(err.msg, "HTML page"));
 	roger_registry_free(r);
 	faultd_stop(&f);
@@ -1076,25 +1200,28 @@ START_TEST(test_registry_digest_mismatch_keeps_nothing)
 	struct faultd f;
 
 	upload(direct, "t/mis", data, 4000, digest);
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /v2/t/mis/blobs/*', 'times': 0, 'body': 'not the blob'},"
-		 " {'match': '*', 'times': 0, 'proxy': '%s'}]",
-		 reg.url);
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /v2/t/mis/blobs/*', 'times': 0, 'body': 'not the blob'},"
+		" {'match': '*', 'times': 0, 'proxy': '%s'}]",
+		reg.url);
 	faultd_start(&f, script);
 	r = client_for(f.url, NULL, NULL, 0);
 	snprintf(path, sizeof(path), "%s/blob", tmp);
-	ck_assert_int_eq(roger_registry_blob_fetch(r, "t/mis", digest, -1, path,
-						   &err),
-			 ROGER_EHTTP);
-	ck_assert_msg(strstr(err.msg, "does not match its digest (12 bytes hashing to 'sha256:"),
-		      "%s", err.msg);
+	ck_assert_int_eq(
+		roger_registry_blob_fetch(r, "t/mis", digest, -1, path, &err),
+		ROGER_EHTTP);
+	ck_assert_msg(
+		strstr(err.msg,
+		       "does not match its digest (12 bytes hashing to 'sha256:"),
+		"%s", err.msg);
 	ck_assert(strstr(err.msg, "nothing was kept"));
 	ck_assert(!roger_fs_exists(path));
 	ck_assert_uint_eq(files_in(tmp), 0);
 	/* A size that disagrees stops the download as soon as it shows. */
-	ck_assert_int_eq(roger_registry_blob_fetch(r, "t/mis", digest, 5, path,
-						   &err),
-			 ROGER_EHTTP);
+	ck_assert_int_eq(
+		roger_registry_blob_fetch(r, "t/mis", digest, 5, path, &err),
+		ROGER_EHTTP);
 	ck_assert_uint_eq(files_in(tmp), 0);
 	free(data);
 	roger_registry_free(r);
@@ -1123,10 +1250,12 @@ START_TEST(test_registry_upload_restarts)
 	ck_assert_msg(roger_registry_blob_upload(r, "t/restart", digest, 25000,
 						 NULL, data, &err) == 0,
 		      "%s", err.msg);
-	ck_assert_uint_eq(faultd_count(&f, "POST", "/v2/t/restart/blobs/uploads/"), 2);
+	ck_assert_uint_eq(
+		faultd_count(&f, "POST", "/v2/t/restart/blobs/uploads/"), 2);
 	ck_assert_uint_eq(faultd_count(&f, "HEAD", "/v2/t/restart/blobs/"), 1);
 	ck_assert_int_eq(roger_registry_blob_head(&there, NULL, direct,
-						  "t/restart", digest, &err), 0);
+						  "t/restart", digest, &err),
+			 0);
 	ck_assert(there);
 	free(data);
 	roger_registry_free(r);
@@ -1144,17 +1273,19 @@ START_TEST(test_registry_retries_unavailable)
 	char *type = NULL, *m = push_image(direct, "t/retry", "v1", md);
 	struct faultd f;
 
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /v2/t/retry/manifests/*', 'times': 2, 'status': 503},"
-		 " {'match': '*', 'times': 0, 'proxy': '%s'}]",
-		 reg.url);
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /v2/t/retry/manifests/*', 'times': 2, 'status': 503},"
+		" {'match': '*', 'times': 0, 'proxy': '%s'}]",
+		reg.url);
 	faultd_start(&f, script);
 	r = client_for(f.url, NULL, NULL, 0);
-	ck_assert_msg(roger_registry_manifest_get(&body, &type, got, r, "t/retry",
-						  "v1", &err) == 0,
+	ck_assert_msg(roger_registry_manifest_get(&body, &type, got, r,
+						  "t/retry", "v1", &err) == 0,
 		      "%s", err.msg);
 	ck_assert_str_eq(got, md);
-	ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/t/retry/manifests/v1"), 3);
+	ck_assert_uint_eq(faultd_count(&f, "GET", "/v2/t/retry/manifests/v1"),
+			  3);
 	free(type);
 	free(m);
 	roger_buf_release(&body);
@@ -1175,25 +1306,30 @@ START_TEST(test_registry_redirect_drops_credentials)
 	const char *auth;
 
 	faultd_start(&store, "[{'match': 'GET /blob*', 'body': 'abc'}]");
-	snprintf(script, sizeof(script),
-		 "[{'match': 'GET /v2/t/r/blobs/*', 'status': 307, 'headers': {'Location': '%s/blob?sig=1'}}]",
-		 store.url);
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'GET /v2/t/r/blobs/*', 'status': 307, 'headers': {'Location': '%s/blob?sig=1'}}]",
+		store.url);
 	faultd_start(&f, script);
 	r = client_for(f.url, NULL, &a, 0);
 	snprintf(path, sizeof(path), "%s/blob", tmp);
-	ck_assert_msg(roger_registry_blob_fetch(r, "t/r",
-						"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-						3, path, &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(
+		roger_registry_blob_fetch(
+			r, "t/r",
+			"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+			3, path, &err) == 0,
+		"%s", err.msg);
 	reqs = faultd_requests(&f);
-	auth = json_string_value(json_object_get(
-		json_object_get(json_array_get(reqs, 0), "h"), "authorization"));
+	auth = json_string_value(
+		json_object_get(json_object_get(json_array_get(reqs, 0), "h"),
+				"authorization"));
 	ck_assert_str_eq(auth, "Bearer static-token");
 	json_decref(reqs);
 	reqs = faultd_requests(&store);
 	ck_assert_uint_eq(json_array_size(reqs), 1);
-	ck_assert_ptr_null(json_object_get(
-		json_object_get(json_array_get(reqs, 0), "h"), "authorization"));
+	ck_assert_ptr_null(
+		json_object_get(json_object_get(json_array_get(reqs, 0), "h"),
+				"authorization"));
 	json_decref(reqs);
 	roger_registry_free(r);
 	faultd_stop(&f);
@@ -1215,9 +1351,13 @@ static const char *fake_env(void *data, const char *name)
 
 START_TEST(test_registry_pool_credentials)
 {
-	const char *env[] = { "ROGER_REGISTRY_USER", "roger",
-			      "ROGER_REGISTRY_PASSWORD", "s3cret",
-			      "HOME", "/nonexistent", NULL };
+	const char *env[] = { "ROGER_REGISTRY_USER",
+			      "roger",
+			      "ROGER_REGISTRY_PASSWORD",
+			      "s3cret",
+			      "HOME",
+			      "/nonexistent",
+			      NULL };
 	const char *half[] = { "ROGER_REGISTRY_USER", "roger", NULL };
 	const char *urls[] = { reg.url, NULL };
 	struct roger_registry_pool_opts o = { 0 };
@@ -1247,8 +1387,9 @@ START_TEST(test_registry_pool_credentials)
 	roger_ctx_set_getenv_fn(ctx, fake_env, half);
 	ck_assert_int_eq(roger_registry_pool_new(&p, ctx, &o, &err),
 			 ROGER_EINVALID);
-	ck_assert_str_eq(err.msg,
-			 "ROGER_REGISTRY_USER is set but ROGER_REGISTRY_PASSWORD is not: set both, or neither");
+	ck_assert_str_eq(
+		err.msg,
+		"ROGER_REGISTRY_USER is set but ROGER_REGISTRY_PASSWORD is not: set both, or neither");
 
 	/* Docker's config.json, when the environment has nothing. */
 	snprintf(cfg, sizeof(cfg), "%s/config.json", tmp);
@@ -1259,7 +1400,8 @@ START_TEST(test_registry_pool_credentials)
 			 "{\"auths\":{\"%s\":{\"auth\":\"cm9nZXI6czNjcmV0\"}}}",
 			 reg.host);
 		ck_assert_int_eq(roger_fs_write_atomic(cfg, text, strlen(text),
-						       0600, NULL), 0);
+						       0600, NULL),
+				 0);
 	}
 	roger_ctx_set_getenv_fn(ctx, fake_env, env + 4);
 	o.docker_config = cfg;

@@ -155,11 +155,9 @@ static json_t *rolled(json_t *d, const char *of, const char *to, bool failed)
 	return d;
 }
 
-static enum roger_release_outcome outcome(const char *version,
-					  const json_t *before,
-					  const json_t *def,
-					  const struct roger_release_rollback *newer,
-					  size_t n)
+static enum roger_release_outcome
+outcome(const char *version, const json_t *before, const json_t *def,
+	const struct roger_release_rollback *newer, size_t n)
 {
 	struct roger_diff *d = NULL;
 	enum roger_release_outcome o;
@@ -167,7 +165,8 @@ static enum roger_release_outcome outcome(const char *version,
 	if (before)
 		ck_assert_int_eq(roger_diff_apps(&d, before, def,
 						 ROGER_DIFF_IGNORE_METADATA,
-						 NULL), 0);
+						 NULL),
+				 0);
 	o = roger_release_outcome(version, before, def, d, newer, n);
 	roger_diff_free(d);
 	return o;
@@ -246,7 +245,8 @@ START_TEST(test_release_redeploy_app)
 		" \"ports\": [10000], \"portDefinitions\": [{\"port\": 10000}],"
 		" \"uris\": [\"http://a/x.tgz\"], \"fetch\": [{\"uri\": \"http://a/x.tgz\"}],"
 		" \"tasksRunning\": 2, \"deployments\": [],"
-		" \"labels\": {\"ROGER_COMMIT\": \"" C_A "\", \"team\": \"web\","
+		" \"labels\": {\"ROGER_COMMIT\": \"" C_A
+		"\", \"team\": \"web\","
 		" \"ROGER_ROLLBACK_OF\": \"old\", \"ROGER_ROLLBACK_TO\": \"older\"}}",
 		0, NULL);
 	json_t *failed = def_of(C_B, SHA_2, "run", 1), *out = NULL;
@@ -264,14 +264,17 @@ START_TEST(test_release_redeploy_app)
 	r.instances = -1;
 	ck_assert_int_eq(roger_release_redeploy_app(&out, stored, &r, &err), 0);
 	text = json_dumps(out, JSON_SORT_KEYS);
-	ck_assert_str_eq(text,
-			 "{\"cmd\": \"run\", \"fetch\": [{\"uri\": \"http://a/x.tgz\"}],"
-			 " \"id\": \"/web/x\", \"instances\": 2, \"labels\": {"
-			 "\"ROGER_COMMIT\": \"" C_A "\", \"ROGER_ROLLBACK_BY\": \"bob@laptop\","
-			 " \"ROGER_ROLLBACK_CAUSE\": \"failed\","
-			 " \"ROGER_ROLLBACK_COMMIT\": \"" C_B "\","
-			 " \"ROGER_ROLLBACK_OF\": \"" V2 "\", \"ROGER_ROLLBACK_TO\": \"" V1 "\","
-			 " \"team\": \"web\"}, \"portDefinitions\": [{\"port\": 10000}]}");
+	ck_assert_str_eq(
+		text,
+		"{\"cmd\": \"run\", \"fetch\": [{\"uri\": \"http://a/x.tgz\"}],"
+		" \"id\": \"/web/x\", \"instances\": 2, \"labels\": {"
+		"\"ROGER_COMMIT\": \"" C_A
+		"\", \"ROGER_ROLLBACK_BY\": \"bob@laptop\","
+		" \"ROGER_ROLLBACK_CAUSE\": \"failed\","
+		" \"ROGER_ROLLBACK_COMMIT\": \"" C_B "\","
+		" \"ROGER_ROLLBACK_OF\": \"" V2
+		"\", \"ROGER_ROLLBACK_TO\": \"" V1 "\","
+		" \"team\": \"web\"}, \"portDefinitions\": [{\"port\": 10000}]}");
 	free(text);
 	ck_assert(roger_release_rollback_info(&rb, out));
 	ck_assert(rb.failed);
@@ -283,7 +286,8 @@ START_TEST(test_release_redeploy_app)
 	r.failed = false;
 	r.instances = 5;
 	ck_assert_int_eq(roger_release_redeploy_app(&out, failed, &r, &err), 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "instances")),
+			 5);
 	ck_assert(roger_release_rollback_info(&rb, out));
 	ck_assert(!rb.failed);
 	ck_assert_ptr_null(rb.commit);
@@ -302,11 +306,14 @@ END_TEST
 START_TEST(test_release_instances)
 {
 	json_t *live = json_loads("{\"id\": \"/a\", \"instances\": 3,"
-				  " \"labels\": {\"ROGER_INSTANCES\": \"1\"}}", 0, NULL);
+				  " \"labels\": {\"ROGER_INSTANCES\": \"1\"}}",
+				  0, NULL);
 	json_t *old = json_loads("{\"app\": {\"id\": \"/a\", \"instances\": 3,"
-				 " \"labels\": {\"ROGER_COMMIT\": \"c\"}}}", 0, NULL);
-	json_t *odd = json_loads("{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"-2\"}}",
+				 " \"labels\": {\"ROGER_COMMIT\": \"c\"}}}",
 				 0, NULL);
+	json_t *odd = json_loads(
+		"{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"-2\"}}",
+		0, NULL);
 	int n = -1;
 
 	ck_assert(roger_release_instances_label(&n, live));
@@ -388,22 +395,28 @@ static void stop(void)
 }
 
 /* A rule answering GET of version V with a definition. */
-#define VERSION_RULE(v, labels)                                                \
-	"{'match':'GET /v2/apps/web/x/versions/" P##v "','times':0,'json':"   \
-	"{'id':'/web/x','cmd':'run','version':'" V##v "'" labels "}}"
+#define VERSION_RULE(v, labels)                       \
+	"{'match':'GET /v2/apps/web/x/versions/" P##v \
+		"','times':0,'json':"                 \
+		"{'id':'/web/x','cmd':'run','version':'" V##v "'" labels "}}"
 #define LABELS(commit, sha)                                                    \
-	",'labels':{'ROGER_COMMIT':'" commit "','ROGER_ARTIFACT_SHA256':'"    \
-	sha "'}"
-#define GONE(v) "{'match':'GET /v2/apps/web/x/versions/" P##v "','times':0,'status':404,'json':{'message':'not found'}}"
+	",'labels':{'ROGER_COMMIT':'" commit "','ROGER_ARTIFACT_SHA256':'" sha \
+	"'}"
+#define GONE(v)                                       \
+	"{'match':'GET /v2/apps/web/x/versions/" P##v \
+		"','times':0,'status':404,'json':{'message':'not found'}}"
 
 /*
  * V4 live (commit A), V3 a scale of it (commit A), V2 gone, V1 commit B:
  * the previous release is V1, read after V3 and V2, and V4 is never read.
  */
-#define HISTORY_ABA                                                            \
-	"[" VERSION_RULE(4, LABELS(C_A, SHA_1)) ","                           \
-	VERSION_RULE(3, LABELS(C_A, SHA_1)) "," GONE(2) ","                  \
-	VERSION_RULE(1, LABELS(C_B, SHA_2)) "]"
+#define HISTORY_ABA                                                     \
+	"[" VERSION_RULE(4, LABELS(C_A, SHA_1)) "," VERSION_RULE(       \
+		3,                                                      \
+		LABELS(C_A,                                             \
+		       SHA_1)) "," GONE(2) "," VERSION_RULE(1,          \
+							    LABELS(C_B, \
+								   SHA_2)) "]"
 
 START_TEST(test_release_find_previous_skips_scales_and_gone)
 {
@@ -419,9 +432,12 @@ START_TEST(test_release_find_previous_skips_scales_and_gone)
 	ck_assert_uint_eq(index, 3);
 	ck_assert(roger_render_release(&rel, def));
 	ck_assert_str_eq(rel.commit, C_B);
-	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P4), 0);
-	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P3), 1);
-	ck_assert_uint_eq(faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P2), 1);
+	ck_assert_uint_eq(
+		faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P4), 0);
+	ck_assert_uint_eq(
+		faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P3), 1);
+	ck_assert_uint_eq(
+		faultd_count(&fd, "GET", "/v2/apps/web/x/versions/" P2), 1);
 	json_decref(def);
 	json_decref(live);
 	stop();
@@ -442,9 +458,9 @@ START_TEST(test_release_find_previous_skips_undone)
 	size_t index = 99;
 	struct roger_release rel;
 
-	start("[" VERSION_RULE(3, LABELS(C_B2, SHA_2)) ","
-	      VERSION_RULE(2, LABELS(C_B, SHA_2)) ","
-	      VERSION_RULE(1, LABELS(C_A, SHA_1)) "]");
+	start("[" VERSION_RULE(3, LABELS(C_B2, SHA_2)) "," VERSION_RULE(
+		2, LABELS(C_B, SHA_2)) "," VERSION_RULE(1, LABELS(C_A,
+								  SHA_1)) "]");
 	ck_assert_int_eq(roger_release_find_previous(&index, &def, m, "/web/x",
 						     versions, live, V4, &err),
 			 0);
@@ -534,9 +550,12 @@ START_TEST(test_release_find_refused)
 	json_t *def = NULL;
 	size_t index = 99;
 
-	start("[" VERSION_RULE(4, LABELS(C_B2, SHA_1)) ","
-	      VERSION_RULE(3, LABELS(C_B2, SHA_1)) ","
-	      GONE(2) "," VERSION_RULE(1, LABELS(C_B, SHA_2)) "]");
+	start("[" VERSION_RULE(4, LABELS(C_B2, SHA_1)) "," VERSION_RULE(
+		3,
+		LABELS(C_B2,
+		       SHA_1)) "," GONE(2) "," VERSION_RULE(1,
+							    LABELS(C_B,
+								   SHA_2)) "]");
 	ck_assert_int_eq(roger_release_find(&index, &def, m, "/web/x", versions,
 					    "soon", &err),
 			 ROGER_EUSAGE);
@@ -559,12 +578,15 @@ START_TEST(test_release_find_refused)
 	ck_assert_int_eq(roger_release_find(&index, &def, m, "/web/x", versions,
 					    "ccccccc", &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg, "app '/web/x' has no release of commit 'ccccccc'");
+	ck_assert_str_eq(err.msg,
+			 "app '/web/x' has no release of commit 'ccccccc'");
 	roger_err_clear(&err);
 	ck_assert_int_eq(roger_release_find(&index, &def, m, "/web/x", versions,
 					    "2020-01-02T03:04:05.678Z", &err),
 			 ROGER_ENOTFOUND);
-	ck_assert_str_eq(err.msg, "app '/web/x' has no version '2020-01-02T03:04:05.678Z'");
+	ck_assert_str_eq(
+		err.msg,
+		"app '/web/x' has no version '2020-01-02T03:04:05.678Z'");
 	ck_assert_ptr_null(def);
 	ck_assert_uint_eq(index, 0);
 	stop();
@@ -601,12 +623,15 @@ START_TEST(test_release_summary)
 	a = def_of(C_A, SHA_1, "run", 1);
 	b = def_of(C_B, SHA_2, "run --fast", 2);
 	json_object_set_new(a, "env", json_pack("{s:s}", "ROGER_COMMIT", C_A));
-	json_object_set_new(b, "env", json_pack("{s:s, s:s}", "ROGER_COMMIT",
-						 C_B, "MODE", "x"));
-	json_object_set_new(a, "fetch", json_pack("[{s:s}]", "uri",
-						   "http://s/a/" SHA_1 ".tar.gz"));
-	json_object_set_new(b, "fetch", json_pack("[{s:s}]", "uri",
-						   "http://s/a/" SHA_2 ".tar.gz"));
+	json_object_set_new(
+		b, "env",
+		json_pack("{s:s, s:s}", "ROGER_COMMIT", C_B, "MODE", "x"));
+	json_object_set_new(
+		a, "fetch",
+		json_pack("[{s:s}]", "uri", "http://s/a/" SHA_1 ".tar.gz"));
+	json_object_set_new(
+		b, "fetch",
+		json_pack("[{s:s}]", "uri", "http://s/a/" SHA_2 ".tar.gz"));
 	summary_of(s, sizeof(s), a, b);
 	ck_assert_str_eq(s, "commit, cmd, env, instances");
 	/* the same commit packaged again */
@@ -627,7 +652,6 @@ START_TEST(test_release_summary)
 	ck_assert_str_eq(s, "commit");
 }
 END_TEST
-
 
 /* A release of an image app: `commit` running `image`. */
 static json_t *image_def(const char *commit, const char *image)
@@ -674,7 +698,10 @@ static struct roger_marathon_app *recorded_app(void)
 	struct roger_marathon_app *app = NULL;
 	struct roger_buf b = ROGER_BUF_INIT;
 
-	ck_assert_int_eq(roger_fs_read_file(&b, fixture_path("marathon-get-app.json"), NULL), 0);
+	ck_assert_int_eq(
+		roger_fs_read_file(&b, fixture_path("marathon-get-app.json"),
+				   NULL),
+		0);
 	ck_assert_int_eq(roger_marathon_app_parse(&app, b.buf, b.len, NULL), 0);
 	roger_buf_release(&b);
 	return app;

@@ -82,8 +82,7 @@ static json_t *render(const struct roger_project *p, const char *env,
 }
 
 /* Rendering fails with ROGER_EINVALID and this message. */
-static void assert_render_fails(const struct roger_project *p,
-				const char *env,
+static void assert_render_fails(const struct roger_project *p, const char *env,
 				const struct roger_render_input *in,
 				const char *msg)
 {
@@ -112,11 +111,20 @@ START_TEST(test_render_expose_labels)
 	in.router_group = "external";
 	app = render(p, NULL, &in);
 	labels = json_object_get(app, "labels");
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_GROUP")), "external");
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")), "hello.example.com,www.example.com");
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_MODE")), "http");
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_REDIRECT_TO_HTTPS")), "true");
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "team")), "a");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(labels, "HAPROXY_GROUP")),
+		"external");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")),
+		"hello.example.com,www.example.com");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(labels, "HAPROXY_0_MODE")),
+		"http");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 labels, "HAPROXY_0_REDIRECT_TO_HTTPS")),
+			 "true");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "team")),
+			 "a");
 	/* service ports stay 0 (absent) unless pinned */
 	ck_assert_ptr_null(json_object_get(app, "portDefinitions"));
 	json_decref(app);
@@ -124,15 +132,21 @@ START_TEST(test_render_expose_labels)
 	app = render(p, "staging", &input); /* a target without a group */
 	labels = json_object_get(app, "labels");
 	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_GROUP"));
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")), "hello.staging.example.com");
-	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_0_REDIRECT_TO_HTTPS"));
+	ck_assert_str_eq(
+		json_string_value(json_object_get(labels, "HAPROXY_0_VHOST")),
+		"hello.staging.example.com");
+	ck_assert_ptr_null(
+		json_object_get(labels, "HAPROXY_0_REDIRECT_TO_HTTPS"));
 	json_decref(app);
 
 	app = render(p, "tcp", &in);
 	labels = json_object_get(app, "labels");
 	ck_assert_ptr_null(json_object_get(labels, "HAPROXY_0_VHOST"));
-	ck_assert_str_eq(json_string_value(json_object_get(labels, "HAPROXY_0_MODE")), "tcp");
-	assert_json(json_object_get(app, "portDefinitions"), "[{\"port\":10001}]");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(labels, "HAPROXY_0_MODE")),
+		"tcp");
+	assert_json(json_object_get(app, "portDefinitions"),
+		    "[{\"port\":10001}]");
 	json_decref(app);
 	roger_project_free(p);
 }
@@ -147,19 +161,31 @@ START_TEST(test_render_expose_refused)
 		"\"environments\":{\"e\":{\"expose\":{\"vhost\":null,\"https_redirect\":true}}}}");
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_project *bad = NULL;
-	const char *text = "{\"version\":1,\"app\":\"a\",\"expose\":{\"vhost\":\"a b\"}}";
+	const char *text =
+		"{\"version\":1,\"app\":\"a\",\"expose\":{\"vhost\":\"a b\"}}";
 
-	assert_render_fails(p, NULL, &input, "marathon.labels.HAPROXY_0_VHOST: roger sets it from 'expose' (or the target's router); remove it from marathon.labels");
+	assert_render_fails(
+		p, NULL, &input,
+		"marathon.labels.HAPROXY_0_VHOST: roger sets it from 'expose' (or the target's router); remove it from marathon.labels");
 	roger_project_free(p);
-	p = project("{\"version\":1,\"app\":\"hello\",\"marathon\":{\"cmd\":\"x\"},"
-		    "\"expose\":{\"https_redirect\":true}}");
-	assert_render_fails(p, NULL, &input, "expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
+	p = project(
+		"{\"version\":1,\"app\":\"hello\",\"marathon\":{\"cmd\":\"x\"},"
+		"\"expose\":{\"https_redirect\":true}}");
+	assert_render_fails(
+		p, NULL, &input,
+		"expose.https_redirect: needs a vhost (marathon-lb redirects by host name)");
 	roger_project_free(p);
-	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
-	ck_assert_msg(strstr(err.msg, "expose.vhost") && strstr(err.msg, "not a host name"), "%s", err.msg);
+	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text,
+					     strlen(text), &err),
+			 ROGER_EINVALID);
+	ck_assert_msg(strstr(err.msg, "expose.vhost") &&
+			      strstr(err.msg, "not a host name"),
+		      "%s", err.msg);
 	text = "{\"version\":1,\"app\":\"a\",\"expose\":{\"vhosts\":\"a\"}}";
 	roger_err_clear(&err);
-	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text, strlen(text), &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_project_parse(&bad, "roger.json", text,
+					     strlen(text), &err),
+			 ROGER_EINVALID);
 	ck_assert_msg(strstr(err.msg, "did you mean 'vhost'"), "%s", err.msg);
 }
 END_TEST
@@ -215,14 +241,12 @@ static void assert_same_json(const json_t *a, const json_t *b)
 
 	ck_assert_msg(roger_diff_apps(&d, a, b, 0, &err) == 0, "%s", err.msg);
 	text = diff_text(d);
-	ck_assert_msg(roger_diff_empty(d), "unexpected differences:\n%s",
-		      text);
+	ck_assert_msg(roger_diff_empty(d), "unexpected differences:\n%s", text);
 	free(text);
 	roger_diff_free(d);
 	ck_assert_msg(roger_diff_apps(&d, b, a, 0, &err) == 0, "%s", err.msg);
 	text = diff_text(d);
-	ck_assert_msg(roger_diff_empty(d), "unexpected differences:\n%s",
-		      text);
+	ck_assert_msg(roger_diff_empty(d), "unexpected differences:\n%s", text);
 	free(text);
 	roger_diff_free(d);
 }
@@ -238,14 +262,17 @@ START_TEST(test_render_base)
 		" \"labels\": {\"team\": \"web\"}}}");
 	json_t *app = render(p, NULL, &input);
 
-	assert_json(app,
-		    "{\"id\": \"/web/hello\", \"cmd\": \"./run $PORT0\", \"cpus\": 0.25,"
-		    " \"env\": {\"NODE_ENV\": \"production\", \"ROGER_COMMIT\": \"" COMMIT "\"},"
-		    " \"labels\": {\"team\": \"web\", \"ROGER_APP\": \"/web/hello\","
-		    " \"ROGER_ENV\": \"\", \"ROGER_COMMIT\": \"" COMMIT "\","
-		    " \"ROGER_ARTIFACT_SHA256\": \"" SHA "\", \"ROGER_VERSION\": \"9.9.9\","
-		    " \"ROGER_DEPLOYED_BY\": \"alice@laptop\", \"ROGER_INSTANCES\": \"1\"},"
-		    " \"fetch\": [{\"uri\": \"" URL "\", \"extract\": true}]}");
+	assert_json(
+		app,
+		"{\"id\": \"/web/hello\", \"cmd\": \"./run $PORT0\", \"cpus\": 0.25,"
+		" \"env\": {\"NODE_ENV\": \"production\", \"ROGER_COMMIT\": \"" COMMIT
+		"\"},"
+		" \"labels\": {\"team\": \"web\", \"ROGER_APP\": \"/web/hello\","
+		" \"ROGER_ENV\": \"\", \"ROGER_COMMIT\": \"" COMMIT "\","
+		" \"ROGER_ARTIFACT_SHA256\": \"" SHA
+		"\", \"ROGER_VERSION\": \"9.9.9\","
+		" \"ROGER_DEPLOYED_BY\": \"alice@laptop\", \"ROGER_INSTANCES\": \"1\"},"
+		" \"fetch\": [{\"uri\": \"" URL "\", \"extract\": true}]}");
 	json_decref(app);
 	roger_project_free(p);
 }
@@ -275,16 +302,19 @@ START_TEST(test_render_instances_and_dirty_labels)
 	json_decref(app);
 	app = render(p, "prod", &input);
 	assert_json(json_object_get(json_object_get(app, "labels"),
-				    "ROGER_INSTANCES"), "\"6\"");
+				    "ROGER_INSTANCES"),
+		    "\"6\"");
 	json_decref(app);
 	app = render(p, "none", &input);
 	assert_json(json_object_get(json_object_get(app, "labels"),
-				    "ROGER_INSTANCES"), "\"1\"");
+				    "ROGER_INSTANCES"),
+		    "\"1\"");
 	json_decref(app);
 	in.dirty = true;
 	app = render(p, NULL, &in);
-	assert_json(json_object_get(json_object_get(app, "labels"),
-				    "ROGER_DIRTY"), "\"true\"");
+	assert_json(
+		json_object_get(json_object_get(app, "labels"), "ROGER_DIRTY"),
+		"\"true\"");
 	ck_assert(roger_render_release(&rel, app));
 	ck_assert(rel.dirty);
 	json_decref(app);
@@ -310,11 +340,14 @@ START_TEST(test_render_environment_and_variables)
 	app = render(p, "prod", &in);
 	assert_json(json_object_get(app, "cmd"),
 		    "\"./run --env prod --rev 0123456789ab --in us\"");
-	ck_assert_int_eq(json_integer_value(json_object_get(app, "instances")), 6);
+	ck_assert_int_eq(json_integer_value(json_object_get(app, "instances")),
+			 6);
 	ck_assert_ptr_null(json_object_get(app, "mem"));
 	assert_json(json_object_get(app, "env"),
-		    "{\"A\": \"hello\", \"URL\": \"" URL "\", \"SHA\": \"" SHA "\","
-		    " \"C\": \"" COMMIT "\", \"U\": \"bob\", \"ROGER_COMMIT\": \"" COMMIT "\"}");
+		    "{\"A\": \"hello\", \"URL\": \"" URL "\", \"SHA\": \"" SHA
+		    "\","
+		    " \"C\": \"" COMMIT
+		    "\", \"U\": \"bob\", \"ROGER_COMMIT\": \"" COMMIT "\"}");
 	ck_assert_str_eq(json_string_value(json_object_get(
 				 json_object_get(app, "labels"), "ROGER_ENV")),
 			 "prod");
@@ -336,8 +369,9 @@ START_TEST(test_render_environment_app_and_group)
 	app = render(p, "staging", &input);
 	assert_json(json_object_get(app, "id"), "\"/web/hello-staging\"");
 	assert_json(json_object_get(app, "cmd"), "\"./run hello-staging\"");
-	assert_json(json_object_get(json_object_get(app, "labels"), "ROGER_APP"),
-		    "\"/web/hello-staging\"");
+	assert_json(
+		json_object_get(json_object_get(app, "labels"), "ROGER_APP"),
+		"\"/web/hello-staging\"");
 	json_decref(app);
 	app = render(p, "qa", &input);
 	assert_json(json_object_get(app, "id"), "\"/qa/hello\"");
@@ -373,7 +407,8 @@ START_TEST(test_render_fetch_order)
 	assert_json(json_object_get(app, "fetch"),
 		    "[{\"uri\": \"https://e.com/a\"},"
 		    " {\"uri\": \"" URL "\", \"cache\": true}]");
-	ck_assert_str_eq(json_string_value(json_object_get(app, "id")), "/hello");
+	ck_assert_str_eq(json_string_value(json_object_get(app, "id")),
+			 "/hello");
 	json_decref(app);
 	roger_project_free(p);
 	roger_project_free(q);
@@ -393,22 +428,27 @@ START_TEST(test_render_refuses_what_roger_owns)
 		" \"empty\": {\"marathon\": {\"uris\": []}}}}");
 	json_t *app;
 
-	assert_render_fails(p, NULL, &input,
-			    "marathon.labels.ROGER_COMMIT: roger sets this label on every release; use another name");
-	assert_render_fails(q, "prod", &input,
-			    "environments.prod.marathon.env.ROGER_COMMIT: roger sets this variable to the deployed commit; use another name");
-	assert_render_fails(q, "qa", &input,
-			    "environments.qa.marathon.labels.ROGER_DEPLOYED_BY: roger sets this label on every release; use another name");
-	assert_render_fails(q, "old", &input,
-			    "environments.old.marathon.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}");
+	assert_render_fails(
+		p, NULL, &input,
+		"marathon.labels.ROGER_COMMIT: roger sets this label on every release; use another name");
+	assert_render_fails(
+		q, "prod", &input,
+		"environments.prod.marathon.env.ROGER_COMMIT: roger sets this variable to the deployed commit; use another name");
+	assert_render_fails(
+		q, "qa", &input,
+		"environments.qa.marathon.labels.ROGER_DEPLOYED_BY: roger sets this label on every release; use another name");
+	assert_render_fails(
+		q, "old", &input,
+		"environments.old.marathon.uris: cannot be used with fetch, which roger sets for the artifact; write each URI as a fetch entry {\"uri\": \"...\"}");
 	/* An empty uris is dropped. */
 	app = render(q, "empty", &input);
 	ck_assert_ptr_null(json_object_get(app, "uris"));
 	json_decref(app);
 	/* roger.json refuses "id"; a fragment changed in memory too. */
 	json_object_set_new(q->marathon, "id", json_string("/other"));
-	assert_render_fails(q, NULL, &input,
-			    "marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
+	assert_render_fails(
+		q, NULL, &input,
+		"marathon.id: must not be set: roger sets the app id from 'group' and 'app'");
 	roger_project_free(p);
 	roger_project_free(q);
 }
@@ -420,18 +460,22 @@ START_TEST(test_render_errors)
 		"{\"version\": 1, \"app\": \"hello\", \"marathon\": {\"cmd\": \"run {{ commt }}\"}}");
 	struct roger_render_input in = input;
 
-	assert_render_fails(p, NULL, &input,
-			    "marathon.cmd: unknown variable 'commt', did you mean 'commit'?");
+	assert_render_fails(
+		p, NULL, &input,
+		"marathon.cmd: unknown variable 'commt', did you mean 'commit'?");
 	in.commit = "0123456";
-	assert_render_fails(p, NULL, &in,
-			    "cannot render the app: commit '0123456' is not a full commit id");
+	assert_render_fails(
+		p, NULL, &in,
+		"cannot render the app: commit '0123456' is not a full commit id");
 	in = input;
 	in.artifact_sha256 = "xyz";
-	assert_render_fails(p, NULL, &in,
-			    "cannot render the app: 'xyz' is not a SHA-256 digest");
+	assert_render_fails(
+		p, NULL, &in,
+		"cannot render the app: 'xyz' is not a SHA-256 digest");
 	in = input;
 	in.artifact_url = "";
-	assert_render_fails(p, NULL, &in, "cannot render the app: no artifact URL");
+	assert_render_fails(p, NULL, &in,
+			    "cannot render the app: no artifact URL");
 	roger_project_free(p);
 }
 END_TEST
@@ -442,7 +486,8 @@ START_TEST(test_render_defaults_and_release)
 		"{\"version\": 1, \"app\": \"hello\", \"marathon\": {\"cmd\": \"x\"}}");
 	struct roger_render_input in = input;
 	struct roger_release r;
-	json_t *app, *wrapped, *plain = J("{\"id\": \"/x\", \"labels\": {\"a\": \"b\"}}");
+	json_t *app, *wrapped,
+		*plain = J("{\"id\": \"/x\", \"labels\": {\"a\": \"b\"}}");
 
 	in.deployed_by = NULL;
 	in.roger_version = NULL;
@@ -469,19 +514,24 @@ END_TEST
 
 START_TEST(test_render_mask_secrets)
 {
-	json_t *app = J("{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"hunter2\","
-			" \"MODE\": \"fast\", \"API_TOKEN\": {\"secret\": \"t\"}},"
-			" \"labels\": {\"deploy_token\": \"x\", \"team\": \"web\"}}}");
+	json_t *app = J(
+		"{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"hunter2\","
+		" \"MODE\": \"fast\", \"API_TOKEN\": {\"secret\": \"t\"}},"
+		" \"labels\": {\"deploy_token\": \"x\", \"team\": \"web\"}}}");
 	json_t *masked = NULL;
 
 	ck_assert_int_eq(roger_render_mask_secrets(&masked, app, NULL), 0);
-	assert_json(masked, "{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"***\","
-			    " \"MODE\": \"fast\", \"API_TOKEN\": \"***\"},"
-			    " \"labels\": {\"deploy_token\": \"***\", \"team\": \"web\"}}}");
+	assert_json(
+		masked,
+		"{\"app\": {\"id\": \"/a\", \"env\": {\"DB_PASSWORD\": \"***\","
+		" \"MODE\": \"fast\", \"API_TOKEN\": \"***\"},"
+		" \"labels\": {\"deploy_token\": \"***\", \"team\": \"web\"}}}");
 	/* The input is left alone. */
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
-				 json_object_get(app, "app"), "env"), "DB_PASSWORD")),
-			 "hunter2");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(app, "app"), "env"),
+			"DB_PASSWORD")),
+		"hunter2");
 	json_decref(masked);
 	json_decref(app);
 }
@@ -495,7 +545,7 @@ END_TEST
  */
 struct default_case {
 	const char *member; /* "cpus": 1 */
-	const char *line;   /* NULL: no difference */
+	const char *line; /* NULL: no difference */
 };
 
 static const struct default_case default_cases[] = {
@@ -522,23 +572,31 @@ static const struct default_case default_cases[] = {
 	{ "\"executor\": \"\"", NULL },
 	{ "\"executor\": \"//cmd\"", "- executor: \"//cmd\"\n" },
 	{ "\"killSelection\": \"YOUNGEST_FIRST\"", NULL },
-	{ "\"killSelection\": \"OLDEST_FIRST\"", "- killSelection: \"OLDEST_FIRST\"\n" },
-	{ "\"upgradeStrategy\": {\"minimumHealthCapacity\": 1, \"maximumOverCapacity\": 1}", NULL },
+	{ "\"killSelection\": \"OLDEST_FIRST\"",
+	  "- killSelection: \"OLDEST_FIRST\"\n" },
+	{ "\"upgradeStrategy\": {\"minimumHealthCapacity\": 1, \"maximumOverCapacity\": 1}",
+	  NULL },
 	{ "\"upgradeStrategy\": {\"minimumHealthCapacity\": 0.5, \"maximumOverCapacity\": 1}",
 	  "- upgradeStrategy.minimumHealthCapacity: 0.5\n" },
-	{ "\"unreachableStrategy\": {\"inactiveAfterSeconds\": 0, \"expungeAfterSeconds\": 0}", NULL },
-	{ "\"unreachableStrategy\": {\"inactiveAfterSeconds\": 300, \"expungeAfterSeconds\": 600}", NULL },
+	{ "\"unreachableStrategy\": {\"inactiveAfterSeconds\": 0, \"expungeAfterSeconds\": 0}",
+	  NULL },
+	{ "\"unreachableStrategy\": {\"inactiveAfterSeconds\": 300, \"expungeAfterSeconds\": 600}",
+	  NULL },
 	{ "\"unreachableStrategy\": {\"inactiveAfterSeconds\": 60, \"expungeAfterSeconds\": 0}",
 	  "- unreachableStrategy.inactiveAfterSeconds: 60\n" },
-	{ "\"unreachableStrategy\": \"disabled\"", "- unreachableStrategy: \"disabled\"\n" },
+	{ "\"unreachableStrategy\": \"disabled\"",
+	  "- unreachableStrategy: \"disabled\"\n" },
 	{ "\"networks\": [{\"mode\": \"host\"}]", NULL },
 	{ "\"networks\": [{\"mode\": \"container/bridge\"}]",
 	  "~ networks[0].mode: \"container/bridge\" -> \"host\"\n" },
-	{ "\"portDefinitions\": [{\"port\": 10000, \"name\": \"default\", \"protocol\": \"tcp\"}]", NULL },
-	{ "\"portDefinitions\": [{\"port\": 10000, \"protocol\": \"tcp\", \"labels\": {}}]", NULL },
+	{ "\"portDefinitions\": [{\"port\": 10000, \"name\": \"default\", \"protocol\": \"tcp\"}]",
+	  NULL },
+	{ "\"portDefinitions\": [{\"port\": 10000, \"protocol\": \"tcp\", \"labels\": {}}]",
+	  NULL },
 	{ "\"portDefinitions\": [{\"port\": 10000, \"name\": \"http\"}]",
 	  "~ portDefinitions[0].name: \"http\" -> \"default\"\n" },
-	{ "\"portDefinitions\": []", "+ portDefinitions[0]: {\"port\":0,\"protocol\":\"tcp\",\"name\":\"default\"}\n" },
+	{ "\"portDefinitions\": []",
+	  "+ portDefinitions[0]: {\"port\":0,\"protocol\":\"tcp\",\"name\":\"default\"}\n" },
 	{ "\"ports\": [10001]", NULL },
 	{ "\"labels\": {}", NULL },
 	{ "\"labels\": {\"team\": \"web\"}", "- labels.team: \"web\"\n" },
@@ -559,19 +617,23 @@ static const struct default_case default_cases[] = {
 	{ "\"ipAddress\": null", NULL },
 	{ "\"residency\": null", NULL },
 	{ "\"taskKillGracePeriodSeconds\": null", NULL },
-	{ "\"taskKillGracePeriodSeconds\": 30", "- taskKillGracePeriodSeconds: 30\n" },
+	{ "\"taskKillGracePeriodSeconds\": 30",
+	  "- taskKillGracePeriodSeconds: 30\n" },
 	{ "\"role\": \"*\"", NULL },
 	{ "\"role\": \"slave_public\"", NULL },
 	{ "\"version\": \"2017-07-14T15:13:34.402Z\"", NULL },
-	{ "\"versionInfo\": {\"lastScalingAt\": \"2017-07-14T15:13:34.402Z\"}", NULL },
+	{ "\"versionInfo\": {\"lastScalingAt\": \"2017-07-14T15:13:34.402Z\"}",
+	  NULL },
 	{ "\"tasks\": [{\"id\": \"x\"}]", NULL },
-	{ "\"tasksStaged\": 1, \"tasksRunning\": 2, \"tasksHealthy\": 3, \"tasksUnhealthy\": 4", NULL },
+	{ "\"tasksStaged\": 1, \"tasksRunning\": 2, \"tasksHealthy\": 3, \"tasksUnhealthy\": 4",
+	  NULL },
 	{ "\"deployments\": [{\"id\": \"d\"}]", NULL },
 	{ "\"lastTaskFailure\": {\"taskId\": \"x\"}", NULL },
 	{ "\"taskStats\": {\"totalSummary\": {}}", NULL },
 	{ "\"readinessCheckResults\": [{\"name\": \"r\"}]", NULL },
 	{ "\"acceptedResourceRoles\": null", NULL },
-	{ "\"acceptedResourceRoles\": [\"*\"]", "- acceptedResourceRoles[0]: \"*\"\n" },
+	{ "\"acceptedResourceRoles\": [\"*\"]",
+	  "- acceptedResourceRoles[0]: \"*\"\n" },
 	{ "\"container\": {\"type\": \"DOCKER\", \"volumes\": [], \"docker\": {\"image\": \"i\", \"forcePullImage\": false, \"privileged\": false, \"parameters\": []}}",
 	  "- container.docker.image: \"i\"\n- container.type: \"DOCKER\"\n" },
 };
@@ -609,17 +671,21 @@ START_TEST(test_diff_health_check_defaults)
 		" \"timeoutSeconds\": 20, \"maxConsecutiveFailures\": 3, \"delaySeconds\": 15,"
 		" \"ignoreHttp1xx\": false, \"ipProtocol\": \"IPv4\", \"command\": null}]}";
 
-	assert_same(live, "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\"}]}");
-	assert_diff(live,
-		    "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\", \"gracePeriodSeconds\": 30}]}",
-		    0, "~ healthChecks[0].gracePeriodSeconds: 300 -> 30\n");
-	assert_diff(live,
-		    "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\", \"protocol\": \"TCP\"}]}",
-		    0, "~ healthChecks[0].protocol: \"HTTP\" -> \"TCP\"\n");
+	assert_same(live,
+		    "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\"}]}");
+	assert_diff(
+		live,
+		"{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\", \"gracePeriodSeconds\": 30}]}",
+		0, "~ healthChecks[0].gracePeriodSeconds: 300 -> 30\n");
+	assert_diff(
+		live,
+		"{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\", \"protocol\": \"TCP\"}]}",
+		0, "~ healthChecks[0].protocol: \"HTTP\" -> \"TCP\"\n");
 	/* A 1.5 MESOS_HTTP check shows no ignoreHttp1xx. */
-	assert_same("{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"MESOS_HTTP\","
-		    " \"path\": \"/\", \"portIndex\": 0, \"delaySeconds\": 15}]}",
-		    "{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"MESOS_HTTP\", \"path\": \"/\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"MESOS_HTTP\","
+		" \"path\": \"/\", \"portIndex\": 0, \"delaySeconds\": 15}]}",
+		"{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"MESOS_HTTP\", \"path\": \"/\"}]}");
 }
 END_TEST
 
@@ -633,48 +699,61 @@ START_TEST(test_diff_health_checks_element_wise)
 		    "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\"},"
 		    " {\"protocol\": \"TCP\", \"portIndex\": 2}]}",
 		    0, "~ healthChecks[1].portIndex: 1 -> 2\n");
-	assert_diff(two, "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\"}]}",
-		    0, "- healthChecks[1]: {\"protocol\":\"TCP\",\"portIndex\":1}\n");
-	assert_diff("{\"id\": \"/a\"}", "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/h\"}]}",
+	assert_diff(
+		two, "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/\"}]}",
+		0,
+		"- healthChecks[1]: {\"protocol\":\"TCP\",\"portIndex\":1}\n");
+	assert_diff("{\"id\": \"/a\"}",
+		    "{\"id\": \"/a\", \"healthChecks\": [{\"path\": \"/h\"}]}",
 		    0, "+ healthChecks[0]: {\"path\":\"/h\"}\n");
-	assert_diff(two, "{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"TCP\", \"portIndex\": 1}]}",
-		    0, "- healthChecks[0].path: \"/\"\n"
-		       "+ healthChecks[0].portIndex: 1\n"
-		       "+ healthChecks[0].protocol: \"TCP\"\n"
-		       "- healthChecks[1]: {\"protocol\":\"TCP\",\"portIndex\":1}\n");
+	assert_diff(
+		two,
+		"{\"id\": \"/a\", \"healthChecks\": [{\"protocol\": \"TCP\", \"portIndex\": 1}]}",
+		0,
+		"- healthChecks[0].path: \"/\"\n"
+		"+ healthChecks[0].portIndex: 1\n"
+		"+ healthChecks[0].protocol: \"TCP\"\n"
+		"- healthChecks[1]: {\"protocol\":\"TCP\",\"portIndex\":1}\n");
 }
 END_TEST
 
 START_TEST(test_diff_fetch_and_ports)
 {
-	assert_same("{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\", \"extract\": true,"
-		    " \"executable\": false, \"cache\": false}]}",
-		    "{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\", \"extract\": true,"
+		" \"executable\": false, \"cache\": false}]}",
+		"{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}");
 	assert_diff("{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}",
 		    "{\"id\": \"/a\", \"fetch\": [{\"uri\": \"v\"}]}", 0,
 		    "~ fetch[0].uri: \"u\" -> \"v\"\n");
 	/* 1.4 writes uris beside fetch; 0.15 has only uris. */
-	assert_same("{\"id\": \"/a\", \"uris\": [\"u\"], \"fetch\": [{\"uri\": \"u\", \"extract\": true}]}",
-		    "{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"uris\": [\"u\"], \"fetch\": [{\"uri\": \"u\", \"extract\": true}]}",
+		"{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}");
 	assert_same("{\"id\": \"/a\", \"uris\": [\"u\"]}",
 		    "{\"id\": \"/a\", \"fetch\": [{\"uri\": \"u\"}]}");
 	/* Service ports Marathon assigned for port 0. */
-	assert_same("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10003, \"name\": \"http\", \"protocol\": \"tcp\"}]}",
-		    "{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0, \"name\": \"http\"}]}");
-	assert_same("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10003, \"name\": \"http\"}]}",
-		    "{\"id\": \"/a\", \"portDefinitions\": [{\"name\": \"http\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10003, \"name\": \"http\", \"protocol\": \"tcp\"}]}",
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0, \"name\": \"http\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10003, \"name\": \"http\"}]}",
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"name\": \"http\"}]}");
 	assert_diff("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 8081}]}",
-		    "{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 8080}]}", 0,
-		    "~ portDefinitions[0].port: 8081 -> 8080\n");
-	assert_diff("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10000}]}",
-		    "{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0}, {\"port\": 0}]}", 0,
-		    "+ portDefinitions[1]: {\"port\":0}\n");
+		    "{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 8080}]}",
+		    0, "~ portDefinitions[0].port: 8081 -> 8080\n");
+	assert_diff(
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 10000}]}",
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0}, {\"port\": 0}]}",
+		0, "+ portDefinitions[1]: {\"port\":0}\n");
 	/* 1.4's legacy ports, and bridge networking's derived ones. */
-	assert_same("{\"id\": \"/a\", \"ports\": [10001, 10002]}",
-		    "{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0}, {\"port\": 0}]}");
-	assert_same("{\"id\": \"/a\", \"ports\": [10001], \"portDefinitions\": [{\"port\": 10001}],"
-		    " \"container\": {\"docker\": {\"network\": \"BRIDGE\"}}}",
-		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"network\": \"BRIDGE\"}}}");
+	assert_same(
+		"{\"id\": \"/a\", \"ports\": [10001, 10002]}",
+		"{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0}, {\"port\": 0}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"ports\": [10001], \"portDefinitions\": [{\"port\": 10001}],"
+		" \"container\": {\"docker\": {\"network\": \"BRIDGE\"}}}",
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"network\": \"BRIDGE\"}}}");
 }
 END_TEST
 
@@ -705,12 +784,15 @@ START_TEST(test_diff_env_labels_and_metadata)
 		    "- labels.team: \"web\"\n");
 	/* The same release deployed again by someone else: unchanged. */
 	assert_diff(live, redeploy, ROGER_DIFF_IGNORE_METADATA, "");
-	assert_diff(live, "{\"id\": \"/a\", \"env\": {\"A\": \"1\", \"B\": \"2\"},"
-			  " \"labels\": {\"ROGER_COMMIT\": \"c2\", \"team\": \"web\"}}",
-		    ROGER_DIFF_IGNORE_METADATA,
-		    "~ labels.ROGER_COMMIT: \"c1\" -> \"c2\"\n");
+	assert_diff(
+		live,
+		"{\"id\": \"/a\", \"env\": {\"A\": \"1\", \"B\": \"2\"},"
+		" \"labels\": {\"ROGER_COMMIT\": \"c2\", \"team\": \"web\"}}",
+		ROGER_DIFF_IGNORE_METADATA,
+		"~ labels.ROGER_COMMIT: \"c1\" -> \"c2\"\n");
 	/* Odd key names are quoted in paths. */
-	assert_diff("{\"id\": \"/a\"}", "{\"id\": \"/a\", \"labels\": {\"a.b\": \"x\"}}", 0,
+	assert_diff("{\"id\": \"/a\"}",
+		    "{\"id\": \"/a\", \"labels\": {\"a.b\": \"x\"}}", 0,
 		    "+ labels[\"a.b\"]: \"x\"\n");
 }
 END_TEST
@@ -725,18 +807,22 @@ START_TEST(test_diff_release_labels)
 	const char *live =
 		"{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\"}}";
 
-	assert_diff(live, "{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
-			  " \"ROGER_ROLLBACK_OF\": \"v\", \"ROGER_ROLLBACK_TO\": \"w\","
-			  " \"ROGER_ROLLBACK_COMMIT\": \"c2\", \"ROGER_ROLLBACK_CAUSE\": \"failed\","
-			  " \"ROGER_ROLLBACK_BY\": \"bob\"}}",
+	assert_diff(
+		live,
+		"{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
+		" \"ROGER_ROLLBACK_OF\": \"v\", \"ROGER_ROLLBACK_TO\": \"w\","
+		" \"ROGER_ROLLBACK_COMMIT\": \"c2\", \"ROGER_ROLLBACK_CAUSE\": \"failed\","
+		" \"ROGER_ROLLBACK_BY\": \"bob\"}}",
+		ROGER_DIFF_IGNORE_METADATA, "");
+	assert_diff(live,
+		    "{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
+		    " \"ROGER_INSTANCES\": \"3\"}}",
 		    ROGER_DIFF_IGNORE_METADATA, "");
-	assert_diff(live, "{\"id\": \"/a\", \"labels\": {\"ROGER_COMMIT\": \"c1\","
-			  " \"ROGER_INSTANCES\": \"3\"}}",
-		    ROGER_DIFF_IGNORE_METADATA, "");
-	assert_diff("{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"1\"}}",
-		    "{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"3\"}}",
-		    ROGER_DIFF_IGNORE_METADATA,
-		    "~ labels.ROGER_INSTANCES: \"1\" -> \"3\"\n");
+	assert_diff(
+		"{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"1\"}}",
+		"{\"id\": \"/a\", \"labels\": {\"ROGER_INSTANCES\": \"3\"}}",
+		ROGER_DIFF_IGNORE_METADATA,
+		"~ labels.ROGER_INSTANCES: \"1\" -> \"3\"\n");
 	assert_diff("{\"id\": \"/a\", \"labels\": {\"ROGER_DIRTY\": \"true\"}}",
 		    "{\"id\": \"/a\"}", ROGER_DIFF_IGNORE_METADATA,
 		    "- labels.ROGER_DIRTY: \"true\"\n");
@@ -776,13 +862,13 @@ START_TEST(test_diff_ids_and_numbers)
 		    "~ id: \"/web/a\" -> \"/web/b\"\n");
 	assert_same("{\"id\": \"/a\", \"cpus\": 0.5, \"mem\": 64}",
 		    "{\"id\": \"/a\", \"cpus\": 0.5, \"mem\": 64.0}");
-	assert_diff("{\"id\": \"/a\", \"cmd\": \"x\"}", "{\"id\": \"/a\", \"args\": [\"x\"]}", 0,
+	assert_diff("{\"id\": \"/a\", \"cmd\": \"x\"}",
+		    "{\"id\": \"/a\", \"args\": [\"x\"]}", 0,
 		    "+ args[0]: \"x\"\n- cmd: \"x\"\n");
-	assert_diff("{\"id\": \"/a\", \"cmd\": \"x\"}", "{\"id\": \"/a\", \"cmd\": 1}", 0,
-		    "~ cmd: \"x\" -> 1\n");
+	assert_diff("{\"id\": \"/a\", \"cmd\": \"x\"}",
+		    "{\"id\": \"/a\", \"cmd\": 1}", 0, "~ cmd: \"x\" -> 1\n");
 }
 END_TEST
-
 
 /* ---- image apps ---------------------------------------------------------- */
 
@@ -815,20 +901,23 @@ START_TEST(test_render_image_shapes)
 	json_t *app = render_image(p, NULL, NULL, ROGER_RENDER_SHAPE_15);
 
 	/* 1.5: type and image over the fragment's container, host networks */
-	assert_json(json_object_get(app, "container"),
-		    "{\"type\": \"DOCKER\", \"docker\": {\"image\": \"" REF "\", \"forcePullImage\": true},"
-		    " \"volumes\": [{\"containerPath\": \"/data\", \"hostPath\": \"/srv\", \"mode\": \"RW\"}]}");
+	assert_json(
+		json_object_get(app, "container"),
+		"{\"type\": \"DOCKER\", \"docker\": {\"image\": \"" REF
+		"\", \"forcePullImage\": true},"
+		" \"volumes\": [{\"containerPath\": \"/data\", \"hostPath\": \"/srv\", \"mode\": \"RW\"}]}");
 	assert_json(json_object_get(app, "networks"), "[{\"mode\": \"host\"}]");
 	assert_json(json_object_get(app, "portDefinitions"),
 		    "[{\"port\": 0, \"name\": \"http\"}]");
 	ck_assert_ptr_null(json_object_get(app, "fetch"));
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(app, "labels"), "ROGER_IMAGE")),
-			 REF);
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(app, "labels"),
-				 "ROGER_IMAGE_BASE")),
-			 BASE);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(app, "labels"), "ROGER_IMAGE")),
+		REF);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(app, "labels"), "ROGER_IMAGE_BASE")),
+		BASE);
 	ck_assert_ptr_null(json_object_get(json_object_get(app, "labels"),
 					   "ROGER_ARTIFACT_SHA256"));
 	ck_assert_str_eq(json_string_value(json_object_get(
@@ -838,8 +927,10 @@ START_TEST(test_render_image_shapes)
 
 	/* 1.4: the network of a Docker container inside docker */
 	app = render_image(p, NULL, "DOCKER", ROGER_RENDER_SHAPE_14);
-	assert_json(json_object_get(json_object_get(app, "container"), "docker"),
-		    "{\"image\": \"" REF "\", \"forcePullImage\": true, \"network\": \"HOST\"}");
+	assert_json(
+		json_object_get(json_object_get(app, "container"), "docker"),
+		"{\"image\": \"" REF
+		"\", \"forcePullImage\": true, \"network\": \"HOST\"}");
 	ck_assert_ptr_null(json_object_get(app, "networks"));
 	json_decref(app);
 
@@ -866,22 +957,27 @@ START_TEST(test_render_image_no_artifact)
 	struct roger_project *p = project(
 		"{\"version\": 1, \"app\": \"hello\", \"image\": {\"base\": \"debian:12\"},"
 		" \"marathon\": {\"cmd\": \"curl {{ artifact_url }}\"}}");
-	struct roger_render_image im = { REF, NULL, NULL, ROGER_RENDER_SHAPE_15 };
+	struct roger_render_image im = { REF, NULL, NULL,
+					 ROGER_RENDER_SHAPE_15 };
 	struct roger_render_input in = input;
 
 	in.image = &im;
 	/* an image app has no artifact to name */
-	assert_render_fails(p, NULL, &in,
-			    "marathon.cmd: unknown variable 'artifact_url'; set it with --var artifact_url=VALUE or ROGER_VAR_artifact_url");
+	assert_render_fails(
+		p, NULL, &in,
+		"marathon.cmd: unknown variable 'artifact_url'; set it with --var artifact_url=VALUE or ROGER_VAR_artifact_url");
 	im.reference = NULL;
-	assert_render_fails(p, NULL, &in, "cannot render the app: no image reference");
+	assert_render_fails(p, NULL, &in,
+			    "cannot render the app: no image reference");
 	roger_project_free(p);
 
-	p = project("{\"version\": 1, \"app\": \"hello\", \"image\": {\"base\": \"debian:12\"},"
-		    " \"marathon\": {\"labels\": {\"ROGER_IMAGE\": \"x\"}}}");
+	p = project(
+		"{\"version\": 1, \"app\": \"hello\", \"image\": {\"base\": \"debian:12\"},"
+		" \"marathon\": {\"labels\": {\"ROGER_IMAGE\": \"x\"}}}");
 	im.reference = REF;
-	assert_render_fails(p, NULL, &in,
-			    "marathon.labels.ROGER_IMAGE: roger sets this label on every release; use another name");
+	assert_render_fails(
+		p, NULL, &in,
+		"marathon.labels.ROGER_IMAGE: roger sets this label on every release; use another name");
 	roger_project_free(p);
 }
 END_TEST
@@ -896,8 +992,10 @@ START_TEST(test_render_external_image)
 	json_t *merged = NULL, *app;
 	struct roger_err err = ROGER_ERR_INIT;
 
-	ck_assert_int_eq(roger_project_environment(p, NULL, &merged, NULL, &err), 0);
-	ck_assert_str_eq(roger_render_external_image(merged), "nginx:{{ tag }}");
+	ck_assert_int_eq(
+		roger_project_environment(p, NULL, &merged, NULL, &err), 0);
+	ck_assert_str_eq(roger_render_external_image(merged),
+			 "nginx:{{ tag }}");
 	json_decref(merged);
 	in.artifact_url = NULL;
 	in.artifact_sha256 = NULL;
@@ -905,13 +1003,15 @@ START_TEST(test_render_external_image)
 	in.n_vars = 1;
 	app = render(p, NULL, &in);
 	/* as written, variables expanded; nothing of an artifact */
-	assert_json(json_object_get(app, "container"),
-		    "{\"type\": \"DOCKER\", \"docker\": {\"image\": \"nginx:1.25\", \"network\": \"BRIDGE\"}}");
+	assert_json(
+		json_object_get(app, "container"),
+		"{\"type\": \"DOCKER\", \"docker\": {\"image\": \"nginx:1.25\", \"network\": \"BRIDGE\"}}");
 	ck_assert_ptr_null(json_object_get(app, "fetch"));
 	ck_assert_ptr_null(json_object_get(app, "networks"));
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(app, "labels"), "ROGER_IMAGE")),
-			 "nginx:1.25");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(app, "labels"), "ROGER_IMAGE")),
+		"nginx:1.25");
 	ck_assert_ptr_null(json_object_get(json_object_get(app, "labels"),
 					   "ROGER_ARTIFACT_SHA256"));
 	json_decref(app);
@@ -941,7 +1041,8 @@ START_TEST(test_render_shape_for_version)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(roger_render_shape_for(cases[i].version) ==
 				      cases[i].shape,
-			      "%s", cases[i].version ? cases[i].version : "NULL");
+			      "%s",
+			      cases[i].version ? cases[i].version : "NULL");
 }
 END_TEST
 
@@ -962,17 +1063,21 @@ START_TEST(test_diff_container_shapes)
 	json_decref(a);
 	json_decref(b);
 	/* host networking: 1.4's HOST is 1.5's host network, or none */
-	assert_same("{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
-		    "{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"host\"}]}");
-	assert_same("{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
-		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}}");
+	assert_same(
+		"{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		"{\"id\": \"/a\", \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"host\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}}");
 	/* USER: a container network of ipAddress.networkName */
-	assert_same("{\"id\": \"/a\", \"ipAddress\": {\"networkName\": \"dcos\"}, \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"USER\"}}}",
-		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"container\", \"name\": \"dcos\"}]}");
+	assert_same(
+		"{\"id\": \"/a\", \"ipAddress\": {\"networkName\": \"dcos\"}, \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"USER\"}}}",
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\"}}, \"networks\": [{\"mode\": \"container\", \"name\": \"dcos\"}]}");
 	/* another image is a change */
-	assert_diff("{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
-		    "{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"y\"}}, \"networks\": [{\"mode\": \"host\"}]}",
-		    0, "~ container.docker.image: \"x\" -> \"y\"\n");
+	assert_diff(
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"x\", \"network\": \"HOST\"}}}",
+		"{\"id\": \"/a\", \"container\": {\"docker\": {\"image\": \"y\"}}, \"networks\": [{\"mode\": \"host\"}]}",
+		0, "~ container.docker.image: \"x\" -> \"y\"\n");
 }
 END_TEST
 
@@ -981,7 +1086,8 @@ END_TEST
 START_TEST(test_diff_fixtures_against_themselves)
 {
 	static const char *const names[] = {
-		"marathon-get-app.json", "marathon-post-app-201.json",
+		"marathon-get-app.json",
+		"marathon-post-app-201.json",
 	};
 	json_t *apps = fixture("marathon-get-apps-1.5.json");
 	json_t *legacy = fixture("marathon-get-apps-legacy-0.15.json");
@@ -1033,8 +1139,9 @@ START_TEST(test_diff_fixture_1_5_against_rendered)
 			    "HAPROXY_GROUP", json_string("internal"));
 	ck_assert_int_eq(roger_diff_apps(&d, live, rendered, 0, NULL), 0);
 	text = diff_text(d);
-	ck_assert_str_eq(text, "~ instances: 3 -> 5\n"
-			       "~ labels.HAPROXY_GROUP: \"external\" -> \"internal\"\n");
+	ck_assert_str_eq(
+		text, "~ instances: 3 -> 5\n"
+		      "~ labels.HAPROXY_GROUP: \"external\" -> \"internal\"\n");
 	free(text);
 	roger_diff_free(d);
 	json_decref(rendered);
@@ -1086,10 +1193,11 @@ START_TEST(test_diff_local_shape_against_rendered)
 		" \"role\": \"*\", \"tasksStaged\": 0, \"tasksRunning\": 1, \"tasksHealthy\": 0,"
 		" \"tasksUnhealthy\": 0, \"deployments\": [{\"id\": \"6b98\"}], \"tasks\": []}}";
 
-	assert_same(live,
-		    "{\"id\": \"/web/hello\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 16,"
-		    " \"labels\": {\"ROGER_COMMIT\": \"abc\"},"
-		    " \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}}]}");
+	assert_same(
+		live,
+		"{\"id\": \"/web/hello\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 16,"
+		" \"labels\": {\"ROGER_COMMIT\": \"abc\"},"
+		" \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}}]}");
 }
 END_TEST
 
@@ -1098,9 +1206,9 @@ START_TEST(test_diff_live_against_stored_version)
 {
 	json_t *live = fixture("marathon-get-app.json");
 	json_t *stored = json_deep_copy(json_object_get(live, "app"));
-	const char *drop[] = { "tasks", "tasksStaged", "tasksRunning",
-			       "tasksHealthy", "tasksUnhealthy",
-			       "deployments", "versionInfo" };
+	const char *drop[] = { "tasks",        "tasksStaged",    "tasksRunning",
+			       "tasksHealthy", "tasksUnhealthy", "deployments",
+			       "versionInfo" };
 	struct roger_diff *d = NULL;
 	char *text;
 
@@ -1110,8 +1218,9 @@ START_TEST(test_diff_live_against_stored_version)
 			    json_string("2017-07-10T10:00:00.000Z"));
 	assert_same_json(live, stored);
 	json_object_set_new(stored, "instances", json_integer(1));
-	json_object_set_new(json_array_get(json_object_get(stored, "healthChecks"), 0),
-			    "path", json_string("/health"));
+	json_object_set_new(
+		json_array_get(json_object_get(stored, "healthChecks"), 0),
+		"path", json_string("/health"));
 	ck_assert_int_eq(roger_diff_apps(&d, live, stored, 0, NULL), 0);
 	text = diff_text(d);
 	ck_assert_str_eq(text, "~ healthChecks[0].path: \"/\" -> \"/health\"\n"
@@ -1131,7 +1240,8 @@ START_TEST(test_diff_not_objects)
 
 	ck_assert_int_eq(roger_diff_apps(&d, a, b, 0, &err), ROGER_EINVALID);
 	ck_assert_ptr_null(d);
-	ck_assert_str_eq(err.msg, "cannot compare apps: expected two app objects");
+	ck_assert_str_eq(err.msg,
+			 "cannot compare apps: expected two app objects");
 	json_decref(a);
 	json_decref(b);
 }
@@ -1141,8 +1251,10 @@ END_TEST
 
 START_TEST(test_diff_format_text_and_color)
 {
-	struct roger_diff *d = diff("{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64, \"labels\": {\"a\": \"1\"}}",
-				    "{\"id\": \"/a\", \"cmd\": \"y\", \"labels\": {\"b\": \"2\"}}", 0);
+	struct roger_diff *d = diff(
+		"{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64, \"labels\": {\"a\": \"1\"}}",
+		"{\"id\": \"/a\", \"cmd\": \"y\", \"labels\": {\"b\": \"2\"}}",
+		0);
 	struct roger_buf b = ROGER_BUF_INIT;
 
 	ck_assert_int_eq(roger_diff_format_text(&b, d, 0), 0);
@@ -1163,14 +1275,17 @@ END_TEST
 
 START_TEST(test_diff_format_json)
 {
-	struct roger_diff *d = diff("{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64}",
-				    "{\"id\": \"/a\", \"cmd\": \"y\", \"env\": {\"E\": \"1\"}}", 0);
+	struct roger_diff *d = diff(
+		"{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64}",
+		"{\"id\": \"/a\", \"cmd\": \"y\", \"env\": {\"E\": \"1\"}}", 0);
 	json_t *j = NULL;
 
 	ck_assert_int_eq(roger_diff_to_json(&j, d, NULL), 0);
-	assert_json(j, "[{\"path\": \"cmd\", \"op\": \"change\", \"old\": \"x\", \"new\": \"y\"},"
-		       " {\"path\": \"env.E\", \"op\": \"add\", \"new\": \"1\"},"
-		       " {\"path\": \"mem\", \"op\": \"remove\", \"old\": 64}]");
+	assert_json(
+		j,
+		"[{\"path\": \"cmd\", \"op\": \"change\", \"old\": \"x\", \"new\": \"y\"},"
+		" {\"path\": \"env.E\", \"op\": \"add\", \"new\": \"1\"},"
+		" {\"path\": \"mem\", \"op\": \"remove\", \"old\": 64}]");
 	json_decref(j);
 	roger_diff_free(d);
 }
@@ -1178,8 +1293,9 @@ END_TEST
 
 START_TEST(test_diff_unchanged_prints_nothing)
 {
-	struct roger_diff *d = diff("{\"id\": \"/a\", \"cmd\": \"x\"}",
-				    "{\"id\": \"/a\", \"cmd\": \"x\", \"env\": {}}", 0);
+	struct roger_diff *d =
+		diff("{\"id\": \"/a\", \"cmd\": \"x\"}",
+		     "{\"id\": \"/a\", \"cmd\": \"x\", \"env\": {}}", 0);
 	struct roger_buf b = ROGER_BUF_INIT;
 	json_t *j = NULL;
 
@@ -1208,19 +1324,24 @@ START_TEST(test_render_then_diff)
 	struct roger_diff *d = NULL;
 	char *text;
 
-	json_object_set_new(live, "version", json_string("2026-01-01T00:00:00.000Z"));
+	json_object_set_new(live, "version",
+			    json_string("2026-01-01T00:00:00.000Z"));
 	json_object_set_new(live, "instances", json_integer(1));
 	json_object_set_new(json_array_get(json_object_get(live, "fetch"), 0),
 			    "cache", json_false());
 	assert_same_json(live, app);
 	again.deployed_by = "ci";
 	next = render(p, NULL, &again);
-	ck_assert_int_eq(roger_diff_apps(&d, live, next, ROGER_DIFF_IGNORE_METADATA, NULL), 0);
+	ck_assert_int_eq(roger_diff_apps(&d, live, next,
+					 ROGER_DIFF_IGNORE_METADATA, NULL),
+			 0);
 	ck_assert(roger_diff_empty(d));
 	roger_diff_free(d);
 	ck_assert_int_eq(roger_diff_apps(&d, live, next, 0, NULL), 0);
 	text = diff_text(d);
-	ck_assert_str_eq(text, "~ labels.ROGER_DEPLOYED_BY: \"alice@laptop\" -> \"ci\"\n");
+	ck_assert_str_eq(
+		text,
+		"~ labels.ROGER_DEPLOYED_BY: \"alice@laptop\" -> \"ci\"\n");
 	free(text);
 	roger_diff_free(d);
 	json_decref(next);
@@ -1253,8 +1374,9 @@ static Suite *render_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("defaults");
-	tcase_add_loop_test(tc, test_diff_default_rules, 0,
-			    (int)(sizeof(default_cases) / sizeof(default_cases[0])));
+	tcase_add_loop_test(
+		tc, test_diff_default_rules, 0,
+		(int)(sizeof(default_cases) / sizeof(default_cases[0])));
 	tcase_add_test(tc, test_render_expose_labels);
 	tcase_add_test(tc, test_render_expose_refused);
 	tcase_add_test(tc, test_diff_health_check_defaults);

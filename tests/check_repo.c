@@ -67,7 +67,8 @@ START_TEST(test_repo_resolve)
 	ck_assert_int_eq(roger_repo_resolve(&ci, repo, "v1", &err), 0);
 	ck_assert_str_eq(ci.id, c1);
 	ck_assert_int_eq(ci.time, T0);
-	ck_assert_int_eq(roger_repo_resolve(&ci, repo, "v1.0-annotated", &err), 0);
+	ck_assert_int_eq(roger_repo_resolve(&ci, repo, "v1.0-annotated", &err),
+			 0);
 	ck_assert_str_eq(ci.id, c1);
 	snprintf(shortid, sizeof(shortid), "%.7s", c1);
 	ck_assert_int_eq(roger_repo_resolve(&ci, repo, shortid, &err), 0);
@@ -134,7 +135,8 @@ START_TEST(test_repo_dirty)
 	ck_assert(!dirty_in("app", &first));
 
 	/* Touching a file without changing it is not a change. */
-	ck_assert_int_eq(fx_sh("touch -d '2030-01-01' '%s/app/main.c'", dir), 0);
+	ck_assert_int_eq(fx_sh("touch -d '2030-01-01' '%s/app/main.c'", dir),
+			 0);
 	ck_assert(!dirty_in("app", &first));
 
 	fx_writes(r, "other/x.txt", "changed\n");
@@ -148,16 +150,21 @@ START_TEST(test_repo_dirty)
 	ck_assert_int_eq(fx_sh("chmod -x '%s/app/main.c'", dir), 0);
 	ck_assert(!dirty_in("app", &first));
 
-	ck_assert_int_eq(fx_sh("rm '%s/app/link' && ln -s run.sh '%s/app/link'", dir, dir), 0);
+	ck_assert_int_eq(fx_sh("rm '%s/app/link' && ln -s run.sh '%s/app/link'",
+			       dir, dir),
+			 0);
 	ck_assert(dirty_in("app", &first));
 	ck_assert_str_eq(first.buf, "app/link");
-	ck_assert_int_eq(fx_sh("rm '%s/app/link' && ln -s main.c '%s/app/link'", dir, dir), 0);
+	ck_assert_int_eq(fx_sh("rm '%s/app/link' && ln -s main.c '%s/app/link'",
+			       dir, dir),
+			 0);
 	ck_assert(!dirty_in("app", &first));
 
 	ck_assert_int_eq(fx_sh("rm '%s/app/run.sh'", dir), 0);
 	ck_assert(dirty_in("app", &first));
 	ck_assert_str_eq(first.buf, "app/run.sh");
-	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q app/run.sh", dir), 0);
+	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q app/run.sh", dir),
+			 0);
 	ck_assert(!dirty_in("app", &first));
 
 	/* Staged: added, then the same content in the work tree. */
@@ -173,9 +180,9 @@ static bool dirty_stamped(const char *subdir, char *stamp)
 	struct roger_err err = ROGER_ERR_INIT;
 	bool d = false;
 
-	ck_assert_int_eq(roger_repo_dirty_stamped(&d, NULL, repo, subdir, stamp,
-						  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_repo_dirty_stamped(&d, NULL, repo, subdir, stamp, &err),
+		0);
 	return d;
 }
 
@@ -197,7 +204,8 @@ START_TEST(test_repo_dirty_stamped)
 	/* Unstaged changes are looked for every time. */
 	fx_writes(r, "other/x.txt", "changed\n");
 	ck_assert(dirty_stamped("", stamp));
-	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q other/x.txt", dir), 0);
+	ck_assert_int_eq(fx_sh("cd '%s' && git checkout -q other/x.txt", dir),
+			 0);
 
 	/* Another directory: its own stamp. */
 	memcpy(app, clean, sizeof(app));
@@ -218,7 +226,10 @@ START_TEST(test_repo_dirty_stamped)
 	ck_assert_str_ne(stamp, "");
 
 	/* Committed: a new HEAD tree, a new stamp. */
-	ck_assert_int_eq(fx_sh("cd '%s' && git -c user.name=t -c user.email=t@example.com commit -qm new", dir), 0);
+	ck_assert_int_eq(
+		fx_sh("cd '%s' && git -c user.name=t -c user.email=t@example.com commit -qm new",
+		      dir),
+		0);
 	memcpy(stamp, clean, sizeof(stamp));
 	ck_assert(!dirty_stamped("", stamp));
 	ck_assert_str_ne(stamp, "");
@@ -267,7 +278,8 @@ START_TEST(test_repo_list_refs)
 	ck_assert_int_eq(roger_repo_list_refs(&names, &n, repo, &err), 0);
 	snprintf(shortid, sizeof(shortid), "%.7s", c2);
 	for (size_t i = 0; i < n; i++) {
-		seen_main |= !strcmp(names[i], "main") || !strcmp(names[i], "master");
+		seen_main |= !strcmp(names[i], "main") ||
+			     !strcmp(names[i], "master");
 		seen_tag |= !strcmp(names[i], "v1.0-annotated");
 		seen_short |= !strcmp(names[i], shortid);
 		seen_head |= !strcmp(names[i], "HEAD");

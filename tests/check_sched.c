@@ -87,25 +87,26 @@ static const struct reconcile_case {
 	{ "scale up: what is missing starts; one being killed or ended does not count",
 	  5, 1, 1, false, false, "R10 U20 D5 K1", "....", 3, 3 },
 	{ "a new app", 5, 1, 1, false, false, "", "", 5, 5 },
-	{ "scale down: one not ready first, then the youngest",
-	  2, 1, 1, false, false, "R10 R30 U5 R20", ".kk.", 0, 0 },
-	{ "scale down, OLDEST_FIRST", 1, 1, 1, true, false, "R10 R30 R5 R20", "k.kk", 0, 0 },
-	{ "a deleted app: everything goes, once",
-	  0, 1, 1, false, false, "R10 U30o K5", "kk.", 0, 0 },
-	{ "old tasks and no restart: scaled like the others",
-	  2, 1, 1, false, false, "R1o R2o R3", "..k", 0, 0 },
-	{ "restart, default strategy: every new one starts alongside",
-	  2, 1, 1, false, true, "R1o R2o", "..", 2, 2 },
-	{ "restart, default strategy: one new one ready, one old one goes",
-	  2, 1, 1, false, true, "R1o R2o R3 U4", ".k..", 0, 0 },
+	{ "scale down: one not ready first, then the youngest", 2, 1, 1, false,
+	  false, "R10 R30 U5 R20", ".kk.", 0, 0 },
+	{ "scale down, OLDEST_FIRST", 1, 1, 1, true, false, "R10 R30 R5 R20",
+	  "k.kk", 0, 0 },
+	{ "a deleted app: everything goes, once", 0, 1, 1, false, false,
+	  "R10 U30o K5", "kk.", 0, 0 },
+	{ "old tasks and no restart: scaled like the others", 2, 1, 1, false,
+	  false, "R1o R2o R3", "..k", 0, 0 },
+	{ "restart, default strategy: every new one starts alongside", 2, 1, 1,
+	  false, true, "R1o R2o", "..", 2, 2 },
+	{ "restart, default strategy: one new one ready, one old one goes", 2,
+	  1, 1, false, true, "R1o R2o R3 U4", ".k..", 0, 0 },
 	{ "restart at half capacity, no extra: half goes at once, half starts",
 	  4, 0.5, 0, false, true, "R1o R2o R3o R4o", "..kk", 2, 4 },
-	{ "restart: an old task that is not ready is replaced at once",
-	  2, 1, 0, false, true, "U1o R2o", "k.", 1, 2 },
-	{ "restart stuck between the bounds: one old one goes to make room",
-	  2, 1, 0, false, true, "R1o R2o", ".k", 1, 2 },
-	{ "restart stuck: nothing more while the new one is not ready",
-	  2, 1, 0, false, true, "R1o U3", "..", 0, 1 },
+	{ "restart: an old task that is not ready is replaced at once", 2, 1, 0,
+	  false, true, "U1o R2o", "k.", 1, 2 },
+	{ "restart stuck between the bounds: one old one goes to make room", 2,
+	  1, 0, false, true, "R1o R2o", ".k", 1, 2 },
+	{ "restart stuck: nothing more while the new one is not ready", 2, 1, 0,
+	  false, true, "R1o U3", "..", 0, 1 },
 };
 
 START_TEST(test_sched_reconcile)
@@ -155,10 +156,14 @@ END_TEST
 
 START_TEST(test_sched_action_kinds)
 {
-	ck_assert_int_eq(roger_decide_action_kind("StartApplication"), ROGER_DECIDE_START);
-	ck_assert_int_eq(roger_decide_action_kind("StopApplication"), ROGER_DECIDE_STOP);
-	ck_assert_int_eq(roger_decide_action_kind("RestartApplication"), ROGER_DECIDE_RESTART);
-	ck_assert_int_eq(roger_decide_action_kind("ScaleApplication"), ROGER_DECIDE_SCALE);
+	ck_assert_int_eq(roger_decide_action_kind("StartApplication"),
+			 ROGER_DECIDE_START);
+	ck_assert_int_eq(roger_decide_action_kind("StopApplication"),
+			 ROGER_DECIDE_STOP);
+	ck_assert_int_eq(roger_decide_action_kind("RestartApplication"),
+			 ROGER_DECIDE_RESTART);
+	ck_assert_int_eq(roger_decide_action_kind("ScaleApplication"),
+			 ROGER_DECIDE_SCALE);
 	ck_assert_int_eq(roger_decide_action_kind(NULL), ROGER_DECIDE_SCALE);
 }
 END_TEST
@@ -172,19 +177,26 @@ static const struct action_case {
 	bool done;
 } action_cases[] = {
 	{ "a start, at once", ROGER_DECIDE_START, 0, "", true },
-	{ "a stop, while a task is being killed", ROGER_DECIDE_STOP, 2, "K1", false },
+	{ "a stop, while a task is being killed", ROGER_DECIDE_STOP, 2, "K1",
+	  false },
 	{ "a stop, once every task ended", ROGER_DECIDE_STOP, 2, "D1", true },
 	{ "a stop of an app not deleted", ROGER_DECIDE_STOP, 1, "K1", true },
 	{ "a stop of an app that is gone", ROGER_DECIDE_STOP, 0, "", true },
-	{ "a scale, the target alive and ready", ROGER_DECIDE_SCALE, 1, "R1 R2", true },
+	{ "a scale, the target alive and ready", ROGER_DECIDE_SCALE, 1, "R1 R2",
+	  true },
 	{ "a scale, one not ready", ROGER_DECIDE_SCALE, 1, "R1 U2", false },
 	{ "a scale, one missing", ROGER_DECIDE_SCALE, 1, "R1", false },
-	{ "a scale, an old one too many", ROGER_DECIDE_SCALE, 1, "R1o R2 R3", false },
+	{ "a scale, an old one too many", ROGER_DECIDE_SCALE, 1, "R1o R2 R3",
+	  false },
 	{ "a scale of a deleted app", ROGER_DECIDE_SCALE, 2, "K1", true },
-	{ "a restart, all new and ready", ROGER_DECIDE_RESTART, 1, "R1 R2", true },
-	{ "a restart, an old one alive", ROGER_DECIDE_RESTART, 1, "R1o R2 R3", false },
-	{ "a restart, the old one being killed", ROGER_DECIDE_RESTART, 1, "K1o R2 R3", true },
-	{ "a restart of an app that is gone", ROGER_DECIDE_RESTART, 0, "", true },
+	{ "a restart, all new and ready", ROGER_DECIDE_RESTART, 1, "R1 R2",
+	  true },
+	{ "a restart, an old one alive", ROGER_DECIDE_RESTART, 1, "R1o R2 R3",
+	  false },
+	{ "a restart, the old one being killed", ROGER_DECIDE_RESTART, 1,
+	  "K1o R2 R3", true },
+	{ "a restart of an app that is gone", ROGER_DECIDE_RESTART, 0, "",
+	  true },
 };
 
 START_TEST(test_sched_action_done)
@@ -196,7 +208,8 @@ START_TEST(test_sched_action_done)
 	struct roger_decide_task t[8];
 	size_t n = tasks(t, ROGER_ARRAY_SIZE(t), c->tasks);
 
-	ck_assert_msg(roger_decide_action_done(c->kind, c->app ? &apps[c->app] : NULL,
+	ck_assert_msg(roger_decide_action_done(c->kind,
+					       c->app ? &apps[c->app] : NULL,
 					       n ? t : NULL, n) == c->done,
 		      "%s: %s", c->what, c->done ? "not done" : "done");
 }
@@ -213,11 +226,14 @@ static const char *events(const struct roger_decide_event *ev, size_t n)
 		const char *sep = i ? " " : "";
 
 		if (ev[i].type == ROGER_DECIDE_SUCCESS)
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%sOK", sep);
+			len += (size_t)snprintf(out + len, sizeof(out) - len,
+						"%sOK", sep);
 		else
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%c%d", sep,
-						ev[i].type == ROGER_DECIDE_STEP_INFO ? 'I' : 'S',
-						ev[i].step);
+			len += (size_t)snprintf(
+				out + len, sizeof(out) - len, "%s%c%d", sep,
+				ev[i].type == ROGER_DECIDE_STEP_INFO ? 'I'
+								     : 'S',
+				ev[i].step);
 	}
 	return out;
 }
@@ -271,14 +287,16 @@ START_TEST(test_sched_fit)
 	ck_assert_uint_eq(roger_decide_fit(&used, &small, &cap), 0);
 	ck_assert_uint_eq(roger_decide_fit(&used, &big, &cap),
 			  ROGER_DECIDE_NO_CPUS | ROGER_DECIDE_NO_MEM);
-	ck_assert_uint_eq(roger_decide_fit(&used, &cpus, &cap), ROGER_DECIDE_NO_CPUS);
+	ck_assert_uint_eq(roger_decide_fit(&used, &cpus, &cap),
+			  ROGER_DECIDE_NO_CPUS);
 	/* ten tasks of 0.1 cpus fill one cpu, despite rounding */
 	cap.cpus = 1;
 	for (int i = 0; i < 10; i++) {
 		ck_assert_uint_eq(roger_decide_fit(&tenths, &tenth, &cap), 0);
 		tenths.cpus += 0.1;
 	}
-	ck_assert_uint_eq(roger_decide_fit(&tenths, &tenth, &cap), ROGER_DECIDE_NO_CPUS);
+	ck_assert_uint_eq(roger_decide_fit(&tenths, &tenth, &cap),
+			  ROGER_DECIDE_NO_CPUS);
 }
 END_TEST
 
@@ -302,18 +320,27 @@ END_TEST
 
 START_TEST(test_sched_task_end)
 {
-	unsigned fail = ROGER_DECIDE_END_FAILURE, back = ROGER_DECIDE_END_BACKOFF;
+	unsigned fail = ROGER_DECIDE_END_FAILURE,
+		 back = ROGER_DECIDE_END_BACKOFF;
 
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_FAILED, false, false), fail | back);
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_ERROR, false, false), fail | back);
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_LOST, false, false), fail | back);
+	ck_assert_uint_eq(
+		roger_decide_task_end(ROGER_TASK_FAILED, false, false),
+		fail | back);
+	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_ERROR, false, false),
+			  fail | back);
+	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_LOST, false, false),
+			  fail | back);
 	/* a task that finished on its own is relaunched after a delay */
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_FINISHED, false, false), back);
+	ck_assert_uint_eq(
+		roger_decide_task_end(ROGER_TASK_FINISHED, false, false), back);
 	/* killed by the scheduler (a scale, a restart): no delay */
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_KILLED, true, false), 0);
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_FAILED, true, false), fail);
+	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_KILLED, true, false),
+			  0);
+	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_FAILED, true, false),
+			  fail);
 	/* killed for failing its health checks: the delay grows */
-	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_KILLED, true, true), back);
+	ck_assert_uint_eq(roger_decide_task_end(ROGER_TASK_KILLED, true, true),
+			  back);
 }
 END_TEST
 
@@ -393,9 +420,10 @@ START_TEST(test_sched_health_no_result)
 	ck_assert(!h.has_result);
 	/* max_failures 0: failures never kill */
 	for (int i = 0; i < 20; i++)
-		ck_assert_uint_eq(roger_decide_health(&h, 0, true, 9000, 0, &p) &
-					  ROGER_DECIDE_HC_KILL,
-				  0);
+		ck_assert_uint_eq(
+			roger_decide_health(&h, 0, true, 9000, 0, &p) &
+				ROGER_DECIDE_HC_KILL,
+			0);
 	ck_assert_int_eq(h.consecutive_failures, 20);
 }
 END_TEST

@@ -37,8 +37,10 @@ static json_t *merged(const char *base, const char *overlay)
 {
 	json_t *b = base ? J(base) : NULL, *o = overlay ? J(overlay) : NULL;
 	json_t *out = NULL;
-	char *before_b = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	char *before_o = o ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *before_b =
+		b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *before_o =
+		o ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
 	ck_assert_int_eq(roger_spec_merge(&out, b, o, NULL), 0);
 	/* The inputs are never modified. */
@@ -97,12 +99,18 @@ START_TEST(test_spec_type_names)
 {
 	json_t *v = J("[{}, [], \"s\", 1, 1.5, true, null]");
 
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 0)), "an object");
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 1)), "an array");
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 2)), "a string");
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 3)), "an integer");
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 4)), "a number");
-	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 5)), "a boolean");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 0)),
+			 "an object");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 1)),
+			 "an array");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 2)),
+			 "a string");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 3)),
+			 "an integer");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 4)),
+			 "a number");
+	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 5)),
+			 "a boolean");
 	ck_assert_str_eq(roger_spec_type_name(json_array_get(v, 6)), "null");
 	json_decref(v);
 }
@@ -112,9 +120,10 @@ END_TEST
 
 START_TEST(test_spec_merge_nested_objects)
 {
-	assert_merge("{\"cpus\": 0.25, \"env\": {\"A\": \"1\", \"B\": \"2\"}, \"upgradeStrategy\": {\"minimumHealthCapacity\": 1}}",
-		     "{\"env\": {\"B\": \"3\", \"C\": \"4\"}, \"upgradeStrategy\": {\"maximumOverCapacity\": 0.5}}",
-		     "{\"cpus\": 0.25, \"env\": {\"A\": \"1\", \"B\": \"3\", \"C\": \"4\"}, \"upgradeStrategy\": {\"minimumHealthCapacity\": 1, \"maximumOverCapacity\": 0.5}}");
+	assert_merge(
+		"{\"cpus\": 0.25, \"env\": {\"A\": \"1\", \"B\": \"2\"}, \"upgradeStrategy\": {\"minimumHealthCapacity\": 1}}",
+		"{\"env\": {\"B\": \"3\", \"C\": \"4\"}, \"upgradeStrategy\": {\"maximumOverCapacity\": 0.5}}",
+		"{\"cpus\": 0.25, \"env\": {\"A\": \"1\", \"B\": \"3\", \"C\": \"4\"}, \"upgradeStrategy\": {\"minimumHealthCapacity\": 1, \"maximumOverCapacity\": 0.5}}");
 	/* Three levels deep. */
 	assert_merge("{\"a\": {\"b\": {\"c\": 1, \"d\": 2}}}",
 		     "{\"a\": {\"b\": {\"d\": 3}}}",
@@ -124,20 +133,23 @@ END_TEST
 
 START_TEST(test_spec_merge_arrays_replace)
 {
-	assert_merge("{\"args\": [\"a\", \"b\", \"c\"], \"healthChecks\": [{\"path\": \"/\"}]}",
-		     "{\"args\": [\"z\"], \"healthChecks\": []}",
-		     "{\"args\": [\"z\"], \"healthChecks\": []}");
+	assert_merge(
+		"{\"args\": [\"a\", \"b\", \"c\"], \"healthChecks\": [{\"path\": \"/\"}]}",
+		"{\"args\": [\"z\"], \"healthChecks\": []}",
+		"{\"args\": [\"z\"], \"healthChecks\": []}");
 	/* An array replaces an object, and the other way round. */
 	assert_merge("{\"x\": {\"a\": 1}}", "{\"x\": [1]}", "{\"x\": [1]}");
-	assert_merge("{\"x\": [1]}", "{\"x\": {\"a\": 1}}", "{\"x\": {\"a\": 1}}");
+	assert_merge("{\"x\": [1]}", "{\"x\": {\"a\": 1}}",
+		     "{\"x\": {\"a\": 1}}");
 }
 END_TEST
 
 START_TEST(test_spec_merge_scalars_replace)
 {
-	assert_merge("{\"instances\": 1, \"cmd\": \"a\", \"requirePorts\": false, \"mem\": 128}",
-		     "{\"instances\": 6, \"cmd\": \"b\", \"requirePorts\": true, \"mem\": 256.5}",
-		     "{\"instances\": 6, \"cmd\": \"b\", \"requirePorts\": true, \"mem\": 256.5}");
+	assert_merge(
+		"{\"instances\": 1, \"cmd\": \"a\", \"requirePorts\": false, \"mem\": 128}",
+		"{\"instances\": 6, \"cmd\": \"b\", \"requirePorts\": true, \"mem\": 256.5}",
+		"{\"instances\": 6, \"cmd\": \"b\", \"requirePorts\": true, \"mem\": 256.5}");
 	/* A scalar replaces an object. */
 	assert_merge("{\"unreachableStrategy\": {\"inactiveAfterSeconds\": 0}}",
 		     "{\"unreachableStrategy\": \"disabled\"}",
@@ -147,9 +159,10 @@ END_TEST
 
 START_TEST(test_spec_merge_null_deletes)
 {
-	assert_merge("{\"cmd\": \"a\", \"env\": {\"A\": \"1\", \"B\": \"2\"}, \"healthChecks\": [{}]}",
-		     "{\"env\": {\"A\": null}, \"healthChecks\": null, \"missing\": null}",
-		     "{\"cmd\": \"a\", \"env\": {\"B\": \"2\"}}");
+	assert_merge(
+		"{\"cmd\": \"a\", \"env\": {\"A\": \"1\", \"B\": \"2\"}, \"healthChecks\": [{}]}",
+		"{\"env\": {\"A\": null}, \"healthChecks\": null, \"missing\": null}",
+		"{\"cmd\": \"a\", \"env\": {\"B\": \"2\"}}");
 	/* Nulls inside an object the overlay adds are dropped too. */
 	assert_merge("{}", "{\"env\": {\"A\": null, \"B\": \"1\"}}",
 		     "{\"env\": {\"B\": \"1\"}}");
@@ -162,7 +175,8 @@ START_TEST(test_spec_merge_null_in_base)
 	assert_merge("{\"executor\": null, \"env\": null}", "{}",
 		     "{\"executor\": null, \"env\": null}");
 	/* ...and an overlay object over it starts from nothing. */
-	assert_merge("{\"env\": null}", "{\"env\": {\"A\": \"1\", \"B\": null}}",
+	assert_merge("{\"env\": null}",
+		     "{\"env\": {\"A\": \"1\", \"B\": null}}",
 		     "{\"env\": {\"A\": \"1\"}}");
 	assert_merge("{\"env\": null}", "{\"env\": \"x\"}", "{\"env\": \"x\"}");
 }
@@ -220,15 +234,17 @@ static void assert_expand(const char *doc, const char *want)
 
 START_TEST(test_spec_expand_builtins_and_user_vars)
 {
-	assert_expand("{\"env\": {\"REV\": \"{{ commit }}\", \"HOST\": \"{{ app }}.{{ domain }}\"}}",
-		      "{\"env\": {\"REV\": \"0123456789abcdef0123456789abcdef01234567\", \"HOST\": \"hello.example.com\"}}");
+	assert_expand(
+		"{\"env\": {\"REV\": \"{{ commit }}\", \"HOST\": \"{{ app }}.{{ domain }}\"}}",
+		"{\"env\": {\"REV\": \"0123456789abcdef0123456789abcdef01234567\", \"HOST\": \"hello.example.com\"}}");
 }
 END_TEST
 
 START_TEST(test_spec_expand_whitespace_inside_braces)
 {
-	assert_expand("[\"{{app}}\", \"{{ app }}\", \"{{  app\\t}}\", \"{{\\tapp}}\"]",
-		      "[\"hello\", \"hello\", \"hello\", \"hello\"]");
+	assert_expand(
+		"[\"{{app}}\", \"{{ app }}\", \"{{  app\\t}}\", \"{{\\tapp}}\"]",
+		"[\"hello\", \"hello\", \"hello\", \"hello\"]");
 }
 END_TEST
 
@@ -241,19 +257,22 @@ END_TEST
 
 START_TEST(test_spec_expand_leaves_shell_text)
 {
-	assert_expand("{\"cmd\": \"exec ./server --port $PORT0 --host ${HOST} $((1+1)) {{ app }}\"}",
-		      "{\"cmd\": \"exec ./server --port $PORT0 --host ${HOST} $((1+1)) hello\"}");
+	assert_expand(
+		"{\"cmd\": \"exec ./server --port $PORT0 --host ${HOST} $((1+1)) {{ app }}\"}",
+		"{\"cmd\": \"exec ./server --port $PORT0 --host ${HOST} $((1+1)) hello\"}");
 	/* Text that is not a whole reference stays as it is. */
-	assert_expand("[\"{{\", \"{{ app\", \"{{ }}\", \"{{ 1x }}\", \"{{ a b }}\", \"{{.State}}\", \"}}\"]",
-		      "[\"{{\", \"{{ app\", \"{{ }}\", \"{{ 1x }}\", \"{{ a b }}\", \"{{.State}}\", \"}}\"]");
+	assert_expand(
+		"[\"{{\", \"{{ app\", \"{{ }}\", \"{{ 1x }}\", \"{{ a b }}\", \"{{.State}}\", \"}}\"]",
+		"[\"{{\", \"{{ app\", \"{{ }}\", \"{{ 1x }}\", \"{{ a b }}\", \"{{.State}}\", \"}}\"]");
 	assert_expand("\"{{{ app }}}\"", "\"{hello}\"");
 }
 END_TEST
 
 START_TEST(test_spec_expand_non_strings_untouched)
 {
-	assert_expand("{\"{{ app }}\": 1, \"n\": 2.5, \"b\": true, \"z\": null, \"a\": [1, {\"k\": \"{{ env }}\"}]}",
-		      "{\"{{ app }}\": 1, \"n\": 2.5, \"b\": true, \"z\": null, \"a\": [1, {\"k\": \"staging\"}]}");
+	assert_expand(
+		"{\"{{ app }}\": 1, \"n\": 2.5, \"b\": true, \"z\": null, \"a\": [1, {\"k\": \"{{ env }}\"}]}",
+		"{\"{{ app }}\": 1, \"n\": 2.5, \"b\": true, \"z\": null, \"a\": [1, {\"k\": \"staging\"}]}");
 }
 END_TEST
 
@@ -270,16 +289,22 @@ START_TEST(test_spec_expand_unknown_names_path)
 	int rc;
 	json_t *out;
 
-	out = expanded("{\"cmd\": \"ok\", \"healthChecks\": [{\"path\": \"/{{ version }}\"}]}",
-		       &rc, &err);
+	out = expanded(
+		"{\"cmd\": \"ok\", \"healthChecks\": [{\"path\": \"/{{ version }}\"}]}",
+		&rc, &err);
 	ck_assert_ptr_null(out);
 	ck_assert_int_eq(rc, ROGER_EINVALID);
 	ck_assert_int_eq(err.code, ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "marathon.healthChecks[0].path: unknown variable 'version'; set it with --var version=VALUE or ROGER_VAR_version");
+	ck_assert_str_eq(
+		err.msg,
+		"marathon.healthChecks[0].path: unknown variable 'version'; set it with --var version=VALUE or ROGER_VAR_version");
 
-	out = expanded("{\"env\": {\"URL\": \"https://{{ domian }}/\"}}", &rc, &err);
+	out = expanded("{\"env\": {\"URL\": \"https://{{ domian }}/\"}}", &rc,
+		       &err);
 	ck_assert_ptr_null(out);
-	ck_assert_str_eq(err.msg, "marathon.env.URL: unknown variable 'domian', did you mean 'domain'?");
+	ck_assert_str_eq(
+		err.msg,
+		"marathon.env.URL: unknown variable 'domian', did you mean 'domain'?");
 }
 END_TEST
 
@@ -287,7 +312,8 @@ START_TEST(test_spec_expand_input_untouched)
 {
 	json_t *d = J("{\"a\": \"{{ app }}\"}"), *out = NULL;
 
-	ck_assert_int_eq(roger_spec_expand(&out, d, test_vars, 3, NULL, NULL), 0);
+	ck_assert_int_eq(roger_spec_expand(&out, d, test_vars, 3, NULL, NULL),
+			 0);
 	assert_json(d, "{\"a\": \"{{ app }}\"}");
 	assert_json(out, "{\"a\": \"hello\"}");
 	json_decref(d);
@@ -297,7 +323,8 @@ END_TEST
 
 START_TEST(test_spec_var_names_in_order)
 {
-	json_t *d = J("{\"b\": \"{{ x }} {{y}}\", \"a\": [\"{{ x }}\", \"{{ z }}\", \"$PORT0\", \"{{ bad name }}\"], \"{{ key }}\": 1}");
+	json_t *d = J(
+		"{\"b\": \"{{ x }} {{y}}\", \"a\": [\"{{ x }}\", \"{{ z }}\", \"$PORT0\", \"{{ bad name }}\"], \"{{ key }}\": 1}");
 	char **names = NULL;
 	size_t n = 0;
 
@@ -337,8 +364,11 @@ END_TEST
 START_TEST(test_spec_id_valid)
 {
 	static const char *const ok[] = {
-		"/web/hello", "hello", "/a", "/a1", "/1a", "/my-app",
-		"/a.b-c/d", "/product/web/api-v2", "/x.y.z", "/tasks/web",
+		"/web/hello",  "hello",
+		"/a",          "/a1",
+		"/1a",         "/my-app",
+		"/a.b-c/d",    "/product/web/api-v2",
+		"/x.y.z",      "/tasks/web",
 		"/versions-x", "/a--b",
 	};
 
@@ -361,20 +391,48 @@ static void assert_bad_id(const char *id, const char *msg)
 
 START_TEST(test_spec_id_invalid)
 {
-	assert_bad_id("/Web/hello", "invalid app id '/Web/hello': segment 'Web': 'W' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_bad_id("/web/my_app", "invalid app id '/web/my_app': segment 'my_app': '_' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_bad_id("/a b", "invalid app id '/a b': segment 'a b': ' ' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_bad_id("/caf\xc3\xa9", "invalid app id '/caf\xc3\xa9': segment 'caf\xc3\xa9': '\\xc3' is not allowed; use lowercase letters, digits, '-' and '.'");
-	assert_bad_id("/-web", "invalid app id '/-web': segment '-web': a name must not start or end with '-'");
-	assert_bad_id("/web-", "invalid app id '/web-': segment 'web-': a name must not start or end with '-'");
-	assert_bad_id("/a.-b", "invalid app id '/a.-b': segment 'a.-b': a name must not start or end with '-'");
-	assert_bad_id("/a..b", "invalid app id '/a..b': segment 'a..b': '.' must separate non-empty names");
-	assert_bad_id("/.a", "invalid app id '/.a': segment '.a': '.' must separate non-empty names");
-	assert_bad_id("/a.", "invalid app id '/a.': segment 'a.': '.' must separate non-empty names");
-	assert_bad_id("/web/.", "invalid app id '/web/.': segment '.': '.' and '..' are not allowed");
-	assert_bad_id("/web/../x", "invalid app id '/web/../x': segment '..': '.' and '..' are not allowed");
-	assert_bad_id("//a", "invalid app id '//a': empty segment ('//', or '/' at an end)");
-	assert_bad_id("/a/", "invalid app id '/a/': empty segment ('//', or '/' at an end)");
+	assert_bad_id(
+		"/Web/hello",
+		"invalid app id '/Web/hello': segment 'Web': 'W' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_bad_id(
+		"/web/my_app",
+		"invalid app id '/web/my_app': segment 'my_app': '_' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_bad_id(
+		"/a b",
+		"invalid app id '/a b': segment 'a b': ' ' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_bad_id(
+		"/caf\xc3\xa9",
+		"invalid app id '/caf\xc3\xa9': segment 'caf\xc3\xa9': '\\xc3' is not allowed; use lowercase letters, digits, '-' and '.'");
+	assert_bad_id(
+		"/-web",
+		"invalid app id '/-web': segment '-web': a name must not start or end with '-'");
+	assert_bad_id(
+		"/web-",
+		"invalid app id '/web-': segment 'web-': a name must not start or end with '-'");
+	assert_bad_id(
+		"/a.-b",
+		"invalid app id '/a.-b': segment 'a.-b': a name must not start or end with '-'");
+	assert_bad_id(
+		"/a..b",
+		"invalid app id '/a..b': segment 'a..b': '.' must separate non-empty names");
+	assert_bad_id(
+		"/.a",
+		"invalid app id '/.a': segment '.a': '.' must separate non-empty names");
+	assert_bad_id(
+		"/a.",
+		"invalid app id '/a.': segment 'a.': '.' must separate non-empty names");
+	assert_bad_id(
+		"/web/.",
+		"invalid app id '/web/.': segment '.': '.' and '..' are not allowed");
+	assert_bad_id(
+		"/web/../x",
+		"invalid app id '/web/../x': segment '..': '.' and '..' are not allowed");
+	assert_bad_id(
+		"//a",
+		"invalid app id '//a': empty segment ('//', or '/' at an end)");
+	assert_bad_id(
+		"/a/",
+		"invalid app id '/a/': empty segment ('//', or '/' at an end)");
 	assert_bad_id("/", "invalid app id '/': it is empty");
 	assert_bad_id("", "invalid app id '': it is empty");
 }
@@ -382,9 +440,15 @@ END_TEST
 
 START_TEST(test_spec_id_reserved_last_segment)
 {
-	assert_bad_id("/web/tasks", "invalid app id '/web/tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
-	assert_bad_id("/restart", "invalid app id '/restart': the last segment must not be 'restart', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
-	assert_bad_id("/a/versions", "invalid app id '/a/versions': the last segment must not be 'versions', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_bad_id(
+		"/web/tasks",
+		"invalid app id '/web/tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_bad_id(
+		"/restart",
+		"invalid app id '/restart': the last segment must not be 'restart', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	assert_bad_id(
+		"/a/versions",
+		"invalid app id '/a/versions': the last segment must not be 'versions', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
 }
 END_TEST
 
@@ -408,8 +472,10 @@ START_TEST(test_spec_app_id_joins_group)
 		struct roger_err err = ROGER_ERR_INIT;
 		char *id = NULL;
 
-		ck_assert_msg(roger_spec_app_id(&id, cases[i].group, cases[i].app, &err) == 0,
-			      "%s + %s: %s", cases[i].group, cases[i].app, err.msg);
+		ck_assert_msg(roger_spec_app_id(&id, cases[i].group,
+						cases[i].app, &err) == 0,
+			      "%s + %s: %s", cases[i].group, cases[i].app,
+			      err.msg);
 		ck_assert_str_eq(id, cases[i].id);
 		free(id);
 	}
@@ -421,17 +487,32 @@ START_TEST(test_spec_app_id_errors_name_the_part)
 	struct roger_err err = ROGER_ERR_INIT;
 	char *id = NULL;
 
-	ck_assert_int_eq(roger_spec_app_id(&id, "/Web", "x", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "invalid group '/Web': segment 'Web': 'W' is not allowed; use lowercase letters, digits, '-' and '.'");
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web//x", "x", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "invalid group '/web//x': empty segment ('//', or '/' at an end)");
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "/x", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "invalid app name '/x': it must be relative to the group (put the leading path in 'group')");
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "tasks", &err), ROGER_EINVALID);
-	ck_assert_str_eq(err.msg, "invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "", &err), ROGER_EINVALID);
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "..", &err), ROGER_EINVALID);
-	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "a_b", &err), ROGER_EINVALID);
+	ck_assert_int_eq(roger_spec_app_id(&id, "/Web", "x", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid group '/Web': segment 'Web': 'W' is not allowed; use lowercase letters, digits, '-' and '.'");
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web//x", "x", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid group '/web//x': empty segment ('//', or '/' at an end)");
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "/x", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid app name '/x': it must be relative to the group (put the leading path in 'group')");
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "tasks", &err),
+			 ROGER_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"invalid app name 'tasks': the last segment must not be 'tasks', which Marathon reserves ('restart', 'tasks' and 'versions' are)");
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "", &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "..", &err),
+			 ROGER_EINVALID);
+	ck_assert_int_eq(roger_spec_app_id(&id, "/web", "a_b", &err),
+			 ROGER_EINVALID);
 	ck_assert_ptr_null(id);
 }
 END_TEST

@@ -27,12 +27,16 @@ START_TEST(test_store_url_joins_store_app_digest)
 	struct roger_err err = ROGER_ERR_INIT;
 	char *url = NULL;
 
-	ck_assert_int_eq(roger_store_artifact_url(&url, "https://a.example.com/roger/",
-						  "/web/hello", SHA, &err), 0);
-	ck_assert_str_eq(url, "https://a.example.com/roger/web/hello/" SHA ".tar.gz");
+	ck_assert_int_eq(
+		roger_store_artifact_url(&url, "https://a.example.com/roger/",
+					 "/web/hello", SHA, &err),
+		0);
+	ck_assert_str_eq(url, "https://a.example.com/roger/web/hello/" SHA
+			      ".tar.gz");
 	free(url);
 	ck_assert_int_eq(roger_store_artifact_url(&url, "file:///srv/art",
-						  "/hello", SHA, &err), 0);
+						  "/hello", SHA, &err),
+			 0);
 	ck_assert_str_eq(url, "file:///srv/art/hello/" SHA ".tar.gz");
 	free(url);
 }
@@ -43,11 +47,13 @@ START_TEST(test_store_url_refuses_bad_input)
 	struct roger_err err = ROGER_ERR_INIT;
 	char *url = NULL;
 
-	ck_assert_int_eq(roger_store_artifact_url(&url, "http://s/", "/a",
-						  "ABC", &err), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_store_artifact_url(&url, "http://s/", "/a", "ABC", &err),
+		ROGER_EINVALID);
 	ck_assert_ptr_nonnull(strstr(err.msg, "SHA-256"));
-	ck_assert_int_eq(roger_store_artifact_url(&url, "http://s/", "a", SHA,
-						  &err), ROGER_EINVALID);
+	ck_assert_int_eq(
+		roger_store_artifact_url(&url, "http://s/", "a", SHA, &err),
+		ROGER_EINVALID);
 	ck_assert_int_eq(roger_store_artifact_url(&url, NULL, "/a", SHA, &err),
 			 ROGER_EINVALID);
 	ck_assert_ptr_nonnull(strstr(err.msg, "artifact store"));
@@ -119,8 +125,7 @@ START_TEST(test_store_head_digest_decides)
 	reply(&r, 200, "X-Checksum-Sha256", SHA);
 	ck_assert_int_eq(roger_store_head_state(&r, 10, SHA, NULL, 0),
 			 ROGER_STORE_PRESENT);
-	ck_assert_int_eq(roger_store_head_state(&r, 10, SHA2, why,
-						sizeof(why)),
+	ck_assert_int_eq(roger_store_head_state(&r, 10, SHA2, why, sizeof(why)),
 			 ROGER_STORE_MISMATCH);
 	ck_assert_ptr_nonnull(strstr(why, "reports the SHA-256 0123456789ab"));
 	roger_http_resp_release(&r);
@@ -139,7 +144,8 @@ START_TEST(test_store_reply_digests)
 	ck_assert_str_eq(out, SHA);
 	roger_http_resp_release(&r);
 
-	reply(&r, 200, "Digest", "MD5=HUXZLQLMuI/KZ5KDcJPcOA==, SHA-256=" SHA_B64);
+	reply(&r, 200, "Digest",
+	      "MD5=HUXZLQLMuI/KZ5KDcJPcOA==, SHA-256=" SHA_B64);
 	ck_assert(roger_store_reply_sha256(out, &r));
 	ck_assert_str_eq(out, SHA);
 	roger_http_resp_release(&r);
@@ -172,10 +178,12 @@ START_TEST(test_store_file_paths)
 	struct roger_err err = ROGER_ERR_INIT;
 	char *p = NULL;
 
-	ck_assert_int_eq(roger_store_file_path(&p, "file:///srv/a%20b/", &err), 0);
+	ck_assert_int_eq(roger_store_file_path(&p, "file:///srv/a%20b/", &err),
+			 0);
 	ck_assert_str_eq(p, "/srv/a b/");
 	free(p);
-	ck_assert_int_eq(roger_store_file_path(&p, "file://localhost/srv/", &err), 0);
+	ck_assert_int_eq(
+		roger_store_file_path(&p, "file://localhost/srv/", &err), 0);
 	ck_assert_str_eq(p, "/srv/");
 	free(p);
 	p = NULL;
@@ -197,10 +205,12 @@ START_TEST(test_store_check_target)
 
 	t.name = (char *)"prod";
 	ck_assert_int_eq(roger_store_check_target(&t, &err), ROGER_EINVALID);
-	ck_assert_ptr_nonnull(strstr(err.msg, "target 'prod' has no artifact store"));
+	ck_assert_ptr_nonnull(
+		strstr(err.msg, "target 'prod' has no artifact store"));
 	t.artifacts = (char *)"ftp://h/";
 	ck_assert_int_eq(roger_store_check_target(&t, &err), ROGER_EINVALID);
-	ck_assert_ptr_nonnull(strstr(err.msg, "unsupported artifact store 'ftp://h/'"));
+	ck_assert_ptr_nonnull(
+		strstr(err.msg, "unsupported artifact store 'ftp://h/'"));
 	t.artifacts = (char *)"https://h/";
 	ck_assert_int_eq(roger_store_check_target(&t, &err), 0);
 	t.artifacts = (char *)"file:///srv/";
@@ -240,7 +250,8 @@ static void make_artifact(struct roger_artifact *a, size_t size)
 	for (size_t i = 0; i < size; i++)
 		data[i] = (char)('a' + (i * 7 + i / 26) % 26);
 	snprintf(path, sizeof(path), "%s/art.tar.gz", dir);
-	ck_assert_int_eq(roger_fs_write_atomic(path, data, size, 0644, NULL), 0);
+	ck_assert_int_eq(roger_fs_write_atomic(path, data, size, 0644, NULL),
+			 0);
 	free(data);
 	memset(a, 0, sizeof(*a));
 	a->path = path;
@@ -296,9 +307,9 @@ START_TEST(test_store_push_file)
 	t.artifacts = url;
 
 	/* The store's own directory must exist. */
-	ck_assert_int_eq(roger_store_push(&r, ctx, &t, "/web/hello", &a, &o,
-					  &err),
-			 ROGER_ENOTFOUND);
+	ck_assert_int_eq(
+		roger_store_push(&r, ctx, &t, "/web/hello", &a, &o, &err),
+		ROGER_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(err.msg, "does not exist"));
 	roger_store_result_release(&r);
 	ck_assert(!roger_fs_exists(obj));
@@ -308,9 +319,8 @@ START_TEST(test_store_push_file)
 	snprintf(obj, sizeof(obj), "%s/store/web/hello/%s.tar.gz", dir, SHA);
 	o.progress_fn = on_progress;
 	o.progress_data = &seen;
-	ck_assert_int_eq(roger_store_push(&r, ctx, &t, "/web/hello", &a, &o,
-					  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_store_push(&r, ctx, &t, "/web/hello", &a, &o, &err), 0);
 	ck_assert(!r.skipped);
 	ck_assert_str_eq(r.url + strlen(url), "web/hello/" SHA ".tar.gz");
 	ck_assert_uint_eq(r.bytes_sent, a.size);
@@ -325,9 +335,8 @@ START_TEST(test_store_push_file)
 
 	/* Again: one stat, nothing copied. */
 	seen.calls = 0;
-	ck_assert_int_eq(roger_store_push(&r, ctx, &t, "/web/hello", &a, &o,
-					  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_store_push(&r, ctx, &t, "/web/hello", &a, &o, &err), 0);
 	ck_assert(r.skipped);
 	ck_assert_uint_eq(r.bytes_sent, 0);
 	ck_assert_int_eq(seen.calls, 0);
@@ -335,9 +344,8 @@ START_TEST(test_store_push_file)
 
 	/* Something shorter under the name is replaced. */
 	ck_assert_int_eq(truncate(obj, 100), 0);
-	ck_assert_int_eq(roger_store_push(&r, ctx, &t, "/web/hello", &a, &o,
-					  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_store_push(&r, ctx, &t, "/web/hello", &a, &o, &err), 0);
 	ck_assert(!r.skipped);
 	ck_assert(r.replaced);
 	ck_assert(same_file(a.path, obj));
@@ -390,8 +398,8 @@ START_TEST(test_store_push_file_concurrent)
 		ck_assert_int_ge(kids[i], 0);
 		if (kids[i] == 0) {
 			struct roger_store_result r = ROGER_STORE_RESULT_INIT;
-			int rc = roger_store_push(&r, ctx, &t, "/a/b", &a,
-						  NULL, NULL);
+			int rc = roger_store_push(&r, ctx, &t, "/a/b", &a, NULL,
+						  NULL);
 
 			_exit(rc == 0 ? 0 : 1);
 		}
@@ -432,19 +440,19 @@ START_TEST(test_store_push_http_faultd)
 	json_t *reqs;
 
 	make_artifact(&a, 200000);
-	snprintf(script, sizeof(script),
-		 "[{'match': 'HEAD *', 'status': 404},"
-		 " {'match': 'PUT *', 'status': 201},"
-		 " {'match': 'HEAD *', 'headers': {'Content-Length': '200000'}}]");
+	snprintf(
+		script, sizeof(script),
+		"[{'match': 'HEAD *', 'status': 404},"
+		" {'match': 'PUT *', 'status': 201},"
+		" {'match': 'HEAD *', 'headers': {'Content-Length': '200000'}}]");
 	faultd_start(&f, script);
 	snprintf(base, sizeof(base), "%s/store/", f.url);
 	t.name = (char *)"dav";
 	t.artifacts = base;
 	o.progress_fn = on_progress;
 	o.progress_data = &seen;
-	ck_assert_int_eq(roger_store_push(&r, ctx, &t, "/web/hello", &a, &o,
-					  &err),
-			 0);
+	ck_assert_int_eq(
+		roger_store_push(&r, ctx, &t, "/web/hello", &a, &o, &err), 0);
 	ck_assert(!r.skipped);
 	ck_assert_int_eq(r.attempts, 1);
 	ck_assert_uint_eq(r.bytes_sent, 200000);
@@ -457,14 +465,27 @@ START_TEST(test_store_push_http_faultd)
 		json_t *put = json_array_get(reqs, 1);
 		json_t *h = json_object_get(put, "h");
 
-		ck_assert_str_eq(json_string_value(json_object_get(put, "method")), "PUT");
-		ck_assert_str_eq(json_string_value(json_object_get(put, "path")),
-				 "/store/web/hello/" SHA ".tar.gz");
-		ck_assert_int_eq(json_integer_value(json_object_get(put, "body_len")), 200000);
-		ck_assert_str_eq(json_string_value(json_object_get(h, "content-length")), "200000");
-		ck_assert_str_eq(json_string_value(json_object_get(h, "expect")), "100-continue");
-		ck_assert_str_eq(json_string_value(json_object_get(h, "x-checksum-sha256")), SHA);
-		ck_assert_str_eq(json_string_value(json_object_get(h, "content-type")), "application/gzip");
+		ck_assert_str_eq(
+			json_string_value(json_object_get(put, "method")),
+			"PUT");
+		ck_assert_str_eq(
+			json_string_value(json_object_get(put, "path")),
+			"/store/web/hello/" SHA ".tar.gz");
+		ck_assert_int_eq(
+			json_integer_value(json_object_get(put, "body_len")),
+			200000);
+		ck_assert_str_eq(
+			json_string_value(json_object_get(h, "content-length")),
+			"200000");
+		ck_assert_str_eq(
+			json_string_value(json_object_get(h, "expect")),
+			"100-continue");
+		ck_assert_str_eq(json_string_value(json_object_get(
+					 h, "x-checksum-sha256")),
+				 SHA);
+		ck_assert_str_eq(
+			json_string_value(json_object_get(h, "content-type")),
+			"application/gzip");
 	}
 	json_decref(reqs);
 	faultd_stop(&f);

@@ -15,14 +15,14 @@
 #include "lib/http.h"
 
 struct fake_reply {
-	long status;           /* ignored when fail is set */
-	const char *body;      /* NULL: empty */
-	size_t body_len;       /* 0: strlen(body) */
-	const char *headers;   /* "Name: value\n..." */
-	int fail;              /* a negative code: the attempt fails */
-	bool sent;             /* with fail: the request had left */
-	bool timed_out;        /* with fail */
-	const char *message;   /* with fail: the error message */
+	long status; /* ignored when fail is set */
+	const char *body; /* NULL: empty */
+	size_t body_len; /* 0: strlen(body) */
+	const char *headers; /* "Name: value\n..." */
+	int fail; /* a negative code: the attempt fails */
+	bool sent; /* with fail: the request had left */
+	bool timed_out; /* with fail */
+	const char *message; /* with fail: the error message */
 };
 
 struct fake_request {

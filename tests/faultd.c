@@ -49,7 +49,8 @@ static const char *script_path(void)
 	static char path[1024];
 	const char *src = getenv("TEST_SRCDIR");
 
-	snprintf(path, sizeof(path), "%s/faultd.py", src && *src ? src : "tests");
+	snprintf(path, sizeof(path), "%s/faultd.py",
+		 src && *src ? src : "tests");
 	return path;
 }
 

@@ -20,9 +20,9 @@
 struct faultd {
 	pid_t pid;
 	int port;
-	char dir[1024];  /* holds script.json and requests.jsonl */
+	char dir[1024]; /* holds script.json and requests.jsonl */
 	char log[1100];
-	char url[64];    /* "http://127.0.0.1:PORT" */
+	char url[64]; /* "http://127.0.0.1:PORT" */
 };
 
 /* Create the per-program temporary directory (call from main, once). */

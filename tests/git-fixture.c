@@ -175,7 +175,8 @@ void fx_add_submodule(git_repository *repo, const char *rel,
 	char gitmodules[1024];
 
 	snprintf(gitmodules, sizeof(gitmodules),
-		 "[submodule \"%s\"]\n\tpath = %s\n\turl = %s\n", rel, rel, url);
+		 "[submodule \"%s\"]\n\tpath = %s\n\turl = %s\n", rel, rel,
+		 url);
 	fx_writes(repo, ".gitmodules", gitmodules);
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(git_reference_name_to_id(&e.id, sub, "HEAD"), 0);
@@ -204,9 +205,9 @@ void fx_tag(git_repository *repo, const char *name, const char *commit,
 				 0);
 		git_signature_free(sig);
 	} else {
-		ck_assert_int_eq(git_tag_create_lightweight(&id, repo, name,
-							    target, 0),
-				 0);
+		ck_assert_int_eq(
+			git_tag_create_lightweight(&id, repo, name, target, 0),
+			0);
 	}
 	git_object_free(target);
 }

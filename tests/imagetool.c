@@ -90,7 +90,8 @@ static int cmd_base(struct roger_ctx *ctx, const struct args *a,
 	char mdigest[ROGER_DIGEST_SIZE], *repo = NULL, *config = NULL;
 	const char *colon = strrchr(ref, ':');
 	const char *host;
-	const char *type = a->oci ? ROGER_MT_OCI_MANIFEST : ROGER_MT_DOCKER_MANIFEST;
+	const char *type =
+		a->oci ? ROGER_MT_OCI_MANIFEST : ROGER_MT_DOCKER_MANIFEST;
 	size_t config_len;
 	int rc;
 
@@ -107,25 +108,27 @@ static int cmd_base(struct roger_ctx *ctx, const struct args *a,
 	if (rc < 0)
 		goto out;
 	snprintf(ldigest, sizeof(ldigest), "sha256:%s", st.sha256);
-	if (asprintf(&config,
-		     "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin:/usr/bin\"],\"Cmd\":[\"sh\"]},"
-		     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
-		     "\"history\":[{\"created_by\":\"imagetool base\"}]}",
-		     a->arch ? a->arch : "amd64", st.diff_id) < 0) {
+	if (asprintf(
+		    &config,
+		    "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin:/usr/bin\"],\"Cmd\":[\"sh\"]},"
+		    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
+		    "\"history\":[{\"created_by\":\"imagetool base\"}]}",
+		    a->arch ? a->arch : "amd64", st.diff_id) < 0) {
 		config = NULL;
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
 	config_len = strlen(config);
 	roger_digest_of(cdigest, config, config_len);
-	roger_buf_addf(&doc,
-		       "{\"schemaVersion\":2,\"mediaType\":\"%s\","
-		       "\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
-		       "\"layers\":[{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}]}",
-		       type, a->oci ? ROGER_MT_OCI_CONFIG : ROGER_MT_DOCKER_CONFIG,
-		       config_len, cdigest,
-		       a->oci ? ROGER_MT_OCI_LAYER_GZIP : ROGER_MT_DOCKER_LAYER,
-		       layer.len, ldigest);
+	roger_buf_addf(
+		&doc,
+		"{\"schemaVersion\":2,\"mediaType\":\"%s\","
+		"\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
+		"\"layers\":[{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}]}",
+		type, a->oci ? ROGER_MT_OCI_CONFIG : ROGER_MT_DOCKER_CONFIG,
+		config_len, cdigest,
+		a->oci ? ROGER_MT_OCI_LAYER_GZIP : ROGER_MT_DOCKER_LAYER,
+		layer.len, ldigest);
 	roger_digest_of(mdigest, doc.buf, doc.len);
 	rc = pool_of(&pool, ctx, a, err);
 	if (rc == 0)
@@ -168,7 +171,8 @@ static int platform_of(char *arch, size_t size, char *mt, char *digest,
 	rc = roger_registry_manifest_get(&body, &type, digest, r, repo, tag,
 					 err);
 	if (rc == 0)
-		rc = roger_oci_manifest_parse(&m, type, body.buf, body.len, err);
+		rc = roger_oci_manifest_parse(&m, type, body.buf, body.len,
+					      err);
 	fd = rc == 0 ? mkstemp(path) : -1;
 	if (fd >= 0) {
 		close(fd);
@@ -180,7 +184,8 @@ static int platform_of(char *arch, size_t size, char *mt, char *digest,
 	}
 	if (rc == 0 && (doc = json_loadb(config.buf, config.len, 0, NULL)))
 		snprintf(arch, size, "%s",
-			 json_string_value(json_object_get(doc, "architecture")));
+			 json_string_value(
+				 json_object_get(doc, "architecture")));
 	*len = (int64_t)body.len;
 	snprintf(mt, 100, "%s", type ? type : "");
 	json_decref(doc);
@@ -191,10 +196,10 @@ static int platform_of(char *arch, size_t size, char *mt, char *digest,
 	return rc;
 }
 
-/* A manifest list (or OCI index) `ref` of the images `tags` of its repository. */
+/* A manifest list (or OCI index) `ref` of the images `tags` of its repository.
+ */
 static int cmd_index(struct roger_ctx *ctx, const struct args *a,
-		     const char *ref, char **tags, int n,
-		     struct roger_err *err)
+		     const char *ref, char **tags, int n, struct roger_err *err)
 {
 	struct roger_registry_pool *pool = NULL;
 	struct roger_registry *r = NULL;
@@ -213,8 +218,10 @@ static int cmd_index(struct roger_ctx *ctx, const struct args *a,
 	rc = pool_of(&pool, ctx, a, err);
 	if (rc == 0)
 		rc = roger_registry_pool_get(&r, pool, host, err);
-	roger_buf_addf(&doc, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[",
-		       type);
+	roger_buf_addf(
+		&doc,
+		"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[",
+		type);
 	for (int i = 0; i < n && rc == 0; i++) {
 		char arch[32] = "", mt[100] = "";
 		int64_t len = 0;
@@ -222,10 +229,10 @@ static int cmd_index(struct roger_ctx *ctx, const struct args *a,
 		rc = platform_of(arch, sizeof(arch), mt, digest, &len, r, repo,
 				 tags[i], err);
 		if (rc == 0)
-			roger_buf_addf(&doc,
-				       "%s{\"mediaType\":\"%s\",\"size\":%lld,\"digest\":\"%s\",\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}",
-				       i ? "," : "", mt, (long long)len,
-				       digest, arch);
+			roger_buf_addf(
+				&doc,
+				"%s{\"mediaType\":\"%s\",\"size\":%lld,\"digest\":\"%s\",\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}",
+				i ? "," : "", mt, (long long)len, digest, arch);
 	}
 	roger_buf_adds(&doc, "]}");
 	if (rc == 0)
@@ -263,18 +270,31 @@ int main(int argc, char **argv)
 			if (a.n_urls < MAX_LIST)
 				a.urls[a.n_urls++] = optarg;
 			break;
-		case 'U': a.user = optarg; break;
-		case 'P': a.password = optarg; break;
-		case 'c': a.ca = optarg; break;
-		case 'a': a.arch = optarg; break;
-		case 'o': a.oci = true; break;
-		case 'v': a.verbose++; break;
+		case 'U':
+			a.user = optarg;
+			break;
+		case 'P':
+			a.password = optarg;
+			break;
+		case 'c':
+			a.ca = optarg;
+			break;
+		case 'a':
+			a.arch = optarg;
+			break;
+		case 'o':
+			a.oci = true;
+			break;
+		case 'v':
+			a.verbose++;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: imagetool base|index [options] ARG...\n");
+		fprintf(stderr,
+			"usage: imagetool base|index [options] ARG...\n");
 		return 2;
 	}
 	if (roger_ctx_new(&ctx, &err) < 0)
@@ -282,12 +302,14 @@ int main(int argc, char **argv)
 	roger_ctx_set_log_fn(ctx, log_fn, NULL);
 	roger_ctx_set_log_level(ctx, ROGER_LOG_WARN + a.verbose);
 	if (!strcmp(argv[optind], "base") && argc - optind == 3)
-		rc = cmd_base(ctx, &a, argv[optind + 1], argv[optind + 2], &err);
+		rc = cmd_base(ctx, &a, argv[optind + 1], argv[optind + 2],
+			      &err);
 	else if (!strcmp(argv[optind], "index") && argc - optind >= 3)
 		rc = cmd_index(ctx, &a, argv[optind + 1], argv + optind + 2,
 			       argc - optind - 2, &err);
 	else {
-		fprintf(stderr, "imagetool: unknown command '%s'\n", argv[optind]);
+		fprintf(stderr, "imagetool: unknown command '%s'\n",
+			argv[optind]);
 		rc = 2;
 	}
 	roger_ctx_free(ctx);

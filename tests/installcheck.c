@@ -40,7 +40,8 @@ int main(void)
 	rc = roger_project_parse(&p, "roger.json", bad, strlen(bad), &err);
 	if (rc != ROGER_EINVALID || roger_exit_status(rc) != 3 ||
 	    !strstr(err.msg, "missing 'app'")) {
-		fprintf(stderr, "installcheck: a roger.json without 'app': %d, '%s'\n",
+		fprintf(stderr,
+			"installcheck: a roger.json without 'app': %d, '%s'\n",
 			rc, err.msg);
 		goto out;
 	}

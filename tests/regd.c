@@ -72,7 +72,8 @@ void regd_start(struct regd *r, const char *args)
 	if (!python || !*python)
 		python = "python3";
 	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "%s/registry.XXXXXX", faultd_tmp_dir());
+	snprintf(r->dir, sizeof(r->dir), "%s/registry.XXXXXX",
+		 faultd_tmp_dir());
 	ck_assert_ptr_nonnull(mkdtemp(r->dir));
 	argv[argc++] = (char *)python;
 	argv[argc++] = (char *)helper_path();
@@ -91,7 +92,8 @@ void regd_start(struct regd *r, const char *args)
 		close(pipefd[0]);
 		close(pipefd[1]);
 		execvp(python, argv);
-		fprintf(stderr, "cannot run '%s': %s\n", python, strerror(errno));
+		fprintf(stderr, "cannot run '%s': %s\n", python,
+			strerror(errno));
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -117,8 +119,9 @@ void regd_start(struct regd *r, const char *args)
 		snprintf(r->ca, sizeof(r->ca), "%s",
 			 json_string_value(json_object_get(ready, "ca")));
 	if (json_string_value(json_object_get(ready, "token_url")))
-		snprintf(r->token_url, sizeof(r->token_url), "%s",
-			 json_string_value(json_object_get(ready, "token_url")));
+		snprintf(
+			r->token_url, sizeof(r->token_url), "%s",
+			json_string_value(json_object_get(ready, "token_url")));
 	json_decref(ready);
 }
 

@@ -15,9 +15,9 @@
 struct regd {
 	pid_t pid;
 	char dir[1024];
-	char url[128];       /* "http://127.0.0.1:PORT" or https */
-	char host[64];       /* "127.0.0.1:PORT" */
-	char ca[1100];       /* the CA file with --tls, else "" */
+	char url[128]; /* "http://127.0.0.1:PORT" or https */
+	char host[64]; /* "127.0.0.1:PORT" */
+	char ca[1100]; /* the CA file with --tls, else "" */
 	char token_url[128]; /* with --auth token, else "" */
 };
 

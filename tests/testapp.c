@@ -15,7 +15,8 @@
  *	TESTAPP_IGNORE_TERM=1	ignore SIGTERM (only SIGKILL stops it)
  *	TESTAPP_STDOUT=text	print this line on stdout at start
  *	TESTAPP_STDERR=text	print this line on stderr at start
- *	TESTAPP_PIDDIR=dir	create dir/<pid> at start (to find the processes)
+ *	TESTAPP_PIDDIR=dir	create dir/<pid> at start (to find the
+ *processes)
  *
  * Controls through HTTP (GET):
  *	/		200 "testapp <PORT0> <MARATHON_APP_VERSION>"
@@ -150,7 +151,9 @@ static void handle(int fd)
 	} else {
 		snprintf(body, sizeof(body), "testapp %s %s\n",
 			 getenv("PORT0") ? getenv("PORT0") : "",
-			 getenv("MARATHON_APP_VERSION") ? getenv("MARATHON_APP_VERSION") : "");
+			 getenv("MARATHON_APP_VERSION")
+				 ? getenv("MARATHON_APP_VERSION")
+				 : "");
 		reply(fd, 200, body);
 	}
 	close(fd);
@@ -171,7 +174,8 @@ int main(void)
 		char p[4096];
 		FILE *f;
 
-		snprintf(p, sizeof(p), "%s/%ld", getenv("TESTAPP_PIDDIR"), (long)getpid());
+		snprintf(p, sizeof(p), "%s/%ld", getenv("TESTAPP_PIDDIR"),
+			 (long)getpid());
 		f = fopen(p, "w");
 		if (f)
 			fclose(f);
@@ -197,7 +201,8 @@ int main(void)
 	if (!port)
 		port = getenv("PORT0");
 	if (!port) {
-		fprintf(stderr, "testapp: neither TESTAPP_PORT nor PORT0 is set\n");
+		fprintf(stderr,
+			"testapp: neither TESTAPP_PORT nor PORT0 is set\n");
 		return 2;
 	}
 	lfd = socket(AF_INET, SOCK_STREAM, 0);

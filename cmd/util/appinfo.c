@@ -27,8 +27,9 @@ int cli_fail_app(struct cli *cli, const char *app_id,
 	if (err->code == ROGER_ENET && t && t->is_local &&
 	    roger_local_status(&st, t->local_state_dir, NULL) == 0 &&
 	    !st.running) {
-		cli_error("%s; roger local is not running: start it with 'roger local up'",
-			  err->msg);
+		cli_error(
+			"%s; roger local is not running: start it with 'roger local up'",
+			err->msg);
 		return ROGER_EXIT_UNREACHABLE;
 	}
 	return cli_fail(err);
@@ -82,7 +83,8 @@ void cli_print_image(const struct roger_release *r)
 	if (!r->image)
 		return;
 	if (r->image_base)
-		printf("image:      %s (built on %s)\n", r->image, r->image_base);
+		printf("image:      %s (built on %s)\n", r->image,
+		       r->image_base);
 	else
 		printf("image:      %s\n", r->image);
 }

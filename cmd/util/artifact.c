@@ -59,10 +59,12 @@ static void warn_lfs(const struct roger_artifact *a)
 	size_t shown = a->n_lfs_pointers < 5 ? a->n_lfs_pointers : 5;
 
 	for (size_t i = 0; i < shown; i++)
-		cli_warn("'%s' is a Git LFS pointer: the artifact holds the pointer, not the file",
-			 a->lfs_pointers[i]);
+		cli_warn(
+			"'%s' is a Git LFS pointer: the artifact holds the pointer, not the file",
+			a->lfs_pointers[i]);
 	if (a->n_lfs_pointers > shown)
-		cli_warn("%zu more Git LFS pointers", a->n_lfs_pointers - shown);
+		cli_warn("%zu more Git LFS pointers",
+			 a->n_lfs_pointers - shown);
 }
 
 static void print_tail(struct cli *cli, const struct roger_buf *tail)
@@ -103,9 +105,9 @@ static bool same_name(const char *a, const char *b)
 /* Put `p` in the place of the project, re-resolving what depended on it. */
 static int swap_project(struct cli *cli, struct roger_project *p)
 {
-	bool retarget = cli->resolved_target &&
-			!same_name(env_target(cli, cli->project),
-				   env_target(cli, p));
+	bool retarget =
+		cli->resolved_target &&
+		!same_name(env_target(cli, cli->project), env_target(cli, p));
 	struct roger_err err = ROGER_ERR_INIT;
 
 	if (roger_project_check_env(p, cli->env, &err) < 0) {
@@ -150,7 +152,8 @@ static int check_committed(struct cli *cli, struct roger_repo *repo,
 	}
 	if (!has) {
 		why = "is not committed";
-	} else if (roger_repo_read_file(&head, repo, ci.id, in_repo, &err) < 0 ||
+	} else if (roger_repo_read_file(&head, repo, ci.id, in_repo, &err) <
+			   0 ||
 		   roger_fs_read_file(&disk, p->path, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
@@ -161,14 +164,16 @@ static int check_committed(struct cli *cli, struct roger_repo *repo,
 	if (!why)
 		goto out;
 	if (!args->allow_dirty) {
-		cli_error("'%s' %s; commit it, or pass --allow-dirty to use the work tree as it is",
-			  p->display, why);
+		cli_error(
+			"'%s' %s; commit it, or pass --allow-dirty to use the work tree as it is",
+			p->display, why);
 		status = ROGER_EXIT_FAILURE;
 	} else {
 		cli->project_dirty = true;
 		if (!cli->quiet)
-			cli_warn("'%s' %s: using it as it is in the work tree (--allow-dirty)",
-				 p->display, why);
+			cli_warn(
+				"'%s' %s: using it as it is in the work tree (--allow-dirty)",
+				p->display, why);
 	}
 out:
 	roger_buf_release(&head);
@@ -186,7 +191,9 @@ int cli_use_ref(struct cli *cli, struct cli_build_args *args)
 	int status;
 
 	if (args->ref && args->allow_dirty)
-		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
+		return cli_usage_error(
+			cli,
+			"--allow-dirty packages the work tree; it cannot go with --ref");
 	if ((status = cli_load_project(cli)) != 0)
 		return status;
 	if (roger_repo_discover(&repo, cli->project->workdir, &err) < 0)
@@ -196,8 +203,8 @@ int cli_use_ref(struct cli *cli, struct cli_build_args *args)
 		goto out;
 	}
 	if (roger_repo_resolve(&ci, repo, args->ref, &err) < 0 ||
-	    roger_project_load_commit(&p, cli->project, repo, ci.id,
-				      &err) < 0) {
+	    roger_project_load_commit(&p, cli->project, repo, ci.id, &err) <
+		    0) {
 		status = err.code == ROGER_EUSAGE
 				 ? cli_usage_error(cli, "%s", err.msg)
 				 : cli_fail(&err);
@@ -220,7 +227,9 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 	int status;
 
 	if (args->ref && args->allow_dirty)
-		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
+		return cli_usage_error(
+			cli,
+			"--allow-dirty packages the work tree; it cannot go with --ref");
 	status = cli_load_project(cli);
 	if (status)
 		return status;
@@ -247,7 +256,8 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 	clear_progress(&prog);
 	roger_buf_release(&tail);
 	if ((*out)->dirty)
-		cli_warn("packaged the work tree with its uncommitted changes (--allow-dirty)");
+		cli_warn(
+			"packaged the work tree with its uncommitted changes (--allow-dirty)");
 	warn_lfs(*out);
 	return ROGER_EXIT_OK;
 }
@@ -388,8 +398,9 @@ int cli_resolve_commit(struct cli *cli, const struct cli_build_args *args,
 	if (roger_repo_discover(&repo, cli->project->dir, &err) < 0 ||
 	    roger_repo_resolve(&ci, repo, args->ref, &err) < 0) {
 		roger_repo_free(repo);
-		return err.code == ROGER_EUSAGE ? cli_usage_error(cli, "%s", err.msg)
-						: cli_fail(&err);
+		return err.code == ROGER_EUSAGE
+			       ? cli_usage_error(cli, "%s", err.msg)
+			       : cli_fail(&err);
 	}
 	roger_repo_free(repo);
 	memcpy(out, ci.id, sizeof(ci.id));
@@ -421,8 +432,8 @@ static char *registry_url(const struct roger_target *t)
 		return xstrdup(t->registry_url);
 	if (!host)
 		return NULL;
-	loopback = !strncmp(host, "127.", 4) || !strncmp(host, "localhost", 9) ||
-		   !strncmp(host, "[::1]", 5);
+	loopback = !strncmp(host, "127.", 4) ||
+		   !strncmp(host, "localhost", 9) || !strncmp(host, "[::1]", 5);
 	if (asprintf(&url, "%s://%s", loopback ? "http" : "https", host) < 0)
 		cli_exit(ROGER_EXIT_FAILURE);
 	return url;
@@ -526,21 +537,24 @@ int cli_check_registry(struct cli *cli, bool start)
 		return ROGER_EXIT_OK;
 	if (t->is_local && !t->local_running) {
 		/* as a dry run of an artifact's push says it (4) */
-		cli_error("roger local is not running (state in '%s'): start it with 'roger local up' for its registry, or set \"local\": {\"registry\": URL} in %s",
-			  t->local_state_dir,
-			  cli->user_config ? cli->user_config->path
-					   : "the user config");
+		cli_error(
+			"roger local is not running (state in '%s'): start it with 'roger local up' for its registry, or set \"local\": {\"registry\": URL} in %s",
+			t->local_state_dir,
+			cli->user_config ? cli->user_config->path
+					 : "the user config");
 		return ROGER_EXIT_UNREACHABLE;
 	}
 	if (t->is_local)
-		cli_error("the local target has no registry to push images to: its server runs without one; set \"local\": {\"registry\": URL} in %s",
-			  cli->user_config ? cli->user_config->path
-					   : "the user config");
+		cli_error(
+			"the local target has no registry to push images to: its server runs without one; set \"local\": {\"registry\": URL} in %s",
+			cli->user_config ? cli->user_config->path
+					 : "the user config");
 	else
-		cli_error("target '%s' has no registry to push images to: add \"registry\": URL to it in %s, or set ROGER_REGISTRY_URL",
-			  t->name,
-			  cli->user_config ? cli->user_config->path
-					   : "the user config");
+		cli_error(
+			"target '%s' has no registry to push images to: add \"registry\": URL to it in %s, or set ROGER_REGISTRY_URL",
+			t->name,
+			cli->user_config ? cli->user_config->path
+					 : "the user config");
 	return ROGER_EXIT_INVALID;
 }
 
@@ -554,7 +568,9 @@ int cli_build_image(struct cli *cli, const struct cli_build_args *args,
 	int status, rc;
 
 	if (args->ref && args->allow_dirty)
-		return cli_usage_error(cli, "--allow-dirty packages the work tree; it cannot go with --ref");
+		return cli_usage_error(
+			cli,
+			"--allow-dirty packages the work tree; it cannot go with --ref");
 	if ((status = cli_load_project(cli)) != 0 ||
 	    (status = cli_load_target(cli)) != 0)
 		return status;
@@ -577,7 +593,8 @@ int cli_build_image(struct cli *cli, const struct cli_build_args *args,
 		rc = roger_image_build(&im->img, cli->ctx, im->pool, &o, &err);
 	clear_progress(&im->prog);
 	if (rc < 0) {
-		/* the base the project names does not exist: its configuration */
+		/* the base the project names does not exist: its configuration
+		 */
 		if (rc == ROGER_ENOTFOUND)
 			err.code = ROGER_EINVALID;
 		status = cli_fail(&err);
@@ -588,7 +605,8 @@ int cli_build_image(struct cli *cli, const struct cli_build_args *args,
 	}
 	roger_buf_release(&tail);
 	if (im->img->dirty)
-		cli_warn("packaged the work tree with its uncommitted changes (--allow-dirty)");
+		cli_warn(
+			"packaged the work tree with its uncommitted changes (--allow-dirty)");
 	image_names(cli, im);
 	*out = im;
 	return ROGER_EXIT_OK;
@@ -602,8 +620,8 @@ static int push_dry_run(struct cli *cli, struct cli_image *im)
 	char have[ROGER_DIGEST_SIZE] = "";
 	bool exists = false;
 
-	if (roger_registry_pool_get(&r, im->pool, cli->resolved_target->registry,
-				    &err) < 0 ||
+	if (roger_registry_pool_get(&r, im->pool,
+				    cli->resolved_target->registry, &err) < 0 ||
 	    roger_registry_ping(r, &err) < 0 ||
 	    roger_registry_manifest_head(&exists, have, r, im->repository,
 					 im->tag, &err) < 0)
@@ -638,7 +656,8 @@ int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run)
 		return cli_fail(&err);
 	im->was_pushed = !im->pushed.already;
 	if (!cli->quiet && cli->output == OUTPUT_TEXT)
-		fprintf(stderr, im->pushed.already
+		fprintf(stderr,
+			im->pushed.already
 				? "roger: image '%s' is already there\n"
 				: "roger: pushed image '%s'\n",
 			im->tagged);
@@ -664,19 +683,18 @@ json_t *cli_image_json(const struct cli_image *im)
 				      l->path ? "tree" : "base")) < 0)
 			cli_exit(ROGER_EXIT_FAILURE);
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "digest",
-			img->digest, "config", img->config_digest, "tag",
-			im->tag, "reference", cli_json_str(im->reference),
-			"pinned", cli_json_str(im->pinned), "tagged",
-			cli_json_str(im->tagged), "runtime", im->runtime,
-			"base",
-			json_pack("{s:s, s:s, s:o, s:s}", "reference",
-				  img->base, "digest", img->base_digest,
-				  "index_digest",
-				  img->base_index_digest[0]
-					  ? json_string(img->base_index_digest)
-					  : json_null(),
-				  "pinned", im->base_pinned));
+	doc = json_pack(
+		"{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "digest",
+		img->digest, "config", img->config_digest, "tag", im->tag,
+		"reference", cli_json_str(im->reference), "pinned",
+		cli_json_str(im->pinned), "tagged", cli_json_str(im->tagged),
+		"runtime", im->runtime, "base",
+		json_pack("{s:s, s:s, s:o, s:s}", "reference", img->base,
+			  "digest", img->base_digest, "index_digest",
+			  img->base_index_digest[0]
+				  ? json_string(img->base_index_digest)
+				  : json_null(),
+			  "pinned", im->base_pinned));
 	if (!doc)
 		cli_exit(ROGER_EXIT_FAILURE);
 	cli_json_set(doc, "layers", layers);

@@ -128,10 +128,9 @@ void cli_update_context(struct cli *cli)
 
 	if (!cli->ctx)
 		return;
-	roger_ctx_set_schema_check(cli->ctx,
-				   !cli->no_schema_check &&
-					   !(lenient && *lenient &&
-					     strcmp(lenient, "0")));
+	roger_ctx_set_schema_check(cli->ctx, !cli->no_schema_check &&
+						     !(lenient && *lenient &&
+						       strcmp(lenient, "0")));
 	if (cli->quiet)
 		level = ROGER_LOG_ERR;
 	/* libcurl's trace is logged at TRACE: asking for it asks for -vv. */
@@ -149,7 +148,10 @@ int cli_parse_long(struct cli *cli, const char *what, const char *s, long min,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < min || v > max)
-		return cli_usage_error(cli, "invalid %s '%s': expected a whole number from %ld to %ld", what, s, min, max);
+		return cli_usage_error(
+			cli,
+			"invalid %s '%s': expected a whole number from %ld to %ld",
+			what, s, min, max);
 	*out = v;
 	return 0;
 }
@@ -159,10 +161,10 @@ const char *cli_color(const struct cli *cli, const char *what)
 	static const struct {
 		const char *name, *seq;
 	} colors[] = {
-		{ "red", "\033[31m" },   { "green", "\033[32m" },
-		{ "yellow", "\033[33m" }, { "blue", "\033[34m" },
+		{ "red", "\033[31m" },     { "green", "\033[32m" },
+		{ "yellow", "\033[33m" },  { "blue", "\033[34m" },
 		{ "magenta", "\033[35m" }, { "cyan", "\033[36m" },
-		{ "bold", "\033[1m" },   { "dim", "\033[2m" },
+		{ "bold", "\033[1m" },     { "dim", "\033[2m" },
 		{ "reset", "\033[m" },
 	};
 
@@ -227,7 +229,9 @@ int cli_print_json(struct cli *cli, const json_t *doc)
 {
 	(void)cli;
 	doc_printed = true;
-	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) < 0)
+	if (json_dumpf(doc, stdout,
+		       JSON_INDENT(2) | JSON_ENCODE_ANY |
+			       JSON_REAL_PRECISION(15)) < 0)
 		return ROGER_EXIT_FAILURE;
 	fputc('\n', stdout);
 	return ROGER_EXIT_OK;
@@ -253,7 +257,9 @@ bool cli_confirm(struct cli *cli, const char *what)
 	if (cli->yes)
 		return true;
 	if (!cli->stdin_tty) {
-		cli_error("%s needs confirmation and standard input is not a terminal; pass --yes", what);
+		cli_error(
+			"%s needs confirmation and standard input is not a terminal; pass --yes",
+			what);
 		return false;
 	}
 	fprintf(stderr, "%s? [y/N] ", what);

@@ -33,10 +33,10 @@ int complete_marathon(struct cli *cli, bool need_project,
 	if ((need_project || cli->env) && !cli->project &&
 	    roger_project_load(&cli->project, cli->ctx, cli->dir, NULL) < 0)
 		return -1;
-	if (cli->env && (roger_project_environment(cli->project, cli->env, NULL,
-						   &env_target, NULL) < 0 ||
-			 roger_project_select_env(cli->project, cli->env,
-						  NULL) < 0))
+	if (cli->env &&
+	    (roger_project_environment(cli->project, cli->env, NULL,
+				       &env_target, NULL) < 0 ||
+	     roger_project_select_env(cli->project, cli->env, NULL) < 0))
 		return -1;
 	if (!cli->user_config &&
 	    roger_user_config_load(&cli->user_config, cli->ctx, NULL, NULL) < 0)

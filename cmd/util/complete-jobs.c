@@ -51,19 +51,22 @@ int complete_runs(struct cli *cli, char ***out, size_t *n)
 	    (cli->env && roger_project_environment(cli->project, cli->env, NULL,
 						   &env_target, NULL) < 0) ||
 	    (!cli->user_config &&
-	     roger_user_config_load(&cli->user_config, cli->ctx, NULL, NULL) < 0) ||
+	     roger_user_config_load(&cli->user_config, cli->ctx, NULL, NULL) <
+		     0) ||
 	    (!cli->resolved_target &&
 	     roger_target_resolve(&cli->resolved_target, cli->ctx,
 				  cli->user_config, cli->target, env_target,
 				  NULL) < 0) ||
 	    roger_jobs_id(&id, cli->project->id,
-			  cli->complete_job ? cli->complete_job : ROGER_JOBS_RUN,
+			  cli->complete_job ? cli->complete_job
+					    : ROGER_JOBS_RUN,
 			  NULL) < 0 ||
 	    roger_metronome_for_target(&m, cli->ctx, cli->resolved_target,
 				       NULL) < 0)
 		goto out;
-	roger_http_client_set_limits(roger_metronome_http(m), COMPLETE_CONNECT_MS,
-				     COMPLETE_TIMEOUT_MS, -1);
+	roger_http_client_set_limits(roger_metronome_http(m),
+				     COMPLETE_CONNECT_MS, COMPLETE_TIMEOUT_MS,
+				     -1);
 	if (roger_metronome_get_job(&job, m, id,
 				    ROGER_METRONOME_EMBED_ACTIVE_RUNS |
 					    ROGER_METRONOME_EMBED_HISTORY,

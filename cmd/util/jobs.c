@@ -54,8 +54,9 @@ int cli_mesos(struct cli *cli, struct roger_mesos **out)
 		return status;
 	t = cli->resolved_target;
 	if (!t->mesos) {
-		cli_error("target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
-			  t->name);
+		cli_error(
+			"target '%s' has no Mesos URL; set \"mesos\" in its entry of the user config, or ROGER_MESOS_URL",
+			t->name);
 		return ROGER_EXIT_INVALID;
 	}
 	if (roger_mesos_for_target(out, cli->ctx, t, &err) < 0)
@@ -109,9 +110,12 @@ static void keep_tail(struct cli_run_result *res, const char *text, size_t len)
 static bool executor_line(const struct roger_logs_line *l)
 {
 	static const char *const notes[] = {
-		"Registered executor on ", "Starting task ",
-		"Forked command at ", "Command exited with status ",
-		"Command terminated with signal ", "Received killTask for task ",
+		"Registered executor on ",
+		"Starting task ",
+		"Forked command at ",
+		"Command exited with status ",
+		"Command terminated with signal ",
+		"Received killTask for task ",
 		"Sending SIGTERM to process tree at pid ",
 		"Sending SIGKILL to process tree at pid ",
 	};
@@ -120,13 +124,16 @@ static bool executor_line(const struct roger_logs_line *l)
 
 	if (!strcmp(l->stream, "stderr"))
 		return n > 30 && strchr("IWEF", t[0]) && t[5] == ' ' &&
-		       t[8] == ':' && t[14] == '.' && memmem(t, n, " fetcher] ", 10);
+		       t[8] == ':' && t[14] == '.' &&
+		       memmem(t, n, " fetcher] ", 10);
 	for (size_t i = 0; i < sizeof(notes) / sizeof(*notes); i++)
-		if (n >= strlen(notes[i]) && !strncmp(t, notes[i], strlen(notes[i])))
+		if (n >= strlen(notes[i]) &&
+		    !strncmp(t, notes[i], strlen(notes[i])))
 			return true;
 	/* the wrapped command, as the executor echoes it */
 	return (n > 7 && !strncmp(t, "sh -c '", 7)) &&
-	       memmem(t, n, ROGER_JOBS_STATUS_FILE, strlen(ROGER_JOBS_STATUS_FILE));
+	       memmem(t, n, ROGER_JOBS_STATUS_FILE,
+		      strlen(ROGER_JOBS_STATUS_FILE));
 }
 
 /*
@@ -180,11 +187,14 @@ static int on_line(void *data, const struct roger_logs_line *in,
 				json_t *o = json_loads(js.buf, 0, NULL);
 
 				if (o)
-					json_array_append_new(p->res->output,
-							      json_pack("{s:O,s:O}", "stream",
-									json_object_get(o, "stream"),
-									"line",
-									json_object_get(o, "line")));
+					json_array_append_new(
+						p->res->output,
+						json_pack("{s:O,s:O}", "stream",
+							  json_object_get(
+								  o, "stream"),
+							  "line",
+							  json_object_get(
+								  o, "line")));
 				json_decref(o);
 			}
 			roger_buf_release(&js);
@@ -219,13 +229,12 @@ static void stop_run(struct roger_metronome *m, const char *job_id,
 	cli_interrupted = 0;
 	if (roger_metronome_stop_run(m, job_id, run_id, &err) < 0 &&
 	    err.code != ROGER_ENOTFOUND)
-		cli_warn("cannot stop run '%s' of job '%s': %s", run_id,
-			 job_id, err.msg);
+		cli_warn("cannot stop run '%s' of job '%s': %s", run_id, job_id,
+			 err.msg);
 }
 
-int cli_job_run(struct cli *cli, struct roger_metronome *m,
-		const char *job_id, const struct cli_run_opts *o,
-		struct cli_run_result *res)
+int cli_job_run(struct cli *cli, struct roger_metronome *m, const char *job_id,
+		const struct cli_run_opts *o, struct cli_run_result *res)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_metronome_run *run = NULL;
@@ -265,15 +274,16 @@ int cli_job_run(struct cli *cli, struct roger_metronome *m,
 	fflush(stdout);
 	if (rc == ROGER_EINTR) {
 		stop_run(m, job_id, res->run_id);
-		cli_error("interrupted: run '%s' of job '%s' stopped", res->run_id,
-			  job_id);
+		cli_error("interrupted: run '%s' of job '%s' stopped",
+			  res->run_id, job_id);
 		return ROGER_EXIT_INTERRUPTED;
 	}
 	if (rc == ROGER_ETIMEOUT) {
 		stop_run(m, job_id, res->run_id);
 		roger_duration_format(limit, sizeof(limit), o->timeout_ms);
-		cli_error("run '%s' of job '%s' did not end within %s: stopped it",
-			  res->run_id, job_id, limit);
+		cli_error(
+			"run '%s' of job '%s' did not end within %s: stopped it",
+			res->run_id, job_id, limit);
 		return ROGER_EXIT_TIMEOUT;
 	}
 	if (rc < 0)
@@ -281,8 +291,8 @@ int cli_job_run(struct cli *cli, struct roger_metronome *m,
 	res->success = out.success;
 	res->exit_status = out.exit_status;
 	if (out.exit_status < 0) {
-		cli_error("run '%s' of job '%s' failed to start: %s", res->run_id,
-			  job_id, out.reason);
+		cli_error("run '%s' of job '%s' failed to start: %s",
+			  res->run_id, job_id, out.reason);
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
 	return ROGER_EXIT_OK;
@@ -300,7 +310,8 @@ int cli_job_put(struct cli *cli, struct roger_metronome *m, const json_t *spec,
 	int rc;
 
 	(void)cli;
-	if ((rc = roger_metronome_put_job(NULL, m, spec, live == NULL, err)) < 0)
+	if ((rc = roger_metronome_put_job(NULL, m, spec, live == NULL, err)) <
+	    0)
 		return rc;
 	for (size_t i = 0; live && i < live->n_schedules; i++) {
 		const char *sid = live->schedules[i].id;
@@ -309,7 +320,8 @@ int cli_job_put(struct cli *cli, struct roger_metronome *m, const json_t *spec,
 			have = true;
 			continue;
 		}
-		if (sid && (rc = roger_metronome_delete_schedule(m, id, sid, err)) < 0)
+		if (sid &&
+		    (rc = roger_metronome_delete_schedule(m, id, sid, err)) < 0)
 			return rc;
 	}
 	if (schedule)
@@ -336,8 +348,8 @@ void cli_jobs_plan_release(struct cli_jobs_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static const struct roger_metronome_job *
-live_job(const struct cli_jobs_plan *p, const char *id)
+static const struct roger_metronome_job *live_job(const struct cli_jobs_plan *p,
+						  const char *id)
 {
 	for (size_t i = 0; p->live && i < p->live->n; i++)
 		if (!strcmp(p->live->items[i]->id, id))
@@ -380,10 +392,12 @@ static int add_change(struct cli *cli, struct cli_jobs_plan *p,
 	a = live_comparable(c->live);
 	b = roger_jobs_comparable(c->spec, c->schedule);
 	if (!a || !b ||
-	    roger_diff_apps(&c->diff, a, b, ROGER_DIFF_IGNORE_METADATA, &err) < 0) {
+	    roger_diff_apps(&c->diff, a, b, ROGER_DIFF_IGNORE_METADATA, &err) <
+		    0) {
 		json_decref(a);
 		json_decref(b);
-		return err.code ? cli_fail(&err) : (cli_error("out of memory"), 1);
+		return err.code ? cli_fail(&err)
+				: (cli_error("out of memory"), 1);
 	}
 	json_decref(a);
 	json_decref(b);
@@ -466,7 +480,8 @@ void cli_jobs_plan_show(struct cli *cli, const struct cli_jobs_plan *p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct cli_job_change *c = &p->items[i];
-		const char *cron = json_string_value(json_object_get(c->schedule, "cron"));
+		const char *cron =
+			json_string_value(json_object_get(c->schedule, "cron"));
 
 		switch (c->op) {
 		case CLI_JOB_SAME:
@@ -481,7 +496,8 @@ void cli_jobs_plan_show(struct cli *cli, const struct cli_jobs_plan *p)
 			printf("changes to job '%s' (%s):\n", c->name, c->id);
 			roger_buf_reset(&text);
 			roger_diff_format_text(&text, c->diff,
-					       cli->color ? ROGER_DIFF_COLOR : 0);
+					       cli->color ? ROGER_DIFF_COLOR
+							  : 0);
 			fputs(text.buf, stdout);
 			break;
 		case CLI_JOB_REMOVE:
@@ -507,10 +523,10 @@ json_t *cli_jobs_plan_json(const struct cli_jobs_plan *p)
 
 		if (c->diff)
 			roger_diff_to_json(&diff, c->diff, NULL);
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s,s:s,s:o}", "name", c->name,
-						"id", c->id, "op", ops[c->op],
-						"diff", diff ? diff : json_array()));
+		json_array_append_new(
+			list, json_pack("{s:s,s:s,s:s,s:o}", "name", c->name,
+					"id", c->id, "op", ops[c->op], "diff",
+					diff ? diff : json_array()));
 	}
 	return list;
 }
@@ -526,11 +542,13 @@ int cli_jobs_apply(struct cli *cli, struct cli_jobs_plan *p)
 			continue;
 		roger_metronome_set_source(p->m, cli->project->display,
 					   roger_jobs_user_path, c->source);
-		if (cli_job_put(cli, p->m, c->spec, c->schedule, c->live, &err) < 0)
+		if (cli_job_put(cli, p->m, c->spec, c->schedule, c->live,
+				&err) < 0)
 			return cli_fail(&err);
 		if (!cli->quiet && cli->output == OUTPUT_TEXT)
 			fprintf(stderr, "roger: job '%s' %s\n", c->name,
-				c->op == CLI_JOB_CREATE ? "created" : "updated");
+				c->op == CLI_JOB_CREATE ? "created"
+							: "updated");
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct cli_job_change *c = &p->items[i];
@@ -538,12 +556,14 @@ int cli_jobs_apply(struct cli *cli, struct cli_jobs_plan *p)
 		if (c->op != CLI_JOB_REMOVE)
 			continue;
 		if (!cli->quiet)
-			fprintf(stderr, "roger: removing job '%s' (%s): it is no longer in %s\n",
+			fprintf(stderr,
+				"roger: removing job '%s' (%s): it is no longer in %s\n",
 				c->name, c->id, cli->project->display);
 		if (roger_metronome_delete_job(p->m, c->id, false, &err) < 0) {
 			if (err.code == ROGER_ECONFLICT) {
-				cli_warn("job '%s' has runs in progress: not removed; it will be at the next deploy once they end (%s)",
-					 c->name, err.msg);
+				cli_warn(
+					"job '%s' has runs in progress: not removed; it will be at the next deploy once they end (%s)",
+					c->name, err.msg);
 				continue;
 			}
 			return cli_fail(&err);
@@ -609,14 +629,15 @@ void cli_jobs_summary(struct cli *cli, const char *app_id, json_t *doc)
 		if (!owner || strcmp(owner, app_id) || !name)
 			continue;
 		outcome = last_outcome(j, &when);
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s,s:o,s:o,s:I,s:o,s:o}", "name", name,
-						"id", j->id, "schedule",
-						cli_json_str(s ? s->cron : NULL), "next_run",
-						cli_json_str(s ? s->next_run_at : NULL),
-						"active_runs", (json_int_t)j->n_active_runs,
-						"last_outcome", cli_json_str(outcome),
-						"last_finished_at", cli_json_str(when)));
+		json_array_append_new(
+			list,
+			json_pack("{s:s,s:s,s:o,s:o,s:I,s:o,s:o}", "name", name,
+				  "id", j->id, "schedule",
+				  cli_json_str(s ? s->cron : NULL), "next_run",
+				  cli_json_str(s ? s->next_run_at : NULL),
+				  "active_runs", (json_int_t)j->n_active_runs,
+				  "last_outcome", cli_json_str(outcome),
+				  "last_finished_at", cli_json_str(when)));
 		if (cli->output != OUTPUT_TEXT || cli->quiet)
 			continue;
 		if (!header)
@@ -624,8 +645,8 @@ void cli_jobs_summary(struct cli *cli, const char *app_id, json_t *doc)
 		header = true;
 		printf("  %-12s %-24s last run %s%s%s%s\n", name,
 		       s && s->cron ? s->cron : "(no schedule)",
-		       outcome ? outcome : "never",
-		       when ? " at " : "", when ? when : "",
+		       outcome ? outcome : "never", when ? " at " : "",
+		       when ? when : "",
 		       j->n_active_runs ? ", running now" : "");
 	}
 	if (doc)

@@ -22,17 +22,17 @@ int cli_mesos(struct cli *cli, struct roger_mesos **out);
 
 /* How a run is shown while it is followed. */
 struct cli_run_opts {
-	const char *prefix;    /* "release": lines go to stderr after it */
-	bool detach;           /* start it and return */
-	int64_t timeout_ms;    /* 0: none; on timeout the run is stopped */
-	bool collect;          /* keep every line for the JSON document */
+	const char *prefix; /* "release": lines go to stderr after it */
+	bool detach; /* start it and return */
+	int64_t timeout_ms; /* 0: none; on timeout the run is stopped */
+	bool collect; /* keep every line for the JSON document */
 };
 
 struct cli_run_result {
 	char run_id[64];
-	int exit_status;      /* the command's, -1 when it never ran */
+	int exit_status; /* the command's, -1 when it never ran */
 	bool success;
-	json_t *output;       /* with `collect`: [{"stream","line"}] */
+	json_t *output; /* with `collect`: [{"stream","line"}] */
 	struct roger_buf tail; /* the last lines of output, for messages */
 };
 
@@ -47,9 +47,8 @@ void cli_run_result_release(struct cli_run_result *r);
  * said), 6 on timeout and 130 on Ctrl-C (the run stopped in both cases),
  * the request's status otherwise.
  */
-int cli_job_run(struct cli *cli, struct roger_metronome *m,
-		const char *job_id, const struct cli_run_opts *o,
-		struct cli_run_result *res);
+int cli_job_run(struct cli *cli, struct roger_metronome *m, const char *job_id,
+		const struct cli_run_opts *o, struct cli_run_result *res);
 
 /* Create or replace a job spec, then make its schedule `schedule` (NULL:
  * none) the only one.  `live` (may be NULL) is the job as it is now. */
@@ -68,20 +67,20 @@ enum cli_job_op {
 
 struct cli_job_change {
 	enum cli_job_op op;
-	const char *name;                     /* borrowed */
+	const char *name; /* borrowed */
 	char *id;
-	json_t *spec, *schedule;              /* NULL for a removal */
+	json_t *spec, *schedule; /* NULL for a removal */
 	const struct roger_metronome_job *live; /* NULL when new */
-	struct roger_diff *diff;              /* for an update */
-	char *source;                         /* "jobs.report" */
+	struct roger_diff *diff; /* for an update */
+	char *source; /* "jobs.report" */
 };
 
 struct cli_jobs_plan {
 	struct cli_job_change *items;
 	size_t n;
 	struct roger_metronome_jobs *live;
-	const char *release;   /* the release command, or NULL */
-	bool changes;          /* something to create, update or remove */
+	const char *release; /* the release command, or NULL */
+	bool changes; /* something to create, update or remove */
 	struct roger_metronome *m; /* NULL: the target has no Metronome */
 };
 

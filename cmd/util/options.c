@@ -49,16 +49,18 @@ static size_t table_len(const struct cmd_opt *t)
 static void clash(const struct roger_cmd *cmd, const struct cmd_opt *o)
 {
 	if (o->long_name)
-		fprintf(stderr, "roger: internal error: option '--%s' of 'roger %s' is defined twice\n",
+		fprintf(stderr,
+			"roger: internal error: option '--%s' of 'roger %s' is defined twice\n",
 			o->long_name, cmd->name);
 	else
-		fprintf(stderr, "roger: internal error: option '-%c' of 'roger %s' is defined twice\n",
+		fprintf(stderr,
+			"roger: internal error: option '-%c' of 'roger %s' is defined twice\n",
 			o->short_name, cmd->name);
 	abort();
 }
 
-static const struct cmd_opt *find_long(const struct parser *p,
-				       const char *name, size_t len)
+static const struct cmd_opt *find_long(const struct parser *p, const char *name,
+				       size_t len)
 {
 	for (int t = 0; t < 2; t++)
 		for (const struct cmd_opt *o = p->tables[t];
@@ -108,7 +110,8 @@ static void parser_init(struct parser *p, const struct roger_cmd *cmd,
 			p->by_val[val] = o;
 			if (!o->long_name)
 				continue;
-			if (find_long(p, o->long_name, strlen(o->long_name)) != o)
+			if (find_long(p, o->long_name, strlen(o->long_name)) !=
+			    o)
 				clash(cmd, o);
 			p->longopts[nl].name = o->long_name;
 			p->longopts[nl].has_arg =
@@ -283,8 +286,8 @@ static size_t abbreviations(const struct parser *p, const char *word,
 static void print_usage_hint(const struct cli *cli);
 
 /* What getopt_long refused ('?' or ':'), said in one line; exits. */
-static void bad_option(struct cli *cli, const struct parser *p, int c,
-		       int argc, char **argv, bool top)
+static void bad_option(struct cli *cli, const struct parser *p, int c, int argc,
+		       char **argv, bool top)
 {
 	const char *word = argv[optind - 1];
 	const struct cmd_opt *o = NULL;
@@ -300,16 +303,20 @@ static void bad_option(struct cli *cli, const struct parser *p, int c,
 	else
 		snprintf(name, sizeof(name), "-%c", optopt);
 	if (c == ':')
-		cli_exit(cli_usage_error(cli, "option '%s' requires an argument", name));
+		cli_exit(cli_usage_error(
+			cli, "option '%s' requires an argument", name));
 	if (o && name[1] == '-' && strchr(word, '='))
-		cli_exit(cli_usage_error(cli, "option '%s' takes no argument", name));
+		cli_exit(cli_usage_error(cli, "option '%s' takes no argument",
+					 name));
 	if (top) {
 		const struct roger_cmd *cmd = command_after(argc, argv, optind);
 
 		if (cmd && has_option(cmd, name)) {
 			cli->cmd = cmd;
-			cli_exit(cli_usage_error(cli, "'%s' is an option of 'roger %s': give it after the command name",
-						 name, cmd->name));
+			cli_exit(cli_usage_error(
+				cli,
+				"'%s' is an option of 'roger %s': give it after the command name",
+				name, cmd->name));
 		}
 	}
 	if (name[1] == '-' &&
@@ -366,8 +373,8 @@ static int parse(struct cli *cli, int argc, char **argv, bool top)
 	opterr = 0;
 	/* 0, not 1: getopt starts afresh, with this parse's ordering mode */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, p.optstring, p.longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, p.optstring, p.longopts, NULL)) !=
+	       -1) {
 		if (c == 1) {
 			operands[n++] = optarg;
 			continue;
@@ -436,8 +443,9 @@ int cli_parse_duration(struct cli *cli, const char *what, const char *s,
 	if (ms < min || ms > max) {
 		roger_duration_format(lo, sizeof(lo), min);
 		roger_duration_format(hi, sizeof(hi), max);
-		return cli_usage_error(cli, "invalid %s '%s': expected from %s to %s",
-				       what, s, lo, hi);
+		return cli_usage_error(
+			cli, "invalid %s '%s': expected from %s to %s", what, s,
+			lo, hi);
 	}
 	*out = ms;
 	return 0;
@@ -516,8 +524,7 @@ void cli_usage_line(struct roger_buf *out, const struct roger_cmd *cmd)
 
 void cli_print_opts(FILE *fp, const struct cmd_opt *opts, const char *hide)
 {
-	for (const struct cmd_opt *o = opts; o && o->type != CMD_OPT_END;
-	     o++) {
+	for (const struct cmd_opt *o = opts; o && o->type != CMD_OPT_END; o++) {
 		struct roger_buf left = ROGER_BUF_INIT;
 
 		if (o->short_name && !(hide && strchr(hide, o->short_name)))
@@ -530,8 +537,9 @@ void cli_print_opts(FILE *fp, const struct cmd_opt *opts, const char *hide)
 		if (o->argh) {
 			roger_buf_addch(&left, o->long_name ? '=' : ' ');
 			for (const char *a = o->argh; *a; a++)
-				roger_buf_addch(&left, (char)toupper(
-							       (unsigned char)*a));
+				roger_buf_addch(
+					&left,
+					(char)toupper((unsigned char)*a));
 		}
 		fprintf(fp, "  %-24s %s\n", left.buf, o->help);
 		roger_buf_release(&left);

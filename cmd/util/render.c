@@ -35,7 +35,8 @@ void cli_deployed_by(struct cli *cli, char *out, size_t size)
 	snprintf(out, size, "%s@%s", user, host);
 }
 
-/* The app for `commit`: of the artifact `a` at `url`, or of `image`, or neither. */
+/* The app for `commit`: of the artifact `a` at `url`, or of `image`, or
+ * neither. */
 static int render(struct cli *cli, const char *commit,
 		  const struct roger_artifact *a, const char *url,
 		  const struct roger_render_image *image, json_t **out)
@@ -53,9 +54,8 @@ static int render(struct cli *cli, const char *commit,
 		cli_vars[i].name = cli->vars[i].name;
 		cli_vars[i].value = cli->vars[i].value;
 	}
-	if (roger_project_vars(&vars, &n_vars, cli->ctx, cli->project,
-			       cli->env, NULL, 0, cli_vars, cli->n_vars,
-			       &err) < 0) {
+	if (roger_project_vars(&vars, &n_vars, cli->ctx, cli->project, cli->env,
+			       NULL, 0, cli_vars, cli->n_vars, &err) < 0) {
 		status = err.code == ROGER_EUSAGE
 				 ? cli_usage_error(cli, "%s", err.msg)
 				 : cli_fail(&err);
@@ -108,8 +108,10 @@ enum roger_render_shape cli_marathon_shape(struct cli *cli,
 			    info->version ? info->version : "(no version)",
 			    shape == ROGER_RENDER_SHAPE_14 ? "1.4" : "1.5");
 	} else {
-		roger_info(cli->ctx, "cannot tell the Marathon version (%s): rendering the container for 1.5 and later",
-			   err.msg);
+		roger_info(
+			cli->ctx,
+			"cannot tell the Marathon version (%s): rendering the container for 1.5 and later",
+			err.msg);
 	}
 	roger_marathon_info_free(info);
 	return shape;
@@ -181,21 +183,24 @@ void cli_keep_instances(struct cli *cli, json_t *rendered, const json_t *live,
 	}
 	cli_json_set(rendered, "instances", json_integer(count));
 	if (doc)
-		cli_json_set(doc, "instances",
-			     json_pack("{s:o,s:i,s:i,s:s}", "live",
-				       live ? json_integer(before) : json_null(),
-				       "roger_json", wanted, "deployed", count,
-				       "reason", count_reasons[why]));
+		cli_json_set(
+			doc, "instances",
+			json_pack("{s:o,s:i,s:i,s:s}", "live",
+				  live ? json_integer(before) : json_null(),
+				  "roger_json", wanted, "deployed", count,
+				  "reason", count_reasons[why]));
 	if (cli->quiet)
 		return;
 	switch (why) {
 	case ROGER_RELEASE_COUNT_KEPT:
-		cli_note("keeping the %d live instance%s of app '%s': roger.json's count (%d) has not changed since the live release",
-			 count, count == 1 ? "" : "s", id, wanted);
+		cli_note(
+			"keeping the %d live instance%s of app '%s': roger.json's count (%d) has not changed since the live release",
+			count, count == 1 ? "" : "s", id, wanted);
 		break;
 	case ROGER_RELEASE_COUNT_UNKNOWN:
-		cli_note("keeping the %d live instance%s of app '%s': the releases do not both record roger.json's count",
-			 count, count == 1 ? "" : "s", id);
+		cli_note(
+			"keeping the %d live instance%s of app '%s': the releases do not both record roger.json's count",
+			count, count == 1 ? "" : "s", id);
 		break;
 	default:
 		/* a changed count shows in the diff, with its label */

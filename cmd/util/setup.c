@@ -86,7 +86,8 @@ int cli_app_id(struct cli *cli, const char *app, const char **out)
 		while (*rel == '/')
 			rel++;
 		if (!*rel)
-			return cli_usage_error(cli, "invalid app id '%s' for --app", app);
+			return cli_usage_error(
+				cli, "invalid app id '%s' for --app", app);
 		if (roger_spec_check_id(rel, &err) < 0) {
 			cli_error("invalid --app: %s", err.msg);
 			return ROGER_EXIT_USAGE;
@@ -123,20 +124,23 @@ int cli_start_local(struct cli *cli)
 	}
 	exe[n] = '\0';
 	if (!cli->quiet)
-		fprintf(stderr, "roger: starting roger local on port %d (state in %s)\n",
+		fprintf(stderr,
+			"roger: starting roger local on port %d (state in %s)\n",
 			port, t->local_state_dir);
 	rc = roger_local_up(&st, cli->ctx, exe, t->local_state_dir, port, 30000,
 			    &err);
 	if (rc < 0 && rc != ROGER_EEXISTS)
 		return cli_fail(&err);
 	if (!cli->quiet && rc == 0 && port != 0 && st.port != port)
-		fprintf(stderr, "roger: port %d is taken by another program; roger local serves on %s\n",
+		fprintf(stderr,
+			"roger: port %d is taken by another program; roger local serves on %s\n",
 			port, st.url);
 	if (roger_target_local_sync(t, port, &err) < 0)
 		return cli_fail(&err);
 	if (!t->local_running) {
-		cli_error("roger local stopped right after it started; see '%s/server.log'",
-			  t->local_state_dir);
+		cli_error(
+			"roger local stopped right after it started; see '%s/server.log'",
+			t->local_state_dir);
 		return ROGER_EXIT_UNREACHABLE;
 	}
 	return ROGER_EXIT_OK;
@@ -168,8 +172,7 @@ void cli_limit_requests(struct cli *cli, struct roger_http_client *c)
 }
 
 /* A malloc'd array of malloc'd copies of `names`, for complete_dynamic(). */
-static void copy_names(char ***out, size_t *n, const char **names,
-		       size_t count)
+static void copy_names(char ***out, size_t *n, const char **names, size_t count)
 {
 	char **words = xcalloc(count + 1, sizeof(char *));
 
@@ -201,15 +204,15 @@ static int complete_targets(struct cli *cli, char ***out, size_t *n)
 
 	/* A broken user config still leaves the built-in target. */
 	(void)load_user_config(cli, NULL);
-	if (roger_user_config_target_names(cli->user_config, &names, &count) < 0)
+	if (roger_user_config_target_names(cli->user_config, &names, &count) <
+	    0)
 		return 0;
 	copy_names(out, n, names, count);
 	free(names);
 	return 0;
 }
 
-int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out,
-		     size_t *n)
+int complete_dynamic(struct cli *cli, enum cmd_arg kind, char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;

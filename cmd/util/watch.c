@@ -50,7 +50,8 @@ int cli_watch_setup(struct cli_watch *w)
 		cli_limit_requests(cli, roger_mesos_http(w->mesos));
 	/* no request outlives the whole wait (the client's default is 60 s) */
 	if (w->timeout_ms > 0 && w->timeout_ms < 60000 &&
-	    (!cli->request_timeout_ms || cli->request_timeout_ms > w->timeout_ms))
+	    (!cli->request_timeout_ms ||
+	     cli->request_timeout_ms > w->timeout_ms))
 		roger_http_client_set_limits(roger_marathon_http(w->m),
 					     (long)w->timeout_ms,
 					     (long)w->timeout_ms, 0);
@@ -94,8 +95,7 @@ static void base_url(struct cli_watch *w, struct roger_buf *out)
 			    roger_http_client_base(roger_marathon_http(w->m)));
 }
 
-int cli_watch_dry_run(struct cli_watch *w,
-		      const struct roger_marathon_req *req)
+int cli_watch_dry_run(struct cli_watch *w, const struct roger_marathon_req *req)
 {
 	struct roger_buf url = ROGER_BUF_INIT;
 	json_t *body = req->body ? json_loads(req->body, 0, NULL) : json_null();
@@ -147,8 +147,9 @@ int cli_watch_request_failed(struct cli_watch *w, const struct roger_err *err)
 {
 	doc_status(w, "error");
 	if (err->code == ROGER_ECONFLICT && !w->force) {
-		cli_error("%s; pass --force to override it (Marathon then cancels that deployment)",
-			  err->msg);
+		cli_error(
+			"%s; pass --force to override it (Marathon then cancels that deployment)",
+			err->msg);
 		return ROGER_EXIT_CONFLICT;
 	}
 	return cli_fail(err);
@@ -267,8 +268,9 @@ static void left_running(struct cli_watch *w, const char *deployment_id,
 	struct roger_buf ctx = ROGER_BUF_INIT;
 
 	context_args(w, &ctx);
-	cli_error("deployment '%s' is left running; wait for it with 'roger status --wait%s'",
-		  deployment_id, ctx.buf);
+	cli_error(
+		"deployment '%s' is left running; wait for it with 'roger status --wait%s'",
+		deployment_id, ctx.buf);
 	if (undo && *undo)
 		cli_error("to undo it: 'roger %s%s'", undo, ctx.buf);
 	roger_buf_release(&ctx);
@@ -327,7 +329,8 @@ static bool fetch_failed(const struct roger_deploy_status *st)
  * what Mesos wrote around them; the fetcher's lines only when the fetch is
  * what failed.
  */
-static void stderr_tail(struct cli_watch *w, const struct roger_deploy_status *st)
+static void stderr_tail(struct cli_watch *w,
+			const struct roger_deploy_status *st)
 {
 	const struct roger_target *t = w->cli->resolved_target;
 	const char *task_id = st->task_id;
@@ -338,15 +341,17 @@ static void stderr_tail(struct cli_watch *w, const struct roger_deploy_status *s
 
 	if (!t->mesos) {
 		if (!w->cli->quiet)
-			cli_warn("target '%s' has no Mesos URL: cannot show the standard error of task '%s'",
-				 t->name, task_id);
+			cli_warn(
+				"target '%s' has no Mesos URL: cannot show the standard error of task '%s'",
+				t->name, task_id);
 		return;
 	}
 	if (roger_logs_target_task_output(&out, w->cli->ctx, t, task_id,
 					  TAIL_LINES, &err) < 0) {
 		if (!w->cli->quiet)
-			cli_warn("cannot show the standard error of task '%s': %s",
-				 task_id, err.msg);
+			cli_warn(
+				"cannot show the standard error of task '%s': %s",
+				task_id, err.msg);
 		roger_logs_task_output_release(&out);
 		return;
 	}
@@ -361,7 +366,9 @@ static void stderr_tail(struct cli_watch *w, const struct roger_deploy_status *s
 		return;
 	}
 	if (!out.own.len) {
-		cli_error("task '%s' wrote nothing on its standard error or output", task_id);
+		cli_error(
+			"task '%s' wrote nothing on its standard error or output",
+			task_id);
 	} else {
 		cli_error("the last lines of the standard %s of task '%s':",
 			  stream, task_id);
@@ -402,8 +409,8 @@ static int start_rollback(struct cli_watch *w, struct roger_deploy_rollback *rb,
 	r.failed = failed;
 	r.by = by;
 	r.instances = -1;
-	if ((rc = roger_release_redeploy_app(&app, g->previous_app, &r,
-					     err)) < 0) {
+	if ((rc = roger_release_redeploy_app(&app, g->previous_app, &r, err)) <
+	    0) {
 		memset(rb, 0, sizeof(*rb));
 		memset(st, 0, sizeof(*st));
 		return rc;
@@ -438,10 +445,11 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 			rb.deployment_id[0] ? rb.deployment_id : NULL,
 			"by_version", rb.by_version, "removed", rb.removed,
 			"status",
-			rc == 0 ? "succeeded"
+			rc == 0                 ? "succeeded"
 			: rc == ROGER_ENOTFOUND ? "nothing_to_roll_back"
-			: rc == ROGER_EINTR ? "interrupted"
-			: rc == ROGER_ETIMEOUT ? "timed_out" : "failed");
+			: rc == ROGER_EINTR     ? "interrupted"
+			: rc == ROGER_ETIMEOUT  ? "timed_out"
+						: "failed");
 	if (rb.deployment_id[0])
 		cli_json_set(doc, "watch", roger_deploy_status_json(&st));
 	if (rb.version[0])
@@ -454,8 +462,9 @@ static int roll_back(struct cli_watch *w, const struct roger_deploy_goal *goal,
 
 		roger_deploy_progress_text(&line, &st);
 		if (rb.removed && !w->cli->quiet)
-			cli_error("rolled back: app '%s' removed, as it did not exist before",
-				  w->app_id);
+			cli_error(
+				"rolled back: app '%s' removed, as it did not exist before",
+				w->app_id);
 		else if (!w->cli->quiet)
 			cli_error("rolled back %s: %s",
 				  rb.by_version || rb.replaced
@@ -503,7 +512,8 @@ static int failed(struct cli_watch *w, const struct roger_deploy_status *st,
 		if (st->progress.deployment_active)
 			left_running(w, goal->deployment_id, g->undo);
 		else if (!w->cli->quiet && !w->observing)
-			cli_error("not rolling back (--no-rollback): the deployment has ended, and the app is left as it is");
+			cli_error(
+				"not rolling back (--no-rollback): the deployment has ended, and the app is left as it is");
 		return ROGER_EXIT_DEPLOY_FAILED;
 	}
 	if (!roger_deploy_failure_revertible(st->failure)) {
@@ -547,8 +557,8 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	goal.version = g->res->version[0] ? g->res->version : NULL;
 	goal.instances = g->instances;
 	goal.flags = g->flags | (g->created ? ROGER_DEPLOY_CREATES : 0);
-	goal.timeout_ms = w->timeout_ms >= 0 ? w->timeout_ms
-					     : g->default_timeout_ms;
+	goal.timeout_ms =
+		w->timeout_ms >= 0 ? w->timeout_ms : g->default_timeout_ms;
 	goal.settle_ms = w->settle_ms >= 0 ? w->settle_ms : -1;
 	cli_json_set(w->doc, "timeout_seconds",
 		     json_real((double)goal.timeout_ms / 1000.0));
@@ -583,8 +593,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 		if (w->rollback_on_interrupt) {
 			/* a second Ctrl-C interrupts the rollback */
 			cli_interrupted = 0;
-			status = roll_back(w, &goal, g,
-					   ROGER_EXIT_INTERRUPTED);
+			status = roll_back(w, &goal, g, ROGER_EXIT_INTERRUPTED);
 		} else {
 			left_running(w, goal.deployment_id, g->undo);
 			status = ROGER_EXIT_INTERRUPTED;
@@ -601,8 +610,7 @@ int cli_watch_run(struct cli_watch *w, const struct cli_watch_goal *g)
 	return status;
 }
 
-int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
-		     void *data)
+int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn, void *data)
 {
 	struct cli_watch_plan plan;
 	struct cli_watch_goal g = { 0 };
@@ -626,8 +634,8 @@ int cli_watch_change(struct cli_watch *w, cli_watch_plan_fn plan_fn,
 	}
 	if (status != ROGER_EXIT_OK)
 		goto out;
-	if ((status = cli_watch_confirm(w, plan.what,
-					plan.always_confirm)) != 0)
+	if ((status = cli_watch_confirm(w, plan.what, plan.always_confirm)) !=
+	    0)
 		goto out;
 	if ((status = cli_watch_send(w, &plan.req, &res)) != CLI_WATCH_SENT)
 		goto out;

@@ -12,27 +12,50 @@
 #include "cmd/cmd.h"
 
 /* The common options, as rows of a command's table, bound to `w`. */
-#define OPT_WATCH_APP(w) OPT_STRING(0, "app", &(w)->app_opt, "id", ARG_APP, "the Marathon app id (default: the project's app)")
-#define OPT_WATCH_DETACH(w) OPT_BOOL(0, "detach", &(w)->detach, "start the deployment and do not wait for it")
-#define OPT_WATCH_DRY_RUN(w) OPT_BOOL('n', "dry-run", &(w)->dry_run, "print the request that would be sent, and send nothing")
-#define OPT_WATCH_FORCE(w) OPT_BOOL(0, "force", &(w)->force, "override a deployment in progress (Marathon cancels it)")
-#define OPT_WATCH_NO_ROLLBACK(w) OPT_BOOL(0, "no-rollback", &(w)->no_rollback, "leave a failed deployment in place instead of rolling it back")
-#define OPT_WATCH_ROLLBACK_ON_INTERRUPT(w) OPT_BOOL(0, "rollback-on-interrupt", &(w)->rollback_on_interrupt, "roll the deployment back on Ctrl-C (default: leave it going)")
-#define OPT_WATCH_SETTLE(w) OPT_DURATION(0, "settle", &(w)->settle_ms, 0, CLI_DAY, "without health checks, how long new tasks must keep running (default 10s)")
-#define OPT_WATCH_TIMEOUT(w) OPT_DURATION(0, "timeout", &(w)->timeout_ms, 0, 7 * CLI_DAY, "give up waiting after this long (0: never; default: from the app)")
+#define OPT_WATCH_APP(w)                                   \
+	OPT_STRING(0, "app", &(w)->app_opt, "id", ARG_APP, \
+		   "the Marathon app id (default: the project's app)")
+#define OPT_WATCH_DETACH(w)                 \
+	OPT_BOOL(0, "detach", &(w)->detach, \
+		 "start the deployment and do not wait for it")
+#define OPT_WATCH_DRY_RUN(w)                    \
+	OPT_BOOL('n', "dry-run", &(w)->dry_run, \
+		 "print the request that would be sent, and send nothing")
+#define OPT_WATCH_FORCE(w)                \
+	OPT_BOOL(0, "force", &(w)->force, \
+		 "override a deployment in progress (Marathon cancels it)")
+#define OPT_WATCH_NO_ROLLBACK(w)                     \
+	OPT_BOOL(                                    \
+		0, "no-rollback", &(w)->no_rollback, \
+		"leave a failed deployment in place instead of rolling it back")
+#define OPT_WATCH_ROLLBACK_ON_INTERRUPT(w)                               \
+	OPT_BOOL(                                                        \
+		0, "rollback-on-interrupt", &(w)->rollback_on_interrupt, \
+		"roll the deployment back on Ctrl-C (default: leave it going)")
+#define OPT_WATCH_SETTLE(w)                               \
+	OPT_DURATION(                                     \
+		0, "settle", &(w)->settle_ms, 0, CLI_DAY, \
+		"without health checks, how long new tasks must keep running (default 10s)")
+#define OPT_WATCH_TIMEOUT(w)                                    \
+	OPT_DURATION(                                           \
+		0, "timeout", &(w)->timeout_ms, 0, 7 * CLI_DAY, \
+		"give up waiting after this long (0: never; default: from the app)")
 
 /* All of them, sorted: the options of scale, restart and rollback. */
-#define OPT_WATCH_ALL(w)                                                       \
-	OPT_WATCH_APP(w), OPT_WATCH_DETACH(w), OPT_WATCH_DRY_RUN(w),           \
-		OPT_WATCH_FORCE(w), OPT_WATCH_NO_ROLLBACK(w),                  \
-		OPT_WATCH_ROLLBACK_ON_INTERRUPT(w), OPT_WATCH_SETTLE(w),       \
+#define OPT_WATCH_ALL(w)                                                 \
+	OPT_WATCH_APP(w), OPT_WATCH_DETACH(w), OPT_WATCH_DRY_RUN(w),     \
+		OPT_WATCH_FORCE(w), OPT_WATCH_NO_ROLLBACK(w),            \
+		OPT_WATCH_ROLLBACK_ON_INTERRUPT(w), OPT_WATCH_SETTLE(w), \
 		OPT_WATCH_TIMEOUT(w)
 
 /*
  * A command's struct cli_watch is static, so that its option table can
  * point into it: this is its initializer, the defaults of the options.
  */
-#define CLI_WATCH_INIT { .timeout_ms = -1, .settle_ms = -1 }
+#define CLI_WATCH_INIT                            \
+	{                                         \
+		.timeout_ms = -1, .settle_ms = -1 \
+	}
 
 struct cli_watch {
 	/* options */
@@ -41,20 +64,20 @@ struct cli_watch {
 	/* status --wait: a deployment of someone else's, never rolled back */
 	bool observing;
 	int64_t timeout_ms; /* -1: the default */
-	int64_t settle_ms;  /* -1: the default */
+	int64_t settle_ms; /* -1: the default */
 
 	/* set up by cli_watch_setup() */
 	struct cli *cli;
-	const char *verb;   /* "scale" */
+	const char *verb; /* "scale" */
 	const char *app_id; /* borrowed from cli */
-	struct roger_marathon *m;      /* requests and polls */
+	struct roger_marathon *m; /* requests and polls */
 	struct roger_marathon *events; /* the event stream */
-	struct roger_mesos *mesos;     /* what is free, when tasks wait; or NULL */
-	json_t *doc;        /* the -o json document, filled as things happen */
+	struct roger_mesos *mesos; /* what is free, when tasks wait; or NULL */
+	json_t *doc; /* the -o json document, filled as things happen */
 
 	/* the progress line */
-	char label[512];    /* "scaling '/web/hello' to 3" */
-	bool line_shown;    /* a progress line is on the terminal */
+	char label[512]; /* "scaling '/web/hello' to 3" */
+	bool line_shown; /* a progress line is on the terminal */
 	char last_line[1024]; /* the last plain progress line */
 	int64_t started_ms;
 };
@@ -98,8 +121,8 @@ int64_t cli_watch_settle_ms(const struct cli_watch *w);
 struct cli_watch_goal {
 	const struct roger_marathon_deployment_result *res;
 	const struct roger_marathon_app *before; /* the app before the change */
-	int instances;        /* -1: the app's */
-	unsigned flags;       /* enum roger_deploy_goal_flags */
+	int instances; /* -1: the app's */
+	unsigned flags; /* enum roger_deploy_goal_flags */
 	const char *previous_version; /* for a rollback by version, or NULL */
 	/*
 	 * A change of release (deploy, rollback): the definition of
@@ -108,10 +131,11 @@ struct cli_watch_goal {
 	 * own revert (roger_deploy_rollback()).
 	 */
 	const json_t *previous_app;
-	const json_t *new_app; /* the definition deployed (its commit), or NULL */
-	bool created;         /* the app did not exist: undone by removing it */
-	int64_t default_timeout_ms;   /* when --timeout is not given */
-	const char *done;     /* the success line ("app '/x' scaled to 3") */
+	const json_t
+		*new_app; /* the definition deployed (its commit), or NULL */
+	bool created; /* the app did not exist: undone by removing it */
+	int64_t default_timeout_ms; /* when --timeout is not given */
+	const char *done; /* the success line ("app '/x' scaled to 3") */
 	/*
 	 * The roger command that undoes the change while its deployment
 	 * runs, after "roger " ("scale 1 --force"), suggested when it is
@@ -145,16 +169,16 @@ void cli_watch_release(struct cli_watch *w);
 /* What a command's plan says it will change, for cli_watch_change(). */
 struct cli_watch_plan {
 	struct roger_marathon_req req; /* the request that starts it */
-	char what[512];      /* to confirm: "scale app '/x' from 1 to 3 instances" */
+	char what[512]; /* to confirm: "scale app '/x' from 1 to 3 instances" */
 	bool always_confirm; /* even off a protected target (destroy) */
-	char done[512];      /* the success line: "app '/x' scaled to 3 instances" */
+	char done[512]; /* the success line: "app '/x' scaled to 3 instances" */
 	/* the goal: see struct cli_watch_goal */
-	int instances;       /* -1 (the default): the app's */
+	int instances; /* -1 (the default): the app's */
 	unsigned flags;
 	const char *previous_version;
 	const json_t *previous_app, *new_app; /* see struct cli_watch_goal */
 	int64_t default_timeout_ms;
-	char undo[256];      /* see struct cli_watch_goal */
+	char undo[256]; /* see struct cli_watch_goal */
 };
 
 /* What a plan returns when there is nothing to change (said; exit 0). */

@@ -1,8 +1,8 @@
 /*
  * hello.c - the example app of roger: a tiny HTTP server on $PORT0.
  *
- * GET /        -> "hello from roger (commit <ROGER_COMMIT>, task <MESOS_TASK_ID>)"
- * GET /health  -> "ok" (the health check of roger.json)
+ * GET /        -> "hello from roger (commit <ROGER_COMMIT>, task
+ * <MESOS_TASK_ID>)" GET /health  -> "ok" (the health check of roger.json)
  * Anything else gets 404.  It logs one line per request to stdout, so
  * `roger logs -f` has something to show.
  */
@@ -65,8 +65,10 @@ int main(void)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((unsigned short)atoi(port ? port : "8080"));
 	s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(s, 64) < 0) {
+	if (s < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(s, 64) < 0) {
 		perror("hello: cannot listen");
 		return 1;
 	}

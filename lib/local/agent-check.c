@@ -13,10 +13,10 @@
  * waits for it also watches the task: once the task ends or is being
  * killed, or the server stops, the check's whole group is killed and gives
  * no result (a check of a task that is going says nothing about it); the
- * same happens at the check's timeout, which is a failure.  What a finished check leaves
- * behind in its group is killed too.  As for tasks, the group is removed
- * from the watchdog after its leader's exit is seen (WNOWAIT) and before
- * the leader is reaped, so the recorded id cannot have been reused.
+ * same happens at the check's timeout, which is a failure.  What a finished
+ * check leaves behind in its group is killed too.  As for tasks, the group is
+ * removed from the watchdog after its leader's exit is seen (WNOWAIT) and
+ * before the leader is reaped, so the recorded id cannot have been reused.
  */
 #include <config.h>
 
@@ -73,8 +73,8 @@ static bool exited(pid_t pid, siginfo_t *si, bool wait)
 
 int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 			      const char *command, int timeout_s,
-			      bool (*stop)(void *data), void *data,
-			      char *cause, size_t size)
+			      bool (*stop)(void *data), void *data, char *cause,
+			      size_t size)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_agent_exec_target t;
@@ -90,15 +90,18 @@ int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 	memset(&t, 0, sizeof(t));
 	pthread_mutex_lock(&a->lock);
 	r = live_run(a, task_id);
-	rc = !r ? ROGER_ENOTFOUND : !(cid = strdup(r->container_id)) ? ROGER_ENOMEM : 0;
+	rc = !r                                 ? ROGER_ENOTFOUND
+	     : !(cid = strdup(r->container_id)) ? ROGER_ENOMEM
+						: 0;
 	pthread_mutex_unlock(&a->lock);
 	if (rc == 0) {
 		rc = roger_agent_exec_target(&t, a, cid, &err);
 		have_target = rc == 0;
 	}
 	if (rc < 0) {
-		snprintf(cause, size, "%s", rc == ROGER_ENOMEM ? "out of memory"
-							      : "the task is not running");
+		snprintf(cause, size, "%s",
+			 rc == ROGER_ENOMEM ? "out of memory"
+					    : "the task is not running");
 		rc = -1;
 		goto out;
 	}
@@ -140,7 +143,8 @@ int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (going) {
-		snprintf(cause, size, "the task is not running or the server stops");
+		snprintf(cause, size,
+			 "the task is not running or the server stops");
 		rc = -1;
 	} else if (timed_out) {
 		snprintf(cause, size, "command timed out after %d seconds",

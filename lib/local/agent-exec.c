@@ -48,7 +48,8 @@
 #include "local/container.h"
 #include "local/proc.h"
 
-/* The command executor's allowance on top of the task (MESOS-CONTAINERS.md 3). */
+/* The command executor's allowance on top of the task (MESOS-CONTAINERS.md 3).
+ */
 #define EXECUTOR_CPUS 0.1
 #define EXECUTOR_MEM_MB 32.0
 
@@ -116,9 +117,10 @@ int roger_agent_exec_target(struct roger_agent_exec_target *out,
 				   "Root container %s not found",
 				   container_id ? container_id : "");
 	} else if (r->pid <= 0) {
-		rc = roger_err_set(err, ROGER_EEXISTS,
-				   "Container %s is not running (its task is %s)",
-				   container_id, roger_task_state_name(r->state));
+		rc = roger_err_set(
+			err, ROGER_EEXISTS,
+			"Container %s is not running (its task is %s)",
+			container_id, roger_task_state_name(r->state));
 	} else {
 		t.task_id = strdup(r->task_id);
 		t.sandbox = strdup(r->sandbox);
@@ -191,8 +193,7 @@ static void join_container(const struct exec_child *x)
 {
 	int fu = -1, fm, fp, fr;
 
-	if ((x->userns &&
-	     (fu = open(x->ns_user, O_RDONLY | O_CLOEXEC)) < 0) ||
+	if ((x->userns && (fu = open(x->ns_user, O_RDONLY | O_CLOEXEC)) < 0) ||
 	    (fm = open(x->ns_mnt, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (fp = open(x->ns_pid, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (fr = open(x->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -297,14 +298,20 @@ int roger_agent_exec_spawn(pid_t *out, int *exec_errno, struct roger_agent *a,
 		x.userns = t->userns;
 		x.uid = t->uid;
 		x.gid = t->gid;
-		snprintf(x.ns_user, sizeof(x.ns_user), "/proc/%ld/ns/user", (long)t->task_pid);
-		snprintf(x.ns_mnt, sizeof(x.ns_mnt), "/proc/%ld/ns/mnt", (long)t->task_pid);
-		snprintf(x.ns_pid, sizeof(x.ns_pid), "/proc/%ld/ns/pid", (long)t->task_pid);
-		snprintf(x.root, sizeof(x.root), "/proc/%ld/root", (long)t->task_pid);
+		snprintf(x.ns_user, sizeof(x.ns_user), "/proc/%ld/ns/user",
+			 (long)t->task_pid);
+		snprintf(x.ns_mnt, sizeof(x.ns_mnt), "/proc/%ld/ns/mnt",
+			 (long)t->task_pid);
+		snprintf(x.ns_pid, sizeof(x.ns_pid), "/proc/%ld/ns/pid",
+			 (long)t->task_pid);
+		snprintf(x.root, sizeof(x.root), "/proc/%ld/root",
+			 (long)t->task_pid);
 		if (roger_container_exec_paths(&x.paths, c->path,
-					       path ? path : ROGER_CONTAINER_PATH,
+					       path ? path
+						    : ROGER_CONTAINER_PATH,
 					       ROGER_CONTAINER_SANDBOX) < 0)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		child.cwd = NULL; /* the sandbox inside, once joined */
 	}
 	child.watchdog = &a->watchdog;
@@ -415,7 +422,8 @@ static void scan_proc(struct usage *u, size_t n)
 			continue;
 		got = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (got <= 0 || roger_agent_proc_stat_parse(&st, buf, (size_t)got) < 0)
+		if (got <= 0 ||
+		    roger_agent_proc_stat_parse(&st, buf, (size_t)got) < 0)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			if (u[i].sid != st.session)
@@ -440,7 +448,8 @@ json_t *roger_agent_statistics(struct roger_agent *a)
 {
 	struct usage *u = NULL;
 	json_t *list = json_array(), *tasks = json_array();
-	double tick = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
+	double tick = (double)sysconf(_SC_CLK_TCK),
+	       page = (double)sysconf(_SC_PAGESIZE);
 	double now;
 	size_t n = 0, i;
 	json_t *info;
@@ -458,8 +467,9 @@ json_t *roger_agent_statistics(struct roger_agent *a)
 		u[n++].sid = r->pid;
 		ok = json_array_append_new(
 			     tasks,
-			     json_pack("{s:s, s:s, s:s, s:o, s:f, s:f}", "executor_id",
-				       r->task_id, "framework_id", r->framework_id,
+			     json_pack("{s:s, s:s, s:s, s:o, s:f, s:f}",
+				       "executor_id", r->task_id,
+				       "framework_id", r->framework_id,
 				       "source", r->task_id, "executor_name",
 				       roger_agent_executor_name(r), "cpus",
 				       r->cpus + EXECUTOR_CPUS, "mem",
@@ -472,15 +482,17 @@ json_t *roger_agent_statistics(struct roger_agent *a)
 	now = (double)roger_ctx_wall_ms(a->ctx) / 1000.0;
 	json_array_foreach(tasks, i, info) {
 		json_t *st = json_pack(
-			"{s:f, s:I, s:I, s:f, s:f, s:f, s:I, s:I}", "timestamp", now,
-			"processes", (json_int_t)u[i].processes, "threads",
+			"{s:f, s:I, s:I, s:f, s:f, s:f, s:I, s:I}", "timestamp",
+			now, "processes", (json_int_t)u[i].processes, "threads",
 			(json_int_t)u[i].threads, "cpus_user_time_secs",
 			(double)u[i].ticks_user / tick, "cpus_system_time_secs",
 			(double)u[i].ticks_system / tick, "cpus_limit",
 			json_real_value(json_object_get(info, "cpus")),
-			"mem_rss_bytes", (json_int_t)((double)u[i].rss_pages * page),
+			"mem_rss_bytes",
+			(json_int_t)((double)u[i].rss_pages * page),
 			"mem_limit_bytes",
-			(json_int_t)(json_real_value(json_object_get(info, "mem")) *
+			(json_int_t)(json_real_value(
+					     json_object_get(info, "mem")) *
 				     1024 * 1024));
 		json_t *e = json_deep_copy(info);
 

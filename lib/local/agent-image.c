@@ -54,7 +54,8 @@ static char *container_dir(const struct roger_agent *a,
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 
-	if (roger_buf_addf(&b, "%s/provisioner/containers/%s", a->work_dir, r->container_id) < 0) {
+	if (roger_buf_addf(&b, "%s/provisioner/containers/%s", a->work_dir,
+			   r->container_id) < 0) {
 		roger_buf_release(&b);
 		return NULL;
 	}
@@ -78,7 +79,8 @@ static char *image_cwd(const struct roger_agent_run *r)
 	const char *w = r->img->workdir;
 	char *cwd = NULL;
 
-	if (asprintf(&cwd, "%s%s", *w && w[0] != '/' ? "/" : "", *w ? w : ROGER_CONTAINER_SANDBOX) < 0)
+	if (asprintf(&cwd, "%s%s", *w && w[0] != '/' ? "/" : "",
+		     *w ? w : ROGER_CONTAINER_SANDBOX) < 0)
 		return NULL;
 	return cwd;
 }
@@ -96,7 +98,8 @@ static int make_container(struct roger_agent *a, struct roger_agent_run *r,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = roger_container_user(&co.uid, &co.gid, r->img->rootfs, r->img->user, err)) < 0)
+	if ((rc = roger_container_user(&co.uid, &co.gid, r->img->rootfs,
+				       r->img->user, err)) < 0)
 		goto out;
 	co.dir = dir;
 	co.image = r->img->rootfs;
@@ -119,12 +122,18 @@ int roger_agent_image_prepare(struct roger_agent *a, struct roger_agent_run *r,
 	int rc;
 
 	if (a->isolation_why)
-		return roger_err_set(err, ROGER_ERROR, "cannot isolate the task: %s", a->isolation_why);
+		return roger_err_set(err, ROGER_ERROR,
+				     "cannot isolate the task: %s",
+				     a->isolation_why);
 	if (!a->images)
-		return roger_err_set(err, ROGER_ERROR, "this agent has no image store");
-	if ((rc = roger_images_get(&r->img, a->images, r->image, r->force_pull, cancelled, data, err)) < 0)
+		return roger_err_set(err, ROGER_ERROR,
+				     "this agent has no image store");
+	if ((rc = roger_images_get(&r->img, a->images, r->image, r->force_pull,
+				   cancelled, data, err)) < 0)
 		return rc;
-	if ((rc = roger_container_argv(argv, r->cmd, (const char *const *)r->args, r->img, err)) < 0)
+	if ((rc = roger_container_argv(argv, r->cmd,
+				       (const char *const *)r->args, r->img,
+				       err)) < 0)
 		return rc;
 	if (roger_container_env(&env, *envp, r->img) < 0)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -133,7 +142,8 @@ int roger_agent_image_prepare(struct roger_agent *a, struct roger_agent_run *r,
 	free(*envp);
 	*envp = env;
 	cwd = image_cwd(r);
-	if (!cwd || roger_container_exec_paths(&r->exec_paths, (*argv)[0], env_value(env, "PATH"), cwd) < 0)
+	if (!cwd || roger_container_exec_paths(&r->exec_paths, (*argv)[0],
+					       env_value(env, "PATH"), cwd) < 0)
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	else
 		rc = make_container(a, r, err);
@@ -148,11 +158,14 @@ int roger_agent_image_spawn(struct roger_agent *a, struct roger_agent_run *r,
 	bool overlay_failed = false;
 	int rc;
 
-	rc = roger_container_spawn(pid, exec_errno, &overlay_failed, r->ct, spec,
-				   r->exec_paths, &a->watchdog, err);
+	rc = roger_container_spawn(pid, exec_errno, &overlay_failed, r->ct,
+				   spec, r->exec_paths, &a->watchdog, err);
 	if (rc == 0 || !overlay_failed)
 		return rc;
-	roger_log(a->ctx, ROGER_LOG_NOTICE, "overlayfs is not usable for the containers of '%s' (%s): copying images instead", a->work_dir, err->msg);
+	roger_log(
+		a->ctx, ROGER_LOG_NOTICE,
+		"overlayfs is not usable for the containers of '%s' (%s): copying images instead",
+		a->work_dir, err->msg);
 	pthread_mutex_lock(&a->lock);
 	a->overlay_broken = true;
 	pthread_mutex_unlock(&a->lock);
@@ -161,8 +174,8 @@ int roger_agent_image_spawn(struct roger_agent *a, struct roger_agent_run *r,
 	r->ct = NULL;
 	if ((rc = make_container(a, r, err)) < 0)
 		return rc;
-	return roger_container_spawn(pid, exec_errno, &overlay_failed, r->ct, spec,
-				     r->exec_paths, &a->watchdog, err);
+	return roger_container_spawn(pid, exec_errno, &overlay_failed, r->ct,
+				     spec, r->exec_paths, &a->watchdog, err);
 }
 
 void roger_agent_image_exit(struct roger_agent_run *r, siginfo_t *si)
@@ -200,11 +213,14 @@ void roger_agent_image_setup(struct roger_agent *a)
 	if (roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS") &&
 	    *roger_ctx_getenv(a->ctx, "ROGER_NO_CONTAINERS")) {
 		/* For tests: a machine where no container can be made. */
-		snprintf(why, sizeof(why), "containers are turned off here (ROGER_NO_CONTAINERS is set)");
+		snprintf(
+			why, sizeof(why),
+			"containers are turned off here (ROGER_NO_CONTAINERS is set)");
 		a->isolation_why = strdup(why);
 	} else if (!roger_container_possible(why, sizeof(why))) {
 		a->isolation_why = strdup(why);
-		roger_log(a->ctx, ROGER_LOG_NOTICE, "image apps cannot run here: %s", why);
+		roger_log(a->ctx, ROGER_LOG_NOTICE,
+			  "image apps cannot run here: %s", why);
 	}
 }
 

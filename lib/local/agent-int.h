@@ -38,17 +38,17 @@ struct roger_agent_run {
 	char *framework_name;
 	char *name;
 	char *container_id;
-	char *cmd;   /* or NULL */
+	char *cmd; /* or NULL */
 	char **args; /* or NULL */
-	char **env;  /* the task's own, NULL-terminated */
+	char **env; /* the task's own, NULL-terminated */
 	json_t *fetch;
 	char *executor_dir; /* <slave_dir>/frameworks/<fid>/executors/<tid> */
-	char *sandbox;      /* <executor_dir>/runs/<container_id> */
+	char *sandbox; /* <executor_dir>/runs/<container_id> */
 	double cpus, mem, disk;
 	uint16_t *ports;
 	int n_ports;
 	double kill_grace;
-	char *image;     /* or NULL: a plain process */
+	char *image; /* or NULL: a plain process */
 	bool force_pull;
 	/* Image tasks, used by the run's thread only (agent-image.c). */
 	struct roger_image_use *img;
@@ -64,20 +64,21 @@ struct roger_agent_run {
 	pid_t pid; /* while the process runs, else 0 */
 	bool kill_requested;
 	int64_t kill_deadline_ms; /* monotonic */
-	bool done;   /* the thread finished its work and may be joined */
+	bool done; /* the thread finished its work and may be joined */
 	bool joined; /* somebody joined (or is joining) the thread */
 	uint64_t completed_seq; /* order of completion, 0 while live */
 };
 
 struct roger_agent {
 	struct roger_ctx *ctx;
-	char *work_dir;  /* canonical */
+	char *work_dir; /* canonical */
 	char *slave_dir; /* <work_dir>/slaves/<agent_id> */
 	char *agent_id;
 	char *hostname;
-	char *ca_file;   /* NULL: the system's CA certificates */
-	uint64_t max_extract_bytes, max_extract_entries; /* the fetcher's caps */
-	char *token;     /* roger local's token (secret), or NULL */
+	char *ca_file; /* NULL: the system's CA certificates */
+	uint64_t max_extract_bytes,
+		max_extract_entries; /* the fetcher's caps */
+	char *token; /* roger local's token (secret), or NULL */
 	char *user;
 	int port;
 	roger_agent_update_fn on_update;

@@ -72,15 +72,16 @@
 
 #define DEFAULT_KILL_GRACE 3.0
 #define DEFAULT_MAX_COMPLETED 100
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- task states --------------------------------------------------------- */
 
 const char *roger_task_state_name(enum roger_task_state s)
 {
 	switch (s) {
-#define ROGER_TASK_STATE_CASE_(name, text)                                     \
-	case name:                                                             \
+#define ROGER_TASK_STATE_CASE_(name, text) \
+	case name:                         \
 		return text;
 		ROGER_TASK_STATES(ROGER_TASK_STATE_CASE_)
 #undef ROGER_TASK_STATE_CASE_
@@ -210,11 +211,13 @@ static void describe_exit(char *out, size_t size, const siginfo_t *si)
 	static pthread_mutex_t strsignal_lock = PTHREAD_MUTEX_INITIALIZER;
 
 	if (si->si_code == CLD_EXITED) {
-		snprintf(out, size, "Command exited with status %d", si->si_status);
+		snprintf(out, size, "Command exited with status %d",
+			 si->si_status);
 		return;
 	}
 	pthread_mutex_lock(&strsignal_lock);
-	snprintf(out, size, "Command terminated with signal %s", strsignal(si->si_status));
+	snprintf(out, size, "Command terminated with signal %s",
+		 strsignal(si->si_status));
 	pthread_mutex_unlock(&strsignal_lock);
 }
 
@@ -256,7 +259,8 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 	roger_uuid(cid);
 	r->task_id = strdup(t->task_id);
 	r->framework_id = strdup(t->framework_id);
-	r->framework_name = strdup(t->framework_name ? t->framework_name : "marathon");
+	r->framework_name =
+		strdup(t->framework_name ? t->framework_name : "marathon");
 	r->name = strdup(t->name ? t->name : t->task_id);
 	r->container_id = strdup(cid);
 	if (!r->task_id || !r->framework_id || !r->framework_name || !r->name ||
@@ -282,7 +286,8 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 		if (!r->fetch)
 			goto fail;
 	}
-	if (roger_buf_addf(&b, "%s/frameworks/%s/executors/%s", a->slave_dir, t->framework_id, t->task_id) < 0)
+	if (roger_buf_addf(&b, "%s/frameworks/%s/executors/%s", a->slave_dir,
+			   t->framework_id, t->task_id) < 0)
 		goto fail;
 	r->executor_dir = strdup(b.buf);
 	if (!r->executor_dir || roger_buf_addf(&b, "/runs/%s", cid) < 0)
@@ -297,14 +302,17 @@ static int run_new(struct roger_agent_run **out, struct roger_agent *a,
 		r->ports = calloc((size_t)t->n_ports, sizeof(*r->ports));
 		if (!r->ports)
 			goto fail;
-		memcpy(r->ports, t->ports, (size_t)t->n_ports * sizeof(*r->ports));
+		memcpy(r->ports, t->ports,
+		       (size_t)t->n_ports * sizeof(*r->ports));
 		r->n_ports = t->n_ports;
 	}
 	r->kill_grace = t->kill_grace_seconds > 0 ? t->kill_grace_seconds
-						 : DEFAULT_KILL_GRACE;
+						  : DEFAULT_KILL_GRACE;
 	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->wake_fd < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot create an eventfd: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot create an eventfd: %s",
+				   strerror(errno));
 		goto fail_set;
 	}
 	r->state = ROGER_TASK_STAGING;
@@ -335,9 +343,12 @@ static int make_sandbox(struct roger_agent_run *r, struct roger_err *err)
 			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 			goto out;
 		}
-		fd = open(b.buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = open(b.buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0644);
 		if (fd < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s", b.buf, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot create '%s': %s", b.buf,
+					   strerror(errno));
 			goto out;
 		}
 		close(fd);
@@ -352,14 +363,17 @@ static void link_latest(struct roger_agent *a, struct roger_agent_run *r)
 {
 	char *tmp = NULL, *latest = NULL;
 
-	if (asprintf(&tmp, "%s/runs/.latest-%s", r->executor_dir, r->container_id) < 0) {
+	if (asprintf(&tmp, "%s/runs/.latest-%s", r->executor_dir,
+		     r->container_id) < 0) {
 		tmp = NULL;
 		goto out;
 	}
 	latest = roger_path_join(r->executor_dir, "runs/latest");
 	if (!latest || symlink(r->container_id, tmp) < 0 ||
 	    rename(tmp, latest) < 0) {
-		roger_warn(a->ctx, "cannot point '%s/runs/latest' at the new run: %s", r->executor_dir, strerror(errno));
+		roger_warn(a->ctx,
+			   "cannot point '%s/runs/latest' at the new run: %s",
+			   r->executor_dir, strerror(errno));
 		if (tmp)
 			unlink(tmp);
 	}
@@ -372,7 +386,8 @@ static struct roger_agent_run *find_live(struct roger_agent *a,
 					 const char *task_id)
 {
 	for (struct roger_agent_run *r = a->runs; r; r = r->next)
-		if (!roger_agent_run_over(r) && strcmp(r->task_id, task_id) == 0)
+		if (!roger_agent_run_over(r) &&
+		    strcmp(r->task_id, task_id) == 0)
 			return r;
 	return NULL;
 }
@@ -406,12 +421,15 @@ static void emit(struct roger_agent *a, struct roger_agent_run *r,
 	}
 	quiet = a->closing;
 	pthread_mutex_unlock(&a->lock);
-	roger_log(a->ctx, ROGER_LOG_DEBUG, "task '%s' is %s%s%s", r->task_id, roger_task_state_name(state), *u.message ? ": " : "", u.message);
+	roger_log(a->ctx, ROGER_LOG_DEBUG, "task '%s' is %s%s%s", r->task_id,
+		  roger_task_state_name(state), *u.message ? ": " : "",
+		  u.message);
 	if (!quiet && a->on_update)
 		a->on_update(a->data, &u);
 }
 
-/* The bytes of the files under `name` (relative to `at`), links not followed. */
+/* The bytes of the files under `name` (relative to `at`), links not followed.
+ */
 static uint64_t tree_bytes_at(int at, const char *name)
 {
 	struct dirent *e;
@@ -500,8 +518,10 @@ static void evict(struct roger_agent *a)
 		struct roger_agent_run **pp, **oldest = NULL;
 
 		for (pp = &a->runs; *pp; pp = &(*pp)->next)
-			if ((*pp)->completed_seq && (*pp)->done && !(*pp)->joined &&
-			    (!oldest || (*pp)->completed_seq < (*oldest)->completed_seq))
+			if ((*pp)->completed_seq && (*pp)->done &&
+			    !(*pp)->joined &&
+			    (!oldest ||
+			     (*pp)->completed_seq < (*oldest)->completed_seq))
 				oldest = pp;
 		if (!oldest)
 			break;
@@ -550,8 +570,8 @@ void roger_agent_prune_generations(const char *work_dir, unsigned *removed,
 	closedir(d);
 }
 
-int roger_agent_prune(struct roger_agent *a, unsigned keep,
-		      unsigned *removed, uint64_t *bytes)
+int roger_agent_prune(struct roger_agent *a, unsigned keep, unsigned *removed,
+		      uint64_t *bytes)
 {
 	struct roger_agent_run *victims = NULL, **pp;
 
@@ -640,7 +660,8 @@ static int task_env(char ***out, const struct roger_agent *a,
 {
 	char endpoint[300], pid[320];
 	const char *mesos[][2] = {
-		{ "MESOS_SANDBOX", r->image ? ROGER_CONTAINER_SANDBOX : r->sandbox },
+		{ "MESOS_SANDBOX",
+		  r->image ? ROGER_CONTAINER_SANDBOX : r->sandbox },
 		{ "MESOS_DIRECTORY", r->sandbox },
 		{ "MESOS_TASK_ID", r->task_id },
 		{ "MESOS_FRAMEWORK_ID", r->framework_id },
@@ -673,7 +694,8 @@ static int task_env(char ***out, const struct roger_agent *a,
 		for (size_t i = 0; i < n_mesos && !ours; i++) {
 			size_t l = strlen(mesos[i][0]);
 
-			ours = strncmp(*e, mesos[i][0], l) == 0 && (*e)[l] == '=';
+			ours = strncmp(*e, mesos[i][0], l) == 0 &&
+			       (*e)[l] == '=';
 		}
 		if (!ours && (rc = env_push(&v, &n, *e, NULL)) < 0)
 			goto out;
@@ -811,20 +833,26 @@ static bool supervise(struct run_ctx *c, pid_t pid)
 			/* Signal first: the update may wait for the
 			 * scheduler's lock. */
 			term_sent = true;
-			say(c->out_fd, "Received killTask for task %s", r->task_id);
-			say(c->out_fd, "Sending SIGTERM to process tree at pid %ld", (long)pid);
+			say(c->out_fd, "Received killTask for task %s",
+			    r->task_id);
+			say(c->out_fd,
+			    "Sending SIGTERM to process tree at pid %ld",
+			    (long)pid);
 			kill(-pid, SIGTERM);
 			emit(a, r, ROGER_TASK_KILLING, NULL);
 		}
 		if (requested && !kill_sent && now >= deadline) {
 			kill_sent = true;
-			say(c->out_fd, "Process %ld did not terminate after the grace period, sending SIGKILL to its process tree", (long)pid);
+			say(c->out_fd,
+			    "Process %ld did not terminate after the grace period, sending SIGKILL to its process tree",
+			    (long)pid);
 			kill(-pid, SIGKILL);
 		}
 		if (exited(pid))
 			break;
 		if (requested && !kill_sent)
-			timeout = (int)(deadline - now > 0 ? deadline - now : 0);
+			timeout =
+				(int)(deadline - now > 0 ? deadline - now : 0);
 		if (pidfd >= 0) {
 			pfd[nfds].fd = pidfd;
 			pfd[nfds++].events = POLLIN;
@@ -850,9 +878,11 @@ static void kill_strays(const struct roger_agent_run *r,
 	size_t size = 256 * 1024;
 	char *scratch = malloc(size), *entry = NULL;
 
-	if (scratch && asprintf(&entry, "MESOS_DIRECTORY=%s", r->sandbox) >= 0) {
+	if (scratch &&
+	    asprintf(&entry, "MESOS_DIRECTORY=%s", r->sandbox) >= 0) {
 		for (int pass = 0; pass < 10; pass++) {
-			if (roger_proc_kill_env(entry, false, since, scratch, size) == 0)
+			if (roger_proc_kill_env(entry, false, since, scratch,
+						size) == 0)
 				break;
 			usleep(20000);
 		}
@@ -927,29 +957,39 @@ static void run_task(struct run_ctx *c)
 	fo.data = c;
 	if (roger_fetch_all(r->fetch, &fo, &err) < 0) {
 		if (err.code == ROGER_EINTR) {
-			emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
+			emit(a, r, ROGER_TASK_KILLED,
+			     "Killed before delivery to the executor");
 			return;
 		}
-		roger_log(a->ctx, ROGER_LOG_INFO, "task '%s': %s", r->task_id, err.msg);
-		snprintf(msg, sizeof(msg), "Failed to launch container: Failed to fetch all URIs for container '%s' with exit status: 256", r->container_id);
+		roger_log(a->ctx, ROGER_LOG_INFO, "task '%s': %s", r->task_id,
+			  err.msg);
+		snprintf(
+			msg, sizeof(msg),
+			"Failed to launch container: Failed to fetch all URIs for container '%s' with exit status: 256",
+			r->container_id);
 		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	if (run_cancelled(c)) {
-		emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
+		emit(a, r, ROGER_TASK_KILLED,
+		     "Killed before delivery to the executor");
 		return;
 	}
 	if (build_env(c) < 0 || (!r->image && build_command(c) < 0)) {
-		emit(a, r, ROGER_TASK_FAILED, "Failed to launch container: out of memory");
+		emit(a, r, ROGER_TASK_FAILED,
+		     "Failed to launch container: out of memory");
 		return;
 	}
-	if (r->image && roger_agent_image_prepare(a, r, &c->envp, &c->argv, run_cancelled, c, &err) < 0) {
+	if (r->image && roger_agent_image_prepare(a, r, &c->envp, &c->argv,
+						  run_cancelled, c, &err) < 0) {
 		if (err.code == ROGER_EINTR) {
-			emit(a, r, ROGER_TASK_KILLED, "Killed before delivery to the executor");
+			emit(a, r, ROGER_TASK_KILLED,
+			     "Killed before delivery to the executor");
 			return;
 		}
 		say(c->err_fd, "Failed to launch container: %s", err.msg);
-		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
+		snprintf(msg, sizeof(msg), "Failed to launch container: %s",
+			 err.msg);
 		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
@@ -965,15 +1005,19 @@ static void run_task(struct run_ctx *c)
 	spec.err_fd = c->err_fd;
 	spec.forked = on_forked;
 	spec.data = c;
-	if ((r->image ? roger_agent_image_spawn(a, r, &spec, &pid, &exec_errno, &err)
-		      : roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog, &err)) < 0) {
+	if ((r->image ? roger_agent_image_spawn(a, r, &spec, &pid, &exec_errno,
+						&err)
+		      : roger_proc_spawn(&pid, &exec_errno, &spec, &a->watchdog,
+					 &err)) < 0) {
 		say(c->err_fd, "Failed to launch the command: %s", err.msg);
-		snprintf(msg, sizeof(msg), "Failed to launch container: %s", err.msg);
+		snprintf(msg, sizeof(msg), "Failed to launch container: %s",
+			 err.msg);
 		emit(a, r, ROGER_TASK_FAILED, msg);
 		return;
 	}
 	if (exec_errno)
-		say(c->err_fd, "Failed to execute command '%s': %s", c->path ? c->path : c->argv[0], strerror(exec_errno));
+		say(c->err_fd, "Failed to execute command '%s': %s",
+		    c->path ? c->path : c->argv[0], strerror(exec_errno));
 	else
 		emit(a, r, ROGER_TASK_RUNNING, NULL);
 	finish_process(c, pid, supervise(c, pid));
@@ -1010,7 +1054,10 @@ static void *run_main(void *data)
 	c.out_fd = open_output(r, "stdout");
 	c.err_fd = open_output(r, "stderr");
 	if (c.out_fd < 0 || c.err_fd < 0) {
-		snprintf(msg, sizeof(msg), "Failed to launch container: cannot open the sandbox's output files: %s", strerror(errno));
+		snprintf(
+			msg, sizeof(msg),
+			"Failed to launch container: cannot open the sandbox's output files: %s",
+			strerror(errno));
 		emit(a, r, ROGER_TASK_FAILED, msg);
 	} else {
 		run_task(&c);
@@ -1058,7 +1105,8 @@ static void agent_defaults(struct roger_agent *a,
 	a->disk = o->disk > 0 ? o->disk : 10240.0;
 	a->port_min = o->port_min ? o->port_min : 31000;
 	a->port_max = o->port_max ? o->port_max : 32000;
-	a->max_completed = o->max_completed ? o->max_completed : DEFAULT_MAX_COMPLETED;
+	a->max_completed =
+		o->max_completed ? o->max_completed : DEFAULT_MAX_COMPLETED;
 }
 
 /*
@@ -1082,9 +1130,12 @@ static void rotate_sandboxes(struct roger_agent *a)
 		goto out;
 	}
 	if (lstat(prev, &st) == 0 && rename(prev, trash) < 0)
-		roger_warn(a->ctx, "cannot move '%s' out of the way: %s", prev, strerror(errno));
+		roger_warn(a->ctx, "cannot move '%s' out of the way: %s", prev,
+			   strerror(errno));
 	if (rename(cur, prev) < 0)
-		roger_warn(a->ctx, "cannot keep the previous sandboxes in '%s': %s", prev, strerror(errno));
+		roger_warn(a->ctx,
+			   "cannot keep the previous sandboxes in '%s': %s",
+			   prev, strerror(errno));
 out:
 	free(cur);
 	free(prev);
@@ -1105,14 +1156,18 @@ static void kill_leftovers(struct roger_agent *a, const char *marker)
 	if (!scratch)
 		return;
 	for (int pass = 0; pass < 10; pass++) {
-		if ((n = roger_proc_kill_env(marker, true, 0, scratch, size)) == 0)
+		if ((n = roger_proc_kill_env(marker, true, 0, scratch, size)) ==
+		    0)
 			break;
 		total += n;
 		usleep(20000);
 	}
 	free(scratch);
 	if (total)
-		roger_warn(a->ctx, "killed %d task processes left over by an earlier run in '%s'", total, a->work_dir);
+		roger_warn(
+			a->ctx,
+			"killed %d task processes left over by an earlier run in '%s'",
+			total, a->work_dir);
 }
 
 static void *gc_main(void *data)
@@ -1148,9 +1203,12 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	int rc;
 
 	if (!opts || !opts->work_dir || !*opts->work_dir)
-		return roger_err_set(err, ROGER_EINVALID, "the agent needs a work directory");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "the agent needs a work directory");
 	if (!valid_id(opts->agent_id))
-		return roger_err_set(err, ROGER_EINVALID, "invalid agent id '%s'", opts->agent_id ? opts->agent_id : "");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "invalid agent id '%s'",
+				     opts->agent_id ? opts->agent_id : "");
 	if ((rc = roger_fs_mkdirs(opts->work_dir, 0755, err)) < 0)
 		return rc;
 	a = calloc(1, sizeof(*a));
@@ -1169,11 +1227,13 @@ int roger_agent_new(struct roger_agent **out, struct roger_ctx *ctx,
 	agent_defaults(a, opts);
 	a->work_dir = realpath(opts->work_dir, NULL);
 	if (!a->work_dir) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot resolve '%s': %s", opts->work_dir, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot resolve '%s': %s",
+				   opts->work_dir, strerror(errno));
 		goto fail;
 	}
 	a->agent_id = strdup(opts->agent_id);
-	a->hostname = strdup(opts->hostname && *opts->hostname ? opts->hostname : "127.0.0.1");
+	a->hostname = strdup(opts->hostname && *opts->hostname ? opts->hostname
+							       : "127.0.0.1");
 	if ((opts->ca_file && !(a->ca_file = strdup(opts->ca_file))) ||
 	    (opts->token && !(a->token = strdup(opts->token)))) {
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -1271,7 +1331,8 @@ void roger_agent_free(struct roger_agent *a)
 		struct roger_agent_run *todo = NULL;
 
 		pthread_mutex_lock(&a->lock);
-		for (struct roger_agent_run *r = a->runs; r && !todo; r = r->next)
+		for (struct roger_agent_run *r = a->runs; r && !todo;
+		     r = r->next)
 			if (!r->joined)
 				todo = r;
 		if (todo)
@@ -1312,13 +1373,23 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 	int rc;
 
 	if (!valid_id(t->task_id))
-		return roger_err_set(err, ROGER_EINVALID, "invalid task id '%s'", t->task_id ? t->task_id : "");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "invalid task id '%s'",
+				     t->task_id ? t->task_id : "");
 	if (!valid_id(t->framework_id))
-		return roger_err_set(err, ROGER_EINVALID, "invalid framework id '%s' for task '%s'", t->framework_id ? t->framework_id : "", t->task_id);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "invalid framework id '%s' for task '%s'",
+				     t->framework_id ? t->framework_id : "",
+				     t->task_id);
 	if (!t->cmd && !t->image && !(t->args && t->args[0] && *t->args[0]))
-		return roger_err_set(err, ROGER_EINVALID, "task '%s' has neither a command nor arguments", t->task_id);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"task '%s' has neither a command nor arguments",
+			t->task_id);
 	if (t->n_ports < 0 || (t->n_ports > 0 && !t->ports))
-		return roger_err_set(err, ROGER_EINVALID, "task '%s' has an invalid port list", t->task_id);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "task '%s' has an invalid port list",
+				     t->task_id);
 	if ((rc = run_new(&r, a, t, err)) < 0)
 		return rc;
 	r->agent = a;
@@ -1327,13 +1398,18 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 
 	pthread_mutex_lock(&a->lock);
 	if (a->closing) {
-		rc = roger_err_set(err, ROGER_ERROR, "the agent is shutting down");
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "the agent is shutting down");
 	} else if (find_live(a, t->task_id)) {
-		rc = roger_err_set(err, ROGER_EEXISTS, "task '%s' is already running", t->task_id);
+		rc = roger_err_set(err, ROGER_EEXISTS,
+				   "task '%s' is already running", t->task_id);
 	} else {
 		rc = pthread_create(&r->thread, NULL, run_main, r);
 		if (rc != 0) {
-			rc = roger_err_set(err, ROGER_ERROR, "cannot start a thread for task '%s': %s", t->task_id, strerror(rc));
+			rc = roger_err_set(
+				err, ROGER_ERROR,
+				"cannot start a thread for task '%s': %s",
+				t->task_id, strerror(rc));
 		} else {
 			r->next = a->runs;
 			a->runs = r;
@@ -1343,7 +1419,8 @@ int roger_agent_launch(struct roger_agent *a, const struct roger_agent_task *t,
 	pthread_mutex_unlock(&a->lock);
 	if (rc < 0)
 		goto fail;
-	roger_log(a->ctx, ROGER_LOG_DEBUG, "launched task '%s' in '%s'", r->task_id, r->sandbox);
+	roger_log(a->ctx, ROGER_LOG_DEBUG, "launched task '%s' in '%s'",
+		  r->task_id, r->sandbox);
 	return 0;
 fail:
 	remove_tree(r->sandbox);
@@ -1360,7 +1437,9 @@ int roger_agent_kill(struct roger_agent *a, const char *task_id,
 	pthread_mutex_lock(&a->lock);
 	r = task_id ? find_live(a, task_id) : NULL;
 	if (!r)
-		rc = roger_err_set(err, ROGER_ENOTFOUND, "task '%s' is not running", task_id ? task_id : "");
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "task '%s' is not running",
+				   task_id ? task_id : "");
 	else
 		request_kill(r, grace_seconds);
 	pthread_mutex_unlock(&a->lock);

@@ -29,15 +29,15 @@ struct roger_err;
 struct roger_agent;
 
 /* Mesos task states, with the names Mesos and Marathon print. */
-#define ROGER_TASK_STATES(X)                                                   \
-	X(ROGER_TASK_STAGING, "TASK_STAGING")                                  \
-	X(ROGER_TASK_STARTING, "TASK_STARTING")                                \
-	X(ROGER_TASK_RUNNING, "TASK_RUNNING")                                  \
-	X(ROGER_TASK_KILLING, "TASK_KILLING")                                  \
-	X(ROGER_TASK_FINISHED, "TASK_FINISHED")                                \
-	X(ROGER_TASK_FAILED, "TASK_FAILED")                                    \
-	X(ROGER_TASK_KILLED, "TASK_KILLED")                                    \
-	X(ROGER_TASK_LOST, "TASK_LOST")                                        \
+#define ROGER_TASK_STATES(X)                    \
+	X(ROGER_TASK_STAGING, "TASK_STAGING")   \
+	X(ROGER_TASK_STARTING, "TASK_STARTING") \
+	X(ROGER_TASK_RUNNING, "TASK_RUNNING")   \
+	X(ROGER_TASK_KILLING, "TASK_KILLING")   \
+	X(ROGER_TASK_FINISHED, "TASK_FINISHED") \
+	X(ROGER_TASK_FAILED, "TASK_FAILED")     \
+	X(ROGER_TASK_KILLED, "TASK_KILLED")     \
+	X(ROGER_TASK_LOST, "TASK_LOST")         \
 	X(ROGER_TASK_ERROR, "TASK_ERROR")
 
 enum roger_task_state {
@@ -53,12 +53,12 @@ bool roger_task_state_terminal(enum roger_task_state s);
 
 /* What the scheduler asks the agent to run (all borrowed for the call). */
 struct roger_agent_task {
-	const char *task_id;      /* Marathon's task id; also the executor id */
+	const char *task_id; /* Marathon's task id; also the executor id */
 	const char *framework_id; /* Marathon's framework id */
-	const char *name;         /* the app id, for the executor name */
-	const char *cmd;          /* run as /bin/sh -c cmd; NULL when args */
-	const char *const *args;  /* NULL-terminated argv when cmd is NULL */
-	const json_t *fetch;      /* Marathon `fetch` array, or NULL */
+	const char *name; /* the app id, for the executor name */
+	const char *cmd; /* run as /bin/sh -c cmd; NULL when args */
+	const char *const *args; /* NULL-terminated argv when cmd is NULL */
+	const json_t *fetch; /* Marathon `fetch` array, or NULL */
 	/*
 	 * The environment Marathon sets (PORT0.., HOST, MARATHON_APP_*, labels,
 	 * the app's env), NULL-terminated "NAME=value".  The agent adds the
@@ -98,16 +98,17 @@ typedef void (*roger_agent_update_fn)(void *data,
 				      const struct roger_agent_update *u);
 
 struct roger_agent_options {
-	const char *work_dir;  /* sandboxes live under <work_dir>/slaves/... */
-	const char *agent_id;  /* e.g. "<uuid>-S0" */
-	const char *hostname;  /* "127.0.0.1" */
-	int port;              /* the HTTP port the agent is served on */
+	const char *work_dir; /* sandboxes live under <work_dir>/slaves/... */
+	const char *agent_id; /* e.g. "<uuid>-S0" */
+	const char *hostname; /* "127.0.0.1" */
+	int port; /* the HTTP port the agent is served on */
 	roger_agent_update_fn on_update;
 	void *data;
 	/* What the agent offers, as its state shows it; 0: the machine's
 	 * processors, its physical memory in MB, 10240 MB of disk. */
 	double cpus, mem, disk;
-	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's. */
+	/* The fetcher's CA file (struct roger_fetch_opts); NULL: the system's.
+	 */
 	const char *ca_file;
 	/* The fetcher's caps on what one archive extracts (bytes, entries);
 	 * 0: the defaults, UINT64_MAX: none (struct roger_fetch_opts). */
@@ -182,8 +183,8 @@ const char *roger_agent_isolation_why(struct roger_agent *a);
  * is never touched.  *removed and *bytes get how many sandboxes (or
  * earlier generations) and how many bytes of files they held.  Returns 0.
  */
-int roger_agent_prune(struct roger_agent *a, unsigned keep,
-		      unsigned *removed, uint64_t *bytes);
+int roger_agent_prune(struct roger_agent *a, unsigned keep, unsigned *removed,
+		      uint64_t *bytes);
 
 /*
  * Delete the sandboxes of earlier runs of an agent whose work directory
@@ -221,8 +222,8 @@ int roger_agent_task_env(char ***out, struct roger_agent *a,
  */
 int roger_agent_check_command(struct roger_agent *a, const char *task_id,
 			      const char *command, int timeout_s,
-			      bool (*stop)(void *data), void *data,
-			      char *cause, size_t size);
+			      bool (*stop)(void *data), void *data, char *cause,
+			      size_t size);
 
 /* ---- Mesos endpoints, as data for the HTTP server ------------------------ */
 
@@ -235,11 +236,11 @@ int roger_agent_check_command(struct roger_agent *a, const char *task_id,
  * (MHD_create_response_from_fd) sets `fd` to -1 before releasing.
  */
 struct roger_agent_reply {
-	int status;               /* HTTP status */
+	int status; /* HTTP status */
 	const char *content_type; /* static string, never NULL */
 	struct roger_buf body;
-	int fd;                   /* >= 0: send this file instead of body */
-	char filename[256];       /* with fd: for Content-Disposition */
+	int fd; /* >= 0: send this file instead of body */
+	char filename[256]; /* with fd: for Content-Disposition */
 };
 
 /* An empty reply (500, text/plain, no fd); release it after use. */
@@ -295,7 +296,7 @@ void roger_agent_files_download(struct roger_agent *a, const char *path,
 struct roger_agent_exec_target {
 	char *task_id;
 	char *sandbox; /* the working directory */
-	char **env;    /* the task's environment, NULL-terminated */
+	char **env; /* the task's environment, NULL-terminated */
 	pid_t task_pid; /* the task's first process (its session's leader) */
 	/*
 	 * An image task: the session joins its container (task_pid is the
@@ -303,8 +304,8 @@ struct roger_agent_exec_target {
 	 * its user; env is the container's.  Else it runs on the host.
 	 */
 	bool in_container;
-	bool userns;   /* the container has a user namespace of its own */
-	uid_t uid;     /* the container's user (set when not userns) */
+	bool userns; /* the container has a user namespace of its own */
+	uid_t uid; /* the container's user (set when not userns) */
 	gid_t gid;
 };
 
@@ -320,10 +321,12 @@ int roger_agent_exec_target(struct roger_agent_exec_target *out,
 void roger_agent_exec_target_release(struct roger_agent_exec_target *t);
 
 /* Whether the task of `container_id` runs and nobody asked to kill it. */
-bool roger_agent_container_live(struct roger_agent *a, const char *container_id);
+bool roger_agent_container_live(struct roger_agent *a,
+				const char *container_id);
 /* Whether the task of `container_id` reached a terminal state (or is
  * unknown). */
-bool roger_agent_container_over(struct roger_agent *a, const char *container_id);
+bool roger_agent_container_over(struct roger_agent *a,
+				const char *container_id);
 
 /* The process of a session: what to run and its descriptors. */
 struct roger_agent_exec_cmd {
@@ -333,7 +336,7 @@ struct roger_agent_exec_cmd {
 	char *const *argv;
 	char *const *envp; /* the whole environment */
 	int in_fd, out_fd, err_fd;
-	bool ctty;         /* in_fd is a terminal to make the controlling one */
+	bool ctty; /* in_fd is a terminal to make the controlling one */
 };
 
 /*

@@ -23,8 +23,8 @@
 #include "local/internal.h"
 
 struct check {
-	json_t *type_errors;  /* details of "Invalid JSON" */
-	json_t *sem_errors;   /* details of "Object is not valid" */
+	json_t *type_errors; /* details of "Invalid JSON" */
+	json_t *sem_errors; /* details of "Object is not valid" */
 };
 
 static void add_detail(json_t *details, const char *path, const char *error)
@@ -32,17 +32,16 @@ static void add_detail(json_t *details, const char *path, const char *error)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(details, i, d)
-	{
-		if (!strcmp(json_string_value(json_object_get(d, "path")), path)) {
+	json_array_foreach(details, i, d) {
+		if (!strcmp(json_string_value(json_object_get(d, "path")),
+			    path)) {
 			json_array_append_new(json_object_get(d, "errors"),
 					      json_string(error));
 			return;
 		}
 	}
-	json_array_append_new(details,
-			      json_pack("{s:s,s:[s]}", "path", path, "errors",
-					error));
+	json_array_append_new(details, json_pack("{s:s,s:[s]}", "path", path,
+						 "errors", error));
 }
 
 static void type_error(struct check *c, const char *path, const char *error)
@@ -71,7 +70,8 @@ static bool label_ok(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		bool alnum =
+			(ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
 
 		if (!alnum && !(ch == '-' && i > 0 && i + 1 < n))
 			return false;
@@ -134,7 +134,8 @@ char *roger_local_app_id(const char *raw, const char *base, char *why,
 			*p++ = '\0';
 	}
 	if (ok && nsegs == 0) {
-		snprintf(why, why_size, "Path must contain at least one path element");
+		snprintf(why, why_size,
+			 "Path must contain at least one path element");
 		ok = false;
 	}
 	if (ok) {
@@ -142,7 +143,9 @@ char *roger_local_app_id(const char *raw, const char *base, char *why,
 
 		if (!strcmp(last, "restart") || !strcmp(last, "tasks") ||
 		    !strcmp(last, "versions")) {
-			snprintf(why, why_size, "must not end with any of the following reserved keywords: restart, tasks, versions");
+			snprintf(
+				why, why_size,
+				"must not end with any of the following reserved keywords: restart, tasks, versions");
 			ok = false;
 		}
 	}
@@ -273,14 +276,14 @@ static json_t *string_map(struct check *c, const json_t *in, const char *key)
 		return NULL;
 	}
 	out = json_object();
-	json_object_foreach(v, k, val)
-	{
+	json_object_foreach(v, k, val) {
 		snprintf(path, sizeof(path), "/%s/%s", key, k);
 		if (json_is_string(val)) {
 			json_object_set(out, k, val);
 		} else if (!strcmp(key, "env") && json_is_object(val) &&
 			   json_object_get(val, "secret")) {
-			sem_error(c, path, "secrets are not supported by roger local");
+			sem_error(c, path,
+				  "secrets are not supported by roger local");
 		} else {
 			type_error(c, path, "error.expected.jsstring");
 		}
@@ -290,9 +293,9 @@ static json_t *string_map(struct check *c, const json_t *in, const char *key)
 
 static bool is_archive(const char *uri)
 {
-	static const char *const exts[] = { ".tar", ".tgz", ".tar.gz", ".tbz2",
-					    ".tar.bz2", ".txz", ".tar.xz",
-					    ".zip" };
+	static const char *const exts[] = { ".tar",    ".tgz",     ".tar.gz",
+					    ".tbz2",   ".tar.bz2", ".txz",
+					    ".tar.xz", ".zip" };
 	size_t n = strlen(uri);
 
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
@@ -314,21 +317,23 @@ static json_t *read_fetch(struct check *c, const json_t *in)
 
 	if (fetch && !json_is_null(fetch) && uris && !json_is_null(uris) &&
 	    json_array_size(uris) > 0 && json_array_size(fetch) > 0)
-		sem_error(c, "/", "AppDefinition must not contain both 'uris' and 'fetch'");
+		sem_error(
+			c, "/",
+			"AppDefinition must not contain both 'uris' and 'fetch'");
 	if (uris && json_is_array(uris) &&
 	    (!fetch || json_array_size(fetch) == 0)) {
-		json_array_foreach(uris, i, item)
-		{
+		json_array_foreach(uris, i, item) {
 			snprintf(path, sizeof(path), "/uris(%zu)", i);
 			if (!json_is_string(item)) {
 				type_error(c, path, "error.expected.jsstring");
 				continue;
 			}
 			json_array_append_new(
-				out, json_pack("{s:O,s:b,s:b,s:b}", "uri", item,
-					       "extract",
-					       is_archive(json_string_value(item)),
-					       "executable", 0, "cache", 0));
+				out,
+				json_pack("{s:O,s:b,s:b,s:b}", "uri", item,
+					  "extract",
+					  is_archive(json_string_value(item)),
+					  "executable", 0, "cache", 0));
 		}
 		return out;
 	}
@@ -338,8 +343,7 @@ static json_t *read_fetch(struct check *c, const json_t *in)
 		type_error(c, "/fetch", "error.expected.jsarray");
 		return out;
 	}
-	json_array_foreach(fetch, i, item)
-	{
+	json_array_foreach(fetch, i, item) {
 		const char *uri, *dest;
 		json_t *o;
 
@@ -357,14 +361,17 @@ static json_t *read_fetch(struct check *c, const json_t *in)
 		}
 		o = json_pack("{s:s}", "uri", uri);
 		snprintf(path, sizeof(path), "/fetch(%zu)/extract", i);
-		json_object_set_new(o, "extract",
-				    json_boolean(get_bool(c, item, "extract", path, true)));
+		json_object_set_new(
+			o, "extract",
+			json_boolean(get_bool(c, item, "extract", path, true)));
 		snprintf(path, sizeof(path), "/fetch(%zu)/executable", i);
 		json_object_set_new(o, "executable",
-				    json_boolean(get_bool(c, item, "executable", path, false)));
+				    json_boolean(get_bool(c, item, "executable",
+							  path, false)));
 		snprintf(path, sizeof(path), "/fetch(%zu)/cache", i);
-		json_object_set_new(o, "cache",
-				    json_boolean(get_bool(c, item, "cache", path, false)));
+		json_object_set_new(
+			o, "cache",
+			json_boolean(get_bool(c, item, "cache", path, false)));
 		snprintf(path, sizeof(path), "/fetch(%zu)/destPath", i);
 		dest = get_string(c, item, "destPath", path);
 		if (dest)
@@ -384,38 +391,45 @@ static json_t *read_ports(struct check *c, const json_t *in)
 
 	if (defs && !json_is_null(defs)) {
 		if (!json_is_array(defs)) {
-			type_error(c, "/portDefinitions", "error.expected.jsarray");
+			type_error(c, "/portDefinitions",
+				   "error.expected.jsarray");
 			return out;
 		}
-		json_array_foreach(defs, i, item)
-		{
+		json_array_foreach(defs, i, item) {
 			json_t *o, *pv, *labels;
 			const char *proto, *name;
 			long port = 0;
 
-			snprintf(path, sizeof(path), "/portDefinitions(%zu)", i);
+			snprintf(path, sizeof(path), "/portDefinitions(%zu)",
+				 i);
 			if (!json_is_object(item)) {
 				type_error(c, path, "error.expected.jsobject");
 				continue;
 			}
 			pv = json_object_get(item, "port");
-			snprintf(path, sizeof(path), "/portDefinitions(%zu)/port", i);
+			snprintf(path, sizeof(path),
+				 "/portDefinitions(%zu)/port", i);
 			if (pv && !json_is_integer(pv))
 				type_error(c, path, "error.expected.int");
 			else if (pv)
 				port = (long)json_integer_value(pv);
 			if (port < 0 || port > 65535)
-				sem_error(c, path, "is not between 0 and 65535");
+				sem_error(c, path,
+					  "is not between 0 and 65535");
 			o = json_pack("{s:I}", "port", (json_int_t)port);
-			snprintf(path, sizeof(path), "/portDefinitions(%zu)/name", i);
+			snprintf(path, sizeof(path),
+				 "/portDefinitions(%zu)/name", i);
 			name = get_string(c, item, "name", path);
 			if (name)
-				json_object_set_new(o, "name", json_string(name));
-			snprintf(path, sizeof(path), "/portDefinitions(%zu)/protocol", i);
+				json_object_set_new(o, "name",
+						    json_string(name));
+			snprintf(path, sizeof(path),
+				 "/portDefinitions(%zu)/protocol", i);
 			proto = get_string(c, item, "protocol", path);
-			if (proto && strcmp(proto, "tcp") && strcmp(proto, "udp") &&
-			    strcmp(proto, "udp,tcp"))
-				type_error(c, path, "error.unknown.enum.literal");
+			if (proto && strcmp(proto, "tcp") &&
+			    strcmp(proto, "udp") && strcmp(proto, "udp,tcp"))
+				type_error(c, path,
+					   "error.unknown.enum.literal");
 			json_object_set_new(o, "protocol",
 					    json_string(proto ? proto : "tcp"));
 			labels = json_object_get(item, "labels");
@@ -431,8 +445,7 @@ static json_t *read_ports(struct check *c, const json_t *in)
 			type_error(c, "/ports", "error.expected.jsarray");
 			return out;
 		}
-		json_array_foreach(ports, i, item)
-		{
+		json_array_foreach(ports, i, item) {
 			snprintf(path, sizeof(path), "/ports(%zu)", i);
 			if (!json_is_integer(item)) {
 				type_error(c, path, "error.expected.int");
@@ -443,13 +456,15 @@ static json_t *read_ports(struct check *c, const json_t *in)
 			 * Marathon checks it, after normalizing), so that
 			 * what GET prints can be PUT back.
 			 */
-			snprintf(path, sizeof(path), "/portDefinitions(%zu)/port", i);
+			snprintf(path, sizeof(path),
+				 "/portDefinitions(%zu)/port", i);
 			if (json_integer_value(item) < 0 ||
 			    json_integer_value(item) > 65535)
-				sem_error(c, path, "is not between 0 and 65535");
-			json_array_append_new(out, json_pack("{s:O,s:s}", "port",
-							     item, "protocol",
-							     "tcp"));
+				sem_error(c, path,
+					  "is not between 0 and 65535");
+			json_array_append_new(
+				out, json_pack("{s:O,s:s}", "port", item,
+					       "protocol", "tcp"));
 		}
 		return out;
 	}
@@ -458,9 +473,10 @@ static json_t *read_ports(struct check *c, const json_t *in)
 	return out;
 }
 
-static const char *const hc_protocols[] = { "HTTP", "HTTPS", "TCP",
-					    "COMMAND", "MESOS_HTTP",
-					    "MESOS_HTTPS", "MESOS_TCP" };
+static const char *const hc_protocols[] = { "HTTP",       "HTTPS",
+					    "TCP",        "COMMAND",
+					    "MESOS_HTTP", "MESOS_HTTPS",
+					    "MESOS_TCP" };
 
 static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 				 size_t n_ports)
@@ -474,8 +490,10 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 		long dflt;
 		long val;
 	} nums[] = {
-		{ "gracePeriodSeconds", 300, 0 }, { "intervalSeconds", 60, 0 },
-		{ "maxConsecutiveFailures", 3, 0 }, { "timeoutSeconds", 20, 0 },
+		{ "gracePeriodSeconds", 300, 0 },
+		{ "intervalSeconds", 60, 0 },
+		{ "maxConsecutiveFailures", 3, 0 },
+		{ "timeoutSeconds", 20, 0 },
 		{ "delaySeconds", 15, 0 },
 	};
 	long port_index = 0, port = 0;
@@ -486,7 +504,8 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 	proto = get_string(c, hc, "protocol", path);
 	if (!proto)
 		proto = "HTTP";
-	for (size_t i = 0; i < sizeof(hc_protocols) / sizeof(hc_protocols[0]); i++)
+	for (size_t i = 0; i < sizeof(hc_protocols) / sizeof(hc_protocols[0]);
+	     i++)
 		if (!strcmp(proto, hc_protocols[i]))
 			known = true;
 	if (!known)
@@ -514,21 +533,26 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 		snprintf(path, sizeof(path), "%s/command", base);
 		if (!cmd || !json_is_object(cmd) ||
 		    !json_is_string(json_object_get(cmd, "value"))) {
-			sem_error(c, path, "COMMAND health checks need a command: {\"value\": \"...\"}");
+			sem_error(
+				c, path,
+				"COMMAND health checks need a command: {\"value\": \"...\"}");
 			cmd = NULL;
 		}
 		if (cmd)
-			json_object_set_new(o, "command",
-					    json_pack("{s:O}", "value",
-						      json_object_get(cmd, "value")));
+			json_object_set_new(
+				o, "command",
+				json_pack("{s:O}", "value",
+					  json_object_get(cmd, "value")));
 	}
 	json_object_set_new(o, "gracePeriodSeconds", json_integer(nums[0].val));
 	if (!strcmp(proto, "HTTP"))
-		json_object_set_new(o, "ignoreHttp1xx",
-				    json_boolean(get_bool(c, hc, "ignoreHttp1xx",
-							  base, false)));
+		json_object_set_new(
+			o, "ignoreHttp1xx",
+			json_boolean(
+				get_bool(c, hc, "ignoreHttp1xx", base, false)));
 	json_object_set_new(o, "intervalSeconds", json_integer(nums[1].val));
-	json_object_set_new(o, "maxConsecutiveFailures", json_integer(nums[2].val));
+	json_object_set_new(o, "maxConsecutiveFailures",
+			    json_integer(nums[2].val));
 	if (http) {
 		snprintf(path, sizeof(path), "%s/path", base);
 		p = get_string(c, hc, "path", path);
@@ -537,7 +561,8 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 	if (!command) {
 		has_port = json_is_integer(json_object_get(hc, "port"));
 		if (has_port) {
-			port = (long)json_integer_value(json_object_get(hc, "port"));
+			port = (long)json_integer_value(
+				json_object_get(hc, "port"));
 			json_object_set_new(o, "port", json_integer(port));
 		} else {
 			json_t *pi = json_object_get(hc, "portIndex");
@@ -548,8 +573,11 @@ static json_t *read_health_check(struct check *c, const json_t *hc, size_t idx,
 			else if (pi && json_is_integer(pi))
 				port_index = (long)json_integer_value(pi);
 			if (port_index < 0 || (size_t)port_index >= n_ports)
-				sem_error(c, base, "Health check port indices must address an element of the ports array or container port mappings.");
-			json_object_set_new(o, "portIndex", json_integer(port_index));
+				sem_error(
+					c, base,
+					"Health check port indices must address an element of the ports array or container port mappings.");
+			json_object_set_new(o, "portIndex",
+					    json_integer(port_index));
 		}
 	}
 	json_object_set_new(o, "protocol", json_string(proto));
@@ -574,14 +602,14 @@ static json_t *read_health_checks(struct check *c, const json_t *in,
 		type_error(c, "/healthChecks", "error.expected.jsarray");
 		return out;
 	}
-	json_array_foreach(hcs, i, hc)
-	{
+	json_array_foreach(hcs, i, hc) {
 		snprintf(path, sizeof(path), "/healthChecks(%zu)", i);
 		if (!json_is_object(hc)) {
 			type_error(c, path, "error.expected.jsobject");
 			continue;
 		}
-		json_array_append_new(out, read_health_check(c, hc, i, n_ports));
+		json_array_append_new(out,
+				      read_health_check(c, hc, i, n_ports));
 	}
 	return out;
 }
@@ -590,7 +618,8 @@ static json_t *read_upgrade(struct check *c, const json_t *in)
 {
 	json_t *u = json_object_get(in, "upgradeStrategy");
 	double min = 1, over = 1;
-	const char *keys[2] = { "minimumHealthCapacity", "maximumOverCapacity" };
+	const char *keys[2] = { "minimumHealthCapacity",
+				"maximumOverCapacity" };
 	double *vals[2] = { &min, &over };
 
 	if (u && !json_is_null(u) && !json_is_object(u)) {
@@ -646,13 +675,19 @@ static json_t *read_container(struct check *c, const json_t *container,
 	if (type && strcmp(type, "DOCKER") && strcmp(type, "MESOS"))
 		type_error(c, "/container/type", "error.unknown.enum.literal");
 	if (json_object_get(container, "appc"))
-		sem_error(c, "/container/appc", "appc images are not supported by roger local: use container.docker.image");
+		sem_error(
+			c, "/container/appc",
+			"appc images are not supported by roger local: use container.docker.image");
 	v = json_object_get(container, "volumes");
 	if (json_is_array(v) && json_array_size(v) > 0)
-		sem_error(c, "/container/volumes", "roger local supports no volumes besides the sandbox (at /mnt/mesos/sandbox)");
+		sem_error(
+			c, "/container/volumes",
+			"roger local supports no volumes besides the sandbox (at /mnt/mesos/sandbox)");
 	v = json_object_get(container, "portMappings");
 	if (json_is_array(v) && json_array_size(v) > 0)
-		sem_error(c, "/container/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
+		sem_error(
+			c, "/container/portMappings",
+			"port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
 	docker = json_object_get(container, "docker");
 	if (docker && !json_is_null(docker) && !json_is_object(docker)) {
 		type_error(c, "/container/docker", "error.expected.jsobject");
@@ -664,22 +699,34 @@ static json_t *read_container(struct check *c, const json_t *container,
 		return out;
 	image = get_string(c, docker, "image", "/container/docker/image");
 	if (!image || !*image)
-		type_error(c, "/container/docker/image", image ? "error.minLength" : "error.path.missing");
+		type_error(c, "/container/docker/image",
+			   image ? "error.minLength" : "error.path.missing");
 	*has_image = image && *image;
 	v = json_object_get(docker, "network");
 	if (json_is_string(v) && strcmp(json_string_value(v), "HOST"))
-		sem_error(c, "/container/docker/network", "roger local supports host networking only");
+		sem_error(c, "/container/docker/network",
+			  "roger local supports host networking only");
 	v = json_object_get(docker, "portMappings");
 	if (json_is_array(v) && json_array_size(v) > 0)
-		sem_error(c, "/container/docker/portMappings", "port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
-	if (get_bool(c, docker, "privileged", "/container/docker/privileged", false))
-		sem_error(c, "/container/docker/privileged", "privileged containers are not supported by roger local");
+		sem_error(
+			c, "/container/docker/portMappings",
+			"port mappings need bridge networking, which roger local does not support: use portDefinitions and host networking");
+	if (get_bool(c, docker, "privileged", "/container/docker/privileged",
+		     false))
+		sem_error(
+			c, "/container/docker/privileged",
+			"privileged containers are not supported by roger local");
 	v = json_object_get(docker, "parameters");
 	if (json_is_array(v) && json_array_size(v) > 0)
-		sem_error(c, "/container/docker/parameters", "Docker parameters are not supported by roger local (it runs images without Docker)");
+		sem_error(
+			c, "/container/docker/parameters",
+			"Docker parameters are not supported by roger local (it runs images without Docker)");
 	d = json_object_get(out, "docker");
-	json_object_set_new(d, "forcePullImage",
-			    json_boolean(get_bool(c, docker, "forcePullImage", "/container/docker/forcePullImage", false)));
+	json_object_set_new(
+		d, "forcePullImage",
+		json_boolean(get_bool(c, docker, "forcePullImage",
+				      "/container/docker/forcePullImage",
+				      false)));
 	json_object_set_new(d, "privileged", json_false());
 	return out;
 }
@@ -695,12 +742,13 @@ static void check_networks(struct check *c, const json_t *networks)
 		type_error(c, "/networks", "error.expected.jsarray");
 		return;
 	}
-	json_array_foreach(networks, i, n)
-	{
-		const char *mode = json_string_value(json_object_get(n, "mode"));
+	json_array_foreach(networks, i, n) {
+		const char *mode =
+			json_string_value(json_object_get(n, "mode"));
 
 		if (mode && strcmp(mode, "host"))
-			sem_error(c, "/networks", "roger local supports host networking only");
+			sem_error(c, "/networks",
+				  "roger local supports host networking only");
 	}
 }
 
@@ -761,8 +809,10 @@ static void read_id(struct check *c, const json_t *in, const char *id,
 		return;
 	}
 	if (strlen(canon) > ROGER_LOCAL_APP_ID_MAX) {
-		snprintf(why, sizeof(why), "must be at most %d characters long in roger local, which names files and tasks after it (this one has %zu)",
-			 ROGER_LOCAL_APP_ID_MAX, strlen(canon));
+		snprintf(
+			why, sizeof(why),
+			"must be at most %d characters long in roger local, which names files and tasks after it (this one has %zu)",
+			ROGER_LOCAL_APP_ID_MAX, strlen(canon));
 		sem_error(c, "/id", why);
 		free(canon);
 		return;
@@ -771,8 +821,8 @@ static void read_id(struct check *c, const json_t *in, const char *id,
 	free(canon);
 }
 
-json_t *roger_local_app_normalize(const json_t *in, const char *id,
-				  int *status, json_t **error)
+json_t *roger_local_app_normalize(const json_t *in, const char *id, int *status,
+				  json_t **error)
 {
 	struct check c = { json_array(), json_array() };
 	json_t *out = json_object(), *ports, *args, *v, *container;
@@ -796,14 +846,16 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 			type_error(&c, "/args", "error.expected.jsarray");
 		json_array_foreach(args, i, a)
 			if (!json_is_string(a))
-				type_error(&c, "/args", "error.expected.jsstring");
+				type_error(&c, "/args",
+					   "error.expected.jsstring");
 		if (json_is_array(args) && json_array_size(args) > 0)
 			json_object_set_new(out, "args", json_deep_copy(args));
 		else
 			args = NULL;
 	}
 	get_number(&c, in, "backoffFactor", 1.15, 1.0, &factor);
-	json_object_set_new(out, "backoffFactor", roger_local_json_number(factor));
+	json_object_set_new(out, "backoffFactor",
+			    roger_local_json_number(factor));
 	get_int(&c, in, "backoffSeconds", 1, 0, &backoff);
 	json_object_set_new(out, "backoffSeconds", json_integer(backoff));
 	cmd = get_string(&c, in, "cmd", "/cmd");
@@ -811,9 +863,12 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 		type_error(&c, "/cmd", "error.minLength");
 	if (cmd && *cmd)
 		json_object_set_new(out, "cmd", json_string(cmd));
-	container = read_container(&c, json_object_get(in, "container"), &has_image);
+	container = read_container(&c, json_object_get(in, "container"),
+				   &has_image);
 	if ((cmd && *cmd && args) || (!(cmd && *cmd) && !args && !has_image))
-		sem_error(&c, "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
+		sem_error(
+			&c, "/",
+			"AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
 	pass(out, in, "constraints");
 	if (container)
 		json_object_set_new(out, "container", container);
@@ -833,7 +888,8 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 	json_object_set_new(out, "instances", json_integer(instances));
 	set_map(out, "labels", string_map(&c, in, "labels"), true);
 	get_int(&c, in, "maxLaunchDelaySeconds", 300, 0, &maxdelay);
-	json_object_set_new(out, "maxLaunchDelaySeconds", json_integer(maxdelay));
+	json_object_set_new(out, "maxLaunchDelaySeconds",
+			    json_integer(maxdelay));
 	get_number(&c, in, "mem", 128, 0, &mem);
 	json_object_set_new(out, "mem", roger_local_json_number(mem));
 	get_int(&c, in, "gpus", 0, 0, &gpus);
@@ -852,9 +908,11 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 	v = json_object_get(in, "taskKillGracePeriodSeconds");
 	if (v && !json_is_null(v)) {
 		if (!json_is_number(v) || json_number_value(v) < 0)
-			type_error(&c, "/taskKillGracePeriodSeconds", "error.expected.jsnumber");
+			type_error(&c, "/taskKillGracePeriodSeconds",
+				   "error.expected.jsnumber");
 		else if (json_number_value(v) > INT32_MAX)
-			type_error(&c, "/taskKillGracePeriodSeconds", "error.max");
+			type_error(&c, "/taskKillGracePeriodSeconds",
+				   "error.max");
 		else
 			json_object_set_new(out, "taskKillGracePeriodSeconds",
 					    json_deep_copy(v));
@@ -870,11 +928,13 @@ json_t *roger_local_app_normalize(const json_t *in, const char *id,
 			    json_string(s ? s : "YOUNGEST_FIRST"));
 	v = json_object_get(in, "unreachableStrategy");
 	if (v && (json_is_object(v) || json_is_string(v)))
-		json_object_set_new(out, "unreachableStrategy", json_deep_copy(v));
+		json_object_set_new(out, "unreachableStrategy",
+				    json_deep_copy(v));
 	else
 		json_object_set_new(out, "unreachableStrategy",
-				    json_pack("{s:i,s:i}", "inactiveAfterSeconds",
-					      0, "expungeAfterSeconds", 0));
+				    json_pack("{s:i,s:i}",
+					      "inactiveAfterSeconds", 0,
+					      "expungeAfterSeconds", 0));
 	s = get_string(&c, in, "role", "/role");
 	json_object_set_new(out, "role", json_string(s ? s : "*"));
 done:
@@ -883,9 +943,10 @@ done:
 		bool typed = json_array_size(c.type_errors) > 0;
 
 		*status = 422;
-		*error = json_pack("{s:s,s:O}", "message",
-				   typed ? "Invalid JSON" : "Object is not valid",
-				   "details", typed ? c.type_errors : c.sem_errors);
+		*error = json_pack(
+			"{s:s,s:O}", "message",
+			typed ? "Invalid JSON" : "Object is not valid",
+			"details", typed ? c.type_errors : c.sem_errors);
 		json_decref(out);
 		out = NULL;
 	}

@@ -36,7 +36,8 @@ char *roger_local_artifact_path(struct roger_local *L, const char *rel)
 		if (n == 0 || (n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.'))
 			return NULL;
-		/* Names starting with ".upload-" are the store's own temp files. */
+		/* Names starting with ".upload-" are the store's own temp
+		 * files. */
 		if (!strncmp(p, ".upload-", 8))
 			return NULL;
 		for (size_t i = 0; i < n; i++)
@@ -65,24 +66,27 @@ static bool inside_store(struct roger_local *L, const char *path)
 	return !strncmp(real, store, n) && real[n] == '/';
 }
 
-void roger_local_artifact_get(struct roger_local *L, const char *rel,
-			      bool head, struct roger_local_resp *rs)
+void roger_local_artifact_get(struct roger_local *L, const char *rel, bool head,
+			      struct roger_local_resp *rs)
 {
 	char *path = roger_local_artifact_path(L, rel);
 	struct stat st;
 	int fd = -1;
 
 	if (!path) {
-		roger_local_resp_message(rs, 400, "invalid artifact path '%s'", rel);
+		roger_local_resp_message(rs, 400, "invalid artifact path '%s'",
+					 rel);
 		return;
 	}
 	if (!inside_store(L, path)) {
-		roger_local_resp_message(rs, 404, "artifact '%s' not found", rel);
+		roger_local_resp_message(rs, 404, "artifact '%s' not found",
+					 rel);
 		goto out;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		roger_local_resp_message(rs, 404, "artifact '%s' not found", rel);
+		roger_local_resp_message(rs, 404, "artifact '%s' not found",
+					 rel);
 		goto out;
 	}
 	/* Used now: pruning spares what was asked for lately (prune.c). */

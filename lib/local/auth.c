@@ -55,7 +55,8 @@ static bool is_token(const char *s, size_t len)
 	if (len != ROGER_LOCAL_TOKEN_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -74,9 +75,10 @@ int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
-		rc = roger_err_set(err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EINVALID,
-				   "cannot read the token file '%s': %s", path,
-				   strerror(errno));
+		rc = roger_err_set(
+			err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EINVALID,
+			"cannot read the token file '%s': %s", path,
+			strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -86,15 +88,17 @@ int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "the token file '%s' belongs to uid %ld, not to you",
-				   path, (long)st.st_uid);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"the token file '%s' belongs to uid %ld, not to you",
+			path, (long)st.st_uid);
 		goto out;
 	}
 	if (st.st_mode & 077) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "the token file '%s' has mode %04o: group and others must have no access to it",
-				   path, (unsigned)(st.st_mode & 07777));
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"the token file '%s' has mode %04o: group and others must have no access to it",
+			path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	do
@@ -104,9 +108,10 @@ int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (!is_token(buf, len)) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "the token file '%s' does not hold a token of roger local (%d hex digits)",
-				   path, ROGER_LOCAL_TOKEN_LEN);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"the token file '%s' does not hold a token of roger local (%d hex digits)",
+			path, ROGER_LOCAL_TOKEN_LEN);
 		goto out;
 	}
 	memcpy(out, buf, len);
@@ -149,8 +154,9 @@ static int random_bytes(unsigned char *b, size_t size, struct roger_err *err)
 	if (fd >= 0)
 		close(fd);
 	if (got < size)
-		return roger_err_set(err, ROGER_EIO,
-				     "cannot make a token: no source of random bytes");
+		return roger_err_set(
+			err, ROGER_EIO,
+			"cannot make a token: no source of random bytes");
 	return 0;
 }
 
@@ -191,8 +197,9 @@ static int token_create(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
-					   path, n < 0 ? strerror(errno) : "short write");
+			rc = roger_err_set(
+				err, ROGER_EIO, "cannot write '%s': %s", path,
+				n < 0 ? strerror(errno) : "short write");
 			goto out;
 		}
 		done += (size_t)n;
@@ -205,8 +212,9 @@ static int token_create(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s",
-				   tmp, path, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot rename '%s' to '%s': %s", tmp, path,
+				   strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -237,8 +245,8 @@ int roger_local_token_ensure(char out[ROGER_LOCAL_TOKEN_LEN + 1],
 	if (rc == ROGER_ENOMEM)
 		return roger_err_set(err, rc, "%s", why.msg);
 	if (rc != ROGER_ENOTFOUND)
-		roger_log(ctx, ROGER_LOG_WARN, "%s; replacing it with a new token",
-			  why.msg);
+		roger_log(ctx, ROGER_LOG_WARN,
+			  "%s; replacing it with a new token", why.msg);
 	return token_create(out, state_dir, err);
 }
 
@@ -261,7 +269,8 @@ static bool is_port(const char *s, size_t len, int port)
 
 static bool is_loopback_name(const char *s, size_t len)
 {
-	static const char *const names[] = { "127.0.0.1", "localhost", "[::1]" };
+	static const char *const names[] = { "127.0.0.1", "localhost",
+					     "[::1]" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (len == strlen(names[i]) && !strncasecmp(s, names[i], len))
@@ -321,9 +330,11 @@ bool roger_local_url_is_own(const char *url, int port)
 	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
+	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK)
 		goto out;
-	own = !strcasecmp(scheme, "http") && is_loopback_name(host, strlen(host)) &&
+	own = !strcasecmp(scheme, "http") &&
+	      is_loopback_name(host, strlen(host)) &&
 	      is_port(p, strlen(p), port);
 out:
 	curl_free(scheme);

@@ -83,14 +83,21 @@ static int check_path(const char *path, struct roger_err *err)
 	int n = 0;
 
 	if (path[0] == '/')
-		return roger_err_set(err, ROGER_EINVALID, "'%s' is an absolute path", path);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "'%s' is an absolute path", path);
 	while (next_component(&p, &name, &len)) {
 		if (len == 2 && name[0] == '.' && name[1] == '.')
-			return roger_err_set(err, ROGER_EINVALID, "'%s' has a '..' component", path);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "'%s' has a '..' component", path);
 		if (len > NAME_MAX)
-			return roger_err_set(err, ROGER_EINVALID, "'%s' has a component longer than %d bytes", path, NAME_MAX);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"'%s' has a component longer than %d bytes",
+				path, NAME_MAX);
 		if (++n > ROGER_BENEATH_MAX_DEPTH)
-			return roger_err_set(err, ROGER_EINVALID, "'%s' has more than %d components", path, ROGER_BENEATH_MAX_DEPTH);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "'%s' has more than %d components",
+					     path, ROGER_BENEATH_MAX_DEPTH);
 	}
 	return n;
 }
@@ -109,12 +116,17 @@ static int step_error(int dir_fd, const char *path, const char *name,
 	if (e == ENOTDIR || e == ELOOP) {
 		if (fstatat(dir_fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(st.st_mode))
-			return roger_err_set(err, ROGER_EINVALID, "'%.*s' is a symbolic link", upto, path);
-		return roger_err_set(err, ROGER_EINVALID, "'%.*s' is not a directory", upto, path);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "'%.*s' is a symbolic link", upto,
+					     path);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "'%.*s' is not a directory", upto, path);
 	}
 	if (e == ENOENT)
-		return roger_err_set(err, ROGER_ENOTFOUND, "'%.*s' does not exist", upto, path);
-	return roger_err_set(err, ROGER_EIO, "cannot open '%.*s': %s", upto, path, strerror(e));
+		return roger_err_set(err, ROGER_ENOTFOUND,
+				     "'%.*s' does not exist", upto, path);
+	return roger_err_set(err, ROGER_EIO, "cannot open '%.*s': %s", upto,
+			     path, strerror(e));
 }
 
 static int walk(int *out, int root_fd, const char *path, int flags,
@@ -127,18 +139,28 @@ static int walk(int *out, int root_fd, const char *path, int flags,
 
 	fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot open the directory of '%s': %s", path, strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot open the directory of '%s': %s",
+				     path, strerror(errno));
 	while (next_component(&p, &name, &len)) {
 		memcpy(comp, name, len);
 		comp[len] = '\0';
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && (flags & ROGER_BENEATH_CREATE)) {
+		next = openat(fd, comp,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT &&
+		    (flags & ROGER_BENEATH_CREATE)) {
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-				rc = roger_err_set(err, ROGER_EIO, "cannot create directory '%.*s': %s", (int)(name - path + (ptrdiff_t)len), path, strerror(errno));
+				rc = roger_err_set(
+					err, ROGER_EIO,
+					"cannot create directory '%.*s': %s",
+					(int)(name - path + (ptrdiff_t)len),
+					path, strerror(errno));
 				close(fd);
 				return rc;
 			}
-			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			next = openat(fd, comp,
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
 		}
 		if (next < 0) {
 			rc = step_error(fd, path, name, len, errno, err);
@@ -168,8 +190,8 @@ static int open_openat2(int root_fd, const char *path)
 	}
 	memset(&how, 0, sizeof(how));
 	how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		      RESOLVE_NO_MAGICLINKS;
+	how.resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	/* EAGAIN: a rename elsewhere raced with the lookup; the walk, if it
 	 * comes to that, does not mind. */
 	do {
@@ -225,7 +247,8 @@ int roger_beneath_split(char **dir, char **leaf, size_t *depth,
 		n++;
 	}
 	if (!last)
-		return roger_err_set(err, ROGER_EINVALID, "'%s' names nothing", path);
+		return roger_err_set(err, ROGER_EINVALID, "'%s' names nothing",
+				     path);
 	/* The directory part keeps the path's own spelling up to the leaf;
 	 * the resolver skips its "." and empty components. */
 	d = strndup(path, (size_t)(last - path));
@@ -259,7 +282,8 @@ static int remove_dir(int dir_fd, const char *name, int depth)
 	if (fstatat(dir_fd, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(dst.st_mode) && (dst.st_mode & 0700) != 0700)
 		(void)fchmodat(dir_fd, name, (dst.st_mode & 07777) | 0700, 0);
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	d = fdopendir(fd);
@@ -275,21 +299,25 @@ static int remove_dir(int dir_fd, const char *name, int depth)
 		while (rc == 0 && (de = readdir(d))) {
 			struct stat st;
 
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, ".."))
 				continue;
 			again = true;
 			if (de->d_type == DT_UNKNOWN &&
-			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+				    0 &&
 			    S_ISDIR(st.st_mode))
 				de->d_type = DT_DIR;
 			if (de->d_type == DT_DIR)
 				rc = remove_dir(fd, de->d_name, depth + 1);
-			else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+			else if (unlinkat(fd, de->d_name, 0) < 0 &&
+				 errno != ENOENT)
 				rc = -1;
 		}
 	}
 	closedir(d);
-	if (rc == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (rc == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 &&
+	    errno != ENOENT)
 		rc = -1;
 	return rc;
 }
@@ -310,7 +338,8 @@ int roger_beneath_remove(int dir_fd, const char *name)
 int roger_beneath_create_temp(int dir_fd, const char *prefix, bool dir,
 			      mode_t mode, char *name, size_t size)
 {
-	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	static unsigned counter;
 	size_t plen = strlen(prefix);
 
@@ -322,9 +351,12 @@ int roger_beneath_create_temp(int dir_fd, const char *prefix, bool dir,
 		unsigned char rnd[6];
 		int fd;
 
-		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
-			uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16) ^
-				     __atomic_add_fetch(&counter, 7919, __ATOMIC_RELAXED);
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(rnd)) {
+			uint64_t x = (uint64_t)time(NULL) ^
+				     ((uint64_t)getpid() << 16) ^
+				     __atomic_add_fetch(&counter, 7919,
+							__ATOMIC_RELAXED);
 
 			for (size_t i = 0; i < sizeof(rnd); i++)
 				rnd[i] = (unsigned char)(x >> (8 * i));
@@ -337,7 +369,10 @@ int roger_beneath_create_temp(int dir_fd, const char *prefix, bool dir,
 			if (mkdirat(dir_fd, name, mode) == 0)
 				return 0;
 		} else {
-			fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+			fd = openat(dir_fd, name,
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					    O_CLOEXEC,
+				    mode);
 			if (fd >= 0)
 				return fd;
 		}

@@ -92,8 +92,7 @@ static void free_strv(char **v)
 }
 
 /* Append `n` strings of `src` (NULL-terminated when n is SIZE_MAX). */
-static int strv_append(char ***v, size_t *len, const char *const *src,
-		       size_t n)
+static int strv_append(char ***v, size_t *len, const char *const *src, size_t n)
 {
 	for (size_t i = 0; src && i < n && src[i]; i++) {
 		char **p = realloc(*v, (*len + 2) * sizeof(**v));
@@ -108,8 +107,7 @@ static int strv_append(char ***v, size_t *len, const char *const *src,
 	return 0;
 }
 
-int roger_container_argv(char ***out, const char *cmd,
-			 const char *const *args,
+int roger_container_argv(char ***out, const char *cmd, const char *const *args,
 			 const struct roger_image_use *img,
 			 struct roger_err *err)
 {
@@ -124,20 +122,24 @@ int roger_container_argv(char ***out, const char *cmd,
 
 		rc = strv_append(&v, &n, sh, SIZE_MAX);
 	} else if (img->entrypoint && img->entrypoint[0]) {
-		rc = strv_append(&v, &n, (const char *const *)img->entrypoint, SIZE_MAX);
+		rc = strv_append(&v, &n, (const char *const *)img->entrypoint,
+				 SIZE_MAX);
 		if (rc == 0 && args && args[0])
 			rc = strv_append(&v, &n, args, SIZE_MAX);
 		else if (rc == 0)
-			rc = strv_append(&v, &n, (const char *const *)img->cmd, SIZE_MAX);
+			rc = strv_append(&v, &n, (const char *const *)img->cmd,
+					 SIZE_MAX);
 	} else if (img->cmd && img->cmd[0]) {
 		/* UCR keeps Cmd[0] and appends the args (Docker would
 		 * replace the whole Cmd). */
 		if (args && args[0]) {
-			rc = strv_append(&v, &n, (const char *const *)img->cmd, 1);
+			rc = strv_append(&v, &n, (const char *const *)img->cmd,
+					 1);
 			if (rc == 0)
 				rc = strv_append(&v, &n, args, SIZE_MAX);
 		} else {
-			rc = strv_append(&v, &n, (const char *const *)img->cmd, SIZE_MAX);
+			rc = strv_append(&v, &n, (const char *const *)img->cmd,
+					 SIZE_MAX);
 		}
 	}
 	if (rc < 0) {
@@ -146,7 +148,9 @@ int roger_container_argv(char ***out, const char *cmd,
 	}
 	if (n == 0 || !*v[0]) {
 		free_strv(v);
-		return roger_err_set(err, ROGER_EINVALID, "Failed to determine the launch command: No executable is found");
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"Failed to determine the launch command: No executable is found");
 	}
 	*out = v;
 	return 0;
@@ -172,7 +176,8 @@ int roger_container_env(char ***out, char *const *task_env,
 
 		for (char *const *t = task_env; t && *t && !overridden; t++)
 			overridden = env_named(*t, *e, len);
-		if (!overridden && strv_append(&v, &n, (const char *const *)e, 1) < 0)
+		if (!overridden &&
+		    strv_append(&v, &n, (const char *const *)e, 1) < 0)
 			goto fail;
 	}
 	if (strv_append(&v, &n, (const char *const *)task_env, SIZE_MAX) < 0)
@@ -192,8 +197,8 @@ fail:
 	return ROGER_ENOMEM;
 }
 
-int roger_container_exec_paths(char ***out, const char *argv0,
-			       const char *path, const char *cwd)
+int roger_container_exec_paths(char ***out, const char *argv0, const char *path,
+			       const char *cwd)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 	char **v = calloc(1, sizeof(*v));
@@ -213,7 +218,8 @@ int roger_container_exec_paths(char ***out, const char *argv0,
 			rc = strv_append(&v, &n, one, 1);
 		}
 	} else {
-		for (const char *p = path ? path : ROGER_CONTAINER_PATH; rc == 0;) {
+		for (const char *p = path ? path : ROGER_CONTAINER_PATH;
+		     rc == 0;) {
 			size_t len = strcspn(p, ":");
 
 			roger_buf_reset(&b);
@@ -222,7 +228,8 @@ int roger_container_exec_paths(char ***out, const char *argv0,
 			if (rc == 0)
 				rc = roger_buf_add(&b, p, len);
 			if (rc == 0)
-				rc = roger_buf_addf(&b, "%s%s", len ? "/" : "", argv0);
+				rc = roger_buf_addf(&b, "%s%s", len ? "/" : "",
+						    argv0);
 			if (rc == 0) {
 				const char *const one[] = { b.buf, NULL };
 
@@ -295,7 +302,9 @@ static int lookup_db(int root_fd, const char *file, const char *name,
 				    (!name && v == *id))) {
 				*id = v;
 				if (gid)
-					*gid = nf >= 4 && f[3] ? strtoul(f[3], NULL, 10) : 0;
+					*gid = nf >= 4 && f[3]
+						       ? strtoul(f[3], NULL, 10)
+						       : 0;
 				found = 1;
 			}
 		}
@@ -333,18 +342,25 @@ int roger_container_user(uid_t *uid, gid_t *gid, const char *rootfs,
 		*colon++ = '\0';
 	root_fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", rootfs, strerror(errno));
+		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s",
+				     rootfs, strerror(errno));
 	if (numeric(name, &u)) {
 		/* A uid of the passwd file gives its group; others group 0. */
 		if (lookup_db(root_fd, "/etc/passwd", NULL, &u, &g) != 1)
 			g = 0;
 	} else if (lookup_db(root_fd, "/etc/passwd", name, &u, &g) != 1) {
-		rc = roger_err_set(err, ROGER_EINVALID, "unable to find user %s: no matching entries in passwd file", name);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unable to find user %s: no matching entries in passwd file",
+			name);
 		goto out;
 	}
 	if (colon && !numeric(colon, &g) &&
 	    lookup_db(root_fd, "/etc/group", colon, &g, NULL) != 1)
-		rc = roger_err_set(err, ROGER_EINVALID, "unable to find group %s: no matching entries in group file", colon);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"unable to find group %s: no matching entries in group file",
+			colon);
 out:
 	close(root_fd);
 	if (rc == 0) {
@@ -359,7 +375,7 @@ out:
 /* The command's status, written by the init for the agent. */
 struct shared_status {
 	int set;
-	int code;   /* CLD_EXITED, CLD_KILLED or CLD_DUMPED */
+	int code; /* CLD_EXITED, CLD_KILLED or CLD_DUMPED */
 	int status; /* the exit status or the signal */
 };
 
@@ -385,7 +401,8 @@ static const char *const stage_names[] = {
 	[STAGE_PRIVATE] = "cannot make the mounts private",
 	[STAGE_OVERLAY] = "cannot mount the overlay root",
 	[STAGE_ROOT] = "cannot mount the root",
-	[STAGE_SANDBOX] = "cannot mount the sandbox at " ROGER_CONTAINER_SANDBOX,
+	[STAGE_SANDBOX] =
+		"cannot mount the sandbox at " ROGER_CONTAINER_SANDBOX,
 	[STAGE_PROC] = "cannot mount /proc",
 	[STAGE_DEV] = "cannot set up /dev",
 	[STAGE_ETC] = "cannot mount /etc/hosts or /etc/resolv.conf",
@@ -405,8 +422,8 @@ struct report {
 static const char *const etc_files[] = { "/etc/hosts", "/etc/resolv.conf",
 					 "/etc/hostname" };
 /* Devices bound from the host into the container's /dev. */
-static const char *const dev_nodes[] = { "null", "zero", "full", "random",
-					 "urandom", "tty" };
+static const char *const dev_nodes[] = { "null",   "zero",    "full",
+					 "random", "urandom", "tty" };
 
 struct roger_container {
 	char *dir, *image, *sandbox, *cwd;
@@ -439,7 +456,8 @@ static char **path_prefixes(const char *abs)
 		if (!*p)
 			break;
 		len = strcspn(p, "/");
-		if (!(len == 1 && p[0] == '.') && !(len == 2 && p[0] == '.' && p[1] == '.')) {
+		if (!(len == 1 && p[0] == '.') &&
+		    !(len == 2 && p[0] == '.' && p[1] == '.')) {
 			char *pre = strndup(abs, (size_t)(p - abs) + len), **g;
 
 			if (!pre || !(g = realloc(v, (n + 2) * sizeof(*v)))) {
@@ -455,7 +473,8 @@ static char **path_prefixes(const char *abs)
 	}
 	/* drop the leading '/' of each */
 	for (size_t i = 0; i < n; i++)
-		memmove(v[i], v[i] + strspn(v[i], "/"), strlen(v[i] + strspn(v[i], "/")) + 1);
+		memmove(v[i], v[i] + strspn(v[i], "/"),
+			strlen(v[i] + strspn(v[i], "/")) + 1);
 	return v;
 }
 
@@ -467,11 +486,17 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st,
 		     struct roger_err *err)
 {
 	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int out = in < 0 ? -1 : openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int out = in < 0 ? -1
+			 : openat(dst, name,
+				  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					  O_CLOEXEC,
+				  0600);
 	int rc = 0;
 
 	if (in < 0 || out < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot copy '%s' of the image: %s", name,
+				   strerror(errno));
 		goto out;
 	}
 	for (;;) {
@@ -484,7 +509,9 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st,
 			continue;
 		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
 		    errno != EOPNOTSUPP) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot copy '%s' of the image: %s",
+					   name, strerror(errno));
 			goto out;
 		}
 		/* No copy_file_range here: read and write. */
@@ -492,7 +519,9 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st,
 			if (roger_write_all(out, buf, (size_t)n) < 0)
 				break;
 		if (n != 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot copy '%s' of the image: %s",
+					   name, strerror(errno));
 			goto out;
 		}
 		break;
@@ -517,34 +546,48 @@ static int copy_entry(int src, int dst, const char *name, int depth,
 	int s, d, rc;
 
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot copy '%s' of the image: %s", name,
+				     strerror(errno));
 	if (S_ISREG(st.st_mode))
 		return copy_file(src, dst, name, &st, err);
 	if (S_ISLNK(st.st_mode)) {
 		n = readlinkat(src, name, target, sizeof(target) - 1);
 		if (n < 0)
-			return roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+			return roger_err_set(
+				err, ROGER_EIO,
+				"cannot copy '%s' of the image: %s", name,
+				strerror(errno));
 		target[n] = '\0';
 		if (symlinkat(target, dst, name) < 0)
-			return roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+			return roger_err_set(
+				err, ROGER_EIO,
+				"cannot copy '%s' of the image: %s", name,
+				strerror(errno));
 		if (geteuid() == 0)
-			(void)fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+			(void)fchownat(dst, name, st.st_uid, st.st_gid,
+				       AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return 0; /* the image store holds no devices */
 	if (mkdirat(dst, name, 0700) < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot copy '%s' of the image: %s", name,
+				     strerror(errno));
 	s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s < 0 || d < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot copy '%s' of the image: %s", name, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot copy '%s' of the image: %s", name,
+				   strerror(errno));
 	else
 		rc = copy_tree(s, d, depth + 1, err);
 	if (rc == 0 && geteuid() == 0)
 		(void)fchown(d, st.st_uid, st.st_gid);
 	if (rc == 0)
-		(void)fchmod(d, (st.st_mode & 07777) | (geteuid() == 0 ? 0 : 0700));
+		(void)fchmod(d, (st.st_mode & 07777) |
+					(geteuid() == 0 ? 0 : 0700));
 	if (s >= 0)
 		close(s);
 	if (d >= 0)
@@ -559,13 +602,16 @@ static int copy_tree(int src, int dst, int depth, struct roger_err *err)
 	int fd, rc = 0;
 
 	if (depth > 4 * ROGER_BENEATH_MAX_DEPTH)
-		return roger_err_set(err, ROGER_EINVALID, "the image is too deep to copy");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "the image is too deep to copy");
 	fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
 		if (fd >= 0)
 			close(fd);
-		return roger_err_set(err, ROGER_EIO, "cannot read the image: %s", strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot read the image: %s",
+				     strerror(errno));
 	}
 	while (rc == 0 && (de = readdir(dir)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -615,7 +661,9 @@ static int make_root(struct roger_container *c, struct roger_err *err)
 	src = open(c->image, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dst = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (src < 0 || dst < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot copy the image into '%s': %s", c->root, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot copy the image into '%s': %s",
+				   c->root, strerror(errno));
 	else
 		rc = copy_tree(src, dst, 0, err);
 	if (src >= 0)
@@ -647,24 +695,31 @@ int roger_container_new(struct roger_container **out,
 	c->root = roger_path_join(o->dir, "rootfs");
 	c->sandbox_parts = path_prefixes(ROGER_CONTAINER_SANDBOX);
 	c->cwd_parts = path_prefixes(o->cwd);
-	c->shared = mmap(NULL, sizeof(*c->shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	c->shared = mmap(NULL, sizeof(*c->shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (c->shared == MAP_FAILED)
 		c->shared = NULL;
 	if (!c->dir || !c->image || !c->sandbox || !c->cwd || !c->upper ||
 	    !c->work || !c->root || !c->sandbox_parts || !c->cwd_parts ||
 	    !c->shared ||
-	    asprintf(&c->overlay_opts, "lowerdir=%s,upperdir=%s,workdir=%s%s", c->image, c->upper, c->work, c->userns ? ",userxattr" : "") < 0) {
+	    asprintf(&c->overlay_opts, "lowerdir=%s,upperdir=%s,workdir=%s%s",
+		     c->image, c->upper, c->work,
+		     c->userns ? ",userxattr" : "") < 0) {
 		c->overlay_opts = NULL;
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (strpbrk(c->image, ",:\\") || strpbrk(c->dir, ",:\\")) {
-		rc = roger_err_set(err, ROGER_EINVALID, "the state directory's path holds ',', ':' or '\\', which overlayfs options cannot carry");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"the state directory's path holds ',', ':' or '\\', which overlayfs options cannot carry");
 		goto fail;
 	}
 	memset(c->shared, 0, sizeof(*c->shared));
-	snprintf(c->uid_map, sizeof(c->uid_map), "%lu %lu 1\n", (unsigned long)o->uid, (unsigned long)geteuid());
-	snprintf(c->gid_map, sizeof(c->gid_map), "%lu %lu 1\n", (unsigned long)o->gid, (unsigned long)getegid());
+	snprintf(c->uid_map, sizeof(c->uid_map), "%lu %lu 1\n",
+		 (unsigned long)o->uid, (unsigned long)geteuid());
+	snprintf(c->gid_map, sizeof(c->gid_map), "%lu %lu 1\n",
+		 (unsigned long)o->gid, (unsigned long)getegid());
 	if ((rc = roger_fs_mkdirs(c->dir, 0700, err)) < 0)
 		goto fail;
 	if (!c->copy && ((rc = roger_fs_mkdirs(c->upper, 0755, err)) < 0 ||
@@ -673,8 +728,11 @@ int roger_container_new(struct roger_container **out,
 	if ((rc = make_root(c, err)) < 0)
 		goto fail;
 	/* As root, a task of another user must still write its sandbox. */
-	if (!c->userns && (o->uid || o->gid) && chown(c->sandbox, o->uid, o->gid) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot give the sandbox to uid %lu: %s", (unsigned long)o->uid, strerror(errno));
+	if (!c->userns && (o->uid || o->gid) &&
+	    chown(c->sandbox, o->uid, o->gid) < 0) {
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot give the sandbox to uid %lu: %s",
+				   (unsigned long)o->uid, strerror(errno));
 		goto fail;
 	}
 	*out = c;
@@ -749,16 +807,19 @@ static int make_dirs(int root_fd, const char *const *parts)
 			for (const char *p = parts[i]; *p; p++)
 				if (*p == '/')
 					leaf = p + 1;
-			parent = i ? open_in_root(root_fd, parts[i - 1], O_PATH | O_DIRECTORY)
+			parent = i ? open_in_root(root_fd, parts[i - 1],
+						  O_PATH | O_DIRECTORY)
 				   : fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
 			if (parent < 0)
 				return -1;
-			if (mkdirat(parent, leaf, 0755) < 0 && errno != EEXIST) {
+			if (mkdirat(parent, leaf, 0755) < 0 &&
+			    errno != EEXIST) {
 				close(parent);
 				return -1;
 			}
 			close(parent);
-			fd = open_in_root(root_fd, parts[i], O_PATH | O_DIRECTORY);
+			fd = open_in_root(root_fd, parts[i],
+					  O_PATH | O_DIRECTORY);
 		}
 		if (fd < 0)
 			return -1;
@@ -770,7 +831,9 @@ static int make_dirs(int root_fd, const char *const *parts)
  * cannot be (a link, a directory). */
 static int mount_point_file(int dir_fd, const char *name)
 {
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	int fd = openat(
+		dir_fd, name,
+		O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 
 	struct stat st;
 
@@ -800,7 +863,9 @@ static int make_readonly(int root_fd, const char *path)
 
 	if (fd < 0)
 		return -1;
-	rc = mount(NULL, fd_path(p, fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+	rc = mount(NULL, fd_path(p, fd), NULL,
+		   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		   NULL);
 	close(fd);
 	return rc;
 }
@@ -813,7 +878,8 @@ static int setup_dev(int root_fd)
 
 	if (fd < 0)
 		return -1;
-	if (mount("tmpfs", fd_path(p, fd), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0) {
+	if (mount("tmpfs", fd_path(p, fd), "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		  "mode=755,size=65536k") < 0) {
 		close(fd);
 		return -1;
 	}
@@ -847,18 +913,24 @@ static int setup_dev(int root_fd)
 	(void)symlinkat("/proc/self/fd/2", d, "stderr");
 	(void)symlinkat("pts/ptmx", d, "ptmx");
 	if (mkdirat(d, "pts", 0755) == 0) {
-		int t = openat(d, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int t = openat(d, "pts",
+			       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (t >= 0) {
-			(void)mount("devpts", fd_path(p, t), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620");
+			(void)mount("devpts", fd_path(p, t), "devpts",
+				    MS_NOSUID | MS_NOEXEC,
+				    "newinstance,ptmxmode=0666,mode=620");
 			close(t);
 		}
 	}
 	if (mkdirat(d, "shm", 01777) == 0) {
-		int t = openat(d, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int t = openat(d, "shm",
+			       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (t >= 0) {
-			(void)mount("shm", fd_path(p, t), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
+			(void)mount("shm", fd_path(p, t), "tmpfs",
+				    MS_NOSUID | MS_NODEV,
+				    "mode=1777,size=65536k");
 			close(t);
 		}
 	}
@@ -881,7 +953,8 @@ static int setup_etc(int root_fd)
 			continue;
 		t = mount_point_file(d, etc_files[i] + 5);
 		if (t < 0)
-			continue; /* the image has a link or a directory there */
+			continue; /* the image has a link or a directory there
+				   */
 		if (bind_into(etc_files[i], t) < 0 ||
 		    make_readonly(root_fd, etc_files[i]) < 0) {
 			close(t);
@@ -947,7 +1020,8 @@ static void init_wait(struct roger_container *c, pid_t cmd)
 		c->shared->code = si.si_code;
 		c->shared->status = si.si_status;
 		c->shared->set = 1;
-		_exit(si.si_code == CLD_EXITED ? si.si_status & 0xff : 128 + (si.si_status & 0x7f));
+		_exit(si.si_code == CLD_EXITED ? si.si_status & 0xff
+					       : 128 + (si.si_status & 0x7f));
 	}
 }
 
@@ -983,15 +1057,15 @@ static void child(struct roger_container *c, const struct roger_proc_spec *s,
 		report_fail(f->report, STAGE_FORK, errno);
 	roger_proc_close_from(3, f->report, max_fd);
 
-	if (c->userns &&
-	    (write_file("/proc/self/setgroups", "deny") < 0 ||
-	     write_file("/proc/self/uid_map", c->uid_map) < 0 ||
-	     write_file("/proc/self/gid_map", c->gid_map) < 0))
+	if (c->userns && (write_file("/proc/self/setgroups", "deny") < 0 ||
+			  write_file("/proc/self/uid_map", c->uid_map) < 0 ||
+			  write_file("/proc/self/gid_map", c->gid_map) < 0))
 		report_fail(f->report, STAGE_MAPS, errno);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		report_fail(f->report, STAGE_PRIVATE, errno);
 	if (!c->copy) {
-		if (mount("overlay", c->root, "overlay", 0, c->overlay_opts) < 0)
+		if (mount("overlay", c->root, "overlay", 0, c->overlay_opts) <
+		    0)
 			report_fail(f->report, STAGE_OVERLAY, errno);
 	} else if (mount(c->root, c->root, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		report_fail(f->report, STAGE_ROOT, errno);
@@ -1000,14 +1074,16 @@ static void child(struct roger_container *c, const struct roger_proc_spec *s,
 	if (root_fd < 0)
 		report_fail(f->report, STAGE_ROOT, errno);
 	t = make_dirs(root_fd, (const char *const *)c->sandbox_parts);
-	if (t < 0 || mount(c->sandbox, fd_path(p, t), NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (t < 0 ||
+	    mount(c->sandbox, fd_path(p, t), NULL, MS_BIND | MS_REC, NULL) < 0)
 		report_fail(f->report, STAGE_SANDBOX, errno);
 	close(t);
 	{
 		static const char *const proc[] = { "proc", NULL };
 
 		t = make_dirs(root_fd, proc);
-		if (t < 0 || mount("proc", fd_path(p, t), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		if (t < 0 || mount("proc", fd_path(p, t), "proc",
+				   MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			report_fail(f->report, STAGE_PROC, errno);
 		close(t);
 	}
@@ -1025,7 +1101,8 @@ static void child(struct roger_container *c, const struct roger_proc_spec *s,
 	close(root_fd);
 	/* Not fork(): its atfork handlers take locks (malloc's) that another
 	 * thread of the server may have held when this process was cloned. */
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL,
+			     NULL, NULL);
 	if (pid < 0)
 		report_fail(f->report, STAGE_FORK, errno);
 	if (pid == 0)
@@ -1053,7 +1130,8 @@ static void close_fd(int *fd)
 
 static int clone_flags(const struct roger_container *c)
 {
-	return CLONE_NEWNS | CLONE_NEWPID | (c->userns ? CLONE_NEWUSER : 0) | SIGCHLD;
+	return CLONE_NEWNS | CLONE_NEWPID | (c->userns ? CLONE_NEWUSER : 0) |
+	       SIGCHLD;
 }
 
 static const char *isolation_hint(int e)
@@ -1080,8 +1158,11 @@ int roger_container_spawn(pid_t *out, int *exec_errno, bool *overlay_failed,
 	*overlay_failed = false;
 	*exec_errno = 0;
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || pipe2(gate, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's container: %s", strerror(errno));
+	if (devnull < 0 || pipe2(gate, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot prepare the task's container: %s",
+				   strerror(errno));
 		goto out;
 	}
 	f.gate = high_fd(gate[0]);
@@ -1090,16 +1171,22 @@ int roger_container_spawn(pid_t *out, int *exec_errno, bool *overlay_failed,
 	f.in = high_fd(devnull);
 	f.out = high_fd(s->out_fd);
 	f.errout = high_fd(s->err_fd);
-	if (f.gate < 0 || f.report < 0 || f.in < 0 || f.out < 0 || f.errout < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot prepare the task's container: %s", strerror(errno));
+	if (f.gate < 0 || f.report < 0 || f.in < 0 || f.out < 0 ||
+	    f.errout < 0) {
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot prepare the task's container: %s",
+				   strerror(errno));
 		goto out;
 	}
 	memset(c->shared, 0, sizeof(*c->shared));
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags(c), NULL, NULL, NULL, NULL);
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags(c), NULL,
+			     NULL, NULL, NULL);
 	if (pid < 0) {
 		int e = errno;
 
-		rc = roger_err_set(err, ROGER_ERROR, "cannot isolate the task: clone: %s%s", strerror(e), isolation_hint(e));
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot isolate the task: clone: %s%s",
+				   strerror(e), isolation_hint(e));
 		goto out;
 	}
 	if (pid == 0)
@@ -1126,13 +1213,16 @@ int roger_container_spawn(pid_t *out, int *exec_errno, bool *overlay_failed,
 	if (n == (ssize_t)sizeof(r) && r.stage == STAGE_EXEC) {
 		*exec_errno = r.err;
 	} else if (n == (ssize_t)sizeof(r)) {
-		const char *what = r.stage > 0 && r.stage <= STAGE_EXEC ? stage_names[r.stage] : "cannot set up the container";
+		const char *what = r.stage > 0 && r.stage <= STAGE_EXEC
+					   ? stage_names[r.stage]
+					   : "cannot set up the container";
 
 		*overlay_failed = r.stage == STAGE_OVERLAY;
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		roger_watchdog_remove(w, pid);
-		rc = roger_err_set(err, ROGER_ERROR, "%s: %s", what, strerror(r.err));
+		rc = roger_err_set(err, ROGER_ERROR, "%s: %s", what,
+				   strerror(r.err));
 		goto out;
 	}
 	*out = pid;
@@ -1168,13 +1258,18 @@ bool roger_container_possible(char *why, size_t size)
 	if (probe >= 0)
 		close(probe);
 	else if (errno == ENOSYS) {
-		snprintf(why, size, "this kernel lacks openat2(2), which roger local needs to set up a container's root safely (Linux 5.6 or later)");
+		snprintf(
+			why, size,
+			"this kernel lacks openat2(2), which roger local needs to set up a container's root safely (Linux 5.6 or later)");
 		return false;
 	}
 	if (geteuid() == 0)
 		return true;
 	snprintf(map, sizeof(map), "0 %lu 1\n", (unsigned long)geteuid());
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | SIGCHLD), NULL, NULL, NULL, NULL);
+	pid = (pid_t)syscall(SYS_clone,
+			     (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS |
+					     CLONE_NEWPID | SIGCHLD),
+			     NULL, NULL, NULL, NULL);
 	if (pid == 0) {
 		if (write_file("/proc/self/setgroups", "deny") < 0 ||
 		    write_file("/proc/self/uid_map", map) < 0 ||
@@ -1185,13 +1280,18 @@ bool roger_container_possible(char *why, size_t size)
 	if (pid < 0) {
 		int e = errno;
 
-		snprintf(why, size, "image apps need a user namespace of their own when roger local does not run as root, and this user cannot create one: %s%s", strerror(e), isolation_hint(e));
+		snprintf(
+			why, size,
+			"image apps need a user namespace of their own when roger local does not run as root, and this user cannot create one: %s%s",
+			strerror(e), isolation_hint(e));
 		return false;
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(why, size, "image apps need a user namespace of their own when roger local does not run as root, and this user cannot map itself or mount in one");
+		snprintf(
+			why, size,
+			"image apps need a user namespace of their own when roger local does not run as root, and this user cannot map itself or mount in one");
 		return false;
 	}
 	return true;

@@ -26,7 +26,7 @@ struct roger_watchdog;
 /* Where the task's sandbox appears inside (Mesos' --sandbox_directory). */
 #define ROGER_CONTAINER_SANDBOX "/mnt/mesos/sandbox"
 /* PATH when neither the image nor the app sets one. */
-#define ROGER_CONTAINER_PATH                                                   \
+#define ROGER_CONTAINER_PATH \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /*
@@ -38,8 +38,7 @@ struct roger_watchdog;
  * ROGER_EINVALID with Mesos' message ("No executable is found") when
  * nothing is left to run.
  */
-int roger_container_argv(char ***out, const char *cmd,
-			 const char *const *args,
+int roger_container_argv(char ***out, const char *cmd, const char *const *args,
 			 const struct roger_image_use *img,
 			 struct roger_err *err);
 
@@ -58,8 +57,8 @@ int roger_container_env(char ***out, char *const *task_env,
  * itself when it holds a '/' (relative to the working directory `cwd`).
  * New NULL-terminated vector.
  */
-int roger_container_exec_paths(char ***out, const char *argv0,
-			       const char *path, const char *cwd);
+int roger_container_exec_paths(char ***out, const char *argv0, const char *path,
+			       const char *cwd);
 
 /*
  * Resolve the image's User ("", "name", "uid", "name:group", "uid:gid")
@@ -77,13 +76,13 @@ bool roger_container_possible(char *why, size_t size);
 struct roger_container;
 
 struct roger_container_opts {
-	const char *dir;     /* its own directory, created (upper, work, root) */
-	const char *image;   /* the image's root filesystem (read-only) */
+	const char *dir; /* its own directory, created (upper, work, root) */
+	const char *image; /* the image's root filesystem (read-only) */
 	const char *sandbox; /* the task's sandbox on the host */
-	const char *cwd;     /* the working directory inside (absolute) */
-	uid_t uid;           /* who runs inside */
+	const char *cwd; /* the working directory inside (absolute) */
+	uid_t uid; /* who runs inside */
 	gid_t gid;
-	bool copy;           /* a copy of the image, not an overlay */
+	bool copy; /* a copy of the image, not an overlay */
 };
 
 /*

@@ -54,7 +54,8 @@ bool roger_local_ping(int port, int timeout_ms)
 	struct sockaddr_in sa;
 	struct pollfd pfd;
 	char buf[256];
-	const char *req = "GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n";
+	const char *req =
+		"GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n";
 	int fd, soerr = 0;
 	socklen_t len = sizeof(soerr);
 	size_t got = 0;
@@ -100,7 +101,8 @@ bool roger_local_ping(int port, int timeout_ms)
 			break;
 	}
 	buf[got] = '\0';
-	ok = !strncmp(buf, "HTTP/1.1 200", 12) || !strncmp(buf, "HTTP/1.0 200", 12);
+	ok = !strncmp(buf, "HTTP/1.1 200", 12) ||
+	     !strncmp(buf, "HTTP/1.0 200", 12);
 out:
 	close(fd);
 	return ok;
@@ -165,14 +167,18 @@ int roger_local_status(struct roger_local_status *out, const char *state_dir,
 		st.port = (int)json_integer_value(json_object_get(doc, "port"));
 		snprintf(st.url, sizeof(st.url), "%s",
 			 json_string_value(json_object_get(doc, "url")) ?: "");
-		st.watchdog_pid = (long)json_integer_value(json_object_get(doc, "watchdog_pid"));
-		st.watchdog_restarts = (unsigned)json_integer_value(json_object_get(doc, "watchdog_restarts"));
+		st.watchdog_pid = (long)json_integer_value(
+			json_object_get(doc, "watchdog_pid"));
+		st.watchdog_restarts = (unsigned)json_integer_value(
+			json_object_get(doc, "watchdog_restarts"));
 		st.cpus = json_number_value(json_object_get(doc, "cpus"));
 		st.mem = json_number_value(json_object_get(doc, "mem"));
 		snprintf(st.registry, sizeof(st.registry), "%s",
-			 json_string_value(json_object_get(doc, "registry")) ?: "");
+			 json_string_value(json_object_get(doc, "registry"))
+				 ?: "");
 		snprintf(st.router, sizeof(st.router), "%s",
-			 json_string_value(json_object_get(doc, "router")) ?: "");
+			 json_string_value(json_object_get(doc, "router"))
+				 ?: "");
 	}
 	st.running = locked(state_dir);
 	st.watchdog_running = st.running && process_alive(st.watchdog_pid);
@@ -231,8 +237,8 @@ static void exec_server(void *data, int keep)
 }
 
 int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
-		      const char *state_dir, char *const argv[],
-		      int timeout_ms, struct roger_err *err)
+		      const char *state_dir, char *const argv[], int timeout_ms,
+		      struct roger_err *err)
 {
 	struct roger_local_status st;
 	struct roger_proc_child c;
@@ -245,19 +251,22 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 		return rc;
 	roger_local_status(&st, state_dir, err);
 	if (st.running)
-		return roger_err_set(err, ROGER_EEXISTS,
-				     "roger local is already running at %s (pid %ld)",
-				     st.url, st.pid);
+		return roger_err_set(
+			err, ROGER_EEXISTS,
+			"roger local is already running at %s (pid %ld)",
+			st.url, st.pid);
 	if (st.stale) {
-		roger_log(ctx, ROGER_LOG_WARN,
-			  "removing the stale pid file of roger local (pid %ld is gone)",
-			  st.pid);
+		roger_log(
+			ctx, ROGER_LOG_WARN,
+			"removing the stale pid file of roger local (pid %ld is gone)",
+			st.pid);
 		remove_stale(state_dir);
 	}
 	log_path = roger_path_join(state_dir, "server.log");
 	if (!log_path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	log_fd =
+		open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
 		rc = roger_err_set(err, ROGER_EIO, "cannot open '%s': %s",
 				   log_path, strerror(errno));
@@ -297,13 +306,15 @@ int roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
 					     tail[0] ? ": " : "", tail);
 		}
 		roger_local_status(&st, state_dir, NULL);
-		if (st.running && st.port > 0 && roger_local_ping(st.port, 1000))
+		if (st.running && st.port > 0 &&
+		    roger_local_ping(st.port, 1000))
 			break;
 		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			kill(pid, SIGTERM);
-			return roger_err_set(err, ROGER_ETIMEOUT,
-					     "roger local did not answer within %d seconds; see '%s/server.log'",
-					     timeout_ms / 1000, state_dir);
+			return roger_err_set(
+				err, ROGER_ETIMEOUT,
+				"roger local did not answer within %d seconds; see '%s/server.log'",
+				timeout_ms / 1000, state_dir);
 		}
 		usleep(50000);
 	}
@@ -351,9 +362,10 @@ int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
 	deadline = roger_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	while (locked(state_dir)) {
 		if (roger_clock_ms(CLOCK_MONOTONIC) > deadline) {
-			roger_log(ctx, ROGER_LOG_WARN,
-				  "roger local (pid %ld) did not stop within %d seconds, killing it",
-				  st.pid, timeout_ms / 1000);
+			roger_log(
+				ctx, ROGER_LOG_WARN,
+				"roger local (pid %ld) did not stop within %d seconds, killing it",
+				st.pid, timeout_ms / 1000);
 			kill((pid_t)st.pid, SIGKILL);
 			deadline = roger_clock_ms(CLOCK_MONOTONIC) + 5000;
 			while (locked(state_dir) &&

@@ -274,15 +274,16 @@ unsigned roger_decide_task_end(enum roger_task_state state, bool kill_wanted,
 
 /* ---- health checks ----------------------------------------------------------- */
 
-unsigned roger_decide_health(struct roger_local_hc *h, int result,
-			     bool counts, int64_t now_ms, int64_t started_ms,
+unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
+			     int64_t now_ms, int64_t started_ms,
 			     const struct roger_decide_hc_policy *p)
 {
 	unsigned out = 0;
 	bool was_alive = h->has_result && h->alive;
 
 	h->in_flight = false;
-	h->next_ms = now_ms + (int64_t)(p->interval_s > 0 ? p->interval_s : 1) * 1000;
+	h->next_ms = now_ms +
+		     (int64_t)(p->interval_s > 0 ? p->interval_s : 1) * 1000;
 	if (!counts || result < 0)
 		return 0;
 	if (result == 1) {
@@ -296,7 +297,8 @@ unsigned roger_decide_health(struct roger_local_hc *h, int result,
 		return out | ROGER_DECIDE_HC_PASSED;
 	}
 	/* Failures within the grace period count only after a first success. */
-	if (!h->first_success && now_ms - started_ms < (int64_t)p->grace_s * 1000)
+	if (!h->first_success &&
+	    now_ms - started_ms < (int64_t)p->grace_s * 1000)
 		return 0;
 	h->has_result = true;
 	h->alive = false;

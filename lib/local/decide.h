@@ -17,25 +17,26 @@
 
 /* What the decisions need to know of one task of an app. */
 struct roger_decide_task {
-	bool live;  /* not in a terminal state (one being killed is live) */
+	bool live; /* not in a terminal state (one being killed is live) */
 	bool alive; /* live, and the scheduler has not decided to kill it */
 	bool ready; /* alive, running, and every health check passes */
-	bool old;   /* runs an older configuration than the app's */
+	bool old; /* runs an older configuration than the app's */
 	int64_t staged_ms;
-	bool kill;  /* out: roger_decide_reconcile() decided to kill it */
+	bool kill; /* out: roger_decide_reconcile() decided to kill it */
 };
 
 /* What reconciling needs to know of an app. */
 struct roger_decide_app {
-	long instances;    /* wanted: 0 for an app being deleted */
+	long instances; /* wanted: 0 for an app being deleted */
 	double min_health; /* upgradeStrategy.minimumHealthCapacity */
-	double max_over;   /* upgradeStrategy.maximumOverCapacity */
+	double max_over; /* upgradeStrategy.maximumOverCapacity */
 	bool oldest_first; /* killSelection is OLDEST_FIRST */
-	bool restarting;   /* a RestartApplication is its current step */
+	bool restarting; /* a RestartApplication is its current step */
 };
 
 struct roger_decide_plan {
-	int start;   /* tasks to start now (backoff, capacity and ports allowing) */
+	int start; /* tasks to start now (backoff, capacity and ports allowing)
+		    */
 	int missing; /* instances missing before those start: the queue */
 };
 
@@ -63,9 +64,9 @@ long roger_decide_victim(const struct roger_decide_task *tasks, size_t n,
 /* ---- deployments ------------------------------------------------------------- */
 
 enum roger_decide_action {
-	ROGER_DECIDE_START,   /* StartApplication */
-	ROGER_DECIDE_STOP,    /* StopApplication */
-	ROGER_DECIDE_SCALE,   /* ScaleApplication, and any other name */
+	ROGER_DECIDE_START, /* StartApplication */
+	ROGER_DECIDE_STOP, /* StopApplication */
+	ROGER_DECIDE_SCALE, /* ScaleApplication, and any other name */
 	ROGER_DECIDE_RESTART, /* RestartApplication */
 };
 
@@ -90,9 +91,9 @@ bool roger_decide_action_done(enum roger_decide_action kind,
 			      const struct roger_decide_task *tasks, size_t n);
 
 enum roger_decide_event_type {
-	ROGER_DECIDE_STEP_INFO,    /* deployment_info: step `step` is current */
+	ROGER_DECIDE_STEP_INFO, /* deployment_info: step `step` is current */
 	ROGER_DECIDE_STEP_SUCCESS, /* deployment_step_success of `step` */
-	ROGER_DECIDE_SUCCESS,      /* deployment_success: it is over and goes */
+	ROGER_DECIDE_SUCCESS, /* deployment_success: it is over and goes */
 };
 
 struct roger_decide_event {
@@ -159,24 +160,25 @@ struct roger_local_hc {
 	int consecutive_failures;
 	int64_t first_success, last_success, last_failure; /* ms, 0: none */
 	char *last_failure_cause;
-	int64_t next_ms;  /* when the next check is due */
-	bool in_flight;   /* a check thread runs */
+	int64_t next_ms; /* when the next check is due */
+	bool in_flight; /* a check thread runs */
 };
 
 /* A health check's definition, as far as judging results goes. */
 struct roger_decide_hc_policy {
-	long grace_s;      /* gracePeriodSeconds */
-	long interval_s;   /* intervalSeconds; 1 when not positive */
+	long grace_s; /* gracePeriodSeconds */
+	long interval_s; /* intervalSeconds; 1 when not positive */
 	long max_failures; /* maxConsecutiveFailures; 0: never kill */
 };
 
 enum roger_decide_hc_outcome {
 	ROGER_DECIDE_HC_PASSED = 1 << 0, /* a success was recorded */
-	ROGER_DECIDE_HC_UP = 1 << 1,     /* health_status_changed_event, alive */
-	ROGER_DECIDE_HC_FAILED = 1 << 2, /* a failure was recorded (its cause
-					    is the check's): failed_health_check_event */
-	ROGER_DECIDE_HC_DOWN = 1 << 3,   /* health_status_changed_event, dead */
-	ROGER_DECIDE_HC_KILL = 1 << 4,   /* too many failures: kill the task */
+	ROGER_DECIDE_HC_UP = 1 << 1, /* health_status_changed_event, alive */
+	ROGER_DECIDE_HC_FAILED =
+		1 << 2, /* a failure was recorded (its cause
+			   is the check's): failed_health_check_event */
+	ROGER_DECIDE_HC_DOWN = 1 << 3, /* health_status_changed_event, dead */
+	ROGER_DECIDE_HC_KILL = 1 << 4, /* too many failures: kill the task */
 };
 
 /*
@@ -187,8 +189,8 @@ enum roger_decide_hc_outcome {
  * A failure within the grace period before a first success is not
  * recorded.  Returns what follows (enum roger_decide_hc_outcome).
  */
-unsigned roger_decide_health(struct roger_local_hc *h, int result,
-			     bool counts, int64_t now_ms, int64_t started_ms,
+unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
+			     int64_t now_ms, int64_t started_ms,
 			     const struct roger_decide_hc_policy *p);
 
 /*

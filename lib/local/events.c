@@ -47,10 +47,10 @@ struct roger_local_sub {
 	size_t sent; /* bytes of `out` already handed to the reader */
 	struct MHD_Connection *conn; /* NULL until attached */
 	int64_t last_ms; /* monotonic: when the reader last got bytes */
-	bool suspended;  /* the reader suspended `conn` */
+	bool suspended; /* the reader suspended `conn` */
 	bool closed;
 	bool dropped; /* too slow */
-	bool ended;   /* the reader returned the end of the stream */
+	bool ended; /* the reader returned the end of the stream */
 };
 
 struct roger_local_events {
@@ -174,8 +174,8 @@ void roger_local_events_publish(struct roger_local *L, const char *type,
 }
 
 int roger_local_sub_new(struct roger_local_sub **out,
-			struct roger_local_events *ev,
-			const char *const *types, size_t n_types)
+			struct roger_local_events *ev, const char *const *types,
+			size_t n_types)
 {
 	struct roger_local_sub *s = calloc(1, sizeof(*s));
 	int rc = 0;
@@ -251,7 +251,8 @@ ssize_t roger_local_sub_read(void *cls, uint64_t pos, char *buf, size_t max)
 		n = s->dropped ? MHD_CONTENT_READER_END_WITH_ERROR
 			       : MHD_CONTENT_READER_END_OF_STREAM;
 		s->ended = true;
-	} else if (roger_clock_ms(CLOCK_MONOTONIC) - s->last_ms >= ROGER_LOCAL_HEARTBEAT_MS &&
+	} else if (roger_clock_ms(CLOCK_MONOTONIC) - s->last_ms >=
+			   ROGER_LOCAL_HEARTBEAT_MS &&
 		   max >= 2) {
 		memcpy(buf, "\r\n", 2);
 		n = 2;

@@ -59,29 +59,28 @@
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 
 struct whiteout {
-	char *dir;  /* the directory it applies to, relative to the root */
+	char *dir; /* the directory it applies to, relative to the root */
 	char *name; /* the name removed; NULL: the directory is opaque */
 };
 
 struct extraction {
 	const struct roger_extract_opts *o;
-	const char *archive;  /* its name in messages */
+	const char *archive; /* its name in messages */
 	int root_fd;
-	int stage_fd;         /* the staging directory */
-	char stage[64];       /* its name in the root */
+	int stage_fd; /* the staging directory */
+	char stage[64]; /* its name in the root */
 	int beneath_flags;
-	char *parent;         /* the last parent directory opened, */
-	int parent_fd;        /* and its descriptor (-1: none) */
+	char *parent; /* the last parent directory opened, */
+	int parent_fd; /* and its descriptor (-1: none) */
 	struct whiteout *wh;
 	size_t n_wh, alloc_wh;
 	struct roger_extract_stats stats;
 	struct roger_err *err;
 };
 
-static int refuse(struct extraction *x, const char *entry, const char *fmt,
-		  ...) __attribute__((format(printf, 3, 4)));
-static int refuse(struct extraction *x, const char *entry, const char *fmt,
-		  ...)
+static int refuse(struct extraction *x, const char *entry, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct extraction *x, const char *entry, const char *fmt, ...)
 {
 	char why[ROGER_ERR_MSG_MAX];
 	va_list ap;
@@ -89,19 +88,24 @@ static int refuse(struct extraction *x, const char *entry, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return roger_err_set(x->err, ROGER_EINVALID, "refusing archive '%s': entry '%s' %s", x->archive, entry, why);
+	return roger_err_set(x->err, ROGER_EINVALID,
+			     "refusing archive '%s': entry '%s' %s", x->archive,
+			     entry, why);
 }
 
 static int write_error(struct extraction *x, const char *entry, int e)
 {
-	return roger_err_set(x->err, ROGER_EIO, "cannot write '%s' from archive '%s': %s", entry, x->archive, strerror(e));
+	return roger_err_set(x->err, ROGER_EIO,
+			     "cannot write '%s' from archive '%s': %s", entry,
+			     x->archive, strerror(e));
 }
 
 static int read_error(struct extraction *x, struct archive *in)
 {
 	const char *why = archive_error_string(in);
 
-	return roger_err_set(x->err, ROGER_EIO, "cannot read archive '%s': %s", x->archive, why ? why : "unknown error");
+	return roger_err_set(x->err, ROGER_EIO, "cannot read archive '%s': %s",
+			     x->archive, why ? why : "unknown error");
 }
 
 static bool cancelled(const struct extraction *x)
@@ -113,14 +117,22 @@ static int too_big(struct extraction *x)
 {
 	const char *by = x->o->max_bytes_name;
 
-	return roger_err_set(x->err, ROGER_EINVALID, "refusing archive '%s': it holds more than %llu bytes, the limit%s%s", x->archive, (unsigned long long)x->o->max_bytes, by ? " set by " : "", by ? by : "");
+	return roger_err_set(
+		x->err, ROGER_EINVALID,
+		"refusing archive '%s': it holds more than %llu bytes, the limit%s%s",
+		x->archive, (unsigned long long)x->o->max_bytes,
+		by ? " set by " : "", by ? by : "");
 }
 
 static int too_many(struct extraction *x)
 {
 	const char *by = x->o->max_entries_name;
 
-	return roger_err_set(x->err, ROGER_EINVALID, "refusing archive '%s': it holds more than %llu entries, the limit%s%s", x->archive, (unsigned long long)x->o->max_entries, by ? " set by " : "", by ? by : "");
+	return roger_err_set(
+		x->err, ROGER_EINVALID,
+		"refusing archive '%s': it holds more than %llu entries, the limit%s%s",
+		x->archive, (unsigned long long)x->o->max_entries,
+		by ? " set by " : "", by ? by : "");
 }
 
 /* Whether `more` bytes fit under the cap after what was extracted. */
@@ -186,8 +198,8 @@ static const char *link_escapes(size_t depth, const char *target)
 /* The parent directory `dir` beneath the staging directory, created if
  * needed (a borrowed descriptor: the last one is kept for the next entry,
  * since archives list a directory's files together). */
-static int open_parent(struct extraction *x, const char *entry,
-		       const char *dir, int *out)
+static int open_parent(struct extraction *x, const char *entry, const char *dir,
+		       int *out)
 {
 	struct roger_err sub = ROGER_ERR_INIT;
 	int fd, rc;
@@ -201,11 +213,15 @@ static int open_parent(struct extraction *x, const char *entry,
 	if (x->parent_fd >= 0)
 		close(x->parent_fd);
 	x->parent_fd = -1;
-	rc = roger_beneath_open_dir(&fd, x->stage_fd, dir, ROGER_BENEATH_CREATE | x->beneath_flags, &sub);
+	rc = roger_beneath_open_dir(&fd, x->stage_fd, dir,
+				    ROGER_BENEATH_CREATE | x->beneath_flags,
+				    &sub);
 	if (rc == ROGER_EINVALID)
 		return refuse(x, entry, "cannot be written: %s", sub.msg);
 	if (rc < 0)
-		return roger_err_set(x->err, rc, "cannot extract '%s' from archive '%s': %s", entry, x->archive, sub.msg);
+		return roger_err_set(
+			x->err, rc, "cannot extract '%s' from archive '%s': %s",
+			entry, x->archive, sub.msg);
 	x->parent = strdup(dir);
 	if (!x->parent) {
 		close(fd);
@@ -294,14 +310,17 @@ static int copy_data(struct extraction *x, struct archive *in, int fd,
 
 	for (;;) {
 		if (cancelled(x))
-			return roger_err_set(x->err, ROGER_EINTR, "extraction of '%s' cancelled", x->archive);
+			return roger_err_set(x->err, ROGER_EINTR,
+					     "extraction of '%s' cancelled",
+					     x->archive);
 		r = archive_read_data_block(in, &block, &size, &offset);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			return read_error(x, in);
 		if (offset < 0 || (uint64_t)offset > UINT64_MAX - size)
-			return refuse(x, entry, "has data at an invalid offset");
+			return refuse(x, entry,
+				      "has data at an invalid offset");
 		if (!bytes_fit(x, (uint64_t)offset + size))
 			return too_big(x);
 		if (size > 0 && pwrite_all(fd, block, size, (off_t)offset) < 0)
@@ -323,11 +342,15 @@ static int do_file(struct extraction *x, struct archive *in,
 		size = (uint64_t)archive_entry_size(e);
 	if (!bytes_fit(x, size))
 		return too_big(x);
-	fd = openat(dir_fd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dir_fd, leaf,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		if ((rc = make_room(x, dir_fd, leaf, entry)) < 0)
 			return rc;
-		fd = openat(dir_fd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(dir_fd, leaf,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0600);
 	}
 	if (fd < 0)
 		return write_error(x, entry, errno);
@@ -340,14 +363,16 @@ static int do_file(struct extraction *x, struct archive *in,
 	}
 	if (rc == 0)
 		rc = set_owner(x, e, fd, -1, NULL, entry);
-	if (rc == 0 && fchmod(fd, sanitize_perm(x, archive_entry_perm(e), false)) < 0)
+	if (rc == 0 &&
+	    fchmod(fd, sanitize_perm(x, archive_entry_perm(e), false)) < 0)
 		rc = write_error(x, entry, errno);
 	if (rc == 0 && archive_entry_mtime_is_set(e)) {
 		times[0].tv_sec = 0;
 		times[0].tv_nsec = UTIME_OMIT;
 		times[1].tv_sec = archive_entry_mtime(e);
 		times[1].tv_nsec = archive_entry_mtime_nsec(e);
-		(void)futimens(fd, times); /* a time out of range is no failure */
+		(void)futimens(fd,
+			       times); /* a time out of range is no failure */
 	}
 	/* Some file systems (NFS, quotas) report a full disk only here. */
 	if (close(fd) < 0 && rc == 0)
@@ -375,11 +400,13 @@ static int do_dir(struct extraction *x, struct archive_entry *e,
 				return write_error(x, entry, errno);
 		}
 	}
-	fd = openat(dir_fd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, leaf,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return write_error(x, entry, errno);
 	rc = set_owner(x, e, fd, -1, NULL, entry);
-	if (rc == 0 && fchmod(fd, sanitize_perm(x, archive_entry_perm(e), true)) < 0)
+	if (rc == 0 &&
+	    fchmod(fd, sanitize_perm(x, archive_entry_perm(e), true)) < 0)
 		rc = write_error(x, entry, errno);
 	close(fd);
 	return rc;
@@ -427,30 +454,49 @@ static int do_hardlink(struct extraction *x, const char *entry, size_t depth,
 	if (target[0] == '/')
 		return refuse(x, entry, "is a hard link to an absolute path");
 	if (has_dotdot(target))
-		return refuse(x, entry, "is a hard link with '..' in its target");
+		return refuse(x, entry,
+			      "is a hard link with '..' in its target");
 	rc = roger_beneath_split(&tdir, &tleaf, NULL, target, &sub);
 	if (rc < 0) {
-		rc = rc == ROGER_ENOMEM ? roger_err_set(x->err, rc, "out of memory") : refuse(x, entry, "is a hard link to %s", sub.msg);
+		rc = rc == ROGER_ENOMEM
+			     ? roger_err_set(x->err, rc, "out of memory")
+			     : refuse(x, entry, "is a hard link to %s",
+				      sub.msg);
 		goto out;
 	}
-	rc = roger_beneath_open_dir(&tfd, x->stage_fd, tdir, x->beneath_flags, &sub);
+	rc = roger_beneath_open_dir(&tfd, x->stage_fd, tdir, x->beneath_flags,
+				    &sub);
 	if ((x->o->flags & ROGER_EXTRACT_LAYER) &&
-	    (rc == ROGER_ENOTFOUND || (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0))) {
+	    (rc == ROGER_ENOTFOUND ||
+	     (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0))) {
 		/* A file of a lower layer, beneath the root. */
 		if (tfd >= 0)
 			close(tfd);
 		tfd = -1;
 		roger_err_clear(&sub);
-		rc = roger_beneath_open_dir(&tfd, x->root_fd, tdir, x->beneath_flags, &sub);
-		if (rc == 0 && strcmp(tdir, "") == 0 && strcmp(tleaf, x->stage) == 0)
+		rc = roger_beneath_open_dir(&tfd, x->root_fd, tdir,
+					    x->beneath_flags, &sub);
+		if (rc == 0 && strcmp(tdir, "") == 0 &&
+		    strcmp(tleaf, x->stage) == 0)
 			rc = ROGER_ENOTFOUND;
 	}
-	if (rc == ROGER_ENOTFOUND || (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
-		rc = refuse(x, entry, "is a hard link to '%s', which the archive does not hold before it", target);
+	if (rc == ROGER_ENOTFOUND ||
+	    (rc == 0 && fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
+		rc = refuse(
+			x, entry,
+			"is a hard link to '%s', which the archive does not hold before it",
+			target);
 		goto out;
 	}
 	if (rc < 0) {
-		rc = rc == ROGER_EINVALID ? refuse(x, entry, "is a hard link that cannot be made: %s", sub.msg) : roger_err_set(x->err, rc, "cannot extract '%s' from archive '%s': %s", entry, x->archive, sub.msg);
+		rc = rc == ROGER_EINVALID
+			     ? refuse(x, entry,
+				      "is a hard link that cannot be made: %s",
+				      sub.msg)
+			     : roger_err_set(
+				       x->err, rc,
+				       "cannot extract '%s' from archive '%s': %s",
+				       entry, x->archive, sub.msg);
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -465,7 +511,10 @@ static int do_hardlink(struct extraction *x, const char *entry, size_t depth,
 		}
 		text[n] = '\0';
 		if ((why = link_escapes(depth, text))) {
-			rc = refuse(x, entry, "is a hard link to a symbolic link that, from here, %s", why);
+			rc = refuse(
+				x, entry,
+				"is a hard link to a symbolic link that, from here, %s",
+				why);
 			goto out;
 		}
 	}
@@ -491,8 +540,7 @@ out:
 	return rc;
 }
 
-static int add_whiteout(struct extraction *x, const char *dir,
-			const char *name)
+static int add_whiteout(struct extraction *x, const char *dir, const char *name)
 {
 	struct whiteout *w;
 
@@ -501,7 +549,8 @@ static int add_whiteout(struct extraction *x, const char *dir,
 
 		w = realloc(x->wh, n * sizeof(*w));
 		if (!w)
-			return roger_err_set(x->err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(x->err, ROGER_ENOMEM,
+					     "out of memory");
 		x->wh = w;
 		x->alloc_wh = n;
 	}
@@ -518,8 +567,8 @@ static int add_whiteout(struct extraction *x, const char *dir,
 }
 
 /* A whiteout marker: remembered for the merge, never created. */
-static int do_whiteout(struct extraction *x, const char *entry,
-		       const char *dir, const char *leaf)
+static int do_whiteout(struct extraction *x, const char *entry, const char *dir,
+		       const char *leaf)
 {
 	const char *name = leaf + strlen(WHITEOUT_PREFIX);
 
@@ -597,7 +646,9 @@ static int read_entries(struct extraction *x, struct archive *in)
 
 	for (;;) {
 		if (cancelled(x))
-			return roger_err_set(x->err, ROGER_EINTR, "extraction of '%s' cancelled", x->archive);
+			return roger_err_set(x->err, ROGER_EINTR,
+					     "extraction of '%s' cancelled",
+					     x->archive);
 		r = archive_read_next_header(in, &e);
 		if (r == ARCHIVE_EOF)
 			return 0;
@@ -664,7 +715,10 @@ fail:
 
 static int merge_error(struct extraction *x, const char *what, int e)
 {
-	return roger_err_set(x->err, e == ENOMEM ? ROGER_ENOMEM : ROGER_EIO, "cannot move '%s' from archive '%s' into place: %s", what, x->archive, strerror(e));
+	return roger_err_set(
+		x->err, e == ENOMEM ? ROGER_ENOMEM : ROGER_EIO,
+		"cannot move '%s' from archive '%s' into place: %s", what,
+		x->archive, strerror(e));
 }
 
 /*
@@ -672,8 +726,8 @@ static int merge_error(struct extraction *x, const char *what, int e)
  * the root, for messages).  The dry pass only looks for a non-directory
  * that would replace a directory; the other one moves.
  */
-static int merge(struct extraction *x, int src_fd, int dst_fd,
-		 const char *rel, bool dry, int depth)
+static int merge(struct extraction *x, int src_fd, int dst_fd, const char *rel,
+		 bool dry, int depth)
 {
 	char **names = NULL, *path = NULL;
 	size_t n = 0;
@@ -689,11 +743,13 @@ static int merge(struct extraction *x, int src_fd, int dst_fd,
 		free(path);
 		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", name) < 0) {
 			path = NULL;
-			rc = roger_err_set(x->err, ROGER_ENOMEM, "out of memory");
+			rc = roger_err_set(x->err, ROGER_ENOMEM,
+					   "out of memory");
 			break;
 		}
 		if (depth == 0 && strcmp(name, x->stage) == 0) {
-			rc = refuse(x, path, "has the name of the staging directory");
+			rc = refuse(x, path,
+				    "has the name of the staging directory");
 			break;
 		}
 		if (fstatat(src_fd, name, &ss, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -703,16 +759,22 @@ static int merge(struct extraction *x, int src_fd, int dst_fd,
 		if (fstatat(dst_fd, name, &ds, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
 				rc = merge_error(x, path, errno);
-			else if (!dry && renameat(src_fd, name, dst_fd, name) < 0)
+			else if (!dry &&
+				 renameat(src_fd, name, dst_fd, name) < 0)
 				rc = merge_error(x, path, errno);
 			continue;
 		}
 		if (S_ISDIR(ss.st_mode) && S_ISDIR(ds.st_mode)) {
-			s = openat(src_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			d = openat(dst_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			s = openat(src_fd, name,
+				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					   O_CLOEXEC);
+			d = openat(dst_fd, name,
+				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					   O_CLOEXEC);
 			if (s < 0 || d < 0)
 				rc = merge_error(x, path, errno);
-			else if (!dry && (x->o->flags & ROGER_EXTRACT_KEEP_OWNER) &&
+			else if (!dry &&
+				 (x->o->flags & ROGER_EXTRACT_KEEP_OWNER) &&
 				 fchown(d, ss.st_uid, ss.st_gid) < 0)
 				rc = merge_error(x, path, errno);
 			else if (!dry && fchmod(d, ss.st_mode & 07777) < 0)
@@ -734,7 +796,8 @@ static int merge(struct extraction *x, int src_fd, int dst_fd,
 		} else if (!dry) {
 			/* rename(2) replaces a file or link atomically, but
 			 * a directory only replaces a directory. */
-			if (S_ISDIR(ss.st_mode) && unlinkat(dst_fd, name, 0) < 0 && errno != ENOENT)
+			if (S_ISDIR(ss.st_mode) &&
+			    unlinkat(dst_fd, name, 0) < 0 && errno != ENOENT)
 				rc = merge_error(x, path, errno);
 			else if (renameat(src_fd, name, dst_fd, name) < 0)
 				rc = merge_error(x, path, errno);
@@ -769,11 +832,18 @@ static int apply_whiteouts(struct extraction *x)
 		const struct whiteout *w = &x->wh[i];
 		int fd, rc;
 
-		if (roger_beneath_open_dir(&fd, x->root_fd, w->dir, x->beneath_flags, NULL) < 0)
+		if (roger_beneath_open_dir(&fd, x->root_fd, w->dir,
+					   x->beneath_flags, NULL) < 0)
 			continue;
-		rc = w->name ? roger_beneath_remove(fd, w->name) : empty_dir(fd);
+		rc = w->name ? roger_beneath_remove(fd, w->name)
+			     : empty_dir(fd);
 		if (rc < 0)
-			rc = roger_err_set(x->err, ROGER_EIO, "cannot apply the whiteout of '%s%s%s' from archive '%s': %s", w->dir, *w->dir ? "/" : "", w->name ? w->name : WHITEOUT_OPAQUE, x->archive, strerror(errno));
+			rc = roger_err_set(
+				x->err, ROGER_EIO,
+				"cannot apply the whiteout of '%s%s%s' from archive '%s': %s",
+				w->dir, *w->dir ? "/" : "",
+				w->name ? w->name : WHITEOUT_OPAQUE, x->archive,
+				strerror(errno));
 		close(fd);
 		if (rc < 0)
 			return rc;
@@ -799,11 +869,19 @@ int roger_extract(struct roger_extract_stats *out, int root_fd,
 	x.err = err;
 	if (o->flags & ROGER_EXTRACT_NO_OPENAT2)
 		x.beneath_flags = ROGER_BENEATH_NO_OPENAT2;
-	if (roger_beneath_create_temp(root_fd, STAGING_PREFIX, true, 0700, x.stage, sizeof(x.stage)) < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot extract archive '%s': cannot create a staging directory: %s", x.archive, strerror(errno));
-	x.stage_fd = openat(root_fd, x.stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (roger_beneath_create_temp(root_fd, STAGING_PREFIX, true, 0700,
+				      x.stage, sizeof(x.stage)) < 0)
+		return roger_err_set(
+			err, ROGER_EIO,
+			"cannot extract archive '%s': cannot create a staging directory: %s",
+			x.archive, strerror(errno));
+	x.stage_fd = openat(root_fd, x.stage,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (x.stage_fd < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot extract archive '%s': cannot open the staging directory: %s", x.archive, strerror(errno));
+		rc = roger_err_set(
+			err, ROGER_EIO,
+			"cannot extract archive '%s': cannot open the staging directory: %s",
+			x.archive, strerror(errno));
 		goto out;
 	}
 	if ((rc = read_entries(&x, in)) < 0)

@@ -69,7 +69,7 @@ struct roger_extract_opts {
 
 struct roger_extract_stats {
 	uint64_t entries; /* entries read */
-	uint64_t bytes;   /* bytes of regular files */
+	uint64_t bytes; /* bytes of regular files */
 };
 
 /*

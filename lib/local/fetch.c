@@ -73,10 +73,10 @@ static bool is_cancelled(const struct roger_fetch_opts *o)
 
 /* One glog-style line ("I1126 02:55:37.123456  4242 fetcher] ...") on the
  * sandbox's stderr.  Failing to log never fails the fetch. */
-static void flog(const struct roger_fetch_opts *o, char level,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void flog(const struct roger_fetch_opts *o, char level,
-		 const char *fmt, ...)
+static void flog(const struct roger_fetch_opts *o, char level, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
+static void flog(const struct roger_fetch_opts *o, char level, const char *fmt,
+		 ...)
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 	struct timeval tv;
@@ -190,21 +190,28 @@ static int parse_entry(struct fetch_entry *out, const json_t *e, size_t i,
 		goto check;
 	}
 	if (!json_is_object(e))
-		return roger_err_set(err, ROGER_EINVALID, "fetch[%zu] is not an object", i);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "fetch[%zu] is not an object", i);
 	v = json_object_get(e, "uri");
 	if (!json_is_string(v))
-		return roger_err_set(err, ROGER_EINVALID, "fetch[%zu].uri is missing or not a string", i);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"fetch[%zu].uri is missing or not a string", i);
 	out->uri = json_string_value(v);
 	v = json_object_get(e, "extract");
 	if (v && !json_is_null(v)) {
 		if (!json_is_boolean(v))
-			return roger_err_set(err, ROGER_EINVALID, "fetch[%zu].extract is not a boolean", i);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"fetch[%zu].extract is not a boolean", i);
 		out->extract = json_is_true(v);
 	}
 	v = json_object_get(e, "executable");
 	if (v && !json_is_null(v)) {
 		if (!json_is_boolean(v))
-			return roger_err_set(err, ROGER_EINVALID, "fetch[%zu].executable is not a boolean", i);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"fetch[%zu].executable is not a boolean", i);
 		out->executable = json_is_true(v);
 	}
 	v = json_object_get(e, "destPath");
@@ -212,12 +219,15 @@ static int parse_entry(struct fetch_entry *out, const json_t *e, size_t i,
 		v = json_object_get(e, "outputFile");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v))
-			return roger_err_set(err, ROGER_EINVALID, "fetch[%zu].destPath is not a string", i);
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"fetch[%zu].destPath is not a string", i);
 		out->dest = json_string_value(v);
 	}
 check:
 	if (!*out->uri)
-		return roger_err_set(err, ROGER_EINVALID, "fetch[%zu].uri is empty", i);
+		return roger_err_set(err, ROGER_EINVALID,
+				     "fetch[%zu].uri is empty", i);
 	return 0;
 }
 
@@ -234,18 +244,22 @@ static int output_name(char **out, const struct fetch_entry *e,
 
 	if (e->dest && *e->dest) {
 		name = e->dest;
-		if (name[0] == '/' || has_dotdot(name) ||
-		    ends_with(name, "/"))
-			return roger_err_set(err, ROGER_EINVALID, "destination '%s' must be a relative file name inside the sandbox", name);
+		if (name[0] == '/' || has_dotdot(name) || ends_with(name, "/"))
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"destination '%s' must be a relative file name inside the sandbox",
+				name);
 	} else {
 		if (strpbrk(e->uri, "\\'"))
-			return roger_err_set(err, ROGER_EINVALID, "invalid basename for URI '%s'", shown);
+			return roger_err_set(err, ROGER_EINVALID,
+					     "invalid basename for URI '%s'",
+					     shown);
 		start = strstr(e->uri, "://");
 		start = start ? strchr(start + 3, '/') : e->uri;
 		name = start ? base_name(start) : "";
-		if (!*name || strcmp(name, ".") == 0 ||
-		    strcmp(name, "..") == 0)
-			return roger_err_set(err, ROGER_EINVALID, "no file name in URI '%s'", shown);
+		if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return roger_err_set(err, ROGER_EINVALID,
+					     "no file name in URI '%s'", shown);
 	}
 	s = strdup(name);
 	if (!s)
@@ -323,7 +337,8 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 
 	c = curl_easy_init();
 	if (!c)
-		return roger_err_set(err, ROGER_ENOMEM, "cannot start a download");
+		return roger_err_set(err, ROGER_ENOMEM,
+				     "cannot start a download");
 	curl_easy_setopt(c, CURLOPT_URL, uri);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
@@ -356,13 +371,20 @@ static int download(const struct roger_fetch_opts *o, const char *uri,
 	if (cc == CURLE_ABORTED_BY_CALLBACK) {
 		rc = roger_err_set(err, ROGER_EINTR, "fetch cancelled");
 	} else if (cc == CURLE_WRITE_ERROR && d.write_errno) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot write the download: %s", strerror(d.write_errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot write the download: %s",
+				   strerror(d.write_errno));
 	} else if (cc != CURLE_OK) {
-		rc = roger_err_set(err, ROGER_ENET, "Error downloading resource: %s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		rc = roger_err_set(err, ROGER_ENET,
+				   "Error downloading resource: %s",
+				   errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	} else if (strncmp(scheme, "http", 4) == 0) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		if (code < 200 || code >= 300)
-			rc = roger_err_set(err, ROGER_EHTTP, "Error downloading resource, received HTTP return code %ld", code);
+			rc = roger_err_set(
+				err, ROGER_EHTTP,
+				"Error downloading resource, received HTTP return code %ld",
+				code);
 	}
 out:
 	curl_easy_cleanup(c);
@@ -380,9 +402,12 @@ static int copy_local(const struct roger_fetch_opts *o, const char *path,
 
 	in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (in < 0)
-		return roger_err_set(err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EIO, "cannot open '%s': %s", path, strerror(errno));
+		return roger_err_set(
+			err, errno == ENOENT ? ROGER_ENOTFOUND : ROGER_EIO,
+			"cannot open '%s': %s", path, strerror(errno));
 	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = roger_err_set(err, ROGER_EIO, "'%s' is not a regular file", path);
+		rc = roger_err_set(err, ROGER_EIO, "'%s' is not a regular file",
+				   path);
 		goto out;
 	}
 	for (;;) {
@@ -390,13 +415,17 @@ static int copy_local(const struct roger_fetch_opts *o, const char *path,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot read '%s': %s", path, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot read '%s': %s", path,
+					   strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (roger_write_all(fd, buf, (size_t)n) < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot write the copy of '%s': %s", path, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot write the copy of '%s': %s",
+					   path, strerror(errno));
 			goto out;
 		}
 		if (is_cancelled(o)) {
@@ -414,17 +443,20 @@ out:
  * A new temporary file beside `leaf` in `dir_fd` (".<leaf>.fetch-XXXXXX"):
  * its name into `tmp` (NAME_MAX + 1 bytes) and its descriptor returned.
  */
-static int open_temp(char *tmp, int dir_fd, const char *leaf,
-		     const char *dest, struct roger_err *err)
+static int open_temp(char *tmp, int dir_fd, const char *leaf, const char *dest,
+		     struct roger_err *err)
 {
 	char prefix[NAME_MAX + 1];
 	int fd;
 
 	/* Room for the suffix within NAME_MAX, whatever the name's length. */
 	snprintf(prefix, sizeof(prefix), ".%.*s.fetch-", NAME_MAX - 20, leaf);
-	fd = roger_beneath_create_temp(dir_fd, prefix, false, 0600, tmp, NAME_MAX + 1);
+	fd = roger_beneath_create_temp(dir_fd, prefix, false, 0600, tmp,
+				       NAME_MAX + 1);
 	if (fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot create a file beside '%s': %s", dest, strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot create a file beside '%s': %s",
+				     dest, strerror(errno));
 	return fd;
 }
 
@@ -435,11 +467,15 @@ static int finish_temp(int fd, int dir_fd, const char *tmp, const char *leaf,
 		       struct roger_err *err)
 {
 	if (rc == 0 && fchmod(fd, mode) < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				   dest, strerror(errno));
 	if (close(fd) < 0 && rc == 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				   dest, strerror(errno));
 	if (rc == 0 && renameat(dir_fd, tmp, dir_fd, leaf) < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot rename '%s' to '%s': %s", tmp, dest, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot rename '%s' to '%s': %s", tmp, dest,
+				   strerror(errno));
 	if (rc < 0)
 		unlinkat(dir_fd, tmp, 0);
 	return rc;
@@ -447,9 +483,9 @@ static int finish_temp(int fd, int dir_fd, const char *tmp, const char *leaf,
 
 /* Download or copy the entry's URI to `leaf` in `dir_fd` (`dest` is its
  * path, for messages), through a temporary file. */
-static int get_uri(const struct roger_fetch_opts *o, const struct fetch_entry *e,
-		   const char *shown, int dir_fd, const char *leaf,
-		   const char *dest, struct roger_err *err)
+static int get_uri(const struct roger_fetch_opts *o,
+		   const struct fetch_entry *e, const char *shown, int dir_fd,
+		   const char *leaf, const char *dest, struct roger_err *err)
 {
 	char scheme[16], tmp[NAME_MAX + 1];
 	const char *uri = e->uri, *local = NULL;
@@ -462,12 +498,17 @@ static int get_uri(const struct roger_fetch_opts *o, const struct fetch_entry *e
 			local += strlen("localhost");
 	} else if (!*scheme) {
 		local = uri;
-	} else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
-		   strcmp(scheme, "ftp") != 0 && strcmp(scheme, "ftps") != 0) {
-		return roger_err_set(err, ROGER_EINVALID, "unsupported URI scheme '%s'", scheme);
+	} else if (strcmp(scheme, "http") != 0 &&
+		   strcmp(scheme, "https") != 0 && strcmp(scheme, "ftp") != 0 &&
+		   strcmp(scheme, "ftps") != 0) {
+		return roger_err_set(err, ROGER_EINVALID,
+				     "unsupported URI scheme '%s'", scheme);
 	}
 	if (local && local[0] != '/')
-		return roger_err_set(err, ROGER_EINVALID, "'%s' is not an absolute path, and roger local has no frameworks home to resolve it in", local);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"'%s' is not an absolute path, and roger local has no frameworks home to resolve it in",
+			local);
 
 	fd = open_temp(tmp, dir_fd, leaf, dest, err);
 	if (fd < 0)
@@ -476,11 +517,13 @@ static int get_uri(const struct roger_fetch_opts *o, const struct fetch_entry *e
 		flog(o, 'I', "Copying resource from '%s' to '%s'", local, dest);
 		rc = copy_local(o, local, fd, err);
 	} else {
-		flog(o, 'I', "Downloading resource from '%s' to '%s'", shown, dest);
+		flog(o, 'I', "Downloading resource from '%s' to '%s'", shown,
+		     dest);
 		rc = download(o, uri, scheme, fd, err);
 	}
 	/* `executable` is set before the file appears under its name. */
-	return finish_temp(fd, dir_fd, tmp, leaf, dest, e->executable ? 0755 : 0644, rc, err);
+	return finish_temp(fd, dir_fd, tmp, leaf, dest,
+			   e->executable ? 0755 : 0644, rc, err);
 }
 
 /* ---- extraction ---------------------------------------------------------- */
@@ -491,14 +534,18 @@ static void extract_opts(struct roger_extract_opts *eo,
 			 const struct roger_fetch_opts *o, const char *name)
 {
 	memset(eo, 0, sizeof(*eo));
-	eo->max_bytes = o->max_extract_bytes ? o->max_extract_bytes : ROGER_EXTRACT_DEFAULT_MAX_BYTES;
-	eo->max_entries = o->max_extract_entries ? o->max_extract_entries : ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
+	eo->max_bytes = o->max_extract_bytes ? o->max_extract_bytes
+					     : ROGER_EXTRACT_DEFAULT_MAX_BYTES;
+	eo->max_entries = o->max_extract_entries
+				  ? o->max_extract_entries
+				  : ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
 	if (eo->max_bytes == UINT64_MAX)
 		eo->max_bytes = 0;
 	if (eo->max_entries == UINT64_MAX)
 		eo->max_entries = 0;
 	eo->max_bytes_name = "--max-extract-bytes (local.max_extract_bytes)";
-	eo->max_entries_name = "--max-extract-entries (local.max_extract_entries)";
+	eo->max_entries_name =
+		"--max-extract-entries (local.max_extract_entries)";
 	eo->name = name;
 	eo->cancelled = o->cancelled;
 	eo->data = o->data;
@@ -508,7 +555,9 @@ static void extract_opts(struct roger_extract_opts *eo,
 
 static int beneath_flags(const struct roger_fetch_opts *o)
 {
-	return roger_ctx_getenv(o->ctx, "ROGER_NO_OPENAT2") ? ROGER_BENEATH_NO_OPENAT2 : 0;
+	return roger_ctx_getenv(o->ctx, "ROGER_NO_OPENAT2")
+		       ? ROGER_BENEATH_NO_OPENAT2
+		       : 0;
 }
 
 /* Extract the archive open at `fd` (named `name`) beneath `root_fd`. */
@@ -530,7 +579,9 @@ static int extract_fd(struct roger_extract_stats *out, int root_fd, int fd,
 		archive_read_support_filter_xz(in);
 	}
 	if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK)
-		rc = roger_err_set(err, ROGER_EIO, "cannot open archive '%s': %s", name, archive_error_string(in));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot open archive '%s': %s", name,
+				   archive_error_string(in));
 	else
 		rc = roger_extract(out, root_fd, in, eo, err);
 	archive_read_free(in);
@@ -553,10 +604,13 @@ int roger_fetch_extract(const char *archive, const char *dir,
 	}
 	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", dir, strerror(errno));
+		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s",
+				     dir, strerror(errno));
 	fd = open(archive, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot open archive '%s': %s", archive, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot open archive '%s': %s", archive,
+				   strerror(errno));
 	else
 		rc = extract_fd(NULL, root, fd, base_name(archive), eo, err);
 	if (fd >= 0)
@@ -588,7 +642,8 @@ static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
 	}
 	in_fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in_fd < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path,
+				   strerror(errno));
 		goto out;
 	}
 	archive_read_support_format_raw(in);
@@ -596,7 +651,10 @@ static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
 	if (archive_read_open_fd(in, in_fd, 65536) != ARCHIVE_OK ||
 	    archive_read_next_header(in, &e) != ARCHIVE_OK ||
 	    archive_filter_code(in, 0) != ARCHIVE_FILTER_GZIP) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", leaf, archive_error_string(in) ? archive_error_string(in) : "not in gzip format");
+		rc = roger_err_set(
+			err, ROGER_EIO, "cannot gunzip '%s': %s", leaf,
+			archive_error_string(in) ? archive_error_string(in)
+						 : "not in gzip format");
 		goto out;
 	}
 	fd = open_temp(tmp, dir_fd, out_leaf, dest, err);
@@ -607,11 +665,17 @@ static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
 	while ((n = archive_read_data(in, buf, sizeof(buf))) > 0) {
 		total += (uint64_t)n;
 		if (eo.max_bytes && total > eo.max_bytes) {
-			rc = roger_err_set(err, ROGER_EINVALID, "refusing '%s': it holds more than %llu bytes, the limit set by %s", leaf, (unsigned long long)eo.max_bytes, eo.max_bytes_name);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"refusing '%s': it holds more than %llu bytes, the limit set by %s",
+				leaf, (unsigned long long)eo.max_bytes,
+				eo.max_bytes_name);
 			break;
 		}
 		if (roger_write_all(fd, buf, (size_t)n) < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", dest, strerror(errno));
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot write '%s': %s", dest,
+					   strerror(errno));
 			break;
 		}
 		if (is_cancelled(o)) {
@@ -620,7 +684,8 @@ static int gunzip(const struct roger_fetch_opts *o, int dir_fd,
 		}
 	}
 	if (rc == 0 && n < 0)
-		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s", leaf, archive_error_string(in));
+		rc = roger_err_set(err, ROGER_EIO, "cannot gunzip '%s': %s",
+				   leaf, archive_error_string(in));
 	rc = finish_temp(fd, dir_fd, tmp, out_leaf, dest, 0644, rc, err);
 	if (rc == 0)
 		flog(o, 'I', "Decompressed '%s' to '%s'", path, dest);
@@ -635,8 +700,8 @@ out:
 
 static bool is_archive(const char *name)
 {
-	static const char *const exts[] = { ".tar",	".tgz",	   ".tar.gz",
-					    ".tbz2",	".tar.bz2", ".txz",
+	static const char *const exts[] = { ".tar",    ".tgz",     ".tar.gz",
+					    ".tbz2",   ".tar.bz2", ".txz",
 					    ".tar.xz", ".zip" };
 
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
@@ -657,11 +722,15 @@ static int extract_fetched(const struct roger_fetch_opts *o, int root_fd,
 	extract_opts(&eo, o, leaf);
 	fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s", path, strerror(errno));
+		return roger_err_set(err, ROGER_EIO, "cannot open '%s': %s",
+				     path, strerror(errno));
 	rc = extract_fd(&st, root_fd, fd, leaf, &eo, err);
 	close(fd);
 	if (rc == 0)
-		flog(o, 'I', "Extracted '%s' into '%s' (%llu entries, %llu bytes)", path, o->sandbox, (unsigned long long)st.entries, (unsigned long long)st.bytes);
+		flog(o, 'I',
+		     "Extracted '%s' into '%s' (%llu entries, %llu bytes)",
+		     path, o->sandbox, (unsigned long long)st.entries,
+		     (unsigned long long)st.bytes);
 	return rc;
 }
 
@@ -691,14 +760,21 @@ static int fetch_one(const struct roger_fetch_opts *o,
 	}
 	root = open(o->sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot open the sandbox '%s': %s", o->sandbox, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO,
+				   "cannot open the sandbox '%s': %s",
+				   o->sandbox, strerror(errno));
 		goto out;
 	}
 	rc = roger_beneath_split(&dir, &leaf, NULL, name, &sub);
 	if (rc == 0)
-		rc = roger_beneath_open_dir(&dir_fd, root, dir, ROGER_BENEATH_CREATE | beneath_flags(o), &sub);
+		rc = roger_beneath_open_dir(
+			&dir_fd, root, dir,
+			ROGER_BENEATH_CREATE | beneath_flags(o), &sub);
 	if (rc < 0) {
-		rc = roger_err_set(err, rc == ROGER_ENOMEM ? rc : ROGER_EINVALID, "destination '%s' cannot be written: %s", name, sub.msg);
+		rc = roger_err_set(err,
+				   rc == ROGER_ENOMEM ? rc : ROGER_EINVALID,
+				   "destination '%s' cannot be written: %s",
+				   name, sub.msg);
 		goto out;
 	}
 	flog(o, 'I', "Fetching directly into the sandbox directory");
@@ -736,23 +812,28 @@ int roger_fetch_all(const json_t *fetch, const struct roger_fetch_opts *o,
 	if (!fetch || json_is_null(fetch))
 		return 0;
 	if (!json_is_array(fetch))
-		return roger_err_set(err, ROGER_EINVALID, "fetch is not an array");
+		return roger_err_set(err, ROGER_EINVALID,
+				     "fetch is not an array");
 	json_array_foreach(fetch, i, v) {
 		char *shown;
 
 		if (is_cancelled(o))
-			return roger_err_set(err, ROGER_EINTR, "fetch cancelled");
+			return roger_err_set(err, ROGER_EINTR,
+					     "fetch cancelled");
 		if ((rc = parse_entry(&e, v, i, err)) < 0) {
-			flog(o, 'E', "Failed to fetch: %s", err ? err->msg : "invalid entry");
+			flog(o, 'E', "Failed to fetch: %s",
+			     err ? err->msg : "invalid entry");
 			return rc;
 		}
 		shown = redact_uri(e.uri);
 		if (!shown)
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		rc = fetch_one(o, &e, shown, err);
 		if (rc < 0) {
 			if (err)
-				roger_err_prefix(err, "Failed to fetch '%s'", shown);
+				roger_err_prefix(err, "Failed to fetch '%s'",
+						 shown);
 			flog(o, 'E', "%s", err ? err->msg : "Failed to fetch");
 		}
 		free(shown);

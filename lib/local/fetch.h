@@ -17,9 +17,9 @@ struct roger_extract_opts;
 typedef bool (*roger_fetch_cancelled_fn)(void *data);
 
 struct roger_fetch_opts {
-	struct roger_ctx *ctx;   /* may be NULL */
-	const char *sandbox;     /* absolute directory to fetch into */
-	int log_fd;              /* the fetcher's log lines go here; -1: none */
+	struct roger_ctx *ctx; /* may be NULL */
+	const char *sandbox; /* absolute directory to fetch into */
+	int log_fd; /* the fetcher's log lines go here; -1: none */
 	/* The CA certificates https:// and ftps:// servers are checked
 	 * against instead of the system's (PEM file); NULL: the system's. */
 	const char *ca_file;

@@ -44,7 +44,7 @@
 #define READ_CAP 65536 /* Mesos: 16 pages */
 
 struct resolved {
-	char *real;    /* canonical path inside the sandbox */
+	char *real; /* canonical path inside the sandbox */
 	char *display; /* the normalized request path */
 };
 
@@ -165,8 +165,8 @@ static int resolve(struct roger_agent *a, const char *path,
 	}
 	pthread_mutex_lock(&a->lock);
 	{
-		const struct roger_agent_run *r =
-			find_run(a, parts[skip + 1], parts[skip + 3], parts[skip + 5]);
+		const struct roger_agent_run *r = find_run(
+			a, parts[skip + 1], parts[skip + 3], parts[skip + 5]);
 
 		if (r)
 			sandbox = strdup(r->sandbox);
@@ -178,7 +178,8 @@ static int resolve(struct roger_agent *a, const char *path,
 	}
 	rest = parts + skip + 6;
 	if (roger_buf_adds(&b, sandbox) < 0 ||
-	    (rest < parts + n && join_parts(&b, rest, (int)(parts + n - rest)) < 0)) {
+	    (rest < parts + n &&
+	     join_parts(&b, rest, (int)(parts + n - rest)) < 0)) {
 		status = 500;
 		goto out;
 	}
@@ -218,7 +219,8 @@ static void reply_resolve_error(struct roger_agent_reply *out, int status,
 {
 	struct roger_buf b = ROGER_BUF_INIT;
 
-	if (status == 403 && roger_buf_addf(&b, "'%s' is inaccessible.\n", path) == 0) {
+	if (status == 403 &&
+	    roger_buf_addf(&b, "'%s' is inaccessible.\n", path) == 0) {
 		reply_text(out, 403, b.buf);
 	} else {
 		reply_text(out, status, NULL);
@@ -270,13 +272,27 @@ static int add_json_bytes(struct roger_buf *b, const unsigned char *data,
 			continue;
 		esc[0] = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
 		default:
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[c >> 4];
@@ -312,10 +328,15 @@ static int open_file(struct roger_agent_reply *out, const struct resolved *res,
 		     const char *what, struct stat *st)
 {
 	char msg[64];
-	int fd = open(res->real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	int fd =
+		open(res->real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 
 	if (fd < 0) {
-		reply_text(out, errno == ENOENT ? 404 : errno == EACCES ? 403 : 500, NULL);
+		reply_text(out,
+			   errno == ENOENT   ? 404
+			   : errno == EACCES ? 403
+					     : 500,
+			   NULL);
 		return -1;
 	}
 	if (fstat(fd, st) < 0) {
@@ -324,7 +345,8 @@ static int open_file(struct roger_agent_reply *out, const struct resolved *res,
 		return -1;
 	}
 	if (S_ISDIR(st->st_mode) || !S_ISREG(st->st_mode)) {
-		snprintf(msg, sizeof(msg), "Cannot %s a %s.\n", what, S_ISDIR(st->st_mode) ? "directory" : "special file");
+		snprintf(msg, sizeof(msg), "Cannot %s a %s.\n", what,
+			 S_ISDIR(st->st_mode) ? "directory" : "special file");
 		reply_text(out, 400, msg);
 		close(fd);
 		return -1;
@@ -349,24 +371,32 @@ void roger_agent_files_read(struct roger_agent *a, const char *path,
 	}
 	if (offset) {
 		if (!parse_number(offset, &off)) {
-			snprintf(msg, sizeof(msg), "Failed to parse offset: Failed to convert '%.300s' to number.\n", offset);
+			snprintf(
+				msg, sizeof(msg),
+				"Failed to parse offset: Failed to convert '%.300s' to number.\n",
+				offset);
 			reply_text(out, 400, msg);
 			return;
 		}
 		if (off < -1) {
-			snprintf(msg, sizeof(msg), "Negative offset provided: %lld.\n", off);
+			snprintf(msg, sizeof(msg),
+				 "Negative offset provided: %lld.\n", off);
 			reply_text(out, 400, msg);
 			return;
 		}
 	}
 	if (length) {
 		if (!parse_number(length, &len)) {
-			snprintf(msg, sizeof(msg), "Failed to parse length: Failed to convert '%.300s' to number.\n", length);
+			snprintf(
+				msg, sizeof(msg),
+				"Failed to parse length: Failed to convert '%.300s' to number.\n",
+				length);
 			reply_text(out, 400, msg);
 			return;
 		}
 		if (len < -1) {
-			snprintf(msg, sizeof(msg), "Negative length provided: %lld.\n", len);
+			snprintf(msg, sizeof(msg),
+				 "Negative length provided: %lld.\n", len);
 			reply_text(out, 400, msg);
 			return;
 		}
@@ -399,7 +429,9 @@ void roger_agent_files_read(struct roger_agent *a, const char *path,
 		got = pread(fd, data, (size_t)len, (off_t)off);
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
-		snprintf(msg, sizeof(msg), "Failed to read file at '%.300s': %s.\n", path, strerror(errno));
+		snprintf(msg, sizeof(msg),
+			 "Failed to read file at '%.300s': %s.\n", path,
+			 strerror(errno));
 		reply_text(out, 500, msg);
 		goto out;
 	}
@@ -416,8 +448,13 @@ static void mode_string(char out[11], mode_t m)
 {
 	static const char rwx[] = "rwxrwxrwx";
 
-	out[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' :
-		 S_ISBLK(m) ? 'b' : S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' : '-';
+	out[0] = S_ISDIR(m)    ? 'd'
+		 : S_ISLNK(m)  ? 'l'
+		 : S_ISCHR(m)  ? 'c'
+		 : S_ISBLK(m)  ? 'b'
+		 : S_ISFIFO(m) ? 'p'
+		 : S_ISSOCK(m) ? 's'
+			       : '-';
 	for (int i = 0; i < 9; i++)
 		out[i + 1] = (m & (1u << (8 - i))) ? rwx[i] : '-';
 	if (m & S_ISUID)
@@ -471,7 +508,8 @@ static char **list_dir(const char *dir, size_t *count)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (n == alloc) {
-			char **p = realloc(v, (alloc = alloc ? 2 * alloc : 32) * sizeof(*p));
+			char **p = realloc(v, (alloc = alloc ? 2 * alloc : 32) *
+						      sizeof(*p));
 
 			if (!p)
 				goto fail;
@@ -508,7 +546,8 @@ static json_t *browse_entry(const struct resolved *res,
 	size_t rlen = strlen(sandbox_root);
 
 	if (roger_buf_addf(&full, "%s/%s", res->real, name) < 0 ||
-	    roger_buf_addf(&shown, "%s%s%s", res->display, strcmp(res->display, "/") ? "/" : "", name) < 0) {
+	    roger_buf_addf(&shown, "%s%s%s", res->display,
+			   strcmp(res->display, "/") ? "/" : "", name) < 0) {
 		*ok = false;
 		goto out;
 	}
@@ -521,10 +560,14 @@ static json_t *browse_entry(const struct resolved *res,
 	mode_string(mode, st.st_mode);
 	o = json_object();
 	if (!o ||
-	    json_object_set_new(o, "path", json_stringn(shown.buf, shown.len)) < 0 ||
-	    json_object_set_new(o, "nlink", json_integer((json_int_t)st.st_nlink)) < 0 ||
-	    json_object_set_new(o, "size", json_integer((json_int_t)st.st_size)) < 0 ||
-	    json_object_set_new(o, "mtime", json_integer((json_int_t)st.st_mtime)) < 0 ||
+	    json_object_set_new(o, "path", json_stringn(shown.buf, shown.len)) <
+		    0 ||
+	    json_object_set_new(o, "nlink",
+				json_integer((json_int_t)st.st_nlink)) < 0 ||
+	    json_object_set_new(o, "size",
+				json_integer((json_int_t)st.st_size)) < 0 ||
+	    json_object_set_new(o, "mtime",
+				json_integer((json_int_t)st.st_mtime)) < 0 ||
 	    json_object_set_new(o, "mode", json_string(mode)) < 0 ||
 	    json_object_set_new(o, "uid", user_name(st.st_uid)) < 0 ||
 	    json_object_set_new(o, "gid", group_name(st.st_gid)) < 0) {

@@ -72,29 +72,40 @@ struct roger_local_hc_job *roger_local_health_due(struct roger_local *L)
 				if (!j)
 					continue;
 				j->L = L;
-				snprintf(j->task_id, sizeof(j->task_id), "%s", t->id);
+				snprintf(j->task_id, sizeof(j->task_id), "%s",
+					 t->id);
 				j->index = i;
-				proto = json_string_value(json_object_get(hc, "protocol"));
+				proto = json_string_value(
+					json_object_get(hc, "protocol"));
 				snprintf(j->protocol, sizeof(j->protocol), "%s",
 					 proto ? proto : "HTTP");
 				pi = json_object_get(hc, "portIndex");
-				if (json_is_integer(json_object_get(hc, "port")))
-					j->port = (int)roger_local_def_int(hc, "port", 0);
+				if (json_is_integer(
+					    json_object_get(hc, "port")))
+					j->port = (int)roger_local_def_int(
+						hc, "port", 0);
 				else if (json_integer_value(pi) >= 0 &&
 					 json_integer_value(pi) < t->n_ports)
-					j->port = t->ports[json_integer_value(pi)];
+					j->port = t->ports[json_integer_value(
+						pi)];
 				if (json_is_string(json_object_get(hc, "path")))
-					j->path = strdup(json_string_value(json_object_get(hc, "path")));
-				cmd = json_object_get(json_object_get(hc, "command"), "value");
+					j->path = strdup(json_string_value(
+						json_object_get(hc, "path")));
+				cmd = json_object_get(
+					json_object_get(hc, "command"),
+					"value");
 				if (json_is_string(cmd))
-					j->command = strdup(json_string_value(cmd));
+					j->command =
+						strdup(json_string_value(cmd));
 				/* poll() takes the timeout in ms as an int. */
-				j->timeout_s = (int)roger_local_def_int(hc, "timeoutSeconds", 1);
+				j->timeout_s = (int)roger_local_def_int(
+					hc, "timeoutSeconds", 1);
 				if (j->timeout_s <= 0)
 					j->timeout_s = 1;
 				if (j->timeout_s > INT32_MAX / 1000)
 					j->timeout_s = INT32_MAX / 1000;
-				j->ignore_1xx = json_is_true(json_object_get(hc, "ignoreHttp1xx"));
+				j->ignore_1xx = json_is_true(
+					json_object_get(hc, "ignoreHttp1xx"));
 				h->in_flight = true;
 				j->next = due;
 				due = j;
@@ -124,8 +135,7 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
 
 /* 1: healthy, 0: unhealthy (cause set), -1: no result (an ignored 1xx,
  * or the server could not run the check). */
-static int check_http(struct roger_local_hc_job *j, char *cause,
-		      size_t size)
+static int check_http(struct roger_local_hc_job *j, char *cause, size_t size)
 {
 	CURL *c = curl_easy_init();
 	char url[512];
@@ -161,8 +171,7 @@ static int check_http(struct roger_local_hc_job *j, char *cause,
 	return 0;
 }
 
-static int check_tcp(struct roger_local_hc_job *j, char *cause,
-		     size_t size)
+static int check_tcp(struct roger_local_hc_job *j, char *cause, size_t size)
 {
 	struct sockaddr_in sa;
 	struct pollfd pfd;
@@ -218,13 +227,11 @@ static bool stopping(void *data)
 	return stop;
 }
 
-static int check_command(struct roger_local_hc_job *j, char *cause,
-			 size_t size)
+static int check_command(struct roger_local_hc_job *j, char *cause, size_t size)
 {
-	return roger_agent_check_command(j->L->agent, j->task_id,
-					 j->command ? j->command : "false",
-					 j->timeout_s, stopping, j->L, cause,
-					 size);
+	return roger_agent_check_command(
+		j->L->agent, j->task_id, j->command ? j->command : "false",
+		j->timeout_s, stopping, j->L, cause, size);
 }
 
 /* When the first check of health check `i` of a task that has just
@@ -242,11 +249,11 @@ static int64_t first_check_delay_ms(const struct roger_local_task *t, int i)
 static void publish_health(struct roger_local *L,
 			   const struct roger_local_task *t, bool alive)
 {
-	roger_local_events_publish(
-		L, "health_status_changed_event",
-		json_pack("{s:s,s:s,s:s,s:b}", "appId", t->app->id,
-			  "instanceId", t->instance_id, "version", t->version,
-			  "alive", alive));
+	roger_local_events_publish(L, "health_status_changed_event",
+				   json_pack("{s:s,s:s,s:s,s:b}", "appId",
+					     t->app->id, "instanceId",
+					     t->instance_id, "version",
+					     t->version, "alive", alive));
 }
 
 /* Record the result of job `j` (decide.c judges it) and act (lock held). */
@@ -267,9 +274,9 @@ static void record_check(struct roger_local *L, struct roger_local_hc_job *j,
 	p.grace_s = roger_local_def_int(hc, "gracePeriodSeconds", 0);
 	p.interval_s = roger_local_def_int(hc, "intervalSeconds", 0);
 	p.max_failures = roger_local_def_int(hc, "maxConsecutiveFailures", 0);
-	out = roger_decide_health(h, result,
-				  t->state == ROGER_TASK_RUNNING && !t->kill_wanted,
-				  roger_local_now(L), t->started_ms, &p);
+	out = roger_decide_health(
+		h, result, t->state == ROGER_TASK_RUNNING && !t->kill_wanted,
+		roger_local_now(L), t->started_ms, &p);
 	if (out & ROGER_DECIDE_HC_UP)
 		publish_health(L, t, true);
 	if (out & ROGER_DECIDE_HC_PASSED)
@@ -278,10 +285,10 @@ static void record_check(struct roger_local *L, struct roger_local_hc_job *j,
 		return;
 	free(h->last_failure_cause);
 	h->last_failure_cause = strdup(cause);
-	roger_local_events_publish(
-		L, "failed_health_check_event",
-		json_pack("{s:s,s:O,s:s}", "appId", t->app->id, "healthCheck",
-			  hc, "taskId", t->instance_id));
+	roger_local_events_publish(L, "failed_health_check_event",
+				   json_pack("{s:s,s:O,s:s}", "appId",
+					     t->app->id, "healthCheck", hc,
+					     "taskId", t->instance_id));
 	if (out & ROGER_DECIDE_HC_DOWN)
 		publish_health(L, t, false);
 	if (!(out & ROGER_DECIDE_HC_KILL))
@@ -331,7 +338,8 @@ void roger_local_health_started(struct roger_local *L,
 				struct roger_local_task *t)
 {
 	for (int i = 0; i < t->n_hc; i++)
-		t->hc[i].next_ms = roger_local_now(L) + first_check_delay_ms(t, i);
+		t->hc[i].next_ms =
+			roger_local_now(L) + first_check_delay_ms(t, i);
 }
 
 void roger_local_health_run(struct roger_local *L,

@@ -74,8 +74,8 @@
 struct pull {
 	struct pull *next;
 	struct roger_images *store;
-	char *key;        /* the canonical reference */
-	int refs;         /* the thread and the waiters */
+	char *key; /* the canonical reference */
+	int refs; /* the thread and the waiters */
 	bool done;
 	int rc;
 	char msg[ROGER_ERR_MSG_MAX];
@@ -96,7 +96,7 @@ struct roger_images {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* a pull finished */
 	struct pull *pulls;
-	int threads;         /* pull threads running */
+	int threads; /* pull threads running */
 	bool stopping;
 };
 
@@ -130,8 +130,7 @@ static char **strv_of(const json_t *a, bool env_only, bool *bad)
 		*bad = true;
 		return NULL;
 	}
-	json_array_foreach(a, i, v)
-	{
+	json_array_foreach(a, i, v) {
 		const char *s = json_string_value(v);
 
 		/* Mesos skips Env entries without '=' (runtime.cpp). */
@@ -201,7 +200,9 @@ static int lock_store(const char *dir, int how, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	fd = lock_file(path, how);
 	if (fd < 0)
-		roger_err_set(err, ROGER_EIO, "cannot lock the image store '%s': %s", path, strerror(errno));
+		roger_err_set(err, ROGER_EIO,
+			      "cannot lock the image store '%s': %s", path,
+			      strerror(errno));
 	free(path);
 	return fd < 0 ? ROGER_EIO : fd;
 }
@@ -209,8 +210,9 @@ static int lock_store(const char *dir, int how, struct roger_err *err)
 static const char *machine_arch(void)
 {
 	static const char *const map[][2] = {
-		{ "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },
-		{ "armv6l", "arm" },   { "i686", "386" },      { "i386", "386" },
+		{ "x86_64", "amd64" },    { "aarch64", "arm64" },
+		{ "armv7l", "arm" },      { "armv6l", "arm" },
+		{ "i686", "386" },        { "i386", "386" },
 		{ "ppc64le", "ppc64le" }, { "s390x", "s390x" },
 		{ "riscv64", "riscv64" },
 	};
@@ -238,7 +240,7 @@ int roger_images_new(struct roger_images **out, struct roger_ctx *ctx,
 		     const struct roger_images_opts *o, struct roger_err *err)
 {
 	static const char *const subdirs[] = { "blobs/sha256", "refs", "images",
-						"rootfs", "tmp" };
+					       "rootfs", "tmp" };
 	struct roger_images *s = calloc(1, sizeof(*s));
 	int rc = 0;
 
@@ -250,7 +252,8 @@ int roger_images_new(struct roger_images **out, struct roger_ctx *ctx,
 	s->max_bytes = o->max_extract_bytes;
 	s->max_entries = o->max_extract_entries;
 	s->keep_owner = o->keep_owner;
-	if (dup_opt(&s->dir, o->dir) < 0 || dup_opt(&s->ca_file, o->ca_file) < 0 ||
+	if (dup_opt(&s->dir, o->dir) < 0 ||
+	    dup_opt(&s->ca_file, o->ca_file) < 0 ||
 	    dup_opt(&s->docker_config, o->docker_config) < 0 ||
 	    dup_opt(&s->own_registry, o->own_registry) < 0 ||
 	    dup_opt(&s->token, o->token) < 0 ||
@@ -343,9 +346,11 @@ static int ref_store(const struct roger_images *s, const char *key,
 		     const char *digest, struct roger_err *err)
 {
 	char *path = ref_path(s, key);
-	json_t *doc = json_pack("{s:s,s:s}", "reference", key, "digest", digest);
-	int rc = path && doc ? write_json(path, doc, err)
-			     : roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	json_t *doc =
+		json_pack("{s:s,s:s}", "reference", key, "digest", digest);
+	int rc = path && doc
+			 ? write_json(path, doc, err)
+			 : roger_err_set(err, ROGER_ENOMEM, "out of memory");
 
 	json_decref(doc);
 	free(path);
@@ -357,7 +362,8 @@ static bool image_present(const struct roger_images *s, const char *digest)
 {
 	char *meta = store_path(s, "images/%s.json", hex_of(digest));
 	char *root = store_path(s, "rootfs/%s", hex_of(digest));
-	bool ok = meta && root && roger_fs_exists(meta) && roger_fs_is_dir(root);
+	bool ok =
+		meta && root && roger_fs_exists(meta) && roger_fs_is_dir(root);
 
 	free(meta);
 	free(root);
@@ -415,7 +421,8 @@ static int connect_registry(struct puller *pu, struct roger_err *err)
 		po.max_retries = 2;
 		if (roger_registry_pool_new(&pu->pool, s->ctx, &po, err) < 0)
 			return err->code;
-		return roger_registry_pool_get(&pu->reg, pu->pool, pu->ref.registry, err);
+		return roger_registry_pool_get(&pu->reg, pu->pool,
+					       pu->ref.registry, err);
 	}
 }
 
@@ -429,7 +436,8 @@ static int need_blob(struct puller *pu, const char *digest, int64_t size,
 	if (!path)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (!roger_fs_exists(path))
-		rc = roger_registry_blob_fetch(pu->reg, pu->ref.repository, digest, size, path, err);
+		rc = roger_registry_blob_fetch(pu->reg, pu->ref.repository,
+					       digest, size, path, err);
 	free(path);
 	return rc;
 }
@@ -460,19 +468,25 @@ static int get_manifest(struct roger_oci_manifest **out, char *digest,
 		roger_buf_reset(&body);
 		free(mt);
 		mt = NULL;
-		if ((rc = roger_registry_manifest_get(&body, &mt, digest, pu->reg, pu->ref.repository, ref, err)) < 0)
+		if ((rc = roger_registry_manifest_get(
+			     &body, &mt, digest, pu->reg, pu->ref.repository,
+			     ref, err)) < 0)
 			goto out;
 		roger_oci_manifest_free(m);
 		m = NULL;
-		if ((rc = roger_oci_manifest_parse(&m, mt, body.buf, body.len, err)) < 0)
+		if ((rc = roger_oci_manifest_parse(&m, mt, body.buf, body.len,
+						   err)) < 0)
 			goto out;
 		if (m->kind == ROGER_OCI_IMAGE)
 			break;
 		if (hop == 1) {
-			rc = roger_err_set(err, ROGER_EINVALID, "the manifest list names another list");
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"the manifest list names another list");
 			goto out;
 		}
-		if ((rc = roger_oci_index_select(&d, m, "linux", pu->s->arch, NULL, err)) < 0)
+		if ((rc = roger_oci_index_select(&d, m, "linux", pu->s->arch,
+						 NULL, err)) < 0)
 			goto out;
 		ref = d->digest;
 	}
@@ -482,7 +496,8 @@ static int get_manifest(struct roger_oci_manifest **out, char *digest,
 		goto out;
 	}
 	if (!roger_fs_exists(path) &&
-	    (rc = roger_fs_write_atomic(path, body.buf, body.len, 0600, err)) < 0)
+	    (rc = roger_fs_write_atomic(path, body.buf, body.len, 0600, err)) <
+		    0)
 		goto out;
 	*out = m;
 	m = NULL;
@@ -513,18 +528,21 @@ static int unpack(struct puller *pu, const struct roger_oci_manifest *m,
 	}
 	if (mkdir(stage, 0755) < 0 ||
 	    (root_fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s", stage, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot create '%s': %s",
+				   stage, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_layers; i++) {
 		const struct roger_oci_desc *l = &m->layers[i];
 		struct roger_layer_opts lo;
 		char diff[ROGER_DIGEST_SIZE], *blob;
-		const char *want = json_string_value(json_array_get(diff_ids, i));
+		const char *want =
+			json_string_value(json_array_get(diff_ids, i));
 		int fd;
 
 		memset(&lo, 0, sizeof(lo));
-		if ((rc = roger_layer_compression(&lo.compression, l->media_type, err)) < 0)
+		if ((rc = roger_layer_compression(&lo.compression,
+						  l->media_type, err)) < 0)
 			goto out;
 		lo.keep_owner = s->keep_owner;
 		lo.max_bytes = s->max_bytes;
@@ -535,7 +553,9 @@ static int unpack(struct puller *pu, const struct roger_oci_manifest *m,
 		blob = store_path(s, "blobs/sha256/%s", hex_of(l->digest));
 		fd = blob ? open(blob, O_RDONLY | O_CLOEXEC) : -1;
 		if (fd < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot open layer '%s': %s", blob ? blob : l->digest, strerror(errno));
+			rc = roger_err_set(
+				err, ROGER_EIO, "cannot open layer '%s': %s",
+				blob ? blob : l->digest, strerror(errno));
 			free(blob);
 			goto out;
 		}
@@ -545,14 +565,21 @@ static int unpack(struct puller *pu, const struct roger_oci_manifest *m,
 		if (rc < 0)
 			goto out;
 		if (!want || strcmp(want, diff) != 0) {
-			rc = roger_err_set(err, ROGER_EINVALID, "layer %zu ('%s') unpacks to %s, but the image config says %s", i + 1, l->digest, diff, want ? want : "nothing");
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"layer %zu ('%s') unpacks to %s, but the image config says %s",
+				i + 1, l->digest, diff,
+				want ? want : "nothing");
 			goto out;
 		}
 	}
 	if (fchmod(root_fd, 0755) < 0 || rename(stage, dest) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
 			goto out; /* unpacked meanwhile by an earlier run */
-		rc = roger_err_set(err, ROGER_EIO, "cannot move the root filesystem into '%s': %s", dest, strerror(errno));
+		rc = roger_err_set(
+			err, ROGER_EIO,
+			"cannot move the root filesystem into '%s': %s", dest,
+			strerror(errno));
 	}
 out:
 	if (root_fd >= 0)
@@ -587,7 +614,8 @@ static int pull_image(struct puller *pu, const struct roger_oci_manifest *m,
 	for (size_t i = 0; i < m->n_layers; i++) {
 		enum roger_layer_compression c;
 
-		if ((rc = roger_layer_compression(&c, m->layers[i].media_type, err)) < 0)
+		if ((rc = roger_layer_compression(&c, m->layers[i].media_type,
+						  err)) < 0)
 			return rc;
 		total += m->layers[i].size;
 	}
@@ -597,20 +625,26 @@ static int pull_image(struct puller *pu, const struct roger_oci_manifest *m,
 	pthread_mutex_unlock(&s->lock);
 	if ((rc = need_blob(pu, m->config.digest, m->config.size, err)) < 0 ||
 	    (rc = read_blob(&text, s, m->config.digest, err)) < 0 ||
-	    (rc = roger_oci_config_parse(&cfg, text.buf, text.len, m->n_layers, err)) < 0)
+	    (rc = roger_oci_config_parse(&cfg, text.buf, text.len, m->n_layers,
+					 err)) < 0)
 		goto out;
 	done = m->config.size;
 	for (size_t i = 0; i < m->n_layers; i++) {
 		if (pull_stopping(s)) {
-			rc = roger_err_set(err, ROGER_EINTR, "roger local is stopping");
+			rc = roger_err_set(err, ROGER_EINTR,
+					   "roger local is stopping");
 			goto out;
 		}
-		if ((rc = need_blob(pu, m->layers[i].digest, m->layers[i].size, err)) < 0)
+		if ((rc = need_blob(pu, m->layers[i].digest, m->layers[i].size,
+				    err)) < 0)
 			goto out;
 		done += m->layers[i].size;
 		set_progress(pu, i + 1, done);
 	}
-	if ((rc = unpack(pu, m, json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), digest, err)) < 0)
+	if ((rc = unpack(pu, m,
+			 json_object_get(json_object_get(cfg, "rootfs"),
+					 "diff_ids"),
+			 digest, err)) < 0)
 		goto out;
 	blobs = json_array();
 	json_array_append_new(blobs, json_string(digest));
@@ -619,7 +653,8 @@ static int pull_image(struct puller *pu, const struct roger_oci_manifest *m,
 		json_array_append_new(blobs, json_string(m->layers[i].digest));
 	inner = json_object_get(cfg, "config");
 	inner = json_is_object(inner) ? json_incref(inner) : json_object();
-	meta = json_pack("{s:s,s:s,s:o,s:o}", "digest", digest, "reference", pu->p->key, "config", inner, "blobs", blobs);
+	meta = json_pack("{s:s,s:s,s:o,s:o}", "digest", digest, "reference",
+			 pu->p->key, "config", inner, "blobs", blobs);
 	blobs = NULL;
 	meta_path = store_path(s, "images/%s.json", hex_of(digest));
 	lock_path = store_path(s, "rootfs/%s.lock", hex_of(digest));
@@ -693,9 +728,11 @@ static void *pull_main(void *data)
 	if (lock_fd >= 0)
 		close(lock_fd);
 	if (rc < 0)
-		roger_log(s->ctx, ROGER_LOG_INFO, "pull of '%s' failed: %s", p->key, err.msg);
+		roger_log(s->ctx, ROGER_LOG_INFO, "pull of '%s' failed: %s",
+			  p->key, err.msg);
 	else
-		roger_log(s->ctx, ROGER_LOG_INFO, "pulled '%s' (%s)", p->key, p->digest);
+		roger_log(s->ctx, ROGER_LOG_INFO, "pulled '%s' (%s)", p->key,
+			  p->digest);
 	roger_image_ref_release(&pu.ref);
 	roger_registry_pool_free(pu.pool);
 	roger_registry_free(pu.own);
@@ -734,18 +771,22 @@ static int wait_pull(char *digest, struct roger_images *s, const char *key,
 		if (!p || !(p->key = strdup(key))) {
 			free(p);
 			pthread_mutex_unlock(&s->lock);
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		}
 		p->store = s;
 		p->refs = 1;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (s->stopping || pthread_create(&th, &attr, pull_main, p) != 0) {
+		if (s->stopping ||
+		    pthread_create(&th, &attr, pull_main, p) != 0) {
 			pthread_attr_destroy(&attr);
 			free(p->key);
 			free(p);
 			pthread_mutex_unlock(&s->lock);
-			return roger_err_set(err, ROGER_ERROR, "cannot start a pull of '%s'", key);
+			return roger_err_set(err, ROGER_ERROR,
+					     "cannot start a pull of '%s'",
+					     key);
 		}
 		pthread_attr_destroy(&attr);
 		s->threads++;
@@ -757,7 +798,10 @@ static int wait_pull(char *digest, struct roger_images *s, const char *key,
 		struct timespec until;
 
 		if (cancelled && cancelled(data)) {
-			rc = roger_err_set(err, ROGER_EINTR, "the pull of '%s' was left: the task was killed", key);
+			rc = roger_err_set(
+				err, ROGER_EINTR,
+				"the pull of '%s' was left: the task was killed",
+				key);
 			break;
 		}
 		roger_clock_deadline(&until, 100);
@@ -816,22 +860,28 @@ static int open_use(struct roger_image_use **out, struct roger_images *s,
 	}
 	u->lock_fd = lock_file(lock_path, LOCK_SH);
 	if (u->lock_fd < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot lock '%s': %s", lock_path, strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot lock '%s': %s",
+				   lock_path, strerror(errno));
 		goto out;
 	}
 	meta = json_load_file(meta_path, 0, &jerr);
 	if (!meta || !roger_fs_is_dir(u->rootfs)) {
-		rc = roger_err_set(err, ROGER_ENOTFOUND, "image '%s' is not in the store", digest);
+		rc = roger_err_set(err, ROGER_ENOTFOUND,
+				   "image '%s' is not in the store", digest);
 		goto out;
 	}
 	cfg = json_object_get(meta, "config");
 	u->env = strv_of(json_object_get(cfg, "Env"), true, &bad);
-	u->entrypoint = strv_of(json_object_get(cfg, "Entrypoint"), false, &bad);
+	u->entrypoint =
+		strv_of(json_object_get(cfg, "Entrypoint"), false, &bad);
 	u->cmd = strv_of(json_object_get(cfg, "Cmd"), false, &bad);
 	u->workdir = strdup(str_or_empty(json_object_get(cfg, "WorkingDir")));
 	u->user = strdup(str_or_empty(json_object_get(cfg, "User")));
 	if (bad || !u->workdir || !u->user)
-		rc = roger_err_set(err, ROGER_EINVALID, "image '%s' has a config roger local cannot read", digest);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"image '%s' has a config roger local cannot read",
+			digest);
 out:
 	json_decref(meta);
 	free(meta_path);
@@ -872,11 +922,15 @@ int roger_images_get(struct roger_image_use **out, struct roger_images *s,
 	if (!digest[0] &&
 	    (rc = wait_pull(digest, s, key.buf, cancelled, data, err)) < 0) {
 		if (rc != ROGER_EINTR)
-			roger_err_prefix(err, "cannot pull image '%s'", key.buf);
+			roger_err_prefix(err, "cannot pull image '%s'",
+					 key.buf);
 		goto out;
 	}
 	if (ref.digest && strcmp(ref.digest, digest) != 0) {
-		rc = roger_err_set(err, ROGER_EHTTP, "cannot pull image '%s': the registry gave image %s", key.buf, digest);
+		rc = roger_err_set(
+			err, ROGER_EHTTP,
+			"cannot pull image '%s': the registry gave image %s",
+			key.buf, digest);
 		goto out;
 	}
 	rc = open_use(out, s, digest, err);
@@ -901,11 +955,12 @@ json_t *roger_images_progress(struct roger_images *s, const char *reference)
 	pthread_mutex_lock(&s->lock);
 	for (struct pull *p = s->pulls; p && !out; p = p->next)
 		if (!p->done && strcmp(p->key, key.buf) == 0)
-			out = json_pack("{s:s,s:I,s:I,s:I,s:I}", "image", p->key,
-					"layers", (json_int_t)p->layers,
-					"layersDone", (json_int_t)p->layers_done,
-					"bytes", (json_int_t)p->bytes,
-					"bytesDone", (json_int_t)p->bytes_done);
+			out = json_pack("{s:s,s:I,s:I,s:I,s:I}", "image",
+					p->key, "layers", (json_int_t)p->layers,
+					"layersDone",
+					(json_int_t)p->layers_done, "bytes",
+					(json_int_t)p->bytes, "bytesDone",
+					(json_int_t)p->bytes_done);
 	pthread_mutex_unlock(&s->lock);
 out:
 	roger_image_ref_release(&ref);
@@ -916,10 +971,10 @@ out:
 /* ---- prune --------------------------------------------------------------- */
 
 struct pruning {
-	struct roger_images s;   /* only `dir` is set: for store_path() */
-	json_t *keep_keys;       /* {canonical reference: true} */
-	json_t *keep_images;     /* {digest: true} */
-	json_t *keep_blobs;      /* {digest: true} */
+	struct roger_images s; /* only `dir` is set: for store_path() */
+	json_t *keep_keys; /* {canonical reference: true} */
+	json_t *keep_images; /* {digest: true} */
+	json_t *keep_blobs; /* {digest: true} */
 	struct roger_images_prune_report report;
 };
 
@@ -937,7 +992,8 @@ static json_t *list_names(const char *path, const char *suffix)
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 
-		if (de->d_name[0] == '.' || n < sl || strcmp(de->d_name + n - sl, suffix))
+		if (de->d_name[0] == '.' || n < sl ||
+		    strcmp(de->d_name + n - sl, suffix))
 			continue;
 		json_array_append_new(names, json_stringn(de->d_name, n - sl));
 	}
@@ -951,12 +1007,14 @@ static void prune_refs(struct pruning *pr)
 	json_t *names = dir ? list_names(dir, ".json") : NULL, *v;
 	size_t i;
 
-	json_array_foreach(names, i, v)
-	{
-		char *path = store_path(&pr->s, "refs/%s.json", json_string_value(v));
+	json_array_foreach(names, i, v) {
+		char *path = store_path(&pr->s, "refs/%s.json",
+					json_string_value(v));
 		json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
-		const char *key = json_string_value(json_object_get(doc, "reference"));
-		const char *d = json_string_value(json_object_get(doc, "digest"));
+		const char *key =
+			json_string_value(json_object_get(doc, "reference"));
+		const char *d =
+			json_string_value(json_object_get(doc, "digest"));
 
 		if (key && d && json_object_get(pr->keep_keys, key))
 			json_object_set_new(pr->keep_images, d, json_true());
@@ -977,7 +1035,8 @@ static void keep_blobs_of(struct pruning *pr, const char *hex)
 
 	json_array_foreach(json_object_get(doc, "blobs"), i, b)
 		if (json_is_string(b))
-			json_object_set_new(pr->keep_blobs, json_string_value(b), json_true());
+			json_object_set_new(pr->keep_blobs,
+					    json_string_value(b), json_true());
 	json_decref(doc);
 	free(path);
 }
@@ -1020,8 +1079,7 @@ static void prune_images(struct pruning *pr)
 	json_t *roots = rdir ? list_names(rdir, "") : NULL, *v;
 	size_t i;
 
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		const char *hex = json_string_value(v);
 		char digest[ROGER_DIGEST_SIZE];
 
@@ -1032,10 +1090,12 @@ static void prune_images(struct pruning *pr)
 			prune_image(pr, hex, true);
 	}
 	/* Root filesystems without a record (a crash between the two). */
-	json_array_foreach(roots, i, v)
-	{
+	json_array_foreach(roots, i, v) {
 		const char *name = json_string_value(v);
-		char *meta = strchr(name, '.') ? NULL : store_path(&pr->s, "images/%s.json", name);
+		char *meta =
+			strchr(name, '.')
+				? NULL
+				: store_path(&pr->s, "images/%s.json", name);
 
 		if (meta && !roger_fs_exists(meta))
 			prune_image(pr, name, false);
@@ -1053,15 +1113,16 @@ static void prune_blobs(struct pruning *pr)
 	json_t *names = dir ? list_names(dir, "") : NULL, *v;
 	size_t i;
 
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		char digest[ROGER_DIGEST_SIZE + 8], *path;
 		struct stat st;
 
-		snprintf(digest, sizeof(digest), "sha256:%s", json_string_value(v));
+		snprintf(digest, sizeof(digest), "sha256:%s",
+			 json_string_value(v));
 		if (json_object_get(pr->keep_blobs, digest))
 			continue;
-		path = store_path(&pr->s, "blobs/sha256/%s", json_string_value(v));
+		path = store_path(&pr->s, "blobs/sha256/%s",
+				  json_string_value(v));
 		if (path && lstat(path, &st) == 0 && unlink(path) == 0) {
 			pr->report.blobs++;
 			pr->report.bytes += (uint64_t)st.st_size;
@@ -1101,7 +1162,8 @@ int roger_images_prune(struct roger_images_prune_report *out, const char *dir,
 		    roger_image_ref_format(&key, &ref) == 0) {
 			json_object_set_new(pr.keep_keys, key.buf, json_true());
 			if (ref.digest)
-				json_object_set_new(pr.keep_images, ref.digest, json_true());
+				json_object_set_new(pr.keep_images, ref.digest,
+						    json_true());
 		}
 		roger_image_ref_release(&ref);
 		roger_buf_release(&key);
@@ -1123,7 +1185,8 @@ int roger_images_prune(struct roger_images_prune_report *out, const char *dir,
 
 		json_array_foreach(names, i, v)
 			if (dfd >= 0)
-				(void)roger_beneath_remove(dfd, json_string_value(v));
+				(void)roger_beneath_remove(
+					dfd, json_string_value(v));
 		if (dfd >= 0)
 			close(dfd);
 		json_decref(names);

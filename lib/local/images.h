@@ -20,7 +20,7 @@ struct roger_err;
 struct roger_images;
 
 struct roger_images_opts {
-	const char *dir;     /* the store: <state>/images (created) */
+	const char *dir; /* the store: <state>/images (created) */
 	const char *ca_file; /* for https registries; NULL: the system's */
 	/* Docker's config.json whose "auths" give credentials per registry
 	 * (`roger local --registry-auth`); NULL: $DOCKER_CONFIG/config.json
@@ -46,13 +46,13 @@ void roger_images_free(struct roger_images *s);
 /* What a task needs of its image (see roger_images_get). */
 struct roger_image_use {
 	char digest[ROGER_DIGEST_SIZE]; /* the image manifest's */
-	char *rootfs;      /* the unpacked image: never written to */
-	char **env;        /* config.Env ("NAME=value" only), NULL-terminated */
+	char *rootfs; /* the unpacked image: never written to */
+	char **env; /* config.Env ("NAME=value" only), NULL-terminated */
 	char **entrypoint; /* config.Entrypoint, NULL-terminated; NULL: none */
-	char **cmd;        /* config.Cmd, likewise */
-	char *workdir;     /* config.WorkingDir, "" when none */
-	char *user;        /* config.User, "" when none */
-	int lock_fd;       /* holds the root filesystem against prune */
+	char **cmd; /* config.Cmd, likewise */
+	char *workdir; /* config.WorkingDir, "" when none */
+	char *user; /* config.User, "" when none */
+	int lock_fd; /* holds the root filesystem against prune */
 };
 
 typedef bool (*roger_images_cancelled_fn)(void *data);
@@ -87,10 +87,10 @@ void roger_image_use_free(struct roger_image_use *u);
 json_t *roger_images_progress(struct roger_images *s, const char *reference);
 
 struct roger_images_prune_report {
-	unsigned images;     /* root filesystems removed */
-	unsigned in_use;     /* unreferenced ones kept: a task runs on them */
-	unsigned blobs;      /* blobs removed */
-	uint64_t bytes;      /* bytes of blobs removed */
+	unsigned images; /* root filesystems removed */
+	unsigned in_use; /* unreferenced ones kept: a task runs on them */
+	unsigned blobs; /* blobs removed */
+	uint64_t bytes; /* bytes of blobs removed */
 };
 
 /*

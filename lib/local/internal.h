@@ -50,18 +50,18 @@ struct roger_local_task {
 	struct roger_local_app *app;
 	char id[192];
 	char instance_id[192];
-	char version[ROGER_LOCAL_TIME_LEN];        /* app version at launch */
+	char version[ROGER_LOCAL_TIME_LEN]; /* app version at launch */
 	char config_version[ROGER_LOCAL_TIME_LEN]; /* its lastConfigChangeAt */
-	json_t *def;        /* the definition it runs (own reference) */
+	json_t *def; /* the definition it runs (own reference) */
 	enum roger_task_state state;
-	bool launched;      /* handed to the agent */
-	bool kill_wanted;   /* the scheduler decided to kill it */
-	bool kill_sent;     /* the agent was asked */
+	bool launched; /* handed to the agent */
+	bool kill_wanted; /* the scheduler decided to kill it */
+	bool kill_sent; /* the agent was asked */
 	bool kill_unhealthy; /* killed by its health checks: backoff applies */
 	/* while kill_wanted: kill only once the router has no connection to
 	 * it open, or at this time (CLOCK_MONOTONIC ms), its grace period */
 	int64_t drain_until_ms;
-	char **env;         /* what it was launched with (NULL-terminated) */
+	char **env; /* what it was launched with (NULL-terminated) */
 	int64_t staged_ms, started_ms;
 	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
 	int n_ports;
@@ -73,35 +73,35 @@ struct roger_local_task {
 struct roger_local_app {
 	struct roger_local_app *next;
 	char *id;
-	json_t *def;    /* normalized definition: no version, no versionInfo */
+	json_t *def; /* normalized definition: no version, no versionInfo */
 	char version[ROGER_LOCAL_TIME_LEN];
 	char last_config[ROGER_LOCAL_TIME_LEN];
 	char last_scaling[ROGER_LOCAL_TIME_LEN];
 	json_t *versions; /* array of stored definitions, oldest first */
 	struct roger_local_task *tasks;
 	/* launch queue and backoff */
-	double delay_s;          /* current backoff, 0: none */
+	double delay_s; /* current backoff, 0: none */
 	int64_t delay_until_ms;
-	int64_t queue_since_ms;  /* 0: not queued */
+	int64_t queue_since_ms; /* 0: not queued */
 	int64_t last_offer_ms;
 	long offers_processed, offers_unused;
 	int reject_cpus, reject_mem, reject_ports;
-	int queue_count;         /* instances waiting to be launched */
-	json_t *last_failure;    /* lastTaskFailure, or NULL */
-	bool deleted;            /* being stopped; hidden from the API */
-	bool restarting;         /* a RestartApplication is the current step */
-	bool unsaved;            /* its file is behind: the scheduler retries */
+	int queue_count; /* instances waiting to be launched */
+	json_t *last_failure; /* lastTaskFailure, or NULL */
+	bool deleted; /* being stopped; hidden from the API */
+	bool restarting; /* a RestartApplication is the current step */
+	bool unsaved; /* its file is behind: the scheduler retries */
 };
 
 struct roger_local_deployment {
 	struct roger_local_deployment *next;
 	char id[40];
 	char version[ROGER_LOCAL_TIME_LEN];
-	json_t *steps;     /* [{"actions":[{"action":A,"app":ID}]}] */
+	json_t *steps; /* [{"actions":[{"action":A,"app":ID}]}] */
 	json_t *originals; /* {appId: definition before, or null if new} */
-	int current_step;  /* 1-based, 0 before it started */
-	bool forced;       /* a revert: never locked out */
-	bool cancelling;   /* cancelled by the change in progress (txn) */
+	int current_step; /* 1-based, 0 before it started */
+	bool forced; /* a revert: never locked out */
+	bool cancelling; /* cancelled by the change in progress (txn) */
 };
 
 struct roger_local_txn;
@@ -111,13 +111,13 @@ struct roger_local {
 	char *state_dir, *apps_dir, *artifacts_dir, *work_dir;
 	int port;
 	int registry_port; /* of its own registry (registry-server.c) */
-	char url[64];    /* http://127.0.0.1:PORT */
+	char url[64]; /* http://127.0.0.1:PORT */
 	char token[ROGER_LOCAL_TOKEN_LEN + 1]; /* secret: see auth.c */
 	char leader[64]; /* 127.0.0.1:PORT */
 	char framework_id[64], master_id[64], agent_id[64];
 	double cap_cpus, cap_mem;
 	int64_t start_ms;
-	uint64_t gc_size;  /* prune past this many bytes; UINT64_MAX: never */
+	uint64_t gc_size; /* prune past this many bytes; UINT64_MAX: never */
 	pthread_cond_t gc_wake; /* wakes the collector (prune.c) to stop */
 	pthread_t gc_thread;
 	bool gc_started;
@@ -142,7 +142,7 @@ struct roger_local {
 	unsigned conn_limit, max_conns, max_events, conns;
 
 	struct roger_agent *agent;
-	struct roger_images *images;     /* images.h */
+	struct roger_images *images; /* images.h */
 	struct roger_local_registry *registry; /* registry-server.c */
 	struct roger_local_metronome *metronome; /* local/metronome-int.h */
 	/* router.c: set before the scheduler starts, freed after it stopped;
@@ -190,8 +190,8 @@ void roger_local_env_name(char *out, size_t size, const char *prefix,
  * On failure returns NULL and sets *status and *error to the response
  * (422 with {"message":...,"details":[...]}; new reference).
  */
-json_t *roger_local_app_normalize(const json_t *in, const char *id,
-				  int *status, json_t **error);
+json_t *roger_local_app_normalize(const json_t *in, const char *id, int *status,
+				  json_t **error);
 /*
  * Canonical absolute form of an app id ("a/b/" -> "/a/b"), or NULL (and a
  * message in `why`) when a segment breaks Marathon's rules.  New string.
@@ -200,7 +200,8 @@ char *roger_local_app_id(const char *raw, const char *base, char *why,
 			 size_t why_size);
 /* Whether two normalized definitions differ apart from `instances`. */
 bool roger_local_app_config_differs(const json_t *a, const json_t *b);
-/* A validation error body: {"message":message,"details":[{path,errors:[e]}]}. */
+/* A validation error body: {"message":message,"details":[{path,errors:[e]}]}.
+ */
 json_t *roger_local_invalid(const char *message, const char *path,
 			    const char *error);
 
@@ -233,8 +234,8 @@ struct MHD_Connection;
  * ROGER_EEXISTS when the cap on subscribers is reached, ROGER_ENOMEM.
  */
 int roger_local_sub_new(struct roger_local_sub **out,
-			struct roger_local_events *ev,
-			const char *const *types, size_t n_types);
+			struct roger_local_events *ev, const char *const *types,
+			size_t n_types);
 /* The connection the stream goes out on (before its first read). */
 void roger_local_sub_attach(struct roger_local_sub *s,
 			    struct MHD_Connection *conn);
@@ -249,35 +250,35 @@ int roger_local_sched_start(struct roger_local *L, struct roger_err *err);
 /* Stop the scheduler and health threads, then kill every task. */
 void roger_local_sched_stop(struct roger_local *L);
 /* The agent's status-update callback (data is the struct roger_local). */
-void roger_local_sched_on_update(void *data, const struct roger_agent_update *u);
+void roger_local_sched_on_update(void *data,
+				 const struct roger_agent_update *u);
 /* Ask the scheduler thread to look at the state now (lock held or not). */
 void roger_local_sched_kick(struct roger_local *L);
 
 struct roger_local_app *roger_local_app_find(struct roger_local *L,
 					     const char *id, bool deleted_too);
 /* Create an app from a normalized definition (lock held). */
-struct roger_local_app *roger_local_app_add(struct roger_local *L,
-					    json_t *def);
+struct roger_local_app *roger_local_app_add(struct roger_local *L, json_t *def);
 void roger_local_app_free(struct roger_local_app *app);
 /*
  * Make `def` (steals) the app's definition with a new version; records it
  * among the versions and moves lastConfigChangeAt or lastScalingAt.
  * Returns whether the configuration changed (not only instances).
  */
-bool roger_local_app_set_def(struct roger_local *L,
-			     struct roger_local_app *app, json_t *def,
-			     bool force_config_change);
+bool roger_local_app_set_def(struct roger_local *L, struct roger_local_app *app,
+			     json_t *def, bool force_config_change);
 /* Give portDefinitions with port 0 free service ports (lock held). */
 void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 				      const char *app_id);
 
 /* A new deployment (steps: new reference taken) appended, lock held. */
-struct roger_local_deployment *
-roger_local_deployment_add(struct roger_local *L, json_t *steps,
-			   json_t *originals, const char *version);
+struct roger_local_deployment *roger_local_deployment_add(struct roger_local *L,
+							  json_t *steps,
+							  json_t *originals,
+							  const char *version);
 /* A deployment by id; one a change in progress cancels is not found. */
-struct roger_local_deployment *roger_local_deployment_find(
-	struct roger_local *L, const char *id);
+struct roger_local_deployment *
+roger_local_deployment_find(struct roger_local *L, const char *id);
 /*
  * Cancel: emit deployment_failed and drop it (lock held).  Within a
  * change (L->txn) it is only marked; the change drops it once saved.
@@ -288,8 +289,7 @@ void roger_local_deployment_cancel(struct roger_local *L,
 void roger_local_deployment_drop(struct roger_local *L,
 				 struct roger_local_deployment *d);
 /* Unlink an app from the list (lock held); the caller frees it. */
-void roger_local_app_unlink(struct roger_local *L,
-			    struct roger_local_app *app);
+void roger_local_app_unlink(struct roger_local *L, struct roger_local_app *app);
 
 /* Ask to kill a task (lock held): the scheduler kills it on its next pass. */
 void roger_local_task_kill(struct roger_local *L, struct roger_local_task *t);
@@ -402,9 +402,9 @@ struct roger_local_txn {
 	size_t n_added, cap_added;
 	struct roger_local_txn_event *events;
 	size_t n_events, cap_events;
-	bool deployments;  /* deployments.json changes */
+	bool deployments; /* deployments.json changes */
 	bool dirty_before; /* L->dirty_deployments when it began */
-	bool oom;          /* something could not be recorded */
+	bool oom; /* something could not be recorded */
 };
 
 void roger_local_txn_begin(struct roger_local *L, struct roger_local_txn *t);
@@ -444,9 +444,9 @@ void roger_local_pull_progress(struct roger_local *L, json_t *action);
 struct roger_local_req {
 	const char *method;
 	const char *path;
-	json_t *query;          /* [[name, value], ...] in request order */
+	json_t *query; /* [[name, value], ...] in request order */
 	const char *content_type;
-	const char *accept;     /* the first Accept header, or NULL */
+	const char *accept; /* the first Accept header, or NULL */
 	const char *client_ip;
 	struct roger_buf body;
 	bool body_too_large;
@@ -456,8 +456,8 @@ struct roger_local_resp {
 	int status;
 	const char *content_type; /* static */
 	struct roger_buf body;
-	json_t *headers;        /* {name: value} extra headers */
-	int fd;                 /* >= 0: send this file (size from fstat) */
+	json_t *headers; /* {name: value} extra headers */
+	int fd; /* >= 0: send this file (size from fstat) */
 	bool head_only;
 	struct roger_local_sub *sub; /* an event stream */
 };
@@ -466,8 +466,8 @@ struct roger_local_resp {
 const char *roger_local_query(const struct roger_local_req *rq,
 			      const char *name);
 /* Query parameter as a boolean ("true"), `dflt` when absent. */
-bool roger_local_query_bool(const struct roger_local_req *rq,
-			    const char *name, bool dflt);
+bool roger_local_query_bool(const struct roger_local_req *rq, const char *name,
+			    bool dflt);
 void roger_local_resp_json(struct roger_local_resp *rs, int status,
 			   json_t *body);
 void roger_local_resp_message(struct roger_local_resp *rs, int status,
@@ -483,8 +483,8 @@ bool roger_local_api(struct roger_local *L, const struct roger_local_req *rq,
 /* Validate an artifact path (below /artifacts/); its absolute file path. */
 char *roger_local_artifact_path(struct roger_local *L, const char *rel);
 /* GET and HEAD of an artifact. */
-void roger_local_artifact_get(struct roger_local *L, const char *rel,
-			      bool head, struct roger_local_resp *rs);
+void roger_local_artifact_get(struct roger_local *L, const char *rel, bool head,
+			      struct roger_local_resp *rs);
 
 /* ---- prune.c ---------------------------------------------------------------- */
 

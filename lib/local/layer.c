@@ -45,17 +45,20 @@ int roger_layer_compression(enum roger_layer_compression *out,
 		*out = ROGER_LAYER_TAR;
 		return 0;
 	}
-	return roger_err_set(err, ROGER_EINVALID, "unsupported layer media type '%s' (roger local reads gzip and plain tar layers)", media_type ? media_type : "");
+	return roger_err_set(
+		err, ROGER_EINVALID,
+		"unsupported layer media type '%s' (roger local reads gzip and plain tar layers)",
+		media_type ? media_type : "");
 }
 
 struct source {
 	int fd;
 	bool gzip;
 	z_stream zs;
-	bool z_ready;    /* inflateInit2 done */
+	bool z_ready; /* inflateInit2 done */
 	bool member_end; /* the current gzip member ended */
-	bool eof;        /* the descriptor reached its end */
-	bool done;       /* no more uncompressed bytes */
+	bool eof; /* the descriptor reached its end */
+	bool done; /* no more uncompressed bytes */
 	EVP_MD_CTX *md;
 	unsigned char in[CHUNK];
 	unsigned char out[CHUNK];
@@ -130,8 +133,10 @@ static ssize_t produce(struct source *s, char *why, size_t size)
 		r = inflate(&s->zs, Z_NO_FLUSH);
 		if (r == Z_STREAM_END) {
 			s->member_end = true;
-		} else if (r != Z_OK && !(r == Z_BUF_ERROR && s->zs.avail_in == 0)) {
-			snprintf(why, size, "not a valid gzip stream (%s)", s->zs.msg ? s->zs.msg : "zlib error");
+		} else if (r != Z_OK &&
+			   !(r == Z_BUF_ERROR && s->zs.avail_in == 0)) {
+			snprintf(why, size, "not a valid gzip stream (%s)",
+				 s->zs.msg ? s->zs.msg : "zlib error");
 			return -1;
 		}
 		got = sizeof(s->out) - s->zs.avail_out;
@@ -192,7 +197,11 @@ int roger_layer_apply(char *diff_id, int root_fd, int fd,
 		goto out;
 	}
 	if (archive_read_open(a, s, NULL, read_cb, NULL) != ARCHIVE_OK) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot read layer '%s': %s", o->name ? o->name : "", archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		rc = roger_err_set(err, ROGER_EIO, "cannot read layer '%s': %s",
+				   o->name ? o->name : "",
+				   archive_error_string(a)
+					   ? archive_error_string(a)
+					   : "unknown error");
 		goto out;
 	}
 	memset(&eo, 0, sizeof(eo));
@@ -215,7 +224,9 @@ int roger_layer_apply(char *diff_id, int root_fd, int fd,
 		ssize_t n = produce(s, why, sizeof(why));
 
 		if (n < 0) {
-			rc = roger_err_set(err, ROGER_EIO, "cannot read layer '%s': %s", eo.name, why);
+			rc = roger_err_set(err, ROGER_EIO,
+					   "cannot read layer '%s': %s",
+					   eo.name, why);
 			goto out;
 		}
 		if (n == 0)

@@ -19,7 +19,7 @@
 struct roger_err;
 
 enum roger_layer_compression {
-	ROGER_LAYER_TAR,  /* an uncompressed tar */
+	ROGER_LAYER_TAR, /* an uncompressed tar */
 	ROGER_LAYER_GZIP, /* gzip (one or more members) */
 };
 
@@ -36,7 +36,8 @@ struct roger_layer_opts {
 	/* Keep owners (root) and set-id bits; otherwise everything is the
 	 * caller's (ROGER_EXTRACT_KEEP_OWNER). */
 	bool keep_owner;
-	/* Caps on what the layer may hold (bytes of files, entries); 0: none. */
+	/* Caps on what the layer may hold (bytes of files, entries); 0: none.
+	 */
 	uint64_t max_bytes, max_entries;
 	const char *name; /* the layer in messages ("sha256:..."), or NULL */
 	bool (*cancelled)(void *data); /* polled; NULL */

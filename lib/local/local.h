@@ -26,7 +26,8 @@
  *			 "router":"127.0.0.1:F"}
  *	token		the token every request must carry (mode 0600, kept
  *			across restarts; see roger_local_token_read())
- *	server.log	stdout and stderr of a server started by roger_local_start
+ *	server.log	stdout and stderr of a server started by
+ *roger_local_start
  *	cluster.json	the framework, master and agent ids (stable across runs)
  *	apps/		one file per app: its definition and versions
  *	deployments.json the deployments in progress
@@ -57,10 +58,10 @@ struct roger_err;
 
 struct roger_local_options {
 	const char *state_dir; /* required */
-	int port;              /* 0: any free port (see server.json) */
-	double cpus;           /* capacity; 0: this machine's cpus */
-	double mem;            /* capacity in MiB; 0: this machine's memory */
-	const char *ca_file;   /* the fetcher's CA certificates; NULL: system's */
+	int port; /* 0: any free port (see server.json) */
+	double cpus; /* capacity; 0: this machine's cpus */
+	double mem; /* capacity in MiB; 0: this machine's memory */
+	const char *ca_file; /* the fetcher's CA certificates; NULL: system's */
 	/* The fetcher's caps on what one archive may extract: bytes of files
 	 * and entries; 0: the defaults (2 GiB, 1000000), UINT64_MAX: none. */
 	uint64_t max_extract_bytes, max_extract_entries;
@@ -93,25 +94,26 @@ struct roger_local_options {
  * if needed; apps found there are recovered and their tasks started again.
  * `ready`, when not NULL, is called once the server answers, with its URL.
  */
-ROGER_EXTERN int
-roger_local_serve(struct roger_ctx *ctx, const struct roger_local_options *opts,
-		  volatile sig_atomic_t *stop,
-		  void (*ready)(void *data, const char *url), void *data,
-		  struct roger_err *err);
+ROGER_EXTERN int roger_local_serve(struct roger_ctx *ctx,
+				   const struct roger_local_options *opts,
+				   volatile sig_atomic_t *stop,
+				   void (*ready)(void *data, const char *url),
+				   void *data, struct roger_err *err);
 
 struct roger_local_status {
 	bool running;
-	bool stale;     /* a pid file was left by a server that is gone */
-	long pid;       /* of the running (or vanished) server, 0 if unknown */
+	bool stale; /* a pid file was left by a server that is gone */
+	long pid; /* of the running (or vanished) server, 0 if unknown */
 	int port;
-	char url[64];   /* "http://127.0.0.1:7878" */
+	char url[64]; /* "http://127.0.0.1:7878" */
 	/* The task watchdog of a running server: its pid (-1 when none
 	 * runs, 0 when the server does not say), whether that process is
 	 * alive, and how many times one died and was replaced. */
 	long watchdog_pid;
 	bool watchdog_running;
 	unsigned watchdog_restarts;
-	/* The capacity it serves: cpus and MiB (0 when the server does not say). */
+	/* The capacity it serves: cpus and MiB (0 when the server does not
+	 * say). */
 	double cpus, mem;
 	/* Its own registry, as image references name it: "127.0.0.1:7879"
 	 * ("" when unknown). */
@@ -121,9 +123,9 @@ struct roger_local_status {
 };
 
 /* What runs for `state_dir`.  Never fails for a missing directory. */
-ROGER_EXTERN int
-roger_local_status(struct roger_local_status *out, const char *state_dir,
-		   struct roger_err *err);
+ROGER_EXTERN int roger_local_status(struct roger_local_status *out,
+				    const char *state_dir,
+				    struct roger_err *err);
 
 /*
  * Start a server in the background: `argv` (NULL-terminated; argv[0] is
@@ -135,10 +137,10 @@ roger_local_status(struct roger_local_status *out, const char *state_dir,
  * before answering.  A stale pid file is removed.  `out` is written only
  * on success.
  */
-ROGER_EXTERN int
-roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
-		  const char *state_dir, char *const argv[], int timeout_ms,
-		  struct roger_err *err);
+ROGER_EXTERN int roger_local_start(struct roger_local_status *out,
+				   struct roger_ctx *ctx, const char *state_dir,
+				   char *const argv[], int timeout_ms,
+				   struct roger_err *err);
 
 /*
  * roger_local_start() of `exe local serve --port PORT --state-dir DIR`,
@@ -148,19 +150,18 @@ roger_local_start(struct roger_local_status *out, struct roger_ctx *ctx,
  * already runs: for most callers that is success (roger_local_status()
  * describes it).
  */
-ROGER_EXTERN int
-roger_local_up(struct roger_local_status *out, struct roger_ctx *ctx,
-	       const char *exe, const char *state_dir, int port, int timeout_ms,
-	       struct roger_err *err);
+ROGER_EXTERN int roger_local_up(struct roger_local_status *out,
+				struct roger_ctx *ctx, const char *exe,
+				const char *state_dir, int port, int timeout_ms,
+				struct roger_err *err);
 
 /*
  * Stop the server of `state_dir` (SIGTERM: it kills its tasks and saves
  * its state) and wait until it is gone; after `timeout_ms`, SIGKILL it.
  * ROGER_ENOTFOUND when none runs.
  */
-ROGER_EXTERN int
-roger_local_stop(struct roger_ctx *ctx, const char *state_dir, int timeout_ms,
-		 struct roger_err *err);
+ROGER_EXTERN int roger_local_stop(struct roger_ctx *ctx, const char *state_dir,
+				  int timeout_ms, struct roger_err *err);
 
 /*
  * Who may use the server.  Every request but GET and HEAD /ping must carry
@@ -182,7 +183,8 @@ ROGER_EXTERN char *roger_local_token_file(const char *state_dir);
  * reason; the token itself never appears in a message.
  */
 ROGER_EXTERN int roger_local_token_read(char out[ROGER_LOCAL_TOKEN_LEN + 1],
-			   const char *state_dir, struct roger_err *err);
+					const char *state_dir,
+					struct roger_err *err);
 
 /* Whether GET /ping on 127.0.0.1:`port` answers 200 within `timeout_ms`. */
 ROGER_EXTERN bool roger_local_ping(int port, int timeout_ms);
@@ -199,17 +201,17 @@ ROGER_EXTERN char *roger_local_default_state_dir(const struct roger_ctx *ctx);
 #define ROGER_LOCAL_PRUNE_KEEP 3
 
 struct roger_local_prune_report {
-	unsigned sandboxes;      /* sandboxes (and earlier generations) removed */
-	uint64_t sandbox_bytes;  /* the bytes of their files */
-	unsigned artifacts;      /* artifacts of the store removed */
+	unsigned sandboxes; /* sandboxes (and earlier generations) removed */
+	uint64_t sandbox_bytes; /* the bytes of their files */
+	unsigned artifacts; /* artifacts of the store removed */
 	uint64_t artifact_bytes; /* their bytes */
-	json_t *artifact_paths;  /* their paths in the store (new reference) */
-	unsigned images;         /* images removed (their root filesystems) */
-	unsigned images_in_use;  /* unused by any app, kept: tasks run on them */
-	unsigned blobs;          /* blobs removed */
-	uint64_t bytes;          /* their size */
-	unsigned containers;     /* left-over container directories removed */
-	bool offline;            /* no server ran: the files were pruned here */
+	json_t *artifact_paths; /* their paths in the store (new reference) */
+	unsigned images; /* images removed (their root filesystems) */
+	unsigned images_in_use; /* unused by any app, kept: tasks run on them */
+	unsigned blobs; /* blobs removed */
+	uint64_t bytes; /* their size */
+	unsigned containers; /* left-over container directories removed */
+	bool offline; /* no server ran: the files were pruned here */
 };
 
 /*
@@ -227,9 +229,9 @@ struct roger_local_prune_report {
  * (POST /roger/prune); when none runs, they are removed here.  Release the
  * report with roger_local_prune_report_release().
  */
-ROGER_EXTERN int
-roger_local_prune(struct roger_local_prune_report *out, struct roger_ctx *ctx,
-		  const char *state_dir, unsigned keep, struct roger_err *err);
+ROGER_EXTERN int roger_local_prune(struct roger_local_prune_report *out,
+				   struct roger_ctx *ctx, const char *state_dir,
+				   unsigned keep, struct roger_err *err);
 ROGER_EXTERN void
 roger_local_prune_report_release(struct roger_local_prune_report *r);
 

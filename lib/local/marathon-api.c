@@ -71,9 +71,8 @@ static json_t *json_body(const struct roger_local_req *rq,
 	if (!doc) {
 		char details[400];
 
-		snprintf(details, sizeof(details),
-			 "%s at line %d, column %d", jerr.text, jerr.line,
-			 jerr.column);
+		snprintf(details, sizeof(details), "%s at line %d, column %d",
+			 jerr.text, jerr.line, jerr.column);
 		roger_local_resp_json(rs, 400,
 				      json_pack("{s:s,s:s}", "message",
 						"Invalid JSON", "details",
@@ -136,8 +135,7 @@ static bool check_lock(struct roger_local *L, const char *id, bool force,
 						LOCKED_MESSAGE));
 		return false;
 	}
-	json_array_foreach(deps, i, dep)
-	{
+	json_array_foreach(deps, i, dep) {
 		struct roger_local_deployment *d = roger_local_deployment_find(
 			L, json_string_value(json_object_get(dep, "id")));
 
@@ -189,8 +187,9 @@ static json_t *steps_of(json_t *stop, json_t *start, json_t *main)
 
 	for (int i = 0; i < 3; i++) {
 		if (groups[i] && json_array_size(groups[i]) > 0)
-			json_array_append_new(steps, json_pack("{s:O}", "actions",
-							       groups[i]));
+			json_array_append_new(
+				steps,
+				json_pack("{s:O}", "actions", groups[i]));
 		json_decref(groups[i]);
 	}
 	return steps;
@@ -212,8 +211,7 @@ static void keep_service_ports(json_t *def, const json_t *old)
 	json_t *olds = json_object_get(old, "portDefinitions");
 	size_t i;
 
-	json_array_foreach(pds, i, pd)
-	{
+	json_array_foreach(pds, i, pd) {
 		json_t *o = json_array_get(olds, i);
 
 		if (json_integer_value(json_object_get(pd, "port")) == 0 && o)
@@ -229,8 +227,7 @@ static unsigned parse_embed(const struct roger_local_req *rq, unsigned dflt)
 	json_t *pair;
 	size_t i;
 
-	json_array_foreach(rq->query, i, pair)
-	{
+	json_array_foreach(rq->query, i, pair) {
 		const char *v = json_string_value(json_array_get(pair, 1));
 		const char *prefixes[] = { "group.apps.", "apps.", "app." };
 
@@ -242,11 +239,13 @@ static unsigned parse_embed(const struct roger_local_req *rq, unsigned dflt)
 				break;
 			}
 		if (!strcmp(v, "tasks"))
-			embed |= ROGER_LOCAL_EMBED_TASKS | ROGER_LOCAL_EMBED_DEPLOYMENTS;
+			embed |= ROGER_LOCAL_EMBED_TASKS |
+				 ROGER_LOCAL_EMBED_DEPLOYMENTS;
 		else if (!strcmp(v, "lastTaskFailure"))
 			embed |= ROGER_LOCAL_EMBED_FAILURE;
 		else if (!strcmp(v, "failures"))
-			embed |= ROGER_LOCAL_EMBED_TASKS | ROGER_LOCAL_EMBED_FAILURE |
+			embed |= ROGER_LOCAL_EMBED_TASKS |
+				 ROGER_LOCAL_EMBED_FAILURE |
 				 ROGER_LOCAL_EMBED_DEPLOYMENTS;
 		else if (!strcmp(v, "readiness"))
 			embed |= ROGER_LOCAL_EMBED_READINESS;
@@ -350,17 +349,21 @@ static void list_apps(struct roger_local *L, const struct roger_local_req *rq,
 			continue;
 		if (group && strncmp(a->id, group, strlen(group)))
 			continue;
-		if (cmd && !contains_ci(json_string_value(json_object_get(a->def, "cmd")), cmd))
+		if (cmd && !contains_ci(json_string_value(
+						json_object_get(a->def, "cmd")),
+					cmd))
 			continue;
 		if (id && !contains_ci(a->id, id))
 			continue;
-		if (label && !label_match(json_object_get(a->def, "labels"), label))
+		if (label &&
+		    !label_match(json_object_get(a->def, "labels"), label))
 			continue;
-		json_array_append_new(apps, roger_local_app_json(L, a, true, embed));
+		json_array_append_new(apps,
+				      roger_local_app_json(L, a, true, embed));
 	}
 	pthread_mutex_unlock(&L->lock);
-	roger_local_resp_json(rs, 200, json_pack("{s:o}", group ? "*" : "apps",
-						 apps));
+	roger_local_resp_json(rs, 200,
+			      json_pack("{s:o}", group ? "*" : "apps", apps));
 }
 
 static void post_app(struct roger_local *L, const struct roger_local_req *rq,
@@ -392,7 +395,8 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, true);
 	if (app && !app->deleted) {
-		roger_local_resp_message(rs, 409, "An app with id [%s] already exists.", id);
+		roger_local_resp_message(
+			rs, 409, "An app with id [%s] already exists.", id);
 		goto out;
 	}
 	if (app && !check_lock(L, id, force, rs))
@@ -411,25 +415,28 @@ static void post_app(struct roger_local *L, const struct roger_local_req *rq,
 		goto out;
 	}
 	{
-		json_t *steps = steps_of(NULL,
-					 json_pack("[o]", action(START_ACTION, id)),
-					 json_pack("[o]", action(SCALE_ACTION, id)));
+		json_t *steps = steps_of(
+			NULL, json_pack("[o]", action(START_ACTION, id)),
+			json_pack("[o]", action(SCALE_ACTION, id)));
 		json_t *originals = json_pack("{s:n}", id);
 
-		d = roger_local_deployment_add(L, steps, originals, app->version);
+		d = roger_local_deployment_add(L, steps, originals,
+					       app->version);
 		json_decref(steps);
 		json_decref(originals);
 	}
 	publish_change(L, rq, app, true);
 	/* The 201 body is built from the definition before ports were given. */
 	resp = roger_local_app_json(L, app, false, 0);
-	json_object_set(resp, "portDefinitions", json_object_get(def, "portDefinitions"));
+	json_object_set(resp, "portDefinitions",
+			json_object_get(def, "portDefinitions"));
 	json_object_del(resp, "versionInfo");
 	json_object_set_new(resp, "tasksStaged", json_integer(0));
 	json_object_set_new(resp, "tasksRunning", json_integer(0));
 	json_object_set_new(resp, "tasksHealthy", json_integer(0));
 	json_object_set_new(resp, "tasksUnhealthy", json_integer(0));
-	json_object_set_new(resp, "deployments", json_pack("[{s:s}]", "id", d->id));
+	json_object_set_new(resp, "deployments",
+			    json_pack("[{s:s}]", "id", d->id));
 	snprintf(location, sizeof(location), "%s/v2/apps%s", L->url, id);
 	roger_local_resp_header(rs, "Location", location);
 	roger_local_resp_header(rs, "Marathon-Deployment-Id", d->id);
@@ -460,7 +467,8 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 	}
 	roger_local_txn_touch(L, app);
 	if (app && !app->deleted) {
-		long before = (long)json_integer_value(json_object_get(app->def, "instances"));
+		long before = (long)json_integer_value(
+			json_object_get(app->def, "instances"));
 		bool config;
 
 		originals = json_pack("{s:O}", id, app->def);
@@ -468,9 +476,14 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 		roger_local_assign_service_ports(L, def, id);
 		config = roger_local_app_set_def(L, app, def, false);
 		if (config)
-			steps = steps_of(NULL, NULL, json_pack("[o]", action(RESTART_ACTION, id)));
-		else if (before != json_integer_value(json_object_get(def, "instances")))
-			steps = steps_of(NULL, NULL, json_pack("[o]", action(SCALE_ACTION, id)));
+			steps = steps_of(
+				NULL, NULL,
+				json_pack("[o]", action(RESTART_ACTION, id)));
+		else if (before !=
+			 json_integer_value(json_object_get(def, "instances")))
+			steps = steps_of(
+				NULL, NULL,
+				json_pack("[o]", action(SCALE_ACTION, id)));
 		else
 			steps = json_array();
 	} else {
@@ -483,7 +496,8 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 			app = roger_local_app_add(L, def);
 		}
 		created = true;
-		steps = steps_of(NULL, json_pack("[o]", action(START_ACTION, id)),
+		steps = steps_of(NULL,
+				 json_pack("[o]", action(START_ACTION, id)),
 				 json_pack("[o]", action(SCALE_ACTION, id)));
 	}
 	if (!app) {
@@ -499,7 +513,8 @@ static void apply_def(struct roger_local *L, const struct roger_local_req *rq,
 	if (created) {
 		char location[600];
 
-		snprintf(location, sizeof(location), "%s/v2/apps%s", L->url, id);
+		snprintf(location, sizeof(location), "%s/v2/apps%s", L->url,
+			 id);
 		roger_local_resp_header(rs, "Location", location);
 	}
 	deployment_result(rs, created ? 201 : 200, d);
@@ -517,8 +532,7 @@ static json_t *update_def(struct roger_local *L, const json_t *body,
 
 	if (app && partial) {
 		merged = json_copy(app->def);
-		json_object_foreach((json_t *)body, k, v)
-		{
+		json_object_foreach((json_t *)body, k, v) {
 			if (!strcmp(k, "id") || !strcmp(k, "version") ||
 			    !strcmp(k, "versionInfo"))
 				continue;
@@ -552,14 +566,18 @@ static void rollback_app(struct roger_local *L,
 	size_t i;
 
 	if (!app) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		return;
 	}
 	json_array_foreach(app->versions, i, entry)
-		if (!strcmp(json_string_value(json_object_get(entry, "version")), version))
+		if (!strcmp(json_string_value(
+				    json_object_get(entry, "version")),
+			    version))
 			found = entry;
 	if (!found) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		return;
 	}
 	apply_def(L, rq, rs, id, without_version(found), force);
@@ -581,7 +599,8 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 {
 	json_t *body = json_body(rq, rs), *def;
 	bool force = roger_local_query_bool(rq, "force", false);
-	bool partial = patch || roger_local_query_bool(rq, "partialUpdate", true);
+	bool partial =
+		patch || roger_local_query_bool(rq, "partialUpdate", true);
 	struct roger_local_txn txn;
 	json_t *version;
 	int64_t ms;
@@ -589,7 +608,10 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 	if (!body)
 		return;
 	if (!json_is_object(body)) {
-		roger_local_resp_json(rs, 422, roger_local_invalid("Invalid JSON", "/", "error.expected.jsobject"));
+		roger_local_resp_json(
+			rs, 422,
+			roger_local_invalid("Invalid JSON", "/",
+					    "error.expected.jsobject"));
 		json_decref(body);
 		return;
 	}
@@ -597,18 +619,28 @@ static void put_app(struct roger_local *L, const struct roger_local_req *rq,
 	pthread_mutex_lock(&L->lock);
 	roger_local_txn_begin(L, &txn);
 	if (patch && !roger_local_app_find(L, id, false)) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		goto out;
 	}
 	if (version) {
 		if (!only_version_fields(body)) {
-			roger_local_resp_json(rs, 422, roger_local_invalid("Object is not valid", "/", "The 'version' field may only be combined with the 'id' field."));
+			roger_local_resp_json(
+				rs, 422,
+				roger_local_invalid(
+					"Object is not valid", "/",
+					"The 'version' field may only be combined with the 'id' field."));
 			goto out;
 		}
 		if (!json_is_string(version) ||
-		    !roger_marathon_time_parse(&ms, json_string_value(version))) {
-			roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.",
-						 json_is_string(version) ? json_string_value(version) : "");
+		    !roger_marathon_time_parse(&ms,
+					       json_string_value(version))) {
+			roger_local_resp_message(
+				rs, 422,
+				"Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.",
+				json_is_string(version)
+					? json_string_value(version)
+					: "");
 			goto out;
 		}
 		rollback_app(L, rq, rs, id, json_string_value(version), force);
@@ -628,9 +660,11 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		     struct roger_local_resp *rs, bool patch)
 {
 	json_t *body = json_body(rq, rs), *item, *defs = json_array();
-	json_t *start = json_array(), *main = json_array(), *originals = json_object();
+	json_t *start = json_array(), *main = json_array(),
+	       *originals = json_object();
 	bool force = roger_local_query_bool(rq, "force", false);
-	bool partial = patch || roger_local_query_bool(rq, "partialUpdate", true);
+	bool partial =
+		patch || roger_local_query_bool(rq, "partialUpdate", true);
 	struct roger_local_deployment *d;
 	struct roger_local_txn txn;
 	char version[ROGER_LOCAL_TIME_LEN] = "";
@@ -639,28 +673,38 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 	if (!body)
 		goto done;
 	if (!json_is_array(body)) {
-		roger_local_resp_json(rs, 422, roger_local_invalid("Invalid JSON", "/", "error.expected.jsarray"));
+		roger_local_resp_json(
+			rs, 422,
+			roger_local_invalid("Invalid JSON", "/",
+					    "error.expected.jsarray"));
 		goto done;
 	}
 	pthread_mutex_lock(&L->lock);
 	roger_local_txn_begin(L, &txn);
-	json_array_foreach(body, i, item)
-	{
-		const char *raw = json_string_value(json_object_get(item, "id"));
+	json_array_foreach(body, i, item) {
+		const char *raw =
+			json_string_value(json_object_get(item, "id"));
 		char why[160], *id;
 		json_t *def;
 
 		if (!raw) {
-			roger_local_resp_json(rs, 422, roger_local_invalid("Invalid JSON", "/id", "error.path.missing"));
+			roger_local_resp_json(
+				rs, 422,
+				roger_local_invalid("Invalid JSON", "/id",
+						    "error.path.missing"));
 			goto unlock;
 		}
 		id = roger_local_app_id(raw, "/", why, sizeof(why));
 		if (!id) {
-			roger_local_resp_json(rs, 422, roger_local_invalid("Invalid JSON", "/id", why));
+			roger_local_resp_json(
+				rs, 422,
+				roger_local_invalid("Invalid JSON", "/id",
+						    why));
 			goto unlock;
 		}
 		if (patch && !roger_local_app_find(L, id, false)) {
-			roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+			roger_local_resp_message(rs, 404,
+						 "App '%s' does not exist", id);
 			free(id);
 			goto unlock;
 		}
@@ -673,23 +717,26 @@ static void put_apps(struct roger_local *L, const struct roger_local_req *rq,
 		json_array_append_new(defs, json_pack("[s,o]", id, def));
 		free(id);
 	}
-	json_array_foreach(defs, i, item)
-	{
+	json_array_foreach(defs, i, item) {
 		const char *id = json_string_value(json_array_get(item, 0));
 		json_t *def = json_incref(json_array_get(item, 1));
 		struct roger_local_app *app = roger_local_app_find(L, id, true);
 
 		roger_local_txn_touch(L, app);
 		if (app && !app->deleted) {
-			long before = (long)json_integer_value(json_object_get(app->def, "instances"));
+			long before = (long)json_integer_value(
+				json_object_get(app->def, "instances"));
 
 			json_object_set(originals, id, app->def);
 			keep_service_ports(def, app->def);
 			roger_local_assign_service_ports(L, def, id);
 			if (roger_local_app_set_def(L, app, def, false))
-				json_array_append_new(main, action(RESTART_ACTION, id));
-			else if (before != json_integer_value(json_object_get(def, "instances")))
-				json_array_append_new(main, action(SCALE_ACTION, id));
+				json_array_append_new(
+					main, action(RESTART_ACTION, id));
+			else if (before != json_integer_value(json_object_get(
+						   def, "instances")))
+				json_array_append_new(main,
+						      action(SCALE_ACTION, id));
 		} else {
 			json_object_set_new(originals, id, json_null());
 			roger_local_assign_service_ports(L, def, id);
@@ -742,7 +789,8 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		goto out;
 	}
 	if (!check_lock(L, id, force, rs))
@@ -750,8 +798,8 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_txn_touch(L, app);
 	app->deleted = true;
 	roger_local_new_version(L, version, app->version);
-	originals = json_pack("{s:o}", id,
-			      roger_local_app_json(L, app, false, 0));
+	originals =
+		json_pack("{s:o}", id, roger_local_app_json(L, app, false, 0));
 	json_object_del(json_object_get(originals, id), "versionInfo");
 	json_object_del(json_object_get(originals, id), "version");
 	steps = steps_of(json_pack("[o]", action(STOP_ACTION, id)), NULL, NULL);
@@ -763,8 +811,9 @@ static void delete_app(struct roger_local *L, const struct roger_local_req *rq,
 
 		parent_group(group, sizeof(group), id);
 		roger_local_events_publish(L, "group_change_success",
-					   json_pack("{s:s,s:s}", "groupId", group,
-						     "version", version));
+					   json_pack("{s:s,s:s}", "groupId",
+						     group, "version",
+						     version));
 	}
 	deployment_result(rs, 200, d);
 out:
@@ -789,7 +838,8 @@ static void restart_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		goto out;
 	}
 	if (!check_lock(L, id, force, rs))
@@ -797,7 +847,8 @@ static void restart_app(struct roger_local *L, const struct roger_local_req *rq,
 	roger_local_txn_touch(L, app);
 	originals = json_pack("{s:O}", id, app->def);
 	roger_local_app_set_def(L, app, json_copy(app->def), true);
-	steps = steps_of(NULL, NULL, json_pack("[o]", action(RESTART_ACTION, id)));
+	steps = steps_of(NULL, NULL,
+			 json_pack("[o]", action(RESTART_ACTION, id)));
 	d = roger_local_deployment_add(L, steps, originals, app->version);
 	json_decref(originals);
 	json_decref(steps);
@@ -820,11 +871,13 @@ static void get_app(struct roger_local *L, const struct roger_local_req *rq,
 	pthread_mutex_lock(&L->lock);
 	app = roger_local_app_find(L, id, false);
 	if (app)
-		roger_local_resp_json(rs, 200,
-				      json_pack("{s:o}", "app",
-						roger_local_app_json(L, app, true, embed)));
+		roger_local_resp_json(
+			rs, 200,
+			json_pack("{s:o}", "app",
+				  roger_local_app_json(L, app, true, embed)));
 	else
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -833,11 +886,12 @@ static void get_app(struct roger_local *L, const struct roger_local_req *rq,
 /* Scale `app` down by `n` killed tasks (lock held, within a change): the
  * deployment result. */
 static void scale_down(struct roger_local *L, const struct roger_local_req *rq,
-		       struct roger_local_resp *rs,
-		       struct roger_local_app *app, long n)
+		       struct roger_local_resp *rs, struct roger_local_app *app,
+		       long n)
 {
 	json_t *def = json_copy(app->def), *steps, *originals;
-	long instances = (long)json_integer_value(json_object_get(def, "instances"));
+	long instances =
+		(long)json_integer_value(json_object_get(def, "instances"));
 	struct roger_local_deployment *d;
 
 	roger_local_txn_touch(L, app);
@@ -845,7 +899,8 @@ static void scale_down(struct roger_local *L, const struct roger_local_req *rq,
 	json_object_set_new(def, "instances",
 			    json_integer(instances > n ? instances - n : 0));
 	roger_local_app_set_def(L, app, def, false);
-	steps = steps_of(NULL, NULL, json_pack("[o]", action(SCALE_ACTION, app->id)));
+	steps = steps_of(NULL, NULL,
+			 json_pack("[o]", action(SCALE_ACTION, app->id)));
 	d = roger_local_deployment_add(L, steps, originals, app->version);
 	json_decref(steps);
 	json_decref(originals);
@@ -880,14 +935,17 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	if (method_is(rq, "DELETE") && scale && wipe) {
-		roger_local_resp_message(rs, 400, "You cannot use scale and wipe at the same time.");
+		roger_local_resp_message(
+			rs, 400,
+			"You cannot use scale and wipe at the same time.");
 		return;
 	}
 	pthread_mutex_lock(&L->lock);
 	roger_local_txn_begin(L, &txn);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 		goto out;
 	}
 	tasks = json_array();
@@ -899,15 +957,18 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		if (method_is(rq, "DELETE") &&
 		    !host_matches(roger_local_query(rq, "host")))
 			continue;
-		json_array_append_new(tasks, roger_local_task_json(L, t, false));
+		json_array_append_new(tasks,
+				      roger_local_task_json(L, t, false));
 	}
 	if (method_is(rq, "GET")) {
-		roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
+		roger_local_resp_json(rs, 200,
+				      json_pack("{s:o}", "tasks", tasks));
 		goto out;
 	}
 	if (task_id && json_array_size(tasks) == 0) {
 		json_decref(tasks);
-		roger_local_resp_message(rs, 404, "Task '%s' does not exist", task_id);
+		roger_local_resp_message(rs, 404, "Task '%s' does not exist",
+					 task_id);
 		goto out;
 	}
 	if (scale && !check_lock(L, id, force, rs)) {
@@ -933,7 +994,8 @@ static void app_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		json_decref(tasks);
 		roger_local_resp_json(rs, 200, json_pack("{s:o}", "task", one));
 	} else {
-		roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
+		roger_local_resp_json(rs, 200,
+				      json_pack("{s:o}", "tasks", tasks));
 	}
 out:
 	roger_local_txn_end(L, rs);
@@ -942,7 +1004,8 @@ out:
 
 /* ---- versions ------------------------------------------------------------------ */
 
-static void app_versions(struct roger_local *L, const struct roger_local_req *rq,
+static void app_versions(struct roger_local *L,
+			 const struct roger_local_req *rq,
 			 struct roger_local_resp *rs, const char *id,
 			 const char *version)
 {
@@ -956,34 +1019,46 @@ static void app_versions(struct roger_local *L, const struct roger_local_req *rq
 		return;
 	}
 	if (version && !roger_marathon_time_parse(&ms, version)) {
-		roger_local_resp_message(rs, 422, "Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.", version);
+		roger_local_resp_message(
+			rs, 422,
+			"Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.",
+			version);
 		return;
 	}
 	pthread_mutex_lock(&L->lock);
 	app = roger_local_app_find(L, id, false);
 	if (!app) {
-		roger_local_resp_message(rs, 404, "App '%s' does not exist", id);
+		roger_local_resp_message(rs, 404, "App '%s' does not exist",
+					 id);
 	} else if (!version) {
 		json_t *list = json_array();
 
 		for (i = json_array_size(app->versions); i-- > 0;)
-			json_array_append(list, json_object_get(json_array_get(app->versions, i), "version"));
-		roger_local_resp_json(rs, 200, json_pack("{s:o}", "versions", list));
+			json_array_append(
+				list, json_object_get(
+					      json_array_get(app->versions, i),
+					      "version"));
+		roger_local_resp_json(rs, 200,
+				      json_pack("{s:o}", "versions", list));
 	} else {
 		json_t *found = NULL;
 
-		json_array_foreach(app->versions, i, entry)
-		{
+		json_array_foreach(app->versions, i, entry) {
 			int64_t have;
 
-			if (roger_marathon_time_parse(&have, json_string_value(json_object_get(entry, "version"))) &&
+			if (roger_marathon_time_parse(
+				    &have, json_string_value(json_object_get(
+						   entry, "version"))) &&
 			    have == ms)
 				found = entry;
 		}
 		if (found)
 			roger_local_resp_json(rs, 200, json_incref(found));
 		else
-			roger_local_resp_message(rs, 404, "App '%s' does not exist in version %s", id, version);
+			roger_local_resp_message(
+				rs, 404,
+				"App '%s' does not exist in version %s", id,
+				version);
 	}
 	pthread_mutex_unlock(&L->lock);
 }
@@ -1041,11 +1116,13 @@ static void apps_route(struct roger_local *L, const struct roger_local_req *rq,
 			free(copy);
 			return;
 		}
-		id = b.len ? roger_local_app_id(b.buf, "/", why, sizeof(why)) : NULL;
+		id = b.len ? roger_local_app_id(b.buf, "/", why, sizeof(why))
+			   : NULL;
 		roger_buf_release(&b);
 	}
 	if (!id) {
-		roger_local_resp_message(rs, 404, "App '/%s' does not exist", rest);
+		roger_local_resp_message(rs, 404, "App '/%s' does not exist",
+					 rest);
 	} else if (!strcmp(kind, "restart")) {
 		restart_app(L, rq, rs, id);
 	} else if (!strcmp(kind, "tasks")) {
@@ -1085,14 +1162,14 @@ static struct roger_local_deployment *revert(struct roger_local *L,
 					     const struct roger_local_req *rq,
 					     json_t *originals)
 {
-	json_t *stop = json_array(), *start = json_array(), *main = json_array();
+	json_t *stop = json_array(), *start = json_array(),
+	       *main = json_array();
 	json_t *before = json_object(), *def, *steps;
 	char version[ROGER_LOCAL_TIME_LEN] = "";
 	struct roger_local_deployment *d;
 	const char *id;
 
-	json_object_foreach(originals, id, def)
-	{
+	json_object_foreach(originals, id, def) {
 		struct roger_local_app *app = roger_local_app_find(L, id, true);
 
 		if (json_is_null(def)) {
@@ -1119,13 +1196,18 @@ static struct roger_local_deployment *revert(struct roger_local *L,
 			json_array_append_new(start, action(START_ACTION, id));
 			json_array_append_new(main, action(SCALE_ACTION, id));
 		} else {
-			long instances = (long)json_integer_value(json_object_get(app->def, "instances"));
+			long instances = (long)json_integer_value(
+				json_object_get(app->def, "instances"));
 
 			json_object_set(before, id, app->def);
 			if (roger_local_app_set_def(L, app, def, false))
-				json_array_append_new(main, action(RESTART_ACTION, id));
-			else if (instances != json_integer_value(json_object_get(def, "instances")))
-				json_array_append_new(main, action(SCALE_ACTION, id));
+				json_array_append_new(
+					main, action(RESTART_ACTION, id));
+			else if (instances !=
+				 json_integer_value(
+					 json_object_get(def, "instances")))
+				json_array_append_new(main,
+						      action(SCALE_ACTION, id));
 		}
 		if (app) {
 			snprintf(version, sizeof(version), "%s", app->version);
@@ -1156,7 +1238,8 @@ static void delete_deployment(struct roger_local *L,
 	roger_local_txn_begin(L, &txn);
 	d = roger_local_deployment_find(L, id);
 	if (!d) {
-		roger_local_resp_message(rs, 404, "DeploymentPlan %s does not exist", id);
+		roger_local_resp_message(
+			rs, 404, "DeploymentPlan %s does not exist", id);
 		goto out;
 	}
 	originals = json_incref(d->originals);
@@ -1187,8 +1270,7 @@ static bool status_wanted(const struct roger_local_req *rq,
 	json_t *pair;
 	size_t i;
 
-	json_array_foreach(rq->query, i, pair)
-	{
+	json_array_foreach(rq->query, i, pair) {
 		const char *k = json_string_value(json_array_get(pair, 0));
 		const char *v = json_string_value(json_array_get(pair, 1));
 
@@ -1214,12 +1296,15 @@ static void list_tasks(struct roger_local *L, const struct roger_local_req *rq,
 		for (struct roger_local_task *t = a->tasks; t; t = t->next)
 			if (!roger_task_state_terminal(t->state) &&
 			    status_wanted(rq, t->state))
-				json_array_append_new(tasks, roger_local_task_json(L, t, true));
+				json_array_append_new(
+					tasks,
+					roger_local_task_json(L, t, true));
 	pthread_mutex_unlock(&L->lock);
 	roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
 }
 
-static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq,
+static void delete_tasks(struct roger_local *L,
+			 const struct roger_local_req *rq,
 			 struct roger_local_resp *rs)
 {
 	json_t *body = json_body(rq, rs), *ids, *id, *tasks;
@@ -1232,19 +1317,24 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 		return;
 	ids = json_object_get(body, "ids");
 	if (scale && wipe) {
-		roger_local_resp_message(rs, 400, "You cannot use scale and wipe at the same time.");
+		roger_local_resp_message(
+			rs, 400,
+			"You cannot use scale and wipe at the same time.");
 		goto done;
 	}
 	if (!json_is_array(ids)) {
-		roger_local_resp_json(rs, 422, roger_local_invalid("Invalid JSON", "/ids", "error.path.missing"));
+		roger_local_resp_json(
+			rs, 422,
+			roger_local_invalid("Invalid JSON", "/ids",
+					    "error.path.missing"));
 		goto done;
 	}
-	json_array_foreach(ids, i, id)
-	{
+	json_array_foreach(ids, i, id) {
 		const char *s = json_string_value(id);
 
 		if (!s || !strchr(s, '.')) {
-			roger_local_resp_message(rs, 400, "Invalid task id '%s'", s ? s : "");
+			roger_local_resp_message(
+				rs, 400, "Invalid task id '%s'", s ? s : "");
 			goto done;
 		}
 	}
@@ -1255,14 +1345,14 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 		struct roger_local_app *scaled = NULL;
 		long n = 0;
 
-		json_array_foreach(ids, i, id)
-		{
+		json_array_foreach(ids, i, id) {
 			struct roger_local_task *t =
 				roger_local_task_find(L, json_string_value(id));
 
 			if (!t || roger_task_state_terminal(t->state))
 				continue;
-			json_array_append_new(tasks, roger_local_task_json(L, t, false));
+			json_array_append_new(
+				tasks, roger_local_task_json(L, t, false));
 			roger_local_task_kill(L, t);
 			if (scale) {
 				if (scaled && scaled != t->app) {
@@ -1276,13 +1366,15 @@ static void delete_tasks(struct roger_local *L, const struct roger_local_req *rq
 		if (scale && scaled)
 			scale_down(L, rq, rs, scaled, n);
 		else if (scale)
-			roger_local_resp_json(rs, 200, json_pack("{s:[]}", "tasks"));
+			roger_local_resp_json(rs, 200,
+					      json_pack("{s:[]}", "tasks"));
 	}
 	if (!roger_local_txn_end(L, rs))
 		scale = true; /* the 500 stands, not the list of tasks */
 	pthread_mutex_unlock(&L->lock);
 	if (!scale)
-		roger_local_resp_json(rs, 200, json_pack("{s:o}", "tasks", tasks));
+		roger_local_resp_json(rs, 200,
+				      json_pack("{s:o}", "tasks", tasks));
 	else
 		json_decref(tasks);
 done:
@@ -1307,7 +1399,8 @@ static void queue_route(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	if (n <= 6 || strcmp(rest + n - 6, "/delay")) {
-		roger_local_resp_message(rs, 404, "URI not found: %s", rq->path);
+		roger_local_resp_message(rs, 404, "URI not found: %s",
+					 rq->path);
 		return;
 	}
 	if (!method_is(rq, "DELETE")) {
@@ -1321,13 +1414,17 @@ static void queue_route(struct roger_local *L, const struct roger_local_req *rq,
 		id = roger_local_app_id(raw, "/", why, sizeof(why));
 	}
 	if (!id) {
-		roger_local_resp_message(rs, 404, "Application /%.*s not found in tasks queue.", (int)(n - 6), rest);
+		roger_local_resp_message(
+			rs, 404, "Application /%.*s not found in tasks queue.",
+			(int)(n - 6), rest);
 		return;
 	}
 	pthread_mutex_lock(&L->lock);
 	app = roger_local_app_find(L, id, false);
 	if (!app || !roger_local_app_queued(L, app)) {
-		roger_local_resp_message(rs, 404, "Application %s not found in tasks queue.", id);
+		roger_local_resp_message(
+			rs, 404, "Application %s not found in tasks queue.",
+			id);
 	} else {
 		app->delay_s = 0;
 		app->delay_until_ms = 0;
@@ -1347,22 +1444,23 @@ static void info(struct roger_local *L, struct roger_local_resp *rs)
 	snprintf(buildref, sizeof(buildref), "roger-local-%s", roger_version());
 	roger_local_resp_json(
 		rs, 200,
-		json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,"
-			  "s:{s:[s],s:b,s:s,s:[],s:s,s:b,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:s},"
-			  "s:{s:s,s:i},s:{s:i,s:i}}",
-			  "name", "marathon", "version", "1.10.26", "buildref",
-			  buildref, "elected", 1, "leader", L->leader,
-			  "frameworkId", L->framework_id, "marathon_config",
-			  "access_control_allow_origin", "*", "checkpoint", 1,
-			  "executor", "//cmd", "features", "framework_name",
-			  "marathon", "ha", 0, "hostname", ROGER_LOCAL_HOST,
-			  "local_port_max", 20000, "local_port_min", 10000,
-			  "master", L->url, "mesos_leader_ui_url", L->url,
-			  "mesos_role", "*", "task_launch_timeout", 300000,
-			  "webui_url", L->url, "zookeeper_config", "zk",
-			  "roger-local", "zk_max_versions",
-			  ROGER_LOCAL_MAX_VERSIONS, "http_config", "http_port",
-			  L->port, "https_port", 8443));
+		json_pack(
+			"{s:s,s:s,s:s,s:b,s:s,s:s,"
+			"s:{s:[s],s:b,s:s,s:[],s:s,s:b,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:s},"
+			"s:{s:s,s:i},s:{s:i,s:i}}",
+			"name", "marathon", "version", "1.10.26", "buildref",
+			buildref, "elected", 1, "leader", L->leader,
+			"frameworkId", L->framework_id, "marathon_config",
+			"access_control_allow_origin", "*", "checkpoint", 1,
+			"executor", "//cmd", "features", "framework_name",
+			"marathon", "ha", 0, "hostname", ROGER_LOCAL_HOST,
+			"local_port_max", 20000, "local_port_min", 10000,
+			"master", L->url, "mesos_leader_ui_url", L->url,
+			"mesos_role", "*", "task_launch_timeout", 300000,
+			"webui_url", L->url, "zookeeper_config", "zk",
+			"roger-local", "zk_max_versions",
+			ROGER_LOCAL_MAX_VERSIONS, "http_config", "http_port",
+			L->port, "https_port", 8443));
 }
 
 /* GET /ping: text unless the client accepts JSON only. */
@@ -1409,14 +1507,17 @@ static void events(struct roger_local *L, const struct roger_local_req *rq,
 		return;
 	}
 	json_array_foreach(rq->query, i, pair)
-		if (!strcmp(json_string_value(json_array_get(pair, 0)), "event_type") &&
+		if (!strcmp(json_string_value(json_array_get(pair, 0)),
+			    "event_type") &&
 		    n < 64)
 			types[n++] = json_string_value(json_array_get(pair, 1));
 	rc = roger_local_sub_new(&rs->sub, L->events, types, n);
 	if (rc == ROGER_EEXISTS) {
 		/* Each stream may hold megabytes of events: there is a cap. */
-		roger_local_resp_message(rs, 503, "Too many event stream subscribers: at most %zu may be connected at once",
-					 roger_local_events_max(L->events));
+		roger_local_resp_message(
+			rs, 503,
+			"Too many event stream subscribers: at most %zu may be connected at once",
+			roger_local_events_max(L->events));
 		roger_local_resp_header(rs, "Retry-After", "10");
 		return;
 	}
@@ -1427,9 +1528,10 @@ static void events(struct roger_local *L, const struct roger_local_req *rq,
 	rs->status = 200;
 	rs->content_type = "text/event-stream;charset=UTF-8";
 	pthread_mutex_lock(&L->lock);
-	roger_local_events_publish(L, "event_stream_attached",
-				   json_pack("{s:s}", "remoteAddress",
-					     rq->client_ip ? rq->client_ip : "127.0.0.1"));
+	roger_local_events_publish(
+		L, "event_stream_attached",
+		json_pack("{s:s}", "remoteAddress",
+			  rq->client_ip ? rq->client_ip : "127.0.0.1"));
 	pthread_mutex_unlock(&L->lock);
 }
 
@@ -1455,7 +1557,8 @@ bool roger_local_api(struct roger_local *L, const struct roger_local_req *rq,
 			method_not_allowed(rs, "GET, POST, PUT, PATCH");
 	} else if (!strncmp(p, "/v2/apps/", 9)) {
 		apps_route(L, rq, rs, p + 9);
-	} else if (!strcmp(p, "/v2/deployments") || !strcmp(p, "/v2/deployments/")) {
+	} else if (!strcmp(p, "/v2/deployments") ||
+		   !strcmp(p, "/v2/deployments/")) {
 		if (method_is(rq, "GET"))
 			list_deployments(L, rs);
 		else
@@ -1486,9 +1589,12 @@ bool roger_local_api(struct roger_local *L, const struct roger_local_req *rq,
 			method_not_allowed(rs, "GET");
 	} else if (!strcmp(p, "/v2/leader")) {
 		if (method_is(rq, "GET"))
-			roger_local_resp_json(rs, 200, json_pack("{s:s}", "leader", L->leader));
+			roger_local_resp_json(
+				rs, 200,
+				json_pack("{s:s}", "leader", L->leader));
 		else if (method_is(rq, "DELETE"))
-			roger_local_resp_message(rs, 200, "Leadership abdicated");
+			roger_local_resp_message(rs, 200,
+						 "Leadership abdicated");
 		else
 			method_not_allowed(rs, "GET, DELETE");
 	} else if (!strcmp(p, "/v2/events")) {

@@ -21,15 +21,15 @@ json_t *roger_local_app_version_json(const json_t *def, const char *version,
 	json_t *out = json_object(), *v;
 	const char *k;
 
-	json_object_foreach((json_t *)def, k, v)
-	{
+	json_object_foreach((json_t *)def, k, v) {
 		if (!strcmp(k, "killSelection")) {
-			json_object_set_new(out, "version", json_string(version));
-			json_object_set_new(out, "versionInfo",
-					    json_pack("{s:s,s:s}", "lastScalingAt",
-						      last_scaling,
-						      "lastConfigChangeAt",
-						      last_config));
+			json_object_set_new(out, "version",
+					    json_string(version));
+			json_object_set_new(
+				out, "versionInfo",
+				json_pack("{s:s,s:s}", "lastScalingAt",
+					  last_scaling, "lastConfigChangeAt",
+					  last_config));
 		}
 		json_object_set(out, k, v);
 	}
@@ -81,7 +81,8 @@ json_t *roger_local_task_json(struct roger_local *L,
 		json_t *pd;
 		size_t i;
 
-		json_array_foreach(json_object_get(t->def, "portDefinitions"), i, pd)
+		json_array_foreach(json_object_get(t->def, "portDefinitions"),
+				   i, pd)
 			json_array_append(sp, json_object_get(pd, "port"));
 	}
 	json_object_set_new(o, "appId", json_string(t->app->id));
@@ -96,11 +97,12 @@ json_t *roger_local_task_json(struct roger_local *L,
 	json_object_set_new(o, "slaveId", json_string(L->agent_id));
 	/* A task the scheduler is killing shows so at once, as with an
 	 * agent that reports TASK_KILLING. */
-	json_object_set_new(o, "state",
-			    json_string(roger_task_state_name(
-				    t->kill_wanted && !roger_task_state_terminal(t->state)
-					    ? ROGER_TASK_KILLING
-					    : t->state)));
+	json_object_set_new(
+		o, "state",
+		json_string(roger_task_state_name(
+			t->kill_wanted && !roger_task_state_terminal(t->state)
+				? ROGER_TASK_KILLING
+				: t->state)));
 	roger_local_fmt_time(ts, t->staged_ms);
 	json_object_set_new(o, "stagedAt", json_string(ts));
 	if (t->started_ms) {
@@ -117,7 +119,8 @@ json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id)
 {
 	json_t *out = json_array();
 
-	for (struct roger_local_deployment *d = L->deployments; d; d = d->next) {
+	for (struct roger_local_deployment *d = L->deployments; d;
+	     d = d->next) {
 		json_t *step, *action;
 		size_t i, j;
 		bool hit = false;
@@ -125,12 +128,15 @@ json_t *roger_local_deployments_of(struct roger_local *L, const char *app_id)
 		if (d->cancelling)
 			continue;
 		json_array_foreach(d->steps, i, step)
-			json_array_foreach(json_object_get(step, "actions"), j, action)
-				if (!strcmp(json_string_value(json_object_get(action, "app")),
+			json_array_foreach(json_object_get(step, "actions"), j,
+					   action)
+				if (!strcmp(json_string_value(json_object_get(
+						    action, "app")),
 					    app_id))
 					hit = true;
 		if (hit)
-			json_array_append_new(out, json_pack("{s:s}", "id", d->id));
+			json_array_append_new(out,
+					      json_pack("{s:s}", "id", d->id));
 	}
 	return out;
 }
@@ -139,9 +145,8 @@ json_t *roger_local_app_json(struct roger_local *L,
 			     const struct roger_local_app *app, bool info,
 			     unsigned embed)
 {
-	json_t *o = roger_local_app_version_json(app->def, app->version,
-						 app->last_config,
-						 app->last_scaling);
+	json_t *o = roger_local_app_version_json(
+		app->def, app->version, app->last_config, app->last_scaling);
 	int staged = 0, running = 0, healthy = 0, unhealthy = 0;
 
 	if (!info)
@@ -178,8 +183,9 @@ json_t *roger_local_app_json(struct roger_local *L,
 
 		for (struct roger_local_task *t = app->tasks; t; t = t->next)
 			if (!roger_task_state_terminal(t->state))
-				json_array_append_new(tasks,
-						      roger_local_task_json(L, t, false));
+				json_array_append_new(
+					tasks,
+					roger_local_task_json(L, t, false));
 		json_object_set_new(o, "tasks", tasks);
 	}
 	if ((embed & ROGER_LOCAL_EMBED_FAILURE) && app->last_failure)
@@ -203,27 +209,28 @@ json_t *roger_local_deployment_json(struct roger_local *L,
 	size_t i, j;
 
 	(void)L;
-	json_array_foreach(d->steps, i, step)
-	{
-		json_array_foreach(json_object_get(step, "actions"), j, action)
-		{
+	json_array_foreach(d->steps, i, step) {
+		json_array_foreach(json_object_get(step, "actions"), j,
+				   action) {
 			json_t *app = json_object_get(action, "app");
 			bool seen = false;
 
 			for (size_t k = 0; k < json_array_size(affected); k++)
-				if (json_equal(json_array_get(affected, k), app))
+				if (json_equal(json_array_get(affected, k),
+					       app))
 					seen = true;
 			if (!seen)
 				json_array_append(affected, app);
 		}
 	}
 	if (d->current_step > 0)
-		json_array_foreach(roger_local_step_actions(d, d->current_step), j, action)
-		{
-			json_t *a = json_pack("{s:O,s:O,s:[]}", "action",
-					      json_object_get(action, "action"),
-					      "app", json_object_get(action, "app"),
-					      "readinessCheckResults");
+		json_array_foreach(roger_local_step_actions(d, d->current_step),
+				   j, action) {
+			json_t *a =
+				json_pack("{s:O,s:O,s:[]}", "action",
+					  json_object_get(action, "action"),
+					  "app", json_object_get(action, "app"),
+					  "readinessCheckResults");
 
 			roger_local_pull_progress(L, a);
 			json_array_append_new(current, a);
@@ -249,19 +256,35 @@ json_t *roger_local_queue_json(struct roger_local *L)
 
 	for (struct roger_local_app *a = L->apps; a; a = a->next) {
 		json_t *entry, *summary, *rejects;
-		int64_t left = a->delay_until_ms > now ? a->delay_until_ms - now : 0;
+		int64_t left =
+			a->delay_until_ms > now ? a->delay_until_ms - now : 0;
 		char since[ROGER_LOCAL_TIME_LEN];
 
 		if (!roger_local_app_queued(L, a))
 			continue;
 		rejects = json_array();
-		roger_local_fmt_time(since, a->queue_since_ms ? a->queue_since_ms : now);
+		roger_local_fmt_time(
+			since, a->queue_since_ms ? a->queue_since_ms : now);
 		if (a->reject_cpus)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientCpus", "declined", a->reject_cpus, "processed", a->reject_cpus));
+			json_array_append_new(
+				rejects,
+				json_pack("{s:s,s:i,s:i}", "reason",
+					  "InsufficientCpus", "declined",
+					  a->reject_cpus, "processed",
+					  a->reject_cpus));
 		if (a->reject_mem)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientMemory", "declined", a->reject_mem, "processed", a->reject_mem));
+			json_array_append_new(
+				rejects, json_pack("{s:s,s:i,s:i}", "reason",
+						   "InsufficientMemory",
+						   "declined", a->reject_mem,
+						   "processed", a->reject_mem));
 		if (a->reject_ports)
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:i}", "reason", "InsufficientPorts", "declined", a->reject_ports, "processed", a->reject_ports));
+			json_array_append_new(
+				rejects,
+				json_pack("{s:s,s:i,s:i}", "reason",
+					  "InsufficientPorts", "declined",
+					  a->reject_ports, "processed",
+					  a->reject_ports));
 		summary = json_pack("{s:I,s:I}", "processedOffersCount",
 				    (json_int_t)a->offers_processed,
 				    "unusedOffersCount",
@@ -269,16 +292,16 @@ json_t *roger_local_queue_json(struct roger_local *L)
 		if (a->last_offer_ms && a->offers_unused)
 			json_object_set_new(summary, "lastUnusedOfferAt",
 					    time_or_null(a->last_offer_ms));
-		json_object_set_new(summary, "rejectSummaryLastOffers", rejects);
+		json_object_set_new(summary, "rejectSummaryLastOffers",
+				    rejects);
 		json_object_set_new(summary, "rejectSummaryLaunchAttempt",
 				    json_deep_copy(rejects));
-		entry = json_pack("{s:o,s:i,s:s,s:{s:I,s:b},s:s,s:o}", "app",
-				  roger_local_app_json(L, a, false, 0), "count",
-				  a->queue_count, "role", "*", "delay",
-				  "timeLeftSeconds",
-				  (json_int_t)((left + 999) / 1000), "overdue",
-				  left == 0, "since", since,
-				  "processedOffersSummary", summary);
+		entry = json_pack(
+			"{s:o,s:i,s:s,s:{s:I,s:b},s:s,s:o}", "app",
+			roger_local_app_json(L, a, false, 0), "count",
+			a->queue_count, "role", "*", "delay", "timeLeftSeconds",
+			(json_int_t)((left + 999) / 1000), "overdue", left == 0,
+			"since", since, "processedOffersSummary", summary);
 		json_array_append_new(queue, entry);
 	}
 	return json_pack("{s:o}", "queue", queue);

@@ -203,7 +203,8 @@ json_t *roger_agent_executor_name(const struct roger_agent_run *r)
 	roger_buf_addf(&b, "Command Executor (Task: %s) ", r->task_id);
 	if (r->cmd) {
 		if (strlen(r->cmd) > 15)
-			roger_buf_addf(&b, "(Command: sh -c '%.12s...')", r->cmd);
+			roger_buf_addf(&b, "(Command: sh -c '%.12s...')",
+				       r->cmd);
 		else
 			roger_buf_addf(&b, "(Command: sh -c '%s')", r->cmd);
 	} else if (!r->args || !r->args[0]) {
@@ -385,7 +386,8 @@ static void usage_add(bool *ok, struct usage *u,
 	for (int i = 0; i < r->n_ports; i++) {
 		if (u->n_ports == u->cap) {
 			size_t cap = u->cap ? 2 * u->cap : 16;
-			uint16_t *grown = realloc(u->ports, cap * sizeof(*grown));
+			uint16_t *grown =
+				realloc(u->ports, cap * sizeof(*grown));
 
 			if (!grown) {
 				*ok = false;
@@ -450,7 +452,8 @@ static json_t *master_framework(bool *ok, struct roger_agent *a,
 	json_t *f, *tasks, *done;
 	char fpid[600];
 
-	snprintf(fpid, sizeof(fpid), "scheduler-%s@%s:%d", fw->id ? fw->id : "", a->hostname, a->port);
+	snprintf(fpid, sizeof(fpid), "scheduler-%s@%s:%d", fw->id ? fw->id : "",
+		 a->hostname, a->port);
 	f = obj(ok);
 	tasks = arr(ok);
 	done = arr(ok);
@@ -479,7 +482,8 @@ static json_t *master_framework(bool *ok, struct roger_agent *a,
 	set(ok, f, "checkpoint", json_true());
 	set(ok, f, "registered_time", json_real(a->start_time));
 	set(ok, f, "unregistered_time", json_real(0));
-	set(ok, f, "resources", resources(ok, fw_used.cpus, fw_used.mem, fw_used.disk, NULL));
+	set(ok, f, "resources",
+	    resources(ok, fw_used.cpus, fw_used.mem, fw_used.disk, NULL));
 	set(ok, f, "role", json_string("*"));
 	set(ok, f, "tasks", tasks);
 	set(ok, f, "unreachable_tasks", arr(ok));

@@ -53,13 +53,15 @@ static void client_error(struct roger_local_resp *rs,
 static void server_error(struct roger_local_resp *rs,
 			 const struct roger_local_req *rq)
 {
-	roger_local_resp_json(rs, 500, json_pack("{s:s}", "requestPath", rq->path));
+	roger_local_resp_json(rs, 500,
+			      json_pack("{s:s}", "requestPath", rq->path));
 }
 
 static void unknown_job(struct roger_local_resp *rs, const char *id)
 {
-	roger_local_resp_json(rs, 404, json_pack("{s:s,s:s}", "id", id,
-						 "message", "Job not found"));
+	roger_local_resp_json(
+		rs, 404,
+		json_pack("{s:s,s:s}", "id", id, "message", "Job not found"));
 }
 
 /* ---- validation ---------------------------------------------------------------- */
@@ -97,17 +99,19 @@ static void only(struct check *c, const json_t *o, const char *path,
 		for (size_t i = 0; known[i]; i++)
 			ok = ok || !strcmp(known[i], key);
 		if (!ok)
-			roger_buf_addf(&extra, "%s'%s'", extra.len ? ", " : "", key);
+			roger_buf_addf(&extra, "%s'%s'", extra.len ? ", " : "",
+				       key);
 	}
 	if (extra.len)
-		problem(c, path, "Additional properties are not allowed, but found properties %s.",
+		problem(c, path,
+			"Additional properties are not allowed, but found properties %s.",
 			extra.buf);
 	roger_buf_release(&extra);
 }
 
-static const json_t *number(struct check *c, const json_t *o,
-			    const char *key, const char *path, double min,
-			    bool required, const char *parent)
+static const json_t *number(struct check *c, const json_t *o, const char *key,
+			    const char *path, double min, bool required,
+			    const char *parent)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -122,7 +126,8 @@ static const json_t *number(struct check *c, const json_t *o,
 		return NULL;
 	}
 	if (json_number_value(v) < min)
-		problem(c, path, "%g is smaller than required minimum value of %g.",
+		problem(c, path,
+			"%g is smaller than required minimum value of %g.",
 			json_number_value(v), min);
 	return v;
 }
@@ -149,7 +154,8 @@ static void check_env(struct check *c, const json_t *env)
 		if (!json_is_string(v) &&
 		    !(json_is_object(v) &&
 		      json_is_string(json_object_get(v, "secret"))))
-			problem(c, path, "Wrong type. Expected string or {\"secret\": name}.");
+			problem(c, path,
+				"Wrong type. Expected string or {\"secret\": name}.");
 	}
 }
 
@@ -167,19 +173,22 @@ static json_t *check_artifacts(struct check *c, const json_t *list)
 	}
 	json_array_foreach(list, i, a) {
 		snprintf(path, sizeof(path), "/run/artifacts/%zu", i);
-		if (!json_is_object(a) || !json_is_string(json_object_get(a, "uri"))) {
+		if (!json_is_object(a) ||
+		    !json_is_string(json_object_get(a, "uri"))) {
 			problem(c, path, "Property uri missing.");
 			continue;
 		}
 		only(c, a, path, keys);
-		json_array_append_new(out,
-				      json_pack("{s:O,s:b,s:b,s:b}", "uri",
-						json_object_get(a, "uri"), "extract",
-						!json_is_false(json_object_get(a, "extract")),
-						"executable",
-						json_is_true(json_object_get(a, "executable")),
-						"cache",
-						json_is_true(json_object_get(a, "cache"))));
+		json_array_append_new(
+			out,
+			json_pack(
+				"{s:O,s:b,s:b,s:b}", "uri",
+				json_object_get(a, "uri"), "extract",
+				!json_is_false(json_object_get(a, "extract")),
+				"executable",
+				json_is_true(json_object_get(a, "executable")),
+				"cache",
+				json_is_true(json_object_get(a, "cache"))));
 	}
 	return out;
 }
@@ -197,7 +206,8 @@ static json_t *check_restart(struct check *c, const json_t *r)
 		return json_pack("{s:s}", "policy", "NEVER");
 	}
 	if (strcmp(policy, "NEVER") && strcmp(policy, "ON_FAILURE"))
-		problem(c, "/run/restart/policy", "Instance value (\"%s\") not found in enum (possible values: [\"NEVER\",\"ON_FAILURE\"]).",
+		problem(c, "/run/restart/policy",
+			"Instance value (\"%s\") not found in enum (possible values: [\"NEVER\",\"ON_FAILURE\"]).",
 			policy);
 	out = json_pack("{s:s}", "policy", policy);
 	if (json_is_integer(json_object_get(r, "activeDeadlineSeconds")))
@@ -223,9 +233,8 @@ static void flag(struct check *c, const json_t *o, const char *key,
 }
 
 /* The image's name, a string that must be there: NULL when it is not. */
-static const char *image_name(struct check *c, const json_t *o,
-			      const char *key, const char *path,
-			      const char *parent)
+static const char *image_name(struct check *c, const json_t *o, const char *key,
+			      const char *path, const char *parent)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -234,7 +243,8 @@ static const char *image_name(struct check *c, const json_t *o,
 	else if (!json_is_string(v) || !*json_string_value(v))
 		problem(c, path, "Wrong type. Expected non-empty string.");
 	return json_string_value(v) && *json_string_value(v)
-		       ? json_string_value(v) : NULL;
+		       ? json_string_value(v)
+		       : NULL;
 }
 
 /*
@@ -255,21 +265,26 @@ static json_t *check_container(struct check *c, const json_t *r)
 
 	if (d) {
 		if (!json_is_object(d)) {
-			problem(c, "/run/docker", "Wrong type. Expected object.");
+			problem(c, "/run/docker",
+				"Wrong type. Expected object.");
 			return out;
 		}
 		only(c, d, "/run/docker", dkeys);
-		if ((name = image_name(c, d, "image", "/run/docker/image", "/run/docker")))
+		if ((name = image_name(c, d, "image", "/run/docker/image",
+				       "/run/docker")))
 			json_object_set_new(out, "image", json_string(name));
 		flag(c, d, "forcePullImage", "/run/docker/forcePullImage", out);
 		flag(c, d, "privileged", "/run/docker/privileged", out);
 		if (json_is_true(json_object_get(out, "privileged")))
-			problem(c, "/run/docker/privileged", "privileged containers are not supported by roger local");
+			problem(c, "/run/docker/privileged",
+				"privileged containers are not supported by roger local");
 		if (json_array_size(json_object_get(d, "parameters")) > 0)
-			problem(c, "/run/docker/parameters", "Docker parameters are not supported by roger local (it runs images without Docker)");
+			problem(c, "/run/docker/parameters",
+				"Docker parameters are not supported by roger local (it runs images without Docker)");
 		json_object_set_new(out, "parameters", json_array());
 		if (json_integer_value(json_object_get(r, "gpus")) > 0)
-			problem(c, "/run", "GPUs are not supported with Docker");
+			problem(c, "/run",
+				"GPUs are not supported with Docker");
 		return out;
 	}
 	if (!json_is_object(u)) {
@@ -280,37 +295,55 @@ static json_t *check_container(struct check *c, const json_t *r)
 	img = json_object_get(u, "image");
 	if (!json_is_object(img)) {
 		problem(c, img ? "/run/ucr/image" : "/run/ucr",
-			img ? "Wrong type. Expected object." : "Property image missing.");
+			img ? "Wrong type. Expected object."
+			    : "Property image missing.");
 		return out;
 	}
 	only(c, img, "/run/ucr/image", ikeys);
 	io = json_object();
 	json_object_set_new(out, "image", io);
-	if ((name = image_name(c, img, "id", "/run/ucr/image/id", "/run/ucr/image")))
+	if ((name = image_name(c, img, "id", "/run/ucr/image/id",
+			       "/run/ucr/image")))
 		json_object_set_new(io, "id", json_string(name));
 	kind = json_object_get(img, "kind");
 	if (kind && !json_is_string(kind))
-		problem(c, "/run/ucr/image/kind", "Wrong type. Expected string.");
+		problem(c, "/run/ucr/image/kind",
+			"Wrong type. Expected string.");
 	else if (kind && strcmp(json_string_value(kind), "docker") != 0)
-		problem(c, "/run/ucr/image/kind", "%s images are not supported by roger local: use docker",
+		problem(c, "/run/ucr/image/kind",
+			"%s images are not supported by roger local: use docker",
 			json_string_value(kind));
 	json_object_set_new(io, "kind", json_string("docker"));
 	flag(c, img, "forcePull", "/run/ucr/image/forcePull", io);
 	flag(c, u, "privileged", "/run/ucr/privileged", out);
 	if (json_is_true(json_object_get(out, "privileged")))
-		problem(c, "/run/ucr/privileged", "privileged containers are not supported by roger local");
+		problem(c, "/run/ucr/privileged",
+			"privileged containers are not supported by roger local");
 	return out;
 }
 
 /* The `run` object, checked and written back with its defaults. */
 static json_t *check_run(struct check *c, const json_t *r)
 {
-	static const char *const keys[] = {
-		"cpus", "mem", "disk", "gpus", "cmd", "args", "user", "env",
-		"placement", "artifacts", "maxLaunchDelay", "docker", "ucr",
-		"volumes", "restart", "taskKillGracePeriodSeconds", "secrets",
-		"networks", NULL
-	};
+	static const char *const keys[] = { "cpus",
+					    "mem",
+					    "disk",
+					    "gpus",
+					    "cmd",
+					    "args",
+					    "user",
+					    "env",
+					    "placement",
+					    "artifacts",
+					    "maxLaunchDelay",
+					    "docker",
+					    "ucr",
+					    "volumes",
+					    "restart",
+					    "taskKillGracePeriodSeconds",
+					    "secrets",
+					    "networks",
+					    NULL };
 	const json_t *cpus, *mem, *disk, *v;
 	const char *cmd = json_string_value(json_object_get(r, "cmd"));
 	json_t *out;
@@ -320,14 +353,17 @@ static json_t *check_run(struct check *c, const json_t *r)
 	mem = number(c, r, "mem", "/run/mem", 32, true, "/run");
 	disk = number(c, r, "disk", "/run/disk", 0, true, "/run");
 	if ((v = json_object_get(r, "cmd")) && (!cmd || !*cmd))
-		problem(c, "/run/cmd", "String is too short (0 chars), minimum 1.");
+		problem(c, "/run/cmd",
+			"String is too short (0 chars), minimum 1.");
 	if ((v = json_object_get(r, "args")) && !json_is_array(v))
 		problem(c, "/run/args", "Wrong type. Expected array.");
 	check_env(c, json_object_get(r, "env"));
 	if (json_object_get(r, "docker") && json_object_get(r, "ucr"))
-		problem(c, "/run", "Either Docker or UCR should be provided, but not both");
+		problem(c, "/run",
+			"Either Docker or UCR should be provided, but not both");
 	if (!cmd && !json_object_get(r, "docker") && !json_object_get(r, "ucr"))
-		problem(c, "/run", "Cmd, Docker or UCR image must be specified");
+		problem(c, "/run",
+			"Cmd, Docker or UCR image must be specified");
 	out = json_pack("{s:o,s:o,s:o,s:i}", "cpus", num_out(cpus, 1), "mem",
 			num_out(mem, 128), "disk", num_out(disk, 0), "gpus",
 			(int)json_integer_value(json_object_get(r, "gpus")));
@@ -341,12 +377,16 @@ static json_t *check_run(struct check *c, const json_t *r)
 			    json_is_object(json_object_get(r, "env"))
 				    ? json_deep_copy(json_object_get(r, "env"))
 				    : json_object());
-	json_object_set_new(out, "placement", json_pack("{s:[]}", "constraints"));
-	json_object_set_new(out, "artifacts",
-			    check_artifacts(c, json_object_get(r, "artifacts")));
+	json_object_set_new(out, "placement",
+			    json_pack("{s:[]}", "constraints"));
+	json_object_set_new(
+		out, "artifacts",
+		check_artifacts(c, json_object_get(r, "artifacts")));
 	v = json_object_get(r, "maxLaunchDelay");
 	json_object_set_new(out, "maxLaunchDelay",
-			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
+			    json_integer(json_is_integer(v)
+						 ? json_integer_value(v)
+						 : 3600));
 	if (json_object_get(r, "docker"))
 		json_object_set_new(out, "docker", check_container(c, r));
 	else if (json_object_get(r, "ucr"))
@@ -355,12 +395,14 @@ static json_t *check_run(struct check *c, const json_t *r)
 	json_object_set_new(out, "restart",
 			    check_restart(c, json_object_get(r, "restart")));
 	if (json_is_number(json_object_get(r, "taskKillGracePeriodSeconds")))
-		json_object_set(out, "taskKillGracePeriodSeconds",
-				json_object_get(r, "taskKillGracePeriodSeconds"));
-	json_object_set_new(out, "secrets",
-			    json_is_object(json_object_get(r, "secrets"))
-				    ? json_deep_copy(json_object_get(r, "secrets"))
-				    : json_object());
+		json_object_set(
+			out, "taskKillGracePeriodSeconds",
+			json_object_get(r, "taskKillGracePeriodSeconds"));
+	json_object_set_new(
+		out, "secrets",
+		json_is_object(json_object_get(r, "secrets"))
+			? json_deep_copy(json_object_get(r, "secrets"))
+			: json_object());
 	return out;
 }
 
@@ -383,7 +425,8 @@ json_t *roger_local_mjob_normalize(const json_t *in, const char *path_id,
 	if (!id)
 		problem(&c, "/", "Property id missing.");
 	else if (!job_id_ok(id))
-		problem(&c, "/id", "'%s' does not match the pattern of a job id.", id);
+		problem(&c, "/id",
+			"'%s' does not match the pattern of a job id.", id);
 	if (labels && !json_is_object(labels))
 		problem(&c, "/labels", "Wrong type. Expected object.");
 	json_object_foreach((json_t *)labels, key, v)
@@ -398,7 +441,8 @@ json_t *roger_local_mjob_normalize(const json_t *in, const char *path_id,
 		goto fail;
 	out = json_pack("{s:s}", "id", path_id ? path_id : id);
 	if (json_is_string(json_object_get(in, "description")))
-		json_object_set(out, "description", json_object_get(in, "description"));
+		json_object_set(out, "description",
+				json_object_get(in, "description"));
 	json_object_set_new(out, "labels",
 			    labels ? json_deep_copy(labels) : json_object());
 	json_object_set_new(out, "run", r);
@@ -416,16 +460,21 @@ json_t *roger_local_mschedule_normalize(const json_t *in, const char *path_id,
 					const char *tz_dir, int *status,
 					json_t **error)
 {
-	static const char *const keys[] = { "id", "cron", "timezone",
+	static const char *const keys[] = { "id",
+					    "cron",
+					    "timezone",
 					    "startingDeadlineSeconds",
-					    "concurrencyPolicy", "enabled",
-					    "nextRunAt", NULL };
+					    "concurrencyPolicy",
+					    "enabled",
+					    "nextRunAt",
+					    NULL };
 	struct check c = { json_array() };
 	const char *id = path_id ? path_id
 				 : json_string_value(json_object_get(in, "id"));
 	const char *cron = json_string_value(json_object_get(in, "cron"));
 	const char *zone = json_string_value(json_object_get(in, "timezone"));
-	const char *policy = json_string_value(json_object_get(in, "concurrencyPolicy"));
+	const char *policy =
+		json_string_value(json_object_get(in, "concurrencyPolicy"));
 	json_t *deadline = json_object_get(in, "startingDeadlineSeconds");
 	struct roger_err why = ROGER_ERR_INIT;
 	struct roger_cron cr;
@@ -439,33 +488,42 @@ json_t *roger_local_mschedule_normalize(const json_t *in, const char *path_id,
 	if (!id)
 		problem(&c, "/", "Property id missing.");
 	else if (roger_metronome_schedule_id_check(id, NULL) < 0)
-		problem(&c, "/id", "'%s' does not match the pattern of a schedule id.", id);
+		problem(&c, "/id",
+			"'%s' does not match the pattern of a schedule id.",
+			id);
 	if (!cron)
 		problem(&c, "/", "Property cron missing.");
 	else if (roger_cron_parse(&cr, cron, &why) < 0)
-		problem(&c, "/cron", strstr(why.msg, "does not exist")
-					     ? "Day of the month must exist in the provided month (%s)"
-					     : "Can not read cron expression \"%s\"",
+		problem(&c, "/cron",
+			strstr(why.msg, "does not exist")
+				? "Day of the month must exist in the provided month (%s)"
+				: "Can not read cron expression \"%s\"",
 			cron);
 	if (zone && roger_tz_load(&tz, tz_dir, zone, NULL) < 0)
-		problem(&c, "/timezone", "No time zone found with this id: \"%s\"", zone);
+		problem(&c, "/timezone",
+			"No time zone found with this id: \"%s\"", zone);
 	roger_tz_free(tz);
-	if (deadline && (!json_is_integer(deadline) || json_integer_value(deadline) < 60))
-		problem(&c, "/startingDeadlineSeconds", "must be an integer of at least 60 seconds");
+	if (deadline &&
+	    (!json_is_integer(deadline) || json_integer_value(deadline) < 60))
+		problem(&c, "/startingDeadlineSeconds",
+			"must be an integer of at least 60 seconds");
 	if (policy && strcmp(policy, "ALLOW") && strcmp(policy, "FORBID"))
-		problem(&c, "/concurrencyPolicy", "Instance value (\"%s\") not found in enum (possible values: [\"ALLOW\",\"FORBID\"]).",
+		problem(&c, "/concurrencyPolicy",
+			"Instance value (\"%s\") not found in enum (possible values: [\"ALLOW\",\"FORBID\"]).",
 			policy);
-	if (json_object_get(in, "enabled") && !json_is_boolean(json_object_get(in, "enabled")))
+	if (json_object_get(in, "enabled") &&
+	    !json_is_boolean(json_object_get(in, "enabled")))
 		problem(&c, "/enabled", "Wrong type. Expected boolean.");
 	if (json_array_size(c.details))
 		goto fail;
 	json_decref(c.details);
-	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:s}", "id", id, "cron", cron,
-			 "concurrencyPolicy", policy ? policy : "ALLOW",
-			 "enabled", !json_is_false(json_object_get(in, "enabled")),
-			 "startingDeadlineSeconds",
-			 (json_int_t)(deadline ? json_integer_value(deadline) : 900),
-			 "timezone", zone ? zone : "UTC");
+	return json_pack(
+		"{s:s,s:s,s:s,s:b,s:I,s:s}", "id", id, "cron", cron,
+		"concurrencyPolicy", policy ? policy : "ALLOW", "enabled",
+		!json_is_false(json_object_get(in, "enabled")),
+		"startingDeadlineSeconds",
+		(json_int_t)(deadline ? json_integer_value(deadline) : 900),
+		"timezone", zone ? zone : "UTC");
 fail:
 	*status = 422;
 	*error = json_pack("{s:s,s:o}", "message", "Object is not valid",
@@ -497,7 +555,8 @@ static json_t *body_of(const struct roger_local_req *rq,
 	char msg[400];
 
 	if (!is_json_type(rq->content_type)) {
-		client_error(rs, rq, 415, "Expecting text/json or application/json body");
+		client_error(rs, rq, 415,
+			     "Expecting text/json or application/json body");
 		return NULL;
 	}
 	doc = json_loadb(rq->body.buf, rq->body.len, JSON_DECODE_ANY, &jerr);
@@ -509,8 +568,7 @@ static json_t *body_of(const struct roger_local_req *rq,
 }
 
 /* The `embed` values as bits; -1 after answering 400 for an unknown one. */
-static int embeds(const struct roger_local_req *rq,
-		  struct roger_local_resp *rs)
+static int embeds(const struct roger_local_req *rq, struct roger_local_resp *rs)
 {
 	static const char *const names[] = { "activeRuns", "schedules",
 					     "history", "historySummary" };
@@ -532,8 +590,9 @@ static int embeds(const struct roger_local_req *rq,
 			for (k = 0; k < 4 && strcmp(tok, names[k]); k++)
 				;
 			if (k == 4) {
-				client_error(rs, rq, 400,
-					     "Unknown embed options. Valid options are: activeRuns, schedules, history, historySummary");
+				client_error(
+					rs, rq, 400,
+					"Unknown embed options. Valid options are: activeRuns, schedules, history, historySummary");
 				return -1;
 			}
 			bits |= 1 << k;
@@ -551,13 +610,17 @@ static json_t *job_info(struct roger_local_metronome *M,
 	if (!o)
 		return NULL;
 	if (embed & ROGER_METRONOME_EMBED_SCHEDULES)
-		json_object_set_new(o, "schedules",
-				    j->schedule ? json_pack("[o]", roger_local_mschedule_json(M, j))
-						: json_array());
+		json_object_set_new(
+			o, "schedules",
+			j->schedule
+				? json_pack("[o]",
+					    roger_local_mschedule_json(M, j))
+				: json_array());
 	if ((embed & ROGER_METRONOME_EMBED_ACTIVE_RUNS) && (!list || j->runs)) {
 		runs = json_array();
 		for (const struct roger_local_run *r = j->runs; r; r = r->next)
-			json_array_append_new(runs, roger_local_mrun_json(j, r));
+			json_array_append_new(runs,
+					      roger_local_mrun_json(j, r));
 		json_object_set_new(o, "activeRuns", runs);
 	}
 	if (embed & ROGER_METRONOME_EMBED_HISTORY)
@@ -565,9 +628,12 @@ static json_t *job_info(struct roger_local_metronome *M,
 	if (embed & ROGER_METRONOME_EMBED_HISTORY_SUMMARY) {
 		h = json_pack("{s:O,s:O,s:O,s:O}", "successCount",
 			      json_object_get(j->history, "successCount"),
-			      "failureCount", json_object_get(j->history, "failureCount"),
-			      "lastSuccessAt", json_object_get(j->history, "lastSuccessAt"),
-			      "lastFailureAt", json_object_get(j->history, "lastFailureAt"));
+			      "failureCount",
+			      json_object_get(j->history, "failureCount"),
+			      "lastSuccessAt",
+			      json_object_get(j->history, "lastSuccessAt"),
+			      "lastFailureAt",
+			      json_object_get(j->history, "lastFailureAt"));
 		json_object_set_new(o, "historySummary", h);
 	}
 	return o;
@@ -617,9 +683,11 @@ static void create_job(struct roger_local_metronome *M,
 		return;
 	}
 	pthread_mutex_lock(&M->lock);
-	if (roger_local_mjob_find(M, json_string_value(json_object_get(spec, "id")))) {
+	if (roger_local_mjob_find(
+		    M, json_string_value(json_object_get(spec, "id")))) {
 		json_decref(spec);
-		roger_local_resp_message(rs, 409, "Job with this id already exists");
+		roger_local_resp_message(rs, 409,
+					 "Job with this id already exists");
 	} else if (!(j = roger_local_mjob_add(M, spec))) {
 		server_error(rs, rq);
 	} else if (saved(M, rq, rs)) {
@@ -672,8 +740,11 @@ static void delete_job(struct roger_local_metronome *M,
 {
 	json_t *spec;
 
-	if (j->runs && !roger_local_query_bool(rq, "stopCurrentJobRuns", false)) {
-		roger_local_resp_message(rs, 409, "There are active job runs. Override with stopCurrentJobRuns=true");
+	if (j->runs &&
+	    !roger_local_query_bool(rq, "stopCurrentJobRuns", false)) {
+		roger_local_resp_message(
+			rs, 409,
+			"There are active job runs. Override with stopCurrentJobRuns=true");
 		return;
 	}
 	while (j->runs)
@@ -701,22 +772,31 @@ static void schedules(struct roger_local_metronome *M,
 	int status = 0;
 
 	if (!sid && !strcmp(m, "GET")) {
-		roger_local_resp_json(rs, 200, j->schedule
-						       ? json_pack("[o]", roger_local_mschedule_json(M, j))
-						       : json_array());
+		roger_local_resp_json(
+			rs, 200,
+			j->schedule
+				? json_pack("[o]",
+					    roger_local_mschedule_json(M, j))
+				: json_array());
 		return;
 	}
-	if (sid && (!j->schedule ||
-		    strcmp(json_string_value(json_object_get(j->schedule, "id")), sid))) {
-		if (!strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "DELETE"))
-			roger_local_resp_json(rs, 404, json_pack("{s:s,s:s}", "id", sid,
-								 "message", "Schedule not found"));
+	if (sid &&
+	    (!j->schedule ||
+	     strcmp(json_string_value(json_object_get(j->schedule, "id")),
+		    sid))) {
+		if (!strcmp(m, "GET") || !strcmp(m, "PUT") ||
+		    !strcmp(m, "DELETE"))
+			roger_local_resp_json(rs, 404,
+					      json_pack("{s:s,s:s}", "id", sid,
+							"message",
+							"Schedule not found"));
 		else
 			client_error(rs, rq, 404, "Unknown route.");
 		return;
 	}
 	if (sid && !strcmp(m, "GET")) {
-		roger_local_resp_json(rs, 200, roger_local_mschedule_json(M, j));
+		roger_local_resp_json(rs, 200,
+				      roger_local_mschedule_json(M, j));
 		return;
 	}
 	if (sid && !strcmp(m, "DELETE")) {
@@ -739,21 +819,26 @@ static void schedules(struct roger_local_metronome *M,
 	/* the body is read under the lock: small, and already in memory */
 	if (!(body = body_of(rq, rs)))
 		return;
-	s = roger_local_mschedule_normalize(body, sid, roger_ctx_getenv(M->L->ctx, "TZDIR"),
-					    &status, &error);
+	s = roger_local_mschedule_normalize(
+		body, sid, roger_ctx_getenv(M->L->ctx, "TZDIR"), &status,
+		&error);
 	json_decref(body);
 	if (!s) {
 		roger_local_resp_json(rs, status, error);
 		return;
 	}
 	if (create && j->schedule) {
-		const char *new_id = json_string_value(json_object_get(s, "id"));
-		bool same = !strcmp(new_id, json_string_value(json_object_get(j->schedule, "id")));
+		const char *new_id =
+			json_string_value(json_object_get(s, "id"));
+		bool same = !strcmp(new_id, json_string_value(json_object_get(
+						    j->schedule, "id")));
 		char msg[400];
 
-		snprintf(msg, sizeof(msg), same ? "requirement failed: A schedule with id %s already exists"
-						: "requirement failed: Only one schedule supported at the moment%s",
-			 same ? new_id : "");
+		snprintf(
+			msg, sizeof(msg),
+			same ? "requirement failed: A schedule with id %s already exists"
+			     : "requirement failed: Only one schedule supported at the moment%s",
+			same ? new_id : "");
 		roger_local_resp_message(rs, 409, "%s", msg);
 		json_decref(s);
 		return;
@@ -768,7 +853,8 @@ static void schedules(struct roger_local_metronome *M,
 	json_decref(old);
 	roger_local_mjob_reschedule(M, j);
 	roger_local_metronome_kick(M);
-	roger_local_resp_json(rs, create ? 201 : 200, roger_local_mschedule_json(M, j));
+	roger_local_resp_json(rs, create ? 201 : 200,
+			      roger_local_mschedule_json(M, j));
 }
 
 /* /v1/jobs/{id}/runs[/{rid}[/actions/stop]] */
@@ -785,7 +871,8 @@ static void runs(struct roger_local_metronome *M, struct roger_local_job *j,
 		json_t *list = json_array();
 
 		for (r = j->runs; r; r = r->next)
-			json_array_append_new(list, roger_local_mrun_json(j, r));
+			json_array_append_new(list,
+					      roger_local_mrun_json(j, r));
 		roger_local_resp_json(rs, 200, list);
 		return;
 	}
@@ -796,7 +883,8 @@ static void runs(struct roger_local_metronome *M, struct roger_local_job *j,
 			return;
 		}
 		if (!saved(M, rq, rs)) {
-			for (struct roger_local_run **pp = &j->runs; *pp; pp = &(*pp)->next)
+			for (struct roger_local_run **pp = &j->runs; *pp;
+			     pp = &(*pp)->next)
 				if (*pp == r) {
 					*pp = r->next;
 					json_decref(r->spec);
@@ -824,9 +912,10 @@ static void runs(struct roger_local_metronome *M, struct roger_local_job *j,
 	}
 	r = roger_local_mrun_find(j, rid);
 	if (!r) {
-		roger_local_resp_json(rs, 404, json_pack("{s:s,s:s,s:s}", "jobSpec", j->id,
-							 "id", rid, "message",
-							 "Job Run not found"));
+		roger_local_resp_json(rs, 404,
+				      json_pack("{s:s,s:s,s:s}", "jobSpec",
+						j->id, "id", rid, "message",
+						"Job Run not found"));
 		return;
 	}
 	if (!*rest) {
@@ -868,7 +957,8 @@ static void one_job(struct roger_local_metronome *M, const char *tail,
 		put_job(M, id, rq, rs);
 		return;
 	}
-	if (!*rest && strcmp(rq->method, "GET") && strcmp(rq->method, "DELETE")) {
+	if (!*rest && strcmp(rq->method, "GET") &&
+	    strcmp(rq->method, "DELETE")) {
 		client_error(rs, rq, 404, "Unknown route.");
 		return;
 	}
@@ -885,7 +975,8 @@ static void one_job(struct roger_local_metronome *M, const char *tail,
 		delete_job(M, j, rq, rs);
 	else if (!strcmp(rest, "/schedules"))
 		schedules(M, j, NULL, rq, rs);
-	else if (!strncmp(rest, "/schedules/", 11) && rest[11] && !strchr(rest + 11, '/'))
+	else if (!strncmp(rest, "/schedules/", 11) && rest[11] &&
+		 !strchr(rest + 11, '/'))
 		schedules(M, j, rest + 11, rq, rs);
 	else if (!strncmp(rest, "/runs", 5))
 		runs(M, j, rest + 5, rq, rs);

@@ -64,8 +64,8 @@ bool roger_local_metronome_api(struct roger_local_metronome *M,
 void roger_local_metronome_on_update(struct roger_local_metronome *M,
 				     const struct roger_agent_update *u);
 /* Its framework id (borrowed, lives as long as M). */
-const char *roger_local_metronome_framework_id(
-	const struct roger_local_metronome *M);
+const char *
+roger_local_metronome_framework_id(const struct roger_local_metronome *M);
 
 /* ---- shared by metronome.c and metronome-api.c ---------------------------- */
 
@@ -75,17 +75,17 @@ const char *roger_local_metronome_framework_id(
 
 struct roger_local_run_task {
 	char id[320];
-	char status[24];   /* TASK_STAGING ... */
+	char status[24]; /* TASK_STAGING ... */
 	int64_t started_ms, completed_ms;
 };
 
 struct roger_local_run {
 	struct roger_local_run *next;
 	char id[ROGER_LOCAL_RUN_ID_LEN + 1];
-	char status[16];   /* INITIAL, ACTIVE, SUCCESS, FAILED */
+	char status[16]; /* INITIAL, ACTIVE, SUCCESS, FAILED */
 	int64_t created_ms, completed_ms;
-	json_t *spec;      /* the job spec it started with (own reference) */
-	bool scheduled;    /* fired by the schedule: the deadline applies */
+	json_t *spec; /* the job spec it started with (own reference) */
+	bool scheduled; /* fired by the schedule: the deadline applies */
 	int64_t deadline_ms;
 	bool launch_wanted; /* a task should be launched */
 	struct roger_local_run_task tasks[ROGER_LOCAL_RUN_TASKS];
@@ -95,11 +95,12 @@ struct roger_local_run {
 struct roger_local_job {
 	struct roger_local_job *next;
 	char *id;
-	json_t *spec;      /* normalized, as written out */
-	json_t *schedule;  /* normalized ScheduleSpec without nextRunAt, or NULL */
+	json_t *spec; /* normalized, as written out */
+	json_t *schedule; /* normalized ScheduleSpec without nextRunAt, or NULL
+			   */
 	int64_t next_run_ms; /* 0: none computed (or disabled) */
 	struct roger_local_run *runs; /* active runs, newest first */
-	json_t *history;   /* JobHistory as written out */
+	json_t *history; /* JobHistory as written out */
 };
 
 /* A kill the thread does outside the lock. */
@@ -111,7 +112,7 @@ struct roger_local_mkill {
 
 struct roger_local_metronome {
 	struct roger_local *L;
-	char *path;         /* <state>/metronome.json */
+	char *path; /* <state>/metronome.json */
 	char framework_id[64];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;

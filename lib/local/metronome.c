@@ -184,10 +184,12 @@ static int64_t next_time(const struct roger_local_metronome *M,
 	struct roger_tz *tz = NULL;
 	struct roger_cron c;
 	int64_t t = 0;
-	const char *zone = json_string_value(json_object_get(schedule, "timezone"));
+	const char *zone =
+		json_string_value(json_object_get(schedule, "timezone"));
 
-	if (roger_cron_parse(&c, json_string_value(json_object_get(schedule, "cron")),
-			     NULL) < 0 ||
+	if (roger_cron_parse(
+		    &c, json_string_value(json_object_get(schedule, "cron")),
+		    NULL) < 0 ||
 	    roger_tz_load(&tz, tz_dir(M), zone ? zone : "UTC", NULL) < 0)
 		return 0;
 	if (roger_cron_next(&t, &c, tz, after / 1000) < 0)
@@ -215,7 +217,8 @@ json_t *roger_local_mschedule_json(struct roger_local_metronome *M,
 	if (!s)
 		return NULL;
 	if (!next)
-		next = next_time(M, job->schedule, roger_local_metronome_now(M));
+		next = next_time(M, job->schedule,
+				 roger_local_metronome_now(M));
 	json_object_set_new(s, "nextRunAt", time_or_null(next));
 	return s;
 }
@@ -269,10 +272,12 @@ struct roger_local_run *roger_local_mrun_new(struct roger_local_metronome *M,
 	r->spec = json_incref(job->spec);
 	r->scheduled = scheduled;
 	if (scheduled) {
-		deadline = json_object_get(job->schedule, "startingDeadlineSeconds");
+		deadline = json_object_get(job->schedule,
+					   "startingDeadlineSeconds");
 		r->deadline_ms = now + (json_is_integer(deadline)
 						? json_integer_value(deadline)
-						: 900) * 1000;
+						: 900) *
+					       1000;
 	}
 	r->launch_wanted = true;
 	r->next = job->runs;
@@ -292,8 +297,9 @@ json_t *roger_local_mrun_json(const struct roger_local_job *job,
 			      roger_local_metronome_time(t->started_ms),
 			      "status", t->status);
 		if (o && t->completed_ms)
-			json_object_set_new(o, "completedAt",
-					    roger_local_metronome_time(t->completed_ms));
+			json_object_set_new(
+				o, "completedAt",
+				roger_local_metronome_time(t->completed_ms));
 		json_array_append_new(tasks, o);
 	}
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "id", run->id, "jobId",
@@ -307,7 +313,8 @@ json_t *roger_local_mrun_json(const struct roger_local_job *job,
 static void finish(struct roger_local_metronome *M, struct roger_local_job *job,
 		   struct roger_local_run *run, bool success)
 {
-	const char *list = success ? "successfulFinishedRuns" : "failedFinishedRuns";
+	const char *list =
+		success ? "successfulFinishedRuns" : "failedFinishedRuns";
 	const char *count = success ? "successCount" : "failureCount";
 	const char *last = success ? "lastSuccessAt" : "lastFailureAt";
 	json_t *h = job->history, *runs = json_object_get(h, list), *e, *ids;
@@ -331,9 +338,12 @@ static void finish(struct roger_local_metronome *M, struct roger_local_job *job,
 	} else {
 		json_decref(e);
 	}
-	json_object_set_new(h, count,
-			    json_integer(json_integer_value(json_object_get(h, count)) + 1));
-	json_object_set_new(h, last, roger_local_metronome_time(run->completed_ms));
+	json_object_set_new(
+		h, count,
+		json_integer(json_integer_value(json_object_get(h, count)) +
+			     1));
+	json_object_set_new(h, last,
+			    roger_local_metronome_time(run->completed_ms));
 	for (struct roger_local_run **pp = &job->runs; *pp; pp = &(*pp)->next)
 		if (*pp == run) {
 			*pp = run->next;
@@ -361,7 +371,8 @@ static void queue_kill(struct roger_local_metronome *M,
 		return;
 	t = &run->tasks[run->n_tasks - 1];
 	if (t->completed_ms || !strcmp(t->status, "TASK_FAILED") ||
-	    !strcmp(t->status, "TASK_KILLED") || !strcmp(t->status, "TASK_FINISHED"))
+	    !strcmp(t->status, "TASK_KILLED") ||
+	    !strcmp(t->status, "TASK_FINISHED"))
 		return;
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -394,9 +405,10 @@ json_t *roger_local_mrun_stop(struct roger_local_metronome *M,
 static bool may_restart(const struct roger_local_metronome *M,
 			const struct roger_local_run *run)
 {
-	const json_t *restart = json_object_get(json_object_get(run->spec, "run"),
-						"restart");
-	const char *policy = json_string_value(json_object_get(restart, "policy"));
+	const json_t *restart =
+		json_object_get(json_object_get(run->spec, "run"), "restart");
+	const char *policy =
+		json_string_value(json_object_get(restart, "policy"));
 	json_t *deadline = json_object_get(restart, "activeDeadlineSeconds");
 
 	if (!policy || strcmp(policy, "ON_FAILURE") ||
@@ -425,7 +437,8 @@ static void update_locked(struct roger_local_metronome *M,
 			snprintf(t->status, sizeof(t->status), "%s",
 				 roger_task_state_name(u->state));
 			if (!roger_task_state_terminal(u->state)) {
-				snprintf(r->status, sizeof(r->status), "ACTIVE");
+				snprintf(r->status, sizeof(r->status),
+					 "ACTIVE");
 			} else if (u->state == ROGER_TASK_FINISHED) {
 				t->completed_ms = now;
 				finish(M, j, r, true);
@@ -519,11 +532,14 @@ static char **run_env(const struct roger_local_job *job,
 	roger_buf_addf(&app_id, "/%s", run->id);
 	rc |= strv_add(&v, &n, env_entry("HOST", ROGER_LOCAL_HOST));
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_ID", app_id.buf));
-	roger_local_fmt_double(val, sizeof(val), json_number_value(json_object_get(r, "cpus")));
+	roger_local_fmt_double(val, sizeof(val),
+			       json_number_value(json_object_get(r, "cpus")));
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_CPUS", val));
-	roger_local_fmt_double(val, sizeof(val), json_number_value(json_object_get(r, "mem")));
+	roger_local_fmt_double(val, sizeof(val),
+			       json_number_value(json_object_get(r, "mem")));
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_MEM", val));
-	roger_local_fmt_double(val, sizeof(val), json_number_value(json_object_get(r, "disk")));
+	roger_local_fmt_double(val, sizeof(val),
+			       json_number_value(json_object_get(r, "disk")));
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_DISK", val));
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_GPUS", "0"));
 	json_object_foreach(json_object_get(run->spec, "labels"), k, x) {
@@ -533,13 +549,15 @@ static char **run_env(const struct roger_local_job *job,
 			continue;
 		roger_local_env_name(name, sizeof(name), "", k);
 		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
+		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_",
+				     k);
 		rc |= strv_add(&v, &n, env_entry(name, s));
 	}
 	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_LABELS", names.buf));
 	json_object_foreach(json_object_get(r, "env"), k, x)
 		if (json_is_string(x))
-			rc |= strv_add(&v, &n, env_entry(k, json_string_value(x)));
+			rc |= strv_add(&v, &n,
+				       env_entry(k, json_string_value(x)));
 	roger_buf_release(&names);
 	roger_buf_release(&app_id);
 	if (rc || !v) {
@@ -590,7 +608,8 @@ static struct launch *prepare(struct roger_local_metronome *M,
 		if (*p == '.')
 			*p = '_';
 	roger_uuid(uuid);
-	snprintf(l->task_id, sizeof(l->task_id), "%s_%s.%s", path, run->id, uuid);
+	snprintf(l->task_id, sizeof(l->task_id), "%s_%s.%s", path, run->id,
+		 uuid);
 	l->name = strdup(job->id);
 	if (json_is_string(json_object_get(r, "cmd")))
 		l->cmd = strdup(json_string_value(json_object_get(r, "cmd")));
@@ -666,13 +685,14 @@ static int64_t tick(struct roger_local_metronome *M, struct launch **launches)
 
 	for (struct roger_local_job *j = M->jobs; j; j = j->next) {
 		if (j->next_run_ms && now >= j->next_run_ms) {
-			const char *policy = json_string_value(
-				json_object_get(j->schedule, "concurrencyPolicy"));
+			const char *policy = json_string_value(json_object_get(
+				j->schedule, "concurrencyPolicy"));
 
 			if (policy && !strcmp(policy, "FORBID") && j->runs)
-				roger_log(M->L->ctx, ROGER_LOG_INFO,
-					  "metronome: job '%s' still runs: scheduled run skipped (FORBID)",
-					  j->id);
+				roger_log(
+					M->L->ctx, ROGER_LOG_INFO,
+					"metronome: job '%s' still runs: scheduled run skipped (FORBID)",
+					j->id);
 			else if (roger_local_mrun_new(M, j, true))
 				changed = true;
 			roger_local_mjob_reschedule(M, j);
@@ -683,9 +703,10 @@ static int64_t tick(struct roger_local_metronome *M, struct launch **launches)
 			rn = r->next;
 			if (r->scheduled && strcmp(r->status, "ACTIVE") &&
 			    now >= r->deadline_ms) {
-				roger_log(M->L->ctx, ROGER_LOG_INFO,
-					  "metronome: run '%s' of job '%s' missed its starting deadline",
-					  r->id, j->id);
+				roger_log(
+					M->L->ctx, ROGER_LOG_INFO,
+					"metronome: run '%s' of job '%s' missed its starting deadline",
+					r->id, j->id);
 				queue_kill(M, r);
 				finish(M, j, r, false);
 				changed = true;
@@ -729,7 +750,8 @@ static void *thread_main(void *arg)
 			struct roger_local_mkill *k = kills;
 
 			kills = k->next;
-			roger_agent_kill(M->L->agent, k->task_id, k->grace, NULL);
+			roger_agent_kill(M->L->agent, k->task_id, k->grace,
+					 NULL);
 			free(k);
 		}
 		while (launches) {
@@ -778,9 +800,10 @@ void roger_local_metronome_stop(struct roger_local_metronome *M)
 	pthread_mutex_lock(&M->lock);
 	for (struct roger_local_job *j = M->jobs; j; j = j->next)
 		while (j->runs) {
-			roger_log(M->L->ctx, ROGER_LOG_NOTICE,
-				  "metronome: run '%s' of job '%s' stopped with the server",
-				  j->runs->id, j->id);
+			roger_log(
+				M->L->ctx, ROGER_LOG_NOTICE,
+				"metronome: run '%s' of job '%s' stopped with the server",
+				j->runs->id, j->id);
 			queue_kill(M, j->runs);
 			finish(M, j, j->runs, false);
 		}
@@ -829,15 +852,19 @@ int roger_local_metronome_save(struct roger_local_metronome *M)
 	for (struct roger_local_job *j = M->jobs; jobs && j; j = j->next) {
 		json_t *runs = json_array(), *o;
 
-		for (struct roger_local_run *r = j->runs; runs && r; r = r->next) {
+		for (struct roger_local_run *r = j->runs; runs && r;
+		     r = r->next) {
 			json_t *ids = json_array();
 
 			for (int i = 0; ids && i < r->n_tasks; i++)
-				json_array_append_new(ids, json_string(r->tasks[i].id));
-			json_array_append_new(runs,
-					      json_pack("{s:s,s:I,s:o}", "id", r->id,
-							"createdAt", (json_int_t)r->created_ms,
-							"tasks", ids ? ids : json_array()));
+				json_array_append_new(
+					ids, json_string(r->tasks[i].id));
+			json_array_append_new(
+				runs,
+				json_pack("{s:s,s:I,s:o}", "id", r->id,
+					  "createdAt",
+					  (json_int_t)r->created_ms, "tasks",
+					  ids ? ids : json_array()));
 		}
 		o = json_pack("{s:O,s:O?,s:O,s:o}", "spec", j->spec, "schedule",
 			      j->schedule, "history", j->history, "activeRuns",
@@ -859,15 +886,17 @@ int roger_local_metronome_save(struct roger_local_metronome *M)
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
 			if (fsync(fd) < 0)
-				rc = roger_err_set(&err, ROGER_EIO, "cannot sync '%s': %s",
-						   dir, strerror(errno));
+				rc = roger_err_set(&err, ROGER_EIO,
+						   "cannot sync '%s': %s", dir,
+						   strerror(errno));
 			close(fd);
 		}
 	}
 out:
 	if (rc < 0)
-		roger_log(M->L->ctx, ROGER_LOG_ERR, "metronome: cannot save '%s': %s",
-			  M->path, err.msg[0] ? err.msg : "out of memory");
+		roger_log(M->L->ctx, ROGER_LOG_ERR,
+			  "metronome: cannot save '%s': %s", M->path,
+			  err.msg[0] ? err.msg : "out of memory");
 	json_decref(jobs);
 	free(text);
 	free(dir);
@@ -890,18 +919,21 @@ static void fail_lost_runs(struct roger_local_metronome *M,
 			continue;
 		}
 		snprintf(run->id, sizeof(run->id), "%s", rid);
-		run->created_ms = json_integer_value(json_object_get(r, "createdAt"));
+		run->created_ms =
+			json_integer_value(json_object_get(r, "createdAt"));
 		run->spec = json_incref(job->spec);
 		json_array_foreach(json_object_get(r, "tasks"), k, id)
-			if (json_is_string(id) && run->n_tasks < ROGER_LOCAL_RUN_TASKS)
+			if (json_is_string(id) &&
+			    run->n_tasks < ROGER_LOCAL_RUN_TASKS)
 				snprintf(run->tasks[run->n_tasks++].id,
 					 sizeof(run->tasks[0].id), "%s",
 					 json_string_value(id));
 		run->next = job->runs;
 		job->runs = run;
-		roger_log(M->L->ctx, ROGER_LOG_NOTICE,
-			  "metronome: run '%s' of job '%s' was active when the server stopped: recorded as failed",
-			  rid, job->id);
+		roger_log(
+			M->L->ctx, ROGER_LOG_NOTICE,
+			"metronome: run '%s' of job '%s' was active when the server stopped: recorded as failed",
+			rid, job->id);
 		finish(M, job, run, false);
 	}
 }
@@ -926,13 +958,15 @@ static int load(struct roger_local_metronome *M, struct roger_err *err)
 	if (!json_is_object(doc) ||
 	    !json_is_array(json_object_get(doc, "jobs"))) {
 		json_decref(doc);
-		return roger_err_set(err, ROGER_EINVALID,
-				     "'%s' is not roger local's Metronome state: %s",
-				     M->path, doc ? "no 'jobs' list" : jerr.text);
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"'%s' is not roger local's Metronome state: %s",
+			M->path, doc ? "no 'jobs' list" : jerr.text);
 	}
 	if (json_string_value(json_object_get(doc, "frameworkId")))
-		snprintf(M->framework_id, sizeof(M->framework_id), "%s",
-			 json_string_value(json_object_get(doc, "frameworkId")));
+		snprintf(
+			M->framework_id, sizeof(M->framework_id), "%s",
+			json_string_value(json_object_get(doc, "frameworkId")));
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
 		json_t *spec = json_object_get(j, "spec");
 		json_t *history = json_object_get(j, "history");
@@ -944,10 +978,12 @@ static int load(struct roger_local_metronome *M, struct roger_err *err)
 		job = roger_local_mjob_add(M, json_incref(spec));
 		if (!job) {
 			json_decref(doc);
-			return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			return roger_err_set(err, ROGER_ENOMEM,
+					     "out of memory");
 		}
 		if (json_is_object(json_object_get(j, "schedule")))
-			job->schedule = json_incref(json_object_get(j, "schedule"));
+			job->schedule =
+				json_incref(json_object_get(j, "schedule"));
 		if (json_is_object(history)) {
 			json_decref(job->history);
 			job->history = json_incref(history);
@@ -976,12 +1012,14 @@ int roger_local_metronome_new(struct roger_local_metronome **out,
 	pthread_cond_init(&M->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	/* the cluster's framework id with its own number: "<uuid>-0001" */
-	snprintf(M->framework_id, sizeof(M->framework_id), "%s", L->framework_id);
+	snprintf(M->framework_id, sizeof(M->framework_id), "%s",
+		 L->framework_id);
 	n = strlen(M->framework_id);
 	if (n > 5 && !strcmp(M->framework_id + n - 5, "-0000"))
 		M->framework_id[n - 1] = '1';
 	else
-		snprintf(M->framework_id + n, sizeof(M->framework_id) - n, "-m");
+		snprintf(M->framework_id + n, sizeof(M->framework_id) - n,
+			 "-m");
 	M->path = roger_path_join(L->state_dir, ROGER_LOCAL_METRONOME_FILE);
 	if (!M->path) {
 		roger_local_metronome_free(M);

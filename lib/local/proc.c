@@ -248,7 +248,8 @@ int roger_proc_fork(pid_t *out, int *exec_errno,
 	ssize_t n;
 	pid_t pid;
 
-	if (pipe2(gate, O_CLOEXEC) < 0 || (exec_errno && pipe2(rp, O_CLOEXEC) < 0))
+	if (pipe2(gate, O_CLOEXEC) < 0 ||
+	    (exec_errno && pipe2(rp, O_CLOEXEC) < 0))
 		goto prepare;
 	if ((c->std[0] < 0 || c->std[1] < 0 || c->std[2] < 0) &&
 	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
@@ -259,11 +260,13 @@ int roger_proc_fork(pid_t *out, int *exec_errno,
 	    (c->keep >= 0 && high_fd(&f.keep, c->keep) < 0))
 		goto prepare;
 	for (int i = 0; i < 3; i++)
-		if (high_fd(&f.std[i], c->std[i] >= 0 ? c->std[i] : devnull) < 0)
+		if (high_fd(&f.std[i], c->std[i] >= 0 ? c->std[i] : devnull) <
+		    0)
 			goto prepare;
 	pid = fork();
 	if (pid < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot fork %s: %s", c->what, strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR, "cannot fork %s: %s",
+				   c->what, strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
@@ -272,7 +275,8 @@ int roger_proc_fork(pid_t *out, int *exec_errno,
 	close_fd(&f.gate);
 	close_fd(&f.report);
 	close_fd(&rp[1]);
-	if (c->watchdog && (rc = roger_watchdog_add(c->watchdog, pid, err)) < 0) {
+	if (c->watchdog &&
+	    (rc = roger_watchdog_add(c->watchdog, pid, err)) < 0) {
 		/* The closed gate makes the child exit before it runs. */
 		close_fd(&gate[1]);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -294,7 +298,8 @@ int roger_proc_fork(pid_t *out, int *exec_errno,
 	*out = pid;
 	goto out;
 prepare:
-	rc = roger_err_set(err, ROGER_ERROR, "cannot prepare %s: %s", c->what, strerror(errno));
+	rc = roger_err_set(err, ROGER_ERROR, "cannot prepare %s: %s", c->what,
+			   strerror(errno));
 out:
 	close_fd(&gate[0]);
 	close_fd(&gate[1]);
@@ -364,8 +369,7 @@ char *roger_proc_find_program(const char *file, char *const *env,
 		char *cand = NULL;
 
 		if (asprintf(&cand, "%s%s%.*s%s%s", rel ? dir : "",
-			     rel ? "/" : "", (int)n, p, n ? "/" : "",
-			     file) < 0)
+			     rel ? "/" : "", (int)n, p, n ? "/" : "", file) < 0)
 			return NULL;
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
 		    access(cand, X_OK) == 0)
@@ -537,7 +541,8 @@ int roger_proc_kill_env(const char *entry, bool prefix,
 			}
 			path[p++] = '/';
 			if (pid == self ||
-			    (since && start_ticks(path, p, env, size - dsize) < since))
+			    (since &&
+			     start_ticks(path, p, env, size - dsize) < since))
 				continue;
 			memcpy(path + p, "environ", 8);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -545,7 +550,9 @@ int roger_proc_kill_env(const char *entry, bool prefix,
 				continue;
 			got = read(fd, env, size - dsize);
 			close(fd);
-			if (got > 0 && env_matches(env, (size_t)got, entry, elen, prefix) &&
+			if (got > 0 &&
+			    env_matches(env, (size_t)got, entry, elen,
+					prefix) &&
 			    kill(pid, SIGKILL) == 0)
 				killed++;
 		}

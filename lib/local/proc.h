@@ -22,10 +22,10 @@ struct roger_watchdog;
  * process had before roger_proc_raise_nofile().
  */
 struct roger_proc_child {
-	const char *what;  /* for messages: "the task's process" */
-	int std[3];        /* the child's stdin, stdout, stderr; -1: /dev/null */
-	int keep;          /* one more descriptor it keeps, -1: none */
-	const char *cwd;   /* its working directory; NULL: this one */
+	const char *what; /* for messages: "the task's process" */
+	int std[3]; /* the child's stdin, stdout, stderr; -1: /dev/null */
+	int keep; /* one more descriptor it keeps, -1: none */
+	const char *cwd; /* its working directory; NULL: this one */
 	/*
 	 * Not NULL: its process group is recorded by this watchdog before
 	 * it runs anything, so it dies with the server however the server
@@ -76,12 +76,12 @@ void roger_proc_handoff(void);
 
 /* A task's process, for roger_proc_spawn(). */
 struct roger_proc_spec {
-	const char *path;  /* what execve() runs */
+	const char *path; /* what execve() runs */
 	char *const *argv; /* NULL-terminated */
 	char *const *envp; /* NULL-terminated, the whole environment */
-	const char *cwd;   /* the working directory */
-	int out_fd;        /* becomes the task's stdout */
-	int err_fd;        /* becomes the task's stderr; stdin is /dev/null */
+	const char *cwd; /* the working directory */
+	int out_fd; /* becomes the task's stdout */
+	int err_fd; /* becomes the task's stderr; stdin is /dev/null */
 	/*
 	 * Called in the parent once the child exists and is recorded by the
 	 * watchdog, before it may exec (to log "Forked command at <pid>").

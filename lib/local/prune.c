@@ -108,8 +108,7 @@ static void collect_refs(const json_t *v, json_t *set)
  * change, so the file is current whether or not a server runs.  A file
  * that is there but cannot be read might refer to anything: an error.
  */
-static int job_refs(const char *state_dir, json_t *set,
-		    struct roger_err *err)
+static int job_refs(const char *state_dir, json_t *set, struct roger_err *err)
 {
 	char *path = roger_path_join(state_dir, ROGER_LOCAL_METRONOME_FILE);
 	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
@@ -119,7 +118,8 @@ static int job_refs(const char *state_dir, json_t *set,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	else if (!doc && roger_fs_exists(path))
 		rc = roger_err_set(err, ROGER_EINVALID,
-				   "cannot read '%s', so nothing is pruned", path);
+				   "cannot read '%s', so nothing is pruned",
+				   path);
 	collect_refs(doc, set);
 	json_decref(doc);
 	free(path);
@@ -140,8 +140,7 @@ static void server_refs(struct roger_local *L, json_t *set)
 }
 
 /* Everything the files of a stopped server's state refer to. */
-static int disk_refs(const char *state_dir, json_t *set,
-		     struct roger_err *err)
+static int disk_refs(const char *state_dir, json_t *set, struct roger_err *err)
 {
 	char *apps = roger_path_join(state_dir, "apps");
 	char *deps = roger_path_join(state_dir, "deployments.json");
@@ -164,9 +163,9 @@ static int disk_refs(const char *state_dir, json_t *set,
 		doc = path ? json_load_file(path, 0, NULL) : NULL;
 		if (path && !doc && roger_fs_exists(path)) {
 			/* What cannot be read might refer to anything. */
-			rc = roger_err_set(err, ROGER_EINVALID,
-					   "cannot read '%s', so nothing is pruned",
-					   path);
+			rc = roger_err_set(
+				err, ROGER_EINVALID,
+				"cannot read '%s', so nothing is pruned", path);
 		}
 		collect_refs(doc, set);
 		json_decref(doc);
@@ -190,11 +189,11 @@ out:
 /* ---- artifacts ----------------------------------------------------------- */
 
 struct artifacts {
-	json_t *refs;      /* path -> true */
+	json_t *refs; /* path -> true */
 	int64_t before_ms; /* files used since are kept */
 	unsigned removed;
 	uint64_t bytes;
-	json_t *names;     /* the paths removed */
+	json_t *names; /* the paths removed */
 };
 
 /* Prune the directory `rel` ("" the store's top) of the store at `fd`. */
@@ -215,23 +214,27 @@ static void prune_store_dir(struct artifacts *s, int fd, const char *rel)
 		    !strncmp(e->d_name, ".upload-", 8) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		path = *rel ? roger_path_join(rel, e->d_name) : strdup(e->d_name);
+		path = *rel ? roger_path_join(rel, e->d_name)
+			    : strdup(e->d_name);
 		if (!path)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), e->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						 O_CLOEXEC);
 
 			if (sub >= 0)
 				prune_store_dir(s, sub, path);
-			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* when empty */
+			unlinkat(dirfd(d), e->d_name,
+				 AT_REMOVEDIR); /* when empty */
 		} else if (!json_object_get(s->refs, path) &&
 			   (int64_t)st.st_mtim.tv_sec * 1000 +
 					   st.st_mtim.tv_nsec / 1000000 <
 				   s->before_ms &&
 			   unlinkat(dirfd(d), e->d_name, 0) == 0) {
 			s->removed++;
-			s->bytes += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+			s->bytes +=
+				S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 			json_array_append_new(s->names, json_string(path));
 		}
 		free(path);
@@ -307,10 +310,11 @@ int roger_local_prune_run(struct roger_local *L, unsigned keep,
 	prune_store(&s, L->artifacts_dir);
 	pthread_mutex_unlock(&L->lock);
 	fill_result(out, &s, sandboxes, sandbox_bytes);
-	roger_log(L->ctx, ROGER_LOG_INFO,
-		  "pruned %u sandboxes (%llu bytes) and %u artifacts (%llu bytes)",
-		  out->sandboxes, (unsigned long long)out->sandbox_bytes,
-		  out->artifacts, (unsigned long long)out->artifact_bytes);
+	roger_log(
+		L->ctx, ROGER_LOG_INFO,
+		"pruned %u sandboxes (%llu bytes) and %u artifacts (%llu bytes)",
+		out->sandboxes, (unsigned long long)out->sandbox_bytes,
+		out->artifacts, (unsigned long long)out->artifact_bytes);
 	json_decref(s.refs);
 	json_decref(s.names);
 	return 0;
@@ -318,9 +322,8 @@ int roger_local_prune_run(struct roger_local *L, unsigned keep,
 
 static json_t *result_json(const struct roger_local_prune_report *r)
 {
-	return json_pack("{s:{s:I, s:I}, s:{s:I, s:I, s:O}}",
-			 "sandboxes", "removed",
-			 (json_int_t)r->sandboxes, "bytes",
+	return json_pack("{s:{s:I, s:I}, s:{s:I, s:I, s:O}}", "sandboxes",
+			 "removed", (json_int_t)r->sandboxes, "bytes",
 			 (json_int_t)r->sandbox_bytes, "artifacts", "removed",
 			 (json_int_t)r->artifacts, "bytes",
 			 (json_int_t)r->artifact_bytes, "paths",
@@ -339,8 +342,9 @@ void roger_local_prune_route(struct roger_local *L,
 	long n;
 
 	if (strcmp(rq->method, "POST")) {
-		roger_local_resp_message(rs, 405, "method '%s' not allowed on /roger/prune",
-					 rq->method);
+		roger_local_resp_message(
+			rs, 405, "method '%s' not allowed on /roger/prune",
+			rq->method);
 		roger_local_resp_header(rs, "Allow", "POST");
 		return;
 	}
@@ -348,7 +352,10 @@ void roger_local_prune_route(struct roger_local *L,
 		errno = 0;
 		n = strtol(keep, &end, 10);
 		if (!*keep || *end || errno || n < 0 || n > 100000) {
-			roger_local_resp_message(rs, 400, "invalid keep '%s': expected a whole number", keep);
+			roger_local_resp_message(
+				rs, 400,
+				"invalid keep '%s': expected a whole number",
+				keep);
 			return;
 		}
 		keep_n = (unsigned)n;
@@ -379,10 +386,11 @@ static void *gc_main(void *data)
 		if (used > L->gc_size) {
 			struct roger_local_prune_report r = { 0 };
 
-			roger_log(L->ctx, ROGER_LOG_NOTICE,
-				  "sandboxes and artifacts hold %llu bytes, more than %llu: pruning",
-				  (unsigned long long)used,
-				  (unsigned long long)L->gc_size);
+			roger_log(
+				L->ctx, ROGER_LOG_NOTICE,
+				"sandboxes and artifacts hold %llu bytes, more than %llu: pruning",
+				(unsigned long long)used,
+				(unsigned long long)L->gc_size);
 			if (roger_local_prune_run(L, ROGER_LOCAL_PRUNE_KEEP, &r,
 						  NULL) == 0)
 				roger_local_prune_report_release(&r);
@@ -445,7 +453,8 @@ static void add_image(json_t *set, const json_t *def)
 		json_object_set_new(set, image, json_true());
 }
 
-/* The images the jobs of <state>/metronome.json run in (run.docker, run.ucr). */
+/* The images the jobs of <state>/metronome.json run in (run.docker, run.ucr).
+ */
 static void add_job_images(json_t *set, const char *state_dir)
 {
 	char *path = roger_path_join(state_dir, ROGER_LOCAL_METRONOME_FILE);
@@ -453,13 +462,15 @@ static void add_job_images(json_t *set, const char *state_dir)
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
-		const json_t *run = json_object_get(json_object_get(j, "spec"), "run");
+		const json_t *run =
+			json_object_get(json_object_get(j, "spec"), "run");
 		const char *image = json_string_value(json_object_get(
 			json_object_get(run, "docker"), "image"));
 
 		if (!image)
 			image = json_string_value(json_object_get(
-				json_object_get(json_object_get(run, "ucr"), "image"),
+				json_object_get(json_object_get(run, "ucr"),
+						"image"),
 				"id"));
 		if (image)
 			json_object_set_new(set, image, json_true());
@@ -557,7 +568,8 @@ out:
 
 /* ---- roger local prune --------------------------------------------------- */
 
-/* The app part of a task id: "web_hello" of "web_hello.instance-<uuid>._app.1". */
+/* The app part of a task id: "web_hello" of "web_hello.instance-<uuid>._app.1".
+ */
 static size_t task_app_len(const char *task_id)
 {
 	const char *inst = strstr(task_id, ".instance-");
@@ -598,7 +610,8 @@ static void prune_sandboxes_offline(const char *work_dir, unsigned keep,
 	glob_t g = { 0 };
 	size_t n = 0;
 
-	/* The directory's own name taken literally: its glob characters escaped. */
+	/* The directory's own name taken literally: its glob characters
+	 * escaped. */
 	for (p = pattern; p && *work_dir; work_dir++) {
 		if (strchr("*?[\\", *work_dir))
 			*p++ = '\\';
@@ -680,15 +693,21 @@ static int parse_result(struct roger_local_prune_report *out,
 	json_t *ar = json_object_get(doc, "artifacts");
 	json_t *paths = json_object_get(ar, "paths");
 
-	if (!json_is_object(sb) || !json_is_object(ar) || !json_is_array(paths)) {
+	if (!json_is_object(sb) || !json_is_object(ar) ||
+	    !json_is_array(paths)) {
 		json_decref(doc);
-		return roger_err_set(err, ROGER_ERROR,
-				     "roger local answered the prune with something else than its result");
+		return roger_err_set(
+			err, ROGER_ERROR,
+			"roger local answered the prune with something else than its result");
 	}
-	out->sandboxes = (unsigned)json_integer_value(json_object_get(sb, "removed"));
-	out->sandbox_bytes = (uint64_t)json_integer_value(json_object_get(sb, "bytes"));
-	out->artifacts = (unsigned)json_integer_value(json_object_get(ar, "removed"));
-	out->artifact_bytes = (uint64_t)json_integer_value(json_object_get(ar, "bytes"));
+	out->sandboxes =
+		(unsigned)json_integer_value(json_object_get(sb, "removed"));
+	out->sandbox_bytes =
+		(uint64_t)json_integer_value(json_object_get(sb, "bytes"));
+	out->artifacts =
+		(unsigned)json_integer_value(json_object_get(ar, "removed"));
+	out->artifact_bytes =
+		(uint64_t)json_integer_value(json_object_get(ar, "bytes"));
 	out->artifact_paths = json_incref(paths);
 	json_decref(doc);
 	return 0;
@@ -696,7 +715,8 @@ static int parse_result(struct roger_local_prune_report *out,
 
 /* Ask the server of `st` to prune its sandboxes and artifacts. */
 static int ask_server(struct roger_local_prune_report *out,
-		      struct roger_ctx *ctx, const struct roger_local_status *st,
+		      struct roger_ctx *ctx,
+		      const struct roger_local_status *st,
 		      const char *state_dir, unsigned keep,
 		      struct roger_err *err)
 {

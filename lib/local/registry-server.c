@@ -164,7 +164,8 @@ static void unsupported(struct roger_registry_resp *rs)
 
 static void digest_invalid(struct roger_registry_resp *rs, json_t *detail)
 {
-	fail(rs, 400, "DIGEST_INVALID", "provided digest did not match uploaded content", detail);
+	fail(rs, 400, "DIGEST_INVALID",
+	     "provided digest did not match uploaded content", detail);
 }
 
 /* ---- paths --------------------------------------------------------------- */
@@ -222,14 +223,17 @@ static int store_file(char *path, const void *data, size_t len)
 static bool blob_linked(const struct roger_local_registry *R, const char *name,
 			const char *digest)
 {
-	return file_exists(path_of(R, "repositories/%s/_layers/%s", name, hex_of(digest))) &&
+	return file_exists(path_of(R, "repositories/%s/_layers/%s", name,
+				   hex_of(digest))) &&
 	       file_exists(path_of(R, "blobs/sha256/%s", hex_of(digest)));
 }
 
 static int link_blob(const struct roger_local_registry *R, const char *name,
 		     const char *digest)
 {
-	return store_file(path_of(R, "repositories/%s/_layers/%s", name, hex_of(digest)), "", 0);
+	return store_file(
+		path_of(R, "repositories/%s/_layers/%s", name, hex_of(digest)),
+		"", 0);
 }
 
 /* ---- routes -------------------------------------------------------------- */
@@ -283,7 +287,8 @@ static struct target parse_path(const char *path)
 		t.name = strndup(rest, len - 10);
 		t.route = R_TAGS;
 	} else {
-		for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]) && !t.name; i++) {
+		for (size_t i = 0;
+		     i < sizeof(seps) / sizeof(seps[0]) && !t.name; i++) {
 			const char *at = NULL, *p = rest;
 
 			/* The rightmost match: names may hold "blobs". */
@@ -301,8 +306,11 @@ static struct target parse_path(const char *path)
 		}
 	}
 	if (!t.name || !roger_image_repository_valid(t.name) ||
-	    (t.route == R_UPLOAD && (strlen(t.ref) != ROGER_UUID_LEN || strspn(t.ref, "0123456789abcdef-") != ROGER_UUID_LEN)) ||
-	    (t.route == R_MANIFEST && !roger_image_tag_valid(t.ref) && strncmp(t.ref, "sha256:", 7) != 0) ||
+	    (t.route == R_UPLOAD &&
+	     (strlen(t.ref) != ROGER_UUID_LEN ||
+	      strspn(t.ref, "0123456789abcdef-") != ROGER_UUID_LEN)) ||
+	    (t.route == R_MANIFEST && !roger_image_tag_valid(t.ref) &&
+	     strncmp(t.ref, "sha256:", 7) != 0) ||
 	    (t.route == R_BLOB && strncmp(t.ref, "sha256:", 7) != 0)) {
 		free(t.name);
 		t.name = NULL;
@@ -351,7 +359,8 @@ static bool authorized(const struct roger_local_registry *R, const char *auth)
 	if (strncasecmp(auth, "Bearer ", 7) == 0)
 		return token_is(R, auth + 7, strlen(auth + 7));
 	if (strncasecmp(auth, "Basic ", 6) != 0 ||
-	    roger_registry_b64_decode(&plain, &n, auth + 6, strlen(auth + 6)) < 0)
+	    roger_registry_b64_decode(&plain, &n, auth + 6, strlen(auth + 6)) <
+		    0)
 		return false;
 	colon = memchr(plain, ':', n);
 	if (colon)
@@ -369,7 +378,8 @@ static void upload_state(char out[33], const struct roger_local_registry *R,
 {
 	char text[160], d[ROGER_DIGEST_SIZE];
 
-	snprintf(text, sizeof(text), "%s:%s:%llu", R->secret, uuid, (unsigned long long)offset);
+	snprintf(text, sizeof(text), "%s:%s:%llu", R->secret, uuid,
+		 (unsigned long long)offset);
 	roger_digest_of(d, text, strlen(text));
 	memcpy(out, hex_of(d), 32);
 	out[32] = '\0';
@@ -403,8 +413,10 @@ static void upload_answer(const struct roger_local_registry *R,
 	char state[33], range[48];
 
 	upload_state(state, R, uuid, size);
-	set_location(rs, rq, "/v2/%s/blobs/uploads/%s?_state=%s", name, uuid, state);
-	snprintf(range, sizeof(range), "0-%llu", (unsigned long long)(size ? size - 1 : 0));
+	set_location(rs, rq, "/v2/%s/blobs/uploads/%s?_state=%s", name, uuid,
+		     state);
+	snprintf(range, sizeof(range), "0-%llu",
+		 (unsigned long long)(size ? size - 1 : 0));
 	header(rs, "Range", range);
 	header(rs, "Docker-Upload-Uuid", uuid);
 	rs->status = status;
@@ -429,7 +441,8 @@ static void start_upload(const struct roger_local_registry *R,
 		return;
 	}
 	roger_uuid(uuid);
-	if (store_file(path_of(R, "uploads/%s/repo", uuid), name, strlen(name)) < 0 ||
+	if (store_file(path_of(R, "uploads/%s/repo", uuid), name,
+		       strlen(name)) < 0 ||
 	    store_file(path_of(R, "uploads/%s/data", uuid), "", 0) < 0) {
 		fail(rs, 500, "UNKNOWN", "unknown error", NULL);
 		return;
@@ -472,7 +485,8 @@ static int file_digest(char *out, int fd)
 	unsigned int len = 0;
 	ssize_t n = 0;
 
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || lseek(fd, 0, SEEK_SET) < 0) {
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
 		EVP_MD_CTX_free(md);
 		return -1;
 	}
@@ -503,7 +517,8 @@ static void upload(const struct roger_local_registry *R,
 
 	if (!data || !repo || roger_fs_read_file(&owner, repo, NULL) < 0 ||
 	    strcmp(owner.buf, name) != 0 || lstat(data, &st) < 0) {
-		fail(rs, 404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", json_object());
+		fail(rs, 404, "BLOB_UPLOAD_UNKNOWN",
+		     "blob upload unknown to registry", json_object());
 		goto out;
 	}
 	if (!strcmp(rq->method, "DELETE")) {
@@ -523,10 +538,12 @@ static void upload(const struct roger_local_registry *R,
 	if (!given || strcmp(given, state) != 0) {
 		/* A stale Location: 2.8 ends the upload. */
 		cancel_upload(R, uuid);
-		fail(rs, 404, "BLOB_UPLOAD_INVALID", "blob upload invalid", NULL);
+		fail(rs, 404, "BLOB_UPLOAD_INVALID", "blob upload invalid",
+		     NULL);
 		goto out;
 	}
-	if (!strcmp(rq->method, "PATCH") && rq->content_type && *rq->content_type &&
+	if (!strcmp(rq->method, "PATCH") && rq->content_type &&
+	    *rq->content_type &&
 	    strcasecmp(rq->content_type, "application/octet-stream") != 0) {
 		fail(rs, 500, "UNKNOWN", "unknown error", json_object());
 		goto out;
@@ -550,7 +567,8 @@ static void upload(const struct roger_local_registry *R,
 		goto out;
 	}
 	if (strcmp(want, digest) != 0) {
-		digest_invalid(rs, json_pack("{s:s,s:{}}", "Digest", want, "Reason"));
+		digest_invalid(
+			rs, json_pack("{s:s,s:{}}", "Digest", want, "Reason"));
 		goto out;
 	}
 	blob = path_of(R, "blobs/sha256/%s", hex_of(digest));
@@ -597,7 +615,8 @@ static void blob(const struct roger_local_registry *R,
 	if (!blob_linked(R, name, digest) || !path ||
 	    (rs->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		free(path);
-		fail(rs, 404, "BLOB_UNKNOWN", "blob unknown to registry", json_string(digest));
+		fail(rs, 404, "BLOB_UNKNOWN", "blob unknown to registry",
+		     json_string(digest));
 		return;
 	}
 	free(path);
@@ -632,20 +651,37 @@ static bool accepts(const char *accept, const char *type)
 /* Every blob (or, for an index, manifest) that `m` names and `name`
  * lacks, as MANIFEST_BLOB_UNKNOWN errors; 0 when none. */
 static size_t missing_blobs(const struct roger_local_registry *R,
-			    const char *name, const struct roger_oci_manifest *m,
-			    json_t *errors)
+			    const char *name,
+			    const struct roger_oci_manifest *m, json_t *errors)
 {
 	if (m->kind == ROGER_OCI_INDEX) {
 		for (size_t i = 0; i < m->n_manifests; i++)
-			if (!file_exists(path_of(R, "repositories/%s/_manifests/revisions/%s", name, hex_of(m->manifests[i].digest))))
-				json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "code", "MANIFEST_UNKNOWN", "message", "manifest unknown", "detail", m->manifests[i].digest));
+			if (!file_exists(path_of(
+				    R,
+				    "repositories/%s/_manifests/revisions/%s",
+				    name, hex_of(m->manifests[i].digest))))
+				json_array_append_new(
+					errors,
+					json_pack("{s:s,s:s,s:s}", "code",
+						  "MANIFEST_UNKNOWN", "message",
+						  "manifest unknown", "detail",
+						  m->manifests[i].digest));
 		return json_array_size(errors);
 	}
 	if (!blob_linked(R, name, m->config.digest))
-		json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "code", "MANIFEST_BLOB_UNKNOWN", "message", "blob unknown to registry", "detail", m->config.digest));
+		json_array_append_new(
+			errors, json_pack("{s:s,s:s,s:s}", "code",
+					  "MANIFEST_BLOB_UNKNOWN", "message",
+					  "blob unknown to registry", "detail",
+					  m->config.digest));
 	for (size_t i = 0; i < m->n_layers; i++)
 		if (!blob_linked(R, name, m->layers[i].digest))
-			json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "code", "MANIFEST_BLOB_UNKNOWN", "message", "blob unknown to registry", "detail", m->layers[i].digest));
+			json_array_append_new(
+				errors,
+				json_pack("{s:s,s:s,s:s}", "code",
+					  "MANIFEST_BLOB_UNKNOWN", "message",
+					  "blob unknown to registry", "detail",
+					  m->layers[i].digest));
 	return json_array_size(errors);
 }
 
@@ -659,13 +695,18 @@ static void put_manifest(const struct roger_local_registry *R,
 	json_t *errors = NULL;
 
 	if (rq->body_fd >= 0 || rq->body_len > MANIFEST_MAX) {
-		fail(rs, 400, "MANIFEST_INVALID", "manifest invalid", json_string("the manifest is larger than 4 MiB"));
+		fail(rs, 400, "MANIFEST_INVALID", "manifest invalid",
+		     json_string("the manifest is larger than 4 MiB"));
 		return;
 	}
-	snprintf(type, sizeof(type), "%.*s", (int)strcspn(rq->content_type ? rq->content_type : "", ";"), rq->content_type ? rq->content_type : "");
+	snprintf(type, sizeof(type), "%.*s",
+		 (int)strcspn(rq->content_type ? rq->content_type : "", ";"),
+		 rq->content_type ? rq->content_type : "");
 	if (!*type || !strcmp(type, "application/json") ||
-	    roger_oci_manifest_parse(&m, type, rq->body ? rq->body : "", rq->body_len, NULL) < 0) {
-		fail(rs, 400, "MANIFEST_INVALID", "manifest invalid", json_object());
+	    roger_oci_manifest_parse(&m, type, rq->body ? rq->body : "",
+				     rq->body_len, NULL) < 0) {
+		fail(rs, 400, "MANIFEST_INVALID", "manifest invalid",
+		     json_object());
 		return;
 	}
 	roger_digest_of(digest, rq->body ? rq->body : "", rq->body_len);
@@ -687,10 +728,15 @@ static void put_manifest(const struct roger_local_registry *R,
 		rs->content_type = JSON_TYPE;
 		goto out;
 	}
-	if (store_file(path_of(R, "blobs/sha256/%s", hex_of(digest)), rq->body ? rq->body : "", rq->body_len) < 0 ||
-	    store_file(path_of(R, "repositories/%s/_manifests/revisions/%s", name, hex_of(digest)), type, strlen(type)) < 0 ||
+	if (store_file(path_of(R, "blobs/sha256/%s", hex_of(digest)),
+		       rq->body ? rq->body : "", rq->body_len) < 0 ||
+	    store_file(path_of(R, "repositories/%s/_manifests/revisions/%s",
+			       name, hex_of(digest)),
+		       type, strlen(type)) < 0 ||
 	    (strncmp(ref, "sha256:", 7) != 0 &&
-	     store_file(path_of(R, "repositories/%s/_manifests/tags/%s", name, ref), digest, strlen(digest)) < 0)) {
+	     store_file(path_of(R, "repositories/%s/_manifests/tags/%s", name,
+				ref),
+			digest, strlen(digest)) < 0)) {
 		fail(rs, 500, "UNKNOWN", "unknown error", json_object());
 		goto out;
 	}
@@ -717,26 +763,37 @@ static void get_manifest(const struct roger_local_registry *R,
 		return;
 	}
 	if (by_tag) {
-		path = path_of(R, "repositories/%s/_manifests/tags/%s", name, ref);
-		if (path && roger_fs_read_file(&text, path, NULL) == 0 && roger_digest_valid(text.buf))
+		path = path_of(R, "repositories/%s/_manifests/tags/%s", name,
+			       ref);
+		if (path && roger_fs_read_file(&text, path, NULL) == 0 &&
+		    roger_digest_valid(text.buf))
 			snprintf(digest, sizeof(digest), "%s", text.buf);
 		free(path);
 	} else {
 		snprintf(digest, sizeof(digest), "%s", ref);
 	}
-	path = digest[0] ? path_of(R, "repositories/%s/_manifests/revisions/%s", name, hex_of(digest)) : NULL;
+	path = digest[0] ? path_of(R, "repositories/%s/_manifests/revisions/%s",
+				   name, hex_of(digest))
+			 : NULL;
 	if (!path || roger_fs_read_file(&type, path, NULL) < 0) {
 		free(path);
-		fail(rs, 404, "MANIFEST_UNKNOWN", "manifest unknown", by_tag ? json_pack("{s:s}", "Tag", ref) : json_object());
+		fail(rs, 404, "MANIFEST_UNKNOWN", "manifest unknown",
+		     by_tag ? json_pack("{s:s}", "Tag", ref) : json_object());
 		goto out;
 	}
 	free(path);
-	if (!strcmp(type.buf, ROGER_MT_OCI_MANIFEST) && !accepts(rq->accept, ROGER_MT_OCI_MANIFEST)) {
-		fail(rs, 404, "MANIFEST_UNKNOWN", "OCI manifest found, but accept header does not support OCI manifests", NULL);
+	if (!strcmp(type.buf, ROGER_MT_OCI_MANIFEST) &&
+	    !accepts(rq->accept, ROGER_MT_OCI_MANIFEST)) {
+		fail(rs, 404, "MANIFEST_UNKNOWN",
+		     "OCI manifest found, but accept header does not support OCI manifests",
+		     NULL);
 		goto out;
 	}
-	if (!strcmp(type.buf, ROGER_MT_OCI_INDEX) && !accepts(rq->accept, ROGER_MT_OCI_INDEX)) {
-		fail(rs, 404, "MANIFEST_UNKNOWN", "OCI index found, but accept header does not support OCI indexes", NULL);
+	if (!strcmp(type.buf, ROGER_MT_OCI_INDEX) &&
+	    !accepts(rq->accept, ROGER_MT_OCI_INDEX)) {
+		fail(rs, 404, "MANIFEST_UNKNOWN",
+		     "OCI index found, but accept header does not support OCI indexes",
+		     NULL);
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", digest);
@@ -750,15 +807,19 @@ static void get_manifest(const struct roger_local_registry *R,
 	rs->fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 	free(path);
 	if (rs->fd < 0) {
-		fail(rs, 404, "MANIFEST_UNKNOWN", "manifest unknown", json_object());
+		fail(rs, 404, "MANIFEST_UNKNOWN", "manifest unknown",
+		     json_object());
 		goto out;
 	}
 	/* The type is kept in the response: a static string is needed. */
-	rs->content_type = !strcmp(type.buf, ROGER_MT_DOCKER_MANIFEST) ? ROGER_MT_DOCKER_MANIFEST
-			   : !strcmp(type.buf, ROGER_MT_DOCKER_LIST)   ? ROGER_MT_DOCKER_LIST
-			   : !strcmp(type.buf, ROGER_MT_OCI_MANIFEST)  ? ROGER_MT_OCI_MANIFEST
-			   : !strcmp(type.buf, ROGER_MT_OCI_INDEX)     ? ROGER_MT_OCI_INDEX
-								       : "application/json";
+	rs->content_type =
+		!strcmp(type.buf, ROGER_MT_DOCKER_MANIFEST)
+			? ROGER_MT_DOCKER_MANIFEST
+		: !strcmp(type.buf, ROGER_MT_DOCKER_LIST) ? ROGER_MT_DOCKER_LIST
+		: !strcmp(type.buf, ROGER_MT_OCI_MANIFEST)
+			? ROGER_MT_OCI_MANIFEST
+		: !strcmp(type.buf, ROGER_MT_OCI_INDEX) ? ROGER_MT_OCI_INDEX
+							: "application/json";
 	rs->status = 200;
 out:
 	roger_buf_release(&text);
@@ -779,7 +840,9 @@ static void tags(const struct roger_local_registry *R,
 	free(dir);
 	if (!d) {
 		json_decref(list);
-		fail(rs, 404, "NAME_UNKNOWN", "repository name not known to registry", json_pack("{s:s}", "name", name));
+		fail(rs, 404, "NAME_UNKNOWN",
+		     "repository name not known to registry",
+		     json_pack("{s:s}", "name", name));
 		return;
 	}
 	while ((de = readdir(d)))
@@ -818,7 +881,8 @@ static void walk_repos(const struct roger_local_registry *R, const char *rel,
 		}
 		if (de->d_name[0] == '_')
 			continue;
-		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
+		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) <
+		    0)
 			continue;
 		walk_repos(R, sub, out, depth + 1);
 		free(sub);
@@ -828,7 +892,8 @@ static void walk_repos(const struct roger_local_registry *R, const char *rel,
 
 static int cmp_json_str(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
 }
 
 static void catalog(const struct roger_local_registry *R,
@@ -855,7 +920,11 @@ static void catalog(const struct roger_local_registry *R,
 	if (items && n > 0 && (long)json_array_size(page) == n && i < count) {
 		char link[600];
 
-		snprintf(link, sizeof(link), "</v2/_catalog?last=%s&n=%ld>; rel=\"next\"", json_string_value(json_array_get(page, json_array_size(page) - 1)), n);
+		snprintf(link, sizeof(link),
+			 "</v2/_catalog?last=%s&n=%ld>; rel=\"next\"",
+			 json_string_value(json_array_get(
+				 page, json_array_size(page) - 1)),
+			 n);
 		header(rs, "Link", link);
 	}
 	free(items);
@@ -881,11 +950,15 @@ void roger_local_registry_handle(struct roger_local_registry *R,
 
 	header(rs, "Docker-Distribution-Api-Version", API_VERSION);
 	if (!roger_local_host_ok(rq->host, R->port)) {
-		fail(rs, 403, "DENIED", "requested access to the resource is denied", json_string("roger local's registry answers only requests for 127.0.0.1, localhost or [::1] on its port"));
+		fail(rs, 403, "DENIED",
+		     "requested access to the resource is denied",
+		     json_string(
+			     "roger local's registry answers only requests for 127.0.0.1, localhost or [::1] on its port"));
 		return;
 	}
 	if (!authorized(R, rq->authorization)) {
-		fail(rs, 401, "UNAUTHORIZED", "authentication required", json_null());
+		fail(rs, 401, "UNAUTHORIZED", "authentication required",
+		     json_null());
 		header(rs, "WWW-Authenticate", "Basic realm=\"roger local\"");
 		return;
 	}
@@ -970,7 +1043,10 @@ int roger_local_registry_new(struct roger_local_registry **out,
 			free(up);
 			free(tmp);
 			roger_local_registry_free(R);
-			return roger_err_set(err, ROGER_EIO, "cannot prepare the registry's directory '%s'", dir);
+			return roger_err_set(
+				err, ROGER_EIO,
+				"cannot prepare the registry's directory '%s'",
+				dir);
 		}
 		free(up);
 		free(tmp);
@@ -997,7 +1073,7 @@ struct conn {
 	char *path;
 	json_t *query;
 	struct roger_buf body;
-	bool to_file;    /* blob uploads: the body goes to a file */
+	bool to_file; /* blob uploads: the body goes to a file */
 	int body_fd;
 	bool too_large;
 	bool write_failed;
@@ -1062,8 +1138,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *mc,
 		c->path = strdup(url);
 		c->query = json_array();
 		roger_buf_init(&c->body);
-		MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, c->query);
-		c->to_file = strstr(url, "/blobs/uploads/") && (!strcmp(method, "PATCH") || !strcmp(method, "PUT"));
+		MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND,
+					  collect_arg, c->query);
+		c->to_file =
+			strstr(url, "/blobs/uploads/") &&
+			(!strcmp(method, "PATCH") || !strcmp(method, "PUT"));
 		if (c->to_file) {
 			c->body_fd = open_body_file(R);
 			c->write_failed = c->body_fd < 0;
@@ -1074,7 +1153,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *mc,
 	if (*upload_data_size > 0) {
 		if (c->to_file) {
 			if (!c->write_failed &&
-			    roger_write_all(c->body_fd, upload_data, *upload_data_size) < 0)
+			    roger_write_all(c->body_fd, upload_data,
+					    *upload_data_size) < 0)
 				c->write_failed = true;
 		} else if (c->body.len + *upload_data_size > MANIFEST_MAX + 1) {
 			c->too_large = true;
@@ -1088,10 +1168,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *mc,
 	rq.method = method;
 	rq.path = c->path;
 	rq.query = c->query;
-	rq.host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	rq.authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	rq.content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	rq.if_none_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	rq.host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+					      MHD_HTTP_HEADER_HOST);
+	rq.authorization = MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	rq.content_type = MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	rq.if_none_match = MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_accept, &accept);
 	rq.accept = accept.buf;
 	rq.body = c->body.buf;
@@ -1100,7 +1184,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *mc,
 	roger_registry_resp_init(&rs);
 	if (c->write_failed) {
 		header(&rs, "Docker-Distribution-Api-Version", API_VERSION);
-		fail(&rs, 500, "UNKNOWN", "unknown error", json_string("cannot store the request body"));
+		fail(&rs, 500, "UNKNOWN", "unknown error",
+		     json_string("cannot store the request body"));
 	} else {
 		roger_local_registry_handle(R, &rq, &rs);
 	}
@@ -1111,7 +1196,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *mc,
 		resp = MHD_create_response_from_fd((uint64_t)st.st_size, rs.fd);
 		rs.fd = -1;
 	} else {
-		resp = MHD_create_response_from_buffer(rs.body.len, rs.body.buf, MHD_RESPMEM_MUST_COPY);
+		resp = MHD_create_response_from_buffer(rs.body.len, rs.body.buf,
+						       MHD_RESPMEM_MUST_COPY);
 	}
 	if (!resp) {
 		roger_registry_resp_release(&rs);
@@ -1167,7 +1253,9 @@ int roger_local_registry_listen(struct roger_local_registry *R, int port,
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
 
 	if (fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot create a socket: %s", strerror(errno));
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot create a socket: %s",
+				     strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -1175,7 +1263,10 @@ int roger_local_registry_listen(struct roger_local_registry *R, int port,
 	inet_pton(AF_INET, ROGER_LOCAL_HOST, &sa.sin_addr);
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc < 0 && errno == EADDRINUSE && port != 0) {
-		roger_log(R->ctx, ROGER_LOG_NOTICE, "port %d of %s is taken by another program; the registry takes a free one", port, ROGER_LOCAL_HOST);
+		roger_log(
+			R->ctx, ROGER_LOG_NOTICE,
+			"port %d of %s is taken by another program; the registry takes a free one",
+			port, ROGER_LOCAL_HOST);
 		sa.sin_port = 0;
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	}
@@ -1183,19 +1274,26 @@ int roger_local_registry_listen(struct roger_local_registry *R, int port,
 		int e = errno;
 
 		close(fd);
-		return roger_err_set(err, ROGER_EIO, "cannot listen on %s:%d for the registry: %s", ROGER_LOCAL_HOST, port, strerror(e));
+		return roger_err_set(
+			err, ROGER_EIO,
+			"cannot listen on %s:%d for the registry: %s",
+			ROGER_LOCAL_HOST, port, strerror(e));
 	}
 	getsockname(fd, (struct sockaddr *)&sa, &len);
 	R->port = ntohs(sa.sin_port);
-	R->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
-				     0, NULL, NULL, serve, R,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, R,
-				     MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_NOTIFY_COMPLETED, request_done, R,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)200, MHD_OPTION_END);
+	R->daemon = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION |
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, serve, R, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, R,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+		request_done, R, MHD_OPTION_CONNECTION_LIMIT, (unsigned)200,
+		MHD_OPTION_END);
 	if (!R->daemon) {
 		close(fd);
-		return roger_err_set(err, ROGER_EIO, "cannot start the registry on %s:%d", ROGER_LOCAL_HOST, R->port);
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot start the registry on %s:%d",
+				     ROGER_LOCAL_HOST, R->port);
 	}
 	*bound = R->port;
 	return 0;
@@ -1217,12 +1315,15 @@ int roger_local_images_start(struct roger_local *L,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = roger_local_registry_new(&L->registry, L->ctx, dir, 0, L->token, err)) < 0 ||
-	    (rc = roger_local_registry_listen(L->registry, o->registry_port, &port, err)) < 0)
+	if ((rc = roger_local_registry_new(&L->registry, L->ctx, dir, 0,
+					   L->token, err)) < 0 ||
+	    (rc = roger_local_registry_listen(L->registry, o->registry_port,
+					      &port, err)) < 0)
 		goto out;
 	L->registry_port = port;
 	snprintf(own, sizeof(own), "%s:%d", ROGER_LOCAL_HOST, port);
-	roger_log(L->ctx, ROGER_LOG_NOTICE, "roger local's registry listening on %s", own);
+	roger_log(L->ctx, ROGER_LOG_NOTICE,
+		  "roger local's registry listening on %s", own);
 	memset(&io, 0, sizeof(io));
 	io.dir = images;
 	io.ca_file = o->ca_file;
@@ -1231,11 +1332,13 @@ int roger_local_images_start(struct roger_local *L,
 	io.token = L->token;
 	/* The fetcher's caps, per layer: 0 the defaults, UINT64_MAX none. */
 	io.max_extract_bytes = o->max_extract_bytes == UINT64_MAX ? 0
-			       : o->max_extract_bytes ? o->max_extract_bytes
-						      : ROGER_EXTRACT_DEFAULT_MAX_BYTES;
+			       : o->max_extract_bytes
+				       ? o->max_extract_bytes
+				       : ROGER_EXTRACT_DEFAULT_MAX_BYTES;
 	io.max_extract_entries = o->max_extract_entries == UINT64_MAX ? 0
-				 : o->max_extract_entries ? o->max_extract_entries
-							  : ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
+				 : o->max_extract_entries
+					 ? o->max_extract_entries
+					 : ROGER_EXTRACT_DEFAULT_MAX_ENTRIES;
 	io.keep_owner = geteuid() == 0;
 	rc = roger_images_new(&L->images, L->ctx, &io, err);
 out:
@@ -1257,9 +1360,14 @@ bool roger_local_image_refused(struct roger_local *L, const json_t *def,
 {
 	const char *why = roger_agent_isolation_why(L->agent);
 
-	if (!why || !json_object_get(json_object_get(json_object_get(def, "container"), "docker"), "image"))
+	if (!why ||
+	    !json_object_get(json_object_get(json_object_get(def, "container"),
+					     "docker"),
+			     "image"))
 		return false;
-	roger_local_resp_json(rs, 422, roger_local_invalid("Object is not valid", "/container", why));
+	roger_local_resp_json(
+		rs, 422,
+		roger_local_invalid("Object is not valid", "/container", why));
 	return true;
 }
 
@@ -1269,8 +1377,14 @@ void roger_local_pull_progress(struct roger_local *L, json_t *action)
 	const char *image;
 	json_t *p;
 
-	app = roger_local_app_find(L, json_string_value(json_object_get(action, "app")), false);
-	image = app ? json_string_value(json_object_get(json_object_get(json_object_get(app->def, "container"), "docker"), "image")) : NULL;
+	app = roger_local_app_find(
+		L, json_string_value(json_object_get(action, "app")), false);
+	image = app ? json_string_value(json_object_get(
+			      json_object_get(
+				      json_object_get(app->def, "container"),
+				      "docker"),
+			      "image"))
+		    : NULL;
 	if (image && (p = roger_images_progress(L->images, image)))
 		json_object_set_new(action, "imagePull", p);
 }

@@ -25,24 +25,24 @@ struct roger_local_registry;
 /* A request, as the HTTP layer read it (everything borrowed). */
 struct roger_registry_req {
 	const char *method;
-	const char *path;          /* decoded, without the query */
-	json_t *query;             /* [[name, value], ...] */
-	const char *host;          /* the Host header, for Location */
+	const char *path; /* decoded, without the query */
+	json_t *query; /* [[name, value], ...] */
+	const char *host; /* the Host header, for Location */
 	const char *authorization;
 	const char *content_type;
-	const char *accept;        /* every Accept header, joined by ", " */
+	const char *accept; /* every Accept header, joined by ", " */
 	const char *if_none_match;
-	const char *body;          /* in memory (manifests), or */
+	const char *body; /* in memory (manifests), or */
 	size_t body_len;
-	int body_fd;               /* a file holding it (blob uploads), -1 */
+	int body_fd; /* a file holding it (blob uploads), -1 */
 };
 
 struct roger_registry_resp {
 	int status;
-	const char *content_type;  /* static */
+	const char *content_type; /* static */
 	struct roger_buf body;
-	json_t *headers;           /* {name: value} */
-	int fd;                    /* >= 0: send this file as the body */
+	json_t *headers; /* {name: value} */
+	int fd; /* >= 0: send this file as the body */
 };
 
 void roger_registry_resp_init(struct roger_registry_resp *rs);

@@ -82,7 +82,8 @@ int roger_router_head_parse(struct roger_router_head *h, const char *buf,
 		if (name_is(p, (size_t)(colon - p), "host") && !h->host) {
 			h->host = v;
 			h->host_len = len;
-		} else if (name_is(p, (size_t)(colon - p), "x-marathon-app-id") &&
+		} else if (name_is(p, (size_t)(colon - p),
+				   "x-marathon-app-id") &&
 			   !h->app_id) {
 			h->app_id = v;
 			h->app_id_len = len;

@@ -79,35 +79,35 @@ struct listener {
 	char app_id[ROGER_LOCAL_APP_ID_MAX + 1];
 	int index; /* of the app's port */
 	unsigned rr;
-	bool wanted;  /* seen in this sync */
-	bool logged;  /* the bind failure was logged */
+	bool wanted; /* seen in this sync */
+	bool logged; /* the bind failure was logged */
 	int64_t retry_ms;
 };
 
 struct pipe_buf {
 	char *buf;
 	size_t cap, off, len;
-	bool eof;  /* the reading side ended */
+	bool eof; /* the reading side ended */
 	bool shut; /* ... and that went on to the writing side */
 };
 
 struct conn {
 	struct side cli, be;
 	struct conn *prev, *next;
-	bool http;       /* came in through the front */
-	bool head_done;  /* front: routed */
+	bool http; /* came in through the front */
+	bool head_done; /* front: routed */
 	bool connecting;
-	bool closing;    /* the answer is written: close after flushing */
-	bool dead;       /* closed; freed after the current batch of events */
-	bool missing;    /* its app does not exist: a 404 on the front */
+	bool closing; /* the answer is written: close after flushing */
+	bool dead; /* closed; freed after the current batch of events */
+	bool missing; /* its app does not exist: a 404 on the front */
 	char app_id[ROGER_LOCAL_APP_ID_MAX + 1];
 	int index;
-	unsigned *rr;    /* the round robin counter of its first pick */
+	unsigned *rr; /* the round robin counter of its first pick */
 	unsigned front_rr;
 	uint16_t be_port; /* counted in busy[] while be.fd >= 0 */
 	uint16_t tried[TRIES];
 	int tries;
-	char *head;       /* front: what was read of the head */
+	char *head; /* front: what was read of the head */
 	size_t head_len;
 	struct pipe_buf up, down; /* client to task, task to client */
 	int64_t since_ms;
@@ -257,8 +257,10 @@ static int pick(struct roger_local_router *R, struct conn *c, char *why,
 	pthread_mutex_lock(&L->lock);
 	app = roger_local_app_find(L, c->app_id, false);
 	if (!app) {
-		snprintf(why, why_size, "no app %s: use http://<app>.<group...>.localhost:%d/ for app /<group...>/<app>",
-			 c->app_id, R->front_port);
+		snprintf(
+			why, why_size,
+			"no app %s: use http://<app>.<group...>.localhost:%d/ for app /<group...>/<app>",
+			c->app_id, R->front_port);
 		c->missing = true;
 		goto none;
 	}
@@ -379,9 +381,10 @@ static void answer(struct roger_local_router *R, struct conn *c, int status,
 		   const char *reason, const char *body)
 {
 	char text[1024];
-	int n = snprintf(text, sizeof(text),
-			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-			 status, reason, strlen(body) + 1, body);
+	int n = snprintf(
+		text, sizeof(text),
+		"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+		status, reason, strlen(body) + 1, body);
 
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    !buf_init(&c->down, sizeof(text))) {
@@ -407,7 +410,10 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 	for (;;) {
 		if (c->tries >= TRIES || pick(R, c, why, sizeof(why)) < 0) {
 			if (c->tries >= TRIES)
-				snprintf(why, sizeof(why), "app %s: no task can take traffic (its tasks refuse connections)", c->app_id);
+				snprintf(
+					why, sizeof(why),
+					"app %s: no task can take traffic (its tasks refuse connections)",
+					c->app_id);
 			if (!c->http || c->up.shut || c->down.len > 0) {
 				conn_free(R, c);
 				return false;
@@ -423,9 +429,11 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 		 * listener's may be gone by then, with its app */
 		c->front_rr = *c->rr;
 		c->rr = &c->front_rr;
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    0);
 		if (fd < 0) {
-			__atomic_sub_fetch(&R->busy[c->be_port], 1, __ATOMIC_SEQ_CST);
+			__atomic_sub_fetch(&R->busy[c->be_port], 1,
+					   __ATOMIC_SEQ_CST);
 			conn_free(R, c);
 			return false;
 		}
@@ -436,12 +444,14 @@ static bool connect_next(struct roger_local_router *R, struct conn *c)
 		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 		if (rc < 0 && errno != EINPROGRESS) {
 			close(fd);
-			__atomic_sub_fetch(&R->busy[c->be_port], 1, __ATOMIC_SEQ_CST);
+			__atomic_sub_fetch(&R->busy[c->be_port], 1,
+					   __ATOMIC_SEQ_CST);
 			continue;
 		}
 		/* on loopback the connection is often made at once */
 		c->connecting = rc < 0;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+			   sizeof(int));
 		side_open(R, &c->be, fd, CONN_EVENTS);
 		return true;
 	}
@@ -553,7 +563,8 @@ static bool front_app(struct roger_local_router *R, struct conn *c,
 
 	if (h->app_id) {
 		if (h->app_id_len >= sizeof(id)) {
-			snprintf(why, why_size, "X-Marathon-App-Id is too long");
+			snprintf(why, why_size,
+				 "X-Marathon-App-Id is too long");
 			return false;
 		}
 		memcpy(id, h->app_id, h->app_id_len);
@@ -562,10 +573,12 @@ static bool front_app(struct roger_local_router *R, struct conn *c,
 		c->index = 0;
 		return true;
 	}
-	if (!h->host || !roger_router_host_name(host, sizeof(host), h->host,
-						h->host_len)) {
-		snprintf(why, why_size, "no Host header names an app: use http://<app>.<group...>.localhost:%d/ or X-Marathon-App-Id",
-			 R->front_port);
+	if (!h->host ||
+	    !roger_router_host_name(host, sizeof(host), h->host, h->host_len)) {
+		snprintf(
+			why, why_size,
+			"no Host header names an app: use http://<app>.<group...>.localhost:%d/ or X-Marathon-App-Id",
+			R->front_port);
 		return false;
 	}
 	pthread_mutex_lock(&L->lock);
@@ -585,7 +598,8 @@ static bool front_app(struct roger_local_router *R, struct conn *c,
 			for (char *w = strtok_r(list, ", ", &save); w && !found;
 			     w = strtok_r(NULL, ", ", &save))
 				if (!strcasecmp(w, host)) {
-					snprintf(c->app_id, sizeof(c->app_id), "%s", a->id);
+					snprintf(c->app_id, sizeof(c->app_id),
+						 "%s", a->id);
 					c->index = n;
 					found = true;
 				}
@@ -600,8 +614,10 @@ static bool front_app(struct roger_local_router *R, struct conn *c,
 		c->index = 0;
 		return true;
 	}
-	snprintf(why, why_size, "no app is named by host '%s': use http://<app>.<group...>.localhost:%d/",
-		 host, R->front_port);
+	snprintf(
+		why, why_size,
+		"no app is named by host '%s': use http://<app>.<group...>.localhost:%d/",
+		host, R->front_port);
 	return false;
 }
 
@@ -684,12 +700,14 @@ static void front_read(struct roger_local_router *R, struct conn *c)
 static void accept_all(struct roger_local_router *R, struct side *s)
 {
 	for (;;) {
-		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(s->fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
 		if (fd < 0)
 			return;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+			   sizeof(int));
 		c = conn_new(R, fd, s->kind == K_FRONT);
 		if (!c || s->kind == K_FRONT)
 			continue;
@@ -714,7 +732,8 @@ static int served_port(const json_t *def, size_t n, const json_t *pd)
 	long p;
 
 	snprintf(key, sizeof(key), "HAPROXY_%zu_PORT", n);
-	v = json_string_value(json_object_get(json_object_get(def, "labels"), key));
+	v = json_string_value(
+		json_object_get(json_object_get(def, "labels"), key));
 	if (v && (p = strtol(v, NULL, 10)) > 0 && p < PORTS)
 		return (int)p;
 	p = roger_local_def_int(pd, "port", 0);
@@ -762,7 +781,8 @@ static void sync_listeners(struct roger_local_router *R)
 
 		if (a->deleted)
 			continue;
-		json_array_foreach(json_object_get(a->def, "portDefinitions"), i, pd) {
+		json_array_foreach(json_object_get(a->def, "portDefinitions"),
+				   i, pd) {
 			int port = served_port(a->def, i, pd);
 
 			if (port && port != R->front_port)
@@ -784,15 +804,21 @@ static void sync_listeners(struct roger_local_router *R)
 
 			if (fd < 0) {
 				if (!l->logged)
-					roger_log(L->ctx, ROGER_LOG_WARN, "router: cannot listen on %s:%d for app %s: %s; trying again",
-						  ROGER_LOCAL_HOST, l->port, l->app_id, strerror(errno));
+					roger_log(
+						L->ctx, ROGER_LOG_WARN,
+						"router: cannot listen on %s:%d for app %s: %s; trying again",
+						ROGER_LOCAL_HOST, l->port,
+						l->app_id, strerror(errno));
 				l->logged = true;
 				l->retry_ms = now + RETRY_BIND_MS;
 			} else {
 				side_open(R, &l->s, fd, EPOLLIN);
 				if (l->logged)
-					roger_log(L->ctx, ROGER_LOG_NOTICE, "router: listening on %s:%d for app %s at last",
-						  ROGER_LOCAL_HOST, l->port, l->app_id);
+					roger_log(
+						L->ctx, ROGER_LOG_NOTICE,
+						"router: listening on %s:%d for app %s at last",
+						ROGER_LOCAL_HOST, l->port,
+						l->app_id);
 				l->logged = false;
 			}
 		}
@@ -807,7 +833,8 @@ static void sweep(struct roger_local_router *R)
 
 	for (struct conn *c = R->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->http && !c->head_done && now - c->since_ms > HEAD_TIMEOUT_MS)
+		if (c->http && !c->head_done &&
+		    now - c->since_ms > HEAD_TIMEOUT_MS)
 			conn_free(R, c);
 	}
 }
@@ -898,25 +925,29 @@ int roger_local_router_start(struct roger_local_router **out,
 	if (R->ep < 0 || fd < 0) {
 		if (fd >= 0)
 			close(fd);
-		rc = roger_err_set(err, ROGER_EIO, "router: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "router: %s",
+				   strerror(errno));
 		goto fail;
 	}
 	side_open(R, &R->wake, fd, EPOLLIN);
 	fd = listen_on(front_port, &R->front_port);
 	if (fd < 0 && errno == EADDRINUSE && front_port != 0) {
-		roger_log(L->ctx, ROGER_LOG_NOTICE,
-			  "router: port %d of %s is taken by another program; taking a free one",
-			  front_port, ROGER_LOCAL_HOST);
+		roger_log(
+			L->ctx, ROGER_LOG_NOTICE,
+			"router: port %d of %s is taken by another program; taking a free one",
+			front_port, ROGER_LOCAL_HOST);
 		fd = listen_on(0, &R->front_port);
 	}
 	if (fd < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "router: cannot listen on %s:%d: %s",
-			      ROGER_LOCAL_HOST, front_port, strerror(errno));
+		rc = roger_err_set(
+			err, ROGER_EIO, "router: cannot listen on %s:%d: %s",
+			ROGER_LOCAL_HOST, front_port, strerror(errno));
 		goto fail;
 	}
 	side_open(R, &R->front, fd, EPOLLIN);
 	if (pthread_create(&R->thread, NULL, router_main, R) != 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot start the router thread");
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot start the router thread");
 		goto fail;
 	}
 	*out = R;

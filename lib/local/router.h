@@ -22,10 +22,10 @@ struct roger_err;
 
 /* What the front needs of a request head; pointers into the caller's bytes. */
 struct roger_router_head {
-	size_t len;          /* bytes of the head, its blank line included */
-	const char *host;    /* the Host header's value, or NULL */
+	size_t len; /* bytes of the head, its blank line included */
+	const char *host; /* the Host header's value, or NULL */
 	size_t host_len;
-	const char *app_id;  /* X-Marathon-App-Id's value, or NULL */
+	const char *app_id; /* X-Marathon-App-Id's value, or NULL */
 	size_t app_id_len;
 };
 

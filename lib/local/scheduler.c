@@ -17,10 +17,10 @@
  *      when it has health checks; like Marathon there is no timeout);
  *   4. collect due health checks (health.c).
  * Then, with the lock released, it launches and kills through the agent and
- * starts one thread per due health check (health.c).  The agent's status updates come
- * back through roger_local_sched_on_update(), which updates the task, the
- * backoff and lastTaskFailure, publishes Marathon's events and kicks the
- * loop.
+ * starts one thread per due health check (health.c).  The agent's status
+ * updates come back through roger_local_sched_on_update(), which updates the
+ * task, the backoff and lastTaskFailure, publishes Marathon's events and kicks
+ * the loop.
  */
 #include <config.h>
 
@@ -131,7 +131,8 @@ static int task_facts(struct roger_decide_task **out, size_t *n,
 
 static double kill_grace(const json_t *def)
 {
-	return def_seconds(def, "taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE);
+	return def_seconds(def, "taskKillGracePeriodSeconds",
+			   DEFAULT_KILL_GRACE);
 }
 
 struct roger_local_app *roger_local_app_find(struct roger_local *L,
@@ -225,9 +226,8 @@ void roger_local_app_unlink(struct roger_local *L, struct roger_local_app *app)
 	}
 }
 
-bool roger_local_app_set_def(struct roger_local *L,
-			     struct roger_local_app *app, json_t *def,
-			     bool force_config_change)
+bool roger_local_app_set_def(struct roger_local *L, struct roger_local_app *app,
+			     json_t *def, bool force_config_change)
 {
 	bool config = force_config_change || !app->def ||
 		      roger_local_app_config_differs(app->def, def);
@@ -259,8 +259,10 @@ static bool service_port_used(struct roger_local *L, long port,
 
 		if (except && !strcmp(a->id, except))
 			continue;
-		json_array_foreach(json_object_get(a->def, "portDefinitions"), i, pd)
-			if (json_integer_value(json_object_get(pd, "port")) == port)
+		json_array_foreach(json_object_get(a->def, "portDefinitions"),
+				   i, pd)
+			if (json_integer_value(json_object_get(pd, "port")) ==
+			    port)
 				return true;
 	}
 	return false;
@@ -271,20 +273,22 @@ void roger_local_assign_service_ports(struct roger_local *L, json_t *def,
 {
 	json_t *pd, *pds = json_object_get(def, "portDefinitions");
 	long next = L->service_port_min > 0 ? L->service_port_min : 10000;
-	long last = next + SERVICE_PORT_SPAN < 65535 ? next + SERVICE_PORT_SPAN : 65535;
+	long last = next + SERVICE_PORT_SPAN < 65535 ? next + SERVICE_PORT_SPAN
+						     : 65535;
 	size_t i;
 
-	json_array_foreach(pds, i, pd)
-	{
+	json_array_foreach(pds, i, pd) {
 		bool taken;
 
 		if (json_integer_value(json_object_get(pd, "port")) != 0)
 			continue;
 		do {
 			taken = service_port_used(L, next, app_id);
-			for (size_t j = 0; !taken && j < json_array_size(pds); j++)
+			for (size_t j = 0; !taken && j < json_array_size(pds);
+			     j++)
 				taken = json_integer_value(json_object_get(
-						json_array_get(pds, j), "port")) == next;
+						json_array_get(pds, j),
+						"port")) == next;
 			if (taken)
 				next++;
 		} while (taken && next < last);
@@ -301,9 +305,10 @@ json_t *roger_local_step_actions(const struct roger_local_deployment *d,
 			       "actions");
 }
 
-struct roger_local_deployment *
-roger_local_deployment_add(struct roger_local *L, json_t *steps,
-			   json_t *originals, const char *version)
+struct roger_local_deployment *roger_local_deployment_add(struct roger_local *L,
+							  json_t *steps,
+							  json_t *originals,
+							  const char *version)
 {
 	struct roger_local_deployment *d = calloc(1, sizeof(*d)), **p;
 
@@ -323,8 +328,8 @@ roger_local_deployment_add(struct roger_local *L, json_t *steps,
 	return d;
 }
 
-struct roger_local_deployment *roger_local_deployment_find(
-	struct roger_local *L, const char *id)
+struct roger_local_deployment *
+roger_local_deployment_find(struct roger_local *L, const char *id)
 {
 	for (struct roger_local_deployment *d = L->deployments; d; d = d->next)
 		if (!d->cancelling && !strcmp(d->id, id))
@@ -371,7 +376,8 @@ void roger_local_deployment_cancel(struct roger_local *L,
 static json_t *step_event(struct roger_local_deployment *d, int step)
 {
 	return json_pack("{s:o,s:{s:O}}", "plan", roger_local_plan_json(d),
-			 "currentStep", "actions", roger_local_step_actions(d, step));
+			 "currentStep", "actions",
+			 roger_local_step_actions(d, step));
 }
 
 /* The facts about one action of a deployment's step, for decide.c. */
@@ -442,7 +448,8 @@ static void advance_deployments(struct roger_local *L)
 	struct roger_local_deployment *d = L->deployments, *next;
 
 	for (; d; d = next) {
-		int total = (int)json_array_size(d->steps), step = d->current_step;
+		int total = (int)json_array_size(d->steps),
+		    step = d->current_step;
 		struct roger_decide_event *ev;
 		bool *done;
 		size_t n;
@@ -536,7 +543,8 @@ static void env_set(struct envb *e, const char *name, const char *value)
 	e->v[e->n] = NULL;
 }
 
-/* The environment Marathon gives a task (mesos/TaskBuilder, EnvironmentHelper). */
+/* The environment Marathon gives a task (mesos/TaskBuilder, EnvironmentHelper).
+ */
 static char **task_env(const struct roger_local_task *t)
 {
 	struct envb e = { NULL, 0, 0 };
@@ -559,20 +567,23 @@ static char **task_env(const struct roger_local_task *t)
 		env_set(&e, "PORT", val);
 		env_set(&e, "PORTS", ports.buf);
 	}
-	json_array_foreach(pds, i, pd)
-	{
-		const char *pname = json_string_value(json_object_get(pd, "name"));
-		json_int_t declared = json_integer_value(json_object_get(pd, "port"));
+	json_array_foreach(pds, i, pd) {
+		const char *pname =
+			json_string_value(json_object_get(pd, "name"));
+		json_int_t declared =
+			json_integer_value(json_object_get(pd, "port"));
 
 		if ((int)i >= t->n_ports)
 			break;
 		snprintf(val, sizeof(val), "%u", t->ports[i]);
 		if (pname) {
-			roger_local_env_name(name, sizeof(name), "PORT_", pname);
+			roger_local_env_name(name, sizeof(name), "PORT_",
+					     pname);
 			env_set(&e, name, val);
 		}
 		if (declared) {
-			snprintf(name, sizeof(name), "PORT_%lld", (long long)declared);
+			snprintf(name, sizeof(name), "PORT_%lld",
+				 (long long)declared);
 			env_set(&e, name, val);
 		}
 	}
@@ -586,15 +597,15 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
 	snprintf(val, sizeof(val), "%ld", roger_local_def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
-	json_object_foreach(json_object_get(def, "labels"), k, v)
-	{
+	json_object_foreach(json_object_get(def, "labels"), k, v) {
 		const char *s = json_string_value(v);
 
 		if (!s || strlen(k) > 512 || strlen(s) > 512)
 			continue;
 		roger_local_env_name(name, sizeof(name), "", k);
 		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_", k);
+		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_",
+				     k);
 		env_set(&e, name, s);
 	}
 	env_set(&e, "MARATHON_APP_LABELS", names.buf);
@@ -637,8 +648,8 @@ static bool port_free_on_host(long port)
 	return rc == 0;
 }
 
-static bool alloc_ports(struct roger_local *L, const json_t *def,
-			uint16_t *out, int *n_out)
+static bool alloc_ports(struct roger_local *L, const json_t *def, uint16_t *out,
+			int *n_out)
 {
 	json_t *pds = json_object_get(def, "portDefinitions"), *pd;
 	bool require = json_is_true(json_object_get(def, "requirePorts"));
@@ -659,9 +670,9 @@ static bool alloc_ports(struct roger_local *L, const json_t *def,
 			r = (unsigned short)getpid();
 		*next = HOST_PORT_MIN + r % (HOST_PORT_MAX - HOST_PORT_MIN + 1);
 	}
-	json_array_foreach(pds, i, pd)
-	{
-		long want = (long)json_integer_value(json_object_get(pd, "port"));
+	json_array_foreach(pds, i, pd) {
+		long want =
+			(long)json_integer_value(json_object_get(pd, "port"));
 		long tries = 0;
 
 		if (n >= ROGER_LOCAL_MAX_PORTS)
@@ -758,16 +769,20 @@ static struct launch *launch_job(const struct roger_local_task *t)
 
 		l->args = calloc(n + 1, sizeof(char *));
 		for (size_t i = 0; l->args && i < n; i++)
-			l->args[i] = strdup(json_string_value(json_array_get(args, i)));
+			l->args[i] = strdup(
+				json_string_value(json_array_get(args, i)));
 	}
 	if (json_object_get(def, "fetch"))
 		l->fetch = json_deep_copy(json_object_get(def, "fetch"));
 	{
-		json_t *docker = json_object_get(json_object_get(def, "container"), "docker");
-		const char *image = json_string_value(json_object_get(docker, "image"));
+		json_t *docker = json_object_get(
+			json_object_get(def, "container"), "docker");
+		const char *image =
+			json_string_value(json_object_get(docker, "image"));
 
 		l->image = image ? strdup(image) : NULL;
-		l->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+		l->force_pull =
+			json_is_true(json_object_get(docker, "forcePullImage"));
 	}
 	l->env = roger_local_strv_dup(t->env);
 	l->cpus = t->cpus;
@@ -795,7 +810,8 @@ static int start_tasks(struct roger_local *L, struct roger_local_app *app,
 		int n_ports = 0;
 		struct roger_decide_res used, cap = { L->cap_cpus, L->cap_mem };
 		struct roger_decide_res want = { def_num(app->def, "cpus", 1),
-						 def_num(app->def, "mem", 128) };
+						 def_num(app->def, "mem",
+							 128) };
 		struct roger_local_task *t;
 		struct launch *l;
 		unsigned short_of;
@@ -875,8 +891,8 @@ static void reconcile(struct roger_local *L, struct roger_local_app *app,
 		      struct work *w)
 {
 	json_t *us = json_object_get(app->def, "upgradeStrategy");
-	const char *selection = json_string_value(
-		json_object_get(app->def, "killSelection"));
+	const char *selection =
+		json_string_value(json_object_get(app->def, "killSelection"));
 	struct roger_decide_app facts_app;
 	struct roger_decide_plan plan;
 	struct roger_decide_task *facts = NULL;
@@ -889,7 +905,8 @@ static void reconcile(struct roger_local *L, struct roger_local_app *app,
 	facts_app.instances = def_instances(app);
 	facts_app.min_health = def_num(us, "minimumHealthCapacity", 1);
 	facts_app.max_over = def_num(us, "maximumOverCapacity", 1);
-	facts_app.oldest_first = selection && !strcmp(selection, "OLDEST_FIRST");
+	facts_app.oldest_first =
+		selection && !strcmp(selection, "OLDEST_FIRST");
 	facts_app.restarting = app->restarting;
 	roger_decide_reconcile(&plan, facts, n, &facts_app);
 	for (t = app->tasks; t && i < n; t = t->next, i++)
@@ -915,21 +932,25 @@ static void mark_restarting(struct roger_local *L)
 {
 	for (struct roger_local_app *a = L->apps; a; a = a->next)
 		a->restarting = false;
-	for (struct roger_local_deployment *d = L->deployments; d; d = d->next) {
+	for (struct roger_local_deployment *d = L->deployments; d;
+	     d = d->next) {
 		json_t *action;
 		size_t i;
 
 		if (d->current_step == 0)
 			continue;
-		json_array_foreach(roger_local_step_actions(d, d->current_step), i, action)
-		{
+		json_array_foreach(roger_local_step_actions(d, d->current_step),
+				   i, action) {
 			struct roger_local_app *a;
 
-			if (strcmp(json_string_value(json_object_get(action, "action")),
+			if (strcmp(json_string_value(
+					   json_object_get(action, "action")),
 				   "RestartApplication"))
 				continue;
 			a = roger_local_app_find(
-				L, json_string_value(json_object_get(action, "app")),
+				L,
+				json_string_value(
+					json_object_get(action, "app")),
 				false);
 			if (a)
 				a->restarting = true;
@@ -1024,7 +1045,8 @@ static void bump_backoff(struct roger_local *L, struct roger_local_app *app)
 	double max = def_seconds(app->def, "maxLaunchDelaySeconds", 300);
 
 	app->delay_s = roger_decide_backoff(app->delay_s, base, factor, max);
-	app->delay_until_ms = roger_local_now(L) + (int64_t)(app->delay_s * 1000);
+	app->delay_until_ms =
+		roger_local_now(L) + (int64_t)(app->delay_s * 1000);
 }
 
 static void remove_task(struct roger_local_app *app, struct roger_local_task *t)
@@ -1048,17 +1070,17 @@ static void task_terminated(struct roger_local *L, struct roger_local_task *t,
 	if (end & ROGER_DECIDE_END_FAILURE) {
 		char ts[ROGER_LOCAL_TIME_LEN];
 
-		roger_local_fmt_time(ts, u->timestamp > 0
-						 ? (int64_t)(u->timestamp * 1000)
-						 : roger_local_now(L));
+		roger_local_fmt_time(
+			ts, u->timestamp > 0 ? (int64_t)(u->timestamp * 1000)
+					     : roger_local_now(L));
 		json_decref(app->last_failure);
-		app->last_failure = json_pack(
-			"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "appId", app->id,
-			"host", ROGER_LOCAL_HOST, "message",
-			u->message ? u->message : "", "state",
-			roger_task_state_name(u->state), "taskId", t->id,
-			"timestamp", ts, "version", t->version, "slaveId",
-			L->agent_id);
+		app->last_failure =
+			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "appId",
+				  app->id, "host", ROGER_LOCAL_HOST, "message",
+				  u->message ? u->message : "", "state",
+				  roger_task_state_name(u->state), "taskId",
+				  t->id, "timestamp", ts, "version", t->version,
+				  "slaveId", L->agent_id);
 		roger_local_state_save_app(L, app);
 	}
 	if (end & ROGER_DECIDE_END_BACKOFF)
@@ -1079,8 +1101,9 @@ void roger_local_sched_on_update(void *data, const struct roger_agent_update *u)
 	}
 	t->state = u->state;
 	if (u->state == ROGER_TASK_RUNNING && !t->started_ms) {
-		t->started_ms = u->timestamp > 0 ? (int64_t)(u->timestamp * 1000)
-						 : roger_local_now(L);
+		t->started_ms = u->timestamp > 0
+					? (int64_t)(u->timestamp * 1000)
+					: roger_local_now(L);
 		roger_local_health_started(L, t);
 	}
 	publish_status(L, t, u->message);
@@ -1108,7 +1131,8 @@ static void tick(struct roger_local *L, struct work *w)
 static void fail_launch(struct roger_local *L, const char *task_id,
 			const char *message)
 {
-	struct roger_agent_update u = { task_id, ROGER_TASK_FAILED, message, 0 };
+	struct roger_agent_update u = { task_id, ROGER_TASK_FAILED, message,
+					0 };
 
 	roger_local_sched_on_update(L, &u);
 }
@@ -1121,10 +1145,11 @@ static void do_work(struct roger_local *L, struct work *w)
 		struct kill *k = w->kills;
 
 		w->kills = k->next;
-		if (roger_agent_kill(L->agent, k->task_id, k->grace, &err) < 0) {
+		if (roger_agent_kill(L->agent, k->task_id, k->grace, &err) <
+		    0) {
 			struct roger_agent_update u = { k->task_id,
-							ROGER_TASK_KILLED,
-							"", 0 };
+							ROGER_TASK_KILLED, "",
+							0 };
 
 			/* Not known to the agent (never started, or gone). */
 			roger_local_sched_on_update(L, &u);

@@ -4,10 +4,10 @@
  * One loopback port serves everything: Marathon (/v2/..., /ping), Mesos'
  * master and agent (/master/state, /state, /slave(1)/state, /files/...,
  * /monitor/statistics, and the operator API /api/v1, whose calls v1.c
- * takes whole: see session.h) and the artifact store (/artifacts/...).  Request bodies are collected
- * in memory (JSON, capped) or, for PUT /artifacts/, streamed into a
- * temporary file.  Handlers fill a struct roger_local_resp; this file
- * turns it into a response with the headers Marathon's filters add
+ * takes whole: see session.h) and the artifact store (/artifacts/...).  Request
+ * bodies are collected in memory (JSON, capped) or, for PUT /artifacts/,
+ * streamed into a temporary file.  Handlers fill a struct roger_local_resp;
+ * this file turns it into a response with the headers Marathon's filters add
  * (X-Marathon-Leader, no-cache...).
  *
  * Connections are served by a small pool of threads over epoll, not by a
@@ -93,7 +93,7 @@
 struct conn {
 	struct roger_local_req rq;
 	char *path;
-	int refused;    /* 401 or 403: no handler runs, the body is dropped */
+	int refused; /* 401 or 403: no handler runs, the body is dropped */
 	/* PUT /artifacts/: streamed to a temporary file */
 	bool artifact_put;
 	int upload_fd;
@@ -120,8 +120,8 @@ const char *roger_local_query(const struct roger_local_req *rq,
 	return NULL;
 }
 
-bool roger_local_query_bool(const struct roger_local_req *rq,
-			    const char *name, bool dflt)
+bool roger_local_query_bool(const struct roger_local_req *rq, const char *name,
+			    bool dflt)
 {
 	const char *v = roger_local_query(rq, name);
 
@@ -133,7 +133,10 @@ bool roger_local_query_bool(const struct roger_local_req *rq,
 void roger_local_resp_json(struct roger_local_resp *rs, int status,
 			   json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY) : NULL;
+	char *text =
+		body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15) |
+						JSON_ENCODE_ANY)
+		     : NULL;
 
 	rs->status = status;
 	rs->content_type = "application/json";
@@ -230,11 +233,11 @@ static bool mesos_route(struct roger_local *L, const struct roger_local_req *rq,
 				       roger_local_query(rq, "offset"),
 				       roger_local_query(rq, "length"), &reply);
 	else if (!strcmp(p, "/files/browse"))
-		roger_agent_files_browse(L->agent, roger_local_query(rq, "path"),
-					 &reply);
+		roger_agent_files_browse(L->agent,
+					 roger_local_query(rq, "path"), &reply);
 	else
-		roger_agent_files_download(L->agent,
-					   roger_local_query(rq, "path"), &reply);
+		roger_agent_files_download(
+			L->agent, roger_local_query(rq, "path"), &reply);
 	from_agent_reply(rs, &reply);
 	roger_agent_reply_release(&reply);
 	return true;
@@ -258,18 +261,25 @@ static void route(struct roger_local *L, struct conn *c,
 
 		if (c->artifact_put) {
 			if (c->upload_invalid)
-				roger_local_resp_message(rs, 400, "invalid artifact path '%s'", rel);
+				roger_local_resp_message(
+					rs, 400, "invalid artifact path '%s'",
+					rel);
 			else if (c->upload_error)
-				roger_local_resp_message(rs, 500, "cannot store artifact '%s'", rel);
+				roger_local_resp_message(
+					rs, 500, "cannot store artifact '%s'",
+					rel);
 			else
 				rs->status = rs->status ? rs->status : 201;
 			return;
 		}
 		if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD")) {
-			roger_local_artifact_get(L, rel, !strcmp(rq->method, "HEAD"), rs);
+			roger_local_artifact_get(
+				L, rel, !strcmp(rq->method, "HEAD"), rs);
 			return;
 		}
-		roger_local_resp_message(rs, 405, "method '%s' not allowed on artifacts", rq->method);
+		roger_local_resp_message(rs, 405,
+					 "method '%s' not allowed on artifacts",
+					 rq->method);
 		roger_local_resp_header(rs, "Allow", "GET, HEAD, PUT");
 		return;
 	}
@@ -287,7 +297,8 @@ static void route(struct roger_local *L, struct conn *c,
 		/* Marathon's own answer (1.4, 1.5): 1.6+ turned it into a 500
 		 * by accident, which tells a client its request broke the
 		 * server rather than that the route does not exist. */
-		roger_local_resp_message(rs, 404, "URI not found: %s", rq->path);
+		roger_local_resp_message(rs, 404, "URI not found: %s",
+					 rq->path);
 		return;
 	}
 	rs->status = 404;
@@ -322,17 +333,20 @@ static void refuse(struct roger_local *L, const struct conn *c,
 		   struct roger_local_resp *rs)
 {
 	if (c->refused == 403) {
-		roger_log(L->ctx, ROGER_LOG_INFO,
-			  "refused a %s request for a host that is not this server's",
-			  c->rq.method);
-		roger_local_resp_message(rs, 403,
-					 "roger local answers only requests for 127.0.0.1, localhost or [::1] on its port (the Host header names another)");
+		roger_log(
+			L->ctx, ROGER_LOG_INFO,
+			"refused a %s request for a host that is not this server's",
+			c->rq.method);
+		roger_local_resp_message(
+			rs, 403,
+			"roger local answers only requests for 127.0.0.1, localhost or [::1] on its port (the Host header names another)");
 		return;
 	}
-	roger_log(L->ctx, ROGER_LOG_INFO, "refused a %s request without its token",
-		  c->rq.method);
-	roger_local_resp_message(rs, 401,
-				 "roger local needs its token: send the header 'Authorization: token=TOKEN' with the token that 'roger local token' prints");
+	roger_log(L->ctx, ROGER_LOG_INFO,
+		  "refused a %s request without its token", c->rq.method);
+	roger_local_resp_message(
+		rs, 401,
+		"roger local needs its token: send the header 'Authorization: token=TOKEN' with the token that 'roger local token' prints");
 	roger_local_resp_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 				"token realm=\"roger local\"");
 }
@@ -360,8 +374,9 @@ static void upload_begin(struct roger_local *L, struct conn *c)
 	snprintf(name, sizeof(name), ".upload-%s", uuid);
 	c->upload_tmp = roger_path_join(L->artifacts_dir, name);
 	if (c->upload_tmp)
-		c->upload_fd = open(c->upload_tmp,
-				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		c->upload_fd =
+			open(c->upload_tmp,
+			     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (c->upload_fd < 0)
 		c->upload_error = true;
 }
@@ -402,7 +417,8 @@ static int upload_finish(struct roger_local *L, struct conn *c)
 	*slash = '\0';
 	rc = roger_fs_mkdirs(c->upload_dest, 0755, NULL);
 	*slash = '/';
-	if (rc < 0 || (lstat(c->upload_dest, &st) == 0 && !S_ISREG(st.st_mode))) {
+	if (rc < 0 ||
+	    (lstat(c->upload_dest, &st) == 0 && !S_ISREG(st.st_mode))) {
 		c->upload_error = true;
 		return 0;
 	}
@@ -444,25 +460,25 @@ static enum MHD_Result send_response(struct roger_local *L,
 
 	if (rs->sub) {
 		roger_local_sub_attach(rs->sub, conn);
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
-							 roger_local_sub_read,
-							 rs->sub,
-							 roger_local_sub_free);
+		resp = MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, 4096, roger_local_sub_read, rs->sub,
+			roger_local_sub_free);
 		if (resp)
-			MHD_set_response_options(resp,
-						 MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
-						 MHD_RO_END);
+			MHD_set_response_options(
+				resp, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+				MHD_RO_END);
 		MHD_add_response_header(resp, "Connection", "close");
 		rs->sub = NULL;
 	} else if (rs->fd >= 0) {
 		struct stat st;
 
 		fstat(rs->fd, &st);
-		resp = MHD_create_response_from_fd((uint64_t)st.st_size, rs->fd);
+		resp = MHD_create_response_from_fd((uint64_t)st.st_size,
+						   rs->fd);
 		rs->fd = -1;
 	} else {
-		resp = MHD_create_response_from_buffer(rs->body.len, rs->body.buf,
-						       MHD_RESPMEM_MUST_COPY);
+		resp = MHD_create_response_from_buffer(
+			rs->body.len, rs->body.buf, MHD_RESPMEM_MUST_COPY);
 	}
 	if (!resp)
 		return MHD_NO;
@@ -500,8 +516,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 static bool beyond_cap(struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return ci && ci->socket_context == &over_cap;
 }
@@ -516,8 +532,10 @@ static enum MHD_Result refuse_busy(struct roger_local *L,
 
 	memset(&rs, 0, sizeof(rs));
 	roger_buf_init(&rs.body);
-	roger_local_resp_message(&rs, 503, "Too many connections: roger local serves at most %u at once",
-				 L->max_conns);
+	roger_local_resp_message(
+		&rs, 503,
+		"Too many connections: roger local serves at most %u at once",
+		L->max_conns);
 	resp = MHD_create_response_from_buffer(rs.body.len, rs.body.buf,
 					       MHD_RESPMEM_MUST_COPY);
 	roger_buf_release(&rs.body);
@@ -610,7 +628,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		else if (c->rq.body.len + *upload_data_size > BODY_MAX)
 			c->rq.body_too_large = true;
 		else
-			roger_buf_add(&c->rq.body, upload_data, *upload_data_size);
+			roger_buf_add(&c->rq.body, upload_data,
+				      *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -622,9 +641,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	{
 		char ip[INET6_ADDRSTRLEN] = "127.0.0.1";
 
-		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		if (ci && ci->client_addr &&
+		    ci->client_addr->sa_family == AF_INET)
 			inet_ntop(AF_INET,
-				  &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+				  &((const struct sockaddr_in *)ci->client_addr)
+					   ->sin_addr,
 				  ip, sizeof(ip));
 		c->rq.client_ip = ip;
 		if (c->artifact_put)
@@ -632,7 +653,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (c->refused)
 			refuse(L, c, &rs);
 		else if (c->rq.body_too_large)
-			roger_local_resp_message(&rs, 413, "request body larger than %d bytes", BODY_MAX);
+			roger_local_resp_message(
+				&rs, 413, "request body larger than %d bytes",
+				BODY_MAX);
 		else
 			route(L, c, &rs);
 		c->rq.client_ip = NULL;
@@ -647,8 +670,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
-static void request_done(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct conn *c = *con_cls;
 
@@ -671,8 +694,7 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 	*con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-	ROGER_PRINTF(2, 0);
+static void mhd_log(void *cls, const char *fmt, va_list ap) ROGER_PRINTF(2, 0);
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -719,7 +741,8 @@ static int listen_socket(struct roger_ctx *ctx, int port, int *bound,
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
 
 	if (fd < 0)
-		return roger_err_set(err, ROGER_EIO, "cannot create a socket: %s",
+		return roger_err_set(err, ROGER_EIO,
+				     "cannot create a socket: %s",
 				     strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
@@ -728,9 +751,10 @@ static int listen_socket(struct roger_ctx *ctx, int port, int *bound,
 	inet_pton(AF_INET, ROGER_LOCAL_HOST, &sa.sin_addr);
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc < 0 && errno == EADDRINUSE && port != 0) {
-		roger_log(ctx, ROGER_LOG_NOTICE,
-			  "port %d of %s is taken by another program; taking a free one",
-			  port, ROGER_LOCAL_HOST);
+		roger_log(
+			ctx, ROGER_LOG_NOTICE,
+			"port %d of %s is taken by another program; taking a free one",
+			port, ROGER_LOCAL_HOST);
 		sa.sin_port = 0;
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	}
@@ -785,11 +809,13 @@ static int write_server_json(struct roger_local *L, struct roger_err *err)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (L->agent)
 		roger_agent_watchdog(L->agent, &wd, NULL);
-	snprintf(text, sizeof(text), "{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\",\"router\":\"%s:%d\"}\n",
-		 (long)getpid(), L->port, L->url, wd,
-		 L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
-		 L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port,
-		 ROGER_LOCAL_HOST, L->router_port);
+	snprintf(
+		text, sizeof(text),
+		"{\"pid\":%ld,\"port\":%d,\"url\":\"%s\",\"watchdog_pid\":%ld,\"watchdog_restarts\":%u,\"cpus\":%.17g,\"mem\":%.17g,\"registry\":\"%s:%d\",\"router\":\"%s:%d\"}\n",
+		(long)getpid(), L->port, L->url, wd,
+		L->agent ? roger_agent_watchdog_restarts(L->agent) : 0,
+		L->cap_cpus, L->cap_mem, ROGER_LOCAL_HOST, L->registry_port,
+		ROGER_LOCAL_HOST, L->router_port);
 	rc = roger_fs_write_atomic(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
@@ -838,8 +864,8 @@ static void set_limits(struct roger_local *L, long nofile)
 		budget = CONN_HARD_MAX;
 	L->conn_limit = (unsigned)budget;
 	L->max_conns = L->conn_limit - L->conn_limit / 9;
-	L->max_events = L->max_conns / 4 < EVENTS_MAX ? L->max_conns / 4
-						      : EVENTS_MAX;
+	L->max_events =
+		L->max_conns / 4 < EVENTS_MAX ? L->max_conns / 4 : EVENTS_MAX;
 	if (L->max_events == 0)
 		L->max_events = 1;
 }
@@ -870,7 +896,8 @@ static struct roger_local *local_new(struct roger_ctx *ctx,
 	L->gc_size = o->gc_size ? o->gc_size : ROGER_LOCAL_GC_SIZE;
 	L->start_ms = roger_ctx_wall_ms(ctx);
 	L->service_port_min = o->service_port_min;
-	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir || !L->work_dir ||
+	if (!L->state_dir || !L->apps_dir || !L->artifacts_dir ||
+	    !L->work_dir ||
 	    roger_local_events_new(&L->events, L->max_events) < 0) {
 		local_free(L);
 		return NULL;
@@ -910,10 +937,15 @@ static int watch_watchdog(struct roger_local *L, struct roger_err *err)
 	int rc = roger_agent_watchdog(L->agent, &pid, &werr);
 
 	if (rc < 0)
-		return roger_err_set(err, ROGER_ERROR, "the task watchdog died and no new one can be started (%s): stopping, so that no task outlives the server unwatched",
-				     werr.msg);
+		return roger_err_set(
+			err, ROGER_ERROR,
+			"the task watchdog died and no new one can be started (%s): stopping, so that no task outlives the server unwatched",
+			werr.msg);
 	if (rc > 0) {
-		roger_log(L->ctx, ROGER_LOG_WARN, "the task watchdog died; a new one (pid %ld) watches the tasks", pid);
+		roger_log(
+			L->ctx, ROGER_LOG_WARN,
+			"the task watchdog died; a new one (pid %ld) watches the tasks",
+			pid);
 		write_server_json(L, NULL);
 	}
 	return 0;
@@ -961,24 +993,29 @@ int roger_local_serve(struct roger_ctx *ctx,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = roger_local_token_ensure(L->token, ctx, L->state_dir, err)) < 0)
+	if ((rc = roger_local_token_ensure(L->token, ctx, L->state_dir, err)) <
+	    0)
 		goto out;
-	roger_log(ctx, ROGER_LOG_INFO, "open files: %ld allowed (%ld before); serving %u connections at most, %u of them event streams",
-		  nofile, nofile_before, L->max_conns, L->max_events);
+	roger_log(
+		ctx, ROGER_LOG_INFO,
+		"open files: %ld allowed (%ld before); serving %u connections at most, %u of them event streams",
+		nofile, nofile_before, L->max_conns, L->max_events);
 	sock = listen_socket(ctx, opts->port, &port, err);
 	if (sock < 0) {
 		rc = sock;
 		goto out;
 	}
 	L->port = port;
-	snprintf(L->url, sizeof(L->url), "http://%s:%d", ROGER_LOCAL_HOST, port);
+	snprintf(L->url, sizeof(L->url), "http://%s:%d", ROGER_LOCAL_HOST,
+		 port);
 	snprintf(L->leader, sizeof(L->leader), "%s:%d", ROGER_LOCAL_HOST, port);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	pthread_mutex_lock(&L->lock);
 	rc = roger_local_state_load(L, err);
 	pthread_mutex_unlock(&L->lock);
-	if (rc < 0 || (rc = roger_local_metronome_new(&L->metronome, L, err)) < 0)
+	if (rc < 0 ||
+	    (rc = roger_local_metronome_new(&L->metronome, L, err)) < 0)
 		goto out;
 	memset(&ao, 0, sizeof(ao));
 	ao.work_dir = L->work_dir;
@@ -1015,7 +1052,8 @@ int roger_local_serve(struct roger_ctx *ctx,
 	d = start_http(L, sock);
 	if (!d) {
 		rc = roger_err_set(err, ROGER_EIO,
-				   "cannot start the HTTP server on %s", L->url);
+				   "cannot start the HTTP server on %s",
+				   L->url);
 		goto out;
 	}
 	sock = -1; /* the daemon owns it now */

@@ -111,9 +111,9 @@ struct roger_local_session {
 	bool in_suspended;
 	struct waiter *waiters;
 	bool out_blocked; /* the pump waits for a reader to catch up */
-	bool destroy;     /* kill the process */
-	bool ended;       /* the process ended and the streams are over */
-	int status;       /* its wait status, once ended */
+	bool destroy; /* kill the process */
+	bool ended; /* the process ended and the streams are over */
+	int status; /* its wait status, once ended */
 };
 
 struct roger_local_sessions {
@@ -248,7 +248,8 @@ void roger_local_sessions_shutdown(struct roger_local_sessions *reg)
 		readers = false;
 		pthread_mutex_lock(&reg->lock);
 		for (struct roger_local_session *s = reg->list; s; s = s->next)
-			for (struct roger_local_reader *r = s->readers; r; r = r->next)
+			for (struct roger_local_reader *r = s->readers; r;
+			     r = r->next)
 				if (!r->ended)
 					readers = true;
 		pthread_mutex_unlock(&reg->lock);
@@ -643,7 +644,8 @@ static void pump_round(struct pump *p)
 		kill_process(p);
 	if (now >= p->next_parent_check) {
 		p->next_parent_check = now + PARENT_CHECK_MS;
-		if (!p->killed && !roger_agent_container_live(p->agent, s->parent)) {
+		if (!p->killed &&
+		    !roger_agent_container_live(p->agent, s->parent)) {
 			p->parent_gone = true;
 			kill_process(p);
 		}
@@ -652,8 +654,8 @@ static void pump_round(struct pump *p)
 		p->next_heartbeat = now + ROGER_AGENTAPI_HEARTBEAT_MS;
 		roger_buf_reset(&p->rec);
 		pthread_mutex_lock(&s->reg->lock);
-		if (roger_agentapi_heartbeat_record(&p->rec, false,
-						    ROGER_AGENTAPI_HEARTBEAT_MS) == 0)
+		if (roger_agentapi_heartbeat_record(
+			    &p->rec, false, ROGER_AGENTAPI_HEARTBEAT_MS) == 0)
 			broadcast(s, &p->rec);
 		pthread_mutex_unlock(&s->reg->lock);
 	}
@@ -720,13 +722,11 @@ static void drain(struct pump *p)
 			;
 		return;
 	}
-	while (s->out_r >= 0 &&
-	       pump_output(s, &s->out_r, ROGER_AGENTAPI_STDOUT, p->buf,
-			   &p->rec) > 0)
+	while (s->out_r >= 0 && pump_output(s, &s->out_r, ROGER_AGENTAPI_STDOUT,
+					    p->buf, &p->rec) > 0)
 		;
-	while (s->err_r >= 0 &&
-	       pump_output(s, &s->err_r, ROGER_AGENTAPI_STDERR, p->buf,
-			   &p->rec) > 0)
+	while (s->err_r >= 0 && pump_output(s, &s->err_r, ROGER_AGENTAPI_STDERR,
+					    p->buf, &p->rec) > 0)
 		;
 }
 
@@ -756,7 +756,8 @@ static void finish(struct roger_local_session *s, int status)
 	if (++reg->n_done > MAX_DONE) {
 		struct roger_local_session **oldest = NULL;
 
-		for (struct roger_local_session **q = &reg->list; *q; q = &(*q)->next)
+		for (struct roger_local_session **q = &reg->list; *q;
+		     q = &(*q)->next)
 			if ((*q)->ended)
 				oldest = q;
 		if (oldest) {
@@ -779,8 +780,8 @@ static void *pump_main(void *data)
 	int status;
 
 	p->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-	p->next_heartbeat = roger_clock_ms(CLOCK_MONOTONIC) +
-			    ROGER_AGENTAPI_HEARTBEAT_MS;
+	p->next_heartbeat =
+		roger_clock_ms(CLOCK_MONOTONIC) + ROGER_AGENTAPI_HEARTBEAT_MS;
 	while (!exited(s->pid))
 		pump_round(p);
 	memset(&si, 0, sizeof(si));
@@ -792,9 +793,11 @@ static void *pump_main(void *data)
 	drain(p);
 	/* Killed with its task: end after the task's end is on record. */
 	if (si.si_code != CLD_EXITED &&
-	    (p->parent_gone || !roger_agent_container_live(p->agent, s->parent)))
-		for (int waited = 0; waited < PARENT_END_MS &&
-				     !roger_agent_container_over(p->agent, s->parent);
+	    (p->parent_gone ||
+	     !roger_agent_container_live(p->agent, s->parent)))
+		for (int waited = 0;
+		     waited < PARENT_END_MS &&
+		     !roger_agent_container_over(p->agent, s->parent);
 		     waited += 20)
 			usleep(20000);
 	finish(s, status);
@@ -900,11 +903,11 @@ static int launch_build(struct launch *l, const struct roger_agentapi_call *c,
 
 		l->argv = n_args ? strv_dup(c->arguments, n_args)
 				 : strv_dup(one, 1);
-		/* In a container, agent-exec.c looks in the container's PATH. */
-		l->path = t->in_container
-				  ? strdup(prog)
-				  : roger_proc_find_program(prog, l->envp,
-							    t->sandbox);
+		/* In a container, agent-exec.c looks in the container's PATH.
+		 */
+		l->path = t->in_container ? strdup(prog)
+					  : roger_proc_find_program(
+						    prog, l->envp, t->sandbox);
 	}
 	return l->path && l->argv ? 0 : ROGER_ENOMEM;
 }
@@ -956,8 +959,10 @@ static int open_streams(struct roger_local_session *s,
 	cmd->err_fd = errp[1];
 	return 0;
 fail:
-	roger_err_set(err, ROGER_ERROR, "Failed to launch container: cannot make its standard streams: %s",
-		      strerror(errno));
+	roger_err_set(
+		err, ROGER_ERROR,
+		"Failed to launch container: cannot make its standard streams: %s",
+		strerror(errno));
 	err->http_status = 500;
 	for (int i = 0; i < 2; i++) {
 		close_fd(&in[i]);
@@ -980,8 +985,9 @@ static void close_child_ends(struct roger_agent_exec_cmd *cmd)
 	cmd->in_fd = cmd->out_fd = cmd->err_fd = -1;
 }
 
-static struct roger_local_session *session_alloc(struct roger_local_sessions *reg,
-						 const struct roger_agentapi_call *c)
+static struct roger_local_session *
+session_alloc(struct roger_local_sessions *reg,
+	      const struct roger_agentapi_call *c)
 {
 	struct roger_local_session *s = calloc(1, sizeof(*s));
 
@@ -1021,7 +1027,9 @@ static int precheck(struct roger_local_sessions *reg,
 	int rc = 0;
 
 	if (strlen(c->cid.value) >= 256 || strlen(c->cid.parent) >= 256) {
-		rc = roger_err_set(err, ROGER_EINVALID, "Failed to validate agent::Call: a container id longer than 255 bytes");
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"Failed to validate agent::Call: a container id longer than 255 bytes");
 		err->http_status = 400;
 		return rc;
 	}
@@ -1030,8 +1038,8 @@ static int precheck(struct roger_local_sessions *reg,
 		rc = roger_err_set(err, ROGER_ERROR, "Agent is shutting down");
 		err->http_status = 503;
 	} else if (find_locked(reg, c->cid.value)) {
-		rc = roger_err_set(err, ROGER_EEXISTS, "Container %s already exists",
-				   c->cid.value);
+		rc = roger_err_set(err, ROGER_EEXISTS,
+				   "Container %s already exists", c->cid.value);
 		err->http_status = 202;
 	}
 	pthread_mutex_unlock(&reg->lock);
@@ -1067,8 +1075,10 @@ int roger_local_session_start(struct roger_local_reader **out,
 	}
 	if (call->user && !own_user(call->user)) {
 		/* Tasks run as roger local's own user; so do their sessions. */
-		rc = roger_err_set(err, ROGER_EINVALID, "Failed to launch container: roger local runs commands as its own user, not as '%s'",
-				   call->user);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"Failed to launch container: roger local runs commands as its own user, not as '%s'",
+			call->user);
 		err->http_status = 400;
 		roger_agent_exec_target_release(&t);
 		return rc;
@@ -1087,7 +1097,8 @@ int roger_local_session_start(struct roger_local_reader **out,
 	cmd.path = l.path;
 	cmd.argv = l.argv;
 	cmd.envp = l.envp;
-	rc = roger_agent_exec_spawn(&pid, &exec_errno, reg->agent, &t, &cmd, err);
+	rc = roger_agent_exec_spawn(&pid, &exec_errno, reg->agent, &t, &cmd,
+				    err);
 	close_child_ends(&cmd);
 	if (rc < 0) {
 		char why[ROGER_ERR_MSG_MAX];
@@ -1141,8 +1152,9 @@ int roger_local_session_start(struct roger_local_reader **out,
 		pthread_cond_broadcast(&reg->changed);
 		pthread_mutex_unlock(&reg->lock);
 	}
-	roger_log(reg->ctx, ROGER_LOG_INFO, "session %s in task '%s': %s (pid %ld)",
-		  s->id, t.task_id, l.path, (long)pid);
+	roger_log(reg->ctx, ROGER_LOG_INFO,
+		  "session %s in task '%s': %s (pid %ld)", s->id, t.task_id,
+		  l.path, (long)pid);
 	*out = owner;
 	launch_release(&l);
 	roger_agent_exec_target_release(&t);

@@ -67,11 +67,9 @@ void roger_local_session_unref(struct roger_local_session *s);
  * for MHD_create_response_from_callback(): roger_local_reader_read, and
  * roger_local_reader_free as its free callback.  NULL when out of memory.
  */
-struct roger_local_reader *
-roger_local_reader_new(struct roger_local_session *s,
-		       struct MHD_Connection *conn);
-ssize_t roger_local_reader_read(void *cls, uint64_t pos, char *buf,
-				size_t max);
+struct roger_local_reader *roger_local_reader_new(struct roger_local_session *s,
+						  struct MHD_Connection *conn);
+ssize_t roger_local_reader_read(void *cls, uint64_t pos, char *buf, size_t max);
 void roger_local_reader_free(void *cls);
 
 /*
@@ -119,8 +117,8 @@ bool roger_local_v1_path(const char *path);
  * roger_local_v1_done() when the request ends.
  */
 enum MHD_Result roger_local_v1_handle(struct roger_local *L,
-				      struct MHD_Connection *conn,
-				      void **state, const char *method,
+				      struct MHD_Connection *conn, void **state,
+				      const char *method,
 				      const char *upload_data,
 				      size_t *upload_data_size);
 void roger_local_v1_done(void *state);

@@ -2,15 +2,16 @@
  * state.c - what roger local keeps across restarts, in its state directory.
  *
  *	cluster.json		{"frameworkId", "masterId", "agentId"}
- *	apps/<safe id>.json	{"app": definition, "version", "lastConfigChangeAt",
- *				 "lastScalingAt", "versions": [...], "lastTaskFailure"?}
- *	deployments.json	[{"id","version","steps","currentStep","originals",
- *				  "forced"}]
+ *	apps/<safe id>.json	{"app": definition, "version",
+ *"lastConfigChangeAt", "lastScalingAt", "versions": [...], "lastTaskFailure"?}
+ *	deployments.json
+ *[{"id","version","steps","currentStep","originals", "forced"}]
  *
  * Every file is replaced atomically (temporary file, fsync, rename), so a
  * server killed at any moment finds either the old or the new content; for
- * what a request changed, the directory is synced too before the answer.  Tasks are not stored: a restarted server starts
- * them again (the agent makes sure no task outlives its server).
+ * what a request changed, the directory is synced too before the answer.  Tasks
+ *are not stored: a restarted server starts them again (the agent makes sure no
+ *task outlives its server).
  *
  * A request's change is saved before it is acknowledged (struct
  * roger_local_txn): every file it alters is first written beside its
@@ -64,15 +65,16 @@ static int write_temp(char **tmp_out, const char *path, json_t *doc,
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || roger_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", path,
-				   strerror(errno));
+	if (fd < 0 || roger_write_all(fd, text, strlen(text)) < 0 ||
+	    fsync(fd) < 0) {
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				   path, strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", path,
-				   strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				   path, strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -113,8 +115,8 @@ static int save_json(const char *path, const char *dir, json_t *doc,
 	if ((rc = write_temp(&tmp, path, doc, err)) < 0)
 		return rc;
 	if (rename(tmp, path) < 0) {
-		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s", path,
-				   strerror(errno));
+		rc = roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				   path, strerror(errno));
 		unlink(tmp);
 	} else if (dir) {
 		rc = sync_dir(dir, err);
@@ -129,8 +131,9 @@ static json_t *load_json(const char *path, struct roger_err *err)
 	json_t *doc = json_load_file(path, 0, &jerr);
 
 	if (!doc)
-		roger_err_set(err, ROGER_EINVALID, "cannot load '%s': %s (line %d)",
-			      path, jerr.text, jerr.line);
+		roger_err_set(err, ROGER_EINVALID,
+			      "cannot load '%s': %s (line %d)", path, jerr.text,
+			      jerr.line);
 	return doc;
 }
 
@@ -161,16 +164,17 @@ static json_t *deployments_doc(struct roger_local *L)
 {
 	json_t *doc = json_array();
 
-	for (struct roger_local_deployment *d = L->deployments; d; d = d->next) {
+	for (struct roger_local_deployment *d = L->deployments; d;
+	     d = d->next) {
 		if (d->cancelling)
 			continue;
 		if (json_array_append_new(
 			    doc, json_pack("{s:s,s:s,s:O,s:i,s:O,s:b}", "id",
-					   d->id, "version", d->version, "steps",
-					   d->steps, "currentStep",
+					   d->id, "version", d->version,
+					   "steps", d->steps, "currentStep",
 					   d->current_step, "originals",
-					   d->originals, "forced",
-					   d->forced)) < 0) {
+					   d->originals, "forced", d->forced)) <
+		    0) {
 			json_decref(doc);
 			return NULL;
 		}
@@ -192,8 +196,9 @@ int roger_local_state_save_app(struct roger_local *L,
 	}
 	if (app->deleted) {
 		if (unlink(path) < 0 && errno != ENOENT)
-			rc = roger_err_set(&err, ROGER_EIO, "cannot remove '%s': %s",
-					   path, strerror(errno));
+			rc = roger_err_set(&err, ROGER_EIO,
+					   "cannot remove '%s': %s", path,
+					   strerror(errno));
 		else
 			rc = 0;
 	} else {
@@ -255,23 +260,29 @@ static int load_cluster(struct roger_local *L, struct roger_err *err)
 			goto out;
 		}
 		snprintf(L->framework_id, sizeof(L->framework_id), "%s",
-			 json_string_value(json_object_get(doc, "frameworkId")) ?: "");
+			 json_string_value(json_object_get(doc, "frameworkId"))
+				 ?: "");
 		snprintf(L->master_id, sizeof(L->master_id), "%s",
-			 json_string_value(json_object_get(doc, "masterId")) ?: "");
+			 json_string_value(json_object_get(doc, "masterId"))
+				 ?: "");
 		snprintf(L->agent_id, sizeof(L->agent_id), "%s",
-			 json_string_value(json_object_get(doc, "agentId")) ?: "");
+			 json_string_value(json_object_get(doc, "agentId"))
+				 ?: "");
 	}
 	if (!L->framework_id[0] || !L->master_id[0] || !L->agent_id[0]) {
 		char uuid[37];
 
 		roger_uuid(uuid);
-		/* Mesos: master id, "<master>-0000" frameworks, "<master>-S0" agents. */
+		/* Mesos: master id, "<master>-0000" frameworks, "<master>-S0"
+		 * agents. */
 		snprintf(L->master_id, sizeof(L->master_id), "%s", uuid);
-		snprintf(L->framework_id, sizeof(L->framework_id), "%s-0000", uuid);
+		snprintf(L->framework_id, sizeof(L->framework_id), "%s-0000",
+			 uuid);
 		snprintf(L->agent_id, sizeof(L->agent_id), "%s-S0", uuid);
 		json_decref(doc);
 		doc = json_pack("{s:s,s:s,s:s}", "frameworkId", L->framework_id,
-				"masterId", L->master_id, "agentId", L->agent_id);
+				"masterId", L->master_id, "agentId",
+				L->agent_id);
 		rc = save_json(path, L->state_dir, doc, err);
 	}
 out:
@@ -304,15 +315,21 @@ static void load_app(struct roger_local *L, const char *path)
 		snprintf(app->version, sizeof(app->version), "%s",
 			 json_string_value(json_object_get(doc, "version")));
 		snprintf(app->last_config, sizeof(app->last_config), "%s",
-			 json_string_value(json_object_get(doc, "lastConfigChangeAt")) ?: app->version);
-		snprintf(app->last_scaling, sizeof(app->last_scaling), "%s",
-			 json_string_value(json_object_get(doc, "lastScalingAt")) ?: app->version);
+			 json_string_value(
+				 json_object_get(doc, "lastConfigChangeAt"))
+				 ?: app->version);
+		snprintf(
+			app->last_scaling, sizeof(app->last_scaling), "%s",
+			json_string_value(json_object_get(doc, "lastScalingAt"))
+				?: app->version);
 		if (json_is_array(json_object_get(doc, "versions"))) {
 			json_decref(app->versions);
-			app->versions = json_incref(json_object_get(doc, "versions"));
+			app->versions =
+				json_incref(json_object_get(doc, "versions"));
 		}
 		if (json_is_object(json_object_get(doc, "lastTaskFailure")))
-			app->last_failure = json_incref(json_object_get(doc, "lastTaskFailure"));
+			app->last_failure = json_incref(
+				json_object_get(doc, "lastTaskFailure"));
 	}
 	json_decref(doc);
 }
@@ -328,9 +345,8 @@ static bool known_action(const char *a)
 }
 
 /* A string member of `obj` shorter than `size` (non-empty), or an error. */
-static const char *check_string(const json_t *obj, const char *key,
-				size_t size, char *why, size_t why_size,
-				const char *at)
+static const char *check_string(const json_t *obj, const char *key, size_t size,
+				char *why, size_t why_size, const char *at)
 {
 	const json_t *v = json_object_get(obj, key);
 	const char *s = json_string_value(v);
@@ -340,8 +356,9 @@ static const char *check_string(const json_t *obj, const char *key,
 	else if (!s)
 		snprintf(why, why_size, "%s.%s: expected a string", at, key);
 	else if (!*s || strlen(s) >= size)
-		snprintf(why, why_size, "%s.%s: expected a string of 1 to %zu characters",
-			 at, key, size - 1);
+		snprintf(why, why_size,
+			 "%s.%s: expected a string of 1 to %zu characters", at,
+			 key, size - 1);
 	else
 		return s;
 	return NULL;
@@ -357,22 +374,29 @@ static bool check_steps(const json_t *steps, char *why, size_t why_size,
 		snprintf(why, why_size, "%s.steps: expected an array", at);
 		return false;
 	}
-	json_array_foreach(steps, i, step)
-	{
+	json_array_foreach(steps, i, step) {
 		const json_t *acts = json_object_get(step, "actions");
 
 		if (!json_is_array(acts)) {
-			snprintf(why, why_size, "%s.steps[%zu].actions: expected an array", at, i);
+			snprintf(why, why_size,
+				 "%s.steps[%zu].actions: expected an array", at,
+				 i);
 			return false;
 		}
-		json_array_foreach(acts, j, act)
-		{
-			if (!known_action(json_string_value(json_object_get(act, "action")))) {
-				snprintf(why, why_size, "%s.steps[%zu].actions[%zu].action: expected StartApplication, StopApplication, ScaleApplication or RestartApplication", at, i, j);
+		json_array_foreach(acts, j, act) {
+			if (!known_action(json_string_value(
+				    json_object_get(act, "action")))) {
+				snprintf(
+					why, why_size,
+					"%s.steps[%zu].actions[%zu].action: expected StartApplication, StopApplication, ScaleApplication or RestartApplication",
+					at, i, j);
 				return false;
 			}
 			if (!json_is_string(json_object_get(act, "app"))) {
-				snprintf(why, why_size, "%s.steps[%zu].actions[%zu].app: expected a string", at, i, j);
+				snprintf(
+					why, why_size,
+					"%s.steps[%zu].actions[%zu].app: expected a string",
+					at, i, j);
 				return false;
 			}
 		}
@@ -393,33 +417,39 @@ static bool deployments_valid(const json_t *doc, char *why, size_t why_size)
 		snprintf(why, why_size, "expected an array of deployments");
 		return false;
 	}
-	json_array_foreach(doc, i, d)
-	{
+	json_array_foreach(doc, i, d) {
 		snprintf(at, sizeof(at), "[%zu]", i);
 		if (!json_is_object(d)) {
 			snprintf(why, why_size, "%s: expected an object", at);
 			return false;
 		}
-		if (!check_string(d, "id", sizeof(proto->id), why, why_size, at) ||
+		if (!check_string(d, "id", sizeof(proto->id), why, why_size,
+				  at) ||
 		    !check_string(d, "version", sizeof(proto->version), why,
 				  why_size, at) ||
-		    !check_steps(json_object_get(d, "steps"), why, why_size, at))
+		    !check_steps(json_object_get(d, "steps"), why, why_size,
+				 at))
 			return false;
 		v = json_object_get(d, "currentStep");
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    (size_t)json_integer_value(v) >
 			    json_array_size(json_object_get(d, "steps"))) {
-			snprintf(why, why_size, "%s.currentStep: expected an integer from 0 to the number of steps", at);
+			snprintf(
+				why, why_size,
+				"%s.currentStep: expected an integer from 0 to the number of steps",
+				at);
 			return false;
 		}
 		v = json_object_get(d, "originals");
 		if (v && !json_is_object(v)) {
-			snprintf(why, why_size, "%s.originals: expected an object", at);
+			snprintf(why, why_size,
+				 "%s.originals: expected an object", at);
 			return false;
 		}
 		v = json_object_get(d, "forced");
 		if (v && !json_is_boolean(v)) {
-			snprintf(why, why_size, "%s.forced: expected true or false", at);
+			snprintf(why, why_size,
+				 "%s.forced: expected true or false", at);
 			return false;
 		}
 	}
@@ -449,13 +479,13 @@ static int load_deployments(struct roger_local *L, struct roger_err *err)
 	if (!doc)
 		snprintf(why, sizeof(why), "line %d: %s", jerr.line, jerr.text);
 	if (!doc || !deployments_valid(doc, why, sizeof(why))) {
-		rc = roger_err_set(err, ROGER_EINVALID,
-				   "invalid state file '%s': %s (move the file away to start without the deployments in progress)",
-				   path, why);
+		rc = roger_err_set(
+			err, ROGER_EINVALID,
+			"invalid state file '%s': %s (move the file away to start without the deployments in progress)",
+			path, why);
 		goto out;
 	}
-	json_array_foreach(doc, i, d)
-	{
+	json_array_foreach(doc, i, d) {
 		struct roger_local_deployment *dep = roger_local_deployment_add(
 			L, json_object_get(d, "steps"),
 			json_object_get(d, "originals"),
@@ -467,7 +497,8 @@ static int load_deployments(struct roger_local *L, struct roger_err *err)
 		}
 		snprintf(dep->id, sizeof(dep->id), "%s",
 			 json_string_value(json_object_get(d, "id")));
-		dep->current_step = (int)json_integer_value(json_object_get(d, "currentStep"));
+		dep->current_step = (int)json_integer_value(
+			json_object_get(d, "currentStep"));
 		dep->forced = json_is_true(json_object_get(d, "forced"));
 	}
 out:
@@ -584,7 +615,8 @@ void roger_local_txn_touch(struct roger_local *L, struct roger_local_app *app)
 
 	if (!t || !app || txn_find(t, app))
 		return;
-	if (!grow((void **)&t->apps, t->n_apps, &t->cap_apps, sizeof(*t->apps))) {
+	if (!grow((void **)&t->apps, t->n_apps, &t->cap_apps,
+		  sizeof(*t->apps))) {
 		t->oom = true;
 		return;
 	}
@@ -611,7 +643,8 @@ void roger_local_txn_touch(struct roger_local *L, struct roger_local_app *app)
 void roger_local_txn_created(struct roger_local_txn *t,
 			     struct roger_local_app *app)
 {
-	if (!grow((void **)&t->apps, t->n_apps, &t->cap_apps, sizeof(*t->apps))) {
+	if (!grow((void **)&t->apps, t->n_apps, &t->cap_apps,
+		  sizeof(*t->apps))) {
 		t->oom = true;
 		return;
 	}
@@ -742,8 +775,9 @@ static int txn_write(struct roger_local *L, struct roger_local_txn *t,
 		free(f->tmp);
 		f->tmp = NULL;
 	}
-	if (rc == 0 && n > 0 && ((t->n_apps > 0 && sync_dir(L->apps_dir, err) < 0) ||
-				 (t->deployments && sync_dir(L->state_dir, err) < 0)))
+	if (rc == 0 && n > 0 &&
+	    ((t->n_apps > 0 && sync_dir(L->apps_dir, err) < 0) ||
+	     (t->deployments && sync_dir(L->state_dir, err) < 0)))
 		rc = ROGER_EIO;
 	if (rc < 0 && done > 0) {
 		for (size_t i = done < n ? done : 0; i < n; i++)
@@ -775,8 +809,10 @@ static void txn_undo(struct roger_local *L, struct roger_local_txn *t)
 		app->versions = e->versions;
 		e->versions = NULL;
 		memcpy(app->version, e->version, sizeof(e->version));
-		memcpy(app->last_config, e->last_config, sizeof(e->last_config));
-		memcpy(app->last_scaling, e->last_scaling, sizeof(e->last_scaling));
+		memcpy(app->last_config, e->last_config,
+		       sizeof(e->last_config));
+		memcpy(app->last_scaling, e->last_scaling,
+		       sizeof(e->last_scaling));
 		app->delay_s = e->delay_s;
 		app->delay_until_ms = e->delay_until_ms;
 		app->deleted = e->deleted;
@@ -846,13 +882,19 @@ bool roger_local_txn_end(struct roger_local *L, struct roger_local_resp *rs)
 	if (rc == ROGER_EEXISTS) {
 		roger_log(L->ctx, ROGER_LOG_ERR, "%s; trying again", err.msg);
 		clear_headers(rs);
-		roger_local_resp_message(rs, 500, "The change was made but only part of it is saved yet: %s", err.msg);
+		roger_local_resp_message(
+			rs, 500,
+			"The change was made but only part of it is saved yet: %s",
+			err.msg);
 		saved = false;
 	} else if (rc < 0) {
 		roger_log(L->ctx, ROGER_LOG_ERR, "%s: change refused", err.msg);
 		txn_undo(L, t);
 		clear_headers(rs);
-		roger_local_resp_message(rs, 500, "The change cannot be saved, so it was not made: %s", err.msg);
+		roger_local_resp_message(
+			rs, 500,
+			"The change cannot be saved, so it was not made: %s",
+			err.msg);
 		txn_release(t);
 		return false;
 	}

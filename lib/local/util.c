@@ -21,9 +21,10 @@ void roger_local_fmt_time(char out[ROGER_LOCAL_TIME_LEN], int64_t ms)
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	snprintf(out, ROGER_LOCAL_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(out, ROGER_LOCAL_TIME_LEN,
+		 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(ms % 1000));
 }
 
 int64_t roger_local_now(struct roger_local *L)
@@ -97,8 +98,8 @@ void roger_local_env_name(char *out, size_t size, const char *prefix,
 
 		if (ch >= 'a' && ch <= 'z')
 			ch = (char)(ch - 'a' + 'A');
-		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			   ch == '_'))
+		else if (!((ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || ch == '_'))
 			ch = '_';
 		out[n++] = ch;
 	}

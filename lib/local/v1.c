@@ -47,8 +47,8 @@ struct v1 {
 	char message[1100];
 	bool streaming;
 	bool accept_stream, accept_json; /* what Accept allows */
-	bool message_accept;             /* Message-Accept was sent */
-	bool message_accept_json;        /* ...and allows JSON */
+	bool message_accept; /* Message-Accept was sent */
+	bool message_accept_json; /* ...and allows JSON */
 	struct roger_buf body;
 	/* ATTACH_CONTAINER_INPUT */
 	struct roger_recordio_dec dec;
@@ -141,21 +141,26 @@ static void check_head(struct v1 *v, struct MHD_Connection *conn,
 	if (media_is(ct, "application/recordio")) {
 		v->streaming = true;
 		if (!mct)
-			v1_fail(v, 400, "Expecting 'Message-Content-Type' to be set for streaming requests");
+			v1_fail(v, 400,
+				"Expecting 'Message-Content-Type' to be set for streaming requests");
 		else if (!media_is(mct, "application/json"))
-			v1_fail(v, 415, "Expecting 'Message-Content-Type' of application/json (roger local does not read application/x-protobuf)");
+			v1_fail(v, 415,
+				"Expecting 'Message-Content-Type' of application/json (roger local does not read application/x-protobuf)");
 		return;
 	}
 	if (media_is(ct, "application/x-protobuf")) {
-		v1_fail(v, 415, "Expecting 'Content-Type' of application/json: roger local does not read application/x-protobuf");
+		v1_fail(v, 415,
+			"Expecting 'Content-Type' of application/json: roger local does not read application/x-protobuf");
 		return;
 	}
 	if (!media_is(ct, "application/json")) {
-		v1_fail(v, 415, "Expecting 'Content-Type' of application/json or application/x-protobuf or application/recordio");
+		v1_fail(v, 415,
+			"Expecting 'Content-Type' of application/json or application/x-protobuf or application/recordio");
 		return;
 	}
 	if (mct)
-		v1_fail(v, 415, "Expecting 'Message-Content-Type' to be not set for non-streaming requests");
+		v1_fail(v, 415,
+			"Expecting 'Message-Content-Type' to be not set for non-streaming requests");
 }
 
 /* ---- replies ------------------------------------------------------------------- */
@@ -163,15 +168,15 @@ static void check_head(struct v1 *v, struct MHD_Connection *conn,
 static enum MHD_Result queue(struct MHD_Connection *conn, int status,
 			     const char *type, const char *body, size_t len)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)body,
-						MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!resp)
 		return MHD_NO;
 	if (type && len)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					type);
 	if (status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
 	ret = MHD_queue_response(conn, (unsigned)status, resp);
@@ -234,11 +239,17 @@ static enum MHD_Result launch(struct v1 *v, struct MHD_Connection *conn,
 	struct roger_local_reader *reader = NULL;
 
 	if (!v->accept_stream)
-		return queue_text(conn, 406, "Expecting 'Accept' to allow application/recordio");
+		return queue_text(
+			conn, 406,
+			"Expecting 'Accept' to allow application/recordio");
 	if (!v->message_accept_json)
-		return queue_text(conn, 406, "Expecting 'Message-Accept' to allow application/json");
-	if (roger_local_session_start(&reader, v->L->sessions, c, conn, &err) < 0) {
-		roger_log(v->L->ctx, ROGER_LOG_INFO, "LAUNCH_NESTED_CONTAINER_SESSION refused: %s",
+		return queue_text(
+			conn, 406,
+			"Expecting 'Message-Accept' to allow application/json");
+	if (roger_local_session_start(&reader, v->L->sessions, c, conn, &err) <
+	    0) {
+		roger_log(v->L->ctx, ROGER_LOG_INFO,
+			  "LAUNCH_NESTED_CONTAINER_SESSION refused: %s",
 			  err.msg);
 		return queue_text(conn, err.http_status ? err.http_status : 500,
 				  err.msg);
@@ -254,9 +265,13 @@ static enum MHD_Result attach_output(struct v1 *v, struct MHD_Connection *conn,
 	char msg[400];
 
 	if (!v->accept_stream)
-		return queue_text(conn, 406, "Expecting 'Accept' to allow application/recordio");
+		return queue_text(
+			conn, 406,
+			"Expecting 'Accept' to allow application/recordio");
 	if (!v->message_accept_json)
-		return queue_text(conn, 406, "Expecting 'Message-Accept' to allow application/json");
+		return queue_text(
+			conn, 406,
+			"Expecting 'Message-Accept' to allow application/json");
 	s = roger_local_session_find(v->L->sessions, c->cid.value);
 	if (!s) {
 		snprintf(msg, sizeof(msg), "Container %s cannot be found",
@@ -278,9 +293,13 @@ static enum MHD_Result wait_call(struct v1 *v, struct MHD_Connection *conn,
 	int status;
 
 	if (v->message_accept)
-		return queue_text(conn, 406, "Expecting 'Message-Accept' to be not set for non-streaming responses");
+		return queue_text(
+			conn, 406,
+			"Expecting 'Message-Accept' to be not set for non-streaming responses");
 	if (!v->accept_json)
-		return queue_text(conn, 406, "Expecting 'Accept' to allow application/json");
+		return queue_text(
+			conn, 406,
+			"Expecting 'Accept' to allow application/json");
 	v->nested_wait = c->type == ROGER_AGENTAPI_CALL_WAIT_NESTED;
 	s = roger_local_session_find(v->L->sessions, c->cid.value);
 	if (!s) {
@@ -320,10 +339,13 @@ static enum MHD_Result call(struct v1 *v, struct MHD_Connection *conn)
 		ret = wait_call(v, conn, &c);
 		break;
 	case ROGER_AGENTAPI_CALL_ATTACH_INPUT:
-		ret = queue_text(conn, 415, "Expecting 'Content-Type' to be application/recordio for ATTACH_CONTAINER_INPUT call");
+		ret = queue_text(
+			conn, 415,
+			"Expecting 'Content-Type' to be application/recordio for ATTACH_CONTAINER_INPUT call");
 		break;
 	default:
-		snprintf(msg, sizeof(msg), "roger local does not implement the call %s",
+		snprintf(msg, sizeof(msg),
+			 "roger local does not implement the call %s",
 			 c.type_name);
 		ret = queue_text(conn, 501, msg);
 		break;
@@ -344,29 +366,36 @@ static bool input_record(struct v1 *v, struct MHD_Connection *conn,
 	int rc;
 
 	roger_buf_reset(&v->data);
-	if (roger_agentapi_input_parse(&pio, &v->data, rec, len, other, &err) < 0) {
+	if (roger_agentapi_input_parse(&pio, &v->data, rec, len, other, &err) <
+	    0) {
 		if (*other)
-			v1_fail(v, 415, "Streaming 'Content-Type' application/recordio is not supported for %s call",
+			v1_fail(v, 415,
+				"Streaming 'Content-Type' application/recordio is not supported for %s call",
 				other);
 		else
-			v1_fail(v, 400, "Failed to validate agent::Call: %s", err.msg);
+			v1_fail(v, 400, "Failed to validate agent::Call: %s",
+				err.msg);
 		return false;
 	}
 	if (!v->in) {
 		if (pio.kind != ROGER_AGENTAPI_PIO_CONTAINER) {
-			v1_fail(v, 400, "Expecting 'attach_container_input.type' to be CONTAINER_ID");
+			v1_fail(v, 400,
+				"Expecting 'attach_container_input.type' to be CONTAINER_ID");
 			return false;
 		}
 		v->in = roger_local_session_find(v->L->sessions, pio.cid.value);
 		if (!v->in) {
-			v1_fail(v, 404, "Container %s cannot be found", pio.cid.value);
+			v1_fail(v, 404, "Container %s cannot be found",
+				pio.cid.value);
 			return false;
 		}
 		rc = roger_local_session_attach_input(v->in, conn);
 		if (rc == ROGER_ECONFLICT)
-			v1_fail(v, 409, "Multiple input connections are not allowed");
+			v1_fail(v, 409,
+				"Multiple input connections are not allowed");
 		else if (rc < 0)
-			v1_fail(v, 500, "Container %s has terminated", pio.cid.value);
+			v1_fail(v, 500, "Container %s has terminated",
+				pio.cid.value);
 		if (rc < 0) {
 			roger_local_session_unref(v->in);
 			v->in = NULL;
@@ -381,7 +410,8 @@ static bool input_record(struct v1 *v, struct MHD_Connection *conn,
 		roger_local_session_resize(v->in, pio.rows, pio.columns);
 		return false;
 	case ROGER_AGENTAPI_PIO_CONTAINER:
-		v1_fail(v, 400, "Expecting 'attach_container_input.type' to be PROCESS_IO after the first record");
+		v1_fail(v, 400,
+			"Expecting 'attach_container_input.type' to be PROCESS_IO after the first record");
 		return false;
 	case ROGER_AGENTAPI_PIO_HEARTBEAT:
 		break;
@@ -402,7 +432,9 @@ static enum MHD_Result input_feed(struct v1 *v, struct MHD_Connection *conn,
 					     &rec_len, &err);
 
 		if (rc < 0) {
-			v1_fail(v, 400, "Failed to decode the streaming request: %s", err.msg);
+			v1_fail(v, 400,
+				"Failed to decode the streaming request: %s",
+				err.msg);
 			break;
 		}
 		data += used;
@@ -420,8 +452,8 @@ static enum MHD_Result input_feed(struct v1 *v, struct MHD_Connection *conn,
 /* ---- the handler ---------------------------------------------------------------- */
 
 enum MHD_Result roger_local_v1_handle(struct roger_local *L,
-				      struct MHD_Connection *conn,
-				      void **state, const char *method,
+				      struct MHD_Connection *conn, void **state,
+				      const char *method,
 				      const char *upload_data,
 				      size_t *upload_data_size)
 {
@@ -479,7 +511,9 @@ enum MHD_Result roger_local_v1_handle(struct roger_local *L,
 		return queue_text(conn, v->status, v->message);
 	if (v->streaming) {
 		if (!v->in)
-			return queue_text(conn, 400, "Expecting 'attach_container_input.type' to be CONTAINER_ID");
+			return queue_text(
+				conn, 400,
+				"Expecting 'attach_container_input.type' to be CONTAINER_ID");
 		roger_local_session_detach_input(v->in, conn);
 		return queue(conn, 200, NULL, "", 0);
 	}

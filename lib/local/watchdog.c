@@ -76,15 +76,15 @@ struct watchdog_msg {
 
 /* Kill the recorded groups, then, pass after pass until a pass finds
  * none, the processes that carry the marker but left their group. */
-static void kill_all(pid_t *groups, size_t n, const char *marker,
-		     char *scratch)
+static void kill_all(pid_t *groups, size_t n, const char *marker, char *scratch)
 {
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 
 	for (size_t i = 0; i < n; i++)
 		kill(-groups[i], SIGKILL);
 	for (int pass = 0; pass < 50; pass++) {
-		if (roger_proc_kill_env(marker, true, 0, scratch, SCRATCH_SIZE) == 0)
+		if (roger_proc_kill_env(marker, true, 0, scratch,
+					SCRATCH_SIZE) == 0)
 			break;
 		nanosleep(&nap, NULL);
 	}
@@ -103,7 +103,7 @@ struct watchdog_start {
  * own, default signals, nothing open but /dev/null and `fd`). */
 static void watchdog_main(void *data, int fd)
 {
-	static const int ignored[] = { SIGINT,	SIGTERM, SIGHUP, SIGQUIT,
+	static const int ignored[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
 				       SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP,
 				       SIGTTIN, SIGTTOU };
 	const struct watchdog_start *ws = data;
@@ -193,7 +193,9 @@ static int spawn(struct roger_watchdog *w, struct roger_err *err)
 	ws.n = w->n_groups;
 	ws.marker = w->marker;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot create the watchdog socket: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot create the watchdog socket: %s",
+				   strerror(errno));
 		goto out;
 	}
 	memset(&c, 0, sizeof(c));
@@ -228,7 +230,9 @@ int roger_watchdog_start(struct roger_watchdog *w, const char *marker,
 	w->fd = -1;
 	pthread_mutex_init(&w->lock, NULL);
 	if (sigaction(SIGCHLD, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot supervise tasks: SIGCHLD is ignored by this process");
+		rc = roger_err_set(
+			err, ROGER_ERROR,
+			"cannot supervise tasks: SIGCHLD is ignored by this process");
 		goto out;
 	}
 	w->groups = calloc(ROGER_WATCHDOG_MAX_GROUPS, sizeof(*w->groups));
@@ -333,7 +337,9 @@ int roger_watchdog_add(struct roger_watchdog *w, pid_t pgid,
 
 	pthread_mutex_lock(&w->lock);
 	if (w->n_groups >= ROGER_WATCHDOG_MAX_GROUPS) {
-		rc = roger_err_set(err, ROGER_ERROR, "too many tasks: at most %d may run at once", ROGER_WATCHDOG_MAX_GROUPS);
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "too many tasks: at most %d may run at once",
+				   ROGER_WATCHDOG_MAX_GROUPS);
 		goto out;
 	}
 	/* A dead watchdog is replaced here too, before a task depends on it. */
@@ -341,9 +347,12 @@ int roger_watchdog_add(struct roger_watchdog *w, pid_t pgid,
 	    (rc = respawn(w, err)) < 0)
 		goto out;
 	if (w->fd < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "the task watchdog is not running");
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "the task watchdog is not running");
 	} else if (send_msg(w, '+', pgid) < 0) {
-		rc = roger_err_set(err, ROGER_ERROR, "cannot reach the task watchdog: %s", strerror(errno));
+		rc = roger_err_set(err, ROGER_ERROR,
+				   "cannot reach the task watchdog: %s",
+				   strerror(errno));
 		/* Died just now? The next check replaces it. */
 		reap_dead(w);
 	} else {

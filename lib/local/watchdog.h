@@ -16,11 +16,11 @@ struct roger_err;
 #define ROGER_WATCHDOG_MAX_GROUPS 4096
 
 struct roger_watchdog {
-	pid_t pid;      /* the watchdog process, -1 when not running */
-	int fd;         /* our end of the socket pair, -1 when closed */
+	pid_t pid; /* the watchdog process, -1 when not running */
+	int fd; /* our end of the socket pair, -1 when closed */
 	pthread_mutex_t lock;
-	pid_t *groups;  /* registered and not yet removed: a new watchdog
-			   starts with them */
+	pid_t *groups; /* registered and not yet removed: a new watchdog
+			  starts with them */
 	size_t n_groups;
 	char *marker;
 	unsigned restarts; /* watchdogs started after one died */

@@ -23,10 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *doc = NULL;
 	const char *sha, *diff_id;
 
-	if (roger_pack_cache_entry_parse(&doc, (const char *)data, size, NULL) < 0)
+	if (roger_pack_cache_entry_parse(&doc, (const char *)data, size, NULL) <
+	    0)
 		return 0;
 	sha = json_string_value(json_object_get(doc, "sha256"));
-	if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
+	if (!sha || strlen(sha) != 64 ||
+	    strspn(sha, "0123456789abcdef") != 64 ||
 	    !json_is_integer(json_object_get(doc, "size")))
 		abort();
 	diff_id = json_string_value(json_object_get(doc, "diff_id"));

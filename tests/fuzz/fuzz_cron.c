@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const rules[] = { "UTC0", "CET-1CEST,M3.5.0,M10.5.0/3",
-					     "<-03>3<-02>,M3.2.0/-1,M11.1.0/0" };
+	static const char *const rules[] = {
+		"UTC0", "CET-1CEST,M3.5.0,M10.5.0/3",
+		"<-03>3<-02>,M3.2.0/-1,M11.1.0/0"
+	};
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_cron c;
 	char *s = malloc(size + 1);
@@ -33,14 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (roger_cron_parse(&c, s, &err) == 0) {
 		for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
 			struct roger_tz *tz = NULL;
-			int64_t after = 1717243200, t = 0, u = 0; /* 2024-06-01 */
+			int64_t after = 1717243200, t = 0,
+				u = 0; /* 2024-06-01 */
 
 			if (roger_tz_parse_rule(&tz, rules[i], NULL) < 0)
 				__builtin_trap();
 			if (roger_cron_next(&t, &c, tz, after) == 0) {
 				if (t <= after || t % 60 != 0)
 					__builtin_trap();
-				if (roger_cron_next(&u, &c, tz, t) == 0 && u <= t)
+				if (roger_cron_next(&u, &c, tz, t) == 0 &&
+				    u <= t)
 					__builtin_trap();
 			}
 			roger_tz_free(tz);

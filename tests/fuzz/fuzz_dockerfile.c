@@ -20,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct roger_dockerfile_var vars[] = {
-		{ "VERSION", "1.2" }, { "EMPTY", "" }, { "UNSET", NULL },
+		{ "VERSION", "1.2" },
+		{ "EMPTY", "" },
+		{ "UNSET", NULL },
 	};
 	struct roger_dockerfile *df = NULL;
 
@@ -39,10 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (roger_dockerfile_words(&words, in->args, df->escape,
 					   NULL) == 0) {
 			for (size_t w = 0; words[w]; w++)
-				if (roger_dockerfile_substitute(&out, words[w],
-								df->escape,
-								vars, 3,
-								NULL) == 0)
+				if (roger_dockerfile_substitute(
+					    &out, words[w], df->escape, vars, 3,
+					    NULL) == 0)
 					free(out);
 			roger_dockerfile_words_free(words);
 		}

@@ -52,7 +52,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(base, sizeof(base), "%s/fuzz_extract.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/fuzz_extract.XXXXXX",
+		 t && *t ? t : "/tmp");
 	if (!mkdtemp(base))
 		abort();
 	base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -69,7 +70,8 @@ static int count_entries(int dir_fd, const char *name)
 	DIR *d;
 	int fd, n = 0;
 
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	d = fdopendir(fd);
@@ -103,7 +105,8 @@ static void check_links(const char *path, const char *root, size_t root_len,
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= (int)sizeof(child))
+		if (snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >=
+		    (int)sizeof(child))
 			continue;
 		if (lstat(child, &st) < 0)
 			continue;
@@ -112,8 +115,11 @@ static void check_links(const char *path, const char *root, size_t root_len,
 		} else if (S_ISLNK(st.st_mode)) {
 			real = realpath(child, NULL);
 			if (real && !(strncmp(real, root, root_len) == 0 &&
-				      (real[root_len] == '/' || real[root_len] == '\0'))) {
-				fprintf(stderr, "'%s' resolves to '%s', outside '%s'\n", child, real, root);
+				      (real[root_len] == '/' ||
+				       real[root_len] == '\0'))) {
+				fprintf(stderr,
+					"'%s' resolves to '%s', outside '%s'\n",
+					child, real, root);
 				abort();
 			}
 			free(real);
@@ -132,9 +138,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int run_fd, root_fd, rc;
 
 	if (mkdirat(base_fd, "run", 0700) < 0 ||
-	    (run_fd = openat(base_fd, "run", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    mkdirat(run_fd, "inner", 0700) < 0 || mkdirat(run_fd, "sentinel", 0700) < 0 ||
-	    (root_fd = openat(run_fd, "inner", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (run_fd = openat(base_fd, "run",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    mkdirat(run_fd, "inner", 0700) < 0 ||
+	    mkdirat(run_fd, "sentinel", 0700) < 0 ||
+	    (root_fd = openat(run_fd, "inner",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		abort();
 	memset(&o, 0, sizeof(o));
 	o.flags = ((pick & 1) ? ROGER_EXTRACT_NO_OPENAT2 : 0) |
@@ -159,13 +168,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	archive_read_free(in);
 
 	/* Nothing beside the root, nothing in the sentinel. */
-	if (count_entries(base_fd, "run") != 2 || count_entries(run_fd, "sentinel") != 0) {
-		fprintf(stderr, "something appeared outside the root (%s)\n", err.msg);
+	if (count_entries(base_fd, "run") != 2 ||
+	    count_entries(run_fd, "sentinel") != 0) {
+		fprintf(stderr, "something appeared outside the root (%s)\n",
+			err.msg);
 		abort();
 	}
 	/* A failed archive leaves nothing. */
 	if (rc < 0 && count_entries(run_fd, "inner") != 0) {
-		fprintf(stderr, "a failed archive left entries behind: %s\n", err.msg);
+		fprintf(stderr, "a failed archive left entries behind: %s\n",
+			err.msg);
 		abort();
 	}
 	if (!(o.flags & ROGER_EXTRACT_ANY_SYMLINK)) {

@@ -94,8 +94,9 @@ static int scripted_send(struct roger_http *h, const struct roger_http_req *req,
 
 			while (v < e && *v == ' ')
 				v++;
-			roger_http_resp_add_header(resp, line, (size_t)(colon - line),
-						   v, (size_t)(e - v));
+			roger_http_resp_add_header(resp, line,
+						   (size_t)(colon - line), v,
+						   (size_t)(e - v));
 		}
 		if (e == end) {
 			line = end;
@@ -121,8 +122,10 @@ static int no_sleep(void *data, long ms)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const bases[] = { "https://m1.example.com:8080",
-					      "http://m2.example.com:8080/marathon" };
+	static const char *const bases[] = {
+		"https://m1.example.com:8080",
+		"http://m2.example.com:8080/marathon"
+	};
 	static char token[] = "t0ken";
 	struct roger_auth auth = { .kind = ROGER_AUTH_TOKEN, .token = token };
 	struct roger_http_client_opts o = {
@@ -155,12 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !roger_http_resp_ok(&resp))
 		roger_http_client_status_err(c, &resp, &err);
 	location = roger_http_resp_header(&resp, "Location");
-	if (location && roger_http_resolve_url(&resolved, bases[0], location,
-					       NULL) == 0) {
+	if (location &&
+	    roger_http_resolve_url(&resolved, bases[0], location, NULL) == 0) {
 		roger_http_mask_url(&text, resolved);
 		free(resolved);
 	}
-	roger_http_body_summary(&text, roger_http_resp_header(&resp, "Content-Type"),
+	roger_http_body_summary(&text,
+				roger_http_resp_header(&resp, "Content-Type"),
 				resp.body.buf, resp.body.len, 200);
 	roger_buf_release(&text);
 	roger_http_resp_release(&resp);

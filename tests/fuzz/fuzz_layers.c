@@ -50,7 +50,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(base, sizeof(base), "%s/fuzz_layers.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/fuzz_layers.XXXXXX",
+		 t && *t ? t : "/tmp");
 	if (!mkdtemp(base))
 		abort();
 	base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -66,7 +67,8 @@ static int count_entries(int dir_fd, const char *name)
 	DIR *d;
 	int fd, n = 0;
 
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	d = fdopendir(fd);
@@ -106,14 +108,19 @@ static void list_tree(struct roger_buf *out, int fd, const char *prefix,
 			continue;
 		}
 		snprintf(sub, sizeof(sub), "%s/%s", prefix, name);
-		roger_buf_addf(out, "%s %o %lld", sub, (unsigned)st.st_mode, (long long)st.st_size);
-		if (S_ISLNK(st.st_mode) && (len = readlinkat(fd, name, target, sizeof(target) - 1)) >= 0) {
+		roger_buf_addf(out, "%s %o %lld", sub, (unsigned)st.st_mode,
+			       (long long)st.st_size);
+		if (S_ISLNK(st.st_mode) &&
+		    (len = readlinkat(fd, name, target, sizeof(target) - 1)) >=
+			    0) {
 			target[len] = '\0';
 			roger_buf_addf(out, " -> %s", target);
 		}
 		roger_buf_addch(out, '\n');
 		if (S_ISDIR(st.st_mode) &&
-		    (dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		    (dfd = openat(fd, name,
+				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					  O_CLOEXEC)) >= 0) {
 			list_tree(out, dfd, sub, depth + 1);
 			close(dfd);
 		}
@@ -127,18 +134,22 @@ static void lower_layer(int root_fd)
 {
 	int d, f;
 
-	if (mkdirat(root_fd, "etc", 0755) < 0 || mkdirat(root_fd, "dir", 0755) < 0 ||
+	if (mkdirat(root_fd, "etc", 0755) < 0 ||
+	    mkdirat(root_fd, "dir", 0755) < 0 ||
 	    symlinkat("/", root_fd, "abs") < 0 ||
 	    symlinkat("../sentinel", root_fd, "out") < 0 ||
-	    (d = openat(root_fd, "dir", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (d = openat(root_fd, "dir", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+		    0)
 		abort();
 	if (symlinkat("../../sentinel", d, "up") < 0 ||
-	    (f = openat(d, "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
+	    (f = openat(d, "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			0644)) < 0 ||
 	    write(f, "lower\n", 6) != 6)
 		abort();
 	close(f);
 	close(d);
-	f = openat(root_fd, "etc/release", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	f = openat(root_fd, "etc/release",
+		   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (f < 0 || write(f, "base\n", 5) != 5)
 		abort();
 	close(f);
@@ -153,9 +164,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int run_fd, root_fd, fd, rc;
 
 	if (mkdirat(base_fd, "run", 0700) < 0 ||
-	    (run_fd = openat(base_fd, "run", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    mkdirat(run_fd, "inner", 0700) < 0 || mkdirat(run_fd, "sentinel", 0700) < 0 ||
-	    (root_fd = openat(run_fd, "inner", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (run_fd = openat(base_fd, "run",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    mkdirat(run_fd, "inner", 0700) < 0 ||
+	    mkdirat(run_fd, "sentinel", 0700) < 0 ||
+	    (root_fd = openat(run_fd, "inner",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		abort();
 	lower_layer(root_fd);
 	list_tree(&before, root_fd, "", 0);
@@ -165,21 +179,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(&o, 0, sizeof(o));
 	o.compression = size >= 2 && data[0] == 0x1f && data[1] == 0x8b
-				? ROGER_LAYER_GZIP : ROGER_LAYER_TAR;
+				? ROGER_LAYER_GZIP
+				: ROGER_LAYER_TAR;
 	o.max_bytes = 4 << 20;
 	o.max_entries = 2000;
 	o.name = "fuzz";
 	rc = roger_layer_apply(diff, root_fd, fd, &o, &err);
 	close(fd);
 
-	if (count_entries(base_fd, "run") != 2 || count_entries(run_fd, "sentinel") != 0) {
-		fprintf(stderr, "something appeared outside the root (%s)\n", err.msg);
+	if (count_entries(base_fd, "run") != 2 ||
+	    count_entries(run_fd, "sentinel") != 0) {
+		fprintf(stderr, "something appeared outside the root (%s)\n",
+			err.msg);
 		abort();
 	}
 	if (rc < 0) {
 		list_tree(&after, root_fd, "", 0);
-		if (before.len != after.len || memcmp(before.buf, after.buf, before.len)) {
-			fprintf(stderr, "a failed layer changed the root: %s\n--- before\n%s--- after\n%s", err.msg, before.buf, after.buf);
+		if (before.len != after.len ||
+		    memcmp(before.buf, after.buf, before.len)) {
+			fprintf(stderr,
+				"a failed layer changed the root: %s\n--- before\n%s--- after\n%s",
+				err.msg, before.buf, after.buf);
 			abort();
 		}
 	}

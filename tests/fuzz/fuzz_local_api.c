@@ -101,8 +101,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	L.port = 7878;
 	snprintf(L.url, sizeof(L.url), "http://127.0.0.1:7878");
 	snprintf(L.leader, sizeof(L.leader), "127.0.0.1:7878");
-	snprintf(L.master_id, sizeof(L.master_id), "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
-	snprintf(L.framework_id, sizeof(L.framework_id), "%s-0000", L.master_id);
+	snprintf(L.master_id, sizeof(L.master_id),
+		 "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43");
+	snprintf(L.framework_id, sizeof(L.framework_id), "%s-0000",
+		 L.master_id);
 	snprintf(L.agent_id, sizeof(L.agent_id), "%s-S0", L.master_id);
 	L.cap_cpus = 4;
 	L.cap_mem = 8192;
@@ -183,10 +185,12 @@ static json_t *query(const char *q, size_t n)
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(q, '=', (size_t)(stop - q));
 		char *name = decode(q, (size_t)((eq ? eq : stop) - q));
-		char *value = eq ? decode(eq + 1, (size_t)(stop - eq - 1)) : NULL;
+		char *value =
+			eq ? decode(eq + 1, (size_t)(stop - eq - 1)) : NULL;
 
 		/* jansson refuses names and values that are not UTF-8. */
-		json_array_append_new(pairs, json_pack("[s,s]", name, value ? value : ""));
+		json_array_append_new(
+			pairs, json_pack("[s,s]", name, value ? value : ""));
 		free(name);
 		free(value);
 		q = amp ? amp + 1 : end;
@@ -253,7 +257,8 @@ static void request(const char *text, size_t n)
 	method = strndup(text, (size_t)(sp - text));
 	qm = memchr(sp + 1, '?', (size_t)(line_end - sp - 1));
 	path = decode(sp + 1, (size_t)((qm ? qm : line_end) - sp - 1));
-	rq.query = qm ? query(qm + 1, (size_t)(line_end - qm - 1)) : json_array();
+	rq.query =
+		qm ? query(qm + 1, (size_t)(line_end - qm - 1)) : json_array();
 	/* Header lines up to a blank line. */
 	for (p = line_end < end ? line_end + 1 : end; p < end;) {
 		const char *e = memchr(p, '\n', (size_t)(end - p));

@@ -27,7 +27,8 @@ static void normalize(const json_t *in, const char *id)
 
 	out = roger_local_app_normalize(in, id, &status, &error);
 	if (!out) {
-		if (status != 422 || !json_is_string(json_object_get(error, "message")) ||
+		if (status != 422 ||
+		    !json_is_string(json_object_get(error, "message")) ||
 		    !json_is_array(json_object_get(error, "details")))
 			abort();
 		json_decref(error);

@@ -32,8 +32,10 @@ static int on_line(void *data, const char *text, size_t len, bool partial,
 	(void)partial;
 	(void)err;
 	roger_buf_reset(json);
-	if (roger_logs_json_line(json, "web.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
-				 "stdout", text, len) < 0)
+	if (roger_logs_json_line(
+		    json,
+		    "web.instance-b6ff5fa5-7714-11e7-a55c-5ecf1c4671f6._app.1",
+		    "stdout", text, len) < 0)
 		return 0;
 	/* What -o json prints must read back as JSON. */
 	back = json_loadb(json->buf, json->len, JSON_ALLOW_NUL, NULL);
@@ -41,8 +43,8 @@ static int on_line(void *data, const char *text, size_t len, bool partial,
 		abort();
 	json_decref(back);
 	roger_buf_reset(json);
-	if (roger_logs_json_line_at(json, "t", "stderr",
-				    (int64_t)len * 1000003, text, len) < 0)
+	if (roger_logs_json_line_at(json, "t", "stderr", (int64_t)len * 1000003,
+				    text, len) < 0)
 		return 0;
 	back = json_loadb(json->buf, json->len, JSON_ALLOW_NUL, NULL);
 	if (!back || !json_is_string(json_object_get(back, "time")))

@@ -61,7 +61,8 @@ static void errors(const char *body, size_t len)
 	if (roger_marathon_error_parse(&e, body, len, NULL) == 0) {
 		for (size_t i = 0; i < e->n_details; i++)
 			if (e->details[i].path)
-				roger_marathon_user_path(&path, e->details[i].path);
+				roger_marathon_user_path(&path,
+							 e->details[i].path);
 		roger_marathon_error_free(e);
 	}
 	/* One status a part, picked by its length: each parse costs. */
@@ -126,17 +127,21 @@ static void part(struct watch *w, const char *body, size_t size)
 		roger_marathon_versions_free(versions);
 	if (roger_marathon_deployments_parse(&deps, body, size, NULL) == 0) {
 		for (size_t i = 0; i < deps->n; i++) {
-			(void)roger_marathon_deployment_affects(&deps->items[i], "/web/hello");
+			(void)roger_marathon_deployment_affects(&deps->items[i],
+								"/web/hello");
 			if (deps->items[i].id)
-				(void)roger_marathon_deployments_find(deps, deps->items[i].id);
+				(void)roger_marathon_deployments_find(
+					deps, deps->items[i].id);
 		}
 		if (w->d)
 			roger_deploy_observe_deployments(w->d, w->now, deps);
 		roger_marathon_deployments_free(deps);
 	}
-	(void)roger_marathon_deployment_result_parse(&result, body, size, NULL, NULL);
-	(void)roger_marathon_deployment_result_parse(&result, body, size,
-						     "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43", NULL);
+	(void)roger_marathon_deployment_result_parse(&result, body, size, NULL,
+						     NULL);
+	(void)roger_marathon_deployment_result_parse(
+		&result, body, size, "5ed4c0c5-9ff8-4a6f-a0cd-f57f59a34b43",
+		NULL);
 	if (roger_marathon_queue_parse(&queue, body, size, NULL) == 0) {
 		(void)roger_marathon_queue_find(queue, "/web/hello");
 		if (w->d)

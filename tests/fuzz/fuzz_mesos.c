@@ -20,8 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void agent_urls(const struct roger_mesos_master *m,
 		       const struct roger_mesos_agent_info *a)
 {
-	static const char *const masters[] = { "http://10.0.1.10:5050",
-					       "https://dcos.example.com/mesos" };
+	static const char *const masters[] = {
+		"http://10.0.1.10:5050", "https://dcos.example.com/mesos"
+	};
 	char *url;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -57,9 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!m->tasks[i].id)
 				continue;
 			(void)roger_mesos_master_task(m, m->tasks[i].id);
-			(void)roger_mesos_task_of_app(m->tasks[i].id, "/web/hello");
+			(void)roger_mesos_task_of_app(m->tasks[i].id,
+						      "/web/hello");
 			a = m->tasks[i].slave_id
-				    ? roger_mesos_master_agent(m, m->tasks[i].slave_id)
+				    ? roger_mesos_master_agent(
+					      m, m->tasks[i].slave_id)
 				    : NULL;
 			if (a)
 				agent_urls(m, a);
@@ -76,9 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (roger_mesos_agent_sandbox(&sandbox, agent, NULL,
 						      tasks[i], NULL) == 0)
 				free(sandbox);
-			if (roger_mesos_agent_sandbox(&sandbox, agent,
-						      "20150502-231327-16842879-5050-3889-0000",
-						      tasks[i], NULL) == 0)
+			if (roger_mesos_agent_sandbox(
+				    &sandbox, agent,
+				    "20150502-231327-16842879-5050-3889-0000",
+				    tasks[i], NULL) == 0)
 				free(sandbox);
 		}
 		roger_mesos_agent_state_free(agent);

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (roger_metronome_job_parse(&job, body, size, &err) == 0) {
 		for (size_t i = 0; i < job->history.n_runs; i++)
-			if (roger_metronome_job_finished(job, job->history.runs[i].id) == NULL)
+			if (roger_metronome_job_finished(
+				    job, job->history.runs[i].id) == NULL)
 				__builtin_trap();
 		for (size_t i = 0; i < job->n_schedules; i++)
 			if (!job->schedules[i].timezone)
@@ -59,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(sj);
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
 		roger_err_clear(&err);
-		if (roger_metronome_error_from_reply(&err, statuses[i], body, size,
-						     "http://m/v1/jobs", "roger.json",
-						     roger_jobs_user_path, source) != 0 &&
+		if (roger_metronome_error_from_reply(
+			    &err, statuses[i], body, size, "http://m/v1/jobs",
+			    "roger.json", roger_jobs_user_path, source) != 0 &&
 		    (!err.msg[0] || strchr(err.msg, '\n')))
 			__builtin_trap();
 	}
@@ -81,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(out);
 		json_decref(error);
 		error = NULL;
-		out = roger_local_mschedule_normalize(in, NULL, "/nonexistent", &status, &error);
+		out = roger_local_mschedule_normalize(in, NULL, "/nonexistent",
+						      &status, &error);
 		json_decref(out);
 		json_decref(error);
 		json_decref(in);

@@ -61,7 +61,8 @@ static bool ref_bracket(const char *p, unsigned char c, const char **end,
 			name[n] = '\0';
 			if ((!strcmp(name, "alnum") && isalnum(c)) ||
 			    (!strcmp(name, "alpha") && isalpha(c)) ||
-			    (!strcmp(name, "blank") && (c == ' ' || c == '\t')) ||
+			    (!strcmp(name, "blank") &&
+			     (c == ' ' || c == '\t')) ||
 			    (!strcmp(name, "cntrl") && iscntrl(c)) ||
 			    (!strcmp(name, "digit") && isdigit(c)) ||
 			    (!strcmp(name, "graph") && isgraph(c)) ||
@@ -158,7 +159,8 @@ static bool ref_wm(struct ref *r, const char *p, const char *t)
 				if (ref_memo(r, p + 1, t))
 					return true;
 				for (; *t; t++)
-					if (*t == '/' && ref_memo(r, p + 1, t + 1))
+					if (*t == '/' &&
+					    ref_memo(r, p + 1, t + 1))
 						return true;
 				return false;
 			}
@@ -191,7 +193,8 @@ static void check_against_reference(const char *pattern, const char *text,
 	r.pattern = pattern;
 	r.text = text;
 	r.pathname = pathname;
-	if (roger_wildmatch(pattern, text, pathname) != ref_memo(&r, pattern, text))
+	if (roger_wildmatch(pattern, text, pathname) !=
+	    ref_memo(&r, pattern, text))
 		abort();
 }
 

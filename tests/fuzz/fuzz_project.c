@@ -52,8 +52,10 @@ static void environment(const struct roger_project *p, const char *env)
 						{ "tier", "api" } };
 	struct roger_render_input in = {
 		.commit = "0123456789abcdef0123456789abcdef01234567",
-		.artifact_url = "http://artifacts.example.com/web/hello/0123456789ab.tar.gz",
-		.artifact_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		.artifact_url =
+			"http://artifacts.example.com/web/hello/0123456789ab.tar.gz",
+		.artifact_sha256 =
+			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		.deployed_by = "alice@laptop",
 		.roger_version = "0.1.0",
 	};
@@ -65,7 +67,8 @@ static void environment(const struct roger_project *p, const char *env)
 	(void)roger_project_check_env(p, env, NULL);
 	if (roger_project_environment(p, env, &fragment, &target, NULL) == 0)
 		json_decref(fragment);
-	if (roger_project_vars(&vars, &n, ctx, p, env, NULL, 0, cli, 2, NULL) < 0)
+	if (roger_project_vars(&vars, &n, ctx, p, env, NULL, 0, cli, 2, NULL) <
+	    0)
 		return;
 	in.vars = vars;
 	in.n_vars = n;
@@ -95,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)roger_project_check_env(p, "prdo", NULL);
 	for (size_t i = 0; p->build_exclude[i]; i++)
-		(void)roger_pattern_list_add(&exclude, p->build_exclude[i], 1, NULL);
+		(void)roger_pattern_list_add(&exclude, p->build_exclude[i], 1,
+					     NULL);
 	(void)roger_pattern_excluded(&exclude, "docs/a/b.md", false);
 	roger_pattern_list_release(&exclude);
 	roger_project_free(p);

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 /* base64 of "fuzz:" TOKEN */
-#define BASIC "Basic ZnV6ejowMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm"
+#define BASIC \
+	"Basic ZnV6ejowMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm"
 
 static char base[PATH_MAX], store[PATH_MAX + 8];
 static int base_fd = -1;
@@ -69,7 +70,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(base, sizeof(base), "%s/fuzz_registry.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/fuzz_registry.XXXXXX",
+		 t && *t ? t : "/tmp");
 	if (!mkdtemp(base))
 		abort();
 	base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -110,7 +112,8 @@ static json_t *parse_query(char *q)
 		eq = strchr(q, '=');
 		if (eq)
 			*eq = '\0';
-		json_array_append_new(out, json_pack("[s,s]", q, eq ? eq + 1 : ""));
+		json_array_append_new(out,
+				      json_pack("[s,s]", q, eq ? eq + 1 : ""));
 		q = amp ? amp + 1 : NULL;
 	}
 	return out;
@@ -180,7 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !json_object_get(rs.headers, "Docker-Distribution-Api-Version"))
 		abort();
 	if (entries(base_fd) != 1) {
-		fprintf(stderr, "something was created beside the registry's directory\n");
+		fprintf(stderr,
+			"something was created beside the registry's directory\n");
 		abort();
 	}
 	roger_registry_resp_release(&rs);

@@ -18,8 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_inside(const char *p, size_t n, const char *buf,
-			 size_t len)
+static void check_inside(const char *p, size_t n, const char *buf, size_t len)
 {
 	if (p && (p < buf || p + n > buf + len))
 		__builtin_trap();
@@ -45,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = roger_router_head_rewrite(buf, &h, &len);
 	if (!out)
 		return 0;
-	if (len < 21 || memcmp(out + len - 21, "Connection: close\r\n\r\n", 21) ||
+	if (len < 21 ||
+	    memcmp(out + len - 21, "Connection: close\r\n\r\n", 21) ||
 	    memcmp(out + len - 4, "\r\n\r\n", 4))
 		__builtin_trap();
 	if (roger_router_head_parse(&again, out, len) != 1 ||
@@ -53,8 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (h.host && memcmp(again.host, h.host, h.host_len)) ||
 	    again.app_id_len != h.app_id_len)
 		__builtin_trap();
-	if (h.host && roger_router_host_app(id, sizeof(id), h.host, h.host_len)) {
-		if (id[0] != '/' || strstr(id, "//") || id[strlen(id) - 1] == '/')
+	if (h.host &&
+	    roger_router_host_app(id, sizeof(id), h.host, h.host_len)) {
+		if (id[0] != '/' || strstr(id, "//") ||
+		    id[strlen(id) - 1] == '/')
 			__builtin_trap();
 	}
 	free(out);

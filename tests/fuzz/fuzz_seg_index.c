@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (at > idx.size)
 		abort();
 	text = roger_seg_index_dump(&idx);
-	if (!text || roger_seg_index_parse(&again, text, strlen(text), NULL) < 0 ||
+	if (!text ||
+	    roger_seg_index_parse(&again, text, strlen(text), NULL) < 0 ||
 	    again.n != idx.n || again.size != idx.size)
 		abort();
 	for (size_t i = 0; i < idx.n; i++)
@@ -53,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (n)
 			memcpy(first, idx.v[0].key, 32);
-		if (roger_seg_table_add(t, "/dev/null", &idx, NULL) == 0 &&
-		    n && same && !roger_seg_table_find(t, first))
+		if (roger_seg_table_add(t, "/dev/null", &idx, NULL) == 0 && n &&
+		    same && !roger_seg_table_find(t, first))
 			abort();
 		roger_seg_table_free(t);
 	}

@@ -26,8 +26,8 @@ struct watch {
 	size_t events;
 };
 
-static int on_event(void *data, const char *type, const char *json,
-		    size_t len, struct roger_err *err)
+static int on_event(void *data, const char *type, const char *json, size_t len,
+		    struct roger_err *err)
 {
 	struct watch *w = data;
 	struct roger_marathon_event *ev = NULL;
@@ -40,7 +40,8 @@ static int on_event(void *data, const char *type, const char *json,
 	}
 	w->now += 1000;
 	roger_deploy_tick(w->deploy, w->now);
-	/* A watch stops reading once it decided; so does this one, sometimes. */
+	/* A watch stops reading once it decided; so does this one, sometimes.
+	 */
 	return ++w->events > 1000 ? ROGER_HTTP_STOP : 0;
 }
 
@@ -70,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (n > size - off)
 			n = size - off;
-		if (roger_sse_feed(&sse, (const char *)data + off, n,
-					    on_event, &w, NULL) != 0)
+		if (roger_sse_feed(&sse, (const char *)data + off, n, on_event,
+				   &w, NULL) != 0)
 			break;
 		off += n;
 	}

@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (roger_registry_challenge_parse(&c, s, NULL) == 0) {
 		if (c.scope) {
-			roger_registry_scope_covers(c.scope,
-						    "repository:web/hello:pull");
+			roger_registry_scope_covers(
+				c.scope, "repository:web/hello:pull");
 			roger_registry_scope_covers(
 				"repository:web/hello:pull,push", c.scope);
 		}
