@@ -354,7 +354,7 @@ static bool day_matches(const struct roger_cron *c, int64_t days)
 					 : len))
 			dom = true;
 	}
-	for (unsigned n = 1; !dom && c->nearest_weekday >> n; n++)
+	for (unsigned n = 1; !dom && n < 32 && c->nearest_weekday >> n; n++)
 		if ((c->nearest_weekday & (1U << n)) &&
 		    nearest_weekday(first, n, len) == d)
 			dom = true;

@@ -111,6 +111,9 @@ static const struct {
 	{ "0 12 * * 1#2", "UTC", "2024-07-01T00:00", "2024-07-08T12:00" },
 	{ "0 12 15W * *", "UTC", "2024-06-01T00:00", "2024-06-14T12:00" },
 	{ "0 12 1W * *", "UTC", "2024-06-01T00:00", "2024-06-03T12:00" },
+	/* 31W: the highest bit of the set (a shift by 32 once, found by
+	 * fuzz_cron); a Saturday the 31st gives Friday the 30th */
+	{ "08 2 31W * *", "UTC", "2024-08-01T00:00", "2024-08-30T02:08" },
 	{ "0 0 ? * SUN", "UTC", "2024-06-01T00:00", "2024-06-02T00:00" },
 	/* both day fields restricted: either matches (crontab(5)) */
 	{ "0 0 13 * 5", "UTC", "2024-09-01T00:00", "2024-09-06T00:00" },

@@ -30,6 +30,7 @@
 #include "lib/roger.h"
 #include "lib/local/beneath.h"
 #include "lib/local/extract.h"
+#include "lib/local/layer.h"
 
 /* ---- the directories ------------------------------------------------------ */
 
@@ -961,6 +962,56 @@ START_TEST(test_extract_disk_full)
 }
 END_TEST
 
+/* ---- layers ------------------------------------------------------------- */
+
+/*
+ * A gzip layer whose trailer is cut off after the tar's last entry: the
+ * extractor has every entry before the stream is known to be bad, and the
+ * layer must still fail with the root as it was (found by fuzz_layers).
+ */
+START_TEST(test_layer_truncated_gzip_trailer_leaves_nothing)
+{
+	static const struct ent e[] = {
+		{ D, "bin/", NULL, 0, 0 },
+		{ F, "bin/tool", "tool\n", 0755, 0 },
+		{ F, "srv/index.html", "hello\n", 0, 0 },
+	};
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_layer_opts o;
+	struct roger_buf b = ROGER_BUF_INIT;
+	char diff_id[80], path[400];
+	int fd, rc;
+
+	build(&b, TGZ, e, N(e));
+	ck_assert_uint_gt(b.len, 8);
+	snprintf(path, sizeof(path), "%s/layer.tgz", tmp);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	/* the whole stream but the last 4 bytes (the gzip size field) */
+	ck_assert_int_eq(write(fd, b.buf, b.len - 4), (ssize_t)(b.len - 4));
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	memset(&o, 0, sizeof(o));
+	o.compression = ROGER_LAYER_GZIP;
+	o.name = "sha256:cut";
+	rc = roger_layer_apply(diff_id, root_fd, fd, &o, &err);
+	close(fd);
+	ck_assert_int_lt(rc, 0);
+	ck_assert_msg(strstr(err.msg, "sha256:cut") != NULL, "%s", err.msg);
+	expect_listing(root, "");
+	/* The same bytes whole apply. */
+	fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b.buf, b.len), (ssize_t)b.len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	rc = roger_layer_apply(diff_id, root_fd, fd, &o, &err);
+	close(fd);
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_int_eq(strncmp(diff_id, "sha256:", 7), 0);
+	expect_listing(root, "bin srv");
+	roger_buf_release(&b);
+}
+END_TEST
+
 /* ---- whiteouts (image layers) -------------------------------------------- */
 
 START_TEST(test_extract_whiteouts)
@@ -1141,6 +1192,7 @@ static Suite *extract_suite(void)
 		tc, test_extract_truncated_or_corrupt_leaves_nothing, 0, 2);
 	tcase_add_loop_test(tc, test_extract_cancel_leaves_nothing, 0, 2);
 	tcase_add_loop_test(tc, test_extract_disk_full, 0, 2);
+	tcase_add_test(tc, test_layer_truncated_gzip_trailer_leaves_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("beneath");

@@ -886,6 +886,8 @@ int roger_extract(struct roger_extract_stats *out, int root_fd,
 	}
 	if ((rc = read_entries(&x, in)) < 0)
 		goto out;
+	if (o->finish && (rc = o->finish(o->finish_data, err)) < 0)
+		goto out;
 	if ((rc = apply_whiteouts(&x)) < 0)
 		goto out;
 	if ((rc = merge(&x, x.stage_fd, root_fd, "", true, 0)) < 0)

@@ -17,6 +17,9 @@ struct archive;
 struct roger_err;
 
 typedef bool (*roger_extract_cancelled_fn)(void *data);
+/* Called once every entry is read and before anything reaches the root:
+ * a negative status fails the archive, the root untouched. */
+typedef int (*roger_extract_finish_fn)(void *data, struct roger_err *err);
 
 enum roger_extract_flags {
 	/* Resolve paths by the O_NOFOLLOW walk even where openat2(2)
@@ -65,6 +68,8 @@ struct roger_extract_opts {
 	const char *name; /* the archive as messages name it; NULL: "archive" */
 	roger_extract_cancelled_fn cancelled; /* polled while working; NULL */
 	void *data;
+	roger_extract_finish_fn finish; /* NULL: none */
+	void *finish_data;
 };
 
 struct roger_extract_stats {

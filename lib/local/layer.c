@@ -5,10 +5,10 @@
  * inflates the blob with zlib and feeds every uncompressed byte to a
  * SHA-256, so the diff_id is known once the stream is consumed (the tar's
  * trailing blocks, which libarchive may leave unread, are drained after
- * the last entry).  Decompressing here rather than through libarchive's
- * gzip filter is what gives us the uncompressed bytes to hash.  A gzip
- * stream may hold several members (pigz, concatenated layers); anything
- * after the last member that is not another gzip header is ignored, as
+ * the last entry, before anything reaches the root).  Decompressing here rather
+ * than through libarchive's gzip filter is what gives us the uncompressed bytes
+ * to hash.  A gzip stream may hold several members (pigz, concatenated layers);
+ * anything after the last member that is not another gzip header is ignored, as
  * Docker does.
  *
  * The writing is the extractor's (extract.h): whiteouts, opaque markers,
@@ -60,6 +60,7 @@ struct source {
 	bool eof; /* the descriptor reached its end */
 	bool done; /* no more uncompressed bytes */
 	EVP_MD_CTX *md;
+	const char *name; /* the layer in messages */
 	unsigned char in[CHUNK];
 	unsigned char out[CHUNK];
 };
@@ -145,6 +146,30 @@ static ssize_t produce(struct source *s, char *why, size_t size)
 	}
 }
 
+/*
+ * The rest of the stream (the tar's end blocks, which count for the digest
+ * too, and the gzip trailer), read before the extractor moves anything into
+ * the root: a truncated or corrupt end fails the layer with the root as it
+ * was.
+ */
+static int drain(void *data, struct roger_err *err)
+{
+	struct source *s = data;
+	char why[160];
+
+	for (;;) {
+		ssize_t n = produce(s, why, sizeof(why));
+
+		if (n < 0)
+			return roger_err_set(err, ROGER_EIO,
+					     "cannot read layer '%s': %s",
+					     s->name, why);
+		if (n == 0)
+			return 0;
+		EVP_DigestUpdate(s->md, s->out, (size_t)n);
+	}
+}
+
 static la_ssize_t read_cb(struct archive *a, void *data, const void **buf)
 {
 	struct source *s = data;
@@ -171,7 +196,6 @@ int roger_layer_apply(char *diff_id, int root_fd, int fd,
 	struct source *s = calloc(1, sizeof(*s));
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char why[160];
 	int rc = 0;
 
 	if (!s)
@@ -216,23 +240,11 @@ int roger_layer_apply(char *diff_id, int root_fd, int fd,
 	eo.name = o->name ? o->name : "layer";
 	eo.cancelled = o->cancelled;
 	eo.data = o->data;
+	eo.finish = drain;
+	eo.finish_data = s;
+	s->name = eo.name;
 	if ((rc = roger_extract(NULL, root_fd, a, &eo, err)) < 0)
 		goto out;
-	/* The rest of the stream (the tar's end blocks) counts for the
-	 * digest too. */
-	for (;;) {
-		ssize_t n = produce(s, why, sizeof(why));
-
-		if (n < 0) {
-			rc = roger_err_set(err, ROGER_EIO,
-					   "cannot read layer '%s': %s",
-					   eo.name, why);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(s->md, s->out, (size_t)n);
-	}
 	EVP_DigestFinal_ex(s->md, md, &mdlen);
 	memcpy(diff_id, "sha256:", 7);
 	for (unsigned int i = 0; i < mdlen && i < 32; i++) {
