@@ -67,7 +67,15 @@
 #include "local/session.h"
 
 #define READER_CAP ((size_t)4 << 20)
-#define INPUT_CAP ((size_t)1 << 20)
+/*
+ * Input queued beyond this suspends the input connection until the
+ * command has read half of it.  Under load, a connection suspended from
+ * within its upload callback was seen not to come back after
+ * MHD_resume_connection() (libmicrohttpd 0.9.75: the client's send then
+ * waits forever; issue 17's note), so the queue is made large enough
+ * that ordinary sessions never get there.
+ */
+#define INPUT_CAP ((size_t)16 << 20)
 #define READ_CHUNK ((size_t)256 << 10)
 #define PIPE_SIZE (1 << 20)
 #define MAX_DONE 64
