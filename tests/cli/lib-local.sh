@@ -41,6 +41,9 @@ local_start() {
 			>>"$TRASH/local-serve.log" 2>&1 &
 	fi
 	LOCAL_PID=$!
+	# A server started inside a test case sets LOCAL_PID in that case's
+	# subshell only: the file lets the script's end stop it too.
+	echo "$LOCAL_PID" >>"$TRASH/.local-pids"
 	i=0
 	while [ ! -s "$LOCAL_STATE/server.json" ]; do
 		i=$((i + 1))
@@ -105,6 +108,24 @@ local_kill9() {
 	LOCAL_PID=
 }
 
+# local_stop_started: stop every server local_start started that still
+# runs (SIGTERM, then SIGKILL after a grace period), whoever forgot it.
+local_stop_started() {
+	[ -f "$TRASH/.local-pids" ] || return 0
+	for p in $(cat "$TRASH/.local-pids"); do
+		grep -q "local" "/proc/$p/cmdline" 2>/dev/null || continue
+		kill -TERM "$p" 2>/dev/null || true
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -f "$TRASH/.local-pids"
+}
+
+test_atexit 'local_stop_started'
 test_atexit 'local_stop'
 
 # wait_for SECONDS 'shell condition': poll until true or fail after the deadline.

@@ -287,7 +287,7 @@ test_expect_success 'prune keeps what apps name, removes the rest' '
 '
 
 test_expect_success 'where overlayfs cannot be used, a copy of the image: the same view, the image untouched' '
-	mkdir -p "$TRASH/copy" &&
+	mkdir -p "$TRASH/copy"
 	ROGER_NO_OVERLAY=1 "$ROGER" local serve --port 0 --registry-port 0 \
 		--state-dir "$TRASH/copy" >>"$TRASH/copy.log" 2>&1 &
 	pid=$! &&
@@ -310,7 +310,7 @@ test_expect_success 'where overlayfs cannot be used, a copy of the image: the sa
 '
 
 test_expect_success 'where no container can be made, image apps are refused with 422, never run on the host' '
-	mkdir -p "$TRASH/nocont" &&
+	mkdir -p "$TRASH/nocont"
 	ROGER_NO_CONTAINERS=1 "$ROGER" local serve --port 0 --registry-port 0 \
 		--state-dir "$TRASH/nocont" >>"$TRASH/nocont.log" 2>&1 &
 	pid=$! &&
