@@ -128,6 +128,18 @@ local_stop_started() {
 test_atexit 'local_stop_started'
 test_atexit 'local_stop'
 
+# containers_skip_reason: nothing (status 1) where roger local can run
+# image tasks in containers of their own, else why not (for test_skip).
+# In a chroot, / is no mount point: a mount namespace cannot make the
+# mounts private, and roger local fails such tasks, saying so.
+containers_skip_reason() {
+	if [ "$(id -u)" = 0 ] && ! unshare -m true 2>/dev/null; then
+		echo "the root directory is not a mount point (a chroot?): a container's mounts cannot be kept from the host's"
+		return 0
+	fi
+	return 1
+}
+
 # wait_for SECONDS 'shell condition': poll until true or fail after the deadline.
 wait_for() {
 	deadline=$(($(date +%s) + $1))

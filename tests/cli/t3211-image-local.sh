@@ -65,6 +65,11 @@ test_expect_success 'roger push: into roger local'\''s own registry' '
 	test "$(json push2.json "d[\"already\"]")" = true
 '
 
+if reason=$(containers_skip_reason); then
+	test_skip 'image apps deployed to roger local and run' "$reason"
+	test_done
+fi
+
 test_expect_success 'roger deploy: the app runs the image roger local pulled from its registry' '
 	(cd app && "$ROGER" -t local deploy --settle 1 -o json) >deploy.json 2>deploy.err &&
 	test "$(json deploy.json "d[\"status\"]")" = succeeded &&

@@ -22,6 +22,10 @@ if [ ! -x /bin/busybox ] || ! /bin/busybox --list >/dev/null 2>&1; then
 	test_skip 'image apps on roger local' "no static /bin/busybox (busybox-static) to build images from"
 	test_done
 fi
+if reason=$(containers_skip_reason); then
+	test_skip 'image apps on roger local' "$reason"
+	test_done
+fi
 registry_start || exit 1
 REGISTRY_NAME=private
 registry_start --auth basic || exit 1
