@@ -75,16 +75,22 @@ local_config() {
 		"$LOCAL_STATE" >"$XDG_CONFIG_HOME/roger/config.json"
 }
 
-# local_stop: SIGTERM, then wait until the server is gone.
-local_stop() {
-	[ -n "$LOCAL_PID" ] || return 0
-	kill -TERM "$LOCAL_PID" 2>/dev/null || true
+# local_term PID TENTHS: SIGTERM, up to TENTHS tenths of a second for the
+# process to go, then SIGKILL.
+local_term() {
+	kill -TERM "$1" 2>/dev/null || true
 	i=0
-	while kill -0 "$LOCAL_PID" 2>/dev/null && [ $i -lt 600 ]; do
+	while kill -0 "$1" 2>/dev/null && [ $i -lt "$2" ]; do
 		i=$((i + 1))
 		sleep 0.1
 	done
-	kill -KILL "$LOCAL_PID" 2>/dev/null || true
+	kill -KILL "$1" 2>/dev/null || true
+}
+
+# local_stop: SIGTERM, then wait until the server is gone.
+local_stop() {
+	[ -n "$LOCAL_PID" ] || return 0
+	local_term "$LOCAL_PID" 600
 	wait "$LOCAL_PID" 2>/dev/null || true
 	LOCAL_PID=
 }
@@ -114,13 +120,7 @@ local_stop_started() {
 	[ -f "$TRASH/.local-pids" ] || return 0
 	for p in $(cat "$TRASH/.local-pids"); do
 		grep -q "local" "/proc/$p/cmdline" 2>/dev/null || continue
-		kill -TERM "$p" 2>/dev/null || true
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-			i=$((i + 1))
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
+		local_term "$p" 100
 	done
 	rm -f "$TRASH/.local-pids"
 }
