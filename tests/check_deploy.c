@@ -1483,9 +1483,22 @@ static void crash_loop(bool stream)
 			      "'TESTAPP_EXIT':'3','TESTAPP_STDERR':'boom'"),
 			60000, 1000, &o, &err),
 		ROGER_EDEPLOY);
-	ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_TASKS);
-	ck_assert_msg(strstr(err.msg, "3 tasks of the new version failed"),
-		      "%s", err.msg);
+	/*
+	 * With the event stream every failure is seen.  Polling alone sees
+	 * fewer, and on a slow machine (sanitizers) the deployment may end
+	 * before three are counted: then a new task ending within the settle
+	 * time fails it.  Either way it is a failure of the new tasks.
+	 */
+	if (stream || st.failure == ROGER_DEPLOY_FAIL_TASKS) {
+		ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_TASKS);
+		ck_assert_msg(
+			strstr(err.msg, "3 tasks of the new version failed"),
+			"%s", err.msg);
+	} else {
+		ck_assert_int_eq(st.failure, ROGER_DEPLOY_FAIL_SETTLE);
+		ck_assert_msg(strstr(err.msg, "after the deployment"), "%s",
+			      err.msg);
+	}
 	ck_assert_str_ne(st.task_id, "");
 	ck_assert_int_ge(seen.failed, 1);
 	ck_assert_str_eq(seen.last_failed_task, st.task_id);
