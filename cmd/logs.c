@@ -198,7 +198,7 @@ static int on_note(void *data, const struct roger_logs_note *n,
 
 	if (p->cli->quiet)
 		return 0;
-	/* a run's one task: the run was named before its lines */
+	/* --job: the run was named already; only what went wrong is said */
 	if (p->job && n->kind != ROGER_LOGS_NOTE_SKIPPED &&
 	    n->kind != ROGER_LOGS_NOTE_NO_TASKS)
 		return 0;
