@@ -69,13 +69,12 @@
 #define READER_CAP ((size_t)4 << 20)
 /*
  * Input queued beyond this suspends the input connection until the
- * command has read half of it.  Under load, a connection suspended from
- * within its upload callback was seen not to come back after
- * MHD_resume_connection() (libmicrohttpd 0.9.75: the client's send then
- * waits forever; issue 17's note), so the queue is made large enough
- * that ordinary sessions never get there.
+ * command has read half of it; the bytes not taken wait in
+ * libmicrohttpd's buffer, then in the socket (roger_local_session_
+ * input_room()).  Small, so that a command that reads slowly holds its
+ * client back instead of growing the server.
  */
-#define INPUT_CAP ((size_t)16 << 20)
+#define INPUT_CAP ((size_t)1 << 20)
 #define READ_CHUNK ((size_t)256 << 10)
 #define PIPE_SIZE (1 << 20)
 #define MAX_DONE 64
@@ -451,12 +450,40 @@ void roger_local_session_detach_input(struct roger_local_session *s,
 	pthread_mutex_unlock(&s->reg->lock);
 }
 
-bool roger_local_session_input(struct roger_local_session *s,
+/*
+ * libmicrohttpd 0.9.75 calls the upload handler again at once, without
+ * looking whether it suspended the connection, when the handler took all
+ * it was given and the buffer holds a further chunk of the body
+ * (process_request_body()'s instant_retry).  The old design queued the
+ * record and then suspended: a record that ended a chunk led to a second
+ * call, a second MHD_suspend_connection() on a suspended connection, and
+ * libmicrohttpd's lists were corrupted (the connection was never resumed,
+ * or the server crashed).  Here the connection is suspended only with
+ * bytes left untaken, which ends that loop, and never when in_suspended
+ * says it is already.  A handler called while its resume is pending may
+ * suspend it: that only cancels the resume, which libmicrohttpd allows.
+ */
+bool roger_local_session_input_room(struct roger_local_session *s,
+				    struct MHD_Connection *conn)
+{
+	bool room;
+
+	pthread_mutex_lock(&s->reg->lock);
+	/* Once the input is over, what comes is taken and dropped. */
+	room = s->ended || s->destroy || s->in_eof || s->in_conn != conn ||
+	       s->in.len - s->in_off < INPUT_CAP;
+	if (!room && !s->in_suspended) {
+		s->in_suspended = true;
+		MHD_suspend_connection(conn);
+	}
+	pthread_mutex_unlock(&s->reg->lock);
+	return room;
+}
+
+void roger_local_session_input(struct roger_local_session *s,
 			       struct MHD_Connection *conn, const char *data,
 			       size_t len)
 {
-	bool suspended = false;
-
 	pthread_mutex_lock(&s->reg->lock);
 	if (s->ended || s->destroy || s->in_eof || s->in_conn != conn)
 		goto out;
@@ -468,14 +495,8 @@ bool roger_local_session_input(struct roger_local_session *s,
 		s->in_eof = true; /* what cannot be queued ends the input */
 	}
 	wake(s);
-	if (s->in.len - s->in_off > INPUT_CAP) {
-		s->in_suspended = true;
-		MHD_suspend_connection(conn);
-		suspended = true;
-	}
 out:
 	pthread_mutex_unlock(&s->reg->lock);
-	return suspended;
 }
 
 void roger_local_session_resize(struct roger_local_session *s, unsigned rows,
@@ -580,6 +601,12 @@ static void pump_input(struct roger_local_session *s)
 	}
 	if (s->in_off == s->in.len) {
 		roger_buf_reset(&s->in);
+		s->in_off = 0;
+	} else if (s->in_off >= INPUT_CAP) {
+		/* a queue never drained: keep it from growing */
+		memmove(s->in.buf, s->in.buf + s->in_off,
+			s->in.len - s->in_off);
+		roger_buf_truncate(&s->in, s->in.len - s->in_off);
 		s->in_off = 0;
 	}
 	if (s->in.len - s->in_off <= INPUT_CAP / 2)

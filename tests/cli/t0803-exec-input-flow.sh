@@ -1,0 +1,67 @@
+#!/bin/sh
+# roger exec -i with far more input than roger local queues for a session
+# (1 MiB): the command reads nothing for a while, then a little at a time,
+# then all it can.  The input connection is suspended and resumed many
+# times; every run must deliver the input byte for byte, and the client
+# must have been held back: when the command starts reading, the writer
+# feeding roger exec cannot have finished, since 40 MiB is more than every
+# buffer on the way (the client's, the sockets', libmicrohttpd's, the
+# session's queue and the command's pipe) holds.  Nothing here depends on
+# how fast the machine is: the pauses only make the suspensions likely.
+. "$TEST_SRCDIR/cli/lib.sh"
+
+if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
+   ! "$ROGER" local -h >/dev/null 2>&1; then
+	test_skip 'roger exec input flow control' 'this tree has no roger local'
+	test_done
+fi
+. "$TEST_SRCDIR/cli/lib-local.sh"
+
+local_start --cpus 4 --mem 2048
+local_config
+
+app='{"id": "/web/flow", "cmd": "exec '"$TESTAPP"'", "instances": 1,
+      "cpus": 0.1, "mem": 16, "portDefinitions": [{"port": 0}]}'
+
+test_expect_success 'setup: an app running, 40 MiB of input, a slow reader' '
+	test_create_repo repo "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"flow\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
+	dep=$(deploy_app "$app") &&
+	wait_deployed "$dep" &&
+	head -c 41943040 /dev/urandom >in &&
+	sha256sum <in >expect &&
+	cat >slow.sh <<-\EOF &&
+	# slow.sh FED: read nothing, then 64 KiB at a time, then the rest;
+	# say so on stderr if FED (the writer is done) exists before reading.
+	sleep 1
+	if test -e "$1"; then echo "the writer finished before any read" >&2; fi
+	i=0
+	while test $i -lt 16; do
+		dd bs=65536 count=1 iflag=fullblock status=none || exit 9
+		sleep 0.05
+		i=$((i + 1))
+	done
+	exec cat
+	EOF
+	test -s expect
+'
+
+for run in 1 2 3 4; do
+	test_expect_success "run $run: the input, byte for byte, the writer held back" '
+		rm -f fed out err &&
+		{ cat in && : >fed; } |
+		(cd repo && "$ROGER" exec -i -- sh "$TRASH/slow.sh" "$TRASH/fed" >../out 2>../err) &&
+		sha256sum <out >got &&
+		test_cmp expect got &&
+		test_line_count 0 err &&
+		test -e fed
+	'
+done
+
+test_expect_success 'the server is still there and answers' '
+	kill -0 "$LOCAL_PID" &&
+	(cd repo && "$ROGER" exec -- echo alive >../out) &&
+	echo alive >want &&
+	test_cmp want out
+'
+
+test_done
