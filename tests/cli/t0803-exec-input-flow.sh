@@ -57,6 +57,14 @@ for run in 1 2 3 4; do
 	'
 done
 
+test_expect_success 'a command that ends before reading it all: its status, no hang' '
+	(cd repo && test_expect_code 3 "$ROGER" exec -i -- sh -c "sleep 1; exit 3" <../in >../out 2>../err) &&
+	test_line_count 0 out &&
+	(cd repo && "$ROGER" exec -i -- sh -c "sleep 1; head -c 1000" <../in >../out) &&
+	head -c 1000 in >want &&
+	cmp want out
+'
+
 test_expect_success 'the server is still there and answers' '
 	kill -0 "$LOCAL_PID" &&
 	(cd repo && "$ROGER" exec -- echo alive >../out) &&
