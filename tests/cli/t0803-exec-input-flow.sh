@@ -6,8 +6,10 @@
 # must have been held back: when the command starts reading, the writer
 # feeding roger exec cannot have finished, since 40 MiB is more than every
 # buffer on the way (the client's, the sockets', libmicrohttpd's, the
-# session's queue and the command's pipe) holds.  Nothing here depends on
-# how fast the machine is: the pauses only make the suspensions likely.
+# session's queue and the command's pipe) holds.  Then the output's side:
+# two readers of one session, the second late, so that the server holds
+# the output back for it while the first takes all.  Nothing here depends
+# on how fast the machine is: the pauses only make the suspensions likely.
 . "$TEST_SRCDIR/cli/lib.sh"
 
 if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
@@ -63,6 +65,17 @@ test_expect_success 'a command that ends before reading it all: its status, no h
 	(cd repo && "$ROGER" exec -i -- sh -c "sleep 1; head -c 1000" <../in >../out) &&
 	head -c 1000 in >want &&
 	cmp want out
+'
+
+test_expect_success 'two readers of one session (ATTACH_CONTAINER_OUTPUT), one late: each gets all the output' '
+	task=$(app_get web/flow "a[\"tasks\"][0][\"id\"]") &&
+	dir=$(sandbox "$task") &&
+	head -c 12582912 /dev/urandom >"$dir/big" &&
+	n=$(wc -c <"$dir/big") &&
+	sum=$(sha256sum <"$dir/big" | cut -d" " -f1) &&
+	printf "%s %s\n" "$n" "$sum" "$n" "$sum" >want &&
+	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/v1readers.py" "$task" "read go; cat big" 1 >got &&
+	test_cmp want got
 '
 
 test_expect_success 'the server is still there and answers' '
