@@ -11,17 +11,8 @@
 # the output back for it while the first takes all.  Nothing here depends
 # on how fast the machine is: the pauses only make the suspensions likely.
 . "$TEST_SRCDIR/cli/lib.sh"
-
-if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
-   ! "$ROGER" local -h >/dev/null 2>&1; then
-	test_skip 'roger exec input flow control' 'this tree has no roger local'
-	test_done
-fi
 . "$TEST_SRCDIR/cli/lib-local.sh"
-
-local_start --cpus 4 --mem 2048
-local_config
-
+local_start --cpus 2 --mem 1024 && local_config
 app='{"id": "/web/flow", "cmd": "exec '"$TESTAPP"'", "instances": 1,
       "cpus": 0.1, "mem": 16, "portDefinitions": [{"port": 0}]}'
 
