@@ -4,9 +4,10 @@
 # then all it can.  The input connection is suspended and resumed many
 # times; every run must deliver the input byte for byte, and the client
 # must have been held back: when the command starts reading, the writer
-# feeding roger exec cannot have finished, since 40 MiB is more than every
-# buffer on the way (the client's, the sockets', libmicrohttpd's, the
-# session's queue and the command's pipe) holds.  Then the output's side:
+# feeding roger exec cannot have finished, since the input (40 MiB, more
+# where the kernel lets sockets buffer more) is more than every buffer on
+# the way (the client's, the sockets', libmicrohttpd's, the session's
+# queue and the command's pipe) holds.  Then the output's side:
 # two readers of one session, the second late, so that the server holds
 # the output back for it while the first takes all.  Nothing here depends
 # on how fast the machine is: the pauses only make the suspensions likely.
@@ -16,11 +17,17 @@ local_start --cpus 2 --mem 1024 && local_config
 app='{"id": "/web/flow", "cmd": "exec '"$TESTAPP"'", "instances": 1,
       "cpus": 0.1, "mem": 16, "portDefinitions": [{"port": 0}]}'
 
-test_expect_success 'setup: an app running, 40 MiB of input, a slow reader' '
+test_expect_success 'setup: an app running, 40 MiB of input or more, a slow reader' '
 	test_create_repo repo "echo \"{\\\"version\\\": 1, \\\"app\\\": \\\"flow\\\", \\\"group\\\": \\\"/web\\\"}\" >roger.json" &&
 	dep=$(deploy_app "$app") &&
 	wait_deployed "$dep" &&
-	head -c 41943040 /dev/urandom >in &&
+	# 40 MiB, or more where the sockets may hold more: their largest
+	# buffers, in input bytes (base64 sends 4 for 3), and 8 MiB to spare
+	rmem=$(cut -f3 /proc/sys/net/ipv4/tcp_rmem 2>/dev/null || echo 6291456) &&
+	wmem=$(cut -f3 /proc/sys/net/ipv4/tcp_wmem 2>/dev/null || echo 4194304) &&
+	size=$(( (rmem + wmem + 8388608) * 3 / 4 + 8388608 )) &&
+	if [ "$size" -lt 41943040 ]; then size=41943040; fi &&
+	head -c "$size" /dev/urandom >in &&
 	sha256sum <in >expect &&
 	cat >slow.sh <<-\EOF &&
 	# slow.sh FED: read nothing, then 64 KiB at a time, then the rest;
