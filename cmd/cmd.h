@@ -540,6 +540,17 @@ int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run);
 /* The image as the -o json documents show it (a new reference). */
 json_t *cli_image_json(const struct cli_image *im);
 
+/*
+ * The image of `args` built (cli_build_image) and, with `push`, pushed
+ * (cli_push_image), after checking that the target has a registry
+ * (cli_check_registry, starting roger local only to push): what deploy,
+ * diff and run --ref do for an app that builds its image.  Returns an exit
+ * status after printing any error; on success *out (cli_image_free), else
+ * NULL.
+ */
+int cli_ship_image(struct cli *cli, const struct cli_build_args *args,
+		   bool push, struct cli_image **out);
+
 /* ---- the app to deploy (cmd/util/render.c) ----------------------------- */
 
 /* "user@host", who deploys, for the ROGER_DEPLOYED_BY label. */
@@ -583,6 +594,14 @@ void cli_keep_instances(struct cli *cli, json_t *rendered, const json_t *live,
  */
 int cli_render_image_app(struct cli *cli, const char *commit,
 			 const struct roger_render_image *image, json_t **out);
+
+/*
+ * cli_render_image_app() for the image `im` that roger built: its commit,
+ * reference, pinned base and runtime, in the container shape of the
+ * Marathon `m` (cli_marathon_shape()).
+ */
+int cli_render_built_image(struct cli *cli, struct roger_marathon *m,
+			   const struct cli_image *im, json_t **out);
 
 /*
  * The container shape of the target's Marathon, from its /v2/info: 1.4's

@@ -116,36 +116,25 @@ static int push(struct deploy *d)
 	return ROGER_EXIT_OK;
 }
 
-/* Push the image (or, for a dry run, only name it). */
-static int push_image(struct deploy *d)
-{
-	struct cli *cli = d->w.cli;
-	struct cli_image *im = d->image;
-	json_t *doc;
-	int status;
-
-	if (!d->w.dry_run && (status = cli_push_image(cli, im, false)) != 0)
-		return status;
-	doc = cli_image_json(im);
-	cli_json_set(doc, "pushed", json_boolean(im->was_pushed));
-	cli_json_set(d->w.doc, "image", doc);
-	return ROGER_EXIT_OK;
-}
-
 /* Build and push what the app runs; d->full_commit is its commit. */
 static int build_and_push(struct deploy *d)
 {
 	struct cli *cli = d->w.cli;
 	struct roger_err err = ROGER_ERR_INIT;
+	json_t *doc;
 	int status;
 
 	switch (d->kind) {
 	case CLI_APP_IMAGE:
-		if ((status = cli_check_registry(cli, !d->w.dry_run)) != 0 ||
-		    (status = cli_build_image(cli, &d->args, &d->image)) != 0)
+		/* a dry run builds the image, and only names it */
+		if ((status = cli_ship_image(cli, &d->args, !d->w.dry_run,
+					     &d->image)) != 0)
 			return status;
 		memcpy(d->full_commit, d->image->img->commit, 41);
-		return push_image(d);
+		doc = cli_image_json(d->image);
+		cli_json_set(doc, "pushed", json_boolean(d->image->was_pushed));
+		cli_json_set(d->w.doc, "image", doc);
+		return ROGER_EXIT_OK;
 	case CLI_APP_EXTERNAL:
 		if ((status = cli_resolve_commit(cli, &d->args,
 						 d->full_commit)) != 0)
@@ -168,16 +157,11 @@ static int build_and_push(struct deploy *d)
 /* The app definition to deploy, in d->rendered (compare() parses it). */
 static int render(struct deploy *d)
 {
-	struct roger_render_image ri = { 0 };
 	int status;
 
 	if (d->kind == CLI_APP_IMAGE) {
-		ri.reference = d->image->reference;
-		ri.base = d->image->base_pinned;
-		ri.runtime = d->image->runtime;
-		ri.shape = cli_marathon_shape(d->w.cli, d->w.m);
-		status = cli_render_image_app(d->w.cli, d->full_commit, &ri,
-					      &d->rendered);
+		status = cli_render_built_image(d->w.cli, d->w.m, d->image,
+						&d->rendered);
 	} else if (d->kind == CLI_APP_EXTERNAL) {
 		status = cli_render_image_app(d->w.cli, d->full_commit, NULL,
 					      &d->rendered);

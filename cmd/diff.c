@@ -93,20 +93,15 @@ static int print_json(struct cli *cli, const char *app_id, const struct what *w,
 static int prepare(struct cli *cli, struct roger_marathon *m, struct what *w,
 		   json_t **rendered)
 {
-	struct roger_render_image ri = { 0 };
 	int status;
 
 	switch (w->kind) {
 	case CLI_APP_IMAGE:
-		if ((status = cli_check_registry(cli, false)) != 0 ||
-		    (status = cli_build_image(cli, &args, &w->image)) != 0)
+		if ((status = cli_ship_image(cli, &args, false, &w->image)) !=
+		    0)
 			return status;
 		memcpy(w->commit, w->image->img->commit, sizeof(w->commit));
-		ri.reference = w->image->reference;
-		ri.base = w->image->base_pinned;
-		ri.runtime = w->image->runtime;
-		ri.shape = cli_marathon_shape(cli, m);
-		return cli_render_image_app(cli, w->commit, &ri, rendered);
+		return cli_render_built_image(cli, m, w->image, rendered);
 	case CLI_APP_EXTERNAL:
 		if ((status = cli_resolve_commit(cli, &args, w->commit)) != 0)
 			return status;

@@ -6,6 +6,9 @@
  * task, stdout and stderr, are read and their lines interleaved as they
  * come, unless --stdout or --stderr picks one; --timestamps puts the time
  * each line was read before it; --app names another app of the target.
+ * --job shows a Metronome run's tasks instead, through the same engine
+ * and printer (lines without a task prefix), or when it is still going
+ * with -f, through the run's follower (lib/jobs-follow.c).
  *
  * Lines go to stdout as the engine (lib/logs.c) passes them on, flushed
  * before it waits; notes (a task started, ended, skipped) go to stderr.
@@ -45,7 +48,7 @@ static const struct cmd_opt logs_opts[] = {
 		   "with --job: this run (default: the latest)"),
 	OPT_BOOL(
 		0, "stderr", &stderr_only,
-		"only the tasks' standard error (default: both files, interleaved; with --job, standard output)"),
+		"only the tasks' standard error (default: both files, interleaved)"),
 	OPT_BOOL(
 		0, "stdout", &stdout_only,
 		"only the tasks' standard output (default: both files, interleaved)"),
@@ -66,6 +69,8 @@ static const char *const palette[] = { "cyan",    "green", "yellow",
 struct printer {
 	struct cli *cli;
 	const char *app_id;
+	const char *job, *run; /* --job: the run shown (its notes) */
+	const char *only; /* one stream of lines given both, or NULL */
 	bool prefix; /* several tasks may be shown: name each line */
 	bool follow, ended;
 	bool timestamps;
@@ -142,6 +147,8 @@ static int on_line(void *data, const struct roger_logs_line *l,
 	struct printer *p = data;
 	int rc = 0;
 
+	if (p->only && strcmp(l->stream, p->only))
+		return 0;
 	/*
 	 * This runs once a line: lines gather in p->out and go to stdio in
 	 * blocks, which costs a fraction of a stdio call per line.
@@ -191,6 +198,10 @@ static int on_note(void *data, const struct roger_logs_note *n,
 
 	if (p->cli->quiet)
 		return 0;
+	/* --job: the run was named already; only what went wrong is said */
+	if (p->job && n->kind != ROGER_LOGS_NOTE_SKIPPED &&
+	    n->kind != ROGER_LOGS_NOTE_NO_TASKS)
+		return 0;
 	/* The lines before the note, before it (on one terminal). */
 	if ((rc = on_flush(p, err)) != 0)
 		return rc;
@@ -213,7 +224,11 @@ static int on_note(void *data, const struct roger_logs_note *n,
 		cli_warn("skipping task '%s': %s", n->task_id, n->message);
 		break;
 	case ROGER_LOGS_NOTE_NO_TASKS:
-		if (p->follow)
+		if (p->job)
+			cli_error(
+				"run '%s' of job '%s' has no task that Mesos still knows",
+				p->run, p->job);
+		else if (p->follow)
 			cli_error(
 				"app '%s' has no running task; waiting for one to start",
 				app);
@@ -338,38 +353,100 @@ static size_t run_tasks(struct roger_mesos *mesos,
 	return n;
 }
 
-struct job_printer {
-	const char *stream;
-	struct cli *cli;
-};
-
-static int job_line(void *data, const struct roger_logs_line *l,
-		    struct roger_err *err)
+/*
+ * Lines to stdout through `p` (SIGPIPE ignored, so that a reader that
+ * went away is an EPIPE the printer sees; one large buffer).
+ */
+static void printer_init(struct printer *p, struct cli *cli)
 {
-	struct job_printer *p = data;
-	struct roger_buf b = ROGER_BUF_INIT;
+	static char outbuf[1 << 18];
 
-	(void)err;
-	if (strcmp(l->stream, p->stream))
-		return 0;
-	if (p->cli->output == OUTPUT_JSON) {
-		roger_logs_json_line(&b, l->task_id, l->stream, l->text,
-				     l->len);
-		printf("%s\n", b.buf);
-		roger_buf_release(&b);
-	} else {
-		fwrite(l->text, 1, l->len, stdout);
-		putchar('\n');
-	}
-	return 0;
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	roger_buf_init(&p->out);
+	p->cli = cli;
+	p->follow = o.follow;
+	p->ended = o.ended;
+	p->timestamps = timestamps;
+	p->only = NULL;
+	o.on_line = on_line;
+	o.on_note = on_note;
+	o.on_flush = on_flush;
+	o.data = p;
 }
 
-static int job_flush(void *data, struct roger_err *err)
+/*
+ * The exit status after the engine or the follower returned `rc` (`err`):
+ * the lines gathered since the last flush go out whatever ended it (an
+ * interrupt included), as stdio's buffer would at exit; a reader of
+ * stdout that went away ends it quietly with 0.
+ */
+static int printer_finish(struct printer *p, int rc, struct roger_err *err)
 {
-	(void)data;
-	(void)err;
-	fflush(stdout);
-	return 0;
+	int status;
+
+	if (!p->closed) {
+		int drc = drain(p, rc < 0 ? NULL : err);
+
+		if (drc < 0 && rc >= 0)
+			rc = drc;
+	}
+	if (p->closed) {
+		discard_stdout();
+		status = ROGER_EXIT_OK;
+	} else if (rc == ROGER_EINTR) {
+		status = ROGER_EXIT_INTERRUPTED;
+	} else if (rc < 0) {
+		status = cli_fail(err);
+	} else {
+		status = ROGER_EXIT_OK;
+	}
+	roger_buf_release(&p->out);
+	for (size_t i = 0; i < p->n_prefixes; i++)
+		free(p->prefixes[i]);
+	free(p->prefixes);
+	return status;
+}
+
+/*
+ * A run's output, its stdout and stderr interleaved as the app's are (or
+ * the one of --stdout or --stderr): a run still going with -f through the
+ * follower, which reads both files and leaves out the other one's lines
+ * here; else its tasks' files as the engine reads an app's.
+ */
+static int show_run(struct cli *cli, struct printer *p,
+		    struct roger_metronome *m, struct roger_mesos *mesos,
+		    const struct roger_metronome_job *job, const char *id,
+		    bool active)
+{
+	struct roger_err err = ROGER_ERR_INIT;
+	char **tasks = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (o.follow && active) {
+		struct roger_jobs_follow f = { 0 };
+		struct roger_jobs_outcome res;
+
+		if (o.stream != ROGER_LOGS_BOTH)
+			p->only = roger_logs_stream_name(o.stream);
+		f.job_id = id;
+		f.run_id = p->run;
+		f.on_line = on_line;
+		f.on_flush = on_flush;
+		f.data = p;
+		rc = roger_jobs_follow_run(&res, cli->ctx, m, mesos, &f, &err);
+	} else {
+		n = run_tasks(mesos, job, p->run, &tasks);
+		o.task_ids = (const char *const *)tasks;
+		o.n_task_ids = n;
+		o.follow = false;
+		rc = roger_logs_run(cli->ctx, NULL, mesos, &o, &err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(tasks[i]);
+	free(tasks);
+	return printer_finish(p, rc, &err);
 }
 
 static int job_logs(struct cli *cli)
@@ -378,14 +455,8 @@ static int job_logs(struct cli *cli)
 	struct roger_metronome *m = NULL;
 	struct roger_mesos *mesos = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_buf text = ROGER_BUF_INIT;
-	/* one file of a run at a time: its output, or with --stderr its errors
-	 */
-	enum roger_logs_stream which =
-		stderr_only ? ROGER_LOGS_STDERR : ROGER_LOGS_STDOUT;
-	const char *stream = roger_logs_stream_name(which);
-	char run_id[64], *id = NULL, **tasks = NULL;
-	size_t n = 0;
+	struct printer p = { 0 };
+	char run_id[64], *id = NULL;
 	bool active;
 	int status;
 
@@ -421,61 +492,11 @@ static int job_logs(struct cli *cli)
 	if (!cli->quiet)
 		fprintf(stderr, "roger: run '%s' of job '%s'%s\n", run_id,
 			job_opt, active ? " (running)" : "");
-	if (o.follow && active) {
-		struct roger_jobs_follow f = { 0 };
-		struct roger_jobs_outcome res;
-		struct job_printer p = { stream, cli };
-		int rc;
-
-		f.job_id = id;
-		f.run_id = run_id;
-		f.on_line = job_line;
-		f.on_flush = job_flush;
-		f.data = &p;
-		rc = roger_jobs_follow_run(&res, cli->ctx, m, mesos, &f, &err);
-		if (rc == ROGER_EINTR)
-			status = ROGER_EXIT_INTERRUPTED;
-		else if (rc < 0)
-			status = cli_fail(&err);
-		goto out;
-	}
-	n = run_tasks(mesos, job, run_id, &tasks);
-	if (n == 0 && !cli->quiet)
-		cli_error(
-			"run '%s' of job '%s' has no task that Mesos still knows",
-			run_id, job_opt);
-	for (size_t i = 0; i < n; i++) {
-		roger_buf_reset(&text);
-		if (roger_logs_task_tail(&text, mesos, tasks[i], which,
-					 o.tail < 0 ? (unsigned long)-1
-						    : (unsigned long)o.tail,
-					 &err) < 0) {
-			cli_warn("skipping task '%s': %s", tasks[i], err.msg);
-			continue;
-		}
-		if (cli->output == OUTPUT_JSON) {
-			struct job_printer p = { stream, cli };
-			char *line = text.buf, *nl;
-
-			while ((nl = strchr(line, '\n'))) {
-				struct roger_logs_line l = {
-					tasks[i], "",   0,
-					stream,   line, (size_t)(nl - line),
-					false,    0
-				};
-
-				job_line(&p, &l, NULL);
-				line = nl + 1;
-			}
-		} else {
-			fputs(text.buf, stdout);
-		}
-	}
+	printer_init(&p, cli);
+	p.job = job_opt;
+	p.run = run_id;
+	status = show_run(cli, &p, m, mesos, job, id, active);
 out:
-	for (size_t i = 0; i < n; i++)
-		free(tasks[i]);
-	free(tasks);
-	roger_buf_release(&text);
 	roger_metronome_job_free(job);
 	roger_mesos_free(mesos);
 	roger_metronome_free(m);
@@ -489,8 +510,7 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	struct roger_marathon *marathon = NULL;
 	struct roger_mesos *mesos = NULL;
 	struct printer p = { 0 };
-	static char outbuf[1 << 18];
-	int rc, status;
+	int status;
 
 	cli_parse_options(cli, argc, argv);
 	if (stdout_only && stderr_only)
@@ -503,55 +523,21 @@ static int logs_run(struct cli *cli, int argc, char **argv)
 	if (run_opt && !job_opt)
 		return cli_usage_error(
 			cli, "--run needs --job: the job whose run to show");
-	if (job_opt && (app_opt || timestamps))
+	if (job_opt && app_opt)
 		return cli_usage_error(
 			cli,
-			"--job goes with neither --app nor --timestamps: it shows a run of the project's job as it printed it");
+			"--job and --app cannot go together: --job shows a run of the project's job");
 	if (job_opt)
 		return job_logs(cli);
 	if ((status = cli_app_id(cli, app_opt, &p.app_id)) != 0 ||
 	    (status = cli_load_target(cli)) != 0 ||
 	    (status = make_clients(cli, &marathon, &mesos)) != 0)
 		goto out;
-
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	roger_buf_init(&p.out);
-	p.cli = cli;
+	printer_init(&p, cli);
 	p.prefix = !o.task;
-	p.follow = o.follow;
-	p.ended = o.ended;
-	p.timestamps = timestamps;
 	o.app_id = p.app_id;
-	o.on_line = on_line;
-	o.on_note = on_note;
-	o.on_flush = on_flush;
-	o.data = &p;
-	rc = roger_logs_run(cli->ctx, marathon, mesos, &o, &err);
-	/*
-	 * The lines gathered since the last flush go out whatever ended the
-	 * run (an interrupt included), as stdio's buffer would at exit.
-	 */
-	if (!p.closed) {
-		int drc = drain(&p, rc < 0 ? NULL : &err);
-
-		if (drc < 0 && rc >= 0)
-			rc = drc;
-	}
-	if (p.closed) {
-		discard_stdout();
-		status = ROGER_EXIT_OK;
-	} else if (rc == ROGER_EINTR) {
-		status = ROGER_EXIT_INTERRUPTED;
-	} else if (rc < 0) {
-		status = cli_fail(&err);
-	} else {
-		status = ROGER_EXIT_OK;
-	}
-	roger_buf_release(&p.out);
-	for (size_t i = 0; i < p.n_prefixes; i++)
-		free(p.prefixes[i]);
-	free(p.prefixes);
+	status = printer_finish(
+		&p, roger_logs_run(cli->ctx, marathon, mesos, &o, &err), &err);
 out:
 	roger_mesos_free(mesos);
 	roger_marathon_free(marathon);

@@ -4,12 +4,12 @@
  * roger's (like `heroku run`).
  *
  * The job "<app>.run" (lib/jobs.c) is made from the live app, or with
- * --ref from the app rendered for that commit's artifact, built and pushed
- * first (an image app that builds its image is refused: deploy it; one
- * naming an image built elsewhere needs no build): the same artifact or
- * image, environment, user and labels.  It is
- * created or replaced, then started, and followed through Metronome and
- * the Mesos files API (cmd/util/jobs.c).  Exit status: the command's;
+ * --ref from the app rendered for that commit (its roger.json, as deploy
+ * --ref reads it) with its artifact or image, built and pushed first as
+ * deploy does (an app naming an image built elsewhere needs no build): the
+ * same artifact or image, environment, user and labels.  It is created or
+ * replaced, then started, and followed through Metronome and the Mesos
+ * files API (cmd/util/jobs.c).  Exit status: the command's;
  * 5 when it never ran (the reason said), 6 after --timeout and 130 on
  * Ctrl-C, the run stopped in both cases; --detach prints the run id.
  */
@@ -47,6 +47,7 @@ static int app_def(struct cli *cli, json_t **out)
 	struct roger_store_result pushed = ROGER_STORE_RESULT_INIT;
 	struct roger_marathon_app *app = NULL;
 	struct roger_artifact *a = NULL;
+	struct cli_image *im = NULL;
 	struct roger_marathon *m = NULL;
 	struct roger_err err = ROGER_ERR_INIT;
 	int status;
@@ -55,7 +56,8 @@ static int app_def(struct cli *cli, json_t **out)
 		enum cli_app_kind kind;
 		char commit[41];
 
-		if ((status = cli_app_kind(cli, &kind, NULL)) != 0)
+		if ((status = cli_use_ref(cli, &args)) != 0 ||
+		    (status = cli_app_kind(cli, &kind, NULL)) != 0)
 			return status;
 		if (kind == CLI_APP_EXTERNAL) {
 			/* nothing to build: the image its container names */
@@ -66,9 +68,16 @@ static int app_def(struct cli *cli, json_t **out)
 			return status;
 		}
 		if (kind == CLI_APP_IMAGE) {
-			cli_error(
-				"--ref builds artifacts, not images: deploy that commit of the image app first, then 'roger run' runs in its live release");
-			return ROGER_EXIT_USAGE;
+			/* the container in the shape of the target's Marathon
+			 */
+			if ((status = cli_ship_image(cli, &args, true, &im)) ==
+				    0 &&
+			    (status = cli_marathon(cli, true, &m)) == 0)
+				status =
+					cli_render_built_image(cli, m, im, out);
+			cli_image_free(im);
+			roger_marathon_free(m);
+			return status;
 		}
 		if ((status = cli_build_artifact(cli, &args, &a)) == 0 &&
 		    (status = cli_push_artifact(cli, a, false, &pushed)) == 0)

@@ -112,6 +112,7 @@ static int emit(void *data, const char *text, size_t len, bool partial,
 	l.text = text;
 	l.len = len;
 	l.partial = partial;
+	l.time_ms = roger_ctx_wall_ms(f->ctx);
 	f->printed = true;
 	return f->o->on_line(f->o->data, &l, err);
 }

@@ -1466,14 +1466,21 @@ static int select_tasks(struct engine *e, struct roger_mesos_master **master,
 	struct roger_marathon_tasks *list = NULL;
 	size_t max = e->o->max_ended ? e->o->max_ended : DEFAULT_MAX_ENDED;
 	char names[3][160];
+	struct task *t;
 	int rc;
 
+	if (e->o->task_ids) {
+		/* a run's tasks, in the order given */
+		for (size_t i = 0; i < e->o->n_task_ids; i++)
+			if ((rc = add_task(&t, e, e->o->task_ids[i], err)) < 0)
+				return rc;
+		return 0;
+	}
 	rc = roger_marathon_app_tasks(&list, e->marathon, e->o->app_id, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct roger_marathon_task *mt = &list->items[i];
-		struct task *t;
 
 		if (!mt->id || !wanted(e, mt->id))
 			continue;
@@ -1637,10 +1644,14 @@ int roger_logs_run(struct roger_ctx *ctx, struct roger_marathon *marathon,
 	struct engine e = { 0 };
 	int rc;
 
-	if (!o->app_id || !o->on_line)
+	if ((!o->app_id && !o->task_ids) || !o->on_line)
 		return roger_err_set(
 			err, ROGER_EINVALID,
-			"logs: an app id and a line callback are needed");
+			"logs: an app id or task ids, and a line callback, are needed");
+	if (o->task_ids && o->follow)
+		return roger_err_set(
+			err, ROGER_EINVALID,
+			"logs: the tasks given are read once, not followed");
 	e.ctx = ctx;
 	e.marathon = marathon;
 	e.mesos = mesos;

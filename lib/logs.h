@@ -226,6 +226,14 @@ typedef int (*roger_logs_flush_fn)(void *data, struct roger_err *err);
 
 struct roger_logs_opts {
 	const char *app_id;
+	/*
+	 * These tasks instead of the app's (a Metronome run's, running or
+	 * ended, found through the master), in this order; without `follow`
+	 * only.  `app_id` may then be NULL, and `task` and `ended` are not
+	 * used.
+	 */
+	const char *const *task_ids;
+	size_t n_task_ids;
 	/* Only this task (see roger_logs_task_matches); NULL: every task. */
 	const char *task;
 	enum roger_logs_stream stream; /* ROGER_LOGS_BOTH: both files */
@@ -247,8 +255,9 @@ struct roger_logs_opts {
 };
 
 /*
- * Show the logs as `o` says.  Without `follow` it returns once every
- * task's lines were passed on; following, it returns when a callback asks
+ * Show the logs as `o` says (ROGER_EINVALID without an app id or task
+ * ids, or with task ids and `follow`).  Without `follow` it returns once
+ * every task's lines were passed on; following, it returns when a callback asks
  * to stop (0), when the one task of `o->task` ended (0), or when the
  * context's interrupt flag is raised (ROGER_EINTR).  ROGER_ENOTFOUND when
  * the app does not exist or `o->task` names none of its tasks,

@@ -616,6 +616,42 @@ START_TEST(test_logs_ended_tasks)
 }
 END_TEST
 
+/* A run's tasks given by id (roger logs --job): no Marathon, both files. */
+START_TEST(test_logs_given_tasks)
+{
+	static const char *const ids[] = { TASK_A, TASK_C };
+	struct faultd f;
+	struct clients c;
+	struct roger_logs_opts o;
+	struct rec r;
+	struct roger_err err = ROGER_ERR_INIT;
+
+	start_cluster(&f);
+	clients_open(&c, f.url);
+	rec_opts(&o, &r);
+	o.app_id = NULL;
+	o.task_ids = ids;
+	o.n_task_ids = 2;
+	o.stream = ROGER_LOGS_BOTH;
+	ck_assert_msg(roger_logs_run(NULL, NULL, c.mesos, &o, &err) == 0, "%s",
+		      err.msg);
+	/* in the order given, each task's stdout before its stderr (C, ended,
+	 * has no stderr file) */
+	ck_assert_str_eq(r.log.buf, "0 aaaaaaaa stdout a1\n"
+				    "0 aaaaaaaa stdout a2\n"
+				    "0 aaaaaaaa stderr err-a\n"
+				    "1 cccccccc stdout c1\n"
+				    "SKIPPED cccccccc\n");
+	/* read once: following needs the app's task list */
+	o.follow = true;
+	ck_assert_int_eq(roger_logs_run(NULL, NULL, c.mesos, &o, &err),
+			 ROGER_EINVALID);
+	clients_close(&c);
+	rec_release(&r);
+	faultd_stop(&f);
+}
+END_TEST
+
 START_TEST(test_logs_task_selection_errors)
 {
 	struct faultd f;
@@ -997,6 +1033,7 @@ static Suite *logs_suite(void)
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_logs_every_task);
+	tcase_add_test(tc, test_logs_given_tasks);
 	tcase_add_test(tc, test_logs_ended_tasks);
 	tcase_add_test(tc, test_logs_task_selection_errors);
 	tcase_add_test(tc, test_logs_no_app);

@@ -716,6 +716,22 @@ int cli_push_image(struct cli *cli, struct cli_image *im, bool dry_run)
 	return ROGER_EXIT_OK;
 }
 
+int cli_ship_image(struct cli *cli, const struct cli_build_args *args,
+		   bool push, struct cli_image **out)
+{
+	int status;
+
+	*out = NULL;
+	if ((status = cli_check_registry(cli, push)) != 0 ||
+	    (status = cli_build_image(cli, args, out)) != 0)
+		return status;
+	if (push && (status = cli_push_image(cli, *out, false)) != 0) {
+		cli_image_free(*out);
+		*out = NULL;
+	}
+	return status;
+}
+
 json_t *cli_image_json(const struct cli_image *im)
 {
 	const struct roger_image *img = im->img;

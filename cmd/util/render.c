@@ -95,6 +95,18 @@ int cli_render_image_app(struct cli *cli, const char *commit,
 	return render(cli, commit, NULL, NULL, image, out);
 }
 
+int cli_render_built_image(struct cli *cli, struct roger_marathon *m,
+			   const struct cli_image *im, json_t **out)
+{
+	struct roger_render_image ri = { 0 };
+
+	ri.reference = im->reference;
+	ri.base = im->base_pinned;
+	ri.runtime = im->runtime;
+	ri.shape = cli_marathon_shape(cli, m);
+	return cli_render_image_app(cli, im->img->commit, &ri, out);
+}
+
 enum roger_render_shape cli_marathon_shape(struct cli *cli,
 					   struct roger_marathon *m)
 {

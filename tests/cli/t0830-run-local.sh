@@ -125,17 +125,60 @@ test_expect_success 'a run that never starts: exit 5 and why' '
 	test_grep "failed to start: its task .* ended TASK_FAILED without running the command" err
 '
 
-test_expect_success '--detach prints the run id; logs --job shows the output' '
-	(cd repo && "$ROGER" run --detach -- "echo detached output" >../out 2>../err) &&
+test_expect_success '--detach prints the run id; logs --job shows both streams, or one' '
+	(cd repo && "$ROGER" run --detach -- "echo detached output; echo detached error >&2; echo more output" >../out 2>../err) &&
 	id=$(cat out) &&
 	test_grep "roger logs --job run --run $id" err &&
 	wait_for 30 no_active_runs &&
 	(cd repo && "$ROGER" logs --job run --run "$id" >../out 2>../err) &&
-	test_grep -x "detached output" out &&
-	test_grep "Starting task" out &&
 	test_grep "run .$id. of job .run." err &&
+	test_grep "Starting task" out &&
+	test_grep "fetcher\]" out &&
+	test_grep -x "detached error" out &&
+	grep -x -e "detached output" -e "more output" out >got &&
+	printf "detached output\nmore output\n" >expect &&
+	test_cmp expect got &&
+	(cd repo && "$ROGER" logs --job run --stdout >../out 2>../err) &&
+	grep -x -e "detached output" -e "more output" out >got &&
+	test_cmp expect got &&
+	test_grep ! -x "detached error" out &&
+	test_grep ! "fetcher\]" out &&
 	(cd repo && "$ROGER" logs --job run --stderr >../out 2>../err) &&
-	test_grep "fetcher\]" out
+	test_grep "fetcher\]" out &&
+	test_grep -x "detached error" out &&
+	test_grep ! -x "detached output" out &&
+	test_grep ! "Starting task" out &&
+	(cd repo && "$ROGER" logs --job run --timestamps --stdout >../out 2>../err) &&
+	test_grep -E -x "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z detached output" out &&
+	(cd repo && "$ROGER" -o json logs --job run --stderr >../out 2>../err) &&
+	test "$(grep -c "\"stream\": *\"stdout\"" out)" = 0 &&
+	grep "\"line\": *\"detached error\"" out >got &&
+	test_grep "\"stream\": *\"stderr\"" got
+'
+
+test_expect_success 'logs --job -f: a running run'\''s stdout and stderr interleaved as written' '
+	(cd repo && "$ROGER" run --detach -- "echo one; while [ ! -e \"$TRASH/go1\" ]; do sleep 0.1; done; echo two >&2; while [ ! -e \"$TRASH/go2\" ]; do sleep 0.1; done; echo three" >../out 2>../err) &&
+	id=$(cat out) &&
+	(cd repo && run_bg flw logs --job run --run "$id" -f) &
+	wait_for 60 "grep -qx one flw.out" &&
+	touch go1 &&
+	wait_for 60 "grep -qx two flw.out" &&
+	touch go2 &&
+	wait_for 60 "test -s flw.status" &&
+	test "$(cat flw.status)" = 0 &&
+	test_grep "(running)" flw.err &&
+	grep -x -e one -e two -e three flw.out >got &&
+	printf "one\ntwo\nthree\n" >expect &&
+	test_cmp expect got &&
+	(cd repo && "$ROGER" run --detach -- "echo out; while [ ! -e \"$TRASH/go3\" ]; do sleep 0.1; done; echo err >&2; echo out2" >../out 2>../err) &&
+	id=$(cat out) &&
+	(cd repo && run_bg flw2 logs --job run --run "$id" -f --stderr) &
+	wait_for 60 "grep -q fetcher flw2.out" &&
+	touch go3 &&
+	wait_for 60 "test -s flw2.status" &&
+	test "$(cat flw2.status)" = 0 &&
+	test_grep -x err flw2.out &&
+	test_grep ! -x -e out -e out2 flw2.out
 '
 
 test_expect_success '-o json: one document with the output and the status' '

@@ -4,7 +4,8 @@
 # Basic password) and roger local pulls from there; the base comes from
 # Debian's docker-registry.  A dry run does not start roger local, and
 # says what is missing when it does not run.  `roger run` runs a command
-# in the image of the live release.
+# in the image of the live release, or with --ref in the image of another
+# commit, built and pushed first.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
 . "$TEST_SRCDIR/cli/lib-registry.sh"
@@ -82,11 +83,24 @@ test_expect_success 'roger deploy: the app runs the image roger local pulled fro
 	test_grep "$REG/web/hello:$tag" status.out
 '
 
-test_expect_success 'roger run: the command runs in the app'\''s image; --ref refuses to build one' '
+test_expect_success 'roger run: the command runs in the app'\''s image' '
 	(cd app && test_expect_code 3 "$ROGER" -t local run -- "test -x /bin/busybox && test ! -e /usr/bin/env && echo in-the-image; exit 3") >run.out 2>run.err &&
-	test "$(cat run.out)" = in-the-image &&
-	(cd app && test_expect_code 2 "$ROGER" -t local run --ref HEAD -- true) 2>ref.err &&
-	test_grep "^roger: --ref builds artifacts, not images" ref.err
+	test "$(cat run.out)" = in-the-image
+'
+
+test_expect_success 'roger run --ref: the image of that commit, built and pushed, the app untouched' '
+	version=$(app_get web/hello "a[\"version\"]") &&
+	live=$(app_get web/hello "a[\"container\"][\"docker\"][\"image\"]") &&
+	(cd app && echo from-the-ref >marker.txt && git add marker.txt &&
+	 git commit -qm marker) &&
+	(cd app && "$ROGER" -t local run --ref HEAD -- "cat marker.txt") >ref.out 2>ref.err &&
+	test "$(cat ref.out)" = from-the-ref &&
+	pushed=$(sed -n "s/^roger: pushed image .\(.*\).$/\1/p" ref.err) &&
+	case "$pushed" in "$REG/web/hello:"*) ;; *) echo "no push: $pushed"; false;; esac &&
+	test "$pushed" != "$live" &&
+	test "$(app_get web/hello "a[\"version\"]")" = "$version" &&
+	(cd app && "$ROGER" -t local run -- "test ! -e marker.txt && echo not-in-the-live-image") >live.out 2>live.err &&
+	test "$(cat live.out)" = not-in-the-live-image
 '
 
 test_expect_success 'roger deploy: the DOCKER runtime (the default) runs the image pulled by digest' '

@@ -30,60 +30,19 @@
 #include <archive.h>
 
 #include "err.h"
+#include "fsroot.h"
 #include "local/beneath.h"
 #include "local/extract.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char base[PATH_MAX]; /* the fuzzer's directory */
-static int base_fd = -1;
-
-/* At exit: the fuzzer's directory goes, unless a crash left evidence. */
-static void remove_base(void)
-{
-	if (base_fd >= 0 && roger_beneath_remove(base_fd, "run") == 0)
-		rmdir(base);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(base, sizeof(base), "%s/fuzz_extract.XXXXXX",
-		 t && *t ? t : "/tmp");
-	if (!mkdtemp(base))
-		abort();
-	base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (base_fd < 0)
-		abort();
-	atexit(remove_base);
+	fuzz_fsroot_init("fuzz_extract");
 	return 0;
-}
-
-/* The number of entries in the directory `name` of `dir_fd` (-1: none). */
-static int count_entries(int dir_fd, const char *name)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, n = 0;
-
-	fd = openat(dir_fd, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* abort() when a symbolic link under `path` (the root is `root`, of
@@ -135,16 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct archive *in;
 	char root[PATH_MAX + 16], *real_root;
 	uint8_t pick = size ? data[size - 1] : 0;
-	int run_fd, root_fd, rc;
+	struct fuzz_fsroot r;
+	int rc;
 
-	if (mkdirat(base_fd, "run", 0700) < 0 ||
-	    (run_fd = openat(base_fd, "run",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    mkdirat(run_fd, "inner", 0700) < 0 ||
-	    mkdirat(run_fd, "sentinel", 0700) < 0 ||
-	    (root_fd = openat(run_fd, "inner",
-			      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		abort();
+	fuzz_fsroot_begin(&r);
 	memset(&o, 0, sizeof(o));
 	o.flags = ((pick & 1) ? ROGER_EXTRACT_NO_OPENAT2 : 0) |
 		  ((pick & 2) ? ROGER_EXTRACT_WHITEOUTS : 0) |
@@ -162,35 +115,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	archive_read_support_filter_bzip2(in);
 	archive_read_support_filter_xz(in);
 	if (archive_read_open_memory(in, data, size) == ARCHIVE_OK)
-		rc = roger_extract(NULL, root_fd, in, &o, &err);
+		rc = roger_extract(NULL, r.root_fd, in, &o, &err);
 	else
 		rc = -1;
 	archive_read_free(in);
 
 	/* Nothing beside the root, nothing in the sentinel. */
-	if (count_entries(base_fd, "run") != 2 ||
-	    count_entries(run_fd, "sentinel") != 0) {
-		fprintf(stderr, "something appeared outside the root (%s)\n",
-			err.msg);
-		abort();
-	}
+	fuzz_fsroot_check(&r, err.msg);
 	/* A failed archive leaves nothing. */
-	if (rc < 0 && count_entries(run_fd, "inner") != 0) {
+	if (rc < 0 && fuzz_count_entries(r.run_fd, "inner") != 0) {
 		fprintf(stderr, "a failed archive left entries behind: %s\n",
 			err.msg);
 		abort();
 	}
 	if (!(o.flags & ROGER_EXTRACT_ANY_SYMLINK)) {
-		snprintf(root, sizeof(root), "%s/run/inner", base);
+		snprintf(root, sizeof(root), "%s/run/inner", fuzz_fsroot_base);
 		real_root = realpath(root, NULL);
 		if (!real_root)
 			abort();
 		check_links(real_root, real_root, strlen(real_root), 0);
 		free(real_root);
 	}
-	close(root_fd);
-	close(run_fd);
-	if (roger_beneath_remove(base_fd, "run") < 0)
-		abort();
+	fuzz_fsroot_end(&r);
 	return 0;
 }

@@ -29,58 +29,19 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fsroot.h"
 #include "local/beneath.h"
 #include "local/layer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char base[PATH_MAX];
-static int base_fd = -1;
-
-static void remove_base(void)
-{
-	if (base_fd >= 0 && roger_beneath_remove(base_fd, "run") == 0)
-		rmdir(base);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(base, sizeof(base), "%s/fuzz_layers.XXXXXX",
-		 t && *t ? t : "/tmp");
-	if (!mkdtemp(base))
-		abort();
-	base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (base_fd < 0)
-		abort();
-	atexit(remove_base);
+	fuzz_fsroot_init("fuzz_layers");
 	return 0;
-}
-
-static int count_entries(int dir_fd, const char *name)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, n = 0;
-
-	fd = openat(dir_fd, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* A listing of the tree under `fd` (names, types, sizes, link targets),
@@ -161,18 +122,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_layer_opts o;
 	char diff[80];
-	int run_fd, root_fd, fd, rc;
+	struct fuzz_fsroot r;
+	int fd, rc;
 
-	if (mkdirat(base_fd, "run", 0700) < 0 ||
-	    (run_fd = openat(base_fd, "run",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    mkdirat(run_fd, "inner", 0700) < 0 ||
-	    mkdirat(run_fd, "sentinel", 0700) < 0 ||
-	    (root_fd = openat(run_fd, "inner",
-			      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		abort();
-	lower_layer(root_fd);
-	list_tree(&before, root_fd, "", 0);
+	fuzz_fsroot_begin(&r);
+	lower_layer(r.root_fd);
+	list_tree(&before, r.root_fd, "", 0);
 	fd = memfd_create("layer", MFD_CLOEXEC);
 	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size) ||
 	    lseek(fd, 0, SEEK_SET) < 0)
@@ -184,17 +139,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_bytes = 4 << 20;
 	o.max_entries = 2000;
 	o.name = "fuzz";
-	rc = roger_layer_apply(diff, root_fd, fd, &o, &err);
+	rc = roger_layer_apply(diff, r.root_fd, fd, &o, &err);
 	close(fd);
 
-	if (count_entries(base_fd, "run") != 2 ||
-	    count_entries(run_fd, "sentinel") != 0) {
-		fprintf(stderr, "something appeared outside the root (%s)\n",
-			err.msg);
-		abort();
-	}
+	fuzz_fsroot_check(&r, err.msg);
 	if (rc < 0) {
-		list_tree(&after, root_fd, "", 0);
+		list_tree(&after, r.root_fd, "", 0);
 		if (before.len != after.len ||
 		    memcmp(before.buf, after.buf, before.len)) {
 			fprintf(stderr,
@@ -205,9 +155,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	roger_buf_release(&before);
 	roger_buf_release(&after);
-	close(root_fd);
-	close(run_fd);
-	if (roger_beneath_remove(base_fd, "run") < 0)
-		abort();
+	fuzz_fsroot_end(&r);
 	return 0;
 }
