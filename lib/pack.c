@@ -1419,7 +1419,7 @@ static void noop_save(struct roger_ctx *ctx, const struct cache *c,
 	struct roger_buf text = ROGER_BUF_INIT, where = ROGER_BUF_INIT,
 			 entries = ROGER_BUF_INIT;
 	struct roger_err err = ROGER_ERR_INIT;
-	const char **scopes = NULL;
+	const char **scopes = NULL, *why = NULL;
 	char isum[41], tree[41];
 	char *path = noop_path(c), *opts = NULL;
 	size_t n = 0;
@@ -1429,8 +1429,13 @@ static void noop_save(struct roger_ctx *ctx, const struct cache *c,
 		return;
 	/* The stamp names the index and the tree the check compared. */
 	if (sscanf(stamp, "index %40s tree %40s", isum, tree) != 2 ||
-	    strcmp(tree, head->tree) || noop_opts(&opts, o, subdir, c) < 0 ||
-	    strchr(c->dir, '\n') || strchr(o->workdir, '\n') ||
+	    strcmp(tree, head->tree)) {
+		roger_debug(ctx, "no no-op record: no work tree stamp ('%s')",
+			    stamp);
+		goto out;
+	}
+	if (noop_opts(&opts, o, subdir, c) < 0 || strchr(c->dir, '\n') ||
+	    strchr(o->workdir, '\n') ||
 	    (o->command && strchr(o->command, '\n')))
 		goto out;
 	scopes = calloc(id->n, sizeof(*scopes));
@@ -1440,9 +1445,11 @@ static void noop_save(struct roger_ctx *ctx, const struct cache *c,
 	for (size_t i = id->first_input; i < id->n; i++)
 		scopes[n++] = id->paths[i];
 	if (roger_repo_noop_record(&where, &entries, &ok, repo, head->id, isum,
-				   scopes, n, &err) < 0) {
+				   scopes, n, &why, &err) < 0) {
 		roger_info(ctx, "no no-op record: %s", err.msg);
 		ok = false;
+	} else if (!ok) {
+		roger_debug(ctx, "no no-op record: %s", why);
 	}
 	if (ok &&
 	    roger_buf_addf(&text,

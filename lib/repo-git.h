@@ -43,11 +43,12 @@ bool roger_repo_quick_root(char **out, const char *dir);
  * commit and `index_sum` the index checksum (hex) the check saw; *ok is
  * false (and nothing is to be written) when the files say otherwise now,
  * or when the record could not stand for the check: an entry in conflict,
- * a submodule, a file whose stat data cannot be trusted yet.
+ * a submodule, a file whose stat data cannot be trusted yet; *why then
+ * says which, for the debug log.
  */
 int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 			   bool *ok, struct roger_repo *repo, const char *head,
 			   const char *index_sum, const char *const *scopes,
-			   size_t n, struct roger_err *err);
+			   size_t n, const char **why, struct roger_err *err);
 
 #endif

@@ -814,7 +814,7 @@ static int noop_entry_ok(bool *ok, struct roger_repo *repo, const char *abs,
 int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 			   bool *ok, struct roger_repo *repo, const char *head,
 			   const char *index_sum, const char *const *scopes,
-			   size_t n, struct roger_err *err)
+			   size_t n, const char **why, struct roger_err *err)
 {
 	const char *gitdir = git_repository_path(repo->git);
 	const char *common = git_repository_commondir(repo->git);
@@ -829,6 +829,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 	int rc = 0;
 
 	*ok = false;
+	*why = "the repository's paths";
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!prefixes)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
@@ -841,8 +842,10 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		sprintf(prefixes[i], "%s%s", scopes[i], *scopes[i] ? "/" : "");
 	}
 	if (!gitdir || !common || strchr(gitdir, '\n') ||
-	    strchr(common, '\n') || strchr(repo->workdir, '\n') ||
-	    !roger_noop_read_head(head_now, gitdir, common) ||
+	    strchr(common, '\n') || strchr(repo->workdir, '\n'))
+		goto out;
+	*why = "HEAD moved, or cannot be read from its files";
+	if (!roger_noop_read_head(head_now, gitdir, common) ||
 	    strcmp(head_now, head))
 		goto out;
 	if (git_repository_index(&index, repo->git) < 0) {
@@ -850,6 +853,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		goto out;
 	}
 	ipath = git_index_path(index);
+	*why = "the index changed";
 	if (!ipath || strchr(ipath, '\n') || stat(ipath, &before) < 0)
 		goto out;
 	if (git_index_read(index, 1) < 0) {
@@ -874,6 +878,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 
 		if (!in_scopes(ie->path, prefixes, n))
 			continue;
+		*why = "a conflict, a submodule or a file name with a newline";
 		if (git_index_entry_stage(ie) != 0 ||
 		    ie->mode == GIT_FILEMODE_COMMIT || strchr(ie->path, '\n'))
 			goto out;
@@ -884,6 +889,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		}
 		rc = noop_entry_ok(&fine, repo, abs.buf, ie, &after, &st,
 				   roger_noop_ns(&now), err);
+		*why = "a file changed, or too recently to be trusted";
 		if (rc < 0 || !fine)
 			goto out;
 		if (roger_noop_add_entry(entries, &st, ie->path) < 0) {
@@ -905,6 +911,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		goto out;
 	}
 	*ok = true;
+	*why = NULL;
 out:
 	for (size_t i = 0; i < n; i++)
 		free(prefixes[i]);
