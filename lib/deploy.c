@@ -1056,6 +1056,24 @@ static void decide(struct roger_deploy *d)
 			return;
 		}
 		if (!settling(d) &&
+		    d->now_ms - d->gone_ms >= ROGER_DEPLOY_VANISH_GRACE_MS &&
+		    (f = last_failure(d, false))) {
+			/*
+			 * Our version is still the app's, and its tasks keep
+			 * failing: they ran for a moment, which ended the
+			 * deployment, between two looks (a slow machine, or
+			 * polling alone).  That is a failure of the new
+			 * tasks, and undoing it is safe.
+			 */
+			task_name(name, sizeof(name), f);
+			fail(d, ROGER_DEPLOY_FAIL_TASKS, f,
+			     "deployment '%s' ended, but the new version is not up: %d task%s of the new version failed; the last, %s, ended in %s%s%s",
+			     d->dep_id ? d->dep_id : "", p->failures,
+			     p->failures == 1 ? "" : "s", name, f->state,
+			     colon(f->message), f->message ? f->message : "");
+			return;
+		}
+		if (!settling(d) &&
 		    d->now_ms - d->gone_ms >= ROGER_DEPLOY_VANISH_GRACE_MS) {
 			progress_line(line, sizeof(line), &d->st);
 			fail(d, ROGER_DEPLOY_FAIL_VANISHED, NULL,

@@ -813,6 +813,28 @@ START_TEST(test_deploy_vanished_deployment)
 		"ended before the new version was up (cancelled?): 1/2 healthy, 1 old");
 	roger_deploy_free(d);
 
+	/*
+	 * Ended while our version's tasks crash: they ran between two looks.
+	 * A failure of the new tasks, which may be undone.
+	 */
+	d = machine(1, 0, 0, -1);
+	see_deployments(d, 1100, ours());
+	see_deployments(d, 1500, "[]");
+	see_event(d, 1600, failed_event(TASK("bbbbbbb1"), V2, "TASK_FAILED"));
+	see_app(d, 1700, app(V2, V2, 1, false, "", NULL));
+	roger_deploy_tick(d, 1500 + ROGER_DEPLOY_VANISH_GRACE_MS - 1);
+	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_WAITING);
+	roger_deploy_tick(d, 1500 + ROGER_DEPLOY_VANISH_GRACE_MS);
+	ck_assert_int_eq(roger_deploy_state(d), ROGER_DEPLOY_FAILED);
+	ck_assert_int_eq(roger_deploy_status(d)->failure,
+			 ROGER_DEPLOY_FAIL_TASKS);
+	ck_assert_str_eq(roger_deploy_status(d)->task_id, TASK("bbbbbbb1"));
+	assert_reason(
+		d,
+		"ended, but the new version is not up: 1 task of the new version failed");
+	ck_assert(roger_deploy_failure_revertible(ROGER_DEPLOY_FAIL_TASKS));
+	roger_deploy_free(d);
+
 	/* the app deleted under us */
 	d = machine(2, 0, 0, -1);
 	see_app(d, 1200, NULL);

@@ -1248,11 +1248,37 @@ void roger_container_status(const struct roger_container *c, siginfo_t *si)
 	si->si_status = c->shared->status;
 }
 
+/*
+ * Run in a child of new namespaces (`flags`) what a container's setup does
+ * first: map the user (`map`, unless NULL) and make every mount private.
+ * 0: it worked; else the errno of clone(2) (negative) or 1 (a step failed).
+ */
+static int probe_namespaces(unsigned long flags, const char *map)
+{
+	int status = 0;
+	pid_t pid;
+
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL,
+			     NULL);
+	if (pid == 0) {
+		if (map && (write_file("/proc/self/setgroups", "deny") < 0 ||
+			    write_file("/proc/self/uid_map", map) < 0))
+			_exit(1);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (pid < 0)
+		return -errno;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 bool roger_container_possible(char *why, size_t size)
 {
 	char map[64];
-	int status = 0, probe;
-	pid_t pid;
+	int probe, rc;
 
 	probe = open_in_root(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
 	if (probe >= 0)
@@ -1263,36 +1289,30 @@ bool roger_container_possible(char *why, size_t size)
 			"this kernel lacks openat2(2), which roger local needs to set up a container's root safely (Linux 5.6 or later)");
 		return false;
 	}
-	if (geteuid() == 0)
-		return true;
-	snprintf(map, sizeof(map), "0 %lu 1\n", (unsigned long)geteuid());
-	pid = (pid_t)syscall(SYS_clone,
-			     (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS |
-					     CLONE_NEWPID | SIGCHLD),
-			     NULL, NULL, NULL, NULL);
-	if (pid == 0) {
-		if (write_file("/proc/self/setgroups", "deny") < 0 ||
-		    write_file("/proc/self/uid_map", map) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			_exit(1);
-		_exit(0);
+	if (geteuid() == 0) {
+		/* In a chroot / is no mount point: nothing can be private. */
+		rc = probe_namespaces(CLONE_NEWNS | CLONE_NEWPID, NULL);
+		if (rc < 0)
+			snprintf(
+				why, size,
+				"roger local cannot create a mount namespace: %s",
+				strerror(-rc));
+		else if (rc > 0)
+			snprintf(
+				why, size,
+				"the root directory is not a mount point (a chroot?), so a container's mounts cannot be kept from the host's: run roger local outside the chroot, or bind-mount the chroot's directory onto itself before entering it");
+		return rc == 0;
 	}
-	if (pid < 0) {
-		int e = errno;
-
+	snprintf(map, sizeof(map), "0 %lu 1\n", (unsigned long)geteuid());
+	rc = probe_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID, map);
+	if (rc < 0)
 		snprintf(
 			why, size,
 			"image apps need a user namespace of their own when roger local does not run as root, and this user cannot create one: %s%s",
-			strerror(e), isolation_hint(e));
-		return false;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			strerror(-rc), isolation_hint(-rc));
+	else if (rc > 0)
 		snprintf(
 			why, size,
 			"image apps need a user namespace of their own when roger local does not run as root, and this user cannot map itself or mount in one");
-		return false;
-	}
-	return true;
+	return rc == 0;
 }

@@ -67,15 +67,16 @@
 #include "local/session.h"
 
 #define READER_CAP ((size_t)4 << 20)
+/* Emptied record buffers a session keeps for its next records. */
+#define MAX_SPARE 4
 /*
  * Input queued beyond this suspends the input connection until the
- * command has read half of it.  Under load, a connection suspended from
- * within its upload callback was seen not to come back after
- * MHD_resume_connection() (libmicrohttpd 0.9.75: the client's send then
- * waits forever; issue 17's note), so the queue is made large enough
- * that ordinary sessions never get there.
+ * command has read half of it; the bytes not taken wait in
+ * libmicrohttpd's buffer, then in the socket (roger_local_session_
+ * input_room()).  Small, so that a command that reads slowly holds its
+ * client back instead of growing the server.
  */
-#define INPUT_CAP ((size_t)16 << 20)
+#define INPUT_CAP ((size_t)1 << 20)
 #define READ_CHUNK ((size_t)256 << 10)
 #define PIPE_SIZE (1 << 20)
 #define MAX_DONE 64
@@ -83,12 +84,27 @@
 /* How long an ended session waits for its task's end to be recorded. */
 #define PARENT_END_MS 5000
 
+/* One record waiting for a reader, or an emptied buffer kept for reuse. */
+struct rec_node {
+	struct rec_node *next;
+	struct roger_buf buf;
+};
+
+/*
+ * A reader sends `out` (one record, or the first bytes of its stream),
+ * then the records queued behind it.  Only the reader's own thread
+ * changes `out` while it holds unsent bytes, so the copy into
+ * libmicrohttpd's buffer runs outside the lock; the pump queues records
+ * (a lone reader's without a copy) and fills `out` only when it is empty.
+ */
 struct roger_local_reader {
 	struct roger_local_reader *next;
 	struct roger_local_session *s;
 	struct MHD_Connection *conn;
 	struct roger_buf out;
 	size_t sent;
+	struct rec_node *q_head, *q_tail;
+	size_t queued; /* bytes in the queue */
 	bool owner;
 	bool suspended;
 	bool ended;
@@ -118,6 +134,8 @@ struct roger_local_session {
 	struct MHD_Connection *in_conn;
 	bool in_suspended;
 	struct waiter *waiters;
+	struct rec_node *spare;
+	unsigned n_spare;
 	bool out_blocked; /* the pump waits for a reader to catch up */
 	bool destroy; /* kill the process */
 	bool ended; /* the process ended and the streams are over */
@@ -167,6 +185,13 @@ static void session_free(struct roger_local_session *s)
 	close_fd(&s->out_r);
 	close_fd(&s->err_r);
 	roger_buf_release(&s->in);
+	while (s->spare) {
+		struct rec_node *n = s->spare;
+
+		s->spare = n->next;
+		roger_buf_release(&n->buf);
+		free(n);
+	}
 	while (s->waiters) {
 		struct waiter *w = s->waiters;
 
@@ -321,6 +346,62 @@ struct roger_local_reader *roger_local_reader_new(struct roger_local_session *s,
 	return r;
 }
 
+/* A node for a record (lock held): a spare one, or a new one. */
+static struct rec_node *node_get(struct roger_local_session *s)
+{
+	struct rec_node *n = s->spare;
+
+	if (n) {
+		s->spare = n->next;
+		s->n_spare--;
+		n->next = NULL;
+		return n;
+	}
+	n = calloc(1, sizeof(*n));
+	if (n)
+		roger_buf_init(&n->buf);
+	return n;
+}
+
+/* Keep an emptied node for reuse, up to MAX_SPARE (lock held). */
+static void node_put(struct roger_local_session *s, struct rec_node *n)
+{
+	if (s->n_spare >= MAX_SPARE) {
+		roger_buf_release(&n->buf);
+		free(n);
+		return;
+	}
+	roger_buf_reset(&n->buf);
+	n->next = s->spare;
+	s->spare = n;
+	s->n_spare++;
+}
+
+/* What a reader has yet to send (lock held). */
+static size_t reader_pending(const struct roger_local_reader *r)
+{
+	return r->out.len - r->sent + r->queued;
+}
+
+/* An emptied `out` takes the next queued record (lock held). */
+static void reader_next(struct roger_local_reader *r)
+{
+	struct rec_node *n = r->q_head;
+	struct roger_buf old = r->out;
+
+	if (!n || r->out.len > r->sent)
+		return;
+	r->q_head = n->next;
+	if (!r->q_head)
+		r->q_tail = NULL;
+	r->queued -= n->buf.len;
+	r->out = n->buf;
+	r->sent = 0;
+	n->buf = old;
+	n->next = NULL;
+	node_put(r->s, n);
+}
+
 ssize_t roger_local_reader_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct roger_local_reader *r = cls;
@@ -329,22 +410,22 @@ ssize_t roger_local_reader_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&s->reg->lock);
+	reader_next(r);
 	if (r->out.len > r->sent) {
 		size_t avail = r->out.len - r->sent;
+		const char *from = r->out.buf + r->sent;
 
 		n = (ssize_t)(avail < max ? avail : max);
-		memcpy(buf, r->out.buf + r->sent, (size_t)n);
+		/* `out` holds unsent bytes: nobody else changes it */
+		pthread_mutex_unlock(&s->reg->lock);
+		memcpy(buf, from, (size_t)n);
+		pthread_mutex_lock(&s->reg->lock);
 		r->sent += (size_t)n;
 		if (r->sent == r->out.len) {
 			roger_buf_reset(&r->out);
 			r->sent = 0;
-		} else if (r->sent > READER_CAP / 2) {
-			memmove(r->out.buf, r->out.buf + r->sent,
-				r->out.len - r->sent);
-			roger_buf_truncate(&r->out, r->out.len - r->sent);
-			r->sent = 0;
 		}
-		if (s->out_blocked && r->out.len - r->sent < READER_CAP / 2)
+		if (s->out_blocked && reader_pending(r) < READER_CAP / 2)
 			wake(s);
 	} else if (s->ended || r->ended) {
 		r->ended = true;
@@ -379,6 +460,12 @@ void roger_local_reader_free(void *cls)
 	}
 	if (s->out_blocked)
 		wake(s);
+	while (r->q_head) {
+		struct rec_node *n = r->q_head;
+
+		r->q_head = n->next;
+		node_put(s, n);
+	}
 	unref_locked(s);
 	pthread_mutex_unlock(&s->reg->lock);
 	roger_buf_release(&r->out);
@@ -386,40 +473,61 @@ void roger_local_reader_free(void *cls)
 }
 
 /*
- * Give every reader the record in `rec` (lock held).  A lone reader with
- * nothing pending takes the buffer itself, without a copy (`rec` gets
- * its old, empty one).  A reader that cannot take it (out of memory) is
- * ended: its client sees a stream cut short.
+ * Give every reader the record in `rec` (lock held).  A lone reader takes
+ * the buffer itself, without a copy (`rec` gets an empty one back): as
+ * its `out` when that is empty, else at the end of its queue.  A reader
+ * that cannot take it (out of memory) is ended: its client sees a stream
+ * cut short.
  */
 static void broadcast(struct roger_local_session *s, struct roger_buf *rec)
 {
-	struct roger_local_reader *only = NULL;
 	size_t n = 0;
 
 	for (struct roger_local_reader *r = s->readers; r; r = r->next)
-		if (!r->ended) {
-			only = r;
+		if (!r->ended)
 			n++;
-		}
-	if (n == 1 && only->out.len == only->sent) {
-		struct roger_buf old = only->out;
-
-		only->out = *rec;
-		only->sent = 0;
-		*rec = old;
-		roger_buf_reset(rec);
-		resume_reader(only);
-		return;
-	}
 	for (struct roger_local_reader *r = s->readers; r; r = r->next) {
+		struct rec_node *node;
+
 		if (r->ended)
 			continue;
-		if (roger_buf_add(&r->out, rec->buf, rec->len) < 0)
+		if (r->out.len == r->sent && !r->q_head) {
+			roger_buf_reset(&r->out);
+			r->sent = 0;
+			if (n == 1) {
+				struct roger_buf old = r->out;
+
+				r->out = *rec;
+				*rec = old;
+			} else if (roger_buf_add(&r->out, rec->buf, rec->len) <
+				   0) {
+				r->ended = true;
+			}
+		} else if (!(node = node_get(s))) {
 			r->ended = true;
-		if (r->out.len - r->sent > READER_CAP)
+		} else if (n > 1 &&
+			   roger_buf_add(&node->buf, rec->buf, rec->len) < 0) {
+			node_put(s, node);
+			r->ended = true;
+		} else {
+			if (n == 1) {
+				struct roger_buf old = node->buf;
+
+				node->buf = *rec;
+				*rec = old;
+			}
+			if (r->q_tail)
+				r->q_tail->next = node;
+			else
+				r->q_head = node;
+			r->q_tail = node;
+			r->queued += node->buf.len;
+		}
+		if (reader_pending(r) > READER_CAP)
 			s->out_blocked = true;
 		resume_reader(r);
 	}
+	roger_buf_reset(rec);
 }
 
 /* ---- input --------------------------------------------------------------------- */
@@ -451,12 +559,40 @@ void roger_local_session_detach_input(struct roger_local_session *s,
 	pthread_mutex_unlock(&s->reg->lock);
 }
 
-bool roger_local_session_input(struct roger_local_session *s,
+/*
+ * libmicrohttpd 0.9.75 calls the upload handler again at once, without
+ * looking whether it suspended the connection, when the handler took all
+ * it was given and the buffer holds a further chunk of the body
+ * (process_request_body()'s instant_retry).  The old design queued the
+ * record and then suspended: a record that ended a chunk led to a second
+ * call, a second MHD_suspend_connection() on a suspended connection, and
+ * libmicrohttpd's lists were corrupted (the connection was never resumed,
+ * or the server crashed).  Here the connection is suspended only with
+ * bytes left untaken, which ends that loop, and never when in_suspended
+ * says it is already.  A handler called while its resume is pending may
+ * suspend it: that only cancels the resume, which libmicrohttpd allows.
+ */
+bool roger_local_session_input_room(struct roger_local_session *s,
+				    struct MHD_Connection *conn)
+{
+	bool room;
+
+	pthread_mutex_lock(&s->reg->lock);
+	/* Once the input is over, what comes is taken and dropped. */
+	room = s->ended || s->destroy || s->in_eof || s->in_conn != conn ||
+	       s->in.len - s->in_off < INPUT_CAP;
+	if (!room && !s->in_suspended) {
+		s->in_suspended = true;
+		MHD_suspend_connection(conn);
+	}
+	pthread_mutex_unlock(&s->reg->lock);
+	return room;
+}
+
+void roger_local_session_input(struct roger_local_session *s,
 			       struct MHD_Connection *conn, const char *data,
 			       size_t len)
 {
-	bool suspended = false;
-
 	pthread_mutex_lock(&s->reg->lock);
 	if (s->ended || s->destroy || s->in_eof || s->in_conn != conn)
 		goto out;
@@ -468,14 +604,8 @@ bool roger_local_session_input(struct roger_local_session *s,
 		s->in_eof = true; /* what cannot be queued ends the input */
 	}
 	wake(s);
-	if (s->in.len - s->in_off > INPUT_CAP) {
-		s->in_suspended = true;
-		MHD_suspend_connection(conn);
-		suspended = true;
-	}
 out:
 	pthread_mutex_unlock(&s->reg->lock);
-	return suspended;
 }
 
 void roger_local_session_resize(struct roger_local_session *s, unsigned rows,
@@ -581,6 +711,12 @@ static void pump_input(struct roger_local_session *s)
 	if (s->in_off == s->in.len) {
 		roger_buf_reset(&s->in);
 		s->in_off = 0;
+	} else if (s->in_off >= INPUT_CAP) {
+		/* a queue never drained: keep it from growing */
+		memmove(s->in.buf, s->in.buf + s->in_off,
+			s->in.len - s->in_off);
+		roger_buf_truncate(&s->in, s->in.len - s->in_off);
+		s->in_off = 0;
 	}
 	if (s->in.len - s->in_off <= INPUT_CAP / 2)
 		resume_input(s);
@@ -640,7 +776,7 @@ static void pump_round(struct pump *p)
 	pthread_mutex_lock(&s->reg->lock);
 	blocked = false;
 	for (struct roger_local_reader *r = s->readers; r; r = r->next)
-		if (!r->ended && r->out.len - r->sent > READER_CAP)
+		if (!r->ended && reader_pending(r) > READER_CAP)
 			blocked = true;
 	s->out_blocked = blocked;
 	want_in = s->in.len > s->in_off;

@@ -76,18 +76,24 @@ void roger_local_reader_free(void *cls);
  * Input.  roger_local_session_attach_input() claims the session's input
  * for connection `conn`: ROGER_ECONFLICT when another connection has it
  * (409), ROGER_ENOTFOUND when the session's process ended (the agent's
- * 500).  roger_local_session_input() queues bytes for the process's
- * standard input (len 0: close it once the bytes before are written,
- * unless it is a terminal) and, when the queue is then full, suspends
- * `conn` and returns true: the session resumes it once the queue drained
- * (or it ended), and the caller takes no more bytes until then.  Bytes for
+ * 500).  roger_local_session_input_room() says whether `conn` may queue
+ * more: false when the queue is full, `conn` being then suspended until
+ * the command has read half of it (or the session ended); the caller
+ * takes no byte of the request until it is called again and answers
+ * true (libmicrohttpd may call a suspended connection's handler: it is
+ * called again then, and says false again).  roger_local_session_input()
+ * queues bytes for the process's standard input (len 0: close it once
+ * the bytes before are written, unless it is a terminal); the queue may
+ * go past its cap by what one call brings.  Bytes for
  * a session that ended are dropped.  roger_local_session_resize() sets the
  * terminal's window size.  roger_local_session_detach_input() lets the
  * input go when its connection ends.
  */
 int roger_local_session_attach_input(struct roger_local_session *s,
 				     struct MHD_Connection *conn);
-bool roger_local_session_input(struct roger_local_session *s,
+bool roger_local_session_input_room(struct roger_local_session *s,
+				    struct MHD_Connection *conn);
+void roger_local_session_input(struct roger_local_session *s,
 			       struct MHD_Connection *conn, const char *data,
 			       size_t len);
 void roger_local_session_resize(struct roger_local_session *s, unsigned rows,

@@ -356,8 +356,8 @@ static enum MHD_Result call(struct v1 *v, struct MHD_Connection *conn)
 
 /* ---- the input stream ------------------------------------------------------------ */
 
-/* One record of ATTACH_CONTAINER_INPUT; true when `conn` got suspended. */
-static bool input_record(struct v1 *v, struct MHD_Connection *conn,
+/* One record of ATTACH_CONTAINER_INPUT. */
+static void input_record(struct v1 *v, struct MHD_Connection *conn,
 			 const char *rec, size_t len)
 {
 	struct roger_agentapi_pio pio;
@@ -375,19 +375,19 @@ static bool input_record(struct v1 *v, struct MHD_Connection *conn,
 		else
 			v1_fail(v, 400, "Failed to validate agent::Call: %s",
 				err.msg);
-		return false;
+		return;
 	}
 	if (!v->in) {
 		if (pio.kind != ROGER_AGENTAPI_PIO_CONTAINER) {
 			v1_fail(v, 400,
 				"Expecting 'attach_container_input.type' to be CONTAINER_ID");
-			return false;
+			return;
 		}
 		v->in = roger_local_session_find(v->L->sessions, pio.cid.value);
 		if (!v->in) {
 			v1_fail(v, 404, "Container %s cannot be found",
 				pio.cid.value);
-			return false;
+			return;
 		}
 		rc = roger_local_session_attach_input(v->in, conn);
 		if (rc == ROGER_ECONFLICT)
@@ -400,26 +400,31 @@ static bool input_record(struct v1 *v, struct MHD_Connection *conn,
 			roger_local_session_unref(v->in);
 			v->in = NULL;
 		}
-		return false;
+		return;
 	}
 	switch (pio.kind) {
 	case ROGER_AGENTAPI_PIO_DATA:
-		return roger_local_session_input(v->in, conn, v->data.buf,
-						 v->data.len);
+		roger_local_session_input(v->in, conn, v->data.buf,
+					  v->data.len);
+		break;
 	case ROGER_AGENTAPI_PIO_TTY_INFO:
 		roger_local_session_resize(v->in, pio.rows, pio.columns);
-		return false;
+		break;
 	case ROGER_AGENTAPI_PIO_CONTAINER:
 		v1_fail(v, 400,
 			"Expecting 'attach_container_input.type' to be PROCESS_IO after the first record");
-		return false;
+		break;
 	case ROGER_AGENTAPI_PIO_HEARTBEAT:
 		break;
 	}
-	return false;
 }
 
-/* Take what the body brings; leaves in *size what waits for a resume. */
+/*
+ * Take what the body brings, a record at a time while the session has
+ * room for one; leaves in *size what waits for a resume: libmicrohttpd
+ * keeps it in its buffer, stops reading the socket once that is full,
+ * and passes it again after the resume.
+ */
 static enum MHD_Result input_feed(struct v1 *v, struct MHD_Connection *conn,
 				  const char *data, size_t *size)
 {
@@ -428,9 +433,12 @@ static enum MHD_Result input_feed(struct v1 *v, struct MHD_Connection *conn,
 	while (*size > 0 && !v->status) {
 		const char *rec;
 		size_t used, rec_len;
-		int rc = roger_recordio_next(&v->dec, data, *size, &used, &rec,
-					     &rec_len, &err);
+		int rc;
 
+		if (v->in && !roger_local_session_input_room(v->in, conn))
+			return MHD_YES; /* suspended with the rest pending */
+		rc = roger_recordio_next(&v->dec, data, *size, &used, &rec,
+					 &rec_len, &err);
 		if (rc < 0) {
 			v1_fail(v, 400,
 				"Failed to decode the streaming request: %s",
@@ -441,8 +449,7 @@ static enum MHD_Result input_feed(struct v1 *v, struct MHD_Connection *conn,
 		*size -= used;
 		if (rc == 0)
 			break;
-		if (input_record(v, conn, rec, rec_len))
-			return MHD_YES; /* suspended with the rest pending */
+		input_record(v, conn, rec, rec_len);
 	}
 	if (v->status)
 		*size = 0; /* the rest is read and dropped */

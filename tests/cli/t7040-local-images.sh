@@ -332,4 +332,49 @@ test_expect_success 'where no container can be made, image apps are refused with
 	test ! -e "$TRASH/ran-on-host"
 '
 
+# A chroot whose / is no mount point, built in a mount namespace of its own
+# (so the host never sees its mounts): every top-level directory of the host
+# bind-mounted at the same path under an ordinary directory.
+if [ "$(id -u)" != 0 ]; then
+	test_skip 'in a chroot, image apps are refused with 422' 'building a chroot needs root'
+elif ! command -v chroot >/dev/null 2>&1; then
+	test_skip 'in a chroot, image apps are refused with 422' 'chroot(8) is not installed'
+else
+test_expect_success 'in a chroot, where / is no mount point, image apps are refused with 422 saying why, never run on the host' '
+	mkdir -p "$TRASH/chr/root" "$TRASH/chr/state" &&
+	cat >"$TRASH/chr/enter.sh" <<-\EOF &&
+	set -e
+	root=$1
+	shift
+	for x in /*; do
+		n=${x#/}
+		if [ -L "$x" ]; then
+			cp -P "$x" "$root/$n"
+		elif [ -d "$x" ]; then
+			mkdir -p "$root/$n"
+			mount --rbind "$x" "$root/$n"
+		fi
+	done
+	exec chroot "$root" "$@"
+	EOF
+	unshare -m --propagation private sh "$TRASH/chr/enter.sh" "$TRASH/chr/root" \
+		"$ROGER" local serve --port 0 --registry-port 0 \
+		--state-dir "$TRASH/chr/state" >>"$TRASH/chr.log" 2>&1 &
+	pid=$! &&
+	test_when_finished kill $pid &&
+	wait_for 20 "test -s \"$TRASH/chr/state/server.json\"" &&
+	url=$(json "$TRASH/chr/state/server.json" "d[\"url\"]") &&
+	tok=$(cat "$TRASH/chr/state/token") &&
+	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
+		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
+		--data-binary "{\"id\":\"/img/chroot\",\"cmd\":\"touch $TRASH/ran-in-chroot\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}") &&
+	test "$code" = 422 &&
+	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
+	test_grep "the root directory is not a mount point (a chroot?)" body &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: token=$tok" "$url/v2/apps/img/chroot")" = 404 &&
+	test ! -e "$TRASH/ran-in-chroot" &&
+	test -z "$(ls "$TRASH/chr/root/usr")"
+'
+fi
+
 test_done
