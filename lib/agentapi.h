@@ -11,7 +11,8 @@
  * read the same way when they have the agent's own shape
  * ({"type":"DATA","data":{"type":"STDOUT","data":"..."}}, members in that
  * order, no spaces); any other spelling of the same record goes through
- * the JSON parser and means the same.
+ * the JSON parser and means the same.  An output stream may also be in
+ * protobuf (pbio.h), whose DATA records carry the bytes as they are.
  */
 #ifndef ROGER_AGENTAPI_H
 #define ROGER_AGENTAPI_H

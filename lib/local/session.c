@@ -9,6 +9,10 @@
  *   process stdout/stderr ──pump──> ProcessIO records ──> each reader's
  *                                   (RecordIO)              buffer ──> its
  *                                                           connection
+ *
+ * Each reader has the format its call asked for (JSON, or protobuf whose
+ * DATA records are the bytes behind a head of a few bytes); the pump
+ * writes each chunk once per format some reader wants.
  *   input connection ──(v1.c)──> input queue ──pump──> process stdin
  *
  * The HTTP server runs a few threads over epoll and no handler may wait,

@@ -13,6 +13,8 @@
  * error found in the middle of a streamed body is answered once the body
  * ended (libmicrohttpd cannot answer before), the rest being read and
  * dropped.  Errors are plain text with Mesos' words, as the agent answers.
+ * Calls and input records are JSON; the records of a streamed reply are
+ * JSON or protobuf, the first of the two that Message-Accept names.
  *
  * Connections of sessions have no idle timeout: an input stream may be
  * quiet between heartbeats (the CLI sends one every 30 s, the server's
