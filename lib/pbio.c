@@ -106,12 +106,6 @@ static bool message(struct roger_pbio *out, struct cur *c, field_fn fn)
 	return true;
 }
 
-/* A nested message `sub` read with `fn`, its error passed up. */
-static bool nested(struct roger_pbio *out, struct cur *sub, field_fn fn)
-{
-	return message(out, sub, fn);
-}
-
 static bool duration_field(struct roger_pbio *out, uint32_t num, unsigned wt,
 			   uint64_t v, struct cur *sub)
 {
@@ -126,7 +120,7 @@ static bool heartbeat_field(struct roger_pbio *out, uint32_t num, unsigned wt,
 {
 	(void)v;
 	if (num == 1 && wt == 2)
-		return nested(out, sub, duration_field);
+		return message(out, sub, duration_field);
 	return true;
 }
 
@@ -147,20 +141,8 @@ static bool tty_field(struct roger_pbio *out, uint32_t num, unsigned wt,
 	(void)v;
 	if (num == 1 && wt == 2) {
 		out->has_window = true;
-		return nested(out, sub, window_field);
+		return message(out, sub, window_field);
 	}
-	return true;
-}
-
-static bool control_field(struct roger_pbio *out, uint32_t num, unsigned wt,
-			  uint64_t v, struct cur *sub)
-{
-	if (num == 1 && wt == 0)
-		out->control_type = (uint32_t)v;
-	else if (num == 2 && wt == 2)
-		return nested(out, sub, tty_field);
-	else if (num == 3 && wt == 2)
-		return nested(out, sub, heartbeat_field);
 	return true;
 }
 
@@ -176,16 +158,36 @@ static bool data_field(struct roger_pbio *out, uint32_t num, unsigned wt,
 	return true;
 }
 
+/*
+ * A field of the two messages shaped as a union, a type (1) and one
+ * message per type (2, 3): ProcessIO (DATA, CONTROL) and Control
+ * (TTY_INFO, HEARTBEAT).
+ */
+static bool union_field(struct roger_pbio *out, uint32_t *type, field_fn two,
+			field_fn three, uint32_t num, unsigned wt, uint64_t v,
+			struct cur *sub)
+{
+	if (num == 1 && wt == 0)
+		*type = (uint32_t)v;
+	else if (num == 2 && wt == 2)
+		return message(out, sub, two);
+	else if (num == 3 && wt == 2)
+		return message(out, sub, three);
+	return true;
+}
+
+static bool control_field(struct roger_pbio *out, uint32_t num, unsigned wt,
+			  uint64_t v, struct cur *sub)
+{
+	return union_field(out, &out->control_type, tty_field, heartbeat_field,
+			   num, wt, v, sub);
+}
+
 static bool top_field(struct roger_pbio *out, uint32_t num, unsigned wt,
 		      uint64_t v, struct cur *sub)
 {
-	if (num == 1 && wt == 0)
-		out->type = (uint32_t)v;
-	else if (num == 2 && wt == 2)
-		return nested(out, sub, data_field);
-	else if (num == 3 && wt == 2)
-		return nested(out, sub, control_field);
-	return true;
+	return union_field(out, &out->type, data_field, control_field, num, wt,
+			   v, sub);
 }
 
 int roger_pbio_decode(struct roger_pbio *out, const void *rec, size_t len,

@@ -82,28 +82,46 @@ static void v1_fail(struct v1 *v, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Whether an Accept-style list allows `type` (absent: anything). */
-static bool allows(const char *h, const char *type)
+/* Whether the one entry `one` of an Accept-style list allows `type`. */
+static bool entry_allows(const char *one, const char *type)
+{
+	return roger_agentapi_media_is(one, type) ||
+	       roger_agentapi_media_is(one, "*/*") ||
+	       (!strncmp(type, "application/", 12) &&
+		roger_agentapi_media_is(one, "application/*"));
+}
+
+/*
+ * Which of the `n` `types` the Accept-style list `h` allows: its entries
+ * taken in order, each tried against `types` in order; the index of the
+ * first match, 0 when the list is absent (anything goes), -1 for none.
+ */
+static int accepted(const char *h, const char *const *types, int n)
 {
 	const char *p = h;
 
 	if (!h)
-		return true;
+		return 0;
 	while (*p) {
-		size_t n = strcspn(p, ",");
+		size_t len = strcspn(p, ",");
 		char one[128];
 
-		snprintf(one, sizeof(one), "%.*s", (int)(n < 127 ? n : 127), p);
-		if (roger_agentapi_media_is(one, type) ||
-		    roger_agentapi_media_is(one, "*/*") ||
-		    (!strncmp(type, "application/", 12) &&
-		     roger_agentapi_media_is(one, "application/*")))
-			return true;
-		p += n;
+		snprintf(one, sizeof(one), "%.*s", (int)(len < 127 ? len : 127),
+			 p);
+		for (int i = 0; i < n; i++)
+			if (entry_allows(one, types[i]))
+				return i;
+		p += len;
 		if (*p == ',')
 			p++;
 	}
-	return false;
+	return -1;
+}
+
+/* Whether an Accept-style list allows `type` (absent: anything). */
+static bool allows(const char *h, const char *type)
+{
+	return accepted(h, &type, 1) == 0;
 }
 
 /*
@@ -113,29 +131,12 @@ static bool allows(const char *h, const char *type)
  */
 static bool message_format(const char *h, enum roger_agentapi_format *out)
 {
-	const char *p = h;
+	static const char *const types[] = { "application/json",
+					     ROGER_PBIO_MEDIA };
+	int i = accepted(h, types, 2);
 
-	*out = ROGER_AGENTAPI_JSON;
-	if (!h)
-		return true;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		char one[128];
-
-		snprintf(one, sizeof(one), "%.*s", (int)(n < 127 ? n : 127), p);
-		if (roger_agentapi_media_is(one, ROGER_PBIO_MEDIA)) {
-			*out = ROGER_AGENTAPI_PROTOBUF;
-			return true;
-		}
-		if (roger_agentapi_media_is(one, "application/json") ||
-		    roger_agentapi_media_is(one, "*/*") ||
-		    roger_agentapi_media_is(one, "application/*"))
-			return true;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	*out = i == 1 ? ROGER_AGENTAPI_PROTOBUF : ROGER_AGENTAPI_JSON;
+	return i >= 0;
 }
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -259,20 +260,25 @@ static enum MHD_Result queue_wait(struct v1 *v, struct MHD_Connection *conn,
 
 /* ---- calls ------------------------------------------------------------------ */
 
+/* Why a call with a streamed reply gets 406 (its head), or NULL. */
+static const char *stream_refused(const struct v1 *v)
+{
+	if (!v->accept_stream)
+		return "Expecting 'Accept' to allow application/recordio";
+	if (!v->message_ok)
+		return "Expecting 'Message-Accept' to allow application/json or application/x-protobuf";
+	return NULL;
+}
+
 static enum MHD_Result launch(struct v1 *v, struct MHD_Connection *conn,
 			      const struct roger_agentapi_call *c)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_reader *reader = NULL;
+	const char *why;
 
-	if (!v->accept_stream)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Accept' to allow application/recordio");
-	if (!v->message_ok)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Message-Accept' to allow application/json or application/x-protobuf");
+	if ((why = stream_refused(v)))
+		return queue_text(conn, 406, why);
 	if (roger_local_session_start(&reader, v->L->sessions, c, v->format,
 				      conn, &err) < 0) {
 		roger_log(v->L->ctx, ROGER_LOG_INFO,
@@ -289,16 +295,11 @@ static enum MHD_Result attach_output(struct v1 *v, struct MHD_Connection *conn,
 {
 	struct roger_local_session *s;
 	struct roger_local_reader *reader;
+	const char *why;
 	char msg[400];
 
-	if (!v->accept_stream)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Accept' to allow application/recordio");
-	if (!v->message_ok)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Message-Accept' to allow application/json or application/x-protobuf");
+	if ((why = stream_refused(v)))
+		return queue_text(conn, 406, why);
 	s = roger_local_session_find(v->L->sessions, c->cid.value);
 	if (!s) {
 		snprintf(msg, sizeof(msg), "Container %s cannot be found",

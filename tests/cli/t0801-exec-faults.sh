@@ -153,18 +153,21 @@ test_expect_success 'a container the agent no longer has: exit 1, the task has e
 	test_grep "task .$T. has ended" err
 '
 
-test_expect_success 'an agent writing JSON only, without Message-Content-Type: read as JSON' '
-	run jsononly &&
+# json_ran NAME: roger exec through NAME, a json_session: its output and
+# status are the command's.
+json_ran() {
+	run "$1" &&
 	test "$(cat status)" = 7 &&
 	echo out >expect && test_cmp expect out &&
 	echo err >expect && test_cmp expect err
+}
+
+test_expect_success 'an agent writing JSON only, without Message-Content-Type: read as JSON' '
+	json_ran jsononly
 '
 
 test_expect_success 'an agent answering 406 to protobuf: asked once more for JSON only' '
-	run refuse406 &&
-	test "$(cat status)" = 7 &&
-	echo out >expect && test_cmp expect out &&
-	echo err >expect && test_cmp expect err &&
+	json_ran refuse406 &&
 	"${PYTHON:-python3}" - "$refuse406_LOG" <<-\PY
 	import json, sys
 	calls = [json.loads(l) for l in open(sys.argv[1])]
