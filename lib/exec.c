@@ -445,7 +445,6 @@ static int on_headers(void *data, const struct roger_http_resp *resp,
 
 	if (status != 200 || e->started)
 		return 0;
-	e->started = true;
 	/* The records' encoding: JSON when the agent does not say. */
 	mct = roger_http_resp_header(resp, "Message-Content-Type");
 	if (mct && roger_agentapi_media_is(mct, ROGER_PBIO_MEDIA))
@@ -457,6 +456,7 @@ static int on_headers(void *data, const struct roger_http_resp *resp,
 			err, ROGER_EHTTP,
 			"the agent of task '%s' answered with records of type '%s', which roger exec does not read (it asked for %s or application/json)",
 			e->task_id, mct, ROGER_PBIO_MEDIA);
+	e->started = true;
 	if ((rc = roger_agentapi_attach_record(&e->pending, &e->cid)) < 0 ||
 	    (e->o->tty && (rc = queue_size(e)) < 0))
 		return nomem(err);

@@ -79,6 +79,7 @@ PY
 }
 cluster jsononly 1.7.0 "$(json_session)"
 cluster refuse406 1.7.0 "$(json_session 406)"
+cluster otherformat 1.7.0 '{"status": 200, "headers": {"Content-Type": "application/recordio", "Message-Content-Type": "application/xml"}, "body": "4\n<a/>"}'
 
 # run NAME: roger exec through cluster NAME, its status in ./status.
 run() {
@@ -182,6 +183,14 @@ test_expect_success 'an agent answering 406 to protobuf: asked once more for JSO
 	b = json.loads(launches[1]["body"])["launch_nested_container_session"]
 	assert a == b, (a, b)
 	PY
+'
+
+test_expect_success 'records in a format roger does not read: exit 1, naming it' '
+	run otherformat &&
+	test "$(cat status)" = 1 &&
+	test_line_count 1 err &&
+	test_grep "records of type .application/xml., which roger exec does not read" err &&
+	test_line_count 0 out
 '
 
 test_done
