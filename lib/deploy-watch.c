@@ -7,9 +7,10 @@
  * polls the deployments, the app (tasks and lastTaskFailure) and the
  * launch queue, in that order, so that the app is always seen after the
  * deployment list it is judged against.  Polls happen every poll_ms, and
- * at the next tick (about a second) after an event about our app or
- * deployment, so a stream that works makes the watch quick and a stream
- * that does not changes nothing but the latency.
+ * at once after an event about our app or deployment (or at the next
+ * tick, about a second, when the last poll is less than SLICE_MS old: a
+ * burst of events makes one poll), so a stream that works makes the watch
+ * quick and a stream that does not changes nothing but the latency.
  *
  * The stream is never trusted to be there: it has no history (the watch
  * polls when it attaches, to catch up), it may end or stay silent (it is
@@ -75,6 +76,7 @@ struct watch {
 	bool poll_soon;
 	bool attached; /* the current stream said it is live */
 	int64_t next_poll_ms;
+	int64_t last_poll_ms; /* when the last poll ended */
 	int poll_errors;
 	size_t n_noted; /* failures already told through on_note */
 	struct roger_deploy_progress last;
@@ -238,7 +240,8 @@ static void poll(struct watch *w)
 	else
 		w->poll_errors = 0;
 	w->poll_soon = false;
-	w->next_poll_ms = roger_ctx_now_ms(w->ctx) + w->poll_ms;
+	w->last_poll_ms = roger_ctx_now_ms(w->ctx);
+	w->next_poll_ms = w->last_poll_ms + w->poll_ms;
 	roger_marathon_queue_free(queue);
 	roger_marathon_app_free(app);
 	roger_marathon_deployments_free(deps);
@@ -288,6 +291,9 @@ static int on_event(void *data, const char *type, const char *json, size_t len,
 	roger_marathon_event_free(ev);
 	if (rc > 0)
 		report(w);
+	if (rc > 0 && !decided(w) &&
+	    roger_ctx_now_ms(w->ctx) - w->last_poll_ms >= SLICE_MS)
+		poll(w);
 	return decided(w) ? ROGER_HTTP_STOP : 0;
 }
 

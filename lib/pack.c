@@ -33,6 +33,12 @@
  * HEAD with the index is skipped while the worktree stamp says the same
  * index matched the same HEAD; a digest that has to be computed again
  * runs on a thread of its own meanwhile.
+ *
+ * Cheaper still, a clean build leaves .roger/noop (noop.h): HEAD, the
+ * index file and the stat data of every file the check covered.  While
+ * they are all as recorded, roger_pack_build_unchanged() answers with the
+ * cache entry of the recorded key without starting libgit2 (whose start
+ * parses the system's CA bundle) or reading the index.
  */
 #include <config.h>
 
@@ -56,6 +62,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "fs.h"
+#include "noop.h"
 #include "pack-internal.h"
 #include "pack.h"
 #include "project.h"
@@ -1351,6 +1358,176 @@ out:
 	return rc;
 }
 
+/* ---- the no-op record ---------------------------------------------------- */
+
+/*
+ * The options of a build, what its answer depends on besides the commit
+ * and the work tree (noop.h), as a new hex string in *out: a record made
+ * under other options does not hold.
+ */
+static int noop_opts(char **out, const struct roger_build_opts *o,
+		     const char *subdir, const struct cache *c)
+{
+	struct roger_buf b = ROGER_BUF_INIT, h = ROGER_BUF_INIT;
+	char *cache =
+		o->cache ? json_dumps(o->cache, JSON_COMPACT | JSON_SORT_KEYS)
+			 : NULL;
+	int rc;
+
+	*out = NULL;
+	rc = roger_buf_addf(&b,
+			    "%s\ncompressor %s\nworkdir %s\nsubdir %s\n"
+			    "dir %s\ncommand %s\ncache %s\n",
+			    CACHE_FORMAT, roger_seg_compressor(), o->workdir,
+			    subdir, c->dir, o->command ? o->command : "-",
+			    cache ? cache : "-");
+	for (size_t i = 0; rc == 0 && o->exclude && o->exclude[i]; i++)
+		rc = roger_buf_addf(&b, "exclude %s\n", o->exclude[i]);
+	for (size_t i = 0; rc == 0 && o->inputs && o->inputs[i]; i++)
+		rc = roger_buf_addf(&b, "input %s\n", o->inputs[i]);
+	if (rc == 0 && o->cache && !cache)
+		rc = ROGER_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < b.len; i++)
+		rc = roger_buf_addf(&h, "%02x", (unsigned char)b.buf[i]);
+	if (rc == 0)
+		*out = roger_buf_detach(&h, NULL);
+	if (rc == 0 && !*out)
+		rc = ROGER_ENOMEM;
+	free(cache);
+	roger_buf_release(&b);
+	roger_buf_release(&h);
+	return rc < 0 ? rc : 0;
+}
+
+static char *noop_path(const struct cache *c)
+{
+	return roger_path_join(c->dir, "noop");
+}
+
+/*
+ * After a clean build: record what it depended on for the next one.  A
+ * record that cannot be made is only a slower next build; the old one,
+ * which no longer holds, is removed then.
+ */
+static void noop_save(struct roger_ctx *ctx, const struct cache *c,
+		      struct roger_repo *repo, const struct roger_build_opts *o,
+		      const char *subdir, const struct ident *id,
+		      const struct roger_commit_info *head,
+		      const struct roger_artifact *a, const char *key,
+		      const char *stamp)
+{
+	struct roger_buf text = ROGER_BUF_INIT, where = ROGER_BUF_INIT,
+			 entries = ROGER_BUF_INIT;
+	struct roger_err err = ROGER_ERR_INIT;
+	const char **scopes = NULL, *why = NULL;
+	char isum[41], tree[41];
+	char *path = noop_path(c), *opts = NULL;
+	size_t n = 0;
+	bool ok = false;
+
+	if (!path)
+		return;
+	/* The stamp names the index and the tree the check compared. */
+	if (sscanf(stamp, "index %40s tree %40s", isum, tree) != 2 ||
+	    strcmp(tree, head->tree)) {
+		roger_debug(ctx, "no no-op record: no work tree stamp ('%s')",
+			    stamp);
+		goto out;
+	}
+	if (noop_opts(&opts, o, subdir, c) < 0 || strchr(c->dir, '\n') ||
+	    strchr(o->workdir, '\n') ||
+	    (o->command && strchr(o->command, '\n')))
+		goto out;
+	scopes = calloc(id->n, sizeof(*scopes));
+	if (!scopes)
+		goto out;
+	scopes[n++] = id->paths[0];
+	for (size_t i = id->first_input; i < id->n; i++)
+		scopes[n++] = id->paths[i];
+	if (roger_repo_noop_record(&where, &entries, &ok, repo, head->id, isum,
+				   scopes, n, &why, &err) < 0) {
+		roger_info(ctx, "no no-op record: %s", err.msg);
+		ok = false;
+	} else if (!ok) {
+		roger_debug(ctx, "no no-op record: %s", why);
+	}
+	if (ok &&
+	    roger_buf_addf(&text,
+			   ROGER_NOOP_MAGIC "\nopts %s\n%scommit %s\n"
+					    "tree %s\ntime %lld\nkey %s\n",
+			   opts, where.buf, a->commit, a->tree,
+			   (long long)a->time, key) < 0)
+		ok = false;
+	if (ok && (roger_buf_add(&text, entries.buf, entries.len) < 0 ||
+		   roger_buf_adds(&text, "end\n") < 0))
+		ok = false;
+	if (ok &&
+	    roger_fs_write_atomic(path, text.buf, text.len, 0644, &err) < 0) {
+		roger_info(ctx, "no no-op record: %s", err.msg);
+		ok = false;
+	}
+out:
+	if (!ok)
+		unlink(path);
+	free(scopes);
+	free(opts);
+	free(path);
+	roger_buf_release(&text);
+	roger_buf_release(&where);
+	roger_buf_release(&entries);
+}
+
+int roger_pack_build_unchanged(struct roger_artifact **out,
+			       struct roger_ctx *ctx,
+			       const struct roger_build_opts *o,
+			       const char *tracked, struct roger_err *err)
+{
+	const char *subdir = o->subdir ? o->subdir : "";
+	struct roger_buf text = ROGER_BUF_INIT, note = ROGER_BUF_INIT;
+	struct roger_artifact *a = NULL;
+	struct roger_noop r = { 0 };
+	struct cache c = { 0 };
+	char *path = NULL, *opts = NULL;
+	int rc;
+
+	*out = NULL;
+	if (o->ref || o->layer_dir || o->no_cache)
+		return 0;
+	if ((rc = cache_init(&c, o, subdir, err)) < 0)
+		goto out;
+	path = noop_path(&c);
+	if (!path) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (roger_fs_read_file(&text, path, NULL) < 0 ||
+	    roger_noop_parse(&r, text.buf, text.len) < 0 ||
+	    noop_opts(&opts, o, subdir, &c) < 0 || strcmp(opts, r.opts) ||
+	    !roger_noop_holds(&r, tracked))
+		goto out;
+	rc = cache_lookup(&a, &note, &c, r.key, err);
+	/* A damaged entry is gone now: say so, and take the long way. */
+	if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	if (rc < 0 || !a)
+		goto out;
+	memcpy(a->commit, r.commit, sizeof(a->commit));
+	memcpy(a->tree, r.tree, sizeof(a->tree));
+	a->time = r.time;
+	roger_info(ctx, "nothing changed since the last build of %.12s",
+		   a->commit);
+	*out = a;
+	rc = 1;
+out:
+	roger_noop_release(&r);
+	roger_buf_release(&text);
+	roger_buf_release(&note);
+	cache_release(&c);
+	free(opts);
+	free(path);
+	return rc;
+}
+
 /* Whether the work tree differs under the project or one of its inputs. */
 static int dirty_check(bool *dirty, struct roger_buf *first,
 		       struct roger_repo *repo, const char *subdir,
@@ -1491,6 +1668,8 @@ int roger_pack_build(struct roger_artifact **out, struct roger_ctx *ctx,
 done:
 	if (!o->ref)
 		stamp_save(stamp, old_stamp, &c);
+	if (!o->ref && !dirty && !o->layer_dir && roger_fs_is_dir(c.dir))
+		noop_save(ctx, &c, repo, o, subdir, &id, &head, a, key, stamp);
 	*out = a;
 	a = NULL;
 out:

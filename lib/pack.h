@@ -179,6 +179,22 @@ ROGER_EXTERN int roger_pack_build(struct roger_artifact **out,
 				  struct roger_err *err);
 ROGER_EXTERN void roger_artifact_free(struct roger_artifact *a);
 
+/*
+ * The answer of roger_pack_build() for `o` when nothing it depends on
+ * changed since the last clean build of the same options, found without
+ * reading the repository: HEAD, the index file and the stat data of every
+ * file the work tree check covered are as that build recorded them in
+ * .roger/noop, and `tracked` (a path from the work tree root, or NULL) is
+ * one of those files.  1 with *out set (cached), 0 when that cannot be
+ * told this way (no record, a change, `o->ref`, `o->no_cache`, a layer):
+ * call roger_pack_build().  Errors: ROGER_ENOMEM.
+ */
+ROGER_EXTERN int roger_pack_build_unchanged(struct roger_artifact **out,
+					    struct roger_ctx *ctx,
+					    const struct roger_build_opts *o,
+					    const char *tracked,
+					    struct roger_err *err);
+
 /* ---- writers ------------------------------------------------------------ */
 
 /*

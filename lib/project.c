@@ -31,6 +31,7 @@
 #include "marathon-schema.h"
 #include "oci.h"
 #include "project.h"
+#include "repo-git.h"
 #include "repo.h"
 #include "schema.h"
 #include "secret.h"
@@ -1087,7 +1088,7 @@ int roger_project_locate(char **dir_out, char **workdir_out,
 {
 	struct roger_repo *repo = NULL;
 	char *dir = NULL, *root = NULL;
-	int rc;
+	int rc = 0;
 
 	if (!start_dir)
 		start_dir = ".";
@@ -1097,6 +1098,15 @@ int roger_project_locate(char **dir_out, char **workdir_out,
 				   "cannot use directory '%s': %s", start_dir,
 				   dir ? "not a directory" : strerror(errno));
 		goto out;
+	}
+	if (roger_repo_quick_root(&root, dir)) {
+		char *real = realpath(root, NULL);
+
+		if (real) {
+			free(root);
+			root = real;
+		}
+		goto found;
 	}
 	rc = roger_repo_discover(&repo, dir, err);
 	if (rc == ROGER_ENOTFOUND) {
@@ -1115,6 +1125,7 @@ int roger_project_locate(char **dir_out, char **workdir_out,
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 		goto out;
 	}
+found:
 	*dir_out = dir;
 	*workdir_out = root;
 	dir = root = NULL;

@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -18,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
 
 #include "buf.h"
 #include "err.h"
+#include "fs.h"
+#include "noop.h"
 #include "repo-git.h"
 #include "repo.h"
 
@@ -84,6 +88,80 @@ __attribute__((destructor)) static void git_release(void)
 	if (git_held)
 		git_libgit2_shutdown();
 	git_held = false;
+}
+
+/* Whether a repository's config could move or remove its work tree. */
+static bool config_plain(const char *gitdir)
+{
+	struct roger_buf path = ROGER_BUF_INIT, text = ROGER_BUF_INIT;
+	bool plain = false;
+
+	if (roger_buf_addf(&path, "%s/config", gitdir) < 0 ||
+	    roger_fs_read_file(&text, path.buf, NULL) < 0)
+		goto out;
+	plain = !memchr(text.buf, '\0', text.len);
+	for (char *p = text.buf; plain && p && *p;) {
+		char *nl = strchr(p, '\n');
+
+		if (nl)
+			*nl = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (char *q = p; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (!strncmp(p, "worktree", 8) || strstr(p, "include") ||
+		    (!strncmp(p, "bare", 4) && !strstr(p, "false")))
+			plain = false;
+		p = nl ? nl + 1 : NULL;
+	}
+out:
+	roger_buf_release(&path);
+	roger_buf_release(&text);
+	return plain;
+}
+
+bool roger_repo_quick_root(char **out, const char *dir)
+{
+	struct roger_buf d = ROGER_BUF_INIT, probe = ROGER_BUF_INIT;
+	struct stat st, top;
+	bool found = false;
+
+	*out = NULL;
+	if (dir[0] != '/' || roger_buf_adds(&d, dir) < 0 || stat(dir, &top) < 0)
+		goto out;
+	for (;;) {
+		while (d.len > 1 && d.buf[d.len - 1] == '/')
+			roger_buf_truncate(&d, d.len - 1);
+		if (stat(d.buf, &st) < 0 || st.st_dev != top.st_dev)
+			goto out;
+		roger_buf_reset(&probe);
+		if (roger_buf_addf(&probe, "%s%s.git", d.buf,
+				   d.len > 1 ? "/" : "") < 0)
+			goto out;
+		if (lstat(probe.buf, &st) == 0) {
+			if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+			    !config_plain(probe.buf))
+				goto out;
+			roger_buf_addf(&probe, "/HEAD");
+			if (stat(probe.buf, &st) < 0 || !S_ISREG(st.st_mode))
+				goto out;
+			*out = roger_buf_detach(&d, NULL);
+			found = *out != NULL;
+			goto out;
+		}
+		/* A bare repository on the way: libgit2 would stop there. */
+		roger_buf_reset(&probe);
+		if (roger_buf_addf(&probe, "%s/HEAD", d.buf) < 0 ||
+		    lstat(probe.buf, &st) == 0 || d.len <= 1)
+			goto out;
+		roger_buf_truncate(&d, (size_t)(strrchr(d.buf, '/') - d.buf));
+		if (!d.len)
+			roger_buf_adds(&d, "/");
+	}
+out:
+	roger_buf_release(&d);
+	roger_buf_release(&probe);
+	return found;
 }
 
 int roger_repo_discover(struct roger_repo **out, const char *path,
@@ -355,9 +433,13 @@ static enum stat_verdict stat_check(const char *abs, const git_index_entry *ie,
 	       ((int64_t)ie->mtime.seconds ==
 			(int64_t)index_st->st_mtim.tv_sec &&
 		(long)ie->mtime.nanoseconds >= index_st->st_mtim.tv_nsec);
+	/* The change time too, as git does (core.trustctime): a write that
+	 * kept the size and put the modification time back still moves it. */
 	if (!racy && ie->file_size == (uint32_t)st->st_size &&
 	    ie->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
 	    ie->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
+	    ie->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
+	    ie->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec &&
 	    ie->ino == (uint32_t)st->st_ino)
 		return STAT_CLEAN;
 	return STAT_UNSURE;
@@ -680,6 +762,162 @@ int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
 	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
 			stamp, err);
 	free(prefix);
+	return rc;
+}
+
+/*
+ * A file whose content had to be compared stands in a no-op record only
+ * when its times are this far in the past: a later write then gives it
+ * later ones, whatever the granularity of the file system's clock.
+ */
+#define NOOP_SETTLED_NS 2000000000LL
+
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       roger_noop_ns(&a->st_mtim) == roger_noop_ns(&b->st_mtim) &&
+	       roger_noop_ns(&a->st_ctim) == roger_noop_ns(&b->st_ctim);
+}
+
+/* Whether index entry `path` is under one of the scopes ("dir/", ""). */
+static bool in_scopes(const char *path, char *const *prefixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (in_scope(path, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* Whether the file of entry `ie` (lstat data in `st`) may be recorded. */
+static int noop_entry_ok(bool *ok, struct roger_repo *repo, const char *abs,
+			 const git_index_entry *ie, const struct stat *index_st,
+			 struct stat *st, int64_t now, struct roger_err *err)
+{
+	enum stat_verdict v = stat_check(abs, ie, index_st, st);
+	int64_t newest;
+	bool changed = true;
+	int rc;
+
+	*ok = v == STAT_CLEAN;
+	if (v != STAT_UNSURE)
+		return 0;
+	newest = roger_noop_ns(&st->st_mtim);
+	if (roger_noop_ns(&st->st_ctim) > newest)
+		newest = roger_noop_ns(&st->st_ctim);
+	if (now - newest < NOOP_SETTLED_NS)
+		return 0;
+	rc = entry_changed(&changed, repo->git, abs, ie, index_st, err);
+	*ok = rc == 0 && !changed;
+	return rc;
+}
+
+int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
+			   bool *ok, struct roger_repo *repo, const char *head,
+			   const char *index_sum, const char *const *scopes,
+			   size_t n, const char **why, struct roger_err *err)
+{
+	const char *gitdir = git_repository_path(repo->git);
+	const char *common = git_repository_commondir(repo->git);
+	const char *ipath;
+	git_index *index = NULL;
+	struct roger_buf abs = ROGER_BUF_INIT;
+	struct stat before, after, st;
+	struct timespec now;
+	char **prefixes = calloc(n ? n : 1, sizeof(*prefixes));
+	char sum[41], head_now[41];
+	size_t wlen;
+	int rc = 0;
+
+	*ok = false;
+	*why = "the repository's paths";
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!prefixes)
+		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		prefixes[i] = malloc(strlen(scopes[i]) + 2);
+		if (!prefixes[i]) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		sprintf(prefixes[i], "%s%s", scopes[i], *scopes[i] ? "/" : "");
+	}
+	if (!gitdir || !common || strchr(gitdir, '\n') ||
+	    strchr(common, '\n') || strchr(repo->workdir, '\n'))
+		goto out;
+	*why = "HEAD moved, or cannot be read from its files";
+	if (!roger_noop_read_head(head_now, gitdir, common) ||
+	    strcmp(head_now, head))
+		goto out;
+	if (git_repository_index(&index, repo->git) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, repo->workdir);
+		goto out;
+	}
+	ipath = git_index_path(index);
+	*why = "the index changed";
+	if (!ipath || strchr(ipath, '\n') || stat(ipath, &before) < 0)
+		goto out;
+	if (git_index_read(index, 1) < 0) {
+		rc = roger_repo_git_error(err, ROGER_ERROR, ipath);
+		goto out;
+	}
+	git_oid_tostr(sum, sizeof(sum), git_index_checksum(index));
+	if (strcmp(sum, index_sum) || !roger_noop_index_sum(sum, ipath) ||
+	    strcmp(sum, index_sum) || stat(ipath, &after) < 0 ||
+	    !same_stat(&before, &after))
+		goto out;
+	if (roger_buf_adds(&abs, repo->workdir) < 0 ||
+	    (abs.len && abs.buf[abs.len - 1] != '/' &&
+	     roger_buf_addch(&abs, '/') < 0)) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	wlen = abs.len;
+	for (size_t i = 0; i < git_index_entrycount(index); i++) {
+		const git_index_entry *ie = git_index_get_byindex(index, i);
+		bool fine = false;
+
+		if (!in_scopes(ie->path, prefixes, n))
+			continue;
+		*why = "a conflict, a submodule or a file name with a newline";
+		if (git_index_entry_stage(ie) != 0 ||
+		    ie->mode == GIT_FILEMODE_COMMIT || strchr(ie->path, '\n'))
+			goto out;
+		roger_buf_truncate(&abs, wlen);
+		if (roger_buf_adds(&abs, ie->path) < 0) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = noop_entry_ok(&fine, repo, abs.buf, ie, &after, &st,
+				   roger_noop_ns(&now), err);
+		*why = "a file changed, or too recently to be trusted";
+		if (rc < 0 || !fine)
+			goto out;
+		if (roger_noop_add_entry(entries, &st, ie->path) < 0) {
+			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	roger_buf_truncate(&abs, wlen);
+	if (roger_buf_addf(where,
+			   "gitdir %s\ncommondir %s\nworkdir %s\nindex %s\n"
+			   "head %s\nistat %llu %llu %lld %lld\nisum %s\n",
+			   gitdir, common, abs.buf, ipath, head,
+			   (unsigned long long)after.st_ino,
+			   (unsigned long long)after.st_size,
+			   (long long)roger_noop_ns(&after.st_mtim),
+			   (long long)roger_noop_ns(&after.st_ctim),
+			   index_sum) < 0) {
+		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
+		goto out;
+	}
+	*ok = true;
+	*why = NULL;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(prefixes[i]);
+	free(prefixes);
+	roger_buf_release(&abs);
+	git_index_free(index);
 	return rc;
 }
 

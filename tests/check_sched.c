@@ -396,11 +396,14 @@ START_TEST(test_sched_health_grace_period)
 	ck_assert_uint_eq(out, 0);
 	ck_assert(!h.has_result);
 	ck_assert_int_eq(h.consecutive_failures, 0);
-	ck_assert_int_eq(h.next_ms, 6000); /* interval 0 means 1 s */
+	/* tried again soon, not an interval later: it does not count */
+	ck_assert_int_eq(h.next_ms, 5000 + ROGER_DECIDE_HC_RETRY_MS);
 	/* after the grace period it counts, and the first one says so */
 	out = roger_decide_health(&h, 0, true, 11000, 1000, &p);
 	ck_assert_uint_eq(out, ROGER_DECIDE_HC_FAILED | ROGER_DECIDE_HC_DOWN |
 				       ROGER_DECIDE_HC_KILL);
+	/* counted failures come at the interval again */
+	ck_assert_int_eq(h.next_ms, 12000);
 }
 END_TEST
 
@@ -430,13 +433,16 @@ END_TEST
 
 START_TEST(test_sched_first_check)
 {
-	ck_assert_int_eq(roger_decide_first_check_ms("HTTP", -1), 1000);
+	ck_assert_int_eq(roger_decide_first_check_ms("HTTP", -1),
+			 ROGER_DECIDE_HC_RETRY_MS);
 	ck_assert_int_eq(roger_decide_first_check_ms("MESOS_HTTP", -1), 15000);
 	ck_assert_int_eq(roger_decide_first_check_ms("COMMAND", -1), 15000);
 	ck_assert_int_eq(roger_decide_first_check_ms("COMMAND", 0), 0);
 	ck_assert_int_eq(roger_decide_first_check_ms("COMMAND", 3), 3000);
-	ck_assert_int_eq(roger_decide_first_check_ms("TCP", 30), 1000);
-	ck_assert_int_eq(roger_decide_first_check_ms(NULL, 30), 1000);
+	ck_assert_int_eq(roger_decide_first_check_ms("TCP", 30),
+			 ROGER_DECIDE_HC_RETRY_MS);
+	ck_assert_int_eq(roger_decide_first_check_ms(NULL, 30),
+			 ROGER_DECIDE_HC_RETRY_MS);
 }
 END_TEST
 

@@ -182,6 +182,50 @@ out:
 	return status;
 }
 
+/*
+ * The build options of `args` for the project, the same wherever a
+ * command builds.
+ */
+static void build_opts(struct roger_build_opts *o, const struct cli *cli,
+		       const struct cli_build_args *args)
+{
+	memset(o, 0, sizeof(*o));
+	o->ref = args->commit[0] ? args->commit : args->ref;
+	o->allow_dirty = args->allow_dirty;
+	o->no_cache = args->no_cache;
+	roger_build_opts_from_project(o, cli->project);
+}
+
+/*
+ * The artifact of a build with nothing to do, found by cli_use_ref() from
+ * the last clean build's record (roger_pack_build_unchanged) and handed to
+ * cli_build_artifact(): such a build opens no repository at all.  The
+ * record covers roger.json too, so it is HEAD's.
+ */
+static struct roger_artifact *unchanged;
+
+static int try_unchanged(struct cli *cli, const struct cli_build_args *args)
+{
+	const struct roger_project *p = cli->project;
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_build_opts o;
+	char *tracked = *p->subdir ? roger_path_join(p->subdir, "roger.json")
+				   : xstrdup("roger.json");
+	int rc;
+
+	if (!tracked) {
+		cli_error("out of memory");
+		return ROGER_EXIT_FAILURE;
+	}
+	build_opts(&o, cli, args);
+	roger_artifact_free(unchanged);
+	unchanged = NULL;
+	rc = roger_pack_build_unchanged(&unchanged, cli->ctx, &o, tracked,
+					&err);
+	free(tracked);
+	return rc < 0 ? cli_fail(&err) : ROGER_EXIT_OK;
+}
+
 int cli_use_ref(struct cli *cli, struct cli_build_args *args)
 {
 	struct roger_err err = ROGER_ERR_INIT;
@@ -196,6 +240,11 @@ int cli_use_ref(struct cli *cli, struct cli_build_args *args)
 			"--allow-dirty packages the work tree; it cannot go with --ref");
 	if ((status = cli_load_project(cli)) != 0)
 		return status;
+	if (!args->ref && !cli->project->image) {
+		status = try_unchanged(cli, args);
+		if (status != ROGER_EXIT_OK || unchanged)
+			return status;
+	}
 	if (roger_repo_discover(&repo, cli->project->workdir, &err) < 0)
 		return cli_fail(&err);
 	if (!args->ref) {
@@ -220,7 +269,7 @@ out:
 int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 		       struct roger_artifact **out)
 {
-	struct roger_build_opts o = { 0 };
+	struct roger_build_opts o;
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_buf tail = ROGER_BUF_INIT;
 	struct cli_progress prog = { 0 };
@@ -233,10 +282,13 @@ int cli_build_artifact(struct cli *cli, const struct cli_build_args *args,
 	status = cli_load_project(cli);
 	if (status)
 		return status;
-	o.ref = args->commit[0] ? args->commit : args->ref;
-	o.allow_dirty = args->allow_dirty;
-	o.no_cache = args->no_cache;
-	roger_build_opts_from_project(&o, cli->project);
+	if (unchanged && !args->ref && !args->no_cache) {
+		*out = unchanged;
+		unchanged = NULL;
+		warn_lfs(*out);
+		return ROGER_EXIT_OK;
+	}
+	build_opts(&o, cli, args);
 	prog.cli = cli;
 	if (!cli->quiet)
 		o.output_fn = on_output;

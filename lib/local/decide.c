@@ -286,6 +286,16 @@ unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
 		     (int64_t)(p->interval_s > 0 ? p->interval_s : 1) * 1000;
 	if (!counts || result < 0)
 		return 0;
+	/*
+	 * Not up yet, within the grace period: a failure does not count, so
+	 * the check is tried again soon rather than an interval later (up to
+	 * 10 s of a developer's loop otherwise, for an app a little slower to
+	 * listen than the first check).
+	 */
+	if (result == 0 && !h->first_success &&
+	    now_ms - started_ms < (int64_t)p->grace_s * 1000 &&
+	    ROGER_DECIDE_HC_RETRY_MS < h->next_ms - now_ms)
+		h->next_ms = now_ms + ROGER_DECIDE_HC_RETRY_MS;
 	if (result == 1) {
 		if (!was_alive)
 			out |= ROGER_DECIDE_HC_UP;
@@ -316,6 +326,6 @@ int64_t roger_decide_first_check_ms(const char *protocol, long delay_s)
 {
 	if (!protocol ||
 	    (strcmp(protocol, "COMMAND") && strncmp(protocol, "MESOS_", 6)))
-		return 1000;
+		return ROGER_DECIDE_HC_RETRY_MS;
 	return delay_s >= 0 ? (int64_t)delay_s * 1000 : 15000;
 }

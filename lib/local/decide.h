@@ -185,10 +185,13 @@ enum roger_decide_hc_outcome {
  * Record in `h` a check that ended at `now_ms` with `result` (1 healthy,
  * 0 unhealthy, -1 no result) for a task running since `started_ms`;
  * `counts` says whether the task takes results (running and not being
- * killed).  The next check is due an interval later whatever happened.
- * A failure within the grace period before a first success is not
- * recorded.  Returns what follows (enum roger_decide_hc_outcome).
+ * killed).  The next check is due an interval later, but for a failure
+ * within the grace period before a first success: that one is not
+ * recorded, and the check runs again ROGER_DECIDE_HC_RETRY_MS later (the
+ * grace period is a grace, not a delay: the task is healthy as soon as it
+ * answers).  Returns what follows (enum roger_decide_hc_outcome).
  */
+#define ROGER_DECIDE_HC_RETRY_MS 200
 unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
 			     int64_t now_ms, int64_t started_ms,
 			     const struct roger_decide_hc_policy *p);
@@ -197,7 +200,9 @@ unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
  * How long after a task starts running its first check of `protocol`
  * runs, in ms: Mesos-native checks (COMMAND, MESOS_*) wait delaySeconds
  * (`delay_s`; -1 when unset: 15 s), as the Mesos executor does;
- * Marathon's own HTTP and TCP checks about a second.
+ * Marathon's own HTTP and TCP checks ROGER_DECIDE_HC_RETRY_MS (a check
+ * before the task listens fails within its grace period, and is tried
+ * again as soon).
  */
 int64_t roger_decide_first_check_ms(const char *protocol, long delay_s);
 
