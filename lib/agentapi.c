@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agentapi.h"
 #include "err.h"
 #include "json-num.h"
+#include "pbio.h"
 #include "recordio.h"
 #include "util.h"
 
@@ -80,6 +82,61 @@ int roger_agentapi_data_record(struct roger_buf *out, bool input,
 nomem:
 	roger_buf_truncate(out, old);
 	return ROGER_ENOMEM;
+}
+
+bool roger_agentapi_media_is(const char *h, const char *type)
+{
+	size_t n = strlen(type);
+
+	while (*h == ' ' || *h == '\t')
+		h++;
+	return !strncasecmp(h, type, n) &&
+	       (h[n] == '\0' || h[n] == ';' || h[n] == ' ' || h[n] == ',');
+}
+
+const char *roger_agentapi_format_media(enum roger_agentapi_format f)
+{
+	return f == ROGER_AGENTAPI_PROTOBUF ? ROGER_PBIO_MEDIA
+					    : "application/json";
+}
+
+int roger_agentapi_output_record(struct roger_buf *out,
+				 enum roger_agentapi_format f,
+				 enum roger_agentapi_stream stream,
+				 const void *data, size_t len)
+{
+	uint8_t head[ROGER_PBIO_DATA_HEAD_MAX];
+	size_t old = out->len, h;
+
+	if (f == ROGER_AGENTAPI_JSON)
+		return roger_agentapi_data_record(out, false, stream, data,
+						  len);
+	/* the protobuf enum counts from 1: STDIN 1, STDOUT 2, STDERR 3 */
+	h = roger_pbio_data_head(head, (uint32_t)stream + 1, len);
+	if (roger_recordio_prefix(out, h + len) < 0 ||
+	    roger_buf_grow(out, h + len) < 0 ||
+	    roger_buf_add(out, head, h) < 0 ||
+	    roger_buf_add(out, data, len) < 0) {
+		roger_buf_truncate(out, old);
+		return ROGER_ENOMEM;
+	}
+	return 0;
+}
+
+int roger_agentapi_output_heartbeat(struct roger_buf *out,
+				    enum roger_agentapi_format f,
+				    long interval_ms)
+{
+	struct roger_buf rec = ROGER_BUF_INIT;
+	int rc;
+
+	if (f == ROGER_AGENTAPI_JSON)
+		return roger_agentapi_heartbeat_record(out, false, interval_ms);
+	rc = roger_pbio_heartbeat(&rec, (int64_t)interval_ms * 1000000) < 0
+		     ? ROGER_ENOMEM
+		     : roger_recordio_encode(out, rec.buf, rec.len);
+	roger_buf_release(&rec);
+	return rc < 0 ? ROGER_ENOMEM : 0;
 }
 
 static json_t *wrap_input(json_t *process_io)
@@ -285,6 +342,51 @@ int roger_agentapi_output_parse(struct roger_agentapi_pio *out,
 	if (rc < 0)
 		roger_buf_truncate(data, old);
 	return rc;
+}
+
+int roger_agentapi_output_parse_pb(struct roger_agentapi_pio *out,
+				   const char **data, size_t *data_len,
+				   const char *rec, size_t len,
+				   struct roger_err *err)
+{
+	struct roger_pbio m;
+	const char *why = NULL;
+
+	memset(out, 0, sizeof(*out));
+	*data = NULL;
+	*data_len = 0;
+	if (roger_pbio_decode(&m, rec, len, &why) < 0)
+		return roger_err_set(err, ROGER_EINVALID,
+				     "a protobuf ProcessIO record with %s",
+				     why);
+	if (m.type == ROGER_PBIO_DATA) {
+		if (m.data_type != ROGER_PBIO_STDOUT &&
+		    m.data_type != ROGER_PBIO_STDERR)
+			return roger_err_set(
+				err, ROGER_EINVALID,
+				"a protobuf ProcessIO DATA record of type %u",
+				(unsigned)m.data_type);
+		out->kind = ROGER_AGENTAPI_PIO_DATA;
+		out->stream = m.data_type == ROGER_PBIO_STDOUT
+				      ? ROGER_AGENTAPI_STDOUT
+				      : ROGER_AGENTAPI_STDERR;
+		*data = (const char *)m.data;
+		*data_len = m.data ? m.data_len : 0;
+		return 0;
+	}
+	if (m.type == ROGER_PBIO_CONTROL) {
+		out->kind = ROGER_AGENTAPI_PIO_HEARTBEAT;
+		if (m.control_type == ROGER_PBIO_TTY_INFO && m.has_window &&
+		    m.rows <= UINT16_MAX && m.columns <= UINT16_MAX) {
+			out->kind = ROGER_AGENTAPI_PIO_TTY_INFO;
+			out->rows = m.rows;
+			out->columns = m.columns;
+		}
+		return 0;
+	}
+	return roger_err_set(err, ROGER_EINVALID,
+			     "a protobuf ProcessIO record of type %u",
+			     (unsigned)m.type);
 }
 
 /* A container id object: value, parent's value, grandparent's value. */

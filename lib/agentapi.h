@@ -11,7 +11,8 @@
  * read the same way when they have the agent's own shape
  * ({"type":"DATA","data":{"type":"STDOUT","data":"..."}}, members in that
  * order, no spaces); any other spelling of the same record goes through
- * the JSON parser and means the same.
+ * the JSON parser and means the same.  An output stream may also be in
+ * protobuf (pbio.h), whose DATA records carry the bytes as they are.
  */
 #ifndef ROGER_AGENTAPI_H
 #define ROGER_AGENTAPI_H
@@ -53,6 +54,35 @@ enum roger_agentapi_stream {
 int roger_agentapi_data_record(struct roger_buf *out, bool input,
 			       enum roger_agentapi_stream stream,
 			       const void *data, size_t len);
+/*
+ * The encodings of an output stream's records (Message-Content-Type):
+ * JSON, or protobuf's wire format (pbio.h), which carries the bytes as
+ * they are instead of in base64.
+ */
+enum roger_agentapi_format {
+	ROGER_AGENTAPI_JSON,
+	ROGER_AGENTAPI_PROTOBUF,
+};
+/*
+ * Whether the (first) media type of header value `h` is `type`,
+ * parameters and case aside.
+ */
+bool roger_agentapi_media_is(const char *h, const char *type);
+/* Message-Content-Type of a format. */
+const char *roger_agentapi_format_media(enum roger_agentapi_format f);
+/*
+ * A framed output DATA record (STDOUT or STDERR) in format `f`: with JSON
+ * as roger_agentapi_data_record(); with protobuf the bytes follow a head
+ * of a few bytes.
+ */
+int roger_agentapi_output_record(struct roger_buf *out,
+				 enum roger_agentapi_format f,
+				 enum roger_agentapi_stream stream,
+				 const void *data, size_t len);
+/* A framed output heartbeat in format `f`. */
+int roger_agentapi_output_heartbeat(struct roger_buf *out,
+				    enum roger_agentapi_format f,
+				    long interval_ms);
 /* A framed heartbeat (CONTROL HEARTBEAT, `interval_ms`), output or input. */
 int roger_agentapi_heartbeat_record(struct roger_buf *out, bool input,
 				    long interval_ms);
@@ -89,6 +119,17 @@ struct roger_agentapi_pio {
 int roger_agentapi_output_parse(struct roger_agentapi_pio *out,
 				struct roger_buf *data, const char *rec,
 				size_t len, struct roger_err *err);
+
+/*
+ * Read one record of an output stream in protobuf: as
+ * roger_agentapi_output_parse(), but the bytes of DATA are not copied:
+ * *data and *data_len point into `rec` (NULL and 0 for another kind).
+ * DATA of type STDIN, or of no known type, is ROGER_EINVALID.
+ */
+int roger_agentapi_output_parse_pb(struct roger_agentapi_pio *out,
+				   const char **data, size_t *data_len,
+				   const char *rec, size_t len,
+				   struct roger_err *err);
 
 /*
  * Read one record of an input stream (an ATTACH_CONTAINER_INPUT call):

@@ -43,6 +43,7 @@
 #include "logs.h"
 #include "marathon.h"
 #include "mesos.h"
+#include "pbio.h"
 #include "recordio.h"
 #include "util.h"
 
@@ -164,6 +165,8 @@ struct exec {
 	struct roger_buf data;
 	bool epipe; /* the output's reader went away */
 	bool started; /* the session's reply head said 200 */
+	bool json_only; /* the agent refused a Message-Accept naming protobuf */
+	enum roger_agentapi_format format; /* of the output's records */
 
 	/* input (its own thread) */
 	struct roger_http_client *in_http;
@@ -203,8 +206,8 @@ static int on_output(void *data, const char *chunk, size_t len,
 
 	while (len > 0) {
 		struct roger_agentapi_pio pio;
-		const char *rec;
-		size_t used, rec_len;
+		const char *rec, *bytes;
+		size_t used, rec_len, n;
 		int rc = roger_recordio_next(&e->dec, chunk, len, &used, &rec,
 					     &rec_len, &why);
 
@@ -215,9 +218,18 @@ static int on_output(void *data, const char *chunk, size_t len,
 		if (rc == 0)
 			break;
 		roger_buf_reset(&e->data);
-		if (rc == 1)
+		bytes = NULL;
+		n = 0;
+		if (rc == 1 && e->format == ROGER_AGENTAPI_PROTOBUF) {
+			/* the bytes are read where they are, in the record */
+			rc = roger_agentapi_output_parse_pb(&pio, &bytes, &n,
+							    rec, rec_len, &why);
+		} else if (rc == 1) {
 			rc = roger_agentapi_output_parse(&pio, &e->data, rec,
 							 rec_len, &why);
+			bytes = e->data.buf;
+			n = e->data.len;
+		}
 		if (rc == ROGER_ENOMEM)
 			return nomem(err);
 		if (rc < 0)
@@ -225,13 +237,13 @@ static int on_output(void *data, const char *chunk, size_t len,
 				err, ROGER_EHTTP,
 				"the agent's output stream of task '%s': %s",
 				e->task_id, why.msg);
-		if (pio.kind != ROGER_AGENTAPI_PIO_DATA || e->data.len == 0)
+		if (pio.kind != ROGER_AGENTAPI_PIO_DATA || n == 0)
 			continue;
 		rc = write_out(e,
 			       pio.stream == ROGER_AGENTAPI_STDERR
 				       ? e->o->err_fd
 				       : e->o->out_fd,
-			       e->data.buf, e->data.len, err);
+			       bytes, n, err);
 		if (rc)
 			return rc;
 	}
@@ -428,11 +440,22 @@ static int on_headers(void *data, const struct roger_http_resp *resp,
 		      long status, struct roger_err *err)
 {
 	struct exec *e = data;
+	const char *mct;
 	int rc;
 
-	(void)resp;
 	if (status != 200 || e->started)
 		return 0;
+	/* The records' encoding: JSON when the agent does not say. */
+	mct = roger_http_resp_header(resp, "Message-Content-Type");
+	if (mct && roger_agentapi_media_is(mct, ROGER_PBIO_MEDIA))
+		e->format = ROGER_AGENTAPI_PROTOBUF;
+	else if (!mct || roger_agentapi_media_is(mct, "application/json"))
+		e->format = ROGER_AGENTAPI_JSON;
+	else
+		return roger_err_set(
+			err, ROGER_EHTTP,
+			"the agent of task '%s' answered with records of type '%s', which roger exec does not read (it asked for %s or application/json)",
+			e->task_id, mct, ROGER_PBIO_MEDIA);
 	e->started = true;
 	if ((rc = roger_agentapi_attach_record(&e->pending, &e->cid)) < 0 ||
 	    (e->o->tty && (rc = queue_size(e)) < 0))
@@ -597,8 +620,15 @@ static int launch(struct exec *e, struct roger_http_client *http,
 		  struct roger_err *err)
 {
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
+	/*
+	 * Protobuf first: the bytes come as they are instead of in base64
+	 * inside JSON.  An agent that serves JSON only picks it from the
+	 * list; one that answers 406 to the list is asked again for JSON.
+	 */
 	struct roger_http_header headers[] = {
-		{ "Message-Accept", "application/json" },
+		{ "Message-Accept", e->json_only ? "application/json"
+						 : ROGER_PBIO_MEDIA
+					    ", application/json" },
 	};
 	struct roger_http_req req = { 0 };
 	struct roger_buf body = ROGER_BUF_INIT;
@@ -628,6 +658,16 @@ static int launch(struct exec *e, struct roger_http_client *http,
 	req.headers_fn = on_headers;
 	req.headers_data = e;
 	rc = roger_http_client_send(http, &req, &resp, err);
+	if (rc == 0 && resp.status == 406 && !e->json_only) {
+		roger_log(
+			e->ctx, ROGER_LOG_DEBUG,
+			"the agent refused Message-Accept %s (406): asking for application/json",
+			headers[0].value);
+		e->json_only = true;
+		roger_http_resp_release(&resp);
+		roger_buf_release(&body);
+		return launch(e, http, err);
+	}
 	if (rc == 0 && resp.status != 200)
 		rc = launch_failed(e, http, &resp, err);
 	else if (rc == 0 && !e->epipe && roger_recordio_dec_partial(&e->dec))

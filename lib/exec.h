@@ -8,7 +8,12 @@
  * from the master's state; then on the agent, three requests:
  *  - LAUNCH_NESTED_CONTAINER_SESSION, whose reply is the command's output
  *    as a RecordIO stream of ProcessIO records, written out as it comes
- *    until the command's output closes;
+ *    until the command's output closes; the records in protobuf when the
+ *    agent offers it (Message-Accept names it first, and the reply's
+ *    Message-Content-Type says which came: JSON when absent), since JSON
+ *    carries the bytes in base64, which costs more than the rest of the
+ *    session; an agent answering 406 to that list is asked once more for
+ *    JSON alone;
  *  - ATTACH_CONTAINER_INPUT, once the session's reply head arrived (the
  *    container then exists), with -i or -t: a chunked upload that stays
  *    open, carrying standard input, the window size (first, then on every

@@ -22,6 +22,7 @@
 #include "lib/exec.h"
 #include "lib/local/agent.h"
 #include "lib/marathon.h"
+#include "lib/pbio.h"
 #include "lib/recordio.h"
 #include "lib/stats.h"
 #include "lib/util.h"
@@ -349,6 +350,257 @@ START_TEST(test_agentapi_output_refused)
 	}
 	ck_assert_str_eq(data.buf, "kept");
 	roger_buf_release(&data);
+}
+END_TEST
+
+/* ---- ProcessIO in protobuf ------------------------------------------------------ */
+
+#define PB(s) s, sizeof(s) - 1
+
+START_TEST(test_pbio_decode_table)
+{
+	static const struct {
+		const char *rec;
+		size_t len;
+		uint32_t type, data_type, control_type, rows, columns;
+		const char *data; /* NULL: none */
+		int64_t hb;
+	} cases[] = {
+		/* the empty message: every field absent */
+		{ PB(""), 0, 0, 0, 0, 0, NULL, 0 },
+		/* DATA STDOUT "hello", as roger local writes it */
+		{ PB("\x08\x01\x12\x09\x08\x02\x12\x05hello"), 1, 2, 0, 0, 0,
+		  "hello", 0 },
+		/* the same, fields in another order, unknown fields of every
+		 * wire type around them (varint, 64-bit, bytes, 32-bit) */
+		{ PB("\x48\x96\x01\x12\x17\x12\x05hello\x51"
+		     "12345678\x5d"
+		     "1234\x08\x03\x62\x00\x08\x01"),
+		  1, 3, 0, 0, 0, "hello", 0 },
+		/* a scalar twice: the last wins; Data twice: merged */
+		{ PB("\x08\x02\x08\x01\x12\x02\x08\x02\x12\x04\x12\x02hi"), 1,
+		  2, 0, 0, 0, "hi", 0 },
+		/* empty bytes */
+		{ PB("\x08\x01\x12\x04\x08\x03\x12\x00"), 1, 3, 0, 0, 0, "",
+		  0 },
+		/* CONTROL HEARTBEAT of 30 s */
+		{ PB("\x08\x02\x1a\x0c\x08\x02\x1a\x08\x0a\x06\x08\x80\xd8\x8e\xe1"
+		     "\x6f"),
+		  2, 0, 2, 0, 0, NULL, 30000000000LL },
+		/* CONTROL TTY_INFO 24 x 80 */
+		{ PB("\x08\x02\x1a\x0a\x08\x01\x12\x06\x0a\x04\x08\x18\x10\x50"),
+		  2, 0, 1, 24, 80, NULL, 0 },
+		/* an enum value this reader does not know: kept as a number */
+		{ PB("\x08\x07"), 7, 0, 0, 0, 0, NULL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct roger_pbio m;
+		const char *why = NULL;
+
+		ck_assert_msg(roger_pbio_decode(&m, cases[i].rec, cases[i].len,
+						&why) == 0,
+			      "case %zu: %s", i, why ? why : "");
+		ck_assert_uint_eq(m.type, cases[i].type);
+		ck_assert_uint_eq(m.data_type, cases[i].data_type);
+		ck_assert_uint_eq(m.control_type, cases[i].control_type);
+		ck_assert_uint_eq(m.rows, cases[i].rows);
+		ck_assert_uint_eq(m.columns, cases[i].columns);
+		ck_assert(m.heartbeat_ns == cases[i].hb);
+		if (!cases[i].data) {
+			ck_assert_msg(m.data == NULL, "case %zu", i);
+			continue;
+		}
+		ck_assert_msg(m.data != NULL, "case %zu", i);
+		ck_assert_uint_eq(m.data_len, strlen(cases[i].data));
+		ck_assert(!memcmp(m.data, cases[i].data, m.data_len));
+		/* the bytes are inside the record, not a copy */
+		ck_assert((const char *)m.data >= cases[i].rec &&
+			  (const char *)m.data + m.data_len <=
+				  cases[i].rec + cases[i].len);
+	}
+}
+END_TEST
+
+START_TEST(test_pbio_refused)
+{
+	static const struct {
+		const char *rec;
+		size_t len;
+	} bad[] = {
+		{ PB("\x08") }, /* a key without its value */
+		{ PB("\x08\x80") }, /* a varint cut short */
+		{ PB("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01") },
+		{ PB("\x12\x05"
+		     "ab") }, /* a length past the end */
+		/* a length past the end of the enclosing message only */
+		{ PB("\x12\x04\x08\x02\x12\x09hello") },
+		/* a length of 2^64 - 1 */
+		{ PB("\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01") },
+		/* a length of 2^63, which a signed reading makes negative */
+		{ PB("\x12\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01") },
+		{ PB("\x09"
+		     "1234") }, /* 64 bits cut short */
+		{ PB("\x0d"
+		     "12") }, /* 32 bits cut short */
+		{ PB("\x0b\x0c") }, /* a group */
+		{ PB("\x0e") }, /* wire type 6 */
+		{ PB("\x0f") }, /* wire type 7 */
+		{ PB("\x00\x00") }, /* field number 0 */
+		/* a Heartbeat's DurationInfo whose length lies */
+		{ PB("\x08\x02\x1a\x05\x1a\x03\x0a\x09\x08") },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct roger_pbio m;
+		struct roger_agentapi_pio pio;
+		struct roger_err err = ROGER_ERR_INIT;
+		const char *why = NULL, *data = "x";
+		size_t n = 1;
+
+		ck_assert_msg(roger_pbio_decode(&m, bad[i].rec, bad[i].len,
+						&why) == -1,
+			      "case %zu accepted", i);
+		ck_assert_msg(why && *why, "case %zu: no reason", i);
+		ck_assert_int_eq(
+			roger_agentapi_output_parse_pb(
+				&pio, &data, &n, bad[i].rec, bad[i].len, &err),
+			ROGER_EINVALID);
+		ck_assert(strstr(err.msg, why));
+		ck_assert(data == NULL && n == 0);
+	}
+}
+END_TEST
+
+/* Frame-less record `b` (one RecordIO record): its bytes after the prefix. */
+static const char *unframe(const struct roger_buf *b, size_t *len)
+{
+	const char *nl = memchr(b->buf, '\n', b->len);
+
+	ck_assert(nl != NULL);
+	ck_assert_uint_eq(strtoull(b->buf, NULL, 10),
+			  b->len - (size_t)(nl + 1 - b->buf));
+	*len = b->len - (size_t)(nl + 1 - b->buf);
+	return nl + 1;
+}
+
+START_TEST(test_pbio_output_records)
+{
+	static const size_t sizes[] = { 0,   1,     5,     121,    122,    127,
+					128, 16383, 16384, 262144, 2097152 };
+	struct roger_buf b = ROGER_BUF_INIT, big = ROGER_BUF_INIT;
+	struct roger_agentapi_pio pio;
+	struct roger_err err = ROGER_ERR_INIT;
+	const char *rec, *data;
+	size_t len, n;
+
+	/* DATA, exactly */
+	ck_assert_int_eq(
+		roger_agentapi_output_record(&b, ROGER_AGENTAPI_PROTOBUF,
+					     ROGER_AGENTAPI_STDOUT, "hello", 5),
+		0);
+	ck_assert_uint_eq(b.len, 16);
+	ck_assert(!memcmp(b.buf, "13\n\x08\x01\x12\x09\x08\x02\x12\x05hello",
+			  16));
+	/* every size across the varint's byte boundaries, both streams */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		enum roger_agentapi_stream st =
+			i % 2 ? ROGER_AGENTAPI_STDERR : ROGER_AGENTAPI_STDOUT;
+
+		roger_buf_reset(&big);
+		for (size_t j = 0; j < sizes[i]; j++)
+			roger_buf_addch(&big, (int)((j * 7 + i) & 0xff));
+		roger_buf_reset(&b);
+		ck_assert_int_eq(roger_agentapi_output_record(
+					 &b, ROGER_AGENTAPI_PROTOBUF, st,
+					 big.buf, big.len),
+				 0);
+		rec = unframe(&b, &len);
+		ck_assert_int_eq(roger_agentapi_output_parse_pb(&pio, &data, &n,
+								rec, len, &err),
+				 0);
+		ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_DATA);
+		ck_assert_int_eq(pio.stream, st);
+		ck_assert_uint_eq(n, sizes[i]);
+		ck_assert(!n || !memcmp(data, big.buf, n));
+		ck_assert(!n || (data > rec && data + n == rec + len));
+	}
+	/* heartbeat and window size: controls, written and read back */
+	roger_buf_reset(&b);
+	ck_assert_int_eq(roger_agentapi_output_heartbeat(
+				 &b, ROGER_AGENTAPI_PROTOBUF, 30000),
+			 0);
+	rec = unframe(&b, &len);
+	ck_assert_int_eq(
+		roger_agentapi_output_parse_pb(&pio, &data, &n, rec, len, &err),
+		0);
+	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_HEARTBEAT);
+	{
+		struct roger_pbio m;
+
+		ck_assert_int_eq(roger_pbio_decode(&m, rec, len, NULL), 0);
+		ck_assert(m.heartbeat_ns == 30000000000LL);
+		roger_buf_reset(&b);
+		ck_assert_int_eq(roger_pbio_tty_info(&b, 300, 1000), 0);
+		ck_assert_int_eq(roger_pbio_decode(&m, b.buf, b.len, NULL), 0);
+		ck_assert_uint_eq(m.control_type, ROGER_PBIO_TTY_INFO);
+		ck_assert_uint_eq(m.rows, 300);
+		ck_assert_uint_eq(m.columns, 1000);
+	}
+	ck_assert_int_eq(roger_agentapi_output_parse_pb(&pio, &data, &n, b.buf,
+							b.len, &err),
+			 0);
+	ck_assert_int_eq(pio.kind, ROGER_AGENTAPI_PIO_TTY_INFO);
+	ck_assert_uint_eq(pio.rows, 300);
+	ck_assert_uint_eq(pio.columns, 1000);
+	/* JSON through the same writer: the contract's example */
+	roger_buf_reset(&b);
+	roger_agentapi_output_record(&b, ROGER_AGENTAPI_JSON,
+				     ROGER_AGENTAPI_STDOUT, "hello\n", 6);
+	ck_assert_str_eq(b.buf, "58\n" EXAMPLE);
+	roger_buf_release(&b);
+	roger_buf_release(&big);
+}
+END_TEST
+
+START_TEST(test_pbio_output_refused)
+{
+	static const struct {
+		const char *rec;
+		size_t len;
+		const char *msg;
+	} bad[] = {
+		{ PB(""), "of type 0" }, /* no type */
+		{ PB("\x08\x07"), "of type 7" },
+		/* DATA STDIN in an output stream */
+		{ PB("\x08\x01\x12\x06\x08\x01\x12\x02hi"),
+		  "DATA record of type 1" },
+		/* DATA without a stream */
+		{ PB("\x08\x01\x12\x04\x12\x02hi"), "DATA record of type 0" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct roger_agentapi_pio pio;
+		struct roger_err err = ROGER_ERR_INIT;
+		const char *data;
+		size_t n;
+
+		ck_assert_int_eq(
+			roger_agentapi_output_parse_pb(
+				&pio, &data, &n, bad[i].rec, bad[i].len, &err),
+			ROGER_EINVALID);
+		ck_assert_msg(strstr(err.msg, bad[i].msg), "case %zu: %s", i,
+			      err.msg);
+	}
+	/* media types: parameters and case aside, lists by their head */
+	ck_assert(roger_agentapi_media_is("Application/X-Protobuf; q=1",
+					  ROGER_PBIO_MEDIA));
+	ck_assert(roger_agentapi_media_is(" application/json",
+					  "application/json"));
+	ck_assert(!roger_agentapi_media_is("application/jsonx",
+					   "application/json"));
+	ck_assert_str_eq(roger_agentapi_format_media(ROGER_AGENTAPI_PROTOBUF),
+			 "application/x-protobuf");
 }
 END_TEST
 
@@ -858,6 +1110,10 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_agentapi_launch_call);
 	tcase_add_test(tc, test_agentapi_calls_refused);
 	tcase_add_test(tc, test_agentapi_wait_and_exit_codes);
+	tcase_add_test(tc, test_pbio_decode_table);
+	tcase_add_test(tc, test_pbio_refused);
+	tcase_add_test(tc, test_pbio_output_records);
+	tcase_add_test(tc, test_pbio_output_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stats");

@@ -9,6 +9,10 @@
  *   process stdout/stderr ──pump──> ProcessIO records ──> each reader's
  *                                   (RecordIO)              buffer ──> its
  *                                                           connection
+ *
+ * Each reader has the format its call asked for (JSON, or protobuf whose
+ * DATA records are the bytes behind a head of a few bytes); the pump
+ * writes each chunk once per format some reader wants.
  *   input connection ──(v1.c)──> input queue ──pump──> process stdin
  *
  * The HTTP server runs a few threads over epoll and no handler may wait,
@@ -105,6 +109,7 @@ struct roger_local_reader {
 	size_t sent;
 	struct rec_node *q_head, *q_tail;
 	size_t queued; /* bytes in the queue */
+	enum roger_agentapi_format format; /* of its records */
 	bool owner;
 	bool suspended;
 	bool ended;
@@ -316,25 +321,28 @@ static void resume_reader(struct roger_local_reader *r)
 	MHD_resume_connection(r->conn);
 }
 
-static struct roger_local_reader *reader_alloc(struct roger_local_session *s,
-					       struct MHD_Connection *conn,
-					       bool owner)
+static struct roger_local_reader *
+reader_alloc(struct roger_local_session *s, enum roger_agentapi_format format,
+	     struct MHD_Connection *conn, bool owner)
 {
 	struct roger_local_reader *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
 	r->s = s;
+	r->format = format;
 	r->conn = conn;
 	r->owner = owner;
 	roger_buf_init(&r->out);
 	return r;
 }
 
-struct roger_local_reader *roger_local_reader_new(struct roger_local_session *s,
-						  struct MHD_Connection *conn)
+struct roger_local_reader *
+roger_local_reader_new(struct roger_local_session *s,
+		       enum roger_agentapi_format format,
+		       struct MHD_Connection *conn)
 {
-	struct roger_local_reader *r = reader_alloc(s, conn, false);
+	struct roger_local_reader *r = reader_alloc(s, format, conn, false);
 
 	if (!r)
 		return NULL;
@@ -479,17 +487,18 @@ void roger_local_reader_free(void *cls)
  * that cannot take it (out of memory) is ended: its client sees a stream
  * cut short.
  */
-static void broadcast(struct roger_local_session *s, struct roger_buf *rec)
+static void broadcast(struct roger_local_session *s, struct roger_buf *rec,
+		      enum roger_agentapi_format format)
 {
 	size_t n = 0;
 
 	for (struct roger_local_reader *r = s->readers; r; r = r->next)
-		if (!r->ended)
+		if (!r->ended && r->format == format)
 			n++;
 	for (struct roger_local_reader *r = s->readers; r; r = r->next) {
 		struct rec_node *node;
 
-		if (r->ended)
+		if (r->ended || r->format != format)
 			continue;
 		if (r->out.len == r->sent && !r->q_head) {
 			roger_buf_reset(&r->out);
@@ -668,6 +677,68 @@ static int wait_status(const siginfo_t *si)
 	return si->si_status & 0x7f;
 }
 
+/* The formats the live readers want, as a mask of 1 << format (lock held). */
+static unsigned formats_wanted(const struct roger_local_session *s)
+{
+	unsigned mask = 0;
+
+	for (const struct roger_local_reader *r = s->readers; r; r = r->next)
+		if (!r->ended)
+			mask |= 1u << r->format;
+	return mask;
+}
+
+/*
+ * Hand the readers of each format they want a record made by `make`
+ * (`rec` is the scratch buffer): records are written once per format,
+ * outside the lock.  A reader that arrives in between with a format not
+ * written misses that record, as if it had come a moment later.
+ */
+static void broadcast_each(struct roger_local_session *s, struct roger_buf *rec,
+			   int (*make)(struct roger_buf *rec,
+				       enum roger_agentapi_format f,
+				       const void *arg),
+			   const void *arg)
+{
+	unsigned mask;
+
+	pthread_mutex_lock(&s->reg->lock);
+	mask = formats_wanted(s);
+	pthread_mutex_unlock(&s->reg->lock);
+	for (int f = ROGER_AGENTAPI_JSON; f <= ROGER_AGENTAPI_PROTOBUF; f++) {
+		if (!(mask & (1u << f)))
+			continue;
+		roger_buf_reset(rec);
+		if (make(rec, (enum roger_agentapi_format)f, arg) < 0)
+			continue; /* out of memory: this record is lost */
+		pthread_mutex_lock(&s->reg->lock);
+		broadcast(s, rec, (enum roger_agentapi_format)f);
+		pthread_mutex_unlock(&s->reg->lock);
+	}
+}
+
+struct chunk {
+	enum roger_agentapi_stream stream;
+	const char *buf;
+	size_t len;
+};
+
+static int make_data(struct roger_buf *rec, enum roger_agentapi_format f,
+		     const void *arg)
+{
+	const struct chunk *c = arg;
+
+	return roger_agentapi_output_record(rec, f, c->stream, c->buf, c->len);
+}
+
+static int make_heartbeat(struct roger_buf *rec, enum roger_agentapi_format f,
+			  const void *arg)
+{
+	(void)arg;
+	return roger_agentapi_output_heartbeat(rec, f,
+					       ROGER_AGENTAPI_HEARTBEAT_MS);
+}
+
 /* Read what one of the process's outputs has into records for the
  * readers: 1 read something, 0 nothing now, -1 its end. */
 static int pump_output(struct roger_local_session *s, int *fd,
@@ -675,6 +746,7 @@ static int pump_output(struct roger_local_session *s, int *fd,
 		       struct roger_buf *rec)
 {
 	ssize_t n = read(*fd, buf, READ_CHUNK);
+	struct chunk c;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -683,12 +755,10 @@ static int pump_output(struct roger_local_session *s, int *fd,
 		close_fd(fd);
 		return -1;
 	}
-	roger_buf_reset(rec);
-	if (roger_agentapi_data_record(rec, false, stream, buf, (size_t)n) < 0)
-		return 1; /* out of memory: these bytes are lost */
-	pthread_mutex_lock(&s->reg->lock);
-	broadcast(s, rec);
-	pthread_mutex_unlock(&s->reg->lock);
+	c.stream = stream;
+	c.buf = buf;
+	c.len = (size_t)n;
+	broadcast_each(s, rec, make_data, &c);
 	return 1;
 }
 
@@ -796,12 +866,7 @@ static void pump_round(struct pump *p)
 	}
 	if (now >= p->next_heartbeat) {
 		p->next_heartbeat = now + ROGER_AGENTAPI_HEARTBEAT_MS;
-		roger_buf_reset(&p->rec);
-		pthread_mutex_lock(&s->reg->lock);
-		if (roger_agentapi_heartbeat_record(
-			    &p->rec, false, ROGER_AGENTAPI_HEARTBEAT_MS) == 0)
-			broadcast(s, &p->rec);
-		pthread_mutex_unlock(&s->reg->lock);
+		broadcast_each(s, &p->rec, make_heartbeat, NULL);
 	}
 	if (p->next_heartbeat - now < timeout)
 		timeout = (int)(p->next_heartbeat - now);
@@ -1193,6 +1258,7 @@ static int precheck(struct roger_local_sessions *reg,
 int roger_local_session_start(struct roger_local_reader **out,
 			      struct roger_local_sessions *reg,
 			      const struct roger_agentapi_call *call,
+			      enum roger_agentapi_format format,
 			      struct MHD_Connection *conn,
 			      struct roger_err *err)
 {
@@ -1228,7 +1294,7 @@ int roger_local_session_start(struct roger_local_reader **out,
 		return rc;
 	}
 	s = session_alloc(reg, call);
-	owner = s ? reader_alloc(s, conn, true) : NULL;
+	owner = s ? reader_alloc(s, format, conn, true) : NULL;
 	p = calloc(1, sizeof(*p));
 	if (!s || !owner || !p || !(p->buf = malloc(READ_CHUNK)) ||
 	    launch_build(&l, call, &t) < 0) {
@@ -1259,9 +1325,9 @@ int roger_local_session_start(struct roger_local_reader **out,
 		/* It exits with 127, as a shell's command that is not found. */
 		roger_buf_addf(&msg, "roger local: cannot run '%s': %s\n",
 			       l.path, strerror(exec_errno));
-		roger_agentapi_data_record(&owner->out, false,
-					   ROGER_AGENTAPI_STDERR, msg.buf,
-					   msg.len);
+		roger_agentapi_output_record(&owner->out, format,
+					     ROGER_AGENTAPI_STDERR, msg.buf,
+					     msg.len);
 		roger_buf_release(&msg);
 	}
 	p->s = s;

@@ -17,6 +17,8 @@
 
 #include <microhttpd.h>
 
+#include "agentapi.h"
+
 struct roger_agent;
 struct roger_ctx;
 struct roger_err;
@@ -45,7 +47,8 @@ struct roger_local_reader;
  * Start a session for a LAUNCH_NESTED_CONTAINER_SESSION call, whose reply
  * goes out on connection `conn`: its process in the parent task (see
  * roger_agent_exec_spawn), the reader of its output for that connection
- * (*out, its owner: when the connection goes away before the output
+ * (*out, its owner, writing records in `format`: when the connection
+ * goes away before the output
  * ended, the process is killed), then the thread that pumps it.  Errors
  * carry the HTTP status in err->http_status and Mesos' words in err->msg:
  * 400 for a parent that is not a running task or a command that cannot be
@@ -54,6 +57,7 @@ struct roger_local_reader;
 int roger_local_session_start(struct roger_local_reader **out,
 			      struct roger_local_sessions *reg,
 			      const struct roger_agentapi_call *call,
+			      enum roger_agentapi_format format,
 			      struct MHD_Connection *conn,
 			      struct roger_err *err);
 /* A session by its container id, live or ended (a new reference), or NULL. */
@@ -67,8 +71,10 @@ void roger_local_session_unref(struct roger_local_session *s);
  * for MHD_create_response_from_callback(): roger_local_reader_read, and
  * roger_local_reader_free as its free callback.  NULL when out of memory.
  */
-struct roger_local_reader *roger_local_reader_new(struct roger_local_session *s,
-						  struct MHD_Connection *conn);
+struct roger_local_reader *
+roger_local_reader_new(struct roger_local_session *s,
+		       enum roger_agentapi_format format,
+		       struct MHD_Connection *conn);
 ssize_t roger_local_reader_read(void *cls, uint64_t pos, char *buf, size_t max);
 void roger_local_reader_free(void *cls);
 

@@ -13,6 +13,8 @@
  * error found in the middle of a streamed body is answered once the body
  * ended (libmicrohttpd cannot answer before), the rest being read and
  * dropped.  Errors are plain text with Mesos' words, as the agent answers.
+ * Calls and input records are JSON; the records of a streamed reply are
+ * JSON or protobuf, the first of the two that Message-Accept names.
  *
  * Connections of sessions have no idle timeout: an input stream may be
  * quiet between heartbeats (the CLI sends one every 30 s, the server's
@@ -32,6 +34,7 @@
 #include "buf.h"
 #include "ctx.h"
 #include "err.h"
+#include "pbio.h"
 #include "recordio.h"
 #include "local/internal.h"
 #include "local/session.h"
@@ -48,7 +51,8 @@ struct v1 {
 	bool streaming;
 	bool accept_stream, accept_json; /* what Accept allows */
 	bool message_accept; /* Message-Accept was sent */
-	bool message_accept_json; /* ...and allows JSON */
+	bool message_ok; /* ...and names a format roger local writes */
+	enum roger_agentapi_format format; /* of a stream's records */
 	struct roger_buf body;
 	/* ATTACH_CONTAINER_INPUT */
 	struct roger_recordio_dec dec;
@@ -78,38 +82,61 @@ static void v1_fail(struct v1 *v, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Whether the media type of header value `h` is `type` (parameters aside). */
-static bool media_is(const char *h, const char *type)
+/* Whether the one entry `one` of an Accept-style list allows `type`. */
+static bool entry_allows(const char *one, const char *type)
 {
-	size_t n = strlen(type);
+	return roger_agentapi_media_is(one, type) ||
+	       roger_agentapi_media_is(one, "*/*") ||
+	       (!strncmp(type, "application/", 12) &&
+		roger_agentapi_media_is(one, "application/*"));
+}
 
-	while (*h == ' ')
-		h++;
-	return !strncasecmp(h, type, n) &&
-	       (h[n] == '\0' || h[n] == ';' || h[n] == ' ');
+/*
+ * Which of the `n` `types` the Accept-style list `h` allows: its entries
+ * taken in order, each tried against `types` in order; the index of the
+ * first match, 0 when the list is absent (anything goes), -1 for none.
+ */
+static int accepted(const char *h, const char *const *types, int n)
+{
+	const char *p = h;
+
+	if (!h)
+		return 0;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char one[128];
+
+		snprintf(one, sizeof(one), "%.*s", (int)(len < 127 ? len : 127),
+			 p);
+		for (int i = 0; i < n; i++)
+			if (entry_allows(one, types[i]))
+				return i;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return -1;
 }
 
 /* Whether an Accept-style list allows `type` (absent: anything). */
 static bool allows(const char *h, const char *type)
 {
-	const char *p = h;
+	return accepted(h, &type, 1) == 0;
+}
 
-	if (!h)
-		return true;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		char one[128];
+/*
+ * The records' format a Message-Accept list asks for: its first entry
+ * that roger local can write (JSON or protobuf; a wildcard means JSON).
+ * Absent: JSON.  False when no entry is either.
+ */
+static bool message_format(const char *h, enum roger_agentapi_format *out)
+{
+	static const char *const types[] = { "application/json",
+					     ROGER_PBIO_MEDIA };
+	int i = accepted(h, types, 2);
 
-		snprintf(one, sizeof(one), "%.*s", (int)(n < 127 ? n : 127), p);
-		if (media_is(one, type) || media_is(one, "*/*") ||
-		    (!strncmp(type, "application/", 12) &&
-		     media_is(one, "application/*")))
-			return true;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	*out = i == 1 ? ROGER_AGENTAPI_PROTOBUF : ROGER_AGENTAPI_JSON;
+	return i >= 0;
 }
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -129,7 +156,7 @@ static void check_head(struct v1 *v, struct MHD_Connection *conn,
 	v->accept_stream = allows(accept, "application/recordio");
 	v->accept_json = allows(accept, "application/json");
 	v->message_accept = macc != NULL;
-	v->message_accept_json = allows(macc, "application/json");
+	v->message_ok = message_format(macc, &v->format);
 	if (strcmp(method, "POST")) {
 		v1_fail(v, 405, "Expecting 'POST', received '%s'", method);
 		return;
@@ -138,22 +165,22 @@ static void check_head(struct v1 *v, struct MHD_Connection *conn,
 		v1_fail(v, 400, "Expecting 'Content-Type' to be present");
 		return;
 	}
-	if (media_is(ct, "application/recordio")) {
+	if (roger_agentapi_media_is(ct, "application/recordio")) {
 		v->streaming = true;
 		if (!mct)
 			v1_fail(v, 400,
 				"Expecting 'Message-Content-Type' to be set for streaming requests");
-		else if (!media_is(mct, "application/json"))
+		else if (!roger_agentapi_media_is(mct, "application/json"))
 			v1_fail(v, 415,
 				"Expecting 'Message-Content-Type' of application/json (roger local does not read application/x-protobuf)");
 		return;
 	}
-	if (media_is(ct, "application/x-protobuf")) {
+	if (roger_agentapi_media_is(ct, "application/x-protobuf")) {
 		v1_fail(v, 415,
 			"Expecting 'Content-Type' of application/json: roger local does not read application/x-protobuf");
 		return;
 	}
-	if (!media_is(ct, "application/json")) {
+	if (!roger_agentapi_media_is(ct, "application/json")) {
 		v1_fail(v, 415,
 			"Expecting 'Content-Type' of application/json or application/x-protobuf or application/recordio");
 		return;
@@ -193,7 +220,8 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, int status,
 
 /* A stream of ProcessIO records for `reader` (which the response owns). */
 static enum MHD_Result queue_stream(struct MHD_Connection *conn,
-				    struct roger_local_reader *reader)
+				    struct roger_local_reader *reader,
+				    enum roger_agentapi_format format)
 {
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, 256 * 1024, roger_local_reader_read, reader,
@@ -207,7 +235,7 @@ static enum MHD_Result queue_stream(struct MHD_Connection *conn,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/recordio");
 	MHD_add_response_header(resp, "Message-Content-Type",
-				"application/json");
+				roger_agentapi_format_media(format));
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 				  (unsigned)0);
 	ret = MHD_queue_response(conn, 200, resp);
@@ -232,29 +260,34 @@ static enum MHD_Result queue_wait(struct v1 *v, struct MHD_Connection *conn,
 
 /* ---- calls ------------------------------------------------------------------ */
 
+/* Why a call with a streamed reply gets 406 (its head), or NULL. */
+static const char *stream_refused(const struct v1 *v)
+{
+	if (!v->accept_stream)
+		return "Expecting 'Accept' to allow application/recordio";
+	if (!v->message_ok)
+		return "Expecting 'Message-Accept' to allow application/json or application/x-protobuf";
+	return NULL;
+}
+
 static enum MHD_Result launch(struct v1 *v, struct MHD_Connection *conn,
 			      const struct roger_agentapi_call *c)
 {
 	struct roger_err err = ROGER_ERR_INIT;
 	struct roger_local_reader *reader = NULL;
+	const char *why;
 
-	if (!v->accept_stream)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Accept' to allow application/recordio");
-	if (!v->message_accept_json)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Message-Accept' to allow application/json");
-	if (roger_local_session_start(&reader, v->L->sessions, c, conn, &err) <
-	    0) {
+	if ((why = stream_refused(v)))
+		return queue_text(conn, 406, why);
+	if (roger_local_session_start(&reader, v->L->sessions, c, v->format,
+				      conn, &err) < 0) {
 		roger_log(v->L->ctx, ROGER_LOG_INFO,
 			  "LAUNCH_NESTED_CONTAINER_SESSION refused: %s",
 			  err.msg);
 		return queue_text(conn, err.http_status ? err.http_status : 500,
 				  err.msg);
 	}
-	return queue_stream(conn, reader);
+	return queue_stream(conn, reader, v->format);
 }
 
 static enum MHD_Result attach_output(struct v1 *v, struct MHD_Connection *conn,
@@ -262,27 +295,22 @@ static enum MHD_Result attach_output(struct v1 *v, struct MHD_Connection *conn,
 {
 	struct roger_local_session *s;
 	struct roger_local_reader *reader;
+	const char *why;
 	char msg[400];
 
-	if (!v->accept_stream)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Accept' to allow application/recordio");
-	if (!v->message_accept_json)
-		return queue_text(
-			conn, 406,
-			"Expecting 'Message-Accept' to allow application/json");
+	if ((why = stream_refused(v)))
+		return queue_text(conn, 406, why);
 	s = roger_local_session_find(v->L->sessions, c->cid.value);
 	if (!s) {
 		snprintf(msg, sizeof(msg), "Container %s cannot be found",
 			 c->cid.value);
 		return queue_text(conn, 404, msg);
 	}
-	reader = roger_local_reader_new(s, conn);
+	reader = roger_local_reader_new(s, v->format, conn);
 	roger_local_session_unref(s);
 	if (!reader)
 		return queue_text(conn, 500, "out of memory");
-	return queue_stream(conn, reader);
+	return queue_stream(conn, reader, v->format);
 }
 
 static enum MHD_Result wait_call(struct v1 *v, struct MHD_Connection *conn,

@@ -6,7 +6,9 @@
 # test (its size, a resize, the terminal restored), -t off a terminal, a
 # task that dies during the session, the choice among several tasks,
 # --task, an interrupt, a reader that goes away, and the errors of roger
-# itself.
+# itself.  The agent API itself with curl: the records in protobuf (the
+# format roger exec asks for first) byte for byte, in JSON, and the 406
+# for a Message-Accept naming neither.
 . "$TEST_SRCDIR/cli/lib.sh"
 
 if [ ! -f "$TEST_SRCDIR/cli/lib-local.sh" ] ||
@@ -44,6 +46,59 @@ test_expect_success 'both streams, each to its own, and the exit status' '
 	test_cmp expect out &&
 	echo err >expect &&
 	test_cmp expect err
+'
+
+# v1 CALL-JSON MESSAGE-ACCEPT: POST /api/v1 asking for a stream, the
+# reply's head in ./headers and body in ./body; prints the status.
+v1() {
+	lcurl -s -o body -D headers -w "%{http_code}" -X POST \
+		-H "Content-Type: application/json" \
+		-H "Accept: application/recordio" -H "Message-Accept: $2" \
+		--data-binary "$1" "$LOCAL_URL/api/v1"
+}
+
+# launch_call CMD: the launch of `sh -c CMD` in task1's container.
+launch_call() {
+	"${PYTHON:-python3}" - "$(cat task1)" "$1" <<-\PY
+	import json, sys, urllib.request, os, uuid
+	req = urllib.request.Request(os.environ["LOCAL_URL"] + "/master/state",
+	    headers={"Authorization": "token=" + os.environ["LOCAL_TOKEN"]})
+	state = json.load(urllib.request.urlopen(req))
+	parent = [s["container_status"]["container_id"]["value"]
+	          for f in state["frameworks"] for t in f["tasks"]
+	          if t["id"] == sys.argv[1] for s in t["statuses"]
+	          if "container_status" in s][0]
+	print(json.dumps({"type": "LAUNCH_NESTED_CONTAINER_SESSION",
+	    "launch_nested_container_session": {
+	        "container_id": {"parent": {"value": parent},
+	                         "value": str(uuid.uuid4())},
+	        "command": {"shell": True, "value": sys.argv[2]}}}))
+	PY
+}
+
+test_expect_success 'the API asked for protobuf records: the bytes as they are, no base64' '
+	call=$(launch_call "printf hello; printf oops >&2; exec <&-") &&
+	test "$(v1 "$call" "application/x-protobuf, application/json")" = 200 &&
+	test_grep -i "^Message-Content-Type: application/x-protobuf" headers &&
+	"${PYTHON:-python3}" - <<-\PY
+	body = open("body", "rb").read()
+	# ProcessIO{type DATA, data{type STDOUT (2) / STDERR (3), data}}
+	out = b"13\n\x08\x01\x12\x09\x08\x02\x12\x05hello"
+	err = b"12\n\x08\x01\x12\x08\x08\x03\x12\x04oops"
+	assert body in (out + err, err + out), body
+	PY
+'
+
+test_expect_success 'the API: the first format of Message-Accept wins; JSON without it; 406 for neither' '
+	call=$(launch_call "printf hi") &&
+	test "$(v1 "$call" "application/json, application/x-protobuf")" = 200 &&
+	test_grep -i "^Message-Content-Type: application/json" headers &&
+	printf "%s" "{\"type\":\"DATA\",\"data\":{\"type\":\"STDOUT\",\"data\":\"aGk=\"}}" >rec &&
+	{ printf "%d\n" "$(wc -c <rec)" && cat rec; } >expect &&
+	cmp expect body &&
+	call=$(launch_call "printf hi") &&
+	test "$(v1 "$call" "text/plain")" = 406 &&
+	test_grep "Message-Accept" body
 '
 
 test_expect_success 'the command runs in the task sandbox with the task environment' '

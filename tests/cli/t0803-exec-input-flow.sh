@@ -9,7 +9,8 @@
 # the way (the client's, the sockets', libmicrohttpd's, the session's
 # queue and the command's pipe) holds.  Then the output's side:
 # two readers of one session, the second late, so that the server holds
-# the output back for it while the first takes all.  Nothing here depends
+# the output back for it while the first takes all; and two readers
+# asking for different formats (protobuf and JSON records).  Nothing here depends
 # on how fast the machine is: the pauses only make the suspensions likely.
 . "$TEST_SRCDIR/cli/lib.sh"
 . "$TEST_SRCDIR/cli/lib-local.sh"
@@ -73,6 +74,18 @@ test_expect_success 'two readers of one session (ATTACH_CONTAINER_OUTPUT), one l
 	sum=$(sha256sum <"$dir/big" | cut -d" " -f1) &&
 	printf "%s %s\n" "$n" "$sum" "$n" "$sum" >want &&
 	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/v1readers.py" "$task" "read go; cat big" 1 >got &&
+	test_cmp want got
+'
+
+test_expect_success 'two readers of one session in different formats (protobuf, JSON): each gets all the output' '
+	task=$(app_get web/flow "a[\"tasks\"][0][\"id\"]") &&
+	dir=$(sandbox "$task") &&
+	n=$(wc -c <"$dir/big") &&
+	sum=$(sha256sum <"$dir/big" | cut -d" " -f1) &&
+	printf "%s %s\n" "$n" "$sum" "$n" "$sum" >want &&
+	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/v1readers.py" "$task" "read go; cat big" 0 protobuf json >got &&
+	test_cmp want got &&
+	"${PYTHON:-python3}" "$TEST_SRCDIR/cli/v1readers.py" "$task" "read go; cat big" 1 json protobuf >got &&
 	test_cmp want got
 '
 
