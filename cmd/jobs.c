@@ -203,8 +203,6 @@ static int run_one(struct cli *cli, const char *name)
 {
 	struct roger_metronome_job *live = NULL;
 	struct roger_metronome *m = NULL;
-	struct cli_run_opts o = { 0 };
-	struct cli_run_result res = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	char *id = NULL;
 	int status;
@@ -230,32 +228,14 @@ static int run_one(struct cli *cli, const char *name)
 		}
 		goto out;
 	}
-	o.detach = detach;
-	o.timeout_ms = timeout_ms;
-	o.collect = cli->output == OUTPUT_JSON;
-	status = cli_job_run(cli, m, id, &o, &res);
-	if (cli->output == OUTPUT_JSON && res.run_id[0]) {
-		json_t *doc = json_pack(
-			"{s:s,s:s,s:s,s:o,s:o}", "job", id, "name", name,
-			"run_id", res.run_id, "exit_status",
-			res.exit_status >= 0 ? json_integer(res.exit_status)
-					     : json_null(),
-			"output",
-			res.output ? json_incref(res.output) : json_array());
-		int st;
-
-		if (status)
-			cli_json_set(doc, "error", cli_error_json(status));
-		st = cli_print_doc(cli, doc);
-		if (!status)
-			status = st;
-	} else if (detach && status == 0 && !cli->quiet) {
-		printf("%s\n", res.run_id);
-	}
-	if (status == 0 && !detach && res.exit_status > 0)
-		status = res.exit_status;
+	status = cli_job_run_report(cli, m, id, detach, timeout_ms,
+				    cli->output == OUTPUT_JSON
+					    ? json_pack("{s:s,s:s,s:n}", "job",
+							id, "name", name,
+							"run_id")
+					    : NULL,
+				    NULL);
 out:
-	cli_run_result_release(&res);
 	roger_metronome_job_free(live);
 	roger_metronome_free(m);
 	free(id);

@@ -106,8 +106,6 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct roger_jobs_job job = { 0 };
 	struct roger_metronome_job *live = NULL;
 	struct roger_metronome *m = NULL;
-	struct cli_run_opts o = { 0 };
-	struct cli_run_result res = { 0 };
 	struct roger_err err = ROGER_ERR_INIT;
 	json_t *app = NULL, *spec = NULL;
 	char *cmd = NULL, *end;
@@ -143,39 +141,18 @@ static int run(struct cli *cli, int argc, char **argv)
 		status = cli_fail(&err);
 		goto out;
 	}
-	o.detach = detach;
-	o.timeout_ms = timeout_ms;
-	o.collect = cli->output == OUTPUT_JSON;
-	status = cli_job_run(cli, m,
-			     json_string_value(json_object_get(spec, "id")), &o,
-			     &res);
-	if (cli->output == OUTPUT_JSON && res.run_id[0]) {
-		json_t *doc = json_pack(
-			"{s:s,s:s,s:s,s:b,s:o,s:o}", "job",
-			json_string_value(json_object_get(spec, "id")),
-			"run_id", res.run_id, "command", cmd, "detached",
-			detach, "exit_status",
-			res.exit_status >= 0 ? json_integer(res.exit_status)
-					     : json_null(),
-			"output",
-			res.output ? json_incref(res.output) : json_array());
-		int st;
-
-		if (status)
-			cli_json_set(doc, "error", cli_error_json(status));
-		st = cli_print_doc(cli, doc);
-		if (!status)
-			status = st;
-	} else if (detach && status == 0 && !cli->quiet) {
-		printf("%s\n", res.run_id);
-		fprintf(stderr,
-			"roger: run '%s' started; follow it with 'roger logs --job run --run %s -f'\n",
-			res.run_id, res.run_id);
-	}
-	if (status == 0 && !detach && res.exit_status > 0)
-		status = res.exit_status;
+	status = cli_job_run_report(
+		cli, m, json_string_value(json_object_get(spec, "id")), detach,
+		timeout_ms,
+		cli->output == OUTPUT_JSON
+			? json_pack("{s:s,s:n,s:s,s:b}", "job",
+				    json_string_value(
+					    json_object_get(spec, "id")),
+				    "run_id", "command", cmd, "detached",
+				    detach)
+			: NULL,
+		"run");
 out:
-	cli_run_result_release(&res);
 	roger_metronome_job_free(live);
 	roger_metronome_free(m);
 	json_decref(spec);

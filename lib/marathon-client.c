@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "api-client.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
@@ -26,22 +27,17 @@
 #define DEFAULT_EVENTS_IDLE_MS 30000L
 
 struct roger_marathon {
-	struct roger_ctx *ctx;
-	struct roger_http_client *http;
-	char *source;
+	struct roger_api_client c; /* first: see api-client.h */
 };
 
 int roger_marathon_new(struct roger_marathon **out, struct roger_ctx *ctx,
 		       struct roger_http_client *http, struct roger_err *err)
 {
-	struct roger_marathon *m = calloc(1, sizeof(*m));
+	struct roger_marathon *m =
+		roger_api_client_new(sizeof(*m), ctx, http, err);
 
-	if (!m) {
-		roger_http_client_free(http);
-		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	}
-	m->ctx = ctx;
-	m->http = http;
+	if (!m)
+		return ROGER_ENOMEM;
 	*out = m;
 	return 0;
 }
@@ -64,68 +60,29 @@ void roger_marathon_free(struct roger_marathon *m)
 {
 	if (!m)
 		return;
-	roger_http_client_free(m->http);
-	free(m->source);
+	roger_api_client_release(&m->c);
 	free(m);
 }
 
 struct roger_http_client *roger_marathon_http(const struct roger_marathon *m)
 {
-	return m->http;
+	return m->c.http;
 }
 
 int roger_marathon_set_source(struct roger_marathon *m, const char *source)
 {
-	char *s = NULL;
-
-	if (source && !(s = strdup(source)))
-		return ROGER_ENOMEM;
-	free(m->source);
-	m->source = s;
-	return 0;
+	return roger_api_client_set_source(&m->c, source);
 }
 
-/* Add " (from 'URL')" to a parse error, so that it names the server. */
-static int from_url(struct roger_err *err, const struct roger_http_resp *resp,
-		    int rc)
+/* Marathon's own explanation of a reply that is not a 2xx. */
+static int explain(struct roger_err *err, const struct roger_http_resp *resp,
+		   const char *url, void *data)
 {
-	struct roger_buf url = ROGER_BUF_INIT;
-	char old[ROGER_ERR_MSG_MAX];
+	const struct roger_marathon *m = data;
 
-	if (!err || rc >= 0)
-		return rc;
-	roger_http_mask_url(&url, resp->url ? resp->url : "");
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s (from '%s')", old, url.buf);
-	roger_buf_release(&url);
-	return rc;
-}
-
-/* The error for a reply that is not a 2xx. */
-static int reply_err(struct roger_marathon *m,
-		     const struct roger_http_resp *resp, struct roger_err *err)
-{
-	struct roger_buf url = ROGER_BUF_INIT;
-	int rc;
-
-	roger_http_mask_url(&url, resp->url ? resp->url : "");
-	rc = roger_marathon_error_from_reply(err, resp->status, resp->body.buf,
-					     resp->body.len, url.buf,
-					     m->source);
-	if (rc == 0)
-		rc = roger_http_client_status_err(m->http, resp, err);
-	roger_buf_release(&url);
-	return rc;
-}
-
-static int send_http(struct roger_marathon *m, const struct roger_http_req *h,
-		     struct roger_http_resp *resp, struct roger_err *err)
-{
-	int rc = roger_http_client_send(m->http, h, resp, err);
-
-	if (rc < 0 || roger_http_resp_ok(resp))
-		return rc;
-	return reply_err(m, resp, err);
+	return roger_marathon_error_from_reply(err, resp->status,
+					       resp->body.buf, resp->body.len,
+					       url, m->c.source);
 }
 
 int roger_marathon_send(struct roger_marathon *m,
@@ -135,7 +92,7 @@ int roger_marathon_send(struct roger_marathon *m,
 	struct roger_http_req h;
 
 	roger_marathon_req_http(req, &h);
-	return send_http(m, &h, resp, err);
+	return roger_api_client_send(&m->c, &h, resp, explain, m, err);
 }
 
 /*
@@ -161,9 +118,10 @@ int roger_marathon_get_app(struct roger_marathon_app **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_app_parse(out, resp.body.buf,
-						       resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_app_parse(out, resp.body.buf,
+						 resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -180,9 +138,10 @@ int roger_marathon_list_apps(struct roger_marathon_apps **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_apps_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_apps_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -198,13 +157,14 @@ static int call_deploying(struct roger_marathon_deployment_result *out,
 
 	rc = call(m, req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_deployment_result_parse(
-				      out ? out : &ignored, resp.body.buf,
-				      resp.body.len,
-				      roger_http_resp_header(
-					      &resp, "Marathon-Deployment-Id"),
-				      err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_deployment_result_parse(
+				out ? out : &ignored, resp.body.buf,
+				resp.body.len,
+				roger_http_resp_header(
+					&resp, "Marathon-Deployment-Id"),
+				err));
 	if (rc == 0 && created)
 		*created = resp.status == 201;
 	roger_http_resp_release(&resp);
@@ -293,9 +253,10 @@ int roger_marathon_app_tasks(struct roger_marathon_tasks **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_tasks_parse(out, resp.body.buf,
-							 resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_tasks_parse(out, resp.body.buf,
+						   resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -313,9 +274,10 @@ static int kill_reply(struct roger_marathon_tasks **tasks_out,
 		return call_deploying(dep_out, NULL, m, req, rc, err);
 	rc = call(m, req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_tasks_parse(&tasks, resp.body.buf,
-							 resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_tasks_parse(&tasks, resp.body.buf,
+						   resp.body.len, err));
 	if (rc == 0 && tasks_out) {
 		*tasks_out = tasks;
 		tasks = NULL;
@@ -359,9 +321,10 @@ int roger_marathon_app_versions(struct roger_marathon_versions **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_versions_parse(
-				      out, resp.body.buf, resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_versions_parse(out, resp.body.buf,
+						      resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -377,9 +340,10 @@ int roger_marathon_app_version(json_t **out, struct roger_marathon *m,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_app_parse(&app, resp.body.buf,
-						       resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_app_parse(&app, resp.body.buf,
+						 resp.body.len, err));
 	if (rc == 0)
 		*out = json_incref(app->json);
 	roger_marathon_app_free(app);
@@ -396,9 +360,10 @@ int roger_marathon_deployments(struct roger_marathon_deployments **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_deployments_parse(
-				      out, resp.body.buf, resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_deployments_parse(out, resp.body.buf,
+							 resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -431,9 +396,10 @@ int roger_marathon_queue(struct roger_marathon_queue **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_queue_parse(out, resp.body.buf,
-							 resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_queue_parse(out, resp.body.buf,
+						   resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -447,9 +413,10 @@ int roger_marathon_info(struct roger_marathon_info **out,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_info_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_info_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -463,9 +430,10 @@ int roger_marathon_leader(char **out, struct roger_marathon *m,
 
 	rc = call(m, &req, rc, &resp, err);
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_marathon_leader_parse(out, resp.body.buf,
-							  resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_marathon_leader_parse(out, resp.body.buf,
+						    resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -529,13 +497,13 @@ int roger_marathon_events(struct roger_marathon *m,
 	struct roger_marathon_req req = { 0 };
 	struct roger_http_req h;
 	struct roger_http_resp resp = ROGER_HTTP_RESP_INIT;
-	struct events_state st = { .w = w, .ctx = m->ctx };
+	struct events_state st = { .w = w, .ctx = m->c.ctx };
 	int rc = roger_marathon_req_events(&req, w->types, w->n_types, err);
 
 	if (rc < 0)
 		return rc;
 	roger_sse_init(&st.sse);
-	st.last_tick_ms = roger_ctx_now_ms(m->ctx);
+	st.last_tick_ms = roger_ctx_now_ms(m->c.ctx);
 	roger_marathon_req_http(&req, &h);
 	h.timeout_ms = ROGER_HTTP_NO_TIMEOUT;
 	h.idle_timeout_ms = w->idle_timeout_ms > 0 ? w->idle_timeout_ms
@@ -544,9 +512,9 @@ int roger_marathon_events(struct roger_marathon *m,
 	h.body_data = &st;
 	h.progress_fn = events_tick;
 	h.progress_data = &st;
-	rc = roger_http_client_send(m->http, &h, &resp, err);
+	rc = roger_http_client_send(m->c.http, &h, &resp, err);
 	if (rc == 0 && !st.stopped && !roger_http_resp_ok(&resp))
-		rc = reply_err(m, &resp, err);
+		rc = roger_api_client_reply_err(&m->c, &resp, explain, m, err);
 	else if (rc == 0 && !st.stopped) {
 		struct roger_buf url = ROGER_BUF_INIT;
 

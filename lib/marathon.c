@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "api-client.h"
 #include "err.h"
 #include "http.h"
 #include "json-num.h"
@@ -263,27 +264,15 @@ void roger_marathon_task_short_name(char *out, size_t size, const char *task_id)
 
 void roger_marathon_req_release(struct roger_marathon_req *r)
 {
-	if (!r)
-		return;
-	free(r->path);
-	free(r->body);
-	r->path = NULL;
-	r->body = NULL;
+	if (r)
+		roger_api_req_release(&r->path, &r->body);
 }
 
 void roger_marathon_req_http(const struct roger_marathon_req *r,
 			     struct roger_http_req *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->method = r->method;
-	out->url = r->path;
-	out->accept = r->accept;
-	out->idempotent = r->idempotent;
-	if (r->body) {
-		out->body = r->body;
-		out->body_len = strlen(r->body);
-		out->content_type = "application/json";
-	}
+	roger_api_req_http(out, r->method, r->path, r->accept, r->body,
+			   r->idempotent);
 }
 
 /* Query building: "?k=v" first, "&k=v" after. */

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "api-client.h"
 #include "ctx.h"
 #include "err.h"
 #include "http.h"
@@ -23,9 +24,7 @@
 #include "target.h"
 
 struct roger_metronome {
-	struct roger_ctx *ctx;
-	struct roger_http_client *http;
-	char *source;
+	struct roger_api_client c; /* first: see api-client.h */
 	roger_metronome_path_fn path_fn;
 	void *path_data;
 };
@@ -33,14 +32,11 @@ struct roger_metronome {
 int roger_metronome_new(struct roger_metronome **out, struct roger_ctx *ctx,
 			struct roger_http_client *http, struct roger_err *err)
 {
-	struct roger_metronome *m = calloc(1, sizeof(*m));
+	struct roger_metronome *m =
+		roger_api_client_new(sizeof(*m), ctx, http, err);
 
-	if (!m) {
-		roger_http_client_free(http);
-		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
-	}
-	m->ctx = ctx;
-	m->http = http;
+	if (!m)
+		return ROGER_ENOMEM;
 	*out = m;
 	return 0;
 }
@@ -69,67 +65,44 @@ void roger_metronome_free(struct roger_metronome *m)
 {
 	if (!m)
 		return;
-	roger_http_client_free(m->http);
-	free(m->source);
+	roger_api_client_release(&m->c);
 	free(m);
 }
 
 struct roger_http_client *roger_metronome_http(const struct roger_metronome *m)
 {
-	return m->http;
+	return m->c.http;
 }
 
 int roger_metronome_set_source(struct roger_metronome *m, const char *source,
 			       roger_metronome_path_fn fn, void *data)
 {
-	char *s = NULL;
-
-	if (source && !(s = strdup(source)))
+	if (roger_api_client_set_source(&m->c, source) < 0)
 		return ROGER_ENOMEM;
-	free(m->source);
-	m->source = s;
 	m->path_fn = fn;
 	m->path_data = data;
 	return 0;
 }
 
-/* Add " (from 'URL')" to a parse error, so that it names the server. */
-static int from_url(struct roger_err *err, const struct roger_http_resp *resp,
-		    int rc)
+/* Metronome's own explanation of a reply that is not a 2xx. */
+static int explain(struct roger_err *err, const struct roger_http_resp *resp,
+		   const char *url, void *data)
 {
-	struct roger_buf url = ROGER_BUF_INIT;
-	char old[ROGER_ERR_MSG_MAX];
+	const struct roger_metronome *m = data;
 
-	if (!err || rc >= 0)
-		return rc;
-	roger_http_mask_url(&url, resp->url ? resp->url : "");
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%.900s (from '%.100s')", old,
-		 url.buf);
-	roger_buf_release(&url);
-	return rc;
+	return roger_metronome_error_from_reply(
+		err, resp->status, resp->body.buf, resp->body.len, url,
+		m->c.source, m->path_fn, m->path_data);
 }
 
 int roger_metronome_send(struct roger_metronome *m,
 			 const struct roger_metronome_req *req,
 			 struct roger_http_resp *resp, struct roger_err *err)
 {
-	struct roger_buf url = ROGER_BUF_INIT;
 	struct roger_http_req h;
-	int rc;
 
 	roger_metronome_req_http(req, &h);
-	rc = roger_http_client_send(m->http, &h, resp, err);
-	if (rc < 0 || roger_http_resp_ok(resp))
-		return rc;
-	roger_http_mask_url(&url, resp->url ? resp->url : "");
-	rc = roger_metronome_error_from_reply(
-		err, resp->status, resp->body.buf, resp->body.len, url.buf,
-		m->source, m->path_fn, m->path_data);
-	if (rc == 0)
-		rc = roger_http_client_status_err(m->http, resp, err);
-	roger_buf_release(&url);
-	return rc;
+	return roger_api_client_send(&m->c, &h, resp, explain, m, err);
 }
 
 /* Send `req` (released here) and keep the reply in `resp`. */
@@ -166,9 +139,10 @@ int roger_metronome_list_jobs(struct roger_metronome_jobs **out,
 		      &resp, err);
 
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_metronome_jobs_parse(out, resp.body.buf,
-							 resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_metronome_jobs_parse(out, resp.body.buf,
+						   resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -184,9 +158,10 @@ int roger_metronome_get_job(struct roger_metronome_job **out,
 		     &resp, err);
 
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_metronome_job_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_metronome_job_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -204,9 +179,10 @@ int roger_metronome_put_job(struct roger_metronome_job **out,
 		      &resp, err);
 
 	if (rc == 0 && out)
-		rc = from_url(err, &resp,
-			      roger_metronome_job_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_metronome_job_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -258,9 +234,10 @@ int roger_metronome_start_run(struct roger_metronome_run **out,
 		      &resp, err);
 
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_metronome_run_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_metronome_run_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }
@@ -276,9 +253,10 @@ int roger_metronome_get_run(struct roger_metronome_run **out,
 		      err);
 
 	if (rc == 0)
-		rc = from_url(err, &resp,
-			      roger_metronome_run_parse(out, resp.body.buf,
-							resp.body.len, err));
+		rc = roger_api_from_url(
+			err, &resp,
+			roger_metronome_run_parse(out, resp.body.buf,
+						  resp.body.len, err));
 	roger_http_resp_release(&resp);
 	return rc;
 }

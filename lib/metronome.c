@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "api-client.h"
 #include "err.h"
 #include "http.h"
 #include "json-num.h"
@@ -104,27 +105,15 @@ void roger_metronome_time_format(char out[32], int64_t ms)
 
 void roger_metronome_req_release(struct roger_metronome_req *r)
 {
-	if (!r)
-		return;
-	free(r->path);
-	free(r->body);
-	r->path = NULL;
-	r->body = NULL;
+	if (r)
+		roger_api_req_release(&r->path, &r->body);
 }
 
 void roger_metronome_req_http(const struct roger_metronome_req *r,
 			      struct roger_http_req *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->method = r->method;
-	out->url = r->path;
-	out->accept = "application/json";
-	out->idempotent = r->idempotent;
-	if (r->body) {
-		out->body = r->body;
-		out->body_len = strlen(r->body);
-		out->content_type = "application/json";
-	}
+	roger_api_req_http(out, r->method, r->path, "application/json", r->body,
+			   r->idempotent);
 }
 
 static int nomem(struct roger_err *err)

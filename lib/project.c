@@ -87,58 +87,63 @@ static int check_vars(struct roger_schema *c, const json_t *v, unsigned flags)
 	return check_members(c, v, check_var);
 }
 
-/* build.inputs: paths relative to the project directory, not absolute. */
-static int check_inputs(struct roger_schema *c, const json_t *v, unsigned flags)
+/*
+ * An array of strings (none empty with `non_empty`), each checked by
+ * `check` with its index in the path of the error; the first failure.
+ */
+static int each_string(struct roger_schema *c, const json_t *v, bool non_empty,
+		       int (*check)(struct roger_schema *c, const char *s))
 {
 	json_t *item;
 	size_t i;
-	int rc = roger_schema_expect_strings(c, v, false);
+	int rc = roger_schema_expect_strings(c, v, non_empty);
 
-	(void)flags;
-	if (rc < 0)
-		return rc;
 	json_array_foreach(v, i, item) {
-		const char *s = json_string_value(item);
 		size_t mark;
 
-		if (*s && *s != '/')
-			continue;
+		if (rc < 0)
+			break;
 		mark = roger_schema_push_index(c, i);
-		if (*s)
-			rc = roger_schema_fail(
-				c,
-				"'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
-				s);
-		else
-			rc = roger_schema_fail(
-				c,
-				"an empty path: write a path relative to the project directory, such as \"../shared\"");
+		rc = check(c, json_string_value(item));
 		roger_schema_pop(c, mark);
-		return rc;
 	}
 	return rc;
 }
 
+/* build.inputs: paths relative to the project directory, not absolute. */
+static int input_path(struct roger_schema *c, const char *s)
+{
+	if (*s && *s != '/')
+		return 0;
+	if (*s)
+		return roger_schema_fail(
+			c,
+			"'%s' is absolute: write it relative to the project directory, such as \"../shared\"",
+			s);
+	return roger_schema_fail(
+		c,
+		"an empty path: write a path relative to the project directory, such as \"../shared\"");
+}
+
+static int check_inputs(struct roger_schema *c, const json_t *v, unsigned flags)
+{
+	(void)flags;
+	return each_string(c, v, false, input_path);
+}
+
 /* build.cache.paths and build.cache.key: relative paths inside the project. */
+static int cache_path(struct roger_schema *c, const char *s)
+{
+	const char *why = roger_build_cache_path_invalid(s);
+
+	return why ? roger_schema_fail(c, "'%s' %s", s, why) : 0;
+}
+
 static int check_cache_paths(struct roger_schema *c, const json_t *v,
 			     unsigned flags)
 {
-	json_t *item;
-	size_t i;
-	int rc = roger_schema_expect_strings(c, v, true);
-
 	(void)flags;
-	json_array_foreach(v, i, item) {
-		size_t mark = roger_schema_push_index(c, i);
-		const char *why =
-			roger_build_cache_path_invalid(json_string_value(item));
-
-		if (rc == 0 && why)
-			rc = roger_schema_fail(c, "'%s' %s",
-					       json_string_value(item), why);
-		roger_schema_pop(c, mark);
-	}
-	return rc;
+	return each_string(c, v, true, cache_path);
 }
 
 static const struct roger_schema_key build_cache_keys[] = {
@@ -382,21 +387,8 @@ static int check_image_platform(struct roger_schema *c, const json_t *v,
 static int check_image_argv(struct roger_schema *c, const json_t *v,
 			    unsigned flags)
 {
-	json_t *item;
-	size_t i;
-	int rc = roger_schema_expect_strings(c, v, false);
-
 	(void)flags;
-	json_array_foreach(v, i, item) {
-		size_t mark;
-
-		if (rc < 0)
-			break;
-		mark = roger_schema_push_index(c, i);
-		rc = image_literal(c, json_string_value(item));
-		roger_schema_pop(c, mark);
-	}
-	return rc;
+	return each_string(c, v, false, image_literal);
 }
 
 static const struct roger_schema_key image_keys[] = {
@@ -484,26 +476,12 @@ static int check_vhost_name(struct roger_schema *c, const char *s)
 
 static int check_vhost(struct roger_schema *c, const json_t *v, unsigned flags)
 {
-	json_t *item;
-	size_t i;
-	int rc;
-
 	(void)flags;
 	if (json_is_null(v))
 		return 0;
 	if (json_is_string(v))
 		return check_vhost_name(c, json_string_value(v));
-	if ((rc = roger_schema_expect_strings(c, v, true)) < 0)
-		return rc;
-	json_array_foreach(v, i, item) {
-		size_t mark = roger_schema_push_index(c, i);
-
-		rc = check_vhost_name(c, json_string_value(item));
-		roger_schema_pop(c, mark);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return each_string(c, v, true, check_vhost_name);
 }
 
 static int check_expose_mode(struct roger_schema *c, const json_t *v,

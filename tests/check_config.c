@@ -653,6 +653,25 @@ START_TEST(test_config_image_section)
 }
 END_TEST
 
+/* The arrays of strings checked one by one name the element at fault. */
+START_TEST(test_config_string_arrays_refused)
+{
+	assert_refused(
+		HEAD "\"build\": {\"inputs\": [\"../lib\", \"/etc\"]}}",
+		"roger.json: build.inputs[1]: '/etc' is absolute: write it relative to the project directory, such as \"../shared\"");
+	assert_refused(
+		HEAD "\"build\": {\"inputs\": [\"\"]}}",
+		"roger.json: build.inputs[0]: an empty path: write a path relative to the project directory, such as \"../shared\"");
+	assert_refused(
+		HEAD
+		"\"image\": {\"base\": \"x\", \"entrypoint\": [\"a\", \"b\\u0001\"]}}",
+		"roger.json: image.entrypoint[1]: a control character in 'b\001'");
+	assert_refused(
+		HEAD "\"expose\": {\"vhost\": [\"a.example\", \"b_c\"]}}",
+		"roger.json: expose.vhost[1]: 'b_c' is not a host name (letters, digits, '-' and '.')");
+}
+END_TEST
+
 START_TEST(test_config_image_refused)
 {
 	assert_refused(
@@ -1998,6 +2017,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_environment_names);
 	tcase_add_test(tc, test_config_image_section);
 	tcase_add_test(tc, test_config_image_refused);
+	tcase_add_test(tc, test_config_string_arrays_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("secrets");

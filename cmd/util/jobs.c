@@ -298,6 +298,49 @@ int cli_job_run(struct cli *cli, struct roger_metronome *m, const char *job_id,
 	return ROGER_EXIT_OK;
 }
 
+int cli_job_run_report(struct cli *cli, struct roger_metronome *m,
+		       const char *job_id, bool detach, int64_t timeout_ms,
+		       json_t *doc, const char *hint_job)
+{
+	struct cli_run_opts o = { 0 };
+	struct cli_run_result res = { 0 };
+	int status;
+
+	o.detach = detach;
+	o.timeout_ms = timeout_ms;
+	o.collect = cli->output == OUTPUT_JSON;
+	status = cli_job_run(cli, m, job_id, &o, &res);
+	if (cli->output == OUTPUT_JSON && res.run_id[0]) {
+		int st;
+
+		cli_json_set(doc, "run_id", json_string(res.run_id));
+		cli_json_set(doc, "exit_status",
+			     res.exit_status >= 0
+				     ? json_integer(res.exit_status)
+				     : json_null());
+		cli_json_set(doc, "output",
+			     res.output ? json_incref(res.output)
+					: json_array());
+		if (status)
+			cli_json_set(doc, "error", cli_error_json(status));
+		st = cli_print_doc(cli, doc);
+		doc = NULL;
+		if (!status)
+			status = st;
+	} else if (detach && status == 0 && !cli->quiet) {
+		printf("%s\n", res.run_id);
+		if (hint_job)
+			fprintf(stderr,
+				"roger: run '%s' started; follow it with 'roger logs --job %s --run %s -f'\n",
+				res.run_id, hint_job, res.run_id);
+	}
+	json_decref(doc);
+	if (status == 0 && !detach && res.exit_status > 0)
+		status = res.exit_status;
+	cli_run_result_release(&res);
+	return status;
+}
+
 /* ---- putting a job ---------------------------------------------------------- */
 
 int cli_job_put(struct cli *cli, struct roger_metronome *m, const json_t *spec,

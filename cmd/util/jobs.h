@@ -50,6 +50,21 @@ void cli_run_result_release(struct cli_run_result *r);
 int cli_job_run(struct cli *cli, struct roger_metronome *m, const char *job_id,
 		const struct cli_run_opts *o, struct cli_run_result *res);
 
+/*
+ * `roger run` and `roger jobs run`: start a run of `job_id` and follow it
+ * (cli_job_run(), with `detach` and `timeout_ms`), then report it.  With
+ * -o json, `doc` (stolen; NULL otherwise) holds the command's own fields,
+ * "run_id" among them where it is to stand (null until known); the run's
+ * id, "exit_status", "output" and, on failure, "error" are set in it and
+ * it is printed.  Otherwise a detached run prints its id, then, with
+ * `hint_job` (may be NULL), how to follow it with 'roger logs --job'.
+ * Returns the exit status: the run's exit status when it was followed
+ * to an end with a failure of its command.
+ */
+int cli_job_run_report(struct cli *cli, struct roger_metronome *m,
+		       const char *job_id, bool detach, int64_t timeout_ms,
+		       json_t *doc, const char *hint_job);
+
 /* Create or replace a job spec, then make its schedule `schedule` (NULL:
  * none) the only one.  `live` (may be NULL) is the job as it is now. */
 int cli_job_put(struct cli *cli, struct roger_metronome *m, const json_t *spec,

@@ -181,6 +181,68 @@ void roger_local_strv_free(char **v);
 void roger_local_env_name(char *out, size_t size, const char *prefix,
 			  const char *name);
 
+/* ---- launch.c: launches, kills and environments of both schedulers -------- */
+
+/* A NULL-terminated string vector being built; `failed` once out of memory. */
+struct roger_local_strv {
+	char **v; /* NULL until the first string */
+	size_t n, alloc;
+	bool failed;
+};
+/* Append `s` (steals it; NULL counts as out of memory). */
+void roger_local_strv_push(struct roger_local_strv *sv, char *s);
+/* Add "name=value": in place of the entry of that name when `replace`,
+ * after it (both kept) otherwise. */
+void roger_local_env_put(struct roger_local_strv *sv, const char *name,
+			 const char *value, bool replace);
+/*
+ * The variables Marathon's task builder makes of a definition's labels
+ * and env: MARATHON_APP_LABEL_<KEY> for each string label whose key has
+ * at most `key_max` bytes and whose value at most 512, MARATHON_APP_LABELS
+ * naming them, then each string of `env`.  `labels` and `env` may be NULL.
+ */
+void roger_local_env_labels(struct roger_local_strv *sv, const json_t *labels,
+			    size_t key_max, const json_t *env, bool replace);
+
+/*
+ * A task to launch, owning what the agent needs: made while the lock is
+ * held, started after it is released.
+ */
+struct roger_local_launch {
+	struct roger_local_launch *next;
+	char task_id[320];
+	char *name, *cmd;
+	char **args, **env;
+	json_t *fetch;
+	char *image; /* the image to run the task in, or NULL */
+	bool force_pull;
+	double cpus, mem, disk, kill_grace;
+	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
+	int n_ports;
+};
+/* NULL is fine. */
+void roger_local_launch_free(struct roger_local_launch *l);
+/* roger_agent_launch() of `l` in the framework given (its name NULL:
+ * "marathon"); call it without the lock. */
+int roger_local_launch_start(struct roger_agent *a,
+			     const struct roger_local_launch *l,
+			     const char *framework_id,
+			     const char *framework_name, struct roger_err *err);
+
+/* A kill to send once the lock is released. */
+struct roger_local_kill {
+	struct roger_local_kill *next;
+	char task_id[320];
+	double grace;
+};
+/* Put a kill of `task_id` at the head of `*list`; -1 when out of memory. */
+int roger_local_kill_queue(struct roger_local_kill **list, const char *task_id,
+			   double grace);
+/* Send every kill of `list` (call it without the lock), ignoring the
+ * agent's answers, and free them. */
+void roger_local_kills_send(struct roger_agent *a,
+			    struct roger_local_kill *list);
+
 /* ---- app.c: app definitions (pure) ----------------------------------------- */
 
 /*

@@ -103,13 +103,6 @@ struct roger_local_job {
 	json_t *history; /* JobHistory as written out */
 };
 
-/* A kill the thread does outside the lock. */
-struct roger_local_mkill {
-	struct roger_local_mkill *next;
-	char task_id[320];
-	double grace;
-};
-
 struct roger_local_metronome {
 	struct roger_local *L;
 	char *path; /* <state>/metronome.json */
@@ -119,7 +112,7 @@ struct roger_local_metronome {
 	pthread_t thread;
 	bool started, stopping;
 	struct roger_local_job *jobs; /* sorted by id */
-	struct roger_local_mkill *kills;
+	struct roger_local_kill *kills; /* sent outside the lock */
 };
 
 /* Milliseconds on the wall clock. */

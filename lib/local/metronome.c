@@ -365,7 +365,6 @@ static void queue_kill(struct roger_local_metronome *M,
 		       const struct roger_local_run *run)
 {
 	const struct roger_local_run_task *t;
-	struct roger_local_mkill *k;
 
 	if (run->n_tasks == 0)
 		return;
@@ -374,13 +373,7 @@ static void queue_kill(struct roger_local_metronome *M,
 	    !strcmp(t->status, "TASK_KILLED") ||
 	    !strcmp(t->status, "TASK_FINISHED"))
 		return;
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return;
-	snprintf(k->task_id, sizeof(k->task_id), "%s", t->id);
-	k->grace = kill_grace(run->spec);
-	k->next = M->kills;
-	M->kills = k;
+	roger_local_kill_queue(&M->kills, t->id, kill_grace(run->spec));
 }
 
 json_t *roger_local_mrun_stop(struct roger_local_metronome *M,
@@ -466,105 +459,45 @@ void roger_local_metronome_on_update(struct roger_local_metronome *M,
 
 /* ---- launching -------------------------------------------------------------- */
 
-struct launch {
-	struct launch *next;
-	char task_id[320];
-	char *name, *cmd;
-	char **args, **env;
-	json_t *fetch;
-	double cpus, mem, disk, grace;
-	char *image; /* run.docker.image or run.ucr.image.id, or NULL */
-	bool force_pull;
-};
-
-static void launch_free(struct launch *l)
+/* Variables are added in order; a run's own env does not replace ours. */
+static void env_add(struct roger_local_strv *e, const char *name,
+		    const char *value)
 {
-	free(l->name);
-	free(l->cmd);
-	roger_local_strv_free(l->args);
-	roger_local_strv_free(l->env);
-	json_decref(l->fetch);
-	free(l->image);
-	free(l);
-}
-
-static int strv_add(char ***v, size_t *n, char *s)
-{
-	char **grown;
-
-	if (!s)
-		return -1;
-	grown = realloc(*v, (*n + 2) * sizeof(**v));
-	if (!grown) {
-		free(s);
-		return -1;
-	}
-	*v = grown;
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-	return 0;
-}
-
-static char *env_entry(const char *name, const char *value)
-{
-	size_t n = strlen(name) + strlen(value) + 2;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s=%s", name, value);
-	return s;
+	roger_local_env_put(e, name, value, false);
 }
 
 /* The environment of a run's task, as Marathon's task builder makes it. */
 static char **run_env(const struct roger_local_job *job,
 		      const struct roger_local_run *run, const json_t *r)
 {
-	struct roger_buf names = ROGER_BUF_INIT, app_id = ROGER_BUF_INIT;
-	char **v = NULL, name[600], val[64];
-	size_t n = 0;
-	const char *k;
-	json_t *x;
-	int rc = 0;
+	struct roger_local_strv e = { NULL, 0, 0, false };
+	struct roger_buf app_id = ROGER_BUF_INIT;
+	char val[64];
 
 	roger_buf_addch(&app_id, '/');
 	for (const char *p = job->id; *p; p++)
 		roger_buf_addch(&app_id, *p == '.' ? '/' : *p);
 	roger_buf_addf(&app_id, "/%s", run->id);
-	rc |= strv_add(&v, &n, env_entry("HOST", ROGER_LOCAL_HOST));
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_ID", app_id.buf));
+	env_add(&e, "HOST", ROGER_LOCAL_HOST);
+	env_add(&e, "MARATHON_APP_ID", app_id.buf);
 	roger_local_fmt_double(val, sizeof(val),
 			       json_number_value(json_object_get(r, "cpus")));
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_CPUS", val));
+	env_add(&e, "MARATHON_APP_RESOURCE_CPUS", val);
 	roger_local_fmt_double(val, sizeof(val),
 			       json_number_value(json_object_get(r, "mem")));
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_MEM", val));
+	env_add(&e, "MARATHON_APP_RESOURCE_MEM", val);
 	roger_local_fmt_double(val, sizeof(val),
 			       json_number_value(json_object_get(r, "disk")));
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_DISK", val));
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_RESOURCE_GPUS", "0"));
-	json_object_foreach(json_object_get(run->spec, "labels"), k, x) {
-		const char *s = json_string_value(x);
-
-		if (!s || strlen(k) > 256 || strlen(s) > 512)
-			continue;
-		roger_local_env_name(name, sizeof(name), "", k);
-		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_",
-				     k);
-		rc |= strv_add(&v, &n, env_entry(name, s));
-	}
-	rc |= strv_add(&v, &n, env_entry("MARATHON_APP_LABELS", names.buf));
-	json_object_foreach(json_object_get(r, "env"), k, x)
-		if (json_is_string(x))
-			rc |= strv_add(&v, &n,
-				       env_entry(k, json_string_value(x)));
-	roger_buf_release(&names);
+	env_add(&e, "MARATHON_APP_RESOURCE_DISK", val);
+	env_add(&e, "MARATHON_APP_RESOURCE_GPUS", "0");
+	roger_local_env_labels(&e, json_object_get(run->spec, "labels"), 256,
+			       json_object_get(r, "env"), false);
 	roger_buf_release(&app_id);
-	if (rc || !v) {
-		roger_local_strv_free(v);
+	if (e.failed || !e.v) {
+		roger_local_strv_free(e.v);
 		return NULL;
 	}
-	return v;
+	return e.v;
 }
 
 /*
@@ -590,16 +523,17 @@ static int run_image(const json_t *r, char **image, bool *force_pull)
 }
 
 /* A launch of a new task for `run` (lock held); NULL when out of memory. */
-static struct launch *prepare(struct roger_local_metronome *M,
-			      struct roger_local_job *job,
-			      struct roger_local_run *run)
+static struct roger_local_launch *prepare(struct roger_local_metronome *M,
+					  struct roger_local_job *job,
+					  struct roger_local_run *run)
 {
 	const json_t *r = json_object_get(run->spec, "run");
-	struct launch *l = calloc(1, sizeof(*l));
+	struct roger_local_launch *l = calloc(1, sizeof(*l));
+	struct roger_local_strv args = { NULL, 0, 0, false };
 	struct roger_local_run_task *t;
 	char uuid[ROGER_UUID_LEN + 1], path[256];
-	json_t *args = json_object_get(r, "args"), *a;
-	size_t i, n = 0;
+	json_t *a;
+	size_t i;
 
 	if (!l || run->n_tasks >= ROGER_LOCAL_RUN_TASKS)
 		goto fail;
@@ -613,16 +547,19 @@ static struct launch *prepare(struct roger_local_metronome *M,
 	l->name = strdup(job->id);
 	if (json_is_string(json_object_get(r, "cmd")))
 		l->cmd = strdup(json_string_value(json_object_get(r, "cmd")));
-	json_array_foreach(args, i, a)
-		if (json_is_string(a) &&
-		    strv_add(&l->args, &n, strdup(json_string_value(a))) < 0)
-			goto fail;
+	json_array_foreach(json_object_get(r, "args"), i, a)
+		if (json_is_string(a))
+			roger_local_strv_push(&args,
+					      strdup(json_string_value(a)));
+	l->args = args.v;
+	if (args.failed)
+		goto fail;
 	l->env = run_env(job, run, r);
 	l->fetch = json_deep_copy(json_object_get(r, "artifacts"));
 	l->cpus = json_number_value(json_object_get(r, "cpus"));
 	l->mem = json_number_value(json_object_get(r, "mem"));
 	l->disk = json_number_value(json_object_get(r, "disk"));
-	l->grace = kill_grace(run->spec);
+	l->kill_grace = kill_grace(run->spec);
 	if (run_image(r, &l->image, &l->force_pull) < 0)
 		goto fail;
 	if (!l->name || !l->env || !l->fetch ||
@@ -635,32 +572,18 @@ static struct launch *prepare(struct roger_local_metronome *M,
 	t->started_ms = roger_local_metronome_now(M);
 	return l;
 fail:
-	if (l)
-		launch_free(l);
+	roger_local_launch_free(l);
 	return NULL;
 }
 
-static void do_launch(struct roger_local_metronome *M, struct launch *l)
+static void do_launch(struct roger_local_metronome *M,
+		      const struct roger_local_launch *l)
 {
 	struct roger_err err = ROGER_ERR_INIT;
-	struct roger_agent_task at;
 
-	memset(&at, 0, sizeof(at));
-	at.task_id = l->task_id;
-	at.framework_id = M->framework_id;
-	at.framework_name = ROGER_LOCAL_METRONOME_FRAMEWORK;
-	at.name = l->name;
-	at.cmd = l->cmd;
-	at.args = (const char *const *)l->args;
-	at.fetch = l->fetch;
-	at.env = (const char *const *)l->env;
-	at.cpus = l->cpus;
-	at.mem = l->mem;
-	at.disk = l->disk;
-	at.kill_grace_seconds = l->grace;
-	at.image = l->image;
-	at.force_pull_image = l->force_pull;
-	if (roger_agent_launch(M->L->agent, &at, &err) < 0) {
+	if (roger_local_launch_start(M->L->agent, l, M->framework_id,
+				     ROGER_LOCAL_METRONOME_FRAMEWORK,
+				     &err) < 0) {
 		struct roger_agent_update u = { l->task_id, ROGER_TASK_FAILED,
 						err.msg, 0 };
 
@@ -678,7 +601,8 @@ static void do_launch(struct roger_local_metronome *M, struct launch *l)
  * runs past their starting deadline, prepare launches.  Returns when the
  * next schedule is due (ms, 0: none).
  */
-static int64_t tick(struct roger_local_metronome *M, struct launch **launches)
+static int64_t tick(struct roger_local_metronome *M,
+		    struct roger_local_launch **launches)
 {
 	int64_t now = roger_local_metronome_now(M), next = 0;
 	bool changed = false;
@@ -713,7 +637,7 @@ static int64_t tick(struct roger_local_metronome *M, struct launch **launches)
 				continue;
 			}
 			if (r->launch_wanted) {
-				struct launch *l = prepare(M, j, r);
+				struct roger_local_launch *l = prepare(M, j, r);
 
 				r->launch_wanted = false;
 				changed = true;
@@ -737,8 +661,8 @@ static void *thread_main(void *arg)
 
 	pthread_mutex_lock(&M->lock);
 	while (!M->stopping) {
-		struct launch *launches = NULL;
-		struct roger_local_mkill *kills;
+		struct roger_local_launch *launches = NULL;
+		struct roger_local_kill *kills;
 		struct timespec ts;
 		int64_t next, wait = TICK_MS;
 
@@ -746,20 +670,13 @@ static void *thread_main(void *arg)
 		kills = M->kills;
 		M->kills = NULL;
 		pthread_mutex_unlock(&M->lock);
-		while (kills) {
-			struct roger_local_mkill *k = kills;
-
-			kills = k->next;
-			roger_agent_kill(M->L->agent, k->task_id, k->grace,
-					 NULL);
-			free(k);
-		}
+		roger_local_kills_send(M->L->agent, kills);
 		while (launches) {
-			struct launch *l = launches;
+			struct roger_local_launch *l = launches;
 
 			launches = l->next;
 			do_launch(M, l);
-			launch_free(l);
+			roger_local_launch_free(l);
 		}
 		pthread_mutex_lock(&M->lock);
 		if (M->stopping || M->kills)
@@ -788,6 +705,8 @@ int roger_local_metronome_start(struct roger_local_metronome *M,
 
 void roger_local_metronome_stop(struct roger_local_metronome *M)
 {
+	struct roger_local_kill *kills;
+
 	if (!M)
 		return;
 	pthread_mutex_lock(&M->lock);
@@ -808,14 +727,10 @@ void roger_local_metronome_stop(struct roger_local_metronome *M)
 			finish(M, j, j->runs, false);
 		}
 	roger_local_metronome_save(M);
+	kills = M->kills;
+	M->kills = NULL;
 	pthread_mutex_unlock(&M->lock);
-	while (M->kills) {
-		struct roger_local_mkill *k = M->kills;
-
-		M->kills = k->next;
-		roger_agent_kill(M->L->agent, k->task_id, k->grace, NULL);
-		free(k);
-	}
+	roger_local_kills_send(M->L->agent, kills);
 }
 
 void roger_local_metronome_free(struct roger_local_metronome *M)
@@ -829,7 +744,7 @@ void roger_local_metronome_free(struct roger_local_metronome *M)
 		job_free(j);
 	}
 	while (M->kills) {
-		struct roger_local_mkill *k = M->kills;
+		struct roger_local_kill *k = M->kills;
 
 		M->kills = k->next;
 		free(k);

@@ -478,81 +478,30 @@ static void advance_deployments(struct roger_local *L)
 
 /* ---- work done outside the lock -------------------------------------------- */
 
-struct launch {
-	struct launch *next;
-	char task_id[192];
-	char *name;
-	char *cmd;
-	char **args;
-	json_t *fetch;
-	char **env;
-	char *image; /* container.docker.image, or NULL */
-	bool force_pull;
-	double cpus, mem, disk;
-	double kill_grace;
-	uint16_t ports[ROGER_LOCAL_MAX_PORTS];
-	int n_ports;
-};
-
-struct kill {
-	struct kill *next;
-	char task_id[192];
-	double grace;
-};
-
 struct work {
-	struct launch *launches;
-	struct kill *kills;
+	struct roger_local_launch *launches;
+	struct roger_local_kill *kills;
 	struct roger_local_hc_job *checks;
 };
 
 /* ---- environment ----------------------------------------------------------- */
 
-struct envb {
-	char **v;
-	size_t n, alloc;
-};
-
-static void env_set(struct envb *e, const char *name, const char *value)
+/* A later value of a variable replaces an earlier one (Marathon's map). */
+static void env_set(struct roger_local_strv *e, const char *name,
+		    const char *value)
 {
-	size_t nl = strlen(name);
-	char *entry = malloc(nl + strlen(value) + 2);
-
-	if (!entry)
-		return;
-	sprintf(entry, "%s=%s", name, value);
-	for (size_t i = 0; i < e->n; i++) {
-		if (!strncmp(e->v[i], name, nl) && e->v[i][nl] == '=') {
-			free(e->v[i]);
-			e->v[i] = entry;
-			return;
-		}
-	}
-	if (e->n + 2 > e->alloc) {
-		size_t na = e->alloc ? e->alloc * 2 : 32;
-		char **nv = realloc(e->v, na * sizeof(char *));
-
-		if (!nv) {
-			free(entry);
-			return;
-		}
-		e->v = nv;
-		e->alloc = na;
-	}
-	e->v[e->n++] = entry;
-	e->v[e->n] = NULL;
+	roger_local_env_put(e, name, value, true);
 }
 
 /* The environment Marathon gives a task (mesos/TaskBuilder, EnvironmentHelper).
  */
 static char **task_env(const struct roger_local_task *t)
 {
-	struct envb e = { NULL, 0, 0 };
+	struct roger_local_strv e = { NULL, 0, 0, false };
 	const json_t *def = t->def;
-	json_t *pds = json_object_get(def, "portDefinitions"), *pd, *v;
-	struct roger_buf ports = ROGER_BUF_INIT, names = ROGER_BUF_INIT;
+	json_t *pds = json_object_get(def, "portDefinitions"), *pd;
+	struct roger_buf ports = ROGER_BUF_INIT;
 	char name[320], val[64];
-	const char *k;
 	size_t i;
 
 	env_set(&e, "HOST", ROGER_LOCAL_HOST);
@@ -597,23 +546,9 @@ static char **task_env(const struct roger_local_task *t)
 	env_set(&e, "MARATHON_APP_RESOURCE_DISK", val);
 	snprintf(val, sizeof(val), "%ld", roger_local_def_int(def, "gpus", 0));
 	env_set(&e, "MARATHON_APP_RESOURCE_GPUS", val);
-	json_object_foreach(json_object_get(def, "labels"), k, v) {
-		const char *s = json_string_value(v);
-
-		if (!s || strlen(k) > 512 || strlen(s) > 512)
-			continue;
-		roger_local_env_name(name, sizeof(name), "", k);
-		roger_buf_addf(&names, "%s%s", names.len ? " " : "", name);
-		roger_local_env_name(name, sizeof(name), "MARATHON_APP_LABEL_",
-				     k);
-		env_set(&e, name, s);
-	}
-	env_set(&e, "MARATHON_APP_LABELS", names.buf);
-	json_object_foreach(json_object_get(def, "env"), k, v)
-		if (json_is_string(v))
-			env_set(&e, k, json_string_value(v));
+	roger_local_env_labels(&e, json_object_get(def, "labels"), 512,
+			       json_object_get(def, "env"), true);
 	roger_buf_release(&ports);
-	roger_buf_release(&names);
 	if (!e.v)
 		e.v = calloc(1, sizeof(char *));
 	return e.v;
@@ -752,9 +687,9 @@ static struct roger_local_task *task_new(struct roger_local *L,
 	return t;
 }
 
-static struct launch *launch_job(const struct roger_local_task *t)
+static struct roger_local_launch *launch_job(const struct roger_local_task *t)
 {
-	struct launch *l = calloc(1, sizeof(*l));
+	struct roger_local_launch *l = calloc(1, sizeof(*l));
 	const json_t *def = t->def;
 	json_t *args = json_object_get(def, "args");
 
@@ -813,7 +748,7 @@ static int start_tasks(struct roger_local *L, struct roger_local_app *app,
 						 def_num(app->def, "mem",
 							 128) };
 		struct roger_local_task *t;
-		struct launch *l;
+		struct roger_local_launch *l;
 		unsigned short_of;
 
 		used_resources(L, &used.cpus, &used.mem);
@@ -862,8 +797,6 @@ static void queue_kills(struct roger_local *L, struct work *w)
 {
 	for (struct roger_local_app *a = L->apps; a; a = a->next) {
 		for (struct roger_local_task *t = a->tasks; t; t = t->next) {
-			struct kill *k;
-
 			if (!t->kill_wanted || t->kill_sent ||
 			    roger_task_state_terminal(t->state))
 				continue;
@@ -872,13 +805,9 @@ static void queue_kills(struct roger_local *L, struct work *w)
 			    roger_local_router_busy(L->router, t) &&
 			    roger_clock_ms(CLOCK_MONOTONIC) < t->drain_until_ms)
 				continue;
-			k = calloc(1, sizeof(*k));
-			if (!k)
+			if (roger_local_kill_queue(&w->kills, t->id,
+						   kill_grace(t->def)) < 0)
 				continue;
-			snprintf(k->task_id, sizeof(k->task_id), "%s", t->id);
-			k->grace = kill_grace(t->def);
-			k->next = w->kills;
-			w->kills = k;
 			t->kill_sent = true;
 		}
 	}
@@ -1142,7 +1071,7 @@ static void do_work(struct roger_local *L, struct work *w)
 	struct roger_err err = ROGER_ERR_INIT;
 
 	while (w->kills) {
-		struct kill *k = w->kills;
+		struct roger_local_kill *k = w->kills;
 
 		w->kills = k->next;
 		if (roger_agent_kill(L->agent, k->task_id, k->grace, &err) <
@@ -1157,36 +1086,14 @@ static void do_work(struct roger_local *L, struct work *w)
 		free(k);
 	}
 	while (w->launches) {
-		struct launch *l = w->launches;
-		struct roger_agent_task at;
+		struct roger_local_launch *l = w->launches;
 
 		w->launches = l->next;
-		memset(&at, 0, sizeof(at));
-		at.task_id = l->task_id;
-		at.framework_id = L->framework_id;
-		at.name = l->name;
-		at.cmd = l->cmd;
-		at.args = (const char *const *)l->args;
-		at.fetch = l->fetch;
-		at.image = l->image;
-		at.force_pull_image = l->force_pull;
-		at.env = (const char *const *)l->env;
-		at.cpus = l->cpus;
-		at.mem = l->mem;
-		at.disk = l->disk;
-		at.kill_grace_seconds = l->kill_grace;
-		at.ports = l->ports;
-		at.n_ports = l->n_ports;
 		roger_err_clear(&err);
-		if (roger_agent_launch(L->agent, &at, &err) < 0)
+		if (roger_local_launch_start(L->agent, l, L->framework_id, NULL,
+					     &err) < 0)
 			fail_launch(L, l->task_id, err.msg);
-		free(l->name);
-		free(l->cmd);
-		roger_local_strv_free(l->args);
-		roger_local_strv_free(l->env);
-		json_decref(l->fetch);
-		free(l->image);
-		free(l);
+		roger_local_launch_free(l);
 	}
 	roger_local_health_run(L, w->checks);
 }
@@ -1223,7 +1130,7 @@ int roger_local_sched_start(struct roger_local *L, struct roger_err *err)
 
 void roger_local_sched_stop(struct roger_local *L)
 {
-	struct kill *kills = NULL;
+	struct roger_local_kill *kills = NULL;
 
 	pthread_mutex_lock(&L->lock);
 	L->stopping = true;
@@ -1236,25 +1143,11 @@ void roger_local_sched_stop(struct roger_local *L)
 		pthread_cond_wait(&L->health_done, &L->lock);
 	for (struct roger_local_app *a = L->apps; a; a = a->next) {
 		for (struct roger_local_task *t = a->tasks; t; t = t->next) {
-			struct kill *k;
-
-			if (roger_task_state_terminal(t->state) || !t->launched)
-				continue;
-			k = calloc(1, sizeof(*k));
-			if (!k)
-				continue;
-			snprintf(k->task_id, sizeof(k->task_id), "%s", t->id);
-			k->grace = kill_grace(t->def);
-			k->next = kills;
-			kills = k;
+			if (!roger_task_state_terminal(t->state) && t->launched)
+				roger_local_kill_queue(&kills, t->id,
+						       kill_grace(t->def));
 		}
 	}
 	pthread_mutex_unlock(&L->lock);
-	while (kills) {
-		struct kill *k = kills;
-
-		kills = k->next;
-		roger_agent_kill(L->agent, k->task_id, k->grace, NULL);
-		free(k);
-	}
+	roger_local_kills_send(L->agent, kills);
 }
