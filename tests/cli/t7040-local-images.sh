@@ -357,12 +357,15 @@ test_expect_success 'in a chroot, where / is no mount point, image apps are refu
 	done
 	exec chroot "$root" "$@"
 	EOF
-	unshare -m --propagation private sh "$TRASH/chr/enter.sh" "$TRASH/chr/root" \
+	unshare -m --propagation private --fork --kill-child=TERM \
+		sh "$TRASH/chr/enter.sh" "$TRASH/chr/root" \
 		"$ROGER" local serve --port 0 --registry-port 0 \
 		--state-dir "$TRASH/chr/state" >>"$TRASH/chr.log" 2>&1 &
 	pid=$! &&
 	test_when_finished kill $pid &&
 	wait_for 20 "test -s \"$TRASH/chr/state/server.json\"" &&
+	spid=$(json "$TRASH/chr/state/server.json" "d[\"pid\"]") &&
+	test_when_finished kill $spid &&
 	url=$(json "$TRASH/chr/state/server.json" "d[\"url\"]") &&
 	tok=$(cat "$TRASH/chr/state/token") &&
 	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
