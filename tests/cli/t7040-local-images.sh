@@ -313,6 +313,22 @@ test_expect_success 'where overlayfs cannot be used, a copy of the image: the sa
 	test "$(cat "$root/srv/index.html")" = "hello from the image"
 '
 
+# image_app_refused STATE_DIR NAME REASON: the server of STATE_DIR answers
+# an image app /img/NAME with 422 at /container saying REASON, keeps no such
+# app, and its command never ran.
+image_app_refused() {
+	url=$(json "$1/server.json" "d[\"url\"]") &&
+	tok=$(cat "$1/token") &&
+	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
+		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
+		--data-binary "{\"id\":\"/img/$2\",\"cmd\":\"touch $TRASH/ran-$2\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}") &&
+	test "$code" = 422 &&
+	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
+	test_grep "$3" body &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: token=$tok" "$url/v2/apps/img/$2")" = 404 &&
+	test ! -e "$TRASH/ran-$2"
+}
+
 test_expect_success 'where no container can be made, image apps are refused with 422, never run on the host' '
 	mkdir -p "$TRASH/nocont"
 	ROGER_NO_CONTAINERS=1 "$ROGER" local serve --port 0 --registry-port 0 \
@@ -320,16 +336,7 @@ test_expect_success 'where no container can be made, image apps are refused with
 	pid=$! &&
 	test_when_finished kill $pid &&
 	wait_for 10 "test -s \"$TRASH/nocont/server.json\"" &&
-	url=$(json "$TRASH/nocont/server.json" "d[\"url\"]") &&
-	tok=$(cat "$TRASH/nocont/token") &&
-	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
-		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
-		--data-binary "{\"id\":\"/img/host\",\"cmd\":\"touch $TRASH/ran-on-host\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}") &&
-	test "$code" = 422 &&
-	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
-	test_grep "containers are turned off here" body &&
-	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: token=$tok" "$url/v2/apps/img/host")" = 404 &&
-	test ! -e "$TRASH/ran-on-host"
+	image_app_refused "$TRASH/nocont" host "containers are turned off here"
 '
 
 # A chroot whose / is no mount point, built in a mount namespace of its own
@@ -366,16 +373,8 @@ test_expect_success 'in a chroot, where / is no mount point, image apps are refu
 	wait_for 20 "test -s \"$TRASH/chr/state/server.json\"" &&
 	spid=$(json "$TRASH/chr/state/server.json" "d[\"pid\"]") &&
 	test_when_finished kill $spid &&
-	url=$(json "$TRASH/chr/state/server.json" "d[\"url\"]") &&
-	tok=$(cat "$TRASH/chr/state/token") &&
-	code=$(curl -s -o body -w "%{http_code}" -H "Authorization: token=$tok" \
-		-H "Content-Type: application/json" -X POST "$url/v2/apps" \
-		--data-binary "{\"id\":\"/img/chroot\",\"cmd\":\"touch $TRASH/ran-in-chroot\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"$APP1\"}}}") &&
-	test "$code" = 422 &&
-	test "$(json body "d[\"details\"][0][\"path\"]")" = /container &&
-	test_grep "the root directory is not a mount point (a chroot?)" body &&
-	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: token=$tok" "$url/v2/apps/img/chroot")" = 404 &&
-	test ! -e "$TRASH/ran-in-chroot" &&
+	image_app_refused "$TRASH/chr/state" chroot \
+		"the root directory is not a mount point (a chroot?)" &&
 	test -z "$(ls "$TRASH/chr/root/usr")"
 '
 fi
