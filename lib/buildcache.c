@@ -306,6 +306,35 @@ static bool tar_whole(const char *path, const char *sha, uint64_t size)
 	return total == size && !strcmp(actual, sha);
 }
 
+bool roger_build_cache_entry_sha(char *sha, const struct roger_build_cache *bc,
+				 const char *key)
+{
+	struct roger_buf text = ROGER_BUF_INIT;
+	char *tar = entry_file(bc, key, "tar");
+	char *json = entry_file(bc, key, "json");
+	uint64_t size = 0;
+	struct stat st;
+	bool ok = tar && json && roger_fs_read_file(&text, json, NULL) == 0 &&
+		  roger_build_cache_entry_parse(sha, &size, text.buf, text.len,
+						NULL) == 0 &&
+		  lstat(tar, &st) == 0 && S_ISREG(st.st_mode) &&
+		  (uint64_t)st.st_size == size;
+
+	roger_buf_release(&text);
+	free(tar);
+	free(json);
+	return ok;
+}
+
+void roger_build_cache_touch(const struct roger_build_cache *bc)
+{
+	char *tar = entry_file(bc, bc->key, "tar");
+
+	if (tar)
+		utimensat(AT_FDCWD, tar, NULL, AT_SYMLINK_NOFOLLOW);
+	free(tar);
+}
+
 static void discard(const char *tar, const char *json)
 {
 	unlink(json);
