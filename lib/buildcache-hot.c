@@ -146,62 +146,6 @@ out:
 
 /* ---- the walk ------------------------------------------------------------ */
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* The names in the directory `fd`, sorted; -1 when it cannot be read. */
-static int list_dir(char ***out, size_t *count, int fd)
-{
-	char **names = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *de;
-	int dfd = dup(fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
-		return -1;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == alloc) {
-			size_t na = alloc ? 2 * alloc : 32;
-			char **v = realloc(names, na * sizeof(*v));
-
-			if (!v)
-				break;
-			names = v;
-			alloc = na;
-		}
-		names[n] = strdup(de->d_name);
-		if (!names[n])
-			break;
-		n++;
-	}
-	if (de) {
-		closedir(d);
-		free_names(names, n);
-		return -1;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*out = names;
-	*count = n;
-	return 0;
-}
-
 /*
  * Add `name` in `dirfd` (its path relative to the project is `rel`) and
  * all below it to `out`: one record per entry, the path ended by a NUL
@@ -245,7 +189,7 @@ static int walk(struct roger_buf *out, int dirfd, const char *name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	rc = list_dir(&names, &n, fd);
+	rc = roger_build_cache_list_dir(&names, &n, fd);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = roger_buf_addch(rel, '/');
 		if (rc == 0)
@@ -253,7 +197,7 @@ static int walk(struct roger_buf *out, int dirfd, const char *name,
 		roger_buf_truncate(rel, base + strlen(name));
 	}
 	close(fd);
-	free_names(names, n);
+	roger_build_cache_free_names(names, n);
 out:
 	roger_buf_truncate(rel, base);
 	return rc;
@@ -506,7 +450,7 @@ static void prune_slots(struct roger_build_hot *h)
 	size_t n = 0, used = 0;
 	time_t now = time(NULL);
 
-	if (list_dir(&names, &n, h->fd) < 0)
+	if (roger_build_cache_list_dir(&names, &n, h->fd) < 0)
 		return;
 	v = calloc(n + 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++) {
@@ -537,7 +481,7 @@ static void prune_slots(struct roger_build_hot *h)
 	for (size_t i = ROGER_BUILD_HOT_SLOTS; i < used; i++)
 		roger_beneath_remove(h->fd, v[i].name);
 	free(v);
-	free_names(names, n);
+	roger_build_cache_free_names(names, n);
 }
 
 int roger_build_hot_keep(bool *kept, struct roger_buf *note,

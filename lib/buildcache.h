@@ -95,6 +95,13 @@ int roger_build_cache_entry_parse(char *sha256, uint64_t *size,
 bool roger_build_cache_entry_sha(char *sha, const struct roger_build_cache *bc,
 				 const char *key);
 
+/*
+ * The names in the directory `fd` but "." and "..", sorted, into *names
+ * and *n (free with roger_build_cache_free_names).  -1 with errno set.
+ */
+int roger_build_cache_list_dir(char ***names, size_t *n, int fd);
+void roger_build_cache_free_names(char **names, size_t n);
+
 /* Mark the entry of bc->key used now (pruning goes by last use). */
 void roger_build_cache_touch(const struct roger_build_cache *bc);
 
