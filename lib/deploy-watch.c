@@ -7,10 +7,12 @@
  * polls the deployments, the app (tasks and lastTaskFailure) and the
  * launch queue, in that order, so that the app is always seen after the
  * deployment list it is judged against.  Polls happen every poll_ms, and
- * at once after an event about our app or deployment (or at the next
- * tick, about a second, when the last poll is less than SLICE_MS old: a
- * burst of events makes one poll), so a stream that works makes the watch
- * quick and a stream that does not changes nothing but the latency.
+ * after the events that arrived together when one of them is about our app
+ * or deployment (at most one poll per SLICE_MS: the rest of the slice is
+ * waited out, the stream buffering meanwhile, so a burst makes one or two
+ * polls and its last event is never left for the next tick), so a stream
+ * that works makes the watch quick and a stream that does not changes
+ * nothing but the latency.
  *
  * The stream is never trusted to be there: it has no history (the watch
  * polls when it attaches, to catch up), it may end or stay silent (it is
@@ -248,7 +250,29 @@ static void poll(struct watch *w)
 	report(w);
 }
 
-/* About once a second: the interrupt flag, a poll when due, the clock. */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait up to `ms` in slices, leaving early on an interrupt. */
+static void wait_a_bit(struct watch *w, long ms)
+{
+	for (long waited = 0; waited < ms; waited += SLICE_MS) {
+		if (roger_ctx_interrupted(w->ctx))
+			return;
+		sleep_ms(ms - waited < SLICE_MS ? ms - waited : SLICE_MS);
+	}
+}
+
+/*
+ * About once a second, and after a batch of events: the interrupt flag, a
+ * poll when due (one asked for by an event waits out the rest of its
+ * slice), the clock.
+ */
 static void tick(struct watch *w)
 {
 	int64_t now = roger_ctx_now_ms(w->ctx);
@@ -256,6 +280,13 @@ static void tick(struct watch *w)
 	if (roger_ctx_interrupted(w->ctx)) {
 		w->interrupted = true;
 		return;
+	}
+	if (w->poll_soon && now - w->last_poll_ms < SLICE_MS) {
+		wait_a_bit(w, (long)(SLICE_MS - (now - w->last_poll_ms)));
+		if (roger_ctx_interrupted(w->ctx)) {
+			w->interrupted = true;
+			return;
+		}
 	}
 	if (w->poll_soon || now >= w->next_poll_ms) {
 		poll(w);
@@ -290,10 +321,7 @@ static int on_event(void *data, const char *type, const char *json, size_t len,
 	}
 	roger_marathon_event_free(ev);
 	if (rc > 0)
-		report(w);
-	if (rc > 0 && !decided(w) &&
-	    roger_ctx_now_ms(w->ctx) - w->last_poll_ms >= SLICE_MS)
-		poll(w);
+		report(w); /* the poll comes with the tick after the batch */
 	return decided(w) ? ROGER_HTTP_STOP : 0;
 }
 
@@ -304,24 +332,6 @@ static int on_tick(void *data, struct roger_err *err)
 	(void)err;
 	tick(w);
 	return decided(w) ? ROGER_HTTP_STOP : 0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Wait up to `ms` in slices, leaving early on an interrupt. */
-static void wait_a_bit(struct watch *w, long ms)
-{
-	for (long waited = 0; waited < ms; waited += SLICE_MS) {
-		if (roger_ctx_interrupted(w->ctx))
-			return;
-		sleep_ms(ms - waited < SLICE_MS ? ms - waited : SLICE_MS);
-	}
 }
 
 /*

@@ -461,9 +461,16 @@ static int events_body(void *data, const char *chunk, size_t len,
 		       struct roger_err *err)
 {
 	struct events_state *st = data;
+	size_t before = st->sse.n_events;
 	int rc = roger_sse_feed(&st->sse, chunk, len, st->w->on_event,
 				st->w->data, err);
 
+	/* The events that came together are delivered: a tick now lets the
+	 * watcher act once on all of them. */
+	if (rc == 0 && st->sse.n_events > before && st->w->on_tick) {
+		st->last_tick_ms = roger_ctx_now_ms(st->ctx);
+		rc = st->w->on_tick(st->w->data, err);
+	}
 	if (rc == ROGER_HTTP_STOP)
 		st->stopped = true;
 	return rc;

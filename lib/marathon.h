@@ -691,7 +691,8 @@ ROGER_EXTERN int roger_marathon_leader(char **out, struct roger_marathon *m,
 ROGER_EXTERN int roger_marathon_ping(struct roger_marathon *m,
 				     struct roger_err *err);
 
-/* Called about once a second while an event stream is open (see below). */
+/* Called about once a second while an event stream is open, and after
+ * each batch of events that arrived together (see below). */
 typedef int (*roger_marathon_tick_fn)(void *data, struct roger_err *err);
 
 /* How to follow the event stream. */
@@ -708,7 +709,9 @@ struct roger_marathon_watch {
 	/*
 	 * Optional: called about once a second, events or not, so a watcher
 	 * can keep its clock and poll (through another client: this one is
-	 * busy).  Returns 0, ROGER_HTTP_STOP, or a negative code.
+	 * busy), and right after the events that arrived in one read have
+	 * all gone to on_event, so that it can act once on a burst.
+	 * Returns 0, ROGER_HTTP_STOP, or a negative code.
 	 */
 	roger_marathon_tick_fn on_tick;
 	void *data; /* handed to both callbacks */
@@ -716,10 +719,10 @@ struct roger_marathon_watch {
 
 /*
  * Follow /v2/events, calling w->on_event for each event and w->on_tick
- * about once a second, until one of them returns ROGER_HTTP_STOP (then 0
- * is returned) or an error (returned).  The stream ending, or staying
- * silent past the idle timeout, is ROGER_ENET: the caller reconnects and
- * catches up by polling.
+ * about once a second and after each batch of events, until one of them returns
+ * ROGER_HTTP_STOP (then 0 is returned) or an error (returned).  The stream
+ * ending, or staying silent past the idle timeout, is ROGER_ENET: the caller
+ * reconnects and catches up by polling.
  */
 ROGER_EXTERN int roger_marathon_events(struct roger_marathon *m,
 				       const struct roger_marathon_watch *w,

@@ -43,6 +43,7 @@
 #include "util.h"
 
 #define TICK_MS 200
+#define TICK_PASSES 3
 #define DEFAULT_KILL_GRACE 3.0
 #define HOST_PORT_MIN 31000
 #define HOST_PORT_MAX 32000
@@ -443,9 +444,12 @@ static bool publish_advance(struct roger_local *L,
 	return true;
 }
 
-static void advance_deployments(struct roger_local *L)
+/* Move every deployment on as far as its steps are done; true when one
+ * moved (a step began, or the deployment ended). */
+static bool advance_deployments(struct roger_local *L)
 {
 	struct roger_local_deployment *d = L->deployments, *next;
+	bool moved = false;
 
 	for (; d; d = next) {
 		int total = (int)json_array_size(d->steps),
@@ -470,10 +474,13 @@ static void advance_deployments(struct roger_local *L)
 		if (step != d->current_step) {
 			d->current_step = step;
 			L->dirty_deployments = true;
+			moved = true;
 		}
-		publish_advance(L, d, ev, n);
+		if (!publish_advance(L, d, ev, n))
+			moved = true;
 		free(ev);
 	}
+	return moved;
 }
 
 /* ---- work done outside the lock -------------------------------------------- */
@@ -1044,12 +1051,22 @@ void roger_local_sched_on_update(void *data, const struct roger_agent_update *u)
 
 /* ---- the loop --------------------------------------------------------------- */
 
+/*
+ * One look at everything.  When a deployment moves on (a new step, or its
+ * end), the apps are reconciled again at once under the new step, rather
+ * than a tick later: a deploy's first task starts in the tick that
+ * received it.  Bounded, as steps complete in a pass only when they have
+ * nothing left to do.
+ */
 static void tick(struct roger_local *L, struct work *w)
 {
-	mark_restarting(L);
-	for (struct roger_local_app *a = L->apps; a; a = a->next)
-		reconcile(L, a, w);
-	advance_deployments(L);
+	for (int pass = 0; pass < TICK_PASSES; pass++) {
+		mark_restarting(L);
+		for (struct roger_local_app *a = L->apps; a; a = a->next)
+			reconcile(L, a, w);
+		if (!advance_deployments(L))
+			break;
+	}
 	mark_restarting(L);
 	queue_kills(L, w);
 	w->checks = roger_local_health_due(L);
