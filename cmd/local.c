@@ -37,12 +37,12 @@ static struct {
 	const char *max_bytes, *max_entries, *gc_size;
 	long port, registry_port; /* -1: the user config's */
 	long keep;
-	long router_port, service_port_min;
+	long router_port, service_port_min; /* -1: the user config's */
 } opt = { .port = -1,
 	  .registry_port = -1,
 	  .keep = ROGER_LOCAL_PRUNE_KEEP,
-	  .router_port = 7880,
-	  .service_port_min = 10000 };
+	  .router_port = -1,
+	  .service_port_min = -1 };
 
 static const struct cmd_opt local_opts[] = {
 	OPT_STRING(
@@ -73,10 +73,10 @@ static const struct cmd_opt local_opts[] = {
 	OPT_INT(0, "registry-port", &opt.registry_port, "port", 0, 65535,
 		"the port on 127.0.0.1 of roger local's own registry, a free one when it is taken (default: the user config's, 7879; 0: any free port)"),
 	OPT_INT(0, "router-port", &opt.router_port, "port", 0, 65535,
-		"the port on 127.0.0.1 of the router's HTTP front, http://APP.GROUP.localhost:PORT/, a free one when it is taken (default: 7880; 0: any free port)"),
+		"the port on 127.0.0.1 of the router's HTTP front, http://APP.GROUP.localhost:PORT/, a free one when it is taken (default: the user config's, 7880; 0: any free port)"),
 	OPT_INT(0, "service-port-min", &opt.service_port_min, "port", 1024,
 		55535,
-		"the first service port given to apps that ask for one; the router listens on them (default: 10000)"),
+		"the first service port given to apps that ask for one; the router listens on them (default: the user config's, 10000)"),
 	OPT_STRING(
 		0, "state-dir", &opt.state_dir, "dir", ARG_DIR,
 		"the state directory (default: the user config's, $XDG_STATE_HOME/roger/local)"),
@@ -89,7 +89,7 @@ struct local_args {
 	bool state_dir_given; /* by --state-dir */
 	char *ca_file; /* absolute */
 	char *registry_auth; /* absolute */
-	long port, registry_port;
+	long port, registry_port, router_port, service_port_min;
 	const char *cpus_arg, *mem_arg; /* as given, or from the user config */
 	char cpus_buf[32], mem_buf[32];
 	const char *max_bytes_arg, *max_entries_arg, *gc_size_arg;
@@ -182,6 +182,13 @@ static int parse_args(struct cli *cli, int argc, char **argv,
 	a->registry_port = opt.registry_port >= 0
 				   ? opt.registry_port
 				   : cli->user_config->local_registry_port;
+	a->router_port = opt.router_port >= 0
+				 ? opt.router_port
+				 : cli->user_config->local_router_port;
+	a->service_port_min =
+		opt.service_port_min >= 0
+			? opt.service_port_min
+			: cli->user_config->local_service_port_min;
 	if (!a->registry_auth && cli->user_config->local_registry_auth)
 		a->registry_auth =
 			xstrdup(cli->user_config->local_registry_auth);
@@ -425,8 +432,8 @@ static int run_serve(struct cli *cli, const struct local_args *a)
 	o.max_extract_entries = a->max_entries;
 	o.registry_auth = a->registry_auth;
 	o.registry_port = (int)a->registry_port;
-	o.router_port = (int)opt.router_port;
-	o.service_port_min = (int)opt.service_port_min;
+	o.router_port = (int)a->router_port;
+	o.service_port_min = (int)a->service_port_min;
 	o.gc_size = a->gc_size;
 	if (roger_local_serve(cli->ctx, &o, &cli_interrupted, on_ready, NULL,
 			      &err) < 0)
@@ -504,10 +511,10 @@ static int run_up(struct cli *cli, const struct local_args *a)
 	snprintf(rport, sizeof(rport), "%ld", a->registry_port);
 	argv[i++] = (char *)"--registry-port";
 	argv[i++] = rport;
-	snprintf(fport, sizeof(fport), "%ld", opt.router_port);
+	snprintf(fport, sizeof(fport), "%ld", a->router_port);
 	argv[i++] = (char *)"--router-port";
 	argv[i++] = fport;
-	snprintf(sport, sizeof(sport), "%ld", opt.service_port_min);
+	snprintf(sport, sizeof(sport), "%ld", a->service_port_min);
 	argv[i++] = (char *)"--service-port-min";
 	argv[i++] = sport;
 	if (a->registry_auth) {

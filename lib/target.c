@@ -554,6 +554,8 @@ static const struct roger_schema_key local_keys[] = {
 	  0 },
 	{ "registry_auth", ROGER_JSON_STRING, NULL, 0, 0 },
 	{ "registry_port", ROGER_JSON_INTEGER, NULL, 0, 65535 },
+	{ "router_port", ROGER_JSON_INTEGER, NULL, 0, 65535 },
+	{ "service_port_min", ROGER_JSON_INTEGER, NULL, 1024, 55535 },
 	{ "state_dir", ROGER_JSON_STRING, NULL, 0, 0 },
 };
 
@@ -674,6 +676,12 @@ int roger_user_config_load(struct roger_user_config **out,
 	v = json_object_get(local, "registry_port");
 	uc->local_registry_port =
 		v ? (int)json_integer_value(v) : ROGER_LOCAL_REGISTRY_PORT;
+	v = json_object_get(local, "router_port");
+	uc->local_router_port =
+		v ? (int)json_integer_value(v) : ROGER_LOCAL_ROUTER_PORT;
+	v = json_object_get(local, "service_port_min");
+	uc->local_service_port_min =
+		v ? (int)json_integer_value(v) : ROGER_LOCAL_SERVICE_PORT_MIN;
 	v = json_object_get(local, "state_dir");
 	free(dir);
 	dir = dir_of(uc->path);

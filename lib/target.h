@@ -114,10 +114,16 @@ struct roger_user_config {
 	 * for the registries it pulls images from (NULL: Docker's own). */
 	int local_registry_port;
 	char *local_registry_auth;
+	/* The port of its router's HTTP front (default
+	 * ROGER_LOCAL_ROUTER_PORT, 0: any free one), and the first service
+	 * port it gives (default ROGER_LOCAL_SERVICE_PORT_MIN). */
+	int local_router_port, local_service_port_min;
 };
 
 #define ROGER_LOCAL_PORT 7878
 #define ROGER_LOCAL_REGISTRY_PORT 7879
+#define ROGER_LOCAL_ROUTER_PORT 7880
+#define ROGER_LOCAL_SERVICE_PORT_MIN 10000
 
 /*
  * Load $XDG_CONFIG_HOME/roger/config.json (or `path`).  A missing file is

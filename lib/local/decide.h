@@ -191,7 +191,7 @@ enum roger_decide_hc_outcome {
  * grace period is a grace, not a delay: the task is healthy as soon as it
  * answers).  Returns what follows (enum roger_decide_hc_outcome).
  */
-#define ROGER_DECIDE_HC_RETRY_MS 200
+#define ROGER_DECIDE_HC_RETRY_MS 100
 unsigned roger_decide_health(struct roger_local_hc *h, int result, bool counts,
 			     int64_t now_ms, int64_t started_ms,
 			     const struct roger_decide_hc_policy *p);

@@ -243,4 +243,26 @@ test_expect_success 'the user config sets the capacity; an invalid one names its
 	rm "$XDG_CONFIG_HOME/roger/config.json"
 '
 
+test_expect_success 'the user config sets the router port and the first service port' '
+	port=$(test_free_port) &&
+	rport=$(test_free_port) &&
+	printf "{\"local\":{\"port\":%d,\"state_dir\":\"%s\",\"router_port\":%d,\"service_port_min\":23456,\"registry_port\":0}}\n" "$port" "$TRASH/routed" "$rport" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	"$ROGER" local up >out &&
+	test "$(json "$TRASH/routed/server.json" "d[\"router\"]")" = "127.0.0.1:$rport" &&
+	token=$("$ROGER" local token) &&
+	curl -sf -H "Authorization: token=$token" -H "Content-Type: application/json" \
+		-d "{\"id\":\"/sp\",\"cmd\":\"sleep 100\",\"instances\":0,\"portDefinitions\":[{\"port\":0}]}" \
+		"http://127.0.0.1:$port/v2/apps" >/dev/null &&
+	curl -sf -H "Authorization: token=$token" "http://127.0.0.1:$port/v2/apps/sp" >app.json &&
+	test "$(json app.json "d[\"app\"][\"portDefinitions\"][0][\"port\"]")" = 23456 &&
+	"$ROGER" local down 2>/dev/null &&
+	printf "{\"local\":{\"router_port\":70000}}\n" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	test_expect_code 3 "$ROGER" local status 2>err &&
+	test_grep "local.router_port" err &&
+	printf "{\"local\":{\"service_port_min\":80}}\n" >"$XDG_CONFIG_HOME/roger/config.json" &&
+	test_expect_code 3 "$ROGER" local status 2>err &&
+	test_grep "local.service_port_min" err &&
+	rm "$XDG_CONFIG_HOME/roger/config.json"
+'
+
 test_done
