@@ -21,6 +21,15 @@
  * it.  A restore also touches the tar: its mtime is the entry's last use,
  * and pruning removes the least recently used entries first until the
  * cache fits its size (build.cache.max_mb).
+ *
+ * In front of the tars, buildcache-hot.c keeps hot copies: the paths of
+ * the last few entries used, as extracted trees under
+ * $TMPDIR/roger-<euid>/build-cache (a directory of the user's own, mode
+ * 0700, checked before use), moved into the export by rename(2) instead
+ * of extracted, and moved back after a build that left them unchanged.
+ * They are an accelerator only, never the durable copy, bound to the
+ * SHA-256 of their tar, and safe to delete at any time; none are kept on
+ * a tmpfs $TMPDIR.
  */
 #include <config.h>
 
@@ -306,6 +315,35 @@ static bool tar_whole(const char *path, const char *sha, uint64_t size)
 	return total == size && !strcmp(actual, sha);
 }
 
+bool roger_build_cache_entry_sha(char *sha, const struct roger_build_cache *bc,
+				 const char *key)
+{
+	struct roger_buf text = ROGER_BUF_INIT;
+	char *tar = entry_file(bc, key, "tar");
+	char *json = entry_file(bc, key, "json");
+	uint64_t size = 0;
+	struct stat st;
+	bool ok = tar && json && roger_fs_read_file(&text, json, NULL) == 0 &&
+		  roger_build_cache_entry_parse(sha, &size, text.buf, text.len,
+						NULL) == 0 &&
+		  lstat(tar, &st) == 0 && S_ISREG(st.st_mode) &&
+		  (uint64_t)st.st_size == size;
+
+	roger_buf_release(&text);
+	free(tar);
+	free(json);
+	return ok;
+}
+
+void roger_build_cache_touch(const struct roger_build_cache *bc)
+{
+	char *tar = entry_file(bc, bc->key, "tar");
+
+	if (tar)
+		utimensat(AT_FDCWD, tar, NULL, AT_SYMLINK_NOFOLLOW);
+	free(tar);
+}
+
 static void discard(const char *tar, const char *json)
 {
 	unlink(json);
@@ -457,56 +495,84 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int save_tree(struct saver *s, int dirfd, const char *name,
-		     struct roger_err *err);
+void roger_build_cache_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
 
-static int save_dir_entries(struct saver *s, int fd, struct roger_err *err)
+int roger_build_cache_list_dir(char ***out, size_t *count, int fd)
 {
 	char **names = NULL;
-	size_t n = 0, alloc = 0, base = s->rel.len;
-	struct dirent *de;
-	DIR *d;
-	int dfd = dup(fd), rc = 0;
+	size_t n = 0, alloc = 0;
+	struct dirent *de = NULL;
+	int dfd = dup(fd), e;
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
+		e = errno;
 		if (dfd >= 0)
 			close(dfd);
-		return roger_err_set(err, ROGER_EIO, "cannot read '%s/%s': %s",
-				     s->projdir, s->rel.buf, strerror(errno));
+		errno = e;
+		return -1;
 	}
-	while ((de = readdir(d))) {
+	for (;;) {
+		errno = 0; /* readdir's end and its failure look alike */
+		de = readdir(d);
+		if (!de)
+			break;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (n == alloc) {
 			size_t na = alloc ? 2 * alloc : 32;
 			char **v = realloc(names, na * sizeof(*v));
 
-			if (!v) {
-				rc = nomem(err);
+			if (!v)
 				break;
-			}
 			names = v;
 			alloc = na;
 		}
 		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			rc = nomem(err);
+		if (!names[n])
 			break;
-		}
 		n++;
 	}
+	e = de ? ENOMEM : errno;
 	closedir(d);
-	if (rc == 0 && n)
+	if (e) {
+		roger_build_cache_free_names(names, n);
+		errno = e;
+		return -1;
+	}
+	if (n)
 		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+static int save_tree(struct saver *s, int dirfd, const char *name,
+		     struct roger_err *err);
+
+static int save_dir_entries(struct saver *s, int fd, struct roger_err *err)
+{
+	char **names = NULL;
+	size_t n = 0, base = s->rel.len;
+	int rc = 0;
+
+	if (roger_build_cache_list_dir(&names, &n, fd) < 0) {
+		if (errno == ENOMEM)
+			return nomem(err);
+		return roger_err_set(err, ROGER_EIO, "cannot read '%s/%s': %s",
+				     s->projdir, s->rel.buf, strerror(errno));
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		roger_buf_addch(&s->rel, '/');
 		rc = save_tree(s, fd, names[i], err);
 		roger_buf_truncate(&s->rel, base);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	roger_build_cache_free_names(names, n);
 	return rc;
 }
 

@@ -13,7 +13,8 @@
 
 #include <jansson.h>
 
-struct roger_buf;
+#include "buf.h"
+
 struct roger_ctx;
 struct roger_err;
 
@@ -85,5 +86,77 @@ int roger_build_cache_save(struct roger_buf *note, struct roger_build_cache *bc,
 int roger_build_cache_entry_parse(char *sha256, uint64_t *size,
 				  const char *text, size_t len,
 				  struct roger_err *err);
+
+/*
+ * Whether the cache holds an entry for `key` that looks whole at a glance
+ * (its description parses and its tar has the size given there; no
+ * digest is computed): its SHA-256 into `sha` (65 bytes).
+ */
+bool roger_build_cache_entry_sha(char *sha, const struct roger_build_cache *bc,
+				 const char *key);
+
+/*
+ * The names in the directory `fd` but "." and "..", sorted, into *names
+ * and *n (free with roger_build_cache_free_names).  -1 with errno set.
+ */
+int roger_build_cache_list_dir(char ***names, size_t *n, int fd);
+void roger_build_cache_free_names(char **names, size_t n);
+
+/* Mark the entry of bc->key used now (pruning goes by last use). */
+void roger_build_cache_touch(const struct roger_build_cache *bc);
+
+/* ---- hot copies (buildcache-hot.c) ---------------------------------------- */
+
+/* The most hot copies kept in the per-user directory. */
+#define ROGER_BUILD_HOT_SLOTS 3
+
+struct roger_build_hot {
+	int fd; /* $TMPDIR/roger-<euid>/build-cache, or -1: not used */
+	char *dir; /* its path, for messages */
+	struct roger_buf snap; /* the cache paths when restored or saved */
+};
+
+/*
+ * Open the per-user directory of hot copies under `tmpdir` into `h`, after
+ * checking that it is the user's own (a directory, not a link, owned by
+ * geteuid(), mode 0700); when it is not, `note` says so and h->fd is -1,
+ * as it is when `tmpdir` is a tmpfs.  ROGER_ENOMEM only.
+ */
+int roger_build_hot_open(struct roger_build_hot *h, struct roger_buf *note,
+			 const char *tmpdir, struct roger_err *err);
+void roger_build_hot_release(struct roger_build_hot *h);
+
+/*
+ * Move the hot copy of bc->key into `projdir` when there is one that
+ * matches its manifest and the entry it was made from (*moved true, and
+ * h->snap records the paths).  A copy that does not match, or that cannot
+ * be moved in, is removed, `note` says so, and `projdir` is as it was.
+ * ROGER_ENOMEM only.
+ */
+int roger_build_hot_restore(bool *moved, struct roger_buf *note,
+			    struct roger_build_hot *h,
+			    const struct roger_build_cache *bc,
+			    const char *projdir, struct roger_err *err);
+
+/*
+ * Record the cache paths under `projdir` as they are now (right after a
+ * tar restore, or right after roger_build_cache_save), for
+ * roger_build_hot_keep.  -1 when they cannot be walked (nothing is kept).
+ */
+int roger_build_hot_snapshot(struct roger_build_hot *h,
+			     const struct roger_build_cache *bc,
+			     const char *projdir);
+
+/*
+ * After a successful build: move the cache paths out of `projdir` into a
+ * new hot copy of bc->key when they are what the last restore or snapshot
+ * recorded (*kept true), then remove the least recently made copies
+ * beyond ROGER_BUILD_HOT_SLOTS.  Otherwise `note` may say why not.
+ * Never fails but for ROGER_ENOMEM.
+ */
+int roger_build_hot_keep(bool *kept, struct roger_buf *note,
+			 struct roger_build_hot *h,
+			 const struct roger_build_cache *bc,
+			 const char *projdir, struct roger_err *err);
 
 #endif

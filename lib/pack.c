@@ -1166,17 +1166,20 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 
 /*
  * The build cache before the command: its key from the export, and the
- * entry restored when there is one.  Leaves bc->dir NULL (cache off for
- * this build) when the key cannot be had; fails only on ROGER_ENOMEM and
- * ROGER_EINTR.
+ * entry restored when there is one, moved in from its hot copy under
+ * `tmpdir` when there is one of those.  Leaves bc->dir NULL (cache off
+ * for this build) when the key cannot be had; fails only on ROGER_ENOMEM
+ * and ROGER_EINTR.
  */
-static int cache_before(struct roger_build_cache *bc, bool *restored,
+static int cache_before(struct roger_build_cache *bc,
+			struct roger_build_hot *hot, bool *restored,
 			struct roger_ctx *ctx, const struct cache *c,
-			const struct roger_build_opts *o, const char *projdir,
-			struct roger_err *err)
+			const struct roger_build_opts *o, const char *tmpdir,
+			const char *projdir, struct roger_err *err)
 {
 	struct roger_buf note = ROGER_BUF_INIT;
 	struct roger_err kerr = ROGER_ERR_INIT;
+	bool moved = false;
 	int rc;
 
 	rc = roger_build_cache_init(bc, o->cache, c->dir, err);
@@ -1194,30 +1197,71 @@ static int cache_before(struct roger_build_cache *bc, bool *restored,
 		roger_build_cache_release(bc);
 		return 0;
 	}
-	rc = roger_build_cache_restore(restored, &note, bc, ctx, projdir, err);
+	rc = roger_build_hot_open(hot, &note, tmpdir, err);
+	if (rc == 0)
+		rc = roger_build_hot_restore(&moved, &note, hot, bc, projdir,
+					     err);
 	if (note.len)
 		roger_warn(ctx, "%s", note.buf);
+	roger_buf_reset(&note);
+	if (rc == 0 && moved) {
+		*restored = true;
+		roger_info(ctx, "build cache %.12s: restored (moved in)",
+			   bc->key);
+		goto out;
+	}
+	if (rc == 0)
+		rc = roger_build_cache_restore(restored, &note, bc, ctx,
+					       projdir, err);
+	if (note.len)
+		roger_warn(ctx, "%s", note.buf);
+	if (rc == 0 && *restored)
+		roger_build_hot_snapshot(hot, bc, projdir);
 	if (rc == 0)
 		roger_info(ctx, "build cache %.12s: %s", bc->key,
 			   *restored ? "restored" : "not there yet");
+out:
 	roger_buf_release(&note);
 	return rc;
 }
 
 /* Save what the command made; a failure only costs the next build time. */
-static void cache_after(struct roger_build_cache *bc, struct roger_ctx *ctx,
+static void cache_after(struct roger_build_cache *bc,
+			struct roger_build_hot *hot, struct roger_ctx *ctx,
 			const char *projdir)
 {
 	struct roger_buf note = ROGER_BUF_INIT;
 	struct roger_err serr = ROGER_ERR_INIT;
 
-	if (roger_build_cache_save(&note, bc, projdir, &serr) < 0)
+	if (roger_build_cache_save(&note, bc, projdir, &serr) < 0) {
 		roger_warn(ctx, "cannot save the build cache: %s", serr.msg);
-	else if (note.len)
+	} else if (note.len) {
 		roger_warn(ctx, "%s", note.buf);
-	else
+	} else {
 		roger_info(ctx, "build cache %.12s: saved", bc->key);
+		/* The tree and the tar agree now: it may become the hot copy.
+		 */
+		roger_build_hot_snapshot(hot, bc, projdir);
+	}
 	roger_buf_release(&note);
+}
+
+/* After packaging: the cache paths become the hot copy if unchanged. */
+static int cache_keep(struct roger_build_cache *bc, struct roger_build_hot *hot,
+		      struct roger_ctx *ctx, const char *projdir,
+		      struct roger_err *err)
+{
+	struct roger_buf note = ROGER_BUF_INIT;
+	bool kept = false;
+	int rc = roger_build_hot_keep(&kept, &note, hot, bc, projdir, err);
+
+	if (kept)
+		roger_info(ctx, "build cache %.12s: kept hot in '%s'", bc->key,
+			   hot->dir);
+	else if (note.len)
+		roger_info(ctx, "build cache %.12s: %s", bc->key, note.buf);
+	roger_buf_release(&note);
+	return rc;
 }
 
 /* Export, run the build command, package the result. */
@@ -1289,13 +1333,16 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	const char *tmpdir = roger_ctx_getenv(ctx, "TMPDIR");
 	struct roger_run_opts ro = { 0 };
 	struct roger_build_cache bc = { 0 };
+	struct roger_build_hot hot = { .fd = -1 };
 	char env_commit[64];
 	const char *env[] = { env_commit, NULL, NULL };
 	char *dir = NULL, *workdir = NULL;
 	bool restored = false;
 	int rc;
 
-	dir = roger_path_join(tmpdir ? tmpdir : "/tmp", "roger-build-XXXXXX");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	dir = roger_path_join(tmpdir, "roger-build-XXXXXX");
 	if (!dir)
 		return roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	if (!mkdtemp(dir)) {
@@ -1323,7 +1370,8 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 		goto out;
 	}
 	if (o->cache && !o->no_cache) {
-		rc = cache_before(&bc, &restored, ctx, c, o, workdir, err);
+		rc = cache_before(&bc, &hot, &restored, ctx, c, o, tmpdir,
+				  workdir, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -1341,10 +1389,13 @@ static int build_with_command(struct roger_artifact *a, struct roger_ctx *ctx,
 	roger_info(ctx, "running '%s'", o->command);
 	rc = roger_run_command(ctx, &ro, err);
 	if (rc == 0 && bc.dir && !restored)
-		cache_after(&bc, ctx, workdir);
+		cache_after(&bc, &hot, ctx, workdir);
 	if (rc == 0)
 		rc = package(a, ctx, repo, c, FROM_DIR, dir, o, subdir, err);
+	if (rc == 0 && bc.dir)
+		rc = cache_keep(&bc, &hot, ctx, workdir, err);
 out:
+	roger_build_hot_release(&hot);
 	roger_build_cache_release(&bc);
 	{
 		struct roger_err rerr = ROGER_ERR_INIT;
