@@ -348,6 +348,65 @@ START_TEST(test_tz_broken_files)
 }
 END_TEST
 
+/* A version 1 zone file of one type, `utoff` seconds east, and no
+ * transitions, into `out` (at least 64 bytes); its length. */
+static size_t one_type_zone(unsigned char *out, int32_t utoff)
+{
+	static const unsigned char counts[24] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* isut, isstd, leap */
+		0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4, /* time, type, char */
+	};
+	uint32_t u = (uint32_t)utoff;
+	size_t n = 0;
+
+	memcpy(out, "TZif", 4);
+	memset(out + 4, 0, 16); /* version 1, reserved */
+	n = 20;
+	memcpy(out + n, counts, sizeof(counts));
+	n += sizeof(counts);
+	out[n++] = (unsigned char)(u >> 24);
+	out[n++] = (unsigned char)(u >> 16);
+	out[n++] = (unsigned char)(u >> 8);
+	out[n++] = (unsigned char)u;
+	out[n++] = 0; /* not DST */
+	out[n++] = 0; /* designation at 0 */
+	memcpy(out + n, "XYZ", 4);
+	return n + 4;
+}
+
+/*
+ * The offsets a zone file may hold are RFC 8536's: more than -25 hours and
+ * less than 26; the fuzzer found that its harness expected less (a day).
+ */
+START_TEST(test_tz_offset_range)
+{
+	static const int32_t ok[] = { -89999, 0, 50400, 90001, 93599 };
+	static const int32_t refused[] = { -90000, 93600, INT32_MIN };
+	struct roger_err err = ROGER_ERR_INIT;
+	struct roger_tz *tz = NULL;
+	unsigned char zone[64];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		size_t n = one_type_zone(zone, ok[i]);
+
+		ck_assert_int_eq(roger_tz_parse(&tz, "x", zone, n, &err), 0);
+		ck_assert_int_eq(roger_tz_offset(tz, 0), ok[i]);
+		ck_assert_int_eq(roger_tz_offset(tz, 4102444800LL), ok[i]);
+		ck_assert_int_eq(roger_tz_local_to_utc(tz, 86400 * 365),
+				 86400 * 365 - (int64_t)ok[i]);
+		roger_tz_free(tz);
+		tz = NULL;
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		size_t n = one_type_zone(zone, refused[i]);
+
+		ck_assert_int_eq(roger_tz_parse(&tz, "x", zone, n, &err),
+				 ROGER_EINVALID);
+		ck_assert_ptr_nonnull(strstr(err.msg, "offset out of range"));
+	}
+}
+END_TEST
+
 START_TEST(test_civil)
 {
 	int64_t y;
@@ -382,6 +441,7 @@ static Suite *cron_suite(void)
 	tcase_add_test(tc, test_tz_rules);
 	tcase_add_test(tc, test_tz_names);
 	tcase_add_test(tc, test_tz_broken_files);
+	tcase_add_test(tc, test_tz_offset_range);
 	tcase_add_test(tc, test_civil);
 	suite_add_tcase(s, tc);
 	return s;
