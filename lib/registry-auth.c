@@ -484,7 +484,10 @@ static int entry_creds(struct roger_registry_creds *out, json_t *entry,
 					     "out of memory");
 		return 1;
 	}
+	/* Several keys may name the host (docker.io and its aliases): the
+	 * first one's note stands. */
 	if (json_string_value(json_object_get(entry, "identitytoken")) &&
+	    !out->note &&
 	    asprintf(
 		    &out->note,
 		    "the entry for '%s' in '%s' holds an identity token (OAuth), which roger does not use: give roger a user and password or a registry token",

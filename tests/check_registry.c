@@ -308,6 +308,20 @@ START_TEST(test_registry_docker_config)
 	ck_assert_ptr_null(c.user);
 	roger_registry_creds_release(&c);
 
+	/* An identity token is not used, and said so, once however many
+	 * keys name the host (the fuzzer found the second note leaking). */
+	creds_of(
+		&c,
+		"{\"auths\":{\"registry-1.docker.io\":{\"identitytoken\":\"t\"},\"docker.io\":{\"identitytoken\":\"i\"}}}",
+		"docker.io");
+	ck_assert_ptr_null(c.user);
+	ck_assert_ptr_nonnull(c.note);
+	ck_assert(strstr(c.note, "identity token"));
+	ck_assert(strstr(c.note, "'registry-1.docker.io'") ||
+		  strstr(c.note, "'docker.io'"));
+	ck_assert_ptr_null(strstr(c.note, "\"t\""));
+	roger_registry_creds_release(&c);
+
 	/* Credential helpers: not run, said so. */
 	creds_of(
 		&c,
