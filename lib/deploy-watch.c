@@ -84,6 +84,7 @@ struct watch {
 	struct roger_deploy_progress last;
 	bool have_last;
 	int64_t next_free_ms; /* when the master's state may be read again */
+	int free_tasks; /* running + staging + old + stopping at that read */
 };
 
 static void note(struct watch *w, enum roger_deploy_note_kind kind,
@@ -171,20 +172,24 @@ static void poll_failed(struct watch *w, int rc, const struct roger_err *perr)
 
 /*
  * While the new tasks wait for resources, what the agents have free (the
- * master's state, at most every free_poll_ms).  Best effort: a master
- * that does not answer leaves the progress without it.
+ * master's state, at most every free_poll_ms, and again as soon as tasks
+ * come or go: they change what is free).  Best effort: a master that does
+ * not answer leaves the progress without it.
  */
 static void read_free(struct watch *w)
 {
 	const struct roger_deploy_status *st = roger_deploy_status(w->d);
+	const struct roger_deploy_progress *p = &st->progress;
 	struct roger_mesos_master *master = NULL;
 	struct roger_mesos_free f;
 	struct roger_err ignored = ROGER_ERR_INIT;
 	int64_t now = roger_ctx_now_ms(w->ctx);
+	int tasks = p->running + p->staging + p->old + p->stopping;
 
-	if (!w->o->mesos || !st->progress.waiting_resources ||
-	    now < w->next_free_ms)
+	if (!w->o->mesos || !p->waiting_resources ||
+	    (now < w->next_free_ms && tasks == w->free_tasks))
 		return;
+	w->free_tasks = tasks;
 	w->next_free_ms = now + (w->o->free_poll_ms > 0 ? w->o->free_poll_ms
 							: DEFAULT_FREE_POLL_MS);
 	if (roger_mesos_master_state(&master, w->o->mesos, &ignored) < 0) {
