@@ -48,7 +48,8 @@ test_expect_success 't7040 passes as uid 65534, in user namespaces' '
 		env -u TEST_KEEP_TRASH HOME="$NB/tmp" TMPDIR="$NB/tmp" \
 		LD_LIBRARY_PATH="$NB/lib" ROGER="$NB/bin/roger" \
 		TEST_SRCDIR="$NB/tests" TEST_BUILDDIR="$NB/tests" \
-		sh "$NB/tests/cli/t7040-local-images.sh" >out 2>err &&
+		sh "$NB/tests/cli/t7040-local-images.sh" >out 2>err ||
+	{ cat out; sed "s/^/err: /" err; false; } &&
 	cat out &&
 	test_grep "^ok 16 " out &&
 	test_grep ! "^not ok" out &&
