@@ -56,6 +56,17 @@ failure_of() {
 		json "$TRASH/.failure" 'd["app"].get("lastTaskFailure", {}).get("message", "")'
 }
 
+# serves_image APP: /img/APP's task answers with the image's page within
+# 10 s.  A task is running once its process started, which can be a
+# moment before busybox httpd listens (on a loaded machine, more than one).
+serves_image_now() {
+	port=$(app_get "img/$1" 'a["tasks"][0]["ports"][0]') &&
+		test "$(curl -sS "http://127.0.0.1:$port/index.html")" = "hello from the image"
+}
+serves_image() {
+	wait_for 10 "serves_image_now $1"
+}
+
 # remove_app APP: delete it and wait until its tasks are gone.
 remove_app() {
 	http DELETE "/v2/apps/$1" >/dev/null
@@ -101,8 +112,7 @@ test_expect_success 'an image app deployed by roger deploy serves HTTP on $PORT0
 	" &&
 	(cd web && "$ROGER" deploy --settle 1 >../out 2>../err) &&
 	test "$(running img/web)" = 1 &&
-	port=$(app_get img/web "a[\"tasks\"][0][\"ports\"][0]") &&
-	test "$(curl -sS "http://127.0.0.1:$port/index.html")" = "hello from the image" &&
+	serves_image web &&
 	test "$(app_get img/web "a[\"container\"][\"docker\"][\"image\"]")" = "$APP1"
 '
 
@@ -272,8 +282,7 @@ test_expect_success 'SIGKILL of the server while image tasks run: no process or 
 	for c in $old; do
 		test ! -e "$LOCAL_STATE/agent/provisioner/containers/$c" || exit 1
 	done &&
-	port=$(app_get img/web "a[\"tasks\"][0][\"ports\"][0]") &&
-	test "$(curl -sS "http://127.0.0.1:$port/index.html")" = "hello from the image"
+	serves_image web
 '
 
 test_expect_success 'prune keeps what apps name, removes the rest' '
