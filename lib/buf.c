@@ -81,11 +81,27 @@ int roger_buf_vaddf(struct roger_buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* Straight into the room there is, when it is enough (the usual
+	 * case for a buffer that grows line by line): one pass, not two. */
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
-	va_end(cp);
-	if (n < 0)
-		return ROGER_ERROR;
+	if (b->alloc > b->len) {
+		n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+		va_end(cp);
+		if (n < 0) {
+			b->buf[b->len] = '\0';
+			return ROGER_ERROR;
+		}
+		if ((size_t)n < b->alloc - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		b->buf[b->len] = '\0';
+	} else {
+		n = vsnprintf(NULL, 0, fmt, cp);
+		va_end(cp);
+		if (n < 0)
+			return ROGER_ERROR;
+	}
 	if (roger_buf_grow(b, (size_t)n) < 0)
 		return ROGER_ENOMEM;
 	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
