@@ -1020,10 +1020,10 @@ static struct roger_seg_table *recent_segments(struct roger_ctx *ctx,
 
 		if (ipath && apath &&
 		    roger_fs_read_file(&text, ipath, NULL) == 0)
-			doc = json_loadb(text.buf, text.len, 0, NULL);
+			doc = json_loadb(text.buf, text.len,
+					 JSON_REJECT_DUPLICATES, NULL);
 		if (doc && index_stat_ok(apath, json_object_get(doc, "stat")) &&
-		    roger_seg_index_parse(&idx, text.buf, text.len, NULL) ==
-			    0 &&
+		    roger_seg_index_from_json(&idx, doc, NULL) == 0 &&
 		    roger_seg_table_add(t, apath, &idx, NULL) == 0)
 			roger_debug(ctx, "offering the segments of %.12s",
 				    shas[i]);
@@ -1044,10 +1044,9 @@ static void segments_save(struct roger_ctx *ctx, const struct cache *c,
 	struct roger_buf list = ROGER_BUF_INIT;
 	char shas[RECENT][65];
 	size_t n = recent_load(shas, c);
-	char *text = roger_seg_index_dump(index);
 	char *ipath = side_path(c, a->sha256, "idx");
 	char *rpath = roger_path_join(c->artifacts, "recent");
-	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *doc = roger_seg_index_to_json(index);
 	char *full = NULL;
 
 	if (!doc || stamp_set(doc, a->path) < 0 || !ipath || !rpath ||
@@ -1066,7 +1065,6 @@ out:
 	roger_buf_release(&list);
 	json_decref(doc);
 	free(full);
-	free(text);
 	free(ipath);
 	free(rpath);
 }

@@ -268,9 +268,22 @@ static int parse_segment(struct roger_seg_info *i, const json_t *a, uint64_t at,
 int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 			  size_t len, struct roger_err *err)
 {
-	struct roger_seg_index idx = { 0 };
 	json_error_t jerr;
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	int rc;
+
+	if (!doc)
+		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
+				     jerr.line, jerr.text);
+	rc = roger_seg_index_from_json(out, doc, err);
+	json_decref(doc);
+	return rc;
+}
+
+int roger_seg_index_from_json(struct roger_seg_index *out, const json_t *doc,
+			      struct roger_err *err)
+{
+	struct roger_seg_index idx = { 0 };
 	const json_t *segs = json_object_get(doc, "segments");
 	const char *format = json_string_value(json_object_get(doc, "format"));
 	const char *comp =
@@ -278,9 +291,6 @@ int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 	uint64_t at = GZ_HEADER_LEN;
 	int rc = 0;
 
-	if (!doc)
-		return roger_err_set(err, ROGER_EINVALID, "line %d: %s",
-				     jerr.line, jerr.text);
 	if (!format || strcmp(format, INDEX_FORMAT) || !comp ||
 	    !json_is_array(segs) ||
 	    !uint_of(json_object_get(doc, "size"), UINT64_C(1) << 50,
@@ -312,7 +322,6 @@ int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 		rc = roger_err_set(err, ROGER_EINVALID,
 				   "segments end after the artifact");
 out:
-	json_decref(doc);
 	if (rc < 0) {
 		roger_seg_index_release(&idx);
 		return rc;
@@ -323,8 +332,16 @@ out:
 
 char *roger_seg_index_dump(const struct roger_seg_index *idx)
 {
+	json_t *doc = roger_seg_index_to_json(idx);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	return text;
+}
+
+json_t *roger_seg_index_to_json(const struct roger_seg_index *idx)
+{
 	json_t *doc = json_object(), *segs = json_array();
-	char *text = NULL;
 	bool ok = doc && segs;
 
 	for (size_t n = 0; ok && n < idx->n; n++) {
@@ -351,11 +368,13 @@ char *roger_seg_index_dump(const struct roger_seg_index *idx)
 				json_string(idx->compressor)) == 0 &&
 	    json_object_set_new(doc, "size",
 				json_integer((json_int_t)idx->size)) == 0 &&
-	    json_object_set(doc, "segments", segs) == 0)
-		text = json_dumps(doc, JSON_COMPACT);
+	    json_object_set(doc, "segments", segs) == 0) {
+		json_decref(segs);
+		return doc;
+	}
 	json_decref(segs);
 	json_decref(doc);
-	return text;
+	return NULL;
 }
 
 /* ---- the table of reusable segments -------------------------------------- */

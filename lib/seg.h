@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
+
 struct roger_err;
 struct roger_seg;
 struct roger_seg_table;
@@ -72,8 +74,15 @@ void roger_seg_index_release(struct roger_seg_index *idx);
 int roger_seg_index_parse(struct roger_seg_index *out, const char *text,
 			  size_t len, struct roger_err *err);
 
+/* roger_seg_index_parse() of a document parsed already. */
+int roger_seg_index_from_json(struct roger_seg_index *out,
+			      const struct json_t *doc, struct roger_err *err);
+
 /* The text of a segment index, a new string (NULL: out of memory). */
 char *roger_seg_index_dump(const struct roger_seg_index *idx);
+
+/* The document of a segment index, a new reference (NULL: out of memory). */
+struct json_t *roger_seg_index_to_json(const struct roger_seg_index *idx);
 
 /* ---- reusable segments --------------------------------------------------- */
 
