@@ -31,10 +31,33 @@
 #include "repo-git.h"
 #include "repo.h"
 
+/*
+ * What the last stat pass of the dirty check saw, for the no-op record
+ * made after the build from the same index: the entries whose lstat(2)
+ * data said they were clean, and that data.  It stands only while the
+ * index is the same one (its checksum, the stat data of its file and its
+ * entry count), so the record costs no second pass over the tree.
+ */
+struct stat_memo {
+	char sum[41];
+	struct stat index_st;
+	size_t n;
+	bool *clean;
+	struct stat *st;
+};
+
 struct roger_repo {
 	git_repository *git;
 	char *workdir;
+	struct stat_memo memo;
 };
+
+static void memo_release(struct stat_memo *m)
+{
+	free(m->clean);
+	free(m->st);
+	memset(m, 0, sizeof(*m));
+}
 
 int roger_repo_git_error(struct roger_err *err, int code, const char *what)
 {
@@ -223,6 +246,7 @@ void roger_repo_free(struct roger_repo *repo)
 		return;
 	git_repository_free(repo->git);
 	free(repo->workdir);
+	memo_release(&repo->memo);
 	free(repo);
 }
 
@@ -491,6 +515,7 @@ struct preload {
 	const struct stat *index_st;
 	size_t from, to;
 	bool *clean;
+	struct stat *st; /* where the stat data of clean entries go, or NULL */
 };
 
 static void *preload_range(void *data)
@@ -517,42 +542,74 @@ static void *preload_range(void *data)
 			break;
 		p->clean[i] =
 			stat_check(abs.buf, ie, p->index_st, &st) == STAT_CLEAN;
+		if (p->clean[i] && p->st)
+			p->st[i] = st;
 	}
 out:
 	roger_buf_release(&abs);
 	return NULL;
 }
 
-/* The clean flags of every entry (NULL when not worth it or no memory). */
-static bool *preload(git_index *index, const char *workdir, const char *prefix,
-		     const struct stat *index_st)
+/*
+ * Marks in `clean` the entries under `prefix` whose stat data says they
+ * are clean, their stat data in `st` when not NULL; false when no thread
+ * could be started (nothing marked then).
+ */
+static bool preload(git_index *index, const char *workdir, const char *prefix,
+		    const struct stat *index_st, bool *clean, struct stat *st)
 {
 	size_t n = git_index_entrycount(index);
-	struct preload lo, hi;
+	struct preload lo = { index, workdir, prefix, index_st,
+			      0,     n / 2,   clean,  st };
+	struct preload hi = lo;
 	pthread_t thread;
-	bool *clean;
 
-	if (n < PRELOAD_MIN || !(clean = calloc(n, sizeof(*clean))))
-		return NULL;
-	lo =
-		(struct preload){ index, workdir, prefix, index_st,
-				  0,     n / 2,   clean };
-	hi = lo;
 	hi.from = n / 2;
 	hi.to = n;
-	if (pthread_create(&thread, NULL, preload_range, &hi) != 0) {
-		free(clean);
-		return NULL;
-	}
+	if (pthread_create(&thread, NULL, preload_range, &hi) != 0)
+		return false;
 	preload_range(&lo);
 	pthread_join(thread, NULL);
-	return clean;
+	return true;
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b);
+
+/*
+ * The memo `m` ready for `index` (whose file has stat data `index_st`):
+ * kept when made from the same index, else emptied and sized for it; NULL
+ * when there is none, the index is too small to be worth it or memory is
+ * short.
+ */
+static struct stat_memo *memo_for(struct stat_memo *m, git_index *index,
+				  const struct stat *index_st)
+{
+	size_t n = git_index_entrycount(index);
+	char sum[41];
+
+	if (!m || n < PRELOAD_MIN || !index_st->st_ino)
+		return NULL;
+	git_oid_tostr(sum, sizeof(sum), git_index_checksum(index));
+	if (m->clean && m->n == n && !strcmp(m->sum, sum) &&
+	    same_stat(&m->index_st, index_st))
+		return m;
+	memo_release(m);
+	m->clean = calloc(n, sizeof(*m->clean));
+	m->st = calloc(n, sizeof(*m->st));
+	if (!m->clean || !m->st) {
+		memo_release(m);
+		return NULL;
+	}
+	m->n = n;
+	memcpy(m->sum, sum, sizeof(sum));
+	m->index_st = *index_st;
+	return m;
 }
 
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
 		      const char *label, int depth, char *stamp,
-		      struct roger_err *err);
+		      struct stat_memo *memo, struct roger_err *err);
 
 /*
  * Whether `path` is what `prefix` ("dir/", "" for everything) covers: below
@@ -593,7 +650,7 @@ static int submodule_dirty(bool *out, struct roger_buf *first, const char *abs,
 		goto out;
 	}
 	rc = tree_dirty(out, first, sub, git_repository_workdir(sub), "",
-			sublabel.buf, depth + 1, NULL, err);
+			sublabel.buf, depth + 1, NULL, NULL, err);
 	roger_buf_release(&sublabel);
 	git_repository_free(sub);
 	return rc;
@@ -606,7 +663,7 @@ out:
 static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 		      const char *workdir, const char *prefix,
 		      const char *label, int depth, char *stamp,
-		      struct roger_err *err)
+		      struct stat_memo *memo, struct roger_err *err)
 {
 	git_diff_options dopts;
 	git_index *index = NULL;
@@ -616,7 +673,7 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 	struct roger_buf abs = ROGER_BUF_INIT;
 	size_t plen = strlen(prefix), wlen;
 	char *spec = NULL;
-	bool *clean = NULL;
+	bool *clean = NULL, *own = NULL;
 	char now[ROGER_REPO_STAMP_SIZE] = "";
 	char index_id[41], tree_id[41];
 	uint64_t dir_hash = 1469598103934665603ull; /* FNV-1a */
@@ -636,6 +693,7 @@ static int tree_dirty(bool *out, struct roger_buf *first, git_repository *git,
 	head = NULL;
 	if (stat(git_index_path(index), &index_st) < 0)
 		memset(&index_st, 0, sizeof(index_st));
+	memo = memo_for(memo, index, &index_st);
 
 	/* Staged changes: HEAD's tree against the index. */
 	if (stamp) {
@@ -689,7 +747,16 @@ unstaged:
 		goto out;
 	}
 	wlen = abs.len;
-	clean = preload(index, workdir, prefix, &index_st);
+	/* Entries marked clean by an earlier pass of the memo stay so. */
+	if (memo) {
+		if (preload(index, workdir, prefix, &index_st, memo->clean,
+			    memo->st))
+			clean = memo->clean;
+	} else if (git_index_entrycount(index) >= PRELOAD_MIN &&
+		   (own = calloc(git_index_entrycount(index), sizeof(*own))) &&
+		   preload(index, workdir, prefix, &index_st, own, NULL)) {
+		clean = own;
+	}
 	for (size_t i = 0; i < git_index_entrycount(index); i++) {
 		const git_index_entry *ie = git_index_get_byindex(index, i);
 		bool changed = false;
@@ -723,7 +790,7 @@ out:
 	if (rc == ROGER_ENOMEM || (rc < 0 && rc != ROGER_ERROR && !err))
 		rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 	roger_buf_release(&abs);
-	free(clean);
+	free(own);
 	free(spec);
 	git_diff_free(diff);
 	git_tree_free(tree);
@@ -760,7 +827,7 @@ int roger_repo_dirty_stamped(bool *out, struct roger_buf *first,
 	sprintf(prefix, "%s%s", subdir ? subdir : "",
 		subdir && *subdir ? "/" : "");
 	rc = tree_dirty(out, first, repo->git, repo->workdir, prefix, "", 0,
-			stamp, err);
+			stamp, &repo->memo, err);
 	free(prefix);
 	return rc;
 }
@@ -822,6 +889,7 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 	git_index *index = NULL;
 	struct roger_buf abs = ROGER_BUF_INIT;
 	struct stat before, after, st;
+	const struct stat_memo *memo = NULL;
 	struct timespec now;
 	char **prefixes = calloc(n ? n : 1, sizeof(*prefixes));
 	char sum[41], head_now[41];
@@ -856,7 +924,12 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 	*why = "the index changed";
 	if (!ipath || strchr(ipath, '\n') || stat(ipath, &before) < 0)
 		goto out;
-	if (git_index_read(index, 1) < 0) {
+	/*
+	 * Read again only when the file looks changed: the index in memory
+	 * counts when its checksum, the stamp's and the one at the end of
+	 * the file are the same, which the next lines check.
+	 */
+	if (git_index_read(index, 0) < 0) {
 		rc = roger_repo_git_error(err, ROGER_ERROR, ipath);
 		goto out;
 	}
@@ -872,8 +945,14 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		goto out;
 	}
 	wlen = abs.len;
+	/* The dirty check of this build looked at this very index. */
+	if (repo->memo.clean && repo->memo.n == git_index_entrycount(index) &&
+	    !strcmp(repo->memo.sum, index_sum) &&
+	    same_stat(&repo->memo.index_st, &after))
+		memo = &repo->memo;
 	for (size_t i = 0; i < git_index_entrycount(index); i++) {
 		const git_index_entry *ie = git_index_get_byindex(index, i);
+		const struct stat *seen = &st;
 		bool fine = false;
 
 		if (!in_scopes(ie->path, prefixes, n))
@@ -882,17 +961,22 @@ int roger_repo_noop_record(struct roger_buf *where, struct roger_buf *entries,
 		if (git_index_entry_stage(ie) != 0 ||
 		    ie->mode == GIT_FILEMODE_COMMIT || strchr(ie->path, '\n'))
 			goto out;
-		roger_buf_truncate(&abs, wlen);
-		if (roger_buf_adds(&abs, ie->path) < 0) {
-			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = noop_entry_ok(&fine, repo, abs.buf, ie, &after, &st,
-				   roger_noop_ns(&now), err);
 		*why = "a file changed, or too recently to be trusted";
-		if (rc < 0 || !fine)
-			goto out;
-		if (roger_noop_add_entry(entries, &st, ie->path) < 0) {
+		if (memo && memo->clean[i]) {
+			seen = &memo->st[i];
+		} else {
+			roger_buf_truncate(&abs, wlen);
+			if (roger_buf_adds(&abs, ie->path) < 0) {
+				rc = roger_err_set(err, ROGER_ENOMEM,
+						   "out of memory");
+				goto out;
+			}
+			rc = noop_entry_ok(&fine, repo, abs.buf, ie, &after,
+					   &st, roger_noop_ns(&now), err);
+			if (rc < 0 || !fine)
+				goto out;
+		}
+		if (roger_noop_add_entry(entries, seen, ie->path) < 0) {
 			rc = roger_err_set(err, ROGER_ENOMEM, "out of memory");
 			goto out;
 		}

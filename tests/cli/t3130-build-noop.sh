@@ -156,4 +156,43 @@ test_expect_success 'roger.json changed and not committed is refused as before' 
 	git -C app checkout -q -- roger.json
 '
 
+# More files than the dirty check looks at on one thread: the record is
+# then made from what that check saw, not from a second pass.
+test_expect_success 'a tree of 1,200 files: the record holds what lstat says of each, and a change after it is seen' '
+	test_create_repo big "
+		for d in 0 1 2 3 4 5 6 7 8 9 10 11; do
+			mkdir -p src/\$d &&
+			for f in 0 1 2 3 4 5 6 7 8 9; do
+				for g in 0 1 2 3 4 5 6 7 8 9; do
+					echo \$d\$f\$g >src/\$d/f\$f\$g || exit 1
+				done
+			done
+		done &&
+		printf \"%s\\n\" \"{ \\\"version\\\": 1, \\\"app\\\": \\\"big\\\", \\\"marathon\\\": { \\\"cmd\\\": \\\"true\\\" } }\" >roger.json &&
+		printf \".roger/\\n\" >.gitignore
+	" &&
+	(cd big && git ls-files -z | xargs -0 touch -h -d 2002-03-04T05:06:07 &&
+		git update-index -q --refresh) &&
+	test "$(git -C big ls-files | wc -l)" -gt 1200 &&
+	"$ROGER" -C big build >first &&
+	test "$(grep -c "^entry " big/.roger/noop)" = "$(git -C big ls-files | wc -l)" &&
+	python3 -c "
+import os, sys
+bad = 0
+for line in open(\"big/.roger/noop\"):
+    if not line.startswith(\"entry \"):
+        continue
+    _, ino, size, mt, ct, mode, path = line.rstrip(\"\\n\").split(\" \", 6)
+    st = os.lstat(os.path.join(\"big\", path))
+    if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode) != (int(ino), int(size), int(mt), int(ct), int(mode)):
+        print(\"differs:\", path); bad += 1
+sys.exit(1 if bad else 0)
+" &&
+	"$ROGER" -C big build >second &&
+	test "$(value cached second)" = yes &&
+	echo changed >big/src/11/f99 &&
+	test_expect_code 1 "$ROGER" -C big build 2>err &&
+	test_grep "uncommitted changes .*src/11/f99" err
+'
+
 test_done
