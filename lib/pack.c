@@ -918,10 +918,35 @@ out:
 
 /* ---- writing an artifact ------------------------------------------------ */
 
+/*
+ * The artifact is synced before it is renamed into place.  Its writeback
+ * is started every WRITEBACK_STEP bytes (1 MiB) on the way, with
+ * sync_file_range(2), which does not wait: the disk writes while the rest
+ * is compressed or copied, and the final fsync(2) has less to wait for.
+ * On a 24 MB artifact it waited 60 ms, a quarter of a one-file rebuild.
+ */
+#define WRITEBACK_STEP (1u << 20)
+
 struct file_out {
 	int fd;
 	const char *path;
+	uint64_t written, started; /* bytes written; writeback started up to */
 };
+
+static void writeback_start(struct file_out *f)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (f->written - f->started < WRITEBACK_STEP)
+		return;
+	/* Only a hint: an error here shows again at the fsync. */
+	(void)sync_file_range(f->fd, (off_t)f->started,
+			      (off_t)(f->written - f->started),
+			      SYNC_FILE_RANGE_WRITE);
+	f->started = f->written;
+#else
+	(void)f;
+#endif
+}
 
 static int write_fd(void *data, const void *buf, size_t len,
 		    struct roger_err *err)
@@ -940,7 +965,9 @@ static int write_fd(void *data, const void *buf, size_t len,
 					     strerror(errno));
 		p += n;
 		len -= (size_t)n;
+		f->written += (uint64_t)n;
 	}
+	writeback_start(f);
 	return 0;
 }
 
@@ -1086,7 +1113,7 @@ static int package(struct roger_artifact *a, struct roger_ctx *ctx,
 	struct roger_pack_stats st = { 0 };
 	struct roger_seg_index index = { 0 };
 	struct roger_seg_table *reuse = NULL;
-	struct file_out f = { -1, NULL };
+	struct file_out f = { -1, NULL, 0, 0 };
 	char *tmp = NULL;
 	int rc;
 
