@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,16 +289,52 @@ bool roger_noop_index_sum(char *out, const char *path)
 	return ok;
 }
 
+/* " <v>" in decimal at `p`, a minus sign first when negative; past it. */
+static char *put_num(char *p, uint64_t v, bool negative)
+{
+	char digits[20];
+	size_t n = 0;
+
+	*p++ = ' ';
+	if (negative) {
+		*p++ = '-';
+		v = ~v + 1; /* the magnitude, INT64_MIN included */
+	}
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+static char *put_signed(char *p, int64_t v)
+{
+	return put_num(p, (uint64_t)v, v < 0);
+}
+
+/*
+ * What roger_buf_addf(b, "entry %llu %llu %lld %lld %u %s\n", ...) would
+ * add, made by hand: a build adds a line for each file of the tree.
+ */
 int roger_noop_add_entry(struct roger_buf *b, const struct stat *st,
 			 const char *path)
 {
-	return roger_buf_addf(b,
-			      "entry %" PRIu64 " %" PRIu64 " %" PRId64
-			      " %" PRId64 " %" PRIu32 " %s\n",
-			      (uint64_t)st->st_ino, (uint64_t)st->st_size,
-			      roger_noop_ns(&st->st_mtim),
-			      roger_noop_ns(&st->st_ctim),
-			      (uint32_t)st->st_mode, path);
+	char line[6 + 5 * 21 + 1], *p = line;
+
+	memcpy(p, "entry", 5);
+	p += 5;
+	p = put_num(p, (uint64_t)st->st_ino, false);
+	p = put_num(p, (uint64_t)st->st_size, false);
+	p = put_signed(p, roger_noop_ns(&st->st_mtim));
+	p = put_signed(p, roger_noop_ns(&st->st_ctim));
+	p = put_num(p, (uint32_t)st->st_mode, false);
+	*p++ = ' ';
+	if (roger_buf_add(b, line, (size_t)(p - line)) < 0 ||
+	    roger_buf_adds(b, path) < 0 || roger_buf_addch(b, '\n') < 0)
+		return ROGER_ENOMEM;
+	return 0;
 }
 
 struct half {

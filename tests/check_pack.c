@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include <zlib.h>
 
 #include "git-fixture.h"
+#include "lib/buf.h"
+#include "lib/noop.h"
 #include "lib/seg.h"
 #include "lib/pattern.h"
 #include "lib/roger.h"
@@ -1639,6 +1642,48 @@ START_TEST(test_pack_wildmatch_no_backtracking_blowup)
 }
 END_TEST
 
+/* The no-op record's entry lines, made by hand, are what printf makes. */
+START_TEST(test_pack_noop_entry_format)
+{
+	static const int64_t times[] = {
+		0,         1,         -1,
+		9,         10,        1796605992194681195LL,
+		INT64_MAX, INT64_MIN, -1000000000LL
+	};
+	static const uint64_t sizes[] = { 0,         7, 10, 99, 4294967296ULL,
+					  UINT64_MAX };
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+			struct roger_buf b = ROGER_BUF_INIT;
+			struct stat st;
+			char want[256];
+
+			memset(&st, 0, sizeof(st));
+			st.st_ino = (ino_t)sizes[(j + 1) % 6];
+			st.st_size = (off_t)(sizes[j] >> 1);
+			st.st_mtim.tv_sec = (time_t)(times[i] / 1000000000);
+			st.st_mtim.tv_nsec = (long)(times[i] % 1000000000);
+			st.st_ctim.tv_sec = -st.st_mtim.tv_sec;
+			st.st_ctim.tv_nsec = -st.st_mtim.tv_nsec;
+			st.st_mode = (mode_t)(j ? 0100755 : 0120777);
+			snprintf(want, sizeof(want),
+				 "x\nentry %" PRIu64 " %" PRIu64 " %" PRId64
+				 " %" PRId64 " %" PRIu32 " dir/a b\n",
+				 (uint64_t)st.st_ino, (uint64_t)st.st_size,
+				 roger_noop_ns(&st.st_mtim),
+				 roger_noop_ns(&st.st_ctim),
+				 (uint32_t)st.st_mode);
+			ck_assert_int_eq(roger_buf_adds(&b, "x\n"), 0);
+			ck_assert_int_eq(
+				roger_noop_add_entry(&b, &st, "dir/a b"), 0);
+			ck_assert_str_eq(b.buf, want);
+			ck_assert_uint_eq(b.len, strlen(want));
+			roger_buf_release(&b);
+		}
+}
+END_TEST
+
 static Suite *pack_suite(void)
 {
 	Suite *s = suite_create("pack");
@@ -1682,6 +1727,7 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_wildmatch);
 	tcase_add_test(tc, test_pack_wildmatch_corners);
 	tcase_add_test(tc, test_pack_wildmatch_no_backtracking_blowup);
+	tcase_add_test(tc, test_pack_noop_entry_format);
 	suite_add_tcase(s, tc);
 	return s;
 }
