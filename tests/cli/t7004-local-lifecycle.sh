@@ -32,7 +32,7 @@ test_expect_success 'a task gets the environment Marathon gives it' '
 	dep=$(deploy_app "$(app "{\"id\":\"/env/app\",\"labels\":{\"tier\":\"web\",\"my.label\":\"x\"},\"env\":{\"FOO\":\"bar\"},\"portDefinitions\":[{\"port\":0,\"name\":\"http\"},{\"port\":0}]}")") &&
 	wait_deployed "$dep" &&
 	port=$(task_port env/app) &&
-	curl -sf "http://127.0.0.1:$port/env" >env &&
+	wait_for 10 "curl -sf \"http://127.0.0.1:$port/env\" >env" &&
 	sp=$(app_get env/app "a[\"portDefinitions\"][0][\"port\"]") &&
 	ports=$(app_get env/app "a[\"tasks\"][0][\"ports\"]") &&
 	p1=$(app_get env/app "a[\"tasks\"][0][\"ports\"][1]") &&
