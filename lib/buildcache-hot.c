@@ -61,6 +61,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/beneath.h"
+#include "noop.h"
 #include "util.h"
 
 #define HOT_FORMAT "roger-build-hot-1"
@@ -468,11 +469,9 @@ static void prune_slots(struct roger_build_hot *h)
 		if (asprintf(&m, "%s/%s", names[i], MANIFEST) < 0)
 			continue;
 		v[used].name = names[i];
-		v[used].made =
-			fstatat(h->fd, m, &st, AT_SYMLINK_NOFOLLOW) == 0
-				? (int64_t)st.st_mtim.tv_sec * 1000000000 +
-					  st.st_mtim.tv_nsec
-				: 0;
+		v[used].made = fstatat(h->fd, m, &st, AT_SYMLINK_NOFOLLOW) == 0
+				       ? roger_noop_ns(&st.st_mtim)
+				       : 0;
 		used++;
 		free(m);
 	}

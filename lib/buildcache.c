@@ -53,6 +53,7 @@
 #include "err.h"
 #include "fs.h"
 #include "local/extract.h"
+#include "noop.h"
 #include "pack-internal.h"
 
 #define FORMAT "roger-build-cache-1"
@@ -735,8 +736,7 @@ static void prune(const struct roger_build_cache *bc, uint64_t max)
 		if (!v[n].name)
 			break;
 		v[n].size = (uint64_t)st.st_size;
-		v[n].used = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-			    st.st_mtim.tv_nsec;
+		v[n].used = roger_noop_ns(&st.st_mtim);
 		total += v[n].size;
 		n++;
 	}

@@ -27,6 +27,12 @@
 
 int64_t roger_noop_ns(const struct timespec *ts)
 {
+	/* File times can be set to anything: beyond what 64 bits of
+	 * nanoseconds hold (before 1677, after 2262), the limit. */
+	if (ts->tv_sec >= INT64_MAX / 1000000000)
+		return INT64_MAX;
+	if (ts->tv_sec <= INT64_MIN / 1000000000)
+		return INT64_MIN;
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 

@@ -677,7 +677,7 @@ int roger_pack_cache_entry_parse(json_t **out, const char *text, size_t len,
  */
 static json_int_t ns(const struct timespec *ts)
 {
-	return (json_int_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+	return (json_int_t)roger_noop_ns(ts);
 }
 
 #define RACY_NS ((json_int_t)2000000000)

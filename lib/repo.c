@@ -871,7 +871,7 @@ static int noop_entry_ok(bool *ok, struct roger_repo *repo, const char *abs,
 	newest = roger_noop_ns(&st->st_mtim);
 	if (roger_noop_ns(&st->st_ctim) > newest)
 		newest = roger_noop_ns(&st->st_ctim);
-	if (now - newest < NOOP_SETTLED_NS)
+	if (newest > now - NOOP_SETTLED_NS)
 		return 0;
 	rc = entry_changed(&changed, repo->git, abs, ie, index_st, err);
 	*ok = rc == 0 && !changed;

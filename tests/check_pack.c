@@ -1664,8 +1664,12 @@ START_TEST(test_pack_noop_entry_format)
 			st.st_size = (off_t)(sizes[j] >> 1);
 			st.st_mtim.tv_sec = (time_t)(times[i] / 1000000000);
 			st.st_mtim.tv_nsec = (long)(times[i] % 1000000000);
+			if (st.st_mtim.tv_nsec < 0) {
+				st.st_mtim.tv_sec--;
+				st.st_mtim.tv_nsec += 1000000000;
+			}
 			st.st_ctim.tv_sec = -st.st_mtim.tv_sec;
-			st.st_ctim.tv_nsec = -st.st_mtim.tv_nsec;
+			st.st_ctim.tv_nsec = 999999999 - st.st_mtim.tv_nsec;
 			st.st_mode = (mode_t)(j ? 0100755 : 0120777);
 			snprintf(want, sizeof(want),
 				 "x\nentry %" PRIu64 " %" PRIu64 " %" PRId64
@@ -1681,6 +1685,28 @@ START_TEST(test_pack_noop_entry_format)
 			ck_assert_uint_eq(b.len, strlen(want));
 			roger_buf_release(&b);
 		}
+}
+END_TEST
+
+/* File times beyond 64 bits of nanoseconds (touch -d 2300-01-01) hold the
+ * limit, where they used to overflow. */
+START_TEST(test_pack_noop_ns_limits)
+{
+	struct timespec ts = { 0, 5 };
+
+	ck_assert_int_eq(roger_noop_ns(&ts), 5);
+	ts.tv_sec = 10413792000; /* 2300-01-01 */
+	ck_assert_int_eq(roger_noop_ns(&ts), INT64_MAX);
+	ts.tv_sec = INT64_MAX / 1000000000 - 1;
+	ts.tv_nsec = 999999999;
+	ck_assert_int_eq(roger_noop_ns(&ts),
+			 (INT64_MAX / 1000000000 - 1) * 1000000000 + 999999999);
+	ts.tv_sec = -10413792000;
+	ck_assert_int_eq(roger_noop_ns(&ts), INT64_MIN);
+	ts.tv_sec = (time_t)(INT64_MIN / 1000000000 + 1);
+	ts.tv_nsec = 0;
+	ck_assert_int_eq(roger_noop_ns(&ts),
+			 (INT64_MIN / 1000000000 + 1) * 1000000000);
 }
 END_TEST
 
@@ -1728,6 +1754,7 @@ static Suite *pack_suite(void)
 	tcase_add_test(tc, test_pack_wildmatch_corners);
 	tcase_add_test(tc, test_pack_wildmatch_no_backtracking_blowup);
 	tcase_add_test(tc, test_pack_noop_entry_format);
+	tcase_add_test(tc, test_pack_noop_ns_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
