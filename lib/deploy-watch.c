@@ -84,7 +84,7 @@ struct watch {
 	struct roger_deploy_progress last;
 	bool have_last;
 	int64_t next_free_ms; /* when the master's state may be read again */
-	int free_tasks; /* running + staging + old + stopping at that read */
+	int free_tasks[4]; /* running, staging, old, stopping at that read */
 };
 
 static void note(struct watch *w, enum roger_deploy_note_kind kind,
@@ -184,12 +184,15 @@ static void read_free(struct watch *w)
 	struct roger_mesos_free f;
 	struct roger_err ignored = ROGER_ERR_INIT;
 	int64_t now = roger_ctx_now_ms(w->ctx);
-	int tasks = p->running + p->staging + p->old + p->stopping;
+	/* Each count, not their sum: a read can come before the agent has
+	 * a task Marathon calls staging, and its start keeps the sum. */
+	int tasks[4] = { p->running, p->staging, p->old, p->stopping };
 
 	if (!w->o->mesos || !p->waiting_resources ||
-	    (now < w->next_free_ms && tasks == w->free_tasks))
+	    (now < w->next_free_ms &&
+	     !memcmp(tasks, w->free_tasks, sizeof(tasks))))
 		return;
-	w->free_tasks = tasks;
+	memcpy(w->free_tasks, tasks, sizeof(tasks));
 	w->next_free_ms = now + (w->o->free_poll_ms > 0 ? w->o->free_poll_ms
 							: DEFAULT_FREE_POLL_MS);
 	if (roger_mesos_master_state(&master, w->o->mesos, &ignored) < 0) {
