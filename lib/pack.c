@@ -69,6 +69,7 @@
 #include "repo-git.h"
 #include "repo.h"
 #include "seg.h"
+#include "util.h"
 
 /*
  * Changed whenever the bytes of an artifact could change (2: NFD names
@@ -952,21 +953,11 @@ static int write_fd(void *data, const void *buf, size_t len,
 		    struct roger_err *err)
 {
 	struct file_out *f = data;
-	const char *p = buf;
 
-	while (len) {
-		ssize_t n = write(f->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return roger_err_set(err, ROGER_EIO,
-					     "cannot write '%s': %s", f->path,
-					     strerror(errno));
-		p += n;
-		len -= (size_t)n;
-		f->written += (uint64_t)n;
-	}
+	if (roger_write_all(f->fd, buf, len) < 0)
+		return roger_err_set(err, ROGER_EIO, "cannot write '%s': %s",
+				     f->path, strerror(errno));
+	f->written += len;
 	writeback_start(f);
 	return 0;
 }
